@@ -1,0 +1,169 @@
+/**
+ * The engine's one frame clock: a drift-free 20 ms tick for every room and channel.
+ *
+ * Each tick is scheduled against an absolute `process.hrtime.bigint()` deadline
+ * (start + n * period), so timer jitter never accumulates into drift. When the event loop was
+ * blocked and several deadlines have passed, the missed ticks run back to back (RTP timing and
+ * jitter buffers expect one frame per period) up to `maxCatchUpTicks`; beyond that the clock
+ * skips ahead and counts what it skipped. Lateness (actual start minus deadline) is recorded for
+ * every tick in a fixed ring, so reading statistics never allocates on the tick path.
+ */
+import { EventEmitter } from 'node:events';
+
+export interface FrameClockOptions {
+  periodMs?: number;
+  /** Ticks run back to back after a stall before the clock skips ahead. */
+  maxCatchUpTicks?: number;
+  /** How many recent ticks the lateness percentiles cover. */
+  statsWindowTicks?: number;
+  /** A tick that starts more than this after its deadline counts as late. */
+  lateThresholdMs?: number;
+}
+
+export interface FrameClockStats {
+  ticks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  latenessMsP50: number;
+  latenessMsP99: number;
+  latenessMsMax: number;
+  /** Mean time spent inside tick listeners per tick (ms). */
+  workMsMean: number;
+}
+
+export interface FrameClockEvents {
+  tick: [tickIndex: number];
+  error: [error: unknown];
+}
+
+export class FrameClock extends EventEmitter<FrameClockEvents> {
+  readonly periodMs: number;
+  private readonly periodNs: bigint;
+  private readonly maxCatchUpTicks: number;
+  private readonly lateThresholdMs: number;
+  private readonly lateness: Float64Array;
+  private startNs = 0n;
+  private nextIndex = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  private lateTicks = 0;
+  private skippedTicks = 0;
+  private ringPos = 0;
+  private ringFill = 0;
+  private maxLatenessMs = 0;
+  private workNsTotal = 0n;
+  private running = false;
+
+  constructor(options: FrameClockOptions = {}) {
+    super();
+    const periodMs = options.periodMs ?? 20;
+    if (!Number.isFinite(periodMs) || periodMs < 1 || periodMs > 1000) {
+      throw new RangeError(`periodMs must be between 1 and 1000, got ${periodMs}`);
+    }
+    this.periodMs = periodMs;
+    this.periodNs = BigInt(Math.round(periodMs * 1e6));
+    this.maxCatchUpTicks = options.maxCatchUpTicks ?? 5;
+    this.lateThresholdMs = options.lateThresholdMs ?? 5;
+    this.lateness = new Float64Array(options.statsWindowTicks ?? 3000);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Index of the tick that will run next. */
+  get tickIndex(): number {
+    return this.nextIndex;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startNs = process.hrtime.bigint();
+    this.nextIndex = 0;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  resetStats(): void {
+    this.ticks = 0;
+    this.lateTicks = 0;
+    this.skippedTicks = 0;
+    this.ringPos = 0;
+    this.ringFill = 0;
+    this.maxLatenessMs = 0;
+    this.workNsTotal = 0n;
+  }
+
+  stats(): FrameClockStats {
+    const window = Array.from(this.lateness.subarray(0, this.ringFill)).sort((a, b) => a - b);
+    const pick = (q: number): number =>
+      window.length === 0 ? 0 : window[Math.min(window.length - 1, Math.floor(q * window.length))];
+    return {
+      ticks: this.ticks,
+      lateTicks: this.lateTicks,
+      skippedTicks: this.skippedTicks,
+      latenessMsP50: pick(0.5),
+      latenessMsP99: pick(0.99),
+      latenessMsMax: this.maxLatenessMs,
+      workMsMean: this.ticks === 0 ? 0 : Number(this.workNsTotal / BigInt(this.ticks)) / 1e6
+    };
+  }
+
+  private deadlineNs(index: number): bigint {
+    return this.startNs + BigInt(index) * this.periodNs;
+  }
+
+  private schedule(): void {
+    const waitNs = this.deadlineNs(this.nextIndex) - process.hrtime.bigint();
+    const waitMs = waitNs > 0n ? Number(waitNs) / 1e6 : 0;
+    this.timer = setTimeout(this.onTimer, Math.floor(waitMs));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (!this.running) return;
+    let now = process.hrtime.bigint();
+    // A setTimeout may fire a fraction of a millisecond early: wait for the real deadline.
+    if (now < this.deadlineNs(this.nextIndex)) {
+      this.schedule();
+      return;
+    }
+    let ran = 0;
+    while (this.running && now >= this.deadlineNs(this.nextIndex)) {
+      if (ran === this.maxCatchUpTicks) {
+        const behind = Number((now - this.deadlineNs(this.nextIndex)) / this.periodNs) + 1;
+        this.skippedTicks += behind;
+        this.nextIndex += behind;
+        break;
+      }
+      this.runTick(now);
+      ran++;
+      now = process.hrtime.bigint();
+    }
+    if (this.running) this.schedule();
+  };
+
+  private runTick(startNs: bigint): void {
+    const latenessMs = Number(startNs - this.deadlineNs(this.nextIndex)) / 1e6;
+    this.lateness[this.ringPos] = latenessMs;
+    this.ringPos = (this.ringPos + 1) % this.lateness.length;
+    if (this.ringFill < this.lateness.length) this.ringFill++;
+    if (latenessMs > this.maxLatenessMs) this.maxLatenessMs = latenessMs;
+    if (latenessMs > this.lateThresholdMs) this.lateTicks++;
+    this.ticks++;
+    const index = this.nextIndex++;
+    try {
+      this.emit('tick', index);
+    } catch (error) {
+      // A failing listener must not stop the clock that every call depends on.
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    }
+    this.workNsTotal += process.hrtime.bigint() - startNs;
+  }
+}
