@@ -1,0 +1,85 @@
+/**
+ * Typed errors of the public API. Every error the engine raises on purpose is an
+ * `EngineError` with a stable `code`, so callers branch on `code` (or `instanceof`),
+ * never on message text. Messages say what was wrong and what was expected.
+ * Plain argument-type mistakes from JavaScript callers raise the built-in
+ * `TypeError` / `RangeError`, as Node's own APIs do.
+ */
+
+/** Stable machine-readable codes of the engine's errors. */
+export type EngineErrorCode =
+  | 'ERR_INVALID_STATE'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_HANGUP'
+  | 'ERR_TRANSFER_TIMEOUT'
+  | 'ERR_CLOSED';
+
+/** Base class of every error the engine throws on purpose. */
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * An operation was called on an object whose current state does not allow it,
+ * e.g. `playFile` on a channel that is `TRANSFERRED`, or `join` on a destroyed room.
+ */
+export class InvalidStateError extends EngineError {
+  /** The state the object was in, when there is one worth reporting. */
+  readonly state: string | undefined;
+  /** The state(s) the operation needs. */
+  readonly expected: readonly string[];
+
+  constructor(message: string, details: { state?: string; expected?: readonly string[] } = {}) {
+    super('ERR_INVALID_STATE', message);
+    this.state = details.state;
+    this.expected = details.expected ?? [];
+  }
+
+  /** "channel is TRANSFERRED, expected ANSWERED" in one place so the wording stays uniform. */
+  static forState(subject: string, state: string, expected: readonly string[], operation?: string): InvalidStateError {
+    const what = operation === undefined ? '' : `cannot ${operation}: `;
+    const wanted = expected.length === 1 ? expected[0] : `one of ${expected.join(', ')}`;
+    return new InvalidStateError(`${what}${subject} is ${state}, expected ${wanted}`, { state, expected });
+  }
+}
+
+/** An argument has the right type but a value the API does not accept ("room name 'a b' must be alphanumeric"). */
+export class InvalidArgumentError extends EngineError {
+  /** Name of the offending argument or option. */
+  readonly argument: string;
+
+  constructor(argument: string, message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+    this.argument = argument;
+  }
+}
+
+/** The call has hung up (the channel is `IDLE`), so the operation cannot be done on it. */
+export class HangupError extends EngineError {
+  constructor(message = 'the call has hung up') {
+    super('ERR_HANGUP', message);
+  }
+}
+
+/** A transfer did not complete within `secondsTimeout`. */
+export class TransferTimeoutError extends EngineError {
+  readonly secondsTimeout: number;
+
+  constructor(secondsTimeout: number) {
+    super('ERR_TRANSFER_TIMEOUT', `the transfer did not complete within ${secondsTimeout} s`);
+    this.secondsTimeout = secondsTimeout;
+  }
+}
+
+/** The object was closed; pending operations on it reject with this. */
+export class ClosedError extends EngineError {
+  constructor(subject: string) {
+    super('ERR_CLOSED', `${subject} was closed`);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A typed event emitter whose `safeEmit` can never be broken by a listener (after
+ * mediasoup's EnhancedEventEmitter). Event names and payloads are types:
+ *
+ *   class Room extends SafeEmitter<{ started: []; partyLeft: [PartyLeftEvent] }> {}
+ *
+ * Every listener of an event is called even if an earlier one throws. A listener's error
+ * is reported, never swallowed: to the `'listenerError'` listeners of this emitter if it
+ * has any, otherwise to the process as a warning (`process.emitWarning`). A failing
+ * `'listenerError'` listener is reported as a warning too, so reporting cannot loop.
+ */
+
+/** Map of event name → tuple of listener arguments. */
+export type EventMap = { [event: string]: unknown[] };
+
+type Listener<Args extends unknown[]> = (...args: Args) => void;
+
+/** Payload of the built-in `'listenerError'` event. */
+export interface ListenerErrorEvent {
+  event: string;
+  error: unknown;
+}
+
+type WithListenerError<E extends EventMap> = E & { listenerError: [ListenerErrorEvent] };
+
+export class SafeEmitter<E extends EventMap> {
+  readonly #listeners = new Map<keyof WithListenerError<E>, Listener<never>[]>();
+
+  on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
+    const list = this.#listeners.get(event);
+    if (list === undefined) this.#listeners.set(event, [listener as Listener<never>]);
+    else list.push(listener as Listener<never>);
+    return this;
+  }
+
+  /** Removes one registration of `listener` (the last one added, as Node does). */
+  off<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
+    const list = this.#listeners.get(event);
+    if (list === undefined) return this;
+    const index = list.lastIndexOf(listener as Listener<never>);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.#listeners.delete(event);
+    return this;
+  }
+
+  once<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
+    const wrapper = ((...args: WithListenerError<E>[K]) => {
+      this.off(event, wrapper);
+      listener(...args);
+    }) as Listener<WithListenerError<E>[K]>;
+    return this.on(event, wrapper);
+  }
+
+  listenerCount(event: keyof WithListenerError<E>): number {
+    return this.#listeners.get(event)?.length ?? 0;
+  }
+
+  /** Total listeners over all events: tests use it to prove nothing is left registered. */
+  totalListenerCount(): number {
+    let total = 0;
+    for (const list of this.#listeners.values()) total += list.length;
+    return total;
+  }
+
+  removeAllListeners(event?: keyof WithListenerError<E>): this {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
+  /**
+   * Calls every listener of `event` with `args`, in registration order, over a snapshot
+   * (listeners added or removed meanwhile take effect from the next emit). Returns whether
+   * there was any listener.
+   */
+  safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    const list = this.#listeners.get(event);
+    if (list === undefined) return false;
+    for (const listener of [...list]) {
+      try {
+        (listener as unknown as Listener<E[K]>)(...args);
+      } catch (error) {
+        this.#report(event, error);
+      }
+    }
+    return true;
+  }
+
+  #report(event: string, error: unknown): void {
+    const reporters = this.#listeners.get('listenerError');
+    if (reporters !== undefined && event !== 'listenerError') {
+      for (const reporter of [...reporters]) {
+        try {
+          (reporter as unknown as Listener<[ListenerErrorEvent]>)({ event, error });
+        } catch (reporterError) {
+          warn('listenerError', reporterError);
+        }
+      }
+      return;
+    }
+    warn(event, error);
+  }
+}
+
+function warn(event: string, error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.emitWarning(`listener of '${event}' threw: ${detail}`, { code: 'UASMEDIA_LISTENER_ERROR' });
+}
