@@ -1,0 +1,285 @@
+/**
+ * Talker detection for one party: a core without I/O that is fed one decoded frame at a time
+ * and says when the party starts and stops talking, with hysteresis, and how loud it is.
+ *
+ * Per frame (no allocation, one pass over the samples):
+ * - `levelDbfs`: RMS of the frame relative to full scale (32768), so a full-scale sine reads
+ *   -3.01 dBFS; silence reads {@link MIN_DBFS}.
+ * - Decision energy: RMS of the frame after a 2nd-order Butterworth high-pass at 200 Hz, which
+ *   removes DC and 50/60 Hz mains hum (the telephone band starts at 300 Hz, ITU-T G.712), and
+ *   the zero-crossing rate of that filtered signal (a hum that survives the filter still
+ *   crosses zero only ~100-400 times a second; voiced speech crosses at about twice its first
+ *   formant, 500+ per second).
+ * - Adaptive noise floor: follows the decision energy down quickly (80 ms time constant) and up
+ *   slowly (`noiseFloorRiseMs`), so a steady fan or hum becomes the floor within a few seconds
+ *   while the dips between syllables keep the floor under running speech.
+ *
+ * Start: `startFrames` consecutive frames whose energy is at least
+ * max(`startThresholdDbfs`, floor + `startMarginDb`), whose zero-crossing rate is at least
+ * `minZeroCrossingsPerSecond`, and whose spectrum is not noise-like (meyda spectral flatness
+ * below `maxSpectralFlatness`, over the last 32 ms, 0-4 kHz). Stop: the energy stays below
+ * max(`stopThresholdDbfs`, floor + `stopMarginDb`) for `hangoverMs`, so short pauses between
+ * words do not flap.
+ *
+ * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the per-frame pass is computed
+ * here in plain JS (sub-microsecond per 20 ms frame); meyda's extract allocates heavily (its FFT
+ * builds objects per butterfly) and costs ~18 us per call, so it runs only on frames that are
+ * already start candidates while the party is not talking (at most `startFrames` calls per
+ * onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
+ * {@link NOISE_BACKOFF_FRAMES} frames, bounding the cost in broadband noise that the floor has
+ * not absorbed yet to two calls per six frames.
+ */
+import { flatnessInputSamples, spectralFlatness } from './spectral-flatness.js';
+
+/** What a frame changed: the party started talking, stopped, or neither. */
+export type TalkerTransition = 'none' | 'started' | 'stopped';
+
+export interface TalkerDetectorOptions {
+  sampleRateHz: 8000 | 16000;
+  /** Absolute energy a frame needs to count towards a start. Default -45 dBFS. */
+  startThresholdDbfs?: number;
+  /** Absolute energy under which a talking frame counts as quiet. Default -50 dBFS. */
+  stopThresholdDbfs?: number;
+  /** Consecutive start-candidate frames needed to start. Default 3 (60 ms at 20 ms frames). */
+  startFrames?: number;
+  /** How long energy must stay under the stop level before `stopped`. Default 400 ms. */
+  hangoverMs?: number;
+  /** Start level above the adaptive noise floor. Default 9 dB. */
+  startMarginDb?: number;
+  /** Stop level above the adaptive noise floor. Default 4 dB. */
+  stopMarginDb?: number;
+  /** Time constant of the noise floor rising towards louder steady input. Default 1500 ms. */
+  noiseFloorRiseMs?: number;
+  /** Spectral flatness at or above which a candidate is noise. Default 0.6 (white noise ~0.85, voiced speech 0.2-0.45). */
+  maxSpectralFlatness?: number;
+  /** Zero crossings per second (after the high-pass) below which a candidate is hum. Default 500. */
+  minZeroCrossingsPerSecond?: number;
+}
+
+/** Lowest level reported: silence, and anything quieter, reads this. */
+export const MIN_DBFS = -100;
+/** Frames the spectral check is skipped after it found noise twice in a row. */
+export const NOISE_BACKOFF_FRAMES = 4;
+
+const FULL_SCALE_SQ = 32768 * 32768;
+const HIGH_PASS_HZ = 200;
+const FLOOR_FALL_MS = 80;
+
+function toDbfs(meanSquare: number): number {
+  if (!(meanSquare > 0)) return MIN_DBFS;
+  const db = 10 * Math.log10(meanSquare / FULL_SCALE_SQ);
+  return db < MIN_DBFS ? MIN_DBFS : db;
+}
+
+function finiteOr(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value)) throw new RangeError(`talker detector option ${name} must be a finite number, got ${value}`);
+  return value;
+}
+
+export class TalkerDetector {
+  readonly sampleRateHz: 8000 | 16000;
+  private readonly startThresholdDbfs: number;
+  private readonly stopThresholdDbfs: number;
+  private readonly startFrames: number;
+  private readonly hangoverSamples: number;
+  private readonly startMarginDb: number;
+  private readonly stopMarginDb: number;
+  private readonly noiseFloorRiseMs: number;
+  private readonly maxSpectralFlatness: number;
+  private readonly minZeroCrossingsPerSecond: number;
+
+  // High-pass biquad coefficients (RBJ cookbook, Q = 1/sqrt(2)) and transposed direct form II state.
+  private readonly b0: number;
+  private readonly b1: number;
+  private readonly b2: number;
+  private readonly a1: number;
+  private readonly a2: number;
+  private z1 = 0;
+  private z2 = 0;
+  private lastFiltered = 0;
+
+  /** The last 32 ms of input, oldest first, for the spectral check. */
+  private readonly window: Float32Array;
+  private isTalking = false;
+  private level = MIN_DBFS;
+  private floorDbfs = MIN_DBFS;
+  private candidateFrames = 0;
+  private quietSamples = 0;
+  private backoffFrames = 0;
+  private noiseVerdicts = 0;
+  private spectralCalls = 0;
+
+  constructor(opts: TalkerDetectorOptions) {
+    if (opts.sampleRateHz !== 8000 && opts.sampleRateHz !== 16000) {
+      throw new RangeError(`talker detector sampleRateHz must be 8000 or 16000, got ${String(opts.sampleRateHz)}`);
+    }
+    this.sampleRateHz = opts.sampleRateHz;
+    this.window = new Float32Array(flatnessInputSamples(this.sampleRateHz));
+    this.startThresholdDbfs = finiteOr(opts.startThresholdDbfs, -45, 'startThresholdDbfs');
+    this.stopThresholdDbfs = finiteOr(opts.stopThresholdDbfs, -50, 'stopThresholdDbfs');
+    if (this.stopThresholdDbfs > this.startThresholdDbfs) {
+      throw new RangeError(
+        `talker detector stopThresholdDbfs (${this.stopThresholdDbfs}) must not be above startThresholdDbfs (${this.startThresholdDbfs})`
+      );
+    }
+    this.startFrames = finiteOr(opts.startFrames, 3, 'startFrames');
+    if (!Number.isInteger(this.startFrames) || this.startFrames < 1) {
+      throw new RangeError(`talker detector startFrames must be an integer >= 1, got ${this.startFrames}`);
+    }
+    const hangoverMs = finiteOr(opts.hangoverMs, 400, 'hangoverMs');
+    if (hangoverMs < 0) throw new RangeError(`talker detector hangoverMs must be >= 0, got ${hangoverMs}`);
+    this.hangoverSamples = Math.round((hangoverMs * this.sampleRateHz) / 1000);
+    this.startMarginDb = finiteOr(opts.startMarginDb, 9, 'startMarginDb');
+    this.stopMarginDb = finiteOr(opts.stopMarginDb, 4, 'stopMarginDb');
+    this.noiseFloorRiseMs = finiteOr(opts.noiseFloorRiseMs, 1500, 'noiseFloorRiseMs');
+    if (this.noiseFloorRiseMs <= 0) throw new RangeError(`talker detector noiseFloorRiseMs must be > 0`);
+    this.maxSpectralFlatness = finiteOr(opts.maxSpectralFlatness, 0.6, 'maxSpectralFlatness');
+    this.minZeroCrossingsPerSecond = finiteOr(opts.minZeroCrossingsPerSecond, 500, 'minZeroCrossingsPerSecond');
+
+    const w0 = (2 * Math.PI * HIGH_PASS_HZ) / this.sampleRateHz;
+    const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
+    const cos = Math.cos(w0);
+    const a0 = 1 + alpha;
+    this.b0 = (1 + cos) / 2 / a0;
+    this.b1 = -(1 + cos) / a0;
+    this.b2 = (1 + cos) / 2 / a0;
+    this.a1 = (-2 * cos) / a0;
+    this.a2 = (1 - alpha) / a0;
+  }
+
+  /** Whether the party is talking now (between a `started` and the next `stopped`). */
+  get talking(): boolean {
+    return this.isTalking;
+  }
+
+  /** RMS level of the last frame in dBFS ({@link MIN_DBFS} for silence or before any frame). */
+  get levelDbfs(): number {
+    return this.level;
+  }
+
+  /** The adaptive noise floor (of the high-passed signal) in dBFS. */
+  get noiseFloorDbfs(): number {
+    return this.floorDbfs;
+  }
+
+  /** How many times meyda was asked for spectral flatness (for benchmarks and diagnostics). */
+  get spectralChecks(): number {
+    return this.spectralCalls;
+  }
+
+  /**
+   * Feeds one frame of 16-bit PCM (normally 20 ms: 160 samples at 8 kHz, 320 at 16 kHz; other
+   * lengths work, the hangover is counted in samples) and returns the transition it caused.
+   */
+  pushFrame(pcm: Int16Array): TalkerTransition {
+    const n = pcm.length;
+    if (n === 0) return 'none';
+    const { b0, b1, b2, a1, a2 } = this;
+    let z1 = this.z1;
+    let z2 = this.z2;
+    let prev = this.lastFiltered;
+    let sumRaw = 0;
+    let sumFiltered = 0;
+    let crossings = 0;
+    for (let i = 0; i < n; i++) {
+      const x = pcm[i];
+      const y = b0 * x + z1;
+      z1 = b1 * x - a1 * y + z2;
+      z2 = b2 * x - a2 * y;
+      sumRaw += x * x;
+      sumFiltered += y * y;
+      if (y < 0 !== prev < 0) crossings++;
+      prev = y;
+    }
+    this.z1 = z1;
+    this.z2 = z2;
+    this.lastFiltered = prev;
+    this.slideWindow(pcm);
+
+    this.level = toDbfs(sumRaw / n);
+    const energy = toDbfs(sumFiltered / n);
+    const frameMs = (1000 * n) / this.sampleRateHz;
+    let transition: TalkerTransition = 'none';
+
+    if (this.isTalking) {
+      if (energy >= Math.max(this.stopThresholdDbfs, this.floorDbfs + this.stopMarginDb)) {
+        this.quietSamples = 0;
+      } else {
+        this.quietSamples += n;
+        if (this.quietSamples >= this.hangoverSamples) {
+          this.isTalking = false;
+          this.quietSamples = 0;
+          transition = 'stopped';
+        }
+      }
+    } else if (this.backoffFrames > 0) {
+      this.backoffFrames--;
+      this.candidateFrames = 0;
+    } else if (
+      energy >= Math.max(this.startThresholdDbfs, this.floorDbfs + this.startMarginDb) &&
+      (crossings * this.sampleRateHz) / n >= this.minZeroCrossingsPerSecond
+    ) {
+      this.spectralCalls++;
+      if (spectralFlatness(this.window, this.sampleRateHz) < this.maxSpectralFlatness) {
+        if (++this.candidateFrames >= this.startFrames) {
+          this.isTalking = true;
+          this.candidateFrames = 0;
+          this.quietSamples = 0;
+          transition = 'started';
+        }
+        this.noiseVerdicts = 0;
+      } else {
+        // One noise-like window is common at a syllable onset (the window still holds the
+        // silence and the attack transient before it); only a second one in a row backs off.
+        this.candidateFrames = 0;
+        if (++this.noiseVerdicts >= 2) {
+          this.noiseVerdicts = 0;
+          this.backoffFrames = NOISE_BACKOFF_FRAMES;
+        }
+      }
+    } else {
+      this.candidateFrames = 0;
+      this.noiseVerdicts = 0;
+    }
+
+    // Asymmetric floor tracking, after the decision so a loud onset frame cannot lift its own bar.
+    const riseOrFallMs = energy < this.floorDbfs ? FLOOR_FALL_MS : this.noiseFloorRiseMs;
+    this.floorDbfs += (energy - this.floorDbfs) * (1 - Math.exp(-frameMs / riseOrFallMs));
+    return transition;
+  }
+
+  /**
+   * Forgets all state (filter, floor, level) for a fresh start, e.g. when the party leaves the
+   * room. Returns `stopped` if the party was talking, so a talker who leaves gets a final
+   * stopped-talking event.
+   */
+  reset(): TalkerTransition {
+    const wasTalking = this.isTalking;
+    this.isTalking = false;
+    this.level = MIN_DBFS;
+    this.floorDbfs = MIN_DBFS;
+    this.candidateFrames = 0;
+    this.quietSamples = 0;
+    this.backoffFrames = 0;
+    this.noiseVerdicts = 0;
+    this.z1 = 0;
+    this.z2 = 0;
+    this.lastFiltered = 0;
+    this.window.fill(0);
+    return wasTalking ? 'stopped' : 'none';
+  }
+
+  /** Keeps the last `window.length` samples of input in `window`, oldest first. */
+  private slideWindow(pcm: Int16Array): void {
+    const w = this.window;
+    const size = w.length;
+    const n = pcm.length;
+    if (n >= size) {
+      for (let i = 0; i < size; i++) w[i] = pcm[n - size + i];
+    } else {
+      w.copyWithin(0, n);
+      for (let i = 0; i < n; i++) w[size - n + i] = pcm[i];
+    }
+  }
+}
