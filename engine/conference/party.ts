@@ -1,0 +1,105 @@
+/**
+ * One party of a conference room: a read-only handle the application and the integrator
+ * hold, whose state (muted, left) only its room changes. `createParty` hands the room the
+ * controls that change it, so nothing else can.
+ */
+import { describe } from '../dtmf/dtmf-digit.js';
+import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
+import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
+
+/** Why a party left its room. */
+export type LeaveReason =
+  /** It pressed its `exitOnDtmfDigit`. */
+  | 'exitDigit'
+  /** The application called `retrieveTransferredCall`. */
+  | 'retrieved'
+  /** The room was destroyed (a `destroyOnExit` party left, or the room was closed). */
+  | 'roomDestroyed'
+  /** Its call hung up. */
+  | 'hangup'
+  /** The transfer timed out before the room started. */
+  | 'timeout';
+
+export interface PartyOptions {
+  /** Whether the party may talk as well as listen. Default true. */
+  talkerAndListener?: boolean;
+  lifetime?: ConferenceLifetimeControl;
+  media?: ConferencePartyMediaSettings;
+  /** Free text for logs (e.g. the channel id); not used by the room. */
+  label?: string;
+}
+
+export type ResolvedPartyOptions = Required<Omit<PartyOptions, 'label'>> & { label?: string };
+
+/** The room's write access to a party. */
+export interface PartyControl {
+  setMuted(muted: boolean): void;
+  markLeft(reason: LeaveReason): void;
+}
+
+export class Party {
+  /** Unique within the process. */
+  readonly id: number;
+  readonly roomName: string;
+  readonly talkerAndListener: boolean;
+  readonly lifetime: ConferenceLifetimeControl;
+  readonly media: ConferencePartyMediaSettings;
+  readonly label: string | undefined;
+  #muted: boolean;
+  #leaveReason: LeaveReason | undefined;
+
+  /** @internal use `ConferenceRoom.join`. */
+  constructor(id: number, roomName: string, options: ResolvedPartyOptions) {
+    this.id = id;
+    this.roomName = roomName;
+    this.talkerAndListener = options.talkerAndListener;
+    this.lifetime = options.lifetime;
+    this.media = options.media;
+    this.label = options.label;
+    this.#muted = options.media.startMuted;
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  /** True once the party has left its room (it never comes back: a new join makes a new party). */
+  get left(): boolean {
+    return this.#leaveReason !== undefined;
+  }
+
+  get leaveReason(): LeaveReason | undefined {
+    return this.#leaveReason;
+  }
+
+  toString(): string {
+    return `party ${this.id}${this.label === undefined ? '' : ` (${this.label})`} of room '${this.roomName}'`;
+  }
+
+  /** @internal */
+  static create(id: number, roomName: string, options: ResolvedPartyOptions): { party: Party; control: PartyControl } {
+    const party = new Party(id, roomName, options);
+    const control: PartyControl = {
+      setMuted: (muted) => {
+        party.#muted = muted;
+      },
+      markLeft: (reason) => {
+        party.#leaveReason ??= reason;
+      }
+    };
+    return { party, control };
+  }
+}
+
+/** Defaults applied and types checked (also for JavaScript callers). */
+export function resolvePartyOptions(options: PartyOptions): ResolvedPartyOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`party options must be an object, got ${describe(options)}`);
+  }
+  const { talkerAndListener = true, lifetime = new ConferenceLifetimeControl(), media = new ConferencePartyMediaSettings(), label } = options;
+  if (typeof talkerAndListener !== 'boolean') throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
+  if (!(lifetime instanceof ConferenceLifetimeControl)) throw new TypeError('lifetime must be a ConferenceLifetimeControl');
+  if (!(media instanceof ConferencePartyMediaSettings)) throw new TypeError('media must be a ConferencePartyMediaSettings');
+  if (label !== undefined && typeof label !== 'string') throw new TypeError(`label must be a string, got ${typeof label}`);
+  return { talkerAndListener, lifetime, media, label };
+}

@@ -1,0 +1,281 @@
+/**
+ * One conference room's rules, without media: who is in it, whether it has started,
+ * who is muted, what each party should hear, and when it is destroyed. The room decides;
+ * it emits typed events that the integrator wires to the mixer and prompt player.
+ *
+ * Rules (ARCHITECTURE "Details of the original API"):
+ * - The room starts when it holds a party whose lifetime control has `startOnEntry` and at
+ *   least one talker. Checked on every entry, so it also starts when a talker enters after
+ *   a listen-only `startOnEntry` party; a `startOnEntry` party that already left no longer
+ *   counts. Once started it stays started until destroyed.
+ * - Until it starts nobody hears anybody: each party hears ringback, or its
+ *   `onConferenceStoppedFile` when it has one (`partyAudioRole`).
+ * - It is destroyed when a `destroyOnExit` party leaves, when its last party leaves, or on
+ *   `close()`; every remaining party then leaves with reason 'roomDestroyed'.
+ *
+ * Announcements (`'announce'`, one event per party, to be queued per room by the player so
+ * they never overlap): on entry, the beep (when `beepOnEntry`) then `prefixMedia` then
+ * `onEntryMedia`; on exit, `prefixMedia` then `onExitMedia`. The prefix is only said
+ * together with the media it qualifies. As nobody hears anything
+ * before the start, entries into a waiting room are announced when it starts, in entry
+ * order, and a party that leaves a waiting room is never announced. An exit is announced
+ * only when somebody remains to hear it: not for the last party, nor when the exit
+ * destroys the room, nor for parties removed because the room is destroyed.
+ *
+ * Event order on entry: 'partyJoined', then 'started' (if this entry starts the room),
+ * then 'announce'. On exit: 'partyLeft', then 'announce' or the destruction. On
+ * destruction: 'partyLeft' for each remaining party, then 'destroyed'. The room is
+ * 'destroyed' (and refuses joins) from the first of those events on, so a listener that
+ * joins "the same room" again gets a fresh room from the registry.
+ */
+import { InvalidStateError } from '../errors.js';
+import { normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
+import { BEEP, type Media } from '../settings/media.js';
+import { SafeEmitter } from '../util/safe-emitter.js';
+import { digitAction, type DigitAction } from './digit-actions.js';
+import { Party, resolvePartyOptions, type LeaveReason, type PartyControl, type PartyOptions } from './party.js';
+
+export type RoomState = 'waiting' | 'started' | 'destroyed';
+
+/** What a party should hear: the room mix, ringback, its stopped file, or nothing (it left). */
+export type PartyAudioRole = 'mix' | 'ringback' | 'stoppedFile' | 'none';
+
+export type DestroyReason = 'destroyOnExit' | 'empty' | 'closed';
+
+export interface AnnounceEvent {
+  /** The party being announced. */
+  party: Party;
+  kind: 'entry' | 'exit';
+  /** Played to the whole room, in order. Never empty. */
+  parts: readonly Media[];
+}
+
+export type RoomEvents = {
+  partyJoined: [{ party: Party }];
+  started: [];
+  partyLeft: [{ party: Party; reason: LeaveReason }];
+  muteChanged: [{ party: Party; muted: boolean }];
+  announce: [AnnounceEvent];
+  destroyed: [{ reason: DestroyReason }];
+};
+
+let nextPartyId = 1;
+
+export class ConferenceRoom extends SafeEmitter<RoomEvents> {
+  readonly name: string;
+  #state: RoomState = 'waiting';
+  readonly #parties = new Map<Party, PartyControl>();
+  /** Entries made while waiting, announced when the room starts. */
+  readonly #pendingEntries: Party[] = [];
+
+  readonly #onDestroy: ((room: ConferenceRoom) => void) | undefined;
+
+  /**
+   * @internal rooms are made by `RoomRegistry.join`, which validates the name and passes
+   * `onDestroy`: called once, the moment the room becomes destroyed, before any event.
+   */
+  constructor(name: string, hooks: { onDestroy?: (room: ConferenceRoom) => void } = {}) {
+    super();
+    this.name = name;
+    this.#onDestroy = hooks.onDestroy;
+  }
+
+  get state(): RoomState {
+    return this.#state;
+  }
+
+  get started(): boolean {
+    return this.#state === 'started';
+  }
+
+  get destroyed(): boolean {
+    return this.#state === 'destroyed';
+  }
+
+  /** Parties in the room, in entry order. */
+  get parties(): readonly Party[] {
+    return [...this.#parties.keys()];
+  }
+
+  get size(): number {
+    return this.#parties.size;
+  }
+
+  has(party: Party): boolean {
+    return this.#parties.has(party);
+  }
+
+  /** Parties allowed to talk (muted ones included). */
+  get talkerCount(): number {
+    let count = 0;
+    for (const party of this.#parties.keys()) if (party.talkerAndListener) count++;
+    return count;
+  }
+
+  /**
+   * Adds a party. Throws `InvalidStateError` when the room is destroyed, `TypeError` for
+   * options of the wrong type.
+   */
+  join(options: PartyOptions = {}): Party {
+    if (this.#state === 'destroyed') {
+      throw InvalidStateError.forState(`room '${this.name}'`, 'destroyed', ['waiting', 'started'], 'join');
+    }
+    const resolved = resolvePartyOptions(options);
+    const { party, control } = Party.create(nextPartyId++, this.name, resolved);
+    this.#parties.set(party, control);
+    this.safeEmit('partyJoined', { party });
+    if (party.left || this.destroyed) return party; // a listener already removed it
+    if (this.#state === 'started') {
+      this.#announceEntry(party);
+    } else {
+      this.#pendingEntries.push(party);
+      if (this.#shouldStart()) this.#start();
+    }
+    return party;
+  }
+
+  /**
+   * Removes `party` with `reason`, then destroys the room if the party had `destroyOnExit`
+   * or was the last one. Returns false (and does nothing) if it was not in the room:
+   * leaving is idempotent.
+   */
+  leave(party: Party, reason: LeaveReason): boolean {
+    const control = this.#parties.get(party);
+    if (control === undefined) return false;
+    this.#parties.delete(party);
+    control.markLeft(reason);
+    const pending = this.#pendingEntries.indexOf(party);
+    if (pending >= 0) this.#pendingEntries.splice(pending, 1);
+    if (this.#state === 'destroyed') {
+      // Left on its own while the room is being destroyed (from a listener): just report it.
+      this.safeEmit('partyLeft', { party, reason });
+      return true;
+    }
+    const destroyReason: DestroyReason | undefined = party.lifetime.destroyOnExit
+      ? 'destroyOnExit'
+      : this.#parties.size === 0
+        ? 'empty'
+        : undefined;
+    if (destroyReason !== undefined) {
+      // Refuse joins from here on, also from listeners of this 'partyLeft'.
+      this.#markDestroyed();
+      this.safeEmit('partyLeft', { party, reason });
+      this.#removeAll(destroyReason);
+      return true;
+    }
+    this.safeEmit('partyLeft', { party, reason });
+    if (this.#state === 'started' && this.#parties.size > 0) {
+      this.#announce(party, 'exit', [], party.media.onExitMedia.item);
+    }
+    return true;
+  }
+
+  /** Mutes or unmutes a party; emits 'muteChanged' and returns true only when it changed. */
+  setMuted(party: Party, muted: boolean): boolean {
+    if (typeof muted !== 'boolean') throw new TypeError(`muted must be a boolean, got ${typeof muted}`);
+    const control = this.#parties.get(party);
+    if (control === undefined) {
+      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
+    }
+    if (party.muted === muted) return false;
+    control.setMuted(muted);
+    this.safeEmit('muteChanged', { party, muted });
+    return true;
+  }
+
+  /**
+   * Applies a DTMF digit pressed by `party`: exit, mute, unmute or nothing, per its
+   * settings. Returns the action taken. Digits from a party not in the room, and strings
+   * that are not DTMF digits, do nothing ('none'): they come from the network.
+   */
+  handleDigit(party: Party, digit: string): DigitAction {
+    if (!this.#parties.has(party)) return 'none';
+    const normalised = normaliseDtmfDigit(digit);
+    if (normalised === undefined) return 'none';
+    const action = digitAction(party.media, normalised, party.muted);
+    if (action === 'exit') this.leave(party, 'exitDigit');
+    else if (action === 'mute') this.setMuted(party, true);
+    else if (action === 'unmute') this.setMuted(party, false);
+    return action;
+  }
+
+  /** What `party` should hear now. */
+  partyAudioRole(party: Party): PartyAudioRole {
+    if (!this.#parties.has(party)) return 'none';
+    if (this.#state === 'started') return 'mix';
+    return party.media.onConferenceStoppedFile === undefined ? 'ringback' : 'stoppedFile';
+  }
+
+  /** Whether `party`'s voice goes into the mix: a talker, not muted, in a started room. */
+  isContributing(party: Party): boolean {
+    return this.#state === 'started' && this.#parties.has(party) && party.talkerAndListener && !party.muted;
+  }
+
+  /** True when exactly two parties are in a started room and both allow two-party optimisation. */
+  get twoPartyOptimisable(): boolean {
+    if (this.#state !== 'started' || this.#parties.size !== 2) return false;
+    for (const party of this.#parties.keys()) if (!party.media.twoPartyOptimisation) return false;
+    return true;
+  }
+
+  /** Destroys the room: every party leaves with 'roomDestroyed'. Idempotent. */
+  close(): void {
+    this.#destroy('closed');
+  }
+
+  #shouldStart(): boolean {
+    let starter = false;
+    let talker = false;
+    for (const party of this.#parties.keys()) {
+      starter ||= party.lifetime.startOnEntry;
+      talker ||= party.talkerAndListener;
+    }
+    return starter && talker;
+  }
+
+  #start(): void {
+    this.#state = 'started';
+    this.safeEmit('started');
+    // Entries made while waiting, in order; a listener of 'started' may have removed some.
+    while (this.#pendingEntries.length > 0 && this.#state === 'started') {
+      const party = this.#pendingEntries.shift() as Party;
+      if (this.#parties.has(party)) this.#announceEntry(party);
+    }
+  }
+
+  #announceEntry(party: Party): void {
+    this.#announce(party, 'entry', party.media.beepOnEntry ? [BEEP] : [], party.media.onEntryMedia.item);
+  }
+
+  /** `prefixMedia` only qualifies the entry/exit media ("george" + "has joined"), so it is played only with one. */
+  #announce(party: Party, kind: 'entry' | 'exit', leading: readonly Media[], media: Media | undefined): void {
+    const prefix = party.media.prefixMedia.item;
+    const parts = media === undefined ? [...leading] : prefix === undefined ? [...leading, media] : [...leading, prefix, media];
+    if (parts.length > 0) this.safeEmit('announce', { party, kind, parts: Object.freeze(parts) });
+  }
+
+  #destroy(reason: DestroyReason): void {
+    if (this.#state === 'destroyed') return;
+    this.#markDestroyed();
+    this.#removeAll(reason);
+  }
+
+  #markDestroyed(): void {
+    this.#state = 'destroyed';
+    try {
+      this.#onDestroy?.(this);
+    } catch (error) {
+      this.reportListenerError('destroyed', error);
+    }
+  }
+
+  #removeAll(reason: DestroyReason): void {
+    this.#pendingEntries.length = 0;
+    for (const [party, control] of [...this.#parties]) {
+      if (!this.#parties.delete(party)) continue; // a listener removed it meanwhile
+      control.markLeft('roomDestroyed');
+      this.safeEmit('partyLeft', { party, reason: 'roomDestroyed' });
+    }
+    this.safeEmit('destroyed', { reason });
+  }
+}
