@@ -1,0 +1,42 @@
+/**
+ * Typed errors of the SDP layer. Each carries the SIP status the signalling layer should
+ * answer with, so `sip/` can turn a failure into a response without string matching.
+ */
+
+/** Malformed session description (RFC 4566 syntax). Answer 400 (RFC 3261 §21.4.1). */
+export class SdpParseError extends Error {
+  readonly code = 'SDP_PARSE_ERROR' as const;
+  readonly status = 400 as const;
+  /** 1-based line number of the offending line, when one is to blame. */
+  readonly line: number | undefined;
+
+  constructor(message: string, line?: number) {
+    super(line === undefined ? message : `SDP line ${line}: ${message}`);
+    this.name = 'SdpParseError';
+    this.line = line;
+  }
+}
+
+/**
+ * Well-formed SDP that cannot be negotiated (RFC 3264): no common codec, no audio stream, or an
+ * answer that does not fit its offer. Answer 488 Not Acceptable Here (RFC 3261 §21.4.26).
+ */
+export class SdpNegotiationError extends Error {
+  readonly code = 'SDP_NEGOTIATION_ERROR' as const;
+  readonly status = 488 as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'SdpNegotiationError';
+  }
+}
+
+/** An `SdpSession` method called in the wrong order (e.g. an answer with no offer pending). */
+export class SdpStateError extends Error {
+  readonly code = 'SDP_INVALID_STATE' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'SdpStateError';
+  }
+}

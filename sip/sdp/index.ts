@@ -1,0 +1,26 @@
+/**
+ * SDP for uasmedia: the RFC 4566 object model with its parser and serializer, RFC 3264
+ * offer/answer for one audio stream, and `SdpSession` for a call's evolving description.
+ */
+
+export { SdpNegotiationError, SdpParseError, SdpStateError } from './errors.js';
+export type { AudioCodec, LocalMediaCapabilities, NegotiatedAudio } from './media-capabilities.js';
+export { createAnswer, createOffer, processAnswer } from './offer-answer.js';
+export { parseSdp } from './parse.js';
+export { serializeSdp } from './serialize.js';
+export { SdpSession } from './sdp-session.js';
+export {
+  attributeValue,
+  attributeValues,
+  mediaConnection,
+  mediaDirection,
+  type MediaDescription,
+  type MediaDirection,
+  type SdpAttribute,
+  type SdpBandwidth,
+  type SdpConnection,
+  type SdpOrigin,
+  type SdpTiming,
+  type SessionDescription,
+} from './session-description.js';
+export { rtpFormats, type RtpFormat } from './rtp-formats.js';

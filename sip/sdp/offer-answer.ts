@@ -1,0 +1,304 @@
+/**
+ * RFC 3264 offer/answer for one audio stream: build our offer, answer a peer's offer, and read
+ * the peer's answer to ours. Other streams (video, a second audio, non-RTP/AVP transports) are
+ * rejected with port 0 in the same position (RFC 3264 §6). Stateless: `SdpSession` adds the
+ * o= version bookkeeping on top.
+ */
+
+import { randomInt } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { SdpNegotiationError, SdpParseError } from './errors.js';
+import {
+  AUDIO_CODECS,
+  DEFAULT_PTIME_MS,
+  SUPPORTED_TELEPHONE_EVENTS,
+  TELEPHONE_EVENT_PAYLOAD_TYPE,
+  audioCodecOf,
+  isTelephoneEvent,
+  validateCapabilities,
+  type AudioCodec,
+  type LocalMediaCapabilities,
+  type NegotiatedAudio,
+} from './media-capabilities.js';
+import { parseSdp } from './parse.js';
+import {
+  formatTelephoneEvents,
+  isRtpAvp,
+  maxPacketTimeMs,
+  packetTimeMs,
+  rtcpAttribute,
+  rtpFormats,
+  telephoneEvents,
+  type RtpFormat,
+} from './rtp-formats.js';
+import { serializeSdp } from './serialize.js';
+import {
+  mediaConnection,
+  mediaDirection,
+  type MediaDescription,
+  type MediaDirection,
+  type SdpAttribute,
+  type SdpOrigin,
+  type SessionDescription,
+} from './session-description.js';
+
+/** Builds the SDP offer for `local` (RFC 3264 §5). */
+export function createOffer(local: LocalMediaCapabilities): string {
+  return serializeSdp(buildOffer(local, originFor(local)));
+}
+
+/** Answers `offerText` (RFC 3264 §6). Throws `SdpParseError` (400) or `SdpNegotiationError` (488). */
+export function createAnswer(offerText: string, local: LocalMediaCapabilities): { answer: string; audio: NegotiatedAudio } {
+  const { answer, audio } = answerOffer(parseSdp(offerText), local, originFor(local));
+  return { answer: serializeSdp(answer), audio };
+}
+
+/** Reads the peer's answer to our offer (RFC 3264 §7). Throws `SdpParseError` or `SdpNegotiationError`. */
+export function processAnswer(offerText: string, answerText: string): NegotiatedAudio {
+  return negotiateAnswer(parseSdp(offerText), parseSdp(answerText));
+}
+
+/** Our o= line from the capabilities: a random session id unless one is given (RFC 4566 §5.2). */
+export function originFor(local: LocalMediaCapabilities): SdpOrigin {
+  return {
+    username: local.username ?? '-',
+    sessionId: local.sessionId ?? String(randomInt(1, 2 ** 47)),
+    sessionVersion: String(local.sessionVersion ?? 0),
+    netType: 'IN',
+    addressType: addressType(local.address),
+    address: local.address,
+  };
+}
+
+export function buildOffer(local: LocalMediaCapabilities, origin: SdpOrigin): SessionDescription {
+  validateCapabilities(local);
+  const formats: string[] = [];
+  const attributes: SdpAttribute[] = [];
+  for (const codec of dedupe(local.codecs)) {
+    const info = AUDIO_CODECS[codec];
+    formats.push(String(info.payloadType));
+    attributes.push({ name: 'rtpmap', value: `${info.payloadType} ${info.encodingName}/${info.clockRateHz}` });
+  }
+  if (local.telephoneEvent) {
+    formats.push(String(TELEPHONE_EVENT_PAYLOAD_TYPE));
+    attributes.push({ name: 'rtpmap', value: `${TELEPHONE_EVENT_PAYLOAD_TYPE} telephone-event/8000` });
+    attributes.push({ name: 'fmtp', value: `${TELEPHONE_EVENT_PAYLOAD_TYPE} ${formatTelephoneEvents(SUPPORTED_TELEPHONE_EVENTS)}` });
+  }
+  attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
+  attributes.push({ name: local.direction ?? 'sendrecv' });
+  return skeleton(local, origin, [audioMedia(local.port, formats, attributes)]);
+}
+
+export function answerOffer(
+  offer: SessionDescription,
+  local: LocalMediaCapabilities,
+  origin: SdpOrigin,
+): { answer: SessionDescription; audio: NegotiatedAudio } {
+  validateCapabilities(local);
+  const media: MediaDescription[] = [];
+  let audio: NegotiatedAudio | undefined;
+  let audioOffered = false;
+  for (const offered of offer.media) {
+    if (audio === undefined && offered.media.toLowerCase() === 'audio' && offered.port !== 0 && isRtpAvp(offered)) {
+      audioOffered = true;
+      const accepted = acceptAudio(offer, offered, local);
+      if (accepted !== undefined) {
+        audio = accepted.audio;
+        media.push(accepted.media);
+        continue;
+      }
+    }
+    media.push(rejectedMedia(offered));
+  }
+  if (audio === undefined) {
+    throw new SdpNegotiationError(
+      audioOffered
+        ? `no common audio codec: we accept ${local.codecs.join(', ')}`
+        : 'the offer has no active RTP/AVP audio stream',
+    );
+  }
+  return { answer: skeleton(local, origin, media), audio };
+}
+
+export function negotiateAnswer(offer: SessionDescription, answer: SessionDescription): NegotiatedAudio {
+  // RFC 3264 §6: one answer m-line per offer m-line, in the same order and of the same type.
+  if (answer.media.length !== offer.media.length) {
+    throw new SdpNegotiationError(`answer has ${answer.media.length} m-lines, the offer had ${offer.media.length}`);
+  }
+  for (let index = 0; index < offer.media.length; index++) {
+    const offered = offer.media[index];
+    const answered = answer.media[index];
+    if (offered.media.toLowerCase() !== answered.media.toLowerCase()) {
+      throw new SdpNegotiationError(`answer m-line ${index + 1} is "${answered.media}", the offer's is "${offered.media}"`);
+    }
+    if (offered.media.toLowerCase() !== 'audio' || offered.port === 0 || answered.port === 0 || !isRtpAvp(offered)) continue;
+    if (!isRtpAvp(answered)) throw new SdpNegotiationError(`answer changed the transport to "${answered.protocol}"`);
+
+    const ours = rtpFormats(offered);
+    const theirs = rtpFormats(answered);
+    // The answer lists the formats it will receive (RFC 3264 §6.1); take the first one we offered.
+    let chosen: { codec: AudioCodec; format: RtpFormat } | undefined;
+    for (const format of theirs) {
+      const codec = audioCodecOf(format);
+      if (codec !== undefined && ours.some((offeredFormat) => audioCodecOf(offeredFormat) === codec)) {
+        chosen = { codec, format };
+        break;
+      }
+    }
+    if (chosen === undefined) throw new SdpNegotiationError('answer accepts the audio stream with no codec we offered');
+    const events = theirs.find(
+      (format) =>
+        isTelephoneEvent(format) &&
+        ours.some((offeredFormat) => isTelephoneEvent(offeredFormat) && offeredFormat.clockRateHz === format.clockRateHz),
+    );
+    const ourDirection = mediaDirection(offer, offered);
+    const weOfferedToSend = ourDirection === 'sendrecv' || ourDirection === 'sendonly';
+    return negotiated(answer, answered, chosen.codec, chosen.format.payloadType, events, ourDirection, packetTimeMs(offered), weOfferedToSend);
+  }
+  throw new SdpNegotiationError('answer rejected every audio stream');
+}
+
+function acceptAudio(
+  offer: SessionDescription,
+  offered: MediaDescription,
+  local: LocalMediaCapabilities,
+): { media: MediaDescription; audio: NegotiatedAudio } | undefined {
+  const formats = rtpFormats(offered);
+  let chosen: { codec: AudioCodec; format: RtpFormat } | undefined;
+  for (const codec of local.codecs) {
+    const format = formats.find((candidate) => audioCodecOf(candidate) === codec);
+    if (format !== undefined) {
+      chosen = { codec, format };
+      break;
+    }
+  }
+  if (chosen === undefined) return undefined;
+
+  let events: RtpFormat | undefined;
+  let eventList = '';
+  if (local.telephoneEvent) {
+    const rate = AUDIO_CODECS[chosen.codec].clockRateHz;
+    const candidates = formats.filter(isTelephoneEvent);
+    events = candidates.find((f) => f.clockRateHz === rate) ?? candidates.find((f) => f.clockRateHz === 8000);
+    if (events !== undefined) {
+      const common = new Set([...telephoneEvents(events.parameters)].filter((e) => SUPPORTED_TELEPHONE_EVENTS.has(e)));
+      eventList = formatTelephoneEvents(common);
+      if (common.size === 0) events = undefined;
+    }
+  }
+
+  // Direction of the answer: we do what we want to, limited by what the offer allows (RFC 3264 §6.1).
+  const ourDirection = local.direction ?? 'sendrecv';
+  const audio = negotiated(offer, offered, chosen.codec, chosen.format.payloadType, events, ourDirection, local.ptimeMs, true);
+  const info = AUDIO_CODECS[chosen.codec];
+  const formatsOut = [String(chosen.format.payloadType)];
+  const attributes: SdpAttribute[] = [{ name: 'rtpmap', value: `${chosen.format.payloadType} ${info.encodingName}/${info.clockRateHz}` }];
+  if (events !== undefined) {
+    formatsOut.push(String(events.payloadType));
+    attributes.push({ name: 'rtpmap', value: `${events.payloadType} telephone-event/${events.clockRateHz}` });
+    attributes.push({ name: 'fmtp', value: `${events.payloadType} ${eventList}` });
+  }
+  attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
+  attributes.push({ name: audio.direction });
+  return { media: audioMedia(local.port, formatsOut, attributes), audio };
+}
+
+/**
+ * What was agreed for one audio stream, seen from our side. `remote`/`remoteMedia` are the
+ * peer's description, `ourDirection` what we asked for (or offered), `ourPtimeMs` what we asked
+ * to receive, used as the sending ptime when the peer states none. `remoteMayReceive` is false
+ * when our own offer told the peer not to receive, so its refusal is no hold.
+ */
+function negotiated(
+  remote: SessionDescription,
+  remoteMedia: MediaDescription,
+  codec: AudioCodec,
+  payloadType: number,
+  events: RtpFormat | undefined,
+  ourDirection: MediaDirection,
+  ourPtimeMs: number | undefined,
+  remoteMayReceive: boolean,
+): NegotiatedAudio {
+  const connection = mediaConnection(remote, remoteMedia);
+  if (connection === undefined) throw new SdpParseError('audio stream has no "c=" at media or session level');
+  const remoteDirection = mediaDirection(remote, remoteMedia);
+  // RFC 3264 §8.4: c=0.0.0.0 is the RFC 2543 way of saying "do not send to me".
+  const nullAddress = connection.address === '0.0.0.0';
+  const remoteSends = remoteDirection === 'sendrecv' || remoteDirection === 'sendonly';
+  const remoteReceives = (remoteDirection === 'sendrecv' || remoteDirection === 'recvonly') && !nullAddress;
+  const weWantToSend = ourDirection === 'sendrecv' || ourDirection === 'sendonly';
+  const weWantToReceive = ourDirection === 'sendrecv' || ourDirection === 'recvonly';
+  const direction = directionFrom(weWantToSend && remoteReceives, weWantToReceive && remoteSends);
+
+  let ptimeMs = packetTimeMs(remoteMedia) ?? ourPtimeMs ?? DEFAULT_PTIME_MS;
+  const maxPtimeMs = maxPacketTimeMs(remoteMedia);
+  if (maxPtimeMs !== undefined && ptimeMs > maxPtimeMs) ptimeMs = maxPtimeMs;
+
+  const rtcp = rtcpAttribute(remoteMedia);
+  const info = AUDIO_CODECS[codec];
+  const audio: NegotiatedAudio = {
+    codec,
+    payloadType,
+    clockRateHz: info.clockRateHz,
+    channels: 1,
+    ptimeMs,
+    remoteAddress: connection.address,
+    remotePort: remoteMedia.port,
+    remoteRtcpPort: rtcp?.port ?? remoteMedia.port + 1,
+    remoteRtcpAddress: rtcp?.address ?? connection.address,
+    direction,
+    onHold: remoteMayReceive && !remoteReceives,
+  };
+  if (events !== undefined) {
+    audio.telephoneEventPayloadType = events.payloadType;
+    audio.telephoneEventClockRateHz = events.clockRateHz;
+  }
+  return audio;
+}
+
+function directionFrom(send: boolean, receive: boolean): MediaDirection {
+  if (send && receive) return 'sendrecv';
+  if (send) return 'sendonly';
+  if (receive) return 'recvonly';
+  return 'inactive';
+}
+
+/** RFC 3264 §6: a refused stream keeps its type, transport and formats, with port 0. */
+function rejectedMedia(offered: MediaDescription): MediaDescription {
+  return {
+    media: offered.media,
+    port: 0,
+    protocol: offered.protocol,
+    formats: offered.formats.length > 0 ? [...offered.formats] : ['0'],
+    connections: [],
+    bandwidths: [],
+    attributes: [],
+  };
+}
+
+function audioMedia(port: number, formats: string[], attributes: SdpAttribute[]): MediaDescription {
+  return { media: 'audio', port, protocol: 'RTP/AVP', formats, connections: [], bandwidths: [], attributes };
+}
+
+function skeleton(local: LocalMediaCapabilities, origin: SdpOrigin, media: MediaDescription[]): SessionDescription {
+  return {
+    version: 0,
+    origin,
+    sessionName: '-',
+    emails: [],
+    phones: [],
+    connection: { netType: 'IN', addressType: addressType(local.address), address: local.address },
+    bandwidths: [],
+    timings: [{ startTime: '0', stopTime: '0', repeats: [] }],
+    attributes: [],
+    media,
+  };
+}
+
+function addressType(address: string): 'IP4' | 'IP6' {
+  return isIPv6(address) ? 'IP6' : 'IP4';
+}
+
+function dedupe<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
