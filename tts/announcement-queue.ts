@@ -1,0 +1,179 @@
+/**
+ * A room's announcement source: whole announcements ("george" + "has joined") played one after
+ * the other, never over each other, read out frame by frame by the engine's frame clock.
+ *
+ * Each announcement is a list of PCM parts at the room's rate, played as one continuous stream:
+ * silence at the parts' outer edges is trimmed (synthesizers pad both ends) and a short, natural
+ * gap is put between parts. `readFrame` runs once per tick per room and allocates nothing: it
+ * copies from the current part into the caller's buffer (a view of WebAssembly memory).
+ */
+import { TtsError } from './errors.js';
+
+export interface AnnouncementQueueOptions {
+  sampleRateHz: number;
+  /** Silence between the parts of one announcement (default 150 ms). */
+  gapMs?: number;
+  /** Silence between two announcements (default 300 ms). */
+  pauseMs?: number;
+  /** Trim near-silent samples from each part's start and end (default true). */
+  trimSilence?: boolean;
+  /** Announcements waiting or playing before `enqueue` rejects with `QUEUE_FULL` (default 32). */
+  maxQueued?: number;
+}
+
+export interface EnqueueOptions {
+  /** Overrides the queue's gap between parts for this announcement. */
+  gapMs?: number;
+}
+
+/** |sample| at or below this counts as silence when trimming (about -54 dBFS). */
+const SILENCE_THRESHOLD = 64;
+/** Kept either side of the first/last loud sample, so onsets and decays are not clipped. */
+const TRIM_MARGIN_MS = 15;
+
+interface Announcement {
+  parts: Int16Array[];
+  gapSamples: number;
+  /** Index of the part being played; parts.length once all parts are done. */
+  part: number;
+  /** Next sample within the current part. */
+  offset: number;
+  /** Silence still to play before the next part (gap) or the next announcement (pause). */
+  silence: number;
+  resolve(): void;
+  reject(error: TtsError): void;
+}
+
+function loudBounds(pcm: Int16Array, marginSamples: number): [number, number] {
+  let start = 0;
+  while (start < pcm.length && Math.abs(pcm[start]) <= SILENCE_THRESHOLD) start++;
+  if (start === pcm.length) return [0, 0];
+  let end = pcm.length;
+  while (end > start && Math.abs(pcm[end - 1]) <= SILENCE_THRESHOLD) end--;
+  return [Math.max(0, start - marginSamples), Math.min(pcm.length, end + marginSamples)];
+}
+
+export class AnnouncementQueue {
+  readonly sampleRateHz: number;
+  private readonly gapMs: number;
+  private readonly pauseSamples: number;
+  private readonly trimSilence: boolean;
+  private readonly maxQueued: number;
+  private readonly queue: Announcement[] = [];
+  private closed = false;
+
+  constructor(opts: AnnouncementQueueOptions) {
+    if (!Number.isInteger(opts.sampleRateHz) || opts.sampleRateHz < 1000) {
+      throw new RangeError(`sampleRateHz must be an integer of at least 1000, got ${opts.sampleRateHz}`);
+    }
+    this.sampleRateHz = opts.sampleRateHz;
+    this.gapMs = opts.gapMs ?? 150;
+    this.pauseSamples = Math.round(((opts.pauseMs ?? 300) * this.sampleRateHz) / 1000);
+    this.trimSilence = opts.trimSilence ?? true;
+    this.maxQueued = opts.maxQueued ?? 32;
+  }
+
+  /** True while an announcement is playing or waiting: `readFrame` will produce audio. */
+  get playing(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Announcements playing or waiting. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Queues one announcement made of `parts` (PCM at `sampleRateHz`, not modified, not copied).
+   * Resolves when it has been fully read out; rejects with `CLEARED` or `CLOSED` if dropped first.
+   */
+  enqueue(parts: Int16Array[], opts: EnqueueOptions = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the announcement queue is closed'));
+    if (!Array.isArray(parts) || parts.some((part) => !(part instanceof Int16Array))) {
+      return Promise.reject(new TtsError('INVALID_ARGUMENT', 'an announcement is an array of Int16Array parts'));
+    }
+    const gapMs = opts.gapMs ?? this.gapMs;
+    if (!(gapMs >= 0 && gapMs <= 5000)) return Promise.reject(new TtsError('INVALID_ARGUMENT', `gapMs must be from 0 to 5000, got ${gapMs}`));
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new TtsError('QUEUE_FULL', `the announcement queue already holds ${this.maxQueued} announcements`));
+    }
+    const margin = Math.round((TRIM_MARGIN_MS * this.sampleRateHz) / 1000);
+    const trimmed: Int16Array[] = [];
+    for (const part of parts) {
+      const [start, end] = this.trimSilence ? loudBounds(part, margin) : [0, part.length];
+      if (end > start) trimmed.push(start === 0 && end === part.length ? part : part.subarray(start, end));
+    }
+    if (trimmed.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({
+        parts: trimmed,
+        gapSamples: Math.round((gapMs * this.sampleRateHz) / 1000),
+        part: 0,
+        offset: 0,
+        // The first announcement starts at once; later ones after a pause.
+        silence: this.queue.length === 0 ? 0 : this.pauseSamples,
+        resolve,
+        reject
+      });
+    });
+  }
+
+  /**
+   * Fills `target` (one frame) with announcement audio and returns true, or returns false and
+   * leaves `target` untouched when there is nothing to play. Samples after an announcement's end
+   * within the frame are zero. Allocates nothing.
+   */
+  readFrame(target: Int16Array): boolean {
+    const current = this.queue[0];
+    if (current === undefined) return false;
+    let written = 0;
+    const length = target.length;
+    while (written < length) {
+      if (current.silence > 0) {
+        const n = Math.min(current.silence, length - written);
+        target.fill(0, written, written + n);
+        written += n;
+        current.silence -= n;
+        continue;
+      }
+      if (current.part === current.parts.length) break;
+      const part = current.parts[current.part];
+      const n = Math.min(part.length - current.offset, length - written);
+      for (let i = 0; i < n; i++) target[written + i] = part[current.offset + i];
+      written += n;
+      current.offset += n;
+      if (current.offset === part.length) {
+        current.part++;
+        current.offset = 0;
+        if (current.part < current.parts.length) current.silence = current.gapSamples;
+      }
+    }
+    if (written < length) target.fill(0, written, length);
+    if (current.part === current.parts.length && current.silence === 0) {
+      this.queue.shift();
+      current.resolve();
+    }
+    return true;
+  }
+
+  /** Drops the announcement playing and every waiting one (a hang-up, the room destroyed). */
+  clear(): void {
+    this.dropAll(() => new TtsError('CLEARED', 'the announcement was cleared before it finished'));
+  }
+
+  /** Clears the queue and refuses further announcements. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropAll(() => new TtsError('CLOSED', 'the announcement queue was closed before the announcement finished'));
+  }
+
+  private dropAll(makeError: () => TtsError): void {
+    const dropped = this.queue.splice(0, this.queue.length);
+    for (const announcement of dropped) announcement.reject(makeError());
+  }
+}

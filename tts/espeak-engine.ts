@@ -1,0 +1,99 @@
+/**
+ * eSpeak NG as a `TtsEngine`, from its Emscripten build (npm `espeak-ng`, GPL-3.0-or-later).
+ *
+ * The Emscripten loader is an ES module factory that runs the `espeak-ng` command line once per
+ * call. Its `instantiateWasm` hook lets every run reuse one compiled `WasmModule` (compiled
+ * once per thread), so only the instantiation (copying the embedded voice data into a fresh
+ * memory) is paid per synthesis. Audio goes to a WAV file in the instance's in-memory file system.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { TtsError } from './errors.js';
+import { wasm, type WasmImports, type WasmInstance, type WasmModule } from './wasm-api.js';
+import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
+import { decodeWav } from './wav-decoder.js';
+import { floatToInt16 } from './resampler.js';
+
+interface EmscriptenInstance {
+  FS: { readFile(path: string): Uint8Array };
+}
+interface EmscriptenOptions {
+  arguments: string[];
+  thisProgram: string;
+  print(line: string): void;
+  printErr(line: string): void;
+  instantiateWasm(imports: WasmImports, done: (instance: WasmInstance, module: WasmModule) => void): object;
+}
+type EmscriptenFactory = (options: EmscriptenOptions) => Promise<EmscriptenInstance>;
+
+/** eSpeak's default rate and the middle of its 0-99 pitch scale. */
+const ESPEAK_DEFAULT_PITCH = 50;
+/** A voice name or file path as `espeak-ng --voices` lists them; anything else cannot be a voice. */
+const VOICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_+\-/]{0,63}$/;
+
+let loaded: Promise<{ factory: EmscriptenFactory; module: WasmModule }> | undefined;
+
+/** The loader and the compiled espeak-ng.wasm, once per thread. */
+export function loadEspeak(): Promise<{ factory: EmscriptenFactory; module: WasmModule }> {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    const wasmPath = require.resolve('espeak-ng/dist/espeak-ng.wasm');
+    loaded = Promise.all([
+      import('espeak-ng') as Promise<unknown> as Promise<{ default: EmscriptenFactory }>,
+      readFile(wasmPath).then((bytes) => wasm.compile(bytes))
+    ]).then(([loader, module]) => ({ factory: loader.default, module }));
+    loaded.catch(() => (loaded = undefined));
+  }
+  return loaded;
+}
+
+export class EspeakEngine implements TtsEngine {
+  readonly name = 'espeak';
+
+  defaultVoice(): string {
+    return 'en-us';
+  }
+
+  async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
+    if (!VOICE_NAME.test(request.voice)) {
+      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a name such as en-us or en-gb`);
+    }
+    const { factory, module } = await loadEspeak();
+    const pitch = Math.max(0, Math.min(99, Math.round(ESPEAK_DEFAULT_PITCH + (request.pitchSemitones * 50) / 12)));
+    const args = ['-v', request.voice, '-p', String(pitch), '-w', '/out.wav'];
+    if (request.rateWpm !== undefined) args.push('-s', String(Math.round(request.rateWpm)));
+    // "--" ends the options, so a text starting with "-" is spoken, not parsed.
+    args.push('--', request.text);
+    const errors: string[] = [];
+    // The Emscripten runtime records a non-zero exit in process.exitCode; that is not ours to change.
+    const exitCodeBefore = process.exitCode;
+    let instance: EmscriptenInstance;
+    try {
+      instance = await factory({
+        arguments: args,
+        thisProgram: 'espeak-ng',
+        print: () => undefined,
+        printErr: (line) => errors.push(line),
+        instantiateWasm(imports, done) {
+          wasm.instantiate(module, imports).then((created) => done(created, module));
+          return {};
+        }
+      });
+    } finally {
+      process.exitCode = exitCodeBefore;
+    }
+    if (errors.some((line) => /voice does not exist/i.test(line))) {
+      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = instance.FS.readFile('/out.wav');
+    } catch (error) {
+      throw new TtsError('SYNTHESIS_FAILED', `espeak wrote no audio: ${errors.join(' ').slice(0, 200)}`, { cause: error });
+    }
+    const decoded = decodeWav(bytes, 'espeak output');
+    return { pcm: floatToInt16(decoded.samples), sampleRateHz: decoded.sampleRateHz };
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,129 @@
+/**
+ * The prompt service the engine asks for audio: text to speech and WAV files, both delivered as
+ * mono 16-bit PCM at the room's rate. Synthesis, decoding and resampling run in worker threads,
+ * never on the frame clock's turn; results are cached by everything that shaped them.
+ */
+import { readFile } from 'node:fs/promises';
+import { ENGINE_NAMES, isEngineName } from './engines.js';
+import { TtsError } from './errors.js';
+import { PromptCache } from './prompt-cache.js';
+import { PromptFolder } from './prompt-folder.js';
+import { PITCH_SEMITONES_MAX, RATE_WPM_MAX, RATE_WPM_MIN, TEXT_CHARS_MAX, type SpeakOptions, type TtsEngineName } from './voice.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface PromptServiceOptions {
+  /** Folder that `fileToPcm` paths are relative to and must stay inside. */
+  promptFolder?: string;
+  /** Bound of the prompt cache in bytes of PCM (default 32 MiB). */
+  cacheBytes?: number;
+  /** Engine used when `SpeakOptions.engine` is omitted (default 'flite'). */
+  defaultEngine?: TtsEngineName;
+  /** Synthesis worker threads (default 1). */
+  workers?: number;
+}
+
+export interface PromptServiceStats {
+  cacheHits: number;
+  cacheMisses: number;
+  cacheBytes: number;
+  /** Speech syntheses and file decodes actually run in a worker. */
+  syntheses: number;
+}
+
+const SAMPLE_RATE_MIN_HZ = 8000;
+const SAMPLE_RATE_MAX_HZ = 48000;
+
+function checkSampleRate(sampleRateHz: number): void {
+  if (!Number.isInteger(sampleRateHz) || sampleRateHz < SAMPLE_RATE_MIN_HZ || sampleRateHz > SAMPLE_RATE_MAX_HZ) {
+    throw new TtsError('INVALID_ARGUMENT', `sampleRateHz must be an integer from ${SAMPLE_RATE_MIN_HZ} to ${SAMPLE_RATE_MAX_HZ}, got ${sampleRateHz}`);
+  }
+}
+
+export class PromptService {
+  private readonly cache: PromptCache;
+  private readonly folder: PromptFolder;
+  private readonly pool: WorkerPool;
+  private readonly defaultEngine: TtsEngineName;
+  private syntheses = 0;
+  private closed = false;
+
+  constructor(opts: PromptServiceOptions = {}) {
+    this.defaultEngine = opts.defaultEngine ?? 'flite';
+    if (!isEngineName(this.defaultEngine)) {
+      throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${String(this.defaultEngine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    }
+    this.cache = new PromptCache(opts.cacheBytes ?? 32 * 1024 * 1024);
+    this.folder = new PromptFolder(opts.promptFolder);
+    this.pool = new WorkerPool(opts.workers ?? 1, [this.defaultEngine]);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Speech for `text` at `sampleRateHz`. Cached; the returned array is shared: do not modify it. */
+  async textToPcm(text: string, sampleRateHz: number, opts: SpeakOptions = {}): Promise<Int16Array> {
+    this.checkOpen();
+    checkSampleRate(sampleRateHz);
+    const engine = opts.engine ?? this.defaultEngine;
+    if (!isEngineName(engine)) throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    const spoken = typeof text === 'string' ? text.trim() : '';
+    if (spoken.length === 0 || spoken.length > TEXT_CHARS_MAX) {
+      throw new TtsError('INVALID_ARGUMENT', `text must be 1 to ${TEXT_CHARS_MAX} characters, got ${typeof text === 'string' ? text.length : typeof text}`);
+    }
+    const { voice, rateWpm } = opts;
+    const pitch = opts.pitch ?? 0;
+    if (voice !== undefined && (typeof voice !== 'string' || voice.length === 0)) {
+      throw new TtsError('UNKNOWN_VOICE', `voice must be a non-empty string, got ${JSON.stringify(voice)}`);
+    }
+    if (rateWpm !== undefined && !(rateWpm >= RATE_WPM_MIN && rateWpm <= RATE_WPM_MAX)) {
+      throw new TtsError('INVALID_ARGUMENT', `rateWpm must be from ${RATE_WPM_MIN} to ${RATE_WPM_MAX}, got ${rateWpm}`);
+    }
+    if (!(Math.abs(pitch) <= PITCH_SEMITONES_MAX)) {
+      throw new TtsError('INVALID_ARGUMENT', `pitch must be from -${PITCH_SEMITONES_MAX} to ${PITCH_SEMITONES_MAX} semitones, got ${pitch}`);
+    }
+    const key = JSON.stringify(['tts', engine, voice ?? null, rateWpm ?? null, pitch, sampleRateHz, spoken]);
+    return this.cache.get(key, async () => {
+      this.syntheses++;
+      const result = await this.pool.run({ kind: 'speak', engine, text: spoken, voice, rateWpm, pitchSemitones: pitch, sampleRateHz });
+      return result.pcm;
+    });
+  }
+
+  /** A WAV prompt file converted to mono PCM at `sampleRateHz`. Cached until the file changes. */
+  async fileToPcm(path: string, sampleRateHz: number): Promise<Int16Array> {
+    this.checkOpen();
+    checkSampleRate(sampleRateHz);
+    const file = await this.folder.resolve(path);
+    const key = JSON.stringify(['file', file.realPath, file.sizeBytes, file.mtimeMs, sampleRateHz]);
+    return this.cache.get(key, async () => {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(file.realPath));
+      } catch (error) {
+        throw new TtsError('FILE_UNREADABLE', `prompt file '${path}' cannot be read`, { cause: error });
+      }
+      this.checkOpen();
+      this.syntheses++;
+      const result = await this.pool.run({ kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz }, [bytes.buffer as ArrayBuffer]);
+      return result.pcm;
+    });
+  }
+
+  stats(): PromptServiceStats {
+    const { cacheHits, cacheMisses, cacheBytes } = this.cache.stats();
+    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses };
+  }
+
+  /** Terminates the workers; requests still pending reject with `TtsError('CLOSED')`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+    this.cache.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TtsError('CLOSED', 'the prompt service is closed');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Entry of a synthesis worker thread: speech synthesis, WAV decoding and resampling all run here,
+ * never on the thread that runs the frame clock. Engines are created (and their WebAssembly
+ * modules compiled) once per worker, on first use or at start-up when preloaded.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine } from './engines.js';
+import { serializeError } from './errors.js';
+import { floatToInt16, loadResampler, resampleFloat, resamplePcm } from './resampler.js';
+import type { TtsEngine, TtsEngineName } from './voice.js';
+import { compileFlite } from './flite-engine.js';
+import { loadEspeak } from './espeak-engine.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { decodeWav } from './wav-decoder.js';
+
+const data = workerData as WorkerData;
+const engines = new Map<string, TtsEngine>();
+
+function engineFor(name: string): TtsEngine {
+  let engine = engines.get(name);
+  if (!engine) {
+    engine = createEngine(name, { scratchDir: data.scratchDir });
+    engines.set(name, engine);
+  }
+  return engine;
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerReply> {
+  const started = performance.now();
+  await loadResampler();
+  if (request.kind === 'decodeWav') {
+    const decoded = decodeWav(request.bytes, request.label);
+    const pcm = floatToInt16(resampleFloat(decoded.samples, decoded.sampleRateHz, request.sampleRateHz));
+    return { id: request.id, ok: true, pcm, sourceSampleRateHz: decoded.sampleRateHz, synthesisMs: performance.now() - started };
+  }
+  const engine = engineFor(request.engine);
+  const audio = await engine.synthesize({
+    text: request.text,
+    voice: request.voice ?? engine.defaultVoice(request.sampleRateHz),
+    rateWpm: request.rateWpm,
+    pitchSemitones: request.pitchSemitones,
+    targetSampleRateHz: request.sampleRateHz
+  });
+  const pcm = resamplePcm(audio.pcm, audio.sampleRateHz, request.sampleRateHz);
+  return { id: request.id, ok: true, pcm, sourceSampleRateHz: audio.sampleRateHz, synthesisMs: performance.now() - started };
+}
+
+const port = parentPort;
+if (!port) throw new Error('synthesis-worker must run in a worker thread');
+
+// One request at a time: a WASI/Emscripten run is synchronous anyway, and strict order keeps
+// memory bounded. The pool spreads load over workers.
+let chain: Promise<void> = Promise.resolve();
+port.on('message', (request: WorkerRequest) => {
+  chain = chain.then(async () => {
+    let reply: WorkerReply;
+    try {
+      reply = await handle(request);
+    } catch (error) {
+      reply = { id: request.id, ok: false, error: serializeError(error) };
+    }
+    if (reply.ok) port.postMessage(reply, [reply.pcm.buffer as ArrayBuffer]);
+    else port.postMessage(reply);
+  });
+});
+
+const PRELOADERS: Record<TtsEngineName, () => Promise<unknown>> = { flite: compileFlite, espeak: loadEspeak };
+// Warm-up only: a failure here surfaces again, typed, on the first real request.
+for (const name of data.preload) void PRELOADERS[name]().catch(() => undefined);
+void loadResampler().catch(() => undefined);

@@ -1,0 +1,136 @@
+/**
+ * A small pool of synthesis worker threads. Requests go to the worker with the fewest in hand;
+ * replies are matched by id. Workers are referenced (keep the process alive) only while they have
+ * work. A worker that dies fails its own requests with `WORKER_FAILED` and is replaced on the next
+ * request; `close()` fails everything pending with `CLOSED`.
+ *
+ * The worker entry is `synthesis-worker.ts` when this file runs from TypeScript sources (vitest,
+ * tsx: detected by this module's own extension) and is then started with tsx's loader; from
+ * compiled JavaScript (dist/) it is the sibling `synthesis-worker.js`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TtsError, deserializeError } from './errors.js';
+import type { TtsEngineName } from './voice.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+/** Distributes `Omit<WorkerRequest, 'id'>` over a union member by member. */
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+export interface WorkerResult {
+  pcm: Int16Array;
+  sourceSampleRateHz: number;
+  synthesisMs: number;
+}
+
+interface Pending {
+  resolve(result: WorkerResult): void;
+  reject(error: TtsError): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** tsx's ESM loader as an absolute URL, so the worker finds it whatever the working directory. */
+function tsxLoaderUrl(moduleUrl: string): string {
+  return pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
+}
+
+/** How to start the worker entry from wherever this module was loaded. */
+export function workerEntry(moduleUrl: string = import.meta.url): { url: URL; execArgv: string[] | undefined } {
+  const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
+  return fromSource
+    ? { url: new URL('./synthesis-worker.ts', moduleUrl), execArgv: ['--import', tsxLoaderUrl(moduleUrl)] }
+    : { url: new URL('./synthesis-worker.js', moduleUrl), execArgv: undefined };
+}
+
+export class WorkerPool {
+  private readonly slots: (Slot | undefined)[];
+  private readonly scratchDir: string;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size: number, private readonly preload: TtsEngineName[]) {
+    if (!Number.isInteger(size) || size < 1 || size > 16) throw new RangeError(`workers must be an integer from 1 to 16, got ${size}`);
+    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+    this.scratchDir = mkdtempSync(join(tmpdir(), 'uasmedia-tts-'));
+    for (let i = 0; i < size; i++) this.slots[i] = this.spawn(i);
+  }
+
+  get pendingCount(): number {
+    let n = 0;
+    for (const slot of this.slots) n += slot?.pending.size ?? 0;
+    return n;
+  }
+
+  run(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
+    if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the prompt service is closed'));
+    const slot = this.leastBusy();
+    const id = this.nextId++;
+    return new Promise<WorkerResult>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      if (slot.pending.size === 1) slot.worker.ref();
+      slot.worker.postMessage({ ...body, id } as WorkerRequest, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const workers: Worker[] = [];
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i];
+      if (!slot) continue;
+      this.slots[i] = undefined;
+      this.failAll(slot, () => new TtsError('CLOSED', 'the prompt service was closed before this prompt was ready'));
+      workers.push(slot.worker);
+    }
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    rmSync(this.scratchDir, { recursive: true, force: true });
+  }
+
+  private leastBusy(): Slot {
+    let best: Slot | undefined;
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = (this.slots[i] ??= this.spawn(i));
+      if (!best || slot.pending.size < best.pending.size) best = slot;
+    }
+    return best as Slot;
+  }
+
+  private spawn(index: number): Slot {
+    const entry = workerEntry();
+    const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload };
+    const worker = new Worker(entry.url, { workerData: data, execArgv: entry.execArgv });
+    const slot: Slot = { worker, pending: new Map() };
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = slot.pending.get(reply.id);
+      if (!pending) return;
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (reply.ok) pending.resolve({ pcm: reply.pcm, sourceSampleRateHz: reply.sourceSampleRateHz, synthesisMs: reply.synthesisMs });
+      else pending.reject(deserializeError(reply.error));
+    });
+    const onDeath = (reason: string): void => {
+      if (this.slots[index] === slot) this.slots[index] = undefined;
+      this.failAll(slot, () => new TtsError('WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
+    };
+    worker.on('error', (error) => onDeath(error.message));
+    worker.on('exit', (code) => onDeath(`exit code ${code}`));
+    return slot;
+  }
+
+  private failAll(slot: Slot, makeError: () => TtsError): void {
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    slot.worker.unref();
+    for (const p of pending) p.reject(makeError());
+  }
+}
