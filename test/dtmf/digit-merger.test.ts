@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { DigitMerger, type DtmfObservation, type MergedDigit } from '../../engine/dtmf/digit-merger.js';
+
+/** A merger on a hand-driven clock, recording what it reports. */
+function setup(options: { windowMs?: number } = {}) {
+  let nowMs = 0;
+  const merger = new DigitMerger({ ...options, now: () => nowMs });
+  const digits: MergedDigit[] = [];
+  merger.on('digit', (d) => digits.push(d));
+  const feed = (observations: DtmfObservation[]) => observations.map((o) => merger.push(o));
+  return { merger, digits, feed, setNow: (ms: number) => (nowMs = ms), reported: () => digits.map((d) => d.digit).join('') };
+}
+
+describe('DigitMerger', () => {
+  it('reports each press of a single source, in order', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'rfc4733', digit: '1', startMs: 0, durationMs: 100 },
+      { source: 'rfc4733', digit: '2', startMs: 300, durationMs: 100 },
+      { source: 'rfc4733', digit: '3', startMs: 600, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('123');
+  });
+
+  it('reports a press sent as RFC 4733 and leaked in-band once', () => {
+    const { feed, reported, merger } = setup();
+    const results = feed([
+      { source: 'rfc4733', digit: '5', startMs: 1000, durationMs: 0 },
+      { source: 'inband', digit: '5', startMs: 1040, durationMs: 90 }
+    ]);
+    expect(results).toEqual(['accepted', 'duplicate']);
+    expect(reported()).toBe('5');
+    expect(merger.stats).toEqual({ accepted: 1, duplicates: 1, rejected: 0 });
+  });
+
+  it('reports a press sent as SIP INFO and RFC 4733 once, whichever arrives first', () => {
+    const infoFirst = setup();
+    infoFirst.feed([
+      { source: 'info', digit: '#', startMs: 995, durationMs: 160 },
+      { source: 'rfc4733', digit: '#', startMs: 1000, durationMs: 120 }
+    ]);
+    const rtpFirst = setup();
+    rtpFirst.feed([
+      { source: 'rfc4733', digit: '#', startMs: 1000, durationMs: 120 },
+      { source: 'info', digit: '#', startMs: 1250, durationMs: 160 }
+    ]);
+    expect([infoFirst.reported(), rtpFirst.reported()]).toEqual(['#', '#']);
+  });
+
+  it('reports a press seen by all three sources once, naming the first source', () => {
+    const { feed, digits } = setup();
+    feed([
+      { source: 'inband', digit: '7', startMs: 2040, durationMs: 80 },
+      { source: 'rfc4733', digit: '7', startMs: 2000, durationMs: 100 },
+      { source: 'info', digit: '7', startMs: 2150, durationMs: 250 }
+    ]);
+    expect(digits).toEqual([{ digit: '7', source: 'inband', startMs: 2040, durationMs: 80 }]);
+  });
+
+  it('reports two genuine presses of the same digit from one source, however close', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'inband', digit: '5', startMs: 0, durationMs: 50 },
+      { source: 'inband', digit: '5', startMs: 100, durationMs: 50 }
+    ]);
+    expect(reported()).toBe('55');
+  });
+
+  it('reports "55" sent both ways as two digits', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'rfc4733', digit: '5', startMs: 0, durationMs: 80 },
+      { source: 'inband', digit: '5', startMs: 30, durationMs: 70 },
+      { source: 'rfc4733', digit: '5', startMs: 160, durationMs: 80 },
+      { source: 'inband', digit: '5', startMs: 190, durationMs: 70 }
+    ]);
+    expect(reported()).toBe('55');
+  });
+
+  it('reports presses of the same digit separated by a pause from different sources', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'inband', digit: '9', startMs: 0, durationMs: 100 },
+      { source: 'rfc4733', digit: '9', startMs: 400, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('99');
+  });
+
+  it('misses no digit when the peer switches from in-band to RFC 4733 mid-call', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'inband', digit: '1', startMs: 0, durationMs: 100 },
+      { source: 'inband', digit: '2', startMs: 250, durationMs: 100 },
+      // re-INVITE: telephone-event negotiated from here on
+      { source: 'rfc4733', digit: '2', startMs: 500, durationMs: 100 },
+      { source: 'rfc4733', digit: '3', startMs: 750, durationMs: 100 },
+      { source: 'rfc4733', digit: '3', startMs: 1000, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('12233');
+  });
+
+  it('misses no digit when the switched peer keeps leaking the tone in-band', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'inband', digit: '4', startMs: 0, durationMs: 100 },
+      { source: 'rfc4733', digit: '4', startMs: 230, durationMs: 100 },
+      { source: 'inband', digit: '4', startMs: 260, durationMs: 70 }
+    ]);
+    expect(reported()).toBe('44');
+  });
+
+  it('keeps different digits apart even when they overlap in time', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'rfc4733', digit: '1', startMs: 0, durationMs: 100 },
+      { source: 'inband', digit: '2', startMs: 20, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('12');
+  });
+
+  it('uses the narrower media window between in-band and RFC 4733', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'inband', digit: '3', startMs: 0, durationMs: 100 },
+      { source: 'rfc4733', digit: '3', startMs: 170, durationMs: 100 }, // 70 ms after: a second press
+      { source: 'info', digit: '8', startMs: 1000, durationMs: 100 },
+      { source: 'rfc4733', digit: '8', startMs: 1170, durationMs: 100 } // 70 ms after INFO: the same press
+    ]);
+    expect(reported()).toBe('338');
+  });
+
+  it('honours a narrower window', () => {
+    const { feed, reported } = setup({ windowMs: 20 });
+    feed([
+      { source: 'rfc4733', digit: '8', startMs: 0, durationMs: 100 },
+      { source: 'info', digit: '8', startMs: 150, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('88');
+  });
+
+  it('stamps an observation without startMs with the clock (SIP INFO arrival)', () => {
+    const { feed, digits, setNow } = setup();
+    setNow(5000);
+    feed([{ source: 'info', digit: '0', durationMs: 160 }]);
+    setNow(5080);
+    feed([{ source: 'rfc4733', digit: '0', durationMs: 100 }]);
+    expect(digits).toEqual([{ digit: '0', source: 'info', startMs: 5000, durationMs: 160 }]);
+  });
+
+  it('accepts lower-case a-d from the network as A-D', () => {
+    const { feed, reported } = setup();
+    feed([{ source: 'info', digit: 'd', startMs: 0, durationMs: 100 }]);
+    expect(reported()).toBe('D');
+  });
+
+  it('counts malformed observations as rejected without throwing or disturbing the stream', () => {
+    const { merger, feed, reported } = setup();
+    const results = feed([
+      { source: 'info', digit: 'x', startMs: 0 },
+      { source: 'info', digit: '55', startMs: 0 },
+      { source: 'carrier-pigeon' as 'info', digit: '5', startMs: 0 },
+      { source: 'info', digit: '5', startMs: Number.NaN },
+      { source: 'info', digit: '5', startMs: 0, durationMs: -1 },
+      null as unknown as DtmfObservation,
+      { source: 'info', digit: '5', startMs: 0, durationMs: 100 }
+    ]);
+    expect(results).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'accepted']);
+    expect(merger.stats.rejected).toBe(6);
+    expect(reported()).toBe('5');
+  });
+
+  it('forgets presses older than historyMs, so a late straggler counts as a new press', () => {
+    const { feed, reported } = setup();
+    feed([
+      { source: 'rfc4733', digit: '6', startMs: 0, durationMs: 100 },
+      { source: 'rfc4733', digit: '1', startMs: 5000, durationMs: 100 },
+      { source: 'inband', digit: '6', startMs: 50, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('616');
+  });
+
+  it('keeps reporting after a listener throws', () => {
+    const { merger, feed, reported } = setup();
+    const errors: unknown[] = [];
+    merger.on('listenerError', ({ error }) => errors.push(error));
+    merger.on('digit', () => {
+      throw new Error('bug');
+    });
+    feed([
+      { source: 'inband', digit: '1', startMs: 0, durationMs: 100 },
+      { source: 'inband', digit: '2', startMs: 300, durationMs: 100 }
+    ]);
+    expect(reported()).toBe('12');
+    expect(errors).toHaveLength(2);
+  });
+
+  it('ignores pushes after close and closes idempotently', () => {
+    const { merger, feed, reported } = setup();
+    merger.close();
+    merger.close();
+    expect(feed([{ source: 'inband', digit: '1', startMs: 0 }])).toEqual(['closed']);
+    expect(reported()).toBe('');
+    expect(merger.totalListenerCount()).toBe(0);
+  });
+
+  it.each([{ windowMs: -1 }, { windowMs: Number.NaN }, { mediaWindowMs: -5 }, { windowMs: 300, historyMs: 100 }])('rejects options %j', (options) => {
+    expect(() => new DigitMerger(options)).toThrow(RangeError);
+  });
+});
