@@ -86,6 +86,11 @@ export class SafeEmitter<E extends EventMap> {
     return true;
   }
 
+  /** Reports an error thrown by a callback the subclass calls itself, as a listener's error is. */
+  protected reportListenerError(event: string, error: unknown): void {
+    this.#report(event, error);
+  }
+
   #report(event: string, error: unknown): void {
     const reporters = this.#listeners.get('listenerError');
     if (reporters !== undefined && event !== 'listenerError') {
