@@ -15,6 +15,9 @@ export type EventMap = { [event: string]: unknown[] };
 
 type Listener<Args extends unknown[]> = (...args: Args) => void;
 
+/** `once` wrapper → the listener it wraps, so `off(event, listener)` finds it. */
+const ONCE_ORIGINAL = new WeakMap<Listener<never>, unknown>();
+
 /** Payload of the built-in `'listenerError'` event. */
 export interface ListenerErrorEvent {
   event: string;
@@ -33,11 +36,12 @@ export class SafeEmitter<E extends EventMap> {
     return this;
   }
 
-  /** Removes one registration of `listener` (the last one added, as Node does). */
+  /** Removes one registration of `listener`, also one made with `once` (the last one added, as Node does). */
   off<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     const list = this.#listeners.get(event);
     if (list === undefined) return this;
-    const index = list.lastIndexOf(listener as Listener<never>);
+    let index = list.length - 1;
+    while (index >= 0 && list[index] !== listener && ONCE_ORIGINAL.get(list[index]) !== listener) index--;
     if (index >= 0) list.splice(index, 1);
     if (list.length === 0) this.#listeners.delete(event);
     return this;
@@ -48,6 +52,7 @@ export class SafeEmitter<E extends EventMap> {
       this.off(event, wrapper);
       listener(...args);
     }) as Listener<WithListenerError<E>[K]>;
+    ONCE_ORIGINAL.set(wrapper as Listener<never>, listener);
     return this.on(event, wrapper);
   }
 

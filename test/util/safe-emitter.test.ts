@@ -71,6 +71,15 @@ describe('SafeEmitter', () => {
     expect(emitter.totalListenerCount()).toBe(0);
   });
 
+  it('removes a once listener with off before it runs', () => {
+    const emitter = new SafeEmitter<Events>();
+    const listener = vi.fn();
+    emitter.once('done', listener);
+    emitter.off('done', listener);
+    emitter.safeEmit('done');
+    expect(listener).not.toHaveBeenCalled();
+  });
+
   it('removes listeners with off and removeAllListeners', () => {
     const emitter = new SafeEmitter<Events>();
     const listener = vi.fn();
