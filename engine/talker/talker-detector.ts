@@ -61,15 +61,19 @@ export const MIN_DBFS = -100;
 /** Frames the spectral check is skipped after it found noise twice in a row. */
 export const NOISE_BACKOFF_FRAMES = 4;
 
+// Slots of TalkerDetector.state.
+const Z1 = 0;
+const Z2 = 1;
+const LAST_FILTERED = 2;
+const LEVEL = 3;
+const FLOOR = 4;
+const STATE_SLOTS = 5;
+
 const FULL_SCALE_SQ = 32768 * 32768;
+/** Power (relative to full scale) of MIN_DBFS. */
+const MIN_POWER = Math.pow(10, MIN_DBFS / 10);
 const HIGH_PASS_HZ = 200;
 const FLOOR_FALL_MS = 80;
-
-function toDbfs(meanSquare: number): number {
-  if (!(meanSquare > 0)) return MIN_DBFS;
-  const db = 10 * Math.log10(meanSquare / FULL_SCALE_SQ);
-  return db < MIN_DBFS ? MIN_DBFS : db;
-}
 
 function finiteOr(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -95,19 +99,22 @@ export class TalkerDetector {
   private readonly b2: number;
   private readonly a1: number;
   private readonly a2: number;
-  private z1 = 0;
-  private z2 = 0;
-  private lastFiltered = 0;
+  /**
+   * Mutable floating-point state (filter memory, level, floor) lives in a typed array: V8 boxes
+   * a double stored into an object field, which would allocate on every frame.
+   */
+  private readonly state = new Float64Array(STATE_SLOTS);
 
   /** The last 32 ms of input, oldest first, for the spectral check. */
   private readonly window: Float32Array;
   private isTalking = false;
-  private level = MIN_DBFS;
-  private floorDbfs = MIN_DBFS;
   private candidateFrames = 0;
   private quietSamples = 0;
   private backoffFrames = 0;
   private noiseVerdicts = 0;
+  // Per-frame smoothing factors of the floor, for the last frame length seen.
+  private coefficientSamples = 0;
+  private readonly floorFallRise = new Float64Array(2);
   private spectralCalls = 0;
 
   constructor(opts: TalkerDetectorOptions) {
@@ -116,6 +123,8 @@ export class TalkerDetector {
     }
     this.sampleRateHz = opts.sampleRateHz;
     this.window = new Float32Array(flatnessInputSamples(this.sampleRateHz));
+    this.state[LEVEL] = MIN_DBFS;
+    this.state[FLOOR] = MIN_DBFS;
     this.startThresholdDbfs = finiteOr(opts.startThresholdDbfs, -45, 'startThresholdDbfs');
     this.stopThresholdDbfs = finiteOr(opts.stopThresholdDbfs, -50, 'stopThresholdDbfs');
     if (this.stopThresholdDbfs > this.startThresholdDbfs) {
@@ -155,12 +164,12 @@ export class TalkerDetector {
 
   /** RMS level of the last frame in dBFS ({@link MIN_DBFS} for silence or before any frame). */
   get levelDbfs(): number {
-    return this.level;
+    return this.state[LEVEL];
   }
 
   /** The adaptive noise floor (of the high-passed signal) in dBFS. */
   get noiseFloorDbfs(): number {
-    return this.floorDbfs;
+    return this.state[FLOOR];
   }
 
   /** How many times meyda was asked for spectral flatness (for benchmarks and diagnostics). */
@@ -176,9 +185,10 @@ export class TalkerDetector {
     const n = pcm.length;
     if (n === 0) return 'none';
     const { b0, b1, b2, a1, a2 } = this;
-    let z1 = this.z1;
-    let z2 = this.z2;
-    let prev = this.lastFiltered;
+    const state = this.state;
+    let z1 = state[Z1];
+    let z2 = state[Z2];
+    let prev = state[LAST_FILTERED];
     let sumRaw = 0;
     let sumFiltered = 0;
     let crossings = 0;
@@ -192,18 +202,21 @@ export class TalkerDetector {
       if (y < 0 !== prev < 0) crossings++;
       prev = y;
     }
-    this.z1 = z1;
-    this.z2 = z2;
-    this.lastFiltered = prev;
+    state[Z1] = z1;
+    state[Z2] = z2;
+    state[LAST_FILTERED] = prev;
     this.slideWindow(pcm);
 
-    this.level = toDbfs(sumRaw / n);
-    const energy = toDbfs(sumFiltered / n);
-    const frameMs = (1000 * n) / this.sampleRateHz;
+    // dBFS of the mean squares, with the -100 dBFS floor as an added power rather than a branch:
+    // a double passed to a call, or merged with an integer constant, is boxed by V8 and would
+    // allocate on every frame.
+    state[LEVEL] = 10 * Math.log10(sumRaw / n / FULL_SCALE_SQ + MIN_POWER);
+    const energy = 10 * Math.log10(sumFiltered / n / FULL_SCALE_SQ + MIN_POWER);
+    const floor = state[FLOOR];
     let transition: TalkerTransition = 'none';
 
     if (this.isTalking) {
-      if (energy >= Math.max(this.stopThresholdDbfs, this.floorDbfs + this.stopMarginDb)) {
+      if (energy >= Math.max(this.stopThresholdDbfs, floor + this.stopMarginDb)) {
         this.quietSamples = 0;
       } else {
         this.quietSamples += n;
@@ -217,7 +230,7 @@ export class TalkerDetector {
       this.backoffFrames--;
       this.candidateFrames = 0;
     } else if (
-      energy >= Math.max(this.startThresholdDbfs, this.floorDbfs + this.startMarginDb) &&
+      energy >= Math.max(this.startThresholdDbfs, floor + this.startMarginDb) &&
       (crossings * this.sampleRateHz) / n >= this.minZeroCrossingsPerSecond
     ) {
       this.spectralCalls++;
@@ -244,8 +257,14 @@ export class TalkerDetector {
     }
 
     // Asymmetric floor tracking, after the decision so a loud onset frame cannot lift its own bar.
-    const riseOrFallMs = energy < this.floorDbfs ? FLOOR_FALL_MS : this.noiseFloorRiseMs;
-    this.floorDbfs += (energy - this.floorDbfs) * (1 - Math.exp(-frameMs / riseOrFallMs));
+    const smoothing = this.floorFallRise;
+    if (n !== this.coefficientSamples) {
+      const frameMs = (1000 * n) / this.sampleRateHz;
+      this.coefficientSamples = n;
+      smoothing[0] = 1 - Math.exp(-frameMs / FLOOR_FALL_MS);
+      smoothing[1] = 1 - Math.exp(-frameMs / this.noiseFloorRiseMs);
+    }
+    state[FLOOR] = floor + (energy - floor) * (energy < floor ? smoothing[0] : smoothing[1]);
     return transition;
   }
 
@@ -257,15 +276,13 @@ export class TalkerDetector {
   reset(): TalkerTransition {
     const wasTalking = this.isTalking;
     this.isTalking = false;
-    this.level = MIN_DBFS;
-    this.floorDbfs = MIN_DBFS;
+    this.state.fill(0);
+    this.state[LEVEL] = MIN_DBFS;
+    this.state[FLOOR] = MIN_DBFS;
     this.candidateFrames = 0;
     this.quietSamples = 0;
     this.backoffFrames = 0;
     this.noiseVerdicts = 0;
-    this.z1 = 0;
-    this.z2 = 0;
-    this.lastFiltered = 0;
     this.window.fill(0);
     return wasTalking ? 'stopped' : 'none';
   }
