@@ -1,0 +1,432 @@
+/**
+ * Adaptive jitter buffer for one inbound RTP stream, as a plain data structure with the clock
+ * passed in (STYLE.md "cores without I/O"). The socket side `push`es packets as they arrive; the
+ * engine's 20 ms frame clock calls `pop` once per frame and gets, for that frame, the payload
+ * bytes, FRAME_LOST ("conceal this frame": the WebAssembly core runs G.711 PLC) or FRAME_SILENT
+ * (nothing to play: not started yet, silence between talkspurts, or the stream stopped).
+ *
+ * Timing model. Each packet's transit is arrival − timestamp (in ms). The smallest transit seen
+ * in a sliding window is the path's base delay; a packet's excess over it is its jitter. The
+ * target delay follows the peak jitter (rising at once, decaying with a half-life when calm),
+ * clamped to [minDelayMs, maxDelayMs]. The playout delay D of the frame due now is
+ * now − (its timestamp in ms + base delay); when D falls below the target the buffer stretches
+ * by one concealed frame, when it exceeds the target by a frame it skips one (at most every
+ * `adjustIntervalFrames`), so the delay tracks the target without a step bigger than a frame.
+ *
+ * Order is by extended sequence number and timestamps (sequence.ts handles every wrap).
+ * Duplicates are dropped by sequence; packets whose timestamp is already past the playout point
+ * are late and dropped; at most `maxPackets` are held (older ones are skipped to make room).
+ * Concealment stops after `maxConcealFrames` in a row and the buffer resynchronises on the next
+ * packets. An SSRC change or a timestamp jump that disagrees with the sequence numbers resets
+ * the buffer.
+ */
+import { WrapUnwrapper } from './sequence.js';
+
+/** `pop` result: conceal this frame (packet lost or late, or the buffer is stretching). */
+export const FRAME_LOST = -1;
+/** `pop` result: nothing to play (not started, between talkspurts, stream stopped). */
+export const FRAME_SILENT = 0;
+
+export interface JitterBufferOptions {
+  clockRateHz: number;
+  /** Timestamp units per frame (and per packet): PCMU 20 ms = 160, L16 16 kHz = 320. */
+  samplesPerFrame: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  startDelayMs?: number;
+  /** Cap on packets held (default: enough for twice maxDelayMs, at least 16). */
+  maxPackets?: number;
+  /** Largest payload stored; bigger packets are discarded. Default 1280 bytes. */
+  maxPayloadBytes?: number;
+  /** Frames concealed in a row before the buffer gives up and resynchronises. Default 10 (200 ms). */
+  maxConcealFrames?: number;
+  /** Half-life of the peak-jitter estimate when the network calms down. Default 4000 ms. */
+  jitterHalfLifeMs?: number;
+  /** Window over which the base (minimum) transit is tracked. Default 10 000 ms. */
+  transitWindowMs?: number;
+  /** Frames between two delay-reducing skips. Default 8. */
+  adjustIntervalFrames?: number;
+  /** A timestamp that disagrees with its sequence number by more than this resets the buffer. Default 1000 ms. */
+  resetJumpMs?: number;
+}
+
+export type JitterPushResult = 'stored' | 'duplicate' | 'late' | 'discarded';
+
+export interface JitterBufferStats {
+  packetsStored: number;
+  packetsDuplicate: number;
+  packetsLate: number;
+  /** Too large for a slot, or too old to fit before the playout point. */
+  packetsDiscarded: number;
+  /** Held packets skipped because the buffer was full. */
+  packetsOverflow: number;
+  /** Frames reported FRAME_LOST because their packet was missing. */
+  framesConcealed: number;
+  /** Frames reported FRAME_LOST to stretch the delay up to the target. */
+  framesExpanded: number;
+  /** Frames skipped to shrink the delay down to the target. */
+  framesSkipped: number;
+  framesPlayed: number;
+  resets: number;
+  resyncs: number;
+  bufferedPackets: number;
+  targetDelayMs: number;
+  /** Playout delay D of the last frame (see the file comment). */
+  currentDelayMs: number;
+  /** Mean time from arrival to playout of the packets played. */
+  meanPlayoutDelayMs: number;
+}
+
+type State = 'empty' | 'buffering' | 'playing';
+
+const DUP_HISTORY = 1024;
+
+export class JitterBuffer {
+  readonly capacity: number;
+  readonly maxPayloadBytes: number;
+  #clockRateHz: number;
+  #spf: number;
+  #frameMs: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #startDelayMs: number;
+  readonly #maxConceal: number;
+  readonly #halfLifeMs: number;
+  readonly #windowMs: number;
+  readonly #adjustFrames: number;
+  readonly #resetJumpMs: number;
+
+  readonly #slotSeq: Float64Array;
+  readonly #slotTs: Float64Array;
+  readonly #slotArrival: Float64Array;
+  readonly #slotLen: Int32Array;
+  readonly #slotMarker: Uint8Array;
+  readonly #payload: Uint8Array;
+  readonly #seen = new Float64Array(DUP_HISTORY);
+  readonly #seqs = new WrapUnwrapper(16);
+  readonly #timestamps = new WrapUnwrapper(32);
+
+  #state: State = 'empty';
+  #ssrc = 0;
+  #count = 0;
+  /** Every held packet has seq in [#lowSeq, #lowSeq + capacity). */
+  #lowSeq = 0;
+  #highSeq = 0;
+  #highTs = 0;
+  #nextSeq = 0;
+  #playoutTs = 0;
+  #hasPlayed = false;
+  #concealRun = 0;
+  #sinceAdjust = 0;
+
+  #baseTransit = Infinity;
+  #prevMinTransit = Infinity;
+  #curMinTransit = Infinity;
+  #windowStartMs = 0;
+  #jitterPeakMs: number;
+  #lastPopMs = NaN;
+  #currentDelayMs = 0;
+  #playoutDelaySumMs = 0;
+
+  readonly #stats = {
+    packetsStored: 0,
+    packetsDuplicate: 0,
+    packetsLate: 0,
+    packetsDiscarded: 0,
+    packetsOverflow: 0,
+    framesConcealed: 0,
+    framesExpanded: 0,
+    framesSkipped: 0,
+    framesPlayed: 0,
+    resets: 0,
+    resyncs: 0
+  };
+
+  constructor(opts: JitterBufferOptions) {
+    if (!(opts.clockRateHz > 0) || !(opts.samplesPerFrame > 0)) throw new RangeError('clockRateHz and samplesPerFrame must be positive');
+    this.#clockRateHz = opts.clockRateHz;
+    this.#spf = opts.samplesPerFrame;
+    this.#frameMs = (1000 * opts.samplesPerFrame) / opts.clockRateHz;
+    this.#minDelayMs = opts.minDelayMs ?? 20;
+    this.#maxDelayMs = Math.max(this.#minDelayMs, opts.maxDelayMs ?? 200);
+    this.#startDelayMs = clamp(opts.startDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
+    this.capacity = opts.maxPackets ?? Math.max(16, Math.ceil((2 * this.#maxDelayMs) / this.#frameMs) + 4);
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
+    this.#maxConceal = opts.maxConcealFrames ?? 10;
+    this.#halfLifeMs = opts.jitterHalfLifeMs ?? 4000;
+    this.#windowMs = opts.transitWindowMs ?? 10_000;
+    this.#adjustFrames = opts.adjustIntervalFrames ?? 8;
+    this.#resetJumpMs = opts.resetJumpMs ?? 1000;
+    this.#slotSeq = new Float64Array(this.capacity).fill(-1);
+    this.#slotTs = new Float64Array(this.capacity);
+    this.#slotArrival = new Float64Array(this.capacity);
+    this.#slotLen = new Int32Array(this.capacity);
+    this.#slotMarker = new Uint8Array(this.capacity);
+    this.#payload = new Uint8Array(this.capacity * this.maxPayloadBytes);
+    this.#jitterPeakMs = this.#startDelayMs;
+    this.#seen.fill(-1);
+  }
+
+  /** Target playout delay now, in ms. */
+  get targetDelayMs(): number {
+    return clamp(this.#jitterPeakMs, this.#minDelayMs, this.#maxDelayMs);
+  }
+
+  get bufferedPackets(): number {
+    return this.#count;
+  }
+
+  /** Re-INVITE codec change: new frame size or clock; the stream restarts. */
+  setFormat(clockRateHz: number, samplesPerFrame: number): void {
+    this.#clockRateHz = clockRateHz;
+    this.#spf = samplesPerFrame;
+    this.#frameMs = (1000 * samplesPerFrame) / clockRateHz;
+    this.reset(true);
+  }
+
+  /**
+   * Adds one packet. `payload[offset, offset+length)` is copied into a preallocated slot, so the
+   * caller may reuse its buffer. Never throws on packet contents.
+   */
+  push(sequenceNumber: number, timestamp: number, ssrc: number, marker: boolean, payload: Uint8Array, offset: number, length: number, arrivalMs: number): JitterPushResult {
+    if (length > this.maxPayloadBytes || length < 0) {
+      this.#stats.packetsDiscarded++;
+      return 'discarded';
+    }
+    if (this.#seqs.started && ssrc !== this.#ssrc) this.reset(true); // new source: start over
+    if (this.#seqs.started) {
+      const dSeq = this.#seqs.peek(sequenceNumber) - this.#highSeq;
+      const dTsMs = ((this.#timestamps.peek(timestamp) - this.#highTs) * 1000) / this.#clockRateHz;
+      // Silence between talkspurts moves the timestamp on by itself; a gap longer than
+      // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline.
+      if (Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs || Math.abs(dSeq) > 3000) this.reset(false);
+    }
+    if (!this.#seqs.started) this.#ssrc = ssrc;
+    const seq = this.#seqs.unwrap(sequenceNumber);
+    const ts = this.#timestamps.unwrap(timestamp);
+
+    const seenIndex = seq % DUP_HISTORY;
+    if (this.#seen[seenIndex] === seq) {
+      this.#stats.packetsDuplicate++;
+      return 'duplicate';
+    }
+    this.#seen[seenIndex] = seq;
+    this.#observeTransit(ts, arrivalMs);
+
+    if (this.#hasPlayed && (seq < this.#nextSeq || ts < this.#playoutTs - this.#spf / 2)) {
+      this.#stats.packetsLate++;
+      return 'late';
+    }
+    if (this.#count === 0) {
+      this.#lowSeq = this.#hasPlayed ? Math.min(this.#nextSeq, seq) : seq;
+      this.#highSeq = Math.max(this.#highSeq, seq);
+    } else if (seq < this.#lowSeq) {
+      if (this.#highSeq - seq >= this.capacity) {
+        this.#stats.packetsDiscarded++;
+        return 'discarded';
+      }
+      this.#lowSeq = seq;
+    }
+    // Bounded: make room by skipping the oldest held packets (and the playout point with them).
+    while (seq - this.#lowSeq >= this.capacity) {
+      if (this.#count === 0) this.#lowSeq = seq;
+      else this.#dropLowest();
+    }
+    if (seq > this.#highSeq || this.#count === 0) {
+      this.#highSeq = seq;
+      this.#highTs = ts;
+    }
+
+    const slot = seq % this.capacity;
+    this.#slotSeq[slot] = seq;
+    this.#slotTs[slot] = ts;
+    this.#slotArrival[slot] = arrivalMs;
+    this.#slotLen[slot] = length;
+    this.#slotMarker[slot] = marker ? 1 : 0;
+    const base = slot * this.maxPayloadBytes;
+    for (let i = 0; i < length; i++) this.#payload[base + i] = payload[offset + i];
+    this.#count++;
+    this.#stats.packetsStored++;
+    if (this.#state === 'empty') this.#state = 'buffering';
+    return 'stored';
+  }
+
+  /**
+   * The frame due now: copies its payload into `target` and returns the byte count, or returns
+   * FRAME_LOST (conceal) or FRAME_SILENT. Allocates nothing.
+   */
+  pop(target: Uint8Array, nowMs: number): number {
+    this.#decayJitter(nowMs);
+    if (this.#state === 'empty') return FRAME_SILENT;
+    if (this.#state === 'buffering') {
+      const head = this.#lowestSlot(this.#lowSeq);
+      if (head < 0) return FRAME_SILENT;
+      const delay = this.#delayOf(this.#slotTs[head], nowMs);
+      if (delay < this.targetDelayMs) return FRAME_SILENT;
+      this.#state = 'playing';
+      this.#playoutTs = this.#slotTs[head];
+      this.#nextSeq = this.#slotSeq[head];
+      this.#hasPlayed = true;
+      this.#concealRun = 0;
+      this.#sinceAdjust = 0;
+    }
+
+    const target_ = this.targetDelayMs;
+    const delay = this.#delayOf(this.#playoutTs, nowMs);
+    this.#currentDelayMs = delay;
+    this.#sinceAdjust++;
+    if (delay < target_ - this.#frameMs / 2) {
+      // Playing too early for the jitter we see: stretch by one concealed frame.
+      this.#stats.framesExpanded++;
+      this.#sinceAdjust = 0;
+      return FRAME_LOST;
+    }
+    if (delay > target_ + this.#frameMs && this.#sinceAdjust >= this.#adjustFrames) {
+      // More delay than needed: skip one frame (its packet, if held).
+      const head = this.#lowestSlot(this.#nextSeq);
+      if (head >= 0 && Math.abs(this.#slotTs[head] - this.#playoutTs) < this.#spf / 2) {
+        this.#nextSeq = this.#slotSeq[head] + 1;
+        this.#remove(head);
+      }
+      this.#playoutTs += this.#spf;
+      this.#stats.framesSkipped++;
+      this.#sinceAdjust = 0;
+    }
+
+    for (;;) {
+      const head = this.#lowestSlot(this.#nextSeq);
+      if (head < 0) break;
+      const dts = this.#slotTs[head] - this.#playoutTs;
+      if (dts <= -this.#spf / 2) {
+        // Older than the playout point (timestamps overlapping): too late to play.
+        this.#nextSeq = this.#slotSeq[head] + 1;
+        this.#remove(head);
+        this.#stats.packetsLate++;
+        continue;
+      }
+      if (dts < this.#spf / 2) return this.#play(head, target, nowMs);
+      if (this.#slotMarker[head] === 1) {
+        // §5.1 marker: the next packet starts a talkspurt, so the gap is silence, not loss.
+        this.#playoutTs += this.#spf;
+        this.#concealRun = 0;
+        return FRAME_SILENT;
+      }
+      break;
+    }
+    this.#playoutTs += this.#spf;
+    if (++this.#concealRun > this.#maxConceal) {
+      // Give up concealing: wait for the stream to come back and resynchronise on it.
+      this.#state = this.#count === 0 ? 'empty' : 'buffering';
+      this.#lowSeq = this.#nextSeq;
+      this.#concealRun = 0;
+      this.#stats.resyncs++;
+      return FRAME_SILENT;
+    }
+    this.#stats.framesConcealed++;
+    return FRAME_LOST;
+  }
+
+  /** Drops everything; `full` also forgets the jitter estimate (new source). */
+  reset(full = true): void {
+    this.#slotSeq.fill(-1);
+    this.#seen.fill(-1);
+    this.#count = 0;
+    this.#state = 'empty';
+    this.#hasPlayed = false;
+    this.#concealRun = 0;
+    this.#seqs.reset();
+    this.#timestamps.reset();
+    this.#highSeq = 0;
+    this.#highTs = 0;
+    this.#baseTransit = this.#prevMinTransit = this.#curMinTransit = Infinity;
+    if (full) this.#jitterPeakMs = this.#startDelayMs;
+    this.#stats.resets++;
+  }
+
+  stats(): JitterBufferStats {
+    return {
+      ...this.#stats,
+      bufferedPackets: this.#count,
+      targetDelayMs: this.targetDelayMs,
+      currentDelayMs: this.#currentDelayMs,
+      meanPlayoutDelayMs: this.#stats.framesPlayed === 0 ? 0 : this.#playoutDelaySumMs / this.#stats.framesPlayed
+    };
+  }
+
+  #play(slot: number, target: Uint8Array, nowMs: number): number {
+    const length = Math.min(this.#slotLen[slot], target.length);
+    const base = slot * this.maxPayloadBytes;
+    for (let i = 0; i < length; i++) target[i] = this.#payload[base + i];
+    this.#nextSeq = this.#slotSeq[slot] + 1;
+    this.#playoutTs = this.#slotTs[slot] + this.#spf;
+    this.#concealRun = 0;
+    this.#stats.framesPlayed++;
+    this.#playoutDelaySumMs += nowMs - this.#slotArrival[slot];
+    this.#remove(slot);
+    // A zero-length payload is still a frame; report it as silence rather than "0 bytes".
+    return length;
+  }
+
+  /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
+  #lowestSlot(from: number): number {
+    if (this.#count === 0) return -1;
+    const end = Math.min(this.#highSeq, from + this.capacity - 1);
+    for (let seq = Math.max(from, this.#lowSeq); seq <= end; seq++) {
+      const slot = seq % this.capacity;
+      if (this.#slotSeq[slot] === seq) return slot;
+    }
+    return -1;
+  }
+
+  #remove(slot: number): void {
+    this.#slotSeq[slot] = -1;
+    this.#count--;
+    this.#lowSeq = this.#hasPlayed ? this.#nextSeq : this.#lowSeq;
+  }
+
+  #dropLowest(): void {
+    const slot = this.#lowestSlot(this.#lowSeq);
+    if (slot < 0) {
+      this.#lowSeq = this.#highSeq + 1;
+      return;
+    }
+    const seq = this.#slotSeq[slot];
+    if (this.#hasPlayed && seq >= this.#nextSeq) {
+      this.#nextSeq = seq + 1;
+      this.#playoutTs = Math.max(this.#playoutTs, this.#slotTs[slot] + this.#spf);
+    }
+    this.#slotSeq[slot] = -1;
+    this.#count--;
+    this.#lowSeq = seq + 1;
+    this.#stats.packetsOverflow++;
+  }
+
+  #observeTransit(ts: number, arrivalMs: number): void {
+    const transit = arrivalMs - (ts * 1000) / this.#clockRateHz;
+    if (arrivalMs - this.#windowStartMs >= this.#windowMs || this.#curMinTransit === Infinity) {
+      // Two-bucket sliding minimum: the base delay can rise again after a route change or drift.
+      this.#prevMinTransit = this.#curMinTransit;
+      this.#curMinTransit = Infinity;
+      this.#windowStartMs = arrivalMs;
+    }
+    if (transit < this.#curMinTransit) this.#curMinTransit = transit;
+    this.#baseTransit = Math.min(this.#prevMinTransit, this.#curMinTransit);
+    const excess = transit - this.#baseTransit;
+    if (excess > this.#jitterPeakMs) this.#jitterPeakMs = Math.min(excess, this.#maxDelayMs);
+  }
+
+  #decayJitter(nowMs: number): void {
+    if (!Number.isNaN(this.#lastPopMs) && nowMs > this.#lastPopMs) {
+      this.#jitterPeakMs *= Math.pow(2, -(nowMs - this.#lastPopMs) / this.#halfLifeMs);
+    }
+    this.#lastPopMs = nowMs;
+  }
+
+  #delayOf(ts: number, nowMs: number): number {
+    return nowMs - ((ts * 1000) / this.#clockRateHz + this.#baseTransit);
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

@@ -1,0 +1,143 @@
+/**
+ * Pool of RTP/RTCP UDP port pairs (RFC 3550 §11: RTP on an even port, RTCP on the next odd
+ * one) within a configured range. `allocate` really binds both sockets, so a port taken by
+ * another process is found at once (EADDRINUSE) and the next pair is tried; a released pair is
+ * reusable; an exhausted range rejects with `PortPoolExhaustedError`.
+ */
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { PortPoolExhaustedError, RtpClosedError } from './errors.js';
+
+export interface RtpPortPair {
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly rtpSocket: dgram.Socket;
+  readonly rtcpSocket: dgram.Socket;
+  /** Closes both sockets and returns the pair to the pool; idempotent. */
+  release(): void;
+}
+
+export interface RtpPortPoolOptions {
+  host: string;
+  minPort: number;
+  maxPort: number;
+}
+
+function bind(socket: dgram.Socket, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    socket.once('error', onError);
+    socket.bind({ port, address: host, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeQuietly(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed (ERR_SOCKET_DGRAM_NOT_RUNNING)
+  }
+}
+
+export class RtpPortPool {
+  readonly host: string;
+  readonly minPort: number;
+  readonly maxPort: number;
+  /** RTP ports currently handed out. */
+  readonly #inUse = new Map<number, RtpPortPair>();
+  /** RTP ports being bound right now (not yet handed out). */
+  readonly #binding = new Set<number>();
+  /** Next even port to try: rotating spreads reuse so a just-released port rests a while. */
+  #cursor: number;
+  #closed = false;
+
+  constructor(opts: RtpPortPoolOptions) {
+    const minEven = opts.minPort + (opts.minPort % 2);
+    if (!Number.isInteger(opts.minPort) || !Number.isInteger(opts.maxPort) || minEven + 1 > opts.maxPort || opts.minPort < 1 || opts.maxPort > 65535) {
+      throw new RangeError(`RTP port range ${opts.minPort}-${opts.maxPort} must hold at least one even/odd pair within 1-65535`);
+    }
+    this.host = opts.host;
+    this.minPort = minEven;
+    this.maxPort = opts.maxPort;
+    this.#cursor = minEven;
+  }
+
+  get inUse(): number {
+    return this.#inUse.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get pairCount(): number {
+    return Math.floor((this.maxPort - this.minPort + 1) / 2);
+  }
+
+  /** Binds the next free pair. Rejects with PortPoolExhaustedError when none can be bound. */
+  async allocate(): Promise<RtpPortPair> {
+    if (this.#closed) throw new RtpClosedError('RTP port pool');
+    const type = isIPv6(this.host) ? 'udp6' : 'udp4';
+    for (let tried = 0; tried < this.pairCount; tried++) {
+      const rtpPort = this.#cursor;
+      this.#cursor = rtpPort + 2 > this.maxPort - 1 ? this.minPort : rtpPort + 2;
+      if (this.#inUse.has(rtpPort) || this.#binding.has(rtpPort)) continue;
+      // Reserve before the first await so concurrent allocations never pick the same pair.
+      this.#binding.add(rtpPort);
+      const rtpSocket = dgram.createSocket(type);
+      const rtcpSocket = dgram.createSocket(type);
+      try {
+        await bind(rtpSocket, rtpPort, this.host);
+        await bind(rtcpSocket, rtpPort + 1, this.host);
+      } catch (error) {
+        closeQuietly(rtpSocket);
+        closeQuietly(rtcpSocket);
+        this.#binding.delete(rtpPort);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') continue;
+        throw error;
+      }
+      this.#binding.delete(rtpPort);
+      if (this.#closed) {
+        closeQuietly(rtpSocket);
+        closeQuietly(rtcpSocket);
+        throw new RtpClosedError('RTP port pool');
+      }
+      const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
+      this.#inUse.set(rtpPort, pair);
+      return pair;
+    }
+    throw new PortPoolExhaustedError(this.minPort, this.maxPort, this.#inUse.size);
+  }
+
+  #makePair(rtpPort: number, rtpSocket: dgram.Socket, rtcpSocket: dgram.Socket): RtpPortPair {
+    let released = false;
+    // A socket error after binding must not become an uncaught 'error' event.
+    rtpSocket.on('error', () => undefined);
+    rtcpSocket.on('error', () => undefined);
+    return {
+      rtpPort,
+      rtcpPort: rtpPort + 1,
+      rtpSocket,
+      rtcpSocket,
+      release: () => {
+        if (released) return;
+        released = true;
+        closeQuietly(rtpSocket);
+        closeQuietly(rtcpSocket);
+        this.#inUse.delete(rtpPort);
+      }
+    };
+  }
+
+  /** Releases every pair still handed out and refuses further allocations; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const pair of [...this.#inUse.values()]) pair.release();
+    this.#inUse.clear();
+  }
+}

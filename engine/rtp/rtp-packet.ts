@@ -1,0 +1,112 @@
+/**
+ * RTP fixed header (RFC 3550 §5.1): parse into a reusable view without allocating, and write
+ * a header into a caller's buffer. Odd packets (short, wrong version, CSRC count beyond the
+ * packet, a header extension running past the end, bad padding) are reported as a reason code,
+ * never thrown, so the socket handler can count and drop them.
+ *
+ *    0                   1                   2                   3
+ *   |V=2|P|X|  CC   |M|     PT      |       sequence number         |
+ *   |                           timestamp                           |
+ *   |           synchronization source (SSRC) identifier            |
+ *   |            contributing source (CSRC) identifiers  (CC × 32)  |
+ *   | [extension: profile(16) length(16) in 32-bit words, data]     |
+ *   | payload ...                           | [padding ... | count] |
+ */
+
+export const RTP_HEADER_BYTES = 12;
+
+/** Why a datagram is not a usable RTP packet. */
+export type RtpParseError = 'short' | 'version' | 'csrc' | 'extension' | 'padding';
+
+/** One parsed packet; `parse` overwrites the same object so the receive path allocates nothing. */
+export class RtpHeaderView {
+  version = 0;
+  padding = false;
+  extension = false;
+  csrcCount = 0;
+  marker = false;
+  payloadType = 0;
+  sequenceNumber = 0;
+  timestamp = 0;
+  ssrc = 0;
+  /** Where the payload starts in the parsed buffer (after CSRCs and extension). */
+  payloadOffset = 0;
+  /** Payload bytes, without padding. */
+  payloadLength = 0;
+  /** Header-extension profile (RFC 3550 §5.3.1) when `extension`, else 0. */
+  extensionProfile = 0;
+
+  /**
+   * Parses `length` bytes of `buf`. Returns null on success (the fields are set), or the reason
+   * the packet must be dropped.
+   */
+  parse(buf: Uint8Array, length: number = buf.length): RtpParseError | null {
+    if (length < RTP_HEADER_BYTES) return 'short';
+    const b0 = buf[0];
+    const b1 = buf[1];
+    this.version = b0 >>> 6;
+    if (this.version !== 2) return 'version';
+    this.padding = (b0 & 0x20) !== 0;
+    this.extension = (b0 & 0x10) !== 0;
+    this.csrcCount = b0 & 0x0f;
+    this.marker = (b1 & 0x80) !== 0;
+    this.payloadType = b1 & 0x7f;
+    this.sequenceNumber = (buf[2] << 8) | buf[3];
+    this.timestamp = ((buf[4] << 24) | (buf[5] << 16) | (buf[6] << 8) | buf[7]) >>> 0;
+    this.ssrc = ((buf[8] << 24) | (buf[9] << 16) | (buf[10] << 8) | buf[11]) >>> 0;
+    let offset = RTP_HEADER_BYTES + 4 * this.csrcCount;
+    if (offset > length) return 'csrc';
+    this.extensionProfile = 0;
+    if (this.extension) {
+      // §5.3.1: 16-bit profile, 16-bit length counting 32-bit words after this 4-byte header.
+      if (offset + 4 > length) return 'extension';
+      this.extensionProfile = (buf[offset] << 8) | buf[offset + 1];
+      const words = (buf[offset + 2] << 8) | buf[offset + 3];
+      offset += 4 + 4 * words;
+      if (offset > length) return 'extension';
+    }
+    let end = length;
+    if (this.padding) {
+      // §5.1: the last octet counts the padding octets, itself included, so it is at least 1.
+      const count = buf[length - 1];
+      if (count === 0 || count > length - offset) return 'padding';
+      end = length - count;
+    }
+    this.payloadOffset = offset;
+    this.payloadLength = end - offset;
+    return null;
+  }
+}
+
+/** Fields written by `writeRtpHeader`. */
+export interface RtpHeaderFields {
+  marker: boolean;
+  payloadType: number;
+  sequenceNumber: number;
+  timestamp: number;
+  ssrc: number;
+}
+
+/** Writes a 12-byte header (V=2, no padding, extension or CSRC) at `buf[0..12)`; returns 12. */
+export function writeRtpHeader(buf: Uint8Array, fields: RtpHeaderFields): number {
+  buf[0] = 0x80;
+  buf[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
+  buf[2] = (fields.sequenceNumber >>> 8) & 0xff;
+  buf[3] = fields.sequenceNumber & 0xff;
+  const ts = fields.timestamp >>> 0;
+  buf[4] = ts >>> 24;
+  buf[5] = (ts >>> 16) & 0xff;
+  buf[6] = (ts >>> 8) & 0xff;
+  buf[7] = ts & 0xff;
+  const ssrc = fields.ssrc >>> 0;
+  buf[8] = ssrc >>> 24;
+  buf[9] = (ssrc >>> 16) & 0xff;
+  buf[10] = (ssrc >>> 8) & 0xff;
+  buf[11] = ssrc & 0xff;
+  return RTP_HEADER_BYTES;
+}
+
+/** Whether the second byte marks an RTCP packet (PT 200-204 with the marker bit folded in; RFC 5761 §4). */
+export function looksLikeRtcp(buf: Uint8Array, length: number): boolean {
+  return length >= 2 && buf[1] >= 192 && buf[1] <= 223;
+}

@@ -1,0 +1,145 @@
+/**
+ * Outbound RTP numbering for one stream (RFC 3550 §5.1): SSRC, sequence number and timestamp,
+ * the marker bit on the first packet and after silence, and the timestamp of RFC 4733 events.
+ * Packets are written into a small ring of preallocated buffers (a UDP send may still hold the
+ * previous one until the next tick), so sending a frame allocates nothing. No I/O.
+ */
+import { randomInt } from 'node:crypto';
+import { RTP_HEADER_BYTES, writeRtpHeader } from './rtp-packet.js';
+import { seqAdd16, tsAdd32, tsDiff32 } from './sequence.js';
+import type { TelephoneEventPayload } from './telephone-event.js';
+import { writeTelephoneEvent } from './telephone-event.js';
+
+const RING = 16;
+
+export interface PacketizerOptions {
+  payloadType: number;
+  clockRateHz: number;
+  samplesPerFrame: number;
+  maxPayloadBytes?: number;
+  /** Fixed initial values for tests; random otherwise (§5.1: they SHOULD be random). */
+  ssrc?: number;
+  initialSequence?: number;
+  initialTimestamp?: number;
+}
+
+export class RtpPacketizer {
+  readonly ssrc: number;
+  payloadType: number;
+  #clockRateHz: number;
+  #spf: number;
+  #frameMs: number;
+  readonly #ring: Buffer[];
+  readonly maxPayloadBytes: number;
+  #next = 0;
+  #seq: number;
+  /** Timestamp of the last audio frame (or of the end of the last event). */
+  #lastTs: number;
+  #lastFrameMs = NaN;
+  packetsSent = 0;
+  octetsSent = 0;
+  /** RTP timestamp and wall-clock ms of the last packet, for the SR (§6.4.1). */
+  lastPacketTs = 0;
+  lastPacketMs = NaN;
+
+  constructor(opts: PacketizerOptions) {
+    this.ssrc = (opts.ssrc ?? randomInt(0, 0xffffffff)) >>> 0;
+    this.payloadType = opts.payloadType;
+    this.#clockRateHz = opts.clockRateHz;
+    this.#spf = opts.samplesPerFrame;
+    this.#frameMs = (1000 * opts.samplesPerFrame) / opts.clockRateHz;
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
+    this.#ring = Array.from({ length: RING }, () => Buffer.alloc(RTP_HEADER_BYTES + this.maxPayloadBytes));
+    this.#seq = (opts.initialSequence ?? randomInt(0, 0x10000)) & 0xffff;
+    this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) >>> 0;
+  }
+
+  get clockRateHz(): number {
+    return this.#clockRateHz;
+  }
+
+  get frameMs(): number {
+    return this.#frameMs;
+  }
+
+  setFormat(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
+    this.payloadType = payloadType;
+    this.#clockRateHz = clockRateHz;
+    this.#spf = samplesPerFrame;
+    this.#frameMs = (1000 * samplesPerFrame) / clockRateHz;
+    this.#lastFrameMs = NaN; // the next frame starts a new talkspurt (marker)
+  }
+
+  /**
+   * Timestamp the next audio frame gets at `nowMs`, and whether it starts a talkspurt: the
+   * first frame, or one after a gap of more than 4 frames (the timestamp then moves on by the
+   * elapsed time, §5.1, so the receiver's timing stays right).
+   */
+  #nextAudio(nowMs: number): { ts: number; marker: boolean } {
+    if (Number.isNaN(this.#lastFrameMs)) return { ts: this.#lastTs, marker: true };
+    const gapMs = nowMs - this.#lastFrameMs;
+    if (gapMs > 4 * this.#frameMs) {
+      return { ts: tsAdd32(this.#lastTs, Math.round(gapMs / this.#frameMs) * this.#spf), marker: true };
+    }
+    return { ts: tsAdd32(this.#lastTs, this.#spf), marker: false };
+  }
+
+  /** Writes one audio packet; returns the buffer and its length (valid until RING more packets). */
+  audio(payload: Uint8Array, byteLength: number, nowMs: number): { buf: Buffer; length: number } {
+    if (byteLength > this.maxPayloadBytes || byteLength > payload.length) {
+      throw new RangeError(`RTP payload of ${byteLength} bytes exceeds ${Math.min(this.maxPayloadBytes, payload.length)}`);
+    }
+    const { ts, marker } = this.#nextAudio(nowMs);
+    const buf = this.#header(marker, this.payloadType, ts);
+    for (let i = 0; i < byteLength; i++) buf[RTP_HEADER_BYTES + i] = payload[i];
+    this.#commitAudio(ts, nowMs);
+    this.#count(byteLength, ts, nowMs);
+    return { buf, length: RTP_HEADER_BYTES + byteLength };
+  }
+
+  /** An audio frame not sent (replaced by an event): the timestamp still advances. */
+  skipAudio(nowMs: number): void {
+    this.#commitAudio(this.#nextAudio(nowMs).ts, nowMs);
+  }
+
+  /** RTP timestamp a telephone event starting now gets (that of the audio frame it replaces). */
+  eventTimestamp(nowMs: number): number {
+    return this.#nextAudio(nowMs).ts;
+  }
+
+  /** Writes one telephone-event packet (RFC 4733 §2.3) with the event's fixed timestamp. */
+  event(payloadType: number, marker: boolean, eventTs: number, payload: TelephoneEventPayload, nowMs: number): { buf: Buffer; length: number } {
+    const buf = this.#header(marker, payloadType, eventTs);
+    writeTelephoneEvent(buf, RTP_HEADER_BYTES, payload);
+    this.#count(4, eventTs, nowMs);
+    return { buf, length: RTP_HEADER_BYTES + 4 };
+  }
+
+  /** After an event, audio continues where the event ended (§2.5.1.3). */
+  endEvent(eventTs: number, durationSamples: number, nowMs: number): void {
+    const endTs = tsAdd32(eventTs, Math.ceil(durationSamples / this.#spf) * this.#spf - this.#spf);
+    // Audio frames skipped during the event may already have moved the timestamp further.
+    if (tsDiff32(endTs, this.#lastTs) > 0) this.#lastTs = endTs;
+    this.#lastFrameMs = nowMs;
+  }
+
+  #commitAudio(ts: number, nowMs: number): void {
+    this.#lastTs = ts;
+    this.#lastFrameMs = nowMs;
+  }
+
+  #header(marker: boolean, payloadType: number, ts: number): Buffer {
+    const buf = this.#ring[this.#next];
+    this.#next = (this.#next + 1) % RING;
+    writeRtpHeader(buf, { marker, payloadType, sequenceNumber: this.#seq, timestamp: ts, ssrc: this.ssrc });
+    this.#seq = seqAdd16(this.#seq, 1);
+    return buf;
+  }
+
+  #count(payloadBytes: number, ts: number, nowMs: number): void {
+    this.packetsSent++;
+    this.octetsSent += payloadBytes;
+    this.lastPacketTs = ts;
+    this.lastPacketMs = nowMs;
+  }
+}

@@ -1,0 +1,483 @@
+/**
+ * One RTP/RTCP session: a bound port pair, one inbound stream (jitter buffer, RFC 4733
+ * receiver, RFC 3550 reception statistics) and one outbound stream (packetizer, RFC 4733
+ * sender), plus periodic RTCP SR/RR. The engine's frame clock calls `readFrame` and `sendFrame`
+ * once per frame; everything else is event-driven by the sockets.
+ *
+ * Symmetric RTP and latching: until a valid packet arrives (RTP version 2, a negotiated payload
+ * type) we send to the SDP address; the first valid source is latched and we send there; other
+ * sources are ignored and counted. `setRemote` (re-INVITE) unlatches. Nothing thrown inside a
+ * socket handler escapes it: malformed packets are dropped and counted by reason.
+ */
+import type dgram from 'node:dgram';
+import { InvalidStateError } from '../errors.js';
+import { SafeEmitter } from '../util/safe-emitter.js';
+import { RtpClosedError } from './errors.js';
+import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
+import type { RtpPortPair } from './port-pool.js';
+import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
+import type { RtcpPacket, ReportBlock } from './rtcp-packet.js';
+import { ReceptionStats, roundTripMs } from './rtcp-stats.js';
+import { RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
+import type { RtpParseError } from './rtp-packet.js';
+import { RtpPacketizer } from './rtp-packetizer.js';
+import { TelephoneEventReceiver, planTelephoneEvent } from './telephone-event.js';
+import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
+
+export { FRAME_LOST, FRAME_SILENT } from './jitter-buffer.js';
+
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface RtpRemote {
+  address: string;
+  port: number;
+  rtcpPort?: number;
+}
+
+export interface RtpSessionOptions {
+  ports: RtpPortPair;
+  payloadType: number;
+  clockRateHz: number;
+  samplesPerFrame: number;
+  telephoneEventPayloadType?: number;
+  remote?: RtpRemote;
+  jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number; maxPackets?: number; maxConcealFrames?: number };
+  /** Mean RTCP report interval (randomised ×[0.5, 1.5], RFC 3550 §6.3.1). Default 5000 ms; 0 disables. */
+  rtcpIntervalMs?: number;
+  cname?: string;
+  /** Monotonic ms clock; injectable for tests. */
+  now?: () => number;
+  direction?: MediaDirection;
+  /** Fixed SSRC / initial numbers for tests; random otherwise. */
+  ssrc?: number;
+}
+
+export interface RtcpEvent {
+  packets: RtcpPacket[];
+  from: { address: string; port: number };
+  /** Round-trip time from a report block about our stream, when it has LSR/DLSR. */
+  roundTripMs?: number;
+}
+
+export type RtpSessionEvents = {
+  dtmf: [DtmfEvent];
+  dtmfStart: [DtmfStartEvent];
+  latched: [{ address: string; port: number }];
+  ssrcChange: [{ previous: number; ssrc: number }];
+  rtcp: [RtcpEvent];
+};
+
+export interface RtpSessionStats {
+  packetsReceived: number;
+  packetsSent: number;
+  /** RFC 3550 A.3 cumulative loss of the inbound stream. */
+  packetsLost: number;
+  packetsLate: number;
+  packetsDuplicate: number;
+  /** Malformed, unknown payload type, oversized, or received while not receiving. */
+  packetsDiscarded: number;
+  /** Valid packets from a source other than the latched one. */
+  packetsFromOtherSources: number;
+  discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer', number>;
+  /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
+  jitterMs: number;
+  jitterBufferDelayMs: number;
+  jitterBufferTargetMs: number;
+  concealedFrames: number;
+  bytesReceived: number;
+  bytesSent: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  rtcpDiscarded: number;
+  roundTripMs?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  ssrc: number;
+  remoteSsrc?: number;
+  internalErrors: number;
+  sendErrors: number;
+}
+
+export class RtpSession extends SafeEmitter<RtpSessionEvents> {
+  readonly ports: RtpPortPair;
+  readonly #now: () => number;
+  #payloadType: number;
+  #clockRateHz: number;
+  #samplesPerFrame: number;
+  #telephoneEventPt: number | undefined;
+  #direction: MediaDirection;
+  #remote: RtpRemote | undefined;
+  #latched: { address: string; port: number } | undefined;
+  #rtcpLatched: { address: string; port: number } | undefined;
+  #remoteSsrc: number | undefined;
+  readonly #header = new RtpHeaderView();
+  readonly #jitter: JitterBuffer;
+  #reception: ReceptionStats;
+  readonly #events: TelephoneEventReceiver;
+  readonly #packetizer: RtpPacketizer;
+  readonly #cname: string;
+  readonly #rtcpIntervalMs: number;
+  #rtcpTimer: NodeJS.Timeout | undefined;
+  #sentAtLastReport = 0;
+  #roundTripMs: number | undefined;
+  #dtmfActive = false;
+  #dtmfQueue: Promise<void> = Promise.resolve();
+  readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
+  #closed = false;
+  readonly #counters = {
+    packetsReceived: 0,
+    packetsDiscarded: 0,
+    packetsFromOtherSources: 0,
+    bytesReceived: 0,
+    rtcpSent: 0,
+    rtcpReceived: 0,
+    rtcpDiscarded: 0,
+    internalErrors: 0,
+    sendErrors: 0
+  };
+  readonly #discardReasons: RtpSessionStats['discardReasons'] = { short: 0, version: 0, csrc: 0, extension: 0, padding: 0, payloadType: 0, direction: 0, jitterBuffer: 0 };
+  readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.#guard(() => this.#receiveRtp(msg, rinfo));
+  readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.#guard(() => this.#receiveRtcp(msg, msg.length, rinfo));
+
+  constructor(opts: RtpSessionOptions) {
+    super();
+    this.ports = opts.ports;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#payloadType = opts.payloadType;
+    this.#clockRateHz = opts.clockRateHz;
+    this.#samplesPerFrame = opts.samplesPerFrame;
+    this.#telephoneEventPt = opts.telephoneEventPayloadType;
+    this.#direction = opts.direction ?? 'sendrecv';
+    this.#remote = opts.remote;
+    this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
+    this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
+    this.#jitter = new JitterBuffer({ clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ...opts.jitter });
+    this.#reception = new ReceptionStats(opts.clockRateHz);
+    this.#events = new TelephoneEventReceiver({
+      clockRateHz: opts.clockRateHz,
+      onDigit: (event) => this.safeEmit('dtmf', event),
+      onDigitStart: (event) => this.safeEmit('dtmfStart', event)
+    });
+    this.#packetizer = new RtpPacketizer({ payloadType: opts.payloadType, clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ssrc: opts.ssrc });
+    this.ports.rtpSocket.on('message', this.#onRtp);
+    this.ports.rtcpSocket.on('message', this.#onRtcp);
+    this.#scheduleRtcp();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get ssrc(): number {
+    return this.#packetizer.ssrc;
+  }
+
+  get direction(): MediaDirection {
+    return this.#direction;
+  }
+
+  /** Where RTP goes now: the latched source (symmetric RTP), else the SDP address. */
+  get remoteAddress(): { address: string; port: number } | undefined {
+    return this.#latched ?? (this.#remote && { address: this.#remote.address, port: this.#remote.port });
+  }
+
+  /**
+   * The frame due now (see JitterBuffer.pop): byte length copied into `target`, FRAME_LOST
+   * (conceal) or FRAME_SILENT. Also ends an RFC 4733 event whose end packets were all lost.
+   */
+  readFrame(target: Uint8Array): number {
+    if (this.#closed) return FRAME_SILENT;
+    const now = this.#now();
+    this.#events.poll(now);
+    if (this.#direction === 'sendonly' || this.#direction === 'inactive') return FRAME_SILENT;
+    return this.#jitter.pop(target, now);
+  }
+
+  /** Sends one frame of encoded audio, unless an RFC 4733 event is being sent or we may not send. */
+  sendFrame(payload: Uint8Array, byteLength: number): void {
+    if (this.#closed) throw new RtpClosedError('RTP session');
+    const now = this.#now();
+    const to = this.remoteAddress;
+    if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
+    if (this.#dtmfActive) {
+      this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
+      return;
+    }
+    const { buf, length } = this.#packetizer.audio(payload, byteLength, now);
+    this.#send(this.ports.rtpSocket, buf, length, to);
+  }
+
+  /**
+   * Sends one DTMF digit as RFC 4733 events (§2.5.1): start packet with the marker, an update
+   * every packet time, three end packets. Digits queue one after another; resolves once the
+   * last end packet went out. Rejects on close, on a bad digit, or when we may not send.
+   */
+  sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
+    if (this.#closed) return Promise.reject(new RtpClosedError('RTP session'));
+    const pt = this.#telephoneEventPt;
+    if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
+    let plan: ReturnType<typeof planTelephoneEvent>;
+    try {
+      plan = planTelephoneEvent(digit, durationMs, this.#clockRateHz, this.#packetizer.frameMs, volumeDbm0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#dtmfQueue.then(() => this.#sendEvent(pt, plan));
+    this.#dtmfQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #sendEvent(pt: number, plan: ReturnType<typeof planTelephoneEvent>): Promise<void> {
+    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#direction === 'recvonly' || this.#direction === 'inactive') {
+      throw InvalidStateError.forState('RTP session', this.#direction, ['sendrecv', 'sendonly'], 'send DTMF');
+    }
+    this.#dtmfActive = true;
+    const start = this.#now();
+    const eventTs = this.#packetizer.eventTimestamp(start);
+    try {
+      for (const packet of plan) {
+        const waitMs = packet.atMs - (this.#now() - start);
+        if (waitMs > 0) await this.#sleep(waitMs);
+        const to = this.remoteAddress;
+        if (to === undefined) continue;
+        const { buf, length } = this.#packetizer.event(pt, packet.marker, eventTs, packet.payload, this.#now());
+        this.#send(this.ports.rtpSocket, buf, length, to);
+      }
+      this.#packetizer.endEvent(eventTs, plan[plan.length - 1].payload.duration, this.#now());
+    } finally {
+      this.#dtmfActive = false;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.#dtmfTimers.delete(entry);
+          resolve();
+        }, ms),
+        reject
+      };
+      this.#dtmfTimers.add(entry);
+    });
+  }
+
+  /** New SDP address (re-INVITE): send there and latch again on the next valid source. */
+  setRemote(remote: RtpRemote): void {
+    this.#remote = { ...remote };
+    this.#latched = undefined;
+    this.#rtcpLatched = undefined;
+  }
+
+  /** New payload type with the same clock and frame size. */
+  setPayloadType(payloadType: number): void {
+    this.#payloadType = payloadType;
+    this.#packetizer.setFormat(payloadType, this.#clockRateHz, this.#samplesPerFrame);
+  }
+
+  /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
+  updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
+    this.#payloadType = payloadType;
+    this.#clockRateHz = clockRateHz;
+    this.#samplesPerFrame = samplesPerFrame;
+    this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
+    this.#jitter.setFormat(clockRateHz, samplesPerFrame);
+    this.#reception = new ReceptionStats(clockRateHz);
+    this.#events.setClockRate(clockRateHz);
+    this.#events.reset();
+  }
+
+  setTelephoneEventPayloadType(payloadType: number | undefined): void {
+    this.#telephoneEventPt = payloadType;
+  }
+
+  /** SDP direction (RFC 3264 §5.1): hold stops sending and/or ignores inbound media. */
+  setDirection(direction: MediaDirection): void {
+    this.#direction = direction;
+  }
+
+  stats(): RtpSessionStats {
+    const jb = this.#jitter.stats();
+    const remote = this.remoteAddress;
+    return {
+      packetsReceived: this.#counters.packetsReceived,
+      packetsSent: this.#packetizer.packetsSent,
+      packetsLost: Math.max(0, this.#reception.cumulativeLost),
+      packetsLate: jb.packetsLate,
+      packetsDuplicate: jb.packetsDuplicate,
+      packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
+      packetsFromOtherSources: this.#counters.packetsFromOtherSources,
+      discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
+      jitterMs: this.#reception.jitterMs,
+      jitterBufferDelayMs: jb.currentDelayMs,
+      jitterBufferTargetMs: jb.targetDelayMs,
+      concealedFrames: jb.framesConcealed + jb.framesExpanded,
+      bytesReceived: this.#counters.bytesReceived,
+      bytesSent: this.#packetizer.octetsSent,
+      rtcpSent: this.#counters.rtcpSent,
+      rtcpReceived: this.#counters.rtcpReceived,
+      rtcpDiscarded: this.#counters.rtcpDiscarded,
+      roundTripMs: this.#roundTripMs,
+      remoteAddress: remote?.address,
+      remotePort: remote?.port,
+      ssrc: this.#packetizer.ssrc,
+      remoteSsrc: this.#remoteSsrc,
+      internalErrors: this.#counters.internalErrors,
+      sendErrors: this.#counters.sendErrors
+    };
+  }
+
+  /** Sends an RTCP BYE, closes both sockets (ports.release()) and timers; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    try {
+      if (this.#rtcpIntervalMs > 0) this.#sendRtcp(true);
+    } catch {
+      // best effort
+    }
+    this.#closed = true;
+    if (this.#rtcpTimer) clearTimeout(this.#rtcpTimer);
+    this.#rtcpTimer = undefined;
+    for (const entry of this.#dtmfTimers) {
+      clearTimeout(entry.timer);
+      entry.reject(new RtpClosedError('RTP session'));
+    }
+    this.#dtmfTimers.clear();
+    this.ports.rtpSocket.off('message', this.#onRtp);
+    this.ports.rtcpSocket.off('message', this.#onRtcp);
+    this.ports.release();
+  }
+
+  /** A synchronous send failure (socket gone, bad address) is counted, never thrown at the frame clock. */
+  #send(socket: dgram.Socket, buf: Buffer, length: number, to: { address: string; port: number }): boolean {
+    try {
+      socket.send(buf, 0, length, to.port, to.address);
+      return true;
+    } catch {
+      this.#counters.sendErrors++;
+      return false;
+    }
+  }
+
+  #guard(fn: () => void): void {
+    if (this.#closed) return;
+    try {
+      fn();
+    } catch (error) {
+      this.#counters.internalErrors++;
+      process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
+    }
+  }
+
+  #discard(reason: keyof RtpSessionStats['discardReasons']): void {
+    this.#counters.packetsDiscarded++;
+    this.#discardReasons[reason]++;
+  }
+
+  #receiveRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (looksLikeRtcp(msg, msg.length)) {
+      this.#receiveRtcp(msg, msg.length, rinfo); // RFC 5761 rtcp-mux
+      return;
+    }
+    const h = this.#header;
+    const error = h.parse(msg, msg.length);
+    if (error !== null) return this.#discard(error);
+    const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
+    if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
+    if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
+    const latched = this.#latched;
+    if (latched === undefined) {
+      this.#latched = { address: rinfo.address, port: rinfo.port };
+      this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
+    } else if (latched.address !== rinfo.address || latched.port !== rinfo.port) {
+      this.#counters.packetsFromOtherSources++;
+      return;
+    }
+    const now = this.#now();
+    if (this.#remoteSsrc !== undefined && h.ssrc !== this.#remoteSsrc) {
+      const previous = this.#remoteSsrc;
+      this.#reception = new ReceptionStats(this.#clockRateHz);
+      this.#events.reset();
+      this.#jitter.reset(true);
+      this.#remoteSsrc = h.ssrc;
+      this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
+    }
+    this.#remoteSsrc = h.ssrc;
+    this.#reception.update(h.sequenceNumber, h.timestamp, now, h.ssrc, !isEvent);
+    this.#counters.packetsReceived++;
+    this.#counters.bytesReceived += h.payloadLength;
+    if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
+    else this.#jitter.push(h.sequenceNumber, h.timestamp, h.ssrc, h.marker, msg, h.payloadOffset, h.payloadLength, now);
+  }
+
+  #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {
+    const { packets, errors } = parseRtcpCompound(msg, length);
+    if (packets.length === 0 || (packets[0].type !== 'sr' && packets[0].type !== 'rr')) {
+      this.#counters.rtcpDiscarded++;
+      return;
+    }
+    if (errors.length > 0) this.#counters.rtcpDiscarded++;
+    this.#counters.rtcpReceived++;
+    if (this.#rtcpLatched === undefined) this.#rtcpLatched = { address: rinfo.address, port: rinfo.port };
+    const now = this.#now();
+    const ntp = ntpFromUnixMs(Date.now());
+    const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
+    let rtt: number | undefined;
+    for (const p of packets) {
+      if (p.type === 'sr' && p.ssrc === this.#remoteSsrc) this.#reception.onSenderReport(ntpMiddle32(p.ntpSeconds, p.ntpFraction), now);
+      if (p.type === 'sr' || p.type === 'rr') {
+        for (const block of p.reports) {
+          if (block.ssrc === this.#packetizer.ssrc) rtt = roundTripMs(block, arrivalMiddle) ?? rtt;
+        }
+      }
+    }
+    if (rtt !== undefined) this.#roundTripMs = rtt;
+    this.safeEmit('rtcp', { packets, from: { address: rinfo.address, port: rinfo.port }, roundTripMs: rtt });
+  }
+
+  #scheduleRtcp(): void {
+    if (this.#rtcpIntervalMs <= 0 || this.#closed) return;
+    // RFC 3550 §6.3.1: randomise over [0.5, 1.5] × interval so sessions don't synchronise.
+    const delay = this.#rtcpIntervalMs * (0.5 + Math.random());
+    this.#rtcpTimer = setTimeout(() => {
+      this.#guard(() => this.#sendRtcp(false));
+      this.#scheduleRtcp();
+    }, delay);
+    this.#rtcpTimer.unref();
+  }
+
+  /** Where RTCP goes: the latched RTCP source, the SDP rtcp port, or RTP port + 1 (§11). */
+  #rtcpDestination(): { address: string; port: number } | undefined {
+    if (this.#rtcpLatched) return this.#rtcpLatched;
+    const rtp = this.remoteAddress;
+    if (rtp === undefined) return undefined;
+    if (this.#latched === undefined && this.#remote?.rtcpPort !== undefined) return { address: this.#remote.address, port: this.#remote.rtcpPort };
+    return { address: rtp.address, port: rtp.port + 1 };
+  }
+
+  /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */
+  #sendRtcp(bye: boolean): void {
+    const to = this.#rtcpDestination();
+    if (to === undefined) return;
+    const now = this.#now();
+    const p = this.#packetizer;
+    const blocks: ReportBlock[] = this.#remoteSsrc !== undefined && this.#reception.received > 0 ? [this.#reception.reportBlock(now)] : [];
+    const packets: RtcpPacket[] = [];
+    if (p.packetsSent > this.#sentAtLastReport) {
+      const wall = Date.now();
+      const ntp = ntpFromUnixMs(wall);
+      // §6.4.1: the RTP timestamp of the same instant as the NTP timestamp.
+      const elapsed = Number.isNaN(p.lastPacketMs) ? 0 : now - p.lastPacketMs;
+      const rtpTimestamp = (p.lastPacketTs + Math.round((elapsed * p.clockRateHz) / 1000)) >>> 0;
+      packets.push({ type: 'sr', ssrc: p.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp, packetCount: p.packetsSent >>> 0, octetCount: p.octetsSent >>> 0, reports: blocks });
+      this.#sentAtLastReport = p.packetsSent;
+    } else {
+      packets.push({ type: 'rr', ssrc: p.ssrc, reports: blocks });
+    }
+    packets.push({ type: 'sdes', chunks: [{ ssrc: p.ssrc, cname: this.#cname }] });
+    if (bye) packets.push({ type: 'bye', ssrcs: [p.ssrc] });
+    const datagram = serializeRtcpCompound(packets);
+    if (this.#send(this.ports.rtcpSocket, datagram, datagram.length, to)) this.#counters.rtcpSent++;
+  }
+}
