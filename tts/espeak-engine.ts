@@ -47,41 +47,91 @@ export function loadEspeak(): Promise<{ factory: EmscriptenFactory; module: Wasm
   return loaded;
 }
 
+interface CliRun {
+  instance: EmscriptenInstance;
+  out: string[];
+  errors: string[];
+}
+
+/** Runs the espeak-ng command line once in a fresh instance of the cached module. */
+async function runCli(args: string[]): Promise<CliRun> {
+  const { factory, module } = await loadEspeak();
+  const out: string[] = [];
+  const errors: string[] = [];
+  // The Emscripten runtime records a non-zero exit in process.exitCode; that is not ours to change.
+  const exitCodeBefore = process.exitCode;
+  try {
+    const instance = await factory({
+      arguments: [...args],
+      thisProgram: 'espeak-ng',
+      print: (line) => out.push(line),
+      printErr: (line) => errors.push(line),
+      instantiateWasm(imports, done) {
+        void wasm.instantiate(module, imports).then((created) => done(created, module));
+        return {};
+      }
+    });
+    return { instance, out, errors };
+  } finally {
+    process.exitCode = exitCodeBefore;
+  }
+}
+
+/**
+ * The names `-v` accepts, lower-cased, from `espeak-ng --voices` and `--voices=variant`: language
+ * codes, voice names and file names. eSpeak itself falls back to a near match for many unknown
+ * names ("no-such-voice" speaks Norwegian), so names are checked against this list first.
+ */
+async function listVoices(): Promise<{ voices: Set<string>; variants: Set<string> }> {
+  const [voiceRun, variantRun] = [await runCli(['--voices']), await runCli(['--voices=variant'])];
+  const voices = new Set<string>();
+  for (const line of voiceRun.out.slice(1)) {
+    const [, language, , name, file, ...others] = line.trim().split(/\s+/);
+    if (!language || !name || !file) continue;
+    voices.add(language.toLowerCase()).add(name.toLowerCase()).add(file.toLowerCase());
+    for (const other of others) {
+      const code = other.replace(/^\(/, '');
+      if (code && !/^\d+\)$/.test(code)) voices.add(code.toLowerCase());
+    }
+  }
+  const variants = new Set<string>();
+  for (const line of variantRun.out.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const name = fields[3];
+    const file = fields[4];
+    if (name) variants.add(name.toLowerCase());
+    if (file?.startsWith('!v/')) variants.add(file.slice(3).toLowerCase());
+  }
+  return { voices, variants };
+}
+
 export class EspeakEngine implements TtsEngine {
   readonly name = 'espeak';
+  private voiceList: Promise<{ voices: Set<string>; variants: Set<string> }> | undefined;
 
   defaultVoice(): string {
     return 'en-us';
   }
 
+  /** Whether `-v voice` names a real voice, optionally with a `+variant`. */
+  async hasVoice(voice: string): Promise<boolean> {
+    if (!VOICE_NAME.test(voice)) return false;
+    this.voiceList ??= listVoices();
+    const { voices, variants } = await this.voiceList;
+    const [base, variant, extra] = voice.toLowerCase().split('+');
+    return extra === undefined && voices.has(base) && (variant === undefined || variants.has(variant));
+  }
+
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
-    if (!VOICE_NAME.test(request.voice)) {
-      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a name such as en-us or en-gb`);
+    if (!(await this.hasVoice(request.voice))) {
+      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a language or voice name from 'espeak-ng --voices', such as en-us or en-gb`);
     }
-    const { factory, module } = await loadEspeak();
     const pitch = Math.max(0, Math.min(99, Math.round(ESPEAK_DEFAULT_PITCH + (request.pitchSemitones * 50) / 12)));
     const args = ['-v', request.voice, '-p', String(pitch), '-w', '/out.wav'];
     if (request.rateWpm !== undefined) args.push('-s', String(Math.round(request.rateWpm)));
     // "--" ends the options, so a text starting with "-" is spoken, not parsed.
     args.push('--', request.text);
-    const errors: string[] = [];
-    // The Emscripten runtime records a non-zero exit in process.exitCode; that is not ours to change.
-    const exitCodeBefore = process.exitCode;
-    let instance: EmscriptenInstance;
-    try {
-      instance = await factory({
-        arguments: args,
-        thisProgram: 'espeak-ng',
-        print: () => undefined,
-        printErr: (line) => errors.push(line),
-        instantiateWasm(imports, done) {
-          wasm.instantiate(module, imports).then((created) => done(created, module));
-          return {};
-        }
-      });
-    } finally {
-      process.exitCode = exitCodeBefore;
-    }
+    const { instance, errors } = await runCli(args);
     if (errors.some((line) => /voice does not exist/i.test(line))) {
       throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'`);
     }

@@ -11,6 +11,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
+import { threadId } from 'node:worker_threads';
 import { TtsError } from './errors.js';
 import { wasm, type WasmImports, type WasmModule } from './wasm-api.js';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
@@ -52,7 +53,8 @@ export class FliteEngine implements TtsEngine {
       throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
     }
     const module = await compileFlite();
-    const fileName = `flite-${process.pid}-${this.sequence++}.wav`;
+    // Workers share the scratch directory: the thread id keeps their file names apart.
+    const fileName = `flite-${process.pid}-${threadId}-${this.sequence++}.wav`;
     const args = ['flite', '-voice', request.voice];
     if (request.rateWpm !== undefined) args.push('--setf', `duration_stretch=${(NATURAL_WPM / request.rateWpm).toFixed(4)}`);
     if (request.pitchSemitones !== 0) args.push('--setf', `f0_shift=${Math.pow(2, request.pitchSemitones / 12).toFixed(4)}`);

@@ -37,7 +37,8 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
   } catch (error) {
     throw new TtsError('NOT_WAV', `${what} has a corrupt WAV header: ${(error as Error).message}`, { cause: error });
   }
-  const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
+  // Copied out: wavefile's conversions below rewrite the header object in place.
+  const fmt = { ...(wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number }) };
   const bitDepth = wav.bitDepth;
   const source = { audioFormat: fmt.audioFormat, bitDepth, channels: fmt.numChannels };
   const channels = fmt.numChannels;

@@ -5,8 +5,8 @@
  * request; `close()` fails everything pending with `CLOSED`.
  *
  * The worker entry is `synthesis-worker.ts` when this file runs from TypeScript sources (vitest,
- * tsx: detected by this module's own extension) and is then started with tsx's loader; from
- * compiled JavaScript (dist/) it is the sibling `synthesis-worker.js`.
+ * tsx: detected by this module's own extension) and is then loaded through tsx; from compiled
+ * JavaScript (dist/) it is the sibling `synthesis-worker.js`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,17 +37,18 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
-/** tsx's ESM loader as an absolute URL, so the worker finds it whatever the working directory. */
-function tsxLoaderUrl(moduleUrl: string): string {
-  return pathToFileURL(createRequire(moduleUrl).resolve('tsx')).href;
-}
-
-/** How to start the worker entry from wherever this module was loaded. */
-export function workerEntry(moduleUrl: string = import.meta.url): { url: URL; execArgv: string[] | undefined } {
+/**
+ * How to start the worker from wherever this module was loaded. From source, a `data:` URL
+ * bootstrap registers tsx's loader inside the new thread and then imports the `.ts` entry
+ * (Node 20 does not apply `--import` loader hooks to a worker's own entry module).
+ */
+export function workerEntry(moduleUrl: string = import.meta.url): URL {
   const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
-  return fromSource
-    ? { url: new URL('./synthesis-worker.ts', moduleUrl), execArgv: ['--import', tsxLoaderUrl(moduleUrl)] }
-    : { url: new URL('./synthesis-worker.js', moduleUrl), execArgv: undefined };
+  if (!fromSource) return new URL('./synthesis-worker.js', moduleUrl);
+  const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./synthesis-worker.ts', moduleUrl).href;
+  const bootstrap = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(entry)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
 export class WorkerPool {
@@ -105,9 +106,9 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Slot {
-    const entry = workerEntry();
     const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload };
-    const worker = new Worker(entry.url, { workerData: data, execArgv: entry.execArgv });
+    // node:wasi still announces itself as experimental; say so once here, not on every start.
+    const worker = new Worker(workerEntry(), { workerData: data, execArgv: ['--disable-warning=ExperimentalWarning'] });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
