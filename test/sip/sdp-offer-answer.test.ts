@@ -99,6 +99,25 @@ describe('createAnswer', () => {
     expect(answer).toContain('a=fmtp:101 0-11,16\r\n');
   });
 
+  it('answers the baresip 1.0 offer with mono L16/16000 at its dynamic PT, skipping the stereo one', () => {
+    const text = fixture('baresip-1.0-offer.sdp');
+    const { answer, audio } = createAnswer(text, { ...local, codecs: ['L16', 'PCMU'] });
+    expect(audio).toMatchObject({
+      codec: 'L16',
+      payloadType: 102,
+      clockRateHz: 16000,
+      telephoneEventPayloadType: 104,
+      telephoneEventClockRateHz: 8000,
+      remoteAddress: '192.0.2.2',
+      remotePort: 34226,
+      ptimeMs: 20,
+    });
+    expect(answer).toContain('m=audio 20000 RTP/AVP 102 104\r\na=rtpmap:102 L16/16000\r\na=rtpmap:104 telephone-event/8000\r\na=fmtp:104 0-15\r\n');
+    expect(createAnswer(text, { ...local, codecs: ['PCMA', 'PCMU'] }).audio).toMatchObject({ codec: 'PCMA', payloadType: 8 });
+    // Round trip: baresip would read our answer as selecting L16/16000.
+    expect(processAnswer(text, answer)).toMatchObject({ codec: 'L16', payloadType: 102, remotePort: 20000 });
+  });
+
   it('chooses by our preference order, keeping the offer\'s dynamic payload type numbers', () => {
     const text = offer('m=audio 5000 RTP/AVP 0 8 97 110\r\na=rtpmap:97 l16/16000\r\na=rtpmap:110 telephone-event/8000\r\na=fmtp:110 0-15\r\n');
     const wideband = createAnswer(text, { ...local, codecs: ['L16', 'PCMU'] });

@@ -73,7 +73,7 @@ describe('parseSdp on real session descriptions', () => {
   });
 
   it('round-trips every fixture through serializeSdp with CRLF line ends', () => {
-    for (const name of ['rfc4475-sdp01.sdp', 'rfc5118-ipv6-in-sdp.sdp', 'rfc5118-mult-ip-in-sdp.sdp', 'sipp-uac.sdp', 'sipp-uac-pcap.sdp']) {
+    for (const name of ['baresip-1.0-offer.sdp', 'rfc4475-sdp01.sdp', 'rfc5118-ipv6-in-sdp.sdp', 'rfc5118-mult-ip-in-sdp.sdp', 'sipp-uac.sdp', 'sipp-uac-pcap.sdp']) {
       const text = fixture(name);
       const serialized = serializeSdp(parseSdp(text));
       expect(serialized, name).toBe(text);
