@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ReceptionStats } from '../../engine/rtp/rtcp-stats.js';
+import { seededRandom } from '../support/rtp-trace.js';
+
+/** RFC 3550 A.8 literally, in integer arithmetic scaled by 16 (the reference implementation). */
+function referenceJitter(arrivalsTs: number[], rtpTs: number[]): number {
+  let jitter = 0;
+  let prevTransit = 0;
+  for (let i = 0; i < arrivalsTs.length; i++) {
+    const transit = arrivalsTs[i] - rtpTs[i];
+    if (i > 0) {
+      let d = transit - prevTransit;
+      if (d < 0) d = -d;
+      jitter += d - ((jitter + 8) >> 4);
+    }
+    prevTransit = transit;
+  }
+  return jitter >> 4;
+}
+
+describe('RFC 3550 reception statistics', () => {
+  it('computes interarrival jitter like the A.8 reference on a synthetic trace, across a timestamp wrap', () => {
+    const rnd = seededRandom(7);
+    const stats = new ReceptionStats(8000);
+    const arrivals: number[] = [];
+    const rtp: number[] = [];
+    const ts0 = 0xffffffff - 160 * 100; // wraps after 100 packets
+    for (let i = 0; i < 500; i++) {
+      const arrivalUnits = i * 160 + 400 + Math.floor(rnd() * 240); // up to 30 ms of jitter, in 8 kHz units
+      arrivals.push(arrivalUnits);
+      rtp.push(i * 160); // unwrapped for the reference
+      stats.update((5000 + i) & 0xffff, (ts0 + i * 160) >>> 0, arrivalUnits / 8, 0xabc);
+    }
+    const expected = referenceJitter(arrivals, rtp);
+    expect(expected).toBeGreaterThan(40);
+    expect(Math.abs(stats.jitter - expected)).toBeLessThanOrEqual(1.5);
+    expect(stats.reportBlock(0).jitter).toBeCloseTo(expected, -1);
+    expect(stats.jitterMs).toBeCloseTo(stats.jitter / 8, 6);
+  });
+
+  it('counts cumulative and fractional loss per A.3 across a sequence wrap', () => {
+    const stats = new ReceptionStats(8000);
+    let t = 0;
+    // 200 packets from 65500, every 10th lost
+    for (let i = 0; i < 200; i++) if (i % 10 !== 5) stats.update((65500 + i) & 0xffff, i * 160, (t += 20), 1);
+    const first = stats.reportBlock(t);
+    // A.1 probation: the source is valid from its 2nd in-sequence packet, which becomes base_seq.
+    expect(stats.expected).toBe(199);
+    expect(stats.received).toBe(179);
+    expect(first.cumulativeLost).toBe(20);
+    expect(first.fractionLost).toBe(Math.floor((20 * 256) / 199));
+    expect(first.highestSequence).toBe(65536 + ((65500 + 199) & 0xffff));
+    // next interval: 100 packets, none lost
+    for (let i = 200; i < 300; i++) stats.update((65500 + i) & 0xffff, i * 160, (t += 20), 1);
+    const second = stats.reportBlock(t);
+    expect(second.fractionLost).toBe(0);
+    expect(second.cumulativeLost).toBe(20);
+  });
+
+  it('reports LSR and DLSR from the last sender report', () => {
+    const stats = new ReceptionStats(8000);
+    stats.update(1, 0, 0, 1);
+    stats.update(2, 160, 20, 1);
+    stats.onSenderReport(0x12345678, 1000);
+    const block = stats.reportBlock(1500);
+    expect(block.lastSenderReport).toBe(0x12345678);
+    expect(block.delaySinceLastSenderReport).toBe(32768); // 0.5 s in 1/65536 s
+  });
+});
