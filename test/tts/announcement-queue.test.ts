@@ -1,0 +1,138 @@
+/** AnnouncementQueue: parts played as one announcement, announcements queued, frame reads, clear/close. */
+import { describe, expect, it } from 'vitest';
+import { AnnouncementQueue, TtsError } from '../../tts/index.js';
+
+const RATE = 8000;
+const FRAME = 160;
+
+/** A part: `lead` zeros, `loud` samples of a constant marker value, `tail` zeros. */
+function part(marker: number, loud: number, lead = 0, tail = 0): Int16Array {
+  const pcm = new Int16Array(lead + loud + tail);
+  pcm.fill(marker, lead, lead + loud);
+  return pcm;
+}
+
+/** Reads frames until idle; returns everything read as one array. */
+function drain(queue: AnnouncementQueue, maxFrames = 10_000): Int16Array {
+  const frame = new Int16Array(FRAME);
+  const out: number[] = [];
+  for (let i = 0; i < maxFrames && queue.readFrame(frame); i++) out.push(...frame);
+  return Int16Array.from(out);
+}
+
+/** Runs of equal values: [value, length][] */
+function runs(pcm: Int16Array): [number, number][] {
+  const result: [number, number][] = [];
+  for (const v of pcm) {
+    const last = result[result.length - 1];
+    if (last && last[0] === v) last[1]++;
+    else result.push([v, 1]);
+  }
+  return result;
+}
+
+describe('AnnouncementQueue', () => {
+  it('plays prefix and entry parts as one announcement with a short gap, trimming their silent edges', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, gapMs: 100, trimSilence: true });
+    const done = queue.enqueue([part(1000, 800, 2000, 1600), part(2000, 1200, 1200, 2400)]);
+    expect(queue.playing).toBe(true);
+    const out = drain(queue);
+    const margin = 0.015 * RATE;
+    const r = runs(out).filter(([, n]) => n > 0);
+    // margin, "george", margin + gap + margin, "has joined", margin, then the frame's zero padding.
+    expect(r[0]).toEqual([0, margin]);
+    expect(r[1]).toEqual([1000, 800]);
+    expect(r[2]).toEqual([0, margin + 0.1 * RATE + margin]);
+    expect(r[3]).toEqual([2000, 1200]);
+    expect(r[4][0]).toBe(0);
+    expect(r[4][1]).toBeLessThan(margin + FRAME);
+    expect(r).toHaveLength(5);
+    await expect(done).resolves.toBeUndefined();
+    expect(queue.playing).toBe(false);
+  });
+
+  it('announces two parties one after the other, never mixed', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, trimSilence: false, gapMs: 0, pauseMs: 50 });
+    const order: string[] = [];
+    const first = queue.enqueue([part(111, 1000)]).then(() => order.push('first'));
+    const second = queue.enqueue([part(222, 700)]).then(() => order.push('second'));
+    const out = drain(queue);
+    const r = runs(out);
+    expect(r[0]).toEqual([111, 1000]);
+    expect(r[1][0]).toBe(0);
+    expect(r[1][1]).toBeGreaterThanOrEqual(0.05 * RATE);
+    expect(r[2]).toEqual([222, 700]);
+    expect(out.filter((v) => v !== 0 && v !== 111 && v !== 222)).toHaveLength(0);
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('resolves only after the last sample has been read', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, trimSilence: false });
+    let resolved = false;
+    const done = queue.enqueue([part(5, FRAME * 2 + 10)]).then(() => (resolved = true));
+    const frame = new Int16Array(FRAME);
+    expect(queue.readFrame(frame)).toBe(true);
+    expect(queue.readFrame(frame)).toBe(true);
+    await Promise.resolve();
+    expect(resolved).toBe(false);
+    expect(queue.readFrame(frame)).toBe(true);
+    expect(frame[9]).toBe(5);
+    expect(frame[10]).toBe(0);
+    await done;
+    expect(resolved).toBe(true);
+    frame.fill(77);
+    expect(queue.readFrame(frame)).toBe(false);
+    expect(frame[0]).toBe(77);
+  });
+
+  it('writes into a view of a larger buffer (like WebAssembly memory) without touching its neighbours', () => {
+    const memory = new Int16Array(1000).fill(-1);
+    const view = memory.subarray(320, 480);
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, trimSilence: false });
+    void queue.enqueue([part(9, 50)]);
+    expect(queue.readFrame(view)).toBe(true);
+    expect(memory[319]).toBe(-1);
+    expect(memory[480]).toBe(-1);
+    expect(memory[320]).toBe(9);
+    expect(memory[370]).toBe(0);
+  });
+
+  it('clear() drops the playing and waiting announcements (a hang-up) and keeps working afterwards', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE });
+    const a = queue.enqueue([part(1000, 4000)]).catch((e: unknown) => e);
+    const b = queue.enqueue([part(2000, 4000)]).catch((e: unknown) => e);
+    queue.readFrame(new Int16Array(FRAME));
+    queue.clear();
+    expect(queue.playing).toBe(false);
+    expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
+    for (const outcome of [await a, await b]) {
+      expect(outcome).toBeInstanceOf(TtsError);
+      expect((outcome as TtsError).code).toBe('CLEARED');
+    }
+    const c = queue.enqueue([part(3000, 100)]);
+    drain(queue);
+    await expect(c).resolves.toBeUndefined();
+  });
+
+  it('close() rejects everything with CLOSED, refuses new announcements and is idempotent', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE });
+    const a = queue.enqueue([part(1000, 4000)]).catch((e: unknown) => e);
+    queue.close();
+    queue.close();
+    expect(await a).toMatchObject({ code: 'CLOSED' });
+    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
+  });
+
+  it('rejects bad parts and bounds its length', async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, maxQueued: 2 });
+    await expect(queue.enqueue([new Float32Array(10) as unknown as Int16Array])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const kept = [queue.enqueue([part(1000, 10)]), queue.enqueue([part(1000, 10)])];
+    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    // An all-silent announcement has nothing to play.
+    await expect(new AnnouncementQueue({ sampleRateHz: RATE }).enqueue([new Int16Array(500)])).resolves.toBeUndefined();
+    drain(queue);
+    await Promise.all(kept);
+  });
+});
