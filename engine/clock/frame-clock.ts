@@ -71,6 +71,11 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
     return this.running;
   }
 
+  /** Lateness of the tick running now (or of the last one), in ms. */
+  get lastLatenessMs(): number {
+    return this.lateness[(this.ringPos + this.lateness.length - 1) % this.lateness.length];
+  }
+
   /** Index of the tick that will run next. */
   get tickIndex(): number {
     return this.nextIndex;

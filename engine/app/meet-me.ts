@@ -1,0 +1,103 @@
+/**
+ * The example meet-me application behind `npm start`: an INVITE to `sip:<room>@host` (room
+ * alphanumeric) is answered, greeted and transferred into room `<room>` with the spec's example
+ * media settings: exit on '#', mute on '0', unmute on '1', the caller's name spoken as the prefix
+ * of "has joined" / "has left". The room starts with its first caller and ends with its last.
+ * A caller who presses '#' is retrieved, hears "goodbye" and is hung up.
+ */
+import type { SipRequest } from '../../sip/message/message.js';
+import { parseUri, isSipUri, unescape } from '../../sip/message/uri.js';
+import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
+import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
+import { State } from '../state.js';
+import type { Engine } from '../engine.js';
+import type { UASCallChannel } from '../channel/uas-call-channel.js';
+
+const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
+
+/** The room a Request-URI names, or undefined when it names none we serve. */
+export function roomOfRequestUri(uri: string): string | undefined {
+  let parsed;
+  try {
+    parsed = parseUri(uri);
+  } catch {
+    return undefined;
+  }
+  if (!isSipUri(parsed) || parsed.user === undefined) return undefined;
+  const user = unescape(parsed.user);
+  return ROOM_NAME.test(user) ? user : undefined;
+}
+
+/** For `EngineOptions.inviteFilter`: refuse, before any channel exists, an INVITE naming no valid room. */
+export function meetMeInviteFilter(request: SipRequest): { status: number; reason: string } | undefined {
+  return roomOfRequestUri(request.uri) === undefined ? { status: 404, reason: 'Room Name Must Be Alphanumeric' } : undefined;
+}
+
+/** The name the room hears: the caller's display name, else the user part of its URI. */
+export function callerName(channel: UASCallChannel): string {
+  const display = channel.remoteDisplayName?.trim();
+  if (display) return display;
+  const remote = channel.remoteUri;
+  if (remote) {
+    try {
+      const parsed = parseUri(remote.replace(/^.*<|>.*$/g, ''));
+      if (isSipUri(parsed) && parsed.user) return unescape(parsed.user);
+    } catch {
+      /* fall through */
+    }
+  }
+  return 'a caller';
+}
+
+export function spellRoomName(room: string): string {
+  return /^\d+$/.test(room) ? room.split('').join(' ') : room;
+}
+
+export function conferenceSettings(name: string): ConferencePartyMediaSettings {
+  const media = new ConferencePartyMediaSettings({ exitOnDtmfDigit: '#' });
+  media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+  media.prefixMedia.textToSay(name);
+  media.onEntryMedia.textToSay('has joined');
+  media.onExitMedia.textToSay('has left');
+  return media;
+}
+
+/** Handles one incoming call from ringing to hang-up. */
+export async function meetMeCall(engine: Engine, channel: UASCallChannel): Promise<void> {
+  const room = roomOfRequestUri(channel.requestUri ?? '');
+  if (room === undefined) {
+    await channel.hangUp();
+    return;
+  }
+  const log = engine.logger.child({ channelId: channel.id, callId: channel.callId, room });
+  try {
+    await channel.ring();
+    if ((await channel.answer()) !== State.ANSWERED) return;
+    await channel.playText(`Welcome to conference ${spellRoomName(room)}.`);
+    const other = engine.createChannel();
+    const state = await channel.transferToConferenceRoom(other, room, {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true, destroyOnExit: false }),
+      conferencePartyMediaSettings: conferenceSettings(callerName(channel))
+    });
+    if (state !== State.TRANSFERRED) {
+      log.info({ transferCause: channel.transferCause() }, 'could not transfer the call to the conference');
+      if (channel.state === State.ANSWERED) await channel.playText('Sorry, the conference is not available.');
+      await channel.hangUp();
+      return;
+    }
+    if ((await channel.waitForTransferredCallRetrieval()) === State.ANSWERED) {
+      await channel.playText('Goodbye.');
+      await channel.hangUp();
+    }
+  } catch (error) {
+    if (channel.state !== State.IDLE) log.warn({ err: error }, 'meet-me call failed');
+    await channel.hangUp().catch(() => undefined);
+  }
+}
+
+/** Serves meet-me calls on `engine` until it stops. */
+export function serveMeetMe(engine: Engine): void {
+  engine.on('call', (channel) => {
+    void meetMeCall(engine, channel);
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * What a channel needs from its engine: the shared media machinery, the SIP user agent and the
+ * conference directory. The engine implements it; channels never reach into the engine itself.
+ */
+import type { Logger } from 'pino';
+import type { SipUserAgent } from '../../sip/user-agent.js';
+import type { AudioCodec } from '../../sip/sdp/index.js';
+import type { RoomRegistry } from '../conference/room-registry.js';
+import type { ConferenceRoom } from '../conference/room.js';
+import type { DspKernels } from '../dsp/kernels.js';
+import type { RtpPortPool } from '../rtp/port-pool.js';
+import type { ConferenceMedia } from '../media/conference-media.js';
+import type { MediaResolver } from '../media/media-resolver.js';
+import type { MixLoop } from '../media/mix-loop.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+
+export interface ChannelContext {
+  readonly kernels: DspKernels;
+  readonly loop: MixLoop;
+  readonly ports: RtpPortPool;
+  readonly rtpAddress: string;
+  readonly roomSampleRateHz: 8000 | 16000;
+  readonly codecs: AudioCodec[];
+  readonly jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  readonly userAgent: SipUserAgent;
+  readonly rooms: RoomRegistry;
+  readonly resolver: MediaResolver;
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+  /** The media of a live conference room (created with the room). */
+  conferenceMedia(room: ConferenceRoom): ConferenceMedia;
+  /** Tells the engine a channel was closed for good. */
+  channelClosed(id: string): void;
+}

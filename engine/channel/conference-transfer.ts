@@ -1,0 +1,285 @@
+/**
+ * One retrievable transfer of a channel's call into a conference room (the spec's
+ * `transfer_to_conference_room`). The outbound leg `otherCall` rings until the room starts, the
+ * timeout expires or the original call hangs up; once the room has started the leg is answered,
+ * the caller's media joins the room's mix, and the channel is TRANSFERRED. When the party leaves
+ * the room (exit digit, `retrieveTransferredCall`, the room destroyed, the leg hung up) the call
+ * comes back: the channel passes through RECONNECTING to ANSWERED and can play and transfer again.
+ * Every listener, timer and wait is released on every path.
+ */
+import { Cause, State, TransferCause } from '../state.js';
+import type { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
+import type { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
+import type { ConferenceRoom } from '../conference/room.js';
+import type { Party, LeaveReason } from '../conference/party.js';
+import { waitForRoomStart } from '../conference/transfer-wait.js';
+import type { MediaLeg } from '../media/media-leg.js';
+import { ringbackCycle } from '../media/tones.js';
+import type { ChannelContext } from './channel-context.js';
+
+export interface TransferOptions {
+  /** Whether the party may talk as well as listen. Default true. */
+  talkerAndListener?: boolean;
+  conferenceLifetimeControl?: ConferenceLifetimeControl;
+  conferencePartyMediaSettings?: ConferencePartyMediaSettings;
+  /** Seconds allowed for the party to enter the room; default 120, null = no limit. */
+  secondsTimeout?: number | null;
+  /** Gives up waiting (as if the timeout had expired). */
+  signal?: AbortSignal;
+}
+
+/** What a transfer may do to the channel that owns it. */
+export interface TransferOwner {
+  readonly id: string;
+  state(): State;
+  setState(state: State): void;
+  setTransferCause(cause: TransferCause): void;
+  /** The transfer is over (failed, or the call was retrieved). */
+  done(): void;
+}
+
+/** What a transfer may do to its outbound leg, the `otherCall` channel. */
+export interface TransferLeg {
+  readonly id: string;
+  state(): State;
+  setState(state: State): void;
+  ended(cause: Cause): void;
+}
+
+export interface ConferenceTransferInit {
+  owner: TransferOwner;
+  leg: TransferLeg;
+  media: MediaLeg;
+  roomName: string;
+  talkerAndListener: boolean;
+  conferenceLifetimeControl: ConferenceLifetimeControl;
+  conferencePartyMediaSettings: ConferencePartyMediaSettings;
+  secondsTimeout: number | null;
+  signal?: AbortSignal;
+}
+
+type AbortWhy = 'originalHungUp' | 'legHungUp' | 'retrieved' | 'signal';
+
+export class ConferenceTransfer {
+  readonly roomName: string;
+  private readonly abort = new AbortController();
+  private abortWhy: AbortWhy | undefined;
+  private room: ConferenceRoom | undefined;
+  private party: Party | undefined;
+  private entered = false;
+  private partyTalking = false;
+  private finished = false;
+  private running: Promise<State> | undefined;
+  private readonly retrievalWaiters = new Set<() => void>();
+  private readonly detach: Array<() => void> = [];
+
+  constructor(
+    private readonly ctx: ChannelContext,
+    private readonly init: ConferenceTransferInit
+  ) {
+    this.roomName = init.roomName;
+  }
+
+  /** Still waiting for the room or in it. */
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  run(): Promise<State> {
+    this.running ??= this.execute();
+    return this.running;
+  }
+
+  private async execute(): Promise<State> {
+    const { owner, leg, media } = this.init;
+    const userSignal = this.init.signal;
+    const onUserAbort = (): void => this.stopWaiting('signal');
+    userSignal?.addEventListener('abort', onUserAbort, { once: true });
+    owner.setTransferCause(TransferCause.NONE);
+    owner.setState(State.TRANSFERRING);
+    leg.setState(State.CALL_OUTGOING);
+    try {
+      const { room, party } = this.ctx.rooms.join(this.roomName, {
+        talkerAndListener: this.init.talkerAndListener,
+        lifetime: this.init.conferenceLifetimeControl,
+        media: this.init.conferencePartyMediaSettings,
+        label: owner.id
+      });
+      this.room = room;
+      this.party = party;
+      this.listen(room, party);
+      if (!room.started && !party.left) {
+        leg.setState(State.RING_OUTGOING);
+        await this.playWaitingAudio();
+      }
+      if (userSignal?.aborted) this.stopWaiting('signal');
+      const outcome = await waitForRoomStart(room, party, {
+        secondsTimeout: this.init.secondsTimeout,
+        signal: this.abort.signal
+      });
+      media.player.stopLoop();
+      if (outcome === 'started') return this.enter(room, party);
+      room.leave(party, outcome === 'timeout' ? 'timeout' : 'hangup');
+      return this.fail(outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal'));
+    } catch (error) {
+      this.fail('error');
+      throw error;
+    } finally {
+      userSignal?.removeEventListener('abort', onUserAbort);
+    }
+  }
+
+  /** The caller hears ringback (or the party's "conference stopped" file) while the leg rings. */
+  private async playWaitingAudio(): Promise<void> {
+    const { media } = this.init;
+    const stopped = this.init.conferencePartyMediaSettings.onConferenceStoppedFile;
+    if (stopped === undefined) {
+      media.player.startLoop(ringbackCycle(media.sampleRateHz));
+      return;
+    }
+    try {
+      media.player.startLoop(await this.ctx.resolver.toPcm({ kind: 'file', path: stopped }, media.sampleRateHz));
+    } catch (error) {
+      this.ctx.logger.warn({ err: error, room: this.roomName }, 'onConferenceStoppedFile unusable, playing ringback');
+      media.player.startLoop(ringbackCycle(media.sampleRateHz));
+    }
+  }
+
+  private enter(room: ConferenceRoom, party: Party): State {
+    const { owner, leg, media } = this.init;
+    this.entered = true;
+    media.moveTo(this.ctx.conferenceMedia(room).mix);
+    media.setContributing(party.talkerAndListener, party.muted);
+    leg.setState(State.ANSWERED);
+    owner.setTransferCause(TransferCause.NORMAL);
+    owner.setState(State.TRANSFERRED);
+    this.ctx.logger.info({ channelId: owner.id, room: room.name, partyId: party.id }, 'transferred into conference');
+    return State.TRANSFERRED;
+  }
+
+  private fail(why: AbortWhy | 'timeout' | 'left' | 'error'): State {
+    const { owner, leg } = this.init;
+    const cause: Record<typeof why, TransferCause> = {
+      timeout: TransferCause.TIMEOUT,
+      left: TransferCause.TARGETHANGUP,
+      originalHungUp: TransferCause.HANGUP,
+      legHungUp: TransferCause.TARGETHANGUP,
+      retrieved: TransferCause.NORMAL,
+      signal: TransferCause.FAIL,
+      error: TransferCause.FAIL
+    };
+    leg.ended(why === 'timeout' ? Cause.TIMEOUT : why === 'error' ? Cause.ERROR : Cause.NORMAL);
+    owner.setTransferCause(cause[why]);
+    if (owner.state() === State.TRANSFERRING) owner.setState(State.ANSWERED);
+    this.finish();
+    return owner.state();
+  }
+
+  private listen(room: ConferenceRoom, party: Party): void {
+    const onLeft = ({ party: who, reason }: { party: Party; reason: LeaveReason }): void => {
+      if (who === party && this.entered) this.retrieved(reason);
+    };
+    const onMute = ({ party: who, muted }: { party: Party; muted: boolean }): void => {
+      if (who === party && this.entered) this.init.media.setContributing(party.talkerAndListener, muted);
+    };
+    room.on('partyLeft', onLeft);
+    room.on('muteChanged', onMute);
+    this.detach.push(() => {
+      room.off('partyLeft', onLeft);
+      room.off('muteChanged', onMute);
+    });
+  }
+
+  /** The party left the room: the call comes back to its channel. */
+  private retrieved(reason: LeaveReason): void {
+    if (this.finished) return;
+    const { owner, leg, media } = this.init;
+    if (this.partyTalking && this.room && this.party) {
+      // A talker who leaves stops talking, as far as the room is concerned.
+      this.partyTalking = false;
+      this.ctx.conferenceMedia(this.room).reportTalking(this.party, false, -100);
+    }
+    const originalGone = this.abortWhy === 'originalHungUp' || owner.state() === State.IDLE;
+    if (!originalGone) {
+      media.returnToSolo();
+      owner.setState(State.RECONNECTING);
+    }
+    owner.setTransferCause(
+      originalGone ? TransferCause.HANGUP : this.abortWhy === 'legHungUp' ? TransferCause.TARGETHANGUP : TransferCause.NORMAL
+    );
+    leg.ended(Cause.NORMAL);
+    if (!originalGone) owner.setState(State.ANSWERED);
+    this.ctx.logger.info({ channelId: owner.id, room: this.roomName, reason }, 'retrieved from conference');
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const undo of this.detach.splice(0)) undo();
+    this.init.owner.done();
+    for (const wake of [...this.retrievalWaiters]) wake();
+  }
+
+  private stopWaiting(why: AbortWhy): void {
+    this.abortWhy ??= why;
+    this.abort.abort(why);
+  }
+
+  /** A digit pressed by the caller; true when the room took it (it is in the room). */
+  handleDigit(digit: string): boolean {
+    if (!this.entered || this.finished || !this.room || !this.party) return false;
+    this.room.handleDigit(this.party, digit);
+    return true;
+  }
+
+  /** The original call hung up: leave the room, end the leg. */
+  originalHungUp(): void {
+    if (this.finished) return;
+    this.abortWhy ??= 'originalHungUp';
+    if (this.entered) this.room?.leave(this.party as Party, 'hangup');
+    else this.stopWaiting('originalHungUp');
+  }
+
+  /** The application hung up `otherCall`: the party leaves, the caller is retrieved. */
+  legHungUp(): void {
+    if (this.finished) return;
+    this.abortWhy ??= 'legHungUp';
+    if (this.entered) this.room?.leave(this.party as Party, 'hangup');
+    else this.stopWaiting('legHungUp');
+  }
+
+  /** `retrieveTransferredCall`: out of the room (or stop waiting for it). */
+  async retrieve(): Promise<void> {
+    if (this.finished) return;
+    if (this.entered) {
+      this.room?.leave(this.party as Party, 'retrieved');
+      return;
+    }
+    this.stopWaiting('retrieved');
+    await this.running;
+  }
+
+  waitForRetrieval(secondsTimeout: number | null, signal?: AbortSignal): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = (): void => {
+        this.retrievalWaiters.delete(wake);
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.retrievalWaiters.add(wake);
+      if (secondsTimeout !== null) timer = setTimeout(wake, secondsTimeout * 1000);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Talker events of the party, reported on the room's media. */
+  talking(talking: boolean, levelDbfs: number): void {
+    if (!this.entered || this.finished || !this.room || !this.party) return;
+    this.partyTalking = talking;
+    this.ctx.conferenceMedia(this.room).reportTalking(this.party, talking, levelDbfs);
+  }
+}

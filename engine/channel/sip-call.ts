@@ -1,0 +1,191 @@
+/**
+ * One SIP call of a channel, either direction: the INVITE dialog from the SIP stack and the media
+ * leg it negotiated. It turns SIP events (BYE, CANCEL, INFO digits, re-INVITE offers) into calls
+ * on the channel's hooks and owns the release of its ports, party slot and timers.
+ */
+import type { IncomingInvite, OutgoingInvite, InviteSession } from '../../sip/user-agent.js';
+import { SdpNegotiationError } from '../../sip/sdp/index.js';
+import { Cause } from '../state.js';
+import type { DtmfObservation } from '../dtmf/digit-merger.js';
+import { MediaLeg } from '../media/media-leg.js';
+import type { ChannelContext } from './channel-context.js';
+
+export interface SipCallHooks {
+  /** The far end ended the call (BYE, CANCEL, failure); not called for our own hang-up. */
+  remoteEnded(cause: Cause): void;
+  digit(observation: DtmfObservation): void;
+  talking(talking: boolean, levelDbfs: number): void;
+  recordingFull(): void;
+}
+
+export interface OutgoingCallOptions {
+  from?: string;
+  displayName?: string;
+  headers?: Record<string, string>;
+  auth?: { username: string; password: string };
+  transport?: 'udp' | 'tcp';
+  signal?: AbortSignal;
+}
+
+/** A SIP rejection carried as a `status` the SIP stack answers with (RFC 3261 §21.4.26: 488). */
+class OfferRejected extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+export class SipCall {
+  private ended = false;
+  private established = false;
+
+  private constructor(
+    readonly session: InviteSession,
+    readonly media: MediaLeg,
+    private readonly hooks: SipCallHooks,
+    private readonly incomingInvite: IncomingInvite | undefined,
+    private readonly outgoingInvite: OutgoingInvite | undefined
+  ) {
+    session.offerHandler = (offer: string) => {
+      try {
+        return this.media.answer(offer);
+      } catch (error) {
+        if (error instanceof SdpNegotiationError) throw new OfferRejected(488, error.message);
+        throw error;
+      }
+    };
+    session.on('info', (info: { dtmf?: { digit: string; durationMs: number } }) => {
+      if (info.dtmf) this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
+    });
+    session.on('terminated', ({ reason }: { reason: string }) => {
+      if (this.ended) return;
+      this.ended = true;
+      this.media.close();
+      this.hooks.remoteEnded(reason === 'timeout' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
+    });
+  }
+
+  static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
+    const media = await SipCall.createMedia(ctx, hooks);
+    return new SipCall(invite, media, hooks, invite, undefined);
+  }
+
+  /** Places the call; resolves once it is answered, rejects with the SIP failure otherwise. */
+  static async outgoing(
+    ctx: ChannelContext,
+    target: string,
+    options: OutgoingCallOptions,
+    hooks: SipCallHooks,
+    onProgress: (status: number) => void
+  ): Promise<SipCall> {
+    const media = await SipCall.createMedia(ctx, hooks);
+    let outgoing: OutgoingInvite;
+    try {
+      outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
+    } catch (error) {
+      media.close();
+      throw error;
+    }
+    const call = new SipCall(outgoing, media, hooks, undefined, outgoing);
+    outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
+      if (status === 183 && body) {
+        try {
+          call.media.acceptAnswer(body);
+        } catch {
+          /* early media we cannot use: wait for the final answer */
+        }
+      }
+      onProgress(status);
+    });
+    try {
+      const { answerSdp } = await outgoing.established;
+      media.acceptAnswer(answerSdp);
+      call.established = true;
+      return call;
+    } catch (error) {
+      call.ended = true;
+      media.close();
+      throw error;
+    }
+  }
+
+  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks): Promise<MediaLeg> {
+    const ports = await ctx.ports.allocate();
+    return new MediaLeg(
+      {
+        kernels: ctx.kernels,
+        loop: ctx.loop,
+        ports,
+        address: ctx.rtpAddress,
+        roomSampleRateHz: ctx.roomSampleRateHz,
+        codecs: ctx.codecs,
+        jitter: ctx.jitter
+      },
+      {
+        onDigit: (observation) => hooks.digit(observation),
+        onTalking: (talking, level) => hooks.talking(talking, level),
+        onRecordingFull: () => hooks.recordingFull()
+      }
+    );
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  ring(): void {
+    this.incomingInvite?.progress(180);
+  }
+
+  /** Answers the incoming INVITE: negotiates media, sends 200 OK and waits for the ACK. */
+  async answer(): Promise<void> {
+    const invite = this.incomingInvite;
+    if (!invite) throw new Error('only an incoming call can be answered');
+    const offer = invite.remoteSdp;
+    if (offer === undefined) {
+      invite.reject(488, 'Offer Required');
+      this.finish();
+      throw new OfferRejected(488, 'the INVITE carried no SDP offer');
+    }
+    let answer: string;
+    try {
+      answer = this.media.answer(offer);
+    } catch (error) {
+      invite.reject(488, 'Not Acceptable Here');
+      this.finish();
+      throw error;
+    }
+    await invite.accept(answer);
+    this.established = true;
+  }
+
+  /** Refuses an incoming call that was not answered. */
+  reject(status: number, reason?: string): void {
+    if (this.ended) return;
+    this.incomingInvite?.reject(status, reason);
+    this.finish();
+  }
+
+  /** Ends the call from our side: BYE once established, otherwise reject or CANCEL. */
+  async hangUp(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.media.close();
+    try {
+      if (this.established) await this.session.bye();
+      else if (this.incomingInvite) this.incomingInvite.reject(480, 'Temporarily Unavailable');
+      else this.outgoingInvite?.cancel();
+    } catch {
+      /* the dialog is gone already: nothing more to tell the far end */
+    }
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.media.close();
+  }
+}
+

@@ -1,0 +1,465 @@
+/**
+ * `UASCallChannel`: one call as the application drives it, modelled on the cloud API of
+ * `transfer_to_conference_room.txt`. A channel answers or places a SIP call, plays prompts,
+ * records, collects and sends DTMF, and transfers its call into a conference room, retrievably.
+ *
+ * State follows the original API: an incoming call is CALL_INCOMING → RING_INCOMING →
+ * ANSWERING → ANSWERED; an outgoing one CALL_OUTGOING → RING_OUTGOING → ANSWERED; a call that
+ * ends returns the channel to IDLE and `cause()` says why. The conference transfer itself lives
+ * in `conference-transfer.ts`; this file owns the call and its media.
+ */
+import { performance } from 'node:perf_hooks';
+import { HangupError, InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { Cause, State, TransferCause, causeFromSipStatus } from '../state.js';
+import { DigitMerger, type DtmfSource } from '../dtmf/digit-merger.js';
+import { DigitCollector, type GetDigitsOptions } from '../dtmf/digit-collector.js';
+import { parseDtmfDigit } from '../dtmf/dtmf-digit.js';
+import { SafeEmitter } from '../util/safe-emitter.js';
+import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.js';
+import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
+import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
+import { Recorder } from '../media/recorder.js';
+import type { IncomingInvite } from '../../sip/user-agent.js';
+import type { ChannelContext } from './channel-context.js';
+import { SipCall, type OutgoingCallOptions } from './sip-call.js';
+import { ConferenceTransfer, type TransferLeg, type TransferOptions, type TransferOwner } from './conference-transfer.js';
+
+export type ChannelEvents = {
+  stateChange: [{ state: State; previous: State }];
+  dtmf: [{ digit: string; source: DtmfSource }];
+  talking: [{ levelDbfs: number }];
+  stoppedTalking: [{ levelDbfs: number }];
+};
+
+export interface CallOptions extends Omit<OutgoingCallOptions, 'signal'> {
+  /** Give up if not answered within this many seconds (default 60, null = no limit). */
+  secondsTimeout?: number | null;
+  signal?: AbortSignal;
+}
+
+export interface RecordOptions {
+  /** Stop by itself after this many seconds (default 60). */
+  maxSeconds?: number;
+  signal?: AbortSignal;
+}
+
+let nextChannelId = 1;
+
+export class UASCallChannel extends SafeEmitter<ChannelEvents> {
+  readonly id: string;
+  #state: State;
+  #cause: Cause = Cause.NORMAL;
+  #transferCause: TransferCause = TransferCause.NONE;
+  #call: SipCall | undefined;
+  #transfer: ConferenceTransfer | undefined;
+  /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
+  #legOf: ConferenceTransfer | undefined;
+  #recording: { recorder: Recorder; done: () => void } | undefined;
+  readonly #merger = new DigitMerger();
+  readonly #digits = new DigitCollector();
+  readonly #ctx: ChannelContext;
+
+  /** @internal channels come from `engine.createChannel()` or the engine's 'call' event. */
+  constructor(ctx: ChannelContext, initialState: State = State.IDLE) {
+    super();
+    this.#ctx = ctx;
+    this.id = `ch${nextChannelId++}`;
+    this.#state = initialState;
+    this.#merger.on('digit', ({ digit, source }) => this.#onDigit(digit, source));
+  }
+
+  /** @internal an incoming INVITE becomes a CALL_INCOMING channel. */
+  static async fromIncoming(ctx: ChannelContext, invite: IncomingInvite): Promise<UASCallChannel> {
+    const channel = new UASCallChannel(ctx, State.CALL_INCOMING);
+    channel.#call = await SipCall.incoming(ctx, invite, channel.#callHooks());
+    return channel;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Why the last call ended. */
+  cause(): Cause {
+    return this.#cause;
+  }
+
+  /** How the last transfer attempt ended. */
+  transferCause(): TransferCause {
+    return this.#transferCause;
+  }
+
+  /** SIP Call-ID of the current call, if it is a SIP call. */
+  get callId(): string | undefined {
+    return this.#call?.session.callId;
+  }
+
+  get remoteUri(): string | undefined {
+    return this.#call?.session.remoteUri;
+  }
+
+  get remoteDisplayName(): string | undefined {
+    return this.#call?.session.remoteDisplayName;
+  }
+
+  /** Request-URI of the incoming INVITE (e.g. sip:room1@host). */
+  get requestUri(): string | undefined {
+    return this.#call?.session.requestUri;
+  }
+
+  /** The conference room this channel's call is in or waiting for. */
+  get conferenceRoomName(): string | undefined {
+    return this.#transfer?.roomName ?? this.#legOf?.roomName;
+  }
+
+  // ---- incoming calls -------------------------------------------------------------------
+
+  /** Tells the caller it is ringing (180). */
+  async ring(): Promise<State> {
+    this.#expect('ring', [State.CALL_INCOMING]);
+    this.#call?.ring();
+    this.#setState(State.RING_INCOMING);
+    return this.#state;
+  }
+
+  /** Answers the incoming call: 200 OK with our SDP answer, ANSWERED once the ACK arrives. */
+  async answer(): Promise<State> {
+    this.#expect('answer', [State.CALL_INCOMING, State.RING_INCOMING]);
+    const call = this.#call as SipCall;
+    this.#setState(State.ANSWERING);
+    try {
+      await call.answer();
+    } catch (error) {
+      if (this.#state !== State.IDLE) this.#ended(Cause.FAILED);
+      throw error;
+    }
+    if (this.#state === State.ANSWERING) this.#setState(State.ANSWERED);
+    return this.#state;
+  }
+
+  // ---- outgoing calls -------------------------------------------------------------------
+
+  /** Places a SIP call to `target` (a SIP URI); resolves with ANSWERED, or IDLE with `cause()`. */
+  async call(target: string, options: CallOptions = {}): Promise<State> {
+    if (typeof target !== 'string' || !/^sips?:/i.test(target)) {
+      throw new InvalidArgumentError('target', `call target must be a SIP URI (sip:user@host), got '${String(target)}'`);
+    }
+    this.#expect('call', [State.IDLE]);
+    const { secondsTimeout = 60, signal, ...sip } = options;
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
+    this.#cause = Cause.NORMAL;
+    this.#setState(State.CALL_OUTGOING);
+    try {
+      this.#call = await SipCall.outgoing(this.#ctx, target, { ...sip, signal: abort.signal }, this.#callHooks(), (status) => {
+        if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
+      });
+      this.#setState(State.ANSWERED);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const cause =
+        abort.signal.aborted && abort.signal.reason === 'timeout'
+          ? Cause.NOANSWER
+          : typeof status === 'number'
+            ? causeFromSipStatus(status)
+            : abort.signal.aborted
+              ? Cause.NORMAL
+              : Cause.FAILED;
+      this.#ended(cause);
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return this.#state;
+  }
+
+  // ---- ending ---------------------------------------------------------------------------
+
+  /** Ends whatever call the channel has; the channel returns to IDLE. */
+  async hangUp(): Promise<State> {
+    if (this.#state === State.IDLE) return this.#state;
+    if (this.#legOf) {
+      this.#legOf.legHungUp();
+      return this.#state;
+    }
+    this.#transfer?.originalHungUp();
+    const call = this.#call;
+    this.#ended(Cause.NORMAL);
+    await call?.hangUp();
+    return this.#state;
+  }
+
+  // ---- media ----------------------------------------------------------------------------
+
+  /** Says `text` to the caller and resolves when it has been played. */
+  async playText(text: string, options: TextToSayOptions & { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal, ...speak } = options;
+    const item = textMedia('playText', text, speak);
+    const media = this.#mediaFor('play');
+    const pcm = await this.#ctx.resolver.toPcm(item, media.sampleRateHz);
+    await this.#playPcm([pcm], signal);
+  }
+
+  /** Plays a WAV file to the caller and resolves when it has been played. */
+  async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const item = fileMedia('playFile', path);
+    const media = this.#mediaFor('play');
+    const pcm = await this.#ctx.resolver.toPcm(item, media.sampleRateHz);
+    await this.#playPcm([pcm], options.signal);
+  }
+
+  /** Stops any prompt being played to the caller; their Promises reject. */
+  stopPlaying(): void {
+    this.#call?.media.player.stopPrompts();
+  }
+
+  /** Records what the caller says into a WAV file; resolves once saved (max length, stop, hang-up). */
+  async record(path: string, options: RecordOptions = {}): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('record: path must be a non-empty string');
+    const { maxSeconds = 60, signal } = options;
+    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0)) throw new RangeError(`record: maxSeconds must be > 0, got ${maxSeconds}`);
+    const media = this.#mediaFor('record');
+    if (this.#recording) throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
+    const recorder = new Recorder({ path, sampleRateHz: media.sampleRateHz, maxSeconds });
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => this.stopRecording();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#recording = {
+        recorder,
+        done: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }
+      };
+      media.startRecording(recorder);
+      if (signal?.aborted) this.stopRecording();
+    });
+    await recorder.save();
+  }
+
+  stopRecording(): void {
+    const recording = this.#recording;
+    if (!recording) return;
+    this.#recording = undefined;
+    this.#call?.media.stopRecording();
+    recording.done();
+  }
+
+  /** Collects digits the caller presses (in-band, RFC 4733 and SIP INFO, merged). */
+  getDigits(options: GetDigitsOptions = {}): Promise<string> {
+    this.#mediaFor('getDigits');
+    return this.#digits.getDigits(options);
+  }
+
+  clearDigits(): void {
+    this.#digits.clearDigits();
+  }
+
+  /** Sends digits to the caller as RFC 4733 events, one after the other. */
+  async sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
+    if (typeof digits !== 'string' || digits.length === 0) throw new TypeError('sendDtmf: digits must be a non-empty string');
+    const parsed = [...digits].map((d) => parseDtmfDigit('digits', d));
+    const { durationMs = 100, gapMs = 60 } = options;
+    const media = this.#mediaFor('sendDtmf');
+    for (const digit of parsed) {
+      await media.sendDtmf(digit, durationMs);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+
+  // ---- the conference transfer ----------------------------------------------------------
+
+  /**
+   * Transfers this answered call into the conference room `conferenceRoomName` through the
+   * outbound leg `otherCall` (an IDLE channel). Resolves with the channel's state:
+   * `State.TRANSFERRED` on success; otherwise `transferCause()` says why.
+   */
+  async transferToConferenceRoom(
+    otherCall: UASCallChannel,
+    conferenceRoomName: string,
+    options: TransferOptions = {}
+  ): Promise<State> {
+    if (!(otherCall instanceof UASCallChannel)) throw new TypeError('otherCall must be a UASCallChannel');
+    if (otherCall === this) throw new InvalidArgumentError('otherCall', 'otherCall must be another channel than this one');
+    this.#ctx.rooms.validateName(conferenceRoomName);
+    const resolved = resolveTransferOptions(options);
+    this.#expect('transferToConferenceRoom', [State.ANSWERED]);
+    if (otherCall.state !== State.IDLE) {
+      throw InvalidStateError.forState(`otherCall ${otherCall.id}`, otherCall.state, [State.IDLE], 'transferToConferenceRoom');
+    }
+    const transfer = new ConferenceTransfer(this.#ctx, {
+      owner: this.#transferHost(),
+      leg: otherCall.#legHost(),
+      media: (this.#call as SipCall).media,
+      roomName: conferenceRoomName,
+      ...resolved
+    });
+    this.#transfer = transfer;
+    otherCall.#legOf = transfer;
+    try {
+      return await transfer.run();
+    } finally {
+      if (this.#state !== State.TRANSFERRED) this.#transfer = transfer.active ? transfer : undefined;
+    }
+  }
+
+  /** Takes a transferred call back out of its conference room; resolves with the new state. */
+  async retrieveTransferredCall(): Promise<State> {
+    if (this.#state === State.IDLE) throw new HangupError(`cannot retrieveTransferredCall: channel ${this.id} has hung up`);
+    const transfer = this.#transfer;
+    if (!transfer || (this.#state !== State.TRANSFERRED && this.#state !== State.TRANSFERRING)) {
+      throw InvalidStateError.forState(`channel ${this.id}`, this.#state, [State.TRANSFERRED, State.TRANSFERRING], 'retrieveTransferredCall');
+    }
+    await transfer.retrieve();
+    return this.#state;
+  }
+
+  /**
+   * Waits until the transferred call comes back (exit digit, room destroyed, leg hung up) or
+   * `secondsTimeout` passes; resolves with the state then (TRANSFERRED if it timed out).
+   */
+  async waitForTransferredCallRetrieval(options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}): Promise<State> {
+    const { secondsTimeout = null, signal } = options;
+    if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !(secondsTimeout >= 0))) {
+      throw new RangeError(`secondsTimeout must be a non-negative number or null, got ${String(secondsTimeout)}`);
+    }
+    if (this.#state === State.IDLE) throw new HangupError(`cannot waitForTransferredCallRetrieval: channel ${this.id} has hung up`);
+    const transfer = this.#transfer;
+    if (!transfer || this.#state !== State.TRANSFERRED) {
+      throw InvalidStateError.forState(`channel ${this.id}`, this.#state, [State.TRANSFERRED], 'waitForTransferredCallRetrieval');
+    }
+    await transfer.waitForRetrieval(secondsTimeout, signal);
+    return this.#state;
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  #expect(operation: string, allowed: State[]): void {
+    if (allowed.includes(this.#state)) return;
+    if (this.#state === State.IDLE && !allowed.includes(State.IDLE)) {
+      throw new HangupError(`cannot ${operation}: channel ${this.id} is IDLE (the call has hung up or was never made)`);
+    }
+    throw InvalidStateError.forState(`channel ${this.id}`, this.#state, allowed, operation);
+  }
+
+  /** The media of an answered call that is not transferred (the audio path is ours). */
+  #mediaFor(operation: string): SipCall['media'] {
+    this.#expect(operation, [State.ANSWERED]);
+    return (this.#call as SipCall).media;
+  }
+
+  async #playPcm(parts: Int16Array[], signal?: AbortSignal): Promise<void> {
+    const media = this.#mediaFor('play');
+    signal?.throwIfAborted();
+    const onAbort = (): void => media.player.stopPrompts();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await media.player.play(parts);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #setState(state: State): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.safeEmit('stateChange', { state, previous });
+  }
+
+  /** The call is over: release its media, settle pending work, back to IDLE. */
+  #ended(cause: Cause): void {
+    if (this.#state === State.IDLE) return;
+    this.#cause = cause;
+    this.stopRecording();
+    this.#digits.clearDigits();
+    this.#call = undefined;
+    this.#setState(State.IDLE);
+  }
+
+  #onDigit(digit: string, source: DtmfSource): void {
+    this.#ctx.metrics.dtmfDigit(source);
+    this.safeEmit('dtmf', { digit, source });
+    if (this.#transfer?.handleDigit(digit)) return;
+    this.#digits.push(digit);
+  }
+
+  #callHooks() {
+    return {
+      remoteEnded: (cause: Cause): void => {
+        this.#transfer?.originalHungUp();
+        this.#ended(cause);
+      },
+      digit: (observation: Parameters<DigitMerger['push']>[0]): void => {
+        this.#merger.push(observation.startMs === undefined ? { ...observation, startMs: performance.now() } : observation);
+      },
+      talking: (talking: boolean, levelDbfs: number): void => {
+        this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });
+        this.#transfer?.talking(talking, levelDbfs);
+      },
+      recordingFull: (): void => this.stopRecording()
+    };
+  }
+
+  /** What a transfer may do to the channel that owns it. */
+  #transferHost(): TransferOwner {
+    return {
+      id: this.id,
+      state: () => this.#state,
+      setState: (state: State) => this.#setState(state),
+      setTransferCause: (cause: TransferCause) => {
+        this.#transferCause = cause;
+      },
+      done: () => {
+        this.#transfer = undefined;
+      }
+    };
+  }
+
+  /** What a transfer may do to its outbound leg (`otherCall`). */
+  #legHost(): TransferLeg {
+    return {
+      id: this.id,
+      state: () => this.#state,
+      setState: (state: State) => this.#setState(state),
+      ended: (cause: Cause) => {
+        this.#legOf = undefined;
+        this.#cause = cause;
+        this.#setState(State.IDLE);
+      }
+    };
+  }
+
+  /** @internal engine shutdown: end the call without ceremony. */
+  async close(): Promise<void> {
+    await this.hangUp();
+    this.#merger.close();
+    this.#digits.close();
+    this.removeAllListeners();
+    this.#ctx.channelClosed(this.id);
+  }
+}
+
+function resolveTransferOptions(options: TransferOptions): Required<Omit<TransferOptions, 'signal'>> & { signal?: AbortSignal } {
+  if (options === null || typeof options !== 'object') throw new TypeError('transfer options must be an object');
+  const {
+    talkerAndListener = true,
+    conferenceLifetimeControl = new ConferenceLifetimeControl(),
+    conferencePartyMediaSettings = new ConferencePartyMediaSettings(),
+    secondsTimeout = 120,
+    signal
+  } = options;
+  if (typeof talkerAndListener !== 'boolean') throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
+  if (!(conferenceLifetimeControl instanceof ConferenceLifetimeControl)) {
+    throw new TypeError('conferenceLifetimeControl must be a ConferenceLifetimeControl');
+  }
+  if (!(conferencePartyMediaSettings instanceof ConferencePartyMediaSettings)) {
+    throw new TypeError('conferencePartyMediaSettings must be a ConferencePartyMediaSettings');
+  }
+  if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)) {
+    throw new RangeError(`secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`);
+  }
+  return { talkerAndListener, conferenceLifetimeControl, conferencePartyMediaSettings, secondsTimeout, signal };
+}

@@ -1,0 +1,286 @@
+/**
+ * `Engine`: the one object an application creates. It owns the SIP user agent, the RTP port
+ * pool, the DSP core (WebAssembly or the plain-JS reference kernels), the frame clock and the
+ * loop that mixes every room on it, the prompt service, the conference directory, logs and
+ * metrics. Incoming calls arrive as `'call'` events carrying a `UASCallChannel`;
+ * `createChannel()` makes a channel for an outbound leg. `stop()` ends every call and releases
+ * every socket, worker, timer and memory slot.
+ */
+import type { Logger } from 'pino';
+import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
+import type { AudioCodec } from '../sip/sdp/index.js';
+import { PromptService } from '../tts/prompt-service.js';
+import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
+import { RoomRegistry } from './conference/room-registry.js';
+import type { ConferenceRoom } from './conference/room.js';
+import { createKernels, type DspKernels } from './dsp/kernels.js';
+import { InvalidStateError } from './errors.js';
+import { State } from './state.js';
+import { RtpPortPool } from './rtp/port-pool.js';
+import { ConferenceMedia } from './media/conference-media.js';
+import { MediaResolver } from './media/media-resolver.js';
+import { MixLoop } from './media/mix-loop.js';
+import { createLogger } from './observability/logger.js';
+import { EngineMetrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
+import { UASCallChannel } from './channel/uas-call-channel.js';
+import type { ChannelContext } from './channel/channel-context.js';
+import { SafeEmitter } from './util/safe-emitter.js';
+
+export interface EngineOptions {
+  sip?: {
+    /** Address to bind and to put in Via/Contact (default 127.0.0.1). */
+    host?: string;
+    /** Port for UDP and TCP (default 5060; 0 = any free port). */
+    port?: number;
+    transports?: Array<'udp' | 'tcp'>;
+    userAgentName?: string;
+    timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+  };
+  rtp?: {
+    /** Address for RTP sockets and SDP (default: the SIP host). */
+    host?: string;
+    minPort?: number;
+    maxPort?: number;
+    jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  };
+  /** Sample rate of every room's mix (default 8000). */
+  roomSampleRateHz?: 8000 | 16000;
+  /** Codecs we accept, most preferred first (default PCMU, PCMA). */
+  codecs?: AudioCodec[];
+  /** Per-frame kernels: the WebAssembly core (default) or the plain-JS reference. */
+  kernels?: 'wasm' | 'js';
+  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
+  promptFolder?: string;
+  tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
+  logLevel?: string;
+  logger?: Logger;
+  /** Serve Prometheus metrics on this port (never by default). */
+  metricsPort?: number;
+  /**
+   * Decides on an incoming INVITE before a channel exists: return a SIP status to refuse it
+   * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
+   */
+  inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+}
+
+export type EngineEvents = {
+  /** An incoming call, as a CALL_INCOMING channel: ring, answer or hang up. */
+  call: [UASCallChannel];
+  /** Something went wrong that no caller is waiting for (a failed announcement, a mixing fault). */
+  error: [unknown];
+};
+
+export class Engine extends SafeEmitter<EngineEvents> {
+  readonly clock = new FrameClock({ periodMs: 20 });
+  readonly rooms = new RoomRegistry();
+  readonly logger: Logger;
+  readonly metrics = new EngineMetrics();
+  private readonly options: EngineOptions;
+  private readonly channels = new Map<string, UASCallChannel>();
+  private readonly conferenceMedias = new Map<ConferenceRoom, ConferenceMedia>();
+  private context: ChannelContext | undefined;
+  private userAgent: SipUserAgent | undefined;
+  private kernels: DspKernels | undefined;
+  private ports: RtpPortPool | undefined;
+  private prompts: PromptService | undefined;
+  private loop: MixLoop | undefined;
+  private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(options: EngineOptions = {}) {
+    super();
+    this.options = options;
+    this.logger = options.logger ?? createLogger({ level: options.logLevel });
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Where SIP is listening (ports resolved when 0 was asked for). */
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+    return this.userAgent?.addresses() ?? [];
+  }
+
+  /** Frame clock lateness and load. */
+  clockStats(): FrameClockStats {
+    return this.clock.stats();
+  }
+
+  /** The media of a live conference room (its mix and 'talking' events), if it exists. */
+  conference(name: string): ConferenceMedia | undefined {
+    const room = this.rooms.get(name);
+    return room ? this.conferenceMedias.get(room) : undefined;
+  }
+
+  /** Live channels (with a call, or created and not yet closed). */
+  activeChannels(): UASCallChannel[] {
+    return [...this.channels.values()];
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw InvalidStateError.forState('engine', this.state, ['new'], 'start');
+    this.state = 'starting';
+    const o = this.options;
+    const sipHost = o.sip?.host ?? '127.0.0.1';
+    const sampleRateHz = o.roomSampleRateHz ?? 8000;
+    try {
+      this.kernels = await createKernels(o.kernels ?? 'wasm');
+      this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
+      this.prompts = new PromptService({
+        promptFolder: o.promptFolder,
+        cacheBytes: o.tts?.cacheBytes,
+        defaultEngine: o.tts?.engine,
+        workers: o.tts?.workers
+      });
+      const resolver = new MediaResolver(this.prompts);
+      this.loop = new MixLoop(this.clock, (error) => this.reportError(error, 'mixing a room failed'));
+      this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
+      this.clock.on('tick', this.onTick);
+      this.userAgent = new SipUserAgent({
+        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        userAgentName: o.sip?.userAgentName ?? 'uasmedia',
+        timers: o.sip?.timers,
+        logger: this.logger,
+        inviteFilter: o.inviteFilter
+      });
+      this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
+      this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
+      this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
+      await this.userAgent.start();
+      if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+      this.clock.start();
+      this.state = 'running';
+      this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
+    } catch (error) {
+      await this.release();
+      this.state = 'stopped';
+      throw error;
+    }
+  }
+
+  /** A new IDLE channel, for an outbound call or as the `otherCall` leg of a transfer. */
+  createChannel(): UASCallChannel {
+    if (this.state !== 'running' || !this.context) throw InvalidStateError.forState('engine', this.state, ['running'], 'createChannel');
+    const channel = new UASCallChannel(this.context);
+    this.track(channel);
+    return channel;
+  }
+
+  /** Hangs up every call, destroys every room, releases every resource. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    await Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    this.rooms.close();
+    await this.release();
+    this.state = 'stopped';
+    this.logger.info('engine stopped');
+  }
+
+  private async release(): Promise<void> {
+    this.clock.stop();
+    this.clock.off('tick', this.onTick);
+    this.loop?.close();
+    for (const media of this.conferenceMedias.values()) media.close();
+    this.conferenceMedias.clear();
+    await this.userAgent?.close();
+    await this.metricsServer?.close();
+    await this.prompts?.close();
+    this.ports?.close();
+    this.kernels?.close();
+    this.channels.clear();
+  }
+
+  private readonly onTick = (): void => {
+    this.metrics.frameLatenessMs.observe(this.clock.lastLatenessMs);
+  };
+
+  private createConferenceMedia(room: ConferenceRoom, resolver: MediaResolver, sampleRateHz: 8000 | 16000): void {
+    const media = new ConferenceMedia(
+      room,
+      this.kernels as DspKernels,
+      this.loop as MixLoop,
+      resolver,
+      (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
+      sampleRateHz
+    );
+    this.conferenceMedias.set(room, media);
+    this.metrics.rooms.inc();
+    room.on('partyJoined', () => this.metrics.parties.inc());
+    room.on('partyLeft', () => this.metrics.parties.dec());
+    room.on('destroyed', () => {
+      this.conferenceMedias.delete(room);
+      this.metrics.rooms.dec();
+    });
+  }
+
+  private makeContext(resolver: MediaResolver, rtpAddress: string, roomSampleRateHz: 8000 | 16000): ChannelContext {
+    return {
+      kernels: this.kernels as DspKernels,
+      loop: this.loop as MixLoop,
+      ports: this.ports as RtpPortPool,
+      rtpAddress,
+      roomSampleRateHz,
+      codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
+      jitter: this.options.rtp?.jitter,
+      userAgent: this.userAgent as SipUserAgent,
+      rooms: this.rooms,
+      resolver,
+      logger: this.logger,
+      metrics: this.metrics,
+      conferenceMedia: (room) => {
+        const media = this.conferenceMedias.get(room);
+        if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
+        return media;
+      },
+      channelClosed: (id) => {
+        this.channels.delete(id);
+      }
+    };
+  }
+
+  private async onInvite(invite: IncomingInvite): Promise<void> {
+    if (this.state !== 'running' || !this.context) {
+      invite.reject(503, 'Service Unavailable');
+      return;
+    }
+    let channel: UASCallChannel;
+    try {
+      channel = await UASCallChannel.fromIncoming(this.context, invite);
+    } catch (error) {
+      this.reportError(error, 'could not take an incoming call');
+      invite.reject(503, 'Service Unavailable');
+      return;
+    }
+    this.track(channel);
+    if (this.listenerCount('call') === 0) {
+      await channel.hangUp();
+      return;
+    }
+    this.safeEmit('call', channel);
+  }
+
+  /** Channels with a call are tracked (and hung up by `stop()`); an IDLE one holds nothing. */
+  private track(channel: UASCallChannel): void {
+    if (channel.state !== State.IDLE) {
+      this.channels.set(channel.id, channel);
+      this.metrics.activeCalls.inc();
+    }
+    channel.on('stateChange', ({ state, previous }) => {
+      if (state === State.IDLE) {
+        this.channels.delete(channel.id);
+        this.metrics.activeCalls.dec();
+      } else if (previous === State.IDLE) {
+        this.channels.set(channel.id, channel);
+        this.metrics.activeCalls.inc();
+      }
+    });
+  }
+
+  private reportError(error: unknown, message: string): void {
+    this.logger.error({ err: error }, message);
+    if (this.listenerCount('error') > 0) this.safeEmit('error', error);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
+ * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
+ * UASMEDIA_METRICS_PORT. Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
+ */
+import { Engine } from './engine.js';
+import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
+
+const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
+const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
+const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
+
+const engine = new Engine({
+  sip: { host, port, transports: ['udp', 'tcp'] },
+  logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
+  metricsPort,
+  inviteFilter: meetMeInviteFilter
+});
+serveMeetMe(engine);
+await engine.start();
+
+const bound = engine.sipAddresses();
+const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
+console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
+
+Call it with SIPp (streams a G.711 recording into room 'demo'):
+  sipp -sn uac_pcap -s demo ${host}:${udp} -m 1
+
+or with baresip:
+  baresip   then type:   /dial sip:demo@${host}:${udp}
+  (in the room: 0 mutes, 1 unmutes, # leaves)
+${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
+Ctrl-C stops.`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: hanging up every call and stopping ...`);
+  await engine.stop();
+  console.log('stopped.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,64 @@
+/**
+ * The media side of one conference room: its mix room in the DSP core, driven by the frame loop,
+ * and its announcements. Announcements are synthesised ahead of time, off the frame clock, and
+ * queued in the order the room announced them, so two parties entering at once are announced
+ * one after the other and never over each other.
+ */
+import type { ConferenceRoom } from '../conference/room.js';
+import type { Party } from '../conference/party.js';
+import { SafeEmitter } from '../util/safe-emitter.js';
+import type { DspKernels } from '../dsp/kernels.js';
+import { MixRoom } from './mix-room.js';
+import type { MixLoop } from './mix-loop.js';
+import type { MediaResolver } from './media-resolver.js';
+
+export type ConferenceMediaEvents = {
+  talking: [{ party: Party; levelDbfs: number }];
+  stoppedTalking: [{ party: Party; levelDbfs: number }];
+};
+
+export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
+  readonly mix: MixRoom;
+  /** Resolves announcement parts in announce order; enqueueing follows the same chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly room: ConferenceRoom,
+    kernels: DspKernels,
+    private readonly loop: MixLoop,
+    private readonly resolver: MediaResolver,
+    private readonly onError: (error: unknown) => void,
+    sampleRateHz: 8000 | 16000
+  ) {
+    super();
+    this.mix = new MixRoom(kernels, sampleRateHz);
+    loop.add(this.mix);
+    room.on('announce', ({ parts }) => {
+      const pcm = this.resolver.all(parts, this.mix.sampleRateHz);
+      this.chain = this.chain
+        .then(() => pcm)
+        .then((frames) => {
+          if (this.closed) return;
+          // Not awaited: the queue plays it after any announcement already queued.
+          this.mix.announcements.enqueue(frames).catch(() => {
+            /* cleared because the room closed */
+          });
+        })
+        .catch((error: unknown) => this.onError(error));
+    });
+    room.on('destroyed', () => this.close());
+  }
+
+  /** Who is talking in the room: the parties' talker detectors report here as well as on their channels. */
+  reportTalking(party: Party, talking: boolean, levelDbfs: number): void {
+    this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.loop.remove(this.mix);
+    this.mix.close();
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The media of one SIP call: its RTP session (with jitter buffer and RFC 4733), its party slot
+ * in the DSP core, its SDP offer/answer state, and what it hears on its own (prompts, ringback).
+ * When the channel is on its own the leg sits in a one-party "solo" room; a conference moves it
+ * into the conference's room and back. Per tick it copies the jitter buffer's frame into WASM
+ * memory before the room is mixed and sends the encoded output after.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DspKernels, Codec } from '../dsp/kernels.js';
+import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
+import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
+import type { RtpPortPair } from '../rtp/port-pool.js';
+import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/sdp/index.js';
+import { TalkerDetector } from '../talker/talker-detector.js';
+import type { DtmfObservation } from '../dtmf/digit-merger.js';
+import type { Recorder } from './recorder.js';
+import { PromptPlayer } from './prompt-player.js';
+import { MixRoom, type MixMember } from './mix-room.js';
+import type { MixLoop } from './mix-loop.js';
+
+export interface MediaLegOptions {
+  kernels: DspKernels;
+  loop: MixLoop;
+  ports: RtpPortPair;
+  address: string;
+  roomSampleRateHz: 8000 | 16000;
+  codecs: AudioCodec[];
+  jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+}
+
+export interface MediaLegEvents {
+  onDigit(observation: DtmfObservation): void;
+  onTalking(talking: boolean, levelDbfs: number): void;
+  onRecordingFull(): void;
+}
+
+export class MediaLeg implements MixMember {
+  readonly partySlot: number;
+  readonly player: PromptPlayer;
+  readonly sampleRateHz: 8000 | 16000;
+  private readonly kernels: DspKernels;
+  private readonly loop: MixLoop;
+  private readonly ports: RtpPortPair;
+  private readonly sdp: SdpSession;
+  private readonly solo: MixRoom;
+  private readonly talker: TalkerDetector;
+  private readonly jitter: MediaLegOptions['jitter'];
+  private rtp: RtpSession | undefined;
+  private room: MixRoom;
+  private recorder: Recorder | undefined;
+  private negotiatedAudio: NegotiatedAudio | undefined;
+  private closed = false;
+
+  constructor(
+    options: MediaLegOptions,
+    private readonly events: MediaLegEvents
+  ) {
+    this.kernels = options.kernels;
+    this.loop = options.loop;
+    this.ports = options.ports;
+    this.jitter = options.jitter;
+    this.sampleRateHz = options.roomSampleRateHz;
+    this.player = new PromptPlayer(options.roomSampleRateHz);
+    this.sdp = new SdpSession({
+      address: options.address,
+      port: options.ports.rtpPort,
+      codecs: options.codecs,
+      telephoneEvent: true,
+      ptimeMs: 20
+    });
+    this.partySlot = this.kernels.createParty('PCMU');
+    this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
+    this.room = this.solo;
+    this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
+  }
+
+  get negotiated(): NegotiatedAudio | undefined {
+    return this.negotiatedAudio;
+  }
+
+  get rtpSession(): RtpSession | undefined {
+    return this.rtp;
+  }
+
+  get inConference(): boolean {
+    return this.room !== this.solo;
+  }
+
+  /** Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing matches. */
+  answer(offer: string): string {
+    const { answer, audio } = this.sdp.createAnswer(offer);
+    this.apply(audio);
+    return answer;
+  }
+
+  offer(): string {
+    return this.sdp.createOffer();
+  }
+
+  acceptAnswer(answer: string): void {
+    this.apply(this.sdp.processAnswer(answer));
+  }
+
+  /** Joins the conference's room; its mix replaces the solo room's silence. */
+  moveTo(room: MixRoom): void {
+    if (this.room === room) return;
+    this.room.remove(this);
+    this.room = room;
+    if (this.rtp) room.add(this);
+  }
+
+  /** Back on its own: hears only its private prompts. */
+  returnToSolo(): void {
+    this.moveTo(this.solo);
+    this.kernels.setTalker(this.partySlot, true);
+    this.kernels.setMuted(this.partySlot, false);
+  }
+
+  setContributing(talker: boolean, muted: boolean): void {
+    this.kernels.setTalker(this.partySlot, talker);
+    this.kernels.setMuted(this.partySlot, muted);
+  }
+
+  startRecording(recorder: Recorder): void {
+    this.recorder = recorder;
+  }
+
+  stopRecording(): Recorder | undefined {
+    const recorder = this.recorder;
+    this.recorder = undefined;
+    return recorder;
+  }
+
+  sendDtmf(digit: string, durationMs: number): Promise<void> {
+    if (!this.rtp) return Promise.reject(new Error('no media negotiated yet'));
+    return this.rtp.sendDtmf(digit, durationMs);
+  }
+
+  beforeMix(): void {
+    const kernels = this.kernels;
+    const slot = this.partySlot;
+    const rtp = this.rtp as RtpSession;
+    const n = rtp.readFrame(kernels.inputPayload(slot));
+    kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
+    kernels.setPrivatePromptActive(slot, this.player.readFrame(kernels.privatePrompt(slot)));
+  }
+
+  afterMix(): void {
+    const kernels = this.kernels;
+    const slot = this.partySlot;
+    (this.rtp as RtpSession).sendFrame(kernels.outputPayload(slot), kernels.outputBytes(slot));
+    const digit = kernels.takeDigit(slot);
+    if (digit !== null) {
+      const durationMs = (1000 * digit.durationSamples) / this.inbandRateHz();
+      this.events.onDigit({ source: 'inband', digit: digit.digit, startMs: performance.now() - durationMs, durationMs });
+    }
+    const pcm = kernels.decodedInput(slot);
+    const transition = this.talker.pushFrame(pcm);
+    if (transition !== 'none') this.events.onTalking(transition === 'started', this.talker.levelDbfs);
+    if (this.recorder && !this.recorder.pushFrame(pcm)) this.events.onRecordingFull();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.talker.reset() === 'stopped') this.events.onTalking(false, this.talker.levelDbfs);
+    this.room.remove(this);
+    this.loop.remove(this.solo);
+    this.solo.close();
+    this.player.close();
+    this.rtp?.close();
+    if (!this.rtp) this.ports.release();
+    this.kernels.destroyParty(this.partySlot);
+  }
+
+  private inbandRateHz(): number {
+    return this.negotiatedAudio?.codec === 'L16' ? 16000 : 8000;
+  }
+
+  private apply(audio: NegotiatedAudio): void {
+    this.negotiatedAudio = audio;
+    const codec: Codec = audio.codec;
+    this.kernels.setPartyCodec(this.partySlot, codec);
+    const samplesPerFrame = (audio.clockRateHz * 20) / 1000;
+    const remote = { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort };
+    if (!this.rtp) {
+      this.rtp = new RtpSession({
+        ports: this.ports,
+        payloadType: audio.payloadType,
+        clockRateHz: audio.clockRateHz,
+        samplesPerFrame,
+        telephoneEventPayloadType: audio.telephoneEventPayloadType,
+        remote,
+        jitter: this.jitter
+      });
+      this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
+        this.events.onDigit({
+          source: 'rfc4733',
+          digit: event.digit,
+          startMs: performance.now() - event.durationMs,
+          durationMs: event.durationMs
+        })
+      );
+      this.room.add(this);
+      this.loop.add(this.solo);
+    } else {
+      this.rtp.setRemote(remote);
+      this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+    }
+    this.rtp.setDirection(audio.direction);
+  }
+}

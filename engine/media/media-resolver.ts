@@ -1,0 +1,31 @@
+/**
+ * Turns the API's media items (text to say, a WAV file, the entry beep) into PCM at a room's rate,
+ * through the prompt service (TTS worker and cache, WAV reader and resampler).
+ */
+import type { PromptService } from '../../tts/prompt-service.js';
+import type { Media } from '../settings/media.js';
+import { entryBeep } from './tones.js';
+
+export class MediaResolver {
+  constructor(private readonly prompts: PromptService) {}
+
+  toPcm(media: Media, sampleRateHz: number): Promise<Int16Array> {
+    switch (media.kind) {
+      case 'text':
+        return this.prompts.textToPcm(media.text, sampleRateHz, {
+          voice: media.voice,
+          rateWpm: media.rateWpm,
+          pitch: media.pitch
+        });
+      case 'file':
+        return this.prompts.fileToPcm(media.path, sampleRateHz);
+      case 'tone':
+        return Promise.resolve(entryBeep(sampleRateHz));
+    }
+  }
+
+  /** All parts of one announcement, in order; they play back to back. */
+  all(parts: readonly Media[], sampleRateHz: number): Promise<Int16Array[]> {
+    return Promise.all(parts.map((part) => this.toPcm(part, sampleRateHz)));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Drives every `MixRoom` once per tick of the engine's frame clock. A room's failure is
+ * reported and does not stop the others: one bad call never silences the rest.
+ */
+import type { FrameClock } from '../clock/frame-clock.js';
+import type { MixRoom } from './mix-room.js';
+
+export class MixLoop {
+  private readonly rooms: MixRoom[] = [];
+  private readonly onTick = (): void => this.tick();
+
+  constructor(
+    private readonly clock: FrameClock,
+    private readonly onError: (error: unknown, room: MixRoom) => void
+  ) {
+    clock.on('tick', this.onTick);
+  }
+
+  get roomCount(): number {
+    return this.rooms.length;
+  }
+
+  add(room: MixRoom): void {
+    if (!this.rooms.includes(room)) this.rooms.push(room);
+  }
+
+  remove(room: MixRoom): void {
+    const at = this.rooms.indexOf(room);
+    if (at >= 0) this.rooms.splice(at, 1);
+  }
+
+  tick(): void {
+    const rooms = this.rooms;
+    for (let i = 0; i < rooms.length; i++) {
+      try {
+        rooms[i].processFrame();
+      } catch (error) {
+        this.onError(error, rooms[i]);
+      }
+    }
+  }
+
+  close(): void {
+    this.clock.off('tick', this.onTick);
+    this.rooms.length = 0;
+  }
+}
