@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { FRAME_LOST, FRAME_SILENT, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
+import { playTrace } from '../support/rtp-playout.js';
+import { generateTrace } from '../support/rtp-trace.js';
+
+const out = new Uint8Array(1280);
+
+function payloadOf(index: number): Uint8Array {
+  const p = new Uint8Array(160);
+  new DataView(p.buffer).setUint32(0, index);
+  return p;
+}
+
+function indexOf(buf: Uint8Array): number {
+  return new DataView(buf.buffer).getUint32(0);
+}
+
+/** Pushes frame i (seq = seq0 + i, ts = ts0 + 160 i) at arrivalMs. */
+function push(jb: JitterBuffer, i: number, arrivalMs: number, o: { seq0?: number; ts0?: number; ssrc?: number; marker?: boolean } = {}): string {
+  return jb.push(((o.seq0 ?? 100) + i) & 0xffff, ((o.ts0 ?? 5000) + 160 * i) >>> 0, o.ssrc ?? 1, o.marker ?? false, payloadOf(i), 0, 160, arrivalMs);
+}
+
+function isIncreasing(xs: number[]): boolean {
+  return xs.every((v, i) => i === 0 || v > xs[i - 1]);
+}
+
+describe('JitterBuffer', () => {
+  it('is silent before the first packet and until the start delay has passed', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 40 });
+    expect(jb.pop(out, 0)).toBe(FRAME_SILENT);
+    push(jb, 0, 10);
+    expect(jb.pop(out, 20)).toBe(FRAME_SILENT); // waited 10 ms of 40
+    push(jb, 1, 30);
+    expect(jb.pop(out, 40)).toBe(FRAME_SILENT);
+    expect(jb.pop(out, 60)).toBe(160);
+    expect(indexOf(out)).toBe(0);
+  });
+
+  it('plays a reordered, duplicated stream in order without duplicates', () => {
+    const { sent, arrivals } = generateTrace({ seed: 11, packets: 1000, jitterMeanMs: 4, reorderRate: 0.1, duplicateRate: 0.05 });
+    const r = playTrace(arrivals, sent);
+    expect(isIncreasing(r.played)).toBe(true);
+    expect(new Set(r.played).size).toBe(r.played.length);
+    expect(r.buffer.stats().packetsDuplicate).toBeGreaterThan(20);
+    expect(r.played.length).toBeGreaterThan(950);
+  });
+
+  it('drops duplicates and counts late packets', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, minDelayMs: 20 });
+    push(jb, 0, 0);
+    expect(push(jb, 0, 1)).toBe('duplicate');
+    expect(jb.pop(out, 20)).toBe(160);
+    // frame 1 missing at its tick: concealed
+    push(jb, 2, 41);
+    expect(jb.pop(out, 40)).toBe(FRAME_LOST);
+    expect(push(jb, 1, 45)).toBe('late');
+    expect(jb.pop(out, 60)).toBe(160);
+    expect(indexOf(out)).toBe(2);
+    expect(push(jb, 0, 61)).toBe('duplicate');
+    const s = jb.stats();
+    expect(s.packetsDuplicate).toBe(2);
+    expect(s.packetsLate).toBe(1);
+    expect(s.framesConcealed).toBe(1);
+  });
+
+  it('plays straight through a sequence wrap 65535 -> 0 and a timestamp wrap 2^32-1 -> 0', () => {
+    const { sent, arrivals } = generateTrace({ seed: 3, packets: 600, jitterMeanMs: 3, reorderRate: 0.05, initialSequence: 65400, initialTimestamp: 0xffffffff - 160 * 300 });
+    const r = playTrace(arrivals, sent);
+    expect(isIncreasing(r.played)).toBe(true);
+    expect(r.played).toContain(135); // sequence 65535
+    expect(r.played).toContain(136); // sequence 0
+    expect(r.played).toContain(301); // first timestamp after the wrap
+    expect(r.played.at(-1)).toBe(599);
+    expect(r.buffer.stats().resets).toBe(0);
+  });
+
+  it('resets on a timestamp jump that disagrees with the sequence numbers, and plays the new timeline', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
+    const played: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 50; i++) {
+      push(jb, i, now);
+      now += 20;
+      if (jb.pop(out, now) > 0) played.push(indexOf(out));
+    }
+    for (let i = 50; i < 100; i++) {
+      push(jb, i, now, { ts0: 5000 + 8000 * 30 }); // timestamps jump 30 s ahead
+      now += 20;
+      if (jb.pop(out, now) > 0) played.push(indexOf(out));
+    }
+    expect(jb.stats().resets).toBe(1);
+    expect(played).toContain(60);
+    expect(played.at(-1)).toBeGreaterThan(95);
+    expect(isIncreasing(played)).toBe(true);
+  });
+
+  it('resets on an SSRC change and plays the new source', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
+    let now = 0;
+    const played: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      push(jb, i, now);
+      now += 20;
+      if (jb.pop(out, now) > 0) played.push(indexOf(out));
+    }
+    for (let i = 0; i < 40; i++) {
+      push(jb, 1000 + i, now, { ssrc: 2, seq0: 7, ts0: 99 }); // new source, unrelated numbering
+      now += 20;
+      if (jb.pop(out, now) > 0) played.push(indexOf(out));
+    }
+    expect(jb.stats().resets).toBe(1);
+    expect(played.filter((x) => x >= 1000).length).toBeGreaterThan(30);
+    expect(jb.stats().packetsLate).toBe(0);
+  });
+
+  it('never holds more than maxPackets, however fast packets arrive', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, maxPackets: 16 });
+    for (let i = 0; i < 5000; i++) {
+      push(jb, i, i * 0.01);
+      expect(jb.bufferedPackets).toBeLessThanOrEqual(16);
+    }
+    expect(jb.stats().packetsOverflow).toBe(5000 - 16);
+    expect(jb.capacity).toBe(16);
+  });
+
+  it('raises the target delay under jitter and brings it back down when the network calms', () => {
+    const calm = generateTrace({ seed: 21, packets: 3000, jitterMeanMs: 0 });
+    const jittery = generateTrace({ seed: 22, packets: 500, jitterMeanMs: 25 });
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, minDelayMs: 20, maxDelayMs: 200, startDelayMs: 40 });
+    const arrivals = [
+      ...jittery.arrivals,
+      ...calm.arrivals.map((p) => ({ ...p, index: p.index + 500, sequenceNumber: (p.sequenceNumber + 500) & 0xffff, timestamp: (p.timestamp + 160 * 500) >>> 0, arrivalMs: p.arrivalMs + 500 * 20 }))
+    ].sort((a, b) => a.arrivalMs - b.arrivalMs);
+    const targets: number[] = [];
+    const delays: number[] = [];
+    let next = 0;
+    for (let now = 5; now < 70_000; now += 20) {
+      while (next < arrivals.length && arrivals[next].arrivalMs <= now) {
+        const p = arrivals[next++];
+        jb.push(p.sequenceNumber, p.timestamp, 1, false, payloadOf(p.index), 0, 160, p.arrivalMs);
+      }
+      jb.pop(out, now);
+      targets.push(jb.targetDelayMs);
+      delays.push(jb.stats().currentDelayMs);
+    }
+    const endOfJitter = targets[Math.floor(10_000 / 20)];
+    const endOfCalm = targets[Math.floor(65_000 / 20)];
+    expect(endOfJitter).toBeGreaterThan(80);
+    expect(endOfCalm).toBe(20);
+    // the actual playout delay follows the target down (not just the number)
+    expect(delays[Math.floor(65_000 / 20)]).toBeLessThan(45);
+    expect(delays[Math.floor(10_000 / 20)]).toBeGreaterThan(60);
+  });
+
+  it('conceals at most maxConcealFrames in a row, then goes silent and resynchronises when packets return', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, maxConcealFrames: 5 });
+    let now = 0;
+    const results: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      if (i < 20 || i >= 60) push(jb, i, now); // frames 20-59 lost (800 ms)
+      now += 20;
+      results.push(jb.pop(out, now));
+    }
+    let run = 0;
+    let longest = 0;
+    for (const r of results) longest = Math.max(longest, (run = r === FRAME_LOST ? run + 1 : 0));
+    expect(longest).toBe(5);
+    expect(results.filter((r) => r === FRAME_SILENT).length).toBeGreaterThan(20);
+    expect(results.slice(-20).every((r) => r === 160)).toBe(true);
+    expect(jb.stats().resyncs).toBe(1);
+  });
+
+  it('reports the silence before a marked talkspurt as silence, not loss', () => {
+    // DTX: the sender pauses for frames 10-11 (no packets, sequence numbers continue) and marks
+    // the first packet of the next talkspurt (RFC 3550 §5.1); it is buffered before it is due.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, minDelayMs: 60, startDelayMs: 60 });
+    const results: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      if (i < 10 || i >= 12) push(jb, i, i * 20, { seq0: i >= 12 ? 98 : 100, marker: i === 12 });
+      results.push(jb.pop(out, i * 20 + 5));
+    }
+    expect(results.filter((r) => r === FRAME_LOST)).toEqual([]);
+    // 40 ticks: 3 while buffering the first 60 ms, 2 of DTX silence, the rest frames 0-9 and 12-36
+    expect(results.filter((r) => r === FRAME_SILENT).length).toBe(5);
+    expect(results.filter((r) => r === 160).length).toBe(35);
+  });
+});
