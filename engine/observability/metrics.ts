@@ -1,0 +1,123 @@
+/**
+ * The engine's Prometheus metrics: calls, rooms, parties, frame-clock lateness and frame
+ * processing time, RTP packets in/out/lost/late and jitter, DTMF digits by source, TTS cache
+ * hits and misses. Each `EngineMetrics` has its own prom-client `Registry` (never the global
+ * default), so two engines in one process never collide.
+ *
+ * The media path updates cells that never allocate (`metrics.rtp.packetsIn.inc()`,
+ * `metrics.frameLatenessMs.observe(ms)`, `metrics.dtmf.inband.inc()`); prom-client reads them
+ * when scraped (see metric-cells.ts). Histograms are in milliseconds, as the names say.
+ */
+import { Registry } from 'prom-client';
+import { ClosedError } from '../errors.js';
+import {
+  CounterCell,
+  GaugeCell,
+  HistogramCell,
+  exposeCounter,
+  exposeGauge,
+  exposeHistogram,
+  exposeLabelledCounter
+} from './metric-cells.js';
+
+export { CounterCell, GaugeCell, HistogramCell } from './metric-cells.js';
+
+/** Where a DTMF digit came from: in-band tones, RFC 4733 telephone-events, or SIP INFO. */
+export type DtmfSource = 'inband' | 'rfc4733' | 'info';
+
+export interface EngineMetricsOptions {
+  /** Prefix of every metric name. Default `uasmedia_`. */
+  prefix?: string;
+  /** Labels added to every series, e.g. `{ host: 'edge-1' }`. */
+  defaultLabels?: Record<string, string>;
+}
+
+/** Bucket upper bounds in ms: the 20 ms frame clock is late by well under a frame, or it is in trouble. */
+export const FRAME_LATENESS_BUCKETS_MS = [0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 40];
+/** Bucket upper bounds in ms for the work of one frame tick (the budget is 20 ms). */
+export const FRAME_PROCESSING_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20];
+/** Bucket upper bounds in ms for RFC 3550 interarrival jitter. */
+export const JITTER_BUCKETS_MS = [1, 2, 5, 10, 20, 30, 50, 100, 200];
+
+export class EngineMetrics {
+  readonly registry: Registry;
+  readonly activeCalls = new GaugeCell();
+  readonly rooms = new GaugeCell();
+  readonly parties = new GaugeCell();
+  /** How late each frame-clock tick ran, in ms. */
+  readonly frameLatenessMs = new HistogramCell(FRAME_LATENESS_BUCKETS_MS);
+  /** Time spent processing one frame tick, in ms. */
+  readonly frameProcessingMs = new HistogramCell(FRAME_PROCESSING_BUCKETS_MS);
+  /** Interarrival jitter estimates (RFC 3550 section 6.4.1), in ms. */
+  readonly jitterMs = new HistogramCell(JITTER_BUCKETS_MS);
+  readonly rtp = {
+    packetsIn: new CounterCell(),
+    packetsOut: new CounterCell(),
+    /** Packets never received (sequence gaps that were not filled). */
+    lost: new CounterCell(),
+    /** Packets that arrived after their playout time and were dropped. */
+    late: new CounterCell()
+  } as const;
+  readonly dtmf: Readonly<Record<DtmfSource, CounterCell>> = {
+    inband: new CounterCell(),
+    rfc4733: new CounterCell(),
+    info: new CounterCell()
+  };
+  readonly tts = { cacheHits: new CounterCell(), cacheMisses: new CounterCell() } as const;
+  private closed = false;
+
+  constructor(options: EngineMetricsOptions = {}) {
+    const p = options.prefix ?? 'uasmedia_';
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(`${p}x`)) {
+      throw new RangeError(`metrics prefix '${p}' must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+    }
+    const r = (this.registry = new Registry());
+    if (options.defaultLabels) r.setDefaultLabels(options.defaultLabels);
+    exposeGauge(r, `${p}active_calls`, 'Calls in progress.', this.activeCalls);
+    exposeGauge(r, `${p}rooms`, 'Conference rooms that exist.', this.rooms);
+    exposeGauge(r, `${p}parties`, 'Parties in conference rooms.', this.parties);
+    exposeHistogram(r, `${p}frame_lateness_ms`, 'How late each 20 ms frame-clock tick ran, in ms.', this.frameLatenessMs);
+    exposeHistogram(r, `${p}frame_processing_ms`, 'Time spent processing one frame tick, in ms.', this.frameProcessingMs);
+    exposeHistogram(r, `${p}rtp_jitter_ms`, 'RTP interarrival jitter estimates (RFC 3550), in ms.', this.jitterMs);
+    exposeCounter(r, `${p}rtp_packets_in_total`, 'RTP packets received.', this.rtp.packetsIn);
+    exposeCounter(r, `${p}rtp_packets_out_total`, 'RTP packets sent.', this.rtp.packetsOut);
+    exposeCounter(r, `${p}rtp_packets_lost_total`, 'RTP packets lost (never received).', this.rtp.lost);
+    exposeCounter(r, `${p}rtp_packets_late_total`, 'RTP packets that arrived too late to play.', this.rtp.late);
+    exposeLabelledCounter(r, `${p}dtmf_digits_total`, 'DTMF digits received, by source.', 'source', this.dtmf);
+    exposeCounter(r, `${p}tts_cache_hits_total`, 'Text-to-speech prompts served from the cache.', this.tts.cacheHits);
+    exposeCounter(r, `${p}tts_cache_misses_total`, 'Text-to-speech prompts that had to be synthesized.', this.tts.cacheMisses);
+  }
+
+  /** Counts one DTMF digit from `source` (same as `dtmf[source].inc()`); an unknown source is ignored. */
+  dtmfDigit(source: DtmfSource): void {
+    switch (source) {
+      case 'inband':
+        this.dtmf.inband.inc();
+        break;
+      case 'rfc4733':
+        this.dtmf.rfc4733.inc();
+        break;
+      case 'info':
+        this.dtmf.info.inc();
+        break;
+    }
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async metrics(): Promise<string> {
+    if (this.closed) throw new ClosedError('EngineMetrics');
+    return this.registry.metrics();
+  }
+
+  /** Content-Type of `metrics()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Unregisters every metric. Idempotent; the cells keep working, nothing reads them. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.clear();
+  }
+}

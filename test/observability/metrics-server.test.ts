@@ -1,0 +1,106 @@
+import { createServer, request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineMetrics } from '../../engine/observability/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../engine/observability/metrics-server.js';
+import { parseExposition } from './exposition.js';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function httpGet(port: number, path: string, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Whether a fresh server can bind this port on 127.0.0.1 (then frees it again). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+const open: MetricsServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function start(metrics: EngineMetrics, port = 0): Promise<MetricsServer> {
+  const server = await startMetricsServer(metrics, { port });
+  open.push(server);
+  return server;
+}
+
+describe('startMetricsServer', () => {
+  it('serves the registry at GET /metrics with its content type', async () => {
+    const metrics = new EngineMetrics();
+    const server = await start(metrics);
+    expect(server.port).toBeGreaterThan(0);
+    metrics.rtp.packetsIn.inc(42);
+    metrics.dtmf.info.inc();
+    metrics.frameLatenessMs.observe(0.7);
+    metrics.parties.set(6);
+    const reply = await httpGet(server.port, '/metrics');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe(metrics.contentType);
+    expect(reply.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const s = parseExposition(reply.body);
+    expect(s.get('uasmedia_rtp_packets_in_total')).toBe(42);
+    expect(s.get('uasmedia_dtmf_digits_total{source="info"}')).toBe(1);
+    expect(s.get('uasmedia_frame_lateness_ms_bucket{le="1"}')).toBe(1);
+    expect(s.get('uasmedia_frame_lateness_ms_bucket{le="0.5"}')).toBe(0);
+    expect(s.get('uasmedia_parties')).toBe(6);
+    // A query string does not change the path.
+    expect((await httpGet(server.port, '/metrics?x=1')).status).toBe(200);
+  });
+
+  it('answers 404 elsewhere and 405 for other methods on /metrics', async () => {
+    const server = await start(new EngineMetrics());
+    expect((await httpGet(server.port, '/')).status).toBe(404);
+    expect((await httpGet(server.port, '/metricsx')).status).toBe(404);
+    const post = await httpGet(server.port, '/metrics', 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    const head = await httpGet(server.port, '/metrics', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('answers 500 when the metrics were closed, and keeps serving', async () => {
+    const metrics = new EngineMetrics();
+    const server = await start(metrics);
+    metrics.close();
+    expect((await httpGet(server.port, '/metrics')).status).toBe(500);
+    expect((await httpGet(server.port, '/')).status).toBe(404);
+  });
+
+  it('close() frees the port and is idempotent', async () => {
+    const server = await startMetricsServer(new EngineMetrics(), { port: 0 });
+    const { port } = server;
+    expect(await canBind(port)).toBe(false);
+    await httpGet(port, '/metrics');
+    await Promise.all([server.close(), server.close()]);
+    await server.close();
+    expect(await canBind(port)).toBe(true);
+    await expect(httpGet(port, '/metrics')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('rejects when the port is taken, and for an invalid port', async () => {
+    const first = await start(new EngineMetrics());
+    await expect(startMetricsServer(new EngineMetrics(), { port: first.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startMetricsServer(new EngineMetrics(), { port: 70000 })).rejects.toThrow(RangeError);
+    await expect(startMetricsServer(new EngineMetrics(), { port: 1.5 })).rejects.toThrow(RangeError);
+  });
+});
