@@ -22,8 +22,9 @@
  * words do not flap.
  *
  * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the per-frame pass is computed
- * here in plain JS (sub-microsecond per 20 ms frame); meyda's extract allocates heavily (its FFT
- * builds objects per butterfly) and costs ~18 us per call, so it runs only on frames that are
+ * here in plain JS, allocation-free (1.2-2 us per 20 ms frame at 8 kHz, 1.8-4 us at 16 kHz on a
+ * loaded 2-core box); meyda's extract allocates ~14 KB per call (its FFT builds objects per
+ * butterfly) and costs ~18 us, so it runs only on frames that are
  * already start candidates while the party is not talking (at most `startFrames` calls per
  * onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
  * {@link NOISE_BACKOFF_FRAMES} frames, bounding the cost in broadband noise that the floor has
