@@ -1,0 +1,124 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
+import { RtpSession } from '../../engine/rtp/rtp-session.js';
+import type { RtcpEvent } from '../../engine/rtp/rtp-session.js';
+import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function frame(index: number): Uint8Array {
+  const p = new Uint8Array(160).fill(0xff);
+  new DataView(p.buffer).setUint32(0, index);
+  return p;
+}
+
+async function socket(): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** Runs `ticks` frame ticks of 20 ms: A sends frame i, B reads one frame; returns B's played indices. */
+async function exchange(a: RtpSession, b: RtpSession, from: number, ticks: number, onTick?: (i: number) => void): Promise<{ played: number[]; aGot: number }> {
+  const played: number[] = [];
+  const target = new Uint8Array(1280);
+  let aGot = 0;
+  for (let i = 0; i < ticks; i++) {
+    a.sendFrame(frame(from + i), 160);
+    b.sendFrame(frame(100_000 + i), 160);
+    onTick?.(i);
+    await sleep(20);
+    if (b.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
+    if (a.readFrame(target) === 160) aGot++;
+  }
+  return { played, aGot };
+}
+
+describe('RtpSession over loopback UDP', () => {
+  it('latches on the first valid source, answers it (symmetric RTP), ignores a third source and odd packets', async () => {
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const [pa, pb] = [await pool.allocate(), await pool.allocate()];
+    const a = new RtpSession({ ports: pa, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 150, cname: 'a@test' });
+    // B knows nothing about A: it must learn A's address from A's packets.
+    const b = new RtpSession({ ports: pb, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 150, jitter: { startDelayMs: 40 } });
+    cleanups.push(() => a.close(), () => b.close());
+    const latched: { address: string; port: number }[] = [];
+    b.on('latched', (l) => latched.push(l));
+    const rtcpAtB: RtcpEvent[] = [];
+    b.on('rtcp', (e) => rtcpAtB.push(e));
+
+    // Odd packets from a third socket before anyone is latched: dropped, counted, not latched on.
+    const c = await socket();
+    const bad = [Buffer.alloc(4), Buffer.from([0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Buffer.from([0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 99])];
+    const unknownPt = Buffer.alloc(172);
+    writeRtpHeader(unknownPt, { marker: false, payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 9 });
+    for (const msg of [...bad, unknownPt]) c.send(msg, pb.rtpPort, '127.0.0.1');
+    await sleep(30);
+    expect(b.stats().packetsDiscarded).toBe(5);
+    expect(b.stats().discardReasons).toMatchObject({ short: 1, version: 1, csrc: 1, padding: 1, payloadType: 1 });
+    expect(latched).toEqual([]);
+
+    // Valid PCMU from the third socket after A latched: ignored, counted.
+    const intruder = Buffer.alloc(172);
+    const { played, aGot } = await exchange(a, b, 0, 40, (i) => {
+      if (i >= 5 && i % 5 === 0) {
+        writeRtpHeader(intruder, { marker: false, payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 0x666 });
+        intruder.writeUInt32BE(999_999, 12);
+        c.send(intruder, pb.rtpPort, '127.0.0.1');
+      }
+    });
+    expect(latched).toEqual([{ address: '127.0.0.1', port: pa.rtpPort }]);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    expect(played.length).toBeGreaterThan(20);
+    expect(played.every((v, i) => i === 0 || v > played[i - 1])).toBe(true);
+    expect(played).not.toContain(999_999);
+    expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(6);
+    expect(aGot).toBeGreaterThan(10); // B answered A's source address though it had no SDP remote
+    expect(rtcpAtB.some((e) => e.packets[0].type === 'sr')).toBe(true);
+    expect(b.stats().internalErrors).toBe(0);
+  });
+
+  it('delivers an RFC 4733 digit exactly once, interleaved with audio', async () => {
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const [pa, pb] = [await pool.allocate(), await pool.allocate()];
+    const a = new RtpSession({ ports: pa, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 0 });
+    const b = new RtpSession({ ports: pb, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 0 });
+    cleanups.push(() => a.close(), () => b.close());
+    const digits: DtmfEvent[] = [];
+    b.on('dtmf', (d) => digits.push(d));
+    const sending = a.sendDtmf('9', 120).then(() => a.sendDtmf('#', 80));
+    await exchange(a, b, 0, 25);
+    await sending;
+    await sleep(50);
+    expect(digits).toEqual([
+      { digit: '9', durationMs: 120, source: 'rfc4733' },
+      { digit: '#', durationMs: 80, source: 'rfc4733' }
+    ]);
+    await expect(a.sendDtmf('x', 100)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('close releases the ports, is idempotent, and rejects a pending digit', async () => {
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const pa = await pool.allocate();
+    const a = new RtpSession({ ports: pa, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: 9 } });
+    const pending = a.sendDtmf('1', 500);
+    await sleep(30);
+    a.close();
+    a.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    expect(pool.inUse).toBe(0);
+    expect(a.readFrame(new Uint8Array(160))).toBe(0);
+    expect(() => a.sendFrame(new Uint8Array(160), 160)).toThrow();
+  });
+});
