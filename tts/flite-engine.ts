@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { threadId } from 'node:worker_threads';
 import { TtsError } from './errors.js';
+import { FLITE_VOICES } from './flite-voices.js';
 import { wasm, type WasmImports, type WasmModule } from './wasm-api.js';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
 import { decodeWav } from './wav-decoder.js';
 import { floatToInt16 } from './resampler.js';
 
-/** Voices compiled into this build (`flite -lv`), with their native rates. awb_time is a limited-domain clock voice. */
-export const FLITE_VOICES: Readonly<Record<string, number>> = { kal: 8000, kal16: 16000, awb: 16000, rms: 16000, slt: 16000 };
 
 /** Approximate natural speaking rate of the Flite voices, used to turn words per minute into a duration stretch. */
 const NATURAL_WPM = 170;

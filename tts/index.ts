@@ -3,5 +3,5 @@ export { PromptService, type PromptServiceOptions, type PromptServiceStats } fro
 export { AnnouncementQueue, type AnnouncementQueueOptions, type EnqueueOptions } from './announcement-queue.js';
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
-export { FLITE_VOICES } from './flite-engine.js';
+export { FLITE_VOICES } from './flite-voices.js';
 export type { SpeakOptions, TtsEngine, TtsEngineName, SynthesisRequest, SynthesizedAudio } from './voice.js';

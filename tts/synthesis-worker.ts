@@ -3,6 +3,8 @@
  * never on the thread that runs the frame clock. Engines are created (and their WebAssembly
  * modules compiled) once per worker, on first use or at start-up when preloaded.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engines.js';
 import { serializeError } from './errors.js';
@@ -14,6 +16,22 @@ import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.j
 import { decodeWav } from './wav-decoder.js';
 
 const data = workerData as WorkerData;
+
+/**
+ * Lowers this thread's scheduling priority (Linux: setpriority on the thread id, found through
+ * /proc/thread-self), so under CPU contention the frame clock's thread wins over synthesis.
+ * Best effort: elsewhere, or without permission, the worker runs at normal priority.
+ */
+function lowerThreadPriority(niceness: number): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // Not Linux, or not allowed: nothing to do.
+  }
+}
+lowerThreadPriority(data.niceness);
+
 const engines = new Map<string, TtsEngine>();
 
 function engineFor(name: string): TtsEngine {

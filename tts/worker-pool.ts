@@ -51,6 +51,9 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
+/** Synthesis yields the CPU to the frame clock: prompts are made ahead, a late prompt costs nothing audible. */
+const WORKER_NICENESS = 10;
+
 export class WorkerPool {
   private readonly slots: (Slot | undefined)[];
   private readonly scratchDir: string;
@@ -106,9 +109,8 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Slot {
-    const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload };
-    // node:wasi still announces itself as experimental; say so once here, not on every start.
-    const worker = new Worker(workerEntry(), { workerData: data, execArgv: ['--disable-warning=ExperimentalWarning'] });
+    const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload, niceness: WORKER_NICENESS };
+    const worker = new Worker(workerEntry(), { workerData: data });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {

@@ -6,6 +6,8 @@ export interface WorkerData {
   scratchDir: string;
   /** Engines to load as soon as the worker starts, so the first prompt does not pay for compiling. */
   preload: TtsEngineName[];
+  /** Scheduling niceness for the worker thread (0 normal, 19 lowest). */
+  niceness: number;
 }
 
 export type WorkerRequest =
