@@ -110,7 +110,8 @@ export class WorkerPool {
 
   private spawn(index: number): Slot {
     const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload, niceness: WORKER_NICENESS };
-    const worker = new Worker(workerEntry(), { workerData: data });
+    // The main thread's flags (--input-type, -e, test-runner loaders) are not the worker's business.
+    const worker = new Worker(workerEntry(), { workerData: data, execArgv: [] });
     const slot: Slot = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
