@@ -64,6 +64,18 @@ export class InviteServerTransaction extends Transaction {
     this.timers.start('H', this.timeout64, () => this.timerH());
   }
 
+  /**
+   * Sends a response along this transaction's path without touching its state: the TU's own
+   * retransmissions of a 2xx until the ACK arrives (§13.3.1.4).
+   */
+  retransmit(response: SipResponse): void {
+    this.context.send(response);
+  }
+
+  get reliable(): boolean {
+    return this.context.reliable;
+  }
+
   private timerG(): void {
     if (this.state !== 'completed' || !this.lastResponse) return;
     this.context.send(this.lastResponse);

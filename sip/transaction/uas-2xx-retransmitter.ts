@@ -1,7 +1,8 @@
 /**
  * The UAS core's retransmission of a 2xx to INVITE until the ACK arrives (RFC 3261
  * §13.3.1.4): at T1, then doubling up to T2, over unreliable transports only; after 64*T1
- * without ACK the dialog must be ended with BYE (`onTimeout`).
+ * without ACK the dialog must be ended with BYE (`onTimeout`). The first transmission goes
+ * out through the INVITE server transaction; this only repeats it.
  */
 import type { SipResponse } from '../message/message.js';
 import { TimerSet, type Clock, type TimerValues } from './timers.js';
@@ -24,7 +25,6 @@ export class Uas2xxRetransmitter {
   }
 
   start(): void {
-    this.send(this.response);
     if (!this.reliable) this.timers.start('retransmit', this.intervalMs, () => this.retransmit());
     this.timers.start('timeout', 64 * this.values.t1Ms, () => {
       this.stop();

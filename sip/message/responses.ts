@@ -1,0 +1,67 @@
+/**
+ * Building responses to requests (RFC 3261 §8.2.6): Via, From, Call-ID and CSeq copied,
+ * To copied with our tag added when the request had none, standard reason phrases (§21).
+ */
+import type { SipRequest } from './message.js';
+import { SipResponse } from './message.js';
+
+export const REASON_PHRASES: Record<number, string> = {
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme',
+  420: 'Bad Extension',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected',
+  483: 'Too Many Hops',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  491: 'Request Pending',
+  500: 'Server Internal Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  505: 'Version Not Supported',
+  600: 'Busy Everywhere',
+  603: 'Decline'
+};
+
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? (status < 200 ? 'Progress' : status < 300 ? 'OK' : 'Error');
+}
+
+/** Reason phrases may hold any UTF-8 but no line breaks (§25.1 Reason-Phrase). */
+export function sanitizeReason(reason: string): string {
+  return reason.replace(/[\r\n\t\x00-\x1f]+/g, ' ').slice(0, 120).trim();
+}
+
+export function createResponse(request: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
+  const response = new SipResponse(status, sanitizeReason(reason ?? reasonPhrase(status)));
+  for (const via of request.getAll('Via')) response.add('Via', via);
+  const from = request.get('From');
+  if (from !== undefined) response.add('From', from);
+  const to = request.get('To');
+  if (to !== undefined) {
+    // §8.2.6.2: add a To tag unless the request already had one; never on 100 Trying.
+    const hasTag = /;\s*tag\s*=/i.test(to);
+    response.add('To', !hasTag && toTag && status > 100 ? `${to};tag=${toTag}` : to);
+  }
+  const callId = request.get('Call-ID');
+  if (callId !== undefined) response.add('Call-ID', callId);
+  const cseq = request.get('CSeq');
+  if (cseq !== undefined) response.add('CSeq', cseq);
+  return response;
+}

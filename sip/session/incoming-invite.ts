@@ -1,0 +1,130 @@
+/**
+ * An incoming INVITE and the call it may become (RFC 3261 §13.3, UAS side): provisional
+ * responses, accept with a 2xx retransmitted until ACK, reject, and CANCEL (§9.2).
+ */
+import { randomBytes } from 'node:crypto';
+import { Dialog } from '../dialog/dialog.js';
+import { SipError, SipInvalidStateError } from '../errors.js';
+import type { SipRequest } from '../message/message.js';
+import { createResponse } from '../message/responses.js';
+import type { InviteServerTransaction } from '../transaction/invite-server.js';
+import type { TransportProtocol } from '../transport/transport.js';
+import { InviteSessionBase, type TerminationReason } from './invite-session.js';
+import type { SessionHost } from './session-host.js';
+
+type UasState = 'pending' | 'accepted' | 'confirmed' | 'rejected' | 'cancelled' | 'ended';
+
+export class IncomingInvite extends InviteSessionBase {
+  readonly localTag: string;
+  private state: UasState = 'pending';
+  private acceptWaiter?: { resolve: () => void; reject: (e: Error) => void };
+
+  constructor(
+    host: SessionHost,
+    readonly request: SipRequest,
+    private readonly tx: InviteServerTransaction,
+    protocol: TransportProtocol
+  ) {
+    super(host, protocol);
+    this.localTag = randomBytes(6).toString('hex');
+    this.initialRemoteSeq = request.cseq.seq;
+    if (request.body.length > 0) this.remoteSdp = request.bodyText;
+  }
+
+  get callId(): string {
+    return this.request.callId;
+  }
+
+  get remoteUri(): string {
+    return this.request.from.uri;
+  }
+
+  get remoteDisplayName(): string | undefined {
+    return this.request.from.displayName;
+  }
+
+  get requestUri(): string {
+    return this.request.uri;
+  }
+
+  /** Whether a final response has been sent (or the call was cancelled). */
+  get answered(): boolean {
+    return this.state !== 'pending';
+  }
+
+  /** Sends 180 (default) or 183; a body is sent as application/sdp (early media). */
+  progress(status: 180 | 183 = 180, body?: string): void {
+    if (this.state !== 'pending') return;
+    const response = createResponse(this.request, status, undefined, this.localTag);
+    response.add('Contact', this.host.contact(this.protocol));
+    if (body !== undefined && body.length > 0) {
+      response.add('Content-Type', 'application/sdp');
+      response.body = Buffer.from(body, 'utf8');
+    }
+    this.host.respond(this.tx, response);
+  }
+
+  /**
+   * Answers 200 OK with `answerSdp` (our offer when the INVITE had none). Resolves when the
+   * ACK arrives; rejects if it never does (64*T1), after which the call is ended with BYE.
+   */
+  accept(answerSdp: string): Promise<void> {
+    if (this.state !== 'pending') return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
+    this.state = 'accepted';
+    this.dialog = Dialog.asUas(this.request, this.localTag);
+    this.host.addDialog(this.dialog, this);
+    const done = new Promise<void>((resolve, reject) => (this.acceptWaiter = { resolve, reject }));
+    this.localSdp = answerSdp;
+    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined);
+    return done;
+  }
+
+  /** Sends a final non-2xx response (486, 603 ...) and ends the call attempt. */
+  reject(status: number, reason?: string): void {
+    if (this.state !== 'pending') return;
+    if (status < 300 || status > 699) throw new RangeError(`reject status ${status} must be 300-699`);
+    this.state = 'rejected';
+    this.host.respond(this.tx, createResponse(this.request, status, reason, this.localTag));
+    this.terminate('rejected');
+  }
+
+  /** §9.2: CANCEL for a pending INVITE: 487 to the INVITE (200 to the CANCEL is the UA's). */
+  handleCancel(): void {
+    if (this.state !== 'pending') return;
+    this.state = 'cancelled';
+    this.host.respond(this.tx, createResponse(this.request, 487, undefined, this.localTag));
+    this.emit('cancel');
+    this.terminate('cancel');
+  }
+
+  protected override abandon(): void {
+    this.reject(480);
+  }
+
+  protected override onInitialAck(): void {
+    this.state = 'confirmed';
+    this.acceptWaiter?.resolve();
+    this.acceptWaiter = undefined;
+    this.emit('ack');
+  }
+
+  protected override onAckTimeout(seq: number): void {
+    if (seq === this.initialRemoteSeq) {
+      this.acceptWaiter?.reject(new SipError('timeout', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
+      this.acceptWaiter = undefined;
+    }
+    super.onAckTimeout(seq);
+  }
+
+  protected override onTerminate(reason: TerminationReason): void {
+    if (this.state === 'pending') {
+      // The UA is closing with the INVITE unanswered: tell the caller.
+      this.host.respond(this.tx, createResponse(this.request, 503, undefined, this.localTag));
+    }
+    this.state = 'ended';
+    if (this.acceptWaiter) {
+      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'closed' : 'rejected', `call ended (${reason}) before ACK`));
+      this.acceptWaiter = undefined;
+    }
+  }
+}

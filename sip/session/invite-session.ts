@@ -1,0 +1,275 @@
+/**
+ * What both directions of an INVITE session share once a dialog exists (RFC 3261 §12-§15):
+ * in-dialog requests (BYE, INFO, OPTIONS, re-INVITE with offer/answer), 2xx retransmission
+ * until ACK for re-INVITEs (§13.3.1.4), BYE and INFO from our side, and one 'terminated'.
+ */
+import type { Dialog } from '../dialog/dialog.js';
+import { SipError } from '../errors.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { createResponse } from '../message/responses.js';
+import type { InviteServerTransaction } from '../transaction/invite-server.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
+import type { TransportProtocol } from '../transport/transport.js';
+import { TypedEmitter } from '../typed-emitter.js';
+import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
+import type { DialogUser, SessionHost } from './session-host.js';
+
+export type TerminationReason = 'bye' | 'cancel' | 'timeout' | 'error' | 'rejected' | 'local';
+
+export interface InfoEvent {
+  contentType: string;
+  body: string;
+  dtmf?: DtmfInfo;
+}
+
+export interface ProgressEvent {
+  status: number;
+  reason: string;
+  body?: string;
+}
+
+export interface InviteSessionEvents {
+  /** UAS: the ACK for our 2xx arrived, the dialog is confirmed. */
+  ack: () => void;
+  /** The remote side hung up (we already answered 200). */
+  bye: () => void;
+  info: (info: InfoEvent) => void;
+  /** A re-INVITE changed the session: the new remote and local descriptions. */
+  reinvite: (event: { remoteSdp: string; localSdp: string }) => void;
+  terminated: (event: { reason: TerminationReason }) => void;
+  /** UAC: a provisional response (183 with a body = early media). */
+  progress: (event: ProgressEvent) => void;
+  /** UAS: CANCEL received; we answered 200 to it and 487 to the INVITE. */
+  cancel: () => void;
+}
+
+/** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
+export interface OfferRejection extends Error {
+  status?: number;
+}
+
+export type OfferHandler = (offerSdp: string) => string;
+
+const SDP = 'application/sdp';
+
+export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents> implements DialogUser {
+  remoteSdp?: string;
+  offerHandler?: OfferHandler;
+  protected dialog?: Dialog;
+  protected localSdp?: string;
+  private ended = false;
+  /** 2xx responses to INVITEs we answered, retransmitted until their ACK (by CSeq number). */
+  private readonly pending2xx = new Map<number, { retransmitter: Uas2xxRetransmitter; awaitingAnswer: boolean }>();
+
+  protected constructor(
+    protected readonly host: SessionHost,
+    readonly protocol: TransportProtocol
+  ) {
+    super();
+    this.onListenerError = (event, error) => host.logger.error({ event, err: String(error) }, 'session listener threw');
+  }
+
+  abstract get callId(): string;
+  abstract get localTag(): string;
+
+  get remoteTag(): string | undefined {
+    return this.dialog?.state.remoteTag;
+  }
+
+  get terminated(): boolean {
+    return this.ended;
+  }
+
+  /** Sends BYE (or gives up the call attempt); resolves on its final response or timeout. */
+  async bye(): Promise<void> {
+    if (this.ended) return;
+    if (!this.dialog) {
+      this.abandon();
+      return;
+    }
+    const request = this.dialog.createRequest('BYE');
+    this.terminate('local');
+    try {
+      await this.host.sendRequest(request, { protocol: this.protocol });
+    } catch (error) {
+      this.host.logger.warn({ callId: this.callId, err: String(error) }, 'BYE failed');
+    }
+  }
+
+  /** Sends INFO in the dialog; resolves with the final status (408 on timeout). */
+  async info(contentType: string, body: string): Promise<number> {
+    if (this.ended || !this.dialog) throw new SipError('invalid-state', 'INFO needs an established dialog');
+    const request = this.dialog.createRequest('INFO');
+    request.add('Content-Type', contentType);
+    request.body = Buffer.from(body, 'utf8');
+    const response = await this.host.sendRequest(request, { protocol: this.protocol });
+    return response.status;
+  }
+
+  /** A call attempt without dialog given up by bye(): CANCEL or reject, per side. */
+  protected abstract abandon(): void;
+
+  /** The ACK of the initial INVITE's 2xx (UAS only). */
+  protected onInitialAck(_ack: SipRequest): void {}
+
+  /** Initial INVITE CSeq on the remote side (UAS), to tell its ACK from a re-INVITE's. */
+  protected initialRemoteSeq?: number;
+
+  handleRequest(request: SipRequest, tx: ServerTransaction | undefined): void {
+    if (request.method === 'ACK') {
+      this.handleAck(request);
+      return;
+    }
+    if (!tx) return;
+    const dialog = this.dialog;
+    if (!dialog || this.ended) {
+      this.host.respond(tx, createResponse(request, 481));
+      return;
+    }
+    if (!dialog.acceptRemoteSeq(request)) {
+      this.host.respond(tx, createResponse(request, 500, 'CSeq Out of Order'));
+      return;
+    }
+    switch (request.method) {
+      case 'BYE':
+        this.host.respond(tx, createResponse(request, 200));
+        this.emit('bye');
+        this.terminate('bye');
+        return;
+      case 'INFO':
+        this.handleInfo(request, tx);
+        return;
+      case 'INVITE':
+        this.handleReinvite(request, tx as InviteServerTransaction);
+        return;
+      case 'OPTIONS':
+        this.host.respond(tx, createResponse(request, 200));
+        return;
+      default:
+        this.host.respond(tx, createResponse(request, 405));
+    }
+  }
+
+  handleStrayResponse(_response: SipResponse): void {}
+
+  private handleInfo(request: SipRequest, tx: ServerTransaction): void {
+    const contentType = request.contentType;
+    const body = request.bodyText;
+    if (body.length > 0 && !DTMF_INFO_TYPES.has(contentType)) {
+      const response = createResponse(request, 415);
+      response.add('Accept', [...DTMF_INFO_TYPES].join(', '));
+      this.host.respond(tx, response);
+      return;
+    }
+    this.host.respond(tx, createResponse(request, 200));
+    const event: InfoEvent = { contentType, body };
+    const dtmf = parseDtmfInfo(contentType, body);
+    if (dtmf) event.dtmf = dtmf;
+    this.emit('info', event);
+  }
+
+  /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
+  private handleReinvite(request: SipRequest, tx: InviteServerTransaction): void {
+    for (const pending of this.pending2xx.values()) {
+      if (pending.awaitingAnswer) {
+        // An offer of ours is still unanswered (RFC 3261 §14.2, RFC 6337 §3.1): glare.
+        this.host.respond(tx, createResponse(request, 491));
+        return;
+      }
+    }
+    if (request.body.length > 0 && request.contentType !== SDP) {
+      const response = createResponse(request, 415);
+      response.add('Accept', SDP);
+      this.host.respond(tx, response);
+      return;
+    }
+    const offer = request.bodyText;
+    let localSdp: string;
+    try {
+      if (this.offerHandler) localSdp = this.offerHandler(offer);
+      else if (offer.length === 0 || offer === this.remoteSdp) localSdp = this.localSdp ?? '';
+      else throw Object.assign(new Error('no offerHandler for a changed offer'), { status: 488 });
+    } catch (error) {
+      const status = (error as OfferRejection).status;
+      const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
+      this.host.respond(tx, createResponse(request, code));
+      return;
+    }
+    this.dialog?.refreshTarget(request);
+    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0);
+    this.localSdp = localSdp;
+    if (offer.length > 0) {
+      this.remoteSdp = offer;
+      this.emit('reinvite', { remoteSdp: offer, localSdp });
+    }
+  }
+
+  /** Sends a 2xx with SDP through `tx` and retransmits it until the ACK (§13.3.1.4). */
+  protected sendAnswer2xx(request: SipRequest, tx: InviteServerTransaction, sdp: string, awaitingAnswer: boolean): void {
+    const response = createResponse(request, 200, undefined, this.localTag);
+    for (const rr of request.getAll('Record-Route')) response.add('Record-Route', rr);
+    response.add('Contact', this.host.contact(this.protocol));
+    if (sdp.length > 0) {
+      response.add('Content-Type', SDP);
+      response.body = Buffer.from(sdp, 'utf8');
+    }
+    this.host.respond(tx, response);
+    const seq = request.cseq.seq;
+    const retransmitter = new Uas2xxRetransmitter(
+      response,
+      this.host.clock,
+      this.host.timers,
+      tx.reliable,
+      (r) => tx.retransmit(r),
+      () => this.onAckTimeout(seq)
+    );
+    this.pending2xx.set(seq, { retransmitter, awaitingAnswer });
+    retransmitter.start();
+  }
+
+  /** §13.3.1.4: no ACK within 64*T1 — the session ends with BYE. */
+  protected onAckTimeout(seq: number): void {
+    this.pending2xx.delete(seq);
+    this.host.logger.warn({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
+    if (this.dialog && !this.ended) {
+      const request = this.dialog.createRequest('BYE');
+      this.terminate('timeout');
+      this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
+    }
+  }
+
+  private handleAck(ack: SipRequest): void {
+    const seq = ack.cseq.seq;
+    const pending = this.pending2xx.get(seq);
+    if (!pending) return; // a retransmitted ACK
+    pending.retransmitter.stop();
+    this.pending2xx.delete(seq);
+    if (this.dialog) this.dialog.confirmed = true;
+    const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
+    if (pending.awaitingAnswer && body !== undefined) {
+      this.remoteSdp = body;
+      if (seq !== this.initialRemoteSeq) this.emit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
+    }
+    if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
+  }
+
+  /** Ends the session once: timers stopped, dialog forgotten, 'terminated' emitted. */
+  protected terminate(reason: TerminationReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
+    this.pending2xx.clear();
+    if (this.dialog) this.host.removeDialog(this.dialog);
+    this.onTerminate(reason);
+    this.emit('terminated', { reason });
+  }
+
+  /** Subclass clean-up (pending promises) before 'terminated' is emitted. */
+  protected onTerminate(_reason: TerminationReason): void {}
+
+  /** Ends the session because the user agent closes: no signalling. */
+  shutdown(): void {
+    this.terminate('local');
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * An outgoing INVITE and the call it may become (RFC 3261 §13.2, UAC side): provisional
+ * and early-media responses, ACK for 2xx (§13.2.2.4), digest authentication on 401/407
+ * (§22.2, §22.3), and CANCEL (§9.1, sent only once a provisional response arrived).
+ */
+import { randomBytes } from 'node:crypto';
+import { computeAuthorization, selectChallenge } from '../auth/digest.js';
+import { Dialog } from '../dialog/dialog.js';
+import { SipError } from '../errors.js';
+import { SipRequest, type SipResponse } from '../message/message.js';
+import { formatNameAddr } from '../message/name-addr.js';
+import type { InviteClientTransaction } from '../transaction/invite-client.js';
+import type { TransportProtocol } from '../transport/transport.js';
+import { InviteSessionBase, type TerminationReason } from './invite-session.js';
+import type { SessionHost } from './session-host.js';
+
+export interface OutgoingInviteOptions {
+  /** SDP offer. */
+  body: string;
+  /** From URI (default sip:uasmedia@<local host>). */
+  from?: string;
+  displayName?: string;
+  headers?: Record<string, string>;
+  auth?: { username: string; password: string };
+  transport?: 'udp' | 'tcp';
+  signal?: AbortSignal;
+}
+
+const MAX_AUTH_ATTEMPTS = 2;
+
+export class OutgoingInvite extends InviteSessionBase {
+  readonly established: Promise<{ answerSdp: string }>;
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteUri: string;
+  readonly requestUri: string;
+  private invite: SipRequest;
+  private tx?: InviteClientTransaction;
+  private ack?: SipRequest;
+  private provisionalSeen = false;
+  private cancelRequested = false;
+  private cancelSent = false;
+  private authAttempts = 0;
+  private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
+  private readonly abortListener = () => this.cancel();
+
+  constructor(
+    host: SessionHost,
+    target: string,
+    private readonly options: OutgoingInviteOptions,
+    protocol: TransportProtocol
+  ) {
+    super(host, protocol);
+    this.callId = `${randomBytes(12).toString('hex')}@${host.localHost}`;
+    this.localTag = randomBytes(6).toString('hex');
+    this.remoteUri = target;
+    this.requestUri = target;
+    this.established = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // The application may only listen to events; never let this promise go unhandled.
+    this.established.catch(() => {});
+    this.localSdp = options.body;
+
+    const invite = new SipRequest('INVITE', target);
+    const fromUri = options.from ?? `sip:uasmedia@${host.localHost}`;
+    invite.add('Max-Forwards', '70');
+    invite.add('From', formatNameAddr({ displayName: options.displayName, uri: fromUri, params: new Map([['tag', this.localTag]]) }));
+    invite.add('To', `<${target}>`);
+    invite.add('Call-ID', this.callId);
+    invite.add('CSeq', '1 INVITE');
+    invite.add('Contact', host.contact(protocol));
+    invite.add('Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    for (const [name, value] of Object.entries(options.headers ?? {})) invite.set(name, value);
+    if (options.body.length > 0) {
+      invite.set('Content-Type', 'application/sdp');
+      invite.body = Buffer.from(options.body, 'utf8');
+    }
+    this.invite = invite;
+  }
+
+  get remoteDisplayName(): string | undefined {
+    return undefined;
+  }
+
+  /** Sends the INVITE (called by the user agent right after construction). */
+  start(): void {
+    const signal = this.options.signal;
+    if (signal?.aborted) {
+      this.fail(new SipError('cancelled', 'aborted before sending', 487), 'cancel');
+      return;
+    }
+    signal?.addEventListener('abort', this.abortListener, { once: true });
+    this.send();
+  }
+
+  private send(): void {
+    this.tx = this.host.sendInvite(
+      this.invite,
+      { response: (r) => this.onResponse(r), timeout: () => this.onTimeout() },
+      { protocol: this.protocol }
+    );
+  }
+
+  /** §9.1: CANCEL the INVITE; before any provisional response it waits for one. */
+  cancel(): void {
+    if (this.terminated || this.dialog) return;
+    this.cancelRequested = true;
+    if (this.provisionalSeen) this.sendCancel();
+  }
+
+  protected override abandon(): void {
+    this.cancel();
+  }
+
+  private sendCancel(): void {
+    if (this.cancelSent) return;
+    this.cancelSent = true;
+    // §9.1: same Request-URI, Call-ID, From, To, CSeq number, Route and top Via as the INVITE.
+    const cancel = new SipRequest('CANCEL', this.invite.uri);
+    cancel.add('Via', this.invite.getList('Via')[0] ?? '');
+    for (const route of this.invite.getAll('Route')) cancel.add('Route', route);
+    cancel.add('Max-Forwards', '70');
+    cancel.add('From', this.invite.get('From') ?? '');
+    cancel.add('To', this.invite.get('To') ?? '');
+    cancel.add('Call-ID', this.callId);
+    cancel.add('CSeq', `${this.invite.cseq.seq} CANCEL`);
+    this.host.sendRequest(cancel, { protocol: this.protocol, keepVia: true }).catch(() => {});
+  }
+
+  private onResponse(response: SipResponse): void {
+    const status = response.status;
+    if (status < 200) {
+      this.provisionalSeen = true;
+      const body = response.body.length > 0 ? response.bodyText : undefined;
+      if (body !== undefined && response.contentType === 'application/sdp') this.remoteSdp = body;
+      // 100 Trying is hop-by-hop (§8.1.3.2): it ends retransmissions but is no call progress.
+      if (status > 100) this.emit('progress', { status, reason: response.reason, body });
+      if (this.cancelRequested) this.sendCancel();
+      return;
+    }
+    if (status < 300) {
+      this.on2xx(response);
+      return;
+    }
+    if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
+    const cancelled = this.cancelRequested && status === 487;
+    this.fail(new SipError('rejected', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
+  }
+
+  private on2xx(response: SipResponse): void {
+    if (this.dialog) {
+      // §13.2.2.4: a retransmitted 2xx is ACKed again (forked 2xx from another UAS ignored).
+      if (this.ack && response.toTag === this.dialog.state.remoteTag) this.host.sendAck(this.ack, { protocol: this.protocol, keepVia: true });
+      return;
+    }
+    const dialog = Dialog.asUac(this.invite, response);
+    dialog.confirmed = true;
+    this.dialog = dialog;
+    this.host.addDialog(dialog, this);
+    const ack = dialog.createRequest('ACK', this.invite.cseq.seq);
+    for (const name of ['Authorization', 'Proxy-Authorization']) {
+      const value = this.invite.get(name);
+      if (value !== undefined) ack.add(name, value);
+    }
+    this.host.sendAck(ack, { protocol: this.protocol });
+    this.ack = ack;
+    const answerSdp = response.body.length > 0 ? response.bodyText : '';
+    if (answerSdp.length > 0) this.remoteSdp = answerSdp;
+    this.options.signal?.removeEventListener('abort', this.abortListener);
+    if (this.cancelRequested) {
+      // The 2xx crossed our CANCEL (§9.1): the call was wanted gone, so hang it up.
+      this.fail(new SipError('cancelled', 'call answered after CANCEL; hung up', 487), 'cancel');
+      this.host.sendRequest(dialog.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
+      return;
+    }
+    this.settle?.resolve({ answerSdp });
+    this.settle = undefined;
+  }
+
+  override handleStrayResponse(response: SipResponse): void {
+    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE') this.on2xx(response);
+  }
+
+  /** §22.2: answer a digest challenge with a new INVITE (CSeq + 1, new branch). */
+  private retryWithCredentials(response: SipResponse): boolean {
+    const auth = this.options.auth;
+    if (!auth || this.authAttempts >= MAX_AUTH_ATTEMPTS || this.cancelRequested) return false;
+    const proxy = response.status === 407;
+    const challenges = response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
+    let value: string;
+    try {
+      const challenge = selectChallenge(challenges);
+      value = computeAuthorization(challenge, auth, { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText }, 1);
+    } catch (error) {
+      this.host.logger.warn({ callId: this.callId, err: String(error) }, 'cannot answer digest challenge');
+      return false;
+    }
+    this.authAttempts++;
+    const next = new SipRequest('INVITE', this.invite.uri);
+    next.headers = this.invite.headers.filter((h) => h.name !== 'Via').map((h) => ({ ...h }));
+    next.body = this.invite.body;
+    next.set('CSeq', `${this.invite.cseq.seq + 1} INVITE`);
+    next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value);
+    this.invite = next;
+    this.provisionalSeen = false;
+    this.send();
+    return true;
+  }
+
+  private onTimeout(): void {
+    this.fail(new SipError('timeout', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
+  }
+
+  private fail(error: SipError, reason: TerminationReason): void {
+    this.settle?.reject(error);
+    this.settle = undefined;
+    this.terminate(reason);
+  }
+
+  protected override onTerminate(reason: TerminationReason): void {
+    this.options.signal?.removeEventListener('abort', this.abortListener);
+    if (this.settle) {
+      this.settle.reject(new SipError(reason === 'local' ? 'closed' : reason, `call ended (${reason}) before it was answered`));
+      this.settle = undefined;
+    }
+    if (!this.dialog && this.tx && !this.tx.terminated && reason === 'local') this.tx.terminate();
+  }
+}

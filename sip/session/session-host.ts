@@ -1,0 +1,52 @@
+/**
+ * What a call session needs from the user agent that owns it: sending requests in client
+ * transactions, answering through server transactions, the dialog table, clock and timers.
+ * Sessions depend on this interface only, never on sockets.
+ */
+import type { Dialog } from '../dialog/dialog.js';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import type { InviteClientTransaction, InviteClientUser } from '../transaction/invite-client.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import type { Clock, TimerValues } from '../transaction/timers.js';
+import type { TransportProtocol } from '../transport/transport.js';
+
+export interface SipLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: SipLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface SendOptions {
+  /** Transport to use; otherwise the URI's transport parameter or UDP (TCP for large requests). */
+  protocol?: TransportProtocol;
+  /** Keep the request's own top Via (CANCEL must match its INVITE's branch, §9.1). */
+  keepVia?: boolean;
+}
+
+/** Anything that can receive the requests and stray responses of one dialog. */
+export interface DialogUser {
+  handleRequest(request: SipRequest, tx: ServerTransaction | undefined): void;
+  handleStrayResponse(response: SipResponse): void;
+}
+
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly timers: TimerValues;
+  readonly logger: SipLogger;
+  /** Local host written into Contact/From when nothing better is known. */
+  readonly localHost: string;
+  /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */
+  sendRequest(request: SipRequest, options?: SendOptions): Promise<SipResponse>;
+  sendInvite(request: SipRequest, user: InviteClientUser, options?: SendOptions): InviteClientTransaction;
+  /** The ACK for a 2xx: its own transaction-less request with a new branch (§13.2.2.4, §17.1.1.3). */
+  sendAck(ack: SipRequest, options?: SendOptions): void;
+  /** Sends a response through a server transaction, adding Server and (if needed) Contact. */
+  respond(tx: ServerTransaction, response: SipResponse): void;
+  /** Our Contact header value for a transport. */
+  contact(protocol: TransportProtocol): string;
+  addDialog(dialog: Dialog, user: DialogUser): void;
+  removeDialog(dialog: Dialog): void;
+}

@@ -1,0 +1,55 @@
+/**
+ * Where messages go (RFC 3261 §18.1.1, §18.2.1, §18.2.2; RFC 3581): requests to the first
+ * Route or the Request-URI, responses to the top Via's received/rport, and the
+ * received/rport stamping of incoming requests.
+ */
+import { SipParseError } from '../errors.js';
+import type { SipRequest } from '../message/message.js';
+import { parseNameAddr } from '../message/name-addr.js';
+import { isSipUri, parseUri, bareHost } from '../message/uri.js';
+import { formatVia, parseVia, type Via } from '../message/via.js';
+import { splitTopLevel } from '../message/scanner.js';
+import type { MessageSource, TransportProtocol } from './transport.js';
+
+export interface Destination {
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+}
+
+/** §18.2.1: record the source address in the top Via (received, and rport if asked). */
+export function stampReceived(request: SipRequest, source: MessageSource): void {
+  const index = request.headers.findIndex((h) => h.name === 'Via');
+  if (index < 0) return;
+  const elements = splitTopLevel(request.headers[index].value);
+  const via = parseVia(elements[0]);
+  const params = new Map(via.params);
+  if (bareHost(via.host) !== source.host) params.set('received', source.host);
+  if (params.has('rport')) params.set('rport', String(source.port));
+  elements[0] = formatVia({ ...via, params });
+  request.headers[index] = { name: 'Via', value: elements.join(', ') };
+}
+
+/**
+ * §18.2.2 with RFC 3581: over a stream, back to the connection's address; over UDP to
+ * received (or sent-by) and rport (or the sent-by port, default 5060).
+ */
+export function responseDestination(via: Via, source: MessageSource): Destination {
+  if (source.protocol !== 'udp') return { protocol: source.protocol, host: source.host, port: source.port };
+  const received = via.params.get('received');
+  const rport = via.params.get('rport');
+  const host = received ?? bareHost(via.host);
+  const port = rport ? Number(rport) : (via.port ?? 5060);
+  return { protocol: 'udp', host: bareHost(host), port };
+}
+
+/** §18.1.1 / RFC 3263 without DNS: first Route if any, else the Request-URI. */
+export function requestDestination(request: SipRequest, fallback: TransportProtocol): Destination {
+  const route = request.getList('Route')[0];
+  const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
+  if (!isSipUri(target)) throw new SipParseError(`cannot route to a non-SIP URI "${request.uri}"`);
+  const transportParam = target.params.get('transport')?.toLowerCase();
+  const protocol: TransportProtocol = transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : fallback;
+  const maddr = target.params.get('maddr');
+  return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? 5060 };
+}

@@ -1,0 +1,41 @@
+/**
+ * The interface every SIP transport implements (UDP and TCP now, WebSocket later). A
+ * transport moves whole framed messages: datagrams as they are, streams split by
+ * Content-Length (RFC 3261 §18.3). Parsing and routing live above it.
+ */
+
+export type TransportProtocol = 'udp' | 'tcp' | 'ws';
+
+export interface TransportAddress {
+  host: string;
+  port: number;
+}
+
+export interface MessageSource extends TransportAddress {
+  protocol: TransportProtocol;
+}
+
+export interface TransportHandler {
+  /** One complete message as received; `source` is the peer's address (§18.2.1 received/rport). */
+  message(data: Buffer, source: MessageSource): void;
+  /** A problem that did not stop the transport (a broken connection, an oversized frame). */
+  warning?(reason: string, details: object): void;
+}
+
+export interface SipTransport {
+  readonly protocol: TransportProtocol;
+  /** Reliable transports have no retransmissions and zero wait timers (§17). */
+  readonly reliable: boolean;
+  listen(): Promise<void>;
+  /** The bound address (the real port when asked for port 0). */
+  address(): TransportAddress;
+  /** Sends one serialized message; rejects when it cannot be delivered to the socket. */
+  send(data: Buffer, destination: TransportAddress): Promise<void>;
+  /** Closes sockets and connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Largest message accepted on a stream before the connection is dropped. */
+export const MAX_STREAM_MESSAGE_BYTES = 1 << 20;
+/** Largest header section accepted on a stream. */
+export const MAX_STREAM_HEADER_BYTES = 64 * 1024;

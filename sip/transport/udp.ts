@@ -1,0 +1,59 @@
+/**
+ * SIP over UDP (RFC 3261 §18): one datagram is one message. Send errors are reported, never
+ * thrown at the caller's stack; the socket keeps serving.
+ */
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+
+export class UdpTransport implements SipTransport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  private socket?: dgram.Socket;
+  private closed = false;
+
+  constructor(
+    private readonly bind: TransportAddress,
+    private readonly handler: TransportHandler
+  ) {}
+
+  listen(): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(this.bind.host) ? 'udp6' : 'udp4' });
+    this.socket = socket;
+    socket.on('message', (data, rinfo) => {
+      this.handler.message(data, { protocol: 'udp', host: rinfo.address, port: rinfo.port });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.bind.port, this.bind.host, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => this.handler.warning?.('udp socket error', { err: err.message }));
+        resolve();
+      });
+    });
+  }
+
+  address(): TransportAddress {
+    if (!this.socket) throw new Error('UDP transport not listening');
+    const a = this.socket.address();
+    return { host: a.address, port: a.port };
+  }
+
+  send(data: Buffer, destination: TransportAddress): Promise<void> {
+    const socket = this.socket;
+    if (!socket || this.closed) return Promise.reject(new Error('UDP transport closed'));
+    return new Promise((resolve, reject) => {
+      socket.send(data, destination.port, destination.host, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed || !this.socket) {
+      this.closed = true;
+      return Promise.resolve();
+    }
+    this.closed = true;
+    const socket = this.socket;
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * The SIP user agent (RFC 3261 §8, §12-§17): owns the transports and the transaction table,
+ * checks each incoming request the way §8.2 says a UAS must (answering 400/405/415/416/
+ * 420/481/501/505 ...), hands new INVITEs to the application as `IncomingInvite`s, routes
+ * in-dialog requests to their session, and places outgoing calls.
+ */
+import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { dialogId, type Dialog } from './dialog/dialog.js';
+import { SipError, SipInvalidStateError } from './errors.js';
+import { SipRequest, SipResponse, type AnySipMessage } from './message/message.js';
+import { parseMessage } from './message/parser.js';
+import { createResponse } from './message/responses.js';
+import { BRANCH_MAGIC_COOKIE } from './message/via.js';
+import { isSipUri, parseUri, uriHost } from './message/uri.js';
+import { IncomingInvite } from './session/incoming-invite.js';
+import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
+import { silentLogger, type DialogUser, type SendOptions, type SessionHost, type SipLogger } from './session/session-host.js';
+import type { InviteSessionBase } from './session/invite-session.js';
+import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
+import { InviteServerTransaction } from './transaction/invite-server.js';
+import { cancelledInviteKey, clientTransactionKey, serverTransactionKey } from './transaction/keys.js';
+import { TransactionLayer, type ServerTransaction } from './transaction/layer.js';
+import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
+import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
+import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
+import type { TransactionContext } from './transaction/transaction.js';
+import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
+import { TcpTransport } from './transport/tcp.js';
+import type { MessageSource, SipTransport, TransportProtocol } from './transport/transport.js';
+import { UdpTransport } from './transport/udp.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface SipUserAgentOptions {
+  /** Sockets to bind; port 0 = ephemeral. */
+  transports: Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  /** Server / User-Agent header value. */
+  userAgentName?: string;
+  /** RFC 3261 timers; defaults 500 / 4000 / 5000 ms. */
+  timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+  logger?: SipLogger;
+  /** Clock for all transaction timers (tests inject a fake one). */
+  clock?: Clock;
+  /** Host written into Via/Contact when bound to a wildcard address. */
+  advertisedHost?: string;
+}
+
+export interface SipUserAgentEvents {
+  /** A new incoming INVITE (not a re-INVITE). Without a listener the UA answers 480. */
+  invite: (session: IncomingInvite) => void;
+}
+
+export interface SipUserAgentStats {
+  received: number;
+  malformed: number;
+  rejected: number;
+}
+
+/** Methods this UA implements (§20.5 Allow). */
+const ALLOWED = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'];
+/** Methods we know but do not implement: 405 with Allow (§8.2.1); anything else is 501. */
+const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE', 'PUBLISH']);
+/** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
+const UDP_SIZE_LIMIT = 1300;
+
+export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
+  /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
+  inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
+  private readonly transports = new Map<TransportProtocol, SipTransport>();
+  private readonly layer = new TransactionLayer();
+  private readonly dialogs = new Map<string, DialogUser>();
+  private readonly pendingInvites = new Map<string, IncomingInvite>();
+  private readonly sessions = new Set<InviteSessionBase>();
+  private readonly timers: TimerValues;
+  private readonly clock: Clock;
+  private readonly logger: SipLogger;
+  private readonly userAgentName: string;
+  private readonly host: SessionHost;
+  private state: 'new' | 'started' | 'closed' = 'new';
+
+  constructor(private readonly options: SipUserAgentOptions) {
+    super();
+    this.timers = { ...DEFAULT_TIMERS, ...options.timers };
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.userAgentName = options.userAgentName ?? 'uasmedia';
+    this.onListenerError = (event, error) => this.logger.error({ event, err: String(error) }, 'user agent listener threw');
+    for (const t of options.transports) {
+      if (this.transports.has(t.protocol)) throw new RangeError(`transport ${t.protocol} given twice`);
+      this.transports.set(t.protocol, this.createTransport(t.protocol, t.host, t.port));
+    }
+    if (this.transports.size === 0) throw new RangeError('at least one transport is required');
+    this.host = this.createHost();
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new SipInvalidStateError(`user agent already ${this.state}`);
+    this.state = 'started';
+    // UDP and TCP share one port, as SIP peers expect (a URI names a port, not a transport):
+    // with port 0 the first transport picks it and the others follow, retried on a clash.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await this.bindAll();
+        return;
+      } catch (error) {
+        lastError = error;
+        await Promise.all([...this.transports.values()].map((t) => t.close()));
+        this.recreateTransports();
+      }
+    }
+    await this.close();
+    throw new SipError('transport', `cannot bind SIP transports: ${(lastError as Error).message}`);
+  }
+
+  private async bindAll(): Promise<void> {
+    let sharedPort: number | undefined;
+    for (const wanted of this.options.transports) {
+      if (wanted.port === 0 && sharedPort !== undefined) this.rebind(wanted.protocol, sharedPort);
+      const transport = this.transports.get(wanted.protocol)!;
+      await transport.listen();
+      if (wanted.port === 0) sharedPort ??= transport.address().port;
+    }
+  }
+
+  private createTransport(protocol: 'udp' | 'tcp', host: string, port: number): SipTransport {
+    const handler = {
+      message: (data: Buffer, source: MessageSource) => this.receive(data, source),
+      warning: (reason: string, details: object) => this.logger.warn(details, reason)
+    };
+    return protocol === 'udp' ? new UdpTransport({ host, port }, handler) : new TcpTransport({ host, port }, handler);
+  }
+
+  private rebind(protocol: 'udp' | 'tcp', port: number): void {
+    const wanted = this.options.transports.find((t) => t.protocol === protocol)!;
+    this.transports.set(protocol, this.createTransport(protocol, wanted.host, port));
+  }
+
+  private recreateTransports(): void {
+    for (const t of this.options.transports) this.transports.set(t.protocol, this.createTransport(t.protocol, t.host, t.port));
+  }
+
+  addresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+    return [...this.transports.values()].map((t) => ({ protocol: t.protocol as 'udp' | 'tcp', ...t.address() }));
+  }
+
+  /** Ends every session and transaction timer and closes the sockets. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const session of [...this.sessions]) session.shutdown();
+    this.sessions.clear();
+    this.layer.close();
+    this.dialogs.clear();
+    this.pendingInvites.clear();
+    await Promise.all([...this.transports.values()].map((t) => t.close()));
+    this.removeAllListeners();
+  }
+
+  /** Places a call. Events and `established` report how it goes. */
+  invite(target: string, options: OutgoingInviteOptions): OutgoingInvite {
+    if (this.state !== 'started') throw new SipInvalidStateError('user agent is not started');
+    const uri = parseUri(target);
+    if (!isSipUri(uri)) throw new TypeError(`target "${target}" must be a sip: or sips: URI`);
+    const protocol = this.chooseProtocol(options.transport, uri.params.get('transport') ?? undefined, options.body);
+    const session = new OutgoingInvite(this.host, target, options, protocol);
+    this.track(session);
+    session.start();
+    return session;
+  }
+
+  /** Transactions and dialogs alive (for leak checks). */
+  get activity(): { transactions: number; dialogs: number; sessions: number } {
+    return { transactions: this.layer.size, dialogs: this.dialogs.size, sessions: this.sessions.size };
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private chooseProtocol(requested: 'udp' | 'tcp' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+    const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
+    if (wanted && this.transports.has(wanted)) return wanted;
+    if (wanted) throw new RangeError(`no ${wanted} transport configured`);
+    // §18.1.1: a large request goes over TCP when we have it.
+    if (Buffer.byteLength(body) + 700 > UDP_SIZE_LIMIT && this.transports.has('tcp')) return 'tcp';
+    return this.transports.has('udp') ? 'udp' : 'tcp';
+  }
+
+  private get localHost(): string {
+    if (this.options.advertisedHost) return this.options.advertisedHost;
+    const first = this.transports.values().next().value as SipTransport;
+    let host = this.state === 'started' ? first.address().host : this.options.transports[0].host;
+    if (host === '0.0.0.0' || host === '::') {
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal);
+      host = external?.address ?? '127.0.0.1';
+    }
+    return host;
+  }
+
+  private localPort(protocol: TransportProtocol): number {
+    const transport = this.transports.get(protocol);
+    return transport ? transport.address().port : 5060;
+  }
+
+  private contact(protocol: TransportProtocol): string {
+    const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
+    return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
+  }
+
+  private transmit(message: AnySipMessage, destination: Destination): void {
+    const transport = this.transports.get(destination.protocol);
+    if (!transport || this.state === 'closed') return;
+    transport.send(message.toBuffer(), destination).catch((error: Error) => {
+      this.logger.warn({ destination, err: error.message }, 'SIP send failed');
+    });
+  }
+
+  /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */
+  private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
+    const destination = requestDestination(request, options.protocol ?? 'udp');
+    if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
+    if (!this.transports.has(destination.protocol)) destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
+    if (!options.keepVia) {
+      const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
+      request.remove('Via');
+      request.prepend(
+        'Via',
+        `SIP/2.0/${destination.protocol.toUpperCase()} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
+      );
+    }
+    if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
+    if (!request.has('User-Agent')) request.add('User-Agent', this.userAgentName);
+    return destination;
+  }
+
+  private clientContext(destination: Destination): TransactionContext {
+    return {
+      clock: this.clock,
+      timers: this.timers,
+      reliable: destination.protocol !== 'udp',
+      send: (m) => this.transmit(m, destination)
+    };
+  }
+
+  private createHost(): SessionHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ua = this;
+    return {
+      clock: this.clock,
+      timers: this.timers,
+      logger: this.logger,
+      get localHost() {
+        return ua.localHost;
+      },
+      sendRequest: (request, options) => {
+        const destination = this.prepareRequest(request, options);
+        return new Promise<SipResponse>((resolve) => {
+          const tx = new NonInviteClientTransaction(clientTransactionKey(request), request, this.clientContext(destination), {
+            response: (r) => {
+              if (r.status >= 200) resolve(r);
+            },
+            timeout: () => resolve(createResponse(request, 408))
+          });
+          this.layer.addClient(tx);
+          tx.start();
+        });
+      },
+      sendInvite: (request: SipRequest, user: InviteClientUser, options?: SendOptions) => {
+        const destination = this.prepareRequest(request, options);
+        const tx = new InviteClientTransaction(clientTransactionKey(request), request, this.clientContext(destination), user);
+        this.layer.addClient(tx);
+        tx.start();
+        return tx;
+      },
+      sendAck: (ack, options) => {
+        const destination = this.prepareRequest(ack, options);
+        this.transmit(ack, destination);
+      },
+      respond: (tx, response) => this.respond(tx, response),
+      contact: (protocol) => this.contact(protocol),
+      addDialog: (dialog, user) => this.dialogs.set(dialog.id, user),
+      removeDialog: (dialog: Dialog) => {
+        this.dialogs.delete(dialog.id);
+      }
+    };
+  }
+
+  private respond(tx: ServerTransaction, response: SipResponse): void {
+    if (!response.has('Server')) response.add('Server', this.userAgentName);
+    if (tx instanceof InviteServerTransaction) tx.respond(response);
+    else tx.respond(response);
+  }
+
+  private track(session: InviteSessionBase): void {
+    this.sessions.add(session);
+    session.on('terminated', () => this.sessions.delete(session));
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private receive(data: Buffer, source: MessageSource): void {
+    if (this.state !== 'started') return;
+    this.stats.received++;
+    try {
+      this.dispatch(data, source);
+    } catch (error) {
+      // Nothing a peer sends may take the stack down.
+      this.stats.malformed++;
+      this.logger.warn({ source, err: String(error) }, 'SIP message handling failed');
+    }
+  }
+
+  private dispatch(data: Buffer, source: MessageSource): void {
+    const parsed = parseMessage(data, { datagram: source.protocol === 'udp' });
+    if (parsed.kind === 'invalid') {
+      this.stats.malformed++;
+      this.logger.debug({ source, err: parsed.error.message }, 'dropped malformed SIP message');
+      return;
+    }
+    if (parsed.kind === 'response') {
+      this.receiveResponse(parsed.message);
+      return;
+    }
+    const request = parsed.message;
+    try {
+      stampReceived(request, source);
+    } catch {
+      this.stats.malformed++;
+      return; // no usable Via: no way to answer (§18.2.1)
+    }
+    const stateless = (status: number, reason?: string, extra?: Record<string, string>): void => {
+      this.stats.rejected++;
+      if (request.method === 'ACK') return;
+      const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
+      for (const [k, v] of Object.entries(extra ?? {})) response.add(k, v);
+      response.add('Server', this.userAgentName);
+      this.transmit(response, responseDestination(request.topVia, source));
+    };
+    if (parsed.error) {
+      this.stats.malformed++;
+      stateless(parsed.error.status, parsed.error.message);
+      return;
+    }
+    this.receiveRequest(request, source, stateless);
+  }
+
+  private receiveResponse(response: SipResponse): void {
+    const tx = this.layer.findClient(response);
+    if (tx) {
+      tx.receive(response);
+      return;
+    }
+    // A 2xx retransmission after the INVITE transaction ended: its dialog re-ACKs (§13.2.2.4).
+    if (response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300) {
+      const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
+      user?.handleStrayResponse(response);
+    }
+  }
+
+  private receiveRequest(
+    request: SipRequest,
+    source: MessageSource,
+    stateless: (status: number, reason?: string, extra?: Record<string, string>) => void
+  ): void {
+    // §17.2.3: retransmissions and the ACK of a non-2xx belong to an existing transaction.
+    const existing = this.layer.findServer(request);
+    if (existing) {
+      existing.receive(request);
+      if (request.method !== 'ACK' || !(existing instanceof InviteServerTransaction) || existing.state !== 'accepted') return;
+    }
+    if (request.method === 'ACK') {
+      const user = this.dialogs.get(dialogId(request.callId, request.toTag ?? '', request.fromTag ?? ''));
+      user?.handleRequest(request, undefined);
+      return;
+    }
+
+    // §8.2.2.1: we only serve sip:/sips: Request-URIs.
+    if (!isSipUri(parseUri(request.uri))) {
+      stateless(416);
+      return;
+    }
+    // §8.2.1: method inspection.
+    if (!ALLOWED.includes(request.method)) {
+      const allow = { Allow: ALLOWED.join(', ') };
+      if (KNOWN_UNSUPPORTED.has(request.method)) stateless(405, undefined, allow);
+      else stateless(501, undefined, allow);
+      return;
+    }
+
+    const destination = responseDestination(request.topVia, source);
+    const context: TransactionContext = {
+      clock: this.clock,
+      timers: this.timers,
+      reliable: source.protocol !== 'udp',
+      send: (m) => this.transmit(m, destination)
+    };
+    const key = serverTransactionKey(request);
+    let tx: ServerTransaction;
+    if (request.method === 'INVITE') {
+      tx = new InviteServerTransaction(key, request, context, {
+        timeout: () => this.logger.debug({ callId: request.callId }, 'no ACK for a non-2xx final response (timer H)')
+      });
+      this.layer.addServer(tx);
+      // §17.2.1: answer 100 Trying at once so the client stops retransmitting.
+      this.respond(tx, createResponse(request, 100));
+    } else {
+      tx = new NonInviteServerTransaction(key, request, context);
+      this.layer.addServer(tx);
+    }
+    const reply = (status: number, reason?: string, extra?: Record<string, string>): void => {
+      this.stats.rejected++;
+      const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
+      for (const [k, v] of Object.entries(extra ?? {})) response.add(k, v);
+      this.respond(tx, response);
+    };
+
+    if (request.method === 'CANCEL') {
+      this.receiveCancel(request, reply, tx);
+      return;
+    }
+    // §8.2.2.3: we support no extensions, so any Require is answered 420.
+    const required = request.getList('Require');
+    if (required.length > 0) {
+      reply(420, undefined, { Unsupported: required.join(', ') });
+      return;
+    }
+    if (request.method === 'INVITE') {
+      // §8.2.3: the body must be SDP, unencoded; Accept must allow SDP (RFC 4475 §3.3.15).
+      if (request.body.length > 0 && request.contentType !== 'application/sdp') {
+        reply(415, undefined, { Accept: 'application/sdp' });
+        return;
+      }
+      const encoding = request.get('Content-Encoding');
+      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+        reply(415, undefined, { 'Accept-Encoding': 'identity' });
+        return;
+      }
+      const accept = request.getList('Accept').map((a) => a.split(';')[0].trim().toLowerCase());
+      if (request.has('Accept') && !accept.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) {
+        reply(406, undefined, { Accept: 'application/sdp' });
+        return;
+      }
+    }
+
+    const toTag = request.toTag;
+    if (toTag !== undefined) {
+      // §12.2.2: a request inside a dialog we do not know.
+      const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
+      if (!user) {
+        reply(481);
+        return;
+      }
+      user.handleRequest(request, tx);
+      return;
+    }
+    switch (request.method) {
+      case 'INVITE':
+        this.receiveNewInvite(request, source, tx as InviteServerTransaction, reply);
+        return;
+      case 'OPTIONS':
+        this.respond(
+          tx,
+          createResponse(request, 200, undefined, randomBytes(4).toString('hex'))
+            .add('Allow', ALLOWED.join(', '))
+            .add('Accept', 'application/sdp')
+            .add('Supported', '')
+        );
+        return;
+      default:
+        reply(481);
+    }
+  }
+
+  /** §9.2: CANCEL matches the INVITE server transaction with the same branch. */
+  private receiveCancel(cancel: SipRequest, reply: (status: number) => void, tx: ServerTransaction): void {
+    const key = cancelledInviteKey(cancel);
+    const invite = this.layer.findServerByKey(key);
+    const session = this.pendingInvites.get(key);
+    if (!invite || !(invite instanceof InviteServerTransaction)) {
+      reply(481);
+      return;
+    }
+    this.respond(tx, createResponse(cancel, 200, undefined, session?.localTag));
+    session?.handleCancel();
+  }
+
+  private receiveNewInvite(
+    request: SipRequest,
+    source: MessageSource,
+    tx: InviteServerTransaction,
+    reply: (status: number, reason?: string) => void
+  ): void {
+    const veto = this.inviteFilter?.(request);
+    if (veto) {
+      reply(veto.status, veto.reason);
+      return;
+    }
+    if (this.listenerCount('invite') === 0) {
+      reply(480);
+      return;
+    }
+    const session = new IncomingInvite(this.host, request, tx, source.protocol);
+    this.track(session);
+    this.pendingInvites.set(tx.key, session);
+    const forget = (): void => {
+      this.pendingInvites.delete(tx.key);
+    };
+    session.on('terminated', forget);
+    session.on('ack', forget);
+    tx.onTerminated = ((previous) => () => {
+      previous?.();
+      forget();
+    })(tx.onTerminated);
+    this.emit('invite', session);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * A raw SIP peer on a real UDP (or TCP) socket for tests: sends text or bytes and waits for
+ * parsed messages matching a predicate, with a bounded wait.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { parseMessage } from '../../sip/message/parser.js';
+import type { AnySipMessage } from '../../sip/message/message.js';
+import { StreamFramer } from '../../sip/transport/stream-framer.js';
+
+export class SipTestPeer {
+  readonly received: AnySipMessage[] = [];
+  private waiters: Array<{ match: (m: AnySipMessage) => boolean; resolve: (m: AnySipMessage) => void }> = [];
+  private consumed = new Set<AnySipMessage>();
+
+  protected deliver(data: Buffer): void {
+    const parsed = parseMessage(data, { datagram: true });
+    if (parsed.kind === 'invalid') return;
+    const message = parsed.message;
+    this.received.push(message);
+    for (const w of [...this.waiters]) {
+      if (!this.consumed.has(message) && w.match(message)) {
+        this.consumed.add(message);
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve(message);
+      }
+    }
+  }
+
+  /** Resolves with the first not-yet-consumed message matching `match`. */
+  next(match: (m: AnySipMessage) => boolean, timeoutMs = 3000): Promise<AnySipMessage> {
+    const already = this.received.find((m) => !this.consumed.has(m) && match(m));
+    if (already) {
+      this.consumed.add(already);
+      return Promise.resolve(already);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (m: AnySipMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error('timed out waiting for a SIP message'));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+export class UdpTestPeer extends SipTestPeer {
+  private readonly socket = dgram.createSocket('udp4');
+  port = 0;
+
+  async open(): Promise<this> {
+    this.socket.on('message', (data) => this.deliver(data));
+    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', () => resolve()));
+    this.port = this.socket.address().port;
+    return this;
+  }
+
+  send(data: string | Buffer, port: number): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+export class TcpTestPeer extends SipTestPeer {
+  private socket?: net.Socket;
+  private readonly framer = new StreamFramer();
+
+  async connect(port: number): Promise<this> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    this.socket = socket;
+    socket.on('data', (chunk) => {
+      for (const frame of this.framer.push(chunk)) this.deliver(frame);
+    });
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return this;
+  }
+
+  get localPort(): number {
+    return this.socket?.localPort ?? 0;
+  }
+
+  send(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket?.write(data, (e) => (e ? reject(e) : resolve())));
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+}
+
+/** A request text with CRLF line ends and a correct Content-Length. */
+export function sipText(lines: string[], body = ''): string {
+  return [...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+}
