@@ -89,7 +89,8 @@ export class AnnouncementQueue {
 
   /**
    * Queues one announcement made of `parts` (PCM at `sampleRateHz`, not modified, not copied).
-   * Resolves when it has been fully read out; rejects with `CLEARED` or `CLOSED` if dropped first.
+   * Resolves when it has been fully read out; rejects with `CLEARED` or `CLOSED` if dropped first
+   * (an ignored rejection is not reported as unhandled).
    */
   enqueue(parts: Int16Array[], opts: EnqueueOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the announcement queue is closed'));
@@ -108,7 +109,7 @@ export class AnnouncementQueue {
       if (end > start) trimmed.push(start === 0 && end === part.length ? part : part.subarray(start, end));
     }
     if (trimmed.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       this.queue.push({
         parts: trimmed,
         gapSamples: Math.round((gapMs * this.sampleRateHz) / 1000),
@@ -120,6 +121,10 @@ export class AnnouncementQueue {
         reject
       });
     });
+    // A caller that does not wait (fire-and-forget on a join) must not crash the process with an
+    // unhandled rejection when a hang-up clears the queue; callers that await still see it.
+    done.catch(() => undefined);
+    return done;
   }
 
   /**

@@ -125,6 +125,23 @@ describe('AnnouncementQueue', () => {
     expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
   });
 
+  it('does not raise an unhandled rejection for an announcement nobody awaits', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const queue = new AnnouncementQueue({ sampleRateHz: RATE });
+      void queue.enqueue([part(1000, 4000)]);
+      queue.clear();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('rejects bad parts and bounds its length', async () => {
     const queue = new AnnouncementQueue({ sampleRateHz: RATE, maxQueued: 2 });
     await expect(queue.enqueue([new Float32Array(10) as unknown as Int16Array])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
