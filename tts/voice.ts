@@ -12,7 +12,7 @@ export interface SpeakOptions {
   voice?: string;
   /** Speaking rate in words per minute (80 to 450); the voice's natural rate when omitted. */
   rateWpm?: number;
-  /** Pitch shift in semitones relative to the voice's natural pitch (-12 to +12, default 0). */
+  /** Pitch shift in semitones relative to the voice's natural pitch (-12 to +12, default 0). Exact for Flite (f0_shift); eSpeak NG maps it onto its 0-99 pitch scale, so there it is approximate. */
   pitch?: number;
   /** Which engine speaks; the service's default engine when omitted. */
   engine?: TtsEngineName;
