@@ -45,7 +45,9 @@ export function reasonPhrase(status: number): string {
 
 /** Reason phrases may hold any UTF-8 but no line breaks (§25.1 Reason-Phrase). */
 export function sanitizeReason(reason: string): string {
-  return reason.replace(/[\r\n\t\x00-\x1f]+/g, ' ').slice(0, 120).trim();
+  let out = '';
+  for (const ch of reason.slice(0, 120)) out += ch.charCodeAt(0) < 0x20 || ch === '\x7f' ? ' ' : ch;
+  return out.trim();
 }
 
 export function createResponse(request: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {

@@ -24,7 +24,9 @@ export function stampReceived(request: SipRequest, source: MessageSource): void 
   const elements = splitTopLevel(request.headers[index].value);
   const via = parseVia(elements[0]);
   const params = new Map(via.params);
+  // A received= the sender wrote itself means nothing: ours replaces or removes it.
   if (bareHost(via.host) !== source.host) params.set('received', source.host);
+  else params.delete('received');
   if (params.has('rport')) params.set('rport', String(source.port));
   elements[0] = formatVia({ ...via, params });
   request.headers[index] = { name: 'Via', value: elements.join(', ') };

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { parseMessage } from '../../sip/message/parser.js';
-import type { AnySipMessage } from '../../sip/message/message.js';
+import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { StreamFramer } from '../../sip/transport/stream-framer.js';
 
 export class SipTestPeer {
@@ -15,8 +15,8 @@ export class SipTestPeer {
 
   protected deliver(data: Buffer): void {
     const parsed = parseMessage(data, { datagram: true });
-    if (parsed.kind === 'invalid') return;
-    const message = parsed.message;
+    const message = parsed.kind === 'invalid' ? lenientResponse(data) : parsed.message;
+    if (!message) return;
     this.received.push(message);
     for (const w of [...this.waiters]) {
       if (!this.consumed.has(message) && w.match(message)) {
@@ -102,4 +102,21 @@ export class TcpTestPeer extends SipTestPeer {
 /** A request text with CRLF line ends and a correct Content-Length. */
 export function sipText(lines: string[], body = ''): string {
   return [...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+}
+
+/**
+ * A response our strict parser refuses, read leniently: a 400 to a malformed request copies
+ * the request's malformed headers (§8.2.6.2), and the test still needs to see it.
+ */
+function lenientResponse(data: Buffer): SipResponse | undefined {
+  const lines = data.toString('utf8').split('\r\n');
+  const m = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(lines[0] ?? '');
+  if (!m) return undefined;
+  const response = new SipResponse(Number(m[1]), m[2]);
+  for (const line of lines.slice(1)) {
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    if (colon > 0) response.add(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return response;
 }
