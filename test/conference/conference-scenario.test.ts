@@ -4,7 +4,7 @@
  * and the chair's exit retrieves everybody and leaves nothing behind.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AnnouncementQueue } from '../../engine/conference/announcement-queue.js';
+import type { AnnounceEvent } from '../../engine/conference/room.js';
 import { RoomRegistry } from '../../engine/conference/room-registry.js';
 import { waitForRoomStart } from '../../engine/conference/transfer-wait.js';
 import { DigitMerger } from '../../engine/dtmf/digit-merger.js';
@@ -31,7 +31,8 @@ describe('conference scenario', () => {
       media: guestMedia,
       lifetime: new ConferenceLifetimeControl({ startOnEntry: false })
     });
-    const queue = new AnnouncementQueue(guest.room);
+    const announced: AnnounceEvent[] = [];
+    guest.room.on('announce', (event) => announced.push(event));
     const guestWait = waitForRoomStart(guest.room, guest.party, { secondsTimeout: 120 });
     await vi.advanceTimersByTimeAsync(30_000);
     expect(guest.room.partyAudioRole(guest.party)).toBe('ringback');
@@ -42,7 +43,7 @@ describe('conference scenario', () => {
     });
     await expect(guestWait).resolves.toBe('started');
     expect(guest.room.partyAudioRole(guest.party)).toBe('mix');
-    expect(queue.take()?.parts.map((p) => (p.kind === 'text' ? p.text : p.kind))).toEqual(['tone', 'george', 'has joined']);
+    expect(announced.shift()?.parts.map((p) => (p.kind === 'text' ? p.text : p.kind))).toEqual(['tone', 'george', 'has joined']);
 
     // The guest presses 0 once; its phone sends RFC 4733 and the tone leaks in-band.
     const merger = new DigitMerger({ now: () => 0 });
@@ -55,7 +56,7 @@ describe('conference scenario', () => {
     chair.room.handleDigit(chair.party, '*');
     expect(guest.party.leaveReason).toBe('roomDestroyed');
     expect(registry.size).toBe(0);
-    expect(queue.closed).toBe(true);
+    expect(guest.room.destroyed).toBe(true);
     merger.close();
   });
 
