@@ -20,7 +20,7 @@ export interface Destination {
 /** §18.2.1: record the source address in the top Via (received, and rport if asked). */
 export function stampReceived(request: SipRequest, source: MessageSource): void {
   const index = request.headers.findIndex((h) => h.name === 'Via');
-  if (index < 0) return;
+  if (index < 0) throw new SipParseError('no Via: nowhere to send a response');
   const elements = splitTopLevel(request.headers[index].value);
   const via = parseVia(elements[0]);
   const params = new Map(via.params);

@@ -27,6 +27,12 @@ export class UdpTransport implements SipTransport {
       socket.once('error', reject);
       socket.bind(this.bind.port, this.bind.host, () => {
         socket.off('error', reject);
+        try {
+          // Room for bursts (a conference's worth of INVITEs at once) before the kernel drops.
+          socket.setRecvBufferSize(1 << 20);
+        } catch {
+          // Not permitted here: the default buffer still works.
+        }
         socket.on('error', (err) => this.handler.warning?.('udp socket error', { err: err.message }));
         resolve();
       });

@@ -1,0 +1,219 @@
+/**
+ * The UAS side driven by a raw SIP peer on real sockets: 2xx retransmission until ACK,
+ * absorbed INVITE retransmissions, re-INVITE offer/answer (hold, new address, 488, 491),
+ * CSeq ordering, 481 for unknown dialogs, and digest authentication of our UAC.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/message.js';
+import { createChallenge, verifyAuthorization } from '../../sip/auth/digest.js';
+import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { testSdp } from '../support/sip-sdp.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+
+const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
+const cleanups: Array<() => Promise<void>> = [];
+
+async function setup(): Promise<{ ua: SipUserAgent; peer: UdpTestPeer; port: number }> {
+  const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: TIMERS });
+  await ua.start();
+  const peer = await new UdpTestPeer().open();
+  cleanups.push(() => ua.close(), () => peer.close());
+  return { ua, peer, port: ua.addresses()[0].port };
+}
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+let branchCounter = 0;
+function inviteText(peerPort: number, uaPort: number, opts: { callId: string; cseq?: number; method?: string; toTag?: string; body?: string; branch?: string; contentType?: string }): string {
+  const method = opts.method ?? 'INVITE';
+  const body = opts.body ?? (method === 'INVITE' ? testSdp(7000) : '');
+  const lines = [
+    `${method} sip:room@127.0.0.1:${uaPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=${opts.branch ?? `z9hG4bK-peer-${++branchCounter}`};rport`,
+    'Max-Forwards: 70',
+    '"Peer Phone" <sip:peer@127.0.0.1>;tag=peer-tag'.replace(/^/, 'From: '),
+    `To: <sip:room@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+    `Call-ID: ${opts.callId}`,
+    `CSeq: ${opts.cseq ?? 1} ${method}`,
+    `Contact: <sip:peer@127.0.0.1:${peerPort}>`
+  ];
+  if (body.length > 0) lines.push(`Content-Type: ${opts.contentType ?? 'application/sdp'}`);
+  return sipText(lines, body);
+}
+
+function ackText(peerPort: number, uaPort: number, callId: string, toTag: string, cseq = 1, body = ''): string {
+  const lines = [
+    `ACK sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-ack-${++branchCounter};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:peer@127.0.0.1>;tag=peer-tag',
+    `To: <sip:room@127.0.0.1>;tag=${toTag}`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} ACK`
+  ];
+  if (body) lines.push('Content-Type: application/sdp');
+  return sipText(lines, body);
+}
+
+const isResponse = (callId: string, status: number, method = 'INVITE') => (m: AnySipMessage) =>
+  m instanceof SipResponse && m.callId === callId && m.status === status && m.cseq.method === method;
+
+async function establish(ua: SipUserAgent, peer: UdpTestPeer, port: number, callId: string): Promise<{ session: IncomingInvite; toTag: string }> {
+  const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+  await peer.send(inviteText(peer.port, port, { callId }), port);
+  const session = await incoming;
+  const acked = session.accept(testSdp(8000));
+  const ok = (await peer.next(isResponse(callId, 200))) as SipResponse;
+  const toTag = ok.toTag ?? '';
+  await peer.send(ackText(peer.port, port, callId, toTag), port);
+  await acked;
+  return { session, toTag };
+}
+
+describe('UAS INVITE handling over real UDP', () => {
+  it('answers 100 Trying at once and absorbs a retransmitted INVITE (one invite event)', async () => {
+    const { ua, peer, port } = await setup();
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    const text = inviteText(peer.port, port, { callId: 'absorb-1', branch: 'z9hG4bK-same' });
+    await peer.send(text, port);
+    await peer.next(isResponse('absorb-1', 100));
+    await peer.send(text, port);
+    await peer.next(isResponse('absorb-1', 100));
+    expect(invites).toBe(1);
+  });
+
+  it('retransmits the 200 OK until the ACK arrives, then stops (§13.3.1.4)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(inviteText(peer.port, port, { callId: 'rtx-1' }), port);
+    const session = await incoming;
+    const acked = session.accept(testSdp(8000));
+    const first = (await peer.next(isResponse('rtx-1', 200))) as SipResponse;
+    await peer.next(isResponse('rtx-1', 200), 1000);
+    await peer.next(isResponse('rtx-1', 200), 1000);
+    expect(first.body.toString()).toContain('m=audio 8000');
+    expect(first.get('Contact')).toContain(`127.0.0.1:${port}`);
+    await peer.send(ackText(peer.port, port, 'rtx-1', first.toTag ?? ''), port);
+    await acked;
+    const countAfterAck = peer.received.filter(isResponse('rtx-1', 200)).length;
+    await new Promise((r) => setTimeout(r, 8 * TIMERS.t1Ms));
+    expect(peer.received.filter(isResponse('rtx-1', 200)).length).toBe(countAfterAck);
+  });
+
+  it('without any ACK, rejects accept() after 64*T1 and sends BYE', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(inviteText(peer.port, port, { callId: 'noack-1' }), port);
+    const session = await incoming;
+    const ended = new Promise((resolve) => session.once('terminated', (e) => resolve(e.reason)));
+    await expect(session.accept(testSdp(8000))).rejects.toMatchObject({ code: 'timeout' });
+    expect(await ended).toBe('timeout');
+    const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'noack-1')) as SipRequest;
+    expect(bye.uri).toBe(`sip:peer@127.0.0.1:${peer.port}`);
+  });
+
+  it('re-INVITE to hold and to a new address goes through offerHandler and emits reinvite', async () => {
+    const { ua, peer, port } = await setup();
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-1');
+    const offers: string[] = [];
+    session.offerHandler = (offer) => {
+      offers.push(offer);
+      return testSdp(8000, 2, offer.includes('sendonly') ? 'recvonly' : 'sendrecv');
+    };
+    const events: Array<{ remoteSdp: string; localSdp: string }> = [];
+    session.on('reinvite', (e) => events.push(e));
+    const hold = testSdp(7000, 2, 'sendonly');
+    await peer.send(inviteText(peer.port, port, { callId: 'reinv-1', cseq: 2, toTag, body: hold }), port);
+    const ok = (await peer.next(isResponse('reinv-1', 200))) as SipResponse;
+    expect(ok.body.toString()).toContain('a=recvonly');
+    await peer.send(ackText(peer.port, port, 'reinv-1', toTag, 2), port);
+    const moved = testSdp(7100, 3, 'sendrecv', '127.0.0.2');
+    await peer.send(inviteText(peer.port, port, { callId: 'reinv-1', cseq: 3, toTag, body: moved }), port);
+    await peer.next(isResponse('reinv-1', 200));
+    expect(offers).toEqual([hold, moved]);
+    expect(events.map((e) => e.remoteSdp)).toEqual([hold, moved]);
+    expect(session.remoteSdp).toContain('c=IN IP4 127.0.0.2');
+  });
+
+  it('answers a re-INVITE with the offerHandler’s status (488) and keeps the call', async () => {
+    const { ua, peer, port } = await setup();
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-488');
+    session.offerHandler = () => {
+      throw Object.assign(new Error('no common codec'), { status: 488 });
+    };
+    await peer.send(inviteText(peer.port, port, { callId: 'reinv-488', cseq: 2, toTag, body: testSdp(7000, 2) }), port);
+    await peer.next(isResponse('reinv-488', 488));
+    expect(session.terminated).toBe(false);
+  });
+
+  it('answers 491 to a re-INVITE while our own offer (delayed-offer 2xx) awaits its ACK', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(inviteText(peer.port, port, { callId: 'glare-1', body: '' }), port);
+    const session = await incoming;
+    expect(session.remoteSdp).toBeUndefined();
+    const acked = session.accept(testSdp(8000));
+    const ok = (await peer.next(isResponse('glare-1', 200))) as SipResponse;
+    const toTag = ok.toTag ?? '';
+    await peer.send(inviteText(peer.port, port, { callId: 'glare-1', cseq: 2, toTag, body: testSdp(7000, 2) }), port);
+    await peer.next(isResponse('glare-1', 491));
+    await peer.send(ackText(peer.port, port, 'glare-1', toTag, 1, testSdp(7000)), port);
+    await acked;
+    expect(session.remoteSdp).toContain('m=audio 7000');
+  });
+
+  it('answers 500 to an in-dialog request with a lower CSeq (§12.2.2) and 481 to unknown dialogs', async () => {
+    const { ua, peer, port } = await setup();
+    const { toTag } = await establish(ua, peer, port, 'cseq-1');
+    await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 5, toTag, body: '' }), port);
+    await peer.next(isResponse('cseq-1', 200, 'INFO'));
+    await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 4, toTag, body: '' }), port);
+    await peer.next(isResponse('cseq-1', 500, 'INFO'));
+    await peer.send(inviteText(peer.port, port, { callId: 'nobody', method: 'BYE', cseq: 2, toTag: 'unknown' }), port);
+    await peer.next(isResponse('nobody', 481, 'BYE'));
+    await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'BYE', cseq: 6, toTag }), port);
+    await peer.next(isResponse('cseq-1', 200, 'BYE'));
+  });
+
+  it('answers 481 to a CANCEL that matches no INVITE', async () => {
+    const { peer, port } = await setup();
+    await peer.send(inviteText(peer.port, port, { callId: 'lonely-cancel', method: 'CANCEL' }), port);
+    await peer.next(isResponse('lonely-cancel', 481, 'CANCEL'));
+  });
+});
+
+describe('UAC digest authentication against a challenging peer', () => {
+  it('answers 401 with an Authorization built from the challenge, ACKs the 401 and the 200', async () => {
+    const { ua, peer } = await setup();
+    const call = ua.invite(`sip:bob@127.0.0.1:${peer.port}`, { body: testSdp(4000), auth: { username: 'alice', password: 's3cret' } });
+    const first = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
+    expect(first.has('Authorization')).toBe(false);
+    const nonce = 'n0nce-1';
+    const challenge = new SipResponse(401, 'Unauthorized');
+    for (const v of first.getAll('Via')) challenge.add('Via', v);
+    challenge.add('From', first.get('From') ?? '').add('To', `${first.get('To')};tag=uas1`).add('Call-ID', first.callId).add('CSeq', first.get('CSeq') ?? '');
+    challenge.add('WWW-Authenticate', createChallenge({ realm: 'test', nonce }));
+    await peer.send(challenge.toBuffer(), ua.addresses()[0].port);
+    const ack401 = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK')) as SipRequest;
+    expect(ack401.getList('Via')[0]).toBe(first.getList('Via')[0]);
+    const second = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE' && m.has('Authorization'))) as SipRequest;
+    expect(second.cseq.seq).toBe(first.cseq.seq + 1);
+    expect(second.callId).toBe(first.callId);
+    const verdict = verifyAuthorization(second.get('Authorization') ?? '', { method: 'INVITE', password: 's3cret', realm: 'test', nonce, username: 'alice', uri: first.uri });
+    expect(verdict).toMatchObject({ ok: true });
+    const ok = new SipResponse(200, 'OK');
+    for (const v of second.getAll('Via')) ok.add('Via', v);
+    ok.add('From', second.get('From') ?? '').add('To', `${second.get('To')};tag=uas2`).add('Call-ID', second.callId).add('CSeq', second.get('CSeq') ?? '');
+    ok.add('Contact', `<sip:bob@127.0.0.1:${peer.port}>`).add('Content-Type', 'application/sdp');
+    ok.body = Buffer.from(testSdp(9000));
+    await peer.send(ok.toBuffer(), ua.addresses()[0].port);
+    await expect(call.established).resolves.toEqual({ answerSdp: testSdp(9000) });
+    const ack = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK' && m.cseq.seq === second.cseq.seq)) as SipRequest;
+    expect(ack.uri).toBe(`sip:bob@127.0.0.1:${peer.port}`);
+    expect(ack.toTag).toBe('uas2');
+  });
+});
