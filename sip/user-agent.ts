@@ -289,8 +289,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   private respond(tx: ServerTransaction, response: SipResponse): void {
     if (!response.has('Server')) response.add('Server', this.userAgentName);
-    if (tx instanceof InviteServerTransaction) tx.respond(response);
-    else tx.respond(response);
+    tx.respond(response);
   }
 
   private track(session: InviteSessionBase): void {
@@ -516,3 +515,17 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.emit('invite', session);
   }
 }
+
+export { SipError } from './errors.js';
+export type { SipRequest, SipResponse } from './message/message.js';
+export type { IncomingInvite } from './session/incoming-invite.js';
+export type { OutgoingInvite, OutgoingInviteOptions } from './session/outgoing-invite.js';
+export type {
+  InfoEvent,
+  InviteSessionBase as InviteSession,
+  InviteSessionEvents,
+  OfferHandler,
+  ProgressEvent,
+  TerminationReason
+} from './session/invite-session.js';
+export type { SipLogger } from './session/session-host.js';
