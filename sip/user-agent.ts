@@ -512,7 +512,19 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       previous?.();
       forget();
     })(tx.onTerminated);
-    this.emit('invite', session);
+    // A listener that throws must not leave the caller ringing forever: answer 500.
+    const report = this.onListenerError;
+    let threw = false;
+    this.onListenerError = (event, error) => {
+      threw = true;
+      report(event, error);
+    };
+    try {
+      this.emit('invite', session);
+    } finally {
+      this.onListenerError = report;
+    }
+    if (threw && !session.answered) session.reject(500);
   }
 }
 

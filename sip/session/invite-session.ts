@@ -107,6 +107,61 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     return response.status;
   }
 
+  /**
+   * Sends a re-INVITE with a new offer (hold, resume, a new local address; §14.1). Resolves
+   * with the answer SDP; rejects with SipError (491 on glare, 488 ...) and the session stays
+   * as it was, except that 481/408 end it (§14.1, §12.2.1.2).
+   */
+  reinvite(offerSdp: string): Promise<string> {
+    const dialog = this.dialog;
+    if (this.ended || !dialog) return Promise.reject(new SipError('invalid-state', 're-INVITE needs an established dialog'));
+    if (this.reinviteInProgress) return Promise.reject(new SipError('invalid-state', 'a re-INVITE is already in progress', 491));
+    const request = dialog.createRequest('INVITE');
+    const seq = request.cseq.seq;
+    request.add('Contact', this.host.contact(this.protocol));
+    request.add('Content-Type', SDP);
+    request.body = Buffer.from(offerSdp, 'utf8');
+    this.reinviteInProgress = true;
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const finish = (error?: SipError, answer?: string): void => {
+        if (settled) return;
+        settled = true;
+        this.reinviteInProgress = false;
+        if (error) reject(error);
+        else resolve(answer ?? '');
+      };
+      this.host.sendInvite(
+        request,
+        {
+          response: (response) => {
+            if (response.status < 200) return;
+            if (response.status < 300) {
+              // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
+              this.host.sendAck(dialog.createRequest('ACK', seq), { protocol: this.protocol });
+              if (settled) return;
+              dialog.refreshTarget(response);
+              const answer = response.bodyText;
+              this.localSdp = offerSdp;
+              if (answer.length > 0) this.remoteSdp = answer;
+              finish(undefined, answer);
+              return;
+            }
+            finish(new SipError('rejected', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
+            if (response.status === 481 || response.status === 408) this.terminate('error');
+          },
+          timeout: () => {
+            finish(new SipError('timeout', 'no response to re-INVITE', 408));
+            void this.bye();
+          }
+        },
+        { protocol: this.protocol }
+      );
+    });
+  }
+
+  private reinviteInProgress = false;
+
   /** A call attempt without dialog given up by bye(): CANCEL or reject, per side. */
   protected abstract abandon(): void;
 
@@ -171,6 +226,11 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
 
   /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
   private handleReinvite(request: SipRequest, tx: InviteServerTransaction): void {
+    if (this.reinviteInProgress) {
+      // §14.2: our own re-INVITE is pending on this dialog: glare.
+      this.host.respond(tx, createResponse(request, 491));
+      return;
+    }
     for (const pending of this.pending2xx.values()) {
       if (pending.awaitingAnswer) {
         // An offer of ours is still unanswered (RFC 3261 §14.2, RFC 6337 §3.1): glare.

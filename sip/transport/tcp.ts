@@ -19,6 +19,7 @@ export class TcpTransport implements SipTransport {
   private server?: net.Server;
   private readonly connections = new Map<string, net.Socket>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly connecting = new Map<string, Promise<net.Socket>>();
   private closed = false;
 
   constructor(
@@ -102,8 +103,17 @@ export class TcpTransport implements SipTransport {
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
     if (this.closed) throw new Error('TCP transport closed');
-    let socket = this.connections.get(keyOf(destination.host, destination.port));
-    if (!socket || socket.destroyed) socket = await this.connect(destination);
+    const key = keyOf(destination.host, destination.port);
+    let socket = this.connections.get(key);
+    if (!socket || socket.destroyed) {
+      // One connection per peer even when several messages are sent at once.
+      let pending = this.connecting.get(key);
+      if (!pending) {
+        pending = this.connect(destination).finally(() => this.connecting.delete(key));
+        this.connecting.set(key, pending);
+      }
+      socket = await pending;
+    }
     const target = socket;
     await new Promise<void>((resolve, reject) => target.write(data, (err) => (err ? reject(err) : resolve())));
   }

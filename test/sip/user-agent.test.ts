@@ -171,3 +171,34 @@ describe('message helpers', () => {
     expect(new SipResponse(200, 'OK').toString().startsWith('SIP/2.0 200 OK\r\n')).toBe(true);
   });
 });
+
+describe('re-INVITE from our side (§14.1)', () => {
+  it('puts the call on hold with a new offer and gets the answer; a rejected offer keeps the call', async () => {
+    const [uac, uas] = [await agent(), await agent()];
+    const incoming = nextInvite(uas);
+    const call = uac.invite(target(uas), { body: testSdp(4000) });
+    const session = await incoming;
+    await Promise.all([session.accept(testSdp(5000)), call.established]);
+    session.offerHandler = (offer) => {
+      if (offer.includes('PCMA-only')) throw Object.assign(new Error('no codec'), { status: 488 });
+      return testSdp(5000, 2, offer.includes('a=sendonly') ? 'recvonly' : 'sendrecv');
+    };
+    const seen = new Promise<{ remoteSdp: string }>((resolve) => session.once('reinvite', resolve));
+    const answer = await call.reinvite(testSdp(4000, 2, 'sendonly'));
+    expect(answer).toContain('a=recvonly');
+    expect((await seen).remoteSdp).toContain('a=sendonly');
+    expect(call.remoteSdp).toContain('a=recvonly');
+    await expect(call.reinvite(testSdp(4000, 3) + 'a=PCMA-only\r\n')).rejects.toMatchObject({ status: 488 });
+    expect(call.terminated).toBe(false);
+    expect(await call.info('application/dtmf', '1')).toBe(200);
+    await call.bye();
+  });
+
+  it('answers 500 to the caller when the invite listener throws', async () => {
+    const [uac, uas] = [await agent(), await agent()];
+    uas.on('invite', () => {
+      throw new Error('application bug');
+    });
+    await expect(uac.invite(target(uas), { body: testSdp(4000) }).established).rejects.toMatchObject({ status: 500 });
+  });
+});
