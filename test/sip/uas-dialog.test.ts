@@ -179,6 +179,32 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.next(isResponse('cseq-1', 200, 'BYE'));
   });
 
+  it('copies Record-Route into the 200 and routes its own BYE through the route set (§12.1.1, §12.2.1.1)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    const text = inviteText(peer.port, port, { callId: 'rr-1' })
+      .replace(`Contact: <sip:peer@127.0.0.1:${peer.port}>`, 'Contact: <sip:peer@127.0.0.1:9>')
+      .replace('Max-Forwards: 70', `Max-Forwards: 70\r\nRecord-Route: <sip:127.0.0.1:${peer.port};lr>`);
+    await peer.send(text, port);
+    const session = await incoming;
+    const acked = session.accept(testSdp(8000));
+    const ok = (await peer.next(isResponse('rr-1', 200))) as SipResponse;
+    expect(ok.get('Record-Route')).toBe(`<sip:127.0.0.1:${peer.port};lr>`);
+    await peer.send(ackText(peer.port, port, 'rr-1', ok.toTag ?? ''), port);
+    await acked;
+    const byeDone = session.bye();
+    const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'rr-1')) as SipRequest;
+    expect(bye.uri).toBe('sip:peer@127.0.0.1:9');
+    expect(bye.get('Route')).toBe(`<sip:127.0.0.1:${peer.port};lr>`);
+    expect(bye.fromTag).toBe(ok.toTag);
+    expect(bye.toTag).toBe('peer-tag');
+    const byeOk = new SipResponse(200, 'OK');
+    for (const v of bye.getAll('Via')) byeOk.add('Via', v);
+    byeOk.add('From', bye.get('From') ?? '').add('To', bye.get('To') ?? '').add('Call-ID', 'rr-1').add('CSeq', bye.get('CSeq') ?? '');
+    await peer.send(byeOk.toBuffer(), port);
+    await byeDone;
+  });
+
   it('answers 481 to a CANCEL that matches no INVITE', async () => {
     const { peer, port } = await setup();
     await peer.send(inviteText(peer.port, port, { callId: 'lonely-cancel', method: 'CANCEL' }), port);

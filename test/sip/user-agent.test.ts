@@ -8,8 +8,8 @@ import { testSdp } from '../support/sip-sdp.js';
 const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 500 };
 const agents: SipUserAgent[] = [];
 
-async function agent(protocols: Array<'udp' | 'tcp'> = ['udp', 'tcp']): Promise<SipUserAgent> {
-  const ua = new SipUserAgent({ transports: protocols.map((protocol) => ({ protocol, host: '127.0.0.1', port: 0 })), timers: TIMERS });
+async function agent(protocols: Array<'udp' | 'tcp'> = ['udp', 'tcp'], timers = TIMERS): Promise<SipUserAgent> {
+  const ua = new SipUserAgent({ transports: protocols.map((protocol) => ({ protocol, host: '127.0.0.1', port: 0 })), timers });
   agents.push(ua);
   await ua.start();
   return ua;
@@ -141,7 +141,7 @@ describe('SipUserAgent calls between two agents on loopback', () => {
   });
 
   it('fails with timer B (code timeout) when nothing answers the INVITE', async () => {
-    const uac = await agent(['udp']);
+    const uac = await agent(['udp'], { t1Ms: 20, t2Ms: 160, t4Ms: 200 });
     const silent = await agent(['udp']);
     const deadTarget = target(silent);
     await silent.close(); // its port is now closed: the INVITE goes nowhere
