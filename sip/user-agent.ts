@@ -71,6 +71,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
+  /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
+  private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
   private readonly timers: TimerValues;
   private readonly clock: Clock;
@@ -154,6 +156,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.layer.close();
     this.dialogs.clear();
     this.pendingInvites.clear();
+    this.mergeKeys.clear();
     await Promise.all([...this.transports.values()].map((t) => t.close()));
     this.removeAllListeners();
   }
@@ -396,6 +399,16 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       send: (m) => this.transmit(m, destination)
     };
     const key = serverTransactionKey(request);
+    // §8.2.2.2: the same INVITE reaching us again by another path (forked upstream) is merged:
+    // 482. Only INVITEs are checked, where a merge would create a second call.
+    const mergeKey = request.toTag === undefined && request.method === 'INVITE' ? `${request.callId}|${request.fromTag ?? ''}|${request.get('CSeq')}` : undefined;
+    if (mergeKey !== undefined) {
+      const other = this.mergeKeys.get(mergeKey);
+      if (other !== undefined && other !== key && this.layer.findServerByKey(other)) {
+        stateless(482);
+        return;
+      }
+    }
     let tx: ServerTransaction;
     if (request.method === 'INVITE') {
       tx = new InviteServerTransaction(key, request, context, {
@@ -407,6 +420,14 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     } else {
       tx = new NonInviteServerTransaction(key, request, context);
       this.layer.addServer(tx);
+    }
+    if (mergeKey !== undefined) {
+      this.mergeKeys.set(mergeKey, key);
+      const previous = tx.onTerminated;
+      tx.onTerminated = () => {
+        previous?.();
+        if (this.mergeKeys.get(mergeKey) === key) this.mergeKeys.delete(mergeKey);
+      };
     }
     const reply = (status: number, reason?: string, extra?: Record<string, string>): void => {
       this.stats.rejected++;

@@ -205,6 +205,17 @@ describe('UAS INVITE handling over real UDP', () => {
     await byeDone;
   });
 
+  it('answers 482 to the same INVITE arriving by a second path (merged request, §8.2.2.2)', async () => {
+    const { ua, peer, port } = await setup();
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    await peer.send(inviteText(peer.port, port, { callId: 'merged-1', branch: 'z9hG4bK-path-a' }), port);
+    await peer.next(isResponse('merged-1', 100));
+    await peer.send(inviteText(peer.port, port, { callId: 'merged-1', branch: 'z9hG4bK-path-b' }), port);
+    await peer.next(isResponse('merged-1', 482));
+    expect(invites).toBe(1);
+  });
+
   it('answers 481 to a CANCEL that matches no INVITE', async () => {
     const { peer, port } = await setup();
     await peer.send(inviteText(peer.port, port, { callId: 'lonely-cancel', method: 'CANCEL' }), port);
