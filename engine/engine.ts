@@ -142,9 +142,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
         transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
-        logger: this.logger,
-        inviteFilter: o.inviteFilter
+        logger: this.logger
       });
+      this.userAgent.inviteFilter = o.inviteFilter;
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
