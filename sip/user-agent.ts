@@ -26,10 +26,10 @@ import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
-import { TcpTransport } from './transport/tcp.js';
-import type { MessageSource, SipTransport, TransportProtocol } from './transport/transport.js';
-import { UdpTransport } from './transport/udp.js';
+import type { MessageSource, TransportProtocol } from './transport/transport.js';
+import { TransportSet } from './transport/transport-set.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
 
 export interface SipUserAgentOptions {
   /** Sockets to bind; port 0 = ephemeral. */
@@ -56,10 +56,6 @@ export interface SipUserAgentStats {
   rejected: number;
 }
 
-/** Methods this UA implements (§20.5 Allow). */
-const ALLOWED = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'];
-/** Methods we know but do not implement: 405 with Allow (§8.2.1); anything else is 501. */
-const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE', 'PUBLISH']);
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
 const UDP_SIZE_LIMIT = 1300;
 
@@ -67,7 +63,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
-  private readonly transports = new Map<TransportProtocol, SipTransport>();
+  private readonly transports: TransportSet;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
@@ -88,63 +84,26 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
     this.onListenerError = (event, error) => this.logger.error({ event, err: String(error) }, 'user agent listener threw');
-    for (const t of options.transports) {
-      if (this.transports.has(t.protocol)) throw new RangeError(`transport ${t.protocol} given twice`);
-      this.transports.set(t.protocol, this.createTransport(t.protocol, t.host, t.port));
-    }
-    if (this.transports.size === 0) throw new RangeError('at least one transport is required');
+    this.transports = new TransportSet(options.transports, {
+      message: (data: Buffer, source: MessageSource) => this.receive(data, source),
+      warning: (reason: string, details: object) => this.logger.warn(details, reason)
+    });
     this.host = this.createHost();
   }
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new SipInvalidStateError(`user agent already ${this.state}`);
     this.state = 'started';
-    // UDP and TCP share one port, as SIP peers expect (a URI names a port, not a transport):
-    // with port 0 the first transport picks it and the others follow, retried on a clash.
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await this.bindAll();
-        return;
-      } catch (error) {
-        lastError = error;
-        await Promise.all([...this.transports.values()].map((t) => t.close()));
-        this.recreateTransports();
-      }
+    try {
+      await this.transports.listen();
+    } catch (error) {
+      await this.close();
+      throw new SipError('transport', `cannot bind SIP transports: ${(error as Error).message}`);
     }
-    await this.close();
-    throw new SipError('transport', `cannot bind SIP transports: ${(lastError as Error).message}`);
-  }
-
-  private async bindAll(): Promise<void> {
-    let sharedPort: number | undefined;
-    for (const wanted of this.options.transports) {
-      if (wanted.port === 0 && sharedPort !== undefined) this.rebind(wanted.protocol, sharedPort);
-      const transport = this.transports.get(wanted.protocol)!;
-      await transport.listen();
-      if (wanted.port === 0) sharedPort ??= transport.address().port;
-    }
-  }
-
-  private createTransport(protocol: 'udp' | 'tcp', host: string, port: number): SipTransport {
-    const handler = {
-      message: (data: Buffer, source: MessageSource) => this.receive(data, source),
-      warning: (reason: string, details: object) => this.logger.warn(details, reason)
-    };
-    return protocol === 'udp' ? new UdpTransport({ host, port }, handler) : new TcpTransport({ host, port }, handler);
-  }
-
-  private rebind(protocol: 'udp' | 'tcp', port: number): void {
-    const wanted = this.options.transports.find((t) => t.protocol === protocol)!;
-    this.transports.set(protocol, this.createTransport(protocol, wanted.host, port));
-  }
-
-  private recreateTransports(): void {
-    for (const t of this.options.transports) this.transports.set(t.protocol, this.createTransport(t.protocol, t.host, t.port));
   }
 
   addresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
-    return [...this.transports.values()].map((t) => ({ protocol: t.protocol as 'udp' | 'tcp', ...t.address() }));
+    return this.transports.addresses();
   }
 
   /** Ends every session and transaction timer and closes the sockets. Idempotent. */
@@ -157,7 +116,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.dialogs.clear();
     this.pendingInvites.clear();
     this.mergeKeys.clear();
-    await Promise.all([...this.transports.values()].map((t) => t.close()));
+    await this.transports.close();
     this.removeAllListeners();
   }
 
@@ -191,8 +150,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   private get localHost(): string {
     if (this.options.advertisedHost) return this.options.advertisedHost;
-    const first = this.transports.values().next().value as SipTransport;
-    let host = this.state === 'started' ? first.address().host : this.options.transports[0].host;
+    let host = this.state === 'started' ? this.transports.first.address().host : this.transports.firstSpec.host;
     if (host === '0.0.0.0' || host === '::') {
       const external = Object.values(networkInterfaces())
         .flat()
@@ -378,16 +336,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       return;
     }
 
-    // §8.2.2.1: we only serve sip:/sips: Request-URIs.
-    if (!isSipUri(parseUri(request.uri))) {
-      stateless(416);
-      return;
-    }
-    // §8.2.1: method inspection.
-    if (!ALLOWED.includes(request.method)) {
-      const allow = { Allow: ALLOWED.join(', ') };
-      if (KNOWN_UNSUPPORTED.has(request.method)) stateless(405, undefined, allow);
-      else stateless(501, undefined, allow);
+    const early = checkUriAndMethod(request);
+    if (early) {
+      stateless(early.status, early.reason, early.headers);
       return;
     }
 
@@ -440,28 +391,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       this.receiveCancel(request, reply, tx);
       return;
     }
-    // §8.2.2.3: we support no extensions, so any Require is answered 420.
-    const required = request.getList('Require');
-    if (required.length > 0) {
-      reply(420, undefined, { Unsupported: required.join(', ') });
+    const rejection = checkExtensionsAndBody(request);
+    if (rejection) {
+      reply(rejection.status, rejection.reason, rejection.headers);
       return;
-    }
-    if (request.method === 'INVITE') {
-      // §8.2.3: the body must be SDP, unencoded; Accept must allow SDP (RFC 4475 §3.3.15).
-      if (request.body.length > 0 && request.contentType !== 'application/sdp') {
-        reply(415, undefined, { Accept: 'application/sdp' });
-        return;
-      }
-      const encoding = request.get('Content-Encoding');
-      if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-        reply(415, undefined, { 'Accept-Encoding': 'identity' });
-        return;
-      }
-      const accept = request.getList('Accept').map((a) => a.split(';')[0].trim().toLowerCase());
-      if (request.has('Accept') && !accept.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) {
-        reply(406, undefined, { Accept: 'application/sdp' });
-        return;
-      }
     }
 
     const toTag = request.toTag;
@@ -483,7 +416,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         this.respond(
           tx,
           createResponse(request, 200, undefined, randomBytes(4).toString('hex'))
-            .add('Allow', ALLOWED.join(', '))
+            .add('Allow', ALLOWED_METHODS.join(', '))
             .add('Accept', 'application/sdp')
             .add('Supported', '')
         );

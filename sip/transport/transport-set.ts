@@ -1,0 +1,90 @@
+/**
+ * The user agent's transports, one per protocol, bound together: with port 0 the first picks
+ * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
+ * one port for every transport). A clash on that number is retried with a fresh port.
+ */
+import { TcpTransport } from './tcp.js';
+import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
+import { UdpTransport } from './udp.js';
+
+export interface TransportSpec {
+  protocol: 'udp' | 'tcp';
+  host: string;
+  port: number;
+}
+
+const BIND_ATTEMPTS = 5;
+
+export class TransportSet {
+  private readonly transports = new Map<TransportProtocol, SipTransport>();
+
+  constructor(
+    private readonly specs: TransportSpec[],
+    private readonly handler: TransportHandler
+  ) {
+    if (specs.length === 0) throw new RangeError('at least one transport is required');
+    for (const spec of specs) {
+      if (this.transports.has(spec.protocol)) throw new RangeError(`transport ${spec.protocol} given twice`);
+    }
+    this.recreate();
+  }
+
+  has(protocol: TransportProtocol): boolean {
+    return this.transports.has(protocol);
+  }
+
+  get(protocol: TransportProtocol): SipTransport | undefined {
+    return this.transports.get(protocol);
+  }
+
+  /** The first configured transport (its address is the UA's default host). */
+  get first(): SipTransport {
+    return this.transports.get(this.specs[0].protocol)!;
+  }
+
+  get firstSpec(): TransportSpec {
+    return this.specs[0];
+  }
+
+  async listen(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+      try {
+        await this.bindAll();
+        return;
+      } catch (error) {
+        lastError = error;
+        await this.close();
+        this.recreate();
+      }
+    }
+    throw lastError;
+  }
+
+  addresses(): Array<TransportAddress & { protocol: 'udp' | 'tcp' }> {
+    return this.specs.map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.transports.values()].map((t) => t.close()));
+  }
+
+  private async bindAll(): Promise<void> {
+    let sharedPort: number | undefined;
+    for (const spec of this.specs) {
+      if (spec.port === 0 && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
+      const transport = this.transports.get(spec.protocol)!;
+      await transport.listen();
+      if (spec.port === 0) sharedPort ??= transport.address().port;
+    }
+  }
+
+  private recreate(): void {
+    for (const spec of this.specs) this.transports.set(spec.protocol, this.create(spec));
+  }
+
+  private create(spec: TransportSpec): SipTransport {
+    const bind = { host: spec.host, port: spec.port };
+    return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler);
+  }
+}

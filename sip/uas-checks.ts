@@ -1,0 +1,46 @@
+/**
+ * The checks a UAS applies to a new request before acting on it (RFC 3261 §8.2.1-§8.2.3):
+ * Request-URI scheme, method, required extensions, body type and encoding, Accept. Each
+ * returns the response owed, or undefined when the request may proceed.
+ */
+import type { SipRequest } from './message/message.js';
+import { isSipUri, parseUri } from './message/uri.js';
+
+export interface Rejection {
+  status: number;
+  reason?: string;
+  headers?: Record<string, string>;
+}
+
+/** Methods this UA implements (§20.5 Allow). */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'];
+/** Methods we know but do not implement: 405 with Allow (§8.2.1); anything else is 501. */
+const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE', 'PUBLISH']);
+const SDP = 'application/sdp';
+
+/** §8.2.2.1 and §8.2.1: answered statelessly, before any transaction exists. */
+export function checkUriAndMethod(request: SipRequest): Rejection | undefined {
+  if (!isSipUri(parseUri(request.uri))) return { status: 416 };
+  if (!ALLOWED_METHODS.includes(request.method)) {
+    const headers = { Allow: ALLOWED_METHODS.join(', ') };
+    return { status: KNOWN_UNSUPPORTED.has(request.method) ? 405 : 501, headers };
+  }
+  return undefined;
+}
+
+/** §8.2.2.3 and §8.2.3 (CANCEL is exempt from Require, §8.2.2.3). */
+export function checkExtensionsAndBody(request: SipRequest): Rejection | undefined {
+  // We support no extensions, so any Require is answered 420 listing them.
+  const required = request.getList('Require');
+  if (required.length > 0 && request.method !== 'CANCEL') return { status: 420, headers: { Unsupported: required.join(', ') } };
+  if (request.method !== 'INVITE') return undefined;
+  if (request.body.length > 0 && request.contentType !== SDP) return { status: 415, headers: { Accept: SDP } };
+  const encoding = request.get('Content-Encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return { status: 415, headers: { 'Accept-Encoding': 'identity' } };
+  // RFC 4475 §3.3.15: an Accept that excludes SDP leaves nothing we could answer with.
+  if (request.has('Accept')) {
+    const accepted = request.getList('Accept').map((a) => a.split(';')[0].trim().toLowerCase());
+    if (!accepted.some((a) => a === SDP || a === 'application/*' || a === '*/*')) return { status: 406, headers: { Accept: SDP } };
+  }
+  return undefined;
+}
