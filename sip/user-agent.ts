@@ -20,7 +20,7 @@ import type { InviteSessionBase } from './session/invite-session.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
 import { cancelledInviteKey, clientTransactionKey, serverTransactionKey } from './transaction/keys.js';
-import { TransactionLayer, type ServerTransaction } from './transaction/layer.js';
+import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
@@ -170,11 +170,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
   }
 
-  private transmit(message: AnySipMessage, destination: Destination): void {
+  private transmit(message: AnySipMessage, destination: Destination, onError?: (error: Error) => void): void {
     const transport = this.transports.get(destination.protocol);
     if (!transport || this.state === 'closed') return;
     transport.send(message.toBuffer(), destination).catch((error: Error) => {
       this.logger.warn({ destination, err: error.message }, 'SIP send failed');
+      onError?.(error);
     });
   }
 
@@ -196,12 +197,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     return destination;
   }
 
-  private clientContext(destination: Destination): TransactionContext {
+  /** §8.1.3.1: a transport failure ends the client transaction (the TU sees a 503). */
+  private clientContext(destination: Destination, failed: () => ClientTransaction | undefined): TransactionContext {
     return {
       clock: this.clock,
       timers: this.timers,
       reliable: destination.protocol !== 'udp',
-      send: (m) => this.transmit(m, destination)
+      send: (m) => this.transmit(m, destination, (error) => failed()?.transportError(error))
     };
   }
 
@@ -218,19 +220,30 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       sendRequest: (request, options) => {
         const destination = this.prepareRequest(request, options);
         return new Promise<SipResponse>((resolve) => {
-          const tx = new NonInviteClientTransaction(clientTransactionKey(request), request, this.clientContext(destination), {
-            response: (r) => {
-              if (r.status >= 200) resolve(r);
-            },
-            timeout: () => resolve(createResponse(request, 408))
-          });
+          const tx: NonInviteClientTransaction = new NonInviteClientTransaction(
+            clientTransactionKey(request),
+            request,
+            this.clientContext(destination, () => tx),
+            {
+              response: (r) => {
+                if (r.status >= 200) resolve(r);
+              },
+              timeout: () => resolve(createResponse(request, 408)),
+              transportError: () => resolve(createResponse(request, 503, 'Transport Failure'))
+            }
+          );
           this.layer.addClient(tx);
           tx.start();
         });
       },
       sendInvite: (request: SipRequest, user: InviteClientUser, options?: SendOptions) => {
         const destination = this.prepareRequest(request, options);
-        const tx = new InviteClientTransaction(clientTransactionKey(request), request, this.clientContext(destination), user);
+        const tx: InviteClientTransaction = new InviteClientTransaction(
+          clientTransactionKey(request),
+          request,
+          this.clientContext(destination, () => tx),
+          user
+        );
         this.layer.addClient(tx);
         tx.start();
         return tx;

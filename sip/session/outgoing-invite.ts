@@ -95,7 +95,12 @@ export class OutgoingInvite extends InviteSessionBase {
   private send(): void {
     this.tx = this.host.sendInvite(
       this.invite,
-      { response: (r) => this.onResponse(r), timeout: () => this.onTimeout() },
+      {
+        response: (r) => this.onResponse(r),
+        timeout: () => this.onTimeout(),
+        transportError: (error) =>
+          this.fail(new SipError('transport', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
+      },
       { protocol: this.protocol }
     );
   }

@@ -12,6 +12,8 @@ export interface InviteClientUser {
   response(response: SipResponse): void;
   /** Timer B fired: no response at all (§17.1.1.2, treat as 408). */
   timeout(): void;
+  /** The transport could not send the request (§8.1.3.1: like a 503); defaults to timeout(). */
+  transportError?(error: Error): void;
 }
 
 export class InviteClientTransaction extends Transaction {
@@ -44,6 +46,14 @@ export class InviteClientTransaction extends Transaction {
     if (this.state !== 'calling') return;
     this.terminate();
     this.user.timeout();
+  }
+
+  /** The request could not be sent at all: the transaction ends and the TU is told. */
+  transportError(error: Error): void {
+    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    this.terminate();
+    if (this.user.transportError) this.user.transportError(error);
+    else this.user.timeout();
   }
 
   receive(response: SipResponse): void {

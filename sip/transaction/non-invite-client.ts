@@ -9,6 +9,8 @@ import { Transaction, type TransactionContext } from './transaction.js';
 export interface NonInviteClientUser {
   response(response: SipResponse): void;
   timeout(): void;
+  /** The transport could not send the request (§8.1.3.1: like a 503); defaults to timeout(). */
+  transportError?(error: Error): void;
 }
 
 export class NonInviteClientTransaction extends Transaction {
@@ -42,6 +44,14 @@ export class NonInviteClientTransaction extends Transaction {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.terminate();
     this.user.timeout();
+  }
+
+  /** The request could not be sent at all: the transaction ends and the TU is told. */
+  transportError(error: Error): void {
+    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    this.terminate();
+    if (this.user.transportError) this.user.transportError(error);
+    else this.user.timeout();
   }
 
   receive(response: SipResponse): void {

@@ -202,3 +202,16 @@ describe('re-INVITE from our side (§14.1)', () => {
     await expect(uac.invite(target(uas), { body: testSdp(4000) }).established).rejects.toMatchObject({ status: 500 });
   });
 });
+
+describe('transport failures (§8.1.3.1)', () => {
+  it('fails an INVITE over TCP at once with code transport / 503 when the connection is refused', async () => {
+    const uac = await agent();
+    const closed = await agent();
+    const deadTarget = target(closed, 'tcp');
+    await closed.close();
+    const call = uac.invite(deadTarget, { body: testSdp(4000) });
+    const end = terminated(call);
+    await expect(call.established).rejects.toMatchObject({ code: 'transport', status: 503 });
+    expect(await end).toBe('error');
+  });
+});
