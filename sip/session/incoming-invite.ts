@@ -74,6 +74,8 @@ export class IncomingInvite extends InviteSessionBase {
     this.dialog = Dialog.asUas(this.request, this.localTag);
     this.host.addDialog(this.dialog, this);
     const done = new Promise<void>((resolve, reject) => (this.acceptWaiter = { resolve, reject }));
+    // An application that does not await accept() must not crash the process on a late reject.
+    done.catch(() => {});
     this.localSdp = answerSdp;
     this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined);
     return done;

@@ -59,6 +59,20 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
     expect(ua.activity.dialogs).toBe(0);
   });
 
+  it('SIPp uac over TCP (-t t1): Content-Length framing both ways, call and BYE', async () => {
+    const ua = new SipUserAgent({ transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 100 } });
+    agents.push(ua);
+    await ua.start();
+    const app = answerCalls(ua);
+    const port = ua.addresses()[0].port;
+    const sipp = runSipp(['-sn', 'uac', '-t', 't1', `127.0.0.1:${port}`, ...(await sippPorts()), '-m', '1', '-d', '200', '-timeout', '12s']);
+    const result = await sipp.done;
+    expect(result.code, result.errors || result.stdout).toBe(0);
+    await app.acked;
+    expect(await app.ended).toBe('bye');
+    expect(app.sessions[0].protocol).toBe('tcp');
+  });
+
   it('SIPp uac: INVITE then CANCEL gets 200 for the CANCEL and 487 for the INVITE', async () => {
     const { ua, port } = await agent(100);
     const events: string[] = [];

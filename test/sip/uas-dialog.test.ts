@@ -224,23 +224,26 @@ describe('UAS INVITE handling over real UDP', () => {
 });
 
 describe('UAC digest authentication against a challenging peer', () => {
-  it('answers 401 with an Authorization built from the challenge, ACKs the 401 and the 200', async () => {
+  it.each([
+    [401, 'WWW-Authenticate', 'Authorization'],
+    [407, 'Proxy-Authenticate', 'Proxy-Authorization']
+  ])('answers %i with %s → %s built from the challenge, ACKs the challenge and the 200', async (status, challengeHeader, credentialsHeader) => {
     const { ua, peer } = await setup();
     const call = ua.invite(`sip:bob@127.0.0.1:${peer.port}`, { body: testSdp(4000), auth: { username: 'alice', password: 's3cret' } });
     const first = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
     expect(first.has('Authorization')).toBe(false);
     const nonce = 'n0nce-1';
-    const challenge = new SipResponse(401, 'Unauthorized');
+    const challenge = new SipResponse(status, 'Authenticate');
     for (const v of first.getAll('Via')) challenge.add('Via', v);
     challenge.add('From', first.get('From') ?? '').add('To', `${first.get('To')};tag=uas1`).add('Call-ID', first.callId).add('CSeq', first.get('CSeq') ?? '');
-    challenge.add('WWW-Authenticate', createChallenge({ realm: 'test', nonce }));
+    challenge.add(challengeHeader, createChallenge({ realm: 'test', nonce }));
     await peer.send(challenge.toBuffer(), ua.addresses()[0].port);
     const ack401 = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK')) as SipRequest;
     expect(ack401.getList('Via')[0]).toBe(first.getList('Via')[0]);
-    const second = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE' && m.has('Authorization'))) as SipRequest;
+    const second = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE' && m.has(credentialsHeader))) as SipRequest;
     expect(second.cseq.seq).toBe(first.cseq.seq + 1);
     expect(second.callId).toBe(first.callId);
-    const verdict = verifyAuthorization(second.get('Authorization') ?? '', { method: 'INVITE', password: 's3cret', realm: 'test', nonce, username: 'alice', uri: first.uri });
+    const verdict = verifyAuthorization(second.get(credentialsHeader) ?? '', { method: 'INVITE', password: 's3cret', realm: 'test', nonce, username: 'alice', uri: first.uri });
     expect(verdict).toMatchObject({ ok: true });
     const ok = new SipResponse(200, 'OK');
     for (const v of second.getAll('Via')) ok.add('Via', v);
