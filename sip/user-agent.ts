@@ -218,7 +218,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         return ua.localHost;
       },
       sendRequest: (request, options) => {
-        const destination = this.prepareRequest(request, options);
+        let destination: Destination;
+        try {
+          destination = this.prepareRequest(request, options);
+        } catch (error) {
+          // Never throw into a timer callback: report through the promise.
+          return Promise.reject(error);
+        }
         return new Promise<SipResponse>((resolve) => {
           const tx: NonInviteClientTransaction = new NonInviteClientTransaction(
             clientTransactionKey(request),
@@ -249,8 +255,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         return tx;
       },
       sendAck: (ack, options) => {
-        const destination = this.prepareRequest(ack, options);
-        this.transmit(ack, destination);
+        try {
+          this.transmit(ack, this.prepareRequest(ack, options));
+        } catch (error) {
+          this.logger.warn({ callId: ack.callId, err: String(error) }, 'cannot send ACK');
+        }
       },
       respond: (tx, response) => this.respond(tx, response),
       contact: (protocol) => this.contact(protocol),

@@ -5,6 +5,7 @@
  */
 import { SipRequest, type SipMessage } from '../message/message.js';
 import { parseNameAddr, parseNameAddrList } from '../message/name-addr.js';
+import { isSipUri } from '../message/uri.js';
 
 export interface DialogState {
   callId: string;
@@ -24,7 +25,9 @@ function contactUri(message: SipMessage): string | undefined {
   const contact = message.getList('Contact')[0];
   if (contact === undefined) return undefined;
   try {
-    return parseNameAddr(contact).uri;
+    // Only a SIP URI can be a remote target we send requests to (§12.1.1).
+    const addr = parseNameAddr(contact);
+    return isSipUri(addr.parsedUri) ? addr.uri : undefined;
   } catch {
     return undefined;
   }
