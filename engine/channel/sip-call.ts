@@ -3,7 +3,7 @@
  * leg it negotiated. It turns SIP events (BYE, CANCEL, INFO digits, re-INVITE offers) into calls
  * on the channel's hooks and owns the release of its ports, party slot and timers.
  */
-import type { IncomingInvite, OutgoingInvite, InviteSession } from '../../sip/user-agent.js';
+import type { IncomingInvite, OutgoingInvite } from '../../sip/user-agent.js';
 import { SdpNegotiationError } from '../../sip/sdp/index.js';
 import { Cause } from '../state.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
@@ -42,7 +42,7 @@ export class SipCall {
   private established = false;
 
   private constructor(
-    readonly session: InviteSession,
+    readonly session: IncomingInvite | OutgoingInvite,
     readonly media: MediaLeg,
     private readonly hooks: SipCallHooks,
     private readonly incomingInvite: IncomingInvite | undefined,

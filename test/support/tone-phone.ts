@@ -1,0 +1,156 @@
+/**
+ * A test phone: a SIP UAC (the project's own SIP stack, separate from the engine under test)
+ * with a plain UDP RTP socket that streams a PCMU sine tone and keeps everything it receives,
+ * decoded, for analysis. It speaks RTP itself, independently of the engine's RTP code.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { SipUserAgent, type OutgoingInvite } from '../../sip/user-agent.js';
+import { ulawDecode, ulawEncode } from './tone-analysis.js';
+
+const SAMPLE_RATE_HZ = 8000;
+const FRAME_SAMPLES = 160;
+
+export interface TonePhoneOptions {
+  /** Tone to send; null sends silence. */
+  toneHz: number | null;
+  /** Peak amplitude of the tone (default 6000, about -15 dBFS). */
+  amplitude?: number;
+  displayName?: string;
+  user?: string;
+}
+
+export class TonePhone {
+  private readonly ua: SipUserAgent;
+  private readonly rtp: dgram.Socket;
+  private session: OutgoingInvite | undefined;
+  private remote: { address: string; port: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 1;
+  private timestamp = 0;
+  private phase = 0;
+  private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
+  private readonly received: Int16Array[] = [];
+  private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
+  toneHz: number | null;
+  amplitude: number;
+  ended = false;
+
+  private constructor(ua: SipUserAgent, rtp: dgram.Socket, private readonly options: TonePhoneOptions) {
+    this.ua = ua;
+    this.rtp = rtp;
+    this.toneHz = options.toneHz;
+    this.amplitude = options.amplitude ?? 6000;
+    rtp.on('message', (msg) => {
+      if (msg.length < 12 + 1 || (msg[0] & 0xc0) !== 0x80 || (msg[1] & 0x7f) !== 0) return;
+      const payload = msg.subarray(12 + (msg[0] & 0x0f) * 4);
+      const pcm = new Int16Array(payload.length);
+      for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
+      this.received.push(pcm);
+    });
+  }
+
+  static async create(options: TonePhoneOptions): Promise<TonePhone> {
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    await ua.start();
+    const rtp = dgram.createSocket('udp4');
+    rtp.bind(0, '127.0.0.1');
+    await once(rtp, 'listening');
+    return new TonePhone(ua, rtp, options);
+  }
+
+  get rtpPort(): number {
+    return this.rtp.address().port;
+  }
+
+  /** Calls `target` and resolves once answered; audio starts flowing at once. */
+  async call(target: string): Promise<void> {
+    const sdp = [
+      'v=0',
+      `o=tonephone 1 1 IN IP4 127.0.0.1`,
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${this.rtpPort} RTP/AVP 0 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-16',
+      'a=ptime:20',
+      'a=sendrecv',
+      ''
+    ].join('\r\n');
+    const user = this.options.user ?? 'tonephone';
+    this.session = this.ua.invite(target, {
+      body: sdp,
+      from: `sip:${user}@127.0.0.1`,
+      displayName: this.options.displayName
+    });
+    this.session.on('terminated', () => {
+      this.ended = true;
+      this.stopAudio();
+    });
+    const { answerSdp } = await this.session.established;
+    const port = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
+    const address = /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1';
+    this.remote = { address, port };
+    this.timer = setInterval(() => this.sendFrame(), 20);
+  }
+
+  /** Sends a DTMF digit as SIP INFO (application/dtmf-relay). */
+  async infoDigit(digit: string, durationMs = 160): Promise<number> {
+    if (!this.session) throw new Error('not in a call');
+    return this.session.info('application/dtmf-relay', `Signal=${digit}\r\nDuration=${durationMs}\r\n`);
+  }
+
+  /** Everything received so far, as one PCM array. */
+  receivedPcm(): Int16Array {
+    const total = this.received.reduce((n, c) => n + c.length, 0);
+    const out = new Int16Array(total);
+    let at = 0;
+    for (const c of this.received) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  /** Forgets what was received so far (to analyse a fresh window). */
+  clearReceived(): void {
+    this.received.length = 0;
+  }
+
+  async hangUp(): Promise<void> {
+    this.stopAudio();
+    if (this.session && !this.ended) await this.session.bye().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.hangUp();
+    this.rtp.close();
+    await this.ua.close();
+  }
+
+  private stopAudio(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sendFrame(): void {
+    if (!this.remote) return;
+    const p = this.packet;
+    p[0] = 0x80;
+    p[1] = this.seq === 1 ? 0x80 : 0;
+    p.writeUInt16BE(this.seq & 0xffff, 2);
+    p.writeUInt32BE(this.timestamp >>> 0, 4);
+    p.writeUInt32BE(this.ssrc, 8);
+    const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
+      this.phase += step;
+      p[12 + i] = ulawEncode(s);
+    }
+    this.seq++;
+    this.timestamp += FRAME_SAMPLES;
+    this.rtp.send(p, this.remote.port, this.remote.address);
+  }
+}
