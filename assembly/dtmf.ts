@@ -33,9 +33,9 @@
  *    has nothing there; 15 dB SNR noise in a probe bin is ~25 dB down.
  * Timing (Q.24: operate on 40 ms, a 40 ms pause separates digits; Bellcore adds do not operate
  * below 23 ms and bridge interruptions up to 10 ms): 4 agreeing decisions in a row (5 ms apart
- * over windows of up to 20 ms) switch a digit on, 4 decisions without it switch it off. A 40 ms
+ * over windows of up to 20 ms) switch a digit on, 5 decisions without it switch it off. A 40 ms
  * digit gives at least 4 full-window decisions; a 20 ms one at most 3 that pass; a 40 ms pause
- * gives 6 or more misses; a 10 ms dropout at most about 3. The digit is reported once, when it
+ * gives 6 or more misses; a 10 ms dropout at most about 4. The digit is reported once, when it
  * ends, with its start and duration estimated from the first and last passing windows (which
  * hold about 3/4 tone).
  *
@@ -74,7 +74,7 @@ const SUB: i32 = 20;
 const HISTORY: i32 = 8;
 const RING_SAMPLES: i32 = SUB * HISTORY;
 const ON_HITS: i32 = 4;
-const OFF_MISSES: i32 = 4;
+const OFF_MISSES: i32 = 5;
 const QUEUE_MAX: i32 = 2;
 
 const LEVEL_MIN: f32 = <f32>(405 * 405);

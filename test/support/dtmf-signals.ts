@@ -162,9 +162,11 @@ export function vowelLike(rand: () => number, seconds: number, sampleRateHz = 80
     for (let h = 1; h <= harmonics; h++) {
       const fh = h * f0;
       if (fh > sampleRateHz / 2 - 200) break;
+      // Vocal-tract resonances (magnitude of a second-order peak of bandwidth B) on a glottal
+      // source falling 6 dB per octave.
       let a = 0;
-      for (let k = 0; k < 3; k++) a += 1 / (1 + ((fh - formants[k]) / widths[k]) ** 2) / (k + 1);
-      amps[h] = a;
+      for (let k = 0; k < 3; k++) a += 1 / Math.sqrt(1 + ((2 * (fh - formants[k])) / widths[k]) ** 2) / (k + 1);
+      amps[h] = a / h;
       s += a * Math.sin(h * phase + phases[h]);
     }
     out[i] = s;

@@ -46,8 +46,8 @@ export const RELATIVE_ENERGY_MIN = f(0.7);
 export const HARMONIC_MAX = f(10 ** (-12 / 10));
 /** Decisions in a row that must agree before a digit is on (5 ms each, 20 ms of windows). */
 export const ON_HITS = 4;
-/** Decisions in a row without the digit before it is off (bridges dropouts of about 10 ms). */
-export const OFF_MISSES = 4;
+/** Decisions in a row without the digit before it is off (bridges dropouts of 10 ms). */
+export const OFF_MISSES = 5;
 /** Results kept when one call sees several digits end (a longer call drops the later ones). */
 export const RESULT_QUEUE = 2;
 
