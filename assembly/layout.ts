@@ -1,0 +1,140 @@
+/**
+ * Memory map of the room core (all offsets in bytes, everything little-endian).
+ *
+ * One region is reserved once at instantiation (`heap.alloc` with the stub runtime, so any
+ * static data of other files stays below it) and never freed or grown:
+ *
+ *   REGION_BASE
+ *   ├── PARTIES    MAX_PARTIES × PARTY_BYTES        global party slots (a party keeps its slot
+ *   │                                                when it moves between rooms)
+ *   ├── ROOMS      MAX_ROOMS × ROOM_BYTES           room header + announcement frame
+ *   ├── SCRATCH    SCRATCH_BYTES                    per-call work buffers (one room at a time)
+ *   └── TABLES     TABLE_BYTES                      G.711 encode/decode lookup tables
+ *
+ * Party slot (PARTY_BYTES = 6144):
+ *   P_FLAGS        i32   bit 0 allocated, 1 talker, 2 muted, 3 private prompt active
+ *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz)
+ *   P_GAIN         i32   gain in Q14 (16384 = 0 dB), 0..65536
+ *   P_ROOM         i32   room slot or -1;  P_PREV / P_NEXT  i32  room member list links (-1 = none)
+ *   P_INPUT        i32   this frame's input: >0 payload bytes, INPUT_LOST (-1), INPUT_SILENT (0)
+ *   P_OUT_BYTES    i32   bytes of encoded output written by the last processRoom
+ *   P_DIGIT        i32   ASCII of the last in-band digit that ended (0 = none, cleared by JS)
+ *   P_DIGIT_DUR    i32   its duration in samples;  P_DIGIT_START f64  its start (samples)
+ *   P_PEAK         i32   peak |sample| of this frame's decoded input
+ *   P_LOST         i32   consecutive lost frames (PLC); P_PITCH i32 pitch period (samples)
+ *   P_PLC_POS      i32   read position in the pitch buffer; P_PLC_T i32 samples since the loss began
+ *   P_NATIVE_CUR   i32   which of the two native frame buffers holds the newest frame
+ *   P_TONE         i32   1 while a DTMF tone is active (its contribution is suppressed)
+ *   P_MIX_GAIN     i32   gain it was summed with this frame (0: listener, muted or tone)
+ *   P_UP_STATE     i16 × UP_STATE      8k→16k half-band history
+ *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
+ *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
+ *   P_OUT_PAYLOAD  u8 × 640            encoded output read by JS
+ *   P_DECODED      i16 × 320           decoded input at the room rate (read by JS)
+ *   P_PROMPT       i16 × 320           private prompt at the room rate (written by JS)
+ *   P_NATIVE       i16 × 2 × 320       last two frames at the party's codec rate (PLC history)
+ *   P_PLC_BUF      i16 × 240           the pitch period being repeated during a loss
+ *   P_DTMF         DTMF_STATE_BYTES    detector state (assembly/dtmf.ts), at most 1024
+ *
+ * Room slot (ROOM_BYTES = 1024):
+ *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 soft limiter), R_RATE i32 (8000|16000),
+ *   R_HEAD i32 (first member or -1), R_COUNT i32, R_ANNOUNCE i16 × 320 at offset 64.
+ *
+ * Scratch: S_SUM i32 × 320 (talker sum + announcement), S_OUT i16 × 320 (one party's mix),
+ *   S_WORK i16 × 704 (resampler input with history, PLC history), S_NATIVE_OUT i16 × 320.
+ */
+
+export const MAX_PARTIES: i32 = 4096;
+export const MAX_ROOMS: i32 = 2048;
+export const MAX_FRAME: i32 = 320;
+export const MAX_PAYLOAD: i32 = 640;
+
+export const CODEC_PCMU: i32 = 0;
+export const CODEC_PCMA: i32 = 1;
+export const CODEC_L16: i32 = 2;
+
+export const INPUT_LOST: i32 = -1;
+export const INPUT_SILENT: i32 = 0;
+
+export const F_ALLOCATED: i32 = 1;
+export const F_TALKER: i32 = 2;
+export const F_MUTED: i32 = 4;
+export const F_PROMPT: i32 = 8;
+export const R_F_ANNOUNCE: i32 = 2;
+export const R_F_LIMITER: i32 = 4;
+
+/** Half-band taps per side (the filter has 4·HB_TAPS − 1 taps, half of them zero). */
+export const HB_TAPS: i32 = 12;
+export const UP_STATE: i32 = 2 * HB_TAPS - 1;
+export const DOWN_STATE: i32 = 4 * HB_TAPS - 2;
+
+export const P_FLAGS: i32 = 0;
+export const P_CODEC: i32 = 4;
+export const P_GAIN: i32 = 8;
+export const P_ROOM: i32 = 12;
+export const P_PREV: i32 = 16;
+export const P_NEXT: i32 = 20;
+export const P_INPUT: i32 = 24;
+export const P_OUT_BYTES: i32 = 28;
+export const P_DIGIT: i32 = 32;
+export const P_DIGIT_DUR: i32 = 36;
+export const P_DIGIT_START: i32 = 40;
+export const P_PEAK: i32 = 48;
+export const P_LOST: i32 = 52;
+export const P_PITCH: i32 = 56;
+export const P_PLC_POS: i32 = 60;
+export const P_PLC_T: i32 = 64;
+export const P_NATIVE_CUR: i32 = 68;
+export const P_TONE: i32 = 72;
+export const P_MIX_GAIN: i32 = 76;
+export const P_UP_STATE: i32 = 128;
+export const P_DOWN_STATE: i32 = 192;
+export const P_IN_PAYLOAD: i32 = 384;
+export const P_OUT_PAYLOAD: i32 = P_IN_PAYLOAD + MAX_PAYLOAD;
+export const P_DECODED: i32 = P_OUT_PAYLOAD + MAX_PAYLOAD;
+export const P_PROMPT: i32 = P_DECODED + 2 * MAX_FRAME;
+export const P_NATIVE: i32 = P_PROMPT + 2 * MAX_FRAME;
+export const PLC_BUF_SAMPLES: i32 = 240;
+export const P_PLC_BUF: i32 = P_NATIVE + 4 * MAX_FRAME;
+export const P_DTMF: i32 = P_PLC_BUF + 2 * PLC_BUF_SAMPLES;
+export const DTMF_STATE_MAX: i32 = 1024;
+export const PARTY_BYTES: i32 = 6144;
+
+export const R_FLAGS: i32 = 0;
+export const R_RATE: i32 = 4;
+export const R_HEAD: i32 = 8;
+export const R_COUNT: i32 = 12;
+export const R_ANNOUNCE: i32 = 64;
+export const ROOM_BYTES: i32 = 1024;
+
+export const S_SUM: i32 = 0;
+export const S_OUT: i32 = S_SUM + 4 * MAX_FRAME;
+export const S_WORK: i32 = S_OUT + 2 * MAX_FRAME;
+export const S_NATIVE_OUT: i32 = S_WORK + 2 * (2 * MAX_FRAME + 64);
+export const S_BENCH: i32 = S_NATIVE_OUT + 2 * MAX_FRAME;
+export const SCRATCH_BYTES: i32 = S_BENCH + 4096;
+
+export const T_ULAW_ENC: i32 = 0; // u8 × 16384, index (x >> 2) & 0x3fff
+export const T_ALAW_ENC: i32 = 16384; // u8 × 4096, index (x >> 4) & 0xfff
+export const T_ULAW_DEC: i32 = 20480; // i16 × 256
+export const T_ALAW_DEC: i32 = 20992; // i16 × 256
+export const TABLE_BYTES: i32 = 21504;
+
+export const REGION_BYTES: i32 = MAX_PARTIES * PARTY_BYTES + MAX_ROOMS * ROOM_BYTES + SCRATCH_BYTES + TABLE_BYTES;
+
+/** Reserved once when the module starts; nothing is allocated after this. */
+export const REGION_BASE: usize = (heap.alloc(<usize>REGION_BYTES + 16) + 15) & ~(<usize>15);
+export const PARTIES: usize = REGION_BASE;
+export const ROOMS: usize = PARTIES + <usize>MAX_PARTIES * <usize>PARTY_BYTES;
+export const SCRATCH: usize = ROOMS + <usize>MAX_ROOMS * <usize>ROOM_BYTES;
+export const TABLES: usize = SCRATCH + <usize>SCRATCH_BYTES;
+
+// @ts-ignore: decorator
+@inline export function partyAt(p: i32): usize {
+  return PARTIES + <usize>p * <usize>PARTY_BYTES;
+}
+
+// @ts-ignore: decorator
+@inline export function roomAt(r: i32): usize {
+  return ROOMS + <usize>r * <usize>ROOM_BYTES;
+}

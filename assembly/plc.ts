@@ -1,0 +1,129 @@
+/**
+ * Packet-loss concealment in the spirit of ITU-T G.711 Appendix I.
+ *
+ * - At the start of a loss the pitch period is estimated from the last 40 ms (two frames) by
+ *   normalised cross-correlation over 5-15 ms (Appendix I §I.2.2: 40..120 samples at 8 kHz),
+ *   first on every 2nd sample and lag, then refined at full resolution; that period is
+ *   repeated (§I.2.3).
+ * - The synthetic signal keeps full level for the first 10 ms, then is attenuated linearly by
+ *   20 % per 10 ms so that it is silent 60 ms after the loss began (§I.2.4).
+ * - When real audio resumes, the continuation of the synthetic signal is cross-faded into it
+ *   over 4 ms, plus 4 ms for each further 20 ms lost, at most 10 ms (§I.2.6), so there is no
+ *   click.
+ * Integer/f64 arithmetic in a fixed order: bit-exact with engine/dsp/reference/plc.ts.
+ *
+ * State per party (layout.ts): P_LOST, P_PITCH, P_PLC_POS, P_PLC_T and the pitch period itself
+ * in P_PLC_BUF (up to 240 samples at 16 kHz).
+ */
+import { P_LOST, P_PITCH, P_PLC_POS, P_PLC_T, P_PLC_BUF } from './layout';
+
+/** Gain (Q15) of the synthetic signal t samples after the loss began; r = rate / 8000. */
+// @ts-ignore: decorator
+@inline function plcGain(t: i32, r: i32): i32 {
+  const t10 = 80 * r;
+  const t60 = 480 * r;
+  if (t < t10) return 32768;
+  if (t >= t60) return 0;
+  return 32768 - ((t - t10) * 32768) / (t60 - t10);
+}
+
+/** Best pitch period (samples) of the h samples at hist, which hold 40 ms at rate 8000·r. */
+export function findPitch(hist: usize, h: i32, r: i32): i32 {
+  const w = 160 * r;
+  const minP = 40 * r;
+  const maxP = 120 * r;
+  const step = 2 * r;
+  const ws = h - w;
+  let best = -1.0;
+  let bestP = minP;
+  for (let p = minP; p <= maxP; p += step) {
+    const score = correlation(hist, ws, h, p, step);
+    if (score > best) {
+      best = score;
+      bestP = p;
+    }
+  }
+  const lo = bestP - step + 1 > minP ? bestP - step + 1 : minP;
+  const hi = bestP + step - 1 < maxP ? bestP + step - 1 : maxP;
+  best = -1.0;
+  let fineP = bestP;
+  for (let p = lo; p <= hi; p++) {
+    const score = correlation(hist, ws, h, p, 1);
+    if (score > best) {
+      best = score;
+      fineP = p;
+    }
+  }
+  return fineP;
+}
+
+function correlation(hist: usize, from: i32, to: i32, lag: i32, stride: i32): f64 {
+  let c = 0.0;
+  let e = 0.0;
+  for (let i = from; i < to; i += stride) {
+    const a = <f64>load<i16>(hist + (<usize>i << 1));
+    const b = <f64>load<i16>(hist + (<usize>(i - lag) << 1));
+    c += a * b;
+    e += b * b;
+  }
+  return e > 0 ? c / Math.sqrt(e) : 0.0;
+}
+
+/**
+ * Writes n concealment samples to out. hist holds the last 2n samples (oldest first); it is
+ * read only when this is the first lost frame.
+ */
+export function plcConceal(party: usize, hist: usize, out: usize, n: i32, r: i32): void {
+  const buf = party + P_PLC_BUF;
+  let lost = load<i32>(party + P_LOST);
+  let pitch: i32;
+  let pos: i32;
+  let t: i32;
+  if (lost == 0) {
+    const h = 2 * n;
+    pitch = findPitch(hist, h, r);
+    memory.copy(buf, hist + (<usize>(h - pitch) << 1), <usize>pitch << 1);
+    pos = 0;
+    t = 0;
+  } else {
+    pitch = load<i32>(party + P_PITCH);
+    pos = load<i32>(party + P_PLC_POS);
+    t = load<i32>(party + P_PLC_T);
+  }
+  for (let i = 0; i < n; i++) {
+    const x = <i32>load<i16>(buf + (<usize>pos << 1));
+    store<i16>(out + (<usize>i << 1), <i16>((x * plcGain(t, r)) >> 15));
+    if (++pos == pitch) pos = 0;
+    t++;
+  }
+  store<i32>(party + P_LOST, lost + 1);
+  store<i32>(party + P_PITCH, pitch);
+  store<i32>(party + P_PLC_POS, pos);
+  store<i32>(party + P_PLC_T, t);
+}
+
+/** Real audio after a loss: cross-fade the synthetic continuation into frame (in place). */
+export function plcResume(party: usize, frame: usize, n: i32, r: i32): void {
+  const lost = load<i32>(party + P_LOST);
+  if (lost == 0) return;
+  const buf = party + P_PLC_BUF;
+  const pitch = load<i32>(party + P_PITCH);
+  let pos = load<i32>(party + P_PLC_POS);
+  let t = load<i32>(party + P_PLC_T);
+  let len = 32 * r * lost;
+  if (len > 80 * r) len = 80 * r;
+  if (len > n) len = n;
+  for (let i = 0; i < len; i++) {
+    const syn = (<i32>load<i16>(buf + (<usize>pos << 1)) * plcGain(t, r)) >> 15;
+    if (++pos == pitch) pos = 0;
+    t++;
+    const real = <i32>load<i16>(frame + (<usize>i << 1));
+    store<i16>(frame + (<usize>i << 1), <i16>((syn * (len - i) + real * i) / len));
+  }
+  store<i32>(party + P_LOST, 0);
+}
+
+/** Input marked silent: no concealment state carries over. */
+export function plcReset(party: usize): void {
+  store<i32>(party + P_LOST, 0);
+}

@@ -1,0 +1,423 @@
+/**
+ * The room core: global party slots, rooms as member lists, and `processRoom`, the one call per
+ * room per 20 ms frame. For each member: decode (PCMU / PCMA / L16) or conceal a lost frame
+ * (plc.ts) or take silence; in-band DTMF detection on the party's own-rate PCM (dtmf.ts);
+ * resample to the room rate (halfband.ts); the mix-minus (mixer.ts); resample back and encode.
+ * JavaScript writes payloads and prompts into the slots and reads results from them; pointers
+ * come from the exported `*Ptr` functions. Memory map: layout.ts. Nothing is allocated here
+ * after start: the region is reserved once by layout.ts.
+ */
+import {
+  MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, INPUT_LOST,
+  F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
+  P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
+  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
+  P_OUT_PAYLOAD, P_DECODED, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX, PARTY_BYTES, R_FLAGS,
+  R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
+  partyAt, roomAt
+} from './layout';
+import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
+import { upsample2, downsample2, halfbandCoefficient } from './halfband';
+import { plcConceal, plcResume, plcReset } from './plc';
+import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
+import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './tmp-dtmf-noop';
+
+export { halfbandCoefficient };
+
+if (DTMF_STATE_BYTES > DTMF_STATE_MAX) abort();
+buildG711Tables();
+for (let r = 0; r < MAX_ROOMS; r++) store<i32>(roomAt(r) + R_HEAD, -1);
+
+let nextPartyHint: i32 = 0;
+let nextRoomHint: i32 = 0;
+
+export function maxParties(): i32 {
+  return MAX_PARTIES;
+}
+
+export function maxRooms(): i32 {
+  return MAX_ROOMS;
+}
+
+// ---------------------------------------------------------------- parties
+
+function codecRate(codec: i32): i32 {
+  return codec == CODEC_L16 ? 16000 : 8000;
+}
+
+/** Clears the per-stream state: PLC history, resampler histories, DTMF detector. */
+function resetStreams(pp: usize): void {
+  memory.fill(pp + P_NATIVE, 0, <usize>(4 * MAX_FRAME));
+  memory.fill(pp + P_UP_STATE, 0, <usize>(2 * UP_STATE));
+  memory.fill(pp + P_DOWN_STATE, 0, <usize>(2 * DOWN_STATE));
+  plcReset(pp);
+  store<i32>(pp + P_TONE, 0);
+  store<i32>(pp + P_DIGIT, 0);
+  dtmfInit(pp + P_DTMF, codecRate(load<i32>(pp + P_CODEC)));
+}
+
+/** Allocates a party slot; -1 when all are taken. Codec: 0 PCMU, 1 PCMA, 2 L16. */
+export function createParty(codec: i32): i32 {
+  for (let k = 0; k < MAX_PARTIES; k++) {
+    const p = (nextPartyHint + k) % MAX_PARTIES;
+    const pp = partyAt(p);
+    if ((load<i32>(pp + P_FLAGS) & F_ALLOCATED) != 0) continue;
+    nextPartyHint = (p + 1) % MAX_PARTIES;
+    memory.fill(pp, 0, <usize>PARTY_BYTES);
+    store<i32>(pp + P_FLAGS, F_ALLOCATED);
+    store<i32>(pp + P_CODEC, codec == CODEC_PCMA || codec == CODEC_L16 ? codec : CODEC_PCMU);
+    store<i32>(pp + P_GAIN, UNITY_GAIN_Q14);
+    store<i32>(pp + P_ROOM, -1);
+    store<i32>(pp + P_PREV, -1);
+    store<i32>(pp + P_NEXT, -1);
+    store<i32>(pp + P_INPUT, INPUT_LOST);
+    resetStreams(pp);
+    return p;
+  }
+  return -1;
+}
+
+function validParty(p: i32): bool {
+  return p >= 0 && p < MAX_PARTIES && (load<i32>(partyAt(p) + P_FLAGS) & F_ALLOCATED) != 0;
+}
+
+export function destroyParty(p: i32): void {
+  if (!validParty(p)) return;
+  const room = load<i32>(partyAt(p) + P_ROOM);
+  if (room >= 0) removeParty(room, p);
+  store<i32>(partyAt(p) + P_FLAGS, 0);
+}
+
+export function setPartyCodec(p: i32, codec: i32): void {
+  if (!validParty(p)) return;
+  const pp = partyAt(p);
+  const c = codec == CODEC_PCMA || codec == CODEC_L16 ? codec : CODEC_PCMU;
+  if (c == load<i32>(pp + P_CODEC)) return;
+  store<i32>(pp + P_CODEC, c);
+  resetStreams(pp);
+}
+
+function setFlag(p: i32, flag: i32, on: bool): void {
+  if (!validParty(p)) return;
+  const pp = partyAt(p);
+  const f = load<i32>(pp + P_FLAGS);
+  store<i32>(pp + P_FLAGS, on ? f | flag : f & ~flag);
+}
+
+export function setTalker(p: i32, on: bool): void {
+  setFlag(p, F_TALKER, on);
+}
+
+export function setMuted(p: i32, on: bool): void {
+  setFlag(p, F_MUTED, on);
+}
+
+export function setPromptActive(p: i32, on: bool): void {
+  setFlag(p, F_PROMPT, on);
+}
+
+/** Gain in Q14 (16384 = 0 dB), clamped to 0..65536 (+12 dB). */
+export function setGainQ14(p: i32, gain: i32): void {
+  if (!validParty(p)) return;
+  store<i32>(partyAt(p) + P_GAIN, gain < 0 ? 0 : gain > 65536 ? 65536 : gain);
+}
+
+/** This frame's input: payload bytes (>0), -1 lost, 0 silent. Reset to lost after each frame. */
+export function setInput(p: i32, bytes: i32): void {
+  if (!validParty(p)) return;
+  store<i32>(partyAt(p) + P_INPUT, bytes > MAX_PAYLOAD ? MAX_PAYLOAD : bytes < INPUT_LOST ? INPUT_LOST : bytes);
+}
+
+export function partyInputPtr(p: i32): usize {
+  return partyAt(p) + P_IN_PAYLOAD;
+}
+
+export function partyOutputPtr(p: i32): usize {
+  return partyAt(p) + P_OUT_PAYLOAD;
+}
+
+export function partyDecodedPtr(p: i32): usize {
+  return partyAt(p) + P_DECODED;
+}
+
+export function partyPromptPtr(p: i32): usize {
+  return partyAt(p) + P_PROMPT;
+}
+
+export function partyOutputBytes(p: i32): i32 {
+  return load<i32>(partyAt(p) + P_OUT_BYTES);
+}
+
+export function partyPeak(p: i32): i32 {
+  return load<i32>(partyAt(p) + P_PEAK);
+}
+
+/** ASCII code of the last in-band digit that ended, 0 if none; see takeDigit. */
+export function partyDigit(p: i32): i32 {
+  return load<i32>(partyAt(p) + P_DIGIT);
+}
+
+export function partyDigitStart(p: i32): f64 {
+  return load<f64>(partyAt(p) + P_DIGIT_START);
+}
+
+export function partyDigitDuration(p: i32): i32 {
+  return load<i32>(partyAt(p) + P_DIGIT_DUR);
+}
+
+export function clearPartyDigit(p: i32): void {
+  store<i32>(partyAt(p) + P_DIGIT, 0);
+}
+
+export function partyToneActive(p: i32): bool {
+  return load<i32>(partyAt(p) + P_TONE) != 0;
+}
+
+// ---------------------------------------------------------------- rooms
+
+/** Allocates a room at 8000 or 16000 Hz; -1 when all are taken. Soft limiter on. */
+export function createRoom(sampleRateHz: i32): i32 {
+  for (let k = 0; k < MAX_ROOMS; k++) {
+    const r = (nextRoomHint + k) % MAX_ROOMS;
+    const rp = roomAt(r);
+    if ((load<i32>(rp + R_FLAGS) & F_ALLOCATED) != 0) continue;
+    nextRoomHint = (r + 1) % MAX_ROOMS;
+    store<i32>(rp + R_FLAGS, F_ALLOCATED | R_F_LIMITER);
+    store<i32>(rp + R_RATE, sampleRateHz == 16000 ? 16000 : 8000);
+    store<i32>(rp + R_HEAD, -1);
+    store<i32>(rp + R_COUNT, 0);
+    memory.fill(rp + R_ANNOUNCE, 0, <usize>(2 * MAX_FRAME));
+    return r;
+  }
+  return -1;
+}
+
+function validRoom(r: i32): bool {
+  return r >= 0 && r < MAX_ROOMS && (load<i32>(roomAt(r) + R_FLAGS) & F_ALLOCATED) != 0;
+}
+
+export function destroyRoom(r: i32): void {
+  if (!validRoom(r)) return;
+  const rp = roomAt(r);
+  while (load<i32>(rp + R_HEAD) >= 0) removeParty(r, load<i32>(rp + R_HEAD));
+  store<i32>(rp + R_FLAGS, 0);
+}
+
+/** Appends p to room r (leaving its previous room first). */
+export function addParty(r: i32, p: i32): void {
+  if (!validRoom(r) || !validParty(p)) return;
+  const pp = partyAt(p);
+  const old = load<i32>(pp + P_ROOM);
+  if (old == r) return;
+  if (old >= 0) removeParty(old, p);
+  const rp = roomAt(r);
+  // Append at the tail so members are processed in joining order.
+  let tail = load<i32>(rp + R_HEAD);
+  if (tail < 0) {
+    store<i32>(rp + R_HEAD, p);
+    store<i32>(pp + P_PREV, -1);
+  } else {
+    while (load<i32>(partyAt(tail) + P_NEXT) >= 0) tail = load<i32>(partyAt(tail) + P_NEXT);
+    store<i32>(partyAt(tail) + P_NEXT, p);
+    store<i32>(pp + P_PREV, tail);
+  }
+  store<i32>(pp + P_NEXT, -1);
+  store<i32>(pp + P_ROOM, r);
+  store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) + 1);
+}
+
+export function removeParty(r: i32, p: i32): void {
+  if (!validRoom(r) || !validParty(p)) return;
+  const pp = partyAt(p);
+  if (load<i32>(pp + P_ROOM) != r) return;
+  const rp = roomAt(r);
+  const prev = load<i32>(pp + P_PREV);
+  const next = load<i32>(pp + P_NEXT);
+  if (prev >= 0) store<i32>(partyAt(prev) + P_NEXT, next);
+  else store<i32>(rp + R_HEAD, next);
+  if (next >= 0) store<i32>(partyAt(next) + P_PREV, prev);
+  store<i32>(pp + P_ROOM, -1);
+  store<i32>(pp + P_PREV, -1);
+  store<i32>(pp + P_NEXT, -1);
+  store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) - 1);
+}
+
+export function roomPartyCount(r: i32): i32 {
+  return validRoom(r) ? load<i32>(roomAt(r) + R_COUNT) : 0;
+}
+
+export function roomSampleRate(r: i32): i32 {
+  return load<i32>(roomAt(r) + R_RATE);
+}
+
+export function roomAnnouncementPtr(r: i32): usize {
+  return roomAt(r) + R_ANNOUNCE;
+}
+
+function setRoomFlag(r: i32, flag: i32, on: bool): void {
+  if (!validRoom(r)) return;
+  const rp = roomAt(r);
+  const f = load<i32>(rp + R_FLAGS);
+  store<i32>(rp + R_FLAGS, on ? f | flag : f & ~flag);
+}
+
+export function setAnnouncementActive(r: i32, on: bool): void {
+  setRoomFlag(r, R_F_ANNOUNCE, on);
+}
+
+export function setSoftLimiter(r: i32, on: bool): void {
+  setRoomFlag(r, R_F_LIMITER, on);
+}
+
+// ---------------------------------------------------------------- the frame
+
+/** Step 1-3 for one party: native PCM, DTMF, room-rate PCM. Returns its gain in the sum (0 = none). */
+function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
+  const codec = load<i32>(pp + P_CODEC);
+  const rate = codecRate(codec);
+  const nn = rate / 50;
+  const r = rate / 8000;
+  const cur = load<i32>(pp + P_NATIVE_CUR) ^ 1;
+  store<i32>(pp + P_NATIVE_CUR, cur);
+  const native = pp + P_NATIVE + (<usize>cur) * (<usize>(2 * MAX_FRAME));
+  const older = pp + P_NATIVE + (<usize>(cur ^ 1)) * (<usize>(2 * MAX_FRAME));
+  const input = load<i32>(pp + P_INPUT);
+  store<i32>(pp + P_INPUT, INPUT_LOST);
+  if (input > 0) {
+    const payload = pp + P_IN_PAYLOAD;
+    let got: i32;
+    if (codec == CODEC_L16) {
+      got = input >> 1 < nn ? input >> 1 : nn;
+      l16DecodeFrame(payload, native, got);
+    } else {
+      got = input < nn ? input : nn;
+      g711DecodeFrame(codec, payload, native, got);
+    }
+    if (got < nn) memory.fill(native + (<usize>got << 1), 0, <usize>(nn - got) << 1);
+    plcResume(pp, native, nn, r);
+  } else if (input == INPUT_LOST) {
+    // History for the pitch search: the frame before last (about to be overwritten), then the last.
+    const hist = SCRATCH + S_WORK;
+    memory.copy(hist, native, <usize>nn << 1);
+    memory.copy(hist + (<usize>nn << 1), older, <usize>nn << 1);
+    plcConceal(pp, hist, native, nn, r);
+  } else {
+    memory.fill(native, 0, <usize>nn << 1);
+    plcReset(pp);
+  }
+
+  const dtmf = pp + P_DTMF;
+  const digit = dtmfProcess(dtmf, native, nn);
+  if (digit != 0) {
+    store<i32>(pp + P_DIGIT, digit);
+    store<f64>(pp + P_DIGIT_START, <f64>dtmfResultStartSample(dtmf));
+    store<i32>(pp + P_DIGIT_DUR, dtmfResultDurationSamples(dtmf));
+  }
+  const tone = digit != 0 || dtmfToneActive(dtmf);
+  store<i32>(pp + P_TONE, tone ? 1 : 0);
+
+  const decoded = pp + P_DECODED;
+  if (rate == roomRate) memory.copy(decoded, native, <usize>n << 1);
+  else if (rate < roomRate) upsample2(pp + P_UP_STATE, native, decoded, nn);
+  else downsample2(pp + P_DOWN_STATE, native, decoded, nn);
+  store<i32>(pp + P_PEAK, peakAbs(decoded, n));
+
+  const flags = load<i32>(pp + P_FLAGS);
+  if ((flags & (F_TALKER | F_MUTED)) != F_TALKER || tone) return 0;
+  return load<i32>(pp + P_GAIN);
+}
+
+/** Steps 4-5 for one party: its mix, back to its own rate, encoded into its output slot. */
+function outputStage(pp: usize, sum: usize, gain: i32, roomRate: i32, n: i32, limiter: bool): void {
+  const codec = load<i32>(pp + P_CODEC);
+  const rate = codecRate(codec);
+  const nn = rate / 50;
+  const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
+  const out = SCRATCH + S_OUT;
+  mixMinus(sum, pp + P_DECODED, gain, prompt, out, n, limiter);
+  let pcm = out;
+  if (rate < roomRate) {
+    pcm = SCRATCH + S_NATIVE_OUT;
+    downsample2(pp + P_DOWN_STATE, out, pcm, n);
+  } else if (rate > roomRate) {
+    pcm = SCRATCH + S_NATIVE_OUT;
+    upsample2(pp + P_UP_STATE, out, pcm, n);
+  }
+  const payload = pp + P_OUT_PAYLOAD;
+  if (codec == CODEC_L16) {
+    l16EncodeFrame(pcm, payload, nn);
+    store<i32>(pp + P_OUT_BYTES, 2 * nn);
+  } else {
+    g711EncodeFrame(codec, pcm, payload, nn);
+    store<i32>(pp + P_OUT_BYTES, nn);
+  }
+}
+
+/** The one call per room per 20 ms frame (see the file comment). */
+export function processRoom(r: i32): void {
+  if (!validRoom(r)) return;
+  const rp = roomAt(r);
+  const roomRate = load<i32>(rp + R_RATE);
+  const n = roomRate / 50;
+  const sum = SCRATCH + S_SUM;
+  zeroSum(sum, n);
+  let p = load<i32>(rp + R_HEAD);
+  while (p >= 0) {
+    const pp = partyAt(p);
+    const gain = inputStage(pp, roomRate, n);
+    store<i32>(pp + P_MIX_GAIN, gain);
+    if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
+    p = load<i32>(pp + P_NEXT);
+  }
+  const flags = load<i32>(rp + R_FLAGS);
+  if ((flags & R_F_ANNOUNCE) != 0) addSamples(sum, rp + R_ANNOUNCE, n);
+  const limiter = (flags & R_F_LIMITER) != 0;
+  p = load<i32>(rp + R_HEAD);
+  while (p >= 0) {
+    const pp = partyAt(p);
+    outputStage(pp, sum, load<i32>(pp + P_MIX_GAIN), roomRate, n, limiter);
+    p = load<i32>(pp + P_NEXT);
+  }
+}
+
+// ---------------------------------------------------------------- single kernels (tests, bench)
+
+/** A 4 KiB scratch area for calling the kernels below on arbitrary frames. */
+export function benchBufferPtr(): usize {
+  return SCRATCH + S_BENCH;
+}
+
+export function g711Encode(codec: i32, x: i32): i32 {
+  return codec == CODEC_PCMA ? alawEncode(x) : ulawEncode(x);
+}
+
+export function g711Decode(codec: i32, code: i32): i32 {
+  return codec == CODEC_PCMA ? alawExpand(code & 0xff) : ulawExpand(code & 0xff);
+}
+
+export function encodeFrame(codec: i32, src: usize, dst: usize, n: i32): void {
+  if (codec == CODEC_L16) l16EncodeFrame(src, dst, n);
+  else g711EncodeFrame(codec, src, dst, n);
+}
+
+export function decodeFrame(codec: i32, src: usize, dst: usize, n: i32): void {
+  if (codec == CODEC_L16) l16DecodeFrame(src, dst, n);
+  else g711DecodeFrame(codec, src, dst, n);
+}
+
+/** Half-band resampling with caller-provided state (UP_STATE / DOWN_STATE int16 samples). */
+export function upsampleFrame(state: usize, src: usize, dst: usize, n: i32): void {
+  upsample2(state, src, dst, n);
+}
+
+export function downsampleFrame(state: usize, src: usize, dst: usize, n: i32): void {
+  downsample2(state, src, dst, n);
+}
+
+export function upStateSamples(): i32 {
+  return UP_STATE;
+}
+
+export function downStateSamples(): i32 {
+  return DOWN_STATE;
+}

@@ -1,0 +1,347 @@
+/**
+ * `DspKernels` in plain TypeScript on the references (reference/*.ts): the same steps in the
+ * same order as assembly/room.ts, so its output equals the WebAssembly core's sample for sample.
+ * It is the baseline of the end-to-end load benchmark and a fallback without WebAssembly.
+ */
+import { codecRateHz, frameSamples, INPUT_LOST, type Codec, type DspKernels, type InbandDigit, type RoomSampleRateHz } from './kernels.js';
+import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
+import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
+import { PlcReference } from './reference/plc.js';
+import { accumulate, gainQ14FromDb, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
+import { DtmfDetectorReference } from './reference/dtmf-detector.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
+
+const MAX_PARTIES = 4096;
+const MAX_ROOMS = 2048;
+const MAX_FRAME = 320;
+const PAYLOAD_BYTES = 640;
+
+class JsParty {
+  codec: Codec;
+  talker = false;
+  muted = false;
+  promptActive = false;
+  gainQ14 = UNITY_GAIN_Q14;
+  room = -1;
+  input = INPUT_LOST;
+  outBytes = 0;
+  peak = 0;
+  tone = false;
+  mixGain = 0;
+  digit: InbandDigit | null = null;
+  readonly inPayload = new Uint8Array(PAYLOAD_BYTES);
+  readonly outPayload = new Uint8Array(PAYLOAD_BYTES);
+  readonly decoded = new Int16Array(MAX_FRAME);
+  readonly prompt = new Int16Array(MAX_FRAME);
+  /** Room-rate views of decoded / prompt: [8 kHz, 16 kHz]. */
+  readonly decodedViews = [this.decoded.subarray(0, 160), this.decoded.subarray(0, 320)];
+  readonly promptViews = [this.prompt.subarray(0, 160), this.prompt.subarray(0, 320)];
+  /** Two native-rate frames (PLC history), each with views of 160 and 320 samples. */
+  readonly native = [new Int16Array(MAX_FRAME), new Int16Array(MAX_FRAME)];
+  readonly nativeViews = this.native.map((b) => [b.subarray(0, 160), b.subarray(0, 320)]);
+  cur = 0;
+  readonly plc = new PlcReference();
+  readonly up = new HalfbandUpsampler();
+  readonly down = new HalfbandDownsampler();
+  dtmf: DtmfDetectorReference;
+
+  constructor(codec: Codec) {
+    this.codec = codec;
+    this.dtmf = new DtmfDetectorReference(codecRateHz(codec));
+  }
+
+  resetStreams(): void {
+    this.native[0].fill(0);
+    this.native[1].fill(0);
+    this.up.reset();
+    this.down.reset();
+    this.plc.reset();
+    this.tone = false;
+    this.digit = null;
+    this.dtmf = new DtmfDetectorReference(codecRateHz(this.codec));
+  }
+}
+
+class JsRoom {
+  readonly members: JsParty[] = [];
+  announceActive = false;
+  limiter = true;
+  readonly announce = new Int16Array(MAX_FRAME);
+  readonly announceView: Int16Array;
+  constructor(readonly sampleRateHz: RoomSampleRateHz) {
+    this.announceView = this.announce.subarray(0, frameSamples(sampleRateHz));
+  }
+}
+
+export class JsKernels implements DspKernels {
+  readonly kind = 'js' as const;
+  readonly maxParties = MAX_PARTIES;
+  readonly maxRooms = MAX_ROOMS;
+  private readonly parties: (JsParty | undefined)[] = [];
+  private readonly rooms: (JsRoom | undefined)[] = [];
+  private readonly sum = new Int32Array(MAX_FRAME);
+  private readonly out = new Int16Array(MAX_FRAME);
+  private readonly nativeOut = new Int16Array(MAX_FRAME);
+  private readonly hist = new Int16Array(2 * MAX_FRAME);
+  private nextParty = 0;
+  private nextRoom = 0;
+  private closed = false;
+
+  createRoom(sampleRateHz: RoomSampleRateHz): number {
+    this.check();
+    for (let k = 0; k < MAX_ROOMS; k++) {
+      const r = (this.nextRoom + k) % MAX_ROOMS;
+      if (this.rooms[r]) continue;
+      this.nextRoom = (r + 1) % MAX_ROOMS;
+      this.rooms[r] = new JsRoom(sampleRateHz === 16000 ? 16000 : 8000);
+      return r;
+    }
+    throw new InvalidStateError(`all ${MAX_ROOMS} DSP room slots are in use`);
+  }
+
+  destroyRoom(room: number): void {
+    this.check();
+    const r = this.rooms[room];
+    if (!r) return;
+    for (const p of r.members) p.room = -1;
+    this.rooms[room] = undefined;
+  }
+
+  createParty(codec: Codec): number {
+    this.check();
+    for (let k = 0; k < MAX_PARTIES; k++) {
+      const p = (this.nextParty + k) % MAX_PARTIES;
+      if (this.parties[p]) continue;
+      this.nextParty = (p + 1) % MAX_PARTIES;
+      this.parties[p] = new JsParty(codec);
+      return p;
+    }
+    throw new InvalidStateError(`all ${MAX_PARTIES} DSP party slots are in use`);
+  }
+
+  destroyParty(party: number): void {
+    this.check();
+    const p = this.parties[party];
+    if (!p) return;
+    if (p.room >= 0) this.removeParty(p.room, party);
+    this.parties[party] = undefined;
+  }
+
+  setPartyCodec(party: number, codec: Codec): void {
+    const p = this.party(party);
+    if (!p || p.codec === codec) return;
+    p.codec = codec;
+    p.resetStreams();
+  }
+
+  addParty(room: number, party: number): void {
+    this.check();
+    const r = this.rooms[room];
+    const p = this.parties[party];
+    if (!r || !p || p.room === room) return;
+    if (p.room >= 0) this.removeParty(p.room, party);
+    r.members.push(p);
+    p.room = room;
+  }
+
+  removeParty(room: number, party: number): void {
+    this.check();
+    const r = this.rooms[room];
+    const p = this.parties[party];
+    if (!r || !p || p.room !== room) return;
+    r.members.splice(r.members.indexOf(p), 1);
+    p.room = -1;
+  }
+
+  setTalker(party: number, on: boolean): void {
+    const p = this.party(party);
+    if (p) p.talker = on;
+  }
+
+  setMuted(party: number, on: boolean): void {
+    const p = this.party(party);
+    if (p) p.muted = on;
+  }
+
+  setGainDb(party: number, db: number): void {
+    const p = this.party(party);
+    if (p) p.gainQ14 = gainQ14FromDb(db);
+  }
+
+  setSoftLimiter(room: number, on: boolean): void {
+    const r = this.rooms[room];
+    if (r) r.limiter = on;
+  }
+
+  inputPayload(party: number): Uint8Array {
+    return this.must(party).inPayload;
+  }
+
+  setInput(party: number, byteLength: number): void {
+    const p = this.party(party);
+    if (p) p.input = byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+  }
+
+  privatePrompt(party: number): Int16Array {
+    const p = this.must(party);
+    return p.promptViews[this.rateIndex(p)];
+  }
+
+  setPrivatePromptActive(party: number, on: boolean): void {
+    const p = this.party(party);
+    if (p) p.promptActive = on;
+  }
+
+  announcement(room: number): Int16Array {
+    this.check();
+    const r = this.rooms[room];
+    if (!r) throw new RangeError(`DSP room ${room} does not exist`);
+    return r.announceView;
+  }
+
+  setAnnouncementActive(room: number, on: boolean): void {
+    const r = this.rooms[room];
+    if (r) r.announceActive = on;
+  }
+
+  processRoom(room: number): void {
+    this.check();
+    const r = this.rooms[room];
+    if (!r) return;
+    const n = frameSamples(r.sampleRateHz);
+    const sum = this.sum;
+    sum.fill(0, 0, n);
+    const members = r.members;
+    for (let i = 0; i < members.length; i++) {
+      const p = members[i];
+      p.mixGain = this.inputStage(p, r.sampleRateHz, n);
+      if (p.mixGain !== 0) accumulate(sum, p.decoded, p.mixGain, n);
+    }
+    if (r.announceActive) accumulate(sum, r.announce, UNITY_GAIN_Q14, n);
+    for (let i = 0; i < members.length; i++) this.outputStage(members[i], r.sampleRateHz, n, r.limiter);
+  }
+
+  outputPayload(party: number): Uint8Array {
+    return this.must(party).outPayload;
+  }
+
+  outputBytes(party: number): number {
+    return this.must(party).outBytes;
+  }
+
+  decodedInput(party: number): Int16Array {
+    const p = this.must(party);
+    return p.decodedViews[this.rateIndex(p)];
+  }
+
+  inputPeak(party: number): number {
+    return this.must(party).peak;
+  }
+
+  toneActive(party: number): boolean {
+    return this.must(party).tone;
+  }
+
+  takeDigit(party: number): InbandDigit | null {
+    const p = this.must(party);
+    const d = p.digit;
+    p.digit = null;
+    return d;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parties.length = 0;
+    this.rooms.length = 0;
+  }
+
+  /** Same as inputStage in assembly/room.ts. Returns the gain it adds to the sum with (0 = none). */
+  private inputStage(p: JsParty, roomRate: number, n: number): number {
+    const rate = codecRateHz(p.codec);
+    const nn = frameSamples(rate);
+    const r = rate / 8000;
+    p.cur ^= 1;
+    const native = p.native[p.cur];
+    const older = p.native[p.cur ^ 1];
+    const input = p.input;
+    p.input = INPUT_LOST;
+    if (input > 0) {
+      let got: number;
+      if (p.codec === 'L16') {
+        got = Math.min(input >> 1, nn);
+        l16DecodeFrame(p.inPayload, native, got);
+      } else {
+        got = Math.min(input, nn);
+        g711DecodeFrame(p.codec, p.inPayload, native, got);
+      }
+      native.fill(0, got, nn);
+      p.plc.resume(native, nn, r);
+    } else if (input === INPUT_LOST) {
+      const hist = this.hist;
+      for (let i = 0; i < nn; i++) {
+        hist[i] = native[i];
+        hist[nn + i] = older[i];
+      }
+      p.plc.conceal(hist, native, nn, r);
+    } else {
+      native.fill(0, 0, nn);
+      p.plc.reset();
+    }
+
+    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1]);
+    if (digit !== 0) {
+      p.digit = { digit: String.fromCharCode(digit), startSample: p.dtmf.resultStartSample, durationSamples: p.dtmf.resultDurationSamples };
+    }
+    p.tone = digit !== 0 || p.dtmf.toneActive;
+
+    if (rate === roomRate) p.decoded.set(p.nativeViews[p.cur][r - 1]);
+    else if (rate < roomRate) p.up.process(native, p.decoded, nn);
+    else p.down.process(native, p.decoded, nn);
+    p.peak = peakAbs(p.decoded, n);
+
+    if (!p.talker || p.muted || p.tone) return 0;
+    return p.gainQ14;
+  }
+
+  private outputStage(p: JsParty, roomRate: number, n: number, limiter: boolean): void {
+    const rate = codecRateHz(p.codec);
+    const nn = frameSamples(rate);
+    const out = this.out;
+    mixMinus(this.sum, p.decoded, p.mixGain, p.promptActive ? p.prompt : null, out, n, limiter);
+    let pcm = out;
+    if (rate < roomRate) {
+      pcm = this.nativeOut;
+      p.down.process(out, pcm, n);
+    } else if (rate > roomRate) {
+      pcm = this.nativeOut;
+      p.up.process(out, pcm, n);
+    }
+    if (p.codec === 'L16') {
+      l16EncodeFrame(pcm, p.outPayload, nn);
+      p.outBytes = 2 * nn;
+    } else {
+      g711EncodeFrame(p.codec, pcm, p.outPayload, nn);
+      p.outBytes = nn;
+    }
+  }
+
+  private check(): void {
+    if (this.closed) throw new ClosedError('DSP kernels');
+  }
+
+  private rateIndex(p: JsParty): number {
+    return p.room >= 0 && this.rooms[p.room]?.sampleRateHz === 16000 ? 1 : 0;
+  }
+
+  private party(party: number): JsParty | undefined {
+    this.check();
+    return this.parties[party];
+  }
+
+  private must(party: number): JsParty {
+    const p = this.party(party);
+    if (!p) throw new RangeError(`DSP party ${party} does not exist`);
+    return p;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The per-frame DSP boundary the engine codes against: party slots (decode / PLC / DTMF /
+ * resampling / encode) and rooms (mix-minus), one `processRoom` call per room per 20 ms frame.
+ * Two implementations produce identical output: the WebAssembly core (`wasm-kernels.ts`) and
+ * the plain-TypeScript references (`js-kernels.ts`); `createKernels` picks one.
+ *
+ * Per frame, for each party of a room: write the payload into `inputPayload(party)` and call
+ * `setInput(party, bytes | INPUT_LOST | INPUT_SILENT)`, optionally fill `privatePrompt(party)`;
+ * fill `announcement(room)`; `processRoom(room)`; then read `outputPayload(party)` (its first
+ * `outputBytes(party)` bytes), `decodedInput(party)` and `takeDigit(party)`. Returned views stay
+ * valid for the life of the kernels; nothing is allocated per frame (except a digit object
+ * when a digit ends).
+ */
+
+/** Party codecs: G.711 at 8 kHz, L16 (network byte order) at 16 kHz. */
+export type Codec = 'PCMU' | 'PCMA' | 'L16';
+export type RoomSampleRateHz = 8000 | 16000;
+
+/** `setInput` byte count meaning "a packet was expected but is missing": conceal it. */
+export const INPUT_LOST = -1;
+/** `setInput` byte count meaning "no packet expected" (not started, DTX): silence. */
+export const INPUT_SILENT = 0;
+
+export const CODEC_IDS: Readonly<Record<Codec, number>> = { PCMU: 0, PCMA: 1, L16: 2 };
+
+/** Samples per 20 ms frame at a rate. */
+export function frameSamples(sampleRateHz: number): number {
+  return sampleRateHz / 50;
+}
+
+/** Rate of a party's own stream (and its in-band DTMF detector). */
+export function codecRateHz(codec: Codec): RoomSampleRateHz {
+  return codec === 'L16' ? 16000 : 8000;
+}
+
+export interface InbandDigit {
+  /** '0'-'9', '*', '#', 'A'-'D'. */
+  digit: string;
+  /** Start of the tone in samples of the party's codec rate since its detector was reset. */
+  startSample: number;
+  durationSamples: number;
+}
+
+export interface DspKernels {
+  readonly kind: 'wasm' | 'js';
+  readonly maxParties: number;
+  readonly maxRooms: number;
+
+  createRoom(sampleRateHz: RoomSampleRateHz): number;
+  /** Removes every member (their slots stay allocated) and frees the room. */
+  destroyRoom(room: number): void;
+  createParty(codec: Codec): number;
+  /** Leaves its room and frees the slot. */
+  destroyParty(party: number): void;
+  /** A new codec resets the party's PLC, resampler and DTMF state. */
+  setPartyCodec(party: number, codec: Codec): void;
+  /** Moves the party into the room (out of its previous room), keeping its stream state. */
+  addParty(room: number, party: number): void;
+  removeParty(room: number, party: number): void;
+  setTalker(party: number, on: boolean): void;
+  setMuted(party: number, on: boolean): void;
+  /** Gain applied to what the party says, -∞..+12 dB (Q14 fixed point). */
+  setGainDb(party: number, db: number): void;
+  /** Static 4:1 knee above -2.5 dBFS before int16 saturation (on by default). */
+  setSoftLimiter(room: number, on: boolean): void;
+
+  /** 640-byte slot: write this frame's RTP payload here. */
+  inputPayload(party: number): Uint8Array;
+  setInput(party: number, byteLength: number): void;
+  /** The party's private prompt at its room's rate, heard by it only while active. */
+  privatePrompt(party: number): Int16Array;
+  setPrivatePromptActive(party: number, on: boolean): void;
+  /** The room's announcement frame, heard by every member while active. */
+  announcement(room: number): Int16Array;
+  setAnnouncementActive(room: number, on: boolean): void;
+
+  processRoom(room: number): void;
+
+  /** 640-byte slot holding this frame's encoded output (first `outputBytes` bytes). */
+  outputPayload(party: number): Uint8Array;
+  outputBytes(party: number): number;
+  /** This frame's decoded (or concealed) input at the room rate. */
+  decodedInput(party: number): Int16Array;
+  /** Peak |sample| of `decodedInput` this frame. */
+  inputPeak(party: number): number;
+  /** A valid DTMF tone is present on the party's input (its voice is kept out of the mix). */
+  toneActive(party: number): boolean;
+  /** The last in-band digit that ended, once; null if none. */
+  takeDigit(party: number): InbandDigit | null;
+
+  /** Idempotent; other methods throw ClosedError afterwards. */
+  close(): void;
+}
+
+export async function createKernels(kind: 'wasm' | 'js'): Promise<DspKernels> {
+  if (kind === 'js') {
+    const { JsKernels } = await import('./js-kernels.js');
+    return new JsKernels();
+  }
+  const { WasmKernels } = await import('./wasm-kernels.js');
+  return new WasmKernels();
+}
