@@ -31,6 +31,8 @@
  *  - talk-off: probes at 3·f_low, 2·f_high and f_low + f_high (all on harmonics of f0 when a
  *    voice's harmonics land on both tones) at least 12 dB below the weaker tone. A clean digit
  *    has nothing there; 15 dB SNR noise in a probe bin is ~25 dB down.
+ *  These last two gate recognition only: while a digit is on, decisions for the same digit
+ *  skip them (hysteresis, and it keeps a received digit's frames as cheap as silence).
  * Timing (Q.24: operate on 40 ms, a 40 ms pause separates digits; Bellcore adds do not operate
  * below 23 ms and bridge interruptions up to 10 ms): 4 agreeing decisions in a row (5 ms apart
  * over windows of up to 20 ms) switch a digit on, 5 decisions without it switch it off. A 40 ms
@@ -272,8 +274,11 @@ function classify(state: usize): i32 {
   }
   const toneShare = share(state, row) + share(state, col);
   if (!(toneShare >= RELATIVE_ENERGY_MIN)) return -1;
-  if (!frequenciesExact(state, row, col)) return -1;
-  return row * 4 + (col - 4);
+  const digit = row * 4 + (col - 4);
+  // Hysteresis: a digit already on keeps going on the checks above; the frequency and talk-off
+  // filters (the costly part) only gate a digit's recognition.
+  if (digit != load<i32>(state + O_ACTIVE) && !frequenciesExact(state, row, col)) return -1;
+  return digit;
 }
 
 @inline function lane(table: usize, k: i32): f32 {

@@ -125,6 +125,16 @@ describe('WASM DTMF detector vs the TypeScript reference', () => {
     expect(wasm.feed(state, new Int16Array(0), pcm.length)).toBeUndefined();
   });
 
+  it('flags the tone as active while a digit is received, from 40 ms into it until it ends', () => {
+    // 100 ms silence, 200 ms digit, 200 ms silence; one flag per 20 ms frame.
+    const pcm = S.toPcm16(new S.SignalBuilder().silence(100).digit('7', { durationMs: 200 }).silence(200).build());
+    const run = wasm.run(pcm, 8000, 160);
+    expect(run.active.slice(0, 5).some(Boolean)).toBe(false);
+    expect(run.active.slice(7, 15).every(Boolean)).toBe(true);
+    expect(run.active.slice(17).some(Boolean)).toBe(false);
+    expect(run.events.map((e) => e.digit)).toEqual(['7']);
+  });
+
   it('validates the sample rate', () => {
     const state = wasm.exports.dtmfTestStatePtr(0);
     for (const bad of [0, 8001, 11025, 44100, -8000]) {

@@ -261,8 +261,10 @@ export class DtmfDetectorReference {
     }
     const share = f(this.share(row) + this.share(col));
     if (!(share >= RELATIVE_ENERGY_MIN)) return -1;
-    if (!this.frequenciesExact(row, col)) return -1;
-    return row * 4 + (col - 4);
+    const digit = row * 4 + (col - 4);
+    // Hysteresis: a digit already on skips the frequency and talk-off filters.
+    if (digit !== this.active && !this.frequenciesExact(row, col)) return -1;
+    return digit;
   }
 
   /** Share of the lane's window energy in its tone: 2|X|²/(N·E). */
