@@ -37,7 +37,7 @@ export const LEVEL_MIN_AMPLITUDE2 = f(405 * 405);
 export const TWIST_NORMAL_MAX = f(10 ** (6 / 10));
 /** Low group may exceed the high group by at most this power ratio (reverse twist, 10 dB). */
 export const TWIST_REVERSE_MAX = f(10 ** (10 / 10));
-/** Every other tone of a group must be this much weaker than the group's best (10 dB). */
+/** Every other tone of a group must be this much weaker than the group's best (6 dB). */
 export const GROUP_DOMINANCE = f(10 ** (6 / 10));
 /** Share of the window energy the two tones must hold together. */
 export const RELATIVE_ENERGY_MIN = f(0.7);
