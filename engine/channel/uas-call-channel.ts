@@ -248,7 +248,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   /** Collects digits the caller presses (in-band, RFC 4733 and SIP INFO, merged). */
-  getDigits(options: GetDigitsOptions = {}): Promise<string> {
+  async getDigits(options: GetDigitsOptions = {}): Promise<string> {
     this.#mediaFor('getDigits');
     return this.#digits.getDigits(options);
   }

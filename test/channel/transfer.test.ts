@@ -1,0 +1,280 @@
+/**
+ * transferToConferenceRoom with its full semantics, each behaviour on its own, over real SIP and
+ * RTP on loopback: test phones call the engine, the test plays the application.
+ */
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import {
+  Engine,
+  State,
+  TransferCause,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl,
+  InvalidArgumentError,
+  InvalidStateError,
+  type UASCallChannel
+} from '../../engine/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+
+let engine: Engine;
+let sipPort: number;
+const incoming: UASCallChannel[] = [];
+const phones: TonePhone[] = [];
+
+beforeAll(async () => {
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 32000, maxPort: 32999 } });
+  engine.on('call', (channel) => {
+    incoming.push(channel);
+    void channel.answer().catch(() => undefined);
+  });
+  await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+});
+
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.close()));
+  await waitFor(() => engine.rooms.size === 0);
+  incoming.length = 0;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A phone calls in; resolves with the engine's answered channel for it. */
+async function caller(toneHz: number | null = null, user = 'caller'): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
+  const phone = await TonePhone.create({ toneHz, user });
+  phones.push(phone);
+  const before = incoming.length;
+  await phone.call(`sip:app@127.0.0.1:${sipPort}`);
+  await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
+  return { phone, channel: incoming[before] };
+}
+
+function quietSettings(): ConferencePartyMediaSettings {
+  return new ConferencePartyMediaSettings({ beepOnEntry: false });
+}
+
+describe('transferToConferenceRoom', () => {
+  it('creates the room on first use and transfers the party', async () => {
+    const { channel } = await caller();
+    const other = engine.createChannel();
+    expect(engine.rooms.has('first1')).toBe(false);
+    const state = await channel.transferToConferenceRoom(other, 'first1', { conferencePartyMediaSettings: quietSettings() });
+    expect(state).toBe(State.TRANSFERRED);
+    expect(channel.transferCause()).toBe(TransferCause.NORMAL);
+    expect(other.state).toBe(State.ANSWERED);
+    expect(engine.rooms.has('first1')).toBe(true);
+  });
+
+  it('rejects a room name that is not alphanumeric before any leg is placed', async () => {
+    const { channel } = await caller();
+    const other = engine.createChannel();
+    for (const name of ['a b', 'room-1', '', 'caf\u00e9', 'x'.repeat(65)]) {
+      await expect(channel.transferToConferenceRoom(other, name)).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(other.state).toBe(State.IDLE);
+    expect(channel.state).toBe(State.ANSWERED);
+    expect(engine.rooms.size).toBe(0);
+  });
+
+  it('rejects a transfer from a channel that is not answered, and an otherCall that is busy', async () => {
+    const { channel } = await caller();
+    const idle = engine.createChannel();
+    await expect(idle.transferToConferenceRoom(engine.createChannel(), 'r1')).rejects.toMatchObject({ code: 'ERR_HANGUP' });
+    const busy = engine.createChannel();
+    const t = channel.transferToConferenceRoom(busy, 'busy1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      secondsTimeout: 5
+    });
+    await waitFor(() => busy.state === State.RING_OUTGOING);
+    const second = await caller();
+    await expect(second.channel.transferToConferenceRoom(busy, 'busy1')).rejects.toBeInstanceOf(InvalidStateError);
+    await channel.retrieveTransferredCall();
+    await t;
+  });
+
+  it('rings the leg until a startOnEntry party enters; the waiting party then enters too', async () => {
+    const a = await caller();
+    const legA = engine.createChannel();
+    const waiting = a.channel.transferToConferenceRoom(legA, 'ring1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: quietSettings()
+    });
+    await waitFor(() => legA.state === State.RING_OUTGOING);
+    expect(a.channel.state).toBe(State.TRANSFERRING);
+    // While waiting the caller hears ringback (440 + 480 Hz).
+    await sleep(600);
+    a.phone.clearReceived();
+    await sleep(800);
+    const heard = a.phone.receivedPcm();
+    expect(toneLevelDb(heard, 440, 8000)).toBeGreaterThan(-40);
+    expect(toneLevelDb(heard, 480, 8000)).toBeGreaterThan(-40);
+    expect(a.channel.state).toBe(State.TRANSFERRING);
+
+    const b = await caller();
+    const legB = engine.createChannel();
+    expect(await b.channel.transferToConferenceRoom(legB, 'ring1', { conferencePartyMediaSettings: quietSettings() })).toBe(
+      State.TRANSFERRED
+    );
+    expect(await waiting).toBe(State.TRANSFERRED);
+    expect(legA.state).toBe(State.ANSWERED);
+  });
+
+  it('times out, returns to ANSWERED with TIMEOUT and leaves no room or leg behind', async () => {
+    const { channel } = await caller();
+    const other = engine.createChannel();
+    const state = await channel.transferToConferenceRoom(other, 'timeout1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      secondsTimeout: 0.5
+    });
+    expect(state).toBe(State.ANSWERED);
+    expect(channel.transferCause()).toBe(TransferCause.TIMEOUT);
+    expect(other.state).toBe(State.IDLE);
+    expect(other.cause()).toBe('TIMEOUT');
+    expect(engine.rooms.size).toBe(0);
+    // The channel's audio path is its own again.
+    await channel.playText('still here');
+  });
+
+  it('ends the leg when the original caller hangs up while it rings', async () => {
+    const { phone, channel } = await caller();
+    const other = engine.createChannel();
+    const result = channel.transferToConferenceRoom(other, 'hangup1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      secondsTimeout: null
+    });
+    await waitFor(() => other.state === State.RING_OUTGOING);
+    await phone.hangUp();
+    expect(await result).toBe(State.IDLE);
+    expect(channel.transferCause()).toBe(TransferCause.HANGUP);
+    expect(other.state).toBe(State.IDLE);
+    expect(engine.rooms.size).toBe(0);
+  });
+
+  it('refuses play and record once transferred; allows hangUp and retrieval', async () => {
+    const { channel } = await caller();
+    await channel.transferToConferenceRoom(engine.createChannel(), 'locked1', { conferencePartyMediaSettings: quietSettings() });
+    await expect(channel.playText('hello')).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(channel.record('/tmp/never.wav')).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(channel.getDigits()).rejects.toBeInstanceOf(InvalidStateError);
+    expect(await channel.retrieveTransferredCall()).toBe(State.ANSWERED);
+  });
+
+  it('retrieves the party on its exit digit; the channel can then play and transfer again', async () => {
+    const { phone, channel } = await caller();
+    const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
+    await channel.transferToConferenceRoom(engine.createChannel(), 'exit1', { conferencePartyMediaSettings: media });
+    const back = channel.waitForTransferredCallRetrieval({ secondsTimeout: 5 });
+    await phone.infoDigit('#');
+    expect(await back).toBe(State.ANSWERED);
+    expect(engine.rooms.has('exit1')).toBe(false);
+    await channel.playText('goodbye');
+    expect(await channel.transferToConferenceRoom(engine.createChannel(), 'exit2')).toBe(State.TRANSFERRED);
+  });
+
+  it('destroyOnExit ends the conference and retrieves everyone else', async () => {
+    const guest = await caller();
+    const other = await caller();
+    const chair = await caller();
+    const guestIn = guest.channel.transferToConferenceRoom(engine.createChannel(), 'destroy1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: quietSettings()
+    });
+    const otherIn = other.channel.transferToConferenceRoom(engine.createChannel(), 'destroy1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    const chairMedia = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '*' });
+    await chair.channel.transferToConferenceRoom(engine.createChannel(), 'destroy1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true, destroyOnExit: true }),
+      conferencePartyMediaSettings: chairMedia
+    });
+    expect(await guestIn).toBe(State.TRANSFERRED);
+    expect(await otherIn).toBe(State.TRANSFERRED);
+    const guestBack = guest.channel.waitForTransferredCallRetrieval({ secondsTimeout: 5 });
+    const otherBack = other.channel.waitForTransferredCallRetrieval({ secondsTimeout: 5 });
+    await chair.phone.infoDigit('*');
+    expect(await guestBack).toBe(State.ANSWERED);
+    expect(await otherBack).toBe(State.ANSWERED);
+    expect(chair.channel.state).toBe(State.ANSWERED);
+    expect(engine.rooms.has('destroy1')).toBe(false);
+  });
+
+  it('plays prefix + entry to the room when a party enters, and prefix + exit when it leaves', async () => {
+    const host = await caller(null, 'host');
+    await host.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', { conferencePartyMediaSettings: quietSettings() });
+    await sleep(400);
+    host.phone.clearReceived();
+    await sleep(400);
+    const silence = rmsDbfs(host.phone.receivedPcm());
+
+    const george = await caller(null, 'george');
+    const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
+    media.prefixMedia.textToSay('george');
+    media.onEntryMedia.textToSay('has joined');
+    media.onExitMedia.textToSay('has left');
+    host.phone.clearReceived();
+    await george.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', { conferencePartyMediaSettings: media });
+    await sleep(2500);
+    const entry = host.phone.receivedPcm();
+    const entryDb = rmsDbfs(entry);
+    console.log(`room silence ${silence.toFixed(1)} dBFS, entry announcement ${entryDb.toFixed(1)} dBFS`);
+    expect(entryDb).toBeGreaterThan(-40);
+    expect(entryDb).toBeGreaterThan(silence + 20);
+
+    host.phone.clearReceived();
+    await george.phone.infoDigit('#');
+    await sleep(2500);
+    expect(rmsDbfs(host.phone.receivedPcm())).toBeGreaterThan(-40);
+  });
+
+  it('removes the room when its last party leaves', async () => {
+    const a = await caller();
+    const b = await caller();
+    await a.channel.transferToConferenceRoom(engine.createChannel(), 'empty1');
+    await b.channel.transferToConferenceRoom(engine.createChannel(), 'empty1');
+    await a.channel.retrieveTransferredCall();
+    expect(engine.rooms.has('empty1')).toBe(true);
+    await b.phone.hangUp();
+    await waitFor(() => !engine.rooms.has('empty1'));
+    expect(b.channel.state).toBe(State.IDLE);
+  });
+
+  it("runs the spec's usage example", async () => {
+    const { phone, channel } = await caller(null, 'george');
+    const otherCall = engine.createChannel();
+    const conferenceRoomName = 'spec1';
+    // The spec's example, in TypeScript (also in README.md):
+    const confMediaSettings = new ConferencePartyMediaSettings({ exitOnDtmfDigit: '#' });
+    confMediaSettings.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+    confMediaSettings.prefixMedia.textToSay('george');
+    confMediaSettings.onEntryMedia.textToSay('has joined');
+    confMediaSettings.onExitMedia.textToSay('has left');
+    const confLifetimeSettings = new ConferenceLifetimeControl({ startOnEntry: true, destroyOnExit: true });
+    let retrieved: State | undefined;
+    setTimeout(() => void phone.infoDigit('#'), 1500);
+    if (
+      (await channel.transferToConferenceRoom(otherCall, conferenceRoomName, {
+        conferenceLifetimeControl: confLifetimeSettings,
+        conferencePartyMediaSettings: confMediaSettings
+      })) !== State.TRANSFERRED
+    ) {
+      console.log('could not transfer the call to the conference');
+    } else {
+      retrieved = await channel.waitForTransferredCallRetrieval();
+    }
+    expect(retrieved).toBe(State.ANSWERED);
+    expect(otherCall.state).toBe(State.IDLE);
+    expect(engine.rooms.has('spec1')).toBe(false);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * End to end over real SIP and RTP on loopback: three phones, each sending its own tone, are
+ * transferred into one room; what each receives is analysed with Goertzel. Each hears the other
+ * two and not itself; a listen-only party's tone reaches nobody; a muted party's tone is absent
+ * until it unmutes.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { toneLevelDb } from '../support/tone-analysis.js';
+
+const TONES = [440, 620, 980] as const;
+const HEARD_DB = -40;
+const ABSENT_DB = -55;
+
+let engine: Engine;
+let sipPort: number;
+const channels = new Map<string, UASCallChannel>();
+
+function roomOf(uri: string | undefined): string {
+  return /sip:([A-Za-z0-9]+)@/.exec(uri ?? '')?.[1] ?? 'x';
+}
+
+beforeAll(async () => {
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 31000, maxPort: 31999 } });
+  engine.on('call', async (channel) => {
+    await channel.answer();
+    const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
+    channels.set(user, channel);
+    const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
+    media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+    await channel.transferToConferenceRoom(engine.createChannel(), roomOf(channel.requestUri), {
+      talkerAndListener: !user.startsWith('listener'),
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
+      conferencePartyMediaSettings: media,
+      secondsTimeout: 10
+    });
+  });
+  await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+async function joinAll(room: string, users: string[]): Promise<TonePhone[]> {
+  const phones = await Promise.all(users.map((user, i) => TonePhone.create({ toneHz: TONES[i], user })));
+  await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${sipPort}`)));
+  await waitFor(() => users.every((u) => channels.get(u)?.state === State.TRANSFERRED));
+  return phones;
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Lets audio flow for `ms`, then returns what each phone received in that window. */
+async function listen(phones: TonePhone[], ms = 1000): Promise<Int16Array[]> {
+  await new Promise((r) => setTimeout(r, 300));
+  phones.forEach((p) => p.clearReceived());
+  await new Promise((r) => setTimeout(r, ms));
+  return phones.map((p) => p.receivedPcm());
+}
+
+function levels(pcm: Int16Array): number[] {
+  return TONES.map((f) => toneLevelDb(pcm, f, 8000));
+}
+
+describe('conference over SIP and RTP', () => {
+  it('each party hears the other two and not itself', async () => {
+    const phones = await joinAll('tones1', ['alice', 'bob', 'carol']);
+    try {
+      const heard = await listen(phones);
+      heard.forEach((pcm, me) => {
+        const db = levels(pcm);
+        console.log(`party ${me} (${TONES[me]} Hz) hears`, db.map((d) => d.toFixed(1)).join(' / '), 'dB');
+        db.forEach((level, other) => {
+          if (other === me) expect(level).toBeLessThan(ABSENT_DB);
+          else expect(level).toBeGreaterThan(HEARD_DB);
+        });
+      });
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it("a listen-only party's tone reaches nobody, and it hears everyone", async () => {
+    const phones = await joinAll('tones2', ['alice2', 'bob2', 'listener2']);
+    try {
+      const heard = await listen(phones);
+      const [a, b, l] = heard.map(levels);
+      expect(a[2]).toBeLessThan(ABSENT_DB);
+      expect(b[2]).toBeLessThan(ABSENT_DB);
+      expect(l[0]).toBeGreaterThan(HEARD_DB);
+      expect(l[1]).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it("a muted party's tone is absent until it unmutes (DTMF over SIP INFO)", async () => {
+    const phones = await joinAll('tones3', ['alice3', 'bob3', 'carol3']);
+    try {
+      await phones[1].infoDigit('0');
+      let heard = await listen(phones);
+      expect(levels(heard[0])[1]).toBeLessThan(ABSENT_DB);
+      expect(levels(heard[2])[1]).toBeLessThan(ABSENT_DB);
+      expect(levels(heard[1])[0]).toBeGreaterThan(HEARD_DB); // muted, still hears
+      await phones[1].infoDigit('1');
+      heard = await listen(phones);
+      expect(levels(heard[0])[1]).toBeGreaterThan(HEARD_DB);
+      expect(levels(heard[2])[1]).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('two rooms never hear each other', async () => {
+    const phones = await joinAll('roomA', ['alice4', 'bob4']);
+    const others = await joinAll('roomB', ['carol4']).catch(async (e) => {
+      await Promise.all(phones.map((p) => p.close()));
+      throw e;
+    });
+    try {
+      // carol4 sends 440 Hz in roomB, like alice4 in roomA: change hers to 980 to tell them apart.
+      others[0].toneHz = 980;
+      const heard = await listen([...phones, ...others]);
+      expect(levels(heard[0])[2]).toBeLessThan(ABSENT_DB);
+      expect(levels(heard[1])[2]).toBeLessThan(ABSENT_DB);
+      expect(levels(heard[2])[0]).toBeLessThan(ABSENT_DB);
+      expect(levels(heard[2])[1]).toBeLessThan(ABSENT_DB);
+    } finally {
+      await Promise.all([...phones, ...others].map((p) => p.close()));
+    }
+  });
+});
