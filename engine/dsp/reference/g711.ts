@@ -56,7 +56,7 @@ export function ulawExpand(code: number): number {
   const segment = exponent + 1;
   mantissa &= 0x0f;
   const step = 4 << segment;
-  return sign * ((0x80 << exponent) + step * mantissa + (step >> 1) - 4 * 33);
+  return (sign * ((0x80 << exponent) + step * mantissa + (step >> 1) - 4 * 33)) | 0;
 }
 
 export type G711Law = 'PCMU' | 'PCMA';
