@@ -20,7 +20,7 @@ import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16E
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset } from './plc';
 import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
-import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './tmp-dtmf-noop';
+import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 
 export { halfbandCoefficient };
 
