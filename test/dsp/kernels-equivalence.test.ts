@@ -1,0 +1,143 @@
+import { describe, it, expect } from 'vitest';
+import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
+import { JsKernels } from '../../engine/dsp/js-kernels.js';
+import { INPUT_LOST, INPUT_SILENT, createKernels, type Codec, type DspKernels, type InbandDigit } from '../../engine/dsp/kernels.js';
+import { ulawCompress, alawCompress } from '../../engine/dsp/reference/g711.js';
+import { mulberry32, randomInt } from '../support/dsp-prng.js';
+
+const CODECS: Codec[] = ['PCMU', 'PCMA', 'L16'];
+
+/** Dual tone of key '5' (770 + 1336 Hz, ITU-T Q.23) for the first 100 ms, then quiet noise. */
+function dtmfSample(t: number, rate: number, rand: () => number): number {
+  if (t < rate / 10) return Math.round(6000 * Math.sin((2 * Math.PI * 770 * t) / rate) + 6000 * Math.sin((2 * Math.PI * 1336 * t) / rate));
+  return randomInt(rand, -50, 50);
+}
+
+interface Frame {
+  out: number[];
+  decoded: number[];
+  peak: number;
+  tone: boolean;
+  digit: InbandDigit | null;
+}
+
+/** Runs the same seeded scenario through kernels k and records every party's results per frame. */
+function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: number, frames: number): Frame[][] {
+  const rand = mulberry32(seed);
+  const room = k.createRoom(rate);
+  const other = k.createRoom(rate === 8000 ? 16000 : 8000);
+  const parties: { slot: number; codec: Codec; t: number }[] = [];
+  for (let i = 0; i < nParties; i++) {
+    const codec = CODECS[i % 3];
+    const slot = k.createParty(codec);
+    k.addParty(room, slot);
+    k.setTalker(slot, rand() < 0.75);
+    k.setMuted(slot, rand() < 0.2);
+    k.setGainDb(slot, rand() < 0.5 ? 0 : randomInt(rand, -12, 12));
+    parties.push({ slot, codec, t: 0 });
+  }
+  const dtmfParty = parties[0];
+  k.setTalker(dtmfParty.slot, true);
+  k.setMuted(dtmfParty.slot, false);
+  const log: Frame[][] = [];
+  for (let f = 0; f < frames; f++) {
+    if (f === 10 && nParties > 3) k.addParty(other, parties[3].slot); // moves rooms, keeps its state
+    if (f === 15 && nParties > 3) k.addParty(room, parties[3].slot);
+    if (f === 12) {
+      parties[1].codec = 'L16'; // PCMA -> L16: a rate change resets its PLC, resampler and DTMF state
+      k.setPartyCodec(parties[1].slot, 'L16');
+    }
+    const announce = f % 4 >= 2;
+    const ann = k.announcement(room);
+    for (let j = 0; j < ann.length; j++) ann[j] = randomInt(rand, -3000, 3000);
+    k.setAnnouncementActive(room, announce);
+    for (const p of parties) {
+      const kind = rand();
+      const payload = k.inputPayload(p.slot);
+      const codec = p.codec;
+      const pRate = codec === 'L16' ? 16000 : 8000;
+      const n = pRate / 50;
+      if (p !== dtmfParty && kind < 0.15) k.setInput(p.slot, INPUT_LOST);
+      else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, INPUT_SILENT);
+      else {
+        for (let j = 0; j < n; j++) {
+          const x = p === dtmfParty ? dtmfSample(p.t + j, pRate, rand) : randomInt(rand, -12000, 12000);
+          if (codec === 'L16') {
+            payload[2 * j] = (x >> 8) & 0xff;
+            payload[2 * j + 1] = x & 0xff;
+          } else payload[j] = codec === 'PCMU' ? ulawCompress(x) : alawCompress(x);
+        }
+        k.setInput(p.slot, codec === 'L16' ? 2 * n : n);
+      }
+      p.t += n;
+      const promptOn = rand() < 0.3;
+      const prompt = k.privatePrompt(p.slot);
+      for (let j = 0; j < prompt.length; j++) prompt[j] = randomInt(rand, -2000, 2000);
+      k.setPrivatePromptActive(p.slot, promptOn);
+    }
+    k.processRoom(room);
+    k.processRoom(other);
+    log.push(
+      parties.map((p) => ({
+        out: Array.from(k.outputPayload(p.slot).subarray(0, k.outputBytes(p.slot))),
+        decoded: Array.from(k.decodedInput(p.slot)),
+        peak: k.inputPeak(p.slot),
+        tone: k.toneActive(p.slot),
+        digit: k.takeDigit(p.slot)
+      }))
+    );
+  }
+  k.destroyRoom(room);
+  k.destroyRoom(other);
+  for (const p of parties) k.destroyParty(p.slot);
+  return log;
+}
+
+describe('WASM kernels and JS kernels produce the same output', () => {
+  for (const rate of [8000, 16000] as const) {
+    it(`sample-exact at ${rate} Hz: codecs, talkers, listeners, muted, lost and silent frames, prompts, announcement, DTMF, room moves`, async () => {
+      const wasm = await createKernels('wasm');
+      const js = await createKernels('js');
+      expect(wasm).toBeInstanceOf(WasmKernels);
+      expect(js).toBeInstanceOf(JsKernels);
+      const a = scenario(wasm, rate, rate, 7, 30);
+      const b = scenario(js, rate, rate, 7, 30);
+      for (let f = 0; f < a.length; f++) for (let p = 0; p < a[f].length; p++) expect({ f, p, ...a[f][p] }).toEqual({ f, p, ...b[f][p] });
+      // The scenario really exercised DTMF: the digit was reported once, and the tone was kept out of the mix.
+      const digits = a.flatMap((fr) => (fr[0].digit ? [fr[0].digit] : []));
+      expect(digits.map((d) => d.digit)).toEqual(['5']);
+      expect(a.some((fr) => fr[0].tone)).toBe(true);
+      wasm.close();
+      js.close();
+      wasm.close();
+      expect(() => wasm.processRoom(0)).toThrow(/closed/);
+    });
+  }
+
+  it('a DTMF tone does not leak into what the others hear', async () => {
+    const k = await createKernels('wasm');
+    const room = k.createRoom(8000);
+    const sender = k.createParty('PCMU');
+    const listener = k.createParty('PCMU');
+    k.addParty(room, sender);
+    k.addParty(room, listener);
+    k.setTalker(sender, true);
+    const rand = mulberry32(3);
+    let leaked = 0;
+    let heard = 0;
+    for (let f = 0; f < 10; f++) {
+      const b = k.inputPayload(sender);
+      for (let j = 0; j < 160; j++) b[j] = ulawCompress(dtmfSample(f * 160 + j, 8000, rand));
+      k.setInput(sender, 160);
+      k.setInput(listener, INPUT_SILENT);
+      k.processRoom(room);
+      const out = k.outputPayload(listener);
+      const silent = out.subarray(0, 160).every((c) => c === 0xff || c === 0x7f);
+      if (k.toneActive(sender) && !silent) leaked++;
+      if (!k.toneActive(sender) && f >= 6 && !silent) heard++;
+    }
+    expect(leaked).toBe(0);
+    expect(heard).toBeGreaterThan(0); // after the tone, the sender's voice (noise) is heard again
+    k.close();
+  });
+});
