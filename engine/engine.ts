@@ -193,8 +193,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.channels.clear();
   }
 
+  private ticksSinceTtsFlush = 0;
+  private readonly ttsFlushed = { hits: 0, misses: 0 };
+
   private readonly onTick = (): void => {
     this.metrics.frameLatenessMs.observe(this.clock.lastLatenessMs);
+    if (this.loop) this.metrics.frameProcessingMs.observe(this.loop.lastTickMs);
+    // Prompt cache counters change rarely: copy them every 5 s.
+    if (++this.ticksSinceTtsFlush === 250 && this.prompts) {
+      this.ticksSinceTtsFlush = 0;
+      const { cacheHits, cacheMisses } = this.prompts.stats();
+      this.metrics.tts.cacheHits.inc(cacheHits - this.ttsFlushed.hits);
+      this.metrics.tts.cacheMisses.inc(cacheMisses - this.ttsFlushed.misses);
+      this.ttsFlushed.hits = cacheHits;
+      this.ttsFlushed.misses = cacheMisses;
+    }
   };
 
   private createConferenceMedia(room: ConferenceRoom, resolver: MediaResolver, sampleRateHz: 8000 | 16000): void {

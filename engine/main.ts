@@ -17,14 +17,21 @@ const engine = new Engine({
   inviteFilter: meetMeInviteFilter
 });
 serveMeetMe(engine);
-await engine.start();
+try {
+  await engine.start();
+} catch (error) {
+  const detail = error instanceof Error ? error.message : String(error);
+  console.error(`uasmedia could not start on ${host}:${port}: ${detail}
+Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start`);
+  process.exit(1);
+}
 
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
-Call it with SIPp (streams a G.711 recording into room 'demo'):
-  sipp -sn uac_pcap -s demo ${host}:${udp} -m 1
+Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):
+  (cd "$(mktemp -d)" && ln -s /usr/share/sip-tester pcap && sipp -sn uac_pcap -s demo ${host}:${udp} -m 1)
 
 or with baresip:
   baresip   then type:   /dial sip:demo@${host}:${udp}

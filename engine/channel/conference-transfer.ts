@@ -16,6 +16,7 @@ import { waitForRoomStart } from '../conference/transfer-wait.js';
 import type { MediaLeg } from '../media/media-leg.js';
 import { ringbackCycle } from '../media/tones.js';
 import type { ChannelContext } from './channel-context.js';
+import type { Logger } from 'pino';
 
 export interface TransferOptions {
   /** Whether the party may talk as well as listen. Default true. */
@@ -31,6 +32,8 @@ export interface TransferOptions {
 /** What a transfer may do to the channel that owns it. */
 export interface TransferOwner {
   readonly id: string;
+  /** The owner channel's call logger. */
+  logger(): Logger;
   state(): State;
   setState(state: State): void;
   setTransferCause(cause: TransferCause): void;
@@ -78,6 +81,10 @@ export class ConferenceTransfer {
     private readonly init: ConferenceTransferInit
   ) {
     this.roomName = init.roomName;
+  }
+
+  private log(): Logger {
+    return this.init.owner.logger().child({ roomName: this.roomName });
   }
 
   /** Still waiting for the room or in it. */
@@ -140,7 +147,7 @@ export class ConferenceTransfer {
     try {
       media.player.startLoop(await this.ctx.resolver.toPcm({ kind: 'file', path: stopped }, media.sampleRateHz));
     } catch (error) {
-      this.ctx.logger.warn({ err: error, room: this.roomName }, 'onConferenceStoppedFile unusable, playing ringback');
+      this.log().warn({ err: error }, 'onConferenceStoppedFile unusable, playing ringback');
       media.player.startLoop(ringbackCycle(media.sampleRateHz));
     }
   }
@@ -153,7 +160,7 @@ export class ConferenceTransfer {
     leg.setState(State.ANSWERED);
     owner.setTransferCause(TransferCause.NORMAL);
     owner.setState(State.TRANSFERRED);
-    this.ctx.logger.info({ channelId: owner.id, room: room.name, partyId: party.id }, 'transferred into conference');
+    this.log().info({ partyId: party.id }, 'transferred into conference');
     return State.TRANSFERRED;
   }
 
@@ -170,6 +177,7 @@ export class ConferenceTransfer {
     };
     leg.ended(why === 'timeout' ? Cause.TIMEOUT : why === 'error' ? Cause.ERROR : Cause.NORMAL);
     owner.setTransferCause(cause[why]);
+    this.log().info({ why }, 'transfer did not complete');
     if (owner.state() === State.TRANSFERRING) owner.setState(State.ANSWERED);
     this.finish();
     return owner.state();
@@ -209,7 +217,7 @@ export class ConferenceTransfer {
     );
     leg.ended(Cause.NORMAL);
     if (!originalGone) owner.setState(State.ANSWERED);
-    this.ctx.logger.info({ channelId: owner.id, room: this.roomName, reason }, 'retrieved from conference');
+    this.log().info({ reason }, 'retrieved from conference');
     this.finish();
   }
 

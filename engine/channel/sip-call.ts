@@ -121,7 +121,8 @@ export class SipCall {
         address: ctx.rtpAddress,
         roomSampleRateHz: ctx.roomSampleRateHz,
         codecs: ctx.codecs,
-        jitter: ctx.jitter
+        jitter: ctx.jitter,
+        metrics: ctx.metrics
       },
       {
         onDigit: (observation) => hooks.digit(observation),

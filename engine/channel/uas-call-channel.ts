@@ -20,6 +20,8 @@ import { ConferencePartyMediaSettings } from '../settings/conference-party-media
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { Recorder } from '../media/recorder.js';
 import type { IncomingInvite } from '../../sip/user-agent.js';
+import type { Logger } from 'pino';
+import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
 import { SipCall, type OutgoingCallOptions } from './sip-call.js';
 import { ConferenceTransfer, type TransferLeg, type TransferOptions, type TransferOwner } from './conference-transfer.js';
@@ -58,6 +60,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   readonly #merger = new DigitMerger();
   readonly #digits = new DigitCollector();
   readonly #ctx: ChannelContext;
+  /** Every line carries the channel id, and the call id once there is a call. */
+  #log: Logger;
 
   /** @internal channels come from `engine.createChannel()` or the engine's 'call' event. */
   constructor(ctx: ChannelContext, initialState: State = State.IDLE) {
@@ -65,6 +69,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#ctx = ctx;
     this.id = `ch${nextChannelId++}`;
     this.#state = initialState;
+    this.#log = ctx.logger.child({ channelId: this.id });
     this.#merger.on('digit', ({ digit, source }) => this.#onDigit(digit, source));
   }
 
@@ -72,6 +77,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   static async fromIncoming(ctx: ChannelContext, invite: IncomingInvite): Promise<UASCallChannel> {
     const channel = new UASCallChannel(ctx, State.CALL_INCOMING);
     channel.#call = await SipCall.incoming(ctx, invite, channel.#callHooks());
+    channel.#bindCallLog();
+    channel.#log.info({ from: invite.remoteUri, to: invite.requestUri }, 'incoming call');
     return channel;
   }
 
@@ -156,6 +163,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       this.#call = await SipCall.outgoing(this.#ctx, target, { ...sip, signal: abort.signal }, this.#callHooks(), (status) => {
         if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
       });
+      this.#bindCallLog();
+      this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
     } catch (error) {
       const status = (error as { status?: number }).status;
@@ -362,6 +371,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     }
   }
 
+  #bindCallLog(): void {
+    const callId = this.#call?.session.callId;
+    if (callId !== undefined) this.#log = callLogger(this.#ctx.logger, { callId, channelId: this.id });
+  }
+
   #setState(state: State): void {
     const previous = this.#state;
     if (previous === state) return;
@@ -373,6 +387,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #ended(cause: Cause): void {
     if (this.#state === State.IDLE) return;
     this.#cause = cause;
+    this.#log.info({ cause }, 'call ended');
     this.stopRecording();
     this.#digits.clearDigits();
     this.#call = undefined;
@@ -407,6 +422,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #transferHost(): TransferOwner {
     return {
       id: this.id,
+      logger: () => this.#log,
       state: () => this.#state,
       setState: (state: State) => this.#setState(state),
       setTransferCause: (cause: TransferCause) => {

@@ -16,6 +16,10 @@ import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
 import { PromptPlayer } from './prompt-player.js';
 import { MixRoom, type MixMember } from './mix-room.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+
+/** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
+const STATS_FLUSH_FRAMES = 50;
 import type { MixLoop } from './mix-loop.js';
 
 export interface MediaLegOptions {
@@ -26,6 +30,7 @@ export interface MediaLegOptions {
   roomSampleRateHz: 8000 | 16000;
   codecs: AudioCodec[];
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  metrics: EngineMetrics;
 }
 
 export interface MediaLegEvents {
@@ -50,6 +55,9 @@ export class MediaLeg implements MixMember {
   private recorder: Recorder | undefined;
   private negotiatedAudio: NegotiatedAudio | undefined;
   private closed = false;
+  private readonly metrics: EngineMetrics;
+  private framesSinceFlush = 0;
+  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0 };
 
   constructor(
     options: MediaLegOptions,
@@ -59,6 +67,7 @@ export class MediaLeg implements MixMember {
     this.loop = options.loop;
     this.ports = options.ports;
     this.jitter = options.jitter;
+    this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.player = new PromptPlayer(options.roomSampleRateHz);
     this.sdp = new SdpSession({
@@ -158,11 +167,30 @@ export class MediaLeg implements MixMember {
     const transition = this.talker.pushFrame(pcm);
     if (transition !== 'none') this.events.onTalking(transition === 'started', this.talker.levelDbfs);
     if (this.recorder && !this.recorder.pushFrame(pcm)) this.events.onRecordingFull();
+    if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) this.flushStats();
+  }
+
+  /** Adds what the RTP session counted since the last flush to the engine's metrics. */
+  private flushStats(): void {
+    this.framesSinceFlush = 0;
+    if (!this.rtp) return;
+    const s = this.rtp.stats();
+    const m = this.metrics;
+    m.rtp.packetsIn.inc(s.packetsReceived - this.flushed.in);
+    m.rtp.packetsOut.inc(s.packetsSent - this.flushed.out);
+    m.rtp.lost.inc(Math.max(0, s.packetsLost - this.flushed.lost));
+    m.rtp.late.inc(s.packetsLate - this.flushed.late);
+    m.jitterMs.observe(s.jitterMs);
+    this.flushed.in = s.packetsReceived;
+    this.flushed.out = s.packetsSent;
+    this.flushed.lost = Math.max(this.flushed.lost, s.packetsLost);
+    this.flushed.late = s.packetsLate;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.flushStats();
     if (this.talker.reset() === 'stopped') this.events.onTalking(false, this.talker.levelDbfs);
     this.room.remove(this);
     this.loop.remove(this.solo);

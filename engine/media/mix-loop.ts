@@ -2,11 +2,14 @@
  * Drives every `MixRoom` once per tick of the engine's frame clock. A room's failure is
  * reported and does not stop the others: one bad call never silences the rest.
  */
+import { performance } from 'node:perf_hooks';
 import type { FrameClock } from '../clock/frame-clock.js';
 import type { MixRoom } from './mix-room.js';
 
 export class MixLoop {
   private readonly rooms: MixRoom[] = [];
+  /** How long the last tick took to process every room, in ms. */
+  lastTickMs = 0;
   private readonly onTick = (): void => this.tick();
 
   constructor(
@@ -30,6 +33,7 @@ export class MixLoop {
   }
 
   tick(): void {
+    const started = performance.now();
     const rooms = this.rooms;
     for (let i = 0; i < rooms.length; i++) {
       try {
@@ -38,6 +42,7 @@ export class MixLoop {
         this.onError(error, rooms[i]);
       }
     }
+    this.lastTickMs = performance.now() - started;
   }
 
   close(): void {
