@@ -421,3 +421,34 @@ export function upStateSamples(): i32 {
 export function downStateSamples(): i32 {
   return DOWN_STATE;
 }
+
+/**
+ * Benchmark kernel: steps 4 only (sum and mix-minus of the members' current decoded frames into
+ * the scratch output, no decode / DTMF / resampling / encode), to measure the mixer by itself.
+ */
+export function mixRoomOnly(r: i32): void {
+  if (!validRoom(r)) return;
+  const rp = roomAt(r);
+  const n = load<i32>(rp + R_RATE) / 50;
+  const sum = SCRATCH + S_SUM;
+  zeroSum(sum, n);
+  let p = load<i32>(rp + R_HEAD);
+  while (p >= 0) {
+    const pp = partyAt(p);
+    const flags = load<i32>(pp + P_FLAGS);
+    const gain = (flags & (F_TALKER | F_MUTED)) == F_TALKER && load<i32>(pp + P_TONE) == 0 ? load<i32>(pp + P_GAIN) : 0;
+    store<i32>(pp + P_MIX_GAIN, gain);
+    if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
+    p = load<i32>(pp + P_NEXT);
+  }
+  const flags = load<i32>(rp + R_FLAGS);
+  if ((flags & R_F_ANNOUNCE) != 0) addSamples(sum, rp + R_ANNOUNCE, n);
+  const limiter = (flags & R_F_LIMITER) != 0;
+  p = load<i32>(rp + R_HEAD);
+  while (p >= 0) {
+    const pp = partyAt(p);
+    const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
+    mixMinus(sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), prompt, SCRATCH + S_OUT, n, limiter);
+    p = load<i32>(pp + P_NEXT);
+  }
+}
