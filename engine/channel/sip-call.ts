@@ -60,7 +60,8 @@ export class SipCall {
       if (info.dtmf) this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
     session.on('terminated', ({ reason }: { reason: string }) => {
-      if (this.ended) return;
+      // An outgoing call that never connected ends through its `established` rejection instead.
+      if (this.ended || (this.outgoingInvite && !this.established)) return;
       this.ended = true;
       this.media.close();
       this.hooks.remoteEnded(reason === 'timeout' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);

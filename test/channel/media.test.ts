@@ -1,0 +1,160 @@
+/**
+ * A channel's own media outside conferences, over real SIP and RTP: playing files and speech to
+ * the caller, recording what the caller says, DTMF between two channels, outbound calls and their
+ * causes, and the typed errors of calls made in the wrong state.
+ */
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import wavefile from 'wavefile';
+import { Engine, State, Cause, HangupError, InvalidStateError, InvalidArgumentError, type UASCallChannel } from '../../engine/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+
+const promptFolder = fileURLToPath(new URL('../fixtures/wav/', import.meta.url));
+let engine: Engine;
+let busyEngine: Engine;
+let port: number;
+let dir: string;
+const incoming: UASCallChannel[] = [];
+const phones: TonePhone[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'uasmedia-media-'));
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 38000, maxPort: 38999 }, promptFolder });
+  engine.on('call', (channel) => {
+    incoming.push(channel);
+  });
+  await engine.start();
+  port = engine.sipAddresses()[0].port;
+  busyEngine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 38500, maxPort: 38599 },
+    inviteFilter: () => ({ status: 486, reason: 'Busy Here' })
+  });
+  await busyEngine.start();
+});
+
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.close()));
+  await Promise.all(incoming.splice(0).map((c) => c.hangUp()));
+});
+
+afterAll(async () => {
+  await engine?.stop();
+  await busyEngine?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await sleep(20);
+  }
+}
+
+async function answeredCall(toneHz: number | null): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
+  const phone = await TonePhone.create({ toneHz });
+  phones.push(phone);
+  const before = incoming.length;
+  const calling = phone.call(`sip:media@127.0.0.1:${port}`);
+  await waitFor(() => incoming.length > before);
+  const channel = incoming[before];
+  expect(channel.state).toBe(State.CALL_INCOMING);
+  expect(await channel.ring()).toBe(State.RING_INCOMING);
+  expect(await channel.answer()).toBe(State.ANSWERED);
+  await calling;
+  return { phone, channel };
+}
+
+describe('UASCallChannel media', () => {
+  it('plays a WAV file to the caller and resolves when it has been played', async () => {
+    const { phone, channel } = await answeredCall(null);
+    await sleep(200);
+    phone.clearReceived();
+    const started = Date.now();
+    await channel.playFile('tone-44100-s16.wav'); // 0.5 s of 440 Hz, resampled to 8 kHz
+    const elapsed = Date.now() - started;
+    await sleep(150);
+    const heard = phone.receivedPcm();
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(toneLevelDb(heard, 440, 8000)).toBeGreaterThan(-30);
+  });
+
+  it('says text to the caller', async () => {
+    const { phone, channel } = await answeredCall(null);
+    phone.clearReceived();
+    await channel.playText('hello from uasmedia');
+    await sleep(100);
+    expect(rmsDbfs(phone.receivedPcm())).toBeGreaterThan(-40);
+  });
+
+  it('refuses a prompt file outside the prompt folder with a typed error, and the call goes on', async () => {
+    const { channel } = await answeredCall(null);
+    await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({ code: 'OUTSIDE_PROMPT_FOLDER' });
+    await expect(channel.playFile('missing.wav')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    expect(channel.state).toBe(State.ANSWERED);
+  });
+
+  it('records what the caller says into a WAV file', async () => {
+    const { channel } = await answeredCall(620);
+    await sleep(300);
+    const path = join(dir, 'rec.wav');
+    await channel.record(path, { maxSeconds: 1 });
+    const wav = new wavefile.WaveFile(await readFile(path));
+    const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
+    expect((wav.fmt as { sampleRate: number }).sampleRate).toBe(8000);
+    expect(samples.length).toBe(8000);
+    expect(toneLevelDb(samples, 620, 8000)).toBeGreaterThan(-25);
+    expect(toneLevelDb(samples, 440, 8000)).toBeLessThan(-50);
+  });
+
+  it('calls out, sends DTMF the other channel collects, and both sides end NORMAL', async () => {
+    const caller = engine.createChannel();
+    const placing = caller.call(`sip:loop@127.0.0.1:${port}`);
+    await waitFor(() => incoming.length > 0 && incoming[incoming.length - 1].state === State.CALL_INCOMING);
+    const callee = incoming[incoming.length - 1];
+    await callee.answer();
+    expect(await placing).toBe(State.ANSWERED);
+    const digits = callee.getDigits({ count: 4, secondsTimeout: 5 });
+    await caller.sendDtmf('12#*');
+    expect(await digits).toBe('12#*');
+    await caller.hangUp();
+    await waitFor(() => callee.state === State.IDLE);
+    expect(callee.cause()).toBe(Cause.NORMAL);
+    expect(caller.cause()).toBe(Cause.NORMAL);
+  });
+
+  it('reports BUSY when the far end answers 486', async () => {
+    const channel = engine.createChannel();
+    const busyPort = busyEngine.sipAddresses()[0].port;
+    expect(await channel.call(`sip:someone@127.0.0.1:${busyPort}`)).toBe(State.IDLE);
+    expect(channel.cause()).toBe(Cause.BUSY);
+  });
+
+  it('throws typed errors for calls made in the wrong state, naming the state', async () => {
+    const idle = engine.createChannel();
+    await expect(idle.answer()).rejects.toBeInstanceOf(HangupError);
+    await expect(idle.playText('x')).rejects.toBeInstanceOf(HangupError);
+    await expect(idle.call('not a uri')).rejects.toBeInstanceOf(InvalidArgumentError);
+    const { channel } = await answeredCall(null);
+    await expect(channel.ring()).rejects.toThrow(/channel ch\d+ is ANSWERED, expected CALL_INCOMING/);
+    await expect(channel.ring()).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(channel.call(`sip:x@127.0.0.1:${port}`)).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(channel.sendDtmf('x')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(channel.sendDtmf('')).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('returns the channel to IDLE with NORMAL when the caller hangs up', async () => {
+    const { phone, channel } = await answeredCall(440);
+    await phone.hangUp();
+    await waitFor(() => channel.state === State.IDLE);
+    expect(channel.cause()).toBe(Cause.NORMAL);
+    expect(engine.activeChannels()).not.toContain(channel);
+  });
+});
