@@ -3,7 +3,7 @@
  * leg it negotiated. It turns SIP events (BYE, CANCEL, INFO digits, re-INVITE offers) into calls
  * on the channel's hooks and owns the release of its ports, party slot and timers.
  */
-import type { IncomingInvite, OutgoingInvite } from '../../sip/user-agent.js';
+import type { IncomingInvite, OutgoingInvite, OutgoingInviteOptions } from '../../sip/user-agent.js';
 import { SdpNegotiationError } from '../../sip/sdp/index.js';
 import { Cause } from '../state.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
@@ -18,14 +18,8 @@ export interface SipCallHooks {
   recordingFull(): void;
 }
 
-export interface OutgoingCallOptions {
-  from?: string;
-  displayName?: string;
-  headers?: Record<string, string>;
-  auth?: { username: string; password: string };
-  transport?: 'udp' | 'tcp';
-  signal?: AbortSignal;
-}
+/** What `UASCallChannel.call` passes to the SIP stack's INVITE (the SDP offer is ours). */
+export type OutgoingCallOptions = Omit<OutgoingInviteOptions, 'body'>;
 
 /** A SIP rejection carried as a `status` the SIP stack answers with (RFC 3261 §21.4.26: 488). */
 class OfferRejected extends Error {

@@ -1,14 +1,6 @@
-/** Seeded PRNG (mulberry32) and random PCM helpers for reproducible DSP tests. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Random PCM helpers for reproducible DSP tests, on the shared seeded PRNG. */
+import { mulberry32 } from './prng.js';
+export { mulberry32 };
 
 /** Uniform integer in [lo, hi]. */
 export function randomInt(rand: () => number, lo: number, hi: number): number {

@@ -4,6 +4,8 @@
  * (vowel-like harmonic signals, music-like note sequences). Levels are in dBm0 with 0 dBm0 a
  * sine of 22 776 peak in 16-bit linear (G.711's +3.14 dBm0 full scale, ITU-T G.711 Table 2a).
  */
+import { mulberry32 as dtmfPrng } from './prng.js';
+export { dtmfPrng };
 
 export const DTMF_ROW_HZ = [697, 770, 852, 941] as const;
 export const DTMF_COL_HZ = [1209, 1336, 1477, 1633] as const;
@@ -16,17 +18,6 @@ export function amplitudeAt(dbm0: number): number {
   return DBM0_PEAK * 10 ** (dbm0 / 20);
 }
 
-/** Seeded PRNG (mulberry32), uniform in [0, 1). */
-export function dtmfPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal deviates from a uniform PRNG (Box-Muller). */
 export function gaussian(rand: () => number): () => number {

@@ -3,18 +3,9 @@
  * network that delays, loses (randomly or in Gilbert-Elliott bursts), duplicates and reorders
  * them. The same seed always gives the same trace, so tests and the bench are reproducible.
  */
+import { mulberry32 as seededRandom } from './prng.js';
+export { seededRandom };
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface TracePacket {
   /** Index of the frame in the sent stream (0, 1, 2 ...). */

@@ -4,6 +4,8 @@
  * seeded white-noise generator and a zero-crossing frequency estimate.
  */
 import MeydaImport from 'meyda';
+import { mulberry32 as seededRandom } from './prng.js';
+export { seededRandom };
 
 interface MeydaApi {
   bufferSize: number;
@@ -75,17 +77,6 @@ export function speechFeatures(pcm: Int16Array, sampleRateHz: number): SpeechFea
   };
 }
 
-/** Mulberry32: a tiny seeded PRNG, so "random" test signals are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function whiteNoise(samples: number, amplitude: number, seed = 1): Int16Array {
   const random = seededRandom(seed);

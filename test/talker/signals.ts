@@ -3,18 +3,9 @@
  * syllable-rate envelope, white noise, mains hum and silence, as 16-bit PCM at 8 or 16 kHz.
  * Deterministic for a given seed so tests and benchmarks see the same samples on every run.
  */
+import { mulberry32 as prng } from '../support/prng.js';
+export { prng };
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Peak amplitude (of 32767) that gives a sine this RMS level in dBFS (full-scale sine = -3.01). */
 function rmsToLinear(levelDbfs: number): number {
