@@ -13,6 +13,7 @@ import {
   InvalidStateError,
   type UASCallChannel
 } from '../../engine/index.js';
+import { fileURLToPath } from 'node:url';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
 
@@ -22,7 +23,11 @@ const incoming: UASCallChannel[] = [];
 const phones: TonePhone[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 32000, maxPort: 32999 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 32000, maxPort: 32999 },
+    promptFolder: fileURLToPath(new URL('../fixtures/wav/', import.meta.url))
+  });
   engine.on('call', (channel) => {
     incoming.push(channel);
     void channel.answer().catch(() => undefined);
@@ -248,6 +253,48 @@ describe('transferToConferenceRoom', () => {
     await b.phone.hangUp();
     await waitFor(() => !engine.rooms.has('empty1'));
     expect(b.channel.state).toBe(State.IDLE);
+  });
+
+  it('hangUp on a transferred channel ends the call and takes the party out of the room', async () => {
+    const a = await caller();
+    const b = await caller();
+    await a.channel.transferToConferenceRoom(engine.createChannel(), 'bye1');
+    const legB = engine.createChannel();
+    await b.channel.transferToConferenceRoom(legB, 'bye1');
+    expect(await b.channel.hangUp()).toBe(State.IDLE);
+    expect(b.channel.transferCause()).toBe(TransferCause.HANGUP);
+    expect(legB.state).toBe(State.IDLE);
+    await waitFor(() => b.phone.ended);
+    expect(engine.rooms.get('bye1')?.size).toBe(1);
+  });
+
+  it('hanging up otherCall retrieves the caller with TARGETHANGUP', async () => {
+    const { channel } = await caller();
+    const leg = engine.createChannel();
+    await channel.transferToConferenceRoom(leg, 'leg1');
+    const back = channel.waitForTransferredCallRetrieval();
+    expect(await leg.hangUp()).toBe(State.IDLE);
+    expect(await back).toBe(State.ANSWERED);
+    expect(channel.transferCause()).toBe(TransferCause.TARGETHANGUP);
+    expect(engine.rooms.has('leg1')).toBe(false);
+  });
+
+  it('a waiting party hears its onConferenceStoppedFile instead of ringback', async () => {
+    const { phone, channel } = await caller();
+    const media = new ConferencePartyMediaSettings({ onConferenceStoppedFile: 'tone-8000-s16.wav' });
+    const waiting = channel.transferToConferenceRoom(engine.createChannel(), 'stopped1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: media,
+      secondsTimeout: 3
+    });
+    await sleep(500);
+    phone.clearReceived();
+    await sleep(600);
+    const heard = phone.receivedPcm();
+    expect(toneLevelDb(heard, 440, 8000)).toBeGreaterThan(-30); // the file's 440 Hz tone
+    expect(toneLevelDb(heard, 480, 8000)).toBeLessThan(-45); // not the 440 + 480 Hz ringback
+    await channel.retrieveTransferredCall();
+    expect(await waiting).toBe(State.ANSWERED);
   });
 
   it("runs the spec's usage example", async () => {
