@@ -55,6 +55,11 @@ export interface EngineOptions {
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
   logLevel?: string;
   logger?: Logger;
+  /**
+   * An incoming call nobody answers is refused (480) after this many seconds, so a lost CANCEL
+   * cannot hold its ports forever (default 180, RFC 3261 timer C's spirit; null = never).
+   */
+  incomingCallTimeoutSeconds?: number | null;
   /** Serve Prometheus metrics on this port (never by default). */
   metricsPort?: number;
   /**
@@ -268,11 +273,27 @@ export class Engine extends SafeEmitter<EngineEvents> {
       return;
     }
     this.track(channel);
+    this.limitRinging(channel);
     if (this.listenerCount('call') === 0) {
       await channel.hangUp();
       return;
     }
     this.safeEmit('call', channel);
+  }
+
+  private limitRinging(channel: UASCallChannel): void {
+    const seconds = this.options.incomingCallTimeoutSeconds === undefined ? 180 : this.options.incomingCallTimeoutSeconds;
+    if (seconds === null) return;
+    const timer = setTimeout(() => {
+      this.logger.warn({ channelId: channel.id, callId: channel.callId }, 'incoming call not answered in time, refusing it');
+      void channel.refuseUnanswered();
+    }, seconds * 1000);
+    const onState = ({ state }: { state: State }): void => {
+      if (state === State.CALL_INCOMING || state === State.RING_INCOMING) return;
+      clearTimeout(timer);
+      channel.off('stateChange', onState);
+    };
+    channel.on('stateChange', onState);
   }
 
   /** Channels with a call are tracked (and hung up by `stop()`); an IDLE one holds nothing. */

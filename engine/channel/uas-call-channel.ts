@@ -448,6 +448,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     };
   }
 
+  /** @internal the engine refuses an incoming call nobody answered in time (480, NOANSWER). */
+  async refuseUnanswered(): Promise<void> {
+    if (this.#state !== State.CALL_INCOMING && this.#state !== State.RING_INCOMING) return;
+    const call = this.#call;
+    this.#ended(Cause.NOANSWER);
+    await call?.hangUp();
+  }
+
   /** @internal engine shutdown: end the call without ceremony. */
   async close(): Promise<void> {
     await this.hangUp();
