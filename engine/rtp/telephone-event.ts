@@ -11,7 +11,6 @@
  *   packet with the marker bit, updates every packet interval with the growing duration, and
  *   the end packet three times with the same timestamp and final duration (§2.5.1.4).
  */
-import { tsDiff32 } from './sequence.js';
 
 const DIGITS = '0123456789*#ABCD';
 
@@ -80,6 +79,13 @@ export class TelephoneEventReceiver {
   #durationSamples = 0;
   #reported = false;
   #lastPacketMs = 0;
+  /**
+   * Timestamps of recently finished events (a small ring). A packet with an older timestamp is a
+   * late duplicate only if its event was seen: an unseen older timestamp is a new press whose
+   * sender's clock is simply behind (e.g. streams spliced from recordings), so it is reported.
+   */
+  readonly #recent = new Float64Array(8).fill(-1);
+  #recentPos = 0;
   /** Packets ignored: too short, non-DTMF events, or belonging to an already finished event. */
   ignored = 0;
 
@@ -106,12 +112,16 @@ export class TelephoneEventReceiver {
       if (p.end) this.#finish();
       return;
     }
-    if (this.#active && tsDiff32(rtpTimestamp, this.#timestamp) < 0) {
-      this.ignored++; // a late packet of an older event
+    if (this.#recent.includes(rtpTimestamp)) {
+      this.ignored++; // a late packet of an event already reported
       return;
     }
     // §2.5.2.2: a new timestamp starts a new event; a previous one whose end was lost ends now.
     if (this.#active && !this.#reported) this.#finish();
+    if (this.#active) {
+      this.#recent[this.#recentPos] = this.#timestamp;
+      this.#recentPos = (this.#recentPos + 1) % this.#recent.length;
+    }
     this.#active = true;
     this.#timestamp = rtpTimestamp;
     this.#event = p.event;
@@ -139,6 +149,7 @@ export class TelephoneEventReceiver {
   reset(): void {
     this.#active = false;
     this.#reported = false;
+    this.#recent.fill(-1);
   }
 }
 

@@ -56,6 +56,17 @@ describe('RFC 4733 receive', () => {
     expect(digits).toHaveLength(2);
   });
 
+  it('drops late packets of a reported event, but reports an unseen event with an older timestamp', () => {
+    const { rx, digits } = receiver();
+    feed(rx, 11, false, 0, 92640, 0); // '#'
+    for (let r = 0; r < 3; r++) feed(rx, 11, true, 2240, 92640, 280);
+    feed(rx, 1, false, 0, 13280, 400); // an earlier event never seen: a press from a sender whose clock is behind
+    for (let r = 0; r < 3; r++) feed(rx, 1, true, 2240, 13280, 680);
+    feed(rx, 11, true, 2240, 92640, 700); // a late copy of the '#' end packet
+    rx.poll(10_000);
+    expect(digits.map((d) => d.digit)).toEqual(['#', '1']);
+  });
+
   it('ignores short payloads and non-DTMF events', () => {
     const { rx, digits } = receiver();
     rx.receive(new Uint8Array(3), 0, 3, 1, 0);

@@ -32,8 +32,17 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export function runSipp(args: string[], hardTimeoutMs = 15_000): { done: Promise<SippResult>; child: ChildProcess } {
+/**
+ * Runs SIPp in a fresh temporary directory; `prepare` may put files there first (SIPp's built-in
+ * uac_pcap scenario, for one, plays `pcap/g711a.pcap` relative to its working directory).
+ */
+export function runSipp(
+  args: string[],
+  hardTimeoutMs = 15_000,
+  prepare?: (dir: string) => void
+): { done: Promise<SippResult>; child: ChildProcess } {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  prepare?.(dir);
   const child = spawn('sipp', [...args, '-nostdin', '-trace_err', '-timeout_error'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
