@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { hasPeer } from '../support/peers.js';
-import { killAllSipp, runSipp } from '../support/sip-sipp.js';
+import { freeUdpPort, killAllSipp, runSipp } from '../support/sip-sipp.js';
 import { rmsDbfs } from '../support/tone-analysis.js';
 
 const SIPP_PCAPS = '/usr/share/sip-tester';
@@ -90,5 +90,42 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
     await ended;
     console.log(`dtmf_2833 pcaps 1, 5, pound, star: engine reported ${JSON.stringify(digits)}`);
     expect(digits).toEqual(['1', '5', '#', '*']);
+  });
+
+});
+
+describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
+  it("INVITE then CANCEL: the engine's channel goes IDLE and nothing is left behind", async () => {
+    const seen: UASCallChannel[] = [];
+    onCall = async (channel) => {
+      seen.push(channel);
+      await channel.ring(); // never answered: SIPp cancels after the 180
+    };
+    const { done } = runSipp(['-sf', scenario('uac-cancel.xml'), `127.0.0.1:${port}`, '-m', '1', '-timeout', '12s']);
+    const result = await done;
+    expect(result.code, result.errors || result.stdout).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].state).toBe(State.IDLE);
+    expect(engine.activeChannels()).toHaveLength(0);
+  });
+
+  it('completes calls with media while SIPp drops 10 % of the messages (-lost 10)', async () => {
+    onCall = async (channel) => {
+      await channel.answer();
+    };
+    const { done } = runSipp(['-sn', 'uac', `127.0.0.1:${port}`, '-m', '3', '-l', '1', '-d', '300', '-lost', '10', '-timeout', '25s'], 30_000);
+    const result = await done;
+    expect(result.code, result.errors || result.stdout).toBe(0);
+  });
+
+  it("the engine's UAC calls SIPp's UAS: answered, then hung up", async () => {
+    const sippPort = await freeUdpPort();
+    const uas = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeUdpPort()), '-m', '1', '-timeout', '12s']);
+    await new Promise((r) => setTimeout(r, 500));
+    const channel = engine.createChannel();
+    expect(await channel.call(`sip:service@127.0.0.1:${sippPort}`)).toBe(State.ANSWERED);
+    expect(await channel.hangUp()).toBe(State.IDLE);
+    const result = await uas.done;
+    expect(result.code, result.errors || result.stdout).toBe(0);
   });
 });
