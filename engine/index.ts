@@ -16,6 +16,7 @@ export { ConferenceLifetimeControl } from './settings/conference-lifetime-contro
 export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia } from './media/conference-media.js';
+export type { RtpSessionStats } from './rtp/rtp-session.js';
 export {
   EngineError,
   InvalidStateError,

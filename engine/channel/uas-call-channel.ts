@@ -23,6 +23,7 @@ import type { IncomingInvite } from '../../sip/user-agent.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
+import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import { SipCall, type OutgoingCallOptions } from './sip-call.js';
 import { ConferenceTransfer, type TransferLeg, type TransferOptions, type TransferOwner } from './conference-transfer.js';
 
@@ -112,6 +113,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Request-URI of the incoming INVITE (e.g. sip:room1@host). */
   get requestUri(): string | undefined {
     return this.#call?.session.requestUri;
+  }
+
+  /** RTP statistics of the current call's media (packets, loss, jitter, jitter buffer), if it has media. */
+  rtpStats(): RtpSessionStats | undefined {
+    return this.#call?.media.rtpSession?.stats();
   }
 
   /** The conference room this channel's call is in or waiting for. */

@@ -1,0 +1,71 @@
+/**
+ * The engine side of the load benchmark, in its own process: every incoming call is answered and
+ * transferred into the room its Request-URI names, with no prompts. The orchestrator asks it for
+ * samples (CPU, frame-clock lateness, RTP totals) over IPC.
+ */
+import { Engine, ConferencePartyMediaSettings, State, type UASCallChannel } from '../../engine/index.js';
+import type { EngineSample, FromEngine, ToEngine } from './protocol.js';
+
+const kernels = (process.env.LOAD_KERNELS ?? 'wasm') as 'wasm' | 'js';
+const engine = new Engine({
+  sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+  rtp: { minPort: 40000, maxPort: 59999 },
+  kernels,
+  logLevel: 'warn'
+});
+const answered = new Set<UASCallChannel>();
+const send = (message: FromEngine): void => void process.send?.(message);
+
+engine.on('call', async (channel) => {
+  const room = /^sips?:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'load';
+  channel.on('stateChange', ({ state }) => state === State.IDLE && answered.delete(channel));
+  try {
+    await channel.answer();
+    answered.add(channel);
+    await channel.transferToConferenceRoom(engine.createChannel(), room, {
+      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
+      secondsTimeout: 30
+    });
+  } catch {
+    await channel.hangUp().catch(() => undefined);
+  }
+});
+
+function sample(): EngineSample {
+  const cpu = process.cpuUsage();
+  const clock = engine.clockStats();
+  const s: EngineSample = {
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    ticks: clock.ticks,
+    lateTicks: clock.lateTicks,
+    skippedTicks: clock.skippedTicks,
+    latenessMsP50: clock.latenessMsP50,
+    latenessMsP99: clock.latenessMsP99,
+    latenessMsMax: clock.latenessMsMax,
+    packetsIn: 0,
+    packetsOut: 0,
+    packetsLost: 0,
+    packetsLate: 0,
+    calls: answered.size,
+    rooms: engine.rooms.size
+  };
+  for (const channel of answered) {
+    const rtp = channel.rtpStats();
+    if (!rtp) continue;
+    s.packetsIn += rtp.packetsReceived;
+    s.packetsOut += rtp.packetsSent;
+    s.packetsLost += Math.max(0, rtp.packetsLost);
+    s.packetsLate += rtp.packetsLate;
+  }
+  return s;
+}
+
+process.on('message', (message: ToEngine) => {
+  if (message.type === 'sample') send({ type: 'sample', sample: sample() });
+  else if (message.type === 'resetClock') engine.clock.resetStats();
+  else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
+});
+
+await engine.start();
+send({ type: 'ready', port: engine.sipAddresses()[0].port });

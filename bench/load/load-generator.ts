@@ -1,0 +1,136 @@
+/**
+ * The load side of the benchmark, in its own process (on the other core): SIP calls placed with
+ * the project's own UAC, each with a plain UDP socket that sends 50 RTP packets per second
+ * (a precomputed PCMU tone) and counts what it receives. One timer drives every call's sends.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import type { FromGenerator, GeneratorSample, ToGenerator } from './protocol.js';
+
+const FRAME_MS = 20;
+const PAYLOAD_BYTES = 160;
+
+interface Call {
+  socket: dgram.Socket;
+  remote: { address: string; port: number };
+  packet: Buffer;
+  seq: number;
+  timestamp: number;
+  sent: number;
+  received: number;
+}
+
+const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 500 } });
+const calls: Call[] = [];
+let failed = 0;
+let started = 0;
+let framesSent = 0;
+const send = (message: FromGenerator): void => void process.send?.(message);
+
+/** μ-law of a 440 Hz tone at about -15 dBFS: what every caller "says". */
+const tone = (() => {
+  const out = Buffer.alloc(PAYLOAD_BYTES * 50);
+  for (let i = 0; i < out.length; i++) {
+    let s = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+    const sign = s < 0 ? 0x80 : 0;
+    if (s < 0) s = -s;
+    s = Math.min(s, 32635) + 0x84;
+    let exponent = 7;
+    for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+    out[i] = ~(sign | (exponent << 4) | ((s >> (exponent + 3)) & 0x0f)) & 0xff;
+  }
+  return out;
+})();
+
+async function placeCall(sipPort: number, room: string, index: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const port = socket.address().port;
+  const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+  try {
+    const session = ua.invite(`sip:${room}@127.0.0.1:${sipPort}`, { body: sdp, from: `sip:load${index}@127.0.0.1` });
+    const { answerSdp } = await session.established;
+    const remotePort = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
+    const call: Call = {
+      socket,
+      remote: { address: '127.0.0.1', port: remotePort },
+      packet: Buffer.alloc(12 + PAYLOAD_BYTES),
+      seq: (index * 7919) & 0xffff,
+      timestamp: 0,
+      sent: 0,
+      received: 0
+    };
+    call.packet[0] = 0x80;
+    call.packet.writeUInt32BE((0x10000000 + index) >>> 0, 8);
+    socket.on('message', () => call.received++);
+    calls.push(call);
+  } catch {
+    failed++;
+    socket.close();
+  }
+}
+
+/** Which room caller `i` joins when rooms are filled in turn with sizes cycling through `sizes`. */
+function roomIndex(i: number, sizes: number[]): number {
+  let room = 0;
+  let left = i;
+  while (left >= sizes[room % sizes.length]) {
+    left -= sizes[room % sizes.length];
+    room++;
+  }
+  return room;
+}
+
+function sendFrame(call: Call, frame: number): void {
+  const p = call.packet;
+  p.writeUInt16BE(call.seq & 0xffff, 2);
+  p.writeUInt32BE(call.timestamp >>> 0, 4);
+  const at = (frame % 50) * PAYLOAD_BYTES;
+  tone.copy(p, 12, at, at + PAYLOAD_BYTES);
+  call.socket.send(p, call.remote.port, call.remote.address);
+  call.seq++;
+  call.timestamp += PAYLOAD_BYTES;
+  call.sent++;
+}
+
+/** Sends every frame that is due, catching up after a late timer so each call keeps 50 packets/s. */
+function tick(): void {
+  const due = Math.floor((performance.now() - started) / FRAME_MS);
+  while (framesSent < due) {
+    for (let i = 0; i < calls.length; i++) sendFrame(calls[i], framesSent);
+    framesSent++;
+  }
+}
+
+process.on('message', async (message: ToGenerator) => {
+  if (message.type === 'grow') {
+    const batch: Promise<void>[] = [];
+    for (let i = calls.length + failed; i < message.total; i++) {
+      batch.push(placeCall(message.port, `${message.roomPrefix}${roomIndex(i, message.roomSizes)}`, i));
+      if (batch.length === 25) await Promise.all(batch.splice(0));
+    }
+    await Promise.all(batch);
+    send({ type: 'grown', calls: calls.length, failed });
+  } else if (message.type === 'sample') {
+    let sent = 0;
+    let received = 0;
+    for (const call of calls) {
+      sent += call.sent;
+      received += call.received;
+    }
+    const sample: GeneratorSample = { calls: calls.length, sent, received, failedCalls: failed };
+    send({ type: 'sample', sample });
+  } else if (message.type === 'stop') {
+    clearInterval(timer);
+    for (const call of calls) call.socket.close();
+    await ua.close();
+    process.exit(0);
+  }
+});
+
+await ua.start();
+started = performance.now();
+const timer = setInterval(tick, 5);
+send({ type: 'grown', calls: 0, failed: 0 });

@@ -1,0 +1,35 @@
+/** Messages between the load orchestrator and its two child processes (over the fork IPC channel). */
+
+export interface EngineSample {
+  /** process.cpuUsage() of the engine process, microseconds. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  ticks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  latenessMsP50: number;
+  latenessMsP99: number;
+  latenessMsMax: number;
+  /** Summed over every active call's RTP session. */
+  packetsIn: number;
+  packetsOut: number;
+  packetsLost: number;
+  packetsLate: number;
+  calls: number;
+  rooms: number;
+}
+
+export interface GeneratorSample {
+  calls: number;
+  sent: number;
+  received: number;
+  failedCalls: number;
+}
+
+export type ToEngine = { type: 'sample' } | { type: 'resetClock' } | { type: 'stop' };
+export type FromEngine = { type: 'ready'; port: number } | { type: 'sample'; sample: EngineSample };
+export type ToGenerator =
+  | { type: 'grow'; port: number; total: number; roomSizes: number[]; roomPrefix: string }
+  | { type: 'sample' }
+  | { type: 'stop' };
+export type FromGenerator = { type: 'grown'; calls: number; failed: number } | { type: 'sample'; sample: GeneratorSample };

@@ -1,0 +1,45 @@
+/**
+ * The load benchmark's harness works (no speed is asserted: that is the benchmark's job): a quick
+ * run places real calls from a separate process, RTP flows both ways through the engine, and the
+ * report has its fields.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('npm run bench:load harness', () => {
+  it('runs a quick ramp and writes a report with packets flowing both ways', async () => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, out).toBe(0);
+    const dir = join(root, 'bench/results');
+    const report = readdirSync(dir)
+      .filter((f) => /^load-.*\.json$/.test(f) && statSync(join(dir, f)).mtimeMs >= started)
+      .sort()
+      .pop();
+    expect(report, out).toBeDefined();
+    const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
+      steps: Array<{ participants: number; packetsIntoEngine: number; packetsOutOfEngine: number; deliveredToCallersPct: number }>;
+      summary: Array<{ kernels: string; maxParticipantsPassed: number }>;
+    };
+    expect(json.steps.map((s) => s.participants)).toEqual([6, 12]);
+    for (const step of json.steps) {
+      expect(step.packetsIntoEngine).toBeGreaterThan(step.participants * 50);
+      expect(step.packetsOutOfEngine).toBeGreaterThan(step.participants * 50);
+      expect(step.deliveredToCallersPct).toBeGreaterThan(90);
+    }
+    expect(json.summary[0].kernels).toBe('wasm');
+  }, 90_000);
+});
