@@ -19,13 +19,17 @@ interface Call {
   timestamp: number;
   sent: number;
   received: number;
+  /** When in each 20 ms period this caller sends: phones are not synchronised with each other. */
+  phaseMs: number;
+  /** Frames this call has sent, counted from `startFrame`. */
+  frames: number;
+  startFrame: number;
 }
 
 const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 500 } });
 const calls: Call[] = [];
 let failed = 0;
 let started = 0;
-let framesSent = 0;
 const send = (message: FromGenerator): void => void process.send?.(message);
 
 /** μ-law of a 440 Hz tone at about -15 dBFS: what every caller "says". */
@@ -60,7 +64,10 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
       seq: (index * 7919) & 0xffff,
       timestamp: 0,
       sent: 0,
-      received: 0
+      received: 0,
+      phaseMs: (index * 7) % FRAME_MS,
+      frames: 0,
+      startFrame: Math.floor((performance.now() - started) / FRAME_MS) + 1
     };
     call.packet[0] = 0x80;
     call.packet.writeUInt32BE((0x10000000 + index) >>> 0, 8);
@@ -83,7 +90,8 @@ function roomIndex(i: number, sizes: number[]): number {
   return room;
 }
 
-function sendFrame(call: Call, frame: number): void {
+function sendFrame(call: Call): void {
+  const frame = call.frames++;
   const p = call.packet;
   p.writeUInt16BE(call.seq & 0xffff, 2);
   p.writeUInt32BE(call.timestamp >>> 0, 4);
@@ -95,12 +103,16 @@ function sendFrame(call: Call, frame: number): void {
   call.sent++;
 }
 
-/** Sends every frame that is due, catching up after a late timer so each call keeps 50 packets/s. */
+/**
+ * Sends every frame that is due, each call at its own phase within the 20 ms period, catching up
+ * after a late timer so each call keeps 50 packets/s.
+ */
 function tick(): void {
-  const due = Math.floor((performance.now() - started) / FRAME_MS);
-  while (framesSent < due) {
-    for (let i = 0; i < calls.length; i++) sendFrame(calls[i], framesSent);
-    framesSent++;
+  const now = performance.now() - started;
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    const due = Math.floor((now - call.phaseMs) / FRAME_MS) - call.startFrame + 1;
+    while (call.frames < due) sendFrame(call);
   }
 }
 
@@ -132,5 +144,5 @@ process.on('message', async (message: ToGenerator) => {
 
 await ua.start();
 started = performance.now();
-const timer = setInterval(tick, 5);
+const timer = setInterval(tick, 2);
 send({ type: 'grown', calls: 0, failed: 0 });
