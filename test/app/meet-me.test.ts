@@ -12,6 +12,7 @@ import { Engine } from '../../engine/index.js';
 import { meetMeInviteFilter, serveMeetMe, roomOfRequestUri } from '../../engine/app/meet-me.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs } from '../support/tone-analysis.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let port: number;
@@ -28,16 +29,6 @@ afterAll(async () => {
   await Promise.all(phones.map((p) => p.close()));
   await engine?.stop();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 async function phone(user: string): Promise<TonePhone> {
   const p = await TonePhone.create({ toneHz: null, user, displayName: user });
@@ -63,13 +54,13 @@ describe('meet-me application', () => {
     const alice = await phone('alice');
     await alice.call(`sip:lobby1@127.0.0.1:${port}`);
     await sleep(2500); // greeting, then alone in the room
-    await waitFor(() => engine.rooms.has('lobby1'));
+    await waitFor(() => engine.rooms.has('lobby1'), 8000);
     alice.clearReceived();
     const bob = await phone('bob');
     await bob.call(`sip:lobby1@127.0.0.1:${port}`);
     const greeting = (await sleep(1500), bob.receivedPcm());
     expect(rmsDbfs(greeting)).toBeGreaterThan(-40); // "Welcome to conference lobby1"
-    await waitFor(() => engine.rooms.get('lobby1')?.size === 2);
+    await waitFor(() => engine.rooms.get('lobby1')?.size === 2, 8000);
     await sleep(2500);
     expect(rmsDbfs(alice.receivedPcm())).toBeGreaterThan(-40); // beep, "bob" "has joined"
 
@@ -78,7 +69,7 @@ describe('meet-me application', () => {
     await waitFor(() => bob.ended, 8000); // "goodbye", then the engine hangs up
     expect(rmsDbfs(bob.receivedPcm())).toBeGreaterThan(-40);
     await alice.hangUp();
-    await waitFor(() => engine.rooms.size === 0 && engine.activeChannels().length === 0);
+    await waitFor(() => engine.rooms.size === 0 && engine.activeChannels().length === 0, 8000);
   });
 });
 

@@ -12,6 +12,7 @@ import wavefile from 'wavefile';
 import { Engine, State, Cause, HangupError, InvalidStateError, InvalidArgumentError, type UASCallChannel } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const promptFolder = fileURLToPath(new URL('../fixtures/wav/', import.meta.url));
 let engine: Engine;
@@ -47,16 +48,6 @@ afterAll(async () => {
   await busyEngine?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 async function answeredCall(toneHz: number | null): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
   const phone = await TonePhone.create({ toneHz });

@@ -16,6 +16,7 @@ import {
 import { fileURLToPath } from 'node:url';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -45,16 +46,6 @@ afterEach(async () => {
 afterAll(async () => {
   await engine?.stop();
 });
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A phone calls in; resolves with the engine's answered channel for it. */
 async function caller(toneHz: number | null = null, user = 'caller'): Promise<{ phone: TonePhone; channel: UASCallChannel }> {

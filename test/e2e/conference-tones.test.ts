@@ -8,6 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
+import { waitFor } from '../support/wait.js';
 
 const TONES = [440, 620, 980] as const;
 const HEARD_DB = -40;
@@ -49,14 +50,6 @@ async function joinAll(room: string, users: string[]): Promise<TonePhone[]> {
   await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${sipPort}`)));
   await waitFor(() => users.every((u) => channels.get(u)?.state === State.TRANSFERRED));
   return phones;
-}
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Lets audio flow for `ms`, then returns what each phone received in that window. */

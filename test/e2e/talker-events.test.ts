@@ -6,6 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
+import { waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let port: number;
@@ -27,16 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
 
 describe('talker detection', () => {
   it("raises talking and stoppedTalking on the channel and the room, and a final stop when a talker leaves", async () => {

@@ -13,6 +13,7 @@ import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { Baresip } from '../support/baresip.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const haveBaresip = hasPeer('baresip');
 let engine: Engine;
@@ -41,16 +42,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await sleep(20);
-  }
-}
-
 function tone(seconds: number, freqHz: number, amplitude: number): Int16Array {
   const pcm = new Int16Array(8000 * seconds);
   for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
@@ -63,7 +54,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
     try {
       await sleep(500);
       phone.type(`/dial sip:bare@127.0.0.1:${port}\n`);
-      await waitFor(() => calls.length === 1 && calls[0].state === State.ANSWERED);
+      await waitFor(() => calls.length === 1 && calls[0].state === State.ANSWERED, 8000);
       const channel = calls[0];
       const digits: Array<{ digit: string; source: string }> = [];
       channel.on('dtmf', (d) => digits.push(d));
@@ -109,7 +100,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       await sleep(500);
       phone.type(`/dial sip:conf@127.0.0.1:${port}\n`);
       await tonePhone.call(`sip:conf@127.0.0.1:${port}`);
-      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED));
+      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED), 8000);
       await sleep(800);
       tonePhone.clearReceived();
       await sleep(1500);

@@ -5,13 +5,12 @@ import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
 import type { RtcpEvent } from '../../engine/rtp/rtp-session.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
+import { sleep } from '../support/wait.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function frame(index: number): Uint8Array {
   const p = new Uint8Array(160).fill(0xff);

@@ -1,0 +1,12 @@
+/** Waiting in end-to-end tests: real time passes while real packets flow. */
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 20 ms until it holds; throws after `ms`. */
+export async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`condition not reached within ${ms} ms`);
+    await sleep(20);
+  }
+}
