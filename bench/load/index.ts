@@ -9,7 +9,7 @@
  * kernels. Writes bench/results/load-<date>.json and a chart (SVG).
  *
  * Flags: --quick (two small steps, one shape), --kernels=wasm|js|wasm,js, --shapes=3,10,100,mixed,
- * --max=N (participants), --profile (engine under --cpu-prof; summarised by stage).
+ * --min=N / --max=N (participants: the ramp's range), --profile (engine under --cpu-prof; summarised by stage).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
@@ -32,6 +32,7 @@ const quick = args.has('quick');
 const profile = args.has('profile');
 const kernelsList = (args.get('kernels') ?? 'wasm,js').split(',') as Array<'wasm' | 'js'>;
 const maxParticipants = Number(args.get('max') ?? 1500);
+const minParticipants = Number(args.get('min') ?? 0);
 
 interface Shape {
   name: string;
@@ -117,7 +118,7 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): 
   try {
     const { port } = await request<{ port: number }>(engine, null, 'ready');
     await request(generator, null, 'grown');
-    for (const participants of shape.steps.filter((n) => n <= maxParticipants)) {
+    for (const participants of shape.steps.filter((n) => n <= maxParticipants && n >= minParticipants)) {
       const grown = await request<{ calls: number; failed: number }>(
         generator,
         { type: 'grow', port, total: participants, roomSizes: shape.roomSizes, roomPrefix: 'load' },
