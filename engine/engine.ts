@@ -119,6 +119,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return room ? this.conferenceMedias.get(room) : undefined;
   }
 
+  /** RTP port pairs held by calls right now (0 when no call has media). */
+  get rtpPortsInUse(): number {
+    return this.ports?.inUse ?? 0;
+  }
+
   /** Live channels (with a call, or created and not yet closed). */
   activeChannels(): UASCallChannel[] {
     return [...this.channels.values()];

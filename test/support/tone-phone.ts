@@ -22,7 +22,7 @@ export interface TonePhoneOptions {
 
 export class TonePhone {
   private readonly ua: SipUserAgent;
-  private readonly rtp: dgram.Socket;
+  private rtp: dgram.Socket;
   private session: OutgoingInvite | undefined;
   private remote: { address: string; port: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -41,14 +41,16 @@ export class TonePhone {
     this.rtp = rtp;
     this.toneHz = options.toneHz;
     this.amplitude = options.amplitude ?? 6000;
-    rtp.on('message', (msg) => {
-      if (msg.length < 12 + 1 || (msg[0] & 0xc0) !== 0x80 || (msg[1] & 0x7f) !== 0) return;
-      const payload = msg.subarray(12 + (msg[0] & 0x0f) * 4);
-      const pcm = new Int16Array(payload.length);
-      for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
-      this.received.push(pcm);
-    });
+    rtp.on('message', this.onRtp);
   }
+
+  private readonly onRtp = (msg: Buffer): void => {
+    if (msg.length < 12 + 1 || (msg[0] & 0xc0) !== 0x80 || (msg[1] & 0x7f) !== 0) return;
+    const payload = msg.subarray(12 + (msg[0] & 0x0f) * 4);
+    const pcm = new Int16Array(payload.length);
+    for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
+    this.received.push(pcm);
+  };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
     const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
@@ -63,11 +65,12 @@ export class TonePhone {
     return this.rtp.address().port;
   }
 
-  /** Calls `target` and resolves once answered; audio starts flowing at once. */
-  async call(target: string): Promise<void> {
-    const sdp = [
+  private sdpVersion = 1;
+
+  private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
+    return [
       'v=0',
-      `o=tonephone 1 1 IN IP4 127.0.0.1`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 127.0.0.1`,
       's=-',
       'c=IN IP4 127.0.0.1',
       't=0 0',
@@ -76,9 +79,32 @@ export class TonePhone {
       'a=rtpmap:101 telephone-event/8000',
       'a=fmtp:101 0-16',
       'a=ptime:20',
-      'a=sendrecv',
+      `a=${direction}`,
       ''
     ].join('\r\n');
+  }
+
+  /**
+   * Re-INVITEs mid-call (RFC 3261 §14): optionally from a new RTP port (a phone that moved), or
+   * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4).
+   */
+  async reinvite(options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}): Promise<void> {
+    if (!this.session) throw new Error('not in a call');
+    if (options.newPort) {
+      const next = dgram.createSocket('udp4');
+      next.bind(0, '127.0.0.1');
+      await once(next, 'listening');
+      next.on('message', this.onRtp);
+      this.rtp.close();
+      this.rtp = next;
+    }
+    const answer = await this.session.reinvite(this.offer(options.direction));
+    this.remote = { address: /c=IN IP4 (\S+)/.exec(answer)?.[1] ?? '127.0.0.1', port: Number(/m=audio (\d+)/.exec(answer)?.[1]) };
+  }
+
+  /** Calls `target` and resolves once answered; audio starts flowing at once. */
+  async call(target: string): Promise<void> {
+    const sdp = this.offer();
     const user = this.options.user ?? 'tonephone';
     this.session = this.ua.invite(target, {
       body: sdp,
@@ -124,7 +150,12 @@ export class TonePhone {
     if (this.session && !this.ended) await this.session.bye().catch(() => undefined);
   }
 
+  private closed = false;
+
+  /** Hangs up and releases the sockets; idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.hangUp();
     this.rtp.close();
     await this.ua.close();
