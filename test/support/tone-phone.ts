@@ -9,6 +9,13 @@ import { SipUserAgent, type OutgoingInvite } from '../../sip/user-agent.js';
 import { ulawDecode, ulawEncode } from './tone-analysis.js';
 
 const SAMPLE_RATE_HZ = 8000;
+/** ITU-T Q.23 low and high frequencies of each key. */
+const DTMF_PAIRS: Record<string, [number, number]> = {
+  '1': [697, 1209], '2': [697, 1336], '3': [697, 1477], A: [697, 1633],
+  '4': [770, 1209], '5': [770, 1336], '6': [770, 1477], B: [770, 1633],
+  '7': [852, 1209], '8': [852, 1336], '9': [852, 1477], C: [852, 1633],
+  '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], D: [941, 1633]
+};
 const FRAME_SAMPLES = 160;
 
 export interface TonePhoneOptions {
@@ -32,6 +39,10 @@ export class TonePhone {
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
   private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
+  /** While set, the stream carries this DTMF pair (in-band) instead of the tone. */
+  private dtmfPair: [number, number] | undefined;
+  /** While set, the stream carries RFC 4733 events for this digit instead of audio. */
+  private event: { code: number; startTs: number; samples: number; end: boolean; endSent: number } | undefined;
   toneHz: number | null;
   amplitude: number;
   ended = false;
@@ -122,6 +133,25 @@ export class TonePhone {
     this.timer = setInterval(() => this.sendFrame(), 20);
   }
 
+  /** Presses `digit` in-band: its DTMF frequency pair (ITU-T Q.23) at -10 dBFS per tone for `ms`. */
+  async inbandDigit(digit: string, ms = 100): Promise<void> {
+    const pair = DTMF_PAIRS[digit];
+    if (!pair) throw new Error(`not a DTMF digit: ${digit}`);
+    this.dtmfPair = pair;
+    await new Promise((r) => setTimeout(r, ms));
+    this.dtmfPair = undefined;
+  }
+
+  /** Presses `digit` as RFC 4733 telephone-events on PT 101 for `ms`, with three end packets. */
+  async rfc4733Digit(digit: string, ms = 100): Promise<void> {
+    const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
+    if (code < 0) throw new Error(`not a DTMF digit: ${digit}`);
+    this.event = { code, startTs: this.timestamp, samples: 0, end: false, endSent: 0 };
+    await new Promise((r) => setTimeout(r, ms));
+    this.event.end = true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
   /** Sends a DTMF digit as SIP INFO (application/dtmf-relay). */
   async infoDigit(digit: string, durationMs = 160): Promise<number> {
     if (!this.session) throw new Error('not in a call');
@@ -166,8 +196,30 @@ export class TonePhone {
     this.timer = undefined;
   }
 
+  /** One RFC 4733 packet (§2.3): the event's timestamp, growing duration, E bit at the end (sent 3 times). */
+  private sendEvent(event: NonNullable<TonePhone['event']>): void {
+    const p = Buffer.alloc(16);
+    p[0] = 0x80;
+    p[1] = (event.samples === 0 ? 0x80 : 0) | 101;
+    p.writeUInt16BE(this.seq & 0xffff, 2);
+    p.writeUInt32BE(event.startTs >>> 0, 4);
+    p.writeUInt32BE(this.ssrc, 8);
+    if (!event.end) event.samples += FRAME_SAMPLES;
+    p[12] = event.code;
+    p[13] = (event.end ? 0x80 : 0) | 10;
+    p.writeUInt16BE(Math.max(event.samples, FRAME_SAMPLES), 14);
+    this.seq++;
+    this.timestamp += FRAME_SAMPLES;
+    this.rtp.send(p, this.remote!.port, this.remote!.address);
+    if (event.end && ++event.endSent === 3) this.event = undefined;
+  }
+
   private sendFrame(): void {
     if (!this.remote) return;
+    if (this.event) {
+      this.sendEvent(this.event);
+      return;
+    }
     const p = this.packet;
     p[0] = 0x80;
     p[1] = this.seq === 1 ? 0x80 : 0;
@@ -175,8 +227,13 @@ export class TonePhone {
     p.writeUInt32BE(this.timestamp >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
     const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
+    const pair = this.dtmfPair;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
-      const s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
+      let s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
+      if (pair) {
+        const t = (this.timestamp + i) / SAMPLE_RATE_HZ;
+        s = Math.round(10362 * (Math.sin(2 * Math.PI * pair[0] * t) + Math.sin(2 * Math.PI * pair[1] * t)));
+      }
       this.phase += step;
       p[12 + i] = ulawEncode(s);
     }
