@@ -127,9 +127,6 @@ export class SipCall {
     );
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
 
   ring(): void {
     this.incomingInvite?.progress(180);

@@ -91,9 +91,6 @@ export class MediaLeg implements MixMember {
     return this.rtp;
   }
 
-  get inConference(): boolean {
-    return this.room !== this.solo;
-  }
 
   /** Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing matches. */
   answer(offer: string): string {
