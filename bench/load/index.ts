@@ -9,7 +9,8 @@
  * kernels. Writes bench/results/load-<date>.json and a chart (SVG).
  *
  * Flags: --quick (two small steps, one shape), --kernels=wasm|js|wasm,js, --shapes=3,10,100,mixed,
- * --min=N / --max=N (participants: the ramp's range), --profile (engine under --cpu-prof; summarised by stage).
+ * --min=N / --max=N (participants: the ramp's range), --engine-node-args='--flag …' (for the engine
+ * process), --profile (engine under --cpu-prof; summarised by stage).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
@@ -24,8 +25,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = join(here, '..', 'results');
 const args = new Map<string, string | undefined>(
   process.argv.slice(2).map((a): [string, string | undefined] => {
-    const [key, value] = a.replace(/^--/, '').split('=');
-    return [key, value];
+    const flag = a.replace(/^--/, '');
+    const at = flag.indexOf('=');
+    return at < 0 ? [flag, undefined] : [flag.slice(0, at), flag.slice(at + 1)];
   })
 );
 const quick = args.has('quick');
@@ -112,7 +114,9 @@ function request<T>(child: ChildProcess, message: ToEngine | ToGenerator | null,
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): Promise<StepResult[]> {
-  const engine = launch('engine-app.ts', 0, { LOAD_KERNELS: kernels }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
+  if (profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  const engine = launch('engine-app.ts', 0, { LOAD_KERNELS: kernels }, nodeArgs);
   const generator = launch('load-generator.ts', 1, {});
   const results: StepResult[] = [];
   try {
@@ -175,8 +179,8 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): 
       if (!step.passed) break;
     }
   } finally {
-    engine.send({ type: 'stop' } satisfies ToEngine);
-    generator.send({ type: 'stop' } satisfies ToGenerator);
+    if (engine.connected) engine.send({ type: 'stop' } satisfies ToEngine);
+    if (generator.connected) generator.send({ type: 'stop' } satisfies ToGenerator);
     await Promise.all([engine, generator].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
   }
   return results;
