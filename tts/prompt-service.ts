@@ -4,7 +4,7 @@
  * never on the frame clock's turn; results are cached by everything that shaped them.
  */
 import { readFile } from 'node:fs/promises';
-import { ENGINE_NAMES, isEngineName } from './engines.js';
+import { ENGINE_NAMES, isEngineName } from './engine-names.js';
 import { TtsError } from './errors.js';
 import { PromptCache } from './prompt-cache.js';
 import { PromptFolder } from './prompt-folder.js';

@@ -44,12 +44,23 @@ interface Slot {
  */
 export function workerEntry(moduleUrl: string = import.meta.url): URL {
   const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
-  if (!fromSource) return new URL('./synthesis-worker.js', moduleUrl);
-  const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
-  const entry = new URL('./synthesis-worker.ts', moduleUrl).href;
-  const bootstrap = `import { register } from ${JSON.stringify(tsxApi)};\nregister();\nawait import(${JSON.stringify(entry)});\n`;
+  const entry = new URL(fromSource ? './synthesis-worker.ts' : './synthesis-worker.js', moduleUrl).href;
+  let bootstrap = QUIET_WASI_WARNING;
+  if (fromSource) {
+    const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+    bootstrap += `import { register } from ${JSON.stringify(tsxApi)};\nregister();\n`;
+  }
+  bootstrap += `await import(${JSON.stringify(entry)});\n`;
   return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
+
+/**
+ * node:wasi prints an ExperimentalWarning in every worker that loads it (Node 20); it tells an
+ * operator nothing. The worker drops that one warning and prints every other as Node would.
+ */
+const QUIET_WASI_WARNING = `process.removeAllListeners('warning');
+process.on('warning', (w) => { if (w.name !== 'ExperimentalWarning' || !/WASI/.test(w.message)) process.stderr.write((w.stack ?? String(w)) + '\\n'); });
+`;
 
 /** Synthesis yields the CPU to the frame clock: prompts are made ahead, a late prompt costs nothing audible. */
 const WORKER_NICENESS = 10;
