@@ -128,7 +128,8 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): 
         { type: 'grow', port, total: participants, roomSizes: shape.roomSizes, roomPrefix: 'load' },
         'grown'
       );
-      await sleep(SETTLE_MS);
+      // Call set-up (SIP, ports, DSP slots) leaves garbage and warm-up behind: settle longer after big steps.
+      await sleep(SETTLE_MS + 5 * Math.max(0, participants - (results.at(-1)?.participants ?? 0)));
       engine.send({ type: 'resetClock' } satisfies ToEngine);
       const e0 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
       const g0 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
