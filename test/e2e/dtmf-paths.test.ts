@@ -125,7 +125,7 @@ describe('DTMF paths', () => {
     }
   });
 
-  it('counts a press sent in-band and as RFC 4733 at once only once, and "66" sent so as two', async () => {
+  it('counts a press sent in-band and as RFC 4733 at once only once, and "55" sent so as two', async () => {
     const { phone, channel } = await answered('both1');
     try {
       const seen = record(channel);
