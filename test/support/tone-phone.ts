@@ -17,12 +17,6 @@ const DTMF_PAIRS: Record<string, [number, number]> = {
   '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], D: [941, 1633]
 };
 const FRAME_SAMPLES = 160;
-/** Most frames sent back to back to catch up after the event loop stalled. */
-const MAX_BURST_FRAMES = 5;
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 10));
-}
 
 export interface TonePhoneOptions {
   /** Tone to send; null sends silence. */
@@ -44,13 +38,11 @@ export class TonePhone {
   private phase = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
-  /** Arrival time (performance.now(), ms) of each entry of `received`. */
-  private readonly receivedAt: number[] = [];
   private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone. */
   private dtmfPair: [number, number] | undefined;
   /** While set, the stream carries RFC 4733 events for this digit instead of audio. */
-  private event: { code: number; startTs: number; samples: number; end: boolean; endSent: number; withAudio: boolean } | undefined;
+  private event: { code: number; startTs: number; samples: number; end: boolean; endSent: number } | undefined;
   toneHz: number | null;
   amplitude: number;
   ended = false;
@@ -69,7 +61,6 @@ export class TonePhone {
     const pcm = new Int16Array(payload.length);
     for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
     this.received.push(pcm);
-    this.receivedAt.push(performance.now());
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
@@ -86,9 +77,6 @@ export class TonePhone {
   }
 
   private sdpVersion = 1;
-  /** When the stream started and how many frames of it have been sent (or skipped). */
-  private startMs = 0;
-  private framesDue = 0;
 
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
     return [
@@ -109,10 +97,9 @@ export class TonePhone {
 
   /**
    * Re-INVITEs mid-call (RFC 3261 §14): optionally from a new RTP port (a phone that moved), or
-   * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4). Resolves with the
-   * answer SDP.
+   * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4).
    */
-  async reinvite(options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}): Promise<string> {
+  async reinvite(options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}): Promise<void> {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
       const next = dgram.createSocket('udp4');
@@ -124,7 +111,6 @@ export class TonePhone {
     }
     const answer = await this.session.reinvite(this.offer(options.direction));
     this.remote = { address: /c=IN IP4 (\S+)/.exec(answer)?.[1] ?? '127.0.0.1', port: Number(/m=audio (\d+)/.exec(answer)?.[1]) };
-    return answer;
   }
 
   /** Calls `target` and resolves once answered; audio starts flowing at once. */
@@ -144,30 +130,7 @@ export class TonePhone {
     const port = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
     const address = /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1';
     this.remote = { address, port };
-    this.startMs = performance.now();
-    this.framesDue = 0;
-    this.timer = setInterval(() => this.tick(), 10);
-  }
-
-  /**
-   * Sends every frame due by now on an absolute 20 ms schedule, as a phone's sample clock would:
-   * a plain setInterval(20) runs late a little every time (1-5 % on a busy machine), so the
-   * stream would fall ever further behind real time and starve any receiver's jitter buffer.
-   * After a long stall, frames beyond MAX_BURST_FRAMES are skipped (timestamp moves on, nothing
-   * sent), like a sound card dropping samples.
-   */
-  private tick(): void {
-    const due = Math.floor((performance.now() - this.startMs) / 20) + 1;
-    if (due - this.framesDue > MAX_BURST_FRAMES) {
-      const skip = due - this.framesDue - MAX_BURST_FRAMES;
-      this.timestamp += skip * FRAME_SAMPLES;
-      if (this.toneHz !== null) this.phase += (skip * FRAME_SAMPLES * 2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
-      this.framesDue += skip;
-    }
-    while (this.framesDue < due && this.timer !== undefined) {
-      this.framesDue++;
-      this.sendFrame();
-    }
+    this.timer = setInterval(() => this.sendFrame(), 20);
   }
 
   /** Presses `digit` in-band: its DTMF frequency pair (ITU-T Q.23) at -10 dBFS per tone for `ms`. */
@@ -179,35 +142,14 @@ export class TonePhone {
     this.dtmfPair = undefined;
   }
 
-  /**
-   * Presses `digit` as RFC 4733 telephone-events on PT 101 for `ms` (RFC 4733 §2.5.1: first
-   * packet with the marker bit, an update every 20 ms, three end packets); no audio is sent
-   * while the event lasts. Resolves once the end packets are out.
-   */
+  /** Presses `digit` as RFC 4733 telephone-events on PT 101 for `ms`, with three end packets. */
   async rfc4733Digit(digit: string, ms = 100): Promise<void> {
-    await this.pressEvent(digit, ms, false);
-  }
-
-  /**
-   * One press sent both ways at once, as some phones do: the DTMF pair in the audio AND RFC 4733
-   * events for the same `ms`, in the same RTP stream.
-   */
-  async bothWaysDigit(digit: string, ms = 100): Promise<void> {
-    const pair = DTMF_PAIRS[digit];
-    if (!pair) throw new Error(`not a DTMF digit: ${digit}`);
-    this.dtmfPair = pair;
-    await this.pressEvent(digit, ms, true, () => (this.dtmfPair = undefined));
-  }
-
-  private async pressEvent(digit: string, ms: number, withAudio: boolean, onEnd?: () => void): Promise<void> {
     const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
     if (code < 0) throw new Error(`not a DTMF digit: ${digit}`);
-    const event = { code, startTs: this.timestamp, samples: 0, end: false, endSent: 0, withAudio };
-    this.event = event;
+    this.event = { code, startTs: this.timestamp, samples: 0, end: false, endSent: 0 };
     await new Promise((r) => setTimeout(r, ms));
-    event.end = true;
-    onEnd?.();
-    await waitUntil(() => this.event !== event || this.timer === undefined);
+    this.event.end = true;
+    await new Promise((r) => setTimeout(r, 100));
   }
 
   /** Sends a DTMF digit as SIP INFO (application/dtmf-relay). */
@@ -228,15 +170,9 @@ export class TonePhone {
     return out;
   }
 
-  /** Everything received so far, packet by packet, with its arrival time (performance.now(), ms). */
-  receivedPackets(): Array<{ atMs: number; pcm: Int16Array }> {
-    return this.received.map((pcm, i) => ({ atMs: this.receivedAt[i], pcm }));
-  }
-
   /** Forgets what was received so far (to analyse a fresh window). */
   clearReceived(): void {
     this.received.length = 0;
-    this.receivedAt.length = 0;
   }
 
   async hangUp(): Promise<void> {
@@ -273,19 +209,16 @@ export class TonePhone {
     p[13] = (event.end ? 0x80 : 0) | 10;
     p.writeUInt16BE(Math.max(event.samples, FRAME_SAMPLES), 14);
     this.seq++;
+    this.timestamp += FRAME_SAMPLES;
     this.rtp.send(p, this.remote!.port, this.remote!.address);
     if (event.end && ++event.endSent === 3) this.event = undefined;
   }
 
   private sendFrame(): void {
     if (!this.remote) return;
-    const event = this.event;
-    if (event) {
-      this.sendEvent(event);
-      if (!event.withAudio) {
-        this.timestamp += FRAME_SAMPLES;
-        return;
-      }
+    if (this.event) {
+      this.sendEvent(this.event);
+      return;
     }
     const p = this.packet;
     p[0] = 0x80;
