@@ -53,10 +53,10 @@ describe('DTMF paths', () => {
     const { phone, channel } = await answered('inband1');
     try {
       const seen = record(channel);
-      const digits = channel.getDigits({ count: 4, secondsTimeout: 5 });
+      const digits = channel.getDigits({ count: 4, secondsTimeout: 8 });
       for (const d of '123#') {
-        await phone.inbandDigit(d, 100);
-        await sleep(100);
+        await phone.inbandDigit(d, 160);
+        await sleep(200);
       }
       expect(await digits).toBe('123#');
       expect(seen.map((s) => s.source)).toEqual(['inband', 'inband', 'inband', 'inband']);
@@ -81,12 +81,12 @@ describe('DTMF paths', () => {
     const { phone, channel } = await answered('switch1');
     try {
       const digits = channel.getDigits({ count: 4, secondsTimeout: 6 });
-      await phone.inbandDigit('1', 100);
-      await sleep(150);
+      await phone.inbandDigit('1', 160);
+      await sleep(200);
       await phone.rfc4733Digit('2', 100);
-      await sleep(150);
-      await phone.inbandDigit('3', 100);
-      await sleep(150);
+      await sleep(200);
+      await phone.inbandDigit('3', 160);
+      await sleep(200);
       await phone.infoDigit('4');
       expect(await digits).toBe('1234');
     } finally {
