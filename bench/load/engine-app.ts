@@ -43,10 +43,12 @@ function sample(): EngineSample {
     latenessMsP50: clock.latenessMsP50,
     latenessMsP99: clock.latenessMsP99,
     latenessMsMax: clock.latenessMsMax,
+    workMsMean: clock.workMsMean,
     packetsIn: 0,
     packetsOut: 0,
     packetsLost: 0,
     packetsLate: 0,
+    packetsDiscarded: 0,
     calls: answered.size,
     rooms: engine.rooms.size
   };
@@ -57,6 +59,7 @@ function sample(): EngineSample {
     s.packetsOut += rtp.packetsSent;
     s.packetsLost += Math.max(0, rtp.packetsLost);
     s.packetsLate += rtp.packetsLate;
+    s.packetsDiscarded += rtp.packetsDiscarded;
   }
   return s;
 }

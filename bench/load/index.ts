@@ -10,16 +10,19 @@
  *
  * Flags: --quick (two small steps, one shape), --kernels=wasm|js|wasm,js, --shapes=3,10,100,mixed,
  * --min=N / --max=N (participants: the ramp's range), --engine-node-args='--flag …' (for the engine
- * process), --profile (engine under --cpu-prof; summarised by stage).
+ * process), --budget-s=N (seconds per kernel flavour, default 210), --profile (engine under
+ * --cpu-prof; summarised by stage).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
+import { once } from 'node:events';
 import type { EngineSample, FromEngine, FromGenerator, GeneratorSample, ToEngine, ToGenerator } from './protocol.js';
 import { renderChart } from './chart.js';
-import { summariseProfile } from './profile-summary.js';
+import { analyseProfile, summariseProfile, type ProfileSummary } from './profile-summary.js';
+import { sampleSystem, coreBusyPct, delta } from './system-stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = join(here, '..', 'results');
@@ -32,6 +35,8 @@ const args = new Map<string, string | undefined>(
 );
 const quick = args.has('quick');
 const profile = args.has('profile');
+/** Participants (rooms of 3, WebAssembly kernels) for the separate --profile run. */
+const profileParticipants = Number(args.get('profile') ?? 300);
 const kernelsList = (args.get('kernels') ?? 'wasm,js').split(',') as Array<'wasm' | 'js'>;
 const maxParticipants = Number(args.get('max') ?? 1500);
 const minParticipants = Number(args.get('min') ?? 0);
@@ -52,7 +57,13 @@ const ALL_SHAPES: Record<string, Shape> = {
 };
 const shapes = quick
   ? [{ name: 'quick: rooms of 3', roomSizes: [3], steps: [6, 12] }]
-  : (args.get('shapes') ?? '3,10,100,mixed,3x').split(',').map((k) => ALL_SHAPES[k]);
+  : (args.get('shapes') ?? '3,10,100,mixed,3x')
+      .split(',')
+      .map((k) => {
+        if (!ALL_SHAPES[k]) throw new Error(`unknown shape '${k}': expected one of ${Object.keys(ALL_SHAPES).join(', ')}`);
+        return ALL_SHAPES[k];
+      })
+      .map((s) => ({ ...s, steps: s.steps.filter((n) => n <= maxParticipants && n >= minParticipants) }));
 
 const SETTLE_MS = quick ? 1000 : 2500;
 const WINDOW_MS = quick ? 2000 : 5000;
@@ -65,22 +76,48 @@ export interface StepResult {
   participants: number;
   rooms: number;
   failedCalls: number;
+  windowSeconds: number;
   cpuUsPerParticipantFrame: number;
+  /** Engine process CPU (user + system) as a share of one core. */
   coreSharePct: number;
+  /** The engine's core busy with anything else (other processes on a shared host), if known. */
+  neighbourCorePct?: number;
   lateTickPct: number;
   skippedTicks: number;
   latenessMsP50: number;
   latenessMsP99: number;
   latenessMsMax: number;
+  /** Mean time inside one frame-clock tick. */
+  tickWorkMsMean: number;
+  packetsSentByCallers: number;
   packetsIntoEngine: number;
   packetsOutOfEngine: number;
+  packetsReceivedByCallers: number;
+  /** RFC 3550 loss of the engine's inbound streams (sequence gaps). */
   engineInboundLossPct: number;
+  /** Packets the engine's RTP sessions dropped after receiving them (late, duplicate, overflow). */
+  enginePacketsLate: number;
+  enginePacketsDiscarded: number;
+  /** Engine received / callers sent, and callers received / engine sent (both ends' own counts). */
+  engineReceivedOfCallersSentPct: number;
+  callersReceivedOfEngineSentPct: number;
   deliveredToCallersPct: number;
   generatorKeptUpPct: number;
+  /** Host-wide UDP receive-buffer drops during the window (Linux), if known. */
+  udpRcvbufErrors?: number;
   passed: boolean;
+  /** Why it failed, empty when it passed. */
+  limits: string[];
+  /** A failed window is measured once more before the ramp stops; this is the first one. */
+  firstAttempt?: Omit<StepResult, 'firstAttempt'>;
 }
 
-const hasTaskset = (() => {
+const ENGINE_CORE = 0;
+const GENERATOR_CORE = 1;
+/** Bound on one kernel flavour's ramps (all shapes); a ramp that reaches it stops where it is. */
+const BUDGET_MS_PER_KERNELS = Number(args.get('budget-s') ?? 210) * 1000;
+
+const pinned = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
     return os.cpus().length >= 2;
@@ -91,7 +128,7 @@ const hasTaskset = (() => {
 
 function launch(file: string, core: number, env: Record<string, string>, extraNodeArgs: string[] = []): ChildProcess {
   const node = [process.execPath, ...extraNodeArgs, '--import', 'tsx', join(here, file)];
-  const [cmd, ...rest] = hasTaskset ? ['taskset', '-c', String(core), ...node] : node;
+  const [cmd, ...rest] = pinned ? ['taskset', '-c', String(core), ...node] : node;
   return spawn(cmd, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
 }
 
@@ -113,16 +150,105 @@ function request<T>(child: ChildProcess, message: ToEngine | ToGenerator | null,
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): Promise<StepResult[]> {
+/** A deadline for a race that must not keep the orchestrator alive once the race is decided. */
+const timeout = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit'));
+
+/** One measurement window over the calls already up: both processes' counters before and after. */
+async function measure(engine: ChildProcess, generator: ChildProcess, kernels: 'wasm' | 'js', shape: Shape, failedCalls: number): Promise<StepResult> {
+  engine.send({ type: 'resetClock' } satisfies ToEngine);
+  const s0 = sampleSystem(ENGINE_CORE);
+  const e0 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
+  const g0 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
+  const t0 = performance.now();
+  await sleep(WINDOW_MS);
+  const e1 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
+  const g1 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
+  const s1 = sampleSystem(ENGINE_CORE);
+  const seconds = (performance.now() - t0) / 1000;
+  const n = e1.calls;
+  const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
+  const frames = seconds * 50;
+  const into = e1.packetsIn - e0.packetsIn;
+  const out = e1.packetsOut - e0.packetsOut;
+  const sent = g1.sent - g0.sent;
+  const received = g1.received - g0.received;
+  const lost = e1.packetsLost - e0.packetsLost;
+  const expectedPerDirection = n * frames;
+  const coreSharePct = (100 * cpuUs) / (seconds * 1e6);
+  const busy = pinned ? coreBusyPct(s0, s1) : undefined;
+  const pct = (part: number, whole: number): number => (whole === 0 ? 100 : (100 * part) / whole);
+  const step: StepResult = {
+    kernels,
+    shape: shape.name,
+    participants: n,
+    rooms: e1.rooms,
+    failedCalls,
+    windowSeconds: seconds,
+    cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
+    coreSharePct,
+    neighbourCorePct: busy === undefined ? undefined : Math.max(0, busy - coreSharePct),
+    lateTickPct: e1.ticks === 0 ? 0 : (100 * e1.lateTicks) / e1.ticks,
+    skippedTicks: e1.skippedTicks,
+    latenessMsP50: e1.latenessMsP50,
+    latenessMsP99: e1.latenessMsP99,
+    latenessMsMax: e1.latenessMsMax,
+    tickWorkMsMean: e1.workMsMean,
+    packetsSentByCallers: sent,
+    packetsIntoEngine: into,
+    packetsOutOfEngine: out,
+    packetsReceivedByCallers: received,
+    engineInboundLossPct: into + lost === 0 ? 0 : (100 * lost) / (into + lost),
+    enginePacketsLate: e1.packetsLate - e0.packetsLate,
+    enginePacketsDiscarded: e1.packetsDiscarded - e0.packetsDiscarded,
+    engineReceivedOfCallersSentPct: pct(into, sent),
+    callersReceivedOfEngineSentPct: pct(received, out),
+    deliveredToCallersPct: pct(received, expectedPerDirection),
+    generatorKeptUpPct: pct(sent, expectedPerDirection),
+    udpRcvbufErrors: delta(s0.udpRcvbufErrors, s1.udpRcvbufErrors),
+    passed: false,
+    limits: []
+  };
+  // The two processes are sampled one after the other, so a window's edges may differ by a packet
+  // or so per call: allow 0.5 % on the counts compared across processes.
+  const EDGE_PCT = 0.5;
+  if (step.failedCalls > 0) step.limits.push(`${step.failedCalls} calls failed`);
+  if (step.lateTickPct > LATE_TICK_LIMIT_PCT) step.limits.push(`late ticks ${step.lateTickPct.toFixed(2)} %`);
+  if (step.engineInboundLossPct > LOSS_LIMIT_PCT) step.limits.push(`engine inbound loss ${step.engineInboundLossPct.toFixed(3)} %`);
+  if (step.engineReceivedOfCallersSentPct < 100 - LOSS_LIMIT_PCT - EDGE_PCT)
+    step.limits.push(`engine received ${step.engineReceivedOfCallersSentPct.toFixed(2)} % of what callers sent`);
+  if (step.deliveredToCallersPct < 100 - LOSS_LIMIT_PCT - EDGE_PCT)
+    step.limits.push(`callers received ${step.deliveredToCallersPct.toFixed(2)} % of 50 packets/s`);
+  step.passed = step.limits.length === 0;
+  return step;
+}
+
+function progress(step: StepResult, note = ''): void {
+  const neighbours = step.neighbourCorePct === undefined ? '' : ` (+${step.neighbourCorePct.toFixed(0)}% others)`;
+  console.log(
+    `[${step.kernels}] ${step.shape}: ${step.participants} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}%${neighbours} ` +
+      `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame, tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
+      `late ${step.lateTickPct.toFixed(2)}% p50/p99/max ${step.latenessMsP50.toFixed(1)}/${step.latenessMsP99.toFixed(1)}/${step.latenessMsMax.toFixed(1)} ms | ` +
+      `in ${step.packetsIntoEngine}/${step.packetsSentByCallers} out ${step.packetsReceivedByCallers}/${step.packetsOutOfEngine} ` +
+      `loss ${step.engineInboundLossPct.toFixed(3)}% | ${step.passed ? 'ok' : `LIMIT: ${step.limits.join(', ')}`}${note}`
+  );
+}
+
+async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, profileDir?: string): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
   if (profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  const engine = launch('engine-app.ts', 0, { LOAD_KERNELS: kernels }, nodeArgs);
-  const generator = launch('load-generator.ts', 1, {});
+  const engine = launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
+  const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
   try {
     const { port } = await request<{ port: number }>(engine, null, 'ready');
     await request(generator, null, 'grown');
-    for (const participants of shape.steps.filter((n) => n <= maxParticipants && n >= minParticipants)) {
+    for (const participants of shape.steps) {
+      if (Date.now() > deadline) {
+        console.log(`[${kernels}] ${shape.name}: time budget for this kernel flavour used up, ramp stops at ${results.at(-1)?.participants ?? 0}`);
+        break;
+      }
       const grown = await request<{ calls: number; failed: number }>(
         generator,
         { type: 'grow', port, total: participants, roomSizes: shape.roomSizes, roomPrefix: 'load' },
@@ -130,96 +256,105 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, profileDir?: string): 
       );
       // Call set-up (SIP, ports, DSP slots) leaves garbage and warm-up behind: settle longer after big steps.
       await sleep(SETTLE_MS + 5 * Math.max(0, participants - (results.at(-1)?.participants ?? 0)));
-      engine.send({ type: 'resetClock' } satisfies ToEngine);
-      const e0 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
-      const g0 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
-      const t0 = performance.now();
-      await sleep(WINDOW_MS);
-      const e1 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
-      const g1 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
-      const seconds = (performance.now() - t0) / 1000;
-      const n = e1.calls;
-      const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
-      const frames = seconds * 50;
-      const into = e1.packetsIn - e0.packetsIn;
-      const lost = e1.packetsLost - e0.packetsLost;
-      const expectedPerDirection = n * frames;
-      const step: StepResult = {
-        kernels,
-        shape: shape.name,
-        participants: n,
-        rooms: e1.rooms,
-        failedCalls: grown.failed,
-        cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
-        coreSharePct: (100 * cpuUs) / (seconds * 1e6),
-        lateTickPct: e1.ticks === 0 ? 0 : (100 * e1.lateTicks) / e1.ticks,
-        skippedTicks: e1.skippedTicks,
-        latenessMsP50: e1.latenessMsP50,
-        latenessMsP99: e1.latenessMsP99,
-        latenessMsMax: e1.latenessMsMax,
-        packetsIntoEngine: into,
-        packetsOutOfEngine: e1.packetsOut - e0.packetsOut,
-        engineInboundLossPct: into + lost === 0 ? 0 : (100 * lost) / (into + lost),
-        deliveredToCallersPct: expectedPerDirection === 0 ? 100 : (100 * (g1.received - g0.received)) / expectedPerDirection,
-        generatorKeptUpPct: expectedPerDirection === 0 ? 100 : (100 * (g1.sent - g0.sent)) / expectedPerDirection,
-        passed: false
-      };
-      step.passed =
-        step.failedCalls === 0 &&
-        step.lateTickPct <= LATE_TICK_LIMIT_PCT &&
-        step.engineInboundLossPct <= LOSS_LIMIT_PCT &&
-        step.deliveredToCallersPct >= 100 - LOSS_LIMIT_PCT - 0.5; // ±1 packet per call at the window edges
+      let step = await measure(engine, generator, kernels, shape, grown.failed);
+      if (!step.passed && grown.failed === 0 && !quick) {
+        // On a shared host one window can fail for a neighbour's burst: a limit counts when it holds twice.
+        progress(step, ' (measuring again)');
+        step = { ...(await measure(engine, generator, kernels, shape, grown.failed)), firstAttempt: step };
+      }
       results.push(step);
-      console.log(
-        `[${kernels}] ${shape.name}: ${n} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}% ` +
-          `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame | late ticks ${step.lateTickPct.toFixed(2)}% ` +
-          `p50/p99/max ${step.latenessMsP50.toFixed(1)}/${step.latenessMsP99.toFixed(1)}/${step.latenessMsMax.toFixed(1)} ms | ` +
-          `in-loss ${step.engineInboundLossPct.toFixed(3)}% delivered ${step.deliveredToCallersPct.toFixed(2)}% ` +
-          `(generator sent ${step.generatorKeptUpPct.toFixed(1)}%) ${step.passed ? 'ok' : 'LIMIT'}`
-      );
+      progress(step);
       if (!step.passed) break;
     }
   } finally {
+    // The engine first: its BYEs must still find the callers' user agent, or every BYE waits out Timer F.
     if (engine.connected) engine.send({ type: 'stop' } satisfies ToEngine);
+    await Promise.race([exited(engine), timeout(15_000)]);
     if (generator.connected) generator.send({ type: 'stop' } satisfies ToGenerator);
-    await Promise.all([engine, generator].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.race([exited(generator), timeout(5_000)]);
+    for (const child of [engine, generator]) if (child.exitCode === null && child.signalCode === null) child.kill();
+    await Promise.all([exited(engine), exited(generator)]);
   }
   return results;
 }
 
 mkdirSync(resultsDir, { recursive: true });
-if (profile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
-const profileDir = profile ? join(resultsDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
-if (profileDir) mkdirSync(profileDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const all: StepResult[] = [];
-for (const kernels of kernelsList) for (const shape of shapes) all.push(...(await ramp(kernels, shape, kernels === 'wasm' ? profileDir : undefined)));
+for (const kernels of kernelsList) {
+  const deadline = Date.now() + BUDGET_MS_PER_KERNELS;
+  for (const shape of shapes) all.push(...(await ramp(kernels, shape, deadline)));
+}
 
+// The profiler costs CPU and pauses the engine to take samples, so the ramps run without it and
+// the profile comes from one more engine process held at a fixed load.
+const profileDir = profile ? join(resultsDir, 'profiles', stamp) : undefined;
+let profileRun: { step?: StepResult; files: Array<{ file: string; thread: string; summary: ProfileSummary }> } | undefined;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  const shape: Shape = { name: 'profiled: rooms of 3', roomSizes: [3], steps: [profileParticipants] };
+  const [step] = await ramp('wasm', shape, Infinity, profileDir);
+  // V8 names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
+  const files = readdirSync(profileDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => {
+      const thread = f.split('.')[4] === '0' ? 'engine main thread' : `worker thread ${f.split('.')[4]}`;
+      return { file: join(profileDir, f), thread, summary: analyseProfile(join(profileDir, f)) };
+    });
+  profileRun = { step, files };
+}
+
+const FRAMES_PER_SECOND = 50;
 const summary = kernelsList.map((kernels) => {
   const ok = all.filter((r) => r.kernels === kernels && r.passed);
   const best = ok.reduce<StepResult | undefined>((b, r) => (!b || r.participants > b.participants ? r : b), undefined);
+  const stop = all.find((r) => r.kernels === kernels && !r.passed);
   // At the largest load that passed, fixed costs (clock, timers, RTCP) weigh least per participant.
   const perFrame = best?.cpuUsPerParticipantFrame ?? NaN;
   return {
     kernels,
     maxParticipantsPassed: best?.participants ?? 0,
     atShape: best?.shape,
+    engineCoreSharePctAtMax: best?.coreSharePct ?? NaN,
+    stoppedAt: stop ? { shape: stop.shape, participants: stop.participants, limits: stop.limits } : undefined,
     cpuUsPerParticipantFrameAtMax: perFrame,
-    extrapolatedParticipantsPerCore: Math.floor(20_000 / perFrame)
+    /** If the engine could use all of a core: 1e6 µs / (µs per participant-frame × 50 frames/s). */
+    extrapolatedParticipantsPerCore: Math.floor(1e6 / (perFrame * FRAMES_PER_SECOND)),
+    coresFor1000Participants: (perFrame * FRAMES_PER_SECOND * 1000) / 1e6
   };
 });
+const wasm = summary.find((s) => s.kernels === 'wasm');
+const js = summary.find((s) => s.kernels === 'js');
+const wasmSpeedup = wasm && js ? js.cpuUsPerParticipantFrameAtMax / wasm.cpuUsPerParticipantFrameAtMax : undefined;
 console.log('\nsummary');
 for (const s of summary) {
   console.log(
-    `  ${s.kernels}: up to ${s.maxParticipantsPassed} participants passed (${s.atShape ?? '-'}); ` +
-      `${s.cpuUsPerParticipantFrameAtMax.toFixed(1)} µs per participant-frame there ⇒ ~${s.extrapolatedParticipantsPerCore} per core at 100 % CPU`
+    `  ${s.kernels}: ramp passed up to ${s.maxParticipantsPassed} participants (${s.atShape ?? '-'}, engine at ${s.engineCoreSharePctAtMax.toFixed(0)}% of its core)` +
+      `${s.stoppedAt ? `; stopped at ${s.stoppedAt.participants} (${s.stoppedAt.shape}): ${s.stoppedAt.limits.join(', ')}` : ''}\n` +
+      `     ${s.cpuUsPerParticipantFrameAtMax.toFixed(1)} µs per participant-frame ⇒ ~${s.extrapolatedParticipantsPerCore} per core at 100 % CPU; ` +
+      `1000 participants need ${s.coresFor1000Participants.toFixed(2)} cores`
   );
 }
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, pinned: hasTaskset, steps: all, summary };
-writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(out, null, 2));
+if (wasmSpeedup) console.log(`  end to end, the engine with the WebAssembly kernels uses ${wasmSpeedup.toFixed(2)}× less CPU per participant-frame than with the JS kernels`);
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model,
+  cores: os.cpus().length,
+  pinned,
+  limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
+  settleMs: SETTLE_MS,
+  windowMs: WINDOW_MS,
+  steps: all,
+  summary,
+  profile: profileRun,
+  wasmSpeedupEndToEnd: wasmSpeedup
+};
+writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, null, 2));
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
 console.log(`wrote bench/results/load-${stamp}.json and .svg`);
-if (profileDir) {
-  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-  for (const f of files) console.log(`\nprofile ${f}\n${summariseProfile(join(profileDir, f))}`);
+if (profileRun) {
+  for (const { file, thread } of profileRun.files) {
+    console.log(`\nprofile of the ${thread} at ${profileRun.step?.participants ?? '?'} participants (${file})\n${summariseProfile(file)}`);
+  }
 }

@@ -10,11 +10,15 @@ export interface EngineSample {
   latenessMsP50: number;
   latenessMsP99: number;
   latenessMsMax: number;
+  /** Mean time inside the frame clock's tick (mixing, encoding, sending), ms. */
+  workMsMean: number;
   /** Summed over every active call's RTP session. */
   packetsIn: number;
   packetsOut: number;
   packetsLost: number;
   packetsLate: number;
+  /** Dropped by the RTP session: malformed, wrong payload type, jitter buffer overflow… */
+  packetsDiscarded: number;
   calls: number;
   rooms: number;
 }

@@ -31,15 +31,33 @@ describe('npm run bench:load harness', () => {
       .pop();
     expect(report, out).toBeDefined();
     const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
-      steps: Array<{ participants: number; packetsIntoEngine: number; packetsOutOfEngine: number; deliveredToCallersPct: number }>;
+      steps: Array<{
+        participants: number;
+        rooms: number;
+        packetsSentByCallers: number;
+        packetsIntoEngine: number;
+        packetsOutOfEngine: number;
+        packetsReceivedByCallers: number;
+        deliveredToCallersPct: number;
+        cpuUsPerParticipantFrame: number;
+        latenessMsP99: number;
+        passed: boolean;
+      }>;
       summary: Array<{ kernels: string; maxParticipantsPassed: number }>;
     };
     expect(json.steps.map((s) => s.participants)).toEqual([6, 12]);
+    expect(json.steps.map((s) => s.rooms)).toEqual([2, 4]);
     for (const step of json.steps) {
-      expect(step.packetsIntoEngine).toBeGreaterThan(step.participants * 50);
-      expect(step.packetsOutOfEngine).toBeGreaterThan(step.participants * 50);
+      // 2 s windows at 50 packets/s per participant, each way, counted at both ends.
+      for (const count of [step.packetsSentByCallers, step.packetsIntoEngine, step.packetsOutOfEngine, step.packetsReceivedByCallers]) {
+        expect(count).toBeGreaterThan(step.participants * 50);
+      }
       expect(step.deliveredToCallersPct).toBeGreaterThan(90);
+      expect(step.cpuUsPerParticipantFrame).toBeGreaterThan(0);
+      expect(Number.isFinite(step.latenessMsP99)).toBe(true);
+      expect(typeof step.passed).toBe('boolean');
     }
+    expect(readdirSync(dir)).toContain((report as string).replace(/\.json$/, '.svg'));
     expect(json.summary[0].kernels).toBe('wasm');
-  }, 90_000);
+  }, 45_000);
 });
