@@ -47,11 +47,15 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
   accumulate(sum, x, UNITY_GAIN_Q14, n);
 }
 
+/**
+ * The limiter in 5 operations instead of 10: with c = clamp(x, −knee, knee), at most one of
+ * over / under is non-zero and equals x − c, so over + under = x − c and
+ * (over >> 2) + (under >> 2) = (x − c) >> 2; y = c + ((x − c) >> 2), the same integers.
+ */
 // @ts-ignore: decorator
-@inline function limit(x: v128, knee: v128, negKnee: v128, zero: v128): v128 {
-  const over = i32x4.max_s(i32x4.sub(x, knee), zero);
-  const under = i32x4.min_s(i32x4.sub(x, negKnee), zero);
-  return i32x4.add(i32x4.sub(i32x4.sub(x, over), under), i32x4.add(i32x4.shr_s(over, 2), i32x4.shr_s(under, 2)));
+@inline function limit(x: v128, knee: v128, negKnee: v128): v128 {
+  const c = i32x4.min_s(i32x4.max_s(x, negKnee), knee);
+  return i32x4.add(c, i32x4.shr_s(i32x4.sub(x, c), 2));
 }
 
 /**
@@ -63,7 +67,6 @@ export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: 
   const half = i32x4.splat(gain == 0 ? 0 : 8192);
   const knee = i32x4.splat(LIMITER_KNEE);
   const negKnee = i32x4.splat(-LIMITER_KNEE);
-  const zero = i32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const s = sum + (<usize>i << 2);
     let lo = v128.load(s);
@@ -84,8 +87,8 @@ export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: 
       hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(q));
     }
     if (limiter) {
-      lo = limit(lo, knee, negKnee, zero);
-      hi = limit(hi, knee, negKnee, zero);
+      lo = limit(lo, knee, negKnee);
+      hi = limit(hi, knee, negKnee);
     }
     v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(lo, hi));
   }
