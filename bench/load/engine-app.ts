@@ -5,6 +5,7 @@
  */
 import { Engine, ConferencePartyMediaSettings, State, type UASCallChannel } from '../../engine/index.js';
 import type { EngineSample, FromEngine, ToEngine } from './protocol.js';
+import { WindowProfiler } from './window-profiler.js';
 
 const kernels = (process.env.LOAD_KERNELS ?? 'wasm') as 'wasm' | 'js';
 const engine = new Engine({
@@ -64,10 +65,17 @@ function sample(): EngineSample {
   return s;
 }
 
+// An orchestrator that dies (Ctrl-C, kill) takes its children with it.
+process.on('disconnect', () => process.exit(1));
+const profiler = new WindowProfiler();
 process.on('message', (message: ToEngine) => {
   if (message.type === 'sample') send({ type: 'sample', sample: sample() });
   else if (message.type === 'resetClock') engine.clock.resetStats();
-  else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
+  else if (message.type === 'profileStart') void profiler.start().then(() => send({ type: 'profileStarted' }));
+  else if (message.type === 'profileStop') {
+    const { path } = message;
+    void profiler.stop(path).then(() => send({ type: 'profileWritten', path }));
+  } else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
 });
 
 await engine.start();

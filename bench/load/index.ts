@@ -10,11 +10,13 @@
  *
  * Flags: --quick (two small steps, one shape), --kernels=wasm|js|wasm,js, --shapes=3,10,100,mixed,
  * --min=N / --max=N (participants: the ramp's range), --engine-node-args='--flag …' (for the engine
- * process), --budget-s=N (seconds per kernel flavour, default 210), --profile (engine under
- * --cpu-prof; summarised by stage).
+ * process), --settle-s=N (seconds between growing and measuring, default 2.5), --engine-nice=N (the engine's nice value, e.g. -10 on a shared host), --budget-s=N
+ * (seconds per kernel flavour, default 210), --profile[=N] (afterwards, one more engine at N
+ * participants in rooms of 3, default 300, CPU-profiled over its measurement window; summarised
+ * by stage).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
@@ -65,7 +67,7 @@ const shapes = quick
       })
       .map((s) => ({ ...s, steps: s.steps.filter((n) => n <= maxParticipants && n >= minParticipants) }));
 
-const SETTLE_MS = quick ? 1000 : 2500;
+const SETTLE_MS = args.has('settle-s') ? 1000 * Number(args.get('settle-s')) : quick ? 1000 : 2500;
 const WINDOW_MS = quick ? 2000 : 5000;
 const LATE_TICK_LIMIT_PCT = 1;
 const LOSS_LIMIT_PCT = 0.1;
@@ -126,9 +128,13 @@ const pinned = (() => {
   }
 })();
 
+/** --engine-nice=N: the engine process's nice value (negative needs root), to rank it above neighbours. */
+const engineNice = args.get('engine-nice');
+
 function launch(file: string, core: number, env: Record<string, string>, extraNodeArgs: string[] = []): ChildProcess {
   const node = [process.execPath, ...extraNodeArgs, '--import', 'tsx', join(here, file)];
-  const [cmd, ...rest] = pinned ? ['taskset', '-c', String(core), ...node] : node;
+  const niced = engineNice !== undefined && file === 'engine-app.ts' ? ['nice', '-n', engineNice, ...node] : node;
+  const [cmd, ...rest] = pinned ? ['taskset', '-c', String(core), ...niced] : niced;
   return spawn(cmd, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
 }
 
@@ -156,7 +162,15 @@ const timeout = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, 
 const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit'));
 
 /** One measurement window over the calls already up: both processes' counters before and after. */
-async function measure(engine: ChildProcess, generator: ChildProcess, kernels: 'wasm' | 'js', shape: Shape, failedCalls: number): Promise<StepResult> {
+async function measure(
+  engine: ChildProcess,
+  generator: ChildProcess,
+  kernels: 'wasm' | 'js',
+  shape: Shape,
+  failedCalls: number,
+  profilePath?: string
+): Promise<StepResult> {
+  if (profilePath) await request(engine, { type: 'profileStart' }, 'profileStarted');
   engine.send({ type: 'resetClock' } satisfies ToEngine);
   const s0 = sampleSystem(ENGINE_CORE);
   const e0 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
@@ -166,6 +180,7 @@ async function measure(engine: ChildProcess, generator: ChildProcess, kernels: '
   const e1 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
   const g1 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
   const s1 = sampleSystem(ENGINE_CORE);
+  if (profilePath) await request(engine, { type: 'profileStop', path: profilePath }, 'profileWritten');
   const seconds = (performance.now() - t0) / 1000;
   const n = e1.calls;
   const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
@@ -235,9 +250,9 @@ function progress(step: StepResult, note = ''): void {
   );
 }
 
-async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, profileDir?: string): Promise<StepResult[]> {
+/** With `profilePath`, each step's (first) window is CPU-profiled into that file. */
+async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, profilePath?: string): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
-  if (profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   const engine = launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
   const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
@@ -256,7 +271,7 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, prof
       );
       // Call set-up (SIP, ports, DSP slots) leaves garbage and warm-up behind: settle longer after big steps.
       await sleep(SETTLE_MS + 5 * Math.max(0, participants - (results.at(-1)?.participants ?? 0)));
-      let step = await measure(engine, generator, kernels, shape, grown.failed);
+      let step = await measure(engine, generator, kernels, shape, grown.failed, profilePath);
       if (!step.passed && grown.failed === 0 && !quick) {
         // On a shared host one window can fail for a neighbour's burst: a limit counts when it holds twice.
         progress(step, ' (measuring again)');
@@ -288,21 +303,15 @@ for (const kernels of kernelsList) {
 }
 
 // The profiler costs CPU and pauses the engine to take samples, so the ramps run without it and
-// the profile comes from one more engine process held at a fixed load.
-const profileDir = profile ? join(resultsDir, 'profiles', stamp) : undefined;
-let profileRun: { step?: StepResult; files: Array<{ file: string; thread: string; summary: ProfileSummary }> } | undefined;
-if (profileDir) {
+// the profile comes from one more engine held at a fixed load, over its measurement window only.
+let profileRun: { step?: StepResult; file: string; summary: ProfileSummary } | undefined;
+if (profile) {
+  const profileDir = join(resultsDir, 'profiles');
   mkdirSync(profileDir, { recursive: true });
+  const file = join(profileDir, `${stamp}.cpuprofile`);
   const shape: Shape = { name: 'profiled: rooms of 3', roomSizes: [3], steps: [profileParticipants] };
-  const [step] = await ramp('wasm', shape, Infinity, profileDir);
-  // V8 names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
-  const files = readdirSync(profileDir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => {
-      const thread = f.split('.')[4] === '0' ? 'engine main thread' : `worker thread ${f.split('.')[4]}`;
-      return { file: join(profileDir, f), thread, summary: analyseProfile(join(profileDir, f)) };
-    });
-  profileRun = { step, files };
+  const [step] = await ramp('wasm', shape, Infinity, file);
+  profileRun = { step, file, summary: analyseProfile(file) };
 }
 
 const FRAMES_PER_SECOND = 50;
@@ -343,6 +352,7 @@ const result = {
   cpu: os.cpus()[0]?.model,
   cores: os.cpus().length,
   pinned,
+  engineNice: engineNice === undefined ? 0 : Number(engineNice),
   limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
   settleMs: SETTLE_MS,
   windowMs: WINDOW_MS,
@@ -355,7 +365,6 @@ writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, nul
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
 console.log(`wrote bench/results/load-${stamp}.json and .svg`);
 if (profileRun) {
-  for (const { file, thread } of profileRun.files) {
-    console.log(`\nprofile of the ${thread} at ${profileRun.step?.participants ?? '?'} participants (${file})\n${summariseProfile(file)}`);
-  }
+  console.log(`\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`);
+  console.log(summariseProfile(profileRun.file));
 }

@@ -116,6 +116,8 @@ function tick(): void {
   }
 }
 
+// An orchestrator that dies (Ctrl-C, kill) takes its children with it.
+process.on('disconnect', () => process.exit(1));
 process.on('message', async (message: ToGenerator) => {
   if (message.type === 'grow') {
     const batch: Promise<void>[] = [];

@@ -30,8 +30,18 @@ export interface GeneratorSample {
   failedCalls: number;
 }
 
-export type ToEngine = { type: 'sample' } | { type: 'resetClock' } | { type: 'stop' };
-export type FromEngine = { type: 'ready'; port: number } | { type: 'sample'; sample: EngineSample };
+export type ToEngine =
+  | { type: 'sample' }
+  | { type: 'resetClock' }
+  | { type: 'profileStart' }
+  /** Stops the CPU profile and writes it (a V8 .cpuprofile) to `path`. */
+  | { type: 'profileStop'; path: string }
+  | { type: 'stop' };
+export type FromEngine =
+  | { type: 'ready'; port: number }
+  | { type: 'sample'; sample: EngineSample }
+  | { type: 'profileStarted' }
+  | { type: 'profileWritten'; path: string };
 export type ToGenerator =
   | { type: 'grow'; port: number; total: number; roomSizes: number[]; roomPrefix: string }
   | { type: 'sample' }

@@ -4,42 +4,12 @@
  * steady white noise once absorbed by the noise floor and before it is, and the cost of one meyda spectral-flatness extract alone, the reason the
  * detector calls meyda only while deciding a start. Also reports bytes allocated per call.
  */
-import { Session } from 'node:inspector/promises';
 import Benchmark from 'benchmark';
 import type { BenchReport } from '../report.js';
+import { bytesPerCall } from '../support/heap-sampling.js';
 import { TalkerDetector } from '../../engine/talker/talker-detector.js';
 import { flatnessInputSamples, spectralFlatness } from '../../engine/talker/spectral-flatness.js';
 import { concat, frames, speechLike, whiteNoise } from '../../test/talker/signals.js';
-
-interface SamplingNode {
-  selfSize: number;
-  callFrame: { url: string };
-  children: SamplingNode[];
-}
-
-/**
- * Bytes allocated per call, from V8's sampling heap profiler (which scales its samples to an
- * estimate of all allocations): heap growth between collections is too noisy for the few bytes
- * a frame should cost.
- */
-async function bytesPerCall(fn: () => void, calls: number): Promise<number> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-    for (let i = 0; i < calls; i++) fn();
-    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
-    let bytes = 0;
-    const walk = (node: SamplingNode): void => {
-      if (!node.callFrame.url.startsWith('node:inspector')) bytes += node.selfSize;
-      node.children.forEach(walk);
-    };
-    walk(profile.head);
-    return bytes / calls;
-  } finally {
-    session.disconnect();
-  }
-}
 
 function nsPerCall(name: string, fn: () => void): number {
   const bench = new Benchmark(name, fn, { minSamples: 20, maxTime: 1.5 });

@@ -31,6 +31,8 @@ export interface MediaLegOptions {
   codecs: AudioCodec[];
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
   metrics: EngineMetrics;
+  /** Monotonic ms clock for the RTP session; injectable for benchmarks and tests. */
+  now?: () => number;
 }
 
 export interface MediaLegEvents {
@@ -50,6 +52,7 @@ export class MediaLeg implements MixMember {
   private readonly solo: MixRoom;
   private readonly talker: TalkerDetector;
   private readonly jitter: MediaLegOptions['jitter'];
+  private readonly now: MediaLegOptions['now'];
   private rtp: RtpSession | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
@@ -67,6 +70,7 @@ export class MediaLeg implements MixMember {
     this.loop = options.loop;
     this.ports = options.ports;
     this.jitter = options.jitter;
+    this.now = options.now;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.player = new PromptPlayer(options.roomSampleRateHz);
@@ -216,7 +220,8 @@ export class MediaLeg implements MixMember {
         samplesPerFrame,
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
-        jitter: this.jitter
+        jitter: this.jitter,
+        now: this.now
       });
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
         this.events.onDigit({

@@ -1,0 +1,205 @@
+/**
+ * The engine's own work per participant-frame, end to end inside one process: real media legs
+ * (RTP session, jitter buffer, RFC 4733 receiver, packetizer, talker detection, metrics) in rooms
+ * of 3, each fed one 20 ms PCMU packet per frame through its socket's 'message' event and mixed
+ * by the frame loop, which sends every party's packet. The sockets are stand-ins that count
+ * sends, so the figure is everything but the kernel's and libuv's share of a UDP packet (which
+ * `npm run bench:load` adds on real sockets). The clock is virtual: one frame per call, 20 ms
+ * apart. WebAssembly kernels against the plain-JS ones in the same run; bytes allocated per
+ * participant-frame from V8's sampling heap profiler.
+ *
+ * Measured twice: back to back (caches hot), and with 64 MiB touched between frames (untimed),
+ * as a loaded engine's socket traffic and other calls evict its state between two visits: the
+ * cold figure is the one `bench:load` sees, and the memory a participant-frame touches shows in
+ * the difference. MEDIA_PATH_PARTICIPANTS=N changes the number of participants (default 300).
+ */
+import { EventEmitter } from 'node:events';
+import type dgram from 'node:dgram';
+import Benchmark from 'benchmark';
+import type { BenchReport } from '../report.js';
+import { bytesPerCall } from '../support/heap-sampling.js';
+import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
+import { FrameClock } from '../../engine/clock/frame-clock.js';
+import { MixLoop } from '../../engine/media/mix-loop.js';
+import { MixRoom } from '../../engine/media/mix-room.js';
+import { MediaLeg } from '../../engine/media/media-leg.js';
+import { EngineMetrics } from '../../engine/observability/metrics.js';
+import type { RtpPortPair } from '../../engine/rtp/port-pool.js';
+
+const PARTICIPANTS = Number(process.env.MEDIA_PATH_PARTICIPANTS ?? 300);
+const ROOM_SIZE = 3;
+const FRAME_MS = 20;
+const PAYLOAD_BYTES = 160;
+
+/** Enough of a dgram socket for an RTP session: events in, sends counted. */
+class CountingSocket extends EventEmitter {
+  sent = 0;
+  constructor(private readonly port: number) {
+    super();
+  }
+  send(): void {
+    this.sent++;
+  }
+  address(): { address: string; port: number; family: string } {
+    return { address: '127.0.0.1', port: this.port, family: 'IPv4' };
+  }
+}
+
+function fakePorts(rtpPort: number): RtpPortPair & { rtpSocket: dgram.Socket } {
+  return {
+    rtpPort,
+    rtcpPort: rtpPort + 1,
+    rtpSocket: new CountingSocket(rtpPort) as unknown as dgram.Socket,
+    rtcpSocket: new CountingSocket(rtpPort + 1) as unknown as dgram.Socket,
+    release: () => undefined
+  };
+}
+
+/** μ-law 440 Hz at about -15 dBFS, a second of it: every caller talks all the time (the worst case). */
+function ulawTone(): Uint8Array {
+  const out = new Uint8Array(8000);
+  for (let i = 0; i < out.length; i++) {
+    let s = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+    const sign = s < 0 ? 0x80 : 0;
+    if (s < 0) s = -s;
+    s = Math.min(s, 32635) + 0x84;
+    let exponent = 7;
+    for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+    out[i] = ~(sign | (exponent << 4) | ((s >> (exponent + 3)) & 0x0f)) & 0xff;
+  }
+  return out;
+}
+
+interface Caller {
+  socket: EventEmitter;
+  packet: Buffer;
+  rinfo: dgram.RemoteInfo;
+}
+
+export interface Pipeline {
+  frame(): void;
+  sent(): number;
+  close(): void;
+}
+
+export function buildPipeline(kernels: DspKernels): Pipeline {
+  let nowMs = 1000;
+  const now = (): number => nowMs;
+  const loop = new MixLoop(new FrameClock(), (error) => {
+    throw error;
+  });
+  const metrics = new EngineMetrics();
+  const tone = ulawTone();
+  const legs: MediaLeg[] = [];
+  const rooms: MixRoom[] = [];
+  const callers: Caller[] = [];
+  for (let i = 0; i < PARTICIPANTS; i++) {
+    const ports = fakePorts(40000 + 2 * i);
+    const leg = new MediaLeg(
+      { kernels, loop, ports, address: '127.0.0.1', roomSampleRateHz: 8000, codecs: ['PCMU', 'PCMA'], metrics, now },
+      { onDigit: () => undefined, onTalking: () => undefined, onRecordingFull: () => undefined }
+    );
+    const callerPort = 20000 + 2 * i;
+    leg.answer(
+      `v=0\r\no=- ${i} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
+        `m=audio ${callerPort} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=sendrecv\r\n`
+    );
+    if (i % ROOM_SIZE === 0) {
+      const room = new MixRoom(kernels, 8000);
+      loop.add(room);
+      rooms.push(room);
+    }
+    leg.moveTo(rooms[rooms.length - 1]);
+    leg.setContributing(true, false);
+    legs.push(leg);
+    const packet = Buffer.alloc(12 + PAYLOAD_BYTES);
+    packet[0] = 0x80;
+    packet.writeUInt32BE(0x1000 + i, 8);
+    callers.push({ socket: ports.rtpSocket, packet, rinfo: { address: '127.0.0.1', family: 'IPv4', port: callerPort, size: packet.length } });
+  }
+  let frame = 0;
+  return {
+    frame(): void {
+      const at = (frame % 50) * PAYLOAD_BYTES;
+      for (let i = 0; i < callers.length; i++) {
+        const { socket, packet, rinfo } = callers[i];
+        packet.writeUInt16BE(frame & 0xffff, 2);
+        packet.writeUInt32BE((frame * PAYLOAD_BYTES) >>> 0, 4);
+        packet.set(tone.subarray(at, at + PAYLOAD_BYTES), 12);
+        socket.emit('message', packet, rinfo);
+      }
+      loop.tick();
+      frame++;
+      nowMs += FRAME_MS;
+    },
+    sent(): number {
+      let n = 0;
+      for (const leg of legs) n += leg.rtpSession?.stats().packetsSent ?? 0;
+      return n;
+    },
+    close(): void {
+      for (const leg of legs) leg.close();
+      for (const room of rooms) room.close();
+      loop.close();
+    }
+  };
+}
+
+function nsPerFrame(name: string, frame: () => void): number {
+  const bench = new Benchmark(name, frame, { minSamples: 30, maxTime: 3 });
+  bench.run();
+  return bench.stats.mean * 1e9;
+}
+
+const EVICT_BYTES = 64 << 20;
+const COLD_FRAMES = 300;
+
+/** Mean ns of `frame` when every call finds the caches full of something else. */
+function coldNsPerFrame(frame: () => void): number {
+  const other = new Uint8Array(EVICT_BYTES);
+  let ns = 0n;
+  for (let f = 0; f < COLD_FRAMES; f++) {
+    for (let i = 0; i < other.length; i += 64) other[i]++;
+    const t0 = process.hrtime.bigint();
+    frame();
+    ns += process.hrtime.bigint() - t0;
+  }
+  return Number(ns) / COLD_FRAMES;
+}
+
+export async function run(report: BenchReport): Promise<void> {
+  const results: Record<string, { ns: number; coldNs: number; bytes: number }> = {};
+  for (const kind of ['wasm', 'js'] as const) {
+    const kernels = await createKernels(kind);
+    const pipeline = buildPipeline(kernels);
+    // Past the jitter buffer's start-up and the JIT's warm-up.
+    for (let i = 0; i < 500; i++) pipeline.frame();
+    const ns = nsPerFrame(`media path ${kind}`, () => pipeline.frame());
+    const coldNs = coldNsPerFrame(() => pipeline.frame());
+    const bytes = await bytesPerCall(() => pipeline.frame(), 500);
+    const sentPerFrame = pipeline.sent();
+    pipeline.close();
+    kernels.close();
+    if (sentPerFrame === 0) throw new Error(`media path (${kind}): no packet was sent`);
+    results[kind] = { ns, coldNs, bytes };
+  }
+  for (const kind of ['wasm', 'js'] as const) {
+    const { ns, coldNs, bytes } = results[kind];
+    const name = `${PARTICIPANTS} participants in rooms of ${ROOM_SIZE}, 8 kHz PCMU, ${kind} kernels (no kernel/libuv socket cost)`;
+    report.add({
+      suite: 'media-path',
+      name: `${name}, caches hot`,
+      nsPerFrame: ns,
+      nsPerPartyFrame: ns / PARTICIPANTS,
+      speedupOverJs: kind === 'wasm' ? results.js.ns / ns : undefined,
+      extra: { bytesPerParticipantFrame: bytes / PARTICIPANTS }
+    });
+    report.add({
+      suite: 'media-path',
+      name: `${name}, caches cold`,
+      nsPerFrame: coldNs,
+      nsPerPartyFrame: coldNs / PARTICIPANTS,
+      speedupOverJs: kind === 'wasm' ? results.js.coldNs / coldNs : undefined
+    });
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Bytes a function allocates per call, from V8's sampling heap profiler (which scales its samples
+ * to an estimate of all allocations): heap growth between collections is too noisy for the few
+ * bytes a frame should cost.
+ */
+import { Session } from 'node:inspector/promises';
+
+interface SamplingNode {
+  selfSize: number;
+  callFrame: { url: string };
+  children: SamplingNode[];
+}
+
+export async function bytesPerCall(fn: () => void, calls: number): Promise<number> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    for (let i = 0; i < calls; i++) fn();
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+    let bytes = 0;
+    const walk = (node: SamplingNode): void => {
+      if (!node.callFrame.url.startsWith('node:inspector')) bytes += node.selfSize;
+      node.children.forEach(walk);
+    };
+    walk(profile.head);
+    return bytes / calls;
+  } finally {
+    session.disconnect();
+  }
+}
