@@ -11,7 +11,7 @@
  *   ├── SCRATCH    SCRATCH_BYTES                    per-call work buffers (one room at a time)
  *   └── TABLES     TABLE_BYTES                      G.711 encode/decode lookup tables
  *
- * Party slot (PARTY_BYTES = 6144):
+ * Party slot (PARTY_BYTES = 6400):
  *   P_FLAGS        i32   bit 0 allocated, 1 talker, 2 muted, 3 private prompt active
  *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz)
  *   P_GAIN         i32   gain in Q14 (16384 = 0 dB), 0..65536
@@ -26,15 +26,21 @@
  *   P_NATIVE_CUR   i32   which of the two native frame buffers holds the newest frame
  *   P_TONE         i32   1 while a DTMF tone is active (its contribution is suppressed)
  *   P_MIX_GAIN     i32   gain it was summed with this frame (0: listener, muted or tone)
+ *   P_TALK_Z1, P_TALK_Z2, P_TALK_PREV  f64   talker high-pass state (talker.ts)
+ *   P_TALK_SUM_RAW, P_TALK_SUM_HP      f64   this frame's sums of squares, raw and high-passed
+ *   P_TALK_CROSSINGS                   i32   this frame's zero crossings of the high-passed signal
  *   P_UP_STATE     i16 × UP_STATE      8k→16k half-band history
  *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
  *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
- *   P_OUT_PAYLOAD  u8 × 640            encoded output read by JS
+ *   P_OUT_PACKET   u8 × 12             room for the RTP header JS writes in front of the output,
+ *                                      so the outgoing packet is sent from here without a copy
+ *   P_OUT_PAYLOAD  u8 × 640            encoded output read by JS (directly after P_OUT_PACKET)
  *   P_DECODED      i16 × 320           decoded input at the room rate (read by JS)
  *   P_PROMPT       i16 × 320           private prompt at the room rate (written by JS)
  *   P_NATIVE       i16 × 2 × 320       last two frames at the party's codec rate (PLC history)
  *   P_PLC_BUF      i16 × 240           the pitch period being repeated during a loss
  *   P_DTMF         DTMF_STATE_BYTES    detector state (assembly/dtmf.ts), at most 1024
+ *   P_DECODED_PREV i16 × 320           the previous frame's P_DECODED (the talker's 32 ms window)
  *
  * Room slot (ROOM_BYTES = 1024):
  *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 soft limiter), R_RATE i32 (8000|16000),
@@ -87,10 +93,19 @@ export const P_PLC_T: i32 = 64;
 export const P_NATIVE_CUR: i32 = 68;
 export const P_TONE: i32 = 72;
 export const P_MIX_GAIN: i32 = 76;
+export const P_TALK_Z1: i32 = 80;
+export const P_TALK_Z2: i32 = 88;
+export const P_TALK_PREV: i32 = 96;
+export const P_TALK_SUM_RAW: i32 = 104;
+export const P_TALK_SUM_HP: i32 = 112;
+export const P_TALK_CROSSINGS: i32 = 120;
 export const P_UP_STATE: i32 = 128;
 export const P_DOWN_STATE: i32 = 192;
 export const P_IN_PAYLOAD: i32 = 384;
-export const P_OUT_PAYLOAD: i32 = P_IN_PAYLOAD + MAX_PAYLOAD;
+export const RTP_HEADER_BYTES: i32 = 12;
+// The payload stays 16-byte aligned; the header sits in the 12 bytes just before it.
+export const P_OUT_PAYLOAD: i32 = P_IN_PAYLOAD + MAX_PAYLOAD + 16;
+export const P_OUT_PACKET: i32 = P_OUT_PAYLOAD - RTP_HEADER_BYTES;
 export const P_DECODED: i32 = P_OUT_PAYLOAD + MAX_PAYLOAD;
 export const P_PROMPT: i32 = P_DECODED + 2 * MAX_FRAME;
 export const P_NATIVE: i32 = P_PROMPT + 2 * MAX_FRAME;
@@ -98,7 +113,8 @@ export const PLC_BUF_SAMPLES: i32 = 240;
 export const P_PLC_BUF: i32 = P_NATIVE + 4 * MAX_FRAME;
 export const P_DTMF: i32 = P_PLC_BUF + 2 * PLC_BUF_SAMPLES;
 export const DTMF_STATE_MAX: i32 = 1024;
-export const PARTY_BYTES: i32 = 6144;
+export const P_DECODED_PREV: i32 = P_DTMF + DTMF_STATE_MAX;
+export const PARTY_BYTES: i32 = 6400;
 
 export const R_FLAGS: i32 = 0;
 export const R_RATE: i32 = 4;
@@ -119,6 +135,9 @@ export const T_ALAW_ENC: i32 = 16384; // u8 × 4096, index (x >> 4) & 0xfff
 export const T_ULAW_DEC: i32 = 20480; // i16 × 256
 export const T_ALAW_DEC: i32 = 20992; // i16 × 256
 export const TABLE_BYTES: i32 = 21504;
+
+// @ts-ignore: a compile-time check that the slot holds its fields
+if (P_DECODED_PREV + 2 * MAX_FRAME > PARTY_BYTES) ERROR('party slot fields overflow PARTY_BYTES');
 
 export const REGION_BYTES: i32 = MAX_PARTIES * PARTY_BYTES + MAX_ROOMS * ROOM_BYTES + SCRATCH_BYTES + TABLE_BYTES;
 

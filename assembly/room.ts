@@ -12,7 +12,8 @@ import {
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
-  P_OUT_PAYLOAD, P_DECODED, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX, PARTY_BYTES, R_FLAGS,
+  P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
+  PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
   partyAt, roomAt
 } from './layout';
@@ -21,8 +22,26 @@ import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset } from './plc';
 import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
+import { talkerMeasure, talkerReset } from './talker';
 
 export { halfbandCoefficient };
+export { setTalkerHighPass } from './talker';
+
+// Offsets of the party fields JavaScript reads and writes itself (engine/dsp/wasm-kernels.ts).
+export const FIELD_FLAGS: i32 = P_FLAGS;
+export const FIELD_INPUT: i32 = P_INPUT;
+export const FIELD_OUT_BYTES: i32 = P_OUT_BYTES;
+export const FIELD_DIGIT: i32 = P_DIGIT;
+export const FIELD_DIGIT_DURATION: i32 = P_DIGIT_DUR;
+export const FIELD_DIGIT_START: i32 = P_DIGIT_START;
+export const FIELD_PEAK: i32 = P_PEAK;
+export const FIELD_TONE: i32 = P_TONE;
+export const FIELD_TALK_SUM_RAW: i32 = P_TALK_SUM_RAW;
+export const FIELD_TALK_SUM_HP: i32 = P_TALK_SUM_HP;
+export const FIELD_TALK_CROSSINGS: i32 = P_TALK_CROSSINGS;
+export const FLAG_PROMPT: i32 = F_PROMPT;
+export const FIELD_ROOM_FLAGS: i32 = R_FLAGS;
+export const FLAG_ANNOUNCE: i32 = R_F_ANNOUNCE;
 
 if (DTMF_STATE_BYTES > DTMF_STATE_MAX) abort();
 buildG711Tables();
@@ -54,6 +73,7 @@ function resetStreams(pp: usize): void {
   store<i32>(pp + P_TONE, 0);
   store<i32>(pp + P_DIGIT, 0);
   dtmfInit(pp + P_DTMF, codecRate(load<i32>(pp + P_CODEC)));
+  talkerReset(pp);
 }
 
 /** Allocates a party slot; -1 when all are taken. Codec: 0 PCMU, 1 PCMA, 2 L16. */
@@ -134,6 +154,19 @@ export function partyInputPtr(p: i32): usize {
 
 export function partyOutputPtr(p: i32): usize {
   return partyAt(p) + P_OUT_PAYLOAD;
+}
+
+/** Start of the party's outgoing RTP packet: 12 header bytes, then the output payload. */
+export function partyPacketPtr(p: i32): usize {
+  return partyAt(p) + P_OUT_PACKET;
+}
+
+export function partyPtr(p: i32): usize {
+  return partyAt(p);
+}
+
+export function partyDecodedPrevPtr(p: i32): usize {
+  return partyAt(p) + P_DECODED_PREV;
 }
 
 export function partyDecodedPtr(p: i32): usize {
@@ -250,6 +283,10 @@ export function roomSampleRate(r: i32): i32 {
   return load<i32>(roomAt(r) + R_RATE);
 }
 
+export function roomPtr(r: i32): usize {
+  return roomAt(r);
+}
+
 export function roomAnnouncementPtr(r: i32): usize {
   return roomAt(r) + R_ANNOUNCE;
 }
@@ -281,7 +318,10 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   store<i32>(pp + P_NATIVE_CUR, cur);
   const native = pp + P_NATIVE + (<usize>cur) * (<usize>(2 * MAX_FRAME));
   const older = pp + P_NATIVE + (<usize>(cur ^ 1)) * (<usize>(2 * MAX_FRAME));
-  const input = load<i32>(pp + P_INPUT);
+  // Written by JavaScript: clamp, whatever it wrote.
+  let input = load<i32>(pp + P_INPUT);
+  if (input > MAX_PAYLOAD) input = MAX_PAYLOAD;
+  else if (input < INPUT_LOST) input = INPUT_LOST;
   store<i32>(pp + P_INPUT, INPUT_LOST);
   if (input > 0) {
     const payload = pp + P_IN_PAYLOAD;
@@ -317,10 +357,12 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   store<i32>(pp + P_TONE, tone ? 1 : 0);
 
   const decoded = pp + P_DECODED;
+  memory.copy(pp + P_DECODED_PREV, decoded, <usize>n << 1);
   if (rate == roomRate) memory.copy(decoded, native, <usize>n << 1);
   else if (rate < roomRate) upsample2(pp + P_UP_STATE, native, decoded, nn);
   else downsample2(pp + P_DOWN_STATE, native, decoded, nn);
   store<i32>(pp + P_PEAK, peakAbs(decoded, n));
+  talkerMeasure(pp, decoded, n, roomRate);
 
   const flags = load<i32>(pp + P_FLAGS);
   if ((flags & (F_TALKER | F_MUTED)) != F_TALKER || tone) return 0;

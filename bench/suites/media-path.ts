@@ -82,7 +82,7 @@ export interface Pipeline {
   close(): void;
 }
 
-export function buildPipeline(kernels: DspKernels): Pipeline {
+export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS): Pipeline {
   let nowMs = 1000;
   const now = (): number => nowMs;
   const loop = new MixLoop(new FrameClock(), (error) => {
@@ -90,10 +90,11 @@ export function buildPipeline(kernels: DspKernels): Pipeline {
   });
   const metrics = new EngineMetrics();
   const tone = ulawTone();
+  const toneFrames = Array.from({ length: 50 }, (_, f) => tone.subarray(f * PAYLOAD_BYTES, (f + 1) * PAYLOAD_BYTES));
   const legs: MediaLeg[] = [];
   const rooms: MixRoom[] = [];
   const callers: Caller[] = [];
-  for (let i = 0; i < PARTICIPANTS; i++) {
+  for (let i = 0; i < participants; i++) {
     const ports = fakePorts(40000 + 2 * i);
     const leg = new MediaLeg(
       { kernels, loop, ports, address: '127.0.0.1', roomSampleRateHz: 8000, codecs: ['PCMU', 'PCMA'], metrics, now },
@@ -120,12 +121,12 @@ export function buildPipeline(kernels: DspKernels): Pipeline {
   let frame = 0;
   return {
     frame(): void {
-      const at = (frame % 50) * PAYLOAD_BYTES;
+      const payload = toneFrames[frame % 50];
       for (let i = 0; i < callers.length; i++) {
         const { socket, packet, rinfo } = callers[i];
         packet.writeUInt16BE(frame & 0xffff, 2);
         packet.writeUInt32BE((frame * PAYLOAD_BYTES) >>> 0, 4);
-        packet.set(tone.subarray(at, at + PAYLOAD_BYTES), 12);
+        packet.set(payload, 12);
         socket.emit('message', packet, rinfo);
       }
       loop.tick();

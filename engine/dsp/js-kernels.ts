@@ -3,13 +3,14 @@
  * same order as assembly/room.ts, so its output equals the WebAssembly core's sample for sample.
  * It is the baseline of the end-to-end load benchmark and a fallback without WebAssembly.
  */
-import { codecRateHz, frameSamples, INPUT_LOST, type Codec, type DspKernels, type InbandDigit, type RoomSampleRateHz } from './kernels.js';
+import { codecRateHz, frameSamples, INPUT_LOST, RTP_HEADER_BYTES, type Codec, type DspKernels, type InbandDigit, type RoomSampleRateHz } from './kernels.js';
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
 import { accumulate, gainQ14FromDb, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
 import { DtmfDetectorReference } from './reference/dtmf-detector.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
+import { FILTER_STATE_SLOTS, MEASUREMENT_SLOTS, highPassCoefficients, measureFrame } from '../talker/talker-features.js';
 
 const MAX_PARTIES = 4096;
 const MAX_ROOMS = 2048;
@@ -30,12 +31,17 @@ class JsParty {
   mixGain = 0;
   digit: InbandDigit | null = null;
   readonly inPayload = new Uint8Array(PAYLOAD_BYTES);
-  readonly outPayload = new Uint8Array(PAYLOAD_BYTES);
+  readonly outPacket = Buffer.alloc(RTP_HEADER_BYTES + PAYLOAD_BYTES);
+  readonly outPayload = this.outPacket.subarray(RTP_HEADER_BYTES);
   readonly decoded = new Int16Array(MAX_FRAME);
+  readonly decodedPrev = new Int16Array(MAX_FRAME);
   readonly prompt = new Int16Array(MAX_FRAME);
-  /** Room-rate views of decoded / prompt: [8 kHz, 16 kHz]. */
+  /** Room-rate views of decoded / previous decoded / prompt: [8 kHz, 16 kHz]. */
   readonly decodedViews = [this.decoded.subarray(0, 160), this.decoded.subarray(0, 320)];
+  readonly decodedPrevViews = [this.decodedPrev.subarray(0, 160), this.decodedPrev.subarray(0, 320)];
   readonly promptViews = [this.prompt.subarray(0, 160), this.prompt.subarray(0, 320)];
+  readonly talkFilter = new Float64Array(FILTER_STATE_SLOTS);
+  readonly talkMeasurement = new Float64Array(MEASUREMENT_SLOTS);
   /** Two native-rate frames (PLC history), each with views of 160 and 320 samples. */
   readonly native = [new Int16Array(MAX_FRAME), new Int16Array(MAX_FRAME)];
   readonly nativeViews = this.native.map((b) => [b.subarray(0, 160), b.subarray(0, 320)]);
@@ -59,8 +65,12 @@ class JsParty {
     this.tone = false;
     this.digit = null;
     this.dtmf = new DtmfDetectorReference(codecRateHz(this.codec));
+    this.talkFilter.fill(0);
   }
 }
+
+/** The talker high-pass for 8 and 16 kHz rooms. */
+const HIGH_PASS = { 8000: highPassCoefficients(8000), 16000: highPassCoefficients(16000) } as const;
 
 class JsRoom {
   readonly members: JsParty[] = [];
@@ -225,6 +235,10 @@ export class JsKernels implements DspKernels {
     return this.must(party).outPayload;
   }
 
+  outputPacket(party: number): Buffer {
+    return this.must(party).outPacket;
+  }
+
   outputBytes(party: number): number {
     return this.must(party).outBytes;
   }
@@ -232,6 +246,15 @@ export class JsKernels implements DspKernels {
   decodedInput(party: number): Int16Array {
     const p = this.must(party);
     return p.decodedViews[this.rateIndex(p)];
+  }
+
+  previousDecodedInput(party: number): Int16Array {
+    const p = this.must(party);
+    return p.decodedPrevViews[this.rateIndex(p)];
+  }
+
+  talkerMeasurement(party: number, out: Float64Array): void {
+    out.set(this.must(party).talkMeasurement);
   }
 
   inputPeak(party: number): number {
@@ -295,10 +318,12 @@ export class JsKernels implements DspKernels {
     }
     p.tone = digit !== 0 || p.dtmf.toneActive;
 
+    for (let i = 0; i < n; i++) p.decodedPrev[i] = p.decoded[i];
     if (rate === roomRate) p.decoded.set(p.nativeViews[p.cur][r - 1]);
     else if (rate < roomRate) p.up.process(native, p.decoded, nn);
     else p.down.process(native, p.decoded, nn);
     p.peak = peakAbs(p.decoded, n);
+    measureFrame(p.decoded, n, roomRate === 16000 ? HIGH_PASS[16000] : HIGH_PASS[8000], p.talkFilter, p.talkMeasurement);
 
     if (!p.talker || p.muted || p.tone) return 0;
     return p.gainQ14;

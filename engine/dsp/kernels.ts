@@ -7,9 +7,12 @@
  * Per frame, for each party of a room: write the payload into `inputPayload(party)` and call
  * `setInput(party, bytes | INPUT_LOST | INPUT_SILENT)`, optionally fill `privatePrompt(party)`;
  * fill `announcement(room)`; `processRoom(room)`; then read `outputPayload(party)` (its first
- * `outputBytes(party)` bytes), `decodedInput(party)` and `takeDigit(party)`. Returned views stay
- * valid for the life of the kernels; nothing is allocated per frame (except a digit object
- * when a digit ends).
+ * `outputBytes(party)` bytes; `outputPacket(party)` is the same bytes behind 12 free ones for
+ * the RTP header, so the packet goes out without a copy), `decodedInput(party)`,
+ * `talkerMeasurement(party)` and `takeDigit(party)`. Returned views stay valid for the life of
+ * the kernels; nothing is allocated per frame (except a digit object when a digit ends). With
+ * the WebAssembly core only `processRoom` crosses into the module: everything else per frame
+ * is a read or write of its memory.
  */
 
 /** Party codecs: G.711 at 8 kHz, L16 (network byte order) at 16 kHz. */
@@ -20,6 +23,9 @@ export type RoomSampleRateHz = 8000 | 16000;
 export const INPUT_LOST = -1;
 /** `setInput` byte count meaning "no packet expected" (not started, DTX): silence. */
 export const INPUT_SILENT = 0;
+
+/** Bytes of the RTP fixed header in front of `outputPayload` in `outputPacket`. */
+export const RTP_HEADER_BYTES = 12;
 
 export const CODEC_IDS: Readonly<Record<Codec, number>> = { PCMU: 0, PCMA: 1, L16: 2 };
 
@@ -78,9 +84,21 @@ export interface DspKernels {
 
   /** 640-byte slot holding this frame's encoded output (first `outputBytes` bytes). */
   outputPayload(party: number): Uint8Array;
+  /**
+   * The party's outgoing RTP packet: RTP_HEADER_BYTES for the caller's header, then
+   * `outputPayload` (the same memory). Send its first RTP_HEADER_BYTES + `outputBytes` bytes.
+   */
+  outputPacket(party: number): Buffer;
   outputBytes(party: number): number;
   /** This frame's decoded (or concealed) input at the room rate. */
   decodedInput(party: number): Int16Array;
+  /** The frame before it (what `decodedInput` held before the last `processRoom`). */
+  previousDecodedInput(party: number): Int16Array;
+  /**
+   * This frame's talker measurement (engine/talker/talker-features.ts: SUM_RAW, SUM_HIGH_PASSED,
+   * ZERO_CROSSINGS, SAMPLES), written into `out`.
+   */
+  talkerMeasurement(party: number, out: Float64Array): void;
   /** Peak |sample| of `decodedInput` this frame. */
   inputPeak(party: number): number;
   /** A valid DTMF tone is present on the party's input (its voice is kept out of the mix). */

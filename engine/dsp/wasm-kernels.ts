@@ -1,12 +1,25 @@
 /**
- * `DspKernels` on the WebAssembly core (assembly/room.ts). JavaScript only writes and reads
- * typed-array views of the module's memory; views are created once per slot and recreated only
- * if the memory buffer changed (it cannot grow: initialMemory == maximumMemory).
+ * `DspKernels` on the WebAssembly core (assembly/room.ts). JavaScript only writes and reads the
+ * module's memory: payload, prompt and decoded views created once per slot, and the per-frame
+ * party fields (input size, prompt flag, output size, digit, talker measurement) through two
+ * whole-memory views at offsets the module exports (`FIELD_*`). So a frame calls into the module
+ * once per room, `processRoom`. Views stay valid: the memory cannot grow
+ * (initialMemory == maximumMemory); `processRoom` still rebuilds them should the buffer ever change.
  */
 import { instantiateDsp } from './wasm-module.js';
-import { CODEC_IDS, frameSamples, type Codec, type DspKernels, type InbandDigit, type RoomSampleRateHz } from './kernels.js';
+import {
+  CODEC_IDS,
+  INPUT_LOST,
+  RTP_HEADER_BYTES,
+  frameSamples,
+  type Codec,
+  type DspKernels,
+  type InbandDigit,
+  type RoomSampleRateHz
+} from './kernels.js';
 import { gainQ14FromDb } from './reference/mixer.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
+import { highPassCoefficients, SAMPLES, SUM_HIGH_PASSED, SUM_RAW, ZERO_CROSSINGS } from '../talker/talker-features.js';
 
 /** The exports of assembly/room.ts used here (scalars only). */
 export interface RoomExports {
@@ -21,9 +34,12 @@ export interface RoomExports {
   setPromptActive(p: number, on: number): void;
   setGainQ14(p: number, gain: number): void;
   setInput(p: number, bytes: number): void;
+  partyPtr(p: number): number;
   partyInputPtr(p: number): number;
   partyOutputPtr(p: number): number;
+  partyPacketPtr(p: number): number;
   partyDecodedPtr(p: number): number;
+  partyDecodedPrevPtr(p: number): number;
   partyPromptPtr(p: number): number;
   partyOutputBytes(p: number): number;
   partyPeak(p: number): number;
@@ -37,13 +53,70 @@ export interface RoomExports {
   addParty(r: number, p: number): void;
   removeParty(r: number, p: number): void;
   roomSampleRate(r: number): number;
+  roomPtr(r: number): number;
   roomAnnouncementPtr(r: number): number;
   setAnnouncementActive(r: number, on: number): void;
   setSoftLimiter(r: number, on: number): void;
+  setTalkerHighPass(rate: number, b0: number, b1: number, b2: number, a1: number, a2: number): void;
   processRoom(r: number): void;
+  FIELD_FLAGS: WebAssembly.Global;
+  FIELD_INPUT: WebAssembly.Global;
+  FIELD_OUT_BYTES: WebAssembly.Global;
+  FIELD_DIGIT: WebAssembly.Global;
+  FIELD_DIGIT_DURATION: WebAssembly.Global;
+  FIELD_DIGIT_START: WebAssembly.Global;
+  FIELD_PEAK: WebAssembly.Global;
+  FIELD_TONE: WebAssembly.Global;
+  FIELD_TALK_SUM_RAW: WebAssembly.Global;
+  FIELD_TALK_SUM_HP: WebAssembly.Global;
+  FIELD_TALK_CROSSINGS: WebAssembly.Global;
+  FLAG_PROMPT: WebAssembly.Global;
+  FIELD_ROOM_FLAGS: WebAssembly.Global;
+  FLAG_ANNOUNCE: WebAssembly.Global;
 }
 
 const PAYLOAD_BYTES = 640;
+
+/** Party field offsets, in elements of the i32 or f64 view from the party's own index. */
+interface Fields {
+  flags: number;
+  input: number;
+  outBytes: number;
+  digit: number;
+  digitDuration: number;
+  peak: number;
+  tone: number;
+  talkCrossings: number;
+  /** In f64 elements. */
+  digitStart: number;
+  talkSumRaw: number;
+  talkSumHighPassed: number;
+  promptFlag: number;
+  /** In i32 elements from the room's own index. */
+  roomFlags: number;
+  announceFlag: number;
+}
+
+function fieldsOf(e: RoomExports): Fields {
+  const i32 = (g: WebAssembly.Global): number => (g.value as number) >> 2;
+  const f64 = (g: WebAssembly.Global): number => (g.value as number) >> 3;
+  return {
+    flags: i32(e.FIELD_FLAGS),
+    input: i32(e.FIELD_INPUT),
+    outBytes: i32(e.FIELD_OUT_BYTES),
+    digit: i32(e.FIELD_DIGIT),
+    digitDuration: i32(e.FIELD_DIGIT_DURATION),
+    peak: i32(e.FIELD_PEAK),
+    tone: i32(e.FIELD_TONE),
+    talkCrossings: i32(e.FIELD_TALK_CROSSINGS),
+    digitStart: f64(e.FIELD_DIGIT_START),
+    talkSumRaw: f64(e.FIELD_TALK_SUM_RAW),
+    talkSumHighPassed: f64(e.FIELD_TALK_SUM_HP),
+    promptFlag: e.FLAG_PROMPT.value as number,
+    roomFlags: i32(e.FIELD_ROOM_FLAGS),
+    announceFlag: e.FLAG_ANNOUNCE.value as number
+  };
+}
 
 export class WasmKernels implements DspKernels {
   readonly kind = 'wasm' as const;
@@ -51,13 +124,22 @@ export class WasmKernels implements DspKernels {
   readonly maxRooms: number;
   /** The raw exports, for tests and benchmarks. */
   readonly exports: RoomExports;
-  private buffer: ArrayBuffer;
+  private readonly fields: Fields;
+  private buffer!: ArrayBuffer;
+  private i32!: Int32Array;
+  private f64!: Float64Array;
   private inViews: (Uint8Array | undefined)[] = [];
   private outViews: (Uint8Array | undefined)[] = [];
-  /** Decoded / prompt / announcement views, index slot·2 + (room rate 16 kHz ? 1 : 0). */
+  private packetViews: (Buffer | undefined)[] = [];
+  /** Decoded / previous decoded / prompt / announcement views, index slot·2 + (room rate 16 kHz ? 1 : 0). */
   private decodedViews: (Int16Array | undefined)[] = [];
+  private decodedPrevViews: (Int16Array | undefined)[] = [];
   private promptViews: (Int16Array | undefined)[] = [];
   private announceViews: (Int16Array | undefined)[] = [];
+  /** Each party slot's byte address divided by 8: its index in the f64 view (×2 in the i32 view). */
+  private readonly partyWord: Int32Array;
+  /** Each room slot's byte address divided by 4: its index in the i32 view. */
+  private readonly roomWord: Int32Array;
   /** Room of each party (-1 none), to size its room-rate views. */
   private readonly partyRoom: Int32Array;
   private readonly roomRate: Int32Array;
@@ -65,11 +147,18 @@ export class WasmKernels implements DspKernels {
 
   constructor(instance: WebAssembly.Instance = instantiateDsp()) {
     this.exports = instance.exports as unknown as RoomExports;
-    this.buffer = this.exports.memory.buffer;
+    this.fields = fieldsOf(this.exports);
     this.maxParties = this.exports.maxParties();
     this.maxRooms = this.exports.maxRooms();
+    this.partyWord = new Int32Array(this.maxParties);
     this.partyRoom = new Int32Array(this.maxParties).fill(-1);
     this.roomRate = new Int32Array(this.maxRooms);
+    this.roomWord = new Int32Array(this.maxRooms);
+    for (const rate of [8000, 16000]) {
+      const [b0, b1, b2, a1, a2] = highPassCoefficients(rate);
+      this.exports.setTalkerHighPass(rate, b0, b1, b2, a1, a2);
+    }
+    this.mapMemory();
   }
 
   createRoom(sampleRateHz: RoomSampleRateHz): number {
@@ -77,6 +166,7 @@ export class WasmKernels implements DspKernels {
     const r = this.exports.createRoom(sampleRateHz);
     if (r < 0) throw new InvalidStateError(`all ${this.maxRooms} DSP room slots are in use`);
     this.roomRate[r] = sampleRateHz === 16000 ? 16000 : 8000;
+    this.roomWord[r] = this.exports.roomPtr(r) >> 2;
     return r;
   }
 
@@ -91,6 +181,7 @@ export class WasmKernels implements DspKernels {
     const p = this.exports.createParty(CODEC_IDS[codec]);
     if (p < 0) throw new InvalidStateError(`all ${this.maxParties} DSP party slots are in use`);
     this.partyRoom[p] = -1;
+    this.partyWord[p] = this.exports.partyPtr(p) >> 3;
     return p;
   }
 
@@ -134,82 +225,106 @@ export class WasmKernels implements DspKernels {
   }
 
   inputPayload(party: number): Uint8Array {
-    this.fresh();
+    this.check();
     return (this.inViews[party] ??= new Uint8Array(this.buffer, this.exports.partyInputPtr(party), PAYLOAD_BYTES));
   }
 
   setInput(party: number, byteLength: number): void {
-    this.exports.setInput(party, byteLength);
+    this.i32[2 * this.partyWord[party] + this.fields.input] =
+      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
   }
 
   privatePrompt(party: number): Int16Array {
-    this.fresh();
+    this.check();
     const i = 2 * party + this.rateIndex(party);
     return (this.promptViews[i] ??= new Int16Array(this.buffer, this.exports.partyPromptPtr(party), frameSamples(this.partyRate(party))));
   }
 
   setPrivatePromptActive(party: number, on: boolean): void {
-    this.exports.setPromptActive(party, on ? 1 : 0);
+    const at = 2 * this.partyWord[party] + this.fields.flags;
+    const flags = this.i32[at];
+    this.i32[at] = on ? flags | this.fields.promptFlag : flags & ~this.fields.promptFlag;
   }
 
   announcement(room: number): Int16Array {
-    this.fresh();
+    this.check();
     const rate = this.roomRate[room] || 8000;
     const i = 2 * room + (rate === 16000 ? 1 : 0);
     return (this.announceViews[i] ??= new Int16Array(this.buffer, this.exports.roomAnnouncementPtr(room), frameSamples(rate)));
   }
 
   setAnnouncementActive(room: number, on: boolean): void {
-    this.exports.setAnnouncementActive(room, on ? 1 : 0);
+    const at = this.roomWord[room] + this.fields.roomFlags;
+    const flags = this.i32[at];
+    this.i32[at] = on ? flags | this.fields.announceFlag : flags & ~this.fields.announceFlag;
   }
 
   processRoom(room: number): void {
     this.check();
+    if (this.buffer !== this.exports.memory.buffer) this.mapMemory();
     this.exports.processRoom(room);
   }
 
   outputPayload(party: number): Uint8Array {
-    this.fresh();
+    this.check();
     return (this.outViews[party] ??= new Uint8Array(this.buffer, this.exports.partyOutputPtr(party), PAYLOAD_BYTES));
   }
 
+  outputPacket(party: number): Buffer {
+    this.check();
+    return (this.packetViews[party] ??= Buffer.from(this.buffer, this.exports.partyPacketPtr(party), RTP_HEADER_BYTES + PAYLOAD_BYTES));
+  }
+
   outputBytes(party: number): number {
-    return this.exports.partyOutputBytes(party);
+    return this.i32[2 * this.partyWord[party] + this.fields.outBytes];
   }
 
   decodedInput(party: number): Int16Array {
-    this.fresh();
+    this.check();
     const i = 2 * party + this.rateIndex(party);
     return (this.decodedViews[i] ??= new Int16Array(this.buffer, this.exports.partyDecodedPtr(party), frameSamples(this.partyRate(party))));
   }
 
+  previousDecodedInput(party: number): Int16Array {
+    this.check();
+    const i = 2 * party + this.rateIndex(party);
+    return (this.decodedPrevViews[i] ??= new Int16Array(this.buffer, this.exports.partyDecodedPrevPtr(party), frameSamples(this.partyRate(party))));
+  }
+
+  talkerMeasurement(party: number, out: Float64Array): void {
+    const word = this.partyWord[party];
+    const f = this.fields;
+    out[SUM_RAW] = this.f64[word + f.talkSumRaw];
+    out[SUM_HIGH_PASSED] = this.f64[word + f.talkSumHighPassed];
+    out[ZERO_CROSSINGS] = this.i32[2 * word + f.talkCrossings];
+    out[SAMPLES] = frameSamples(this.partyRate(party));
+  }
+
   inputPeak(party: number): number {
-    return this.exports.partyPeak(party);
+    return this.i32[2 * this.partyWord[party] + this.fields.peak];
   }
 
   toneActive(party: number): boolean {
-    return this.exports.partyToneActive(party) !== 0;
+    return this.i32[2 * this.partyWord[party] + this.fields.tone] !== 0;
   }
 
   takeDigit(party: number): InbandDigit | null {
-    const code = this.exports.partyDigit(party);
+    const word = this.partyWord[party];
+    const at = 2 * word + this.fields.digit;
+    const code = this.i32[at];
     if (code === 0) return null;
-    this.exports.clearPartyDigit(party);
+    this.i32[at] = 0;
     return {
       digit: String.fromCharCode(code),
-      startSample: this.exports.partyDigitStart(party),
-      durationSamples: this.exports.partyDigitDuration(party)
+      startSample: this.f64[word + this.fields.digitStart],
+      durationSamples: this.i32[2 * word + this.fields.digitDuration]
     };
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.inViews = [];
-    this.outViews = [];
-    this.decodedViews = [];
-    this.promptViews = [];
-    this.announceViews = [];
+    this.forgetViews();
   }
 
   private partyRate(party: number): number {
@@ -225,16 +340,21 @@ export class WasmKernels implements DspKernels {
     if (this.closed) throw new ClosedError('DSP kernels');
   }
 
-  /** Views are detached if memory ever grew; rebuild them then. */
-  private fresh(): void {
-    this.check();
-    if (this.buffer !== this.exports.memory.buffer) {
-      this.buffer = this.exports.memory.buffer;
-      this.inViews = [];
-      this.outViews = [];
-      this.decodedViews = [];
-      this.promptViews = [];
-      this.announceViews = [];
-    }
+  /** Whole-memory views, and per-slot views made again on first use (after a change of buffer). */
+  private mapMemory(): void {
+    this.buffer = this.exports.memory.buffer;
+    this.i32 = new Int32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+    this.forgetViews();
+  }
+
+  private forgetViews(): void {
+    this.inViews = [];
+    this.outViews = [];
+    this.packetViews = [];
+    this.decodedViews = [];
+    this.decodedPrevViews = [];
+    this.promptViews = [];
+    this.announceViews = [];
   }
 }

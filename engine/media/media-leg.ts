@@ -158,34 +158,40 @@ export class MediaLeg implements MixMember {
   afterMix(): void {
     const kernels = this.kernels;
     const slot = this.partySlot;
-    (this.rtp as RtpSession).sendFrame(kernels.outputPayload(slot), kernels.outputBytes(slot));
+    (this.rtp as RtpSession).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
     const digit = kernels.takeDigit(slot);
     if (digit !== null) {
       const durationMs = (1000 * digit.durationSamples) / this.inbandRateHz();
       this.events.onDigit({ source: 'inband', digit: digit.digit, startMs: performance.now() - durationMs, durationMs });
     }
-    const pcm = kernels.decodedInput(slot);
-    const transition = this.talker.pushFrame(pcm);
-    if (transition !== 'none') this.events.onTalking(transition === 'started', this.talker.levelDbfs);
-    if (this.recorder && !this.recorder.pushFrame(pcm)) this.events.onRecordingFull();
+    const talker = this.talker;
+    kernels.talkerMeasurement(slot, talker.measurement);
+    const transition = talker.pushMeasurement(kernels.previousDecodedInput(slot), kernels.decodedInput(slot));
+    if (transition !== 'none') this.events.onTalking(transition === 'started', talker.levelDbfs);
+    if (this.recorder && !this.recorder.pushFrame(kernels.decodedInput(slot))) this.events.onRecordingFull();
     if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) this.flushStats();
   }
 
   /** Adds what the RTP session counted since the last flush to the engine's metrics. */
   private flushStats(): void {
     this.framesSinceFlush = 0;
-    if (!this.rtp) return;
-    const s = this.rtp.stats();
+    const rtp = this.rtp;
+    if (!rtp) return;
     const m = this.metrics;
-    m.rtp.packetsIn.inc(s.packetsReceived - this.flushed.in);
-    m.rtp.packetsOut.inc(s.packetsSent - this.flushed.out);
-    m.rtp.lost.inc(Math.max(0, s.packetsLost - this.flushed.lost));
-    m.rtp.late.inc(s.packetsLate - this.flushed.late);
-    m.jitterMs.observe(s.jitterMs);
-    this.flushed.in = s.packetsReceived;
-    this.flushed.out = s.packetsSent;
-    this.flushed.lost = Math.max(this.flushed.lost, s.packetsLost);
-    this.flushed.late = s.packetsLate;
+    const flushed = this.flushed;
+    const received = rtp.packetsReceived;
+    const sent = rtp.packetsSent;
+    const lost = rtp.packetsLost;
+    const late = rtp.packetsLate;
+    m.rtp.packetsIn.inc(received - flushed.in);
+    m.rtp.packetsOut.inc(sent - flushed.out);
+    m.rtp.lost.inc(Math.max(0, lost - flushed.lost));
+    m.rtp.late.inc(late - flushed.late);
+    m.jitterMs.observe(rtp.jitterMs);
+    flushed.in = received;
+    flushed.out = sent;
+    flushed.lost = Math.max(flushed.lost, lost);
+    flushed.late = late;
   }
 
   close(): void {

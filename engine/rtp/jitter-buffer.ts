@@ -176,6 +176,11 @@ export class JitterBuffer {
     return this.#count;
   }
 
+  /** Packets dropped for arriving after their playout time (the cheap part of `stats()`). */
+  get packetsLate(): number {
+    return this.#stats.packetsLate;
+  }
+
   /** Re-INVITE codec change: new frame size or clock; the stream restarts. */
   setFormat(clockRateHz: number, samplesPerFrame: number): void {
     this.#clockRateHz = clockRateHz;

@@ -89,20 +89,25 @@ export interface RtpHeaderFields {
 
 /** Writes a 12-byte header (V=2, no padding, extension or CSRC) at `buf[0..12)`; returns 12. */
 export function writeRtpHeader(buf: Uint8Array, fields: RtpHeaderFields): number {
+  return writeRtpHeaderOf(buf, fields.marker, fields.payloadType, fields.sequenceNumber, fields.timestamp, fields.ssrc);
+}
+
+/** `writeRtpHeader` from scalars, for the per-packet path (no fields object). */
+export function writeRtpHeaderOf(buf: Uint8Array, marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number): number {
   buf[0] = 0x80;
-  buf[1] = (fields.marker ? 0x80 : 0) | (fields.payloadType & 0x7f);
-  buf[2] = (fields.sequenceNumber >>> 8) & 0xff;
-  buf[3] = fields.sequenceNumber & 0xff;
-  const ts = fields.timestamp >>> 0;
+  buf[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  buf[2] = (sequenceNumber >>> 8) & 0xff;
+  buf[3] = sequenceNumber & 0xff;
+  const ts = timestamp >>> 0;
   buf[4] = ts >>> 24;
   buf[5] = (ts >>> 16) & 0xff;
   buf[6] = (ts >>> 8) & 0xff;
   buf[7] = ts & 0xff;
-  const ssrc = fields.ssrc >>> 0;
-  buf[8] = ssrc >>> 24;
-  buf[9] = (ssrc >>> 16) & 0xff;
-  buf[10] = (ssrc >>> 8) & 0xff;
-  buf[11] = ssrc & 0xff;
+  const s = ssrc >>> 0;
+  buf[8] = s >>> 24;
+  buf[9] = (s >>> 16) & 0xff;
+  buf[10] = (s >>> 8) & 0xff;
+  buf[11] = s & 0xff;
   return RTP_HEADER_BYTES;
 }
 

@@ -1,16 +1,19 @@
 /**
  * Outbound RTP numbering for one stream (RFC 3550 §5.1): SSRC, sequence number and timestamp,
  * the marker bit on the first packet and after silence, and the timestamp of RFC 4733 events.
- * Packets are written into a small ring of preallocated buffers (a UDP send may still hold the
- * previous one until the next tick), so sending a frame allocates nothing. No I/O.
+ * An audio packet's header is written in place, in front of the payload the caller already put
+ * at RTP_HEADER_BYTES (the DSP core encodes straight into the packet); event packets go into a
+ * small ring of preallocated buffers (a UDP send may still hold the previous one). Sending a
+ * frame allocates nothing. No I/O.
  */
 import { randomInt } from 'node:crypto';
-import { RTP_HEADER_BYTES, writeRtpHeader } from './rtp-packet.js';
+import { RTP_HEADER_BYTES, writeRtpHeaderOf } from './rtp-packet.js';
 import { seqAdd16, tsAdd32, tsDiff32 } from './sequence.js';
 import type { TelephoneEventPayload } from './telephone-event.js';
 import { writeTelephoneEvent } from './telephone-event.js';
 
-const RING = 16;
+/** Event packets in flight at once: a UDP send may hold a buffer until the next packet time. */
+const RING = 4;
 
 export interface PacketizerOptions {
   payloadType: number;
@@ -36,6 +39,8 @@ export class RtpPacketizer {
   /** Timestamp of the last audio frame (or of the end of the last event). */
   #lastTs: number;
   #lastFrameMs = NaN;
+  #nextTs = 0;
+  #nextMarker = false;
   packetsSent = 0;
   octetsSent = 0;
   /** RTP timestamp and wall-clock ms of the last packet, for the SR (§6.4.1). */
@@ -49,7 +54,7 @@ export class RtpPacketizer {
     this.#spf = opts.samplesPerFrame;
     this.#frameMs = (1000 * opts.samplesPerFrame) / opts.clockRateHz;
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
-    this.#ring = Array.from({ length: RING }, () => Buffer.alloc(RTP_HEADER_BYTES + this.maxPayloadBytes));
+    this.#ring = Array.from({ length: RING }, () => Buffer.alloc(RTP_HEADER_BYTES + 4));
     this.#seq = (opts.initialSequence ?? randomInt(0, 0x10000)) & 0xffff;
     this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) >>> 0;
   }
@@ -71,45 +76,54 @@ export class RtpPacketizer {
   }
 
   /**
-   * Timestamp the next audio frame gets at `nowMs`, and whether it starts a talkspurt: the
-   * first frame, or one after a gap of more than 4 frames (the timestamp then moves on by the
-   * elapsed time, §5.1, so the receiver's timing stays right).
+   * Timestamp the next audio frame gets at `nowMs` (into #nextTs), and whether it starts a
+   * talkspurt (#nextMarker): the first frame, or one after a gap of more than 4 frames (the
+   * timestamp then moves on by the elapsed time, §5.1, so the receiver's timing stays right).
    */
-  #nextAudio(nowMs: number): { ts: number; marker: boolean } {
-    if (Number.isNaN(this.#lastFrameMs)) return { ts: this.#lastTs, marker: true };
-    const gapMs = nowMs - this.#lastFrameMs;
-    if (gapMs > 4 * this.#frameMs) {
-      return { ts: tsAdd32(this.#lastTs, Math.round(gapMs / this.#frameMs) * this.#spf), marker: true };
+  #nextAudio(nowMs: number): void {
+    if (Number.isNaN(this.#lastFrameMs)) {
+      this.#nextTs = this.#lastTs;
+      this.#nextMarker = true;
+      return;
     }
-    return { ts: tsAdd32(this.#lastTs, this.#spf), marker: false };
+    const gapMs = nowMs - this.#lastFrameMs;
+    this.#nextMarker = gapMs > 4 * this.#frameMs;
+    this.#nextTs = tsAdd32(this.#lastTs, this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf);
   }
 
-  /** Writes one audio packet; returns the buffer and its length (valid until RING more packets). */
-  audio(payload: Uint8Array, byteLength: number, nowMs: number): { buf: Buffer; length: number } {
-    if (byteLength > this.maxPayloadBytes || byteLength > payload.length) {
-      throw new RangeError(`RTP payload of ${byteLength} bytes exceeds ${Math.min(this.maxPayloadBytes, payload.length)}`);
+  /**
+   * Makes `packet` an audio packet: its payload of `payloadBytes` is already at
+   * packet[RTP_HEADER_BYTES...]; writes the header in front. Returns the packet's length.
+   */
+  audio(packet: Uint8Array, payloadBytes: number, nowMs: number): number {
+    if (payloadBytes > this.maxPayloadBytes || payloadBytes + RTP_HEADER_BYTES > packet.length || payloadBytes < 0) {
+      throw new RangeError(`RTP payload of ${payloadBytes} bytes exceeds ${Math.min(this.maxPayloadBytes, packet.length - RTP_HEADER_BYTES)}`);
     }
-    const { ts, marker } = this.#nextAudio(nowMs);
-    const buf = this.#header(marker, this.payloadType, ts);
-    for (let i = 0; i < byteLength; i++) buf[RTP_HEADER_BYTES + i] = payload[i];
+    this.#nextAudio(nowMs);
+    const ts = this.#nextTs;
+    this.#writeHeader(packet, this.#nextMarker, this.payloadType, ts);
     this.#commitAudio(ts, nowMs);
-    this.#count(byteLength, ts, nowMs);
-    return { buf, length: RTP_HEADER_BYTES + byteLength };
+    this.#count(payloadBytes, ts, nowMs);
+    return RTP_HEADER_BYTES + payloadBytes;
   }
 
   /** An audio frame not sent (replaced by an event): the timestamp still advances. */
   skipAudio(nowMs: number): void {
-    this.#commitAudio(this.#nextAudio(nowMs).ts, nowMs);
+    this.#nextAudio(nowMs);
+    this.#commitAudio(this.#nextTs, nowMs);
   }
 
   /** RTP timestamp a telephone event starting now gets (that of the audio frame it replaces). */
   eventTimestamp(nowMs: number): number {
-    return this.#nextAudio(nowMs).ts;
+    this.#nextAudio(nowMs);
+    return this.#nextTs;
   }
 
   /** Writes one telephone-event packet (RFC 4733 §2.3) with the event's fixed timestamp. */
   event(payloadType: number, marker: boolean, eventTs: number, payload: TelephoneEventPayload, nowMs: number): { buf: Buffer; length: number } {
-    const buf = this.#header(marker, payloadType, eventTs);
+    const buf = this.#ring[this.#next];
+    this.#next = (this.#next + 1) % RING;
+    this.#writeHeader(buf, marker, payloadType, eventTs);
     writeTelephoneEvent(buf, RTP_HEADER_BYTES, payload);
     this.#count(4, eventTs, nowMs);
     return { buf, length: RTP_HEADER_BYTES + 4 };
@@ -128,12 +142,9 @@ export class RtpPacketizer {
     this.#lastFrameMs = nowMs;
   }
 
-  #header(marker: boolean, payloadType: number, ts: number): Buffer {
-    const buf = this.#ring[this.#next];
-    this.#next = (this.#next + 1) % RING;
-    writeRtpHeader(buf, { marker, payloadType, sequenceNumber: this.#seq, timestamp: ts, ssrc: this.ssrc });
+  #writeHeader(buf: Uint8Array, marker: boolean, payloadType: number, ts: number): void {
+    writeRtpHeaderOf(buf, marker, payloadType, this.#seq, ts, this.ssrc);
     this.#seq = seqAdd16(this.#seq, 1);
-    return buf;
   }
 
   #count(payloadBytes: number, ts: number, nowMs: number): void {

@@ -136,8 +136,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     sendErrors: 0
   };
   readonly #discardReasons: RtpSessionStats['discardReasons'] = { short: 0, version: 0, csrc: 0, extension: 0, padding: 0, payloadType: 0, direction: 0, jitterBuffer: 0 };
-  readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.#guard(() => this.#receiveRtp(msg, rinfo));
-  readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => this.#guard(() => this.#receiveRtcp(msg, msg.length, rinfo));
+  // No closure per packet: the handlers catch for themselves.
+  readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.#closed) return;
+    try {
+      this.#receiveRtp(msg, rinfo);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  };
+  readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.#closed) return;
+    try {
+      this.#receiveRtcp(msg, msg.length, rinfo);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  };
 
   constructor(opts: RtpSessionOptions) {
     super();
@@ -193,18 +208,22 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     return this.#jitter.pop(target, now);
   }
 
-  /** Sends one frame of encoded audio, unless an RFC 4733 event is being sent or we may not send. */
-  sendFrame(payload: Uint8Array, byteLength: number): void {
+  /**
+   * Sends one frame of encoded audio, unless an RFC 4733 event is being sent or we may not send.
+   * `packet` holds the `payloadBytes` of payload from byte RTP_HEADER_BYTES on; the header is
+   * written in front of it and the packet sent from there.
+   */
+  sendFrame(packet: Buffer, payloadBytes: number): void {
     if (this.#closed) throw new RtpClosedError('RTP session');
     const now = this.#now();
-    const to = this.remoteAddress;
+    const to = this.#latched ?? this.#remote;
     if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
     if (this.#dtmfActive) {
       this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
       return;
     }
-    const { buf, length } = this.#packetizer.audio(payload, byteLength, now);
-    this.#send(this.ports.rtpSocket, buf, length, to);
+    const length = this.#packetizer.audio(packet, payloadBytes, now);
+    this.#send(this.ports.rtpSocket, packet, length, to);
   }
 
   /**
@@ -297,6 +316,29 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#direction = direction;
   }
 
+  /** Packets received so far (the cheap part of `stats()`, for per-second metrics). */
+  get packetsReceived(): number {
+    return this.#counters.packetsReceived;
+  }
+
+  get packetsSent(): number {
+    return this.#packetizer.packetsSent;
+  }
+
+  /** RFC 3550 A.3 cumulative loss of the inbound stream, never negative. */
+  get packetsLost(): number {
+    return Math.max(0, this.#reception.cumulativeLost);
+  }
+
+  get packetsLate(): number {
+    return this.#jitter.packetsLate;
+  }
+
+  /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
+  get jitterMs(): number {
+    return this.#reception.jitterMs;
+  }
+
   stats(): RtpSessionStats {
     const jb = this.#jitter.stats();
     const remote = this.remoteAddress;
@@ -360,14 +402,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
   }
 
-  #guard(fn: () => void): void {
-    if (this.#closed) return;
-    try {
-      fn();
-    } catch (error) {
-      this.#counters.internalErrors++;
-      process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
-    }
+  #handlerFailed(error: unknown): void {
+    this.#counters.internalErrors++;
+    process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
   }
 
   #discard(reason: keyof RtpSessionStats['discardReasons']): void {
@@ -441,7 +478,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     // RFC 3550 §6.3.1: randomise over [0.5, 1.5] × interval so sessions don't synchronise.
     const delay = this.#rtcpIntervalMs * (0.5 + Math.random());
     this.#rtcpTimer = setTimeout(() => {
-      this.#guard(() => this.#sendRtcp(false));
+      if (this.#closed) return;
+      try {
+        this.#sendRtcp(false);
+      } catch (error) {
+        this.#handlerFailed(error);
+      }
       this.#scheduleRtcp();
     }, delay);
     this.#rtcpTimer.unref();

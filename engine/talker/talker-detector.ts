@@ -21,16 +21,30 @@
  * max(`stopThresholdDbfs`, floor + `stopMarginDb`) for `hangoverMs`, so short pauses between
  * words do not flap.
  *
- * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the per-frame pass is computed
- * here in plain JS, allocation-free (1.2-2 us per 20 ms frame at 8 kHz, 1.8-4 us at 16 kHz on a
- * loaded 2-core box); meyda's extract allocates ~14 KB per call (its FFT builds objects per
- * butterfly) and costs ~18 us, so it runs only on frames that are
- * already start candidates while the party is not talking (at most `startFrames` calls per
- * onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
+ * Two ways in: `pushFrame(pcm)` measures the frame itself (talker-features.ts), for any frame
+ * length; in the engine the DSP core has measured the frame already, inside its one call per room
+ * (assembly/talker.ts, bit-exact with the TypeScript), and `pushMeasurement(previous, current)`
+ * takes the figures from `measurement` and touches the samples only when meyda must look at them.
+ *
+ * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the per-frame measurement is
+ * allocation-free (about 1 us per 20 ms frame at 8 kHz in plain JS); meyda's extract allocates
+ * ~14 KB per call (its FFT builds objects per butterfly) and costs ~18 us, so it runs only on
+ * frames that are already start candidates while the party is not talking (at most
+ * `startFrames` calls per onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
  * {@link NOISE_BACKOFF_FRAMES} frames, bounding the cost in broadband noise that the floor has
  * not absorbed yet to two calls per six frames.
  */
 import { flatnessInputSamples, spectralFlatness } from './spectral-flatness.js';
+import {
+  FILTER_STATE_SLOTS,
+  MEASUREMENT_SLOTS,
+  SAMPLES,
+  SUM_HIGH_PASSED,
+  SUM_RAW,
+  ZERO_CROSSINGS,
+  highPassCoefficients,
+  measureFrame
+} from './talker-features.js';
 
 /** What a frame changed: the party started talking, stopped, or neither. */
 export type TalkerTransition = 'none' | 'started' | 'stopped';
@@ -63,17 +77,13 @@ export const MIN_DBFS = -100;
 export const NOISE_BACKOFF_FRAMES = 4;
 
 // Slots of TalkerDetector.state.
-const Z1 = 0;
-const Z2 = 1;
-const LAST_FILTERED = 2;
-const LEVEL = 3;
-const FLOOR = 4;
-const STATE_SLOTS = 5;
+const LEVEL = 0;
+const FLOOR = 1;
+const STATE_SLOTS = 2;
 
 const FULL_SCALE_SQ = 32768 * 32768;
 /** Power (relative to full scale) of MIN_DBFS. */
 const MIN_POWER = Math.pow(10, MIN_DBFS / 10);
-const HIGH_PASS_HZ = 200;
 const FLOOR_FALL_MS = 80;
 
 function finiteOr(value: number | undefined, fallback: number, name: string): number {
@@ -94,16 +104,17 @@ export class TalkerDetector {
   private readonly maxSpectralFlatness: number;
   private readonly minZeroCrossingsPerSecond: number;
 
-  // High-pass biquad coefficients (RBJ cookbook, Q = 1/sqrt(2)) and transposed direct form II state.
-  private readonly b0: number;
-  private readonly b1: number;
-  private readonly b2: number;
-  private readonly a1: number;
-  private readonly a2: number;
   /**
-   * Mutable floating-point state (filter memory, level, floor) lives in a typed array: V8 boxes
-   * a double stored into an object field, which would allocate on every frame.
+   * The frame being decided (SUM_RAW, SUM_HIGH_PASSED, ZERO_CROSSINGS, SAMPLES of
+   * talker-features.ts): filled by the DSP core before `pushMeasurement`, by `pushFrame` itself
+   * otherwise. A typed array, because V8 boxes a double passed to a call or stored into an object
+   * field, which would allocate on every frame.
    */
+  readonly measurement = new Float64Array(MEASUREMENT_SLOTS);
+  private readonly coefficients: Float64Array;
+  /** pushFrame's own high-pass state. */
+  private readonly filter = new Float64Array(FILTER_STATE_SLOTS);
+  /** Mutable floating-point state (level, floor), in a typed array for the same reason. */
   private readonly state = new Float64Array(STATE_SLOTS);
 
   /** The last 32 ms of input, oldest first, for the spectral check. */
@@ -146,16 +157,7 @@ export class TalkerDetector {
     if (this.noiseFloorRiseMs <= 0) throw new RangeError(`talker detector noiseFloorRiseMs must be > 0`);
     this.maxSpectralFlatness = finiteOr(opts.maxSpectralFlatness, 0.6, 'maxSpectralFlatness');
     this.minZeroCrossingsPerSecond = finiteOr(opts.minZeroCrossingsPerSecond, 500, 'minZeroCrossingsPerSecond');
-
-    const w0 = (2 * Math.PI * HIGH_PASS_HZ) / this.sampleRateHz;
-    const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-    const cos = Math.cos(w0);
-    const a0 = 1 + alpha;
-    this.b0 = (1 + cos) / 2 / a0;
-    this.b1 = -(1 + cos) / a0;
-    this.b2 = (1 + cos) / 2 / a0;
-    this.a1 = (-2 * cos) / a0;
-    this.a2 = (1 - alpha) / a0;
+    this.coefficients = highPassCoefficients(this.sampleRateHz);
   }
 
   /** Whether the party is talking now (between a `started` and the next `stopped`). */
@@ -183,30 +185,30 @@ export class TalkerDetector {
    * lengths work, the hangover is counted in samples) and returns the transition it caused.
    */
   pushFrame(pcm: Int16Array): TalkerTransition {
-    const n = pcm.length;
-    if (n === 0) return 'none';
-    const { b0, b1, b2, a1, a2 } = this;
-    const state = this.state;
-    let z1 = state[Z1];
-    let z2 = state[Z2];
-    let prev = state[LAST_FILTERED];
-    let sumRaw = 0;
-    let sumFiltered = 0;
-    let crossings = 0;
-    for (let i = 0; i < n; i++) {
-      const x = pcm[i];
-      const y = b0 * x + z1;
-      z1 = b1 * x - a1 * y + z2;
-      z2 = b2 * x - a2 * y;
-      sumRaw += x * x;
-      sumFiltered += y * y;
-      if (y < 0 !== prev < 0) crossings++;
-      prev = y;
-    }
-    state[Z1] = z1;
-    state[Z2] = z2;
-    state[LAST_FILTERED] = prev;
+    if (pcm.length === 0) return 'none';
+    measureFrame(pcm, pcm.length, this.coefficients, this.filter, this.measurement);
     this.slideWindow(pcm);
+    return this.decide(null, null);
+  }
+
+  /**
+   * Decides on the frame already measured into `measurement` (by the DSP core): `current` is that
+   * frame and `previous` the one before, at the detector's rate, together at least 32 ms; they
+   * are read only when the spectral check runs.
+   */
+  pushMeasurement(previous: Int16Array, current: Int16Array): TalkerTransition {
+    if (this.measurement[SAMPLES] === 0) return 'none';
+    return this.decide(previous, current);
+  }
+
+  /** The decision on `measurement`; the window for meyda is built from previous + current when given. */
+  private decide(previous: Int16Array | null, current: Int16Array | null): TalkerTransition {
+    const m = this.measurement;
+    const n = m[SAMPLES];
+    const sumRaw = m[SUM_RAW];
+    const sumFiltered = m[SUM_HIGH_PASSED];
+    const crossings = m[ZERO_CROSSINGS];
+    const state = this.state;
 
     // dBFS of the mean squares, with the -100 dBFS floor as an added power rather than a branch:
     // a double passed to a call, or merged with an integer constant, is boxed by V8 and would
@@ -235,6 +237,7 @@ export class TalkerDetector {
       (crossings * this.sampleRateHz) / n >= this.minZeroCrossingsPerSecond
     ) {
       this.spectralCalls++;
+      if (current !== null && previous !== null) this.fillWindow(previous, current);
       if (spectralFlatness(this.window, this.sampleRateHz) < this.maxSpectralFlatness) {
         if (++this.candidateFrames >= this.startFrames) {
           this.isTalking = true;
@@ -284,8 +287,23 @@ export class TalkerDetector {
     this.quietSamples = 0;
     this.backoffFrames = 0;
     this.noiseVerdicts = 0;
+    this.filter.fill(0);
+    this.measurement.fill(0);
     this.window.fill(0);
     return wasTalking ? 'stopped' : 'none';
+  }
+
+  /** The window from the last samples of previous + current, oldest first. */
+  private fillWindow(previous: Int16Array, current: Int16Array): void {
+    const w = this.window;
+    const size = w.length;
+    const n = current.length;
+    const fromPrevious = Math.max(0, Math.min(previous.length, size - n));
+    const start = size - Math.min(size, n) - fromPrevious;
+    for (let i = 0; i < start; i++) w[i] = 0;
+    for (let i = 0; i < fromPrevious; i++) w[start + i] = previous[previous.length - fromPrevious + i];
+    const skip = Math.max(0, n - size);
+    for (let i = skip; i < n; i++) w[start + fromPrevious + i - skip] = current[i];
   }
 
   /** Keeps the last `window.length` samples of input in `window`, oldest first. */

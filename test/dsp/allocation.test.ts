@@ -19,6 +19,7 @@ describe('the WASM boundary allocates nothing per frame', () => {
     const rand = mulberry32(9);
     const payloads = Array.from({ length: 8 }, () => Uint8Array.from({ length: 160 }, () => randomInt(rand, 0, 255)));
     let checksum = 0;
+    const measurement = new Float64Array(4);
     const frame = (f: number) => {
       const ann = k.announcement(room);
       k.setAnnouncementActive(room, (f & 64) !== 0);
@@ -34,7 +35,9 @@ describe('the WASM boundary allocates nothing per frame', () => {
       k.processRoom(room);
       for (let i = 0; i < 50; i++) {
         const p = parties[i];
-        checksum = (checksum + k.outputPayload(p)[f % 160] + k.outputBytes(p) + k.decodedInput(p)[3]) | 0;
+        checksum = (checksum + k.outputPacket(p)[12 + (f % 160)] + k.outputBytes(p) + k.decodedInput(p)[3] + k.previousDecodedInput(p)[5]) | 0;
+        k.talkerMeasurement(p, measurement);
+        checksum = (checksum + measurement[2]) | 0;
         k.takeDigit(p);
       }
     };

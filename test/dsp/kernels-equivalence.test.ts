@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { JsKernels } from '../../engine/dsp/js-kernels.js';
-import { INPUT_LOST, INPUT_SILENT, createKernels, type Codec, type DspKernels, type InbandDigit } from '../../engine/dsp/kernels.js';
+import { INPUT_LOST, INPUT_SILENT, RTP_HEADER_BYTES, createKernels, type Codec, type DspKernels, type InbandDigit } from '../../engine/dsp/kernels.js';
+import { MEASUREMENT_SLOTS, SAMPLES, SUM_RAW, ZERO_CROSSINGS } from '../../engine/talker/talker-features.js';
 import { ulawCompress, alawCompress } from '../../engine/dsp/reference/g711.js';
 import { mulberry32, randomInt } from '../support/dsp-prng.js';
 
@@ -15,7 +16,12 @@ function dtmfSample(t: number, rate: number, rand: () => number): number {
 
 interface Frame {
   out: number[];
+  /** The same bytes as read through outputPacket, behind its 12 header bytes. */
+  packetPayload: number[];
   decoded: number[];
+  previous: number[];
+  /** SUM_RAW, SUM_HIGH_PASSED, ZERO_CROSSINGS, SAMPLES. */
+  talker: number[];
   peak: number;
   tone: boolean;
   digit: InbandDigit | null;
@@ -77,10 +83,14 @@ function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: num
     }
     k.processRoom(room);
     k.processRoom(other);
+    const measurement = new Float64Array(MEASUREMENT_SLOTS);
     log.push(
       parties.map((p) => ({
         out: Array.from(k.outputPayload(p.slot).subarray(0, k.outputBytes(p.slot))),
+        packetPayload: Array.from(k.outputPacket(p.slot).subarray(RTP_HEADER_BYTES, RTP_HEADER_BYTES + k.outputBytes(p.slot))),
         decoded: Array.from(k.decodedInput(p.slot)),
+        previous: Array.from(k.previousDecodedInput(p.slot)),
+        talker: (k.talkerMeasurement(p.slot, measurement), Array.from(measurement)),
         peak: k.inputPeak(p.slot),
         tone: k.toneActive(p.slot),
         digit: k.takeDigit(p.slot)
@@ -95,7 +105,7 @@ function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: num
 
 describe('WASM kernels and JS kernels produce the same output', () => {
   for (const rate of [8000, 16000] as const) {
-    it(`sample-exact at ${rate} Hz: codecs, talkers, listeners, muted, lost and silent frames, prompts, announcement, DTMF, room moves`, async () => {
+    it(`sample-exact at ${rate} Hz: codecs, talkers, listeners, muted, lost and silent frames, prompts, announcement, DTMF, room moves, talker measurement`, async () => {
       const wasm = await createKernels('wasm');
       const js = await createKernels('js');
       expect(wasm).toBeInstanceOf(WasmKernels);
@@ -103,6 +113,17 @@ describe('WASM kernels and JS kernels produce the same output', () => {
       const a = scenario(wasm, rate, rate, 7, 30);
       const b = scenario(js, rate, rate, 7, 30);
       for (let f = 0; f < a.length; f++) for (let p = 0; p < a[f].length; p++) expect({ f, p, ...a[f][p] }).toEqual({ f, p, ...b[f][p] });
+      for (const frame of a) {
+        for (const party of frame) {
+          expect(party.packetPayload).toEqual(party.out);
+          // The talker measurement is of this frame's decoded input, at the room rate.
+          expect(party.talker[SAMPLES]).toBe(party.decoded.length);
+          expect(party.talker[SUM_RAW]).toBe(party.decoded.reduce((sum, x) => sum + x * x, 0));
+        }
+      }
+      // Each frame's "previous" is the frame before's decoded input (for parties that stayed in the room).
+      for (let f = 1; f < a.length; f++) expect(a[f][0].previous).toEqual(a[f - 1][0].decoded);
+      expect(a.some((fr) => fr.some((party) => party.talker[ZERO_CROSSINGS] > 0))).toBe(true);
       // The scenario really exercised DTMF: the digit was reported once, and the tone was kept out of the mix.
       const digits = a.flatMap((fr) => (fr[0].digit ? [fr[0].digit] : []));
       expect(digits.map((d) => d.digit)).toEqual(['5']);

@@ -12,9 +12,10 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-function frame(index: number): Uint8Array {
-  const p = new Uint8Array(160).fill(0xff);
-  new DataView(p.buffer).setUint32(0, index);
+/** A packet buffer for sendFrame: 12 bytes for the header, then a 160-byte payload starting with `index`. */
+function frame(index: number): Buffer {
+  const p = Buffer.alloc(12 + 160, 0xff);
+  p.writeUInt32BE(index, 12);
   return p;
 }
 
@@ -118,6 +119,6 @@ describe('RtpSession over loopback UDP', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_CLOSED' });
     expect(pool.inUse).toBe(0);
     expect(a.readFrame(new Uint8Array(160))).toBe(0);
-    expect(() => a.sendFrame(new Uint8Array(160), 160)).toThrow();
+    expect(() => a.sendFrame(frame(0), 160)).toThrow();
   });
 });

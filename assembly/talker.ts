@@ -1,0 +1,75 @@
+/**
+ * The per-frame measurement behind talker detection (the decisions are made in
+ * engine/talker/talker-detector.ts): over one frame of a party's decoded input at the room rate,
+ * the sum of squares, the sum of squares after a 2nd-order 200 Hz high-pass (removes DC and
+ * mains hum) and the zero crossings of the high-passed signal. Done here, where the frame is
+ * still in cache, rather than by JavaScript reading it back.
+ *
+ * Bit-exact with measureFrame in engine/talker/talker-features.ts: the same f64 operations in
+ * the same order, and the filter coefficients are set from JavaScript (`setTalkerHighPass`) so
+ * both sides use the very same values.
+ *
+ * Party slot fields (layout.ts): P_TALK_Z1, P_TALK_Z2 (transposed direct form II state) and
+ * P_TALK_PREV (last filtered sample) carry over between frames; P_TALK_SUM_RAW, P_TALK_SUM_HP
+ * and P_TALK_CROSSINGS are this frame's results.
+ */
+import { P_TALK_Z1, P_TALK_Z2, P_TALK_PREV, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS } from './layout';
+
+// Coefficients for 8 kHz rooms (index 0) and 16 kHz rooms (index 1).
+let b0_8: f64 = 0, b1_8: f64 = 0, b2_8: f64 = 0, a1_8: f64 = 0, a2_8: f64 = 0;
+let b0_16: f64 = 0, b1_16: f64 = 0, b2_16: f64 = 0, a1_16: f64 = 0, a2_16: f64 = 0;
+
+/** The high-pass biquad (b0, b1, b2, a1, a2, normalised by a0) for rooms at `sampleRateHz`. */
+export function setTalkerHighPass(sampleRateHz: i32, b0: f64, b1: f64, b2: f64, a1: f64, a2: f64): void {
+  if (sampleRateHz == 16000) {
+    b0_16 = b0;
+    b1_16 = b1;
+    b2_16 = b2;
+    a1_16 = a1;
+    a2_16 = a2;
+  } else {
+    b0_8 = b0;
+    b1_8 = b1;
+    b2_8 = b2;
+    a1_8 = a1;
+    a2_8 = a2;
+  }
+}
+
+export function talkerReset(pp: usize): void {
+  store<f64>(pp + P_TALK_Z1, 0);
+  store<f64>(pp + P_TALK_Z2, 0);
+  store<f64>(pp + P_TALK_PREV, 0);
+}
+
+/** Measures `n` int16 samples at `pcm` for the party whose slot is at `pp`. */
+export function talkerMeasure(pp: usize, pcm: usize, n: i32, roomRate: i32): void {
+  const wide = roomRate == 16000;
+  const b0 = wide ? b0_16 : b0_8;
+  const b1 = wide ? b1_16 : b1_8;
+  const b2 = wide ? b2_16 : b2_8;
+  const a1 = wide ? a1_16 : a1_8;
+  const a2 = wide ? a2_16 : a2_8;
+  let z1 = load<f64>(pp + P_TALK_Z1);
+  let z2 = load<f64>(pp + P_TALK_Z2);
+  let prev = load<f64>(pp + P_TALK_PREV);
+  let sumRaw: f64 = 0;
+  let sumHp: f64 = 0;
+  let crossings: i32 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<i16>(pcm + (<usize>i << 1));
+    const y = b0 * x + z1;
+    z1 = b1 * x - a1 * y + z2;
+    z2 = b2 * x - a2 * y;
+    sumRaw += x * x;
+    sumHp += y * y;
+    if (y < 0 != prev < 0) crossings++;
+    prev = y;
+  }
+  store<f64>(pp + P_TALK_Z1, z1);
+  store<f64>(pp + P_TALK_Z2, z2);
+  store<f64>(pp + P_TALK_PREV, prev);
+  store<f64>(pp + P_TALK_SUM_RAW, sumRaw);
+  store<f64>(pp + P_TALK_SUM_HP, sumHp);
+  store<i32>(pp + P_TALK_CROSSINGS, crossings);
+}
