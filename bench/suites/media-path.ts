@@ -155,17 +155,17 @@ function nsPerFrame(name: string, frame: () => void): number {
 const EVICT_BYTES = 64 << 20;
 const COLD_FRAMES = 300;
 
-/** Mean ns of `frame` when every call finds the caches full of something else. */
+/** Median ns of `frame` when every call finds the caches full of something else (the median: a neighbour's burst on a shared host moves the mean). */
 function coldNsPerFrame(frame: () => void): number {
   const other = new Uint8Array(EVICT_BYTES);
-  let ns = 0n;
+  const ns = new Float64Array(COLD_FRAMES);
   for (let f = 0; f < COLD_FRAMES; f++) {
     for (let i = 0; i < other.length; i += 64) other[i]++;
     const t0 = process.hrtime.bigint();
     frame();
-    ns += process.hrtime.bigint() - t0;
+    ns[f] = Number(process.hrtime.bigint() - t0);
   }
-  return Number(ns) / COLD_FRAMES;
+  return ns.sort()[COLD_FRAMES >> 1];
 }
 
 export async function run(report: BenchReport): Promise<void> {

@@ -117,6 +117,13 @@ export class MediaLeg implements MixMember {
     this.room.remove(this);
     this.room = room;
     if (this.rtp) room.add(this);
+    this.scheduleSolo();
+  }
+
+  /** The frame loop visits the solo room only while the leg is in it: an empty room is a wasted visit. */
+  private scheduleSolo(): void {
+    if (this.rtp && this.room === this.solo) this.loop.add(this.solo);
+    else this.loop.remove(this.solo);
   }
 
   /** Back on its own: hears only its private prompts. */
@@ -238,7 +245,7 @@ export class MediaLeg implements MixMember {
         })
       );
       this.room.add(this);
-      this.loop.add(this.solo);
+      this.scheduleSolo();
     } else {
       this.rtp.setRemote(remote);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
