@@ -63,6 +63,42 @@ describe('JitterBuffer', () => {
     expect(s.framesConcealed).toBe(1);
   });
 
+  it('plays the payload at its offset in whole packets, including one whose header outgrows the slot, and a payload whose size changes', () => {
+    // Two slots: packets 0, 2, 4 share one and 1, 3 the other, so each slot sees its shape change.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, minDelayMs: 20, maxPackets: 2 });
+    const packet = (i: number, headerBytes: number, payloadBytes: number): Uint8Array => {
+      const p = new Uint8Array(headerBytes + payloadBytes).fill(0xee);
+      new DataView(p.buffer).setUint32(headerBytes, i);
+      return p;
+    };
+    const sizes = [
+      [12, 160],
+      [12 + 16, 160], // CSRCs or an extension: the payload starts later
+      [12 + 1400, 160], // an extension bigger than the slot's headroom: only the payload is kept
+      [12, 80], // a smaller payload in a slot whose last view was 160 bytes
+      [12, 160]
+    ];
+    /** [index, bytes, whether out[bytes..160) was left alone] of each frame played. */
+    const played: Array<[number, number, boolean]> = [];
+    const popInto = (nowMs: number): void => {
+      out.fill(0);
+      const n = jb.pop(out, nowMs);
+      if (n > 0) played.push([indexOf(out), n, out.subarray(n, 160).every((b) => b === 0)]);
+    };
+    sizes.forEach(([header, bytes], i) => {
+      expect(jb.push(100 + i, 5000 + 160 * i, 1, false, packet(i, header, bytes), header, bytes, 20 * i)).toBe('stored');
+      popInto(20 * i + 20);
+    });
+    for (let f = 0; f < 3; f++) popInto(120 + 20 * f);
+    expect(played).toEqual([
+      [0, 160, true],
+      [1, 160, true],
+      [2, 160, true],
+      [3, 80, true],
+      [4, 160, true]
+    ]);
+  });
+
   it('plays straight through a sequence wrap 65535 -> 0 and a timestamp wrap 2^32-1 -> 0', () => {
     const { sent, arrivals } = generateTrace({ seed: 3, packets: 600, jitterMeanMs: 3, reorderRate: 0.05, initialSequence: 65400, initialTimestamp: 0xffffffff - 160 * 300 });
     const r = playTrace(arrivals, sent);
