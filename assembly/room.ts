@@ -22,7 +22,7 @@ import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset } from './plc';
 import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
-import { talkerMeasure, talkerReset } from './talker';
+import { talkerMeasure, talkerMeasurePair, talkerReset } from './talker';
 
 export { halfbandCoefficient };
 export { setTalkerHighPass } from './talker';
@@ -362,7 +362,6 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   else if (rate < roomRate) upsample2(pp + P_UP_STATE, native, decoded, nn);
   else downsample2(pp + P_DOWN_STATE, native, decoded, nn);
   store<i32>(pp + P_PEAK, peakAbs(decoded, n));
-  talkerMeasure(pp, decoded, n, roomRate);
 
   const flags = load<i32>(pp + P_FLAGS);
   if ((flags & (F_TALKER | F_MUTED)) != F_TALKER || tone) return 0;
@@ -411,6 +410,7 @@ export function processRoom(r: i32): void {
     if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
     p = load<i32>(pp + P_NEXT);
   }
+  measureTalkers(load<i32>(rp + R_HEAD), roomRate, n);
   const flags = load<i32>(rp + R_FLAGS);
   if ((flags & R_F_ANNOUNCE) != 0) addSamples(sum, rp + R_ANNOUNCE, n);
   const limiter = (flags & R_F_LIMITER) != 0;
@@ -419,6 +419,20 @@ export function processRoom(r: i32): void {
     const pp = partyAt(p);
     outputStage(pp, sum, load<i32>(pp + P_MIX_GAIN), roomRate, n, limiter);
     p = load<i32>(pp + P_NEXT);
+  }
+}
+
+/** The talker measurement of every member from `head` on, two at a time (talker.ts). */
+function measureTalkers(head: i32, roomRate: i32, n: i32): void {
+  let a = head;
+  while (a >= 0) {
+    const b = load<i32>(partyAt(a) + P_NEXT);
+    if (b < 0) {
+      talkerMeasure(partyAt(a), partyAt(a) + P_DECODED, n, roomRate);
+      return;
+    }
+    talkerMeasurePair(partyAt(a), partyAt(b), n, roomRate);
+    a = load<i32>(partyAt(b) + P_NEXT);
   }
 }
 
@@ -445,6 +459,16 @@ export function encodeFrame(codec: i32, src: usize, dst: usize, n: i32): void {
 export function decodeFrame(codec: i32, src: usize, dst: usize, n: i32): void {
   if (codec == CODEC_L16) l16DecodeFrame(src, dst, n);
   else g711DecodeFrame(codec, src, dst, n);
+}
+
+/** The talker measurement (talker.ts) of `n` samples at `src`, into party `p`'s slot. */
+export function talkerMeasureFrame(p: i32, src: usize, n: i32, roomRate: i32): void {
+  talkerMeasure(partyAt(p), src, n, roomRate);
+}
+
+/** The same for the decoded frames of parties `a` and `b` together (talkerMeasurePair). */
+export function talkerMeasurePairFrame(a: i32, b: i32, n: i32, roomRate: i32): void {
+  talkerMeasurePair(partyAt(a), partyAt(b), n, roomRate);
 }
 
 /** Half-band resampling with caller-provided state (UP_STATE / DOWN_STATE int16 samples). */

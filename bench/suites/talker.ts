@@ -9,7 +9,17 @@ import type { BenchReport } from '../report.js';
 import { bytesPerCall } from '../support/heap-sampling.js';
 import { TalkerDetector } from '../../engine/talker/talker-detector.js';
 import { flatnessInputSamples, spectralFlatness } from '../../engine/talker/spectral-flatness.js';
+import { FILTER_STATE_SLOTS, MEASUREMENT_SLOTS, highPassCoefficients, measureFrame } from '../../engine/talker/talker-features.js';
+import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { concat, frames, speechLike, whiteNoise } from '../../test/talker/signals.js';
+
+/** The single-kernel exports of assembly/room.ts this suite calls. */
+interface TalkerKernelExports {
+  memory: WebAssembly.Memory;
+  benchBufferPtr(): number;
+  talkerMeasureFrame(party: number, src: number, n: number, roomRate: number): void;
+  talkerMeasurePairFrame(a: number, b: number, n: number, roomRate: number): void;
+}
 
 function nsPerCall(name: string, fn: () => void): number {
   const bench = new Benchmark(name, fn, { minSamples: 20, maxTime: 1.5 });
@@ -68,6 +78,78 @@ export async function run(report: BenchReport): Promise<void> {
         extra: { bytesPerFrame: bytes, meydaCallsPerFrame: detector.spectralChecks / pushes }
       });
     }
+
+    // The engine's path: the DSP core measures the frame (assembly/talker.ts) and the detector
+    // decides on the figures, reading samples only for meyda. The measurement against its
+    // TypeScript reference, and the decision alone, on speech with pauses.
+    const kernels = new WasmKernels();
+    const room = kernels.createRoom(rate);
+    const party = kernels.createParty(rate === 16000 ? 'L16' : 'PCMU');
+    kernels.addParty(room, party);
+    const e = kernels.exports as unknown as TalkerKernelExports;
+    const scratch = e.benchBufferPtr();
+    const scratchView = new Int16Array(e.memory.buffer, scratch, rate / 50);
+    const speechFrames = frames(speech, rate);
+    let at = 0;
+    const measureInCore = (): void => {
+      scratchView.set(speechFrames[at]);
+      at = at + 1 === speechFrames.length ? 0 : at + 1;
+      e.talkerMeasureFrame(party, scratch, rate / 50, rate);
+    };
+    const coefficients = highPassCoefficients(rate);
+    const filter = new Float64Array(FILTER_STATE_SLOTS);
+    const measurement = new Float64Array(MEASUREMENT_SLOTS);
+    const measureInJs = (): void => {
+      scratchView.set(speechFrames[at]);
+      at = at + 1 === speechFrames.length ? 0 : at + 1;
+      measureFrame(scratchView, rate / 50, coefficients, filter, measurement);
+    };
+    const other = kernels.createParty(rate === 16000 ? 'L16' : 'PCMU');
+    kernels.addParty(room, other);
+    const decodedA = kernels.decodedInput(party);
+    const decodedB = kernels.decodedInput(other);
+    const measurePairInCore = (): void => {
+      decodedA.set(speechFrames[at]);
+      decodedB.set(speechFrames[speechFrames.length - 1 - at]);
+      at = at + 1 === speechFrames.length ? 0 : at + 1;
+      e.talkerMeasurePairFrame(party, other, rate / 50, rate);
+    };
+    const wasmNs = nsPerCall('talker measurement wasm', measureInCore);
+    const pairNs = nsPerCall('talker measurement wasm, two parties', measurePairInCore) / 2;
+    const jsNs = nsPerCall('talker measurement js', measureInJs);
+    report.add({ suite: 'talker', name: `measurement in the WASM core ${rate / 1000} kHz (filter, energy, zero crossings)`, nsPerFrame: wasmNs, nsPerPartyFrame: wasmNs, speedupOverJs: jsNs / wasmNs });
+    report.add({
+      suite: 'talker',
+      name: `measurement in the WASM core ${rate / 1000} kHz, two parties side by side (f64x2), per party`,
+      nsPerFrame: pairNs,
+      nsPerPartyFrame: pairNs,
+      speedupOverJs: jsNs / pairNs
+    });
+    report.add({ suite: 'talker', name: `measurement, TypeScript reference ${rate / 1000} kHz`, nsPerFrame: jsNs, nsPerPartyFrame: jsNs });
+    kernels.close();
+
+    const measured = speechFrames.map((f) => {
+      const m = new Float64Array(MEASUREMENT_SLOTS);
+      measureFrame(f, f.length, coefficients, new Float64Array(FILTER_STATE_SLOTS), m);
+      return m;
+    });
+    const decider = new TalkerDetector({ sampleRateHz: rate });
+    let k = 0;
+    let decisions = 0;
+    const decide = (): void => {
+      decider.measurement.set(measured[k]);
+      decider.pushMeasurement(speechFrames[k === 0 ? speechFrames.length - 1 : k - 1], speechFrames[k]);
+      k = k + 1 === speechFrames.length ? 0 : k + 1;
+      decisions++;
+    };
+    const decideNs = nsPerCall('talker decision', decide);
+    report.add({
+      suite: 'talker',
+      name: `decision on the core's measurement ${rate / 1000} kHz speech+pauses (the engine's JS per frame)`,
+      nsPerFrame: decideNs,
+      nsPerPartyFrame: decideNs,
+      extra: { bytesPerFrame: await bytesPerCall(decide, 20_000), meydaCallsPerFrame: decider.spectralChecks / decisions }
+    });
 
     const window = new Float32Array(flatnessInputSamples(rate));
     window.set(speech.subarray(rate, rate + window.length));
