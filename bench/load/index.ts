@@ -8,12 +8,17 @@
  * participant-frame, tick lateness and packet counts; then the same ramp with the plain-JS
  * kernels. Writes bench/results/load-<date>.json and a chart (SVG).
  *
- * Flags: --quick (two small steps, one shape), --kernels=wasm|js|wasm,js, --shapes=3,10,100,mixed,
- * --min=N / --max=N (participants: the ramp's range), --engine-node-args='--flag …' (for the engine
- * process), --settle-s=N (seconds between growing and measuring, default 2.5), --engine-nice=N (the engine's nice value, e.g. -10 on a shared host), --budget-s=N
- * (seconds per kernel flavour, default 210), --profile[=N] (afterwards, one more engine at N
- * participants in rooms of 3, default 300, CPU-profiled over its measurement window; summarised
- * by stage).
+ * Flags:
+ *   --quick              two small steps, one shape (the harness's smoke test)
+ *   --kernels=wasm,js    kernel flavours, in this order
+ *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops
+ *   --min=N --max=N      the ramp's range of participants
+ *   --settle-s=N         seconds between growing and measuring (default 2.5)
+ *   --budget-s=N         seconds each shape's ramp may take (default 180)
+ *   --engine-node-args='--flag …'  for the engine process
+ *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
+ *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
+ *                        CPU-profiled over its measurement window; summarised by stage
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,10 +54,11 @@ interface Shape {
   steps: number[];
 }
 
-const RAMP = [50, 100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500];
+const RAMP = [50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1700, 2000];
 const ALL_SHAPES: Record<string, Shape> = {
   '3': { name: '100 rooms of 3', roomSizes: [3], steps: RAMP.filter((n) => n <= 300) },
-  '3x': { name: 'rooms of 3 (ramp)', roomSizes: [3], steps: RAMP },
+  // Goes on where '3' stopped (100 rooms of 3), in the same rooms of 3.
+  '3x': { name: 'rooms of 3 (ramp)', roomSizes: [3], steps: RAMP.filter((n) => n > 300) },
   '10': { name: '10 rooms of 10', roomSizes: [10], steps: [50, 100] },
   '100': { name: '1 room of 100', roomSizes: [100], steps: [50, 100] },
   mixed: { name: 'mixed (2, 3, 5, 10, 25)', roomSizes: [2, 3, 5, 10, 25], steps: RAMP }
@@ -117,7 +123,7 @@ export interface StepResult {
 const ENGINE_CORE = 0;
 const GENERATOR_CORE = 1;
 /** Bound on one kernel flavour's ramps (all shapes); a ramp that reaches it stops where it is. */
-const BUDGET_MS_PER_KERNELS = Number(args.get('budget-s') ?? 210) * 1000;
+const BUDGET_MS_PER_SHAPE = Number(args.get('budget-s') ?? 180) * 1000;
 
 const pinned = (() => {
   try {
@@ -261,7 +267,7 @@ async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, prof
     await request(generator, null, 'grown');
     for (const participants of shape.steps) {
       if (Date.now() > deadline) {
-        console.log(`[${kernels}] ${shape.name}: time budget for this kernel flavour used up, ramp stops at ${results.at(-1)?.participants ?? 0}`);
+        console.log(`[${kernels}] ${shape.name}: time budget for this shape used up, ramp stops at ${results.at(-1)?.participants ?? 0}`);
         break;
       }
       const grown = await request<{ calls: number; failed: number }>(
@@ -298,8 +304,7 @@ mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const all: StepResult[] = [];
 for (const kernels of kernelsList) {
-  const deadline = Date.now() + BUDGET_MS_PER_KERNELS;
-  for (const shape of shapes) all.push(...(await ramp(kernels, shape, deadline)));
+  for (const shape of shapes) all.push(...(await ramp(kernels, shape, Date.now() + BUDGET_MS_PER_SHAPE)));
 }
 
 // The profiler costs CPU and pauses the engine to take samples, so the ramps run without it and
