@@ -124,6 +124,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
+  #sendView: Buffer | undefined;
   readonly #counters = {
     packetsReceived: 0,
     packetsDiscarded: 0,
@@ -223,7 +224,17 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       return;
     }
     const length = this.#packetizer.audio(packet, payloadBytes, now);
-    this.#send(this.ports.rtpSocket, packet, length, to);
+    this.#send(this.ports.rtpSocket, this.#exactView(packet, length), length, to);
+  }
+
+  /**
+   * `packet[0, length)` as a Buffer of exactly that length, kept while the packet's place and size
+   * stay the same: given a longer buffer and a length, dgram would make such a view per send.
+   */
+  #exactView(packet: Buffer, length: number): Buffer {
+    const view = this.#sendView;
+    if (view !== undefined && view.length === length && view.byteOffset === packet.byteOffset && view.buffer === packet.buffer) return view;
+    return (this.#sendView = Buffer.from(packet.buffer, packet.byteOffset, length));
   }
 
   /**
@@ -394,7 +405,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /** A synchronous send failure (socket gone, bad address) is counted, never thrown at the frame clock. */
   #send(socket: dgram.Socket, buf: Buffer, length: number, to: { address: string; port: number }): boolean {
     try {
-      socket.send(buf, 0, length, to.port, to.address);
+      if (buf.length === length) socket.send(buf, to.port, to.address);
+      else socket.send(buf, 0, length, to.port, to.address);
       return true;
     } catch {
       this.#counters.sendErrors++;
