@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import type { FromGenerator, GeneratorSample, ToGenerator } from './protocol.js';
+import { ulawTone } from '../support/ulaw-tone.js';
 
 const FRAME_MS = 20;
 const PAYLOAD_BYTES = 160;
@@ -32,20 +33,8 @@ let failed = 0;
 let started = 0;
 const send = (message: FromGenerator): void => void process.send?.(message);
 
-/** μ-law of a 440 Hz tone at about -15 dBFS: what every caller "says". */
-const tone = (() => {
-  const out = Buffer.alloc(PAYLOAD_BYTES * 50);
-  for (let i = 0; i < out.length; i++) {
-    let s = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
-    const sign = s < 0 ? 0x80 : 0;
-    if (s < 0) s = -s;
-    s = Math.min(s, 32635) + 0x84;
-    let exponent = 7;
-    for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-    out[i] = ~(sign | (exponent << 4) | ((s >> (exponent + 3)) & 0x0f)) & 0xff;
-  }
-  return out;
-})();
+/** μ-law of a 440 Hz tone at about -15 dBFS, one second of it: what every caller "says". */
+const tone = Buffer.from(ulawTone(440, 6000, PAYLOAD_BYTES * 50));
 
 async function placeCall(sipPort: number, room: string, index: number): Promise<void> {
   const socket = dgram.createSocket('udp4');

@@ -18,6 +18,7 @@ import type dgram from 'node:dgram';
 import Benchmark from 'benchmark';
 import type { BenchReport } from '../report.js';
 import { bytesPerCall } from '../support/heap-sampling.js';
+import { ulawTone } from '../support/ulaw-tone.js';
 import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { MixLoop } from '../../engine/media/mix-loop.js';
@@ -55,21 +56,6 @@ function fakePorts(rtpPort: number): RtpPortPair & { rtpSocket: dgram.Socket } {
   };
 }
 
-/** μ-law 440 Hz at about -15 dBFS, a second of it: every caller talks all the time (the worst case). */
-function ulawTone(): Uint8Array {
-  const out = new Uint8Array(8000);
-  for (let i = 0; i < out.length; i++) {
-    let s = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
-    const sign = s < 0 ? 0x80 : 0;
-    if (s < 0) s = -s;
-    s = Math.min(s, 32635) + 0x84;
-    let exponent = 7;
-    for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-    out[i] = ~(sign | (exponent << 4) | ((s >> (exponent + 3)) & 0x0f)) & 0xff;
-  }
-  return out;
-}
-
 interface Caller {
   socket: EventEmitter;
   packet: Buffer;
@@ -89,7 +75,8 @@ export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS):
     throw error;
   });
   const metrics = new EngineMetrics();
-  const tone = ulawTone();
+  // 440 Hz at about -15 dBFS, a second of it: every caller talks all the time (the worst case).
+  const tone = ulawTone(440, 6000, 8000);
   const toneFrames = Array.from({ length: 50 }, (_, f) => tone.subarray(f * PAYLOAD_BYTES, (f + 1) * PAYLOAD_BYTES));
   const legs: MediaLeg[] = [];
   const rooms: MixRoom[] = [];
