@@ -132,20 +132,10 @@ export function setMuted(p: i32, on: bool): void {
   setFlag(p, F_MUTED, on);
 }
 
-export function setPromptActive(p: i32, on: bool): void {
-  setFlag(p, F_PROMPT, on);
-}
-
 /** Gain in Q14 (16384 = 0 dB), clamped to 0..65536 (+12 dB). */
 export function setGainQ14(p: i32, gain: i32): void {
   if (!validParty(p)) return;
   store<i32>(partyAt(p) + P_GAIN, gain < 0 ? 0 : gain > 65536 ? 65536 : gain);
-}
-
-/** This frame's input: payload bytes (>0), -1 lost, 0 silent. Reset to lost after each frame. */
-export function setInput(p: i32, bytes: i32): void {
-  if (!validParty(p)) return;
-  store<i32>(partyAt(p) + P_INPUT, bytes > MAX_PAYLOAD ? MAX_PAYLOAD : bytes < INPUT_LOST ? INPUT_LOST : bytes);
 }
 
 export function partyInputPtr(p: i32): usize {
@@ -175,35 +165,6 @@ export function partyDecodedPtr(p: i32): usize {
 
 export function partyPromptPtr(p: i32): usize {
   return partyAt(p) + P_PROMPT;
-}
-
-export function partyOutputBytes(p: i32): i32 {
-  return load<i32>(partyAt(p) + P_OUT_BYTES);
-}
-
-export function partyPeak(p: i32): i32 {
-  return load<i32>(partyAt(p) + P_PEAK);
-}
-
-/** ASCII code of the last in-band digit that ended, 0 if none; see takeDigit. */
-export function partyDigit(p: i32): i32 {
-  return load<i32>(partyAt(p) + P_DIGIT);
-}
-
-export function partyDigitStart(p: i32): f64 {
-  return load<f64>(partyAt(p) + P_DIGIT_START);
-}
-
-export function partyDigitDuration(p: i32): i32 {
-  return load<i32>(partyAt(p) + P_DIGIT_DUR);
-}
-
-export function clearPartyDigit(p: i32): void {
-  store<i32>(partyAt(p) + P_DIGIT, 0);
-}
-
-export function partyToneActive(p: i32): bool {
-  return load<i32>(partyAt(p) + P_TONE) != 0;
 }
 
 // ---------------------------------------------------------------- rooms
@@ -279,10 +240,6 @@ export function roomPartyCount(r: i32): i32 {
   return validRoom(r) ? load<i32>(roomAt(r) + R_COUNT) : 0;
 }
 
-export function roomSampleRate(r: i32): i32 {
-  return load<i32>(roomAt(r) + R_RATE);
-}
-
 export function roomPtr(r: i32): usize {
   return roomAt(r);
 }
@@ -296,10 +253,6 @@ function setRoomFlag(r: i32, flag: i32, on: bool): void {
   const rp = roomAt(r);
   const f = load<i32>(rp + R_FLAGS);
   store<i32>(rp + R_FLAGS, on ? f | flag : f & ~flag);
-}
-
-export function setAnnouncementActive(r: i32, on: bool): void {
-  setRoomFlag(r, R_F_ANNOUNCE, on);
 }
 
 export function setSoftLimiter(r: i32, on: bool): void {
