@@ -354,15 +354,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const jb = this.#jitter.stats();
     const remote = this.remoteAddress;
     return {
-      packetsReceived: this.#counters.packetsReceived,
-      packetsSent: this.#packetizer.packetsSent,
-      packetsLost: Math.max(0, this.#reception.cumulativeLost),
+      packetsReceived: this.packetsReceived,
+      packetsSent: this.packetsSent,
+      packetsLost: this.packetsLost,
       packetsLate: jb.packetsLate,
       packetsDuplicate: jb.packetsDuplicate,
       packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
       packetsFromOtherSources: this.#counters.packetsFromOtherSources,
       discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
-      jitterMs: this.#reception.jitterMs,
+      jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
       jitterBufferTargetMs: jb.targetDelayMs,
       concealedFrames: jb.framesConcealed + jb.framesExpanded,

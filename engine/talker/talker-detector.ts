@@ -26,11 +26,12 @@
  * (assembly/talker.ts, bit-exact with the TypeScript), and `pushMeasurement(previous, current)`
  * takes the figures from `measurement` and touches the samples only when meyda must look at them.
  *
- * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the per-frame measurement is
- * allocation-free (about 1 us per 20 ms frame at 8 kHz in plain JS); meyda's extract allocates
- * ~14 KB per call (its FFT builds objects per butterfly) and costs ~18 us, so it runs only on
- * frames that are already start candidates while the party is not talking (at most
- * `startFrames` calls per onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
+ * Cost trade-off (numbers from `npx tsx bench/index.ts talker`): the measurement is
+ * allocation-free (about 0.6 us per 20 ms frame at 8 kHz in plain JS, 0.4 us in the DSP core, two
+ * parties at a time; the decision on it about 0.26 us); meyda's extract allocates ~14 KB per call
+ * (its FFT builds objects per butterfly) and costs ~14-18 us, so it runs only on frames that are
+ * already start candidates while the party is not talking (at most `startFrames` calls per
+ * onset). Two candidates in a row that meyda judges noise-like back the spectral check off for
  * {@link NOISE_BACKOFF_FRAMES} frames, bounding the cost in broadband noise that the floor has
  * not absorbed yet to two calls per six frames.
  */
