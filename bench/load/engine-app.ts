@@ -4,8 +4,8 @@
  * samples (CPU, frame-clock lateness, RTP totals) over IPC.
  */
 import { Engine, ConferencePartyMediaSettings, State, type UASCallChannel } from '../../engine/index.js';
-import type { EngineSample, FromEngine, ToEngine } from './protocol.js';
-import { WindowProfiler } from './window-profiler.js';
+import type { EngineSample } from './protocol.js';
+import { send, serveOrchestrator } from './child-ipc.js';
 
 const kernels = (process.env.LOAD_KERNELS ?? 'wasm') as 'wasm' | 'js';
 const engine = new Engine({
@@ -15,7 +15,6 @@ const engine = new Engine({
   logLevel: 'warn'
 });
 const answered = new Set<UASCallChannel>();
-const send = (message: FromEngine): void => void process.send?.(message);
 
 engine.on('call', async (channel) => {
   const room = /^sips?:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'load';
@@ -65,18 +64,7 @@ function sample(): EngineSample {
   return s;
 }
 
-// An orchestrator that dies (Ctrl-C, kill) takes its children with it.
-process.on('disconnect', () => process.exit(1));
-const profiler = new WindowProfiler();
-process.on('message', (message: ToEngine) => {
-  if (message.type === 'sample') send({ type: 'sample', sample: sample() });
-  else if (message.type === 'resetClock') engine.clock.resetStats();
-  else if (message.type === 'profileStart') void profiler.start().then(() => send({ type: 'profileStarted' }));
-  else if (message.type === 'profileStop') {
-    const { path } = message;
-    void profiler.stop(path).then(() => send({ type: 'profileWritten', path }));
-  } else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
-});
+serveOrchestrator({ sample, resetClock: () => engine.clock.resetStats(), stop: () => engine.stop() });
 
 await engine.start();
 send({ type: 'ready', port: engine.sipAddresses()[0].port });

@@ -6,11 +6,14 @@
  * core 1. For each room shape it adds participants step by step until more than 1 % of frame-clock
  * ticks are over 5 ms late or more than 0.1 % of RTP packets are lost, and reports CPU per
  * participant-frame, tick lateness and packet counts; then the same ramp with the plain-JS
- * kernels. Writes bench/results/load-<date>.json and a chart (SVG).
+ * kernels, and with the I/O floor (the sockets alone) to show what of the engine's cost is its own.
+ * Writes bench/results/load-<date>.json and a chart (SVG).
  *
  * Flags:
  *   --quick              two small steps, one shape (the harness's smoke test)
- *   --kernels=wasm,js    kernel flavours, in this order
+ *   --kernels=wasm,js,io-floor   what answers the calls, in this order: the engine with the
+ *                        WebAssembly or the plain-JS kernels, or the I/O floor (io-floor-app.ts:
+ *                        the same SIP and RTP with no media work, in rooms of 3 only)
  *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops
  *   --min=N --max=N      the ramp's range of participants
  *   --settle-s=N         seconds between growing and measuring (default 2.5)
@@ -44,7 +47,15 @@ const quick = args.has('quick');
 const profile = args.has('profile');
 /** Participants (rooms of 3, WebAssembly kernels) for the separate --profile run. */
 const profileParticipants = Number(args.get('profile') ?? 300);
-const kernelsList = (args.get('kernels') ?? 'wasm,js').split(',') as Array<'wasm' | 'js'>;
+/** What answers the calls: the engine with either kernel set, or the bare I/O floor (io-floor-app.ts). */
+type Flavour = 'wasm' | 'js' | 'io-floor';
+const FLAVOURS: Flavour[] = ['wasm', 'js', 'io-floor'];
+const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((k) => {
+  if (!FLAVOURS.includes(k as Flavour)) throw new Error(`unknown --kernels '${k}': expected ${FLAVOURS.join(', ')}`);
+  return k as Flavour;
+});
+/** The floor ramps only in rooms of 3: without a mixer, room shapes mean nothing to it. */
+const FLOOR_SHAPES = new Set(['100 rooms of 3', 'rooms of 3 (ramp)', 'quick: rooms of 3']);
 const maxParticipants = Number(args.get('max') ?? 1500);
 const minParticipants = Number(args.get('min') ?? 0);
 
@@ -79,7 +90,7 @@ const LATE_TICK_LIMIT_PCT = 1;
 const LOSS_LIMIT_PCT = 0.1;
 
 export interface StepResult {
-  kernels: 'wasm' | 'js';
+  kernels: Flavour;
   shape: string;
   participants: number;
   rooms: number;
@@ -139,7 +150,7 @@ const engineNice = args.get('engine-nice');
 
 function launch(file: string, core: number, env: Record<string, string>, extraNodeArgs: string[] = []): ChildProcess {
   const node = [process.execPath, ...extraNodeArgs, '--import', 'tsx', join(here, file)];
-  const niced = engineNice !== undefined && file === 'engine-app.ts' ? ['nice', '-n', engineNice, ...node] : node;
+  const niced = engineNice !== undefined && file !== 'load-generator.ts' ? ['nice', '-n', engineNice, ...node] : node;
   const [cmd, ...rest] = pinned ? ['taskset', '-c', String(core), ...niced] : niced;
   return spawn(cmd, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
 }
@@ -171,7 +182,7 @@ const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.
 async function measure(
   engine: ChildProcess,
   generator: ChildProcess,
-  kernels: 'wasm' | 'js',
+  kernels: Flavour,
   shape: Shape,
   failedCalls: number,
   profilePath?: string
@@ -257,9 +268,12 @@ function progress(step: StepResult, note = ''): void {
 }
 
 /** With `profilePath`, each step's (first) window is CPU-profiled into that file. */
-async function ramp(kernels: 'wasm' | 'js', shape: Shape, deadline: number, profilePath?: string): Promise<StepResult[]> {
+async function ramp(kernels: Flavour, shape: Shape, deadline: number, profilePath?: string): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
-  const engine = launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
+  const engine =
+    kernels === 'io-floor'
+      ? launch('io-floor-app.ts', ENGINE_CORE, {}, nodeArgs)
+      : launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
   const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
   try {
@@ -304,7 +318,10 @@ mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const all: StepResult[] = [];
 for (const kernels of kernelsList) {
-  for (const shape of shapes) all.push(...(await ramp(kernels, shape, Date.now() + BUDGET_MS_PER_SHAPE)));
+  for (const shape of shapes) {
+    if (kernels === 'io-floor' && !FLOOR_SHAPES.has(shape.name)) continue;
+    all.push(...(await ramp(kernels, shape, Date.now() + BUDGET_MS_PER_SHAPE)));
+  }
 }
 
 // The profiler costs CPU and pauses the engine to take samples, so the ramps run without it and
@@ -351,6 +368,20 @@ for (const s of summary) {
   );
 }
 if (wasmSpeedup) console.log(`  end to end, the engine with the WebAssembly kernels uses ${wasmSpeedup.toFixed(2)}× less CPU per participant-frame than with the JS kernels`);
+// The engine against the bare I/O floor at the same loads, where both passed.
+const overFloor = all
+  .filter((r) => r.kernels === 'wasm' && r.passed && FLOOR_SHAPES.has(r.shape))
+  .flatMap((r) => {
+    const floor = all.find((f) => f.kernels === 'io-floor' && f.passed && f.participants === r.participants);
+    return floor
+      ? [{ participants: r.participants, engineUs: r.cpuUsPerParticipantFrame, floorUs: floor.cpuUsPerParticipantFrame, floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame }]
+      : [];
+  });
+for (const o of overFloor) {
+  console.log(
+    `  at ${o.participants} participants: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)`
+  );
+}
 const result = {
   date: new Date().toISOString(),
   node: process.version,
@@ -364,7 +395,8 @@ const result = {
   steps: all,
   summary,
   profile: profileRun,
-  wasmSpeedupEndToEnd: wasmSpeedup
+  wasmSpeedupEndToEnd: wasmSpeedup,
+  engineOverIoFloor: overFloor
 };
 writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, null, 2));
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));

@@ -1,0 +1,32 @@
+/**
+ * The orchestrator's side of a load-bench child that stands in for the engine (engine-app.ts,
+ * io-floor-app.ts): samples on request, clock statistics reset, a CPU profile of one measurement
+ * window, stop; and the child exits with the orchestrator.
+ */
+import type { EngineSample, FromEngine, ToEngine } from './protocol.js';
+import { WindowProfiler } from './window-profiler.js';
+
+export interface EngineStandIn {
+  sample(): EngineSample;
+  resetClock(): void;
+  stop(): Promise<void>;
+}
+
+export function send(message: FromEngine): void {
+  process.send?.(message);
+}
+
+export function serveOrchestrator(app: EngineStandIn): void {
+  // An orchestrator that dies (Ctrl-C, kill) takes its children with it.
+  process.on('disconnect', () => process.exit(1));
+  const profiler = new WindowProfiler();
+  process.on('message', (message: ToEngine) => {
+    if (message.type === 'sample') send({ type: 'sample', sample: app.sample() });
+    else if (message.type === 'resetClock') app.resetClock();
+    else if (message.type === 'profileStart') void profiler.start().then(() => send({ type: 'profileStarted' }));
+    else if (message.type === 'profileStop') {
+      const { path } = message;
+      void profiler.stop(path).then(() => send({ type: 'profileWritten', path }));
+    } else if (message.type === 'stop') void app.stop().then(() => process.exit(0));
+  });
+}

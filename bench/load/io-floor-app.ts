@@ -1,0 +1,106 @@
+/**
+ * The floor under the engine, for `npm run bench:load`: the same calls and the same RTP, with
+ * nothing in between. The project's SIP stack answers each call with a port pair from the
+ * engine's own pool; every
+ * 20 ms tick of the engine's frame clock sends each call one 160-byte packet back to where its
+ * packets come from, and received packets are only counted. What this process spends per
+ * participant-frame is what Node's dgram and the kernel cost before any media work is done;
+ * the engine's figure over it is the engine's own. Speaks the engine app's IPC protocol.
+ */
+import type dgram from 'node:dgram';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { FrameClock } from '../../engine/clock/frame-clock.js';
+import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import type { EngineSample } from './protocol.js';
+import { send, serveOrchestrator } from './child-ipc.js';
+
+const PACKET_BYTES = 12 + 160;
+
+interface Leg {
+  socket: dgram.Socket;
+  packet: Buffer;
+  to: { address: string; port: number } | undefined;
+  received: number;
+  sent: number;
+  seq: number;
+}
+
+const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+const clock = new FrameClock({ periodMs: 20 });
+const portPool = new RtpPortPool({ host: '127.0.0.1', minPort: 40000, maxPort: 59999 });
+const legs = new Set<Leg>();
+let closed = { received: 0, sent: 0 };
+
+ua.on('invite', async (invite) => {
+  // The engine's own port pool: the same sockets (RTP and RTCP pair, IP-literal lookup) as the engine's calls.
+  const ports = await portPool.allocate();
+  const socket = ports.rtpSocket;
+  const leg: Leg = { socket, packet: Buffer.alloc(PACKET_BYTES, 0xff), to: undefined, received: 0, sent: 0, seq: 0 };
+  leg.packet[0] = 0x80;
+  socket.on('message', (_msg, rinfo) => {
+    leg.received++;
+    leg.to ??= { address: rinfo.address, port: rinfo.port };
+  });
+  const port = ports.rtpPort;
+  invite.on('terminated', () => {
+    legs.delete(leg);
+    closed = { received: closed.received + leg.received, sent: closed.sent + leg.sent };
+    ports.release();
+  });
+  legs.add(leg);
+  const sdp = `v=0\r\no=floor 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+  await invite.accept(sdp).catch(() => undefined);
+});
+
+clock.on('tick', () => {
+  for (const leg of legs) {
+    if (!leg.to) continue;
+    leg.packet.writeUInt16BE(leg.seq++ & 0xffff, 2);
+    leg.socket.send(leg.packet, leg.to.port, leg.to.address);
+    leg.sent++;
+  }
+});
+
+function sample(): EngineSample {
+  const cpu = process.cpuUsage();
+  const c = clock.stats();
+  let packetsIn = closed.received;
+  let packetsOut = closed.sent;
+  for (const leg of legs) {
+    packetsIn += leg.received;
+    packetsOut += leg.sent;
+  }
+  return {
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    ticks: c.ticks,
+    lateTicks: c.lateTicks,
+    skippedTicks: c.skippedTicks,
+    latenessMsP50: c.latenessMsP50,
+    latenessMsP99: c.latenessMsP99,
+    latenessMsMax: c.latenessMsMax,
+    workMsMean: c.workMsMean,
+    packetsIn,
+    packetsOut,
+    packetsLost: 0,
+    packetsLate: 0,
+    packetsDiscarded: 0,
+    calls: legs.size,
+    // Rooms mean nothing here: one echo per call.
+    rooms: legs.size
+  };
+}
+
+serveOrchestrator({
+  sample,
+  resetClock: () => clock.resetStats(),
+  stop: async () => {
+    clock.stop();
+    portPool.close();
+    await ua.close();
+  }
+});
+
+await ua.start();
+clock.start();
+send({ type: 'ready', port: ua.addresses()[0].port });
