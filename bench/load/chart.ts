@@ -4,7 +4,8 @@ import type { StepResult } from './index.js';
 const W = 900;
 const H = 420;
 const PAD = { left: 60, right: 70, top: 30, bottom: 50 };
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f', '#bcbd22', '#e377c2'];
+// Twelve distinct colours: two kernel flavours × five shapes, and the I/O floor's two ramps.
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f', '#bcbd22', '#e377c2', '#000000', '#393b79'];
 
 export function renderChart(steps: StepResult[]): string {
   const series = new Map<string, StepResult[]>();
