@@ -174,7 +174,7 @@ export class JitterBuffer {
     this.#adjustFrames = opts.adjustIntervalFrames ?? 8;
     this.#resetJumpMs = opts.resetJumpMs ?? 1000;
     this.#meta = new Float64Array(this.capacity * META_STRIDE);
-    for (let slot = 0; slot < this.capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
+    this.#emptySlots();
     this.#slotViews = new Array<Uint8Array | undefined>(this.capacity).fill(undefined);
     // Room for the whole packet: the payload and a header with CSRCs and an extension.
     this.#slotBytes = this.maxPayloadBytes + PACKET_HEADROOM_BYTES;
@@ -293,11 +293,11 @@ export class JitterBuffer {
     if (this.#state === 'buffering') {
       const head = this.#lowestSlot(this.#lowSeq);
       if (head < 0) return FRAME_SILENT;
-      const delay = this.#delayOf(this.#meta[head * META_STRIDE + M_TS], nowMs);
+      const delay = this.#delayOf(this.#tsOf(head), nowMs);
       if (delay < this.targetDelayMs) return FRAME_SILENT;
       this.#state = 'playing';
-      this.#playoutTs = this.#meta[head * META_STRIDE + M_TS];
-      this.#nextSeq = this.#meta[head * META_STRIDE + M_SEQ];
+      this.#playoutTs = this.#tsOf(head);
+      this.#nextSeq = this.#seqOf(head);
       this.#hasPlayed = true;
       this.#concealRun = 0;
       this.#sinceAdjust = 0;
@@ -316,8 +316,8 @@ export class JitterBuffer {
     if (delay > target_ + this.#frameMs && this.#sinceAdjust >= this.#adjustFrames) {
       // More delay than needed: skip one frame (its packet, if held).
       const head = this.#lowestSlot(this.#nextSeq);
-      if (head >= 0 && Math.abs(this.#meta[head * META_STRIDE + M_TS] - this.#playoutTs) < this.#spf / 2) {
-        this.#nextSeq = this.#meta[head * META_STRIDE + M_SEQ] + 1;
+      if (head >= 0 && Math.abs(this.#tsOf(head) - this.#playoutTs) < this.#spf / 2) {
+        this.#nextSeq = this.#seqOf(head) + 1;
         this.#remove(head);
       }
       this.#playoutTs += this.#spf;
@@ -328,10 +328,10 @@ export class JitterBuffer {
     for (;;) {
       const head = this.#lowestSlot(this.#nextSeq);
       if (head < 0) break;
-      const dts = this.#meta[head * META_STRIDE + M_TS] - this.#playoutTs;
+      const dts = this.#tsOf(head) - this.#playoutTs;
       if (dts <= -this.#spf / 2) {
         // Older than the playout point (timestamps overlapping): too late to play.
-        this.#nextSeq = this.#meta[head * META_STRIDE + M_SEQ] + 1;
+        this.#nextSeq = this.#seqOf(head) + 1;
         this.#remove(head);
         this.#stats.packetsLate++;
         continue;
@@ -360,7 +360,7 @@ export class JitterBuffer {
 
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
   reset(full = true): void {
-    for (let slot = 0; slot < this.capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
+    this.#emptySlots();
     this.#seen.fill(-1);
     this.#count = 0;
     this.#state = 'empty';
@@ -405,13 +405,25 @@ export class JitterBuffer {
     return length;
   }
 
+  #seqOf(slot: number): number {
+    return this.#meta[slot * META_STRIDE + M_SEQ];
+  }
+
+  #tsOf(slot: number): number {
+    return this.#meta[slot * META_STRIDE + M_TS];
+  }
+
+  #emptySlots(): void {
+    for (let slot = 0; slot < this.capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
+  }
+
   /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
   #lowestSlot(from: number): number {
     if (this.#count === 0) return -1;
     const end = Math.min(this.#highSeq, from + this.capacity - 1);
     for (let seq = Math.max(from, this.#lowSeq); seq <= end; seq++) {
       const slot = seq % this.capacity;
-      if (this.#meta[slot * META_STRIDE + M_SEQ] === seq) return slot;
+      if (this.#seqOf(slot) === seq) return slot;
     }
     return -1;
   }
@@ -428,10 +440,10 @@ export class JitterBuffer {
       this.#lowSeq = this.#highSeq + 1;
       return;
     }
-    const seq = this.#meta[slot * META_STRIDE + M_SEQ];
+    const seq = this.#seqOf(slot);
     if (this.#hasPlayed && seq >= this.#nextSeq) {
       this.#nextSeq = seq + 1;
-      this.#playoutTs = Math.max(this.#playoutTs, this.#meta[slot * META_STRIDE + M_TS] + this.#spf);
+      this.#playoutTs = Math.max(this.#playoutTs, this.#tsOf(slot) + this.#spf);
     }
     this.#meta[slot * META_STRIDE + M_SEQ] = -1;
     this.#count--;
