@@ -31,7 +31,7 @@ import os from 'node:os';
 import { once } from 'node:events';
 import type { EngineSample, FromEngine, FromGenerator, GeneratorSample, ToEngine, ToGenerator } from './protocol.js';
 import { renderChart } from './chart.js';
-import { analyseProfile, summariseProfile, type ProfileSummary } from './profile-summary.js';
+import { analyseProfile, formatProfileSummary, type ProfileSummary } from './profile-summary.js';
 import { sampleSystem, coreBusyPct, delta } from './system-stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -403,5 +403,5 @@ writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
 console.log(`wrote bench/results/load-${stamp}.json and .svg`);
 if (profileRun) {
   console.log(`\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`);
-  console.log(summariseProfile(profileRun.file));
+  console.log(formatProfileSummary(profileRun.summary));
 }

@@ -92,9 +92,13 @@ export function analyseProfile(path: string, topN = 15): ProfileSummary {
   };
 }
 
-/** The summary as a printable table. */
+/** The profile at `path` summarised as a printable table. */
 export function summariseProfile(path: string, topN = 15): string {
-  const s = analyseProfile(path, topN);
+  return formatProfileSummary(analyseProfile(path, topN));
+}
+
+export function formatProfileSummary(s: ProfileSummary): string {
+  const topN = s.top.length;
   const lines = [`  busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`, '  by stage (self time):'];
   for (const { stage, ms, busyPct } of s.stages) {
     lines.push(`    ${stage.padEnd(38)} ${ms.toFixed(0).padStart(7)} ms ${busyPct.toFixed(1).padStart(5)} %`);

@@ -218,6 +218,7 @@ export class WasmKernels implements DspKernels {
     return (this.inViews[party] ??= new Uint8Array(this.buffer, this.exports.partyInputPtr(party), PAYLOAD_BYTES));
   }
 
+  /** Clamped here as well as in the core: an Int32Array store would wrap a huge count into range. */
   setInput(party: number, byteLength: number): void {
     this.i32[2 * this.partyWord[party] + this.fields.input] =
       byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
