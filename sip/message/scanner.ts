@@ -21,6 +21,34 @@ export function isToken(s: string): boolean {
   return true;
 }
 
+/** SP or HT: the whitespace of LWS once folding is undone (§25.1). */
+export function isWsp(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** Whether `s` is `min` to `max` ASCII digits. */
+export function isDigits(s: string, min = 1, max = Infinity): boolean {
+  if (s.length < min || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (§25.1), "SIP" case-insensitive. */
+export function isSipVersion(s: string): boolean {
+  if (s.length < 7 || s.slice(0, 4).toUpperCase() !== 'SIP/') return false;
+  const dot = s.indexOf('.', 4);
+  return dot > 4 && isDigits(s.slice(4, dot)) && isDigits(s.slice(dot + 1));
+}
+
+/** Index of the last character of `s` before `end` that is not SP/HT, plus one. */
+export function trimWspEnd(s: string, end = s.length): number {
+  while (end > 0 && isWsp(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
 export class Scanner {
   pos = 0;
   constructor(readonly text: string) {}
