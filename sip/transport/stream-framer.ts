@@ -57,13 +57,14 @@ export class StreamFramer {
       }
       const view = this.store.subarray(this.start, this.end);
       const headEnd = findHeaderEnd(view, Math.max(0, this.searched - 3));
+      // The same limit whether the blank line came in this chunk or never did.
+      if (headEnd ? headEnd.headEnd > this.limits.maxHeaderBytes : view.length > this.limits.maxHeaderBytes) {
+        const head = Buffer.from(view.subarray(0, this.limits.maxHeaderBytes));
+        const error = new SipParseError(`header section longer than ${this.limits.maxHeaderBytes} bytes`, STATUS_MESSAGE_TOO_LARGE);
+        throw new StreamFramingError(error.message, { head, error });
+      }
       if (!headEnd) {
         this.searched = view.length;
-        if (view.length > this.limits.maxHeaderBytes) {
-          const head = Buffer.from(view.subarray(0, this.limits.maxHeaderBytes));
-          const error = new SipParseError(`header section longer than ${this.limits.maxHeaderBytes} bytes`, STATUS_MESSAGE_TOO_LARGE);
-          throw new StreamFramingError(error.message, { head, error });
-        }
         break;
       }
       const lengthText = contentLength(view.toString('latin1', 0, headEnd.headEnd));

@@ -85,11 +85,16 @@ export class TcpTransport implements SipTransport {
     this.connections.set(key, socket);
     this.sockets.add(socket);
     const framer = new StreamFramer(this.limits);
+    let refused = false;
     socket.on('data', (chunk) => {
+      if (refused) return;
       let frames: Buffer[];
       try {
         frames = framer.push(chunk);
       } catch (err) {
+        refused = true;
+        // The refused message never completes: its deadline bounds how long we wait for the peer to close.
+        guarded.activity(Math.max(1, framer.buffered));
         this.refuseFrame(socket, err as Error, { protocol: 'tcp', host, port }, key);
         return;
       }
@@ -110,15 +115,16 @@ export class TcpTransport implements SipTransport {
 
   /**
    * A frame the framer refused: the stream cannot be resynchronized. When a size limit (not
-   * garbage) stopped it, the head goes up so the sender hears 413/513 (§21.4.11, §21.5.7);
-   * the connection closes once that answer is written.
+   * garbage) stopped it, the head goes up so the sender hears 413/513 (§21.4.11, §21.5.7),
+   * and our side of the connection is ended after that answer. What the peer still sends is
+   * read and discarded (closing with unread bytes would reset the connection and could lose
+   * the answer) until it closes too or the message deadline ends it.
    */
   private refuseFrame(socket: net.Socket, err: Error, source: { protocol: 'tcp'; host: string; port: number }, key: string): void {
     this.handler.warning?.('tcp framing error, closing connection', { remote: key, err: err.message });
     if (err instanceof StreamFramingError && err.cutShort) {
-      socket.pause();
       this.handler.message(err.cutShort.head, source, err.cutShort.error);
-      socket.end(() => socket.destroy());
+      socket.end();
       return;
     }
     socket.destroy();
