@@ -117,7 +117,10 @@ describe('TCP connection guard', () => {
     let round = 0;
     while (!(await closesWithin(idle, 50))) await ping(talker, port, `talk-${round++}`);
     // The talker outlived the idle one by at least a few idle periods of its own.
-    for (let i = 0; i < 20; i++) await ping(talker, port, `talk-more-${i}`), await sleep(50);
+    for (let i = 0; i < 20; i++) {
+      await ping(talker, port, `talk-more-${i}`);
+      await sleep(50);
+    }
     expect(await closesWithin(talker, 0)).toBe(false);
     expect(ua.connectionGuard.stats.closedIdle).toBe(1);
     expect(warnings.filter((w) => w.msg.includes('idle'))).toHaveLength(1);
