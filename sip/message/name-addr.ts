@@ -4,7 +4,7 @@
  * string; an addr-spec outside angle brackets may not carry `;`, `?` or `,` (§20).
  */
 import { SipParseError } from '../errors.js';
-import { Scanner, escapeQuoted, formatParams, isToken, isTokenChar, splitTopLevel } from './scanner.js';
+import { Scanner, escapeQuoted, formatParams, isToken, isTokenChar, topLevelElements } from './scanner.js';
 import { parseUri, type AbsoluteUri, type SipUri } from './uri.js';
 
 export interface NameAddr {
@@ -27,7 +27,7 @@ export function parseNameAddr(value: string): NameAddr {
 export function parseNameAddrList(values: string[]): NameAddr[] {
   const out: NameAddr[] = [];
   for (const line of values) {
-    for (const part of splitTopLevel(line)) {
+    for (const part of topLevelElements(line)) {
       if (part.length === 0) throw new SipParseError(`empty list element in "${line}"`);
       out.push(parseNameAddr(part));
     }

@@ -164,7 +164,14 @@ export function formatParams(params: Map<string, string | null>): string {
  * Empty elements are kept so that callers can reject `a,,b` where the grammar forbids it.
  */
 export function splitTopLevel(value: string, separator = ','): string[] {
-  const parts: string[] = [];
+  return [...topLevelElements(value, separator)];
+}
+
+/**
+ * The elements of `splitTopLevel` one at a time, so a reader that rejects the first bad one
+ * never builds the rest (10^5 commas cost one scan, not 10^5 strings).
+ */
+export function* topLevelElements(value: string, separator = ','): Generator<string> {
   let depth = 0;
   let inQuote = false;
   let start = 0;
@@ -177,10 +184,9 @@ export function splitTopLevel(value: string, separator = ','): string[] {
     else if (c === '<') depth++;
     else if (c === '>') depth = Math.max(0, depth - 1);
     else if (c === separator && depth === 0) {
-      parts.push(value.slice(start, i).trim());
+      yield value.slice(start, i).trim();
       start = i + 1;
     }
   }
-  parts.push(value.slice(start).trim());
-  return parts;
+  yield value.slice(start).trim();
 }

@@ -3,7 +3,7 @@
  * allow LWS around them, which the torture tests (RFC 4475 §3.1.1.1) exercise.
  */
 import { SipParseError } from '../errors.js';
-import { Scanner, formatParams, isDigits, splitTopLevel } from './scanner.js';
+import { Scanner, formatParams, isDigits, topLevelElements } from './scanner.js';
 import { parseHostPort } from './uri.js';
 
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
@@ -25,7 +25,7 @@ export function viaBranch(via: Via): string | undefined {
 export function parseViaList(values: string[]): Via[] {
   const out: Via[] = [];
   for (const line of values) {
-    for (const part of splitTopLevel(line)) {
+    for (const part of topLevelElements(line)) {
       if (part.length === 0) throw new SipParseError(`empty Via element in "${line}"`);
       out.push(parseVia(part));
     }
