@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
 import type { AudioCodec } from '../sip/sdp/index.js';
+import type { ConnectionLimits, SipMessageLimits } from '../sip/index.js';
 import { PromptService } from '../tts/prompt-service.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
@@ -36,6 +37,10 @@ export interface EngineOptions {
     transports?: Array<'udp' | 'tcp'>;
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+    /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
+    limits?: Partial<SipMessageLimits>;
+    /** TCP connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
+    connections?: Partial<ConnectionLimits>;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -152,7 +157,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
         transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
-        logger: this.logger
+        logger: this.logger,
+        limits: o.sip?.limits,
+        connections: o.sip?.connections
       });
       this.userAgent.inviteFilter = o.inviteFilter;
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));

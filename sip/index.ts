@@ -5,3 +5,5 @@
 export * from './user-agent.js';
 export { SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
+export { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from './message/limits.js';
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type ConnectionGuardStats } from './transport/connection-guard.js';
