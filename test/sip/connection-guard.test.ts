@@ -126,7 +126,7 @@ describe('TCP connection guard', () => {
     expect(warnings.filter((w) => w.msg.includes('idle'))).toHaveLength(1);
   });
 
-  it('refuses the connection past the per-source limit, and admits one from another source', async () => {
+  it('refuses the connections past the per-source limit, logging the burst once, and admits one from another source', async () => {
     const { ua, port, warnings } = await agent({ maxConnectionsPerSource: 2 });
     const first = await connect(port);
     const second = await connect(port);
@@ -135,6 +135,9 @@ describe('TCP connection guard', () => {
     const third = await connect(port);
     expect(await closesWithin(third, 10_000)).toBe(true);
     expect(ua.connectionGuard.stats.refusedPerSource).toBe(1);
+    // A burst of refusals is counted, but logged once, not once per connection.
+    for (let i = 0; i < 5; i++) expect(await closesWithin(await connect(port), 10_000)).toBe(true);
+    expect(ua.connectionGuard.stats.refusedPerSource).toBe(6);
     expect(warnings.filter((w) => w.msg.includes('from this source'))).toHaveLength(1);
     // The first two still work, and another source address has its own allowance.
     await ping(first, port, 'first-again');
