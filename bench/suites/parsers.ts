@@ -55,6 +55,7 @@ const FAMILIES: Family[] = [
   { target: 'sip message (datagram)', name: 'Request-Line padded with spaces', sizes: SIP_SIZES, make: (n) => text(`OPTIONS${' '.repeat(n)}sip:b@127.0.0.1 SIP/2.0\r\n${HEAD}\r\n\r\n`) },
   { target: 'sip message (datagram)', name: 'header name padded with spaces', sizes: SIP_SIZES, make: (n) => request(`X${' '.repeat(n)}: 1\r\n`) },
   { target: 'sip message (datagram)', name: 'n short header lines', sizes: SIP_SIZES, make: (n) => request(rep('X: a\r\n', n)) },
+  { target: 'sip message (datagram)', name: 'n header lines without a colon', sizes: SIP_SIZES, make: (n) => request(rep('SIP/2.0 100 \r\n', n)) },
   { target: 'sip message (datagram)', name: 'one header folded n times', sizes: SIP_SIZES, make: (n) => request(`X: a\r\n${rep(' b\r\n', n)}`) },
   { target: 'sip message (datagram)', name: 'Via of n commas', sizes: SIP_SIZES, make: (n) => request(`Via: ${','.repeat(n)}\r\n`) },
   { target: 'sip message (datagram)', name: 'Contact of nested < brackets', sizes: SIP_SIZES, make: (n) => request(`Contact: ${'<'.repeat(n)}\r\n`) },
