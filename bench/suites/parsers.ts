@@ -30,6 +30,14 @@ interface Family {
   sizes: number[];
   /** An input of about `n` bytes. */
   make(n: number): Buffer;
+  /** Instead of the target's own way of reading the input. */
+  parse?: (input: Buffer) => void;
+}
+
+/** A stream that arrives one byte per read, as a trickling sender delivers it. */
+function frameByteByByte(input: Buffer): void {
+  const framer = new StreamFramer(WIDE_LIMITS);
+  for (let i = 0; i < input.length; i++) framer.push(input.subarray(i, i + 1));
 }
 
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -65,6 +73,7 @@ const FAMILIES: Family[] = [
   { target: 'sip stream framer', name: 'n CRLF keep-alives then a message', sizes: SIP_SIZES, make: (n) => Buffer.concat([text(rep('\r\n', n)), request('')]) },
   { target: 'sip stream framer', name: 'n LFs with no blank line', sizes: SIP_SIZES, make: (n) => text(`OPTIONS sip:b SIP/2.0\r\n${rep('X:\ra\n', n)}`) },
   { target: 'sip stream framer', name: 'n pipelined messages', sizes: SIP_SIZES, make: (n) => text(rep(request('').toString('latin1'), n)) },
+  { target: 'sip stream framer', name: 'a message in 1-byte chunks', sizes: SIP_SIZES, make: (n) => request(`X-Pad: ${'p'.repeat(n)}\r\n`), parse: frameByteByByte },
   { target: 'sip stream framer', name: 'header name padded with spaces', sizes: SIP_SIZES, make: (n) => request(`l${' '.repeat(n)}x: 1\r\n`) },
   { target: 'sip uri', name: 'host of n letters then !', sizes: SIP_SIZES, make: (n) => text(`sip:${'a'.repeat(n)}!`) },
   { target: 'sip uri', name: 'host of n labels then -', sizes: SIP_SIZES, make: (n) => text(`sip:${rep('a.', n)}a-`) },
@@ -177,8 +186,9 @@ export function measureFamilies(families: Family[] = FAMILIES): GrowthRow[] {
   const targets = new Map(parserTargets(WIDE_LIMITS).map((t) => [t.name, t]));
   const rows: GrowthRow[] = [];
   for (const family of families) {
-    const target = targets.get(family.target);
-    if (!target) throw new Error(`no parser target "${family.target}"`);
+    const known = targets.get(family.target);
+    if (!known) throw new Error(`no parser target "${family.target}"`);
+    const target = family.parse ? { ...known, parse: family.parse } : known;
     const inputs = family.sizes.map((size) => family.make(size));
     warmUp(target, inputs);
     let row = measureFamily(target, family, inputs);
