@@ -8,7 +8,7 @@ import { SipParseError } from '../errors.js';
 import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from './header-names.js';
 import { SipMessage, SipRequest, SipResponse, parseCSeq } from './message.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
-import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, type SipMessageLimits } from './limits.js';
+import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, STATUS_URI_TOO_LONG, type SipMessageLimits } from './limits.js';
 import { isDigits, isSipVersion, isToken, isTokenChar, isWsp, trimWspEnd } from './scanner.js';
 import { isSipUri, parseUri } from './uri.js';
 import { parseViaList } from './via.js';
@@ -75,14 +75,16 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   const fail = (make: () => SipParseError): void => {
     error ??= make();
   };
+  const parsedLine = parseStartLine(startLine);
+  if (startLine.length > limits.maxLineBytes) {
+    // §21.4.12: a Request-URI longer than the server will interpret earns 414.
+    const tooLong = new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_URI_TOO_LONG);
+    if (parsedLine.kind !== 'request' && parsedLine.kind !== 'loose-request') throw tooLong;
+    fail(() => tooLong);
+  }
   if (headEnd - start > limits.maxHeaderBytes) {
     fail(() => new SipParseError(`header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`, STATUS_MESSAGE_TOO_LARGE));
   }
-  if (startLine.length > limits.maxLineBytes) {
-    throw new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE);
-  }
-
-  const parsedLine = parseStartLine(startLine);
   let message: SipMessage;
   switch (parsedLine.kind) {
     case 'request':
