@@ -4,4 +4,5 @@ export { AnnouncementQueue, type AnnouncementQueueOptions, type EnqueueOptions }
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
+export { checkSpeech, PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions, type CheckedSpeech } from './speech-options.js';
 export type { SpeakOptions, TtsEngine, TtsEngineName, SynthesisRequest, SynthesizedAudio } from './voice.js';

@@ -8,7 +8,8 @@ import { ENGINE_NAMES, isEngineName } from './engine-names.js';
 import { TtsError } from './errors.js';
 import { PromptCache } from './prompt-cache.js';
 import { PromptFolder } from './prompt-folder.js';
-import { PITCH_SEMITONES_MAX, RATE_WPM_MAX, RATE_WPM_MIN, TEXT_CHARS_MAX, type SpeakOptions, type TtsEngineName } from './voice.js';
+import { checkSpeech, PITCH_SEMITONES } from './speech-options.js';
+import type { SpeakOptions, TtsEngineName } from './voice.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface PromptServiceOptions {
@@ -67,21 +68,8 @@ export class PromptService {
     checkSampleRate(sampleRateHz);
     const engine = opts.engine ?? this.defaultEngine;
     if (!isEngineName(engine)) throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
-    const spoken = typeof text === 'string' ? text.trim() : '';
-    if (spoken.length === 0 || spoken.length > TEXT_CHARS_MAX) {
-      throw new TtsError('INVALID_ARGUMENT', `text must be 1 to ${TEXT_CHARS_MAX} characters, got ${typeof text === 'string' ? text.length : typeof text}`);
-    }
-    const { voice, rateWpm } = opts;
-    const pitch = opts.pitch ?? 0;
-    if (voice !== undefined && (typeof voice !== 'string' || voice.length === 0)) {
-      throw new TtsError('UNKNOWN_VOICE', `voice must be a non-empty string, got ${JSON.stringify(voice)}`);
-    }
-    if (rateWpm !== undefined && !(rateWpm >= RATE_WPM_MIN && rateWpm <= RATE_WPM_MAX)) {
-      throw new TtsError('INVALID_ARGUMENT', `rateWpm must be from ${RATE_WPM_MIN} to ${RATE_WPM_MAX}, got ${rateWpm}`);
-    }
-    if (!(Math.abs(pitch) <= PITCH_SEMITONES_MAX)) {
-      throw new TtsError('INVALID_ARGUMENT', `pitch must be from -${PITCH_SEMITONES_MAX} to ${PITCH_SEMITONES_MAX} semitones, got ${pitch}`);
-    }
+    const { voice, rateWpm, pitch = PITCH_SEMITONES.normal } = checkSpeech('textToPcm', text, opts);
+    const spoken = text.trim();
     const key = JSON.stringify(['tts', engine, voice ?? null, rateWpm ?? null, pitch, sampleRateHz, spoken]);
     return this.cache.get(key, async () => {
       this.syntheses++;

@@ -145,14 +145,15 @@ describe('PromptService cache and concurrency', () => {
   it('rejects bad arguments with typed errors before any synthesis', async () => {
     const service = new PromptService({});
     try {
+      const kind = (e: unknown): string => (e instanceof TtsError ? e.code : (e as Error).name);
       const codes = await Promise.all([
-        service.textToPcm('', 8000).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 7).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { rateWpm: 5000 }).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { pitch: 40 }).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { engine: 'piper' as never }).catch((e: TtsError) => e.code)
+        service.textToPcm('', 8000).catch(kind),
+        service.textToPcm('hi', 7).catch(kind),
+        service.textToPcm('hi', 8000, { rateWpm: 5000 }).catch(kind),
+        service.textToPcm('hi', 8000, { pitch: 40 }).catch(kind),
+        service.textToPcm('hi', 8000, { engine: 'piper' as never }).catch(kind)
       ]);
-      expect(codes).toEqual(['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'UNKNOWN_ENGINE']);
+      expect(codes).toEqual(['RangeError', 'INVALID_ARGUMENT', 'RangeError', 'RangeError', 'UNKNOWN_ENGINE']);
       expect(service.stats().syntheses).toBe(0);
     } finally {
       await service.close();
