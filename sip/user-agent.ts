@@ -98,7 +98,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       await this.transports.listen();
     } catch (error) {
       await this.close();
-      throw new SipError('transport', `cannot bind SIP transports: ${(error as Error).message}`);
+      throw new SipError('ERR_SIP_TRANSPORT', `cannot bind SIP transports: ${(error as Error).message}`);
     }
   }
 

@@ -1,6 +1,5 @@
 /** The text-to-speech and prompt module: what `engine/` may import from `tts/`. */
 export { PromptService, type PromptServiceOptions, type PromptServiceStats } from './prompt-service.js';
-export { AnnouncementQueue, type AnnouncementQueueOptions, type EnqueueOptions } from './announcement-queue.js';
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';

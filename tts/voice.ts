@@ -35,7 +35,7 @@ export interface TtsEngine {
   readonly name: string;
   /** Voice used when the request names none, chosen for the target rate. */
   defaultVoice(targetSampleRateHz: number): string;
-  /** Throws `TtsError('UNKNOWN_VOICE')` for a voice the engine does not have. */
+  /** Throws `TtsError('ERR_UNKNOWN_VOICE')` for a voice the engine does not have. */
   synthesize(request: SynthesisRequest): Promise<SynthesizedAudio>;
   close(): void;
 }

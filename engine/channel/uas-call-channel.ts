@@ -19,7 +19,7 @@ import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.j
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { Recorder } from '../media/recorder.js';
-import type { IncomingInvite } from '../../sip/user-agent.js';
+import type { IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { EngineError } from '../errors.js';
 
 /**
  * Where `npm run build:wasm` writes the module, relative to this file: `engine/dsp/` in the
@@ -17,13 +18,13 @@ let compiled: WebAssembly.Module | undefined;
 export function instantiateDsp(): WebAssembly.Instance {
   if (!compiled) {
     const path = wasmPath();
-    if (!existsSync(path)) throw new Error(`${path} not found: run 'npm run build:wasm'`);
+    if (!existsSync(path)) throw new EngineError('ERR_DSP_UNAVAILABLE', `${path} not found: run 'npm run build:wasm'`);
     compiled = new WebAssembly.Module(readFileSync(path));
   }
   return new WebAssembly.Instance(compiled, {
     env: {
       abort(_msg: number, _file: number, line: number, column: number): void {
-        throw new Error(`uasmedia.wasm aborted at ${line}:${column}`);
+        throw new EngineError('ERR_DSP_UNAVAILABLE', `uasmedia.wasm aborted at ${line}:${column}`);
       }
     }
   });

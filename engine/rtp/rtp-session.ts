@@ -10,9 +10,8 @@
  * socket handler escapes it: malformed packets are dropped and counted by reason.
  */
 import type dgram from 'node:dgram';
-import { InvalidStateError } from '../errors.js';
 import { SafeEmitter } from '../util/safe-emitter.js';
-import { RtpClosedError } from './errors.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import type { RtpPortPair } from './port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
@@ -215,7 +214,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * written in front of it and the packet sent from there.
    */
   sendFrame(packet: Buffer, payloadBytes: number): void {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     const now = this.#now();
     const to = this.#latched ?? this.#remote;
     if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
@@ -243,7 +242,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * last end packet went out. Rejects on close, on a bad digit, or when we may not send.
    */
   sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
-    if (this.#closed) return Promise.reject(new RtpClosedError('RTP session'));
+    if (this.#closed) return Promise.reject(new ClosedError('RTP session'));
     const pt = this.#telephoneEventPt;
     if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
     let plan: ReturnType<typeof planTelephoneEvent>;
@@ -258,7 +257,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   async #sendEvent(pt: number, plan: ReturnType<typeof planTelephoneEvent>): Promise<void> {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     if (this.#direction === 'recvonly' || this.#direction === 'inactive') {
       throw InvalidStateError.forState('RTP session', this.#direction, ['sendrecv', 'sendonly'], 'send DTMF');
     }
@@ -394,7 +393,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpTimer = undefined;
     for (const entry of this.#dtmfTimers) {
       clearTimeout(entry.timer);
-      entry.reject(new RtpClosedError('RTP session'));
+      entry.reject(new ClosedError('RTP session'));
     }
     this.#dtmfTimers.clear();
     this.ports.rtpSocket.off('message', this.#onRtp);

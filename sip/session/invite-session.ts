@@ -99,7 +99,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
 
   /** Sends INFO in the dialog; resolves with the final status (408 on timeout). */
   async info(contentType: string, body: string): Promise<number> {
-    if (this.ended || !this.dialog) throw new SipError('invalid-state', 'INFO needs an established dialog');
+    if (this.ended || !this.dialog) throw new SipError('ERR_INVALID_STATE', 'INFO needs an established dialog');
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
@@ -114,8 +114,8 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
    */
   reinvite(offerSdp: string): Promise<string> {
     const dialog = this.dialog;
-    if (this.ended || !dialog) return Promise.reject(new SipError('invalid-state', 're-INVITE needs an established dialog'));
-    if (this.reinviteInProgress) return Promise.reject(new SipError('invalid-state', 'a re-INVITE is already in progress', 491));
+    if (this.ended || !dialog) return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
+    if (this.reinviteInProgress) return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
     const request = dialog.createRequest('INVITE');
     const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
@@ -147,11 +147,11 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
               finish(undefined, answer);
               return;
             }
-            finish(new SipError('rejected', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
+            finish(new SipError('ERR_SIP_REJECTED', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
             if (response.status === 481 || response.status === 408) this.terminate('error');
           },
           timeout: () => {
-            finish(new SipError('timeout', 'no response to re-INVITE', 408));
+            finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
             void this.bye();
           }
         },
@@ -249,7 +249,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     try {
       if (this.offerHandler) localSdp = this.offerHandler(offer);
       else if (offer.length === 0 || offer === this.remoteSdp) localSdp = this.localSdp ?? '';
-      else throw Object.assign(new Error('no offerHandler for a changed offer'), { status: 488 });
+      else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
       const status = (error as OfferRejection).status;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
