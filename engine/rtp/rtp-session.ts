@@ -10,7 +10,7 @@
  * socket handler escapes it: malformed packets are dropped and counted by reason.
  */
 import type dgram from 'node:dgram';
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import type { RtpPortPair } from './port-pool.js';

@@ -95,7 +95,7 @@ export class IncomingInvite extends InviteSessionBase {
     if (this.state !== 'pending') return;
     this.state = 'cancelled';
     this.host.respond(this.tx, createResponse(this.request, 487, undefined, this.localTag));
-    this.emit('cancel');
+    this.safeEmit('cancel');
     this.terminate('cancel');
   }
 
@@ -107,7 +107,7 @@ export class IncomingInvite extends InviteSessionBase {
     this.state = 'confirmed';
     this.acceptWaiter?.resolve();
     this.acceptWaiter = undefined;
-    this.emit('ack');
+    this.safeEmit('ack');
   }
 
   protected override onAckTimeout(seq: number): void {

@@ -138,7 +138,7 @@ export class OutgoingInvite extends InviteSessionBase {
       const body = response.body.length > 0 ? response.bodyText : undefined;
       if (body !== undefined && response.contentType === 'application/sdp') this.remoteSdp = body;
       // 100 Trying is hop-by-hop (§8.1.3.2): it ends retransmissions but is no call progress.
-      if (status > 100) this.emit('progress', { status, reason: response.reason, body });
+      if (status > 100) this.safeEmit('progress', { status, reason: response.reason, body });
       if (this.cancelRequested) this.sendCancel();
       return;
     }
