@@ -250,6 +250,8 @@ export class MediaLeg implements MixMember {
     } else {
       this.rtp.setRemote(remote);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+      // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
+      this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }
     this.rtp.setDirection(audio.direction);
   }

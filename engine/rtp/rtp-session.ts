@@ -299,12 +299,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpLatched = undefined;
   }
 
-  /** New payload type with the same clock and frame size. */
-  setPayloadType(payloadType: number): void {
-    this.#payloadType = payloadType;
-    this.#packetizer.setFormat(payloadType, this.#clockRateHz, this.#samplesPerFrame);
-  }
-
   /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
   updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
     this.#payloadType = payloadType;
