@@ -102,7 +102,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #now: () => number;
   #payloadType: number;
   #clockRateHz: number;
-  #samplesPerFrame: number;
   #telephoneEventPt: number | undefined;
   #direction: MediaDirection;
   #remote: RtpRemote | undefined;
@@ -160,7 +159,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#now = opts.now ?? (() => performance.now());
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
-    this.#samplesPerFrame = opts.samplesPerFrame;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#remote = opts.remote;
@@ -303,7 +301,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
-    this.#samplesPerFrame = samplesPerFrame;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
     this.#jitter.setFormat(clockRateHz, samplesPerFrame);
     this.#reception = new ReceptionStats(clockRateHz);
