@@ -7,9 +7,8 @@
  * every socket, worker, timer and memory slot.
  */
 import type { Logger } from 'pino';
-import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
-import type { AudioCodec } from '../sip/sdp/index.js';
-import { PromptService } from '../tts/prompt-service.js';
+import { SafeEmitter, SipUserAgent, type AudioCodec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import { PromptService } from '../tts/index.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
@@ -25,7 +24,6 @@ import { EngineMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
-import { SafeEmitter } from './util/safe-emitter.js';
 
 export interface EngineOptions {
   sip?: {

@@ -28,7 +28,7 @@ import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
 import { TransportSet } from './transport/transport-set.js';
-import { TypedEmitter } from './typed-emitter.js';
+import { SafeEmitter } from './safe-emitter.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
 
 export interface SipUserAgentOptions {
@@ -45,10 +45,10 @@ export interface SipUserAgentOptions {
   advertisedHost?: string;
 }
 
-export interface SipUserAgentEvents {
+export type SipUserAgentEvents = {
   /** A new incoming INVITE (not a re-INVITE). Without a listener the UA answers 480. */
-  invite: (session: IncomingInvite) => void;
-}
+  invite: [IncomingInvite];
+};
 
 export interface SipUserAgentStats {
   received: number;
@@ -59,7 +59,7 @@ export interface SipUserAgentStats {
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
 const UDP_SIZE_LIMIT = 1300;
 
-export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
+export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
@@ -83,7 +83,6 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
-    this.onListenerError = (event, error) => this.logger.error({ event, err: String(error) }, 'user agent listener threw');
     this.transports = new TransportSet(options.transports, {
       message: (data: Buffer, source: MessageSource) => this.receive(data, source),
       warning: (reason: string, details: object) => this.logger.warn(details, reason)
@@ -98,7 +97,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       await this.transports.listen();
     } catch (error) {
       await this.close();
-      throw new SipError('transport', `cannot bind SIP transports: ${(error as Error).message}`);
+      throw new SipError('ERR_SIP_TRANSPORT', `cannot bind SIP transports: ${(error as Error).message}`);
     }
   }
 
@@ -180,6 +179,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */
+  protected override unreportedListenerError(event: string, error: unknown): void {
+    this.logger.error({ event, err: String(error) }, 'user agent listener threw');
+  }
+
   private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
     const destination = requestDestination(request, options.protocol ?? 'udp');
     if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
@@ -489,18 +492,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       forget();
     })(tx.onTerminated);
     // A listener that throws must not leave the caller ringing forever: answer 500.
-    const report = this.onListenerError;
-    let threw = false;
-    this.onListenerError = (event, error) => {
-      threw = true;
-      report(event, error);
-    };
-    try {
-      this.emit('invite', session);
-    } finally {
-      this.onListenerError = report;
-    }
-    if (threw && !session.answered) session.reject(500);
+    const errorsBefore = this.listenerErrorCount;
+    this.safeEmit('invite', session);
+    if (this.listenerErrorCount > errorsBefore && !session.answered) session.reject(500);
   }
 }
 

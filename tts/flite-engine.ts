@@ -49,7 +49,7 @@ export class FliteEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!Object.hasOwn(FLITE_VOICES, request.voice)) {
-      throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
+      throw new TtsError('ERR_UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
     }
     const module = await compileFlite();
     // Workers share the scratch directory: the thread id keeps their file names apart.
@@ -66,7 +66,7 @@ export class FliteEngine implements TtsEngine {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      throw new TtsError('SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio`, { cause: error });
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio`, { cause: error });
     } finally {
       await unlink(path).catch(() => undefined);
     }

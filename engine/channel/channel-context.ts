@@ -3,8 +3,7 @@
  * conference directory. The engine implements it; channels never reach into the engine itself.
  */
 import type { Logger } from 'pino';
-import type { SipUserAgent } from '../../sip/user-agent.js';
-import type { AudioCodec } from '../../sip/sdp/index.js';
+import type { AudioCodec, SipUserAgent } from '../../sip/index.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';

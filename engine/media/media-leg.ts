@@ -10,7 +10,7 @@ import type { DspKernels, Codec } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/sdp/index.js';
+import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/index.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -21,6 +21,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
 import type { MixLoop } from './mix-loop.js';
+import { InvalidStateError } from '../errors.js';
 
 export interface MediaLegOptions {
   kernels: DspKernels;
@@ -149,7 +150,7 @@ export class MediaLeg implements MixMember {
   }
 
   sendDtmf(digit: string, durationMs: number): Promise<void> {
-    if (!this.rtp) return Promise.reject(new Error('no media negotiated yet'));
+    if (!this.rtp) return Promise.reject(new InvalidStateError('cannot send DTMF: no media negotiated yet'));
     return this.rtp.sendDtmf(digit, durationMs);
   }
 
@@ -249,6 +250,8 @@ export class MediaLeg implements MixMember {
     } else {
       this.rtp.setRemote(remote);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+      // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
+      this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }
     this.rtp.setDirection(audio.direction);
   }

@@ -10,9 +10,8 @@
  * socket handler escapes it: malformed packets are dropped and counted by reason.
  */
 import type dgram from 'node:dgram';
-import { InvalidStateError } from '../errors.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
-import { RtpClosedError } from './errors.js';
+import { SafeEmitter } from '../../sip/index.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import type { RtpPortPair } from './port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
@@ -103,7 +102,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #now: () => number;
   #payloadType: number;
   #clockRateHz: number;
-  #samplesPerFrame: number;
   #telephoneEventPt: number | undefined;
   #direction: MediaDirection;
   #remote: RtpRemote | undefined;
@@ -161,7 +159,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#now = opts.now ?? (() => performance.now());
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
-    this.#samplesPerFrame = opts.samplesPerFrame;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#remote = opts.remote;
@@ -215,7 +212,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * written in front of it and the packet sent from there.
    */
   sendFrame(packet: Buffer, payloadBytes: number): void {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     const now = this.#now();
     const to = this.#latched ?? this.#remote;
     if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
@@ -243,7 +240,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * last end packet went out. Rejects on close, on a bad digit, or when we may not send.
    */
   sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
-    if (this.#closed) return Promise.reject(new RtpClosedError('RTP session'));
+    if (this.#closed) return Promise.reject(new ClosedError('RTP session'));
     const pt = this.#telephoneEventPt;
     if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
     let plan: ReturnType<typeof planTelephoneEvent>;
@@ -258,7 +255,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   async #sendEvent(pt: number, plan: ReturnType<typeof planTelephoneEvent>): Promise<void> {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     if (this.#direction === 'recvonly' || this.#direction === 'inactive') {
       throw InvalidStateError.forState('RTP session', this.#direction, ['sendrecv', 'sendonly'], 'send DTMF');
     }
@@ -300,17 +297,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpLatched = undefined;
   }
 
-  /** New payload type with the same clock and frame size. */
-  setPayloadType(payloadType: number): void {
-    this.#payloadType = payloadType;
-    this.#packetizer.setFormat(payloadType, this.#clockRateHz, this.#samplesPerFrame);
-  }
-
   /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
   updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
-    this.#samplesPerFrame = samplesPerFrame;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
     this.#jitter.setFormat(clockRateHz, samplesPerFrame);
     this.#reception = new ReceptionStats(clockRateHz);
@@ -394,7 +384,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpTimer = undefined;
     for (const entry of this.#dtmfTimers) {
       clearTimeout(entry.timer);
-      entry.reject(new RtpClosedError('RTP session'));
+      entry.reject(new ClosedError('RTP session'));
     }
     this.#dtmfTimers.clear();
     this.ports.rtpSocket.off('message', this.#onRtp);

@@ -95,7 +95,7 @@ export class IncomingInvite extends InviteSessionBase {
     if (this.state !== 'pending') return;
     this.state = 'cancelled';
     this.host.respond(this.tx, createResponse(this.request, 487, undefined, this.localTag));
-    this.emit('cancel');
+    this.safeEmit('cancel');
     this.terminate('cancel');
   }
 
@@ -107,12 +107,12 @@ export class IncomingInvite extends InviteSessionBase {
     this.state = 'confirmed';
     this.acceptWaiter?.resolve();
     this.acceptWaiter = undefined;
-    this.emit('ack');
+    this.safeEmit('ack');
   }
 
   protected override onAckTimeout(seq: number): void {
     if (seq === this.initialRemoteSeq) {
-      this.acceptWaiter?.reject(new SipError('timeout', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
+      this.acceptWaiter?.reject(new SipError('ERR_SIP_TIMEOUT', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
       this.acceptWaiter = undefined;
     }
     super.onAckTimeout(seq);
@@ -125,7 +125,7 @@ export class IncomingInvite extends InviteSessionBase {
     }
     this.state = 'ended';
     if (this.acceptWaiter) {
-      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'closed' : 'rejected', `call ended (${reason}) before ACK`));
+      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'ERR_CLOSED' : 'ERR_SIP_REJECTED', `call ended (${reason}) before ACK`));
       this.acceptWaiter = undefined;
     }
   }

@@ -6,6 +6,7 @@
  * connection.
  */
 import net from 'node:net';
+import { SipError } from '../errors.js';
 import { StreamFramer } from './stream-framer.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
 
@@ -43,7 +44,7 @@ export class TcpTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new Error('TCP transport not listening');
+    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', 'TCP transport not listening');
     return { host: a.address, port: a.port };
   }
 
@@ -90,7 +91,7 @@ export class TcpTransport implements SipTransport {
         socket.off('error', reject);
         if (this.closed) {
           socket.destroy();
-          reject(new Error('TCP transport closed'));
+          reject(new SipError('ERR_CLOSED', 'TCP transport closed'));
           return;
         }
         this.adopt(socket);
@@ -102,7 +103,7 @@ export class TcpTransport implements SipTransport {
   }
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
-    if (this.closed) throw new Error('TCP transport closed');
+    if (this.closed) throw new SipError('ERR_CLOSED', 'TCP transport closed');
     const key = keyOf(destination.host, destination.port);
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {

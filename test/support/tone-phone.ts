@@ -45,6 +45,8 @@ export class TonePhone {
   private event: { code: number; startTs: number; samples: number; end: boolean; endSent: number } | undefined;
   toneHz: number | null;
   amplitude: number;
+  /** The payload type this phone offers and sends RFC 4733 telephone-events on. */
+  telephoneEventPt = 101;
   ended = false;
 
   private constructor(ua: SipUserAgent, rtp: dgram.Socket, private readonly options: TonePhoneOptions) {
@@ -85,10 +87,10 @@ export class TonePhone {
       's=-',
       'c=IN IP4 127.0.0.1',
       't=0 0',
-      `m=audio ${this.rtpPort} RTP/AVP 0 101`,
+      `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
       'a=rtpmap:0 PCMU/8000',
-      'a=rtpmap:101 telephone-event/8000',
-      'a=fmtp:101 0-16',
+      `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
+      `a=fmtp:${this.telephoneEventPt} 0-16`,
       'a=ptime:20',
       `a=${direction}`,
       ''
@@ -142,7 +144,7 @@ export class TonePhone {
     this.dtmfPair = undefined;
   }
 
-  /** Presses `digit` as RFC 4733 telephone-events on PT 101 for `ms`, with three end packets. */
+  /** Presses `digit` as RFC 4733 telephone-events on `telephoneEventPt` for `ms`, with three end packets. */
   async rfc4733Digit(digit: string, ms = 100): Promise<void> {
     const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
     if (code < 0) throw new Error(`not a DTMF digit: ${digit}`);
@@ -200,7 +202,7 @@ export class TonePhone {
   private sendEvent(event: NonNullable<TonePhone['event']>): void {
     const p = Buffer.alloc(16);
     p[0] = 0x80;
-    p[1] = (event.samples === 0 ? 0x80 : 0) | 101;
+    p[1] = (event.samples === 0 ? 0x80 : 0) | this.telephoneEventPt;
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(event.startTs >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
