@@ -29,6 +29,9 @@ import { requestDestination, responseDestination, stampReceived, type Destinatio
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
 import { TransportSet } from './transport/transport-set.js';
 import { SafeEmitter } from './safe-emitter.js';
+import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
+import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
+import type { SipParseError } from './errors.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
 
 export interface SipUserAgentOptions {
@@ -43,6 +46,10 @@ export interface SipUserAgentOptions {
   clock?: Clock;
   /** Host written into Via/Contact when bound to a wildcard address. */
   advertisedHost?: string;
+  /** Incoming message size limits (message/limits.ts for the defaults and the answers). */
+  limits?: Partial<SipMessageLimits>;
+  /** Stream connection limits (transport/connection-guard.ts for the defaults). */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export type SipUserAgentEvents = {
@@ -64,6 +71,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
   private readonly transports: TransportSet;
+  private readonly limits: SipMessageLimits;
+  /** Limits and counters of stream connections (refused, closed idle or slow). */
+  readonly connectionGuard: ConnectionGuard;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
@@ -83,10 +93,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
-    this.transports = new TransportSet(options.transports, {
-      message: (data: Buffer, source: MessageSource) => this.receive(data, source),
-      warning: (reason: string, details: object) => this.logger.warn(details, reason)
-    });
+    this.limits = resolveMessageLimits(options.limits);
+    this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) => this.logger.warn(details, reason));
+    this.transports = new TransportSet(
+      options.transports,
+      {
+        message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) => this.receive(data, source, cutShort),
+        warning: (reason: string, details: object) => this.logger.warn(details, reason)
+      },
+      { limits: this.limits, guard: this.connectionGuard }
+    );
     this.host = this.createHost();
   }
 
@@ -285,11 +301,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- receiving
 
-  private receive(data: Buffer, source: MessageSource): void {
+  private receive(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
     if (this.state !== 'started') return;
     this.stats.received++;
     try {
-      this.dispatch(data, source);
+      this.dispatch(data, source, cutShort);
     } catch (error) {
       // Nothing a peer sends may take the stack down.
       this.stats.malformed++;
@@ -297,8 +313,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
-  private dispatch(data: Buffer, source: MessageSource): void {
-    const parsed = parseMessage(data, { datagram: source.protocol === 'udp' });
+  private dispatch(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
+    const parsed = parseMessage(data, { datagram: source.protocol === 'udp', limits: this.limits, cutShort });
     if (parsed.kind === 'invalid') {
       this.stats.malformed++;
       this.logger.debug({ source, err: parsed.error.message }, 'dropped malformed SIP message');

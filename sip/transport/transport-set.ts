@@ -3,7 +3,7 @@
  * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
  * one port for every transport). A clash on that number is retried with a fresh port.
  */
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type StreamTransportOptions } from './tcp.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
 
@@ -20,7 +20,8 @@ export class TransportSet {
 
   constructor(
     private readonly specs: TransportSpec[],
-    private readonly handler: TransportHandler
+    private readonly handler: TransportHandler,
+    private readonly streamOptions: StreamTransportOptions = {}
   ) {
     if (specs.length === 0) throw new RangeError('at least one transport is required');
     for (const spec of specs) {
@@ -85,6 +86,6 @@ export class TransportSet {
 
   private create(spec: TransportSpec): SipTransport {
     const bind = { host: spec.host, port: spec.port };
-    return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler);
+    return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler, this.streamOptions);
   }
 }
