@@ -13,7 +13,7 @@ import { PromptService } from '../tts/prompt-service.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
-import { createKernels, type DspKernels } from './dsp/kernels.js';
+import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
 import { InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
@@ -22,6 +22,7 @@ import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
+import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
@@ -50,6 +51,8 @@ export interface EngineOptions {
   codecs?: AudioCodec[];
   /** Per-frame kernels: the WebAssembly core (default) or the plain-JS reference. */
   kernels?: 'wasm' | 'js';
+  /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
+  dspSlots?: KernelCapacity;
   /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
   promptFolder?: string;
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
@@ -97,6 +100,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     super();
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.metrics.exposeResources(() => this.resources());
   }
 
   get running(): boolean {
@@ -124,6 +128,20 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return this.ports?.inUse ?? 0;
   }
 
+  /** What the engine holds now; after every call has ended these return to their idle values. */
+  resources(): ResourceCounts {
+    return {
+      openDescriptors: countOpenDescriptors(),
+      rtpPortPairs: this.ports?.inUse ?? 0,
+      partySlots: this.kernels?.partiesInUse ?? 0,
+      roomSlots: this.kernels?.roomsInUse ?? 0,
+      channels: this.channels.size,
+      rooms: this.rooms.size,
+      timers: countActiveTimers(),
+      workers: this.prompts?.stats().workers ?? 0
+    };
+  }
+
   /** Live channels (with a call, or created and not yet closed). */
   activeChannels(): UASCallChannel[] {
     return [...this.channels.values()];
@@ -136,7 +154,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sipHost = o.sip?.host ?? '127.0.0.1';
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
-      this.kernels = await createKernels(o.kernels ?? 'wasm');
+      this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
       this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
       this.prompts = new PromptService({
         promptFolder: o.promptFolder,

@@ -17,6 +17,7 @@ export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia } from './media/conference-media.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
+export type { ResourceCounts } from './observability/resources.js';
 export {
   EngineError,
   InvalidStateError,

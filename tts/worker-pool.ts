@@ -65,6 +65,13 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) this.slots[i] = this.spawn(i);
   }
 
+  /** Worker threads alive now (spawned and not yet exited). */
+  get workerCount(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot) n++;
+    return n;
+  }
+
   get pendingCount(): number {
     let n = 0;
     for (const slot of this.slots) n += slot?.pending.size ?? 0;

@@ -62,29 +62,45 @@ export class MediaLeg implements MixMember {
   private framesSinceFlush = 0;
   private readonly flushed = { in: 0, out: 0, lost: 0, late: 0 };
 
+  /**
+   * The leg owns `options.ports` from the first line on: if anything here throws (no DSP party
+   * or room slot left, say), what was taken is given back before the error leaves, and the
+   * caller holds nothing to release.
+   */
   constructor(
     options: MediaLegOptions,
     private readonly events: MediaLegEvents
   ) {
+    this.ports = options.ports;
     this.kernels = options.kernels;
     this.loop = options.loop;
-    this.ports = options.ports;
     this.jitter = options.jitter;
     this.now = options.now;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
-    this.player = new PromptPlayer(options.roomSampleRateHz);
-    this.sdp = new SdpSession({
-      address: options.address,
-      port: options.ports.rtpPort,
-      codecs: options.codecs,
-      telephoneEvent: true,
-      ptimeMs: 20
-    });
-    this.partySlot = this.kernels.createParty('PCMU');
-    this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
+    let partySlot = -1;
+    let player: PromptPlayer | undefined;
+    try {
+      this.sdp = new SdpSession({
+        address: options.address,
+        port: options.ports.rtpPort,
+        codecs: options.codecs,
+        telephoneEvent: true,
+        ptimeMs: 20
+      });
+      this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
+      player = new PromptPlayer(options.roomSampleRateHz);
+      partySlot = this.kernels.createParty('PCMU');
+      this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
+    } catch (error) {
+      if (partySlot >= 0) this.kernels.destroyParty(partySlot);
+      player?.close();
+      this.ports.release();
+      throw error;
+    }
+    this.player = player;
+    this.partySlot = partySlot;
     this.room = this.solo;
-    this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
   }
 
   get negotiated(): NegotiatedAudio | undefined {

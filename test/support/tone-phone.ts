@@ -191,6 +191,25 @@ export class TonePhone {
     await this.ua.close();
   }
 
+  /** A phone that dies: no more RTP, no BYE, and its sockets gone (what a crashed peer looks like). */
+  async vanish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopAudio();
+    this.rtp.close();
+    await this.ua.close();
+  }
+
+  /** Stops sending RTP but stays in the call (a peer whose media died). */
+  goSilent(): void {
+    this.stopAudio();
+  }
+
+  /** Whether the far end ended the call (BYE received). */
+  get endedByRemote(): boolean {
+    return this.ended && !this.closed;
+  }
+
   private stopAudio(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
