@@ -14,7 +14,7 @@ import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
 import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
-import { InvalidStateError } from './errors.js';
+import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { ConferenceMedia } from './media/conference-media.js';
@@ -37,6 +37,11 @@ export interface EngineOptions {
     transports?: Array<'udp' | 'tcp'>;
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+    /**
+     * RFC 4028 session timers (default on: 1800 s asked for, Min-SE 90 s): a call nobody refreshes
+     * in time ends with a BYE and cause TIMEOUT. false turns them off.
+     */
+    sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -44,6 +49,11 @@ export interface EngineOptions {
     minPort?: number;
     maxPort?: number;
     jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    /**
+     * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
+     * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
+     */
+    inactivityTimeoutSeconds?: number | null;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -170,6 +180,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
+        sessionTimer: o.sip?.sessionTimer,
         logger: this.logger
       });
       this.userAgent.inviteFilter = o.inviteFilter;
@@ -271,6 +282,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       resolver,
       logger: this.logger,
       metrics: this.metrics,
+      rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
@@ -340,4 +352,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.logger.error({ err: error }, message);
     if (this.listenerCount('error') > 0) this.safeEmit('error', error);
   }
+}
+
+function inactivityMs(seconds: number | null | undefined): number | undefined {
+  if (seconds === null) return undefined;
+  if (seconds === undefined) return 30_000;
+  if (typeof seconds !== 'number' || !(seconds > 0)) {
+    throw new InvalidArgumentError('rtp.inactivityTimeoutSeconds', `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`);
+  }
+  return seconds * 1000;
 }

@@ -25,6 +25,8 @@ export interface TonePhoneOptions {
   amplitude?: number;
   displayName?: string;
   user?: string;
+  /** The phone's own RFC 4028 session timer settings (its SIP stack's defaults otherwise). */
+  sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
 }
 
 export class TonePhone {
@@ -64,7 +66,7 @@ export class TonePhone {
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], sessionTimer: options.sessionTimer });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
     rtp.bind(0, '127.0.0.1');
