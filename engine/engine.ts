@@ -73,6 +73,12 @@ export interface EngineOptions {
    * cannot hold its ports forever (default 180, RFC 3261 timer C's spirit; null = never).
    */
   incomingCallTimeoutSeconds?: number | null;
+  /**
+   * `stop()` sends BYE to every call and waits at most this long for the answers before it
+   * closes everything (default 2000 ms): a vanished peer must not hold a shutdown for the 32 s
+   * of a BYE's transaction timeout.
+   */
+  stopByeWaitMs?: number;
   /** Serve Prometheus metrics on this port (never by default). */
   metricsPort?: number;
   /**
@@ -207,11 +213,18 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return channel;
   }
 
-  /** Hangs up every call, destroys every room, releases every resource. Idempotent. */
+  /** Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases every resource. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    await Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    let deadline: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      hangUps.then(() => 'answered' as const),
+      new Promise<'deadline'>((resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000)))
+    ]);
+    clearTimeout(deadline);
+    if (waited === 'deadline') this.logger.warn({ calls: this.channels.size }, 'stopping without every BYE answered');
     this.rooms.close();
     await this.release();
     this.state = 'stopped';
