@@ -12,8 +12,8 @@ import { PromptService } from '../tts/index.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
-import { createKernels, type DspKernels } from './dsp/kernels.js';
-import { InvalidStateError } from './errors.js';
+import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
+import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { ConferenceMedia } from './media/conference-media.js';
@@ -21,6 +21,7 @@ import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
+import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
@@ -34,6 +35,11 @@ export interface EngineOptions {
     transports?: Array<'udp' | 'tcp'>;
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+    /**
+     * RFC 4028 session timers (default on: 1800 s asked for, Min-SE 90 s): a call nobody refreshes
+     * in time ends with a BYE and cause TIMEOUT. false turns them off.
+     */
+    sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -41,6 +47,11 @@ export interface EngineOptions {
     minPort?: number;
     maxPort?: number;
     jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    /**
+     * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
+     * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
+     */
+    inactivityTimeoutSeconds?: number | null;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -48,6 +59,8 @@ export interface EngineOptions {
   codecs?: AudioCodec[];
   /** Per-frame kernels: the WebAssembly core (default) or the plain-JS reference. */
   kernels?: 'wasm' | 'js';
+  /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
+  dspSlots?: KernelCapacity;
   /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
   promptFolder?: string;
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
@@ -58,6 +71,12 @@ export interface EngineOptions {
    * cannot hold its ports forever (default 180, RFC 3261 timer C's spirit; null = never).
    */
   incomingCallTimeoutSeconds?: number | null;
+  /**
+   * `stop()` sends BYE to every call and waits at most this long for the answers before it
+   * closes everything (default 2000 ms): a vanished peer must not hold a shutdown for the 32 s
+   * of a BYE's transaction timeout.
+   */
+  stopByeWaitMs?: number;
   /** Serve Prometheus metrics on this port (never by default). */
   metricsPort?: number;
   /**
@@ -95,6 +114,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     super();
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.metrics.exposeResources(() => this.resources());
   }
 
   get running(): boolean {
@@ -122,6 +142,20 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return this.ports?.inUse ?? 0;
   }
 
+  /** What the engine holds now; after every call has ended these return to their idle values. */
+  resources(): ResourceCounts {
+    return {
+      openDescriptors: countOpenDescriptors(),
+      rtpPortPairs: this.ports?.inUse ?? 0,
+      partySlots: this.kernels?.partiesInUse ?? 0,
+      roomSlots: this.kernels?.roomsInUse ?? 0,
+      channels: this.channels.size,
+      rooms: this.rooms.size,
+      timers: countActiveTimers(),
+      workers: this.prompts?.stats().workers ?? 0
+    };
+  }
+
   /** Live channels (with a call, or created and not yet closed). */
   activeChannels(): UASCallChannel[] {
     return [...this.channels.values()];
@@ -134,7 +168,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sipHost = o.sip?.host ?? '127.0.0.1';
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
-      this.kernels = await createKernels(o.kernels ?? 'wasm');
+      this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
       this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
       this.prompts = new PromptService({
         promptFolder: o.promptFolder,
@@ -150,6 +184,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
+        sessionTimer: o.sip?.sessionTimer,
         logger: this.logger
       });
       this.userAgent.inviteFilter = o.inviteFilter;
@@ -176,11 +211,18 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return channel;
   }
 
-  /** Hangs up every call, destroys every room, releases every resource. Idempotent. */
+  /** Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases every resource. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    await Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    let deadline: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      hangUps.then(() => 'answered' as const),
+      new Promise<'deadline'>((resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000)))
+    ]);
+    clearTimeout(deadline);
+    if (waited === 'deadline') this.logger.warn({ calls: this.channels.size }, 'stopping without every BYE answered');
     this.rooms.close();
     await this.release();
     this.state = 'stopped';
@@ -251,6 +293,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       resolver,
       logger: this.logger,
       metrics: this.metrics,
+      rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
@@ -320,4 +363,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.logger.error({ err: error }, message);
     if (this.listenerCount('error') > 0) this.safeEmit('error', error);
   }
+}
+
+function inactivityMs(seconds: number | null | undefined): number | undefined {
+  if (seconds === null) return undefined;
+  if (seconds === undefined) return 30_000;
+  if (typeof seconds !== 'number' || !(seconds > 0)) {
+    throw new InvalidArgumentError('rtp.inactivityTimeoutSeconds', `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`);
+  }
+  return seconds * 1000;
 }

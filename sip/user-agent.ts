@@ -24,6 +24,7 @@ import { TransactionLayer, type ClientTransaction, type ServerTransaction } from
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
+import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
 import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
@@ -50,6 +51,8 @@ export interface SipUserAgentOptions {
   limits?: Partial<SipMessageLimits>;
   /** Stream connection limits (transport/connection-guard.ts for the defaults). */
   connections?: Partial<ConnectionLimits>;
+  /** RFC 4028 session timers (default on: 1800 s asked for, 90 s minimum); false turns them off. */
+  sessionTimer?: Partial<SessionTimerConfig> | false;
 }
 
 export type SipUserAgentEvents = {
@@ -233,6 +236,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       clock: this.clock,
       timers: this.timers,
       logger: this.logger,
+      sessionTimer: this.options.sessionTimer === false ? undefined : { ...DEFAULT_SESSION_TIMER, ...this.options.sessionTimer },
       get localHost() {
         return ua.localHost;
       },

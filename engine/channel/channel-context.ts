@@ -26,6 +26,8 @@ export interface ChannelContext {
   readonly resolver: MediaResolver;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /** A call whose peer sends no RTP or RTCP for this long is ended (undefined: never). */
+  readonly rtpInactivityTimeoutMs?: number;
   /** The media of a live conference room (created with the room). */
   conferenceMedia(room: ConferenceRoom): ConferenceMedia;
   /** Tells the engine a channel was closed for good. */

@@ -122,6 +122,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
+  /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
+  #lastHeardMs = 0;
   #sendView: Buffer | undefined;
   readonly #counters = {
     packetsReceived: 0,
@@ -174,7 +176,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#packetizer = new RtpPacketizer({ payloadType: opts.payloadType, clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ssrc: opts.ssrc });
     this.ports.rtpSocket.on('message', this.#onRtp);
     this.ports.rtcpSocket.on('message', this.#onRtcp);
+    this.#lastHeardMs = this.#now();
     this.#scheduleRtcp();
+  }
+
+  /** Milliseconds since the peer last sent RTP we accepted or a valid RTCP report (or since the session or its direction began). */
+  msSinceHeard(): number {
+    return this.#now() - this.#lastHeardMs;
   }
 
   get closed(): boolean {
@@ -314,6 +322,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** SDP direction (RFC 3264 §5.1): hold stops sending and/or ignores inbound media. */
   setDirection(direction: MediaDirection): void {
+    if (direction !== this.#direction) this.#lastHeardMs = this.#now();
     this.#direction = direction;
   }
 
@@ -444,6 +453,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     this.#remoteSsrc = h.ssrc;
     this.#reception.update(h.sequenceNumber, h.timestamp, now, h.ssrc, !isEvent);
+    this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
@@ -460,6 +470,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#counters.rtcpReceived++;
     if (this.#rtcpLatched === undefined) this.#rtcpLatched = { address: rinfo.address, port: rinfo.port };
     const now = this.#now();
+    this.#lastHeardMs = now;
     const ntp = ntpFromUnixMs(Date.now());
     const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
     let rtt: number | undefined;

@@ -34,6 +34,8 @@ export interface TonePhoneOptions {
   amplitude?: number;
   displayName?: string;
   user?: string;
+  /** The phone's own RFC 4028 session timer settings (its SIP stack's defaults otherwise). */
+  sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
 }
 
 export class TonePhone {
@@ -81,7 +83,7 @@ export class TonePhone {
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], sessionTimer: options.sessionTimer });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
     rtp.bind(0, '127.0.0.1');
@@ -224,6 +226,25 @@ export class TonePhone {
     await this.hangUp();
     this.rtp.close();
     await this.ua.close();
+  }
+
+  /** A phone that dies: no more RTP, no BYE, and its sockets gone (what a crashed peer looks like). */
+  async vanish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopAudio();
+    this.rtp.close();
+    await this.ua.close();
+  }
+
+  /** Stops sending RTP but stays in the call (a peer whose media died). */
+  goSilent(): void {
+    this.stopAudio();
+  }
+
+  /** Whether the far end ended the call (BYE received). */
+  get endedByRemote(): boolean {
+    return this.ended && !this.closed;
   }
 
   private stopAudio(): void {
