@@ -5,3 +5,9 @@
 export * from './user-agent.js';
 export { SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
+export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
+export { InviteAdmission, type InviteAdmissionOptions, type AdmissionResult } from './admission/invite-admission.js';
+export type { CallLimitOptions } from './admission/call-limiter.js';
+export type { RateOptions } from './admission/token-bucket.js';
+export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
+export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
