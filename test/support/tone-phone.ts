@@ -25,6 +25,10 @@ export interface TonePhoneOptions {
   amplitude?: number;
   displayName?: string;
   user?: string;
+  /** Loopback address to send SIP and RTP from (default 127.0.0.1). */
+  host?: string;
+  /** Credentials for a 401/407 challenge. */
+  auth?: { username: string; password: string };
 }
 
 export class TonePhone {
@@ -64,10 +68,11 @@ export class TonePhone {
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    const host = options.host ?? '127.0.0.1';
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host, port: 0 }] });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
-    rtp.bind(0, '127.0.0.1');
+    rtp.bind(0, host);
     await once(rtp, 'listening');
     return new TonePhone(ua, rtp, options);
   }
@@ -76,14 +81,19 @@ export class TonePhone {
     return this.rtp.address().port;
   }
 
+  /** The engine's RTP address and port for this call, from its answer. */
+  get remoteRtp(): { address: string; port: number } | undefined {
+    return this.remote;
+  }
+
   private sdpVersion = 1;
 
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
     return [
       'v=0',
-      `o=tonephone 1 ${this.sdpVersion++} IN IP4 127.0.0.1`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       't=0 0',
       `m=audio ${this.rtpPort} RTP/AVP 0 101`,
       'a=rtpmap:0 PCMU/8000',
@@ -103,7 +113,7 @@ export class TonePhone {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
       const next = dgram.createSocket('udp4');
-      next.bind(0, '127.0.0.1');
+      next.bind(0, this.options.host ?? '127.0.0.1');
       await once(next, 'listening');
       next.on('message', this.onRtp);
       this.rtp.close();
@@ -120,7 +130,8 @@ export class TonePhone {
     this.session = this.ua.invite(target, {
       body: sdp,
       from: `sip:${user}@127.0.0.1`,
-      displayName: this.options.displayName
+      displayName: this.options.displayName,
+      auth: this.options.auth
     });
     this.session.on('terminated', () => {
       this.ended = true;
