@@ -12,6 +12,7 @@ import { ConferencePartyMediaSettings } from '../settings/conference-party-media
 import { State } from '../state.js';
 import type { Engine } from '../engine.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
+import { spokenName } from './spoken-name.js';
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
 
@@ -33,15 +34,16 @@ export function meetMeInviteFilter(request: SipRequest): { status: number; reaso
   return roomOfRequestUri(request.uri) === undefined ? { status: 404, reason: 'Room Name Must Be Alphanumeric' } : undefined;
 }
 
-/** The name the room hears: the caller's display name, else the user part of its URI. */
+/** The name the room hears: the caller's display name, else the user part of its URI, cleaned and short (spoken-name.ts). */
 export function callerName(channel: UASCallChannel): string {
-  const display = channel.remoteDisplayName?.trim();
+  const display = spokenName(channel.remoteDisplayName);
   if (display) return display;
   const remote = channel.remoteUri;
   if (remote) {
     try {
       const parsed = parseUri(remote.replace(/^.*<|>.*$/g, ''));
-      if (isSipUri(parsed) && parsed.user) return unescape(parsed.user);
+      const user = isSipUri(parsed) && parsed.user ? spokenName(unescape(parsed.user)) : undefined;
+      if (user) return user;
     } catch {
       /* fall through */
     }
