@@ -74,8 +74,12 @@ export interface EngineOptions {
   access?: AccessOptions;
   /** Ceilings on incoming calls and call rates, in total and per source (503 Retry-After / 486). */
   callLimits?: CallLimitOptions;
-  /** Refuse new calls (503 Retry-After) while the frame clock or event loop runs late; on by default. */
-  overloadGuard?: OverloadGuardOptions | false;
+  /**
+   * Refuse new calls (503 Retry-After) while the frame clock or event loop runs late: `true` for
+   * the defaults, or thresholds. Off unless asked for (`npm start` turns it on): an embedding
+   * application on a shared host decides whether other work's delays should close its door.
+   */
+  overloadGuard?: OverloadGuardOptions | boolean;
 }
 
 export type EngineEvents = {

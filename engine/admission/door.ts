@@ -46,7 +46,7 @@ export class Door {
   constructor(
     access: AccessOptions | undefined,
     limits: CallLimitOptions | undefined,
-    overload: OverloadGuardOptions | false | undefined,
+    overload: OverloadGuardOptions | boolean | undefined,
     clock: FrameClock,
     private readonly metrics: EngineMetrics,
     private readonly logger: Logger
@@ -63,7 +63,7 @@ export class Door {
       const refused = metrics.rtpRefusedSource;
       this.rtpSources = { allows: (address) => rtpFilter.allows(address), refused: () => refused.inc() };
     }
-    this.guard = overload === false ? undefined : new OverloadGuard(clock, overload);
+    this.guard = overload === undefined || overload === false ? undefined : new OverloadGuard(clock, overload === true ? {} : overload);
     if (this.guard) {
       this.guard.onChange = (overloaded, status) =>
         this.logger.warn(status, overloaded ? 'overloaded: refusing new calls (503) until the frame clock recovers' : 'recovered: taking new calls again');

@@ -42,6 +42,8 @@ export class TonePhone {
   private phase = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
+  /** performance.now() of each received audio packet, since the last clearReceived(). */
+  private readonly arrivalsMs: number[] = [];
   private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone. */
   private dtmfPair: [number, number] | undefined;
@@ -65,6 +67,7 @@ export class TonePhone {
     const pcm = new Int16Array(payload.length);
     for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
     this.received.push(pcm);
+    this.arrivalsMs.push(performance.now());
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
@@ -184,6 +187,18 @@ export class TonePhone {
   /** Forgets what was received so far (to analyse a fresh window). */
   clearReceived(): void {
     this.received.length = 0;
+    this.arrivalsMs.length = 0;
+  }
+
+  /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
+  largestGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.arrivalsMs.length; i++) gap = Math.max(gap, this.arrivalsMs[i] - this.arrivalsMs[i - 1]);
+    return gap;
+  }
+
+  get packetsReceived(): number {
+    return this.arrivalsMs.length;
   }
 
   async hangUp(): Promise<void> {
