@@ -25,6 +25,9 @@ import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
+import { Door, type AccessOptions } from './admission/door.js';
+import type { OverloadGuardOptions } from './admission/overload-guard.js';
+import type { CallLimitOptions } from '../sip/index.js';
 
 export interface EngineOptions {
   sip?: {
@@ -84,6 +87,16 @@ export interface EngineOptions {
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /** Who may call in: SIP and RTP source lists, digest authentication (engine/admission/door.ts). */
+  access?: AccessOptions;
+  /** Ceilings on incoming calls and call rates, in total and per source (503 Retry-After / 486). */
+  callLimits?: CallLimitOptions;
+  /**
+   * Refuse new calls (503 Retry-After) while the frame clock or event loop runs late: `true` for
+   * the defaults, or thresholds. Off unless asked for (`npm start` turns it on): an embedding
+   * application on a shared host decides whether other work's delays should close its door.
+   */
+  overloadGuard?: OverloadGuardOptions | boolean;
 }
 
 export type EngineEvents = {
@@ -108,6 +121,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private door: Door | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
@@ -135,6 +149,16 @@ export class Engine extends SafeEmitter<EngineEvents> {
   conference(name: string): ConferenceMedia | undefined {
     const room = this.rooms.get(name);
     return room ? this.conferenceMedias.get(room) : undefined;
+  }
+
+  /** Whether new calls are being refused because the engine runs late (see `overloadGuard`). */
+  get overloaded(): boolean {
+    return this.door?.guard?.overloaded ?? false;
+  }
+
+  /** Whether a source list or authentication restricts who may call in. */
+  get restrictsCallers(): boolean {
+    return this.door?.restrictsCallers ?? false;
   }
 
   /** RTP port pairs held by calls right now (0 when no call has media). */
@@ -169,7 +193,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
-      this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
+      this.door = new Door(o.access, o.callLimits, o.overloadGuard, this.clock, this.metrics, this.logger);
+      this.ports = new RtpPortPool({
+        host: o.rtp?.host ?? sipHost,
+        minPort: o.rtp?.minPort ?? 20000,
+        maxPort: o.rtp?.maxPort ?? 29999,
+        sourcePolicy: this.door.rtpSources
+      });
       this.prompts = new PromptService({
         promptFolder: o.promptFolder,
         cacheBytes: o.tts?.cacheBytes,
@@ -188,12 +218,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
         logger: this.logger
       });
       this.userAgent.inviteFilter = o.inviteFilter;
+      this.door.attach(this.userAgent);
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       this.clock.start();
+      this.door.start();
       this.state = 'running';
       this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
     } catch (error) {
@@ -230,6 +262,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async release(): Promise<void> {
+    this.door?.stop();
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();

@@ -9,3 +9,9 @@ export { SipError, SipParseError, SipInvalidStateError, type SipErrorCode } from
 export type { DtmfInfo } from './session/dtmf-info.js';
 export { SdpNegotiationError, SdpParseError, SdpSession, type AudioCodec, type NegotiatedAudio } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
+export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
+export { InviteAdmission, type InviteAdmissionOptions, type AdmissionResult } from './admission/invite-admission.js';
+export type { CallLimitOptions } from './admission/call-limiter.js';
+export type { RateOptions } from './admission/token-bucket.js';
+export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
+export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';

@@ -34,6 +34,9 @@ import { ConnectionGuard, type ConnectionLimits } from './transport/connection-g
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
 import type { SipParseError } from './errors.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
+import type { InviteAdmission } from './admission/invite-admission.js';
+import type { RefusalCause } from './admission/refusal.js';
+import type { SourceFilter } from './admission/source-filter.js';
 
 export interface SipUserAgentOptions {
   /** Sockets to bind; port 0 = ephemeral. */
@@ -58,6 +61,8 @@ export interface SipUserAgentOptions {
 export type SipUserAgentEvents = {
   /** A new incoming INVITE (not a re-INVITE). Without a listener the UA answers 480. */
   invite: [IncomingInvite];
+  /** A request refused at the door (source, limits, overload, authentication). */
+  refused: [RefusalCause, MessageSource];
 };
 
 export interface SipUserAgentStats {
@@ -72,6 +77,11 @@ const UDP_SIZE_LIMIT = 1300;
 export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /** Sources that may send to us; the others get 403, or nothing when `refuseSilently`. */
+  sourceFilter?: SourceFilter;
+  refuseSilently = false;
+  /** Limits and authentication of new INVITEs, before 'invite' (see admission/invite-admission.ts). */
+  inviteAdmission?: InviteAdmission;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
   private readonly transports: TransportSet;
   private readonly limits: SipMessageLimits;
@@ -80,6 +90,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
+  /** INVITE transactions waiting for admission (an async credentials lookup) → cancelled yet? */
+  private readonly admitting = new Map<string, { cancelled: boolean }>();
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
@@ -133,6 +145,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.layer.close();
     this.dialogs.clear();
     this.pendingInvites.clear();
+    this.admitting.clear();
     this.mergeKeys.clear();
     await this.transports.close();
     this.removeAllListeners();
@@ -308,8 +321,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private receive(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
     if (this.state !== 'started') return;
     this.stats.received++;
+    const refused = this.sourceFilter !== undefined && !this.sourceFilter.allows(source.host);
+    if (refused && this.refuseSilently) {
+      this.stats.rejected++;
+      this.safeEmit('refused', 'source_denied', source);
+      return;
+    }
     try {
-      this.dispatch(data, source, cutShort);
+      this.dispatch(data, source, refused, cutShort);
     } catch (error) {
       // Nothing a peer sends may take the stack down.
       this.stats.malformed++;
@@ -317,11 +336,15 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
-  private dispatch(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
+  private dispatch(data: Buffer, source: MessageSource, refused: boolean, cutShort?: SipParseError): void {
     const parsed = parseMessage(data, { datagram: source.protocol === 'udp', limits: this.limits, cutShort });
     if (parsed.kind === 'invalid') {
       this.stats.malformed++;
       this.logger.debug({ source, err: parsed.error.message }, 'dropped malformed SIP message');
+      return;
+    }
+    if (refused && parsed.kind === 'response') {
+      this.safeEmit('refused', 'source_denied', source);
       return;
     }
     if (parsed.kind === 'response') {
@@ -343,6 +366,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       response.add('Server', this.userAgentName);
       this.transmit(response, responseDestination(request.topVia, source));
     };
+    if (refused) {
+      this.safeEmit('refused', 'source_denied', source);
+      stateless(403, 'Forbidden');
+      return;
+    }
     if (parsed.error) {
       this.stats.malformed++;
       stateless(parsed.error.status, parsed.error.message);
@@ -425,10 +453,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         if (this.mergeKeys.get(mergeKey) === key) this.mergeKeys.delete(mergeKey);
       };
     }
-    const reply = (status: number, reason?: string, extra?: Record<string, string>): void => {
+    const reply = (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>): void => {
       this.stats.rejected++;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
-      for (const [k, v] of Object.entries(extra ?? {})) response.add(k, v);
+      for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
       this.respond(tx, response);
     };
 
@@ -482,25 +510,65 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     this.respond(tx, createResponse(cancel, 200, undefined, session?.localTag));
     session?.handleCancel();
+    const admitting = this.admitting.get(key);
+    if (admitting && !admitting.cancelled) {
+      admitting.cancelled = true;
+      this.respond(invite, createResponse(invite.request, 487, undefined, randomBytes(4).toString('hex')));
+    }
   }
 
   private receiveNewInvite(
     request: SipRequest,
     source: MessageSource,
     tx: InviteServerTransaction,
-    reply: (status: number, reason?: string) => void
+    reply: (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>) => void
+  ): void {
+    if (!this.inviteAdmission) {
+      this.takeNewInvite(request, source, tx, reply, () => undefined);
+      return;
+    }
+    const waiting = { cancelled: false };
+    this.admitting.set(tx.key, waiting);
+    this.inviteAdmission
+      .admit(request, source.host)
+      .then((result) => {
+        if (!result.admitted) {
+          this.safeEmit('refused', result.refusal.cause, source);
+          if (!waiting.cancelled) reply(result.refusal.status, result.refusal.reason, result.refusal.headers);
+        } else if (waiting.cancelled || this.state !== 'started') {
+          result.release();
+        } else {
+          this.takeNewInvite(request, source, tx, reply, result.release);
+        }
+      })
+      .catch((error: unknown) => {
+        this.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
+        if (!waiting.cancelled) reply(500);
+      })
+      .finally(() => this.admitting.delete(tx.key));
+  }
+
+  private takeNewInvite(
+    request: SipRequest,
+    source: MessageSource,
+    tx: InviteServerTransaction,
+    reply: (status: number, reason?: string) => void,
+    release: () => void
   ): void {
     const veto = this.inviteFilter?.(request);
     if (veto) {
+      release();
       reply(veto.status, veto.reason);
       return;
     }
     if (this.listenerCount('invite') === 0) {
+      release();
       reply(480);
       return;
     }
     const session = new IncomingInvite(this.host, request, tx, source.protocol);
     this.track(session);
+    session.on('terminated', release);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);

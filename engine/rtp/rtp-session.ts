@@ -77,6 +77,8 @@ export interface RtpSessionStats {
   packetsDiscarded: number;
   /** Valid packets from a source other than the latched one. */
   packetsFromOtherSources: number;
+  /** RTP and RTCP packets dropped because the engine's RTP source lists refuse their sender. */
+  packetsRefusedSource: number;
   discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer', number>;
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
   jitterMs: number;
@@ -129,6 +131,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     packetsReceived: 0,
     packetsDiscarded: 0,
     packetsFromOtherSources: 0,
+    packetsRefusedSource: 0,
     bytesReceived: 0,
     rtcpSent: 0,
     rtcpReceived: 0,
@@ -139,7 +142,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #discardReasons: RtpSessionStats['discardReasons'] = { short: 0, version: 0, csrc: 0, extension: 0, padding: 0, payloadType: 0, direction: 0, jitterBuffer: 0 };
   // No closure per packet: the handlers catch for themselves.
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtp(msg, rinfo);
     } catch (error) {
@@ -147,7 +150,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
   };
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtcp(msg, msg.length, rinfo);
     } catch (error) {
@@ -360,6 +363,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       packetsDuplicate: jb.packetsDuplicate,
       packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
       packetsFromOtherSources: this.#counters.packetsFromOtherSources,
+      packetsRefusedSource: this.#counters.packetsRefusedSource,
       discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
       jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
@@ -416,6 +420,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #handlerFailed(error: unknown): void {
     this.#counters.internalErrors++;
     process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
+  }
+
+  /** The last sender checked and the verdict: a call's packets come from one address. */
+  #checkedSource = '';
+  #checkedSourceAllowed = true;
+
+  #refusesSource(address: string): boolean {
+    const policy = this.ports.sourcePolicy;
+    if (policy === undefined) return false;
+    if (address !== this.#checkedSource) {
+      this.#checkedSource = address;
+      this.#checkedSourceAllowed = policy.allows(address);
+    }
+    if (this.#checkedSourceAllowed) return false;
+    this.#counters.packetsRefusedSource++;
+    policy.refused();
+    return true;
   }
 
   #discard(reason: keyof RtpSessionStats['discardReasons']): void {

@@ -36,6 +36,10 @@ export interface TonePhoneOptions {
   user?: string;
   /** The phone's own RFC 4028 session timer settings (its SIP stack's defaults otherwise). */
   sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+  /** Loopback address to send SIP and RTP from (default 127.0.0.1). */
+  host?: string;
+  /** Credentials for a 401/407 challenge. */
+  auth?: { username: string; password: string };
 }
 
 export class TonePhone {
@@ -49,6 +53,8 @@ export class TonePhone {
   private phase = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
+  /** performance.now() of each received audio packet, since the last clearReceived(). */
+  private readonly arrivalsMs: number[] = [];
   private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone, for `frames` more frames. */
   private press: { pair: [number, number]; frames: number; done: () => void } | undefined;
@@ -80,13 +86,15 @@ export class TonePhone {
     const pcm = new Int16Array(payload.length);
     for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
     this.received.push(pcm);
+    this.arrivalsMs.push(performance.now());
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], sessionTimer: options.sessionTimer });
+    const host = options.host ?? '127.0.0.1';
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host, port: 0 }], sessionTimer: options.sessionTimer });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
-    rtp.bind(0, '127.0.0.1');
+    rtp.bind(0, host);
     await once(rtp, 'listening');
     return new TonePhone(ua, rtp, options);
   }
@@ -95,14 +103,19 @@ export class TonePhone {
     return this.rtp.address().port;
   }
 
+  /** The engine's RTP address and port for this call, from its answer. */
+  get remoteRtp(): { address: string; port: number } | undefined {
+    return this.remote;
+  }
+
   private sdpVersion = 1;
 
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
     return [
       'v=0',
-      `o=tonephone 1 ${this.sdpVersion++} IN IP4 127.0.0.1`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       't=0 0',
       `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
       'a=rtpmap:0 PCMU/8000',
@@ -122,7 +135,7 @@ export class TonePhone {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
       const next = dgram.createSocket('udp4');
-      next.bind(0, '127.0.0.1');
+      next.bind(0, this.options.host ?? '127.0.0.1');
       await once(next, 'listening');
       next.on('message', this.onRtp);
       this.rtp.close();
@@ -139,7 +152,8 @@ export class TonePhone {
     this.session = this.ua.invite(target, {
       body: sdp,
       from: `sip:${user}@127.0.0.1`,
-      displayName: this.options.displayName
+      displayName: this.options.displayName,
+      auth: this.options.auth
     });
     this.session.on('terminated', () => {
       this.ended = true;
@@ -210,6 +224,18 @@ export class TonePhone {
   /** Forgets what was received so far (to analyse a fresh window). */
   clearReceived(): void {
     this.received.length = 0;
+    this.arrivalsMs.length = 0;
+  }
+
+  /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
+  largestGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.arrivalsMs.length; i++) gap = Math.max(gap, this.arrivalsMs[i] - this.arrivalsMs[i - 1]);
+    return gap;
+  }
+
+  get packetsReceived(): number {
+    return this.arrivalsMs.length;
   }
 
   async hangUp(): Promise<void> {
