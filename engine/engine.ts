@@ -8,7 +8,8 @@
  */
 import type { Logger } from 'pino';
 import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
-import type { AudioCodec } from '../sip/sdp/index.js';
+import type { AudioCodec, SrtpPolicy } from '../sip/sdp/index.js';
+import type { LatchingMode } from './rtp/peer-latch.js';
 import { PromptService } from '../tts/prompt-service.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
@@ -43,6 +44,13 @@ export interface EngineOptions {
     minPort?: number;
     maxPort?: number;
     jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    /** SRTP with SDES keys (RFC 4568): 'off' (default), 'offered' (best effort), or 'required' (plain offers get 488). */
+    srtp?: SrtpPolicy;
+    /**
+     * Whose RTP a call takes: 'strict' (default) only the SDP address's; 'first-packet' the first
+     * valid source (for peers behind NAT). Strangers' packets are dropped and counted either way.
+     */
+    latching?: LatchingMode;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -248,6 +256,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       roomSampleRateHz,
       codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
+      srtp: this.options.rtp?.srtp,
+      latching: this.options.rtp?.latching,
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,

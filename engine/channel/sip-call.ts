@@ -117,6 +117,8 @@ export class SipCall {
         roomSampleRateHz: ctx.roomSampleRateHz,
         codecs: ctx.codecs,
         jitter: ctx.jitter,
+        srtp: ctx.srtp,
+        latching: ctx.latching,
         metrics: ctx.metrics
       },
       {

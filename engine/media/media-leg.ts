@@ -10,7 +10,8 @@ import type { DspKernels, Codec } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/sdp/index.js';
+import { SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/sdp/index.js';
+import type { LatchingMode } from '../rtp/peer-latch.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -30,6 +31,10 @@ export interface MediaLegOptions {
   roomSampleRateHz: 8000 | 16000;
   codecs: AudioCodec[];
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  /** SRTP with SDES keys: off (default), offered, or required (RFC 4568). */
+  srtp?: SrtpPolicy;
+  /** Who may latch as the RTP peer (default strict: the SDP address only). */
+  latching?: LatchingMode;
   metrics: EngineMetrics;
   /** Monotonic ms clock for the RTP session; injectable for benchmarks and tests. */
   now?: () => number;
@@ -53,6 +58,7 @@ export class MediaLeg implements MixMember {
   private readonly talker: TalkerDetector;
   private readonly jitter: MediaLegOptions['jitter'];
   private readonly now: MediaLegOptions['now'];
+  private readonly latching: MediaLegOptions['latching'];
   private rtp: RtpSession | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
@@ -60,7 +66,7 @@ export class MediaLeg implements MixMember {
   private closed = false;
   private readonly metrics: EngineMetrics;
   private framesSinceFlush = 0;
-  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0 };
+  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
 
   constructor(
     options: MediaLegOptions,
@@ -71,6 +77,7 @@ export class MediaLeg implements MixMember {
     this.ports = options.ports;
     this.jitter = options.jitter;
     this.now = options.now;
+    this.latching = options.latching;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.player = new PromptPlayer(options.roomSampleRateHz);
@@ -79,7 +86,8 @@ export class MediaLeg implements MixMember {
       port: options.ports.rtpPort,
       codecs: options.codecs,
       telephoneEvent: true,
-      ptimeMs: 20
+      ptimeMs: 20,
+      srtp: options.srtp
     });
     this.partySlot = this.kernels.createParty('PCMU');
     this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
@@ -194,6 +202,9 @@ export class MediaLeg implements MixMember {
     m.rtp.packetsOut.inc(sent - flushed.out);
     m.rtp.lost.inc(Math.max(0, lost - flushed.lost));
     m.rtp.late.inc(late - flushed.late);
+    const strangers = rtp.packetsFromOtherSources;
+    m.rtp.strangers.inc(strangers - flushed.strangers);
+    flushed.strangers = strangers;
     m.jitterMs.observe(rtp.jitterMs);
     flushed.in = received;
     flushed.out = sent;
@@ -234,7 +245,9 @@ export class MediaLeg implements MixMember {
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
         jitter: this.jitter,
-        now: this.now
+        now: this.now,
+        latching: this.latching,
+        srtp: audio.srtp
       });
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
         this.events.onDigit({
@@ -248,6 +261,7 @@ export class MediaLeg implements MixMember {
       this.scheduleSolo();
     } else {
       this.rtp.setRemote(remote);
+      this.rtp.setSrtp(audio.srtp);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
     }
     this.rtp.setDirection(audio.direction);
