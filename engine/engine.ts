@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
+import type { TransportSpec } from '../sip/index.js';
 import type { AudioCodec, SrtpPolicy } from '../sip/sdp/index.js';
 import type { LatchingMode } from './rtp/peer-latch.js';
 import { PromptService } from '../tts/prompt-service.js';
@@ -35,6 +36,12 @@ export interface EngineOptions {
     /** Port for UDP and TCP (default 5060; 0 = any free port). */
     port?: number;
     transports?: Array<'udp' | 'tcp'>;
+    /**
+     * SIP over TLS (TLS 1.2+) on its own port (default 5061; 0 = any free port), presenting this
+     * certificate and key (PEM). `ca` is trusted for connections we open; `verifyPeer: false`
+     * accepts any certificate from them.
+     */
+    tls?: { port?: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; verifyPeer?: boolean };
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
   };
@@ -77,6 +84,13 @@ export interface EngineOptions {
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
 }
 
+function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
+  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host, port: sip?.port ?? 5060 }));
+  const tls = sip?.tls;
+  if (tls) specs.push({ protocol: 'tls', host, port: tls.port ?? 5061, tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer } });
+  return specs;
+}
+
 export type EngineEvents = {
   /** An incoming call, as a CALL_INCOMING channel: ring, answer or hang up. */
   call: [UASCallChannel];
@@ -112,7 +126,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -157,7 +171,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        transports: sipTransports(o.sip, sipHost),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         logger: this.logger

@@ -14,7 +14,7 @@ function keyOf(host: string, port: number): string {
 }
 
 export class TcpTransport implements SipTransport {
-  readonly protocol = 'tcp' as const;
+  readonly protocol: 'tcp' | 'tls' = 'tcp';
   readonly reliable = true;
   private server?: net.Server;
   private readonly connections = new Map<string, net.Socket>();
@@ -24,18 +24,28 @@ export class TcpTransport implements SipTransport {
 
   constructor(
     private readonly bind: TransportAddress,
-    private readonly handler: TransportHandler,
+    protected readonly handler: TransportHandler,
     private readonly idleTimeoutMs = 15 * 60_000
   ) {}
 
+  /** The listening server; TLS overrides it with a TLS server. */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer(onSocket);
+  }
+
+  /** An outbound connection and the event that says it is ready; TLS overrides both. */
+  protected dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {
+    return { socket: net.connect({ host: destination.host, port: destination.port }), readyEvent: 'connect' };
+  }
+
   listen(): Promise<void> {
-    const server = net.createServer((socket) => this.adopt(socket));
+    const server = this.createServer((socket) => this.adopt(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
         server.off('error', reject);
-        server.on('error', (err) => this.handler.warning?.('tcp server error', { err: err.message }));
+        server.on('error', (err) => this.handler.warning?.(`${this.protocol} server error`, { err: err.message }));
         resolve();
       });
     });
@@ -43,7 +53,7 @@ export class TcpTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new Error('TCP transport not listening');
+    if (!a || typeof a === 'string') throw new Error(`${this.protocol.toUpperCase()} transport not listening`);
     return { host: a.address, port: a.port };
   }
 
@@ -72,7 +82,7 @@ export class TcpTransport implements SipTransport {
         socket.destroy();
         return;
       }
-      for (const frame of frames) this.handler.message(frame, { protocol: 'tcp', host, port });
+      for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
     });
     socket.on('error', (err) => this.handler.warning?.('tcp connection error', { remote: key, err: err.message }));
     socket.on('close', () => {
@@ -84,9 +94,9 @@ export class TcpTransport implements SipTransport {
 
   private connect(destination: TransportAddress): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: destination.host, port: destination.port });
+      const { socket, readyEvent } = this.dial(destination);
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         socket.off('error', reject);
         if (this.closed) {
           socket.destroy();

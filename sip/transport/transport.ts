@@ -4,7 +4,7 @@
  * Content-Length (RFC 3261 §18.3). Parsing and routing live above it.
  */
 
-export type TransportProtocol = 'udp' | 'tcp' | 'ws';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws';
 
 export interface TransportAddress {
   host: string;
