@@ -54,8 +54,10 @@ export interface EngineOptions {
     /** SRTP with SDES keys (RFC 4568): 'off' (default), 'offered' (best effort), or 'required' (plain offers get 488). */
     srtp?: SrtpPolicy;
     /**
-     * Whose RTP a call takes: 'strict' (default) only the SDP address's; 'first-packet' the first
-     * valid source (for peers behind NAT). Strangers' packets are dropped and counted either way.
+     * Whose RTP a call takes: 'strict' (default) only from the host its SDP names or its SIP
+     * request came from (with SRTP: whoever authenticates first); 'first-packet' the first valid
+     * source from anywhere (peers behind a proxy and NAT). Strangers' packets are dropped and
+     * counted either way (`uasmedia_rtp_packets_from_strangers_total`).
      */
     latching?: LatchingMode;
   };

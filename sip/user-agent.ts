@@ -168,8 +168,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   private contact(protocol: TransportProtocol): string {
-    // RFC 5630 §3.1.3: over TLS the Contact is a SIPS URI.
-    if (protocol === 'tls') return `<sips:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}>`;
+    // Over TLS a sip: URI with transport=tls, not sips: (RFC 5630 §3.1.3 allows both): baresip 1.0
+    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI.
     const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
   }

@@ -63,7 +63,9 @@ export class SipCall {
   }
 
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
-    const media = await SipCall.createMedia(ctx, hooks);
+    // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
+    const via = invite.request.topVia;
+    const media = await SipCall.createMedia(ctx, hooks, via.params.get('received') ?? via.host.replace(/^\[|\]$/g, ''));
     return new SipCall(invite, media, hooks, invite, undefined);
   }
 
@@ -106,7 +108,7 @@ export class SipCall {
     }
   }
 
-  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks): Promise<MediaLeg> {
+  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks, signallingAddress?: string): Promise<MediaLeg> {
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
@@ -119,6 +121,7 @@ export class SipCall {
         jitter: ctx.jitter,
         srtp: ctx.srtp,
         latching: ctx.latching,
+        signallingAddress,
         metrics: ctx.metrics
       },
       {

@@ -33,8 +33,10 @@ export interface MediaLegOptions {
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
   /** SRTP with SDES keys: off (default), offered, or required (RFC 4568). */
   srtp?: SrtpPolicy;
-  /** Who may latch as the RTP peer (default strict: the SDP address only). */
+  /** Who may latch as the RTP peer (default strict: the SDP or signalling address only). */
   latching?: LatchingMode;
+  /** Where the call's SIP request came from (an incoming call's top Via received/host). */
+  signallingAddress?: string;
   metrics: EngineMetrics;
   /** Monotonic ms clock for the RTP session; injectable for benchmarks and tests. */
   now?: () => number;
@@ -59,6 +61,7 @@ export class MediaLeg implements MixMember {
   private readonly jitter: MediaLegOptions['jitter'];
   private readonly now: MediaLegOptions['now'];
   private readonly latching: MediaLegOptions['latching'];
+  private readonly signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
@@ -78,6 +81,7 @@ export class MediaLeg implements MixMember {
     this.jitter = options.jitter;
     this.now = options.now;
     this.latching = options.latching;
+    this.signallingAddress = options.signallingAddress;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.player = new PromptPlayer(options.roomSampleRateHz);
@@ -247,6 +251,7 @@ export class MediaLeg implements MixMember {
         jitter: this.jitter,
         now: this.now,
         latching: this.latching,
+        signallingAddress: this.signallingAddress,
         srtp: audio.srtp
       });
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>

@@ -56,6 +56,8 @@ export interface RtpSessionOptions {
   ssrc?: number;
   /** Who may latch (peer-latch.ts); default strict. */
   latching?: LatchingMode;
+  /** The address the call's SIP request came from: a peer host besides the SDP address. */
+  signallingAddress?: string;
   /** SRTP keys (SDES); plain RTP when absent. */
   srtp?: SrtpKeys;
 }
@@ -184,8 +186,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#samplesPerFrame = opts.samplesPerFrame;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
-    this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote);
+    this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote, opts.signallingAddress);
     this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp);
+    this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
     this.#jitter = new JitterBuffer({ clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ...opts.jitter });
@@ -346,6 +349,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   setSrtp(keys: SrtpKeys | undefined): void {
     this.#srtp = keys && SrtpTransform.create(keys, this.#srtp);
+    this.#peer.authenticated = this.#srtp !== undefined;
   }
 
   /** New payload type with the same clock and frame size. */

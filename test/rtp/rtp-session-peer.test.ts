@@ -99,6 +99,14 @@ describe('RtpSession strangers (strict latching)', () => {
     expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(7);
   });
 
+  it('takes RTP from the host the SIP request came from when the SDP names another (NAT, multi-homed peers)', async () => {
+    const { a, b, pa } = await pair({ b: { remote: { address: '192.0.2.55', port: 40000 }, signallingAddress: '127.0.0.1' } });
+    a.setRemote({ address: '127.0.0.1', port: b.ports.rtpPort });
+    const { played } = await exchange(a, b, 25);
+    expect(played.length).toBeGreaterThan(10);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+  });
+
   it('RTCP from a stranger is dropped and counted', async () => {
     const { b, pb } = await pair();
     const stranger = await socket('127.0.0.2');
@@ -154,6 +162,29 @@ describe('RtpSession with SRTP', () => {
     const after = b.stats().discardReasons;
     expect(after.srtpReplay - before.srtpReplay).toBe(1);
     expect(after.srtpAuth - before.srtpAuth).toBe(2);
+  });
+
+  it('strict with SRTP: the peer that authenticates latches even from an address its SDP does not name; plain RTP cannot', async () => {
+    const keyA = randomBytes(30);
+    const keyB = randomBytes(30);
+    const { a, b, pa, pb } = await pair({
+      a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
+      b: { srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA }, remote: { address: '192.0.2.55', port: 40000 } }
+    });
+    const stranger = await socket('127.0.0.2');
+    let strangerGot = 0;
+    stranger.on('message', () => strangerGot++);
+    for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
+    await sleep(40);
+    expect(b.stats().discardReasons.srtpAuth).toBe(3);
+    const { played, aGot } = await exchange(a, b, 25, (i) => {
+      if (i % 4 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+    });
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    expect(played.length).toBeGreaterThan(10);
+    expect(aGot).toBeGreaterThan(10);
+    expect(strangerGot).toBe(0);
+    expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(5);
   });
 
   it('first-packet latching: plain RTP from a stranger cannot latch, the authenticated peer does', async () => {

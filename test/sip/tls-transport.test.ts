@@ -1,6 +1,6 @@
 /**
  * SIP over TLS between two user agents on loopback, with a certificate made by openssl for the
- * run: sips: targets, Via SIP/2.0/TLS, SIPS Contacts, requests both ways inside the dialog; TLS
+ * run: sips: targets, Via SIP/2.0/TLS, TLS Contacts, requests both ways inside the dialog; TLS
  * older than 1.2, plain TCP on the TLS port and an untrusted certificate are refused without
  * disturbing the agent.
  */
@@ -47,7 +47,7 @@ function nextInvite(ua: SipUserAgent): Promise<IncomingInvite> {
 }
 
 describe.runIf(haveOpenssl)('SIP over TLS', () => {
-  it('places a call to a sips: URI over TLS; Via says TLS, Contacts are SIPS, and both sides can end the dialog', async () => {
+  it('places a call to a sips: URI over TLS; Via says TLS, Contacts say transport=tls, and both sides can end the dialog', async () => {
     const [uac, uas] = [await tlsAgent(), await tlsAgent()];
     expect(tlsPort(uas)).not.toBe(uas.addresses().find((a) => a.protocol === 'udp')!.port);
     const incoming = nextInvite(uas);
@@ -56,11 +56,11 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     const session = await incoming;
     expect(session.protocol).toBe('tls');
     expect(session.request.get('Via')).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;/);
-    expect(session.request.get('Contact')).toMatch(/^<sips:uasmedia@127\.0\.0\.1:\d+>$/);
+    expect(session.request.get('Contact')).toMatch(/^<sip:uasmedia@127\.0\.0\.1:\d+;transport=tls>$/);
     const acked = session.accept(testSdp(5000));
     await call.established;
     await acked;
-    // The callee hangs up: its BYE goes to the caller's SIPS Contact over a TLS connection.
+    // The callee hangs up: its BYE goes to the caller's TLS Contact over a new, verified TLS connection.
     const ended = new Promise((resolve) => call.once('terminated', (e) => resolve(e.reason)));
     await session.bye();
     expect(await ended).toBe('bye');

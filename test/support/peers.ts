@@ -5,7 +5,8 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
-  openssl: 'openssl'
+  openssl: 'openssl',
+  tcpdump: 'tcpdump'
 };
 
 function onPath(command: string): boolean {
