@@ -7,8 +7,9 @@
  * every socket, worker, timer and memory slot.
  */
 import type { Logger } from 'pino';
-import { SafeEmitter, SipUserAgent, type AudioCodec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
 import { PromptService } from '../tts/index.js';
+import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
@@ -36,6 +37,12 @@ export interface EngineOptions {
     /** Port for UDP and TCP (default 5060; 0 = any free port). */
     port?: number;
     transports?: Array<'udp' | 'tcp'>;
+    /**
+     * SIP over TLS (TLS 1.2+) on its own port (default 5061; 0 = any free port), presenting this
+     * certificate and key (PEM). `ca` is trusted for connections we open; `verifyPeer: false`
+     * accepts any certificate from them.
+     */
+    tls?: { port?: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; verifyPeer?: boolean };
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
     /**
@@ -55,6 +62,15 @@ export interface EngineOptions {
      * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
      */
     inactivityTimeoutSeconds?: number | null;
+    /** SRTP with SDES keys (RFC 4568): 'off' (default), 'offered' (best effort), or 'required' (plain offers get 488). */
+    srtp?: SrtpPolicy;
+    /**
+     * Whose RTP a call takes: 'strict' (default) only from the host its SDP names or its SIP
+     * request came from (with SRTP: whoever authenticates first); 'first-packet' the first valid
+     * source from anywhere (peers behind a proxy and NAT). Strangers' packets are dropped and
+     * counted either way (`uasmedia_rtp_packets_from_strangers_total`).
+     */
+    latching?: LatchingMode;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -99,6 +115,13 @@ export interface EngineOptions {
   overloadGuard?: OverloadGuardOptions | boolean;
 }
 
+function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
+  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host, port: sip?.port ?? 5060 }));
+  const tls = sip?.tls;
+  if (tls) specs.push({ protocol: 'tls', host, port: tls.port ?? 5061, tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer } });
+  return specs;
+}
+
 export type EngineEvents = {
   /** An incoming call, as a CALL_INCOMING channel: ring, answer or hang up. */
   call: [UASCallChannel];
@@ -136,7 +159,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -211,7 +234,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        transports: sipTransports(o.sip, sipHost),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
@@ -321,6 +344,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       roomSampleRateHz,
       codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
+      srtp: this.options.rtp?.srtp,
+      latching: this.options.rtp?.latching,
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,

@@ -28,7 +28,7 @@ import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/sessio
 import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
-import { TransportSet } from './transport/transport-set.js';
+import { TransportSet, type TransportSpec } from './transport/transport-set.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
@@ -39,8 +39,8 @@ import type { RefusalCause } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
 
 export interface SipUserAgentOptions {
-  /** Sockets to bind; port 0 = ephemeral. */
-  transports: Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  /** Sockets to bind; port 0 = ephemeral. TLS needs `tls: { cert, key }`. */
+  transports: TransportSpec[];
   /** Server / User-Agent header value. */
   userAgentName?: string;
   /** RFC 3261 timers; defaults 500 / 4000 / 5000 ms. */
@@ -132,7 +132,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
-  addresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  addresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.transports.addresses();
   }
 
@@ -156,7 +156,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (this.state !== 'started') throw new SipInvalidStateError('user agent is not started');
     const uri = parseUri(target);
     if (!isSipUri(uri)) throw new TypeError(`target "${target}" must be a sip: or sips: URI`);
-    const protocol = this.chooseProtocol(options.transport, uri.params.get('transport') ?? undefined, options.body);
+    // RFC 3261 §26.2.2: a sips: URI is reached over TLS.
+    const uriTransport = uri.scheme === 'sips' ? 'tls' : (uri.params.get('transport') ?? undefined);
+    const protocol = this.chooseProtocol(options.transport, uriTransport, options.body);
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
     session.start();
@@ -170,7 +172,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- sending
 
-  private chooseProtocol(requested: 'udp' | 'tcp' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+  private chooseProtocol(requested: 'udp' | 'tcp' | 'tls' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
     const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
     if (wanted && this.transports.has(wanted)) return wanted;
     if (wanted) throw new RangeError(`no ${wanted} transport configured`);
@@ -197,6 +199,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   private contact(protocol: TransportProtocol): string {
+    // Over TLS a sip: URI with transport=tls, not sips: (RFC 5630 §3.1.3 allows both): baresip 1.0
+    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI.
     const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
   }
@@ -218,6 +222,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
     const destination = requestDestination(request, options.protocol ?? 'udp');
     if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
+    // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
+    if (destination.protocol === 'tls' && !this.transports.has('tls')) throw new SipError('ERR_SIP_TRANSPORT', 'cannot reach a sips: or transport=tls target: no TLS transport configured');
     if (!this.transports.has(destination.protocol)) destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
     if (!options.keepVia) {
       const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;

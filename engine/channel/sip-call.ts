@@ -70,7 +70,10 @@ export class SipCall {
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
     // The media leg exists before its call: it reports silence through this.
     const owner: { call?: SipCall } = {};
-    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs));
+    // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
+    const via = invite.request.topVia;
+    const signallingAddress = via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '');
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), signallingAddress);
     owner.call = new SipCall(invite, media, hooks, invite, undefined);
     return owner.call;
   }
@@ -116,7 +119,12 @@ export class SipCall {
     }
   }
 
-  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks, onMediaTimeout: (silentMs: number) => void): Promise<MediaLeg> {
+  private static async createMedia(
+    ctx: ChannelContext,
+    hooks: SipCallHooks,
+    onMediaTimeout: (silentMs: number) => void,
+    signallingAddress?: string
+  ): Promise<MediaLeg> {
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
@@ -128,7 +136,10 @@ export class SipCall {
         codecs: ctx.codecs,
         jitter: ctx.jitter,
         metrics: ctx.metrics,
-        inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs
+        inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs,
+        srtp: ctx.srtp,
+        latching: ctx.latching,
+        signallingAddress
       },
       {
         onDigit: (observation) => hooks.digit(observation),

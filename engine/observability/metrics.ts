@@ -58,7 +58,9 @@ export class EngineMetrics {
     /** Packets never received (sequence gaps that were not filled). */
     lost: new CounterCell(),
     /** Packets that arrived after their playout time and were dropped. */
-    late: new CounterCell()
+    late: new CounterCell(),
+    /** RTP/RTCP packets from a source that is not the call's peer, dropped unread. */
+    strangers: new CounterCell()
   } as const;
   readonly dtmf: Readonly<Record<DtmfSource, CounterCell>> = {
     inband: new CounterCell(),
@@ -90,6 +92,7 @@ export class EngineMetrics {
     exposeCounter(r, `${p}rtp_packets_out_total`, 'RTP packets sent.', this.rtp.packetsOut);
     exposeCounter(r, `${p}rtp_packets_lost_total`, 'RTP packets lost (never received).', this.rtp.lost);
     exposeCounter(r, `${p}rtp_packets_late_total`, 'RTP packets that arrived too late to play.', this.rtp.late);
+    exposeCounter(r, `${p}rtp_packets_from_strangers_total`, "RTP/RTCP packets dropped because they came from a source that is not the call's peer.", this.rtp.strangers);
     exposeLabelledCounter(r, `${p}dtmf_digits_total`, 'DTMF digits received, by source.', 'source', this.dtmf);
     exposeLabelledCounter(r, `${p}sip_refusals_total`, 'SIP requests refused at the door, by reason.', 'reason', this.sipRefusals);
     exposeCounter(r, `${p}rtp_packets_refused_source_total`, 'RTP/RTCP packets dropped: source not allowed.', this.rtpRefusedSource);

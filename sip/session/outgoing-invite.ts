@@ -23,7 +23,7 @@ export interface OutgoingInviteOptions {
   displayName?: string;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
 }
 
