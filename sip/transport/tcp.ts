@@ -6,6 +6,7 @@
  * connection. Connection counts, idle time and slow senders are bounded by a ConnectionGuard.
  */
 import net from 'node:net';
+import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from '../message/limits.js';
 import { ConnectionGuard, type GuardedConnection } from './connection-guard.js';
 import { StreamFramer, StreamFramingError } from './stream-framer.js';
@@ -23,7 +24,7 @@ function keyOf(host: string, port: number): string {
 }
 
 export class TcpTransport implements SipTransport {
-  readonly protocol = 'tcp' as const;
+  readonly protocol: 'tcp' | 'tls' = 'tcp';
   readonly reliable = true;
   private server?: net.Server;
   private readonly connections = new Map<string, net.Socket>();
@@ -36,21 +37,31 @@ export class TcpTransport implements SipTransport {
 
   constructor(
     private readonly bind: TransportAddress,
-    private readonly handler: TransportHandler,
+    protected readonly handler: TransportHandler,
     options: StreamTransportOptions = {}
   ) {
     this.limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
     this.guard = options.guard ?? new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`tcp ${reason}`, details));
   }
 
+  /** The listening server; TLS overrides it with a TLS server. */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer(onSocket);
+  }
+
+  /** An outbound connection and the event that says it is ready; TLS overrides both. */
+  protected dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {
+    return { socket: net.connect({ host: destination.host, port: destination.port }), readyEvent: 'connect' };
+  }
+
   listen(): Promise<void> {
-    const server = net.createServer((socket) => this.adopt(socket, true));
+    const server = this.createServer((socket) => this.adopt(socket, true));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
         server.off('error', reject);
-        server.on('error', (err) => this.handler.warning?.('tcp server error', { err: err.message }));
+        server.on('error', (err) => this.handler.warning?.(`${this.protocol} server error`, { err: err.message }));
         resolve();
       });
     });
@@ -58,7 +69,7 @@ export class TcpTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new Error('TCP transport not listening');
+    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', `${this.protocol.toUpperCase()} transport not listening`);
     return { host: a.address, port: a.port };
   }
 
@@ -95,11 +106,11 @@ export class TcpTransport implements SipTransport {
         refused = true;
         // The refused message never completes: its deadline bounds how long we wait for the peer to close.
         guarded.activity(Math.max(1, framer.buffered));
-        this.refuseFrame(socket, err as Error, { protocol: 'tcp', host, port }, key);
+        this.refuseFrame(socket, err as Error, { protocol: this.protocol, host, port }, key);
         return;
       }
       guarded.activity(framer.buffered, frames.length);
-      for (const frame of frames) this.handler.message(frame, { protocol: 'tcp', host, port });
+      for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
     });
     socket.on('error', (err) => this.handler.warning?.('tcp connection error', { remote: key, err: err.message }));
     socket.on('close', () => {
@@ -120,8 +131,8 @@ export class TcpTransport implements SipTransport {
    * read and discarded (closing with unread bytes would reset the connection and could lose
    * the answer) until it closes too or the message deadline ends it.
    */
-  private refuseFrame(socket: net.Socket, err: Error, source: { protocol: 'tcp'; host: string; port: number }, key: string): void {
-    this.handler.warning?.('tcp framing error, closing connection', { remote: key, err: err.message });
+  private refuseFrame(socket: net.Socket, err: Error, source: { protocol: 'tcp' | 'tls'; host: string; port: number }, key: string): void {
+    this.handler.warning?.(`${this.protocol} framing error, closing connection`, { remote: key, err: err.message });
     if (err instanceof StreamFramingError && err.cutShort) {
       this.handler.message(err.cutShort.head, source, err.cutShort.error);
       socket.end();
@@ -132,13 +143,13 @@ export class TcpTransport implements SipTransport {
 
   private connect(destination: TransportAddress): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: destination.host, port: destination.port });
+      const { socket, readyEvent } = this.dial(destination);
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         socket.off('error', reject);
         if (this.closed) {
           socket.destroy();
-          reject(new Error('TCP transport closed'));
+          reject(new SipError('ERR_CLOSED', 'TCP transport closed'));
           return;
         }
         this.adopt(socket, false);
@@ -150,7 +161,7 @@ export class TcpTransport implements SipTransport {
   }
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
-    if (this.closed) throw new Error('TCP transport closed');
+    if (this.closed) throw new SipError('ERR_CLOSED', 'TCP transport closed');
     const key = keyOf(destination.host, destination.port);
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {

@@ -5,7 +5,7 @@
  */
 import type { SipParseError } from '../errors.js';
 
-export type TransportProtocol = 'udp' | 'tcp' | 'ws';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws';
 
 export interface TransportAddress {
   host: string;
