@@ -1,17 +1,28 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
- * UASMEDIA_METRICS_PORT. Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
+ * UASMEDIA_METRICS_PORT; TLS, SRTP and latching with the variables app/encryption-env.ts reads.
+ * Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
  */
 import { Engine } from './engine.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
+import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 
+let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
+try {
+  encryption = encryptionOptionsFromEnv();
+} catch (error) {
+  console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
 const engine = new Engine({
-  sip: { host, port, transports: ['udp', 'tcp'] },
+  sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls },
+  rtp: encryption.rtp,
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
   inviteFilter: meetMeInviteFilter
@@ -28,6 +39,8 @@ Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=507
 
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
+const tlsPort = bound.find((a) => a.protocol === 'tls')?.port;
+if (tlsPort !== undefined) console.log(`SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`);
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
 Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):
