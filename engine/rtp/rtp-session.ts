@@ -11,9 +11,8 @@
  * it: malformed packets are dropped and counted by reason.
  */
 import type dgram from 'node:dgram';
-import { InvalidStateError } from '../errors.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
-import { RtpClosedError } from './errors.js';
+import { SafeEmitter } from '../../sip/index.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
 import { PeerLatch, type LatchingMode } from './peer-latch.js';
 import { SRTP_REPLAYED } from './srtp/srtp-context.js';
 import { SrtpTransform, type SrtpKeys } from './srtp/srtp-transform.js';
@@ -88,6 +87,8 @@ export interface RtpSessionStats {
   packetsDiscarded: number;
   /** RTP and RTCP packets from a source that is not the call's peer (dropped unread). */
   packetsFromOtherSources: number;
+  /** RTP and RTCP packets dropped because the engine's RTP source lists refuse their sender. */
+  packetsRefusedSource: number;
   discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer' | 'srtpAuth' | 'srtpReplay', number>;
   /** SRTP suite in use, if any. */
   srtpSuite?: string;
@@ -115,7 +116,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #now: () => number;
   #payloadType: number;
   #clockRateHz: number;
-  #samplesPerFrame: number;
   #telephoneEventPt: number | undefined;
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
@@ -135,11 +135,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
+  /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
+  #lastHeardMs = 0;
   #sendView: Buffer | undefined;
   readonly #counters = {
     packetsReceived: 0,
     packetsDiscarded: 0,
     packetsFromOtherSources: 0,
+    packetsRefusedSource: 0,
     bytesReceived: 0,
     rtcpSent: 0,
     rtcpReceived: 0,
@@ -161,7 +164,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   };
   // No closure per packet: the handlers catch for themselves.
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtp(msg, rinfo);
     } catch (error) {
@@ -169,7 +172,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
   };
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtcp(msg, msg.length, rinfo);
     } catch (error) {
@@ -183,7 +186,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#now = opts.now ?? (() => performance.now());
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
-    this.#samplesPerFrame = opts.samplesPerFrame;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote, opts.signallingAddress);
@@ -201,7 +203,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#packetizer = new RtpPacketizer({ payloadType: opts.payloadType, clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ssrc: opts.ssrc });
     this.ports.rtpSocket.on('message', this.#onRtp);
     this.ports.rtcpSocket.on('message', this.#onRtcp);
+    this.#lastHeardMs = this.#now();
     this.#scheduleRtcp();
+  }
+
+  /** Milliseconds since the peer last sent RTP we accepted or a valid RTCP report (or since the session or its direction began). */
+  msSinceHeard(): number {
+    return this.#now() - this.#lastHeardMs;
   }
 
   get closed(): boolean {
@@ -250,7 +258,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * written in front of it and the packet sent from there.
    */
   sendFrame(packet: Buffer, payloadBytes: number): void {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     const now = this.#now();
     const to = this.#peer.destination;
     if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
@@ -285,7 +293,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * last end packet went out. Rejects on close, on a bad digit, or when we may not send.
    */
   sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
-    if (this.#closed) return Promise.reject(new RtpClosedError('RTP session'));
+    if (this.#closed) return Promise.reject(new ClosedError('RTP session'));
     const pt = this.#telephoneEventPt;
     if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
     let plan: ReturnType<typeof planTelephoneEvent>;
@@ -300,7 +308,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   async #sendEvent(pt: number, plan: ReturnType<typeof planTelephoneEvent>): Promise<void> {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     if (this.#direction === 'recvonly' || this.#direction === 'inactive') {
       throw InvalidStateError.forState('RTP session', this.#direction, ['sendrecv', 'sendonly'], 'send DTMF');
     }
@@ -352,17 +360,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#peer.authenticated = this.#srtp !== undefined;
   }
 
-  /** New payload type with the same clock and frame size. */
-  setPayloadType(payloadType: number): void {
-    this.#payloadType = payloadType;
-    this.#packetizer.setFormat(payloadType, this.#clockRateHz, this.#samplesPerFrame);
-  }
-
   /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
   updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
-    this.#samplesPerFrame = samplesPerFrame;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
     this.#jitter.setFormat(clockRateHz, samplesPerFrame);
     this.#reception = new ReceptionStats(clockRateHz);
@@ -376,6 +377,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** SDP direction (RFC 3264 §5.1): hold stops sending and/or ignores inbound media. */
   setDirection(direction: MediaDirection): void {
+    if (direction !== this.#direction) this.#lastHeardMs = this.#now();
     this.#direction = direction;
   }
 
@@ -413,6 +415,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       packetsDuplicate: jb.packetsDuplicate,
       packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
       packetsFromOtherSources: this.#counters.packetsFromOtherSources,
+      packetsRefusedSource: this.#counters.packetsRefusedSource,
       discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
       jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
@@ -447,7 +450,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpTimer = undefined;
     for (const entry of this.#dtmfTimers) {
       clearTimeout(entry.timer);
-      entry.reject(new RtpClosedError('RTP session'));
+      entry.reject(new ClosedError('RTP session'));
     }
     this.#dtmfTimers.clear();
     this.ports.rtpSocket.off('message', this.#onRtp);
@@ -470,6 +473,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #handlerFailed(error: unknown): void {
     this.#counters.internalErrors++;
     process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
+  }
+
+  /** The last sender checked and the verdict: a call's packets come from one address. */
+  #checkedSource = '';
+  #checkedSourceAllowed = true;
+
+  #refusesSource(address: string): boolean {
+    const policy = this.ports.sourcePolicy;
+    if (policy === undefined) return false;
+    if (address !== this.#checkedSource) {
+      this.#checkedSource = address;
+      this.#checkedSourceAllowed = policy.allows(address);
+    }
+    if (this.#checkedSourceAllowed) return false;
+    this.#counters.packetsRefusedSource++;
+    policy.refused();
+    return true;
   }
 
   #discard(reason: keyof RtpSessionStats['discardReasons']): void {
@@ -512,6 +532,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     this.#remoteSsrc = h.ssrc;
     this.#reception.update(h.sequenceNumber, h.timestamp, now, h.ssrc, !isEvent);
+    this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
@@ -541,6 +562,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#counters.rtcpReceived++;
     peer.latchRtcp(rinfo.address, rinfo.port);
     const now = this.#now();
+    this.#lastHeardMs = now;
     const ntp = ntpFromUnixMs(Date.now());
     const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
     let rtt: number | undefined;

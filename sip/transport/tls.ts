@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import tls from 'node:tls';
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type StreamTransportOptions } from './tcp.js';
 import type { TransportAddress, TransportHandler } from './transport.js';
 
 export interface TlsTransportOptions {
@@ -29,9 +29,9 @@ export class TlsTransport extends TcpTransport {
     bind: TransportAddress,
     handler: TransportHandler,
     private readonly tlsOptions: TlsTransportOptions,
-    idleTimeoutMs?: number
+    streamOptions?: StreamTransportOptions
   ) {
-    super(bind, handler, idleTimeoutMs);
+    super(bind, handler, streamOptions);
     // A bad certificate or key fails here, at configuration time, not on the first call.
     tls.createSecureContext({ cert: tlsOptions.cert, key: tlsOptions.key, ca: tlsOptions.ca, minVersion: MIN_VERSION });
   }

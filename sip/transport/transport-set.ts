@@ -3,7 +3,7 @@
  * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
  * one port for every transport). A clash on that number is retried with a fresh port.
  */
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type StreamTransportOptions } from './tcp.js';
 import { TlsTransport, type TlsTransportOptions } from './tls.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
@@ -23,7 +23,8 @@ export class TransportSet {
 
   constructor(
     private readonly specs: TransportSpec[],
-    private readonly handler: TransportHandler
+    private readonly handler: TransportHandler,
+    private readonly streamOptions: StreamTransportOptions = {}
   ) {
     if (specs.length === 0) throw new RangeError('at least one transport is required');
     for (const spec of specs) {
@@ -91,8 +92,8 @@ export class TransportSet {
   private create(spec: TransportSpec): SipTransport {
     const bind = { host: spec.host, port: spec.port };
     if (spec.protocol === 'udp') return new UdpTransport(bind, this.handler);
-    if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler);
+    if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler, this.streamOptions);
     if (!spec.tls) throw new TypeError('a TLS transport needs a certificate and key (tls: { cert, key })');
-    return new TlsTransport(bind, this.handler, spec.tls);
+    return new TlsTransport(bind, this.handler, spec.tls, this.streamOptions);
   }
 }

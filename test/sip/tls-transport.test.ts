@@ -100,7 +100,7 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     uas.on('invite', (s) => void s.accept(testSdp(5006)));
     const untrusting = await tlsAgent({ trust: false });
     const call = untrusting.invite(`sips:room4@127.0.0.1:${tlsPort(uas)}`, { body: testSdp(4006) });
-    await expect(call.established).rejects.toMatchObject({ code: 'transport', status: 503 });
+    await expect(call.established).rejects.toMatchObject({ code: 'ERR_SIP_TRANSPORT', status: 503 });
     const udpOnly = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
     agents.push(udpOnly);
     await udpOnly.start();
