@@ -153,6 +153,34 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
     }
   });
 
+  it('calls baresip over TLS with SRTP required: an RTP/SAVP offer, a verified TLS connection, audio both ways', async () => {
+    const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
+    const secureOnly = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert } },
+      rtp: { minPort: MIN_PORT, maxPort: MAX_PORT, srtp: 'required' }
+    });
+    await secureOnly.start();
+    const bare = new Baresip({ microphone: tone(20, BARESIP_HZ, 9000), sipPort, mediaenc: 'srtp-mand', certificatePath: baresipPem, caPath: certificate.certPath, autoAnswer: true });
+    try {
+      await sleep(500);
+      const channel = secureOnly.createChannel();
+      expect(await channel.call(`sip:baresip@127.0.0.1:${sipPort + 1};transport=tls`, { secondsTimeout: 10 })).toBe(State.ANSWERED);
+      await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 50, 10_000);
+      const stats = channel.rtpStats()!;
+      expect(stats.srtpSuite).toBe('AES_CM_128_HMAC_SHA1_80');
+      expect(stats.discardReasons.srtpAuth).toBe(0);
+      await channel.playText('this call is encrypted');
+      await channel.hangUp();
+      await waitFor(() => /terminated|closed/.test(bare.output), 5000);
+      const level = rmsDbfs(bare.heard());
+      console.log(`engine called baresip: ${stats.packetsReceived} SRTP packets in, baresip heard the prompt at ${level.toFixed(1)} dBFS`);
+      expect(level).toBeGreaterThan(-45);
+    } finally {
+      await bare.close();
+      await secureOnly.stop();
+    }
+  });
+
   it("an engine with SRTP off refuses baresip's RTP/SAVP offer with 488", async () => {
     const plainOnly = new Engine({
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
