@@ -6,7 +6,16 @@
  * installed declarations.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,11 +103,15 @@ describe('the packed package', () => {
         !/^dist\/(engine|sip|tts)\/.+\.(js|d\.ts)$/.test(p)
     );
     expect(strays).toEqual([]);
-    expect(paths.filter((p) => /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/)/.test(p))).toEqual([]);
+    expect(
+      paths.filter((p) => /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/)/.test(p))
+    ).toEqual([]);
   });
 
   it('has no build tools among its dependencies', () => {
-    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'uasmedia', 'package.json'), 'utf8')) as {
+    const manifest = JSON.parse(
+      readFileSync(join(app, 'node_modules', 'uasmedia', 'package.json'), 'utf8')
+    ) as {
       dependencies: Record<string, string>;
     };
     for (const tool of ['assemblyscript', 'tsx', 'typescript', 'vitest', 'eslint', 'prettier']) {
@@ -126,10 +139,22 @@ describe('the packed package', () => {
         };
         child.stdout.on('data', onData);
         child.stderr.on('data', onData);
-        void exited.then((code) => reject(new Error(`the app exited (${code}) before listening:\n${output}`)));
+        void exited.then((code) =>
+          reject(new Error(`the app exited (${code}) before listening:\n${output}`))
+        );
       });
       const sipp = runSipp(
-        ['-sf', join(FIXTURES, 'sipp', 'uac-pcap-until-bye.xml'), '-s', 'meeting', `127.0.0.1:${port}`, '-m', '1', '-timeout', '60s'],
+        [
+          '-sf',
+          join(FIXTURES, 'sipp', 'uac-pcap-until-bye.xml'),
+          '-s',
+          'meeting',
+          `127.0.0.1:${port}`,
+          '-m',
+          '1',
+          '-timeout',
+          '60s'
+        ],
         90_000,
         (dir) => symlinkSync('/usr/share/sip-tester', join(dir, 'pcap'))
       );
@@ -146,7 +171,16 @@ describe('the packed package', () => {
   it('type-checks a strict TypeScript consumer against the installed declarations', async () => {
     copyFileSync(join(FIXTURES, 'package', 'consumer.ts'), join(app, 'consumer.ts'));
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022'];
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022'
+    ];
     args.push('--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'consumer.ts');
     const result = await run(process.execPath, [tsc, ...args], { cwd: app }).catch(
       (error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? String(error), stderr: '' })
