@@ -144,7 +144,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       });
       const resolver = new MediaResolver(this.prompts);
       this.loop = new MixLoop(this.clock, (error) => this.reportError(error, 'mixing a room failed'));
-      this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
+      this.clock.on('listenerError', ({ error }) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
         transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
