@@ -22,6 +22,7 @@ export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';
 export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
+export type { ResourceCounts } from './observability/resources.js';
 export {
   EngineError,
   InvalidStateError,

@@ -29,6 +29,8 @@ export interface PromptServiceStats {
   cacheBytes: number;
   /** Speech syntheses and file decodes actually run in a worker. */
   syntheses: number;
+  /** Synthesis worker threads alive now. */
+  workers: number;
 }
 
 const SAMPLE_RATE_MIN_HZ = 8000;
@@ -100,7 +102,7 @@ export class PromptService {
 
   stats(): PromptServiceStats {
     const { cacheHits, cacheMisses, cacheBytes } = this.cache.stats();
-    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses };
+    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses, workers: this.pool.workerCount };
   }
 
   /** Terminates the workers; requests still pending reject with `TtsError('ERR_CLOSED')`. Idempotent. */

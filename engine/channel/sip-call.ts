@@ -18,8 +18,8 @@ import { MediaLeg } from '../media/media-leg.js';
 import type { ChannelContext } from './channel-context.js';
 
 export interface SipCallHooks {
-  /** The far end ended the call (BYE, CANCEL, failure); not called for our own hang-up. */
-  remoteEnded(cause: Cause): void;
+  /** The far end ended the call (BYE, CANCEL, failure, silence); not called for our own hang-up. */
+  remoteEnded(cause: Cause, detail?: string): void;
   digit(observation: DtmfObservation): void;
   talking(talking: boolean, levelDbfs: number): void;
   recordingFull(): void;
@@ -63,13 +63,19 @@ export class SipCall {
       if (this.ended || (this.outgoingInvite && !this.established)) return;
       this.ended = true;
       this.media.close();
-      this.hooks.remoteEnded(reason === 'timeout' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
+      this.hooks.remoteEnded(reason === 'timeout' || reason === 'expired' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
     });
   }
 
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
-    const media = await SipCall.createMedia(ctx, hooks);
-    return new SipCall(invite, media, hooks, invite, undefined);
+    // The media leg exists before its call: it reports silence through this.
+    const owner: { call?: SipCall } = {};
+    // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
+    const via = invite.request.topVia;
+    const signallingAddress = via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '');
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), signallingAddress);
+    owner.call = new SipCall(invite, media, hooks, invite, undefined);
+    return owner.call;
   }
 
   /** Places the call; resolves once it is answered, rejects with the SIP failure otherwise. */
@@ -80,7 +86,8 @@ export class SipCall {
     hooks: SipCallHooks,
     onProgress: (status: number) => void
   ): Promise<SipCall> {
-    const media = await SipCall.createMedia(ctx, hooks);
+    const owner: { call?: SipCall } = {};
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs));
     let outgoing: OutgoingInvite;
     try {
       outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
@@ -89,6 +96,7 @@ export class SipCall {
       throw error;
     }
     const call = new SipCall(outgoing, media, hooks, undefined, outgoing);
+    owner.call = call;
     outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
       if (status === 183 && body) {
         try {
@@ -111,7 +119,12 @@ export class SipCall {
     }
   }
 
-  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks): Promise<MediaLeg> {
+  private static async createMedia(
+    ctx: ChannelContext,
+    hooks: SipCallHooks,
+    onMediaTimeout: (silentMs: number) => void,
+    signallingAddress?: string
+  ): Promise<MediaLeg> {
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
@@ -122,14 +135,28 @@ export class SipCall {
         roomSampleRateHz: ctx.roomSampleRateHz,
         codecs: ctx.codecs,
         jitter: ctx.jitter,
-        metrics: ctx.metrics
+        metrics: ctx.metrics,
+        inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs,
+        srtp: ctx.srtp,
+        latching: ctx.latching,
+        signallingAddress
       },
       {
         onDigit: (observation) => hooks.digit(observation),
         onTalking: (talking, level) => hooks.talking(talking, level),
-        onRecordingFull: () => hooks.recordingFull()
+        onRecordingFull: () => hooks.recordingFull(),
+        onMediaTimeout
       }
     );
+  }
+
+  /** No RTP or RTCP for too long: the peer is gone. BYE (it may still hear it), then the call ends with TIMEOUT. */
+  peerSilent(silentMs: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.media.close();
+    void this.session.bye().catch(() => undefined);
+    this.hooks.remoteEnded(Cause.TIMEOUT, `no RTP or RTCP from the peer for ${Math.round(silentMs / 1000)} s`);
   }
 
 

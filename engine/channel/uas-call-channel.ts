@@ -408,7 +408,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   #callHooks() {
     return {
-      remoteEnded: (cause: Cause): void => {
+      remoteEnded: (cause: Cause, detail?: string): void => {
+        if (detail !== undefined) this.#log.warn({ cause }, detail);
         this.#transfer?.originalHungUp();
         this.#ended(cause);
       },

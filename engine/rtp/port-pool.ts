@@ -15,14 +15,23 @@ export interface RtpPortPair {
   readonly rtcpPort: number;
   readonly rtpSocket: dgram.Socket;
   readonly rtcpSocket: dgram.Socket;
+  /** Who may send media to these ports (the engine's RTP allow/deny lists), if anyone is refused. */
+  readonly sourcePolicy?: RtpSourcePolicy;
   /** Closes both sockets and returns the pair to the pool; idempotent. */
   release(): void;
+}
+
+export interface RtpSourcePolicy {
+  allows(address: string): boolean;
+  /** Counts one packet dropped for its source. */
+  refused(): void;
 }
 
 export interface RtpPortPoolOptions {
   host: string;
   minPort: number;
   maxPort: number;
+  sourcePolicy?: RtpSourcePolicy;
 }
 
 function bind(socket: dgram.Socket, port: number, host: string): Promise<void> {
@@ -69,6 +78,7 @@ export class RtpPortPool {
   readonly host: string;
   readonly minPort: number;
   readonly maxPort: number;
+  readonly #sourcePolicy: RtpSourcePolicy | undefined;
   /** RTP ports currently handed out. */
   readonly #inUse = new Map<number, RtpPortPair>();
   /** RTP ports being bound right now (not yet handed out). */
@@ -85,6 +95,7 @@ export class RtpPortPool {
     this.host = opts.host;
     this.minPort = minEven;
     this.maxPort = opts.maxPort;
+    this.#sourcePolicy = opts.sourcePolicy;
     this.#cursor = minEven;
   }
 
@@ -146,6 +157,7 @@ export class RtpPortPool {
       rtcpPort: rtpPort + 1,
       rtpSocket,
       rtcpSocket,
+      sourcePolicy: this.#sourcePolicy,
       release: () => {
         if (released) return;
         released = true;

@@ -70,6 +70,13 @@ export class IncomingInvite extends InviteSessionBase {
    */
   accept(answerSdp: string): Promise<void> {
     if (this.state !== 'pending') return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
+    const timer = this.negotiateSessionTimer(this.request);
+    if ('rejectMinSe' in timer) {
+      this.state = 'rejected';
+      this.respond422(this.request, this.tx, timer.rejectMinSe);
+      this.terminate('rejected');
+      return Promise.reject(new SipError('ERR_SIP_REJECTED', `Session-Expires below our Min-SE ${timer.rejectMinSe} s: answered 422 (RFC 4028 §6)`, 422));
+    }
     this.state = 'accepted';
     this.dialog = Dialog.asUas(this.request, this.localTag);
     this.host.addDialog(this.dialog, this);
@@ -77,7 +84,8 @@ export class IncomingInvite extends InviteSessionBase {
     // An application that does not await accept() must not crash the process on a late reject.
     done.catch(() => {});
     this.localSdp = answerSdp;
-    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined);
+    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined, timer.headers);
+    if (timer.interval) this.startSessionTimer({ seconds: timer.interval.seconds, weRefresh: timer.interval.refresher === 'uas' });
     return done;
   }
 

@@ -13,6 +13,7 @@ import type { InviteClientTransaction } from '../transaction/invite-client.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
+import { intervalFromAnswer, minSeFrom422 } from './session-timer.js';
 
 export interface OutgoingInviteOptions {
   /** SDP offer. */
@@ -22,7 +23,7 @@ export interface OutgoingInviteOptions {
   displayName?: string;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
 }
 
@@ -41,6 +42,7 @@ export class OutgoingInvite extends InviteSessionBase {
   private cancelRequested = false;
   private cancelSent = false;
   private authAttempts = 0;
+  private intervalRetried = false;
   private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
   private readonly abortListener = () => this.cancel();
 
@@ -69,6 +71,13 @@ export class OutgoingInvite extends InviteSessionBase {
     invite.add('CSeq', '1 INVITE');
     invite.add('Contact', host.contact(protocol));
     invite.add('Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    const timer = host.sessionTimer;
+    if (timer) {
+      // RFC 4028 §7.1: we support timers and ask for our interval; the UAS picks the refresher.
+      invite.add('Supported', 'timer');
+      invite.add('Session-Expires', String(timer.expiresSeconds));
+      invite.add('Min-SE', String(timer.minSeSeconds));
+    }
     for (const [name, value] of Object.entries(options.headers ?? {})) invite.set(name, value);
     if (options.body.length > 0) {
       invite.set('Content-Type', 'application/sdp');
@@ -147,6 +156,7 @@ export class OutgoingInvite extends InviteSessionBase {
       return;
     }
     if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
+    if (status === 422 && this.retryWithLongerInterval(response)) return;
     const cancelled = this.cancelRequested && status === 487;
     this.fail(new SipError('ERR_SIP_REJECTED', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
   }
@@ -177,8 +187,37 @@ export class OutgoingInvite extends InviteSessionBase {
       this.host.sendRequest(dialog.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
       return;
     }
+    if (this.host.sessionTimer) {
+      const asked = Number(this.invite.get('Session-Expires') ?? this.host.sessionTimer.expiresSeconds);
+      const settled = intervalFromAnswer(response, asked);
+      this.startSessionTimer({ seconds: settled.seconds, weRefresh: settled.refresher === 'uac' });
+    }
     this.settle?.resolve({ answerSdp });
     this.settle = undefined;
+  }
+
+  /** RFC 4028 §7.3: after 422, ask again with the UAS's Min-SE (once). */
+  private retryWithLongerInterval(response: SipResponse): boolean {
+    const minSe = minSeFrom422(response);
+    if (minSe === undefined || this.intervalRetried || this.cancelRequested || !this.invite.has('Session-Expires')) return false;
+    this.intervalRetried = true;
+    this.resend((next) => {
+      next.set('Session-Expires', String(minSe));
+      next.set('Min-SE', String(minSe));
+    });
+    return true;
+  }
+
+  /** The INVITE again, as a new transaction (CSeq + 1, new branch), with `change` applied. */
+  private resend(change: (next: SipRequest) => void): void {
+    const next = new SipRequest('INVITE', this.invite.uri);
+    next.headers = this.invite.headers.filter((h) => h.name !== 'Via').map((h) => ({ ...h }));
+    next.body = this.invite.body;
+    next.set('CSeq', `${this.invite.cseq.seq + 1} INVITE`);
+    change(next);
+    this.invite = next;
+    this.provisionalSeen = false;
+    this.send();
   }
 
   override handleStrayResponse(response: SipResponse): void {
@@ -200,14 +239,7 @@ export class OutgoingInvite extends InviteSessionBase {
       return false;
     }
     this.authAttempts++;
-    const next = new SipRequest('INVITE', this.invite.uri);
-    next.headers = this.invite.headers.filter((h) => h.name !== 'Via').map((h) => ({ ...h }));
-    next.body = this.invite.body;
-    next.set('CSeq', `${this.invite.cseq.seq + 1} INVITE`);
-    next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value);
-    this.invite = next;
-    this.provisionalSeen = false;
-    this.send();
+    this.resend((next) => next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value));
     return true;
   }
 
