@@ -42,6 +42,7 @@ interface PackResult {
 const NOT_COPIED = new Set(['node_modules', 'dist', 'build', 'test', 'bench', 'coverage', '.git']);
 
 let work: string;
+let source: string;
 let app: string;
 let packed: PackResult;
 const children = new Set<ChildProcess>();
@@ -49,7 +50,7 @@ const children = new Set<ChildProcess>();
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'uasmedia pack '));
   // A copy, so the build of the tarball never rewrites the dist/ or build/ other test files read.
-  const source = join(work, 'source tree');
+  source = join(work, 'source tree');
   cpSync(ROOT, source, {
     recursive: true,
     filter: (path) => {
@@ -167,6 +168,24 @@ describe('the packed package', () => {
     },
     120_000
   );
+
+  it('runs from its TypeScript sources under tsx in a folder with spaces too: the WebAssembly core and a synthesis worker', async () => {
+    const script = [
+      "import { Engine } from './engine/index.ts';",
+      "import { PromptService } from './tts/index.ts';",
+      "const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, logLevel: 'silent' });",
+      'await engine.start();',
+      'const service = new PromptService({});',
+      "const pcm = await service.textToPcm('george has joined', 8000);",
+      'await service.close();',
+      'await engine.stop();',
+      'console.log(JSON.stringify({ samples: pcm.length }));'
+    ].join('\n');
+    writeFileSync(join(source, 'from-sources.mts'), script);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'from-sources.mts'], { cwd: source });
+    const { samples } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { samples: number };
+    expect(samples).toBeGreaterThan(0.5 * 8000);
+  });
 
   it('type-checks a strict TypeScript consumer against the installed declarations', async () => {
     copyFileSync(join(FIXTURES, 'package', 'consumer.ts'), join(app, 'consumer.ts'));
