@@ -187,6 +187,22 @@ describe('the packed package', () => {
     expect(samples).toBeGreaterThan(0.5 * 8000);
   });
 
+  it('opens only its entry to importers: ESM import works, require and deep imports do not', async () => {
+    const probe = async (code: string): Promise<string> => {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: app });
+      return stdout.trim();
+    };
+    expect(await probe("const m = await import('uasmedia'); console.log(typeof m.Engine);")).toBe('function');
+    const deep = await probe(
+      "try { await import('uasmedia/dist/sip/index.js'); console.log('opened'); } catch (e) { console.log(e.code); }"
+    );
+    expect(deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    const required = await probe(
+      "import { createRequire } from 'node:module'; try { createRequire(process.cwd() + '/x.js')('uasmedia'); console.log('required'); } catch (e) { console.log(e.code); }"
+    );
+    expect(required).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
   it('type-checks a strict TypeScript consumer against the installed declarations', async () => {
     copyFileSync(join(FIXTURES, 'package', 'consumer.ts'), join(app, 'consumer.ts'));
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
