@@ -17,6 +17,7 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
+import { checkJitterDelays, type JitterDelays } from './rtp/jitter-buffer.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
@@ -56,7 +57,7 @@ export interface EngineOptions {
     host?: string;
     minPort?: number;
     maxPort?: number;
-    jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    jitter?: JitterDelays;
     /**
      * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
      * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
@@ -149,6 +150,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());
