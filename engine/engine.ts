@@ -17,7 +17,8 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
-import { checkJitterDelays, type JitterDelays } from './rtp/jitter-buffer.js';
+import type { JitterDelays } from './rtp/jitter-buffer.js';
+import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
@@ -150,7 +151,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
-    checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
+    checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());

@@ -1,7 +1,7 @@
-/** The playout delay options have one range and one check, made when the engine is constructed. */
+/** Engine options are checked when the Engine is constructed: the playout delays (one range, one check), the room rate, the kernels. */
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../engine/index.js';
-import { JITTER_DELAY_MS, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
+import { Engine } from '../engine/index.js';
+import { JITTER_DELAY_MS, JitterBuffer } from '../engine/rtp/jitter-buffer.js';
 
 describe('jitter delay options', () => {
   it('are refused by the Engine constructor when out of range, not of the right type, or min above max', () => {
@@ -30,5 +30,15 @@ describe('jitter delay options', () => {
     expect(() => new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, maxDelayMs: -5 })).toThrow(
       RangeError
     );
+  });
+});
+
+describe('other engine options checked by the constructor', () => {
+  it('refuses a room sample rate other than 8 or 16 kHz and an unknown kernel kind', () => {
+    expect(() => new Engine({ roomSampleRateHz: 44100 as 8000 })).toThrow(
+      'roomSampleRateHz must be 8000 or 16000, got 44100'
+    );
+    expect(() => new Engine({ kernels: 'gpu' as 'js' })).toThrow(RangeError);
+    expect(() => new Engine({ roomSampleRateHz: 16000, kernels: 'js' })).not.toThrow();
   });
 });
