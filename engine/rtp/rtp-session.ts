@@ -108,6 +108,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #direction: MediaDirection;
   #remote: RtpRemote | undefined;
   #latched: { address: string; port: number } | undefined;
+  /** The source latched before the peer moved (re-INVITE to a new address): never latched again. */
+  #leftSource: { address: string; port: number } | undefined;
   #rtcpLatched: { address: string; port: number } | undefined;
   #remoteSsrc: number | undefined;
   readonly #header = new RtpHeaderView();
@@ -293,8 +295,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     });
   }
 
-  /** New SDP address (re-INVITE): send there and latch again on the next valid source. */
+  /**
+   * New SDP address (re-INVITE): send there and latch again on the next valid source. When the
+   * peer moved, its old source is not latched again: packets it sent before moving may still wait
+   * unread in our socket (a busy host reads late), and latching back onto them would send every
+   * packet to a port the peer has closed and drop everything from its new one.
+   */
   setRemote(remote: RtpRemote): void {
+    const previous = this.#remote;
+    const moved = previous === undefined || previous.address !== remote.address || previous.port !== remote.port;
+    this.#leftSource = moved ? this.#latched : undefined;
     this.#remote = { ...remote };
     this.#latched = undefined;
     this.#rtcpLatched = undefined;
@@ -343,6 +353,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   get packetsLate(): number {
     return this.#jitter.packetsLate;
+  }
+
+  /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
+  get playoutDelayMs(): number {
+    return this.#jitter.currentDelayMs;
   }
 
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
@@ -437,6 +452,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
     const latched = this.#latched;
     if (latched === undefined) {
+      const left = this.#leftSource;
+      if (left !== undefined && left.address === rinfo.address && left.port === rinfo.port) {
+        this.#counters.packetsFromOtherSources++;
+        return;
+      }
+      this.#leftSource = undefined;
       this.#latched = { address: rinfo.address, port: rinfo.port };
       this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     } else if (latched.address !== rinfo.address || latched.port !== rinfo.port) {
