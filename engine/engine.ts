@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import type { ConnectionLimits, SipMessageLimits } from '../sip/index.js';
 import { PromptService } from '../tts/index.js';
 import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
@@ -52,6 +53,10 @@ export interface EngineOptions {
      * in time ends with a BYE and cause TIMEOUT. false turns them off.
      */
     sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+    /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
+    limits?: Partial<SipMessageLimits>;
+    /** TCP/TLS connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
+    connections?: Partial<ConnectionLimits>;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -241,7 +246,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
-        logger: this.logger
+        logger: this.logger,
+        limits: o.sip?.limits,
+        connections: o.sip?.connections
       });
       this.userAgent.inviteFilter = o.inviteFilter;
       this.door.attach(this.userAgent);
