@@ -20,6 +20,7 @@ import { RtpPortPool } from './rtp/port-pool.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
+import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
@@ -63,8 +64,13 @@ export interface EngineOptions {
   kernels?: 'wasm' | 'js';
   /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
   dspSlots?: KernelCapacity;
-  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
+  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside (one of `files.playFolders`). */
   promptFolder?: string;
+  /**
+   * The only places calls touch the disk: `playFile` / `fileToPlay` read inside `playFolders`,
+   * `record` writes inside `recordFolder`. Without them both refuse with FileAccessError.
+   */
+  files?: { playFolders?: string[]; recordFolder?: string };
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
   logLevel?: string;
   logger?: Logger;
@@ -173,7 +179,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
       this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
       this.prompts = new PromptService({
-        promptFolder: o.promptFolder,
+        promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
         workers: o.tts?.workers
@@ -296,6 +302,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
+      recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });

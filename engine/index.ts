@@ -24,5 +24,6 @@ export {
   InvalidArgumentError,
   HangupError,
   TransferTimeoutError,
+  FileAccessError,
   ClosedError
 } from './errors.js';
