@@ -7,9 +7,9 @@
  * every socket, worker, timer and memory slot.
  */
 import type { Logger } from 'pino';
-import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
-import type { AudioCodec } from '../sip/sdp/index.js';
-import { PromptService } from '../tts/prompt-service.js';
+import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import { PromptService } from '../tts/index.js';
+import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
@@ -27,7 +27,9 @@ import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
-import { SafeEmitter } from './util/safe-emitter.js';
+import { Door, type AccessOptions } from './admission/door.js';
+import type { OverloadGuardOptions } from './admission/overload-guard.js';
+import type { CallLimitOptions } from '../sip/index.js';
 
 export interface EngineOptions {
   sip?: {
@@ -36,6 +38,12 @@ export interface EngineOptions {
     /** Port for UDP and TCP (default 5060; 0 = any free port). */
     port?: number;
     transports?: Array<'udp' | 'tcp'>;
+    /**
+     * SIP over TLS (TLS 1.2+) on its own port (default 5061; 0 = any free port), presenting this
+     * certificate and key (PEM). `ca` is trusted for connections we open; `verifyPeer: false`
+     * accepts any certificate from them.
+     */
+    tls?: { port?: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; verifyPeer?: boolean };
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
     /**
@@ -55,6 +63,15 @@ export interface EngineOptions {
      * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
      */
     inactivityTimeoutSeconds?: number | null;
+    /** SRTP with SDES keys (RFC 4568): 'off' (default), 'offered' (best effort), or 'required' (plain offers get 488). */
+    srtp?: SrtpPolicy;
+    /**
+     * Whose RTP a call takes: 'strict' (default) only from the host its SDP names or its SIP
+     * request came from (with SRTP: whoever authenticates first); 'first-packet' the first valid
+     * source from anywhere (peers behind a proxy and NAT). Strangers' packets are dropped and
+     * counted either way (`uasmedia_rtp_packets_from_strangers_total`).
+     */
+    latching?: LatchingMode;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -92,6 +109,23 @@ export interface EngineOptions {
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /** Who may call in: SIP and RTP source lists, digest authentication (engine/admission/door.ts). */
+  access?: AccessOptions;
+  /** Ceilings on incoming calls and call rates, in total and per source (503 Retry-After / 486). */
+  callLimits?: CallLimitOptions;
+  /**
+   * Refuse new calls (503 Retry-After) while the frame clock or event loop runs late: `true` for
+   * the defaults, or thresholds. Off unless asked for (`npm start` turns it on): an embedding
+   * application on a shared host decides whether other work's delays should close its door.
+   */
+  overloadGuard?: OverloadGuardOptions | boolean;
+}
+
+function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
+  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host, port: sip?.port ?? 5060 }));
+  const tls = sip?.tls;
+  if (tls) specs.push({ protocol: 'tls', host, port: tls.port ?? 5061, tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer } });
+  return specs;
 }
 
 export type EngineEvents = {
@@ -116,6 +150,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private door: Door | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
@@ -130,7 +165,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -143,6 +178,16 @@ export class Engine extends SafeEmitter<EngineEvents> {
   conference(name: string): ConferenceMedia | undefined {
     const room = this.rooms.get(name);
     return room ? this.conferenceMedias.get(room) : undefined;
+  }
+
+  /** Whether new calls are being refused because the engine runs late (see `overloadGuard`). */
+  get overloaded(): boolean {
+    return this.door?.guard?.overloaded ?? false;
+  }
+
+  /** Whether a source list or authentication restricts who may call in. */
+  get restrictsCallers(): boolean {
+    return this.door?.restrictsCallers ?? false;
   }
 
   /** RTP port pairs held by calls right now (0 when no call has media). */
@@ -177,7 +222,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
-      this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
+      this.door = new Door(o.access, o.callLimits, o.overloadGuard, this.clock, this.metrics, this.logger);
+      this.ports = new RtpPortPool({
+        host: o.rtp?.host ?? sipHost,
+        minPort: o.rtp?.minPort ?? 20000,
+        maxPort: o.rtp?.maxPort ?? 29999,
+        sourcePolicy: this.door.rtpSources
+      });
       this.prompts = new PromptService({
         promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
         cacheBytes: o.tts?.cacheBytes,
@@ -189,19 +240,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        transports: sipTransports(o.sip, sipHost),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
         logger: this.logger
       });
       this.userAgent.inviteFilter = o.inviteFilter;
+      this.door.attach(this.userAgent);
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       this.clock.start();
+      this.door.start();
       this.state = 'running';
       this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
     } catch (error) {
@@ -238,6 +291,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async release(): Promise<void> {
+    this.door?.stop();
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();
@@ -296,6 +350,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       roomSampleRateHz,
       codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
+      srtp: this.options.rtp?.srtp,
+      latching: this.options.rtp?.latching,
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,

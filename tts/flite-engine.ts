@@ -50,7 +50,7 @@ export class FliteEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!Object.hasOwn(FLITE_VOICES, request.voice)) {
-      throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
+      throw new TtsError('ERR_UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
     }
     const module = await compileFlite();
     const args = ['flite', '-voice', request.voice];
@@ -70,7 +70,7 @@ export class FliteEngine implements TtsEngine {
     const exitCode = wasi.start(instance as unknown as Parameters<WASI['start']>[0]);
     const written = out.get(OUTPUT_FILE);
     if (!(written instanceof File) || written.data.length === 0) {
-      throw new TtsError('SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio: ${errors.join('').slice(0, 200)}`);
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio: ${errors.join('').slice(0, 200)}`);
     }
     const bytes = written.data;
     const decoded = decodeWav(bytes, 'flite output');

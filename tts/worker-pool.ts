@@ -1,8 +1,8 @@
 /**
  * A small pool of synthesis worker threads. Requests go to the worker with the fewest in hand;
  * replies are matched by id. Workers are referenced (keep the process alive) only while they have
- * work. A worker that dies fails its own requests with `WORKER_FAILED` and is replaced on the next
- * request; `close()` fails everything pending with `CLOSED`.
+ * work. A worker that dies fails its own requests with `ERR_WORKER_FAILED` and is replaced on the next
+ * request; `close()` fails everything pending with `ERR_CLOSED`.
  *
  * The worker entry is `synthesis-worker.ts` when this file runs from TypeScript sources (vitest,
  * tsx: detected by this module's own extension) and is then loaded through tsx; from compiled
@@ -79,7 +79,7 @@ export class WorkerPool {
   }
 
   run(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
-    if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the prompt service is closed'));
+    if (this.closed) return Promise.reject(new TtsError('ERR_CLOSED', 'the prompt service is closed'));
     const slot = this.leastBusy();
     const id = this.nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
@@ -97,7 +97,7 @@ export class WorkerPool {
       const slot = this.slots[i];
       if (!slot) continue;
       this.slots[i] = undefined;
-      this.failAll(slot, () => new TtsError('CLOSED', 'the prompt service was closed before this prompt was ready'));
+      this.failAll(slot, () => new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready'));
       workers.push(slot.worker);
     }
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -128,7 +128,7 @@ export class WorkerPool {
     });
     const onDeath = (reason: string): void => {
       if (this.slots[index] === slot) this.slots[index] = undefined;
-      this.failAll(slot, () => new TtsError('WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
+      this.failAll(slot, () => new TtsError('ERR_WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
     };
     worker.on('error', (error) => onDeath(error.message));
     worker.on('exit', (code) => onDeath(`exit code ${code}`));

@@ -333,7 +333,7 @@ export class JsKernels implements DspKernels {
       p.plc.reset();
     }
 
-    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1]);
+    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
     if (digit !== 0) {
       p.digit = { digit: String.fromCharCode(digit), startSample: p.dtmf.resultStartSample, durationSamples: p.dtmf.resultDurationSamples };
     }

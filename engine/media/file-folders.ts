@@ -19,10 +19,10 @@ function isInside(folder: string, candidate: string): boolean {
 /** Turns the prompt service's folder refusals into the engine's typed error; other errors pass. */
 export function playRefusal(error: unknown, path: string): unknown {
   if (!(error instanceof TtsError)) return error;
-  if (error.code === 'NO_PROMPT_FOLDER') {
+  if (error.code === 'ERR_NO_PROMPT_FOLDER') {
     return new FileAccessError('NOT_CONFIGURED', path, `cannot play '${path}': no play folder is configured (EngineOptions.files.playFolders)`, { cause: error });
   }
-  if (error.code === 'OUTSIDE_PROMPT_FOLDER') return new FileAccessError('OUTSIDE_FOLDER', path, error.message, { cause: error });
+  if (error.code === 'ERR_OUTSIDE_PROMPT_FOLDER') return new FileAccessError('OUTSIDE_FOLDER', path, error.message, { cause: error });
   return error;
 }
 

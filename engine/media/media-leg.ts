@@ -10,7 +10,8 @@ import type { DspKernels, Codec } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/sdp/index.js';
+import { SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
+import type { LatchingMode } from '../rtp/peer-latch.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -21,6 +22,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
 import type { MixLoop } from './mix-loop.js';
+import { InvalidStateError } from '../errors.js';
 
 export interface MediaLegOptions {
   kernels: DspKernels;
@@ -30,6 +32,12 @@ export interface MediaLegOptions {
   roomSampleRateHz: 8000 | 16000;
   codecs: AudioCodec[];
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  /** SRTP with SDES keys: off (default), offered, or required (RFC 4568). */
+  srtp?: SrtpPolicy;
+  /** Who may latch as the RTP peer (default strict: the SDP or signalling address only). */
+  latching?: LatchingMode;
+  /** Where the call's SIP request came from (an incoming call's top Via received/host). */
+  signallingAddress?: string;
   metrics: EngineMetrics;
   /**
    * A call whose peer sends neither RTP nor RTCP for this long is reported dead through
@@ -61,6 +69,8 @@ export class MediaLeg implements MixMember {
   private readonly talker: TalkerDetector;
   private readonly jitter: MediaLegOptions['jitter'];
   private readonly now: MediaLegOptions['now'];
+  private readonly latching: MediaLegOptions['latching'];
+  private readonly signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
@@ -70,7 +80,7 @@ export class MediaLeg implements MixMember {
   private framesSinceFlush = 0;
   private readonly inactivityTimeoutMs: number | undefined;
   private mediaTimedOut = false;
-  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0 };
+  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
 
   /**
    * The leg owns `options.ports` from the first line on: if anything here throws (no DSP party
@@ -86,6 +96,8 @@ export class MediaLeg implements MixMember {
     this.loop = options.loop;
     this.jitter = options.jitter;
     this.now = options.now;
+    this.latching = options.latching;
+    this.signallingAddress = options.signallingAddress;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.inactivityTimeoutMs = options.inactivityTimeoutMs;
@@ -97,7 +109,8 @@ export class MediaLeg implements MixMember {
         port: options.ports.rtpPort,
         codecs: options.codecs,
         telephoneEvent: true,
-        ptimeMs: 20
+        ptimeMs: 20,
+        srtp: options.srtp
       });
       this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
       player = new PromptPlayer(options.roomSampleRateHz);
@@ -176,7 +189,7 @@ export class MediaLeg implements MixMember {
   }
 
   sendDtmf(digit: string, durationMs: number): Promise<void> {
-    if (!this.rtp) return Promise.reject(new Error('no media negotiated yet'));
+    if (!this.rtp) return Promise.reject(new InvalidStateError('cannot send DTMF: no media negotiated yet'));
     return this.rtp.sendDtmf(digit, durationMs);
   }
 
@@ -236,6 +249,9 @@ export class MediaLeg implements MixMember {
     m.rtp.packetsOut.inc(sent - flushed.out);
     m.rtp.lost.inc(Math.max(0, lost - flushed.lost));
     m.rtp.late.inc(late - flushed.late);
+    const strangers = rtp.packetsFromOtherSources;
+    m.rtp.strangers.inc(strangers - flushed.strangers);
+    flushed.strangers = strangers;
     m.jitterMs.observe(rtp.jitterMs);
     flushed.in = received;
     flushed.out = sent;
@@ -276,7 +292,10 @@ export class MediaLeg implements MixMember {
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
         jitter: this.jitter,
-        now: this.now
+        now: this.now,
+        latching: this.latching,
+        signallingAddress: this.signallingAddress,
+        srtp: audio.srtp
       });
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
         this.events.onDigit({
@@ -290,7 +309,10 @@ export class MediaLeg implements MixMember {
       this.scheduleSolo();
     } else {
       this.rtp.setRemote(remote);
+      this.rtp.setSrtp(audio.srtp);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+      // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
+      this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }
     this.rtp.setDirection(audio.direction);
   }

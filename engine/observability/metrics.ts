@@ -11,6 +11,7 @@
 import { Gauge, Registry } from 'prom-client';
 import type { ResourceCounts } from './resources.js';
 import { ClosedError } from '../errors.js';
+import { REFUSAL_CAUSES, type RefusalCause } from '../../sip/index.js';
 import {
   CounterCell,
   GaugeCell,
@@ -57,7 +58,9 @@ export class EngineMetrics {
     /** Packets never received (sequence gaps that were not filled). */
     lost: new CounterCell(),
     /** Packets that arrived after their playout time and were dropped. */
-    late: new CounterCell()
+    late: new CounterCell(),
+    /** RTP/RTCP packets from a source that is not the call's peer, dropped unread. */
+    strangers: new CounterCell()
   } as const;
   readonly dtmf: Readonly<Record<DtmfSource, CounterCell>> = {
     inband: new CounterCell(),
@@ -66,6 +69,10 @@ export class EngineMetrics {
   };
   readonly tts = { cacheHits: new CounterCell(), cacheMisses: new CounterCell() } as const;
   private readonly prefix: string;
+  /** SIP requests refused at the door (source lists, limits, overload, authentication), by cause. */
+  readonly sipRefusals = Object.fromEntries(REFUSAL_CAUSES.map((cause) => [cause, new CounterCell()])) as Readonly<Record<RefusalCause, CounterCell>>;
+  /** RTP and RTCP packets dropped because their source is not allowed to send media. */
+  readonly rtpRefusedSource = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -85,7 +92,10 @@ export class EngineMetrics {
     exposeCounter(r, `${p}rtp_packets_out_total`, 'RTP packets sent.', this.rtp.packetsOut);
     exposeCounter(r, `${p}rtp_packets_lost_total`, 'RTP packets lost (never received).', this.rtp.lost);
     exposeCounter(r, `${p}rtp_packets_late_total`, 'RTP packets that arrived too late to play.', this.rtp.late);
+    exposeCounter(r, `${p}rtp_packets_from_strangers_total`, "RTP/RTCP packets dropped because they came from a source that is not the call's peer.", this.rtp.strangers);
     exposeLabelledCounter(r, `${p}dtmf_digits_total`, 'DTMF digits received, by source.', 'source', this.dtmf);
+    exposeLabelledCounter(r, `${p}sip_refusals_total`, 'SIP requests refused at the door, by reason.', 'reason', this.sipRefusals);
+    exposeCounter(r, `${p}rtp_packets_refused_source_total`, 'RTP/RTCP packets dropped: source not allowed.', this.rtpRefusedSource);
     exposeCounter(r, `${p}tts_cache_hits_total`, 'Text-to-speech prompts served from the cache.', this.tts.cacheHits);
     exposeCounter(r, `${p}tts_cache_misses_total`, 'Text-to-speech prompts that had to be synthesized.', this.tts.cacheMisses);
   }

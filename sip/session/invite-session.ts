@@ -11,7 +11,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { TransportProtocol } from '../transport/transport.js';
-import { TypedEmitter } from '../typed-emitter.js';
+import { SafeEmitter } from '../safe-emitter.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SessionHost } from './session-host.js';
 import { SessionTimer, formatSessionExpires, intervalFromAnswer, negotiateAsUas, type ArmedInterval, type SessionInterval } from './session-timer.js';
@@ -31,20 +31,20 @@ export interface ProgressEvent {
   body?: string;
 }
 
-export interface InviteSessionEvents {
+export type InviteSessionEvents = {
   /** UAS: the ACK for our 2xx arrived, the dialog is confirmed. */
-  ack: () => void;
+  ack: [];
   /** The remote side hung up (we already answered 200). */
-  bye: () => void;
-  info: (info: InfoEvent) => void;
+  bye: [];
+  info: [InfoEvent];
   /** A re-INVITE changed the session: the new remote and local descriptions. */
-  reinvite: (event: { remoteSdp: string; localSdp: string }) => void;
-  terminated: (event: { reason: TerminationReason }) => void;
+  reinvite: [{ remoteSdp: string; localSdp: string }];
+  terminated: [{ reason: TerminationReason }];
   /** UAC: a provisional response (183 with a body = early media). */
-  progress: (event: ProgressEvent) => void;
+  progress: [ProgressEvent];
   /** UAS: CANCEL received; we answered 200 to it and 487 to the INVITE. */
-  cancel: () => void;
-}
+  cancel: [];
+};
 
 /** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
 export interface OfferRejection extends Error {
@@ -55,7 +55,7 @@ export type OfferHandler = (offerSdp: string) => string;
 
 const SDP = 'application/sdp';
 
-export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents> implements DialogUser {
+export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
   offerHandler?: OfferHandler;
   protected dialog?: Dialog;
@@ -69,7 +69,10 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     readonly protocol: TransportProtocol
   ) {
     super();
-    this.onListenerError = (event, error) => host.logger.error({ event, err: String(error) }, 'session listener threw');
+  }
+
+  protected override unreportedListenerError(event: string, error: unknown): void {
+    this.host.logger.error({ event, err: String(error) }, 'session listener threw');
   }
 
   abstract get callId(): string;
@@ -101,7 +104,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
 
   /** Sends INFO in the dialog; resolves with the final status (408 on timeout). */
   async info(contentType: string, body: string): Promise<number> {
-    if (this.ended || !this.dialog) throw new SipError('invalid-state', 'INFO needs an established dialog');
+    if (this.ended || !this.dialog) throw new SipError('ERR_INVALID_STATE', 'INFO needs an established dialog');
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
@@ -120,8 +123,8 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
 
   private sendReinvite(offerSdp: string, headers: Record<string, string>): Promise<{ answer: string; response: SipResponse }> {
     const dialog = this.dialog;
-    if (this.ended || !dialog) return Promise.reject(new SipError('invalid-state', 're-INVITE needs an established dialog'));
-    if (this.reinviteInProgress) return Promise.reject(new SipError('invalid-state', 'a re-INVITE is already in progress', 491));
+    if (this.ended || !dialog) return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
+    if (this.reinviteInProgress) return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
     const request = dialog.createRequest('INVITE');
     const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
@@ -154,11 +157,11 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
               finish(undefined, answer, response);
               return;
             }
-            finish(new SipError('rejected', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
+            finish(new SipError('ERR_SIP_REJECTED', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
             if (response.status === 481 || response.status === 408) this.terminate('error');
           },
           timeout: () => {
-            finish(new SipError('timeout', 'no response to re-INVITE', 408));
+            finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
             void this.bye();
           }
         },
@@ -188,7 +191,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
   /** §7.4: a refresh is a re-INVITE with the same offer, offering to go on refreshing. */
   private async refreshSession(): Promise<ArmedInterval> {
     const current = this.sessionTimer?.interval;
-    if (!current || this.ended) throw new SipError('invalid-state', 'no session to refresh');
+    if (!current || this.ended) throw new SipError('ERR_INVALID_STATE', 'no session to refresh');
     const { response } = await this.sendReinvite(this.localSdp ?? '', {
       Supported: 'timer',
       'Session-Expires': formatSessionExpires({ seconds: current.seconds, refresher: 'uac' })
@@ -253,7 +256,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     switch (request.method) {
       case 'BYE':
         this.host.respond(tx, createResponse(request, 200));
-        this.emit('bye');
+        this.safeEmit('bye');
         this.terminate('bye');
         return;
       case 'INFO':
@@ -285,7 +288,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     const event: InfoEvent = { contentType, body };
     const dtmf = parseDtmfInfo(contentType, body);
     if (dtmf) event.dtmf = dtmf;
-    this.emit('info', event);
+    this.safeEmit('info', event);
   }
 
   /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
@@ -313,7 +316,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     try {
       if (this.offerHandler) localSdp = this.offerHandler(offer);
       else if (offer.length === 0 || offer === this.remoteSdp) localSdp = this.localSdp ?? '';
-      else throw Object.assign(new Error('no offerHandler for a changed offer'), { status: 488 });
+      else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
       const status = (error as OfferRejection).status;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
@@ -332,7 +335,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     this.localSdp = localSdp;
     if (offer.length > 0) {
       this.remoteSdp = offer;
-      this.emit('reinvite', { remoteSdp: offer, localSdp });
+      this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
     }
   }
 
@@ -381,7 +384,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
     if (pending.awaitingAnswer && body !== undefined) {
       this.remoteSdp = body;
-      if (seq !== this.initialRemoteSeq) this.emit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
+      if (seq !== this.initialRemoteSeq) this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
     }
     if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
   }
@@ -395,7 +398,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     this.pending2xx.clear();
     if (this.dialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
-    this.emit('terminated', { reason });
+    this.safeEmit('terminated', { reason });
   }
 
   /** Subclass clean-up (pending promises) before 'terminated' is emitted. */

@@ -23,7 +23,7 @@ export interface OutgoingInviteOptions {
   displayName?: string;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
 }
 
@@ -94,7 +94,7 @@ export class OutgoingInvite extends InviteSessionBase {
   start(): void {
     const signal = this.options.signal;
     if (signal?.aborted) {
-      this.fail(new SipError('cancelled', 'aborted before sending', 487), 'cancel');
+      this.fail(new SipError('ERR_SIP_CANCELLED', 'aborted before sending', 487), 'cancel');
       return;
     }
     signal?.addEventListener('abort', this.abortListener, { once: true });
@@ -108,7 +108,7 @@ export class OutgoingInvite extends InviteSessionBase {
         response: (r) => this.onResponse(r),
         timeout: () => this.onTimeout(),
         transportError: (error) =>
-          this.fail(new SipError('transport', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
+          this.fail(new SipError('ERR_SIP_TRANSPORT', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
       },
       { protocol: this.protocol }
     );
@@ -147,7 +147,7 @@ export class OutgoingInvite extends InviteSessionBase {
       const body = response.body.length > 0 ? response.bodyText : undefined;
       if (body !== undefined && response.contentType === 'application/sdp') this.remoteSdp = body;
       // 100 Trying is hop-by-hop (§8.1.3.2): it ends retransmissions but is no call progress.
-      if (status > 100) this.emit('progress', { status, reason: response.reason, body });
+      if (status > 100) this.safeEmit('progress', { status, reason: response.reason, body });
       if (this.cancelRequested) this.sendCancel();
       return;
     }
@@ -158,7 +158,7 @@ export class OutgoingInvite extends InviteSessionBase {
     if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
     if (status === 422 && this.retryWithLongerInterval(response)) return;
     const cancelled = this.cancelRequested && status === 487;
-    this.fail(new SipError('rejected', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
+    this.fail(new SipError('ERR_SIP_REJECTED', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
   }
 
   private on2xx(response: SipResponse): void {
@@ -183,7 +183,7 @@ export class OutgoingInvite extends InviteSessionBase {
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.cancelRequested) {
       // The 2xx crossed our CANCEL (§9.1): the call was wanted gone, so hang it up.
-      this.fail(new SipError('cancelled', 'call answered after CANCEL; hung up', 487), 'cancel');
+      this.fail(new SipError('ERR_SIP_CANCELLED', 'call answered after CANCEL; hung up', 487), 'cancel');
       this.host.sendRequest(dialog.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
       return;
     }
@@ -244,7 +244,7 @@ export class OutgoingInvite extends InviteSessionBase {
   }
 
   private onTimeout(): void {
-    this.fail(new SipError('timeout', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
+    this.fail(new SipError('ERR_SIP_TIMEOUT', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
   }
 
   private fail(error: SipError, reason: TerminationReason): void {
@@ -256,7 +256,7 @@ export class OutgoingInvite extends InviteSessionBase {
   protected override onTerminate(reason: TerminationReason): void {
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.settle) {
-      this.settle.reject(new SipError(reason === 'local' ? 'closed' : reason, `call ended (${reason}) before it was answered`));
+      this.settle.reject(new SipError(SipError.codeOfTermination(reason), `call ended (${reason}) before it was answered`));
       this.settle = undefined;
     }
     if (!this.dialog && this.tx && !this.tx.terminated && reason === 'local') this.tx.terminate();

@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
-  sox: 'sox'
+  sox: 'sox',
+  openssl: 'openssl',
+  tcpdump: 'tcpdump'
 };
 
 function onPath(command: string): boolean {
