@@ -23,6 +23,7 @@ import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
+import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
@@ -87,8 +88,13 @@ export interface EngineOptions {
   kernels?: 'wasm' | 'js';
   /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
   dspSlots?: KernelCapacity;
-  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
+  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside (one of `files.playFolders`). */
   promptFolder?: string;
+  /**
+   * The only places calls touch the disk: `playFile` / `fileToPlay` read inside `playFolders`,
+   * `record` writes inside `recordFolder`. Without them both refuse with FileAccessError.
+   */
+  files?: { playFolders?: string[]; recordFolder?: string };
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
   logLevel?: string;
   logger?: Logger;
@@ -232,7 +238,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         sourcePolicy: this.door.rtpSources
       });
       this.prompts = new PromptService({
-        promptFolder: o.promptFolder,
+        promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
         workers: o.tts?.workers
@@ -362,6 +368,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
+      recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });

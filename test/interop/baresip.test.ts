@@ -23,7 +23,7 @@ const calls: UASCallChannel[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-baresip-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 34000, maxPort: 34499 } });
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 34000, maxPort: 34499 }, files: { recordFolder: dir } });
   engine.on('call', async (channel) => {
     calls.push(channel);
     await channel.answer();

@@ -29,7 +29,7 @@ let handlerErrors: unknown[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-sipp-rtp-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 33000, maxPort: 33499 } });
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 33000, maxPort: 33499 }, files: { recordFolder: dir } });
   engine.on('call', (channel) => {
     onCall(channel).catch((error: unknown) => handlerErrors.push(error));
   });
