@@ -25,3 +25,7 @@ export {
   TransferTimeoutError,
   ClosedError
 } from './errors.js';
+export type { AccessOptions } from './admission/door.js';
+export type { OverloadGuardOptions } from './admission/overload-guard.js';
+export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
+export type { CallLimitOptions, CredentialsLookup, DigestSecret, RegistrationOptions, RefusalCause } from '../sip/index.js';
