@@ -229,3 +229,65 @@ describe('digest authentication of incoming calls', () => {
     expect(engine.metrics.sipRefusals.auth_challenged.value).toBe(challengedBefore);
   });
 });
+
+describe('a CANCEL while the credentials are being looked up', () => {
+  it('answers 487, creates no channel, and frees the call ceiling', async () => {
+    let release: (() => void) | undefined;
+    let lookups = 0;
+    const slow = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
+      callLimits: { maxCalls: 1 },
+      access: {
+        auth: {
+          realm: 'slow.test',
+          credentials: () => {
+            lookups++;
+            return new Promise((resolve) => (release = () => resolve({ password: 'pw' })));
+          }
+        }
+      }
+    });
+    const taken: UASCallChannel[] = [];
+    slow.on('call', (channel) => taken.push(channel));
+    await slow.start();
+    const slowPort = slow.sipAddresses()[0].port;
+    try {
+      const me = await peer('127.0.0.1');
+      const target = `sip:room9@127.0.0.1:${slowPort}`;
+      await me.send(inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test' }), slowPort);
+      const challenge = (await me.next(isFinal, 5000)) as SipResponse;
+      const authorization = computeAuthorization(selectChallenge(challenge.getAll('WWW-Authenticate')), { username: 'u', password: 'pw' }, { method: 'INVITE', uri: target }, 1);
+      const invite = inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test', cseq: 2, authorization });
+      await me.send(invite, slowPort);
+      await waitFor(() => release !== undefined, 5000);
+      const via = /Via: [^\r]*/.exec(invite)![0];
+      await me.send(
+        sipText([
+          `CANCEL ${target} SIP/2.0`,
+          via,
+          'Max-Forwards: 70',
+          /From: [^\r]*/.exec(invite)![0],
+          `To: <${target}>`,
+          'Call-ID: cancel-1@test',
+          'CSeq: 2 CANCEL'
+        ]),
+        slowPort
+      );
+      const cancelled = (await me.next((m) => (m as SipResponse).status === 487, 5000)) as SipResponse;
+      expect(cancelled.cseq.method).toBe('INVITE');
+      release!();
+      // The ceiling (one call) is free again: a fresh INVITE passes it and reaches the challenge, not a 503.
+      const again = inviteText(me, '127.0.0.1', target, { callId: 'cancel-2@test' });
+      await me.send(again, slowPort);
+      const second = (await me.next((m) => isFinal(m) && (m as SipResponse).callId === 'cancel-2@test', 5000)) as SipResponse;
+      expect(second.status).toBe(401);
+      expect(taken).toHaveLength(0);
+      expect(lookups).toBe(1);
+      expect(slow.rtpPortsInUse).toBe(0);
+    } finally {
+      release?.();
+      await slow.stop();
+    }
+  });
+});
