@@ -57,13 +57,22 @@ ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metric
 Ctrl-C stops.`);
 
 let stopping = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: hanging up every call and stopping ...`);
+  clearInterval(parentWatch);
+  console.log(`\n${why}: hanging up every call and stopping ...`);
   await engine.stop();
   console.log('stopped.');
   process.exit(0);
 }
+// `npm start` runs this as its direct child (the script execs node), so npm forwards SIGTERM
+// and SIGINT here and waits for this process to exit.
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// A parent killed outright (SIGKILL) forwards nothing: once orphaned, stop as if told to.
+const parentPid = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown('parent process gone');
+}, 1000);
+parentWatch.unref();

@@ -5,8 +5,7 @@
  * of "has joined" / "has left". The room starts with its first caller and ends with its last.
  * A caller who presses '#' is retrieved, hears "goodbye" and is hung up.
  */
-import type { SipRequest } from '../../sip/message/message.js';
-import { parseUri, isSipUri, unescape } from '../../sip/message/uri.js';
+import { parseUri, isSipUri, unescape, type SipRequest } from '../../sip/index.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { State } from '../state.js';

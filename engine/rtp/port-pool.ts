@@ -7,7 +7,8 @@
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import { PortPoolExhaustedError, RtpClosedError } from './errors.js';
+import { PortPoolExhaustedError } from './errors.js';
+import { ClosedError } from '../errors.js';
 
 export interface RtpPortPair {
   readonly rtpPort: number;
@@ -112,7 +113,7 @@ export class RtpPortPool {
 
   /** Binds the next free pair. Rejects with PortPoolExhaustedError when none can be bound. */
   async allocate(): Promise<RtpPortPair> {
-    if (this.#closed) throw new RtpClosedError('RTP port pool');
+    if (this.#closed) throw new ClosedError('RTP port pool');
     const type = isIPv6(this.host) ? 'udp6' : 'udp4';
     for (let tried = 0; tried < this.pairCount; tried++) {
       const rtpPort = this.#cursor;
@@ -137,7 +138,7 @@ export class RtpPortPool {
       if (this.#closed) {
         closeQuietly(rtpSocket);
         closeQuietly(rtcpSocket);
-        throw new RtpClosedError('RTP port pool');
+        throw new ClosedError('RTP port pool');
       }
       const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
       this.#inUse.set(rtpPort, pair);

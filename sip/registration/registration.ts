@@ -12,7 +12,7 @@ import { isSipUri, parseUri } from '../message/uri.js';
 import type { SessionHost } from '../session/session-host.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
-import { TypedEmitter } from '../typed-emitter.js';
+import { SafeEmitter } from '../safe-emitter.js';
 
 export interface RegistrationOptions {
   /** Where REGISTER goes: `sip:registrar.example.org` or `sip:192.0.2.1:5060;transport=tcp`. */
@@ -32,13 +32,13 @@ export interface RegistrationOptions {
 
 export type RegistrationState = 'new' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'stopped';
 
-export interface RegistrationEvents {
-  registered: (info: { expiresSeconds: number; refreshInSeconds: number }) => void;
-  failed: (info: { status: number; reason: string; retryInSeconds: number }) => void;
-  unregistered: () => void;
-}
+export type RegistrationEvents = {
+  registered: [info: { expiresSeconds: number; refreshInSeconds: number }];
+  failed: [info: { status: number; reason: string; retryInSeconds: number }];
+  unregistered: [];
+};
 
-export class Registration extends TypedEmitter<RegistrationEvents> {
+export class Registration extends SafeEmitter<RegistrationEvents> {
   readonly aor: string;
   readonly registrar: string;
   readonly #host: SessionHost;
@@ -105,7 +105,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     if (wasBound) {
       try {
         const response = await this.#send(0);
-        if (response.status >= 200 && response.status < 300) this.emit('unregistered');
+        if (response.status >= 200 && response.status < 300) this.safeEmit('unregistered');
       } catch (error) {
         this.#host.logger.warn({ aor: this.aor, err: String(error) }, 'unregister failed');
       }
@@ -190,7 +190,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     // §10.2.4 leaves the margin to us: half of a short grant, a minute before a long one runs out.
     const refreshIn = granted <= 120 ? Math.max(1, granted / 2) : granted - 60;
     this.#schedule(refreshIn);
-    this.emit('registered', { expiresSeconds: granted, refreshInSeconds: refreshIn });
+    this.safeEmit('registered', { expiresSeconds: granted, refreshInSeconds: refreshIn });
   }
 
   #fail(status: number, reason: string): void {
@@ -201,7 +201,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.#failures++;
     this.#host.logger.warn({ aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn }, 'registration failed');
     this.#schedule(retryIn);
-    this.emit('failed', { status, reason, retryInSeconds: retryIn });
+    this.safeEmit('failed', { status, reason, retryInSeconds: retryIn });
   }
 
   #schedule(seconds: number): void {

@@ -5,7 +5,9 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
-  kamailio: 'kamailio'
+  kamailio: 'kamailio',
+  openssl: 'openssl',
+  tcpdump: 'tcpdump'
 };
 
 function onPath(command: string): boolean {
