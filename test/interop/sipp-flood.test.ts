@@ -118,6 +118,7 @@ describe.skipIf(!haveSipp)('a SIPp flood against call ceilings', () => {
     const refusedBefore = Object.fromEntries(Object.entries(engine.metrics.sipRefusals).map(([cause, cell]) => [cause, cell.value]));
     engine.clock.resetStats();
 
+    const t0 = performance.now();
     const sippPort = await freePort('127.0.0.2');
     const flood = runSipp(
       ['-sf', scenario, '-s', 'flood', '-i', '127.0.0.2', '-p', String(sippPort), '-mp', String(await freePort('127.0.0.2')),
@@ -126,10 +127,14 @@ describe.skipIf(!haveSipp)('a SIPp flood against call ceilings', () => {
     );
     // A legitimate caller dials in while the flood runs.
     await waitFor(() => engine.metrics.sipRefusals.rate_per_source.value > refusedBefore.rate_per_source + 20, 20000);
+    const tLegit = performance.now() - t0;
     const legit = await TonePhone.create({ toneHz: 300, user: 'legit' });
     phones.push(legit);
     await legit.call(`sip:legit@127.0.0.1:${port}`);
     const result = await flood.done;
+    const tDone = performance.now() - t0;
+    const worst = phones[0].largestGap();
+    console.log(`timeline: legit at ${tLegit.toFixed(0)} ms, flood done at ${tDone.toFixed(0)} ms, worst gap ${worst.gapMs.toFixed(0)} ms ending at ${(worst.endedAtMs - t0).toFixed(0)} ms`);
 
     const refusals = Object.fromEntries(
       Object.entries(engine.metrics.sipRefusals).map(([cause, cell]) => [cause, { value: cell.value - refusedBefore[cause] }])
