@@ -6,11 +6,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { once } from 'node:events';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
 import type { SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -50,7 +51,7 @@ beforeAll(async () => {
   await engine.start();
   port = engine.sipAddresses()[0].port;
   silentEngine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] },
     rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
     access: { sip: { allow: ['127.0.0.1'], refuse: 'silent' } },
     overloadGuard: false
@@ -143,6 +144,34 @@ describe('source lists', () => {
     expect(stranger.received).toHaveLength(0);
     expect(silentEngine.activeChannels()).toHaveLength(0);
     expect(silentEngine.rtpPortsInUse).toBe(0);
+  });
+
+  it('closes a TCP connection from a silently refused source at once, unanswered', async () => {
+    const tcpPort = silentEngine.sipAddresses().find((a) => a.protocol === 'tcp')!.port;
+    const socket = net.connect({ host: '127.0.0.1', port: tcpPort, localAddress: '127.0.0.2' });
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('error', () => undefined);
+    await once(socket, 'close');
+    expect(received).toBe(0);
+    // An allowed source still talks over TCP.
+    const friend = await new TcpTestPeer().connect(tcpPort);
+    try {
+      await friend.send(
+        sipText([
+          `OPTIONS sip:127.0.0.1:${tcpPort};transport=tcp SIP/2.0`,
+          `Via: SIP/2.0/TCP 127.0.0.1:${friend.localPort};branch=z9hG4bK-door-tcp`,
+          'Max-Forwards: 70',
+          'From: <sip:tester@127.0.0.1>;tag=tcp1',
+          `To: <sip:127.0.0.1:${tcpPort}>`,
+          'Call-ID: door-tcp@127.0.0.1',
+          'CSeq: 1 OPTIONS'
+        ])
+      );
+      expect(((await friend.next(isFinal, 5000)) as SipResponse).status).toBe(200);
+    } finally {
+      friend.close();
+    }
   });
 
   it("drops and counts RTP from a denied source sent to a live call's port; the call keeps its peer", async () => {
