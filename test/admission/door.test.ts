@@ -33,6 +33,8 @@ beforeAll(async () => {
       rtp: { deny: ['127.0.0.3'] },
       auth: {
         realm: 'uasmedia.test',
+        // SHA-256 preferred (RFC 8760): the test phones use the project's UAC, which picks the topmost it supports.
+        algorithms: ['SHA-256', 'MD5'],
         // Rooms whose name starts with "secure" need credentials; others stay open.
         requiredFor: (request) => request.uri.startsWith('sip:secure'),
         credentials: async (_realm, username) => (username === 'alice' ? { password: 'wonderland' } : undefined)
