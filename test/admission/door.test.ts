@@ -128,6 +128,7 @@ describe('source lists', () => {
     expect(engine.activeChannels()).toHaveLength(0);
     expect(engine.rtpPortsInUse).toBe(0);
     expect(engine.metrics.sipRefusals.source_denied.value).toBe(refusedBefore + 1);
+    expect(await engine.metrics.metrics()).toContain(`uasmedia_sip_refusals_total{reason="source_denied"} ${refusedBefore + 1}`);
     // Everyone else is still served.
     const friend = await peer('127.0.0.1');
     await friend.send(optionsText(friend, '127.0.0.1', `sip:127.0.0.1:${port}`), port);
