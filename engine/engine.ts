@@ -17,6 +17,8 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
+import type { JitterDelays } from './rtp/jitter-buffer.js';
+import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
@@ -57,7 +59,7 @@ export interface EngineOptions {
     host?: string;
     minPort?: number;
     maxPort?: number;
-    jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    jitter?: JitterDelays;
     /**
      * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
      * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
@@ -155,6 +157,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());
@@ -242,7 +245,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       });
       const resolver = new MediaResolver(this.prompts);
       this.loop = new MixLoop(this.clock, (error) => this.reportError(error, 'mixing a room failed'));
-      this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
+      this.clock.on('listenerError', ({ error }) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
         transports: sipTransports(o.sip, sipHost),

@@ -17,6 +17,8 @@ export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia, ConferenceMediaEvents } from './media/conference-media.js';
 export type { Party } from './conference/party.js';
+export type { ConferenceRoom } from './conference/room.js';
+export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';
 export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';

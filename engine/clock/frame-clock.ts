@@ -8,7 +8,7 @@
  * skips ahead and counts what it skipped. Lateness (actual start minus deadline) is recorded for
  * every tick in a fixed ring, so reading statistics never allocates on the tick path.
  */
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '../../sip/index.js';
 
 export interface FrameClockOptions {
   periodMs?: number;
@@ -31,12 +31,12 @@ export interface FrameClockStats {
   workMsMean: number;
 }
 
-export interface FrameClockEvents {
+/** A tick listener that throws does not stop the clock: it is reported as a `'listenerError'`. */
+export type FrameClockEvents = {
   tick: [tickIndex: number];
-  error: [error: unknown];
-}
+};
 
-export class FrameClock extends EventEmitter<FrameClockEvents> {
+export class FrameClock extends SafeEmitter<FrameClockEvents> {
   readonly periodMs: number;
   private readonly periodNs: bigint;
   private readonly maxCatchUpTicks: number;
@@ -163,12 +163,7 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
     if (latenessMs > this.lateThresholdMs) this.lateTicks++;
     this.ticks++;
     const index = this.nextIndex++;
-    try {
-      this.emit('tick', index);
-    } catch (error) {
-      // A failing listener must not stop the clock that every call depends on.
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-    }
+    this.safeEmit('tick', index);
     this.workNsTotal += process.hrtime.bigint() - startNs;
   }
 }

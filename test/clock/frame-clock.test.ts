@@ -62,7 +62,7 @@ describe('FrameClock', () => {
   it('keeps ticking when a listener throws and reports the error', async () => {
     const clock = make({ periodMs: 5 });
     const errors: unknown[] = [];
-    clock.on('error', (e) => errors.push(e));
+    clock.on('listenerError', ({ error }) => errors.push(error));
     clock.on('tick', (i) => {
       if (i === 1) throw new Error('boom');
     });
