@@ -32,7 +32,8 @@ import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import { Door, type AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
-import type { CallLimitOptions } from '../sip/index.js';
+import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
+import { UpstreamRegistrations, type RegistrationEvent, type RegistrationStatus } from './registration/upstream-registrations.js';
 
 export interface EngineOptions {
   sip?: {
@@ -126,6 +127,8 @@ export interface EngineOptions {
    * application on a shared host decides whether other work's delays should close its door.
    */
   overloadGuard?: OverloadGuardOptions | boolean;
+  /** Register to upstream registrars or trunks (digest, refresh, backoff); unregistered on stop. */
+  registrations?: RegistrationOptions[];
 }
 
 function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
@@ -140,6 +143,8 @@ export type EngineEvents = {
   call: [UASCallChannel];
   /** Something went wrong that no caller is waiting for (a failed announcement, a mixing fault). */
   error: [unknown];
+  /** An upstream registration succeeded (first time or refresh), failed, or was removed on stop. */
+  registration: [RegistrationEvent];
 };
 
 export class Engine extends SafeEmitter<EngineEvents> {
@@ -158,6 +163,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
   private door: Door | undefined;
+  private readonly upstream = new UpstreamRegistrations();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
@@ -196,6 +202,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
   /** Whether a source list or authentication restricts who may call in. */
   get restrictsCallers(): boolean {
     return this.door?.restrictsCallers ?? false;
+  }
+
+  /** Each upstream registration's state. */
+  registrationStatus(): RegistrationStatus[] {
+    return this.upstream.status();
   }
 
   /** RTP port pairs held by calls right now (0 when no call has media). */
@@ -262,6 +273,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
+      this.upstream.start(this.userAgent, o.registrations ?? [], (event) => this.safeEmit('registration', event));
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       this.clock.start();
       this.door.start();

@@ -36,3 +36,7 @@ export { PortPoolExhaustedError } from './rtp/errors.js';
 /** Lower layers' errors that reach callers: a SIP failure (answer, call) and a prompt failure (playText, playFile, announcements). */
 export { SipError, type SipErrorCode } from '../sip/index.js';
 export { TtsError, type TtsErrorCode } from '../tts/index.js';
+export type { AccessOptions } from './admission/door.js';
+export type { OverloadGuardOptions } from './admission/overload-guard.js';
+export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
+export type { CallLimitOptions, CredentialsLookup, DigestSecret, RegistrationOptions, RefusalCause } from '../sip/index.js';

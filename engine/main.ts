@@ -38,8 +38,10 @@ const engine = new Engine({
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,
-  overloadGuard: door.overloadGuard
+  overloadGuard: door.overloadGuard,
+  registrations: door.registrations
 });
+engine.on('registration', (event) => console.log(`registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`));
 serveMeetMe(engine, { roomPins: door.roomPins });
 try {
   await engine.start();
