@@ -81,6 +81,9 @@ export class Door {
   attach(userAgent: SipUserAgent): void {
     userAgent.sourceFilter = this.sipSources;
     userAgent.refuseSilently = this.#silent;
+    const sources = this.sipSources;
+    // Silence over TCP: the connection is closed at accept, before a byte is read.
+    if (this.#silent && sources) userAgent.connectionGuard.refusesSource = (host) => !sources.allows(host);
     userAgent.inviteAdmission = this.admission;
     userAgent.on('refused', (cause, source) => {
       this.metrics.sipRefusals[cause].inc();

@@ -10,6 +10,8 @@
  *   UASMEDIA_CALLS_PER_SECOND, UASMEDIA_CALLS_PER_SECOND_PER_SOURCE   call ceilings
  *   UASMEDIA_OVERLOAD_GUARD                    'off' to turn the guard off (on by default)
  *   UASMEDIA_ROOM_PINS                         'room42=1234,sales=9999'
+ *   UASMEDIA_REGISTRAR, UASMEDIA_REGISTER_AOR, UASMEDIA_REGISTER_USER,
+ *   UASMEDIA_REGISTER_PASSWORD, UASMEDIA_REGISTER_EXPIRES              one upstream registration
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
@@ -24,6 +26,7 @@ export interface DoorFromEnvironment {
   callLimits: EngineOptions['callLimits'];
   overloadGuard: boolean;
   roomPins: Map<string, string>;
+  registrations: NonNullable<EngineOptions['registrations']>;
 }
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
@@ -63,7 +66,8 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
     access: Object.keys(access).length > 0 ? access : undefined,
     callLimits: anyLimit ? callLimits : undefined,
     overloadGuard: guard !== 'off',
-    roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS)
+    roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS),
+    registrations: registrationsOf(env)
   };
 }
 
@@ -80,6 +84,19 @@ export function openDoorWarning(host: string, door: DoorFromEnvironment): string
     `WARNING: SIP is listening on ${host} with no access control: anyone who reaches this address can join any room ` +
     `and listen. Set UASMEDIA_SIP_ALLOW (e.g. 192.168.1.0/24) and/or UASMEDIA_SIP_USERS (user:password,...).`
   );
+}
+
+function registrationsOf(env: Environment): DoorFromEnvironment['registrations'] {
+  const registrar = env.UASMEDIA_REGISTRAR;
+  if (registrar === undefined || registrar.trim() === '') return [];
+  const aor = env.UASMEDIA_REGISTER_AOR;
+  if (aor === undefined) throw new InvalidArgumentError('UASMEDIA_REGISTER_AOR', 'UASMEDIA_REGISTRAR needs UASMEDIA_REGISTER_AOR (e.g. sip:room42@trunk.example.org)');
+  const username = env.UASMEDIA_REGISTER_USER;
+  const password = env.UASMEDIA_REGISTER_PASSWORD;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new InvalidArgumentError('UASMEDIA_REGISTER_USER', 'UASMEDIA_REGISTER_USER and UASMEDIA_REGISTER_PASSWORD go together');
+  }
+  return [{ registrar: registrar.trim(), aor: aor.trim(), username, password, expiresSeconds: count(env, 'UASMEDIA_REGISTER_EXPIRES') }];
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -1,7 +1,9 @@
 /**
  * Digest authentication of incoming requests as a UAS (RFC 3261 §22.4, RFC 7616 §3.3-§3.5,
  * RFC 8760 for SHA-256 in SIP): the first request gets a 401 with one WWW-Authenticate per
- * algorithm (SHA-256 first, the server's preference, RFC 8760 §2.3), `qop="auth"` required.
+ * algorithm, `qop="auth"` required. The default order is MD5, then SHA-256: RFC 8760 §2.4 has a
+ * client use the topmost value it supports, but SIPp and sip.js 0.21 read only the first and
+ * know only MD5. Give `algorithms: ['SHA-256', 'MD5']` when every client follows RFC 8760.
  *
  * Nonces carry their issue time and an HMAC under a per-process secret, so a flood of
  * challenges costs no memory; only nonces that signed a request are remembered, with the highest
@@ -12,6 +14,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SipRequest } from '../message/message.js';
+import { isSipUri, parseUri } from '../message/uri.js';
 import type { Refusal } from '../admission/refusal.js';
 import { createChallenge, type DigestAlgorithm } from './digest-challenge.js';
 import { parseAuthorization, verifyAuthorization, type DigestAuthorization } from './digest.js';
@@ -25,7 +28,7 @@ export type CredentialsLookup = (realm: string, username: string, request: SipRe
 export interface DigestAuthenticatorOptions {
   realm: string;
   credentials: CredentialsLookup;
-  /** Offered in this order (default SHA-256 then MD5). */
+  /** Offered in this order, most preferred first (default MD5 then SHA-256, see above). */
   algorithms?: ReadonlyArray<'SHA-256' | 'MD5'>;
   /** How long a nonce may sign requests (default 60 s). */
   nonceLifetimeSeconds?: number;
@@ -60,7 +63,7 @@ export class DigestAuthenticator {
     if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function (realm, username, request) => secret');
     const lifetime = options.nonceLifetimeSeconds ?? 60;
     if (!(lifetime > 0 && lifetime <= 86_400)) throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
-    const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
+    const algorithms = options.algorithms ?? ['MD5', 'SHA-256'];
     if (algorithms.length === 0 || algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) {
       throw new RangeError(`algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`);
     }
@@ -101,8 +104,7 @@ export class DigestAuthenticator {
     }
     const issuedMs = this.#issuedAt(credentials.nonce);
     if (issuedMs === undefined) return { ok: false, refusal: this.challenge() };
-    // RFC 7616 §3.4.6: the digest-uri must name this request's target.
-    if (credentials.uri !== request.uri) return { ok: false, refusal: forbidden('auth_failed') };
+    if (!sameTarget(credentials.uri, request.uri)) return { ok: false, refusal: forbidden('auth_failed') };
 
     const secret = await this.#credentials(this.realm, credentials.username, request);
     if (secret === undefined || !this.#verify(credentials, secret, request)) return { ok: false, refusal: forbidden('auth_failed') };
@@ -165,6 +167,22 @@ export class DigestAuthenticator {
       for (const [key, entry] of this.#used) if (entry.expiresMs < now) this.#used.delete(key);
     }
     this.#used.set(nonce, { nc, expiresMs });
+  }
+}
+
+/**
+ * RFC 7616 §3.4.6: the digest-uri must name this request's target. It is the Request-URI for
+ * phones; SIPp sends it without the user part, so host and port are what must agree. Replays
+ * to another target are caught anyway: each nonce count signs one request.
+ */
+function sameTarget(digestUri: string, requestUri: string): boolean {
+  if (digestUri === requestUri) return true;
+  try {
+    const a = parseUri(digestUri);
+    const b = parseUri(requestUri);
+    return isSipUri(a) && isSipUri(b) && a.scheme === b.scheme && a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port;
+  } catch {
+    return false;
   }
 }
 

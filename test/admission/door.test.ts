@@ -6,11 +6,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { once } from 'node:events';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
 import type { SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -32,6 +33,8 @@ beforeAll(async () => {
       rtp: { deny: ['127.0.0.3'] },
       auth: {
         realm: 'uasmedia.test',
+        // SHA-256 preferred (RFC 8760): the test phones use the project's UAC, which picks the topmost it supports.
+        algorithms: ['SHA-256', 'MD5'],
         // Rooms whose name starts with "secure" need credentials; others stay open.
         requiredFor: (request) => request.uri.startsWith('sip:secure'),
         credentials: async (_realm, username) => (username === 'alice' ? { password: 'wonderland' } : undefined)
@@ -50,7 +53,7 @@ beforeAll(async () => {
   await engine.start();
   port = engine.sipAddresses()[0].port;
   silentEngine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] },
     rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
     access: { sip: { allow: ['127.0.0.1'], refuse: 'silent' } },
     overloadGuard: false
@@ -125,6 +128,7 @@ describe('source lists', () => {
     expect(engine.activeChannels()).toHaveLength(0);
     expect(engine.rtpPortsInUse).toBe(0);
     expect(engine.metrics.sipRefusals.source_denied.value).toBe(refusedBefore + 1);
+    expect(await engine.metrics.metrics()).toContain(`uasmedia_sip_refusals_total{reason="source_denied"} ${refusedBefore + 1}`);
     // Everyone else is still served.
     const friend = await peer('127.0.0.1');
     await friend.send(optionsText(friend, '127.0.0.1', `sip:127.0.0.1:${port}`), port);
@@ -143,6 +147,34 @@ describe('source lists', () => {
     expect(stranger.received).toHaveLength(0);
     expect(silentEngine.activeChannels()).toHaveLength(0);
     expect(silentEngine.rtpPortsInUse).toBe(0);
+  });
+
+  it('closes a TCP connection from a silently refused source at once, unanswered', async () => {
+    const tcpPort = silentEngine.sipAddresses().find((a) => a.protocol === 'tcp')!.port;
+    const socket = net.connect({ host: '127.0.0.1', port: tcpPort, localAddress: '127.0.0.2' });
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('error', () => undefined);
+    await once(socket, 'close');
+    expect(received).toBe(0);
+    // An allowed source still talks over TCP.
+    const friend = await new TcpTestPeer().connect(tcpPort);
+    try {
+      await friend.send(
+        sipText([
+          `OPTIONS sip:127.0.0.1:${tcpPort};transport=tcp SIP/2.0`,
+          `Via: SIP/2.0/TCP 127.0.0.1:${friend.localPort};branch=z9hG4bK-door-tcp`,
+          'Max-Forwards: 70',
+          'From: <sip:tester@127.0.0.1>;tag=tcp1',
+          `To: <sip:127.0.0.1:${tcpPort}>`,
+          'Call-ID: door-tcp@127.0.0.1',
+          'CSeq: 1 OPTIONS'
+        ])
+      );
+      expect(((await friend.next(isFinal, 5000)) as SipResponse).status).toBe(200);
+    } finally {
+      friend.close();
+    }
   });
 
   it("drops and counts RTP from a denied source sent to a live call's port; the call keeps its peer", async () => {
@@ -227,5 +259,67 @@ describe('digest authentication of incoming calls', () => {
     const caller = await phone({ toneHz: 440 });
     await caller.call(`sip:open1@127.0.0.1:${port}`);
     expect(engine.metrics.sipRefusals.auth_challenged.value).toBe(challengedBefore);
+  });
+});
+
+describe('a CANCEL while the credentials are being looked up', () => {
+  it('answers 487, creates no channel, and frees the call ceiling', async () => {
+    let release: (() => void) | undefined;
+    let lookups = 0;
+    const slow = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
+      callLimits: { maxCalls: 1 },
+      access: {
+        auth: {
+          realm: 'slow.test',
+          credentials: () => {
+            lookups++;
+            return new Promise((resolve) => (release = () => resolve({ password: 'pw' })));
+          }
+        }
+      }
+    });
+    const taken: UASCallChannel[] = [];
+    slow.on('call', (channel) => taken.push(channel));
+    await slow.start();
+    const slowPort = slow.sipAddresses()[0].port;
+    try {
+      const me = await peer('127.0.0.1');
+      const target = `sip:room9@127.0.0.1:${slowPort}`;
+      await me.send(inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test' }), slowPort);
+      const challenge = (await me.next(isFinal, 5000)) as SipResponse;
+      const authorization = computeAuthorization(selectChallenge(challenge.getAll('WWW-Authenticate')), { username: 'u', password: 'pw' }, { method: 'INVITE', uri: target }, 1);
+      const invite = inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test', cseq: 2, authorization });
+      await me.send(invite, slowPort);
+      await waitFor(() => release !== undefined, 5000);
+      const via = /Via: [^\r]*/.exec(invite)![0];
+      await me.send(
+        sipText([
+          `CANCEL ${target} SIP/2.0`,
+          via,
+          'Max-Forwards: 70',
+          /From: [^\r]*/.exec(invite)![0],
+          `To: <${target}>`,
+          'Call-ID: cancel-1@test',
+          'CSeq: 2 CANCEL'
+        ]),
+        slowPort
+      );
+      const cancelled = (await me.next((m) => (m as SipResponse).status === 487, 5000)) as SipResponse;
+      expect(cancelled.cseq.method).toBe('INVITE');
+      release!();
+      // The ceiling (one call) is free again: a fresh INVITE passes it and reaches the challenge, not a 503.
+      const again = inviteText(me, '127.0.0.1', target, { callId: 'cancel-2@test' });
+      await me.send(again, slowPort);
+      const second = (await me.next((m) => isFinal(m) && (m as SipResponse).callId === 'cancel-2@test', 5000)) as SipResponse;
+      expect(second.status).toBe(401);
+      expect(taken).toHaveLength(0);
+      expect(lookups).toBe(1);
+      expect(slow.rtpPortsInUse).toBe(0);
+    } finally {
+      release?.();
+      await slow.stop();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait.js';
 describe('doorFromEnvironment', () => {
   it('is open, with the overload guard on, when nothing is set', () => {
     const door = doorFromEnvironment({});
-    expect(door).toMatchObject({ access: undefined, callLimits: undefined, overloadGuard: true });
+    expect(door).toMatchObject({ access: undefined, callLimits: undefined, overloadGuard: true, registrations: [] });
     expect(door.roomPins.size).toBe(0);
   });
 
@@ -40,6 +40,21 @@ describe('doorFromEnvironment', () => {
     expect(door.callLimits).toEqual({ maxCalls: 200, maxCallsPerSource: undefined, callsPerSecond: undefined, callsPerSecondPerSource: 5 });
     expect(door.overloadGuard).toBe(false);
     expect([...door.roomPins]).toEqual([['room42', '1234'], ['sales', '9999']]);
+  });
+
+  it('reads one upstream registration', () => {
+    const door = doorFromEnvironment({
+      UASMEDIA_REGISTRAR: 'sip:trunk.example.org',
+      UASMEDIA_REGISTER_AOR: 'sip:room42@trunk.example.org',
+      UASMEDIA_REGISTER_USER: 'room42',
+      UASMEDIA_REGISTER_PASSWORD: 'pw',
+      UASMEDIA_REGISTER_EXPIRES: '300'
+    });
+    expect(door.registrations).toEqual([
+      { registrar: 'sip:trunk.example.org', aor: 'sip:room42@trunk.example.org', username: 'room42', password: 'pw', expiresSeconds: 300 }
+    ]);
+    expect(() => doorFromEnvironment({ UASMEDIA_REGISTRAR: 'sip:x' })).toThrow(/needs UASMEDIA_REGISTER_AOR/);
+    expect(() => doorFromEnvironment({ UASMEDIA_REGISTRAR: 'sip:x', UASMEDIA_REGISTER_AOR: 'sip:a@x', UASMEDIA_REGISTER_USER: 'a' })).toThrow(/go together/);
   });
 
   it('names the variable that is wrong', () => {

@@ -26,12 +26,13 @@ function invite(authorization?: string): SipRequest {
   return parsed.message;
 }
 
-function setup(lifetimeSeconds = 60): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
+function setup(lifetimeSeconds = 60, algorithms?: Array<'SHA-256' | 'MD5'>): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
   let t = 1_700_000_000_000;
   const lookups: string[] = [];
   const auth = new DigestAuthenticator({
     realm: 'uasmedia',
     nonceLifetimeSeconds: lifetimeSeconds,
+    algorithms,
     now: () => t,
     credentials: async (realm, username) => {
       lookups.push(`${realm}/${username}`);
@@ -56,8 +57,13 @@ async function challengeOf(auth: DigestAuthenticator): Promise<string[]> {
 }
 
 describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
-  it('challenges with SHA-256 first, then MD5, both qop="auth", one nonce', async () => {
+  it('challenges with MD5 first (what SIPp and sip.js read), then SHA-256, both qop="auth", one nonce', async () => {
     const { auth } = setup();
+    expect((await challengeOf(auth)).map((v) => selectChallenge([v]).algorithm)).toEqual(['MD5', 'SHA-256']);
+  });
+
+  it('offers the algorithms in the order configured', async () => {
+    const { auth } = setup(60, ['SHA-256', 'MD5']);
     const values = await challengeOf(auth);
     expect(values).toHaveLength(2);
     const [sha, md5] = values.map((v) => selectChallenge([v]));
@@ -69,7 +75,7 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
   });
 
   it('admits right answers with SHA-256 and with MD5, and a stored HA1', async () => {
-    const { auth, lookups } = setup();
+    const { auth, lookups } = setup(60, ['SHA-256', 'MD5']);
     expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 0)))).toEqual({ ok: true, username: 'alice' });
     expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 1)))).toEqual({ ok: true, username: 'alice' });
     expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 1)))).toEqual({ ok: true, username: 'bob' });
@@ -118,12 +124,15 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
     expect(lookups).toHaveLength(0);
   });
 
-  it('refuses an answer for another Request-URI (403) and asks again for one without qop', async () => {
+  it('refuses an answer for another target (403), takes one without the user part, and asks again for one without qop', async () => {
     const { auth } = setup();
     const values = await challengeOf(auth);
     const challenge = selectChallenge([values[0]]);
     const elsewhere = computeAuthorization(challenge, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: 'sip:other@127.0.0.1' }, 1);
     expect(await auth.authenticate(invite(elsewhere))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    // SIPp's digest-uri has no user part: same host and port is the same target.
+    const sippStyle = computeAuthorization(challenge, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: 'sip:127.0.0.1:5060' }, 2);
+    expect(await auth.authenticate(invite(sippStyle))).toEqual({ ok: true, username: 'alice' });
     const noQop = computeAuthorization({ ...challenge, qop: [] }, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: URI }, 1);
     expect(await auth.authenticate(invite(noQop))).toMatchObject({ ok: false, refusal: { status: 401 } });
   });
