@@ -323,3 +323,14 @@ describe('a CANCEL while the credentials are being looked up', () => {
     }
   });
 });
+
+describe('access options', () => {
+  it('are checked when the engine is constructed, naming what is wrong', () => {
+    expect(() => new Engine({ access: { sip: { deny: ['10.0.0.0/40'] } } })).toThrow(/deny list entry '10\.0\.0\.0\/40'/);
+    expect(() => new Engine({ access: { rtp: { allow: ['nowhere'] } } })).toThrow(RangeError);
+    expect(() => new Engine({ access: { sip: { refuse: 'drop' as 'silent' } } })).toThrow(/access\.sip\.refuse/);
+    expect(() => new Engine({ access: { auth: { realm: '', credentials: () => undefined } } })).toThrow(/realm/);
+    expect(() => new Engine({ callLimits: { maxCalls: -3 } })).toThrow(/maxCalls/);
+    expect(() => new Engine({ overloadGuard: { sampleMs: 0 } })).toThrow(/sampleMs/);
+  });
+});
