@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import type { ConnectionLimits, SipMessageLimits } from '../sip/index.js';
 import { PromptService } from '../tts/index.js';
 import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
@@ -22,6 +23,7 @@ import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
+import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
@@ -53,6 +55,10 @@ export interface EngineOptions {
      * in time ends with a BYE and cause TIMEOUT. false turns them off.
      */
     sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+    /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
+    limits?: Partial<SipMessageLimits>;
+    /** TCP/TLS connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
+    connections?: Partial<ConnectionLimits>;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -83,8 +89,13 @@ export interface EngineOptions {
   kernels?: 'wasm' | 'js';
   /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
   dspSlots?: KernelCapacity;
-  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
+  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside (one of `files.playFolders`). */
   promptFolder?: string;
+  /**
+   * The only places calls touch the disk: `playFile` / `fileToPlay` read inside `playFolders`,
+   * `record` writes inside `recordFolder`. Without them both refuse with FileAccessError.
+   */
+  files?: { playFolders?: string[]; recordFolder?: string };
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
   logLevel?: string;
   logger?: Logger;
@@ -239,7 +250,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         sourcePolicy: this.door.rtpSources
       });
       this.prompts = new PromptService({
-        promptFolder: o.promptFolder,
+        promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
         workers: o.tts?.workers
@@ -253,7 +264,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
-        logger: this.logger
+        logger: this.logger,
+        limits: o.sip?.limits,
+        connections: o.sip?.connections
       });
       this.userAgent.inviteFilter = o.inviteFilter;
       this.door.attach(this.userAgent);
@@ -368,6 +381,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
+      recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });

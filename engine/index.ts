@@ -28,6 +28,7 @@ export {
   InvalidStateError,
   InvalidArgumentError,
   HangupError,
+  FileAccessError,
   ClosedError,
   type EngineErrorCode
 } from './errors.js';

@@ -7,6 +7,8 @@ export * from './user-agent.js';
 export { SafeEmitter, type EventMap, type ListenerErrorEvent } from './safe-emitter.js';
 export { SipError, SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
+export { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from './message/limits.js';
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits, type ConnectionGuardStats } from './transport/connection-guard.js';
 export { SdpNegotiationError, SdpParseError, SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';

@@ -219,6 +219,11 @@ export class JitterBuffer {
     return clamp(this.#jitterPeakMs, this.#minDelayMs, this.#maxDelayMs);
   }
 
+  /** Playout delay D of the last frame (see the file comment): how long after it arrived (at the base transit) it was played. */
+  get currentDelayMs(): number {
+    return this.#currentDelayMs;
+  }
+
   get bufferedPackets(): number {
     return this.#count;
   }

@@ -54,6 +54,9 @@ export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> = {
   return limits;
 }
 
+/** Refusals are logged at most this often; the count in between is in the next line. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
   readonly stats: ConnectionGuardStats = { refusedTotal: 0, refusedPerSource: 0, closedIdle: 0, closedDeadline: 0, refusedSource: 0 };
@@ -61,6 +64,8 @@ export class ConnectionGuard {
   refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
   private open = 0;
+  private lastRefusalLogMs = -Infinity;
+  private refusalsNotLogged = 0;
 
   constructor(
     limits: Partial<ConnectionLimits> = {},
@@ -84,13 +89,13 @@ export class ConnectionGuard {
     }
     if (this.open >= this.limits.maxConnections) {
       this.stats.refusedTotal++;
-      this.log('connection refused: too many connections', { remote, limit: this.limits.maxConnections });
+      this.logRefusal('connection refused: too many connections', { remote, limit: this.limits.maxConnections });
       return undefined;
     }
     const fromSource = this.perSource.get(host) ?? 0;
     if (fromSource >= this.limits.maxConnectionsPerSource) {
       this.stats.refusedPerSource++;
-      this.log('connection refused: too many connections from this source', { remote, limit: this.limits.maxConnectionsPerSource });
+      this.logRefusal('connection refused: too many connections from this source', { remote, limit: this.limits.maxConnectionsPerSource });
       return undefined;
     }
     this.perSource.set(host, fromSource + 1);
@@ -100,6 +105,18 @@ export class ConnectionGuard {
   /** A connection we opened ourselves: counted and timed, never refused. */
   adoptOutbound(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void): GuardedConnection {
     return this.track(host, remote, expire, false);
+  }
+
+  /** A flood of connections must not become a flood of log lines. */
+  private logRefusal(reason: string, details: object): void {
+    const now = performance.now();
+    if (now - this.lastRefusalLogMs < REFUSAL_LOG_INTERVAL_MS) {
+      this.refusalsNotLogged++;
+      return;
+    }
+    this.log(reason, this.refusalsNotLogged > 0 ? { ...details, refusedSinceLastLog: this.refusalsNotLogged } : details);
+    this.lastRefusalLogMs = now;
+    this.refusalsNotLogged = 0;
   }
 
   private track(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void, inbound: boolean): GuardedConnection {
