@@ -162,7 +162,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
-  private door: Door | undefined;
+  /** Who may call in and how many; built here so wrong access options fail at construction. */
+  private readonly door: Door;
   private readonly upstream = new UpstreamRegistrations();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -172,6 +173,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());
+    this.door = new Door(options.access, options.callLimits, options.overloadGuard, this.clock, this.metrics, this.logger);
   }
 
   get running(): boolean {
@@ -196,12 +198,12 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /** Whether new calls are being refused because the engine runs late (see `overloadGuard`). */
   get overloaded(): boolean {
-    return this.door?.guard?.overloaded ?? false;
+    return this.door.guard?.overloaded ?? false;
   }
 
   /** Whether a source list or authentication restricts who may call in. */
   get restrictsCallers(): boolean {
-    return this.door?.restrictsCallers ?? false;
+    return this.door.restrictsCallers;
   }
 
   /** Each upstream registration's state. */
@@ -241,7 +243,6 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
-      this.door = new Door(o.access, o.callLimits, o.overloadGuard, this.clock, this.metrics, this.logger);
       this.ports = new RtpPortPool({
         host: o.rtp?.host ?? sipHost,
         minPort: o.rtp?.minPort ?? 20000,
@@ -313,7 +314,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async release(): Promise<void> {
-    this.door?.stop();
+    this.door.stop();
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();

@@ -28,18 +28,32 @@ export interface RegistrationStatus {
 export class UpstreamRegistrations {
   readonly #registrations: Registration[] = [];
 
-  start(userAgent: SipUserAgent, options: readonly RegistrationOptions[], report: (event: RegistrationEvent) => void): void {
+  start(
+    userAgent: SipUserAgent,
+    options: readonly RegistrationOptions[],
+    report: (event: RegistrationEvent) => void
+  ): void {
     for (const option of options) {
       const registration = userAgent.register(option);
       const aor = registration.aor;
-      registration.on('registered', ({ expiresSeconds }) => report({ aor, state: 'registered', expiresSeconds }));
-      registration.on('failed', ({ status, reason, retryInSeconds }) => report({ aor, state: 'failed', status, reason, retryInSeconds }));
+      registration.on('registered', ({ expiresSeconds }) =>
+        report({ aor, state: 'registered', expiresSeconds })
+      );
+      registration.on('failed', ({ status, reason, retryInSeconds }) =>
+        report({ aor, state: 'failed', status, reason, retryInSeconds })
+      );
       registration.on('unregistered', () => report({ aor, state: 'unregistered' }));
       this.#registrations.push(registration);
     }
   }
 
   status(): RegistrationStatus[] {
-    return this.#registrations.map((r) => ({ aor: r.aor, registrar: r.registrar, state: r.state, grantedSeconds: r.grantedSeconds, registrations: r.registrations }));
+    return this.#registrations.map((r) => ({
+      aor: r.aor,
+      registrar: r.registrar,
+      state: r.state,
+      grantedSeconds: r.grantedSeconds,
+      registrations: r.registrations
+    }));
   }
 }

@@ -23,7 +23,11 @@ import { parseAuthorization, verifyAuthorization, type DigestAuthorization } fro
 export type DigestSecret = { password: string } | { ha1: string; algorithm: 'MD5' | 'SHA-256' };
 
 /** Finds a user's secret anywhere (a database, a file, an API); undefined for an unknown user. */
-export type CredentialsLookup = (realm: string, username: string, request: SipRequest) => Promise<DigestSecret | undefined> | DigestSecret | undefined;
+export type CredentialsLookup = (
+  realm: string,
+  username: string,
+  request: SipRequest
+) => Promise<DigestSecret | undefined> | DigestSecret | undefined;
 
 export interface DigestAuthenticatorOptions {
   realm: string;
@@ -58,14 +62,20 @@ export class DigestAuthenticator {
 
   constructor(options: DigestAuthenticatorOptions) {
     if (typeof options.realm !== 'string' || options.realm === '' || /["\\\r\n]/.test(options.realm)) {
-      throw new RangeError(`realm '${String(options.realm)}' must be a non-empty string without quotes, backslashes or line breaks`);
+      throw new RangeError(
+        `realm '${String(options.realm)}' must be a non-empty string without quotes, backslashes or line breaks`
+      );
     }
-    if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function (realm, username, request) => secret');
+    if (typeof options.credentials !== 'function')
+      throw new TypeError('credentials must be a function (realm, username, request) => secret');
     const lifetime = options.nonceLifetimeSeconds ?? 60;
-    if (!(lifetime > 0 && lifetime <= 86_400)) throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
+    if (!(lifetime > 0 && lifetime <= 86_400))
+      throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
     const algorithms = options.algorithms ?? ['MD5', 'SHA-256'];
     if (algorithms.length === 0 || algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) {
-      throw new RangeError(`algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`);
+      throw new RangeError(
+        `algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`
+      );
     }
     this.realm = options.realm;
     this.#credentials = options.credentials;
@@ -89,7 +99,13 @@ export class DigestAuthenticator {
       reason: 'Unauthorized',
       headers: this.#algorithms.map((algorithm) => [
         'WWW-Authenticate',
-        createChallenge({ realm: this.realm, nonce, algorithm: algorithm as DigestAlgorithm, qop: ['auth'], stale })
+        createChallenge({
+          realm: this.realm,
+          nonce,
+          algorithm: algorithm as DigestAlgorithm,
+          qop: ['auth'],
+          stale
+        })
       ])
     };
   }
@@ -99,7 +115,11 @@ export class DigestAuthenticator {
     const credentials = this.#credentialsFor(request);
     if (credentials === undefined) return { ok: false, refusal: this.challenge() };
     // We offered qop=auth only: anything else (RFC 2069 answers cannot be replay-checked) is asked again.
-    if (credentials.qop !== 'auth' || credentials.nonceCount === undefined || !this.#algorithms.includes(credentials.algorithm as 'MD5')) {
+    if (
+      credentials.qop !== 'auth' ||
+      credentials.nonceCount === undefined ||
+      !this.#algorithms.includes(credentials.algorithm as 'MD5')
+    ) {
       return { ok: false, refusal: this.challenge() };
     }
     const issuedMs = this.#issuedAt(credentials.nonce);
@@ -107,7 +127,8 @@ export class DigestAuthenticator {
     if (!sameTarget(credentials.uri, request.uri)) return { ok: false, refusal: forbidden('auth_failed') };
 
     const secret = await this.#credentials(this.realm, credentials.username, request);
-    if (secret === undefined || !this.#verify(credentials, secret, request)) return { ok: false, refusal: forbidden('auth_failed') };
+    if (secret === undefined || !this.#verify(credentials, secret, request))
+      return { ok: false, refusal: forbidden('auth_failed') };
 
     const now = this.#now();
     if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(true) };
@@ -115,7 +136,8 @@ export class DigestAuthenticator {
     if (used !== undefined && credentials.nonceCount <= used.nc) {
       return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
     }
-    if (used === undefined) this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
+    if (used === undefined)
+      this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
     else used.nc = credentials.nonceCount;
     return { ok: true, username: credentials.username };
   }
@@ -152,7 +174,8 @@ export class DigestAuthenticator {
   /** The issue time of a nonce we made, or undefined for anything else. */
   #issuedAt(nonce: string): number | undefined {
     const bytes = Buffer.from(nonce, 'base64url');
-    if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return undefined;
+    if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce)
+      return undefined;
     const payload = bytes.subarray(0, ISSUED_BYTES + RANDOM_BYTES);
     if (!timingSafeEqual(bytes.subarray(ISSUED_BYTES + RANDOM_BYTES), this.#mac(payload))) return undefined;
     return payload.readUIntBE(0, ISSUED_BYTES);
@@ -180,7 +203,13 @@ function sameTarget(digestUri: string, requestUri: string): boolean {
   try {
     const a = parseUri(digestUri);
     const b = parseUri(requestUri);
-    return isSipUri(a) && isSipUri(b) && a.scheme === b.scheme && a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port;
+    return (
+      isSipUri(a) &&
+      isSipUri(b) &&
+      a.scheme === b.scheme &&
+      a.host.toLowerCase() === b.host.toLowerCase() &&
+      a.port === b.port
+    );
   } catch {
     return false;
   }

@@ -57,7 +57,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   constructor(host: SessionHost, protocol: TransportProtocol, options: RegistrationOptions) {
     super();
-    for (const [name, uri] of [['registrar', options.registrar], ['aor', options.aor]] as const) {
+    for (const [name, uri] of [
+      ['registrar', options.registrar],
+      ['aor', options.aor]
+    ] as const) {
       let ok = false;
       try {
         ok = isSipUri(parseUri(uri));
@@ -67,8 +70,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
       if (!ok) throw new TypeError(`${name} '${uri}' must be a sip: or sips: URI`);
     }
     const expires = options.expiresSeconds ?? 600;
-    if (!Number.isInteger(expires) || expires < 1) throw new RangeError(`expiresSeconds must be a whole number of seconds >= 1, got ${expires}`);
-    if ((options.username === undefined) !== (options.password === undefined)) throw new TypeError('username and password go together');
+    if (!Number.isInteger(expires) || expires < 1)
+      throw new RangeError(`expiresSeconds must be a whole number of seconds >= 1, got ${expires}`);
+    if ((options.username === undefined) !== (options.password === undefined))
+      throw new TypeError('username and password go together');
     this.#host = host;
     this.#protocol = protocol;
     this.#options = options;
@@ -145,7 +150,11 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     let response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
     if ((response.status === 401 || response.status === 407) && this.#options.username !== undefined) {
       const proxy = response.status === 407;
-      this.#challenge = { value: selectChallenge(response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')), proxy, nonceCount: 0 };
+      this.#challenge = {
+        value: selectChallenge(response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')),
+        proxy,
+        nonceCount: 0
+      };
       response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
     }
     return response;
@@ -199,7 +208,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     const first = this.#options.retrySeconds ?? 5;
     const retryIn = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
     this.#failures++;
-    this.#host.logger.warn({ aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn }, 'registration failed');
+    this.#host.logger.warn(
+      { aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn },
+      'registration failed'
+    );
     this.#schedule(retryIn);
     this.safeEmit('failed', { status, reason, retryInSeconds: retryIn });
   }

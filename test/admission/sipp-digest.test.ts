@@ -23,7 +23,12 @@ describe.skipIf(!haveSipp)("SIPp against the engine's digest authentication", ()
     engine = new Engine({
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
       rtp: { minPort: rtpBase, maxPort: rtpBase + 99 },
-      access: { auth: { realm: 'uasmedia.test', credentials: (_realm, username) => (username === 'alice' ? { password } : undefined) } }
+      access: {
+        auth: {
+          realm: 'uasmedia.test',
+          credentials: (_realm, username) => (username === 'alice' ? { password } : undefined)
+        }
+      }
     });
     engine.on('call', (channel) => {
       calls.push(channel);
@@ -39,7 +44,22 @@ describe.skipIf(!haveSipp)("SIPp against the engine's digest authentication", ()
   });
 
   it('lets SIPp in with MD5 credentials', async () => {
-    const { done } = runSipp(['-sf', scenario, '-s', 'room7', '-mp', String(await freeUdpPort()), `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'], 25_000);
+    const { done } = runSipp(
+      [
+        '-sf',
+        scenario,
+        '-s',
+        'room7',
+        '-mp',
+        String(await freeUdpPort()),
+        `127.0.0.1:${port}`,
+        '-m',
+        '1',
+        '-timeout',
+        '20s'
+      ],
+      25_000
+    );
     const result = await done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     expect(calls).toHaveLength(1);
@@ -49,7 +69,22 @@ describe.skipIf(!haveSipp)("SIPp against the engine's digest authentication", ()
   it('refuses SIPp with a wrong password (403)', async () => {
     password = 'other';
     const refusedBefore = engine.metrics.sipRefusals.auth_failed.value;
-    const { done } = runSipp(['-sf', scenario, '-s', 'room7', '-mp', String(await freeUdpPort()), `127.0.0.1:${port}`, '-m', '1', '-timeout', '10s'], 15_000);
+    const { done } = runSipp(
+      [
+        '-sf',
+        scenario,
+        '-s',
+        'room7',
+        '-mp',
+        String(await freeUdpPort()),
+        `127.0.0.1:${port}`,
+        '-m',
+        '1',
+        '-timeout',
+        '10s'
+      ],
+      15_000
+    );
     const result = await done;
     expect(result.code).not.toBe(0);
     expect(result.errors + result.stdout).toMatch(/403/);

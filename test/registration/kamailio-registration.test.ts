@@ -37,7 +37,13 @@ describe.skipIf(!haveKamailio)('registration to Kamailio', () => {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
       rtp: { minPort: rtpBase, maxPort: rtpBase + 49 },
       registrations: [
-        { registrar: `sip:127.0.0.1:${kamailio.port}`, aor: 'sip:engine@127.0.0.1', username: 'engine', password: 'wonderland', expiresSeconds: 4 }
+        {
+          registrar: `sip:127.0.0.1:${kamailio.port}`,
+          aor: 'sip:engine@127.0.0.1',
+          username: 'engine',
+          password: 'wonderland',
+          expiresSeconds: 4
+        }
       ]
     });
     engine.on('registration', (event) => events.push(event));
@@ -78,7 +84,14 @@ describe.skipIf(!haveKamailio)('registration to Kamailio', () => {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
       rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
       registrations: [
-        { registrar: `sip:127.0.0.1:${kamailio.port}`, aor: 'sip:engine@127.0.0.1', username: 'engine', password: 'guess', retrySeconds: 1, maxRetrySeconds: 8 }
+        {
+          registrar: `sip:127.0.0.1:${kamailio.port}`,
+          aor: 'sip:engine@127.0.0.1',
+          username: 'engine',
+          password: 'guess',
+          retrySeconds: 1,
+          maxRetrySeconds: 8
+        }
       ]
     });
     engine.on('registration', (event) => events.push(event));

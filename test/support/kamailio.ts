@@ -21,7 +21,22 @@ export class Kamailio {
     this.port = await freeUdpPort();
     const child = spawn(
       'kamailio',
-      ['-f', cfg, '-DD', '-E', '-l', `udp:127.0.0.1:${this.port}`, '-Y', this.dir, '-w', this.dir, '-m', '32', '-M', '8'],
+      [
+        '-f',
+        cfg,
+        '-DD',
+        '-E',
+        '-l',
+        `udp:127.0.0.1:${this.port}`,
+        '-Y',
+        this.dir,
+        '-w',
+        this.dir,
+        '-m',
+        '32',
+        '-M',
+        '8'
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     this.child = child;
@@ -31,8 +46,13 @@ export class Kamailio {
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
-    await waitFor(() => /Listening on/.test(this.log) && /processes \(at least\)/.test(this.log) || child.exitCode !== null, 15000);
-    if (child.exitCode !== null) throw new Error(`kamailio exited at start (${child.exitCode}):\n${this.log.slice(-3000)}`);
+    await waitFor(
+      () =>
+        (/Listening on/.test(this.log) && /processes \(at least\)/.test(this.log)) || child.exitCode !== null,
+      15000
+    );
+    if (child.exitCode !== null)
+      throw new Error(`kamailio exited at start (${child.exitCode}):\n${this.log.slice(-3000)}`);
     return this;
   }
 
