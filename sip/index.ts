@@ -17,5 +17,6 @@ export type { CallLimitOptions } from './admission/call-limiter.js';
 export type { RateOptions } from './admission/token-bucket.js';
 export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
 export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
+export { Registration, type RegistrationOptions, type RegistrationState, type RegistrationEvents } from './registration/registration.js';
 export type { TransportSpec } from './transport/transport-set.js';
 export type { TlsTransportOptions } from './transport/tls.js';

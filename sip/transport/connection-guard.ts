@@ -37,6 +37,8 @@ export interface ConnectionGuardStats {
   refusedPerSource: number;
   closedIdle: number;
   closedDeadline: number;
+  /** Connections closed at once because `refusesSource` refused their source (silent refusal). */
+  refusedSource: number;
 }
 
 export type ConnectionGuardLog = (reason: string, details: object) => void;
@@ -57,7 +59,9 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
-  readonly stats: ConnectionGuardStats = { refusedTotal: 0, refusedPerSource: 0, closedIdle: 0, closedDeadline: 0 };
+  readonly stats: ConnectionGuardStats = { refusedTotal: 0, refusedPerSource: 0, closedIdle: 0, closedDeadline: 0, refusedSource: 0 };
+  /** Sources whose connections are closed unanswered (the user agent's silent source refusal). Not logged: a stranger is not news. */
+  refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
   private open = 0;
   private lastRefusalLogMs = -Infinity;
@@ -79,6 +83,10 @@ export class ConnectionGuard {
    * when a limit refuses it (the caller closes it at once; the refusal is logged here).
    */
   admit(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void): GuardedConnection | undefined {
+    if (this.refusesSource?.(host)) {
+      this.stats.refusedSource++;
+      return undefined;
+    }
     if (this.open >= this.limits.maxConnections) {
       this.stats.refusedTotal++;
       this.logRefusal('connection refused: too many connections', { remote, limit: this.limits.maxConnections });
