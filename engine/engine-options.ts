@@ -3,6 +3,7 @@
  * fails there, once, instead of failing every call later. Options a lower layer owns (ports,
  * TTS workers, cache size) are checked by that layer when `start()` creates it.
  */
+import { resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
 
@@ -20,4 +21,6 @@ export function checkEngineOptions(options: EngineOptions): void {
     throw new RangeError(`EngineOptions.kernels must be 'wasm' or 'js', got ${String(kernels)}`);
   }
   checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
+  resolveMessageLimits(options.sip?.limits);
+  resolveConnectionLimits(options.sip?.connections);
 }

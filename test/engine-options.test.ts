@@ -41,4 +41,15 @@ describe('other engine options checked by the constructor', () => {
     expect(() => new Engine({ kernels: 'gpu' as 'js' })).toThrow(RangeError);
     expect(() => new Engine({ roomSampleRateHz: 16000, kernels: 'js' })).not.toThrow();
   });
+
+  it('refuses SIP message and connection limits that are not positive integers', () => {
+    expect(() => new Engine({ sip: { limits: { maxBodyBytes: 0 } } })).toThrow(
+      'limits.maxBodyBytes must be a positive integer, got 0'
+    );
+    expect(() => new Engine({ sip: { connections: { idleTimeoutMs: -1 } } })).toThrow(RangeError);
+    expect(
+      () =>
+        new Engine({ sip: { limits: { maxLineBytes: 4096 }, connections: { maxConnectionsPerSource: 8 } } })
+    ).not.toThrow();
+  });
 });
