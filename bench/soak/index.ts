@@ -1,10 +1,11 @@
 /**
- * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10]`:
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--heap-snapshots 1]`:
  * cycles calls of every kind through an engine in its own process for a set time, reports what
  * the engine holds every interval, and at the end checks that every counter came back to where
  * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
  * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
- * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json.
+ * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json (and, with
+ * --heap-snapshots 1, the engine's heap at the start and the end beside it, to compare in DevTools).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,11 @@ interface Options {
   seconds: number;
   concurrency: number;
   intervalSeconds: number;
+  heapSnapshots: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10 };
+  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10, heapSnapshots: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     const value = Number(inline ?? argv[++i]);
@@ -30,6 +32,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--seconds') options.seconds = value;
     else if (flag === '--concurrency') options.concurrency = Math.floor(value);
     else if (flag === '--interval-seconds') options.intervalSeconds = value;
+    else if (flag === '--heap-snapshots') options.heapSnapshots = true;
     else throw new Error(`unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`);
   }
   return options;
@@ -56,13 +59,16 @@ const ready = new Promise<number>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the soak engine exited early with code ${code}`)));
 });
 
-function sample(fullGc: boolean): Promise<SoakSample> {
+function sample(fullGc: boolean, heapSnapshotPath?: string): Promise<SoakSample> {
   const id = nextSampleId++;
   return new Promise((resolve) => {
     pendingSamples.set(id, resolve);
-    child.send({ type: 'sample', id, fullGc } satisfies ToSoakEngine);
+    child.send({ type: 'sample', id, fullGc, heapSnapshotPath } satisfies ToSoakEngine);
   });
 }
+
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+const runName = `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const placed: Record<Kind, number> = { normal: 0, noack: 0, vanished: 0, refused: 0, played: 0, recorded: 0, transferred: 0 };
@@ -181,6 +187,7 @@ async function main(): Promise<number> {
   // Warm-up: one call of each kind, so lazily loaded code and caches are in place before the baseline.
   await Promise.all(KINDS.map((kind) => runCall(port, kind)));
   const baseline = await settle(undefined, 30_000);
+  if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-start.heapsnapshot`);
   console.log(line('start', baseline));
   const samples: Array<{ atSeconds: number; sample: SoakSample }> = [{ atSeconds: 0, sample: baseline }];
   const started = Date.now();
@@ -205,6 +212,7 @@ async function main(): Promise<number> {
   await Promise.all(inFlight);
   // Vanished callers end by the RTP inactivity timeout, never-ACKed ones by timer H (6.4 s here).
   const end = await settle(baseline.resources, 60_000);
+  if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-end.heapsnapshot`);
   console.log(line('end', end));
   const diff = differences(baseline.resources, end.resources);
   const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
@@ -212,9 +220,8 @@ async function main(): Promise<number> {
   console.log(`engine saw: ${Object.entries(end.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`);
   if (failures.length > 0) console.log(`caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`);
-  const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
-  const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  const file = `${resultsDir}${runName}.json`;
   writeFileSync(file, JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2));
   console.log(`written ${file}`);
   if (diff.length > 0) {
