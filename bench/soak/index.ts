@@ -94,6 +94,8 @@ async function runCall(port: number, kind: Kind): Promise<void> {
     try {
       const final = await uac.invite(port, [], 41_000, false);
       if (final.status !== 200) failures.push(`never-ACKed call got ${final.status}`);
+    } catch (error) {
+      failures.push(`never-ACKed call: ${(error as Error).message}`);
     } finally {
       await uac.close();
     }
