@@ -30,10 +30,6 @@ export class Recorder {
       options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Math.round(options.maxSeconds * options.sampleRateHz);
   }
 
-  get recordedSamples(): number {
-    return this.total;
-  }
-
   get full(): boolean {
     return this.total >= this.maxSamples;
   }

@@ -129,7 +129,7 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
     // When SIPp drops its own ACK and then hangs up, the call ends before answer() could
     // complete: answer() rejects saying so. Nothing else may go wrong.
     for (const error of handlerErrors.splice(0)) expect(error).toMatchObject({ name: 'SipError', message: 'call ended (bye) before ACK' });
-    await waitFor(() => engine.activeChannels().length === 0, 5000);
+    await waitFor(() => engine.activeChannels().length === 0);
   });
 
   it("the engine's UAC calls SIPp's UAS: answered, then hung up", async () => {
