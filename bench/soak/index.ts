@@ -33,7 +33,10 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--concurrency') options.concurrency = Math.floor(value);
     else if (flag === '--interval-seconds') options.intervalSeconds = value;
     else if (flag === '--heap-snapshots') options.heapSnapshots = true;
-    else throw new Error(`unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`);
+    else
+      throw new Error(
+        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`
+      );
   }
   return options;
 }
@@ -71,7 +74,15 @@ const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
 const runName = `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const placed: Record<Kind, number> = { normal: 0, noack: 0, vanished: 0, refused: 0, played: 0, recorded: 0, transferred: 0 };
+const placed: Record<Kind, number> = {
+  normal: 0,
+  noack: 0,
+  vanished: 0,
+  refused: 0,
+  played: 0,
+  recorded: 0,
+  transferred: 0
+};
 const failures: string[] = [];
 let callNumber = 0;
 
@@ -103,7 +114,14 @@ async function runCall(port: number, kind: Kind): Promise<void> {
   }
   const phone = await TonePhone.create({ toneHz: 300 + (n % 20) * 25, displayName: `caller ${n}` });
   try {
-    const user = { normal: 'room', vanished: 'room', refused: 'refused', played: 'play', recorded: 'record', transferred: 'retrieve' }[kind];
+    const user = {
+      normal: 'room',
+      vanished: 'room',
+      refused: 'refused',
+      played: 'play',
+      recorded: 'record',
+      transferred: 'retrieve'
+    }[kind];
     const call = phone.call(`sip:${user}${room}@127.0.0.1:${port}`);
     if (kind === 'refused') {
       const status = await call.then(
@@ -151,7 +169,14 @@ function line(label: string, s: SoakSample): string {
  * Counters that must come back exactly, and those that must not end above their start by more
  * than a little (a descriptor opened lazily, a timer of Node's own); ending below is no leak.
  */
-const EXACT: Array<keyof ResourceCounts> = ['rtpPortPairs', 'partySlots', 'roomSlots', 'channels', 'rooms', 'workers'];
+const EXACT: Array<keyof ResourceCounts> = [
+  'rtpPortPairs',
+  'partySlots',
+  'roomSlots',
+  'channels',
+  'rooms',
+  'workers'
+];
 const SLACK: Partial<Record<keyof ResourceCounts, number>> = { openDescriptors: 2, timers: 2 };
 
 function differences(start: ResourceCounts, end: ResourceCounts): string[] {
@@ -185,7 +210,9 @@ async function settle(start: ResourceCounts | undefined, ms: number): Promise<So
 
 async function main(): Promise<number> {
   const port = await ready;
-  console.log(`soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`);
+  console.log(
+    `soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`
+  );
   // Warm-up: one call of each kind, so lazily loaded code and caches are in place before the baseline.
   await Promise.all(KINDS.map((kind) => runCall(port, kind)));
   const baseline = await settle(undefined, 30_000);
@@ -219,12 +246,24 @@ async function main(): Promise<number> {
   const diff = differences(baseline.resources, end.resources);
   const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
   console.log(`calls placed: ${totalCalls} (${KINDS.map((k) => `${k} ${placed[k]}`).join(', ')})`);
-  console.log(`engine saw: ${Object.entries(end.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`);
-  if (failures.length > 0) console.log(`caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`);
+  console.log(
+    `engine saw: ${Object.entries(end.outcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`
+  );
+  console.log(
+    `heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`
+  );
+  if (failures.length > 0)
+    console.log(
+      `caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`
+    );
   mkdirSync(resultsDir, { recursive: true });
   const file = `${resultsDir}${runName}.json`;
-  writeFileSync(file, JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2)
+  );
   console.log(`written ${file}`);
   if (diff.length > 0) {
     console.log(`FAIL: counters did not return to their starting values: ${diff.join(', ')}`);

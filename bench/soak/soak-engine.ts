@@ -22,7 +22,10 @@ const folder = mkdtempSync(join(tmpdir(), 'uasmedia-soak-'));
 const prompts = join(folder, 'prompts');
 const recordings = join(folder, 'recordings');
 for (const dir of [prompts, recordings]) mkdirSync(dir, { recursive: true });
-copyFileSync(fileURLToPath(new URL('../../test/fixtures/wav/tone-8000-s16.wav', import.meta.url)), join(prompts, 'prompt.wav'));
+copyFileSync(
+  fileURLToPath(new URL('../../test/fixtures/wav/tone-8000-s16.wav', import.meta.url)),
+  join(prompts, 'prompt.wav')
+);
 
 const engine = new Engine({
   sip: {
@@ -41,7 +44,8 @@ const engine = new Engine({
   tts: { cacheBytes: 2 * 1024 * 1024 },
   incomingCallTimeoutSeconds: 10,
   logLevel: 'error',
-  inviteFilter: (request) => (/^sip:refused/.test(request.uri) ? { status: 403, reason: 'Forbidden' } : undefined)
+  inviteFilter: (request) =>
+    /^sip:refused/.test(request.uri) ? { status: 403, reason: 'Forbidden' } : undefined
 });
 
 const outcomes: Record<string, number> = {};
@@ -122,8 +126,7 @@ process.on('message', (message: ToSoakEngine) => {
     const s = sample(message.fullGc);
     if (message.heapSnapshotPath) writeHeapSnapshot(message.heapSnapshotPath);
     send({ type: 'sample', id: message.id, sample: s });
-  }
-  else if (message.type === 'stop') {
+  } else if (message.type === 'stop') {
     void engine.stop().then(() => {
       rmSync(folder, { recursive: true, force: true });
       process.exit(0);
