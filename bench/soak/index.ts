@@ -280,5 +280,14 @@ try {
   console.error(error);
 }
 child.send({ type: 'stop' } satisfies ToSoakEngine);
-await new Promise((resolve) => child.once('exit', resolve));
+// engine.stop() is bounded (2 s for BYE answers); an engine still running 30 s later is a failure.
+const stopped = await Promise.race([
+  new Promise<boolean>((resolve) => child.once('exit', () => resolve(true))),
+  sleep(30_000).then(() => false)
+]);
+if (!stopped) {
+  console.log('FAIL: the engine did not stop within 30 s of being asked');
+  child.kill('SIGKILL');
+  code = 1;
+}
 process.exit(code);
