@@ -52,7 +52,8 @@ export function resolveMessageLimits(overrides: Partial<SipMessageLimits> = {}):
   for (const key of Object.keys(DEFAULT_MESSAGE_LIMITS) as Array<keyof SipMessageLimits>) {
     const value = overrides[key];
     if (value === undefined) continue;
-    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`limits.${key} must be a positive integer, got ${String(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new RangeError(`limits.${key} must be a positive integer, got ${String(value)}`);
     limits[key] = value;
   }
   return limits;

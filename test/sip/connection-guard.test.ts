@@ -25,7 +25,9 @@ interface Logged {
   details: object;
 }
 
-async function agent(connections: Partial<ConnectionLimits>): Promise<{ ua: SipUserAgent; port: number; warnings: Logged[] }> {
+async function agent(
+  connections: Partial<ConnectionLimits>
+): Promise<{ ua: SipUserAgent; port: number; warnings: Logged[] }> {
   const warnings: Logged[] = [];
   const logger = {
     debug() {},
@@ -35,7 +37,11 @@ async function agent(connections: Partial<ConnectionLimits>): Promise<{ ua: SipU
       warnings.push({ msg: msg ?? '', details });
     }
   };
-  const ua = new SipUserAgent({ transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }], connections, logger });
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }],
+    connections,
+    logger
+  });
   await ua.start();
   cleanups.push(() => ua.close());
   return { ua, port: ua.addresses()[0].port, warnings };
@@ -53,7 +59,8 @@ function options(callId: string, peerPort: number, uaPort: number): string {
   ]);
 }
 
-const ok = (callId: string) => (m: AnySipMessage) => m instanceof SipResponse && m.callId === callId && m.status === 200;
+const ok = (callId: string) => (m: AnySipMessage) =>
+  m instanceof SipResponse && m.callId === callId && m.status === 200;
 
 async function connect(port: number, localAddress?: string): Promise<TcpTestPeer> {
   const peer = await new TcpTestPeer().connect(port, localAddress);
@@ -171,7 +178,9 @@ describe('TCP connection guard', () => {
     const certificate = makeTestCertificate();
     cleanups.push(() => certificate.remove());
     const ua = new SipUserAgent({
-      transports: [{ protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }],
+      transports: [
+        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
+      ],
       connections: { messageDeadlineMs: 300 }
     });
     await ua.start();
@@ -191,7 +200,9 @@ describe('TCP connection guard', () => {
     const certificate = makeTestCertificate();
     cleanups.push(() => certificate.remove());
     const ua = new SipUserAgent({
-      transports: [{ protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }],
+      transports: [
+        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
+      ],
       connections: { messageDeadlineMs: 600_000 }
     });
     await ua.start();
