@@ -1,10 +1,11 @@
 /**
- * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10]`:
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--heap-snapshots 1]`:
  * cycles calls of every kind through an engine in its own process for a set time, reports what
  * the engine holds every interval, and at the end checks that every counter came back to where
  * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
  * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
- * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json.
+ * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json (and, with
+ * --heap-snapshots 1, the engine's heap at the start and the end beside it, to compare in DevTools).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,11 @@ interface Options {
   seconds: number;
   concurrency: number;
   intervalSeconds: number;
+  heapSnapshots: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10 };
+  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10, heapSnapshots: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     const value = Number(inline ?? argv[++i]);
@@ -30,7 +32,11 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--seconds') options.seconds = value;
     else if (flag === '--concurrency') options.concurrency = Math.floor(value);
     else if (flag === '--interval-seconds') options.intervalSeconds = value;
-    else throw new Error(`unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`);
+    else if (flag === '--heap-snapshots') options.heapSnapshots = true;
+    else
+      throw new Error(
+        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`
+      );
   }
   return options;
 }
@@ -56,16 +62,27 @@ const ready = new Promise<number>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the soak engine exited early with code ${code}`)));
 });
 
-function sample(fullGc: boolean): Promise<SoakSample> {
+function sample(fullGc: boolean, heapSnapshotPath?: string): Promise<SoakSample> {
   const id = nextSampleId++;
   return new Promise((resolve) => {
     pendingSamples.set(id, resolve);
-    child.send({ type: 'sample', id, fullGc } satisfies ToSoakEngine);
+    child.send({ type: 'sample', id, fullGc, heapSnapshotPath } satisfies ToSoakEngine);
   });
 }
 
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+const runName = `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const placed: Record<Kind, number> = { normal: 0, noack: 0, vanished: 0, refused: 0, played: 0, recorded: 0, transferred: 0 };
+const placed: Record<Kind, number> = {
+  normal: 0,
+  noack: 0,
+  vanished: 0,
+  refused: 0,
+  played: 0,
+  recorded: 0,
+  transferred: 0
+};
 const failures: string[] = [];
 let callNumber = 0;
 
@@ -88,6 +105,8 @@ async function runCall(port: number, kind: Kind): Promise<void> {
     try {
       const final = await uac.invite(port, [], 41_000, false);
       if (final.status !== 200) failures.push(`never-ACKed call got ${final.status}`);
+    } catch (error) {
+      failures.push(`never-ACKed call: ${(error as Error).message}`);
     } finally {
       await uac.close();
     }
@@ -95,7 +114,14 @@ async function runCall(port: number, kind: Kind): Promise<void> {
   }
   const phone = await TonePhone.create({ toneHz: 300 + (n % 20) * 25, displayName: `caller ${n}` });
   try {
-    const user = { normal: 'room', vanished: 'room', refused: 'refused', played: 'play', recorded: 'record', transferred: 'retrieve' }[kind];
+    const user = {
+      normal: 'room',
+      vanished: 'room',
+      refused: 'refused',
+      played: 'play',
+      recorded: 'record',
+      transferred: 'retrieve'
+    }[kind];
     const call = phone.call(`sip:${user}${room}@127.0.0.1:${port}`);
     if (kind === 'refused') {
       const status = await call.then(
@@ -143,7 +169,14 @@ function line(label: string, s: SoakSample): string {
  * Counters that must come back exactly, and those that must not end above their start by more
  * than a little (a descriptor opened lazily, a timer of Node's own); ending below is no leak.
  */
-const EXACT: Array<keyof ResourceCounts> = ['rtpPortPairs', 'partySlots', 'roomSlots', 'channels', 'rooms', 'workers'];
+const EXACT: Array<keyof ResourceCounts> = [
+  'rtpPortPairs',
+  'partySlots',
+  'roomSlots',
+  'channels',
+  'rooms',
+  'workers'
+];
 const SLACK: Partial<Record<keyof ResourceCounts, number>> = { openDescriptors: 2, timers: 2 };
 
 function differences(start: ResourceCounts, end: ResourceCounts): string[] {
@@ -177,10 +210,13 @@ async function settle(start: ResourceCounts | undefined, ms: number): Promise<So
 
 async function main(): Promise<number> {
   const port = await ready;
-  console.log(`soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`);
+  console.log(
+    `soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`
+  );
   // Warm-up: one call of each kind, so lazily loaded code and caches are in place before the baseline.
   await Promise.all(KINDS.map((kind) => runCall(port, kind)));
   const baseline = await settle(undefined, 30_000);
+  if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-start.heapsnapshot`);
   console.log(line('start', baseline));
   const samples: Array<{ atSeconds: number; sample: SoakSample }> = [{ atSeconds: 0, sample: baseline }];
   const started = Date.now();
@@ -205,17 +241,29 @@ async function main(): Promise<number> {
   await Promise.all(inFlight);
   // Vanished callers end by the RTP inactivity timeout, never-ACKed ones by timer H (6.4 s here).
   const end = await settle(baseline.resources, 60_000);
+  if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-end.heapsnapshot`);
   console.log(line('end', end));
   const diff = differences(baseline.resources, end.resources);
   const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
   console.log(`calls placed: ${totalCalls} (${KINDS.map((k) => `${k} ${placed[k]}`).join(', ')})`);
-  console.log(`engine saw: ${Object.entries(end.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`);
-  if (failures.length > 0) console.log(`caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`);
-  const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+  console.log(
+    `engine saw: ${Object.entries(end.outcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`
+  );
+  console.log(
+    `heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`
+  );
+  if (failures.length > 0)
+    console.log(
+      `caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`
+    );
   mkdirSync(resultsDir, { recursive: true });
-  const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2));
+  const file = `${resultsDir}${runName}.json`;
+  writeFileSync(
+    file,
+    JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2)
+  );
   console.log(`written ${file}`);
   if (diff.length > 0) {
     console.log(`FAIL: counters did not return to their starting values: ${diff.join(', ')}`);
@@ -232,5 +280,14 @@ try {
   console.error(error);
 }
 child.send({ type: 'stop' } satisfies ToSoakEngine);
-await new Promise((resolve) => child.once('exit', resolve));
+// engine.stop() is bounded (2 s for BYE answers); an engine still running 30 s later is a failure.
+const stopped = await Promise.race([
+  new Promise<boolean>((resolve) => child.once('exit', () => resolve(true))),
+  sleep(30_000).then(() => false)
+]);
+if (!stopped) {
+  console.log('FAIL: the engine did not stop within 30 s of being asked');
+  child.kill('SIGKILL');
+  code = 1;
+}
 process.exit(code);

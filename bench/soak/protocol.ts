@@ -12,6 +12,8 @@ export interface SoakSample {
   lateTicks: number;
 }
 
-export type ToSoakEngine = { type: 'sample'; id: number; fullGc: boolean } | { type: 'stop' };
+export type ToSoakEngine =
+  { type: 'sample'; id: number; fullGc: boolean; heapSnapshotPath?: string } | { type: 'stop' };
 
-export type FromSoakEngine = { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: SoakSample };
+export type FromSoakEngine =
+  { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: SoakSample };

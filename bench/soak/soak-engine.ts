@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import { Engine, State, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
 import { callerName, conferenceSettings } from '../../engine/app/meet-me.js';
 import type { SoakSample, FromSoakEngine, ToSoakEngine } from './protocol.js';
@@ -21,7 +22,10 @@ const folder = mkdtempSync(join(tmpdir(), 'uasmedia-soak-'));
 const prompts = join(folder, 'prompts');
 const recordings = join(folder, 'recordings');
 for (const dir of [prompts, recordings]) mkdirSync(dir, { recursive: true });
-copyFileSync(fileURLToPath(new URL('../../test/fixtures/wav/tone-8000-s16.wav', import.meta.url)), join(prompts, 'prompt.wav'));
+copyFileSync(
+  fileURLToPath(new URL('../../test/fixtures/wav/tone-8000-s16.wav', import.meta.url)),
+  join(prompts, 'prompt.wav')
+);
 
 const engine = new Engine({
   sip: {
@@ -34,9 +38,14 @@ const engine = new Engine({
   },
   rtp: { minPort: 45000, maxPort: 45999, inactivityTimeoutSeconds: 3 },
   files: { playFolders: [prompts], recordFolder: recordings },
+  // Every caller's name is spoken, and each is new: with the default 32 MiB the prompt cache
+  // would still be filling at the end of a 10-minute run, growing heap and RSS by design. A small
+  // bound is reached in the first minute, so growth after that would be a leak.
+  tts: { cacheBytes: 2 * 1024 * 1024 },
   incomingCallTimeoutSeconds: 10,
   logLevel: 'error',
-  inviteFilter: (request) => (/^sip:refused/.test(request.uri) ? { status: 403, reason: 'Forbidden' } : undefined)
+  inviteFilter: (request) =>
+    /^sip:refused/.test(request.uri) ? { status: 403, reason: 'Forbidden' } : undefined
 });
 
 const outcomes: Record<string, number> = {};
@@ -113,8 +122,11 @@ function send(message: FromSoakEngine): void {
 
 process.on('disconnect', () => process.exit(1));
 process.on('message', (message: ToSoakEngine) => {
-  if (message.type === 'sample') send({ type: 'sample', id: message.id, sample: sample(message.fullGc) });
-  else if (message.type === 'stop') {
+  if (message.type === 'sample') {
+    const s = sample(message.fullGc);
+    if (message.heapSnapshotPath) writeHeapSnapshot(message.heapSnapshotPath);
+    send({ type: 'sample', id: message.id, sample: s });
+  } else if (message.type === 'stop') {
     void engine.stop().then(() => {
       rmSync(folder, { recursive: true, force: true });
       process.exit(0);

@@ -11,6 +11,7 @@
  * concealed and then dropped as late. Lateness (actual start minus deadline) is recorded for
  * every tick in a fixed ring, so reading statistics never allocates on the tick path.
  */
+import { performance } from 'node:perf_hooks';
 import { SafeEmitter } from '../../sip/index.js';
 
 export interface FrameClockOptions {
@@ -46,6 +47,8 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
   private readonly lateThresholdMs: number;
   private readonly lateness: Float64Array;
   private startNs = 0n;
+  /** `performance.now()` when the clock started: tick times on the clock everyone else reads. */
+  private startMs = 0;
   private nextIndex = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Set while late ticks wait for the poll phase (see the file comment). */
@@ -96,6 +99,7 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
     if (this.running) return;
     this.running = true;
     this.startNs = process.hrtime.bigint();
+    this.startMs = performance.now();
     this.nextIndex = 0;
     this.schedule();
   }
@@ -133,6 +137,16 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
       latenessMsMax: this.maxLatenessMs,
       workMsMean: this.ticks === 0 ? 0 : Number(this.workNsTotal / BigInt(this.ticks)) / 1e6
     };
+  }
+
+  /**
+   * When tick `index` is due, on the `performance.now()` clock. Media timing reads this rather
+   * than the time a tick actually runs: ticks that catch up after a stall run back to back, and
+   * a jitter buffer that read the wall clock then would see its playout fall 20 ms behind per
+   * tick and stretch the stream with concealed frames.
+   */
+  tickTimeMs(index: number): number {
+    return this.startMs + index * this.periodMs;
   }
 
   private deadlineNs(index: number): bigint {

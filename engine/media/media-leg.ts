@@ -201,7 +201,9 @@ export class MediaLeg implements MixMember {
     const kernels = this.kernels;
     const slot = this.partySlot;
     const rtp = this.rtp as RtpSession;
-    const n = rtp.readFrame(kernels.inputPayload(slot));
+    // The frame's due time, not now: catch-up ticks after a stall run back to back.
+    const dueMs = this.loop.frameTimeMs;
+    const n = rtp.readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
     kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
     kernels.setPrivatePromptActive(slot, this.player.readFrame(kernels.privatePrompt(slot)));
   }

@@ -243,10 +243,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /**
    * The frame due now (see JitterBuffer.pop): byte length copied into `target`, FRAME_LOST
    * (conceal) or FRAME_SILENT. Also ends an RFC 4733 event whose end packets were all lost.
+   * `nowMs`: when the frame is due (the frame clock's tick time), if not the session's clock now.
    */
-  readFrame(target: Uint8Array): number {
+  readFrame(target: Uint8Array, nowMs?: number): number {
     if (this.#closed) return FRAME_SILENT;
-    const now = this.#now();
+    const now = nowMs ?? this.#now();
     this.#events.poll(now);
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return FRAME_SILENT;
     return this.#jitter.pop(target, now);

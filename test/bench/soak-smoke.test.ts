@@ -13,10 +13,14 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('npm run soak', () => {
   it('cycles every kind of call for 20 s and every counter returns to its starting value', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/soak/index.ts'), '--seconds', '20', '--interval-seconds', '10'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/soak/index.ts'), '--seconds', '20', '--interval-seconds', '10'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -24,7 +28,10 @@ describe('npm run soak', () => {
     console.log(out);
     expect(code, out).toBe(0);
     expect(out).toContain('PASS: every counter returned to its starting value');
-    const placed = /calls placed: (\d+) \(normal (\d+), noack (\d+), vanished (\d+), refused (\d+), played (\d+), recorded (\d+), transferred (\d+)\)/.exec(out);
+    const placed =
+      /calls placed: (\d+) \(normal (\d+), noack (\d+), vanished (\d+), refused (\d+), played (\d+), recorded (\d+), transferred (\d+)\)/.exec(
+        out
+      );
     expect(placed, out).not.toBeNull();
     for (const n of placed!.slice(2).map(Number)) expect(n).toBeGreaterThanOrEqual(2);
   }, 180_000);

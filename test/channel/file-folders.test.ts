@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, FileAccessError, State, type EngineOptions, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  FileAccessError,
+  State,
+  type EngineOptions,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -41,7 +47,11 @@ afterEach(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 async function answered(options: EngineOptions): Promise<UASCallChannel> {
-  const e = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 44000, maxPort: 44099 }, ...options });
+  const e = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 44000, maxPort: 44099 },
+    ...options
+  });
   engine = e;
   const channels: UASCallChannel[] = [];
   e.on('call', (channel) => {
@@ -63,7 +73,10 @@ describe('the file sandbox', () => {
     expect(play).toBeInstanceOf(FileAccessError);
     expect(play).toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'NOT_CONFIGURED' });
     const target = join(root, 'elsewhere', 'written.wav');
-    await expect(channel.record(target, { maxSeconds: 0.2 })).rejects.toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'NOT_CONFIGURED' });
+    await expect(channel.record(target, { maxSeconds: 0.2 })).rejects.toMatchObject({
+      code: 'ERR_FILE_ACCESS',
+      reason: 'NOT_CONFIGURED'
+    });
     await expect(channel.record('relative.wav', { maxSeconds: 0.2 })).rejects.toBeInstanceOf(FileAccessError);
     expect(existsSync(target)).toBe(false);
     expect(channel.state).toBe(State.ANSWERED);
@@ -72,8 +85,16 @@ describe('the file sandbox', () => {
   it('plays inside the play folder and refuses .., absolute paths elsewhere and symlinks out', async () => {
     const channel = await answered({ files: { playFolders: [join(root, 'prompts')] } });
     await channel.playFile('tone.wav');
-    for (const path of ['../elsewhere/secret.wav', join(root, 'elsewhere', 'secret.wav'), 'link-out.wav', '/etc/hostname']) {
-      await expect(channel.playFile(path), path).rejects.toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'OUTSIDE_FOLDER' });
+    for (const path of [
+      '../elsewhere/secret.wav',
+      join(root, 'elsewhere', 'secret.wav'),
+      'link-out.wav',
+      '/etc/hostname'
+    ]) {
+      await expect(channel.playFile(path), path).rejects.toMatchObject({
+        code: 'ERR_FILE_ACCESS',
+        reason: 'OUTSIDE_FOLDER'
+      });
     }
     expect(channel.state).toBe(State.ANSWERED);
   }, 30_000);
@@ -82,8 +103,17 @@ describe('the file sandbox', () => {
     const channel = await answered({ files: { recordFolder: join(root, 'recordings') } });
     await channel.record('call.wav', { maxSeconds: 0.5 });
     expect((await readFile(join(root, 'recordings', 'call.wav'))).subarray(0, 4).toString()).toBe('RIFF');
-    for (const path of ['../elsewhere/out.wav', join(root, 'elsewhere', 'out.wav'), 'dir-out/out.wav', 'planted.wav', '/tmp/uasmedia-out.wav']) {
-      await expect(channel.record(path, { maxSeconds: 0.2 }), path).rejects.toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'OUTSIDE_FOLDER' });
+    for (const path of [
+      '../elsewhere/out.wav',
+      join(root, 'elsewhere', 'out.wav'),
+      'dir-out/out.wav',
+      'planted.wav',
+      '/tmp/uasmedia-out.wav'
+    ]) {
+      await expect(channel.record(path, { maxSeconds: 0.2 }), path).rejects.toMatchObject({
+        code: 'ERR_FILE_ACCESS',
+        reason: 'OUTSIDE_FOLDER'
+      });
     }
     expect(existsSync(join(root, 'elsewhere', 'out.wav'))).toBe(false);
     expect(existsSync('/tmp/uasmedia-out.wav')).toBe(false);

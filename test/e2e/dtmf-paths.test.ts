@@ -62,7 +62,10 @@ describe('DTMF paths', () => {
         await phone.inbandDigit(d, 160);
         await phone.media(200);
       }
-      expect(await digits).toBe('123#');
+      const got = await digits;
+      const stats = channel.rtpStats();
+      console.log(`in-band '123#' gave '${got}': ${stats?.packetsReceived} packets, ${stats?.concealedFrames} frames concealed, ${stats?.packetsLate} late, jitter buffer at ${stats?.jitterBufferDelayMs.toFixed(0)} / ${stats?.jitterBufferTargetMs.toFixed(0)} ms`);
+      expect(got).toBe('123#');
       // Any second report of a press would come within the jitter buffer's delay (≤ 200 ms) of its end.
       await phone.media(400);
       expect(seen).toEqual([...'123#'].map((digit) => ({ digit, source: 'inband' })));

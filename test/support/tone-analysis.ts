@@ -42,6 +42,18 @@ export function toneLevelDb(pcm: Int16Array, freqHz: number, sampleRateHz: numbe
   return 20 * Math.log10(amplitude + 1e-12);
 }
 
+/**
+ * RMS level in dBFS of the loudest `windowMs` stretch of `pcm` (in steps of half a window): "was
+ * something said", however much silence came before it while a prompt was being synthesized.
+ */
+export function loudestDbfs(pcm: Int16Array, sampleRateHz: number, windowMs = 250): number {
+  const n = Math.round((windowMs * sampleRateHz) / 1000);
+  if (pcm.length < n) return rmsDbfs(pcm);
+  let loudest = -200;
+  for (let at = 0; at + n <= pcm.length; at += n >> 1) loudest = Math.max(loudest, rmsDbfs(pcm.subarray(at, at + n)));
+  return loudest;
+}
+
 /** RMS level of `pcm` in dBFS. */
 export function rmsDbfs(pcm: Int16Array): number {
   if (pcm.length === 0) return -200;

@@ -36,7 +36,8 @@ describe('synthesis worker entry', () => {
   const outDir = join(ROOT, 'build', `test-tts-dist-${process.pid}`);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('synthesizes from compiled JavaScript in plain node', async () => {
+  // tsc and a plain node process on a loaded host: minutes, not seconds. The timeout only catches a hang.
+  it('synthesizes from compiled JavaScript in plain node', { timeout: 300_000 }, async () => {
     mkdirSync(outDir, { recursive: true });
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const sources = ['tts/index.ts', 'tts/synthesis-worker.ts', 'tts/espeak-ng.d.ts'].map((f) => join(ROOT, f));
