@@ -26,6 +26,7 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import { SafeEmitter } from './util/safe-emitter.js';
+import { webSocketTransportSpec, type WebSocketOptions } from './webrtc/websocket-options.js';
 
 export interface EngineOptions {
   sip?: {
@@ -37,6 +38,8 @@ export interface EngineOptions {
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
   };
+  /** Browsers: SIP over WebSocket (RFC 7118) and, on the same port, the join page. Off unless given. */
+  webSocket?: WebSocketOptions;
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
     host?: string;
@@ -104,7 +107,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'ws'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -149,7 +152,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        transports: [
+          ...(o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost)] : [])
+        ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         logger: this.logger

@@ -5,3 +5,5 @@
 export * from './user-agent.js';
 export { SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
+export type { TransportSpec } from './transport/transport-set.js';
+export type { WsTransportOptions } from './transport/ws.js';

@@ -27,13 +27,14 @@ import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './tra
 import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
-import { TransportSet } from './transport/transport-set.js';
+import { TransportSet, type TransportSpec } from './transport/transport-set.js';
+import { learnWebSocketRoutes } from './transport/ws-routes.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
 
 export interface SipUserAgentOptions {
   /** Sockets to bind; port 0 = ephemeral. */
-  transports: Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  transports: TransportSpec[];
   /** Server / User-Agent header value. */
   userAgentName?: string;
   /** RFC 3261 timers; defaults 500 / 4000 / 5000 ms. */
@@ -70,6 +71,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
+  /** WebSocket connection (host:port) → the sessions whose INVITE arrived on it. */
+  private readonly flows = new Map<string, Set<InviteSessionBase>>();
   private readonly timers: TimerValues;
   private readonly clock: Clock;
   private readonly logger: SipLogger;
@@ -86,7 +89,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.onListenerError = (event, error) => this.logger.error({ event, err: String(error) }, 'user agent listener threw');
     this.transports = new TransportSet(options.transports, {
       message: (data: Buffer, source: MessageSource) => this.receive(data, source),
-      warning: (reason: string, details: object) => this.logger.warn(details, reason)
+      warning: (reason: string, details: object) => this.logger.warn(details, reason),
+      connectionClosed: (source: MessageSource) => this.connectionClosed(source)
     });
     this.host = this.createHost();
   }
@@ -102,7 +106,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
   }
 
-  addresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  addresses(): Array<{ protocol: TransportProtocol; host: string; port: number }> {
     return this.transports.addresses();
   }
 
@@ -112,6 +116,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.state = 'closed';
     for (const session of [...this.sessions]) session.shutdown();
     this.sessions.clear();
+    this.flows.clear();
     this.layer.close();
     this.dialogs.clear();
     this.pendingInvites.clear();
@@ -139,7 +144,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- sending
 
-  private chooseProtocol(requested: 'udp' | 'tcp' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+  private chooseProtocol(requested: TransportProtocol | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
     const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
     if (wanted && this.transports.has(wanted)) return wanted;
     if (wanted) throw new RangeError(`no ${wanted} transport configured`);
@@ -166,8 +171,12 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   private contact(protocol: TransportProtocol): string {
-    const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
+    const suffix = protocol === 'udp' ? '' : `;transport=${this.viaTransport(protocol).toLowerCase()}`;
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
+  }
+
+  private viaTransport(protocol: TransportProtocol): string {
+    return this.transports.get(protocol)?.viaTransport ?? protocol.toUpperCase();
   }
 
   private transmit(message: AnySipMessage, destination: Destination, onError?: (error: Error) => void): void {
@@ -189,7 +198,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       request.remove('Via');
       request.prepend(
         'Via',
-        `SIP/2.0/${destination.protocol.toUpperCase()} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
+        `SIP/2.0/${this.viaTransport(destination.protocol)} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
       );
     }
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
@@ -306,6 +315,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       return;
     }
     const request = parsed.message;
+    if (source.protocol === 'ws') learnWebSocketRoutes(request, source, this.transports.get('ws'));
     try {
       stampReceived(request, source);
     } catch {
@@ -448,6 +458,26 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
   }
 
+  /** RFC 7118 §5: a session is bound to the WebSocket connection its INVITE came on. */
+  private trackFlow(session: InviteSessionBase, source: MessageSource): void {
+    const key = `${source.host}:${source.port}`;
+    let sessions = this.flows.get(key);
+    if (!sessions) this.flows.set(key, (sessions = new Set()));
+    sessions.add(session);
+    session.on('terminated', () => {
+      sessions.delete(session);
+      if (sessions.size === 0 && this.flows.get(key) === sessions) this.flows.delete(key);
+    });
+  }
+
+  /** The connection is gone: its calls end as on a lost transport, with nobody to signal to. */
+  private connectionClosed(source: MessageSource): void {
+    const sessions = this.flows.get(`${source.host}:${source.port}`);
+    if (!sessions) return;
+    this.logger.info({ source, calls: sessions.size }, 'connection closed, ending its calls');
+    for (const session of [...sessions]) session.transportLost();
+  }
+
   /** §9.2: CANCEL matches the INVITE server transaction with the same branch. */
   private receiveCancel(cancel: SipRequest, reply: (status: number) => void, tx: ServerTransaction): void {
     const key = cancelledInviteKey(cancel);
@@ -478,6 +508,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
     const session = new IncomingInvite(this.host, request, tx, source.protocol);
     this.track(session);
+    if (source.protocol === 'ws') this.trackFlow(session, source);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);

@@ -51,7 +51,8 @@ export function requestDestination(request: SipRequest, fallback: TransportProto
   const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
   if (!isSipUri(target)) throw new SipParseError(`cannot route to a non-SIP URI "${request.uri}"`);
   const transportParam = target.params.get('transport')?.toLowerCase();
-  const protocol: TransportProtocol = transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : fallback;
+  const protocol: TransportProtocol =
+    transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : transportParam === 'ws' || transportParam === 'wss' ? 'ws' : fallback;
   const maddr = target.params.get('maddr');
   return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? 5060 };
 }

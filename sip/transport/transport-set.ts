@@ -6,11 +6,14 @@
 import { TcpTransport } from './tcp.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
+import { WsTransport, type WsTransportOptions } from './ws.js';
 
 export interface TransportSpec {
-  protocol: 'udp' | 'tcp';
+  protocol: 'udp' | 'tcp' | 'ws';
   host: string;
   port: number;
+  /** WebSocket only: path, TLS, message limit and the HTTP handler beside it. */
+  ws?: WsTransportOptions;
 }
 
 const BIND_ATTEMPTS = 5;
@@ -61,7 +64,7 @@ export class TransportSet {
     throw lastError;
   }
 
-  addresses(): Array<TransportAddress & { protocol: 'udp' | 'tcp' }> {
+  addresses(): Array<TransportAddress & { protocol: TransportProtocol }> {
     return this.specs.map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
   }
 
@@ -72,6 +75,11 @@ export class TransportSet {
   private async bindAll(): Promise<void> {
     let sharedPort: number | undefined;
     for (const spec of this.specs) {
+      // The WebSocket listener has a port of its own (it cannot share TCP's number).
+      if (spec.protocol === 'ws') {
+        await this.transports.get('ws')!.listen();
+        continue;
+      }
       if (spec.port === 0 && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
@@ -85,6 +93,7 @@ export class TransportSet {
 
   private create(spec: TransportSpec): SipTransport {
     const bind = { host: spec.host, port: spec.port };
+    if (spec.protocol === 'ws') return new WsTransport(bind, this.handler, spec.ws);
     return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler);
   }
 }
