@@ -27,6 +27,7 @@ import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import { SafeEmitter } from './util/safe-emitter.js';
 import { webSocketTransportSpec, type WebSocketOptions } from './webrtc/websocket-options.js';
+import { checkWebRtcOptions, type WebRtcOptions } from './webrtc/webrtc-options.js';
 
 export interface EngineOptions {
   sip?: {
@@ -40,6 +41,8 @@ export interface EngineOptions {
   };
   /** Browsers: SIP over WebSocket (RFC 7118) and, on the same port, the join page. Off unless given. */
   webSocket?: WebSocketOptions;
+  /** Browsers' media legs: ICE servers (none by default: host candidates only), UDP port range. */
+  webrtc?: WebRtcOptions;
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
     host?: string;
@@ -98,6 +101,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkWebRtcOptions(options.webrtc);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
   }
@@ -259,6 +263,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       resolver,
       logger: this.logger,
       metrics: this.metrics,
+      webrtc: this.options.webrtc,
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });

@@ -13,6 +13,7 @@ import type { ConferenceMedia } from '../media/conference-media.js';
 import type { MediaResolver } from '../media/media-resolver.js';
 import type { MixLoop } from '../media/mix-loop.js';
 import type { EngineMetrics } from '../observability/metrics.js';
+import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 
 export interface ChannelContext {
   readonly kernels: DspKernels;
@@ -27,6 +28,8 @@ export interface ChannelContext {
   readonly resolver: MediaResolver;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /** ICE settings for browsers' legs. */
+  readonly webrtc?: WebRtcOptions;
   /** The media of a live conference room (created with the room). */
   conferenceMedia(room: ConferenceRoom): ConferenceMedia;
   /** Tells the engine a channel was closed for good. */
