@@ -28,6 +28,8 @@ import type { ChannelContext } from './channel/channel-context.js';
 import { SafeEmitter } from './util/safe-emitter.js';
 import { webSocketTransportSpec, type WebSocketOptions } from './webrtc/websocket-options.js';
 import { checkWebRtcOptions, type WebRtcOptions } from './webrtc/webrtc-options.js';
+import { createJoinPageHandler } from './webrtc/join-page-server.js';
+import { RoomRoster } from './webrtc/room-roster.js';
 
 export interface EngineOptions {
   sip?: {
@@ -158,7 +160,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.userAgent = new SipUserAgent({
         transports: [
           ...(o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
-          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost)] : [])
+          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket.joinPage))] : [])
         ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
@@ -206,11 +208,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
+    this.roster?.close();
     await this.metricsServer?.close();
     await this.prompts?.close();
     this.ports?.close();
     this.kernels?.close();
     this.channels.clear();
+  }
+
+  private roster: RoomRoster | undefined;
+
+  /** The join page's HTTP handler, when asked for. */
+  private joinPage(wanted: boolean | undefined): ReturnType<typeof createJoinPageHandler> | undefined {
+    if (!wanted) return undefined;
+    this.roster = new RoomRoster(this.rooms, (name) => this.conference(name));
+    return createJoinPageHandler(this.roster);
   }
 
   private ticksSinceTtsFlush = 0;

@@ -17,6 +17,9 @@ export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia } from './media/conference-media.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
+export type { WebSocketOptions } from './webrtc/websocket-options.js';
+export type { WebRtcOptions } from './webrtc/webrtc-options.js';
+export { openPeerConnections } from './webrtc/webrtc-peer.js';
 export {
   EngineError,
   InvalidStateError,

@@ -1,19 +1,24 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
- * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
- * UASMEDIA_METRICS_PORT. Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
+ * the meet-me example, and the join page for browsers on http://127.0.0.1:8088/ (SIP over
+ * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT,
+ * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT. Ctrl-C (SIGINT) or SIGTERM shuts
+ * it down cleanly: every call (and so every WebRTC peer connection) ends before process.exit,
+ * which @roamhq/wrtc needs to exit without crashing.
  */
 import { Engine } from './engine.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
+const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 
 const engine = new Engine({
   sip: { host, port, transports: ['udp', 'tcp'] },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
+  webSocket: { port: wsPort, joinPage: true },
   inviteFilter: meetMeInviteFilter
 });
 serveMeetMe(engine);
@@ -28,6 +33,7 @@ Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=507
 
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
+const ws = bound.find((a) => a.protocol === 'ws')?.port ?? wsPort;
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
 Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):
@@ -36,6 +42,9 @@ Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pc
 or with baresip:
   baresip   then type:   /dial sip:demo@${host}:${udp}
   (in the room: 0 mutes, 1 unmutes, # leaves)
+
+or from a browser (WebRTC, SIP over WebSocket):
+  http://${host}:${ws}/?room=demo
 ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);
 

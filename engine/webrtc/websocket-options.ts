@@ -15,6 +15,8 @@ export interface WebSocketOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Largest SIP message a browser may send (default 64 KiB); a larger one closes its connection. */
   maxMessageBytes?: number;
+  /** Serve the join page (and its participant list) on this port (default false). */
+  joinPage?: boolean;
 }
 
 export function webSocketTransportSpec(options: WebSocketOptions, sipHost: string, httpHandler?: WsTransportOptions['httpHandler']): TransportSpec {

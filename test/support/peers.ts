@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
-  sox: 'sox'
+  sox: 'sox',
+  chromium: 'chromium'
 };
 
 function onPath(command: string): boolean {
