@@ -5,7 +5,8 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
-  chromium: 'chromium'
+  chromium: 'chromium',
+  openssl: 'openssl'
 };
 
 function onPath(command: string): boolean {

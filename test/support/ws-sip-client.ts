@@ -18,14 +18,17 @@ export class WsSipClient {
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
       const parsed = parseMessage(Buffer.from(data), { datagram: true });
-      if (parsed.kind !== 'invalid') this.received.push(parsed.message);
+      if (parsed.kind === 'invalid') return;
+      this.received.push(parsed.message);
+      // Like sip.js: a BYE is answered 200 at once.
+      if (parsed.kind === 'request' && parsed.message.method === 'BYE') this.send(this.okTo(parsed.message));
     });
     socket.on('close', (code) => (this.closeCode = code));
   }
 
-  static connect(url: string, protocols: string[] = ['sip']): Promise<WsSipClient> {
+  static connect(url: string, protocols: string[] = ['sip'], options: WebSocket.ClientOptions = {}): Promise<WsSipClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, protocols);
+      const socket = new WebSocket(url, protocols, options);
       socket.once('open', () => resolve(new WsSipClient(socket)));
       socket.once('error', reject);
       socket.once('unexpected-response', (_request, response) => reject(new Error(`handshake refused: ${response.statusCode}`)));
@@ -50,6 +53,21 @@ export class WsSipClient {
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body
+    ].join('\r\n');
+  }
+
+  /** A 200 OK to `request`, echoing its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2). */
+  okTo(request: SipRequest): string {
+    return [
+      'SIP/2.0 200 OK',
+      ...request.getAll('Via').map((v) => `Via: ${v}`),
+      `From: ${request.get('From')}`,
+      `To: ${request.get('To')}`,
+      `Call-ID: ${request.callId}`,
+      `CSeq: ${request.get('CSeq')}`,
+      'Content-Length: 0',
+      '',
+      ''
     ].join('\r\n');
   }
 

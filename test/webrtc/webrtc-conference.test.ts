@@ -153,3 +153,25 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     await other.close();
   });
 });
+
+describe('engine.stop() with a browser in a call', () => {
+  it('hangs the browser up (BYE over its WebSocket) and closes the peer connection', async () => {
+    const other = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, webSocket: { port: 0 }, rtp: { minPort: 33000, maxPort: 33999 } });
+    other.on('call', (channel) => void channel.answer().catch(() => undefined));
+    await other.start();
+    const caller = await webCaller(440, 'webstop');
+    try {
+      const before = openPeerConnections();
+      const url = `ws://127.0.0.1:${other.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
+      expect((await caller.call(url, 'sip:anyroom@127.0.0.1')).status).toBe(200);
+      await waitFor(() => other.activeChannels().some((c) => c.state === State.ANSWERED), 10_000);
+      expect(openPeerConnections()).toBe(before + 1);
+      const bye = caller.sipClient.requestFor(caller.id, 'BYE', 10_000);
+      await other.stop();
+      expect(openPeerConnections()).toBe(before);
+      await bye;
+    } finally {
+      await other.stop();
+    }
+  });
+});

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipUserAgent } from '../../../sip/user-agent.js';
 import type { IncomingInvite } from '../../../sip/session/incoming-invite.js';
@@ -6,6 +10,7 @@ import type { SipRequest, SipResponse } from '../../../sip/message/message.js';
 import { testSdp } from '../../support/sip-sdp.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { waitFor } from '../../support/wait.js';
+import { hasPeer } from '../../support/peers.js';
 
 const agents: SipUserAgent[] = [];
 const clients: WsSipClient[] = [];
@@ -104,18 +109,6 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(request.uri).toBe(`sip:web@${c.invalidHost};transport=ws`);
     expect(request.topVia.transport).toBe('WS');
     expect(await ended).toBe('local');
-    const reply = [
-      'SIP/2.0 200 OK',
-      ...request.getAll('Via').map((v) => `Via: ${v}`),
-      `From: ${request.get('From')}`,
-      `To: ${request.get('To')}`,
-      `Call-ID: ${request.callId}`,
-      `CSeq: ${request.get('CSeq')}`,
-      'Content-Length: 0',
-      '',
-      ''
-    ].join('\r\n');
-    c.send(reply);
     await bye;
     expect(ua.activity.dialogs).toBe(0);
     expect(c.received.filter(isResponse).every((r) => r.callId !== 'inv-1' || r.status < 300)).toBe(true);
@@ -158,5 +151,33 @@ describe('SIP over WebSocket (RFC 7118)', () => {
         .on('error', reject);
     });
     expect(body).toBe('join page here');
+  });
+
+  it.skipIf(!hasPeer('openssl'))('speaks WSS with a certificate and key: Via SIP/2.0/WSS and a transport=wss Contact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uasmedia-wss-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      const ua = new SipUserAgent({
+        transports: [{ protocol: 'ws', host: '127.0.0.1', port: 0, ws: { tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) } } }]
+      });
+      agents.push(ua);
+      await ua.start();
+      const port = ua.addresses()[0].port;
+      const c = await WsSipClient.connect(`wss://127.0.0.1:${port}/`, ['sip'], { rejectUnauthorized: false });
+      clients.push(c);
+      const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+      c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'wss-1', body: testSdp(4000) }));
+      const session = await incoming;
+      void session.accept(testSdp(5000)).catch(() => {});
+      const ok = await c.response('wss-1', 200);
+      expect(ok.get('Contact')).toMatch(/;transport=wss>/);
+      c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: 'wss-1', cseq: 1, toTag: ok.toTag }));
+      void session.bye();
+      expect((await c.requestFor('wss-1', 'BYE')).topVia.transport).toBe('WSS');
+      // Plain ws:// to a TLS port is not a WebSocket at all.
+      await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
