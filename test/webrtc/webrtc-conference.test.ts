@@ -175,3 +175,38 @@ describe('engine.stop() with a browser in a call', () => {
     }
   });
 });
+
+describe('ICE configuration', () => {
+  it('binds the peer connection inside webrtc.portRange and offers only host candidates without iceServers', async () => {
+    const min = 50000 + 10 * Math.floor(Math.random() * 900);
+    const other = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      webSocket: { port: 0 },
+      webrtc: { portRange: { min, max: min + 9 } },
+      rtp: { minPort: 33000, maxPort: 33999 }
+    });
+    other.on('call', (channel) => void channel.answer().catch(() => undefined));
+    await other.start();
+    const caller = await webCaller(440, 'webrange');
+    try {
+      const url = `ws://127.0.0.1:${other.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
+      const ok = await caller.call(url, 'sip:anyroom@127.0.0.1');
+      const candidates = ok.bodyText.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+      expect(candidates.length).toBeGreaterThan(0);
+      for (const line of candidates) {
+        const [, , protocol, , , port, , type] = line.split(' ');
+        expect(type).toBe('host');
+        if (protocol.toLowerCase() === 'udp') expect(Number(port)).toBeGreaterThanOrEqual(min);
+        if (protocol.toLowerCase() === 'udp') expect(Number(port)).toBeLessThanOrEqual(min + 9);
+      }
+      await waitFor(() => caller.pc.connectionState === 'connected', 15_000);
+    } finally {
+      await caller.close();
+      await other.stop();
+    }
+  });
+
+  it('refuses a bad port range when the engine is made', () => {
+    expect(() => new Engine({ webrtc: { portRange: { min: 6000, max: 5000 } } })).toThrow(RangeError);
+  });
+});
