@@ -6,6 +6,10 @@
  * and disturb no other call. Every peer connection is closed at the end (and the engine's
  * count is checked), because @roamhq/wrtc crashes a process that exits with one open.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import wavefile from 'wavefile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
@@ -208,5 +212,49 @@ describe('ICE configuration', () => {
 
   it('refuses a bad port range when the engine is made', () => {
     expect(() => new Engine({ webrtc: { portRange: { min: 6000, max: 5000 } } })).toThrow(RangeError);
+  });
+});
+
+describe('a browser channel outside a room', () => {
+  it('collects keypad digits (SIP INFO) with getDigits, records what the browser says, and plays a prompt it hears', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uasmedia-webrtc-'));
+    const other = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, webSocket: { port: 0 }, rtp: { minPort: 33000, maxPort: 33999 } });
+    const results: { digits?: string; recorded?: boolean } = {};
+    other.on('call', (channel) => {
+      const handle = async (): Promise<void> => {
+        await channel.answer();
+        results.digits = await channel.getDigits({ count: 2, secondsTimeout: 20 });
+        await channel.record(join(dir, 'web.wav'), { maxSeconds: 1.5 });
+        results.recorded = true;
+        await channel.playText('Thank you, your digits were received and recorded. Goodbye.');
+      };
+      // The prompt may still be playing when the engine stops: that rejection is expected.
+      void handle().catch(() => undefined);
+    });
+    await other.start();
+    const caller = await webCaller(440, 'webdigits');
+    try {
+      const url = `ws://127.0.0.1:${other.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
+      expect((await caller.call(url, 'sip:anyroom@127.0.0.1')).status).toBe(200);
+      await waitFor(() => caller.pc.connectionState === 'connected', 15_000);
+      expect(await caller.infoDigit('4', 'sip:anyroom@127.0.0.1')).toBe(200);
+      expect(await caller.infoDigit('2', 'sip:anyroom@127.0.0.1')).toBe(200);
+      await waitFor(() => results.recorded === true, 20_000);
+      expect(results.digits).toBe('42');
+      const wav = new wavefile.WaveFile(readFileSync(join(dir, 'web.wav')));
+      const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
+      const rateHz = (wav.fmt as { sampleRate: number }).sampleRate;
+      expect(samples.length).toBeGreaterThan(rateHz);
+      expect(toneLevelDb(samples.subarray(Math.floor(rateHz / 2)), 440, rateHz)).toBeGreaterThan(-30);
+      caller.clearReceived();
+      await sleep(1500);
+      const { pcm } = caller.received();
+      const rms = Math.sqrt(pcm.reduce((sum, v) => sum + v * v, 0) / Math.max(1, pcm.length));
+      expect(rms).toBeGreaterThan(300); // the prompt's speech
+    } finally {
+      await caller.close();
+      await other.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
