@@ -25,6 +25,7 @@ let engine: Engine;
 let sipPort: number;
 let wsUrl: string;
 const channels = new Map<string, UASCallChannel>();
+let channelTalking: (user: string) => void = () => undefined;
 const callers: WebRtcCaller[] = [];
 const phones: TonePhone[] = [];
 
@@ -42,6 +43,7 @@ beforeAll(async () => {
     }
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
     channels.set(user, channel);
+    channel.on('talking', () => channelTalking(user));
     const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
     const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
     await channel.transferToConferenceRoom(engine.createChannel(), room, {
@@ -91,6 +93,8 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     expect(ok.status).toBe(200);
     expect(ok.bodyText).toContain('UDP/TLS/RTP/SAVPF');
     expect(ok.bodyText).toContain('a=fingerprint:');
+    const talkers = new Set<string>();
+    channelTalking = (user) => talkers.add(user);
     await tel.call(`sip:tones1@127.0.0.1:${sipPort}`);
     await waitFor(() => channels.get('webone')?.state === State.TRANSFERRED && channels.get('telone')?.state === State.TRANSFERRED, 15_000);
     await waitFor(() => web.pc.connectionState === 'connected', 15_000);
@@ -104,6 +108,8 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     expect(webHears[1]).toBeLessThan(ABSENT_DB);
     expect(telHears[0]).toBeGreaterThan(HEARD_DB);
     expect(telHears[1]).toBeLessThan(ABSENT_DB);
+    // The browser's talker detector runs on its decoded audio like a phone's.
+    await waitFor(() => talkers.has('webone') && talkers.has('telone'), 10_000);
 
     // The keypad: '#' over SIP INFO retrieves the browser from the room.
     expect(await web.infoDigit('#', 'sip:tones1@127.0.0.1')).toBe(200);
