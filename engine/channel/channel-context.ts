@@ -3,8 +3,8 @@
  * conference directory. The engine implements it; channels never reach into the engine itself.
  */
 import type { Logger } from 'pino';
-import type { SipUserAgent } from '../../sip/user-agent.js';
-import type { AudioCodec } from '../../sip/sdp/index.js';
+import type { AudioCodec, SipUserAgent, SrtpPolicy } from '../../sip/index.js';
+import type { LatchingMode } from '../rtp/peer-latch.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -23,6 +23,8 @@ export interface ChannelContext {
   readonly roomSampleRateHz: 8000 | 16000;
   readonly codecs: AudioCodec[];
   readonly jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  readonly srtp?: SrtpPolicy;
+  readonly latching?: LatchingMode;
   readonly userAgent: SipUserAgent;
   readonly rooms: RoomRegistry;
   readonly resolver: MediaResolver;
@@ -30,6 +32,8 @@ export interface ChannelContext {
   readonly metrics: EngineMetrics;
   /** ICE settings for browsers' legs. */
   readonly webrtc?: WebRtcOptions;
+  /** A call whose peer sends no RTP or RTCP for this long is ended (undefined: never). */
+  readonly rtpInactivityTimeoutMs?: number;
   /** The media of a live conference room (created with the room). */
   conferenceMedia(room: ConferenceRoom): ConferenceMedia;
   /** Tells the engine a channel was closed for good. */

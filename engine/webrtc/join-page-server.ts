@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EngineError } from '../errors.js';
 import type { RoomRoster } from './room-roster.js';
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
@@ -19,7 +20,7 @@ export function joinPageDirectory(): string {
     if (existsSync(join(candidate, 'join-page.js'))) return candidate;
     dir = dirname(dir);
   }
-  throw new Error("build/join-page/ not found: run 'npm run build:page'");
+  throw new EngineError('ERR_JOIN_PAGE_UNAVAILABLE', "build/join-page/ not found: run 'npm run build:page'");
 }
 
 interface Asset {

@@ -3,7 +3,7 @@
  * phone's plain RTP offer, and refuses one the engine cannot answer before any peer
  * connection exists. A line scanner over the SDP text; no backtracking patterns.
  */
-import { SdpNegotiationError } from '../../sip/sdp/index.js';
+import { SdpNegotiationError } from '../../sip/index.js';
 
 function mediaLines(sdp: string): Array<{ media: string; port: string; proto: string; lines: string[] }> {
   const sections: Array<{ media: string; port: string; proto: string; lines: string[] }> = [];

@@ -5,6 +5,7 @@
  * party's mix through an `RTCAudioSource` track. @roamhq/wrtc is loaded on the first
  * WebRTC call only, so an engine that never meets a browser never loads the native module.
  */
+import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 
@@ -74,7 +75,7 @@ export class WebRtcPeer {
       await pc.setLocalDescription(answer);
       await peer.gathered(options.iceGatheringTimeoutMs ?? 3000);
       const sdp = pc.localDescription?.sdp;
-      if (!sdp) throw new Error('the peer connection produced no answer');
+      if (!sdp) throw new EngineError('ERR_WEBRTC_FAILED', 'the peer connection produced no answer');
       return { peer, answerSdp: sdp };
     } catch (error) {
       peer.close();

@@ -3,15 +3,18 @@
  * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
  * one port for every transport). A clash on that number is retried with a fresh port.
  */
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type StreamTransportOptions } from './tcp.js';
+import { TlsTransport, type TlsTransportOptions } from './tls.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
 import { WsTransport, type WsTransportOptions } from './ws.js';
 
 export interface TransportSpec {
-  protocol: 'udp' | 'tcp' | 'ws';
+  protocol: 'udp' | 'tcp' | 'tls' | 'ws';
   host: string;
   port: number;
+  /** Certificate and key; required for TLS. */
+  tls?: TlsTransportOptions;
   /** WebSocket only: path, TLS, message limit and the HTTP handler beside it. */
   ws?: WsTransportOptions;
 }
@@ -23,7 +26,8 @@ export class TransportSet {
 
   constructor(
     private readonly specs: TransportSpec[],
-    private readonly handler: TransportHandler
+    private readonly handler: TransportHandler,
+    private readonly streamOptions: StreamTransportOptions = {}
   ) {
     if (specs.length === 0) throw new RangeError('at least one transport is required');
     for (const spec of specs) {
@@ -75,15 +79,13 @@ export class TransportSet {
   private async bindAll(): Promise<void> {
     let sharedPort: number | undefined;
     for (const spec of this.specs) {
-      // The WebSocket listener has a port of its own (it cannot share TCP's number).
-      if (spec.protocol === 'ws') {
-        await this.transports.get('ws')!.listen();
-        continue;
-      }
-      if (spec.port === 0 && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
+      // TLS and the WebSocket listener are TCP listeners too: they never share the TCP port
+      // number (RFC 3261 §19.1.2: 5061; the WebSocket port is the HTTP server's).
+      const shares = spec.port === 0 && spec.protocol !== 'tls' && spec.protocol !== 'ws';
+      if (shares && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
-      if (spec.port === 0) sharedPort ??= transport.address().port;
+      if (shares) sharedPort ??= transport.address().port;
     }
   }
 
@@ -93,7 +95,10 @@ export class TransportSet {
 
   private create(spec: TransportSpec): SipTransport {
     const bind = { host: spec.host, port: spec.port };
+    if (spec.protocol === 'udp') return new UdpTransport(bind, this.handler);
+    if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler, this.streamOptions);
     if (spec.protocol === 'ws') return new WsTransport(bind, this.handler, spec.ws);
-    return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler);
+    if (!spec.tls) throw new TypeError('a TLS transport needs a certificate and key (tls: { cert, key })');
+    return new TlsTransport(bind, this.handler, spec.tls, this.streamOptions);
   }
 }

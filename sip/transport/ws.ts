@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { SipError } from '../errors.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
 
 export interface WsTransportOptions {
@@ -94,7 +95,7 @@ export class WsTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new Error('WebSocket transport not listening');
+    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', 'WebSocket transport not listening');
     return { host: a.address, port: a.port };
   }
 
@@ -114,10 +115,10 @@ export class WsTransport implements SipTransport {
   }
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
-    if (this.closed) throw new Error('WebSocket transport closed');
+    if (this.closed) throw new SipError('ERR_CLOSED', 'WebSocket transport closed');
     const key = keyOf(destination.host, destination.port);
     const connection = this.connections.get(key) ?? this.connections.get(this.aliases.get(destination.host) ?? '');
-    if (!connection) throw new Error(`no WebSocket connection to ${destination.host}:${destination.port}`);
+    if (!connection) throw new SipError('ERR_SIP_TRANSPORT', `no WebSocket connection to ${destination.host}:${destination.port}`);
     const socket = connection.socket;
     // §5.2: SIP text goes in text frames (it is UTF-8).
     await new Promise<void>((resolve, reject) => socket.send(data, { binary: false }, (err) => (err ? reject(err) : resolve())));

@@ -6,7 +6,8 @@ const PACKAGE_OF: Record<string, string> = {
   baresip: 'baresip-core',
   sox: 'sox',
   chromium: 'chromium',
-  openssl: 'openssl'
+  openssl: 'openssl',
+  tcpdump: 'tcpdump'
 };
 
 function onPath(command: string): boolean {
