@@ -17,6 +17,8 @@ export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia, ConferenceMediaEvents } from './media/conference-media.js';
 export type { Party } from './conference/party.js';
+export type { ConferenceRoom } from './conference/room.js';
+export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';
 export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
@@ -29,6 +31,7 @@ export {
   InvalidStateError,
   InvalidArgumentError,
   HangupError,
+  FileAccessError,
   ClosedError,
   type EngineErrorCode
 } from './errors.js';
@@ -36,3 +39,7 @@ export { PortPoolExhaustedError } from './rtp/errors.js';
 /** Lower layers' errors that reach callers: a SIP failure (answer, call) and a prompt failure (playText, playFile, announcements). */
 export { SipError, type SipErrorCode } from '../sip/index.js';
 export { TtsError, type TtsErrorCode } from '../tts/index.js';
+export type { AccessOptions } from './admission/door.js';
+export type { OverloadGuardOptions } from './admission/overload-guard.js';
+export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
+export type { CallLimitOptions, CredentialsLookup, DigestSecret, RegistrationOptions, RefusalCause } from '../sip/index.js';

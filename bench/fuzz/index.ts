@@ -39,14 +39,18 @@ function keep(failures: FuzzFailure[]): void {
     mkdirSync(dir, { recursive: true });
     const file = regressionFileName(failure.target, failure.kind, inputDigest(failure.input));
     writeFileSync(join(dir, file), failure.input);
-    console.log(`FAIL ${failure.kind}  ${failure.target} #${failure.index} [${failure.mutations.join(', ')}]: ${failure.detail} -> ${file}`);
+    console.log(
+      `FAIL ${failure.kind}  ${failure.target} #${failure.index} [${failure.mutations.join(', ')}]: ${failure.detail} -> ${file}`
+    );
   }
 }
 
 const started = process.hrtime.bigint();
 const report = runFuzz({ seed, inputsPerTarget, only }, undefined, (target, failures) => {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.error(`${target.target}: ${target.inputs} inputs, ${target.untypedThrows} untyped throws, ${target.slow} slow (${seconds.toFixed(0)} s so far)`);
+  console.error(
+    `${target.target}: ${target.inputs} inputs, ${target.untypedThrows} untyped throws, ${target.slow} slow (${seconds.toFixed(0)} s so far)`
+  );
   keep(failures);
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -24,7 +24,8 @@ function insert(input: Buffer, at: number, bytes: Buffer): Buffer {
 /** Start offsets of every line (after each LF), the first line included. */
 function lineStarts(input: Buffer): number[] {
   const starts = [0];
-  for (let i = input.indexOf(0x0a); i >= 0 && i + 1 < input.length; i = input.indexOf(0x0a, i + 1)) starts.push(i + 1);
+  for (let i = input.indexOf(0x0a); i >= 0 && i + 1 < input.length; i = input.indexOf(0x0a, i + 1))
+    starts.push(i + 1);
   return starts;
 }
 
@@ -47,7 +48,10 @@ export const MUTATIONS: Record<string, Mutation> = {
     return input.subarray(0, int(rand, input.length + 1));
   },
   splice(input, rand, other) {
-    return Buffer.concat([input.subarray(0, int(rand, input.length + 1)), other.subarray(int(rand, other.length + 1))]);
+    return Buffer.concat([
+      input.subarray(0, int(rand, input.length + 1)),
+      other.subarray(int(rand, other.length + 1))
+    ]);
   },
   deleteRange(input, rand) {
     const from = int(rand, input.length + 1);
@@ -65,16 +69,31 @@ export const MUTATIONS: Record<string, Mutation> = {
     const starts = lineStarts(input);
     const at = starts[Math.min(starts.length - 1, 1 + int(rand, starts.length))];
     const ch = RUN_CHARS[int(rand, RUN_CHARS.length)];
-    const header = rand() < 0.5 ? `X-Huge: ${ch.repeat(1000 + int(rand, 70_000))}\r\n` : `X${ch.repeat(1000 + int(rand, 70_000))}: 1\r\n`;
+    const header =
+      rand() < 0.5
+        ? `X-Huge: ${ch.repeat(1000 + int(rand, 70_000))}\r\n`
+        : `X${ch.repeat(1000 + int(rand, 70_000))}: 1\r\n`;
     return insert(input, at, Buffer.from(header, 'latin1'));
   },
   wrongLength(input, rand) {
     const text = input.toString('latin1');
     const m = /(Content-Length|\nl)[ \t]*:[ \t]*\d*/i.exec(text);
     if (m) {
-      const values = ['0', '-1', '4294967296', '99999999999', String(int(rand, 70_000)), String(input.length), '1e3', ''];
+      const values = [
+        '0',
+        '-1',
+        '4294967296',
+        '99999999999',
+        String(int(rand, 70_000)),
+        String(input.length),
+        '1e3',
+        ''
+      ];
       const number = values[int(rand, values.length)];
-      return Buffer.from(text.slice(0, m.index) + m[0].replace(/\d*$/, number) + text.slice(m.index + m[0].length), 'latin1');
+      return Buffer.from(
+        text.slice(0, m.index) + m[0].replace(/\d*$/, number) + text.slice(m.index + m[0].length),
+        'latin1'
+      );
     }
     // Binary: RTP/RTCP length and count fields live in the first bytes.
     const out = Buffer.from(input);

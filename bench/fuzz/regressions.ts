@@ -6,7 +6,10 @@
 import type { FailureKind } from './fuzzer.js';
 
 export function targetSlug(target: string): string {
-  return target.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return target
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 export function regressionFileName(target: string, kind: FailureKind, digest: string): string {

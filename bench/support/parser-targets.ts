@@ -5,7 +5,12 @@
  * (parse, then the accessors that re-parse From, To, Via and CSeq), and a stream is framed the
  * way TCP delivers it.
  */
-import { DigestParseError, DigestUnsupportedError, parseAuthorization, parseChallenge } from '../../sip/auth/digest.js';
+import {
+  DigestParseError,
+  DigestUnsupportedError,
+  parseAuthorization,
+  parseChallenge
+} from '../../sip/auth/digest.js';
 import { SipParseError } from '../../sip/errors.js';
 import { resolveMessageLimits, type SipMessageLimits } from '../../sip/message/limits.js';
 import { parseNameAddrList } from '../../sip/message/name-addr.js';
@@ -51,19 +56,29 @@ const rtpView = new RtpHeaderView();
 
 export function parserTargets(limits?: SipMessageLimits): ParserTarget[] {
   return [
-    { name: 'sip message (datagram)', parse: (b) => readSipMessage(b, true, limits), typedErrors: [SipParseError] },
+    {
+      name: 'sip message (datagram)',
+      parse: (b) => readSipMessage(b, true, limits),
+      typedErrors: [SipParseError]
+    },
     {
       name: 'sip stream framer',
       parse: (b) => {
         // Three uneven chunks, as TCP may deliver them; frames then go through the parser.
         const framer = new StreamFramer(limits);
         const cuts = [0, Math.floor(b.length / 3), Math.floor((b.length * 5) / 7), b.length];
-        for (let i = 0; i < 3; i++) for (const frame of framer.push(b.subarray(cuts[i], cuts[i + 1]))) readSipMessage(frame, false, limits);
+        for (let i = 0; i < 3; i++)
+          for (const frame of framer.push(b.subarray(cuts[i], cuts[i + 1])))
+            readSipMessage(frame, false, limits);
       },
       typedErrors: [StreamFramingError, SipParseError]
     },
     { name: 'sip uri', parse: (b) => void parseUri(b.toString('utf8')), typedErrors: [SipParseError] },
-    { name: 'name-addr', parse: (b) => void parseNameAddrList([b.toString('utf8')]), typedErrors: [SipParseError] },
+    {
+      name: 'name-addr',
+      parse: (b) => void parseNameAddrList([b.toString('utf8')]),
+      typedErrors: [SipParseError]
+    },
     { name: 'via', parse: (b) => void parseViaList([b.toString('utf8')]), typedErrors: [SipParseError] },
     {
       name: 'auth params',

@@ -5,7 +5,13 @@
  * /proc: the engine's own work, apart from @roamhq/wrtc's threads), threads and memory.
  */
 import { readFileSync } from 'node:fs';
-import { Engine, ConferencePartyMediaSettings, State, openPeerConnections, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  ConferencePartyMediaSettings,
+  State,
+  openPeerConnections,
+  type UASCallChannel
+} from '../../engine/index.js';
 import type { FromWebRtcEngine, ToWebRtcEngine, WebRtcEngineSample } from './protocol.js';
 
 const engine = new Engine({
@@ -80,4 +86,8 @@ process.on('message', (message: ToWebRtcEngine) => {
 
 await engine.start();
 const addresses = engine.sipAddresses();
-send({ type: 'ready', sipPort: addresses.find((a) => a.protocol === 'udp')!.port, wsPort: addresses.find((a) => a.protocol === 'ws')!.port });
+send({
+  type: 'ready',
+  sipPort: addresses.find((a) => a.protocol === 'udp')!.port,
+  wsPort: addresses.find((a) => a.protocol === 'ws')!.port
+});

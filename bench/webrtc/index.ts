@@ -97,7 +97,12 @@ interface Window {
   generatorCorePct: number;
 }
 
-async function measure(engine: EngineProcess, label: string, phones: number, browsers: number): Promise<Window> {
+async function measure(
+  engine: EngineProcess,
+  label: string,
+  phones: number,
+  browsers: number
+): Promise<Window> {
   await sleep(settleS * 1000);
   engine.send({ type: 'resetClock' });
   const a = await engine.sample();
@@ -135,7 +140,11 @@ const nextTone = (): number => 300 + 37 * (toneIndex++ % 80);
 async function addPhones(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const room = `phones${Math.floor(phones.length / roomSize)}`;
-    const phone = await TonePhone.create({ toneHz: nextTone(), amplitude: 2000, user: `tel${phones.length}` });
+    const phone = await TonePhone.create({
+      toneHz: nextTone(),
+      amplitude: 2000,
+      user: `tel${phones.length}`
+    });
     phones.push(phone);
     await phone.call(`sip:${room}@127.0.0.1:${engine.ready.sipPort}`);
   }
@@ -152,9 +161,18 @@ async function addBrowsers(n: number): Promise<void> {
 }
 
 const perPf = (usPerS: number, participants: number): number => usPerS / (participants * FRAMES_PER_S);
-const results: Record<string, unknown> = { date: new Date().toISOString(), host: os.cpus()[0]?.model, cores: os.availableParallelism(), pinned, roomSize, windowS };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  host: os.cpus()[0]?.model,
+  cores: os.availableParallelism(),
+  pinned,
+  roomSize,
+  windowS
+};
 try {
-  console.log(`engine pinned to core 0: ${pinned}; rooms of ${roomSize}; ${windowS} s windows after ${settleS} s settling\n`);
+  console.log(
+    `engine pinned to core 0: ${pinned}; rooms of ${roomSize}; ${windowS} s windows after ${settleS} s settling\n`
+  );
   const idle = await measure(engine, 'idle engine', 0, 0);
   await addPhones(side);
   const withPhones = await measure(engine, `${side} phones`, side, 0);
@@ -193,7 +211,9 @@ per browser leg: ${sideBySide.webrtcCorePctPerLeg.toFixed(2)} % of a core, ${sid
       : `no late ticks up to ${browsers.length} browsers (--max); the callers' core was at ${last?.generatorCorePct.toFixed(0)} %`;
   const baseline = `the idle engine already had ${idle.latePct.toFixed(2)} % late ticks (p99 ${idle.latenessMsP99.toFixed(1)} ms): what is late beyond that is the load's`;
   results.verdict = `${verdict}; ${baseline}`;
-  console.log(`\nramp: ${verdict}\n      ${baseline}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`);
+  console.log(
+    `\nramp: ${verdict}\n      ${baseline}; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`
+  );
   const resultsDir = join(here, '..', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `webrtc-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);

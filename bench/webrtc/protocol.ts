@@ -16,4 +16,5 @@ export interface WebRtcEngineSample {
 }
 
 export type ToWebRtcEngine = { type: 'sample' } | { type: 'resetClock' } | { type: 'stop' };
-export type FromWebRtcEngine = { type: 'ready'; sipPort: number; wsPort: number } | { type: 'sample'; sample: WebRtcEngineSample };
+export type FromWebRtcEngine =
+  { type: 'ready'; sipPort: number; wsPort: number } | { type: 'sample'; sample: WebRtcEngineSample };

@@ -10,7 +10,12 @@ export class MixLoop {
   private readonly rooms: MixRoom[] = [];
   /** How long the last tick took to process every room, in ms. */
   lastTickMs = 0;
-  private readonly onTick = (): void => this.tick();
+  /** When the frame being processed is due (FrameClock.tickTimeMs); NaN when ticked by hand. */
+  frameTimeMs = NaN;
+  private readonly onTick = (index: number): void => {
+    this.frameTimeMs = this.clock.tickTimeMs(index);
+    this.tick();
+  };
 
   constructor(
     private readonly clock: FrameClock,

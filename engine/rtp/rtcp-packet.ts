@@ -97,12 +97,23 @@ function parseBlocks(b: Uint8Array, offset: number, count: number): ReportBlock[
   return blocks;
 }
 
+/**
+ * Most packets read from one compound datagram. A real one holds a few (§6.1: SR or RR, SDES,
+ * maybe BYE or APP); a 64 kB datagram of empty 4-byte headers would otherwise cost 16 384
+ * objects.
+ */
+export const MAX_RTCP_PACKETS_PER_COMPOUND = 256;
+
 /** Parses a compound RTCP datagram (§6.1). Never throws. */
 export function parseRtcpCompound(buf: Uint8Array, length: number = buf.length): RtcpParseResult {
   const packets: RtcpPacket[] = [];
   const errors: string[] = [];
   let offset = 0;
   while (offset < length) {
+    if (packets.length === MAX_RTCP_PACKETS_PER_COMPOUND) {
+      errors.push(`more than ${MAX_RTCP_PACKETS_PER_COMPOUND} packets in one compound datagram`);
+      break;
+    }
     if (length - offset < 4) {
       errors.push(`trailing ${length - offset} bytes`);
       break;

@@ -243,10 +243,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /**
    * The frame due now (see JitterBuffer.pop): byte length copied into `target`, FRAME_LOST
    * (conceal) or FRAME_SILENT. Also ends an RFC 4733 event whose end packets were all lost.
+   * `nowMs`: when the frame is due (the frame clock's tick time), if not the session's clock now.
    */
-  readFrame(target: Uint8Array): number {
+  readFrame(target: Uint8Array, nowMs?: number): number {
     if (this.#closed) return FRAME_SILENT;
-    const now = this.#now();
+    const now = nowMs ?? this.#now();
     this.#events.poll(now);
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return FRAME_SILENT;
     return this.#jitter.pop(target, now);
@@ -349,7 +350,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     });
   }
 
-  /** New SDP address (re-INVITE): send there and latch again on the next valid source. */
+  /**
+   * New SDP address (re-INVITE): send there and latch again on the next valid source. When the
+   * peer moved, its old source is not latched again: packets it sent before moving may still wait
+   * unread in our socket (a busy host reads late), and latching back onto them would send every
+   * packet to a port the peer has closed and drop everything from its new one.
+   */
   setRemote(remote: RtpRemote): void {
     this.#peer.setRemote(remote);
   }
@@ -397,6 +403,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   get packetsLate(): number {
     return this.#jitter.packetsLate;
+  }
+
+  /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
+  get playoutDelayMs(): number {
+    return this.#jitter.currentDelayMs;
   }
 
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */

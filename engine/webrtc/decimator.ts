@@ -19,7 +19,8 @@ function designLowPass(): Float32Array {
   for (let i = 0; i < TAPS; i++) {
     const x = i - middle;
     const sinc = x === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * x) / (Math.PI * x);
-    const window = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (TAPS - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (TAPS - 1));
+    const window =
+      0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (TAPS - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (TAPS - 1));
     h[i] = sinc * window;
     sum += h[i];
   }
@@ -39,7 +40,14 @@ export class Decimator48to16 {
    * Filters `count` samples of `input` (every `stride`-th value from `offset`: the first
    * channel of interleaved audio) into `output` from `outputOffset`; returns samples written.
    */
-  process(input: Int16Array, offset: number, count: number, stride: number, output: Int16Array, outputOffset: number): number {
+  process(
+    input: Int16Array,
+    offset: number,
+    count: number,
+    stride: number,
+    output: Int16Array,
+    outputOffset: number
+  ): number {
     const history = this.history;
     let written = 0;
     for (let i = 0; i < count; i++) {

@@ -34,7 +34,10 @@ export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
   const dir = joinPageDirectory();
   const assets = new Map<string, Asset>([
     ['/', { body: readFileSync(join(dir, 'index.html')), type: 'text/html; charset=utf-8' }],
-    ['/join-page.js', { body: readFileSync(join(dir, 'join-page.js')), type: 'text/javascript; charset=utf-8' }]
+    [
+      '/join-page.js',
+      { body: readFileSync(join(dir, 'join-page.js')), type: 'text/javascript; charset=utf-8' }
+    ]
   ]);
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -45,18 +48,26 @@ export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
     }
     const asset = assets.get(path);
     if (asset) {
-      response.writeHead(200, { ...headers, 'Content-Type': asset.type, 'Content-Length': asset.body.length });
+      response.writeHead(200, {
+        ...headers,
+        'Content-Type': asset.type,
+        'Content-Length': asset.body.length
+      });
       response.end(request.method === 'HEAD' ? undefined : asset.body);
       return;
     }
     if (path.startsWith('/api/rooms/')) {
       const name = path.slice('/api/rooms/'.length);
       if (!ROOM_NAME.test(name)) {
-        response.writeHead(400, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify({ error: `room name '${name}' must be alphanumeric` }));
+        response
+          .writeHead(400, { ...headers, 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: `room name '${name}' must be alphanumeric` }));
         return;
       }
       const participants = roster.entries(name) ?? [];
-      response.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify({ room: name, participants }));
+      response
+        .writeHead(200, { ...headers, 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ room: name, participants }));
       return;
     }
     response.writeHead(404, headers).end();

@@ -20,7 +20,13 @@ export interface SinkAudioData {
 
 /** The part of @roamhq/wrtc's RTCAudioSource this uses. */
 export interface PcmSource {
-  onData(data: { samples: Int16Array; sampleRate: number; bitsPerSample: number; channelCount: number; numberOfFrames: number }): void;
+  onData(data: {
+    samples: Int16Array;
+    sampleRate: number;
+    bitsPerSample: number;
+    channelCount: number;
+    numberOfFrames: number;
+  }): void;
 }
 
 export const PATH_RATE_HZ = 16000;
@@ -43,8 +49,20 @@ export class WebRtcAudioPath {
   private readonly decimator = new Decimator48to16();
   private readonly outA = new Int16Array(HALF_FRAME);
   private readonly outB = new Int16Array(HALF_FRAME);
-  private readonly dataA = { samples: this.outA, sampleRate: PATH_RATE_HZ, bitsPerSample: 16, channelCount: 1, numberOfFrames: HALF_FRAME };
-  private readonly dataB = { samples: this.outB, sampleRate: PATH_RATE_HZ, bitsPerSample: 16, channelCount: 1, numberOfFrames: HALF_FRAME };
+  private readonly dataA = {
+    samples: this.outA,
+    sampleRate: PATH_RATE_HZ,
+    bitsPerSample: 16,
+    channelCount: 1,
+    numberOfFrames: HALF_FRAME
+  };
+  private readonly dataB = {
+    samples: this.outB,
+    sampleRate: PATH_RATE_HZ,
+    bitsPerSample: 16,
+    channelCount: 1,
+    numberOfFrames: HALF_FRAME
+  };
   private closed = false;
   /** Frames from the sink at a rate we do not convert (counted, dropped). */
   unsupportedFrames = 0;

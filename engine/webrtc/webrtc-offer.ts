@@ -21,18 +21,27 @@ function mediaLines(sdp: string): Array<{ media: string; port: string; proto: st
 
 /** Whether any media section uses a DTLS-SRTP profile (then a peer connection answers it). */
 export function isWebRtcOffer(sdp: string): boolean {
-  return mediaLines(sdp).some((m) => m.proto.startsWith('UDP/TLS/RTP/') || m.proto.startsWith('TCP/DTLS/RTP/'));
+  return mediaLines(sdp).some(
+    (m) => m.proto.startsWith('UDP/TLS/RTP/') || m.proto.startsWith('TCP/DTLS/RTP/')
+  );
 }
 
 /** Throws SdpNegotiationError (488) unless the offer has an audio section with Opus and a DTLS fingerprint. */
 export function checkWebRtcOffer(sdp: string): void {
   const audio = mediaLines(sdp).filter((m) => m.media === 'audio' && m.port !== '0');
-  if (audio.length === 0) throw new SdpNegotiationError('the WebRTC offer has no audio section (only audio is taken)');
+  if (audio.length === 0)
+    throw new SdpNegotiationError('the WebRTC offer has no audio section (only audio is taken)');
   const section = audio[0];
-  if (!section.proto.includes('SAVPF')) throw new SdpNegotiationError(`audio profile ${section.proto} is not UDP/TLS/RTP/SAVPF`);
-  if (!section.lines.some((l) => l.toLowerCase().startsWith('a=rtpmap:') && l.toLowerCase().includes(' opus/48000'))) {
+  if (!section.proto.includes('SAVPF'))
+    throw new SdpNegotiationError(`audio profile ${section.proto} is not UDP/TLS/RTP/SAVPF`);
+  if (
+    !section.lines.some(
+      (l) => l.toLowerCase().startsWith('a=rtpmap:') && l.toLowerCase().includes(' opus/48000')
+    )
+  ) {
     throw new SdpNegotiationError('the WebRTC offer does not offer Opus');
   }
   const sessionFingerprint = sdp.includes('\na=fingerprint:');
-  if (!sessionFingerprint) throw new SdpNegotiationError('the WebRTC offer has no DTLS fingerprint (RFC 8122)');
+  if (!sessionFingerprint)
+    throw new SdpNegotiationError('the WebRTC offer has no DTLS fingerprint (RFC 8122)');
 }

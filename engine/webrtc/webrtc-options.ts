@@ -17,7 +17,9 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
   if (range) {
     const ok = (p: number): boolean => Number.isInteger(p) && p >= 1024 && p <= 65535;
     if (!ok(range.min) || !ok(range.max) || range.min > range.max) {
-      throw new RangeError(`webrtc.portRange must be integers 1024-65535 with min <= max, got ${range.min}-${range.max}`);
+      throw new RangeError(
+        `webrtc.portRange must be integers 1024-65535 with min <= max, got ${range.min}-${range.max}`
+      );
     }
   }
   const timeout = options?.iceGatheringTimeoutMs;

@@ -18,7 +18,9 @@ let loading: Promise<Wrtc> | undefined;
 const STATE_POLL_MS = 500;
 
 function loadWrtc(): Promise<Wrtc> {
-  loading ??= import('@roamhq/wrtc').then((module) => ((module as { default?: Wrtc }).default ?? module) as Wrtc);
+  loading ??= import('@roamhq/wrtc').then(
+    (module) => ((module as { default?: Wrtc }).default ?? module) as Wrtc
+  );
   return loading;
 }
 
@@ -59,7 +61,10 @@ export class WebRtcPeer {
   };
 
   /** Answers `offerSdp`; resolves with the peer and its complete answer SDP. */
-  static async answer(offerSdp: string, options: WebRtcOptions = {}): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
+  static async answer(
+    offerSdp: string,
+    options: WebRtcOptions = {}
+  ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
     const wrtc = await loadWrtc();
     const config: Record<string, unknown> = { iceServers: options.iceServers ?? [] };
     if (options.portRange) config.portRange = { min: options.portRange.min, max: options.portRange.max };
@@ -68,7 +73,9 @@ export class WebRtcPeer {
     const track = source.createTrack();
     const peer = new WebRtcPeer(pc, track, source);
     try {
-      pc.addEventListener('track', (event: Event) => peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc));
+      pc.addEventListener('track', (event: Event) =>
+        peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
+      );
       await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
       pc.addTrack(track);
       const answer = await pc.createAnswer();

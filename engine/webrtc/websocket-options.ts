@@ -19,11 +19,20 @@ export interface WebSocketOptions {
   joinPage?: boolean;
 }
 
-export function webSocketTransportSpec(options: WebSocketOptions, sipHost: string, httpHandler?: WsTransportOptions['httpHandler']): TransportSpec {
+export function webSocketTransportSpec(
+  options: WebSocketOptions,
+  sipHost: string,
+  httpHandler?: WsTransportOptions['httpHandler']
+): TransportSpec {
   return {
     protocol: 'ws',
     host: options.host ?? sipHost,
     port: options.port ?? 8088,
-    ws: { path: options.path ?? '/sip', tls: options.tls, maxMessageBytes: options.maxMessageBytes, httpHandler }
+    ws: {
+      path: options.path ?? '/sip',
+      tls: options.tls,
+      maxMessageBytes: options.maxMessageBytes,
+      httpHandler
+    }
   };
 }

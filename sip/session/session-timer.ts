@@ -33,7 +33,9 @@ export interface ArmedInterval {
 }
 
 /** `Session-Expires: 1800;refresher=uac` (§4; compact form `x` is expanded by the parser). */
-export function parseSessionExpires(message: SipMessage): { seconds: number; refresher?: Refresher } | undefined {
+export function parseSessionExpires(
+  message: SipMessage
+): { seconds: number; refresher?: Refresher } | undefined {
   const value = message.get('Session-Expires');
   if (value === undefined) return undefined;
   const [delta, ...params] = value.split(';');
@@ -55,7 +57,9 @@ function minSe(message: SipMessage): number | undefined {
 }
 
 export function supportsTimer(message: SipMessage): boolean {
-  return [...message.getList('Supported'), ...message.getList('Require')].some((o) => o.trim().toLowerCase() === 'timer');
+  return [...message.getList('Supported'), ...message.getList('Require')].some(
+    (o) => o.trim().toLowerCase() === 'timer'
+  );
 }
 
 export function formatSessionExpires(interval: SessionInterval): string {
@@ -122,10 +126,13 @@ export class SessionTimer {
     this.clear();
     this.interval = interval;
     const ms = interval.seconds * 1000;
-    this.expiryTimer = this.clock.setTimeout(() => {
-      this.expiryTimer = undefined;
-      if (!this.stopped) this.actions.expire();
-    }, ms - Math.min(32_000, ms / 3));
+    this.expiryTimer = this.clock.setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        if (!this.stopped) this.actions.expire();
+      },
+      ms - Math.min(32_000, ms / 3)
+    );
     if (interval.weRefresh) {
       this.refreshTimer = this.clock.setTimeout(() => {
         this.refreshTimer = undefined;

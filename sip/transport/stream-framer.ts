@@ -10,12 +10,17 @@
  * where the previous one stopped.
  */
 import { SipParseError } from '../errors.js';
-import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, type SipMessageLimits } from '../message/limits.js';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  STATUS_ENTITY_TOO_LARGE,
+  STATUS_MESSAGE_TOO_LARGE,
+  type SipMessageLimits
+} from '../message/limits.js';
 import { findHeaderEnd } from '../message/parser.js';
 
 export class StreamFramingError extends Error {
   override name = 'StreamFramingError';
-  readonly code = 'framing';
+  readonly code = 'ERR_SIP_FRAMING';
   constructor(
     message: string,
     /** The head read so far and the answer it earns, when a limit (not garbage) stopped the frame. */
@@ -49,7 +54,8 @@ export class StreamFramer {
     const out: Buffer[] = [];
     for (;;) {
       if (this.searched === 0) {
-        while (this.start < this.end && (this.store[this.start] === 0x0d || this.store[this.start] === 0x0a)) this.start++;
+        while (this.start < this.end && (this.store[this.start] === 0x0d || this.store[this.start] === 0x0a))
+          this.start++;
       }
       if (this.start === this.end) {
         this.start = this.end = this.searched = 0;
@@ -60,7 +66,10 @@ export class StreamFramer {
       // The same limit whether the blank line came in this chunk or never did.
       if (headEnd ? headEnd.headEnd > this.limits.maxHeaderBytes : view.length > this.limits.maxHeaderBytes) {
         const head = Buffer.from(view.subarray(0, this.limits.maxHeaderBytes));
-        const error = new SipParseError(`header section longer than ${this.limits.maxHeaderBytes} bytes`, STATUS_MESSAGE_TOO_LARGE);
+        const error = new SipParseError(
+          `header section longer than ${this.limits.maxHeaderBytes} bytes`,
+          STATUS_MESSAGE_TOO_LARGE
+        );
         throw new StreamFramingError(error.message, { head, error });
       }
       if (!headEnd) {
@@ -68,15 +77,22 @@ export class StreamFramer {
         break;
       }
       const lengthText = contentLength(view.toString('latin1', 0, headEnd.headEnd));
-      if (!isLength(lengthText)) throw new StreamFramingError(`bad Content-Length "${lengthText.slice(0, 40)}"`);
+      if (!isLength(lengthText))
+        throw new StreamFramingError(`bad Content-Length "${lengthText.slice(0, 40)}"`);
       const bodyLength = Number(lengthText);
       const total = headEnd.bodyStart + bodyLength;
       if (bodyLength > this.limits.maxBodyBytes || total > this.limits.maxMessageBytes) {
         const head = Buffer.from(view.subarray(0, headEnd.bodyStart));
         const error =
           bodyLength > this.limits.maxBodyBytes
-            ? new SipParseError(`body of ${bodyLength} bytes exceeds ${this.limits.maxBodyBytes}`, STATUS_ENTITY_TOO_LARGE)
-            : new SipParseError(`message of ${total} bytes exceeds ${this.limits.maxMessageBytes}`, STATUS_MESSAGE_TOO_LARGE);
+            ? new SipParseError(
+                `body of ${bodyLength} bytes exceeds ${this.limits.maxBodyBytes}`,
+                STATUS_ENTITY_TOO_LARGE
+              )
+            : new SipParseError(
+                `message of ${total} bytes exceeds ${this.limits.maxMessageBytes}`,
+                STATUS_MESSAGE_TOO_LARGE
+              );
         throw new StreamFramingError(error.message, { head, error });
       }
       this.searched = headEnd.headEnd;
@@ -120,7 +136,8 @@ function contentLength(head: string): string {
     if (colon > from && colon < lf) {
       let nameEnd = colon;
       while (nameEnd > from && (head[nameEnd - 1] === ' ' || head[nameEnd - 1] === '\t')) nameEnd--;
-      const name = nameEnd - from === 1 || nameEnd - from === 14 ? head.slice(from, nameEnd).toLowerCase() : '';
+      const name =
+        nameEnd - from === 1 || nameEnd - from === 14 ? head.slice(from, nameEnd).toLowerCase() : '';
       if (name === 'l' || name === 'content-length') return head.slice(colon + 1, lf).trim();
     }
     from = lf + 1;
@@ -130,6 +147,7 @@ function contentLength(head: string): string {
 
 function isLength(text: string): boolean {
   if (text.length < 1 || text.length > 9) return false;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x30 || text.charCodeAt(i) > 0x39) return false;
+  for (let i = 0; i < text.length; i++)
+    if (text.charCodeAt(i) < 0x30 || text.charCodeAt(i) > 0x39) return false;
   return true;
 }

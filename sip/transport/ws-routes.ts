@@ -8,7 +8,11 @@ import { parseNameAddr } from '../message/name-addr.js';
 import { bareHost, isSipUri } from '../message/uri.js';
 import type { MessageSource, SipTransport } from './transport.js';
 
-export function learnWebSocketRoutes(request: SipRequest, source: MessageSource, transport: SipTransport | undefined): void {
+export function learnWebSocketRoutes(
+  request: SipRequest,
+  source: MessageSource,
+  transport: SipTransport | undefined
+): void {
   if (!transport?.learnRoute) return;
   try {
     transport.learnRoute(bareHost(request.topVia.host), source);

@@ -80,9 +80,13 @@ export class WsTransport implements SipTransport {
       else response.writeHead(404).end();
     };
     const tls = this.options.tls;
-    const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, onRequest) : http.createServer(onRequest);
+    const server = tls
+      ? https.createServer({ cert: tls.cert, key: tls.key }, onRequest)
+      : http.createServer(onRequest);
     this.server = server;
-    server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(request, socket, head)
+    );
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
@@ -95,7 +99,8 @@ export class WsTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', 'WebSocket transport not listening');
+    if (!a || typeof a === 'string')
+      throw new SipError('ERR_INVALID_STATE', 'WebSocket transport not listening');
     return { host: a.address, port: a.port };
   }
 
@@ -117,11 +122,18 @@ export class WsTransport implements SipTransport {
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
     if (this.closed) throw new SipError('ERR_CLOSED', 'WebSocket transport closed');
     const key = keyOf(destination.host, destination.port);
-    const connection = this.connections.get(key) ?? this.connections.get(this.aliases.get(destination.host) ?? '');
-    if (!connection) throw new SipError('ERR_SIP_TRANSPORT', `no WebSocket connection to ${destination.host}:${destination.port}`);
+    const connection =
+      this.connections.get(key) ?? this.connections.get(this.aliases.get(destination.host) ?? '');
+    if (!connection)
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        `no WebSocket connection to ${destination.host}:${destination.port}`
+      );
     const socket = connection.socket;
     // §5.2: SIP text goes in text frames (it is UTF-8).
-    await new Promise<void>((resolve, reject) => socket.send(data, { binary: false }, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(data, { binary: false }, (err) => (err ? reject(err) : resolve()))
+    );
   }
 
   async close(): Promise<void> {
@@ -150,7 +162,9 @@ export class WsTransport implements SipTransport {
     }
     // RFC 7118 §4.1: a client that does not offer `sip` is not a SIP client.
     if (!offeredProtocols(request.headers['sec-websocket-protocol']).includes('sip')) {
-      this.handler.warning?.('websocket handshake without the sip subprotocol refused', { remote: request.socket.remoteAddress });
+      this.handler.warning?.('websocket handshake without the sip subprotocol refused', {
+        remote: request.socket.remoteAddress
+      });
       refuseUpgrade(socket, 400, 'Bad Request (subprotocol sip required)');
       return;
     }
@@ -164,15 +178,22 @@ export class WsTransport implements SipTransport {
     const connection: Connection = { socket, key, aliases: new Set() };
     this.connections.set(key, connection);
     socket.on('message', (data: RawData) => {
-      const message = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const message = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
       this.handler.message(message, { protocol: 'ws', host, port });
     });
-    socket.on('error', (err) => this.handler.warning?.('websocket connection error', { remote: key, err: err.message }));
+    socket.on('error', (err) =>
+      this.handler.warning?.('websocket connection error', { remote: key, err: err.message })
+    );
     socket.on('close', (code) => {
       if (this.connections.get(key) !== connection) return;
       this.connections.delete(key);
       for (const alias of connection.aliases) if (this.aliases.get(alias) === key) this.aliases.delete(alias);
-      if (code === 1009) this.handler.warning?.('websocket message too large, connection closed', { remote: key });
+      if (code === 1009)
+        this.handler.warning?.('websocket message too large, connection closed', { remote: key });
       this.handler.connectionClosed?.({ protocol: 'ws', host, port });
     });
   }

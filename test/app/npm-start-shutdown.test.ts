@@ -64,9 +64,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `npm start` on an ephemeral SIP port; resolves with the port from its banner. */
+/**
+ * `npm start` on an ephemeral SIP port; resolves with the port from its banner. Without its
+ * prestart (the wasm build `npm test` has done already): rebuilding build/uasmedia.wasm while
+ * other test files load it would race them.
+ */
 async function npmStart(): Promise<{ proc: ChildProcess; port: number; output: () => string }> {
-  const proc = spawn('npm', ['start'], {
+  const proc = spawn('npm', ['start', '--ignore-scripts'], {
     cwd: repo,
     env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -75,14 +79,18 @@ async function npmStart(): Promise<{ proc: ChildProcess; port: number; output: (
   let text = '';
   proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   proc.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  await waitFor(() => /meet-me conference server on sip:<room>@127\.0\.0\.1:(\d+)/.test(text) || proc.exitCode !== null, 150_000);
+  await waitFor(
+    () => /meet-me conference server on sip:<room>@127\.0\.0\.1:(\d+)/.test(text) || proc.exitCode !== null,
+    150_000
+  );
   const match = /meet-me conference server on sip:<room>@127\.0\.0\.1:(\d+)/.exec(text);
   if (!match) throw new Error(`npm start did not come up:\n${text}`);
   return { proc, port: Number(match[1]), output: () => text };
 }
 
 function exited(proc: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
+  if (proc.exitCode !== null || proc.signalCode !== null)
+    return Promise.resolve({ code: proc.exitCode, signal: proc.signalCode });
   return new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
 }
 

@@ -7,11 +7,18 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WIDE_LIMITS, isTypedError, parserTargets, type ParserTarget } from '../../bench/support/parser-targets.js';
+import {
+  WIDE_LIMITS,
+  isTypedError,
+  parserTargets,
+  type ParserTarget
+} from '../../bench/support/parser-targets.js';
 import { parseRegressionFileName, targetSlug } from '../../bench/fuzz/regressions.js';
 
 const DIR = new URL('../fixtures/fuzz-regressions/', import.meta.url);
-const files = readdirSync(DIR).filter((f) => f.endsWith('.bin')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.bin'))
+  .sort();
 
 function fastestRunNs(target: ParserTarget, input: Buffer): { ns: number; untyped?: unknown } {
   let ns = Infinity;
@@ -34,7 +41,10 @@ describe('fuzz regression corpus', () => {
     expect(files.some((f) => f.startsWith('sip-stream-framer--slow--'))).toBe(true);
   });
 
-  for (const [limitsName, limits] of [['default limits', undefined], ['wide limits', WIDE_LIMITS]] as const) {
+  for (const [limitsName, limits] of [
+    ['default limits', undefined],
+    ['wide limits', WIDE_LIMITS]
+  ] as const) {
     const targets = new Map(parserTargets(limits).map((t) => [targetSlug(t.name), t]));
     for (const file of files) {
       it(`${file} (${limitsName})`, () => {

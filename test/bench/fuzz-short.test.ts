@@ -10,12 +10,20 @@ import { runFuzz } from '../../bench/fuzz/fuzzer.js';
 
 describe('npm run fuzz, short', () => {
   it('finds no untyped throw, slow input or heap growth in 20,000 seeded inputs', () => {
-    const report = runFuzz({ seed: 20261201, inputsPerTarget: 2000, budgetFixedMs: 20, budgetNsPerByte: 3000 });
+    const report = runFuzz({
+      seed: 20261201,
+      inputsPerTarget: 2000,
+      budgetFixedMs: 20,
+      budgetNsPerByte: 3000
+    });
     expect(report.targets).toHaveLength(10);
     expect(report.targets.reduce((n, t) => n + t.inputs, 0)).toBe(20_000);
     // The mutations do reach the parsers' error paths.
     expect(report.targets.reduce((n, t) => n + t.typedErrors, 0)).toBeGreaterThan(1000);
-    const failures = report.failures.map((f) => `${f.kind} in ${f.target} #${f.index} [${f.mutations.join(', ')}]: ${f.detail} (input base64 ${f.input.toString('base64').slice(0, 200)})`);
+    const failures = report.failures.map(
+      (f) =>
+        `${f.kind} in ${f.target} #${f.index} [${f.mutations.join(', ')}]: ${f.detail} (input base64 ${f.input.toString('base64').slice(0, 200)})`
+    );
     expect(failures).toEqual([]);
   }, 300_000);
 });

@@ -20,8 +20,14 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function startEngine(options: EngineOptions, onCall: (e: Engine, channel: UASCallChannel) => void): Promise<{ engine: Engine; port: number; channels: UASCallChannel[] }> {
-  const e = new Engine({ ...options, sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip } });
+async function startEngine(
+  options: EngineOptions,
+  onCall: (e: Engine, channel: UASCallChannel) => void
+): Promise<{ engine: Engine; port: number; channels: UASCallChannel[] }> {
+  const e = new Engine({
+    ...options,
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip }
+  });
   engine = e;
   const channels: UASCallChannel[] = [];
   e.on('call', (channel) => {
@@ -32,7 +38,8 @@ async function startEngine(options: EngineOptions, onCall: (e: Engine, channel: 
   return { engine: e, port: e.sipAddresses()[0].port, channels };
 }
 
-const answerOnly = (_e: Engine, channel: UASCallChannel): void => void channel.answer().catch(() => undefined);
+const answerOnly = (_e: Engine, channel: UASCallChannel): void =>
+  void channel.answer().catch(() => undefined);
 
 async function phone(options: Omit<TonePhoneOptions, 'toneHz'> = {}): Promise<TonePhone> {
   const p = await TonePhone.create({ toneHz: 440, ...options });
@@ -48,12 +55,22 @@ async function rawUac(): Promise<RawUac> {
 
 describe('RTP inactivity', () => {
   it('ends a conference caller that vanishes without BYE within the timeout, and the room announces it has left', async () => {
-    const { engine: e, port, channels } = await startEngine({ rtp: { minPort: 43300, maxPort: 43399, inactivityTimeoutSeconds: 1.5 } }, (en, ch) => void meetMeCall(en, ch));
+    const {
+      engine: e,
+      port,
+      channels
+    } = await startEngine(
+      { rtp: { minPort: 43300, maxPort: 43399, inactivityTimeoutSeconds: 1.5 } },
+      (en, ch) => void meetMeCall(en, ch)
+    );
     const stays = await phone({ displayName: 'alice' });
     const vanishes = await phone({ displayName: 'bob' });
     await stays.call(`sip:dead1@127.0.0.1:${port}`);
     await vanishes.call(`sip:dead1@127.0.0.1:${port}`);
-    await waitFor(() => channels.length === 2 && channels.every((c) => c.state === State.TRANSFERRED), 30_000);
+    await waitFor(
+      () => channels.length === 2 && channels.every((c) => c.state === State.TRANSFERRED),
+      30_000
+    );
     const room = e.rooms.get('dead1');
     expect(room).toBeDefined();
     const exits: string[] = [];
@@ -78,7 +95,10 @@ describe('RTP inactivity', () => {
   }, 60_000);
 
   it('does not end a call the peer put on hold (a=inactive) and stopped sending on', async () => {
-    const { port, channels } = await startEngine({ rtp: { minPort: 43400, maxPort: 43499, inactivityTimeoutSeconds: 1 } }, answerOnly);
+    const { port, channels } = await startEngine(
+      { rtp: { minPort: 43400, maxPort: 43499, inactivityTimeoutSeconds: 1 } },
+      answerOnly
+    );
     const held = await phone();
     await held.call(`sip:hold@127.0.0.1:${port}`);
     await waitFor(() => channels[0]?.state === State.ANSWERED, 10_000);
@@ -90,7 +110,10 @@ describe('RTP inactivity', () => {
   }, 30_000);
 
   it('ends a silent sendrecv call whose peer stays in the dialog, with a BYE to it', async () => {
-    const { port, channels } = await startEngine({ rtp: { minPort: 43500, maxPort: 43599, inactivityTimeoutSeconds: 1 } }, answerOnly);
+    const { port, channels } = await startEngine(
+      { rtp: { minPort: 43500, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
+      answerOnly
+    );
     const silent = await phone();
     await silent.call(`sip:quiet@127.0.0.1:${port}`);
     await waitFor(() => channels[0]?.state === State.ANSWERED, 10_000);
@@ -105,7 +128,17 @@ describe('RFC 4028 session timers', () => {
   const timers = { expiresSeconds: 4, minSeSeconds: 2 };
 
   it('as UAS: a caller that promised to refresh (refresher=uac) and does not is sent BYE when the session expires', async () => {
-    const { port, channels, engine: e } = await startEngine({ sip: { sessionTimer: timers }, rtp: { minPort: 43600, maxPort: 43699, inactivityTimeoutSeconds: null } }, answerOnly);
+    const {
+      port,
+      channels,
+      engine: e
+    } = await startEngine(
+      {
+        sip: { sessionTimer: timers },
+        rtp: { minPort: 43600, maxPort: 43699, inactivityTimeoutSeconds: null }
+      },
+      answerOnly
+    );
     const uac = await rawUac();
     const ok = await uac.invite(port, ['Supported: timer', 'Session-Expires: 3;refresher=uac']);
     expect(ok.status).toBe(200);
@@ -122,7 +155,13 @@ describe('RFC 4028 session timers', () => {
   }, 30_000);
 
   it('as UAS: refreshes a caller without timer support itself (refresher=uas) and keeps the call while the refreshes are answered', async () => {
-    const { port, channels } = await startEngine({ sip: { sessionTimer: timers }, rtp: { minPort: 43700, maxPort: 43799, inactivityTimeoutSeconds: null } }, answerOnly);
+    const { port, channels } = await startEngine(
+      {
+        sip: { sessionTimer: timers },
+        rtp: { minPort: 43700, maxPort: 43799, inactivityTimeoutSeconds: null }
+      },
+      answerOnly
+    );
     const uac = await rawUac();
     const ok = await uac.invite(port, []);
     expect(ok.get('Session-Expires')).toBe('4;refresher=uas');
@@ -139,7 +178,10 @@ describe('RFC 4028 session timers', () => {
   }, 40_000);
 
   it('as UAS: answers 422 with its Min-SE to a Session-Expires below it', async () => {
-    const { port } = await startEngine({ sip: { sessionTimer: timers }, rtp: { minPort: 43800, maxPort: 43899 } }, answerOnly);
+    const { port } = await startEngine(
+      { sip: { sessionTimer: timers }, rtp: { minPort: 43800, maxPort: 43899 } },
+      answerOnly
+    );
     const uac = await rawUac();
     const refused = await uac.invite(port, ['Supported: timer', 'Session-Expires: 1']);
     expect(refused).toBeInstanceOf(SipResponse);
@@ -149,7 +191,10 @@ describe('RFC 4028 session timers', () => {
   }, 20_000);
 
   it('both ends refreshing by re-INVITE keep the call past several intervals; a 422 is retried with the Min-SE', async () => {
-    const { port, channels } = await startEngine({ sip: { sessionTimer: timers }, rtp: { minPort: 43900, maxPort: 43999 } }, answerOnly);
+    const { port, channels } = await startEngine(
+      { sip: { sessionTimer: timers }, rtp: { minPort: 43900, maxPort: 43999 } },
+      answerOnly
+    );
     // The phone asks for 1 s (below the engine's Min-SE of 2): 422, then again with 2 s.
     const caller = await phone({ sessionTimer: { expiresSeconds: 1, minSeSeconds: 1 } });
     await caller.call(`sip:refresh@127.0.0.1:${port}`);

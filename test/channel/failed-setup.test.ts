@@ -18,7 +18,9 @@ afterEach(async () => {
   engine = undefined;
 });
 
-function held(e: Engine): Pick<ResourceCounts, 'rtpPortPairs' | 'partySlots' | 'roomSlots' | 'channels' | 'rooms'> {
+function held(
+  e: Engine
+): Pick<ResourceCounts, 'rtpPortPairs' | 'partySlots' | 'roomSlots' | 'channels' | 'rooms'> {
   const { rtpPortPairs, partySlots, roomSlots, channels, rooms } = e.resources();
   return { rtpPortPairs, partySlots, roomSlots, channels, rooms };
 }
@@ -35,7 +37,11 @@ const NONE = { rtpPortPairs: 0, partySlots: 0, roomSlots: 0, channels: 0, rooms:
 
 describe('a call whose media setup fails', () => {
   it('releases its RTP ports and party slot when no DSP room slot is left (503), and the call that holds the slot is undisturbed', async () => {
-    engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 43000, maxPort: 43099 }, dspSlots: { maxRooms: 1 } });
+    engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: 43000, maxPort: 43099 },
+      dspSlots: { maxRooms: 1 }
+    });
     const answered: UASCallChannel[] = [];
     engine.on('call', (channel) => {
       answered.push(channel);
@@ -73,7 +79,16 @@ describe('a call whose media setup fails', () => {
     const peer = await new UdpTestPeer().open();
     try {
       for (let i = 0; i < 5; i++) {
-        const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${40000 + 2 * i} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+        const sdp = [
+          'v=0',
+          'o=- 1 1 IN IP4 127.0.0.1',
+          's=-',
+          'c=IN IP4 127.0.0.1',
+          't=0 0',
+          `m=audio ${40000 + 2 * i} RTP/AVP 0`,
+          'a=rtpmap:0 PCMU/8000',
+          ''
+        ].join('\r\n');
         await peer.send(
           sipText(
             [
@@ -93,11 +108,17 @@ describe('a call whose media setup fails', () => {
         );
       }
       for (let i = 0; i < 5; i++) {
-        await peer.next((m) => m instanceof SipResponse && m.status === 200 && m.callId === `noack-${i}@127.0.0.1`, 10_000);
+        await peer.next(
+          (m) => m instanceof SipResponse && m.status === 200 && m.callId === `noack-${i}@127.0.0.1`,
+          10_000
+        );
       }
       expect(engine.resources().rtpPortPairs).toBe(5);
       // 64·T1 = 2.56 s without ACK: the engine gives up on each call and frees what it held.
-      await until(() => engine!.resources().channels === 0 && engine!.resources().rtpPortPairs === 0, 'the unacknowledged calls to be dropped');
+      await until(
+        () => engine!.resources().channels === 0 && engine!.resources().rtpPortPairs === 0,
+        'the unacknowledged calls to be dropped'
+      );
       expect(held(engine)).toEqual(NONE);
     } finally {
       await peer.close();

@@ -52,12 +52,10 @@ async function joinAll(room: string, users: string[]): Promise<TonePhone[]> {
   return phones;
 }
 
-/** Lets audio flow for `ms`, then returns what each phone received in that window. */
+/** Lets the audio settle for 300 ms, then returns `ms` of what each phone receives. */
 async function listen(phones: TonePhone[], ms = 1000): Promise<Int16Array[]> {
-  await new Promise((r) => setTimeout(r, 300));
-  phones.forEach((p) => p.clearReceived());
-  await new Promise((r) => setTimeout(r, ms));
-  return phones.map((p) => p.receivedPcm());
+  await Promise.all(phones.map((p) => p.listen(300)));
+  return Promise.all(phones.map((p) => p.listen(ms)));
 }
 
 function levels(pcm: Int16Array): number[] {

@@ -3,7 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 
-const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 43200, maxPort: 43299 } });
+const engine = new Engine({
+  sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+  rtp: { minPort: 43200, maxPort: 43299 }
+});
 afterAll(() => engine.stop());
 
 function gauge(text: string, name: string): number {
@@ -20,7 +23,13 @@ describe('resource gauges', () => {
     expect(gauge(idle, 'uasmedia_open_fds')).toBeGreaterThan(5);
     expect(gauge(idle, 'uasmedia_tts_workers')).toBe(1);
     expect(gauge(idle, 'uasmedia_timers')).toBeGreaterThanOrEqual(1); // the frame clock
-    for (const name of ['uasmedia_rtp_port_pairs', 'uasmedia_dsp_party_slots', 'uasmedia_dsp_room_slots', 'uasmedia_channels', 'uasmedia_rooms']) {
+    for (const name of [
+      'uasmedia_rtp_port_pairs',
+      'uasmedia_dsp_party_slots',
+      'uasmedia_dsp_room_slots',
+      'uasmedia_channels',
+      'uasmedia_rooms'
+    ]) {
       expect(gauge(idle, name)).toBe(0);
     }
     const phone = await TonePhone.create({ toneHz: 440 });
@@ -36,9 +45,15 @@ describe('resource gauges', () => {
     } finally {
       await phone.close();
     }
-    for (let i = 0; i < 500 && engine.resources().channels > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && engine.resources().channels > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const after = await engine.metrics.metrics();
-    for (const name of ['uasmedia_rtp_port_pairs', 'uasmedia_dsp_party_slots', 'uasmedia_dsp_room_slots', 'uasmedia_channels']) {
+    for (const name of [
+      'uasmedia_rtp_port_pairs',
+      'uasmedia_dsp_party_slots',
+      'uasmedia_dsp_room_slots',
+      'uasmedia_channels'
+    ]) {
       expect(gauge(after, name)).toBe(0);
     }
   }, 30_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRtcpCompound, serializeRtcpCompound } from '../../engine/rtp/rtcp-packet.js';
+import { MAX_RTCP_PACKETS_PER_COMPOUND, parseRtcpCompound, serializeRtcpCompound } from '../../engine/rtp/rtcp-packet.js';
 import type { RtcpPacket } from '../../engine/rtp/rtcp-packet.js';
 import { seededRandom } from '../support/rtp-trace.js';
 
@@ -36,6 +36,14 @@ describe('RTCP packets', () => {
     expect(parsed.packets).toHaveLength(1);
     expect(parsed.packets[0].type).toBe('rr');
     expect(parsed.errors).toHaveLength(1);
+  });
+
+  it('stops after MAX_RTCP_PACKETS_PER_COMPOUND packets of a datagram full of empty headers', () => {
+    const datagram = Buffer.from('\x80\xcc\x00\x00'.repeat(16_000), 'latin1');
+    const { packets, errors } = parseRtcpCompound(datagram);
+    expect(packets).toHaveLength(MAX_RTCP_PACKETS_PER_COMPOUND);
+    expect(packets[0]).toEqual({ type: 'other', packetType: 204 });
+    expect(errors).toEqual([`more than ${MAX_RTCP_PACKETS_PER_COMPOUND} packets in one compound datagram`]);
   });
 
   it('never throws on garbage (seeded random datagrams and mutations)', () => {

@@ -6,7 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { parseMessage } from '../../sip/message/parser.js';
-import { DEFAULT_MESSAGE_LIMITS, resolveMessageLimits, type SipMessageLimits } from '../../sip/message/limits.js';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  resolveMessageLimits,
+  type SipMessageLimits
+} from '../../sip/message/limits.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 
@@ -39,11 +43,22 @@ function headers(callId: string, transport: 'UDP' | 'TCP', peerPort: number): st
   ];
 }
 
-function options(callId: string, transport: 'UDP' | 'TCP', peerPort: number, uaPort: number, extra: string[] = [], body = ''): string {
-  return sipText([`OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`, ...headers(callId, transport, peerPort), ...extra], body);
+function options(
+  callId: string,
+  transport: 'UDP' | 'TCP',
+  peerPort: number,
+  uaPort: number,
+  extra: string[] = [],
+  body = ''
+): string {
+  return sipText(
+    [`OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`, ...headers(callId, transport, peerPort), ...extra],
+    body
+  );
 }
 
-const answer = (callId: string, status: number) => (m: AnySipMessage) => m instanceof SipResponse && m.callId === callId && m.status === status;
+const answer = (callId: string, status: number) => (m: AnySipMessage) =>
+  m instanceof SipResponse && m.callId === callId && m.status === status;
 
 async function udpPeer(): Promise<UdpTestPeer> {
   const peer = await new UdpTestPeer().open();
@@ -74,7 +89,9 @@ describe('hostile sizes over UDP', () => {
   it('drops the 4 kB datagram of INVITE, 4000 spaces and x, twenty times over, and answers OPTIONS between them', async () => {
     const { ua, port } = await agent();
     const peer = await udpPeer();
-    const hostile = Buffer.from(`INVITE${' '.repeat(4000)}x\r\n${headers('spaces', 'UDP', peer.port).join('\r\n')}\r\n\r\n`);
+    const hostile = Buffer.from(
+      `INVITE${' '.repeat(4000)}x\r\n${headers('spaces', 'UDP', peer.port).join('\r\n')}\r\n\r\n`
+    );
     expect(hostile.length).toBeGreaterThan(4000);
     for (let round = 0; round < 20; round++) {
       const before = ua.stats.malformed;
@@ -100,7 +117,13 @@ describe('hostile sizes over UDP', () => {
     const big = options('too-big', 'UDP', peer.port, port, [`X-Pad: ${'p'.repeat(5000)}`]);
     const before = ua.stats.malformed;
     await peer.send(big, port);
-    const many = options('too-many', 'UDP', peer.port, port, Array.from({ length: 30 }, (_, i) => `X-H${i}: ${i}`));
+    const many = options(
+      'too-many',
+      'UDP',
+      peer.port,
+      port,
+      Array.from({ length: 30 }, (_, i) => `X-H${i}: ${i}`)
+    );
     await peer.send(many, port);
     await peer.next(answer('too-many', 513), 5000);
     await probeUdp(peer, port, 'after-limits');
@@ -127,7 +150,11 @@ describe('hostile sizes over TCP', () => {
   });
 
   it('parses the 60 000-space header name when the limits allow it, and answers 200', async () => {
-    const { port } = await agent({ maxHeaderBytes: 100_000, maxLineBytes: 100_000, maxMessageBytes: 100_000 });
+    const { port } = await agent({
+      maxHeaderBytes: 100_000,
+      maxLineBytes: 100_000,
+      maxMessageBytes: 100_000
+    });
     const peer = await tcpPeer(port);
     await peer.send(options('allowed-pad', 'TCP', peer.localPort, port, [`X${' '.repeat(60_000)}: 1`]));
     await peer.next(answer('allowed-pad', 200), 5000);
@@ -137,7 +164,9 @@ describe('hostile sizes over TCP', () => {
     const { port } = await agent({ maxBodyBytes: 1000 });
     const peer = await tcpPeer(port);
     const body = 'x'.repeat(2000);
-    const sending = peer.send(options('big-body', 'TCP', peer.localPort, port, ['Content-Type: text/plain'], body)).catch(() => undefined);
+    const sending = peer
+      .send(options('big-body', 'TCP', peer.localPort, port, ['Content-Type: text/plain'], body))
+      .catch(() => undefined);
     await peer.next(answer('big-body', 413), 5000);
     await sending;
     await peer.closed;
@@ -145,15 +174,40 @@ describe('hostile sizes over TCP', () => {
 });
 
 describe('limits in the parser', () => {
-  it('answers 513 for an over-long line and a header section over maxHeaderBytes, 413 for a body', () => {
+  it('answers 513 for an over-long header line and a header section over maxHeaderBytes, 414 for a long Request-Line, 413 for a body', () => {
     const limits = resolveMessageLimits({ maxLineBytes: 100, maxHeaderBytes: 400, maxBodyBytes: 10 });
-    const long = parseMessage(Buffer.from(options('l', 'UDP', 1, 2, [`X-Long: ${'a'.repeat(200)}`])), { datagram: true, limits });
+    const long = parseMessage(Buffer.from(options('l', 'UDP', 1, 2, [`X-Long: ${'a'.repeat(200)}`])), {
+      datagram: true,
+      limits
+    });
     expect(long.kind === 'request' && long.error?.status).toBe(513);
-    const head = parseMessage(Buffer.from(options('h', 'UDP', 1, 2, Array.from({ length: 10 }, (_, i) => `X-${i}: ${'b'.repeat(50)}`))), { datagram: true, limits });
+    const head = parseMessage(
+      Buffer.from(
+        options(
+          'h',
+          'UDP',
+          1,
+          2,
+          Array.from({ length: 10 }, (_, i) => `X-${i}: ${'b'.repeat(50)}`)
+        )
+      ),
+      { datagram: true, limits }
+    );
     expect(head.kind === 'request' && head.error?.status).toBe(513);
-    const body = parseMessage(Buffer.from(options('b', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(11))), { datagram: true, limits });
+    const body = parseMessage(
+      Buffer.from(options('b', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(11))),
+      { datagram: true, limits }
+    );
     expect(body.kind === 'request' && body.error?.status).toBe(413);
-    const fine = parseMessage(Buffer.from(options('f', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(10))), { datagram: true, limits });
+    const uri = parseMessage(
+      Buffer.from(options('u', 'UDP', 1, 2).replace('sip:ping@', `sip:${'p'.repeat(200)}@`)),
+      { datagram: true, limits }
+    );
+    expect(uri.kind === 'request' && uri.error?.status).toBe(414);
+    const fine = parseMessage(
+      Buffer.from(options('f', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(10))),
+      { datagram: true, limits }
+    );
     expect(fine.kind === 'request' && fine.error).toBeUndefined();
   });
 

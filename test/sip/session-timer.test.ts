@@ -1,7 +1,13 @@
 /** RFC 4028 negotiation and the running session timer, on a fake clock. */
 import { describe, expect, it } from 'vitest';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
-import { SessionTimer, intervalFromAnswer, negotiateAsUas, parseSessionExpires, type ArmedInterval } from '../../sip/session/session-timer.js';
+import {
+  SessionTimer,
+  intervalFromAnswer,
+  negotiateAsUas,
+  parseSessionExpires,
+  type ArmedInterval
+} from '../../sip/session/session-timer.js';
 import { FakeClock } from '../support/sip-fake-clock.js';
 
 const config = { expiresSeconds: 1800, minSeSeconds: 90 };
@@ -14,22 +20,38 @@ function invite(headers: Record<string, string>): SipRequest {
 
 describe('session timer negotiation (RFC 4028)', () => {
   it('parses Session-Expires with and without refresher, and its compact form x', () => {
-    expect(parseSessionExpires(invite({ 'Session-Expires': '1800;refresher=uas' }))).toEqual({ seconds: 1800, refresher: 'uas' });
+    expect(parseSessionExpires(invite({ 'Session-Expires': '1800;refresher=uas' }))).toEqual({
+      seconds: 1800,
+      refresher: 'uas'
+    });
     expect(parseSessionExpires(invite({ x: '600' }))).toEqual({ seconds: 600, refresher: undefined });
     expect(parseSessionExpires(invite({ 'Session-Expires': 'soon' }))).toBeUndefined();
     expect(parseSessionExpires(invite({ 'Session-Expires': '0' }))).toBeUndefined();
   });
 
   it('as UAS: 422 below our Min-SE; the asked interval and refresher kept; uac refreshes by default when it supports timers', () => {
-    expect(negotiateAsUas(invite({ Supported: 'timer', 'Session-Expires': '60' }), config)).toEqual({ reject: { minSeSeconds: 90 } });
-    expect(negotiateAsUas(invite({ Supported: 'timer', 'Session-Expires': '600;refresher=uas' }), config)).toEqual({ interval: { seconds: 600, refresher: 'uas' }, requireTimer: true });
-    expect(negotiateAsUas(invite({ Supported: 'timer, 100rel', 'Session-Expires': '600' }), config)).toEqual({ interval: { seconds: 600, refresher: 'uac' }, requireTimer: true });
+    expect(negotiateAsUas(invite({ Supported: 'timer', 'Session-Expires': '60' }), config)).toEqual({
+      reject: { minSeSeconds: 90 }
+    });
+    expect(
+      negotiateAsUas(invite({ Supported: 'timer', 'Session-Expires': '600;refresher=uas' }), config)
+    ).toEqual({ interval: { seconds: 600, refresher: 'uas' }, requireTimer: true });
+    expect(negotiateAsUas(invite({ Supported: 'timer, 100rel', 'Session-Expires': '600' }), config)).toEqual({
+      interval: { seconds: 600, refresher: 'uac' },
+      requireTimer: true
+    });
   });
 
   it('as UAS: a caller without timer support gets our interval with us refreshing, and no Require', () => {
-    expect(negotiateAsUas(invite({}), config)).toEqual({ interval: { seconds: 1800, refresher: 'uas' }, requireTimer: false });
+    expect(negotiateAsUas(invite({}), config)).toEqual({
+      interval: { seconds: 1800, refresher: 'uas' },
+      requireTimer: false
+    });
     // §9: never below the Min-SE the request itself carries.
-    expect(negotiateAsUas(invite({ 'Min-SE': '3600' }), config)).toEqual({ interval: { seconds: 3600, refresher: 'uas' }, requireTimer: false });
+    expect(negotiateAsUas(invite({ 'Min-SE': '3600' }), config)).toEqual({
+      interval: { seconds: 3600, refresher: 'uas' },
+      requireTimer: false
+    });
   });
 
   it('as UAC: takes the 2xx interval, or refreshes itself at the asked one when the UAS ignored timers', () => {

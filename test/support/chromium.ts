@@ -19,7 +19,8 @@ export interface FakeMicBrowser {
 /** A 48 kHz mono WAV of a sine at `toneHz` (Chromium loops the file). */
 function toneWav(path: string, toneHz: number, seconds = 10, amplitude = 6000): void {
   const samples = new Int16Array(48000 * seconds);
-  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * toneHz * i) / 48000));
+  for (let i = 0; i < samples.length; i++)
+    samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * toneHz * i) / 48000));
   const wav = new wavefile.WaveFile();
   wav.fromScratch(1, 48000, '16', samples);
   writeFileSync(path, wav.toBuffer());
@@ -64,7 +65,9 @@ export async function launchWithToneMic(toneHz: number): Promise<FakeMicBrowser>
 export async function pageToneLevels(page: Page, frequenciesHz: number[], frames = 20): Promise<number[]> {
   return page.evaluate(
     async ({ frequenciesHz, frames }) => {
-      const join = (window as unknown as { uasmediaJoin: { analyser?: AnalyserNode; audioContext?: AudioContext } }).uasmediaJoin;
+      const join = (
+        window as unknown as { uasmediaJoin: { analyser?: AnalyserNode; audioContext?: AudioContext } }
+      ).uasmediaJoin;
       const analyser = join.analyser;
       const context = join.audioContext;
       if (!analyser || !context) throw new Error('the page has no analyser yet');
@@ -75,7 +78,8 @@ export async function pageToneLevels(page: Page, frequenciesHz: number[], frames
         analyser.getFloatFrequencyData(bins);
         frequenciesHz.forEach((hz, i) => {
           let peak = -Infinity;
-          for (let b = Math.floor((hz - 10) / binHz); b <= Math.ceil((hz + 10) / binHz); b++) peak = Math.max(peak, bins[b]);
+          for (let b = Math.floor((hz - 10) / binHz); b <= Math.ceil((hz + 10) / binHz); b++)
+            peak = Math.max(peak, bins[b]);
           sums[i] += Math.max(peak, -200);
         });
         await new Promise((r) => setTimeout(r, 50));

@@ -6,6 +6,7 @@ const PACKAGE_OF: Record<string, string> = {
   baresip: 'baresip-core',
   sox: 'sox',
   chromium: 'chromium',
+  kamailio: 'kamailio',
   openssl: 'openssl',
   tcpdump: 'tcpdump'
 };

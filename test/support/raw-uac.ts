@@ -25,8 +25,8 @@ export class RawUac extends UdpTestPeer {
     if (message instanceof SipRequest && message.callId === this.callId) this.onRequest(message);
   }
 
-  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx. */
-  async invite(enginePort: number, headers: string[], rtpPort = 40_000): Promise<SipResponse> {
+  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx (unless `ack` is false). */
+  async invite(enginePort: number, headers: string[], rtpPort = 40_000, ack = true): Promise<SipResponse> {
     this.enginePort = enginePort;
     this.rtpPort = rtpPort;
     const target = `sip:room@127.0.0.1:${enginePort}`;
@@ -34,7 +34,7 @@ export class RawUac extends UdpTestPeer {
       sipText(
         [
           `INVITE ${target} SIP/2.0`,
-          `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${this.callId.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${this.callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`,
           'Max-Forwards: 70',
           `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
           `To: <${target}>`,
@@ -48,8 +48,11 @@ export class RawUac extends UdpTestPeer {
       ),
       enginePort
     );
-    const final = (await this.next((m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200, 15_000)) as SipResponse;
-    if (final.status < 300) {
+    const final = (await this.next(
+      (m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200,
+      15_000
+    )) as SipResponse;
+    if (final.status < 300 && ack) {
       this.toHeader = final.get('To') ?? '';
       await this.send(this.ack(final), enginePort);
     }
@@ -58,11 +61,23 @@ export class RawUac extends UdpTestPeer {
 
   /** The next request the engine sends in this dialog with `method`. */
   nextRequest(method: string, timeoutMs: number): Promise<AnySipMessage> {
-    return this.next((m) => m instanceof SipRequest && m.callId === this.callId && m.method === method, timeoutMs);
+    return this.next(
+      (m) => m instanceof SipRequest && m.callId === this.callId && m.method === method,
+      timeoutMs
+    );
   }
 
   private sdp(): string {
-    return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    return [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${this.rtpPort} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      ''
+    ].join('\r\n');
   }
 
   private ack(final: SipResponse): string {
@@ -80,13 +95,19 @@ export class RawUac extends UdpTestPeer {
   private onRequest(request: SipRequest): void {
     this.requests.push(request);
     if (request.method === 'BYE') void this.send(this.response(request, 200, 'OK'), this.enginePort);
-    if (request.method === 'INVITE' && this.answerReinvites) void this.send(this.response(request, 200, 'OK', this.sdp()), this.enginePort);
+    if (request.method === 'INVITE' && this.answerReinvites)
+      void this.send(this.response(request, 200, 'OK', this.sdp()), this.enginePort);
   }
 
   private response(request: SipRequest, status: number, reason: string, body = ''): string {
     const lines = [`SIP/2.0 ${status} ${reason}`];
     for (const via of request.getAll('Via')) lines.push(`Via: ${via}`);
-    lines.push(`From: ${request.get('From')}`, `To: ${request.get('To')}`, `Call-ID: ${this.callId}`, `CSeq: ${request.get('CSeq')}`);
+    lines.push(
+      `From: ${request.get('From')}`,
+      `To: ${request.get('To')}`,
+      `Call-ID: ${this.callId}`,
+      `CSeq: ${request.get('CSeq')}`
+    );
     lines.push(`Contact: <sip:raw@127.0.0.1:${this.port}>`);
     for (const name of ['Session-Expires']) {
       const value = request.get(name);

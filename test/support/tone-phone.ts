@@ -221,6 +221,28 @@ export class TonePhone {
     return out;
   }
 
+  /** Samples received so far (since the last `clearReceived`). */
+  get receivedSamples(): number {
+    let n = 0;
+    for (const c of this.received) n += c.length;
+    return n;
+  }
+
+  /**
+   * Forgets what was received, then waits until `ms` of audio has arrived (not `ms` of wall
+   * time: a stalled process reads its sockets late) and returns it.
+   */
+  async listen(ms: number, timeoutMs = 30_000): Promise<Int16Array> {
+    this.clearReceived();
+    const want = (ms * SAMPLE_RATE_HZ) / 1000;
+    const until = Date.now() + timeoutMs;
+    while (this.receivedSamples < want) {
+      if (Date.now() > until) throw new Error(`received ${this.receivedSamples} of ${want} samples within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, FRAME_MS));
+    }
+    return this.receivedPcm();
+  }
+
   /** Forgets what was received so far (to analyse a fresh window). */
   clearReceived(): void {
     this.received.length = 0;
@@ -229,9 +251,21 @@ export class TonePhone {
 
   /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
   largestGapMs(): number {
+    return this.largestGap().gapMs;
+  }
+
+  /** The longest gap and when it ended (performance.now()). */
+  largestGap(): { gapMs: number; endedAtMs: number } {
     let gap = 0;
-    for (let i = 1; i < this.arrivalsMs.length; i++) gap = Math.max(gap, this.arrivalsMs[i] - this.arrivalsMs[i - 1]);
-    return gap;
+    let endedAt = 0;
+    for (let i = 1; i < this.arrivalsMs.length; i++) {
+      const d = this.arrivalsMs[i] - this.arrivalsMs[i - 1];
+      if (d > gap) {
+        gap = d;
+        endedAt = this.arrivalsMs[i];
+      }
+    }
+    return { gapMs: gap, endedAtMs: endedAt };
   }
 
   get packetsReceived(): number {

@@ -74,14 +74,30 @@ export class WebRtcCaller {
     const sdp = offerSdp ? offerSdp(this.pc.localDescription!.sdp) : this.pc.localDescription!.sdp;
     this.callId = `web-${Math.random().toString(36).slice(2)}`;
     const from = this.options.user ?? 'web';
-    this.sip.send(this.sip.request('INVITE', targetUri, { callId: this.callId, fromTag: from, body: sdp, cseq: this.cseq++ }).replace('sip:web@example.invalid', `sip:${from}@example.invalid`));
-    const final = await this.sip.waitFor((m): m is SipResponse => 'status' in m && m.callId === this.callId && m.status >= 200, 20_000);
+    this.sip.send(
+      this.sip
+        .request('INVITE', targetUri, { callId: this.callId, fromTag: from, body: sdp, cseq: this.cseq++ })
+        .replace('sip:web@example.invalid', `sip:${from}@example.invalid`)
+    );
+    const final = await this.sip.waitFor(
+      (m): m is SipResponse => 'status' in m && m.callId === this.callId && m.status >= 200,
+      20_000
+    );
     if (final.status !== 200) {
-      this.sip.send(this.sip.request('ACK', targetUri, { callId: this.callId, fromTag: from, toTag: final.toTag, cseq: 1 }));
+      this.sip.send(
+        this.sip.request('ACK', targetUri, {
+          callId: this.callId,
+          fromTag: from,
+          toTag: final.toTag,
+          cseq: 1
+        })
+      );
       return final;
     }
     this.ok = final;
-    this.sip.send(this.sip.request('ACK', targetUri, { callId: this.callId, fromTag: from, toTag: final.toTag, cseq: 1 }));
+    this.sip.send(
+      this.sip.request('ACK', targetUri, { callId: this.callId, fromTag: from, toTag: final.toTag, cseq: 1 })
+    );
     await this.pc.setRemoteDescription({ type: 'answer', sdp: final.bodyText });
     this.startTone();
     return final;
@@ -117,7 +133,13 @@ export class WebRtcCaller {
       this.phase += step;
     }
     this.phase %= 2 * Math.PI;
-    this.source.onData({ samples: this.samples, sampleRate: SEND_RATE_HZ, bitsPerSample: 16, channelCount: 1, numberOfFrames: SEND_FRAME });
+    this.source.onData({
+      samples: this.samples,
+      sampleRate: SEND_RATE_HZ,
+      bitsPerSample: 16,
+      channelCount: 1,
+      numberOfFrames: SEND_FRAME
+    });
     this.sentFrames++;
   }
 
@@ -142,16 +164,21 @@ export class WebRtcCaller {
     const sip = this.sipClient;
     const cseq = this.cseq++;
     sip.send(
-      sip.request('INFO', targetUri, {
-        callId: this.callId,
-        fromTag: this.options.user ?? 'web',
-        toTag: this.toTag,
-        cseq,
-        body: `Signal=${digit}\r\nDuration=160\r\n`,
-        extra: ['Content-Type: application/dtmf-relay']
-      }).replace('Content-Type: application/sdp\r\n', '')
+      sip
+        .request('INFO', targetUri, {
+          callId: this.callId,
+          fromTag: this.options.user ?? 'web',
+          toTag: this.toTag,
+          cseq,
+          body: `Signal=${digit}\r\nDuration=160\r\n`,
+          extra: ['Content-Type: application/dtmf-relay']
+        })
+        .replace('Content-Type: application/sdp\r\n', '')
     );
-    const response = await sip.waitFor((m): m is SipResponse => 'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200);
+    const response = await sip.waitFor(
+      (m): m is SipResponse =>
+        'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200
+    );
     return response.status;
   }
 

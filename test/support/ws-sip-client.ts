@@ -26,17 +26,34 @@ export class WsSipClient {
     socket.on('close', (code) => (this.closeCode = code));
   }
 
-  static connect(url: string, protocols: string[] = ['sip'], options: WebSocket.ClientOptions = {}): Promise<WsSipClient> {
+  static connect(
+    url: string,
+    protocols: string[] = ['sip'],
+    options: WebSocket.ClientOptions = {}
+  ): Promise<WsSipClient> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, protocols, options);
       socket.once('open', () => resolve(new WsSipClient(socket)));
       socket.once('error', reject);
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`handshake refused: ${response.statusCode}`)));
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`handshake refused: ${response.statusCode}`))
+      );
     });
   }
 
   /** A request as sip.js would write it; `extra` adds headers, `body` an SDP. */
-  request(method: string, uri: string, opts: { callId?: string; fromTag?: string; toTag?: string; cseq?: number; body?: string; extra?: string[] } = {}): string {
+  request(
+    method: string,
+    uri: string,
+    opts: {
+      callId?: string;
+      fromTag?: string;
+      toTag?: string;
+      cseq?: number;
+      body?: string;
+      extra?: string[];
+    } = {}
+  ): string {
     const body = opts.body ?? '';
     const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
     return [
@@ -76,18 +93,28 @@ export class WsSipClient {
   }
 
   /** Waits for a message matching `match` that arrived after index `from`. */
-  async waitFor<T extends SipRequest | SipResponse>(match: (m: SipRequest | SipResponse) => m is T, ms = 10_000, from = 0): Promise<T> {
+  async waitFor<T extends SipRequest | SipResponse>(
+    match: (m: SipRequest | SipResponse) => m is T,
+    ms = 10_000,
+    from = 0
+  ): Promise<T> {
     let found: T | undefined;
     await waitFor(() => (found = this.received.slice(from).find(match)) !== undefined, ms);
     return found as T;
   }
 
   async response(callId: string, status: number, ms = 10_000): Promise<SipResponse> {
-    return this.waitFor((m): m is SipResponse => 'status' in m && m.callId === callId && m.status === status, ms);
+    return this.waitFor(
+      (m): m is SipResponse => 'status' in m && m.callId === callId && m.status === status,
+      ms
+    );
   }
 
   async requestFor(callId: string, method: string, ms = 10_000): Promise<SipRequest> {
-    return this.waitFor((m): m is SipRequest => 'method' in m && m.callId === callId && m.method === method, ms);
+    return this.waitFor(
+      (m): m is SipRequest => 'method' in m && m.callId === callId && m.method === method,
+      ms
+    );
   }
 
   close(): Promise<void> {

@@ -12,7 +12,10 @@ function openDescriptors(): number {
 }
 
 describe('speech synthesis and file descriptors', () => {
-  for (const [engine, count] of [['flite', 200], ['espeak', 40]] as const) {
+  for (const [engine, count] of [
+    ['flite', 200],
+    ['espeak', 40]
+  ] as const) {
     it(`${engine}: ${count} syntheses of unique text leave the descriptor count where it was`, async () => {
       const service = new PromptService({ defaultEngine: engine });
       try {

@@ -27,10 +27,17 @@ describe('synthesis worker entry', () => {
     expect(bootstrap).toMatch(/tsx\/dist\/esm\/api\/index\.mjs/);
   });
 
+  it('imports the entry by a file URL that keeps spaces in the path escaped', () => {
+    const moduleUrl = pathToFileURL('/srv/my app/node_modules/uasmedia/dist/tts/worker-pool.js').href;
+    const bootstrap = decodeURIComponent(workerEntry(moduleUrl).href.slice('data:text/javascript,'.length));
+    expect(bootstrap).toContain('await import("file:///srv/my%20app/node_modules/uasmedia/dist/tts/synthesis-worker.js")');
+  });
+
   const outDir = join(ROOT, 'build', `test-tts-dist-${process.pid}`);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('synthesizes from compiled JavaScript in plain node', async () => {
+  // tsc and a plain node process on a loaded host: minutes, not seconds. The timeout only catches a hang.
+  it('synthesizes from compiled JavaScript in plain node', { timeout: 300_000 }, async () => {
     mkdirSync(outDir, { recursive: true });
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const sources = ['tts/index.ts', 'tts/synthesis-worker.ts', 'tts/espeak-ng.d.ts'].map((f) => join(ROOT, f));

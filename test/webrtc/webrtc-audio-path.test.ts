@@ -7,7 +7,14 @@ import { Decimator48to16 } from '../../engine/webrtc/decimator.js';
 import { WebRtcAudioPath, type PcmSource } from '../../engine/webrtc/webrtc-audio-path.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
 
-function sine(freqHz: number, rateHz: number, samples: number, amplitude = 8000, channels = 1, startSample = 0): Int16Array {
+function sine(
+  freqHz: number,
+  rateHz: number,
+  samples: number,
+  amplitude = 8000,
+  channels = 1,
+  startSample = 0
+): Int16Array {
   const out = new Int16Array(samples * channels);
   for (let i = 0; i < samples; i++) {
     const v = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * (startSample + i)) / rateHz));
@@ -35,7 +42,9 @@ describe('Decimator48to16', () => {
     const high = sine(12000, 48000, 48000);
     const outHigh = new Int16Array(16000);
     alias.process(high, 0, 48000, 1, outHigh, 0);
-    expect(toneLevelDb(outHigh.subarray(1600), 4000, 16000)).toBeLessThan(toneLevelDb(high, 12000, 48000) - 50);
+    expect(toneLevelDb(outHigh.subarray(1600), 4000, 16000)).toBeLessThan(
+      toneLevelDb(high, 12000, 48000) - 50
+    );
   });
 });
 
@@ -50,7 +59,13 @@ describe('WebRtcAudioPath', () => {
     for (let tick = 0; tick < 25; tick++) {
       for (let half = 0; half < 2; half++, sample16 += 160) {
         if (tick < 5) path.push({ samples: sine(440, 16000, 160, 8000, 1, sample16), sampleRate: 16000 });
-        else path.push({ samples: sine(440, 48000, 480, 8000, 2, sample16 * 3), sampleRate: 48000, channelCount: 2, numberOfFrames: 480 });
+        else
+          path.push({
+            samples: sine(440, 48000, 480, 8000, 2, sample16 * 3),
+            sampleRate: 48000,
+            channelCount: 2,
+            numberOfFrames: 480
+          });
       }
       const n = path.readFrame(target);
       results.push(n);
@@ -62,12 +77,27 @@ describe('WebRtcAudioPath', () => {
     expect(path.readFrame(target)).toBe(-1); // starved after playing: conceal
     const all = new Int16Array(frames.length * 320);
     frames.forEach((f, i) => all.set(f, i * 320));
-    expect(toneLevelDb(all, 440, 16000)).toBeGreaterThan(toneLevelDb(sine(440, 16000, 8000), 440, 16000) - 1.5);
+    expect(toneLevelDb(all, 440, 16000)).toBeGreaterThan(
+      toneLevelDb(sine(440, 16000, 8000), 440, 16000) - 1.5
+    );
   });
 
   it('sends each 20 ms L16 frame as two 10 ms onData calls at 16 kHz, reusing its buffers', () => {
-    const calls: Array<{ copy: Int16Array; samples: Int16Array; sampleRate: number; numberOfFrames: number }> = [];
-    const source: PcmSource = { onData: (d) => calls.push({ copy: Int16Array.from(d.samples), samples: d.samples, sampleRate: d.sampleRate, numberOfFrames: d.numberOfFrames }) };
+    const calls: Array<{
+      copy: Int16Array;
+      samples: Int16Array;
+      sampleRate: number;
+      numberOfFrames: number;
+    }> = [];
+    const source: PcmSource = {
+      onData: (d) =>
+        calls.push({
+          copy: Int16Array.from(d.samples),
+          samples: d.samples,
+          sampleRate: d.sampleRate,
+          numberOfFrames: d.numberOfFrames
+        })
+    };
     const path = new WebRtcAudioPath(source);
     const packet = new Uint8Array(12 + 640);
     const pcm = sine(1000, 16000, 320, 20000);
@@ -92,7 +122,8 @@ describe('WebRtcAudioPath', () => {
 
   it('drops the oldest audio rather than growing when the sink runs ahead of the frame clock', () => {
     const path = new WebRtcAudioPath(undefined);
-    for (let i = 0; i < 1000; i++) path.push({ samples: sine(440, 16000, 160, 8000, 1, i * 160), sampleRate: 16000 });
+    for (let i = 0; i < 1000; i++)
+      path.push({ samples: sine(440, 16000, 160, 8000, 1, i * 160), sampleRate: 16000 });
     let frames = 0;
     const target = new Uint8Array(640);
     while (path.readFrame(target) > 0) frames++;

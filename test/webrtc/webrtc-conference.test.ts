@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
@@ -77,7 +83,11 @@ async function phone(toneHz: number, user: string): Promise<TonePhone> {
 }
 
 /** Lets audio settle, then returns what arrived in a window of `ms`. */
-async function listen(web: WebRtcCaller[], tel: TonePhone[], ms = 1500): Promise<{ web: Array<{ pcm: Int16Array; rateHz: number }>; tel: Int16Array[] }> {
+async function listen(
+  web: WebRtcCaller[],
+  tel: TonePhone[],
+  ms = 1500
+): Promise<{ web: Array<{ pcm: Int16Array; rateHz: number }>; tel: Int16Array[] }> {
   await sleep(500);
   web.forEach((w) => w.clearReceived());
   tel.forEach((t) => t.clearReceived());
@@ -96,14 +106,21 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     const talkers = new Set<string>();
     channelTalking = (user) => talkers.add(user);
     await tel.call(`sip:tones1@127.0.0.1:${sipPort}`);
-    await waitFor(() => channels.get('webone')?.state === State.TRANSFERRED && channels.get('telone')?.state === State.TRANSFERRED, 15_000);
+    await waitFor(
+      () =>
+        channels.get('webone')?.state === State.TRANSFERRED &&
+        channels.get('telone')?.state === State.TRANSFERRED,
+      15_000
+    );
     await waitFor(() => web.pc.connectionState === 'connected', 15_000);
     const heard = await listen([web], [tel]);
     const w = heard.web[0];
     const t = heard.tel[0];
     const webHears = [toneLevelDb(w.pcm, 980, w.rateHz), toneLevelDb(w.pcm, 440, w.rateHz)];
     const telHears = [toneLevelDb(t, 440, 8000), toneLevelDb(t, 980, 8000)];
-    console.log(`browser (${w.rateHz} Hz, ${w.pcm.length} samples) hears 980/440: ${webHears.map((d) => d.toFixed(1)).join(' / ')} dB; phone hears 440/980: ${telHears.map((d) => d.toFixed(1)).join(' / ')} dB`);
+    console.log(
+      `browser (${w.rateHz} Hz, ${w.pcm.length} samples) hears 980/440: ${webHears.map((d) => d.toFixed(1)).join(' / ')} dB; phone hears 440/980: ${telHears.map((d) => d.toFixed(1)).join(' / ')} dB`
+    );
     expect(webHears[0]).toBeGreaterThan(HEARD_DB);
     expect(webHears[1]).toBeLessThan(ABSENT_DB);
     expect(telHears[0]).toBeGreaterThan(HEARD_DB);
@@ -123,7 +140,12 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     const tel = await phone(980, 'teltwo');
     await web.call(wsUrl, 'sip:tones2@127.0.0.1');
     await tel.call(`sip:tones2@127.0.0.1:${sipPort}`);
-    await waitFor(() => channels.get('webtwo')?.state === State.TRANSFERRED && channels.get('teltwo')?.state === State.TRANSFERRED, 15_000);
+    await waitFor(
+      () =>
+        channels.get('webtwo')?.state === State.TRANSFERRED &&
+        channels.get('teltwo')?.state === State.TRANSFERRED,
+      15_000
+    );
     const peersBefore = openPeerConnections();
     await web.close();
     await waitFor(() => channels.get('webtwo')?.state === State.IDLE, 10_000);
@@ -140,16 +162,25 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
     const other = await phone(620, 'telfour');
     await tel.call(`sip:tones3@127.0.0.1:${sipPort}`);
     await other.call(`sip:tones3@127.0.0.1:${sipPort}`);
-    await waitFor(() => channels.get('telthree')?.state === State.TRANSFERRED && channels.get('telfour')?.state === State.TRANSFERRED, 15_000);
+    await waitFor(
+      () =>
+        channels.get('telthree')?.state === State.TRANSFERRED &&
+        channels.get('telfour')?.state === State.TRANSFERRED,
+      15_000
+    );
 
     const videoOnly = await webCaller(440, 'webvideo');
-    const refused = await videoOnly.call(wsUrl, 'sip:tones3@127.0.0.1', (sdp) => sdp.replace(/m=audio /, 'm=video ').replace(/opus\/48000\/2/g, 'VP8/90000'));
+    const refused = await videoOnly.call(wsUrl, 'sip:tones3@127.0.0.1', (sdp) =>
+      sdp.replace(/m=audio /, 'm=video ').replace(/opus\/48000\/2/g, 'VP8/90000')
+    );
     expect(refused.status).toBe(488);
     await videoOnly.close();
 
     const forged = await webCaller(440, 'webforged');
     const fakeFingerprint = 'a=fingerprint:sha-256 ' + Array.from({ length: 32 }, () => 'AB').join(':');
-    const answered = await forged.call(wsUrl, 'sip:tones3@127.0.0.1', (sdp) => sdp.replace(/a=fingerprint:[^\r\n]+/g, fakeFingerprint));
+    const answered = await forged.call(wsUrl, 'sip:tones3@127.0.0.1', (sdp) =>
+      sdp.replace(/a=fingerprint:[^\r\n]+/g, fakeFingerprint)
+    );
     expect(answered.status).toBe(200);
     // DTLS cannot complete against a certificate that does not match: the engine ends the leg.
     await forged.sipClient.requestFor(forged.id, 'BYE', 30_000);
@@ -166,7 +197,11 @@ describe('a browser (WebRTC over SIP on a WebSocket) in a room with a phone', ()
 
 describe('engine.stop() with a browser in a call', () => {
   it('hangs the browser up (BYE over its WebSocket) and closes the peer connection', async () => {
-    const other = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, webSocket: { port: 0 }, rtp: { minPort: 33000, maxPort: 33999 } });
+    const other = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      webSocket: { port: 0 },
+      rtp: { minPort: 33000, maxPort: 33999 }
+    });
     other.on('call', (channel) => void channel.answer().catch(() => undefined));
     await other.start();
     const caller = await webCaller(440, 'webstop');
@@ -224,7 +259,12 @@ describe('ICE configuration', () => {
 describe('a browser channel outside a room', () => {
   it('collects keypad digits (SIP INFO) with getDigits, records what the browser says, and plays a prompt it hears', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'uasmedia-webrtc-'));
-    const other = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, webSocket: { port: 0 }, rtp: { minPort: 33000, maxPort: 33999 } });
+    const other = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      webSocket: { port: 0 },
+      rtp: { minPort: 33000, maxPort: 33999 },
+      files: { recordFolder: dir }
+    });
     const results: { digits?: string; recorded?: boolean } = {};
     other.on('call', (channel) => {
       const handle = async (): Promise<void> => {

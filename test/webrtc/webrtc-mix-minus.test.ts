@@ -5,7 +5,12 @@
  * streams share this host with the rest of the suite, so the windows are generous.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl } from '../../engine/index.js';
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl
+} from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
@@ -63,7 +68,8 @@ afterAll(async () => {
 function lastSeconds(pcm: Int16Array, rateHz: number, seconds: number): Int16Array {
   const tail = pcm.subarray(Math.max(0, pcm.length - rateHz * seconds));
   const out = new Int16Array(tail.length);
-  for (let i = 0; i < tail.length; i++) out[i] = Math.round(tail[i] * (1 - Math.cos((2 * Math.PI * i) / (tail.length - 1))));
+  for (let i = 0; i < tail.length; i++)
+    out[i] = Math.round(tail[i] * (1 - Math.cos((2 * Math.PI * i) / (tail.length - 1))));
   return out;
 }
 
@@ -74,9 +80,14 @@ describe('ten browsers and ten phones in one room', () => {
     for (let i = 0; i < PER_KIND; i++) {
       const caller = new WebRtcCaller({ toneHz: TONES[i], amplitude: AMPLITUDE, user: `web${i}` });
       callers.push(caller);
-      const askForHighRate = (sdp: string): string => sdp.replace(/(a=fmtp:111 [^\r\n]*)/, '$1;maxaveragebitrate=128000');
+      const askForHighRate = (sdp: string): string =>
+        sdp.replace(/(a=fmtp:111 [^\r\n]*)/, '$1;maxaveragebitrate=128000');
       expect((await caller.call(wsUrl, 'sip:big@127.0.0.1', askForHighRate)).status).toBe(200);
-      const phone = await TonePhone.create({ toneHz: TONES[PER_KIND + i], amplitude: AMPLITUDE, user: `tel${i}` });
+      const phone = await TonePhone.create({
+        toneHz: TONES[PER_KIND + i],
+        amplitude: AMPLITUDE,
+        user: `tel${i}`
+      });
       phones.push(phone);
       await phone.call(`sip:big@127.0.0.1:${sipPort}`);
     }
@@ -97,7 +108,8 @@ describe('ten browsers and ten phones in one room', () => {
         const db = toneLevelDb(window, hz, rateHz);
         if (j === own) loudestOwn = Math.max(loudestOwn, db);
         else quietestOther = Math.min(quietestOther, db);
-        if (j === own && db > ABSENT_DB) failures.push(`${who} hears its own ${hz} Hz at ${db.toFixed(1)} dB`);
+        if (j === own && db > ABSENT_DB)
+          failures.push(`${who} hears its own ${hz} Hz at ${db.toFixed(1)} dB`);
         if (j !== own && db < HEARD_DB) failures.push(`${who} misses ${hz} Hz (${db.toFixed(1)} dB)`);
       });
     };
@@ -106,7 +118,9 @@ describe('ten browsers and ten phones in one room', () => {
       check(`web${i}`, i, pcm, rateHz);
     });
     phones.forEach((p, i) => check(`tel${i}`, PER_KIND + i, p.receivedPcm(), 8000));
-    console.log(`quietest tone heard from another party ${quietestOther.toFixed(1)} dB; loudest own frequency ${loudestOwn.toFixed(1)} dB`);
+    console.log(
+      `quietest tone heard from another party ${quietestOther.toFixed(1)} dB; loudest own frequency ${loudestOwn.toFixed(1)} dB`
+    );
     expect(failures).toEqual([]);
   });
 });

@@ -68,15 +68,24 @@ async function join(room: string, name: string): Promise<void> {
     displayName: name,
     transportOptions: { server: `${wsScheme}://${location.host}/sip` },
     // The answer carries every candidate; the engine sends none by trickle.
-    sessionDescriptionHandlerFactoryOptions: { iceGatheringTimeout: 500, peerConnectionConfiguration: { iceServers: [] } }
+    sessionDescriptionHandlerFactoryOptions: {
+      iceGatheringTimeout: 500,
+      peerConnectionConfiguration: { iceServers: [] }
+    }
   });
   userAgent.transport.onDisconnect = (error?: Error) => {
     if (error) say(`Connection lost: ${error.message}`);
   };
   await userAgent.start();
   const target = UserAgent.makeURI(`sip:${room}@${sipHost}`);
-  if (!target) throw new Error(`room name '${room}' makes no SIP URI`);
-  const inviter = new Inviter(userAgent, target, { sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
+  if (!target) {
+    say(`Room name '${room}' makes no SIP address: use letters and digits.`);
+    await cleanUp();
+    return;
+  }
+  const inviter = new Inviter(userAgent, target, {
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } }
+  });
   session = inviter;
   inviter.delegate = {
     onBye: () => {
@@ -124,7 +133,9 @@ function startRoster(room: string): void {
   const poll = async (): Promise<void> => {
     try {
       const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { cache: 'no-store' });
-      const body = response.ok ? ((await response.json()) as { participants: Participant[] }) : { participants: [] };
+      const body = response.ok
+        ? ((await response.json()) as { participants: Participant[] })
+        : { participants: [] };
       exposed.participants = body.participants;
       participantList.replaceChildren(
         ...body.participants.map((p) => {
@@ -145,7 +156,13 @@ function startRoster(room: string): void {
 async function sendDigit(digit: string): Promise<void> {
   if (!session || session.state !== SessionState.Established) return;
   await session.info({
-    requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${digit}\r\nDuration=160\r\n` } }
+    requestOptions: {
+      body: {
+        contentDisposition: 'render',
+        contentType: 'application/dtmf-relay',
+        content: `Signal=${digit}\r\nDuration=160\r\n`
+      }
+    }
   });
 }
 
@@ -162,7 +179,8 @@ function setMuted(on: boolean): void {
 async function leave(): Promise<void> {
   const current = session;
   if (current?.state === SessionState.Established) await current.bye().catch(() => undefined);
-  else if (current instanceof Inviter && current.state === SessionState.Establishing) await current.cancel().catch(() => undefined);
+  else if (current instanceof Inviter && current.state === SessionState.Establishing)
+    await current.cancel().catch(() => undefined);
   await cleanUp();
 }
 
@@ -195,7 +213,8 @@ document.getElementById('keypad')?.addEventListener('click', (event) => {
   if (digit) void sendDigit(digit);
 });
 document.addEventListener('keydown', (event) => {
-  if (session && /^[0-9*#]$/.test(event.key) && !(event.target instanceof HTMLInputElement)) void sendDigit(event.key);
+  if (session && /^[0-9*#]$/.test(event.key) && !(event.target instanceof HTMLInputElement))
+    void sendDigit(event.key);
 });
 const params = new URLSearchParams(location.search);
 if (params.get('room')) roomInput.value = params.get('room') ?? '';

@@ -23,7 +23,11 @@ async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }>
         protocol: 'ws',
         host: '127.0.0.1',
         port: 0,
-        ws: { path: '/sip', httpHandler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('join page here') }
+        ws: {
+          path: '/sip',
+          httpHandler: (_req, res) =>
+            res.writeHead(200, { 'content-type': 'text/plain' }).end('join page here')
+        }
       }
     ],
     timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
@@ -52,7 +56,9 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const { url, port } = await agent();
     await expect(WsSipClient.connect(url, [])).rejects.toThrow(/handshake refused: 400/);
     await expect(WsSipClient.connect(url, ['chat'])).rejects.toThrow(/handshake refused: 400/);
-    await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/other`)).rejects.toThrow(/handshake refused: 404/);
+    await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/other`)).rejects.toThrow(
+      /handshake refused: 404/
+    );
     const c = await client(url);
     expect(c.socket.protocol).toBe('sip');
     c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-1' }));
@@ -153,31 +159,63 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(body).toBe('join page here');
   });
 
-  it.skipIf(!hasPeer('openssl'))('speaks WSS with a certificate and key: Via SIP/2.0/WSS and a transport=wss Contact', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'uasmedia-wss-'));
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-      const ua = new SipUserAgent({
-        transports: [{ protocol: 'ws', host: '127.0.0.1', port: 0, ws: { tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) } } }]
-      });
-      agents.push(ua);
-      await ua.start();
-      const port = ua.addresses()[0].port;
-      const c = await WsSipClient.connect(`wss://127.0.0.1:${port}/`, ['sip'], { rejectUnauthorized: false });
-      clients.push(c);
-      const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
-      c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'wss-1', body: testSdp(4000) }));
-      const session = await incoming;
-      void session.accept(testSdp(5000)).catch(() => {});
-      const ok = await c.response('wss-1', 200);
-      expect(ok.get('Contact')).toMatch(/;transport=wss>/);
-      c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: 'wss-1', cseq: 1, toTag: ok.toTag }));
-      void session.bye();
-      expect((await c.requestFor('wss-1', 'BYE')).topVia.transport).toBe('WSS');
-      // Plain ws:// to a TLS port is not a WebSocket at all.
-      await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it.skipIf(!hasPeer('openssl'))(
+    'speaks WSS with a certificate and key: Via SIP/2.0/WSS and a transport=wss Contact',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'uasmedia-wss-'));
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            join(dir, 'key.pem'),
+            '-out',
+            join(dir, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1'
+          ],
+          { stdio: 'ignore' }
+        );
+        const ua = new SipUserAgent({
+          transports: [
+            {
+              protocol: 'ws',
+              host: '127.0.0.1',
+              port: 0,
+              ws: {
+                tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
+              }
+            }
+          ]
+        });
+        agents.push(ua);
+        await ua.start();
+        const port = ua.addresses()[0].port;
+        const c = await WsSipClient.connect(`wss://127.0.0.1:${port}/`, ['sip'], {
+          rejectUnauthorized: false
+        });
+        clients.push(c);
+        const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+        c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'wss-1', body: testSdp(4000) }));
+        const session = await incoming;
+        void session.accept(testSdp(5000)).catch(() => {});
+        const ok = await c.response('wss-1', 200);
+        expect(ok.get('Contact')).toMatch(/;transport=wss>/);
+        c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: 'wss-1', cseq: 1, toTag: ok.toTag }));
+        void session.bye();
+        expect((await c.requestFor('wss-1', 'BYE')).topVia.transport).toBe('WSS');
+        // Plain ws:// to a TLS port is not a WebSocket at all.
+        await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
-  });
+  );
 });
