@@ -30,6 +30,10 @@ import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
+import { webSocketTransportSpec, type WebSocketOptions } from './webrtc/websocket-options.js';
+import { checkWebRtcOptions, type WebRtcOptions } from './webrtc/webrtc-options.js';
+import { createJoinPageHandler } from './webrtc/join-page-server.js';
+import { RoomRoster } from './webrtc/room-roster.js';
 import { Door, type AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
 import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
@@ -60,6 +64,10 @@ export interface EngineOptions {
     /** TCP/TLS connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
     connections?: Partial<ConnectionLimits>;
   };
+  /** Browsers: SIP over WebSocket (RFC 7118) and, on the same port, the join page. Off unless given. */
+  webSocket?: WebSocketOptions;
+  /** Browsers' media legs: ICE servers (none by default: host candidates only), UDP port range. */
+  webrtc?: WebRtcOptions;
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
     host?: string;
@@ -169,6 +177,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkWebRtcOptions(options.webrtc);
     checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
@@ -181,7 +190,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls' | 'ws'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -260,7 +269,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('listenerError', ({ error }) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: sipTransports(o.sip, sipHost),
+        transports: [
+          ...sipTransports(o.sip, sipHost),
+          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket.joinPage))] : [])
+        ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
@@ -321,11 +333,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
+    this.roster?.close();
     await this.metricsServer?.close();
     await this.prompts?.close();
     this.ports?.close();
     this.kernels?.close();
     this.channels.clear();
+  }
+
+  private roster: RoomRoster | undefined;
+
+  /** The join page's HTTP handler, when asked for. */
+  private joinPage(wanted: boolean | undefined): ReturnType<typeof createJoinPageHandler> | undefined {
+    if (!wanted) return undefined;
+    this.roster = new RoomRoster(this.rooms, (name) => this.conference(name));
+    return createJoinPageHandler(this.roster);
   }
 
   private ticksSinceTtsFlush = 0;
@@ -380,6 +402,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       resolver,
       logger: this.logger,
       metrics: this.metrics,
+      webrtc: this.options.webrtc,
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
       recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {

@@ -18,7 +18,11 @@ export type EngineErrorCode =
   /** A prompt or announcement was stopped (stopPlaying, an abort signal, a hang-up) before it finished. */
   | 'ERR_PROMPT_STOPPED'
   /** A room already has as many announcements waiting as it holds. */
-  | 'ERR_QUEUE_FULL';
+  | 'ERR_QUEUE_FULL'
+  /** A browser's peer connection could not be set up (@roamhq/wrtc failed to answer). */
+  | 'ERR_WEBRTC_FAILED'
+  /** The join page was asked for but its build (npm run build:page) is missing. */
+  | 'ERR_JOIN_PAGE_UNAVAILABLE';
 
 /** Base class of every error the engine throws on purpose. */
 export class EngineError extends Error {

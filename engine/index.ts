@@ -22,6 +22,9 @@ export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';
 export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
+export type { WebSocketOptions } from './webrtc/websocket-options.js';
+export type { WebRtcOptions } from './webrtc/webrtc-options.js';
+export { openPeerConnections } from './webrtc/webrtc-peer.js';
 export type { ResourceCounts } from './observability/resources.js';
 export {
   EngineError,

@@ -1,11 +1,13 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
- * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
- * UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
+ * the meet-me example, and the join page for browsers on http://127.0.0.1:8088/ (SIP over
+ * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT,
+ * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
  * app/env-options.ts; TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play
  * WAV files from UASMEDIA_PLAY_FOLDER (default data/prompts) and record into
  * UASMEDIA_RECORD_FOLDER (default data/recordings), nowhere else. Ctrl-C (SIGINT) or SIGTERM
- * shuts it down cleanly.
+ * shuts it down cleanly: every call (and so every WebRTC peer connection) ends before
+ * process.exit, which @roamhq/wrtc needs to exit without crashing.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,6 +18,7 @@ import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
+const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 
 const playFolder = resolve(process.env.UASMEDIA_PLAY_FOLDER ?? 'data/prompts');
@@ -40,6 +43,7 @@ const engine = new Engine({
   files: { playFolders: [playFolder], recordFolder },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
+  webSocket: { port: wsPort, joinPage: true },
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,
@@ -59,6 +63,7 @@ Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=507
 
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
+const ws = bound.find((a) => a.protocol === 'ws')?.port ?? wsPort;
 const tlsPort = bound.find((a) => a.protocol === 'tls')?.port;
 if (tlsPort !== undefined) console.log(`SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`);
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
@@ -69,6 +74,9 @@ Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pc
 or with baresip:
   baresip   then type:   /dial sip:demo@${host}:${udp}
   (in the room: 0 mutes, 1 unmutes, # leaves)
+
+or from a browser (WebRTC, SIP over WebSocket):
+  http://${host}:${ws}/?room=demo
 ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);
 

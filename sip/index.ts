@@ -20,3 +20,4 @@ export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from
 export { Registration, type RegistrationOptions, type RegistrationState, type RegistrationEvents } from './registration/registration.js';
 export type { TransportSpec } from './transport/transport-set.js';
 export type { TlsTransportOptions } from './transport/tls.js';
+export type { WsTransportOptions } from './transport/ws.js';

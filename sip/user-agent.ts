@@ -29,6 +29,7 @@ import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
 import { TransportSet, type TransportSpec } from './transport/transport-set.js';
+import { learnWebSocketRoutes } from './transport/ws-routes.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
@@ -98,6 +99,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
+  /** WebSocket connection (host:port) → the sessions whose INVITE arrived on it. */
+  private readonly flows = new Map<string, Set<InviteSessionBase>>();
   private readonly registrations = new Set<Registration>();
   private readonly timers: TimerValues;
   private readonly clock: Clock;
@@ -118,7 +121,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       options.transports,
       {
         message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) => this.receive(data, source, cutShort),
-        warning: (reason: string, details: object) => this.logger.warn(details, reason)
+        warning: (reason: string, details: object) => this.logger.warn(details, reason),
+        connectionClosed: (source: MessageSource) => this.connectionClosed(source)
       },
       { limits: this.limits, guard: this.connectionGuard }
     );
@@ -136,7 +140,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
-  addresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
+  addresses(): Array<{ protocol: TransportProtocol; host: string; port: number }> {
     return this.transports.addresses();
   }
 
@@ -155,6 +159,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.registrations.clear();
     for (const session of [...this.sessions]) session.shutdown();
     this.sessions.clear();
+    this.flows.clear();
     this.layer.close();
     this.dialogs.clear();
     this.pendingInvites.clear();
@@ -197,7 +202,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- sending
 
-  private chooseProtocol(requested: 'udp' | 'tcp' | 'tls' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+  private chooseProtocol(requested: TransportProtocol | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
     const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
     if (wanted && this.transports.has(wanted)) return wanted;
     if (wanted) throw new RangeError(`no ${wanted} transport configured`);
@@ -225,9 +230,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   private contact(protocol: TransportProtocol): string {
     // Over TLS a sip: URI with transport=tls, not sips: (RFC 5630 §3.1.3 allows both): baresip 1.0
-    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI.
-    const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
+    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI. Over WebSocket the
+    // transport is ws or wss (RFC 7118 §5.2).
+    const suffix = protocol === 'udp' ? '' : `;transport=${this.viaTransport(protocol).toLowerCase()}`;
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
+  }
+
+  private viaTransport(protocol: TransportProtocol): string {
+    return this.transports.get(protocol)?.viaTransport ?? protocol.toUpperCase();
   }
 
   private transmit(message: AnySipMessage, destination: Destination, onError?: (error: Error) => void): void {
@@ -255,7 +265,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       request.remove('Via');
       request.prepend(
         'Via',
-        `SIP/2.0/${destination.protocol.toUpperCase()} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
+        `SIP/2.0/${this.viaTransport(destination.protocol)} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
       );
     }
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
@@ -383,6 +393,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     const request = parsed.message;
+    if (source.protocol === 'ws') learnWebSocketRoutes(request, source, this.transports.get('ws'));
     try {
       stampReceived(request, source);
     } catch {
@@ -530,6 +541,26 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
+  /** RFC 7118 §5: a session is bound to the WebSocket connection its INVITE came on. */
+  private trackFlow(session: InviteSessionBase, source: MessageSource): void {
+    const key = `${source.host}:${source.port}`;
+    let sessions = this.flows.get(key);
+    if (!sessions) this.flows.set(key, (sessions = new Set()));
+    sessions.add(session);
+    session.on('terminated', () => {
+      sessions.delete(session);
+      if (sessions.size === 0 && this.flows.get(key) === sessions) this.flows.delete(key);
+    });
+  }
+
+  /** The connection is gone: its calls end as on a lost transport, with nobody to signal to. */
+  private connectionClosed(source: MessageSource): void {
+    const sessions = this.flows.get(`${source.host}:${source.port}`);
+    if (!sessions) return;
+    this.logger.info({ source, calls: sessions.size }, 'connection closed, ending its calls');
+    for (const session of [...sessions]) session.transportLost();
+  }
+
   /** §9.2: CANCEL matches the INVITE server transaction with the same branch. */
   private receiveCancel(cancel: SipRequest, reply: (status: number) => void, tx: ServerTransaction): void {
     const key = cancelledInviteKey(cancel);
@@ -600,6 +631,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const session = new IncomingInvite(this.host, request, tx, source.protocol);
     this.track(session);
     session.on('terminated', release);
+    if (source.protocol === 'ws') this.trackFlow(session, source);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);

@@ -14,6 +14,7 @@ import type { MediaResolver } from '../media/media-resolver.js';
 import type { MixLoop } from '../media/mix-loop.js';
 import type { RecordFolder } from '../media/file-folders.js';
 import type { EngineMetrics } from '../observability/metrics.js';
+import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 
 export interface ChannelContext {
   readonly kernels: DspKernels;
@@ -30,6 +31,8 @@ export interface ChannelContext {
   readonly resolver: MediaResolver;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /** ICE settings for browsers' legs. */
+  readonly webrtc?: WebRtcOptions;
   /** Where `record` may write (refuses everything when no folder is configured). */
   readonly recordFolder: RecordFolder;
   /** A call whose peer sends no RTP or RTCP for this long is ended (undefined: never). */

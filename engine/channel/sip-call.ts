@@ -55,6 +55,7 @@ export class SipCall {
         throw error;
       }
     };
+    media.onMediaFailed = () => this.mediaFailed();
     session.on('info', (info: { dtmf?: { digit: string; durationMs: number } }) => {
       if (info.dtmf) this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
@@ -146,6 +147,7 @@ export class SipCall {
         codecs: ctx.codecs,
         jitter: ctx.jitter,
         metrics: ctx.metrics,
+        webrtc: ctx.webrtc,
         inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs,
         srtp: ctx.srtp,
         latching: ctx.latching,
@@ -186,7 +188,7 @@ export class SipCall {
     }
     let answer: string;
     try {
-      answer = this.media.answer(offer);
+      answer = await this.media.answerOffer(offer);
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();
@@ -194,6 +196,13 @@ export class SipCall {
     }
     await invite.accept(answer);
     this.established = true;
+  }
+
+  /** A browser's peer connection failed (ICE, DTLS) or closed: the call ends, BYE if it was established. */
+  private mediaFailed(): void {
+    if (this.ended) return;
+    this.hooks.remoteEnded(Cause.ERROR);
+    void this.hangUp();
   }
 
   /** Refuses an incoming call that was not answered. */

@@ -10,8 +10,11 @@ import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
+import { SdpNegotiationError, SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
+import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
+import { checkWebRtcOffer, isWebRtcOffer } from '../webrtc/webrtc-offer.js';
+import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -48,6 +51,14 @@ export interface MediaLegOptions {
   inactivityTimeoutMs?: number;
   /** Monotonic ms clock for the RTP session; injectable for benchmarks and tests. */
   now?: () => number;
+  /** ICE settings for a browser's leg (an offer with UDP/TLS/RTP/SAVPF). */
+  webrtc?: WebRtcOptions;
+}
+
+/** Where a leg's frames come from and go to: its RTP session, or a browser's peer connection. */
+interface FramePath {
+  readFrame(target: Uint8Array, dueMs?: number): number;
+  sendFrame(packet: Buffer, payloadBytes: number): void;
 }
 
 export interface MediaLegEvents {
@@ -73,6 +84,11 @@ export class MediaLeg implements MixMember {
   private readonly latching: MediaLegOptions['latching'];
   private readonly signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
+  private webrtc: WebRtcPeer | undefined;
+  private frames: FramePath | undefined;
+  private readonly webrtcOptions: WebRtcOptions | undefined;
+  /** The media itself failed (a browser's ICE or DTLS): the call cannot go on. */
+  onMediaFailed: ((reason: string) => void) | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
   private negotiatedAudio: NegotiatedAudio | undefined;
@@ -100,6 +116,7 @@ export class MediaLeg implements MixMember {
     this.loop = options.loop;
     this.jitter = options.jitter;
     this.now = options.now;
+    this.webrtcOptions = options.webrtc;
     this.latching = options.latching;
     this.signallingAddress = options.signallingAddress;
     this.metrics = options.metrics;
@@ -140,8 +157,39 @@ export class MediaLeg implements MixMember {
   }
 
 
+  /** A browser's leg: its peer connection (closed with the leg). */
+  get webRtcPeer(): WebRtcPeer | undefined {
+    return this.webrtc;
+  }
+
+  /** Answers an initial offer: a browser's through a peer connection, a phone's by SDP offer/answer. */
+  async answerOffer(offer: string): Promise<string> {
+    if (!isWebRtcOffer(offer)) return this.answer(offer);
+    if (this.frames) throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
+    checkWebRtcOffer(offer);
+    const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions);
+    if (this.closed) {
+      peer.close();
+      throw new SdpNegotiationError('the call ended while its WebRTC answer was being prepared');
+    }
+    this.attachWebRtc(peer);
+    return answerSdp;
+  }
+
+  /** The browser's audio joins the per-frame path as an L16 party at 16 kHz; its RTP ports are not needed. */
+  private attachWebRtc(peer: WebRtcPeer): void {
+    this.webrtc = peer;
+    this.ports.release();
+    this.kernels.setPartyCodec(this.partySlot, 'L16');
+    this.frames = peer.path;
+    peer.onFailed = (reason) => this.onMediaFailed?.(reason);
+    this.room.add(this);
+    this.scheduleSolo();
+  }
+
   /** Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing matches. */
   answer(offer: string): string {
+    if (this.webrtc || isWebRtcOffer(offer)) throw new SdpNegotiationError('a WebRTC offer is answered once, by the initial INVITE');
     const { answer, audio } = this.sdp.createAnswer(offer);
     this.apply(audio);
     return answer;
@@ -160,13 +208,13 @@ export class MediaLeg implements MixMember {
     if (this.room === room) return;
     this.room.remove(this);
     this.room = room;
-    if (this.rtp) room.add(this);
+    if (this.frames) room.add(this);
     this.scheduleSolo();
   }
 
   /** The frame loop visits the solo room only while the leg is in it: an empty room is a wasted visit. */
   private scheduleSolo(): void {
-    if (this.rtp && this.room === this.solo) this.loop.add(this.solo);
+    if (this.frames && this.room === this.solo) this.loop.add(this.solo);
     else this.loop.remove(this.solo);
   }
 
@@ -200,10 +248,9 @@ export class MediaLeg implements MixMember {
   beforeMix(): void {
     const kernels = this.kernels;
     const slot = this.partySlot;
-    const rtp = this.rtp as RtpSession;
     // The frame's due time, not now: catch-up ticks after a stall run back to back.
     const dueMs = this.loop.frameTimeMs;
-    const n = rtp.readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
+    const n = (this.frames as FramePath).readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
     kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
     kernels.setPrivatePromptActive(slot, this.player.readFrame(kernels.privatePrompt(slot)));
   }
@@ -211,7 +258,7 @@ export class MediaLeg implements MixMember {
   afterMix(): void {
     const kernels = this.kernels;
     const slot = this.partySlot;
-    (this.rtp as RtpSession).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
+    (this.frames as FramePath).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
     this.inbandFrames++;
     const digit = kernels.takeDigit(slot);
     if (digit !== null) this.reportInbandDigit(digit);
@@ -290,12 +337,13 @@ export class MediaLeg implements MixMember {
     this.solo.close();
     this.player.close();
     this.rtp?.close();
+    this.webrtc?.close();
     if (!this.rtp) this.ports.release();
     this.kernels.destroyParty(this.partySlot);
   }
 
   private inbandRateHz(): number {
-    return this.negotiatedAudio?.codec === 'L16' ? 16000 : 8000;
+    return this.webrtc || this.negotiatedAudio?.codec === 'L16' ? 16000 : 8000;
   }
 
   private apply(audio: NegotiatedAudio): void {
@@ -322,6 +370,7 @@ export class MediaLeg implements MixMember {
         signallingAddress: this.signallingAddress,
         srtp: audio.srtp
       });
+      this.frames = this.rtp;
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
         this.events.onDigit({
           source: 'rfc4733',

@@ -408,5 +408,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   shutdown(): void {
     this.terminate('local');
   }
+
+  /** Ends the session because its connection is gone (RFC 7118 §5): no signalling, reason 'error'. */
+  transportLost(): void {
+    this.terminate('error');
+  }
 }
 

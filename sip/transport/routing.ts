@@ -51,9 +51,18 @@ export function requestDestination(request: SipRequest, fallback: TransportProto
   const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
   if (!isSipUri(target)) throw new SipParseError(`cannot route to a non-SIP URI "${request.uri}"`);
   const transportParam = target.params.get('transport')?.toLowerCase();
-  // RFC 3261 §26.2.2: sips: means TLS, default port 5061 (§19.1.2).
+  // RFC 3261 §26.2.2: sips: means TLS, default port 5061 (§19.1.2); RFC 7118 §5: transport=ws/wss
+  // (sips: with ws is WSS) goes over the WebSocket the peer opened.
   const protocol: TransportProtocol =
-    target.scheme === 'sips' || transportParam === 'tls' ? 'tls' : transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : fallback;
+    transportParam === 'ws' || transportParam === 'wss'
+      ? 'ws'
+      : target.scheme === 'sips' || transportParam === 'tls'
+        ? 'tls'
+        : transportParam === 'tcp'
+          ? 'tcp'
+          : transportParam === 'udp'
+            ? 'udp'
+            : fallback;
   const maddr = target.params.get('maddr');
   return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? (protocol === 'tls' ? 5061 : 5060) };
 }

@@ -7,13 +7,16 @@ import { TcpTransport, type StreamTransportOptions } from './tcp.js';
 import { TlsTransport, type TlsTransportOptions } from './tls.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
+import { WsTransport, type WsTransportOptions } from './ws.js';
 
 export interface TransportSpec {
-  protocol: 'udp' | 'tcp' | 'tls';
+  protocol: 'udp' | 'tcp' | 'tls' | 'ws';
   host: string;
   port: number;
   /** Certificate and key; required for TLS. */
   tls?: TlsTransportOptions;
+  /** WebSocket only: path, TLS, message limit and the HTTP handler beside it. */
+  ws?: WsTransportOptions;
 }
 
 const BIND_ATTEMPTS = 5;
@@ -65,7 +68,7 @@ export class TransportSet {
     throw lastError;
   }
 
-  addresses(): Array<TransportAddress & { protocol: 'udp' | 'tcp' | 'tls' }> {
+  addresses(): Array<TransportAddress & { protocol: TransportProtocol }> {
     return this.specs.map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
   }
 
@@ -76,8 +79,9 @@ export class TransportSet {
   private async bindAll(): Promise<void> {
     let sharedPort: number | undefined;
     for (const spec of this.specs) {
-      // TLS is a TCP listener too: it never shares the TCP port number (RFC 3261 §19.1.2: 5061).
-      const shares = spec.port === 0 && spec.protocol !== 'tls';
+      // TLS and the WebSocket listener are TCP listeners too: they never share the TCP port
+      // number (RFC 3261 §19.1.2: 5061; the WebSocket port is the HTTP server's).
+      const shares = spec.port === 0 && spec.protocol !== 'tls' && spec.protocol !== 'ws';
       if (shares && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
@@ -93,6 +97,7 @@ export class TransportSet {
     const bind = { host: spec.host, port: spec.port };
     if (spec.protocol === 'udp') return new UdpTransport(bind, this.handler);
     if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler, this.streamOptions);
+    if (spec.protocol === 'ws') return new WsTransport(bind, this.handler, spec.ws);
     if (!spec.tls) throw new TypeError('a TLS transport needs a certificate and key (tls: { cert, key })');
     return new TlsTransport(bind, this.handler, spec.tls, this.streamOptions);
   }

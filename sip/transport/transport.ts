@@ -25,6 +25,8 @@ export interface TransportHandler {
   message(data: Buffer, source: MessageSource, cutShort?: SipParseError): void;
   /** A problem that did not stop the transport (a broken connection, an oversized frame). */
   warning?(reason: string, details: object): void;
+  /** A connection-oriented flow ended (RFC 7118 §5: the calls that used it are gone). */
+  connectionClosed?(source: MessageSource): void;
 }
 
 export interface SipTransport {
@@ -36,6 +38,10 @@ export interface SipTransport {
   address(): TransportAddress;
   /** Sends one serialized message; rejects when it cannot be delivered to the socket. */
   send(data: Buffer, destination: TransportAddress): Promise<void>;
+  /** Via transport token when it is not the protocol's name (WSS over TLS). */
+  readonly viaTransport?: string;
+  /** Host names that are reached over the connection at `source` (RFC 7118 §5: `*.invalid`). */
+  learnRoute?(host: string, source: TransportAddress): void;
   /** Closes sockets and connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
+  chromium: 'chromium',
   kamailio: 'kamailio',
   openssl: 'openssl',
   tcpdump: 'tcpdump'

@@ -1,0 +1,75 @@
+/**
+ * The HTTP side of the engine's WebSocket port: the join page (built by `npm run build:page`
+ * into build/join-page/, found from this file in source or in dist/), and the participant
+ * list the page polls (`GET /api/rooms/<name>`). Everything else is 404; only GET and HEAD.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineError } from '../errors.js';
+import type { RoomRoster } from './room-roster.js';
+
+const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
+
+/** Where the built page is; throws with the command to run when it is missing. */
+export function joinPageDirectory(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'build', 'join-page');
+    if (existsSync(join(candidate, 'join-page.js'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new EngineError('ERR_JOIN_PAGE_UNAVAILABLE', "build/join-page/ not found: run 'npm run build:page'");
+}
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
+  const dir = joinPageDirectory();
+  const assets = new Map<string, Asset>([
+    ['/', { body: readFileSync(join(dir, 'index.html')), type: 'text/html; charset=utf-8' }],
+    [
+      '/join-page.js',
+      { body: readFileSync(join(dir, 'join-page.js')), type: 'text/javascript; charset=utf-8' }
+    ]
+  ]);
+  return (request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    const headers = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset) {
+      response.writeHead(200, {
+        ...headers,
+        'Content-Type': asset.type,
+        'Content-Length': asset.body.length
+      });
+      response.end(request.method === 'HEAD' ? undefined : asset.body);
+      return;
+    }
+    if (path.startsWith('/api/rooms/')) {
+      const name = path.slice('/api/rooms/'.length);
+      if (!ROOM_NAME.test(name)) {
+        response
+          .writeHead(400, { ...headers, 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: `room name '${name}' must be alphanumeric` }));
+        return;
+      }
+      const participants = roster.entries(name) ?? [];
+      response
+        .writeHead(200, { ...headers, 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ room: name, participants }));
+      return;
+    }
+    response.writeHead(404, headers).end();
+  };
+}

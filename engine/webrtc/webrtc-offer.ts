@@ -1,0 +1,47 @@
+/**
+ * Tells a WebRTC offer (RFC 8829 / RFC 8834: ICE, DTLS-SRTP, `UDP/TLS/RTP/SAVPF`) from a
+ * phone's plain RTP offer, and refuses one the engine cannot answer before any peer
+ * connection exists. A line scanner over the SDP text; no backtracking patterns.
+ */
+import { SdpNegotiationError } from '../../sip/index.js';
+
+function mediaLines(sdp: string): Array<{ media: string; port: string; proto: string; lines: string[] }> {
+  const sections: Array<{ media: string; port: string; proto: string; lines: string[] }> = [];
+  for (const raw of sdp.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.startsWith('m=')) {
+      const [media = '', port = '', proto = ''] = line.slice(2).split(' ');
+      sections.push({ media, port, proto, lines: [] });
+    } else if (sections.length > 0) {
+      sections[sections.length - 1].lines.push(line);
+    }
+  }
+  return sections;
+}
+
+/** Whether any media section uses a DTLS-SRTP profile (then a peer connection answers it). */
+export function isWebRtcOffer(sdp: string): boolean {
+  return mediaLines(sdp).some(
+    (m) => m.proto.startsWith('UDP/TLS/RTP/') || m.proto.startsWith('TCP/DTLS/RTP/')
+  );
+}
+
+/** Throws SdpNegotiationError (488) unless the offer has an audio section with Opus and a DTLS fingerprint. */
+export function checkWebRtcOffer(sdp: string): void {
+  const audio = mediaLines(sdp).filter((m) => m.media === 'audio' && m.port !== '0');
+  if (audio.length === 0)
+    throw new SdpNegotiationError('the WebRTC offer has no audio section (only audio is taken)');
+  const section = audio[0];
+  if (!section.proto.includes('SAVPF'))
+    throw new SdpNegotiationError(`audio profile ${section.proto} is not UDP/TLS/RTP/SAVPF`);
+  if (
+    !section.lines.some(
+      (l) => l.toLowerCase().startsWith('a=rtpmap:') && l.toLowerCase().includes(' opus/48000')
+    )
+  ) {
+    throw new SdpNegotiationError('the WebRTC offer does not offer Opus');
+  }
+  const sessionFingerprint = sdp.includes('\na=fingerprint:');
+  if (!sessionFingerprint)
+    throw new SdpNegotiationError('the WebRTC offer has no DTLS fingerprint (RFC 8122)');
+}

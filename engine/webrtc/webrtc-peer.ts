@@ -1,0 +1,133 @@
+/**
+ * The engine's end of a browser's media: one `RTCPeerConnection` from @roamhq/wrtc that
+ * answers the browser's offer (no trickle: the answer carries every host candidate, so it
+ * waits for ICE gathering), receives its audio through an `RTCAudioSink` and sends the
+ * party's mix through an `RTCAudioSource` track. @roamhq/wrtc is loaded on the first
+ * WebRTC call only, so an engine that never meets a browser never loads the native module.
+ */
+import { EngineError } from '../errors.js';
+import type { WebRtcOptions } from './webrtc-options.js';
+import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
+
+type Wrtc = typeof import('@roamhq/wrtc');
+type PeerConnection = InstanceType<Wrtc['RTCPeerConnection']>;
+type AudioSink = InstanceType<Wrtc['nonstandard']['RTCAudioSink']>;
+type Track = ReturnType<InstanceType<Wrtc['nonstandard']['RTCAudioSource']>['createTrack']>;
+
+let loading: Promise<Wrtc> | undefined;
+const STATE_POLL_MS = 500;
+
+function loadWrtc(): Promise<Wrtc> {
+  loading ??= import('@roamhq/wrtc').then(
+    (module) => ((module as { default?: Wrtc }).default ?? module) as Wrtc
+  );
+  return loading;
+}
+
+/** Peer connections open in this process (for leak checks and the exit guard). */
+let openPeers = 0;
+export function openPeerConnections(): number {
+  return openPeers;
+}
+
+export class WebRtcPeer {
+  readonly path: WebRtcAudioPath;
+  private sink: AudioSink | undefined;
+  private closed = false;
+  private failed = false;
+  private readonly watchdog: NodeJS.Timeout;
+  /** Called once if the connection fails (ICE or DTLS) or the browser closes it. */
+  onFailed: ((reason: string) => void) | undefined;
+
+  private constructor(
+    private readonly pc: PeerConnection,
+    private readonly track: Track,
+    source: ConstructorParameters<typeof WebRtcAudioPath>[0]
+  ) {
+    this.path = new WebRtcAudioPath(source);
+    openPeers++;
+    pc.addEventListener('connectionstatechange', this.checkState);
+    // @roamhq/wrtc 0.10 does not dispatch the change to 'failed' (a DTLS fingerprint mismatch,
+    // measured here): the state is polled as well.
+    this.watchdog = setInterval(this.checkState, STATE_POLL_MS);
+    this.watchdog.unref();
+  }
+
+  private readonly checkState = (): void => {
+    const state = this.pc.connectionState;
+    if (this.closed || this.failed || (state !== 'failed' && state !== 'closed')) return;
+    this.failed = true;
+    this.onFailed?.(`peer connection ${state}`);
+  };
+
+  /** Answers `offerSdp`; resolves with the peer and its complete answer SDP. */
+  static async answer(
+    offerSdp: string,
+    options: WebRtcOptions = {}
+  ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
+    const wrtc = await loadWrtc();
+    const config: Record<string, unknown> = { iceServers: options.iceServers ?? [] };
+    if (options.portRange) config.portRange = { min: options.portRange.min, max: options.portRange.max };
+    const pc = new wrtc.RTCPeerConnection(config as RTCConfiguration);
+    const source = new wrtc.nonstandard.RTCAudioSource();
+    const track = source.createTrack();
+    const peer = new WebRtcPeer(pc, track, source);
+    try {
+      pc.addEventListener('track', (event: Event) =>
+        peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
+      );
+      await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      pc.addTrack(track);
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await peer.gathered(options.iceGatheringTimeoutMs ?? 3000);
+      const sdp = pc.localDescription?.sdp;
+      if (!sdp) throw new EngineError('ERR_WEBRTC_FAILED', 'the peer connection produced no answer');
+      return { peer, answerSdp: sdp };
+    } catch (error) {
+      peer.close();
+      throw error;
+    }
+  }
+
+  private receive(track: MediaStreamTrack, wrtc: Wrtc): void {
+    if (this.closed || track.kind !== 'audio' || this.sink) return;
+    const sink = new wrtc.nonstandard.RTCAudioSink(track);
+    sink.ondata = (data: SinkAudioData) => this.path.push(data);
+    this.sink = sink;
+  }
+
+  private gathered(timeoutMs: number): Promise<void> {
+    const pc = this.pc;
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pc.removeEventListener('icegatheringstatechange', check);
+        resolve();
+      };
+      const check = (): void => {
+        if (pc.iceGatheringState === 'complete') done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  /** Stops the sink and the track and closes the connection. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    openPeers--;
+    this.path.close();
+    this.sink?.stop();
+    this.sink = undefined;
+    this.track.stop();
+    this.pc.close();
+  }
+}

@@ -1,0 +1,221 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SipUserAgent } from '../../../sip/user-agent.js';
+import type { IncomingInvite } from '../../../sip/session/incoming-invite.js';
+import type { SipRequest, SipResponse } from '../../../sip/message/message.js';
+import { testSdp } from '../../support/sip-sdp.js';
+import { WsSipClient } from '../../support/ws-sip-client.js';
+import { waitFor } from '../../support/wait.js';
+import { hasPeer } from '../../support/peers.js';
+
+const agents: SipUserAgent[] = [];
+const clients: WsSipClient[] = [];
+
+async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }> {
+  const ua = new SipUserAgent({
+    transports: [
+      { protocol: 'udp', host: '127.0.0.1', port: 0 },
+      {
+        protocol: 'ws',
+        host: '127.0.0.1',
+        port: 0,
+        ws: {
+          path: '/sip',
+          httpHandler: (_req, res) =>
+            res.writeHead(200, { 'content-type': 'text/plain' }).end('join page here')
+        }
+      }
+    ],
+    timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
+  });
+  agents.push(ua);
+  await ua.start();
+  const port = ua.addresses().find((a) => a.protocol === 'ws')!.port;
+  return { ua, url: `ws://127.0.0.1:${port}/sip`, port };
+}
+
+async function client(url: string, protocols?: string[]): Promise<WsSipClient> {
+  const c = await WsSipClient.connect(url, protocols);
+  clients.push(c);
+  return c;
+}
+
+const isResponse = (m: SipRequest | SipResponse): m is SipResponse => 'status' in m;
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(agents.splice(0).map((ua) => ua.close()));
+});
+
+describe('SIP over WebSocket (RFC 7118)', () => {
+  it('refuses a handshake without the sip subprotocol (400) or on another path (404), and keeps serving', async () => {
+    const { url, port } = await agent();
+    await expect(WsSipClient.connect(url, [])).rejects.toThrow(/handshake refused: 400/);
+    await expect(WsSipClient.connect(url, ['chat'])).rejects.toThrow(/handshake refused: 400/);
+    await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/other`)).rejects.toThrow(
+      /handshake refused: 404/
+    );
+    const c = await client(url);
+    expect(c.socket.protocol).toBe('sip');
+    c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-1' }));
+    expect((await c.response('opt-1', 200)).get('Allow')).toContain('INVITE');
+  });
+
+  it('answers OPTIONS over the connection with the Via the client wrote (received added)', async () => {
+    const { url } = await agent();
+    const c = await client(url);
+    c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-2' }));
+    const response = await c.response('opt-2', 200);
+    expect(response.topVia.host).toBe(c.invalidHost);
+    expect(response.topVia.transport).toBe('WSS');
+    expect(response.topVia.params.get('received')).toBe('127.0.0.1');
+  });
+
+  it('drops a non-SIP frame, counts it, and the same connection goes on working', async () => {
+    const { ua, url } = await agent();
+    const c = await client(url);
+    c.send('hello, this is not SIP\r\n\r\n');
+    c.send(Buffer.from([0, 1, 2, 3, 255]));
+    await waitFor(() => ua.stats.malformed >= 2);
+    c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-3' }));
+    await c.response('opt-3', 200);
+    expect(c.closeCode).toBeUndefined();
+  });
+
+  it('closes a connection that sends a 1 MB message (1009), and only that one', async () => {
+    const { url } = await agent();
+    const big = await client(url);
+    const other = await client(url);
+    big.send(big.request('OPTIONS', 'sip:room1@127.0.0.1', { body: 'x'.repeat(1 << 20) }));
+    await waitFor(() => big.closeCode !== undefined);
+    expect(big.closeCode).toBe(1009);
+    other.send(other.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-4' }));
+    await other.response('opt-4', 200);
+  });
+
+  it('takes an INVITE, answers with a ws Contact, and sends its BYE over the browser connection (*.invalid)', async () => {
+    const { ua, url } = await agent();
+    const c = await client(url);
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'inv-1', body: testSdp(4000) }));
+    const session = await incoming;
+    expect(session.protocol).toBe('ws');
+    const acked = session.accept(testSdp(5000));
+    const ok = await c.response('inv-1', 200);
+    expect(ok.get('Contact')).toMatch(/;transport=ws>/);
+    c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: 'inv-1', cseq: 1, toTag: ok.toTag }));
+    await acked;
+    const ended = new Promise((resolve) => session.once('terminated', ({ reason }) => resolve(reason)));
+    const bye = session.bye();
+    const request = await c.requestFor('inv-1', 'BYE');
+    expect(request.uri).toBe(`sip:web@${c.invalidHost};transport=ws`);
+    expect(request.topVia.transport).toBe('WS');
+    expect(await ended).toBe('local');
+    await bye;
+    expect(ua.activity.dialogs).toBe(0);
+    expect(c.received.filter(isResponse).every((r) => r.callId !== 'inv-1' || r.status < 300)).toBe(true);
+  });
+
+  it('ends the calls of a connection that closes (reason error), and not the calls of another', async () => {
+    const { ua, url } = await agent();
+    const [gone, stays] = [await client(url), await client(url)];
+    const sessions: IncomingInvite[] = [];
+    ua.on('invite', (s) => {
+      sessions.push(s);
+      void s.accept(testSdp(5000)).catch(() => {});
+    });
+    for (const [c, id] of [
+      [gone, 'gone-1'],
+      [stays, 'stays-1']
+    ] as const) {
+      c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: id, body: testSdp(4000) }));
+      const ok = await c.response(id, 200);
+      c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: id, cseq: 1, toTag: ok.toTag }));
+    }
+    await waitFor(() => sessions.length === 2);
+    const goneSession = sessions.find((s) => s.callId === 'gone-1')!;
+    const ended = new Promise((resolve) => goneSession.once('terminated', ({ reason }) => resolve(reason)));
+    await gone.close();
+    expect(await ended).toBe('error');
+    expect(sessions.find((s) => s.callId === 'stays-1')!.terminated).toBe(false);
+    expect(ua.activity.dialogs).toBe(1);
+  });
+
+  it('serves plain HTTP on the same port through its handler', async () => {
+    const { port } = await agent();
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${port}/`, (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(body).toBe('join page here');
+  });
+
+  it.skipIf(!hasPeer('openssl'))(
+    'speaks WSS with a certificate and key: Via SIP/2.0/WSS and a transport=wss Contact',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'uasmedia-wss-'));
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            join(dir, 'key.pem'),
+            '-out',
+            join(dir, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1'
+          ],
+          { stdio: 'ignore' }
+        );
+        const ua = new SipUserAgent({
+          transports: [
+            {
+              protocol: 'ws',
+              host: '127.0.0.1',
+              port: 0,
+              ws: {
+                tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
+              }
+            }
+          ]
+        });
+        agents.push(ua);
+        await ua.start();
+        const port = ua.addresses()[0].port;
+        const c = await WsSipClient.connect(`wss://127.0.0.1:${port}/`, ['sip'], {
+          rejectUnauthorized: false
+        });
+        clients.push(c);
+        const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+        c.send(c.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'wss-1', body: testSdp(4000) }));
+        const session = await incoming;
+        void session.accept(testSdp(5000)).catch(() => {});
+        const ok = await c.response('wss-1', 200);
+        expect(ok.get('Contact')).toMatch(/;transport=wss>/);
+        c.send(c.request('ACK', 'sip:room1@127.0.0.1', { callId: 'wss-1', cseq: 1, toTag: ok.toTag }));
+        void session.bye();
+        expect((await c.requestFor('wss-1', 'BYE')).topVia.transport).toBe('WSS');
+        // Plain ws:// to a TLS port is not a WebSocket at all.
+        await expect(WsSipClient.connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  );
+});
