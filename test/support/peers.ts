@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
-  sox: 'sox'
+  sox: 'sox',
+  'redis-server': 'redis-server',
+  kamailio: 'kamailio'
 };
 
 function onPath(command: string): boolean {
