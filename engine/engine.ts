@@ -26,6 +26,7 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import { SafeEmitter } from './util/safe-emitter.js';
+import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js';
 
 export interface EngineOptions {
   sip?: {
@@ -67,6 +68,11 @@ export interface EngineOptions {
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /**
+   * Makes this engine a member of a cluster: one room name is one conference across every
+   * member, with Redis as the room directory (engine/cluster/). Without it rooms live in memory.
+   */
+  cluster?: ClusterOptions;
 }
 
 export type EngineEvents = {
@@ -91,6 +97,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
@@ -160,6 +167,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+      if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
       this.clock.start();
       this.state = 'running';
       this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
@@ -168,6 +176,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.state = 'stopped';
       throw error;
     }
+  }
+
+  /** This engine's membership of a cluster (`options.cluster`), if any. */
+  get cluster(): ClusterMember | undefined {
+    return this.clusterMember;
   }
 
   /** A new IDLE channel, for an outbound call or as the `otherCall` leg of a transfer. */
@@ -182,6 +195,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    await this.clusterMember?.handOver();
     await Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
     this.rooms.close();
     await this.release();
@@ -193,6 +207,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();
+    await this.clusterMember?.close();
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
@@ -269,6 +284,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       invite.reject(503, 'Service Unavailable');
       return;
     }
+    const trunk = this.clusterMember?.trunkInvite(invite);
+    if (trunk?.refusal) {
+      invite.reject(trunk.refusal.status, trunk.refusal.reason);
+      return;
+    }
     let channel: UASCallChannel;
     try {
       channel = await UASCallChannel.fromIncoming(this.context, invite);
@@ -278,12 +298,30 @@ export class Engine extends SafeEmitter<EngineEvents> {
       return;
     }
     this.track(channel);
+    if (trunk) {
+      trunk.admit(channel);
+      return;
+    }
     this.limitRinging(channel);
     if (this.listenerCount('call') === 0) {
       await channel.hangUp();
       return;
     }
     this.safeEmit('call', channel);
+  }
+
+  private joinCluster(options: ClusterOptions): Promise<ClusterMember> {
+    return ClusterMember.start(options, {
+      rooms: this.rooms,
+      logger: this.logger,
+      metrics: this.metrics,
+      createChannel: () => this.createChannel(),
+      sipAddress: () => {
+        const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];
+        return `${udp.host}:${udp.port}`;
+      },
+      activeCalls: () => this.channels.size
+    });
   }
 
   private limitRinging(channel: UASCallChannel): void {
