@@ -45,6 +45,7 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
 
   function expectHears(pcm: Int16Array, heard: number[], absent: number[], who: string): void {
     const report = [...heard, ...absent].map((f) => `${f} Hz ${toneLevelDb(pcm, f, 8000).toFixed(1)} dB`).join(', ');
+    console.log(`${who} hears: ${report}`);
     for (const f of heard) expect(toneLevelDb(pcm, f, 8000), `${who} should hear ${f} Hz (${report})`).toBeGreaterThan(HEARD_DB);
     for (const f of absent) expect(toneLevelDb(pcm, f, 8000), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
   }

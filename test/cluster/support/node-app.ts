@@ -5,6 +5,7 @@
  * - `wait...` does not start the room (startOnEntry false); everyone else does;
  * - `boss...` ends the room when it leaves (destroyOnExit);
  * - `beep...` is announced with the entry beep (everyone else enters silently);
+ * - `late...` does not start the room and gives up waiting after 2 s;
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, metrics).
  */
@@ -42,9 +43,12 @@ engine.on('call', async (channel) => {
   const media = new ConferencePartyMediaSettings({ beepOnEntry: user.startsWith('beep'), exitOnDtmfDigit: '#' });
   media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
   const state = await channel.transferToConferenceRoom(engine.createChannel(), room, {
-    conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: !user.startsWith('wait'), destroyOnExit: user.startsWith('boss') }),
+    conferenceLifetimeControl: new ConferenceLifetimeControl({
+      startOnEntry: !user.startsWith('wait') && !user.startsWith('late'),
+      destroyOnExit: user.startsWith('boss')
+    }),
     conferencePartyMediaSettings: media,
-    secondsTimeout: Number(process.env.NODE_TRANSFER_TIMEOUT_S ?? 30)
+    secondsTimeout: user.startsWith('late') ? 2 : 30
   });
   send({ type: 'transfer', user, state, transferCause: channel.transferCause() });
   if (state !== State.TRANSFERRED) return;
