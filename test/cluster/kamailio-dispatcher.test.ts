@@ -1,0 +1,66 @@
+/**
+ * Kamailio's dispatcher in front of three engines (the repository's configuration): six callers
+ * dialling one SIP address land on all three engines and meet in one conference.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { TonePhone } from '../support/tone-phone.js';
+import { toneLevelDb } from '../support/tone-analysis.js';
+import { hasPeer } from '../support/peers.js';
+import { RedisServer } from '../support/redis-server.js';
+import { Kamailio } from '../support/kamailio.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { ClusterNode } from './support/cluster-nodes.js';
+
+const TONES = [440, 620, 980, 1300, 1700, 2100] as const;
+const USERS = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'] as const;
+const HEARD_DB = -45;
+const ABSENT_DB = -55;
+
+const havePeers = hasPeer('redis-server') && hasPeer('kamailio');
+
+describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
+  let redis: RedisServer;
+  let nodes: ClusterNode[] = [];
+  let kamailio: Kamailio;
+  const phones: TonePhone[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    nodes = await Promise.all(
+      ['a', 'b', 'c'].map((id, i) => ClusterNode.start({ nodeId: `node-${id}`, host: `127.0.0.${i + 12}`, rtpBase: 50000 + i * 1000 }, redis.socketPath))
+    );
+    kamailio = await Kamailio.start('127.0.0.11', nodes.map((n) => `${n.spec.host}:${n.sipPort}`));
+  }, 60000);
+
+  afterAll(async () => {
+    await Promise.all(phones.map((p) => p.close()));
+    await kamailio?.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  }, 30000);
+
+  it('spreads six callers of one address over the three engines, and they are in one conference', async () => {
+    for (let i = 0; i < USERS.length; i++) {
+      const p = await TonePhone.create({ toneHz: TONES[i], user: USERS[i] });
+      phones.push(p);
+      await p.call(kamailio.uri('bigroom'));
+    }
+    const nodeOf = (user: string): number => nodes.findIndex((n) => n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'));
+    await waitFor(() => USERS.every((u) => nodeOf(u) >= 0), 20000);
+    const placement = USERS.map((u) => nodeOf(u));
+    console.log('callers landed on nodes', placement.map((n, i) => `${USERS[i]}→${nodes[n].spec.nodeId}`).join(' '));
+    expect(new Set(placement).size).toBe(3);
+    await sleep(500);
+    phones.forEach((p) => p.clearReceived());
+    await sleep(1200);
+    phones.forEach((p, me) => {
+      const pcm = p.receivedPcm();
+      TONES.forEach((f, other) => {
+        const db = toneLevelDb(pcm, f, 8000);
+        if (other === me) expect(db, `${USERS[me]} does not hear itself`).toBeLessThan(ABSENT_DB);
+        else expect(db, `${USERS[me]} hears ${USERS[other]}`).toBeGreaterThan(HEARD_DB);
+      });
+    });
+    await Promise.all(phones.map((p) => p.hangUp()));
+  }, 90000);
+});
