@@ -31,9 +31,11 @@ export class Kamailio {
     private readonly dir: string,
     private readonly child: ChildProcess
   ) {
-    child.stderr?.on('data', (chunk: Buffer) => {
+    const keep = (chunk: Buffer): void => {
       this.output += chunk.toString();
-    });
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
   }
 
   static async start(host: string, engines: string[]): Promise<Kamailio> {
@@ -44,7 +46,7 @@ export class Kamailio {
     const child = spawn(
       'kamailio',
       ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-l', `udp:${host}:${port}`, '-A', `DISPATCHER_LIST="${list}"`, '-Y', dir, '-P', join(dir, 'k.pid')],
-      { stdio: ['ignore', 'ignore', 'pipe'] }
+      { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     const kamailio = new Kamailio(host, port, dir, child);
     const until = Date.now() + 10000;
