@@ -1,7 +1,9 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
- * UASMEDIA_METRICS_PORT. Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
+ * UASMEDIA_METRICS_PORT. With UASMEDIA_CLUSTER_REDIS (a unix socket path or redis:// URL) and
+ * UASMEDIA_NODE_ID it is a member of a cluster (see `npm run cluster`). Ctrl-C (SIGINT) or
+ * SIGTERM shuts it down cleanly.
  */
 import { Engine } from './engine.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
@@ -9,12 +11,14 @@ import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
+const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
 const engine = new Engine({
   sip: { host, port, transports: ['udp', 'tcp'] },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
-  inviteFilter: meetMeInviteFilter
+  inviteFilter: meetMeInviteFilter,
+  cluster: clusterRedis ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` } : undefined
 });
 serveMeetMe(engine);
 try {
