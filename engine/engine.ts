@@ -316,6 +316,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       createChannel: () => this.createChannel(),
+      conference: (name) => this.conference(name),
       sipAddress: () => {
         const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];
         return `${udp.host}:${udp.port}`;

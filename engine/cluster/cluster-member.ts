@@ -9,6 +9,7 @@ import type { IncomingInvite } from '../../sip/index.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
+import type { ConferenceMedia } from '../media/conference-media.js';
 import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -35,6 +36,7 @@ export interface ClusterHost {
   logger: Logger;
   metrics: EngineMetrics;
   createChannel(): UASCallChannel;
+  conference(name: string): ConferenceMedia | undefined;
   /** The engine's UDP SIP address as host:port. */
   sipAddress(): string;
   activeCalls(): number;
@@ -153,6 +155,7 @@ export class ClusterMember {
       logger: this.log,
       createChannel: () => this.host.createChannel(),
       liveRoom: (name) => this.host.rooms.get(name),
+      conference: (name) => this.host.conference(name),
       roleChanged: (changed, previous) => this.roleChanged(changed.role, previous),
       trunkCountChanged: (delta) => (delta > 0 ? this.trunkLegs.inc(delta) : this.trunkLegs.dec(-delta)),
       closed: (closed) => {
@@ -175,6 +178,8 @@ export class ClusterMember {
     if (!section || section.closed) return;
     if (event.type === 'started') {
       if (!section.room.started) section.startFromCluster();
+    } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
+      if (typeof event.party === 'string' && typeof event.levelDbfs === 'number') section.remoteTalker(event, event.type === 'talking');
     } else {
       this.log.info({ roomName: event.room, by: event.nodeId }, 'room destroyed on another node');
       section.room.close();

@@ -42,11 +42,9 @@ export interface NodeHeartbeat {
   atMs: number;
 }
 
-export interface RoomEvent {
-  room: string;
-  type: 'started' | 'destroyed';
-  nodeId: string;
-}
+export type RoomEvent =
+  | { room: string; type: 'started' | 'destroyed'; nodeId: string }
+  | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number };
 
 export type RoomDirectoryEvents = {
   roomEvent: [RoomEvent];
@@ -225,7 +223,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       return;
     }
     if (typeof event?.room !== 'string' || event.nodeId === this.nodeId) return;
-    if (event.type !== 'started' && event.type !== 'destroyed') return;
+    if (event.type !== 'started' && event.type !== 'destroyed' && event.type !== 'talking' && event.type !== 'stoppedTalking') return;
     this.safeEmit('roomEvent', event);
   }
 }

@@ -15,6 +15,8 @@
  */
 import type { Logger } from 'pino';
 import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
+import type { Party } from '../conference/party.js';
+import type { ConferenceMedia } from '../media/conference-media.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
@@ -33,6 +35,8 @@ export interface SectionHost {
   createChannel(): UASCallChannel;
   /** The live room of that name in this engine, if any. */
   liveRoom(name: string): ConferenceRoom | undefined;
+  /** The media (and talker events) of a live room. */
+  conference(name: string): ConferenceMedia | undefined;
   roleChanged(section: RoomSection, previous: SectionRole): void;
   trunkCountChanged(delta: number): void;
   closed(section: RoomSection): void;
@@ -68,6 +72,7 @@ export class RoomSection {
   private startPublished = false;
   private closedValue = false;
   private readonly log: Logger;
+  private readonly media: ConferenceMedia | undefined;
 
   constructor(
     readonly room: ConferenceRoom,
@@ -78,6 +83,10 @@ export class RoomSection {
     room.on('started', this.onStarted);
     room.on('partyLeft', this.onPartyLeft);
     room.on('destroyed', this.onDestroyed);
+    room.on('partyJoined', this.onPartyJoined);
+    this.media = host.conference(room.name);
+    this.media?.on('talking', this.onTalking);
+    this.media?.on('stoppedTalking', this.onStoppedTalking);
     this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(host.leaseMs / 3)));
     this.tick();
   }
@@ -268,6 +277,27 @@ export class RoomSection {
     for (const channel of [...this.trunkChannels]) if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
+  /** A trunk leg's talkers are reported by their own node, over the directory's room events. */
+  private readonly onPartyJoined = ({ party }: { party: Party }): void => {
+    if (this.trunkIds.has(party.label ?? '')) this.media?.hideTalker(party);
+  };
+
+  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => this.publishTalker(party, true, levelDbfs);
+  private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+    this.publishTalker(party, false, levelDbfs);
+
+  private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
+    if (this.roleValue === 'degraded' || this.roleValue === 'joining') return;
+    this.host.directory
+      .publish({ room: this.name, type: talking ? 'talking' : 'stoppedTalking', nodeId: this.host.nodeId, party: party.label ?? `party${party.id}`, levelDbfs })
+      .catch((error: unknown) => this.log.debug({ err: error }, 'talker event not published'));
+  }
+
+  /** A talker event from a party of this room on another node. */
+  remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
+    this.media?.reportRemoteTalking({ nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs }, talking);
+  }
+
   private readonly onStarted = (): void => {
     if (this.startedByCluster) return;
     this.publishStart().catch((error: unknown) => this.directoryFailed(error));
@@ -290,6 +320,9 @@ export class RoomSection {
     this.room.off('started', this.onStarted);
     this.room.off('partyLeft', this.onPartyLeft);
     this.room.off('destroyed', this.onDestroyed);
+    this.room.off('partyJoined', this.onPartyJoined);
+    this.media?.off('talking', this.onTalking);
+    this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;
     if (reason === 'destroyOnExit') {
       directory

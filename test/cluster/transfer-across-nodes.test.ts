@@ -177,10 +177,32 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await directoryEmpty('sales12');
   }, 60000);
 
+  it('reports a talker on one node as a room talker event on every node, and never a trunk leg as a talker', async () => {
+    const pa = await call(nodes[0], 'talkers', 'alice', null);
+    await transferred(nodes[0], 'alice');
+    await call(nodes[1], 'talkers', 'bob', null);
+    await call(nodes[2], 'talkers', 'carol', null);
+    await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
+    const events = async (n: number): Promise<string[]> => (await nodes[n].status([])).talking.filter((e) => e.startsWith('talkers '));
+    await sleep(1000); // trunk legs carry each node's mix: silence, and they must not be reported anyway
+    pa.toneHz = 440;
+    await waitForAsync(async () => (await events(0)).includes('talkers talking local'), 10000);
+    await waitForAsync(async () => (await events(1)).includes('talkers talking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('talkers talking node-a'), 10000);
+    pa.toneHz = null;
+    await waitForAsync(async () => (await events(1)).includes('talkers stoppedTalking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('talkers stoppedTalking node-a'), 10000);
+    // alice's tone reached b and c through their trunk legs, yet no local talker was reported there
+    expect((await events(1)).filter((e) => e.endsWith(' local'))).toEqual([]);
+    expect((await events(2)).filter((e) => e.endsWith(' local'))).toEqual([]);
+    expect((await events(0)).filter((e) => !e.endsWith(' local'))).toEqual([]);
+  }, 60000);
+
   it('refuses a trunk INVITE with a stale epoch, a malformed trunk header, and one for a room it does not own', async () => {
     const pa = await call(nodes[0], 'fenced', 'alice', 440);
     await transferred(nodes[0], 'alice');
     const client = redis.client();
+    await waitForAsync(async () => (await client.get('uasmedia:room:fenced:owner')) !== null);
     const [owner, epoch] = ((await client.get('uasmedia:room:fenced:owner')) ?? '').split(' ');
     client.disconnect();
     expect(owner).toBe('node-a');

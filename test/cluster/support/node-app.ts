@@ -7,7 +7,7 @@
  * - `beep...` is announced with the entry beep (everyone else enters silently);
  * - `late...` does not start the room and gives up waiting after 2 s;
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
- * each transfer and answers status requests (room roles, metrics).
+ * each transfer and answers status requests (room roles, sizes, talker events, metrics).
  */
 import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl } from '../../../engine/index.js';
 
@@ -34,7 +34,19 @@ const engine = new Engine({
   }
 });
 
-const talking = new Set<string>();
+/** Room talker events as `<room> <event> local|<nodeId>`, in order. */
+const talking: string[] = [];
+const watchedRooms = new WeakSet<object>();
+
+function watchTalkers(room: string): void {
+  const media = engine.conference(room);
+  if (!media || watchedRooms.has(media)) return;
+  watchedRooms.add(media);
+  media.on('talking', () => talking.push(`${room} talking local`));
+  media.on('stoppedTalking', () => talking.push(`${room} stoppedTalking local`));
+  media.on('remoteTalking', (e) => talking.push(`${room} talking ${e.nodeId}`));
+  media.on('remoteStoppedTalking', (e) => talking.push(`${room} stoppedTalking ${e.nodeId}`));
+}
 
 engine.on('call', async (channel) => {
   const user = /sip:([A-Za-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? 'x';
@@ -50,6 +62,7 @@ engine.on('call', async (channel) => {
     conferencePartyMediaSettings: media,
     secondsTimeout: user.startsWith('late') ? 2 : 30
   });
+  watchTalkers(room);
   send({ type: 'transfer', user, state, transferCause: channel.transferCause() });
   if (state !== State.TRANSFERRED) return;
   await channel.waitForTransferredCallRetrieval();
