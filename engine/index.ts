@@ -15,7 +15,8 @@ export { ConferencePartyMediaSettings } from './settings/conference-party-media-
 export { ConferenceLifetimeControl } from './settings/conference-lifetime-control.js';
 export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
-export type { ConferenceMedia } from './media/conference-media.js';
+export type { ConferenceMedia, RemoteTalkerEvent } from './media/conference-media.js';
+export type { ClusterOptions } from './cluster/cluster-member.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
 export {
   EngineError,
