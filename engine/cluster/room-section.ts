@@ -303,9 +303,16 @@ export class RoomSection {
     this.publishStart().catch((error: unknown) => this.directoryFailed(error));
   };
 
-  /** A member whose last local party left has nothing to bring to the room: its trunk goes, then the room. */
+  /**
+   * A member whose last local party left has nothing to bring to the room: its trunk goes, then
+   * the room. Not from inside this 'partyLeft': the leaving party's own listeners must see the
+   * room (and its media) as it was when it left.
+   */
   private readonly onPartyLeft = (): void => {
-    if (this.roleValue !== 'owner' && this.localPartyCount === 0 && this.trunk && !this.room.destroyed) this.hangUpTrunk();
+    queueMicrotask(() => {
+      if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0) return;
+      if (this.trunk) this.hangUpTrunk();
+    });
   };
 
   private readonly onDestroyed = ({ reason }: { reason: DestroyReason }): void => {

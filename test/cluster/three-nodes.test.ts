@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
-import { toneLevelDb } from '../support/tone-analysis.js';
+import { peakToneDb, wholeToneDb } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
@@ -44,10 +44,10 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
   }
 
   function expectHears(pcm: Int16Array, heard: number[], absent: number[], who: string): void {
-    const report = [...heard, ...absent].map((f) => `${f} Hz ${toneLevelDb(pcm, f, 8000).toFixed(1)} dB`).join(', ');
+    const report = [...heard, ...absent].map((f) => `${f} Hz peak ${peakToneDb(pcm, f).toFixed(1)} / whole ${wholeToneDb(pcm, f).toFixed(1)} dB`).join(', ');
     console.log(`${who} hears: ${report}`);
-    for (const f of heard) expect(toneLevelDb(pcm, f, 8000), `${who} should hear ${f} Hz (${report})`).toBeGreaterThan(HEARD_DB);
-    for (const f of absent) expect(toneLevelDb(pcm, f, 8000), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
+    for (const f of heard) expect(peakToneDb(pcm, f), `${who} should hear ${f} Hz (${report})`).toBeGreaterThan(HEARD_DB);
+    for (const f of absent) expect(wholeToneDb(pcm, f), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
   }
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {

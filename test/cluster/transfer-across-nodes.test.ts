@@ -9,7 +9,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { SipUserAgent } from '../../sip/index.js';
 import { TonePhone } from '../support/tone-phone.js';
-import { toneLevelDb } from '../support/tone-analysis.js';
+import { peakToneDb, wholeToneDb } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
@@ -41,12 +41,21 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await waitFor(() => lastEvent(node, user, 'transfer')?.state === 'TRANSFERRED', 15000);
   }
 
-  async function heard(p: TonePhone, ms = 1000): Promise<(f: number) => number> {
+  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 200 ms), and `.whole` (over the window, for absence). */
+  async function heard(p: TonePhone, ms = 1200): Promise<((f: number) => number) & { whole: (f: number) => number }> {
     await sleep(300);
     p.clearReceived();
     await sleep(ms);
     const pcm = p.receivedPcm();
-    return (f) => toneLevelDb(pcm, f, 8000);
+    return Object.assign((f: number) => peakToneDb(pcm, f), { whole: (f: number) => wholeToneDb(pcm, f) });
+  }
+
+  /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends: the audio path is complete. */
+  async function connected(room: string, parties: number): Promise<void> {
+    await waitForAsync(async () => {
+      const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
+      return sizes.reduce((a, b) => a + b, 0) === parties;
+    }, 15000);
   }
 
   async function directoryEmpty(room: string): Promise<void> {
@@ -77,6 +86,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect(lastEvent(nodes[2], 'waitcarol', 'transfer')).toBeUndefined();
     const pa = await call(nodes[0], 'ring', 'alice', 440);
     await Promise.all([transferred(nodes[0], 'alice'), transferred(nodes[1], 'waitbob'), transferred(nodes[2], 'waitcarol')]);
+    await connected('ring', 3 + 4);
     const [hb, hc, ha] = await Promise.all([heard(pb), heard(pc), heard(pa)]);
     expect(hb(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
     expect(hc(440), 'carol hears alice').toBeGreaterThan(HEARD_DB);
@@ -103,7 +113,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     const pc = await call(nodes[2], 'doomed', 'carol', 980);
     await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
     await sleep(500);
-    await pa.inbandDigit('#', 200);
+    await pa.rfc4733Digit('#', 200);
     await waitFor(() => lastEvent(nodes[0], 'bossalice', 'retrieved') !== undefined, 10000);
     await waitFor(() => lastEvent(nodes[1], 'bob', 'retrieved') !== undefined, 10000);
     await waitFor(() => lastEvent(nodes[2], 'carol', 'retrieved') !== undefined, 10000);
@@ -120,19 +130,20 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     const pb = await call(nodes[1], 'digits', 'bob', 620);
     const pc = await call(nodes[2], 'digits', 'carol', 980);
     await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
-    await pb.inbandDigit('0', 200);
+    await connected('digits', 3 + 4);
+    await pb.rfc4733Digit('0', 200);
     const [haMuted, hcMuted] = await Promise.all([heard(pa), heard(pc)]);
-    expect(haMuted(620), 'alice does not hear muted bob').toBeLessThan(ABSENT_DB);
-    expect(hcMuted(620), 'carol does not hear muted bob').toBeLessThan(ABSENT_DB);
+    expect(haMuted.whole(620), 'alice does not hear muted bob').toBeLessThan(ABSENT_DB);
+    expect(hcMuted.whole(620), 'carol does not hear muted bob').toBeLessThan(ABSENT_DB);
     expect(haMuted(980), 'alice hears carol').toBeGreaterThan(HEARD_DB);
-    await pb.inbandDigit('1', 200);
+    await pb.rfc4733Digit('1', 200);
     const ha = await heard(pa);
     expect(ha(620), 'alice hears bob again').toBeGreaterThan(HEARD_DB);
-    await pc.inbandDigit('#', 200);
+    await pc.rfc4733Digit('#', 200);
     await waitFor(() => lastEvent(nodes[2], 'carol', 'retrieved') !== undefined, 10000);
     expect(lastEvent(nodes[2], 'carol', 'retrieved')).toMatchObject({ transferCause: 'NORMAL' });
     const [ha2, hb2] = await Promise.all([heard(pa), heard(pb)]);
-    expect(ha2(980), 'alice no longer hears carol').toBeLessThan(ABSENT_DB);
+    expect(ha2.whole(980), 'alice no longer hears carol').toBeLessThan(ABSENT_DB);
     expect(ha2(620), 'alice hears bob').toBeGreaterThan(HEARD_DB);
     expect(hb2(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
     await Promise.all([pa.hangUp(), pb.hangUp()]);
@@ -144,17 +155,14 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await transferred(nodes[0], 'alice');
     const pb = await call(nodes[1], 'beeps', 'bob', 620);
     await transferred(nodes[1], 'bob');
+    await connected('beeps', 2 + 2);
     await sleep(800);
     pa.clearReceived();
     pb.clearReceived();
     await call(nodes[2], 'beeps', 'beepcarol', null);
     await transferred(nodes[2], 'beepcarol');
-    await sleep(1000);
-    const peak = (pcm: Int16Array): number => {
-      let best = -200;
-      for (let at = 0; at + 1600 <= pcm.length; at += 400) best = Math.max(best, toneLevelDb(pcm.subarray(at, at + 1600), BEEP_HZ, 8000));
-      return best;
-    };
+    await sleep(2000);
+    const peak = (pcm: Int16Array): number => peakToneDb(pcm, BEEP_HZ);
     const [ba, bb] = [peak(pa.receivedPcm()), peak(pb.receivedPcm())];
     console.log(`entry beep on c heard at ${ba.toFixed(1)} dB on a and ${bb.toFixed(1)} dB on b`);
     expect(ba).toBeGreaterThan(HEARD_DB);
@@ -167,11 +175,13 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     const p3 = await call(nodes[1], 'sales12', 'carol', 980);
     const p4 = await call(nodes[2], 'sales12', 'dave', 1300);
     await Promise.all([transferred(nodes[0], 'alice'), transferred(nodes[1], 'bob'), transferred(nodes[1], 'carol'), transferred(nodes[2], 'dave')]);
+    await connected('sales1', 2 + 2);
+    await connected('sales12', 2 + 2);
     const [h1, h2, h3, h4] = await Promise.all([heard(p1), heard(p2), heard(p3), heard(p4)]);
     expect(h1(620)).toBeGreaterThan(HEARD_DB);
     expect(h3(1300)).toBeGreaterThan(HEARD_DB);
-    for (const h of [h1, h2]) for (const f of [980, 1300]) expect(h(f)).toBeLessThan(ABSENT_DB);
-    for (const h of [h3, h4]) for (const f of [440, 620]) expect(h(f)).toBeLessThan(ABSENT_DB);
+    for (const h of [h1, h2]) for (const f of [980, 1300]) expect(h.whole(f)).toBeLessThan(ABSENT_DB);
+    for (const h of [h3, h4]) for (const f of [440, 620]) expect(h.whole(f)).toBeLessThan(ABSENT_DB);
     await Promise.all([p1, p2, p3, p4].map((p) => p.hangUp()));
     await directoryEmpty('sales1');
     await directoryEmpty('sales12');
