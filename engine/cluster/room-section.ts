@@ -52,7 +52,7 @@ function trunkPartyOptions() {
   };
 }
 
-/** After a trunk leg ends, the next look at the directory comes this soon (ms). */
+/** After a trunk leg ends or is refused, the next look at the directory comes this soon (ms), doubling while it keeps failing, up to a lease. */
 const RETRY_AFTER_TRUNK_LOSS_MS = 250;
 
 export class RoomSection {
@@ -67,6 +67,8 @@ export class RoomSection {
   private readonly trunkIds = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Trunk legs lost or refused in a row (reset when one is in the room). */
+  private trunkFailures = 0;
   private ticking: Promise<void> | undefined;
   private startedByCluster = false;
   private startPublished = false;
@@ -256,15 +258,17 @@ export class RoomSection {
       await channel.hangUp();
       return;
     }
-    await channel.transferToConferenceRoom(this.host.createChannel(), this.name, trunkPartyOptions());
+    const state = await channel.transferToConferenceRoom(this.host.createChannel(), this.name, trunkPartyOptions());
+    if (state === State.TRANSFERRED) this.trunkFailures = 0;
   }
 
   private retrySoon(): void {
     if (this.closedValue || this.retryTimer) return;
+    const delayMs = Math.min(this.host.leaseMs, RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.tick();
-    }, RETRY_AFTER_TRUNK_LOSS_MS);
+    }, delayMs);
   }
 
   private hangUpTrunk(): void {

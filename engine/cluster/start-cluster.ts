@@ -6,7 +6,8 @@
  * address: sip:<room>@127.0.0.1:5060. Ctrl-C stops everything.
  *
  * Environment: UASMEDIA_ENGINES (count), UASMEDIA_SIP_HOST (127.0.0.1), UASMEDIA_SIP_PORT
- * (Kamailio's port, 5060), UASMEDIA_ENGINE_BASE_PORT (first engine's port, 5070).
+ * (Kamailio's port, 5060), UASMEDIA_ENGINE_BASE_PORT (first engine's port, 5070),
+ * UASMEDIA_DISPATCH (`round-robin`, the default, or `room`: a room's callers on one engine).
  * Needs the Debian packages redis-server and kamailio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,8 @@ const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const frontPort = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const basePort = Number(process.env.UASMEDIA_ENGINE_BASE_PORT ?? 5070);
 const engines = Number(process.env.UASMEDIA_ENGINES ?? availableParallelism());
+// Kamailio dispatcher algorithms: 4 round-robin, 3 hash over the Request-URI user (the room).
+const algorithm = process.env.UASMEDIA_DISPATCH === 'room' ? '3' : '4';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uasmedia-cluster-'));
 const children: ChildProcess[] = [];
@@ -77,7 +80,7 @@ const list = join(dir, 'dispatcher.list');
 writeFileSync(list, Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join(''));
 start('kamailio', 'kamailio', [
   '-f', join(here, 'kamailio', 'dispatcher.cfg'), '-DD', '-E',
-  '-l', `udp:${host}:${frontPort}`, '-A', `DISPATCHER_LIST="${list}"`, '-Y', dir, '-P', join(dir, 'kamailio.pid')
+  '-l', `udp:${host}:${frontPort}`, '-A', `DISPATCHER_LIST="${list}"`, '-A', `DS_ALGORITHM="${algorithm}"`, '-Y', dir, '-P', join(dir, 'kamailio.pid')
 ]);
 
 for (let i = 0; i < engines; i++) {

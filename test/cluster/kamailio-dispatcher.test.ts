@@ -62,4 +62,31 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
     });
     await Promise.all(phones.map((p) => p.hangUp()));
   }, 90000);
+
+  it('with dispatch by room, puts every caller of a room on one engine (no trunk leg) and rooms on several', async () => {
+    const byRoom = await Kamailio.start('127.0.0.11', nodes.map((n) => `${n.spec.host}:${n.sipPort}`), 3);
+    try {
+      const rooms = ['red', 'green', 'blue', 'amber', 'violet', 'cyan'];
+      for (const room of rooms) {
+        for (let k = 0; k < 2; k++) {
+          const p = await TonePhone.create({ toneHz: 440, user: `${room}caller${k}` });
+          phones.push(p);
+          await p.call(byRoom.uri(room));
+        }
+      }
+      const nodeOf = (user: string): number =>
+        nodes.findIndex((n) => n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'));
+      await waitFor(() => rooms.every((room) => nodeOf(`${room}caller0`) >= 0 && nodeOf(`${room}caller1`) >= 0), 20000);
+      for (const room of rooms) expect(nodeOf(`${room}caller0`), room).toBe(nodeOf(`${room}caller1`));
+      expect(new Set(rooms.map((room) => nodeOf(`${room}caller0`))).size).toBeGreaterThan(1);
+      // Each room exists on its engine only, with its two callers and no trunk leg.
+      for (const room of rooms) {
+        const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
+        expect(sizes.filter((size) => size > 0), room).toEqual([2]);
+      }
+    } finally {
+      await Promise.all(phones.splice(0).map((p) => p.close()));
+      await byRoom.stop();
+    }
+  }, 90000);
 });

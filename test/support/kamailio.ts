@@ -38,14 +38,15 @@ export class Kamailio {
     child.stderr?.on('data', keep);
   }
 
-  static async start(host: string, engines: string[]): Promise<Kamailio> {
+  /** `algorithm`: the dispatcher's, 4 round-robin (default) or 3 by Request-URI user (the room). */
+  static async start(host: string, engines: string[], algorithm: 3 | 4 = 4): Promise<Kamailio> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
     await writeFile(list, engines.map((e) => `1 sip:${e} 0 0\n`).join(''));
     const port = await freeUdpPort(host);
     const child = spawn(
       'kamailio',
-      ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-l', `udp:${host}:${port}`, '-A', `DISPATCHER_LIST="${list}"`, '-Y', dir, '-P', join(dir, 'k.pid')],
+      ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-l', `udp:${host}:${port}`, '-A', `DISPATCHER_LIST="${list}"`, '-A', `DS_ALGORITHM="${algorithm}"`, '-Y', dir, '-P', join(dir, 'k.pid')],
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     const kamailio = new Kamailio(host, port, dir, child);
