@@ -11,5 +11,32 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'warn'
     }
+  },
+  // The layers' boundaries (STYLE.md): engine/ sees sip/ and tts/ only through their index.ts;
+  // sip/ and tts/ stand alone and never reach up into engine/.
+  {
+    files: ['engine/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(sip|tts)/(?!index\\.js$)',
+              message: 'engine/ imports sip/ and tts/ only through sip/index.js and tts/index.js.'
+            }
+          ]
+        }
+      ]
+    }
+  },
+  {
+    files: ['sip/**/*.ts', 'tts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+engine/', message: 'sip/ and tts/ must not import engine/.' }] }
+      ]
+    }
   }
 );

@@ -40,8 +40,13 @@
  * gives 6 or more misses; a 10 ms dropout at most about 4. The digit is reported once, when it
  * ends, with its start and duration estimated from the first and last passing windows (which
  * hold about 3/4 tone).
+ * Concealed input (the caller's jitter buffer had no packet: PLC output) is unknown audio, not
+ * silence and not tone: a decision whose windows hold any of it is neither a hit nor a miss, so
+ * a late or bursty stream neither ends a digit early (and reports it twice) nor starts one on a
+ * concealed copy of the tone. A loss longer than the jitter buffer conceals comes through as
+ * silence and ends the digit as usual.
  *
- * Memory layout of one state block (DTMF_STATE_BYTES = 1024, 8-byte aligned, owned by the caller):
+ * Memory layout of one state block (DTMF_STATE_BYTES = 1040, 8-byte aligned, owned by the caller):
  *    0  i16[160]  ring: the last 8 sub-blocks of 8 kHz samples, slot s at s*40
  *  320  f32[8][8] Z real part per sub-block slot and lane
  *  576  f32[8][8] Z imaginary part
@@ -53,7 +58,9 @@
  *  928  i32 slot (next sub-block slot), 932 pos (samples in it), 936 candidate digit (-1 none),
  *  940  candidate hits, 944 active digit (-1 none), 948 misses, 952 decimate (0/1),
  *  956  decimator history x[n-1], 960 x[n-2], 964 x[n-3], 968 decimator phase,
- *  972  queued results, 976 result (i64 start, i32 duration, i32 code), 992 two queued results.
+ *  972  queued results, 976 result (i64 start, i32 duration, i32 code), 992 two queued results,
+ * 1024  i32 sub-blocks until the windows hold no concealed audio, 1028 i32 the current sub-block
+ *       holds concealed samples (0/1).
  * Scratch (powers and levels of the current decision) is static: the module is single-threaded.
  */
 import {
@@ -70,7 +77,7 @@ import {
   TAB_SUM_2COS
 } from './dtmf-tables';
 
-export const DTMF_STATE_BYTES: i32 = 1024;
+export const DTMF_STATE_BYTES: i32 = 1040;
 
 const SUB: i32 = 20;
 const HISTORY: i32 = 8;
@@ -112,6 +119,8 @@ const O_PHASE: usize = 968;
 const O_QUEUED: usize = 972;
 const O_RESULT: usize = 976;
 const O_QUEUE: usize = 992;
+const O_UNKNOWN: usize = 1024;
+const O_SUB_CONCEALED: usize = 1028;
 
 /** Powers |W|² and levels (amplitude²) of the decision being made, lanes 0-7. */
 const POWER: usize = memory.data(32, 16);
@@ -127,12 +136,13 @@ export function dtmfInit(state: usize, sampleRateHz: i32): void {
 }
 
 /**
- * Feeds `nSamples` int16 samples at `pcm`. Returns 0, or the ASCII code of a digit whose tone
- * has just ended; its start and duration are then read with the two result functions.
+ * Feeds `nSamples` int16 samples at `pcm`; `concealed` (non-zero) marks them as concealment of
+ * missing input. Returns 0, or the ASCII code of a digit whose tone has just ended; its start
+ * and duration are then read with the two result functions.
  */
-export function dtmfProcess(state: usize, pcm: usize, nSamples: i32): i32 {
+export function dtmfProcess(state: usize, pcm: usize, nSamples: i32, concealed: i32): i32 {
   if (load<i32>(state + O_DECIMATE) != 0) {
-    feed16k(state, pcm, nSamples);
+    feed16k(state, pcm, nSamples, concealed);
   } else {
     let done: i32 = 0;
     while (done < nSamples) {
@@ -141,6 +151,7 @@ export function dtmfProcess(state: usize, pcm: usize, nSamples: i32): i32 {
       const slot = load<i32>(state + O_SLOT);
       memory.copy(state + O_RING + <usize>((slot * SUB + pos) << 1), pcm + <usize>(done << 1), <usize>(n << 1));
       done += n;
+      if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
       if (pos + n == SUB) subBlockDone(state);
       else store<i32>(state + O_POS, pos + n);
     }
@@ -169,7 +180,7 @@ export function dtmfToneActive(state: usize): bool {
 }
 
 /** 16 kHz: [1 3 3 1]/8 low-pass, every second output kept. */
-function feed16k(state: usize, pcm: usize, nSamples: i32): void {
+function feed16k(state: usize, pcm: usize, nSamples: i32, concealed: i32): void {
   let h0 = load<i32>(state + O_H0);
   let h1 = load<i32>(state + O_H1);
   let h2 = load<i32>(state + O_H2);
@@ -185,6 +196,7 @@ function feed16k(state: usize, pcm: usize, nSamples: i32): void {
     const pos = load<i32>(state + O_POS);
     const slot = load<i32>(state + O_SLOT);
     store<i16>(state + O_RING + <usize>((slot * SUB + pos) << 1), <i16>y);
+    if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
     if (pos + 1 == SUB) subBlockDone(state);
     else store<i32>(state + O_POS, pos + 1);
   }
@@ -226,7 +238,13 @@ function subBlockDone(state: usize): void {
   store<i32>(state + O_POS, 0);
   const count = load<i64>(state + O_SUBBLOCKS) + 1;
   store<i64>(state + O_SUBBLOCKS, count);
-  if ((count & 1) == 0) decide(state, classify(state), count * <i64>SUB);
+  // Every window of the next HISTORY decisions holds this sub-block.
+  let unknown = load<i32>(state + O_UNKNOWN);
+  if (load<i32>(state + O_SUB_CONCEALED) != 0) unknown = HISTORY;
+  else if (unknown > 0) unknown--;
+  store<i32>(state + O_UNKNOWN, unknown);
+  store<i32>(state + O_SUB_CONCEALED, 0);
+  if ((count & 1) == 0 && unknown == 0) decide(state, classify(state), count * <i64>SUB);
 }
 
 /** Window powers per lane, then the Q.24 checks; the digit index 0-15 or -1. */
@@ -401,7 +419,7 @@ function finish(state: usize, active: i32): void {
 
 // Test entry points: two static party states and one PCM buffer (32 768 samples), so tests
 // and benchmarks need no allocation in the module.
-const TEST_STATES: usize = memory.data(2 * 1024, 16);
+const TEST_STATES: usize = memory.data(2 * DTMF_STATE_BYTES, 16);
 const TEST_PCM: usize = memory.data(65536, 16);
 
 export function dtmfTestStatePtr(index: i32): usize {

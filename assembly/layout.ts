@@ -39,7 +39,7 @@
  *   P_PROMPT       i16 × 320           private prompt at the room rate (written by JS)
  *   P_NATIVE       i16 × 2 × 320       last two frames at the party's codec rate (PLC history)
  *   P_PLC_BUF      i16 × 240           the pitch period being repeated during a loss
- *   P_DTMF         DTMF_STATE_BYTES    detector state (assembly/dtmf.ts), at most 1024
+ *   P_DTMF         DTMF_STATE_BYTES    detector state (assembly/dtmf.ts), at most 1040
  *   P_DECODED_PREV i16 × 320           the previous frame's P_DECODED (the talker's 32 ms window)
  *
  * Room slot (ROOM_BYTES = 1024):
@@ -112,7 +112,7 @@ export const P_NATIVE: i32 = P_PROMPT + 2 * MAX_FRAME;
 export const PLC_BUF_SAMPLES: i32 = 240;
 export const P_PLC_BUF: i32 = P_NATIVE + 4 * MAX_FRAME;
 export const P_DTMF: i32 = P_PLC_BUF + 2 * PLC_BUF_SAMPLES;
-export const DTMF_STATE_MAX: i32 = 1024;
+export const DTMF_STATE_MAX: i32 = 1040;
 export const P_DECODED_PREV: i32 = P_DTMF + DTMF_STATE_MAX;
 export const PARTY_BYTES: i32 = 6400;
 

@@ -300,7 +300,7 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   }
 
   const dtmf = pp + P_DTMF;
-  const digit = dtmfProcess(dtmf, native, nn);
+  const digit = dtmfProcess(dtmf, native, nn, input == INPUT_LOST ? 1 : 0);
   if (digit != 0) {
     store<i32>(pp + P_DIGIT, digit);
     store<f64>(pp + P_DIGIT_START, <f64>dtmfResultStartSample(dtmf));

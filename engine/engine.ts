@@ -7,14 +7,14 @@
  * every socket, worker, timer and memory slot.
  */
 import type { Logger } from 'pino';
-import { SipUserAgent, type IncomingInvite, type SipRequest } from '../sip/user-agent.js';
-import type { AudioCodec } from '../sip/sdp/index.js';
-import { PromptService } from '../tts/prompt-service.js';
+import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import { PromptService } from '../tts/index.js';
+import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
-import { createKernels, type DspKernels } from './dsp/kernels.js';
-import { InvalidStateError } from './errors.js';
+import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
+import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { ConferenceMedia } from './media/conference-media.js';
@@ -22,10 +22,13 @@ import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
+import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
-import { SafeEmitter } from './util/safe-emitter.js';
+import { Door, type AccessOptions } from './admission/door.js';
+import type { OverloadGuardOptions } from './admission/overload-guard.js';
+import type { CallLimitOptions } from '../sip/index.js';
 import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js';
 
 export interface EngineOptions {
@@ -35,8 +38,19 @@ export interface EngineOptions {
     /** Port for UDP and TCP (default 5060; 0 = any free port). */
     port?: number;
     transports?: Array<'udp' | 'tcp'>;
+    /**
+     * SIP over TLS (TLS 1.2+) on its own port (default 5061; 0 = any free port), presenting this
+     * certificate and key (PEM). `ca` is trusted for connections we open; `verifyPeer: false`
+     * accepts any certificate from them.
+     */
+    tls?: { port?: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; verifyPeer?: boolean };
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+    /**
+     * RFC 4028 session timers (default on: 1800 s asked for, Min-SE 90 s): a call nobody refreshes
+     * in time ends with a BYE and cause TIMEOUT. false turns them off.
+     */
+    sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
@@ -44,6 +58,20 @@ export interface EngineOptions {
     minPort?: number;
     maxPort?: number;
     jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    /**
+     * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
+     * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
+     */
+    inactivityTimeoutSeconds?: number | null;
+    /** SRTP with SDES keys (RFC 4568): 'off' (default), 'offered' (best effort), or 'required' (plain offers get 488). */
+    srtp?: SrtpPolicy;
+    /**
+     * Whose RTP a call takes: 'strict' (default) only from the host its SDP names or its SIP
+     * request came from (with SRTP: whoever authenticates first); 'first-packet' the first valid
+     * source from anywhere (peers behind a proxy and NAT). Strangers' packets are dropped and
+     * counted either way (`uasmedia_rtp_packets_from_strangers_total`).
+     */
+    latching?: LatchingMode;
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
@@ -51,6 +79,8 @@ export interface EngineOptions {
   codecs?: AudioCodec[];
   /** Per-frame kernels: the WebAssembly core (default) or the plain-JS reference. */
   kernels?: 'wasm' | 'js';
+  /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
+  dspSlots?: KernelCapacity;
   /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
   promptFolder?: string;
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
@@ -61,6 +91,12 @@ export interface EngineOptions {
    * cannot hold its ports forever (default 180, RFC 3261 timer C's spirit; null = never).
    */
   incomingCallTimeoutSeconds?: number | null;
+  /**
+   * `stop()` sends BYE to every call and waits at most this long for the answers before it
+   * closes everything (default 2000 ms): a vanished peer must not hold a shutdown for the 32 s
+   * of a BYE's transaction timeout.
+   */
+  stopByeWaitMs?: number;
   /** Serve Prometheus metrics on this port (never by default). */
   metricsPort?: number;
   /**
@@ -73,6 +109,23 @@ export interface EngineOptions {
    * member, with Redis as the room directory (engine/cluster/). Without it rooms live in memory.
    */
   cluster?: ClusterOptions;
+  /** Who may call in: SIP and RTP source lists, digest authentication (engine/admission/door.ts). */
+  access?: AccessOptions;
+  /** Ceilings on incoming calls and call rates, in total and per source (503 Retry-After / 486). */
+  callLimits?: CallLimitOptions;
+  /**
+   * Refuse new calls (503 Retry-After) while the frame clock or event loop runs late: `true` for
+   * the defaults, or thresholds. Off unless asked for (`npm start` turns it on): an embedding
+   * application on a shared host decides whether other work's delays should close its door.
+   */
+  overloadGuard?: OverloadGuardOptions | boolean;
+}
+
+function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
+  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host, port: sip?.port ?? 5060 }));
+  const tls = sip?.tls;
+  if (tls) specs.push({ protocol: 'tls', host, port: tls.port ?? 5061, tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer } });
+  return specs;
 }
 
 export type EngineEvents = {
@@ -97,6 +150,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
+  private door: Door | undefined;
   private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -104,6 +158,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     super();
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.metrics.exposeResources(() => this.resources());
   }
 
   get running(): boolean {
@@ -111,7 +166,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /** Where SIP is listening (ports resolved when 0 was asked for). */
-  sipAddresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
 
@@ -126,9 +181,33 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return room ? this.conferenceMedias.get(room) : undefined;
   }
 
+  /** Whether new calls are being refused because the engine runs late (see `overloadGuard`). */
+  get overloaded(): boolean {
+    return this.door?.guard?.overloaded ?? false;
+  }
+
+  /** Whether a source list or authentication restricts who may call in. */
+  get restrictsCallers(): boolean {
+    return this.door?.restrictsCallers ?? false;
+  }
+
   /** RTP port pairs held by calls right now (0 when no call has media). */
   get rtpPortsInUse(): number {
     return this.ports?.inUse ?? 0;
+  }
+
+  /** What the engine holds now; after every call has ended these return to their idle values. */
+  resources(): ResourceCounts {
+    return {
+      openDescriptors: countOpenDescriptors(),
+      rtpPortPairs: this.ports?.inUse ?? 0,
+      partySlots: this.kernels?.partiesInUse ?? 0,
+      roomSlots: this.kernels?.roomsInUse ?? 0,
+      channels: this.channels.size,
+      rooms: this.rooms.size,
+      timers: countActiveTimers(),
+      workers: this.prompts?.stats().workers ?? 0
+    };
   }
 
   /** Live channels (with a call, or created and not yet closed). */
@@ -143,8 +222,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sipHost = o.sip?.host ?? '127.0.0.1';
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
-      this.kernels = await createKernels(o.kernels ?? 'wasm');
-      this.ports = new RtpPortPool({ host: o.rtp?.host ?? sipHost, minPort: o.rtp?.minPort ?? 20000, maxPort: o.rtp?.maxPort ?? 29999 });
+      this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
+      this.door = new Door(o.access, o.callLimits, o.overloadGuard, this.clock, this.metrics, this.logger);
+      this.ports = new RtpPortPool({
+        host: o.rtp?.host ?? sipHost,
+        minPort: o.rtp?.minPort ?? 20000,
+        maxPort: o.rtp?.maxPort ?? 29999,
+        sourcePolicy: this.door.rtpSources
+      });
       this.prompts = new PromptService({
         promptFolder: o.promptFolder,
         cacheBytes: o.tts?.cacheBytes,
@@ -156,12 +241,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
-        transports: (o.sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host: sipHost, port: o.sip?.port ?? 5060 })),
+        transports: sipTransports(o.sip, sipHost),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
+        sessionTimer: o.sip?.sessionTimer,
         logger: this.logger
       });
       this.userAgent.inviteFilter = o.inviteFilter;
+      this.door.attach(this.userAgent);
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
@@ -169,6 +256,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
       this.clock.start();
+      this.door.start();
       this.state = 'running';
       this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
     } catch (error) {
@@ -191,12 +279,19 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return channel;
   }
 
-  /** Hangs up every call, destroys every room, releases every resource. Idempotent. */
+  /** Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases every resource. Idempotent. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     await this.clusterMember?.handOver();
-    await Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
+    let deadline: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      hangUps.then(() => 'answered' as const),
+      new Promise<'deadline'>((resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000)))
+    ]);
+    clearTimeout(deadline);
+    if (waited === 'deadline') this.logger.warn({ calls: this.channels.size }, 'stopping without every BYE answered');
     this.rooms.close();
     await this.release();
     this.state = 'stopped';
@@ -204,6 +299,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async release(): Promise<void> {
+    this.door?.stop();
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();
@@ -263,11 +359,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
       roomSampleRateHz,
       codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
+      srtp: this.options.rtp?.srtp,
+      latching: this.options.rtp?.latching,
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,
       logger: this.logger,
       metrics: this.metrics,
+      rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
@@ -361,4 +460,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.logger.error({ err: error }, message);
     if (this.listenerCount('error') > 0) this.safeEmit('error', error);
   }
+}
+
+function inactivityMs(seconds: number | null | undefined): number | undefined {
+  if (seconds === null) return undefined;
+  if (seconds === undefined) return 30_000;
+  if (typeof seconds !== 'number' || !(seconds > 0)) {
+    throw new InvalidArgumentError('rtp.inactivityTimeoutSeconds', `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`);
+  }
+  return seconds * 1000;
 }

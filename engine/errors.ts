@@ -11,8 +11,13 @@ export type EngineErrorCode =
   | 'ERR_INVALID_STATE'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_HANGUP'
-  | 'ERR_TRANSFER_TIMEOUT'
-  | 'ERR_CLOSED';
+  | 'ERR_CLOSED'
+  | 'ERR_DSP_UNAVAILABLE'
+  | 'ERR_PORT_POOL_EXHAUSTED'
+  /** A prompt or announcement was stopped (stopPlaying, an abort signal, a hang-up) before it finished. */
+  | 'ERR_PROMPT_STOPPED'
+  /** A room already has as many announcements waiting as it holds. */
+  | 'ERR_QUEUE_FULL';
 
 /** Base class of every error the engine throws on purpose. */
 export class EngineError extends Error {
@@ -64,16 +69,6 @@ export class InvalidArgumentError extends EngineError {
 export class HangupError extends EngineError {
   constructor(message = 'the call has hung up') {
     super('ERR_HANGUP', message);
-  }
-}
-
-/** A transfer did not complete within `secondsTimeout`. */
-export class TransferTimeoutError extends EngineError {
-  readonly secondsTimeout: number;
-
-  constructor(secondsTimeout: number) {
-    super('ERR_TRANSFER_TIMEOUT', `the transfer did not complete within ${secondsTimeout} s`);
-    this.secondsTimeout = secondsTimeout;
   }
 }
 

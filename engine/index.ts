@@ -15,14 +15,22 @@ export { ConferencePartyMediaSettings } from './settings/conference-party-media-
 export { ConferenceLifetimeControl } from './settings/conference-lifetime-control.js';
 export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
-export type { ConferenceMedia, RemoteTalkerEvent } from './media/conference-media.js';
+export type { ConferenceMedia, ConferenceMediaEvents, RemoteTalkerEvent } from './media/conference-media.js';
 export type { ClusterOptions } from './cluster/cluster-member.js';
+export type { Party } from './conference/party.js';
+export type { SipRequest, AudioCodec } from '../sip/index.js';
+export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
+export type { ResourceCounts } from './observability/resources.js';
 export {
   EngineError,
   InvalidStateError,
   InvalidArgumentError,
   HangupError,
-  TransferTimeoutError,
-  ClosedError
+  ClosedError,
+  type EngineErrorCode
 } from './errors.js';
+export { PortPoolExhaustedError } from './rtp/errors.js';
+/** Lower layers' errors that reach callers: a SIP failure (answer, call) and a prompt failure (playText, playFile, announcements). */
+export { SipError, type SipErrorCode } from '../sip/index.js';
+export { TtsError, type TtsErrorCode } from '../tts/index.js';

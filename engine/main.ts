@@ -1,26 +1,41 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
- * UASMEDIA_METRICS_PORT. With UASMEDIA_CLUSTER_REDIS (a unix socket path or redis:// URL) and
+ * UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
+ * app/env-options.ts. With UASMEDIA_CLUSTER_REDIS (a unix socket path or redis:// URL) and
  * UASMEDIA_NODE_ID it is a member of a cluster (see `npm run cluster`). Ctrl-C (SIGINT) or
  * SIGTERM shuts it down cleanly.
  */
 import { Engine } from './engine.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
+import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
+let door;
+try {
+  door = doorFromEnvironment(process.env);
+} catch (error) {
+  console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+const warning = openDoorWarning(host, door);
+if (warning) console.warn(warning);
+
 const engine = new Engine({
   sip: { host, port, transports: ['udp', 'tcp'] },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
   inviteFilter: meetMeInviteFilter,
+  access: door.access,
+  callLimits: door.callLimits,
+  overloadGuard: door.overloadGuard,
   cluster: clusterRedis ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` } : undefined
 });
-serveMeetMe(engine);
+serveMeetMe(engine, { roomPins: door.roomPins });
 try {
   await engine.start();
 } catch (error) {
@@ -44,13 +59,22 @@ ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metric
 Ctrl-C stops.`);
 
 let stopping = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: hanging up every call and stopping ...`);
+  clearInterval(parentWatch);
+  console.log(`\n${why}: hanging up every call and stopping ...`);
   await engine.stop();
   console.log('stopped.');
   process.exit(0);
 }
+// `npm start` runs this as its direct child (the script execs node), so npm forwards SIGTERM
+// and SIGINT here and waits for this process to exit.
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// A parent killed outright (SIGKILL) forwards nothing: once orphaned, stop as if told to.
+const parentPid = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown('parent process gone');
+}, 1000);
+parentWatch.unref();

@@ -3,5 +3,17 @@
  * `sip/` is internal to the stack (SDP and digest auth have their own entries in `sdp/`, `auth/`).
  */
 export * from './user-agent.js';
-export { SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
+/** The typed, listener-safe event emitter of the SIP stack, which the engine's objects use as well. */
+export { SafeEmitter, type EventMap, type ListenerErrorEvent } from './safe-emitter.js';
+export { SipError, SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
+export { SdpNegotiationError, SdpParseError, SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from './sdp/index.js';
+export { parseUri, isSipUri, unescape } from './message/uri.js';
+export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
+export { InviteAdmission, type InviteAdmissionOptions, type AdmissionResult } from './admission/invite-admission.js';
+export type { CallLimitOptions } from './admission/call-limiter.js';
+export type { RateOptions } from './admission/token-bucket.js';
+export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
+export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
+export type { TransportSpec } from './transport/transport-set.js';
+export type { TlsTransportOptions } from './transport/tls.js';

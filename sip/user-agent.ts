@@ -24,16 +24,23 @@ import { TransactionLayer, type ClientTransaction, type ServerTransaction } from
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
+import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
 import type { TransactionContext } from './transaction/transaction.js';
 import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
-import { TransportSet } from './transport/transport-set.js';
-import { TypedEmitter } from './typed-emitter.js';
+import { TransportSet, type TransportSpec } from './transport/transport-set.js';
+import { SafeEmitter } from './safe-emitter.js';
+import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
+import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
+import type { SipParseError } from './errors.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
+import type { InviteAdmission } from './admission/invite-admission.js';
+import type { RefusalCause } from './admission/refusal.js';
+import type { SourceFilter } from './admission/source-filter.js';
 
 export interface SipUserAgentOptions {
-  /** Sockets to bind; port 0 = ephemeral. */
-  transports: Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  /** Sockets to bind; port 0 = ephemeral. TLS needs `tls: { cert, key }`. */
+  transports: TransportSpec[];
   /** Server / User-Agent header value. */
   userAgentName?: string;
   /** RFC 3261 timers; defaults 500 / 4000 / 5000 ms. */
@@ -43,12 +50,20 @@ export interface SipUserAgentOptions {
   clock?: Clock;
   /** Host written into Via/Contact when bound to a wildcard address. */
   advertisedHost?: string;
+  /** Incoming message size limits (message/limits.ts for the defaults and the answers). */
+  limits?: Partial<SipMessageLimits>;
+  /** Stream connection limits (transport/connection-guard.ts for the defaults). */
+  connections?: Partial<ConnectionLimits>;
+  /** RFC 4028 session timers (default on: 1800 s asked for, 90 s minimum); false turns them off. */
+  sessionTimer?: Partial<SessionTimerConfig> | false;
 }
 
-export interface SipUserAgentEvents {
+export type SipUserAgentEvents = {
   /** A new incoming INVITE (not a re-INVITE). Without a listener the UA answers 480. */
-  invite: (session: IncomingInvite) => void;
-}
+  invite: [IncomingInvite];
+  /** A request refused at the door (source, limits, overload, authentication). */
+  refused: [RefusalCause, MessageSource];
+};
 
 export interface SipUserAgentStats {
   received: number;
@@ -59,14 +74,24 @@ export interface SipUserAgentStats {
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
 const UDP_SIZE_LIMIT = 1300;
 
-export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
+export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /** Sources that may send to us; the others get 403, or nothing when `refuseSilently`. */
+  sourceFilter?: SourceFilter;
+  refuseSilently = false;
+  /** Limits and authentication of new INVITEs, before 'invite' (see admission/invite-admission.ts). */
+  inviteAdmission?: InviteAdmission;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
   private readonly transports: TransportSet;
+  private readonly limits: SipMessageLimits;
+  /** Limits and counters of stream connections (refused, closed idle or slow). */
+  readonly connectionGuard: ConnectionGuard;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
+  /** INVITE transactions waiting for admission (an async credentials lookup) → cancelled yet? */
+  private readonly admitting = new Map<string, { cancelled: boolean }>();
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
@@ -83,11 +108,16 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
-    this.onListenerError = (event, error) => this.logger.error({ event, err: String(error) }, 'user agent listener threw');
-    this.transports = new TransportSet(options.transports, {
-      message: (data: Buffer, source: MessageSource) => this.receive(data, source),
-      warning: (reason: string, details: object) => this.logger.warn(details, reason)
-    });
+    this.limits = resolveMessageLimits(options.limits);
+    this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) => this.logger.warn(details, reason));
+    this.transports = new TransportSet(
+      options.transports,
+      {
+        message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) => this.receive(data, source, cutShort),
+        warning: (reason: string, details: object) => this.logger.warn(details, reason)
+      },
+      { limits: this.limits, guard: this.connectionGuard }
+    );
     this.host = this.createHost();
   }
 
@@ -98,11 +128,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       await this.transports.listen();
     } catch (error) {
       await this.close();
-      throw new SipError('transport', `cannot bind SIP transports: ${(error as Error).message}`);
+      throw new SipError('ERR_SIP_TRANSPORT', `cannot bind SIP transports: ${(error as Error).message}`);
     }
   }
 
-  addresses(): Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }> {
+  addresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls'; host: string; port: number }> {
     return this.transports.addresses();
   }
 
@@ -115,6 +145,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.layer.close();
     this.dialogs.clear();
     this.pendingInvites.clear();
+    this.admitting.clear();
     this.mergeKeys.clear();
     await this.transports.close();
     this.removeAllListeners();
@@ -125,7 +156,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     if (this.state !== 'started') throw new SipInvalidStateError('user agent is not started');
     const uri = parseUri(target);
     if (!isSipUri(uri)) throw new TypeError(`target "${target}" must be a sip: or sips: URI`);
-    const protocol = this.chooseProtocol(options.transport, uri.params.get('transport') ?? undefined, options.body);
+    // RFC 3261 §26.2.2: a sips: URI is reached over TLS.
+    const uriTransport = uri.scheme === 'sips' ? 'tls' : (uri.params.get('transport') ?? undefined);
+    const protocol = this.chooseProtocol(options.transport, uriTransport, options.body);
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
     session.start();
@@ -139,7 +172,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- sending
 
-  private chooseProtocol(requested: 'udp' | 'tcp' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+  private chooseProtocol(requested: 'udp' | 'tcp' | 'tls' | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
     const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
     if (wanted && this.transports.has(wanted)) return wanted;
     if (wanted) throw new RangeError(`no ${wanted} transport configured`);
@@ -166,6 +199,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   private contact(protocol: TransportProtocol): string {
+    // Over TLS a sip: URI with transport=tls, not sips: (RFC 5630 §3.1.3 allows both): baresip 1.0
+    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI.
     const suffix = protocol === 'udp' ? '' : `;transport=${protocol}`;
     return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
   }
@@ -180,9 +215,15 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
   }
 
   /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */
+  protected override unreportedListenerError(event: string, error: unknown): void {
+    this.logger.error({ event, err: String(error) }, 'user agent listener threw');
+  }
+
   private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
     const destination = requestDestination(request, options.protocol ?? 'udp');
     if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
+    // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
+    if (destination.protocol === 'tls' && !this.transports.has('tls')) throw new SipError('ERR_SIP_TRANSPORT', 'cannot reach a sips: or transport=tls target: no TLS transport configured');
     if (!this.transports.has(destination.protocol)) destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
     if (!options.keepVia) {
       const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
@@ -214,6 +255,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       clock: this.clock,
       timers: this.timers,
       logger: this.logger,
+      sessionTimer: this.options.sessionTimer === false ? undefined : { ...DEFAULT_SESSION_TIMER, ...this.options.sessionTimer },
       get localHost() {
         return ua.localHost;
       },
@@ -282,11 +324,17 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- receiving
 
-  private receive(data: Buffer, source: MessageSource): void {
+  private receive(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
     if (this.state !== 'started') return;
     this.stats.received++;
+    const refused = this.sourceFilter !== undefined && !this.sourceFilter.allows(source.host);
+    if (refused && this.refuseSilently) {
+      this.stats.rejected++;
+      this.safeEmit('refused', 'source_denied', source);
+      return;
+    }
     try {
-      this.dispatch(data, source);
+      this.dispatch(data, source, refused, cutShort);
     } catch (error) {
       // Nothing a peer sends may take the stack down.
       this.stats.malformed++;
@@ -294,11 +342,15 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
   }
 
-  private dispatch(data: Buffer, source: MessageSource): void {
-    const parsed = parseMessage(data, { datagram: source.protocol === 'udp' });
+  private dispatch(data: Buffer, source: MessageSource, refused: boolean, cutShort?: SipParseError): void {
+    const parsed = parseMessage(data, { datagram: source.protocol === 'udp', limits: this.limits, cutShort });
     if (parsed.kind === 'invalid') {
       this.stats.malformed++;
       this.logger.debug({ source, err: parsed.error.message }, 'dropped malformed SIP message');
+      return;
+    }
+    if (refused && parsed.kind === 'response') {
+      this.safeEmit('refused', 'source_denied', source);
       return;
     }
     if (parsed.kind === 'response') {
@@ -320,6 +372,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       response.add('Server', this.userAgentName);
       this.transmit(response, responseDestination(request.topVia, source));
     };
+    if (refused) {
+      this.safeEmit('refused', 'source_denied', source);
+      stateless(403, 'Forbidden');
+      return;
+    }
     if (parsed.error) {
       this.stats.malformed++;
       stateless(parsed.error.status, parsed.error.message);
@@ -402,10 +459,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
         if (this.mergeKeys.get(mergeKey) === key) this.mergeKeys.delete(mergeKey);
       };
     }
-    const reply = (status: number, reason?: string, extra?: Record<string, string>): void => {
+    const reply = (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>): void => {
       this.stats.rejected++;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
-      for (const [k, v] of Object.entries(extra ?? {})) response.add(k, v);
+      for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
       this.respond(tx, response);
     };
 
@@ -459,25 +516,65 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     }
     this.respond(tx, createResponse(cancel, 200, undefined, session?.localTag));
     session?.handleCancel();
+    const admitting = this.admitting.get(key);
+    if (admitting && !admitting.cancelled) {
+      admitting.cancelled = true;
+      this.respond(invite, createResponse(invite.request, 487, undefined, randomBytes(4).toString('hex')));
+    }
   }
 
   private receiveNewInvite(
     request: SipRequest,
     source: MessageSource,
     tx: InviteServerTransaction,
-    reply: (status: number, reason?: string) => void
+    reply: (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>) => void
+  ): void {
+    if (!this.inviteAdmission) {
+      this.takeNewInvite(request, source, tx, reply, () => undefined);
+      return;
+    }
+    const waiting = { cancelled: false };
+    this.admitting.set(tx.key, waiting);
+    this.inviteAdmission
+      .admit(request, source.host)
+      .then((result) => {
+        if (!result.admitted) {
+          this.safeEmit('refused', result.refusal.cause, source);
+          if (!waiting.cancelled) reply(result.refusal.status, result.refusal.reason, result.refusal.headers);
+        } else if (waiting.cancelled || this.state !== 'started') {
+          result.release();
+        } else {
+          this.takeNewInvite(request, source, tx, reply, result.release);
+        }
+      })
+      .catch((error: unknown) => {
+        this.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
+        if (!waiting.cancelled) reply(500);
+      })
+      .finally(() => this.admitting.delete(tx.key));
+  }
+
+  private takeNewInvite(
+    request: SipRequest,
+    source: MessageSource,
+    tx: InviteServerTransaction,
+    reply: (status: number, reason?: string) => void,
+    release: () => void
   ): void {
     const veto = this.inviteFilter?.(request);
     if (veto) {
+      release();
       reply(veto.status, veto.reason);
       return;
     }
     if (this.listenerCount('invite') === 0) {
+      release();
       reply(480);
       return;
     }
     const session = new IncomingInvite(this.host, request, tx, source.protocol);
     this.track(session);
+    session.on('terminated', release);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);
@@ -489,18 +586,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       forget();
     })(tx.onTerminated);
     // A listener that throws must not leave the caller ringing forever: answer 500.
-    const report = this.onListenerError;
-    let threw = false;
-    this.onListenerError = (event, error) => {
-      threw = true;
-      report(event, error);
-    };
-    try {
-      this.emit('invite', session);
-    } finally {
-      this.onListenerError = report;
-    }
-    if (threw && !session.answered) session.reject(500);
+    const errorsBefore = this.listenerErrorCount;
+    this.safeEmit('invite', session);
+    if (this.listenerErrorCount > errorsBefore && !session.answered) session.reject(500);
   }
 }
 

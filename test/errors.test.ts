@@ -4,8 +4,7 @@ import {
   EngineError,
   HangupError,
   InvalidArgumentError,
-  InvalidStateError,
-  TransferTimeoutError
+  InvalidStateError
 } from '../engine/errors.js';
 import { Cause, causeFromSipStatus, State, TransferCause } from '../engine/state.js';
 
@@ -14,7 +13,6 @@ describe('errors', () => {
     [new InvalidStateError('x'), 'InvalidStateError', 'ERR_INVALID_STATE'],
     [new InvalidArgumentError('name', 'x'), 'InvalidArgumentError', 'ERR_INVALID_ARGUMENT'],
     [new HangupError(), 'HangupError', 'ERR_HANGUP'],
-    [new TransferTimeoutError(120), 'TransferTimeoutError', 'ERR_TRANSFER_TIMEOUT'],
     [new ClosedError('room'), 'ClosedError', 'ERR_CLOSED']
   ])('%s is an EngineError with its name and code', (error, name, code) => {
     expect(error).toBeInstanceOf(EngineError);
@@ -37,12 +35,6 @@ describe('errors', () => {
 
   it('InvalidArgumentError names the argument', () => {
     expect(new InvalidArgumentError('conferenceRoomName', "room name 'a b' must be alphanumeric").argument).toBe('conferenceRoomName');
-  });
-
-  it('TransferTimeoutError carries the timeout', () => {
-    const error = new TransferTimeoutError(30);
-    expect(error.secondsTimeout).toBe(30);
-    expect(error.message).toContain('30 s');
   });
 });
 

@@ -11,19 +11,14 @@ import { ENGINE_NAMES, isEngineName } from './engine-names.js';
 
 export { ENGINE_NAMES, isEngineName };
 
-export interface EngineContext {
-  /** A directory the engine may use for temporary files. */
-  scratchDir: string;
-}
-
-const FACTORIES: Record<TtsEngineName, (context: EngineContext) => TtsEngine> = {
-  flite: (context) => new FliteEngine(context.scratchDir),
+const FACTORIES: Record<TtsEngineName, () => TtsEngine> = {
+  flite: () => new FliteEngine(),
   espeak: () => new EspeakEngine()
 };
 
-export function createEngine(name: string, context: EngineContext): TtsEngine {
+export function createEngine(name: string): TtsEngine {
   if (!isEngineName(name)) {
-    throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${name}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${name}'; expected one of ${ENGINE_NAMES.join(', ')}`);
   }
-  return FACTORIES[name](context);
+  return FACTORIES[name]();
 }

@@ -6,32 +6,28 @@
 /** Stable machine-readable codes of prompt errors. */
 export type TtsErrorCode =
   /** The voice name is not one the chosen engine has. */
-  | 'UNKNOWN_VOICE'
+  | 'ERR_UNKNOWN_VOICE'
   /** The engine name is not registered. */
-  | 'UNKNOWN_ENGINE'
+  | 'ERR_UNKNOWN_ENGINE'
   /** Text empty or too long, rate/pitch/sample rate out of range. */
-  | 'INVALID_ARGUMENT'
+  | 'ERR_INVALID_ARGUMENT'
   /** The synthesizer ran but produced no audio. */
-  | 'SYNTHESIS_FAILED'
-  | 'FILE_NOT_FOUND'
+  | 'ERR_SYNTHESIS_FAILED'
+  | 'ERR_FILE_NOT_FOUND'
   /** The file exists but cannot be read (permissions, a directory, too large). */
-  | 'FILE_UNREADABLE'
+  | 'ERR_FILE_UNREADABLE'
   /** The file is not a RIFF/WAVE file, or its header is corrupt. */
-  | 'NOT_WAV'
+  | 'ERR_NOT_WAV'
   /** A WAV file whose encoding is not supported (e.g. ADPCM, 64-bit float). */
-  | 'UNSUPPORTED_WAV'
+  | 'ERR_UNSUPPORTED_WAV'
   /** The path resolves (after `..` and symlinks) outside the configured prompt folder. */
-  | 'OUTSIDE_PROMPT_FOLDER'
+  | 'ERR_OUTSIDE_PROMPT_FOLDER'
   /** The resampler was used before `loadResampler()` finished. */
-  | 'RESAMPLER_NOT_LOADED'
+  | 'ERR_RESAMPLER_NOT_LOADED'
   /** A synthesis worker died while it had requests in hand. */
-  | 'WORKER_FAILED'
-  /** An announcement was dropped by `AnnouncementQueue.clear()` (hang-up, room destroyed). */
-  | 'CLEARED'
-  /** The announcement queue already holds its maximum number of announcements. */
-  | 'QUEUE_FULL'
-  /** The service or queue was closed (or the announcement cleared) before the request completed. */
-  | 'CLOSED';
+  | 'ERR_WORKER_FAILED'
+  /** The service was closed before the request completed. */
+  | 'ERR_CLOSED';
 
 export class TtsError extends Error {
   readonly code: TtsErrorCode;
@@ -52,7 +48,7 @@ export interface SerializedTtsError {
 export function serializeError(error: unknown): SerializedTtsError {
   if (error instanceof TtsError) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'SYNTHESIS_FAILED', message };
+  return { code: 'ERR_SYNTHESIS_FAILED', message };
 }
 
 export function deserializeError(error: SerializedTtsError): TtsError {

@@ -124,7 +124,7 @@ export class EspeakEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!(await this.hasVoice(request.voice))) {
-      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a language or voice name from 'espeak-ng --voices', such as en-us or en-gb`);
+      throw new TtsError('ERR_UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a language or voice name from 'espeak-ng --voices', such as en-us or en-gb`);
     }
     const pitch = Math.max(0, Math.min(99, Math.round(ESPEAK_DEFAULT_PITCH + (request.pitchSemitones * 50) / 12)));
     const args = ['-v', request.voice, '-p', String(pitch), '-w', '/out.wav'];
@@ -133,13 +133,13 @@ export class EspeakEngine implements TtsEngine {
     args.push('--', request.text);
     const { instance, errors } = await runCli(args);
     if (errors.some((line) => /voice does not exist/i.test(line))) {
-      throw new TtsError('UNKNOWN_VOICE', `espeak has no voice '${request.voice}'`);
+      throw new TtsError('ERR_UNKNOWN_VOICE', `espeak has no voice '${request.voice}'`);
     }
     let bytes: Uint8Array;
     try {
       bytes = instance.FS.readFile('/out.wav');
     } catch (error) {
-      throw new TtsError('SYNTHESIS_FAILED', `espeak wrote no audio: ${errors.join(' ').slice(0, 200)}`, { cause: error });
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `espeak wrote no audio: ${errors.join(' ').slice(0, 200)}`, { cause: error });
     }
     const decoded = decodeWav(bytes, 'espeak output');
     return { pcm: floatToInt16(decoded.samples), sampleRateHz: decoded.sampleRateHz };

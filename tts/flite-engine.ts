@@ -3,18 +3,21 @@
  *
  * The 21 MB module is compiled once per thread and kept; a WASI command can run `_start` only
  * once, so each synthesis instantiates the cached module afresh (about 10 ms, mostly copying the
- * voice data segments) and runs the flite command line, which writes a WAV file into a scratch
- * directory preopened as `/out`. Flite falls back to its default voice for unknown names without
- * saying so, so voice names are checked here first.
+ * voice data segments) and runs the flite command line, which writes a WAV file into `/out`.
+ *
+ * `/out` is an in-memory directory of a pure-JS WASI (browser_wasi_shim), not a host folder:
+ * node:wasi opens every preopened folder as a host descriptor that only garbage collection of the
+ * WASI object closes, so each synthesis leaked one descriptor (and the worker's exit left them
+ * open for good). Here nothing touches the host file system; the run's memory goes with it.
+ * Flite falls back to its default voice for unknown names without saying so, so voice names are
+ * checked here first.
  */
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { WASI } from 'node:wasi';
-import { threadId } from 'node:worker_threads';
+import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI, type Inode } from '@bjorn3/browser_wasi_shim';
 import { TtsError } from './errors.js';
 import { FLITE_VOICES } from './flite-voices.js';
-import { wasm, type WasmImports, type WasmModule } from './wasm-api.js';
+import { wasm, type WasmModule } from './wasm-api.js';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
 import { decodeWav } from './wav-decoder.js';
 import { floatToInt16 } from './resampler.js';
@@ -35,12 +38,10 @@ export function compileFlite(): Promise<WasmModule> {
   return compiled;
 }
 
+const OUTPUT_FILE = 'speech.wav';
+
 export class FliteEngine implements TtsEngine {
   readonly name = 'flite';
-  private sequence = 0;
-
-  /** `scratchDir` is a directory this engine may write temporary WAV files to. */
-  constructor(private readonly scratchDir: string) {}
 
   defaultVoice(targetSampleRateHz: number): string {
     // kal and kal16 are the same diphone speaker; pick the one that needs no resampling.
@@ -49,27 +50,29 @@ export class FliteEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!Object.hasOwn(FLITE_VOICES, request.voice)) {
-      throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
+      throw new TtsError('ERR_UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
     }
     const module = await compileFlite();
-    // Workers share the scratch directory: the thread id keeps their file names apart.
-    const fileName = `flite-${process.pid}-${threadId}-${this.sequence++}.wav`;
     const args = ['flite', '-voice', request.voice];
     if (request.rateWpm !== undefined) args.push('--setf', `duration_stretch=${(NATURAL_WPM / request.rateWpm).toFixed(4)}`);
     if (request.pitchSemitones !== 0) args.push('--setf', `f0_shift=${Math.pow(2, request.pitchSemitones / 12).toFixed(4)}`);
-    args.push('-t', request.text, '-o', `/out/${fileName}`);
-    const wasi = new WASI({ version: 'preview1', args, env: {}, preopens: { '/out': this.scratchDir }, returnOnExit: true });
-    const instance = await wasm.instantiate(module, wasi.getImportObject() as WasmImports);
-    const exitCode = wasi.start(instance);
-    const path = join(this.scratchDir, fileName);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new TtsError('SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio`, { cause: error });
-    } finally {
-      await unlink(path).catch(() => undefined);
+    args.push('-t', request.text, '-o', `/out/${OUTPUT_FILE}`);
+    const out = new Map<string, Inode>();
+    const errors: string[] = [];
+    const decoder = new TextDecoder();
+    const wasi = new WASI(args, [], [
+      new OpenFile(new File([])),
+      new ConsoleStdout(() => undefined),
+      new ConsoleStdout((chunk) => errors.push(decoder.decode(chunk))),
+      new PreopenDirectory('/out', out)
+    ], { debug: false });
+    const instance = await wasm.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
+    const exitCode = wasi.start(instance as unknown as Parameters<WASI['start']>[0]);
+    const written = out.get(OUTPUT_FILE);
+    if (!(written instanceof File) || written.data.length === 0) {
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio: ${errors.join('').slice(0, 200)}`);
     }
+    const bytes = written.data;
     const decoded = decodeWav(bytes, 'flite output');
     return { pcm: floatToInt16(decoded.samples), sampleRateHz: decoded.sampleRateHz };
   }

@@ -1,7 +1,7 @@
 /** The text-to-speech and prompt module: what `engine/` may import from `tts/`. */
 export { PromptService, type PromptServiceOptions, type PromptServiceStats } from './prompt-service.js';
-export { AnnouncementQueue, type AnnouncementQueueOptions, type EnqueueOptions } from './announcement-queue.js';
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
+export { checkSpeech, PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions, type CheckedSpeech } from './speech-options.js';
 export type { SpeakOptions, TtsEngine, TtsEngineName, SynthesisRequest, SynthesizedAudio } from './voice.js';

@@ -19,8 +19,8 @@ export const PROMPT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 
 function fileError(error: unknown, path: string): TtsError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new TtsError('FILE_NOT_FOUND', `prompt file '${path}' does not exist`, { cause: error });
-  return new TtsError('FILE_UNREADABLE', `prompt file '${path}' cannot be read (${code ?? String(error)})`, { cause: error });
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new TtsError('ERR_FILE_NOT_FOUND', `prompt file '${path}' does not exist`, { cause: error });
+  return new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' cannot be read (${code ?? String(error)})`, { cause: error });
 }
 
 function isInside(folder: string, candidate: string): boolean {
@@ -35,7 +35,7 @@ export class PromptFolder {
 
   async resolve(path: string): Promise<ResolvedPromptFile> {
     if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
-      throw new TtsError('INVALID_ARGUMENT', `prompt file path must be a non-empty string without NUL, got ${JSON.stringify(path)}`);
+      throw new TtsError('ERR_INVALID_ARGUMENT', `prompt file path must be a non-empty string without NUL, got ${JSON.stringify(path)}`);
     }
     let candidate = path;
     if (this.folder !== undefined) {
@@ -44,7 +44,7 @@ export class PromptFolder {
       // Refuse obvious escapes before touching the file system, so a missing file outside the
       // folder reports the escape rather than "not found".
       if (!isInside(resolve(this.folder), lexical) && !isInside(folderReal, lexical)) {
-        throw new TtsError('OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' is outside the prompt folder '${this.folder}'`);
+        throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' is outside the prompt folder '${this.folder}'`);
       }
       candidate = lexical;
     }
@@ -55,7 +55,7 @@ export class PromptFolder {
       throw fileError(error, path);
     }
     if (this.folder !== undefined && !isInside(await this.realFolder(), realPath)) {
-      throw new TtsError('OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${this.folder}'`);
+      throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${this.folder}'`);
     }
     let info;
     try {
@@ -63,19 +63,19 @@ export class PromptFolder {
     } catch (error) {
       throw fileError(error, path);
     }
-    if (!info.isFile()) throw new TtsError('FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
+    if (!info.isFile()) throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
     if (info.size > PROMPT_FILE_MAX_BYTES) {
-      throw new TtsError('FILE_UNREADABLE', `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`);
+      throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`);
     }
     return { realPath, sizeBytes: info.size, mtimeMs: info.mtimeMs };
   }
 
   private realFolder(): Promise<string> {
-    if (!this.folder) throw new Error('no prompt folder');
+    if (!this.folder) throw new TtsError('ERR_FILE_NOT_FOUND', 'no prompt folder is configured');
     const folder = this.folder;
     this.folderReal ??= realpath(folder).catch((error: unknown) => {
       this.folderReal = undefined;
-      throw new TtsError('FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
+      throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
     });
     return this.folderReal;
   }

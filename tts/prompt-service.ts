@@ -8,7 +8,8 @@ import { ENGINE_NAMES, isEngineName } from './engine-names.js';
 import { TtsError } from './errors.js';
 import { PromptCache } from './prompt-cache.js';
 import { PromptFolder } from './prompt-folder.js';
-import { PITCH_SEMITONES_MAX, RATE_WPM_MAX, RATE_WPM_MIN, TEXT_CHARS_MAX, type SpeakOptions, type TtsEngineName } from './voice.js';
+import { checkSpeech, PITCH_SEMITONES } from './speech-options.js';
+import type { SpeakOptions, TtsEngineName } from './voice.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface PromptServiceOptions {
@@ -28,6 +29,8 @@ export interface PromptServiceStats {
   cacheBytes: number;
   /** Speech syntheses and file decodes actually run in a worker. */
   syntheses: number;
+  /** Synthesis worker threads alive now. */
+  workers: number;
 }
 
 const SAMPLE_RATE_MIN_HZ = 8000;
@@ -35,7 +38,7 @@ const SAMPLE_RATE_MAX_HZ = 48000;
 
 function checkSampleRate(sampleRateHz: number): void {
   if (!Number.isInteger(sampleRateHz) || sampleRateHz < SAMPLE_RATE_MIN_HZ || sampleRateHz > SAMPLE_RATE_MAX_HZ) {
-    throw new TtsError('INVALID_ARGUMENT', `sampleRateHz must be an integer from ${SAMPLE_RATE_MIN_HZ} to ${SAMPLE_RATE_MAX_HZ}, got ${sampleRateHz}`);
+    throw new TtsError('ERR_INVALID_ARGUMENT', `sampleRateHz must be an integer from ${SAMPLE_RATE_MIN_HZ} to ${SAMPLE_RATE_MAX_HZ}, got ${sampleRateHz}`);
   }
 }
 
@@ -50,7 +53,7 @@ export class PromptService {
   constructor(opts: PromptServiceOptions = {}) {
     this.defaultEngine = opts.defaultEngine ?? 'flite';
     if (!isEngineName(this.defaultEngine)) {
-      throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${String(this.defaultEngine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+      throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${String(this.defaultEngine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
     }
     this.cache = new PromptCache(opts.cacheBytes ?? 32 * 1024 * 1024);
     this.folder = new PromptFolder(opts.promptFolder);
@@ -66,22 +69,9 @@ export class PromptService {
     this.checkOpen();
     checkSampleRate(sampleRateHz);
     const engine = opts.engine ?? this.defaultEngine;
-    if (!isEngineName(engine)) throw new TtsError('UNKNOWN_ENGINE', `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
-    const spoken = typeof text === 'string' ? text.trim() : '';
-    if (spoken.length === 0 || spoken.length > TEXT_CHARS_MAX) {
-      throw new TtsError('INVALID_ARGUMENT', `text must be 1 to ${TEXT_CHARS_MAX} characters, got ${typeof text === 'string' ? text.length : typeof text}`);
-    }
-    const { voice, rateWpm } = opts;
-    const pitch = opts.pitch ?? 0;
-    if (voice !== undefined && (typeof voice !== 'string' || voice.length === 0)) {
-      throw new TtsError('UNKNOWN_VOICE', `voice must be a non-empty string, got ${JSON.stringify(voice)}`);
-    }
-    if (rateWpm !== undefined && !(rateWpm >= RATE_WPM_MIN && rateWpm <= RATE_WPM_MAX)) {
-      throw new TtsError('INVALID_ARGUMENT', `rateWpm must be from ${RATE_WPM_MIN} to ${RATE_WPM_MAX}, got ${rateWpm}`);
-    }
-    if (!(Math.abs(pitch) <= PITCH_SEMITONES_MAX)) {
-      throw new TtsError('INVALID_ARGUMENT', `pitch must be from -${PITCH_SEMITONES_MAX} to ${PITCH_SEMITONES_MAX} semitones, got ${pitch}`);
-    }
+    if (!isEngineName(engine)) throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    const { voice, rateWpm, pitch = PITCH_SEMITONES.normal } = checkSpeech('textToPcm', text, opts);
+    const spoken = text.trim();
     const key = JSON.stringify(['tts', engine, voice ?? null, rateWpm ?? null, pitch, sampleRateHz, spoken]);
     return this.cache.get(key, async () => {
       this.syntheses++;
@@ -101,7 +91,7 @@ export class PromptService {
       try {
         bytes = new Uint8Array(await readFile(file.realPath));
       } catch (error) {
-        throw new TtsError('FILE_UNREADABLE', `prompt file '${path}' cannot be read`, { cause: error });
+        throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' cannot be read`, { cause: error });
       }
       this.checkOpen();
       this.syntheses++;
@@ -112,10 +102,10 @@ export class PromptService {
 
   stats(): PromptServiceStats {
     const { cacheHits, cacheMisses, cacheBytes } = this.cache.stats();
-    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses };
+    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses, workers: this.pool.workerCount };
   }
 
-  /** Terminates the workers; requests still pending reject with `TtsError('CLOSED')`. Idempotent. */
+  /** Terminates the workers; requests still pending reject with `TtsError('ERR_CLOSED')`. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -124,6 +114,6 @@ export class PromptService {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new TtsError('CLOSED', 'the prompt service is closed');
+    if (this.closed) throw new TtsError('ERR_CLOSED', 'the prompt service is closed');
   }
 }

@@ -31,7 +31,7 @@ export function loadResampler(): Promise<void> {
 
 function checkRate(name: string, hz: number): void {
   if (!Number.isInteger(hz) || hz < RATE_MIN_HZ || hz > RATE_MAX_HZ) {
-    throw new TtsError('INVALID_ARGUMENT', `${name} must be an integer between ${RATE_MIN_HZ} and ${RATE_MAX_HZ} Hz, got ${hz}`);
+    throw new TtsError('ERR_INVALID_ARGUMENT', `${name} must be an integer between ${RATE_MIN_HZ} and ${RATE_MAX_HZ} Hz, got ${hz}`);
   }
 }
 
@@ -40,7 +40,7 @@ export function resampleFloat(samples: Float32Array, fromHz: number, toHz: numbe
   checkRate('fromHz', fromHz);
   checkRate('toHz', toHz);
   if (fromHz === toHz || samples.length === 0) return samples;
-  if (!converter) throw new TtsError('RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
+  if (!converter) throw new TtsError('ERR_RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
   if (converter.inputSampleRate !== fromHz) converter.inputSampleRate = fromHz;
   if (converter.outputSampleRate !== toHz) converter.outputSampleRate = toHz;
   // The setters re-initialise the C state but not the JS-side ratio used to size chunks.
@@ -66,7 +66,7 @@ export function int16ToFloat(pcm: Int16Array): Float32Array {
 
 /**
  * Converts 16-bit mono PCM between rates with libsamplerate (e.g. a 22.05 kHz voice to an 8 kHz
- * room). Synchronous; throws `TtsError('RESAMPLER_NOT_LOADED')` until `loadResampler()` resolved.
+ * room). Synchronous; throws `TtsError('ERR_RESAMPLER_NOT_LOADED')` until `loadResampler()` resolved.
  */
 export function resamplePcm(pcm: Int16Array, fromHz: number, toHz: number): Int16Array {
   if (fromHz === toHz) {

@@ -37,7 +37,7 @@ const engines = new Map<string, TtsEngine>();
 function engineFor(name: string): TtsEngine {
   let engine = engines.get(name);
   if (!engine) {
-    engine = createEngine(name, { scratchDir: data.scratchDir });
+    engine = createEngine(name);
     engines.set(name, engine);
   }
   return engine;

@@ -30,12 +30,12 @@ function isRiffWave(bytes: Uint8Array): boolean {
 }
 
 export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
-  if (!isRiffWave(bytes)) throw new TtsError('NOT_WAV', `${what} is not a RIFF/WAVE file`);
+  if (!isRiffWave(bytes)) throw new TtsError('ERR_NOT_WAV', `${what} is not a RIFF/WAVE file`);
   const wav = new wavefile.WaveFile();
   try {
     wav.fromBuffer(bytes);
   } catch (error) {
-    throw new TtsError('NOT_WAV', `${what} has a corrupt WAV header: ${(error as Error).message}`, { cause: error });
+    throw new TtsError('ERR_NOT_WAV', `${what} has a corrupt WAV header: ${(error as Error).message}`, { cause: error });
   }
   // Copied out: wavefile's conversions below rewrite the header object in place.
   const fmt = { ...(wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number }) };
@@ -43,7 +43,7 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
   const source = { audioFormat: fmt.audioFormat, bitDepth, channels: fmt.numChannels };
   const channels = fmt.numChannels;
   if (channels < 1 || !(fmt.sampleRate >= 1000 && fmt.sampleRate <= 192000)) {
-    throw new TtsError('NOT_WAV', `${what} declares ${channels} channels at ${fmt.sampleRate} Hz`);
+    throw new TtsError('ERR_NOT_WAV', `${what} declares ${channels} channels at ${fmt.sampleRate} Hz`);
   }
   try {
     if (fmt.audioFormat === FORMAT_MULAW) wav.fromMuLaw('16');
@@ -54,7 +54,7 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
         ((fmt.audioFormat === FORMAT_FLOAT || fmt.audioFormat === FORMAT_EXTENSIBLE) && bitDepth === '32f');
       if (!supported) {
         throw new TtsError(
-          'UNSUPPORTED_WAV',
+          'ERR_UNSUPPORTED_WAV',
           `${what} uses WAVE format ${fmt.audioFormat} at bit depth ${bitDepth}; expected PCM 8/16/24/32-bit, 32-bit float, μ-law or A-law`
         );
       }
@@ -62,7 +62,7 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
     if (wav.bitDepth !== '32f') wav.toBitDepth('32f');
   } catch (error) {
     if (error instanceof TtsError) throw error;
-    throw new TtsError('UNSUPPORTED_WAV', `${what} cannot be converted: ${(error as Error).message}`, { cause: error });
+    throw new TtsError('ERR_UNSUPPORTED_WAV', `${what} cannot be converted: ${(error as Error).message}`, { cause: error });
   }
   const interleaved = wav.getSamples(true, Float32Array) as unknown as Float32Array;
   const frames = Math.floor(interleaved.length / channels);

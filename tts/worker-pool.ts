@@ -1,17 +1,14 @@
 /**
  * A small pool of synthesis worker threads. Requests go to the worker with the fewest in hand;
  * replies are matched by id. Workers are referenced (keep the process alive) only while they have
- * work. A worker that dies fails its own requests with `WORKER_FAILED` and is replaced on the next
- * request; `close()` fails everything pending with `CLOSED`.
+ * work. A worker that dies fails its own requests with `ERR_WORKER_FAILED` and is replaced on the next
+ * request; `close()` fails everything pending with `ERR_CLOSED`.
  *
  * The worker entry is `synthesis-worker.ts` when this file runs from TypeScript sources (vitest,
  * tsx: detected by this module's own extension) and is then loaded through tsx; from compiled
  * JavaScript (dist/) it is the sibling `synthesis-worker.js`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TtsError, deserializeError } from './errors.js';
@@ -45,7 +42,7 @@ interface Slot {
 export function workerEntry(moduleUrl: string = import.meta.url): URL {
   const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
   const entry = new URL(fromSource ? './synthesis-worker.ts' : './synthesis-worker.js', moduleUrl).href;
-  let bootstrap = QUIET_WASI_WARNING;
+  let bootstrap = '';
   if (fromSource) {
     const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
     bootstrap += `import { register } from ${JSON.stringify(tsxApi)};\nregister();\n`;
@@ -54,28 +51,25 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
-/**
- * node:wasi prints an ExperimentalWarning in every worker that loads it (Node 20); it tells an
- * operator nothing. The worker drops that one warning and prints every other as Node would.
- */
-const QUIET_WASI_WARNING = `process.removeAllListeners('warning');
-process.on('warning', (w) => { if (w.name !== 'ExperimentalWarning' || !/WASI/.test(w.message)) process.stderr.write((w.stack ?? String(w)) + '\\n'); });
-`;
-
 /** Synthesis yields the CPU to the frame clock: prompts are made ahead, a late prompt costs nothing audible. */
 const WORKER_NICENESS = 10;
 
 export class WorkerPool {
   private readonly slots: (Slot | undefined)[];
-  private readonly scratchDir: string;
   private nextId = 1;
   private closed = false;
 
   constructor(size: number, private readonly preload: TtsEngineName[]) {
     if (!Number.isInteger(size) || size < 1 || size > 16) throw new RangeError(`workers must be an integer from 1 to 16, got ${size}`);
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
-    this.scratchDir = mkdtempSync(join(tmpdir(), 'uasmedia-tts-'));
     for (let i = 0; i < size; i++) this.slots[i] = this.spawn(i);
+  }
+
+  /** Worker threads alive now (spawned and not yet exited). */
+  get workerCount(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot) n++;
+    return n;
   }
 
   get pendingCount(): number {
@@ -85,7 +79,7 @@ export class WorkerPool {
   }
 
   run(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
-    if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the prompt service is closed'));
+    if (this.closed) return Promise.reject(new TtsError('ERR_CLOSED', 'the prompt service is closed'));
     const slot = this.leastBusy();
     const id = this.nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
@@ -103,11 +97,10 @@ export class WorkerPool {
       const slot = this.slots[i];
       if (!slot) continue;
       this.slots[i] = undefined;
-      this.failAll(slot, () => new TtsError('CLOSED', 'the prompt service was closed before this prompt was ready'));
+      this.failAll(slot, () => new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready'));
       workers.push(slot.worker);
     }
     await Promise.all(workers.map((worker) => worker.terminate()));
-    rmSync(this.scratchDir, { recursive: true, force: true });
   }
 
   private leastBusy(): Slot {
@@ -120,7 +113,7 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Slot {
-    const data: WorkerData = { scratchDir: this.scratchDir, preload: this.preload, niceness: WORKER_NICENESS };
+    const data: WorkerData = { preload: this.preload, niceness: WORKER_NICENESS };
     // The main thread's flags (--input-type, -e, test-runner loaders) are not the worker's business.
     const worker = new Worker(workerEntry(), { workerData: data, execArgv: [] });
     const slot: Slot = { worker, pending: new Map() };
@@ -135,7 +128,7 @@ export class WorkerPool {
     });
     const onDeath = (reason: string): void => {
       if (this.slots[index] === slot) this.slots[index] = undefined;
-      this.failAll(slot, () => new TtsError('WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
+      this.failAll(slot, () => new TtsError('ERR_WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
     };
     worker.on('error', (error) => onDeath(error.message));
     worker.on('exit', (code) => onDeath(`exit code ${code}`));

@@ -3,7 +3,6 @@ import type { SerializedTtsError } from './errors.js';
 import type { TtsEngineName } from './voice.js';
 
 export interface WorkerData {
-  scratchDir: string;
   /** Engines to load as soon as the worker starts, so the first prompt does not pay for compiling. */
   preload: TtsEngineName[];
   /** Scheduling niceness for the worker thread (0 normal, 19 lowest). */

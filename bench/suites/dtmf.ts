@@ -40,7 +40,7 @@ export async function run(report: BenchReport): Promise<void> {
     new Int16Array(wasm.exports.memory.buffer, pcmPtr, pcm.length).set(pcm);
     let i = 0;
     const wasmNs = measure(`wasm ${name}`, () => {
-      wasm.exports.dtmfProcess(state, pcmPtr + i * FRAME * 2, FRAME);
+      wasm.exports.dtmfProcess(state, pcmPtr + i * FRAME * 2, FRAME, 0);
       i = (i + 1) % FRAMES;
     });
     const ref = new DtmfDetectorReference(8000);

@@ -85,7 +85,7 @@ export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS):
     const ports = fakePorts(40000 + 2 * i);
     const leg = new MediaLeg(
       { kernels, loop, ports, address: '127.0.0.1', roomSampleRateHz: 8000, codecs: ['PCMU', 'PCMA'], metrics, now },
-      { onDigit: () => undefined, onTalking: () => undefined, onRecordingFull: () => undefined }
+      { onDigit: () => undefined, onTalking: () => undefined, onRecordingFull: () => undefined, onMediaTimeout: () => undefined }
     );
     const callerPort = 20000 + 2 * i;
     leg.answer(

@@ -8,7 +8,8 @@
  */
 import Benchmark from 'benchmark';
 import type { BenchReport } from '../report.js';
-import { AnnouncementQueue, PromptService, loadResampler, resamplePcm } from '../../tts/index.js';
+import { PromptService, loadResampler, resamplePcm } from '../../tts/index.js';
+import { AnnouncementQueue } from '../../engine/media/announcement-queue.js';
 import type { TtsEngineName } from '../../tts/index.js';
 
 const RATE = 8000;

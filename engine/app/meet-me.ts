@@ -5,13 +5,19 @@
  * of "has joined" / "has left". The room starts with its first caller and ends with its last.
  * A caller who presses '#' is retrieved, hears "goodbye" and is hung up.
  */
-import type { SipRequest } from '../../sip/message/message.js';
-import { parseUri, isSipUri, unescape } from '../../sip/message/uri.js';
+import { parseUri, isSipUri, unescape, type SipRequest } from '../../sip/index.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { State } from '../state.js';
 import type { Engine } from '../engine.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
+import { spokenName } from './spoken-name.js';
+import { askForPin } from './room-pins.js';
+
+export interface MeetMeOptions {
+  /** Rooms that ask for a PIN (keyed in as DTMF) before the caller may enter. */
+  roomPins?: ReadonlyMap<string, string>;
+}
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
 
@@ -33,15 +39,16 @@ export function meetMeInviteFilter(request: SipRequest): { status: number; reaso
   return roomOfRequestUri(request.uri) === undefined ? { status: 404, reason: 'Room Name Must Be Alphanumeric' } : undefined;
 }
 
-/** The name the room hears: the caller's display name, else the user part of its URI. */
+/** The name the room hears: the caller's display name, else the user part of its URI, cleaned and short (spoken-name.ts). */
 export function callerName(channel: UASCallChannel): string {
-  const display = channel.remoteDisplayName?.trim();
+  const display = spokenName(channel.remoteDisplayName);
   if (display) return display;
   const remote = channel.remoteUri;
   if (remote) {
     try {
       const parsed = parseUri(remote.replace(/^.*<|>.*$/g, ''));
-      if (isSipUri(parsed) && parsed.user) return unescape(parsed.user);
+      const user = isSipUri(parsed) && parsed.user ? spokenName(unescape(parsed.user)) : undefined;
+      if (user) return user;
     } catch {
       /* fall through */
     }
@@ -63,7 +70,7 @@ export function conferenceSettings(name: string): ConferencePartyMediaSettings {
 }
 
 /** Handles one incoming call from ringing to hang-up. */
-export async function meetMeCall(engine: Engine, channel: UASCallChannel): Promise<void> {
+export async function meetMeCall(engine: Engine, channel: UASCallChannel, options: MeetMeOptions = {}): Promise<void> {
   const room = roomOfRequestUri(channel.requestUri ?? '');
   if (room === undefined) {
     await channel.hangUp();
@@ -74,6 +81,13 @@ export async function meetMeCall(engine: Engine, channel: UASCallChannel): Promi
     await channel.ring();
     if ((await channel.answer()) !== State.ANSWERED) return;
     await channel.playText(`Welcome to conference ${spellRoomName(room)}.`);
+    const pin = options.roomPins?.get(room);
+    if (pin !== undefined && !(await askForPin(channel, pin))) {
+      log.info('wrong conference PIN');
+      await channel.playText('Goodbye.');
+      await channel.hangUp();
+      return;
+    }
     const other = engine.createChannel();
     const state = await channel.transferToConferenceRoom(other, room, {
       conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true, destroyOnExit: false }),
@@ -96,8 +110,8 @@ export async function meetMeCall(engine: Engine, channel: UASCallChannel): Promi
 }
 
 /** Serves meet-me calls on `engine` until it stops. */
-export function serveMeetMe(engine: Engine): void {
+export function serveMeetMe(engine: Engine, options: MeetMeOptions = {}): void {
   engine.on('call', (channel) => {
-    void meetMeCall(engine, channel);
+    void meetMeCall(engine, channel, options);
   });
 }

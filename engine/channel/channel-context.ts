@@ -3,8 +3,8 @@
  * conference directory. The engine implements it; channels never reach into the engine itself.
  */
 import type { Logger } from 'pino';
-import type { SipUserAgent } from '../../sip/user-agent.js';
-import type { AudioCodec } from '../../sip/sdp/index.js';
+import type { AudioCodec, SipUserAgent, SrtpPolicy } from '../../sip/index.js';
+import type { LatchingMode } from '../rtp/peer-latch.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -22,11 +22,15 @@ export interface ChannelContext {
   readonly roomSampleRateHz: 8000 | 16000;
   readonly codecs: AudioCodec[];
   readonly jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  readonly srtp?: SrtpPolicy;
+  readonly latching?: LatchingMode;
   readonly userAgent: SipUserAgent;
   readonly rooms: RoomRegistry;
   readonly resolver: MediaResolver;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /** A call whose peer sends no RTP or RTCP for this long is ended (undefined: never). */
+  readonly rtpInactivityTimeoutMs?: number;
   /** The media of a live conference room (created with the room). */
   conferenceMedia(room: ConferenceRoom): ConferenceMedia;
   /** Tells the engine a channel was closed for good. */

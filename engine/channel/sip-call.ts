@@ -3,16 +3,23 @@
  * leg it negotiated. It turns SIP events (BYE, CANCEL, INFO digits, re-INVITE offers) into calls
  * on the channel's hooks and owns the release of its ports, party slot and timers.
  */
-import type { IncomingInvite, OutgoingInvite, OutgoingInviteOptions } from '../../sip/user-agent.js';
-import { SdpNegotiationError } from '../../sip/sdp/index.js';
+import {
+  SdpNegotiationError,
+  SdpParseError,
+  SipError,
+  type IncomingInvite,
+  type OutgoingInvite,
+  type OutgoingInviteOptions
+} from '../../sip/index.js';
 import { Cause } from '../state.js';
+import { InvalidStateError } from '../errors.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import type { ChannelContext } from './channel-context.js';
 
 export interface SipCallHooks {
-  /** The far end ended the call (BYE, CANCEL, failure); not called for our own hang-up. */
-  remoteEnded(cause: Cause): void;
+  /** The far end ended the call (BYE, CANCEL, failure, silence); not called for our own hang-up. */
+  remoteEnded(cause: Cause, detail?: string): void;
   digit(observation: DtmfObservation): void;
   talking(talking: boolean, levelDbfs: number): void;
   recordingFull(): void;
@@ -21,14 +28,12 @@ export interface SipCallHooks {
 /** What `UASCallChannel.call` passes to the SIP stack's INVITE (the SDP offer is ours). */
 export type OutgoingCallOptions = Omit<OutgoingInviteOptions, 'body'>;
 
-/** A SIP rejection carried as a `status` the SIP stack answers with (RFC 3261 §21.4.26: 488). */
-class OfferRejected extends Error {
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message);
-  }
+/**
+ * An offer we cannot take, as the SIP stack answers it (400 for malformed SDP, else 488 Not
+ * Acceptable Here, RFC 3261 §21.4.26) and as the caller of `answer()` sees it.
+ */
+function offerRejected(error: { message: string; status: number }): SipError {
+  return new SipError('ERR_SIP_REJECTED', error.message, error.status, error.status === 400 ? 'Bad Request' : 'Not Acceptable Here');
 }
 
 export class SipCall {
@@ -46,7 +51,7 @@ export class SipCall {
       try {
         return this.media.answer(offer);
       } catch (error) {
-        if (error instanceof SdpNegotiationError) throw new OfferRejected(488, error.message);
+        if (error instanceof SdpNegotiationError || error instanceof SdpParseError) throw offerRejected(error);
         throw error;
       }
     };
@@ -58,13 +63,19 @@ export class SipCall {
       if (this.ended || (this.outgoingInvite && !this.established)) return;
       this.ended = true;
       this.media.close();
-      this.hooks.remoteEnded(reason === 'timeout' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
+      this.hooks.remoteEnded(reason === 'timeout' || reason === 'expired' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
     });
   }
 
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
-    const media = await SipCall.createMedia(ctx, hooks);
-    return new SipCall(invite, media, hooks, invite, undefined);
+    // The media leg exists before its call: it reports silence through this.
+    const owner: { call?: SipCall } = {};
+    // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
+    const via = invite.request.topVia;
+    const signallingAddress = via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '');
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), signallingAddress);
+    owner.call = new SipCall(invite, media, hooks, invite, undefined);
+    return owner.call;
   }
 
   /** Places the call; resolves once it is answered, rejects with the SIP failure otherwise. */
@@ -75,7 +86,8 @@ export class SipCall {
     hooks: SipCallHooks,
     onProgress: (status: number) => void
   ): Promise<SipCall> {
-    const media = await SipCall.createMedia(ctx, hooks);
+    const owner: { call?: SipCall } = {};
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs));
     let outgoing: OutgoingInvite;
     try {
       outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
@@ -84,6 +96,7 @@ export class SipCall {
       throw error;
     }
     const call = new SipCall(outgoing, media, hooks, undefined, outgoing);
+    owner.call = call;
     outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
       if (status === 183 && body) {
         try {
@@ -106,7 +119,12 @@ export class SipCall {
     }
   }
 
-  private static async createMedia(ctx: ChannelContext, hooks: SipCallHooks): Promise<MediaLeg> {
+  private static async createMedia(
+    ctx: ChannelContext,
+    hooks: SipCallHooks,
+    onMediaTimeout: (silentMs: number) => void,
+    signallingAddress?: string
+  ): Promise<MediaLeg> {
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
@@ -117,14 +135,28 @@ export class SipCall {
         roomSampleRateHz: ctx.roomSampleRateHz,
         codecs: ctx.codecs,
         jitter: ctx.jitter,
-        metrics: ctx.metrics
+        metrics: ctx.metrics,
+        inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs,
+        srtp: ctx.srtp,
+        latching: ctx.latching,
+        signallingAddress
       },
       {
         onDigit: (observation) => hooks.digit(observation),
         onTalking: (talking, level) => hooks.talking(talking, level),
-        onRecordingFull: () => hooks.recordingFull()
+        onRecordingFull: () => hooks.recordingFull(),
+        onMediaTimeout
       }
     );
+  }
+
+  /** No RTP or RTCP for too long: the peer is gone. BYE (it may still hear it), then the call ends with TIMEOUT. */
+  peerSilent(silentMs: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.media.close();
+    void this.session.bye().catch(() => undefined);
+    this.hooks.remoteEnded(Cause.TIMEOUT, `no RTP or RTCP from the peer for ${Math.round(silentMs / 1000)} s`);
   }
 
 
@@ -135,12 +167,12 @@ export class SipCall {
   /** Answers the incoming INVITE: negotiates media, sends 200 OK and waits for the ACK. */
   async answer(): Promise<void> {
     const invite = this.incomingInvite;
-    if (!invite) throw new Error('only an incoming call can be answered');
+    if (!invite) throw new InvalidStateError('only an incoming call can be answered', { expected: ['CALL_INCOMING'] });
     const offer = invite.remoteSdp;
     if (offer === undefined) {
       invite.reject(488, 'Offer Required');
       this.finish();
-      throw new OfferRejected(488, 'the INVITE carried no SDP offer');
+      throw offerRejected({ message: 'the INVITE carried no SDP offer', status: 488 });
     }
     let answer: string;
     try {
@@ -148,7 +180,7 @@ export class SipCall {
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();
-      throw error;
+      throw error instanceof SdpNegotiationError || error instanceof SdpParseError ? offerRejected(error) : error;
     }
     await invite.accept(answer);
     this.established = true;

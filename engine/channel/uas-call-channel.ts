@@ -14,12 +14,11 @@ import { Cause, State, TransferCause, causeFromSipStatus } from '../state.js';
 import { DigitMerger, type DtmfSource } from '../dtmf/digit-merger.js';
 import { DigitCollector, type GetDigitsOptions } from '../dtmf/digit-collector.js';
 import { parseDtmfDigit } from '../dtmf/dtmf-digit.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
 import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { Recorder } from '../media/recorder.js';
-import type { IncomingInvite } from '../../sip/user-agent.js';
+import { SafeEmitter, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
@@ -409,7 +408,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   #callHooks() {
     return {
-      remoteEnded: (cause: Cause): void => {
+      remoteEnded: (cause: Cause, detail?: string): void => {
+        if (detail !== undefined) this.#log.warn({ cause }, detail);
         this.#transfer?.originalHungUp();
         this.#ended(cause);
       },

@@ -12,7 +12,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import { CLAIM_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
 
 /** Where Redis is: a unix socket path, a redis:// URL, or ioredis options. */

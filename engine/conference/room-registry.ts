@@ -12,7 +12,7 @@
  */
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { describe } from '../dtmf/dtmf-digit.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import { resolvePartyOptions, type Party, type PartyOptions } from './party.js';
 import { ConferenceRoom } from './room.js';
 

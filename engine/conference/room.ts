@@ -31,7 +31,7 @@
 import { InvalidStateError } from '../errors.js';
 import { normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { BEEP, type Media } from '../settings/media.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import { digitAction, type DigitAction } from './digit-actions.js';
 import { Party, resolvePartyOptions, type LeaveReason, type PartyControl, type PartyOptions } from './party.js';
 

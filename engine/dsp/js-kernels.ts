@@ -3,7 +3,7 @@
  * same order as assembly/room.ts, so its output equals the WebAssembly core's sample for sample.
  * It is the baseline of the end-to-end load benchmark and a fallback without WebAssembly.
  */
-import { codecRateHz, frameSamples, INPUT_LOST, RTP_HEADER_BYTES, type Codec, type DspKernels, type InbandDigit, type RoomSampleRateHz } from './kernels.js';
+import { codecRateHz, frameSamples, INPUT_LOST, RTP_HEADER_BYTES, slotLimit, type Codec, type DspKernels, type InbandDigit, type KernelCapacity, type RoomSampleRateHz } from './kernels.js';
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
@@ -85,8 +85,10 @@ class JsRoom {
 
 export class JsKernels implements DspKernels {
   readonly kind = 'js' as const;
-  readonly maxParties = MAX_PARTIES;
-  readonly maxRooms = MAX_ROOMS;
+  readonly maxParties: number;
+  readonly maxRooms: number;
+  private partyCount = 0;
+  private roomCount = 0;
   private readonly parties: (JsParty | undefined)[] = [];
   private readonly rooms: (JsRoom | undefined)[] = [];
   private readonly sum = new Int32Array(MAX_FRAME);
@@ -97,16 +99,30 @@ export class JsKernels implements DspKernels {
   private nextRoom = 0;
   private closed = false;
 
+  constructor(capacity: KernelCapacity = {}) {
+    this.maxParties = slotLimit(capacity.maxParties, MAX_PARTIES, 'maxParties');
+    this.maxRooms = slotLimit(capacity.maxRooms, MAX_ROOMS, 'maxRooms');
+  }
+
+  get partiesInUse(): number {
+    return this.partyCount;
+  }
+
+  get roomsInUse(): number {
+    return this.roomCount;
+  }
+
   createRoom(sampleRateHz: RoomSampleRateHz): number {
     this.check();
-    for (let k = 0; k < MAX_ROOMS; k++) {
+    for (let k = 0; k < MAX_ROOMS && this.roomCount < this.maxRooms; k++) {
       const r = (this.nextRoom + k) % MAX_ROOMS;
       if (this.rooms[r]) continue;
       this.nextRoom = (r + 1) % MAX_ROOMS;
       this.rooms[r] = new JsRoom(sampleRateHz === 16000 ? 16000 : 8000);
+      this.roomCount++;
       return r;
     }
-    throw new InvalidStateError(`all ${MAX_ROOMS} DSP room slots are in use`);
+    throw new InvalidStateError(`all ${this.maxRooms} DSP room slots are in use`);
   }
 
   destroyRoom(room: number): void {
@@ -115,18 +131,20 @@ export class JsKernels implements DspKernels {
     if (!r) return;
     for (const p of r.members) p.room = -1;
     this.rooms[room] = undefined;
+    this.roomCount--;
   }
 
   createParty(codec: Codec): number {
     this.check();
-    for (let k = 0; k < MAX_PARTIES; k++) {
+    for (let k = 0; k < MAX_PARTIES && this.partyCount < this.maxParties; k++) {
       const p = (this.nextParty + k) % MAX_PARTIES;
       if (this.parties[p]) continue;
       this.nextParty = (p + 1) % MAX_PARTIES;
       this.parties[p] = new JsParty(codec);
+      this.partyCount++;
       return p;
     }
-    throw new InvalidStateError(`all ${MAX_PARTIES} DSP party slots are in use`);
+    throw new InvalidStateError(`all ${this.maxParties} DSP party slots are in use`);
   }
 
   destroyParty(party: number): void {
@@ -135,6 +153,7 @@ export class JsKernels implements DspKernels {
     if (!p) return;
     if (p.room >= 0) this.removeParty(p.room, party);
     this.parties[party] = undefined;
+    this.partyCount--;
   }
 
   setPartyCodec(party: number, codec: Codec): void {
@@ -277,6 +296,8 @@ export class JsKernels implements DspKernels {
     this.closed = true;
     this.parties.length = 0;
     this.rooms.length = 0;
+    this.partyCount = 0;
+    this.roomCount = 0;
   }
 
   /** Same as inputStage in assembly/room.ts. Returns the gain it adds to the sum with (0 = none). */
@@ -312,7 +333,7 @@ export class JsKernels implements DspKernels {
       p.plc.reset();
     }
 
-    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1]);
+    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
     if (digit !== 0) {
       p.digit = { digit: String.fromCharCode(digit), startSample: p.dtmf.resultStartSample, durationSamples: p.dtmf.resultDurationSamples };
     }

@@ -51,6 +51,9 @@ export interface DspKernels {
   readonly kind: 'wasm' | 'js';
   readonly maxParties: number;
   readonly maxRooms: number;
+  /** Party and room slots allocated now (what a leak would make grow). */
+  readonly partiesInUse: number;
+  readonly roomsInUse: number;
 
   createRoom(sampleRateHz: RoomSampleRateHz): number;
   /** Removes every member (their slots stay allocated) and frees the room. */
@@ -110,11 +113,24 @@ export interface DspKernels {
   close(): void;
 }
 
-export async function createKernels(kind: 'wasm' | 'js'): Promise<DspKernels> {
+/** Fewer slots than the core has (never more): bounds memory use, and lets tests reach the limit. */
+export interface KernelCapacity {
+  maxParties?: number;
+  maxRooms?: number;
+}
+
+/** `requested` clamped to 1..`available`; `available` when not given. */
+export function slotLimit(requested: number | undefined, available: number, what: string): number {
+  if (requested === undefined) return available;
+  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`${what} must be a positive integer, got ${requested}`);
+  return Math.min(requested, available);
+}
+
+export async function createKernels(kind: 'wasm' | 'js', capacity: KernelCapacity = {}): Promise<DspKernels> {
   if (kind === 'js') {
     const { JsKernels } = await import('./js-kernels.js');
-    return new JsKernels();
+    return new JsKernels(capacity);
   }
   const { WasmKernels } = await import('./wasm-kernels.js');
-  return new WasmKernels();
+  return new WasmKernels(undefined, capacity);
 }

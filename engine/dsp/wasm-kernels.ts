@@ -12,9 +12,11 @@ import {
   INPUT_LOST,
   RTP_HEADER_BYTES,
   frameSamples,
+  slotLimit,
   type Codec,
   type DspKernels,
   type InbandDigit,
+  type KernelCapacity,
   type RoomSampleRateHz
 } from './kernels.js';
 import { gainQ14FromDb } from './reference/mixer.js';
@@ -132,17 +134,24 @@ export class WasmKernels implements DspKernels {
   /** Room of each party (-1 none), to size its room-rate views. */
   private readonly partyRoom: Int32Array;
   private readonly roomRate: Int32Array;
+  /** 1 for each slot handed out, so a double destroy cannot make a count go wrong. */
+  private readonly partyLive: Uint8Array;
+  private readonly roomLive: Uint8Array;
+  private partyCount = 0;
+  private roomCount = 0;
   private closed = false;
 
-  constructor(instance: WebAssembly.Instance = instantiateDsp()) {
+  constructor(instance: WebAssembly.Instance = instantiateDsp(), capacity: KernelCapacity = {}) {
     this.exports = instance.exports as unknown as RoomExports;
     this.fields = fieldsOf(this.exports);
-    this.maxParties = this.exports.maxParties();
-    this.maxRooms = this.exports.maxRooms();
-    this.partyWord = new Int32Array(this.maxParties);
-    this.partyRoom = new Int32Array(this.maxParties).fill(-1);
-    this.roomRate = new Int32Array(this.maxRooms);
-    this.roomWord = new Int32Array(this.maxRooms);
+    this.maxParties = slotLimit(capacity.maxParties, this.exports.maxParties(), 'maxParties');
+    this.maxRooms = slotLimit(capacity.maxRooms, this.exports.maxRooms(), 'maxRooms');
+    this.partyLive = new Uint8Array(this.exports.maxParties());
+    this.roomLive = new Uint8Array(this.exports.maxRooms());
+    this.partyWord = new Int32Array(this.exports.maxParties());
+    this.partyRoom = new Int32Array(this.exports.maxParties()).fill(-1);
+    this.roomRate = new Int32Array(this.exports.maxRooms());
+    this.roomWord = new Int32Array(this.exports.maxRooms());
     for (const rate of [8000, 16000]) {
       const [b0, b1, b2, a1, a2] = highPassCoefficients(rate);
       this.exports.setTalkerHighPass(rate, b0, b1, b2, a1, a2);
@@ -150,10 +159,20 @@ export class WasmKernels implements DspKernels {
     this.mapMemory();
   }
 
+  get partiesInUse(): number {
+    return this.partyCount;
+  }
+
+  get roomsInUse(): number {
+    return this.roomCount;
+  }
+
   createRoom(sampleRateHz: RoomSampleRateHz): number {
     this.check();
-    const r = this.exports.createRoom(sampleRateHz);
+    const r = this.roomCount < this.maxRooms ? this.exports.createRoom(sampleRateHz) : -1;
     if (r < 0) throw new InvalidStateError(`all ${this.maxRooms} DSP room slots are in use`);
+    this.roomLive[r] = 1;
+    this.roomCount++;
     this.roomRate[r] = sampleRateHz === 16000 ? 16000 : 8000;
     this.roomWord[r] = this.exports.roomPtr(r) >> 2;
     return r;
@@ -161,14 +180,20 @@ export class WasmKernels implements DspKernels {
 
   destroyRoom(room: number): void {
     this.check();
-    for (let p = 0; p < this.maxParties; p++) if (this.partyRoom[p] === room) this.partyRoom[p] = -1;
+    for (let p = 0; p < this.partyRoom.length; p++) if (this.partyRoom[p] === room) this.partyRoom[p] = -1;
     this.exports.destroyRoom(room);
+    if (this.roomLive[room] === 1) {
+      this.roomLive[room] = 0;
+      this.roomCount--;
+    }
   }
 
   createParty(codec: Codec): number {
     this.check();
-    const p = this.exports.createParty(CODEC_IDS[codec]);
+    const p = this.partyCount < this.maxParties ? this.exports.createParty(CODEC_IDS[codec]) : -1;
     if (p < 0) throw new InvalidStateError(`all ${this.maxParties} DSP party slots are in use`);
+    this.partyLive[p] = 1;
+    this.partyCount++;
     this.partyRoom[p] = -1;
     this.partyWord[p] = this.exports.partyPtr(p) >> 3;
     return p;
@@ -178,6 +203,10 @@ export class WasmKernels implements DspKernels {
     this.check();
     this.exports.destroyParty(party);
     this.partyRoom[party] = -1;
+    if (this.partyLive[party] === 1) {
+      this.partyLive[party] = 0;
+      this.partyCount--;
+    }
   }
 
   setPartyCodec(party: number, codec: Codec): void {

@@ -24,7 +24,7 @@
  * 40 ms tone + 40 ms pause minimum of ITU-T Q.24, so a human cannot). A digit is reported on
  * its first observation, for the lowest latency; the report names the source that saw it.
  */
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import { normaliseDtmfDigit, type DtmfDigit } from './dtmf-digit.js';
 
 export type DtmfSource = 'inband' | 'rfc4733' | 'info';

@@ -6,7 +6,7 @@
  */
 import type { ConferenceRoom } from '../conference/room.js';
 import type { Party } from '../conference/party.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/index.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import type { MixLoop } from './mix-loop.js';

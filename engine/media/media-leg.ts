@@ -10,7 +10,8 @@ import type { DspKernels, Codec } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpSession, type AudioCodec, type NegotiatedAudio } from '../../sip/sdp/index.js';
+import { SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
+import type { LatchingMode } from '../rtp/peer-latch.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -21,6 +22,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
 import type { MixLoop } from './mix-loop.js';
+import { InvalidStateError } from '../errors.js';
 
 export interface MediaLegOptions {
   kernels: DspKernels;
@@ -30,7 +32,19 @@ export interface MediaLegOptions {
   roomSampleRateHz: 8000 | 16000;
   codecs: AudioCodec[];
   jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+  /** SRTP with SDES keys: off (default), offered, or required (RFC 4568). */
+  srtp?: SrtpPolicy;
+  /** Who may latch as the RTP peer (default strict: the SDP or signalling address only). */
+  latching?: LatchingMode;
+  /** Where the call's SIP request came from (an incoming call's top Via received/host). */
+  signallingAddress?: string;
   metrics: EngineMetrics;
+  /**
+   * A call whose peer sends neither RTP nor RTCP for this long is reported dead through
+   * `onMediaTimeout` (undefined: never). Only while both directions are on: a held call
+   * (sendonly, recvonly, inactive) is not expected to send.
+   */
+  inactivityTimeoutMs?: number;
   /** Monotonic ms clock for the RTP session; injectable for benchmarks and tests. */
   now?: () => number;
 }
@@ -39,6 +53,8 @@ export interface MediaLegEvents {
   onDigit(observation: DtmfObservation): void;
   onTalking(talking: boolean, levelDbfs: number): void;
   onRecordingFull(): void;
+  /** The peer went silent past `inactivityTimeoutMs` (reported once, outside the frame loop). */
+  onMediaTimeout(silentMs: number): void;
 }
 
 export class MediaLeg implements MixMember {
@@ -53,6 +69,8 @@ export class MediaLeg implements MixMember {
   private readonly talker: TalkerDetector;
   private readonly jitter: MediaLegOptions['jitter'];
   private readonly now: MediaLegOptions['now'];
+  private readonly latching: MediaLegOptions['latching'];
+  private readonly signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
   private room: MixRoom;
   private recorder: Recorder | undefined;
@@ -60,31 +78,53 @@ export class MediaLeg implements MixMember {
   private closed = false;
   private readonly metrics: EngineMetrics;
   private framesSinceFlush = 0;
-  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0 };
+  private readonly inactivityTimeoutMs: number | undefined;
+  private mediaTimedOut = false;
+  private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
 
+  /**
+   * The leg owns `options.ports` from the first line on: if anything here throws (no DSP party
+   * or room slot left, say), what was taken is given back before the error leaves, and the
+   * caller holds nothing to release.
+   */
   constructor(
     options: MediaLegOptions,
     private readonly events: MediaLegEvents
   ) {
+    this.ports = options.ports;
     this.kernels = options.kernels;
     this.loop = options.loop;
-    this.ports = options.ports;
     this.jitter = options.jitter;
     this.now = options.now;
+    this.latching = options.latching;
+    this.signallingAddress = options.signallingAddress;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
-    this.player = new PromptPlayer(options.roomSampleRateHz);
-    this.sdp = new SdpSession({
-      address: options.address,
-      port: options.ports.rtpPort,
-      codecs: options.codecs,
-      telephoneEvent: true,
-      ptimeMs: 20
-    });
-    this.partySlot = this.kernels.createParty('PCMU');
-    this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
+    this.inactivityTimeoutMs = options.inactivityTimeoutMs;
+    let partySlot = -1;
+    let player: PromptPlayer | undefined;
+    try {
+      this.sdp = new SdpSession({
+        address: options.address,
+        port: options.ports.rtpPort,
+        codecs: options.codecs,
+        telephoneEvent: true,
+        ptimeMs: 20,
+        srtp: options.srtp
+      });
+      this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
+      player = new PromptPlayer(options.roomSampleRateHz);
+      partySlot = this.kernels.createParty('PCMU');
+      this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
+    } catch (error) {
+      if (partySlot >= 0) this.kernels.destroyParty(partySlot);
+      player?.close();
+      this.ports.release();
+      throw error;
+    }
+    this.player = player;
+    this.partySlot = partySlot;
     this.room = this.solo;
-    this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
   }
 
   get negotiated(): NegotiatedAudio | undefined {
@@ -149,7 +189,7 @@ export class MediaLeg implements MixMember {
   }
 
   sendDtmf(digit: string, durationMs: number): Promise<void> {
-    if (!this.rtp) return Promise.reject(new Error('no media negotiated yet'));
+    if (!this.rtp) return Promise.reject(new InvalidStateError('cannot send DTMF: no media negotiated yet'));
     return this.rtp.sendDtmf(digit, durationMs);
   }
 
@@ -176,7 +216,22 @@ export class MediaLeg implements MixMember {
     const transition = talker.pushMeasurement(kernels.previousDecodedInput(slot), kernels.decodedInput(slot));
     if (transition !== 'none') this.events.onTalking(transition === 'started', talker.levelDbfs);
     if (this.recorder && !this.recorder.pushFrame(kernels.decodedInput(slot))) this.events.onRecordingFull();
-    if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) this.flushStats();
+    if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) {
+      this.flushStats();
+      this.checkInactivity();
+    }
+  }
+
+  private checkInactivity(): void {
+    const rtp = this.rtp;
+    if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut || !rtp || rtp.direction !== 'sendrecv') return;
+    const silentMs = rtp.msSinceHeard();
+    if (silentMs < this.inactivityTimeoutMs) return;
+    this.mediaTimedOut = true;
+    // Not from inside the room's frame: ending the call removes this leg from the room being mixed.
+    queueMicrotask(() => {
+      if (!this.closed) this.events.onMediaTimeout(silentMs);
+    });
   }
 
   /** Adds what the RTP session counted since the last flush to the engine's metrics. */
@@ -194,6 +249,9 @@ export class MediaLeg implements MixMember {
     m.rtp.packetsOut.inc(sent - flushed.out);
     m.rtp.lost.inc(Math.max(0, lost - flushed.lost));
     m.rtp.late.inc(late - flushed.late);
+    const strangers = rtp.packetsFromOtherSources;
+    m.rtp.strangers.inc(strangers - flushed.strangers);
+    flushed.strangers = strangers;
     m.jitterMs.observe(rtp.jitterMs);
     flushed.in = received;
     flushed.out = sent;
@@ -234,7 +292,10 @@ export class MediaLeg implements MixMember {
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
         jitter: this.jitter,
-        now: this.now
+        now: this.now,
+        latching: this.latching,
+        signallingAddress: this.signallingAddress,
+        srtp: audio.srtp
       });
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
         this.events.onDigit({
@@ -248,7 +309,10 @@ export class MediaLeg implements MixMember {
       this.scheduleSolo();
     } else {
       this.rtp.setRemote(remote);
+      this.rtp.setSrtp(audio.srtp);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+      // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
+      this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }
     this.rtp.setDirection(audio.direction);
   }

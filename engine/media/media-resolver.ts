@@ -2,7 +2,7 @@
  * Turns the API's media items (text to say, a WAV file, the entry beep) into PCM at a room's rate,
  * through the prompt service (TTS worker and cache, WAV reader and resampler).
  */
-import type { PromptService } from '../../tts/prompt-service.js';
+import type { PromptService } from '../../tts/index.js';
 import type { Media } from '../settings/media.js';
 import { entryBeep } from './tones.js';
 

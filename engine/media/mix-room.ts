@@ -5,7 +5,7 @@
  * hears only its private prompts).
  */
 import type { DspKernels } from '../dsp/kernels.js';
-import { AnnouncementQueue } from '../../tts/announcement-queue.js';
+import { AnnouncementQueue } from './announcement-queue.js';
 
 /** A party slot taking part in a room's frame: the media leg of a channel. */
 export interface MixMember {

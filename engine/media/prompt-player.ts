@@ -4,7 +4,7 @@
  * file. The frame loop calls `readFrame` once per tick with a view of the channel's private
  * prompt slot in WebAssembly memory.
  */
-import { AnnouncementQueue } from '../../tts/announcement-queue.js';
+import { AnnouncementQueue } from './announcement-queue.js';
 
 export class PromptPlayer {
   readonly queue: AnnouncementQueue;

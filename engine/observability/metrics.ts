@@ -8,8 +8,10 @@
  * `metrics.frameLatenessMs.observe(ms)`, `metrics.dtmf.inband.inc()`); prom-client reads them
  * when scraped (see metric-cells.ts). Histograms are in milliseconds, as the names say.
  */
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import type { ResourceCounts } from './resources.js';
 import { ClosedError } from '../errors.js';
+import { REFUSAL_CAUSES, type RefusalCause } from '../../sip/index.js';
 import {
   CounterCell,
   GaugeCell,
@@ -56,7 +58,9 @@ export class EngineMetrics {
     /** Packets never received (sequence gaps that were not filled). */
     lost: new CounterCell(),
     /** Packets that arrived after their playout time and were dropped. */
-    late: new CounterCell()
+    late: new CounterCell(),
+    /** RTP/RTCP packets from a source that is not the call's peer, dropped unread. */
+    strangers: new CounterCell()
   } as const;
   readonly dtmf: Readonly<Record<DtmfSource, CounterCell>> = {
     inband: new CounterCell(),
@@ -64,10 +68,15 @@ export class EngineMetrics {
     info: new CounterCell()
   };
   readonly tts = { cacheHits: new CounterCell(), cacheMisses: new CounterCell() } as const;
+  private readonly prefix: string;
+  /** SIP requests refused at the door (source lists, limits, overload, authentication), by cause. */
+  readonly sipRefusals = Object.fromEntries(REFUSAL_CAUSES.map((cause) => [cause, new CounterCell()])) as Readonly<Record<RefusalCause, CounterCell>>;
+  /** RTP and RTCP packets dropped because their source is not allowed to send media. */
+  readonly rtpRefusedSource = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
-    const p = options.prefix ?? 'uasmedia_';
+    const p = (this.prefix = options.prefix ?? 'uasmedia_');
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(`${p}x`)) {
       throw new RangeError(`metrics prefix '${p}' must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
     }
@@ -83,9 +92,42 @@ export class EngineMetrics {
     exposeCounter(r, `${p}rtp_packets_out_total`, 'RTP packets sent.', this.rtp.packetsOut);
     exposeCounter(r, `${p}rtp_packets_lost_total`, 'RTP packets lost (never received).', this.rtp.lost);
     exposeCounter(r, `${p}rtp_packets_late_total`, 'RTP packets that arrived too late to play.', this.rtp.late);
+    exposeCounter(r, `${p}rtp_packets_from_strangers_total`, "RTP/RTCP packets dropped because they came from a source that is not the call's peer.", this.rtp.strangers);
     exposeLabelledCounter(r, `${p}dtmf_digits_total`, 'DTMF digits received, by source.', 'source', this.dtmf);
+    exposeLabelledCounter(r, `${p}sip_refusals_total`, 'SIP requests refused at the door, by reason.', 'reason', this.sipRefusals);
+    exposeCounter(r, `${p}rtp_packets_refused_source_total`, 'RTP/RTCP packets dropped: source not allowed.', this.rtpRefusedSource);
     exposeCounter(r, `${p}tts_cache_hits_total`, 'Text-to-speech prompts served from the cache.', this.tts.cacheHits);
     exposeCounter(r, `${p}tts_cache_misses_total`, 'Text-to-speech prompts that had to be synthesized.', this.tts.cacheMisses);
+  }
+
+  /**
+   * Gauges of what the engine holds (`uasmedia_open_fds`, `uasmedia_rtp_port_pairs` ...), read
+   * from `read()` once per scrape.
+   */
+  exposeResources(read: () => ResourceCounts): void {
+    const p = this.prefix;
+    let snapshot: ResourceCounts | undefined;
+    const gauges: Array<[keyof ResourceCounts, string, string]> = [
+      ['openDescriptors', 'open_fds', 'Open file descriptors of the process.'],
+      ['rtpPortPairs', 'rtp_port_pairs', 'RTP/RTCP port pairs bound for calls.'],
+      ['partySlots', 'dsp_party_slots', 'DSP party slots in use.'],
+      ['roomSlots', 'dsp_room_slots', 'DSP room slots in use (conferences and calls on their own).'],
+      ['channels', 'channels', 'Channels with a call.'],
+      ['timers', 'timers', 'Active referenced timers of the process.'],
+      ['workers', 'tts_workers', 'Speech synthesis worker threads.']
+    ];
+    for (const [key, name, help] of gauges) {
+      new Gauge({
+        name: `${p}${name}`,
+        help,
+        registers: [this.registry],
+        collect() {
+          // The first gauge collected takes a fresh snapshot; the others of the same scrape reuse it.
+          if (key === 'openDescriptors' || !snapshot) snapshot = read();
+          this.set(snapshot[key]);
+        }
+      });
+    }
   }
 
   /** Counts one DTMF digit from `source` (same as `dtmf[source].inc()`); an unknown source is ignored. */

@@ -7,21 +7,31 @@
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import { PortPoolExhaustedError, RtpClosedError } from './errors.js';
+import { PortPoolExhaustedError } from './errors.js';
+import { ClosedError } from '../errors.js';
 
 export interface RtpPortPair {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   readonly rtpSocket: dgram.Socket;
   readonly rtcpSocket: dgram.Socket;
+  /** Who may send media to these ports (the engine's RTP allow/deny lists), if anyone is refused. */
+  readonly sourcePolicy?: RtpSourcePolicy;
   /** Closes both sockets and returns the pair to the pool; idempotent. */
   release(): void;
+}
+
+export interface RtpSourcePolicy {
+  allows(address: string): boolean;
+  /** Counts one packet dropped for its source. */
+  refused(): void;
 }
 
 export interface RtpPortPoolOptions {
   host: string;
   minPort: number;
   maxPort: number;
+  sourcePolicy?: RtpSourcePolicy;
 }
 
 function bind(socket: dgram.Socket, port: number, host: string): Promise<void> {
@@ -68,6 +78,7 @@ export class RtpPortPool {
   readonly host: string;
   readonly minPort: number;
   readonly maxPort: number;
+  readonly #sourcePolicy: RtpSourcePolicy | undefined;
   /** RTP ports currently handed out. */
   readonly #inUse = new Map<number, RtpPortPair>();
   /** RTP ports being bound right now (not yet handed out). */
@@ -84,6 +95,7 @@ export class RtpPortPool {
     this.host = opts.host;
     this.minPort = minEven;
     this.maxPort = opts.maxPort;
+    this.#sourcePolicy = opts.sourcePolicy;
     this.#cursor = minEven;
   }
 
@@ -101,7 +113,7 @@ export class RtpPortPool {
 
   /** Binds the next free pair. Rejects with PortPoolExhaustedError when none can be bound. */
   async allocate(): Promise<RtpPortPair> {
-    if (this.#closed) throw new RtpClosedError('RTP port pool');
+    if (this.#closed) throw new ClosedError('RTP port pool');
     const type = isIPv6(this.host) ? 'udp6' : 'udp4';
     for (let tried = 0; tried < this.pairCount; tried++) {
       const rtpPort = this.#cursor;
@@ -126,7 +138,7 @@ export class RtpPortPool {
       if (this.#closed) {
         closeQuietly(rtpSocket);
         closeQuietly(rtcpSocket);
-        throw new RtpClosedError('RTP port pool');
+        throw new ClosedError('RTP port pool');
       }
       const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
       this.#inUse.set(rtpPort, pair);
@@ -145,6 +157,7 @@ export class RtpPortPool {
       rtcpPort: rtpPort + 1,
       rtpSocket,
       rtcpSocket,
+      sourcePolicy: this.#sourcePolicy,
       release: () => {
         if (released) return;
         released = true;

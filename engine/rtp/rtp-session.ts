@@ -4,15 +4,18 @@
  * sender), plus periodic RTCP SR/RR. The engine's frame clock calls `readFrame` and `sendFrame`
  * once per frame; everything else is event-driven by the sockets.
  *
- * Symmetric RTP and latching: until a valid packet arrives (RTP version 2, a negotiated payload
- * type) we send to the SDP address; the first valid source is latched and we send there; other
- * sources are ignored and counted. `setRemote` (re-INVITE) unlatches. Nothing thrown inside a
- * socket handler escapes it: malformed packets are dropped and counted by reason.
+ * Symmetric RTP and latching (peer-latch.ts): until a valid packet arrives we send to the SDP
+ * address; packets from strangers are dropped and counted and never move the latch; `setRemote`
+ * (re-INVITE) unlatches. With SRTP (srtp/) every packet is authenticated before it may latch or
+ * be heard, and everything we send is protected. Nothing thrown inside a socket handler escapes
+ * it: malformed packets are dropped and counted by reason.
  */
 import type dgram from 'node:dgram';
-import { InvalidStateError } from '../errors.js';
-import { SafeEmitter } from '../util/safe-emitter.js';
-import { RtpClosedError } from './errors.js';
+import { SafeEmitter } from '../../sip/index.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
+import { PeerLatch, type LatchingMode } from './peer-latch.js';
+import { SRTP_REPLAYED } from './srtp/srtp-context.js';
+import { SrtpTransform, type SrtpKeys } from './srtp/srtp-transform.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import type { RtpPortPair } from './port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
@@ -50,6 +53,12 @@ export interface RtpSessionOptions {
   direction?: MediaDirection;
   /** Fixed SSRC / initial numbers for tests; random otherwise. */
   ssrc?: number;
+  /** Who may latch (peer-latch.ts); default strict. */
+  latching?: LatchingMode;
+  /** The address the call's SIP request came from: a peer host besides the SDP address. */
+  signallingAddress?: string;
+  /** SRTP keys (SDES); plain RTP when absent. */
+  srtp?: SrtpKeys;
 }
 
 export interface RtcpEvent {
@@ -76,9 +85,13 @@ export interface RtpSessionStats {
   packetsDuplicate: number;
   /** Malformed, unknown payload type, oversized, or received while not receiving. */
   packetsDiscarded: number;
-  /** Valid packets from a source other than the latched one. */
+  /** RTP and RTCP packets from a source that is not the call's peer (dropped unread). */
   packetsFromOtherSources: number;
-  discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer', number>;
+  /** RTP and RTCP packets dropped because the engine's RTP source lists refuse their sender. */
+  packetsRefusedSource: number;
+  discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer' | 'srtpAuth' | 'srtpReplay', number>;
+  /** SRTP suite in use, if any. */
+  srtpSuite?: string;
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
   jitterMs: number;
   jitterBufferDelayMs: number;
@@ -103,12 +116,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   readonly #now: () => number;
   #payloadType: number;
   #clockRateHz: number;
-  #samplesPerFrame: number;
   #telephoneEventPt: number | undefined;
   #direction: MediaDirection;
-  #remote: RtpRemote | undefined;
-  #latched: { address: string; port: number } | undefined;
-  #rtcpLatched: { address: string; port: number } | undefined;
+  readonly #peer: PeerLatch;
+  #srtp: SrtpTransform | undefined;
   #remoteSsrc: number | undefined;
   readonly #header = new RtpHeaderView();
   readonly #jitter: JitterBuffer;
@@ -124,11 +135,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
+  /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
+  #lastHeardMs = 0;
   #sendView: Buffer | undefined;
   readonly #counters = {
     packetsReceived: 0,
     packetsDiscarded: 0,
     packetsFromOtherSources: 0,
+    packetsRefusedSource: 0,
     bytesReceived: 0,
     rtcpSent: 0,
     rtcpReceived: 0,
@@ -136,10 +150,21 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     internalErrors: 0,
     sendErrors: 0
   };
-  readonly #discardReasons: RtpSessionStats['discardReasons'] = { short: 0, version: 0, csrc: 0, extension: 0, padding: 0, payloadType: 0, direction: 0, jitterBuffer: 0 };
+  readonly #discardReasons: RtpSessionStats['discardReasons'] = {
+    short: 0,
+    version: 0,
+    csrc: 0,
+    extension: 0,
+    padding: 0,
+    payloadType: 0,
+    direction: 0,
+    jitterBuffer: 0,
+    srtpAuth: 0,
+    srtpReplay: 0
+  };
   // No closure per packet: the handlers catch for themselves.
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtp(msg, rinfo);
     } catch (error) {
@@ -147,7 +172,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
   };
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refusesSource(rinfo.address)) return;
     try {
       this.#receiveRtcp(msg, msg.length, rinfo);
     } catch (error) {
@@ -161,10 +186,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#now = opts.now ?? (() => performance.now());
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
-    this.#samplesPerFrame = opts.samplesPerFrame;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
-    this.#remote = opts.remote;
+    this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote, opts.signallingAddress);
+    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp);
+    this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
     this.#jitter = new JitterBuffer({ clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ...opts.jitter });
@@ -177,7 +203,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#packetizer = new RtpPacketizer({ payloadType: opts.payloadType, clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ssrc: opts.ssrc });
     this.ports.rtpSocket.on('message', this.#onRtp);
     this.ports.rtcpSocket.on('message', this.#onRtcp);
+    this.#lastHeardMs = this.#now();
     this.#scheduleRtcp();
+  }
+
+  /** Milliseconds since the peer last sent RTP we accepted or a valid RTCP report (or since the session or its direction began). */
+  msSinceHeard(): number {
+    return this.#now() - this.#lastHeardMs;
   }
 
   get closed(): boolean {
@@ -194,7 +226,18 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** Where RTP goes now: the latched source (symmetric RTP), else the SDP address. */
   get remoteAddress(): { address: string; port: number } | undefined {
-    return this.#latched ?? (this.#remote && { address: this.#remote.address, port: this.#remote.port });
+    const to = this.#peer.destination;
+    return to && { address: to.address, port: to.port };
+  }
+
+  /** Packets dropped because they came from a stranger (the cheap part of `stats()`). */
+  get packetsFromOtherSources(): number {
+    return this.#counters.packetsFromOtherSources;
+  }
+
+  /** True while SRTP protects the session. */
+  get encrypted(): boolean {
+    return this.#srtp !== undefined;
   }
 
   /**
@@ -215,16 +258,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * written in front of it and the packet sent from there.
    */
   sendFrame(packet: Buffer, payloadBytes: number): void {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     const now = this.#now();
-    const to = this.#latched ?? this.#remote;
+    const to = this.#peer.destination;
     if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
     if (this.#dtmfActive) {
       this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
       return;
     }
     const length = this.#packetizer.audio(packet, payloadBytes, now);
-    this.#send(this.ports.rtpSocket, this.#exactView(packet, length), length, to);
+    const srtp = this.#srtp;
+    if (srtp === undefined) {
+      this.#send(this.ports.rtpSocket, this.#exactView(packet, length), length, to);
+      return;
+    }
+    const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
+    if (protectedLength < 0) this.#counters.sendErrors++;
+    else this.#send(this.ports.rtpSocket, this.#exactView(srtp.rtpOut, protectedLength), protectedLength, to);
   }
 
   /**
@@ -243,7 +293,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    * last end packet went out. Rejects on close, on a bad digit, or when we may not send.
    */
   sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
-    if (this.#closed) return Promise.reject(new RtpClosedError('RTP session'));
+    if (this.#closed) return Promise.reject(new ClosedError('RTP session'));
     const pt = this.#telephoneEventPt;
     if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
     let plan: ReturnType<typeof planTelephoneEvent>;
@@ -258,7 +308,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   async #sendEvent(pt: number, plan: ReturnType<typeof planTelephoneEvent>): Promise<void> {
-    if (this.#closed) throw new RtpClosedError('RTP session');
+    if (this.#closed) throw new ClosedError('RTP session');
     if (this.#direction === 'recvonly' || this.#direction === 'inactive') {
       throw InvalidStateError.forState('RTP session', this.#direction, ['sendrecv', 'sendonly'], 'send DTMF');
     }
@@ -272,7 +322,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
         const to = this.remoteAddress;
         if (to === undefined) continue;
         const { buf, length } = this.#packetizer.event(pt, packet.marker, eventTs, packet.payload, this.#now());
-        this.#send(this.ports.rtpSocket, buf, length, to);
+        const srtp = this.#srtp;
+        if (srtp === undefined) this.#send(this.ports.rtpSocket, buf, length, to);
+        else {
+          const protectedLength = srtp.outbound.protectRtp(buf, length, srtp.rtpOut);
+          if (protectedLength < 0) this.#counters.sendErrors++;
+          else this.#send(this.ports.rtpSocket, srtp.rtpOut, protectedLength, to);
+        }
       }
       this.#packetizer.endEvent(eventTs, plan[plan.length - 1].payload.duration, this.#now());
     } finally {
@@ -295,22 +351,19 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** New SDP address (re-INVITE): send there and latch again on the next valid source. */
   setRemote(remote: RtpRemote): void {
-    this.#remote = { ...remote };
-    this.#latched = undefined;
-    this.#rtcpLatched = undefined;
+    this.#peer.setRemote(remote);
   }
 
-  /** New payload type with the same clock and frame size. */
-  setPayloadType(payloadType: number): void {
-    this.#payloadType = payloadType;
-    this.#packetizer.setFormat(payloadType, this.#clockRateHz, this.#samplesPerFrame);
+  /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
+  setSrtp(keys: SrtpKeys | undefined): void {
+    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp);
+    this.#peer.authenticated = this.#srtp !== undefined;
   }
 
   /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
   updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
-    this.#samplesPerFrame = samplesPerFrame;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
     this.#jitter.setFormat(clockRateHz, samplesPerFrame);
     this.#reception = new ReceptionStats(clockRateHz);
@@ -324,6 +377,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** SDP direction (RFC 3264 §5.1): hold stops sending and/or ignores inbound media. */
   setDirection(direction: MediaDirection): void {
+    if (direction !== this.#direction) this.#lastHeardMs = this.#now();
     this.#direction = direction;
   }
 
@@ -361,6 +415,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       packetsDuplicate: jb.packetsDuplicate,
       packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
       packetsFromOtherSources: this.#counters.packetsFromOtherSources,
+      packetsRefusedSource: this.#counters.packetsRefusedSource,
       discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
       jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
@@ -376,6 +431,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       remotePort: remote?.port,
       ssrc: this.#packetizer.ssrc,
       remoteSsrc: this.#remoteSsrc,
+      srtpSuite: this.#srtp?.outbound.suite.name,
       internalErrors: this.#counters.internalErrors,
       sendErrors: this.#counters.sendErrors
     };
@@ -394,7 +450,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#rtcpTimer = undefined;
     for (const entry of this.#dtmfTimers) {
       clearTimeout(entry.timer);
-      entry.reject(new RtpClosedError('RTP session'));
+      entry.reject(new ClosedError('RTP session'));
     }
     this.#dtmfTimers.clear();
     this.ports.rtpSocket.off('message', this.#onRtp);
@@ -419,6 +475,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
   }
 
+  /** The last sender checked and the verdict: a call's packets come from one address. */
+  #checkedSource = '';
+  #checkedSourceAllowed = true;
+
+  #refusesSource(address: string): boolean {
+    const policy = this.ports.sourcePolicy;
+    if (policy === undefined) return false;
+    if (address !== this.#checkedSource) {
+      this.#checkedSource = address;
+      this.#checkedSourceAllowed = policy.allows(address);
+    }
+    if (this.#checkedSourceAllowed) return false;
+    this.#counters.packetsRefusedSource++;
+    policy.refused();
+    return true;
+  }
+
   #discard(reason: keyof RtpSessionStats['discardReasons']): void {
     this.#counters.packetsDiscarded++;
     this.#discardReasons[reason]++;
@@ -429,20 +502,25 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       this.#receiveRtcp(msg, msg.length, rinfo); // RFC 5761 rtcp-mux
       return;
     }
+    const peer = this.#peer;
+    if (!peer.acceptsRtp(rinfo.address, rinfo.port)) {
+      this.#counters.packetsFromOtherSources++;
+      return;
+    }
+    let length = msg.length;
+    const srtp = this.#srtp;
+    if (srtp !== undefined) {
+      length = srtp.inbound.unprotectRtp(msg, length);
+      if (length === SRTP_REPLAYED) return this.#discard('srtpReplay');
+      if (length < 0) return this.#discard('srtpAuth');
+    }
     const h = this.#header;
-    const error = h.parse(msg, msg.length);
+    const error = h.parse(msg, length);
     if (error !== null) return this.#discard(error);
     const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
     if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
-    const latched = this.#latched;
-    if (latched === undefined) {
-      this.#latched = { address: rinfo.address, port: rinfo.port };
-      this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
-    } else if (latched.address !== rinfo.address || latched.port !== rinfo.port) {
-      this.#counters.packetsFromOtherSources++;
-      return;
-    }
+    if (peer.latchRtp(rinfo.address, rinfo.port)) this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
     if (this.#remoteSsrc !== undefined && h.ssrc !== this.#remoteSsrc) {
       const previous = this.#remoteSsrc;
@@ -454,6 +532,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     this.#remoteSsrc = h.ssrc;
     this.#reception.update(h.sequenceNumber, h.timestamp, now, h.ssrc, !isEvent);
+    this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
@@ -461,6 +540,19 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   }
 
   #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {
+    const peer = this.#peer;
+    if (!peer.acceptsRtcp(rinfo.address, rinfo.port)) {
+      this.#counters.packetsFromOtherSources++;
+      return;
+    }
+    const srtp = this.#srtp;
+    if (srtp !== undefined) {
+      length = srtp.inbound.unprotectRtcp(msg, length);
+      if (length < 0) {
+        this.#counters.rtcpDiscarded++;
+        return;
+      }
+    }
     const { packets, errors } = parseRtcpCompound(msg, length);
     if (packets.length === 0 || (packets[0].type !== 'sr' && packets[0].type !== 'rr')) {
       this.#counters.rtcpDiscarded++;
@@ -468,8 +560,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     if (errors.length > 0) this.#counters.rtcpDiscarded++;
     this.#counters.rtcpReceived++;
-    if (this.#rtcpLatched === undefined) this.#rtcpLatched = { address: rinfo.address, port: rinfo.port };
+    peer.latchRtcp(rinfo.address, rinfo.port);
     const now = this.#now();
+    this.#lastHeardMs = now;
     const ntp = ntpFromUnixMs(Date.now());
     const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
     let rtt: number | undefined;
@@ -503,10 +596,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   /** Where RTCP goes: the latched RTCP source, the SDP rtcp port, or RTP port + 1 (§11). */
   #rtcpDestination(): { address: string; port: number } | undefined {
-    if (this.#rtcpLatched) return this.#rtcpLatched;
-    const rtp = this.remoteAddress;
+    const peer = this.#peer;
+    if (peer.rtcpLatched) return peer.rtcpLatched;
+    const rtp = peer.destination;
     if (rtp === undefined) return undefined;
-    if (this.#latched === undefined && this.#remote?.rtcpPort !== undefined) return { address: this.#remote.address, port: this.#remote.rtcpPort };
+    const remote = peer.remote;
+    if (peer.latched === undefined && remote?.rtcpPort !== undefined) return { address: remote.address, port: remote.rtcpPort };
     return { address: rtp.address, port: rtp.port + 1 };
   }
 
@@ -532,6 +627,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     packets.push({ type: 'sdes', chunks: [{ ssrc: p.ssrc, cname: this.#cname }] });
     if (bye) packets.push({ type: 'bye', ssrcs: [p.ssrc] });
     const datagram = serializeRtcpCompound(packets);
-    if (this.#send(this.ports.rtcpSocket, datagram, datagram.length, to)) this.#counters.rtcpSent++;
+    const srtp = this.#srtp;
+    if (srtp === undefined) {
+      if (this.#send(this.ports.rtcpSocket, datagram, datagram.length, to)) this.#counters.rtcpSent++;
+      return;
+    }
+    const protectedLength = srtp.outbound.protectRtcp(datagram, datagram.length, srtp.rtcpOut);
+    if (protectedLength < 0) this.#counters.sendErrors++;
+    else if (this.#send(this.ports.rtcpSocket, Buffer.from(srtp.rtcpOut.subarray(0, protectedLength)), protectedLength, to)) this.#counters.rtcpSent++;
   }
 }

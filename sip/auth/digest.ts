@@ -113,6 +113,8 @@ interface ResponseInputs {
   algorithm: DigestAlgorithm;
   username: string;
   password: string;
+  /** H(username:realm:password), when the server stores that instead of the password. */
+  ha1?: string;
   realm: string;
   nonce: string;
   cnonce: string | undefined;
@@ -126,7 +128,7 @@ interface ResponseInputs {
 /** The request-digest of RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1 for MD5). */
 function digestResponse(input: ResponseInputs): string {
   const H = hasher(input.algorithm);
-  let ha1 = H(`${input.username}:${input.realm}:${input.password}`);
+  let ha1 = input.ha1?.toLowerCase() ?? H(`${input.username}:${input.realm}:${input.password}`);
   // RFC 7616 §3.4.2: the -sess variants bind HA1 to this nonce and cnonce.
   if (input.algorithm.endsWith('-sess')) ha1 = H(`${ha1}:${input.nonce}:${input.cnonce ?? ''}`);
   // RFC 7616 §3.4.3: auth-int also covers the body.
@@ -176,7 +178,9 @@ export function parseAuthorization(headerValue: string): DigestAuthorization {
 export interface DigestVerifyOptions {
   /** The user we expect; required to check a hashed username (userhash). */
   username?: string;
-  password: string;
+  /** The user's password; or give `ha1` = H(username:realm:password) for the credentials' algorithm. */
+  password?: string;
+  ha1?: string;
   method: string;
   body?: string;
   /** When given, each must equal what the credentials carry. */
@@ -221,7 +225,8 @@ export function verifyAuthorization(authorization: string | DigestAuthorization,
   const expected = digestResponse({
     algorithm: credentials.algorithm,
     username,
-    password: options.password,
+    password: options.password ?? '',
+    ha1: options.ha1,
     realm: credentials.realm,
     nonce: credentials.nonce,
     cnonce: credentials.cnonce,

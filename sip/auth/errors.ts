@@ -4,7 +4,7 @@
 
 /** A challenge or credentials header value that does not follow the auth-param grammar. */
 export class DigestParseError extends Error {
-  readonly code = 'DIGEST_PARSE_ERROR' as const;
+  readonly code = 'ERR_DIGEST_PARSE' as const;
 
   constructor(message: string) {
     super(message);
@@ -14,7 +14,7 @@ export class DigestParseError extends Error {
 
 /** Well-formed, but asks for something we cannot do (another scheme, algorithm or qop). */
 export class DigestUnsupportedError extends Error {
-  readonly code = 'DIGEST_UNSUPPORTED' as const;
+  readonly code = 'ERR_DIGEST_UNSUPPORTED' as const;
 
   constructor(message: string) {
     super(message);

@@ -4,7 +4,7 @@
  * string; an addr-spec outside angle brackets may not carry `;`, `?` or `,` (§20).
  */
 import { SipParseError } from '../errors.js';
-import { Scanner, escapeQuoted, formatParams, isToken, isTokenChar, splitTopLevel } from './scanner.js';
+import { Scanner, escapeQuoted, formatParams, isToken, isTokenChar, topLevelElements } from './scanner.js';
 import { parseUri, type AbsoluteUri, type SipUri } from './uri.js';
 
 export interface NameAddr {
@@ -27,7 +27,7 @@ export function parseNameAddr(value: string): NameAddr {
 export function parseNameAddrList(values: string[]): NameAddr[] {
   const out: NameAddr[] = [];
   for (const line of values) {
-    for (const part of splitTopLevel(line)) {
+    for (const part of topLevelElements(line)) {
       if (part.length === 0) throw new SipParseError(`empty list element in "${line}"`);
       out.push(parseNameAddr(part));
     }
@@ -61,7 +61,7 @@ function readNameAddr(s: Scanner): NameAddr {
   const close = s.text.indexOf('>', s.pos);
   if (close < 0) throw new SipParseError(`missing '>' in "${s.text}"`);
   const uri = s.text.slice(s.pos, close);
-  if (/\s/.test(uri) || uri.length === 0) throw new SipParseError(`whitespace or empty URI inside <> in "${s.text}"`);
+  if (uri.length === 0 || hasWhitespace(uri)) throw new SipParseError(`whitespace or empty URI inside <> in "${s.text}"`);
   const parsedUri = parseUri(uri);
   s.pos = close + 1;
   const params = s.params();
@@ -71,7 +71,7 @@ function readNameAddr(s: Scanner): NameAddr {
 function readAddrSpec(s: Scanner): NameAddr {
   s.skipWs();
   const start = s.pos;
-  while (!s.done && !/[\s;,]/.test(s.peek())) s.pos++;
+  while (!s.done && !isAddrSpecEnd(s.text.charCodeAt(s.pos))) s.pos++;
   const uri = s.text.slice(start, s.pos);
   if (uri.includes('?')) throw new SipParseError(`addr-spec with '?' must be in <>: "${s.text}"`);
   const parsedUri = parseUri(uri);
@@ -87,4 +87,19 @@ export function formatNameAddr(addr: { displayName?: string; uri: string; params
   out += `<${addr.uri}>`;
   if (addr.params) out += formatParams(addr.params);
   return out;
+}
+
+/** Whitespace, ';' or ',' end an addr-spec written without angle brackets (§20.10). */
+function isAddrSpecEnd(c: number): boolean {
+  return c === 0x3b || c === 0x2c || isSpace(c);
+}
+
+function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isSpace(s.charCodeAt(i))) return true;
+  return false;
+}
+
+/** What JavaScript's \\s matches in the ASCII range; other spaces fail the URI check later. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 }

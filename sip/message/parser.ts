@@ -8,7 +8,8 @@ import { SipParseError } from '../errors.js';
 import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from './header-names.js';
 import { SipMessage, SipRequest, SipResponse, parseCSeq } from './message.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
-import { isToken } from './scanner.js';
+import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, type SipMessageLimits } from './limits.js';
+import { isDigits, isSipVersion, isToken, isTokenChar, isWsp, trimWspEnd } from './scanner.js';
 import { isSipUri, parseUri } from './uri.js';
 import { parseViaList } from './via.js';
 
@@ -18,16 +19,20 @@ export interface ParseOptions {
    * bytes that arrived is an error and bytes past it are discarded (§18.3).
    */
   datagram: boolean;
+  /** Size limits (limits.ts); the defaults when absent. */
+  limits?: SipMessageLimits;
+  /**
+   * The stream framer stopped reading this message at a limit and `data` holds only its head
+   * (possibly cut mid-line): parse what is there so the sender can be told, and answer with
+   * this error whatever else is found.
+   */
+  cutShort?: SipParseError;
 }
 
 export type ParseResult =
   | { kind: 'request'; message: SipRequest; error?: SipParseError }
   | { kind: 'response'; message: SipResponse; error?: SipParseError }
   | { kind: 'invalid'; error: SipParseError };
-
-const REQUEST_LINE = /^([^ ]+) ([^ ]+) (SIP\/\d+\.\d+)$/i;
-const REQUEST_LINE_LOOSE = /^(\S+)\s+.*\s+SIP\/(\d+\.\d+)\s*$/i;
-const STATUS_LINE = /^(SIP\/\d+\.\d+) (\d{3})(?: (.*))?$/i;
 
 /** Index just after the blank line ending the header section, or -1. */
 export function findHeaderEnd(data: Buffer, from = 0): { headEnd: number; bodyStart: number } | undefined {
@@ -47,40 +52,61 @@ export function parseMessage(data: Buffer, options: ParseOptions = { datagram: t
 }
 
 function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
+  const limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
+  if (data.length > limits.maxMessageBytes && !options.cutShort) {
+    throw new SipParseError(`message of ${data.length} bytes exceeds ${limits.maxMessageBytes}`, STATUS_MESSAGE_TOO_LARGE);
+  }
   // §7.5: ignore CRLFs before the start line (also the RFC 5626 keep-alive ping).
   let start = 0;
   while (start < data.length && (data[start] === 0x0d || data[start] === 0x0a)) start++;
   const end = findHeaderEnd(data, start);
-  const headText = data.toString('utf8', start, end ? end.headEnd : data.length);
-  const lines = headText.split(/\r?\n/);
+  let headEnd = end ? end.headEnd : data.length;
+  if (!end && options.cutShort) {
+    // Cut mid-line: keep only the lines that arrived whole.
+    const lastLf = data.lastIndexOf(0x0a, headEnd - 1);
+    headEnd = lastLf > start ? lastLf : headEnd;
+  }
+  const lines = splitLines(data.toString('utf8', start, headEnd));
   const startLine = lines[0] ?? '';
 
-  let message: SipMessage;
-  let error: SipParseError | undefined;
+  let error: SipParseError | undefined = options.cutShort;
   const fail = (e: SipParseError): void => {
     error ??= e;
   };
-
-  const reqMatch = REQUEST_LINE.exec(startLine);
-  const statusMatch = reqMatch ? null : STATUS_LINE.exec(startLine);
-  if (reqMatch) {
-    message = new SipRequest(reqMatch[1], reqMatch[2], reqMatch[3].toUpperCase());
-  } else if (statusMatch) {
-    const response = new SipResponse(Number(statusMatch[2]), statusMatch[3] ?? "", statusMatch[1].toUpperCase());
-    if (response.version !== 'SIP/2.0') throw new SipParseError(`unsupported version ${response.version}`);
-    message = response;
-  } else {
-    // Malformed request line (several spaces, trailing space, LWS in the URI, <URI>):
-    // still answer 400 if the rest of the request lets us build a response (RFC 4475 §3.1.2.7-10).
-    const loose = REQUEST_LINE_LOOSE.exec(startLine);
-    if (!loose || !isToken(loose[1])) throw new SipParseError(`bad start line "${startLine.slice(0, 80)}"`);
-    message = new SipRequest(loose[1], '', 'SIP/2.0');
-    fail(new SipParseError(`malformed Request-Line "${startLine.slice(0, 80)}"`));
+  if (headEnd - start > limits.maxHeaderBytes) {
+    fail(new SipParseError(`header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`, STATUS_MESSAGE_TOO_LARGE));
+  }
+  if (startLine.length > limits.maxLineBytes) {
+    throw new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE);
   }
 
-  readHeaders(message, lines, fail);
-  readBody(message, data, end?.bodyStart, options, fail);
-  if (!end) fail(new SipParseError('no empty line after the headers'));
+  const parsedLine = parseStartLine(startLine);
+  let message: SipMessage;
+  switch (parsedLine.kind) {
+    case 'request':
+      message = new SipRequest(parsedLine.method, parsedLine.uri, parsedLine.version.toUpperCase());
+      break;
+    case 'status': {
+      const response = new SipResponse(parsedLine.status, parsedLine.reason, parsedLine.version.toUpperCase());
+      if (response.version !== 'SIP/2.0') throw new SipParseError(`unsupported version ${response.version}`);
+      message = response;
+      break;
+    }
+    case 'loose-request':
+      // Malformed request line (several spaces, trailing space, LWS in the URI, <URI>):
+      // still answer 400 if the rest of the request lets us build a response (RFC 4475 §3.1.2.7-10).
+      message = new SipRequest(parsedLine.method, '', 'SIP/2.0');
+      fail(new SipParseError(`malformed Request-Line "${startLine.slice(0, 80)}"`));
+      break;
+    case 'bad':
+      throw new SipParseError(`bad start line "${startLine.slice(0, 80)}"`);
+  }
+
+  readHeaders(message, lines, limits, fail);
+  if (!options.cutShort) {
+    readBody(message, data, end?.bodyStart, options, limits, fail);
+    if (!end) fail(new SipParseError('no empty line after the headers'));
+  }
 
   if (message instanceof SipRequest) {
     if (!error) {
@@ -97,13 +123,83 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   return { kind: 'response', message: message as SipResponse };
 }
 
-function readHeaders(message: SipMessage, lines: string[], fail: (e: SipParseError) => void): void {
+/** Splits at LF, dropping a CR before it (§7: CRLF; bare LF tolerated). */
+function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let from = 0;
+  for (;;) {
+    const lf = text.indexOf('\n', from);
+    const stop = lf < 0 ? text.length : lf;
+    lines.push(text.slice(from, stop > from && text.charCodeAt(stop - 1) === 0x0d ? stop - 1 : stop));
+    if (lf < 0) return lines;
+    from = lf + 1;
+  }
+}
+
+type StartLine =
+  | { kind: 'request'; method: string; uri: string; version: string }
+  | { kind: 'status'; version: string; status: number; reason: string }
+  | { kind: 'loose-request'; method: string }
+  | { kind: 'bad' };
+
+/**
+ * Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP
+ * Status-Code SP Reason-Phrase (§7.1, §7.2, §25.1). One pass over the line, no backtracking.
+ */
+function parseStartLine(line: string): StartLine {
+  const firstSp = line.indexOf(' ');
+  if (firstSp > 0 && isSipVersion(line.slice(0, firstSp))) {
+    // Status-Code = 3DIGIT; a missing reason phrase is tolerated (RFC 4475 §3.1.2.19 noreason).
+    const code = line.slice(firstSp + 1, firstSp + 4);
+    const after = line.charCodeAt(firstSp + 4);
+    if (isDigits(code, 3, 3) && (Number.isNaN(after) || after === 0x20)) {
+      const reason = line.slice(firstSp + 5);
+      if (reason.indexOf('\r') < 0) return { kind: 'status', version: line.slice(0, firstSp), status: Number(code), reason };
+    }
+  }
+  if (firstSp > 0) {
+    const secondSp = line.indexOf(' ', firstSp + 1);
+    if (secondSp > firstSp + 1 && line.indexOf(' ', secondSp + 1) < 0 && isSipVersion(line.slice(secondSp + 1))) {
+      return { kind: 'request', method: line.slice(0, firstSp), uri: line.slice(firstSp + 1, secondSp), version: line.slice(secondSp + 1) };
+    }
+  }
+  return looseRequestLine(line);
+}
+
+/** Method, whitespace, anything, whitespace, SIP-Version, optional trailing whitespace. */
+function looseRequestLine(line: string): StartLine {
+  const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c;
+  let end = line.length;
+  while (end > 0 && isSpace(line.charCodeAt(end - 1))) end--;
+  let lastSpace = end - 1;
+  while (lastSpace >= 0 && !isSpace(line.charCodeAt(lastSpace))) lastSpace--;
+  let firstSpace = 0;
+  while (firstSpace < line.length && !isSpace(line.charCodeAt(firstSpace))) firstSpace++;
+  if (firstSpace === 0 || lastSpace <= firstSpace || !isSipVersion(line.slice(lastSpace + 1, end))) return { kind: 'bad' };
+  const method = line.slice(0, firstSpace);
+  return isToken(method) ? { kind: 'loose-request', method } : { kind: 'bad' };
+}
+
+function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLimits, fail: (e: SipParseError) => void): void {
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i];
     // §7.3.1: a line starting with whitespace continues the previous header (folding).
-    while (i + 1 < lines.length && /^[ \t]/.test(lines[i + 1])) line += ` ${lines[++i].trim()}`;
+    let length = line.length;
+    while (i + 1 < lines.length && isWsp(lines[i + 1].charCodeAt(0))) {
+      const next = lines[++i];
+      length += next.length;
+      if (length <= limits.maxLineBytes) line += ` ${next.trim()}`;
+    }
+    if (length > limits.maxLineBytes) {
+      fail(new SipParseError(`header line of ${length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE));
+      continue;
+    }
+    if (message.headers.length >= limits.maxHeaderCount) {
+      fail(new SipParseError(`more than ${limits.maxHeaderCount} header fields`, STATUS_MESSAGE_TOO_LARGE));
+      return;
+    }
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
+    const name = colon > 0 ? line.slice(0, trimWspEnd(line, colon)) : '';
     if (!isToken(name)) {
       fail(new SipParseError(`bad header line "${line.slice(0, 60)}"`));
       continue;
@@ -117,6 +213,7 @@ function readBody(
   data: Buffer,
   bodyStart: number | undefined,
   options: ParseOptions,
+  limits: SipMessageLimits,
   fail: (e: SipParseError) => void
 ): void {
   if (bodyStart === undefined) return;
@@ -126,21 +223,27 @@ function readBody(
   if (lengths.length === 0) {
     // §18.3: over a stream transport Content-Length is mandatory; on UDP the datagram ends the body.
     message.body = options.datagram ? data.subarray(bodyStart) : Buffer.alloc(0);
+    if (message.body.length > limits.maxBodyBytes) fail(bodyTooLarge(message.body.length, limits));
     return;
   }
   const text = lengths[0];
-  if (!/^\d{1,9}$/.test(text)) {
-    fail(new SipParseError(`bad Content-Length "${text}"`));
+  if (!isDigits(text, 1, 9)) {
+    fail(new SipParseError(`bad Content-Length "${text.slice(0, 40)}"`));
     message.body = data.subarray(bodyStart);
     return;
   }
   const length = Number(text);
+  if (length > limits.maxBodyBytes) fail(bodyTooLarge(length, limits));
   if (length > available) {
     fail(new SipParseError(`Content-Length ${length} exceeds the ${available} bytes received`));
     message.body = data.subarray(bodyStart);
     return;
   }
   message.body = data.subarray(bodyStart, bodyStart + length);
+}
+
+function bodyTooLarge(length: number, limits: SipMessageLimits): SipParseError {
+  return new SipParseError(`body of ${length} bytes exceeds ${limits.maxBodyBytes}`, STATUS_ENTITY_TOO_LARGE);
 }
 
 /** Rules shared by requests and responses: mandatory headers and their grammar (§8.1.1). */
@@ -159,14 +262,14 @@ function validateCommon(message: SipMessage): void {
   if (parseViaList(message.getAll('Via')).length === 0) throw new SipParseError('empty Via');
   parseNameAddr(message.get('From') ?? '');
   parseNameAddr(message.get('To') ?? '');
-  if (!/^\S+$/.test(message.callId)) throw new SipParseError('bad Call-ID');
+  if (!isWord(message.callId)) throw new SipParseError('bad Call-ID');
   parseCSeq(message.get('CSeq') ?? '');
   const maxForwards = message.get('Max-Forwards');
-  if (maxForwards !== undefined && (!/^\d{1,10}$/.test(maxForwards) || Number(maxForwards) > 255)) {
+  if (maxForwards !== undefined && (!isDigits(maxForwards, 1, 10) || Number(maxForwards) > 255)) {
     throw new SipParseError(`bad Max-Forwards "${maxForwards}"`);
   }
   const expires = message.get('Expires');
-  if (expires !== undefined && (!/^\d{1,10}$/.test(expires) || Number(expires) > 2 ** 32 - 1)) {
+  if (expires !== undefined && (!isDigits(expires, 1, 10) || Number(expires) > 2 ** 32 - 1)) {
     throw new SipParseError(`bad Expires "${expires}"`);
   }
   const contacts = message.getAll('Contact');
@@ -175,16 +278,16 @@ function validateCommon(message: SipMessage): void {
   parseNameAddrList(message.getAll('Record-Route'));
   // §20.17: rfc1123-date with "GMT" only (RFC 4475 §3.1.2.12).
   const date = message.get('Date');
-  if (date !== undefined && !/ GMT$/.test(date)) throw new SipParseError(`bad Date "${date}"`);
+  if (date !== undefined && !date.endsWith(' GMT')) throw new SipParseError(`bad Date "${date}"`);
   const contentType = message.get('Content-Type');
-  if (contentType !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+/.test(contentType.trim())) {
-    throw new SipParseError(`bad Content-Type "${contentType}"`);
+  if (contentType !== undefined && !isMediaType(contentType)) {
+    throw new SipParseError(`bad Content-Type "${contentType.slice(0, 80)}"`);
   }
 }
 
 function validateRequest(request: SipRequest): void {
   if (!isToken(request.method)) throw new SipParseError(`bad method "${request.method}"`);
-  if (/^SIP\/\d+\.\d+$/.test(request.version) && request.version !== 'SIP/2.0') {
+  if (isSipVersion(request.version) && request.version !== 'SIP/2.0') {
     validateCommon(request);
     throw new SipParseError(`version ${request.version} not supported`, 505);
   }
@@ -196,4 +299,31 @@ function validateRequest(request: SipRequest): void {
   if (request.cseq.method !== request.method) {
     throw new SipParseError(`CSeq method ${request.cseq.method} differs from ${request.method}`);
   }
+}
+
+/** callid = word ["@" word] (§25.1): here, one run without whitespace (JavaScript's \\s). */
+function isWord(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (isJsSpace(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isJsSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** m-type SLASH m-subtype at the start of Content-Type (§20.15); parameters are not checked. */
+function isMediaType(value: string): boolean {
+  let i = 0;
+  while (i < value.length && isWsp(value.charCodeAt(i))) i++;
+  const typeStart = i;
+  while (i < value.length && isMediaTokenChar(value.charCodeAt(i))) i++;
+  if (i === typeStart || value[i] !== '/') return false;
+  return isMediaTokenChar(value.charCodeAt(i + 1));
+}
+
+/** The token characters of RFC 2045 the old check allowed: §25.1 token plus "#$&^|". */
+function isMediaTokenChar(c: number): boolean {
+  return isTokenChar(c) || c === 0x23 || c === 0x24 || c === 0x26 || c === 0x5e || c === 0x7c;
 }

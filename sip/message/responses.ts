@@ -20,6 +20,7 @@ export const REASON_PHRASES: Record<number, string> = {
   406: 'Not Acceptable',
   407: 'Proxy Authentication Required',
   408: 'Request Timeout',
+  413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   416: 'Unsupported URI Scheme',
   420: 'Bad Extension',
@@ -35,6 +36,7 @@ export const REASON_PHRASES: Record<number, string> = {
   501: 'Not Implemented',
   503: 'Service Unavailable',
   505: 'Version Not Supported',
+  513: 'Message Too Large',
   600: 'Busy Everywhere',
   603: 'Decline'
 };

@@ -21,6 +21,34 @@ export function isToken(s: string): boolean {
   return true;
 }
 
+/** SP or HT: the whitespace of LWS once folding is undone (§25.1). */
+export function isWsp(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/** Whether `s` is `min` to `max` ASCII digits. */
+export function isDigits(s: string, min = 1, max = Infinity): boolean {
+  if (s.length < min || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (§25.1), "SIP" case-insensitive. */
+export function isSipVersion(s: string): boolean {
+  if (s.length < 7 || s.slice(0, 4).toUpperCase() !== 'SIP/') return false;
+  const dot = s.indexOf('.', 4);
+  return dot > 4 && isDigits(s.slice(4, dot)) && isDigits(s.slice(dot + 1));
+}
+
+/** Index of the last character of `s` before `end` that is not SP/HT, plus one. */
+export function trimWspEnd(s: string, end = s.length): number {
+  while (end > 0 && isWsp(s.charCodeAt(end - 1))) end--;
+  return end;
+}
+
 export class Scanner {
   pos = 0;
   constructor(readonly text: string) {}
@@ -136,7 +164,14 @@ export function formatParams(params: Map<string, string | null>): string {
  * Empty elements are kept so that callers can reject `a,,b` where the grammar forbids it.
  */
 export function splitTopLevel(value: string, separator = ','): string[] {
-  const parts: string[] = [];
+  return [...topLevelElements(value, separator)];
+}
+
+/**
+ * The elements of `splitTopLevel` one at a time, so a reader that rejects the first bad one
+ * never builds the rest (10^5 commas cost one scan, not 10^5 strings).
+ */
+export function* topLevelElements(value: string, separator = ','): Generator<string> {
   let depth = 0;
   let inQuote = false;
   let start = 0;
@@ -149,10 +184,9 @@ export function splitTopLevel(value: string, separator = ','): string[] {
     else if (c === '<') depth++;
     else if (c === '>') depth = Math.max(0, depth - 1);
     else if (c === separator && depth === 0) {
-      parts.push(value.slice(start, i).trim());
+      yield value.slice(start, i).trim();
       start = i + 1;
     }
   }
-  parts.push(value.slice(start).trim());
-  return parts;
+  yield value.slice(start).trim();
 }

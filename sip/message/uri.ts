@@ -4,6 +4,7 @@
  * `unescape()` is there for comparison (§19.1.4). IPv6 references follow RFC 5118.
  */
 import { SipParseError } from '../errors.js';
+import { isDigits } from './scanner.js';
 
 export interface SipUri {
   readonly scheme: 'sip' | 'sips';
@@ -24,7 +25,6 @@ export interface AbsoluteUri {
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):(.+)$/s;
 // Characters allowed anywhere in a SIP URI (unreserved, reserved, escaped, brackets).
 const URI_CHARS = /^[A-Za-z0-9\-_.!~*'()%;/?:@&=+$,[\]`]+$/;
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 // Liberal IPv6 (RFC 5118 §4.10 asks receivers to accept the ':::' ABNF bug).
 const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
@@ -86,7 +86,7 @@ export function parseSipUri(text: string): SipUri {
       if (part.length === 0) throw new SipParseError(`empty URI parameter in "${text}"`);
       const eq = part.indexOf('=');
       const name = (eq >= 0 ? part.slice(0, eq) : part).toLowerCase();
-      if (name.length === 0 || /[?]/.test(part)) throw new SipParseError(`bad URI parameter in "${text}"`);
+      if (name.length === 0 || part.includes('?')) throw new SipParseError(`bad URI parameter in "${text}"`);
       params.set(name, eq >= 0 ? part.slice(eq + 1) : null);
     }
   }
@@ -118,20 +118,47 @@ export function parseHostPort(hostport: string, context = hostport): { host: str
     const colon = hostport.indexOf(':');
     host = colon >= 0 ? hostport.slice(0, colon) : hostport;
     if (colon >= 0) portText = hostport.slice(colon + 1);
-    if (!HOSTNAME.test(host) && !IPV4.test(host)) throw new SipParseError(`bad host "${host}" in "${context}"`);
+    if (!isHostname(host) && !IPV4.test(host)) throw new SipParseError(`bad host "${host}" in "${context}"`);
   }
   let port: number | undefined;
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText)) throw new SipParseError(`bad port in "${context}"`);
+    if (!isDigits(portText, 1, 5)) throw new SipParseError(`bad port in "${context}"`);
     port = Number(portText);
     if (port > 65535) throw new SipParseError(`port out of range in "${context}"`);
   }
   return { host: host.toLowerCase(), port };
 }
 
+/**
+ * hostname = *( domainlabel "." ) toplabel [ "." ] (§25.1), letters and digits in every label,
+ * '-' inside only. Like the grammar's readers in practice, a toplabel may start with a digit.
+ */
+function isHostname(host: string): boolean {
+  let labelStart = 0;
+  for (let i = 0; i <= host.length; i++) {
+    const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (i === labelStart) return i === host.length && i > 0; // one trailing dot only
+      if (host.charCodeAt(i - 1) === 0x2d) return false;
+      labelStart = i + 1;
+    } else if (c === 0x2d) {
+      if (i === labelStart) return false;
+    } else if (!isAlphanumeric(c)) return false;
+  }
+  return true;
+}
+
+function isAlphanumeric(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
 function checkEscapes(s: string, context: string): void {
   for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
-    if (!/^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) throw new SipParseError(`bad %-escape in "${context}"`);
+    if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) throw new SipParseError(`bad %-escape in "${context}"`);
   }
 }
 

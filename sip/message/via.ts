@@ -3,7 +3,7 @@
  * allow LWS around them, which the torture tests (RFC 4475 §3.1.1.1) exercise.
  */
 import { SipParseError } from '../errors.js';
-import { Scanner, formatParams, splitTopLevel } from './scanner.js';
+import { Scanner, formatParams, isDigits, topLevelElements } from './scanner.js';
 import { parseHostPort } from './uri.js';
 
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
@@ -25,7 +25,7 @@ export function viaBranch(via: Via): string | undefined {
 export function parseViaList(values: string[]): Via[] {
   const out: Via[] = [];
   for (const line of values) {
-    for (const part of splitTopLevel(line)) {
+    for (const part of topLevelElements(line)) {
       if (part.length === 0) throw new SipParseError(`empty Via element in "${line}"`);
       out.push(parseVia(part));
     }
@@ -42,14 +42,14 @@ export function parseVia(value: string): Via {
   const transport = s.token('Via transport').toUpperCase();
   s.skipWs();
   const start = s.pos;
-  while (!s.done && !/[\s;]/.test(s.peek())) s.pos++;
+  while (!s.done && !isSentByEnd(s.text.charCodeAt(s.pos))) s.pos++;
   const { host, port } = parseHostPort(s.text.slice(start, s.pos), value);
   const params = s.params();
   s.skipWs();
   if (!s.done) throw new SipParseError(`trailing characters in Via "${value}"`);
   for (const name of ['ttl', 'rport']) {
     const v = params.get(name);
-    if (v !== undefined && v !== null && !/^\d{1,5}$/.test(v)) throw new SipParseError(`bad Via ${name} in "${value}"`);
+    if (v !== undefined && v !== null && !isDigits(v, 1, 5)) throw new SipParseError(`bad Via ${name} in "${value}"`);
   }
   return { protocolName, protocolVersion, transport, host, port, params };
 }
@@ -57,4 +57,9 @@ export function parseVia(value: string): Via {
 export function formatVia(via: Via): string {
   const port = via.port !== undefined ? `:${via.port}` : '';
   return `${via.protocolName}/${via.protocolVersion}/${via.transport} ${via.host}${port}${formatParams(via.params)}`;
+}
+
+/** sent-by ends at whitespace or the first ';' (§20.42). */
+function isSentByEnd(c: number): boolean {
+  return c === 0x3b || c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 }

@@ -5,7 +5,7 @@
 
 /** Malformed session description (RFC 4566 syntax). Answer 400 (RFC 3261 §21.4.1). */
 export class SdpParseError extends Error {
-  readonly code = 'SDP_PARSE_ERROR' as const;
+  readonly code = 'ERR_SDP_PARSE' as const;
   readonly status = 400 as const;
   /** 1-based line number of the offending line, when one is to blame. */
   readonly line: number | undefined;
@@ -22,7 +22,7 @@ export class SdpParseError extends Error {
  * answer that does not fit its offer. Answer 488 Not Acceptable Here (RFC 3261 §21.4.26).
  */
 export class SdpNegotiationError extends Error {
-  readonly code = 'SDP_NEGOTIATION_ERROR' as const;
+  readonly code = 'ERR_SDP_NEGOTIATION' as const;
   readonly status = 488 as const;
 
   constructor(message: string) {
@@ -33,7 +33,7 @@ export class SdpNegotiationError extends Error {
 
 /** An `SdpSession` method called in the wrong order (e.g. an answer with no offer pending). */
 export class SdpStateError extends Error {
-  readonly code = 'SDP_INVALID_STATE' as const;
+  readonly code = 'ERR_SDP_INVALID_STATE' as const;
 
   constructor(message: string) {
     super(message);

@@ -9,6 +9,7 @@ export { createAnswer, createOffer, processAnswer } from './offer-answer.js';
 export { parseSdp } from './parse.js';
 export { serializeSdp } from './serialize.js';
 export { SdpSession } from './sdp-session.js';
+export { SDES_SUITES, parseCryptoAttribute, type NegotiatedSrtp, type SdesCrypto, type SdesSuite, type SrtpPolicy } from './sdes.js';
 export {
   attributeValue,
   attributeValues,

@@ -5,6 +5,7 @@
 
 import type { MediaDirection } from './session-description.js';
 import type { RtpFormat } from './rtp-formats.js';
+import type { NegotiatedSrtp, SdesCrypto, SrtpPolicy } from './sdes.js';
 
 export type AudioCodec = 'PCMU' | 'PCMA' | 'L16';
 
@@ -24,6 +25,10 @@ export interface LocalMediaCapabilities {
   sessionId?: string;
   sessionVersion?: number;
   username?: string;
+  /** SRTP with SDES keys (RFC 4568); default off. */
+  srtp?: SrtpPolicy;
+  /** Our a=crypto keys, one per suite; `SdpSession` makes fresh ones when SRTP is not off. */
+  sdesKeys?: SdesCrypto[];
 }
 
 export interface NegotiatedAudio {
@@ -48,6 +53,8 @@ export interface NegotiatedAudio {
   direction: MediaDirection;
   /** The peer refuses to receive from us (sendonly/inactive, or c=0.0.0.0): it put us on hold. */
   onHold: boolean;
+  /** SRTP keys when the stream is encrypted (RFC 4568); undefined for plain RTP. */
+  srtp?: NegotiatedSrtp;
 }
 
 export interface AudioCodecInfo {
@@ -105,6 +112,9 @@ export function validateCapabilities(local: LocalMediaCapabilities): void {
   }
   if (local.sessionId !== undefined && !/^[0-9]+$/.test(local.sessionId)) {
     throw new TypeError(`sessionId "${local.sessionId}" must be a decimal number (RFC 4566 §5.2)`);
+  }
+  if (local.srtp !== undefined && !['off', 'offered', 'required'].includes(local.srtp)) {
+    throw new TypeError(`srtp policy "${String(local.srtp)}" must be off, offered or required`);
   }
   if (local.username !== undefined && (local.username === '' || /\s/.test(local.username))) {
     throw new TypeError(`username "${local.username}" must be non-empty without spaces`);

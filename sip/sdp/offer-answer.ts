@@ -32,6 +32,7 @@ import {
   type RtpFormat,
 } from './rtp-formats.js';
 import { serializeSdp } from './serialize.js';
+import { formatCryptoAttribute, hasCryptoAttribute, isRtpSavp, mediaCryptos, type NegotiatedSrtp, type SdesCrypto } from './sdes.js';
 import {
   mediaConnection,
   mediaDirection,
@@ -86,7 +87,42 @@ export function buildOffer(local: LocalMediaCapabilities, origin: SdpOrigin): Se
   }
   attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
   attributes.push({ name: local.direction ?? 'sendrecv' });
-  return skeleton(local, origin, [audioMedia(local.port, formats, attributes)]);
+  const policy = local.srtp ?? 'off';
+  if (policy !== 'off') {
+    for (const crypto of ourKeys(local)) attributes.push({ name: 'crypto', value: formatCryptoAttribute(crypto) });
+  }
+  // RFC 4568 §3.1.4 allows a=crypto on RTP/AVP: the peer may use SRTP or ignore it (best effort).
+  return skeleton(local, origin, [audioMedia(local.port, formats, attributes, policy === 'required' ? 'RTP/SAVP' : 'RTP/AVP')]);
+}
+
+function ourKeys(local: LocalMediaCapabilities): SdesCrypto[] {
+  if (local.sdesKeys === undefined || local.sdesKeys.length === 0) throw new TypeError('SRTP is on but no SDES keys were given');
+  return local.sdesKeys;
+}
+
+/** True for the RTP transports we answer: RTP/AVP and RTP/SAVP. */
+function isRtpProfile(media: MediaDescription): boolean {
+  return isRtpAvp(media) || isRtpSavp(media);
+}
+
+/**
+ * RFC 4568 §7.1.2: which offered crypto line we take (the first whose suite we have a key for),
+ * or why the stream cannot be accepted under our policy. `undefined` crypto means plain RTP.
+ */
+function chooseCrypto(offered: MediaDescription, local: LocalMediaCapabilities): { ours: SdesCrypto; theirs: SdesCrypto } | undefined | string {
+  const policy = local.srtp ?? 'off';
+  const savp = isRtpSavp(offered);
+  if (policy === 'off') return savp ? 'the offer asks for SRTP (RTP/SAVP) and SRTP is off here' : undefined;
+  for (const theirs of mediaCryptos(offered)) {
+    const key = ourKeys(local).find((k) => k.suite === theirs.suite);
+    if (key !== undefined) return { ours: { ...key, tag: theirs.tag }, theirs };
+  }
+  if (savp || policy === 'required') {
+    return hasCryptoAttribute(offered)
+      ? 'no offered a=crypto line is usable: we accept AES_CM_128_HMAC_SHA1_80 or _32 with one inline key'
+      : 'SRTP is required here and the offer is plain RTP/AVP without a=crypto';
+  }
+  return undefined;
 }
 
 export function answerOffer(
@@ -98,11 +134,13 @@ export function answerOffer(
   const media: MediaDescription[] = [];
   let audio: NegotiatedAudio | undefined;
   let audioOffered = false;
+  let refusal: string | undefined;
   for (const offered of offer.media) {
-    if (audio === undefined && offered.media.toLowerCase() === 'audio' && offered.port !== 0 && isRtpAvp(offered)) {
+    if (audio === undefined && offered.media.toLowerCase() === 'audio' && offered.port !== 0 && isRtpProfile(offered)) {
       audioOffered = true;
       const accepted = acceptAudio(offer, offered, local);
-      if (accepted !== undefined) {
+      if (typeof accepted === 'string') refusal ??= accepted;
+      else if (accepted !== undefined) {
         audio = accepted.audio;
         media.push(accepted.media);
         continue;
@@ -112,9 +150,8 @@ export function answerOffer(
   }
   if (audio === undefined) {
     throw new SdpNegotiationError(
-      audioOffered
-        ? `no common audio codec: we accept ${local.codecs.join(', ')}`
-        : 'the offer has no active RTP/AVP audio stream',
+      refusal ??
+        (audioOffered ? `no common audio codec: we accept ${local.codecs.join(', ')}` : 'the offer has no active RTP/AVP audio stream'),
     );
   }
   return { answer: skeleton(local, origin, media), audio };
@@ -131,8 +168,11 @@ export function negotiateAnswer(offer: SessionDescription, answer: SessionDescri
     if (offered.media.toLowerCase() !== answered.media.toLowerCase()) {
       throw new SdpNegotiationError(`answer m-line ${index + 1} is "${answered.media}", the offer's is "${offered.media}"`);
     }
-    if (offered.media.toLowerCase() !== 'audio' || offered.port === 0 || answered.port === 0 || !isRtpAvp(offered)) continue;
-    if (!isRtpAvp(answered)) throw new SdpNegotiationError(`answer changed the transport to "${answered.protocol}"`);
+    if (offered.media.toLowerCase() !== 'audio' || offered.port === 0 || answered.port === 0 || !isRtpProfile(offered)) continue;
+    if (answered.protocol.toUpperCase() !== offered.protocol.toUpperCase()) {
+      throw new SdpNegotiationError(`answer changed the transport to "${answered.protocol}"`);
+    }
+    const srtp = answeredSrtp(offered, answered);
 
     const ours = rtpFormats(offered);
     const theirs = rtpFormats(answered);
@@ -153,16 +193,34 @@ export function negotiateAnswer(offer: SessionDescription, answer: SessionDescri
     );
     const ourDirection = mediaDirection(offer, offered);
     const weOfferedToSend = ourDirection === 'sendrecv' || ourDirection === 'sendonly';
-    return negotiated(answer, answered, chosen.codec, chosen.format.payloadType, events, ourDirection, packetTimeMs(offered), weOfferedToSend);
+    const audio = negotiated(answer, answered, chosen.codec, chosen.format.payloadType, events, ourDirection, packetTimeMs(offered), weOfferedToSend);
+    if (srtp !== undefined) audio.srtp = srtp;
+    return audio;
   }
   throw new SdpNegotiationError('answer rejected every audio stream');
+}
+
+/** RFC 4568 §7.1.3: the answer's crypto line must carry one of our offered tags with its suite. */
+function answeredSrtp(offered: MediaDescription, answered: MediaDescription): NegotiatedSrtp | undefined {
+  const ours = mediaCryptos(offered);
+  if (ours.length === 0) return undefined;
+  const theirs = mediaCryptos(answered)[0];
+  const match = theirs === undefined ? undefined : ours.find((c) => c.tag === theirs.tag && c.suite === theirs.suite);
+  if (match === undefined || theirs === undefined) {
+    if (isRtpSavp(offered)) throw new SdpNegotiationError('answer to our RTP/SAVP offer has no a=crypto line matching ours');
+    if (hasCryptoAttribute(answered)) throw new SdpNegotiationError('answer a=crypto line matches no tag and suite we offered');
+    return undefined; // best effort: the peer chose plain RTP
+  }
+  return { suite: match.suite, localKeySalt: match.keySalt, remoteKeySalt: theirs.keySalt };
 }
 
 function acceptAudio(
   offer: SessionDescription,
   offered: MediaDescription,
   local: LocalMediaCapabilities,
-): { media: MediaDescription; audio: NegotiatedAudio } | undefined {
+): { media: MediaDescription; audio: NegotiatedAudio } | undefined | string {
+  const crypto = chooseCrypto(offered, local);
+  if (typeof crypto === 'string') return crypto;
   const formats = rtpFormats(offered);
   let chosen: { codec: AudioCodec; format: RtpFormat } | undefined;
   for (const codec of local.codecs) {
@@ -200,7 +258,12 @@ function acceptAudio(
   }
   attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
   attributes.push({ name: audio.direction });
-  return { media: audioMedia(local.port, formatsOut, attributes), audio };
+  if (crypto !== undefined) {
+    attributes.push({ name: 'crypto', value: formatCryptoAttribute(crypto.ours) });
+    audio.srtp = { suite: crypto.ours.suite, localKeySalt: crypto.ours.keySalt, remoteKeySalt: crypto.theirs.keySalt };
+  }
+  // The answer keeps the offer's profile: RTP/SAVP, or RTP/AVP with best-effort a=crypto.
+  return { media: audioMedia(local.port, formatsOut, attributes, isRtpSavp(offered) ? 'RTP/SAVP' : 'RTP/AVP'), audio };
 }
 
 /**
@@ -276,8 +339,8 @@ function rejectedMedia(offered: MediaDescription): MediaDescription {
   };
 }
 
-function audioMedia(port: number, formats: string[], attributes: SdpAttribute[]): MediaDescription {
-  return { media: 'audio', port, protocol: 'RTP/AVP', formats, connections: [], bandwidths: [], attributes };
+function audioMedia(port: number, formats: string[], attributes: SdpAttribute[], protocol: 'RTP/AVP' | 'RTP/SAVP'): MediaDescription {
+  return { media: 'audio', port, protocol, formats, connections: [], bandwidths: [], attributes };
 }
 
 function skeleton(local: LocalMediaCapabilities, origin: SdpOrigin, media: MediaDescription[]): SessionDescription {

@@ -10,6 +10,7 @@ import { validateCapabilities } from './media-capabilities.js';
 import { answerOffer, buildOffer, negotiateAnswer, originFor } from './offer-answer.js';
 import { parseSdp } from './parse.js';
 import { serializeSdp } from './serialize.js';
+import { generateSdesKeys } from './sdes.js';
 import type { SdpOrigin, SessionDescription } from './session-description.js';
 
 export class SdpSession {
@@ -24,6 +25,8 @@ export class SdpSession {
   constructor(local: LocalMediaCapabilities) {
     validateCapabilities(local);
     this.localCapabilities = { ...local, codecs: [...local.codecs] };
+    // One set of keys per call, kept across re-offers so the ROC of our stream carries on.
+    if ((local.srtp ?? 'off') !== 'off' && local.sdesKeys === undefined) this.localCapabilities.sdesKeys = generateSdesKeys();
     this.origin = originFor(local);
   }
 

@@ -70,6 +70,13 @@ export class IncomingInvite extends InviteSessionBase {
    */
   accept(answerSdp: string): Promise<void> {
     if (this.state !== 'pending') return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
+    const timer = this.negotiateSessionTimer(this.request);
+    if ('rejectMinSe' in timer) {
+      this.state = 'rejected';
+      this.respond422(this.request, this.tx, timer.rejectMinSe);
+      this.terminate('rejected');
+      return Promise.reject(new SipError('ERR_SIP_REJECTED', `Session-Expires below our Min-SE ${timer.rejectMinSe} s: answered 422 (RFC 4028 §6)`, 422));
+    }
     this.state = 'accepted';
     this.dialog = Dialog.asUas(this.request, this.localTag);
     this.host.addDialog(this.dialog, this);
@@ -77,7 +84,8 @@ export class IncomingInvite extends InviteSessionBase {
     // An application that does not await accept() must not crash the process on a late reject.
     done.catch(() => {});
     this.localSdp = answerSdp;
-    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined);
+    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined, timer.headers);
+    if (timer.interval) this.startSessionTimer({ seconds: timer.interval.seconds, weRefresh: timer.interval.refresher === 'uas' });
     return done;
   }
 
@@ -95,7 +103,7 @@ export class IncomingInvite extends InviteSessionBase {
     if (this.state !== 'pending') return;
     this.state = 'cancelled';
     this.host.respond(this.tx, createResponse(this.request, 487, undefined, this.localTag));
-    this.emit('cancel');
+    this.safeEmit('cancel');
     this.terminate('cancel');
   }
 
@@ -107,12 +115,12 @@ export class IncomingInvite extends InviteSessionBase {
     this.state = 'confirmed';
     this.acceptWaiter?.resolve();
     this.acceptWaiter = undefined;
-    this.emit('ack');
+    this.safeEmit('ack');
   }
 
   protected override onAckTimeout(seq: number): void {
     if (seq === this.initialRemoteSeq) {
-      this.acceptWaiter?.reject(new SipError('timeout', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
+      this.acceptWaiter?.reject(new SipError('ERR_SIP_TIMEOUT', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
       this.acceptWaiter = undefined;
     }
     super.onAckTimeout(seq);
@@ -125,7 +133,7 @@ export class IncomingInvite extends InviteSessionBase {
     }
     this.state = 'ended';
     if (this.acceptWaiter) {
-      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'closed' : 'rejected', `call ended (${reason}) before ACK`));
+      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'ERR_CLOSED' : 'ERR_SIP_REJECTED', `call ended (${reason}) before ACK`));
       this.acceptWaiter = undefined;
     }
   }

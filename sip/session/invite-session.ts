@@ -11,11 +11,13 @@ import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { TransportProtocol } from '../transport/transport.js';
-import { TypedEmitter } from '../typed-emitter.js';
+import { SafeEmitter } from '../safe-emitter.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SessionHost } from './session-host.js';
+import { SessionTimer, formatSessionExpires, intervalFromAnswer, negotiateAsUas, type ArmedInterval, type SessionInterval } from './session-timer.js';
 
-export type TerminationReason = 'bye' | 'cancel' | 'timeout' | 'error' | 'rejected' | 'local';
+/** 'expired': no session refresh came in time (RFC 4028 §10); we sent BYE. */
+export type TerminationReason = 'bye' | 'cancel' | 'timeout' | 'expired' | 'error' | 'rejected' | 'local';
 
 export interface InfoEvent {
   contentType: string;
@@ -29,20 +31,20 @@ export interface ProgressEvent {
   body?: string;
 }
 
-export interface InviteSessionEvents {
+export type InviteSessionEvents = {
   /** UAS: the ACK for our 2xx arrived, the dialog is confirmed. */
-  ack: () => void;
+  ack: [];
   /** The remote side hung up (we already answered 200). */
-  bye: () => void;
-  info: (info: InfoEvent) => void;
+  bye: [];
+  info: [InfoEvent];
   /** A re-INVITE changed the session: the new remote and local descriptions. */
-  reinvite: (event: { remoteSdp: string; localSdp: string }) => void;
-  terminated: (event: { reason: TerminationReason }) => void;
+  reinvite: [{ remoteSdp: string; localSdp: string }];
+  terminated: [{ reason: TerminationReason }];
   /** UAC: a provisional response (183 with a body = early media). */
-  progress: (event: ProgressEvent) => void;
+  progress: [ProgressEvent];
   /** UAS: CANCEL received; we answered 200 to it and 487 to the INVITE. */
-  cancel: () => void;
-}
+  cancel: [];
+};
 
 /** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
 export interface OfferRejection extends Error {
@@ -53,7 +55,7 @@ export type OfferHandler = (offerSdp: string) => string;
 
 const SDP = 'application/sdp';
 
-export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents> implements DialogUser {
+export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
   offerHandler?: OfferHandler;
   protected dialog?: Dialog;
@@ -67,7 +69,10 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     readonly protocol: TransportProtocol
   ) {
     super();
-    this.onListenerError = (event, error) => host.logger.error({ event, err: String(error) }, 'session listener threw');
+  }
+
+  protected override unreportedListenerError(event: string, error: unknown): void {
+    this.host.logger.error({ event, err: String(error) }, 'session listener threw');
   }
 
   abstract get callId(): string;
@@ -99,7 +104,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
 
   /** Sends INFO in the dialog; resolves with the final status (408 on timeout). */
   async info(contentType: string, body: string): Promise<number> {
-    if (this.ended || !this.dialog) throw new SipError('invalid-state', 'INFO needs an established dialog');
+    if (this.ended || !this.dialog) throw new SipError('ERR_INVALID_STATE', 'INFO needs an established dialog');
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
@@ -113,23 +118,28 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
    * as it was, except that 481/408 end it (§14.1, §12.2.1.2).
    */
   reinvite(offerSdp: string): Promise<string> {
+    return this.sendReinvite(offerSdp, {}).then(({ answer }) => answer);
+  }
+
+  private sendReinvite(offerSdp: string, headers: Record<string, string>): Promise<{ answer: string; response: SipResponse }> {
     const dialog = this.dialog;
-    if (this.ended || !dialog) return Promise.reject(new SipError('invalid-state', 're-INVITE needs an established dialog'));
-    if (this.reinviteInProgress) return Promise.reject(new SipError('invalid-state', 'a re-INVITE is already in progress', 491));
+    if (this.ended || !dialog) return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
+    if (this.reinviteInProgress) return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
     const request = dialog.createRequest('INVITE');
     const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
     request.add('Content-Type', SDP);
+    for (const [name, value] of Object.entries(headers)) request.add(name, value);
     request.body = Buffer.from(offerSdp, 'utf8');
     this.reinviteInProgress = true;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<{ answer: string; response: SipResponse }>((resolve, reject) => {
       let settled = false;
-      const finish = (error?: SipError, answer?: string): void => {
+      const finish = (error?: SipError, answer?: string, response?: SipResponse): void => {
         if (settled) return;
         settled = true;
         this.reinviteInProgress = false;
         if (error) reject(error);
-        else resolve(answer ?? '');
+        else resolve({ answer: answer ?? '', response: response as SipResponse });
       };
       this.host.sendInvite(
         request,
@@ -144,14 +154,14 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
               const answer = response.bodyText;
               this.localSdp = offerSdp;
               if (answer.length > 0) this.remoteSdp = answer;
-              finish(undefined, answer);
+              finish(undefined, answer, response);
               return;
             }
-            finish(new SipError('rejected', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
+            finish(new SipError('ERR_SIP_REJECTED', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
             if (response.status === 481 || response.status === 408) this.terminate('error');
           },
           timeout: () => {
-            finish(new SipError('timeout', 'no response to re-INVITE', 408));
+            finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
             void this.bye();
           }
         },
@@ -161,6 +171,63 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
   }
 
   private reinviteInProgress = false;
+  private sessionTimer: SessionTimer | undefined;
+
+  /** The RFC 4028 interval in force, if the session has a timer. */
+  get sessionInterval(): ArmedInterval | undefined {
+    return this.sessionTimer?.interval;
+  }
+
+  /** Arms (or re-arms after a refresh) the session timer. */
+  protected startSessionTimer(interval: ArmedInterval): void {
+    if (this.ended) return;
+    this.sessionTimer ??= new SessionTimer(this.host.clock, {
+      refresh: () => this.refreshSession(),
+      expire: () => this.expireSession()
+    });
+    this.sessionTimer.start(interval);
+  }
+
+  /** §7.4: a refresh is a re-INVITE with the same offer, offering to go on refreshing. */
+  private async refreshSession(): Promise<ArmedInterval> {
+    const current = this.sessionTimer?.interval;
+    if (!current || this.ended) throw new SipError('ERR_INVALID_STATE', 'no session to refresh');
+    const { response } = await this.sendReinvite(this.localSdp ?? '', {
+      Supported: 'timer',
+      'Session-Expires': formatSessionExpires({ seconds: current.seconds, refresher: 'uac' })
+    });
+    const settled = intervalFromAnswer(response, current.seconds);
+    return { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' };
+  }
+
+  private expireSession(): void {
+    if (this.ended) return;
+    this.host.logger.warn({ callId: this.callId, interval: this.sessionTimer?.interval }, 'session expired without a refresh (RFC 4028), sending BYE');
+    const request = this.dialog?.createRequest('BYE');
+    this.terminate('expired');
+    if (request) this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
+  }
+
+  /**
+   * What our 2xx to an INVITE or re-INVITE says about session timers (Session-Expires, and
+   * Require: timer when the peer supports it), or the Min-SE of a 422; nothing when timers are off.
+   */
+  protected negotiateSessionTimer(request: SipRequest): { headers: Record<string, string>; interval?: SessionInterval } | { rejectMinSe: number } {
+    const config = this.host.sessionTimer;
+    if (!config) return { headers: {} };
+    const result = negotiateAsUas(request, config);
+    if ('reject' in result) return { rejectMinSe: result.reject.minSeSeconds };
+    const headers: Record<string, string> = { Supported: 'timer', 'Session-Expires': formatSessionExpires(result.interval) };
+    if (result.requireTimer) headers.Require = 'timer';
+    return { headers, interval: result.interval };
+  }
+
+  /** §6: 422 Session Interval Too Small, with the Min-SE we accept. */
+  protected respond422(request: SipRequest, tx: InviteServerTransaction, minSeSeconds: number): void {
+    const response = createResponse(request, 422, 'Session Interval Too Small', this.localTag);
+    response.add('Min-SE', String(minSeSeconds));
+    this.host.respond(tx, response);
+  }
 
   /** A call attempt without dialog given up by bye(): CANCEL or reject, per side. */
   protected abstract abandon(): void;
@@ -189,7 +256,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     switch (request.method) {
       case 'BYE':
         this.host.respond(tx, createResponse(request, 200));
-        this.emit('bye');
+        this.safeEmit('bye');
         this.terminate('bye');
         return;
       case 'INFO':
@@ -221,7 +288,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     const event: InfoEvent = { contentType, body };
     const dtmf = parseDtmfInfo(contentType, body);
     if (dtmf) event.dtmf = dtmf;
-    this.emit('info', event);
+    this.safeEmit('info', event);
   }
 
   /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
@@ -249,7 +316,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     try {
       if (this.offerHandler) localSdp = this.offerHandler(offer);
       else if (offer.length === 0 || offer === this.remoteSdp) localSdp = this.localSdp ?? '';
-      else throw Object.assign(new Error('no offerHandler for a changed offer'), { status: 488 });
+      else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
       const status = (error as OfferRejection).status;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
@@ -257,19 +324,27 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
       return;
     }
     this.dialog?.refreshTarget(request);
-    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0);
+    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
+    if ('rejectMinSe' in timer) {
+      this.respond422(request, tx, timer.rejectMinSe);
+      return;
+    }
+    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
+    // §10: a re-INVITE from the peer in the dialog refreshes the session.
+    if (timer.interval) this.startSessionTimer({ seconds: timer.interval.seconds, weRefresh: timer.interval.refresher === 'uas' });
     this.localSdp = localSdp;
     if (offer.length > 0) {
       this.remoteSdp = offer;
-      this.emit('reinvite', { remoteSdp: offer, localSdp });
+      this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
     }
   }
 
   /** Sends a 2xx with SDP through `tx` and retransmits it until the ACK (§13.3.1.4). */
-  protected sendAnswer2xx(request: SipRequest, tx: InviteServerTransaction, sdp: string, awaitingAnswer: boolean): void {
+  protected sendAnswer2xx(request: SipRequest, tx: InviteServerTransaction, sdp: string, awaitingAnswer: boolean, headers: Record<string, string> = {}): void {
     const response = createResponse(request, 200, undefined, this.localTag);
     for (const rr of request.getAll('Record-Route')) response.add('Record-Route', rr);
     response.add('Contact', this.host.contact(this.protocol));
+    for (const [name, value] of Object.entries(headers)) response.add(name, value);
     if (sdp.length > 0) {
       response.add('Content-Type', SDP);
       response.body = Buffer.from(sdp, 'utf8');
@@ -309,7 +384,7 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
     if (pending.awaitingAnswer && body !== undefined) {
       this.remoteSdp = body;
-      if (seq !== this.initialRemoteSeq) this.emit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
+      if (seq !== this.initialRemoteSeq) this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
     }
     if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
   }
@@ -318,11 +393,12 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
   protected terminate(reason: TerminationReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.sessionTimer?.stop();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
     if (this.dialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
-    this.emit('terminated', { reason });
+    this.safeEmit('terminated', { reason });
   }
 
   /** Subclass clean-up (pending promises) before 'terminated' is emitted. */
@@ -333,3 +409,4 @@ export abstract class InviteSessionBase extends TypedEmitter<InviteSessionEvents
     this.terminate('local');
   }
 }
+

@@ -13,6 +13,7 @@ import type { InviteClientTransaction } from '../transaction/invite-client.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
+import { intervalFromAnswer, minSeFrom422 } from './session-timer.js';
 
 export interface OutgoingInviteOptions {
   /** SDP offer. */
@@ -22,7 +23,7 @@ export interface OutgoingInviteOptions {
   displayName?: string;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
 }
 
@@ -41,6 +42,7 @@ export class OutgoingInvite extends InviteSessionBase {
   private cancelRequested = false;
   private cancelSent = false;
   private authAttempts = 0;
+  private intervalRetried = false;
   private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
   private readonly abortListener = () => this.cancel();
 
@@ -69,6 +71,13 @@ export class OutgoingInvite extends InviteSessionBase {
     invite.add('CSeq', '1 INVITE');
     invite.add('Contact', host.contact(protocol));
     invite.add('Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    const timer = host.sessionTimer;
+    if (timer) {
+      // RFC 4028 §7.1: we support timers and ask for our interval; the UAS picks the refresher.
+      invite.add('Supported', 'timer');
+      invite.add('Session-Expires', String(timer.expiresSeconds));
+      invite.add('Min-SE', String(timer.minSeSeconds));
+    }
     for (const [name, value] of Object.entries(options.headers ?? {})) invite.set(name, value);
     if (options.body.length > 0) {
       invite.set('Content-Type', 'application/sdp');
@@ -85,7 +94,7 @@ export class OutgoingInvite extends InviteSessionBase {
   start(): void {
     const signal = this.options.signal;
     if (signal?.aborted) {
-      this.fail(new SipError('cancelled', 'aborted before sending', 487), 'cancel');
+      this.fail(new SipError('ERR_SIP_CANCELLED', 'aborted before sending', 487), 'cancel');
       return;
     }
     signal?.addEventListener('abort', this.abortListener, { once: true });
@@ -99,7 +108,7 @@ export class OutgoingInvite extends InviteSessionBase {
         response: (r) => this.onResponse(r),
         timeout: () => this.onTimeout(),
         transportError: (error) =>
-          this.fail(new SipError('transport', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
+          this.fail(new SipError('ERR_SIP_TRANSPORT', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
       },
       { protocol: this.protocol }
     );
@@ -138,7 +147,7 @@ export class OutgoingInvite extends InviteSessionBase {
       const body = response.body.length > 0 ? response.bodyText : undefined;
       if (body !== undefined && response.contentType === 'application/sdp') this.remoteSdp = body;
       // 100 Trying is hop-by-hop (§8.1.3.2): it ends retransmissions but is no call progress.
-      if (status > 100) this.emit('progress', { status, reason: response.reason, body });
+      if (status > 100) this.safeEmit('progress', { status, reason: response.reason, body });
       if (this.cancelRequested) this.sendCancel();
       return;
     }
@@ -147,8 +156,9 @@ export class OutgoingInvite extends InviteSessionBase {
       return;
     }
     if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
+    if (status === 422 && this.retryWithLongerInterval(response)) return;
     const cancelled = this.cancelRequested && status === 487;
-    this.fail(new SipError('rejected', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
+    this.fail(new SipError('ERR_SIP_REJECTED', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
   }
 
   private on2xx(response: SipResponse): void {
@@ -173,12 +183,41 @@ export class OutgoingInvite extends InviteSessionBase {
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.cancelRequested) {
       // The 2xx crossed our CANCEL (§9.1): the call was wanted gone, so hang it up.
-      this.fail(new SipError('cancelled', 'call answered after CANCEL; hung up', 487), 'cancel');
+      this.fail(new SipError('ERR_SIP_CANCELLED', 'call answered after CANCEL; hung up', 487), 'cancel');
       this.host.sendRequest(dialog.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
       return;
     }
+    if (this.host.sessionTimer) {
+      const asked = Number(this.invite.get('Session-Expires') ?? this.host.sessionTimer.expiresSeconds);
+      const settled = intervalFromAnswer(response, asked);
+      this.startSessionTimer({ seconds: settled.seconds, weRefresh: settled.refresher === 'uac' });
+    }
     this.settle?.resolve({ answerSdp });
     this.settle = undefined;
+  }
+
+  /** RFC 4028 §7.3: after 422, ask again with the UAS's Min-SE (once). */
+  private retryWithLongerInterval(response: SipResponse): boolean {
+    const minSe = minSeFrom422(response);
+    if (minSe === undefined || this.intervalRetried || this.cancelRequested || !this.invite.has('Session-Expires')) return false;
+    this.intervalRetried = true;
+    this.resend((next) => {
+      next.set('Session-Expires', String(minSe));
+      next.set('Min-SE', String(minSe));
+    });
+    return true;
+  }
+
+  /** The INVITE again, as a new transaction (CSeq + 1, new branch), with `change` applied. */
+  private resend(change: (next: SipRequest) => void): void {
+    const next = new SipRequest('INVITE', this.invite.uri);
+    next.headers = this.invite.headers.filter((h) => h.name !== 'Via').map((h) => ({ ...h }));
+    next.body = this.invite.body;
+    next.set('CSeq', `${this.invite.cseq.seq + 1} INVITE`);
+    change(next);
+    this.invite = next;
+    this.provisionalSeen = false;
+    this.send();
   }
 
   override handleStrayResponse(response: SipResponse): void {
@@ -200,19 +239,12 @@ export class OutgoingInvite extends InviteSessionBase {
       return false;
     }
     this.authAttempts++;
-    const next = new SipRequest('INVITE', this.invite.uri);
-    next.headers = this.invite.headers.filter((h) => h.name !== 'Via').map((h) => ({ ...h }));
-    next.body = this.invite.body;
-    next.set('CSeq', `${this.invite.cseq.seq + 1} INVITE`);
-    next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value);
-    this.invite = next;
-    this.provisionalSeen = false;
-    this.send();
+    this.resend((next) => next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value));
     return true;
   }
 
   private onTimeout(): void {
-    this.fail(new SipError('timeout', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
+    this.fail(new SipError('ERR_SIP_TIMEOUT', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
   }
 
   private fail(error: SipError, reason: TerminationReason): void {
@@ -224,7 +256,7 @@ export class OutgoingInvite extends InviteSessionBase {
   protected override onTerminate(reason: TerminationReason): void {
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.settle) {
-      this.settle.reject(new SipError(reason === 'local' ? 'closed' : reason, `call ended (${reason}) before it was answered`));
+      this.settle.reject(new SipError(SipError.codeOfTermination(reason), `call ended (${reason}) before it was answered`));
       this.settle = undefined;
     }
     if (!this.dialog && this.tx && !this.tx.terminated && reason === 'local') this.tx.terminate();

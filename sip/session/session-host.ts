@@ -9,6 +9,7 @@ import type { InviteClientTransaction, InviteClientUser } from '../transaction/i
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { Clock, TimerValues } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
+import type { SessionTimerConfig } from './session-timer.js';
 
 export interface SipLogger {
   debug(obj: object, msg?: string): void;
@@ -36,6 +37,8 @@ export interface SessionHost {
   readonly clock: Clock;
   readonly timers: TimerValues;
   readonly logger: SipLogger;
+  /** RFC 4028 session timers for every call, or undefined for none. */
+  readonly sessionTimer?: SessionTimerConfig;
   /** Local host written into Contact/From when nothing better is known. */
   readonly localHost: string;
   /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */

@@ -51,7 +51,9 @@ export function requestDestination(request: SipRequest, fallback: TransportProto
   const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
   if (!isSipUri(target)) throw new SipParseError(`cannot route to a non-SIP URI "${request.uri}"`);
   const transportParam = target.params.get('transport')?.toLowerCase();
-  const protocol: TransportProtocol = transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : fallback;
+  // RFC 3261 §26.2.2: sips: means TLS, default port 5061 (§19.1.2).
+  const protocol: TransportProtocol =
+    target.scheme === 'sips' || transportParam === 'tls' ? 'tls' : transportParam === 'tcp' ? 'tcp' : transportParam === 'udp' ? 'udp' : fallback;
   const maddr = target.params.get('maddr');
-  return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? 5060 };
+  return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? (protocol === 'tls' ? 5061 : 5060) };
 }

@@ -2,49 +2,134 @@
  * Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). CRLF
  * keep-alives between messages (RFC 5626 §3.5.1) are skipped. A frame too large, or a
  * Content-Length that is not a number, is a framing error: the stream cannot be resynchronized
- * and its connection must be closed.
+ * and its connection must be closed. The error carries the head of the offending message when
+ * one could be read, so the sender can be told why (limits.ts).
+ *
+ * Work is linear in the bytes received however they are chunked: bytes are appended to one
+ * growing buffer (not concatenated anew per chunk) and the search for the blank line resumes
+ * where the previous one stopped.
  */
+import { SipParseError } from '../errors.js';
+import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, type SipMessageLimits } from '../message/limits.js';
 import { findHeaderEnd } from '../message/parser.js';
-import { MAX_STREAM_HEADER_BYTES, MAX_STREAM_MESSAGE_BYTES } from './transport.js';
 
 export class StreamFramingError extends Error {
   override name = 'StreamFramingError';
   readonly code = 'framing';
+  constructor(
+    message: string,
+    /** The head read so far and the answer it earns, when a limit (not garbage) stopped the frame. */
+    readonly cutShort?: { head: Buffer; error: SipParseError }
+  ) {
+    super(message);
+  }
 }
 
-const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)$/im;
+const INITIAL_CAPACITY = 4096;
 
 export class StreamFramer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private store: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+  /** Offset (from `start`) up to which no blank line was found. */
+  private searched = 0;
+  private readonly limits: SipMessageLimits;
+
+  constructor(limits: SipMessageLimits = DEFAULT_MESSAGE_LIMITS) {
+    this.limits = limits;
+  }
 
   get buffered(): number {
-    return this.buffer.length;
+    return this.end - this.start;
   }
 
   /** Adds bytes; returns the complete messages now available. Throws StreamFramingError. */
   push(chunk: Buffer): Buffer[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.append(chunk);
     const out: Buffer[] = [];
     for (;;) {
-      let start = 0;
-      while (start < this.buffer.length && (this.buffer[start] === 0x0d || this.buffer[start] === 0x0a)) start++;
-      if (start > 0) this.buffer = this.buffer.subarray(start);
-      if (this.buffer.length === 0) break;
-      const end = findHeaderEnd(this.buffer);
-      if (!end) {
-        if (this.buffer.length > MAX_STREAM_HEADER_BYTES) throw new StreamFramingError('header section too large');
+      if (this.searched === 0) {
+        while (this.start < this.end && (this.store[this.start] === 0x0d || this.store[this.start] === 0x0a)) this.start++;
+      }
+      if (this.start === this.end) {
+        this.start = this.end = this.searched = 0;
         break;
       }
-      const head = this.buffer.toString('latin1', 0, end.headEnd);
-      const match = CONTENT_LENGTH.exec(head);
-      const lengthText = match ? match[1].trim() : '0';
-      if (!/^\d{1,9}$/.test(lengthText)) throw new StreamFramingError(`bad Content-Length "${lengthText}"`);
-      const total = end.bodyStart + Number(lengthText);
-      if (total > MAX_STREAM_MESSAGE_BYTES) throw new StreamFramingError(`message of ${total} bytes too large`);
-      if (this.buffer.length < total) break;
-      out.push(Buffer.from(this.buffer.subarray(0, total)));
-      this.buffer = this.buffer.subarray(total);
+      const view = this.store.subarray(this.start, this.end);
+      const headEnd = findHeaderEnd(view, Math.max(0, this.searched - 3));
+      // The same limit whether the blank line came in this chunk or never did.
+      if (headEnd ? headEnd.headEnd > this.limits.maxHeaderBytes : view.length > this.limits.maxHeaderBytes) {
+        const head = Buffer.from(view.subarray(0, this.limits.maxHeaderBytes));
+        const error = new SipParseError(`header section longer than ${this.limits.maxHeaderBytes} bytes`, STATUS_MESSAGE_TOO_LARGE);
+        throw new StreamFramingError(error.message, { head, error });
+      }
+      if (!headEnd) {
+        this.searched = view.length;
+        break;
+      }
+      const lengthText = contentLength(view.toString('latin1', 0, headEnd.headEnd));
+      if (!isLength(lengthText)) throw new StreamFramingError(`bad Content-Length "${lengthText.slice(0, 40)}"`);
+      const bodyLength = Number(lengthText);
+      const total = headEnd.bodyStart + bodyLength;
+      if (bodyLength > this.limits.maxBodyBytes || total > this.limits.maxMessageBytes) {
+        const head = Buffer.from(view.subarray(0, headEnd.bodyStart));
+        const error =
+          bodyLength > this.limits.maxBodyBytes
+            ? new SipParseError(`body of ${bodyLength} bytes exceeds ${this.limits.maxBodyBytes}`, STATUS_ENTITY_TOO_LARGE)
+            : new SipParseError(`message of ${total} bytes exceeds ${this.limits.maxMessageBytes}`, STATUS_MESSAGE_TOO_LARGE);
+        throw new StreamFramingError(error.message, { head, error });
+      }
+      this.searched = headEnd.headEnd;
+      if (view.length < total) break;
+      out.push(Buffer.from(view.subarray(0, total)));
+      this.start += total;
+      this.searched = 0;
     }
     return out;
   }
+
+  private append(chunk: Buffer): void {
+    if (this.end + chunk.length > this.store.length) {
+      const live = this.end - this.start;
+      if (live + chunk.length > this.store.length / 2) {
+        // Grow to at least twice what is held, so each byte is copied O(1) times overall.
+        const grown = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, 2 * (live + chunk.length)));
+        this.store.copy(grown, 0, this.start, this.end);
+        this.store = grown;
+      } else {
+        this.store.copy(this.store, 0, this.start, this.end);
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    chunk.copy(this.store, this.end);
+    this.end += chunk.length;
+  }
+}
+
+/** The first Content-Length (or compact `l`) value of a header section, '0' when absent. */
+function contentLength(head: string): string {
+  let from = 0;
+  let colon = -1;
+  while (from < head.length) {
+    let lf = head.indexOf('\n', from);
+    if (lf < 0) lf = head.length;
+    // The next colon is looked up only once we pass it, so lines without one cost no rescans.
+    if (colon < from) colon = head.indexOf(':', from);
+    if (colon < 0) return '0';
+    if (colon > from && colon < lf) {
+      let nameEnd = colon;
+      while (nameEnd > from && (head[nameEnd - 1] === ' ' || head[nameEnd - 1] === '\t')) nameEnd--;
+      const name = nameEnd - from === 1 || nameEnd - from === 14 ? head.slice(from, nameEnd).toLowerCase() : '';
+      if (name === 'l' || name === 'content-length') return head.slice(colon + 1, lf).trim();
+    }
+    from = lf + 1;
+  }
+  return '0';
+}
+
+function isLength(text: string): boolean {
+  if (text.length < 1 || text.length > 9) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x30 || text.charCodeAt(i) > 0x39) return false;
+  return true;
 }

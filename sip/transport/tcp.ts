@@ -3,39 +3,65 @@
  * one table by remote address so that responses go back over the connection the request
  * came on (§18.2.2) and requests reuse an open connection (§18.1.1). Messages are framed by
  * Content-Length; a broken frame or a peer that vanishes mid-message only drops that
- * connection.
+ * connection. Connection counts, idle time and slow senders are bounded by a ConnectionGuard.
  */
 import net from 'node:net';
-import { StreamFramer } from './stream-framer.js';
+import { SipError } from '../errors.js';
+import { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from '../message/limits.js';
+import { ConnectionGuard, type GuardedConnection } from './connection-guard.js';
+import { StreamFramer, StreamFramingError } from './stream-framer.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+
+export interface StreamTransportOptions {
+  /** Message size limits applied while framing. */
+  limits?: SipMessageLimits;
+  /** Connection limits; a guard of its own with the defaults when absent. */
+  guard?: ConnectionGuard;
+}
 
 function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
 }
 
 export class TcpTransport implements SipTransport {
-  readonly protocol = 'tcp' as const;
+  readonly protocol: 'tcp' | 'tls' = 'tcp';
   readonly reliable = true;
   private server?: net.Server;
   private readonly connections = new Map<string, net.Socket>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly guarded = new Map<net.Socket, GuardedConnection>();
   private readonly connecting = new Map<string, Promise<net.Socket>>();
   private closed = false;
+  readonly guard: ConnectionGuard;
+  private readonly limits: SipMessageLimits;
 
   constructor(
     private readonly bind: TransportAddress,
-    private readonly handler: TransportHandler,
-    private readonly idleTimeoutMs = 15 * 60_000
-  ) {}
+    protected readonly handler: TransportHandler,
+    options: StreamTransportOptions = {}
+  ) {
+    this.limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
+    this.guard = options.guard ?? new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`tcp ${reason}`, details));
+  }
+
+  /** The listening server; TLS overrides it with a TLS server. */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer(onSocket);
+  }
+
+  /** An outbound connection and the event that says it is ready; TLS overrides both. */
+  protected dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {
+    return { socket: net.connect({ host: destination.host, port: destination.port }), readyEvent: 'connect' };
+  }
 
   listen(): Promise<void> {
-    const server = net.createServer((socket) => this.adopt(socket));
+    const server = this.createServer((socket) => this.adopt(socket, true));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
         server.off('error', reject);
-        server.on('error', (err) => this.handler.warning?.('tcp server error', { err: err.message }));
+        server.on('error', (err) => this.handler.warning?.(`${this.protocol} server error`, { err: err.message }));
         resolve();
       });
     });
@@ -43,7 +69,7 @@ export class TcpTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new Error('TCP transport not listening');
+    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', `${this.protocol.toUpperCase()} transport not listening`);
     return { host: a.address, port: a.port };
   }
 
@@ -51,49 +77,82 @@ export class TcpTransport implements SipTransport {
     return this.sockets.size;
   }
 
-  private adopt(socket: net.Socket): void {
+  private adopt(socket: net.Socket, inbound: boolean): boolean {
     if (this.closed) {
       socket.destroy();
-      return;
+      return false;
     }
     const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = socket.remotePort ?? 0;
     const key = keyOf(host, port);
+    const expire = (): void => {
+      socket.destroy();
+    };
+    const guarded: GuardedConnection | undefined = inbound ? this.guard.admit(host, key, expire) : this.guard.adoptOutbound(host, key, expire);
+    if (!guarded) {
+      socket.destroy();
+      return false;
+    }
     this.connections.set(key, socket);
     this.sockets.add(socket);
-    const framer = new StreamFramer();
-    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    const framer = new StreamFramer(this.limits);
+    let refused = false;
     socket.on('data', (chunk) => {
+      if (refused) return;
       let frames: Buffer[];
       try {
         frames = framer.push(chunk);
       } catch (err) {
-        this.handler.warning?.('tcp framing error, closing connection', { remote: key, err: (err as Error).message });
-        socket.destroy();
+        refused = true;
+        // The refused message never completes: its deadline bounds how long we wait for the peer to close.
+        guarded.activity(Math.max(1, framer.buffered));
+        this.refuseFrame(socket, err as Error, { protocol: this.protocol, host, port }, key);
         return;
       }
-      for (const frame of frames) this.handler.message(frame, { protocol: 'tcp', host, port });
+      guarded.activity(framer.buffered, frames.length);
+      for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
     });
     socket.on('error', (err) => this.handler.warning?.('tcp connection error', { remote: key, err: err.message }));
     socket.on('close', () => {
+      guarded.release();
+      this.guarded.delete(socket);
       this.sockets.delete(socket);
       if (this.connections.get(key) === socket) this.connections.delete(key);
       if (framer.buffered > 0) this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
     });
+    this.guarded.set(socket, guarded);
+    return true;
+  }
+
+  /**
+   * A frame the framer refused: the stream cannot be resynchronized. When a size limit (not
+   * garbage) stopped it, the head goes up so the sender hears 413/513 (§21.4.11, §21.5.7),
+   * and our side of the connection is ended after that answer. What the peer still sends is
+   * read and discarded (closing with unread bytes would reset the connection and could lose
+   * the answer) until it closes too or the message deadline ends it.
+   */
+  private refuseFrame(socket: net.Socket, err: Error, source: { protocol: 'tcp' | 'tls'; host: string; port: number }, key: string): void {
+    this.handler.warning?.(`${this.protocol} framing error, closing connection`, { remote: key, err: err.message });
+    if (err instanceof StreamFramingError && err.cutShort) {
+      this.handler.message(err.cutShort.head, source, err.cutShort.error);
+      socket.end();
+      return;
+    }
+    socket.destroy();
   }
 
   private connect(destination: TransportAddress): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: destination.host, port: destination.port });
+      const { socket, readyEvent } = this.dial(destination);
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         socket.off('error', reject);
         if (this.closed) {
           socket.destroy();
-          reject(new Error('TCP transport closed'));
+          reject(new SipError('ERR_CLOSED', 'TCP transport closed'));
           return;
         }
-        this.adopt(socket);
+        this.adopt(socket, false);
         // Index it under the address we dialled too (the peer's listening port).
         this.connections.set(keyOf(destination.host, destination.port), socket);
         resolve(socket);
@@ -102,7 +161,7 @@ export class TcpTransport implements SipTransport {
   }
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
-    if (this.closed) throw new Error('TCP transport closed');
+    if (this.closed) throw new SipError('ERR_CLOSED', 'TCP transport closed');
     const key = keyOf(destination.host, destination.port);
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {
@@ -115,12 +174,16 @@ export class TcpTransport implements SipTransport {
       socket = await pending;
     }
     const target = socket;
+    // Bytes we send keep the connection from counting as idle too.
+    this.guarded.get(target)?.activity();
     await new Promise<void>((resolve, reject) => target.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const guarded of this.guarded.values()) guarded.release();
+    this.guarded.clear();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     this.connections.clear();

@@ -3,14 +3,17 @@
  * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
  * one port for every transport). A clash on that number is retried with a fresh port.
  */
-import { TcpTransport } from './tcp.js';
+import { TcpTransport, type StreamTransportOptions } from './tcp.js';
+import { TlsTransport, type TlsTransportOptions } from './tls.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
 import { UdpTransport } from './udp.js';
 
 export interface TransportSpec {
-  protocol: 'udp' | 'tcp';
+  protocol: 'udp' | 'tcp' | 'tls';
   host: string;
   port: number;
+  /** Certificate and key; required for TLS. */
+  tls?: TlsTransportOptions;
 }
 
 const BIND_ATTEMPTS = 5;
@@ -20,7 +23,8 @@ export class TransportSet {
 
   constructor(
     private readonly specs: TransportSpec[],
-    private readonly handler: TransportHandler
+    private readonly handler: TransportHandler,
+    private readonly streamOptions: StreamTransportOptions = {}
   ) {
     if (specs.length === 0) throw new RangeError('at least one transport is required');
     for (const spec of specs) {
@@ -61,7 +65,7 @@ export class TransportSet {
     throw lastError;
   }
 
-  addresses(): Array<TransportAddress & { protocol: 'udp' | 'tcp' }> {
+  addresses(): Array<TransportAddress & { protocol: 'udp' | 'tcp' | 'tls' }> {
     return this.specs.map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
   }
 
@@ -72,10 +76,12 @@ export class TransportSet {
   private async bindAll(): Promise<void> {
     let sharedPort: number | undefined;
     for (const spec of this.specs) {
-      if (spec.port === 0 && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
+      // TLS is a TCP listener too: it never shares the TCP port number (RFC 3261 §19.1.2: 5061).
+      const shares = spec.port === 0 && spec.protocol !== 'tls';
+      if (shares && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
-      if (spec.port === 0) sharedPort ??= transport.address().port;
+      if (shares) sharedPort ??= transport.address().port;
     }
   }
 
@@ -85,6 +91,9 @@ export class TransportSet {
 
   private create(spec: TransportSpec): SipTransport {
     const bind = { host: spec.host, port: spec.port };
-    return spec.protocol === 'udp' ? new UdpTransport(bind, this.handler) : new TcpTransport(bind, this.handler);
+    if (spec.protocol === 'udp') return new UdpTransport(bind, this.handler);
+    if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler, this.streamOptions);
+    if (!spec.tls) throw new TypeError('a TLS transport needs a certificate and key (tls: { cert, key })');
+    return new TlsTransport(bind, this.handler, spec.tls, this.streamOptions);
   }
 }

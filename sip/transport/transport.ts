@@ -3,8 +3,9 @@
  * transport moves whole framed messages: datagrams as they are, streams split by
  * Content-Length (RFC 3261 §18.3). Parsing and routing live above it.
  */
+import type { SipParseError } from '../errors.js';
 
-export type TransportProtocol = 'udp' | 'tcp' | 'ws';
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws';
 
 export interface TransportAddress {
   host: string;
@@ -16,8 +17,12 @@ export interface MessageSource extends TransportAddress {
 }
 
 export interface TransportHandler {
-  /** One complete message as received; `source` is the peer's address (§18.2.1 received/rport). */
-  message(data: Buffer, source: MessageSource): void;
+  /**
+   * One complete message as received; `source` is the peer's address (§18.2.1 received/rport).
+   * With `cutShort`, `data` is only the head of a message a stream refused at a size limit
+   * (limits.ts): answer with that error if the head allows, the connection is then closed.
+   */
+  message(data: Buffer, source: MessageSource, cutShort?: SipParseError): void;
   /** A problem that did not stop the transport (a broken connection, an oversized frame). */
   warning?(reason: string, details: object): void;
 }
@@ -34,8 +39,3 @@ export interface SipTransport {
   /** Closes sockets and connections. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Largest message accepted on a stream before the connection is dropped. */
-export const MAX_STREAM_MESSAGE_BYTES = 1 << 20;
-/** Largest header section accepted on a stream. */
-export const MAX_STREAM_HEADER_BYTES = 64 * 1024;

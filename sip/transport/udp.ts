@@ -4,6 +4,7 @@
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { SipError } from '../errors.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
 
 export class UdpTransport implements SipTransport {
@@ -40,14 +41,14 @@ export class UdpTransport implements SipTransport {
   }
 
   address(): TransportAddress {
-    if (!this.socket) throw new Error('UDP transport not listening');
+    if (!this.socket) throw new SipError('ERR_INVALID_STATE', 'UDP transport not listening');
     const a = this.socket.address();
     return { host: a.address, port: a.port };
   }
 
   send(data: Buffer, destination: TransportAddress): Promise<void> {
     const socket = this.socket;
-    if (!socket || this.closed) return Promise.reject(new Error('UDP transport closed'));
+    if (!socket || this.closed) return Promise.reject(new SipError('ERR_CLOSED', 'UDP transport closed'));
     return new Promise((resolve, reject) => {
       socket.send(data, destination.port, destination.host, (err) => (err ? reject(err) : resolve()));
     });

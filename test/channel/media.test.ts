@@ -89,8 +89,8 @@ describe('UASCallChannel media', () => {
 
   it('refuses a prompt file outside the prompt folder with a typed error, and the call goes on', async () => {
     const { channel } = await answeredCall(null);
-    await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({ code: 'OUTSIDE_PROMPT_FOLDER' });
-    await expect(channel.playFile('missing.wav')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({ code: 'ERR_OUTSIDE_PROMPT_FOLDER' });
+    await expect(channel.playFile('missing.wav')).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
     expect(channel.state).toBe(State.ANSWERED);
   });
 

@@ -54,10 +54,10 @@ describe('WASM DTMF detector vs the TypeScript reference', () => {
     });
   });
 
-  it('keeps its state within 1024 bytes', () => {
+  it('keeps its state within the 1040 bytes a party slot reserves for it', () => {
     const bytes = wasm.exports.DTMF_STATE_BYTES.value as number;
     expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThanOrEqual(1024);
+    expect(bytes).toBeLessThanOrEqual(1040);
   });
 
   for (const [rate, blocks] of [

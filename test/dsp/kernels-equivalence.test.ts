@@ -63,7 +63,8 @@ function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: num
       const codec = p.codec;
       const pRate = codec === 'L16' ? 16000 : 8000;
       const n = pRate / 50;
-      if (p !== dtmfParty && kind < 0.15) k.setInput(p.slot, INPUT_LOST);
+      // The DTMF party loses one frame inside its tone (concealed: unknown to the detector) and one after it.
+      if (p === dtmfParty ? f === 2 || f === 20 : kind < 0.15) k.setInput(p.slot, INPUT_LOST);
       else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, INPUT_SILENT);
       else {
         for (let j = 0; j < n; j++) {

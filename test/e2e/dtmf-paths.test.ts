@@ -1,8 +1,12 @@
 /**
  * DTMF end to end over RTP and SIP: in-band tones (the WebAssembly Goertzel detector), RFC 4733
  * events and SIP INFO all reach the application as one digit stream; a press sent two ways at once
- * counts once; switching ways mid-call misses nothing; a conference party's DTMF tone does not
- * leak into what the others hear.
+ * counts once; switching ways mid-call misses nothing; a press whose packets stall and then arrive
+ * in a burst counts once; a conference party's DTMF tone does not leak into what the others hear.
+ *
+ * Presses and pauses are measured in media (frames the phone sent), and each step waits for the
+ * engine to report what it should, so a slow or stalled host changes when things happen, never
+ * what is pressed or heard.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from '../../engine/index.js';
@@ -37,8 +41,8 @@ afterAll(async () => {
 async function answered(user: string, toneHz: number | null = null): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
   const phone = await TonePhone.create({ toneHz, user });
   await phone.call(`sip:digits@127.0.0.1:${port}`);
-  await waitFor(() => channels.get(user)?.state === State.ANSWERED);
-  await sleep(200);
+  await waitFor(() => channels.get(user)?.state === State.ANSWERED, 10_000);
+  await phone.media(200);
   return { phone, channel: channels.get(user)! };
 }
 
@@ -53,13 +57,15 @@ describe('DTMF paths', () => {
     const { phone, channel } = await answered('inband1');
     try {
       const seen = record(channel);
-      const digits = channel.getDigits({ count: 4, secondsTimeout: 8 });
+      const digits = channel.getDigits({ count: 4, secondsTimeout: 20 });
       for (const d of '123#') {
         await phone.inbandDigit(d, 160);
-        await sleep(200);
+        await phone.media(200);
       }
       expect(await digits).toBe('123#');
-      expect(seen.map((s) => s.source)).toEqual(['inband', 'inband', 'inband', 'inband']);
+      // Any second report of a press would come within the jitter buffer's delay (≤ 200 ms) of its end.
+      await phone.media(400);
+      expect(seen).toEqual([...'123#'].map((digit) => ({ digit, source: 'inband' })));
     } finally {
       await phone.close();
     }
@@ -69,8 +75,10 @@ describe('DTMF paths', () => {
     const { phone, channel } = await answered('both1');
     try {
       const seen = record(channel);
-      await Promise.all([phone.inbandDigit('5', 120), sleep(10).then(() => phone.rfc4733Digit('5', 120))]);
-      await sleep(600);
+      // The tone stays in the audio while the events go out beside it.
+      await Promise.all([phone.inbandDigit('5', 120), phone.rfc4733Digit('5', 120)]);
+      await waitFor(() => seen.length > 0, 10_000);
+      await phone.media(600);
       expect(seen.map((s) => s.digit)).toEqual(['5']);
     } finally {
       await phone.close();
@@ -80,19 +88,43 @@ describe('DTMF paths', () => {
   it('misses nothing when the phone switches between in-band, RFC 4733 and SIP INFO mid-call', async () => {
     const { phone, channel } = await answered('switch1');
     try {
-      const digits = channel.getDigits({ count: 4, secondsTimeout: 6 });
+      const seen = record(channel);
+      const digits = channel.getDigits({ count: 4, secondsTimeout: 20 });
+      // Each way's digit is reported before the phone switches to the next way.
       await phone.inbandDigit('1', 160);
-      await sleep(200);
+      await waitFor(() => seen.length === 1, 10_000);
       await phone.rfc4733Digit('2', 100);
-      await sleep(200);
+      await waitFor(() => seen.length === 2, 10_000);
       await phone.inbandDigit('3', 160);
-      await sleep(200);
+      await waitFor(() => seen.length === 3, 10_000);
       await phone.infoDigit('4');
       expect(await digits).toBe('1234');
+      expect(seen.map((s) => s.source)).toEqual(['inband', 'rfc4733', 'inband', 'info']);
     } finally {
       await phone.close();
     }
   });
+
+  // 60 ms: the stall the issue names. 120 ms: long enough that PLC has faded to silence (G.711
+  // Appendix I: 60 ms) before the burst, which a detector that takes concealment for silence ends
+  // the digit on and then reports the rest of the press as a second one.
+  for (const stallMs of [60, 120]) {
+    it(`reports an in-band press once when its packets stall for ${stallMs} ms and then arrive in a burst`, async () => {
+      const { phone, channel } = await answered(`stall${stallMs}`);
+      try {
+        const seen = record(channel);
+        // 320 ms of '7'; from 100 ms in, the packets are held for the stall and then sent at once.
+        await phone.inbandDigit('7', 320, { afterMs: 100, ms: stallMs });
+        await waitFor(() => seen.length > 0, 10_000);
+        await phone.media(400);
+        expect(seen).toEqual([{ digit: '7', source: 'inband' }]);
+        const stats = channel.rtpStats();
+        console.log(`a ${stallMs} ms stall cost ${stats?.concealedFrames} concealed frames and ${stats?.packetsLate} late packets`);
+      } finally {
+        await phone.close();
+      }
+    });
+  }
 
   it("keeps a conference party's DTMF tone out of what the others hear", async () => {
     const presser = await TonePhone.create({ toneHz: null, user: 'presser' });

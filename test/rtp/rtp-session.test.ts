@@ -48,8 +48,8 @@ describe('RtpSession over loopback UDP', () => {
     cleanups.push(() => pool.close());
     const [pa, pb] = [await pool.allocate(), await pool.allocate()];
     const a = new RtpSession({ ports: pa, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 150, cname: 'a@test' });
-    // B knows nothing about A: it must learn A's address from A's packets.
-    const b = new RtpSession({ ports: pb, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 150, jitter: { startDelayMs: 40 } });
+    // B knows nothing about A: it must learn A's address from A's packets (the NAT rule).
+    const b = new RtpSession({ ports: pb, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 150, jitter: { startDelayMs: 40 }, latching: 'first-packet' });
     cleanups.push(() => a.close(), () => b.close());
     const latched: { address: string; port: number }[] = [];
     b.on('latched', (l) => latched.push(l));
@@ -92,7 +92,7 @@ describe('RtpSession over loopback UDP', () => {
     cleanups.push(() => pool.close());
     const [pa, pb] = [await pool.allocate(), await pool.allocate()];
     const a = new RtpSession({ ports: pa, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 0 });
-    const b = new RtpSession({ ports: pb, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 0 });
+    const b = new RtpSession({ ports: pb, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 0, remote: { address: '127.0.0.1', port: pa.rtpPort } });
     cleanups.push(() => a.close(), () => b.close());
     const digits: DtmfEvent[] = [];
     b.on('dtmf', (d) => digits.push(d));

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../engine/errors.js';
 import { ConferencePartyMediaSettings } from '../../engine/settings/conference-party-media-settings.js';
 import { MediaSlot } from '../../engine/settings/media.js';
+import { PITCH_SEMITONES, TEXT_CHARS_MAX } from '../../tts/index.js';
 
 describe('MediaSlot', () => {
   it('holds a text item with its TTS options', () => {
-    const slot = new MediaSlot('prefixMedia').textToSay('george', { voice: 'en-gb', rateWpm: 160, pitch: 40 });
-    expect(slot.item).toEqual({ kind: 'text', text: 'george', voice: 'en-gb', rateWpm: 160, pitch: 40 });
+    const slot = new MediaSlot('prefixMedia').textToSay('george', { voice: 'en-gb', rateWpm: 160, pitch: -3 });
+    expect(slot.item).toEqual({ kind: 'text', text: 'george', voice: 'en-gb', rateWpm: 160, pitch: -3 });
     expect(Object.isFrozen(slot.item)).toBe(true);
   });
 
@@ -30,9 +31,20 @@ describe('MediaSlot', () => {
 
   it('rejects empty or blank text and a text that is too long', () => {
     const slot = new MediaSlot('prefixMedia');
-    expect(() => slot.textToSay('')).toThrow(InvalidArgumentError);
-    expect(() => slot.textToSay('   ')).toThrow(InvalidArgumentError);
-    expect(() => slot.textToSay('a'.repeat(5000))).toThrow(InvalidArgumentError);
+    expect(() => slot.textToSay('')).toThrow(RangeError);
+    expect(() => slot.textToSay('   ')).toThrow(RangeError);
+    expect(() => slot.textToSay('a'.repeat(TEXT_CHARS_MAX))).not.toThrow();
+    expect(() => slot.textToSay('a'.repeat(TEXT_CHARS_MAX + 1))).toThrow(`at most ${TEXT_CHARS_MAX} allowed`);
+  });
+
+  it('takes pitch in semitones from the minimum through normal to the maximum, when it is set', () => {
+    const slot = new MediaSlot('prefixMedia');
+    for (const pitch of [PITCH_SEMITONES.min, PITCH_SEMITONES.normal, PITCH_SEMITONES.max]) {
+      expect(slot.textToSay('x', { pitch }).item).toMatchObject({ pitch });
+    }
+    expect(() => slot.textToSay('x', { pitch: PITCH_SEMITONES.max + 1 })).toThrow('pitch 13 must be between -12 and 12');
+    expect(() => slot.textToSay('x', { pitch: PITCH_SEMITONES.min - 1 })).toThrow(RangeError);
+    expect(() => slot.textToSay('x', { pitch: 50 })).toThrow(RangeError);
   });
 
   it('rejects TTS options out of range with RangeError and of the wrong type with TypeError', () => {

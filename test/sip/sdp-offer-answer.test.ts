@@ -169,7 +169,7 @@ describe('createAnswer', () => {
   it('throws SdpNegotiationError with status 488 when no codec is common', () => {
     const error = negotiationError(() => createAnswer(fixture('rfc5118-ipv6-in-sdp.sdp'), local));
     expect(error.status).toBe(488);
-    expect(error.code).toBe('SDP_NEGOTIATION_ERROR');
+    expect(error.code).toBe('ERR_SDP_NEGOTIATION');
     expect(error.message).toMatch(/no common audio codec/);
     // telephone-event alone is not audio we can carry.
     negotiationError(() => createAnswer(offer('m=audio 5000 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n'), local));

@@ -140,7 +140,7 @@ describe('parseSdp rejects malformed descriptions with SdpParseError', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(SdpParseError);
-    expect((error as SdpParseError).code).toBe('SDP_PARSE_ERROR');
+    expect((error as SdpParseError).code).toBe('ERR_SDP_PARSE');
     expect((error as SdpParseError).status).toBe(400);
     expect((error as SdpParseError).line).toBe(line);
   });

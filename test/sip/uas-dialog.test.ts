@@ -110,7 +110,7 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.send(inviteText(peer.port, port, { callId: 'noack-1' }), port);
     const session = await incoming;
     const ended = new Promise((resolve) => session.once('terminated', (e) => resolve(e.reason)));
-    await expect(session.accept(testSdp(8000))).rejects.toMatchObject({ code: 'timeout' });
+    await expect(session.accept(testSdp(8000))).rejects.toMatchObject({ code: 'ERR_SIP_TIMEOUT' });
     expect(await ended).toBe('timeout');
     const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'noack-1')) as SipRequest;
     expect(bye.uri).toBe(`sip:peer@127.0.0.1:${peer.port}`);

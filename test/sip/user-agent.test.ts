@@ -98,7 +98,7 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     const end = terminated(call);
     const error = await call.established.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SipError);
-    expect(error).toMatchObject({ status: 486, code: 'rejected' });
+    expect(error).toMatchObject({ status: 486, code: 'ERR_SIP_REJECTED' });
     expect(await end).toBe('rejected');
   });
 
@@ -147,7 +147,7 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     await silent.close(); // its port is now closed: the INVITE goes nowhere
     const call = uac.invite(deadTarget, { body: testSdp(4000) });
     const end = terminated(call);
-    await expect(call.established).rejects.toMatchObject({ code: 'timeout' });
+    await expect(call.established).rejects.toMatchObject({ code: 'ERR_SIP_TIMEOUT' });
     expect(await end).toBe('timeout');
   });
 
@@ -158,7 +158,7 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     await incoming;
     await uac.close();
     await uac.close();
-    await expect(call.established).rejects.toMatchObject({ code: 'closed' });
+    await expect(call.established).rejects.toMatchObject({ code: 'ERR_CLOSED' });
     expect(uac.activity).toEqual({ transactions: 0, dialogs: 0, sessions: 0 });
   });
 });
@@ -211,7 +211,7 @@ describe('transport failures (§8.1.3.1)', () => {
     await closed.close();
     const call = uac.invite(deadTarget, { body: testSdp(4000) });
     const end = terminated(call);
-    await expect(call.established).rejects.toMatchObject({ code: 'transport', status: 503 });
+    await expect(call.established).rejects.toMatchObject({ code: 'ERR_SIP_TRANSPORT', status: 503 });
     expect(await end).toBe('error');
   });
 });

@@ -12,6 +12,14 @@ import wavefile from 'wavefile';
 export interface BaresipOptions {
   /** Mono 16-bit PCM at 8 kHz that baresip sends as its microphone. */
   microphone: Int16Array;
+  /** SIP port (default any); baresip listens for TLS on this port + 1. */
+  sipPort?: number;
+  /** Media encryption of the account (loads srtp.so): 'srtp-mand' offers RTP/SAVP with a=crypto only. */
+  mediaenc?: 'srtp' | 'srtp-mand';
+  /** PEM file holding certificate and key, for SIP over TLS. */
+  certificatePath?: string;
+  /** PEM file of the CA that signed the engine's certificate. */
+  caPath?: string;
 }
 
 export class Baresip {
@@ -29,7 +37,9 @@ export class Baresip {
       join(this.dir, 'config'),
       [
         'poll_method epoll',
-        'sip_listen 127.0.0.1:0',
+        `sip_listen 127.0.0.1:${options.sipPort ?? 0}`,
+        ...(options.certificatePath ? [`sip_certificate ${options.certificatePath}`] : []),
+        ...(options.caPath ? [`sip_cafile ${options.caPath}`] : []),
         `audio_source aufile,${join(this.dir, 'mic.wav')}`,
         'audio_srate 8000',
         'audio_channels 1',
@@ -38,12 +48,14 @@ export class Baresip {
         'module aufile.so',
         'module sndfile.so',
         'module stdio.so',
+        ...(options.mediaenc ? ['module srtp.so'] : []),
         'module_app menu.so',
         'module_app account.so',
         ''
       ].join('\n')
     );
-    writeFileSync(join(this.dir, 'accounts'), '<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1\n');
+    const mediaenc = options.mediaenc ? `;mediaenc=${options.mediaenc}` : '';
+    writeFileSync(join(this.dir, 'accounts'), `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}\n`);
     this.child = spawn('baresip', ['-f', this.dir], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));

@@ -25,7 +25,7 @@ export interface DtmfExports {
   memory: WebAssembly.Memory;
   DTMF_STATE_BYTES: WebAssembly.Global;
   dtmfInit(state: number, sampleRateHz: number): void;
-  dtmfProcess(state: number, pcm: number, nSamples: number): number;
+  dtmfProcess(state: number, pcm: number, nSamples: number, concealed: number): number;
   dtmfResultStartSample(state: number): bigint;
   dtmfResultDurationSamples(state: number): number;
   dtmfToneActive(state: number): number;
@@ -50,12 +50,12 @@ export class WasmDtmf {
     return state;
   }
 
-  /** Feeds one block to `state`; returns the digit reported, if any. */
-  feed(state: number, block: Int16Array, consumed: number): DtmfEvent | undefined {
+  /** Feeds one block to `state` (`concealed`: PLC output for missing input); returns the digit reported, if any. */
+  feed(state: number, block: Int16Array, consumed: number, concealed = false): DtmfEvent | undefined {
     if (block.length > WASM_PCM_CAPACITY) throw new RangeError('block larger than the WASM test buffer');
     const ptr = this.exports.dtmfTestPcmPtr();
     new Int16Array(this.exports.memory.buffer, ptr, block.length).set(block);
-    const code = this.exports.dtmfProcess(state, ptr, block.length);
+    const code = this.exports.dtmfProcess(state, ptr, block.length, concealed ? 1 : 0);
     if (code === 0) return undefined;
     return {
       digit: String.fromCharCode(code),

@@ -5,6 +5,8 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
+  openssl: 'openssl',
+  tcpdump: 'tcpdump',
   'redis-server': 'redis-server',
   kamailio: 'kamailio'
 };

@@ -55,9 +55,10 @@ export class UdpTestPeer extends SipTestPeer {
   private readonly socket = dgram.createSocket('udp4');
   port = 0;
 
-  async open(): Promise<this> {
+  /** Binds an ephemeral port on `host` (another loopback address, 127.0.0.2 ..., to be a different source). */
+  async open(host = '127.0.0.1'): Promise<this> {
     this.socket.on('message', (data) => this.deliver(data));
-    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => this.socket.bind(0, host, () => resolve()));
     this.port = this.socket.address().port;
     return this;
   }
@@ -74,10 +75,14 @@ export class UdpTestPeer extends SipTestPeer {
 export class TcpTestPeer extends SipTestPeer {
   private socket?: net.Socket;
   private readonly framer = new StreamFramer();
+  /** Resolves when the connection closes, from either side. */
+  closed: Promise<void> = new Promise(() => {});
 
-  async connect(port: number): Promise<this> {
-    const socket = net.connect({ host: '127.0.0.1', port });
+  /** Connects to 127.0.0.1:`port`, from `localAddress` (another loopback address) if given. */
+  async connect(port: number, localAddress?: string): Promise<this> {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
     this.socket = socket;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk) => {
       for (const frame of this.framer.push(chunk)) this.deliver(frame);
     });

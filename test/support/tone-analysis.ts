@@ -1,19 +1,32 @@
 /** Goertzel tone measurement for end-to-end tests: how strongly a frequency is present in PCM. */
 
-/** Power of `freqHz` in `pcm` (Goertzel, normalised so a full-scale sine ≈ 0 dB). */
+/**
+ * Level of `freqHz` in `pcm`, in dB (a full-scale sine ≈ 0 dB): the mean power of a Goertzel
+ * filter over 100 ms Hann-windowed blocks. Power is averaged across blocks, not amplitude summed
+ * over the whole signal, because a stream that went through a jitter buffer legitimately shifts
+ * its phase where the buffer skipped or stretched a frame: one coherent sum over a second would
+ * cancel itself and read a tone that is there as absent. The Hann window keeps a neighbouring
+ * tone's leakage ~80 dB down at 100 Hz apart, so "absent" checks stay strict.
+ */
 export function toneLevelDb(pcm: Int16Array, freqHz: number, sampleRateHz: number): number {
-  const n = pcm.length;
-  if (n === 0) return -200;
-  const k = (2 * Math.cos((2 * Math.PI * freqHz) / sampleRateHz));
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s0 = pcm[i] / 32768 + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
+  if (pcm.length === 0) return -200;
+  const block = Math.min(pcm.length, Math.round(sampleRateHz / 10));
+  const blocks = Math.floor(pcm.length / block);
+  const k = 2 * Math.cos((2 * Math.PI * freqHz) / sampleRateHz);
+  let powerSum = 0;
+  for (let b = 0; b < blocks; b++) {
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < block; i++) {
+      const w = block > 1 ? 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (block - 1)) : 1;
+      const s0 = (w * pcm[b * block + i]) / 32768 + k * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    powerSum += Math.max(s1 * s1 + s2 * s2 - k * s1 * s2, 0);
   }
-  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
-  const amplitude = (2 * Math.sqrt(Math.max(power, 0))) / n;
+  // A Hann window's coherent gain is 1/2: a sine of amplitude A gives |X| = A·N/4.
+  const amplitude = (4 * Math.sqrt(powerSum / blocks)) / block;
   return 20 * Math.log10(amplitude + 1e-12);
 }
 

@@ -2,9 +2,17 @@
  * A test phone: a SIP UAC (the project's own SIP stack, separate from the engine under test)
  * with a plain UDP RTP socket that streams a PCMU sine tone and keeps everything it receives,
  * decoded, for analysis. It speaks RTP itself, independently of the engine's RTP code.
+ *
+ * What it sends does not depend on how fast the host is. Its media clock is drift-free: each
+ * timer turn sends every frame due since the call started, so a stall of the event loop (a busy
+ * machine, the engine in the same process) turns into a burst of packets with the right
+ * timestamps, as a real phone's network hiccup does, never into a slower stream. Key presses
+ * last a number of frames, not a wall-clock time, and their Promises resolve when the last of
+ * those frames has been sent.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { SipUserAgent, type OutgoingInvite } from '../../sip/user-agent.js';
 import { ulawDecode, ulawEncode } from './tone-analysis.js';
 
@@ -17,6 +25,7 @@ const DTMF_PAIRS: Record<string, [number, number]> = {
   '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], D: [941, 1633]
 };
 const FRAME_SAMPLES = 160;
+const FRAME_MS = 20;
 
 export interface TonePhoneOptions {
   /** Tone to send; null sends silence. */
@@ -25,6 +34,12 @@ export interface TonePhoneOptions {
   amplitude?: number;
   displayName?: string;
   user?: string;
+  /** The phone's own RFC 4028 session timer settings (its SIP stack's defaults otherwise). */
+  sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+  /** Loopback address to send SIP and RTP from (default 127.0.0.1). */
+  host?: string;
+  /** Credentials for a 401/407 challenge. */
+  auth?: { username: string; password: string };
 }
 
 export class TonePhone {
@@ -38,13 +53,23 @@ export class TonePhone {
   private phase = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
+  /** performance.now() of each received audio packet, since the last clearReceived(). */
+  private readonly arrivalsMs: number[] = [];
   private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
-  /** While set, the stream carries this DTMF pair (in-band) instead of the tone. */
-  private dtmfPair: [number, number] | undefined;
+  /** While set, the stream carries this DTMF pair (in-band) instead of the tone, for `frames` more frames. */
+  private press: { pair: [number, number]; frames: number; done: () => void } | undefined;
   /** While set, the stream carries RFC 4733 events for this digit instead of audio. */
-  private event: { code: number; startTs: number; samples: number; end: boolean; endSent: number } | undefined;
+  private event: { code: number; startTs: number; samples: number; frames: number; end: boolean; endSent: number; done: () => void } | undefined;
+  /** Media clock: when the stream started and how many frames it has produced since. */
+  private streamStartMs = 0;
+  private framesProduced = 0;
+  /** Packets held back until the media clock reaches `untilFrame` (a simulated network stall). */
+  private stall: { untilFrame: number; held: Buffer[] } | undefined;
+  private stallAt: { frame: number; frames: number } | undefined;
   toneHz: number | null;
   amplitude: number;
+  /** The payload type this phone offers and sends RFC 4733 telephone-events on. */
+  telephoneEventPt = 101;
   ended = false;
 
   private constructor(ua: SipUserAgent, rtp: dgram.Socket, private readonly options: TonePhoneOptions) {
@@ -61,13 +86,15 @@ export class TonePhone {
     const pcm = new Int16Array(payload.length);
     for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
     this.received.push(pcm);
+    this.arrivalsMs.push(performance.now());
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    const host = options.host ?? '127.0.0.1';
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host, port: 0 }], sessionTimer: options.sessionTimer });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
-    rtp.bind(0, '127.0.0.1');
+    rtp.bind(0, host);
     await once(rtp, 'listening');
     return new TonePhone(ua, rtp, options);
   }
@@ -76,19 +103,24 @@ export class TonePhone {
     return this.rtp.address().port;
   }
 
+  /** The engine's RTP address and port for this call, from its answer. */
+  get remoteRtp(): { address: string; port: number } | undefined {
+    return this.remote;
+  }
+
   private sdpVersion = 1;
 
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
     return [
       'v=0',
-      `o=tonephone 1 ${this.sdpVersion++} IN IP4 127.0.0.1`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       't=0 0',
-      `m=audio ${this.rtpPort} RTP/AVP 0 101`,
+      `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
       'a=rtpmap:0 PCMU/8000',
-      'a=rtpmap:101 telephone-event/8000',
-      'a=fmtp:101 0-16',
+      `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
+      `a=fmtp:${this.telephoneEventPt} 0-16`,
       'a=ptime:20',
       `a=${direction}`,
       ''
@@ -103,7 +135,7 @@ export class TonePhone {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
       const next = dgram.createSocket('udp4');
-      next.bind(0, '127.0.0.1');
+      next.bind(0, this.options.host ?? '127.0.0.1');
       await once(next, 'listening');
       next.on('message', this.onRtp);
       this.rtp.close();
@@ -120,7 +152,8 @@ export class TonePhone {
     this.session = this.ua.invite(target, {
       body: sdp,
       from: `sip:${user}@127.0.0.1`,
-      displayName: this.options.displayName
+      displayName: this.options.displayName,
+      auth: this.options.auth
     });
     this.session.on('terminated', () => {
       this.ended = true;
@@ -130,26 +163,44 @@ export class TonePhone {
     const port = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
     const address = /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1';
     this.remote = { address, port };
-    this.timer = setInterval(() => this.sendFrame(), 20);
+    this.streamStartMs = performance.now();
+    this.framesProduced = 0;
+    this.timer = setInterval(() => this.sendDueFrames(), FRAME_MS / 2);
   }
 
-  /** Presses `digit` in-band: its DTMF frequency pair (ITU-T Q.23) at -10 dBFS per tone for `ms`. */
-  async inbandDigit(digit: string, ms = 100): Promise<void> {
+  /**
+   * Presses `digit` in-band: its DTMF frequency pair (ITU-T Q.23) at -10 dBFS per tone for `ms`
+   * of media (rounded to whole 20 ms frames). With `stall`, the packets from `afterMs` into the
+   * press on are held back for `ms` and then sent at once, as after a network stall.
+   */
+  inbandDigit(digit: string, ms = 100, stall?: { afterMs: number; ms: number }): Promise<void> {
     const pair = DTMF_PAIRS[digit];
-    if (!pair) throw new Error(`not a DTMF digit: ${digit}`);
-    this.dtmfPair = pair;
-    await new Promise((r) => setTimeout(r, ms));
-    this.dtmfPair = undefined;
+    if (!pair) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
+    if (this.press) return Promise.reject(new Error('a key is already being pressed in-band'));
+    if (stall) this.stallAt = { frame: this.framesProduced + Math.round(stall.afterMs / FRAME_MS), frames: Math.round(stall.ms / FRAME_MS) };
+    return new Promise((done) => {
+      this.press = { pair, frames: Math.max(1, Math.round(ms / FRAME_MS)), done };
+    });
   }
 
-  /** Presses `digit` as RFC 4733 telephone-events on PT 101 for `ms`, with three end packets. */
-  async rfc4733Digit(digit: string, ms = 100): Promise<void> {
+  /**
+   * Presses `digit` as RFC 4733 telephone-events on `telephoneEventPt` for `ms` of media, then three end
+   * packets. The events replace the audio, unless an in-band press runs at the same time: then
+   * both go out, as from a phone that leaves the tone in the audio and also sends events.
+   */
+  rfc4733Digit(digit: string, ms = 100): Promise<void> {
     const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
-    if (code < 0) throw new Error(`not a DTMF digit: ${digit}`);
-    this.event = { code, startTs: this.timestamp, samples: 0, end: false, endSent: 0 };
-    await new Promise((r) => setTimeout(r, ms));
-    this.event.end = true;
-    await new Promise((r) => setTimeout(r, 100));
+    if (code < 0) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
+    if (this.event) return Promise.reject(new Error('a key is already being pressed as RFC 4733'));
+    return new Promise((done) => {
+      this.event = { code, startTs: this.timestamp, samples: 0, frames: Math.max(1, Math.round(ms / FRAME_MS)), end: false, endSent: 0, done };
+    });
+  }
+
+  /** Waits until `ms` of media (whole frames) have been sent from now. */
+  async media(ms: number): Promise<void> {
+    const until = this.framesProduced + Math.round(ms / FRAME_MS);
+    while (this.framesProduced < until && this.timer) await new Promise((r) => setTimeout(r, FRAME_MS));
   }
 
   /** Sends a DTMF digit as SIP INFO (application/dtmf-relay). */
@@ -173,6 +224,18 @@ export class TonePhone {
   /** Forgets what was received so far (to analyse a fresh window). */
   clearReceived(): void {
     this.received.length = 0;
+    this.arrivalsMs.length = 0;
+  }
+
+  /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
+  largestGapMs(): number {
+    let gap = 0;
+    for (let i = 1; i < this.arrivalsMs.length; i++) gap = Math.max(gap, this.arrivalsMs[i] - this.arrivalsMs[i - 1]);
+    return gap;
+  }
+
+  get packetsReceived(): number {
+    return this.arrivalsMs.length;
   }
 
   async hangUp(): Promise<void> {
@@ -191,16 +254,65 @@ export class TonePhone {
     await this.ua.close();
   }
 
+  /** A phone that dies: no more RTP, no BYE, and its sockets gone (what a crashed peer looks like). */
+  async vanish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopAudio();
+    this.rtp.close();
+    await this.ua.close();
+  }
+
+  /** Stops sending RTP but stays in the call (a peer whose media died). */
+  goSilent(): void {
+    this.stopAudio();
+  }
+
+  /** Whether the far end ended the call (BYE received). */
+  get endedByRemote(): boolean {
+    return this.ended && !this.closed;
+  }
+
   private stopAudio(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.press?.done();
+    this.press = undefined;
+    this.event?.done();
+    this.event = undefined;
+  }
+
+  /** Sends every frame the media clock has due (a burst after the event loop was held up). */
+  private sendDueFrames(): void {
+    const due = Math.floor((performance.now() - this.streamStartMs) / FRAME_MS);
+    while (this.timer && this.framesProduced < due) {
+      if (this.stallAt && this.framesProduced === this.stallAt.frame) {
+        this.stall = { untilFrame: this.stallAt.frame + this.stallAt.frames, held: [] };
+        this.stallAt = undefined;
+      }
+      if (this.stall && this.framesProduced >= this.stall.untilFrame) {
+        // The stall is over when the frame after it is due: what it held goes out at once.
+        const held = this.stall.held;
+        this.stall = undefined;
+        for (const p of held) this.transmit(p);
+      }
+      this.sendFrame();
+      this.framesProduced++;
+    }
+  }
+
+  /** Sends one RTP packet now, or holds a copy of it while a stall is simulated. */
+  private transmit(p: Buffer): void {
+    if (!this.remote) return;
+    if (this.stall) this.stall.held.push(Buffer.from(p));
+    else this.rtp.send(p, this.remote.port, this.remote.address);
   }
 
   /** One RFC 4733 packet (§2.3): the event's timestamp, growing duration, E bit at the end (sent 3 times). */
   private sendEvent(event: NonNullable<TonePhone['event']>): void {
     const p = Buffer.alloc(16);
     p[0] = 0x80;
-    p[1] = (event.samples === 0 ? 0x80 : 0) | 101;
+    p[1] = (event.samples === 0 ? 0x80 : 0) | this.telephoneEventPt;
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(event.startTs >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
@@ -209,17 +321,23 @@ export class TonePhone {
     p[13] = (event.end ? 0x80 : 0) | 10;
     p.writeUInt16BE(Math.max(event.samples, FRAME_SAMPLES), 14);
     this.seq++;
-    this.timestamp += FRAME_SAMPLES;
-    this.rtp.send(p, this.remote!.port, this.remote!.address);
-    if (event.end && ++event.endSent === 3) this.event = undefined;
+    this.transmit(p);
+    if (!event.end && --event.frames === 0) event.end = true;
+    else if (event.end && ++event.endSent === 3) {
+      this.event = undefined;
+      event.done();
+    }
   }
 
   private sendFrame(): void {
     if (!this.remote) return;
-    if (this.event) {
-      this.sendEvent(this.event);
-      return;
-    }
+    const event = this.event;
+    if (event) this.sendEvent(event);
+    if (!event || this.press) this.sendAudio();
+    this.timestamp += FRAME_SAMPLES;
+  }
+
+  private sendAudio(): void {
     const p = this.packet;
     p[0] = 0x80;
     p[1] = this.seq === 1 ? 0x80 : 0;
@@ -227,7 +345,8 @@ export class TonePhone {
     p.writeUInt32BE(this.timestamp >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
     const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
-    const pair = this.dtmfPair;
+    const press = this.press;
+    const pair = press?.pair;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       let s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
       if (pair) {
@@ -238,7 +357,10 @@ export class TonePhone {
       p[12 + i] = ulawEncode(s);
     }
     this.seq++;
-    this.timestamp += FRAME_SAMPLES;
-    this.rtp.send(p, this.remote.port, this.remote.address);
+    this.transmit(p);
+    if (press && --press.frames === 0) {
+      this.press = undefined;
+      press.done();
+    }
   }
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
-import { AnnouncementQueue, PromptService } from '../../tts/index.js';
+import { PromptService } from '../../tts/index.js';
+import { AnnouncementQueue } from '../../engine/media/announcement-queue.js';
 import { speechFeatures } from '../support/tts-audio.js';
 
 const RATE = 8000;

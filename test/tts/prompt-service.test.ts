@@ -66,7 +66,7 @@ for (const engine of ['flite', 'espeak'] as const) {
     it('rejects an unknown voice with a typed error', async () => {
       const error = await service.textToPcm(SHORT, 8000, { voice: 'no-such-voice' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TtsError);
-      expect((error as TtsError).code).toBe('UNKNOWN_VOICE');
+      expect((error as TtsError).code).toBe('ERR_UNKNOWN_VOICE');
       // The worker is still fine afterwards.
       expect((await service.textToPcm('still here', 8000)).length).toBeGreaterThan(0);
       // A real voice other than the default is accepted.
@@ -145,14 +145,15 @@ describe('PromptService cache and concurrency', () => {
   it('rejects bad arguments with typed errors before any synthesis', async () => {
     const service = new PromptService({});
     try {
+      const kind = (e: unknown): string => (e instanceof TtsError ? e.code : (e as Error).name);
       const codes = await Promise.all([
-        service.textToPcm('', 8000).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 7).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { rateWpm: 5000 }).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { pitch: 40 }).catch((e: TtsError) => e.code),
-        service.textToPcm('hi', 8000, { engine: 'piper' as never }).catch((e: TtsError) => e.code)
+        service.textToPcm('', 8000).catch(kind),
+        service.textToPcm('hi', 7).catch(kind),
+        service.textToPcm('hi', 8000, { rateWpm: 5000 }).catch(kind),
+        service.textToPcm('hi', 8000, { pitch: 40 }).catch(kind),
+        service.textToPcm('hi', 8000, { engine: 'piper' as never }).catch(kind)
       ]);
-      expect(codes).toEqual(['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'UNKNOWN_ENGINE']);
+      expect(codes).toEqual(['RangeError', 'ERR_INVALID_ARGUMENT', 'RangeError', 'RangeError', 'ERR_UNKNOWN_ENGINE']);
       expect(service.stats().syntheses).toBe(0);
     } finally {
       await service.close();
@@ -163,8 +164,8 @@ describe('PromptService cache and concurrency', () => {
     const service = new PromptService({});
     const pending = service.textToPcm('this prompt will never be finished', 8000).catch((e: unknown) => e);
     await service.close();
-    expect(await pending).toMatchObject({ code: 'CLOSED' });
+    expect(await pending).toMatchObject({ code: 'ERR_CLOSED' });
     await service.close();
-    await expect(service.textToPcm('after', 8000)).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(service.textToPcm('after', 8000)).rejects.toMatchObject({ code: 'ERR_CLOSED' });
   });
 });

@@ -15,7 +15,7 @@ describe('resamplePcm', () => {
     try {
       resamplePcm(tone(440, 16000, 0.1), 16000, 8000);
     } catch (error) {
-      expect((error as TtsError).code).toBe('RESAMPLER_NOT_LOADED');
+      expect((error as TtsError).code).toBe('ERR_RESAMPLER_NOT_LOADED');
     }
   });
 

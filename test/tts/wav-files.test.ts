@@ -59,8 +59,8 @@ describe('fileToPcm formats', () => {
   });
 
   it('rejects a file that is not a WAV, and an unsupported encoding, with typed errors', async () => {
-    await expect(service.fileToPcm('not-a-wav.wav', 8000)).rejects.toMatchObject({ code: 'NOT_WAV' });
-    await expect(service.fileToPcm('tone-8000-ima-adpcm.wav', 8000)).rejects.toMatchObject({ code: 'UNSUPPORTED_WAV' });
+    await expect(service.fileToPcm('not-a-wav.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
+    await expect(service.fileToPcm('tone-8000-ima-adpcm.wav', 8000)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_WAV' });
   });
 });
 
@@ -94,14 +94,14 @@ describe('fileToPcm paths', () => {
     for (const path of ['../secret.wav', 'sub/../../secret.wav', join(root, 'secret.wav'), 'escape.wav', '/etc/passwd', '..']) {
       const error = await service.fileToPcm(path, 8000).catch((e: unknown) => e);
       expect(error, path).toBeInstanceOf(TtsError);
-      expect((error as TtsError).code, path).toBe('OUTSIDE_PROMPT_FOLDER');
+      expect((error as TtsError).code, path).toBe('ERR_OUTSIDE_PROMPT_FOLDER');
     }
   });
 
   it('reports a missing file, a directory and garbage as distinct typed errors', async () => {
-    await expect(service.fileToPcm('missing.wav', 8000)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
-    await expect(service.fileToPcm('sub', 8000)).rejects.toMatchObject({ code: 'FILE_UNREADABLE' });
-    await expect(service.fileToPcm('unreadable.wav', 8000)).rejects.toMatchObject({ code: 'NOT_WAV' });
-    await expect(service.fileToPcm('', 8000)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(service.fileToPcm('missing.wav', 8000)).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
+    await expect(service.fileToPcm('sub', 8000)).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE' });
+    await expect(service.fileToPcm('unreadable.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
+    await expect(service.fileToPcm('', 8000)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

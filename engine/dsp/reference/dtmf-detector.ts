@@ -48,6 +48,9 @@ export const HARMONIC_MAX = f(10 ** (-12 / 10));
 export const ON_HITS = 4;
 /** Decisions in a row without the digit before it is off (bridges dropouts of 10 ms). */
 export const OFF_MISSES = 5;
+/** Decisions are skipped while any sub-block of their windows holds concealed input: it is
+ * unknown audio, neither tone nor silence (see assembly/dtmf.ts). */
+export const UNKNOWN_AFTER_CONCEALED_SUB_BLOCKS = HISTORY_SUB_BLOCKS;
 /** Results kept when one call sees several digits end (a longer call drops the later ones). */
 export const RESULT_QUEUE = 2;
 
@@ -146,6 +149,9 @@ export class DtmfDetectorReference {
   private activeFirstEnd = 0;
   private activeLastEnd = 0;
   private misses = 0;
+  /** Sub-blocks until no window holds concealed input. */
+  private unknownSubBlocks = 0;
+  private subBlockConcealed = false;
   private result: DtmfResult = { code: 0, startSample: 0, durationSamples: 0 };
 
   constructor(sampleRateHz: number) {
@@ -182,11 +188,16 @@ export class DtmfDetectorReference {
     this.history = [0, 0, 0];
     this.candidate = this.active = -1;
     this.candidateHits = this.candidateFirstEnd = this.activeFirstEnd = this.activeLastEnd = this.misses = 0;
+    this.unknownSubBlocks = 0;
+    this.subBlockConcealed = false;
     this.result = { code: 0, startSample: 0, durationSamples: 0 };
   }
 
-  /** Feeds samples; returns the ASCII code of a digit whose tone just ended, or 0. */
-  process(pcm: Int16Array): number {
+  /**
+   * Feeds samples; `concealed` marks them as concealment of missing input (unknown audio).
+   * Returns the ASCII code of a digit whose tone just ended, or 0.
+   */
+  process(pcm: Int16Array, concealed = false): number {
     for (let i = 0; i < pcm.length; i++) {
       let x = pcm[i];
       if (this.decimate) {
@@ -200,6 +211,7 @@ export class DtmfDetectorReference {
         x = y;
       }
       this.ring[this.slot * SUB_BLOCK_SAMPLES + this.pos] = x;
+      if (concealed) this.subBlockConcealed = true;
       if (++this.pos === SUB_BLOCK_SAMPLES) this.subBlockDone();
     }
     const r = this.queue.shift();
@@ -228,7 +240,10 @@ export class DtmfDetectorReference {
     this.slot = (this.slot + 1) % HISTORY_SUB_BLOCKS;
     this.pos = 0;
     this.subBlocks++;
-    if (this.subBlocks % HOP_SUB_BLOCKS === 0) this.decide(this.classify());
+    if (this.subBlockConcealed) this.unknownSubBlocks = UNKNOWN_AFTER_CONCEALED_SUB_BLOCKS;
+    else if (this.unknownSubBlocks > 0) this.unknownSubBlocks--;
+    this.subBlockConcealed = false;
+    if (this.subBlocks % HOP_SUB_BLOCKS === 0 && this.unknownSubBlocks === 0) this.decide(this.classify());
   }
 
   /** Window power per lane, then the Q.24 checks; the digit index 0-15 or -1. */

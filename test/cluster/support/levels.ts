@@ -18,10 +18,22 @@ export function peakToneDb(pcm: Int16Array, freqHz: number): number {
 }
 
 /**
- * The level of a tone over the whole window, for absence: glitches on a busy host (a late tick,
- * a concealed frame) spread a little energy over every frequency in a short stretch, so absence is
- * judged on the whole window, where such clicks average out and a real leak would not.
+ * The level of a tone over the whole window, for absence: one coherent Goertzel sum, whose
+ * bin is as narrow as the window is long, so G.711's broadband quantisation noise (which fills a
+ * 100 ms block's 10 Hz bin to about -50 dB) stays out of it, and so do the clicks of a busy host.
+ * A real leak (an echo path carrying the party's own tone) is a steady tone tens of dB louder.
  */
 export function wholeToneDb(pcm: Int16Array, freqHz: number): number {
-  return toneLevelDb(pcm, freqHz, 8000);
+  const n = pcm.length;
+  if (n === 0) return -200;
+  const k = 2 * Math.cos((2 * Math.PI * freqHz) / 8000);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const s0 = pcm[i] / 32768 + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const amplitude = (2 * Math.sqrt(Math.max(s1 * s1 + s2 * s2 - k * s1 * s2, 0))) / n;
+  return 20 * Math.log10(amplitude + 1e-12);
 }

@@ -7,7 +7,7 @@
  * gap is put between parts. `readFrame` runs once per tick per room and allocates nothing: it
  * copies from the current part into the caller's buffer (a view of WebAssembly memory).
  */
-import { TtsError } from './errors.js';
+import { ClosedError, EngineError } from '../errors.js';
 
 export interface AnnouncementQueueOptions {
   sampleRateHz: number;
@@ -17,7 +17,7 @@ export interface AnnouncementQueueOptions {
   pauseMs?: number;
   /** Trim near-silent samples from each part's start and end (default true). */
   trimSilence?: boolean;
-  /** Announcements waiting or playing before `enqueue` rejects with `QUEUE_FULL` (default 32). */
+  /** Announcements waiting or playing before `enqueue` rejects with `ERR_QUEUE_FULL` (default 32). */
   maxQueued?: number;
 }
 
@@ -41,7 +41,7 @@ interface Announcement {
   /** Silence still to play before the next part (gap) or the next announcement (pause). */
   silence: number;
   resolve(): void;
-  reject(error: TtsError): void;
+  reject(error: EngineError): void;
 }
 
 function loudBounds(pcm: Int16Array, marginSamples: number): [number, number] {
@@ -89,18 +89,18 @@ export class AnnouncementQueue {
 
   /**
    * Queues one announcement made of `parts` (PCM at `sampleRateHz`, not modified, not copied).
-   * Resolves when it has been fully read out; rejects with `CLEARED` or `CLOSED` if dropped first
+   * Resolves when it has been fully read out; rejects with `ERR_PROMPT_STOPPED` or `ERR_CLOSED` if dropped first
    * (an ignored rejection is not reported as unhandled).
    */
   enqueue(parts: Int16Array[], opts: EnqueueOptions = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new TtsError('CLOSED', 'the announcement queue is closed'));
+    if (this.closed) return Promise.reject(new ClosedError('the announcement queue'));
     if (!Array.isArray(parts) || parts.some((part) => !(part instanceof Int16Array))) {
-      return Promise.reject(new TtsError('INVALID_ARGUMENT', 'an announcement is an array of Int16Array parts'));
+      return Promise.reject(new TypeError('an announcement is an array of Int16Array parts'));
     }
     const gapMs = opts.gapMs ?? this.gapMs;
-    if (!(gapMs >= 0 && gapMs <= 5000)) return Promise.reject(new TtsError('INVALID_ARGUMENT', `gapMs must be from 0 to 5000, got ${gapMs}`));
+    if (!(gapMs >= 0 && gapMs <= 5000)) return Promise.reject(new RangeError(`gapMs must be from 0 to 5000, got ${gapMs}`));
     if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(new TtsError('QUEUE_FULL', `the announcement queue already holds ${this.maxQueued} announcements`));
+      return Promise.reject(new EngineError('ERR_QUEUE_FULL', `the announcement queue already holds ${this.maxQueued} announcements`));
     }
     const margin = Math.round((TRIM_MARGIN_MS * this.sampleRateHz) / 1000);
     const trimmed: Int16Array[] = [];
@@ -167,17 +167,17 @@ export class AnnouncementQueue {
 
   /** Drops the announcement playing and every waiting one (a hang-up, the room destroyed). */
   clear(): void {
-    this.dropAll(() => new TtsError('CLEARED', 'the announcement was cleared before it finished'));
+    this.dropAll(() => new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished'));
   }
 
   /** Clears the queue and refuses further announcements. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.dropAll(() => new TtsError('CLOSED', 'the announcement queue was closed before the announcement finished'));
+    this.dropAll(() => new ClosedError('the announcement queue'));
   }
 
-  private dropAll(makeError: () => TtsError): void {
+  private dropAll(makeError: () => EngineError): void {
     const dropped = this.queue.splice(0, this.queue.length);
     for (const announcement of dropped) announcement.reject(makeError());
   }

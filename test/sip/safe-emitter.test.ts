@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SafeEmitter } from '../../engine/util/safe-emitter.js';
+import { SafeEmitter } from '../../sip/safe-emitter.js';
 
 type Events = { tick: [n: number]; done: [] };
 

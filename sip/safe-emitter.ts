@@ -28,6 +28,12 @@ type WithListenerError<E extends EventMap> = E & { listenerError: [ListenerError
 
 export class SafeEmitter<E extends EventMap> {
   readonly #listeners = new Map<keyof WithListenerError<E>, Listener<never>[]>();
+  #listenerErrors = 0;
+
+  /** How many times a listener of this emitter has thrown. */
+  get listenerErrorCount(): number {
+    return this.#listenerErrors;
+  }
 
   on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     const list = this.#listeners.get(event);
@@ -96,7 +102,13 @@ export class SafeEmitter<E extends EventMap> {
     this.#report(event, error);
   }
 
+  /** Where a listener's error goes when no `'listenerError'` listener takes it; subclasses may log it instead. */
+  protected unreportedListenerError(event: string, error: unknown): void {
+    warn(event, error);
+  }
+
   #report(event: string, error: unknown): void {
+    this.#listenerErrors++;
     const reporters = this.#listeners.get('listenerError');
     if (reporters !== undefined && event !== 'listenerError') {
       for (const reporter of [...reporters]) {
@@ -108,7 +120,7 @@ export class SafeEmitter<E extends EventMap> {
       }
       return;
     }
-    warn(event, error);
+    this.unreportedListenerError(event, error);
   }
 }
 

@@ -1,6 +1,7 @@
 /** AnnouncementQueue: parts played as one announcement, announcements queued, frame reads, clear/close. */
 import { describe, expect, it } from 'vitest';
-import { AnnouncementQueue, TtsError } from '../../tts/index.js';
+import { AnnouncementQueue } from '../../engine/media/announcement-queue.js';
+import { EngineError } from '../../engine/errors.js';
 
 const RATE = 8000;
 const FRAME = 160;
@@ -107,8 +108,8 @@ describe('AnnouncementQueue', () => {
     expect(queue.playing).toBe(false);
     expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
     for (const outcome of [await a, await b]) {
-      expect(outcome).toBeInstanceOf(TtsError);
-      expect((outcome as TtsError).code).toBe('CLEARED');
+      expect(outcome).toBeInstanceOf(EngineError);
+      expect((outcome as EngineError).code).toBe('ERR_PROMPT_STOPPED');
     }
     const c = queue.enqueue([part(3000, 100)]);
     drain(queue);
@@ -120,8 +121,8 @@ describe('AnnouncementQueue', () => {
     const a = queue.enqueue([part(1000, 4000)]).catch((e: unknown) => e);
     queue.close();
     queue.close();
-    expect(await a).toMatchObject({ code: 'CLOSED' });
-    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(await a).toMatchObject({ code: 'ERR_CLOSED' });
+    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'ERR_CLOSED' });
     expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
   });
 
@@ -144,9 +145,9 @@ describe('AnnouncementQueue', () => {
 
   it('rejects bad parts and bounds its length', async () => {
     const queue = new AnnouncementQueue({ sampleRateHz: RATE, maxQueued: 2 });
-    await expect(queue.enqueue([new Float32Array(10) as unknown as Int16Array])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(queue.enqueue([new Float32Array(10) as unknown as Int16Array])).rejects.toThrow(TypeError);
     const kept = [queue.enqueue([part(1000, 10)]), queue.enqueue([part(1000, 10)])];
-    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
     // An all-silent announcement has nothing to play.
     await expect(new AnnouncementQueue({ sampleRateHz: RATE }).enqueue([new Int16Array(500)])).resolves.toBeUndefined();
     drain(queue);

@@ -1,0 +1,98 @@
+/**
+ * The engine's door: who may call in and how many. Built from `EngineOptions.access`,
+ * `callLimits` and `overloadGuard`, it gives the SIP user agent its source filter and INVITE
+ * admission, the RTP port pool its source policy, and counts every refusal by cause in the
+ * metrics. Everything it refuses is refused before a channel, a port or any media exists.
+ */
+import type { Logger } from 'pino';
+import {
+  InviteAdmission,
+  SourceFilter,
+  type CallLimitOptions,
+  type CredentialsLookup,
+  type SipRequest,
+  type SipUserAgent
+} from '../../sip/index.js';
+import type { FrameClock } from '../clock/frame-clock.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import type { RtpSourcePolicy } from '../rtp/port-pool.js';
+import { OverloadGuard, type OverloadGuardOptions } from './overload-guard.js';
+
+export interface AccessOptions {
+  /** Who may send SIP. A refused source gets 403 Forbidden, or nothing at all with `refuse: 'silent'`. */
+  sip?: { allow?: string[]; deny?: string[]; refuse?: 'forbidden' | 'silent' };
+  /** Who may send RTP/RTCP to the engine's media ports; other packets are dropped and counted. */
+  rtp?: { allow?: string[]; deny?: string[] };
+  /** Digest authentication of incoming calls (401 challenge, MD5 and SHA-256, qop=auth). */
+  auth?: {
+    realm: string;
+    /** The password or HA1 of `username`, looked up anywhere; undefined for an unknown user. */
+    credentials: CredentialsLookup;
+    /** Which INVITEs need it (default: all). */
+    requiredFor?: (request: SipRequest) => boolean;
+    algorithms?: Array<'SHA-256' | 'MD5'>;
+    /** How long a nonce may sign requests (default 60 s). */
+    nonceLifetimeSeconds?: number;
+  };
+}
+
+export class Door {
+  readonly sipSources: SourceFilter | undefined;
+  readonly rtpSources: RtpSourcePolicy | undefined;
+  readonly guard: OverloadGuard | undefined;
+  readonly admission: InviteAdmission | undefined;
+  readonly #silent: boolean;
+
+  constructor(
+    access: AccessOptions | undefined,
+    limits: CallLimitOptions | undefined,
+    overload: OverloadGuardOptions | boolean | undefined,
+    clock: FrameClock,
+    private readonly metrics: EngineMetrics,
+    private readonly logger: Logger
+  ) {
+    const sip = access?.sip;
+    if (sip?.refuse !== undefined && sip.refuse !== 'forbidden' && sip.refuse !== 'silent') {
+      throw new RangeError(`access.sip.refuse must be 'forbidden' or 'silent', got '${String(sip.refuse)}'`);
+    }
+    const sipFilter = sip ? new SourceFilter(sip) : undefined;
+    this.sipSources = sipFilter?.restricts ? sipFilter : undefined;
+    this.#silent = sip?.refuse === 'silent';
+    const rtpFilter = access?.rtp ? new SourceFilter(access.rtp) : undefined;
+    if (rtpFilter?.restricts) {
+      const refused = metrics.rtpRefusedSource;
+      this.rtpSources = { allows: (address) => rtpFilter.allows(address), refused: () => refused.inc() };
+    }
+    this.guard = overload === undefined || overload === false ? undefined : new OverloadGuard(clock, overload === true ? {} : overload);
+    if (this.guard) {
+      this.guard.onChange = (overloaded, status) =>
+        this.logger.warn(status, overloaded ? 'overloaded: refusing new calls (503) until the frame clock recovers' : 'recovered: taking new calls again');
+    }
+    if (limits || access?.auth || this.guard) {
+      this.admission = new InviteAdmission({ limits, auth: access?.auth, guard: this.guard?.check });
+    }
+  }
+
+  /** Whether anything restricts who may call (for `npm start`'s warning). */
+  get restrictsCallers(): boolean {
+    return this.sipSources !== undefined || this.admission?.authenticator !== undefined;
+  }
+
+  attach(userAgent: SipUserAgent): void {
+    userAgent.sourceFilter = this.sipSources;
+    userAgent.refuseSilently = this.#silent;
+    userAgent.inviteAdmission = this.admission;
+    userAgent.on('refused', (cause, source) => {
+      this.metrics.sipRefusals[cause].inc();
+      this.logger.debug({ cause, source }, 'SIP request refused');
+    });
+  }
+
+  start(): void {
+    this.guard?.start();
+  }
+
+  stop(): void {
+    this.guard?.stop();
+  }
+}

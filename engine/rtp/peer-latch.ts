@@ -1,0 +1,111 @@
+/**
+ * Whose RTP and RTCP a session takes, and where it sends (symmetric RTP, RFC 4961). A packet
+ * from anyone else is a stranger's: the session drops it and counts it, and it never moves
+ * where the call's audio goes.
+ *
+ * `strict` (the default): the peer's host is the address its SDP names (c=) or the address its
+ * SIP request came from. The second covers a caller behind NAT (private c=, media from the NAT's
+ * public address, like its signalling) and a multi-homed host whose SDP names one interface and
+ * whose packets leave by another. The first packet from a peer host that passes the session's
+ * checks latches its source port; a packet from exactly the SDP port takes the latch back, so
+ * another program on the peer's host cannot keep it. With SRTP, a packet that authenticates
+ * proves it comes from the peer, so until something has latched it may come from anywhere.
+ *
+ * `first-packet`: the first valid packet from anywhere latches (the RTP-proxy rule, for peers
+ * behind a proxy and NAT whose SDP and signalling both name other hosts). Either way only
+ * `setRemote` (a re-INVITE) moves the peer again.
+ */
+
+export type LatchingMode = 'strict' | 'first-packet';
+
+export interface PeerAddress {
+  address: string;
+  port: number;
+}
+
+export interface NegotiatedPeer extends PeerAddress {
+  rtcpPort?: number;
+}
+
+function bare(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export class PeerLatch {
+  readonly mode: LatchingMode;
+  /** Packets are authenticated (SRTP) before they may latch. */
+  authenticated = false;
+  readonly #signallingAddress: string | undefined;
+  #remote: NegotiatedPeer | undefined;
+  #rtp: PeerAddress | undefined;
+  #rtcp: PeerAddress | undefined;
+
+  constructor(mode: LatchingMode = 'strict', remote?: NegotiatedPeer, signallingAddress?: string) {
+    if (mode !== 'strict' && mode !== 'first-packet') throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
+    this.mode = mode;
+    this.#remote = remote && { ...remote };
+    this.#signallingAddress = signallingAddress && bare(signallingAddress);
+  }
+
+  /** The negotiated (SDP) peer changed: forget what was latched. */
+  setRemote(remote: NegotiatedPeer | undefined): void {
+    this.#remote = remote && { ...remote };
+    this.#rtp = undefined;
+    this.#rtcp = undefined;
+  }
+
+  get remote(): NegotiatedPeer | undefined {
+    return this.#remote;
+  }
+
+  get latched(): PeerAddress | undefined {
+    return this.#rtp;
+  }
+
+  get rtcpLatched(): PeerAddress | undefined {
+    return this.#rtcp;
+  }
+
+  /** Where RTP goes: the latched source, else the SDP address. */
+  get destination(): PeerAddress | undefined {
+    return this.#rtp ?? this.#remote;
+  }
+
+  #isPeerHost(host: string): boolean {
+    return host === this.#remote?.address || host === this.#signallingAddress;
+  }
+
+  /** May an RTP packet from this source be looked at (before its checks and authentication)? */
+  acceptsRtp(address: string, port: number): boolean {
+    const host = bare(address);
+    const latched = this.#rtp;
+    if (latched !== undefined && latched.port === port && latched.address === host) return true;
+    if (latched === undefined && (this.mode === 'first-packet' || this.authenticated)) return true;
+    if (this.mode === 'first-packet' || !this.#isPeerHost(host)) return false;
+    return latched === undefined || this.#remote?.port === port;
+  }
+
+  /** Records a packet that passed every check; true when the latch moved to it. */
+  latchRtp(address: string, port: number): boolean {
+    const host = bare(address);
+    const latched = this.#rtp;
+    if (latched !== undefined && latched.address === host && latched.port === port) return false;
+    this.#rtp = { address: host, port };
+    return true;
+  }
+
+  /** RTCP comes from the RTP peer's host; its port latches on the first report. */
+  acceptsRtcp(address: string, port: number): boolean {
+    const host = bare(address);
+    const rtcp = this.#rtcp;
+    if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
+    const latched = this.#rtp?.address;
+    if (latched !== undefined) return latched === host;
+    if (this.mode === 'first-packet' || this.authenticated) return true;
+    return this.#isPeerHost(host);
+  }
+
+  latchRtcp(address: string, port: number): void {
+    this.#rtcp ??= { address: bare(address), port };
+  }
+}

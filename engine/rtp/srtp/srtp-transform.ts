@@ -1,0 +1,43 @@
+/**
+ * The SRTP of one RTP session (RFC 3711 with SDES keys, RFC 4568): our context protects what we
+ * send, the peer's unprotects what we receive, and one output buffer per socket takes the
+ * protected packet so the send path allocates nothing of its own. A re-INVITE that keeps a key
+ * keeps its context, so the ROC and replay window carry on.
+ */
+import { SrtpContext } from './srtp-context.js';
+import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuiteName } from './srtp-suite.js';
+
+export interface SrtpKeys {
+  suite: SrtpSuiteName | string;
+  /** Our master key || salt (what we send with). */
+  localKeySalt: Uint8Array;
+  /** The peer's master key || salt (what we receive with). */
+  remoteKeySalt: Uint8Array;
+}
+
+/** Largest RTP or RTCP packet we protect (a 1500-byte MTU's worth of payload and more). */
+const MAX_PLAIN_BYTES = 2048;
+
+export class SrtpTransform {
+  readonly outbound: SrtpContext;
+  readonly inbound: SrtpContext;
+  readonly rtpOut = Buffer.alloc(MAX_PLAIN_BYTES + 16);
+  readonly rtcpOut = Buffer.alloc(MAX_PLAIN_BYTES + 16);
+  readonly #local: Buffer;
+  readonly #remote: Buffer;
+
+  private constructor(keys: SrtpKeys, previous: SrtpTransform | undefined) {
+    if (!isSrtpSuiteName(keys.suite)) throw new RangeError(`SRTP suite ${keys.suite} is not supported`);
+    const suite = SRTP_SUITES[keys.suite];
+    this.#local = Buffer.from(keys.localKeySalt);
+    this.#remote = Buffer.from(keys.remoteKeySalt);
+    const sameSuite = previous?.outbound.suite === suite;
+    this.outbound = sameSuite && previous.#local.equals(this.#local) ? previous.outbound : new SrtpContext(suite, this.#local);
+    this.inbound = sameSuite && previous.#remote.equals(this.#remote) ? previous.inbound : new SrtpContext(suite, this.#remote);
+  }
+
+  /** A transform for `keys`, reusing the contexts of `previous` whose keys did not change. */
+  static create(keys: SrtpKeys, previous?: SrtpTransform): SrtpTransform {
+    return new SrtpTransform(keys, previous);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Digest authentication of incoming requests as a UAS (RFC 3261 §22.4, RFC 7616 §3.3-§3.5,
+ * RFC 8760 for SHA-256 in SIP): the first request gets a 401 with one WWW-Authenticate per
+ * algorithm (SHA-256 first, the server's preference, RFC 8760 §2.3), `qop="auth"` required.
+ *
+ * Nonces carry their issue time and an HMAC under a per-process secret, so a flood of
+ * challenges costs no memory; only nonces that signed a request are remembered, with the highest
+ * nonce count seen, until they expire. A nonce count that does not grow is a replay (RFC 7616
+ * §3.4: "the server can detect request replays by maintaining its own copy of this count").
+ * An expired nonce with a correct answer gets `stale=true`, so the client retries without
+ * asking its user (§3.3).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SipRequest } from '../message/message.js';
+import type { Refusal } from '../admission/refusal.js';
+import { createChallenge, type DigestAlgorithm } from './digest-challenge.js';
+import { parseAuthorization, verifyAuthorization, type DigestAuthorization } from './digest.js';
+
+/** What the application knows about a user: the password, or H(username:realm:password) for one algorithm. */
+export type DigestSecret = { password: string } | { ha1: string; algorithm: 'MD5' | 'SHA-256' };
+
+/** Finds a user's secret anywhere (a database, a file, an API); undefined for an unknown user. */
+export type CredentialsLookup = (realm: string, username: string, request: SipRequest) => Promise<DigestSecret | undefined> | DigestSecret | undefined;
+
+export interface DigestAuthenticatorOptions {
+  realm: string;
+  credentials: CredentialsLookup;
+  /** Offered in this order (default SHA-256 then MD5). */
+  algorithms?: ReadonlyArray<'SHA-256' | 'MD5'>;
+  /** How long a nonce may sign requests (default 60 s). */
+  nonceLifetimeSeconds?: number;
+  /** HMAC key of the nonces; share it between engines behind one proxy (default: random per process). */
+  nonceSecret?: Buffer;
+  /** Wall clock in ms, injectable for tests. */
+  now?: () => number;
+}
+
+export type AuthOutcome = { ok: true; username: string } | { ok: false; refusal: Refusal };
+
+const ISSUED_BYTES = 6;
+const RANDOM_BYTES = 9;
+const MAC_BYTES = 15;
+/** Remembered nonces (each signed at least one request) before expired ones are swept. */
+const SWEEP_AT = 10_000;
+
+export class DigestAuthenticator {
+  readonly realm: string;
+  readonly #credentials: CredentialsLookup;
+  readonly #algorithms: ReadonlyArray<'SHA-256' | 'MD5'>;
+  readonly #lifetimeMs: number;
+  readonly #secret: Buffer;
+  readonly #now: () => number;
+  /** nonce → highest nonce count that signed a request, and when the nonce expires. */
+  readonly #used = new Map<string, { nc: number; expiresMs: number }>();
+
+  constructor(options: DigestAuthenticatorOptions) {
+    if (typeof options.realm !== 'string' || options.realm === '' || /["\\\r\n]/.test(options.realm)) {
+      throw new RangeError(`realm '${String(options.realm)}' must be a non-empty string without quotes, backslashes or line breaks`);
+    }
+    if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function (realm, username, request) => secret');
+    const lifetime = options.nonceLifetimeSeconds ?? 60;
+    if (!(lifetime > 0 && lifetime <= 86_400)) throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
+    const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
+    if (algorithms.length === 0 || algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) {
+      throw new RangeError(`algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`);
+    }
+    this.realm = options.realm;
+    this.#credentials = options.credentials;
+    this.#algorithms = algorithms;
+    this.#lifetimeMs = lifetime * 1000;
+    this.#secret = options.nonceSecret ?? randomBytes(32);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Nonces remembered for replay checks (for leak checks). */
+  get rememberedNonces(): number {
+    return this.#used.size;
+  }
+
+  /** The 401 asking for credentials; `stale` when the previous nonce only expired. */
+  challenge(stale = false, cause: 'auth_challenged' | 'auth_replayed' = 'auth_challenged'): Refusal {
+    const nonce = this.#newNonce();
+    return {
+      cause,
+      status: 401,
+      reason: 'Unauthorized',
+      headers: this.#algorithms.map((algorithm) => [
+        'WWW-Authenticate',
+        createChallenge({ realm: this.realm, nonce, algorithm: algorithm as DigestAlgorithm, qop: ['auth'], stale })
+      ])
+    };
+  }
+
+  /** Checks the request's credentials for our realm: admitted, challenged, or refused (403). */
+  async authenticate(request: SipRequest): Promise<AuthOutcome> {
+    const credentials = this.#credentialsFor(request);
+    if (credentials === undefined) return { ok: false, refusal: this.challenge() };
+    // We offered qop=auth only: anything else (RFC 2069 answers cannot be replay-checked) is asked again.
+    if (credentials.qop !== 'auth' || credentials.nonceCount === undefined || !this.#algorithms.includes(credentials.algorithm as 'MD5')) {
+      return { ok: false, refusal: this.challenge() };
+    }
+    const issuedMs = this.#issuedAt(credentials.nonce);
+    if (issuedMs === undefined) return { ok: false, refusal: this.challenge() };
+    // RFC 7616 §3.4.6: the digest-uri must name this request's target.
+    if (credentials.uri !== request.uri) return { ok: false, refusal: forbidden('auth_failed') };
+
+    const secret = await this.#credentials(this.realm, credentials.username, request);
+    if (secret === undefined || !this.#verify(credentials, secret, request)) return { ok: false, refusal: forbidden('auth_failed') };
+
+    const now = this.#now();
+    if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(true) };
+    const used = this.#used.get(credentials.nonce);
+    if (used !== undefined && credentials.nonceCount <= used.nc) {
+      return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
+    }
+    if (used === undefined) this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
+    else used.nc = credentials.nonceCount;
+    return { ok: true, username: credentials.username };
+  }
+
+  #credentialsFor(request: SipRequest): DigestAuthorization | undefined {
+    for (const value of request.getAll('Authorization')) {
+      try {
+        const credentials = parseAuthorization(value);
+        if (credentials.realm === this.realm && !credentials.userhash) return credentials;
+      } catch {
+        // Malformed or another scheme: look at the next one, else challenge.
+      }
+    }
+    return undefined;
+  }
+
+  #verify(credentials: DigestAuthorization, secret: DigestSecret, request: SipRequest): boolean {
+    if ('ha1' in secret && secret.algorithm !== credentials.algorithm) return false;
+    const result = verifyAuthorization(credentials, {
+      ...('ha1' in secret ? { ha1: secret.ha1 } : { password: secret.password }),
+      method: request.method,
+      realm: this.realm
+    });
+    return result.ok;
+  }
+
+  #newNonce(): string {
+    const payload = Buffer.alloc(ISSUED_BYTES + RANDOM_BYTES);
+    payload.writeUIntBE(this.#now(), 0, ISSUED_BYTES);
+    randomBytes(RANDOM_BYTES).copy(payload, ISSUED_BYTES);
+    return Buffer.concat([payload, this.#mac(payload)]).toString('base64url');
+  }
+
+  /** The issue time of a nonce we made, or undefined for anything else. */
+  #issuedAt(nonce: string): number | undefined {
+    const bytes = Buffer.from(nonce, 'base64url');
+    if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return undefined;
+    const payload = bytes.subarray(0, ISSUED_BYTES + RANDOM_BYTES);
+    if (!timingSafeEqual(bytes.subarray(ISSUED_BYTES + RANDOM_BYTES), this.#mac(payload))) return undefined;
+    return payload.readUIntBE(0, ISSUED_BYTES);
+  }
+
+  #mac(payload: Buffer): Buffer {
+    return createHmac('sha256', this.#secret).update(payload).digest().subarray(0, MAC_BYTES);
+  }
+
+  #remember(nonce: string, expiresMs: number, nc: number, now: number): void {
+    if (this.#used.size >= SWEEP_AT) {
+      for (const [key, entry] of this.#used) if (entry.expiresMs < now) this.#used.delete(key);
+    }
+    this.#used.set(nonce, { nc, expiresMs });
+  }
+}
+
+function forbidden(cause: 'auth_failed'): Refusal {
+  return { cause, status: 403, reason: 'Forbidden' };
+}

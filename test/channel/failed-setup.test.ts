@@ -1,0 +1,106 @@
+/**
+ * A call whose setup fails halfway gives back everything it took. MediaLeg used to throw after
+ * binding its RTP ports and taking a DSP party slot (no room slot left for it), and nothing
+ * released them: an INVITE flood that never ACKed lost thousands of port pairs and slots.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine, type ResourceCounts, type UASCallChannel } from '../../engine/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { SipResponse } from '../../sip/message/message.js';
+
+let engine: Engine | undefined;
+const phones: TonePhone[] = [];
+
+afterEach(async () => {
+  for (const phone of phones.splice(0)) await phone.close();
+  await engine?.stop();
+  engine = undefined;
+});
+
+function held(e: Engine): Pick<ResourceCounts, 'rtpPortPairs' | 'partySlots' | 'roomSlots' | 'channels' | 'rooms'> {
+  const { rtpPortPairs, partySlots, roomSlots, channels, rooms } = e.resources();
+  return { rtpPortPairs, partySlots, roomSlots, channels, rooms };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const NONE = { rtpPortPairs: 0, partySlots: 0, roomSlots: 0, channels: 0, rooms: 0 };
+
+describe('a call whose media setup fails', () => {
+  it('releases its RTP ports and party slot when no DSP room slot is left (503), and the call that holds the slot is undisturbed', async () => {
+    engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 43000, maxPort: 43099 }, dspSlots: { maxRooms: 1 } });
+    const answered: UASCallChannel[] = [];
+    engine.on('call', (channel) => {
+      answered.push(channel);
+      void channel.answer().catch(() => undefined);
+    });
+    await engine.start();
+    const target = `sip:room@127.0.0.1:${engine.sipAddresses()[0].port}`;
+    const first = await TonePhone.create({ toneHz: 440 });
+    phones.push(first);
+    await first.call(target);
+    expect(held(engine)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
+
+    for (let i = 0; i < 3; i++) {
+      const refused = await TonePhone.create({ toneHz: 440 });
+      phones.push(refused);
+      await expect(refused.call(target)).rejects.toMatchObject({ status: 503 });
+      expect(held(engine)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
+    }
+    expect(answered).toHaveLength(1);
+    expect(first.ended).toBe(false);
+
+    await first.hangUp();
+    await until(() => engine!.resources().channels === 0, 'the first call to end');
+    expect(held(engine)).toEqual(NONE);
+  }, 30_000);
+
+  it('releases everything when the caller never ACKs the 200 OK (timer H, over a real UDP socket)', async () => {
+    engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], timers: { t1Ms: 40, t2Ms: 160 } },
+      rtp: { minPort: 43100, maxPort: 43199 }
+    });
+    engine.on('call', (channel) => void channel.answer().catch(() => undefined));
+    await engine.start();
+    const port = engine.sipAddresses()[0].port;
+    const peer = await new UdpTestPeer().open();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${40000 + 2 * i} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+        await peer.send(
+          sipText(
+            [
+              `INVITE sip:room@127.0.0.1:${port} SIP/2.0`,
+              `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKnoack${i}`,
+              'Max-Forwards: 70',
+              `From: <sip:flood@127.0.0.1>;tag=f${i}`,
+              `To: <sip:room@127.0.0.1:${port}>`,
+              `Call-ID: noack-${i}@127.0.0.1`,
+              'CSeq: 1 INVITE',
+              `Contact: <sip:flood@127.0.0.1:${peer.port}>`,
+              'Content-Type: application/sdp'
+            ],
+            sdp
+          ),
+          port
+        );
+      }
+      for (let i = 0; i < 5; i++) {
+        await peer.next((m) => m instanceof SipResponse && m.status === 200 && m.callId === `noack-${i}@127.0.0.1`, 10_000);
+      }
+      expect(engine.resources().rtpPortPairs).toBe(5);
+      // 64·T1 = 2.56 s without ACK: the engine gives up on each call and frees what it held.
+      await until(() => engine!.resources().channels === 0 && engine!.resources().rtpPortPairs === 0, 'the unacknowledged calls to be dropped');
+      expect(held(engine)).toEqual(NONE);
+    } finally {
+      await peer.close();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,207 @@
+/**
+ * Who an RTP session listens to and talks to: strangers' packets (another address, or the
+ * peer's host from another port) are dropped and counted and never take the call; with SRTP
+ * only packets that authenticate are heard, and nothing plain goes on the wire.
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
+import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
+import { sleep } from '../support/wait.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+const STRANGER_MARK = 999_999;
+
+function frame(index: number): Buffer {
+  const p = Buffer.alloc(12 + 160, 0xff);
+  p.writeUInt32BE(index, 12);
+  return p;
+}
+
+async function socket(host = '127.0.0.1'): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, host, () => resolve()));
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function strangerPacket(seq: number): Buffer {
+  const p = Buffer.alloc(172, 0xff);
+  writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x666 });
+  p.writeUInt32BE(STRANGER_MARK, 12);
+  return p;
+}
+
+async function pair(options: { a?: Partial<RtpSessionOptions>; b?: Partial<RtpSessionOptions>; aRemotePort?: (pb: number) => number } = {}) {
+  const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47600, maxPort: 47799 });
+  cleanups.push(() => pool.close());
+  const [pa, pb] = [await pool.allocate(), await pool.allocate()];
+  const common = { payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, rtcpIntervalMs: 0, jitter: { startDelayMs: 40 } };
+  const a = new RtpSession({ ports: pa, ...common, remote: { address: '127.0.0.1', port: options.aRemotePort?.(pb.rtpPort) ?? pb.rtpPort }, ...options.a });
+  const b = new RtpSession({ ports: pb, ...common, remote: { address: '127.0.0.1', port: pa.rtpPort }, ...options.b });
+  cleanups.push(() => a.close(), () => b.close());
+  return { a, b, pa, pb };
+}
+
+/** `ticks` frame ticks: A and B each send a frame, B plays one; returns B's played indices and what A heard. */
+async function exchange(a: RtpSession, b: RtpSession, ticks: number, onTick?: (i: number) => void): Promise<{ played: number[]; aGot: number }> {
+  const played: number[] = [];
+  const target = new Uint8Array(1280);
+  let aGot = 0;
+  for (let i = 0; i < ticks; i++) {
+    a.sendFrame(frame(i), 160);
+    b.sendFrame(frame(100_000 + i), 160);
+    onTick?.(i);
+    await sleep(20);
+    if (b.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
+    if (a.readFrame(target) === 160) aGot++;
+  }
+  return { played, aGot };
+}
+
+describe('RtpSession strangers (strict latching)', () => {
+  it('a stranger on another address who sends before the caller and mid-call is never heard and never answered', async () => {
+    const { a, b, pa, pb } = await pair();
+    const stranger = await socket('127.0.0.2');
+    let strangerGot = 0;
+    stranger.on('message', () => strangerGot++);
+    for (let seq = 1; seq <= 5; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
+    await sleep(40);
+    expect(b.stats().packetsFromOtherSources).toBe(5);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    const { played, aGot } = await exchange(a, b, 30, (i) => {
+      if (i % 3 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+    });
+    expect(played.length).toBeGreaterThan(15);
+    expect(played).not.toContain(STRANGER_MARK);
+    expect(aGot).toBeGreaterThan(15);
+    expect(strangerGot).toBe(0);
+    expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(15);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+  });
+
+  it("a stranger on the caller's host but another port loses the latch to the SDP port and is then dropped", async () => {
+    const { a, b, pa, pb } = await pair();
+    const neighbour = await socket('127.0.0.1');
+    neighbour.send(strangerPacket(1), pb.rtpPort, '127.0.0.1');
+    await sleep(40);
+    const { played } = await exchange(a, b, 30, (i) => {
+      if (i > 5 && i % 3 === 0) neighbour.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+    });
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    expect(played.filter((v) => v === STRANGER_MARK).length).toBeLessThanOrEqual(1);
+    expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(7);
+  });
+
+  it('takes RTP from the host the SIP request came from when the SDP names another (NAT, multi-homed peers)', async () => {
+    const { a, b, pa } = await pair({ b: { remote: { address: '192.0.2.55', port: 40000 }, signallingAddress: '127.0.0.1' } });
+    a.setRemote({ address: '127.0.0.1', port: b.ports.rtpPort });
+    const { played } = await exchange(a, b, 25);
+    expect(played.length).toBeGreaterThan(10);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+  });
+
+  it('RTCP from a stranger is dropped and counted', async () => {
+    const { b, pb } = await pair();
+    const stranger = await socket('127.0.0.2');
+    let rtcp = 0;
+    b.on('rtcp', () => rtcp++);
+    const rr = Buffer.from('80c9000100000666', 'hex');
+    stranger.send(rr, pb.rtcpPort, '127.0.0.1');
+    stranger.send(rr, pb.rtpPort, '127.0.0.1'); // rtcp-mux
+    await sleep(40);
+    expect(rtcp).toBe(0);
+    expect(b.stats().packetsFromOtherSources).toBe(2);
+  });
+});
+
+describe('RtpSession with SRTP', () => {
+  const suite = 'AES_CM_128_HMAC_SHA1_80';
+
+  it('carries audio through a relay that sees no plain payload, and drops replays and forged packets', async () => {
+    const keyA = randomBytes(30);
+    const keyB = randomBytes(30);
+    const relay = await socket('127.0.0.1');
+    const relayPort = relay.address().port;
+    // A sends to the relay; B sees the relay as A (its SDP names the relay's port).
+    const { a, b, pb } = await pair({
+      aRemotePort: () => relayPort,
+      a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
+      b: { srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA } }
+    });
+    b.setRemote({ address: '127.0.0.1', port: relayPort });
+    const captured: Buffer[] = [];
+    relay.on('message', (msg, rinfo) => {
+      if (rinfo.port === pb.rtpPort) return; // B's own frames stop here: this test listens at B
+      captured.push(Buffer.from(msg));
+      relay.send(msg, pb.rtpPort, '127.0.0.1');
+    });
+    const { played } = await exchange(a, b, 30);
+    expect(played.length).toBeGreaterThan(15);
+    expect(played.every((v) => v < 30)).toBe(true);
+    expect(captured.length).toBeGreaterThan(20);
+    for (const packet of captured) {
+      expect(packet.length).toBe(12 + 160 + 10);
+      // The plain payload is 0xff fill behind a 4-byte index; on the wire no such run survives.
+      expect(packet.subarray(16, 172).equals(Buffer.alloc(156, 0xff))).toBe(false);
+    }
+    expect(b.encrypted).toBe(true);
+    const before = b.stats().discardReasons;
+    relay.send(captured[3], pb.rtpPort, '127.0.0.1');
+    const forged = Buffer.from(captured[captured.length - 1]);
+    forged.writeUInt16BE((forged.readUInt16BE(2) + 1) & 0xffff, 2);
+    relay.send(forged, pb.rtpPort, '127.0.0.1');
+    relay.send(strangerPacket(60_000), pb.rtpPort, '127.0.0.1'); // plain RTP from the peer's own address
+    await sleep(40);
+    const after = b.stats().discardReasons;
+    expect(after.srtpReplay - before.srtpReplay).toBe(1);
+    expect(after.srtpAuth - before.srtpAuth).toBe(2);
+  });
+
+  it('strict with SRTP: the peer that authenticates latches even from an address its SDP does not name; plain RTP cannot', async () => {
+    const keyA = randomBytes(30);
+    const keyB = randomBytes(30);
+    const { a, b, pa, pb } = await pair({
+      a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
+      b: { srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA }, remote: { address: '192.0.2.55', port: 40000 } }
+    });
+    const stranger = await socket('127.0.0.2');
+    let strangerGot = 0;
+    stranger.on('message', () => strangerGot++);
+    for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
+    await sleep(40);
+    expect(b.stats().discardReasons.srtpAuth).toBe(3);
+    const { played, aGot } = await exchange(a, b, 25, (i) => {
+      if (i % 4 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+    });
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    expect(played.length).toBeGreaterThan(10);
+    expect(aGot).toBeGreaterThan(10);
+    expect(strangerGot).toBe(0);
+    expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(5);
+  });
+
+  it('first-packet latching: plain RTP from a stranger cannot latch, the authenticated peer does', async () => {
+    const keyA = randomBytes(30);
+    const keyB = randomBytes(30);
+    const { a, b, pa, pb } = await pair({
+      a: { srtp: { suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keyA, remoteKeySalt: keyB } },
+      b: { srtp: { suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keyB, remoteKeySalt: keyA }, latching: 'first-packet', remote: undefined }
+    });
+    const stranger = await socket('127.0.0.2');
+    for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
+    await sleep(40);
+    expect(b.remoteAddress).toBeUndefined();
+    expect(b.stats().discardReasons.srtpAuth).toBe(3);
+    const { played, aGot } = await exchange(a, b, 25);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
+    expect(played.length).toBeGreaterThan(10);
+    expect(aGot).toBeGreaterThan(10);
+  });
+});

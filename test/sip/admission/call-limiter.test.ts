@@ -1,0 +1,69 @@
+import { describe, it, expect } from 'vitest';
+import { CallLimiter } from '../../../sip/admission/call-limiter.js';
+import { KeyedTokenBuckets } from '../../../sip/admission/token-bucket.js';
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+describe('CallLimiter', () => {
+  it('refuses calls over the total ceiling with 503 and Retry-After until one ends', () => {
+    const limiter = new CallLimiter({ maxCalls: 2, retryAfterSeconds: 7 });
+    const endA = limiter.admit('127.0.0.1');
+    limiter.admit('127.0.0.2');
+    expect(limiter.check('127.0.0.3')).toEqual({ cause: 'calls_total', status: 503, reason: 'Service Unavailable', headers: [['Retry-After', '7']] });
+    endA();
+    endA(); // a second call of the release counts nothing
+    expect(limiter.calls).toBe(1);
+    expect(limiter.check('127.0.0.3')).toBeUndefined();
+  });
+
+  it('answers 486 to a source over its own ceiling while others still get in', () => {
+    const limiter = new CallLimiter({ maxCallsPerSource: 1 });
+    const end = limiter.admit('127.0.0.2');
+    expect(limiter.check('127.0.0.2')).toMatchObject({ cause: 'calls_per_source', status: 486 });
+    expect(limiter.check('127.0.0.3')).toBeUndefined();
+    end();
+    expect(limiter.callsFrom('127.0.0.2')).toBe(0);
+    expect(limiter.check('127.0.0.2')).toBeUndefined();
+  });
+
+  it('limits the rate per source with a token bucket and says when a token is back', () => {
+    const c = clock();
+    const limiter = new CallLimiter({ callsPerSecondPerSource: { ratePerSecond: 2, burst: 2 } }, c.now);
+    limiter.admit('127.0.0.2');
+    limiter.admit('127.0.0.2');
+    const refusal = limiter.check('127.0.0.2');
+    expect(refusal).toMatchObject({ cause: 'rate_per_source', status: 503, headers: [['Retry-After', '1']] });
+    expect(limiter.check('127.0.0.3')).toBeUndefined();
+    c.advance(499);
+    expect(limiter.check('127.0.0.2')).toBeDefined();
+    c.advance(1);
+    expect(limiter.check('127.0.0.2')).toBeUndefined();
+  });
+
+  it('limits the total rate across sources', () => {
+    const c = clock();
+    const limiter = new CallLimiter({ callsPerSecond: 3 }, c.now);
+    for (const source of ['a', 'b', 'c']) limiter.admit(source);
+    expect(limiter.check('d')).toMatchObject({ cause: 'rate_total', status: 503 });
+    c.advance(334);
+    expect(limiter.check('d')).toBeUndefined();
+  });
+
+  it('rejects ceilings that are not whole numbers, and rates that are not positive', () => {
+    expect(() => new CallLimiter({ maxCalls: -1 })).toThrow(/maxCalls must be a whole number/);
+    expect(() => new CallLimiter({ maxCallsPerSource: 1.5 })).toThrow(RangeError);
+    expect(() => new CallLimiter({ callsPerSecond: 0 })).toThrow(/ratePerSecond must be a positive number/);
+    expect(() => new CallLimiter({ retryAfterSeconds: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('KeyedTokenBuckets', () => {
+  it('keeps at most maxKeys sources, dropping full buckets first', () => {
+    const buckets = new KeyedTokenBuckets({ ratePerSecond: 1 }, 100);
+    for (let i = 0; i < 1000; i++) buckets.take(`10.0.${i >> 8}.${i & 255}`, i * 2000);
+    expect(buckets.size).toBeLessThanOrEqual(100);
+  });
+});

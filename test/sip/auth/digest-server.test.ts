@@ -1,0 +1,139 @@
+import { describe, it, expect } from 'vitest';
+import { createHash } from 'node:crypto';
+import { DigestAuthenticator } from '../../../sip/auth/digest-server.js';
+import { computeAuthorization, selectChallenge } from '../../../sip/auth/digest.js';
+import { parseMessage } from '../../../sip/message/parser.js';
+import type { SipRequest } from '../../../sip/message/message.js';
+
+const URI = 'sip:room42@127.0.0.1:5060';
+
+function invite(authorization?: string): SipRequest {
+  const lines = [
+    `INVITE ${URI} SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-1',
+    'From: <sip:alice@127.0.0.1>;tag=a1',
+    `To: <${URI}>`,
+    'Call-ID: c1@test',
+    'CSeq: 1 INVITE',
+    'Max-Forwards: 70',
+    ...(authorization ? [`Authorization: ${authorization}`] : []),
+    'Content-Length: 0',
+    '',
+    ''
+  ];
+  const parsed = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
+  if (parsed.kind !== 'request') throw new Error('test INVITE did not parse');
+  return parsed.message;
+}
+
+function setup(lifetimeSeconds = 60): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
+  let t = 1_700_000_000_000;
+  const lookups: string[] = [];
+  const auth = new DigestAuthenticator({
+    realm: 'uasmedia',
+    nonceLifetimeSeconds: lifetimeSeconds,
+    now: () => t,
+    credentials: async (realm, username) => {
+      lookups.push(`${realm}/${username}`);
+      if (username === 'alice') return { password: 's3cret' };
+      if (username === 'bob') return { ha1: createHash('md5').update('bob:uasmedia:hunter2').digest('hex'), algorithm: 'MD5' };
+      return undefined;
+    }
+  });
+  return { auth, advance: (ms) => (t += ms), lookups };
+}
+
+function answer(challengeValues: string[], username: string, password: string, nc = 1, pick = 0): string {
+  const challenge = selectChallenge([challengeValues[pick]]);
+  return computeAuthorization(challenge, { username, password }, { method: 'INVITE', uri: URI }, nc);
+}
+
+async function challengeOf(auth: DigestAuthenticator): Promise<string[]> {
+  const outcome = await auth.authenticate(invite());
+  if (outcome.ok) throw new Error('admitted without credentials');
+  expect(outcome.refusal).toMatchObject({ status: 401, cause: 'auth_challenged' });
+  return (outcome.refusal.headers ?? []).filter(([name]) => name === 'WWW-Authenticate').map(([, value]) => value);
+}
+
+describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
+  it('challenges with SHA-256 first, then MD5, both qop="auth", one nonce', async () => {
+    const { auth } = setup();
+    const values = await challengeOf(auth);
+    expect(values).toHaveLength(2);
+    const [sha, md5] = values.map((v) => selectChallenge([v]));
+    expect(sha.algorithm).toBe('SHA-256');
+    expect(md5.algorithm).toBe('MD5');
+    expect(sha.qop).toEqual(['auth']);
+    expect(sha.nonce).toBe(md5.nonce);
+    expect(sha.realm).toBe('uasmedia');
+  });
+
+  it('admits right answers with SHA-256 and with MD5, and a stored HA1', async () => {
+    const { auth, lookups } = setup();
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 0)))).toEqual({ ok: true, username: 'alice' });
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 1)))).toEqual({ ok: true, username: 'alice' });
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 1)))).toEqual({ ok: true, username: 'bob' });
+    // An HA1 is for one algorithm: a SHA-256 answer cannot match an MD5 HA1.
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 0)))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    expect(lookups).toContain('uasmedia/alice');
+  });
+
+  it('refuses a wrong password and an unknown user with 403', async () => {
+    const { auth } = setup();
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 'guess')))).toMatchObject({ ok: false, refusal: { status: 403, cause: 'auth_failed' } });
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'mallory', 'x')))).toMatchObject({ ok: false, refusal: { status: 403, cause: 'auth_failed' } });
+  });
+
+  it('accepts a growing nonce count and refuses a replayed one with a fresh challenge', async () => {
+    const { auth } = setup();
+    const values = await challengeOf(auth);
+    const first = answer(values, 'alice', 's3cret', 1);
+    expect((await auth.authenticate(invite(first))).ok).toBe(true);
+    const replay = await auth.authenticate(invite(first));
+    expect(replay).toMatchObject({ ok: false, refusal: { status: 401, cause: 'auth_replayed' } });
+    expect((await auth.authenticate(invite(answer(values, 'alice', 's3cret', 2)))).ok).toBe(true);
+    expect((await auth.authenticate(invite(answer(values, 'alice', 's3cret', 2)))).ok).toBe(false);
+    expect(auth.rememberedNonces).toBe(1);
+  });
+
+  it('answers stale=true to a right answer on an expired nonce, and 403 to a wrong one', async () => {
+    const { auth, advance } = setup(1);
+    const values = await challengeOf(auth);
+    advance(1001);
+    const stale = await auth.authenticate(invite(answer(values, 'alice', 's3cret')));
+    expect(stale).toMatchObject({ ok: false, refusal: { status: 401 } });
+    if (stale.ok) return;
+    expect(selectChallenge([stale.refusal.headers![0][1]]).stale).toBe(true);
+    expect(await auth.authenticate(invite(answer(values, 'alice', 'guess')))).toMatchObject({ ok: false, refusal: { status: 403 } });
+  });
+
+  it('challenges again, without a lookup, for a nonce it never issued or a forged one', async () => {
+    const { auth, lookups } = setup();
+    const values = await challengeOf(auth);
+    const forged = values[0].replace(/nonce="([^"]+)"/, (_m, n: string) => `nonce="${n.slice(0, -2)}${n.endsWith('AA') ? 'BB' : 'AA'}"`);
+    expect((await auth.authenticate(invite(answer([forged], 'alice', 's3cret')))).ok).toBe(false);
+    const other = new DigestAuthenticator({ realm: 'uasmedia', credentials: () => ({ password: 's3cret' }) });
+    const foreign = (await other.authenticate(invite())) as { ok: false; refusal: { headers: Array<[string, string]> } };
+    expect(await auth.authenticate(invite(answer([foreign.refusal.headers[0][1]], 'alice', 's3cret')))).toMatchObject({ ok: false, refusal: { status: 401 } });
+    expect(lookups).toHaveLength(0);
+  });
+
+  it('refuses an answer for another Request-URI (403) and asks again for one without qop', async () => {
+    const { auth } = setup();
+    const values = await challengeOf(auth);
+    const challenge = selectChallenge([values[0]]);
+    const elsewhere = computeAuthorization(challenge, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: 'sip:other@127.0.0.1' }, 1);
+    expect(await auth.authenticate(invite(elsewhere))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    const noQop = computeAuthorization({ ...challenge, qop: [] }, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: URI }, 1);
+    expect(await auth.authenticate(invite(noQop))).toMatchObject({ ok: false, refusal: { status: 401 } });
+  });
+
+  it('rejects bad options with clear errors', () => {
+    const credentials = (): undefined => undefined;
+    expect(() => new DigestAuthenticator({ realm: '', credentials })).toThrow(RangeError);
+    expect(() => new DigestAuthenticator({ realm: 'a"b', credentials })).toThrow(/without quotes/);
+    expect(() => new DigestAuthenticator({ realm: 'r', credentials, nonceLifetimeSeconds: 0 })).toThrow(RangeError);
+    expect(() => new DigestAuthenticator({ realm: 'r', credentials, algorithms: ['SHA-1' as 'MD5'] })).toThrow(RangeError);
+    expect(() => new DigestAuthenticator({ realm: 'r', credentials: 'x' as unknown as typeof credentials })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * TCP connection limits over real sockets (sip/transport/connection-guard.ts): slow senders
+ * and idle connections are closed by their deadlines and logged once, the per-source and total
+ * limits refuse the connection past them, and well-behaved connections are left alone. The
+ * limits are configured small so the tests are quick; assertions are on closure and counters,
+ * never on how long something took.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
+import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { TcpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { sleep } from '../support/wait.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+interface Logged {
+  msg: string;
+  details: object;
+}
+
+async function agent(connections: Partial<ConnectionLimits>): Promise<{ ua: SipUserAgent; port: number; warnings: Logged[] }> {
+  const warnings: Logged[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn(details: object, msg?: string) {
+      warnings.push({ msg: msg ?? '', details });
+    }
+  };
+  const ua = new SipUserAgent({ transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }], connections, logger });
+  await ua.start();
+  cleanups.push(() => ua.close());
+  return { ua, port: ua.addresses()[0].port, warnings };
+}
+
+function options(callId: string, peerPort: number, uaPort: number): string {
+  return sipText([
+    `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
+    `Via: SIP/2.0/TCP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:t@127.0.0.1>;tag=a',
+    'To: <sip:ping@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 OPTIONS'
+  ]);
+}
+
+const ok = (callId: string) => (m: AnySipMessage) => m instanceof SipResponse && m.callId === callId && m.status === 200;
+
+async function connect(port: number, localAddress?: string): Promise<TcpTestPeer> {
+  const peer = await new TcpTestPeer().connect(port, localAddress);
+  cleanups.push(() => peer.close());
+  return peer;
+}
+
+async function ping(peer: TcpTestPeer, port: number, callId: string): Promise<void> {
+  await peer.send(options(callId, peer.localPort, port));
+  await peer.next(ok(callId), 10_000);
+}
+
+/** Whether the server closes `peer` within `ms` (generous: a busy host may run timers late). */
+function closesWithin(peer: TcpTestPeer, ms: number): Promise<boolean> {
+  return Promise.race([peer.closed.then(() => true), sleep(ms).then(() => false)]);
+}
+
+describe('TCP connection guard', () => {
+  it('closes a sender that trickles a message slower than the message deadline, and logs it once', async () => {
+    const { ua, port, warnings } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
+    const slow = await connect(port);
+    const text = Buffer.from(options('trickle', slow.localPort, port));
+    let sent = 0;
+    let closed = false;
+    void slow.closed.then(() => (closed = true));
+    // One byte every 20 ms: the connection is never idle, but the message never completes in time.
+    while (!closed && sent < text.length) {
+      await slow.send(text.subarray(sent, sent + 1)).catch(() => undefined);
+      sent++;
+      await sleep(20);
+    }
+    await slow.closed;
+    expect(sent).toBeLessThan(text.length);
+    expect(ua.connectionGuard.stats.closedDeadline).toBe(1);
+    const logged = warnings.filter((w) => w.msg.includes('not complete in time'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0].details).toMatchObject({ limitMs: 300 });
+    expect(ua.connectionGuard.openConnections).toBe(0);
+  });
+
+  it('keeps a connection whose messages each complete in time, however long it lasts', async () => {
+    const { ua, port } = await agent({ messageDeadlineMs: 600, idleTimeoutMs: 60_000 });
+    const peer = await connect(port);
+    // Each message goes in two halves 60 ms apart, and the next one starts in the same write
+    // that ends the one before: over 0.9 s some message is always partial, longer than the
+    // deadline, yet each one completes long before its own.
+    let next = options('steady-0', peer.localPort, port);
+    await peer.send(next.slice(0, 50));
+    for (let i = 0; i < 15; i++) {
+      await sleep(60);
+      const following = options(`steady-${i + 1}`, peer.localPort, port);
+      await peer.send(next.slice(50) + following.slice(0, 50));
+      await peer.next(ok(`steady-${i}`), 10_000);
+      next = following;
+    }
+    expect(ua.connectionGuard.stats.closedDeadline).toBe(0);
+    expect(await closesWithin(peer, 50)).toBe(false);
+  });
+
+  it('closes an idle connection after the idle timeout and logs it once, but not one that talks', async () => {
+    const { ua, port, warnings } = await agent({ idleTimeoutMs: 1000 });
+    const idle = await connect(port);
+    const talker = await connect(port);
+    let round = 0;
+    while (!(await closesWithin(idle, 50))) await ping(talker, port, `talk-${round++}`);
+    // The talker outlived the idle one by at least a few idle periods of its own.
+    for (let i = 0; i < 20; i++) {
+      await ping(talker, port, `talk-more-${i}`);
+      await sleep(50);
+    }
+    expect(await closesWithin(talker, 0)).toBe(false);
+    expect(ua.connectionGuard.stats.closedIdle).toBe(1);
+    expect(warnings.filter((w) => w.msg.includes('idle'))).toHaveLength(1);
+  });
+
+  it('refuses the connection past the per-source limit, and admits one from another source', async () => {
+    const { ua, port, warnings } = await agent({ maxConnectionsPerSource: 2 });
+    const first = await connect(port);
+    const second = await connect(port);
+    await ping(first, port, 'first');
+    await ping(second, port, 'second');
+    const third = await connect(port);
+    expect(await closesWithin(third, 10_000)).toBe(true);
+    expect(ua.connectionGuard.stats.refusedPerSource).toBe(1);
+    expect(warnings.filter((w) => w.msg.includes('from this source'))).toHaveLength(1);
+    // The first two still work, and another source address has its own allowance.
+    await ping(first, port, 'first-again');
+    const elsewhere = await connect(port, '127.0.0.2');
+    await ping(elsewhere, port, 'elsewhere');
+    // Closing one frees a place for the source.
+    first.close();
+    await first.closed;
+    await waitForOpen(ua, 2);
+    const fourth = await connect(port);
+    await ping(fourth, port, 'fourth');
+  });
+
+  it('refuses the connection past the total limit, whatever its source', async () => {
+    const { ua, port } = await agent({ maxConnections: 2 });
+    const a = await connect(port, '127.0.0.2');
+    const b = await connect(port, '127.0.0.3');
+    await ping(a, port, 'a');
+    await ping(b, port, 'b');
+    const c = await connect(port, '127.0.0.4');
+    expect(await closesWithin(c, 10_000)).toBe(true);
+    expect(ua.connectionGuard.stats.refusedTotal).toBe(1);
+    await ping(a, port, 'a-again');
+  });
+
+  it('checks its options', () => {
+    expect(resolveConnectionLimits().idleTimeoutMs).toBe(120_000);
+    expect(() => resolveConnectionLimits({ maxConnections: -1 })).toThrow(RangeError);
+    expect(() => resolveConnectionLimits({ messageDeadlineMs: Number.NaN })).toThrow(/messageDeadlineMs/);
+  });
+});
+
+async function waitForOpen(ua: SipUserAgent, count: number): Promise<void> {
+  for (let i = 0; i < 500 && ua.connectionGuard.openConnections !== count; i++) await sleep(20);
+  expect(ua.connectionGuard.openConnections).toBe(count);
+}

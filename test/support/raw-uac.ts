@@ -1,0 +1,103 @@
+/**
+ * A caller written out by hand on a real UDP socket, for tests that need a peer to do exactly
+ * what it is told: send an INVITE with chosen headers, ACK the 200, and then answer (or ignore)
+ * the engine's in-dialog requests (BYE, re-INVITE refreshes).
+ */
+import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/message.js';
+import { UdpTestPeer, sipText } from './sip-udp-peer.js';
+
+let nextCall = 1;
+
+export class RawUac extends UdpTestPeer {
+  readonly callId = `rawuac-${process.pid}-${nextCall++}@127.0.0.1`;
+  private readonly fromTag = `f${nextCall}`;
+  /** Whether to answer the engine's re-INVITEs (session refreshes) with 200. */
+  answerReinvites = true;
+  /** In-dialog requests the engine sent us, by method. */
+  readonly requests: SipRequest[] = [];
+  private enginePort = 0;
+  private toHeader = '';
+  private rtpPort = 0;
+
+  protected override deliver(data: Buffer): void {
+    super.deliver(data);
+    const message = this.received[this.received.length - 1];
+    if (message instanceof SipRequest && message.callId === this.callId) this.onRequest(message);
+  }
+
+  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx. */
+  async invite(enginePort: number, headers: string[], rtpPort = 40_000): Promise<SipResponse> {
+    this.enginePort = enginePort;
+    this.rtpPort = rtpPort;
+    const target = `sip:room@127.0.0.1:${enginePort}`;
+    await this.send(
+      sipText(
+        [
+          `INVITE ${target} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${this.callId.replace(/[^A-Za-z0-9]/g, "").slice(0, 24)}`,
+          'Max-Forwards: 70',
+          `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
+          `To: <${target}>`,
+          `Call-ID: ${this.callId}`,
+          'CSeq: 1 INVITE',
+          `Contact: <sip:raw@127.0.0.1:${this.port}>`,
+          'Content-Type: application/sdp',
+          ...headers
+        ],
+        this.sdp()
+      ),
+      enginePort
+    );
+    const final = (await this.next((m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200, 15_000)) as SipResponse;
+    if (final.status < 300) {
+      this.toHeader = final.get('To') ?? '';
+      await this.send(this.ack(final), enginePort);
+    }
+    return final;
+  }
+
+  /** The next request the engine sends in this dialog with `method`. */
+  nextRequest(method: string, timeoutMs: number): Promise<AnySipMessage> {
+    return this.next((m) => m instanceof SipRequest && m.callId === this.callId && m.method === method, timeoutMs);
+  }
+
+  private sdp(): string {
+    return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+  }
+
+  private ack(final: SipResponse): string {
+    return sipText([
+      `ACK sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bKack${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+      'Max-Forwards: 70',
+      `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
+      `To: ${final.get('To')}`,
+      `Call-ID: ${this.callId}`,
+      'CSeq: 1 ACK'
+    ]);
+  }
+
+  private onRequest(request: SipRequest): void {
+    this.requests.push(request);
+    if (request.method === 'BYE') void this.send(this.response(request, 200, 'OK'), this.enginePort);
+    if (request.method === 'INVITE' && this.answerReinvites) void this.send(this.response(request, 200, 'OK', this.sdp()), this.enginePort);
+  }
+
+  private response(request: SipRequest, status: number, reason: string, body = ''): string {
+    const lines = [`SIP/2.0 ${status} ${reason}`];
+    for (const via of request.getAll('Via')) lines.push(`Via: ${via}`);
+    lines.push(`From: ${request.get('From')}`, `To: ${request.get('To')}`, `Call-ID: ${this.callId}`, `CSeq: ${request.get('CSeq')}`);
+    lines.push(`Contact: <sip:raw@127.0.0.1:${this.port}>`);
+    for (const name of ['Session-Expires']) {
+      const value = request.get(name);
+      if (value !== undefined && status < 300) lines.push(`${name}: ${value}`);
+    }
+    if (body) lines.push('Content-Type: application/sdp');
+    return sipText(lines, body);
+  }
+
+  /** The To header of our dialog (with the engine's tag). */
+  get dialogTo(): string {
+    return this.toHeader;
+  }
+}
