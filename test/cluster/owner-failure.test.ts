@@ -30,7 +30,7 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     return p;
   }
 
-  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 200 ms), and `.whole` (over the window, for absence). */
+  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
   async function heard(p: TonePhone, ms = 1200): Promise<((f: number) => number) & { whole: (f: number) => number }> {
     await sleep(300);
     p.clearReceived();

@@ -41,7 +41,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await waitFor(() => lastEvent(node, user, 'transfer')?.state === 'TRANSFERRED', 15000);
   }
 
-  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 200 ms), and `.whole` (over the window, for absence). */
+  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
   async function heard(p: TonePhone, ms = 1200): Promise<((f: number) => number) & { whole: (f: number) => number }> {
     await sleep(300);
     p.clearReceived();

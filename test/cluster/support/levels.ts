@@ -1,14 +1,14 @@
 /**
  * Tone levels for the cluster tests, robust to a busy host: the level of a tone is its strongest
- * 200 ms stretch in the window. A late frame clock or a jitter buffer re-adapting blanks parts of
+ * 100 ms stretch in the window. A late frame clock or a jitter buffer re-adapting blanks parts of
  * a window, which lowers a whole-window Goertzel level without saying anything about the path;
  * a path that carries the tone shows it at full level somewhere, and a path that must not carry it
  * shows it nowhere.
  */
 import { toneLevelDb } from '../../support/tone-analysis.js';
 
-const WINDOW = 1600;
-const HOP = 400;
+const WINDOW = 800;
+const HOP = 200;
 
 export function peakToneDb(pcm: Int16Array, freqHz: number): number {
   if (pcm.length <= WINDOW) return toneLevelDb(pcm, freqHz, 8000);
