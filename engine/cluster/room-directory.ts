@@ -1,8 +1,9 @@
 /**
  * The cluster's room directory in Redis: which node owns each room (a lease with a fencing
  * epoch), which nodes hold a section of it, whether it has started, and each node's heartbeat
- * (its trunk address and load). Room state changes ('started', 'destroyed') are broadcast on
- * one pub/sub channel that every node listens to.
+ * (its trunk address and load). Room events ('started', 'destroyed', talkers) go out on one
+ * pub/sub channel per room, which only the nodes holding a section of that room listen to, so
+ * their traffic grows with a room's spread, not with the size of the cluster.
  *
  * Client: ioredis. Its commands fail fast instead of queueing while the server is away
  * (`enableOfflineQueue: false`) and time out when it hangs (`commandTimeout`, e.g. during
@@ -108,7 +109,6 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   /** Connects; resolves false (and keeps reconnecting in the background) when Redis is unreachable. */
   async connect(): Promise<boolean> {
     void this.subscriber.connect().catch(() => undefined);
-    void this.subscriber.subscribe(this.eventsChannel).catch(() => undefined);
     try {
       await this.client.connect();
       return true;
@@ -178,7 +178,16 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   }
 
   async publish(event: RoomEvent): Promise<void> {
-    await this.client.publish(this.eventsChannel, JSON.stringify(event));
+    await this.client.publish(this.eventsChannel(event.room), JSON.stringify(event));
+  }
+
+  /** Starts receiving `room`'s events (queued until connected; renewed on every reconnection). */
+  watch(room: string): void {
+    void this.subscriber.subscribe(this.eventsChannel(room)).catch(() => undefined);
+  }
+
+  unwatch(room: string): void {
+    void this.subscriber.unsubscribe(this.eventsChannel(room)).catch(() => undefined);
   }
 
   async heartbeat(beat: Omit<NodeHeartbeat, 'nodeId' | 'atMs'>, ttlMs: number): Promise<void> {
@@ -207,8 +216,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.subscriber.disconnect();
   }
 
-  private get eventsChannel(): string {
-    return `${this.prefix}events`;
+  private eventsChannel(room: string): string {
+    return `${this.prefix}room:${room}:events`;
   }
 
   private nodeKey(nodeId: string): string {

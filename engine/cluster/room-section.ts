@@ -87,6 +87,7 @@ export class RoomSection {
     room.on('destroyed', this.onDestroyed);
     room.on('partyJoined', this.onPartyJoined);
     this.media = host.conference(room.name);
+    host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
     this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(host.leaseMs / 3)));
@@ -335,6 +336,7 @@ export class RoomSection {
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;
+    directory.unwatch(this.name);
     if (reason === 'destroyOnExit') {
       directory
         .publish({ room: this.name, type: 'destroyed', nodeId: this.host.nodeId })

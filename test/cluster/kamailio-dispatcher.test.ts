@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
-import { peakToneDb, wholeToneDb } from './support/levels.js';
+import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { Kamailio } from '../support/kamailio.js';
@@ -41,7 +41,7 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
 
   it('spreads six callers of one address over the three engines, and they are in one conference', async () => {
     for (let i = 0; i < USERS.length; i++) {
-      const p = await TonePhone.create({ toneHz: TONES[i], user: USERS[i] });
+      const p = await TonePhone.create({ toneHz: TONES[i], user: USERS[i], amplitude: TONE_AMPLITUDE });
       phones.push(p);
       await p.call(kamailio.uri('bigroom'));
     }

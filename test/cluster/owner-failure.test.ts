@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
-import { peakToneDb, wholeToneDb } from './support/levels.js';
+import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
@@ -25,7 +25,7 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
   const phones: TonePhone[] = [];
 
   async function phone(toneHz: number, user: string): Promise<TonePhone> {
-    const p = await TonePhone.create({ toneHz, user });
+    const p = await TonePhone.create({ toneHz, user, amplitude: TONE_AMPLITUDE });
     phones.push(p);
     return p;
   }

@@ -81,13 +81,19 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     expect(await a.node('beat-a')).toBeUndefined();
   });
 
-  it('delivers room events to the other nodes only', async () => {
+  it("delivers a room's events to the other nodes watching that room only", async () => {
     const a = await node('events-a');
     const b = await node('events-b');
     const seenByA: RoomEvent[] = [];
     const seenByB: RoomEvent[] = [];
+    const c = await node('events-c');
+    const seenByC: RoomEvent[] = [];
     a.on('roomEvent', (e) => seenByA.push(e));
     b.on('roomEvent', (e) => seenByB.push(e));
+    c.on('roomEvent', (e) => seenByC.push(e));
+    a.watch('ev');
+    b.watch('ev');
+    c.watch('elsewhere');
     // The subscriber connects in the background: publish until it is listening.
     await waitForAsync(async () => {
       await a.publish({ room: 'ev', type: 'started', nodeId: 'events-a' });
@@ -96,6 +102,7 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     });
     expect(seenByB[0]).toEqual({ room: 'ev', type: 'started', nodeId: 'events-a' });
     expect(seenByA).toEqual([]);
+    expect(seenByC).toEqual([]); // c holds no section of 'ev'
   });
 
   it('fails fast instead of hanging while Redis is paused, and works again after', async () => {
