@@ -30,6 +30,20 @@ export default tseslint.config(
       ]
     }
   },
+  // One error scheme: what the package throws is a typed error with an ERR_ code (or a built-in
+  // TypeError/RangeError for a wrong argument), never a bare Error.
+  {
+    files: ['engine/**/*.ts', 'sip/**/*.ts', 'tts/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Error'], CallExpression[callee.name='Error']",
+          message: 'Throw a typed error with an ERR_ code (EngineError, SipError, TtsError or a subclass).'
+        }
+      ]
+    }
+  },
   {
     files: ['sip/**/*.ts', 'tts/**/*.ts'],
     rules: {

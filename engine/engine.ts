@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import type { ConnectionLimits, SipMessageLimits } from '../sip/index.js';
 import { PromptService } from '../tts/index.js';
 import type { LatchingMode } from './rtp/peer-latch.js';
 import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
@@ -17,9 +18,12 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
+import type { JitterDelays } from './rtp/jitter-buffer.js';
+import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
+import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
@@ -28,7 +32,8 @@ import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import { Door, type AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
-import type { CallLimitOptions } from '../sip/index.js';
+import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
+import { UpstreamRegistrations, type RegistrationEvent, type RegistrationStatus } from './registration/upstream-registrations.js';
 import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js';
 
 export interface EngineOptions {
@@ -51,13 +56,17 @@ export interface EngineOptions {
      * in time ends with a BYE and cause TIMEOUT. false turns them off.
      */
     sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+    /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
+    limits?: Partial<SipMessageLimits>;
+    /** TCP/TLS connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
+    connections?: Partial<ConnectionLimits>;
   };
   rtp?: {
     /** Address for RTP sockets and SDP (default: the SIP host). */
     host?: string;
     minPort?: number;
     maxPort?: number;
-    jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
+    jitter?: JitterDelays;
     /**
      * A call whose peer sends no RTP and no RTCP for this long ends with cause TIMEOUT and a BYE
      * (default 30; null = never). Held calls (any direction but sendrecv) are exempt.
@@ -81,8 +90,13 @@ export interface EngineOptions {
   kernels?: 'wasm' | 'js';
   /** Fewer DSP slots than the core's 4096 parties and 2048 rooms (a call on its own takes one of each). */
   dspSlots?: KernelCapacity;
-  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside. */
+  /** Folder that `fileToPlay` / `playFile` paths are relative to and must stay inside (one of `files.playFolders`). */
   promptFolder?: string;
+  /**
+   * The only places calls touch the disk: `playFile` / `fileToPlay` read inside `playFolders`,
+   * `record` writes inside `recordFolder`. Without them both refuse with FileAccessError.
+   */
+  files?: { playFolders?: string[]; recordFolder?: string };
   tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
   logLevel?: string;
   logger?: Logger;
@@ -119,6 +133,8 @@ export interface EngineOptions {
    * application on a shared host decides whether other work's delays should close its door.
    */
   overloadGuard?: OverloadGuardOptions | boolean;
+  /** Register to upstream registrars or trunks (digest, refresh, backoff); unregistered on stop. */
+  registrations?: RegistrationOptions[];
 }
 
 function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
@@ -133,6 +149,8 @@ export type EngineEvents = {
   call: [UASCallChannel];
   /** Something went wrong that no caller is waiting for (a failed announcement, a mixing fault). */
   error: [unknown];
+  /** An upstream registration succeeded (first time or refresh), failed, or was removed on stop. */
+  registration: [RegistrationEvent];
 };
 
 export class Engine extends SafeEmitter<EngineEvents> {
@@ -150,15 +168,19 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private prompts: PromptService | undefined;
   private loop: MixLoop | undefined;
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
-  private door: Door | undefined;
+  /** Who may call in and how many; built here so wrong access options fail at construction. */
+  private readonly door: Door;
+  private readonly upstream = new UpstreamRegistrations();
   private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());
+    this.door = new Door(options.access, options.callLimits, options.overloadGuard, this.clock, this.metrics, this.logger);
   }
 
   get running(): boolean {
@@ -183,12 +205,17 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /** Whether new calls are being refused because the engine runs late (see `overloadGuard`). */
   get overloaded(): boolean {
-    return this.door?.guard?.overloaded ?? false;
+    return this.door.guard?.overloaded ?? false;
   }
 
   /** Whether a source list or authentication restricts who may call in. */
   get restrictsCallers(): boolean {
-    return this.door?.restrictsCallers ?? false;
+    return this.door.restrictsCallers;
+  }
+
+  /** Each upstream registration's state. */
+  registrationStatus(): RegistrationStatus[] {
+    return this.upstream.status();
   }
 
   /** RTP port pairs held by calls right now (0 when no call has media). */
@@ -223,7 +250,6 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
-      this.door = new Door(o.access, o.callLimits, o.overloadGuard, this.clock, this.metrics, this.logger);
       this.ports = new RtpPortPool({
         host: o.rtp?.host ?? sipHost,
         minPort: o.rtp?.minPort ?? 20000,
@@ -231,21 +257,23 @@ export class Engine extends SafeEmitter<EngineEvents> {
         sourcePolicy: this.door.rtpSources
       });
       this.prompts = new PromptService({
-        promptFolder: o.promptFolder,
+        promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
         workers: o.tts?.workers
       });
       const resolver = new MediaResolver(this.prompts);
       this.loop = new MixLoop(this.clock, (error) => this.reportError(error, 'mixing a room failed'));
-      this.clock.on('error', (error) => this.reportError(error, 'frame clock listener failed'));
+      this.clock.on('listenerError', ({ error }) => this.reportError(error, 'frame clock listener failed'));
       this.clock.on('tick', this.onTick);
       this.userAgent = new SipUserAgent({
         transports: sipTransports(o.sip, sipHost),
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
-        logger: this.logger
+        logger: this.logger,
+        limits: o.sip?.limits,
+        connections: o.sip?.connections
       });
       this.userAgent.inviteFilter = o.inviteFilter;
       this.door.attach(this.userAgent);
@@ -253,6 +281,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
+      this.upstream.start(this.userAgent, o.registrations ?? [], (event) => this.safeEmit('registration', event));
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
       this.clock.start();
@@ -299,7 +328,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async release(): Promise<void> {
-    this.door?.stop();
+    this.door.stop();
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();
@@ -367,6 +396,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
+      recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });

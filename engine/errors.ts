@@ -12,6 +12,7 @@ export type EngineErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_HANGUP'
   | 'ERR_CLOSED'
+  | 'ERR_FILE_ACCESS'
   | 'ERR_DSP_UNAVAILABLE'
   | 'ERR_PORT_POOL_EXHAUSTED'
   /** A prompt or announcement was stopped (stopPlaying, an abort signal, a hang-up) before it finished. */
@@ -76,5 +77,22 @@ export class HangupError extends EngineError {
 export class ClosedError extends EngineError {
   constructor(subject: string) {
     super('ERR_CLOSED', `${subject} was closed`);
+  }
+}
+
+/**
+ * `playFile`, `fileToPlay` or `record` named a file the application did not open to calls: no
+ * folder configured for it (`reason: 'NOT_CONFIGURED'`), or a path that leaves the configured
+ * folders through `..`, an absolute path or a symlink (`'OUTSIDE_FOLDER'`). Nothing outside the
+ * folders is read or written.
+ */
+export class FileAccessError extends EngineError {
+  readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER';
+  readonly path: string;
+
+  constructor(reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER', path: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_FILE_ACCESS', message, options);
+    this.reason = reason;
+    this.path = path;
   }
 }

@@ -18,6 +18,8 @@ export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia, ConferenceMediaEvents, RemoteTalkerEvent } from './media/conference-media.js';
 export type { ClusterOptions } from './cluster/cluster-member.js';
 export type { Party } from './conference/party.js';
+export type { ConferenceRoom } from './conference/room.js';
+export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';
 export { PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions } from '../tts/index.js';
 export type { RtpSessionStats } from './rtp/rtp-session.js';
@@ -27,6 +29,7 @@ export {
   InvalidStateError,
   InvalidArgumentError,
   HangupError,
+  FileAccessError,
   ClosedError,
   type EngineErrorCode
 } from './errors.js';
@@ -34,3 +37,7 @@ export { PortPoolExhaustedError } from './rtp/errors.js';
 /** Lower layers' errors that reach callers: a SIP failure (answer, call) and a prompt failure (playText, playFile, announcements). */
 export { SipError, type SipErrorCode } from '../sip/index.js';
 export { TtsError, type TtsErrorCode } from '../tts/index.js';
+export type { AccessOptions } from './admission/door.js';
+export type { OverloadGuardOptions } from './admission/overload-guard.js';
+export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
+export type { CallLimitOptions, CredentialsLookup, DigestSecret, RegistrationOptions, RefusalCause } from '../sip/index.js';

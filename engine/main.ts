@@ -2,22 +2,33 @@
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example. Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT, UASMEDIA_LOG_LEVEL,
  * UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
- * app/env-options.ts. With UASMEDIA_CLUSTER_REDIS (a unix socket path or redis:// URL) and
- * UASMEDIA_NODE_ID it is a member of a cluster (see `npm run cluster`). Ctrl-C (SIGINT) or
- * SIGTERM shuts it down cleanly.
+ * app/env-options.ts; TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play
+ * WAV files from UASMEDIA_PLAY_FOLDER (default data/prompts) and record into
+ * UASMEDIA_RECORD_FOLDER (default data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
+ * (a unix socket path or redis:// URL) and UASMEDIA_NODE_ID it is a member of a cluster (see
+ * `npm run cluster`). Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly.
  */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Engine } from './engine.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
+import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
+const playFolder = resolve(process.env.UASMEDIA_PLAY_FOLDER ?? 'data/prompts');
+const recordFolder = resolve(process.env.UASMEDIA_RECORD_FOLDER ?? 'data/recordings');
+mkdirSync(playFolder, { recursive: true });
+mkdirSync(recordFolder, { recursive: true });
 let door;
+let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
 try {
   door = doorFromEnvironment(process.env);
+  encryption = encryptionOptionsFromEnv();
 } catch (error) {
   console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
@@ -26,15 +37,19 @@ const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
 
 const engine = new Engine({
-  sip: { host, port, transports: ['udp', 'tcp'] },
+  sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls },
+  rtp: encryption.rtp,
+  files: { playFolders: [playFolder], recordFolder },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,
   overloadGuard: door.overloadGuard,
+  registrations: door.registrations,
   cluster: clusterRedis ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` } : undefined
 });
+engine.on('registration', (event) => console.log(`registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`));
 serveMeetMe(engine, { roomPins: door.roomPins });
 try {
   await engine.start();
@@ -47,6 +62,8 @@ Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=507
 
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
+const tlsPort = bound.find((a) => a.protocol === 'tls')?.port;
+if (tlsPort !== undefined) console.log(`SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`);
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
 Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):

@@ -8,6 +8,9 @@
  * is reported, never swallowed: to the `'listenerError'` listeners of this emitter if it
  * has any, otherwise to the process as a warning (`process.emitWarning`). A failing
  * `'listenerError'` listener is reported as a warning too, so reporting cannot loop.
+ *
+ * Listener lists are copy-on-write: `on`/`off` replace an event's array, so `safeEmit` walks
+ * the array it found without copying it and allocates nothing (the frame clock emits every 20 ms).
  */
 
 /** Map of event name → tuple of listener arguments. */
@@ -37,8 +40,7 @@ export class SafeEmitter<E extends EventMap> {
 
   on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     const list = this.#listeners.get(event);
-    if (list === undefined) this.#listeners.set(event, [listener as Listener<never>]);
-    else list.push(listener as Listener<never>);
+    this.#listeners.set(event, list === undefined ? [listener as Listener<never>] : [...list, listener as Listener<never>]);
     return this;
   }
 
@@ -48,8 +50,9 @@ export class SafeEmitter<E extends EventMap> {
     if (list === undefined) return this;
     let index = list.length - 1;
     while (index >= 0 && list[index] !== listener && ONCE_ORIGINAL.get(list[index]) !== listener) index--;
-    if (index >= 0) list.splice(index, 1);
-    if (list.length === 0) this.#listeners.delete(event);
+    if (index < 0) return this;
+    if (list.length === 1) this.#listeners.delete(event);
+    else this.#listeners.set(event, [...list.slice(0, index), ...list.slice(index + 1)]);
     return this;
   }
 
@@ -87,9 +90,9 @@ export class SafeEmitter<E extends EventMap> {
   safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
     const list = this.#listeners.get(event);
     if (list === undefined) return false;
-    for (const listener of [...list]) {
+    for (let i = 0; i < list.length; i++) {
       try {
-        (listener as unknown as Listener<E[K]>)(...args);
+        (list[i] as unknown as Listener<E[K]>)(...args);
       } catch (error) {
         this.#report(event, error);
       }
@@ -111,7 +114,7 @@ export class SafeEmitter<E extends EventMap> {
     this.#listenerErrors++;
     const reporters = this.#listeners.get('listenerError');
     if (reporters !== undefined && event !== 'listenerError') {
-      for (const reporter of [...reporters]) {
+      for (const reporter of reporters) {
         try {
           (reporter as unknown as Listener<[ListenerErrorEvent]>)({ event, error });
         } catch (reporterError) {

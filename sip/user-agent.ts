@@ -37,6 +37,7 @@ import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './ua
 import type { InviteAdmission } from './admission/invite-admission.js';
 import type { RefusalCause } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
+import { Registration, type RegistrationOptions } from './registration/registration.js';
 
 export interface SipUserAgentOptions {
   /** Sockets to bind; port 0 = ephemeral. TLS needs `tls: { cert, key }`. */
@@ -73,6 +74,8 @@ export interface SipUserAgentStats {
 
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
 const UDP_SIZE_LIMIT = 1300;
+/** How long close() waits for registrars to confirm the unbinding before closing anyway. */
+const UNREGISTER_WAIT_MS = 3000;
 
 export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
@@ -95,6 +98,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
+  private readonly registrations = new Set<Registration>();
   private readonly timers: TimerValues;
   private readonly clock: Clock;
   private readonly logger: SipLogger;
@@ -139,7 +143,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Ends every session and transaction timer and closes the sockets. Idempotent. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    if (this.registrations.size > 0 && this.state === 'started') {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, UNREGISTER_WAIT_MS)));
+      await Promise.race([Promise.allSettled([...this.registrations].map((r) => r.stop())), waited]);
+      clearTimeout(timer);
+    }
+    // close() may have been called again while we waited.
+    if ((this.state as string) === 'closed') return;
     this.state = 'closed';
+    this.registrations.clear();
     for (const session of [...this.sessions]) session.shutdown();
     this.sessions.clear();
     this.layer.close();
@@ -163,6 +176,18 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.track(session);
     session.start();
     return session;
+  }
+
+  /** Registers `options.aor` at a registrar and keeps it registered until `close()` (which unregisters). */
+  register(options: RegistrationOptions): Registration {
+    if (this.state !== 'started') throw new SipInvalidStateError('user agent is not started');
+    const uri = parseUri(options.registrar);
+    if (!isSipUri(uri)) throw new TypeError(`registrar "${options.registrar}" must be a sip: or sips: URI`);
+    const protocol = this.chooseProtocol(undefined, uri.params.get('transport') ?? undefined, '');
+    const registration = new Registration(this.host, protocol, options);
+    this.registrations.add(registration);
+    registration.start();
+    return registration;
   }
 
   /** Transactions and dialogs alive (for leak checks). */

@@ -22,6 +22,8 @@ export type TtsErrorCode =
   | 'ERR_UNSUPPORTED_WAV'
   /** The path resolves (after `..` and symlinks) outside the configured prompt folder. */
   | 'ERR_OUTSIDE_PROMPT_FOLDER'
+  /** No prompt folder is configured, so no file may be played. */
+  | 'ERR_NO_PROMPT_FOLDER'
   /** The resampler was used before `loadResampler()` finished. */
   | 'ERR_RESAMPLER_NOT_LOADED'
   /** A synthesis worker died while it had requests in hand. */

@@ -1,8 +1,8 @@
 /**
- * Resolves prompt file paths and keeps them inside the configured prompt folder. A relative path
- * is taken relative to the folder; the real path (after `..` and every symlink) must lie inside
- * the folder's own real path, so neither `../../etc/passwd` nor a symlink pointing out escapes.
- * Without a configured folder any readable path is accepted (the application vouches for it).
+ * Resolves prompt file paths and keeps them inside the configured prompt folders. A relative
+ * path is looked up in each folder in turn; the real path (after `..` and every symlink) must
+ * lie inside that folder's own real path, so neither `../../etc/passwd`, an absolute path
+ * elsewhere, nor a symlink pointing out escapes. Without a folder nothing is read at all.
  */
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -29,34 +29,46 @@ function isInside(folder: string, candidate: string): boolean {
 }
 
 export class PromptFolder {
-  private folderReal: Promise<string> | undefined;
+  readonly folders: readonly string[];
+  private readonly realFolders = new Map<string, Promise<string>>();
 
-  constructor(readonly folder: string | undefined) {}
+  constructor(folders: string | readonly string[] | undefined) {
+    this.folders = folders === undefined ? [] : typeof folders === 'string' ? [folders] : [...folders];
+  }
 
   async resolve(path: string): Promise<ResolvedPromptFile> {
     if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
       throw new TtsError('ERR_INVALID_ARGUMENT', `prompt file path must be a non-empty string without NUL, got ${JSON.stringify(path)}`);
     }
-    let candidate = path;
-    if (this.folder !== undefined) {
-      const folderReal = await this.realFolder();
-      const lexical = resolve(this.folder, path);
+    if (this.folders.length === 0) {
+      throw new TtsError('ERR_NO_PROMPT_FOLDER', `prompt file '${path}' refused: no prompt folder is configured, so no file may be played`);
+    }
+    let notFound: TtsError | undefined;
+    let inside = false;
+    for (const folder of this.folders) {
+      const folderReal = await this.realFolder(folder);
+      const lexical = resolve(folder, path);
       // Refuse obvious escapes before touching the file system, so a missing file outside the
       // folder reports the escape rather than "not found".
-      if (!isInside(resolve(this.folder), lexical) && !isInside(folderReal, lexical)) {
-        throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' is outside the prompt folder '${this.folder}'`);
+      if (!isInside(resolve(folder), lexical) && !isInside(folderReal, lexical)) continue;
+      inside = true;
+      let realPath: string;
+      try {
+        realPath = await realpath(lexical);
+      } catch (error) {
+        notFound ??= fileError(error, path);
+        continue;
       }
-      candidate = lexical;
+      if (!isInside(folderReal, realPath)) {
+        throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${folder}'`);
+      }
+      return this.describe(realPath, path);
     }
-    let realPath: string;
-    try {
-      realPath = await realpath(candidate);
-    } catch (error) {
-      throw fileError(error, path);
-    }
-    if (this.folder !== undefined && !isInside(await this.realFolder(), realPath)) {
-      throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${this.folder}'`);
-    }
+    if (!inside) throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' is outside the prompt folders ${this.folders.map((f) => `'${f}'`).join(', ')}`);
+    throw notFound as TtsError;
+  }
+
+  private async describe(realPath: string, path: string): Promise<ResolvedPromptFile> {
     let info;
     try {
       info = await stat(realPath);
@@ -70,13 +82,15 @@ export class PromptFolder {
     return { realPath, sizeBytes: info.size, mtimeMs: info.mtimeMs };
   }
 
-  private realFolder(): Promise<string> {
-    if (!this.folder) throw new TtsError('ERR_FILE_NOT_FOUND', 'no prompt folder is configured');
-    const folder = this.folder;
-    this.folderReal ??= realpath(folder).catch((error: unknown) => {
-      this.folderReal = undefined;
-      throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
-    });
-    return this.folderReal;
+  private realFolder(folder: string): Promise<string> {
+    let real = this.realFolders.get(folder);
+    if (!real) {
+      real = realpath(folder).catch((error: unknown) => {
+        this.realFolders.delete(folder);
+        throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
+      });
+      this.realFolders.set(folder, real);
+    }
+    return real;
   }
 }

@@ -13,8 +13,8 @@ import type { SpeakOptions, TtsEngineName } from './voice.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface PromptServiceOptions {
-  /** Folder that `fileToPcm` paths are relative to and must stay inside. */
-  promptFolder?: string;
+  /** Folder(s) that `fileToPcm` paths are relative to and must stay inside; none: no file is read. */
+  promptFolder?: string | readonly string[];
   /** Bound of the prompt cache in bytes of PCM (default 32 MiB). */
   cacheBytes?: number;
   /** Engine used when `SpeakOptions.engine` is omitted (default 'flite'). */

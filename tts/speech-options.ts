@@ -46,7 +46,8 @@ export function checkSpeech(where: string, text: unknown, options: unknown = {})
   const { voice, rateWpm, pitch } = options as Record<string, unknown>;
   const checked: CheckedSpeech = { text };
   if (voice !== undefined) {
-    if (typeof voice !== 'string') throw new TypeError(`${where}: voice must be a string, got ${describe(voice)}`);
+    if (typeof voice !== 'string')
+      throw new TypeError(`${where}: voice must be a string, got ${describe(voice)}`);
     if (voice.trim().length === 0) throw new RangeError(`${where}: voice must not be empty`);
     checked.voice = voice;
   }
@@ -56,7 +57,8 @@ export function checkSpeech(where: string, text: unknown, options: unknown = {})
 }
 
 function numberIn(where: string, name: string, value: unknown, range: { min: number; max: number }): number {
-  if (typeof value !== 'number') throw new TypeError(`${where}: ${name} must be a number, got ${describe(value)}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`${where}: ${name} must be a number, got ${describe(value)}`);
   if (!Number.isFinite(value) || value < range.min || value > range.max) {
     throw new RangeError(`${where}: ${name} ${value} must be between ${range.min} and ${range.max}`);
   }

@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engines.js';
-import { serializeError } from './errors.js';
+import { TtsError, serializeError } from './errors.js';
 import { floatToInt16, loadResampler, resampleFloat, resamplePcm } from './resampler.js';
 import type { TtsEngine, TtsEngineName } from './voice.js';
 import { compileFlite } from './flite-engine.js';
@@ -64,7 +64,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
 }
 
 const port = parentPort;
-if (!port) throw new Error('synthesis-worker must run in a worker thread');
+if (!port) throw new TtsError('ERR_WORKER_FAILED', 'synthesis-worker must run in a worker thread');
 
 // One request at a time: a WASI/Emscripten run is synchronous anyway, and strict order keeps
 // memory bounded. The pool spreads load over workers.

@@ -56,7 +56,10 @@ export class Caller {
     const sdp = `v=0\r\no=bench ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
     caller.session = ua.invite(target, { body: sdp, from: `sip:bench${index}@127.0.0.1` });
     const { answerSdp } = await caller.session.established;
-    caller.remote = { address: /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1', port: Number(/m=audio (\d+)/.exec(answerSdp)?.[1]) };
+    caller.remote = {
+      address: /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1',
+      port: Number(/m=audio (\d+)/.exec(answerSdp)?.[1])
+    };
     return caller;
   }
 
@@ -96,7 +99,10 @@ export class Caller {
 /** Drives every caller's 50 packets a second from one timer. */
 export class CallerPool {
   readonly callers: Caller[] = [];
-  readonly ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 500 } });
+  readonly ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    timers: { t1Ms: 500 }
+  });
   private timer: NodeJS.Timeout | undefined;
   private started = 0;
   private sentFrames = 0;

@@ -21,7 +21,11 @@ import { CallerPool } from './callers.js';
 import type { FromBenchNode, ToBenchNode } from './node-app.js';
 
 const { values } = parseArgs({
-  options: { rooms: { type: 'string', default: '10' }, 'window-s': { type: 'string', default: '10' }, clicks: { type: 'string', default: '15' } }
+  options: {
+    rooms: { type: 'string', default: '10' },
+    'window-s': { type: 'string', default: '10' },
+    clicks: { type: 'string', default: '15' }
+  }
 });
 const ROOMS = Number(values.rooms);
 const ROOM_SIZE = 6;
@@ -40,7 +44,13 @@ class BenchNode {
   static async start(host: string, nodeId: string, redis: string, rtpBase: number): Promise<BenchNode> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'node-app.ts')], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, BENCH_HOST: host, BENCH_NODE_ID: nodeId, BENCH_REDIS: redis, BENCH_RTP_BASE: String(rtpBase) }
+      env: {
+        ...process.env,
+        BENCH_HOST: host,
+        BENCH_NODE_ID: nodeId,
+        BENCH_REDIS: redis,
+        BENCH_RTP_BASE: String(rtpBase)
+      }
     });
     const node = new BenchNode(host, child);
     node.sipPort = await new Promise<number>((resolve) => {
@@ -108,7 +118,13 @@ interface LoadResult {
   redisScriptCallsPerSecond: number;
 }
 
-async function measureLoad(label: string, nodes: BenchNode[], placeOn: (party: number) => BenchNode, split: boolean, redis: Redis): Promise<LoadResult> {
+async function measureLoad(
+  label: string,
+  nodes: BenchNode[],
+  placeOn: (party: number) => BenchNode,
+  split: boolean,
+  redis: Redis
+): Promise<LoadResult> {
   const pool = new CallerPool();
   await pool.start();
   const before = await redisCalls(redis);
@@ -145,7 +161,11 @@ async function measureLoad(label: string, nodes: BenchNode[], placeOn: (party: n
   };
 }
 
-async function measureClickDelay(room: string, talkerNode: BenchNode, listenerNode: BenchNode): Promise<{ medianMs: number; p90Ms: number; samples: number[] }> {
+async function measureClickDelay(
+  room: string,
+  talkerNode: BenchNode,
+  listenerNode: BenchNode
+): Promise<{ medianMs: number; p90Ms: number; samples: number[] }> {
   const pool = new CallerPool();
   await pool.start();
   const talker = await pool.add(talkerNode.uri(room));
@@ -164,21 +184,32 @@ async function measureClickDelay(room: string, talkerNode: BenchNode, listenerNo
   }
   await pool.close();
   const sorted = [...samples].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN, p90Ms: sorted[Math.floor(sorted.length * 0.9)] ?? NaN, samples: sorted };
+  return {
+    medianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN,
+    p90Ms: sorted[Math.floor(sorted.length * 0.9)] ?? NaN,
+    samples: sorted
+  };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'uasm-bench-redis-'));
 const socket = join(dir, 'r.sock');
-const redisServer = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+const redisServer = spawn(
+  'redis-server',
+  ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir],
+  { stdio: 'ignore' }
+);
 while (!existsSync(socket)) await sleep(25);
 const redis = new Redis(socket);
 const a = await BenchNode.start('127.0.0.21', 'bench-a', socket, 52000);
 const b = await BenchNode.start('127.0.0.22', 'bench-b', socket, 54000);
 try {
-  console.log(`rooms of ${ROOM_SIZE}, ${ROOMS} rooms (${ROOMS * ROOM_SIZE} participants), ${WINDOW_S} s windows; 2 engines on a shared host`);
+  console.log(
+    `rooms of ${ROOM_SIZE}, ${ROOMS} rooms (${ROOMS * ROOM_SIZE} participants), ${WINDOW_S} s windows; 2 engines on a shared host`
+  );
   const one = await measureLoad('one', [a, b], () => a, false, redis);
   const split = await measureLoad('split', [a, b], (party) => (party < ROOM_SIZE / 2 ? a : b), true, redis);
-  const trunkCostUsPerRoomNodeFrame = ((split.cpuUsPerParticipantFrame - one.cpuUsPerParticipantFrame) * ROOMS * ROOM_SIZE) / (ROOMS * 2);
+  const trunkCostUsPerRoomNodeFrame =
+    ((split.cpuUsPerParticipantFrame - one.cpuUsPerParticipantFrame) * ROOMS * ROOM_SIZE) / (ROOMS * 2);
   const delayOne = await measureClickDelay('clickone', a, a);
   const delayTwo = await measureClickDelay('clicktwo', a, b);
   const result = {
@@ -195,12 +226,30 @@ try {
     addedDelayOfOneHopMs: delayTwo.medianMs - delayOne.medianMs
   };
   console.table({
-    'one engine': { 'µs CPU / participant-frame': one.cpuUsPerParticipantFrame.toFixed(2), 'core share': one.cpuShareOfOneCore.toFixed(3), 'trunk legs': one.trunkLegs, 'Redis cmds (scripts) / join': `${one.redisCommandsPerJoin.toFixed(1)} (${one.redisScriptCallsPerJoin.toFixed(2)})`, 'Redis cmds (scripts) / s': `${one.redisCommandsPerSecond.toFixed(1)} (${one.redisScriptCallsPerSecond.toFixed(1)})` },
-    'two engines': { 'µs CPU / participant-frame': split.cpuUsPerParticipantFrame.toFixed(2), 'core share': split.cpuShareOfOneCore.toFixed(3), 'trunk legs': split.trunkLegs, 'Redis cmds (scripts) / join': `${split.redisCommandsPerJoin.toFixed(1)} (${split.redisScriptCallsPerJoin.toFixed(2)})`, 'Redis cmds (scripts) / s': `${split.redisCommandsPerSecond.toFixed(1)} (${split.redisScriptCallsPerSecond.toFixed(1)})` }
+    'one engine': {
+      'µs CPU / participant-frame': one.cpuUsPerParticipantFrame.toFixed(2),
+      'core share': one.cpuShareOfOneCore.toFixed(3),
+      'trunk legs': one.trunkLegs,
+      'Redis cmds (scripts) / join': `${one.redisCommandsPerJoin.toFixed(1)} (${one.redisScriptCallsPerJoin.toFixed(2)})`,
+      'Redis cmds (scripts) / s': `${one.redisCommandsPerSecond.toFixed(1)} (${one.redisScriptCallsPerSecond.toFixed(1)})`
+    },
+    'two engines': {
+      'µs CPU / participant-frame': split.cpuUsPerParticipantFrame.toFixed(2),
+      'core share': split.cpuShareOfOneCore.toFixed(3),
+      'trunk legs': split.trunkLegs,
+      'Redis cmds (scripts) / join': `${split.redisCommandsPerJoin.toFixed(1)} (${split.redisScriptCallsPerJoin.toFixed(2)})`,
+      'Redis cmds (scripts) / s': `${split.redisCommandsPerSecond.toFixed(1)} (${split.redisScriptCallsPerSecond.toFixed(1)})`
+    }
   });
-  console.log(`cluster overhead: x${result.overheadRatio.toFixed(3)} CPU per participant-frame; trunk cost ${trunkCostUsPerRoomNodeFrame.toFixed(2)} µs per room, node and frame`);
-  console.log(`click delay: one engine median ${delayOne.medianMs.toFixed(1)} ms (p90 ${delayOne.p90Ms.toFixed(1)}), across two median ${delayTwo.medianMs.toFixed(1)} ms (p90 ${delayTwo.p90Ms.toFixed(1)}): one hop adds ${result.addedDelayOfOneHopMs.toFixed(1)} ms`);
-  const out = fileURLToPath(new URL(`../results/cluster-${result.date.slice(0, 19).replace(/:/g, '-')}.json`, import.meta.url));
+  console.log(
+    `cluster overhead: x${result.overheadRatio.toFixed(3)} CPU per participant-frame; trunk cost ${trunkCostUsPerRoomNodeFrame.toFixed(2)} µs per room, node and frame`
+  );
+  console.log(
+    `click delay: one engine median ${delayOne.medianMs.toFixed(1)} ms (p90 ${delayOne.p90Ms.toFixed(1)}), across two median ${delayTwo.medianMs.toFixed(1)} ms (p90 ${delayTwo.p90Ms.toFixed(1)}): one hop adds ${result.addedDelayOfOneHopMs.toFixed(1)} ms`
+  );
+  const out = fileURLToPath(
+    new URL(`../results/cluster-${result.date.slice(0, 19).replace(/:/g, '-')}.json`, import.meta.url)
+  );
   await mkdir(join(out, '..'), { recursive: true });
   await writeFile(out, JSON.stringify(result, null, 2));
   console.log(`wrote ${out}`);

@@ -6,14 +6,19 @@
 import { Engine, ConferenceLifetimeControl, ConferencePartyMediaSettings } from '../../engine/index.js';
 
 export type ToBenchNode = { type: 'cpu' } | { type: 'stop' };
-export type FromBenchNode = { type: 'ready'; sipPort: number } | { type: 'cpu'; userUs: number; systemUs: number; trunkLegs: number; parties: number };
+export type FromBenchNode =
+  | { type: 'ready'; sipPort: number }
+  | { type: 'cpu'; userUs: number; systemUs: number; trunkLegs: number; parties: number };
 
 const send = (m: FromBenchNode): void => void process.send?.(m);
 const host = process.env.BENCH_HOST ?? '127.0.0.1';
 const redis = process.env.BENCH_REDIS;
 const engine = new Engine({
   sip: { host, port: 0, transports: ['udp'] },
-  rtp: { minPort: Number(process.env.BENCH_RTP_BASE ?? 52000), maxPort: Number(process.env.BENCH_RTP_BASE ?? 52000) + 1999 },
+  rtp: {
+    minPort: Number(process.env.BENCH_RTP_BASE ?? 52000),
+    maxPort: Number(process.env.BENCH_RTP_BASE ?? 52000) + 1999
+  },
   logLevel: 'warn',
   cluster: redis ? { redis, nodeId: process.env.BENCH_NODE_ID ?? host, leaseMs: 3000 } : undefined
 });

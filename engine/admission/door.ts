@@ -63,10 +63,18 @@ export class Door {
       const refused = metrics.rtpRefusedSource;
       this.rtpSources = { allows: (address) => rtpFilter.allows(address), refused: () => refused.inc() };
     }
-    this.guard = overload === undefined || overload === false ? undefined : new OverloadGuard(clock, overload === true ? {} : overload);
+    this.guard =
+      overload === undefined || overload === false
+        ? undefined
+        : new OverloadGuard(clock, overload === true ? {} : overload);
     if (this.guard) {
       this.guard.onChange = (overloaded, status) =>
-        this.logger.warn(status, overloaded ? 'overloaded: refusing new calls (503) until the frame clock recovers' : 'recovered: taking new calls again');
+        this.logger.warn(
+          status,
+          overloaded
+            ? 'overloaded: refusing new calls (503) until the frame clock recovers'
+            : 'recovered: taking new calls again'
+        );
     }
     if (limits || access?.auth || this.guard) {
       this.admission = new InviteAdmission({ limits, auth: access?.auth, guard: this.guard?.check });
@@ -81,6 +89,9 @@ export class Door {
   attach(userAgent: SipUserAgent): void {
     userAgent.sourceFilter = this.sipSources;
     userAgent.refuseSilently = this.#silent;
+    const sources = this.sipSources;
+    // Silence over TCP: the connection is closed at accept, before a byte is read.
+    if (this.#silent && sources) userAgent.connectionGuard.refusesSource = (host) => !sources.allows(host);
     userAgent.inviteAdmission = this.admission;
     userAgent.on('refused', (cause, source) => {
       this.metrics.sipRefusals[cause].inc();

@@ -89,7 +89,8 @@ export class OverloadGuard {
   }
 
   /** The refusal for a new call now, or undefined when the engine keeps up. */
-  readonly check = (): Refusal | undefined => (this.#overloaded ? serviceUnavailable('overload', this.#options.retryAfterSeconds) : undefined);
+  readonly check = (): Refusal | undefined =>
+    this.#overloaded ? serviceUnavailable('overload', this.#options.retryAfterSeconds) : undefined;
 
   start(): void {
     if (this.#timer) return;
@@ -116,10 +117,12 @@ export class OverloadGuard {
   readonly #sample = (): void => {
     const o = this.#options;
     const window = this.#lateness.subarray(0, this.#filled).sort();
-    const latenessP90 = window.length === 0 ? 0 : window[Math.min(window.length - 1, Math.floor(window.length * 0.9))];
+    const latenessP90 =
+      window.length === 0 ? 0 : window[Math.min(window.length - 1, Math.floor(window.length * 0.9))];
     this.#filled = 0;
     const histogram = this.#loopDelay;
-    const loopDelayP99 = histogram && histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - LOOP_RESOLUTION_MS) : 0;
+    const loopDelayP99 =
+      histogram && histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - LOOP_RESOLUTION_MS) : 0;
     histogram?.reset();
     this.#lastLatenessP90 = latenessP90;
     this.#lastLoopDelayP99 = loopDelayP99;
@@ -144,6 +147,7 @@ export class OverloadGuard {
 }
 
 function positive(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
   return value;
 }

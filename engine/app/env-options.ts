@@ -10,6 +10,8 @@
  *   UASMEDIA_CALLS_PER_SECOND, UASMEDIA_CALLS_PER_SECOND_PER_SOURCE   call ceilings
  *   UASMEDIA_OVERLOAD_GUARD                    'off' to turn the guard off (on by default)
  *   UASMEDIA_ROOM_PINS                         'room42=1234,sales=9999'
+ *   UASMEDIA_REGISTRAR, UASMEDIA_REGISTER_AOR, UASMEDIA_REGISTER_USER,
+ *   UASMEDIA_REGISTER_PASSWORD, UASMEDIA_REGISTER_EXPIRES              one upstream registration
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
@@ -24,6 +26,7 @@ export interface DoorFromEnvironment {
   callLimits: EngineOptions['callLimits'];
   overloadGuard: boolean;
   roomPins: Map<string, string>;
+  registrations: NonNullable<EngineOptions['registrations']>;
 }
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
@@ -32,7 +35,10 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
   const sipDeny = list(env.UASMEDIA_SIP_DENY);
   const refuse = env.UASMEDIA_SIP_REFUSE;
   if (refuse !== undefined && refuse !== 'forbidden' && refuse !== 'silent') {
-    throw new InvalidArgumentError('UASMEDIA_SIP_REFUSE', `UASMEDIA_SIP_REFUSE must be 'forbidden' or 'silent', got '${refuse}'`);
+    throw new InvalidArgumentError(
+      'UASMEDIA_SIP_REFUSE',
+      `UASMEDIA_SIP_REFUSE must be 'forbidden' or 'silent', got '${refuse}'`
+    );
   }
   if (sipAllow || sipDeny) access.sip = { allow: sipAllow, deny: sipDeny, refuse };
   const rtpAllow = list(env.UASMEDIA_RTP_ALLOW);
@@ -57,13 +63,17 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
   const anyLimit = Object.values(callLimits).some((value) => value !== undefined);
   const guard = env.UASMEDIA_OVERLOAD_GUARD;
   if (guard !== undefined && guard !== 'on' && guard !== 'off') {
-    throw new InvalidArgumentError('UASMEDIA_OVERLOAD_GUARD', `UASMEDIA_OVERLOAD_GUARD must be 'on' or 'off', got '${guard}'`);
+    throw new InvalidArgumentError(
+      'UASMEDIA_OVERLOAD_GUARD',
+      `UASMEDIA_OVERLOAD_GUARD must be 'on' or 'off', got '${guard}'`
+    );
   }
   return {
     access: Object.keys(access).length > 0 ? access : undefined,
     callLimits: anyLimit ? callLimits : undefined,
     overloadGuard: guard !== 'off',
-    roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS)
+    roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS),
+    registrations: registrationsOf(env)
   };
 }
 
@@ -75,16 +85,48 @@ export function isLoopbackHost(host: string): boolean {
 
 /** The warning `npm start` prints when it listens beyond loopback with nobody kept out, or undefined. */
 export function openDoorWarning(host: string, door: DoorFromEnvironment): string | undefined {
-  if (isLoopbackHost(host) || door.access?.sip !== undefined || door.access?.auth !== undefined) return undefined;
+  if (isLoopbackHost(host) || door.access?.sip !== undefined || door.access?.auth !== undefined)
+    return undefined;
   return (
     `WARNING: SIP is listening on ${host} with no access control: anyone who reaches this address can join any room ` +
     `and listen. Set UASMEDIA_SIP_ALLOW (e.g. 192.168.1.0/24) and/or UASMEDIA_SIP_USERS (user:password,...).`
   );
 }
 
+function registrationsOf(env: Environment): DoorFromEnvironment['registrations'] {
+  const registrar = env.UASMEDIA_REGISTRAR;
+  if (registrar === undefined || registrar.trim() === '') return [];
+  const aor = env.UASMEDIA_REGISTER_AOR;
+  if (aor === undefined)
+    throw new InvalidArgumentError(
+      'UASMEDIA_REGISTER_AOR',
+      'UASMEDIA_REGISTRAR needs UASMEDIA_REGISTER_AOR (e.g. sip:room42@trunk.example.org)'
+    );
+  const username = env.UASMEDIA_REGISTER_USER;
+  const password = env.UASMEDIA_REGISTER_PASSWORD;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new InvalidArgumentError(
+      'UASMEDIA_REGISTER_USER',
+      'UASMEDIA_REGISTER_USER and UASMEDIA_REGISTER_PASSWORD go together'
+    );
+  }
+  return [
+    {
+      registrar: registrar.trim(),
+      aor: aor.trim(),
+      username,
+      password,
+      expiresSeconds: count(env, 'UASMEDIA_REGISTER_EXPIRES')
+    }
+  ];
+}
+
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  return value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 function parseUsers(value: string | undefined): Map<string, string> {
@@ -92,7 +134,10 @@ function parseUsers(value: string | undefined): Map<string, string> {
   for (const entry of list(value) ?? []) {
     const colon = entry.indexOf(':');
     if (colon <= 0 || colon === entry.length - 1) {
-      throw new InvalidArgumentError('UASMEDIA_SIP_USERS', `UASMEDIA_SIP_USERS entry '${entry.slice(0, 40)}' must be user:password`);
+      throw new InvalidArgumentError(
+        'UASMEDIA_SIP_USERS',
+        `UASMEDIA_SIP_USERS entry '${entry.slice(0, 40)}' must be user:password`
+      );
     }
     users.set(entry.slice(0, colon), entry.slice(colon + 1));
   }
@@ -103,6 +148,7 @@ function count(env: Environment, name: string): number | undefined {
   const value = env[name];
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(name, `${name} must be a whole number of 1 or more, got '${value}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(name, `${name} must be a whole number of 1 or more, got '${value}'`);
   return n;
 }

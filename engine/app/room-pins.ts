@@ -15,8 +15,17 @@ export function parseRoomPins(text: string | undefined): Map<string, string> {
   if (text === undefined || text.trim() === '') return pins;
   for (const item of text.split(',')) {
     const [room, pin, extra] = item.trim().split('=');
-    if (extra !== undefined || room === undefined || pin === undefined || !/^[A-Za-z0-9]{1,64}$/.test(room) || !/^[0-9]{1,16}$/.test(pin)) {
-      throw new InvalidArgumentError('roomPins', `room PIN entry '${item.trim()}' must be room=digits (room alphanumeric, 1-16 digits)`);
+    if (
+      extra !== undefined ||
+      room === undefined ||
+      pin === undefined ||
+      !/^[A-Za-z0-9]{1,64}$/.test(room) ||
+      !/^[0-9]{1,16}$/.test(pin)
+    ) {
+      throw new InvalidArgumentError(
+        'roomPins',
+        `room PIN entry '${item.trim()}' must be room=digits (room alphanumeric, 1-16 digits)`
+      );
     }
     pins.set(room, pin);
   }
@@ -28,8 +37,18 @@ export async function askForPin(channel: UASCallChannel, pin: string): Promise<b
   // Digits keyed while a prompt plays count (callers type ahead); earlier ones do not.
   channel.clearDigits();
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt++) {
-    await channel.playText(attempt === 1 ? 'Please enter the conference PIN, then press hash.' : 'That PIN is not right. Please try again.');
-    const keyed = await channel.getDigits({ clear: false, end: '#', count: 17, secondsTimeout: 20, secondsInterdigitTimeout: 5 });
+    await channel.playText(
+      attempt === 1
+        ? 'Please enter the conference PIN, then press hash.'
+        : 'That PIN is not right. Please try again.'
+    );
+    const keyed = await channel.getDigits({
+      clear: false,
+      end: '#',
+      count: 17,
+      secondsTimeout: 20,
+      secondsInterdigitTimeout: 5
+    });
     if (keyed.replace(/#$/, '') === pin) return true;
   }
   return false;

@@ -12,6 +12,7 @@ import type { RtpPortPool } from '../rtp/port-pool.js';
 import type { ConferenceMedia } from '../media/conference-media.js';
 import type { MediaResolver } from '../media/media-resolver.js';
 import type { MixLoop } from '../media/mix-loop.js';
+import type { RecordFolder } from '../media/file-folders.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 
 export interface ChannelContext {
@@ -29,6 +30,8 @@ export interface ChannelContext {
   readonly resolver: MediaResolver;
   readonly logger: Logger;
   readonly metrics: EngineMetrics;
+  /** Where `record` may write (refuses everything when no folder is configured). */
+  readonly recordFolder: RecordFolder;
   /** A call whose peer sends no RTP or RTCP for this long is ended (undefined: never). */
   readonly rtpInactivityTimeoutMs?: number;
   /** The media of a live conference room (created with the room). */

@@ -107,16 +107,26 @@ export class SipCall {
       }
       onProgress(status);
     });
+    let answerSdp: string;
     try {
-      const { answerSdp } = await outgoing.established;
-      media.acceptAnswer(answerSdp);
-      call.established = true;
-      return call;
+      ({ answerSdp } = await outgoing.established);
     } catch (error) {
       call.ended = true;
       media.close();
       throw error;
     }
+    try {
+      media.acceptAnswer(answerSdp);
+    } catch (error) {
+      // An answer we cannot use (no common codec, plain RTP while SRTP is required): the dialog
+      // exists, so end it with BYE rather than leave the callee connected to silence.
+      call.ended = true;
+      media.close();
+      void outgoing.bye().catch(() => undefined);
+      throw error;
+    }
+    call.established = true;
+    return call;
   }
 
   private static async createMedia(

@@ -234,9 +234,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('record: path must be a non-empty string');
     const { maxSeconds = 60, signal } = options;
     if (typeof maxSeconds !== 'number' || !(maxSeconds > 0)) throw new RangeError(`record: maxSeconds must be > 0, got ${maxSeconds}`);
+    this.#mediaFor('record');
+    const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');
     if (this.#recording) throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
-    const recorder = new Recorder({ path, sampleRateHz: media.sampleRateHz, maxSeconds });
+    const recorder = new Recorder({ path: target, sampleRateHz: media.sampleRateHz, maxSeconds });
     await new Promise<void>((resolve) => {
       const onAbort = (): void => this.stopRecording();
       signal?.addEventListener('abort', onAbort, { once: true });

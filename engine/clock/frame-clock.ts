@@ -5,10 +5,13 @@
  * (start + n * period), so timer jitter never accumulates into drift. When the event loop was
  * blocked and several deadlines have passed, the missed ticks run back to back (RTP timing and
  * jitter buffers expect one frame per period) up to `maxCatchUpTicks`; beyond that the clock
- * skips ahead and counts what it skipped. Lateness (actual start minus deadline) is recorded for
+ * skips ahead and counts what it skipped. A tick that is late by more than half a period first
+ * yields to the event loop's poll phase (setImmediate runs after it): the packets that arrived
+ * during the stall are read before the frames they belong to are played, instead of being
+ * concealed and then dropped as late. Lateness (actual start minus deadline) is recorded for
  * every tick in a fixed ring, so reading statistics never allocates on the tick path.
  */
-import { EventEmitter } from 'node:events';
+import { SafeEmitter } from '../../sip/index.js';
 
 export interface FrameClockOptions {
   periodMs?: number;
@@ -31,12 +34,12 @@ export interface FrameClockStats {
   workMsMean: number;
 }
 
-export interface FrameClockEvents {
+/** A tick listener that throws does not stop the clock: it is reported as a `'listenerError'`. */
+export type FrameClockEvents = {
   tick: [tickIndex: number];
-  error: [error: unknown];
-}
+};
 
-export class FrameClock extends EventEmitter<FrameClockEvents> {
+export class FrameClock extends SafeEmitter<FrameClockEvents> {
   readonly periodMs: number;
   private readonly periodNs: bigint;
   private readonly maxCatchUpTicks: number;
@@ -45,6 +48,13 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
   private startNs = 0n;
   private nextIndex = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while late ticks wait for the poll phase (see the file comment). */
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly halfPeriodNs: bigint;
+  /** The late tick due now has waited for one poll phase already. */
+  private polled = false;
+  /** Ticks run back to back since the clock was last on time. */
+  private caughtUpTicks = 0;
   private ticks = 0;
   private lateTicks = 0;
   private skippedTicks = 0;
@@ -62,6 +72,7 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
     }
     this.periodMs = periodMs;
     this.periodNs = BigInt(Math.round(periodMs * 1e6));
+    this.halfPeriodNs = this.periodNs / 2n;
     this.maxCatchUpTicks = options.maxCatchUpTicks ?? 5;
     this.lateThresholdMs = options.lateThresholdMs ?? 5;
     this.lateness = new Float64Array(options.statsWindowTicks ?? 3000);
@@ -93,6 +104,10 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.polled = false;
+    this.caughtUpTicks = 0;
   }
 
   resetStats(): void {
@@ -133,24 +148,39 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
   private readonly onTimer = (): void => {
     this.timer = undefined;
     if (!this.running) return;
-    let now = process.hrtime.bigint();
+    const now = process.hrtime.bigint();
     // A setTimeout may fire a fraction of a millisecond early: wait for the real deadline.
     if (now < this.deadlineNs(this.nextIndex)) {
       this.schedule();
       return;
     }
-    let ran = 0;
+    this.runDue();
+  };
+
+  private readonly runDue = (): void => {
+    this.immediate = undefined;
+    if (!this.running) return;
+    let now = process.hrtime.bigint();
     while (this.running && now >= this.deadlineNs(this.nextIndex)) {
-      if (ran === this.maxCatchUpTicks) {
+      if (this.caughtUpTicks === this.maxCatchUpTicks) {
         const behind = Number((now - this.deadlineNs(this.nextIndex)) / this.periodNs) + 1;
         this.skippedTicks += behind;
         this.nextIndex += behind;
         break;
       }
+      if (!this.polled && now - this.deadlineNs(this.nextIndex) > this.halfPeriodNs) {
+        // Late: let the poll phase deliver what arrived meanwhile, then run this tick.
+        this.polled = true;
+        this.immediate = setImmediate(this.runDue);
+        return;
+      }
+      this.polled = false;
       this.runTick(now);
-      ran++;
+      this.caughtUpTicks++;
       now = process.hrtime.bigint();
     }
+    this.caughtUpTicks = 0;
+    this.polled = false;
     if (this.running) this.schedule();
   };
 
@@ -163,12 +193,7 @@ export class FrameClock extends EventEmitter<FrameClockEvents> {
     if (latenessMs > this.lateThresholdMs) this.lateTicks++;
     this.ticks++;
     const index = this.nextIndex++;
-    try {
-      this.emit('tick', index);
-    } catch (error) {
-      // A failing listener must not stop the clock that every call depends on.
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-    }
+    this.safeEmit('tick', index);
     this.workNsTotal += process.hrtime.bigint() - startNs;
   }
 }

@@ -43,7 +43,9 @@ export interface ClusterHost {
 }
 
 /** An incoming INVITE that is another node's trunk leg: refuse it, or admit its channel. */
-export type TrunkInvite = { refusal: { status: number; reason: string } } | { refusal?: undefined; admit(channel: UASCallChannel): void };
+export type TrunkInvite =
+  | { refusal: { status: number; reason: string } }
+  | { refusal?: undefined; admit(channel: UASCallChannel): void };
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -74,19 +76,41 @@ export class ClusterMember {
       logger: this.log
     });
     const registry = host.metrics.registry;
-    exposeGauge(registry, 'uasmedia_cluster_degraded_rooms', 'Rooms served locally because the cluster directory did not answer.', this.degradedRooms);
-    exposeGauge(registry, 'uasmedia_cluster_owned_rooms', 'Rooms this node owns in the cluster.', this.ownedRooms);
-    exposeGauge(registry, 'uasmedia_cluster_trunk_legs', 'Trunk legs between this node and other nodes.', this.trunkLegs);
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_degraded_rooms',
+      'Rooms served locally because the cluster directory did not answer.',
+      this.degradedRooms
+    );
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_owned_rooms',
+      'Rooms this node owns in the cluster.',
+      this.ownedRooms
+    );
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_trunk_legs',
+      'Trunk legs between this node and other nodes.',
+      this.trunkLegs
+    );
     this.directory.on('roomEvent', this.onRoomEvent);
     host.rooms.on('roomCreated', this.onRoomCreated);
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat(),
+      Math.max(50, Math.floor(this.leaseMs / 3))
+    );
   }
 
   /** Validates the options and connects; an unreachable Redis is not an error (rooms are then served locally). */
   static async start(options: ClusterOptions, host: ClusterHost): Promise<ClusterMember> {
-    if (options === null || typeof options !== 'object') throw new TypeError('cluster options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('cluster options must be an object');
     if (typeof options.nodeId !== 'string' || !NODE_ID.test(options.nodeId)) {
-      throw new InvalidArgumentError('cluster.nodeId', `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`);
+      throw new InvalidArgumentError(
+        'cluster.nodeId',
+        `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`
+      );
     }
     if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 300)) {
       throw new RangeError(`cluster.leaseMs must be an integer >= 300, got ${String(options.leaseMs)}`);
@@ -114,10 +138,18 @@ export class ClusterMember {
     const section = this.sections.get(tag.room);
     const refusal = section ? section.refusal(tag) : { status: 404, reason: 'Not The Room Owner' };
     if (refusal || !section) {
-      this.log.info({ roomName: tag.room, from: tag.node, epoch: tag.epoch, status: refusal?.status }, 'trunk leg refused');
+      this.log.info(
+        { roomName: tag.room, from: tag.node, epoch: tag.epoch, status: refusal?.status },
+        'trunk leg refused'
+      );
       return { refusal: refusal ?? { status: 404, reason: 'Not The Room Owner' } };
     }
-    return { admit: (channel) => void section.admit(channel).catch((error: unknown) => this.log.warn({ err: error }, 'trunk leg failed')) };
+    return {
+      admit: (channel) =>
+        void section
+          .admit(channel)
+          .catch((error: unknown) => this.log.warn({ err: error }, 'trunk leg failed'))
+    };
   }
 
   /** Clean shutdown, first step: give up every lease so the members take the rooms over when our calls end. */
@@ -140,7 +172,10 @@ export class ClusterMember {
 
   private async heartbeat(): Promise<void> {
     try {
-      await this.directory.heartbeat({ trunkAddress: this.trunkAddress, load: this.host.activeCalls() }, this.leaseMs);
+      await this.directory.heartbeat(
+        { trunkAddress: this.trunkAddress, load: this.host.activeCalls() },
+        this.leaseMs
+      );
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, 'heartbeat not published');
     }
@@ -179,7 +214,8 @@ export class ClusterMember {
     if (event.type === 'started') {
       if (!section.room.started) section.startFromCluster();
     } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
-      if (typeof event.party === 'string' && typeof event.levelDbfs === 'number') section.remoteTalker(event, event.type === 'talking');
+      if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
+        section.remoteTalker(event, event.type === 'talking');
     } else {
       this.log.info({ roomName: event.room, by: event.nodeId }, 'room destroyed on another node');
       section.room.close();

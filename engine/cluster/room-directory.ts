@@ -98,8 +98,12 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
         : new Redis({ ...target, ...common, enableOfflineQueue: false });
     // The subscriber may queue its SUBSCRIBE until the first connection is made.
     this.subscriber = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
-    this.client.on('error', (error: Error) => this.logger.debug({ err: error.message }, 'cluster directory connection error'));
-    this.subscriber.on('error', (error: Error) => this.logger.debug({ err: error.message }, 'cluster directory subscriber error'));
+    this.client.on('error', (error: Error) =>
+      this.logger.debug({ err: error.message }, 'cluster directory connection error')
+    );
+    this.subscriber.on('error', (error: Error) =>
+      this.logger.debug({ err: error.message }, 'cluster directory subscriber error')
+    );
     this.client.defineCommand('uasmClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
     this.client.defineCommand('uasmRenew', { numberOfKeys: 3, lua: RENEW_SCRIPT });
     this.client.defineCommand('uasmLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT });
@@ -113,7 +117,10 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       await this.client.connect();
       return true;
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'cluster directory unreachable at start; rooms are served locally until it answers');
+      this.logger.warn(
+        { err: (error as Error).message },
+        'cluster directory unreachable at start; rooms are served locally until it answers'
+      );
       return false;
     }
   }
@@ -154,7 +161,13 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
    */
   async renew(room: string, epoch: number): Promise<boolean> {
     const value = `${this.nodeId} ${epoch}`;
-    const reply = await this.script('uasmRenew')(...this.roomKeys(room), this.nodeId, this.leaseMs, this.memberTtlMs, value);
+    const reply = await this.script('uasmRenew')(
+      ...this.roomKeys(room),
+      this.nodeId,
+      this.leaseMs,
+      this.memberTtlMs,
+      value
+    );
     return reply === 1;
   }
 
@@ -232,7 +245,13 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       return;
     }
     if (typeof event?.room !== 'string' || event.nodeId === this.nodeId) return;
-    if (event.type !== 'started' && event.type !== 'destroyed' && event.type !== 'talking' && event.type !== 'stoppedTalking') return;
+    if (
+      event.type !== 'started' &&
+      event.type !== 'destroyed' &&
+      event.type !== 'talking' &&
+      event.type !== 'stoppedTalking'
+    )
+      return;
     this.safeEmit('roomEvent', event);
   }
 }

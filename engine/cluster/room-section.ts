@@ -114,7 +114,8 @@ export class RoomSection {
     if (this.closedValue || this.roleValue !== 'owner') return { status: 404, reason: 'Not The Room Owner' };
     if (tag.epoch !== this.ownedEpoch) return { status: 403, reason: 'Stale Room Epoch' };
     // A lease we could not renew may already belong to someone else: admit nobody on it.
-    if (Date.now() - this.lastRenewedAtMs > this.host.leaseMs) return { status: 503, reason: 'Room Lease Not Renewed' };
+    if (Date.now() - this.lastRenewedAtMs > this.host.leaseMs)
+      return { status: 503, reason: 'Room Lease Not Renewed' };
     return undefined;
   }
 
@@ -136,7 +137,9 @@ export class RoomSection {
     if (this.roleValue !== 'owner' || epoch === undefined) return;
     this.setRole('member');
     this.ownedEpoch = undefined;
-    await this.host.directory.leave(this.name, epoch).catch((error: unknown) => this.log.warn({ err: error }, 'could not hand the room over'));
+    await this.host.directory
+      .leave(this.name, epoch)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not hand the room over'));
   }
 
   /** One look at the directory; never two at once. */
@@ -157,7 +160,7 @@ export class RoomSection {
         await this.publishStart();
         return;
       }
-      this.log.warn({ epoch: this.ownedEpoch }, 'lost the room lease; dropping the members\' trunk legs');
+      this.log.warn({ epoch: this.ownedEpoch }, "lost the room lease; dropping the members' trunk legs");
       this.ownedEpoch = undefined;
       this.setRole('member');
       this.hangUpAdmittedTrunks();
@@ -197,10 +200,16 @@ export class RoomSection {
 
   private directoryFailed(error: unknown): void {
     if (this.roleValue === 'joining') {
-      this.log.warn({ err: (error as Error).message }, 'cluster directory unreachable: room served locally (degraded)');
+      this.log.warn(
+        { err: (error as Error).message },
+        'cluster directory unreachable: room served locally (degraded)'
+      );
       this.setRole('degraded');
     } else {
-      this.log.debug({ err: (error as Error).message, role: this.roleValue }, 'cluster directory did not answer; the room goes on');
+      this.log.debug(
+        { err: (error as Error).message, role: this.roleValue },
+        'cluster directory did not answer; the room goes on'
+      );
     }
   }
 
@@ -223,8 +232,14 @@ export class RoomSection {
     this.trunk = { channel, owner };
     this.addTrunkChannel(channel);
     const tag = formatTrunkTag({ room: this.name, epoch: owner.epoch, node: this.host.nodeId });
-    this.log.info({ owner: owner.nodeId, epoch: owner.epoch, trunkAddress: beat.trunkAddress }, 'joining the owner over a trunk leg');
-    const state = await channel.call(`sip:${this.name}@${beat.trunkAddress}`, { headers: { [TRUNK_HEADER]: tag }, secondsTimeout: 5 });
+    this.log.info(
+      { owner: owner.nodeId, epoch: owner.epoch, trunkAddress: beat.trunkAddress },
+      'joining the owner over a trunk leg'
+    );
+    const state = await channel.call(`sip:${this.name}@${beat.trunkAddress}`, {
+      headers: { [TRUNK_HEADER]: tag },
+      secondsTimeout: 5
+    });
     if (state !== State.ANSWERED) {
       this.log.warn({ owner: owner.nodeId, cause: channel.cause() }, 'trunk leg refused or failed');
       return;
@@ -259,13 +274,20 @@ export class RoomSection {
       await channel.hangUp();
       return;
     }
-    const state = await channel.transferToConferenceRoom(this.host.createChannel(), this.name, trunkPartyOptions());
+    const state = await channel.transferToConferenceRoom(
+      this.host.createChannel(),
+      this.name,
+      trunkPartyOptions()
+    );
     if (state === State.TRANSFERRED) this.trunkFailures = 0;
   }
 
   private retrySoon(): void {
     if (this.closedValue || this.retryTimer) return;
-    const delayMs = Math.min(this.host.leaseMs, RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8));
+    const delayMs = Math.min(
+      this.host.leaseMs,
+      RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8)
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.tick();
@@ -287,20 +309,30 @@ export class RoomSection {
     if (this.trunkIds.has(party.label ?? '')) this.media?.hideTalker(party);
   };
 
-  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => this.publishTalker(party, true, levelDbfs);
+  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+    this.publishTalker(party, true, levelDbfs);
   private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
     this.publishTalker(party, false, levelDbfs);
 
   private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
     if (this.roleValue === 'degraded' || this.roleValue === 'joining') return;
     this.host.directory
-      .publish({ room: this.name, type: talking ? 'talking' : 'stoppedTalking', nodeId: this.host.nodeId, party: party.label ?? `party${party.id}`, levelDbfs })
+      .publish({
+        room: this.name,
+        type: talking ? 'talking' : 'stoppedTalking',
+        nodeId: this.host.nodeId,
+        party: party.label ?? `party${party.id}`,
+        levelDbfs
+      })
       .catch((error: unknown) => this.log.debug({ err: error }, 'talker event not published'));
   }
 
   /** A talker event from a party of this room on another node. */
   remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
-    this.media?.reportRemoteTalking({ nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs }, talking);
+    this.media?.reportRemoteTalking(
+      { nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs },
+      talking
+    );
   }
 
   private readonly onStarted = (): void => {
@@ -315,7 +347,8 @@ export class RoomSection {
    */
   private readonly onPartyLeft = (): void => {
     queueMicrotask(() => {
-      if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0) return;
+      if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0)
+        return;
       if (this.trunk) this.hangUpTrunk();
     });
   };
@@ -340,7 +373,9 @@ export class RoomSection {
     if (reason === 'destroyOnExit') {
       directory
         .publish({ room: this.name, type: 'destroyed', nodeId: this.host.nodeId })
-        .catch((error: unknown) => this.log.warn({ err: error }, 'could not tell the cluster the room was destroyed'));
+        .catch((error: unknown) =>
+          this.log.warn({ err: error }, 'could not tell the cluster the room was destroyed')
+        );
     }
     for (const channel of [...this.trunkChannels]) void channel.hangUp();
     this.trunk = undefined;

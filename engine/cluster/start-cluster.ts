@@ -26,8 +26,16 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uasmedia-cluster-'));
 const children: ChildProcess[] = [];
 
-function start(name: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+function start(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {}
+): ChildProcess {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env }
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the cluster`);
     void shutdown();
@@ -39,7 +47,12 @@ function start(name: string, command: string, args: string[], env: Record<string
 async function waitForFile(path: string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear within ${ms} ms`);
+    if (Date.now() > until) {
+      console.error(
+        `${path} did not appear within ${ms} ms; is redis-server installed (apt-get install -y redis-server)?`
+      );
+      await shutdown();
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -73,14 +86,40 @@ process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
 
 const socket = join(dir, 'redis.sock');
-start('redis-server', 'redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir]);
+start('redis-server', 'redis-server', [
+  '--port',
+  '0',
+  '--unixsocket',
+  socket,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  dir
+]);
 await waitForFile(socket, 10000);
 
 const list = join(dir, 'dispatcher.list');
-writeFileSync(list, Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join(''));
+writeFileSync(
+  list,
+  Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join('')
+);
 start('kamailio', 'kamailio', [
-  '-f', join(here, 'kamailio', 'dispatcher.cfg'), '-DD', '-E',
-  '-l', `udp:${host}:${frontPort}`, '-A', `DISPATCHER_LIST="${list}"`, '-A', `DS_ALGORITHM="${algorithm}"`, '-Y', dir, '-P', join(dir, 'kamailio.pid')
+  '-f',
+  join(here, 'kamailio', 'dispatcher.cfg'),
+  '-DD',
+  '-E',
+  '-l',
+  `udp:${host}:${frontPort}`,
+  '-A',
+  `DISPATCHER_LIST="${list}"`,
+  '-A',
+  `DS_ALGORITHM="${algorithm}"`,
+  '-Y',
+  dir,
+  '-P',
+  join(dir, 'kamailio.pid')
 ]);
 
 for (let i = 0; i < engines; i++) {

@@ -9,7 +9,9 @@ import { EngineError } from '../errors.js';
  */
 export function wasmPath(moduleUrl: string = import.meta.url): string {
   const fromSource = new URL(moduleUrl).pathname.endsWith('.ts');
-  return fileURLToPath(new URL(fromSource ? '../../build/uasmedia.wasm' : '../../../build/uasmedia.wasm', moduleUrl));
+  return fileURLToPath(
+    new URL(fromSource ? '../../build/uasmedia.wasm' : '../../../build/uasmedia.wasm', moduleUrl)
+  );
 }
 
 /** Compiled once per process; each instance owns its own linear memory. */
@@ -18,7 +20,8 @@ let compiled: WebAssembly.Module | undefined;
 export function instantiateDsp(): WebAssembly.Instance {
   if (!compiled) {
     const path = wasmPath();
-    if (!existsSync(path)) throw new EngineError('ERR_DSP_UNAVAILABLE', `${path} not found: run 'npm run build:wasm'`);
+    if (!existsSync(path))
+      throw new EngineError('ERR_DSP_UNAVAILABLE', `${path} not found: run 'npm run build:wasm'`);
     compiled = new WebAssembly.Module(readFileSync(path));
   }
   return new WebAssembly.Instance(compiled, {

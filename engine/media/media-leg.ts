@@ -6,8 +6,8 @@
  * memory before the room is mixed and sends the encoded output after.
  */
 import { performance } from 'node:perf_hooks';
-import type { DspKernels, Codec } from '../dsp/kernels.js';
-import { INPUT_LOST, INPUT_SILENT } from '../dsp/kernels.js';
+import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
+import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
 import { SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
@@ -21,6 +21,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
+const FRAME_MS = 20;
 import type { MixLoop } from './mix-loop.js';
 import { InvalidStateError } from '../errors.js';
 
@@ -80,6 +81,9 @@ export class MediaLeg implements MixMember {
   private framesSinceFlush = 0;
   private readonly inactivityTimeoutMs: number | undefined;
   private mediaTimedOut = false;
+  /** Frames the party's in-band detector has taken since it was last reset (a codec change resets it). */
+  private inbandFrames = 0;
+  private inbandCodec: Codec = 'PCMU';
   private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
 
   /**
@@ -206,11 +210,9 @@ export class MediaLeg implements MixMember {
     const kernels = this.kernels;
     const slot = this.partySlot;
     (this.rtp as RtpSession).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
+    this.inbandFrames++;
     const digit = kernels.takeDigit(slot);
-    if (digit !== null) {
-      const durationMs = (1000 * digit.durationSamples) / this.inbandRateHz();
-      this.events.onDigit({ source: 'inband', digit: digit.digit, startMs: performance.now() - durationMs, durationMs });
-    }
+    if (digit !== null) this.reportInbandDigit(digit);
     const talker = this.talker;
     kernels.talkerMeasurement(slot, talker.measurement);
     const transition = talker.pushMeasurement(kernels.previousDecodedInput(slot), kernels.decodedInput(slot));
@@ -232,6 +234,23 @@ export class MediaLeg implements MixMember {
     queueMicrotask(() => {
       if (!this.closed) this.events.onMediaTimeout(silentMs);
     });
+  }
+
+  /**
+   * Puts an in-band digit on the clock RFC 4733 events use, their arrival: the tone was played a
+   * jitter-buffer delay after it arrived and reported some samples after it ended. Stamped at
+   * report time instead, a press sent both ways would look one jitter-buffer delay apart and,
+   * once the buffer has grown past the merge window, count twice.
+   */
+  private reportInbandDigit(digit: InbandDigit): void {
+    const rateHz = this.inbandRateHz();
+    const durationMs = (1000 * digit.durationSamples) / rateHz;
+    const fedSamples = this.inbandFrames * frameSamples(rateHz);
+    const sinceEndMs = (1000 * Math.max(0, fedSamples - digit.startSample - digit.durationSamples)) / rateHz;
+    // The frame just played arrived about playoutDelayMs ago; its end is one frame later.
+    const frameEndArrivalMs = performance.now() - (this.rtp?.playoutDelayMs ?? 0) + FRAME_MS;
+    const endMs = Math.min(performance.now(), frameEndArrivalMs - sinceEndMs);
+    this.events.onDigit({ source: 'inband', digit: digit.digit, startMs: endMs - durationMs, durationMs });
   }
 
   /** Adds what the RTP session counted since the last flush to the engine's metrics. */
@@ -281,6 +300,10 @@ export class MediaLeg implements MixMember {
     this.negotiatedAudio = audio;
     const codec: Codec = audio.codec;
     this.kernels.setPartyCodec(this.partySlot, codec);
+    if (codec !== this.inbandCodec) {
+      this.inbandCodec = codec;
+      this.inbandFrames = 0;
+    }
     const samplesPerFrame = (audio.clockRateHz * 20) / 1000;
     const remote = { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort };
     if (!this.rtp) {

@@ -5,6 +5,7 @@
 import type { PromptService } from '../../tts/index.js';
 import type { Media } from '../settings/media.js';
 import { entryBeep } from './tones.js';
+import { playRefusal } from './file-folders.js';
 
 export class MediaResolver {
   constructor(private readonly prompts: PromptService) {}
@@ -18,7 +19,9 @@ export class MediaResolver {
           pitch: media.pitch
         });
       case 'file':
-        return this.prompts.fileToPcm(media.path, sampleRateHz);
+        return this.prompts.fileToPcm(media.path, sampleRateHz).catch((error: unknown) => {
+          throw playRefusal(error, media.path);
+        });
       case 'tone':
         return Promise.resolve(entryBeep(sampleRateHz));
     }

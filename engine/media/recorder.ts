@@ -3,8 +3,8 @@
  * a mono 16-bit WAV file. Frames are copied into fixed 10 s chunks so the per-frame path only
  * copies samples; the file is written once, when recording stops.
  */
-import { writeFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
+import { writeNoFollow } from './file-folders.js';
 
 const CHUNK_SECONDS = 10;
 
@@ -28,10 +28,6 @@ export class Recorder {
     this.sampleRateHz = options.sampleRateHz;
     this.maxSamples =
       options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Math.round(options.maxSeconds * options.sampleRateHz);
-  }
-
-  get recordedSamples(): number {
-    return this.total;
   }
 
   get full(): boolean {
@@ -72,6 +68,6 @@ export class Recorder {
   async save(): Promise<void> {
     const wav = new wavefile.WaveFile();
     wav.fromScratch(1, this.sampleRateHz, '16', this.samples());
-    await writeFile(this.path, wav.toBuffer());
+    await writeNoFollow(this.path, wav.toBuffer());
   }
 }

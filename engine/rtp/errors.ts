@@ -7,7 +7,10 @@ export class PortPoolExhaustedError extends EngineError {
   readonly maxPort: number;
 
   constructor(minPort: number, maxPort: number, inUse: number) {
-    super('ERR_PORT_POOL_EXHAUSTED', `no free RTP/RTCP port pair in ${minPort}-${maxPort} (${inUse} pairs in use by this pool)`);
+    super(
+      'ERR_PORT_POOL_EXHAUSTED',
+      `no free RTP/RTCP port pair in ${minPort}-${maxPort} (${inUse} pairs in use by this pool)`
+    );
     this.minPort = minPort;
     this.maxPort = maxPort;
   }

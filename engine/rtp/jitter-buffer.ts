@@ -27,13 +27,43 @@ export const FRAME_LOST = -1;
 /** `pop` result: nothing to play (not started, between talkspurts, stream stopped). */
 export const FRAME_SILENT = 0;
 
-export interface JitterBufferOptions {
+/** The playout delay bounds an application may set (`EngineOptions.rtp.jitter`), in ms. */
+export interface JitterDelays {
+  /** Least playout delay (default 20 ms). */
+  minDelayMs?: number;
+  /** Most playout delay (default 200 ms). */
+  maxDelayMs?: number;
+  /** Delay a stream starts with, clamped to [min, max] (default 40 ms). */
+  startDelayMs?: number;
+}
+
+/** The one range of every playout delay. */
+export const JITTER_DELAY_MS = { min: 0, max: 2000 } as const;
+
+/**
+ * Checks playout delay bounds where they are set (the engine's constructor, a jitter buffer's):
+ * `TypeError` for a value that is not a number, `RangeError` outside `JITTER_DELAY_MS` or for a
+ * minimum above the maximum.
+ */
+export function checkJitterDelays(where: string, delays: JitterDelays | undefined): void {
+  if (delays === undefined) return;
+  for (const name of ['minDelayMs', 'maxDelayMs', 'startDelayMs'] as const) {
+    const value: unknown = delays[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number') throw new TypeError(`${where}.${name} must be a number, got ${typeof value}`);
+    if (!(value >= JITTER_DELAY_MS.min && value <= JITTER_DELAY_MS.max)) {
+      throw new RangeError(`${where}.${name} ${value} must be between ${JITTER_DELAY_MS.min} and ${JITTER_DELAY_MS.max} ms`);
+    }
+  }
+  if (delays.minDelayMs !== undefined && delays.maxDelayMs !== undefined && delays.minDelayMs > delays.maxDelayMs) {
+    throw new RangeError(`${where}.minDelayMs ${delays.minDelayMs} must not exceed maxDelayMs ${delays.maxDelayMs}`);
+  }
+}
+
+export interface JitterBufferOptions extends JitterDelays {
   clockRateHz: number;
   /** Timestamp units per frame (and per packet): PCMU 20 ms = 160, L16 16 kHz = 320. */
   samplesPerFrame: number;
-  minDelayMs?: number;
-  maxDelayMs?: number;
-  startDelayMs?: number;
   /** Cap on packets held (default: enough for twice maxDelayMs, at least 16). */
   maxPackets?: number;
   /** Largest payload stored; bigger packets are discarded. Default 1280 bytes. */
@@ -160,6 +190,7 @@ export class JitterBuffer {
 
   constructor(opts: JitterBufferOptions) {
     if (!(opts.clockRateHz > 0) || !(opts.samplesPerFrame > 0)) throw new RangeError('clockRateHz and samplesPerFrame must be positive');
+    checkJitterDelays('jitter', opts);
     this.#clockRateHz = opts.clockRateHz;
     this.#spf = opts.samplesPerFrame;
     this.#frameMs = (1000 * opts.samplesPerFrame) / opts.clockRateHz;
@@ -186,6 +217,11 @@ export class JitterBuffer {
   /** Target playout delay now, in ms. */
   get targetDelayMs(): number {
     return clamp(this.#jitterPeakMs, this.#minDelayMs, this.#maxDelayMs);
+  }
+
+  /** Playout delay D of the last frame (see the file comment): how long after it arrived (at the base transit) it was played. */
+  get currentDelayMs(): number {
+    return this.#currentDelayMs;
   }
 
   get bufferedPackets(): number {

@@ -39,6 +39,8 @@ export class PeerLatch {
   #remote: NegotiatedPeer | undefined;
   #rtp: PeerAddress | undefined;
   #rtcp: PeerAddress | undefined;
+  /** The source latched before the peer moved (a re-INVITE to a new address): never latched again. */
+  #left: PeerAddress | undefined;
 
   constructor(mode: LatchingMode = 'strict', remote?: NegotiatedPeer, signallingAddress?: string) {
     if (mode !== 'strict' && mode !== 'first-packet') throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
@@ -49,6 +51,9 @@ export class PeerLatch {
 
   /** The negotiated (SDP) peer changed: forget what was latched. */
   setRemote(remote: NegotiatedPeer | undefined): void {
+    const previous = this.#remote;
+    const moved = previous === undefined || remote === undefined || previous.address !== remote.address || previous.port !== remote.port;
+    this.#left = moved ? this.#rtp : undefined;
     this.#remote = remote && { ...remote };
     this.#rtp = undefined;
     this.#rtcp = undefined;
@@ -80,6 +85,8 @@ export class PeerLatch {
     const host = bare(address);
     const latched = this.#rtp;
     if (latched !== undefined && latched.port === port && latched.address === host) return true;
+    const left = this.#left;
+    if (latched === undefined && left !== undefined && left.port === port && left.address === host) return false;
     if (latched === undefined && (this.mode === 'first-packet' || this.authenticated)) return true;
     if (this.mode === 'first-packet' || !this.#isPeerHost(host)) return false;
     return latched === undefined || this.#remote?.port === port;
@@ -90,6 +97,7 @@ export class PeerLatch {
     const host = bare(address);
     const latched = this.#rtp;
     if (latched !== undefined && latched.address === host && latched.port === port) return false;
+    this.#left = undefined;
     this.#rtp = { address: host, port };
     return true;
   }

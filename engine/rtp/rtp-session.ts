@@ -349,7 +349,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     });
   }
 
-  /** New SDP address (re-INVITE): send there and latch again on the next valid source. */
+  /**
+   * New SDP address (re-INVITE): send there and latch again on the next valid source. When the
+   * peer moved, its old source is not latched again: packets it sent before moving may still wait
+   * unread in our socket (a busy host reads late), and latching back onto them would send every
+   * packet to a port the peer has closed and drop everything from its new one.
+   */
   setRemote(remote: RtpRemote): void {
     this.#peer.setRemote(remote);
   }
@@ -397,6 +402,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   get packetsLate(): number {
     return this.#jitter.packetsLate;
+  }
+
+  /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
+  get playoutDelayMs(): number {
+    return this.#jitter.currentDelayMs;
   }
 
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */

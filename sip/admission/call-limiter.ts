@@ -40,9 +40,12 @@ export class CallLimiter {
     if (options.retryAfterSeconds !== undefined && !(options.retryAfterSeconds >= 1)) {
       throw new RangeError(`retryAfterSeconds must be at least 1, got ${options.retryAfterSeconds}`);
     }
-    const rateOf = (value: number | RateOptions): RateOptions => (typeof value === 'number' ? { ratePerSecond: value } : value);
-    if (options.callsPerSecond !== undefined) this.#rate = new TokenBucket(rateOf(options.callsPerSecond), now());
-    if (options.callsPerSecondPerSource !== undefined) this.#ratePerSource = new KeyedTokenBuckets(rateOf(options.callsPerSecondPerSource));
+    const rateOf = (value: number | RateOptions): RateOptions =>
+      typeof value === 'number' ? { ratePerSecond: value } : value;
+    if (options.callsPerSecond !== undefined)
+      this.#rate = new TokenBucket(rateOf(options.callsPerSecond), now());
+    if (options.callsPerSecondPerSource !== undefined)
+      this.#ratePerSource = new KeyedTokenBuckets(rateOf(options.callsPerSecondPerSource));
   }
 
   /** Incoming calls admitted and not yet ended. */
@@ -58,12 +61,14 @@ export class CallLimiter {
   check(source: string): Refusal | undefined {
     const o = this.#options;
     const retryAfter = o.retryAfterSeconds ?? 5;
-    if (o.maxCalls !== undefined && this.#calls >= o.maxCalls) return serviceUnavailable('calls_total', retryAfter);
+    if (o.maxCalls !== undefined && this.#calls >= o.maxCalls)
+      return serviceUnavailable('calls_total', retryAfter);
     if (o.maxCallsPerSource !== undefined && this.callsFrom(source) >= o.maxCallsPerSource) {
       return { cause: 'calls_per_source', status: 486, reason: 'Busy Here' };
     }
     const now = this.#now();
-    if (this.#rate && !this.#rate.has(now)) return serviceUnavailable('rate_total', this.#rate.secondsUntilToken(now));
+    if (this.#rate && !this.#rate.has(now))
+      return serviceUnavailable('rate_total', this.#rate.secondsUntilToken(now));
     if (this.#ratePerSource && !this.#ratePerSource.has(source, now)) {
       return serviceUnavailable('rate_per_source', this.#ratePerSource.secondsUntilToken(source, now));
     }

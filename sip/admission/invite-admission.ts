@@ -21,8 +21,7 @@ export interface InviteAdmissionOptions {
 }
 
 export type AdmissionResult =
-  | { admitted: true; username?: string; release: () => void }
-  | { admitted: false; refusal: Refusal };
+  { admitted: true; username?: string; release: () => void } | { admitted: false; refusal: Refusal };
 
 export class InviteAdmission {
   readonly limiter: CallLimiter | undefined;

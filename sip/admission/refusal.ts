@@ -26,6 +26,15 @@ export interface Refusal {
 }
 
 /** RFC 3261 §21.5.4: 503 with Retry-After (§20.33) tells a client, or a proxy in front, when to try again. */
-export function serviceUnavailable(cause: RefusalCause, retryAfterSeconds: number, reason = 'Service Unavailable'): Refusal {
-  return { cause, status: 503, reason, headers: [['Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds)))]] };
+export function serviceUnavailable(
+  cause: RefusalCause,
+  retryAfterSeconds: number,
+  reason = 'Service Unavailable'
+): Refusal {
+  return {
+    cause,
+    status: 503,
+    reason,
+    headers: [['Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds)))]]
+  };
 }

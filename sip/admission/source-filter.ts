@@ -44,7 +44,11 @@ export class SourceFilter {
   #check(raw: string): boolean {
     let address = raw;
     let family = isIP(address);
-    if (family === 6 && address.toLowerCase().startsWith(MAPPED_V4_PREFIX) && isIP(address.slice(MAPPED_V4_PREFIX.length)) === 4) {
+    if (
+      family === 6 &&
+      address.toLowerCase().startsWith(MAPPED_V4_PREFIX) &&
+      isIP(address.slice(MAPPED_V4_PREFIX.length)) === 4
+    ) {
       address = address.slice(MAPPED_V4_PREFIX.length);
       family = 4;
     }
@@ -59,18 +63,22 @@ export class SourceFilter {
 function blockListOf(entries: readonly string[], listName: string): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
-    if (typeof entry !== 'string') throw new TypeError(`${listName} list entries must be strings, got ${typeof entry}`);
+    if (typeof entry !== 'string')
+      throw new TypeError(`${listName} list entries must be strings, got ${typeof entry}`);
     const text = entry.trim();
     const slash = text.indexOf('/');
     const address = slash < 0 ? text : text.slice(0, slash);
     const family = isIP(address);
-    if (family === 0) throw new RangeError(`${listName} list entry '${entry}' must be an IPv4 or IPv6 address or CIDR block`);
+    if (family === 0)
+      throw new RangeError(`${listName} list entry '${entry}' must be an IPv4 or IPv6 address or CIDR block`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
     const maxPrefix = family === 4 ? 32 : 128;
     const prefixText = slash < 0 ? String(maxPrefix) : text.slice(slash + 1);
     const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
     if (!(prefix >= 0 && prefix <= maxPrefix)) {
-      throw new RangeError(`${listName} list entry '${entry}' has prefix length '${prefixText}', expected 0-${maxPrefix}`);
+      throw new RangeError(
+        `${listName} list entry '${entry}' has prefix length '${prefixText}', expected 0-${maxPrefix}`
+      );
     }
     list.addSubnet(address, prefix, type);
   }

@@ -23,7 +23,10 @@ export class TokenBucket {
 
   constructor(options: RateOptions, nowMs: number) {
     this.ratePerSecond = checkedRate(options.ratePerSecond, 'ratePerSecond');
-    this.burst = options.burst === undefined ? Math.max(1, Math.ceil(this.ratePerSecond)) : checkedRate(options.burst, 'burst');
+    this.burst =
+      options.burst === undefined
+        ? Math.max(1, Math.ceil(this.ratePerSecond))
+        : checkedRate(options.burst, 'burst');
     this.#bucket = { tokens: this.burst, updatedMs: nowMs };
   }
 
@@ -52,7 +55,10 @@ export class KeyedTokenBuckets {
 
   constructor(options: RateOptions, maxKeys = 100_000) {
     this.ratePerSecond = checkedRate(options.ratePerSecond, 'ratePerSecond');
-    this.burst = options.burst === undefined ? Math.max(1, Math.ceil(this.ratePerSecond)) : checkedRate(options.burst, 'burst');
+    this.burst =
+      options.burst === undefined
+        ? Math.max(1, Math.ceil(this.ratePerSecond))
+        : checkedRate(options.burst, 'burst');
     this.#maxKeys = maxKeys;
   }
 

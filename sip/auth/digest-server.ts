@@ -1,7 +1,9 @@
 /**
  * Digest authentication of incoming requests as a UAS (RFC 3261 §22.4, RFC 7616 §3.3-§3.5,
  * RFC 8760 for SHA-256 in SIP): the first request gets a 401 with one WWW-Authenticate per
- * algorithm (SHA-256 first, the server's preference, RFC 8760 §2.3), `qop="auth"` required.
+ * algorithm, `qop="auth"` required. The default order is MD5, then SHA-256: RFC 8760 §2.4 has a
+ * client use the topmost value it supports, but SIPp and sip.js 0.21 read only the first and
+ * know only MD5. Give `algorithms: ['SHA-256', 'MD5']` when every client follows RFC 8760.
  *
  * Nonces carry their issue time and an HMAC under a per-process secret, so a flood of
  * challenges costs no memory; only nonces that signed a request are remembered, with the highest
@@ -12,6 +14,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SipRequest } from '../message/message.js';
+import { isSipUri, parseUri } from '../message/uri.js';
 import type { Refusal } from '../admission/refusal.js';
 import { createChallenge, type DigestAlgorithm } from './digest-challenge.js';
 import { parseAuthorization, verifyAuthorization, type DigestAuthorization } from './digest.js';
@@ -20,12 +23,16 @@ import { parseAuthorization, verifyAuthorization, type DigestAuthorization } fro
 export type DigestSecret = { password: string } | { ha1: string; algorithm: 'MD5' | 'SHA-256' };
 
 /** Finds a user's secret anywhere (a database, a file, an API); undefined for an unknown user. */
-export type CredentialsLookup = (realm: string, username: string, request: SipRequest) => Promise<DigestSecret | undefined> | DigestSecret | undefined;
+export type CredentialsLookup = (
+  realm: string,
+  username: string,
+  request: SipRequest
+) => Promise<DigestSecret | undefined> | DigestSecret | undefined;
 
 export interface DigestAuthenticatorOptions {
   realm: string;
   credentials: CredentialsLookup;
-  /** Offered in this order (default SHA-256 then MD5). */
+  /** Offered in this order, most preferred first (default MD5 then SHA-256, see above). */
   algorithms?: ReadonlyArray<'SHA-256' | 'MD5'>;
   /** How long a nonce may sign requests (default 60 s). */
   nonceLifetimeSeconds?: number;
@@ -55,14 +62,20 @@ export class DigestAuthenticator {
 
   constructor(options: DigestAuthenticatorOptions) {
     if (typeof options.realm !== 'string' || options.realm === '' || /["\\\r\n]/.test(options.realm)) {
-      throw new RangeError(`realm '${String(options.realm)}' must be a non-empty string without quotes, backslashes or line breaks`);
+      throw new RangeError(
+        `realm '${String(options.realm)}' must be a non-empty string without quotes, backslashes or line breaks`
+      );
     }
-    if (typeof options.credentials !== 'function') throw new TypeError('credentials must be a function (realm, username, request) => secret');
+    if (typeof options.credentials !== 'function')
+      throw new TypeError('credentials must be a function (realm, username, request) => secret');
     const lifetime = options.nonceLifetimeSeconds ?? 60;
-    if (!(lifetime > 0 && lifetime <= 86_400)) throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
-    const algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
+    if (!(lifetime > 0 && lifetime <= 86_400))
+      throw new RangeError(`nonceLifetimeSeconds must be in (0, 86400], got ${lifetime}`);
+    const algorithms = options.algorithms ?? ['MD5', 'SHA-256'];
     if (algorithms.length === 0 || algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) {
-      throw new RangeError(`algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`);
+      throw new RangeError(
+        `algorithms must be a non-empty list of 'SHA-256' and 'MD5', got ${JSON.stringify(algorithms)}`
+      );
     }
     this.realm = options.realm;
     this.#credentials = options.credentials;
@@ -86,7 +99,13 @@ export class DigestAuthenticator {
       reason: 'Unauthorized',
       headers: this.#algorithms.map((algorithm) => [
         'WWW-Authenticate',
-        createChallenge({ realm: this.realm, nonce, algorithm: algorithm as DigestAlgorithm, qop: ['auth'], stale })
+        createChallenge({
+          realm: this.realm,
+          nonce,
+          algorithm: algorithm as DigestAlgorithm,
+          qop: ['auth'],
+          stale
+        })
       ])
     };
   }
@@ -96,16 +115,20 @@ export class DigestAuthenticator {
     const credentials = this.#credentialsFor(request);
     if (credentials === undefined) return { ok: false, refusal: this.challenge() };
     // We offered qop=auth only: anything else (RFC 2069 answers cannot be replay-checked) is asked again.
-    if (credentials.qop !== 'auth' || credentials.nonceCount === undefined || !this.#algorithms.includes(credentials.algorithm as 'MD5')) {
+    if (
+      credentials.qop !== 'auth' ||
+      credentials.nonceCount === undefined ||
+      !this.#algorithms.includes(credentials.algorithm as 'MD5')
+    ) {
       return { ok: false, refusal: this.challenge() };
     }
     const issuedMs = this.#issuedAt(credentials.nonce);
     if (issuedMs === undefined) return { ok: false, refusal: this.challenge() };
-    // RFC 7616 §3.4.6: the digest-uri must name this request's target.
-    if (credentials.uri !== request.uri) return { ok: false, refusal: forbidden('auth_failed') };
+    if (!sameTarget(credentials.uri, request.uri)) return { ok: false, refusal: forbidden('auth_failed') };
 
     const secret = await this.#credentials(this.realm, credentials.username, request);
-    if (secret === undefined || !this.#verify(credentials, secret, request)) return { ok: false, refusal: forbidden('auth_failed') };
+    if (secret === undefined || !this.#verify(credentials, secret, request))
+      return { ok: false, refusal: forbidden('auth_failed') };
 
     const now = this.#now();
     if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(true) };
@@ -113,7 +136,8 @@ export class DigestAuthenticator {
     if (used !== undefined && credentials.nonceCount <= used.nc) {
       return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
     }
-    if (used === undefined) this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
+    if (used === undefined)
+      this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
     else used.nc = credentials.nonceCount;
     return { ok: true, username: credentials.username };
   }
@@ -150,7 +174,8 @@ export class DigestAuthenticator {
   /** The issue time of a nonce we made, or undefined for anything else. */
   #issuedAt(nonce: string): number | undefined {
     const bytes = Buffer.from(nonce, 'base64url');
-    if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce) return undefined;
+    if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce)
+      return undefined;
     const payload = bytes.subarray(0, ISSUED_BYTES + RANDOM_BYTES);
     if (!timingSafeEqual(bytes.subarray(ISSUED_BYTES + RANDOM_BYTES), this.#mac(payload))) return undefined;
     return payload.readUIntBE(0, ISSUED_BYTES);
@@ -165,6 +190,28 @@ export class DigestAuthenticator {
       for (const [key, entry] of this.#used) if (entry.expiresMs < now) this.#used.delete(key);
     }
     this.#used.set(nonce, { nc, expiresMs });
+  }
+}
+
+/**
+ * RFC 7616 §3.4.6: the digest-uri must name this request's target. It is the Request-URI for
+ * phones; SIPp sends it without the user part, so host and port are what must agree. Replays
+ * to another target are caught anyway: each nonce count signs one request.
+ */
+function sameTarget(digestUri: string, requestUri: string): boolean {
+  if (digestUri === requestUri) return true;
+  try {
+    const a = parseUri(digestUri);
+    const b = parseUri(requestUri);
+    return (
+      isSipUri(a) &&
+      isSipUri(b) &&
+      a.scheme === b.scheme &&
+      a.host.toLowerCase() === b.host.toLowerCase() &&
+      a.port === b.port
+    );
+  } catch {
+    return false;
   }
 }
 

@@ -7,7 +7,9 @@
  * - a whole message over `maxMessageBytes`: over UDP the datagram is dropped unread; over a
  *   stream it is a framing error and the connection is closed (after a 513 when the head could
  *   be read);
- * - a header section over `maxHeaderBytes`, a line over `maxLineBytes`, or more than
+ * - a Request-Line over `maxLineBytes`: 414 Request-URI Too Long (§21.4.12: "the Request-URI is
+ *   longer than the server is willing to interpret");
+ * - a header section over `maxHeaderBytes`, a header line over `maxLineBytes`, or more than
  *   `maxHeaderCount` header fields: 513 Message Too Large (§21.5.7: "the message length exceeded
  *   its capabilities"); the request is not acted upon;
  * - a body over `maxBodyBytes`: 413 Request Entity Too Large (§21.4.11: "the request
@@ -21,7 +23,7 @@ export interface SipMessageLimits {
   maxMessageBytes: number;
   /** Largest header section, start line included. Default 16384 bytes. */
   maxHeaderBytes: number;
-  /** Longest single line (after unfolding) of the header section. Default 8192 bytes. */
+  /** Longest single line (after unfolding) of the head, start line included. Default 8192 bytes. */
   maxLineBytes: number;
   /** Most header fields (lines, not list elements) in one message. Default 256. */
   maxHeaderCount: number;
@@ -41,6 +43,8 @@ export const DEFAULT_MESSAGE_LIMITS: Readonly<SipMessageLimits> = Object.freeze(
 export const STATUS_MESSAGE_TOO_LARGE = 513;
 /** §21.4.11 */
 export const STATUS_ENTITY_TOO_LARGE = 413;
+/** §21.4.12 */
+export const STATUS_URI_TOO_LONG = 414;
 
 /** The defaults overridden by `overrides`, each checked to be a positive integer. */
 export function resolveMessageLimits(overrides: Partial<SipMessageLimits> = {}): SipMessageLimits {

@@ -173,6 +173,3 @@ export class SipResponse extends SipMessage {
 
 export type AnySipMessage = SipRequest | SipResponse;
 
-export function isRequest(message: AnySipMessage): message is SipRequest {
-  return message instanceof SipRequest;
-}

@@ -8,7 +8,7 @@ import { SipParseError } from '../errors.js';
 import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from './header-names.js';
 import { SipMessage, SipRequest, SipResponse, parseCSeq } from './message.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
-import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, type SipMessageLimits } from './limits.js';
+import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, STATUS_URI_TOO_LONG, type SipMessageLimits } from './limits.js';
 import { isDigits, isSipVersion, isToken, isTokenChar, isWsp, trimWspEnd } from './scanner.js';
 import { isSipUri, parseUri } from './uri.js';
 import { parseViaList } from './via.js';
@@ -70,17 +70,21 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   const startLine = lines[0] ?? '';
 
   let error: SipParseError | undefined = options.cutShort;
-  const fail = (e: SipParseError): void => {
-    error ??= e;
+  // Only the first problem is answered; later ones are not even built (an Error captures a
+  // stack, and 2000 bad lines would capture 2000 of them).
+  const fail = (make: () => SipParseError): void => {
+    error ??= make();
   };
-  if (headEnd - start > limits.maxHeaderBytes) {
-    fail(new SipParseError(`header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`, STATUS_MESSAGE_TOO_LARGE));
-  }
-  if (startLine.length > limits.maxLineBytes) {
-    throw new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE);
-  }
-
   const parsedLine = parseStartLine(startLine);
+  if (startLine.length > limits.maxLineBytes) {
+    // §21.4.12: a Request-URI longer than the server will interpret earns 414.
+    const tooLong = new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_URI_TOO_LONG);
+    if (parsedLine.kind !== 'request' && parsedLine.kind !== 'loose-request') throw tooLong;
+    fail(() => tooLong);
+  }
+  if (headEnd - start > limits.maxHeaderBytes) {
+    fail(() => new SipParseError(`header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`, STATUS_MESSAGE_TOO_LARGE));
+  }
   let message: SipMessage;
   switch (parsedLine.kind) {
     case 'request':
@@ -96,7 +100,7 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
       // Malformed request line (several spaces, trailing space, LWS in the URI, <URI>):
       // still answer 400 if the rest of the request lets us build a response (RFC 4475 §3.1.2.7-10).
       message = new SipRequest(parsedLine.method, '', 'SIP/2.0');
-      fail(new SipParseError(`malformed Request-Line "${startLine.slice(0, 80)}"`));
+      fail(() => new SipParseError(`malformed Request-Line "${startLine.slice(0, 80)}"`));
       break;
     case 'bad':
       throw new SipParseError(`bad start line "${startLine.slice(0, 80)}"`);
@@ -105,7 +109,7 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   readHeaders(message, lines, limits, fail);
   if (!options.cutShort) {
     readBody(message, data, end?.bodyStart, options, limits, fail);
-    if (!end) fail(new SipParseError('no empty line after the headers'));
+    if (!end) fail(() => new SipParseError('no empty line after the headers'));
   }
 
   if (message instanceof SipRequest) {
@@ -113,7 +117,7 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
       try {
         validateRequest(message);
       } catch (e) {
-        fail(e instanceof SipParseError ? e : new SipParseError(String(e)));
+        fail(() => (e instanceof SipParseError ? e : new SipParseError(String(e))));
       }
     }
     return { kind: 'request', message, error };
@@ -180,7 +184,7 @@ function looseRequestLine(line: string): StartLine {
   return isToken(method) ? { kind: 'loose-request', method } : { kind: 'bad' };
 }
 
-function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLimits, fail: (e: SipParseError) => void): void {
+function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLimits, fail: (make: () => SipParseError) => void): void {
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i];
     // §7.3.1: a line starting with whitespace continues the previous header (folding).
@@ -191,17 +195,17 @@ function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLim
       if (length <= limits.maxLineBytes) line += ` ${next.trim()}`;
     }
     if (length > limits.maxLineBytes) {
-      fail(new SipParseError(`header line of ${length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE));
+      fail(() => new SipParseError(`header line of ${length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE));
       continue;
     }
     if (message.headers.length >= limits.maxHeaderCount) {
-      fail(new SipParseError(`more than ${limits.maxHeaderCount} header fields`, STATUS_MESSAGE_TOO_LARGE));
+      fail(() => new SipParseError(`more than ${limits.maxHeaderCount} header fields`, STATUS_MESSAGE_TOO_LARGE));
       return;
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, trimWspEnd(line, colon)) : '';
     if (!isToken(name)) {
-      fail(new SipParseError(`bad header line "${line.slice(0, 60)}"`));
+      fail(() => new SipParseError(`bad header line "${line.slice(0, 60)}"`));
       continue;
     }
     message.headers.push({ name: canonicalHeaderName(name), value: line.slice(colon + 1).trim() });
@@ -214,28 +218,28 @@ function readBody(
   bodyStart: number | undefined,
   options: ParseOptions,
   limits: SipMessageLimits,
-  fail: (e: SipParseError) => void
+  fail: (make: () => SipParseError) => void
 ): void {
   if (bodyStart === undefined) return;
   const lengths = message.getAll('Content-Length');
   const available = data.length - bodyStart;
-  if (lengths.length > 1) fail(new SipParseError('more than one Content-Length'));
+  if (lengths.length > 1) fail(() => new SipParseError('more than one Content-Length'));
   if (lengths.length === 0) {
     // §18.3: over a stream transport Content-Length is mandatory; on UDP the datagram ends the body.
     message.body = options.datagram ? data.subarray(bodyStart) : Buffer.alloc(0);
-    if (message.body.length > limits.maxBodyBytes) fail(bodyTooLarge(message.body.length, limits));
+    if (message.body.length > limits.maxBodyBytes) fail(() => bodyTooLarge(message.body.length, limits));
     return;
   }
   const text = lengths[0];
   if (!isDigits(text, 1, 9)) {
-    fail(new SipParseError(`bad Content-Length "${text.slice(0, 40)}"`));
+    fail(() => new SipParseError(`bad Content-Length "${text.slice(0, 40)}"`));
     message.body = data.subarray(bodyStart);
     return;
   }
   const length = Number(text);
-  if (length > limits.maxBodyBytes) fail(bodyTooLarge(length, limits));
+  if (length > limits.maxBodyBytes) fail(() => bodyTooLarge(length, limits));
   if (length > available) {
-    fail(new SipParseError(`Content-Length ${length} exceeds the ${available} bytes received`));
+    fail(() => new SipParseError(`Content-Length ${length} exceeds the ${available} bytes received`));
     message.body = data.subarray(bodyStart);
     return;
   }

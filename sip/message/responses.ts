@@ -21,6 +21,7 @@ export const REASON_PHRASES: Record<number, string> = {
   407: 'Proxy Authentication Required',
   408: 'Request Timeout',
   413: 'Request Entity Too Large',
+  414: 'Request-URI Too Long',
   415: 'Unsupported Media Type',
   416: 'Unsupported URI Scheme',
   420: 'Bad Extension',

@@ -29,10 +29,12 @@ const KNOWN = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', 'r', 'z
 
 export function parseSdp(text: string): SessionDescription {
   if (typeof text !== 'string') throw new SdpParseError('session description must be a string');
-  const lines = text.split(/\r\n|\n|\r/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  if (lines.length === 0) throw new SdpParseError('empty session description');
-  if (lines.length > MAX_LINES) throw new SdpParseError(`more than ${MAX_LINES} lines`);
+  // Trailing blank lines are harmless; trailing blanks on the last line are trimmed below anyway.
+  const content = text.trimEnd();
+  if (content === '') throw new SdpParseError('empty session description');
+  // Counted before splitting, so a body of 10^5 line breaks is refused without 10^5 strings.
+  if (lineBreaks(content) >= MAX_LINES) throw new SdpParseError(`more than ${MAX_LINES} lines`);
+  const lines = content.split(/\r\n|\n|\r/);
 
   const first = LINE.exec(lines[0].trimEnd());
   if (first === null || first[1] !== 'v') throw new SdpParseError('must start with "v="', 1);
@@ -134,6 +136,20 @@ export function parseSdp(text: string): SessionDescription {
   // A missing t= is tolerated as "t=0 0" (permanent session), which is all SIP uses.
   if (desc.timings.length === 0) desc.timings.push({ startTime: '0', stopTime: '0', repeats: [] });
   return { ...desc, origin, sessionName };
+}
+
+/** Line ends as the split below counts them: CRLF, LF or a lone CR. */
+function lineBreaks(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) count++;
+    else if (c === 0x0d) {
+      count++;
+      if (text.charCodeAt(i + 1) === 0x0a) i++;
+    }
+  }
+  return count;
 }
 
 function clip(text: string): string {

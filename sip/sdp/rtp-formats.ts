@@ -96,14 +96,6 @@ export function rtpFormats(media: MediaDescription): RtpFormat[] {
   return formats;
 }
 
-/** The payload type RFC 3551 assigns statically to this format, if any. */
-export function staticPayloadType(encodingName: string, clockRateHz: number, channels: number): number | undefined {
-  for (const [payloadType, [name, rate, count]] of STATIC_PAYLOAD_TYPES) {
-    if (name.toUpperCase() === encodingName.toUpperCase() && rate === clockRateHz && count === channels) return payloadType;
-  }
-  return undefined;
-}
-
 function positiveNumberAttribute(media: MediaDescription, name: string): number | undefined {
   const value = attributeValue(media.attributes, name);
   if (value === undefined) return undefined;

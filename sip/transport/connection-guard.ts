@@ -37,6 +37,8 @@ export interface ConnectionGuardStats {
   refusedPerSource: number;
   closedIdle: number;
   closedDeadline: number;
+  /** Connections closed at once because `refusesSource` refused their source (silent refusal). */
+  refusedSource: number;
 }
 
 export type ConnectionGuardLog = (reason: string, details: object) => void;
@@ -52,11 +54,18 @@ export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> = {
   return limits;
 }
 
+/** Refusals are logged at most this often; the count in between is in the next line. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
-  readonly stats: ConnectionGuardStats = { refusedTotal: 0, refusedPerSource: 0, closedIdle: 0, closedDeadline: 0 };
+  readonly stats: ConnectionGuardStats = { refusedTotal: 0, refusedPerSource: 0, closedIdle: 0, closedDeadline: 0, refusedSource: 0 };
+  /** Sources whose connections are closed unanswered (the user agent's silent source refusal). Not logged: a stranger is not news. */
+  refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
   private open = 0;
+  private lastRefusalLogMs = -Infinity;
+  private refusalsNotLogged = 0;
 
   constructor(
     limits: Partial<ConnectionLimits> = {},
@@ -74,15 +83,19 @@ export class ConnectionGuard {
    * when a limit refuses it (the caller closes it at once; the refusal is logged here).
    */
   admit(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void): GuardedConnection | undefined {
+    if (this.refusesSource?.(host)) {
+      this.stats.refusedSource++;
+      return undefined;
+    }
     if (this.open >= this.limits.maxConnections) {
       this.stats.refusedTotal++;
-      this.log('connection refused: too many connections', { remote, limit: this.limits.maxConnections });
+      this.logRefusal('connection refused: too many connections', { remote, limit: this.limits.maxConnections });
       return undefined;
     }
     const fromSource = this.perSource.get(host) ?? 0;
     if (fromSource >= this.limits.maxConnectionsPerSource) {
       this.stats.refusedPerSource++;
-      this.log('connection refused: too many connections from this source', { remote, limit: this.limits.maxConnectionsPerSource });
+      this.logRefusal('connection refused: too many connections from this source', { remote, limit: this.limits.maxConnectionsPerSource });
       return undefined;
     }
     this.perSource.set(host, fromSource + 1);
@@ -92,6 +105,18 @@ export class ConnectionGuard {
   /** A connection we opened ourselves: counted and timed, never refused. */
   adoptOutbound(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void): GuardedConnection {
     return this.track(host, remote, expire, false);
+  }
+
+  /** A flood of connections must not become a flood of log lines. */
+  private logRefusal(reason: string, details: object): void {
+    const now = performance.now();
+    if (now - this.lastRefusalLogMs < REFUSAL_LOG_INTERVAL_MS) {
+      this.refusalsNotLogged++;
+      return;
+    }
+    this.log(reason, this.refusalsNotLogged > 0 ? { ...details, refusedSinceLastLog: this.refusalsNotLogged } : details);
+    this.lastRefusalLogMs = now;
+    this.refusalsNotLogged = 0;
   }
 
   private track(host: string, remote: string, expire: (reason: ConnectionCloseReason) => void, inbound: boolean): GuardedConnection {

@@ -15,7 +15,7 @@ import { findHeaderEnd } from '../message/parser.js';
 
 export class StreamFramingError extends Error {
   override name = 'StreamFramingError';
-  readonly code = 'framing';
+  readonly code = 'ERR_SIP_FRAMING';
   constructor(
     message: string,
     /** The head read so far and the answer it earns, when a limit (not garbage) stopped the frame. */

@@ -32,6 +32,8 @@ export class TcpTransport implements SipTransport {
   private readonly guarded = new Map<net.Socket, GuardedConnection>();
   private readonly connecting = new Map<string, Promise<net.Socket>>();
   private closed = false;
+  /** Every accepted connection from its first byte, TLS handshakes still running included. */
+  private readonly accepted = new Set<net.Socket>();
   readonly guard: ConnectionGuard;
   private readonly limits: SipMessageLimits;
 
@@ -57,6 +59,10 @@ export class TcpTransport implements SipTransport {
   listen(): Promise<void> {
     const server = this.createServer((socket) => this.adopt(socket, true));
     this.server = server;
+    server.on('connection', (raw: net.Socket) => {
+      this.accepted.add(raw);
+      raw.once('close', () => this.accepted.delete(raw));
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
@@ -185,6 +191,9 @@ export class TcpTransport implements SipTransport {
     for (const guarded of this.guarded.values()) guarded.release();
     this.guarded.clear();
     for (const socket of this.sockets) socket.destroy();
+    // A server closes only when its last connection has: a TLS handshake in progress too.
+    for (const raw of this.accepted) raw.destroy();
+    this.accepted.clear();
     this.sockets.clear();
     this.connections.clear();
     const server = this.server;

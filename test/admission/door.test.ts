@@ -6,11 +6,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { once } from 'node:events';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
 import type { SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -32,9 +33,12 @@ beforeAll(async () => {
       rtp: { deny: ['127.0.0.3'] },
       auth: {
         realm: 'uasmedia.test',
+        // SHA-256 preferred (RFC 8760): the test phones use the project's UAC, which picks the topmost it supports.
+        algorithms: ['SHA-256', 'MD5'],
         // Rooms whose name starts with "secure" need credentials; others stay open.
         requiredFor: (request) => request.uri.startsWith('sip:secure'),
-        credentials: async (_realm, username) => (username === 'alice' ? { password: 'wonderland' } : undefined)
+        credentials: async (_realm, username) =>
+          username === 'alice' ? { password: 'wonderland' } : undefined
       }
     },
     overloadGuard: false
@@ -50,7 +54,7 @@ beforeAll(async () => {
   await engine.start();
   port = engine.sipAddresses()[0].port;
   silentEngine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] },
     rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
     access: { sip: { allow: ['127.0.0.1'], refuse: 'silent' } },
     overloadGuard: false
@@ -83,7 +87,12 @@ async function phone(options: Parameters<typeof TonePhone.create>[0]): Promise<T
 }
 
 let seq = 0;
-function inviteText(from: UdpTestPeer, host: string, target: string, options: { callId?: string; cseq?: number; authorization?: string } = {}): string {
+function inviteText(
+  from: UdpTestPeer,
+  host: string,
+  target: string,
+  options: { callId?: string; cseq?: number; authorization?: string } = {}
+): string {
   seq++;
   return sipText([
     `INVITE ${target} SIP/2.0`,
@@ -125,13 +134,16 @@ describe('source lists', () => {
     expect(engine.activeChannels()).toHaveLength(0);
     expect(engine.rtpPortsInUse).toBe(0);
     expect(engine.metrics.sipRefusals.source_denied.value).toBe(refusedBefore + 1);
+    expect(await engine.metrics.metrics()).toContain(
+      `uasmedia_sip_refusals_total{reason="source_denied"} ${refusedBefore + 1}`
+    );
     // Everyone else is still served.
     const friend = await peer('127.0.0.1');
     await friend.send(optionsText(friend, '127.0.0.1', `sip:127.0.0.1:${port}`), port);
     expect(((await friend.next(isFinal, 5000)) as SipResponse).status).toBe(200);
   });
 
-  it("answers nothing at all to a refused source when configured silent, while others get answers", async () => {
+  it('answers nothing at all to a refused source when configured silent, while others get answers', async () => {
     const stranger = await peer('127.0.0.2');
     await stranger.send(inviteText(stranger, '127.0.0.2', `sip:room1@127.0.0.1:${silentPort}`), silentPort);
     await stranger.send(optionsText(stranger, '127.0.0.2', `sip:127.0.0.1:${silentPort}`), silentPort);
@@ -143,6 +155,34 @@ describe('source lists', () => {
     expect(stranger.received).toHaveLength(0);
     expect(silentEngine.activeChannels()).toHaveLength(0);
     expect(silentEngine.rtpPortsInUse).toBe(0);
+  });
+
+  it('closes a TCP connection from a silently refused source at once, unanswered', async () => {
+    const tcpPort = silentEngine.sipAddresses().find((a) => a.protocol === 'tcp')!.port;
+    const socket = net.connect({ host: '127.0.0.1', port: tcpPort, localAddress: '127.0.0.2' });
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('error', () => undefined);
+    await once(socket, 'close');
+    expect(received).toBe(0);
+    // An allowed source still talks over TCP.
+    const friend = await new TcpTestPeer().connect(tcpPort);
+    try {
+      await friend.send(
+        sipText([
+          `OPTIONS sip:127.0.0.1:${tcpPort};transport=tcp SIP/2.0`,
+          `Via: SIP/2.0/TCP 127.0.0.1:${friend.localPort};branch=z9hG4bK-door-tcp`,
+          'Max-Forwards: 70',
+          'From: <sip:tester@127.0.0.1>;tag=tcp1',
+          `To: <sip:127.0.0.1:${tcpPort}>`,
+          'Call-ID: door-tcp@127.0.0.1',
+          'CSeq: 1 OPTIONS'
+        ])
+      );
+      expect(((await friend.next(isFinal, 5000)) as SipResponse).status).toBe(200);
+    } finally {
+      friend.close();
+    }
   });
 
   it("drops and counts RTP from a denied source sent to a live call's port; the call keeps its peer", async () => {
@@ -177,14 +217,22 @@ describe('source lists', () => {
 describe('digest authentication of incoming calls', () => {
   it('challenges a caller with 401, then answers it once it sends the right password', async () => {
     const challengedBefore = engine.metrics.sipRefusals.auth_challenged.value;
-    const caller = await phone({ toneHz: 440, user: 'alice', auth: { username: 'alice', password: 'wonderland' } });
+    const caller = await phone({
+      toneHz: 440,
+      user: 'alice',
+      auth: { username: 'alice', password: 'wonderland' }
+    });
     await caller.call(`sip:secure1@127.0.0.1:${port}`);
     expect(engine.metrics.sipRefusals.auth_challenged.value).toBe(challengedBefore + 1);
     await waitFor(() => incoming[incoming.length - 1]?.state === State.ANSWERED, 5000);
   });
 
   it('refuses a wrong password with 403 and creates no channel', async () => {
-    const caller = await phone({ toneHz: 440, user: 'alice', auth: { username: 'alice', password: 'looking-glass' } });
+    const caller = await phone({
+      toneHz: 440,
+      user: 'alice',
+      auth: { username: 'alice', password: 'looking-glass' }
+    });
     const failedBefore = engine.metrics.sipRefusals.auth_failed.value;
     await expect(caller.call(`sip:secure2@127.0.0.1:${port}`)).rejects.toMatchObject({ status: 403 });
     expect(engine.metrics.sipRefusals.auth_failed.value).toBe(failedBefore + 1);
@@ -200,25 +248,47 @@ describe('digest authentication of incoming calls', () => {
     expect(challenge.status).toBe(401);
     const values = challenge.getAll('WWW-Authenticate');
     expect(values.map((v) => selectChallenge([v]).algorithm)).toEqual(['SHA-256', 'MD5']);
-    const authorization = computeAuthorization(selectChallenge(values), { username: 'alice', password: 'wonderland' }, { method: 'INVITE', uri: target }, 1);
+    const authorization = computeAuthorization(
+      selectChallenge(values),
+      { username: 'alice', password: 'wonderland' },
+      { method: 'INVITE', uri: target },
+      1
+    );
 
-    await me.send(inviteText(me, '127.0.0.1', target, { callId: 'replay-1@test', cseq: 2, authorization }), port);
+    await me.send(
+      inviteText(me, '127.0.0.1', target, { callId: 'replay-1@test', cseq: 2, authorization }),
+      port
+    );
     expect(((await me.next((m) => (m as SipResponse).status === 180, 5000)) as SipResponse).status).toBe(180);
     await waitFor(() => incoming.length === 1);
 
     // The same Authorization (same nonce, same nc) on a new call: a replay.
     const replayedBefore = engine.metrics.sipRefusals.auth_replayed.value;
     await me.send(inviteText(me, '127.0.0.1', target, { callId: 'replay-2@test', authorization }), port);
-    const refused = (await me.next((m) => isFinal(m) && (m as SipResponse).callId === 'replay-2@test', 5000)) as SipResponse;
+    const refused = (await me.next(
+      (m) => isFinal(m) && (m as SipResponse).callId === 'replay-2@test',
+      5000
+    )) as SipResponse;
     expect(refused.status).toBe(401);
     expect(refused.getAll('WWW-Authenticate')).toHaveLength(2);
     expect(engine.metrics.sipRefusals.auth_replayed.value).toBe(replayedBefore + 1);
     expect(incoming).toHaveLength(1);
 
     // The next nonce count is fine.
-    const next = computeAuthorization(selectChallenge(values), { username: 'alice', password: 'wonderland' }, { method: 'INVITE', uri: target }, 2);
-    await me.send(inviteText(me, '127.0.0.1', target, { callId: 'replay-3@test', authorization: next }), port);
-    await me.next((m) => (m as SipResponse).status === 180 && (m as SipResponse).callId === 'replay-3@test', 5000);
+    const next = computeAuthorization(
+      selectChallenge(values),
+      { username: 'alice', password: 'wonderland' },
+      { method: 'INVITE', uri: target },
+      2
+    );
+    await me.send(
+      inviteText(me, '127.0.0.1', target, { callId: 'replay-3@test', authorization: next }),
+      port
+    );
+    await me.next(
+      (m) => (m as SipResponse).status === 180 && (m as SipResponse).callId === 'replay-3@test',
+      5000
+    );
     await waitFor(() => incoming.length === 2);
   });
 
@@ -227,5 +297,92 @@ describe('digest authentication of incoming calls', () => {
     const caller = await phone({ toneHz: 440 });
     await caller.call(`sip:open1@127.0.0.1:${port}`);
     expect(engine.metrics.sipRefusals.auth_challenged.value).toBe(challengedBefore);
+  });
+});
+
+describe('a CANCEL while the credentials are being looked up', () => {
+  it('answers 487, creates no channel, and frees the call ceiling', async () => {
+    let release: (() => void) | undefined;
+    let lookups = 0;
+    const slow = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: rtpBase + 50, maxPort: rtpBase + 99 },
+      callLimits: { maxCalls: 1 },
+      access: {
+        auth: {
+          realm: 'slow.test',
+          credentials: () => {
+            lookups++;
+            return new Promise((resolve) => (release = () => resolve({ password: 'pw' })));
+          }
+        }
+      }
+    });
+    const taken: UASCallChannel[] = [];
+    slow.on('call', (channel) => taken.push(channel));
+    await slow.start();
+    const slowPort = slow.sipAddresses()[0].port;
+    try {
+      const me = await peer('127.0.0.1');
+      const target = `sip:room9@127.0.0.1:${slowPort}`;
+      await me.send(inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test' }), slowPort);
+      const challenge = (await me.next(isFinal, 5000)) as SipResponse;
+      const authorization = computeAuthorization(
+        selectChallenge(challenge.getAll('WWW-Authenticate')),
+        { username: 'u', password: 'pw' },
+        { method: 'INVITE', uri: target },
+        1
+      );
+      const invite = inviteText(me, '127.0.0.1', target, { callId: 'cancel-1@test', cseq: 2, authorization });
+      await me.send(invite, slowPort);
+      await waitFor(() => release !== undefined, 5000);
+      const via = /Via: [^\r]*/.exec(invite)![0];
+      await me.send(
+        sipText([
+          `CANCEL ${target} SIP/2.0`,
+          via,
+          'Max-Forwards: 70',
+          /From: [^\r]*/.exec(invite)![0],
+          `To: <${target}>`,
+          'Call-ID: cancel-1@test',
+          'CSeq: 2 CANCEL'
+        ]),
+        slowPort
+      );
+      const cancelled = (await me.next((m) => (m as SipResponse).status === 487, 5000)) as SipResponse;
+      expect(cancelled.cseq.method).toBe('INVITE');
+      release!();
+      // The ceiling (one call) is free again: a fresh INVITE passes it and reaches the challenge, not a 503.
+      const again = inviteText(me, '127.0.0.1', target, { callId: 'cancel-2@test' });
+      await me.send(again, slowPort);
+      const second = (await me.next(
+        (m) => isFinal(m) && (m as SipResponse).callId === 'cancel-2@test',
+        5000
+      )) as SipResponse;
+      expect(second.status).toBe(401);
+      expect(taken).toHaveLength(0);
+      expect(lookups).toBe(1);
+      expect(slow.rtpPortsInUse).toBe(0);
+    } finally {
+      release?.();
+      await slow.stop();
+    }
+  });
+});
+
+describe('access options', () => {
+  it('are checked when the engine is constructed, naming what is wrong', () => {
+    expect(() => new Engine({ access: { sip: { deny: ['10.0.0.0/40'] } } })).toThrow(
+      /deny list entry '10\.0\.0\.0\/40'/
+    );
+    expect(() => new Engine({ access: { rtp: { allow: ['nowhere'] } } })).toThrow(RangeError);
+    expect(() => new Engine({ access: { sip: { refuse: 'drop' as 'silent' } } })).toThrow(
+      /access\.sip\.refuse/
+    );
+    expect(() => new Engine({ access: { auth: { realm: '', credentials: () => undefined } } })).toThrow(
+      /realm/
+    );
+    expect(() => new Engine({ callLimits: { maxCalls: -3 } })).toThrow(/maxCalls/);
+    expect(() => new Engine({ overloadGuard: { sampleMs: 0 } })).toThrow(/sampleMs/);
   });
 });

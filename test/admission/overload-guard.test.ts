@@ -21,12 +21,21 @@ describe('OverloadGuard', () => {
   it('validates its thresholds', () => {
     const clock = new FrameClock();
     expect(() => new OverloadGuard(clock, { enterFrameLatenessMs: 0 })).toThrow(RangeError);
-    expect(() => new OverloadGuard(clock, { enterFrameLatenessMs: 10, exitFrameLatenessMs: 20 })).toThrow(/exit thresholds/);
+    expect(() => new OverloadGuard(clock, { enterFrameLatenessMs: 10, exitFrameLatenessMs: 20 })).toThrow(
+      /exit thresholds/
+    );
   });
 
   it('closes after a stall and opens again after enough good samples, stopping cleanly', async () => {
     const clock = new FrameClock({ periodMs: 20 });
-    const guard = new OverloadGuard(clock, { sampleMs: 100, recoverSamples: 3, enterFrameLatenessMs: 50, exitFrameLatenessMs: 25, enterEventLoopDelayMs: 150, exitEventLoopDelayMs: 80 });
+    const guard = new OverloadGuard(clock, {
+      sampleMs: 100,
+      recoverSamples: 3,
+      enterFrameLatenessMs: 50,
+      exitFrameLatenessMs: 25,
+      enterEventLoopDelayMs: 150,
+      exitEventLoopDelayMs: 80
+    });
     const changes: boolean[] = [];
     guard.onChange = (overloaded) => changes.push(overloaded);
     clock.start();
@@ -35,7 +44,11 @@ describe('OverloadGuard', () => {
       await new Promise((r) => setTimeout(r, 250));
       blockEventLoop(400);
       await waitFor(() => guard.overloaded, 5000);
-      expect(guard.check()).toMatchObject({ cause: 'overload', status: 503, headers: [['Retry-After', '10']] });
+      expect(guard.check()).toMatchObject({
+        cause: 'overload',
+        status: 503,
+        headers: [['Retry-After', '10']]
+      });
       await waitFor(() => !guard.overloaded, 20000);
       expect(guard.check()).toBeUndefined();
       expect(changes.slice(0, 2)).toEqual([true, false]);
@@ -60,7 +73,15 @@ describe('the engine behind its overload guard', () => {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
       rtp: { minPort: rtpBase, maxPort: rtpBase + 99 },
       // Short samples, and a long recovery so the INVITE below surely meets a closed door.
-      overloadGuard: { sampleMs: 100, recoverSamples: 15, enterFrameLatenessMs: 50, exitFrameLatenessMs: 25, enterEventLoopDelayMs: 150, exitEventLoopDelayMs: 80, retryAfterSeconds: 3 }
+      overloadGuard: {
+        sampleMs: 100,
+        recoverSamples: 15,
+        enterFrameLatenessMs: 50,
+        exitFrameLatenessMs: 25,
+        enterEventLoopDelayMs: 150,
+        exitEventLoopDelayMs: 80,
+        retryAfterSeconds: 3
+      }
     });
     engine.on('call', (channel) => {
       calls.push(channel);

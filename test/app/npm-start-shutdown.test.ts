@@ -64,9 +64,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `npm start` on an ephemeral SIP port; resolves with the port from its banner. */
+/**
+ * `npm start` on an ephemeral SIP port; resolves with the port from its banner. Without its
+ * prestart (the wasm build `npm test` has done already): rebuilding build/uasmedia.wasm while
+ * other test files load it would race them.
+ */
 async function npmStart(): Promise<{ proc: ChildProcess; port: number; output: () => string }> {
-  const proc = spawn('npm', ['start'], {
+  const proc = spawn('npm', ['start', '--ignore-scripts'], {
     cwd: repo,
     env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -36,7 +36,8 @@ async function promptEnded(phone: TonePhone): Promise<void> {
   await waitFor(() => {
     const pcm = phone.receivedPcm();
     let lastLoud = -1;
-    for (let i = 0; i + 160 <= pcm.length; i += 160) if (rmsDbfs(pcm.subarray(i, i + 160)) > -45) lastLoud = i;
+    for (let i = 0; i + 160 <= pcm.length; i += 160)
+      if (rmsDbfs(pcm.subarray(i, i + 160)) > -45) lastLoud = i;
     return lastLoud >= 0 && pcm.length - lastLoud > 8000;
   }, 30000);
   phone.clearReceived();

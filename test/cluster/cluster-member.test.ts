@@ -9,15 +9,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { Engine, State, ConferencePartyMediaSettings, InvalidArgumentError, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  InvalidArgumentError,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
 
 describe('cluster option', () => {
   it('rejects a bad nodeId and a too short lease before anything starts', async () => {
-    const bad = new Engine({ sip: { port: 0, transports: ['udp'] }, cluster: { redis: '/nonexistent/r.sock', nodeId: 'a b' } });
+    const bad = new Engine({
+      sip: { port: 0, transports: ['udp'] },
+      cluster: { redis: '/nonexistent/r.sock', nodeId: 'a b' }
+    });
     await expect(bad.start()).rejects.toBeInstanceOf(InvalidArgumentError);
-    const short = new Engine({ sip: { port: 0, transports: ['udp'] }, cluster: { redis: '/nonexistent/r.sock', nodeId: 'n1', leaseMs: 10 } });
+    const short = new Engine({
+      sip: { port: 0, transports: ['udp'] },
+      cluster: { redis: '/nonexistent/r.sock', nodeId: 'n1', leaseMs: 10 }
+    });
     await expect(short.start()).rejects.toBeInstanceOf(RangeError);
     expect(bad.running || short.running).toBe(false);
   });
@@ -57,11 +69,19 @@ describe('cluster option', () => {
         phones.push(phone);
         await phone.call(`sip:island@127.0.0.1:${port}`);
       }
-      await waitFor(() => channels.length === 2 && channels.every((c) => c.state === State.TRANSFERRED), 10000);
+      await waitFor(
+        () => channels.length === 2 && channels.every((c) => c.state === State.TRANSFERRED),
+        10000
+      );
       expect(engine.rooms.get('island')?.size).toBe(2);
-      await waitForAsync(async () => /uasmedia_cluster_degraded_rooms 1/.test(await engine.metrics.metrics()), 10000);
+      await waitForAsync(
+        async () => /uasmedia_cluster_degraded_rooms 1/.test(await engine.metrics.metrics()),
+        10000
+      );
       expect(engine.cluster?.roleIn('island')).toBe('degraded');
-      expect(lines.some((l) => l.includes('room served locally (degraded)') && l.includes('island'))).toBe(true);
+      expect(lines.some((l) => l.includes('room served locally (degraded)') && l.includes('island'))).toBe(
+        true
+      );
     } finally {
       await Promise.all(phones.map((p) => p.close()));
       await engine.stop();

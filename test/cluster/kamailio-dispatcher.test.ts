@@ -7,7 +7,7 @@ import { TonePhone } from '../support/tone-phone.js';
 import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
-import { Kamailio } from '../support/kamailio.js';
+import { Kamailio } from '../support/kamailio-dispatcher.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { ClusterNode } from './support/cluster-nodes.js';
 
@@ -27,9 +27,17 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) => ClusterNode.start({ nodeId: `node-${id}`, host: `127.0.0.${i + 12}`, rtpBase: 50000 + i * 1000 }, redis.socketPath))
+      ['a', 'b', 'c'].map((id, i) =>
+        ClusterNode.start(
+          { nodeId: `node-${id}`, host: `127.0.0.${i + 12}`, rtpBase: 50000 + i * 1000 },
+          redis.socketPath
+        )
+      )
     );
-    kamailio = await Kamailio.start('127.0.0.11', nodes.map((n) => `${n.spec.host}:${n.sipPort}`));
+    kamailio = await Kamailio.start(
+      '127.0.0.11',
+      nodes.map((n) => `${n.spec.host}:${n.sipPort}`)
+    );
   }, 60000);
 
   afterAll(async () => {
@@ -45,10 +53,16 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
       phones.push(p);
       await p.call(kamailio.uri('bigroom'));
     }
-    const nodeOf = (user: string): number => nodes.findIndex((n) => n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'));
+    const nodeOf = (user: string): number =>
+      nodes.findIndex((n) =>
+        n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
+      );
     await waitFor(() => USERS.every((u) => nodeOf(u) >= 0), 20000);
     const placement = USERS.map((u) => nodeOf(u));
-    console.log('callers landed on nodes', placement.map((n, i) => `${USERS[i]}→${nodes[n].spec.nodeId}`).join(' '));
+    console.log(
+      'callers landed on nodes',
+      placement.map((n, i) => `${USERS[i]}→${nodes[n].spec.nodeId}`).join(' ')
+    );
     expect(new Set(placement).size).toBe(3);
     await sleep(500);
     phones.forEach((p) => p.clearReceived());
@@ -56,7 +70,8 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
     phones.forEach((p, me) => {
       const pcm = p.receivedPcm();
       TONES.forEach((f, other) => {
-        if (other === me) expect(wholeToneDb(pcm, f), `${USERS[me]} does not hear itself`).toBeLessThan(ABSENT_DB);
+        if (other === me)
+          expect(wholeToneDb(pcm, f), `${USERS[me]} does not hear itself`).toBeLessThan(ABSENT_DB);
         else expect(peakToneDb(pcm, f), `${USERS[me]} hears ${USERS[other]}`).toBeGreaterThan(HEARD_DB);
       });
     });
@@ -64,23 +79,39 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
   }, 90000);
 
   it('with dispatch by room, puts every caller of a room on one engine (no trunk leg) and rooms on several', async () => {
-    const byRoom = await Kamailio.start('127.0.0.11', nodes.map((n) => `${n.spec.host}:${n.sipPort}`), 3);
+    const byRoom = await Kamailio.start(
+      '127.0.0.11',
+      nodes.map((n) => `${n.spec.host}:${n.sipPort}`),
+      3
+    );
     try {
       const rooms = ['red', 'green', 'blue', 'amber', 'violet', 'cyan'];
       const callers = await Promise.all(
-        rooms.flatMap((room) => [0, 1].map((k) => TonePhone.create({ toneHz: 440, user: `${room}caller${k}` }).then((p) => ({ p, room }))))
+        rooms.flatMap((room) =>
+          [0, 1].map((k) =>
+            TonePhone.create({ toneHz: 440, user: `${room}caller${k}` }).then((p) => ({ p, room }))
+          )
+        )
       );
       phones.push(...callers.map((c) => c.p));
       await Promise.all(callers.map(({ p, room }) => p.call(byRoom.uri(room))));
       const nodeOf = (user: string): number =>
-        nodes.findIndex((n) => n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'));
-      await waitFor(() => rooms.every((room) => nodeOf(`${room}caller0`) >= 0 && nodeOf(`${room}caller1`) >= 0), 20000);
+        nodes.findIndex((n) =>
+          n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
+        );
+      await waitFor(
+        () => rooms.every((room) => nodeOf(`${room}caller0`) >= 0 && nodeOf(`${room}caller1`) >= 0),
+        20000
+      );
       for (const room of rooms) expect(nodeOf(`${room}caller0`), room).toBe(nodeOf(`${room}caller1`));
       expect(new Set(rooms.map((room) => nodeOf(`${room}caller0`))).size).toBeGreaterThan(1);
       // Each room exists on its engine only, with its two callers and no trunk leg.
       for (const room of rooms) {
         const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
-        expect(sizes.filter((size) => size > 0), room).toEqual([2]);
+        expect(
+          sizes.filter((size) => size > 0),
+          room
+        ).toEqual([2]);
       }
     } finally {
       await Promise.all(phones.splice(0).map((p) => p.close()));

@@ -31,7 +31,10 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
   }
 
   /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
-  async function heard(p: TonePhone, ms = 1200): Promise<((f: number) => number) & { whole: (f: number) => number }> {
+  async function heard(
+    p: TonePhone,
+    ms = 1200
+  ): Promise<((f: number) => number) & { whole: (f: number) => number }> {
     await sleep(300);
     p.clearReceived();
     await sleep(ms);
@@ -40,7 +43,10 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
   }
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {
-    await waitFor(() => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'), 15000);
+    await waitFor(
+      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+      15000
+    );
   }
 
   async function ownerOf(room: string): Promise<{ nodeId: string; epoch: number } | undefined> {
@@ -75,7 +81,11 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     const env = { NODE_LEASE_MS: String(LEASE_MS) };
     nodes = await Promise.all(
       ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start({ nodeId: `node-${id}`, host: `127.0.0.${i + 8}`, rtpBase: 44000 + i * 1000 }, redis.socketPath, env)
+        ClusterNode.start(
+          { nodeId: `node-${id}`, host: `127.0.0.${i + 8}`, rtpBase: 44000 + i * 1000 },
+          redis.socketPath,
+          env
+        )
       )
     );
   }, 60000);
@@ -97,7 +107,9 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
       return owner !== undefined && owner.nodeId !== 'node-a';
     }, LEASE_MS + 8000);
     const after = (await ownerOf('fail'))!;
-    console.log(`owner ${before.nodeId}/${before.epoch} killed; ${after.nodeId}/${after.epoch} took over after ${Date.now() - killedAt} ms`);
+    console.log(
+      `owner ${before.nodeId}/${before.epoch} killed; ${after.nodeId}/${after.epoch} took over after ${Date.now() - killedAt} ms`
+    );
     expect(after.epoch).toBeGreaterThan(before.epoch);
     const owner = nodes.find((n) => n.spec.nodeId === after.nodeId)!;
     await waitForAsync(async () => (await owner.status(['fail'])).rooms.fail === 2, 10000); // its party + the other's trunk
@@ -148,10 +160,16 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     const ha = await heard(pa);
     expect(Date.now() - pausedAt).toBeLessThan(4000); // still inside the pause (a slow host may push it out; then the assertions below still hold)
     expect(ha(TONES[1]), 'alice still hears bob').toBeGreaterThan(HEARD_DB);
-    await waitForAsync(async () => /uasmedia_cluster_degraded_rooms 1/.test((await nodes[1].status([])).metrics), 5000);
+    await waitForAsync(
+      async () => /uasmedia_cluster_degraded_rooms 1/.test((await nodes[1].status([])).metrics),
+      5000
+    );
     // Redis answers again: the degraded room is registered and no longer degraded.
     await waitForAsync(async () => (await ownerOf('island'))?.nodeId === 'node-b', 15000);
-    await waitForAsync(async () => /uasmedia_cluster_degraded_rooms 0/.test((await nodes[1].status([])).metrics), 5000);
+    await waitForAsync(
+      async () => /uasmedia_cluster_degraded_rooms 0/.test((await nodes[1].status([])).metrics),
+      5000
+    );
     const hb = await heard(pb);
     expect(hb(TONES[0]), 'bob still hears alice').toBeGreaterThan(HEARD_DB);
     for (const n of nodes) expect(n.alive).toBe(true);

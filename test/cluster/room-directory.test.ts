@@ -18,7 +18,13 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
   const directories: RoomDirectory[] = [];
 
   async function node(nodeId: string, leaseMs = 2000): Promise<RoomDirectory> {
-    const directory = new RoomDirectory({ redis: server.socketPath, nodeId, leaseMs, logger, commandTimeoutMs: 500 });
+    const directory = new RoomDirectory({
+      redis: server.socketPath,
+      nodeId,
+      leaseMs,
+      logger,
+      commandTimeoutMs: 500
+    });
     directories.push(directory);
     expect(await directory.connect()).toBe(true);
     return directory;
@@ -109,7 +115,12 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     const a = await node('pause-a');
     await server.pause(1500);
     await expect(a.claim('paused')).rejects.toThrow(/timed out/i);
-    await waitForAsync(() => a.claim('paused').then(() => true, () => false));
+    await waitForAsync(() =>
+      a.claim('paused').then(
+        () => true,
+        () => false
+      )
+    );
     expect((await a.owner('paused'))?.nodeId).toBe('pause-a');
   });
 });

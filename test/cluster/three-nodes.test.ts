@@ -25,7 +25,12 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
 
   async function startNodes(): Promise<void> {
     nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) => ClusterNode.start({ nodeId: `node-${id}`, host: `127.0.0.${i + 2}`, rtpBase: 41000 + i * 1000 }, redis.socketPath))
+      ['a', 'b', 'c'].map((id, i) =>
+        ClusterNode.start(
+          { nodeId: `node-${id}`, host: `127.0.0.${i + 2}`, rtpBase: 41000 + i * 1000 },
+          redis.socketPath
+        )
+      )
     );
   }
 
@@ -44,14 +49,23 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
   }
 
   function expectHears(pcm: Int16Array, heard: number[], absent: number[], who: string): void {
-    const report = [...heard, ...absent].map((f) => `${f} Hz peak ${peakToneDb(pcm, f).toFixed(1)} / whole ${wholeToneDb(pcm, f).toFixed(1)} dB`).join(', ');
+    const report = [...heard, ...absent]
+      .map(
+        (f) => `${f} Hz peak ${peakToneDb(pcm, f).toFixed(1)} / whole ${wholeToneDb(pcm, f).toFixed(1)} dB`
+      )
+      .join(', ');
     console.log(`${who} hears: ${report}`);
-    for (const f of heard) expect(peakToneDb(pcm, f), `${who} should hear ${f} Hz (${report})`).toBeGreaterThan(HEARD_DB);
-    for (const f of absent) expect(wholeToneDb(pcm, f), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
+    for (const f of heard)
+      expect(peakToneDb(pcm, f), `${who} should hear ${f} Hz (${report})`).toBeGreaterThan(HEARD_DB);
+    for (const f of absent)
+      expect(wholeToneDb(pcm, f), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
   }
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {
-    await waitFor(() => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'), 15000);
+    await waitFor(
+      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+      15000
+    );
   }
 
   beforeAll(async () => {
@@ -69,7 +83,11 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
   }, 30000);
 
   it('three callers on three nodes each hear the other two and not themselves', async () => {
-    const [pa, pb, pc] = [await phone(TONES[0], 'alice'), await phone(TONES[1], 'bob'), await phone(TONES[2], 'carol')];
+    const [pa, pb, pc] = [
+      await phone(TONES[0], 'alice'),
+      await phone(TONES[1], 'bob'),
+      await phone(TONES[2], 'carol')
+    ];
     await pa.call(nodes[0].uri('tri'));
     await transferred(nodes[0], 'alice');
     await pb.call(nodes[1].uri('tri'));

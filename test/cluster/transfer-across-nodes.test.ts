@@ -26,7 +26,12 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
   let nodes: ClusterNode[] = [];
   const phones: TonePhone[] = [];
 
-  async function call(node: ClusterNode, room: string, user: string, toneHz: number | null): Promise<TonePhone> {
+  async function call(
+    node: ClusterNode,
+    room: string,
+    user: string,
+    toneHz: number | null
+  ): Promise<TonePhone> {
     const p = await TonePhone.create({ toneHz, user, amplitude: TONE_AMPLITUDE });
     phones.push(p);
     await p.call(node.uri(room));
@@ -34,7 +39,10 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
   }
 
   function lastEvent(node: ClusterNode, user: string, type: 'transfer' | 'retrieved') {
-    return node.eventsOf(user).filter((e) => e.type === type).at(-1) as { state: string; transferCause: string } | undefined;
+    return node
+      .eventsOf(user)
+      .filter((e) => e.type === type)
+      .at(-1) as { state: string; transferCause: string } | undefined;
   }
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {
@@ -42,7 +50,10 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
   }
 
   /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
-  async function heard(p: TonePhone, ms = 1200): Promise<((f: number) => number) & { whole: (f: number) => number }> {
+  async function heard(
+    p: TonePhone,
+    ms = 1200
+  ): Promise<((f: number) => number) & { whole: (f: number) => number }> {
     await sleep(300);
     p.clearReceived();
     await sleep(ms);
@@ -65,7 +76,12 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
   beforeAll(async () => {
     redis = await RedisServer.start();
     nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) => ClusterNode.start({ nodeId: `node-${id}`, host: `127.0.0.${i + 5}`, rtpBase: 47000 + i * 1000 }, redis.socketPath))
+      ['a', 'b', 'c'].map((id, i) =>
+        ClusterNode.start(
+          { nodeId: `node-${id}`, host: `127.0.0.${i + 5}`, rtpBase: 47000 + i * 1000 },
+          redis.socketPath
+        )
+      )
     );
   }, 60000);
 
@@ -85,7 +101,11 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect(lastEvent(nodes[1], 'waitbob', 'transfer')).toBeUndefined(); // still ringing
     expect(lastEvent(nodes[2], 'waitcarol', 'transfer')).toBeUndefined();
     const pa = await call(nodes[0], 'ring', 'alice', 440);
-    await Promise.all([transferred(nodes[0], 'alice'), transferred(nodes[1], 'waitbob'), transferred(nodes[2], 'waitcarol')]);
+    await Promise.all([
+      transferred(nodes[0], 'alice'),
+      transferred(nodes[1], 'waitbob'),
+      transferred(nodes[2], 'waitcarol')
+    ]);
     await connected('ring', 3 + 4);
     const [hb, hc, ha] = await Promise.all([heard(pb), heard(pc), heard(pa)]);
     expect(hb(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
@@ -100,7 +120,10 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     const pc = await call(nodes[2], 'slow', 'waitcarol2', 980);
     await call(nodes[1], 'slow', 'latebob', 620);
     await waitFor(() => lastEvent(nodes[1], 'latebob', 'transfer') !== undefined, 15000);
-    expect(lastEvent(nodes[1], 'latebob', 'transfer')).toMatchObject({ state: 'ANSWERED', transferCause: 'TIMEOUT' });
+    expect(lastEvent(nodes[1], 'latebob', 'transfer')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'TIMEOUT'
+    });
     expect(lastEvent(nodes[2], 'waitcarol2', 'transfer')).toBeUndefined();
     await pc.hangUp();
     await directoryEmpty('slow');
@@ -117,8 +140,14 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await waitFor(() => lastEvent(nodes[0], 'bossalice', 'retrieved') !== undefined, 10000);
     await waitFor(() => lastEvent(nodes[1], 'bob', 'retrieved') !== undefined, 10000);
     await waitFor(() => lastEvent(nodes[2], 'carol', 'retrieved') !== undefined, 10000);
-    expect(lastEvent(nodes[1], 'bob', 'retrieved')).toMatchObject({ state: 'ANSWERED', transferCause: 'NORMAL' });
-    expect(lastEvent(nodes[2], 'carol', 'retrieved')).toMatchObject({ state: 'ANSWERED', transferCause: 'NORMAL' });
+    expect(lastEvent(nodes[1], 'bob', 'retrieved')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'NORMAL'
+    });
+    expect(lastEvent(nodes[2], 'carol', 'retrieved')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'NORMAL'
+    });
     await waitFor(() => pb.ended && pc.ended, 10000); // the app hangs up a retrieved call
     await directoryEmpty('doomed');
     for (const n of nodes) expect((await n.status(['doomed'])).rooms.doomed).toBe(0);
@@ -132,7 +161,10 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
     await connected('digits', 3 + 4);
     // A digit takes effect when its end reaches the room; on a busy host that may take a while.
-    const untilHeard = async (p: TonePhone, check: (h: Awaited<ReturnType<typeof heard>>) => boolean): Promise<void> => {
+    const untilHeard = async (
+      p: TonePhone,
+      check: (h: Awaited<ReturnType<typeof heard>>) => boolean
+    ): Promise<void> => {
       await waitForAsync(async () => check(await heard(p, 600)), 15000);
     };
     await pb.rfc4733Digit('0', 200);
@@ -177,7 +209,12 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     const p2 = await call(nodes[1], 'sales1', 'bob', 620);
     const p3 = await call(nodes[1], 'sales12', 'carol', 980);
     const p4 = await call(nodes[2], 'sales12', 'dave', 1300);
-    await Promise.all([transferred(nodes[0], 'alice'), transferred(nodes[1], 'bob'), transferred(nodes[1], 'carol'), transferred(nodes[2], 'dave')]);
+    await Promise.all([
+      transferred(nodes[0], 'alice'),
+      transferred(nodes[1], 'bob'),
+      transferred(nodes[1], 'carol'),
+      transferred(nodes[2], 'dave')
+    ]);
     await connected('sales1', 2 + 2);
     await connected('sales12', 2 + 2);
     const [h1, h2, h3, h4] = await Promise.all([heard(p1), heard(p2), heard(p3), heard(p4)]);
@@ -196,7 +233,8 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await call(nodes[1], 'talkers', 'bob', null);
     await call(nodes[2], 'talkers', 'carol', null);
     await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
-    const events = async (n: number): Promise<string[]> => (await nodes[n].status([])).talking.filter((e) => e.startsWith('talkers '));
+    const events = async (n: number): Promise<string[]> =>
+      (await nodes[n].status([])).talking.filter((e) => e.startsWith('talkers '));
     await sleep(1000); // trunk legs carry each node's mix: silence, and they must not be reported anyway
     pa.toneHz = 440;
     await waitForAsync(async () => (await events(0)).includes('talkers talking local'), 10000);
@@ -221,7 +259,16 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect(owner).toBe('node-a');
     const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
     await ua.start();
-    const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 9 RTP/AVP 0',
+      'a=rtpmap:0 PCMU/8000',
+      ''
+    ].join('\r\n');
     const status = async (uri: string, header: string): Promise<number | undefined> => {
       const invite = ua.invite(uri, { body: sdp, headers: { 'X-Uasmedia-Trunk': header } });
       return invite.established.then(
@@ -230,8 +277,12 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
       );
     };
     try {
-      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) - 1 || 0};node=node-x`)).toBe(Number(epoch) > 1 ? 403 : 400);
-      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) + 5};node=node-x`)).toBe(403);
+      expect(
+        await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) - 1 || 0};node=node-x`)
+      ).toBe(Number(epoch) > 1 ? 403 : 400);
+      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) + 5};node=node-x`)).toBe(
+        403
+      );
       expect(await status(nodes[0].uri('fenced'), 'room=fenced;epoch=zz')).toBe(400);
       expect(await status(nodes[1].uri('fenced'), `room=fenced;epoch=${epoch};node=node-x`)).toBe(404);
       // the room and its party are undisturbed

@@ -46,6 +46,17 @@ async function join(room: string, users: Array<[string, number | null]>): Promis
   return phones;
 }
 
+/**
+ * Whether the room has an announcement queued or playing: read from the engine's conference media
+ * (internal), so the test hangs up while one really plays and measures only after it has ended,
+ * however long synthesis and playback take on a loaded host.
+ */
+function announcing(room: string): boolean {
+  type Medias = Map<unknown, { room: { name: string }; mix: { announcements: { playing: boolean } } }>;
+  const medias = (engine as unknown as { conferenceMedias: Medias }).conferenceMedias;
+  return [...medias.values()].some((m) => m.room.name === room && m.mix.announcements.playing);
+}
+
 async function listen(phones: TonePhone[], ms = 1000): Promise<Int16Array[]> {
   await sleep(300);
   phones.forEach((p) => p.clearReceived());
@@ -99,9 +110,10 @@ describe('media robustness in a conference', () => {
     try {
       await george.call(`sip:announce1@127.0.0.1:${port}`);
       await waitFor(() => channels.get('george3')?.state === State.TRANSFERRED);
-      await sleep(300); // the announcement is playing to the room now
+      await waitFor(() => announcing('announce1'), 20_000); // "george has joined the conference"
       await george.hangUp();
-      await sleep(3000); // the announcement plays on to its end (it is speech: broadband energy)
+      // The announcement plays on to its end (it is speech: broadband energy), then the tones alone.
+      await waitFor(() => !announcing('announce1'), 20_000);
       const heard = await listen(phones);
       heard.forEach((pcm, me) => {
         [440, 620, 980].forEach((f, other) => {

@@ -13,7 +13,10 @@ let port: number;
 const channels = new Map<string, UASCallChannel>();
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 38000, maxPort: 38499 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 38000, maxPort: 38499 }
+  });
   engine.on('call', async (channel) => {
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
     channels.set(user, channel);

@@ -88,7 +88,7 @@ describe("strangers' RTP", () => {
           `bob hears alice ${db(heardByBob, ALICE_HZ).toFixed(1)} dB, stranger ${db(heardByBob, STRANGER_HZ).toFixed(1)} dB; ` +
           `stranger received ${strangerReceived} packets`
       );
-      expect(heardByAlice.length).toBeGreaterThan(4000);
+      expect(heardByAlice.length).toBeGreaterThan(1600);
       expect(db(heardByAlice, BOB_HZ)).toBeGreaterThan(HEARD_DB);
       expect(db(heardByBob, ALICE_HZ)).toBeGreaterThan(HEARD_DB);
       expect(db(heardByAlice, STRANGER_HZ)).toBeLessThan(ABSENT_DB);

@@ -50,7 +50,7 @@ describe('talker detection', () => {
       talker.toneHz = 440;
       await waitFor(() => channelEvents.includes('talking'));
       talker.toneHz = null;
-      await waitFor(() => channelEvents.includes('stoppedTalking'), 3000);
+      await waitFor(() => channelEvents.includes('stoppedTalking'));
       expect(channelEvents).toEqual(['talking', 'stoppedTalking']);
       expect(roomEvents).toEqual([`talking:${talkerChannel.id}`, `stopped:${talkerChannel.id}`]);
 

@@ -71,12 +71,14 @@ function tonalityDb(pcm: Int16Array, hz: number): number {
   return toneLevelDb(pcm, hz, 8000) - rmsDbfs(pcm);
 }
 
-/** The payloads of the captured RTP packets that `match`, decoded as if they were plain PCMU. */
-function asPcmu(records: UdpRecord[], match: (r: UdpRecord) => boolean): Int16Array {
-  const payloads = records.filter(match).map((r) => r.payload.subarray(12, 12 + 160));
-  const pcm = new Int16Array(payloads.length * 160);
-  payloads.forEach((p, i) => p.forEach((b, j) => (pcm[i * 160 + j] = ulawDecode(b))));
-  return pcm;
+/** The 20 ms payload of each captured RTP packet that `match`es, decoded as if it were plain PCMU. */
+function asPcmu(records: UdpRecord[], match: (r: UdpRecord) => boolean): Int16Array[] {
+  return records.filter(match).map((r) => Int16Array.from(r.payload.subarray(12, 12 + 160), ulawDecode));
+}
+
+/** Tonality of each packet at `hz`, sorted: the loudest-looking packet last. */
+function packetTonality(packets: Int16Array[], hz: number): number[] {
+  return packets.map((pcm) => tonalityDb(pcm, hz)).sort((x, y) => x - y);
 }
 
 describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP phone', () => {
@@ -97,6 +99,8 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
       phone.clearReceived();
       await sleep(1500);
       const heardByPhone = phone.receivedPcm();
+      // baresip's SRTCP reports (RFC 3550 §6.2: about every 5 s) must authenticate and decrypt.
+      await waitFor(() => (secureCall.rtpStats()?.rtcpReceived ?? 0) > 0, 15_000);
       const secureStats = secureCall.rtpStats()!;
       const plainStats = plainCall.rtpStats()!;
       const records = await capture.stop();
@@ -112,27 +116,68 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
       const toBaresip = asPcmu(records, (r) => r.dstPort === securePort);
       const fromPhone = asPcmu(records, (r) => r.srcPort === plainPort);
       const db = (pcm: Int16Array, hz: number): number => toneLevelDb(pcm, hz, 8000);
+      const fromBaresipTonality = packetTonality(fromBaresip, BARESIP_HZ);
+      const toBaresipTonality = packetTonality(toBaresip, PHONE_HZ);
+      const fromPhoneTonality = packetTonality(fromPhone, PHONE_HZ);
+      const median = (sorted: number[]): string => sorted[sorted.length >> 1].toFixed(1);
+      const highest = (sorted: number[]): string => sorted[sorted.length - 1].toFixed(1);
       console.log(
-        `SRTP suite ${secureStats.srtpSuite}; baresip leg: ${secureStats.packetsReceived} in, ${secureStats.packetsSent} out, ${secureStats.packetsFromOtherSources} from strangers, peer ${secureStats.remoteAddress}:${securePort}\n` +
+        `SRTP suite ${secureStats.srtpSuite}; baresip leg: ${secureStats.packetsReceived} in, ${secureStats.packetsSent} out, ` +
+          `SRTCP ${secureStats.rtcpReceived} in (${secureStats.rtcpDiscarded} discarded), ${secureStats.packetsFromOtherSources} from strangers, peer ${secureStats.remoteAddress}:${securePort}\n` +
           `phone hears baresip ${db(heardByPhone, BARESIP_HZ).toFixed(1)} dB; baresip hears phone ${db(tail, PHONE_HZ).toFixed(1)} dB\n` +
-          `on the wire read as PCMU, tonality: from baresip ${tonalityDb(fromBaresip, BARESIP_HZ).toFixed(1)} dB at 1 kHz over ${fromBaresip.length / 160} packets; ` +
-          `to baresip ${tonalityDb(toBaresip, PHONE_HZ).toFixed(1)} dB at 440 Hz over ${toBaresip.length / 160}; from the plain phone ${tonalityDb(fromPhone, PHONE_HZ).toFixed(1)} dB at 440 Hz`
+          `on the wire read as PCMU, packet tonality (median / highest): from baresip ${median(fromBaresipTonality)} / ${highest(fromBaresipTonality)} dB at 1 kHz over ${fromBaresip.length} packets; ` +
+          `to baresip ${median(toBaresipTonality)} / ${highest(toBaresipTonality)} dB at 440 Hz over ${toBaresip.length}; ` +
+          `from the plain phone ${median(fromPhoneTonality)} dB (lowest ${fromPhoneTonality[0].toFixed(1)}) at 440 Hz over ${fromPhone.length}`
       );
       expect(secureStats.srtpSuite).toMatch(/^AES_CM_128_HMAC_SHA1_(80|32)$/);
       expect(plainStats.srtpSuite).toBeUndefined();
       expect(secureStats.discardReasons.srtpAuth).toBe(0);
+      // An SR got through, so SRTCP authenticated and decrypted (a plain SR would not). libre also
+      // sends a lone APP "PINGPONG", plain and as SRTCP: both are discarded (not SRTCP / no SR or RR).
+      expect(secureStats.rtcpReceived).toBeGreaterThan(0);
       expect(db(heardByPhone, BARESIP_HZ)).toBeGreaterThan(-25);
       expect(db(tail, PHONE_HZ)).toBeGreaterThan(-35);
       // The control: the plain leg's tone is plain to see in the same capture.
-      expect(tonalityDb(fromPhone, PHONE_HZ)).toBeGreaterThan(-3);
-      expect(fromBaresip.length / 160).toBeGreaterThan(50);
-      expect(toBaresip.length / 160).toBeGreaterThan(50);
-      expect(tonalityDb(fromBaresip, BARESIP_HZ)).toBeLessThan(-20);
-      expect(tonalityDb(toBaresip, PHONE_HZ)).toBeLessThan(-20);
+      // A plain 20 ms tone packet reads at about +3 dB. Ciphertext read as PCMU is noise: a
+      // Rayleigh-distributed Goertzel bin with its median near -16 dB, so reaching 0 dB (5.6 times
+      // the median amplitude) has a chance of about 2^-31 per packet.
+      expect(fromPhoneTonality[0]).toBeGreaterThan(1.5);
+      expect(fromBaresip.length).toBeGreaterThan(50);
+      expect(toBaresip.length).toBeGreaterThan(50);
+      expect(fromBaresipTonality[fromBaresipTonality.length - 1]).toBeLessThan(0);
+      expect(toBaresipTonality[toBaresipTonality.length - 1]).toBeLessThan(0);
     } finally {
       await capture.close();
       await phone.close();
       await bare.close();
+    }
+  });
+
+  it('calls baresip over TLS with SRTP required: an RTP/SAVP offer, a verified TLS connection, audio both ways', async () => {
+    const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
+    const secureOnly = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert } },
+      rtp: { minPort: MIN_PORT, maxPort: MAX_PORT, srtp: 'required' }
+    });
+    await secureOnly.start();
+    const bare = new Baresip({ microphone: tone(20, BARESIP_HZ, 9000), sipPort, mediaenc: 'srtp-mand', certificatePath: baresipPem, caPath: certificate.certPath, autoAnswer: true });
+    try {
+      await sleep(500);
+      const channel = secureOnly.createChannel();
+      expect(await channel.call(`sip:baresip@127.0.0.1:${sipPort + 1};transport=tls`, { secondsTimeout: 10 })).toBe(State.ANSWERED);
+      await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 50, 10_000);
+      const stats = channel.rtpStats()!;
+      expect(stats.srtpSuite).toBe('AES_CM_128_HMAC_SHA1_80');
+      expect(stats.discardReasons.srtpAuth).toBe(0);
+      await channel.playText('this call is encrypted');
+      await channel.hangUp();
+      await waitFor(() => /terminated|closed/.test(bare.output), 5000);
+      const level = rmsDbfs(bare.heard());
+      console.log(`engine called baresip: ${stats.packetsReceived} SRTP packets in, baresip heard the prompt at ${level.toFixed(1)} dBFS`);
+      expect(level).toBeGreaterThan(-45);
+    } finally {
+      await bare.close();
+      await secureOnly.stop();
     }
   });
 

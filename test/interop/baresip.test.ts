@@ -23,7 +23,7 @@ const calls: UASCallChannel[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-baresip-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 34000, maxPort: 34499 } });
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 34000, maxPort: 34499 }, files: { recordFolder: dir } });
   engine.on('call', async (channel) => {
     calls.push(channel);
     await channel.answer();
@@ -54,7 +54,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
     try {
       await sleep(500);
       phone.type(`/dial sip:bare@127.0.0.1:${port}\n`);
-      await waitFor(() => calls.length === 1 && calls[0].state === State.ANSWERED, 8000);
+      await waitFor(() => calls.length === 1 && calls[0].state === State.ANSWERED);
       const channel = calls[0];
       const digits: Array<{ digit: string; source: string }> = [];
       channel.on('dtmf', (d) => digits.push(d));
@@ -74,7 +74,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
         phone.type(key);
         await sleep(500);
       }
-      await waitFor(() => digits.length >= 3, 5000);
+      await waitFor(() => digits.length >= 3);
       await sleep(300);
       console.log('digits from baresip:', JSON.stringify(digits));
       expect(digits.map((d) => d.digit).join('')).toBe('12#');
@@ -82,7 +82,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       await channel.playText('hello from uasmedia, this is a test prompt');
       await sleep(300);
       await channel.hangUp();
-      await waitFor(() => /terminated/.test(phone.output), 5000);
+      await waitFor(() => /terminated/.test(phone.output));
       const heardByPhone = phone.heard();
       const level = rmsDbfs(heardByPhone);
       console.log(`baresip heard ${(heardByPhone.length / 8000).toFixed(1)} s from the engine at ${level.toFixed(1)} dBFS overall`);
@@ -100,7 +100,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       await sleep(500);
       phone.type(`/dial sip:conf@127.0.0.1:${port}\n`);
       await tonePhone.call(`sip:conf@127.0.0.1:${port}`);
-      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED), 8000);
+      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED));
       await sleep(800);
       tonePhone.clearReceived();
       await sleep(1500);
@@ -112,7 +112,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       expect(own).toBeLessThan(-55);
       await tonePhone.hangUp();
       phone.type('/hangup\n');
-      await waitFor(() => /terminated/.test(phone.output), 5000);
+      await waitFor(() => /terminated/.test(phone.output));
       const heardByBaresip = phone.heard();
       const tail = heardByBaresip.subarray(Math.max(0, heardByBaresip.length - 8000 * 2));
       const at440 = toneLevelDb(tail, 440, 8000);

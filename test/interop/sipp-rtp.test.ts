@@ -29,7 +29,7 @@ let handlerErrors: unknown[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-sipp-rtp-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 33000, maxPort: 33499 } });
+  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 33000, maxPort: 33499 }, files: { recordFolder: dir } });
   engine.on('call', (channel) => {
     onCall(channel).catch((error: unknown) => handlerErrors.push(error));
   });
@@ -129,7 +129,7 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
     // When SIPp drops its own ACK and then hangs up, the call ends before answer() could
     // complete: answer() rejects saying so. Nothing else may go wrong.
     for (const error of handlerErrors.splice(0)) expect(error).toMatchObject({ name: 'SipError', message: 'call ended (bye) before ACK' });
-    await waitFor(() => engine.activeChannels().length === 0, 5000);
+    await waitFor(() => engine.activeChannels().length === 0);
   });
 
   it("the engine's UAC calls SIPp's UAS: answered, then hung up", async () => {

@@ -6,7 +6,16 @@
  * installed declarations.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +42,7 @@ interface PackResult {
 const NOT_COPIED = new Set(['node_modules', 'dist', 'build', 'test', 'bench', 'coverage', '.git']);
 
 let work: string;
+let source: string;
 let app: string;
 let packed: PackResult;
 const children = new Set<ChildProcess>();
@@ -40,7 +50,7 @@ const children = new Set<ChildProcess>();
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'uasmedia pack '));
   // A copy, so the build of the tarball never rewrites the dist/ or build/ other test files read.
-  const source = join(work, 'source tree');
+  source = join(work, 'source tree');
   cpSync(ROOT, source, {
     recursive: true,
     filter: (path) => {
@@ -94,11 +104,15 @@ describe('the packed package', () => {
         !/^dist\/(engine|sip|tts)\/.+\.(js|d\.ts)$/.test(p)
     );
     expect(strays).toEqual([]);
-    expect(paths.filter((p) => /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/)/.test(p))).toEqual([]);
+    expect(
+      paths.filter((p) => /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/)/.test(p))
+    ).toEqual([]);
   });
 
   it('has no build tools among its dependencies', () => {
-    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'uasmedia', 'package.json'), 'utf8')) as {
+    const manifest = JSON.parse(
+      readFileSync(join(app, 'node_modules', 'uasmedia', 'package.json'), 'utf8')
+    ) as {
       dependencies: Record<string, string>;
     };
     for (const tool of ['assemblyscript', 'tsx', 'typescript', 'vitest', 'eslint', 'prettier']) {
@@ -126,10 +140,22 @@ describe('the packed package', () => {
         };
         child.stdout.on('data', onData);
         child.stderr.on('data', onData);
-        void exited.then((code) => reject(new Error(`the app exited (${code}) before listening:\n${output}`)));
+        void exited.then((code) =>
+          reject(new Error(`the app exited (${code}) before listening:\n${output}`))
+        );
       });
       const sipp = runSipp(
-        ['-sf', join(FIXTURES, 'sipp', 'uac-pcap-until-bye.xml'), '-s', 'meeting', `127.0.0.1:${port}`, '-m', '1', '-timeout', '60s'],
+        [
+          '-sf',
+          join(FIXTURES, 'sipp', 'uac-pcap-until-bye.xml'),
+          '-s',
+          'meeting',
+          `127.0.0.1:${port}`,
+          '-m',
+          '1',
+          '-timeout',
+          '60s'
+        ],
         90_000,
         (dir) => symlinkSync('/usr/share/sip-tester', join(dir, 'pcap'))
       );
@@ -143,10 +169,53 @@ describe('the packed package', () => {
     120_000
   );
 
+  it('runs from its TypeScript sources under tsx in a folder with spaces too: the WebAssembly core and a synthesis worker', async () => {
+    const script = [
+      "import { Engine } from './engine/index.ts';",
+      "import { PromptService } from './tts/index.ts';",
+      "const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, logLevel: 'silent' });",
+      'await engine.start();',
+      'const service = new PromptService({});',
+      "const pcm = await service.textToPcm('george has joined', 8000);",
+      'await service.close();',
+      'await engine.stop();',
+      'console.log(JSON.stringify({ samples: pcm.length }));'
+    ].join('\n');
+    writeFileSync(join(source, 'from-sources.mts'), script);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'from-sources.mts'], { cwd: source });
+    const { samples } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { samples: number };
+    expect(samples).toBeGreaterThan(0.5 * 8000);
+  });
+
+  it('opens only its entry to importers: ESM import works, require and deep imports do not', async () => {
+    const probe = async (code: string): Promise<string> => {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: app });
+      return stdout.trim();
+    };
+    expect(await probe("const m = await import('uasmedia'); console.log(typeof m.Engine);")).toBe('function');
+    const deep = await probe(
+      "try { await import('uasmedia/dist/sip/index.js'); console.log('opened'); } catch (e) { console.log(e.code); }"
+    );
+    expect(deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    const required = await probe(
+      "import { createRequire } from 'node:module'; try { createRequire(process.cwd() + '/x.js')('uasmedia'); console.log('required'); } catch (e) { console.log(e.code); }"
+    );
+    expect(required).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
   it('type-checks a strict TypeScript consumer against the installed declarations', async () => {
     copyFileSync(join(FIXTURES, 'package', 'consumer.ts'), join(app, 'consumer.ts'));
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022'];
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022'
+    ];
     args.push('--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'consumer.ts');
     const result = await run(process.execPath, [tsc, ...args], { cwd: app }).catch(
       (error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? String(error), stderr: '' })

@@ -5,7 +5,7 @@ import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
 import type { RtcpEvent } from '../../engine/rtp/rtp-session.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
-import { sleep } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -62,7 +62,7 @@ describe('RtpSession over loopback UDP', () => {
     const unknownPt = Buffer.alloc(172);
     writeRtpHeader(unknownPt, { marker: false, payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 9 });
     for (const msg of [...bad, unknownPt]) c.send(msg, pb.rtpPort, '127.0.0.1');
-    await sleep(30);
+    await waitFor(() => b.stats().packetsDiscarded >= 5);
     expect(b.stats().packetsDiscarded).toBe(5);
     expect(b.stats().discardReasons).toMatchObject({ short: 1, version: 1, csrc: 1, padding: 1, payloadType: 1 });
     expect(latched).toEqual([]);
@@ -87,6 +87,47 @@ describe('RtpSession over loopback UDP', () => {
     expect(b.stats().internalErrors).toBe(0);
   });
 
+  it('after the peer moves (re-INVITE), latches its new port, not a packet still queued from the old one', async () => {
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const pb = await pool.allocate();
+    const [before, after] = [await socket(), await socket()];
+    const b = new RtpSession({
+      ports: pb,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      rtcpIntervalMs: 0,
+      remote: { address: '127.0.0.1', port: before.address().port }
+    });
+    cleanups.push(() => b.close());
+    const packet = (seq: number): Buffer => {
+      const p = Buffer.alloc(172);
+      writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x1234 });
+      return p;
+    };
+    const latched: number[] = [];
+    b.on('latched', (l) => latched.push(l.port));
+    before.send(packet(1), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => latched.length === 1);
+    expect(latched).toEqual([before.address().port]);
+    // The peer's last packet from its old port is still unread when its re-INVITE is applied
+    // (the 'message' event cannot run before this synchronous code ends).
+    before.send(packet(2), pb.rtpPort, '127.0.0.1');
+    b.setRemote({ address: '127.0.0.1', port: after.address().port });
+    await waitFor(() => b.stats().packetsFromOtherSources === 1);
+    expect(latched).toEqual([before.address().port]);
+    after.send(packet(3), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => latched.length === 2);
+    expect(latched).toEqual([before.address().port, after.address().port]);
+    expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: after.address().port });
+    // A re-INVITE that does not move (hold, resume) latches its source again as before.
+    b.setRemote({ address: '127.0.0.1', port: after.address().port });
+    after.send(packet(4), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => latched.length === 3);
+    expect(latched).toEqual([before.address().port, after.address().port, after.address().port]);
+  });
+
   it('delivers an RFC 4733 digit exactly once, interleaved with audio', async () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
@@ -99,7 +140,7 @@ describe('RtpSession over loopback UDP', () => {
     const sending = a.sendDtmf('9', 120).then(() => a.sendDtmf('#', 80));
     await exchange(a, b, 0, 25);
     await sending;
-    await sleep(50);
+    await waitFor(() => digits.length >= 2);
     expect(digits).toEqual([
       { digit: '9', durationMs: 120, source: 'rfc4733' },
       { digit: '#', durationMs: 80, source: 'rfc4733' }

@@ -9,8 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
+import net from 'node:net';
 import { TcpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
+import { hasPeer } from '../support/peers.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -126,7 +129,7 @@ describe('TCP connection guard', () => {
     expect(warnings.filter((w) => w.msg.includes('idle'))).toHaveLength(1);
   });
 
-  it('refuses the connection past the per-source limit, and admits one from another source', async () => {
+  it('refuses the connections past the per-source limit, logging the burst once, and admits one from another source', async () => {
     const { ua, port, warnings } = await agent({ maxConnectionsPerSource: 2 });
     const first = await connect(port);
     const second = await connect(port);
@@ -135,6 +138,9 @@ describe('TCP connection guard', () => {
     const third = await connect(port);
     expect(await closesWithin(third, 10_000)).toBe(true);
     expect(ua.connectionGuard.stats.refusedPerSource).toBe(1);
+    // A burst of refusals is counted, but logged once, not once per connection.
+    for (let i = 0; i < 5; i++) expect(await closesWithin(await connect(port), 10_000)).toBe(true);
+    expect(ua.connectionGuard.stats.refusedPerSource).toBe(6);
     expect(warnings.filter((w) => w.msg.includes('from this source'))).toHaveLength(1);
     // The first two still work, and another source address has its own allowance.
     await ping(first, port, 'first-again');
@@ -158,6 +164,45 @@ describe('TCP connection guard', () => {
     expect(await closesWithin(c, 10_000)).toBe(true);
     expect(ua.connectionGuard.stats.refusedTotal).toBe(1);
     await ping(a, port, 'a-again');
+  });
+
+  it('closes a TLS connection whose handshake does not finish within the message deadline', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const ua = new SipUserAgent({
+      transports: [{ protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }],
+      connections: { messageDeadlineMs: 300 }
+    });
+    await ua.start();
+    cleanups.push(() => ua.close());
+    // A client that opens the connection and sends half a ClientHello, then nothing.
+    const socket = net.connect({ host: '127.0.0.1', port: ua.addresses()[0].port });
+    socket.on('error', () => {});
+    cleanups.push(() => void socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('closes promptly while a TLS handshake is still running', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const ua = new SipUserAgent({
+      transports: [{ protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }],
+      connections: { messageDeadlineMs: 600_000 }
+    });
+    await ua.start();
+    const socket = net.connect({ host: '127.0.0.1', port: ua.addresses()[0].port });
+    socket.on('error', () => {});
+    cleanups.push(() => void socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // Without closing the half-open connection itself, close() would wait out the handshake.
+    await ua.close();
+    await closed;
   });
 
   it('checks its options', () => {

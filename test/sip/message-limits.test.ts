@@ -145,7 +145,7 @@ describe('hostile sizes over TCP', () => {
 });
 
 describe('limits in the parser', () => {
-  it('answers 513 for an over-long line and a header section over maxHeaderBytes, 413 for a body', () => {
+  it('answers 513 for an over-long header line and a header section over maxHeaderBytes, 414 for a long Request-Line, 413 for a body', () => {
     const limits = resolveMessageLimits({ maxLineBytes: 100, maxHeaderBytes: 400, maxBodyBytes: 10 });
     const long = parseMessage(Buffer.from(options('l', 'UDP', 1, 2, [`X-Long: ${'a'.repeat(200)}`])), { datagram: true, limits });
     expect(long.kind === 'request' && long.error?.status).toBe(513);
@@ -153,6 +153,8 @@ describe('limits in the parser', () => {
     expect(head.kind === 'request' && head.error?.status).toBe(513);
     const body = parseMessage(Buffer.from(options('b', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(11))), { datagram: true, limits });
     expect(body.kind === 'request' && body.error?.status).toBe(413);
+    const uri = parseMessage(Buffer.from(options('u', 'UDP', 1, 2).replace('sip:ping@', `sip:${'p'.repeat(200)}@`)), { datagram: true, limits });
+    expect(uri.kind === 'request' && uri.error?.status).toBe(414);
     const fine = parseMessage(Buffer.from(options('f', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(10))), { datagram: true, limits });
     expect(fine.kind === 'request' && fine.error).toBeUndefined();
   });

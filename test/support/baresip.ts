@@ -20,6 +20,8 @@ export interface BaresipOptions {
   certificatePath?: string;
   /** PEM file of the CA that signed the engine's certificate. */
   caPath?: string;
+  /** Answer incoming calls at once. */
+  autoAnswer?: boolean;
 }
 
 export class Baresip {
@@ -55,7 +57,8 @@ export class Baresip {
       ].join('\n')
     );
     const mediaenc = options.mediaenc ? `;mediaenc=${options.mediaenc}` : '';
-    writeFileSync(join(this.dir, 'accounts'), `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}\n`);
+    const answer = options.autoAnswer ? ';answermode=auto' : '';
+    writeFileSync(join(this.dir, 'accounts'), `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}${answer}\n`);
     this.child = spawn('baresip', ['-f', this.dir], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));

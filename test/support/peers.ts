@@ -5,10 +5,10 @@ const PACKAGE_OF: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip-core',
   sox: 'sox',
+  kamailio: 'kamailio',
   openssl: 'openssl',
   tcpdump: 'tcpdump',
-  'redis-server': 'redis-server',
-  kamailio: 'kamailio'
+  'redis-server': 'redis-server'
 };
 
 function onPath(command: string): boolean {

@@ -25,8 +25,8 @@ export class RawUac extends UdpTestPeer {
     if (message instanceof SipRequest && message.callId === this.callId) this.onRequest(message);
   }
 
-  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx. */
-  async invite(enginePort: number, headers: string[], rtpPort = 40_000): Promise<SipResponse> {
+  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx (unless `ack` is false). */
+  async invite(enginePort: number, headers: string[], rtpPort = 40_000, ack = true): Promise<SipResponse> {
     this.enginePort = enginePort;
     this.rtpPort = rtpPort;
     const target = `sip:room@127.0.0.1:${enginePort}`;
@@ -49,7 +49,7 @@ export class RawUac extends UdpTestPeer {
       enginePort
     );
     const final = (await this.next((m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200, 15_000)) as SipResponse;
-    if (final.status < 300) {
+    if (final.status < 300 && ack) {
       this.toHeader = final.get('To') ?? '';
       await this.send(this.ack(final), enginePort);
     }

@@ -19,9 +19,13 @@ export class RedisServer {
   static async start(): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-redis-'));
     const socketPath = join(dir, 'r.sock');
-    const child = spawn('redis-server', ['--port', '0', '--unixsocket', socketPath, '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: 'ignore'
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socketPath, '--save', '', '--appendonly', 'no', '--dir', dir],
+      {
+        stdio: 'ignore'
+      }
+    );
     const server = new RedisServer(socketPath, dir, child);
     for (let i = 0; i < 200; i++) {
       try {

@@ -229,9 +229,21 @@ export class TonePhone {
 
   /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
   largestGapMs(): number {
+    return this.largestGap().gapMs;
+  }
+
+  /** The longest gap and when it ended (performance.now()). */
+  largestGap(): { gapMs: number; endedAtMs: number } {
     let gap = 0;
-    for (let i = 1; i < this.arrivalsMs.length; i++) gap = Math.max(gap, this.arrivalsMs[i] - this.arrivalsMs[i - 1]);
-    return gap;
+    let endedAt = 0;
+    for (let i = 1; i < this.arrivalsMs.length; i++) {
+      const d = this.arrivalsMs[i] - this.arrivalsMs[i - 1];
+      if (d > gap) {
+        gap = d;
+        endedAt = this.arrivalsMs[i];
+      }
+    }
+    return { gapMs: gap, endedAtMs: endedAt };
   }
 
   get packetsReceived(): number {

@@ -2,8 +2,8 @@
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` every 20 ms until it holds; throws after `ms`. */
-export async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+/** Polls `check` every 20 ms until it holds; throws after `ms` (generous: a loaded host is slow, and a condition that holds returns at once). */
+export async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error(`condition not reached within ${ms} ms`);

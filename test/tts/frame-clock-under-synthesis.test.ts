@@ -1,8 +1,11 @@
 /**
- * Synthesis never makes the frame clock late: the clock's lateness while 50 prompts are
- * synthesized (and an announcement is read out every tick) stays within its idle range, measured
- * in the same run. Only a generous bound is asserted; the numbers are logged.
+ * Synthesis never makes the frame clock late: it runs off the event loop (a worker), so while 50
+ * prompts are synthesized the loop stays idle most of the time and the announcement is read out
+ * every tick. That is asserted through the loop's own utilisation, which does not depend on how
+ * busy the host is; the clock's lateness (idle and loaded, same run) is logged, not asserted:
+ * on a loaded host it measures the host.
  */
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { PromptService } from '../../tts/index.js';
@@ -25,7 +28,9 @@ function runClock(ms: number, onTick: () => void = () => undefined): Promise<Ret
 }
 
 describe('frame clock while prompts are synthesized', () => {
-  it('stays on time while 50 prompts are synthesized and an announcement plays', async () => {
+  // Synthesis is CPU work: ~17 s here on an idle host, several times that on a loaded one. The
+  // timeout only catches a hang.
+  it('stays on time while 50 prompts are synthesized and an announcement plays', { timeout: 300_000 }, async () => {
     const service = new PromptService({ workers: 1 });
     try {
       // Warm the worker (module compiled) so the loaded run measures synthesis, not start-up.
@@ -46,7 +51,9 @@ describe('frame clock while prompts are synthesized', () => {
       });
       clock.start();
       const started = performance.now();
+      const loopBefore = performance.eventLoopUtilization();
       const results = await Promise.all(texts.map((text) => service.textToPcm(text, RATE)));
+      const loop = performance.eventLoopUtilization(loopBefore);
       const synthesisMs = performance.now() - started;
       await announced;
       const loaded = clock.stats();
@@ -55,11 +62,13 @@ describe('frame clock while prompts are synthesized', () => {
       console.log(
         `frame clock lateness idle p50 ${idle.latenessMsP50.toFixed(2)} p99 ${idle.latenessMsP99.toFixed(2)} max ${idle.latenessMsMax.toFixed(2)} ms (${idle.ticks} ticks); ` +
           `under 50 syntheses p50 ${loaded.latenessMsP50.toFixed(2)} p99 ${loaded.latenessMsP99.toFixed(2)} max ${loaded.latenessMsMax.toFixed(2)} ms ` +
-          `(${loaded.ticks} ticks, ${loaded.lateTicks} late, ${loaded.skippedTicks} skipped); 50 prompts in ${synthesisMs.toFixed(0)} ms`
+          `(${loaded.ticks} ticks, ${loaded.lateTicks} late, ${loaded.skippedTicks} skipped); 50 prompts in ${synthesisMs.toFixed(0)} ms, ` +
+          `event loop busy ${(100 * loop.utilization).toFixed(1)} % of it`
       );
       expect(results.every((pcm) => pcm.length > RATE)).toBe(true);
       expect(loaded.ticks).toBeGreaterThan(10);
-      expect(loaded.latenessMsP99).toBeLessThanOrEqual(idle.latenessMsP99 + 15);
+      // Synthesis on the loop would keep it busy nearly all the time (seconds of CPU for 50 prompts).
+      expect(loop.utilization).toBeLessThan(0.5);
 
       // The announcement came out as one continuous, speech-like stream of frames.
       const stream = new Int16Array(played.length * FRAME);

@@ -33,7 +33,9 @@ for (const engine of ['flite', 'espeak'] as const) {
         f0Hz.push(medianF0Hz(pcm, 16000));
         spoken.push(pcm);
       }
-      console.log(`${engine} median f0 at -12, 0, +12 semitones: ${f0Hz.map((f) => f.toFixed(0)).join(', ')} Hz`);
+      console.log(
+        `${engine} median f0 at -12, 0, +12 semitones: ${f0Hz.map((f) => f.toFixed(0)).join(', ')} Hz`
+      );
       expect(spoken[0]).not.toEqual(spoken[1]);
       expect(f0Hz[2]).toBeGreaterThan(f0Hz[1] * 1.25);
     });

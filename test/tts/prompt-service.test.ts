@@ -11,7 +11,9 @@ function words(text: string): number {
 }
 
 for (const engine of ['flite', 'espeak'] as const) {
-  describe(`${engine} voice`, () => {
+  // Synthesis is CPU work (and the first call starts a worker and compiles the voice): on a
+  // loaded host it takes several times as long. The timeout only catches a hang.
+  describe(`${engine} voice`, { timeout: 180_000 }, () => {
     let service: PromptService;
     beforeAll(() => {
       service = new PromptService({ defaultEngine: engine });
@@ -76,7 +78,7 @@ for (const engine of ['flite', 'espeak'] as const) {
   });
 }
 
-describe('PromptService cache and concurrency', () => {
+describe('PromptService cache and concurrency', { timeout: 180_000 }, () => {
   it('returns the cached audio on a repeat request without synthesizing again', async () => {
     const service = new PromptService({});
     try {

@@ -27,6 +27,12 @@ describe('synthesis worker entry', () => {
     expect(bootstrap).toMatch(/tsx\/dist\/esm\/api\/index\.mjs/);
   });
 
+  it('imports the entry by a file URL that keeps spaces in the path escaped', () => {
+    const moduleUrl = pathToFileURL('/srv/my app/node_modules/uasmedia/dist/tts/worker-pool.js').href;
+    const bootstrap = decodeURIComponent(workerEntry(moduleUrl).href.slice('data:text/javascript,'.length));
+    expect(bootstrap).toContain('await import("file:///srv/my%20app/node_modules/uasmedia/dist/tts/synthesis-worker.js")');
+  });
+
   const outDir = join(ROOT, 'build', `test-tts-dist-${process.pid}`);
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 

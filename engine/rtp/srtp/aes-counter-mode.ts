@@ -14,6 +14,8 @@ export class AesCounterMode {
   readonly #salt: Buffer;
   readonly #counters = Buffer.alloc(2048);
   #large: Buffer | undefined;
+  /** The last counter-block view handed to the cipher, kept while packets keep their size. */
+  #view: Buffer | undefined;
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
     if (sessionSalt.length !== 14) throw new RangeError(`session salt must be 14 bytes, got ${sessionSalt.length}`);
@@ -61,7 +63,9 @@ export class AesCounterMode {
       counters[at + 14] = block >>> 8;
       counters[at + 15] = block & 0xff;
     }
-    const keystream = this.#ecb.update(counters.subarray(0, blocks * 16));
+    let view = this.#view;
+    if (view === undefined || view.length !== blocks * 16 || view.buffer !== counters.buffer) view = this.#view = counters.subarray(0, blocks * 16);
+    const keystream = this.#ecb.update(view);
     for (let i = 0; i < length; i++) data[offset + i] ^= keystream[i];
   }
 

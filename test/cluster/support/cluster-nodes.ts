@@ -27,7 +27,11 @@ export class ClusterNode {
     child.on('message', (message: FromNode) => this.events.push(message));
   }
 
-  static async start(spec: NodeSpec, redisSocket: string, env: Record<string, string> = {}): Promise<ClusterNode> {
+  static async start(
+    spec: NodeSpec,
+    redisSocket: string,
+    env: Record<string, string> = {}
+  ): Promise<ClusterNode> {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'node-app.ts')], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: {
@@ -41,7 +45,10 @@ export class ClusterNode {
     });
     const node = new ClusterNode(spec, child);
     const ready = await new Promise<FromNode>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${spec.nodeId} did not start within 30 s`)), 30000);
+      const timer = setTimeout(
+        () => reject(new Error(`node ${spec.nodeId} did not start within 30 s`)),
+        30000
+      );
       child.on('message', (m: FromNode) => {
         if (m.type === 'ready') {
           clearTimeout(timer);

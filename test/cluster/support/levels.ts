@@ -20,7 +20,8 @@ const HOP = 200;
 export function peakToneDb(pcm: Int16Array, freqHz: number): number {
   if (pcm.length <= WINDOW) return toneLevelDb(pcm, freqHz, 8000);
   let best = -200;
-  for (let at = 0; at + WINDOW <= pcm.length; at += HOP) best = Math.max(best, toneLevelDb(pcm.subarray(at, at + WINDOW), freqHz, 8000));
+  for (let at = 0; at + WINDOW <= pcm.length; at += HOP)
+    best = Math.max(best, toneLevelDb(pcm.subarray(at, at + WINDOW), freqHz, 8000));
   return best;
 }
 

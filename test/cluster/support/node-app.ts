@@ -9,13 +9,25 @@
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics).
  */
-import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl } from '../../../engine/index.js';
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl
+} from '../../../engine/index.js';
 
 export type FromNode =
   | { type: 'ready'; sipPort: number }
   | { type: 'transfer'; user: string; state: string; transferCause: string }
   | { type: 'retrieved'; user: string; state: string; transferCause: string }
-  | { type: 'status'; id: number; roles: Record<string, string | undefined>; rooms: Record<string, number>; metrics: string; talking: string[] };
+  | {
+      type: 'status';
+      id: number;
+      roles: Record<string, string | undefined>;
+      rooms: Record<string, number>;
+      metrics: string;
+      talking: string[];
+    };
 
 export type ToNode = { type: 'status'; id: number; rooms: string[] } | { type: 'stop' };
 
@@ -52,7 +64,10 @@ engine.on('call', async (channel) => {
   const user = /sip:([A-Za-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? 'x';
   const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
   await channel.answer();
-  const media = new ConferencePartyMediaSettings({ beepOnEntry: user.startsWith('beep'), exitOnDtmfDigit: '#' });
+  const media = new ConferencePartyMediaSettings({
+    beepOnEntry: user.startsWith('beep'),
+    exitOnDtmfDigit: '#'
+  });
   media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
   const state = await channel.transferToConferenceRoom(engine.createChannel(), room, {
     conferenceLifetimeControl: new ConferenceLifetimeControl({
@@ -77,7 +92,14 @@ async function status(id: number, rooms: string[]): Promise<void> {
     roles[name] = engine.cluster?.roleIn(name);
     sizes[name] = engine.rooms.get(name)?.size ?? 0;
   }
-  send({ type: 'status', id, roles, rooms: sizes, metrics: await engine.metrics.metrics(), talking: [...talking] });
+  send({
+    type: 'status',
+    id,
+    roles,
+    rooms: sizes,
+    metrics: await engine.metrics.metrics(),
+    talking: [...talking]
+  });
 }
 
 process.on('disconnect', () => process.exit(1));

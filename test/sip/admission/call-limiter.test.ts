@@ -12,7 +12,12 @@ describe('CallLimiter', () => {
     const limiter = new CallLimiter({ maxCalls: 2, retryAfterSeconds: 7 });
     const endA = limiter.admit('127.0.0.1');
     limiter.admit('127.0.0.2');
-    expect(limiter.check('127.0.0.3')).toEqual({ cause: 'calls_total', status: 503, reason: 'Service Unavailable', headers: [['Retry-After', '7']] });
+    expect(limiter.check('127.0.0.3')).toEqual({
+      cause: 'calls_total',
+      status: 503,
+      reason: 'Service Unavailable',
+      headers: [['Retry-After', '7']]
+    });
     endA();
     endA(); // a second call of the release counts nothing
     expect(limiter.calls).toBe(1);

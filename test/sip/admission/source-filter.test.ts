@@ -47,7 +47,9 @@ describe('SourceFilter', () => {
   });
 
   it('names the bad entry of a list in a RangeError', () => {
-    expect(() => new SourceFilter({ deny: ['10.0.0.0/33'] })).toThrow(/deny list entry '10\.0\.0\.0\/33' has prefix length '33', expected 0-32/);
+    expect(() => new SourceFilter({ deny: ['10.0.0.0/33'] })).toThrow(
+      /deny list entry '10\.0\.0\.0\/33' has prefix length '33', expected 0-32/
+    );
     expect(() => new SourceFilter({ allow: ['example.com'] })).toThrow(RangeError);
     expect(() => new SourceFilter({ allow: ['::1/abc'] })).toThrow(/expected 0-128/);
     expect(() => new SourceFilter({ allow: [42 as unknown as string] })).toThrow(TypeError);

@@ -26,17 +26,22 @@ function invite(authorization?: string): SipRequest {
   return parsed.message;
 }
 
-function setup(lifetimeSeconds = 60): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
+function setup(
+  lifetimeSeconds = 60,
+  algorithms?: Array<'SHA-256' | 'MD5'>
+): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
   let t = 1_700_000_000_000;
   const lookups: string[] = [];
   const auth = new DigestAuthenticator({
     realm: 'uasmedia',
     nonceLifetimeSeconds: lifetimeSeconds,
+    algorithms,
     now: () => t,
     credentials: async (realm, username) => {
       lookups.push(`${realm}/${username}`);
       if (username === 'alice') return { password: 's3cret' };
-      if (username === 'bob') return { ha1: createHash('md5').update('bob:uasmedia:hunter2').digest('hex'), algorithm: 'MD5' };
+      if (username === 'bob')
+        return { ha1: createHash('md5').update('bob:uasmedia:hunter2').digest('hex'), algorithm: 'MD5' };
       return undefined;
     }
   });
@@ -52,12 +57,19 @@ async function challengeOf(auth: DigestAuthenticator): Promise<string[]> {
   const outcome = await auth.authenticate(invite());
   if (outcome.ok) throw new Error('admitted without credentials');
   expect(outcome.refusal).toMatchObject({ status: 401, cause: 'auth_challenged' });
-  return (outcome.refusal.headers ?? []).filter(([name]) => name === 'WWW-Authenticate').map(([, value]) => value);
+  return (outcome.refusal.headers ?? [])
+    .filter(([name]) => name === 'WWW-Authenticate')
+    .map(([, value]) => value);
 }
 
 describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
-  it('challenges with SHA-256 first, then MD5, both qop="auth", one nonce', async () => {
+  it('challenges with MD5 first (what SIPp and sip.js read), then SHA-256, both qop="auth", one nonce', async () => {
     const { auth } = setup();
+    expect((await challengeOf(auth)).map((v) => selectChallenge([v]).algorithm)).toEqual(['MD5', 'SHA-256']);
+  });
+
+  it('offers the algorithms in the order configured', async () => {
+    const { auth } = setup(60, ['SHA-256', 'MD5']);
     const values = await challengeOf(auth);
     expect(values).toHaveLength(2);
     const [sha, md5] = values.map((v) => selectChallenge([v]));
@@ -69,19 +81,34 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
   });
 
   it('admits right answers with SHA-256 and with MD5, and a stored HA1', async () => {
-    const { auth, lookups } = setup();
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 0)))).toEqual({ ok: true, username: 'alice' });
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 1)))).toEqual({ ok: true, username: 'alice' });
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 1)))).toEqual({ ok: true, username: 'bob' });
+    const { auth, lookups } = setup(60, ['SHA-256', 'MD5']);
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 0)))).toEqual(
+      { ok: true, username: 'alice' }
+    );
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret', 1, 1)))).toEqual(
+      { ok: true, username: 'alice' }
+    );
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 1)))).toEqual({
+      ok: true,
+      username: 'bob'
+    });
     // An HA1 is for one algorithm: a SHA-256 answer cannot match an MD5 HA1.
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 0)))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    expect(
+      await auth.authenticate(invite(answer(await challengeOf(auth), 'bob', 'hunter2', 1, 0)))
+    ).toMatchObject({ ok: false, refusal: { status: 403 } });
     expect(lookups).toContain('uasmedia/alice');
   });
 
   it('refuses a wrong password and an unknown user with 403', async () => {
     const { auth } = setup();
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 'guess')))).toMatchObject({ ok: false, refusal: { status: 403, cause: 'auth_failed' } });
-    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'mallory', 'x')))).toMatchObject({ ok: false, refusal: { status: 403, cause: 'auth_failed' } });
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 'guess')))).toMatchObject({
+      ok: false,
+      refusal: { status: 403, cause: 'auth_failed' }
+    });
+    expect(await auth.authenticate(invite(answer(await challengeOf(auth), 'mallory', 'x')))).toMatchObject({
+      ok: false,
+      refusal: { status: 403, cause: 'auth_failed' }
+    });
   });
 
   it('accepts a growing nonce count and refuses a replayed one with a fresh challenge', async () => {
@@ -104,27 +131,56 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
     expect(stale).toMatchObject({ ok: false, refusal: { status: 401 } });
     if (stale.ok) return;
     expect(selectChallenge([stale.refusal.headers![0][1]]).stale).toBe(true);
-    expect(await auth.authenticate(invite(answer(values, 'alice', 'guess')))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    expect(await auth.authenticate(invite(answer(values, 'alice', 'guess')))).toMatchObject({
+      ok: false,
+      refusal: { status: 403 }
+    });
   });
 
   it('challenges again, without a lookup, for a nonce it never issued or a forged one', async () => {
     const { auth, lookups } = setup();
     const values = await challengeOf(auth);
-    const forged = values[0].replace(/nonce="([^"]+)"/, (_m, n: string) => `nonce="${n.slice(0, -2)}${n.endsWith('AA') ? 'BB' : 'AA'}"`);
+    const forged = values[0].replace(
+      /nonce="([^"]+)"/,
+      (_m, n: string) => `nonce="${n.slice(0, -2)}${n.endsWith('AA') ? 'BB' : 'AA'}"`
+    );
     expect((await auth.authenticate(invite(answer([forged], 'alice', 's3cret')))).ok).toBe(false);
     const other = new DigestAuthenticator({ realm: 'uasmedia', credentials: () => ({ password: 's3cret' }) });
-    const foreign = (await other.authenticate(invite())) as { ok: false; refusal: { headers: Array<[string, string]> } };
-    expect(await auth.authenticate(invite(answer([foreign.refusal.headers[0][1]], 'alice', 's3cret')))).toMatchObject({ ok: false, refusal: { status: 401 } });
+    const foreign = (await other.authenticate(invite())) as {
+      ok: false;
+      refusal: { headers: Array<[string, string]> };
+    };
+    expect(
+      await auth.authenticate(invite(answer([foreign.refusal.headers[0][1]], 'alice', 's3cret')))
+    ).toMatchObject({ ok: false, refusal: { status: 401 } });
     expect(lookups).toHaveLength(0);
   });
 
-  it('refuses an answer for another Request-URI (403) and asks again for one without qop', async () => {
+  it('refuses an answer for another target (403), takes one without the user part, and asks again for one without qop', async () => {
     const { auth } = setup();
     const values = await challengeOf(auth);
     const challenge = selectChallenge([values[0]]);
-    const elsewhere = computeAuthorization(challenge, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: 'sip:other@127.0.0.1' }, 1);
+    const elsewhere = computeAuthorization(
+      challenge,
+      { username: 'alice', password: 's3cret' },
+      { method: 'INVITE', uri: 'sip:other@127.0.0.1' },
+      1
+    );
     expect(await auth.authenticate(invite(elsewhere))).toMatchObject({ ok: false, refusal: { status: 403 } });
-    const noQop = computeAuthorization({ ...challenge, qop: [] }, { username: 'alice', password: 's3cret' }, { method: 'INVITE', uri: URI }, 1);
+    // SIPp's digest-uri has no user part: same host and port is the same target.
+    const sippStyle = computeAuthorization(
+      challenge,
+      { username: 'alice', password: 's3cret' },
+      { method: 'INVITE', uri: 'sip:127.0.0.1:5060' },
+      2
+    );
+    expect(await auth.authenticate(invite(sippStyle))).toEqual({ ok: true, username: 'alice' });
+    const noQop = computeAuthorization(
+      { ...challenge, qop: [] },
+      { username: 'alice', password: 's3cret' },
+      { method: 'INVITE', uri: URI },
+      1
+    );
     expect(await auth.authenticate(invite(noQop))).toMatchObject({ ok: false, refusal: { status: 401 } });
   });
 
@@ -132,8 +188,14 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
     const credentials = (): undefined => undefined;
     expect(() => new DigestAuthenticator({ realm: '', credentials })).toThrow(RangeError);
     expect(() => new DigestAuthenticator({ realm: 'a"b', credentials })).toThrow(/without quotes/);
-    expect(() => new DigestAuthenticator({ realm: 'r', credentials, nonceLifetimeSeconds: 0 })).toThrow(RangeError);
-    expect(() => new DigestAuthenticator({ realm: 'r', credentials, algorithms: ['SHA-1' as 'MD5'] })).toThrow(RangeError);
-    expect(() => new DigestAuthenticator({ realm: 'r', credentials: 'x' as unknown as typeof credentials })).toThrow(TypeError);
+    expect(() => new DigestAuthenticator({ realm: 'r', credentials, nonceLifetimeSeconds: 0 })).toThrow(
+      RangeError
+    );
+    expect(
+      () => new DigestAuthenticator({ realm: 'r', credentials, algorithms: ['SHA-1' as 'MD5'] })
+    ).toThrow(RangeError);
+    expect(
+      () => new DigestAuthenticator({ realm: 'r', credentials: 'x' as unknown as typeof credentials })
+    ).toThrow(TypeError);
   });
 });

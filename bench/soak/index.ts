@@ -1,0 +1,236 @@
+/**
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10]`:
+ * cycles calls of every kind through an engine in its own process for a set time, reports what
+ * the engine holds every interval, and at the end checks that every counter came back to where
+ * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
+ * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
+ * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ResourceCounts } from '../../engine/index.js';
+import { TonePhone } from '../../test/support/tone-phone.js';
+import { RawUac } from '../../test/support/raw-uac.js';
+import type { FromSoakEngine, SoakSample, ToSoakEngine } from './protocol.js';
+
+interface Options {
+  seconds: number;
+  concurrency: number;
+  intervalSeconds: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=');
+    const value = Number(inline ?? argv[++i]);
+    if (!(value > 0)) throw new Error(`${flag} needs a positive number`);
+    if (flag === '--minutes') options.seconds = value * 60;
+    else if (flag === '--seconds') options.seconds = value;
+    else if (flag === '--concurrency') options.concurrency = Math.floor(value);
+    else if (flag === '--interval-seconds') options.intervalSeconds = value;
+    else throw new Error(`unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`);
+  }
+  return options;
+}
+
+const KINDS = ['normal', 'noack', 'vanished', 'refused', 'played', 'recorded', 'transferred'] as const;
+type Kind = (typeof KINDS)[number];
+
+const options = parseOptions(process.argv.slice(2));
+const child = fork(fileURLToPath(new URL('./soak-engine.ts', import.meta.url)), [], {
+  execArgv: ['--expose-gc', '--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+});
+let nextSampleId = 1;
+const pendingSamples = new Map<number, (sample: SoakSample) => void>();
+const ready = new Promise<number>((resolve, reject) => {
+  child.on('message', (message: FromSoakEngine) => {
+    if (message.type === 'ready') resolve(message.port);
+    else if (message.type === 'sample') {
+      pendingSamples.get(message.id)?.(message.sample);
+      pendingSamples.delete(message.id);
+    }
+  });
+  child.once('exit', (code) => reject(new Error(`the soak engine exited early with code ${code}`)));
+});
+
+function sample(fullGc: boolean): Promise<SoakSample> {
+  const id = nextSampleId++;
+  return new Promise((resolve) => {
+    pendingSamples.set(id, resolve);
+    child.send({ type: 'sample', id, fullGc } satisfies ToSoakEngine);
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const placed: Record<Kind, number> = { normal: 0, noack: 0, vanished: 0, refused: 0, played: 0, recorded: 0, transferred: 0 };
+const failures: string[] = [];
+let callNumber = 0;
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** One call of `kind`, start to end as its caller sees it. */
+async function runCall(port: number, kind: Kind): Promise<void> {
+  const n = ++callNumber;
+  const room = n % 4;
+  placed[kind]++;
+  if (kind === 'noack') {
+    const uac = await new RawUac().open();
+    try {
+      const final = await uac.invite(port, [], 41_000, false);
+      if (final.status !== 200) failures.push(`never-ACKed call got ${final.status}`);
+    } finally {
+      await uac.close();
+    }
+    return;
+  }
+  const phone = await TonePhone.create({ toneHz: 300 + (n % 20) * 25, displayName: `caller ${n}` });
+  try {
+    const user = { normal: 'room', vanished: 'room', refused: 'refused', played: 'play', recorded: 'record', transferred: 'retrieve' }[kind];
+    const call = phone.call(`sip:${user}${room}@127.0.0.1:${port}`);
+    if (kind === 'refused') {
+      const status = await call.then(
+        () => 200,
+        (error: { status?: number }) => error.status ?? 0
+      );
+      if (status !== 403) failures.push(`refused call got ${status}`);
+      return;
+    }
+    await call;
+    if (kind === 'normal') {
+      await sleep(2000 + (n % 4) * 1000);
+      await phone.hangUp();
+    } else if (kind === 'vanished') {
+      await sleep(1500);
+      await phone.vanish();
+    } else if (!(await until(() => phone.ended, 30_000))) {
+      failures.push(`${kind} call was not hung up by the engine`);
+    }
+  } catch (error) {
+    failures.push(`${kind} call failed: ${(error as Error).message}`);
+  } finally {
+    await phone.close();
+  }
+}
+
+const COLUMNS: Array<[string, (s: SoakSample) => string]> = [
+  ['rss MB', (s) => (s.rssBytes / 2 ** 20).toFixed(1)],
+  ['heap MB', (s) => (s.heapUsedBytes / 2 ** 20).toFixed(2)],
+  ['fds', (s) => String(s.resources.openDescriptors)],
+  ['rooms', (s) => String(s.resources.rooms)],
+  ['channels', (s) => String(s.resources.channels)],
+  ['ports', (s) => String(s.resources.rtpPortPairs)],
+  ['party slots', (s) => String(s.resources.partySlots)],
+  ['room slots', (s) => String(s.resources.roomSlots)],
+  ['timers', (s) => String(s.resources.timers)],
+  ['workers', (s) => String(s.resources.workers)]
+];
+
+function line(label: string, s: SoakSample): string {
+  return [label.padEnd(8), ...COLUMNS.map(([name, get]) => `${name} ${get(s)}`)].join('  ');
+}
+
+/**
+ * Counters that must come back exactly, and those that must not end above their start by more
+ * than a little (a descriptor opened lazily, a timer of Node's own); ending below is no leak.
+ */
+const EXACT: Array<keyof ResourceCounts> = ['rtpPortPairs', 'partySlots', 'roomSlots', 'channels', 'rooms', 'workers'];
+const SLACK: Partial<Record<keyof ResourceCounts, number>> = { openDescriptors: 2, timers: 2 };
+
+function differences(start: ResourceCounts, end: ResourceCounts): string[] {
+  const out: string[] = [];
+  for (const key of EXACT) if (end[key] !== start[key]) out.push(`${key} ${start[key]} → ${end[key]}`);
+  for (const [key, slack] of Object.entries(SLACK) as Array<[keyof ResourceCounts, number]>) {
+    if (end[key] - start[key] > slack) out.push(`${key} ${start[key]} → ${end[key]}`);
+  }
+  return out;
+}
+
+/**
+ * Waits for the engine to come back to `start` (or, for the baseline, to be idle with its SIP
+ * transactions' timers run out: 64·T1 = 6.4 s after the last message here).
+ */
+async function settle(start: ResourceCounts | undefined, ms: number): Promise<SoakSample> {
+  const deadline = Date.now() + ms;
+  let idleSince: number | undefined;
+  for (;;) {
+    const s = await sample(true);
+    const idle = s.resources.channels === 0 && s.resources.rtpPortPairs === 0 && s.resources.rooms === 0;
+    if (start && differences(start, s.resources).length === 0) return s;
+    if (!start && idle) {
+      idleSince ??= Date.now();
+      if (Date.now() - idleSince > 8000) return s;
+    } else idleSince = undefined;
+    if (Date.now() > deadline) return s;
+    await sleep(500);
+  }
+}
+
+async function main(): Promise<number> {
+  const port = await ready;
+  console.log(`soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`);
+  // Warm-up: one call of each kind, so lazily loaded code and caches are in place before the baseline.
+  await Promise.all(KINDS.map((kind) => runCall(port, kind)));
+  const baseline = await settle(undefined, 30_000);
+  console.log(line('start', baseline));
+  const samples: Array<{ atSeconds: number; sample: SoakSample }> = [{ atSeconds: 0, sample: baseline }];
+  const started = Date.now();
+  const endAt = started + options.seconds * 1000;
+  let kindIndex = 0;
+  const inFlight = new Set<Promise<void>>();
+  const reporter = setInterval(() => {
+    void sample(true).then((s) => {
+      const atSeconds = Math.round((Date.now() - started) / 1000);
+      samples.push({ atSeconds, sample: s });
+      console.log(line(`${atSeconds} s`, s));
+    });
+  }, options.intervalSeconds * 1000);
+  while (Date.now() < endAt) {
+    while (inFlight.size < options.concurrency) {
+      const call = runCall(port, KINDS[kindIndex++ % KINDS.length]).finally(() => inFlight.delete(call));
+      inFlight.add(call);
+    }
+    await Promise.race(inFlight);
+  }
+  clearInterval(reporter);
+  await Promise.all(inFlight);
+  // Vanished callers end by the RTP inactivity timeout, never-ACKed ones by timer H (6.4 s here).
+  const end = await settle(baseline.resources, 60_000);
+  console.log(line('end', end));
+  const diff = differences(baseline.resources, end.resources);
+  const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
+  console.log(`calls placed: ${totalCalls} (${KINDS.map((k) => `${k} ${placed[k]}`).join(', ')})`);
+  console.log(`engine saw: ${Object.entries(end.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`);
+  if (failures.length > 0) console.log(`caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`);
+  const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+  const file = `${resultsDir}soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2));
+  console.log(`written ${file}`);
+  if (diff.length > 0) {
+    console.log(`FAIL: counters did not return to their starting values: ${diff.join(', ')}`);
+    return 1;
+  }
+  console.log('PASS: every counter returned to its starting value');
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  console.error(error);
+}
+child.send({ type: 'stop' } satisfies ToSoakEngine);
+await new Promise((resolve) => child.once('exit', resolve));
+process.exit(code);

@@ -1,0 +1,17 @@
+/** Messages between the soak orchestrator and its engine process (over the fork IPC channel). */
+import type { ResourceCounts } from '../../engine/index.js';
+
+export interface SoakSample {
+  resources: ResourceCounts;
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  /** How calls ended, by cause, and anything else counted. */
+  outcomes: Record<string, number>;
+  ticks: number;
+  lateTicks: number;
+}
+
+export type ToSoakEngine = { type: 'sample'; id: number; fullGc: boolean } | { type: 'stop' };
+
+export type FromSoakEngine = { type: 'ready'; port: number } | { type: 'sample'; id: number; sample: SoakSample };

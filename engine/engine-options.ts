@@ -1,0 +1,23 @@
+/**
+ * The checks on `EngineOptions` the engine makes when it is constructed, so a wrong setting
+ * fails there, once, instead of failing every call later. Options a lower layer owns (ports,
+ * TTS workers, cache size) are checked by that layer when `start()` creates it.
+ */
+import { checkJitterDelays } from './rtp/jitter-buffer.js';
+import type { EngineOptions } from './engine.js';
+
+export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
+export const KERNEL_KINDS = ['wasm', 'js'] as const;
+
+export function checkEngineOptions(options: EngineOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('EngineOptions must be an object');
+  const rate: unknown = options.roomSampleRateHz;
+  if (rate !== undefined && !(ROOM_SAMPLE_RATES_HZ as readonly unknown[]).includes(rate)) {
+    throw new RangeError(`EngineOptions.roomSampleRateHz must be 8000 or 16000, got ${String(rate)}`);
+  }
+  const kernels: unknown = options.kernels;
+  if (kernels !== undefined && !(KERNEL_KINDS as readonly unknown[]).includes(kernels)) {
+    throw new RangeError(`EngineOptions.kernels must be 'wasm' or 'js', got ${String(kernels)}`);
+  }
+  checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
+}

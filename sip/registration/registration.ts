@@ -1,0 +1,244 @@
+/**
+ * Registration as a UAC to an upstream registrar or trunk (RFC 3261 §10.2): REGISTER binds our
+ * Contact to an address-of-record, answers 401/407 with digest credentials, refreshes before
+ * the granted expiry runs out (§10.2.4), backs off exponentially after failures, follows 423
+ * Interval Too Brief's Min-Expires (§10.3 step 7), and on stop removes the binding (Expires: 0,
+ * §10.2.2). One Call-ID for the life of the registration, CSeq growing by one (§10.2).
+ */
+import { randomBytes } from 'node:crypto';
+import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
+import { SipRequest, type SipResponse } from '../message/message.js';
+import { isSipUri, parseUri } from '../message/uri.js';
+import type { SessionHost } from '../session/session-host.js';
+import type { TimerHandle } from '../transaction/timers.js';
+import type { TransportProtocol } from '../transport/transport.js';
+import { SafeEmitter } from '../safe-emitter.js';
+
+export interface RegistrationOptions {
+  /** Where REGISTER goes: `sip:registrar.example.org` or `sip:192.0.2.1:5060;transport=tcp`. */
+  registrar: string;
+  /** The address-of-record to bind, e.g. `sip:engine@example.org`. */
+  aor: string;
+  username?: string;
+  password?: string;
+  /** Expiry asked for (default 600 s); the registrar's grant is what counts. */
+  expiresSeconds?: number;
+  /** User part of our Contact (default: the AOR's), so calls routed to it keep the number. */
+  contactUser?: string;
+  /** First retry after a failure (default 5 s), doubling up to `maxRetrySeconds` (default 300 s). */
+  retrySeconds?: number;
+  maxRetrySeconds?: number;
+}
+
+export type RegistrationState = 'new' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'stopped';
+
+export type RegistrationEvents = {
+  registered: [info: { expiresSeconds: number; refreshInSeconds: number }];
+  failed: [info: { status: number; reason: string; retryInSeconds: number }];
+  unregistered: [];
+};
+
+export class Registration extends SafeEmitter<RegistrationEvents> {
+  readonly aor: string;
+  readonly registrar: string;
+  readonly #host: SessionHost;
+  readonly #protocol: TransportProtocol;
+  readonly #options: RegistrationOptions;
+  readonly #callId = `${randomBytes(10).toString('hex')}@uasmedia`;
+  readonly #fromTag = randomBytes(6).toString('hex');
+  #cseq = 0;
+  #expiresSeconds: number;
+  #state: RegistrationState = 'new';
+  #timer: TimerHandle | undefined;
+  #failures = 0;
+  #challenge: { value: DigestChallenge; proxy: boolean; nonceCount: number } | undefined;
+  #grantedSeconds = 0;
+  #registrations = 0;
+
+  constructor(host: SessionHost, protocol: TransportProtocol, options: RegistrationOptions) {
+    super();
+    for (const [name, uri] of [
+      ['registrar', options.registrar],
+      ['aor', options.aor]
+    ] as const) {
+      let ok = false;
+      try {
+        ok = isSipUri(parseUri(uri));
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new TypeError(`${name} '${uri}' must be a sip: or sips: URI`);
+    }
+    const expires = options.expiresSeconds ?? 600;
+    if (!Number.isInteger(expires) || expires < 1)
+      throw new RangeError(`expiresSeconds must be a whole number of seconds >= 1, got ${expires}`);
+    if ((options.username === undefined) !== (options.password === undefined))
+      throw new TypeError('username and password go together');
+    this.#host = host;
+    this.#protocol = protocol;
+    this.#options = options;
+    this.aor = options.aor;
+    this.registrar = options.registrar;
+    this.#expiresSeconds = expires;
+  }
+
+  get state(): RegistrationState {
+    return this.#state;
+  }
+
+  /** What the registrar granted last (0 before the first success). */
+  get grantedSeconds(): number {
+    return this.#grantedSeconds;
+  }
+
+  /** Successful REGISTERs so far (the first and each refresh). */
+  get registrations(): number {
+    return this.#registrations;
+  }
+
+  start(): void {
+    if (this.#state !== 'new') return;
+    void this.#register();
+  }
+
+  /** Removes the binding (REGISTER with Expires: 0) and stops refreshing. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'unregistering') return;
+    const wasBound = this.#registrations > 0;
+    this.#clearTimer();
+    this.#state = 'unregistering';
+    if (wasBound) {
+      try {
+        const response = await this.#send(0);
+        if (response.status >= 200 && response.status < 300) this.safeEmit('unregistered');
+      } catch (error) {
+        this.#host.logger.warn({ aor: this.aor, err: String(error) }, 'unregister failed');
+      }
+    }
+    this.#state = 'stopped';
+    this.removeAllListeners();
+  }
+
+  async #register(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'unregistering') return;
+    this.#state = 'registering';
+    let response: SipResponse;
+    try {
+      response = await this.#send(this.#expiresSeconds);
+    } catch (error) {
+      this.#fail(503, `cannot send REGISTER: ${(error as Error).message}`);
+      return;
+    }
+    if (this.#state !== 'registering') return;
+    if (response.status >= 200 && response.status < 300) {
+      this.#registered(response);
+      return;
+    }
+    if (response.status === 423) {
+      const minimum = Number(response.get('Min-Expires'));
+      if (Number.isInteger(minimum) && minimum > this.#expiresSeconds) {
+        this.#expiresSeconds = minimum;
+        void this.#register();
+        return;
+      }
+    }
+    this.#fail(response.status, response.reason);
+  }
+
+  /** One REGISTER (and its authenticated retry, §22.2). */
+  async #send(expiresSeconds: number): Promise<SipResponse> {
+    let response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
+    if ((response.status === 401 || response.status === 407) && this.#options.username !== undefined) {
+      const proxy = response.status === 407;
+      this.#challenge = {
+        value: selectChallenge(response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')),
+        proxy,
+        nonceCount: 0
+      };
+      response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
+    }
+    return response;
+  }
+
+  #request(expiresSeconds: number): SipRequest {
+    const request = new SipRequest('REGISTER', this.registrar);
+    request.add('Max-Forwards', '70');
+    request.add('From', `<${this.aor}>;tag=${this.#fromTag}`);
+    request.add('To', `<${this.aor}>`);
+    request.add('Call-ID', this.#callId);
+    request.add('CSeq', `${++this.#cseq} REGISTER`);
+    request.add('Contact', this.#contact());
+    request.add('Expires', String(expiresSeconds));
+    const challenge = this.#challenge;
+    if (challenge && this.#options.username !== undefined && this.#options.password !== undefined) {
+      // The nonce is reused with a growing count until the registrar asks again (RFC 7616 §3.4).
+      challenge.nonceCount++;
+      const value = computeAuthorization(
+        challenge.value,
+        { username: this.#options.username, password: this.#options.password },
+        { method: 'REGISTER', uri: this.registrar },
+        challenge.nonceCount
+      );
+      request.add(challenge.proxy ? 'Proxy-Authorization' : 'Authorization', value);
+    }
+    return request;
+  }
+
+  #contact(): string {
+    const aor = parseUri(this.aor);
+    const user = this.#options.contactUser ?? (isSipUri(aor) ? aor.user : undefined) ?? 'uasmedia';
+    return this.#host.contact(this.#protocol).replace(/^<sip:[^@<>]*@/, `<sip:${user}@`);
+  }
+
+  #registered(response: SipResponse): void {
+    const granted = grantedExpiry(response, this.#contact()) ?? this.#expiresSeconds;
+    this.#grantedSeconds = granted;
+    this.#registrations++;
+    this.#failures = 0;
+    this.#state = 'registered';
+    // §10.2.4 leaves the margin to us: half of a short grant, a minute before a long one runs out.
+    const refreshIn = granted <= 120 ? Math.max(1, granted / 2) : granted - 60;
+    this.#schedule(refreshIn);
+    this.safeEmit('registered', { expiresSeconds: granted, refreshInSeconds: refreshIn });
+  }
+
+  #fail(status: number, reason: string): void {
+    this.#state = 'failed';
+    this.#challenge = undefined;
+    const first = this.#options.retrySeconds ?? 5;
+    const retryIn = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
+    this.#failures++;
+    this.#host.logger.warn(
+      { aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn },
+      'registration failed'
+    );
+    this.#schedule(retryIn);
+    this.safeEmit('failed', { status, reason, retryInSeconds: retryIn });
+  }
+
+  #schedule(seconds: number): void {
+    this.#clearTimer();
+    this.#timer = this.#host.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#register();
+    }, seconds * 1000);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#host.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** §10.2.4: the expiry of our binding is the Contact's expires parameter, else the Expires header. */
+function grantedExpiry(response: SipResponse, ourContact: string): number | undefined {
+  const ours = ourContact.replace(/^<|>.*$/g, '').toLowerCase();
+  for (const contact of response.getList('Contact')) {
+    const uri = /<([^>]*)>/.exec(contact)?.[1] ?? contact.split(';')[0];
+    if (uri.trim().toLowerCase() !== ours) continue;
+    const expires = /;\s*expires\s*=\s*(\d{1,10})/i.exec(contact)?.[1];
+    if (expires !== undefined) return Number(expires);
+  }
+  const header = response.get('Expires');
+  return header !== undefined && /^\d{1,10}$/.test(header.trim()) ? Number(header.trim()) : undefined;
+}

@@ -1,0 +1,31 @@
+/**
+ * `npm run soak` in miniature: 20 s of calls of every kind through an engine in its own process,
+ * and every counter back at its starting value at the end (the script exits 1 otherwise). The
+ * full run (10 minutes) is `npm run soak`.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('npm run soak', () => {
+  it('cycles every kind of call for 20 s and every counter returns to its starting value', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/soak/index.ts'), '--seconds', '20', '--interval-seconds', '10'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    console.log(out);
+    expect(code, out).toBe(0);
+    expect(out).toContain('PASS: every counter returned to its starting value');
+    const placed = /calls placed: (\d+) \(normal (\d+), noack (\d+), vanished (\d+), refused (\d+), played (\d+), recorded (\d+), transferred (\d+)\)/.exec(out);
+    expect(placed, out).not.toBeNull();
+    for (const n of placed!.slice(2).map(Number)) expect(n).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+});

@@ -1,0 +1,44 @@
+/** Engine options are checked when the Engine is constructed: the playout delays (one range, one check), the room rate, the kernels. */
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../engine/index.js';
+import { JITTER_DELAY_MS, JitterBuffer } from '../engine/rtp/jitter-buffer.js';
+
+describe('jitter delay options', () => {
+  it('are refused by the Engine constructor when out of range, not of the right type, or min above max', () => {
+    const make = (jitter: object) => () => new Engine({ rtp: { jitter } });
+    expect(make({ minDelayMs: -1 })).toThrow(RangeError);
+    expect(make({ maxDelayMs: JITTER_DELAY_MS.max + 1 })).toThrow(
+      'EngineOptions.rtp.jitter.maxDelayMs 2001 must be between 0 and 2000 ms'
+    );
+    expect(make({ startDelayMs: Number.NaN })).toThrow(RangeError);
+    expect(make({ minDelayMs: '20' })).toThrow(TypeError);
+    expect(make({ minDelayMs: 300, maxDelayMs: 100 })).toThrow('must not exceed maxDelayMs 100');
+  });
+
+  it('are accepted across the range, and a jitter buffer takes them', () => {
+    expect(
+      () =>
+        new Engine({ rtp: { jitter: { minDelayMs: 0, maxDelayMs: JITTER_DELAY_MS.max, startDelayMs: 60 } } })
+    ).not.toThrow();
+    const buffer = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      minDelayMs: 0,
+      maxDelayMs: 2000
+    });
+    expect(buffer.capacity).toBeGreaterThan(200);
+    expect(() => new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, maxDelayMs: -5 })).toThrow(
+      RangeError
+    );
+  });
+});
+
+describe('other engine options checked by the constructor', () => {
+  it('refuses a room sample rate other than 8 or 16 kHz and an unknown kernel kind', () => {
+    expect(() => new Engine({ roomSampleRateHz: 44100 as 8000 })).toThrow(
+      'roomSampleRateHz must be 8000 or 16000, got 44100'
+    );
+    expect(() => new Engine({ kernels: 'gpu' as 'js' })).toThrow(RangeError);
+    expect(() => new Engine({ roomSampleRateHz: 16000, kernels: 'js' })).not.toThrow();
+  });
+});
