@@ -38,6 +38,7 @@ import { Door, type AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
 import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
 import { UpstreamRegistrations, type RegistrationEvent, type RegistrationStatus } from './registration/upstream-registrations.js';
+import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js';
 
 export interface EngineOptions {
   sip?: {
@@ -125,6 +126,11 @@ export interface EngineOptions {
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
   inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  /**
+   * Makes this engine a member of a cluster: one room name is one conference across every
+   * member, with Redis as the room directory (engine/cluster/). Without it rooms live in memory.
+   */
+  cluster?: ClusterOptions;
   /** Who may call in: SIP and RTP source lists, digest authentication (engine/admission/door.ts). */
   access?: AccessOptions;
   /** Ceilings on incoming calls and call rates, in total and per source (503 Retry-After / 486). */
@@ -173,6 +179,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   /** Who may call in and how many; built here so wrong access options fail at construction. */
   private readonly door: Door;
   private readonly upstream = new UpstreamRegistrations();
+  private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(options: EngineOptions = {}) {
@@ -288,6 +295,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       await this.userAgent.start();
       this.upstream.start(this.userAgent, o.registrations ?? [], (event) => this.safeEmit('registration', event));
       if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+      if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
       this.clock.start();
       this.door.start();
       this.state = 'running';
@@ -297,6 +305,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.state = 'stopped';
       throw error;
     }
+  }
+
+  /** This engine's membership of a cluster (`options.cluster`), if any. */
+  get cluster(): ClusterMember | undefined {
+    return this.clusterMember;
   }
 
   /** A new IDLE channel, for an outbound call or as the `otherCall` leg of a transfer. */
@@ -311,6 +324,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    await this.clusterMember?.handOver();
     const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
     let deadline: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
@@ -330,6 +344,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.clock.stop();
     this.clock.off('tick', this.onTick);
     this.loop?.close();
+    await this.clusterMember?.close();
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
@@ -421,6 +436,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       invite.reject(503, 'Service Unavailable');
       return;
     }
+    const trunk = this.clusterMember?.trunkInvite(invite);
+    if (trunk?.refusal) {
+      invite.reject(trunk.refusal.status, trunk.refusal.reason);
+      return;
+    }
     let channel: UASCallChannel;
     try {
       channel = await UASCallChannel.fromIncoming(this.context, invite);
@@ -430,12 +450,31 @@ export class Engine extends SafeEmitter<EngineEvents> {
       return;
     }
     this.track(channel);
+    if (trunk) {
+      trunk.admit(channel);
+      return;
+    }
     this.limitRinging(channel);
     if (this.listenerCount('call') === 0) {
       await channel.hangUp();
       return;
     }
     this.safeEmit('call', channel);
+  }
+
+  private joinCluster(options: ClusterOptions): Promise<ClusterMember> {
+    return ClusterMember.start(options, {
+      rooms: this.rooms,
+      logger: this.logger,
+      metrics: this.metrics,
+      createChannel: () => this.createChannel(),
+      conference: (name) => this.conference(name),
+      sipAddress: () => {
+        const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];
+        return `${udp.host}:${udp.port}`;
+      },
+      activeCalls: () => this.channels.size
+    });
   }
 
   private limitRinging(channel: UASCallChannel): void {

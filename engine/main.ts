@@ -5,9 +5,11 @@
  * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
  * app/env-options.ts; TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play
  * WAV files from UASMEDIA_PLAY_FOLDER (default data/prompts) and record into
- * UASMEDIA_RECORD_FOLDER (default data/recordings), nowhere else. Ctrl-C (SIGINT) or SIGTERM
- * shuts it down cleanly: every call (and so every WebRTC peer connection) ends before
- * process.exit, which @roamhq/wrtc needs to exit without crashing.
+ * UASMEDIA_RECORD_FOLDER (default data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
+ * (a unix socket path or redis:// URL) and UASMEDIA_NODE_ID it is a member of a cluster (see
+ * `npm run cluster`). Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly: every call (and so every
+ * WebRTC peer connection) ends before process.exit, which @roamhq/wrtc needs to exit without
+ * crashing.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,6 +22,7 @@ const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
+const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
 const playFolder = resolve(process.env.UASMEDIA_PLAY_FOLDER ?? 'data/prompts');
 const recordFolder = resolve(process.env.UASMEDIA_RECORD_FOLDER ?? 'data/recordings');
@@ -48,7 +51,8 @@ const engine = new Engine({
   access: door.access,
   callLimits: door.callLimits,
   overloadGuard: door.overloadGuard,
-  registrations: door.registrations
+  registrations: door.registrations,
+  cluster: clusterRedis ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` } : undefined
 });
 engine.on('registration', (event) => console.log(`registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`));
 serveMeetMe(engine, { roomPins: door.roomPins });

@@ -218,6 +218,14 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
     return true;
   }
 
+  /**
+   * Starts a waiting room because the same room started on another node of the cluster
+   * (a `startOnEntry` party entered there). Does nothing once started or destroyed.
+   */
+  startRemotely(): void {
+    if (this.#state === 'waiting') this.#start();
+  }
+
   /** Destroys the room: every party leaves with 'roomDestroyed'. Idempotent. */
   close(): void {
     this.#destroy('closed');

@@ -12,9 +12,19 @@ import { MixRoom } from './mix-room.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaResolver } from './media-resolver.js';
 
+/** A talker on another node of a cluster: `party` is its label there (the channel id). */
+export interface RemoteTalkerEvent {
+  nodeId: string;
+  party: string;
+  levelDbfs: number;
+}
+
 export type ConferenceMediaEvents = {
   talking: [{ party: Party; levelDbfs: number }];
   stoppedTalking: [{ party: Party; levelDbfs: number }];
+  /** In a cluster: a party of this room on another node started talking. */
+  remoteTalking: [RemoteTalkerEvent];
+  remoteStoppedTalking: [RemoteTalkerEvent];
 };
 
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
@@ -22,6 +32,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** Resolves announcement parts in announce order; enqueueing follows the same chain. */
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Parties whose talker events are not reported: cluster trunk legs, whose talkers their own node reports. */
+  private readonly hiddenTalkers = new WeakSet<Party>();
 
   constructor(
     readonly room: ConferenceRoom,
@@ -52,7 +64,18 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
 
   /** Who is talking in the room: the parties' talker detectors report here as well as on their channels. */
   reportTalking(party: Party, talking: boolean, levelDbfs: number): void {
+    if (this.hiddenTalkers.has(party)) return;
     this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
+  }
+
+  /** Stops reporting `party`'s talker events (a cluster trunk leg). */
+  hideTalker(party: Party): void {
+    this.hiddenTalkers.add(party);
+  }
+
+  /** A talker event of a party on another node of the cluster. */
+  reportRemoteTalking(event: RemoteTalkerEvent, talking: boolean): void {
+    this.safeEmit(talking ? 'remoteTalking' : 'remoteStoppedTalking', event);
   }
 
   close(): void {

@@ -8,7 +8,8 @@ const PACKAGE_OF: Record<string, string> = {
   chromium: 'chromium',
   kamailio: 'kamailio',
   openssl: 'openssl',
-  tcpdump: 'tcpdump'
+  tcpdump: 'tcpdump',
+  'redis-server': 'redis-server'
 };
 
 function onPath(command: string): boolean {

@@ -10,3 +10,12 @@ export async function waitFor(check: () => boolean, ms = 15_000): Promise<void> 
     await sleep(20);
   }
 }
+
+/** Like `waitFor`, for a check that must ask something (Redis, a child process): every 50 ms until it holds. */
+export async function waitForAsync(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`condition not reached within ${ms} ms`);
+    await sleep(50);
+  }
+}

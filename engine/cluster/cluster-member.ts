@@ -1,0 +1,224 @@
+/**
+ * What makes an engine a member of a cluster (`EngineOptions.cluster`): a room directory in
+ * Redis, a section for each local room, the node's heartbeat, the cluster's room events applied
+ * to local rooms, and the door for other nodes' trunk legs. Without the option none of this
+ * exists and the engine keeps its rooms in memory only.
+ */
+import type { Logger } from 'pino';
+import type { IncomingInvite } from '../../sip/index.js';
+import type { UASCallChannel } from '../channel/uas-call-channel.js';
+import type { RoomRegistry } from '../conference/room-registry.js';
+import type { ConferenceRoom } from '../conference/room.js';
+import type { ConferenceMedia } from '../media/conference-media.js';
+import { InvalidArgumentError } from '../errors.js';
+import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
+import type { EngineMetrics } from '../observability/metrics.js';
+import { RoomDirectory, type RedisTarget, type RoomEvent } from './room-directory.js';
+import { RoomSection, type SectionRole } from './room-section.js';
+import { parseTrunkTag, TRUNK_HEADER } from './trunk-header.js';
+
+export interface ClusterOptions {
+  /** The directory: a unix socket path, a redis:// URL, or ioredis options. */
+  redis: RedisTarget;
+  /** This node's name in the cluster, unique among its members ([A-Za-z0-9._-]). */
+  nodeId: string;
+  /** host:port where other nodes send trunk legs (default: this engine's UDP SIP address). */
+  trunkAddress?: string;
+  /** How long a room owner's lease lasts without renewal (default 6000 ms); a dead owner is replaced after about this. */
+  leaseMs?: number;
+  /** Prefix of every Redis key and channel (default 'uasmedia:'). */
+  keyPrefix?: string;
+}
+
+/** What the member needs from its engine. */
+export interface ClusterHost {
+  rooms: RoomRegistry;
+  logger: Logger;
+  metrics: EngineMetrics;
+  createChannel(): UASCallChannel;
+  conference(name: string): ConferenceMedia | undefined;
+  /** The engine's UDP SIP address as host:port. */
+  sipAddress(): string;
+  activeCalls(): number;
+}
+
+/** An incoming INVITE that is another node's trunk leg: refuse it, or admit its channel. */
+export type TrunkInvite =
+  | { refusal: { status: number; reason: string } }
+  | { refusal?: undefined; admit(channel: UASCallChannel): void };
+
+const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export class ClusterMember {
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  private readonly directory: RoomDirectory;
+  private readonly sections = new Map<string, RoomSection>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private readonly log: Logger;
+  private readonly degradedRooms = new GaugeCell();
+  private readonly ownedRooms = new GaugeCell();
+  private readonly trunkLegs = new GaugeCell();
+  private closed = false;
+
+  private constructor(
+    private readonly options: ClusterOptions,
+    private readonly host: ClusterHost
+  ) {
+    this.nodeId = options.nodeId;
+    this.leaseMs = options.leaseMs ?? 6000;
+    this.log = host.logger.child({ nodeId: this.nodeId });
+    this.directory = new RoomDirectory({
+      redis: options.redis,
+      nodeId: this.nodeId,
+      leaseMs: this.leaseMs,
+      keyPrefix: options.keyPrefix,
+      logger: this.log
+    });
+    const registry = host.metrics.registry;
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_degraded_rooms',
+      'Rooms served locally because the cluster directory did not answer.',
+      this.degradedRooms
+    );
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_owned_rooms',
+      'Rooms this node owns in the cluster.',
+      this.ownedRooms
+    );
+    exposeGauge(
+      registry,
+      'uasmedia_cluster_trunk_legs',
+      'Trunk legs between this node and other nodes.',
+      this.trunkLegs
+    );
+    this.directory.on('roomEvent', this.onRoomEvent);
+    host.rooms.on('roomCreated', this.onRoomCreated);
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat(),
+      Math.max(50, Math.floor(this.leaseMs / 3))
+    );
+  }
+
+  /** Validates the options and connects; an unreachable Redis is not an error (rooms are then served locally). */
+  static async start(options: ClusterOptions, host: ClusterHost): Promise<ClusterMember> {
+    if (options === null || typeof options !== 'object')
+      throw new TypeError('cluster options must be an object');
+    if (typeof options.nodeId !== 'string' || !NODE_ID.test(options.nodeId)) {
+      throw new InvalidArgumentError(
+        'cluster.nodeId',
+        `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`
+      );
+    }
+    if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 300)) {
+      throw new RangeError(`cluster.leaseMs must be an integer >= 300, got ${String(options.leaseMs)}`);
+    }
+    const member = new ClusterMember(options, host);
+    if (await member.directory.connect()) await member.heartbeat();
+    return member;
+  }
+
+  get trunkAddress(): string {
+    return this.options.trunkAddress ?? this.host.sipAddress();
+  }
+
+  /** The role of this node in room `name`, if it holds a section of it. */
+  roleIn(name: string): SectionRole | undefined {
+    return this.sections.get(name)?.role;
+  }
+
+  /** Undefined for an ordinary call; for another node's trunk leg, how to refuse or admit it. */
+  trunkInvite(invite: IncomingInvite): TrunkInvite | undefined {
+    const header = invite.request.get(TRUNK_HEADER);
+    if (header === undefined) return undefined;
+    const tag = parseTrunkTag(header);
+    if (!tag) return { refusal: { status: 400, reason: 'Malformed Trunk Header' } };
+    const section = this.sections.get(tag.room);
+    const refusal = section ? section.refusal(tag) : { status: 404, reason: 'Not The Room Owner' };
+    if (refusal || !section) {
+      this.log.info(
+        { roomName: tag.room, from: tag.node, epoch: tag.epoch, status: refusal?.status },
+        'trunk leg refused'
+      );
+      return { refusal: refusal ?? { status: 404, reason: 'Not The Room Owner' } };
+    }
+    return {
+      admit: (channel) =>
+        void section
+          .admit(channel)
+          .catch((error: unknown) => this.log.warn({ err: error }, 'trunk leg failed'))
+    };
+  }
+
+  /** Clean shutdown, first step: give up every lease so the members take the rooms over when our calls end. */
+  async handOver(): Promise<void> {
+    await Promise.allSettled([...this.sections.values()].map((section) => section.handOver()));
+  }
+
+  /** Last step, after every room is gone: the heartbeat goes, the connections close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeatTimer);
+    this.host.rooms.off('roomCreated', this.onRoomCreated);
+    this.directory.off('roomEvent', this.onRoomEvent);
+    // Let the sections' last directory writes go out before the connection closes.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.directory.removeNode().catch(() => undefined);
+    await this.directory.close();
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      await this.directory.heartbeat(
+        { trunkAddress: this.trunkAddress, load: this.host.activeCalls() },
+        this.leaseMs
+      );
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'heartbeat not published');
+    }
+  }
+
+  private readonly onRoomCreated = ({ room }: { room: ConferenceRoom }): void => {
+    if (this.closed) return;
+    const section = new RoomSection(room, {
+      directory: this.directory,
+      nodeId: this.nodeId,
+      leaseMs: this.leaseMs,
+      logger: this.log,
+      createChannel: () => this.host.createChannel(),
+      liveRoom: (name) => this.host.rooms.get(name),
+      conference: (name) => this.host.conference(name),
+      roleChanged: (changed, previous) => this.roleChanged(changed.role, previous),
+      trunkCountChanged: (delta) => (delta > 0 ? this.trunkLegs.inc(delta) : this.trunkLegs.dec(-delta)),
+      closed: (closed) => {
+        this.roleChanged('joining', closed.role);
+        if (this.sections.get(closed.name) === closed) this.sections.delete(closed.name);
+      }
+    });
+    this.sections.set(room.name, section);
+  };
+
+  private roleChanged(role: SectionRole, previous: SectionRole): void {
+    if (previous === 'degraded') this.degradedRooms.dec();
+    if (previous === 'owner') this.ownedRooms.dec();
+    if (role === 'degraded') this.degradedRooms.inc();
+    if (role === 'owner') this.ownedRooms.inc();
+  }
+
+  private readonly onRoomEvent = (event: RoomEvent): void => {
+    const section = this.sections.get(event.room);
+    if (!section || section.closed) return;
+    if (event.type === 'started') {
+      if (!section.room.started) section.startFromCluster();
+    } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
+      if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
+        section.remoteTalker(event, event.type === 'talking');
+    } else {
+      this.log.info({ roomName: event.room, by: event.nodeId }, 'room destroyed on another node');
+      section.room.close();
+    }
+  };
+}

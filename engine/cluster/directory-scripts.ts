@@ -1,0 +1,63 @@
+/**
+ * The room directory's Lua scripts. Redis runs each one atomically, so a claim, a renewal or a
+ * release can never interleave with another node's. Membership is a sorted set scored by the
+ * expiry time of each node's interest (Redis `TIME`, so hosts' clocks never matter): a node that
+ * dies drops out on its own, and the last node to leave deletes every key of the room.
+ *
+ * KEYS of every room script: [1] owner (string "nodeId epoch", PX lease), [2] members (zset),
+ * [3] started flag. ARGV[1] is the calling node's id.
+ */
+
+const NOW_MS = `
+local t = redis.call('TIME')
+local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/** Refreshes the caller's membership and the room's keys' safety expiry (ARGV[3] ms). */
+const REFRESH_MEMBER = `
+redis.call('ZADD', KEYS[2], nowMs + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
+`;
+
+/**
+ * Claim: when nobody holds the room, the caller becomes its owner for ARGV[2] ms with a fresh
+ * epoch from the global counter KEYS[4] (INCR: every new owner of any room gets a higher number
+ * than every owner before it, so a stale owner's epoch can never come back). Returns
+ * {owner value, 1 if the caller just claimed it, 1 if the room has started}.
+ */
+export const CLAIM_SCRIPT = `${NOW_MS}${REFRESH_MEMBER}
+local owner = redis.call('GET', KEYS[1])
+local claimed = 0
+if not owner then
+  owner = ARGV[1] .. ' ' .. redis.call('INCR', KEYS[4])
+  redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
+  claimed = 1
+end
+return {owner, claimed, redis.call('EXISTS', KEYS[3])}
+`;
+
+/** Renew: only the holder of owner value ARGV[4] extends its lease (compare-and-pexpire). 1 or 0. */
+export const RENEW_SCRIPT = `${NOW_MS}
+if redis.call('GET', KEYS[1]) ~= ARGV[4] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+${REFRESH_MEMBER}
+return 1
+`;
+
+/**
+ * Leave: the caller's section of the room is gone. Its lease (owner value ARGV[2], or '') is
+ * released so a survivor can claim at once; when no live member remains, every key goes.
+ * Returns 1 when the room was removed from the directory.
+ */
+export const LEAVE_SCRIPT = `${NOW_MS}
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' and redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  return 1
+end
+return 0
+`;

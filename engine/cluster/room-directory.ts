@@ -1,0 +1,257 @@
+/**
+ * The cluster's room directory in Redis: which node owns each room (a lease with a fencing
+ * epoch), which nodes hold a section of it, whether it has started, and each node's heartbeat
+ * (its trunk address and load). Room events ('started', 'destroyed', talkers) go out on one
+ * pub/sub channel per room, which only the nodes holding a section of that room listen to, so
+ * their traffic grows with a room's spread, not with the size of the cluster.
+ *
+ * Client: ioredis. Its commands fail fast instead of queueing while the server is away
+ * (`enableOfflineQueue: false`) and time out when it hangs (`commandTimeout`, e.g. during
+ * `CLIENT PAUSE`), so a Redis outage turns into rejected Promises the caller handles; it
+ * reconnects by itself (`retryStrategy`) and re-subscribes the subscriber connection
+ * (`autoResubscribe`); Lua scripts run by EVALSHA with a fallback to EVAL (`defineCommand`).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { SafeEmitter } from '../../sip/index.js';
+import { CLAIM_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
+
+/** Where Redis is: a unix socket path, a redis:// URL, or ioredis options. */
+export type RedisTarget = string | RedisOptions;
+
+export interface RoomOwner {
+  nodeId: string;
+  epoch: number;
+  /** The directory's value of the lease, compared by renew and leave. */
+  value: string;
+}
+
+export interface ClaimResult {
+  owner: RoomOwner;
+  /** The caller became the owner with this claim. */
+  claimed: boolean;
+  /** Some node has started the room. */
+  started: boolean;
+}
+
+export interface NodeHeartbeat {
+  nodeId: string;
+  /** host:port of the node's SIP UAS, where trunk legs are sent. */
+  trunkAddress: string;
+  /** Calls in progress on the node. */
+  load: number;
+  atMs: number;
+}
+
+export type RoomEvent =
+  | { room: string; type: 'started' | 'destroyed'; nodeId: string }
+  | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number };
+
+export type RoomDirectoryEvents = {
+  roomEvent: [RoomEvent];
+};
+
+export interface RoomDirectoryOptions {
+  redis: RedisTarget;
+  nodeId: string;
+  /** How long an owner's lease lasts without renewal (ms). */
+  leaseMs: number;
+  /** Key prefix, so several clusters may share one Redis. */
+  keyPrefix?: string;
+  /** A Redis command that takes longer than this fails (ms). */
+  commandTimeoutMs?: number;
+  logger: Logger;
+}
+
+type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
+
+export function parseOwner(value: string): RoomOwner {
+  const space = value.lastIndexOf(' ');
+  return { nodeId: value.slice(0, space), epoch: Number(value.slice(space + 1)), value };
+}
+
+export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
+  readonly nodeId: string;
+  private readonly client: Redis;
+  private readonly subscriber: Redis;
+  private readonly prefix: string;
+  private readonly leaseMs: number;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(options: RoomDirectoryOptions) {
+    super();
+    this.nodeId = options.nodeId;
+    this.prefix = options.keyPrefix ?? 'uasmedia:';
+    this.leaseMs = options.leaseMs;
+    this.logger = options.logger;
+    const common: RedisOptions = {
+      lazyConnect: true,
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000)
+    };
+    const target = options.redis;
+    this.client =
+      typeof target === 'string'
+        ? new Redis(target, { ...common, enableOfflineQueue: false })
+        : new Redis({ ...target, ...common, enableOfflineQueue: false });
+    // The subscriber may queue its SUBSCRIBE until the first connection is made.
+    this.subscriber = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    this.client.on('error', (error: Error) =>
+      this.logger.debug({ err: error.message }, 'cluster directory connection error')
+    );
+    this.subscriber.on('error', (error: Error) =>
+      this.logger.debug({ err: error.message }, 'cluster directory subscriber error')
+    );
+    this.client.defineCommand('uasmClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
+    this.client.defineCommand('uasmRenew', { numberOfKeys: 3, lua: RENEW_SCRIPT });
+    this.client.defineCommand('uasmLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT });
+    this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+  }
+
+  /** Connects; resolves false (and keeps reconnecting in the background) when Redis is unreachable. */
+  async connect(): Promise<boolean> {
+    void this.subscriber.connect().catch(() => undefined);
+    try {
+      await this.client.connect();
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { err: (error as Error).message },
+        'cluster directory unreachable at start; rooms are served locally until it answers'
+      );
+      return false;
+    }
+  }
+
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Member keys outlive a lease three times over, so a member's refresh every third of a lease keeps them. */
+  private get memberTtlMs(): number {
+    return this.leaseMs * 3;
+  }
+
+  private roomKeys(room: string): string[] {
+    const base = `${this.prefix}room:${room}:`;
+    return [`${base}owner`, `${base}members`, `${base}started`];
+  }
+
+  private script(name: string): ScriptCommand {
+    return (this.client as unknown as Record<string, ScriptCommand>)[name].bind(this.client);
+  }
+
+  /** Takes the room if nobody owns it; in any case says who does and refreshes our membership. */
+  async claim(room: string): Promise<ClaimResult> {
+    const reply = (await this.script('uasmClaim')(
+      ...this.roomKeys(room),
+      `${this.prefix}epoch`,
+      this.nodeId,
+      this.leaseMs,
+      this.memberTtlMs
+    )) as [string, number, number];
+    return { owner: parseOwner(reply[0]), claimed: reply[1] === 1, started: reply[2] === 1 };
+  }
+
+  /**
+   * Extends our lease of `room` taken with `epoch`; false when we no longer hold it (it expired,
+   * or another node owns the room). The lease compared is always this node's own.
+   */
+  async renew(room: string, epoch: number): Promise<boolean> {
+    const value = `${this.nodeId} ${epoch}`;
+    const reply = await this.script('uasmRenew')(
+      ...this.roomKeys(room),
+      this.nodeId,
+      this.leaseMs,
+      this.memberTtlMs,
+      value
+    );
+    return reply === 1;
+  }
+
+  /** Our section of the room is gone: release our lease (if we own it with `ownedEpoch`), and the room's keys if nobody is left. */
+  async leave(room: string, ownedEpoch?: number): Promise<boolean> {
+    const value = ownedEpoch === undefined ? '' : `${this.nodeId} ${ownedEpoch}`;
+    const reply = await this.script('uasmLeave')(...this.roomKeys(room), this.nodeId, value);
+    return reply === 1;
+  }
+
+  /** Who owns the room now, if anyone. */
+  async owner(room: string): Promise<RoomOwner | undefined> {
+    const value = await this.client.get(this.roomKeys(room)[0]);
+    return value === null ? undefined : parseOwner(value);
+  }
+
+  /** Records that the room has started and tells every node. */
+  async markStarted(room: string): Promise<void> {
+    await this.client.set(this.roomKeys(room)[2], '1', 'PX', this.memberTtlMs);
+    await this.publish({ room, type: 'started', nodeId: this.nodeId });
+  }
+
+  async publish(event: RoomEvent): Promise<void> {
+    await this.client.publish(this.eventsChannel(event.room), JSON.stringify(event));
+  }
+
+  /** Starts receiving `room`'s events (queued until connected; renewed on every reconnection). */
+  watch(room: string): void {
+    void this.subscriber.subscribe(this.eventsChannel(room)).catch(() => undefined);
+  }
+
+  unwatch(room: string): void {
+    void this.subscriber.unsubscribe(this.eventsChannel(room)).catch(() => undefined);
+  }
+
+  async heartbeat(beat: Omit<NodeHeartbeat, 'nodeId' | 'atMs'>, ttlMs: number): Promise<void> {
+    const value: NodeHeartbeat = { nodeId: this.nodeId, atMs: Date.now(), ...beat };
+    await this.client.set(this.nodeKey(this.nodeId), JSON.stringify(value), 'PX', ttlMs);
+  }
+
+  async node(nodeId: string): Promise<NodeHeartbeat | undefined> {
+    const value = await this.client.get(this.nodeKey(nodeId));
+    return value === null ? undefined : (JSON.parse(value) as NodeHeartbeat);
+  }
+
+  async removeNode(): Promise<void> {
+    await this.client.del(this.nodeKey(this.nodeId));
+  }
+
+  /** Every key the directory holds for `room` (for tests and operators). */
+  async keysOf(room: string): Promise<string[]> {
+    return this.client.keys(`${this.prefix}room:${room}:*`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  private eventsChannel(room: string): string {
+    return `${this.prefix}room:${room}:events`;
+  }
+
+  private nodeKey(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}`;
+  }
+
+  private onMessage(message: string): void {
+    let event: RoomEvent;
+    try {
+      event = JSON.parse(message) as RoomEvent;
+    } catch {
+      return;
+    }
+    if (typeof event?.room !== 'string' || event.nodeId === this.nodeId) return;
+    if (
+      event.type !== 'started' &&
+      event.type !== 'destroyed' &&
+      event.type !== 'talking' &&
+      event.type !== 'stoppedTalking'
+    )
+      return;
+    this.safeEmit('roomEvent', event);
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * One room as one node of the cluster holds it: the local `ConferenceRoom` (its parties stay on
+ * this node) and its place in the room across the cluster. The section is either the owner
+ * (it holds the lease in the directory and admits the other sections' trunk legs as parties of
+ * its room) or a member (it joins the owner's room over one trunk leg, a SIP call from this
+ * engine's UAC to the owner's UAS, which is a party of both rooms). So the trunk carries this
+ * section's mix up and brings the owner's mix-minus-this-section down: every party hears every
+ * other once and never itself, and announcements made anywhere reach everyone.
+ *
+ * Every third of a lease the section renews its lease (owner) or asks the directory who owns
+ * the room, claiming it when nobody does (member): that is how a survivor takes over from a dead
+ * owner, with a higher epoch, and how the members re-join the new owner. When the directory does
+ * not answer, the room goes on as it is; a room that never reached it is served locally and
+ * marked degraded until it does.
+ */
+import type { Logger } from 'pino';
+import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
+import type { Party } from '../conference/party.js';
+import type { ConferenceMedia } from '../media/conference-media.js';
+import type { UASCallChannel } from '../channel/uas-call-channel.js';
+import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
+import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
+import { State } from '../state.js';
+import type { RoomDirectory, RoomOwner } from './room-directory.js';
+import { formatTrunkTag, TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
+
+export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
+
+/** What a section needs from its node. */
+export interface SectionHost {
+  readonly directory: RoomDirectory;
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  readonly logger: Logger;
+  createChannel(): UASCallChannel;
+  /** The live room of that name in this engine, if any. */
+  liveRoom(name: string): ConferenceRoom | undefined;
+  /** The media (and talker events) of a live room. */
+  conference(name: string): ConferenceMedia | undefined;
+  roleChanged(section: RoomSection, previous: SectionRole): void;
+  trunkCountChanged(delta: number): void;
+  closed(section: RoomSection): void;
+}
+
+/** A trunk leg is a plain party: it does not start or end the room, and it is never announced. */
+function trunkPartyOptions() {
+  return {
+    talkerAndListener: true,
+    conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: false }),
+    conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
+    secondsTimeout: null
+  };
+}
+
+/** After a trunk leg ends or is refused, the next look at the directory comes this soon (ms), doubling while it keeps failing, up to a lease. */
+const RETRY_AFTER_TRUNK_LOSS_MS = 250;
+
+export class RoomSection {
+  readonly name: string;
+  private roleValue: SectionRole = 'joining';
+  private ownedEpoch: number | undefined;
+  private lastRenewedAtMs = 0;
+  /** Our trunk leg to the owner, while we are a member. */
+  private trunk: { channel: UASCallChannel; owner: RoomOwner } | undefined;
+  /** Every trunk channel of this section: ours to the owner, and the members' legs we admitted. */
+  private readonly trunkChannels = new Set<UASCallChannel>();
+  private readonly trunkIds = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Trunk legs lost or refused in a row (reset when one is in the room). */
+  private trunkFailures = 0;
+  private ticking: Promise<void> | undefined;
+  private startedByCluster = false;
+  private startPublished = false;
+  private closedValue = false;
+  private readonly log: Logger;
+  private readonly media: ConferenceMedia | undefined;
+
+  constructor(
+    readonly room: ConferenceRoom,
+    private readonly host: SectionHost
+  ) {
+    this.name = room.name;
+    this.log = host.logger.child({ roomName: room.name, nodeId: host.nodeId });
+    room.on('started', this.onStarted);
+    room.on('partyLeft', this.onPartyLeft);
+    room.on('destroyed', this.onDestroyed);
+    room.on('partyJoined', this.onPartyJoined);
+    this.media = host.conference(room.name);
+    host.directory.watch(room.name);
+    this.media?.on('talking', this.onTalking);
+    this.media?.on('stoppedTalking', this.onStoppedTalking);
+    this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(host.leaseMs / 3)));
+    this.tick();
+  }
+
+  get role(): SectionRole {
+    return this.roleValue;
+  }
+
+  get closed(): boolean {
+    return this.closedValue;
+  }
+
+  /** Parties whose calls are on this node (the trunk legs left out). */
+  get localPartyCount(): number {
+    let count = 0;
+    for (const party of this.room.parties) if (!this.trunkIds.has(party.label ?? '')) count++;
+    return count;
+  }
+
+  /** Why a trunk INVITE for this room must be refused, or undefined to admit it. */
+  refusal(tag: TrunkTag): { status: number; reason: string } | undefined {
+    if (this.closedValue || this.roleValue !== 'owner') return { status: 404, reason: 'Not The Room Owner' };
+    if (tag.epoch !== this.ownedEpoch) return { status: 403, reason: 'Stale Room Epoch' };
+    // A lease we could not renew may already belong to someone else: admit nobody on it.
+    if (Date.now() - this.lastRenewedAtMs > this.host.leaseMs)
+      return { status: 503, reason: 'Room Lease Not Renewed' };
+    return undefined;
+  }
+
+  /** Takes a member's trunk leg (an incoming call already vetted by `refusal`) into the room. */
+  async admit(channel: UASCallChannel): Promise<void> {
+    this.addTrunkChannel(channel);
+    try {
+      await channel.answer();
+    } catch (error) {
+      this.log.warn({ err: error }, 'trunk leg could not be answered');
+      return;
+    }
+    await this.enterRoom(channel);
+  }
+
+  /** Clean shutdown: give the lease up first, so a member can claim the room the moment our legs end. */
+  async handOver(): Promise<void> {
+    const epoch = this.ownedEpoch;
+    if (this.roleValue !== 'owner' || epoch === undefined) return;
+    this.setRole('member');
+    this.ownedEpoch = undefined;
+    await this.host.directory
+      .leave(this.name, epoch)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not hand the room over'));
+  }
+
+  /** One look at the directory; never two at once. */
+  tick(): void {
+    if (this.closedValue || this.ticking) return;
+    this.ticking = this.check()
+      .catch((error: unknown) => this.directoryFailed(error))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+  }
+
+  private async check(): Promise<void> {
+    const directory = this.host.directory;
+    if (this.roleValue === 'owner' && this.ownedEpoch !== undefined) {
+      if (await directory.renew(this.name, this.ownedEpoch)) {
+        this.lastRenewedAtMs = Date.now();
+        await this.publishStart();
+        return;
+      }
+      this.log.warn({ epoch: this.ownedEpoch }, "lost the room lease; dropping the members' trunk legs");
+      this.ownedEpoch = undefined;
+      this.setRole('member');
+      this.hangUpAdmittedTrunks();
+    }
+    const result = await directory.claim(this.name);
+    if (result.owner.nodeId === this.host.nodeId) {
+      this.ownedEpoch = result.owner.epoch;
+      this.lastRenewedAtMs = Date.now();
+      if (this.closedValue) return; // close() releases it once this check is over
+      if (this.trunk) this.hangUpTrunk();
+      if (this.roleValue !== 'owner') this.log.info({ epoch: result.owner.epoch }, 'owns the room');
+      this.setRole('owner');
+    } else {
+      this.setRole('member');
+      if (this.closedValue) return;
+      await this.ensureTrunk(result.owner);
+    }
+    if (result.started && !this.room.started && !this.room.destroyed) this.startFromCluster();
+    await this.publishStart();
+  }
+
+  /** The room started on another node. */
+  startFromCluster(): void {
+    this.startedByCluster = true;
+    this.startPublished = true;
+    this.room.startRemotely();
+  }
+
+  private async publishStart(): Promise<void> {
+    if (!this.room.started || this.startPublished) return;
+    this.startPublished = true;
+    await this.host.directory.markStarted(this.name).catch((error: unknown) => {
+      this.startPublished = false;
+      throw error;
+    });
+  }
+
+  private directoryFailed(error: unknown): void {
+    if (this.roleValue === 'joining') {
+      this.log.warn(
+        { err: (error as Error).message },
+        'cluster directory unreachable: room served locally (degraded)'
+      );
+      this.setRole('degraded');
+    } else {
+      this.log.debug(
+        { err: (error as Error).message, role: this.roleValue },
+        'cluster directory did not answer; the room goes on'
+      );
+    }
+  }
+
+  private setRole(role: SectionRole): void {
+    const previous = this.roleValue;
+    if (previous === role) return;
+    this.roleValue = role;
+    this.host.roleChanged(this, previous);
+  }
+
+  private async ensureTrunk(owner: RoomOwner): Promise<void> {
+    const current = this.trunk;
+    if (current && current.owner.value === owner.value && current.channel.state !== State.IDLE) return;
+    if (current) this.hangUpTrunk();
+    if (this.localPartyCount === 0) return;
+    const beat = await this.host.directory.node(owner.nodeId);
+    if (!beat) return; // the owner stopped beating: it is going, wait for its lease to lapse
+    if (this.closedValue || this.trunk) return;
+    const channel = this.host.createChannel();
+    this.trunk = { channel, owner };
+    this.addTrunkChannel(channel);
+    const tag = formatTrunkTag({ room: this.name, epoch: owner.epoch, node: this.host.nodeId });
+    this.log.info(
+      { owner: owner.nodeId, epoch: owner.epoch, trunkAddress: beat.trunkAddress },
+      'joining the owner over a trunk leg'
+    );
+    const state = await channel.call(`sip:${this.name}@${beat.trunkAddress}`, {
+      headers: { [TRUNK_HEADER]: tag },
+      secondsTimeout: 5
+    });
+    if (state !== State.ANSWERED) {
+      this.log.warn({ owner: owner.nodeId, cause: channel.cause() }, 'trunk leg refused or failed');
+      return;
+    }
+    if (this.closedValue || this.trunk?.channel !== channel || this.localPartyCount === 0) {
+      await channel.hangUp();
+      return;
+    }
+    await this.enterRoom(channel);
+  }
+
+  private addTrunkChannel(channel: UASCallChannel): void {
+    this.trunkChannels.add(channel);
+    this.trunkIds.add(channel.id);
+    this.host.trunkCountChanged(1);
+    const onState = ({ state }: { state: State }): void => {
+      if (state !== State.IDLE) return;
+      channel.off('stateChange', onState);
+      this.trunkChannels.delete(channel);
+      this.host.trunkCountChanged(-1);
+      if (this.trunk?.channel === channel) {
+        this.trunk = undefined;
+        this.retrySoon();
+      }
+    };
+    channel.on('stateChange', onState);
+  }
+
+  /** The trunk leg joins this room as a party, if this room is still the live one. */
+  private async enterRoom(channel: UASCallChannel): Promise<void> {
+    if (this.closedValue || this.host.liveRoom(this.name) !== this.room) {
+      await channel.hangUp();
+      return;
+    }
+    const state = await channel.transferToConferenceRoom(
+      this.host.createChannel(),
+      this.name,
+      trunkPartyOptions()
+    );
+    if (state === State.TRANSFERRED) this.trunkFailures = 0;
+  }
+
+  private retrySoon(): void {
+    if (this.closedValue || this.retryTimer) return;
+    const delayMs = Math.min(
+      this.host.leaseMs,
+      RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8)
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.tick();
+    }, delayMs);
+  }
+
+  private hangUpTrunk(): void {
+    const trunk = this.trunk;
+    this.trunk = undefined;
+    if (trunk) void trunk.channel.hangUp();
+  }
+
+  private hangUpAdmittedTrunks(): void {
+    for (const channel of [...this.trunkChannels]) if (channel !== this.trunk?.channel) void channel.hangUp();
+  }
+
+  /** A trunk leg's talkers are reported by their own node, over the directory's room events. */
+  private readonly onPartyJoined = ({ party }: { party: Party }): void => {
+    if (this.trunkIds.has(party.label ?? '')) this.media?.hideTalker(party);
+  };
+
+  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+    this.publishTalker(party, true, levelDbfs);
+  private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+    this.publishTalker(party, false, levelDbfs);
+
+  private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
+    if (this.roleValue === 'degraded' || this.roleValue === 'joining') return;
+    this.host.directory
+      .publish({
+        room: this.name,
+        type: talking ? 'talking' : 'stoppedTalking',
+        nodeId: this.host.nodeId,
+        party: party.label ?? `party${party.id}`,
+        levelDbfs
+      })
+      .catch((error: unknown) => this.log.debug({ err: error }, 'talker event not published'));
+  }
+
+  /** A talker event from a party of this room on another node. */
+  remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
+    this.media?.reportRemoteTalking(
+      { nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs },
+      talking
+    );
+  }
+
+  private readonly onStarted = (): void => {
+    if (this.startedByCluster) return;
+    this.publishStart().catch((error: unknown) => this.directoryFailed(error));
+  };
+
+  /**
+   * A member whose last local party left has nothing to bring to the room: its trunk goes, then
+   * the room. Not from inside this 'partyLeft': the leaving party's own listeners must see the
+   * room (and its media) as it was when it left.
+   */
+  private readonly onPartyLeft = (): void => {
+    queueMicrotask(() => {
+      if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0)
+        return;
+      if (this.trunk) this.hangUpTrunk();
+    });
+  };
+
+  private readonly onDestroyed = ({ reason }: { reason: DestroyReason }): void => {
+    this.close(reason);
+  };
+
+  private close(reason: DestroyReason): void {
+    if (this.closedValue) return;
+    this.closedValue = true;
+    clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.room.off('started', this.onStarted);
+    this.room.off('partyLeft', this.onPartyLeft);
+    this.room.off('destroyed', this.onDestroyed);
+    this.room.off('partyJoined', this.onPartyJoined);
+    this.media?.off('talking', this.onTalking);
+    this.media?.off('stoppedTalking', this.onStoppedTalking);
+    const directory = this.host.directory;
+    directory.unwatch(this.name);
+    if (reason === 'destroyOnExit') {
+      directory
+        .publish({ room: this.name, type: 'destroyed', nodeId: this.host.nodeId })
+        .catch((error: unknown) =>
+          this.log.warn({ err: error }, 'could not tell the cluster the room was destroyed')
+        );
+    }
+    for (const channel of [...this.trunkChannels]) void channel.hangUp();
+    this.trunk = undefined;
+    // After any check in flight, which may just have claimed the room.
+    void (this.ticking ?? Promise.resolve())
+      .then(() => directory.leave(this.name, this.ownedEpoch))
+      .catch((error: unknown) => this.log.debug({ err: error }, 'could not leave the room in the directory'));
+    this.host.closed(this);
+  }
+}

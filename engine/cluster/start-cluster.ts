@@ -1,0 +1,136 @@
+/**
+ * `npm run cluster`: a whole uasmedia cluster on this host, for trying it and as a template for a
+ * real deployment. It starts a private redis-server (unix socket, no persistence), N engines
+ * running the meet-me application (default one per core), each a cluster member on its own SIP
+ * port, and Kamailio in front with the dispatcher spreading calls over them. Callers dial one
+ * address: sip:<room>@127.0.0.1:5060. Ctrl-C stops everything.
+ *
+ * Environment: UASMEDIA_ENGINES (count), UASMEDIA_SIP_HOST (127.0.0.1), UASMEDIA_SIP_PORT
+ * (Kamailio's port, 5060), UASMEDIA_ENGINE_BASE_PORT (first engine's port, 5070),
+ * UASMEDIA_DISPATCH (`round-robin`, the default, or `room`: a room's callers on one engine).
+ * Needs the Debian packages redis-server and kamailio.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
+const frontPort = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
+const basePort = Number(process.env.UASMEDIA_ENGINE_BASE_PORT ?? 5070);
+const engines = Number(process.env.UASMEDIA_ENGINES ?? availableParallelism());
+// Kamailio dispatcher algorithms: 4 round-robin, 3 hash over the Request-URI user (the room).
+const algorithm = process.env.UASMEDIA_DISPATCH === 'room' ? '3' : '4';
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'uasmedia-cluster-'));
+const children: ChildProcess[] = [];
+
+function start(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {}
+): ChildProcess {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env }
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the cluster`);
+    void shutdown();
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForFile(path: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > until) {
+      console.error(
+        `${path} did not appear within ${ms} ms; is redis-server installed (apt-get install -y redis-server)?`
+      );
+      await shutdown();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Engines first (they hand their rooms over through Redis), then Kamailio and Redis.
+  const [redis, kamailio, ...engineProcesses] = children;
+  await Promise.all(engineProcesses.map((c) => stop(c)));
+  if (kamailio) await stop(kamailio);
+  if (redis) await stop(redis);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
+
+const socket = join(dir, 'redis.sock');
+start('redis-server', 'redis-server', [
+  '--port',
+  '0',
+  '--unixsocket',
+  socket,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  dir
+]);
+await waitForFile(socket, 10000);
+
+const list = join(dir, 'dispatcher.list');
+writeFileSync(
+  list,
+  Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join('')
+);
+start('kamailio', 'kamailio', [
+  '-f',
+  join(here, 'kamailio', 'dispatcher.cfg'),
+  '-DD',
+  '-E',
+  '-l',
+  `udp:${host}:${frontPort}`,
+  '-A',
+  `DISPATCHER_LIST="${list}"`,
+  '-A',
+  `DS_ALGORITHM="${algorithm}"`,
+  '-Y',
+  dir,
+  '-P',
+  join(dir, 'kamailio.pid')
+]);
+
+for (let i = 0; i < engines; i++) {
+  start(`engine ${i + 1}`, process.execPath, ['--import', 'tsx', join(here, '..', 'main.ts')], {
+    UASMEDIA_SIP_HOST: host,
+    UASMEDIA_SIP_PORT: String(basePort + i),
+    UASMEDIA_CLUSTER_REDIS: socket,
+    UASMEDIA_NODE_ID: `engine${i + 1}`,
+    UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
+  });
+}
+
+console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${basePort + engines - 1}, Redis at ${socket},
+Kamailio dispatching sip:<room>@${host}:${frontPort} over them. Ctrl-C stops everything.`);

@@ -1,0 +1,126 @@
+/**
+ * The room directory against a real temporary redis-server: leases with fencing epochs,
+ * renewal by the owner only, membership that empties the room's keys, heartbeats, pub/sub
+ * room events, and a Redis that stops answering.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import pino from 'pino';
+import { RoomDirectory, type RoomEvent } from '../../engine/cluster/room-directory.js';
+import { RedisServer } from '../support/redis-server.js';
+import { hasPeer } from '../support/peers.js';
+import { sleep, waitForAsync } from '../support/wait.js';
+
+const haveRedis = hasPeer('redis-server');
+const logger = pino({ level: 'silent' });
+
+describe.skipIf(!haveRedis)('room directory in Redis', () => {
+  let server: RedisServer;
+  const directories: RoomDirectory[] = [];
+
+  async function node(nodeId: string, leaseMs = 2000): Promise<RoomDirectory> {
+    const directory = new RoomDirectory({
+      redis: server.socketPath,
+      nodeId,
+      leaseMs,
+      logger,
+      commandTimeoutMs: 500
+    });
+    directories.push(directory);
+    expect(await directory.connect()).toBe(true);
+    return directory;
+  }
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await Promise.all(directories.map((d) => d.close()));
+    await server?.stop();
+  });
+
+  it('lets exactly one of many concurrent claimers own a room', async () => {
+    const nodes = await Promise.all(['a', 'b', 'c', 'd'].map((id) => node(`race-${id}`)));
+    const results = await Promise.all(nodes.map((n) => n.claim('race')));
+    expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    const owner = results.find((r) => r.claimed)!.owner;
+    for (const r of results) expect(r.owner).toEqual(owner);
+  });
+
+  it('renews only for the owner and hands the room on with a higher epoch when the lease lapses', async () => {
+    const a = await node('lapse-a', 300);
+    const b = await node('lapse-b', 300);
+    const first = await a.claim('lapse');
+    expect(first.claimed).toBe(true);
+    expect(await b.renew('lapse', first.owner.epoch)).toBe(false); // b does not hold the lease
+    expect(await a.renew('lapse', first.owner.epoch)).toBe(true);
+    expect((await b.claim('lapse')).claimed).toBe(false);
+    await new Promise((r) => setTimeout(r, 450)); // a stops renewing (it died)
+    const second = await b.claim('lapse');
+    expect(second.claimed).toBe(true);
+    expect(second.owner.nodeId).toBe('lapse-b');
+    expect(second.owner.epoch).toBeGreaterThan(first.owner.epoch);
+    expect(await a.renew('lapse', first.owner.epoch)).toBe(false); // the stale owner cannot renew
+  });
+
+  it('releases the lease on leave so another node claims at once, and removes every key after the last member', async () => {
+    const a = await node('leave-a');
+    const b = await node('leave-b');
+    const claimA = await a.claim('leaving');
+    await b.claim('leaving');
+    await a.markStarted('leaving');
+    expect(await a.leave('leaving', claimA.owner.epoch)).toBe(false); // b is still a member
+    const claimB = await b.claim('leaving');
+    expect(claimB.claimed).toBe(true);
+    expect(claimB.started).toBe(true);
+    expect(claimB.owner.epoch).toBeGreaterThan(claimA.owner.epoch);
+    expect(await b.leave('leaving', claimB.owner.epoch)).toBe(true);
+    expect(await server.keys('uasmedia:room:leaving:*')).toEqual([]);
+  });
+
+  it('publishes heartbeats with trunk address and load, which expire', async () => {
+    const a = await node('beat-a');
+    await a.heartbeat({ trunkAddress: '127.0.0.2:5070', load: 3 }, 300);
+    const beat = await a.node('beat-a');
+    expect(beat).toMatchObject({ nodeId: 'beat-a', trunkAddress: '127.0.0.2:5070', load: 3 });
+    await sleep(400);
+    expect(await a.node('beat-a')).toBeUndefined();
+  });
+
+  it("delivers a room's events to the other nodes watching that room only", async () => {
+    const a = await node('events-a');
+    const b = await node('events-b');
+    const seenByA: RoomEvent[] = [];
+    const seenByB: RoomEvent[] = [];
+    const c = await node('events-c');
+    const seenByC: RoomEvent[] = [];
+    a.on('roomEvent', (e) => seenByA.push(e));
+    b.on('roomEvent', (e) => seenByB.push(e));
+    c.on('roomEvent', (e) => seenByC.push(e));
+    a.watch('ev');
+    b.watch('ev');
+    c.watch('elsewhere');
+    // The subscriber connects in the background: publish until it is listening.
+    await waitForAsync(async () => {
+      await a.publish({ room: 'ev', type: 'started', nodeId: 'events-a' });
+      await sleep(50);
+      return seenByB.length > 0;
+    });
+    expect(seenByB[0]).toEqual({ room: 'ev', type: 'started', nodeId: 'events-a' });
+    expect(seenByA).toEqual([]);
+    expect(seenByC).toEqual([]); // c holds no section of 'ev'
+  });
+
+  it('fails fast instead of hanging while Redis is paused, and works again after', async () => {
+    const a = await node('pause-a');
+    await server.pause(1500);
+    await expect(a.claim('paused')).rejects.toThrow(/timed out/i);
+    await waitForAsync(() =>
+      a.claim('paused').then(
+        () => true,
+        () => false
+      )
+    );
+    expect((await a.owner('paused'))?.nodeId).toBe('pause-a');
+  });
+});

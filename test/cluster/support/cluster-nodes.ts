@@ -1,0 +1,107 @@
+/**
+ * Starts and drives cluster nodes (node-app.ts) as child processes from a test: each on its own
+ * loopback address, all sharing one temporary redis-server. `kill()` is SIGKILL, a node's death
+ * with no goodbye; `stop()` is a clean shutdown.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FromNode, ToNode } from './node-app.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+let nextStatusId = 1;
+
+export interface NodeSpec {
+  nodeId: string;
+  host: string;
+  rtpBase: number;
+}
+
+export class ClusterNode {
+  readonly events: FromNode[] = [];
+  sipPort = 0;
+  private constructor(
+    readonly spec: NodeSpec,
+    private readonly child: ChildProcess
+  ) {
+    child.on('message', (message: FromNode) => this.events.push(message));
+  }
+
+  static async start(
+    spec: NodeSpec,
+    redisSocket: string,
+    env: Record<string, string> = {}
+  ): Promise<ClusterNode> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'node-app.ts')], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        NODE_ID: spec.nodeId,
+        NODE_HOST: spec.host,
+        NODE_RTP_BASE: String(spec.rtpBase),
+        NODE_REDIS: redisSocket,
+        ...env
+      }
+    });
+    const node = new ClusterNode(spec, child);
+    const ready = await new Promise<FromNode>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`node ${spec.nodeId} did not start within 30 s`)),
+        30000
+      );
+      child.on('message', (m: FromNode) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`node ${spec.nodeId} exited with ${code}`)));
+    });
+    node.sipPort = (ready as { sipPort: number }).sipPort;
+    return node;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  uri(room: string): string {
+    return `sip:${room}@${this.spec.host}:${this.sipPort}`;
+  }
+
+  async status(rooms: string[]): Promise<Extract<FromNode, { type: 'status' }>> {
+    const id = nextStatusId++;
+    const reply = new Promise<Extract<FromNode, { type: 'status' }>>((resolve) => {
+      const onMessage = (m: FromNode): void => {
+        if (m.type === 'status' && m.id === id) {
+          this.child.off('message', onMessage);
+          resolve(m);
+        }
+      };
+      this.child.on('message', onMessage);
+    });
+    this.child.send({ type: 'status', id, rooms } satisfies ToNode);
+    return reply;
+  }
+
+  /** Events about `user`'s transfer, in order. */
+  eventsOf(user: string): FromNode[] {
+    return this.events.filter((e) => 'user' in e && e.user === user);
+  }
+
+  kill(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.kill('SIGKILL');
+    return exited;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.send({ type: 'stop' } satisfies ToNode);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

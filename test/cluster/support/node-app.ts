@@ -1,0 +1,112 @@
+/**
+ * One cluster node for the tests, run as a child process: an Engine on its own loopback address
+ * with `cluster` set, answering every call and transferring it into the room named by the
+ * request URI. The caller's user name picks its settings:
+ * - `wait...` does not start the room (startOnEntry false); everyone else does;
+ * - `boss...` ends the room when it leaves (destroyOnExit);
+ * - `beep...` is announced with the entry beep (everyone else enters silently);
+ * - `late...` does not start the room and gives up waiting after 2 s;
+ * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
+ * each transfer and answers status requests (room roles, sizes, talker events, metrics).
+ */
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl
+} from '../../../engine/index.js';
+
+export type FromNode =
+  | { type: 'ready'; sipPort: number }
+  | { type: 'transfer'; user: string; state: string; transferCause: string }
+  | { type: 'retrieved'; user: string; state: string; transferCause: string }
+  | {
+      type: 'status';
+      id: number;
+      roles: Record<string, string | undefined>;
+      rooms: Record<string, number>;
+      metrics: string;
+      talking: string[];
+    };
+
+export type ToNode = { type: 'status'; id: number; rooms: string[] } | { type: 'stop' };
+
+const send = (message: FromNode): void => void process.send?.(message);
+
+const host = process.env.NODE_HOST ?? '127.0.0.1';
+const rtpBase = Number(process.env.NODE_RTP_BASE ?? 40000);
+const engine = new Engine({
+  sip: { host, port: 0, transports: ['udp'] },
+  rtp: { minPort: rtpBase, maxPort: rtpBase + 999 },
+  logLevel: process.env.NODE_LOG_LEVEL ?? 'warn',
+  cluster: {
+    redis: process.env.NODE_REDIS as string,
+    nodeId: process.env.NODE_ID as string,
+    leaseMs: Number(process.env.NODE_LEASE_MS ?? 1500)
+  }
+});
+
+/** Room talker events as `<room> <event> local|<nodeId>`, in order. */
+const talking: string[] = [];
+const watchedRooms = new WeakSet<object>();
+
+function watchTalkers(room: string): void {
+  const media = engine.conference(room);
+  if (!media || watchedRooms.has(media)) return;
+  watchedRooms.add(media);
+  media.on('talking', () => talking.push(`${room} talking local`));
+  media.on('stoppedTalking', () => talking.push(`${room} stoppedTalking local`));
+  media.on('remoteTalking', (e) => talking.push(`${room} talking ${e.nodeId}`));
+  media.on('remoteStoppedTalking', (e) => talking.push(`${room} stoppedTalking ${e.nodeId}`));
+}
+
+engine.on('call', async (channel) => {
+  const user = /sip:([A-Za-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? 'x';
+  const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
+  await channel.answer();
+  const media = new ConferencePartyMediaSettings({
+    beepOnEntry: user.startsWith('beep'),
+    exitOnDtmfDigit: '#'
+  });
+  media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+  const state = await channel.transferToConferenceRoom(engine.createChannel(), room, {
+    conferenceLifetimeControl: new ConferenceLifetimeControl({
+      startOnEntry: !user.startsWith('wait') && !user.startsWith('late'),
+      destroyOnExit: user.startsWith('boss')
+    }),
+    conferencePartyMediaSettings: media,
+    secondsTimeout: user.startsWith('late') ? 2 : 30
+  });
+  watchTalkers(room);
+  send({ type: 'transfer', user, state, transferCause: channel.transferCause() });
+  if (state !== State.TRANSFERRED) return;
+  await channel.waitForTransferredCallRetrieval();
+  send({ type: 'retrieved', user, state: channel.state, transferCause: channel.transferCause() });
+  if (channel.state === State.ANSWERED) await channel.hangUp();
+});
+
+async function status(id: number, rooms: string[]): Promise<void> {
+  const roles: Record<string, string | undefined> = {};
+  const sizes: Record<string, number> = {};
+  for (const name of rooms) {
+    roles[name] = engine.cluster?.roleIn(name);
+    sizes[name] = engine.rooms.get(name)?.size ?? 0;
+  }
+  send({
+    type: 'status',
+    id,
+    roles,
+    rooms: sizes,
+    metrics: await engine.metrics.metrics(),
+    talking: [...talking]
+  });
+}
+
+process.on('disconnect', () => process.exit(1));
+process.on('message', (message: ToNode) => {
+  if (message.type === 'status') void status(message.id, message.rooms);
+  else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
+});
+
+await engine.start();
+send({ type: 'ready', sipPort: engine.sipAddresses()[0].port });

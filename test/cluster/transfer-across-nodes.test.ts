@@ -1,0 +1,296 @@
+/**
+ * The conference-transfer behaviour of one host (test/channel/transfer.test.ts) with the parties
+ * spread over three engine processes: waiting parties on other nodes stop ringing when a
+ * startOnEntry party enters anywhere, a timeout while waiting, destroyOnExit on one node
+ * retrieving everyone everywhere, exit and mute digits, an entry beep heard on every node, rooms
+ * with the same prefix kept apart, trunk INVITEs with a stale epoch refused, and nothing left in
+ * the directory after the last party.
+ */
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { SipUserAgent } from '../../sip/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
+import { hasPeer } from '../support/peers.js';
+import { RedisServer } from '../support/redis-server.js';
+import { sleep, waitFor, waitForAsync } from '../support/wait.js';
+import { ClusterNode } from './support/cluster-nodes.js';
+
+const HEARD_DB = -40;
+const ABSENT_DB = -55;
+const BEEP_HZ = 800;
+
+const haveRedis = hasPeer('redis-server');
+
+describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes', () => {
+  let redis: RedisServer;
+  let nodes: ClusterNode[] = [];
+  const phones: TonePhone[] = [];
+
+  async function call(
+    node: ClusterNode,
+    room: string,
+    user: string,
+    toneHz: number | null
+  ): Promise<TonePhone> {
+    const p = await TonePhone.create({ toneHz, user, amplitude: TONE_AMPLITUDE });
+    phones.push(p);
+    await p.call(node.uri(room));
+    return p;
+  }
+
+  function lastEvent(node: ClusterNode, user: string, type: 'transfer' | 'retrieved') {
+    return node
+      .eventsOf(user)
+      .filter((e) => e.type === type)
+      .at(-1) as { state: string; transferCause: string } | undefined;
+  }
+
+  async function transferred(node: ClusterNode, user: string): Promise<void> {
+    await waitFor(() => lastEvent(node, user, 'transfer')?.state === 'TRANSFERRED', 15000);
+  }
+
+  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
+  async function heard(
+    p: TonePhone,
+    ms = 1200
+  ): Promise<((f: number) => number) & { whole: (f: number) => number }> {
+    await sleep(300);
+    p.clearReceived();
+    await sleep(ms);
+    const pcm = p.receivedPcm();
+    return Object.assign((f: number) => peakToneDb(pcm, f), { whole: (f: number) => wholeToneDb(pcm, f) });
+  }
+
+  /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends: the audio path is complete. */
+  async function connected(room: string, parties: number): Promise<void> {
+    await waitForAsync(async () => {
+      const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
+      return sizes.reduce((a, b) => a + b, 0) === parties;
+    }, 15000);
+  }
+
+  async function directoryEmpty(room: string): Promise<void> {
+    await waitForAsync(async () => (await redis.keys(`uasmedia:room:${room}:*`)).length === 0, 15000);
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    nodes = await Promise.all(
+      ['a', 'b', 'c'].map((id, i) =>
+        ClusterNode.start(
+          { nodeId: `node-${id}`, host: `127.0.0.${i + 5}`, rtpBase: 47000 + i * 1000 },
+          redis.socketPath
+        )
+      )
+    );
+  }, 60000);
+
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  }, 30000);
+
+  it('rings waiting parties on other nodes until a startOnEntry party enters on one; then all are in and hear it', async () => {
+    const pb = await call(nodes[1], 'ring', 'waitbob', 620);
+    const pc = await call(nodes[2], 'ring', 'waitcarol', 980);
+    await sleep(1500);
+    expect(lastEvent(nodes[1], 'waitbob', 'transfer')).toBeUndefined(); // still ringing
+    expect(lastEvent(nodes[2], 'waitcarol', 'transfer')).toBeUndefined();
+    const pa = await call(nodes[0], 'ring', 'alice', 440);
+    await Promise.all([
+      transferred(nodes[0], 'alice'),
+      transferred(nodes[1], 'waitbob'),
+      transferred(nodes[2], 'waitcarol')
+    ]);
+    await connected('ring', 3 + 4);
+    const [hb, hc, ha] = await Promise.all([heard(pb), heard(pc), heard(pa)]);
+    expect(hb(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
+    expect(hc(440), 'carol hears alice').toBeGreaterThan(HEARD_DB);
+    expect(hb(980), 'bob hears carol').toBeGreaterThan(HEARD_DB);
+    expect(ha(620), 'alice hears bob').toBeGreaterThan(HEARD_DB);
+    await Promise.all([pa, pb, pc].map((p) => p.hangUp()));
+    await directoryEmpty('ring');
+  }, 60000);
+
+  it('times out a party waiting on one node while another waits elsewhere, as on one host', async () => {
+    const pc = await call(nodes[2], 'slow', 'waitcarol2', 980);
+    await call(nodes[1], 'slow', 'latebob', 620);
+    await waitFor(() => lastEvent(nodes[1], 'latebob', 'transfer') !== undefined, 15000);
+    expect(lastEvent(nodes[1], 'latebob', 'transfer')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'TIMEOUT'
+    });
+    expect(lastEvent(nodes[2], 'waitcarol2', 'transfer')).toBeUndefined();
+    await pc.hangUp();
+    await directoryEmpty('slow');
+  }, 60000);
+
+  it('destroyOnExit on one node ends the room on every node and retrieves everyone with NORMAL', async () => {
+    const pa = await call(nodes[0], 'doomed', 'bossalice', 440);
+    await transferred(nodes[0], 'bossalice');
+    const pb = await call(nodes[1], 'doomed', 'bob', 620);
+    const pc = await call(nodes[2], 'doomed', 'carol', 980);
+    await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
+    await sleep(500);
+    await pa.rfc4733Digit('#', 200);
+    await waitFor(() => lastEvent(nodes[0], 'bossalice', 'retrieved') !== undefined, 10000);
+    await waitFor(() => lastEvent(nodes[1], 'bob', 'retrieved') !== undefined, 10000);
+    await waitFor(() => lastEvent(nodes[2], 'carol', 'retrieved') !== undefined, 10000);
+    expect(lastEvent(nodes[1], 'bob', 'retrieved')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'NORMAL'
+    });
+    expect(lastEvent(nodes[2], 'carol', 'retrieved')).toMatchObject({
+      state: 'ANSWERED',
+      transferCause: 'NORMAL'
+    });
+    await waitFor(() => pb.ended && pc.ended, 10000); // the app hangs up a retrieved call
+    await directoryEmpty('doomed');
+    for (const n of nodes) expect((await n.status(['doomed'])).rooms.doomed).toBe(0);
+  }, 60000);
+
+  it('an exit digit retrieves one party; mute and unmute digits silence and restore it on the other nodes', async () => {
+    const pa = await call(nodes[0], 'digits', 'alice', 440);
+    await transferred(nodes[0], 'alice');
+    const pb = await call(nodes[1], 'digits', 'bob', 620);
+    const pc = await call(nodes[2], 'digits', 'carol', 980);
+    await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
+    await connected('digits', 3 + 4);
+    // A digit takes effect when its end reaches the room; on a busy host that may take a while.
+    const untilHeard = async (
+      p: TonePhone,
+      check: (h: Awaited<ReturnType<typeof heard>>) => boolean
+    ): Promise<void> => {
+      await waitForAsync(async () => check(await heard(p, 600)), 15000);
+    };
+    await pb.rfc4733Digit('0', 200);
+    await untilHeard(pc, (h) => h.whole(620) < ABSENT_DB);
+    const haMuted = await heard(pa);
+    expect(haMuted.whole(620), 'alice does not hear muted bob').toBeLessThan(ABSENT_DB);
+    expect(haMuted(980), 'alice hears carol').toBeGreaterThan(HEARD_DB);
+    await pb.rfc4733Digit('1', 200);
+    await untilHeard(pa, (h) => h(620) > HEARD_DB);
+    await pc.rfc4733Digit('#', 200);
+    await waitFor(() => lastEvent(nodes[2], 'carol', 'retrieved') !== undefined, 10000);
+    expect(lastEvent(nodes[2], 'carol', 'retrieved')).toMatchObject({ transferCause: 'NORMAL' });
+    const [ha2, hb2] = await Promise.all([heard(pa), heard(pb)]);
+    expect(ha2.whole(980), 'alice no longer hears carol').toBeLessThan(ABSENT_DB);
+    expect(ha2(620), 'alice hears bob').toBeGreaterThan(HEARD_DB);
+    expect(hb2(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
+    await Promise.all([pa.hangUp(), pb.hangUp()]);
+    await directoryEmpty('digits');
+  }, 60000);
+
+  it('an entry beep made on one node is heard on the others', async () => {
+    const pa = await call(nodes[0], 'beeps', 'alice', 440);
+    await transferred(nodes[0], 'alice');
+    const pb = await call(nodes[1], 'beeps', 'bob', 620);
+    await transferred(nodes[1], 'bob');
+    await connected('beeps', 2 + 2);
+    await sleep(800);
+    pa.clearReceived();
+    pb.clearReceived();
+    await call(nodes[2], 'beeps', 'beepcarol', null);
+    await transferred(nodes[2], 'beepcarol');
+    await sleep(2000);
+    const peak = (pcm: Int16Array): number => peakToneDb(pcm, BEEP_HZ);
+    const [ba, bb] = [peak(pa.receivedPcm()), peak(pb.receivedPcm())];
+    console.log(`entry beep on c heard at ${ba.toFixed(1)} dB on a and ${bb.toFixed(1)} dB on b`);
+    expect(ba).toBeGreaterThan(HEARD_DB);
+    expect(bb).toBeGreaterThan(HEARD_DB);
+  }, 60000);
+
+  it('keeps two rooms whose names share a prefix apart across nodes', async () => {
+    const p1 = await call(nodes[0], 'sales1', 'alice', 440);
+    const p2 = await call(nodes[1], 'sales1', 'bob', 620);
+    const p3 = await call(nodes[1], 'sales12', 'carol', 980);
+    const p4 = await call(nodes[2], 'sales12', 'dave', 1300);
+    await Promise.all([
+      transferred(nodes[0], 'alice'),
+      transferred(nodes[1], 'bob'),
+      transferred(nodes[1], 'carol'),
+      transferred(nodes[2], 'dave')
+    ]);
+    await connected('sales1', 2 + 2);
+    await connected('sales12', 2 + 2);
+    const [h1, h2, h3, h4] = await Promise.all([heard(p1), heard(p2), heard(p3), heard(p4)]);
+    expect(h1(620)).toBeGreaterThan(HEARD_DB);
+    expect(h3(1300)).toBeGreaterThan(HEARD_DB);
+    for (const h of [h1, h2]) for (const f of [980, 1300]) expect(h.whole(f)).toBeLessThan(ABSENT_DB);
+    for (const h of [h3, h4]) for (const f of [440, 620]) expect(h.whole(f)).toBeLessThan(ABSENT_DB);
+    await Promise.all([p1, p2, p3, p4].map((p) => p.hangUp()));
+    await directoryEmpty('sales1');
+    await directoryEmpty('sales12');
+  }, 60000);
+
+  it('reports a talker on one node as a room talker event on every node, and never a trunk leg as a talker', async () => {
+    const pa = await call(nodes[0], 'talkers', 'alice', null);
+    await transferred(nodes[0], 'alice');
+    await call(nodes[1], 'talkers', 'bob', null);
+    await call(nodes[2], 'talkers', 'carol', null);
+    await Promise.all([transferred(nodes[1], 'bob'), transferred(nodes[2], 'carol')]);
+    const events = async (n: number): Promise<string[]> =>
+      (await nodes[n].status([])).talking.filter((e) => e.startsWith('talkers '));
+    await sleep(1000); // trunk legs carry each node's mix: silence, and they must not be reported anyway
+    pa.toneHz = 440;
+    await waitForAsync(async () => (await events(0)).includes('talkers talking local'), 10000);
+    await waitForAsync(async () => (await events(1)).includes('talkers talking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('talkers talking node-a'), 10000);
+    pa.toneHz = null;
+    await waitForAsync(async () => (await events(1)).includes('talkers stoppedTalking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('talkers stoppedTalking node-a'), 10000);
+    // alice's tone reached b and c through their trunk legs, yet no local talker was reported there
+    expect((await events(1)).filter((e) => e.endsWith(' local'))).toEqual([]);
+    expect((await events(2)).filter((e) => e.endsWith(' local'))).toEqual([]);
+    expect((await events(0)).filter((e) => !e.endsWith(' local'))).toEqual([]);
+  }, 60000);
+
+  it('refuses a trunk INVITE with a stale epoch, a malformed trunk header, and one for a room it does not own', async () => {
+    const pa = await call(nodes[0], 'fenced', 'alice', 440);
+    await transferred(nodes[0], 'alice');
+    const client = redis.client();
+    await waitForAsync(async () => (await client.get('uasmedia:room:fenced:owner')) !== null);
+    const [owner, epoch] = ((await client.get('uasmedia:room:fenced:owner')) ?? '').split(' ');
+    client.disconnect();
+    expect(owner).toBe('node-a');
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
+    await ua.start();
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 9 RTP/AVP 0',
+      'a=rtpmap:0 PCMU/8000',
+      ''
+    ].join('\r\n');
+    const status = async (uri: string, header: string): Promise<number | undefined> => {
+      const invite = ua.invite(uri, { body: sdp, headers: { 'X-Uasmedia-Trunk': header } });
+      return invite.established.then(
+        () => 200,
+        (error: { status?: number }) => error.status
+      );
+    };
+    try {
+      expect(
+        await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) - 1 || 0};node=node-x`)
+      ).toBe(Number(epoch) > 1 ? 403 : 400);
+      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) + 5};node=node-x`)).toBe(
+        403
+      );
+      expect(await status(nodes[0].uri('fenced'), 'room=fenced;epoch=zz')).toBe(400);
+      expect(await status(nodes[1].uri('fenced'), `room=fenced;epoch=${epoch};node=node-x`)).toBe(404);
+      // the room and its party are undisturbed
+      expect((await nodes[0].status(['fenced'])).rooms.fenced).toBe(1);
+    } finally {
+      await ua.close();
+    }
+    await pa.hangUp();
+    await directoryEmpty('fenced');
+  }, 60000);
+});

@@ -1,0 +1,100 @@
+/**
+ * A Kamailio dispatcher for a cluster test, running the repository's dispatcher configuration
+ * (engine/cluster/kamailio/dispatcher.cfg) in the foreground on one loopback UDP address, with a
+ * dispatcher list of the given engines in a fresh temporary folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const KAMAILIO_CONFIG = fileURLToPath(
+  new URL('../../engine/cluster/kamailio/dispatcher.cfg', import.meta.url)
+);
+
+/** A UDP port free on `host` right now (Kamailio cannot be asked for port 0). */
+export async function freeUdpPort(host: string): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, host);
+  await once(socket, 'listening');
+  const { port } = socket.address();
+  socket.close();
+  return port;
+}
+
+export class Kamailio {
+  private output = '';
+  private constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly dir: string,
+    private readonly child: ChildProcess
+  ) {
+    const keep = (chunk: Buffer): void => {
+      this.output += chunk.toString();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  /** `algorithm`: the dispatcher's, 4 round-robin (default) or 3 by Request-URI user (the room). */
+  static async start(host: string, engines: string[], algorithm: 3 | 4 = 4): Promise<Kamailio> {
+    const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
+    const list = join(dir, 'dispatcher.list');
+    await writeFile(list, engines.map((e) => `1 sip:${e} 0 0\n`).join(''));
+    const port = await freeUdpPort(host);
+    const child = spawn(
+      'kamailio',
+      [
+        '-f',
+        KAMAILIO_CONFIG,
+        '-DD',
+        '-E',
+        '-l',
+        `udp:${host}:${port}`,
+        '-A',
+        `DISPATCHER_LIST="${list}"`,
+        '-A',
+        `DS_ALGORITHM="${algorithm}"`,
+        '-Y',
+        dir,
+        '-P',
+        join(dir, 'k.pid')
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] }
+    );
+    const kamailio = new Kamailio(host, port, dir, child);
+    const until = Date.now() + 10000;
+    while (!kamailio.output.includes('Listening on')) {
+      if (child.exitCode !== null) throw new Error(`kamailio exited: ${kamailio.output.slice(-2000)}`);
+      if (Date.now() > until)
+        throw new Error(`kamailio did not start within 10 s: ${kamailio.output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 500)); // its workers open the socket after the banner
+    return kamailio;
+  }
+
+  /** What Kamailio logged (its xlog lines say where each INVITE went). */
+  get log(): string {
+    return this.output;
+  }
+
+  uri(user: string): string {
+    return `sip:${user}@${this.host}:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A throw-away redis-server for a test: unix socket only (no TCP port), no persistence, in a
+ * fresh temporary folder; `stop()` kills it and removes the folder. `pause(ms)` freezes it the
+ * way an overloaded or partitioned Redis looks to its clients (CLIENT PAUSE).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export class RedisServer {
+  private constructor(
+    readonly socketPath: string,
+    private readonly dir: string,
+    private readonly process: ChildProcess
+  ) {}
+
+  static async start(): Promise<RedisServer> {
+    const dir = await mkdtemp(join(tmpdir(), 'uasm-redis-'));
+    const socketPath = join(dir, 'r.sock');
+    const child = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socketPath, '--save', '', '--appendonly', 'no', '--dir', dir],
+      {
+        stdio: 'ignore'
+      }
+    );
+    const server = new RedisServer(socketPath, dir, child);
+    for (let i = 0; i < 200; i++) {
+      try {
+        await access(socketPath);
+        return server;
+      } catch {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    await server.stop();
+    throw new Error('redis-server did not open its socket within 5 s');
+  }
+
+  /** A plain client for the test's own checks. */
+  client(): Redis {
+    return new Redis(this.socketPath, { maxRetriesPerRequest: 1 });
+  }
+
+  /** Every key in the server. */
+  async keys(pattern = '*'): Promise<string[]> {
+    const client = this.client();
+    try {
+      return await client.keys(pattern);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Freezes every client's commands for `ms` (CLIENT PAUSE ALL). */
+  async pause(ms: number): Promise<void> {
+    const client = this.client();
+    try {
+      await client.call('CLIENT', 'PAUSE', String(ms), 'ALL');
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      const exited = new Promise((r) => this.process.once('exit', r));
+      this.process.kill('SIGKILL');
+      await exited;
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
