@@ -12,7 +12,9 @@ import { BenchReport } from './report.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const filter = process.argv[2];
 const report = new BenchReport();
-const files = (await readdir(join(here, 'suites'))).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+const files = (await readdir(join(here, 'suites')))
+  .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+  .sort();
 for (const file of files) {
   if (filter && !file.includes(filter)) continue;
   const suite = (await import(pathToFileURL(join(here, 'suites', file)).href)) as {

@@ -30,7 +30,11 @@ export class BenchReport {
       r.nsPerPartyFrame === undefined ? '' : r.nsPerPartyFrame.toFixed(1),
       ((100 * r.nsPerFrame) / FRAME_BUDGET_NS).toFixed(3),
       r.speedupOverJs === undefined ? '' : r.speedupOverJs.toFixed(1),
-      r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`).join(' ') : ''
+      r.extra
+        ? Object.entries(r.extra)
+            .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`)
+            .join(' ')
+        : ''
     ]);
     const all = [header, ...lines];
     const widths = header.map((_, i) => Math.max(...all.map((l) => l[i].length)));

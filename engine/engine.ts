@@ -7,7 +7,15 @@
  * every socket, worker, timer and memory slot.
  */
 import type { Logger } from 'pino';
-import { SafeEmitter, SipUserAgent, type AudioCodec, type SrtpPolicy, type TransportSpec, type IncomingInvite, type SipRequest } from '../sip/index.js';
+import {
+  SafeEmitter,
+  SipUserAgent,
+  type AudioCodec,
+  type SrtpPolicy,
+  type TransportSpec,
+  type IncomingInvite,
+  type SipRequest
+} from '../sip/index.js';
 import type { ConnectionLimits, SipMessageLimits } from '../sip/index.js';
 import { PromptService } from '../tts/index.js';
 import type { LatchingMode } from './rtp/peer-latch.js';
@@ -37,7 +45,11 @@ import { RoomRoster } from './webrtc/room-roster.js';
 import { Door, type AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
 import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
-import { UpstreamRegistrations, type RegistrationEvent, type RegistrationStatus } from './registration/upstream-registrations.js';
+import {
+  UpstreamRegistrations,
+  type RegistrationEvent,
+  type RegistrationStatus
+} from './registration/upstream-registrations.js';
 import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js';
 
 export interface EngineOptions {
@@ -52,7 +64,13 @@ export interface EngineOptions {
      * certificate and key (PEM). `ca` is trusted for connections we open; `verifyPeer: false`
      * accepts any certificate from them.
      */
-    tls?: { port?: number; cert: string | Buffer; key: string | Buffer; ca?: string | Buffer | Array<string | Buffer>; verifyPeer?: boolean };
+    tls?: {
+      port?: number;
+      cert: string | Buffer;
+      key: string | Buffer;
+      ca?: string | Buffer | Array<string | Buffer>;
+      verifyPeer?: boolean;
+    };
     userAgentName?: string;
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
     /**
@@ -146,9 +164,19 @@ export interface EngineOptions {
 }
 
 function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
-  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({ protocol, host, port: sip?.port ?? 5060 }));
+  const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({
+    protocol,
+    host,
+    port: sip?.port ?? 5060
+  }));
   const tls = sip?.tls;
-  if (tls) specs.push({ protocol: 'tls', host, port: tls.port ?? 5061, tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer } });
+  if (tls)
+    specs.push({
+      protocol: 'tls',
+      host,
+      port: tls.port ?? 5061,
+      tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer }
+    });
   return specs;
 }
 
@@ -189,7 +217,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
     this.metrics.exposeResources(() => this.resources());
-    this.door = new Door(options.access, options.callLimits, options.overloadGuard, this.clock, this.metrics, this.logger);
+    this.door = new Door(
+      options.access,
+      options.callLimits,
+      options.overloadGuard,
+      this.clock,
+      this.metrics,
+      this.logger
+    );
   }
 
   get running(): boolean {
@@ -266,7 +301,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
         sourcePolicy: this.door.rtpSources
       });
       this.prompts = new PromptService({
-        promptFolder: [...(o.promptFolder !== undefined ? [o.promptFolder] : []), ...(o.files?.playFolders ?? [])],
+        promptFolder: [
+          ...(o.promptFolder !== undefined ? [o.promptFolder] : []),
+          ...(o.files?.playFolders ?? [])
+        ],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
         workers: o.tts?.workers
@@ -278,7 +316,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.userAgent = new SipUserAgent({
         transports: [
           ...sipTransports(o.sip, sipHost),
-          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket.joinPage))] : [])
+          ...(o.webSocket
+            ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket.joinPage))]
+            : [])
         ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
@@ -293,13 +333,19 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
-      this.upstream.start(this.userAgent, o.registrations ?? [], (event) => this.safeEmit('registration', event));
-      if (o.metricsPort !== undefined) this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+      this.upstream.start(this.userAgent, o.registrations ?? [], (event) =>
+        this.safeEmit('registration', event)
+      );
+      if (o.metricsPort !== undefined)
+        this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
       if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
       this.clock.start();
       this.door.start();
       this.state = 'running';
-      this.logger.info({ sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz }, 'engine started');
+      this.logger.info(
+        { sip: this.sipAddresses(), kernels: o.kernels ?? 'wasm', sampleRateHz },
+        'engine started'
+      );
     } catch (error) {
       await this.release();
       this.state = 'stopped';
@@ -314,7 +360,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /** A new IDLE channel, for an outbound call or as the `otherCall` leg of a transfer. */
   createChannel(): UASCallChannel {
-    if (this.state !== 'running' || !this.context) throw InvalidStateError.forState('engine', this.state, ['running'], 'createChannel');
+    if (this.state !== 'running' || !this.context)
+      throw InvalidStateError.forState('engine', this.state, ['running'], 'createChannel');
     const channel = new UASCallChannel(this.context);
     this.track(channel);
     return channel;
@@ -329,10 +376,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
     let deadline: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
       hangUps.then(() => 'answered' as const),
-      new Promise<'deadline'>((resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000)))
+      new Promise<'deadline'>(
+        (resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000))
+      )
     ]);
     clearTimeout(deadline);
-    if (waited === 'deadline') this.logger.warn({ calls: this.channels.size }, 'stopping without every BYE answered');
+    if (waited === 'deadline')
+      this.logger.warn({ calls: this.channels.size }, 'stopping without every BYE answered');
     this.rooms.close();
     await this.release();
     this.state = 'stopped';
@@ -382,7 +432,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
     }
   };
 
-  private createConferenceMedia(room: ConferenceRoom, resolver: MediaResolver, sampleRateHz: 8000 | 16000): void {
+  private createConferenceMedia(
+    room: ConferenceRoom,
+    resolver: MediaResolver,
+    sampleRateHz: 8000 | 16000
+  ): void {
     const media = new ConferenceMedia(
       room,
       this.kernels as DspKernels,
@@ -401,14 +455,19 @@ export class Engine extends SafeEmitter<EngineEvents> {
     });
   }
 
-  private makeContext(resolver: MediaResolver, rtpAddress: string, roomSampleRateHz: 8000 | 16000): ChannelContext {
+  private makeContext(
+    resolver: MediaResolver,
+    rtpAddress: string,
+    roomSampleRateHz: 8000 | 16000
+  ): ChannelContext {
     return {
       kernels: this.kernels as DspKernels,
       loop: this.loop as MixLoop,
       ports: this.ports as RtpPortPool,
       rtpAddress,
       roomSampleRateHz,
-      codecs: this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
+      codecs:
+        this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
       srtp: this.options.rtp?.srtp,
       latching: this.options.rtp?.latching,
@@ -422,7 +481,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
-        if (!media) throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
+        if (!media)
+          throw new InvalidStateError(`room '${room.name}' has no media (destroyed)`, { state: 'destroyed' });
         return media;
       },
       channelClosed: (id) => {
@@ -478,10 +538,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private limitRinging(channel: UASCallChannel): void {
-    const seconds = this.options.incomingCallTimeoutSeconds === undefined ? 180 : this.options.incomingCallTimeoutSeconds;
+    const seconds =
+      this.options.incomingCallTimeoutSeconds === undefined ? 180 : this.options.incomingCallTimeoutSeconds;
     if (seconds === null) return;
     const timer = setTimeout(() => {
-      this.logger.warn({ channelId: channel.id, callId: channel.callId }, 'incoming call not answered in time, refusing it');
+      this.logger.warn(
+        { channelId: channel.id, callId: channel.callId },
+        'incoming call not answered in time, refusing it'
+      );
       void channel.refuseUnanswered();
     }, seconds * 1000);
     const onState = ({ state }: { state: State }): void => {
@@ -519,7 +583,10 @@ function inactivityMs(seconds: number | null | undefined): number | undefined {
   if (seconds === null) return undefined;
   if (seconds === undefined) return 30_000;
   if (typeof seconds !== 'number' || !(seconds > 0)) {
-    throw new InvalidArgumentError('rtp.inactivityTimeoutSeconds', `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`);
+    throw new InvalidArgumentError(
+      'rtp.inactivityTimeoutSeconds',
+      `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`
+    );
   }
   return seconds * 1000;
 }

@@ -52,7 +52,12 @@ export class InvalidStateError extends EngineError {
   }
 
   /** "channel is TRANSFERRED, expected ANSWERED" in one place so the wording stays uniform. */
-  static forState(subject: string, state: string, expected: readonly string[], operation?: string): InvalidStateError {
+  static forState(
+    subject: string,
+    state: string,
+    expected: readonly string[],
+    operation?: string
+  ): InvalidStateError {
     const what = operation === undefined ? '' : `cannot ${operation}: `;
     const wanted = expected.length === 1 ? expected[0] : `one of ${expected.join(', ')}`;
     return new InvalidStateError(`${what}${subject} is ${state}, expected ${wanted}`, { state, expected });
@@ -94,7 +99,12 @@ export class FileAccessError extends EngineError {
   readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER';
   readonly path: string;
 
-  constructor(reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER', path: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER',
+    path: string,
+    message: string,
+    options?: { cause?: unknown }
+  ) {
     super('ERR_FILE_ACCESS', message, options);
     this.reason = reason;
     this.path = path;

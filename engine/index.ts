@@ -43,4 +43,10 @@ export { TtsError, type TtsErrorCode } from '../tts/index.js';
 export type { AccessOptions } from './admission/door.js';
 export type { OverloadGuardOptions } from './admission/overload-guard.js';
 export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
-export type { CallLimitOptions, CredentialsLookup, DigestSecret, RegistrationOptions, RefusalCause } from '../sip/index.js';
+export type {
+  CallLimitOptions,
+  CredentialsLookup,
+  DigestSecret,
+  RegistrationOptions,
+  RefusalCause
+} from '../sip/index.js';

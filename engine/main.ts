@@ -52,9 +52,15 @@ const engine = new Engine({
   callLimits: door.callLimits,
   overloadGuard: door.overloadGuard,
   registrations: door.registrations,
-  cluster: clusterRedis ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` } : undefined
+  cluster: clusterRedis
+    ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` }
+    : undefined
 });
-engine.on('registration', (event) => console.log(`registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`));
+engine.on('registration', (event) =>
+  console.log(
+    `registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`
+  )
+);
 serveMeetMe(engine, { roomPins: door.roomPins });
 try {
   await engine.start();
@@ -69,7 +75,10 @@ const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
 const ws = bound.find((a) => a.protocol === 'ws')?.port ?? wsPort;
 const tlsPort = bound.find((a) => a.protocol === 'tls')?.port;
-if (tlsPort !== undefined) console.log(`SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`);
+if (tlsPort !== undefined)
+  console.log(
+    `SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`
+  );
 console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
 Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):

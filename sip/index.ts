@@ -8,16 +8,37 @@ export { SafeEmitter, type EventMap, type ListenerErrorEvent } from './safe-emit
 export { SipError, SipParseError, SipInvalidStateError, type SipErrorCode } from './errors.js';
 export type { DtmfInfo } from './session/dtmf-info.js';
 export { DEFAULT_MESSAGE_LIMITS, resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
-export { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits, type ConnectionLimits, type ConnectionGuardStats } from './transport/connection-guard.js';
-export { SdpNegotiationError, SdpParseError, SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from './sdp/index.js';
+export {
+  DEFAULT_CONNECTION_LIMITS,
+  resolveConnectionLimits,
+  type ConnectionLimits,
+  type ConnectionGuardStats
+} from './transport/connection-guard.js';
+export {
+  SdpNegotiationError,
+  SdpParseError,
+  SdpSession,
+  type AudioCodec,
+  type NegotiatedAudio,
+  type SrtpPolicy
+} from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
-export { InviteAdmission, type InviteAdmissionOptions, type AdmissionResult } from './admission/invite-admission.js';
+export {
+  InviteAdmission,
+  type InviteAdmissionOptions,
+  type AdmissionResult
+} from './admission/invite-admission.js';
 export type { CallLimitOptions } from './admission/call-limiter.js';
 export type { RateOptions } from './admission/token-bucket.js';
 export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
 export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
-export { Registration, type RegistrationOptions, type RegistrationState, type RegistrationEvents } from './registration/registration.js';
+export {
+  Registration,
+  type RegistrationOptions,
+  type RegistrationState,
+  type RegistrationEvents
+} from './registration/registration.js';
 export type { TransportSpec } from './transport/transport-set.js';
 export type { TlsTransportOptions } from './transport/tls.js';
 export type { WsTransportOptions } from './transport/ws.js';

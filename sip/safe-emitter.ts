@@ -40,7 +40,10 @@ export class SafeEmitter<E extends EventMap> {
 
   on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     const list = this.#listeners.get(event);
-    this.#listeners.set(event, list === undefined ? [listener as Listener<never>] : [...list, listener as Listener<never>]);
+    this.#listeners.set(
+      event,
+      list === undefined ? [listener as Listener<never>] : [...list, listener as Listener<never>]
+    );
     return this;
   }
 

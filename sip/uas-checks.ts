@@ -15,7 +15,16 @@ export interface Rejection {
 /** Methods this UA implements (§20.5 Allow). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'];
 /** Methods we know but do not implement: 405 with Allow (§8.2.1); anything else is 501. */
-const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE', 'PUBLISH']);
+const KNOWN_UNSUPPORTED = new Set([
+  'REGISTER',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'MESSAGE',
+  'REFER',
+  'PRACK',
+  'UPDATE',
+  'PUBLISH'
+]);
 const SDP = 'application/sdp';
 
 /** §8.2.2.1 and §8.2.1: answered statelessly, before any transaction exists. */
@@ -32,15 +41,19 @@ export function checkUriAndMethod(request: SipRequest): Rejection | undefined {
 export function checkExtensionsAndBody(request: SipRequest): Rejection | undefined {
   // We support no extensions, so any Require is answered 420 listing them.
   const required = request.getList('Require');
-  if (required.length > 0 && request.method !== 'CANCEL') return { status: 420, headers: { Unsupported: required.join(', ') } };
+  if (required.length > 0 && request.method !== 'CANCEL')
+    return { status: 420, headers: { Unsupported: required.join(', ') } };
   if (request.method !== 'INVITE') return undefined;
-  if (request.body.length > 0 && request.contentType !== SDP) return { status: 415, headers: { Accept: SDP } };
+  if (request.body.length > 0 && request.contentType !== SDP)
+    return { status: 415, headers: { Accept: SDP } };
   const encoding = request.get('Content-Encoding');
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return { status: 415, headers: { 'Accept-Encoding': 'identity' } };
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+    return { status: 415, headers: { 'Accept-Encoding': 'identity' } };
   // RFC 4475 §3.3.15: an Accept that excludes SDP leaves nothing we could answer with.
   if (request.has('Accept')) {
     const accepted = request.getList('Accept').map((a) => a.split(';')[0].trim().toLowerCase());
-    if (!accepted.some((a) => a === SDP || a === 'application/*' || a === '*/*')) return { status: 406, headers: { Accept: SDP } };
+    if (!accepted.some((a) => a === SDP || a === 'application/*' || a === '*/*'))
+      return { status: 406, headers: { Accept: SDP } };
   }
   return undefined;
 }

@@ -15,7 +15,13 @@ import { BRANCH_MAGIC_COOKIE } from './message/via.js';
 import { isSipUri, parseUri, uriHost } from './message/uri.js';
 import { IncomingInvite } from './session/incoming-invite.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
-import { silentLogger, type DialogUser, type SendOptions, type SessionHost, type SipLogger } from './session/session-host.js';
+import {
+  silentLogger,
+  type DialogUser,
+  type SendOptions,
+  type SessionHost,
+  type SipLogger
+} from './session/session-host.js';
 import type { InviteSessionBase } from './session/invite-session.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
@@ -26,7 +32,12 @@ import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
 import type { TransactionContext } from './transaction/transaction.js';
-import { requestDestination, responseDestination, stampReceived, type Destination } from './transport/routing.js';
+import {
+  requestDestination,
+  responseDestination,
+  stampReceived,
+  type Destination
+} from './transport/routing.js';
 import type { MessageSource, TransportProtocol } from './transport/transport.js';
 import { TransportSet, type TransportSpec } from './transport/transport-set.js';
 import { learnWebSocketRoutes } from './transport/ws-routes.js';
@@ -116,11 +127,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
     this.limits = resolveMessageLimits(options.limits);
-    this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) => this.logger.warn(details, reason));
+    this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) =>
+      this.logger.warn(details, reason)
+    );
     this.transports = new TransportSet(
       options.transports,
       {
-        message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) => this.receive(data, source, cutShort),
+        message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) =>
+          this.receive(data, source, cutShort),
         warning: (reason: string, details: object) => this.logger.warn(details, reason),
         connectionClosed: (source: MessageSource) => this.connectionClosed(source)
       },
@@ -202,7 +216,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   // ---------------------------------------------------------------- sending
 
-  private chooseProtocol(requested: TransportProtocol | undefined, uriTransport: string | undefined, body: string): TransportProtocol {
+  private chooseProtocol(
+    requested: TransportProtocol | undefined,
+    uriTransport: string | undefined,
+    body: string
+  ): TransportProtocol {
     const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
     if (wanted && this.transports.has(wanted)) return wanted;
     if (wanted) throw new RangeError(`no ${wanted} transport configured`);
@@ -213,7 +231,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   private get localHost(): string {
     if (this.options.advertisedHost) return this.options.advertisedHost;
-    let host = this.state === 'started' ? this.transports.first.address().host : this.transports.firstSpec.host;
+    let host =
+      this.state === 'started' ? this.transports.first.address().host : this.transports.firstSpec.host;
     if (host === '0.0.0.0' || host === '::') {
       const external = Object.values(networkInterfaces())
         .flat()
@@ -258,8 +277,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const destination = requestDestination(request, options.protocol ?? 'udp');
     if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
     // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
-    if (destination.protocol === 'tls' && !this.transports.has('tls')) throw new SipError('ERR_SIP_TRANSPORT', 'cannot reach a sips: or transport=tls target: no TLS transport configured');
-    if (!this.transports.has(destination.protocol)) destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
+    if (destination.protocol === 'tls' && !this.transports.has('tls'))
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        'cannot reach a sips: or transport=tls target: no TLS transport configured'
+      );
+    if (!this.transports.has(destination.protocol))
+      destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
     if (!options.keepVia) {
       const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
       request.remove('Via');
@@ -274,7 +298,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   /** §8.1.3.1: a transport failure ends the client transaction (the TU sees a 503). */
-  private clientContext(destination: Destination, failed: () => ClientTransaction | undefined): TransactionContext {
+  private clientContext(
+    destination: Destination,
+    failed: () => ClientTransaction | undefined
+  ): TransactionContext {
     return {
       clock: this.clock,
       timers: this.timers,
@@ -290,7 +317,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       clock: this.clock,
       timers: this.timers,
       logger: this.logger,
-      sessionTimer: this.options.sessionTimer === false ? undefined : { ...DEFAULT_SESSION_TIMER, ...this.options.sessionTimer },
+      sessionTimer:
+        this.options.sessionTimer === false
+          ? undefined
+          : { ...DEFAULT_SESSION_TIMER, ...this.options.sessionTimer },
       get localHost() {
         return ua.localHost;
       },
@@ -443,7 +473,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const existing = this.layer.findServer(request);
     if (existing) {
       existing.receive(request);
-      if (request.method !== 'ACK' || !(existing instanceof InviteServerTransaction) || existing.state !== 'accepted') return;
+      if (
+        request.method !== 'ACK' ||
+        !(existing instanceof InviteServerTransaction) ||
+        existing.state !== 'accepted'
+      )
+        return;
     }
     if (request.method === 'ACK') {
       const user = this.dialogs.get(dialogId(request.callId, request.toTag ?? '', request.fromTag ?? ''));
@@ -467,7 +502,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const key = serverTransactionKey(request);
     // §8.2.2.2: the same INVITE reaching us again by another path (forked upstream) is merged:
     // 482. Only INVITEs are checked, where a merge would create a second call.
-    const mergeKey = request.toTag === undefined && request.method === 'INVITE' ? `${request.callId}|${request.fromTag ?? ''}|${request.get('CSeq')}` : undefined;
+    const mergeKey =
+      request.toTag === undefined && request.method === 'INVITE'
+        ? `${request.callId}|${request.fromTag ?? ''}|${request.get('CSeq')}`
+        : undefined;
     if (mergeKey !== undefined) {
       const other = this.mergeKeys.get(mergeKey);
       if (other !== undefined && other !== key && this.layer.findServerByKey(other)) {
@@ -478,7 +516,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     let tx: ServerTransaction;
     if (request.method === 'INVITE') {
       tx = new InviteServerTransaction(key, request, context, {
-        timeout: () => this.logger.debug({ callId: request.callId }, 'no ACK for a non-2xx final response (timer H)')
+        timeout: () =>
+          this.logger.debug({ callId: request.callId }, 'no ACK for a non-2xx final response (timer H)')
       });
       this.layer.addServer(tx);
       // §17.2.1: answer 100 Trying at once so the client stops retransmitting.
@@ -495,7 +534,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         if (this.mergeKeys.get(mergeKey) === key) this.mergeKeys.delete(mergeKey);
       };
     }
-    const reply = (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>): void => {
+    const reply = (
+      status: number,
+      reason?: string,
+      extra?: Record<string, string> | Array<[string, string]>
+    ): void => {
       this.stats.rejected++;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
       for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);

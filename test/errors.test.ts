@@ -30,11 +30,15 @@ describe('errors', () => {
   });
 
   it('InvalidStateError.forState lists several expected states', () => {
-    expect(InvalidStateError.forState('call', 'IDLE', ['A', 'B']).message).toBe('call is IDLE, expected one of A, B');
+    expect(InvalidStateError.forState('call', 'IDLE', ['A', 'B']).message).toBe(
+      'call is IDLE, expected one of A, B'
+    );
   });
 
   it('InvalidArgumentError names the argument', () => {
-    expect(new InvalidArgumentError('conferenceRoomName', "room name 'a b' must be alphanumeric").argument).toBe('conferenceRoomName');
+    expect(
+      new InvalidArgumentError('conferenceRoomName', "room name 'a b' must be alphanumeric").argument
+    ).toBe('conferenceRoomName');
   });
 });
 
@@ -47,14 +51,46 @@ describe('State, Cause and TransferCause', () => {
 
   it('have exactly the values of the original API', () => {
     expect(Object.keys(State)).toEqual([
-      'WAITING', 'CALL_INCOMING', 'RING_INCOMING', 'ANSWERING', 'ANSWERED', 'CALL_OUTGOING', 'RING_OUTGOING',
-      'HOLDING', 'ON_HOLD', 'TRANSFERRING', 'TRANSFERRED', 'RECONNECTING', 'ERROR', 'IDLE'
+      'WAITING',
+      'CALL_INCOMING',
+      'RING_INCOMING',
+      'ANSWERING',
+      'ANSWERED',
+      'CALL_OUTGOING',
+      'RING_OUTGOING',
+      'HOLDING',
+      'ON_HOLD',
+      'TRANSFERRING',
+      'TRANSFERRED',
+      'RECONNECTING',
+      'ERROR',
+      'IDLE'
     ]);
     expect(Object.keys(Cause)).toEqual([
-      'TIMEOUT', 'ERROR', 'NORMAL', 'BUSY', 'NOANSWER', 'UNOBTAINABLE', 'CHANGED', 'OUTOFORDER', 'BARRED',
-      'REJECTED', 'NOCHANNELS', 'CONGESTION', 'FAILED', 'OTHER'
+      'TIMEOUT',
+      'ERROR',
+      'NORMAL',
+      'BUSY',
+      'NOANSWER',
+      'UNOBTAINABLE',
+      'CHANGED',
+      'OUTOFORDER',
+      'BARRED',
+      'REJECTED',
+      'NOCHANNELS',
+      'CONGESTION',
+      'FAILED',
+      'OTHER'
     ]);
-    expect(Object.keys(TransferCause)).toEqual(['NONE', 'NORMAL', 'TIMEOUT', 'HANGUP', 'TARGETREJECT', 'TARGETHANGUP', 'FAIL']);
+    expect(Object.keys(TransferCause)).toEqual([
+      'NONE',
+      'NORMAL',
+      'TIMEOUT',
+      'HANGUP',
+      'TARGETREJECT',
+      'TARGETHANGUP',
+      'FAIL'
+    ]);
   });
 });
 
@@ -77,14 +113,20 @@ describe('causeFromSipStatus', () => {
   });
 
   it('falls back by class for statuses without their own mapping', () => {
-    expect([causeFromSipStatus(415), causeFromSipStatus(500), causeFromSipStatus(699), causeFromSipStatus(302)]).toEqual([
-      Cause.FAILED, Cause.ERROR, Cause.REJECTED, Cause.OTHER
-    ]);
+    expect([
+      causeFromSipStatus(415),
+      causeFromSipStatus(500),
+      causeFromSipStatus(699),
+      causeFromSipStatus(302)
+    ]).toEqual([Cause.FAILED, Cause.ERROR, Cause.REJECTED, Cause.OTHER]);
   });
 
   it('gives OTHER for anything that is not a final status', () => {
-    expect([causeFromSipStatus(180), causeFromSipStatus(700), causeFromSipStatus(486.5), causeFromSipStatus(Number.NaN)]).toEqual([
-      Cause.OTHER, Cause.OTHER, Cause.OTHER, Cause.OTHER
-    ]);
+    expect([
+      causeFromSipStatus(180),
+      causeFromSipStatus(700),
+      causeFromSipStatus(486.5),
+      causeFromSipStatus(Number.NaN)
+    ]).toEqual([Cause.OTHER, Cause.OTHER, Cause.OTHER, Cause.OTHER]);
   });
 });

@@ -18,7 +18,10 @@ const FACTORIES: Record<TtsEngineName, () => TtsEngine> = {
 
 export function createEngine(name: string): TtsEngine {
   if (!isEngineName(name)) {
-    throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${name}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    throw new TtsError(
+      'ERR_UNKNOWN_ENGINE',
+      `no speech engine '${name}'; expected one of ${ENGINE_NAMES.join(', ')}`
+    );
   }
   return FACTORIES[name]();
 }

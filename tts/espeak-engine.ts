@@ -124,9 +124,15 @@ export class EspeakEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!(await this.hasVoice(request.voice))) {
-      throw new TtsError('ERR_UNKNOWN_VOICE', `espeak has no voice '${request.voice}'; expected a language or voice name from 'espeak-ng --voices', such as en-us or en-gb`);
+      throw new TtsError(
+        'ERR_UNKNOWN_VOICE',
+        `espeak has no voice '${request.voice}'; expected a language or voice name from 'espeak-ng --voices', such as en-us or en-gb`
+      );
     }
-    const pitch = Math.max(0, Math.min(99, Math.round(ESPEAK_DEFAULT_PITCH + (request.pitchSemitones * 50) / 12)));
+    const pitch = Math.max(
+      0,
+      Math.min(99, Math.round(ESPEAK_DEFAULT_PITCH + (request.pitchSemitones * 50) / 12))
+    );
     const args = ['-v', request.voice, '-p', String(pitch), '-w', '/out.wav'];
     if (request.rateWpm !== undefined) args.push('-s', String(Math.round(request.rateWpm)));
     // "--" ends the options, so a text starting with "-" is spoken, not parsed.
@@ -139,7 +145,9 @@ export class EspeakEngine implements TtsEngine {
     try {
       bytes = instance.FS.readFile('/out.wav');
     } catch (error) {
-      throw new TtsError('ERR_SYNTHESIS_FAILED', `espeak wrote no audio: ${errors.join(' ').slice(0, 200)}`, { cause: error });
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `espeak wrote no audio: ${errors.join(' ').slice(0, 200)}`, {
+        cause: error
+      });
     }
     const decoded = decodeWav(bytes, 'espeak output');
     return { pcm: floatToInt16(decoded.samples), sampleRateHz: decoded.sampleRateHz };

@@ -22,7 +22,6 @@ import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
 import { decodeWav } from './wav-decoder.js';
 import { floatToInt16 } from './resampler.js';
 
-
 /** Approximate natural speaking rate of the Flite voices, used to turn words per minute into a duration stretch. */
 const NATURAL_WPM = 170;
 
@@ -50,27 +49,40 @@ export class FliteEngine implements TtsEngine {
 
   async synthesize(request: SynthesisRequest): Promise<SynthesizedAudio> {
     if (!Object.hasOwn(FLITE_VOICES, request.voice)) {
-      throw new TtsError('ERR_UNKNOWN_VOICE', `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`);
+      throw new TtsError(
+        'ERR_UNKNOWN_VOICE',
+        `flite has no voice '${request.voice}'; expected one of ${Object.keys(FLITE_VOICES).join(', ')}`
+      );
     }
     const module = await compileFlite();
     const args = ['flite', '-voice', request.voice];
-    if (request.rateWpm !== undefined) args.push('--setf', `duration_stretch=${(NATURAL_WPM / request.rateWpm).toFixed(4)}`);
-    if (request.pitchSemitones !== 0) args.push('--setf', `f0_shift=${Math.pow(2, request.pitchSemitones / 12).toFixed(4)}`);
+    if (request.rateWpm !== undefined)
+      args.push('--setf', `duration_stretch=${(NATURAL_WPM / request.rateWpm).toFixed(4)}`);
+    if (request.pitchSemitones !== 0)
+      args.push('--setf', `f0_shift=${Math.pow(2, request.pitchSemitones / 12).toFixed(4)}`);
     args.push('-t', request.text, '-o', `/out/${OUTPUT_FILE}`);
     const out = new Map<string, Inode>();
     const errors: string[] = [];
     const decoder = new TextDecoder();
-    const wasi = new WASI(args, [], [
-      new OpenFile(new File([])),
-      new ConsoleStdout(() => undefined),
-      new ConsoleStdout((chunk) => errors.push(decoder.decode(chunk))),
-      new PreopenDirectory('/out', out)
-    ], { debug: false });
+    const wasi = new WASI(
+      args,
+      [],
+      [
+        new OpenFile(new File([])),
+        new ConsoleStdout(() => undefined),
+        new ConsoleStdout((chunk) => errors.push(decoder.decode(chunk))),
+        new PreopenDirectory('/out', out)
+      ],
+      { debug: false }
+    );
     const instance = await wasm.instantiate(module, { wasi_snapshot_preview1: wasi.wasiImport });
     const exitCode = wasi.start(instance as unknown as Parameters<WASI['start']>[0]);
     const written = out.get(OUTPUT_FILE);
     if (!(written instanceof File) || written.data.length === 0) {
-      throw new TtsError('ERR_SYNTHESIS_FAILED', `flite exited with ${exitCode} and wrote no audio: ${errors.join('').slice(0, 200)}`);
+      throw new TtsError(
+        'ERR_SYNTHESIS_FAILED',
+        `flite exited with ${exitCode} and wrote no audio: ${errors.join('').slice(0, 200)}`
+      );
     }
     const bytes = written.data;
     const decoded = decodeWav(bytes, 'flite output');

@@ -3,5 +3,12 @@ export { PromptService, type PromptServiceOptions, type PromptServiceStats } fro
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
-export { checkSpeech, PITCH_SEMITONES, RATE_WPM, TEXT_CHARS_MAX, type SpeechOptions, type CheckedSpeech } from './speech-options.js';
+export {
+  checkSpeech,
+  PITCH_SEMITONES,
+  RATE_WPM,
+  TEXT_CHARS_MAX,
+  type SpeechOptions,
+  type CheckedSpeech
+} from './speech-options.js';
 export type { SpeakOptions, TtsEngine, TtsEngineName, SynthesisRequest, SynthesizedAudio } from './voice.js';

@@ -21,7 +21,8 @@ export class PromptCache {
   private misses = 0;
 
   constructor(private readonly maxBytes: number) {
-    if (!Number.isFinite(maxBytes) || maxBytes < 0) throw new RangeError(`cacheBytes must be a non-negative number, got ${maxBytes}`);
+    if (!Number.isFinite(maxBytes) || maxBytes < 0)
+      throw new RangeError(`cacheBytes must be a non-negative number, got ${maxBytes}`);
   }
 
   /**
@@ -63,7 +64,12 @@ export class PromptCache {
   }
 
   stats(): PromptCacheStats {
-    return { cacheHits: this.hits, cacheMisses: this.misses, cacheBytes: this.bytes, cacheEntries: this.entries.size };
+    return {
+      cacheHits: this.hits,
+      cacheMisses: this.misses,
+      cacheBytes: this.bytes,
+      cacheEntries: this.entries.size
+    };
   }
 
   private store(key: string, pcm: Int16Array): void {

@@ -19,8 +19,13 @@ export const PROMPT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 
 function fileError(error: unknown, path: string): TtsError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new TtsError('ERR_FILE_NOT_FOUND', `prompt file '${path}' does not exist`, { cause: error });
-  return new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' cannot be read (${code ?? String(error)})`, { cause: error });
+  if (code === 'ENOENT' || code === 'ENOTDIR')
+    return new TtsError('ERR_FILE_NOT_FOUND', `prompt file '${path}' does not exist`, { cause: error });
+  return new TtsError(
+    'ERR_FILE_UNREADABLE',
+    `prompt file '${path}' cannot be read (${code ?? String(error)})`,
+    { cause: error }
+  );
 }
 
 function isInside(folder: string, candidate: string): boolean {
@@ -38,10 +43,16 @@ export class PromptFolder {
 
   async resolve(path: string): Promise<ResolvedPromptFile> {
     if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
-      throw new TtsError('ERR_INVALID_ARGUMENT', `prompt file path must be a non-empty string without NUL, got ${JSON.stringify(path)}`);
+      throw new TtsError(
+        'ERR_INVALID_ARGUMENT',
+        `prompt file path must be a non-empty string without NUL, got ${JSON.stringify(path)}`
+      );
     }
     if (this.folders.length === 0) {
-      throw new TtsError('ERR_NO_PROMPT_FOLDER', `prompt file '${path}' refused: no prompt folder is configured, so no file may be played`);
+      throw new TtsError(
+        'ERR_NO_PROMPT_FOLDER',
+        `prompt file '${path}' refused: no prompt folder is configured, so no file may be played`
+      );
     }
     let notFound: TtsError | undefined;
     let inside = false;
@@ -60,11 +71,18 @@ export class PromptFolder {
         continue;
       }
       if (!isInside(folderReal, realPath)) {
-        throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${folder}'`);
+        throw new TtsError(
+          'ERR_OUTSIDE_PROMPT_FOLDER',
+          `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${folder}'`
+        );
       }
       return this.describe(realPath, path);
     }
-    if (!inside) throw new TtsError('ERR_OUTSIDE_PROMPT_FOLDER', `prompt file '${path}' is outside the prompt folders ${this.folders.map((f) => `'${f}'`).join(', ')}`);
+    if (!inside)
+      throw new TtsError(
+        'ERR_OUTSIDE_PROMPT_FOLDER',
+        `prompt file '${path}' is outside the prompt folders ${this.folders.map((f) => `'${f}'`).join(', ')}`
+      );
     throw notFound as TtsError;
   }
 
@@ -75,9 +93,13 @@ export class PromptFolder {
     } catch (error) {
       throw fileError(error, path);
     }
-    if (!info.isFile()) throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
+    if (!info.isFile())
+      throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
     if (info.size > PROMPT_FILE_MAX_BYTES) {
-      throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`);
+      throw new TtsError(
+        'ERR_FILE_UNREADABLE',
+        `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`
+      );
     }
     return { realPath, sizeBytes: info.size, mtimeMs: info.mtimeMs };
   }
@@ -87,7 +109,9 @@ export class PromptFolder {
     if (!real) {
       real = realpath(folder).catch((error: unknown) => {
         this.realFolders.delete(folder);
-        throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
+        throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, {
+          cause: error
+        });
       });
       this.realFolders.set(folder, real);
     }

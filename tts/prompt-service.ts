@@ -37,8 +37,15 @@ const SAMPLE_RATE_MIN_HZ = 8000;
 const SAMPLE_RATE_MAX_HZ = 48000;
 
 function checkSampleRate(sampleRateHz: number): void {
-  if (!Number.isInteger(sampleRateHz) || sampleRateHz < SAMPLE_RATE_MIN_HZ || sampleRateHz > SAMPLE_RATE_MAX_HZ) {
-    throw new TtsError('ERR_INVALID_ARGUMENT', `sampleRateHz must be an integer from ${SAMPLE_RATE_MIN_HZ} to ${SAMPLE_RATE_MAX_HZ}, got ${sampleRateHz}`);
+  if (
+    !Number.isInteger(sampleRateHz) ||
+    sampleRateHz < SAMPLE_RATE_MIN_HZ ||
+    sampleRateHz > SAMPLE_RATE_MAX_HZ
+  ) {
+    throw new TtsError(
+      'ERR_INVALID_ARGUMENT',
+      `sampleRateHz must be an integer from ${SAMPLE_RATE_MIN_HZ} to ${SAMPLE_RATE_MAX_HZ}, got ${sampleRateHz}`
+    );
   }
 }
 
@@ -53,7 +60,10 @@ export class PromptService {
   constructor(opts: PromptServiceOptions = {}) {
     this.defaultEngine = opts.defaultEngine ?? 'flite';
     if (!isEngineName(this.defaultEngine)) {
-      throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${String(this.defaultEngine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+      throw new TtsError(
+        'ERR_UNKNOWN_ENGINE',
+        `no speech engine '${String(this.defaultEngine)}'; expected one of ${ENGINE_NAMES.join(', ')}`
+      );
     }
     this.cache = new PromptCache(opts.cacheBytes ?? 32 * 1024 * 1024);
     this.folder = new PromptFolder(opts.promptFolder);
@@ -69,13 +79,25 @@ export class PromptService {
     this.checkOpen();
     checkSampleRate(sampleRateHz);
     const engine = opts.engine ?? this.defaultEngine;
-    if (!isEngineName(engine)) throw new TtsError('ERR_UNKNOWN_ENGINE', `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`);
+    if (!isEngineName(engine))
+      throw new TtsError(
+        'ERR_UNKNOWN_ENGINE',
+        `no speech engine '${String(engine)}'; expected one of ${ENGINE_NAMES.join(', ')}`
+      );
     const { voice, rateWpm, pitch = PITCH_SEMITONES.normal } = checkSpeech('textToPcm', text, opts);
     const spoken = text.trim();
     const key = JSON.stringify(['tts', engine, voice ?? null, rateWpm ?? null, pitch, sampleRateHz, spoken]);
     return this.cache.get(key, async () => {
       this.syntheses++;
-      const result = await this.pool.run({ kind: 'speak', engine, text: spoken, voice, rateWpm, pitchSemitones: pitch, sampleRateHz });
+      const result = await this.pool.run({
+        kind: 'speak',
+        engine,
+        text: spoken,
+        voice,
+        rateWpm,
+        pitchSemitones: pitch,
+        sampleRateHz
+      });
       return result.pcm;
     });
   }
@@ -95,7 +117,10 @@ export class PromptService {
       }
       this.checkOpen();
       this.syntheses++;
-      const result = await this.pool.run({ kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz }, [bytes.buffer as ArrayBuffer]);
+      const result = await this.pool.run(
+        { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
+        [bytes.buffer as ArrayBuffer]
+      );
       return result.pcm;
     });
   }

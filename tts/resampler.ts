@@ -31,7 +31,10 @@ export function loadResampler(): Promise<void> {
 
 function checkRate(name: string, hz: number): void {
   if (!Number.isInteger(hz) || hz < RATE_MIN_HZ || hz > RATE_MAX_HZ) {
-    throw new TtsError('ERR_INVALID_ARGUMENT', `${name} must be an integer between ${RATE_MIN_HZ} and ${RATE_MAX_HZ} Hz, got ${hz}`);
+    throw new TtsError(
+      'ERR_INVALID_ARGUMENT',
+      `${name} must be an integer between ${RATE_MIN_HZ} and ${RATE_MAX_HZ} Hz, got ${hz}`
+    );
   }
 }
 
@@ -40,7 +43,8 @@ export function resampleFloat(samples: Float32Array, fromHz: number, toHz: numbe
   checkRate('fromHz', fromHz);
   checkRate('toHz', toHz);
   if (fromHz === toHz || samples.length === 0) return samples;
-  if (!converter) throw new TtsError('ERR_RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
+  if (!converter)
+    throw new TtsError('ERR_RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
   if (converter.inputSampleRate !== fromHz) converter.inputSampleRate = fromHz;
   if (converter.outputSampleRate !== toHz) converter.outputSampleRate = toHz;
   // The setters re-initialise the C state but not the JS-side ratio used to size chunks.

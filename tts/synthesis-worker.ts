@@ -49,7 +49,13 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   if (request.kind === 'decodeWav') {
     const decoded = decodeWav(request.bytes, request.label);
     const pcm = floatToInt16(resampleFloat(decoded.samples, decoded.sampleRateHz, request.sampleRateHz));
-    return { id: request.id, ok: true, pcm, sourceSampleRateHz: decoded.sampleRateHz, synthesisMs: performance.now() - started };
+    return {
+      id: request.id,
+      ok: true,
+      pcm,
+      sourceSampleRateHz: decoded.sampleRateHz,
+      synthesisMs: performance.now() - started
+    };
   }
   const engine = engineFor(request.engine);
   const audio = await engine.synthesize({
@@ -60,7 +66,13 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     targetSampleRateHz: request.sampleRateHz
   });
   const pcm = resamplePcm(audio.pcm, audio.sampleRateHz, request.sampleRateHz);
-  return { id: request.id, ok: true, pcm, sourceSampleRateHz: audio.sampleRateHz, synthesisMs: performance.now() - started };
+  return {
+    id: request.id,
+    ok: true,
+    pcm,
+    sourceSampleRateHz: audio.sampleRateHz,
+    synthesisMs: performance.now() - started
+  };
 }
 
 const port = parentPort;

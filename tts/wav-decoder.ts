@@ -25,7 +25,8 @@ const INTEGER_DEPTHS = new Set(['8', '16', '24', '32']);
 
 function isRiffWave(bytes: Uint8Array): boolean {
   if (bytes.length < 12) return false;
-  const tag = (at: number): string => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  const tag = (at: number): string =>
+    String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
   return (tag(0) === 'RIFF' || tag(0) === 'RIFX') && tag(8) === 'WAVE';
 }
 
@@ -35,7 +36,9 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
   try {
     wav.fromBuffer(bytes);
   } catch (error) {
-    throw new TtsError('ERR_NOT_WAV', `${what} has a corrupt WAV header: ${(error as Error).message}`, { cause: error });
+    throw new TtsError('ERR_NOT_WAV', `${what} has a corrupt WAV header: ${(error as Error).message}`, {
+      cause: error
+    });
   }
   // Copied out: wavefile's conversions below rewrite the header object in place.
   const fmt = { ...(wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number }) };
@@ -50,7 +53,8 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
     else if (fmt.audioFormat === FORMAT_ALAW) wav.fromALaw('16');
     else {
       const supported =
-        ((fmt.audioFormat === FORMAT_PCM || fmt.audioFormat === FORMAT_EXTENSIBLE) && INTEGER_DEPTHS.has(bitDepth)) ||
+        ((fmt.audioFormat === FORMAT_PCM || fmt.audioFormat === FORMAT_EXTENSIBLE) &&
+          INTEGER_DEPTHS.has(bitDepth)) ||
         ((fmt.audioFormat === FORMAT_FLOAT || fmt.audioFormat === FORMAT_EXTENSIBLE) && bitDepth === '32f');
       if (!supported) {
         throw new TtsError(
@@ -62,7 +66,9 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
     if (wav.bitDepth !== '32f') wav.toBitDepth('32f');
   } catch (error) {
     if (error instanceof TtsError) throw error;
-    throw new TtsError('ERR_UNSUPPORTED_WAV', `${what} cannot be converted: ${(error as Error).message}`, { cause: error });
+    throw new TtsError('ERR_UNSUPPORTED_WAV', `${what} cannot be converted: ${(error as Error).message}`, {
+      cause: error
+    });
   }
   const interleaved = wav.getSamples(true, Float32Array) as unknown as Float32Array;
   const frames = Math.floor(interleaved.length / channels);

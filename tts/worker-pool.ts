@@ -44,7 +44,10 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
   const entry = new URL(fromSource ? './synthesis-worker.ts' : './synthesis-worker.js', moduleUrl).href;
   let bootstrap = '';
   if (fromSource) {
-    const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+    const tsxApi = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api')).href.replace(
+      /\.cjs$/,
+      '.mjs'
+    );
     bootstrap += `import { register } from ${JSON.stringify(tsxApi)};\nregister();\n`;
   }
   bootstrap += `await import(${JSON.stringify(entry)});\n`;
@@ -59,8 +62,12 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(size: number, private readonly preload: TtsEngineName[]) {
-    if (!Number.isInteger(size) || size < 1 || size > 16) throw new RangeError(`workers must be an integer from 1 to 16, got ${size}`);
+  constructor(
+    size: number,
+    private readonly preload: TtsEngineName[]
+  ) {
+    if (!Number.isInteger(size) || size < 1 || size > 16)
+      throw new RangeError(`workers must be an integer from 1 to 16, got ${size}`);
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
     for (let i = 0; i < size; i++) this.slots[i] = this.spawn(i);
   }
@@ -97,7 +104,10 @@ export class WorkerPool {
       const slot = this.slots[i];
       if (!slot) continue;
       this.slots[i] = undefined;
-      this.failAll(slot, () => new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready'));
+      this.failAll(
+        slot,
+        () => new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready')
+      );
       workers.push(slot.worker);
     }
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -123,7 +133,12 @@ export class WorkerPool {
       if (!pending) return;
       slot.pending.delete(reply.id);
       if (slot.pending.size === 0) worker.unref();
-      if (reply.ok) pending.resolve({ pcm: reply.pcm, sourceSampleRateHz: reply.sourceSampleRateHz, synthesisMs: reply.synthesisMs });
+      if (reply.ok)
+        pending.resolve({
+          pcm: reply.pcm,
+          sourceSampleRateHz: reply.sourceSampleRateHz,
+          synthesisMs: reply.synthesisMs
+        });
       else pending.reject(deserializeError(reply.error));
     });
     const onDeath = (reason: string): void => {

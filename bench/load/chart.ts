@@ -5,7 +5,20 @@ const W = 900;
 const H = 420;
 const PAD = { left: 60, right: 70, top: 30, bottom: 50 };
 // Twelve distinct colours: two kernel flavours × five shapes, and the I/O floor's two ramps.
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f', '#bcbd22', '#e377c2', '#000000', '#393b79'];
+const COLOURS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+  '#e377c2',
+  '#000000',
+  '#393b79'
+];
 
 export function renderChart(steps: StepResult[]): string {
   const series = new Map<string, StepResult[]>();
@@ -33,17 +46,29 @@ export function renderChart(steps: StepResult[]): string {
   for (let i = 0; i <= 5; i++) {
     const n = (maxN * i) / 5;
     parts.push(`<text x="${x(n)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${Math.round(n)}</text>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${yCpu((maxCpu * i) / 5) + 4}" text-anchor="end">${Math.round((maxCpu * i) / 5)}</text>`);
-    parts.push(`<text x="${W - PAD.right + 6}" y="${yLate((maxLate * i) / 5) + 4}">${((maxLate * i) / 5).toFixed(1)}</text>`);
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${yCpu((maxCpu * i) / 5) + 4}" text-anchor="end">${Math.round((maxCpu * i) / 5)}</text>`
+    );
+    parts.push(
+      `<text x="${W - PAD.right + 6}" y="${yLate((maxLate * i) / 5) + 4}">${((maxLate * i) / 5).toFixed(1)}</text>`
+    );
   }
   let k = 0;
   for (const [name, points] of series) {
     const colour = COLOURS[k % COLOURS.length];
-    const cpu = points.map((p) => `${x(p.participants).toFixed(1)},${yCpu(p.coreSharePct).toFixed(1)}`).join(' ');
-    const late = points.map((p) => `${x(p.participants).toFixed(1)},${yLate(p.latenessMsP99).toFixed(1)}`).join(' ');
+    const cpu = points
+      .map((p) => `${x(p.participants).toFixed(1)},${yCpu(p.coreSharePct).toFixed(1)}`)
+      .join(' ');
+    const late = points
+      .map((p) => `${x(p.participants).toFixed(1)},${yLate(p.latenessMsP99).toFixed(1)}`)
+      .join(' ');
     parts.push(`<polyline points="${cpu}" fill="none" stroke="${colour}" stroke-width="2"/>`);
-    parts.push(`<polyline points="${late}" fill="none" stroke="${colour}" stroke-width="1.5" stroke-dasharray="5,4"/>`);
-    parts.push(`<text x="${PAD.left + 10}" y="${PAD.top + 16 + 15 * k}" fill="${colour}">${escapeXml(name)}</text>`);
+    parts.push(
+      `<polyline points="${late}" fill="none" stroke="${colour}" stroke-width="1.5" stroke-dasharray="5,4"/>`
+    );
+    parts.push(
+      `<text x="${PAD.left + 10}" y="${PAD.top + 16 + 15 * k}" fill="${colour}">${escapeXml(name)}</text>`
+    );
     k++;
   }
   parts.push('</svg>');

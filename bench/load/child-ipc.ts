@@ -23,7 +23,8 @@ export function serveOrchestrator(app: EngineStandIn): void {
   process.on('message', (message: ToEngine) => {
     if (message.type === 'sample') send({ type: 'sample', sample: app.sample() });
     else if (message.type === 'resetClock') app.resetClock();
-    else if (message.type === 'profileStart') void profiler.start().then(() => send({ type: 'profileStarted' }));
+    else if (message.type === 'profileStart')
+      void profiler.start().then(() => send({ type: 'profileStarted' }));
     else if (message.type === 'profileStop') {
       const { path } = message;
       void profiler.stop(path).then(() => send({ type: 'profileWritten', path }));

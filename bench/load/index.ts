@@ -29,7 +29,14 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import os from 'node:os';
 import { once } from 'node:events';
-import type { EngineSample, FromEngine, FromGenerator, GeneratorSample, ToEngine, ToGenerator } from './protocol.js';
+import type {
+  EngineSample,
+  FromEngine,
+  FromGenerator,
+  GeneratorSample,
+  ToEngine,
+  ToGenerator
+} from './protocol.js';
 import { renderChart } from './chart.js';
 import { analyseProfile, formatProfileSummary, type ProfileSummary } from './profile-summary.js';
 import { sampleSystem, coreBusyPct, delta } from './system-stats.js';
@@ -51,7 +58,8 @@ const profileParticipants = Number(args.get('profile') ?? 300);
 type Flavour = 'wasm' | 'js' | 'io-floor';
 const FLAVOURS: Flavour[] = ['wasm', 'js', 'io-floor'];
 const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((k) => {
-  if (!FLAVOURS.includes(k as Flavour)) throw new Error(`unknown --kernels '${k}': expected ${FLAVOURS.join(', ')}`);
+  if (!FLAVOURS.includes(k as Flavour))
+    throw new Error(`unknown --kernels '${k}': expected ${FLAVOURS.join(', ')}`);
   return k as Flavour;
 });
 /** The floor ramps only in rooms of 3: without a mixer, room shapes mean nothing to it. */
@@ -65,7 +73,9 @@ interface Shape {
   steps: number[];
 }
 
-const RAMP = [50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1700, 2000];
+const RAMP = [
+  50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1700, 2000
+];
 const ALL_SHAPES: Record<string, Shape> = {
   '3': { name: '100 rooms of 3', roomSizes: [3], steps: RAMP.filter((n) => n <= 300) },
   // Goes on where '3' stopped (100 rooms of 3), in the same rooms of 3.
@@ -79,7 +89,8 @@ const shapes = quick
   : (args.get('shapes') ?? '3,10,100,mixed,3x')
       .split(',')
       .map((k) => {
-        if (!ALL_SHAPES[k]) throw new Error(`unknown shape '${k}': expected one of ${Object.keys(ALL_SHAPES).join(', ')}`);
+        if (!ALL_SHAPES[k])
+          throw new Error(`unknown shape '${k}': expected one of ${Object.keys(ALL_SHAPES).join(', ')}`);
         return ALL_SHAPES[k];
       })
       .map((s) => ({ ...s, steps: s.steps.filter((n) => n <= maxParticipants && n >= minParticipants) }));
@@ -148,11 +159,20 @@ const pinned = (() => {
 /** --engine-nice=N: the engine process's nice value (negative needs root), to rank it above neighbours. */
 const engineNice = args.get('engine-nice');
 
-function launch(file: string, core: number, env: Record<string, string>, extraNodeArgs: string[] = []): ChildProcess {
+function launch(
+  file: string,
+  core: number,
+  env: Record<string, string>,
+  extraNodeArgs: string[] = []
+): ChildProcess {
   const node = [process.execPath, ...extraNodeArgs, '--import', 'tsx', join(here, file)];
-  const niced = engineNice !== undefined && file !== 'load-generator.ts' ? ['nice', '-n', engineNice, ...node] : node;
+  const niced =
+    engineNice !== undefined && file !== 'load-generator.ts' ? ['nice', '-n', engineNice, ...node] : node;
   const [cmd, ...rest] = pinned ? ['taskset', '-c', String(core), ...niced] : niced;
-  return spawn(cmd, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  return spawn(cmd, rest, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env }
+  });
 }
 
 /** Sends `message` (unless null) and resolves with the child's next reply of `type`. */
@@ -164,7 +184,8 @@ function request<T>(child: ChildProcess, message: ToEngine | ToGenerator | null,
       child.off('exit', onExit);
       resolve(reply as T);
     };
-    const onExit = (code: number | null): void => reject(new Error(`child exited (${code}) while waiting for '${type}'`));
+    const onExit = (code: number | null): void =>
+      reject(new Error(`child exited (${code}) while waiting for '${type}'`));
     child.on('message', onMessage);
     child.on('exit', onExit);
     if (message !== null) child.send(message);
@@ -176,7 +197,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** A deadline for a race that must not keep the orchestrator alive once the race is decided. */
 const timeout = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit'));
+const exited = (c: ChildProcess): Promise<unknown> =>
+  c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : once(c, 'exit');
 
 /** One measurement window over the calls already up: both processes' counters before and after. */
 async function measure(
@@ -247,9 +269,12 @@ async function measure(
   const EDGE_PCT = 0.5;
   if (step.failedCalls > 0) step.limits.push(`${step.failedCalls} calls failed`);
   if (step.lateTickPct > LATE_TICK_LIMIT_PCT) step.limits.push(`late ticks ${step.lateTickPct.toFixed(2)} %`);
-  if (step.engineInboundLossPct > LOSS_LIMIT_PCT) step.limits.push(`engine inbound loss ${step.engineInboundLossPct.toFixed(3)} %`);
+  if (step.engineInboundLossPct > LOSS_LIMIT_PCT)
+    step.limits.push(`engine inbound loss ${step.engineInboundLossPct.toFixed(3)} %`);
   if (step.engineReceivedOfCallersSentPct < 100 - LOSS_LIMIT_PCT - EDGE_PCT)
-    step.limits.push(`engine received ${step.engineReceivedOfCallersSentPct.toFixed(2)} % of what callers sent`);
+    step.limits.push(
+      `engine received ${step.engineReceivedOfCallersSentPct.toFixed(2)} % of what callers sent`
+    );
   if (step.deliveredToCallersPct < 100 - LOSS_LIMIT_PCT - EDGE_PCT)
     step.limits.push(`callers received ${step.deliveredToCallersPct.toFixed(2)} % of 50 packets/s`);
   step.passed = step.limits.length === 0;
@@ -257,7 +282,8 @@ async function measure(
 }
 
 function progress(step: StepResult, note = ''): void {
-  const neighbours = step.neighbourCorePct === undefined ? '' : ` (+${step.neighbourCorePct.toFixed(0)}% others)`;
+  const neighbours =
+    step.neighbourCorePct === undefined ? '' : ` (+${step.neighbourCorePct.toFixed(0)}% others)`;
   console.log(
     `[${step.kernels}] ${step.shape}: ${step.participants} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}%${neighbours} ` +
       `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame, tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
@@ -268,7 +294,12 @@ function progress(step: StepResult, note = ''): void {
 }
 
 /** With `profilePath`, each step's (first) window is CPU-profiled into that file. */
-async function ramp(kernels: Flavour, shape: Shape, deadline: number, profilePath?: string): Promise<StepResult[]> {
+async function ramp(
+  kernels: Flavour,
+  shape: Shape,
+  deadline: number,
+  profilePath?: string
+): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
   const engine =
     kernels === 'io-floor'
@@ -281,7 +312,9 @@ async function ramp(kernels: Flavour, shape: Shape, deadline: number, profilePat
     await request(generator, null, 'grown');
     for (const participants of shape.steps) {
       if (Date.now() > deadline) {
-        console.log(`[${kernels}] ${shape.name}: time budget for this shape used up, ramp stops at ${results.at(-1)?.participants ?? 0}`);
+        console.log(
+          `[${kernels}] ${shape.name}: time budget for this shape used up, ramp stops at ${results.at(-1)?.participants ?? 0}`
+        );
         break;
       }
       const grown = await request<{ calls: number; failed: number }>(
@@ -308,7 +341,8 @@ async function ramp(kernels: Flavour, shape: Shape, deadline: number, profilePat
     await Promise.race([exited(engine), timeout(15_000)]);
     if (generator.connected) generator.send({ type: 'stop' } satisfies ToGenerator);
     await Promise.race([exited(generator), timeout(5_000)]);
-    for (const child of [engine, generator]) if (child.exitCode === null && child.signalCode === null) child.kill();
+    for (const child of [engine, generator])
+      if (child.exitCode === null && child.signalCode === null) child.kill();
     await Promise.all([exited(engine), exited(generator)]);
   }
   return results;
@@ -339,7 +373,10 @@ if (profile) {
 const FRAMES_PER_SECOND = 50;
 const summary = kernelsList.map((kernels) => {
   const ok = all.filter((r) => r.kernels === kernels && r.passed);
-  const best = ok.reduce<StepResult | undefined>((b, r) => (!b || r.participants > b.participants ? r : b), undefined);
+  const best = ok.reduce<StepResult | undefined>(
+    (b, r) => (!b || r.participants > b.participants ? r : b),
+    undefined
+  );
   const stop = all.find((r) => r.kernels === kernels && !r.passed);
   // At the largest load that passed, fixed costs (clock, timers, RTCP) weigh least per participant.
   const perFrame = best?.cpuUsPerParticipantFrame ?? NaN;
@@ -357,7 +394,8 @@ const summary = kernelsList.map((kernels) => {
 });
 const wasm = summary.find((s) => s.kernels === 'wasm');
 const js = summary.find((s) => s.kernels === 'js');
-const wasmSpeedup = wasm && js ? js.cpuUsPerParticipantFrameAtMax / wasm.cpuUsPerParticipantFrameAtMax : undefined;
+const wasmSpeedup =
+  wasm && js ? js.cpuUsPerParticipantFrameAtMax / wasm.cpuUsPerParticipantFrameAtMax : undefined;
 console.log('\nsummary');
 for (const s of summary) {
   console.log(
@@ -367,14 +405,24 @@ for (const s of summary) {
       `1000 participants need ${s.coresFor1000Participants.toFixed(2)} cores`
   );
 }
-if (wasmSpeedup) console.log(`  end to end, the engine with the WebAssembly kernels uses ${wasmSpeedup.toFixed(2)}× less CPU per participant-frame than with the JS kernels`);
+if (wasmSpeedup)
+  console.log(
+    `  end to end, the engine with the WebAssembly kernels uses ${wasmSpeedup.toFixed(2)}× less CPU per participant-frame than with the JS kernels`
+  );
 // The engine against the bare I/O floor at the same loads, where both passed.
 const overFloor = all
   .filter((r) => r.kernels === 'wasm' && r.passed && FLOOR_SHAPES.has(r.shape))
   .flatMap((r) => {
     const floor = all.find((f) => f.kernels === 'io-floor' && f.passed && f.participants === r.participants);
     return floor
-      ? [{ participants: r.participants, engineUs: r.cpuUsPerParticipantFrame, floorUs: floor.cpuUsPerParticipantFrame, floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame }]
+      ? [
+          {
+            participants: r.participants,
+            engineUs: r.cpuUsPerParticipantFrame,
+            floorUs: floor.cpuUsPerParticipantFrame,
+            floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame
+          }
+        ]
       : [];
   });
 for (const o of overFloor) {
@@ -402,6 +450,8 @@ writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, nul
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
 console.log(`wrote bench/results/load-${stamp}.json and .svg`);
 if (profileRun) {
-  console.log(`\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`);
+  console.log(
+    `\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`
+  );
   console.log(formatProfileSummary(profileRun.summary));
 }

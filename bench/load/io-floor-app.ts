@@ -35,7 +35,14 @@ ua.on('invite', async (invite) => {
   // The engine's own port pool: the same sockets (RTP and RTCP pair, IP-literal lookup) as the engine's calls.
   const ports = await portPool.allocate();
   const socket = ports.rtpSocket;
-  const leg: Leg = { socket, packet: Buffer.alloc(PACKET_BYTES, 0xff), to: undefined, received: 0, sent: 0, seq: 0 };
+  const leg: Leg = {
+    socket,
+    packet: Buffer.alloc(PACKET_BYTES, 0xff),
+    to: undefined,
+    received: 0,
+    sent: 0,
+    seq: 0
+  };
   leg.packet[0] = 0x80;
   socket.on('message', (_msg, rinfo) => {
     leg.received++;

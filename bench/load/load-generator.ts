@@ -27,7 +27,10 @@ interface Call {
   startFrame: number;
 }
 
-const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 500 } });
+const ua = new SipUserAgent({
+  transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+  timers: { t1Ms: 500 }
+});
 const calls: Call[] = [];
 let failed = 0;
 let started = 0;
@@ -43,7 +46,10 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
   const port = socket.address().port;
   const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
   try {
-    const session = ua.invite(`sip:${room}@127.0.0.1:${sipPort}`, { body: sdp, from: `sip:load${index}@127.0.0.1` });
+    const session = ua.invite(`sip:${room}@127.0.0.1:${sipPort}`, {
+      body: sdp,
+      from: `sip:load${index}@127.0.0.1`
+    });
     const { answerSdp } = await session.established;
     const remotePort = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
     const call: Call = {

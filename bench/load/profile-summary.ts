@@ -33,12 +33,16 @@ const STAGES: Array<[string, Match]> = [
   ['bench harness (engine-app sampling)', (url) => url.includes('/bench/load/')],
   [
     'socket I/O (dgram, libuv)',
-    (url, fn) => url.includes('dgram') || /^(send|onMessage|doSend|afterSend|_handle|sendto|handle_udp)/.test(fn)
+    (url, fn) =>
+      url.includes('dgram') || /^(send|onMessage|doSend|afterSend|_handle|sendto|handle_udp)/.test(fn)
   ],
   ['GC', (_url, fn) => fn === '(garbage collector)'],
   ['idle', (_url, fn) => fn === '(idle)'],
   ['program (native, event loop)', (_url, fn) => fn === '(program)'],
-  ['timers and process (Node internals)', (url) => url.includes('timers') || url.includes('process/task_queues')],
+  [
+    'timers and process (Node internals)',
+    (url) => url.includes('timers') || url.includes('process/task_queues')
+  ],
   ['other Node internals', (url) => url.startsWith('node:')],
   ['other', () => true]
 ];
@@ -81,7 +85,9 @@ export function analyseProfile(path: string, topN = 15): ProfileSummary {
   const busyUs = [...stages.values()].reduce((a, b) => a + b, 0);
   const pct = (us: number): number => (busyUs === 0 ? 0 : (100 * us) / busyUs);
   return {
-    stages: [...stages.entries()].sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({ stage, ms: us / 1000, busyPct: pct(us) })),
+    stages: [...stages.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([stage, us]) => ({ stage, ms: us / 1000, busyPct: pct(us) })),
     top: [...functions.values()]
       .filter((f) => f.stage !== 'idle')
       .sort((a, b) => b.us - a.us)
@@ -99,13 +105,18 @@ export function summariseProfile(path: string, topN = 15): string {
 
 export function formatProfileSummary(s: ProfileSummary): string {
   const topN = s.top.length;
-  const lines = [`  busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`, '  by stage (self time):'];
+  const lines = [
+    `  busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`,
+    '  by stage (self time):'
+  ];
   for (const { stage, ms, busyPct } of s.stages) {
     lines.push(`    ${stage.padEnd(38)} ${ms.toFixed(0).padStart(7)} ms ${busyPct.toFixed(1).padStart(5)} %`);
   }
   lines.push(`  top ${topN} functions (self time):`);
   for (const f of s.top) {
-    lines.push(`    ${f.busyPct.toFixed(1).padStart(5)} %  ${f.fn.slice(0, 34).padEnd(34)} ${f.where.slice(0, 60).padEnd(60)} [${f.stage}]`);
+    lines.push(
+      `    ${f.busyPct.toFixed(1).padStart(5)} %  ${f.fn.slice(0, 34).padEnd(34)} ${f.where.slice(0, 60).padEnd(60)} [${f.stage}]`
+    );
   }
   return lines.join('\n');
 }

@@ -46,4 +46,5 @@ export type ToGenerator =
   | { type: 'grow'; port: number; total: number; roomSizes: number[]; roomPrefix: string }
   | { type: 'sample' }
   | { type: 'stop' };
-export type FromGenerator = { type: 'grown'; calls: number; failed: number } | { type: 'sample'; sample: GeneratorSample };
+export type FromGenerator =
+  { type: 'grown'; calls: number; failed: number } | { type: 'sample'; sample: GeneratorSample };

@@ -48,7 +48,13 @@ export function sampleSystem(core: number): SystemSample {
 
 /** Percent of the core that was busy between two samples (all processes), or undefined. */
 export function coreBusyPct(a: SystemSample, b: SystemSample): number | undefined {
-  if (a.coreBusy === undefined || b.coreBusy === undefined || a.coreTotal === undefined || b.coreTotal === undefined) return undefined;
+  if (
+    a.coreBusy === undefined ||
+    b.coreBusy === undefined ||
+    a.coreTotal === undefined ||
+    b.coreTotal === undefined
+  )
+    return undefined;
   const total = b.coreTotal - a.coreTotal;
   return total <= 0 ? undefined : (100 * (b.coreBusy - a.coreBusy)) / total;
 }

@@ -16,9 +16,11 @@ const FRAMES = 200; // 4 s of input, replayed in a loop
 function inputs(): Record<string, Int16Array> {
   const rand = S.dtmfPrng(7);
   const speech = new S.SignalBuilder();
-  while (speech.build().length < FRAMES * FRAME) speech.samples(S.vowelLike(rand, 0.4 + 0.4 * rand(), 8000, -15));
+  while (speech.build().length < FRAMES * FRAME)
+    speech.samples(S.vowelLike(rand, 0.4 + 0.4 * rand(), 8000, -15));
   const digits = new S.SignalBuilder();
-  while (digits.build().length < FRAMES * FRAME) digits.digit(S.DTMF_DIGITS[Math.floor(16 * rand())], { durationMs: 200 }).silence(20);
+  while (digits.build().length < FRAMES * FRAME)
+    digits.digit(S.DTMF_DIGITS[Math.floor(16 * rand())], { durationMs: 200 }).silence(20);
   return {
     speech: S.toPcm16(speech.build()).subarray(0, FRAMES * FRAME),
     'digit tone': S.toPcm16(digits.build()).subarray(0, FRAMES * FRAME),

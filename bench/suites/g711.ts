@@ -42,16 +42,29 @@ export async function run(report: BenchReport): Promise<void> {
   const codes = new Uint8Array(160);
   const decoded = new Int16Array(320);
 
-  for (const [law, id] of [['PCMU', 0], ['PCMA', 1]] as const) {
+  for (const [law, id] of [
+    ['PCMU', 0],
+    ['PCMA', 1]
+  ] as const) {
     e.encodeFrame(id, pcmPtr, codesPtr, 160);
     g711EncodeFrame(law, pcm, codes, 160);
     const wEnc = nsPerCall(`${law} encode wasm`, () => e.encodeFrame(id, pcmPtr, codesPtr, 160));
     const jEnc = nsPerCall(`${law} encode js`, () => g711EncodeFrame(law, pcm, codes, 160));
     const wDec = nsPerCall(`${law} decode wasm`, () => e.decodeFrame(id, codesPtr, outPtr, 160));
     const jDec = nsPerCall(`${law} decode js`, () => g711DecodeFrame(law, codes, decoded, 160));
-    report.add({ suite: 'g711', name: `${law} encode 160 wasm`, nsPerFrame: wEnc, speedupOverJs: jEnc / wEnc });
+    report.add({
+      suite: 'g711',
+      name: `${law} encode 160 wasm`,
+      nsPerFrame: wEnc,
+      speedupOverJs: jEnc / wEnc
+    });
     report.add({ suite: 'g711', name: `${law} encode 160 js`, nsPerFrame: jEnc });
-    report.add({ suite: 'g711', name: `${law} decode 160 wasm`, nsPerFrame: wDec, speedupOverJs: jDec / wDec });
+    report.add({
+      suite: 'g711',
+      name: `${law} decode 160 wasm`,
+      nsPerFrame: wDec,
+      speedupOverJs: jDec / wDec
+    });
     report.add({ suite: 'g711', name: `${law} decode 160 js`, nsPerFrame: jDec });
   }
 
@@ -66,7 +79,10 @@ export async function run(report: BenchReport): Promise<void> {
   const f16 = Float32Array.from(pcm, (x) => x / 32768);
   const out32 = new Float32Array(400);
   const src: Record<string, number> = {};
-  for (const [label, type] of [['fastest', libsamplerate.ConverterType.SRC_SINC_FASTEST], ['medium', libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY]] as const) {
+  for (const [label, type] of [
+    ['fastest', libsamplerate.ConverterType.SRC_SINC_FASTEST],
+    ['medium', libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY]
+  ] as const) {
     const srcUp = await libsamplerate.create(1, 8000, 16000, { converterType: type });
     const srcDown = await libsamplerate.create(1, 16000, 8000, { converterType: type });
     src[`up ${label}`] = nsPerCall(`src up ${label}`, () => srcUp.full(f8, out32));
@@ -74,11 +90,31 @@ export async function run(report: BenchReport): Promise<void> {
     srcUp.destroy();
     srcDown.destroy();
   }
-  const extraUp = { libsamplerateFastestNs: src['up fastest'], libsamplerateMediumNs: src['up medium'], xLibsamplerateFastest: src['up fastest'] / wUp };
-  const extraDown = { libsamplerateFastestNs: src['down fastest'], libsamplerateMediumNs: src['down medium'], xLibsamplerateFastest: src['down fastest'] / wDown };
-  report.add({ suite: 'g711', name: 'halfband 8k->16k frame wasm', nsPerFrame: wUp, speedupOverJs: jUp / wUp, extra: extraUp });
+  const extraUp = {
+    libsamplerateFastestNs: src['up fastest'],
+    libsamplerateMediumNs: src['up medium'],
+    xLibsamplerateFastest: src['up fastest'] / wUp
+  };
+  const extraDown = {
+    libsamplerateFastestNs: src['down fastest'],
+    libsamplerateMediumNs: src['down medium'],
+    xLibsamplerateFastest: src['down fastest'] / wDown
+  };
+  report.add({
+    suite: 'g711',
+    name: 'halfband 8k->16k frame wasm',
+    nsPerFrame: wUp,
+    speedupOverJs: jUp / wUp,
+    extra: extraUp
+  });
   report.add({ suite: 'g711', name: 'halfband 8k->16k frame js', nsPerFrame: jUp });
-  report.add({ suite: 'g711', name: 'halfband 16k->8k frame wasm', nsPerFrame: wDown, speedupOverJs: jDown / wDown, extra: extraDown });
+  report.add({
+    suite: 'g711',
+    name: 'halfband 16k->8k frame wasm',
+    nsPerFrame: wDown,
+    speedupOverJs: jDown / wDown,
+    extra: extraDown
+  });
   report.add({ suite: 'g711', name: 'halfband 16k->8k frame js', nsPerFrame: jDown });
   k.close();
 }

@@ -77,15 +77,31 @@ export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS):
   const metrics = new EngineMetrics();
   // 440 Hz at about -15 dBFS, a second of it: every caller talks all the time (the worst case).
   const tone = ulawTone(440, 6000, 8000);
-  const toneFrames = Array.from({ length: 50 }, (_, f) => tone.subarray(f * PAYLOAD_BYTES, (f + 1) * PAYLOAD_BYTES));
+  const toneFrames = Array.from({ length: 50 }, (_, f) =>
+    tone.subarray(f * PAYLOAD_BYTES, (f + 1) * PAYLOAD_BYTES)
+  );
   const legs: MediaLeg[] = [];
   const rooms: MixRoom[] = [];
   const callers: Caller[] = [];
   for (let i = 0; i < participants; i++) {
     const ports = fakePorts(40000 + 2 * i);
     const leg = new MediaLeg(
-      { kernels, loop, ports, address: '127.0.0.1', roomSampleRateHz: 8000, codecs: ['PCMU', 'PCMA'], metrics, now },
-      { onDigit: () => undefined, onTalking: () => undefined, onRecordingFull: () => undefined, onMediaTimeout: () => undefined }
+      {
+        kernels,
+        loop,
+        ports,
+        address: '127.0.0.1',
+        roomSampleRateHz: 8000,
+        codecs: ['PCMU', 'PCMA'],
+        metrics,
+        now
+      },
+      {
+        onDigit: () => undefined,
+        onTalking: () => undefined,
+        onRecordingFull: () => undefined,
+        onMediaTimeout: () => undefined
+      }
     );
     const callerPort = 20000 + 2 * i;
     leg.answer(
@@ -103,7 +119,11 @@ export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS):
     const packet = Buffer.alloc(12 + PAYLOAD_BYTES);
     packet[0] = 0x80;
     packet.writeUInt32BE(0x1000 + i, 8);
-    callers.push({ socket: ports.rtpSocket, packet, rinfo: { address: '127.0.0.1', family: 'IPv4', port: callerPort, size: packet.length } });
+    callers.push({
+      socket: ports.rtpSocket,
+      packet,
+      rinfo: { address: '127.0.0.1', family: 'IPv4', port: callerPort, size: packet.length }
+    });
   }
   let frame = 0;
   return {

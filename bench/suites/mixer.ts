@@ -22,7 +22,11 @@ function nsPerCall(name: string, fn: () => void): number {
 }
 
 /** A room of n talking PCMU parties with speech-level noise payloads; returns a frame function. */
-function setupRoom(k: DspKernels, rate: 8000 | 16000, n: number): { frame: () => void; room: number; parties: number[] } {
+function setupRoom(
+  k: DspKernels,
+  rate: 8000 | 16000,
+  n: number
+): { frame: () => void; room: number; parties: number[] } {
   const room = k.createRoom(rate);
   const parties: number[] = [];
   let seed = 12345;
@@ -59,8 +63,19 @@ export async function run(report: BenchReport): Promise<void> {
       }
       const wasmNs = nsPerCall(`room wasm ${n}@${rate}`, w.frame);
       const jsNs = nsPerCall(`room js ${n}@${rate}`, j.frame);
-      report.add({ suite: 'mixer', name: `room ${n} parties ${rate / 1000}k wasm`, nsPerFrame: wasmNs, nsPerPartyFrame: wasmNs / n, speedupOverJs: jsNs / wasmNs });
-      report.add({ suite: 'mixer', name: `room ${n} parties ${rate / 1000}k js`, nsPerFrame: jsNs, nsPerPartyFrame: jsNs / n });
+      report.add({
+        suite: 'mixer',
+        name: `room ${n} parties ${rate / 1000}k wasm`,
+        nsPerFrame: wasmNs,
+        nsPerPartyFrame: wasmNs / n,
+        speedupOverJs: jsNs / wasmNs
+      });
+      report.add({
+        suite: 'mixer',
+        name: `room ${n} parties ${rate / 1000}k js`,
+        nsPerFrame: jsNs,
+        nsPerPartyFrame: jsNs / n
+      });
 
       // Mix-minus alone on the decoded frames left by the runs above.
       const mixOnly = wasm.exports as unknown as { mixRoomOnly(r: number): void };
@@ -77,8 +92,19 @@ export async function run(report: BenchReport): Promise<void> {
       };
       const wasmMixNs = nsPerCall(`mix wasm ${n}@${rate}`, () => mixOnly.mixRoomOnly(w.room));
       const jsMixNs = nsPerCall(`mix js ${n}@${rate}`, jsMix);
-      report.add({ suite: 'mixer', name: `mix-minus ${n} parties ${rate / 1000}k wasm`, nsPerFrame: wasmMixNs, nsPerPartyFrame: wasmMixNs / n, speedupOverJs: jsMixNs / wasmMixNs });
-      report.add({ suite: 'mixer', name: `mix-minus ${n} parties ${rate / 1000}k js`, nsPerFrame: jsMixNs, nsPerPartyFrame: jsMixNs / n });
+      report.add({
+        suite: 'mixer',
+        name: `mix-minus ${n} parties ${rate / 1000}k wasm`,
+        nsPerFrame: wasmMixNs,
+        nsPerPartyFrame: wasmMixNs / n,
+        speedupOverJs: jsMixNs / wasmMixNs
+      });
+      report.add({
+        suite: 'mixer',
+        name: `mix-minus ${n} parties ${rate / 1000}k js`,
+        nsPerFrame: jsMixNs,
+        nsPerPartyFrame: jsMixNs / n
+      });
       wasm.close();
       js.close();
     }

@@ -45,7 +45,12 @@ function plainPacket(seq: number): Buffer {
 }
 
 /** The textbook way: a new AES-CTR cipher and a new HMAC for every packet. */
-function naiveProtect(keys: ReturnType<typeof deriveRtpKeys>, packet: Buffer, seq: number, tagBytes: number): Buffer {
+function naiveProtect(
+  keys: ReturnType<typeof deriveRtpKeys>,
+  packet: Buffer,
+  seq: number,
+  tagBytes: number
+): Buffer {
   const iv = Buffer.alloc(16);
   keys.salt.copy(iv, 0);
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ 0x1234abcd) >>> 0, 4);
@@ -53,7 +58,11 @@ function naiveProtect(keys: ReturnType<typeof deriveRtpKeys>, packet: Buffer, se
   const cipher = createCipheriv('aes-128-ctr', keys.encryptionKey, iv);
   const encrypted = Buffer.concat([packet.subarray(0, 12), cipher.update(packet.subarray(12))]);
   const roc = Buffer.alloc(4);
-  const tag = createHmac('sha1', keys.authenticationKey).update(encrypted).update(roc).digest().subarray(0, tagBytes);
+  const tag = createHmac('sha1', keys.authenticationKey)
+    .update(encrypted)
+    .update(roc)
+    .digest()
+    .subarray(0, tagBytes);
   return Buffer.concat([encrypted, tag]);
 }
 
@@ -75,7 +84,12 @@ export async function run(report: BenchReport): Promise<void> {
   sender.close();
   receiver.close();
   report.add({ suite: 'srtp', name: 'plain RTP header parse (172 B)', nsPerFrame: parseNs });
-  report.add({ suite: 'srtp', name: 'plain RTP send, loopback UDP (172 B)', nsPerFrame: sendNs, extra: { cpuNs: sendCpuNs } });
+  report.add({
+    suite: 'srtp',
+    name: 'plain RTP send, loopback UDP (172 B)',
+    nsPerFrame: sendNs,
+    extra: { cpuNs: sendCpuNs }
+  });
 
   for (const suiteName of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as SrtpSuiteName[]) {
     const suite = SRTP_SUITES[suiteName];
@@ -140,7 +154,11 @@ export async function run(report: BenchReport): Promise<void> {
       suite: 'srtp',
       name: `${suiteName} unprotect`,
       nsPerFrame: unprotectNs,
-      extra: { cpuNs: unprotectCpuNs, bytesPerPacket: Math.round(unprotectBytes), cpuXPlainSend: unprotectCpuNs / sendCpuNs }
+      extra: {
+        cpuNs: unprotectCpuNs,
+        bytesPerPacket: Math.round(unprotectBytes),
+        cpuXPlainSend: unprotectCpuNs / sendCpuNs
+      }
     });
   }
 }

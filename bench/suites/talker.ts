@@ -9,7 +9,12 @@ import type { BenchReport } from '../report.js';
 import { bytesPerCall } from '../support/heap-sampling.js';
 import { TalkerDetector } from '../../engine/talker/talker-detector.js';
 import { flatnessInputSamples, spectralFlatness } from '../../engine/talker/spectral-flatness.js';
-import { FILTER_STATE_SLOTS, MEASUREMENT_SLOTS, highPassCoefficients, measureFrame } from '../../engine/talker/talker-features.js';
+import {
+  FILTER_STATE_SLOTS,
+  MEASUREMENT_SLOTS,
+  highPassCoefficients,
+  measureFrame
+} from '../../engine/talker/talker-features.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { concat, frames, speechLike, whiteNoise } from '../../test/talker/signals.js';
 
@@ -117,7 +122,13 @@ export async function run(report: BenchReport): Promise<void> {
     const wasmNs = nsPerCall('talker measurement wasm', measureInCore);
     const pairNs = nsPerCall('talker measurement wasm, two parties', measurePairInCore) / 2;
     const jsNs = nsPerCall('talker measurement js', measureInJs);
-    report.add({ suite: 'talker', name: `measurement in the WASM core ${rate / 1000} kHz (filter, energy, zero crossings)`, nsPerFrame: wasmNs, nsPerPartyFrame: wasmNs, speedupOverJs: jsNs / wasmNs });
+    report.add({
+      suite: 'talker',
+      name: `measurement in the WASM core ${rate / 1000} kHz (filter, energy, zero crossings)`,
+      nsPerFrame: wasmNs,
+      nsPerPartyFrame: wasmNs,
+      speedupOverJs: jsNs / wasmNs
+    });
     report.add({
       suite: 'talker',
       name: `measurement in the WASM core ${rate / 1000} kHz, two parties side by side (f64x2), per party`,
@@ -125,7 +136,12 @@ export async function run(report: BenchReport): Promise<void> {
       nsPerPartyFrame: pairNs,
       speedupOverJs: jsNs / pairNs
     });
-    report.add({ suite: 'talker', name: `measurement, TypeScript reference ${rate / 1000} kHz`, nsPerFrame: jsNs, nsPerPartyFrame: jsNs });
+    report.add({
+      suite: 'talker',
+      name: `measurement, TypeScript reference ${rate / 1000} kHz`,
+      nsPerFrame: jsNs,
+      nsPerPartyFrame: jsNs
+    });
     kernels.close();
 
     const measured = speechFrames.map((f) => {
@@ -148,7 +164,10 @@ export async function run(report: BenchReport): Promise<void> {
       name: `decision on the core's measurement ${rate / 1000} kHz speech+pauses (the engine's JS per frame)`,
       nsPerFrame: decideNs,
       nsPerPartyFrame: decideNs,
-      extra: { bytesPerFrame: await bytesPerCall(decide, 20_000), meydaCallsPerFrame: decider.spectralChecks / decisions }
+      extra: {
+        bytesPerFrame: await bytesPerCall(decide, 20_000),
+        meydaCallsPerFrame: decider.spectralChecks / decisions
+      }
     });
 
     const window = new Float32Array(flatnessInputSamples(rate));

@@ -38,7 +38,9 @@ async function engineRows(report: BenchReport, engine: TtsEngineName): Promise<v
     let totalAudioS = 0;
     let worstMs = 0;
     for (let i = 0; i < MISSES; i++) {
-      const [pcm, ms] = await timed(() => service.textToPcm(`caller ${i + 1} has joined the conference`, RATE));
+      const [pcm, ms] = await timed(() =>
+        service.textToPcm(`caller ${i + 1} has joined the conference`, RATE)
+      );
       totalMs += ms;
       totalAudioS += pcm.length / RATE;
       worstMs = Math.max(worstMs, ms);
@@ -91,17 +93,28 @@ function readFrameRow(report: BenchReport): void {
   bench.run();
   reference.run();
   queue.close();
-  report.add({ suite: 'tts', name: 'announcement readFrame (160 samples)', nsPerFrame: 1e9 / bench.hz, speedupOverJs: reference.hz > 0 ? bench.hz / reference.hz : undefined });
+  report.add({
+    suite: 'tts',
+    name: 'announcement readFrame (160 samples)',
+    nsPerFrame: 1e9 / bench.hz,
+    speedupOverJs: reference.hz > 0 ? bench.hz / reference.hz : undefined
+  });
 }
 
 async function resampleRow(report: BenchReport): Promise<void> {
   await loadResampler();
   const prompt = new Int16Array(22050 * 2);
-  for (let i = 0; i < prompt.length; i++) prompt[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 22050));
+  for (let i = 0; i < prompt.length; i++)
+    prompt[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 22050));
   const bench = new Benchmark('resample', () => resamplePcm(prompt, 22050, RATE), { maxTime: 1 });
   bench.run();
   const frames = 2 / FRAME_S;
-  report.add({ suite: 'tts', name: 'resamplePcm 22.05 kHz -> 8 kHz (in worker)', nsPerFrame: 1e9 / bench.hz / frames, extra: { msPer2sPrompt: 1000 / bench.hz } });
+  report.add({
+    suite: 'tts',
+    name: 'resamplePcm 22.05 kHz -> 8 kHz (in worker)',
+    nsPerFrame: 1e9 / bench.hz / frames,
+    extra: { msPer2sPrompt: 1000 / bench.hz }
+  });
 }
 
 export async function run(report: BenchReport): Promise<void> {

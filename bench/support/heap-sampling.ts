@@ -15,9 +15,15 @@ export async function bytesPerCall(fn: () => void, calls: number): Promise<numbe
   const session = new Session();
   session.connect();
   try {
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 128,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true
+    });
     for (let i = 0; i < calls; i++) fn();
-    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+      profile: { head: SamplingNode };
+    };
     let bytes = 0;
     const walk = (node: SamplingNode): void => {
       if (!node.callFrame.url.startsWith('node:inspector')) bytes += node.selfSize;

@@ -29,19 +29,35 @@ function pemFile(env: Env, name: string): Buffer {
   }
 }
 
-export function encryptionOptionsFromEnv(env: Env = process.env): { tls?: NonNullable<EngineOptions['sip']>['tls']; rtp: Pick<NonNullable<EngineOptions['rtp']>, 'srtp' | 'latching'> } {
+export function encryptionOptionsFromEnv(env: Env = process.env): {
+  tls?: NonNullable<EngineOptions['sip']>['tls'];
+  rtp: Pick<NonNullable<EngineOptions['rtp']>, 'srtp' | 'latching'>;
+} {
   const rtp = {
     srtp: oneOf(env, 'UASMEDIA_SRTP', ['off', 'offered', 'required'] as const, 'off'),
     latching: oneOf(env, 'UASMEDIA_RTP_LATCHING', ['strict', 'first-packet'] as const, 'strict')
   };
   const certSet = Boolean(env.UASMEDIA_TLS_CERT);
   const keySet = Boolean(env.UASMEDIA_TLS_KEY);
-  if (certSet !== keySet) throw new InvalidArgumentError('UASMEDIA_TLS_CERT', 'UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY must be given together');
+  if (certSet !== keySet)
+    throw new InvalidArgumentError(
+      'UASMEDIA_TLS_CERT',
+      'UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY must be given together'
+    );
   if (!certSet) return { rtp };
   const port = env.UASMEDIA_TLS_PORT ? Number(env.UASMEDIA_TLS_PORT) : 5061;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('UASMEDIA_TLS_PORT', `UASMEDIA_TLS_PORT=${env.UASMEDIA_TLS_PORT} must be a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError(
+      'UASMEDIA_TLS_PORT',
+      `UASMEDIA_TLS_PORT=${env.UASMEDIA_TLS_PORT} must be a port number`
+    );
   return {
-    tls: { port, cert: pemFile(env, 'UASMEDIA_TLS_CERT'), key: pemFile(env, 'UASMEDIA_TLS_KEY'), ca: env.UASMEDIA_TLS_CA ? pemFile(env, 'UASMEDIA_TLS_CA') : undefined },
+    tls: {
+      port,
+      cert: pemFile(env, 'UASMEDIA_TLS_CERT'),
+      key: pemFile(env, 'UASMEDIA_TLS_KEY'),
+      ca: env.UASMEDIA_TLS_CA ? pemFile(env, 'UASMEDIA_TLS_CA') : undefined
+    },
     rtp
   };
 }

@@ -36,7 +36,9 @@ export function roomOfRequestUri(uri: string): string | undefined {
 
 /** For `EngineOptions.inviteFilter`: refuse, before any channel exists, an INVITE naming no valid room. */
 export function meetMeInviteFilter(request: SipRequest): { status: number; reason: string } | undefined {
-  return roomOfRequestUri(request.uri) === undefined ? { status: 404, reason: 'Room Name Must Be Alphanumeric' } : undefined;
+  return roomOfRequestUri(request.uri) === undefined
+    ? { status: 404, reason: 'Room Name Must Be Alphanumeric' }
+    : undefined;
 }
 
 /** The name the room hears: the caller's display name, else the user part of its URI, cleaned and short (spoken-name.ts). */
@@ -70,7 +72,11 @@ export function conferenceSettings(name: string): ConferencePartyMediaSettings {
 }
 
 /** Handles one incoming call from ringing to hang-up. */
-export async function meetMeCall(engine: Engine, channel: UASCallChannel, options: MeetMeOptions = {}): Promise<void> {
+export async function meetMeCall(
+  engine: Engine,
+  channel: UASCallChannel,
+  options: MeetMeOptions = {}
+): Promise<void> {
   const room = roomOfRequestUri(channel.requestUri ?? '');
   if (room === undefined) {
     await channel.hangUp();

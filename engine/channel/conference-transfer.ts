@@ -127,7 +127,9 @@ export class ConferenceTransfer {
       media.player.stopLoop();
       if (outcome === 'started') return this.enter(room, party);
       room.leave(party, outcome === 'timeout' ? 'timeout' : 'hangup');
-      return this.fail(outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal'));
+      return this.fail(
+        outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal')
+      );
     } catch (error) {
       this.fail('error');
       throw error;
@@ -145,7 +147,9 @@ export class ConferenceTransfer {
       return;
     }
     try {
-      media.player.startLoop(await this.ctx.resolver.toPcm({ kind: 'file', path: stopped }, media.sampleRateHz));
+      media.player.startLoop(
+        await this.ctx.resolver.toPcm({ kind: 'file', path: stopped }, media.sampleRateHz)
+      );
     } catch (error) {
       this.log().warn({ err: error }, 'onConferenceStoppedFile unusable, playing ringback');
       media.player.startLoop(ringbackCycle(media.sampleRateHz));
@@ -213,7 +217,11 @@ export class ConferenceTransfer {
       owner.setState(State.RECONNECTING);
     }
     owner.setTransferCause(
-      originalGone ? TransferCause.HANGUP : this.abortWhy === 'legHungUp' ? TransferCause.TARGETHANGUP : TransferCause.NORMAL
+      originalGone
+        ? TransferCause.HANGUP
+        : this.abortWhy === 'legHungUp'
+          ? TransferCause.TARGETHANGUP
+          : TransferCause.NORMAL
     );
     leg.ended(Cause.NORMAL);
     if (!originalGone) owner.setState(State.ANSWERED);

@@ -33,7 +33,12 @@ export type OutgoingCallOptions = Omit<OutgoingInviteOptions, 'body'>;
  * Acceptable Here, RFC 3261 §21.4.26) and as the caller of `answer()` sees it.
  */
 function offerRejected(error: { message: string; status: number }): SipError {
-  return new SipError('ERR_SIP_REJECTED', error.message, error.status, error.status === 400 ? 'Bad Request' : 'Not Acceptable Here');
+  return new SipError(
+    'ERR_SIP_REJECTED',
+    error.message,
+    error.status,
+    error.status === 400 ? 'Bad Request' : 'Not Acceptable Here'
+  );
 }
 
 export class SipCall {
@@ -51,20 +56,28 @@ export class SipCall {
       try {
         return this.media.answer(offer);
       } catch (error) {
-        if (error instanceof SdpNegotiationError || error instanceof SdpParseError) throw offerRejected(error);
+        if (error instanceof SdpNegotiationError || error instanceof SdpParseError)
+          throw offerRejected(error);
         throw error;
       }
     };
     media.onMediaFailed = () => this.mediaFailed();
     session.on('info', (info: { dtmf?: { digit: string; durationMs: number } }) => {
-      if (info.dtmf) this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
+      if (info.dtmf)
+        this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
     session.on('terminated', ({ reason }: { reason: string }) => {
       // An outgoing call that never connected ends through its `established` rejection instead.
       if (this.ended || (this.outgoingInvite && !this.established)) return;
       this.ended = true;
       this.media.close();
-      this.hooks.remoteEnded(reason === 'timeout' || reason === 'expired' ? Cause.TIMEOUT : reason === 'error' ? Cause.ERROR : Cause.NORMAL);
+      this.hooks.remoteEnded(
+        reason === 'timeout' || reason === 'expired'
+          ? Cause.TIMEOUT
+          : reason === 'error'
+            ? Cause.ERROR
+            : Cause.NORMAL
+      );
     });
   }
 
@@ -74,7 +87,12 @@ export class SipCall {
     // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
     const via = invite.request.topVia;
     const signallingAddress = via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '');
-    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), signallingAddress);
+    const media = await SipCall.createMedia(
+      ctx,
+      hooks,
+      (silentMs) => owner.call?.peerSilent(silentMs),
+      signallingAddress
+    );
     owner.call = new SipCall(invite, media, hooks, invite, undefined);
     return owner.call;
   }
@@ -168,9 +186,11 @@ export class SipCall {
     this.ended = true;
     this.media.close();
     void this.session.bye().catch(() => undefined);
-    this.hooks.remoteEnded(Cause.TIMEOUT, `no RTP or RTCP from the peer for ${Math.round(silentMs / 1000)} s`);
+    this.hooks.remoteEnded(
+      Cause.TIMEOUT,
+      `no RTP or RTCP from the peer for ${Math.round(silentMs / 1000)} s`
+    );
   }
-
 
   ring(): void {
     this.incomingInvite?.progress(180);
@@ -179,7 +199,8 @@ export class SipCall {
   /** Answers the incoming INVITE: negotiates media, sends 200 OK and waits for the ACK. */
   async answer(): Promise<void> {
     const invite = this.incomingInvite;
-    if (!invite) throw new InvalidStateError('only an incoming call can be answered', { expected: ['CALL_INCOMING'] });
+    if (!invite)
+      throw new InvalidStateError('only an incoming call can be answered', { expected: ['CALL_INCOMING'] });
     const offer = invite.remoteSdp;
     if (offer === undefined) {
       invite.reject(488, 'Offer Required');
@@ -192,7 +213,9 @@ export class SipCall {
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();
-      throw error instanceof SdpNegotiationError || error instanceof SdpParseError ? offerRejected(error) : error;
+      throw error instanceof SdpNegotiationError || error instanceof SdpParseError
+        ? offerRejected(error)
+        : error;
     }
     await invite.accept(answer);
     this.established = true;
@@ -232,4 +255,3 @@ export class SipCall {
     this.media.close();
   }
 }
-

@@ -24,7 +24,12 @@ import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import { SipCall, type OutgoingCallOptions } from './sip-call.js';
-import { ConferenceTransfer, type TransferLeg, type TransferOptions, type TransferOwner } from './conference-transfer.js';
+import {
+  ConferenceTransfer,
+  type TransferLeg,
+  type TransferOptions,
+  type TransferOwner
+} from './conference-transfer.js';
 
 export type ChannelEvents = {
   stateChange: [{ state: State; previous: State }];
@@ -154,20 +159,30 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Places a SIP call to `target` (a SIP URI); resolves with ANSWERED, or IDLE with `cause()`. */
   async call(target: string, options: CallOptions = {}): Promise<State> {
     if (typeof target !== 'string' || !/^sips?:/i.test(target)) {
-      throw new InvalidArgumentError('target', `call target must be a SIP URI (sip:user@host), got '${String(target)}'`);
+      throw new InvalidArgumentError(
+        'target',
+        `call target must be a SIP URI (sip:user@host), got '${String(target)}'`
+      );
     }
     this.#expect('call', [State.IDLE]);
     const { secondsTimeout = 60, signal, ...sip } = options;
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
+    const timer =
+      secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
     this.#cause = Cause.NORMAL;
     this.#setState(State.CALL_OUTGOING);
     try {
-      this.#call = await SipCall.outgoing(this.#ctx, target, { ...sip, signal: abort.signal }, this.#callHooks(), (status) => {
-        if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
-      });
+      this.#call = await SipCall.outgoing(
+        this.#ctx,
+        target,
+        { ...sip, signal: abort.signal },
+        this.#callHooks(),
+        (status) => {
+          if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
+        }
+      );
       this.#bindCallLog();
       this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
@@ -231,13 +246,16 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Records what the caller says into a WAV file; resolves once saved (max length, stop, hang-up). */
   async record(path: string, options: RecordOptions = {}): Promise<void> {
-    if (typeof path !== 'string' || path.length === 0) throw new TypeError('record: path must be a non-empty string');
+    if (typeof path !== 'string' || path.length === 0)
+      throw new TypeError('record: path must be a non-empty string');
     const { maxSeconds = 60, signal } = options;
-    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0)) throw new RangeError(`record: maxSeconds must be > 0, got ${maxSeconds}`);
+    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0))
+      throw new RangeError(`record: maxSeconds must be > 0, got ${maxSeconds}`);
     this.#mediaFor('record');
     const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');
-    if (this.#recording) throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
+    if (this.#recording)
+      throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
     const recorder = new Recorder({ path: target, sampleRateHz: media.sampleRateHz, maxSeconds });
     await new Promise<void>((resolve) => {
       const onAbort = (): void => this.stopRecording();
@@ -275,7 +293,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Sends digits to the caller as RFC 4733 events, one after the other. */
   async sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
-    if (typeof digits !== 'string' || digits.length === 0) throw new TypeError('sendDtmf: digits must be a non-empty string');
+    if (typeof digits !== 'string' || digits.length === 0)
+      throw new TypeError('sendDtmf: digits must be a non-empty string');
     const parsed = [...digits].map((d) => parseDtmfDigit('digits', d));
     const { durationMs = 100, gapMs = 60 } = options;
     const media = this.#mediaFor('sendDtmf');
@@ -298,12 +317,18 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     options: TransferOptions = {}
   ): Promise<State> {
     if (!(otherCall instanceof UASCallChannel)) throw new TypeError('otherCall must be a UASCallChannel');
-    if (otherCall === this) throw new InvalidArgumentError('otherCall', 'otherCall must be another channel than this one');
+    if (otherCall === this)
+      throw new InvalidArgumentError('otherCall', 'otherCall must be another channel than this one');
     this.#ctx.rooms.validateName(conferenceRoomName);
     const resolved = resolveTransferOptions(options);
     this.#expect('transferToConferenceRoom', [State.ANSWERED]);
     if (otherCall.state !== State.IDLE) {
-      throw InvalidStateError.forState(`otherCall ${otherCall.id}`, otherCall.state, [State.IDLE], 'transferToConferenceRoom');
+      throw InvalidStateError.forState(
+        `otherCall ${otherCall.id}`,
+        otherCall.state,
+        [State.IDLE],
+        'transferToConferenceRoom'
+      );
     }
     const transfer = new ConferenceTransfer(this.#ctx, {
       owner: this.#transferHost(),
@@ -323,10 +348,16 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Takes a transferred call back out of its conference room; resolves with the new state. */
   async retrieveTransferredCall(): Promise<State> {
-    if (this.#state === State.IDLE) throw new HangupError(`cannot retrieveTransferredCall: channel ${this.id} has hung up`);
+    if (this.#state === State.IDLE)
+      throw new HangupError(`cannot retrieveTransferredCall: channel ${this.id} has hung up`);
     const transfer = this.#transfer;
     if (!transfer || (this.#state !== State.TRANSFERRED && this.#state !== State.TRANSFERRING)) {
-      throw InvalidStateError.forState(`channel ${this.id}`, this.#state, [State.TRANSFERRED, State.TRANSFERRING], 'retrieveTransferredCall');
+      throw InvalidStateError.forState(
+        `channel ${this.id}`,
+        this.#state,
+        [State.TRANSFERRED, State.TRANSFERRING],
+        'retrieveTransferredCall'
+      );
     }
     await transfer.retrieve();
     return this.#state;
@@ -336,15 +367,25 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    * Waits until the transferred call comes back (exit digit, room destroyed, leg hung up) or
    * `secondsTimeout` passes; resolves with the state then (TRANSFERRED if it timed out).
    */
-  async waitForTransferredCallRetrieval(options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}): Promise<State> {
+  async waitForTransferredCallRetrieval(
+    options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}
+  ): Promise<State> {
     const { secondsTimeout = null, signal } = options;
     if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !(secondsTimeout >= 0))) {
-      throw new RangeError(`secondsTimeout must be a non-negative number or null, got ${String(secondsTimeout)}`);
+      throw new RangeError(
+        `secondsTimeout must be a non-negative number or null, got ${String(secondsTimeout)}`
+      );
     }
-    if (this.#state === State.IDLE) throw new HangupError(`cannot waitForTransferredCallRetrieval: channel ${this.id} has hung up`);
+    if (this.#state === State.IDLE)
+      throw new HangupError(`cannot waitForTransferredCallRetrieval: channel ${this.id} has hung up`);
     const transfer = this.#transfer;
     if (!transfer || this.#state !== State.TRANSFERRED) {
-      throw InvalidStateError.forState(`channel ${this.id}`, this.#state, [State.TRANSFERRED], 'waitForTransferredCallRetrieval');
+      throw InvalidStateError.forState(
+        `channel ${this.id}`,
+        this.#state,
+        [State.TRANSFERRED],
+        'waitForTransferredCallRetrieval'
+      );
     }
     await transfer.waitForRetrieval(secondsTimeout, signal);
     return this.#state;
@@ -355,7 +396,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #expect(operation: string, allowed: State[]): void {
     if (allowed.includes(this.#state)) return;
     if (this.#state === State.IDLE && !allowed.includes(State.IDLE)) {
-      throw new HangupError(`cannot ${operation}: channel ${this.id} is IDLE (the call has hung up or was never made)`);
+      throw new HangupError(
+        `cannot ${operation}: channel ${this.id} is IDLE (the call has hung up or was never made)`
+      );
     }
     throw InvalidStateError.forState(`channel ${this.id}`, this.#state, allowed, operation);
   }
@@ -416,7 +459,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         this.#ended(cause);
       },
       digit: (observation: Parameters<DigitMerger['push']>[0]): void => {
-        this.#merger.push(observation.startMs === undefined ? { ...observation, startMs: performance.now() } : observation);
+        this.#merger.push(
+          observation.startMs === undefined ? { ...observation, startMs: performance.now() } : observation
+        );
       },
       talking: (talking: boolean, levelDbfs: number): void => {
         this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });
@@ -474,8 +519,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 }
 
-function resolveTransferOptions(options: TransferOptions): Required<Omit<TransferOptions, 'signal'>> & { signal?: AbortSignal } {
-  if (options === null || typeof options !== 'object') throw new TypeError('transfer options must be an object');
+function resolveTransferOptions(
+  options: TransferOptions
+): Required<Omit<TransferOptions, 'signal'>> & { signal?: AbortSignal } {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('transfer options must be an object');
   const {
     talkerAndListener = true,
     conferenceLifetimeControl = new ConferenceLifetimeControl(),
@@ -483,15 +531,27 @@ function resolveTransferOptions(options: TransferOptions): Required<Omit<Transfe
     secondsTimeout = 120,
     signal
   } = options;
-  if (typeof talkerAndListener !== 'boolean') throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
+  if (typeof talkerAndListener !== 'boolean')
+    throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
   if (!(conferenceLifetimeControl instanceof ConferenceLifetimeControl)) {
     throw new TypeError('conferenceLifetimeControl must be a ConferenceLifetimeControl');
   }
   if (!(conferencePartyMediaSettings instanceof ConferencePartyMediaSettings)) {
     throw new TypeError('conferencePartyMediaSettings must be a ConferencePartyMediaSettings');
   }
-  if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)) {
-    throw new RangeError(`secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`);
+  if (
+    secondsTimeout !== null &&
+    (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)
+  ) {
+    throw new RangeError(
+      `secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`
+    );
   }
-  return { talkerAndListener, conferenceLifetimeControl, conferencePartyMediaSettings, secondsTimeout, signal };
+  return {
+    talkerAndListener,
+    conferenceLifetimeControl,
+    conferencePartyMediaSettings,
+    secondsTimeout,
+    signal
+  };
 }

@@ -77,7 +77,11 @@ export class Party {
   }
 
   /** @internal */
-  static create(id: number, roomName: string, options: ResolvedPartyOptions): { party: Party; control: PartyControl } {
+  static create(
+    id: number,
+    roomName: string,
+    options: ResolvedPartyOptions
+  ): { party: Party; control: PartyControl } {
     const party = new Party(id, roomName, options);
     const control: PartyControl = {
       setMuted: (muted) => {
@@ -96,10 +100,19 @@ export function resolvePartyOptions(options: PartyOptions): ResolvedPartyOptions
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`party options must be an object, got ${describe(options)}`);
   }
-  const { talkerAndListener = true, lifetime = new ConferenceLifetimeControl(), media = new ConferencePartyMediaSettings(), label } = options;
-  if (typeof talkerAndListener !== 'boolean') throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
-  if (!(lifetime instanceof ConferenceLifetimeControl)) throw new TypeError('lifetime must be a ConferenceLifetimeControl');
-  if (!(media instanceof ConferencePartyMediaSettings)) throw new TypeError('media must be a ConferencePartyMediaSettings');
-  if (label !== undefined && typeof label !== 'string') throw new TypeError(`label must be a string, got ${typeof label}`);
+  const {
+    talkerAndListener = true,
+    lifetime = new ConferenceLifetimeControl(),
+    media = new ConferencePartyMediaSettings(),
+    label
+  } = options;
+  if (typeof talkerAndListener !== 'boolean')
+    throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
+  if (!(lifetime instanceof ConferenceLifetimeControl))
+    throw new TypeError('lifetime must be a ConferenceLifetimeControl');
+  if (!(media instanceof ConferencePartyMediaSettings))
+    throw new TypeError('media must be a ConferencePartyMediaSettings');
+  if (label !== undefined && typeof label !== 'string')
+    throw new TypeError(`label must be a string, got ${typeof label}`);
   return { talkerAndListener, lifetime, media, label };
 }

@@ -48,7 +48,8 @@ export class RoomRegistry extends SafeEmitter<RoomRegistryEvents> {
    */
   validateName(name: unknown): string {
     if (typeof name !== 'string') throw new TypeError(`room name must be a string, got ${describe(name)}`);
-    if (name.length === 0) throw new InvalidArgumentError('conferenceRoomName', 'room name must not be empty');
+    if (name.length === 0)
+      throw new InvalidArgumentError('conferenceRoomName', 'room name must not be empty');
     if (name.length > this.maxNameLength) {
       throw new InvalidArgumentError(
         'conferenceRoomName',
@@ -56,7 +57,10 @@ export class RoomRegistry extends SafeEmitter<RoomRegistryEvents> {
       );
     }
     if (!NAME_PATTERN.test(name)) {
-      throw new InvalidArgumentError('conferenceRoomName', `room name '${name}' must be alphanumeric (A-Z, a-z, 0-9)`);
+      throw new InvalidArgumentError(
+        'conferenceRoomName',
+        `room name '${name}' must be alphanumeric (A-Z, a-z, 0-9)`
+      );
     }
     return name;
   }

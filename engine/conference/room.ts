@@ -33,7 +33,13 @@ import { normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { BEEP, type Media } from '../settings/media.js';
 import { SafeEmitter } from '../../sip/index.js';
 import { digitAction, type DigitAction } from './digit-actions.js';
-import { Party, resolvePartyOptions, type LeaveReason, type PartyControl, type PartyOptions } from './party.js';
+import {
+  Party,
+  resolvePartyOptions,
+  type LeaveReason,
+  type PartyControl,
+  type PartyOptions
+} from './party.js';
 
 export type RoomState = 'waiting' | 'started' | 'destroyed';
 
@@ -258,7 +264,12 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
   /** `prefixMedia` only qualifies the entry/exit media ("george" + "has joined"), so it is played only with one. */
   #announce(party: Party, kind: 'entry' | 'exit', leading: readonly Media[], media: Media | undefined): void {
     const prefix = party.media.prefixMedia.item;
-    const parts = media === undefined ? [...leading] : prefix === undefined ? [...leading, media] : [...leading, prefix, media];
+    const parts =
+      media === undefined
+        ? [...leading]
+        : prefix === undefined
+          ? [...leading, media]
+          : [...leading, prefix, media];
     if (parts.length > 0) this.safeEmit('announce', { party, kind, parts: Object.freeze(parts) });
   }
 

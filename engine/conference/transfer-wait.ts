@@ -32,8 +32,13 @@ export async function waitForRoomStart(
   options: WaitForRoomStartOptions
 ): Promise<RoomStartOutcome> {
   const { secondsTimeout, signal, scheduler = globalScheduler } = options;
-  if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)) {
-    throw new RangeError(`secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`);
+  if (
+    secondsTimeout !== null &&
+    (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)
+  ) {
+    throw new RangeError(
+      `secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`
+    );
   }
   if (signal?.aborted) return 'aborted';
   if (!room.has(party)) return 'left';
@@ -53,7 +58,8 @@ export async function waitForRoomStart(
       room.on('started', onStarted);
       room.on('partyLeft', onPartyLeft);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (secondsTimeout !== null) timer = scheduler.schedule(secondsTimeout * 1000, () => resolve('timeout'));
+      if (secondsTimeout !== null)
+        timer = scheduler.schedule(secondsTimeout * 1000, () => resolve('timeout'));
     });
   } finally {
     timer?.cancel();

@@ -3,14 +3,30 @@
  * same order as assembly/room.ts, so its output equals the WebAssembly core's sample for sample.
  * It is the baseline of the end-to-end load benchmark and a fallback without WebAssembly.
  */
-import { codecRateHz, frameSamples, INPUT_LOST, RTP_HEADER_BYTES, slotLimit, type Codec, type DspKernels, type InbandDigit, type KernelCapacity, type RoomSampleRateHz } from './kernels.js';
+import {
+  codecRateHz,
+  frameSamples,
+  INPUT_LOST,
+  RTP_HEADER_BYTES,
+  slotLimit,
+  type Codec,
+  type DspKernels,
+  type InbandDigit,
+  type KernelCapacity,
+  type RoomSampleRateHz
+} from './kernels.js';
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
 import { accumulate, gainQ14FromDb, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
 import { DtmfDetectorReference } from './reference/dtmf-detector.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
-import { FILTER_STATE_SLOTS, MEASUREMENT_SLOTS, highPassCoefficients, measureFrame } from '../talker/talker-features.js';
+import {
+  FILTER_STATE_SLOTS,
+  MEASUREMENT_SLOTS,
+  highPassCoefficients,
+  measureFrame
+} from '../talker/talker-features.js';
 
 const MAX_PARTIES = 4096;
 const MAX_ROOMS = 2048;
@@ -208,7 +224,9 @@ export class JsKernels implements DspKernels {
 
   setInput(party: number, byteLength: number): void {
     const p = this.party(party);
-    if (p) p.input = byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+    if (p)
+      p.input =
+        byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
   }
 
   privatePrompt(party: number): Int16Array {
@@ -335,7 +353,11 @@ export class JsKernels implements DspKernels {
 
     const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
     if (digit !== 0) {
-      p.digit = { digit: String.fromCharCode(digit), startSample: p.dtmf.resultStartSample, durationSamples: p.dtmf.resultDurationSamples };
+      p.digit = {
+        digit: String.fromCharCode(digit),
+        startSample: p.dtmf.resultStartSample,
+        durationSamples: p.dtmf.resultDurationSamples
+      };
     }
     p.tone = digit !== 0 || p.dtmf.toneActive;
 
@@ -344,7 +366,13 @@ export class JsKernels implements DspKernels {
     else if (rate < roomRate) p.up.process(native, p.decoded, nn);
     else p.down.process(native, p.decoded, nn);
     p.peak = peakAbs(p.decoded, n);
-    measureFrame(p.decoded, n, roomRate === 16000 ? HIGH_PASS[16000] : HIGH_PASS[8000], p.talkFilter, p.talkMeasurement);
+    measureFrame(
+      p.decoded,
+      n,
+      roomRate === 16000 ? HIGH_PASS[16000] : HIGH_PASS[8000],
+      p.talkFilter,
+      p.talkMeasurement
+    );
 
     if (!p.talker || p.muted || p.tone) return 0;
     return p.gainQ14;

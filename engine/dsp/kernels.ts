@@ -122,7 +122,8 @@ export interface KernelCapacity {
 /** `requested` clamped to 1..`available`; `available` when not given. */
 export function slotLimit(requested: number | undefined, available: number, what: string): number {
   if (requested === undefined) return available;
-  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`${what} must be a positive integer, got ${requested}`);
+  if (!Number.isInteger(requested) || requested < 1)
+    throw new RangeError(`${what} must be a positive integer, got ${requested}`);
   return Math.min(requested, available);
 }
 

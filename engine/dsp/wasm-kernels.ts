@@ -21,7 +21,13 @@ import {
 } from './kernels.js';
 import { gainQ14FromDb } from './reference/mixer.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
-import { highPassCoefficients, SAMPLES, SUM_HIGH_PASSED, SUM_RAW, ZERO_CROSSINGS } from '../talker/talker-features.js';
+import {
+  highPassCoefficients,
+  SAMPLES,
+  SUM_HIGH_PASSED,
+  SUM_RAW,
+  ZERO_CROSSINGS
+} from '../talker/talker-features.js';
 
 /** The exports of assembly/room.ts used here (scalars only). */
 export interface RoomExports {
@@ -246,7 +252,11 @@ export class WasmKernels implements DspKernels {
 
   inputPayload(party: number): Uint8Array {
     this.check();
-    return (this.inViews[party] ??= new Uint8Array(this.buffer, this.exports.partyInputPtr(party), PAYLOAD_BYTES));
+    return (this.inViews[party] ??= new Uint8Array(
+      this.buffer,
+      this.exports.partyInputPtr(party),
+      PAYLOAD_BYTES
+    ));
   }
 
   /** Clamped here as well as in the core: an Int32Array store would wrap a huge count into range. */
@@ -258,7 +268,11 @@ export class WasmKernels implements DspKernels {
   privatePrompt(party: number): Int16Array {
     this.check();
     const i = 2 * party + this.rateIndex(party);
-    return (this.promptViews[i] ??= new Int16Array(this.buffer, this.exports.partyPromptPtr(party), frameSamples(this.partyRate(party))));
+    return (this.promptViews[i] ??= new Int16Array(
+      this.buffer,
+      this.exports.partyPromptPtr(party),
+      frameSamples(this.partyRate(party))
+    ));
   }
 
   setPrivatePromptActive(party: number, on: boolean): void {
@@ -271,7 +285,11 @@ export class WasmKernels implements DspKernels {
     this.check();
     const rate = this.roomRate[room] || 8000;
     const i = 2 * room + (rate === 16000 ? 1 : 0);
-    return (this.announceViews[i] ??= new Int16Array(this.buffer, this.exports.roomAnnouncementPtr(room), frameSamples(rate)));
+    return (this.announceViews[i] ??= new Int16Array(
+      this.buffer,
+      this.exports.roomAnnouncementPtr(room),
+      frameSamples(rate)
+    ));
   }
 
   setAnnouncementActive(room: number, on: boolean): void {
@@ -288,12 +306,20 @@ export class WasmKernels implements DspKernels {
 
   outputPayload(party: number): Uint8Array {
     this.check();
-    return (this.outViews[party] ??= new Uint8Array(this.buffer, this.exports.partyOutputPtr(party), PAYLOAD_BYTES));
+    return (this.outViews[party] ??= new Uint8Array(
+      this.buffer,
+      this.exports.partyOutputPtr(party),
+      PAYLOAD_BYTES
+    ));
   }
 
   outputPacket(party: number): Buffer {
     this.check();
-    return (this.packetViews[party] ??= Buffer.from(this.buffer, this.exports.partyPacketPtr(party), RTP_HEADER_BYTES + PAYLOAD_BYTES));
+    return (this.packetViews[party] ??= Buffer.from(
+      this.buffer,
+      this.exports.partyPacketPtr(party),
+      RTP_HEADER_BYTES + PAYLOAD_BYTES
+    ));
   }
 
   outputBytes(party: number): number {
@@ -303,13 +329,21 @@ export class WasmKernels implements DspKernels {
   decodedInput(party: number): Int16Array {
     this.check();
     const i = 2 * party + this.rateIndex(party);
-    return (this.decodedViews[i] ??= new Int16Array(this.buffer, this.exports.partyDecodedPtr(party), frameSamples(this.partyRate(party))));
+    return (this.decodedViews[i] ??= new Int16Array(
+      this.buffer,
+      this.exports.partyDecodedPtr(party),
+      frameSamples(this.partyRate(party))
+    ));
   }
 
   previousDecodedInput(party: number): Int16Array {
     this.check();
     const i = 2 * party + this.rateIndex(party);
-    return (this.decodedPrevViews[i] ??= new Int16Array(this.buffer, this.exports.partyDecodedPrevPtr(party), frameSamples(this.partyRate(party))));
+    return (this.decodedPrevViews[i] ??= new Int16Array(
+      this.buffer,
+      this.exports.partyDecodedPrevPtr(party),
+      frameSamples(this.partyRate(party))
+    ));
   }
 
   talkerMeasurement(party: number, out: Float64Array): void {
@@ -376,7 +410,8 @@ export class WasmKernels implements DspKernels {
    */
   private forgetPartyViews(party: number): void {
     this.inViews[party] = this.outViews[party] = this.packetViews[party] = undefined;
-    for (const i of [party * 2, party * 2 + 1]) this.decodedViews[i] = this.decodedPrevViews[i] = this.promptViews[i] = undefined;
+    for (const i of [party * 2, party * 2 + 1])
+      this.decodedViews[i] = this.decodedPrevViews[i] = this.promptViews[i] = undefined;
   }
 
   /** Tables sized for every slot up front, so using a new slot never grows them. */

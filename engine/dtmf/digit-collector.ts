@@ -57,7 +57,8 @@ export class DigitCollector {
 
   constructor(options: DigitCollectorOptions = {}) {
     const { scheduler = globalScheduler, maxBuffered = 128 } = options;
-    if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new RangeError(`maxBuffered must be a positive integer, got ${maxBuffered}`);
+    if (!Number.isInteger(maxBuffered) || maxBuffered < 1)
+      throw new RangeError(`maxBuffered must be a positive integer, got ${maxBuffered}`);
     this.#scheduler = scheduler;
     this.#maxBuffered = maxBuffered;
   }
@@ -101,7 +102,12 @@ export class DigitCollector {
   getDigits(options: GetDigitsOptions = {}): Promise<string> {
     if (this.#closed) return Promise.reject(new ClosedError('digit collector'));
     if (this.#collection !== undefined) {
-      return Promise.reject(new InvalidStateError('getDigits is already collecting digits on this channel', { state: 'collecting', expected: ['idle'] }));
+      return Promise.reject(
+        new InvalidStateError('getDigits is already collecting digits on this channel', {
+          state: 'collecting',
+          expected: ['idle']
+        })
+      );
     }
     let parsed: ReturnType<typeof parseOptions>;
     try {
@@ -140,8 +146,10 @@ export class DigitCollector {
       };
       this.#collection = collection;
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (parsed.overallMs !== undefined) collection.overallTimer = this.#scheduler.schedule(parsed.overallMs, collection.finish);
-      if (parsed.predigitMs !== undefined) collection.digitTimer = this.#scheduler.schedule(parsed.predigitMs, collection.finish);
+      if (parsed.overallMs !== undefined)
+        collection.overallTimer = this.#scheduler.schedule(parsed.overallMs, collection.finish);
+      if (parsed.predigitMs !== undefined)
+        collection.digitTimer = this.#scheduler.schedule(parsed.predigitMs, collection.finish);
       // Digits pressed before the call count first.
       while (this.#buffer.length > 0 && this.#collection === collection) {
         const digit = this.#buffer[0] as DtmfDigit;
@@ -161,13 +169,18 @@ export class DigitCollector {
 
   #take(collection: Collection, digit: DtmfDigit): void {
     collection.collected += digit;
-    if (collection.end.has(digit) || (collection.count !== undefined && collection.collected.length >= collection.count)) {
+    if (
+      collection.end.has(digit) ||
+      (collection.count !== undefined && collection.collected.length >= collection.count)
+    ) {
       collection.finish();
       return;
     }
     collection.digitTimer?.cancel();
     collection.digitTimer =
-      collection.interdigitMs === undefined ? undefined : this.#scheduler.schedule(collection.interdigitMs, collection.finish);
+      collection.interdigitMs === undefined
+        ? undefined
+        : this.#scheduler.schedule(collection.interdigitMs, collection.finish);
   }
 }
 
@@ -179,15 +192,24 @@ function parseOptions(options: GetDigitsOptions): {
   interdigitMs: number | undefined;
   overallMs: number | undefined;
 } {
-  if (options === null || typeof options !== 'object') throw new TypeError(`getDigits options must be an object, got ${describe(options)}`);
-  const { clear = false, count, end, secondsPredigitsTimeout, secondsInterdigitTimeout = 5, secondsTimeout } = options;
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`getDigits options must be an object, got ${describe(options)}`);
+  const {
+    clear = false,
+    count,
+    end,
+    secondsPredigitsTimeout,
+    secondsInterdigitTimeout = 5,
+    secondsTimeout
+  } = options;
   if (typeof clear !== 'boolean') throw new TypeError(`clear must be a boolean, got ${describe(clear)}`);
   if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
     throw new RangeError(`count must be a positive integer, got ${String(count)}`);
   }
   const endDigits = new Set<DtmfDigit>();
   if (end !== undefined) {
-    if (typeof end !== 'string') throw new TypeError(`end must be a string of DTMF digits, got ${describe(end)}`);
+    if (typeof end !== 'string')
+      throw new TypeError(`end must be a string of DTMF digits, got ${describe(end)}`);
     if (end.length === 0) throw new InvalidArgumentError('end', 'end must name at least one digit');
     for (const character of end) endDigits.add(parseDtmfDigit('end', character));
   }

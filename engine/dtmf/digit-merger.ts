@@ -87,14 +87,22 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
 
   constructor(options: DigitMergerOptions = {}) {
     super();
-    const { windowMs = 200, mediaWindowMs = Math.min(60, windowMs), historyMs = 2000, now = () => performance.now() } = options;
-    if (!Number.isFinite(windowMs) || windowMs < 0) throw new RangeError(`windowMs must be a non-negative number, got ${windowMs}`);
+    const {
+      windowMs = 200,
+      mediaWindowMs = Math.min(60, windowMs),
+      historyMs = 2000,
+      now = () => performance.now()
+    } = options;
+    if (!Number.isFinite(windowMs) || windowMs < 0)
+      throw new RangeError(`windowMs must be a non-negative number, got ${windowMs}`);
     if (!Number.isFinite(mediaWindowMs) || mediaWindowMs < 0) {
       throw new RangeError(`mediaWindowMs must be a non-negative number, got ${mediaWindowMs}`);
     }
     const widest = Math.max(windowMs, mediaWindowMs);
     if (!Number.isFinite(historyMs) || historyMs < widest) {
-      throw new RangeError(`historyMs must be a number at least the widest window (${widest}), got ${historyMs}`);
+      throw new RangeError(
+        `historyMs must be a number at least the widest window (${widest}), got ${historyMs}`
+      );
     }
     this.mediaWindowMs = mediaWindowMs;
     if (typeof now !== 'function') throw new TypeError('now must be a function');
@@ -144,7 +152,9 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     this.removeAllListeners();
   }
 
-  #parse(observation: DtmfObservation): { source: DtmfSource; digit: DtmfDigit; startMs: number; durationMs: number } | undefined {
+  #parse(
+    observation: DtmfObservation
+  ): { source: DtmfSource; digit: DtmfDigit; startMs: number; durationMs: number } | undefined {
     if (observation === null || typeof observation !== 'object') return undefined;
     const { source, startMs = this.#now(), durationMs = 0 } = observation;
     const digit = normaliseDtmfDigit(observation.digit);

@@ -6,8 +6,7 @@
 import { InvalidArgumentError } from '../errors.js';
 
 export type DtmfDigit =
-  | '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
-  | '*' | '#' | 'A' | 'B' | 'C' | 'D';
+  '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' | 'A' | 'B' | 'C' | 'D';
 
 const DIGIT_PATTERN = /^[0-9A-D#*]$/;
 
@@ -32,7 +31,10 @@ export function parseDtmfDigit(argument: string, value: unknown): DtmfDigit {
     throw new TypeError(`${argument} must be a string, got ${describe(value)}`);
   }
   if (!isDtmfDigit(value)) {
-    throw new InvalidArgumentError(argument, `${argument} '${value}' must be one DTMF digit: 0-9, A-D, # or *`);
+    throw new InvalidArgumentError(
+      argument,
+      `${argument} '${value}' must be one DTMF digit: 0-9, A-D, # or *`
+    );
   }
   return value;
 }

@@ -98,9 +98,15 @@ export class AnnouncementQueue {
       return Promise.reject(new TypeError('an announcement is an array of Int16Array parts'));
     }
     const gapMs = opts.gapMs ?? this.gapMs;
-    if (!(gapMs >= 0 && gapMs <= 5000)) return Promise.reject(new RangeError(`gapMs must be from 0 to 5000, got ${gapMs}`));
+    if (!(gapMs >= 0 && gapMs <= 5000))
+      return Promise.reject(new RangeError(`gapMs must be from 0 to 5000, got ${gapMs}`));
     if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(new EngineError('ERR_QUEUE_FULL', `the announcement queue already holds ${this.maxQueued} announcements`));
+      return Promise.reject(
+        new EngineError(
+          'ERR_QUEUE_FULL',
+          `the announcement queue already holds ${this.maxQueued} announcements`
+        )
+      );
     }
     const margin = Math.round((TRIM_MARGIN_MS * this.sampleRateHz) / 1000);
     const trimmed: Int16Array[] = [];
@@ -167,7 +173,9 @@ export class AnnouncementQueue {
 
   /** Drops the announcement playing and every waiting one (a hang-up, the room destroyed). */
   clear(): void {
-    this.dropAll(() => new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished'));
+    this.dropAll(
+      () => new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished')
+    );
   }
 
   /** Clears the queue and refuses further announcements. Idempotent. */

@@ -10,7 +10,13 @@ import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
-import { SdpNegotiationError, SdpSession, type AudioCodec, type NegotiatedAudio, type SrtpPolicy } from '../../sip/index.js';
+import {
+  SdpNegotiationError,
+  SdpSession,
+  type AudioCodec,
+  type NegotiatedAudio,
+  type SrtpPolicy
+} from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOffer, isWebRtcOffer } from '../webrtc/webrtc-offer.js';
@@ -156,7 +162,6 @@ export class MediaLeg implements MixMember {
     return this.rtp;
   }
 
-
   /** A browser's leg: its peer connection (closed with the leg). */
   get webRtcPeer(): WebRtcPeer | undefined {
     return this.webrtc;
@@ -165,7 +170,8 @@ export class MediaLeg implements MixMember {
   /** Answers an initial offer: a browser's through a peer connection, a phone's by SDP offer/answer. */
   async answerOffer(offer: string): Promise<string> {
     if (!isWebRtcOffer(offer)) return this.answer(offer);
-    if (this.frames) throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
+    if (this.frames)
+      throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
     checkWebRtcOffer(offer);
     const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions);
     if (this.closed) {
@@ -189,7 +195,8 @@ export class MediaLeg implements MixMember {
 
   /** Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing matches. */
   answer(offer: string): string {
-    if (this.webrtc || isWebRtcOffer(offer)) throw new SdpNegotiationError('a WebRTC offer is answered once, by the initial INVITE');
+    if (this.webrtc || isWebRtcOffer(offer))
+      throw new SdpNegotiationError('a WebRTC offer is answered once, by the initial INVITE');
     const { answer, audio } = this.sdp.createAnswer(offer);
     this.apply(audio);
     return answer;
@@ -250,7 +257,10 @@ export class MediaLeg implements MixMember {
     const slot = this.partySlot;
     // The frame's due time, not now: catch-up ticks after a stall run back to back.
     const dueMs = this.loop.frameTimeMs;
-    const n = (this.frames as FramePath).readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
+    const n = (this.frames as FramePath).readFrame(
+      kernels.inputPayload(slot),
+      Number.isNaN(dueMs) ? undefined : dueMs
+    );
     kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
     kernels.setPrivatePromptActive(slot, this.player.readFrame(kernels.privatePrompt(slot)));
   }
@@ -275,7 +285,8 @@ export class MediaLeg implements MixMember {
 
   private checkInactivity(): void {
     const rtp = this.rtp;
-    if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut || !rtp || rtp.direction !== 'sendrecv') return;
+    if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut || !rtp || rtp.direction !== 'sendrecv')
+      return;
     const silentMs = rtp.msSinceHeard();
     if (silentMs < this.inactivityTimeoutMs) return;
     this.mediaTimedOut = true;

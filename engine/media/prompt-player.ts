@@ -26,7 +26,6 @@ export class PromptPlayer {
     this.loop = undefined;
   }
 
-
   /** Plays `parts` back to back as one prompt; resolves when it has been played. */
   play(parts: Int16Array[]): Promise<void> {
     return this.queue.enqueue(parts);

@@ -27,7 +27,9 @@ export class Recorder {
     this.path = options.path;
     this.sampleRateHz = options.sampleRateHz;
     this.maxSamples =
-      options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Math.round(options.maxSeconds * options.sampleRateHz);
+      options.maxSeconds === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.round(options.maxSeconds * options.sampleRateHz);
   }
 
   get full(): boolean {

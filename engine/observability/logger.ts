@@ -31,7 +31,8 @@ const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 't
 /** The level `createLogger` will use for these options and this environment. */
 export function resolveLogLevel(level?: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.UASMEDIA_LOG_LEVEL;
-  const chosen = level ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : env.VITEST ? 'silent' : 'info');
+  const chosen =
+    level ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : env.VITEST ? 'silent' : 'info');
   const normalised = chosen.trim().toLowerCase();
   if (!LEVELS.includes(normalised)) {
     const source = level !== undefined ? 'option level' : 'UASMEDIA_LOG_LEVEL';

@@ -65,7 +65,9 @@ export class HistogramCell {
   constructor(upperBounds: readonly number[]) {
     for (let i = 0; i < upperBounds.length; i++) {
       if (!Number.isFinite(upperBounds[i]) || (i > 0 && upperBounds[i] <= upperBounds[i - 1])) {
-        throw new RangeError(`histogram bucket bounds must be finite and increasing, got ${upperBounds.join(', ')}`);
+        throw new RangeError(
+          `histogram bucket bounds must be finite and increasing, got ${upperBounds.join(', ')}`
+        );
       }
     }
     this.upperBounds = Float64Array.from(upperBounds);

@@ -29,7 +29,8 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 async function handle(metrics: EngineMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (path !== '/metrics') return send(res, 404, 'not found; metrics are at /metrics\n');
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   try {
     const body = await metrics.metrics();
     res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(body) });
@@ -40,7 +41,10 @@ async function handle(metrics: EngineMetrics, req: IncomingMessage, res: ServerR
 }
 
 /** Starts the HTTP endpoint; resolves once listening, rejects if the port cannot be bound. */
-export function startMetricsServer(metrics: EngineMetrics, options: MetricsServerOptions): Promise<MetricsServer> {
+export function startMetricsServer(
+  metrics: EngineMetrics,
+  options: MetricsServerOptions
+): Promise<MetricsServer> {
   const { host = '127.0.0.1', port } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new RangeError(`metrics port must be an integer 0-65535, got ${String(port)}`));

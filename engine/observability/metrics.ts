@@ -70,7 +70,9 @@ export class EngineMetrics {
   readonly tts = { cacheHits: new CounterCell(), cacheMisses: new CounterCell() } as const;
   private readonly prefix: string;
   /** SIP requests refused at the door (source lists, limits, overload, authentication), by cause. */
-  readonly sipRefusals = Object.fromEntries(REFUSAL_CAUSES.map((cause) => [cause, new CounterCell()])) as Readonly<Record<RefusalCause, CounterCell>>;
+  readonly sipRefusals = Object.fromEntries(
+    REFUSAL_CAUSES.map((cause) => [cause, new CounterCell()])
+  ) as Readonly<Record<RefusalCause, CounterCell>>;
   /** RTP and RTCP packets dropped because their source is not allowed to send media. */
   readonly rtpRefusedSource = new CounterCell();
   private closed = false;
@@ -85,19 +87,71 @@ export class EngineMetrics {
     exposeGauge(r, `${p}active_calls`, 'Calls in progress.', this.activeCalls);
     exposeGauge(r, `${p}rooms`, 'Conference rooms that exist.', this.rooms);
     exposeGauge(r, `${p}parties`, 'Parties in conference rooms.', this.parties);
-    exposeHistogram(r, `${p}frame_lateness_ms`, 'How late each 20 ms frame-clock tick ran, in ms.', this.frameLatenessMs);
-    exposeHistogram(r, `${p}frame_processing_ms`, 'Time spent processing one frame tick, in ms.', this.frameProcessingMs);
-    exposeHistogram(r, `${p}rtp_jitter_ms`, 'RTP interarrival jitter estimates (RFC 3550), in ms.', this.jitterMs);
+    exposeHistogram(
+      r,
+      `${p}frame_lateness_ms`,
+      'How late each 20 ms frame-clock tick ran, in ms.',
+      this.frameLatenessMs
+    );
+    exposeHistogram(
+      r,
+      `${p}frame_processing_ms`,
+      'Time spent processing one frame tick, in ms.',
+      this.frameProcessingMs
+    );
+    exposeHistogram(
+      r,
+      `${p}rtp_jitter_ms`,
+      'RTP interarrival jitter estimates (RFC 3550), in ms.',
+      this.jitterMs
+    );
     exposeCounter(r, `${p}rtp_packets_in_total`, 'RTP packets received.', this.rtp.packetsIn);
     exposeCounter(r, `${p}rtp_packets_out_total`, 'RTP packets sent.', this.rtp.packetsOut);
     exposeCounter(r, `${p}rtp_packets_lost_total`, 'RTP packets lost (never received).', this.rtp.lost);
-    exposeCounter(r, `${p}rtp_packets_late_total`, 'RTP packets that arrived too late to play.', this.rtp.late);
-    exposeCounter(r, `${p}rtp_packets_from_strangers_total`, "RTP/RTCP packets dropped because they came from a source that is not the call's peer.", this.rtp.strangers);
-    exposeLabelledCounter(r, `${p}dtmf_digits_total`, 'DTMF digits received, by source.', 'source', this.dtmf);
-    exposeLabelledCounter(r, `${p}sip_refusals_total`, 'SIP requests refused at the door, by reason.', 'reason', this.sipRefusals);
-    exposeCounter(r, `${p}rtp_packets_refused_source_total`, 'RTP/RTCP packets dropped: source not allowed.', this.rtpRefusedSource);
-    exposeCounter(r, `${p}tts_cache_hits_total`, 'Text-to-speech prompts served from the cache.', this.tts.cacheHits);
-    exposeCounter(r, `${p}tts_cache_misses_total`, 'Text-to-speech prompts that had to be synthesized.', this.tts.cacheMisses);
+    exposeCounter(
+      r,
+      `${p}rtp_packets_late_total`,
+      'RTP packets that arrived too late to play.',
+      this.rtp.late
+    );
+    exposeCounter(
+      r,
+      `${p}rtp_packets_from_strangers_total`,
+      "RTP/RTCP packets dropped because they came from a source that is not the call's peer.",
+      this.rtp.strangers
+    );
+    exposeLabelledCounter(
+      r,
+      `${p}dtmf_digits_total`,
+      'DTMF digits received, by source.',
+      'source',
+      this.dtmf
+    );
+    exposeLabelledCounter(
+      r,
+      `${p}sip_refusals_total`,
+      'SIP requests refused at the door, by reason.',
+      'reason',
+      this.sipRefusals
+    );
+    exposeCounter(
+      r,
+      `${p}rtp_packets_refused_source_total`,
+      'RTP/RTCP packets dropped: source not allowed.',
+      this.rtpRefusedSource
+    );
+    exposeCounter(
+      r,
+      `${p}tts_cache_hits_total`,
+      'Text-to-speech prompts served from the cache.',
+      this.tts.cacheHits
+    );
+    exposeCounter(
+      r,
+      `${p}tts_cache_misses_total`,
+      'Text-to-speech prompts that had to be synthesized.',
+      this.tts.cacheMisses
+    );
   }
 
   /**

@@ -50,13 +50,22 @@ export function checkJitterDelays(where: string, delays: JitterDelays | undefine
   for (const name of ['minDelayMs', 'maxDelayMs', 'startDelayMs'] as const) {
     const value: unknown = delays[name];
     if (value === undefined) continue;
-    if (typeof value !== 'number') throw new TypeError(`${where}.${name} must be a number, got ${typeof value}`);
+    if (typeof value !== 'number')
+      throw new TypeError(`${where}.${name} must be a number, got ${typeof value}`);
     if (!(value >= JITTER_DELAY_MS.min && value <= JITTER_DELAY_MS.max)) {
-      throw new RangeError(`${where}.${name} ${value} must be between ${JITTER_DELAY_MS.min} and ${JITTER_DELAY_MS.max} ms`);
+      throw new RangeError(
+        `${where}.${name} ${value} must be between ${JITTER_DELAY_MS.min} and ${JITTER_DELAY_MS.max} ms`
+      );
     }
   }
-  if (delays.minDelayMs !== undefined && delays.maxDelayMs !== undefined && delays.minDelayMs > delays.maxDelayMs) {
-    throw new RangeError(`${where}.minDelayMs ${delays.minDelayMs} must not exceed maxDelayMs ${delays.maxDelayMs}`);
+  if (
+    delays.minDelayMs !== undefined &&
+    delays.maxDelayMs !== undefined &&
+    delays.minDelayMs > delays.maxDelayMs
+  ) {
+    throw new RangeError(
+      `${where}.minDelayMs ${delays.minDelayMs} must not exceed maxDelayMs ${delays.maxDelayMs}`
+    );
   }
 }
 
@@ -189,7 +198,8 @@ export class JitterBuffer {
   };
 
   constructor(opts: JitterBufferOptions) {
-    if (!(opts.clockRateHz > 0) || !(opts.samplesPerFrame > 0)) throw new RangeError('clockRateHz and samplesPerFrame must be positive');
+    if (!(opts.clockRateHz > 0) || !(opts.samplesPerFrame > 0))
+      throw new RangeError('clockRateHz and samplesPerFrame must be positive');
     checkJitterDelays('jitter', opts);
     this.#clockRateHz = opts.clockRateHz;
     this.#spf = opts.samplesPerFrame;
@@ -246,7 +256,16 @@ export class JitterBuffer {
    * `payload[offset, offset+length)`. Copied into a preallocated slot, so the caller may reuse its
    * buffer. Never throws on packet contents.
    */
-  push(sequenceNumber: number, timestamp: number, ssrc: number, marker: boolean, payload: Uint8Array, offset: number, length: number, arrivalMs: number): JitterPushResult {
+  push(
+    sequenceNumber: number,
+    timestamp: number,
+    ssrc: number,
+    marker: boolean,
+    payload: Uint8Array,
+    offset: number,
+    length: number,
+    arrivalMs: number
+  ): JitterPushResult {
     if (length > this.maxPayloadBytes || length < 0) {
       this.#stats.packetsDiscarded++;
       return 'discarded';
@@ -257,7 +276,8 @@ export class JitterBuffer {
       const dTsMs = ((this.#timestamps.peek(timestamp) - this.#highTs) * 1000) / this.#clockRateHz;
       // Silence between talkspurts moves the timestamp on by itself; a gap longer than
       // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline.
-      if (Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs || Math.abs(dSeq) > 3000) this.reset(false);
+      if (Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs || Math.abs(dSeq) > 3000)
+        this.reset(false);
     }
     if (!this.#seqs.started) this.#ssrc = ssrc;
     const seq = this.#seqs.unwrap(sequenceNumber);
@@ -417,7 +437,8 @@ export class JitterBuffer {
       bufferedPackets: this.#count,
       targetDelayMs: this.targetDelayMs,
       currentDelayMs: this.#currentDelayMs,
-      meanPlayoutDelayMs: this.#stats.framesPlayed === 0 ? 0 : this.#playoutDelaySumMs / this.#stats.framesPlayed
+      meanPlayoutDelayMs:
+        this.#stats.framesPlayed === 0 ? 0 : this.#playoutDelaySumMs / this.#stats.framesPlayed
     };
   }
 

@@ -43,7 +43,8 @@ export class PeerLatch {
   #left: PeerAddress | undefined;
 
   constructor(mode: LatchingMode = 'strict', remote?: NegotiatedPeer, signallingAddress?: string) {
-    if (mode !== 'strict' && mode !== 'first-packet') throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
+    if (mode !== 'strict' && mode !== 'first-packet')
+      throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
     this.mode = mode;
     this.#remote = remote && { ...remote };
     this.#signallingAddress = signallingAddress && bare(signallingAddress);
@@ -52,7 +53,11 @@ export class PeerLatch {
   /** The negotiated (SDP) peer changed: forget what was latched. */
   setRemote(remote: NegotiatedPeer | undefined): void {
     const previous = this.#remote;
-    const moved = previous === undefined || remote === undefined || previous.address !== remote.address || previous.port !== remote.port;
+    const moved =
+      previous === undefined ||
+      remote === undefined ||
+      previous.address !== remote.address ||
+      previous.port !== remote.port;
     this.#left = moved ? this.#rtp : undefined;
     this.#remote = remote && { ...remote };
     this.#rtp = undefined;
@@ -86,7 +91,8 @@ export class PeerLatch {
     const latched = this.#rtp;
     if (latched !== undefined && latched.port === port && latched.address === host) return true;
     const left = this.#left;
-    if (latched === undefined && left !== undefined && left.port === port && left.address === host) return false;
+    if (latched === undefined && left !== undefined && left.port === port && left.address === host)
+      return false;
     if (latched === undefined && (this.mode === 'first-packet' || this.authenticated)) return true;
     if (this.mode === 'first-packet' || !this.#isPeerHost(host)) return false;
     return latched === undefined || this.#remote?.port === port;

@@ -89,8 +89,16 @@ export class RtpPortPool {
 
   constructor(opts: RtpPortPoolOptions) {
     const minEven = opts.minPort + (opts.minPort % 2);
-    if (!Number.isInteger(opts.minPort) || !Number.isInteger(opts.maxPort) || minEven + 1 > opts.maxPort || opts.minPort < 1 || opts.maxPort > 65535) {
-      throw new RangeError(`RTP port range ${opts.minPort}-${opts.maxPort} must hold at least one even/odd pair within 1-65535`);
+    if (
+      !Number.isInteger(opts.minPort) ||
+      !Number.isInteger(opts.maxPort) ||
+      minEven + 1 > opts.maxPort ||
+      opts.minPort < 1 ||
+      opts.maxPort > 65535
+    ) {
+      throw new RangeError(
+        `RTP port range ${opts.minPort}-${opts.maxPort} must hold at least one even/odd pair within 1-65535`
+      );
     }
     this.host = opts.host;
     this.minPort = minEven;

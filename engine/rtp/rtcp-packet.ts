@@ -70,7 +70,8 @@ export interface RtcpParseResult {
   errors: string[];
 }
 
-const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const u32 = (b: Uint8Array, o: number): number =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 function putU32(b: Uint8Array, o: number, v: number): void {
   v >>>= 0;
@@ -152,7 +153,13 @@ export function parseRtcpCompound(buf: Uint8Array, length: number = buf.length):
   return { packets, errors };
 }
 
-function parseOne(b: Uint8Array, start: number, end: number, packetType: number, count: number): RtcpPacket | string {
+function parseOne(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  packetType: number,
+  count: number
+): RtcpPacket | string {
   switch (packetType) {
     case RTCP_SR: {
       if (end - start < 28 + 24 * count) return `SR too short for ${count} report blocks`;
@@ -199,7 +206,8 @@ function parseOne(b: Uint8Array, start: number, end: number, packetType: number,
       for (let i = 0; i < count; i++) ssrcs.push(u32(b, start + 4 + 4 * i));
       const bye: Goodbye = { type: 'bye', ssrcs };
       const r = start + 4 + 4 * count;
-      if (r < end && r + 1 + b[r] <= end) bye.reason = Buffer.from(b.buffer, b.byteOffset + r + 1, b[r]).toString('utf8');
+      if (r < end && r + 1 + b[r] <= end)
+        bye.reason = Buffer.from(b.buffer, b.byteOffset + r + 1, b[r]).toString('utf8');
       return bye;
     }
     default:

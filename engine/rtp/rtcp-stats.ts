@@ -40,7 +40,13 @@ export class ReceptionStats {
    * Records one packet (A.1 `update_seq`) and, when `measureJitter`, its transit (A.8). Returns false while the source is on probation or
    * when the packet is a wild jump that restarts the sequence (the caller may still play it).
    */
-  update(sequenceNumber: number, rtpTimestamp: number, arrivalMs: number, ssrc: number, measureJitter = true): boolean {
+  update(
+    sequenceNumber: number,
+    rtpTimestamp: number,
+    arrivalMs: number,
+    ssrc: number,
+    measureJitter = true
+  ): boolean {
     if (!this.#started) {
       this.#started = true;
       this.ssrc = ssrc;
@@ -151,7 +157,8 @@ export class ReceptionStats {
     const receivedInterval = this.#received - this.#receivedPrior;
     this.#receivedPrior = this.#received;
     const lostInterval = expectedInterval - receivedInterval;
-    const fractionLost = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expectedInterval);
+    const fractionLost =
+      expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expectedInterval);
     const dlsr = this.#lsrArrivalMs < 0 ? 0 : Math.floor(((nowMs - this.#lsrArrivalMs) * 65536) / 1000) >>> 0;
     return {
       ssrc: this.ssrc,

@@ -89,11 +89,25 @@ export interface RtpHeaderFields {
 
 /** Writes a 12-byte header (V=2, no padding, extension or CSRC) at `buf[0..12)`; returns 12. */
 export function writeRtpHeader(buf: Uint8Array, fields: RtpHeaderFields): number {
-  return writeRtpHeaderOf(buf, fields.marker, fields.payloadType, fields.sequenceNumber, fields.timestamp, fields.ssrc);
+  return writeRtpHeaderOf(
+    buf,
+    fields.marker,
+    fields.payloadType,
+    fields.sequenceNumber,
+    fields.timestamp,
+    fields.ssrc
+  );
 }
 
 /** `writeRtpHeader` from scalars, for the per-packet path (no fields object). */
-export function writeRtpHeaderOf(buf: Uint8Array, marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number): number {
+export function writeRtpHeaderOf(
+  buf: Uint8Array,
+  marker: boolean,
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number
+): number {
   buf[0] = 0x80;
   buf[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
   buf[2] = (sequenceNumber >>> 8) & 0xff;

@@ -88,7 +88,10 @@ export class RtpPacketizer {
     }
     const gapMs = nowMs - this.#lastFrameMs;
     this.#nextMarker = gapMs > 4 * this.#frameMs;
-    this.#nextTs = tsAdd32(this.#lastTs, this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf);
+    this.#nextTs = tsAdd32(
+      this.#lastTs,
+      this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf
+    );
   }
 
   /**
@@ -96,8 +99,14 @@ export class RtpPacketizer {
    * packet[RTP_HEADER_BYTES...]; writes the header in front. Returns the packet's length.
    */
   audio(packet: Uint8Array, payloadBytes: number, nowMs: number): number {
-    if (payloadBytes > this.maxPayloadBytes || payloadBytes + RTP_HEADER_BYTES > packet.length || payloadBytes < 0) {
-      throw new RangeError(`RTP payload of ${payloadBytes} bytes exceeds ${Math.min(this.maxPayloadBytes, packet.length - RTP_HEADER_BYTES)}`);
+    if (
+      payloadBytes > this.maxPayloadBytes ||
+      payloadBytes + RTP_HEADER_BYTES > packet.length ||
+      payloadBytes < 0
+    ) {
+      throw new RangeError(
+        `RTP payload of ${payloadBytes} bytes exceeds ${Math.min(this.maxPayloadBytes, packet.length - RTP_HEADER_BYTES)}`
+      );
     }
     this.#nextAudio(nowMs);
     const ts = this.#nextTs;
@@ -120,7 +129,13 @@ export class RtpPacketizer {
   }
 
   /** Writes one telephone-event packet (RFC 4733 §2.3) with the event's fixed timestamp. */
-  event(payloadType: number, marker: boolean, eventTs: number, payload: TelephoneEventPayload, nowMs: number): { buf: Buffer; length: number } {
+  event(
+    payloadType: number,
+    marker: boolean,
+    eventTs: number,
+    payload: TelephoneEventPayload,
+    nowMs: number
+  ): { buf: Buffer; length: number } {
     const buf = this.#ring[this.#next];
     this.#next = (this.#next + 1) % RING;
     this.#writeHeader(buf, marker, payloadType, eventTs);

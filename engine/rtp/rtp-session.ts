@@ -44,7 +44,13 @@ export interface RtpSessionOptions {
   samplesPerFrame: number;
   telephoneEventPayloadType?: number;
   remote?: RtpRemote;
-  jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number; maxPackets?: number; maxConcealFrames?: number };
+  jitter?: {
+    minDelayMs?: number;
+    maxDelayMs?: number;
+    startDelayMs?: number;
+    maxPackets?: number;
+    maxConcealFrames?: number;
+  };
   /** Mean RTCP report interval (randomised ×[0.5, 1.5], RFC 3550 §6.3.1). Default 5000 ms; 0 disables. */
   rtcpIntervalMs?: number;
   cname?: string;
@@ -89,7 +95,10 @@ export interface RtpSessionStats {
   packetsFromOtherSources: number;
   /** RTP and RTCP packets dropped because the engine's RTP source lists refuse their sender. */
   packetsRefusedSource: number;
-  discardReasons: Record<RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer' | 'srtpAuth' | 'srtpReplay', number>;
+  discardReasons: Record<
+    RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer' | 'srtpAuth' | 'srtpReplay',
+    number
+  >;
   /** SRTP suite in use, if any. */
   srtpSuite?: string;
   /** Interarrival jitter (RFC 3550 §6.4.1) in ms. */
@@ -193,14 +202,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
-    this.#jitter = new JitterBuffer({ clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ...opts.jitter });
+    this.#jitter = new JitterBuffer({
+      clockRateHz: opts.clockRateHz,
+      samplesPerFrame: opts.samplesPerFrame,
+      ...opts.jitter
+    });
     this.#reception = new ReceptionStats(opts.clockRateHz);
     this.#events = new TelephoneEventReceiver({
       clockRateHz: opts.clockRateHz,
       onDigit: (event) => this.safeEmit('dtmf', event),
       onDigitStart: (event) => this.safeEmit('dtmfStart', event)
     });
-    this.#packetizer = new RtpPacketizer({ payloadType: opts.payloadType, clockRateHz: opts.clockRateHz, samplesPerFrame: opts.samplesPerFrame, ssrc: opts.ssrc });
+    this.#packetizer = new RtpPacketizer({
+      payloadType: opts.payloadType,
+      clockRateHz: opts.clockRateHz,
+      samplesPerFrame: opts.samplesPerFrame,
+      ssrc: opts.ssrc
+    });
     this.ports.rtpSocket.on('message', this.#onRtp);
     this.ports.rtcpSocket.on('message', this.#onRtcp);
     this.#lastHeardMs = this.#now();
@@ -284,7 +302,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
    */
   #exactView(packet: Buffer, length: number): Buffer {
     const view = this.#sendView;
-    if (view !== undefined && view.length === length && view.byteOffset === packet.byteOffset && view.buffer === packet.buffer) return view;
+    if (
+      view !== undefined &&
+      view.length === length &&
+      view.byteOffset === packet.byteOffset &&
+      view.buffer === packet.buffer
+    )
+      return view;
     return (this.#sendView = Buffer.from(packet.buffer, packet.byteOffset, length));
   }
 
@@ -296,7 +320,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   sendDtmf(digit: string, durationMs: number, volumeDbm0 = 10): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedError('RTP session'));
     const pt = this.#telephoneEventPt;
-    if (pt === undefined) return Promise.reject(new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated'));
+    if (pt === undefined)
+      return Promise.reject(
+        new InvalidStateError('cannot send DTMF: no telephone-event payload type was negotiated')
+      );
     let plan: ReturnType<typeof planTelephoneEvent>;
     try {
       plan = planTelephoneEvent(digit, durationMs, this.#clockRateHz, this.#packetizer.frameMs, volumeDbm0);
@@ -322,7 +349,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
         if (waitMs > 0) await this.#sleep(waitMs);
         const to = this.remoteAddress;
         if (to === undefined) continue;
-        const { buf, length } = this.#packetizer.event(pt, packet.marker, eventTs, packet.payload, this.#now());
+        const { buf, length } = this.#packetizer.event(
+          pt,
+          packet.marker,
+          eventTs,
+          packet.payload,
+          this.#now()
+        );
         const srtp = this.#srtp;
         if (srtp === undefined) this.#send(this.ports.rtpSocket, buf, length, to);
         else {
@@ -483,7 +516,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
 
   #handlerFailed(error: unknown): void {
     this.#counters.internalErrors++;
-    process.emitWarning(`RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'UASMEDIA_RTP_HANDLER' });
+    process.emitWarning(
+      `RTP session handler failed: ${error instanceof Error ? error.message : String(error)}`,
+      { code: 'UASMEDIA_RTP_HANDLER' }
+    );
   }
 
   /** The last sender checked and the verdict: a call's packets come from one address. */
@@ -531,7 +567,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
     if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
-    if (peer.latchRtp(rinfo.address, rinfo.port)) this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
+    if (peer.latchRtp(rinfo.address, rinfo.port))
+      this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
     if (this.#remoteSsrc !== undefined && h.ssrc !== this.#remoteSsrc) {
       const previous = this.#remoteSsrc;
@@ -547,7 +584,17 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
-    else this.#jitter.push(h.sequenceNumber, h.timestamp, h.ssrc, h.marker, msg, h.payloadOffset, h.payloadLength, now);
+    else
+      this.#jitter.push(
+        h.sequenceNumber,
+        h.timestamp,
+        h.ssrc,
+        h.marker,
+        msg,
+        h.payloadOffset,
+        h.payloadLength,
+        now
+      );
   }
 
   #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {
@@ -578,7 +625,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
     let rtt: number | undefined;
     for (const p of packets) {
-      if (p.type === 'sr' && p.ssrc === this.#remoteSsrc) this.#reception.onSenderReport(ntpMiddle32(p.ntpSeconds, p.ntpFraction), now);
+      if (p.type === 'sr' && p.ssrc === this.#remoteSsrc)
+        this.#reception.onSenderReport(ntpMiddle32(p.ntpSeconds, p.ntpFraction), now);
       if (p.type === 'sr' || p.type === 'rr') {
         for (const block of p.reports) {
           if (block.ssrc === this.#packetizer.ssrc) rtt = roundTripMs(block, arrivalMiddle) ?? rtt;
@@ -612,7 +660,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const rtp = peer.destination;
     if (rtp === undefined) return undefined;
     const remote = peer.remote;
-    if (peer.latched === undefined && remote?.rtcpPort !== undefined) return { address: remote.address, port: remote.rtcpPort };
+    if (peer.latched === undefined && remote?.rtcpPort !== undefined)
+      return { address: remote.address, port: remote.rtcpPort };
     return { address: rtp.address, port: rtp.port + 1 };
   }
 
@@ -622,7 +671,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     if (to === undefined) return;
     const now = this.#now();
     const p = this.#packetizer;
-    const blocks: ReportBlock[] = this.#remoteSsrc !== undefined && this.#reception.received > 0 ? [this.#reception.reportBlock(now)] : [];
+    const blocks: ReportBlock[] =
+      this.#remoteSsrc !== undefined && this.#reception.received > 0
+        ? [this.#reception.reportBlock(now)]
+        : [];
     const packets: RtcpPacket[] = [];
     if (p.packetsSent > this.#sentAtLastReport) {
       const wall = Date.now();
@@ -630,7 +682,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
       // §6.4.1: the RTP timestamp of the same instant as the NTP timestamp.
       const elapsed = Number.isNaN(p.lastPacketMs) ? 0 : now - p.lastPacketMs;
       const rtpTimestamp = (p.lastPacketTs + Math.round((elapsed * p.clockRateHz) / 1000)) >>> 0;
-      packets.push({ type: 'sr', ssrc: p.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp, packetCount: p.packetsSent >>> 0, octetCount: p.octetsSent >>> 0, reports: blocks });
+      packets.push({
+        type: 'sr',
+        ssrc: p.ssrc,
+        ntpSeconds: ntp.seconds,
+        ntpFraction: ntp.fraction,
+        rtpTimestamp,
+        packetCount: p.packetsSent >>> 0,
+        octetCount: p.octetsSent >>> 0,
+        reports: blocks
+      });
       this.#sentAtLastReport = p.packetsSent;
     } else {
       packets.push({ type: 'rr', ssrc: p.ssrc, reports: blocks });
@@ -645,6 +706,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     }
     const protectedLength = srtp.outbound.protectRtcp(datagram, datagram.length, srtp.rtcpOut);
     if (protectedLength < 0) this.#counters.sendErrors++;
-    else if (this.#send(this.ports.rtcpSocket, Buffer.from(srtp.rtcpOut.subarray(0, protectedLength)), protectedLength, to)) this.#counters.rtcpSent++;
+    else if (
+      this.#send(
+        this.ports.rtcpSocket,
+        Buffer.from(srtp.rtcpOut.subarray(0, protectedLength)),
+        protectedLength,
+        to
+      )
+    )
+      this.#counters.rtcpSent++;
   }
 }

@@ -32,7 +32,11 @@ export interface TelephoneEventPayload {
 }
 
 /** Parses a 4-byte telephone-event payload; undefined when shorter than 4 bytes. */
-export function parseTelephoneEvent(buf: Uint8Array, offset = 0, length = buf.length - offset): TelephoneEventPayload | undefined {
+export function parseTelephoneEvent(
+  buf: Uint8Array,
+  offset = 0,
+  length = buf.length - offset
+): TelephoneEventPayload | undefined {
   if (length < 4) return undefined;
   return {
     event: buf[offset],
@@ -71,7 +75,8 @@ export interface TelephoneEventReceiverOptions {
 }
 
 export class TelephoneEventReceiver {
-  readonly #opts: Required<Omit<TelephoneEventReceiverOptions, 'onDigitStart'>> & Pick<TelephoneEventReceiverOptions, 'onDigitStart'>;
+  readonly #opts: Required<Omit<TelephoneEventReceiverOptions, 'onDigitStart'>> &
+    Pick<TelephoneEventReceiverOptions, 'onDigitStart'>;
   #clockRateHz: number;
   #active = false;
   #timestamp = 0;
@@ -165,7 +170,13 @@ export interface PlannedEventPacket {
  * The packets of one digit (§2.5.1): start packet (marker, duration 0), updates every `intervalMs` with the duration so far, then three identical end
  * packets. `volumeDbm0` is the power as a positive number of −dBm0 (0-63, §2.3.4).
  */
-export function planTelephoneEvent(digit: string, durationMs: number, clockRateHz: number, intervalMs: number, volumeDbm0 = 10): PlannedEventPacket[] {
+export function planTelephoneEvent(
+  digit: string,
+  durationMs: number,
+  clockRateHz: number,
+  intervalMs: number,
+  volumeDbm0 = 10
+): PlannedEventPacket[] {
   const event = eventCodeOf(digit);
   if (event < 0) throw new RangeError(`DTMF digit '${digit}' must be one of 0-9 * # A-D`);
   if (!(durationMs > 0)) throw new RangeError(`DTMF duration ${durationMs} ms must be positive`);
@@ -174,11 +185,19 @@ export function planTelephoneEvent(digit: string, durationMs: number, clockRateH
   const packets: PlannedEventPacket[] = [];
   const steps = Math.max(1, Math.ceil(durationMs / intervalMs));
   for (let i = 0; i < steps; i++) {
-    packets.push({ atMs: i * intervalMs, marker: i === 0, payload: { event, end: false, volume, duration: samples(Math.min(durationMs, i * intervalMs)) } });
+    packets.push({
+      atMs: i * intervalMs,
+      marker: i === 0,
+      payload: { event, end: false, volume, duration: samples(Math.min(durationMs, i * intervalMs)) }
+    });
   }
   const endAt = steps * intervalMs;
   for (let r = 0; r < 3; r++) {
-    packets.push({ atMs: endAt, marker: false, payload: { event, end: true, volume, duration: samples(durationMs) } });
+    packets.push({
+      atMs: endAt,
+      marker: false,
+      payload: { event, end: true, volume, duration: samples(durationMs) }
+    });
   }
   return packets;
 }

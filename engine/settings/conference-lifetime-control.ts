@@ -23,7 +23,10 @@ export class ConferenceLifetimeControl {
     }
     for (const key of Object.keys(options)) {
       if (key !== 'startOnEntry' && key !== 'destroyOnExit') {
-        throw new InvalidArgumentError(key, `unknown ConferenceLifetimeControl option '${key}'; known: startOnEntry, destroyOnExit`);
+        throw new InvalidArgumentError(
+          key,
+          `unknown ConferenceLifetimeControl option '${key}'; known: startOnEntry, destroyOnExit`
+        );
       }
     }
     this.startOnEntry = flag('startOnEntry', options.startOnEntry, true);

@@ -77,7 +77,8 @@ export class MuteOnDtmfDigits {
     const mute = parseDtmfDigit('mute', digits.mute);
     const unmute = digits.unmute == null ? undefined : parseDtmfDigit('unmute', digits.unmute);
     const exit = this.#exitDigit();
-    if (mute === exit) throw new InvalidArgumentError('mute', `mute digit '${mute}' is already the exit digit`);
+    if (mute === exit)
+      throw new InvalidArgumentError('mute', `mute digit '${mute}' is already the exit digit`);
     if (unmute !== undefined && unmute === exit) {
       throw new InvalidArgumentError('unmute', `unmute digit '${unmute}' is already the exit digit`);
     }
@@ -120,16 +121,22 @@ export class ConferencePartyMediaSettings {
     }
     for (const key of Object.keys(options)) {
       if (!OPTION_NAMES.has(key)) {
-        throw new InvalidArgumentError(key, `unknown ConferencePartyMediaSettings option '${key}'; known: ${[...OPTION_NAMES].join(', ')}`);
+        throw new InvalidArgumentError(
+          key,
+          `unknown ConferencePartyMediaSettings option '${key}'; known: ${[...OPTION_NAMES].join(', ')}`
+        );
       }
     }
     this.exitOnDtmfDigit =
-      options.exitOnDtmfDigit === undefined ? undefined : parseDtmfDigit('exitOnDtmfDigit', options.exitOnDtmfDigit);
+      options.exitOnDtmfDigit === undefined
+        ? undefined
+        : parseDtmfDigit('exitOnDtmfDigit', options.exitOnDtmfDigit);
     if (options.ringbackTone !== undefined) {
       if (typeof options.ringbackTone !== 'string') {
         throw new TypeError(`ringbackTone must be a string, got ${describe(options.ringbackTone)}`);
       }
-      if (options.ringbackTone.trim().length === 0) throw new InvalidArgumentError('ringbackTone', 'ringbackTone must not be empty');
+      if (options.ringbackTone.trim().length === 0)
+        throw new InvalidArgumentError('ringbackTone', 'ringbackTone must not be empty');
     }
     this.ringbackTone = options.ringbackTone;
     this.onConferenceStoppedFile =

@@ -75,6 +75,7 @@ export function textMedia(where: string, text: unknown, options: unknown = {}): 
 export function fileMedia(where: string, path: unknown): FileMedia {
   if (typeof path !== 'string') throw new TypeError(`${where}: path must be a string, got ${describe(path)}`);
   if (path.length === 0) throw new InvalidArgumentError('path', `${where}: path must not be empty`);
-  if (path.includes('\0')) throw new InvalidArgumentError('path', `${where}: path must not contain a NUL character`);
+  if (path.includes('\0'))
+    throw new InvalidArgumentError('path', `${where}: path must not contain a NUL character`);
   return Object.freeze({ kind: 'file', path });
 }

@@ -37,7 +37,8 @@ export const FLATNESS_WINDOW_SAMPLES = 256;
  * sidelobes smear a harmonic spectrum and lift voiced speech to the flatness of noise.
  */
 const HANN = new Float32Array(FLATNESS_WINDOW_SAMPLES);
-for (let i = 0; i < FLATNESS_WINDOW_SAMPLES; i++) HANN[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / FLATNESS_WINDOW_SAMPLES);
+for (let i = 0; i < FLATNESS_WINDOW_SAMPLES; i++)
+  HANN[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / FLATNESS_WINDOW_SAMPLES);
 const tapered = new Float32Array(FLATNESS_WINDOW_SAMPLES);
 
 /** Input samples the analysis needs at a rate: 32 ms, 256 at 8 kHz and 512 at 16 kHz. */
@@ -56,7 +57,8 @@ export function spectralFlatness(input: Float32Array, sampleRateHz: 8000 | 16000
   if (sampleRateHz === 8000) {
     for (let i = 0; i < FLATNESS_WINDOW_SAMPLES; i++) tapered[i] = input[i] * HANN[i];
   } else {
-    for (let i = 0; i < FLATNESS_WINDOW_SAMPLES; i++) tapered[i] = (input[2 * i] + input[2 * i + 1]) * HANN[i];
+    for (let i = 0; i < FLATNESS_WINDOW_SAMPLES; i++)
+      tapered[i] = (input[2 * i] + input[2 * i + 1]) * HANN[i];
   }
   Meyda.bufferSize = FLATNESS_WINDOW_SAMPLES;
   Meyda.sampleRate = 8000;

@@ -89,7 +89,8 @@ const FLOOR_FALL_MS = 80;
 
 function finiteOr(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value)) throw new RangeError(`talker detector option ${name} must be a finite number, got ${value}`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`talker detector option ${name} must be a finite number, got ${value}`);
   return value;
 }
 
@@ -132,7 +133,9 @@ export class TalkerDetector {
 
   constructor(opts: TalkerDetectorOptions) {
     if (opts.sampleRateHz !== 8000 && opts.sampleRateHz !== 16000) {
-      throw new RangeError(`talker detector sampleRateHz must be 8000 or 16000, got ${String(opts.sampleRateHz)}`);
+      throw new RangeError(
+        `talker detector sampleRateHz must be 8000 or 16000, got ${String(opts.sampleRateHz)}`
+      );
     }
     this.sampleRateHz = opts.sampleRateHz;
     this.window = new Float32Array(flatnessInputSamples(this.sampleRateHz));
@@ -157,7 +160,11 @@ export class TalkerDetector {
     this.noiseFloorRiseMs = finiteOr(opts.noiseFloorRiseMs, 1500, 'noiseFloorRiseMs');
     if (this.noiseFloorRiseMs <= 0) throw new RangeError(`talker detector noiseFloorRiseMs must be > 0`);
     this.maxSpectralFlatness = finiteOr(opts.maxSpectralFlatness, 0.6, 'maxSpectralFlatness');
-    this.minZeroCrossingsPerSecond = finiteOr(opts.minZeroCrossingsPerSecond, 500, 'minZeroCrossingsPerSecond');
+    this.minZeroCrossingsPerSecond = finiteOr(
+      opts.minZeroCrossingsPerSecond,
+      500,
+      'minZeroCrossingsPerSecond'
+    );
     this.coefficients = highPassCoefficients(this.sampleRateHz);
   }
 

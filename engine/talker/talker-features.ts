@@ -24,14 +24,26 @@ export function highPassCoefficients(sampleRateHz: number): Float64Array {
   const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
   const cos = Math.cos(w0);
   const a0 = 1 + alpha;
-  return Float64Array.of((1 + cos) / 2 / a0, -(1 + cos) / a0, (1 + cos) / 2 / a0, (-2 * cos) / a0, (1 - alpha) / a0);
+  return Float64Array.of(
+    (1 + cos) / 2 / a0,
+    -(1 + cos) / a0,
+    (1 + cos) / 2 / a0,
+    (-2 * cos) / a0,
+    (1 - alpha) / a0
+  );
 }
 
 /**
  * Measures `pcm[0, n)` into `out` (SUM_RAW, SUM_HIGH_PASSED, ZERO_CROSSINGS, SAMPLES), carrying
  * the filter `state` (FILTER_STATE_SLOTS) over from the previous frame. Allocates nothing.
  */
-export function measureFrame(pcm: Int16Array, n: number, coefficients: Float64Array, state: Float64Array, out: Float64Array): void {
+export function measureFrame(
+  pcm: Int16Array,
+  n: number,
+  coefficients: Float64Array,
+  state: Float64Array,
+  out: Float64Array
+): void {
   const b0 = coefficients[0];
   const b1 = coefficients[1];
   const b2 = coefficients[2];

@@ -20,11 +20,16 @@ export interface SchemeAndParams {
 
 export function parseAuthParams(headerValue: string): SchemeAndParams {
   if (typeof headerValue !== 'string') throw new DigestParseError('header value must be a string');
-  if (headerValue.length > MAX_LENGTH) throw new DigestParseError(`header value longer than ${MAX_LENGTH} characters`);
+  if (headerValue.length > MAX_LENGTH)
+    throw new DigestParseError(`header value longer than ${MAX_LENGTH} characters`);
   const text = headerValue;
   let at = 0;
   const skipSpace = (): void => {
-    while (at < text.length && (text[at] === ' ' || text[at] === '\t' || text[at] === '\r' || text[at] === '\n')) at++;
+    while (
+      at < text.length &&
+      (text[at] === ' ' || text[at] === '\t' || text[at] === '\r' || text[at] === '\n')
+    )
+      at++;
   };
   const token = (): string => {
     const start = at;
@@ -34,7 +39,8 @@ export function parseAuthParams(headerValue: string): SchemeAndParams {
 
   skipSpace();
   const scheme = token();
-  if (scheme === '') throw new DigestParseError(`expected an authentication scheme at the start of "${clip(text)}"`);
+  if (scheme === '')
+    throw new DigestParseError(`expected an authentication scheme at the start of "${clip(text)}"`);
   const params = new Map<string, string>();
   const quoted = new Set<string>();
 
@@ -46,7 +52,8 @@ export function parseAuthParams(headerValue: string): SchemeAndParams {
     }
     if (at >= text.length) break;
     const name = token().toLowerCase();
-    if (name === '') throw new DigestParseError(`expected a parameter name at offset ${at} of "${clip(text)}"`);
+    if (name === '')
+      throw new DigestParseError(`expected a parameter name at offset ${at} of "${clip(text)}"`);
     skipSpace();
     if (text[at] !== '=') throw new DigestParseError(`parameter "${name}" has no "=" value`);
     at++;
@@ -62,7 +69,8 @@ export function parseAuthParams(headerValue: string): SchemeAndParams {
     if (params.has(name)) throw new DigestParseError(`parameter "${name}" appears twice`);
     params.set(name, value);
     skipSpace();
-    if (at < text.length && text[at] !== ',') throw new DigestParseError(`expected "," after parameter "${name}"`);
+    if (at < text.length && text[at] !== ',')
+      throw new DigestParseError(`expected "," after parameter "${name}"`);
   }
   return { scheme, params, quoted };
 

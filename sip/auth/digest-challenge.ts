@@ -9,10 +9,18 @@ import { parseAuthParams, quote } from './auth-params.js';
 import { DigestParseError, DigestUnsupportedError } from './errors.js';
 
 /** The algorithms of RFC 7616 §6.1 that RFC 8760 §2.1 brings to SIP. */
-export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
+export type DigestAlgorithm =
+  'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';
 export type DigestQop = 'auth' | 'auth-int';
 
-export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'];
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = [
+  'MD5',
+  'MD5-sess',
+  'SHA-256',
+  'SHA-256-sess',
+  'SHA-512-256',
+  'SHA-512-256-sess'
+];
 
 export interface DigestChallenge {
   realm: string;
@@ -32,7 +40,8 @@ export interface DigestChallenge {
 /** Reads one challenge header value. Throws `DigestParseError` on garbage, `DigestUnsupportedError` otherwise. */
 export function parseChallenge(headerValue: string): DigestChallenge {
   const { scheme, params } = parseAuthParams(headerValue);
-  if (scheme.toLowerCase() !== 'digest') throw new DigestUnsupportedError(`authentication scheme "${scheme}" is not Digest`);
+  if (scheme.toLowerCase() !== 'digest')
+    throw new DigestUnsupportedError(`authentication scheme "${scheme}" is not Digest`);
   const realm = params.get('realm');
   const nonce = params.get('nonce');
   if (realm === undefined) throw new DigestParseError('challenge has no realm');
@@ -45,7 +54,8 @@ export function parseChallenge(headerValue: string): DigestChallenge {
     // A quoted, comma-separated list (RFC 2617 §3.2.1); unknown values are for others to use.
     const offered = qopText.split(',').map((item) => item.trim().toLowerCase());
     qop = (['auth', 'auth-int'] as const).filter((value) => offered.includes(value));
-    if (qop.length === 0) throw new DigestUnsupportedError(`challenge offers qop "${qopText}", we support auth and auth-int`);
+    if (qop.length === 0)
+      throw new DigestUnsupportedError(`challenge offers qop "${qopText}", we support auth and auth-int`);
   }
   const challenge: DigestChallenge = {
     realm,
@@ -53,7 +63,7 @@ export function parseChallenge(headerValue: string): DigestChallenge {
     algorithm,
     qop,
     stale: (params.get('stale') ?? '').toLowerCase() === 'true',
-    userhash: (params.get('userhash') ?? '').toLowerCase() === 'true',
+    userhash: (params.get('userhash') ?? '').toLowerCase() === 'true'
   };
   const opaque = params.get('opaque');
   if (opaque !== undefined) challenge.opaque = opaque;

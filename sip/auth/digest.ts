@@ -6,7 +6,12 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseAuthParams, quote } from './auth-params.js';
-import { algorithmNamed, type DigestAlgorithm, type DigestChallenge, type DigestQop } from './digest-challenge.js';
+import {
+  algorithmNamed,
+  type DigestAlgorithm,
+  type DigestChallenge,
+  type DigestQop
+} from './digest-challenge.js';
 import { DigestParseError, DigestUnsupportedError } from './errors.js';
 
 export {
@@ -16,7 +21,7 @@ export {
   type ChallengeOptions,
   type DigestAlgorithm,
   type DigestChallenge,
-  type DigestQop,
+  type DigestQop
 } from './digest-challenge.js';
 export { DigestParseError, DigestUnsupportedError } from './errors.js';
 
@@ -68,14 +73,15 @@ export function computeAuthorization(
   creds: DigestCredentials,
   request: DigestRequest,
   nonceCount: number,
-  cnonce?: string,
+  cnonce?: string
 ): string {
   if (!Number.isInteger(nonceCount) || nonceCount < 1 || nonceCount > 0xffffffff) {
     throw new RangeError(`nonceCount ${nonceCount} must be an integer in 1..2^32-1`);
   }
   const qop: DigestQop | undefined = challenge.qop.includes('auth') ? 'auth' : challenge.qop[0];
   const sessionKey = challenge.algorithm.endsWith('-sess');
-  const clientNonce = qop !== undefined || sessionKey ? (cnonce ?? randomBytes(16).toString('hex')) : undefined;
+  const clientNonce =
+    qop !== undefined || sessionKey ? (cnonce ?? randomBytes(16).toString('hex')) : undefined;
   const nc = nonceCount.toString(16).padStart(8, '0');
   const response = digestResponse({
     algorithm: challenge.algorithm,
@@ -88,7 +94,7 @@ export function computeAuthorization(
     qop,
     method: request.method,
     uri: request.uri,
-    body: request.body,
+    body: request.body
   });
 
   const H = hasher(challenge.algorithm);
@@ -100,7 +106,7 @@ export function computeAuthorization(
     `nonce=${quote(challenge.nonce)}`,
     `uri=${quote(request.uri)}`,
     `response=${quote(response)}`,
-    `algorithm=${challenge.algorithm}`,
+    `algorithm=${challenge.algorithm}`
   ];
   if (clientNonce !== undefined) parts.push(`cnonce=${quote(clientNonce)}`);
   if (challenge.opaque !== undefined) parts.push(`opaque=${quote(challenge.opaque)}`);
@@ -132,7 +138,10 @@ function digestResponse(input: ResponseInputs): string {
   // RFC 7616 §3.4.2: the -sess variants bind HA1 to this nonce and cnonce.
   if (input.algorithm.endsWith('-sess')) ha1 = H(`${ha1}:${input.nonce}:${input.cnonce ?? ''}`);
   // RFC 7616 §3.4.3: auth-int also covers the body.
-  const ha2 = input.qop === 'auth-int' ? H(`${input.method}:${input.uri}:${H(input.body ?? '')}`) : H(`${input.method}:${input.uri}`);
+  const ha2 =
+    input.qop === 'auth-int'
+      ? H(`${input.method}:${input.uri}:${H(input.body ?? '')}`)
+      : H(`${input.method}:${input.uri}`);
   return input.qop === undefined
     ? H(`${ha1}:${input.nonce}:${ha2}`)
     : H(`${ha1}:${input.nonce}:${input.nc}:${input.cnonce ?? ''}:${input.qop}:${ha2}`);
@@ -141,7 +150,8 @@ function digestResponse(input: ResponseInputs): string {
 /** Reads an Authorization / Proxy-Authorization value. Throws `DigestParseError` / `DigestUnsupportedError`. */
 export function parseAuthorization(headerValue: string): DigestAuthorization {
   const { scheme, params } = parseAuthParams(headerValue);
-  if (scheme.toLowerCase() !== 'digest') throw new DigestUnsupportedError(`authentication scheme "${scheme}" is not Digest`);
+  if (scheme.toLowerCase() !== 'digest')
+    throw new DigestUnsupportedError(`authentication scheme "${scheme}" is not Digest`);
   const required = (name: string): string => {
     const value = params.get(name);
     if (value === undefined) throw new DigestParseError(`credentials have no ${name}`);
@@ -154,15 +164,17 @@ export function parseAuthorization(headerValue: string): DigestAuthorization {
     uri: required('uri'),
     response: required('response').toLowerCase(),
     algorithm: algorithmNamed(params.get('algorithm') ?? 'MD5'),
-    userhash: (params.get('userhash') ?? '').toLowerCase() === 'true',
+    userhash: (params.get('userhash') ?? '').toLowerCase() === 'true'
   };
   if (!/^[0-9a-f]+$/.test(authorization.response)) throw new DigestParseError('response is not hexadecimal');
   const qop = params.get('qop')?.toLowerCase();
   if (qop !== undefined) {
-    if (qop !== 'auth' && qop !== 'auth-int') throw new DigestUnsupportedError(`qop "${qop}" is not supported`);
+    if (qop !== 'auth' && qop !== 'auth-int')
+      throw new DigestUnsupportedError(`qop "${qop}" is not supported`);
     const nc = params.get('nc');
     const cnonce = params.get('cnonce');
-    if (nc === undefined || !/^[0-9a-fA-F]{8}$/.test(nc)) throw new DigestParseError('qop given without an 8-hex-digit nc');
+    if (nc === undefined || !/^[0-9a-fA-F]{8}$/.test(nc))
+      throw new DigestParseError('qop given without an 8-hex-digit nc');
     if (cnonce === undefined) throw new DigestParseError('qop given without a cnonce');
     authorization.qop = qop;
     authorization.nonceCount = parseInt(nc, 16);
@@ -190,7 +202,8 @@ export interface DigestVerifyOptions {
   uri?: string;
 }
 
-export type DigestVerifyFailure = 'malformed' | 'username' | 'realm' | 'nonce' | 'opaque' | 'uri' | 'response';
+export type DigestVerifyFailure =
+  'malformed' | 'username' | 'realm' | 'nonce' | 'opaque' | 'uri' | 'response';
 
 export type DigestVerifyResult =
   | { ok: true; username: string; nonceCount?: number; qop?: DigestQop }
@@ -200,16 +213,22 @@ export type DigestVerifyResult =
  * Checks credentials against the password (RFC 7616 §3.5 server side). Replay protection
  * (nonce expiry, strictly increasing nonceCount) needs state and stays with the caller.
  */
-export function verifyAuthorization(authorization: string | DigestAuthorization, options: DigestVerifyOptions): DigestVerifyResult {
+export function verifyAuthorization(
+  authorization: string | DigestAuthorization,
+  options: DigestVerifyOptions
+): DigestVerifyResult {
   let credentials: DigestAuthorization;
   try {
     credentials = typeof authorization === 'string' ? parseAuthorization(authorization) : authorization;
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (options.realm !== undefined && credentials.realm !== options.realm) return { ok: false, reason: 'realm' };
-  if (options.nonce !== undefined && credentials.nonce !== options.nonce) return { ok: false, reason: 'nonce' };
-  if (options.opaque !== undefined && credentials.opaque !== options.opaque) return { ok: false, reason: 'opaque' };
+  if (options.realm !== undefined && credentials.realm !== options.realm)
+    return { ok: false, reason: 'realm' };
+  if (options.nonce !== undefined && credentials.nonce !== options.nonce)
+    return { ok: false, reason: 'nonce' };
+  if (options.opaque !== undefined && credentials.opaque !== options.opaque)
+    return { ok: false, reason: 'opaque' };
   if (options.uri !== undefined && credentials.uri !== options.uri) return { ok: false, reason: 'uri' };
 
   let username = credentials.username;
@@ -234,7 +253,7 @@ export function verifyAuthorization(authorization: string | DigestAuthorization,
     qop: credentials.qop,
     method: options.method,
     uri: credentials.uri,
-    body: options.body,
+    body: options.body
   });
   if (!sameText(expected, credentials.response)) return { ok: false, reason: 'response' };
   const result: DigestVerifyResult = { ok: true, username };

@@ -49,7 +49,9 @@ export abstract class SipMessage {
 
   /** Every comma-separated element across all lines with this name (§7.3.1). */
   getList(name: string): string[] {
-    return this.getAll(name).flatMap((v) => splitTopLevel(v)).filter((v) => v.length > 0);
+    return this.getAll(name)
+      .flatMap((v) => splitTopLevel(v))
+      .filter((v) => v.length > 0);
   }
 
   has(name: string): boolean {
@@ -135,7 +137,9 @@ export abstract class SipMessage {
       head += `${h.name}: ${h.value}\r\n`;
     }
     head += `Content-Length: ${this.body.length}\r\n\r\n`;
-    return this.body.length > 0 ? Buffer.concat([Buffer.from(head, 'utf8'), this.body]) : Buffer.from(head, 'utf8');
+    return this.body.length > 0
+      ? Buffer.concat([Buffer.from(head, 'utf8'), this.body])
+      : Buffer.from(head, 'utf8');
   }
 
   toString(): string {
@@ -172,4 +176,3 @@ export class SipResponse extends SipMessage {
 }
 
 export type AnySipMessage = SipRequest | SipResponse;
-

@@ -61,7 +61,8 @@ function readNameAddr(s: Scanner): NameAddr {
   const close = s.text.indexOf('>', s.pos);
   if (close < 0) throw new SipParseError(`missing '>' in "${s.text}"`);
   const uri = s.text.slice(s.pos, close);
-  if (uri.length === 0 || hasWhitespace(uri)) throw new SipParseError(`whitespace or empty URI inside <> in "${s.text}"`);
+  if (uri.length === 0 || hasWhitespace(uri))
+    throw new SipParseError(`whitespace or empty URI inside <> in "${s.text}"`);
   const parsedUri = parseUri(uri);
   s.pos = close + 1;
   const params = s.params();
@@ -79,7 +80,11 @@ function readAddrSpec(s: Scanner): NameAddr {
   return { uri, parsedUri, params };
 }
 
-export function formatNameAddr(addr: { displayName?: string; uri: string; params?: Map<string, string | null> }): string {
+export function formatNameAddr(addr: {
+  displayName?: string;
+  uri: string;
+  params?: Map<string, string | null>;
+}): string {
   let out = '';
   if (addr.displayName !== undefined && addr.displayName.length > 0) {
     out += isToken(addr.displayName) ? `${addr.displayName} ` : `"${escapeQuoted(addr.displayName)}" `;

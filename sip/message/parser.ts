@@ -8,7 +8,13 @@ import { SipParseError } from '../errors.js';
 import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from './header-names.js';
 import { SipMessage, SipRequest, SipResponse, parseCSeq } from './message.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
-import { DEFAULT_MESSAGE_LIMITS, STATUS_ENTITY_TOO_LARGE, STATUS_MESSAGE_TOO_LARGE, STATUS_URI_TOO_LONG, type SipMessageLimits } from './limits.js';
+import {
+  DEFAULT_MESSAGE_LIMITS,
+  STATUS_ENTITY_TOO_LARGE,
+  STATUS_MESSAGE_TOO_LARGE,
+  STATUS_URI_TOO_LONG,
+  type SipMessageLimits
+} from './limits.js';
 import { isDigits, isSipVersion, isToken, isTokenChar, isWsp, trimWspEnd } from './scanner.js';
 import { isSipUri, parseUri } from './uri.js';
 import { parseViaList } from './via.js';
@@ -54,7 +60,10 @@ export function parseMessage(data: Buffer, options: ParseOptions = { datagram: t
 function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   const limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
   if (data.length > limits.maxMessageBytes && !options.cutShort) {
-    throw new SipParseError(`message of ${data.length} bytes exceeds ${limits.maxMessageBytes}`, STATUS_MESSAGE_TOO_LARGE);
+    throw new SipParseError(
+      `message of ${data.length} bytes exceeds ${limits.maxMessageBytes}`,
+      STATUS_MESSAGE_TOO_LARGE
+    );
   }
   // §7.5: ignore CRLFs before the start line (also the RFC 5626 keep-alive ping).
   let start = 0;
@@ -78,12 +87,21 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
   const parsedLine = parseStartLine(startLine);
   if (startLine.length > limits.maxLineBytes) {
     // §21.4.12: a Request-URI longer than the server will interpret earns 414.
-    const tooLong = new SipParseError(`start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`, STATUS_URI_TOO_LONG);
+    const tooLong = new SipParseError(
+      `start line of ${startLine.length} characters exceeds ${limits.maxLineBytes}`,
+      STATUS_URI_TOO_LONG
+    );
     if (parsedLine.kind !== 'request' && parsedLine.kind !== 'loose-request') throw tooLong;
     fail(() => tooLong);
   }
   if (headEnd - start > limits.maxHeaderBytes) {
-    fail(() => new SipParseError(`header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`, STATUS_MESSAGE_TOO_LARGE));
+    fail(
+      () =>
+        new SipParseError(
+          `header section of ${headEnd - start} bytes exceeds ${limits.maxHeaderBytes}`,
+          STATUS_MESSAGE_TOO_LARGE
+        )
+    );
   }
   let message: SipMessage;
   switch (parsedLine.kind) {
@@ -91,7 +109,11 @@ function parseUnchecked(data: Buffer, options: ParseOptions): ParseResult {
       message = new SipRequest(parsedLine.method, parsedLine.uri, parsedLine.version.toUpperCase());
       break;
     case 'status': {
-      const response = new SipResponse(parsedLine.status, parsedLine.reason, parsedLine.version.toUpperCase());
+      const response = new SipResponse(
+        parsedLine.status,
+        parsedLine.reason,
+        parsedLine.version.toUpperCase()
+      );
       if (response.version !== 'SIP/2.0') throw new SipParseError(`unsupported version ${response.version}`);
       message = response;
       break;
@@ -158,13 +180,23 @@ function parseStartLine(line: string): StartLine {
     const after = line.charCodeAt(firstSp + 4);
     if (isDigits(code, 3, 3) && (Number.isNaN(after) || after === 0x20)) {
       const reason = line.slice(firstSp + 5);
-      if (reason.indexOf('\r') < 0) return { kind: 'status', version: line.slice(0, firstSp), status: Number(code), reason };
+      if (reason.indexOf('\r') < 0)
+        return { kind: 'status', version: line.slice(0, firstSp), status: Number(code), reason };
     }
   }
   if (firstSp > 0) {
     const secondSp = line.indexOf(' ', firstSp + 1);
-    if (secondSp > firstSp + 1 && line.indexOf(' ', secondSp + 1) < 0 && isSipVersion(line.slice(secondSp + 1))) {
-      return { kind: 'request', method: line.slice(0, firstSp), uri: line.slice(firstSp + 1, secondSp), version: line.slice(secondSp + 1) };
+    if (
+      secondSp > firstSp + 1 &&
+      line.indexOf(' ', secondSp + 1) < 0 &&
+      isSipVersion(line.slice(secondSp + 1))
+    ) {
+      return {
+        kind: 'request',
+        method: line.slice(0, firstSp),
+        uri: line.slice(firstSp + 1, secondSp),
+        version: line.slice(secondSp + 1)
+      };
     }
   }
   return looseRequestLine(line);
@@ -179,12 +211,18 @@ function looseRequestLine(line: string): StartLine {
   while (lastSpace >= 0 && !isSpace(line.charCodeAt(lastSpace))) lastSpace--;
   let firstSpace = 0;
   while (firstSpace < line.length && !isSpace(line.charCodeAt(firstSpace))) firstSpace++;
-  if (firstSpace === 0 || lastSpace <= firstSpace || !isSipVersion(line.slice(lastSpace + 1, end))) return { kind: 'bad' };
+  if (firstSpace === 0 || lastSpace <= firstSpace || !isSipVersion(line.slice(lastSpace + 1, end)))
+    return { kind: 'bad' };
   const method = line.slice(0, firstSpace);
   return isToken(method) ? { kind: 'loose-request', method } : { kind: 'bad' };
 }
 
-function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLimits, fail: (make: () => SipParseError) => void): void {
+function readHeaders(
+  message: SipMessage,
+  lines: string[],
+  limits: SipMessageLimits,
+  fail: (make: () => SipParseError) => void
+): void {
   for (let i = 1; i < lines.length; i++) {
     let line = lines[i];
     // §7.3.1: a line starting with whitespace continues the previous header (folding).
@@ -195,11 +233,19 @@ function readHeaders(message: SipMessage, lines: string[], limits: SipMessageLim
       if (length <= limits.maxLineBytes) line += ` ${next.trim()}`;
     }
     if (length > limits.maxLineBytes) {
-      fail(() => new SipParseError(`header line of ${length} characters exceeds ${limits.maxLineBytes}`, STATUS_MESSAGE_TOO_LARGE));
+      fail(
+        () =>
+          new SipParseError(
+            `header line of ${length} characters exceeds ${limits.maxLineBytes}`,
+            STATUS_MESSAGE_TOO_LARGE
+          )
+      );
       continue;
     }
     if (message.headers.length >= limits.maxHeaderCount) {
-      fail(() => new SipParseError(`more than ${limits.maxHeaderCount} header fields`, STATUS_MESSAGE_TOO_LARGE));
+      fail(
+        () => new SipParseError(`more than ${limits.maxHeaderCount} header fields`, STATUS_MESSAGE_TOO_LARGE)
+      );
       return;
     }
     const colon = line.indexOf(':');
@@ -314,7 +360,17 @@ function isWord(s: string): boolean {
 
 function isJsSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** m-type SLASH m-subtype at the start of Content-Type (§20.15); parameters are not checked. */

@@ -53,7 +53,12 @@ export function sanitizeReason(reason: string): string {
   return out.trim();
 }
 
-export function createResponse(request: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
+export function createResponse(
+  request: SipRequest,
+  status: number,
+  reason?: string,
+  toTag?: string
+): SipResponse {
   const response = new SipResponse(status, sanitizeReason(reason ?? reasonPhrase(status)));
   for (const via of request.getAll('Via')) response.add('Via', via);
   const from = request.get('From');

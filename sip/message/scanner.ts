@@ -85,7 +85,8 @@ export class Scanner {
   }
 
   expect(ch: string, what: string): void {
-    if (!this.accept(ch)) throw new SipParseError(`expected '${ch}' ${what} at ${this.pos} in "${this.text}"`);
+    if (!this.accept(ch))
+      throw new SipParseError(`expected '${ch}' ${what} at ${this.pos} in "${this.text}"`);
   }
 
   token(what: string): string {

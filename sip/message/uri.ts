@@ -158,13 +158,15 @@ function isHexDigit(c: number): boolean {
 
 function checkEscapes(s: string, context: string): void {
   for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
-    if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2))) throw new SipParseError(`bad %-escape in "${context}"`);
+    if (!isHexDigit(s.charCodeAt(i + 1)) || !isHexDigit(s.charCodeAt(i + 2)))
+      throw new SipParseError(`bad %-escape in "${context}"`);
   }
 }
 
 export function formatSipUri(uri: SipUri): string {
   let out = `${uri.scheme}:`;
-  if (uri.user !== undefined) out += uri.password !== undefined ? `${uri.user}:${uri.password}@` : `${uri.user}@`;
+  if (uri.user !== undefined)
+    out += uri.password !== undefined ? `${uri.user}:${uri.password}@` : `${uri.user}@`;
   out += uri.host;
   if (uri.port !== undefined) out += `:${uri.port}`;
   for (const [k, v] of uri.params) out += v === null ? `;${k}` : `;${k}=${v}`;

@@ -49,7 +49,8 @@ export function parseVia(value: string): Via {
   if (!s.done) throw new SipParseError(`trailing characters in Via "${value}"`);
   for (const name of ['ttl', 'rport']) {
     const v = params.get(name);
-    if (v !== undefined && v !== null && !isDigits(v, 1, 5)) throw new SipParseError(`bad Via ${name} in "${value}"`);
+    if (v !== undefined && v !== null && !isDigits(v, 1, 5))
+      throw new SipParseError(`bad Via ${name} in "${value}"`);
   }
   return { protocolName, protocolVersion, transport, host, port, params };
 }

@@ -9,7 +9,14 @@ export { createAnswer, createOffer, processAnswer } from './offer-answer.js';
 export { parseSdp } from './parse.js';
 export { serializeSdp } from './serialize.js';
 export { SdpSession } from './sdp-session.js';
-export { SDES_SUITES, parseCryptoAttribute, type NegotiatedSrtp, type SdesCrypto, type SdesSuite, type SrtpPolicy } from './sdes.js';
+export {
+  SDES_SUITES,
+  parseCryptoAttribute,
+  type NegotiatedSrtp,
+  type SdesCrypto,
+  type SdesSuite,
+  type SrtpPolicy
+} from './sdes.js';
 export {
   attributeValue,
   attributeValues,
@@ -22,6 +29,6 @@ export {
   type SdpConnection,
   type SdpOrigin,
   type SdpTiming,
-  type SessionDescription,
+  type SessionDescription
 } from './session-description.js';
 export { rtpFormats, type RtpFormat } from './rtp-formats.js';

@@ -68,13 +68,15 @@ export const AUDIO_CODECS: Readonly<Record<AudioCodec, AudioCodecInfo>> = {
   PCMU: { encodingName: 'PCMU', clockRateHz: 8000, payloadType: 0 },
   PCMA: { encodingName: 'PCMA', clockRateHz: 8000, payloadType: 8 },
   // RFC 3551 §4.5.11: L16 mono; only the 16 kHz wideband variant is spoken here.
-  L16: { encodingName: 'L16', clockRateHz: 16000, payloadType: 96 },
+  L16: { encodingName: 'L16', clockRateHz: 16000, payloadType: 96 }
 };
 
 /** Dynamic payload type we offer telephone-event/8000 with. */
 export const TELEPHONE_EVENT_PAYLOAD_TYPE = 101;
 /** RFC 4733 §3.2 DTMF events 0-15 (0-9 * # A-D) and 16 (flash). */
-export const SUPPORTED_TELEPHONE_EVENTS: ReadonlySet<number> = new Set(Array.from({ length: 17 }, (_, i) => i));
+export const SUPPORTED_TELEPHONE_EVENTS: ReadonlySet<number> = new Set(
+  Array.from({ length: 17 }, (_, i) => i)
+);
 export const DEFAULT_PTIME_MS = 20;
 
 /** Which of our codecs an offered/answered format is, if any. */
@@ -95,19 +97,29 @@ export function isTelephoneEvent(format: RtpFormat): boolean {
 /** Rejects programming errors in our own capabilities before they reach the wire. */
 export function validateCapabilities(local: LocalMediaCapabilities): void {
   if (typeof local.address !== 'string' || local.address.trim() === '' || /\s/.test(local.address)) {
-    throw new TypeError(`local media address "${String(local.address)}" must be a non-empty host without spaces`);
+    throw new TypeError(
+      `local media address "${String(local.address)}" must be a non-empty host without spaces`
+    );
   }
   if (!Number.isInteger(local.port) || local.port < 1 || local.port > 65535) {
     throw new RangeError(`local RTP port ${local.port} must be an integer in 1..65535`);
   }
-  if (!Array.isArray(local.codecs) || local.codecs.length === 0) throw new TypeError('local codecs must list at least one codec');
+  if (!Array.isArray(local.codecs) || local.codecs.length === 0)
+    throw new TypeError('local codecs must list at least one codec');
   for (const codec of local.codecs) {
-    if (!(codec in AUDIO_CODECS)) throw new TypeError(`unknown codec "${String(codec)}", expected PCMU, PCMA or L16`);
+    if (!(codec in AUDIO_CODECS))
+      throw new TypeError(`unknown codec "${String(codec)}", expected PCMU, PCMA or L16`);
   }
-  if (local.ptimeMs !== undefined && (!Number.isInteger(local.ptimeMs) || local.ptimeMs < 1 || local.ptimeMs > 1000)) {
+  if (
+    local.ptimeMs !== undefined &&
+    (!Number.isInteger(local.ptimeMs) || local.ptimeMs < 1 || local.ptimeMs > 1000)
+  ) {
     throw new RangeError(`ptimeMs ${local.ptimeMs} must be an integer in 1..1000`);
   }
-  if (local.sessionVersion !== undefined && (!Number.isSafeInteger(local.sessionVersion) || local.sessionVersion < 0)) {
+  if (
+    local.sessionVersion !== undefined &&
+    (!Number.isSafeInteger(local.sessionVersion) || local.sessionVersion < 0)
+  ) {
     throw new RangeError(`sessionVersion ${local.sessionVersion} must be a non-negative integer`);
   }
   if (local.sessionId !== undefined && !/^[0-9]+$/.test(local.sessionId)) {

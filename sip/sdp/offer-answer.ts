@@ -18,7 +18,7 @@ import {
   validateCapabilities,
   type AudioCodec,
   type LocalMediaCapabilities,
-  type NegotiatedAudio,
+  type NegotiatedAudio
 } from './media-capabilities.js';
 import { parseSdp } from './parse.js';
 import {
@@ -29,10 +29,17 @@ import {
   rtcpAttribute,
   rtpFormats,
   telephoneEvents,
-  type RtpFormat,
+  type RtpFormat
 } from './rtp-formats.js';
 import { serializeSdp } from './serialize.js';
-import { formatCryptoAttribute, hasCryptoAttribute, isRtpSavp, mediaCryptos, type NegotiatedSrtp, type SdesCrypto } from './sdes.js';
+import {
+  formatCryptoAttribute,
+  hasCryptoAttribute,
+  isRtpSavp,
+  mediaCryptos,
+  type NegotiatedSrtp,
+  type SdesCrypto
+} from './sdes.js';
 import {
   mediaConnection,
   mediaDirection,
@@ -40,7 +47,7 @@ import {
   type MediaDirection,
   type SdpAttribute,
   type SdpOrigin,
-  type SessionDescription,
+  type SessionDescription
 } from './session-description.js';
 
 /** Builds the SDP offer for `local` (RFC 3264 §5). */
@@ -49,7 +56,10 @@ export function createOffer(local: LocalMediaCapabilities): string {
 }
 
 /** Answers `offerText` (RFC 3264 §6). Throws `SdpParseError` (400) or `SdpNegotiationError` (488). */
-export function createAnswer(offerText: string, local: LocalMediaCapabilities): { answer: string; audio: NegotiatedAudio } {
+export function createAnswer(
+  offerText: string,
+  local: LocalMediaCapabilities
+): { answer: string; audio: NegotiatedAudio } {
   const { answer, audio } = answerOffer(parseSdp(offerText), local, originFor(local));
   return { answer: serializeSdp(answer), audio };
 }
@@ -67,7 +77,7 @@ export function originFor(local: LocalMediaCapabilities): SdpOrigin {
     sessionVersion: String(local.sessionVersion ?? 0),
     netType: 'IN',
     addressType: addressType(local.address),
-    address: local.address,
+    address: local.address
   };
 }
 
@@ -78,25 +88,35 @@ export function buildOffer(local: LocalMediaCapabilities, origin: SdpOrigin): Se
   for (const codec of dedupe(local.codecs)) {
     const info = AUDIO_CODECS[codec];
     formats.push(String(info.payloadType));
-    attributes.push({ name: 'rtpmap', value: `${info.payloadType} ${info.encodingName}/${info.clockRateHz}` });
+    attributes.push({
+      name: 'rtpmap',
+      value: `${info.payloadType} ${info.encodingName}/${info.clockRateHz}`
+    });
   }
   if (local.telephoneEvent) {
     formats.push(String(TELEPHONE_EVENT_PAYLOAD_TYPE));
     attributes.push({ name: 'rtpmap', value: `${TELEPHONE_EVENT_PAYLOAD_TYPE} telephone-event/8000` });
-    attributes.push({ name: 'fmtp', value: `${TELEPHONE_EVENT_PAYLOAD_TYPE} ${formatTelephoneEvents(SUPPORTED_TELEPHONE_EVENTS)}` });
+    attributes.push({
+      name: 'fmtp',
+      value: `${TELEPHONE_EVENT_PAYLOAD_TYPE} ${formatTelephoneEvents(SUPPORTED_TELEPHONE_EVENTS)}`
+    });
   }
   attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
   attributes.push({ name: local.direction ?? 'sendrecv' });
   const policy = local.srtp ?? 'off';
   if (policy !== 'off') {
-    for (const crypto of ourKeys(local)) attributes.push({ name: 'crypto', value: formatCryptoAttribute(crypto) });
+    for (const crypto of ourKeys(local))
+      attributes.push({ name: 'crypto', value: formatCryptoAttribute(crypto) });
   }
   // RFC 4568 §3.1.4 allows a=crypto on RTP/AVP: the peer may use SRTP or ignore it (best effort).
-  return skeleton(local, origin, [audioMedia(local.port, formats, attributes, policy === 'required' ? 'RTP/SAVP' : 'RTP/AVP')]);
+  return skeleton(local, origin, [
+    audioMedia(local.port, formats, attributes, policy === 'required' ? 'RTP/SAVP' : 'RTP/AVP')
+  ]);
 }
 
 function ourKeys(local: LocalMediaCapabilities): SdesCrypto[] {
-  if (local.sdesKeys === undefined || local.sdesKeys.length === 0) throw new TypeError('SRTP is on but no SDES keys were given');
+  if (local.sdesKeys === undefined || local.sdesKeys.length === 0)
+    throw new TypeError('SRTP is on but no SDES keys were given');
   return local.sdesKeys;
 }
 
@@ -109,7 +129,10 @@ function isRtpProfile(media: MediaDescription): boolean {
  * RFC 4568 §7.1.2: which offered crypto line we take (the first whose suite we have a key for),
  * or why the stream cannot be accepted under our policy. `undefined` crypto means plain RTP.
  */
-function chooseCrypto(offered: MediaDescription, local: LocalMediaCapabilities): { ours: SdesCrypto; theirs: SdesCrypto } | undefined | string {
+function chooseCrypto(
+  offered: MediaDescription,
+  local: LocalMediaCapabilities
+): { ours: SdesCrypto; theirs: SdesCrypto } | undefined | string {
   const policy = local.srtp ?? 'off';
   const savp = isRtpSavp(offered);
   if (policy === 'off') return savp ? 'the offer asks for SRTP (RTP/SAVP) and SRTP is off here' : undefined;
@@ -128,7 +151,7 @@ function chooseCrypto(offered: MediaDescription, local: LocalMediaCapabilities):
 export function answerOffer(
   offer: SessionDescription,
   local: LocalMediaCapabilities,
-  origin: SdpOrigin,
+  origin: SdpOrigin
 ): { answer: SessionDescription; audio: NegotiatedAudio } {
   validateCapabilities(local);
   const media: MediaDescription[] = [];
@@ -136,7 +159,12 @@ export function answerOffer(
   let audioOffered = false;
   let refusal: string | undefined;
   for (const offered of offer.media) {
-    if (audio === undefined && offered.media.toLowerCase() === 'audio' && offered.port !== 0 && isRtpProfile(offered)) {
+    if (
+      audio === undefined &&
+      offered.media.toLowerCase() === 'audio' &&
+      offered.port !== 0 &&
+      isRtpProfile(offered)
+    ) {
       audioOffered = true;
       const accepted = acceptAudio(offer, offered, local);
       if (typeof accepted === 'string') refusal ??= accepted;
@@ -151,7 +179,9 @@ export function answerOffer(
   if (audio === undefined) {
     throw new SdpNegotiationError(
       refusal ??
-        (audioOffered ? `no common audio codec: we accept ${local.codecs.join(', ')}` : 'the offer has no active RTP/AVP audio stream'),
+        (audioOffered
+          ? `no common audio codec: we accept ${local.codecs.join(', ')}`
+          : 'the offer has no active RTP/AVP audio stream')
     );
   }
   return { answer: skeleton(local, origin, media), audio };
@@ -160,15 +190,25 @@ export function answerOffer(
 export function negotiateAnswer(offer: SessionDescription, answer: SessionDescription): NegotiatedAudio {
   // RFC 3264 §6: one answer m-line per offer m-line, in the same order and of the same type.
   if (answer.media.length !== offer.media.length) {
-    throw new SdpNegotiationError(`answer has ${answer.media.length} m-lines, the offer had ${offer.media.length}`);
+    throw new SdpNegotiationError(
+      `answer has ${answer.media.length} m-lines, the offer had ${offer.media.length}`
+    );
   }
   for (let index = 0; index < offer.media.length; index++) {
     const offered = offer.media[index];
     const answered = answer.media[index];
     if (offered.media.toLowerCase() !== answered.media.toLowerCase()) {
-      throw new SdpNegotiationError(`answer m-line ${index + 1} is "${answered.media}", the offer's is "${offered.media}"`);
+      throw new SdpNegotiationError(
+        `answer m-line ${index + 1} is "${answered.media}", the offer's is "${offered.media}"`
+      );
     }
-    if (offered.media.toLowerCase() !== 'audio' || offered.port === 0 || answered.port === 0 || !isRtpProfile(offered)) continue;
+    if (
+      offered.media.toLowerCase() !== 'audio' ||
+      offered.port === 0 ||
+      answered.port === 0 ||
+      !isRtpProfile(offered)
+    )
+      continue;
     if (answered.protocol.toUpperCase() !== offered.protocol.toUpperCase()) {
       throw new SdpNegotiationError(`answer changed the transport to "${answered.protocol}"`);
     }
@@ -185,15 +225,28 @@ export function negotiateAnswer(offer: SessionDescription, answer: SessionDescri
         break;
       }
     }
-    if (chosen === undefined) throw new SdpNegotiationError('answer accepts the audio stream with no codec we offered');
+    if (chosen === undefined)
+      throw new SdpNegotiationError('answer accepts the audio stream with no codec we offered');
     const events = theirs.find(
       (format) =>
         isTelephoneEvent(format) &&
-        ours.some((offeredFormat) => isTelephoneEvent(offeredFormat) && offeredFormat.clockRateHz === format.clockRateHz),
+        ours.some(
+          (offeredFormat) =>
+            isTelephoneEvent(offeredFormat) && offeredFormat.clockRateHz === format.clockRateHz
+        )
     );
     const ourDirection = mediaDirection(offer, offered);
     const weOfferedToSend = ourDirection === 'sendrecv' || ourDirection === 'sendonly';
-    const audio = negotiated(answer, answered, chosen.codec, chosen.format.payloadType, events, ourDirection, packetTimeMs(offered), weOfferedToSend);
+    const audio = negotiated(
+      answer,
+      answered,
+      chosen.codec,
+      chosen.format.payloadType,
+      events,
+      ourDirection,
+      packetTimeMs(offered),
+      weOfferedToSend
+    );
     if (srtp !== undefined) audio.srtp = srtp;
     return audio;
   }
@@ -205,10 +258,13 @@ function answeredSrtp(offered: MediaDescription, answered: MediaDescription): Ne
   const ours = mediaCryptos(offered);
   if (ours.length === 0) return undefined;
   const theirs = mediaCryptos(answered)[0];
-  const match = theirs === undefined ? undefined : ours.find((c) => c.tag === theirs.tag && c.suite === theirs.suite);
+  const match =
+    theirs === undefined ? undefined : ours.find((c) => c.tag === theirs.tag && c.suite === theirs.suite);
   if (match === undefined || theirs === undefined) {
-    if (isRtpSavp(offered)) throw new SdpNegotiationError('answer to our RTP/SAVP offer has no a=crypto line matching ours');
-    if (hasCryptoAttribute(answered)) throw new SdpNegotiationError('answer a=crypto line matches no tag and suite we offered');
+    if (isRtpSavp(offered))
+      throw new SdpNegotiationError('answer to our RTP/SAVP offer has no a=crypto line matching ours');
+    if (hasCryptoAttribute(answered))
+      throw new SdpNegotiationError('answer a=crypto line matches no tag and suite we offered');
     return undefined; // best effort: the peer chose plain RTP
   }
   return { suite: match.suite, localKeySalt: match.keySalt, remoteKeySalt: theirs.keySalt };
@@ -217,7 +273,7 @@ function answeredSrtp(offered: MediaDescription, answered: MediaDescription): Ne
 function acceptAudio(
   offer: SessionDescription,
   offered: MediaDescription,
-  local: LocalMediaCapabilities,
+  local: LocalMediaCapabilities
 ): { media: MediaDescription; audio: NegotiatedAudio } | undefined | string {
   const crypto = chooseCrypto(offered, local);
   if (typeof crypto === 'string') return crypto;
@@ -239,7 +295,9 @@ function acceptAudio(
     const candidates = formats.filter(isTelephoneEvent);
     events = candidates.find((f) => f.clockRateHz === rate) ?? candidates.find((f) => f.clockRateHz === 8000);
     if (events !== undefined) {
-      const common = new Set([...telephoneEvents(events.parameters)].filter((e) => SUPPORTED_TELEPHONE_EVENTS.has(e)));
+      const common = new Set(
+        [...telephoneEvents(events.parameters)].filter((e) => SUPPORTED_TELEPHONE_EVENTS.has(e))
+      );
       eventList = formatTelephoneEvents(common);
       if (common.size === 0) events = undefined;
     }
@@ -247,10 +305,21 @@ function acceptAudio(
 
   // Direction of the answer: we do what we want to, limited by what the offer allows (RFC 3264 §6.1).
   const ourDirection = local.direction ?? 'sendrecv';
-  const audio = negotiated(offer, offered, chosen.codec, chosen.format.payloadType, events, ourDirection, local.ptimeMs, true);
+  const audio = negotiated(
+    offer,
+    offered,
+    chosen.codec,
+    chosen.format.payloadType,
+    events,
+    ourDirection,
+    local.ptimeMs,
+    true
+  );
   const info = AUDIO_CODECS[chosen.codec];
   const formatsOut = [String(chosen.format.payloadType)];
-  const attributes: SdpAttribute[] = [{ name: 'rtpmap', value: `${chosen.format.payloadType} ${info.encodingName}/${info.clockRateHz}` }];
+  const attributes: SdpAttribute[] = [
+    { name: 'rtpmap', value: `${chosen.format.payloadType} ${info.encodingName}/${info.clockRateHz}` }
+  ];
   if (events !== undefined) {
     formatsOut.push(String(events.payloadType));
     attributes.push({ name: 'rtpmap', value: `${events.payloadType} telephone-event/${events.clockRateHz}` });
@@ -260,10 +329,17 @@ function acceptAudio(
   attributes.push({ name: audio.direction });
   if (crypto !== undefined) {
     attributes.push({ name: 'crypto', value: formatCryptoAttribute(crypto.ours) });
-    audio.srtp = { suite: crypto.ours.suite, localKeySalt: crypto.ours.keySalt, remoteKeySalt: crypto.theirs.keySalt };
+    audio.srtp = {
+      suite: crypto.ours.suite,
+      localKeySalt: crypto.ours.keySalt,
+      remoteKeySalt: crypto.theirs.keySalt
+    };
   }
   // The answer keeps the offer's profile: RTP/SAVP, or RTP/AVP with best-effort a=crypto.
-  return { media: audioMedia(local.port, formatsOut, attributes, isRtpSavp(offered) ? 'RTP/SAVP' : 'RTP/AVP'), audio };
+  return {
+    media: audioMedia(local.port, formatsOut, attributes, isRtpSavp(offered) ? 'RTP/SAVP' : 'RTP/AVP'),
+    audio
+  };
 }
 
 /**
@@ -280,7 +356,7 @@ function negotiated(
   events: RtpFormat | undefined,
   ourDirection: MediaDirection,
   ourPtimeMs: number | undefined,
-  remoteMayReceive: boolean,
+  remoteMayReceive: boolean
 ): NegotiatedAudio {
   const connection = mediaConnection(remote, remoteMedia);
   if (connection === undefined) throw new SdpParseError('audio stream has no "c=" at media or session level');
@@ -310,7 +386,7 @@ function negotiated(
     remoteRtcpPort: rtcp?.port ?? remoteMedia.port + 1,
     remoteRtcpAddress: rtcp?.address ?? connection.address,
     direction,
-    onHold: remoteMayReceive && !remoteReceives,
+    onHold: remoteMayReceive && !remoteReceives
   };
   if (events !== undefined) {
     audio.telephoneEventPayloadType = events.payloadType;
@@ -335,15 +411,24 @@ function rejectedMedia(offered: MediaDescription): MediaDescription {
     formats: offered.formats.length > 0 ? [...offered.formats] : ['0'],
     connections: [],
     bandwidths: [],
-    attributes: [],
+    attributes: []
   };
 }
 
-function audioMedia(port: number, formats: string[], attributes: SdpAttribute[], protocol: 'RTP/AVP' | 'RTP/SAVP'): MediaDescription {
+function audioMedia(
+  port: number,
+  formats: string[],
+  attributes: SdpAttribute[],
+  protocol: 'RTP/AVP' | 'RTP/SAVP'
+): MediaDescription {
   return { media: 'audio', port, protocol, formats, connections: [], bandwidths: [], attributes };
 }
 
-function skeleton(local: LocalMediaCapabilities, origin: SdpOrigin, media: MediaDescription[]): SessionDescription {
+function skeleton(
+  local: LocalMediaCapabilities,
+  origin: SdpOrigin,
+  media: MediaDescription[]
+): SessionDescription {
   return {
     version: 0,
     origin,
@@ -354,7 +439,7 @@ function skeleton(local: LocalMediaCapabilities, origin: SdpOrigin, media: Media
     bandwidths: [],
     timings: [{ startTime: '0', stopTime: '0', repeats: [] }],
     attributes: [],
-    media,
+    media
   };
 }
 

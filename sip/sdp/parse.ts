@@ -12,7 +12,7 @@ import type {
   SdpBandwidth,
   SdpConnection,
   SdpOrigin,
-  SessionDescription,
+  SessionDescription
 } from './session-description.js';
 
 /** More lines than any sane offer holds; stops a hostile body from costing unbounded work. */
@@ -49,7 +49,7 @@ export function parseSdp(text: string): SessionDescription {
     bandwidths: [],
     timings: [],
     attributes: [],
-    media: [],
+    media: []
   };
   let current: MediaDescription | undefined;
 
@@ -58,7 +58,8 @@ export function parseSdp(text: string): SessionDescription {
     const raw = lines[index].trimEnd();
     if (raw === '') continue; // stray blank line: harmless, skip
     const match = LINE.exec(raw);
-    if (match === null) throw new SdpParseError(`expected "<letter>=<value>", got "${clip(raw)}"`, lineNumber);
+    if (match === null)
+      throw new SdpParseError(`expected "<letter>=<value>", got "${clip(raw)}"`, lineNumber);
     const [, type, value] = match;
     if (!KNOWN.has(type)) throw new SdpParseError(`unknown line type "${type}="`, lineNumber);
     if (current !== undefined && SESSION_ONLY.has(type)) {
@@ -92,7 +93,8 @@ export function parseSdp(text: string): SessionDescription {
       case 'c': {
         const connection = parseConnection(value, lineNumber);
         if (current) current.connections.push(connection);
-        else if (desc.connection !== undefined) throw new SdpParseError('duplicate session-level "c="', lineNumber);
+        else if (desc.connection !== undefined)
+          throw new SdpParseError('duplicate session-level "c="', lineNumber);
         else desc.connection = connection;
         break;
       }
@@ -174,7 +176,8 @@ function parseConnection(value: string, line: number): SdpConnection {
   const address = parts[0];
   if (address === '') throw new SdpParseError('"c=" has an empty address', line);
   const numbers = parts.slice(1).map((part) => {
-    if (!DIGITS.test(part)) throw new SdpParseError(`"c=" address suffix "${clip(part)}" is not a number`, line);
+    if (!DIGITS.test(part))
+      throw new SdpParseError(`"c=" address suffix "${clip(part)}" is not a number`, line);
     return Number(part);
   });
   const connection: SdpConnection = { netType, addressType, address };
@@ -209,7 +212,8 @@ function parseAttribute(value: string, line: number): SdpAttribute {
 
 function parseMedia(value: string, line: number): MediaDescription {
   const fields = value.trim().split(/\s+/);
-  if (fields.length < 3) throw new SdpParseError(`"m=" needs "<media> <port> <proto> <fmt>...", got "${clip(value)}"`, line);
+  if (fields.length < 3)
+    throw new SdpParseError(`"m=" needs "<media> <port> <proto> <fmt>...", got "${clip(value)}"`, line);
   const [media, portSpec, protocol, ...formats] = fields;
   if (!TOKEN.test(media)) throw new SdpParseError(`bad media type "${clip(media)}"`, line);
   const [portText, countText, extra] = portSpec.split('/');
@@ -224,10 +228,11 @@ function parseMedia(value: string, line: number): MediaDescription {
     formats,
     connections: [],
     bandwidths: [],
-    attributes: [],
+    attributes: []
   };
   if (countText !== undefined) {
-    if (!DIGITS.test(countText) || Number(countText) < 1) throw new SdpParseError(`bad "m=" port count "${clip(portSpec)}"`, line);
+    if (!DIGITS.test(countText) || Number(countText) < 1)
+      throw new SdpParseError(`bad "m=" port count "${clip(portSpec)}"`, line);
     description.portCount = Number(countText);
   }
   // RFC 4566 §5.14 requires at least one format; a rejected stream (port 0) without one is let through.

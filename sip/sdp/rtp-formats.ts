@@ -42,7 +42,7 @@ const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, readonly [string, number, number
   [31, ['H261', 90000, 1]],
   [32, ['MPV', 90000, 1]],
   [33, ['MP2T', 90000, 1]],
-  [34, ['H263', 90000, 1]],
+  [34, ['H263', 90000, 1]]
 ] as const);
 
 const RTPMAP = /^(\d{1,3})\s+([^/\s]+)\/(\d+)(?:\/(\d+))?\s*$/;
@@ -68,13 +68,14 @@ export function rtpFormats(media: MediaDescription): RtpFormat[] {
       payloadType,
       encodingName: match[2],
       clockRateHz: Number(match[3]),
-      channels: match[4] === undefined ? 1 : Number(match[4]),
+      channels: match[4] === undefined ? 1 : Number(match[4])
     });
   }
   const parameters = new Map<number, string>();
   for (const value of attributeValues(media.attributes, 'fmtp')) {
     const match = FMTP.exec(value.trim());
-    if (match !== null && !parameters.has(Number(match[1]))) parameters.set(Number(match[1]), match[2].trim());
+    if (match !== null && !parameters.has(Number(match[1])))
+      parameters.set(Number(match[1]), match[2].trim());
   }
 
   const formats: RtpFormat[] = [];
@@ -145,7 +146,7 @@ export function telephoneEvents(parameters: string | undefined): Set<number> {
 export function formatTelephoneEvents(events: ReadonlySet<number>): string {
   const sorted = [...events].sort((a, b) => a - b);
   const ranges: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
     ranges.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);

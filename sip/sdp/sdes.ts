@@ -78,7 +78,11 @@ export function hasCryptoAttribute(media: MediaDescription): boolean {
 
 /** Fresh keys for our offers and answers, one per suite, from the system's CSPRNG. */
 export function generateSdesKeys(): SdesCrypto[] {
-  return SDES_SUITES.map((suite, index) => ({ tag: index + 1, suite, keySalt: randomBytes(SDES_KEY_SALT_BYTES) }));
+  return SDES_SUITES.map((suite, index) => ({
+    tag: index + 1,
+    suite,
+    keySalt: randomBytes(SDES_KEY_SALT_BYTES)
+  }));
 }
 
 /** RTP/SAVP (RFC 3711 §12): the profile that says SRTP and nothing else. */

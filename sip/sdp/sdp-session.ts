@@ -26,7 +26,8 @@ export class SdpSession {
     validateCapabilities(local);
     this.localCapabilities = { ...local, codecs: [...local.codecs] };
     // One set of keys per call, kept across re-offers so the ROC of our stream carries on.
-    if ((local.srtp ?? 'off') !== 'off' && local.sdesKeys === undefined) this.localCapabilities.sdesKeys = generateSdesKeys();
+    if ((local.srtp ?? 'off') !== 'off' && local.sdesKeys === undefined)
+      this.localCapabilities.sdesKeys = generateSdesKeys();
     this.origin = originFor(local);
   }
 
@@ -68,7 +69,9 @@ export class SdpSession {
   /** Puts the peer on hold: a sendonly offer (RFC 3264 §8.4), or inactive if we were only receiving. */
   hold(): string {
     const current = this.localCapabilities.direction ?? 'sendrecv';
-    return this.createOffer({ direction: current === 'recvonly' || current === 'inactive' ? 'inactive' : 'sendonly' });
+    return this.createOffer({
+      direction: current === 'recvonly' || current === 'inactive' ? 'inactive' : 'sendonly'
+    });
   }
 
   /** Takes the peer off hold: a sendrecv offer. */
@@ -77,8 +80,12 @@ export class SdpSession {
   }
 
   /** Answers the peer's offer. Throws `SdpStateError` if an offer of ours is pending (glare: 491). */
-  createAnswer(offerText: string, changes?: Partial<LocalMediaCapabilities>): { answer: string; audio: NegotiatedAudio } {
-    if (this.pendingOffer !== undefined) throw new SdpStateError('cannot answer an offer while our own offer is pending (RFC 3264 §4)');
+  createAnswer(
+    offerText: string,
+    changes?: Partial<LocalMediaCapabilities>
+  ): { answer: string; audio: NegotiatedAudio } {
+    if (this.pendingOffer !== undefined)
+      throw new SdpStateError('cannot answer an offer while our own offer is pending (RFC 3264 §4)');
     const offer = parseSdp(offerText);
     const next = this.merged(changes);
     const { answer, audio } = answerOffer(offer, next, this.peekOrigin());

@@ -2,7 +2,13 @@
  * `SessionDescription` → SDP text, lines in RFC 4566 §5 order, each ended by CRLF.
  */
 
-import type { MediaDescription, SdpAttribute, SdpBandwidth, SdpConnection, SessionDescription } from './session-description.js';
+import type {
+  MediaDescription,
+  SdpAttribute,
+  SdpBandwidth,
+  SdpConnection,
+  SessionDescription
+} from './session-description.js';
 
 export function serializeSdp(desc: SessionDescription): string {
   const lines: string[] = [];

@@ -113,6 +113,9 @@ export function mediaDirection(desc: SessionDescription, media: MediaDescription
 }
 
 /** The connection that applies to `media`: its first own `c=`, else the session-level one (RFC 4566 §5.7). */
-export function mediaConnection(desc: SessionDescription, media: MediaDescription): SdpConnection | undefined {
+export function mediaConnection(
+  desc: SessionDescription,
+  media: MediaDescription
+): SdpConnection | undefined {
   return media.connections[0] ?? desc.connection;
 }

@@ -34,6 +34,7 @@ export function parseDtmfInfo(contentType: string, body: string): DtmfInfo | und
   const digit = normalizeDigit(signal);
   if (digit === undefined) return undefined;
   const durationText = fields.get('duration');
-  const duration = durationText !== undefined && /^\d{1,6}$/.test(durationText) ? Number(durationText) : DEFAULT_DURATION_MS;
+  const duration =
+    durationText !== undefined && /^\d{1,6}$/.test(durationText) ? Number(durationText) : DEFAULT_DURATION_MS;
   return { digit, durationMs: duration };
 }

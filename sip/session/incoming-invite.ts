@@ -69,13 +69,20 @@ export class IncomingInvite extends InviteSessionBase {
    * ACK arrives; rejects if it never does (64*T1), after which the call is ended with BYE.
    */
   accept(answerSdp: string): Promise<void> {
-    if (this.state !== 'pending') return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
+    if (this.state !== 'pending')
+      return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
     const timer = this.negotiateSessionTimer(this.request);
     if ('rejectMinSe' in timer) {
       this.state = 'rejected';
       this.respond422(this.request, this.tx, timer.rejectMinSe);
       this.terminate('rejected');
-      return Promise.reject(new SipError('ERR_SIP_REJECTED', `Session-Expires below our Min-SE ${timer.rejectMinSe} s: answered 422 (RFC 4028 §6)`, 422));
+      return Promise.reject(
+        new SipError(
+          'ERR_SIP_REJECTED',
+          `Session-Expires below our Min-SE ${timer.rejectMinSe} s: answered 422 (RFC 4028 §6)`,
+          422
+        )
+      );
     }
     this.state = 'accepted';
     this.dialog = Dialog.asUas(this.request, this.localTag);
@@ -85,7 +92,11 @@ export class IncomingInvite extends InviteSessionBase {
     done.catch(() => {});
     this.localSdp = answerSdp;
     this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined, timer.headers);
-    if (timer.interval) this.startSessionTimer({ seconds: timer.interval.seconds, weRefresh: timer.interval.refresher === 'uas' });
+    if (timer.interval)
+      this.startSessionTimer({
+        seconds: timer.interval.seconds,
+        weRefresh: timer.interval.refresher === 'uas'
+      });
     return done;
   }
 
@@ -120,7 +131,9 @@ export class IncomingInvite extends InviteSessionBase {
 
   protected override onAckTimeout(seq: number): void {
     if (seq === this.initialRemoteSeq) {
-      this.acceptWaiter?.reject(new SipError('ERR_SIP_TIMEOUT', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408));
+      this.acceptWaiter?.reject(
+        new SipError('ERR_SIP_TIMEOUT', 'no ACK for our 200 OK (timer H, RFC 3261 §13.3.1.4)', 408)
+      );
       this.acceptWaiter = undefined;
     }
     super.onAckTimeout(seq);
@@ -133,7 +146,12 @@ export class IncomingInvite extends InviteSessionBase {
     }
     this.state = 'ended';
     if (this.acceptWaiter) {
-      this.acceptWaiter.reject(new SipError(reason === 'local' ? 'ERR_CLOSED' : 'ERR_SIP_REJECTED', `call ended (${reason}) before ACK`));
+      this.acceptWaiter.reject(
+        new SipError(
+          reason === 'local' ? 'ERR_CLOSED' : 'ERR_SIP_REJECTED',
+          `call ended (${reason}) before ACK`
+        )
+      );
       this.acceptWaiter = undefined;
     }
   }

@@ -14,7 +14,14 @@ import type { TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SessionHost } from './session-host.js';
-import { SessionTimer, formatSessionExpires, intervalFromAnswer, negotiateAsUas, type ArmedInterval, type SessionInterval } from './session-timer.js';
+import {
+  SessionTimer,
+  formatSessionExpires,
+  intervalFromAnswer,
+  negotiateAsUas,
+  type ArmedInterval,
+  type SessionInterval
+} from './session-timer.js';
 
 /** 'expired': no session refresh came in time (RFC 4028 §10); we sent BYE. */
 export type TerminationReason = 'bye' | 'cancel' | 'timeout' | 'expired' | 'error' | 'rejected' | 'local';
@@ -62,7 +69,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected localSdp?: string;
   private ended = false;
   /** 2xx responses to INVITEs we answered, retransmitted until their ACK (by CSeq number). */
-  private readonly pending2xx = new Map<number, { retransmitter: Uas2xxRetransmitter; awaitingAnswer: boolean }>();
+  private readonly pending2xx = new Map<
+    number,
+    { retransmitter: Uas2xxRetransmitter; awaitingAnswer: boolean }
+  >();
 
   protected constructor(
     protected readonly host: SessionHost,
@@ -104,7 +114,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /** Sends INFO in the dialog; resolves with the final status (408 on timeout). */
   async info(contentType: string, body: string): Promise<number> {
-    if (this.ended || !this.dialog) throw new SipError('ERR_INVALID_STATE', 'INFO needs an established dialog');
+    if (this.ended || !this.dialog)
+      throw new SipError('ERR_INVALID_STATE', 'INFO needs an established dialog');
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
@@ -121,10 +132,15 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     return this.sendReinvite(offerSdp, {}).then(({ answer }) => answer);
   }
 
-  private sendReinvite(offerSdp: string, headers: Record<string, string>): Promise<{ answer: string; response: SipResponse }> {
+  private sendReinvite(
+    offerSdp: string,
+    headers: Record<string, string>
+  ): Promise<{ answer: string; response: SipResponse }> {
     const dialog = this.dialog;
-    if (this.ended || !dialog) return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
-    if (this.reinviteInProgress) return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
+    if (this.ended || !dialog)
+      return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
+    if (this.reinviteInProgress)
+      return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
     const request = dialog.createRequest('INVITE');
     const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
@@ -157,7 +173,14 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
               finish(undefined, answer, response);
               return;
             }
-            finish(new SipError('ERR_SIP_REJECTED', `re-INVITE failed: ${response.status} ${response.reason}`, response.status, response.reason));
+            finish(
+              new SipError(
+                'ERR_SIP_REJECTED',
+                `re-INVITE failed: ${response.status} ${response.reason}`,
+                response.status,
+                response.reason
+              )
+            );
             if (response.status === 481 || response.status === 408) this.terminate('error');
           },
           timeout: () => {
@@ -202,7 +225,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   private expireSession(): void {
     if (this.ended) return;
-    this.host.logger.warn({ callId: this.callId, interval: this.sessionTimer?.interval }, 'session expired without a refresh (RFC 4028), sending BYE');
+    this.host.logger.warn(
+      { callId: this.callId, interval: this.sessionTimer?.interval },
+      'session expired without a refresh (RFC 4028), sending BYE'
+    );
     const request = this.dialog?.createRequest('BYE');
     this.terminate('expired');
     if (request) this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
@@ -212,12 +238,17 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
    * What our 2xx to an INVITE or re-INVITE says about session timers (Session-Expires, and
    * Require: timer when the peer supports it), or the Min-SE of a 422; nothing when timers are off.
    */
-  protected negotiateSessionTimer(request: SipRequest): { headers: Record<string, string>; interval?: SessionInterval } | { rejectMinSe: number } {
+  protected negotiateSessionTimer(
+    request: SipRequest
+  ): { headers: Record<string, string>; interval?: SessionInterval } | { rejectMinSe: number } {
     const config = this.host.sessionTimer;
     if (!config) return { headers: {} };
     const result = negotiateAsUas(request, config);
     if ('reject' in result) return { rejectMinSe: result.reject.minSeSeconds };
-    const headers: Record<string, string> = { Supported: 'timer', 'Session-Expires': formatSessionExpires(result.interval) };
+    const headers: Record<string, string> = {
+      Supported: 'timer',
+      'Session-Expires': formatSessionExpires(result.interval)
+    };
     if (result.requireTimer) headers.Require = 'timer';
     return { headers, interval: result.interval };
   }
@@ -331,7 +362,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     }
     this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
     // §10: a re-INVITE from the peer in the dialog refreshes the session.
-    if (timer.interval) this.startSessionTimer({ seconds: timer.interval.seconds, weRefresh: timer.interval.refresher === 'uas' });
+    if (timer.interval)
+      this.startSessionTimer({
+        seconds: timer.interval.seconds,
+        weRefresh: timer.interval.refresher === 'uas'
+      });
     this.localSdp = localSdp;
     if (offer.length > 0) {
       this.remoteSdp = offer;
@@ -340,7 +375,13 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   }
 
   /** Sends a 2xx with SDP through `tx` and retransmits it until the ACK (§13.3.1.4). */
-  protected sendAnswer2xx(request: SipRequest, tx: InviteServerTransaction, sdp: string, awaitingAnswer: boolean, headers: Record<string, string> = {}): void {
+  protected sendAnswer2xx(
+    request: SipRequest,
+    tx: InviteServerTransaction,
+    sdp: string,
+    awaitingAnswer: boolean,
+    headers: Record<string, string> = {}
+  ): void {
     const response = createResponse(request, 200, undefined, this.localTag);
     for (const rr of request.getAll('Record-Route')) response.add('Record-Route', rr);
     response.add('Contact', this.host.contact(this.protocol));
@@ -384,7 +425,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
     if (pending.awaitingAnswer && body !== undefined) {
       this.remoteSdp = body;
-      if (seq !== this.initialRemoteSeq) this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
+      if (seq !== this.initialRemoteSeq)
+        this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
     }
     if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
   }
@@ -414,4 +456,3 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.terminate('error');
   }
 }
-

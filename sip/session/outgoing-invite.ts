@@ -65,7 +65,14 @@ export class OutgoingInvite extends InviteSessionBase {
     const invite = new SipRequest('INVITE', target);
     const fromUri = options.from ?? `sip:uasmedia@${host.localHost}`;
     invite.add('Max-Forwards', '70');
-    invite.add('From', formatNameAddr({ displayName: options.displayName, uri: fromUri, params: new Map([['tag', this.localTag]]) }));
+    invite.add(
+      'From',
+      formatNameAddr({
+        displayName: options.displayName,
+        uri: fromUri,
+        params: new Map([['tag', this.localTag]])
+      })
+    );
     invite.add('To', `<${target}>`);
     invite.add('Call-ID', this.callId);
     invite.add('CSeq', '1 INVITE');
@@ -108,7 +115,15 @@ export class OutgoingInvite extends InviteSessionBase {
         response: (r) => this.onResponse(r),
         timeout: () => this.onTimeout(),
         transportError: (error) =>
-          this.fail(new SipError('ERR_SIP_TRANSPORT', `cannot send INVITE to ${this.requestUri}: ${error.message}`, 503, 'Service Unavailable'), 'error')
+          this.fail(
+            new SipError(
+              'ERR_SIP_TRANSPORT',
+              `cannot send INVITE to ${this.requestUri}: ${error.message}`,
+              503,
+              'Service Unavailable'
+            ),
+            'error'
+          )
       },
       { protocol: this.protocol }
     );
@@ -158,13 +173,22 @@ export class OutgoingInvite extends InviteSessionBase {
     if ((status === 401 || status === 407) && this.retryWithCredentials(response)) return;
     if (status === 422 && this.retryWithLongerInterval(response)) return;
     const cancelled = this.cancelRequested && status === 487;
-    this.fail(new SipError('ERR_SIP_REJECTED', `INVITE ${this.requestUri} failed: ${status} ${response.reason}`, status, response.reason), cancelled ? 'cancel' : 'rejected');
+    this.fail(
+      new SipError(
+        'ERR_SIP_REJECTED',
+        `INVITE ${this.requestUri} failed: ${status} ${response.reason}`,
+        status,
+        response.reason
+      ),
+      cancelled ? 'cancel' : 'rejected'
+    );
   }
 
   private on2xx(response: SipResponse): void {
     if (this.dialog) {
       // §13.2.2.4: a retransmitted 2xx is ACKed again (forked 2xx from another UAS ignored).
-      if (this.ack && response.toTag === this.dialog.state.remoteTag) this.host.sendAck(this.ack, { protocol: this.protocol, keepVia: true });
+      if (this.ack && response.toTag === this.dialog.state.remoteTag)
+        this.host.sendAck(this.ack, { protocol: this.protocol, keepVia: true });
       return;
     }
     const dialog = Dialog.asUac(this.invite, response);
@@ -199,7 +223,13 @@ export class OutgoingInvite extends InviteSessionBase {
   /** RFC 4028 §7.3: after 422, ask again with the UAS's Min-SE (once). */
   private retryWithLongerInterval(response: SipResponse): boolean {
     const minSe = minSeFrom422(response);
-    if (minSe === undefined || this.intervalRetried || this.cancelRequested || !this.invite.has('Session-Expires')) return false;
+    if (
+      minSe === undefined ||
+      this.intervalRetried ||
+      this.cancelRequested ||
+      !this.invite.has('Session-Expires')
+    )
+      return false;
     this.intervalRetried = true;
     this.resend((next) => {
       next.set('Session-Expires', String(minSe));
@@ -221,7 +251,8 @@ export class OutgoingInvite extends InviteSessionBase {
   }
 
   override handleStrayResponse(response: SipResponse): void {
-    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE') this.on2xx(response);
+    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE')
+      this.on2xx(response);
   }
 
   /** §22.2: answer a digest challenge with a new INVITE (CSeq + 1, new branch). */
@@ -233,7 +264,12 @@ export class OutgoingInvite extends InviteSessionBase {
     let value: string;
     try {
       const challenge = selectChallenge(challenges);
-      value = computeAuthorization(challenge, auth, { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText }, 1);
+      value = computeAuthorization(
+        challenge,
+        auth,
+        { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText },
+        1
+      );
     } catch (error) {
       this.host.logger.warn({ callId: this.callId, err: String(error) }, 'cannot answer digest challenge');
       return false;
@@ -244,7 +280,15 @@ export class OutgoingInvite extends InviteSessionBase {
   }
 
   private onTimeout(): void {
-    this.fail(new SipError('ERR_SIP_TIMEOUT', `no response to INVITE ${this.requestUri} (timer B)`, 408, 'Request Timeout'), 'timeout');
+    this.fail(
+      new SipError(
+        'ERR_SIP_TIMEOUT',
+        `no response to INVITE ${this.requestUri} (timer B)`,
+        408,
+        'Request Timeout'
+      ),
+      'timeout'
+    );
   }
 
   private fail(error: SipError, reason: TerminationReason): void {
@@ -256,7 +300,9 @@ export class OutgoingInvite extends InviteSessionBase {
   protected override onTerminate(reason: TerminationReason): void {
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.settle) {
-      this.settle.reject(new SipError(SipError.codeOfTermination(reason), `call ended (${reason}) before it was answered`));
+      this.settle.reject(
+        new SipError(SipError.codeOfTermination(reason), `call ended (${reason}) before it was answered`)
+      );
       this.settle = undefined;
     }
     if (!this.dialog && this.tx && !this.tx.terminated && reason === 'local') this.tx.terminate();

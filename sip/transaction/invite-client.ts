@@ -75,7 +75,9 @@ export class InviteClientTransaction extends Transaction {
           this.state = 'completed';
           this.timers.clearAll();
           this.context.send(buildNon2xxAck(this.request, response));
-          this.timers.start('D', this.context.reliable ? 0 : Math.max(32_000, this.timeout64), () => this.terminate());
+          this.timers.start('D', this.context.reliable ? 0 : Math.max(32_000, this.timeout64), () =>
+            this.terminate()
+          );
           this.user.response(response);
         }
         break;

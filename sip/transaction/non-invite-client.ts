@@ -36,7 +36,9 @@ export class NonInviteClientTransaction extends Transaction {
     if (this.state !== 'trying' && this.state !== 'proceeding') return;
     this.context.send(this.request);
     this.retransmitMs =
-      this.state === 'proceeding' ? this.context.timers.t2Ms : Math.min(this.retransmitMs * 2, this.context.timers.t2Ms);
+      this.state === 'proceeding'
+        ? this.context.timers.t2Ms
+        : Math.min(this.retransmitMs * 2, this.context.timers.t2Ms);
     this.timers.start('E', this.retransmitMs, () => this.timerE());
   }
 

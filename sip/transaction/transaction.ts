@@ -14,13 +14,7 @@ export interface TransactionContext {
 }
 
 export type TransactionState =
-  | 'calling'
-  | 'trying'
-  | 'proceeding'
-  | 'completed'
-  | 'confirmed'
-  | 'accepted'
-  | 'terminated';
+  'calling' | 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
 export abstract class Transaction {
   state: TransactionState;

@@ -64,5 +64,9 @@ export function requestDestination(request: SipRequest, fallback: TransportProto
             ? 'udp'
             : fallback;
   const maddr = target.params.get('maddr');
-  return { protocol, host: bareHost(maddr ?? target.host), port: target.port ?? (protocol === 'tls' ? 5061 : 5060) };
+  return {
+    protocol,
+    host: bareHost(maddr ?? target.host),
+    port: target.port ?? (protocol === 'tls' ? 5061 : 5060)
+  };
 }

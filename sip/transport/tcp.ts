@@ -43,7 +43,9 @@ export class TcpTransport implements SipTransport {
     options: StreamTransportOptions = {}
   ) {
     this.limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
-    this.guard = options.guard ?? new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`tcp ${reason}`, details));
+    this.guard =
+      options.guard ??
+      new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`tcp ${reason}`, details));
   }
 
   /** The listening server; TLS overrides it with a TLS server. */
@@ -67,7 +69,9 @@ export class TcpTransport implements SipTransport {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
         server.off('error', reject);
-        server.on('error', (err) => this.handler.warning?.(`${this.protocol} server error`, { err: err.message }));
+        server.on('error', (err) =>
+          this.handler.warning?.(`${this.protocol} server error`, { err: err.message })
+        );
         resolve();
       });
     });
@@ -75,7 +79,8 @@ export class TcpTransport implements SipTransport {
 
   address(): TransportAddress {
     const a = this.server?.address();
-    if (!a || typeof a === 'string') throw new SipError('ERR_INVALID_STATE', `${this.protocol.toUpperCase()} transport not listening`);
+    if (!a || typeof a === 'string')
+      throw new SipError('ERR_INVALID_STATE', `${this.protocol.toUpperCase()} transport not listening`);
     return { host: a.address, port: a.port };
   }
 
@@ -94,7 +99,9 @@ export class TcpTransport implements SipTransport {
     const expire = (): void => {
       socket.destroy();
     };
-    const guarded: GuardedConnection | undefined = inbound ? this.guard.admit(host, key, expire) : this.guard.adoptOutbound(host, key, expire);
+    const guarded: GuardedConnection | undefined = inbound
+      ? this.guard.admit(host, key, expire)
+      : this.guard.adoptOutbound(host, key, expire);
     if (!guarded) {
       socket.destroy();
       return false;
@@ -118,13 +125,16 @@ export class TcpTransport implements SipTransport {
       guarded.activity(framer.buffered, frames.length);
       for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
     });
-    socket.on('error', (err) => this.handler.warning?.('tcp connection error', { remote: key, err: err.message }));
+    socket.on('error', (err) =>
+      this.handler.warning?.('tcp connection error', { remote: key, err: err.message })
+    );
     socket.on('close', () => {
       guarded.release();
       this.guarded.delete(socket);
       this.sockets.delete(socket);
       if (this.connections.get(key) === socket) this.connections.delete(key);
-      if (framer.buffered > 0) this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
+      if (framer.buffered > 0)
+        this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
     });
     this.guarded.set(socket, guarded);
     return true;
@@ -137,8 +147,16 @@ export class TcpTransport implements SipTransport {
    * read and discarded (closing with unread bytes would reset the connection and could lose
    * the answer) until it closes too or the message deadline ends it.
    */
-  private refuseFrame(socket: net.Socket, err: Error, source: { protocol: 'tcp' | 'tls'; host: string; port: number }, key: string): void {
-    this.handler.warning?.(`${this.protocol} framing error, closing connection`, { remote: key, err: err.message });
+  private refuseFrame(
+    socket: net.Socket,
+    err: Error,
+    source: { protocol: 'tcp' | 'tls'; host: string; port: number },
+    key: string
+  ): void {
+    this.handler.warning?.(`${this.protocol} framing error, closing connection`, {
+      remote: key,
+      err: err.message
+    });
     if (err instanceof StreamFramingError && err.cutShort) {
       this.handler.message(err.cutShort.head, source, err.cutShort.error);
       socket.end();
@@ -182,7 +200,9 @@ export class TcpTransport implements SipTransport {
     const target = socket;
     // Bytes we send keep the connection from counting as idle too.
     this.guarded.get(target)?.activity();
-    await new Promise<void>((resolve, reject) => target.write(data, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      target.write(data, (err) => (err ? reject(err) : resolve()))
+    );
   }
 
   async close(): Promise<void> {

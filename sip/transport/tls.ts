@@ -33,20 +33,34 @@ export class TlsTransport extends TcpTransport {
   ) {
     super(bind, handler, streamOptions);
     // A bad certificate or key fails here, at configuration time, not on the first call.
-    tls.createSecureContext({ cert: tlsOptions.cert, key: tlsOptions.key, ca: tlsOptions.ca, minVersion: MIN_VERSION });
+    tls.createSecureContext({
+      cert: tlsOptions.cert,
+      key: tlsOptions.key,
+      ca: tlsOptions.ca,
+      minVersion: MIN_VERSION
+    });
   }
 
   protected override createServer(onSocket: (socket: net.Socket) => void): net.Server {
     // The guard sees a connection once its handshake is done; until then the message deadline
     // bounds how long a peer may take over the handshake (Node's default is 120 s).
     const server = tls.createServer(
-      { cert: this.tlsOptions.cert, key: this.tlsOptions.key, ca: this.tlsOptions.ca, minVersion: MIN_VERSION, handshakeTimeout: this.guard.limits.messageDeadlineMs },
+      {
+        cert: this.tlsOptions.cert,
+        key: this.tlsOptions.key,
+        ca: this.tlsOptions.ca,
+        minVersion: MIN_VERSION,
+        handshakeTimeout: this.guard.limits.messageDeadlineMs
+      },
       onSocket
     );
     // A failed handshake (an old TLS version, a plain-TCP client, a timeout) only costs that
     // connection. With this listener Node leaves the socket open: close it here.
     server.on('tlsClientError', (err, socket) => {
-      this.handler.warning?.('tls handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message });
+      this.handler.warning?.('tls handshake failed', {
+        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+        err: err.message
+      });
       socket.destroy();
     });
     return server;

@@ -69,7 +69,10 @@ export class TransportSet {
   }
 
   addresses(): Array<TransportAddress & { protocol: TransportProtocol }> {
-    return this.specs.map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
+    return this.specs.map((spec) => ({
+      protocol: spec.protocol,
+      ...this.transports.get(spec.protocol)!.address()
+    }));
   }
 
   async close(): Promise<void> {
@@ -82,7 +85,8 @@ export class TransportSet {
       // TLS and the WebSocket listener are TCP listeners too: they never share the TCP port
       // number (RFC 3261 §19.1.2: 5061; the WebSocket port is the HTTP server's).
       const shares = spec.port === 0 && spec.protocol !== 'tls' && spec.protocol !== 'ws';
-      if (shares && sharedPort !== undefined) this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
+      if (shares && sharedPort !== undefined)
+        this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
       if (shares) sharedPort ??= transport.address().port;

@@ -19,7 +19,11 @@ let port: number;
 const phones: TonePhone[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] }, rtp: { minPort: 35000, maxPort: 35999 }, inviteFilter: meetMeInviteFilter });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] },
+    rtp: { minPort: 35000, maxPort: 35999 },
+    inviteFilter: meetMeInviteFilter
+  });
   serveMeetMe(engine);
   await engine.start();
   port = engine.sipAddresses()[0].port;
@@ -51,26 +55,30 @@ describe('meet-me application', () => {
   });
 
   // Prompts are synthesised on the host's CPU: a loaded host needs minutes, not seconds.
-  it('greets, announces entries to the room, and on # says goodbye and hangs up', { timeout: 300_000 }, async () => {
-    const alice = await phone('alice');
-    await alice.call(`sip:lobby1@127.0.0.1:${port}`);
-    // Prompts are synthesised and played at the host's pace: each step waits for what it must
-    // see or hear (generous timeouts), never a fixed time.
-    await waitFor(() => engine.rooms.has('lobby1'), 60_000); // greeting, then alone in the room
-    alice.clearReceived();
-    const bob = await phone('bob');
-    await bob.call(`sip:lobby1@127.0.0.1:${port}`);
-    await waitFor(() => loudestDbfs(bob.receivedPcm(), 8000) > -40, 60_000); // "Welcome to conference lobby1"
-    await waitFor(() => engine.rooms.get('lobby1')?.size === 2, 60_000);
-    await waitFor(() => loudestDbfs(alice.receivedPcm(), 8000) > -40, 60_000); // beep, "bob" "has joined"
+  it(
+    'greets, announces entries to the room, and on # says goodbye and hangs up',
+    { timeout: 300_000 },
+    async () => {
+      const alice = await phone('alice');
+      await alice.call(`sip:lobby1@127.0.0.1:${port}`);
+      // Prompts are synthesised and played at the host's pace: each step waits for what it must
+      // see or hear (generous timeouts), never a fixed time.
+      await waitFor(() => engine.rooms.has('lobby1'), 60_000); // greeting, then alone in the room
+      alice.clearReceived();
+      const bob = await phone('bob');
+      await bob.call(`sip:lobby1@127.0.0.1:${port}`);
+      await waitFor(() => loudestDbfs(bob.receivedPcm(), 8000) > -40, 60_000); // "Welcome to conference lobby1"
+      await waitFor(() => engine.rooms.get('lobby1')?.size === 2, 60_000);
+      await waitFor(() => loudestDbfs(alice.receivedPcm(), 8000) > -40, 60_000); // beep, "bob" "has joined"
 
-    bob.clearReceived();
-    await bob.infoDigit('#');
-    await waitFor(() => bob.ended, 60_000); // "goodbye", then the engine hangs up
-    expect(loudestDbfs(bob.receivedPcm(), 8000)).toBeGreaterThan(-40);
-    await alice.hangUp();
-    await waitFor(() => engine.rooms.size === 0 && engine.activeChannels().length === 0, 60_000);
-  });
+      bob.clearReceived();
+      await bob.infoDigit('#');
+      await waitFor(() => bob.ended, 60_000); // "goodbye", then the engine hangs up
+      expect(loudestDbfs(bob.receivedPcm(), 8000)).toBeGreaterThan(-40);
+      await alice.hangUp();
+      await waitFor(() => engine.rooms.size === 0 && engine.activeChannels().length === 0, 60_000);
+    }
+  );
 });
 
 describe('npm start entry (engine/main.ts)', () => {

@@ -15,10 +15,14 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('npm run bench:load harness', () => {
   it('runs a quick ramp and writes a report with packets flowing both ways', async () => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -50,7 +54,12 @@ describe('npm run bench:load harness', () => {
     for (const step of json.steps) {
       // 2 s windows at 50 packets/s per participant, each way, counted at both ends: at least a
       // quarter of that arrives even on a badly overloaded host (speed is not asserted here).
-      for (const count of [step.packetsSentByCallers, step.packetsIntoEngine, step.packetsOutOfEngine, step.packetsReceivedByCallers]) {
+      for (const count of [
+        step.packetsSentByCallers,
+        step.packetsIntoEngine,
+        step.packetsOutOfEngine,
+        step.packetsReceivedByCallers
+      ]) {
         expect(count).toBeGreaterThan(step.participants * 50);
       }
       expect(step.deliveredToCallersPct).toBeGreaterThan(0);

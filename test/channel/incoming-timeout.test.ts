@@ -23,7 +23,9 @@ describe('incoming call timeout', () => {
     await engine.start();
     const phone = await TonePhone.create({ toneHz: null });
     try {
-      await expect(phone.call(`sip:nobody@127.0.0.1:${engine.sipAddresses()[0].port}`)).rejects.toMatchObject({ status: 480 });
+      await expect(phone.call(`sip:nobody@127.0.0.1:${engine.sipAddresses()[0].port}`)).rejects.toMatchObject(
+        { status: 480 }
+      );
       expect(seen).toHaveLength(1);
       expect(seen[0].state).toBe(State.IDLE);
       expect(seen[0].cause()).toBe(Cause.NOANSWER);

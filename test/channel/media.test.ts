@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
-import { Engine, State, Cause, HangupError, InvalidStateError, InvalidArgumentError, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  State,
+  Cause,
+  HangupError,
+  InvalidStateError,
+  InvalidArgumentError,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -24,7 +32,12 @@ const phones: TonePhone[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-media-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 38000, maxPort: 38999 }, promptFolder, files: { recordFolder: dir } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 38000, maxPort: 38999 },
+    promptFolder,
+    files: { recordFolder: dir }
+  });
   engine.on('call', (channel) => {
     incoming.push(channel);
   });
@@ -89,7 +102,10 @@ describe('UASCallChannel media', () => {
 
   it('refuses a prompt file outside the prompt folder with a typed error, and the call goes on', async () => {
     const { channel } = await answeredCall(null);
-    await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'OUTSIDE_FOLDER' });
+    await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({
+      code: 'ERR_FILE_ACCESS',
+      reason: 'OUTSIDE_FOLDER'
+    });
     await expect(channel.playFile('missing.wav')).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
     expect(channel.state).toBe(State.ANSWERED);
   });

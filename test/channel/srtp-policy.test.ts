@@ -16,8 +16,15 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function start(srtp: 'off' | 'offered' | 'required', answered: UASCallChannel[], failures: unknown[]): Promise<number> {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 37000, maxPort: 37999, srtp } });
+async function start(
+  srtp: 'off' | 'offered' | 'required',
+  answered: UASCallChannel[],
+  failures: unknown[]
+): Promise<number> {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 37000, maxPort: 37999, srtp }
+  });
   engine.on('call', async (channel) => {
     try {
       await channel.answer();
@@ -63,7 +70,9 @@ describe('SRTP policy against a plain-RTP phone', () => {
         })
       );
       const channel = engine!.createChannel();
-      const state = await channel.call(`sip:plain@127.0.0.1:${callee.addresses()[0].port}`, { secondsTimeout: 10 }).catch(() => channel.state);
+      const state = await channel
+        .call(`sip:plain@127.0.0.1:${callee.addresses()[0].port}`, { secondsTimeout: 10 })
+        .catch(() => channel.state);
       expect(state).not.toBe(State.ANSWERED);
       expect(await ended).toBe('bye');
       await waitFor(() => engine!.rtpPortsInUse === 0);
@@ -82,7 +91,10 @@ describe('SRTP policy against a plain-RTP phone', () => {
     try {
       await phone.call(`sip:room@127.0.0.1:${port}`);
       await waitFor(() => answered.length === 1 && answered[0].state === State.ANSWERED);
-      await waitFor(() => answered[0].rtpStats()!.packetsReceived > 20 && phone.receivedPcm().length > 4000, 10_000);
+      await waitFor(
+        () => answered[0].rtpStats()!.packetsReceived > 20 && phone.receivedPcm().length > 4000,
+        10_000
+      );
       expect(answered[0].rtpStats()?.srtpSuite).toBeUndefined();
       expect(failures).toEqual([]);
     } finally {

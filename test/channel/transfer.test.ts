@@ -48,7 +48,10 @@ afterAll(async () => {
 });
 
 /** A phone calls in; resolves with the engine's answered channel for it. */
-async function caller(toneHz: number | null = null, user = 'caller'): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
+async function caller(
+  toneHz: number | null = null,
+  user = 'caller'
+): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
   const phone = await TonePhone.create({ toneHz, user });
   phones.push(phone);
   const before = incoming.length;
@@ -66,7 +69,9 @@ describe('transferToConferenceRoom', () => {
     const { channel } = await caller();
     const other = engine.createChannel();
     expect(engine.rooms.has('first1')).toBe(false);
-    const state = await channel.transferToConferenceRoom(other, 'first1', { conferencePartyMediaSettings: quietSettings() });
+    const state = await channel.transferToConferenceRoom(other, 'first1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
     expect(state).toBe(State.TRANSFERRED);
     expect(channel.transferCause()).toBe(TransferCause.NORMAL);
     expect(other.state).toBe(State.ANSWERED);
@@ -77,7 +82,9 @@ describe('transferToConferenceRoom', () => {
     const { channel } = await caller();
     const other = engine.createChannel();
     for (const name of ['a b', 'room-1', '', 'caf\u00e9', 'x'.repeat(65)]) {
-      await expect(channel.transferToConferenceRoom(other, name)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(channel.transferToConferenceRoom(other, name)).rejects.toBeInstanceOf(
+        InvalidArgumentError
+      );
     }
     expect(other.state).toBe(State.IDLE);
     expect(channel.state).toBe(State.ANSWERED);
@@ -87,7 +94,9 @@ describe('transferToConferenceRoom', () => {
   it('rejects a transfer from a channel that is not answered, and an otherCall that is busy', async () => {
     const { channel } = await caller();
     const idle = engine.createChannel();
-    await expect(idle.transferToConferenceRoom(engine.createChannel(), 'r1')).rejects.toMatchObject({ code: 'ERR_HANGUP' });
+    await expect(idle.transferToConferenceRoom(engine.createChannel(), 'r1')).rejects.toMatchObject({
+      code: 'ERR_HANGUP'
+    });
     const busy = engine.createChannel();
     const t = channel.transferToConferenceRoom(busy, 'busy1', {
       conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
@@ -95,7 +104,9 @@ describe('transferToConferenceRoom', () => {
     });
     await waitFor(() => busy.state === State.RING_OUTGOING);
     const second = await caller();
-    await expect(second.channel.transferToConferenceRoom(busy, 'busy1')).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(second.channel.transferToConferenceRoom(busy, 'busy1')).rejects.toBeInstanceOf(
+      InvalidStateError
+    );
     await channel.retrieveTransferredCall();
     await t;
   });
@@ -120,9 +131,11 @@ describe('transferToConferenceRoom', () => {
 
     const b = await caller();
     const legB = engine.createChannel();
-    expect(await b.channel.transferToConferenceRoom(legB, 'ring1', { conferencePartyMediaSettings: quietSettings() })).toBe(
-      State.TRANSFERRED
-    );
+    expect(
+      await b.channel.transferToConferenceRoom(legB, 'ring1', {
+        conferencePartyMediaSettings: quietSettings()
+      })
+    ).toBe(State.TRANSFERRED);
     expect(await waiting).toBe(State.TRANSFERRED);
     expect(legA.state).toBe(State.ANSWERED);
   });
@@ -160,7 +173,9 @@ describe('transferToConferenceRoom', () => {
 
   it('refuses play and record once transferred; allows hangUp and retrieval', async () => {
     const { channel } = await caller();
-    await channel.transferToConferenceRoom(engine.createChannel(), 'locked1', { conferencePartyMediaSettings: quietSettings() });
+    await channel.transferToConferenceRoom(engine.createChannel(), 'locked1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
     await expect(channel.playText('hello')).rejects.toBeInstanceOf(InvalidStateError);
     await expect(channel.record('/tmp/never.wav')).rejects.toBeInstanceOf(InvalidStateError);
     await expect(channel.getDigits()).rejects.toBeInstanceOf(InvalidStateError);
@@ -170,7 +185,9 @@ describe('transferToConferenceRoom', () => {
   it('retrieves the party on its exit digit; the channel can then play and transfer again', async () => {
     const { phone, channel } = await caller();
     const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
-    await channel.transferToConferenceRoom(engine.createChannel(), 'exit1', { conferencePartyMediaSettings: media });
+    await channel.transferToConferenceRoom(engine.createChannel(), 'exit1', {
+      conferencePartyMediaSettings: media
+    });
     const back = channel.waitForTransferredCallRetrieval({ secondsTimeout: 5 });
     await phone.infoDigit('#');
     expect(await back).toBe(State.ANSWERED);
@@ -206,32 +223,40 @@ describe('transferToConferenceRoom', () => {
     expect(engine.rooms.has('destroy1')).toBe(false);
   });
 
-  it('plays prefix + entry to the room when a party enters, and prefix + exit when it leaves', { timeout: 180_000 }, async () => {
-    const host = await caller(null, 'host');
-    await host.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', { conferencePartyMediaSettings: quietSettings() });
-    await sleep(400);
-    host.phone.clearReceived();
-    await sleep(400);
-    const silence = rmsDbfs(host.phone.receivedPcm());
+  it(
+    'plays prefix + entry to the room when a party enters, and prefix + exit when it leaves',
+    { timeout: 180_000 },
+    async () => {
+      const host = await caller(null, 'host');
+      await host.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', {
+        conferencePartyMediaSettings: quietSettings()
+      });
+      await sleep(400);
+      host.phone.clearReceived();
+      await sleep(400);
+      const silence = rmsDbfs(host.phone.receivedPcm());
 
-    const george = await caller(null, 'george');
-    const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
-    media.prefixMedia.textToSay('george');
-    media.onEntryMedia.textToSay('has joined');
-    media.onExitMedia.textToSay('has left');
-    host.phone.clearReceived();
-    await george.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', { conferencePartyMediaSettings: media });
-    // Synthesis and playback run at the host's pace: wait (generously) until the room hears it.
-    await waitFor(() => loudestDbfs(host.phone.receivedPcm(), 8000) > -40, 60_000);
-    const entryDb = loudestDbfs(host.phone.receivedPcm(), 8000);
-    console.log(`room silence ${silence.toFixed(1)} dBFS, entry announcement ${entryDb.toFixed(1)} dBFS`);
-    expect(entryDb).toBeGreaterThan(silence + 20);
+      const george = await caller(null, 'george');
+      const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
+      media.prefixMedia.textToSay('george');
+      media.onEntryMedia.textToSay('has joined');
+      media.onExitMedia.textToSay('has left');
+      host.phone.clearReceived();
+      await george.channel.transferToConferenceRoom(engine.createChannel(), 'prompts1', {
+        conferencePartyMediaSettings: media
+      });
+      // Synthesis and playback run at the host's pace: wait (generously) until the room hears it.
+      await waitFor(() => loudestDbfs(host.phone.receivedPcm(), 8000) > -40, 60_000);
+      const entryDb = loudestDbfs(host.phone.receivedPcm(), 8000);
+      console.log(`room silence ${silence.toFixed(1)} dBFS, entry announcement ${entryDb.toFixed(1)} dBFS`);
+      expect(entryDb).toBeGreaterThan(silence + 20);
 
-    host.phone.clearReceived();
-    await george.phone.infoDigit('#');
-    await waitFor(() => loudestDbfs(host.phone.receivedPcm(), 8000) > -40, 60_000); // "george" "has left"
-    expect(loudestDbfs(host.phone.receivedPcm(), 8000)).toBeGreaterThan(silence + 20);
-  });
+      host.phone.clearReceived();
+      await george.phone.infoDigit('#');
+      await waitFor(() => loudestDbfs(host.phone.receivedPcm(), 8000) > -40, 60_000); // "george" "has left"
+      expect(loudestDbfs(host.phone.receivedPcm(), 8000)).toBeGreaterThan(silence + 20);
+    }
+  );
 
   it('removes the room when its last party leaves', async () => {
     const a = await caller();

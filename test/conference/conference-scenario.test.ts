@@ -43,7 +43,11 @@ describe('conference scenario', () => {
     });
     await expect(guestWait).resolves.toBe('started');
     expect(guest.room.partyAudioRole(guest.party)).toBe('mix');
-    expect(announced.shift()?.parts.map((p) => (p.kind === 'text' ? p.text : p.kind))).toEqual(['tone', 'george', 'has joined']);
+    expect(announced.shift()?.parts.map((p) => (p.kind === 'text' ? p.text : p.kind))).toEqual([
+      'tone',
+      'george',
+      'has joined'
+    ]);
 
     // The guest presses 0 once; its phone sends RFC 4733 and the tone leaks in-band.
     const merger = new DigitMerger({ now: () => 0 });
@@ -62,7 +66,9 @@ describe('conference scenario', () => {
 
   it('times out a lone waiting party and removes the room once it leaves', async () => {
     const registry = new RoomRegistry();
-    const { room, party } = registry.join('lonely', { lifetime: new ConferenceLifetimeControl({ startOnEntry: false }) });
+    const { room, party } = registry.join('lonely', {
+      lifetime: new ConferenceLifetimeControl({ startOnEntry: false })
+    });
     const outcome = waitForRoomStart(room, party, { secondsTimeout: 5 });
     await vi.advanceTimersByTimeAsync(5000);
     await expect(outcome).resolves.toBe('timeout');
@@ -72,7 +78,9 @@ describe('conference scenario', () => {
 
   it('lets the original call hanging up end the wait', async () => {
     const registry = new RoomRegistry();
-    const { room, party } = registry.join('r', { lifetime: new ConferenceLifetimeControl({ startOnEntry: false }) });
+    const { room, party } = registry.join('r', {
+      lifetime: new ConferenceLifetimeControl({ startOnEntry: false })
+    });
     const originalCall = new AbortController();
     const outcome = waitForRoomStart(room, party, { secondsTimeout: null, signal: originalCall.signal });
     originalCall.abort();

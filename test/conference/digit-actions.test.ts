@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { digitAction } from '../../engine/conference/digit-actions.js';
 import { ConferencePartyMediaSettings } from '../../engine/settings/conference-party-media-settings.js';
 
-function settings(exit: string | undefined, mute?: { mute: string; unmute?: string }): ConferencePartyMediaSettings {
+function settings(
+  exit: string | undefined,
+  mute?: { mute: string; unmute?: string }
+): ConferencePartyMediaSettings {
   const media = new ConferencePartyMediaSettings(exit === undefined ? {} : { exitOnDtmfDigit: exit });
   if (mute !== undefined) media.muteOnDtmfDigits.setDigits(mute);
   return media;
@@ -16,9 +19,12 @@ describe('digitAction', () => {
 
   it('maps separate digits to mute and unmute regardless of the current state', () => {
     const media = settings(undefined, { mute: '0', unmute: '1' });
-    expect([digitAction(media, '0', false), digitAction(media, '0', true), digitAction(media, '1', true), digitAction(media, '1', false)]).toEqual([
-      'mute', 'mute', 'unmute', 'unmute'
-    ]);
+    expect([
+      digitAction(media, '0', false),
+      digitAction(media, '0', true),
+      digitAction(media, '1', true),
+      digitAction(media, '1', false)
+    ]).toEqual(['mute', 'mute', 'unmute', 'unmute']);
   });
 
   it('maps a lone mute digit to the opposite of the current state', () => {

@@ -11,7 +11,14 @@ type Recorded = { [K in keyof RoomEvents]: { event: K; args: RoomEvents[K] } }[k
 /** Records every event of a room, in order. */
 function record(room: ConferenceRoom): Recorded[] {
   const log: Recorded[] = [];
-  for (const event of ['partyJoined', 'started', 'partyLeft', 'muteChanged', 'announce', 'destroyed'] as const) {
+  for (const event of [
+    'partyJoined',
+    'started',
+    'partyLeft',
+    'muteChanged',
+    'announce',
+    'destroyed'
+  ] as const) {
     room.on(event, (...args: unknown[]) => log.push({ event, args } as Recorded));
   }
   return log;
@@ -82,7 +89,10 @@ describe('ConferenceRoom audio roles', () => {
   it('gives every waiting party ringback, or its stopped file when it has one', () => {
     const room = new ConferenceRoom('r1');
     const plain = room.join({ lifetime: waiter() });
-    const withFile = room.join({ lifetime: waiter(), media: new ConferencePartyMediaSettings({ onConferenceStoppedFile: '/p/hold.wav' }) });
+    const withFile = room.join({
+      lifetime: waiter(),
+      media: new ConferencePartyMediaSettings({ onConferenceStoppedFile: '/p/hold.wav' })
+    });
     expect(room.partyAudioRole(plain)).toBe('ringback');
     expect(room.partyAudioRole(withFile)).toBe('stoppedFile');
     expect(room.isContributing(plain)).toBe(false);
@@ -90,7 +100,10 @@ describe('ConferenceRoom audio roles', () => {
 
   it('gives every party the mix once started', () => {
     const room = new ConferenceRoom('r1');
-    const a = room.join({ lifetime: waiter(), media: new ConferencePartyMediaSettings({ onConferenceStoppedFile: '/p/hold.wav' }) });
+    const a = room.join({
+      lifetime: waiter(),
+      media: new ConferencePartyMediaSettings({ onConferenceStoppedFile: '/p/hold.wav' })
+    });
     const b = room.join();
     expect(room.partyAudioRole(a)).toBe('mix');
     expect(room.partyAudioRole(b)).toBe('mix');
@@ -217,7 +230,11 @@ describe('ConferenceRoom announcements', () => {
     media.onEntryMedia.textToSay('has joined', { voice: 'en' });
     const george = room.join({ media });
     expect(announced(log)).toEqual([
-      { party: george, kind: 'entry', parts: [BEEP, { kind: 'text', text: 'george' }, { kind: 'text', text: 'has joined', voice: 'en' }] }
+      {
+        party: george,
+        kind: 'entry',
+        parts: [BEEP, { kind: 'text', text: 'george' }, { kind: 'text', text: 'has joined', voice: 'en' }]
+      }
     ]);
   });
 
@@ -244,7 +261,15 @@ describe('ConferenceRoom announcements', () => {
     const second = room.join({ lifetime: waiter() });
     expect(announced(log)).toEqual([]);
     const starter = room.join();
-    expect(log.map((e) => e.event)).toEqual(['partyJoined', 'partyJoined', 'partyJoined', 'started', 'announce', 'announce', 'announce']);
+    expect(log.map((e) => e.event)).toEqual([
+      'partyJoined',
+      'partyJoined',
+      'partyJoined',
+      'started',
+      'announce',
+      'announce',
+      'announce'
+    ]);
     expect(announced(log).map((a) => a.party)).toEqual([first, second, starter]);
   });
 
@@ -275,7 +300,10 @@ describe('ConferenceRoom announcements', () => {
     expect(announced(log)[0]).toEqual({
       party: george,
       kind: 'exit',
-      parts: [{ kind: 'file', path: '/p/george.wav' }, { kind: 'text', text: 'has left' }]
+      parts: [
+        { kind: 'file', path: '/p/george.wav' },
+        { kind: 'text', text: 'has left' }
+      ]
     });
   });
 
@@ -289,7 +317,10 @@ describe('ConferenceRoom announcements', () => {
 
   it('does not announce exits when the room is destroyed', () => {
     const room = new ConferenceRoom('r1');
-    const chair = room.join({ media: withExitMedia(), lifetime: new ConferenceLifetimeControl({ destroyOnExit: true }) });
+    const chair = room.join({
+      media: withExitMedia(),
+      lifetime: new ConferenceLifetimeControl({ destroyOnExit: true })
+    });
     room.join({ media: withExitMedia() });
     room.join({ media: withExitMedia() });
     const log = record(room);
@@ -330,7 +361,9 @@ describe('ConferenceRoom destruction', () => {
 
   it('destroys a waiting room when its destroyOnExit party leaves before the start', () => {
     const room = new ConferenceRoom('r1');
-    const chair = room.join({ lifetime: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: true }) });
+    const chair = room.join({
+      lifetime: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: true })
+    });
     const other = room.join({ lifetime: waiter() });
     room.leave(chair, 'hangup');
     expect(room.destroyed).toBe(true);
@@ -352,7 +385,9 @@ describe('ConferenceRoom destruction', () => {
     const room = new ConferenceRoom('r1');
     room.close();
     expect(() => room.join()).toThrow(InvalidStateError);
-    expect(() => room.join()).toThrow("cannot join: room 'r1' is destroyed, expected one of waiting, started");
+    expect(() => room.join()).toThrow(
+      "cannot join: room 'r1' is destroyed, expected one of waiting, started"
+    );
   });
 
   it('treats leaving twice as a no-op', () => {

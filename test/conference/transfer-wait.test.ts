@@ -76,7 +76,9 @@ describe('waitForRoomStart', () => {
 
   it('resolves aborted at once for an already aborted signal', async () => {
     const { room, party } = ringing();
-    await expect(waitForRoomStart(room, party, { secondsTimeout: 120, signal: AbortSignal.abort() })).resolves.toBe('aborted');
+    await expect(
+      waitForRoomStart(room, party, { secondsTimeout: 120, signal: AbortSignal.abort() })
+    ).resolves.toBe('aborted');
   });
 
   it('removes its abort listener on the started path too', async () => {
@@ -91,7 +93,9 @@ describe('waitForRoomStart', () => {
 
   it('resolves left when the room is destroyed before it starts', async () => {
     const room = new ConferenceRoom('r1');
-    const chair = room.join({ lifetime: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: true }) });
+    const chair = room.join({
+      lifetime: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: true })
+    });
     const party = room.join({ lifetime: waiter() });
     const wait = waitForRoomStart(room, party, { secondsTimeout: 120 });
     room.leave(chair, 'hangup');

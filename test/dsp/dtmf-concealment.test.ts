@@ -21,7 +21,12 @@ interface Run {
 }
 
 /** Feeds `pcm` in frames of `block` samples to both detectors; `concealed(frameIndex)` flags frames. */
-function runBoth(pcm: Int16Array, rate: 8000 | 16000, block: number, concealed: (frame: number) => boolean): { wasm: Run; ref: Run } {
+function runBoth(
+  pcm: Int16Array,
+  rate: 8000 | 16000,
+  block: number,
+  concealed: (frame: number) => boolean
+): { wasm: Run; ref: Run } {
   const state = wasm.init(0, rate);
   const ref = new DtmfDetectorReference(rate);
   const a: Run = { events: [], active: [] };
@@ -34,7 +39,12 @@ function runBoth(pcm: Int16Array, rate: 8000 | 16000, block: number, concealed: 
     a.active.push(wasm.exports.dtmfToneActive(state) !== 0);
     const code = ref.process(chunk, hidden);
     if (code !== 0) {
-      b.events.push({ digit: String.fromCharCode(code), startSample: ref.resultStartSample, durationSamples: ref.resultDurationSamples, reportedAt: i + chunk.length });
+      b.events.push({
+        digit: String.fromCharCode(code),
+        startSample: ref.resultStartSample,
+        durationSamples: ref.resultDurationSamples,
+        reportedAt: i + chunk.length
+      });
     }
     b.active.push(ref.toneActive);
   }
@@ -85,7 +95,9 @@ describe('in-band DTMF on concealed input', () => {
     it(`ends a digit when the stream stops after a concealed stretch (${rate} Hz)`, () => {
       // 100 ms of tone, 60 ms concealed, then silence (the jitter buffer gave up): one digit, of
       // the tone that was heard.
-      const pcm = toPcm16(new SignalBuilder(rate).silence(100).digit('5', { durationMs: 100 }).silence(300).build());
+      const pcm = toPcm16(
+        new SignalBuilder(rate).silence(100).digit('5', { durationMs: 100 }).silence(300).build()
+      );
       const { wasm: got, ref } = runBoth(pcm, rate, frame, (f) => f >= 10 && f <= 12);
       expect(got).toEqual(ref);
       expect(got.events.map((e) => e.digit)).toEqual(['5']);
@@ -94,14 +106,30 @@ describe('in-band DTMF on concealed input', () => {
   }
 
   it('bridges a real 10 ms break inside a tone (ITU-T Q.24): one digit', () => {
-    const pcm = toPcm16(new SignalBuilder(8000).silence(100).digit('8', { durationMs: 80 }).silence(10).digit('8', { durationMs: 80 }).silence(100).build());
+    const pcm = toPcm16(
+      new SignalBuilder(8000)
+        .silence(100)
+        .digit('8', { durationMs: 80 })
+        .silence(10)
+        .digit('8', { durationMs: 80 })
+        .silence(100)
+        .build()
+    );
     const { wasm: got, ref } = runBoth(pcm, 8000, 160, () => false);
     expect(got).toEqual(ref);
     expect(got.events.map((e) => e.digit)).toEqual(['8']);
   });
 
   it('agrees with the reference bit for bit with concealed blocks of odd sizes', () => {
-    const pcm = toPcm16(new SignalBuilder(8000).silence(50).digit('1', { durationMs: 120 }).silence(60).digit('#', { durationMs: 90 }).silence(80).build());
+    const pcm = toPcm16(
+      new SignalBuilder(8000)
+        .silence(50)
+        .digit('1', { durationMs: 120 })
+        .silence(60)
+        .digit('#', { durationMs: 90 })
+        .silence(80)
+        .build()
+    );
     for (const block of [37, 160, 333]) {
       const { wasm: got, ref } = runBoth(pcm, 8000, block, (f) => f % 5 === 2);
       expect(got).toEqual(ref);
@@ -117,7 +145,9 @@ describe('the per-frame path with lost packets inside a press', () => {
       const party = k.createParty('PCMU');
       k.addParty(room, party);
       k.setTalker(party, true);
-      const pcm = toPcm16(new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build());
+      const pcm = toPcm16(
+        new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build()
+      );
       const digits: InbandDigit[] = [];
       for (let f = 0; f * 160 < pcm.length; f++) {
         if (f >= 8 && f <= 12) k.setInput(party, INPUT_LOST);

@@ -15,7 +15,10 @@ const table: string[][] = [['case', 'trials', 'detected', 'wrong/extra']];
 
 afterAll(() => {
   const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  console.log('\nDTMF conformance (WASM detector)\n' + table.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n'));
+  console.log(
+    '\nDTMF conformance (WASM detector)\n' +
+      table.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n')
+  );
 });
 
 interface Trial {
@@ -40,7 +43,8 @@ function score(name: string, trials: Trial[], seed: number, sampleRateHz = 8000)
     const b = new S.SignalBuilder(sampleRateHz).silence(20 + 30 * rand());
     b.digit(t.digit, { lowPhase: 6.3 * rand(), highPhase: 6.3 * rand(), ...t.tone }).silence(120);
     let x = b.build();
-    if (t.snrDb !== undefined) x = S.addNoise(x, S.dtmfPower(t.tone.lowDbm0 ?? -10, t.tone.twistDb ?? 0), t.snrDb, rand);
+    if (t.snrDb !== undefined)
+      x = S.addNoise(x, S.dtmfPower(t.tone.lowDbm0 ?? -10, t.tone.twistDb ?? 0), t.snrDb, rand);
     const events = wasm.run(S.toPcm16(x), sampleRateHz).events;
     const right = events.filter((e) => e.digit === t.digit);
     if (right.length === 1) {
@@ -63,7 +67,12 @@ function allDigits(tone: Trial['tone'], snrDb?: number, repeat = 1): Trial[] {
 describe('DTMF conformance (ITU-T Q.24)', () => {
   it('detects each of the 16 digits once, with its start and duration within 10 ms', () => {
     for (const rate of [8000, 16000]) {
-      const s = score(`all 16 digits, 50 ms, -10 dBm0, ${rate / 1000} kHz`, allDigits({ durationMs: 50 }, undefined, 3), 1, rate);
+      const s = score(
+        `all 16 digits, 50 ms, -10 dBm0, ${rate / 1000} kHz`,
+        allDigits({ durationMs: 50 }, undefined, 3),
+        1,
+        rate
+      );
       expect(s.detected).toBe(s.trials);
       expect(s.wrong).toBe(0);
       const tol = (10 * rate) / 1000;
@@ -79,16 +88,32 @@ describe('DTMF conformance (ITU-T Q.24)', () => {
         ['high', { highDeviation: dev }],
         ['opposite', { lowDeviation: dev, highDeviation: -dev }]
       ] as const) {
-        const s = score(`deviation ${(dev * 100).toFixed(1)} % (${which})`, allDigits({ durationMs: 50, ...tone }), 2);
+        const s = score(
+          `deviation ${(dev * 100).toFixed(1)} % (${which})`,
+          allDigits({ durationMs: 50, ...tone }),
+          2
+        );
         expect(s.detected).toBe(s.trials);
       }
     }
     for (const dev of [-0.02, -0.025, -0.03, 0.02, 0.025, 0.03]) {
-      score(`deviation ${(dev * 100).toFixed(1)} % (both; don't care)`, allDigits({ durationMs: 50, lowDeviation: dev, highDeviation: dev }), 3);
+      score(
+        `deviation ${(dev * 100).toFixed(1)} % (both; don't care)`,
+        allDigits({ durationMs: 50, lowDeviation: dev, highDeviation: dev }),
+        3
+      );
     }
     for (const dev of [-0.06, -0.035, 0.035, 0.06]) {
-      for (const tone of [{ lowDeviation: dev }, { highDeviation: dev }, { lowDeviation: dev, highDeviation: dev }]) {
-        const s = score(`deviation ${(dev * 100).toFixed(1)} % (${Object.keys(tone).join('+')})`, allDigits({ durationMs: 80, ...tone }), 4);
+      for (const tone of [
+        { lowDeviation: dev },
+        { highDeviation: dev },
+        { lowDeviation: dev, highDeviation: dev }
+      ]) {
+        const s = score(
+          `deviation ${(dev * 100).toFixed(1)} % (${Object.keys(tone).join('+')})`,
+          allDigits({ durationMs: 80, ...tone }),
+          4
+        );
         expect(s.detected).toBe(0);
       }
     }
@@ -96,12 +121,25 @@ describe('DTMF conformance (ITU-T Q.24)', () => {
 
   it('accepts 4 dB normal and 8 dB reverse twist and rejects clearly more', () => {
     for (const twistDb of [-8, -6, -4, -2, 0, 2, 4]) {
-      const s = score(`twist ${twistDb > 0 ? '+' : ''}${twistDb} dB`, allDigits({ durationMs: 50, twistDb, lowDbm0: twistDb > 0 ? -12 : -8 }), 5);
+      const s = score(
+        `twist ${twistDb > 0 ? '+' : ''}${twistDb} dB`,
+        allDigits({ durationMs: 50, twistDb, lowDbm0: twistDb > 0 ? -12 : -8 }),
+        5
+      );
       expect(s.detected).toBe(s.trials);
     }
-    for (const twistDb of [-10, 6]) score(`twist ${twistDb > 0 ? '+' : ''}${twistDb} dB (guard band)`, allDigits({ durationMs: 50, twistDb }), 6);
+    for (const twistDb of [-10, 6])
+      score(
+        `twist ${twistDb > 0 ? '+' : ''}${twistDb} dB (guard band)`,
+        allDigits({ durationMs: 50, twistDb }),
+        6
+      );
     for (const twistDb of [-14, -12, 8, 10]) {
-      const s = score(`twist ${twistDb > 0 ? '+' : ''}${twistDb} dB`, allDigits({ durationMs: 80, twistDb, lowDbm0: twistDb > 0 ? -15 : -5 }), 7);
+      const s = score(
+        `twist ${twistDb > 0 ? '+' : ''}${twistDb} dB`,
+        allDigits({ durationMs: 80, twistDb, lowDbm0: twistDb > 0 ? -15 : -5 }),
+        7
+      );
       expect(s.detected).toBe(0);
     }
   });
@@ -119,22 +157,41 @@ describe('DTMF conformance (ITU-T Q.24)', () => {
     let separated = 0;
     let bridged = 0;
     for (const digit of S.DTMF_DIGITS) {
-      const tone = (): Omit<S.ToneOptions, 'sampleRateHz'> => ({ durationMs: 40, lowPhase: 6.3 * rand(), highPhase: 6.3 * rand() });
+      const tone = (): Omit<S.ToneOptions, 'sampleRateHz'> => ({
+        durationMs: 40,
+        lowPhase: 6.3 * rand(),
+        highPhase: 6.3 * rand()
+      });
       const b = new S.SignalBuilder().silence(30);
       for (let i = 0; i < 4; i++) b.digit(digit, tone()).silence(40);
       const events = wasm.run(S.toPcm16(b.silence(60).build())).events;
       expect(events.map((e) => e.digit).join('')).toBe(digit.repeat(4));
       separated += events.length;
-      const c = new S.SignalBuilder().silence(30).digit(digit, { ...tone(), durationMs: 60 }).silence(10).digit(digit, { ...tone(), durationMs: 60 }).silence(80);
+      const c = new S.SignalBuilder()
+        .silence(30)
+        .digit(digit, { ...tone(), durationMs: 60 })
+        .silence(10)
+        .digit(digit, { ...tone(), durationMs: 60 })
+        .silence(80);
       const bridgedEvents = wasm.run(S.toPcm16(c.build())).events;
       if (bridgedEvents.length === 1 && bridgedEvents[0].digit === digit) bridged++;
     }
     table.push(['4 x 40 ms tone / 40 ms pause', '64', `${((100 * separated) / 64).toFixed(0)} %`, '0']);
-    table.push(['60 ms + 10 ms gap + 60 ms = one digit', '16', `${((100 * bridged) / 16).toFixed(0)} %`, '-']);
+    table.push([
+      '60 ms + 10 ms gap + 60 ms = one digit',
+      '16',
+      `${((100 * bridged) / 16).toFixed(0)} %`,
+      '-'
+    ]);
     expect(bridged).toBeGreaterThanOrEqual(14);
     const mixed = new S.SignalBuilder().silence(30);
     for (const digit of '0123456789*#ABCD') mixed.digit(digit, { durationMs: 40 }).silence(40);
-    expect(wasm.run(S.toPcm16(mixed.silence(60).build())).events.map((e) => e.digit).join('')).toBe('0123456789*#ABCD');
+    expect(
+      wasm
+        .run(S.toPcm16(mixed.silence(60).build()))
+        .events.map((e) => e.digit)
+        .join('')
+    ).toBe('0123456789*#ABCD');
   });
 
   it('accepts tones down to -30 dBm0 and rejects -40 dBm0 and below', () => {
@@ -149,20 +206,34 @@ describe('DTMF conformance (ITU-T Q.24)', () => {
   });
 
   it('detects every digit at 15 dB SNR in white noise', () => {
-    for (const snrDb of [6, 9, 12]) score(`SNR ${snrDb} dB, -20 dBm0, 50 ms`, allDigits({ durationMs: 50, lowDbm0: -20 }, snrDb, 3), 12);
+    for (const snrDb of [6, 9, 12])
+      score(`SNR ${snrDb} dB, -20 dBm0, 50 ms`, allDigits({ durationMs: 50, lowDbm0: -20 }, snrDb, 3), 12);
     for (const snrDb of [15, 20, 30]) {
-      const s = score(`SNR ${snrDb} dB, -20 dBm0, 50 ms`, allDigits({ durationMs: 50, lowDbm0: -20 }, snrDb, 5), 13);
+      const s = score(
+        `SNR ${snrDb} dB, -20 dBm0, 50 ms`,
+        allDigits({ durationMs: 50, lowDbm0: -20 }, snrDb, 5),
+        13
+      );
       expect(s.detected).toBe(s.trials);
       expect(s.wrong).toBe(0);
     }
-    score('SNR 15 dB, 40 ms, -8 dB twist, ±1.5 % (corner)', allDigits({ durationMs: 40, twistDb: -8, lowDeviation: 0.015, highDeviation: -0.015 }, 15, 3), 14);
+    score(
+      'SNR 15 dB, 40 ms, -8 dB twist, ±1.5 % (corner)',
+      allDigits({ durationMs: 40, twistDb: -8, lowDeviation: 0.015, highDeviation: -0.015 }, 15, 3),
+      14
+    );
   });
 });
 
 describe('DTMF talk-off', () => {
   function falseAlarms(name: string, pcm: Int16Array, seconds: number, rate = 8000): number {
     const n = wasm.run(pcm, rate).events.length;
-    table.push([`talk-off: ${name}`, `${seconds.toFixed(0)} s`, '-', `${n} (${(n / (seconds / 60)).toFixed(2)}/min)`]);
+    table.push([
+      `talk-off: ${name}`,
+      `${seconds.toFixed(0)} s`,
+      '-',
+      `${n} (${(n / (seconds / 60)).toFixed(2)}/min)`
+    ]);
     return n;
   }
 
@@ -186,7 +257,13 @@ describe('DTMF talk-off', () => {
     for (const name of SPEECH_FIXTURES) {
       const speech = loadSpeech(name);
       for (const gainDb of [-15, -6, 0, 6, 10]) {
-        expect(falseAlarms(`${name} ${gainDb >= 0 ? '+' : ''}${gainDb} dB`, withGain(speech, gainDb), speech.length / 8000)).toBe(0);
+        expect(
+          falseAlarms(
+            `${name} ${gainDb >= 0 ? '+' : ''}${gainDb} dB`,
+            withGain(speech, gainDb),
+            speech.length / 8000
+          )
+        ).toBe(0);
       }
     }
     const rand = S.dtmfPrng(22);

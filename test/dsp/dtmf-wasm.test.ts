@@ -45,7 +45,19 @@ function digits(run: DtmfRun): string {
 describe('WASM DTMF detector vs the TypeScript reference', () => {
   it('uses the very same coefficient tables', () => {
     const t = buildDtmfTables();
-    const fields = [t.goertzel2Cos, t.cos, t.sin, t.rotRe, t.rotIm, t.levelScale8k, t.levelScale16k, t.shareScale, t.offset2Cos, t.harmonic2Cos, t.sum2Cos];
+    const fields = [
+      t.goertzel2Cos,
+      t.cos,
+      t.sin,
+      t.rotRe,
+      t.rotIm,
+      t.levelScale8k,
+      t.levelScale16k,
+      t.shareScale,
+      t.offset2Cos,
+      t.harmonic2Cos,
+      t.sum2Cos
+    ];
     fields.forEach((table, which) => {
       const ptr = wasm.exports.dtmfTablePtr(which);
       expect(ptr).not.toBe(0);
@@ -115,7 +127,14 @@ describe('WASM DTMF detector vs the TypeScript reference', () => {
   });
 
   it('reports two digits that end in one long call on this call and the next', () => {
-    const pcm = S.toPcm16(new S.SignalBuilder().digit('5', { durationMs: 60 }).silence(60).digit('9', { durationMs: 60 }).silence(60).build());
+    const pcm = S.toPcm16(
+      new S.SignalBuilder()
+        .digit('5', { durationMs: 60 })
+        .silence(60)
+        .digit('9', { durationMs: 60 })
+        .silence(60)
+        .build()
+    );
     const state = wasm.init(0, 8000);
     const first = wasm.feed(state, pcm, pcm.length);
     const second = wasm.feed(state, new Int16Array(0), pcm.length);
@@ -127,7 +146,9 @@ describe('WASM DTMF detector vs the TypeScript reference', () => {
 
   it('flags the tone as active while a digit is received, from 40 ms into it until it ends', () => {
     // 100 ms silence, 200 ms digit, 200 ms silence; one flag per 20 ms frame.
-    const pcm = S.toPcm16(new S.SignalBuilder().silence(100).digit('7', { durationMs: 200 }).silence(200).build());
+    const pcm = S.toPcm16(
+      new S.SignalBuilder().silence(100).digit('7', { durationMs: 200 }).silence(200).build()
+    );
     const run = wasm.run(pcm, 8000, 160);
     expect(run.active.slice(0, 5).some(Boolean)).toBe(false);
     expect(run.active.slice(7, 15).every(Boolean)).toBe(true);

@@ -4,7 +4,9 @@ import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import * as ref from '../../engine/dsp/reference/g711.js';
 
 /** ITU-T G.191 STL tables (decoded value of each code, input range of each code). */
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/g711/g711-g191-tables.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/g711/g711-g191-tables.json', import.meta.url), 'utf8')
+) as {
   ulaw_decode: number[];
   alaw_decode: number[];
   ulaw_encode_input_ranges: Record<string, [number, number]>;
@@ -59,7 +61,8 @@ const alawEncodeIndependent = buildEncoder(alawLevel, alawStep);
 
 function rangesTable(ranges: Record<string, [number, number]>): Int16Array {
   const codeOf = new Int16Array(65536).fill(-1);
-  for (const [code, [lo, hi]] of Object.entries(ranges)) for (let x = lo; x <= hi; x++) codeOf[x + 32768] = Number(code);
+  for (const [code, [lo, hi]] of Object.entries(ranges))
+    for (let x = lo; x <= hi; x++) codeOf[x + 32768] = Number(code);
   return codeOf;
 }
 
@@ -81,12 +84,18 @@ describe('G.711 (ITU-T G.711, G.191 tables)', () => {
     const independent = law === 'PCMU' ? ulawEncodeIndependent : alawEncodeIndependent;
     const level = law === 'PCMU' ? ulawLevel : alawLevel;
     const fixtureDecode = law === 'PCMU' ? fixture.ulaw_decode : fixture.alaw_decode;
-    const fixtureEncode = rangesTable(law === 'PCMU' ? fixture.ulaw_encode_input_ranges : fixture.alaw_encode_input_ranges);
+    const fixtureEncode = rangesTable(
+      law === 'PCMU' ? fixture.ulaw_encode_input_ranges : fixture.alaw_encode_input_ranges
+    );
     const compress = law === 'PCMU' ? ref.ulawCompress : ref.alawCompress;
     const expand = law === 'PCMU' ? ref.ulawExpand : ref.alawExpand;
 
     it(`${law}: all 65,536 inputs encode as the independent reference, the G.191 table, the TS reference and the frame encoder`, () => {
-      const bench = k.exports as unknown as { benchBufferPtr(): number; encodeFrame(c: number, s: number, d: number, n: number): void; g711Encode(c: number, x: number): number };
+      const bench = k.exports as unknown as {
+        benchBufferPtr(): number;
+        encodeFrame(c: number, s: number, d: number, n: number): void;
+        g711Encode(c: number, x: number): number;
+      };
       const ptr = bench.benchBufferPtr();
       const mem = () => k.exports.memory.buffer;
       let mismatches = 0;
@@ -98,14 +107,23 @@ describe('G.711 (ITU-T G.711, G.191 tables)', () => {
         for (let i = 0; i < 1024; i++) {
           const x = base + i;
           const want = independent(x);
-          if (codes[i] !== want || fixtureEncode[x + 32768] !== want || compress(x) !== want || bench.g711Encode(id, x) !== want) mismatches++;
+          if (
+            codes[i] !== want ||
+            fixtureEncode[x + 32768] !== want ||
+            compress(x) !== want ||
+            bench.g711Encode(id, x) !== want
+          )
+            mismatches++;
         }
       }
       expect(mismatches).toBe(0);
     });
 
     it(`${law}: all 256 codes decode as the independent reference and the G.191 table, and round trip`, () => {
-      const bench = k.exports as unknown as { benchBufferPtr(): number; decodeFrame(c: number, s: number, d: number, n: number): void };
+      const bench = k.exports as unknown as {
+        benchBufferPtr(): number;
+        decodeFrame(c: number, s: number, d: number, n: number): void;
+      };
       const ptr = bench.benchBufferPtr();
       const codes = new Uint8Array(k.exports.memory.buffer, ptr, 256);
       for (let c = 0; c < 256; c++) codes[c] = c;

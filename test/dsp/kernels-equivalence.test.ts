@@ -1,7 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { JsKernels } from '../../engine/dsp/js-kernels.js';
-import { INPUT_LOST, INPUT_SILENT, RTP_HEADER_BYTES, createKernels, type Codec, type DspKernels, type InbandDigit } from '../../engine/dsp/kernels.js';
+import {
+  INPUT_LOST,
+  INPUT_SILENT,
+  RTP_HEADER_BYTES,
+  createKernels,
+  type Codec,
+  type DspKernels,
+  type InbandDigit
+} from '../../engine/dsp/kernels.js';
 import { MEASUREMENT_SLOTS, SAMPLES, SUM_RAW, ZERO_CROSSINGS } from '../../engine/talker/talker-features.js';
 import { ulawCompress, alawCompress } from '../../engine/dsp/reference/g711.js';
 import { mulberry32, randomInt } from '../support/dsp-prng.js';
@@ -10,7 +18,10 @@ const CODECS: Codec[] = ['PCMU', 'PCMA', 'L16'];
 
 /** Dual tone of key '5' (770 + 1336 Hz, ITU-T Q.23) for the first 100 ms, then quiet noise. */
 function dtmfSample(t: number, rate: number, rand: () => number): number {
-  if (t < rate / 10) return Math.round(6000 * Math.sin((2 * Math.PI * 770 * t) / rate) + 6000 * Math.sin((2 * Math.PI * 1336 * t) / rate));
+  if (t < rate / 10)
+    return Math.round(
+      6000 * Math.sin((2 * Math.PI * 770 * t) / rate) + 6000 * Math.sin((2 * Math.PI * 1336 * t) / rate)
+    );
   return randomInt(rand, -50, 50);
 }
 
@@ -28,7 +39,13 @@ interface Frame {
 }
 
 /** Runs the same seeded scenario through kernels k and records every party's results per frame. */
-function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: number, frames: number): Frame[][] {
+function scenario(
+  k: DspKernels,
+  seed: number,
+  rate: 8000 | 16000,
+  nParties: number,
+  frames: number
+): Frame[][] {
   const rand = mulberry32(seed);
   const room = k.createRoom(rate);
   const other = k.createRoom(rate === 8000 ? 16000 : 8000);
@@ -88,7 +105,9 @@ function scenario(k: DspKernels, seed: number, rate: 8000 | 16000, nParties: num
     log.push(
       parties.map((p) => ({
         out: Array.from(k.outputPayload(p.slot).subarray(0, k.outputBytes(p.slot))),
-        packetPayload: Array.from(k.outputPacket(p.slot).subarray(RTP_HEADER_BYTES, RTP_HEADER_BYTES + k.outputBytes(p.slot))),
+        packetPayload: Array.from(
+          k.outputPacket(p.slot).subarray(RTP_HEADER_BYTES, RTP_HEADER_BYTES + k.outputBytes(p.slot))
+        ),
         decoded: Array.from(k.decodedInput(p.slot)),
         previous: Array.from(k.previousDecodedInput(p.slot)),
         talker: (k.talkerMeasurement(p.slot, measurement), Array.from(measurement)),
@@ -113,7 +132,8 @@ describe('WASM kernels and JS kernels produce the same output', () => {
       expect(js).toBeInstanceOf(JsKernels);
       const a = scenario(wasm, rate, rate, 7, 30);
       const b = scenario(js, rate, rate, 7, 30);
-      for (let f = 0; f < a.length; f++) for (let p = 0; p < a[f].length; p++) expect({ f, p, ...a[f][p] }).toEqual({ f, p, ...b[f][p] });
+      for (let f = 0; f < a.length; f++)
+        for (let p = 0; p < a[f].length; p++) expect({ f, p, ...a[f][p] }).toEqual({ f, p, ...b[f][p] });
       for (const frame of a) {
         for (const party of frame) {
           expect(party.packetPayload).toEqual(party.out);

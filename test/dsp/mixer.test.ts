@@ -18,7 +18,15 @@ interface PartySpec {
  * compared sample for sample); 8 kHz rooms use PCMU (inputs are codes, outputs compared as codes
  * of the reference mix).
  */
-function runRoom(k: WasmKernels, seed: number, nParties: number, rate: 8000 | 16000, amplitude: number, limiter: boolean, frames = 3): number {
+function runRoom(
+  k: WasmKernels,
+  seed: number,
+  nParties: number,
+  rate: 8000 | 16000,
+  amplitude: number,
+  limiter: boolean,
+  frames = 3
+): number {
   const rand = mulberry32(seed);
   const codec: Codec = rate === 16000 ? 'L16' : 'PCMU';
   const n = rate / 50;
@@ -76,7 +84,8 @@ function runRoom(k: WasmKernels, seed: number, nParties: number, rate: 8000 | 16
 
     sum.fill(0);
     const gains = parties.map((p) => (p.talker && !p.muted ? gainQ14FromDb(p.gainDb) : 0));
-    for (let i = 0; i < nParties; i++) if (gains[i] !== 0) for (let j = 0; j < n; j++) sum[j] += contribution(inputs[i][j], gains[i]);
+    for (let i = 0; i < nParties; i++)
+      if (gains[i] !== 0) for (let j = 0; j < n; j++) sum[j] += contribution(inputs[i][j], gains[i]);
     if (announce) for (let j = 0; j < n; j++) sum[j] += ann[j];
     for (let i = 0; i < nParties; i++) {
       const p = parties[i];
@@ -87,7 +96,8 @@ function runRoom(k: WasmKernels, seed: number, nParties: number, rate: 8000 | 16
       for (let j = 0; j < n; j++) {
         const got = codec === 'L16' ? (((out[2 * j] << 8) | out[2 * j + 1]) << 16) >> 16 : out[j];
         const expected = codec === 'L16' ? want[j] : ulawCompress(want[j]);
-        if (got !== expected) throw new Error(`frame ${f} party ${i} sample ${j}: got ${got}, want ${expected}`);
+        if (got !== expected)
+          throw new Error(`frame ${f} party ${i} sample ${j}: got ${got}, want ${expected}`);
         compared++;
       }
     }
@@ -108,7 +118,9 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
     for (const nParties of [1, 2, 3, 50, 1000]) {
       it(`is sample-exact for ${nParties} parties at ${rate} Hz (random gains, listeners, muted, prompts, announcement)`, () => {
         const frames = nParties === 1000 ? 2 : 3;
-        expect(runRoom(k, 1000 * nParties + rate, nParties, rate, 6000, true, frames)).toBe(frames * nParties * (rate / 50));
+        expect(runRoom(k, 1000 * nParties + rate, nParties, rate, 6000, true, frames)).toBe(
+          frames * nParties * (rate / 50)
+        );
       });
     }
     it(`is sample-exact at ${rate} Hz when 50 full-scale talkers saturate, with and without the soft limiter`, () => {
@@ -138,7 +150,7 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
       k.setInput(listener, INPUT_SILENT);
       k.processRoom(room);
       const o = k.outputPayload(listener);
-      return ((o[100] << 8) | o[101]) << 16 >> 16;
+      return (((o[100] << 8) | o[101]) << 16) >> 16;
     };
     k.setSoftLimiter(room, false);
     expect(feed(12000)).toBe(32767);

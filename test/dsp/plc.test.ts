@@ -76,7 +76,10 @@ describe('packet-loss concealment (G.711 Appendix I style)', () => {
   });
 
   it('does not click when real audio resumes after a loss', () => {
-    const frames = run(['ok', 'ok', 'ok', 'lost', 'ok', 'ok', 'ok', 'lost', 'lost', 'lost', 'lost', 'ok', 'ok'], 170);
+    const frames = run(
+      ['ok', 'ok', 'ok', 'lost', 'ok', 'ok', 'ok', 'lost', 'lost', 'lost', 'lost', 'ok', 'ok'],
+      170
+    );
     const all = new Int16Array(frames.length * 320);
     frames.forEach((f, i) => all.set(f, i * 320));
     // A 170 Hz tone of amplitude 8000 changes by at most ~535 per sample at 16 kHz; the PLC

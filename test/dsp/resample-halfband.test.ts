@@ -1,6 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
-import { HalfbandDownsampler, HalfbandUpsampler, HALFBAND_Q14 } from '../../engine/dsp/reference/resample-halfband.js';
+import {
+  HalfbandDownsampler,
+  HalfbandUpsampler,
+  HALFBAND_Q14
+} from '../../engine/dsp/reference/resample-halfband.js';
 import { mulberry32, randomPcm, sine } from '../support/dsp-prng.js';
 
 interface ResamplerExports {

@@ -77,7 +77,9 @@ describe('DigitCollector.getDigits', () => {
 
   it('switches from the predigit to the interdigit timeout after the first digit', async () => {
     const collector = new DigitCollector();
-    const result = track(collector.getDigits({ count: 4, secondsPredigitsTimeout: 3, secondsInterdigitTimeout: 10 }));
+    const result = track(
+      collector.getDigits({ count: 4, secondsPredigitsTimeout: 3, secondsInterdigitTimeout: 10 })
+    );
     await vi.advanceTimersByTimeAsync(2000);
     collector.push('1');
     await vi.advanceTimersByTimeAsync(9999);
@@ -130,7 +132,12 @@ describe('DigitCollector.getDigits', () => {
     const collector = new DigitCollector();
     const controller = new AbortController();
     const removed = vi.spyOn(controller.signal, 'removeEventListener');
-    const result = collector.getDigits({ count: 1, secondsTimeout: 60, secondsPredigitsTimeout: 30, signal: controller.signal });
+    const result = collector.getDigits({
+      count: 1,
+      secondsTimeout: 60,
+      secondsPredigitsTimeout: 30,
+      signal: controller.signal
+    });
     collector.push('1');
     await result;
     expect(removed).toHaveBeenCalledTimes(1);

@@ -8,7 +8,13 @@ function setup(options: { windowMs?: number } = {}) {
   const digits: MergedDigit[] = [];
   merger.on('digit', (d) => digits.push(d));
   const feed = (observations: DtmfObservation[]) => observations.map((o) => merger.push(o));
-  return { merger, digits, feed, setNow: (ms: number) => (nowMs = ms), reported: () => digits.map((d) => d.digit).join('') };
+  return {
+    merger,
+    digits,
+    feed,
+    setNow: (ms: number) => (nowMs = ms),
+    reported: () => digits.map((d) => d.digit).join('')
+  };
 }
 
 describe('DigitMerger', () => {
@@ -164,7 +170,15 @@ describe('DigitMerger', () => {
       null as unknown as DtmfObservation,
       { source: 'info', digit: '5', startMs: 0, durationMs: 100 }
     ]);
-    expect(results).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'accepted']);
+    expect(results).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'accepted'
+    ]);
     expect(merger.stats.rejected).toBe(6);
     expect(reported()).toBe('5');
   });
@@ -203,7 +217,12 @@ describe('DigitMerger', () => {
     expect(merger.totalListenerCount()).toBe(0);
   });
 
-  it.each([{ windowMs: -1 }, { windowMs: Number.NaN }, { mediaWindowMs: -5 }, { windowMs: 300, historyMs: 100 }])('rejects options %j', (options) => {
+  it.each([
+    { windowMs: -1 },
+    { windowMs: Number.NaN },
+    { mediaWindowMs: -5 },
+    { windowMs: 300, historyMs: 100 }
+  ])('rejects options %j', (options) => {
     expect(() => new DigitMerger(options)).toThrow(RangeError);
   });
 });

@@ -5,7 +5,13 @@
  * until it unmutes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Engine, State, ConferencePartyMediaSettings, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  State,
+  ConferencePartyMediaSettings,
+  ConferenceLifetimeControl,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
 import { waitFor } from '../support/wait.js';
@@ -23,7 +29,10 @@ function roomOf(uri: string | undefined): string {
 }
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 31000, maxPort: 31999 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 31000, maxPort: 31999 }
+  });
   engine.on('call', async (channel) => {
     await channel.answer();
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';

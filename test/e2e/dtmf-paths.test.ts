@@ -19,7 +19,10 @@ let port: number;
 const channels = new Map<string, UASCallChannel>();
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 37000, maxPort: 37999 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 37000, maxPort: 37999 }
+  });
   engine.on('call', async (channel) => {
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
     channels.set(user, channel);
@@ -38,7 +41,10 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-async function answered(user: string, toneHz: number | null = null): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
+async function answered(
+  user: string,
+  toneHz: number | null = null
+): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
   const phone = await TonePhone.create({ toneHz, user });
   await phone.call(`sip:digits@127.0.0.1:${port}`);
   await waitFor(() => channels.get(user)?.state === State.ANSWERED, 10_000);
@@ -64,7 +70,9 @@ describe('DTMF paths', () => {
       }
       const got = await digits;
       const stats = channel.rtpStats();
-      console.log(`in-band '123#' gave '${got}': ${stats?.packetsReceived} packets, ${stats?.concealedFrames} frames concealed, ${stats?.packetsLate} late, jitter buffer at ${stats?.jitterBufferDelayMs.toFixed(0)} / ${stats?.jitterBufferTargetMs.toFixed(0)} ms`);
+      console.log(
+        `in-band '123#' gave '${got}': ${stats?.packetsReceived} packets, ${stats?.concealedFrames} frames concealed, ${stats?.packetsLate} late, jitter buffer at ${stats?.jitterBufferDelayMs.toFixed(0)} / ${stats?.jitterBufferTargetMs.toFixed(0)} ms`
+      );
       expect(got).toBe('123#');
       // Any second report of a press would come within the jitter buffer's delay (≤ 200 ms) of its end.
       await phone.media(400);
@@ -122,7 +130,9 @@ describe('DTMF paths', () => {
         await phone.media(400);
         expect(seen).toEqual([{ digit: '7', source: 'inband' }]);
         const stats = channel.rtpStats();
-        console.log(`a ${stallMs} ms stall cost ${stats?.concealedFrames} concealed frames and ${stats?.packetsLate} late packets`);
+        console.log(
+          `a ${stallMs} ms stall cost ${stats?.concealedFrames} concealed frames and ${stats?.packetsLate} late packets`
+        );
       } finally {
         await phone.close();
       }
@@ -135,7 +145,11 @@ describe('DTMF paths', () => {
     try {
       await presser.call(`sip:conf@127.0.0.1:${port}`);
       await listener.call(`sip:conf@127.0.0.1:${port}`);
-      await waitFor(() => channels.get('presser')?.state === State.TRANSFERRED && channels.get('listener')?.state === State.TRANSFERRED);
+      await waitFor(
+        () =>
+          channels.get('presser')?.state === State.TRANSFERRED &&
+          channels.get('listener')?.state === State.TRANSFERRED
+      );
       await presser.media(300);
       listener.clearReceived();
       await presser.inbandDigit('1', 600);
@@ -152,7 +166,9 @@ describe('DTMF paths', () => {
         const frame = heard.subarray(at, at + 160);
         if (Math.max(toneLevelDb(frame, 697, 8000), toneLevelDb(frame, 1209, 8000)) > -45) leaking.push(f);
       }
-      console.log(`listener hears the presser's 600 ms '1' in frames [${leaking.join(', ')}] of ${heard.length / 160} (sent at about -10 dBFS)`);
+      console.log(
+        `listener hears the presser's 600 ms '1' in frames [${leaking.join(', ')}] of ${heard.length / 160} (sent at about -10 dBFS)`
+      );
       expect(leaking.length).toBeGreaterThan(0); // the onset did reach the listener: the window covers the press
       expect(leaking[leaking.length - 1] - leaking[0]).toBeLessThan(5); // all within the first 100 ms
     } finally {

@@ -17,7 +17,10 @@ const errors: unknown[] = [];
 const channels = new Map<string, UASCallChannel>();
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 36000, maxPort: 36999 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 36000, maxPort: 36999 }
+  });
   engine.on('error', (e) => errors.push(e));
   engine.on('call', async (channel) => {
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
@@ -29,7 +32,9 @@ beforeAll(async () => {
       media.prefixMedia.textToSay('george');
       media.onEntryMedia.textToSay('has joined the conference');
     }
-    await channel.transferToConferenceRoom(engine.createChannel(), room, { conferencePartyMediaSettings: media });
+    await channel.transferToConferenceRoom(engine.createChannel(), room, {
+      conferencePartyMediaSettings: media
+    });
   });
   await engine.start();
   port = engine.sipAddresses()[0].port;
@@ -73,8 +78,12 @@ describe('media robustness in a conference', () => {
       await b.reinvite({ newPort: true });
       const [toA, toB] = await listen([a, b]);
       const bob = channels.get('bob1')?.rtpStats();
-      console.log(`bob's RTP after the move: to ${bob?.remotePort} (phone now on ${b.rtpPort}), ${bob?.packetsReceived} in, ${bob?.packetsFromOtherSources} from other sources, ${bob?.concealedFrames} concealed; received ${toA.length} / ${toB.length} samples`);
-      console.log(`after re-INVITE: bob hears alice ${toneLevelDb(toB, 440, 8000).toFixed(1)} dB, alice hears bob ${toneLevelDb(toA, 620, 8000).toFixed(1)} dB`);
+      console.log(
+        `bob's RTP after the move: to ${bob?.remotePort} (phone now on ${b.rtpPort}), ${bob?.packetsReceived} in, ${bob?.packetsFromOtherSources} from other sources, ${bob?.concealedFrames} concealed; received ${toA.length} / ${toB.length} samples`
+      );
+      console.log(
+        `after re-INVITE: bob hears alice ${toneLevelDb(toB, 440, 8000).toFixed(1)} dB, alice hears bob ${toneLevelDb(toA, 620, 8000).toFixed(1)} dB`
+      );
       expect(toneLevelDb(toB, 440, 8000)).toBeGreaterThan(HEARD_DB);
       expect(toneLevelDb(toA, 620, 8000)).toBeGreaterThan(HEARD_DB);
     } finally {

@@ -6,7 +6,13 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConferenceLifetimeControl, ConferencePartyMediaSettings, Engine, State, type UASCallChannel } from '../../engine/index.js';
+import {
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  Engine,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb, ulawEncode } from '../support/tone-analysis.js';
 import { waitFor } from '../support/wait.js';
@@ -40,12 +46,16 @@ beforeAll(async () => {
     packet.writeUInt16BE(seq & 0xffff, 2);
     packet.writeUInt32BE((seq * 160) >>> 0, 4);
     packet.writeUInt32BE(0x5757, 8);
-    for (let i = 0; i < 160; i++, phase += (2 * Math.PI * STRANGER_HZ) / 8000) packet[12 + i] = ulawEncode(Math.round(8000 * Math.sin(phase)));
+    for (let i = 0; i < 160; i++, phase += (2 * Math.PI * STRANGER_HZ) / 8000)
+      packet[12 + i] = ulawEncode(Math.round(8000 * Math.sin(phase)));
     seq++;
     for (let port = MIN_PORT; port <= MAX_PORT; port++) stranger.send(packet, port, '127.0.0.1');
   }, 20);
 
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: MIN_PORT, maxPort: MAX_PORT } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: MIN_PORT, maxPort: MAX_PORT }
+  });
   engine.on('call', async (channel) => {
     const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
     channels.set(user, channel);
@@ -74,8 +84,15 @@ describe("strangers' RTP", () => {
     const alice = await TonePhone.create({ toneHz: ALICE_HZ, user: 'alice' });
     const bob = await TonePhone.create({ toneHz: BOB_HZ, user: 'bob' });
     try {
-      await Promise.all([alice.call(`sip:strangers@127.0.0.1:${sipPort}`), bob.call(`sip:strangers@127.0.0.1:${sipPort}`)]);
-      await waitFor(() => channels.get('alice')?.state === State.TRANSFERRED && channels.get('bob')?.state === State.TRANSFERRED);
+      await Promise.all([
+        alice.call(`sip:strangers@127.0.0.1:${sipPort}`),
+        bob.call(`sip:strangers@127.0.0.1:${sipPort}`)
+      ]);
+      await waitFor(
+        () =>
+          channels.get('alice')?.state === State.TRANSFERRED &&
+          channels.get('bob')?.state === State.TRANSFERRED
+      );
       await new Promise((r) => setTimeout(r, 300));
       alice.clearReceived();
       bob.clearReceived();

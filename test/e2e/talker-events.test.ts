@@ -13,7 +13,10 @@ let port: number;
 const channels: UASCallChannel[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 39000, maxPort: 39499 } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 39000, maxPort: 39499 }
+  });
   engine.on('call', async (channel) => {
     channels.push(channel);
     await channel.answer();
@@ -30,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('talker detection', () => {
-  it("raises talking and stoppedTalking on the channel and the room, and a final stop when a talker leaves", async () => {
+  it('raises talking and stoppedTalking on the channel and the room, and a final stop when a talker leaves', async () => {
     const quiet = await TonePhone.create({ toneHz: null, user: 'quiet' });
     const talker = await TonePhone.create({ toneHz: null, user: 'talker' });
     try {

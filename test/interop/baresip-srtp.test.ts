@@ -6,7 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConferenceLifetimeControl, ConferencePartyMediaSettings, Engine, State, type UASCallChannel } from '../../engine/index.js';
+import {
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  Engine,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { Baresip } from '../support/baresip.js';
 import { hasPeer } from '../support/peers.js';
 import { rmsDbfs, toneLevelDb, ulawDecode } from '../support/tone-analysis.js';
@@ -35,7 +41,12 @@ beforeAll(async () => {
   baresipPem = join(certificate.dir, 'baresip.pem');
   writeFileSync(baresipPem, Buffer.concat([certificate.cert, certificate.key]));
   engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'], tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert } },
+    sip: {
+      host: '127.0.0.1',
+      port: 0,
+      transports: ['udp'],
+      tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert }
+    },
     rtp: { minPort: MIN_PORT, maxPort: MAX_PORT, srtp: 'offered' }
   });
   engine.on('call', async (channel) => {
@@ -59,7 +70,8 @@ afterAll(async () => {
 
 function tone(seconds: number, freqHz: number, amplitude: number): Int16Array {
   const pcm = new Int16Array(8000 * seconds);
-  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
+  for (let i = 0; i < pcm.length; i++)
+    pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
   return pcm;
 }
 
@@ -84,7 +96,13 @@ function packetTonality(packets: Int16Array[], hz: number): number[] {
 describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP phone', () => {
   it('each hears the other; the SRTP leg shows no G.711 on the wire, the plain leg does', async () => {
     const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
-    const bare = new Baresip({ microphone: tone(20, BARESIP_HZ, 9000), sipPort, mediaenc: 'srtp-mand', certificatePath: baresipPem, caPath: certificate.certPath });
+    const bare = new Baresip({
+      microphone: tone(20, BARESIP_HZ, 9000),
+      sipPort,
+      mediaenc: 'srtp-mand',
+      certificatePath: baresipPem,
+      caPath: certificate.certPath
+    });
     const phone = await TonePhone.create({ toneHz: PHONE_HZ, user: 'plainphone' });
     const capture = new UdpCapture();
     try {
@@ -156,15 +174,29 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
   it('calls baresip over TLS with SRTP required: an RTP/SAVP offer, a verified TLS connection, audio both ways', async () => {
     const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
     const secureOnly = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert } },
+      sip: {
+        host: '127.0.0.1',
+        port: 0,
+        transports: ['udp'],
+        tls: { port: 0, cert: certificate.cert, key: certificate.key, ca: certificate.cert }
+      },
       rtp: { minPort: MIN_PORT, maxPort: MAX_PORT, srtp: 'required' }
     });
     await secureOnly.start();
-    const bare = new Baresip({ microphone: tone(20, BARESIP_HZ, 9000), sipPort, mediaenc: 'srtp-mand', certificatePath: baresipPem, caPath: certificate.certPath, autoAnswer: true });
+    const bare = new Baresip({
+      microphone: tone(20, BARESIP_HZ, 9000),
+      sipPort,
+      mediaenc: 'srtp-mand',
+      certificatePath: baresipPem,
+      caPath: certificate.certPath,
+      autoAnswer: true
+    });
     try {
       await sleep(500);
       const channel = secureOnly.createChannel();
-      expect(await channel.call(`sip:baresip@127.0.0.1:${sipPort + 1};transport=tls`, { secondsTimeout: 10 })).toBe(State.ANSWERED);
+      expect(
+        await channel.call(`sip:baresip@127.0.0.1:${sipPort + 1};transport=tls`, { secondsTimeout: 10 })
+      ).toBe(State.ANSWERED);
       await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 50, 10_000);
       const stats = channel.rtpStats()!;
       expect(stats.srtpSuite).toBe('AES_CM_128_HMAC_SHA1_80');
@@ -173,7 +205,9 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
       await channel.hangUp();
       await waitFor(() => /terminated|closed/.test(bare.output), 5000);
       const level = rmsDbfs(bare.heard());
-      console.log(`engine called baresip: ${stats.packetsReceived} SRTP packets in, baresip heard the prompt at ${level.toFixed(1)} dBFS`);
+      console.log(
+        `engine called baresip: ${stats.packetsReceived} SRTP packets in, baresip heard the prompt at ${level.toFixed(1)} dBFS`
+      );
       expect(level).toBeGreaterThan(-45);
     } finally {
       await bare.close();

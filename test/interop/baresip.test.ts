@@ -23,7 +23,11 @@ const calls: UASCallChannel[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-baresip-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 34000, maxPort: 34499 }, files: { recordFolder: dir } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 34000, maxPort: 34499 },
+    files: { recordFolder: dir }
+  });
   engine.on('call', async (channel) => {
     calls.push(channel);
     await channel.answer();
@@ -44,7 +48,8 @@ afterAll(async () => {
 
 function tone(seconds: number, freqHz: number, amplitude: number): Int16Array {
   const pcm = new Int16Array(8000 * seconds);
-  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
+  for (let i = 0; i < pcm.length; i++)
+    pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
   return pcm;
 }
 
@@ -85,7 +90,9 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       await waitFor(() => /terminated/.test(phone.output));
       const heardByPhone = phone.heard();
       const level = rmsDbfs(heardByPhone);
-      console.log(`baresip heard ${(heardByPhone.length / 8000).toFixed(1)} s from the engine at ${level.toFixed(1)} dBFS overall`);
+      console.log(
+        `baresip heard ${(heardByPhone.length / 8000).toFixed(1)} s from the engine at ${level.toFixed(1)} dBFS overall`
+      );
       expect(level).toBeGreaterThan(-45);
     } finally {
       await phone.close();
@@ -107,7 +114,9 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       const heard = tonePhone.receivedPcm();
       const bare = toneLevelDb(heard, 1000, 8000);
       const own = toneLevelDb(heard, 440, 8000);
-      console.log(`test phone hears baresip's 1 kHz at ${bare.toFixed(1)} dB and its own 440 Hz at ${own.toFixed(1)} dB`);
+      console.log(
+        `test phone hears baresip's 1 kHz at ${bare.toFixed(1)} dB and its own 440 Hz at ${own.toFixed(1)} dB`
+      );
       expect(bare).toBeGreaterThan(-25);
       expect(own).toBeLessThan(-55);
       await tonePhone.hangUp();
@@ -117,7 +126,9 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
       const tail = heardByBaresip.subarray(Math.max(0, heardByBaresip.length - 8000 * 2));
       const at440 = toneLevelDb(tail, 440, 8000);
       const at1k = toneLevelDb(tail, 1000, 8000);
-      console.log(`baresip hears the phone's 440 Hz at ${at440.toFixed(1)} dB and its own 1 kHz at ${at1k.toFixed(1)} dB`);
+      console.log(
+        `baresip hears the phone's 440 Hz at ${at440.toFixed(1)} dB and its own 1 kHz at ${at1k.toFixed(1)} dB`
+      );
       expect(at440).toBeGreaterThan(-35);
       expect(at1k).toBeLessThan(-50);
     } finally {

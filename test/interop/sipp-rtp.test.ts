@@ -18,7 +18,8 @@ import { waitFor } from '../support/wait.js';
 
 const SIPP_PCAPS = '/usr/share/sip-tester';
 const haveSipp = hasPeer('sipp');
-const scenario = (name: string): string => fileURLToPath(new URL(`../fixtures/sipp/${name}`, import.meta.url));
+const scenario = (name: string): string =>
+  fileURLToPath(new URL(`../fixtures/sipp/${name}`, import.meta.url));
 
 let engine: Engine;
 let port: number;
@@ -29,7 +30,11 @@ let handlerErrors: unknown[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'uasmedia-sipp-rtp-'));
-  engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: { minPort: 33000, maxPort: 33499 }, files: { recordFolder: dir } });
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 33000, maxPort: 33499 },
+    files: { recordFolder: dir }
+  });
   engine.on('call', (channel) => {
     onCall(channel).catch((error: unknown) => handlerErrors.push(error));
   });
@@ -64,14 +69,20 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
       await channel.answer();
       recorded = channel.record(recording, { maxSeconds: 6 });
     };
-    const { done } = runSipp(['-sn', 'uac_pcap', '-s', 'room', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'], 25_000, linkPcaps);
+    const { done } = runSipp(
+      ['-sn', 'uac_pcap', '-s', 'room', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'],
+      25_000,
+      linkPcaps
+    );
     const result = await done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     await recorded;
     const wav = new wavefile.WaveFile(await readFile(recording));
     const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
     const level = rmsDbfs(samples);
-    console.log(`uac_pcap: recorded ${samples.length} samples at ${level.toFixed(1)} dBFS; digits ${JSON.stringify(digits)}`);
+    console.log(
+      `uac_pcap: recorded ${samples.length} samples at ${level.toFixed(1)} dBFS; digits ${JSON.stringify(digits)}`
+    );
     expect(samples.length).toBe(6 * 8000);
     expect(level).toBeGreaterThan(-35);
     expect(talked).toBe(true);
@@ -91,7 +102,17 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
       };
     });
     const { done } = runSipp(
-      ['-sf', scenario('uac-dtmf-2833.xml'), '-s', 'digits', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'],
+      [
+        '-sf',
+        scenario('uac-dtmf-2833.xml'),
+        '-s',
+        'digits',
+        `127.0.0.1:${port}`,
+        '-m',
+        '1',
+        '-timeout',
+        '20s'
+      ],
       25_000,
       linkPcaps
     );
@@ -101,7 +122,6 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
     console.log(`dtmf_2833 pcaps 1, 5, pound, star: engine reported ${JSON.stringify(digits)}`);
     expect(digits).toEqual(['1', '5', '#', '*']);
   });
-
 });
 
 describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
@@ -111,7 +131,15 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
       seen.push(channel);
       await channel.ring(); // never answered: SIPp cancels after the 180
     };
-    const { done } = runSipp(['-sf', scenario('uac-cancel.xml'), `127.0.0.1:${port}`, '-m', '1', '-timeout', '12s']);
+    const { done } = runSipp([
+      '-sf',
+      scenario('uac-cancel.xml'),
+      `127.0.0.1:${port}`,
+      '-m',
+      '1',
+      '-timeout',
+      '12s'
+    ]);
     const result = await done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     expect(seen).toHaveLength(1);
@@ -123,18 +151,49 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
     onCall = async (channel) => {
       await channel.answer();
     };
-    const { done } = runSipp(['-sn', 'uac', `127.0.0.1:${port}`, '-m', '3', '-l', '1', '-d', '300', '-lost', '10', '-timeout', '25s'], 30_000);
+    const { done } = runSipp(
+      [
+        '-sn',
+        'uac',
+        `127.0.0.1:${port}`,
+        '-m',
+        '3',
+        '-l',
+        '1',
+        '-d',
+        '300',
+        '-lost',
+        '10',
+        '-timeout',
+        '25s'
+      ],
+      30_000
+    );
     const result = await done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     // When SIPp drops its own ACK and then hangs up, the call ends before answer() could
     // complete: answer() rejects saying so. Nothing else may go wrong.
-    for (const error of handlerErrors.splice(0)) expect(error).toMatchObject({ name: 'SipError', message: 'call ended (bye) before ACK' });
+    for (const error of handlerErrors.splice(0))
+      expect(error).toMatchObject({ name: 'SipError', message: 'call ended (bye) before ACK' });
     await waitFor(() => engine.activeChannels().length === 0);
   });
 
   it("the engine's UAC calls SIPp's UAS: answered, then hung up", async () => {
     const sippPort = await freeUdpPort();
-    const uas = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeUdpPort()), '-m', '1', '-timeout', '12s']);
+    const uas = runSipp([
+      '-sn',
+      'uas',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(await freeUdpPort()),
+      '-m',
+      '1',
+      '-timeout',
+      '12s'
+    ]);
     await new Promise((r) => setTimeout(r, 500));
     const channel = engine.createChannel();
     expect(await channel.call(`sip:service@127.0.0.1:${sippPort}`)).toBe(State.ANSWERED);

@@ -149,7 +149,9 @@ describe('AnnouncementQueue', () => {
     const kept = [queue.enqueue([part(1000, 10)]), queue.enqueue([part(1000, 10)])];
     await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
     // An all-silent announcement has nothing to play.
-    await expect(new AnnouncementQueue({ sampleRateHz: RATE }).enqueue([new Int16Array(500)])).resolves.toBeUndefined();
+    await expect(
+      new AnnouncementQueue({ sampleRateHz: RATE }).enqueue([new Int16Array(500)])
+    ).resolves.toBeUndefined();
     drain(queue);
     await Promise.all(kept);
   });

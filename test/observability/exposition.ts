@@ -22,7 +22,8 @@ export function parseExposition(text: string): Exposition {
     const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
     if (!sample) throw new Error(`not an exposition line: ${line}`);
     const value = sample[2] === '+Inf' ? Infinity : sample[2] === '-Inf' ? -Infinity : Number(sample[2]);
-    if (Number.isNaN(value) && sample[2] !== 'NaN' && sample[2] !== 'Nan') throw new Error(`bad value in: ${line}`);
+    if (Number.isNaN(value) && sample[2] !== 'NaN' && sample[2] !== 'Nan')
+      throw new Error(`bad value in: ${line}`);
     series.set(sample[1], value);
   }
   return { get: (s) => series.get(s), types, series };

@@ -62,7 +62,10 @@ describe('callLogger', () => {
 
   it('leaves roomName out until the call is in a room', () => {
     const out = memoryStream();
-    const log = callLogger(createLogger({ level: 'info', destination: out }), { callId: 'c1', channelId: 'ch-1' });
+    const log = callLogger(createLogger({ level: 'info', destination: out }), {
+      callId: 'c1',
+      channelId: 'ch-1'
+    });
     log.info('ringing');
     expect(out.lines[0]).toMatchObject({ callId: 'c1', channelId: 'ch-1' });
     expect(out.lines[0]).not.toHaveProperty('roomName');

@@ -99,7 +99,9 @@ describe('startMetricsServer', () => {
 
   it('rejects when the port is taken, and for an invalid port', async () => {
     const first = await start(new EngineMetrics());
-    await expect(startMetricsServer(new EngineMetrics(), { port: first.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startMetricsServer(new EngineMetrics(), { port: first.port })).rejects.toMatchObject({
+      code: 'EADDRINUSE'
+    });
     await expect(startMetricsServer(new EngineMetrics(), { port: 70000 })).rejects.toThrow(RangeError);
     await expect(startMetricsServer(new EngineMetrics(), { port: 1.5 })).rejects.toThrow(RangeError);
   });

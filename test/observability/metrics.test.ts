@@ -24,7 +24,8 @@ describe('EngineMetrics', () => {
     ]) {
       expect(s.get(name), name).toBe(0);
     }
-    for (const source of ['inband', 'rfc4733', 'info']) expect(s.get(`uasmedia_dtmf_digits_total{source="${source}"}`)).toBe(0);
+    for (const source of ['inband', 'rfc4733', 'info'])
+      expect(s.get(`uasmedia_dtmf_digits_total{source="${source}"}`)).toBe(0);
     expect(s.types.get('uasmedia_frame_lateness_ms')).toBe('histogram');
     expect(s.types.get('uasmedia_rtp_packets_in_total')).toBe('counter');
     expect(s.types.get('uasmedia_rooms')).toBe('gauge');

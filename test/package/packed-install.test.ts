@@ -102,12 +102,20 @@ describe('the packed package', () => {
     }
     const strays = paths.filter(
       (p) =>
-        !['package.json', 'README.md', 'LICENSE', 'build/uasmedia.wasm', 'build/join-page/index.html', 'build/join-page/join-page.js'].includes(p) &&
-        !/^dist\/(engine|sip|tts)\/.+\.(js|d\.ts)$/.test(p)
+        ![
+          'package.json',
+          'README.md',
+          'LICENSE',
+          'build/uasmedia.wasm',
+          'build/join-page/index.html',
+          'build/join-page/join-page.js'
+        ].includes(p) && !/^dist\/(engine|sip|tts)\/.+\.(js|d\.ts)$/.test(p)
     );
     expect(strays).toEqual([]);
     expect(
-      paths.filter((p) => /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/)/.test(p))
+      paths.filter((p) =>
+        /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/)/.test(p)
+      )
     ).toEqual([]);
   });
 

@@ -16,8 +16,22 @@ function indexOf(buf: Uint8Array): number {
 }
 
 /** Pushes frame i (seq = seq0 + i, ts = ts0 + 160 i) at arrivalMs. */
-function push(jb: JitterBuffer, i: number, arrivalMs: number, o: { seq0?: number; ts0?: number; ssrc?: number; marker?: boolean } = {}): string {
-  return jb.push(((o.seq0 ?? 100) + i) & 0xffff, ((o.ts0 ?? 5000) + 160 * i) >>> 0, o.ssrc ?? 1, o.marker ?? false, payloadOf(i), 0, 160, arrivalMs);
+function push(
+  jb: JitterBuffer,
+  i: number,
+  arrivalMs: number,
+  o: { seq0?: number; ts0?: number; ssrc?: number; marker?: boolean } = {}
+): string {
+  return jb.push(
+    ((o.seq0 ?? 100) + i) & 0xffff,
+    ((o.ts0 ?? 5000) + 160 * i) >>> 0,
+    o.ssrc ?? 1,
+    o.marker ?? false,
+    payloadOf(i),
+    0,
+    160,
+    arrivalMs
+  );
 }
 
 function isIncreasing(xs: number[]): boolean {
@@ -37,7 +51,13 @@ describe('JitterBuffer', () => {
   });
 
   it('plays a reordered, duplicated stream in order without duplicates', () => {
-    const { sent, arrivals } = generateTrace({ seed: 11, packets: 1000, jitterMeanMs: 4, reorderRate: 0.1, duplicateRate: 0.05 });
+    const { sent, arrivals } = generateTrace({
+      seed: 11,
+      packets: 1000,
+      jitterMeanMs: 4,
+      reorderRate: 0.1,
+      duplicateRate: 0.05
+    });
     const r = playTrace(arrivals, sent);
     expect(isIncreasing(r.played)).toBe(true);
     expect(new Set(r.played).size).toBe(r.played.length);
@@ -46,7 +66,12 @@ describe('JitterBuffer', () => {
   });
 
   it('drops duplicates and counts late packets', () => {
-    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, minDelayMs: 20 });
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      startDelayMs: 20,
+      minDelayMs: 20
+    });
     push(jb, 0, 0);
     expect(push(jb, 0, 1)).toBe('duplicate');
     expect(jb.pop(out, 20)).toBe(160);
@@ -65,7 +90,13 @@ describe('JitterBuffer', () => {
 
   it('plays the payload at its offset in whole packets, including one whose header outgrows the slot, and a payload whose size changes', () => {
     // Two slots: packets 0, 2, 4 share one and 1, 3 the other, so each slot sees its shape change.
-    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, minDelayMs: 20, maxPackets: 2 });
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      startDelayMs: 20,
+      minDelayMs: 20,
+      maxPackets: 2
+    });
     const packet = (i: number, headerBytes: number, payloadBytes: number): Uint8Array => {
       const p = new Uint8Array(headerBytes + payloadBytes).fill(0xee);
       new DataView(p.buffer).setUint32(headerBytes, i);
@@ -86,7 +117,9 @@ describe('JitterBuffer', () => {
       if (n > 0) played.push([indexOf(out), n, out.subarray(n, 160).every((b) => b === 0)]);
     };
     sizes.forEach(([header, bytes], i) => {
-      expect(jb.push(100 + i, 5000 + 160 * i, 1, false, packet(i, header, bytes), header, bytes, 20 * i)).toBe('stored');
+      expect(
+        jb.push(100 + i, 5000 + 160 * i, 1, false, packet(i, header, bytes), header, bytes, 20 * i)
+      ).toBe('stored');
       popInto(20 * i + 20);
     });
     for (let f = 0; f < 3; f++) popInto(120 + 20 * f);
@@ -100,7 +133,14 @@ describe('JitterBuffer', () => {
   });
 
   it('plays straight through a sequence wrap 65535 -> 0 and a timestamp wrap 2^32-1 -> 0', () => {
-    const { sent, arrivals } = generateTrace({ seed: 3, packets: 600, jitterMeanMs: 3, reorderRate: 0.05, initialSequence: 65400, initialTimestamp: 0xffffffff - 160 * 300 });
+    const { sent, arrivals } = generateTrace({
+      seed: 3,
+      packets: 600,
+      jitterMeanMs: 3,
+      reorderRate: 0.05,
+      initialSequence: 65400,
+      initialTimestamp: 0xffffffff - 160 * 300
+    });
     const r = playTrace(arrivals, sent);
     expect(isIncreasing(r.played)).toBe(true);
     expect(r.played).toContain(135); // sequence 65535
@@ -162,10 +202,22 @@ describe('JitterBuffer', () => {
   it('raises the target delay under jitter and brings it back down when the network calms', () => {
     const calm = generateTrace({ seed: 21, packets: 3000, jitterMeanMs: 0 });
     const jittery = generateTrace({ seed: 22, packets: 500, jitterMeanMs: 25 });
-    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, minDelayMs: 20, maxDelayMs: 200, startDelayMs: 40 });
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      minDelayMs: 20,
+      maxDelayMs: 200,
+      startDelayMs: 40
+    });
     const arrivals = [
       ...jittery.arrivals,
-      ...calm.arrivals.map((p) => ({ ...p, index: p.index + 500, sequenceNumber: (p.sequenceNumber + 500) & 0xffff, timestamp: (p.timestamp + 160 * 500) >>> 0, arrivalMs: p.arrivalMs + 500 * 20 }))
+      ...calm.arrivals.map((p) => ({
+        ...p,
+        index: p.index + 500,
+        sequenceNumber: (p.sequenceNumber + 500) & 0xffff,
+        timestamp: (p.timestamp + 160 * 500) >>> 0,
+        arrivalMs: p.arrivalMs + 500 * 20
+      }))
     ].sort((a, b) => a.arrivalMs - b.arrivalMs);
     const targets: number[] = [];
     const delays: number[] = [];
@@ -189,7 +241,12 @@ describe('JitterBuffer', () => {
   });
 
   it('conceals at most maxConcealFrames in a row, then goes silent and resynchronises when packets return', () => {
-    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20, maxConcealFrames: 5 });
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      startDelayMs: 20,
+      maxConcealFrames: 5
+    });
     let now = 0;
     const results: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -209,7 +266,12 @@ describe('JitterBuffer', () => {
   it('reports the silence before a marked talkspurt as silence, not loss', () => {
     // DTX: the sender pauses for frames 10-11 (no packets, sequence numbers continue) and marks
     // the first packet of the next talkspurt (RFC 3550 §5.1); it is buffered before it is due.
-    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, minDelayMs: 60, startDelayMs: 60 });
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      minDelayMs: 60,
+      startDelayMs: 60
+    });
     const results: number[] = [];
     for (let i = 0; i < 40; i++) {
       if (i < 10 || i >= 12) push(jb, i, i * 20, { seq0: i >= 12 ? 98 : 100, marker: i === 12 });

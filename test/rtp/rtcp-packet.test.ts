@@ -1,14 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RTCP_PACKETS_PER_COMPOUND, parseRtcpCompound, serializeRtcpCompound } from '../../engine/rtp/rtcp-packet.js';
+import {
+  MAX_RTCP_PACKETS_PER_COMPOUND,
+  parseRtcpCompound,
+  serializeRtcpCompound
+} from '../../engine/rtp/rtcp-packet.js';
 import type { RtcpPacket } from '../../engine/rtp/rtcp-packet.js';
 import { seededRandom } from '../support/rtp-trace.js';
 
-const block = { ssrc: 0x11223344, fractionLost: 64, cumulativeLost: -3, highestSequence: 0x1fffe, jitter: 77, lastSenderReport: 0xabcd1234, delaySinceLastSenderReport: 65536 };
+const block = {
+  ssrc: 0x11223344,
+  fractionLost: 64,
+  cumulativeLost: -3,
+  highestSequence: 0x1fffe,
+  jitter: 77,
+  lastSenderReport: 0xabcd1234,
+  delaySinceLastSenderReport: 65536
+};
 
 describe('RTCP packets', () => {
   it('round-trips a compound SR + SDES + BYE', () => {
     const packets: RtcpPacket[] = [
-      { type: 'sr', ssrc: 0xcafebabe, ntpSeconds: 3_900_000_000, ntpFraction: 0x80000000, rtpTimestamp: 0xffffff00, packetCount: 500, octetCount: 80_000, reports: [block] },
+      {
+        type: 'sr',
+        ssrc: 0xcafebabe,
+        ntpSeconds: 3_900_000_000,
+        ntpFraction: 0x80000000,
+        rtpTimestamp: 0xffffff00,
+        packetCount: 500,
+        octetCount: 80_000,
+        reports: [block]
+      },
       { type: 'sdes', chunks: [{ ssrc: 0xcafebabe, cname: 'alice@example.com' }] },
       { type: 'bye', ssrcs: [0xcafebabe], reason: 'done' }
     ];
@@ -21,7 +42,11 @@ describe('RTCP packets', () => {
 
   it('round-trips an RR with two report blocks and an empty RR', () => {
     const packets: RtcpPacket[] = [
-      { type: 'rr', ssrc: 1, reports: [block, { ...block, ssrc: 2, cumulativeLost: 0x7fffff, fractionLost: 255 }] },
+      {
+        type: 'rr',
+        ssrc: 1,
+        reports: [block, { ...block, ssrc: 2, cumulativeLost: 0x7fffff, fractionLost: 255 }]
+      },
       { type: 'rr', ssrc: 3, reports: [] }
     ];
     expect(parseRtcpCompound(serializeRtcpCompound(packets)).packets).toEqual(packets);
@@ -48,11 +73,24 @@ describe('RTCP packets', () => {
 
   it('never throws on garbage (seeded random datagrams and mutations)', () => {
     const rnd = seededRandom(42);
-    const good = serializeRtcpCompound([{ type: 'sr', ssrc: 9, ntpSeconds: 1, ntpFraction: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5, reports: [block] }, { type: 'sdes', chunks: [{ ssrc: 9, cname: 'abc' }] }]);
+    const good = serializeRtcpCompound([
+      {
+        type: 'sr',
+        ssrc: 9,
+        ntpSeconds: 1,
+        ntpFraction: 2,
+        rtpTimestamp: 3,
+        packetCount: 4,
+        octetCount: 5,
+        reports: [block]
+      },
+      { type: 'sdes', chunks: [{ ssrc: 9, cname: 'abc' }] }
+    ]);
     let withErrors = 0;
     for (let i = 0; i < 2000; i++) {
       const buf = i % 2 === 0 ? Buffer.from(good) : Buffer.alloc(Math.floor(rnd() * 80));
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) if (buf.length) buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++)
+        if (buf.length) buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
       const r = parseRtcpCompound(buf);
       if (r.errors.length) withErrors++;
     }

@@ -11,9 +11,24 @@ function packet(payload: number[], fields: Partial<Parameters<typeof writeRtpHea
 describe('RTP header', () => {
   it('round-trips the fixed header fields', () => {
     const h = new RtpHeaderView();
-    const buf = packet([1, 2, 3], { marker: true, payloadType: 101, sequenceNumber: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef });
+    const buf = packet([1, 2, 3], {
+      marker: true,
+      payloadType: 101,
+      sequenceNumber: 65535,
+      timestamp: 0xfffffff0,
+      ssrc: 0xdeadbeef
+    });
     expect(h.parse(buf)).toBeNull();
-    expect(h).toMatchObject({ version: 2, marker: true, payloadType: 101, sequenceNumber: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef, payloadOffset: 12, payloadLength: 3 });
+    expect(h).toMatchObject({
+      version: 2,
+      marker: true,
+      payloadType: 101,
+      sequenceNumber: 65535,
+      timestamp: 0xfffffff0,
+      ssrc: 0xdeadbeef,
+      payloadOffset: 12,
+      payloadLength: 3
+    });
   });
 
   it('skips CSRCs and a header extension to find the payload', () => {

@@ -33,19 +33,50 @@ async function socket(host = '127.0.0.1'): Promise<dgram.Socket> {
 
 function strangerPacket(seq: number): Buffer {
   const p = Buffer.alloc(172, 0xff);
-  writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x666 });
+  writeRtpHeader(p, {
+    marker: false,
+    payloadType: 0,
+    sequenceNumber: seq,
+    timestamp: seq * 160,
+    ssrc: 0x666
+  });
   p.writeUInt32BE(STRANGER_MARK, 12);
   return p;
 }
 
-async function pair(options: { a?: Partial<RtpSessionOptions>; b?: Partial<RtpSessionOptions>; aRemotePort?: (pb: number) => number } = {}) {
+async function pair(
+  options: {
+    a?: Partial<RtpSessionOptions>;
+    b?: Partial<RtpSessionOptions>;
+    aRemotePort?: (pb: number) => number;
+  } = {}
+) {
   const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47600, maxPort: 47799 });
   cleanups.push(() => pool.close());
   const [pa, pb] = [await pool.allocate(), await pool.allocate()];
-  const common = { payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, rtcpIntervalMs: 0, jitter: { startDelayMs: 40 } };
-  const a = new RtpSession({ ports: pa, ...common, remote: { address: '127.0.0.1', port: options.aRemotePort?.(pb.rtpPort) ?? pb.rtpPort }, ...options.a });
-  const b = new RtpSession({ ports: pb, ...common, remote: { address: '127.0.0.1', port: pa.rtpPort }, ...options.b });
-  cleanups.push(() => a.close(), () => b.close());
+  const common = {
+    payloadType: 0,
+    clockRateHz: 8000,
+    samplesPerFrame: 160,
+    rtcpIntervalMs: 0,
+    jitter: { startDelayMs: 40 }
+  };
+  const a = new RtpSession({
+    ports: pa,
+    ...common,
+    remote: { address: '127.0.0.1', port: options.aRemotePort?.(pb.rtpPort) ?? pb.rtpPort },
+    ...options.a
+  });
+  const b = new RtpSession({
+    ports: pb,
+    ...common,
+    remote: { address: '127.0.0.1', port: pa.rtpPort },
+    ...options.b
+  });
+  cleanups.push(
+    () => a.close(),
+    () => b.close()
+  );
   return { a, b, pa, pb };
 }
 
@@ -86,9 +117,15 @@ describe('RtpSession strangers (strict latching)', () => {
     for (let seq = 1; seq <= 5; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().packetsFromOtherSources === 5);
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
-    const { played, aGot } = await exchange(a, b, 30, (i) => {
-      if (i % 3 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-    }, 10);
+    const { played, aGot } = await exchange(
+      a,
+      b,
+      30,
+      (i) => {
+        if (i % 3 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+      },
+      10
+    );
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(played).not.toContain(STRANGER_MARK);
     expect(aGot).toBeGreaterThanOrEqual(10);
@@ -102,16 +139,24 @@ describe('RtpSession strangers (strict latching)', () => {
     const neighbour = await socket('127.0.0.1');
     neighbour.send(strangerPacket(1), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.remoteAddress?.port === neighbour.address().port); // it latched: same host, no exact match yet
-    const { played } = await exchange(a, b, 30, (i) => {
-      if (i > 5 && i % 3 === 0) neighbour.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-    }, 10);
+    const { played } = await exchange(
+      a,
+      b,
+      30,
+      (i) => {
+        if (i > 5 && i % 3 === 0) neighbour.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+      },
+      10
+    );
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
     expect(played.filter((v) => v === STRANGER_MARK).length).toBeLessThanOrEqual(1);
     expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(7);
   });
 
   it('takes RTP from the host the SIP request came from when the SDP names another (NAT, multi-homed peers)', async () => {
-    const { a, b, pa } = await pair({ b: { remote: { address: '192.0.2.55', port: 40000 }, signallingAddress: '127.0.0.1' } });
+    const { a, b, pa } = await pair({
+      b: { remote: { address: '192.0.2.55', port: 40000 }, signallingAddress: '127.0.0.1' }
+    });
     a.setRemote({ address: '127.0.0.1', port: b.ports.rtpPort });
     const { played } = await exchange(a, b, 10, undefined, 10);
     expect(played.length).toBeGreaterThanOrEqual(10);
@@ -168,7 +213,11 @@ describe('RtpSession with SRTP', () => {
     forged.writeUInt16BE((forged.readUInt16BE(2) + 1) & 0xffff, 2);
     relay.send(forged, pb.rtpPort, '127.0.0.1');
     relay.send(strangerPacket(60_000), pb.rtpPort, '127.0.0.1'); // plain RTP from the peer's own address
-    await waitFor(() => b.stats().discardReasons.srtpAuth - before.srtpAuth >= 2 && b.stats().discardReasons.srtpReplay - before.srtpReplay >= 1);
+    await waitFor(
+      () =>
+        b.stats().discardReasons.srtpAuth - before.srtpAuth >= 2 &&
+        b.stats().discardReasons.srtpReplay - before.srtpReplay >= 1
+    );
     await sleep(40);
     const after = b.stats().discardReasons;
     expect(after.srtpReplay - before.srtpReplay).toBe(1);
@@ -180,16 +229,25 @@ describe('RtpSession with SRTP', () => {
     const keyB = randomBytes(30);
     const { a, b, pa, pb } = await pair({
       a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
-      b: { srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA }, remote: { address: '192.0.2.55', port: 40000 } }
+      b: {
+        srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA },
+        remote: { address: '192.0.2.55', port: 40000 }
+      }
     });
     const stranger = await socket('127.0.0.2');
     let strangerGot = 0;
     stranger.on('message', () => strangerGot++);
     for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().discardReasons.srtpAuth === 3);
-    const { played, aGot } = await exchange(a, b, 25, (i) => {
-      if (i % 4 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-    }, 10);
+    const { played, aGot } = await exchange(
+      a,
+      b,
+      25,
+      (i) => {
+        if (i % 4 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
+      },
+      10
+    );
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(aGot).toBeGreaterThanOrEqual(10);
@@ -222,7 +280,11 @@ describe('RtpSession with SRTP', () => {
     const keyB = randomBytes(30);
     const { a, b, pa, pb } = await pair({
       a: { srtp: { suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keyA, remoteKeySalt: keyB } },
-      b: { srtp: { suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keyB, remoteKeySalt: keyA }, latching: 'first-packet', remote: undefined }
+      b: {
+        srtp: { suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keyB, remoteKeySalt: keyA },
+        latching: 'first-packet',
+        remote: undefined
+      }
     });
     const stranger = await socket('127.0.0.2');
     for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');

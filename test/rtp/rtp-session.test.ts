@@ -27,7 +27,13 @@ async function socket(): Promise<dgram.Socket> {
 }
 
 /** Runs `ticks` frame ticks of 20 ms: A sends frame i, B reads one frame; returns B's played indices. */
-async function exchange(a: RtpSession, b: RtpSession, from: number, ticks: number, onTick?: (i: number) => void): Promise<{ played: number[]; aGot: number }> {
+async function exchange(
+  a: RtpSession,
+  b: RtpSession,
+  from: number,
+  ticks: number,
+  onTick?: (i: number) => void
+): Promise<{ played: number[]; aGot: number }> {
   const played: number[] = [];
   const target = new Uint8Array(1280);
   let aGot = 0;
@@ -47,10 +53,31 @@ describe('RtpSession over loopback UDP', () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
     const [pa, pb] = [await pool.allocate(), await pool.allocate()];
-    const a = new RtpSession({ ports: pa, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 150, cname: 'a@test' });
+    const a = new RtpSession({
+      ports: pa,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      remote: { address: '127.0.0.1', port: pb.rtpPort },
+      rtcpIntervalMs: 150,
+      cname: 'a@test'
+    });
     // B knows nothing about A: it must learn A's address from A's packets (the NAT rule).
-    const b = new RtpSession({ ports: pb, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 150, jitter: { startDelayMs: 40 }, latching: 'first-packet' });
-    cleanups.push(() => a.close(), () => b.close());
+    const b = new RtpSession({
+      ports: pb,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      rtcpIntervalMs: 150,
+      jitter: { startDelayMs: 40 },
+      latching: 'first-packet'
+    });
+    cleanups.push(
+      () => a.close(),
+      () => b.close()
+    );
     const latched: { address: string; port: number }[] = [];
     b.on('latched', (l) => latched.push(l));
     const rtcpAtB: RtcpEvent[] = [];
@@ -58,20 +85,37 @@ describe('RtpSession over loopback UDP', () => {
 
     // Odd packets from a third socket before anyone is latched: dropped, counted, not latched on.
     const c = await socket();
-    const bad = [Buffer.alloc(4), Buffer.from([0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Buffer.from([0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 99])];
+    const bad = [
+      Buffer.alloc(4),
+      Buffer.from([0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+      Buffer.from([0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+      Buffer.from([0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 99])
+    ];
     const unknownPt = Buffer.alloc(172);
     writeRtpHeader(unknownPt, { marker: false, payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 9 });
     for (const msg of [...bad, unknownPt]) c.send(msg, pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().packetsDiscarded >= 5);
     expect(b.stats().packetsDiscarded).toBe(5);
-    expect(b.stats().discardReasons).toMatchObject({ short: 1, version: 1, csrc: 1, padding: 1, payloadType: 1 });
+    expect(b.stats().discardReasons).toMatchObject({
+      short: 1,
+      version: 1,
+      csrc: 1,
+      padding: 1,
+      payloadType: 1
+    });
     expect(latched).toEqual([]);
 
     // Valid PCMU from the third socket after A latched: ignored, counted.
     const intruder = Buffer.alloc(172);
     const { played, aGot } = await exchange(a, b, 0, 40, (i) => {
       if (i >= 5 && i % 5 === 0) {
-        writeRtpHeader(intruder, { marker: false, payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 0x666 });
+        writeRtpHeader(intruder, {
+          marker: false,
+          payloadType: 0,
+          sequenceNumber: i,
+          timestamp: i * 160,
+          ssrc: 0x666
+        });
         intruder.writeUInt32BE(999_999, 12);
         c.send(intruder, pb.rtpPort, '127.0.0.1');
       }
@@ -103,7 +147,13 @@ describe('RtpSession over loopback UDP', () => {
     cleanups.push(() => b.close());
     const packet = (seq: number): Buffer => {
       const p = Buffer.alloc(172);
-      writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x1234 });
+      writeRtpHeader(p, {
+        marker: false,
+        payloadType: 0,
+        sequenceNumber: seq,
+        timestamp: seq * 160,
+        ssrc: 0x1234
+      });
       return p;
     };
     const latched: number[] = [];
@@ -132,9 +182,28 @@ describe('RtpSession over loopback UDP', () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
     const [pa, pb] = [await pool.allocate(), await pool.allocate()];
-    const a = new RtpSession({ ports: pa, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: pb.rtpPort }, rtcpIntervalMs: 0 });
-    const b = new RtpSession({ ports: pb, payloadType: 8, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, rtcpIntervalMs: 0, remote: { address: '127.0.0.1', port: pa.rtpPort } });
-    cleanups.push(() => a.close(), () => b.close());
+    const a = new RtpSession({
+      ports: pa,
+      payloadType: 8,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      remote: { address: '127.0.0.1', port: pb.rtpPort },
+      rtcpIntervalMs: 0
+    });
+    const b = new RtpSession({
+      ports: pb,
+      payloadType: 8,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      rtcpIntervalMs: 0,
+      remote: { address: '127.0.0.1', port: pa.rtpPort }
+    });
+    cleanups.push(
+      () => a.close(),
+      () => b.close()
+    );
     const digits: DtmfEvent[] = [];
     b.on('dtmf', (d) => digits.push(d));
     const sending = a.sendDtmf('9', 120).then(() => a.sendDtmf('#', 80));
@@ -152,7 +221,14 @@ describe('RtpSession over loopback UDP', () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
     const pa = await pool.allocate();
-    const a = new RtpSession({ ports: pa, payloadType: 0, clockRateHz: 8000, samplesPerFrame: 160, telephoneEventPayloadType: 101, remote: { address: '127.0.0.1', port: 9 } });
+    const a = new RtpSession({
+      ports: pa,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      remote: { address: '127.0.0.1', port: 9 }
+    });
     const pending = a.sendDtmf('1', 500);
     await sleep(30);
     a.close();

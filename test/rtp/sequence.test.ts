@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { WrapUnwrapper, seqAdd16, seqAfter16, seqDiff16, tsAdd32, tsDiff32 } from '../../engine/rtp/sequence.js';
+import {
+  WrapUnwrapper,
+  seqAdd16,
+  seqAfter16,
+  seqDiff16,
+  tsAdd32,
+  tsDiff32
+} from '../../engine/rtp/sequence.js';
 
 describe('sequence arithmetic', () => {
   it('treats 65535 -> 0 as one step forward', () => {

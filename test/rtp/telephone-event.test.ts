@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RtpHeaderView, writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { TelephoneEventReceiver, planTelephoneEvent, writeTelephoneEvent } from '../../engine/rtp/telephone-event.js';
+import {
+  TelephoneEventReceiver,
+  planTelephoneEvent,
+  writeTelephoneEvent
+} from '../../engine/rtp/telephone-event.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
 import { readPcapUdp } from '../support/rtp-pcap.js';
 
@@ -11,11 +15,22 @@ const havePcaps = existsSync(`${PCAP_DIR}/dtmf_2833_1.pcap`);
 function receiver(): { rx: TelephoneEventReceiver; digits: DtmfEvent[]; starts: string[] } {
   const digits: DtmfEvent[] = [];
   const starts: string[] = [];
-  const rx = new TelephoneEventReceiver({ clockRateHz: 8000, onDigit: (e) => digits.push(e), onDigitStart: (e) => starts.push(e.digit) });
+  const rx = new TelephoneEventReceiver({
+    clockRateHz: 8000,
+    onDigit: (e) => digits.push(e),
+    onDigitStart: (e) => starts.push(e.digit)
+  });
   return { rx, digits, starts };
 }
 
-function feed(rx: TelephoneEventReceiver, event: number, end: boolean, duration: number, ts: number, now: number): void {
+function feed(
+  rx: TelephoneEventReceiver,
+  event: number,
+  end: boolean,
+  duration: number,
+  ts: number,
+  now: number
+): void {
   const buf = new Uint8Array(4);
   writeTelephoneEvent(buf, 0, { event, end, volume: 10, duration });
   rx.receive(buf, 0, 4, ts, now);
@@ -113,7 +128,13 @@ describe('RFC 4733 send plan', () => {
     const { rx, digits } = receiver();
     const buf = new Uint8Array(16);
     for (const p of planTelephoneEvent('7', 160, 8000, 20)) {
-      writeRtpHeader(buf, { marker: p.marker, payloadType: 101, sequenceNumber: 1, timestamp: 5000, ssrc: 1 });
+      writeRtpHeader(buf, {
+        marker: p.marker,
+        payloadType: 101,
+        sequenceNumber: 1,
+        timestamp: 5000,
+        ssrc: 1
+      });
       writeTelephoneEvent(buf, 12, p.payload);
       rx.receive(buf, 12, 4, 5000, p.atMs);
     }

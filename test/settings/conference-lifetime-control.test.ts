@@ -14,12 +14,18 @@ describe('ConferenceLifetimeControl', () => {
   });
 
   it('rejects non-boolean flags with TypeError', () => {
-    expect(() => new ConferenceLifetimeControl({ startOnEntry: 'true' as unknown as boolean })).toThrow(TypeError);
-    expect(() => new ConferenceLifetimeControl({ destroyOnExit: 0 as unknown as boolean })).toThrow(TypeError);
+    expect(() => new ConferenceLifetimeControl({ startOnEntry: 'true' as unknown as boolean })).toThrow(
+      TypeError
+    );
+    expect(() => new ConferenceLifetimeControl({ destroyOnExit: 0 as unknown as boolean })).toThrow(
+      TypeError
+    );
   });
 
   it('rejects an unknown option name (a snake_case slip)', () => {
-    const slip = { start_on_entry: true } as unknown as ConstructorParameters<typeof ConferenceLifetimeControl>[0];
+    const slip = { start_on_entry: true } as unknown as ConstructorParameters<
+      typeof ConferenceLifetimeControl
+    >[0];
     expect(() => new ConferenceLifetimeControl(slip)).toThrow(InvalidArgumentError);
   });
 

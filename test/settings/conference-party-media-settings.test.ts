@@ -35,8 +35,16 @@ describe('ConferencePartyMediaSettings', () => {
       twoPartyOptimisation: true,
       startMuted: true
     });
-    expect([settings.exitOnDtmfDigit, settings.ringbackTone, settings.onConferenceStoppedFile]).toEqual(['#', 'uk', '/prompts/hold.wav']);
-    expect([settings.beepOnEntry, settings.twoPartyOptimisation, settings.startMuted]).toEqual([false, true, true]);
+    expect([settings.exitOnDtmfDigit, settings.ringbackTone, settings.onConferenceStoppedFile]).toEqual([
+      '#',
+      'uk',
+      '/prompts/hold.wav'
+    ]);
+    expect([settings.beepOnEntry, settings.twoPartyOptimisation, settings.startMuted]).toEqual([
+      false,
+      true,
+      true
+    ]);
   });
 
   it.each(['0', '9', 'A', 'D', '#', '*'])('accepts the exit digit %s', (digit) => {
@@ -48,20 +56,32 @@ describe('ConferencePartyMediaSettings', () => {
   });
 
   it('rejects option values of the wrong type with TypeError', () => {
-    expect(() => new ConferencePartyMediaSettings({ exitOnDtmfDigit: 5 as unknown as string })).toThrow(TypeError);
-    expect(() => new ConferencePartyMediaSettings({ beepOnEntry: 'no' as unknown as boolean })).toThrow(TypeError);
-    expect(() => new ConferencePartyMediaSettings({ startMuted: 1 as unknown as boolean })).toThrow(TypeError);
+    expect(() => new ConferencePartyMediaSettings({ exitOnDtmfDigit: 5 as unknown as string })).toThrow(
+      TypeError
+    );
+    expect(() => new ConferencePartyMediaSettings({ beepOnEntry: 'no' as unknown as boolean })).toThrow(
+      TypeError
+    );
+    expect(() => new ConferencePartyMediaSettings({ startMuted: 1 as unknown as boolean })).toThrow(
+      TypeError
+    );
     expect(() => new ConferencePartyMediaSettings(null as unknown as object)).toThrow(TypeError);
   });
 
   it('rejects an unknown option name, naming it', () => {
-    const misspelt = { exitOnDTMFDigit: '#' } as unknown as ConstructorParameters<typeof ConferencePartyMediaSettings>[0];
-    expect(() => new ConferencePartyMediaSettings(misspelt)).toThrow("unknown ConferencePartyMediaSettings option 'exitOnDTMFDigit'");
+    const misspelt = { exitOnDTMFDigit: '#' } as unknown as ConstructorParameters<
+      typeof ConferencePartyMediaSettings
+    >[0];
+    expect(() => new ConferencePartyMediaSettings(misspelt)).toThrow(
+      "unknown ConferencePartyMediaSettings option 'exitOnDTMFDigit'"
+    );
   });
 
   it('rejects an empty ringback tone name and an empty stopped file', () => {
     expect(() => new ConferencePartyMediaSettings({ ringbackTone: '' })).toThrow(InvalidArgumentError);
-    expect(() => new ConferencePartyMediaSettings({ onConferenceStoppedFile: '' })).toThrow(InvalidArgumentError);
+    expect(() => new ConferencePartyMediaSettings({ onConferenceStoppedFile: '' })).toThrow(
+      InvalidArgumentError
+    );
   });
 });
 
@@ -79,12 +99,18 @@ describe('muteOnDtmfDigits.setDigits', () => {
 
   it('rejects a mute or unmute digit equal to the exit digit', () => {
     const settings = new ConferencePartyMediaSettings({ exitOnDtmfDigit: '#' });
-    expect(() => settings.muteOnDtmfDigits.setDigits({ mute: '#' })).toThrow("mute digit '#' is already the exit digit");
-    expect(() => settings.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '#' })).toThrow(InvalidArgumentError);
+    expect(() => settings.muteOnDtmfDigits.setDigits({ mute: '#' })).toThrow(
+      "mute digit '#' is already the exit digit"
+    );
+    expect(() => settings.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '#' })).toThrow(
+      InvalidArgumentError
+    );
   });
 
   it('rejects the same digit for mute and unmute', () => {
-    expect(() => new ConferencePartyMediaSettings().muteOnDtmfDigits.setDigits({ mute: '5', unmute: '5' })).toThrow(InvalidArgumentError);
+    expect(() =>
+      new ConferencePartyMediaSettings().muteOnDtmfDigits.setDigits({ mute: '5', unmute: '5' })
+    ).toThrow(InvalidArgumentError);
   });
 
   it('leaves the previous digits in place when rejecting', () => {

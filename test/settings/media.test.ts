@@ -6,13 +6,20 @@ import { PITCH_SEMITONES, TEXT_CHARS_MAX } from '../../tts/index.js';
 
 describe('MediaSlot', () => {
   it('holds a text item with its TTS options', () => {
-    const slot = new MediaSlot('prefixMedia').textToSay('george', { voice: 'en-gb', rateWpm: 160, pitch: -3 });
+    const slot = new MediaSlot('prefixMedia').textToSay('george', {
+      voice: 'en-gb',
+      rateWpm: 160,
+      pitch: -3
+    });
     expect(slot.item).toEqual({ kind: 'text', text: 'george', voice: 'en-gb', rateWpm: 160, pitch: -3 });
     expect(Object.isFrozen(slot.item)).toBe(true);
   });
 
   it('holds a file item', () => {
-    expect(new MediaSlot('onEntryMedia').fileToPlay('/p/joined.wav').item).toEqual({ kind: 'file', path: '/p/joined.wav' });
+    expect(new MediaSlot('onEntryMedia').fileToPlay('/p/joined.wav').item).toEqual({
+      kind: 'file',
+      path: '/p/joined.wav'
+    });
   });
 
   it('replaces the item when set again, and clears', () => {
@@ -26,7 +33,11 @@ describe('MediaSlot', () => {
     settings.prefixMedia.textToSay('george');
     settings.onEntryMedia.textToSay('has joined');
     settings.onExitMedia.fileToPlay('/p/left.wav');
-    expect([settings.prefixMedia.item?.kind, settings.onEntryMedia.item?.kind, settings.onExitMedia.item?.kind]).toEqual(['text', 'text', 'file']);
+    expect([
+      settings.prefixMedia.item?.kind,
+      settings.onEntryMedia.item?.kind,
+      settings.onExitMedia.item?.kind
+    ]).toEqual(['text', 'text', 'file']);
   });
 
   it('rejects empty or blank text and a text that is too long', () => {
@@ -42,7 +53,9 @@ describe('MediaSlot', () => {
     for (const pitch of [PITCH_SEMITONES.min, PITCH_SEMITONES.normal, PITCH_SEMITONES.max]) {
       expect(slot.textToSay('x', { pitch }).item).toMatchObject({ pitch });
     }
-    expect(() => slot.textToSay('x', { pitch: PITCH_SEMITONES.max + 1 })).toThrow('pitch 13 must be between -12 and 12');
+    expect(() => slot.textToSay('x', { pitch: PITCH_SEMITONES.max + 1 })).toThrow(
+      'pitch 13 must be between -12 and 12'
+    );
     expect(() => slot.textToSay('x', { pitch: PITCH_SEMITONES.min - 1 })).toThrow(RangeError);
     expect(() => slot.textToSay('x', { pitch: 50 })).toThrow(RangeError);
   });

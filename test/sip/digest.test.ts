@@ -9,7 +9,7 @@ import {
   parseChallenge,
   selectChallenge,
   verifyAuthorization,
-  type DigestAlgorithm,
+  type DigestAlgorithm
 } from '../../sip/auth/digest.js';
 
 /** mulberry32: seeded PRNG so the fuzz cases are the same on every run. */
@@ -48,13 +48,13 @@ describe('parseChallenge', () => {
       algorithm: 'MD5',
       qop: ['auth', 'auth-int'],
       stale: false,
-      userhash: false,
+      userhash: false
     });
   });
 
   it('tolerates spacing, case, ordering, empty list items, bare tokens and base64 nonces', () => {
     const challenge = parseChallenge(
-      '  digest  NONCE = "n1" ,, Stale=TRUE,algorithm="sha-256-SESS" ,realm=sip.example.com, qop=auth-int , opaque=ab/c+d==',
+      '  digest  NONCE = "n1" ,, Stale=TRUE,algorithm="sha-256-SESS" ,realm=sip.example.com, qop=auth-int , opaque=ab/c+d=='
     );
     expect(challenge).toMatchObject({
       realm: 'sip.example.com',
@@ -62,12 +62,14 @@ describe('parseChallenge', () => {
       algorithm: 'SHA-256-sess',
       qop: ['auth-int'],
       stale: true,
-      opaque: 'ab/c+d==',
+      opaque: 'ab/c+d=='
     });
   });
 
   it('unescapes quoted-pairs inside quoted strings', () => {
-    expect(parseChallenge('Digest realm="a \\"quoted\\" \\\\ realm", nonce="x"').realm).toBe('a "quoted" \\ realm');
+    expect(parseChallenge('Digest realm="a \\"quoted\\" \\\\ realm", nonce="x"').realm).toBe(
+      'a "quoted" \\ realm'
+    );
   });
 
   const garbage: Array<[string, string]> = [
@@ -80,7 +82,7 @@ describe('parseChallenge', () => {
     ['no nonce', 'Digest realm="a"'],
     ['no realm', 'Digest nonce="a"'],
     ['empty bare value', 'Digest realm=, nonce="a"'],
-    ['leading comma', ', realm="a"'],
+    ['leading comma', ', realm="a"']
   ];
   it.each(garbage)('throws DigestParseError on garbage: %s', (_name, value) => {
     expect(() => parseChallenge(value)).toThrow(DigestParseError);
@@ -89,7 +91,9 @@ describe('parseChallenge', () => {
   it('throws DigestUnsupportedError for another scheme, algorithm or qop', () => {
     expect(() => parseChallenge('Basic realm="a"')).toThrow(DigestUnsupportedError);
     expect(() => parseChallenge('Digest realm="a", nonce="b", algorithm=SHA-1')).toThrow(/algorithm "SHA-1"/);
-    expect(() => parseChallenge('Digest realm="a", nonce="b", qop="auth-conf"')).toThrow(DigestUnsupportedError);
+    expect(() => parseChallenge('Digest realm="a", nonce="b", qop="auth-conf"')).toThrow(
+      DigestUnsupportedError
+    );
   });
 
   it('never throws anything but the typed errors on 3000 seeded mutations', () => {
@@ -121,7 +125,7 @@ describe('selectChallenge', () => {
     const chosen = selectChallenge([
       'Digest realm="a", nonce="1", algorithm=SHA-1',
       'Digest realm="a", nonce="2", algorithm=SHA-256',
-      'Digest realm="a", nonce="3", algorithm=MD5',
+      'Digest realm="a", nonce="3", algorithm=MD5'
     ]);
     expect(chosen).toMatchObject({ nonce: '2', algorithm: 'SHA-256' });
     expect(() => selectChallenge(['Basic realm="x"'])).toThrow(DigestUnsupportedError);
@@ -136,7 +140,7 @@ describe('computeAuthorization', () => {
       { username: 'Mufasa', password: 'Circle Of Life' },
       { method: 'GET', uri: '/dir/index.html' },
       1,
-      '0a4f113b',
+      '0a4f113b'
     );
     const credentials = parseAuthorization(header);
     expect(credentials).toMatchObject({
@@ -148,7 +152,7 @@ describe('computeAuthorization', () => {
       nc: '00000001',
       cnonce: '0a4f113b',
       opaque: '5ccc069c403ebaf9f0171e9517f40e41',
-      response: '6629fae49393a05397450978507c4ef1',
+      response: '6629fae49393a05397450978507c4ef1'
     });
     expect(header).toMatch(/^Digest username="Mufasa", realm="testrealm@host.com", /);
     expect(header).toContain(', qop=auth, nc=00000001');
@@ -156,14 +160,14 @@ describe('computeAuthorization', () => {
 
   it.each([
     ['MD5', '8ca523f5e9506fed4657c9700eebdbec'],
-    ['SHA-256', '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1'],
+    ['SHA-256', '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1']
   ])('reproduces the RFC 7616 §3.9.1 %s response', (algorithm, expected) => {
     const header = computeAuthorization(
       parseChallenge(rfc7616Challenge(algorithm)),
       { username: 'Mufasa', password: 'Circle of Life' },
       { method: 'GET', uri: '/dir/index.html' },
       1,
-      'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+      'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ'
     );
     expect(parseAuthorization(header)).toMatchObject({ response: expected, algorithm, qop: 'auth' });
     expect(header).toContain(`algorithm=${algorithm}`);
@@ -171,10 +175,12 @@ describe('computeAuthorization', () => {
 
   it('uses the RFC 2069 form, without qop, cnonce or nc, when the challenge offers no qop', () => {
     const header = computeAuthorization(
-      parseChallenge('Digest realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'),
+      parseChallenge(
+        'Digest realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+      ),
       { username: 'Mufasa', password: 'CircleOfLife' },
       { method: 'GET', uri: '/dir/index.html' },
-      1,
+      1
     );
     expect(parseAuthorization(header).response).toBe('1949323746fe6a43ef61f9606e7febea');
     expect(header).not.toMatch(/cnonce|qop|nc=/);
@@ -196,34 +202,89 @@ describe('computeAuthorization', () => {
 });
 
 describe('verifyAuthorization (server side)', () => {
-  const invite = { method: 'INVITE', uri: 'sip:bob@biloxi.example.com', body: 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n' };
-  const algorithms: DigestAlgorithm[] = ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess', 'SHA-512-256', 'SHA-512-256-sess'];
+  const invite = {
+    method: 'INVITE',
+    uri: 'sip:bob@biloxi.example.com',
+    body: 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n'
+  };
+  const algorithms: DigestAlgorithm[] = [
+    'MD5',
+    'MD5-sess',
+    'SHA-256',
+    'SHA-256-sess',
+    'SHA-512-256',
+    'SHA-512-256-sess'
+  ];
 
-  it.each(algorithms)('accepts a UAC answer computed with %s, for auth and auth-int, and rejects a wrong password', (algorithm) => {
-    for (const qop of [['auth'], ['auth-int']] as const) {
-      const challengeText = createChallenge({ realm: 'biloxi.example.com', nonce: 'n-42', opaque: 'op', algorithm, qop: [...qop] });
-      const header = computeAuthorization(parseChallenge(challengeText), { username: 'bob', password: 'zanzibar' }, invite, 3, 'cn');
-      const expected = { realm: 'biloxi.example.com', nonce: 'n-42', opaque: 'op', uri: invite.uri, method: 'INVITE', body: invite.body };
-      expect(verifyAuthorization(header, { ...expected, password: 'zanzibar' })).toEqual({ ok: true, username: 'bob', nonceCount: 3, qop: qop[0] });
-      expect(verifyAuthorization(header, { ...expected, password: 'Zanzibar' })).toEqual({ ok: false, reason: 'response' });
-      if (qop[0] === 'auth-int') {
-        // auth-int covers the body: a changed body fails.
-        expect(verifyAuthorization(header, { ...expected, password: 'zanzibar', body: invite.body + 'x' })).toMatchObject({ ok: false });
+  it.each(algorithms)(
+    'accepts a UAC answer computed with %s, for auth and auth-int, and rejects a wrong password',
+    (algorithm) => {
+      for (const qop of [['auth'], ['auth-int']] as const) {
+        const challengeText = createChallenge({
+          realm: 'biloxi.example.com',
+          nonce: 'n-42',
+          opaque: 'op',
+          algorithm,
+          qop: [...qop]
+        });
+        const header = computeAuthorization(
+          parseChallenge(challengeText),
+          { username: 'bob', password: 'zanzibar' },
+          invite,
+          3,
+          'cn'
+        );
+        const expected = {
+          realm: 'biloxi.example.com',
+          nonce: 'n-42',
+          opaque: 'op',
+          uri: invite.uri,
+          method: 'INVITE',
+          body: invite.body
+        };
+        expect(verifyAuthorization(header, { ...expected, password: 'zanzibar' })).toEqual({
+          ok: true,
+          username: 'bob',
+          nonceCount: 3,
+          qop: qop[0]
+        });
+        expect(verifyAuthorization(header, { ...expected, password: 'Zanzibar' })).toEqual({
+          ok: false,
+          reason: 'response'
+        });
+        if (qop[0] === 'auth-int') {
+          // auth-int covers the body: a changed body fails.
+          expect(
+            verifyAuthorization(header, { ...expected, password: 'zanzibar', body: invite.body + 'x' })
+          ).toMatchObject({ ok: false });
+        }
       }
     }
-  });
+  );
 
   it('checks realm, nonce, opaque and uri when told to, and reports malformed credentials', () => {
     const challenge = parseChallenge(createChallenge({ realm: 'r', nonce: 'n', opaque: 'o' }));
-    const header = computeAuthorization(challenge, { username: 'u', password: 'p' }, { method: 'BYE', uri: 'sip:x@y' }, 1, 'c');
+    const header = computeAuthorization(
+      challenge,
+      { username: 'u', password: 'p' },
+      { method: 'BYE', uri: 'sip:x@y' },
+      1,
+      'c'
+    );
     const base = { password: 'p', method: 'BYE' };
     expect(verifyAuthorization(header, base).ok).toBe(true);
     expect(verifyAuthorization(header, { ...base, realm: 'other' })).toEqual({ ok: false, reason: 'realm' });
     expect(verifyAuthorization(header, { ...base, nonce: 'old' })).toEqual({ ok: false, reason: 'nonce' });
     expect(verifyAuthorization(header, { ...base, opaque: 'x' })).toEqual({ ok: false, reason: 'opaque' });
     expect(verifyAuthorization(header, { ...base, uri: 'sip:z@y' })).toEqual({ ok: false, reason: 'uri' });
-    expect(verifyAuthorization(header, { ...base, username: 'v' })).toEqual({ ok: false, reason: 'username' });
-    expect(verifyAuthorization(header, { ...base, method: 'INVITE' })).toEqual({ ok: false, reason: 'response' });
+    expect(verifyAuthorization(header, { ...base, username: 'v' })).toEqual({
+      ok: false,
+      reason: 'username'
+    });
+    expect(verifyAuthorization(header, { ...base, method: 'INVITE' })).toEqual({
+      ok: false,
+      reason: 'response'
+    });
     expect(verifyAuthorization('Digest username="u"', base)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyAuthorization('garbage "', base)).toEqual({ ok: false, reason: 'malformed' });
   });
@@ -235,18 +296,41 @@ describe('verifyAuthorization (server side)', () => {
     const ha2 = md5('INVITE:sip:a@b');
     const response = md5(`${ha1}:n:0000000A:c:auth:${ha2}`);
     const header = `Digest username="u", realm="r", nonce="n", uri="sip:a@b", response="${response}", qop=auth, nc=0000000A, cnonce="c"`;
-    expect(verifyAuthorization(header, { password: 'p', method: 'INVITE' })).toEqual({ ok: true, username: 'u', nonceCount: 10, qop: 'auth' });
-    expect(verifyAuthorization(header.replace('nc=0000000A', 'nc=0000000a'), { password: 'p', method: 'INVITE' })).toEqual({ ok: false, reason: 'response' });
+    expect(verifyAuthorization(header, { password: 'p', method: 'INVITE' })).toEqual({
+      ok: true,
+      username: 'u',
+      nonceCount: 10,
+      qop: 'auth'
+    });
+    expect(
+      verifyAuthorization(header.replace('nc=0000000A', 'nc=0000000a'), { password: 'p', method: 'INVITE' })
+    ).toEqual({ ok: false, reason: 'response' });
   });
 
   it('hashes the username when the challenge asks for userhash (RFC 7616 §3.4.4)', () => {
-    const challenge = parseChallenge('Digest realm="api@example.org", nonce="n", qop="auth", algorithm=SHA-256, userhash=true');
-    const header = computeAuthorization(challenge, { username: 'alice', password: 'pw' }, { method: 'REGISTER', uri: 'sip:example.org' }, 1, 'c');
+    const challenge = parseChallenge(
+      'Digest realm="api@example.org", nonce="n", qop="auth", algorithm=SHA-256, userhash=true'
+    );
+    const header = computeAuthorization(
+      challenge,
+      { username: 'alice', password: 'pw' },
+      { method: 'REGISTER', uri: 'sip:example.org' },
+      1,
+      'c'
+    );
     const parsed = parseAuthorization(header);
     expect(parsed.userhash).toBe(true);
     expect(parsed.username).toMatch(/^[0-9a-f]{64}$/);
     expect(header).not.toContain('alice');
-    expect(verifyAuthorization(header, { username: 'alice', password: 'pw', method: 'REGISTER' })).toEqual({ ok: true, username: 'alice', nonceCount: 1, qop: 'auth' });
-    expect(verifyAuthorization(header, { username: 'mallory', password: 'pw', method: 'REGISTER' })).toEqual({ ok: false, reason: 'username' });
+    expect(verifyAuthorization(header, { username: 'alice', password: 'pw', method: 'REGISTER' })).toEqual({
+      ok: true,
+      username: 'alice',
+      nonceCount: 1,
+      qop: 'auth'
+    });
+    expect(verifyAuthorization(header, { username: 'mallory', password: 'pw', method: 'REGISTER' })).toEqual({
+      ok: false,
+      reason: 'username'
+    });
   });
 });

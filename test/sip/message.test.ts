@@ -12,7 +12,13 @@ import { request } from '../support/sip-messages.js';
 describe('SIP URIs (§19.1)', () => {
   it('splits user, password, host, port, parameters and headers', () => {
     const uri = parseSipUri('sip:alice:pw@Example.COM:5070;transport=tcp;lr?Subject=hi');
-    expect(uri).toMatchObject({ scheme: 'sip', user: 'alice', password: 'pw', host: 'example.com', port: 5070 });
+    expect(uri).toMatchObject({
+      scheme: 'sip',
+      user: 'alice',
+      password: 'pw',
+      host: 'example.com',
+      port: 5070
+    });
     expect(uri.params.get('transport')).toBe('tcp');
     expect(uri.params.get('lr')).toBeNull();
     expect(uri.headers.get('Subject')).toBe('hi');
@@ -60,7 +66,11 @@ describe('routing (§18)', () => {
     const via = req.topVia;
     expect(via.params.get('received')).toBe('127.0.0.2');
     expect(via.params.get('rport')).toBe('40000');
-    expect(responseDestination(via, { protocol: 'udp', host: '127.0.0.2', port: 40000 })).toEqual({ protocol: 'udp', host: '127.0.0.2', port: 40000 });
+    expect(responseDestination(via, { protocol: 'udp', host: '127.0.0.2', port: 40000 })).toEqual({
+      protocol: 'udp',
+      host: '127.0.0.2',
+      port: 40000
+    });
   });
 
   it('sends requests to the first Route, else the Request-URI, honouring transport=', () => {
@@ -84,7 +94,10 @@ describe('responses (§8.2.6)', () => {
 
 describe('messages', () => {
   it('round-trips a request through serialize and parse', () => {
-    const req = request('INFO', { body: 'Signal=1\r\nDuration=100\r\n', extra: ['Content-Type: application/dtmf-relay'] });
+    const req = request('INFO', {
+      body: 'Signal=1\r\nDuration=100\r\n',
+      extra: ['Content-Type: application/dtmf-relay']
+    });
     const again = parseMessage(req.toBuffer(), { datagram: false });
     expect(again.kind).toBe('request');
     if (again.kind !== 'request') return;
@@ -96,15 +109,23 @@ describe('messages', () => {
   it('answers 505 for another SIP version and 400 for a CSeq over 2^31', () => {
     const v = parseMessage(Buffer.from(request('OPTIONS').toString().replace('SIP/2.0\r\n', 'SIP/3.0\r\n')));
     expect(v.kind === 'request' && v.error?.status).toBe(505);
-    const c = parseMessage(Buffer.from(request('OPTIONS').toString().replace('CSeq: 1 OPTIONS', 'CSeq: 2147483648 OPTIONS')));
+    const c = parseMessage(
+      Buffer.from(request('OPTIONS').toString().replace('CSeq: 1 OPTIONS', 'CSeq: 2147483648 OPTIONS'))
+    );
     expect(c.kind === 'request' && c.error?.status).toBe(400);
   });
 });
 
 describe('INFO DTMF bodies', () => {
   it('parses dtmf-relay and dtmf bodies into digit and duration', () => {
-    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=#\r\nDuration=250\r\n')).toEqual({ digit: '#', durationMs: 250 });
-    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=10\r\nDuration=80')).toEqual({ digit: '*', durationMs: 80 });
+    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=#\r\nDuration=250\r\n')).toEqual({
+      digit: '#',
+      durationMs: 250
+    });
+    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=10\r\nDuration=80')).toEqual({
+      digit: '*',
+      durationMs: 80
+    });
     expect(parseDtmfInfo('application/dtmf', '7')).toEqual({ digit: '7', durationMs: 250 });
     expect(parseDtmfInfo('application/dtmf-relay', 'Signal=X\r\n')).toBeUndefined();
     expect(parseDtmfInfo('text/plain', '5')).toBeUndefined();

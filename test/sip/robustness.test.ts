@@ -16,13 +16,25 @@ afterEach(async () => {
 });
 
 async function agent(): Promise<{ ua: SipUserAgent; port: number }> {
-  const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }, { protocol: 'tcp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 50 } });
+  const ua = new SipUserAgent({
+    transports: [
+      { protocol: 'udp', host: '127.0.0.1', port: 0 },
+      { protocol: 'tcp', host: '127.0.0.1', port: 0 }
+    ],
+    timers: { t1Ms: 50 }
+  });
   await ua.start();
   cleanups.push(() => ua.close());
   return { ua, port: ua.addresses()[0].port };
 }
 
-function options(callId: string, transport: 'UDP' | 'TCP', peerPort: number, uaPort: number, extraHeader = ''): string {
+function options(
+  callId: string,
+  transport: 'UDP' | 'TCP',
+  peerPort: number,
+  uaPort: number,
+  extraHeader = ''
+): string {
   const lines = [
     `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
     `Via: SIP/2.0/${transport} 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
@@ -36,7 +48,8 @@ function options(callId: string, transport: 'UDP' | 'TCP', peerPort: number, uaP
   return sipText(lines);
 }
 
-const okFor = (callId: string) => (m: AnySipMessage) => m instanceof SipResponse && m.callId === callId && m.status === 200;
+const okFor = (callId: string) => (m: AnySipMessage) =>
+  m instanceof SipResponse && m.callId === callId && m.status === 200;
 
 describe('robustness against hostile input', () => {
   it('survives 500 seeded random datagrams and SIP-looking garbage, then answers OPTIONS', async () => {
@@ -100,7 +113,10 @@ describe('robustness against hostile input', () => {
     const { port } = await agent();
     const peer = await new TcpTestPeer().connect(port);
     cleanups.push(() => peer.close());
-    const two = options('pipe-1', 'TCP', peer.localPort, port) + '\r\n\r\n' + options('pipe-2', 'TCP', peer.localPort, port);
+    const two =
+      options('pipe-1', 'TCP', peer.localPort, port) +
+      '\r\n\r\n' +
+      options('pipe-2', 'TCP', peer.localPort, port);
     await peer.send(two);
     await peer.next(okFor('pipe-1'));
     await peer.next(okFor('pipe-2'));
@@ -113,7 +129,9 @@ describe('robustness against hostile input', () => {
     const { port } = await agent();
     const bad = await new TcpTestPeer().connect(port);
     cleanups.push(() => bad.close());
-    await bad.send(options('bad-cl', 'TCP', bad.localPort, port).replace('Content-Length: 0', 'Content-Length: -5'));
+    await bad.send(
+      options('bad-cl', 'TCP', bad.localPort, port).replace('Content-Length: 0', 'Content-Length: -5')
+    );
     const good = await new TcpTestPeer().connect(port);
     cleanups.push(() => good.close());
     await good.send(options('good-cl', 'TCP', good.localPort, port));
@@ -139,7 +157,17 @@ describe('StreamFramer', () => {
   it('parses every frame it emits as the same message', () => {
     const framer = new StreamFramer();
     const body = 'v=0\r\n';
-    const text = sipText(['INFO sip:a@127.0.0.1 SIP/2.0', 'Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>', 'Call-ID: x', 'CSeq: 1 INFO'], body);
+    const text = sipText(
+      [
+        'INFO sip:a@127.0.0.1 SIP/2.0',
+        'Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:c@d>',
+        'Call-ID: x',
+        'CSeq: 1 INFO'
+      ],
+      body
+    );
     const [frame] = framer.push(Buffer.from(text + text.slice(0, 10)));
     const parsed = parseMessage(frame, { datagram: false });
     expect(parsed.kind).toBe('request');

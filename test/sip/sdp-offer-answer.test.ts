@@ -9,17 +9,18 @@ import {
   parseSdp,
   processAnswer,
   rtpFormats,
-  type LocalMediaCapabilities,
+  type LocalMediaCapabilities
 } from '../../sip/sdp/index.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/sdp/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/sdp/${name}`, import.meta.url), 'utf8');
 
 const local: LocalMediaCapabilities = {
   address: '127.0.0.1',
   port: 20000,
   codecs: ['PCMU', 'PCMA'],
   telephoneEvent: true,
-  sessionId: '1234',
+  sessionId: '1234'
 };
 
 /** Builds a one-stream offer in the shape peers send. */
@@ -42,22 +43,34 @@ describe('createOffer', () => {
     const text = createOffer({ ...local, codecs: ['PCMA', 'PCMU', 'L16'] });
     expect(text.endsWith('\r\n')).toBe(true);
     const desc = parseSdp(text);
-    expect(desc.origin).toMatchObject({ username: '-', sessionId: '1234', sessionVersion: '0', addressType: 'IP4', address: '127.0.0.1' });
+    expect(desc.origin).toMatchObject({
+      username: '-',
+      sessionId: '1234',
+      sessionVersion: '0',
+      addressType: 'IP4',
+      address: '127.0.0.1'
+    });
     expect(desc.connection).toEqual({ netType: 'IN', addressType: 'IP4', address: '127.0.0.1' });
     const [audio] = desc.media;
-    expect(audio).toMatchObject({ media: 'audio', port: 20000, protocol: 'RTP/AVP', formats: ['8', '0', '96', '101'] });
-    expect(rtpFormats(audio).map((f) => `${f.payloadType} ${f.encodingName}/${f.clockRateHz} ${f.parameters ?? ''}`)).toEqual([
-      '8 PCMA/8000 ',
-      '0 PCMU/8000 ',
-      '96 L16/16000 ',
-      '101 telephone-event/8000 0-16',
-    ]);
+    expect(audio).toMatchObject({
+      media: 'audio',
+      port: 20000,
+      protocol: 'RTP/AVP',
+      formats: ['8', '0', '96', '101']
+    });
+    expect(
+      rtpFormats(audio).map(
+        (f) => `${f.payloadType} ${f.encodingName}/${f.clockRateHz} ${f.parameters ?? ''}`
+      )
+    ).toEqual(['8 PCMA/8000 ', '0 PCMU/8000 ', '96 L16/16000 ', '101 telephone-event/8000 0-16']);
     expect(text).toContain('a=ptime:20\r\n');
     expect(mediaDirection(desc, audio)).toBe('sendrecv');
   });
 
   it('uses c=IN IP6 for an IPv6 address and omits telephone-event when disabled', () => {
-    const desc = parseSdp(createOffer({ ...local, address: '2001:db8::5', telephoneEvent: false, ptimeMs: 30 }));
+    const desc = parseSdp(
+      createOffer({ ...local, address: '2001:db8::5', telephoneEvent: false, ptimeMs: 30 })
+    );
     expect(desc.connection?.addressType).toBe('IP6');
     expect(desc.origin.addressType).toBe('IP6');
     expect(desc.media[0].formats).toEqual(['0', '8']);
@@ -85,7 +98,7 @@ describe('createAnswer', () => {
       remoteRtcpPort: 6001,
       remoteRtcpAddress: '127.0.0.1',
       direction: 'sendrecv',
-      onHold: false,
+      onHold: false
     });
     const desc = parseSdp(answer);
     expect(desc.media[0]).toMatchObject({ port: 20000, formats: ['0'] });
@@ -94,7 +107,12 @@ describe('createAnswer', () => {
 
   it('picks PCMA from the uac_pcap offer and narrows telephone-event to the common events', () => {
     const { answer, audio } = createAnswer(fixture('sipp-uac-pcap.sdp'), local);
-    expect(audio).toMatchObject({ codec: 'PCMA', payloadType: 8, telephoneEventPayloadType: 101, telephoneEventClockRateHz: 8000 });
+    expect(audio).toMatchObject({
+      codec: 'PCMA',
+      payloadType: 8,
+      telephoneEventPayloadType: 101,
+      telephoneEventClockRateHz: 8000
+    });
     expect(answer).toContain('m=audio 20000 RTP/AVP 8 101\r\n');
     expect(answer).toContain('a=fmtp:101 0-11,16\r\n');
   });
@@ -110,18 +128,30 @@ describe('createAnswer', () => {
       telephoneEventClockRateHz: 8000,
       remoteAddress: '192.0.2.2',
       remotePort: 34226,
-      ptimeMs: 20,
+      ptimeMs: 20
     });
-    expect(answer).toContain('m=audio 20000 RTP/AVP 102 104\r\na=rtpmap:102 L16/16000\r\na=rtpmap:104 telephone-event/8000\r\na=fmtp:104 0-15\r\n');
-    expect(createAnswer(text, { ...local, codecs: ['PCMA', 'PCMU'] }).audio).toMatchObject({ codec: 'PCMA', payloadType: 8 });
+    expect(answer).toContain(
+      'm=audio 20000 RTP/AVP 102 104\r\na=rtpmap:102 L16/16000\r\na=rtpmap:104 telephone-event/8000\r\na=fmtp:104 0-15\r\n'
+    );
+    expect(createAnswer(text, { ...local, codecs: ['PCMA', 'PCMU'] }).audio).toMatchObject({
+      codec: 'PCMA',
+      payloadType: 8
+    });
     // Round trip: baresip would read our answer as selecting L16/16000.
     expect(processAnswer(text, answer)).toMatchObject({ codec: 'L16', payloadType: 102, remotePort: 20000 });
   });
 
-  it('chooses by our preference order, keeping the offer\'s dynamic payload type numbers', () => {
-    const text = offer('m=audio 5000 RTP/AVP 0 8 97 110\r\na=rtpmap:97 l16/16000\r\na=rtpmap:110 telephone-event/8000\r\na=fmtp:110 0-15\r\n');
+  it("chooses by our preference order, keeping the offer's dynamic payload type numbers", () => {
+    const text = offer(
+      'm=audio 5000 RTP/AVP 0 8 97 110\r\na=rtpmap:97 l16/16000\r\na=rtpmap:110 telephone-event/8000\r\na=fmtp:110 0-15\r\n'
+    );
     const wideband = createAnswer(text, { ...local, codecs: ['L16', 'PCMU'] });
-    expect(wideband.audio).toMatchObject({ codec: 'L16', payloadType: 97, clockRateHz: 16000, telephoneEventPayloadType: 110 });
+    expect(wideband.audio).toMatchObject({
+      codec: 'L16',
+      payloadType: 97,
+      clockRateHz: 16000,
+      telephoneEventPayloadType: 110
+    });
     expect(wideband.answer).toContain('m=audio 20000 RTP/AVP 97 110\r\na=rtpmap:97 L16/16000\r\n');
     expect(wideband.answer).toContain('a=fmtp:110 0-15\r\n');
     expect(createAnswer(text, { ...local, codecs: ['PCMA', 'PCMU'] }).audio.codec).toBe('PCMA');
@@ -129,13 +159,18 @@ describe('createAnswer', () => {
 
   it('prefers telephone-event at the codec clock rate, falling back to 8000', () => {
     const text = offer(
-      'm=audio 5000 RTP/AVP 96 101 102\r\na=rtpmap:96 L16/16000\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/16000\r\n',
+      'm=audio 5000 RTP/AVP 96 101 102\r\na=rtpmap:96 L16/16000\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/16000\r\n'
     );
-    expect(createAnswer(text, { ...local, codecs: ['L16'] }).audio).toMatchObject({ telephoneEventPayloadType: 102, telephoneEventClockRateHz: 16000 });
+    expect(createAnswer(text, { ...local, codecs: ['L16'] }).audio).toMatchObject({
+      telephoneEventPayloadType: 102,
+      telephoneEventClockRateHz: 16000
+    });
     const narrow = offer('m=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n');
     // No fmtp: RFC 4733 §2.4.1 default 0-15.
     expect(createAnswer(narrow, local).answer).toContain('a=fmtp:101 0-15\r\n');
-    expect(createAnswer(narrow, { ...local, telephoneEvent: false }).audio.telephoneEventPayloadType).toBeUndefined();
+    expect(
+      createAnswer(narrow, { ...local, telephoneEvent: false }).audio.telephoneEventPayloadType
+    ).toBeUndefined();
   });
 
   it('rejects the video stream of sdp01 with port 0, keeping its format list', () => {
@@ -143,17 +178,20 @@ describe('createAnswer', () => {
     const desc = parseSdp(answer);
     expect(desc.media.map((m) => `${m.media} ${m.port} ${m.protocol} ${m.formats.join(' ')}`)).toEqual([
       'audio 20000 RTP/AVP 0',
-      'video 0 RTP/AVP 31',
+      'video 0 RTP/AVP 31'
     ]);
   });
 
-  it('answers in the offer\'s m-line positions when audio is not first, using media-level c= (RFC 5118 §4.8)', () => {
-    const text = offer('m=video 6024 RTP/AVP 107\r\na=rtpmap:107 H263-1998/90000\r\nm=audio 22334 RTP/AVP 0\r\nc=IN IP6 2001:db8::1\r\n', '');
+  it("answers in the offer's m-line positions when audio is not first, using media-level c= (RFC 5118 §4.8)", () => {
+    const text = offer(
+      'm=video 6024 RTP/AVP 107\r\na=rtpmap:107 H263-1998/90000\r\nm=audio 22334 RTP/AVP 0\r\nc=IN IP6 2001:db8::1\r\n',
+      ''
+    );
     const { answer, audio } = createAnswer(text, { ...local, address: '2001:db8::2' });
     expect(audio).toMatchObject({ remoteAddress: '2001:db8::1', remotePort: 22334 });
     expect(parseSdp(answer).media.map((m) => [m.media, m.port])).toEqual([
       ['video', 0],
-      ['audio', 20000],
+      ['audio', 20000]
     ]);
     expect(answer).toContain('c=IN IP6 2001:db8::2\r\n');
     expect(createAnswer(fixture('rfc5118-mult-ip-in-sdp.sdp'), local).audio.remoteAddress).toBe('192.0.2.1');
@@ -172,11 +210,15 @@ describe('createAnswer', () => {
     expect(error.code).toBe('ERR_SDP_NEGOTIATION');
     expect(error.message).toMatch(/no common audio codec/);
     // telephone-event alone is not audio we can carry.
-    negotiationError(() => createAnswer(offer('m=audio 5000 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n'), local));
+    negotiationError(() =>
+      createAnswer(offer('m=audio 5000 RTP/AVP 101\r\na=rtpmap:101 telephone-event/8000\r\n'), local)
+    );
   });
 
   it('throws 488 when the offer has no audio, or only a rejected audio stream', () => {
-    expect(negotiationError(() => createAnswer(offer('m=video 5000 RTP/AVP 31\r\n'), local)).message).toMatch(/no active RTP\/AVP audio/);
+    expect(negotiationError(() => createAnswer(offer('m=video 5000 RTP/AVP 31\r\n'), local)).message).toMatch(
+      /no active RTP\/AVP audio/
+    );
     negotiationError(() => createAnswer(offer('m=audio 0 RTP/AVP 0\r\n'), local));
   });
 
@@ -185,11 +227,19 @@ describe('createAnswer', () => {
     expect(() => createAnswer(offer('m=audio 5000 RTP/AVP 0\r\n', ''), local)).toThrow(/no "c="/);
   });
 
-  it('honours the peer\'s ptime capped by its maxptime, and a=rtcp (RFC 3605)', () => {
+  it("honours the peer's ptime capped by its maxptime, and a=rtcp (RFC 3605)", () => {
     const text = offer('m=audio 5000 RTP/AVP 0\r\na=ptime:30\r\na=rtcp:5011 IN IP4 192.0.2.99\r\n');
-    expect(createAnswer(text, local).audio).toMatchObject({ ptimeMs: 30, remoteRtcpPort: 5011, remoteRtcpAddress: '192.0.2.99' });
+    expect(createAnswer(text, local).audio).toMatchObject({
+      ptimeMs: 30,
+      remoteRtcpPort: 5011,
+      remoteRtcpAddress: '192.0.2.99'
+    });
     const capped = offer('m=audio 5000 RTP/AVP 0\r\na=maxptime:10\r\na=rtcp:5003\r\n');
-    expect(createAnswer(capped, local).audio).toMatchObject({ ptimeMs: 10, remoteRtcpPort: 5003, remoteRtcpAddress: '192.0.2.10' });
+    expect(createAnswer(capped, local).audio).toMatchObject({
+      ptimeMs: 10,
+      remoteRtcpPort: 5003,
+      remoteRtcpAddress: '192.0.2.10'
+    });
   });
 
   describe('direction and hold (RFC 3264 §6.1, §8.4)', () => {
@@ -201,11 +251,14 @@ describe('createAnswer', () => {
       ['a=inactive', 'sendrecv', 'inactive', true],
       ['a=sendrecv', 'sendonly', 'sendonly', false],
       ['a=sendrecv', 'inactive', 'inactive', false],
-      ['a=sendonly', 'recvonly', 'recvonly', true],
+      ['a=sendonly', 'recvonly', 'recvonly', true]
     ];
     it.each(cases)('offer %s with us %s → answer %s', (attribute, ours, expected, onHold) => {
       const text = offer(`m=audio 5000 RTP/AVP 0\r\n${attribute}\r\n`);
-      const { answer, audio } = createAnswer(text, { ...local, direction: ours as LocalMediaCapabilities['direction'] });
+      const { answer, audio } = createAnswer(text, {
+        ...local,
+        direction: ours as LocalMediaCapabilities['direction']
+      });
       expect(audio.direction).toBe(expected);
       expect(audio.onHold).toBe(onHold);
       const desc = parseSdp(answer);
@@ -213,13 +266,19 @@ describe('createAnswer', () => {
     });
 
     it('treats legacy c=0.0.0.0 as hold: we only receive', () => {
-      const { audio, answer } = createAnswer(offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP4 0.0.0.0\r\n'), local);
+      const { audio, answer } = createAnswer(
+        offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP4 0.0.0.0\r\n'),
+        local
+      );
       expect(audio).toMatchObject({ direction: 'recvonly', onHold: true, remoteAddress: '0.0.0.0' });
       expect(answer).toContain('a=recvonly\r\n');
     });
 
     it('applies a session-level a=sendonly to the audio stream', () => {
-      const { audio } = createAnswer(offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP4 192.0.2.10\r\na=sendonly\r\n'), local);
+      const { audio } = createAnswer(
+        offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP4 192.0.2.10\r\na=sendonly\r\n'),
+        local
+      );
       expect(audio).toMatchObject({ direction: 'recvonly', onHold: true });
     });
   });
@@ -230,10 +289,12 @@ describe('processAnswer', () => {
   const answer = (media: string, session = 'c=IN IP4 192.0.2.20\r\n'): string =>
     `v=0\r\no=peer 5 5 IN IP4 192.0.2.20\r\ns=-\r\n${session}t=0 0\r\n${media}`;
 
-  it('takes the first codec of the answer that we offered, with the answer\'s payload types', () => {
+  it("takes the first codec of the answer that we offered, with the answer's payload types", () => {
     const audio = processAnswer(
       ourOffer,
-      answer('m=audio 7000 RTP/AVP 8 0 100\r\na=rtpmap:100 telephone-event/8000\r\na=fmtp:100 0-15\r\na=ptime:40\r\n'),
+      answer(
+        'm=audio 7000 RTP/AVP 8 0 100\r\na=rtpmap:100 telephone-event/8000\r\na=fmtp:100 0-15\r\na=ptime:40\r\n'
+      )
     );
     expect(audio).toEqual({
       codec: 'PCMA',
@@ -248,27 +309,52 @@ describe('processAnswer', () => {
       remoteRtcpPort: 7001,
       remoteRtcpAddress: '192.0.2.20',
       direction: 'sendrecv',
-      onHold: false,
+      onHold: false
     });
   });
 
   it('accepts our own answer to our own offer (round trip through createAnswer)', () => {
-    const { answer: ours } = createAnswer(ourOffer, { ...local, address: '10.1.1.1', port: 30000, codecs: ['L16'] });
-    expect(processAnswer(ourOffer, ours)).toMatchObject({ codec: 'L16', payloadType: 96, clockRateHz: 16000, remotePort: 30000, ptimeMs: 20 });
+    const { answer: ours } = createAnswer(ourOffer, {
+      ...local,
+      address: '10.1.1.1',
+      port: 30000,
+      codecs: ['L16']
+    });
+    expect(processAnswer(ourOffer, ours)).toMatchObject({
+      codec: 'L16',
+      payloadType: 96,
+      clockRateHz: 16000,
+      remotePort: 30000,
+      ptimeMs: 20
+    });
   });
 
   it('reports hold when the answer refuses to receive what we offered to send', () => {
-    expect(processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\na=sendonly\r\n'))).toMatchObject({ direction: 'recvonly', onHold: true });
-    expect(processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\n', 'c=IN IP4 0.0.0.0\r\n')).onHold).toBe(true);
+    expect(processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\na=sendonly\r\n'))).toMatchObject({
+      direction: 'recvonly',
+      onHold: true
+    });
+    expect(processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\n', 'c=IN IP4 0.0.0.0\r\n')).onHold).toBe(
+      true
+    );
     // Our own hold offer answered recvonly is not the peer holding us.
     const holdOffer = createOffer({ ...local, direction: 'sendonly' });
-    expect(processAnswer(holdOffer, answer('m=audio 7000 RTP/AVP 0\r\na=recvonly\r\n'))).toMatchObject({ direction: 'sendonly', onHold: false });
+    expect(processAnswer(holdOffer, answer('m=audio 7000 RTP/AVP 0\r\na=recvonly\r\n'))).toMatchObject({
+      direction: 'sendonly',
+      onHold: false
+    });
   });
 
   it('rejects answers that do not fit the offer with SdpNegotiationError', () => {
-    expect(negotiationError(() => processAnswer(ourOffer, answer('m=audio 0 RTP/AVP 0\r\n'))).message).toMatch(/rejected every audio/);
-    expect(negotiationError(() => processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 18\r\n'))).message).toMatch(/no codec we offered/);
-    negotiationError(() => processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n')));
+    expect(
+      negotiationError(() => processAnswer(ourOffer, answer('m=audio 0 RTP/AVP 0\r\n'))).message
+    ).toMatch(/rejected every audio/);
+    expect(
+      negotiationError(() => processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 18\r\n'))).message
+    ).toMatch(/no codec we offered/);
+    negotiationError(() =>
+      processAnswer(ourOffer, answer('m=audio 7000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n'))
+    );
     negotiationError(() => processAnswer(ourOffer, answer('m=video 7000 RTP/AVP 31\r\n')));
     expect(() => processAnswer(ourOffer, 'v=0\r\n')).toThrow(SdpParseError);
   });

@@ -6,7 +6,7 @@ import {
   createAnswer,
   parseCryptoAttribute,
   parseSdp,
-  type LocalMediaCapabilities,
+  type LocalMediaCapabilities
 } from '../../sip/sdp/index.js';
 import { generateSdesKeys } from '../../sip/sdp/sdes.js';
 
@@ -17,7 +17,7 @@ const local = (srtp: LocalMediaCapabilities['srtp']): LocalMediaCapabilities => 
   codecs: ['PCMU', 'PCMA'],
   telephoneEvent: true,
   srtp,
-  sdesKeys: srtp === 'off' ? undefined : keys,
+  sdesKeys: srtp === 'off' ? undefined : keys
 });
 
 const theirKey = randomBytes(30);
@@ -41,11 +41,19 @@ function refusal(run: () => unknown): SdpNegotiationError {
 
 describe('a=crypto (RFC 4568)', () => {
   it('parses an inline key with a lifetime, and skips MKIs, session parameters, other suites and short keys', () => {
-    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}|2^31`)).toEqual({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keySalt: theirKey });
+    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}|2^31`)).toEqual({
+      tag: 1,
+      suite: 'AES_CM_128_HMAC_SHA1_80',
+      keySalt: theirKey
+    });
     expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}|2^20|1:4`)).toBeUndefined();
-    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline} UNENCRYPTED_SRTP`)).toBeUndefined();
+    expect(
+      parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline} UNENCRYPTED_SRTP`)
+    ).toBeUndefined();
     expect(parseCryptoAttribute(`1 AES_256_CM_HMAC_SHA1_80 inline:${inline}`)).toBeUndefined();
-    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(16).toString('base64')}`)).toBeUndefined();
+    expect(
+      parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(16).toString('base64')}`)
+    ).toBeUndefined();
     expect(parseCryptoAttribute('garbage')).toBeUndefined();
   });
 });
@@ -55,15 +63,19 @@ describe('SRTP policy in offers', () => {
     const session = new SdpSession({ ...local('required'), sdesKeys: undefined });
     const sdp = parseSdp(session.createOffer());
     expect(sdp.media[0].protocol).toBe('RTP/SAVP');
-    const lines = sdp.media[0].attributes.filter((a) => a.name === 'crypto').map((a) => parseCryptoAttribute(a.value ?? '')!);
+    const lines = sdp.media[0].attributes
+      .filter((a) => a.name === 'crypto')
+      .map((a) => parseCryptoAttribute(a.value ?? '')!);
     expect(lines.map((c) => [c.tag, c.suite])).toEqual([
       [1, 'AES_CM_128_HMAC_SHA1_80'],
-      [2, 'AES_CM_128_HMAC_SHA1_32'],
+      [2, 'AES_CM_128_HMAC_SHA1_32']
     ]);
     expect(lines[0].keySalt.equals(lines[1].keySalt)).toBe(false);
     // Keys are per call: another session offers other keys.
     const other = parseSdp(new SdpSession({ ...local('required'), sdesKeys: undefined }).createOffer());
-    const otherKey = parseCryptoAttribute(other.media[0].attributes.find((a) => a.name === 'crypto')!.value!)!.keySalt;
+    const otherKey = parseCryptoAttribute(
+      other.media[0].attributes.find((a) => a.name === 'crypto')!.value!
+    )!.keySalt;
     expect(otherKey.equals(lines[0].keySalt)).toBe(false);
   });
 
@@ -80,8 +92,11 @@ describe('SRTP policy in offers', () => {
 describe('SRTP policy in answers', () => {
   it('answers an RTP/SAVP offer with the first usable suite, its tag and our key', () => {
     const { answer, audio } = createAnswer(
-      offer('RTP/SAVP', [`1 AES_256_CM_HMAC_SHA1_80 inline:${randomBytes(46).toString('base64')}`, `7 AES_CM_128_HMAC_SHA1_32 inline:${inline}`]),
-      local('offered'),
+      offer('RTP/SAVP', [
+        `1 AES_256_CM_HMAC_SHA1_80 inline:${randomBytes(46).toString('base64')}`,
+        `7 AES_CM_128_HMAC_SHA1_32 inline:${inline}`
+      ]),
+      local('offered')
     );
     const media = parseSdp(answer).media[0];
     expect(media.protocol).toBe('RTP/SAVP');
@@ -89,26 +104,49 @@ describe('SRTP policy in answers', () => {
     expect(line.tag).toBe(7);
     expect(line.suite).toBe('AES_CM_128_HMAC_SHA1_32');
     expect(line.keySalt.equals(keys[1].keySalt)).toBe(true);
-    expect(audio.srtp).toEqual({ suite: 'AES_CM_128_HMAC_SHA1_32', localKeySalt: keys[1].keySalt, remoteKeySalt: theirKey });
+    expect(audio.srtp).toEqual({
+      suite: 'AES_CM_128_HMAC_SHA1_32',
+      localKeySalt: keys[1].keySalt,
+      remoteKeySalt: theirKey
+    });
   });
 
   it('required: a plain RTP offer gets 488 and says why', () => {
-    expect(refusal(() => createAnswer(offer('RTP/AVP', []), local('required'))).message).toMatch(/SRTP is required/);
+    expect(refusal(() => createAnswer(offer('RTP/AVP', []), local('required'))).message).toMatch(
+      /SRTP is required/
+    );
   });
 
   it('required: an RTP/SAVP offer with no usable crypto line gets 488', () => {
-    expect(refusal(() => createAnswer(offer('RTP/SAVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}|2^20|1:4`]), local('required'))).message).toMatch(/no offered a=crypto/);
+    expect(
+      refusal(() =>
+        createAnswer(
+          offer('RTP/SAVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}|2^20|1:4`]),
+          local('required')
+        )
+      ).message
+    ).toMatch(/no offered a=crypto/);
   });
 
   it('off: an RTP/SAVP offer gets 488; best-effort a=crypto on RTP/AVP is answered in plain', () => {
-    expect(refusal(() => createAnswer(offer('RTP/SAVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]), local('off'))).message).toMatch(/SRTP is off/);
-    const { answer, audio } = createAnswer(offer('RTP/AVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]), local('off'));
+    expect(
+      refusal(() =>
+        createAnswer(offer('RTP/SAVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]), local('off'))
+      ).message
+    ).toMatch(/SRTP is off/);
+    const { answer, audio } = createAnswer(
+      offer('RTP/AVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]),
+      local('off')
+    );
     expect(audio.srtp).toBeUndefined();
     expect(answer).not.toMatch(/a=crypto/);
   });
 
   it('offered: takes best-effort SRTP on RTP/AVP, and plain RTP when no key is offered', () => {
-    const { answer, audio } = createAnswer(offer('RTP/AVP', [`3 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]), local('offered'));
+    const { answer, audio } = createAnswer(
+      offer('RTP/AVP', [`3 AES_CM_128_HMAC_SHA1_80 inline:${inline}`]),
+      local('offered')
+    );
     expect(parseSdp(answer).media[0].protocol).toBe('RTP/AVP');
     expect(answer).toMatch(/a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:/);
     expect(audio.srtp?.remoteKeySalt.equals(theirKey)).toBe(true);
@@ -117,7 +155,7 @@ describe('SRTP policy in answers', () => {
 });
 
 describe('SRTP offer/answer between two sessions', () => {
-  it('each side ends with its own key to send and the other side\'s key to receive', () => {
+  it("each side ends with its own key to send and the other side's key to receive", () => {
     const alice = new SdpSession({ ...local('required'), sdesKeys: undefined });
     const bob = new SdpSession({ ...local('offered'), sdesKeys: undefined, port: 30000 });
     const { answer, audio: bobAudio } = bob.createAnswer(alice.createOffer());
@@ -131,7 +169,9 @@ describe('SRTP offer/answer between two sessions', () => {
   it('an answer without crypto to our RTP/SAVP offer is refused', () => {
     const alice = new SdpSession({ ...local('required'), sdesKeys: undefined });
     const sent = alice.createOffer();
-    const plainAnswer = sent.replace(/a=crypto:[^\r\n]*\r\n/g, '').replace(/o=[^\r\n]*/, 'o=bob 1 1 IN IP4 192.0.2.20');
+    const plainAnswer = sent
+      .replace(/a=crypto:[^\r\n]*\r\n/g, '')
+      .replace(/o=[^\r\n]*/, 'o=bob 1 1 IN IP4 192.0.2.20');
     expect(() => alice.processAnswer(plainAnswer)).toThrow(SdpNegotiationError);
   });
 });

@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SdpNegotiationError, SdpSession, SdpStateError, createAnswer, mediaDirection, parseSdp } from '../../sip/sdp/index.js';
+import {
+  SdpNegotiationError,
+  SdpSession,
+  SdpStateError,
+  createAnswer,
+  mediaDirection,
+  parseSdp
+} from '../../sip/sdp/index.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/sdp/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/sdp/${name}`, import.meta.url), 'utf8');
 const local = { address: '127.0.0.1', port: 20000, codecs: ['PCMU', 'PCMA'] as const, telephoneEvent: true };
 const caps = { ...local, codecs: [...local.codecs] };
 const peer = { address: '192.0.2.20', port: 7000, codecs: ['PCMU' as const], telephoneEvent: true };
@@ -45,7 +53,7 @@ describe('SdpSession', () => {
     expect(origin(resume).sessionVersion).toBe('3');
   });
 
-  it('answers a peer\'s hold re-INVITE and its resume', () => {
+  it("answers a peer's hold re-INVITE and its resume", () => {
     const session = new SdpSession(caps);
     const sendrecv = fixture('sipp-uac.sdp');
     expect(session.createAnswer(sendrecv).audio.onHold).toBe(false);

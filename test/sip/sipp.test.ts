@@ -15,7 +15,10 @@ const SCENARIOS = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
 const agents: SipUserAgent[] = [];
 
 async function agent(t1Ms: number): Promise<{ ua: SipUserAgent; port: number }> {
-  const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms, t2Ms: 8 * t1Ms, t4Ms: 10 * t1Ms } });
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    timers: { t1Ms, t2Ms: 8 * t1Ms, t4Ms: 10 * t1Ms }
+  });
   agents.push(ua);
   await ua.start();
   return { ua, port: ua.addresses()[0].port };
@@ -31,7 +34,11 @@ afterEach(async () => {
 });
 
 /** The application side of a UAS call: ring, answer, record what happened. */
-function answerCalls(ua: SipUserAgent): { ended: Promise<string>; acked: Promise<void>; sessions: IncomingInvite[] } {
+function answerCalls(ua: SipUserAgent): {
+  ended: Promise<string>;
+  acked: Promise<void>;
+  sessions: IncomingInvite[];
+} {
   const sessions: IncomingInvite[] = [];
   let resolveEnded: (r: string) => void = () => {};
   let resolveAcked: () => void = () => {};
@@ -50,7 +57,18 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
   it('SIPp uac: basic call answered by our UAS and ended with BYE', async () => {
     const { ua, port } = await agent(100);
     const app = answerCalls(ua);
-    const sipp = runSipp(['-sn', 'uac', `127.0.0.1:${port}`, ...(await sippPorts()), '-m', '1', '-d', '300', '-timeout', '12s']);
+    const sipp = runSipp([
+      '-sn',
+      'uac',
+      `127.0.0.1:${port}`,
+      ...(await sippPorts()),
+      '-m',
+      '1',
+      '-d',
+      '300',
+      '-timeout',
+      '12s'
+    ]);
     const result = await sipp.done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     await app.acked;
@@ -60,12 +78,28 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
   });
 
   it('SIPp uac over TCP (-t t1): Content-Length framing both ways, call and BYE', async () => {
-    const ua = new SipUserAgent({ transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 100 } });
+    const ua = new SipUserAgent({
+      transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }],
+      timers: { t1Ms: 100 }
+    });
     agents.push(ua);
     await ua.start();
     const app = answerCalls(ua);
     const port = ua.addresses()[0].port;
-    const sipp = runSipp(['-sn', 'uac', '-t', 't1', `127.0.0.1:${port}`, ...(await sippPorts()), '-m', '1', '-d', '200', '-timeout', '12s']);
+    const sipp = runSipp([
+      '-sn',
+      'uac',
+      '-t',
+      't1',
+      `127.0.0.1:${port}`,
+      ...(await sippPorts()),
+      '-m',
+      '1',
+      '-d',
+      '200',
+      '-timeout',
+      '12s'
+    ]);
     const result = await sipp.done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     await app.acked;
@@ -83,7 +117,16 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
         session.progress(180);
       });
     });
-    const sipp = runSipp(['-sf', `${SCENARIOS}uac-cancel.xml`, `127.0.0.1:${port}`, ...(await sippPorts()), '-m', '1', '-timeout', '12s']);
+    const sipp = runSipp([
+      '-sf',
+      `${SCENARIOS}uac-cancel.xml`,
+      `127.0.0.1:${port}`,
+      ...(await sippPorts()),
+      '-m',
+      '1',
+      '-timeout',
+      '12s'
+    ]);
     const result = await sipp.done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     expect(await ended).toBe('cancel');
@@ -97,7 +140,25 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
       session.on('bye', () => byes++);
       session.accept(testSdp(20000)).catch(() => {});
     });
-    const sipp = runSipp(['-sn', 'uac', `127.0.0.1:${port}`, ...(await sippPorts()), '-m', '3', '-l', '1', '-d', '100', '-lost', '10', '-timeout', '14s'], 16_000);
+    const sipp = runSipp(
+      [
+        '-sn',
+        'uac',
+        `127.0.0.1:${port}`,
+        ...(await sippPorts()),
+        '-m',
+        '3',
+        '-l',
+        '1',
+        '-d',
+        '100',
+        '-lost',
+        '10',
+        '-timeout',
+        '14s'
+      ],
+      16_000
+    );
     const result = await sipp.done;
     expect(result.code, result.errors || result.stdout).toBe(0);
     expect(byes).toBeGreaterThanOrEqual(1);
@@ -106,9 +167,25 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
   it('SIPp uas: our UAC places a call, gets the answer SDP, ACKs and hangs up', async () => {
     const { ua } = await agent(100);
     const sippPort = await freeUdpPort();
-    const sipp = runSipp(['-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeUdpPort()), '-m', '1', '-timeout', '12s']);
+    const sipp = runSipp([
+      '-sn',
+      'uas',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(await freeUdpPort()),
+      '-m',
+      '1',
+      '-timeout',
+      '12s'
+    ]);
     await new Promise((r) => setTimeout(r, 300)); // let SIPp bind
-    const call = ua.invite(`sip:service@127.0.0.1:${sippPort}`, { body: testSdp(21000), displayName: 'uasmedia test' });
+    const call = ua.invite(`sip:service@127.0.0.1:${sippPort}`, {
+      body: testSdp(21000),
+      displayName: 'uasmedia test'
+    });
     const progress: number[] = [];
     call.on('progress', (e) => progress.push(e.status));
     const { answerSdp } = await call.established;
@@ -122,9 +199,25 @@ describe.skipIf(!hasPeer('sipp'))('SIPp interop', () => {
   it('SIPp uas with a 401 digest challenge: our UAC authenticates and the call completes', async () => {
     const { ua } = await agent(100);
     const sippPort = await freeUdpPort();
-    const sipp = runSipp(['-sf', `${SCENARIOS}uas-digest.xml`, '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeUdpPort()), '-m', '1', '-timeout', '12s']);
+    const sipp = runSipp([
+      '-sf',
+      `${SCENARIOS}uas-digest.xml`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(await freeUdpPort()),
+      '-m',
+      '1',
+      '-timeout',
+      '12s'
+    ]);
     await new Promise((r) => setTimeout(r, 300));
-    const call = ua.invite(`sip:service@127.0.0.1:${sippPort}`, { body: testSdp(21000), auth: { username: 'alice', password: 's3cret' } });
+    const call = ua.invite(`sip:service@127.0.0.1:${sippPort}`, {
+      body: testSdp(21000),
+      auth: { username: 'alice', password: 's3cret' }
+    });
     const { answerSdp } = await call.established;
     expect(answerSdp).toContain('m=audio');
     await call.bye();

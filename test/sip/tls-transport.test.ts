@@ -29,7 +29,16 @@ async function tlsAgent(options: { trust?: boolean } = {}): Promise<SipUserAgent
   const ua = new SipUserAgent({
     transports: [
       { protocol: 'udp', host: '127.0.0.1', port: 0 },
-      { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key, ca: options.trust === false ? undefined : certificate.cert } }
+      {
+        protocol: 'tls',
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          cert: certificate.cert,
+          key: certificate.key,
+          ca: options.trust === false ? undefined : certificate.cert
+        }
+      }
     ],
     timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
   });
@@ -51,7 +60,10 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     const [uac, uas] = [await tlsAgent(), await tlsAgent()];
     expect(tlsPort(uas)).not.toBe(uas.addresses().find((a) => a.protocol === 'udp')!.port);
     const incoming = nextInvite(uas);
-    const call = uac.invite(`sips:room1@127.0.0.1:${tlsPort(uas)}`, { body: testSdp(4000), from: 'sips:alice@127.0.0.1' });
+    const call = uac.invite(`sips:room1@127.0.0.1:${tlsPort(uas)}`, {
+      body: testSdp(4000),
+      from: 'sips:alice@127.0.0.1'
+    });
     expect(call.protocol).toBe('tls');
     const session = await incoming;
     expect(session.protocol).toBe('tls');
@@ -77,7 +89,13 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
   it('refuses TLS 1.1 and plain TCP on the TLS port, and keeps taking calls', async () => {
     const uas = await tlsAgent();
     const port = tlsPort(uas);
-    const old = tls.connect({ host: '127.0.0.1', port, maxVersion: 'TLSv1.1', minVersion: 'TLSv1', rejectUnauthorized: false });
+    const old = tls.connect({
+      host: '127.0.0.1',
+      port,
+      maxVersion: 'TLSv1.1',
+      minVersion: 'TLSv1',
+      rejectUnauthorized: false
+    });
     const oldResult = await new Promise<string>((resolve) => {
       old.once('secureConnect', () => resolve('connected'));
       old.once('error', (e) => resolve(`error: ${e.message}`));
@@ -104,6 +122,8 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     const udpOnly = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
     agents.push(udpOnly);
     await udpOnly.start();
-    expect(() => udpOnly.invite(`sips:room5@127.0.0.1:${tlsPort(uas)}`, { body: testSdp(4008) })).toThrow(/tls/);
+    expect(() => udpOnly.invite(`sips:room5@127.0.0.1:${tlsPort(uas)}`, { body: testSdp(4008) })).toThrow(
+      /tls/
+    );
   });
 });

@@ -89,7 +89,10 @@ function fixture(name: string): Buffer {
  */
 function viaToPeer(data: Buffer, port: number): Buffer {
   const text = data.toString('latin1');
-  const rewritten = text.replace(/^((?:Via|v)[ \t]*:\s*SIP\s*\/\s*[\d.]+\s*\/\s*[A-Za-z]+\s+)(\[[^\]]*\]|[^\s;:,]+)(:\d+)?/im, `$1127.0.0.1:${port}`);
+  const rewritten = text.replace(
+    /^((?:Via|v)[ \t]*:\s*SIP\s*\/\s*[\d.]+\s*\/\s*[A-Za-z]+\s+)(\[[^\]]*\]|[^\s;:,]+)(:\d+)?/im,
+    `$1127.0.0.1:${port}`
+  );
   return Buffer.from(rewritten, 'latin1');
 }
 
@@ -103,7 +106,10 @@ describe('RFC 4475 / RFC 5118 messages parsed in isolation', () => {
     for (const [name, status] of EXPECTED) {
       const parsed = parseMessage(fixture(name), { datagram: true });
       if (status === null) {
-        expect(parsed.kind === 'invalid' || parsed.kind === 'response' || parsed.error !== undefined, name).toBe(true);
+        expect(
+          parsed.kind === 'invalid' || parsed.kind === 'response' || parsed.error !== undefined,
+          name
+        ).toBe(true);
         continue;
       }
       expect(parsed.kind, name).toBe('request');
@@ -164,7 +170,10 @@ describe('RFC 4475 / RFC 5118 messages sent to a running user agent over UDP', (
   let port: number;
 
   beforeAll(async () => {
-    ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 } });
+    ua = new SipUserAgent({
+      transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+      timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
+    });
     ua.on('invite', (session) => session.reject(486));
     await ua.start();
     port = ua.addresses()[0].port;
@@ -220,11 +229,16 @@ describe('RFC 4475 / RFC 5118 messages sent to a running user agent over UDP', (
       ]),
       port
     );
-    const ok = (await peer.next((m) => m instanceof SipResponse && m.callId === 'after-torture')) as SipResponse;
+    const ok = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === 'after-torture'
+    )) as SipResponse;
     expect(ok.status).toBe(200);
     expect(ok.get('Allow')).toContain('INFO');
 
-    const caller = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: { t1Ms: 50 } });
+    const caller = new SipUserAgent({
+      transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+      timers: { t1Ms: 50 }
+    });
     await caller.start();
     try {
       const call = caller.invite(`sip:room@127.0.0.1:${port}`, { body: testSdp(4000) });

@@ -18,7 +18,12 @@ const T4 = DEFAULT_TIMERS.t4Ms;
 function harness(reliable = false) {
   const clock = new FakeClock();
   const sent: Array<{ at: number; message: AnySipMessage }> = [];
-  const context = { clock, timers: DEFAULT_TIMERS, reliable, send: (message: AnySipMessage) => sent.push({ at: clock.nowMs, message }) };
+  const context = {
+    clock,
+    timers: DEFAULT_TIMERS,
+    reliable,
+    send: (message: AnySipMessage) => sent.push({ at: clock.nowMs, message })
+  };
   return { clock, sent, context };
 }
 
@@ -26,7 +31,10 @@ describe('INVITE client transaction (§17.1.1)', () => {
   it('retransmits the INVITE at T1, 2T1, 4T1 ... over UDP and times out with timer B at 64*T1', () => {
     const { clock, sent, context } = harness();
     let timedOut = 0;
-    const tx = new InviteClientTransaction('k', request('INVITE'), context, { response: () => {}, timeout: () => timedOut++ });
+    const tx = new InviteClientTransaction('k', request('INVITE'), context, {
+      response: () => {},
+      timeout: () => timedOut++
+    });
     tx.start();
     clock.advance(64 * T1 + 1);
     expect(sent.map((s) => s.at)).toEqual([0, T1, 3 * T1, 7 * T1, 15 * T1, 31 * T1, 63 * T1]);
@@ -38,7 +46,10 @@ describe('INVITE client transaction (§17.1.1)', () => {
   it('does not retransmit over TCP but still applies timer B', () => {
     const { clock, sent, context } = harness(true);
     let timedOut = 0;
-    new InviteClientTransaction('k', request('INVITE'), context, { response: () => {}, timeout: () => timedOut++ }).start();
+    new InviteClientTransaction('k', request('INVITE'), context, {
+      response: () => {},
+      timeout: () => timedOut++
+    }).start();
     clock.advance(64 * T1);
     expect(sent).toHaveLength(1);
     expect(timedOut).toBe(1);
@@ -48,7 +59,10 @@ describe('INVITE client transaction (§17.1.1)', () => {
     const { clock, sent, context } = harness();
     const seen: number[] = [];
     const invite = request('INVITE');
-    const tx = new InviteClientTransaction('k', invite, context, { response: (r) => seen.push(r.status), timeout: () => seen.push(-1) });
+    const tx = new InviteClientTransaction('k', invite, context, {
+      response: (r) => seen.push(r.status),
+      timeout: () => seen.push(-1)
+    });
     tx.start();
     clock.advance(T1);
     tx.receive(responseTo(invite, 180, 'tt'));
@@ -62,7 +76,10 @@ describe('INVITE client transaction (§17.1.1)', () => {
     const { clock, sent, context } = harness();
     const seen: number[] = [];
     const invite = request('INVITE');
-    const tx = new InviteClientTransaction('k', invite, context, { response: (r) => seen.push(r.status), timeout: () => {} });
+    const tx = new InviteClientTransaction('k', invite, context, {
+      response: (r) => seen.push(r.status),
+      timeout: () => {}
+    });
     tx.start();
     const busy = responseTo(invite, 486, 'tt');
     tx.receive(busy);
@@ -82,7 +99,10 @@ describe('INVITE client transaction (§17.1.1)', () => {
     const { clock, context } = harness();
     const seen: number[] = [];
     const invite = request('INVITE');
-    const tx = new InviteClientTransaction('k', invite, context, { response: (r) => seen.push(r.status), timeout: () => {} });
+    const tx = new InviteClientTransaction('k', invite, context, {
+      response: (r) => seen.push(r.status),
+      timeout: () => {}
+    });
     tx.start();
     tx.receive(responseTo(invite, 200, 'tt'));
     tx.receive(responseTo(invite, 200, 'tt'));
@@ -148,7 +168,10 @@ describe('non-INVITE transactions (§17.1.2, §17.2.2)', () => {
   it('retransmits a BYE with timer E doubling to T2 and fails with timer F', () => {
     const { clock, sent, context } = harness();
     let timedOut = 0;
-    new NonInviteClientTransaction('k', request('BYE'), context, { response: () => {}, timeout: () => timedOut++ }).start();
+    new NonInviteClientTransaction('k', request('BYE'), context, {
+      response: () => {},
+      timeout: () => timedOut++
+    }).start();
     clock.advance(64 * T1);
     const times = sent.map((s) => s.at);
     expect(times.slice(0, 5)).toEqual([0, T1, 3 * T1, 7 * T1, 7 * T1 + T2]);
@@ -170,7 +193,10 @@ describe('non-INVITE transactions (§17.1.2, §17.2.2)', () => {
     const { clock, context } = harness();
     const bye = request('BYE');
     const seen: number[] = [];
-    const tx = new NonInviteClientTransaction('k', bye, context, { response: (r) => seen.push(r.status), timeout: () => {} });
+    const tx = new NonInviteClientTransaction('k', bye, context, {
+      response: (r) => seen.push(r.status),
+      timeout: () => {}
+    });
     tx.start();
     tx.receive(responseTo(bye, 200, 't'));
     tx.receive(responseTo(bye, 200, 't'));
@@ -199,7 +225,14 @@ describe('2xx retransmission by the UAS core (§13.3.1.4)', () => {
     const { clock, sent, context } = harness();
     const invite = request('INVITE');
     let timedOut = 0;
-    const r = new Uas2xxRetransmitter(responseTo(invite, 200, 't'), clock, DEFAULT_TIMERS, false, (m) => context.send(m), () => timedOut++);
+    const r = new Uas2xxRetransmitter(
+      responseTo(invite, 200, 't'),
+      clock,
+      DEFAULT_TIMERS,
+      false,
+      (m) => context.send(m),
+      () => timedOut++
+    );
     r.start();
     clock.advance(64 * T1);
     const times = sent.map((s) => s.at);
@@ -210,7 +243,14 @@ describe('2xx retransmission by the UAS core (§13.3.1.4)', () => {
 
   it('stops when the ACK arrives', () => {
     const { clock, sent, context } = harness();
-    const r = new Uas2xxRetransmitter(responseTo(request('INVITE'), 200, 't'), clock, DEFAULT_TIMERS, false, (m) => context.send(m), () => {});
+    const r = new Uas2xxRetransmitter(
+      responseTo(request('INVITE'), 200, 't'),
+      clock,
+      DEFAULT_TIMERS,
+      false,
+      (m) => context.send(m),
+      () => {}
+    );
     r.start();
     clock.advance(T1);
     r.stop();
@@ -222,20 +262,28 @@ describe('2xx retransmission by the UAS core (§13.3.1.4)', () => {
 describe('transaction matching (§17.1.3, §17.2.3)', () => {
   it('maps an ACK and a retransmitted INVITE to the same server transaction, a CANCEL to its own', () => {
     const invite = request('INVITE', { branch: 'z9hG4bK-abc' });
-    expect(serverTransactionKey(request('ACK', { branch: 'z9hG4bK-abc' }))).toBe(serverTransactionKey(invite));
-    expect(serverTransactionKey(request('CANCEL', { branch: 'z9hG4bK-abc' }))).not.toBe(serverTransactionKey(invite));
+    expect(serverTransactionKey(request('ACK', { branch: 'z9hG4bK-abc' }))).toBe(
+      serverTransactionKey(invite)
+    );
+    expect(serverTransactionKey(request('CANCEL', { branch: 'z9hG4bK-abc' }))).not.toBe(
+      serverTransactionKey(invite)
+    );
   });
 
   it('falls back to RFC 2543 matching for branches without the magic cookie', () => {
     const a = request('INVITE', { branch: 'old-style' });
     const b = request('INVITE', { branch: 'old-style', cseq: 2 });
     expect(serverTransactionKey(a)).not.toBe(serverTransactionKey(b));
-    expect(serverTransactionKey(request('ACK', { branch: 'old-style', toTag: 'x' }))).toBe(serverTransactionKey(a));
+    expect(serverTransactionKey(request('ACK', { branch: 'old-style', toTag: 'x' }))).toBe(
+      serverTransactionKey(a)
+    );
   });
 
   it('matches responses by branch and CSeq method', () => {
     const invite = request('INVITE', { branch: 'z9hG4bK-1' });
     expect(clientTransactionKey(responseTo(invite, 200))).toBe(clientTransactionKey(invite));
-    expect(clientTransactionKey(responseTo(request('CANCEL', { branch: 'z9hG4bK-1' }), 200))).not.toBe(clientTransactionKey(invite));
+    expect(clientTransactionKey(responseTo(request('CANCEL', { branch: 'z9hG4bK-1' }), 200))).not.toBe(
+      clientTransactionKey(invite)
+    );
   });
 });

@@ -15,10 +15,16 @@ const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
 const cleanups: Array<() => Promise<void>> = [];
 
 async function setup(): Promise<{ ua: SipUserAgent; peer: UdpTestPeer; port: number }> {
-  const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], timers: TIMERS });
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    timers: TIMERS
+  });
   await ua.start();
   const peer = await new UdpTestPeer().open();
-  cleanups.push(() => ua.close(), () => peer.close());
+  cleanups.push(
+    () => ua.close(),
+    () => peer.close()
+  );
   return { ua, peer, port: ua.addresses()[0].port };
 }
 
@@ -27,7 +33,19 @@ afterEach(async () => {
 });
 
 let branchCounter = 0;
-function inviteText(peerPort: number, uaPort: number, opts: { callId: string; cseq?: number; method?: string; toTag?: string; body?: string; branch?: string; contentType?: string }): string {
+function inviteText(
+  peerPort: number,
+  uaPort: number,
+  opts: {
+    callId: string;
+    cseq?: number;
+    method?: string;
+    toTag?: string;
+    body?: string;
+    branch?: string;
+    contentType?: string;
+  }
+): string {
   const method = opts.method ?? 'INVITE';
   const body = opts.body ?? (method === 'INVITE' ? testSdp(7000) : '');
   const lines = [
@@ -44,7 +62,14 @@ function inviteText(peerPort: number, uaPort: number, opts: { callId: string; cs
   return sipText(lines, body);
 }
 
-function ackText(peerPort: number, uaPort: number, callId: string, toTag: string, cseq = 1, body = ''): string {
+function ackText(
+  peerPort: number,
+  uaPort: number,
+  callId: string,
+  toTag: string,
+  cseq = 1,
+  body = ''
+): string {
   const lines = [
     `ACK sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-ack-${++branchCounter};rport`,
@@ -58,10 +83,17 @@ function ackText(peerPort: number, uaPort: number, callId: string, toTag: string
   return sipText(lines, body);
 }
 
-const isResponse = (callId: string, status: number, method = 'INVITE') => (m: AnySipMessage) =>
-  m instanceof SipResponse && m.callId === callId && m.status === status && m.cseq.method === method;
+const isResponse =
+  (callId: string, status: number, method = 'INVITE') =>
+  (m: AnySipMessage) =>
+    m instanceof SipResponse && m.callId === callId && m.status === status && m.cseq.method === method;
 
-async function establish(ua: SipUserAgent, peer: UdpTestPeer, port: number, callId: string): Promise<{ session: IncomingInvite; toTag: string }> {
+async function establish(
+  ua: SipUserAgent,
+  peer: UdpTestPeer,
+  port: number,
+  callId: string
+): Promise<{ session: IncomingInvite; toTag: string }> {
   const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
   await peer.send(inviteText(peer.port, port, { callId }), port);
   const session = await incoming;
@@ -112,7 +144,9 @@ describe('UAS INVITE handling over real UDP', () => {
     const ended = new Promise((resolve) => session.once('terminated', (e) => resolve(e.reason)));
     await expect(session.accept(testSdp(8000))).rejects.toMatchObject({ code: 'ERR_SIP_TIMEOUT' });
     expect(await ended).toBe('timeout');
-    const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'noack-1')) as SipRequest;
+    const bye = (await peer.next(
+      (m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'noack-1'
+    )) as SipRequest;
     expect(bye.uri).toBe(`sip:peer@127.0.0.1:${peer.port}`);
   });
 
@@ -145,7 +179,10 @@ describe('UAS INVITE handling over real UDP', () => {
     session.offerHandler = () => {
       throw Object.assign(new Error('no common codec'), { status: 488 });
     };
-    await peer.send(inviteText(peer.port, port, { callId: 'reinv-488', cseq: 2, toTag, body: testSdp(7000, 2) }), port);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'reinv-488', cseq: 2, toTag, body: testSdp(7000, 2) }),
+      port
+    );
     await peer.next(isResponse('reinv-488', 488));
     expect(session.terminated).toBe(false);
   });
@@ -159,7 +196,10 @@ describe('UAS INVITE handling over real UDP', () => {
     const acked = session.accept(testSdp(8000));
     const ok = (await peer.next(isResponse('glare-1', 200))) as SipResponse;
     const toTag = ok.toTag ?? '';
-    await peer.send(inviteText(peer.port, port, { callId: 'glare-1', cseq: 2, toTag, body: testSdp(7000, 2) }), port);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'glare-1', cseq: 2, toTag, body: testSdp(7000, 2) }),
+      port
+    );
     await peer.next(isResponse('glare-1', 491));
     await peer.send(ackText(peer.port, port, 'glare-1', toTag, 1, testSdp(7000)), port);
     await acked;
@@ -169,11 +209,20 @@ describe('UAS INVITE handling over real UDP', () => {
   it('answers 500 to an in-dialog request with a lower CSeq (§12.2.2) and 481 to unknown dialogs', async () => {
     const { ua, peer, port } = await setup();
     const { toTag } = await establish(ua, peer, port, 'cseq-1');
-    await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 5, toTag, body: '' }), port);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 5, toTag, body: '' }),
+      port
+    );
     await peer.next(isResponse('cseq-1', 200, 'INFO'));
-    await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 4, toTag, body: '' }), port);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'cseq-1', method: 'INFO', cseq: 4, toTag, body: '' }),
+      port
+    );
     await peer.next(isResponse('cseq-1', 500, 'INFO'));
-    await peer.send(inviteText(peer.port, port, { callId: 'nobody', method: 'BYE', cseq: 2, toTag: 'unknown' }), port);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'nobody', method: 'BYE', cseq: 2, toTag: 'unknown' }),
+      port
+    );
     await peer.next(isResponse('nobody', 481, 'BYE'));
     await peer.send(inviteText(peer.port, port, { callId: 'cseq-1', method: 'BYE', cseq: 6, toTag }), port);
     await peer.next(isResponse('cseq-1', 200, 'BYE'));
@@ -193,14 +242,20 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.send(ackText(peer.port, port, 'rr-1', ok.toTag ?? ''), port);
     await acked;
     const byeDone = session.bye();
-    const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'rr-1')) as SipRequest;
+    const bye = (await peer.next(
+      (m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'rr-1'
+    )) as SipRequest;
     expect(bye.uri).toBe('sip:peer@127.0.0.1:9');
     expect(bye.get('Route')).toBe(`<sip:127.0.0.1:${peer.port};lr>`);
     expect(bye.fromTag).toBe(ok.toTag);
     expect(bye.toTag).toBe('peer-tag');
     const byeOk = new SipResponse(200, 'OK');
     for (const v of bye.getAll('Via')) byeOk.add('Via', v);
-    byeOk.add('From', bye.get('From') ?? '').add('To', bye.get('To') ?? '').add('Call-ID', 'rr-1').add('CSeq', bye.get('CSeq') ?? '');
+    byeOk
+      .add('From', bye.get('From') ?? '')
+      .add('To', bye.get('To') ?? '')
+      .add('Call-ID', 'rr-1')
+      .add('CSeq', bye.get('CSeq') ?? '');
     await peer.send(byeOk.toBuffer(), port);
     await byeDone;
   });
@@ -227,33 +282,57 @@ describe('UAC digest authentication against a challenging peer', () => {
   it.each([
     [401, 'WWW-Authenticate', 'Authorization'],
     [407, 'Proxy-Authenticate', 'Proxy-Authorization']
-  ])('answers %i with %s → %s built from the challenge, ACKs the challenge and the 200', async (status, challengeHeader, credentialsHeader) => {
-    const { ua, peer } = await setup();
-    const call = ua.invite(`sip:bob@127.0.0.1:${peer.port}`, { body: testSdp(4000), auth: { username: 'alice', password: 's3cret' } });
-    const first = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
-    expect(first.has('Authorization')).toBe(false);
-    const nonce = 'n0nce-1';
-    const challenge = new SipResponse(status, 'Authenticate');
-    for (const v of first.getAll('Via')) challenge.add('Via', v);
-    challenge.add('From', first.get('From') ?? '').add('To', `${first.get('To')};tag=uas1`).add('Call-ID', first.callId).add('CSeq', first.get('CSeq') ?? '');
-    challenge.add(challengeHeader, createChallenge({ realm: 'test', nonce }));
-    await peer.send(challenge.toBuffer(), ua.addresses()[0].port);
-    const ack401 = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK')) as SipRequest;
-    expect(ack401.getList('Via')[0]).toBe(first.getList('Via')[0]);
-    const second = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE' && m.has(credentialsHeader))) as SipRequest;
-    expect(second.cseq.seq).toBe(first.cseq.seq + 1);
-    expect(second.callId).toBe(first.callId);
-    const verdict = verifyAuthorization(second.get(credentialsHeader) ?? '', { method: 'INVITE', password: 's3cret', realm: 'test', nonce, username: 'alice', uri: first.uri });
-    expect(verdict).toMatchObject({ ok: true });
-    const ok = new SipResponse(200, 'OK');
-    for (const v of second.getAll('Via')) ok.add('Via', v);
-    ok.add('From', second.get('From') ?? '').add('To', `${second.get('To')};tag=uas2`).add('Call-ID', second.callId).add('CSeq', second.get('CSeq') ?? '');
-    ok.add('Contact', `<sip:bob@127.0.0.1:${peer.port}>`).add('Content-Type', 'application/sdp');
-    ok.body = Buffer.from(testSdp(9000));
-    await peer.send(ok.toBuffer(), ua.addresses()[0].port);
-    await expect(call.established).resolves.toEqual({ answerSdp: testSdp(9000) });
-    const ack = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK' && m.cseq.seq === second.cseq.seq)) as SipRequest;
-    expect(ack.uri).toBe(`sip:bob@127.0.0.1:${peer.port}`);
-    expect(ack.toTag).toBe('uas2');
-  });
+  ])(
+    'answers %i with %s → %s built from the challenge, ACKs the challenge and the 200',
+    async (status, challengeHeader, credentialsHeader) => {
+      const { ua, peer } = await setup();
+      const call = ua.invite(`sip:bob@127.0.0.1:${peer.port}`, {
+        body: testSdp(4000),
+        auth: { username: 'alice', password: 's3cret' }
+      });
+      const first = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
+      expect(first.has('Authorization')).toBe(false);
+      const nonce = 'n0nce-1';
+      const challenge = new SipResponse(status, 'Authenticate');
+      for (const v of first.getAll('Via')) challenge.add('Via', v);
+      challenge
+        .add('From', first.get('From') ?? '')
+        .add('To', `${first.get('To')};tag=uas1`)
+        .add('Call-ID', first.callId)
+        .add('CSeq', first.get('CSeq') ?? '');
+      challenge.add(challengeHeader, createChallenge({ realm: 'test', nonce }));
+      await peer.send(challenge.toBuffer(), ua.addresses()[0].port);
+      const ack401 = (await peer.next((m) => m instanceof SipRequest && m.method === 'ACK')) as SipRequest;
+      expect(ack401.getList('Via')[0]).toBe(first.getList('Via')[0]);
+      const second = (await peer.next(
+        (m) => m instanceof SipRequest && m.method === 'INVITE' && m.has(credentialsHeader)
+      )) as SipRequest;
+      expect(second.cseq.seq).toBe(first.cseq.seq + 1);
+      expect(second.callId).toBe(first.callId);
+      const verdict = verifyAuthorization(second.get(credentialsHeader) ?? '', {
+        method: 'INVITE',
+        password: 's3cret',
+        realm: 'test',
+        nonce,
+        username: 'alice',
+        uri: first.uri
+      });
+      expect(verdict).toMatchObject({ ok: true });
+      const ok = new SipResponse(200, 'OK');
+      for (const v of second.getAll('Via')) ok.add('Via', v);
+      ok.add('From', second.get('From') ?? '')
+        .add('To', `${second.get('To')};tag=uas2`)
+        .add('Call-ID', second.callId)
+        .add('CSeq', second.get('CSeq') ?? '');
+      ok.add('Contact', `<sip:bob@127.0.0.1:${peer.port}>`).add('Content-Type', 'application/sdp');
+      ok.body = Buffer.from(testSdp(9000));
+      await peer.send(ok.toBuffer(), ua.addresses()[0].port);
+      await expect(call.established).resolves.toEqual({ answerSdp: testSdp(9000) });
+      const ack = (await peer.next(
+        (m) => m instanceof SipRequest && m.method === 'ACK' && m.cseq.seq === second.cseq.seq
+      )) as SipRequest;
+      expect(ack.uri).toBe(`sip:bob@127.0.0.1:${peer.port}`);
+      expect(ack.toTag).toBe('uas2');
+    }
+  );
 });

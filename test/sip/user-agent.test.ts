@@ -8,8 +8,14 @@ import { testSdp } from '../support/sip-sdp.js';
 const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 500 };
 const agents: SipUserAgent[] = [];
 
-async function agent(protocols: Array<'udp' | 'tcp'> = ['udp', 'tcp'], timers = TIMERS): Promise<SipUserAgent> {
-  const ua = new SipUserAgent({ transports: protocols.map((protocol) => ({ protocol, host: '127.0.0.1', port: 0 })), timers });
+async function agent(
+  protocols: Array<'udp' | 'tcp'> = ['udp', 'tcp'],
+  timers = TIMERS
+): Promise<SipUserAgent> {
+  const ua = new SipUserAgent({
+    transports: protocols.map((protocol) => ({ protocol, host: '127.0.0.1', port: 0 })),
+    timers
+  });
   agents.push(ua);
   await ua.start();
   return ua;
@@ -25,7 +31,9 @@ function nextInvite(ua: SipUserAgent): Promise<IncomingInvite> {
   return new Promise((resolve) => ua.once('invite', resolve));
 }
 
-function terminated(session: { once(e: 'terminated', l: (e: { reason: string }) => void): unknown }): Promise<string> {
+function terminated(session: {
+  once(e: 'terminated', l: (e: { reason: string }) => void): unknown;
+}): Promise<string> {
   return new Promise((resolve) => session.once('terminated', (e) => resolve(e.reason)));
 }
 
@@ -37,7 +45,11 @@ describe('SipUserAgent calls between two agents on loopback', () => {
   it('places a call over UDP, answers it, confirms with ACK and hangs up with BYE on both sides', async () => {
     const [uac, uas] = [await agent(), await agent()];
     const incoming = nextInvite(uas);
-    const call = uac.invite(target(uas), { body: testSdp(4000), displayName: 'Alice Caller', from: 'sip:alice@127.0.0.1' });
+    const call = uac.invite(target(uas), {
+      body: testSdp(4000),
+      displayName: 'Alice Caller',
+      from: 'sip:alice@127.0.0.1'
+    });
     const session = await incoming;
     expect(session.remoteSdp).toContain('m=audio 4000');
     expect(session.remoteDisplayName).toBe('Alice Caller');
@@ -85,7 +97,11 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     await Promise.all([session.accept(testSdp(5000)), call.established]);
     const info = new Promise((resolve) => session.once('info', resolve));
     expect(await call.info('application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n')).toBe(200);
-    expect(await info).toEqual({ contentType: 'application/dtmf-relay', body: 'Signal=5\r\nDuration=160\r\n', dtmf: { digit: '5', durationMs: 160 } });
+    expect(await info).toEqual({
+      contentType: 'application/dtmf-relay',
+      body: 'Signal=5\r\nDuration=160\r\n',
+      dtmf: { digit: '5', durationMs: 160 }
+    });
     expect(await call.info('application/dtmf', '#')).toBe(200);
     expect(await call.info('application/x-unknown', 'hello')).toBe(415);
     await session.bye();
@@ -106,10 +122,15 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     const [uac, uas] = [await agent(), await agent()];
     const first = uac.invite(target(uas), { body: testSdp(4000) });
     await expect(first.established).rejects.toMatchObject({ status: 480 });
-    uas.inviteFilter = (req) => (req.uri.includes('bad-room') ? { status: 404, reason: 'No Such Room' } : undefined);
+    uas.inviteFilter = (req) =>
+      req.uri.includes('bad-room') ? { status: 404, reason: 'No Such Room' } : undefined;
     uas.on('invite', (s) => s.reject(603));
-    await expect(uac.invite(target(uas, 'udp', 'bad-room'), { body: testSdp(4000) }).established).rejects.toMatchObject({ status: 404, reason: 'No Such Room' });
-    await expect(uac.invite(target(uas, 'udp', 'good'), { body: testSdp(4000) }).established).rejects.toMatchObject({ status: 603 });
+    await expect(
+      uac.invite(target(uas, 'udp', 'bad-room'), { body: testSdp(4000) }).established
+    ).rejects.toMatchObject({ status: 404, reason: 'No Such Room' });
+    await expect(
+      uac.invite(target(uas, 'udp', 'good'), { body: testSdp(4000) }).established
+    ).rejects.toMatchObject({ status: 603 });
   });
 
   it('cancels a ringing call: 200 to CANCEL, 487 to the INVITE, both sides terminate with reason cancel', async () => {
@@ -133,7 +154,9 @@ describe('SipUserAgent calls between two agents on loopback', () => {
     uas.on('invite', (s) => s.progress(183, testSdp(5000)));
     const controller = new AbortController();
     const call = uac.invite(target(uas), { body: testSdp(4000), signal: controller.signal });
-    const progress = await new Promise<{ status: number; body?: string }>((resolve) => call.once('progress', resolve));
+    const progress = await new Promise<{ status: number; body?: string }>((resolve) =>
+      call.once('progress', resolve)
+    );
     expect(progress.status).toBe(183);
     expect(call.remoteSdp).toContain('m=audio 5000');
     controller.abort();
@@ -199,7 +222,9 @@ describe('re-INVITE from our side (§14.1)', () => {
     uas.on('invite', () => {
       throw new Error('application bug');
     });
-    await expect(uac.invite(target(uas), { body: testSdp(4000) }).established).rejects.toMatchObject({ status: 500 });
+    await expect(uac.invite(target(uas), { body: testSdp(4000) }).established).rejects.toMatchObject({
+      status: 500
+    });
   });
 });
 

@@ -43,7 +43,12 @@ interface VitestJson {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
-  testResults: Array<{ name: string; assertionResults: Array<{ fullName: string; status: string }>; status: string; message?: string }>;
+  testResults: Array<{
+    name: string;
+    assertionResults: Array<{ fullName: string; status: string }>;
+    status: string;
+    message?: string;
+  }>;
 }
 
 interface RunResult {
@@ -62,7 +67,13 @@ function runSuite(index: number, dir: string): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`],
+      [
+        join(root, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${jsonFile}`
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env }
     );
     const log: Buffer[] = [];
@@ -75,9 +86,13 @@ function runSuite(index: number, dir: string): Promise<RunResult> {
       try {
         const report = JSON.parse(readFileSync(jsonFile, 'utf8')) as VitestJson;
         const failures = report.testResults.flatMap((file) => {
-          const tests = file.assertionResults.filter((t) => t.status === 'failed').map((t) => `${file.name.replace(root, '')} > ${t.fullName}`);
+          const tests = file.assertionResults
+            .filter((t) => t.status === 'failed')
+            .map((t) => `${file.name.replace(root, '')} > ${t.fullName}`);
           // A file that failed to load or crashed has no failed assertion to name.
-          return tests.length === 0 && file.status === 'failed' ? [`${file.name.replace(root, '')} (${(file.message ?? 'failed').split('\n')[0]})`] : tests;
+          return tests.length === 0 && file.status === 'failed'
+            ? [`${file.name.replace(root, '')} (${(file.message ?? 'failed').split('\n')[0]})`]
+            : tests;
         });
         result = {
           passed: report.numPassedTests,
@@ -88,7 +103,14 @@ function runSuite(index: number, dir: string): Promise<RunResult> {
           seconds
         };
       } catch {
-        result = { passed: 0, failed: 1, skipped: 0, failures: [`no JSON report (vitest exited ${exitCode}); last output: ${text.slice(-400)}`], exitCode, seconds };
+        result = {
+          passed: 0,
+          failed: 1,
+          skipped: 0,
+          failures: [`no JSON report (vitest exited ${exitCode}); last output: ${text.slice(-400)}`],
+          exitCode,
+          seconds
+        };
       }
       if (exitCode !== 0 && result.failed === 0) {
         result.failed = 1;
@@ -105,13 +127,17 @@ async function main(): Promise<void> {
   for (let i = 0; i < hogCount; i++) {
     hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   }
-  console.log(`stress: ${runs} runs of the whole suite while ${hogCount} busy loops hog the ${availableParallelism()} cores (logs in ${dir})`);
+  console.log(
+    `stress: ${runs} runs of the whole suite while ${hogCount} busy loops hog the ${availableParallelism()} cores (logs in ${dir})`
+  );
   const results: RunResult[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
       const r = await runSuite(i, dir);
       results.push(r);
-      console.log(`run ${i}/${runs}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped in ${r.seconds.toFixed(0)} s`);
+      console.log(
+        `run ${i}/${runs}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped in ${r.seconds.toFixed(0)} s`
+      );
       for (const f of r.failures) console.log(`  FAILED ${f}`);
     }
   } finally {
@@ -119,7 +145,9 @@ async function main(): Promise<void> {
   }
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const passed = results.reduce((n, r) => n + r.passed, 0);
-  console.log(`stress summary: ${runs} runs under ${hogCount} busy loops, failures per run [${results.map((r) => r.failed).join(', ')}], ${passed} passed, ${failed} failed`);
+  console.log(
+    `stress summary: ${runs} runs under ${hogCount} busy loops, failures per run [${results.map((r) => r.failed).join(', ')}], ${passed} passed, ${failed} failed`
+  );
   if (failed === 0) rmSync(dir, { recursive: true, force: true });
   process.exitCode = failed === 0 ? 0 : 1;
 }

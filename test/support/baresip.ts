@@ -58,7 +58,10 @@ export class Baresip {
     );
     const mediaenc = options.mediaenc ? `;mediaenc=${options.mediaenc}` : '';
     const answer = options.autoAnswer ? ';answermode=auto' : '';
-    writeFileSync(join(this.dir, 'accounts'), `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}${answer}\n`);
+    writeFileSync(
+      join(this.dir, 'accounts'),
+      `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}${answer}\n`
+    );
     this.child = spawn('baresip', ['-f', this.dir], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));

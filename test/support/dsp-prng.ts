@@ -17,6 +17,7 @@ export function randomPcm(rand: () => number, n: number, amplitude: number): Int
 /** A sine at freqHz sampled at rateHz from sample index start. */
 export function sine(n: number, freqHz: number, rateHz: number, amplitude: number, start = 0): Int16Array {
   const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * (start + i)) / rateHz));
+  for (let i = 0; i < n; i++)
+    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * (start + i)) / rateHz));
   return out;
 }

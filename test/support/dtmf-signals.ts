@@ -18,7 +18,6 @@ export function amplitudeAt(dbm0: number): number {
   return DBM0_PEAK * 10 ** (dbm0 / 20);
 }
 
-
 /** Standard normal deviates from a uniform PRNG (Box-Muller). */
 export function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -106,7 +105,12 @@ export class SignalBuilder {
 }
 
 /** Adds white Gaussian noise whose power is `snrDb` below `signalPower` (mean square). */
-export function addNoise(x: Float64Array, signalPower: number, snrDb: number, rand: () => number): Float64Array {
+export function addNoise(
+  x: Float64Array,
+  signalPower: number,
+  snrDb: number,
+  rand: () => number
+): Float64Array {
   const g = gaussian(rand);
   const sigma = Math.sqrt(signalPower / 10 ** (snrDb / 10));
   const out = new Float64Array(x.length);
@@ -132,7 +136,12 @@ export function toPcm16(x: Float64Array): Int16Array {
  * A vowel-like signal: harmonics of a gliding f0 (with vibrato) shaped by two or three formant
  * resonances, the way voiced speech is built; `seconds` long, about `dbm0` loud.
  */
-export function vowelLike(rand: () => number, seconds: number, sampleRateHz = 8000, dbm0 = -12): Float64Array {
+export function vowelLike(
+  rand: () => number,
+  seconds: number,
+  sampleRateHz = 8000,
+  dbm0 = -12
+): Float64Array {
   const n = Math.round(seconds * sampleRateHz);
   const out = new Float64Array(n);
   const f0a = 85 + 180 * rand();
@@ -156,7 +165,8 @@ export function vowelLike(rand: () => number, seconds: number, sampleRateHz = 80
       // Vocal-tract resonances (magnitude of a second-order peak of bandwidth B) on a glottal
       // source falling 6 dB per octave.
       let a = 0;
-      for (let k = 0; k < 3; k++) a += 1 / Math.sqrt(1 + ((2 * (fh - formants[k])) / widths[k]) ** 2) / (k + 1);
+      for (let k = 0; k < 3; k++)
+        a += 1 / Math.sqrt(1 + ((2 * (fh - formants[k])) / widths[k]) ** 2) / (k + 1);
       amps[h] = a / h;
       s += a * Math.sin(h * phase + phases[h]);
     }
@@ -173,7 +183,12 @@ export function vowelLike(rand: () => number, seconds: number, sampleRateHz = 80
  * Music-like material: a sequence of notes (equal-tempered, random), each a few harmonics with
  * decaying envelope, sometimes two notes at once, which can land near DTMF pairs.
  */
-export function musicLike(rand: () => number, seconds: number, sampleRateHz = 8000, dbm0 = -12): Float64Array {
+export function musicLike(
+  rand: () => number,
+  seconds: number,
+  sampleRateHz = 8000,
+  dbm0 = -12
+): Float64Array {
   const n = Math.round(seconds * sampleRateHz);
   const out = new Float64Array(n);
   let at = 0;
@@ -189,7 +204,8 @@ export function musicLike(rand: () => number, seconds: number, sampleRateHz = 80
         const env = Math.exp((-3 * i) / len);
         let s = 0;
         for (let h = 1; h <= hs; h++) {
-          if (h * f0 < sampleRateHz / 2) s += Math.sin((2 * Math.PI * h * f0 * i) / sampleRateHz + ph * h) / h;
+          if (h * f0 < sampleRateHz / 2)
+            s += Math.sin((2 * Math.PI * h * f0 * i) / sampleRateHz + ph * h) / h;
         }
         out[at + i] += env * s;
       }

@@ -24,7 +24,11 @@ export interface PlayoutResult {
   buffer: JitterBuffer;
 }
 
-export function playTrace(arrivals: readonly TracePacket[], sent: number, opts: Partial<JitterBufferOptions> & { tickPhaseMs?: number; frameMs?: number; ssrc?: number } = {}): PlayoutResult {
+export function playTrace(
+  arrivals: readonly TracePacket[],
+  sent: number,
+  opts: Partial<JitterBufferOptions> & { tickPhaseMs?: number; frameMs?: number; ssrc?: number } = {}
+): PlayoutResult {
   const frameMs = opts.frameMs ?? 20;
   const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, ...opts });
   const payload = new Uint8Array(160);
@@ -45,7 +49,16 @@ export function playTrace(arrivals: readonly TracePacket[], sent: number, opts: 
       const p = arrivals[next++];
       new DataView(payload.buffer).setUint32(0, p.index);
       if (!arrivedAt.has(p.index)) arrivedAt.set(p.index, p.arrivalMs);
-      jb.push(p.sequenceNumber, p.timestamp, opts.ssrc ?? 0x1234, p.marker, payload, 0, payload.length, p.arrivalMs);
+      jb.push(
+        p.sequenceNumber,
+        p.timestamp,
+        opts.ssrc ?? 0x1234,
+        p.marker,
+        payload,
+        0,
+        payload.length,
+        p.arrivalMs
+      );
     }
     const r = jb.pop(out, now);
     if (played.length > 0 || r > 0) activeTicks++;

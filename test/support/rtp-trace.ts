@@ -6,7 +6,6 @@
 import { mulberry32 as seededRandom } from './prng.js';
 export { seededRandom };
 
-
 export interface TracePacket {
   /** Index of the frame in the sent stream (0, 1, 2 ...). */
   index: number;
@@ -62,9 +61,9 @@ export function generateTrace(opts: TraceOptions): { sent: number; arrivals: Tra
       marker: i === 0
     };
     arrivals.push(packet);
-    if (opts.duplicateRate !== undefined && rnd() < opts.duplicateRate) arrivals.push({ ...packet, arrivalMs: packet.arrivalMs + rnd() * 10 });
+    if (opts.duplicateRate !== undefined && rnd() < opts.duplicateRate)
+      arrivals.push({ ...packet, arrivalMs: packet.arrivalMs + rnd() * 10 });
   }
   arrivals.sort((a, b) => a.arrivalMs - b.arrivalMs);
   return { sent: opts.packets, arrivals };
 }
-

@@ -34,7 +34,8 @@ export class FakeClock implements Clock {
     const target = this.nowMs + ms;
     for (;;) {
       let next: Pending | undefined;
-      for (const p of this.pending) if (p.at <= target && (!next || p.at < next.at || (p.at === next.at && p.id < next.id))) next = p;
+      for (const p of this.pending)
+        if (p.at <= target && (!next || p.at < next.at || (p.at === next.at && p.id < next.id))) next = p;
       if (!next) break;
       this.pending = this.pending.filter((p) => p !== next);
       this.nowMs = next.at;

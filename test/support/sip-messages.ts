@@ -2,7 +2,17 @@
 import { parseMessage } from '../../sip/message/parser.js';
 import { SipResponse, type SipRequest } from '../../sip/message/message.js';
 
-export function request(method: string, opts: { branch?: string; cseq?: number; callId?: string; toTag?: string; body?: string; extra?: string[] } = {}): SipRequest {
+export function request(
+  method: string,
+  opts: {
+    branch?: string;
+    cseq?: number;
+    callId?: string;
+    toTag?: string;
+    body?: string;
+    extra?: string[];
+  } = {}
+): SipRequest {
   const body = opts.body ?? '';
   const lines = [
     `${method} sip:alice@127.0.0.1 SIP/2.0`,
@@ -18,7 +28,10 @@ export function request(method: string, opts: { branch?: string; cseq?: number; 
     body
   ];
   const parsed = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
-  if (parsed.kind !== 'request' || parsed.error) throw new Error(`bad test request: ${parsed.kind === 'invalid' ? parsed.error.message : parsed.error?.message}`);
+  if (parsed.kind !== 'request' || parsed.error)
+    throw new Error(
+      `bad test request: ${parsed.kind === 'invalid' ? parsed.error.message : parsed.error?.message}`
+    );
   return parsed.message;
 }
 

@@ -1,5 +1,10 @@
 /** Minimal SDP bodies for SIP-level tests (the application's part, built by the test). */
-export function testSdp(port: number, sessionVersion = 1, direction = 'sendrecv', address = '127.0.0.1'): string {
+export function testSdp(
+  port: number,
+  sessionVersion = 1,
+  direction = 'sendrecv',
+  address = '127.0.0.1'
+): string {
   return [
     'v=0',
     `o=- 1 ${sessionVersion} IN IP4 ${address}`,

@@ -43,7 +43,10 @@ export function runSipp(
 ): { done: Promise<SippResult>; child: ChildProcess } {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   prepare?.(dir);
-  const child = spawn('sipp', [...args, '-nostdin', '-trace_err', '-timeout_error'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sipp', [...args, '-nostdin', '-trace_err', '-timeout_error'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
   running.add(child);
   let stdout = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,7 +58,8 @@ export function runSipp(
       running.delete(child);
       let errors = '';
       try {
-        for (const f of readdirSync(dir)) if (f.endsWith('_errors.log')) errors += readFileSync(join(dir, f), 'utf8');
+        for (const f of readdirSync(dir))
+          if (f.endsWith('_errors.log')) errors += readFileSync(join(dir, f), 'utf8');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

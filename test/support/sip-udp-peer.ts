@@ -64,7 +64,11 @@ export class UdpTestPeer extends SipTestPeer {
   }
 
   send(data: string | Buffer, port: number): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, '127.0.0.1', (e) =>
+        e ? reject(e) : resolve()
+      )
+    );
   }
 
   close(): Promise<void> {

@@ -50,7 +50,8 @@ export function loudestDbfs(pcm: Int16Array, sampleRateHz: number, windowMs = 25
   const n = Math.round((windowMs * sampleRateHz) / 1000);
   if (pcm.length < n) return rmsDbfs(pcm);
   let loudest = -200;
-  for (let at = 0; at + n <= pcm.length; at += n >> 1) loudest = Math.max(loudest, rmsDbfs(pcm.subarray(at, at + n)));
+  for (let at = 0; at + n <= pcm.length; at += n >> 1)
+    loudest = Math.max(loudest, rmsDbfs(pcm.subarray(at, at + n)));
   return loudest;
 }
 

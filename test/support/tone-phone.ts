@@ -19,10 +19,22 @@ import { ulawDecode, ulawEncode } from './tone-analysis.js';
 const SAMPLE_RATE_HZ = 8000;
 /** ITU-T Q.23 low and high frequencies of each key. */
 const DTMF_PAIRS: Record<string, [number, number]> = {
-  '1': [697, 1209], '2': [697, 1336], '3': [697, 1477], A: [697, 1633],
-  '4': [770, 1209], '5': [770, 1336], '6': [770, 1477], B: [770, 1633],
-  '7': [852, 1209], '8': [852, 1336], '9': [852, 1477], C: [852, 1633],
-  '*': [941, 1209], '0': [941, 1336], '#': [941, 1477], D: [941, 1633]
+  '1': [697, 1209],
+  '2': [697, 1336],
+  '3': [697, 1477],
+  A: [697, 1633],
+  '4': [770, 1209],
+  '5': [770, 1336],
+  '6': [770, 1477],
+  B: [770, 1633],
+  '7': [852, 1209],
+  '8': [852, 1336],
+  '9': [852, 1477],
+  C: [852, 1633],
+  '*': [941, 1209],
+  '0': [941, 1336],
+  '#': [941, 1477],
+  D: [941, 1633]
 };
 const FRAME_SAMPLES = 160;
 const FRAME_MS = 20;
@@ -59,7 +71,17 @@ export class TonePhone {
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone, for `frames` more frames. */
   private press: { pair: [number, number]; frames: number; done: () => void } | undefined;
   /** While set, the stream carries RFC 4733 events for this digit instead of audio. */
-  private event: { code: number; startTs: number; samples: number; frames: number; end: boolean; endSent: number; done: () => void } | undefined;
+  private event:
+    | {
+        code: number;
+        startTs: number;
+        samples: number;
+        frames: number;
+        end: boolean;
+        endSent: number;
+        done: () => void;
+      }
+    | undefined;
   /** Media clock: when the stream started and how many frames it has produced since. */
   private streamStartMs = 0;
   private framesProduced = 0;
@@ -72,7 +94,11 @@ export class TonePhone {
   telephoneEventPt = 101;
   ended = false;
 
-  private constructor(ua: SipUserAgent, rtp: dgram.Socket, private readonly options: TonePhoneOptions) {
+  private constructor(
+    ua: SipUserAgent,
+    rtp: dgram.Socket,
+    private readonly options: TonePhoneOptions
+  ) {
     this.ua = ua;
     this.rtp = rtp;
     this.toneHz = options.toneHz;
@@ -91,7 +117,10 @@ export class TonePhone {
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
     const host = options.host ?? '127.0.0.1';
-    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host, port: 0 }], sessionTimer: options.sessionTimer });
+    const ua = new SipUserAgent({
+      transports: [{ protocol: 'udp', host, port: 0 }],
+      sessionTimer: options.sessionTimer
+    });
     await ua.start();
     const rtp = dgram.createSocket('udp4');
     rtp.bind(0, host);
@@ -131,7 +160,9 @@ export class TonePhone {
    * Re-INVITEs mid-call (RFC 3261 §14): optionally from a new RTP port (a phone that moved), or
    * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4).
    */
-  async reinvite(options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}): Promise<void> {
+  async reinvite(
+    options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}
+  ): Promise<void> {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
       const next = dgram.createSocket('udp4');
@@ -142,7 +173,10 @@ export class TonePhone {
       this.rtp = next;
     }
     const answer = await this.session.reinvite(this.offer(options.direction));
-    this.remote = { address: /c=IN IP4 (\S+)/.exec(answer)?.[1] ?? '127.0.0.1', port: Number(/m=audio (\d+)/.exec(answer)?.[1]) };
+    this.remote = {
+      address: /c=IN IP4 (\S+)/.exec(answer)?.[1] ?? '127.0.0.1',
+      port: Number(/m=audio (\d+)/.exec(answer)?.[1])
+    };
   }
 
   /** Calls `target` and resolves once answered; audio starts flowing at once. */
@@ -177,7 +211,11 @@ export class TonePhone {
     const pair = DTMF_PAIRS[digit];
     if (!pair) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
     if (this.press) return Promise.reject(new Error('a key is already being pressed in-band'));
-    if (stall) this.stallAt = { frame: this.framesProduced + Math.round(stall.afterMs / FRAME_MS), frames: Math.round(stall.ms / FRAME_MS) };
+    if (stall)
+      this.stallAt = {
+        frame: this.framesProduced + Math.round(stall.afterMs / FRAME_MS),
+        frames: Math.round(stall.ms / FRAME_MS)
+      };
     return new Promise((done) => {
       this.press = { pair, frames: Math.max(1, Math.round(ms / FRAME_MS)), done };
     });
@@ -193,7 +231,15 @@ export class TonePhone {
     if (code < 0) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
     if (this.event) return Promise.reject(new Error('a key is already being pressed as RFC 4733'));
     return new Promise((done) => {
-      this.event = { code, startTs: this.timestamp, samples: 0, frames: Math.max(1, Math.round(ms / FRAME_MS)), end: false, endSent: 0, done };
+      this.event = {
+        code,
+        startTs: this.timestamp,
+        samples: 0,
+        frames: Math.max(1, Math.round(ms / FRAME_MS)),
+        end: false,
+        endSent: 0,
+        done
+      };
     });
   }
 
@@ -237,7 +283,8 @@ export class TonePhone {
     const want = (ms * SAMPLE_RATE_HZ) / 1000;
     const until = Date.now() + timeoutMs;
     while (this.receivedSamples < want) {
-      if (Date.now() > until) throw new Error(`received ${this.receivedSamples} of ${want} samples within ${timeoutMs} ms`);
+      if (Date.now() > until)
+        throw new Error(`received ${this.receivedSamples} of ${want} samples within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, FRAME_MS));
     }
     return this.receivedPcm();

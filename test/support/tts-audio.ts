@@ -14,7 +14,8 @@ interface MeydaApi {
   extract(features: string[], signal: Float32Array): Record<string, number>;
 }
 /** meyda's bundled types describe its ESM build; under NodeNext the CJS default import is the Meyda object. */
-const Meyda = ((MeydaImport as unknown as { default?: MeydaApi }).default ?? MeydaImport) as unknown as MeydaApi;
+const Meyda = ((MeydaImport as unknown as { default?: MeydaApi }).default ??
+  MeydaImport) as unknown as MeydaApi;
 
 export interface SpeechFeatures {
   durationS: number;
@@ -77,7 +78,6 @@ export function speechFeatures(pcm: Int16Array, sampleRateHz: number): SpeechFea
   };
 }
 
-
 export function whiteNoise(samples: number, amplitude: number, seed = 1): Int16Array {
   const random = seededRandom(seed);
   const out = new Int16Array(samples);
@@ -88,7 +88,7 @@ export function whiteNoise(samples: number, amplitude: number, seed = 1): Int16A
 /** Frequency of a steady tone from its zero crossings. */
 export function toneFrequencyHz(pcm: Int16Array, sampleRateHz: number): number {
   let crossings = 0;
-  for (let i = 1; i < pcm.length; i++) if ((pcm[i - 1] < 0) !== (pcm[i] < 0)) crossings++;
+  for (let i = 1; i < pcm.length; i++) if (pcm[i - 1] < 0 !== pcm[i] < 0) crossings++;
   return (crossings / 2) * (sampleRateHz / pcm.length);
 }
 

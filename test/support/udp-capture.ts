@@ -15,7 +15,11 @@ export class UdpCapture {
 
   /** Starts capturing UDP to or from ports `minPort`..`maxPort` on lo; resolves once tcpdump listens. */
   async start(minPort: number, maxPort: number): Promise<void> {
-    const child = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', this.file, `udp and portrange ${minPort}-${maxPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      'tcpdump',
+      ['-i', 'lo', '-U', '-n', '-s', '0', '-w', this.file, `udp and portrange ${minPort}-${maxPort}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] }
+    );
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let errors = '';

@@ -6,7 +6,6 @@
 import { mulberry32 as prng } from '../support/prng.js';
 export { prng };
 
-
 /** Peak amplitude (of 32767) that gives a sine this RMS level in dBFS (full-scale sine = -3.01). */
 function rmsToLinear(levelDbfs: number): number {
   return 32768 * Math.pow(10, levelDbfs / 20);
@@ -71,7 +70,9 @@ export function speechLike(o: SpeechOptions): Int16Array {
           const f = h * f0;
           // Resonance gain of each formant (bandwidth ~ 80-120 Hz), summed.
           const g =
-            1 / (1 + ((f - f1) / 90) ** 2) + 0.6 / (1 + ((f - f2) / 110) ** 2) + 0.3 / (1 + ((f - f3) / 150) ** 2);
+            1 / (1 + ((f - f1) / 90) ** 2) +
+            0.6 / (1 + ((f - f2) / 110) ** 2) +
+            0.3 / (1 + ((f - f3) / 150) ** 2);
           v += (g + 0.02) * Math.sin(h * phase);
         }
         // Raised-cosine syllable envelope.
@@ -97,7 +98,12 @@ export function speechLike(o: SpeechOptions): Int16Array {
 }
 
 /** Gaussian white noise at an RMS level in dBFS. */
-export function whiteNoise(sampleRateHz: number, durationMs: number, levelDbfs: number, seed: number): Int16Array {
+export function whiteNoise(
+  sampleRateHz: number,
+  durationMs: number,
+  levelDbfs: number,
+  seed: number
+): Int16Array {
   const rand = prng(seed);
   const n = Math.round((durationMs * sampleRateHz) / 1000);
   const sigma = 32768 * Math.pow(10, levelDbfs / 20);
@@ -114,7 +120,12 @@ export function whiteNoise(sampleRateHz: number, durationMs: number, levelDbfs: 
  * Mains hum at `mainsHz` (50 or 60) with its 2nd and 3rd harmonics 10 and 16 dB down, at an
  * RMS level in dBFS.
  */
-export function hum(sampleRateHz: number, durationMs: number, levelDbfs: number, mainsHz: number): Int16Array {
+export function hum(
+  sampleRateHz: number,
+  durationMs: number,
+  levelDbfs: number,
+  mainsHz: number
+): Int16Array {
   const n = Math.round((durationMs * sampleRateHz) / 1000);
   const a1 = 1;
   const a2 = Math.pow(10, -10 / 20);
@@ -130,7 +141,12 @@ export function hum(sampleRateHz: number, durationMs: number, levelDbfs: number,
 }
 
 /** A sine at a frequency and RMS level in dBFS. */
-export function tone(sampleRateHz: number, durationMs: number, levelDbfs: number, freqHz: number): Int16Array {
+export function tone(
+  sampleRateHz: number,
+  durationMs: number,
+  levelDbfs: number,
+  freqHz: number
+): Int16Array {
   const n = Math.round((durationMs * sampleRateHz) / 1000);
   const amp = 32768 * Math.pow(10, levelDbfs / 20) * Math.SQRT2;
   const out = new Float64Array(n);

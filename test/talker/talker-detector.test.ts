@@ -44,7 +44,14 @@ function realSpeech(rate: 8000 | 16000): Int16Array {
 describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
   it('starts once and stops once for words separated by short pauses (no flapping)', () => {
     const d = new TalkerDetector({ sampleRateHz: rate });
-    const speech = speechLike({ sampleRateHz: rate, seed: 7, words: [2, 3, 1, 2, 2], pauseMs: 250, leadMs: 500, levelDbfs: -22 });
+    const speech = speechLike({
+      sampleRateHz: rate,
+      seed: 7,
+      words: [2, 3, 1, 2, 2],
+      pauseMs: 250,
+      leadMs: 500,
+      levelDbfs: -22
+    });
     const speechFrames = Math.floor(speech.length / (rate / 50));
     const r = run(d, concat(speech, silence(rate, 2000)));
     expect(r.events.map((e) => e.transition)).toEqual(['started', 'stopped']);
@@ -58,7 +65,13 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
 
   it('flaps without hangover, which is what the hangover prevents', () => {
     const d = new TalkerDetector({ sampleRateHz: rate, hangoverMs: 0 });
-    const speech = speechLike({ sampleRateHz: rate, seed: 7, words: [2, 3, 1, 2, 2], pauseMs: 250, levelDbfs: -22 });
+    const speech = speechLike({
+      sampleRateHz: rate,
+      seed: 7,
+      words: [2, 3, 1, 2, 2],
+      pauseMs: 250,
+      levelDbfs: -22
+    });
     const r = run(d, concat(speech, silence(rate, 500)));
     expect(r.events.filter((e) => e.transition === 'started').length).toBeGreaterThan(1);
   });
@@ -105,7 +118,14 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
   it('hears speech over steady noise once the floor has adapted', () => {
     const d = new TalkerDetector({ sampleRateHz: rate });
     const noise = whiteNoise(rate, 12_000, -40, 5);
-    const speech = speechLike({ sampleRateHz: rate, seed: 9, words: [2, 2, 3], pauseMs: 200, leadMs: 6000, levelDbfs: -20 });
+    const speech = speechLike({
+      sampleRateHz: rate,
+      seed: 9,
+      words: [2, 2, 3],
+      pauseMs: 200,
+      leadMs: 6000,
+      levelDbfs: -20
+    });
     const r = run(d, mix(noise, concat(speech, silence(rate, 100))));
     expect(r.events.map((e) => e.transition)).toEqual(['started', 'stopped']);
     expect(r.events[0].at).toBeGreaterThanOrEqual(300);
@@ -113,7 +133,14 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
 
   it('hears speech over hum', () => {
     const d = new TalkerDetector({ sampleRateHz: rate });
-    const speech = speechLike({ sampleRateHz: rate, seed: 12, words: [3, 2], pauseMs: 200, leadMs: 3000, levelDbfs: -22 });
+    const speech = speechLike({
+      sampleRateHz: rate,
+      seed: 12,
+      words: [3, 2],
+      pauseMs: 200,
+      leadMs: 3000,
+      levelDbfs: -22
+    });
     const r = run(d, mix(hum(rate, 8000, -20, 50), speech));
     expect(r.events.map((e) => e.transition)).toEqual(['started', 'stopped']);
     expect(r.events[0].at).toBeGreaterThanOrEqual(150);
@@ -135,7 +162,14 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
   it('reset() returns stopped for a talker and none otherwise, and forgets the state', () => {
     const d = new TalkerDetector({ sampleRateHz: rate });
     expect(d.reset()).toBe('none');
-    const speech = speechLike({ sampleRateHz: rate, seed: 2, words: [4], pauseMs: 0, leadMs: 200, levelDbfs: -20 });
+    const speech = speechLike({
+      sampleRateHz: rate,
+      seed: 2,
+      words: [4],
+      pauseMs: 0,
+      leadMs: 200,
+      levelDbfs: -20
+    });
     const r = run(d, speech.subarray(0, Math.round(rate * 0.7)));
     expect(r.events.map((e) => e.transition)).toEqual(['started']);
     expect(d.talking).toBe(true);
@@ -150,7 +184,10 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
   });
 
   it('is deterministic: the same input gives the same events and levels', () => {
-    const signal = concat(speechLike({ sampleRateHz: rate, seed: 21, words: [2, 2], pauseMs: 300, levelDbfs: -30 }), silence(rate, 800));
+    const signal = concat(
+      speechLike({ sampleRateHz: rate, seed: 21, words: [2, 2], pauseMs: 300, levelDbfs: -30 }),
+      silence(rate, 800)
+    );
     const a = run(new TalkerDetector({ sampleRateHz: rate }), signal);
     const b = run(new TalkerDetector({ sampleRateHz: rate }), signal);
     expect(a).toEqual(b);
@@ -159,7 +196,10 @@ describe.each(RATES)('TalkerDetector at %i Hz', (rate) => {
 
 describe('TalkerDetector options', () => {
   it('needs startFrames consecutive candidates', () => {
-    const signal = concat(speechLike({ sampleRateHz: 8000, seed: 5, words: [3], pauseMs: 0, leadMs: 400, levelDbfs: -20 }), new Int16Array(8000));
+    const signal = concat(
+      speechLike({ sampleRateHz: 8000, seed: 5, words: [3], pauseMs: 0, leadMs: 400, levelDbfs: -20 }),
+      new Int16Array(8000)
+    );
     const early = run(new TalkerDetector({ sampleRateHz: 8000, startFrames: 1 }), signal).events[0].at;
     const late = run(new TalkerDetector({ sampleRateHz: 8000, startFrames: 5 }), signal).events[0].at;
     expect(late - early).toBeGreaterThanOrEqual(4);
@@ -168,15 +208,22 @@ describe('TalkerDetector options', () => {
   it('respects an absolute start threshold above the speech level', () => {
     const signal = speechLike({ sampleRateHz: 8000, seed: 5, words: [3, 3], pauseMs: 200, levelDbfs: -40 });
     expect(run(new TalkerDetector({ sampleRateHz: 8000 }), signal).events.length).toBeGreaterThan(0);
-    expect(run(new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: -20, stopThresholdDbfs: -25 }), signal).events).toEqual([]);
+    expect(
+      run(new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: -20, stopThresholdDbfs: -25 }), signal)
+        .events
+    ).toEqual([]);
   });
 
   it('rejects bad options with RangeError', () => {
     expect(() => new TalkerDetector({ sampleRateHz: 44100 as 8000 })).toThrow(RangeError);
-    expect(() => new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: -50, stopThresholdDbfs: -40 })).toThrow(RangeError);
+    expect(
+      () => new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: -50, stopThresholdDbfs: -40 })
+    ).toThrow(RangeError);
     expect(() => new TalkerDetector({ sampleRateHz: 8000, startFrames: 0 })).toThrow(RangeError);
     expect(() => new TalkerDetector({ sampleRateHz: 8000, hangoverMs: -1 })).toThrow(RangeError);
-    expect(() => new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: Number.NaN })).toThrow(RangeError);
+    expect(() => new TalkerDetector({ sampleRateHz: 8000, startThresholdDbfs: Number.NaN })).toThrow(
+      RangeError
+    );
   });
 
   it('ignores an empty frame', () => {
@@ -187,7 +234,13 @@ describe('TalkerDetector options', () => {
 
   it('calls meyda only while deciding a start, not per frame of a talker', () => {
     const d = new TalkerDetector({ sampleRateHz: 8000 });
-    const speech = speechLike({ sampleRateHz: 8000, seed: 8, words: [3, 3, 3, 3], pauseMs: 200, levelDbfs: -20 });
+    const speech = speechLike({
+      sampleRateHz: 8000,
+      seed: 8,
+      words: [3, 3, 3, 3],
+      pauseMs: 200,
+      levelDbfs: -20
+    });
     const r = run(d, speech);
     expect(r.events[0].transition).toBe('started');
     expect(d.spectralChecks).toBeLessThanOrEqual(r.events[0].at + 1);

@@ -24,7 +24,10 @@ for (const engine of ['flite', 'espeak'] as const) {
       it(`speaks text at ${rate} Hz with a plausible duration for its word count`, async () => {
         const short = await service.textToPcm(SHORT, rate);
         const long = await service.textToPcm(LONG, rate);
-        for (const [text, pcm] of [[SHORT, short], [LONG, long]] as const) {
+        for (const [text, pcm] of [
+          [SHORT, short],
+          [LONG, long]
+        ] as const) {
           const seconds = pcm.length / rate;
           expect(seconds).toBeGreaterThan(0.25 * words(text));
           expect(seconds).toBeLessThan(1.5 * words(text));
@@ -103,7 +106,9 @@ describe('PromptService cache and concurrency', { timeout: 180_000 }, () => {
   it('shares one synthesis among concurrent requests for the same prompt', async () => {
     const service = new PromptService({});
     try {
-      const results = await Promise.all(Array.from({ length: 5 }, () => service.textToPcm('mary has left', 8000)));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => service.textToPcm('mary has left', 8000))
+      );
       expect(service.stats().syntheses).toBe(1);
       expect(service.stats().cacheMisses).toBe(1);
       for (const pcm of results) expect(pcm).toBe(results[0]);
@@ -155,7 +160,13 @@ describe('PromptService cache and concurrency', { timeout: 180_000 }, () => {
         service.textToPcm('hi', 8000, { pitch: 40 }).catch(kind),
         service.textToPcm('hi', 8000, { engine: 'piper' as never }).catch(kind)
       ]);
-      expect(codes).toEqual(['RangeError', 'ERR_INVALID_ARGUMENT', 'RangeError', 'RangeError', 'ERR_UNKNOWN_ENGINE']);
+      expect(codes).toEqual([
+        'RangeError',
+        'ERR_INVALID_ARGUMENT',
+        'RangeError',
+        'RangeError',
+        'ERR_UNKNOWN_ENGINE'
+      ]);
       expect(service.stats().syntheses).toBe(0);
     } finally {
       await service.close();

@@ -5,7 +5,8 @@ import { rms, toneFrequencyHz } from '../support/tts-audio.js';
 
 function tone(hz: number, rateHz: number, seconds: number, amplitude = 10000): Int16Array {
   const out = new Int16Array(Math.round(rateHz * seconds));
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / rateHz));
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / rateHz));
   return out;
 }
 
@@ -19,7 +20,14 @@ describe('resamplePcm', () => {
     }
   });
 
-  const pairs: [number, number][] = [[16000, 8000], [8000, 16000], [22050, 8000], [44100, 16000], [48000, 8000], [8000, 48000]];
+  const pairs: [number, number][] = [
+    [16000, 8000],
+    [8000, 16000],
+    [22050, 8000],
+    [44100, 16000],
+    [48000, 8000],
+    [8000, 48000]
+  ];
   for (const [from, to] of pairs) {
     it(`converts a 440 Hz tone from ${from} to ${to} Hz`, async () => {
       await loadResampler();

@@ -60,7 +60,9 @@ describe('fileToPcm formats', () => {
 
   it('rejects a file that is not a WAV, and an unsupported encoding, with typed errors', async () => {
     await expect(service.fileToPcm('not-a-wav.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
-    await expect(service.fileToPcm('tone-8000-ima-adpcm.wav', 8000)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_WAV' });
+    await expect(service.fileToPcm('tone-8000-ima-adpcm.wav', 8000)).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_WAV'
+    });
   });
 });
 
@@ -91,7 +93,14 @@ describe('fileToPcm paths', () => {
   });
 
   it('refuses paths that leave the folder by .., by absolute path or through a symlink', async () => {
-    for (const path of ['../secret.wav', 'sub/../../secret.wav', join(root, 'secret.wav'), 'escape.wav', '/etc/passwd', '..']) {
+    for (const path of [
+      '../secret.wav',
+      'sub/../../secret.wav',
+      join(root, 'secret.wav'),
+      'escape.wav',
+      '/etc/passwd',
+      '..'
+    ]) {
       const error = await service.fileToPcm(path, 8000).catch((e: unknown) => e);
       expect(error, path).toBeInstanceOf(TtsError);
       expect((error as TtsError).code, path).toBe('ERR_OUTSIDE_PROMPT_FOLDER');
@@ -99,7 +108,9 @@ describe('fileToPcm paths', () => {
   });
 
   it('reports a missing file, a directory and garbage as distinct typed errors', async () => {
-    await expect(service.fileToPcm('missing.wav', 8000)).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
+    await expect(service.fileToPcm('missing.wav', 8000)).rejects.toMatchObject({
+      code: 'ERR_FILE_NOT_FOUND'
+    });
     await expect(service.fileToPcm('sub', 8000)).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE' });
     await expect(service.fileToPcm('unreadable.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
     await expect(service.fileToPcm('', 8000)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });

@@ -18,7 +18,7 @@ describe('synthesis worker entry', () => {
     const fromDist = workerEntry('file:///app/dist/tts/worker-pool.js');
     expect(fromDist.protocol).toBe('data:');
     const distBootstrap = decodeURIComponent(fromDist.href.slice('data:text/javascript,'.length));
-    expect(distBootstrap).toContain("await import(\"file:///app/dist/tts/synthesis-worker.js\")");
+    expect(distBootstrap).toContain('await import("file:///app/dist/tts/synthesis-worker.js")');
     expect(distBootstrap).not.toMatch(/tsx/);
     const fromSource = workerEntry(pathToFileURL(join(ROOT, 'tts', 'worker-pool.ts')).href);
     expect(fromSource.protocol).toBe('data:');
@@ -30,7 +30,9 @@ describe('synthesis worker entry', () => {
   it('imports the entry by a file URL that keeps spaces in the path escaped', () => {
     const moduleUrl = pathToFileURL('/srv/my app/node_modules/uasmedia/dist/tts/worker-pool.js').href;
     const bootstrap = decodeURIComponent(workerEntry(moduleUrl).href.slice('data:text/javascript,'.length));
-    expect(bootstrap).toContain('await import("file:///srv/my%20app/node_modules/uasmedia/dist/tts/synthesis-worker.js")');
+    expect(bootstrap).toContain(
+      'await import("file:///srv/my%20app/node_modules/uasmedia/dist/tts/synthesis-worker.js")'
+    );
   });
 
   const outDir = join(ROOT, 'build', `test-tts-dist-${process.pid}`);
@@ -40,8 +42,31 @@ describe('synthesis worker entry', () => {
   it('synthesizes from compiled JavaScript in plain node', { timeout: 300_000 }, async () => {
     mkdirSync(outDir, { recursive: true });
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const sources = ['tts/index.ts', 'tts/synthesis-worker.ts', 'tts/espeak-ng.d.ts'].map((f) => join(ROOT, f));
-    await run(process.execPath, [tsc, '--outDir', outDir, '--rootDir', ROOT, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', ...sources], { cwd: ROOT });
+    const sources = ['tts/index.ts', 'tts/synthesis-worker.ts', 'tts/espeak-ng.d.ts'].map((f) =>
+      join(ROOT, f)
+    );
+    await run(
+      process.execPath,
+      [
+        tsc,
+        '--outDir',
+        outDir,
+        '--rootDir',
+        ROOT,
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--target',
+        'ES2022',
+        '--strict',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        ...sources
+      ],
+      { cwd: ROOT }
+    );
     const compiled = join(outDir, 'tts', 'index.js');
     expect(existsSync(join(outDir, 'tts', 'synthesis-worker.js'))).toBe(true);
     const script = `
@@ -50,7 +75,9 @@ describe('synthesis worker entry', () => {
       const pcm = await service.textToPcm('george has joined', 8000);
       await service.close();
       console.log(JSON.stringify({ samples: pcm.length }));`;
-    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT
+    });
     expect(stderr).not.toMatch(/WASI is an experimental feature/);
     const { samples } = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { samples: number };
     expect(samples).toBeGreaterThan(0.5 * 8000);

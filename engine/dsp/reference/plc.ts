@@ -12,7 +12,7 @@ function plcGain(t: number, r: number): number {
   const t60 = 480 * r;
   if (t < t10) return 32768;
   if (t >= t60) return 0;
-  return 32768 - (((t - t10) * 32768) / (t60 - t10) | 0);
+  return 32768 - ((((t - t10) * 32768) / (t60 - t10)) | 0);
 }
 
 function correlation(hist: Int16Array, from: number, to: number, lag: number, stride: number): number {

@@ -5,7 +5,9 @@
  */
 
 /** 2·h(2k+1) in Q14 for k = 0..11; they sum to 8192. */
-export const HALFBAND_Q14: readonly number[] = [10374, -3305, 1810, -1125, 723, -463, 288, -171, 94, -47, 20, -6];
+export const HALFBAND_Q14: readonly number[] = [
+  10374, -3305, 1810, -1125, 723, -463, 288, -171, 94, -47, 20, -6
+];
 export const HALFBAND_TAPS = HALFBAND_Q14.length;
 export const UP_STATE_SAMPLES = 2 * HALFBAND_TAPS - 1;
 export const DOWN_STATE_SAMPLES = 4 * HALFBAND_TAPS - 2;

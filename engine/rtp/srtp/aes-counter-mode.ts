@@ -18,7 +18,8 @@ export class AesCounterMode {
   #view: Buffer | undefined;
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer) {
-    if (sessionSalt.length !== 14) throw new RangeError(`session salt must be 14 bytes, got ${sessionSalt.length}`);
+    if (sessionSalt.length !== 14)
+      throw new RangeError(`session salt must be 14 bytes, got ${sessionSalt.length}`);
     this.#ecb = createCipheriv(`aes-${sessionKey.length * 8}-ecb`, sessionKey, null);
     this.#ecb.setAutoPadding(false);
     this.#salt = Buffer.from(sessionSalt);
@@ -28,9 +29,17 @@ export class AesCounterMode {
    * XORs `data[offset, offset + length)` with the keystream of the packet whose 48-bit index is
    * `indexHigh32 << 16 | indexLow16` (for SRTP: ROC and SEQ) from source `ssrc`.
    */
-  apply(data: Uint8Array, offset: number, length: number, ssrc: number, indexHigh32: number, indexLow16: number): void {
+  apply(
+    data: Uint8Array,
+    offset: number,
+    length: number,
+    ssrc: number,
+    indexHigh32: number,
+    indexLow16: number
+  ): void {
     if (length <= 0) return;
-    if (length > MAX_KEYSTREAM_BYTES) throw new RangeError(`${length} bytes exceed the ${MAX_KEYSTREAM_BYTES}-byte keystream limit`);
+    if (length > MAX_KEYSTREAM_BYTES)
+      throw new RangeError(`${length} bytes exceed the ${MAX_KEYSTREAM_BYTES}-byte keystream limit`);
     const blocks = (length + 15) >>> 4;
     const counters = this.#countersFor(blocks * 16);
     const salt = this.#salt;
@@ -64,14 +73,16 @@ export class AesCounterMode {
       counters[at + 15] = block & 0xff;
     }
     let view = this.#view;
-    if (view === undefined || view.length !== blocks * 16 || view.buffer !== counters.buffer) view = this.#view = counters.subarray(0, blocks * 16);
+    if (view === undefined || view.length !== blocks * 16 || view.buffer !== counters.buffer)
+      view = this.#view = counters.subarray(0, blocks * 16);
     const keystream = this.#ecb.update(view);
     for (let i = 0; i < length; i++) data[offset + i] ^= keystream[i];
   }
 
   #countersFor(bytes: number): Buffer {
     if (bytes <= this.#counters.length) return this.#counters;
-    if (this.#large === undefined || this.#large.length < bytes) this.#large = Buffer.alloc(MAX_KEYSTREAM_BYTES + 16);
+    if (this.#large === undefined || this.#large.length < bytes)
+      this.#large = Buffer.alloc(MAX_KEYSTREAM_BYTES + 16);
     return this.#large;
   }
 }

@@ -23,7 +23,8 @@ export class HmacSha1 {
   readonly #digest = Buffer.alloc(20);
 
   constructor(key: Uint8Array) {
-    if (key.length > BLOCK_BYTES) throw new RangeError('HMAC-SHA1 keys longer than 64 bytes are not used by SRTP');
+    if (key.length > BLOCK_BYTES)
+      throw new RangeError('HMAC-SHA1 keys longer than 64 bytes are not used by SRTP');
     const pad = new Uint8Array(BLOCK_BYTES);
     for (const [start, fill] of [
       [this.#innerStart, 0x36],
@@ -107,7 +108,8 @@ export class HmacSha1 {
   /** FIPS 180-4 §6.1.2: one 64-byte block at `block[at]` into the state. */
   #compress(block: Uint8Array, at: number): void {
     const w = this.#w;
-    for (let t = 0; t < 16; t++, at += 4) w[t] = (block[at] << 24) | (block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3];
+    for (let t = 0; t < 16; t++, at += 4)
+      w[t] = (block[at] << 24) | (block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3];
     for (let t = 16; t < 80; t++) {
       const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
       w[t] = (x << 1) | (x >>> 31);
@@ -137,7 +139,8 @@ export class HmacSha1 {
       a = temp;
     }
     for (; t < 60; t++) {
-      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + w[t]) | 0;
+      const temp =
+        (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + w[t]) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);

@@ -22,8 +22,14 @@ export interface SessionKeys {
 }
 
 /** One session key of `bytes` length for `label` (§4.3.1, r = 0). */
-export function deriveSessionKey(masterKey: Buffer, masterSalt: Buffer, label: number, bytes: number): Buffer {
-  if (masterSalt.length !== 14) throw new RangeError(`master salt must be 14 bytes, got ${masterSalt.length}`);
+export function deriveSessionKey(
+  masterKey: Buffer,
+  masterSalt: Buffer,
+  label: number,
+  bytes: number
+): Buffer {
+  if (masterSalt.length !== 14)
+    throw new RangeError(`master salt must be 14 bytes, got ${masterSalt.length}`);
   const iv = Buffer.alloc(16);
   masterSalt.copy(iv, 0);
   // key_id = label || r (48 bits of zero) sits in the low 56 bits of the 112-bit salt.

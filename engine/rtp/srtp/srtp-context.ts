@@ -64,7 +64,9 @@ export class SrtpContext {
 
   constructor(suite: SrtpSuite, masterKeySalt: Uint8Array) {
     if (masterKeySalt.length !== MASTER_KEY_SALT_BYTES) {
-      throw new RangeError(`${suite.name} needs ${MASTER_KEY_SALT_BYTES} bytes of master key and salt, got ${masterKeySalt.length}`);
+      throw new RangeError(
+        `${suite.name} needs ${MASTER_KEY_SALT_BYTES} bytes of master key and salt, got ${masterKeySalt.length}`
+      );
     }
     this.suite = suite;
     const key = Buffer.from(masterKeySalt.subarray(0, suite.masterKeyBytes));
@@ -165,7 +167,8 @@ export class SrtpContext {
     const sameStream = ssrc === this.#rtcpReceiveSsrc;
     if (sameStream && !this.#rtcpReplay.isFresh(index)) return SRTP_REPLAYED;
     if (!this.#rtcpAuth.verify(packet, authenticated, tagBytes)) return SRTP_AUTH_FAILED;
-    if (word & SRTCP_E_BIT) this.#rtcpCipher.apply(packet, 8, plainLength - 8, ssrc, index >>> 16, index & 0xffff);
+    if (word & SRTCP_E_BIT)
+      this.#rtcpCipher.apply(packet, 8, plainLength - 8, ssrc, index >>> 16, index & 0xffff);
     if (!sameStream) {
       this.#rtcpReceiveSsrc = ssrc;
       this.#rtcpReplay.reset();

@@ -17,8 +17,20 @@ export interface SrtpSuite {
 }
 
 export const SRTP_SUITES: Readonly<Record<SrtpSuiteName, SrtpSuite>> = {
-  AES_CM_128_HMAC_SHA1_80: { name: 'AES_CM_128_HMAC_SHA1_80', masterKeyBytes: 16, masterSaltBytes: 14, rtpTagBytes: 10, rtcpTagBytes: 10 },
-  AES_CM_128_HMAC_SHA1_32: { name: 'AES_CM_128_HMAC_SHA1_32', masterKeyBytes: 16, masterSaltBytes: 14, rtpTagBytes: 4, rtcpTagBytes: 10 }
+  AES_CM_128_HMAC_SHA1_80: {
+    name: 'AES_CM_128_HMAC_SHA1_80',
+    masterKeyBytes: 16,
+    masterSaltBytes: 14,
+    rtpTagBytes: 10,
+    rtcpTagBytes: 10
+  },
+  AES_CM_128_HMAC_SHA1_32: {
+    name: 'AES_CM_128_HMAC_SHA1_32',
+    masterKeyBytes: 16,
+    masterSaltBytes: 14,
+    rtpTagBytes: 4,
+    rtcpTagBytes: 10
+  }
 };
 
 /** Master key and salt together, as SDES carries them (`inline:` key||salt). */

@@ -32,8 +32,14 @@ export class SrtpTransform {
     this.#local = Buffer.from(keys.localKeySalt);
     this.#remote = Buffer.from(keys.remoteKeySalt);
     const sameSuite = previous?.outbound.suite === suite;
-    this.outbound = sameSuite && previous.#local.equals(this.#local) ? previous.outbound : new SrtpContext(suite, this.#local);
-    this.inbound = sameSuite && previous.#remote.equals(this.#remote) ? previous.inbound : new SrtpContext(suite, this.#remote);
+    this.outbound =
+      sameSuite && previous.#local.equals(this.#local)
+        ? previous.outbound
+        : new SrtpContext(suite, this.#local);
+    this.inbound =
+      sameSuite && previous.#remote.equals(this.#remote)
+        ? previous.inbound
+        : new SrtpContext(suite, this.#remote);
   }
 
   /** A transform for `keys`, reusing the contexts of `previous` whose keys did not change. */

@@ -14,7 +14,9 @@ describe('HmacSha1', () => {
     const mac = new HmacSha1(key);
     const data = randomBytes(300 + 16);
     for (let length = 0; length <= 300; length++) {
-      expect(mac.mac(data, length).toString('hex'), `length ${length}`).toBe(createHmac('sha1', key).update(data.subarray(0, length)).digest('hex'));
+      expect(mac.mac(data, length).toString('hex'), `length ${length}`).toBe(
+        createHmac('sha1', key).update(data.subarray(0, length)).digest('hex')
+      );
       const roc = (length * 2654435761) >>> 0;
       const word = Buffer.alloc(4);
       word.writeUInt32BE(roc);

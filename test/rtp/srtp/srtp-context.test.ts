@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { AesCounterMode } from '../../../engine/rtp/srtp/aes-counter-mode.js';
 import { deriveRtcpKeys, deriveRtpKeys } from '../../../engine/rtp/srtp/key-derivation.js';
 import { ReplayWindow } from '../../../engine/rtp/srtp/replay-window.js';
-import { SRTP_AUTH_FAILED, SRTP_MALFORMED, SRTP_REPLAYED, SrtpContext, estimateIndex } from '../../../engine/rtp/srtp/srtp-context.js';
+import {
+  SRTP_AUTH_FAILED,
+  SRTP_MALFORMED,
+  SRTP_REPLAYED,
+  SrtpContext,
+  estimateIndex
+} from '../../../engine/rtp/srtp/srtp-context.js';
 import { SRTP_SUITES, type SrtpSuiteName } from '../../../engine/rtp/srtp/srtp-suite.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -32,7 +38,9 @@ describe('SRTP key derivation (RFC 3711 B.3)', () => {
     const keys = deriveRtpKeys(hex('E1F97A0D3E018BE0D64FA32C06DE4139'), hex('0EC675AD498AFEEBB6960B3AABE6'));
     expect(keys.encryptionKey.toString('hex').toUpperCase()).toBe('C61E7A93744F39EE10734AFE3FF7A087');
     expect(keys.salt.toString('hex').toUpperCase()).toBe('30CBBC08863D8C85D49DB34A9AE1');
-    expect(keys.authenticationKey.toString('hex').toUpperCase()).toBe('CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4');
+    expect(keys.authenticationKey.toString('hex').toUpperCase()).toBe(
+      'CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4'
+    );
   });
 
   it('derives different SRTCP keys from the same master key (labels 3-5)', () => {
@@ -48,11 +56,16 @@ describe('SRTP key derivation (RFC 3711 B.3)', () => {
 
 describe('AES-CM keystream (RFC 3711 B.2)', () => {
   it('produces the appendix keystream for SSRC 0, index 0', () => {
-    const cm = new AesCounterMode(hex('2B7E151628AED2A6ABF7158809CF4F3C'), hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD'));
+    const cm = new AesCounterMode(
+      hex('2B7E151628AED2A6ABF7158809CF4F3C'),
+      hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD')
+    );
     const data = Buffer.alloc(48);
     cm.apply(data, 0, 48, 0, 0, 0);
     expect(data.toString('hex').toUpperCase()).toBe(
-      'E03EAD0935C95E80E166B16DD92B4EB4' + 'D23513162B02D0F72A43A2FE4A5F97AB' + '41E95B3BB0A2E8DD477901E4FCA894C0'
+      'E03EAD0935C95E80E166B16DD92B4EB4' +
+        'D23513162B02D0F72A43A2FE4A5F97AB' +
+        '41E95B3BB0A2E8DD477901E4FCA894C0'
     );
   });
 
@@ -60,7 +73,11 @@ describe('AES-CM keystream (RFC 3711 B.2)', () => {
     const key = randomBytes(16);
     const salt = randomBytes(14);
     const cm = new AesCounterMode(key, salt);
-    for (const [ssrc, roc, seq, length] of [[0xdeadbeef, 3, 0xfffe, 160], [1, 0, 0, 1], [0x12345678, 0xffffffff, 7, 333]]) {
+    for (const [ssrc, roc, seq, length] of [
+      [0xdeadbeef, 3, 0xfffe, 160],
+      [1, 0, 0, 1],
+      [0x12345678, 0xffffffff, 7, 333]
+    ]) {
       const iv = Buffer.alloc(16);
       salt.copy(iv, 0);
       iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
@@ -149,7 +166,8 @@ for (const suiteName of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] a
       const sender = new SrtpContext(suite, master);
       const receiver = new SrtpContext(suite, master);
       const wire = new Map<number, Buffer>();
-      for (const seq of [65533, 65534, 65535, 0, 1, 2]) wire.set(seq, protect(sender, rtpPacket(seq, 42, randomBytes(160))));
+      for (const seq of [65533, 65534, 65535, 0, 1, 2])
+        wire.set(seq, protect(sender, rtpPacket(seq, 42, randomBytes(160))));
       expect(sender.sendRolloverCounter).toBe(1);
       for (const seq of [65533, 65535, 0, 1, 65534, 2]) {
         const packet = Buffer.from(wire.get(seq)!);
