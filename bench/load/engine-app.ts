@@ -3,7 +3,8 @@
  * transferred into the room its Request-URI names, with no prompts. The orchestrator asks it for
  * samples (CPU, frame-clock lateness, RTP totals) over IPC.
  */
-import { Engine, ConferencePartyMediaSettings, State, type UASCallChannel } from '../../engine/index.js';
+import { Engine } from '../../engine/index.js';
+import { answerIntoRooms } from '../support/answer-into-rooms.js';
 import type { EngineSample } from './protocol.js';
 import { send, serveOrchestrator } from './child-ipc.js';
 
@@ -14,22 +15,7 @@ const engine = new Engine({
   kernels,
   logLevel: 'warn'
 });
-const answered = new Set<UASCallChannel>();
-
-engine.on('call', async (channel) => {
-  const room = /^sips?:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'load';
-  channel.on('stateChange', ({ state }) => state === State.IDLE && answered.delete(channel));
-  try {
-    await channel.answer();
-    answered.add(channel);
-    await channel.transferToConferenceRoom(engine.createChannel(), room, {
-      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
-      secondsTimeout: 30
-    });
-  } catch {
-    await channel.hangUp().catch(() => undefined);
-  }
-});
+const answered = answerIntoRooms(engine, { fallbackRoom: 'load', secondsTimeout: 30 });
 
 function sample(): EngineSample {
   const cpu = process.cpuUsage();

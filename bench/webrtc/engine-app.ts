@@ -5,13 +5,8 @@
  * /proc: the engine's own work, apart from @roamhq/wrtc's threads), threads and memory.
  */
 import { readFileSync } from 'node:fs';
-import {
-  Engine,
-  ConferencePartyMediaSettings,
-  State,
-  openPeerConnections,
-  type UASCallChannel
-} from '../../engine/index.js';
+import { Engine, openPeerConnections } from '../../engine/index.js';
+import { answerIntoRooms } from '../support/answer-into-rooms.js';
 import type { FromWebRtcEngine, ToWebRtcEngine, WebRtcEngineSample } from './protocol.js';
 
 const engine = new Engine({
@@ -20,22 +15,7 @@ const engine = new Engine({
   rtp: { minPort: 40000, maxPort: 49999 },
   logLevel: 'warn'
 });
-const answered = new Set<UASCallChannel>();
-
-engine.on('call', async (channel) => {
-  const room = /^sips?:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'bench';
-  channel.on('stateChange', ({ state }) => state === State.IDLE && answered.delete(channel));
-  try {
-    await channel.answer();
-    answered.add(channel);
-    await channel.transferToConferenceRoom(engine.createChannel(), room, {
-      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
-      secondsTimeout: 60
-    });
-  } catch {
-    await channel.hangUp().catch(() => undefined);
-  }
-});
+const answered = answerIntoRooms(engine, { fallbackRoom: 'bench', secondsTimeout: 60 });
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
