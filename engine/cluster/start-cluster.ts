@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dispatcherArgs } from './kamailio/dispatcher-command.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const frontPort = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
@@ -105,22 +106,11 @@ writeFileSync(
   list,
   Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join('')
 );
-start('kamailio', 'kamailio', [
-  '-f',
-  join(here, 'kamailio', 'dispatcher.cfg'),
-  '-DD',
-  '-E',
-  '-l',
-  `udp:${host}:${frontPort}`,
-  '-A',
-  `DISPATCHER_LIST="${list}"`,
-  '-A',
-  `DS_ALGORITHM="${algorithm}"`,
-  '-Y',
-  dir,
-  '-P',
-  join(dir, 'kamailio.pid')
-]);
+start(
+  'kamailio',
+  'kamailio',
+  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir })
+);
 
 for (let i = 0; i < engines; i++) {
   start(`engine ${i + 1}`, process.execPath, ['--import', 'tsx', join(here, '..', 'main.ts')], {

@@ -9,11 +9,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const KAMAILIO_CONFIG = fileURLToPath(
-  new URL('../../engine/cluster/kamailio/dispatcher.cfg', import.meta.url)
-);
+import { dispatcherArgs } from '../../engine/cluster/kamailio/dispatcher-command.js';
 
 /** A UDP port free on `host` right now (Kamailio cannot be asked for port 0). */
 export async function freeUdpPort(host: string): Promise<number> {
@@ -48,22 +44,7 @@ export class Kamailio {
     const port = await freeUdpPort(host);
     const child = spawn(
       'kamailio',
-      [
-        '-f',
-        KAMAILIO_CONFIG,
-        '-DD',
-        '-E',
-        '-l',
-        `udp:${host}:${port}`,
-        '-A',
-        `DISPATCHER_LIST="${list}"`,
-        '-A',
-        `DS_ALGORITHM="${algorithm}"`,
-        '-Y',
-        dir,
-        '-P',
-        join(dir, 'k.pid')
-      ],
+      dispatcherArgs({ host, port, listFile: list, algorithm: String(algorithm), runDir: dir }),
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     const kamailio = new Kamailio(host, port, dir, child);

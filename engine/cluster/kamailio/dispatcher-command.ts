@@ -1,0 +1,39 @@
+/**
+ * How Kamailio is started in front of a cluster: the dispatcher configuration of this folder, in
+ * the foreground, on one UDP address, over the engines listed in a dispatcher.list file.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DISPATCHER_CONFIG = fileURLToPath(new URL('./dispatcher.cfg', import.meta.url));
+
+export interface DispatcherCommand {
+  /** Address Kamailio listens on for callers. */
+  host: string;
+  port: number;
+  /** A dispatcher.list file naming the engines (`1 sip:host:port 0 0` per line). */
+  listFile: string;
+  /** The dispatcher's algorithm: '4' round-robin, '3' by the Request-URI's user (the room). */
+  algorithm: string;
+  /** A folder for Kamailio's run-time files (its pid file among them). */
+  runDir: string;
+}
+
+export function dispatcherArgs(command: DispatcherCommand): string[] {
+  return [
+    '-f',
+    DISPATCHER_CONFIG,
+    '-DD',
+    '-E',
+    '-l',
+    `udp:${command.host}:${command.port}`,
+    '-A',
+    `DISPATCHER_LIST="${command.listFile}"`,
+    '-A',
+    `DS_ALGORITHM="${command.algorithm}"`,
+    '-Y',
+    command.runDir,
+    '-P',
+    join(command.runDir, 'kamailio.pid')
+  ];
+}
