@@ -71,6 +71,28 @@ Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=507
   process.exit(1);
 }
 
+let stopping = false;
+async function shutdown(why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(parentWatch);
+  console.log(`\n${why}: hanging up every call and stopping ...`);
+  await engine.stop();
+  console.log('stopped.');
+  process.exit(0);
+}
+// Handlers go in before the banner: whoever reads "Ctrl-C stops." may signal at once.
+// `npm start` runs this as its direct child (the script execs node), so npm forwards SIGTERM
+// and SIGINT here and waits for this process to exit.
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// A parent killed outright (SIGKILL) forwards nothing: once orphaned, stop as if told to.
+const parentPid = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown('parent process gone');
+}, 1000);
+parentWatch.unref();
+
 const bound = engine.sipAddresses();
 const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
 const ws = bound.find((a) => a.protocol === 'ws')?.port ?? wsPort;
@@ -92,24 +114,3 @@ or from a browser (WebRTC, SIP over WebSocket):
   http://${host}:${ws}/?room=demo
 ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);
-
-let stopping = false;
-async function shutdown(why: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  clearInterval(parentWatch);
-  console.log(`\n${why}: hanging up every call and stopping ...`);
-  await engine.stop();
-  console.log('stopped.');
-  process.exit(0);
-}
-// `npm start` runs this as its direct child (the script execs node), so npm forwards SIGTERM
-// and SIGINT here and waits for this process to exit.
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-// A parent killed outright (SIGKILL) forwards nothing: once orphaned, stop as if told to.
-const parentPid = process.ppid;
-const parentWatch = setInterval(() => {
-  if (process.ppid !== parentPid) void shutdown('parent process gone');
-}, 1000);
-parentWatch.unref();
