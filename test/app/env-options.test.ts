@@ -126,6 +126,7 @@ describe('npm start with a deny list', () => {
       env: {
         ...process.env,
         UASMEDIA_SIP_PORT: '0',
+        UASMEDIA_WS_PORT: '0',
         UASMEDIA_LOG_LEVEL: 'warn',
         UASMEDIA_SIP_DENY: '127.0.0.2'
       },

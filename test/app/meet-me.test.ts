@@ -85,7 +85,7 @@ describe('npm start entry (engine/main.ts)', () => {
   it('prints how to call it with SIPp and baresip and stops cleanly on SIGINT', async () => {
     const main = fileURLToPath(new URL('../../engine/main.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
+      env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_WS_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe']
     });
     let out = '';

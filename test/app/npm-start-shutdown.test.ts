@@ -72,7 +72,7 @@ function alive(pid: number): boolean {
 async function npmStart(): Promise<{ proc: ChildProcess; port: number; output: () => string }> {
   const proc = spawn('npm', ['start', '--ignore-scripts'], {
     cwd: repo,
-    env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
+    env: { ...process.env, UASMEDIA_SIP_PORT: '0', UASMEDIA_WS_PORT: '0', UASMEDIA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   server = proc;
