@@ -6,10 +6,10 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
-import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
+import { heard, TONE_AMPLITUDE } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
-import { sleep, waitFor, waitForAsync } from '../support/wait.js';
+import { waitFor, waitForAsync } from '../support/wait.js';
 import { ClusterNode } from './support/cluster-nodes.js';
 
 const TONES = [440, 620, 980, 1300] as const;
@@ -28,18 +28,6 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     const p = await TonePhone.create({ toneHz, user, amplitude: TONE_AMPLITUDE });
     phones.push(p);
     return p;
-  }
-
-  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
-  async function heard(
-    p: TonePhone,
-    ms = 1200
-  ): Promise<((f: number) => number) & { whole: (f: number) => number }> {
-    await sleep(300);
-    p.clearReceived();
-    await sleep(ms);
-    const pcm = p.receivedPcm();
-    return Object.assign((f: number) => peakToneDb(pcm, f), { whole: (f: number) => wholeToneDb(pcm, f) });
   }
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {

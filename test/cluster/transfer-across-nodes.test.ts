@@ -9,7 +9,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { SipUserAgent } from '../../sip/index.js';
 import { TonePhone } from '../support/tone-phone.js';
-import { peakToneDb, wholeToneDb, TONE_AMPLITUDE } from './support/levels.js';
+import { heard, peakToneDb, TONE_AMPLITUDE } from './support/levels.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
@@ -47,18 +47,6 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
 
   async function transferred(node: ClusterNode, user: string): Promise<void> {
     await waitFor(() => lastEvent(node, user, 'transfer')?.state === 'TRANSFERRED', 15000);
-  }
-
-  /** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
-  async function heard(
-    p: TonePhone,
-    ms = 1200
-  ): Promise<((f: number) => number) & { whole: (f: number) => number }> {
-    await sleep(300);
-    p.clearReceived();
-    await sleep(ms);
-    const pcm = p.receivedPcm();
-    return Object.assign((f: number) => peakToneDb(pcm, f), { whole: (f: number) => wholeToneDb(pcm, f) });
   }
 
   /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends: the audio path is complete. */

@@ -5,6 +5,8 @@
  * a path that carries the tone shows it at full level somewhere, and a path that must not carry it
  * shows it nowhere.
  */
+import type { TonePhone } from '../../support/tone-phone.js';
+import { sleep } from '../../support/wait.js';
 import { toneLevelDb } from '../../support/tone-analysis.js';
 
 /**
@@ -44,4 +46,16 @@ export function wholeToneDb(pcm: Int16Array, freqHz: number): number {
   }
   const amplitude = (2 * Math.sqrt(Math.max(s1 * s1 + s2 * s2 - k * s1 * s2, 0))) / n;
   return 20 * Math.log10(amplitude + 1e-12);
+}
+
+/** What `p` hears in a fresh window: a function giving a tone's level (its strongest 100 ms), and `.whole` (over the window, for absence). */
+export async function heard(
+  p: TonePhone,
+  ms = 1200
+): Promise<((f: number) => number) & { whole: (f: number) => number }> {
+  await sleep(300);
+  p.clearReceived();
+  await sleep(ms);
+  const pcm = p.receivedPcm();
+  return Object.assign((f: number) => peakToneDb(pcm, f), { whole: (f: number) => wholeToneDb(pcm, f) });
 }
