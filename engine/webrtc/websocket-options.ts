@@ -13,7 +13,7 @@ export interface WebSocketOptions {
   path?: string;
   /** PEM certificate and key: HTTPS and WSS (browsers need a secure origin off loopback). */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Largest SIP message a browser may send (default 64 KiB); a larger one closes its connection. */
+  /** Largest SIP message a browser may send (default `sip.limits.maxMessageBytes`); a larger one closes its connection (1009). */
   maxMessageBytes?: number;
   /** Serve the join page (and its participant list) on this port (default false). */
   joinPage?: boolean;

@@ -1,9 +1,10 @@
 /**
- * Limits on stream connections (TCP now; TLS and WebSocket reuse it): how many in total and per
- * source address, how long one may sit idle, and how long a message may take to arrive once its
- * first byte has. It knows no sockets: a transport asks `admit()` for each accepted connection,
- * reports progress through the returned `GuardedConnection`, and closes the connection when
- * told to. Each closure is logged once, with the reason.
+ * Limits on stream connections (TCP, TLS and WebSocket share one guard): how many in total and
+ * per source address, how long one may sit idle, and how long a message may take to arrive once
+ * its first byte has. It knows no sockets: a transport asks `admit()` for each accepted
+ * connection, reports progress through the returned `GuardedConnection`, and closes the
+ * connection when told to. Each closure is logged once, with the reason. Its counters, per
+ * transport, are what the engine's metrics export.
  */
 
 export interface ConnectionLimits {
@@ -16,19 +17,39 @@ export interface ConnectionLimits {
   /**
    * Once the first byte of a message has arrived, the rest (head and body) must follow within
    * this time or the connection is closed: a sender trickling bytes cannot hold it open.
-   * Default 10 000 ms.
+   * Default 10 000 ms. On the WebSocket port it also bounds the HTTP request or upgrade
+   * handshake (TLS included) from the moment the connection is accepted.
    */
   messageDeadlineMs: number;
+  /**
+   * WebSocket only: the server pings (RFC 6455 §5.5.2) every this many ms; a pong is activity,
+   * so a browser that answers stays connected however long it is silent. Default 30 000 ms.
+   */
+  wsPingIntervalMs: number;
+  /** WebSocket only: a peer that has not answered a ping within this time is closed. Default 10 000 ms. */
+  wsPongTimeoutMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
   maxConnections: 1024,
   maxConnectionsPerSource: 64,
   idleTimeoutMs: 120_000,
-  messageDeadlineMs: 10_000
+  messageDeadlineMs: 10_000,
+  wsPingIntervalMs: 30_000,
+  wsPongTimeoutMs: 10_000
 });
 
-export type ConnectionCloseReason = 'idle' | 'message-deadline';
+/** The transports that share the guard; its counters are kept per transport. */
+export const GUARDED_TRANSPORTS = ['tcp', 'tls', 'ws'] as const;
+export type GuardedTransport = (typeof GUARDED_TRANSPORTS)[number];
+
+export type ConnectionCloseReason = 'idle' | 'message-deadline' | 'ping-timeout';
+
+/**
+ * RFC 5626 §4.4.1 asks for a pong per ping; a peer sending pings faster than this gets one pong
+ * per interval and the rest are dropped, so a stream of CRLFs cannot make us write without bound.
+ */
+export const KEEPALIVE_PONG_INTERVAL_MS = 1000;
 
 export interface ConnectionGuardStats {
   /** Connections refused because of `maxConnections`. */
@@ -39,6 +60,25 @@ export interface ConnectionGuardStats {
   closedDeadline: number;
   /** Connections closed at once because `refusesSource` refused their source (silent refusal). */
   refusedSource: number;
+  /** WebSocket connections closed because the peer did not answer a ping in time. */
+  closedPingTimeout: number;
+  /** CRLF keep-alive pongs sent (RFC 5626 §4.4.1). */
+  keepalivePongs: number;
+  /** CRLF keep-alive pings not answered because they came faster than one per second. */
+  keepalivePingsDropped: number;
+}
+
+function emptyStats(): ConnectionGuardStats {
+  return {
+    refusedTotal: 0,
+    refusedPerSource: 0,
+    closedIdle: 0,
+    closedDeadline: 0,
+    refusedSource: 0,
+    closedPingTimeout: 0,
+    keepalivePongs: 0,
+    keepalivePingsDropped: 0
+  };
 }
 
 export type ConnectionGuardLog = (reason: string, details: object) => void;
@@ -60,13 +100,14 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
-  readonly stats: ConnectionGuardStats = {
-    refusedTotal: 0,
-    refusedPerSource: 0,
-    closedIdle: 0,
-    closedDeadline: 0,
-    refusedSource: 0
+  /** Every transport together. */
+  readonly stats: ConnectionGuardStats = emptyStats();
+  readonly statsByTransport: Readonly<Record<GuardedTransport, ConnectionGuardStats>> = {
+    tcp: emptyStats(),
+    tls: emptyStats(),
+    ws: emptyStats()
   };
+  readonly openByTransport: Record<GuardedTransport, number> = { tcp: 0, tls: 0, ws: 0 };
   /** Sources whose connections are closed unanswered (the user agent's silent source refusal). Not logged: a stranger is not news. */
   refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
@@ -92,15 +133,17 @@ export class ConnectionGuard {
   admit(
     host: string,
     remote: string,
-    expire: (reason: ConnectionCloseReason) => void
+    expire: (reason: ConnectionCloseReason) => void,
+    transport: GuardedTransport = 'tcp'
   ): GuardedConnection | undefined {
     if (this.refusesSource?.(host)) {
-      this.stats.refusedSource++;
+      this.count(transport, 'refusedSource');
       return undefined;
     }
     if (this.open >= this.limits.maxConnections) {
-      this.stats.refusedTotal++;
+      this.count(transport, 'refusedTotal');
       this.logRefusal('connection refused: too many connections', {
+        transport,
         remote,
         limit: this.limits.maxConnections
       });
@@ -108,24 +151,31 @@ export class ConnectionGuard {
     }
     const fromSource = this.perSource.get(host) ?? 0;
     if (fromSource >= this.limits.maxConnectionsPerSource) {
-      this.stats.refusedPerSource++;
+      this.count(transport, 'refusedPerSource');
       this.logRefusal('connection refused: too many connections from this source', {
+        transport,
         remote,
         limit: this.limits.maxConnectionsPerSource
       });
       return undefined;
     }
     this.perSource.set(host, fromSource + 1);
-    return this.track(host, remote, expire, true);
+    return this.track(host, remote, expire, true, transport);
   }
 
   /** A connection we opened ourselves: counted and timed, never refused. */
   adoptOutbound(
     host: string,
     remote: string,
-    expire: (reason: ConnectionCloseReason) => void
+    expire: (reason: ConnectionCloseReason) => void,
+    transport: GuardedTransport = 'tcp'
   ): GuardedConnection {
-    return this.track(host, remote, expire, false);
+    return this.track(host, remote, expire, false, transport);
+  }
+
+  private count(transport: GuardedTransport, counter: keyof ConnectionGuardStats, n = 1): void {
+    this.stats[counter] += n;
+    this.statsByTransport[transport][counter] += n;
   }
 
   /** A flood of connections must not become a flood of log lines. */
@@ -147,34 +197,52 @@ export class ConnectionGuard {
     host: string,
     remote: string,
     expire: (reason: ConnectionCloseReason) => void,
-    inbound: boolean
+    inbound: boolean,
+    transport: GuardedTransport
   ): GuardedConnection {
     this.open++;
-    return new GuardedConnection(
-      this.limits,
-      remote,
-      (reason, bufferedBytes) => {
-        if (reason === 'idle') this.stats.closedIdle++;
-        else this.stats.closedDeadline++;
-        this.log(
-          reason === 'idle' ? 'connection closed: idle' : 'connection closed: message not complete in time',
-          {
-            remote,
-            bufferedBytes,
-            limitMs: reason === 'idle' ? this.limits.idleTimeoutMs : this.limits.messageDeadlineMs
-          }
-        );
+    this.openByTransport[transport]++;
+    return new GuardedConnection(this.limits, remote, {
+      expire: (reason, bufferedBytes) => {
+        const { counter, message, limitMs } = CLOSURES[reason];
+        this.count(transport, counter);
+        this.log(message, { transport, remote, bufferedBytes, limitMs: limitMs(this.limits) });
         expire(reason);
       },
-      () => {
+      release: () => {
         this.open--;
+        this.openByTransport[transport]--;
         if (!inbound) return;
         const left = (this.perSource.get(host) ?? 1) - 1;
         if (left > 0) this.perSource.set(host, left);
         else this.perSource.delete(host);
-      }
-    );
+      },
+      count: (counter, n) => this.count(transport, counter, n)
+    });
   }
+}
+
+const CLOSURES: Record<
+  ConnectionCloseReason,
+  { counter: keyof ConnectionGuardStats; message: string; limitMs: (limits: ConnectionLimits) => number }
+> = {
+  idle: { counter: 'closedIdle', message: 'connection closed: idle', limitMs: (l) => l.idleTimeoutMs },
+  'message-deadline': {
+    counter: 'closedDeadline',
+    message: 'connection closed: message not complete in time',
+    limitMs: (l) => l.messageDeadlineMs
+  },
+  'ping-timeout': {
+    counter: 'closedPingTimeout',
+    message: 'connection closed: no pong to our ping',
+    limitMs: (l) => l.wsPongTimeoutMs
+  }
+};
+
+interface GuardedConnectionHooks {
+  expire(reason: ConnectionCloseReason, bufferedBytes: number): void;
+  release(): void;
+  count(counter: keyof ConnectionGuardStats, n: number): void;
 }
 
 /** One connection's timers. `release()` when it closes, whatever closed it. */
@@ -183,12 +251,12 @@ export class GuardedConnection {
   private deadlineTimer?: NodeJS.Timeout;
   private bufferedBytes = 0;
   private released = false;
+  private lastPongMs = -Infinity;
 
   constructor(
     private readonly limits: ConnectionLimits,
     readonly remote: string,
-    private readonly expire: (reason: ConnectionCloseReason, bufferedBytes: number) => void,
-    private readonly onRelease: () => void
+    private readonly hooks: GuardedConnectionHooks
   ) {
     this.idleTimer = setTimeout(() => this.fire('idle'), limits.idleTimeoutMs);
     this.idleTimer.unref();
@@ -214,18 +282,35 @@ export class GuardedConnection {
     }
   }
 
+  /**
+   * `pings` CRLF keep-alive pings arrived (RFC 5626 §4.4.1): whether to answer with one pong
+   * now. At most one pong per `KEEPALIVE_PONG_INTERVAL_MS`; the other pings are dropped.
+   */
+  keepAlivePings(pings: number): boolean {
+    if (this.released || pings <= 0) return false;
+    const now = performance.now();
+    const answer = now - this.lastPongMs >= KEEPALIVE_PONG_INTERVAL_MS;
+    if (answer) {
+      this.lastPongMs = now;
+      this.hooks.count('keepalivePongs', 1);
+    }
+    if (pings > (answer ? 1 : 0)) this.hooks.count('keepalivePingsDropped', pings - (answer ? 1 : 0));
+    return answer;
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.deadlineTimer);
-    this.onRelease();
+    this.hooks.release();
   }
 
-  private fire(reason: ConnectionCloseReason): void {
+  /** Closes the connection for `reason` now (a deadline kept outside, such as the WebSocket pong's). */
+  fire(reason: ConnectionCloseReason): void {
     if (this.released) return;
     const buffered = this.bufferedBytes;
     this.release();
-    this.expire(reason, buffered);
+    this.hooks.expire(reason, buffered);
   }
 }

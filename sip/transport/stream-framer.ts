@@ -1,6 +1,7 @@
 /**
- * Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). CRLF
- * keep-alives between messages (RFC 5626 §3.5.1) are skipped. A frame too large, or a
+ * Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). CRLFs between
+ * messages are skipped (§7.5); each double CRLF among them is a keep-alive ping (RFC 5626
+ * §3.5.1), counted for the transport to answer (`takeKeepAlivePings`). A frame too large, or a
  * Content-Length that is not a number, is a framing error: the stream cannot be resynchronized
  * and its connection must be closed. The error carries the head of the offending message when
  * one could be read, so the sender can be told why (limits.ts).
@@ -38,6 +39,10 @@ export class StreamFramer {
   private end = 0;
   /** Offset (from `start`) up to which no blank line was found. */
   private searched = 0;
+  /** Between messages: a CR waits for its LF, and how many CRLFs in a row since the last ping. */
+  private gapCr = false;
+  private gapCrlfs = 0;
+  private pings = 0;
   private readonly limits: SipMessageLimits;
 
   constructor(limits: SipMessageLimits = DEFAULT_MESSAGE_LIMITS) {
@@ -48,15 +53,19 @@ export class StreamFramer {
     return this.end - this.start;
   }
 
+  /** Double CRLFs seen between messages since the last call. */
+  takeKeepAlivePings(): number {
+    const pings = this.pings;
+    this.pings = 0;
+    return pings;
+  }
+
   /** Adds bytes; returns the complete messages now available. Throws StreamFramingError. */
   push(chunk: Buffer): Buffer[] {
     this.append(chunk);
     const out: Buffer[] = [];
     for (;;) {
-      if (this.searched === 0) {
-        while (this.start < this.end && (this.store[this.start] === 0x0d || this.store[this.start] === 0x0a))
-          this.start++;
-      }
+      if (this.searched === 0) this.skipGap();
       if (this.start === this.end) {
         this.start = this.end = this.searched = 0;
         break;
@@ -102,6 +111,28 @@ export class StreamFramer {
       this.searched = 0;
     }
     return out;
+  }
+
+  /** Skips the CRLFs before a message, counting each CRLFCRLF as a ping (it may span chunks). */
+  private skipGap(): void {
+    while (this.start < this.end) {
+      const byte = this.store[this.start];
+      if (byte === 0x0d) {
+        this.gapCr = true;
+      } else if (byte === 0x0a) {
+        if (this.gapCr && ++this.gapCrlfs === 2) {
+          this.pings++;
+          this.gapCrlfs = 0;
+        }
+        this.gapCr = false;
+      } else {
+        // A message begins: what preceded it was no ping.
+        this.gapCr = false;
+        this.gapCrlfs = 0;
+        return;
+      }
+      this.start++;
+    }
   }
 
   private append(chunk: Buffer): void {

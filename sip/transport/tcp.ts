@@ -19,6 +19,8 @@ export interface StreamTransportOptions {
   guard?: ConnectionGuard;
 }
 
+const CRLF_PONG = Buffer.from('\r\n');
+
 function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
 }
@@ -100,8 +102,8 @@ export class TcpTransport implements SipTransport {
       socket.destroy();
     };
     const guarded: GuardedConnection | undefined = inbound
-      ? this.guard.admit(host, key, expire)
-      : this.guard.adoptOutbound(host, key, expire);
+      ? this.guard.admit(host, key, expire, this.protocol)
+      : this.guard.adoptOutbound(host, key, expire, this.protocol);
     if (!guarded) {
       socket.destroy();
       return false;
@@ -123,6 +125,8 @@ export class TcpTransport implements SipTransport {
         return;
       }
       guarded.activity(framer.buffered, frames.length);
+      // RFC 5626 §4.4.1: a double CRLF between messages is answered with a single CRLF.
+      if (guarded.keepAlivePings(framer.takeKeepAlivePings())) socket.write(CRLF_PONG);
       for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
     });
     socket.on('error', (err) =>

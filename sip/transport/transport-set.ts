@@ -101,7 +101,7 @@ export class TransportSet {
     const bind = { host: spec.host, port: spec.port };
     if (spec.protocol === 'udp') return new UdpTransport(bind, this.handler);
     if (spec.protocol === 'tcp') return new TcpTransport(bind, this.handler, this.streamOptions);
-    if (spec.protocol === 'ws') return new WsTransport(bind, this.handler, spec.ws);
+    if (spec.protocol === 'ws') return new WsTransport(bind, this.handler, spec.ws, this.streamOptions);
     if (!spec.tls) throw new TypeError('a TLS transport needs a certificate and key (tls: { cert, key })');
     return new TlsTransport(bind, this.handler, spec.tls, this.streamOptions);
   }

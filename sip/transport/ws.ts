@@ -5,26 +5,40 @@
  * names (§5.2, §7), so requests to them go over the connection they opened: the user agent
  * tells the transport which host names arrived on which connection (`learnRoute`).
  * Plain HTTP requests on the same port go to an optional handler (the join page).
+ *
+ * Every TCP connection to the port, HTTP or WebSocket, is under the stream transports'
+ * ConnectionGuard from the moment it is accepted: over the total or per-source limit it is
+ * closed at once, before any TLS handshake or HTTP parsing; it must finish its HTTP request or
+ * upgrade within the message deadline; an upgraded one is closed when idle, when a message
+ * (frames) takes longer than the deadline, or when it does not answer our pings.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type net from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { SipError } from '../errors.js';
+import { DEFAULT_MESSAGE_LIMITS } from '../message/limits.js';
+import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from './connection-guard.js';
+import type { StreamTransportOptions } from './tcp.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+import { WsHeartbeat } from './ws-heartbeat.js';
 
 export interface WsTransportOptions {
   /** Only upgrades on this path are accepted (default: any path). */
   path?: string;
   /** PEM certificate and key: the server speaks HTTPS/WSS and Via says WSS. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Largest WebSocket message accepted; a larger one closes its connection with 1009. */
+  /**
+   * Largest WebSocket message accepted; a larger one closes its connection with 1009.
+   * Default: the SIP `maxMessageBytes` limit.
+   */
   maxMessageBytes?: number;
   /** Answers plain HTTP requests on the same port; without it they get 404. */
   httpHandler?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
 }
 
-const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+const CRLF_PONG = '\r\n';
 
 function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
@@ -43,10 +57,34 @@ function offeredProtocols(header: string | undefined): string[] {
     .filter((token) => token.length > 0);
 }
 
+/**
+ * A WebSocket message of CRs and LFs only: not SIP. With a double CRLF in it, it is a keep-alive
+ * ping as sip.js sends one (its `keepAliveInterval`), which waits for a CRLF back (RFC 5626
+ * §4.4.1 applied to WebSocket as Kamailio does; RFC 7118 itself defines none).
+ */
+function crlfOnly(message: Buffer): { ping: boolean } | undefined {
+  let ping = false;
+  for (let i = 0; i < message.length; i++) {
+    const byte = message[i];
+    if (byte !== 0x0d && byte !== 0x0a) return undefined;
+    if (i >= 3 && byte === 0x0a && message[i - 1] === 0x0d && message[i - 2] === 0x0a && message[i - 3] === 0x0d)
+      ping = true;
+  }
+  return { ping };
+}
+
 interface Connection {
   socket: WebSocket;
   key: string;
   aliases: Set<string>;
+}
+
+/** A TCP connection to the port, from accept to close, and the guard's handle on it. */
+interface Accepted {
+  raw: net.Socket;
+  guarded: GuardedConnection;
+  socket?: WebSocket;
+  heartbeat?: WsHeartbeat;
 }
 
 export class WsTransport implements SipTransport {
@@ -58,17 +96,24 @@ export class WsTransport implements SipTransport {
   private readonly connections = new Map<string, Connection>();
   /** Host names (Via sent-by, Contact) seen on a connection → that connection's key. */
   private readonly aliases = new Map<string, string>();
+  /** Every TCP connection to the port (HTTP and WebSocket) by remote host:port. */
+  private readonly accepted = new Map<string, Accepted>();
   private closed = false;
+  readonly guard: ConnectionGuard;
 
   constructor(
     private readonly bind: TransportAddress,
     private readonly handler: TransportHandler,
-    private readonly options: WsTransportOptions = {}
+    private readonly options: WsTransportOptions = {},
+    stream: StreamTransportOptions = {}
   ) {
     this.viaTransport = options.tls ? 'WSS' : 'WS';
+    this.guard =
+      stream.guard ??
+      new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`websocket ${reason}`, details));
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxPayload: options.maxMessageBytes ?? (stream.limits ?? DEFAULT_MESSAGE_LIMITS).maxMessageBytes,
       // §4.1: the handshake names `sip`; we answer with it.
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false)
     });
@@ -80,10 +125,15 @@ export class WsTransport implements SipTransport {
       else response.writeHead(404).end();
     };
     const tls = this.options.tls;
+    const httpOptions = httpServerOptions(this.guard.limits);
     const server = tls
-      ? https.createServer({ cert: tls.cert, key: tls.key }, onRequest)
-      : http.createServer(onRequest);
+      ? https.createServer({ cert: tls.cert, key: tls.key, ...httpOptions }, onRequest)
+      : http.createServer(httpOptions, onRequest);
     this.server = server;
+    server.on('connection', (raw: net.Socket) => this.accept(raw));
+    // A request's head is complete: the accept deadline has been met. Later requests on a
+    // kept-alive connection are bounded by the server's own timeouts (httpServerOptions).
+    server.on('request', (request: http.IncomingMessage) => this.acceptedOf(request.socket)?.guarded.activity(0));
     server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(request, socket, head)
     );
@@ -130,6 +180,8 @@ export class WsTransport implements SipTransport {
         `no WebSocket connection to ${destination.host}:${destination.port}`
       );
     const socket = connection.socket;
+    // Bytes we send keep the connection from counting as idle too.
+    this.accepted.get(connection.key)?.guarded.activity();
     // §5.2: SIP text goes in text frames (it is UTF-8).
     await new Promise<void>((resolve, reject) =>
       socket.send(data, { binary: false }, (err) => (err ? reject(err) : resolve()))
@@ -139,6 +191,11 @@ export class WsTransport implements SipTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const entry of this.accepted.values()) {
+      entry.heartbeat?.stop();
+      entry.guarded.release();
+    }
+    this.accepted.clear();
     for (const { socket } of this.connections.values()) socket.terminate();
     this.connections.clear();
     this.aliases.clear();
@@ -150,8 +207,48 @@ export class WsTransport implements SipTransport {
     }
   }
 
-  private upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** A TCP connection was accepted: admitted or closed at once, and its handshake timed. */
+  private accept(raw: net.Socket): void {
+    const host = (raw.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const key = keyOf(host, raw.remotePort ?? 0);
     if (this.closed) {
+      raw.destroy();
+      return;
+    }
+    const guarded = this.guard.admit(host, key, () => this.expire(key, raw), 'ws');
+    if (!guarded) {
+      // A browser's WebSocket API shows no handshake status, so a 503 would tell it nothing;
+      // closing now spares a flood the TLS handshake and HTTP parsing it wants us to do.
+      raw.destroy();
+      return;
+    }
+    const entry: Accepted = { raw, guarded };
+    this.accepted.set(key, entry);
+    // Until its request or upgrade is complete, the connection is a message under way.
+    guarded.activity(1);
+    raw.once('close', () => {
+      entry.heartbeat?.stop();
+      guarded.release();
+      if (this.accepted.get(key) === entry) this.accepted.delete(key);
+    });
+  }
+
+  private acceptedOf(socket: net.Socket | Duplex): Accepted | undefined {
+    const s = socket as net.Socket;
+    return this.accepted.get(keyOf(s.remoteAddress ?? '', s.remotePort ?? 0));
+  }
+
+  /** The guard's verdict (idle, deadline, no pong): the connection goes, whatever it was. */
+  private expire(key: string, raw: net.Socket): void {
+    const entry = this.accepted.get(key);
+    entry?.heartbeat?.stop();
+    entry?.socket?.terminate();
+    raw.destroy();
+  }
+
+  private upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const entry = this.acceptedOf(request.socket);
+    if (this.closed || !entry) {
       socket.destroy();
       return;
     }
@@ -168,27 +265,50 @@ export class WsTransport implements SipTransport {
       refuseUpgrade(socket, 400, 'Bad Request (subprotocol sip required)');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.adopt(ws, request));
+    // Frames are assembled by ws; the deadline runs from the first byte after a complete
+    // message (or ping/pong) until the next one is complete. Listening before ws does, this sees
+    // each chunk before the messages it completes.
+    socket.on('data', () => entry.guarded.activity(1));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.adopt(ws, request, entry));
   }
 
-  private adopt(socket: WebSocket, request: http.IncomingMessage): void {
+  private adopt(socket: WebSocket, request: http.IncomingMessage, entry: Accepted): void {
     const host = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = request.socket.remotePort ?? 0;
     const key = keyOf(host, port);
     const connection: Connection = { socket, key, aliases: new Set() };
     this.connections.set(key, connection);
+    const { guarded } = entry;
+    entry.socket = socket;
+    guarded.activity(0);
+    const limits = this.guard.limits;
+    entry.heartbeat = new WsHeartbeat(socket, limits.wsPingIntervalMs, limits.wsPongTimeoutMs, () =>
+      guarded.fire('ping-timeout')
+    );
+    socket.on('pong', () => {
+      guarded.activity(0, 1);
+      entry.heartbeat?.pong();
+    });
+    socket.on('ping', () => guarded.activity(0, 1));
     socket.on('message', (data: RawData) => {
+      guarded.activity(0, 1);
       const message = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)
           ? data
           : Buffer.from(data);
+      const keepAlive = crlfOnly(message);
+      if (keepAlive) {
+        if (keepAlive.ping && guarded.keepAlivePings(1)) socket.send(CRLF_PONG, { binary: false });
+        return;
+      }
       this.handler.message(message, { protocol: 'ws', host, port });
     });
     socket.on('error', (err) =>
       this.handler.warning?.('websocket connection error', { remote: key, err: err.message })
     );
     socket.on('close', (code) => {
+      entry.heartbeat?.stop();
       if (this.connections.get(key) !== connection) return;
       this.connections.delete(key);
       for (const alias of connection.aliases) if (this.aliases.get(alias) === key) this.aliases.delete(alias);
@@ -197,4 +317,19 @@ export class WsTransport implements SipTransport {
       this.handler.connectionClosed?.({ protocol: 'ws', host, port });
     });
   }
+}
+
+/**
+ * Node's own bounds for HTTP on the port, for what the guard does not time: a kept-alive
+ * connection's later requests (their head and body within the message deadline) and the idle
+ * time between them (Node's default 5 s, or the idle timeout if shorter). Its check runs every
+ * `connectionsCheckingInterval`, so that must be well under the deadline.
+ */
+function httpServerOptions(limits: ConnectionLimits): http.ServerOptions {
+  return {
+    headersTimeout: limits.messageDeadlineMs,
+    requestTimeout: limits.messageDeadlineMs,
+    keepAliveTimeout: Math.min(5000, limits.idleTimeoutMs),
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.messageDeadlineMs / 4)))
+  };
 }
