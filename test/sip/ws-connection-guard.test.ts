@@ -1,0 +1,256 @@
+/**
+ * The WebSocket port under the connection guard, over real sockets: the per-source limit
+ * refuses the connection past it at accept, a TCP connection that never completes its upgrade
+ * (or its HTTP request) is closed by the message deadline, a WebSocket message trickled slower
+ * than the deadline is too, a peer that does not answer our pings is closed while a silent one
+ * that answers stays, an oversized message closes its connection with 1009, and a CRLF
+ * keep-alive gets a CRLF back. Limits are configured small; assertions are on closure, codes
+ * and counters, not on how long anything took.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { SipResponse } from '../../sip/message/message.js';
+import type { ConnectionLimits } from '../../sip/transport/connection-guard.js';
+import type { SipMessageLimits } from '../../sip/message/limits.js';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { WsSipClient } from '../support/ws-sip-client.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Agent {
+  ua: SipUserAgent;
+  port: number;
+  url: string;
+  warnings: string[];
+}
+
+async function agent(connections: Partial<ConnectionLimits>, limits?: Partial<SipMessageLimits>): Promise<Agent> {
+  const warnings: string[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn(_details: object, msg?: string) {
+      warnings.push(msg ?? '');
+    }
+  };
+  const ua = new SipUserAgent({
+    transports: [
+      {
+        protocol: 'ws',
+        host: '127.0.0.1',
+        port: 0,
+        ws: {
+          path: '/sip',
+          httpHandler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('join page')
+        }
+      }
+    ],
+    connections,
+    limits,
+    logger
+  });
+  await ua.start();
+  cleanups.push(() => ua.close());
+  const port = ua.addresses()[0].port;
+  return { ua, port, url: `ws://127.0.0.1:${port}/sip`, warnings };
+}
+
+async function client(url: string, options: WebSocket.ClientOptions = {}): Promise<WsSipClient> {
+  const c = await WsSipClient.connect(url, ['sip'], options);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+let calls = 0;
+/** An OPTIONS over `c` answered 200: the connection works. */
+async function works(c: WsSipClient): Promise<SipResponse> {
+  const callId = `ws-guard-${++calls}`;
+  c.send(c.request('OPTIONS', 'sip:room@127.0.0.1', { callId }));
+  return c.response(callId, 200);
+}
+
+function closed(socket: WebSocket): Promise<number> {
+  return new Promise((resolve) => {
+    if (socket.readyState === WebSocket.CLOSED) resolve(-1);
+    else socket.once('close', (code) => resolve(code));
+  });
+}
+
+function rawConnect(port: number): Promise<{ socket: net.Socket; closed: Promise<void>; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    const done = new Promise<void>((r) => socket.once('close', () => r()));
+    cleanups.push(() => void socket.destroy());
+    socket.once('connect', () => resolve({ socket, closed: done, received: () => text }));
+    socket.once('error', reject);
+  });
+}
+
+function upgradeRequest(port: number): string {
+  return [
+    'GET /sip HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Protocol: sip',
+    '',
+    ''
+  ].join('\r\n');
+}
+
+/** A client-to-server text frame (RFC 6455 §5.2: masked), payload under 126 bytes. */
+function maskedTextFrame(payload: Buffer): Buffer {
+  const mask = randomBytes(4);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]));
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
+
+/** Writes `bytes` one at a time, 20 ms apart, until the server closes the connection; how many went. */
+async function trickle(socket: net.Socket, done: Promise<void>, bytes: Buffer): Promise<number> {
+  let isClosed = false;
+  void done.then(() => (isClosed = true));
+  let sent = 0;
+  while (!isClosed && sent < bytes.length) {
+    socket.write(bytes.subarray(sent, sent + 1));
+    sent++;
+    await sleep(20);
+  }
+  await done;
+  return sent;
+}
+
+describe('WebSocket connection guard', () => {
+  it('refuses the connection past the per-source limit at accept, while the others and another source still work', async () => {
+    const { ua, url } = await agent({ maxConnectionsPerSource: 2 });
+    const first = await client(url);
+    const second = await client(url);
+    await expect(WsSipClient.connect(url)).rejects.toThrow();
+    expect(ua.connectionGuard.statsByTransport.ws.refusedPerSource).toBe(1);
+    expect(ua.connectionGuard.statsByTransport.tcp.refusedPerSource).toBe(0);
+    await works(first);
+    await works(second);
+    const elsewhere = await client(url, { localAddress: '127.0.0.2' });
+    await works(elsewhere);
+    // Closing one frees a place for its source.
+    first.socket.close();
+    await closed(first.socket);
+    await waitFor(() => ua.connectionGuard.openByTransport.ws === 2);
+    await works(await client(url));
+  });
+
+  it('closes a TCP connection that never sends its upgrade, or trickles it, by the message deadline', async () => {
+    const { ua, port, url, warnings } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    const silent = await rawConnect(port);
+    await silent.closed;
+    const slow = await rawConnect(port);
+    const request = Buffer.from(upgradeRequest(port));
+    const sent = await trickle(slow.socket, slow.closed, request);
+    expect(sent).toBeLessThan(request.length);
+    expect(slow.received()).not.toContain('101 Switching Protocols');
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(2);
+    expect(warnings.filter((w) => w.includes('not complete in time'))).toHaveLength(2);
+    // The member connected before, and its connection, are untouched.
+    await works(member);
+  });
+
+  it('bounds a slow HTTP request on the join page: the first by the guard, a kept-alive one by the HTTP server', async () => {
+    const { ua, port } = await agent({ messageDeadlineMs: 400, idleTimeoutMs: 60_000 });
+    const page = Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`);
+    const first = await rawConnect(port);
+    expect(await trickle(first.socket, first.closed, page)).toBeLessThan(page.length);
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
+    // A connection whose first request was fine and whose second one trickles.
+    const keptAlive = await rawConnect(port);
+    keptAlive.socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await waitFor(() => keptAlive.received().includes('join page'));
+    expect(await trickle(keptAlive.socket, keptAlive.closed, page)).toBeLessThan(page.length);
+  });
+
+  it('closes a connection whose WebSocket message arrives slower than the message deadline', async () => {
+    const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    const raw = await rawConnect(port);
+    raw.socket.write(upgradeRequest(port));
+    await waitFor(() => raw.received().includes('\r\n\r\n'));
+    expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
+    const frame = maskedTextFrame(Buffer.from('OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n'.padEnd(120, 'x')));
+    expect(await trickle(raw.socket, raw.closed, frame)).toBeLessThan(frame.length);
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
+    await works(member);
+  });
+
+  it('closes a peer that does not answer our pings, and keeps one that does', async () => {
+    const { ua, url, warnings } = await agent({
+      wsPingIntervalMs: 100,
+      wsPongTimeoutMs: 1000,
+      idleTimeoutMs: 60_000
+    });
+    const answering = await client(url);
+    let pings = 0;
+    answering.socket.on('ping', () => pings++);
+    const deaf = await client(url, { autoPong: false });
+    expect(await closed(deaf.socket)).toBe(1006);
+    expect(ua.connectionGuard.statsByTransport.ws.closedPingTimeout).toBe(1);
+    expect(warnings.filter((w) => w.includes('no pong'))).toHaveLength(1);
+    expect(pings).toBeGreaterThan(0);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    await works(answering);
+  });
+
+  it('keeps a silent peer that answers pings across several idle periods, and closes a silent one that does not by then', async () => {
+    const { ua, url } = await agent({ wsPingIntervalMs: 100, wsPongTimeoutMs: 60_000, idleTimeoutMs: 1500 });
+    const answering = await client(url);
+    let pings = 0;
+    answering.socket.on('ping', () => pings++);
+    const deaf = await client(url, { autoPong: false });
+    // The deaf one is closed as idle (its pong deadline is far off): its pings prove nothing.
+    expect(await closed(deaf.socket)).toBe(1006);
+    expect(ua.connectionGuard.statsByTransport.ws.closedIdle).toBe(1);
+    // 45 pings at 100 ms are at least three idle periods of silence but for the pongs.
+    await waitFor(() => pings >= 45, 60_000);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    expect(ua.connectionGuard.statsByTransport.ws.closedIdle).toBe(1);
+    await works(answering);
+  });
+
+  it('refuses a message over the SIP size limit with 1009, and the other connections go on', async () => {
+    const { ua, url } = await agent({}, { maxMessageBytes: 2000 });
+    const bystander = await client(url);
+    const big = await client(url);
+    big.socket.send('OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n' + 'x'.repeat(3000));
+    expect(await closed(big.socket)).toBe(1009);
+    await works(bystander);
+    expect(ua.connectionGuard.openByTransport.ws).toBe(1);
+  });
+
+  it('answers a double-CRLF keep-alive message with a CRLF, at most once a second, and ignores a lone CRLF', async () => {
+    const { ua, url } = await agent({});
+    const c = await client(url);
+    const texts: string[] = [];
+    c.socket.on('message', (data: Buffer) => texts.push(data.toString()));
+    c.socket.send('\r\n');
+    c.socket.send('\r\n\r\n');
+    for (let i = 0; i < 50; i++) c.socket.send('\r\n\r\n');
+    await works(c);
+    expect(texts.filter((t) => t === '\r\n')).toHaveLength(1);
+    expect(ua.connectionGuard.statsByTransport.ws.keepalivePongs).toBe(1);
+    expect(ua.connectionGuard.statsByTransport.ws.keepalivePingsDropped).toBe(50);
+    expect(ua.stats.malformed).toBe(0);
+    await sleep(1100);
+    c.socket.send('\r\n\r\n');
+    await waitFor(() => texts.filter((t) => t === '\r\n').length === 2);
+  });
+});
