@@ -225,6 +225,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.metrics,
       this.logger
     );
+    this.metrics.exposeConnections(() => this.userAgent?.connectionGuard);
+    this.metrics.exposeOverload(() => this.door.guard?.status());
   }
 
   get running(): boolean {

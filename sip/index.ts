@@ -11,8 +11,10 @@ export { DEFAULT_MESSAGE_LIMITS, resolveMessageLimits, type SipMessageLimits } f
 export {
   DEFAULT_CONNECTION_LIMITS,
   resolveConnectionLimits,
+  GUARDED_TRANSPORTS,
   type ConnectionLimits,
-  type ConnectionGuardStats
+  type ConnectionGuardStats,
+  type GuardedTransport
 } from './transport/connection-guard.js';
 export {
   SdpNegotiationError,

@@ -10,6 +10,12 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { ResourceCounts } from './resources.js';
+import {
+  exposeConnectionMetrics,
+  exposeOverloadMetrics,
+  type ConnectionCounters,
+  type OverloadCounters
+} from './connection-metrics.js';
 import { ClosedError } from '../errors.js';
 import { REFUSAL_CAUSES, type RefusalCause } from '../../sip/index.js';
 import {
@@ -182,6 +188,20 @@ export class EngineMetrics {
         }
       });
     }
+  }
+
+  /**
+   * Counters of the stream connection guard by transport and reason
+   * (`uasmedia_connections_refused_total`, `uasmedia_connections_closed_total` ...), read from
+   * `read()` once per scrape.
+   */
+  exposeConnections(read: () => ConnectionCounters | undefined): void {
+    exposeConnectionMetrics(this.registry, this.prefix, read);
+  }
+
+  /** `uasmedia_overloaded` and `uasmedia_overload_engaged_total`, read from `read()` once per scrape. */
+  exposeOverload(read: () => OverloadCounters | undefined): void {
+    exposeOverloadMetrics(this.registry, this.prefix, read);
   }
 
   /** Counts one DTMF digit from `source` (same as `dtmf[source].inc()`); an unknown source is ignored. */
