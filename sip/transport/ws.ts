@@ -67,7 +67,13 @@ function crlfOnly(message: Buffer): { ping: boolean } | undefined {
   for (let i = 0; i < message.length; i++) {
     const byte = message[i];
     if (byte !== 0x0d && byte !== 0x0a) return undefined;
-    if (i >= 3 && byte === 0x0a && message[i - 1] === 0x0d && message[i - 2] === 0x0a && message[i - 3] === 0x0d)
+    if (
+      i >= 3 &&
+      byte === 0x0a &&
+      message[i - 1] === 0x0d &&
+      message[i - 2] === 0x0a &&
+      message[i - 3] === 0x0d
+    )
       ping = true;
   }
   return { ping };
@@ -133,7 +139,9 @@ export class WsTransport implements SipTransport {
     server.on('connection', (raw: net.Socket) => this.accept(raw));
     // A request's head is complete: the accept deadline has been met. Later requests on a
     // kept-alive connection are bounded by the server's own timeouts (httpServerOptions).
-    server.on('request', (request: http.IncomingMessage) => this.acceptedOf(request.socket)?.guarded.activity(0));
+    server.on('request', (request: http.IncomingMessage) =>
+      this.acceptedOf(request.socket)?.guarded.activity(0)
+    );
     server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(request, socket, head)
     );

@@ -30,7 +30,12 @@ async function agent(protocol: Protocol, connections: Partial<ConnectionLimits> 
   if (protocol === 'tls') {
     const certificate = makeTestCertificate();
     cleanups.push(() => certificate.remove());
-    spec = { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } };
+    spec = {
+      protocol: 'tls',
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: certificate.cert, key: certificate.key }
+    };
   }
   const ua = new SipUserAgent({ transports: [spec], connections });
   await ua.start();

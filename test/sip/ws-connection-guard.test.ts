@@ -30,7 +30,10 @@ interface Agent {
   warnings: string[];
 }
 
-async function agent(connections: Partial<ConnectionLimits>, limits?: Partial<SipMessageLimits>): Promise<Agent> {
+async function agent(
+  connections: Partial<ConnectionLimits>,
+  limits?: Partial<SipMessageLimits>
+): Promise<Agent> {
   const warnings: string[] = [];
   const logger = {
     debug() {},
@@ -83,7 +86,9 @@ function closed(socket: WebSocket): Promise<number> {
   });
 }
 
-function rawConnect(port: number): Promise<{ socket: net.Socket; closed: Promise<void>; received: () => string }> {
+function rawConnect(
+  port: number
+): Promise<{ socket: net.Socket; closed: Promise<void>; received: () => string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let text = '';
@@ -168,7 +173,9 @@ describe('WebSocket connection guard', () => {
 
   it('bounds a slow HTTP request on the join page: the first by the guard, a kept-alive one by the HTTP server', async () => {
     const { ua, port } = await agent({ messageDeadlineMs: 400, idleTimeoutMs: 60_000 });
-    const page = Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`);
+    const page = Buffer.from(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`
+    );
     const first = await rawConnect(port);
     expect(await trickle(first.socket, first.closed, page)).toBeLessThan(page.length);
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
