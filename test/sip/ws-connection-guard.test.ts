@@ -15,6 +15,8 @@ import type { SipResponse } from '../../sip/message/message.js';
 import type { ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import type { SipMessageLimits } from '../../sip/message/limits.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
+import { hasPeer } from '../support/peers.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 
@@ -32,7 +34,8 @@ interface Agent {
 
 async function agent(
   connections: Partial<ConnectionLimits>,
-  limits?: Partial<SipMessageLimits>
+  limits?: Partial<SipMessageLimits>,
+  tls?: { cert: Buffer; key: Buffer }
 ): Promise<Agent> {
   const warnings: string[] = [];
   const logger = {
@@ -51,6 +54,7 @@ async function agent(
         port: 0,
         ws: {
           path: '/sip',
+          tls,
           httpHandler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('join page')
         }
       }
@@ -62,7 +66,7 @@ async function agent(
   await ua.start();
   cleanups.push(() => ua.close());
   const port = ua.addresses()[0].port;
-  return { ua, port, url: `ws://127.0.0.1:${port}/sip`, warnings };
+  return { ua, port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/sip`, warnings };
 }
 
 async function client(url: string, options: WebSocket.ClientOptions = {}): Promise<WsSipClient> {
@@ -231,6 +235,25 @@ describe('WebSocket connection guard', () => {
     expect(answering.socket.readyState).toBe(WebSocket.OPEN);
     expect(ua.connectionGuard.statsByTransport.ws.closedIdle).toBe(1);
     await works(answering);
+  });
+
+  it('over TLS (WSS): refuses past the per-source limit, and a connection that never starts its TLS handshake is closed by the deadline', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const { ua, port, url } = await agent(
+      { maxConnectionsPerSource: 2, messageDeadlineMs: 1500, idleTimeoutMs: 60_000 },
+      undefined,
+      { cert: certificate.cert, key: certificate.key }
+    );
+    const member = await client(url, { rejectUnauthorized: false });
+    await works(member);
+    const silent = await rawConnect(port);
+    await expect(WsSipClient.connect(url, ['sip'], { rejectUnauthorized: false })).rejects.toThrow();
+    expect(ua.connectionGuard.statsByTransport.ws.refusedPerSource).toBe(1);
+    await silent.closed;
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
+    await works(member);
   });
 
   it('refuses a message over the SIP size limit with 1009, and the other connections go on', async () => {
