@@ -107,7 +107,7 @@ export class ConnectionGuard {
     tls: emptyStats(),
     ws: emptyStats()
   };
-  readonly openByTransport: Record<GuardedTransport, number> = { tcp: 0, tls: 0, ws: 0 };
+  private readonly openPerTransport: Record<GuardedTransport, number> = { tcp: 0, tls: 0, ws: 0 };
   /** Sources whose connections are closed unanswered (the user agent's silent source refusal). Not logged: a stranger is not news. */
   refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
@@ -124,6 +124,10 @@ export class ConnectionGuard {
 
   get openConnections(): number {
     return this.open;
+  }
+
+  get openByTransport(): Readonly<Record<GuardedTransport, number>> {
+    return this.openPerTransport;
   }
 
   /**
@@ -201,7 +205,7 @@ export class ConnectionGuard {
     transport: GuardedTransport
   ): GuardedConnection {
     this.open++;
-    this.openByTransport[transport]++;
+    this.openPerTransport[transport]++;
     return new GuardedConnection(this.limits, remote, {
       expire: (reason, bufferedBytes) => {
         const { counter, message, limitMs } = CLOSURES[reason];
@@ -211,7 +215,7 @@ export class ConnectionGuard {
       },
       release: () => {
         this.open--;
-        this.openByTransport[transport]--;
+        this.openPerTransport[transport]--;
         if (!inbound) return;
         const left = (this.perSource.get(host) ?? 1) - 1;
         if (left > 0) this.perSource.set(host, left);

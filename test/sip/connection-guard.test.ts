@@ -220,6 +220,8 @@ describe('TCP connection guard', () => {
     expect(resolveConnectionLimits().idleTimeoutMs).toBe(120_000);
     expect(() => resolveConnectionLimits({ maxConnections: -1 })).toThrow(RangeError);
     expect(() => resolveConnectionLimits({ messageDeadlineMs: Number.NaN })).toThrow(/messageDeadlineMs/);
+    expect(resolveConnectionLimits().wsPingIntervalMs).toBe(30_000);
+    expect(() => resolveConnectionLimits({ wsPongTimeoutMs: 0 })).toThrow(/wsPongTimeoutMs/);
   });
 });
 
