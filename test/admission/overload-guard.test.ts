@@ -9,6 +9,7 @@ import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { OverloadGuard } from '../../engine/admission/overload-guard.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
+import { parseExposition } from '../observability/exposition.js';
 
 function blockEventLoop(ms: number): void {
   const until = performance.now() + ms;
@@ -110,12 +111,17 @@ describe('the engine behind its overload guard', () => {
 
     blockEventLoop(500);
     await waitFor(() => engine.overloaded, 5000);
+    expect(parseExposition(await engine.metrics.metrics()).get('uasmedia_overloaded')).toBe(1);
     const refused = await phone();
     await expect(refused.call(`sip:second@127.0.0.1:${port}`)).rejects.toMatchObject({ status: 503 });
     expect(engine.metrics.sipRefusals.overload.value).toBe(refusedBefore + 1);
     expect(calls).toHaveLength(1);
+    const scraped = parseExposition(await engine.metrics.metrics());
+    expect(scraped.get('uasmedia_sip_refusals_total{reason="overload"}')).toBe(refusedBefore + 1);
+    expect(scraped.get('uasmedia_overload_engaged_total')).toBeGreaterThanOrEqual(1);
 
     await waitFor(() => !engine.overloaded, 30000);
+    expect(parseExposition(await engine.metrics.metrics()).get('uasmedia_overloaded')).toBe(0);
     expect(calls[0].state).toBe(State.ANSWERED);
     running.clearReceived();
     await waitFor(() => running.packetsReceived > 10, 5000);
