@@ -80,7 +80,7 @@ export interface EngineOptions {
     sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
     /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
     limits?: Partial<SipMessageLimits>;
-    /** TCP/TLS connection limits (count, idle time, message deadline): sip/transport/connection-guard.ts. */
+    /** TCP, TLS and WebSocket connection limits (count, idle time, message deadline, WebSocket pings): sip/transport/connection-guard.ts. */
     connections?: Partial<ConnectionLimits>;
   };
   /** Browsers: SIP over WebSocket (RFC 7118) and, on the same port, the join page. Off unless given. */
