@@ -3,11 +3,14 @@
  * io-floor-app.ts): samples on request, clock statistics reset, a CPU profile of one measurement
  * window, stop; and the child exits with the orchestrator.
  */
+import type { FrameClock } from '../../engine/clock/frame-clock.js';
 import type { EngineSample, FromEngine, ToEngine } from './protocol.js';
 import { WindowProfiler } from './window-profiler.js';
+import { StallTracer } from './stall-tracer.js';
 
 export interface EngineStandIn {
   sample(): EngineSample;
+  clock: FrameClock;
   resetClock(): void;
   stop(): Promise<void>;
 }
@@ -20,6 +23,7 @@ export function serveOrchestrator(app: EngineStandIn): void {
   // An orchestrator that dies (Ctrl-C, kill) takes its children with it.
   process.on('disconnect', () => process.exit(1));
   const profiler = new WindowProfiler();
+  const tracer = new StallTracer(app.clock);
   process.on('message', (message: ToEngine) => {
     if (message.type === 'sample') send({ type: 'sample', sample: app.sample() });
     else if (message.type === 'resetClock') app.resetClock();
@@ -28,6 +32,10 @@ export function serveOrchestrator(app: EngineStandIn): void {
     else if (message.type === 'profileStop') {
       const { path } = message;
       void profiler.stop(path).then(() => send({ type: 'profileWritten', path }));
-    } else if (message.type === 'stop') void app.stop().then(() => process.exit(0));
+    } else if (message.type === 'traceStart') {
+      tracer.start();
+      send({ type: 'traceStarted' });
+    } else if (message.type === 'traceStop') send({ type: 'traceStopped', trace: tracer.stop() });
+    else if (message.type === 'stop') void app.stop().then(() => process.exit(0));
   });
 }

@@ -50,7 +50,12 @@ function sample(): EngineSample {
   return s;
 }
 
-serveOrchestrator({ sample, resetClock: () => engine.clock.resetStats(), stop: () => engine.stop() });
+serveOrchestrator({
+  sample,
+  clock: engine.clock,
+  resetClock: () => engine.clock.resetStats(),
+  stop: () => engine.stop()
+});
 
 await engine.start();
 send({ type: 'ready', port: engine.sipAddresses()[0].port });

@@ -21,7 +21,8 @@
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
  *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
- *                        CPU-profiled over its measurement window; summarised by stage
+ *                        CPU-profiled over its measurement window; summarised by stage, and its
+ *                        late ticks lined up with the profile (stall-tracer.ts, stall-analysis.ts)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,12 +35,16 @@ import type {
   FromEngine,
   FromGenerator,
   GeneratorSample,
+  StallTrace,
   ToEngine,
   ToGenerator
 } from './protocol.js';
 import { renderChart } from './chart.js';
 import { analyseProfile, formatProfileSummary, type ProfileSummary } from './profile-summary.js';
-import { sampleSystem, coreBusyPct, delta } from './system-stats.js';
+import { sampleSystem, coreBusyPct, corePct, delta } from './system-stats.js';
+import { analyseStalls, formatStallReport, type StallReport } from './stall-analysis.js';
+
+const stallTracePath = (profilePath: string): string => profilePath.replace(/\.cpuprofile$/, '.stalls.json');
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const resultsDir = join(here, '..', 'results');
@@ -112,6 +117,11 @@ export interface StepResult {
   coreSharePct: number;
   /** The engine's core busy with anything else (other processes on a shared host), if known. */
   neighbourCorePct?: number;
+  /** Of that: the hypervisor's steal, and the kernel's interrupts and softirqs (packet delivery). */
+  stealCorePct?: number;
+  irqCorePct?: number;
+  /** Time the engine's main thread was ready to run but waited for the CPU, ms per second. */
+  runQueueWaitMsPerS?: number;
   lateTickPct: number;
   skippedTicks: number;
   latenessMsP50: number;
@@ -210,16 +220,23 @@ async function measure(
   profilePath?: string
 ): Promise<StepResult> {
   if (profilePath) await request(engine, { type: 'profileStart' }, 'profileStarted');
-  engine.send({ type: 'resetClock' } satisfies ToEngine);
-  const s0 = sampleSystem(ENGINE_CORE);
   const e0 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
   const g0 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
+  // The clock's statistics start after the first sample: reading every call's counters (and
+  // starting the profiler) is the harness's work, not the engine's.
+  engine.send({ type: 'resetClock' } satisfies ToEngine);
+  if (profilePath) await request(engine, { type: 'traceStart' }, 'traceStarted');
+  const s0 = sampleSystem(ENGINE_CORE, engine.pid);
   const t0 = performance.now();
   await sleep(WINDOW_MS);
   const e1 = (await request<{ sample: EngineSample }>(engine, { type: 'sample' }, 'sample')).sample;
   const g1 = (await request<{ sample: GeneratorSample }>(generator, { type: 'sample' }, 'sample')).sample;
-  const s1 = sampleSystem(ENGINE_CORE);
-  if (profilePath) await request(engine, { type: 'profileStop', path: profilePath }, 'profileWritten');
+  const s1 = sampleSystem(ENGINE_CORE, engine.pid);
+  if (profilePath) {
+    const { trace } = await request<{ trace: StallTrace }>(engine, { type: 'traceStop' }, 'traceStopped');
+    writeFileSync(stallTracePath(profilePath), JSON.stringify(trace));
+    await request(engine, { type: 'profileStop', path: profilePath }, 'profileWritten');
+  }
   const seconds = (performance.now() - t0) / 1000;
   const n = e1.calls;
   const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
@@ -243,6 +260,9 @@ async function measure(
     cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
     coreSharePct,
     neighbourCorePct: busy === undefined ? undefined : Math.max(0, busy - coreSharePct),
+    stealCorePct: pinned ? corePct(s0, s1, 'coreSteal') : undefined,
+    irqCorePct: pinned ? corePct(s0, s1, 'coreIrq') : undefined,
+    runQueueWaitMsPerS: (delta(s0.threadWaitNs, s1.threadWaitNs) ?? NaN) / 1e6 / seconds,
     lateTickPct: e1.ticks === 0 ? 0 : (100 * e1.lateTicks) / e1.ticks,
     skippedTicks: e1.skippedTicks,
     latenessMsP50: e1.latenessMsP50,
@@ -283,7 +303,9 @@ async function measure(
 
 function progress(step: StepResult, note = ''): void {
   const neighbours =
-    step.neighbourCorePct === undefined ? '' : ` (+${step.neighbourCorePct.toFixed(0)}% others)`;
+    step.neighbourCorePct === undefined
+      ? ''
+      : ` (+${step.neighbourCorePct.toFixed(0)}% others: steal ${step.stealCorePct?.toFixed(0) ?? '?'}%, irq ${step.irqCorePct?.toFixed(0) ?? '?'}%; waited ${step.runQueueWaitMsPerS?.toFixed(0) ?? '?'} ms/s)`;
   console.log(
     `[${step.kernels}] ${step.shape}: ${step.participants} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}%${neighbours} ` +
       `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame, tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
@@ -360,14 +382,19 @@ for (const kernels of kernelsList) {
 
 // The profiler costs CPU and pauses the engine to take samples, so the ramps run without it and
 // the profile comes from one more engine held at a fixed load, over its measurement window only.
-let profileRun: { step?: StepResult; file: string; summary: ProfileSummary } | undefined;
+let profileRun: { step?: StepResult; file: string; summary: ProfileSummary; stalls: StallReport } | undefined;
 if (profile) {
   const profileDir = join(resultsDir, 'profiles');
   mkdirSync(profileDir, { recursive: true });
   const file = join(profileDir, `${stamp}.cpuprofile`);
   const shape: Shape = { name: 'profiled: rooms of 3', roomSizes: [3], steps: [profileParticipants] };
   const [step] = await ramp('wasm', shape, Infinity, file);
-  profileRun = { step, file, summary: analyseProfile(file) };
+  profileRun = {
+    step,
+    file,
+    summary: analyseProfile(file),
+    stalls: analyseStalls(file, stallTracePath(file))
+  };
 }
 
 const FRAMES_PER_SECOND = 50;
@@ -425,6 +452,26 @@ const overFloor = all
         ]
       : [];
   });
+// The issue's yardstick: how many participants the engine carries, as a share of what the bare
+// sockets carry on the same core with the same pass rules, and how late its ticks ran there.
+const floorSummary = summary.find((s) => s.kernels === 'io-floor');
+const capacityOverFloor =
+  wasm && floorSummary && floorSummary.maxParticipantsPassed > 0
+    ? {
+        engine: wasm.maxParticipantsPassed,
+        floor: floorSummary.maxParticipantsPassed,
+        floorRampCapped: floorSummary.stoppedAt === undefined,
+        ratio: wasm.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
+        engineLatenessMsP99: all.find(
+          (r) => r.kernels === 'wasm' && r.passed && r.participants === wasm.maxParticipantsPassed
+        )?.latenessMsP99
+      }
+    : undefined;
+if (capacityOverFloor)
+  console.log(
+    `  capacity: the engine (wasm) passed ${capacityOverFloor.engine} participants, the I/O floor ${capacityOverFloor.floor}${capacityOverFloor.floorRampCapped ? ' (its ramp ended before it failed: raise --max)' : ''}: ` +
+      `ratio ${capacityOverFloor.ratio.toFixed(2)}, the engine's p99 tick lateness there ${capacityOverFloor.engineLatenessMsP99?.toFixed(1) ?? '?'} ms`
+  );
 for (const o of overFloor) {
   console.log(
     `  at ${o.participants} participants: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)`
@@ -444,7 +491,8 @@ const result = {
   summary,
   profile: profileRun,
   wasmSpeedupEndToEnd: wasmSpeedup,
-  engineOverIoFloor: overFloor
+  engineOverIoFloor: overFloor,
+  capacityOverFloor
 };
 writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, null, 2));
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
@@ -454,4 +502,6 @@ if (profileRun) {
     `\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`
   );
   console.log(formatProfileSummary(profileRun.summary));
+  console.log(`\nlate ticks in that window against the profile (${stallTracePath(profileRun.file)})`);
+  console.log(formatStallReport(profileRun.stalls));
 }

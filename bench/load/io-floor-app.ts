@@ -100,6 +100,7 @@ function sample(): EngineSample {
 
 serveOrchestrator({
   sample,
+  clock,
   resetClock: () => clock.resetStats(),
   stop: async () => {
     clock.stop();

@@ -47,7 +47,7 @@ const STAGES: Array<[string, Match]> = [
   ['other', () => true]
 ];
 
-function stageOf(url: string, fn: string): string {
+export function stageOf(url: string, fn: string): string {
   return STAGES.find(([, match]) => match(url, fn))?.[0] ?? 'other';
 }
 

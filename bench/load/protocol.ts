@@ -30,18 +30,35 @@ export interface GeneratorSample {
   failedCalls: number;
 }
 
+/** What the engine's thread did over one window (stall-tracer.ts); times in monotonic µs. */
+export interface StallTrace {
+  startUs: number;
+  endUs: number;
+  ticks: Array<{ dueUs: number; latenessMs: number }>;
+  gc: Array<{ startUs: number; durationMs: number; kind: number }>;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** The process's threads that ran in the window: ms on the CPU, ms runnable but waiting. */
+  threads: Array<{ tid: number; name: string; runMs: number; waitMs: number }>;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+}
+
 export type ToEngine =
   | { type: 'sample' }
   | { type: 'resetClock' }
   | { type: 'profileStart' }
   /** Stops the CPU profile and writes it (a V8 .cpuprofile) to `path`. */
   | { type: 'profileStop'; path: string }
+  | { type: 'traceStart' }
+  | { type: 'traceStop' }
   | { type: 'stop' };
 export type FromEngine =
   | { type: 'ready'; port: number }
   | { type: 'sample'; sample: EngineSample }
   | { type: 'profileStarted' }
-  | { type: 'profileWritten'; path: string };
+  | { type: 'profileWritten'; path: string }
+  | { type: 'traceStarted' }
+  | { type: 'traceStopped'; trace: StallTrace };
 export type ToGenerator =
   | { type: 'grow'; port: number; total: number; roomSizes: number[]; roomPrefix: string }
   | { type: 'sample' }

@@ -10,6 +10,13 @@ export interface SystemSample {
   /** Jiffies of the given core: busy (everything but idle and iowait) and total. */
   coreBusy?: number;
   coreTotal?: number;
+  /** Of the busy jiffies: the hypervisor ran something else on this virtual CPU (steal)… */
+  coreSteal?: number;
+  /** …and the kernel ran interrupts and softirqs (packet delivery). */
+  coreIrq?: number;
+  /** The engine's main thread (/proc/PID/schedstat): ns on the CPU, ns runnable but waiting for it. */
+  threadRunNs?: number;
+  threadWaitNs?: number;
   udpRcvbufErrors?: number;
   udpInErrors?: number;
 }
@@ -22,8 +29,14 @@ function read(path: string): string | undefined {
   }
 }
 
-export function sampleSystem(core: number): SystemSample {
+export function sampleSystem(core: number, pid?: number): SystemSample {
   const out: SystemSample = {};
+  const sched =
+    pid === undefined ? undefined : read(`/proc/${pid}/schedstat`)?.trim().split(/\s+/).map(Number);
+  if (sched && sched.length >= 2) {
+    out.threadRunNs = sched[0];
+    out.threadWaitNs = sched[1];
+  }
   const line = read('/proc/stat')
     ?.split('\n')
     .find((l) => l.startsWith(`cpu${core} `));
@@ -33,6 +46,8 @@ export function sampleSystem(core: number): SystemSample {
     const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
     out.coreTotal = total;
     out.coreBusy = total - f[3] - f[4];
+    out.coreIrq = f[5] + f[6];
+    out.coreSteal = f[7];
   }
   const udp = read('/proc/net/snmp')
     ?.split('\n')
@@ -61,4 +76,11 @@ export function coreBusyPct(a: SystemSample, b: SystemSample): number | undefine
 
 export function delta(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined ? undefined : b - a;
+}
+
+/** Percent of the core's time between two samples spent on `part` (a jiffy counter), or undefined. */
+export function corePct(a: SystemSample, b: SystemSample, part: 'coreSteal' | 'coreIrq'): number | undefined {
+  const x = delta(a[part], b[part]);
+  const total = delta(a.coreTotal, b.coreTotal);
+  return x === undefined || total === undefined || total <= 0 ? undefined : (100 * x) / total;
 }
