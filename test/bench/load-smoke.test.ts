@@ -13,11 +13,11 @@ import { join } from 'node:path';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('npm run bench:load harness', () => {
-  it('runs a quick ramp and writes a report with packets flowing both ways', async () => {
+  it('runs a quick ramp and writes a report with packets flowing both ways, and a stall trace of the profiled window', async () => {
     const started = Date.now();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm'],
+      ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm', '--profile=6'],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe']
@@ -48,6 +48,16 @@ describe('npm run bench:load harness', () => {
         passed: boolean;
       }>;
       summary: Array<{ kernels: string; maxParticipantsPassed: number }>;
+      profile: {
+        step: { participants: number };
+        stalls: {
+          ticks: number;
+          lateTicks: number;
+          windowMs: number;
+          threads: Array<{ name: string; runMs: number }>;
+          eventLoopDelayMs: { p99: number };
+        };
+      };
     };
     expect(json.steps.map((s) => s.participants)).toEqual([6, 12]);
     expect(json.steps.map((s) => s.rooms)).toEqual([2, 4]);
@@ -69,5 +79,15 @@ describe('npm run bench:load harness', () => {
     }
     expect(readdirSync(dir)).toContain((report as string).replace(/\.json$/, '.svg'));
     expect(json.summary[0].kernels).toBe('wasm');
-  }, 45_000);
+    // The profiled window's trace: every tick of the 2 s window is there, lined up with a profile
+    // whose samples cover it, and the engine's main thread is among the threads that ran.
+    const stalls = json.profile.stalls;
+    expect(json.profile.step.participants).toBe(6);
+    expect(stalls.ticks).toBeGreaterThan(50);
+    expect(stalls.lateTicks).toBeLessThanOrEqual(stalls.ticks);
+    expect(stalls.windowMs).toBeGreaterThan(1000);
+    expect(stalls.threads.length).toBeGreaterThan(0);
+    expect(stalls.threads[0].runMs).toBeGreaterThan(0);
+    expect(Number.isFinite(stalls.eventLoopDelayMs.p99)).toBe(true);
+  }, 90_000);
 });
