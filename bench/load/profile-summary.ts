@@ -5,16 +5,23 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** Where a function is, relative to the project (tsx-compiled files report line 0 for everything: the file alone then). */
+export function whereOf(url: string, lineNumber: number): string {
+  const file = url.replace(/^.*\/(?=(engine|sip|tts|bench|node_modules)\/)/, '');
+  return !url ? '' : lineNumber > 0 ? `${file}:${lineNumber + 1}` : file;
 }
 
 type Match = (url: string, fn: string) => boolean;
@@ -72,9 +79,7 @@ export function analyseProfile(path: string, topN = 15): ProfileSummary {
     const { url, functionName, lineNumber } = node.callFrame;
     const stage = stageOf(url, functionName);
     stages.set(stage, (stages.get(stage) ?? 0) + dt);
-    // tsx-compiled files report line 0 for everything: name the file alone then.
-    const file = url.replace(/^.*\/(?=(engine|sip|tts|bench|node_modules)\/)/, '');
-    const where = !url ? '' : lineNumber > 0 ? `${file}:${lineNumber + 1}` : file;
+    const where = whereOf(url, lineNumber);
     const key = `${functionName}@${where}`;
     const entry = functions.get(key) ?? { fn: functionName || '(anonymous)', where, stage, us: 0 };
     entry.us += dt;

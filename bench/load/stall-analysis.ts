@@ -7,21 +7,8 @@
  * `npx tsx bench/load/stall-analysis.ts <file.cpuprofile> <file.stalls.json>`.
  */
 import { readFileSync } from 'node:fs';
-import { stageOf } from './profile-summary.js';
+import { stageOf, whereOf, type CpuProfile } from './profile-summary.js';
 import type { StallTrace } from './protocol.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const LATE_MS = 5;
 
@@ -132,12 +119,7 @@ export function analyseStalls(profilePath: string, tracePath: string): StallRepo
       const us = durationOf(i);
       add(gapStages, stage, us);
       add(stagesHere, stage, us);
-      const file = url.replace(/^.*\/(?=(engine|sip|tts|bench|node_modules)\/)/, '');
-      add(
-        gapFunctions,
-        `${functionName || '(anonymous)'}\t${file}${lineNumber > 0 ? `:${lineNumber + 1}` : ''}`,
-        us
-      );
+      add(gapFunctions, `${functionName || '(anonymous)'}\t${whereOf(url, lineNumber)}`, us);
       add(gapEntries, entryOf(node.id), us);
       gapUs += us;
     }
