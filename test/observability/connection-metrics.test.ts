@@ -4,10 +4,10 @@
  * of the engine's registry, beside the CRLF keep-alive pongs, open connections and the
  * overload guard's state.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
+import { connectStreamPeer, type StreamPeer } from '../support/stream-peer.js';
 import { parseExposition, type Exposition } from './exposition.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -15,28 +15,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Raw {
-  socket: net.Socket;
-  received(): string;
-  isClosed(): boolean;
-  closed: Promise<void>;
-}
-
-async function raw(port: number, localAddress: string): Promise<Raw> {
-  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  let text = '';
-  let isClosed = false;
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) =>
-    socket.once('close', () => {
-      isClosed = true;
-      resolve();
-    })
-  );
-  cleanups.push(() => void socket.destroy());
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, received: () => text, isClosed: () => isClosed, closed };
+function raw(port: number, localAddress: string): Promise<StreamPeer> {
+  return connectStreamPeer(cleanups, { port, localAddress });
 }
 
 async function scrape(engine: Engine): Promise<Exposition> {

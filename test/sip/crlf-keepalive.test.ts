@@ -4,14 +4,13 @@
  * CRLF (RFC 3261 §7.5) is skipped unanswered; a flood of pings gets one pong a second and no
  * more; pings are activity, so a connection that only pings is not idle.
  */
-import net from 'node:net';
-import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { hasPeer } from '../support/peers.js';
 import { sipText } from '../support/sip-udp-peer.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
+import { connectStreamPeer, type StreamPeer } from '../support/stream-peer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -43,38 +42,13 @@ async function agent(protocol: Protocol, connections: Partial<ConnectionLimits> 
   return ua;
 }
 
-interface Peer {
-  socket: net.Socket;
-  /** Everything the server sent, as text. */
-  received(): string;
-  closed: Promise<void>;
-  isClosed(): boolean;
-}
-
-async function connect(ua: SipUserAgent, protocol: Protocol): Promise<Peer> {
-  const port = ua.addresses()[0].port;
-  const socket =
-    protocol === 'tls'
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
-  let text = '';
-  let isClosed = false;
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) =>
-    socket.once('close', () => {
-      isClosed = true;
-      resolve();
-    })
-  );
-  cleanups.push(() => void socket.destroy());
-  await new Promise((resolve) => socket.once(protocol === 'tls' ? 'secureConnect' : 'connect', resolve));
-  return { socket, received: () => text, closed, isClosed: () => isClosed };
+function connect(ua: SipUserAgent, protocol: Protocol): Promise<StreamPeer> {
+  return connectStreamPeer(cleanups, { port: ua.addresses()[0].port, tls: protocol === 'tls' });
 }
 
 let calls = 0;
 /** Sends an OPTIONS and waits for its 200; returns what arrived before that 200. */
-async function options(peer: Peer, protocol: Protocol): Promise<string> {
+async function options(peer: StreamPeer, protocol: Protocol): Promise<string> {
   const callId = `crlf-${++calls}`;
   const from = peer.received().length;
   peer.socket.write(
