@@ -18,6 +18,7 @@ import { SipUserAgent } from '../../sip/user-agent.js';
 import { hasPeer } from '../support/peers.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { connectStreamPeer } from '../support/stream-peer.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -90,21 +91,6 @@ function closed(socket: WebSocket): Promise<number> {
   });
 }
 
-function rawConnect(
-  port: number
-): Promise<{ socket: net.Socket; closed: Promise<void>; received: () => string }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let text = '';
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-    socket.on('error', () => {});
-    const done = new Promise<void>((r) => socket.once('close', () => r()));
-    cleanups.push(() => void socket.destroy());
-    socket.once('connect', () => resolve({ socket, closed: done, received: () => text }));
-    socket.once('error', reject);
-  });
-}
-
 function upgradeRequest(port: number): string {
   return [
     'GET /sip HTTP/1.1',
@@ -162,9 +148,9 @@ describe('WebSocket connection guard', () => {
   it('closes a TCP connection that never sends its upgrade, or trickles it, by the message deadline', async () => {
     const { ua, port, url, warnings } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const member = await client(url);
-    const silent = await rawConnect(port);
+    const silent = await connectStreamPeer(cleanups, { port });
     await silent.closed;
-    const slow = await rawConnect(port);
+    const slow = await connectStreamPeer(cleanups, { port });
     const request = Buffer.from(upgradeRequest(port));
     const sent = await trickle(slow.socket, slow.closed, request);
     expect(sent).toBeLessThan(request.length);
@@ -180,11 +166,11 @@ describe('WebSocket connection guard', () => {
     const page = Buffer.from(
       `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`
     );
-    const first = await rawConnect(port);
+    const first = await connectStreamPeer(cleanups, { port });
     expect(await trickle(first.socket, first.closed, page)).toBeLessThan(page.length);
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
     // A connection whose first request was fine and whose second one trickles.
-    const keptAlive = await rawConnect(port);
+    const keptAlive = await connectStreamPeer(cleanups, { port });
     keptAlive.socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     await waitFor(() => keptAlive.received().includes('join page'));
     expect(await trickle(keptAlive.socket, keptAlive.closed, page)).toBeLessThan(page.length);
@@ -193,7 +179,7 @@ describe('WebSocket connection guard', () => {
   it('closes a connection whose WebSocket message arrives slower than the message deadline', async () => {
     const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const member = await client(url);
-    const raw = await rawConnect(port);
+    const raw = await connectStreamPeer(cleanups, { port });
     raw.socket.write(upgradeRequest(port));
     await waitFor(() => raw.received().includes('\r\n\r\n'));
     expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
@@ -248,7 +234,7 @@ describe('WebSocket connection guard', () => {
     );
     const member = await client(url, { rejectUnauthorized: false });
     await works(member);
-    const silent = await rawConnect(port);
+    const silent = await connectStreamPeer(cleanups, { port });
     await expect(WsSipClient.connect(url, ['sip'], { rejectUnauthorized: false })).rejects.toThrow();
     expect(ua.connectionGuard.statsByTransport.ws.refusedPerSource).toBe(1);
     await silent.closed;

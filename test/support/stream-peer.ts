@@ -33,6 +33,9 @@ export async function connectStreamPeer(
     })
   );
   cleanups.push(() => void socket.destroy());
-  await new Promise((resolve) => socket.once(options.tls ? 'secureConnect' : 'connect', resolve));
+  await new Promise((resolve, reject) => {
+    socket.once(options.tls ? 'secureConnect' : 'connect', resolve);
+    socket.once('error', reject);
+  });
   return { socket, received: () => text, closed, isClosed: () => isClosed };
 }
