@@ -9,10 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
-import net from 'node:net';
 import { TcpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
 import { hasPeer } from '../support/peers.js';
+import { connectStreamPeer } from '../support/stream-peer.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -45,6 +45,20 @@ async function agent(
   await ua.start();
   cleanups.push(() => ua.close());
   return { ua, port: ua.addresses()[0].port, warnings };
+}
+
+/** A started user agent on TLS with a fresh test certificate, and the given message deadline. */
+async function tlsAgent(messageDeadlineMs: number): Promise<SipUserAgent> {
+  const certificate = makeTestCertificate();
+  cleanups.push(() => certificate.remove());
+  const ua = new SipUserAgent({
+    transports: [
+      { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
+    ],
+    connections: { messageDeadlineMs }
+  });
+  await ua.start();
+  return ua;
 }
 
 function options(callId: string, peerPort: number, uaPort: number): string {
@@ -175,42 +189,19 @@ describe('TCP connection guard', () => {
 
   it('closes a TLS connection whose handshake does not finish within the message deadline', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
-    const ua = new SipUserAgent({
-      transports: [
-        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
-      ],
-      connections: { messageDeadlineMs: 300 }
-    });
-    await ua.start();
+    const ua = await tlsAgent(300);
     cleanups.push(() => ua.close());
     // A client that opens the connection and sends half a ClientHello, then nothing.
-    const socket = net.connect({ host: '127.0.0.1', port: ua.addresses()[0].port });
-    socket.on('error', () => {});
-    cleanups.push(() => void socket.destroy());
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const { socket, closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port });
     socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
-    await new Promise((resolve) => socket.once('close', resolve));
+    await closed;
     expect(socket.destroyed).toBe(true);
   });
 
   it('closes promptly while a TLS handshake is still running', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
-    const ua = new SipUserAgent({
-      transports: [
-        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
-      ],
-      connections: { messageDeadlineMs: 600_000 }
-    });
-    await ua.start();
-    const socket = net.connect({ host: '127.0.0.1', port: ua.addresses()[0].port });
-    socket.on('error', () => {});
-    cleanups.push(() => void socket.destroy());
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const ua = await tlsAgent(600_000);
+    const { closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port });
     // Without closing the half-open connection itself, close() would wait out the handshake.
     await ua.close();
     await closed;
