@@ -1,11 +1,14 @@
 /**
- * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--heap-snapshots 1]`:
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--phases 1] [--heap-snapshots 1]`:
  * cycles calls of every kind through an engine in its own process for a set time, reports what
  * the engine holds every interval, and at the end checks that every counter came back to where
  * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
  * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
  * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json (and, with
- * --heap-snapshots 1, the engine's heap at the start and the end beside it, to compare in DevTools).
+ * --heap-snapshots 1, the engine's heap at the start and at the end of every phase beside it;
+ * compare them with `bench/soak/heap-diff.ts`). With --phases N the run is cut into N parts: after
+ * each, callers pause until the engine is idle, and its heap after a full GC is reported against
+ * the number of calls so far (a leak grows with calls; warming up levels off).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,11 +22,20 @@ interface Options {
   seconds: number;
   concurrency: number;
   intervalSeconds: number;
+  /** Runs cut into this many parts; after each, callers pause and the idle engine is weighed. */
+  phases: number;
+  /** Heap snapshots at the start and at the end of every phase. */
   heapSnapshots: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 600, concurrency: 6, intervalSeconds: 10, heapSnapshots: false };
+  const options: Options = {
+    seconds: 600,
+    concurrency: 6,
+    intervalSeconds: 10,
+    phases: 1,
+    heapSnapshots: false
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
     const value = Number(inline ?? argv[++i]);
@@ -32,10 +44,11 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--seconds') options.seconds = value;
     else if (flag === '--concurrency') options.concurrency = Math.floor(value);
     else if (flag === '--interval-seconds') options.intervalSeconds = value;
+    else if (flag === '--phases') options.phases = Math.floor(value);
     else if (flag === '--heap-snapshots') options.heapSnapshots = true;
     else
       throw new Error(
-        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds`
+        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds, --phases, --heap-snapshots`
       );
   }
   return options;
@@ -219,8 +232,10 @@ async function main(): Promise<number> {
   if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-start.heapsnapshot`);
   console.log(line('start', baseline));
   const samples: Array<{ atSeconds: number; sample: SoakSample }> = [{ atSeconds: 0, sample: baseline }];
+  const quietPoints: Array<{ calls: number; heapUsedBytes: number; rssBytes: number }> = [
+    { calls: 0, heapUsedBytes: baseline.heapUsedBytes, rssBytes: baseline.rssBytes }
+  ];
   const started = Date.now();
-  const endAt = started + options.seconds * 1000;
   let kindIndex = 0;
   const inFlight = new Set<Promise<void>>();
   const reporter = setInterval(() => {
@@ -230,19 +245,41 @@ async function main(): Promise<number> {
       console.log(line(`${atSeconds} s`, s));
     });
   }, options.intervalSeconds * 1000);
-  while (Date.now() < endAt) {
-    while (inFlight.size < options.concurrency) {
-      const call = runCall(port, KINDS[kindIndex++ % KINDS.length]).finally(() => inFlight.delete(call));
-      inFlight.add(call);
+  let end = baseline;
+  for (let phase = 1; phase <= options.phases; phase++) {
+    const phaseEnd = Date.now() + (options.seconds * 1000) / options.phases;
+    while (Date.now() < phaseEnd) {
+      while (inFlight.size < options.concurrency) {
+        const call = runCall(port, KINDS[kindIndex++ % KINDS.length]).finally(() => inFlight.delete(call));
+        inFlight.add(call);
+      }
+      await Promise.race(inFlight);
     }
-    await Promise.race(inFlight);
+    await Promise.all(inFlight);
+    // Vanished callers end by the RTP inactivity timeout, never-ACKed ones by timer H (6.4 s
+    // here); then the last transactions' timers run out (64·T1) before the heap is weighed.
+    end = await settle(baseline.resources, 60_000);
+    if (phase < options.phases || options.heapSnapshots) {
+      await sleep(8000);
+      const name = phase === options.phases ? 'end' : String(phase);
+      end = await sample(
+        true,
+        options.heapSnapshots ? `${resultsDir}${runName}-${name}.heapsnapshot` : undefined
+      );
+    }
+    const calls = Object.values(placed).reduce((a, b) => a + b, 0);
+    quietPoints.push({ calls, heapUsedBytes: end.heapUsedBytes, rssBytes: end.rssBytes });
+    if (phase < options.phases) console.log(`${line(`quiet ${phase}`, end)}  after ${calls} calls`);
   }
   clearInterval(reporter);
-  await Promise.all(inFlight);
-  // Vanished callers end by the RTP inactivity timeout, never-ACKed ones by timer H (6.4 s here).
-  const end = await settle(baseline.resources, 60_000);
-  if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-end.heapsnapshot`);
   console.log(line('end', end));
+  if (options.phases > 1) {
+    console.log(
+      `heap after full GC at the quiet points: ${quietPoints
+        .map((q) => `${q.calls} calls ${(q.heapUsedBytes / 2 ** 20).toFixed(2)} MB`)
+        .join(', ')}`
+    );
+  }
   const diff = differences(baseline.resources, end.resources);
   const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
   console.log(`calls placed: ${totalCalls} (${KINDS.map((k) => `${k} ${placed[k]}`).join(', ')})`);
@@ -262,7 +299,11 @@ async function main(): Promise<number> {
   const file = `${resultsDir}${runName}.json`;
   writeFileSync(
     file,
-    JSON.stringify({ options, placed, failures, baseline, end, samples, differences: diff }, null, 2)
+    JSON.stringify(
+      { options, placed, failures, baseline, end, samples, quietPoints, differences: diff },
+      null,
+      2
+    )
   );
   console.log(`written ${file}`);
   if (diff.length > 0) {
