@@ -7,7 +7,7 @@
  * between A and B that are still alive in C, by class, with the shortest retainer path of a few
  * of each. With A and C taken idle and B mid-run, that is what the run kept.
  */
-import { HeapSnapshot } from './heap-snapshot.js';
+import { HeapSnapshot, keptObjects } from '../../test/support/heap-snapshot.js';
 
 const args = process.argv.slice(2);
 const files = args.filter((a) => !a.startsWith('--') && !/^\d+$/.test(a));
@@ -139,25 +139,14 @@ printRows(
 
 if (snapshots.length === 3) {
   const c = snapshots[2];
-  const inA = new Set<number>();
-  for (let i = 0; i < a.nodeCount; i++) inA.add(a.ids[i]);
-  const newInB = new Set<number>();
-  for (let i = 0; i < b.nodeCount; i++) if (!inA.has(b.ids[i])) newInB.add(b.ids[i]);
-  const dominators = c.dominatorTree();
-  const kept = new Map<number, number[]>(); // class → nodes in C
+  const kept = keptObjects(a, b, c);
   let keptCount = 0;
   let keptBytes = 0;
-  for (let i = 0; i < c.nodeCount; i++) {
-    if (dominators[i] < 0 || !newInB.has(c.ids[i])) continue;
-    let list = kept.get(c.classes[i]);
-    if (!list) kept.set(c.classes[i], (list = []));
-    list.push(i);
-    keptCount++;
-    keptBytes += c.selfSizes[i];
+  for (const nodes of kept.values()) {
+    keptCount += nodes.length;
+    for (const i of nodes) keptBytes += c.selfSizes[i];
   }
-  console.log(
-    `\nallocated between A and B (${newInB.size} objects) and alive in C: ${keptCount} objects, ${kb(keptBytes)} KB`
-  );
+  console.log(`\nallocated between A and B and alive in C: ${keptCount} objects, ${kb(keptBytes)} KB`);
   const keptRows = [...kept.entries()]
     .map(([cls, nodes]) => ({ cls, nodes, bytes: nodes.reduce((sum, i) => sum + c.selfSizes[i], 0) }))
     .sort((p, q) => q.bytes - p.bytes)

@@ -9,6 +9,8 @@
  * compare them with `bench/soak/heap-diff.ts`). With --phases N the run is cut into N parts: after
  * each, callers pause until the engine is idle, and its heap after a full GC is reported against
  * the number of calls so far (a leak grows with calls; warming up levels off).
+ * SOAK_ENGINE_NODE_FLAGS adds Node/V8 flags to the engine's process (e.g. `--max-opt=0`: the
+ * interpreter only, no optimized code, to tell a leak from the JIT filling its code space).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -59,7 +61,12 @@ type Kind = (typeof KINDS)[number];
 
 const options = parseOptions(process.argv.slice(2));
 const child = fork(fileURLToPath(new URL('./soak-engine.ts', import.meta.url)), [], {
-  execArgv: ['--expose-gc', '--import', 'tsx'],
+  execArgv: [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    ...(process.env.SOAK_ENGINE_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])
+  ],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc']
 });
 let nextSampleId = 1;

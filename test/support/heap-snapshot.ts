@@ -1,7 +1,8 @@
 /**
  * Reads a V8 `.heapsnapshot` (the JSON that `v8.writeHeapSnapshot` writes) into flat arrays and
  * computes what DevTools shows: each object's class, its dominator and its retained size, and the
- * shortest path from the roots to it.
+ * shortest path from the roots to it. `keptObjects` compares three snapshots of one process.
+ * Used by the heap retention test and by `bench/soak/heap-diff.ts`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -245,6 +246,31 @@ export class HeapSnapshot {
     return out;
   }
 
+  /**
+   * 1 for objects that only code and the JIT's data hold (a node of type 'code' — feedback
+   * vectors, allocation sites, deoptimization data — dominates them), or are such nodes.
+   */
+  ownedByCode(): Uint8Array {
+    const dominators = this.dominatorTree();
+    const code = this.typeNames.indexOf('code');
+    const state = new Uint8Array(this.nodeCount); // 0 unknown, 1 owned, 2 not
+    const path: number[] = [];
+    for (let v = 0; v < this.nodeCount; v++) {
+      let d = v;
+      while (state[d] === 0 && d > 0 && dominators[d] >= 0 && this.types[d] !== code) {
+        path.push(d);
+        d = dominators[d];
+      }
+      const owned =
+        state[d] === 1 || (state[d] === 0 && this.types[d] === code && dominators[d] >= 0) ? 1 : 2;
+      if (state[d] === 0) state[d] = owned;
+      for (const p of path) state[p] = owned;
+      path.length = 0;
+    }
+    for (let v = 0; v < this.nodeCount; v++) if (state[v] === 2) state[v] = 0;
+    return state;
+  }
+
   /** Shortest strong path from the root to `node`, as `name (type) -edge-> ...`. */
   retainerPath(node: number): string {
     if (!this.parents) {
@@ -276,4 +302,25 @@ export class HeapSnapshot {
     if (this.parents.node[node] < 0) return '(unreachable by strong edges)';
     return ['(root)', ...steps.reverse()].join(' ');
   }
+}
+
+/**
+ * The objects of `c` allocated between snapshots `a` and `b` of the same process (object ids are
+ * stable within one) and still reachable in `c`, by class index of `c`. With `a` and `c` taken
+ * idle, that is what the work done between `a` and `b` kept.
+ */
+export function keptObjects(a: HeapSnapshot, b: HeapSnapshot, c: HeapSnapshot): Map<number, number[]> {
+  const inA = new Set<number>();
+  for (let i = 0; i < a.nodeCount; i++) inA.add(a.ids[i]);
+  const newInB = new Set<number>();
+  for (let i = 0; i < b.nodeCount; i++) if (!inA.has(b.ids[i])) newInB.add(b.ids[i]);
+  const dominators = c.dominatorTree();
+  const kept = new Map<number, number[]>();
+  for (let i = 0; i < c.nodeCount; i++) {
+    if (dominators[i] < 0 || !newInB.has(c.ids[i])) continue;
+    let list = kept.get(c.classes[i]);
+    if (!list) kept.set(c.classes[i], (list = []));
+    list.push(i);
+  }
+  return kept;
 }
