@@ -4,8 +4,9 @@
  * Two snapshots: the classes (constructors, closures by function, strings, code, ...) whose
  * count, self size or retained size changed most from A to B.
  * Three snapshots of one process (object ids are stable within it): the objects allocated
- * between A and B that are still alive in C, by class, with the shortest retainer path of a few
- * of each. With A and C taken idle and B mid-run, that is what the run kept.
+ * between A and B that are still alive in C, code and the JIT's data apart from the rest, the
+ * rest by class with the shortest retainer path of a few of each. With A, B and C taken idle
+ * (`npm run soak -- --phases 2 --heap-snapshots 1`), that is what the calls kept.
  */
 import { HeapSnapshot, keptObjects } from '../../test/support/heap-snapshot.js';
 
@@ -139,14 +140,31 @@ printRows(
 
 if (snapshots.length === 3) {
   const c = snapshots[2];
-  const kept = keptObjects(a, b, c);
+  // Code and what only code holds (feedback, allocation sites, deoptimization data) fill up once
+  // per function as it gets hot; shapes and V8's internal arrays likewise. The rest is the program's.
+  const owned = c.ownedByCode();
+  const bookkeeping = new Set(['code', 'object shape', 'hidden', 'synthetic']);
+  const all = keptObjects(a, b, c);
+  const kept = new Map<number, number[]>();
+  let jitCount = 0;
+  let jitBytes = 0;
   let keptCount = 0;
   let keptBytes = 0;
-  for (const nodes of kept.values()) {
-    keptCount += nodes.length;
-    for (const i of nodes) keptBytes += c.selfSizes[i];
+  for (const [cls, nodes] of all) {
+    const own = nodes.filter((i) => owned[i] === 0 && !bookkeeping.has(c.typeName(i)));
+    for (const i of nodes) {
+      if (owned[i] === 0 && !bookkeeping.has(c.typeName(i))) continue;
+      jitCount++;
+      jitBytes += c.selfSizes[i];
+    }
+    if (own.length === 0) continue;
+    kept.set(cls, own);
+    keptCount += own.length;
+    for (const i of own) keptBytes += c.selfSizes[i];
   }
-  console.log(`\nallocated between A and B and alive in C: ${keptCount} objects, ${kb(keptBytes)} KB`);
+  console.log(
+    `\nallocated between A and B and alive in C: code, shapes and what only code holds ${jitCount} objects, ${kb(jitBytes)} KB; the rest ${keptCount} objects, ${kb(keptBytes)} KB, by class:`
+  );
   const keptRows = [...kept.entries()]
     .map(([cls, nodes]) => ({ cls, nodes, bytes: nodes.reduce((sum, i) => sum + c.selfSizes[i], 0) }))
     .sort((p, q) => q.bytes - p.bytes)
