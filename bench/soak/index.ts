@@ -171,6 +171,7 @@ async function runCall(port: number, kind: Kind): Promise<void> {
 const COLUMNS: Array<[string, (s: SoakSample) => string]> = [
   ['rss MB', (s) => (s.rssBytes / 2 ** 20).toFixed(1)],
   ['heap MB', (s) => (s.heapUsedBytes / 2 ** 20).toFixed(2)],
+  ['of it code MB', (s) => (s.codeSpaceBytes / 2 ** 20).toFixed(2)],
   ['fds', (s) => String(s.resources.openDescriptors)],
   ['rooms', (s) => String(s.resources.rooms)],
   ['channels', (s) => String(s.resources.channels)],
@@ -239,8 +240,18 @@ async function main(): Promise<number> {
   if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-start.heapsnapshot`);
   console.log(line('start', baseline));
   const samples: Array<{ atSeconds: number; sample: SoakSample }> = [{ atSeconds: 0, sample: baseline }];
-  const quietPoints: Array<{ calls: number; heapUsedBytes: number; rssBytes: number }> = [
-    { calls: 0, heapUsedBytes: baseline.heapUsedBytes, rssBytes: baseline.rssBytes }
+  const quietPoints: Array<{
+    calls: number;
+    heapUsedBytes: number;
+    codeSpaceBytes: number;
+    rssBytes: number;
+  }> = [
+    {
+      calls: 0,
+      heapUsedBytes: baseline.heapUsedBytes,
+      codeSpaceBytes: baseline.codeSpaceBytes,
+      rssBytes: baseline.rssBytes
+    }
   ];
   const started = Date.now();
   let kindIndex = 0;
@@ -275,7 +286,12 @@ async function main(): Promise<number> {
       );
     }
     const calls = Object.values(placed).reduce((a, b) => a + b, 0);
-    quietPoints.push({ calls, heapUsedBytes: end.heapUsedBytes, rssBytes: end.rssBytes });
+    quietPoints.push({
+      calls,
+      heapUsedBytes: end.heapUsedBytes,
+      codeSpaceBytes: end.codeSpaceBytes,
+      rssBytes: end.rssBytes
+    });
     if (phase < options.phases) console.log(`${line(`quiet ${phase}`, end)}  after ${calls} calls`);
   }
   clearInterval(reporter);
@@ -283,7 +299,10 @@ async function main(): Promise<number> {
   if (options.phases > 1) {
     console.log(
       `heap after full GC at the quiet points: ${quietPoints
-        .map((q) => `${q.calls} calls ${(q.heapUsedBytes / 2 ** 20).toFixed(2)} MB`)
+        .map(
+          (q) =>
+            `${q.calls} calls ${(q.heapUsedBytes / 2 ** 20).toFixed(2)} MB (code ${(q.codeSpaceBytes / 2 ** 20).toFixed(2)})`
+        )
         .join(', ')}`
     );
   }

@@ -5,6 +5,8 @@ export interface SoakSample {
   resources: ResourceCounts;
   rssBytes: number;
   heapUsedBytes: number;
+  /** The part of the heap that is machine code (V8's code spaces): it grows as functions get optimized. */
+  codeSpaceBytes: number;
   externalBytes: number;
   /** How calls ended, by cause, and anything else counted. */
   outcomes: Record<string, number>;

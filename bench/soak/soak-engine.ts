@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Engine, State, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
 import { callerName, conferenceSettings } from '../../engine/app/meet-me.js';
 import type { SoakSample, FromSoakEngine, ToSoakEngine } from './protocol.js';
@@ -109,6 +109,9 @@ function sample(fullGc: boolean): SoakSample {
     resources: engine.resources(),
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
+    codeSpaceBytes: getHeapSpaceStatistics()
+      .filter((space) => space.space_name.startsWith('code'))
+      .reduce((sum, space) => sum + space.space_used_size, 0),
     externalBytes: memory.external,
     outcomes: { ...outcomes },
     lateTicks: clock.lateTicks,
