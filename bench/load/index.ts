@@ -115,6 +115,8 @@ export interface StepResult {
   failedCalls: number;
   windowSeconds: number;
   cpuUsPerParticipantFrame: number;
+  /** Of which in the kernel (system time): the sockets' share the process cannot make cheaper. */
+  kernelUsPerParticipantFrame: number;
   /** Engine process CPU (user + system) as a share of one core. */
   coreSharePct: number;
   /** The engine's core busy with anything else (other processes on a shared host), if known. */
@@ -262,6 +264,7 @@ async function measure(
     failedCalls,
     windowSeconds: seconds,
     cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
+    kernelUsPerParticipantFrame: n === 0 ? 0 : (e1.cpuSystemUs - e0.cpuSystemUs) / (n * frames),
     coreSharePct,
     neighbourCorePct: busy === undefined ? undefined : Math.max(0, busy - coreSharePct),
     stealCorePct: pinned ? corePct(s0, s1, 'coreSteal') : undefined,
@@ -312,7 +315,7 @@ function progress(step: StepResult, note = ''): void {
       : ` (+${step.neighbourCorePct.toFixed(0)}% others: steal ${step.stealCorePct?.toFixed(0) ?? '?'}%, irq ${step.irqCorePct?.toFixed(0) ?? '?'}%; waited ${step.runQueueWaitMsPerS?.toFixed(0) ?? '?'} ms/s)`;
   console.log(
     `[${step.kernels}] ${step.shape}: ${step.participants} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}%${neighbours} ` +
-      `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame, tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
+      `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame (kernel ${step.kernelUsPerParticipantFrame.toFixed(1)}), tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
       `late ${step.lateTickPct.toFixed(2)}% p50/p99/max ${step.latenessMsP50.toFixed(1)}/${step.latenessMsP99.toFixed(1)}/${step.latenessMsMax.toFixed(1)} ms | ` +
       `in ${step.packetsIntoEngine}/${step.packetsSentByCallers} out ${step.packetsReceivedByCallers}/${step.packetsOutOfEngine} ` +
       `loss ${step.engineInboundLossPct.toFixed(3)}% | ${step.passed ? 'ok' : `LIMIT: ${step.limits.join(', ')}`}${note}`
