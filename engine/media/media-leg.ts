@@ -379,7 +379,8 @@ export class MediaLeg implements MixMember {
         now: this.now,
         latching: this.latching,
         signallingAddress: this.signallingAddress,
-        srtp: audio.srtp
+        srtp: audio.srtp,
+        sendBatch: this.loop.sends
       });
       this.frames = this.rtp;
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
