@@ -380,7 +380,8 @@ export class MediaLeg implements MixMember {
         latching: this.latching,
         signallingAddress: this.signallingAddress,
         srtp: audio.srtp,
-        sendBatch: this.loop.sends
+        sendBatch: this.loop.sends,
+        clock: this.loop.clock
       });
       this.frames = this.rtp;
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>

@@ -22,7 +22,8 @@ export class MixLoop {
   };
 
   constructor(
-    private readonly clock: FrameClock,
+    /** The engine's frame clock: RTP sessions ask it to run a tick that came due between two packets. */
+    readonly clock: FrameClock,
     private readonly onError: (error: unknown, room: MixRoom | undefined) => void
   ) {
     clock.on('tick', this.onTick);

@@ -25,6 +25,7 @@ import { RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
 import type { RtpParseError } from './rtp-packet.js';
 import { RtpPacketizer } from './rtp-packetizer.js';
 import type { QueuedSender, SendBatch } from './send-batch.js';
+import type { FrameClock } from '../clock/frame-clock.js';
 import { TelephoneEventReceiver, planTelephoneEvent } from './telephone-event.js';
 import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
 
@@ -68,6 +69,8 @@ export interface RtpSessionOptions {
   srtp?: SrtpKeys;
   /** Where `sendFrame` queues its packet until the frame loop flushes the batch; sent at once when absent. */
   sendBatch?: SendBatch;
+  /** The frame clock, asked after each packet to run a tick that has come due (FrameClock.runIfDue). */
+  clock?: Pick<FrameClock, 'runIfDue'>;
 }
 
 export interface RtcpEvent {
@@ -151,6 +154,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #lastHeardMs = 0;
   #sendView: Buffer | undefined;
   readonly #sendBatch: SendBatch | undefined;
+  readonly #clock: Pick<FrameClock, 'runIfDue'> | undefined;
   /** This frame's packet (exactly its length) and where it goes, while it waits in the send batch. */
   #queued: Buffer | undefined;
   #queuedTo: { address: string; port: number } | undefined;
@@ -186,6 +190,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     } catch (error) {
       this.#handlerFailed(error);
     }
+    this.#clock?.runIfDue();
   };
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.#closed || this.#refusesSource(rinfo.address)) return;
@@ -194,6 +199,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     } catch (error) {
       this.#handlerFailed(error);
     }
+    this.#clock?.runIfDue();
   };
 
   constructor(opts: RtpSessionOptions) {
@@ -210,6 +216,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
     this.#sendBatch = opts.sendBatch;
+    this.#clock = opts.clock;
     this.#jitter = new JitterBuffer({
       clockRateHz: opts.clockRateHz,
       samplesPerFrame: opts.samplesPerFrame,
