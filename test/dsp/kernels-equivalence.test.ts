@@ -156,6 +156,50 @@ describe('WASM kernels and JS kernels produce the same output', () => {
     });
   }
 
+  it('with in-band detection off a tone is neither reported nor kept out of the mix; back on, it is (both kernels alike)', async () => {
+    const run = (k: DspKernels): { digits: string[]; toneFrames: number; heardDuringTone: number }[] => {
+      const room = k.createRoom(8000);
+      const sender = k.createParty('PCMU');
+      const listener = k.createParty('PCMU');
+      k.addParty(room, sender);
+      k.addParty(room, listener);
+      k.setTalker(sender, true);
+      const rand = mulberry32(5);
+      const phases = [];
+      for (const on of [false, true]) {
+        k.setInbandDtmf(sender, on);
+        const phase = { digits: [] as string[], toneFrames: 0, heardDuringTone: 0 };
+        for (let f = 0; f < 12; f++) {
+          const b = k.inputPayload(sender);
+          for (let j = 0; j < 160; j++) b[j] = ulawCompress(dtmfSample(f * 160 + j, 8000, rand));
+          k.setInput(sender, 160);
+          k.setInput(listener, INPUT_SILENT);
+          k.processRoom(room);
+          const digit = k.takeDigit(sender);
+          if (digit) phase.digits.push(digit.digit);
+          if (k.toneActive(sender)) phase.toneFrames++;
+          const out = k.outputPayload(listener).subarray(0, 160);
+          if (f < 5 && !out.every((c) => c === 0xff || c === 0x7f)) phase.heardDuringTone++;
+        }
+        phases.push(phase);
+      }
+      k.destroyRoom(room);
+      k.destroyParty(sender);
+      k.destroyParty(listener);
+      return phases;
+    };
+    const wasm = await createKernels('wasm');
+    const js = await createKernels('js');
+    const [off, on] = run(wasm);
+    expect(off).toEqual({ digits: [], toneFrames: 0, heardDuringTone: 5 });
+    expect(on.digits).toEqual(['5']);
+    expect(on.toneFrames).toBeGreaterThan(0);
+    expect(on.heardDuringTone).toBeLessThan(5);
+    expect(run(js)).toEqual([off, on]);
+    wasm.close();
+    js.close();
+  });
+
   it('a DTMF tone does not leak into what the others hear', async () => {
     const k = await createKernels('wasm');
     const room = k.createRoom(8000);
