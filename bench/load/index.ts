@@ -20,6 +20,8 @@
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
+ *   --inband-dtmf=MODE   the engine's EngineOptions.inbandDtmf (default 'always'; the callers offer
+ *                        telephone-event, as phones do, so 'auto' runs no in-band detector)
  *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
  *                        CPU-profiled over its measurement window; summarised by stage, and its
  *                        late ticks lined up with the profile (stall-tracer.ts, stall-analysis.ts)
@@ -70,6 +72,9 @@ const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((
 /** The floor ramps only in rooms of 3: without a mixer, room shapes mean nothing to it. */
 const FLOOR_SHAPES = new Set(['100 rooms of 3', 'rooms of 3 (ramp)', 'quick: rooms of 3']);
 const maxParticipants = Number(args.get('max') ?? 1500);
+const inbandDtmf = args.get('inband-dtmf') ?? 'always';
+if (!['always', 'auto', 'never'].includes(inbandDtmf))
+  throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected always, auto or never`);
 const minParticipants = Number(args.get('min') ?? 0);
 
 interface Shape {
@@ -333,7 +338,12 @@ async function ramp(
   const engine =
     kernels === 'io-floor'
       ? launch('io-floor-app.ts', ENGINE_CORE, {}, nodeArgs)
-      : launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
+      : launch(
+          'engine-app.ts',
+          ENGINE_CORE,
+          { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf },
+          nodeArgs
+        );
   const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
   try {
@@ -491,6 +501,7 @@ const result = {
   cores: os.cpus().length,
   pinned,
   engineNice: engineNice === undefined ? 0 : Number(engineNice),
+  inbandDtmf,
   limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
   settleMs: SETTLE_MS,
   windowMs: WINDOW_MS,
