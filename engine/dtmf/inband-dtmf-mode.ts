@@ -4,8 +4,8 @@
  * - 'always' (the default): on every call; a press a phone sends both in-band and as RFC 4733
  *   counts once (digit-merger.ts);
  * - 'auto': only on calls that negotiated no telephone-event, as Asterisk's `dtmf_mode=auto`
- *   does. A phone or trunk that sends RFC 4733 then costs no detector, about a sixth of a
- *   participant's DSP work per frame (`npm run bench -- media-path`);
+ *   does. A phone or trunk that sends RFC 4733 then costs no detector: a fifth of the engine's
+ *   own work per participant-frame (`npm run bench -- media-path`, 0.79 of 'always');
  * - 'never': off.
  * Where detection is off a tone in a party's audio is not kept out of the conference mix either.
  */
