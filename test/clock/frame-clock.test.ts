@@ -4,9 +4,21 @@ import { once } from 'node:events';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 
 const clocks: FrameClock[] = [];
+const sockets: dgram.Socket[] = [];
 afterEach(() => {
   for (const c of clocks.splice(0)) c.stop();
+  for (const s of sockets.splice(0)) s.close();
 });
+
+/** A bound receiver on loopback and a way to send datagrams to it; both close after the test. */
+async function datagrams(): Promise<{ receiver: dgram.Socket; send: (data: string | Buffer) => void }> {
+  const receiver = dgram.createSocket('udp4');
+  const sender = dgram.createSocket('udp4');
+  sockets.push(receiver, sender);
+  receiver.bind(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  return { receiver, send: (data) => sender.send(data, receiver.address().port, '127.0.0.1') };
+}
 
 function make(options?: ConstructorParameters<typeof FrameClock>[0]): FrameClock {
   const c = new FrameClock(options);
@@ -66,10 +78,7 @@ describe('FrameClock', () => {
   it('reads what arrived during a stall before it runs the ticks the stall delayed', async () => {
     // A datagram sent while the event loop is blocked waits in the socket; the late ticks must
     // not run (and conceal its frame) before the poll phase has delivered it.
-    const receiver = dgram.createSocket('udp4');
-    const sender = dgram.createSocket('udp4');
-    receiver.bind(0, '127.0.0.1');
-    await once(receiver, 'listening');
+    const { receiver, send } = await datagrams();
     let received = false;
     const clock = make({ periodMs: 10, maxCatchUpTicks: 20 });
     receiver.on('message', () => {
@@ -77,36 +86,28 @@ describe('FrameClock', () => {
       clock.runIfDue();
       received = true;
     });
-    try {
-      const seenAtTick: boolean[] = [];
-      clock.on('tick', (i) => {
-        seenAtTick[i] = received;
-        if (i === 1) {
-          sender.send(Buffer.from('frame'), receiver.address().port, '127.0.0.1');
-          const until = Date.now() + 60;
-          while (Date.now() < until) {
-            /* stall the event loop for 6 periods, with the datagram waiting in the socket */
-          }
+    const seenAtTick: boolean[] = [];
+    clock.on('tick', (i) => {
+      seenAtTick[i] = received;
+      if (i === 1) {
+        send('frame');
+        const until = Date.now() + 60;
+        while (Date.now() < until) {
+          /* stall the event loop for 6 periods, with the datagram waiting in the socket */
         }
-      });
-      clock.start();
-      await waitTicks(clock, 6);
-      expect(seenAtTick[1]).toBe(false);
-      expect(seenAtTick[2]).toBe(true);
-    } finally {
-      receiver.close();
-      sender.close();
-    }
+      }
+    });
+    clock.start();
+    await waitTicks(clock, 6);
+    expect(seenAtTick[1]).toBe(false);
+    expect(seenAtTick[2]).toBe(true);
   });
 
   it('runs a tick that comes due during a burst of packets between two of them, not after the burst', async () => {
     // 32 datagrams wait in one socket; libuv reads them in one go, 1.5 ms of handler each: the
     // 48 ms burst spans at least one deadline of the 40 ms clock. A timer alone runs only after
     // the burst; a handler calling runIfDue lets the tick in as soon as it is due.
-    const receiver = dgram.createSocket('udp4');
-    const sender = dgram.createSocket('udp4');
-    receiver.bind(0, '127.0.0.1');
-    await once(receiver, 'listening');
+    const { receiver, send } = await datagrams();
     const clock = make({ periodMs: 40 });
     const log: string[] = [];
     let handled = 0;
@@ -123,28 +124,19 @@ describe('FrameClock', () => {
     });
     clock.on('tick', (i) => {
       log.push('tick');
-      if (i === 1)
-        for (let k = 0; k < 32; k++) sender.send(Buffer.alloc(20), receiver.address().port, '127.0.0.1');
+      if (i === 1) for (let k = 0; k < 32; k++) send(Buffer.alloc(20));
     });
-    try {
-      clock.start();
-      await done;
-      const burst = log.slice(log.indexOf('packet'), log.lastIndexOf('packet') + 1);
-      expect(burst.filter((e) => e === 'packet')).toHaveLength(32);
-      expect(burst).toContain('tick');
-    } finally {
-      receiver.close();
-      sender.close();
-    }
+    clock.start();
+    await done;
+    const burst = log.slice(log.indexOf('packet'), log.lastIndexOf('packet') + 1);
+    expect(burst.filter((e) => e === 'packet')).toHaveLength(32);
+    expect(burst).toContain('tick');
   });
 
   it('lets a tick that runIfDue finds late by over half a period read what waits first', async () => {
     // Three datagrams wait in one socket: the first one's handler stalls the loop for 6 periods,
     // the second asks runIfDue, the third is the frame the delayed ticks must see.
-    const receiver = dgram.createSocket('udp4');
-    const sender = dgram.createSocket('udp4');
-    receiver.bind(0, '127.0.0.1');
-    await once(receiver, 'listening');
+    const { receiver, send } = await datagrams();
     const clock = make({ periodMs: 10, maxCatchUpTicks: 20 });
     let frameRead = false;
     receiver.on('message', (msg) => {
@@ -160,19 +152,12 @@ describe('FrameClock', () => {
     const seenAtTick: boolean[] = [];
     clock.on('tick', (i) => {
       seenAtTick[i] = frameRead;
-      if (i === 1)
-        for (const kind of ['stall', 'probe', 'frame'])
-          sender.send(kind, receiver.address().port, '127.0.0.1');
+      if (i === 1) for (const kind of ['stall', 'probe', 'frame']) send(kind);
     });
-    try {
-      clock.start();
-      await waitTicks(clock, 6);
-      expect(seenAtTick[1]).toBe(false);
-      expect(seenAtTick[2]).toBe(true);
-    } finally {
-      receiver.close();
-      sender.close();
-    }
+    clock.start();
+    await waitTicks(clock, 6);
+    expect(seenAtTick[1]).toBe(false);
+    expect(seenAtTick[2]).toBe(true);
   });
 
   it('never starts a tick from inside a tick', async () => {
