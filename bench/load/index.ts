@@ -85,7 +85,7 @@ interface Shape {
 
 const RAMP = [
   50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900,
-  2000
+  2000, 2100, 2200, 2300, 2400, 2500
 ];
 const ALL_SHAPES: Record<string, Shape> = {
   '3': { name: '100 rooms of 3', roomSizes: [3], steps: RAMP.filter((n) => n <= 300) },
