@@ -9,7 +9,7 @@
  */
 import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, INPUT_LOST,
-  F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
+  F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
@@ -130,6 +130,21 @@ export function setTalker(p: i32, on: bool): void {
 
 export function setMuted(p: i32, on: bool): void {
   setFlag(p, F_MUTED, on);
+}
+
+/**
+ * In-band DTMF detection on or off (on for a new party). Turned back on, the detector starts
+ * afresh: what it held from before the pause is not the same stream.
+ */
+export function setInbandDtmf(p: i32, on: bool): void {
+  if (!validParty(p)) return;
+  const pp = partyAt(p);
+  const off = (load<i32>(pp + P_FLAGS) & F_NO_INBAND) != 0;
+  if (on == !off) return;
+  setFlag(p, F_NO_INBAND, !on);
+  store<i32>(pp + P_TONE, 0);
+  store<i32>(pp + P_DIGIT, 0);
+  if (on) dtmfInit(pp + P_DTMF, codecRate(load<i32>(pp + P_CODEC)));
 }
 
 /** Gain in Q14 (16384 = 0 dB), clamped to 0..65536 (+12 dB). */
@@ -299,14 +314,17 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
     plcReset(pp);
   }
 
-  const dtmf = pp + P_DTMF;
-  const digit = dtmfProcess(dtmf, native, nn, input == INPUT_LOST ? 1 : 0);
-  if (digit != 0) {
-    store<i32>(pp + P_DIGIT, digit);
-    store<f64>(pp + P_DIGIT_START, <f64>dtmfResultStartSample(dtmf));
-    store<i32>(pp + P_DIGIT_DUR, dtmfResultDurationSamples(dtmf));
+  let tone = false;
+  if ((load<i32>(pp + P_FLAGS) & F_NO_INBAND) == 0) {
+    const dtmf = pp + P_DTMF;
+    const digit = dtmfProcess(dtmf, native, nn, input == INPUT_LOST ? 1 : 0);
+    if (digit != 0) {
+      store<i32>(pp + P_DIGIT, digit);
+      store<f64>(pp + P_DIGIT_START, <f64>dtmfResultStartSample(dtmf));
+      store<i32>(pp + P_DIGIT_DUR, dtmfResultDurationSamples(dtmf));
+    }
+    tone = digit != 0 || dtmfToneActive(dtmf);
   }
-  const tone = digit != 0 || dtmfToneActive(dtmf);
   store<i32>(pp + P_TONE, tone ? 1 : 0);
 
   const decoded = pp + P_DECODED;

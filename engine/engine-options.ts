@@ -6,6 +6,7 @@
 import { resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
+import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
@@ -19,6 +20,12 @@ export function checkEngineOptions(options: EngineOptions): void {
   const kernels: unknown = options.kernels;
   if (kernels !== undefined && !(KERNEL_KINDS as readonly unknown[]).includes(kernels)) {
     throw new RangeError(`EngineOptions.kernels must be 'wasm' or 'js', got ${String(kernels)}`);
+  }
+  const inband: unknown = options.inbandDtmf;
+  if (inband !== undefined && !(INBAND_DTMF_MODES as readonly unknown[]).includes(inband)) {
+    throw new RangeError(
+      `EngineOptions.inbandDtmf must be 'always', 'auto' or 'never', got ${String(inband)}`
+    );
   }
   checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
   resolveMessageLimits(options.sip?.limits);

@@ -6,6 +6,7 @@
  * `createChannel()` makes a channel for an outbound leg. `stop()` ends every call and releases
  * every socket, worker, timer and memory slot.
  */
+import type { InbandDtmfMode } from './dtmf/inband-dtmf-mode.js';
 import type { Logger } from 'pino';
 import {
   SafeEmitter,
@@ -161,6 +162,12 @@ export interface EngineOptions {
   overloadGuard?: OverloadGuardOptions | boolean;
   /** Register to upstream registrars or trunks (digest, refresh, backoff); unregistered on stop. */
   registrations?: RegistrationOptions[];
+  /**
+   * Listen for DTMF tones in the audio on every call ('always', the default), only on calls that
+   * negotiated no RFC 4733 telephone-event ('auto', Asterisk's dtmf_mode=auto: saves the
+   * detector's CPU on phones and trunks that send events), or 'never' (inband-dtmf-mode.ts).
+   */
+  inbandDtmf?: InbandDtmfMode;
 }
 
 function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
@@ -473,6 +480,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       jitter: this.options.rtp?.jitter,
       srtp: this.options.rtp?.srtp,
       latching: this.options.rtp?.latching,
+      inbandDtmf: this.options.inbandDtmf ?? 'always',
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,

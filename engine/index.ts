@@ -42,6 +42,7 @@ export { SipError, type SipErrorCode } from '../sip/index.js';
 export { TtsError, type TtsErrorCode } from '../tts/index.js';
 export type { AccessOptions } from './admission/door.js';
 export type { OverloadGuardOptions } from './admission/overload-guard.js';
+export type { InbandDtmfMode } from './dtmf/inband-dtmf-mode.js';
 export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
 export type {
   CallLimitOptions,

@@ -3,7 +3,7 @@
  * transferred into the room its Request-URI names, with no prompts. The orchestrator asks it for
  * samples (CPU, frame-clock lateness, RTP totals) over IPC.
  */
-import { Engine } from '../../engine/index.js';
+import { Engine, type InbandDtmfMode } from '../../engine/index.js';
 import { answerIntoRooms } from '../support/answer-into-rooms.js';
 import type { EngineSample } from './protocol.js';
 import { send, serveOrchestrator } from './child-ipc.js';
@@ -13,6 +13,7 @@ const engine = new Engine({
   sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
   rtp: { minPort: 40000, maxPort: 59999 },
   kernels,
+  inbandDtmf: (process.env.LOAD_INBAND_DTMF ?? 'always') as InbandDtmfMode,
   logLevel: 'warn'
 });
 const answered = answerIntoRooms(engine, { fallbackRoom: 'load', secondsTimeout: 30 });

@@ -20,6 +20,8 @@
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
+ *   --inband-dtmf=MODE   the engine's EngineOptions.inbandDtmf (default 'always'; the callers offer
+ *                        telephone-event, as phones do, so 'auto' runs no in-band detector)
  *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
  *                        CPU-profiled over its measurement window; summarised by stage, and its
  *                        late ticks lined up with the profile (stall-tracer.ts, stall-analysis.ts)
@@ -70,6 +72,9 @@ const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((
 /** The floor ramps only in rooms of 3: without a mixer, room shapes mean nothing to it. */
 const FLOOR_SHAPES = new Set(['100 rooms of 3', 'rooms of 3 (ramp)', 'quick: rooms of 3']);
 const maxParticipants = Number(args.get('max') ?? 1500);
+const inbandDtmf = args.get('inband-dtmf') ?? 'always';
+if (!['always', 'auto', 'never'].includes(inbandDtmf))
+  throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected always, auto or never`);
 const minParticipants = Number(args.get('min') ?? 0);
 
 interface Shape {
@@ -79,7 +84,8 @@ interface Shape {
 }
 
 const RAMP = [
-  50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1700, 2000
+  50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900,
+  2000, 2100, 2200, 2300, 2400, 2500
 ];
 const ALL_SHAPES: Record<string, Shape> = {
   '3': { name: '100 rooms of 3', roomSizes: [3], steps: RAMP.filter((n) => n <= 300) },
@@ -115,6 +121,8 @@ export interface StepResult {
   failedCalls: number;
   windowSeconds: number;
   cpuUsPerParticipantFrame: number;
+  /** Of which in the kernel (system time): the sockets' share the process cannot make cheaper. */
+  kernelUsPerParticipantFrame: number;
   /** Engine process CPU (user + system) as a share of one core. */
   coreSharePct: number;
   /** The engine's core busy with anything else (other processes on a shared host), if known. */
@@ -262,6 +270,7 @@ async function measure(
     failedCalls,
     windowSeconds: seconds,
     cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
+    kernelUsPerParticipantFrame: n === 0 ? 0 : (e1.cpuSystemUs - e0.cpuSystemUs) / (n * frames),
     coreSharePct,
     neighbourCorePct: busy === undefined ? undefined : Math.max(0, busy - coreSharePct),
     stealCorePct: pinned ? corePct(s0, s1, 'coreSteal') : undefined,
@@ -312,7 +321,7 @@ function progress(step: StepResult, note = ''): void {
       : ` (+${step.neighbourCorePct.toFixed(0)}% others: steal ${step.stealCorePct?.toFixed(0) ?? '?'}%, irq ${step.irqCorePct?.toFixed(0) ?? '?'}%; waited ${step.runQueueWaitMsPerS?.toFixed(0) ?? '?'} ms/s)`;
   console.log(
     `[${step.kernels}] ${step.shape}: ${step.participants} participants in ${step.rooms} rooms | engine core ${step.coreSharePct.toFixed(0)}%${neighbours} ` +
-      `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame, tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
+      `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame (kernel ${step.kernelUsPerParticipantFrame.toFixed(1)}), tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
       `late ${step.lateTickPct.toFixed(2)}% p50/p99/max ${step.latenessMsP50.toFixed(1)}/${step.latenessMsP99.toFixed(1)}/${step.latenessMsMax.toFixed(1)} ms | ` +
       `in ${step.packetsIntoEngine}/${step.packetsSentByCallers} out ${step.packetsReceivedByCallers}/${step.packetsOutOfEngine} ` +
       `loss ${step.engineInboundLossPct.toFixed(3)}% | ${step.passed ? 'ok' : `LIMIT: ${step.limits.join(', ')}`}${note}`
@@ -330,7 +339,12 @@ async function ramp(
   const engine =
     kernels === 'io-floor'
       ? launch('io-floor-app.ts', ENGINE_CORE, {}, nodeArgs)
-      : launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels }, nodeArgs);
+      : launch(
+          'engine-app.ts',
+          ENGINE_CORE,
+          { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf },
+          nodeArgs
+        );
   const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
   try {
@@ -488,6 +502,7 @@ const result = {
   cores: os.cpus().length,
   pinned,
   engineNice: engineNice === undefined ? 0 : Number(engineNice),
+  inbandDtmf,
   limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
   settleMs: SETTLE_MS,
   windowMs: WINDOW_MS,

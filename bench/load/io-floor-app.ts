@@ -47,6 +47,7 @@ ua.on('invite', async (invite) => {
   socket.on('message', (_msg, rinfo) => {
     leg.received++;
     leg.to ??= { address: rinfo.address, port: rinfo.port };
+    clock.runIfDue(); // as the engine's RTP sessions do
   });
   const port = ports.rtpPort;
   invite.on('terminated', () => {

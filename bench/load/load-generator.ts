@@ -44,7 +44,8 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
   const port = socket.address().port;
-  const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+  // What phones offer: PCMU and RFC 4733 telephone-event (no digit is pressed during the run).
+  const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n`;
   try {
     const session = ua.invite(`sip:${room}@127.0.0.1:${sipPort}`, {
       body: sdp,

@@ -26,6 +26,7 @@ import { MixRoom } from '../../engine/media/mix-room.js';
 import { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import type { RtpPortPair } from '../../engine/rtp/port-pool.js';
+import type { InbandDtmfMode } from '../../engine/dtmf/inband-dtmf-mode.js';
 
 const PARTICIPANTS = Number(process.env.MEDIA_PATH_PARTICIPANTS ?? 300);
 const ROOM_SIZE = 3;
@@ -68,7 +69,11 @@ export interface Pipeline {
   close(): void;
 }
 
-export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS): Pipeline {
+export function buildPipeline(
+  kernels: DspKernels,
+  participants = PARTICIPANTS,
+  inbandDtmf: InbandDtmfMode = 'always'
+): Pipeline {
   let nowMs = 1000;
   const now = (): number => nowMs;
   const loop = new MixLoop(new FrameClock(), (error) => {
@@ -94,7 +99,8 @@ export function buildPipeline(kernels: DspKernels, participants = PARTICIPANTS):
         roomSampleRateHz: 8000,
         codecs: ['PCMU', 'PCMA'],
         metrics,
-        now
+        now,
+        inbandDtmf
       },
       {
         onDigit: () => undefined,
@@ -175,39 +181,51 @@ function coldNsPerFrame(frame: () => void): number {
   return ns.sort()[COLD_FRAMES >> 1];
 }
 
+/** The engine with either kernel set, and with in-band DTMF detection off for callers that negotiated RFC 4733 ('auto'). */
+const VARIANTS = [
+  { label: 'wasm kernels', kind: 'wasm', inbandDtmf: 'always' },
+  { label: "wasm kernels, inbandDtmf 'auto'", kind: 'wasm', inbandDtmf: 'auto' },
+  { label: 'js kernels', kind: 'js', inbandDtmf: 'always' }
+] as const;
+
 export async function run(report: BenchReport): Promise<void> {
-  const results: Record<string, { ns: number; coldNs: number; bytes: number }> = {};
-  for (const kind of ['wasm', 'js'] as const) {
-    const kernels = await createKernels(kind);
-    const pipeline = buildPipeline(kernels);
+  const results = new Map<string, { ns: number; coldNs: number; bytes: number }>();
+  for (const variant of VARIANTS) {
+    const kernels = await createKernels(variant.kind);
+    const pipeline = buildPipeline(kernels, PARTICIPANTS, variant.inbandDtmf);
     // Past the jitter buffer's start-up and the JIT's warm-up.
     for (let i = 0; i < 500; i++) pipeline.frame();
-    const ns = nsPerFrame(`media path ${kind}`, () => pipeline.frame());
+    const ns = nsPerFrame(`media path ${variant.label}`, () => pipeline.frame());
     const coldNs = coldNsPerFrame(() => pipeline.frame());
     const bytes = await bytesPerCall(() => pipeline.frame(), 500);
     const sentPerFrame = pipeline.sent();
     pipeline.close();
     kernels.close();
-    if (sentPerFrame === 0) throw new Error(`media path (${kind}): no packet was sent`);
-    results[kind] = { ns, coldNs, bytes };
+    if (sentPerFrame === 0) throw new Error(`media path (${variant.label}): no packet was sent`);
+    results.set(variant.label, { ns, coldNs, bytes });
   }
-  for (const kind of ['wasm', 'js'] as const) {
-    const { ns, coldNs, bytes } = results[kind];
-    const name = `${PARTICIPANTS} participants in rooms of ${ROOM_SIZE}, 8 kHz PCMU, ${kind} kernels (no kernel/libuv socket cost)`;
+  const js = results.get('js kernels')!;
+  const always = results.get('wasm kernels')!;
+  for (const variant of VARIANTS) {
+    const { ns, coldNs, bytes } = results.get(variant.label)!;
+    const name = `${PARTICIPANTS} participants in rooms of ${ROOM_SIZE}, 8 kHz PCMU, ${variant.label} (no kernel/libuv socket cost)`;
+    const vsAlways: Record<string, number> =
+      variant.inbandDtmf === 'auto' ? { hotOverAlways: ns / always.ns } : {};
     report.add({
       suite: 'media-path',
       name: `${name}, caches hot`,
       nsPerFrame: ns,
       nsPerPartyFrame: ns / PARTICIPANTS,
-      speedupOverJs: kind === 'wasm' ? results.js.ns / ns : undefined,
-      extra: { bytesPerParticipantFrame: bytes / PARTICIPANTS }
+      speedupOverJs: variant.kind === 'wasm' ? js.ns / ns : undefined,
+      extra: { bytesPerParticipantFrame: bytes / PARTICIPANTS, ...vsAlways }
     });
     report.add({
       suite: 'media-path',
       name: `${name}, caches cold`,
       nsPerFrame: coldNs,
       nsPerPartyFrame: coldNs / PARTICIPANTS,
-      speedupOverJs: kind === 'wasm' ? results.js.coldNs / coldNs : undefined
+      speedupOverJs: variant.kind === 'wasm' ? js.coldNs / coldNs : undefined,
+      extra: variant.inbandDtmf === 'auto' ? { coldOverAlways: coldNs / always.coldNs } : undefined
     });
   }
 }

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { AudioCodec, SipUserAgent, SrtpPolicy } from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
+import type { InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -26,6 +27,7 @@ export interface ChannelContext {
   readonly jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };
   readonly srtp?: SrtpPolicy;
   readonly latching?: LatchingMode;
+  readonly inbandDtmf: InbandDtmfMode;
   readonly userAgent: SipUserAgent;
   readonly rooms: RoomRegistry;
   readonly resolver: MediaResolver;

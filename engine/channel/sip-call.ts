@@ -169,6 +169,7 @@ export class SipCall {
         inactivityTimeoutMs: ctx.rtpInactivityTimeoutMs,
         srtp: ctx.srtp,
         latching: ctx.latching,
+        inbandDtmf: ctx.inbandDtmf,
         signallingAddress
       },
       {

@@ -10,6 +10,11 @@
  * during the stall are read before the frames they belong to are played, instead of being
  * concealed and then dropped as late. Lateness (actual start minus deadline) is recorded for
  * every tick in a fixed ring, so reading statistics never allocates on the tick path.
+ *
+ * A timer runs only between two event-loop phases, and one poll phase on a loaded engine delivers
+ * a packet to each of a thousand sockets, several milliseconds of callbacks. So packet handlers
+ * call `runIfDue` too: a tick that has just come due runs between two packets, not after the
+ * last one.
  */
 import { performance } from 'node:perf_hooks';
 import { SafeEmitter } from '../../sip/index.js';
@@ -66,6 +71,10 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
   private maxLatenessMs = 0;
   private workNsTotal = 0n;
   private running = false;
+  /** Inside a tick's listeners: `runIfDue` from there must not start another. */
+  private ticking = false;
+  /** When tick `nextIndex` is due, on the `performance.now()` clock (see `runIfDue`). */
+  private nextDueMs = Infinity;
 
   constructor(options: FrameClockOptions = {}) {
     super();
@@ -140,6 +149,20 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
   }
 
   /**
+   * Runs the tick that is due now, for callers between two I/O callbacks: every RTP packet's
+   * handler. A tick already later than half a period still lets the poll phase deliver what
+   * arrived first, as from the timer (see the file comment). Cheap when nothing is due: one
+   * clock read.
+   */
+  runIfDue(): void {
+    if (!this.running || this.ticking || this.immediate !== undefined) return;
+    if (performance.now() < this.nextDueMs) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.runDue();
+  }
+
+  /**
    * When tick `index` is due, on the `performance.now()` clock. Media timing reads this rather
    * than the time a tick actually runs: ticks that catch up after a stall run back to back, and
    * a jitter buffer that read the wall clock then would see its playout fall 20 ms behind per
@@ -154,6 +177,7 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
   }
 
   private schedule(): void {
+    this.nextDueMs = this.tickTimeMs(this.nextIndex);
     const waitNs = this.deadlineNs(this.nextIndex) - process.hrtime.bigint();
     const waitMs = waitNs > 0n ? Number(waitNs) / 1e6 : 0;
     this.timer = setTimeout(this.onTimer, Math.floor(waitMs));
@@ -207,7 +231,12 @@ export class FrameClock extends SafeEmitter<FrameClockEvents> {
     if (latenessMs > this.lateThresholdMs) this.lateTicks++;
     this.ticks++;
     const index = this.nextIndex++;
-    this.safeEmit('tick', index);
+    this.ticking = true;
+    try {
+      this.safeEmit('tick', index);
+    } finally {
+      this.ticking = false;
+    }
     this.workNsTotal += process.hrtime.bigint() - startNs;
   }
 }

@@ -44,6 +44,7 @@ class JsParty {
   outBytes = 0;
   peak = 0;
   tone = false;
+  inbandDtmf = true;
   mixGain = 0;
   digit: InbandDigit | null = null;
   readonly inPayload = new Uint8Array(PAYLOAD_BYTES);
@@ -208,6 +209,15 @@ export class JsKernels implements DspKernels {
     if (p) p.muted = on;
   }
 
+  setInbandDtmf(party: number, on: boolean): void {
+    const p = this.party(party);
+    if (!p || p.inbandDtmf === on) return;
+    p.inbandDtmf = on;
+    p.tone = false;
+    p.digit = null;
+    if (on) p.dtmf = new DtmfDetectorReference(codecRateHz(p.codec));
+  }
+
   setGainDb(party: number, db: number): void {
     const p = this.party(party);
     if (p) p.gainQ14 = gainQ14FromDb(db);
@@ -351,15 +361,18 @@ export class JsKernels implements DspKernels {
       p.plc.reset();
     }
 
-    const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
-    if (digit !== 0) {
-      p.digit = {
-        digit: String.fromCharCode(digit),
-        startSample: p.dtmf.resultStartSample,
-        durationSamples: p.dtmf.resultDurationSamples
-      };
+    p.tone = false;
+    if (p.inbandDtmf) {
+      const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
+      if (digit !== 0) {
+        p.digit = {
+          digit: String.fromCharCode(digit),
+          startSample: p.dtmf.resultStartSample,
+          durationSamples: p.dtmf.resultDurationSamples
+        };
+      }
+      p.tone = digit !== 0 || p.dtmf.toneActive;
     }
-    p.tone = digit !== 0 || p.dtmf.toneActive;
 
     for (let i = 0; i < n; i++) p.decodedPrev[i] = p.decoded[i];
     if (rate === roomRate) p.decoded.set(p.nativeViews[p.cur][r - 1]);

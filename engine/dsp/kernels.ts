@@ -68,6 +68,8 @@ export interface DspKernels {
   removeParty(room: number, party: number): void;
   setTalker(party: number, on: boolean): void;
   setMuted(party: number, on: boolean): void;
+  /** In-band DTMF detection for the party, on by default; back on, it starts afresh. */
+  setInbandDtmf(party: number, on: boolean): void;
   /** Gain applied to what the party says, -∞..+12 dB (Q14 fixed point). */
   setGainDb(party: number, db: number): void;
   /** Static 4:1 knee above -2.5 dBFS before int16 saturation (on by default). */

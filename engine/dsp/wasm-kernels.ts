@@ -39,6 +39,7 @@ export interface RoomExports {
   setPartyCodec(p: number, codec: number): void;
   setTalker(p: number, on: number): void;
   setMuted(p: number, on: number): void;
+  setInbandDtmf(p: number, on: number): void;
   setGainQ14(p: number, gain: number): void;
   partyPtr(p: number): number;
   partyInputPtr(p: number): number;
@@ -240,6 +241,10 @@ export class WasmKernels implements DspKernels {
 
   setMuted(party: number, on: boolean): void {
     this.exports.setMuted(party, on ? 1 : 0);
+  }
+
+  setInbandDtmf(party: number, on: boolean): void {
+    this.exports.setInbandDtmf(party, on ? 1 : 0);
   }
 
   setGainDb(party: number, db: number): void {

@@ -18,6 +18,7 @@ import {
   type SrtpPolicy
 } from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
+import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOffer, isWebRtcOffer } from '../webrtc/webrtc-offer.js';
 import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
@@ -59,6 +60,8 @@ export interface MediaLegOptions {
   now?: () => number;
   /** ICE settings for a browser's leg (an offer with UDP/TLS/RTP/SAVPF). */
   webrtc?: WebRtcOptions;
+  /** Where the leg listens for in-band DTMF (default 'always'; inband-dtmf-mode.ts). */
+  inbandDtmf?: InbandDtmfMode;
 }
 
 /** Where a leg's frames come from and go to: its RTP session, or a browser's peer connection. */
@@ -106,6 +109,9 @@ export class MediaLeg implements MixMember {
   /** Frames the party's in-band detector has taken since it was last reset (a codec change resets it). */
   private inbandFrames = 0;
   private inbandCodec: Codec = 'PCMU';
+  private readonly inbandDtmf: InbandDtmfMode;
+  /** The party's in-band detector runs (kernels.setInbandDtmf). */
+  private inbandOn = true;
   private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
 
   /**
@@ -128,6 +134,7 @@ export class MediaLeg implements MixMember {
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.inactivityTimeoutMs = options.inactivityTimeoutMs;
+    this.inbandDtmf = options.inbandDtmf ?? 'always';
     let partySlot = -1;
     let player: PromptPlayer | undefined;
     try {
@@ -187,6 +194,8 @@ export class MediaLeg implements MixMember {
     this.webrtc = peer;
     this.ports.release();
     this.kernels.setPartyCodec(this.partySlot, 'L16');
+    // The peer connection hands over decoded audio only, no RFC 4733 events: to 'auto' none was negotiated.
+    this.setInband(inbandDtmfOn(this.inbandDtmf, false));
     this.frames = peer.path;
     peer.onFailed = (reason) => this.onMediaFailed?.(reason);
     this.room.add(this);
@@ -353,6 +362,14 @@ export class MediaLeg implements MixMember {
     this.kernels.destroyParty(this.partySlot);
   }
 
+  /** A re-INVITE may add or drop telephone-event; a detector that starts again counts its samples from zero. */
+  private setInband(on: boolean): void {
+    if (on === this.inbandOn) return;
+    this.inbandOn = on;
+    this.kernels.setInbandDtmf(this.partySlot, on);
+    if (on) this.inbandFrames = 0;
+  }
+
   private inbandRateHz(): number {
     return this.webrtc || this.negotiatedAudio?.codec === 'L16' ? 16000 : 8000;
   }
@@ -365,6 +382,7 @@ export class MediaLeg implements MixMember {
       this.inbandCodec = codec;
       this.inbandFrames = 0;
     }
+    this.setInband(inbandDtmfOn(this.inbandDtmf, audio.telephoneEventPayloadType !== undefined));
     const samplesPerFrame = (audio.clockRateHz * 20) / 1000;
     const remote = { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort };
     if (!this.rtp) {
@@ -379,7 +397,9 @@ export class MediaLeg implements MixMember {
         now: this.now,
         latching: this.latching,
         signallingAddress: this.signallingAddress,
-        srtp: audio.srtp
+        srtp: audio.srtp,
+        sendBatch: this.loop.sends,
+        clock: this.loop.clock
       });
       this.frames = this.rtp;
       this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>

@@ -1,13 +1,17 @@
 /**
- * Drives every `MixRoom` once per tick of the engine's frame clock. A room's failure is
- * reported and does not stop the others: one bad call never silences the rest.
+ * Drives every `MixRoom` once per tick of the engine's frame clock, then sends the frame's RTP
+ * that the rooms' legs queued (`sends`, send-batch.ts). A room's failure is reported and does
+ * not stop the others: one bad call never silences the rest.
  */
 import { performance } from 'node:perf_hooks';
 import type { FrameClock } from '../clock/frame-clock.js';
 import type { MixRoom } from './mix-room.js';
+import { SendBatch } from '../rtp/send-batch.js';
 
 export class MixLoop {
   private readonly rooms: MixRoom[] = [];
+  /** The packets the rooms' legs queue during a tick, sent at its end. */
+  readonly sends = new SendBatch();
   /** How long the last tick took to process every room, in ms. */
   lastTickMs = 0;
   /** When the frame being processed is due (FrameClock.tickTimeMs); NaN when ticked by hand. */
@@ -18,8 +22,9 @@ export class MixLoop {
   };
 
   constructor(
-    private readonly clock: FrameClock,
-    private readonly onError: (error: unknown, room: MixRoom) => void
+    /** The engine's frame clock: RTP sessions ask it to run a tick that came due between two packets. */
+    readonly clock: FrameClock,
+    private readonly onError: (error: unknown, room: MixRoom | undefined) => void
   ) {
     clock.on('tick', this.onTick);
   }
@@ -46,6 +51,11 @@ export class MixLoop {
       } catch (error) {
         this.onError(error, rooms[i]);
       }
+    }
+    try {
+      this.sends.flush();
+    } catch (error) {
+      this.onError(error, undefined);
     }
     this.lastTickMs = performance.now() - started;
   }

@@ -24,6 +24,8 @@ import { ReceptionStats, roundTripMs } from './rtcp-stats.js';
 import { RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
 import type { RtpParseError } from './rtp-packet.js';
 import { RtpPacketizer } from './rtp-packetizer.js';
+import type { QueuedSender, SendBatch } from './send-batch.js';
+import type { FrameClock } from '../clock/frame-clock.js';
 import { TelephoneEventReceiver, planTelephoneEvent } from './telephone-event.js';
 import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
 
@@ -65,6 +67,10 @@ export interface RtpSessionOptions {
   signallingAddress?: string;
   /** SRTP keys (SDES); plain RTP when absent. */
   srtp?: SrtpKeys;
+  /** Where `sendFrame` queues its packet until the frame loop flushes the batch; sent at once when absent. */
+  sendBatch?: SendBatch;
+  /** The frame clock, asked after each packet to run a tick that has come due (FrameClock.runIfDue). */
+  clock?: Pick<FrameClock, 'runIfDue'>;
 }
 
 export interface RtcpEvent {
@@ -120,7 +126,7 @@ export interface RtpSessionStats {
   sendErrors: number;
 }
 
-export class RtpSession extends SafeEmitter<RtpSessionEvents> {
+export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedSender {
   readonly ports: RtpPortPair;
   readonly #now: () => number;
   #payloadType: number;
@@ -147,6 +153,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
   /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
   #lastHeardMs = 0;
   #sendView: Buffer | undefined;
+  readonly #sendBatch: SendBatch | undefined;
+  readonly #clock: Pick<FrameClock, 'runIfDue'> | undefined;
+  /** This frame's packet (exactly its length) and where it goes, while it waits in the send batch. */
+  #queued: Buffer | undefined;
+  #queuedTo: { address: string; port: number } | undefined;
   readonly #counters = {
     packetsReceived: 0,
     packetsDiscarded: 0,
@@ -179,6 +190,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     } catch (error) {
       this.#handlerFailed(error);
     }
+    this.#clock?.runIfDue();
   };
   readonly #onRtcp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.#closed || this.#refusesSource(rinfo.address)) return;
@@ -187,6 +199,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     } catch (error) {
       this.#handlerFailed(error);
     }
+    this.#clock?.runIfDue();
   };
 
   constructor(opts: RtpSessionOptions) {
@@ -202,6 +215,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
+    this.#sendBatch = opts.sendBatch;
+    this.#clock = opts.clock;
     this.#jitter = new JitterBuffer({
       clockRateHz: opts.clockRateHz,
       samplesPerFrame: opts.samplesPerFrame,
@@ -288,12 +303,33 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> {
     const length = this.#packetizer.audio(packet, payloadBytes, now);
     const srtp = this.#srtp;
     if (srtp === undefined) {
-      this.#send(this.ports.rtpSocket, this.#exactView(packet, length), length, to);
+      this.#sendAudio(this.#exactView(packet, length), to);
       return;
     }
     const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
     if (protectedLength < 0) this.#counters.sendErrors++;
-    else this.#send(this.ports.rtpSocket, this.#exactView(srtp.rtpOut, protectedLength), protectedLength, to);
+    else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
+  }
+
+  /** Sends a frame's packet now, or queues it in the send batch: its memory is not rewritten before the next frame. */
+  #sendAudio(packet: Buffer, to: { address: string; port: number }): void {
+    const batch = this.#sendBatch;
+    if (batch === undefined) {
+      this.#send(this.ports.rtpSocket, packet, packet.length, to);
+      return;
+    }
+    if (this.#queued !== undefined) this.sendQueued(); // a second frame before a flush goes out first
+    this.#queued = packet;
+    this.#queuedTo = to;
+    batch.add(this);
+  }
+
+  sendQueued(): void {
+    const packet = this.#queued;
+    const to = this.#queuedTo;
+    if (packet === undefined || to === undefined) return;
+    this.#queued = this.#queuedTo = undefined;
+    if (!this.#closed) this.#send(this.ports.rtpSocket, packet, packet.length, to);
   }
 
   /**

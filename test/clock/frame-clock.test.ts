@@ -4,9 +4,21 @@ import { once } from 'node:events';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 
 const clocks: FrameClock[] = [];
+const sockets: dgram.Socket[] = [];
 afterEach(() => {
   for (const c of clocks.splice(0)) c.stop();
+  for (const s of sockets.splice(0)) s.close();
 });
+
+/** A bound receiver on loopback and a way to send datagrams to it; both close after the test. */
+async function datagrams(): Promise<{ receiver: dgram.Socket; send: (data: string | Buffer) => void }> {
+  const receiver = dgram.createSocket('udp4');
+  const sender = dgram.createSocket('udp4');
+  sockets.push(receiver, sender);
+  receiver.bind(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  return { receiver, send: (data) => sender.send(data, receiver.address().port, '127.0.0.1') };
+}
 
 function make(options?: ConstructorParameters<typeof FrameClock>[0]): FrameClock {
   const c = new FrameClock(options);
@@ -66,33 +78,116 @@ describe('FrameClock', () => {
   it('reads what arrived during a stall before it runs the ticks the stall delayed', async () => {
     // A datagram sent while the event loop is blocked waits in the socket; the late ticks must
     // not run (and conceal its frame) before the poll phase has delivered it.
-    const receiver = dgram.createSocket('udp4');
-    const sender = dgram.createSocket('udp4');
-    receiver.bind(0, '127.0.0.1');
-    await once(receiver, 'listening');
+    const { receiver, send } = await datagrams();
     let received = false;
-    receiver.on('message', () => (received = true));
-    try {
-      const clock = make({ periodMs: 10, maxCatchUpTicks: 20 });
-      const seenAtTick: boolean[] = [];
-      clock.on('tick', (i) => {
-        seenAtTick[i] = received;
-        if (i === 1) {
-          sender.send(Buffer.from('frame'), receiver.address().port, '127.0.0.1');
-          const until = Date.now() + 60;
-          while (Date.now() < until) {
-            /* stall the event loop for 6 periods, with the datagram waiting in the socket */
-          }
+    const clock = make({ periodMs: 10, maxCatchUpTicks: 20 });
+    receiver.on('message', () => {
+      // As RTP sessions do; here first, so that a late tick it wrongly ran would not see the datagram.
+      clock.runIfDue();
+      received = true;
+    });
+    const seenAtTick: boolean[] = [];
+    clock.on('tick', (i) => {
+      seenAtTick[i] = received;
+      if (i === 1) {
+        send('frame');
+        const until = Date.now() + 60;
+        while (Date.now() < until) {
+          /* stall the event loop for 6 periods, with the datagram waiting in the socket */
         }
+      }
+    });
+    clock.start();
+    await waitTicks(clock, 6);
+    expect(seenAtTick[1]).toBe(false);
+    expect(seenAtTick[2]).toBe(true);
+  });
+
+  it('runs a tick that comes due during a burst of packets between two of them, not after the burst', async () => {
+    // 32 datagrams wait in one socket; libuv reads them in one go, 1.5 ms of handler each: the
+    // 48 ms burst spans at least one deadline of the 40 ms clock. A timer alone runs only after
+    // the burst; a handler calling runIfDue lets the tick in as soon as it is due.
+    const { receiver, send } = await datagrams();
+    const clock = make({ periodMs: 40 });
+    const log: string[] = [];
+    let handled = 0;
+    const done = new Promise<void>((resolve) => {
+      receiver.on('message', () => {
+        const until = performance.now() + 1.5;
+        while (performance.now() < until) {
+          /* a handler's work */
+        }
+        log.push('packet');
+        clock.runIfDue();
+        if (++handled === 32) resolve();
       });
-      clock.start();
-      await waitTicks(clock, 6);
-      expect(seenAtTick[1]).toBe(false);
-      expect(seenAtTick[2]).toBe(true);
-    } finally {
-      receiver.close();
-      sender.close();
-    }
+    });
+    clock.on('tick', (i) => {
+      log.push('tick');
+      if (i === 1) for (let k = 0; k < 32; k++) send(Buffer.alloc(20));
+    });
+    clock.start();
+    await done;
+    const burst = log.slice(log.indexOf('packet'), log.lastIndexOf('packet') + 1);
+    expect(burst.filter((e) => e === 'packet')).toHaveLength(32);
+    expect(burst).toContain('tick');
+  });
+
+  it('lets a tick that runIfDue finds late by over half a period read what waits first', async () => {
+    // Three datagrams wait in one socket: the first one's handler stalls the loop for 6 periods,
+    // the second asks runIfDue, the third is the frame the delayed ticks must see.
+    const { receiver, send } = await datagrams();
+    const clock = make({ periodMs: 10, maxCatchUpTicks: 20 });
+    let frameRead = false;
+    receiver.on('message', (msg) => {
+      const kind = msg.toString();
+      if (kind === 'stall') {
+        const until = Date.now() + 60;
+        while (Date.now() < until) {
+          /* a long callback that is not a tick */
+        }
+      } else if (kind === 'probe') clock.runIfDue();
+      else frameRead = true;
+    });
+    const seenAtTick: boolean[] = [];
+    clock.on('tick', (i) => {
+      seenAtTick[i] = frameRead;
+      if (i === 1) for (const kind of ['stall', 'probe', 'frame']) send(kind);
+    });
+    clock.start();
+    await waitTicks(clock, 6);
+    expect(seenAtTick[1]).toBe(false);
+    expect(seenAtTick[2]).toBe(true);
+  });
+
+  it('never starts a tick from inside a tick', async () => {
+    const clock = make({ periodMs: 10 });
+    let depth = 0;
+    let deepest = 0;
+    clock.on('tick', () => {
+      depth++;
+      deepest = Math.max(deepest, depth);
+      clock.runIfDue();
+      depth--;
+    });
+    clock.start();
+    await waitTicks(clock, 5);
+    expect(deepest).toBe(1);
+  });
+
+  it('runIfDue runs only a due tick, and nothing once stopped', () => {
+    const clock = make({ periodMs: 1000 });
+    clock.runIfDue();
+    expect(clock.stats().ticks).toBe(0);
+    clock.start();
+    // Tick 0 is due at the start; tick 1 a second later.
+    clock.runIfDue();
+    expect(clock.stats().ticks).toBe(1);
+    clock.runIfDue();
+    expect(clock.stats().ticks).toBe(1);
+    clock.stop();
+    clock.runIfDue();
+    expect(clock.stats().ticks).toBe(1);
   });
 
   it('keeps ticking when a listener throws and reports the error', async () => {

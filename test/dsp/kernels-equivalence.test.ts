@@ -25,6 +25,39 @@ function dtmfSample(t: number, rate: number, rand: () => number): number {
   return randomInt(rand, -50, 50);
 }
 
+/** A PCMU sender with key '5' for 100 ms and a silent listener, in one 8 kHz room. */
+function dtmfRoom(k: DspKernels): { room: number; sender: number; listener: number; close(): void } {
+  const room = k.createRoom(8000);
+  const sender = k.createParty('PCMU');
+  const listener = k.createParty('PCMU');
+  k.addParty(room, sender);
+  k.addParty(room, listener);
+  k.setTalker(sender, true);
+  return {
+    room,
+    sender,
+    listener,
+    close: () => {
+      k.destroyRoom(room);
+      k.destroyParty(sender);
+      k.destroyParty(listener);
+    }
+  };
+}
+
+/** Frame `f` of the sender's press through the room; true when the listener hears anything. */
+function dtmfFrame(k: DspKernels, r: ReturnType<typeof dtmfRoom>, f: number, rand: () => number): boolean {
+  const b = k.inputPayload(r.sender);
+  for (let j = 0; j < 160; j++) b[j] = ulawCompress(dtmfSample(f * 160 + j, 8000, rand));
+  k.setInput(r.sender, 160);
+  k.setInput(r.listener, INPUT_SILENT);
+  k.processRoom(r.room);
+  return !k
+    .outputPayload(r.listener)
+    .subarray(0, 160)
+    .every((c) => c === 0xff || c === 0x7f);
+}
+
 interface Frame {
   out: number[];
   /** The same bytes as read through outputPacket, behind its 12 header bytes. */
@@ -156,27 +189,48 @@ describe('WASM kernels and JS kernels produce the same output', () => {
     });
   }
 
+  it('with in-band detection off a tone is neither reported nor kept out of the mix; back on, it is (both kernels alike)', async () => {
+    const run = (k: DspKernels): { digits: string[]; toneFrames: number; heardDuringTone: number }[] => {
+      const r = dtmfRoom(k);
+      const rand = mulberry32(5);
+      const phases = [];
+      for (const on of [false, true]) {
+        k.setInbandDtmf(r.sender, on);
+        const phase = { digits: [] as string[], toneFrames: 0, heardDuringTone: 0 };
+        for (let f = 0; f < 12; f++) {
+          const heard = dtmfFrame(k, r, f, rand);
+          const digit = k.takeDigit(r.sender);
+          if (digit) phase.digits.push(digit.digit);
+          if (k.toneActive(r.sender)) phase.toneFrames++;
+          if (f < 5 && heard) phase.heardDuringTone++;
+        }
+        phases.push(phase);
+      }
+      r.close();
+      return phases;
+    };
+    const wasm = await createKernels('wasm');
+    const js = await createKernels('js');
+    const [off, on] = run(wasm);
+    expect(off).toEqual({ digits: [], toneFrames: 0, heardDuringTone: 5 });
+    expect(on.digits).toEqual(['5']);
+    expect(on.toneFrames).toBeGreaterThan(0);
+    expect(on.heardDuringTone).toBeLessThan(5);
+    expect(run(js)).toEqual([off, on]);
+    wasm.close();
+    js.close();
+  });
+
   it('a DTMF tone does not leak into what the others hear', async () => {
     const k = await createKernels('wasm');
-    const room = k.createRoom(8000);
-    const sender = k.createParty('PCMU');
-    const listener = k.createParty('PCMU');
-    k.addParty(room, sender);
-    k.addParty(room, listener);
-    k.setTalker(sender, true);
+    const r = dtmfRoom(k);
     const rand = mulberry32(3);
     let leaked = 0;
     let heard = 0;
     for (let f = 0; f < 10; f++) {
-      const b = k.inputPayload(sender);
-      for (let j = 0; j < 160; j++) b[j] = ulawCompress(dtmfSample(f * 160 + j, 8000, rand));
-      k.setInput(sender, 160);
-      k.setInput(listener, INPUT_SILENT);
-      k.processRoom(room);
-      const out = k.outputPayload(listener);
-      const silent = out.subarray(0, 160).every((c) => c === 0xff || c === 0x7f);
-      if (k.toneActive(sender) && !silent) leaked++;
-      if (!k.toneActive(sender) && f >= 6 && !silent) heard++;
+      const silent = !dtmfFrame(k, r, f, rand);
+      if (k.toneActive(r.sender) && !silent) leaked++;
+      if (!k.toneActive(r.sender) && f >= 6 && !silent) heard++;
     }
     expect(leaked).toBe(0);
     expect(heard).toBeGreaterThan(0); // after the tone, the sender's voice (noise) is heard again

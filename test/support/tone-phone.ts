@@ -90,8 +90,8 @@ export class TonePhone {
   private stallAt: { frame: number; frames: number } | undefined;
   toneHz: number | null;
   amplitude: number;
-  /** The payload type this phone offers and sends RFC 4733 telephone-events on. */
-  telephoneEventPt = 101;
+  /** The payload type this phone offers and sends RFC 4733 telephone-events on; null: it offers none. */
+  telephoneEventPt: number | null = 101;
   ended = false;
 
   private constructor(
@@ -146,10 +146,14 @@ export class TonePhone {
       's=-',
       `c=IN IP4 ${this.options.host ?? '127.0.0.1'}`,
       't=0 0',
-      `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
-      'a=rtpmap:0 PCMU/8000',
-      `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
-      `a=fmtp:${this.telephoneEventPt} 0-16`,
+      ...(this.telephoneEventPt === null
+        ? [`m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000']
+        : [
+            `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
+            'a=rtpmap:0 PCMU/8000',
+            `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
+            `a=fmtp:${this.telephoneEventPt} 0-16`
+          ]),
       'a=ptime:20',
       `a=${direction}`,
       ''
@@ -230,6 +234,8 @@ export class TonePhone {
     const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
     if (code < 0) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
     if (this.event) return Promise.reject(new Error('a key is already being pressed as RFC 4733'));
+    if (this.telephoneEventPt === null)
+      return Promise.reject(new Error('this phone offered no telephone-event payload type'));
     return new Promise((done) => {
       this.event = {
         code,
@@ -393,7 +399,7 @@ export class TonePhone {
   private sendEvent(event: NonNullable<TonePhone['event']>): void {
     const p = Buffer.alloc(16);
     p[0] = 0x80;
-    p[1] = (event.samples === 0 ? 0x80 : 0) | this.telephoneEventPt;
+    p[1] = (event.samples === 0 ? 0x80 : 0) | (this.telephoneEventPt ?? 101);
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(event.startTs >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
