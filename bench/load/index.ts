@@ -42,6 +42,7 @@ import type {
   ToGenerator
 } from './protocol.js';
 import { renderChart } from './chart.js';
+import { INBAND_DTMF_MODES } from '../../engine/dtmf/inband-dtmf-mode.js';
 import { analyseProfile, formatProfileSummary, type ProfileSummary } from './profile-summary.js';
 import { sampleSystem, coreBusyPct, corePct, delta } from './system-stats.js';
 import { analyseStalls, formatStallReport, type StallReport } from './stall-analysis.js';
@@ -73,8 +74,8 @@ const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((
 const FLOOR_SHAPES = new Set(['100 rooms of 3', 'rooms of 3 (ramp)', 'quick: rooms of 3']);
 const maxParticipants = Number(args.get('max') ?? 1500);
 const inbandDtmf = args.get('inband-dtmf') ?? 'always';
-if (!['always', 'auto', 'never'].includes(inbandDtmf))
-  throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected always, auto or never`);
+if (!(INBAND_DTMF_MODES as readonly string[]).includes(inbandDtmf))
+  throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected ${INBAND_DTMF_MODES.join(', ')}`);
 const minParticipants = Number(args.get('min') ?? 0);
 
 interface Shape {

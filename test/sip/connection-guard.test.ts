@@ -14,29 +14,17 @@ import { sleep } from '../support/wait.js';
 import { hasPeer } from '../support/peers.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
+import { warningLogger, type LoggedWarning } from '../support/warning-logger.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-interface Logged {
-  msg: string;
-  details: object;
-}
-
 async function agent(
   connections: Partial<ConnectionLimits>
-): Promise<{ ua: SipUserAgent; port: number; warnings: Logged[] }> {
-  const warnings: Logged[] = [];
-  const logger = {
-    debug() {},
-    info() {},
-    error() {},
-    warn(details: object, msg?: string) {
-      warnings.push({ msg: msg ?? '', details });
-    }
-  };
+): Promise<{ ua: SipUserAgent; port: number; warnings: LoggedWarning[] }> {
+  const { logger, warnings } = warningLogger();
   const ua = new SipUserAgent({
     transports: [{ protocol: 'tcp', host: '127.0.0.1', port: 0 }],
     connections,

@@ -20,6 +20,7 @@ import { makeTestCertificate } from '../support/tls-certificate.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
+import { warningLogger, type LoggedWarning } from '../support/warning-logger.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -30,7 +31,7 @@ interface Agent {
   ua: SipUserAgent;
   port: number;
   url: string;
-  warnings: string[];
+  warnings: LoggedWarning[];
 }
 
 async function agent(
@@ -38,15 +39,7 @@ async function agent(
   limits?: Partial<SipMessageLimits>,
   tls?: { cert: Buffer; key: Buffer }
 ): Promise<Agent> {
-  const warnings: string[] = [];
-  const logger = {
-    debug() {},
-    info() {},
-    error() {},
-    warn(_details: object, msg?: string) {
-      warnings.push(msg ?? '');
-    }
-  };
+  const { logger, warnings } = warningLogger();
   const ua = new SipUserAgent({
     transports: [
       {
@@ -156,7 +149,7 @@ describe('WebSocket connection guard', () => {
     expect(sent).toBeLessThan(request.length);
     expect(slow.received()).not.toContain('101 Switching Protocols');
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(2);
-    expect(warnings.filter((w) => w.includes('not complete in time'))).toHaveLength(2);
+    expect(warnings.filter((w) => w.msg.includes('not complete in time'))).toHaveLength(2);
     // The member connected before, and its connection, are untouched.
     await works(member);
   });
@@ -201,7 +194,7 @@ describe('WebSocket connection guard', () => {
     const deaf = await client(url, { autoPong: false });
     expect(await closed(deaf.socket)).toBe(1006);
     expect(ua.connectionGuard.statsByTransport.ws.closedPingTimeout).toBe(1);
-    expect(warnings.filter((w) => w.includes('no pong'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.msg.includes('no pong'))).toHaveLength(1);
     expect(pings).toBeGreaterThan(0);
     expect(answering.socket.readyState).toBe(WebSocket.OPEN);
     await works(answering);
