@@ -311,14 +311,18 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
   }
 
-  /** Sends a frame's packet now, or queues it in the send batch: its memory is not rewritten before the next frame. */
+  /**
+   * Sends a frame's packet now, or queues it in the send batch. Queued, its memory must stay as it
+   * is until the batch is flushed: the frame loop flushes at the end of every tick, before the DSP
+   * core writes the next frame into the same slot.
+   */
   #sendAudio(packet: Buffer, to: { address: string; port: number }): void {
     const batch = this.#sendBatch;
     if (batch === undefined) {
       this.#send(this.ports.rtpSocket, packet, packet.length, to);
       return;
     }
-    if (this.#queued !== undefined) this.sendQueued(); // a second frame before a flush goes out first
+    if (this.#queued !== undefined) this.sendQueued(); // two frames before one flush: both go out, in order
     this.#queued = packet;
     this.#queuedTo = to;
     batch.add(this);

@@ -94,7 +94,7 @@ describe('RtpSession with a send batch, over loopback UDP', () => {
     const batch = new SendBatch();
     const peer = await phone();
     const rtp = await session(batch, peer.port);
-    // Each frame in its own buffer here; the DSP core reuses one, which is why the first goes out at once.
+    // Each frame in its own buffer. The DSP core reuses one slot, which is why the frame loop flushes every tick.
     rtp.sendFrame(frame(1), 160);
     rtp.sendFrame(frame(2), 160);
     batch.flush();
