@@ -26,11 +26,23 @@ function nsPerFrame(): number {
   const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
   const payload = new Uint8Array(160);
   const out = new Uint8Array(160);
+  const packet = {
+    sequenceNumber: 0,
+    timestamp: 0,
+    ssrc: 1,
+    marker: false,
+    payloadOffset: 0,
+    payloadLength: 160,
+    arrivalMs: 0
+  };
   let i = 0;
   const bench = new Benchmark(
     'push+pop',
     () => {
-      jb.push(i & 0xffff, (i * 160) >>> 0, 1, false, payload, 0, 160, i * 20);
+      packet.sequenceNumber = i & 0xffff;
+      packet.timestamp = (i * 160) >>> 0;
+      packet.arrivalMs = i * 20;
+      jb.push(packet, payload);
       jb.pop(out, i * 20 + 45);
       i++;
     },

@@ -124,7 +124,7 @@ export function buildPipeline(
     legs.push(leg);
     const packet = Buffer.alloc(12 + PAYLOAD_BYTES);
     packet[0] = 0x80;
-    packet.writeUInt32BE(0x1000 + i, 8);
+    packet.writeUInt32BE(0x80001000 + i, 8); // above 2^31, as half of real SSRCs are
     callers.push({
       socket: ports.rtpSocket,
       packet,

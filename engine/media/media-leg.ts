@@ -296,8 +296,8 @@ export class MediaLeg implements MixMember {
     const rtp = this.rtp;
     if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut || !rtp || rtp.direction !== 'sendrecv')
       return;
+    if (rtp.heardWithin(this.inactivityTimeoutMs)) return;
     const silentMs = rtp.msSinceHeard();
-    if (silentMs < this.inactivityTimeoutMs) return;
     this.mediaTimedOut = true;
     // Not from inside the room's frame: ending the call removes this leg from the room being mixed.
     queueMicrotask(() => {

@@ -5,6 +5,7 @@
  * report (§6.4.1). A plain data structure: the caller passes arrival times in ms.
  */
 import type { ReportBlock } from './rtcp-packet.js';
+import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
 
 const RTP_SEQ_MOD = 1 << 16;
@@ -41,21 +42,19 @@ export class ReceptionStats {
    * when the packet is a wild jump that restarts the sequence (the caller may still play it).
    */
   update(
-    sequenceNumber: number,
-    rtpTimestamp: number,
-    arrivalMs: number,
-    ssrc: number,
+    packet: Pick<ReceivedRtp, 'sequenceNumber' | 'timestamp' | 'ssrc' | 'arrivalMs'>,
     measureJitter = true
   ): boolean {
+    const sequenceNumber = packet.sequenceNumber;
     if (!this.#started) {
       this.#started = true;
-      this.ssrc = ssrc;
+      this.ssrc = packet.ssrc;
       this.#initSeq(sequenceNumber);
       this.#maxSeq = sequenceNumber - 1;
       this.#probation = MIN_SEQUENTIAL;
     }
     // Telephone-event packets repeat their event's timestamp, so they say nothing about jitter.
-    if (measureJitter) this.#updateJitter(rtpTimestamp, arrivalMs);
+    if (measureJitter) this.#updateJitter(packet);
     const udelta = (sequenceNumber - this.#maxSeq + RTP_SEQ_MOD) % RTP_SEQ_MOD;
     if (this.#probation > 0) {
       // A.1: a source is valid after MIN_SEQUENTIAL packets in sequence.
@@ -100,10 +99,10 @@ export class ReceptionStats {
   }
 
   /** §6.4.1 / A.8: J += (|D(i-1,i)| − J) / 16, with transit times in timestamp units. */
-  #updateJitter(rtpTimestamp: number, arrivalMs: number): void {
-    const arrival = (arrivalMs * this.#clockRateHz) / 1000;
+  #updateJitter(packet: Pick<ReceivedRtp, 'timestamp' | 'arrivalMs'>): void {
+    const arrival = (packet.arrivalMs * this.#clockRateHz) / 1000;
     // Unwrapped timestamps, so a wrap 2^32−1 → 0 is a step of 1, not −2^32.
-    const transit = arrival - this.#timestamps.unwrap(rtpTimestamp);
+    const transit = arrival - this.#timestamps.unwrap(packet.timestamp);
     if (this.#haveTransit) {
       const d = transit - this.#transit;
       this.#jitter += (Math.abs(d) - this.#jitter) / 16;

@@ -18,8 +18,25 @@ export const RTP_HEADER_BYTES = 12;
 /** Why a datagram is not a usable RTP packet. */
 export type RtpParseError = 'short' | 'version' | 'csrc' | 'extension' | 'padding';
 
+/**
+ * A received packet as the receive path hands it on (jitter buffer, reception statistics): one
+ * object rather than its numbers, because V8 boxes a double (a timestamp or SSRC above 2^31, an
+ * arrival time) passed to a call it does not inline, which would allocate on every packet.
+ */
+export interface ReceivedRtp {
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly ssrc: number;
+  readonly marker: boolean;
+  /** Where the payload starts in the packet's bytes. */
+  readonly payloadOffset: number;
+  readonly payloadLength: number;
+  /** When it arrived, on the receiver's monotonic ms clock. */
+  readonly arrivalMs: number;
+}
+
 /** One parsed packet; `parse` overwrites the same object so the receive path allocates nothing. */
-export class RtpHeaderView {
+export class RtpHeaderView implements ReceivedRtp {
   version = 0;
   padding = false;
   extension = false;
@@ -35,6 +52,8 @@ export class RtpHeaderView {
   payloadLength = 0;
   /** Header-extension profile (RFC 3550 §5.3.1) when `extension`, else 0. */
   extensionProfile = 0;
+  /** Set by the receiver after `parse`, which leaves it alone. */
+  arrivalMs = 0;
 
   /**
    * Parses `length` bytes of `buf`. Returns null on success (the fields are set), or the reason

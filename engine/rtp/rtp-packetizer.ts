@@ -35,9 +35,9 @@ export class RtpPacketizer {
   readonly #ring: Buffer[];
   readonly maxPayloadBytes: number;
   #next = 0;
-  #seq: number;
+  #seq = 0;
   /** Timestamp of the last audio frame (or of the end of the last event). */
-  #lastTs: number;
+  #lastTs = 0;
   #lastFrameMs = NaN;
   #nextTs = 0;
   #nextMarker = false;

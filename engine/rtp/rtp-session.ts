@@ -245,6 +245,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return this.#now() - this.#lastHeardMs;
   }
 
+  /** Whether the peer was heard in the last `ms` (see msSinceHeard); a boolean, so the per-frame check boxes no double. */
+  heardWithin(ms: number): boolean {
+    return this.#now() - this.#lastHeardMs < ms;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -618,23 +623,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#remoteSsrc = h.ssrc;
       this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
     }
-    this.#remoteSsrc = h.ssrc;
-    this.#reception.update(h.sequenceNumber, h.timestamp, now, h.ssrc, !isEvent);
+    // Stored only when it changes: a field that has held undefined boxes every SSRC above 2^31 it is given.
+    if (this.#remoteSsrc === undefined) this.#remoteSsrc = h.ssrc;
+    h.arrivalMs = now;
+    this.#reception.update(h, !isEvent);
     this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
-    else
-      this.#jitter.push(
-        h.sequenceNumber,
-        h.timestamp,
-        h.ssrc,
-        h.marker,
-        msg,
-        h.payloadOffset,
-        h.payloadLength,
-        now
-      );
+    else this.#jitter.push(h, msg);
   }
 
   #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {

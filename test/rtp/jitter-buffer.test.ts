@@ -23,14 +23,16 @@ function push(
   o: { seq0?: number; ts0?: number; ssrc?: number; marker?: boolean } = {}
 ): string {
   return jb.push(
-    ((o.seq0 ?? 100) + i) & 0xffff,
-    ((o.ts0 ?? 5000) + 160 * i) >>> 0,
-    o.ssrc ?? 1,
-    o.marker ?? false,
-    payloadOf(i),
-    0,
-    160,
-    arrivalMs
+    {
+      sequenceNumber: ((o.seq0 ?? 100) + i) & 0xffff,
+      timestamp: ((o.ts0 ?? 5000) + 160 * i) >>> 0,
+      ssrc: o.ssrc ?? 1,
+      marker: o.marker ?? false,
+      payloadOffset: 0,
+      payloadLength: 160,
+      arrivalMs
+    },
+    payloadOf(i)
   );
 }
 
@@ -118,7 +120,18 @@ describe('JitterBuffer', () => {
     };
     sizes.forEach(([header, bytes], i) => {
       expect(
-        jb.push(100 + i, 5000 + 160 * i, 1, false, packet(i, header, bytes), header, bytes, 20 * i)
+        jb.push(
+          {
+            sequenceNumber: 100 + i,
+            timestamp: 5000 + 160 * i,
+            ssrc: 1,
+            marker: false,
+            payloadOffset: header,
+            payloadLength: bytes,
+            arrivalMs: 20 * i
+          },
+          packet(i, header, bytes)
+        )
       ).toBe('stored');
       popInto(20 * i + 20);
     });
@@ -225,7 +238,7 @@ describe('JitterBuffer', () => {
     for (let now = 5; now < 70_000; now += 20) {
       while (next < arrivals.length && arrivals[next].arrivalMs <= now) {
         const p = arrivals[next++];
-        jb.push(p.sequenceNumber, p.timestamp, 1, false, payloadOf(p.index), 0, 160, p.arrivalMs);
+        jb.push({ ...p, ssrc: 1, marker: false, payloadOffset: 0, payloadLength: 160 }, payloadOf(p.index));
       }
       jb.pop(out, now);
       targets.push(jb.targetDelayMs);

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ReceptionStats } from '../../engine/rtp/rtcp-stats.js';
 import { seededRandom } from '../support/rtp-trace.js';
 
+const packet = (sequenceNumber: number, timestamp: number, arrivalMs: number, ssrc: number) => ({
+  sequenceNumber,
+  timestamp,
+  arrivalMs,
+  ssrc
+});
+
 /** RFC 3550 A.8 literally, in integer arithmetic scaled by 16 (the reference implementation). */
 function referenceJitter(arrivalsTs: number[], rtpTs: number[]): number {
   let jitter = 0;
@@ -29,7 +36,7 @@ describe('RFC 3550 reception statistics', () => {
       const arrivalUnits = i * 160 + 400 + Math.floor(rnd() * 240); // up to 30 ms of jitter, in 8 kHz units
       arrivals.push(arrivalUnits);
       rtp.push(i * 160); // unwrapped for the reference
-      stats.update((5000 + i) & 0xffff, (ts0 + i * 160) >>> 0, arrivalUnits / 8, 0xabc);
+      stats.update(packet((5000 + i) & 0xffff, (ts0 + i * 160) >>> 0, arrivalUnits / 8, 0xabc));
     }
     const expected = referenceJitter(arrivals, rtp);
     expect(expected).toBeGreaterThan(40);
@@ -42,7 +49,8 @@ describe('RFC 3550 reception statistics', () => {
     const stats = new ReceptionStats(8000);
     let t = 0;
     // 200 packets from 65500, every 10th lost
-    for (let i = 0; i < 200; i++) if (i % 10 !== 5) stats.update((65500 + i) & 0xffff, i * 160, (t += 20), 1);
+    for (let i = 0; i < 200; i++)
+      if (i % 10 !== 5) stats.update(packet((65500 + i) & 0xffff, i * 160, (t += 20), 1));
     const first = stats.reportBlock(t);
     // A.1 probation: the source is valid from its 2nd in-sequence packet, which becomes base_seq.
     expect(stats.expected).toBe(199);
@@ -51,7 +59,7 @@ describe('RFC 3550 reception statistics', () => {
     expect(first.fractionLost).toBe(Math.floor((20 * 256) / 199));
     expect(first.highestSequence).toBe(65536 + ((65500 + 199) & 0xffff));
     // next interval: 100 packets, none lost
-    for (let i = 200; i < 300; i++) stats.update((65500 + i) & 0xffff, i * 160, (t += 20), 1);
+    for (let i = 200; i < 300; i++) stats.update(packet((65500 + i) & 0xffff, i * 160, (t += 20), 1));
     const second = stats.reportBlock(t);
     expect(second.fractionLost).toBe(0);
     expect(second.cumulativeLost).toBe(20);
@@ -59,8 +67,8 @@ describe('RFC 3550 reception statistics', () => {
 
   it('reports LSR and DLSR from the last sender report', () => {
     const stats = new ReceptionStats(8000);
-    stats.update(1, 0, 0, 1);
-    stats.update(2, 160, 20, 1);
+    stats.update(packet(1, 0, 0, 1));
+    stats.update(packet(2, 160, 20, 1));
     stats.onSenderReport(0x12345678, 1000);
     const block = stats.reportBlock(1500);
     expect(block.lastSenderReport).toBe(0x12345678);

@@ -50,14 +50,16 @@ export function playTrace(
       new DataView(payload.buffer).setUint32(0, p.index);
       if (!arrivedAt.has(p.index)) arrivedAt.set(p.index, p.arrivalMs);
       jb.push(
-        p.sequenceNumber,
-        p.timestamp,
-        opts.ssrc ?? 0x1234,
-        p.marker,
-        payload,
-        0,
-        payload.length,
-        p.arrivalMs
+        {
+          sequenceNumber: p.sequenceNumber,
+          timestamp: p.timestamp,
+          ssrc: opts.ssrc ?? 0x1234,
+          marker: p.marker,
+          payloadOffset: 0,
+          payloadLength: payload.length,
+          arrivalMs: p.arrivalMs
+        },
+        payload
       );
     }
     const r = jb.pop(out, now);
