@@ -6,6 +6,8 @@
 
 const MOD16 = 0x10000;
 const MOD32 = 0x100000000;
+/** First extended timestamp (see WrapUnwrapper): 2^24 ticks of room for reordering before it. */
+const TIMESTAMP_ORIGIN = 0x1000000;
 
 /** Signed distance a − b of two 16-bit sequence numbers, in [-32768, 32767]: 0 − 65535 = 1. */
 export function seqDiff16(a: number, b: number): number {
@@ -38,7 +40,8 @@ export function tsAdd32(a: number, n: number): number {
  * Turns a wrapping 16- or 32-bit counter into a monotonic "extended" number (like RFC 3550's
  * extended highest sequence number, A.1): each value is placed at the signed distance from the
  * last one seen, so reordered packets get their true (smaller) extended value and a wrap
- * 65535 → 0 continues at 65536. Numbers stay exact in a double for far longer than any call.
+ * 65535 → 0 continues at 65536. Only differences between extended values mean anything.
+ * Numbers stay exact in a double for far longer than any call.
  */
 export class WrapUnwrapper {
   readonly #bits: 16 | 32;
@@ -59,8 +62,7 @@ export class WrapUnwrapper {
     if (!this.#started) {
       this.#started = true;
       this.#lastRaw = raw;
-      // One cycle up, so a packet reordered before the first one still gets a positive value.
-      this.#lastExtended = raw + this.#modulus();
+      this.#lastExtended = this.#firstExtended(raw);
       return this.#lastExtended;
     }
     const d = this.#bits === 16 ? seqDiff16(raw, this.#lastRaw) : tsDiff32(raw, this.#lastRaw);
@@ -74,13 +76,20 @@ export class WrapUnwrapper {
 
   /** Extended value `raw` would get, without moving the reference. */
   peek(raw: number): number {
-    if (!this.#started) return raw + this.#modulus();
+    if (!this.#started) return this.#firstExtended(raw);
     const d = this.#bits === 16 ? seqDiff16(raw, this.#lastRaw) : tsDiff32(raw, this.#lastRaw);
     return this.#lastExtended + d;
   }
 
-  #modulus(): number {
-    return this.#bits === 16 ? MOD16 : MOD32;
+  /**
+   * Where the count starts, high enough that a packet reordered before the first one still gets
+   * a positive value: a sequence number one cycle up; a timestamp at TIMESTAMP_ORIGIN, not at its
+   * own value (up to 2^32), so that extended timestamps stay small integers (V8 Smis, below 2^31)
+   * for the first 2^31 − 2^24 clock ticks (74 h at 8 kHz, 12 h at 48 kHz). A double would be
+   * boxed into a new heap object by every call V8 does not inline that returns it.
+   */
+  #firstExtended(raw: number): number {
+    return this.#bits === 16 ? raw + MOD16 : TIMESTAMP_ORIGIN;
   }
 
   reset(): void {
