@@ -334,7 +334,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
         sessionTimer: o.sip?.sessionTimer,
         logger: this.logger,
         limits: o.sip?.limits,
-        connections: o.sip?.connections
+        connections: o.sip?.connections,
+        afterMessage: () => this.clock.runIfDue()
       });
       this.userAgent.inviteFilter = o.inviteFilter;
       this.door.attach(this.userAgent);

@@ -69,6 +69,12 @@ export interface SipUserAgentOptions {
   connections?: Partial<ConnectionLimits>;
   /** RFC 4028 session timers (default on: 1800 s asked for, 90 s minimum); false turns them off. */
   sessionTimer?: Partial<SessionTimerConfig> | false;
+  /**
+   * Called after each received message, whatever became of it. The engine runs a frame tick that
+   * has come due there, so a burst of signalling read in one event-loop turn cannot hold the
+   * media back until its last message is handled. What it throws is logged, never raised.
+   */
+  afterMessage?: () => void;
 }
 
 export type SipUserAgentEvents = {
@@ -390,6 +396,17 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   // ---------------------------------------------------------------- receiving
 
   private receive(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
+    this.handleReceived(data, source, cutShort);
+    const after = this.options.afterMessage;
+    if (after === undefined) return;
+    try {
+      after();
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'afterMessage hook failed');
+    }
+  }
+
+  private handleReceived(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
     if (this.state !== 'started') return;
     this.stats.received++;
     const refused = this.sourceFilter !== undefined && !this.sourceFilter.allows(source.host);
