@@ -19,9 +19,11 @@ const engine = new Engine({
 const answered = answerIntoRooms(engine, { fallbackRoom: 'load', secondsTimeout: 30 });
 
 function sample(): EngineSample {
+  const atMs = performance.now();
   const cpu = process.cpuUsage();
   const clock = engine.clockStats();
   const s: EngineSample = {
+    atMs,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     ticks: clock.ticks,

@@ -120,6 +120,7 @@ export interface StepResult {
   participants: number;
   rooms: number;
   failedCalls: number;
+  /** The engine's own interval between its two samples (what its counters and CPU time cover). */
   windowSeconds: number;
   cpuUsPerParticipantFrame: number;
   /** Of which in the kernel (system time): the sockets' share the process cannot make cheaper. */
@@ -250,17 +251,22 @@ async function measure(
     writeFileSync(stallTracePath(profilePath), JSON.stringify(trace));
     await request(engine, { type: 'profileStop', path: profilePath }, 'profileWritten');
   }
+  // The host's counters (s0, s1) span the whole window; each process's counters span the interval
+  // between its own two samples, which is shorter by the time the requests took to be answered
+  // (tens of ms from a busy engine): a rate over the whole window would read that as packets lost.
   const seconds = (performance.now() - t0) / 1000;
+  const engineSeconds = (e1.atMs - e0.atMs) / 1000;
+  const callerSeconds = (g1.atMs - g0.atMs) / 1000;
   const n = e1.calls;
   const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
-  const frames = seconds * 50;
+  const frames = engineSeconds * 50;
   const into = e1.packetsIn - e0.packetsIn;
   const out = e1.packetsOut - e0.packetsOut;
   const sent = g1.sent - g0.sent;
   const received = g1.received - g0.received;
   const lost = e1.packetsLost - e0.packetsLost;
-  const expectedPerDirection = n * frames;
-  const coreSharePct = (100 * cpuUs) / (seconds * 1e6);
+  const expectedPerDirection = n * callerSeconds * 50;
+  const coreSharePct = (100 * cpuUs) / (engineSeconds * 1e6);
   const busy = pinned ? coreBusyPct(s0, s1) : undefined;
   const pct = (part: number, whole: number): number => (whole === 0 ? 100 : (100 * part) / whole);
   const step: StepResult = {
@@ -269,7 +275,7 @@ async function measure(
     participants: n,
     rooms: e1.rooms,
     failedCalls,
-    windowSeconds: seconds,
+    windowSeconds: engineSeconds,
     cpuUsPerParticipantFrame: n === 0 ? 0 : cpuUs / (n * frames),
     kernelUsPerParticipantFrame: n === 0 ? 0 : (e1.cpuSystemUs - e0.cpuSystemUs) / (n * frames),
     coreSharePct,

@@ -70,6 +70,7 @@ clock.on('tick', () => {
 });
 
 function sample(): EngineSample {
+  const atMs = performance.now();
   const cpu = process.cpuUsage();
   const c = clock.stats();
   let packetsIn = closed.received;
@@ -79,6 +80,7 @@ function sample(): EngineSample {
     packetsOut += leg.sent;
   }
   return {
+    atMs,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     ticks: c.ticks,

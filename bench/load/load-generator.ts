@@ -124,13 +124,14 @@ process.on('message', async (message: ToGenerator) => {
     await Promise.all(batch);
     send({ type: 'grown', calls: calls.length, failed });
   } else if (message.type === 'sample') {
+    const atMs = performance.now();
     let sent = 0;
     let received = 0;
     for (const call of calls) {
       sent += call.sent;
       received += call.received;
     }
-    const sample: GeneratorSample = { calls: calls.length, sent, received, failedCalls: failed };
+    const sample: GeneratorSample = { atMs, calls: calls.length, sent, received, failedCalls: failed };
     send({ type: 'sample', sample });
   } else if (message.type === 'stop') {
     clearInterval(timer);

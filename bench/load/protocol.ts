@@ -1,6 +1,8 @@
 /** Messages between the load orchestrator and its two child processes (over the fork IPC channel). */
 
 export interface EngineSample {
+  /** The engine process's performance.now() when it began reading its counters: rates are per the interval between two samples. */
+  atMs: number;
   /** process.cpuUsage() of the engine process, microseconds. */
   cpuUserUs: number;
   cpuSystemUs: number;
@@ -24,6 +26,8 @@ export interface EngineSample {
 }
 
 export interface GeneratorSample {
+  /** The generator's performance.now() when it read its counters. */
+  atMs: number;
   calls: number;
   sent: number;
   received: number;
