@@ -615,16 +615,17 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (peer.latchRtp(rinfo.address, rinfo.port))
       this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
-    if (this.#remoteSsrc !== undefined && h.ssrc !== this.#remoteSsrc) {
-      const previous = this.#remoteSsrc;
-      this.#reception = new ReceptionStats(this.#clockRateHz);
-      this.#events.reset();
-      this.#jitter.reset(true);
-      this.#remoteSsrc = h.ssrc;
-      this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
-    }
     // Stored only when it changes: a field that has held undefined boxes every SSRC above 2^31 it is given.
-    if (this.#remoteSsrc === undefined) this.#remoteSsrc = h.ssrc;
+    if (h.ssrc !== this.#remoteSsrc) {
+      const previous = this.#remoteSsrc;
+      this.#remoteSsrc = h.ssrc;
+      if (previous !== undefined) {
+        this.#reception = new ReceptionStats(this.#clockRateHz);
+        this.#events.reset();
+        this.#jitter.reset(true);
+        this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
+      }
+    }
     h.arrivalMs = now;
     this.#reception.update(h, !isEvent);
     this.#lastHeardMs = now;
