@@ -178,6 +178,37 @@ describe('RtpSession over loopback UDP', () => {
     expect(latched).toEqual([before.address().port, after.address().port, after.address().port]);
   });
 
+  it('a new remote SSRC restarts the inbound stream once, and the first one is no change', async () => {
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const pb = await pool.allocate();
+    const peer = await socket();
+    const b = new RtpSession({
+      ports: pb,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      rtcpIntervalMs: 0,
+      remote: { address: '127.0.0.1', port: peer.address().port }
+    });
+    cleanups.push(() => b.close());
+    const changes: Array<{ previous: number; ssrc: number }> = [];
+    b.on('ssrcChange', (e) => changes.push(e));
+    const send = (seq: number, ssrc: number): void => {
+      const p = Buffer.alloc(172);
+      writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
+      peer.send(p, pb.rtpPort, '127.0.0.1');
+    };
+    // SSRCs above 2^31, as half of real ones are.
+    for (let seq = 1; seq <= 3; seq++) send(seq, 0x9000_0001);
+    await waitFor(() => b.packetsReceived === 3);
+    expect(changes).toEqual([]);
+    for (let seq = 500; seq <= 502; seq++) send(seq, 0xa000_0002);
+    await waitFor(() => b.packetsReceived === 6);
+    expect(changes).toEqual([{ previous: 0x9000_0001, ssrc: 0xa000_0002 }]);
+    expect(b.stats().remoteSsrc).toBe(0xa000_0002);
+  });
+
   it('delivers an RFC 4733 digit exactly once, interleaved with audio', async () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
