@@ -8,25 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/index.js';
 import type { AnySipMessage } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, optionsText } from '../support/sip-udp-peer.js';
 import { warningLogger } from '../support/warning-logger.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function options(callId: string, peerPort: number, uaPort: number): string {
-  return sipText([
-    `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:peer@127.0.0.1>;tag=p1',
-    `To: <sip:ping@127.0.0.1:${uaPort}>`,
-    `Call-ID: ${callId}`,
-    'CSeq: 1 OPTIONS'
-  ]);
-}
 
 async function peer(): Promise<UdpTestPeer> {
   const p = await new UdpTestPeer().open();
@@ -52,10 +40,10 @@ describe('afterMessage', () => {
     const port = ua.addresses()[0].port;
     const p = await peer();
 
-    await p.send(options('am-1', p.port, port), port);
+    await p.send(optionsText('am-1', 'UDP', p.port, port), port);
     await p.next(answered('am-1'));
     await p.send('not SIP at all\r\n\r\n', port);
-    await p.send(options('am-2', p.port, port), port);
+    await p.send(optionsText('am-2', 'UDP', p.port, port), port);
     await p.next(answered('am-2'));
 
     expect(calls).toEqual([1, 2, 3]);
@@ -76,9 +64,9 @@ describe('afterMessage', () => {
     cleanups.push(() => ua.close());
     const port = ua.addresses()[0].port;
     const p = await peer();
-    await p.send(options('am-3', p.port, port), port);
+    await p.send(optionsText('am-3', 'UDP', p.port, port), port);
     await p.next(answered('am-3'));
-    await p.send(options('am-4', p.port, port), port);
+    await p.send(optionsText('am-4', 'UDP', p.port, port), port);
     await p.next(answered('am-4'));
     expect(warnings.filter((w) => w.msg === 'afterMessage hook failed')).toHaveLength(2);
   });
@@ -100,7 +88,7 @@ describe('afterMessage', () => {
     const p = await peer();
     const before = asked;
     for (let i = 0; i < 5; i++) {
-      await p.send(options(`am-e${i}`, p.port, port), port);
+      await p.send(optionsText(`am-e${i}`, 'UDP', p.port, port), port);
       await p.next(answered(`am-e${i}`));
     }
     // RTP sessions ask too, but there are none: every one of these came from the SIP side.

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
-import { TcpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, optionsText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
 import { hasPeer } from '../support/peers.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
@@ -49,18 +49,6 @@ async function tlsAgent(messageDeadlineMs: number): Promise<SipUserAgent> {
   return ua;
 }
 
-function options(callId: string, peerPort: number, uaPort: number): string {
-  return sipText([
-    `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
-    `Via: SIP/2.0/TCP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:t@127.0.0.1>;tag=a',
-    'To: <sip:ping@127.0.0.1>',
-    `Call-ID: ${callId}`,
-    'CSeq: 1 OPTIONS'
-  ]);
-}
-
 const ok = (callId: string) => (m: AnySipMessage) =>
   m instanceof SipResponse && m.callId === callId && m.status === 200;
 
@@ -71,7 +59,7 @@ async function connect(port: number, localAddress?: string): Promise<TcpTestPeer
 }
 
 async function ping(peer: TcpTestPeer, port: number, callId: string): Promise<void> {
-  await peer.send(options(callId, peer.localPort, port));
+  await peer.send(optionsText(callId, 'TCP', peer.localPort, port));
   await peer.next(ok(callId), 10_000);
 }
 
@@ -84,7 +72,7 @@ describe('TCP connection guard', () => {
   it('closes a sender that trickles a message slower than the message deadline, and logs it once', async () => {
     const { ua, port, warnings } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const slow = await connect(port);
-    const text = Buffer.from(options('trickle', slow.localPort, port));
+    const text = Buffer.from(optionsText('trickle', 'TCP', slow.localPort, port));
     let sent = 0;
     let closed = false;
     void slow.closed.then(() => (closed = true));
@@ -109,11 +97,11 @@ describe('TCP connection guard', () => {
     // Each message goes in two halves 60 ms apart, and the next one starts in the same write
     // that ends the one before: over 0.9 s some message is always partial, longer than the
     // deadline, yet each one completes long before its own.
-    let next = options('steady-0', peer.localPort, port);
+    let next = optionsText('steady-0', 'TCP', peer.localPort, port);
     await peer.send(next.slice(0, 50));
     for (let i = 0; i < 15; i++) {
       await sleep(60);
-      const following = options(`steady-${i + 1}`, peer.localPort, port);
+      const following = optionsText(`steady-${i + 1}`, 'TCP', peer.localPort, port);
       await peer.send(next.slice(50) + following.slice(0, 50));
       await peer.next(ok(`steady-${i}`), 10_000);
       next = following;

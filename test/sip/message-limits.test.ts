@@ -12,7 +12,7 @@ import {
   type SipMessageLimits
 } from '../../sip/message/limits.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
-import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, UdpTestPeer, optionsHeaders, optionsText } from '../support/sip-udp-peer.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -30,31 +30,6 @@ async function agent(limits?: Partial<SipMessageLimits>): Promise<{ ua: SipUserA
   await ua.start();
   cleanups.push(() => ua.close());
   return { ua, port: ua.addresses()[0].port };
-}
-
-function headers(callId: string, transport: 'UDP' | 'TCP', peerPort: number): string[] {
-  return [
-    `Via: SIP/2.0/${transport} 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:t@127.0.0.1>;tag=a',
-    'To: <sip:ping@127.0.0.1>',
-    `Call-ID: ${callId}`,
-    `CSeq: 1 OPTIONS`
-  ];
-}
-
-function options(
-  callId: string,
-  transport: 'UDP' | 'TCP',
-  peerPort: number,
-  uaPort: number,
-  extra: string[] = [],
-  body = ''
-): string {
-  return sipText(
-    [`OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`, ...headers(callId, transport, peerPort), ...extra],
-    body
-  );
 }
 
 const answer = (callId: string, status: number) => (m: AnySipMessage) =>
@@ -75,7 +50,7 @@ async function tcpPeer(port: number): Promise<TcpTestPeer> {
 /** UDP can lose a datagram on a busy host: send until answered, like any UDP client. */
 async function probeUdp(peer: UdpTestPeer, port: number, callId: string): Promise<void> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    await peer.send(options(callId, 'UDP', peer.port, port), port);
+    await peer.send(optionsText(callId, 'UDP', peer.port, port), port);
     const ok = await peer.next(answer(callId, 200), 1000).then(
       () => true,
       () => false
@@ -90,7 +65,7 @@ describe('hostile sizes over UDP', () => {
     const { ua, port } = await agent();
     const peer = await udpPeer();
     const hostile = Buffer.from(
-      `INVITE${' '.repeat(4000)}x\r\n${headers('spaces', 'UDP', peer.port).join('\r\n')}\r\n\r\n`
+      `INVITE${' '.repeat(4000)}x\r\n${optionsHeaders('spaces', 'UDP', peer.port).join('\r\n')}\r\n\r\n`
     );
     expect(hostile.length).toBeGreaterThan(4000);
     for (let round = 0; round < 20; round++) {
@@ -105,7 +80,7 @@ describe('hostile sizes over UDP', () => {
   it('answers 400 to a Request-Line padded with 4000 spaces that still ends in SIP/2.0', async () => {
     const { port } = await agent();
     const peer = await udpPeer();
-    const text = `OPTIONS${' '.repeat(4000)}sip:ping@127.0.0.1 SIP/2.0\r\n${headers('padded', 'UDP', peer.port).join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+    const text = `OPTIONS${' '.repeat(4000)}sip:ping@127.0.0.1 SIP/2.0\r\n${optionsHeaders('padded', 'UDP', peer.port).join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
     await peer.send(text, port);
     await peer.next(answer('padded', 400), 5000);
     await probeUdp(peer, port, 'after-padded');
@@ -114,10 +89,10 @@ describe('hostile sizes over UDP', () => {
   it('drops a datagram larger than maxMessageBytes unread and answers 513 to too many header fields', async () => {
     const { ua, port } = await agent({ maxMessageBytes: 4000, maxHeaderCount: 20 });
     const peer = await udpPeer();
-    const big = options('too-big', 'UDP', peer.port, port, [`X-Pad: ${'p'.repeat(5000)}`]);
+    const big = optionsText('too-big', 'UDP', peer.port, port, [`X-Pad: ${'p'.repeat(5000)}`]);
     const before = ua.stats.malformed;
     await peer.send(big, port);
-    const many = options(
+    const many = optionsText(
       'too-many',
       'UDP',
       peer.port,
@@ -137,15 +112,15 @@ describe('hostile sizes over TCP', () => {
     const { port } = await agent();
     const hostile = await tcpPeer(port);
     const bystander = await tcpPeer(port);
-    const padded = options('padded-name', 'TCP', hostile.localPort, port, [`X${' '.repeat(60_000)}: 1`]);
+    const padded = optionsText('padded-name', 'TCP', hostile.localPort, port, [`X${' '.repeat(60_000)}: 1`]);
     const sending = hostile.send(padded).catch(() => undefined);
-    await bystander.send(options('bystander-1', 'TCP', bystander.localPort, port));
+    await bystander.send(optionsText('bystander-1', 'TCP', bystander.localPort, port));
     await bystander.next(answer('bystander-1', 200), 5000);
     const refused = (await hostile.next(answer('padded-name', 513), 5000)) as SipResponse;
     expect(refused.reason).toBe(`header section longer than ${DEFAULT_MESSAGE_LIMITS.maxHeaderBytes} bytes`);
     await sending;
     await hostile.closed;
-    await bystander.send(options('bystander-2', 'TCP', bystander.localPort, port));
+    await bystander.send(optionsText('bystander-2', 'TCP', bystander.localPort, port));
     await bystander.next(answer('bystander-2', 200), 5000);
   });
 
@@ -156,7 +131,7 @@ describe('hostile sizes over TCP', () => {
       maxMessageBytes: 100_000
     });
     const peer = await tcpPeer(port);
-    await peer.send(options('allowed-pad', 'TCP', peer.localPort, port, [`X${' '.repeat(60_000)}: 1`]));
+    await peer.send(optionsText('allowed-pad', 'TCP', peer.localPort, port, [`X${' '.repeat(60_000)}: 1`]));
     await peer.next(answer('allowed-pad', 200), 5000);
   });
 
@@ -165,7 +140,7 @@ describe('hostile sizes over TCP', () => {
     const peer = await tcpPeer(port);
     const body = 'x'.repeat(2000);
     const sending = peer
-      .send(options('big-body', 'TCP', peer.localPort, port, ['Content-Type: text/plain'], body))
+      .send(optionsText('big-body', 'TCP', peer.localPort, port, ['Content-Type: text/plain'], body))
       .catch(() => undefined);
     await peer.next(answer('big-body', 413), 5000);
     await sending;
@@ -176,14 +151,14 @@ describe('hostile sizes over TCP', () => {
 describe('limits in the parser', () => {
   it('answers 513 for an over-long header line and a header section over maxHeaderBytes, 414 for a long Request-Line, 413 for a body', () => {
     const limits = resolveMessageLimits({ maxLineBytes: 100, maxHeaderBytes: 400, maxBodyBytes: 10 });
-    const long = parseMessage(Buffer.from(options('l', 'UDP', 1, 2, [`X-Long: ${'a'.repeat(200)}`])), {
+    const long = parseMessage(Buffer.from(optionsText('l', 'UDP', 1, 2, [`X-Long: ${'a'.repeat(200)}`])), {
       datagram: true,
       limits
     });
     expect(long.kind === 'request' && long.error?.status).toBe(513);
     const head = parseMessage(
       Buffer.from(
-        options(
+        optionsText(
           'h',
           'UDP',
           1,
@@ -195,17 +170,17 @@ describe('limits in the parser', () => {
     );
     expect(head.kind === 'request' && head.error?.status).toBe(513);
     const body = parseMessage(
-      Buffer.from(options('b', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(11))),
+      Buffer.from(optionsText('b', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(11))),
       { datagram: true, limits }
     );
     expect(body.kind === 'request' && body.error?.status).toBe(413);
     const uri = parseMessage(
-      Buffer.from(options('u', 'UDP', 1, 2).replace('sip:ping@', `sip:${'p'.repeat(200)}@`)),
+      Buffer.from(optionsText('u', 'UDP', 1, 2).replace('sip:ping@', `sip:${'p'.repeat(200)}@`)),
       { datagram: true, limits }
     );
     expect(uri.kind === 'request' && uri.error?.status).toBe(414);
     const fine = parseMessage(
-      Buffer.from(options('f', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(10))),
+      Buffer.from(optionsText('f', 'UDP', 1, 2, ['Content-Type: text/plain'], 'x'.repeat(10))),
       { datagram: true, limits }
     );
     expect(fine.kind === 'request' && fine.error).toBeUndefined();

@@ -8,7 +8,7 @@ import { parseMessage } from '../../sip/message/parser.js';
 import { StreamFramer, StreamFramingError } from '../../sip/transport/stream-framer.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { mulberry32, randomBytesSeeded } from '../support/sip-prng.js';
-import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TcpTestPeer, UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,26 +28,6 @@ async function agent(): Promise<{ ua: SipUserAgent; port: number }> {
   return { ua, port: ua.addresses()[0].port };
 }
 
-function options(
-  callId: string,
-  transport: 'UDP' | 'TCP',
-  peerPort: number,
-  uaPort: number,
-  extraHeader = ''
-): string {
-  const lines = [
-    `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
-    `Via: SIP/2.0/${transport} 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:t@127.0.0.1>;tag=a',
-    'To: <sip:ping@127.0.0.1>',
-    `Call-ID: ${callId}`,
-    'CSeq: 1 OPTIONS'
-  ];
-  if (extraHeader) lines.push(extraHeader);
-  return sipText(lines);
-}
-
 const okFor = (callId: string) => (m: AnySipMessage) =>
   m instanceof SipResponse && m.callId === callId && m.status === 200;
 
@@ -57,7 +37,7 @@ describe('robustness against hostile input', () => {
     const peer = await new UdpTestPeer().open();
     cleanups.push(() => peer.close());
     const rand = mulberry32(4475);
-    const template = Buffer.from(options('template', 'UDP', peer.port, port));
+    const template = Buffer.from(optionsText('template', 'UDP', peer.port, port));
     for (let i = 0; i < 500; i++) {
       let data: Buffer;
       if (i % 2 === 0) data = randomBytesSeeded(rand, 1 + Math.floor(rand() * 1400));
@@ -75,7 +55,7 @@ describe('robustness against hostile input', () => {
     // Like any UDP client, retransmit the probe until it is answered.
     let answered = false;
     for (let attempt = 0; attempt < 5 && !answered; attempt++) {
-      await peer.send(options('after-garbage', 'UDP', peer.port, port), port);
+      await peer.send(optionsText('after-garbage', 'UDP', peer.port, port), port);
       answered = await peer.next(okFor('after-garbage'), 500).then(
         () => true,
         () => false
@@ -90,20 +70,20 @@ describe('robustness against hostile input', () => {
     const { port } = await agent();
     const peer = await new UdpTestPeer().open();
     cleanups.push(() => peer.close());
-    await peer.send(options('giant', 'UDP', peer.port, port, `X-Huge: ${'a'.repeat(60_000)}`), port);
+    await peer.send(optionsText('giant', 'UDP', peer.port, port, [`X-Huge: ${'a'.repeat(60_000)}`]), port);
     await peer.next((m) => m instanceof SipResponse && m.callId === 'giant' && m.status === 513);
-    await peer.send(options('after-giant', 'UDP', peer.port, port), port);
+    await peer.send(optionsText('after-giant', 'UDP', peer.port, port), port);
     await peer.next(okFor('after-giant'));
   });
 
   it('drops a TCP connection that sends half a message and disconnects, and serves the next one', async () => {
     const { ua, port } = await agent();
     const half = await new TcpTestPeer().connect(port);
-    await half.send(options('half', 'TCP', 5060, port).slice(0, 120));
+    await half.send(optionsText('half', 'TCP', 5060, port).slice(0, 120));
     half.close();
     const whole = await new TcpTestPeer().connect(port);
     cleanups.push(() => whole.close());
-    await whole.send(options('whole', 'TCP', whole.localPort, port));
+    await whole.send(optionsText('whole', 'TCP', whole.localPort, port));
     const ok = (await whole.next(okFor('whole'))) as SipResponse;
     expect(ok.getList('Via')[0]).toContain(`rport=${whole.localPort}`);
     expect(ua.activity.dialogs).toBe(0);
@@ -114,13 +94,13 @@ describe('robustness against hostile input', () => {
     const peer = await new TcpTestPeer().connect(port);
     cleanups.push(() => peer.close());
     const two =
-      options('pipe-1', 'TCP', peer.localPort, port) +
+      optionsText('pipe-1', 'TCP', peer.localPort, port) +
       '\r\n\r\n' +
-      options('pipe-2', 'TCP', peer.localPort, port);
+      optionsText('pipe-2', 'TCP', peer.localPort, port);
     await peer.send(two);
     await peer.next(okFor('pipe-1'));
     await peer.next(okFor('pipe-2'));
-    const third = Buffer.from(options('pipe-3', 'TCP', peer.localPort, port));
+    const third = Buffer.from(optionsText('pipe-3', 'TCP', peer.localPort, port));
     for (const byte of third) await peer.send(Buffer.from([byte]));
     await peer.next(okFor('pipe-3'));
   });
@@ -130,11 +110,11 @@ describe('robustness against hostile input', () => {
     const bad = await new TcpTestPeer().connect(port);
     cleanups.push(() => bad.close());
     await bad.send(
-      options('bad-cl', 'TCP', bad.localPort, port).replace('Content-Length: 0', 'Content-Length: -5')
+      optionsText('bad-cl', 'TCP', bad.localPort, port).replace('Content-Length: 0', 'Content-Length: -5')
     );
     const good = await new TcpTestPeer().connect(port);
     cleanups.push(() => good.close());
-    await good.send(options('good-cl', 'TCP', good.localPort, port));
+    await good.send(optionsText('good-cl', 'TCP', good.localPort, port));
     await good.next(okFor('good-cl'));
   });
 });

@@ -113,6 +113,37 @@ export function sipText(lines: string[], body = ''): string {
   return [...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
 }
 
+/** The headers of a test OPTIONS sent from 127.0.0.1:`peerPort` (Via to CSeq, no Content-Length). */
+export function optionsHeaders(callId: string, transport: 'UDP' | 'TCP', peerPort: number): string[] {
+  return [
+    `Via: SIP/2.0/${transport} 127.0.0.1:${peerPort};branch=z9hG4bK-${callId};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:t@127.0.0.1>;tag=a',
+    'To: <sip:ping@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 OPTIONS'
+  ];
+}
+
+/** An OPTIONS to the user agent on 127.0.0.1:`uaPort`, with `extra` header lines and `body`. */
+export function optionsText(
+  callId: string,
+  transport: 'UDP' | 'TCP',
+  peerPort: number,
+  uaPort: number,
+  extra: string[] = [],
+  body = ''
+): string {
+  return sipText(
+    [
+      `OPTIONS sip:ping@127.0.0.1:${uaPort} SIP/2.0`,
+      ...optionsHeaders(callId, transport, peerPort),
+      ...extra
+    ],
+    body
+  );
+}
+
 /**
  * A response our strict parser refuses, read leniently: a 400 to a malformed request copies
  * the request's malformed headers (§8.2.6.2), and the test still needs to see it.
