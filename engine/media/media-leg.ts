@@ -158,6 +158,8 @@ export class MediaLeg implements MixMember {
     }
     this.player = player;
     this.partySlot = partySlot;
+    // Staggered by slot: legs created in one tick (a burst of calls) do not all flush in one tick.
+    this.framesSinceFlush = partySlot % STATS_FLUSH_FRAMES;
     this.room = this.solo;
   }
 
