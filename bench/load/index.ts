@@ -113,6 +113,8 @@ const WINDOW_MS = quick ? 2000 : 5000;
 const CLOCK_SETTLE_MS = 250;
 const LATE_TICK_LIMIT_PCT = 1;
 const LOSS_LIMIT_PCT = 0.1;
+/** A ramp that stops below this share of its core stopped on a stall, not because the core was full. */
+const FULL_CORE_PCT = 85;
 
 export interface StepResult {
   kernels: Flavour;
@@ -448,7 +450,14 @@ const summary = kernelsList.map((kernels) => {
     maxParticipantsPassed: best?.participants ?? 0,
     atShape: best?.shape,
     engineCoreSharePctAtMax: best?.coreSharePct ?? NaN,
-    stoppedAt: stop ? { shape: stop.shape, participants: stop.participants, limits: stop.limits } : undefined,
+    stoppedAt: stop
+      ? {
+          shape: stop.shape,
+          participants: stop.participants,
+          limits: stop.limits,
+          coreSharePct: stop.coreSharePct
+        }
+      : undefined,
     cpuUsPerParticipantFrameAtMax: perFrame,
     /** If the engine could use all of a core: 1e6 µs / (µs per participant-frame × 50 frames/s). */
     extrapolatedParticipantsPerCore: Math.floor(1e6 / (perFrame * FRAMES_PER_SECOND)),
@@ -498,6 +507,15 @@ const capacityOverFloor =
         floor: floorSummary.maxParticipantsPassed,
         floorRampCapped: floorSummary.stoppedAt === undefined,
         ratio: wasm.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
+        // A column that stopped with its core far from full stopped on a stall (on a shared host,
+        // usually its neighbours), not at its capacity: the ratio then measures the host.
+        stalledBelowFullCore: [wasm, floorSummary].flatMap((s) =>
+          s.stoppedAt && s.stoppedAt.coreSharePct < FULL_CORE_PCT
+            ? [
+                `${s.kernels} stopped at ${s.stoppedAt.participants} with its core at ${s.stoppedAt.coreSharePct.toFixed(0)} %`
+              ]
+            : []
+        ),
         engineLatenessMsP99: all.find(
           (r) => r.kernels === 'wasm' && r.passed && r.participants === wasm.maxParticipantsPassed
         )?.latenessMsP99
@@ -506,7 +524,10 @@ const capacityOverFloor =
 if (capacityOverFloor)
   console.log(
     `  capacity: the engine (wasm) passed ${capacityOverFloor.engine} participants, the I/O floor ${capacityOverFloor.floor}${capacityOverFloor.floorRampCapped ? ' (its ramp ended before it failed: raise --max)' : ''}: ` +
-      `ratio ${capacityOverFloor.ratio.toFixed(2)}, the engine's p99 tick lateness there ${capacityOverFloor.engineLatenessMsP99?.toFixed(1) ?? '?'} ms`
+      `ratio ${capacityOverFloor.ratio.toFixed(2)}, the engine's p99 tick lateness there ${capacityOverFloor.engineLatenessMsP99?.toFixed(1) ?? '?'} ms` +
+      (capacityOverFloor.stalledBelowFullCore.length > 0
+        ? `\n  not a capacity ratio: ${capacityOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
+        : '')
   );
 for (const o of overFloor) {
   console.log(
