@@ -26,6 +26,30 @@ async function socket(): Promise<dgram.Socket> {
   return s;
 }
 
+/** A PCMU session on a fresh pool port whose SDP remote is `remotePort` on loopback (no RTCP). */
+async function sessionFrom(remotePort: number): Promise<{ session: RtpSession; rtpPort: number }> {
+  const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+  cleanups.push(() => pool.close());
+  const ports = await pool.allocate();
+  const session = new RtpSession({
+    ports,
+    payloadType: 0,
+    clockRateHz: 8000,
+    samplesPerFrame: 160,
+    rtcpIntervalMs: 0,
+    remote: { address: '127.0.0.1', port: remotePort }
+  });
+  cleanups.push(() => session.close());
+  return { session, rtpPort: ports.rtpPort };
+}
+
+/** One 20 ms PCMU packet (silence payload) with sequence number `seq` from `ssrc`. */
+function pcmuPacket(seq: number, ssrc: number): Buffer {
+  const p = Buffer.alloc(172);
+  writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
+  return p;
+}
+
 /** Runs `ticks` frame ticks of 20 ms: A sends frame i, B reads one frame; returns B's played indices. */
 async function exchange(
   a: RtpSession,
@@ -132,72 +156,38 @@ describe('RtpSession over loopback UDP', () => {
   });
 
   it('after the peer moves (re-INVITE), latches its new port, not a packet still queued from the old one', async () => {
-    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
-    cleanups.push(() => pool.close());
-    const pb = await pool.allocate();
     const [before, after] = [await socket(), await socket()];
-    const b = new RtpSession({
-      ports: pb,
-      payloadType: 0,
-      clockRateHz: 8000,
-      samplesPerFrame: 160,
-      rtcpIntervalMs: 0,
-      remote: { address: '127.0.0.1', port: before.address().port }
-    });
-    cleanups.push(() => b.close());
-    const packet = (seq: number): Buffer => {
-      const p = Buffer.alloc(172);
-      writeRtpHeader(p, {
-        marker: false,
-        payloadType: 0,
-        sequenceNumber: seq,
-        timestamp: seq * 160,
-        ssrc: 0x1234
-      });
-      return p;
-    };
+    const { session: b, rtpPort } = await sessionFrom(before.address().port);
+    const packet = (seq: number): Buffer => pcmuPacket(seq, 0x1234);
     const latched: number[] = [];
     b.on('latched', (l) => latched.push(l.port));
-    before.send(packet(1), pb.rtpPort, '127.0.0.1');
+    before.send(packet(1), rtpPort, '127.0.0.1');
     await waitFor(() => latched.length === 1);
     expect(latched).toEqual([before.address().port]);
     // The peer's last packet from its old port is still unread when its re-INVITE is applied
     // (the 'message' event cannot run before this synchronous code ends).
-    before.send(packet(2), pb.rtpPort, '127.0.0.1');
+    before.send(packet(2), rtpPort, '127.0.0.1');
     b.setRemote({ address: '127.0.0.1', port: after.address().port });
     await waitFor(() => b.stats().packetsFromOtherSources === 1);
     expect(latched).toEqual([before.address().port]);
-    after.send(packet(3), pb.rtpPort, '127.0.0.1');
+    after.send(packet(3), rtpPort, '127.0.0.1');
     await waitFor(() => latched.length === 2);
     expect(latched).toEqual([before.address().port, after.address().port]);
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: after.address().port });
     // A re-INVITE that does not move (hold, resume) latches its source again as before.
     b.setRemote({ address: '127.0.0.1', port: after.address().port });
-    after.send(packet(4), pb.rtpPort, '127.0.0.1');
+    after.send(packet(4), rtpPort, '127.0.0.1');
     await waitFor(() => latched.length === 3);
     expect(latched).toEqual([before.address().port, after.address().port, after.address().port]);
   });
 
   it('a new remote SSRC restarts the inbound stream once, and the first one is no change', async () => {
-    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
-    cleanups.push(() => pool.close());
-    const pb = await pool.allocate();
     const peer = await socket();
-    const b = new RtpSession({
-      ports: pb,
-      payloadType: 0,
-      clockRateHz: 8000,
-      samplesPerFrame: 160,
-      rtcpIntervalMs: 0,
-      remote: { address: '127.0.0.1', port: peer.address().port }
-    });
-    cleanups.push(() => b.close());
+    const { session: b, rtpPort } = await sessionFrom(peer.address().port);
     const changes: Array<{ previous: number; ssrc: number }> = [];
     b.on('ssrcChange', (e) => changes.push(e));
     const send = (seq: number, ssrc: number): void => {
-      const p = Buffer.alloc(172);
-      writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
-      peer.send(p, pb.rtpPort, '127.0.0.1');
+      peer.send(pcmuPacket(seq, ssrc), rtpPort, '127.0.0.1');
     };
     // SSRCs above 2^31, as half of real ones are.
     for (let seq = 1; seq <= 3; seq++) send(seq, 0x9000_0001);
