@@ -135,7 +135,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
   #srtp: SrtpTransform | undefined;
-  #remoteSsrc: number | undefined;
+  /**
+   * The remote SSRC, valid once #hasRemoteSsrc: always a number, so comparing a packet's SSRC
+   * with it stays a float comparison. A field that may hold undefined is tagged, and V8 boxes the
+   * packet's SSRC (above 2^31 for half of callers) into a new heap number to compare it, per packet.
+   */
+  #remoteSsrc = -1;
+  #hasRemoteSsrc = false;
   readonly #header = new RtpHeaderView();
   readonly #jitter: JitterBuffer;
   #reception: ReceptionStats;
@@ -519,7 +525,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       remoteAddress: remote?.address,
       remotePort: remote?.port,
       ssrc: this.#packetizer.ssrc,
-      remoteSsrc: this.#remoteSsrc,
+      remoteSsrc: this.#hasRemoteSsrc ? this.#remoteSsrc : undefined,
       srtpSuite: this.#srtp?.outbound.suite.name,
       internalErrors: this.#counters.internalErrors,
       sendErrors: this.#counters.sendErrors
@@ -615,11 +621,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (peer.latchRtp(rinfo.address, rinfo.port))
       this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
-    // Stored only when it changes: a field that has held undefined boxes every SSRC above 2^31 it is given.
     if (h.ssrc !== this.#remoteSsrc) {
       const previous = this.#remoteSsrc;
+      const hadOne = this.#hasRemoteSsrc;
       this.#remoteSsrc = h.ssrc;
-      if (previous !== undefined) {
+      this.#hasRemoteSsrc = true;
+      if (hadOne) {
         this.#reception = new ReceptionStats(this.#clockRateHz);
         this.#events.reset();
         this.#jitter.reset(true);
@@ -663,7 +670,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const arrivalMiddle = ntpMiddle32(ntp.seconds, ntp.fraction);
     let rtt: number | undefined;
     for (const p of packets) {
-      if (p.type === 'sr' && p.ssrc === this.#remoteSsrc)
+      if (p.type === 'sr' && this.#hasRemoteSsrc && p.ssrc === this.#remoteSsrc)
         this.#reception.onSenderReport(ntpMiddle32(p.ntpSeconds, p.ntpFraction), now);
       if (p.type === 'sr' || p.type === 'rr') {
         for (const block of p.reports) {
@@ -710,7 +717,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const now = this.#now();
     const p = this.#packetizer;
     const blocks: ReportBlock[] =
-      this.#remoteSsrc !== undefined && this.#reception.received > 0
+      this.#hasRemoteSsrc && this.#reception.received > 0
         ? [this.#reception.reportBlock(now)]
         : [];
     const packets: RtcpPacket[] = [];
