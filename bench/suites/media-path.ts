@@ -74,7 +74,9 @@ export function buildPipeline(
   participants = PARTICIPANTS,
   inbandDtmf: InbandDtmfMode = 'always'
 ): Pipeline {
-  let nowMs = 1000;
+  // Fractional like performance.now(): a whole-number clock stays a small integer in V8 and would
+  // hide a time value boxed per frame.
+  let nowMs = 1000.123;
   const now = (): number => nowMs;
   const loop = new MixLoop(new FrameClock(), (error) => {
     throw error;

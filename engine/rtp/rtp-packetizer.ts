@@ -8,7 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { RTP_HEADER_BYTES, writeRtpHeaderOf } from './rtp-packet.js';
-import { seqAdd16, tsAdd32, tsDiff32 } from './sequence.js';
+import { seqAdd16, tsDiff32 } from './sequence.js';
 import type { TelephoneEventPayload } from './telephone-event.js';
 import { writeTelephoneEvent } from './telephone-event.js';
 
@@ -36,15 +36,20 @@ export class RtpPacketizer {
   readonly maxPayloadBytes: number;
   #next = 0;
   #seq = 0;
-  /** Timestamp of the last audio frame (or of the end of the last event). */
+  /**
+   * Timestamp of the last audio frame (or of the end of the last event). The timestamps here are
+   * kept as signed 32-bit integers (the same bits; the header takes them modulo 2^32): held
+   * unsigned, half of all streams start above 2^31, and V8 then allocates a heap number for
+   * every frame's timestamp.
+   */
   #lastTs = 0;
   #lastFrameMs = NaN;
   #nextTs = 0;
   #nextMarker = false;
   packetsSent = 0;
   octetsSent = 0;
-  /** RTP timestamp and wall-clock ms of the last packet, for the SR (§6.4.1). */
-  lastPacketTs = 0;
+  #lastPacketTs = 0;
+  /** Wall-clock ms of the last packet, for the SR (§6.4.1). */
   lastPacketMs = NaN;
 
   constructor(opts: PacketizerOptions) {
@@ -56,7 +61,12 @@ export class RtpPacketizer {
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
     this.#ring = Array.from({ length: RING }, () => Buffer.alloc(RTP_HEADER_BYTES + 4));
     this.#seq = (opts.initialSequence ?? randomInt(0, 0x10000)) & 0xffff;
-    this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) >>> 0;
+    this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) | 0;
+  }
+
+  /** RTP timestamp of the last packet (unsigned), for the SR (§6.4.1). */
+  get lastPacketTs(): number {
+    return this.#lastPacketTs >>> 0;
   }
 
   get clockRateHz(): number {
@@ -88,10 +98,8 @@ export class RtpPacketizer {
     }
     const gapMs = nowMs - this.#lastFrameMs;
     this.#nextMarker = gapMs > 4 * this.#frameMs;
-    this.#nextTs = tsAdd32(
-      this.#lastTs,
-      this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf
-    );
+    this.#nextTs =
+      (this.#lastTs + (this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf)) | 0;
   }
 
   /**
@@ -125,7 +133,7 @@ export class RtpPacketizer {
   /** RTP timestamp a telephone event starting now gets (that of the audio frame it replaces). */
   eventTimestamp(nowMs: number): number {
     this.#nextAudio(nowMs);
-    return this.#nextTs;
+    return this.#nextTs >>> 0;
   }
 
   /** Writes one telephone-event packet (RFC 4733 §2.3) with the event's fixed timestamp. */
@@ -146,7 +154,7 @@ export class RtpPacketizer {
 
   /** After an event, audio continues where the event ended (§2.5.1.3). */
   endEvent(eventTs: number, durationSamples: number, nowMs: number): void {
-    const endTs = tsAdd32(eventTs, Math.ceil(durationSamples / this.#spf) * this.#spf - this.#spf);
+    const endTs = (eventTs + Math.ceil(durationSamples / this.#spf) * this.#spf - this.#spf) | 0;
     // Audio frames skipped during the event may already have moved the timestamp further.
     if (tsDiff32(endTs, this.#lastTs) > 0) this.#lastTs = endTs;
     this.#lastFrameMs = nowMs;
@@ -165,7 +173,7 @@ export class RtpPacketizer {
   #count(payloadBytes: number, ts: number, nowMs: number): void {
     this.packetsSent++;
     this.octetsSent += payloadBytes;
-    this.lastPacketTs = ts;
+    this.#lastPacketTs = ts | 0;
     this.lastPacketMs = nowMs;
   }
 }
