@@ -11,7 +11,12 @@ interface SamplingNode {
   children: SamplingNode[];
 }
 
-export async function bytesPerCall(fn: () => void, calls: number): Promise<number> {
+/** `counts(url)`: which allocations to count, by the script of the function that made them (default: all but the profiler's own). */
+export async function bytesPerCall(
+  fn: () => void,
+  calls: number,
+  counts: (url: string) => boolean = () => true
+): Promise<number> {
   const session = new Session();
   session.connect();
   try {
@@ -26,7 +31,8 @@ export async function bytesPerCall(fn: () => void, calls: number): Promise<numbe
     };
     let bytes = 0;
     const walk = (node: SamplingNode): void => {
-      if (!node.callFrame.url.startsWith('node:inspector')) bytes += node.selfSize;
+      const url = node.callFrame.url;
+      if (!url.startsWith('node:inspector') && counts(url)) bytes += node.selfSize;
       node.children.forEach(walk);
     };
     walk(profile.head);
