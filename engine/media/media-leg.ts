@@ -81,6 +81,8 @@ export interface MediaLegEvents {
 export class MediaLeg implements MixMember {
   readonly partySlot: number;
   readonly player: PromptPlayer;
+  /** The player may have audio this frame: set when it gets some, cleared when it has none left. */
+  private promptSounding = false;
   readonly sampleRateHz: 8000 | 16000;
   private readonly kernels: DspKernels;
   private readonly loop: MixLoop;
@@ -147,7 +149,9 @@ export class MediaLeg implements MixMember {
         srtp: options.srtp
       });
       this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
-      player = new PromptPlayer(options.roomSampleRateHz);
+      player = new PromptPlayer(options.roomSampleRateHz, () => {
+        this.promptSounding = true;
+      });
       partySlot = this.kernels.createParty('PCMU');
       this.solo = new MixRoom(this.kernels, options.roomSampleRateHz);
     } catch (error) {
@@ -273,7 +277,11 @@ export class MediaLeg implements MixMember {
       Number.isNaN(dueMs) ? undefined : dueMs
     );
     kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
-    kernels.setPrivatePromptActive(slot, this.player.readFrame(kernels.privatePrompt(slot)));
+    if (this.promptSounding) {
+      const sounding = this.player.readFrame(kernels.privatePrompt(slot));
+      kernels.setPrivatePromptActive(slot, sounding);
+      this.promptSounding = sounding;
+    }
   }
 
   afterMix(): void {

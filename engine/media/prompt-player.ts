@@ -2,7 +2,9 @@
  * What one channel hears on its own, outside a conference mix: queued prompts (played once, in
  * order) over an optional looping background such as ringback or a room's "conference stopped"
  * file. The frame loop calls `readFrame` once per tick with a view of the channel's private
- * prompt slot in WebAssembly memory.
+ * prompt slot in WebAssembly memory, but only after `onSound` told it there is something to play
+ * and until `readFrame` returns false: most channels play nothing most of the time, and asking
+ * every idle player every frame costs a loaded engine its cache.
  */
 import { AnnouncementQueue } from './announcement-queue.js';
 
@@ -11,7 +13,11 @@ export class PromptPlayer {
   private loop: Int16Array | undefined;
   private loopPos = 0;
 
-  constructor(sampleRateHz: number) {
+  /** `onSound`: called when a prompt is queued or a loop starts, so the frame loop starts reading. */
+  constructor(
+    sampleRateHz: number,
+    private readonly onSound: () => void = () => undefined
+  ) {
     this.queue = new AnnouncementQueue({ sampleRateHz, pauseMs: 0 });
   }
 
@@ -20,6 +26,7 @@ export class PromptPlayer {
     if (this.loop === pcm) return;
     this.loop = pcm;
     this.loopPos = 0;
+    this.onSound();
   }
 
   stopLoop(): void {
@@ -28,7 +35,9 @@ export class PromptPlayer {
 
   /** Plays `parts` back to back as one prompt; resolves when it has been played. */
   play(parts: Int16Array[]): Promise<void> {
-    return this.queue.enqueue(parts);
+    const played = this.queue.enqueue(parts);
+    this.onSound();
+    return played;
   }
 
   /** Stops every queued prompt (their promises reject) but not the loop. */
