@@ -4,8 +4,9 @@
  *
  * Each announcement is a list of PCM parts at the room's rate, played as one continuous stream:
  * silence at the parts' outer edges is trimmed (synthesizers pad both ends) and a short, natural
- * gap is put between parts. `readFrame` runs once per tick per room and allocates nothing: it
- * copies from the current part into the caller's buffer (a view of WebAssembly memory).
+ * gap is put between parts. `readFrame` runs once per tick while the room has something queued
+ * (`onQueued` says when) and allocates nothing: it copies from the current part into the
+ * caller's buffer (a view of WebAssembly memory).
  */
 import { ClosedError, EngineError } from '../errors.js';
 
@@ -19,6 +20,8 @@ export interface AnnouncementQueueOptions {
   trimSilence?: boolean;
   /** Announcements waiting or playing before `enqueue` rejects with `ERR_QUEUE_FULL` (default 32). */
   maxQueued?: number;
+  /** Called when an announcement is queued: a frame loop may skip `readFrame` until then. */
+  onQueued?: () => void;
 }
 
 export interface EnqueueOptions {
@@ -59,6 +62,7 @@ export class AnnouncementQueue {
   private readonly pauseSamples: number;
   private readonly trimSilence: boolean;
   private readonly maxQueued: number;
+  private readonly onQueued: () => void;
   private readonly queue: Announcement[] = [];
   private closed = false;
 
@@ -71,6 +75,7 @@ export class AnnouncementQueue {
     this.pauseSamples = Math.round(((opts.pauseMs ?? 300) * this.sampleRateHz) / 1000);
     this.trimSilence = opts.trimSilence ?? true;
     this.maxQueued = opts.maxQueued ?? 32;
+    this.onQueued = opts.onQueued ?? (() => undefined);
   }
 
   /** True while an announcement is playing or waiting: `readFrame` will produce audio. */
@@ -130,6 +135,7 @@ export class AnnouncementQueue {
     // A caller that does not wait (fire-and-forget on a join) must not crash the process with an
     // unhandled rejection when a hang-up clears the queue; callers that await still see it.
     done.catch(() => undefined);
+    this.onQueued();
     return done;
   }
 

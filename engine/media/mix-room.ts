@@ -23,13 +23,20 @@ export class MixRoom {
   /** Kept as an array: the frame loop walks it every 20 ms without allocating. */
   readonly members: MixMember[] = [];
   private closed = false;
+  /** An announcement may be playing: set when one is queued, cleared when a frame finds none. */
+  private announcing = false;
 
   constructor(
     private readonly kernels: DspKernels,
     sampleRateHz: 8000 | 16000
   ) {
     this.sampleRateHz = sampleRateHz;
-    this.announcements = new AnnouncementQueue({ sampleRateHz });
+    this.announcements = new AnnouncementQueue({
+      sampleRateHz,
+      onQueued: () => {
+        this.announcing = true;
+      }
+    });
     this.roomSlot = kernels.createRoom(sampleRateHz);
   }
 
@@ -51,8 +58,10 @@ export class MixRoom {
     const members = this.members;
     if (members.length === 0) return;
     for (let i = 0; i < members.length; i++) members[i].beforeMix();
-    const playing = this.announcements.readFrame(this.kernels.announcement(this.roomSlot));
-    this.kernels.setAnnouncementActive(this.roomSlot, playing);
+    if (this.announcing) {
+      this.announcing = this.announcements.readFrame(this.kernels.announcement(this.roomSlot));
+      this.kernels.setAnnouncementActive(this.roomSlot, this.announcing);
+    }
     this.kernels.processRoom(this.roomSlot);
     for (let i = 0; i < members.length; i++) members[i].afterMix();
   }

@@ -18,7 +18,7 @@ export class PromptPlayer {
     sampleRateHz: number,
     private readonly onSound: () => void = () => undefined
   ) {
-    this.queue = new AnnouncementQueue({ sampleRateHz, pauseMs: 0 });
+    this.queue = new AnnouncementQueue({ sampleRateHz, pauseMs: 0, onQueued: onSound });
   }
 
   /** Loops `pcm` underneath the queued prompts until `stopLoop`. */
@@ -35,9 +35,7 @@ export class PromptPlayer {
 
   /** Plays `parts` back to back as one prompt; resolves when it has been played. */
   play(parts: Int16Array[]): Promise<void> {
-    const played = this.queue.enqueue(parts);
-    this.onSound();
-    return played;
+    return this.queue.enqueue(parts);
   }
 
   /** Stops every queued prompt (their promises reject) but not the loop. */
