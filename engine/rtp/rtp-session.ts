@@ -717,9 +717,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const now = this.#now();
     const p = this.#packetizer;
     const blocks: ReportBlock[] =
-      this.#hasRemoteSsrc && this.#reception.received > 0
-        ? [this.#reception.reportBlock(now)]
-        : [];
+      this.#hasRemoteSsrc && this.#reception.received > 0 ? [this.#reception.reportBlock(now)] : [];
     const packets: RtcpPacket[] = [];
     if (p.packetsSent > this.#sentAtLastReport) {
       const wall = Date.now();

@@ -29,14 +29,18 @@ describe('the per-frame media path', () => {
       const measured: number[] = [];
       for (let w = 0; w < WINDOWS; w++) {
         const bytes =
-          (await bytesPerCall(() => pipeline.frame(), MEASURED_FRAMES, (url) => url.includes(ENGINE_CODE))) /
-          PARTICIPANTS;
+          (await bytesPerCall(
+            () => pipeline.frame(),
+            MEASURED_FRAMES,
+            (url) => url.includes(ENGINE_CODE)
+          )) / PARTICIPANTS;
         measured.push(Number(bytes.toFixed(2)));
         if (bytes < MAX_BYTES_PER_PARTICIPANT_FRAME) break;
       }
-      expect(Math.min(...measured), `bytes per participant-frame, by window: ${measured.join(', ')}`).toBeLessThan(
-        MAX_BYTES_PER_PARTICIPANT_FRAME
-      );
+      expect(
+        Math.min(...measured),
+        `bytes per participant-frame, by window: ${measured.join(', ')}`
+      ).toBeLessThan(MAX_BYTES_PER_PARTICIPANT_FRAME);
       expect(pipeline.sent()).toBeGreaterThan(PARTICIPANTS * WARM_FRAMES * 0.9);
     } finally {
       pipeline.close();
