@@ -155,4 +155,18 @@ describe('AnnouncementQueue', () => {
     drain(queue);
     await Promise.all(kept);
   });
+
+  it('tells onQueued of each announcement queued, and of nothing it refused or that had nothing to play', async () => {
+    let told = 0;
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, maxQueued: 1, onQueued: () => told++ });
+    await expect(queue.enqueue([new Int16Array(500)])).resolves.toBeUndefined();
+    await expect(queue.enqueue([new Float32Array(10) as unknown as Int16Array])).rejects.toThrow(TypeError);
+    expect(told).toBe(0);
+    const played = queue.enqueue([part(1000, 10)]);
+    expect(told).toBe(1);
+    await expect(queue.enqueue([part(1000, 10)])).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    expect(told).toBe(1);
+    drain(queue);
+    await played;
+  });
 });
