@@ -60,7 +60,7 @@
  *  956  decimator history x[n-1], 960 x[n-2], 964 x[n-3], 968 decimator phase,
  *  972  queued results, 976 result (i64 start, i32 duration, i32 code), 992 two queued results,
  * 1024  i32 sub-blocks until the windows hold no concealed audio, 1028 i32 the current sub-block
- *       holds concealed samples (0/1).
+ *       holds concealed samples (0/1), 1032 i32 silent (all-zero) sub-blocks in a row.
  * Scratch (powers and levels of the current decision) is static: the module is single-threaded.
  */
 import {
@@ -121,6 +121,7 @@ const O_RESULT: usize = 976;
 const O_QUEUE: usize = 992;
 const O_UNKNOWN: usize = 1024;
 const O_SUB_CONCEALED: usize = 1028;
+const O_SILENT_RUN: usize = 1032;
 
 /** Powers |W|² and levels (amplitude²) of the decision being made, lanes 0-7. */
 const POWER: usize = memory.data(32, 16);
@@ -219,6 +220,17 @@ function feed16k(state: usize, pcm: usize, nSamples: i32, concealed: i32): void 
  * same results as two calls of `subBlockDone`.
  */
 function twoSubBlocks(state: usize, pcm: usize, concealed: i32): void {
+  // 40 samples of digital silence (or no packet at all): every filter stays at exactly +0.
+  if (allZero(pcm, 2 * SUB)) {
+    const zero = f32x4.splat(0);
+    for (let k = 0; k < 2; k++) {
+      const slot = load<i32>(state + O_SLOT);
+      memory.fill(state + O_RING + <usize>(slot * SUB * 2), 0, <usize>(SUB << 1));
+      if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
+      storeSubBlock(state, slot, zero, zero, zero, zero, 0);
+    }
+    return;
+  }
   const ca = v128.load(TAB_GOERTZEL_2COS);
   const cb = v128.load(TAB_GOERTZEL_2COS, 16);
   let s1a = f32x4.splat(0);
@@ -262,6 +274,13 @@ function twoSubBlocks(state: usize, pcm: usize, concealed: i32): void {
   storeSubBlock(state, slot, t1a, t2a, t1b, t2b, f);
 }
 
+/** Whether the `n` int16 samples at `pcm` (n a multiple of 4) are all zero. */
+function allZero(pcm: usize, n: i32): bool {
+  let bits: i64 = 0;
+  for (let i = 0; i < n; i += 4) bits |= load<i64>(pcm + <usize>(i << 1));
+  return bits == 0;
+}
+
 /** Goertzel over one 20-sample sub-block for the 8 frequencies (two f32x4), energy, decision. */
 function subBlockDone(state: usize): void {
   const slot = load<i32>(state + O_SLOT);
@@ -295,6 +314,7 @@ function storeSubBlock(state: usize, slot: i32, s1a: v128, s2a: v128, s1b: v128,
   v128.store(state + O_ZIM + z, f32x4.mul(v128.load(TAB_SIN), s2a));
   v128.store(state + O_ZIM + z, f32x4.mul(v128.load(TAB_SIN, 16), s2b), 16);
   store<f64>(state + O_ENERGY + <usize>(slot << 3), <f64>e);
+  store<i32>(state + O_SILENT_RUN, e == 0 ? load<i32>(state + O_SILENT_RUN) + 1 : 0);
   store<i32>(state + O_SLOT, (slot + 1) & (HISTORY - 1));
   store<i32>(state + O_POS, 0);
   const count = load<i64>(state + O_SUBBLOCKS) + 1;
@@ -310,6 +330,8 @@ function storeSubBlock(state: usize, slot: i32, s1a: v128, s2a: v128, s1b: v128,
 
 /** Window powers per lane, then the Q.24 checks; the digit index 0-15 or -1. */
 function classify(state: usize): i32 {
+  // All eight sub-blocks silent: every window power is exactly 0, below any level.
+  if (load<i32>(state + O_SILENT_RUN) >= HISTORY) return -1;
   const newest = (load<i32>(state + O_SLOT) + HISTORY - 1) & (HISTORY - 1);
   let reA = f32x4.splat(0);
   let imA = f32x4.splat(0);
