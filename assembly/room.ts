@@ -22,7 +22,7 @@ import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset } from './plc';
 import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
-import { talkerMeasure, talkerMeasurePair, talkerReset } from './talker';
+import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
 export { halfbandCoefficient };
 export { setTalkerHighPass } from './talker';
@@ -393,18 +393,23 @@ export function processRoom(r: i32): void {
   }
 }
 
-/** The talker measurement of every member from `head` on, two at a time (talker.ts). */
+/**
+ * The talker measurement of every member from `head` on (talker.ts): silent parties at rest
+ * directly, the others two at a time.
+ */
 function measureTalkers(head: i32, roomRate: i32, n: i32): void {
-  let a = head;
-  while (a >= 0) {
-    const b = load<i32>(partyAt(a) + P_NEXT);
-    if (b < 0) {
-      talkerMeasure(partyAt(a), partyAt(a) + P_DECODED, n, roomRate);
-      return;
+  let waiting: usize = 0;
+  for (let p = head; p >= 0; p = load<i32>(partyAt(p) + P_NEXT)) {
+    const pp = partyAt(p);
+    if (talkerMeasureSilent(pp, pp + P_DECODED, n)) continue;
+    if (waiting == 0) {
+      waiting = pp;
+      continue;
     }
-    talkerMeasurePair(partyAt(a), partyAt(b), n, roomRate);
-    a = load<i32>(partyAt(b) + P_NEXT);
+    talkerMeasurePair(waiting, pp, n, roomRate);
+    waiting = 0;
   }
+  if (waiting != 0) talkerMeasure(waiting, waiting + P_DECODED, n, roomRate);
 }
 
 // ---------------------------------------------------------------- single kernels (tests, bench)

@@ -99,6 +99,26 @@ export function talkerMeasurePair(pa: usize, pb: usize, n: i32, roomRate: i32): 
   store<f64>(pb + field, f64x2.extract_lane(v, 1));
 }
 
+/**
+ * Measures a silent party without filtering, when that gives the same figures: a frame of exact
+ * zeros (digital silence, or no packet) into a filter already at rest sums to 0 with no zero
+ * crossing and leaves it at rest. Most of a conference's parties are listening most of the time.
+ * Returns false, measuring nothing, when the frame or the filter is not silent.
+ */
+export function talkerMeasureSilent(pp: usize, pcm: usize, n: i32): bool {
+  if (load<f64>(pp + P_TALK_Z1) != 0 || load<f64>(pp + P_TALK_Z2) != 0 || load<f64>(pp + P_TALK_PREV) != 0)
+    return false;
+  let bits: i64 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) bits |= load<i64>(pcm + (<usize>i << 1));
+  for (; i < n; i++) bits |= <i64>load<i16>(pcm + (<usize>i << 1));
+  if (bits != 0) return false;
+  store<f64>(pp + P_TALK_SUM_RAW, 0);
+  store<f64>(pp + P_TALK_SUM_HP, 0);
+  store<i32>(pp + P_TALK_CROSSINGS, 0);
+  return true;
+}
+
 /** Measures `n` int16 samples at `pcm` for the party whose slot is at `pp`. */
 export function talkerMeasure(pp: usize, pcm: usize, n: i32, roomRate: i32): void {
   const wide = roomRate == 16000;
