@@ -15,6 +15,9 @@
  */
 import { P_TALK_Z1, P_TALK_Z2, P_TALK_PREV, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_DECODED } from './layout';
 
+/** The same threshold as AT_REST in talker-features.ts. */
+const AT_REST: f64 = 1e-30;
+
 // Coefficients for 8 kHz rooms (index 0) and 16 kHz rooms (index 1).
 let b0_8: f64 = 0, b1_8: f64 = 0, b2_8: f64 = 0, a1_8: f64 = 0, a2_8: f64 = 0;
 let b0_16: f64 = 0, b1_16: f64 = 0, b2_16: f64 = 0, a1_16: f64 = 0, a2_16: f64 = 0;
@@ -82,10 +85,22 @@ export function talkerMeasurePair(pa: usize, pb: usize, n: i32, roomRate: i32): 
   storePair(pa, pb, P_TALK_Z1, z1);
   storePair(pa, pb, P_TALK_Z2, z2);
   storePair(pa, pb, P_TALK_PREV, prev);
+  settle(pa);
+  settle(pb);
   storePair(pa, pb, P_TALK_SUM_RAW, sumRaw);
   storePair(pa, pb, P_TALK_SUM_HP, sumHp);
   store<i32>(pa + P_TALK_CROSSINGS, <i32>i64x2.extract_lane(crossings, 0));
   store<i32>(pb + P_TALK_CROSSINGS, <i32>i64x2.extract_lane(crossings, 1));
+}
+
+/**
+ * Sets filter values under AT_REST to exactly 0, as talker-features.ts does: fed silence, the
+ * filter would otherwise decay into slow subnormal numbers and never come to rest.
+ */
+function settle(pp: usize): void {
+  if (abs<f64>(load<f64>(pp + P_TALK_Z1)) < AT_REST) store<f64>(pp + P_TALK_Z1, 0);
+  if (abs<f64>(load<f64>(pp + P_TALK_Z2)) < AT_REST) store<f64>(pp + P_TALK_Z2, 0);
+  if (abs<f64>(load<f64>(pp + P_TALK_PREV)) < AT_REST) store<f64>(pp + P_TALK_PREV, 0);
 }
 
 // @ts-ignore: decorator
@@ -146,6 +161,7 @@ export function talkerMeasure(pp: usize, pcm: usize, n: i32, roomRate: i32): voi
   store<f64>(pp + P_TALK_Z1, z1);
   store<f64>(pp + P_TALK_Z2, z2);
   store<f64>(pp + P_TALK_PREV, prev);
+  settle(pp);
   store<f64>(pp + P_TALK_SUM_RAW, sumRaw);
   store<f64>(pp + P_TALK_SUM_HP, sumHp);
   store<i32>(pp + P_TALK_CROSSINGS, crossings);

@@ -18,6 +18,13 @@ export const MEASUREMENT_SLOTS = 4;
 /** Filter state carried between frames: z1, z2 and the last filtered sample. */
 export const FILTER_STATE_SLOTS = 3;
 
+/**
+ * A filter value this small at the end of a frame is set to exactly 0 (assembly/talker.ts does
+ * the same). Fed silence, the filter would otherwise never come to rest: it decays into
+ * subnormal numbers, which are slow to compute with, and stays there, cycling at ±1e-323.
+ */
+export const AT_REST = 1e-30;
+
 /** [b0, b1, b2, a1, a2] of the high-pass at `sampleRateHz`, normalised by a0. */
 export function highPassCoefficients(sampleRateHz: number): Float64Array {
   const w0 = (2 * Math.PI * HIGH_PASS_HZ) / sampleRateHz;
@@ -65,9 +72,9 @@ export function measureFrame(
     if (y < 0 !== prev < 0) crossings++;
     prev = y;
   }
-  state[0] = z1;
-  state[1] = z2;
-  state[2] = prev;
+  state[0] = Math.abs(z1) < AT_REST ? 0 : z1;
+  state[1] = Math.abs(z2) < AT_REST ? 0 : z2;
+  state[2] = Math.abs(prev) < AT_REST ? 0 : prev;
   out[SUM_RAW] = sumRaw;
   out[SUM_HIGH_PASSED] = sumFiltered;
   out[ZERO_CROSSINGS] = crossings;

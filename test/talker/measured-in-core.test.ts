@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createKernels, type Codec } from '../../engine/dsp/kernels.js';
 import { l16EncodeFrame } from '../../engine/dsp/reference/g711.js';
 import { TalkerDetector, type TalkerTransition } from '../../engine/talker/talker-detector.js';
+import { SUM_HIGH_PASSED, ZERO_CROSSINGS } from '../../engine/talker/talker-features.js';
 import { concat, frames, hum, mix, speechLike, whiteNoise } from './signals.js';
 
 interface Decisions {
@@ -61,4 +62,33 @@ describe('talker detection on the DSP core measurement', () => {
       });
     }
   }
+
+  it('comes to rest in silence after speech, the same on both kernel sets: no crossings, no energy', async () => {
+    const wasm = await createKernels('wasm');
+    const js = await createKernels('js');
+    const perKernel = [wasm, js].map((k) => {
+      const room = k.createRoom(8000);
+      const party = k.createParty('L16');
+      k.addParty(room, party);
+      const measurement = new Float64Array(4);
+      const log: number[][] = [];
+      const speech = speechLike({ sampleRateHz: 16000, seed: 9, words: [1], pauseMs: 0, levelDbfs: -20 });
+      for (const frame of frames(concat(speech, new Int16Array(16000)), 16000)) {
+        l16EncodeFrame(frame, k.inputPayload(party), frame.length);
+        k.setInput(party, 2 * frame.length);
+        k.processRoom(room);
+        k.talkerMeasurement(party, measurement);
+        log.push(Array.from(measurement));
+      }
+      k.close();
+      return log;
+    });
+    expect(perKernel[0]).toEqual(perKernel[1]);
+    // The last half second of silence: the filter has stopped (it used to decay into subnormal
+    // numbers and cycle there, crossing zero at every sample).
+    for (const m of perKernel[0].slice(-25)) {
+      expect(m[ZERO_CROSSINGS]).toBe(0);
+      expect(m[SUM_HIGH_PASSED]).toBe(0);
+    }
+  });
 });
