@@ -143,24 +143,15 @@ export function dtmfInit(state: usize, sampleRateHz: i32): void {
  */
 export function dtmfProcess(state: usize, pcm: usize, nSamples: i32, concealed: i32): i32 {
   if (load<i32>(state + O_DECIMATE) != 0) {
-    feed16k(state, pcm, nSamples, concealed);
-  } else {
+    // 16 kHz: decimated a chunk at a time, then detected as 8 kHz input.
     let done: i32 = 0;
     while (done < nSamples) {
-      const pos = load<i32>(state + O_POS);
-      if (pos == 0 && nSamples - done >= 2 * SUB) {
-        twoSubBlocks(state, pcm + <usize>(done << 1), concealed);
-        done += 2 * SUB;
-        continue;
-      }
-      const n = min(nSamples - done, SUB - pos);
-      const slot = load<i32>(state + O_SLOT);
-      memory.copy(state + O_RING + <usize>((slot * SUB + pos) << 1), pcm + <usize>(done << 1), <usize>(n << 1));
+      const n = min(nSamples - done, 2 * DECIMATED_MAX);
+      feed8k(state, DECIMATED, decimate(state, pcm + <usize>(done << 1), n), concealed);
       done += n;
-      if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
-      if (pos + n == SUB) subBlockDone(state);
-      else store<i32>(state + O_POS, pos + n);
     }
+  } else {
+    feed8k(state, pcm, nSamples, concealed);
   }
   const queued = load<i32>(state + O_QUEUED);
   if (queued == 0) return 0;
@@ -185,12 +176,40 @@ export function dtmfToneActive(state: usize): bool {
   return load<i32>(state + O_ACTIVE) >= 0;
 }
 
-/** 16 kHz: [1 3 3 1]/8 low-pass, every second output kept. */
-function feed16k(state: usize, pcm: usize, nSamples: i32, concealed: i32): void {
+/** 8 kHz samples into the sub-block ring: two whole sub-blocks at a time where they line up. */
+function feed8k(state: usize, pcm: usize, nSamples: i32, concealed: i32): void {
+  let done: i32 = 0;
+  while (done < nSamples) {
+    const pos = load<i32>(state + O_POS);
+    if (pos == 0 && nSamples - done >= 2 * SUB) {
+      twoSubBlocks(state, pcm + <usize>(done << 1), concealed);
+      done += 2 * SUB;
+      continue;
+    }
+    const n = min(nSamples - done, SUB - pos);
+    const slot = load<i32>(state + O_SLOT);
+    memory.copy(state + O_RING + <usize>((slot * SUB + pos) << 1), pcm + <usize>(done << 1), <usize>(n << 1));
+    done += n;
+    if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
+    if (pos + n == SUB) subBlockDone(state);
+    else store<i32>(state + O_POS, pos + n);
+  }
+}
+
+/** Most 8 kHz samples `decimate` writes at once, into DECIMATED. */
+const DECIMATED_MAX: i32 = 512;
+const DECIMATED: usize = memory.data(DECIMATED_MAX * 2, 16);
+
+/**
+ * 16 kHz to 8 kHz: [1 3 3 1]/8 low-pass, every second output kept, with the filter's history
+ * and phase carried in `state`. Writes to DECIMATED and returns how many samples it wrote.
+ */
+function decimate(state: usize, pcm: usize, nSamples: i32): i32 {
   let h0 = load<i32>(state + O_H0);
   let h1 = load<i32>(state + O_H1);
   let h2 = load<i32>(state + O_H2);
   let phase = load<i32>(state + O_PHASE);
+  let out: i32 = 0;
   for (let i = 0; i < nSamples; i++) {
     const x = <i32>load<i16>(pcm + <usize>(i << 1));
     const y = (x + 3 * h0 + 3 * h1 + h2) >> 3;
@@ -199,17 +218,14 @@ function feed16k(state: usize, pcm: usize, nSamples: i32, concealed: i32): void 
     h0 = x;
     phase ^= 1;
     if (phase != 0) continue;
-    const pos = load<i32>(state + O_POS);
-    const slot = load<i32>(state + O_SLOT);
-    store<i16>(state + O_RING + <usize>((slot * SUB + pos) << 1), <i16>y);
-    if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
-    if (pos + 1 == SUB) subBlockDone(state);
-    else store<i32>(state + O_POS, pos + 1);
+    store<i16>(DECIMATED + <usize>(out << 1), <i16>y);
+    out++;
   }
   store<i32>(state + O_H0, h0);
   store<i32>(state + O_H1, h1);
   store<i32>(state + O_H2, h2);
   store<i32>(state + O_PHASE, phase);
+  return out;
 }
 
 /**
