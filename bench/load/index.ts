@@ -14,7 +14,8 @@
  *   --kernels=wasm,js,io-floor   what answers the calls, in this order: the engine with the
  *                        WebAssembly or the plain-JS kernels, or the I/O floor (io-floor-app.ts:
  *                        the same SIP and RTP with no media work, in rooms of 3 only)
- *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops
+ *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops;
+ *                        '10l' (not in the default set): rooms of 10 with one talker, nine silent
  *   --min=N --max=N      the ramp's range of participants
  *   --settle-s=N         seconds between growing and measuring (default 2.5)
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
@@ -82,6 +83,8 @@ interface Shape {
   name: string;
   roomSizes: number[];
   steps: number[];
+  /** Callers per room that talk; the rest send digital silence. All talk when absent. */
+  talkersPerRoom?: number;
 }
 
 const RAMP = [
@@ -94,7 +97,14 @@ const ALL_SHAPES: Record<string, Shape> = {
   '3x': { name: 'rooms of 3 (ramp)', roomSizes: [3], steps: RAMP.filter((n) => n > 300) },
   '10': { name: '10 rooms of 10', roomSizes: [10], steps: [50, 100] },
   '100': { name: '1 room of 100', roomSizes: [100], steps: [50, 100] },
-  mixed: { name: 'mixed (2, 3, 5, 10, 25)', roomSizes: [2, 3, 5, 10, 25], steps: RAMP }
+  mixed: { name: 'mixed (2, 3, 5, 10, 25)', roomSizes: [2, 3, 5, 10, 25], steps: RAMP },
+  // A meeting as it usually is: one speaker, the others listening with their microphones muted.
+  '10l': {
+    name: 'rooms of 10, one talker and nine silent (ramp)',
+    roomSizes: [10],
+    steps: RAMP.filter((n) => n >= 100),
+    talkersPerRoom: 1
+  }
 };
 const shapes = quick
   ? [{ name: 'quick: rooms of 3', roomSizes: [3], steps: [6, 12] }]
@@ -368,7 +378,14 @@ async function ramp(
       }
       const grown = await request<{ calls: number; failed: number }>(
         generator,
-        { type: 'grow', port, total: participants, roomSizes: shape.roomSizes, roomPrefix: 'load' },
+        {
+          type: 'grow',
+          port,
+          total: participants,
+          roomSizes: shape.roomSizes,
+          roomPrefix: 'load',
+          talkersPerRoom: shape.talkersPerRoom
+        },
         'grown'
       );
       // Call set-up (SIP, ports, DSP slots) leaves garbage and warm-up behind: settle longer after big steps.

@@ -1,7 +1,8 @@
 /**
  * The load side of the benchmark, in its own process (on the other core): SIP calls placed with
  * the project's own UAC, each with a plain UDP socket that sends 50 RTP packets per second
- * (a precomputed PCMU tone) and counts what it receives. One timer drives every call's sends.
+ * (a precomputed PCMU tone, or digital silence for a caller who only listens) and counts what it
+ * receives. One timer drives every call's sends.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -16,6 +17,8 @@ interface Call {
   socket: dgram.Socket;
   remote: { address: string; port: number };
   packet: Buffer;
+  /** Sends the tone; a listener sends digital silence (PCMU 0xFF), as a muted or quiet phone can. */
+  talks: boolean;
   seq: number;
   timestamp: number;
   sent: number;
@@ -39,7 +42,7 @@ const send = (message: FromGenerator): void => void process.send?.(message);
 /** μ-law of a 440 Hz tone at about -15 dBFS, one second of it: what every caller "says". */
 const tone = Buffer.from(ulawTone(440, 6000, PAYLOAD_BYTES * 50));
 
-async function placeCall(sipPort: number, room: string, index: number): Promise<void> {
+async function placeCall(sipPort: number, room: string, index: number, talks: boolean): Promise<void> {
   const socket = dgram.createSocket('udp4');
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
@@ -57,6 +60,7 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
       socket,
       remote: { address: '127.0.0.1', port: remotePort },
       packet: Buffer.alloc(12 + PAYLOAD_BYTES),
+      talks,
       seq: (index * 7919) & 0xffff,
       timestamp: 0,
       sent: 0,
@@ -66,6 +70,7 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
       startFrame: Math.floor((performance.now() - started) / FRAME_MS) + 1
     };
     call.packet[0] = 0x80;
+    call.packet.fill(0xff, 12); // PCMU's zero: a listener's payload stays silent
     call.packet.writeUInt32BE((0x10000000 + index) >>> 0, 8);
     socket.on('message', () => call.received++);
     calls.push(call);
@@ -75,15 +80,18 @@ async function placeCall(sipPort: number, room: string, index: number): Promise<
   }
 }
 
-/** Which room caller `i` joins when rooms are filled in turn with sizes cycling through `sizes`. */
-function roomIndex(i: number, sizes: number[]): number {
+/**
+ * Which room caller `i` joins when rooms are filled in turn with sizes cycling through `sizes`,
+ * and how many joined it before.
+ */
+function roomPlace(i: number, sizes: number[]): { room: number; position: number } {
   let room = 0;
   let left = i;
   while (left >= sizes[room % sizes.length]) {
     left -= sizes[room % sizes.length];
     room++;
   }
-  return room;
+  return { room, position: left };
 }
 
 function sendFrame(call: Call): void {
@@ -91,8 +99,10 @@ function sendFrame(call: Call): void {
   const p = call.packet;
   p.writeUInt16BE(call.seq & 0xffff, 2);
   p.writeUInt32BE(call.timestamp >>> 0, 4);
-  const at = (frame % 50) * PAYLOAD_BYTES;
-  tone.copy(p, 12, at, at + PAYLOAD_BYTES);
+  if (call.talks) {
+    const at = (frame % 50) * PAYLOAD_BYTES;
+    tone.copy(p, 12, at, at + PAYLOAD_BYTES);
+  }
   call.socket.send(p, call.remote.port, call.remote.address);
   call.seq++;
   call.timestamp += PAYLOAD_BYTES;
@@ -118,7 +128,9 @@ process.on('message', async (message: ToGenerator) => {
   if (message.type === 'grow') {
     const batch: Promise<void>[] = [];
     for (let i = calls.length + failed; i < message.total; i++) {
-      batch.push(placeCall(message.port, `${message.roomPrefix}${roomIndex(i, message.roomSizes)}`, i));
+      const { room, position } = roomPlace(i, message.roomSizes);
+      const talks = position < (message.talkersPerRoom ?? Infinity);
+      batch.push(placeCall(message.port, `${message.roomPrefix}${room}`, i, talks));
       if (batch.length === 25) await Promise.all(batch.splice(0));
     }
     await Promise.all(batch);

@@ -64,7 +64,15 @@ export type FromEngine =
   | { type: 'traceStarted' }
   | { type: 'traceStopped'; trace: StallTrace };
 export type ToGenerator =
-  | { type: 'grow'; port: number; total: number; roomSizes: number[]; roomPrefix: string }
+  | {
+      type: 'grow';
+      port: number;
+      total: number;
+      roomSizes: number[];
+      roomPrefix: string;
+      /** Callers per room that talk (the first ones to join); the others send digital silence. All talk when absent. */
+      talkersPerRoom?: number;
+    }
   | { type: 'sample' }
   | { type: 'stop' };
 export type FromGenerator =
