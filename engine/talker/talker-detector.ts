@@ -77,10 +77,13 @@ export const MIN_DBFS = -100;
 /** Frames the spectral check is skipped after it found noise twice in a row. */
 export const NOISE_BACKOFF_FRAMES = 4;
 
-// Slots of TalkerDetector.state.
-const LEVEL = 0;
-const FLOOR = 1;
-const STATE_SLOTS = 2;
+// Slots of TalkerDetector.figures after the measurement's (0 to MEASUREMENT_SLOTS - 1): the
+// level and floor, and the floor's per-frame smoothing factors falling and rising.
+const LEVEL = MEASUREMENT_SLOTS;
+const FLOOR = MEASUREMENT_SLOTS + 1;
+const FALL = MEASUREMENT_SLOTS + 2;
+const RISE = MEASUREMENT_SLOTS + 3;
+const FIGURE_SLOTS = MEASUREMENT_SLOTS + 4;
 
 const FULL_SCALE_SQ = 32768 * 32768;
 /** Power (relative to full scale) of MIN_DBFS. */
@@ -107,17 +110,21 @@ export class TalkerDetector {
   private readonly minZeroCrossingsPerSecond: number;
 
   /**
-   * The frame being decided (SUM_RAW, SUM_HIGH_PASSED, ZERO_CROSSINGS, SAMPLES of
-   * talker-features.ts): filled by the DSP core before `pushMeasurement`, by `pushFrame` itself
-   * otherwise. A typed array, because V8 boxes a double passed to a call or stored into an object
-   * field, which would allocate on every frame.
+   * Every floating-point figure a frame's decision reads and writes, in one typed array of one
+   * cache line: the measurement, then LEVEL, FLOOR, FALL and RISE. A typed array because V8 boxes
+   * a double passed to a call or stored into an object field, which would allocate on every frame;
+   * one, because a loaded engine finds each party's state out of cache, a line per array.
    */
-  readonly measurement = new Float64Array(MEASUREMENT_SLOTS);
+  private readonly figures = new Float64Array(FIGURE_SLOTS);
+  /**
+   * The frame being decided (SUM_RAW, SUM_HIGH_PASSED, ZERO_CROSSINGS, SAMPLES of
+   * talker-features.ts), the first slots of `figures`: filled by the DSP core before
+   * `pushMeasurement`, by `pushFrame` itself otherwise.
+   */
+  readonly measurement = this.figures.subarray(0, MEASUREMENT_SLOTS);
   private readonly coefficients: Float64Array;
   /** pushFrame's own high-pass state. */
   private readonly filter = new Float64Array(FILTER_STATE_SLOTS);
-  /** Mutable floating-point state (level, floor), in a typed array for the same reason. */
-  private readonly state = new Float64Array(STATE_SLOTS);
 
   /** The last 32 ms of input, oldest first, for the spectral check. */
   private readonly window: Float32Array;
@@ -126,9 +133,8 @@ export class TalkerDetector {
   private quietSamples = 0;
   private backoffFrames = 0;
   private noiseVerdicts = 0;
-  // Per-frame smoothing factors of the floor, for the last frame length seen.
+  /** The frame length FALL and RISE are for. */
   private coefficientSamples = 0;
-  private readonly floorFallRise = new Float64Array(2);
   private spectralCalls = 0;
 
   constructor(opts: TalkerDetectorOptions) {
@@ -139,8 +145,8 @@ export class TalkerDetector {
     }
     this.sampleRateHz = opts.sampleRateHz;
     this.window = new Float32Array(flatnessInputSamples(this.sampleRateHz));
-    this.state[LEVEL] = MIN_DBFS;
-    this.state[FLOOR] = MIN_DBFS;
+    this.figures[LEVEL] = MIN_DBFS;
+    this.figures[FLOOR] = MIN_DBFS;
     this.startThresholdDbfs = finiteOr(opts.startThresholdDbfs, -45, 'startThresholdDbfs');
     this.stopThresholdDbfs = finiteOr(opts.stopThresholdDbfs, -50, 'stopThresholdDbfs');
     if (this.stopThresholdDbfs > this.startThresholdDbfs) {
@@ -175,12 +181,12 @@ export class TalkerDetector {
 
   /** RMS level of the last frame in dBFS ({@link MIN_DBFS} for silence or before any frame). */
   get levelDbfs(): number {
-    return this.state[LEVEL];
+    return this.figures[LEVEL];
   }
 
   /** The adaptive noise floor (of the high-passed signal) in dBFS. */
   get noiseFloorDbfs(): number {
-    return this.state[FLOOR];
+    return this.figures[FLOOR];
   }
 
   /** How many times meyda was asked for spectral flatness (for benchmarks and diagnostics). */
@@ -205,25 +211,24 @@ export class TalkerDetector {
    * are read only when the spectral check runs.
    */
   pushMeasurement(previous: Int16Array, current: Int16Array): TalkerTransition {
-    if (this.measurement[SAMPLES] === 0) return 'none';
+    if (this.figures[SAMPLES] === 0) return 'none';
     return this.decide(previous, current);
   }
 
   /** The decision on `measurement`; the window for meyda is built from previous + current when given. */
   private decide(previous: Int16Array | null, current: Int16Array | null): TalkerTransition {
-    const m = this.measurement;
+    const m = this.figures;
     const n = m[SAMPLES];
     const sumRaw = m[SUM_RAW];
     const sumFiltered = m[SUM_HIGH_PASSED];
     const crossings = m[ZERO_CROSSINGS];
-    const state = this.state;
 
     // dBFS of the mean squares, with the -100 dBFS floor as an added power rather than a branch:
     // a double passed to a call, or merged with an integer constant, is boxed by V8 and would
     // allocate on every frame.
-    state[LEVEL] = 10 * Math.log10(sumRaw / n / FULL_SCALE_SQ + MIN_POWER);
+    m[LEVEL] = 10 * Math.log10(sumRaw / n / FULL_SCALE_SQ + MIN_POWER);
     const energy = 10 * Math.log10(sumFiltered / n / FULL_SCALE_SQ + MIN_POWER);
-    const floor = state[FLOOR];
+    const floor = m[FLOOR];
     let transition: TalkerTransition = 'none';
 
     if (this.isTalking) {
@@ -269,14 +274,13 @@ export class TalkerDetector {
     }
 
     // Asymmetric floor tracking, after the decision so a loud onset frame cannot lift its own bar.
-    const smoothing = this.floorFallRise;
     if (n !== this.coefficientSamples) {
       const frameMs = (1000 * n) / this.sampleRateHz;
       this.coefficientSamples = n;
-      smoothing[0] = 1 - Math.exp(-frameMs / FLOOR_FALL_MS);
-      smoothing[1] = 1 - Math.exp(-frameMs / this.noiseFloorRiseMs);
+      m[FALL] = 1 - Math.exp(-frameMs / FLOOR_FALL_MS);
+      m[RISE] = 1 - Math.exp(-frameMs / this.noiseFloorRiseMs);
     }
-    state[FLOOR] = floor + (energy - floor) * (energy < floor ? smoothing[0] : smoothing[1]);
+    m[FLOOR] = floor + (energy - floor) * (energy < floor ? m[FALL] : m[RISE]);
     return transition;
   }
 
@@ -288,15 +292,14 @@ export class TalkerDetector {
   reset(): TalkerTransition {
     const wasTalking = this.isTalking;
     this.isTalking = false;
-    this.state.fill(0);
-    this.state[LEVEL] = MIN_DBFS;
-    this.state[FLOOR] = MIN_DBFS;
+    this.figures.fill(0, 0, FALL); // the measurement, level and floor; FALL and RISE stay
+    this.figures[LEVEL] = MIN_DBFS;
+    this.figures[FLOOR] = MIN_DBFS;
     this.candidateFrames = 0;
     this.quietSamples = 0;
     this.backoffFrames = 0;
     this.noiseVerdicts = 0;
     this.filter.fill(0);
-    this.measurement.fill(0);
     this.window.fill(0);
     return wasTalking ? 'stopped' : 'none';
   }
