@@ -401,7 +401,7 @@ function measureTalkers(head: i32, roomRate: i32, n: i32): void {
   let waiting: usize = 0;
   for (let p = head; p >= 0; p = load<i32>(partyAt(p) + P_NEXT)) {
     const pp = partyAt(p);
-    if (talkerMeasureSilent(pp, pp + P_DECODED, n)) continue;
+    if (talkerMeasureSilent(pp)) continue;
     if (waiting == 0) {
       waiting = pp;
       continue;

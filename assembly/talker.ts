@@ -13,7 +13,7 @@
  * P_TALK_PREV (last filtered sample) carry over between frames; P_TALK_SUM_RAW, P_TALK_SUM_HP
  * and P_TALK_CROSSINGS are this frame's results.
  */
-import { P_TALK_Z1, P_TALK_Z2, P_TALK_PREV, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_DECODED } from './layout';
+import { P_TALK_Z1, P_TALK_Z2, P_TALK_PREV, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_DECODED, P_PEAK } from './layout';
 
 /** The same threshold as AT_REST in talker-features.ts. */
 const AT_REST: f64 = 1e-30;
@@ -118,16 +118,13 @@ function settle(pp: usize): void {
  * Measures a silent party without filtering, when that gives the same figures: a frame of exact
  * zeros (digital silence, or no packet) into a filter already at rest sums to 0 with no zero
  * crossing and leaves it at rest. Most of a conference's parties are listening most of the time.
+ * The frame is known silent from its peak (P_PEAK), which the room's input stage measured.
  * Returns false, measuring nothing, when the frame or the filter is not silent.
  */
-export function talkerMeasureSilent(pp: usize, pcm: usize, n: i32): bool {
+export function talkerMeasureSilent(pp: usize): bool {
+  if (load<i32>(pp + P_PEAK) != 0) return false;
   if (load<f64>(pp + P_TALK_Z1) != 0 || load<f64>(pp + P_TALK_Z2) != 0 || load<f64>(pp + P_TALK_PREV) != 0)
     return false;
-  let bits: i64 = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) bits |= load<i64>(pcm + (<usize>i << 1));
-  for (; i < n; i++) bits |= <i64>load<i16>(pcm + (<usize>i << 1));
-  if (bits != 0) return false;
   store<f64>(pp + P_TALK_SUM_RAW, 0);
   store<f64>(pp + P_TALK_SUM_HP, 0);
   store<i32>(pp + P_TALK_CROSSINGS, 0);
