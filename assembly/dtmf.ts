@@ -239,12 +239,8 @@ function twoSubBlocks(state: usize, pcm: usize, concealed: i32): void {
   // 40 samples of digital silence (or no packet at all): every filter stays at exactly +0.
   if (allZero(pcm, 2 * SUB)) {
     const zero = f32x4.splat(0);
-    for (let k = 0; k < 2; k++) {
-      const slot = load<i32>(state + O_SLOT);
-      memory.fill(state + O_RING + <usize>(slot * SUB * 2), 0, <usize>(SUB << 1));
-      if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
-      storeSubBlock(state, slot, zero, zero, zero, zero, 0);
-    }
+    keepSubBlock(state, pcm, concealed, zero, zero, zero, zero, 0);
+    keepSubBlock(state, pcm + <usize>(SUB << 1), concealed, zero, zero, zero, zero, 0);
     return;
   }
   const ca = v128.load(TAB_GOERTZEL_2COS);
@@ -280,14 +276,25 @@ function twoSubBlocks(state: usize, pcm: usize, concealed: i32): void {
     t2b = t1b;
     t1b = tb;
   }
-  let slot = load<i32>(state + O_SLOT);
-  memory.copy(state + O_RING + <usize>(slot * SUB * 2), pcm, <usize>(SUB << 1));
+  keepSubBlock(state, pcm, concealed, s1a, s2a, s1b, s2b, e);
+  keepSubBlock(state, second, concealed, t1a, t2a, t1b, t2b, f);
+}
+
+/** A whole sub-block filtered straight from the input: its samples into the ring, then stored and decided on. */
+function keepSubBlock(
+  state: usize,
+  samples: usize,
+  concealed: i32,
+  s1a: v128,
+  s2a: v128,
+  s1b: v128,
+  s2b: v128,
+  e: i64
+): void {
+  const slot = load<i32>(state + O_SLOT);
+  memory.copy(state + O_RING + <usize>(slot * SUB * 2), samples, <usize>(SUB << 1));
   if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
   storeSubBlock(state, slot, s1a, s2a, s1b, s2b, e);
-  slot = load<i32>(state + O_SLOT);
-  memory.copy(state + O_RING + <usize>(slot * SUB * 2), second, <usize>(SUB << 1));
-  if (concealed != 0) store<i32>(state + O_SUB_CONCEALED, 1);
-  storeSubBlock(state, slot, t1a, t2a, t1b, t2b, f);
 }
 
 /** Whether the `n` int16 samples at `pcm` (n a multiple of 4) are all zero. */
