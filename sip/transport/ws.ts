@@ -142,6 +142,7 @@ export class WsTransport implements SipTransport {
     server.on('request', (request: http.IncomingMessage) =>
       this.acceptedOf(request.socket)?.guarded.activity(0)
     );
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(request, socket, head)
     );
@@ -246,6 +247,18 @@ export class WsTransport implements SipTransport {
     return this.accepted.get(keyOf(s.remoteAddress ?? '', s.remotePort ?? 0));
   }
 
+  /**
+   * What Node does without this listener, except that its request timeout (httpServerOptions) is
+   * the guard's message deadline: it can see a first request run out a moment before the guard's
+   * own timer does (it reads the clock afresh, timers read the loop's), and the closure is then
+   * the guard's, counted and logged as such.
+   */
+  private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.acceptedOf(socket)?.guarded.fire('message-deadline');
+    if (socket.writable && err.code !== 'ECONNRESET') socket.write(httpErrorResponse(err.code));
+    socket.destroy();
+  }
+
   /** The guard's verdict (idle, deadline, no pong): the connection goes, whatever it was. */
   private expire(key: string, raw: net.Socket): void {
     const entry = this.accepted.get(key);
@@ -325,6 +338,17 @@ export class WsTransport implements SipTransport {
       this.handler.connectionClosed?.({ protocol: 'ws', host, port });
     });
   }
+}
+
+/** The answer Node's HTTP server gives a client error it is left to handle itself. */
+function httpErrorResponse(code: string | undefined): string {
+  const status =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`;
 }
 
 /**

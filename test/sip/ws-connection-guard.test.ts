@@ -155,7 +155,7 @@ describe('WebSocket connection guard', () => {
   });
 
   it('bounds a slow HTTP request on the join page: the first by the guard, a kept-alive one by the HTTP server', async () => {
-    const { ua, port } = await agent({ messageDeadlineMs: 400, idleTimeoutMs: 60_000 });
+    const { ua, port, warnings } = await agent({ messageDeadlineMs: 400, idleTimeoutMs: 60_000 });
     const page = Buffer.from(
       `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Padding: ${'a'.repeat(200)}\r\n\r\n`
     );
@@ -167,6 +167,21 @@ describe('WebSocket connection guard', () => {
     keptAlive.socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     await waitFor(() => keptAlive.received().includes('join page'));
     expect(await trickle(keptAlive.socket, keptAlive.closed, page)).toBeLessThan(page.length);
+    // Node's request timeout closed that one; it is the same deadline, counted and logged once.
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(2);
+    expect(warnings.filter((w) => w.msg.includes('not complete in time'))).toHaveLength(2);
+  });
+
+  it('answers a malformed HTTP request with 400 and closes it, without counting a deadline', async () => {
+    const { ua, port, url } = await agent({ messageDeadlineMs: 5000, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    const garbage = await connectStreamPeer(cleanups, { port });
+    garbage.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await garbage.closed;
+    expect(garbage.received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(0);
+    await waitFor(() => ua.connectionGuard.openByTransport.ws === 1);
+    await works(member);
   });
 
   it('closes a connection whose WebSocket message arrives slower than the message deadline', async () => {
