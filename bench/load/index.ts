@@ -17,7 +17,8 @@
  *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops;
  *                        '10l' (not in the default set): rooms of 10 with one talker, nine silent
  *   --min=N --max=N      the ramp's range of participants
- *   --settle-s=N         seconds between growing and measuring (default 2.5)
+ *   --settle-s=N         seconds between growing and measuring (default 2.5, plus 5 ms per added
+ *                        participant, plus 10 s of warm-up before a fresh process's first window)
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
@@ -118,6 +119,13 @@ const shapes = quick
       .map((s) => ({ ...s, steps: s.steps.filter((n) => n <= maxParticipants && n >= minParticipants) }));
 
 const SETTLE_MS = args.has('settle-s') ? 1000 * Number(args.get('settle-s')) : quick ? 1000 : 2500;
+/**
+ * Extra settling before a fresh process's first window. For its first ~10 s the engine's own
+ * background threads (V8's optimising compiler) share its pinned core: at 600 participants the
+ * first window waited 17–41 ms/s for the CPU and failed on late ticks in two runs of three,
+ * where with 10 s more it waited 7–8 ms/s and ran no late tick, three runs of three.
+ */
+const WARMUP_MS = quick ? 0 : 10_000;
 const WINDOW_MS = quick ? 2000 : 5000;
 /** The start of a window whose ticks the clock's statistics leave out (see `measure`). */
 const CLOCK_SETTLE_MS = 250;
@@ -389,7 +397,10 @@ async function ramp(
         'grown'
       );
       // Call set-up (SIP, ports, DSP slots) leaves garbage and warm-up behind: settle longer after big steps.
-      await sleep(SETTLE_MS + 5 * Math.max(0, participants - (results.at(-1)?.participants ?? 0)));
+      const previous = results.at(-1)?.participants;
+      await sleep(
+        SETTLE_MS + 5 * Math.max(0, participants - (previous ?? 0)) + (previous === undefined ? WARMUP_MS : 0)
+      );
       let step = await measure(engine, generator, kernels, shape, grown.failed, profilePath);
       if (!step.passed && grown.failed === 0 && !quick) {
         // On a shared host one window can fail for a neighbour's burst: a limit counts when it holds twice.
@@ -561,6 +572,7 @@ const result = {
   inbandDtmf,
   limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
   settleMs: SETTLE_MS,
+  warmupMs: WARMUP_MS,
   windowMs: WINDOW_MS,
   steps: all,
   summary,
