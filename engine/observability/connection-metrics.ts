@@ -22,7 +22,8 @@ const REFUSED: Array<[keyof ConnectionGuardStats, string]> = [
 const CLOSED: Array<[keyof ConnectionGuardStats, string]> = [
   ['closedIdle', 'idle'],
   ['closedDeadline', 'message_deadline'],
-  ['closedPingTimeout', 'ping_timeout']
+  ['closedPingTimeout', 'ping_timeout'],
+  ['closedWriteQueue', 'write_queue']
 ];
 
 function byTransportAndReason(

@@ -28,6 +28,12 @@ export interface ConnectionLimits {
   wsPingIntervalMs: number;
   /** WebSocket only: a peer that has not answered a ping within this time is closed. Default 10 000 ms. */
   wsPongTimeoutMs: number;
+  /**
+   * Bytes we may hold for one connection that its peer has not read yet. A peer that sends
+   * requests and never reads the answers is closed once they pass this (Kamailio's
+   * `tcp_conn_wq_max`). Default 262 144.
+   */
+  maxWriteQueueBytes: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -36,14 +42,15 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   idleTimeoutMs: 120_000,
   messageDeadlineMs: 10_000,
   wsPingIntervalMs: 30_000,
-  wsPongTimeoutMs: 10_000
+  wsPongTimeoutMs: 10_000,
+  maxWriteQueueBytes: 256 * 1024
 });
 
 /** The transports that share the guard; its counters are kept per transport. */
 export const GUARDED_TRANSPORTS = ['tcp', 'tls', 'ws'] as const;
 export type GuardedTransport = (typeof GUARDED_TRANSPORTS)[number];
 
-export type ConnectionCloseReason = 'idle' | 'message-deadline' | 'ping-timeout';
+export type ConnectionCloseReason = 'idle' | 'message-deadline' | 'ping-timeout' | 'write-queue';
 
 /**
  * RFC 5626 §4.4.1 asks for a pong per ping; a peer sending pings faster than this gets one pong
@@ -62,6 +69,8 @@ export interface ConnectionGuardStats {
   refusedSource: number;
   /** WebSocket connections closed because the peer did not answer a ping in time. */
   closedPingTimeout: number;
+  /** Connections closed because their peer left more than `maxWriteQueueBytes` unread. */
+  closedWriteQueue: number;
   /** CRLF keep-alive pongs sent (RFC 5626 §4.4.1). */
   keepalivePongs: number;
   /** CRLF keep-alive pings not answered because they came faster than one per second. */
@@ -76,6 +85,7 @@ function emptyStats(): ConnectionGuardStats {
     closedDeadline: 0,
     refusedSource: 0,
     closedPingTimeout: 0,
+    closedWriteQueue: 0,
     keepalivePongs: 0,
     keepalivePingsDropped: 0
   };
@@ -208,9 +218,9 @@ export class ConnectionGuard {
     this.openPerTransport[transport]++;
     return new GuardedConnection(this.limits, remote, {
       expire: (reason, bufferedBytes) => {
-        const { counter, message, limitMs } = CLOSURES[reason];
+        const { counter, message, limit } = CLOSURES[reason];
         this.count(transport, counter);
-        this.log(message, { transport, remote, bufferedBytes, limitMs: limitMs(this.limits) });
+        this.log(message, { transport, remote, bufferedBytes, ...limit(this.limits) });
         expire(reason);
       },
       release: () => {
@@ -228,18 +238,27 @@ export class ConnectionGuard {
 
 const CLOSURES: Record<
   ConnectionCloseReason,
-  { counter: keyof ConnectionGuardStats; message: string; limitMs: (limits: ConnectionLimits) => number }
+  { counter: keyof ConnectionGuardStats; message: string; limit: (limits: ConnectionLimits) => object }
 > = {
-  idle: { counter: 'closedIdle', message: 'connection closed: idle', limitMs: (l) => l.idleTimeoutMs },
+  idle: {
+    counter: 'closedIdle',
+    message: 'connection closed: idle',
+    limit: (l) => ({ limitMs: l.idleTimeoutMs })
+  },
   'message-deadline': {
     counter: 'closedDeadline',
     message: 'connection closed: message not complete in time',
-    limitMs: (l) => l.messageDeadlineMs
+    limit: (l) => ({ limitMs: l.messageDeadlineMs })
   },
   'ping-timeout': {
     counter: 'closedPingTimeout',
     message: 'connection closed: no pong to our ping',
-    limitMs: (l) => l.wsPongTimeoutMs
+    limit: (l) => ({ limitMs: l.wsPongTimeoutMs })
+  },
+  'write-queue': {
+    counter: 'closedWriteQueue',
+    message: 'connection closed: the peer does not read what we send',
+    limit: (l) => ({ limitBytes: l.maxWriteQueueBytes })
   }
 };
 
@@ -308,6 +327,16 @@ export class GuardedConnection {
     clearTimeout(this.idleTimer);
     clearTimeout(this.deadlineTimer);
     this.hooks.release();
+  }
+
+  /**
+   * Before writing: whether `queuedBytes` (what the connection holds unread by its peer) is over
+   * the limit. If so the connection is closed as 'write-queue' and nothing should be written.
+   */
+  writeQueueFull(queuedBytes: number): boolean {
+    if (this.released || queuedBytes <= this.limits.maxWriteQueueBytes) return false;
+    this.fire('write-queue');
+    return true;
   }
 
   /** Closes the connection for `reason` now (a deadline kept outside, such as the WebSocket pong's). */

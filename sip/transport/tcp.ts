@@ -33,6 +33,8 @@ export class TcpTransport implements SipTransport {
   private readonly sockets = new Set<net.Socket>();
   private readonly guarded = new Map<net.Socket, GuardedConnection>();
   private readonly connecting = new Map<string, Promise<net.Socket>>();
+  /** Outbound sockets not ready yet (TLS: handshake under way). */
+  private readonly dialing = new Set<net.Socket>();
   private closed = false;
   /** Every accepted connection from its first byte, TLS handshakes still running included. */
   private readonly accepted = new Set<net.Socket>();
@@ -169,20 +171,56 @@ export class TcpTransport implements SipTransport {
     socket.destroy();
   }
 
+  /**
+   * An outbound connection, ready (TLS: handshake done) within the message deadline or given up:
+   * a peer that accepts and then never answers cannot hold a send, or a socket, for good.
+   */
   private connect(destination: TransportAddress): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const { socket, readyEvent } = this.dial(destination);
-      socket.once('error', reject);
+      const dialled = keyOf(destination.host, destination.port);
+      const limitMs = this.guard.limits.messageDeadlineMs;
+      this.dialing.add(socket);
+      const timer = setTimeout(
+        () =>
+          socket.destroy(
+            new SipError(
+              'ERR_SIP_TRANSPORT',
+              `${this.protocol} connection to ${dialled} not ready within ${limitMs} ms`
+            )
+          ),
+        limitMs
+      );
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.dialing.delete(socket);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      };
+      const onError = (err: Error): void => {
+        settle();
+        socket.destroy();
+        reject(err);
+      };
+      // Destroyed without an error: the transport is closing.
+      const onClose = (): void => {
+        settle();
+        reject(new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`));
+      };
+      socket.once('error', onError);
+      socket.once('close', onClose);
       socket.once(readyEvent, () => {
-        socket.off('error', reject);
-        if (this.closed) {
+        settle();
+        if (this.closed || !this.adopt(socket, false)) {
           socket.destroy();
-          reject(new SipError('ERR_CLOSED', 'TCP transport closed'));
+          reject(new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`));
           return;
         }
-        this.adopt(socket, false);
-        // Index it under the address we dialled too (the peer's listening port).
-        this.connections.set(keyOf(destination.host, destination.port), socket);
+        // Index it under the address we dialled too (the peer's listening port), until it closes.
+        this.connections.set(dialled, socket);
+        socket.once('close', () => {
+          if (this.connections.get(dialled) === socket) this.connections.delete(dialled);
+        });
         resolve(socket);
       });
     });
@@ -202,8 +240,14 @@ export class TcpTransport implements SipTransport {
       socket = await pending;
     }
     const target = socket;
+    const guarded = this.guarded.get(target);
+    if (guarded?.writeQueueFull(target.writableLength + data.length))
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        `${this.protocol} connection to ${key} closed: its peer does not read`
+      );
     // Bytes we send keep the connection from counting as idle too.
-    this.guarded.get(target)?.activity();
+    guarded?.activity();
     await new Promise<void>((resolve, reject) =>
       target.write(data, (err) => (err ? reject(err) : resolve()))
     );
@@ -215,6 +259,8 @@ export class TcpTransport implements SipTransport {
     for (const guarded of this.guarded.values()) guarded.release();
     this.guarded.clear();
     for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.dialing) socket.destroy();
+    this.dialing.clear();
     // A server closes only when its last connection has: a TLS handshake in progress too.
     for (const raw of this.accepted) raw.destroy();
     this.accepted.clear();

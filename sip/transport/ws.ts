@@ -39,6 +39,8 @@ export interface WsTransportOptions {
 }
 
 const CRLF_PONG = '\r\n';
+/** Names one WebSocket connection is reachable by (a browser uses one or two). */
+export const MAX_ALIASES_PER_CONNECTION = 8;
 
 function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
@@ -46,7 +48,13 @@ function keyOf(host: string, port: number): string {
 
 /** RFC 6455 §4.2.2: refuse an upgrade with an HTTP status before any WebSocket exists. */
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // Node hands an upgrade's socket over with no 'error' listener of its own: a peer that resets
+  // it now must not become an uncaught error. Once the answer is out, the connection goes; a
+  // peer that keeps it open would otherwise hold it (and a transport's close) until it left.
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+    socket.destroy()
+  );
 }
 
 /** The tokens of a Sec-WebSocket-Protocol header (RFC 6455 §11.3.4). */
@@ -167,13 +175,22 @@ export class WsTransport implements SipTransport {
     return this.connections.size;
   }
 
-  /** RFC 7118 §5: `host` (a Via sent-by or Contact host) is reached over the connection at `source`. */
+  /**
+   * RFC 7118 §5: `host` (a Via sent-by or Contact host) is reached over the connection at `source`.
+   * A connection keeps its {@link MAX_ALIASES_PER_CONNECTION} newest names: a peer sending a new
+   * one with every request cannot grow the table.
+   */
   learnRoute(host: string, source: TransportAddress): void {
     const key = keyOf(source.host, source.port);
     const connection = this.connections.get(key);
     if (!connection || this.aliases.get(host) === key) return;
     const previous = this.aliases.get(host);
     if (previous !== undefined) this.connections.get(previous)?.aliases.delete(host);
+    if (connection.aliases.size >= MAX_ALIASES_PER_CONNECTION) {
+      const oldest = connection.aliases.values().next().value as string;
+      connection.aliases.delete(oldest);
+      if (this.aliases.get(oldest) === key) this.aliases.delete(oldest);
+    }
     this.aliases.set(host, key);
     connection.aliases.add(host);
   }
@@ -189,8 +206,14 @@ export class WsTransport implements SipTransport {
         `no WebSocket connection to ${destination.host}:${destination.port}`
       );
     const socket = connection.socket;
+    const guarded = this.accepted.get(connection.key)?.guarded;
+    if (guarded?.writeQueueFull(socket.bufferedAmount + data.length))
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        `WebSocket connection to ${key} closed: its peer does not read`
+      );
     // Bytes we send keep the connection from counting as idle too.
-    this.accepted.get(connection.key)?.guarded.activity();
+    guarded?.activity();
     // §5.2: SIP text goes in text frames (it is UTF-8).
     await new Promise<void>((resolve, reject) =>
       socket.send(data, { binary: false }, (err) => (err ? reject(err) : resolve()))
@@ -203,6 +226,8 @@ export class WsTransport implements SipTransport {
     for (const entry of this.accepted.values()) {
       entry.heartbeat?.stop();
       entry.guarded.release();
+      // Released, its guard no longer times it: a handshake still under way would hold the server open.
+      entry.raw.destroy();
     }
     this.accepted.clear();
     for (const { socket } of this.connections.values()) socket.terminate();

@@ -172,6 +172,39 @@ describe('WebSocket connection guard', () => {
     expect(warnings.filter((w) => w.msg.includes('not complete in time'))).toHaveLength(2);
   });
 
+  it('survives refused upgrades whose peers reset at once, and closes one whose peer stays, without counting a deadline', async () => {
+    const { ua, port, url } = await agent({ messageDeadlineMs: 60_000, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    // Node hands an upgrade's socket over with no error listener: our refusal's write meets the reset.
+    for (let i = 0; i < 5; i++) {
+      const rude = await connectStreamPeer(cleanups, { port });
+      rude.socket.write(upgradeRequest(port).replace('GET /sip ', 'GET /elsewhere '));
+      rude.socket.resetAndDestroy();
+      await rude.closed;
+    }
+    const stays = await connectStreamPeer(cleanups, { port });
+    stays.socket.write(upgradeRequest(port).replace('Sec-WebSocket-Protocol: sip\r\n', ''));
+    await stays.closed;
+    expect(stays.received()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(0);
+    await works(member);
+  });
+
+  it('closes while a WSS handshake is under way, and the connection with it', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const { ua, port } = await agent({ messageDeadlineMs: 60_000, idleTimeoutMs: 60_000 }, undefined, {
+      cert: Buffer.from(certificate.cert),
+      key: Buffer.from(certificate.key)
+    });
+    const silent = await connectStreamPeer(cleanups, { port });
+    await waitFor(() => ua.connectionGuard.openByTransport.ws === 1);
+    await ua.close();
+    await silent.closed;
+    expect(silent.isClosed()).toBe(true);
+  });
+
   it('answers a malformed HTTP request with 400 and closes it, without counting a deadline', async () => {
     const { ua, port, url } = await agent({ messageDeadlineMs: 5000, idleTimeoutMs: 60_000 });
     const member = await client(url);
