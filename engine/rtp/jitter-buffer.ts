@@ -403,7 +403,9 @@ export class JitterBuffer {
     if (++this.#concealRun > this.#maxConceal) {
       // Give up concealing: wait for the stream to come back and resynchronise on it.
       this.#state = this.#count === 0 ? 'empty' : 'buffering';
-      this.#lowSeq = this.#nextSeq;
+      // Not below what is held: making room may have moved lowSeq past nextSeq (a sequence jump),
+      // and packets under lowSeq are never looked for.
+      this.#lowSeq = Math.max(this.#nextSeq, this.#lowSeq);
       this.#concealRun = 0;
       this.#stats.resyncs++;
       return FRAME_SILENT;
@@ -492,6 +494,10 @@ export class JitterBuffer {
   #dropLowest(): void {
     const slot = this.#lowestSlot(this.#lowSeq);
     if (slot < 0) {
+      // The count says packets are held, yet none is where they are looked for: forget them
+      // rather than look again. The loop making room in `push` relies on this to end.
+      this.#emptySlots();
+      this.#count = 0;
       this.#lowSeq = this.#highSeq + 1;
       return;
     }

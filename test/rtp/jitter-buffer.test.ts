@@ -295,4 +295,79 @@ describe('JitterBuffer', () => {
     expect(results.filter((r) => r === FRAME_SILENT).length).toBe(5);
     expect(results.filter((r) => r === 160).length).toBe(35);
   });
+
+  it('plays on after a sequence jump of more than its capacity, and a later outage neither strands packets nor hangs it', () => {
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
+    let now = 0;
+    let i = 0;
+    const step = (pushed: boolean): number => {
+      if (pushed) push(jb, i++, now);
+      now += 20;
+      return jb.pop(out, now);
+    };
+    for (let k = 0; k < 6; k++) step(true);
+    // The sender skips 40 sequence numbers and as much time (no reset: the timestamps agree).
+    i += 40;
+    const afterJump = Array.from({ length: 60 }, () => step(true));
+    expect(afterJump.slice(-30).every((r) => r === 160)).toBe(true);
+    // A 0.6 s outage: whatever was held is played or dropped, none is left stranded.
+    for (let k = 0; k < 30; k++) step(false);
+    expect(jb.stats().bufferedPackets).toBe(0);
+    // It used to loop for ever here, inside the socket handler, freezing every call.
+    i += 30;
+    expect(push(jb, i++, now)).toBe('stored');
+    const back = Array.from({ length: 20 }, () => step(true));
+    expect(back.slice(-10).every((r) => r === 160)).toBe(true);
+  });
+
+  it('holds no packet it cannot play: random jumps, reordering and strangers, then a drain, 300 seeded runs', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      let state = seed;
+      const rand = (): number => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const capacity = 8 + Math.floor(rand() * 24);
+      const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, maxPackets: capacity });
+      let seq = Math.floor(rand() * 65536);
+      let ts = Math.floor(rand() * 2 ** 32);
+      let now = 1000;
+      for (let op = 0; op < 400; op++) {
+        const r = rand();
+        let s = seq;
+        let t = ts;
+        if (r < 0.6) {
+          seq = (seq + 1) & 0xffff;
+          ts = (ts + 160) >>> 0;
+          [s, t] = [seq, ts];
+        } else if (r < 0.7) {
+          const back = Math.floor(rand() * capacity * 3);
+          s = (seq - back) & 0xffff;
+          t = (ts - 160 * back) >>> 0;
+        } else if (r < 0.76) {
+          const jump = Math.floor(rand() * capacity * 4);
+          seq = (seq + jump) & 0xffff;
+          ts = (ts + 160 * jump) >>> 0;
+          [s, t] = [seq, ts];
+        } else if (r < 0.8) {
+          [s, t] = [Math.floor(rand() * 65536), Math.floor(rand() * 2 ** 32)];
+        } else {
+          now += 20 * Math.floor(rand() * 3);
+          jb.pop(out, now);
+          continue;
+        }
+        const packet = {
+          sequenceNumber: s,
+          timestamp: t,
+          ssrc: 1,
+          marker: rand() < 0.05,
+          payloadOffset: 0,
+          payloadLength: 160
+        };
+        jb.push({ ...packet, arrivalMs: now + Math.floor(rand() * 50) }, payloadOf(op));
+        expect(jb.stats().bufferedPackets).toBeLessThanOrEqual(capacity);
+        if (rand() < 0.5) jb.pop(out, (now += 20));
+      }
+      for (let k = 0; k < capacity * 3 + 20; k++) jb.pop(out, (now += 20));
+      if (jb.stats().bufferedPackets !== 0)
+        expect.fail(`seed ${seed}: ${jb.stats().bufferedPackets} packets stranded`);
+    }
+  });
 });
