@@ -31,6 +31,9 @@ import {
   type TransferOwner
 } from './conference-transfer.js';
 
+/** Longest DTMF press or gap `sendDtmf` takes. */
+const MAX_DTMF_MS = 5000;
+
 export type ChannelEvents = {
   stateChange: [{ state: State; previous: State }];
   dtmf: [{ digit: string; source: DtmfSource }];
@@ -297,6 +300,17 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       throw new TypeError('sendDtmf: digits must be a non-empty string');
     const parsed = [...digits].map((d) => parseDtmfDigit('digits', d));
     const { durationMs = 100, gapMs = 60 } = options;
+    // RFC 4733's duration field holds at most 65535 samples (8.2 s at 8 kHz); a press is ~100 ms.
+    if (!Number.isFinite(durationMs) || durationMs < 20 || durationMs > MAX_DTMF_MS)
+      throw new InvalidArgumentError(
+        'durationMs',
+        `sendDtmf: durationMs must be a number from 20 to ${MAX_DTMF_MS}, got ${String(durationMs)}`
+      );
+    if (!Number.isFinite(gapMs) || gapMs < 0 || gapMs > MAX_DTMF_MS)
+      throw new InvalidArgumentError(
+        'gapMs',
+        `sendDtmf: gapMs must be a number from 0 to ${MAX_DTMF_MS}, got ${String(gapMs)}`
+      );
     const media = this.#mediaFor('sendDtmf');
     for (const digit of parsed) {
       await media.sendDtmf(digit, durationMs);

@@ -179,7 +179,10 @@ export function planTelephoneEvent(
 ): PlannedEventPacket[] {
   const event = eventCodeOf(digit);
   if (event < 0) throw new RangeError(`DTMF digit '${digit}' must be one of 0-9 * # A-D`);
-  if (!(durationMs > 0)) throw new RangeError(`DTMF duration ${durationMs} ms must be positive`);
+  if (!(durationMs > 0) || !Number.isFinite(durationMs) || (durationMs * clockRateHz) / 1000 > 0xffff)
+    throw new RangeError(
+      `DTMF duration ${durationMs} ms must be positive and fit RFC 4733's 16-bit duration (65535 samples)`
+    );
   const volume = Math.max(0, Math.min(63, Math.round(volumeDbm0)));
   const samples = (ms: number): number => Math.min(0xffff, Math.round((ms * clockRateHz) / 1000));
   const packets: PlannedEventPacket[] = [];

@@ -157,6 +157,9 @@ describe('UASCallChannel media', () => {
     await expect(channel.call(`sip:x@127.0.0.1:${port}`)).rejects.toBeInstanceOf(InvalidStateError);
     await expect(channel.sendDtmf('x')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(channel.sendDtmf('')).rejects.toBeInstanceOf(TypeError);
+    for (const durationMs of [Infinity, NaN, 0, 10, 60_000])
+      await expect(channel.sendDtmf('1', { durationMs })).rejects.toThrow(/durationMs must be a number/);
+    await expect(channel.sendDtmf('1', { gapMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('returns the channel to IDLE with NORMAL when the caller hangs up', async () => {

@@ -122,6 +122,10 @@ describe('RFC 4733 send plan', () => {
     expect(ends).toHaveLength(3);
     for (const e of ends) expect(e.payload).toEqual({ event: 11, end: true, volume: 10, duration: 800 });
     expect(() => planTelephoneEvent('x', 100, 8000, 20)).toThrow(RangeError);
+    // An endless press used to build its plan until the heap ran out.
+    expect(() => planTelephoneEvent('1', Infinity, 8000, 20)).toThrow(RangeError);
+    expect(() => planTelephoneEvent('1', 8200, 8000, 20)).toThrow(/65535 samples/);
+    expect(planTelephoneEvent('1', 8000, 8000, 20).at(-1)?.payload.duration).toBe(64000);
   });
 
   it('round-trips through the receiver as one digit', () => {
