@@ -183,6 +183,29 @@ describe('TCP connection guard', () => {
     await closed;
   });
 
+  it('closes a peer that sends requests and never reads the answers, once they pass maxWriteQueueBytes, and logs it once', async () => {
+    const { ua, port, warnings } = await agent({ maxWriteQueueBytes: 4096, idleTimeoutMs: 60_000 });
+    const deaf = await connectStreamPeer(cleanups, { port });
+    deaf.socket.pause(); // reads nothing more: the kernel's buffers fill, then ours
+    // Forty Via headers make each answer about 3 KB (a response copies them, §8.2.6.2).
+    const vias = Array.from(
+      { length: 40 },
+      (_, i) => `Via: SIP/2.0/TCP 10.1.${i}.1:5060;branch=z9hG4bK-deaf-${i}`
+    );
+    let sent = 0;
+    while (!deaf.isClosed() && sent < 20_000) {
+      for (let k = 0; k < 50; k++)
+        deaf.socket.write(optionsText(`deaf-${sent++}`, 'TCP', deaf.socket.localPort ?? 0, port, vias));
+      await sleep(5);
+    }
+    await deaf.closed;
+    expect(ua.connectionGuard.statsByTransport.tcp.closedWriteQueue).toBe(1);
+    expect(warnings.filter((w) => w.msg.includes('does not read'))).toHaveLength(1);
+    // Another connection is served as before.
+    const fine = await connect(port);
+    await ping(fine, port, 'after-deaf');
+  });
+
   it('checks its options', () => {
     expect(resolveConnectionLimits().idleTimeoutMs).toBe(120_000);
     expect(() => resolveConnectionLimits({ maxConnections: -1 })).toThrow(RangeError);
