@@ -21,6 +21,12 @@ export interface StreamTransportOptions {
 
 const CRLF_PONG = Buffer.from('\r\n');
 
+/** An admitted connection in its TLS handshake: what the guard closes, and the guard's handle. */
+interface Handshaking {
+  closes: { socket: net.Socket };
+  guarded: GuardedConnection;
+}
+
 function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
 }
@@ -38,6 +44,8 @@ export class TcpTransport implements SipTransport {
   private closed = false;
   /** Every accepted connection from its first byte, TLS handshakes still running included. */
   private readonly accepted = new Set<net.Socket>();
+  /** Admitted connections whose TLS handshake is still under way, by remote host:port. */
+  private readonly handshaking = new Map<string, Handshaking>();
   readonly guard: ConnectionGuard;
   private readonly limits: SipMessageLimits;
 
@@ -53,9 +61,12 @@ export class TcpTransport implements SipTransport {
   }
 
   /** The listening server; TLS overrides it with a TLS server. */
-  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
-    return net.createServer(onSocket);
+  protected createServer(): net.Server {
+    return net.createServer();
   }
+
+  /** TLS: the server's event for a connection whose handshake is done; plain TCP has none. */
+  protected readonly handshakeDoneEvent: string | undefined = undefined;
 
   /** An outbound connection and the event that says it is ready; TLS overrides both. */
   protected dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {
@@ -63,12 +74,11 @@ export class TcpTransport implements SipTransport {
   }
 
   listen(): Promise<void> {
-    const server = this.createServer((socket) => this.adopt(socket, true));
+    const server = this.createServer();
     this.server = server;
-    server.on('connection', (raw: net.Socket) => {
-      this.accepted.add(raw);
-      raw.once('close', () => this.accepted.delete(raw));
-    });
+    server.on('connection', (raw: net.Socket) => this.accept(raw));
+    const handshakeDone = this.handshakeDoneEvent;
+    if (handshakeDone) server.on(handshakeDone, (socket: net.Socket) => this.handshakeDone(socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
@@ -92,24 +102,64 @@ export class TcpTransport implements SipTransport {
     return this.sockets.size;
   }
 
-  private adopt(socket: net.Socket, inbound: boolean): boolean {
+  /**
+   * Every accepted TCP connection is admitted or refused here, before any TLS handshake: a flood
+   * of handshakes is held to the same limits as connections, and a handshake is a message under
+   * way, bounded by the message deadline.
+   */
+  private accept(raw: net.Socket): void {
     if (this.closed) {
-      socket.destroy();
-      return false;
+      raw.destroy();
+      return;
     }
+    const host = (raw.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const key = keyOf(host, raw.remotePort ?? 0);
+    // What the guard closes: the TLS socket once its handshake is done, the raw one until then.
+    const closes = { socket: raw };
+    const guarded = this.guard.admit(host, key, () => closes.socket.destroy(), this.protocol);
+    if (!guarded) {
+      raw.destroy();
+      return;
+    }
+    const entry: Handshaking = { closes, guarded };
+    this.accepted.add(raw);
+    raw.once('close', () => {
+      this.accepted.delete(raw);
+      if (this.handshaking.get(key) === entry) this.handshaking.delete(key);
+      guarded.release();
+    });
+    if (this.handshakeDoneEvent === undefined) {
+      this.adopt(raw, guarded);
+      return;
+    }
+    guarded.activity(1);
+    this.handshaking.set(key, entry);
+  }
+
+  private handshakeDone(socket: net.Socket): void {
+    const key = keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    const entry = this.handshaking.get(key);
+    this.handshaking.delete(key);
+    if (!entry || this.closed) {
+      socket.destroy();
+      return;
+    }
+    entry.closes.socket = socket;
+    entry.guarded.activity(0);
+    this.adopt(socket, entry.guarded);
+  }
+
+  /** A handshake that Node's own timeout (the message deadline too) ended first: the guard's closure. */
+  protected handshakeTimedOut(socket: net.Socket): void {
+    this.handshaking
+      .get(keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0))
+      ?.guarded.fire('message-deadline');
+  }
+
+  private adopt(socket: net.Socket, guarded: GuardedConnection): void {
     const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = socket.remotePort ?? 0;
     const key = keyOf(host, port);
-    const expire = (): void => {
-      socket.destroy();
-    };
-    const guarded: GuardedConnection | undefined = inbound
-      ? this.guard.admit(host, key, expire, this.protocol)
-      : this.guard.adoptOutbound(host, key, expire, this.protocol);
-    if (!guarded) {
-      socket.destroy();
-      return false;
-    }
     this.connections.set(key, socket);
     this.sockets.add(socket);
     const framer = new StreamFramer(this.limits);
@@ -143,7 +193,6 @@ export class TcpTransport implements SipTransport {
         this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
     });
     this.guarded.set(socket, guarded);
-    return true;
   }
 
   /**
@@ -211,11 +260,17 @@ export class TcpTransport implements SipTransport {
       socket.once('close', onClose);
       socket.once(readyEvent, () => {
         settle();
-        if (this.closed || !this.adopt(socket, false)) {
+        if (this.closed) {
           socket.destroy();
           reject(new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`));
           return;
         }
+        const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+        const remote = keyOf(host, socket.remotePort ?? 0);
+        this.adopt(
+          socket,
+          this.guard.adoptOutbound(host, remote, () => socket.destroy(), this.protocol)
+        );
         // Index it under the address we dialled too (the peer's listening port), until it closes.
         this.connections.set(dialled, socket);
         socket.once('close', () => {
@@ -264,6 +319,8 @@ export class TcpTransport implements SipTransport {
     // A server closes only when its last connection has: a TLS handshake in progress too.
     for (const raw of this.accepted) raw.destroy();
     this.accepted.clear();
+    for (const { guarded } of this.handshaking.values()) guarded.release();
+    this.handshaking.clear();
     this.sockets.clear();
     this.connections.clear();
     const server = this.server;

@@ -41,22 +41,26 @@ export class TlsTransport extends TcpTransport {
     });
   }
 
-  protected override createServer(onSocket: (socket: net.Socket) => void): net.Server {
-    // The guard sees a connection once its handshake is done; until then the message deadline
-    // bounds how long a peer may take over the handshake (Node's default is 120 s).
-    const server = tls.createServer(
-      {
-        cert: this.tlsOptions.cert,
-        key: this.tlsOptions.key,
-        ca: this.tlsOptions.ca,
-        minVersion: MIN_VERSION,
-        handshakeTimeout: this.guard.limits.messageDeadlineMs
-      },
-      onSocket
-    );
+  protected override readonly handshakeDoneEvent = 'secureConnection';
+
+  protected override createServer(): net.Server {
+    // The guard admits each TCP connection before its handshake, and the message deadline bounds
+    // the handshake (Node's default is 120 s); Node's own timeout is set to the same.
+    const server = tls.createServer({
+      cert: this.tlsOptions.cert,
+      key: this.tlsOptions.key,
+      ca: this.tlsOptions.ca,
+      minVersion: MIN_VERSION,
+      handshakeTimeout: this.guard.limits.messageDeadlineMs
+    });
     // A failed handshake (an old TLS version, a plain-TCP client, a timeout) only costs that
     // connection. With this listener Node leaves the socket open: close it here.
-    server.on('tlsClientError', (err, socket) => {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+        this.handshakeTimedOut(socket);
+        socket.destroy();
+        return;
+      }
       this.handler.warning?.('tls handshake failed', {
         remote: `${socket.remoteAddress}:${socket.remotePort}`,
         err: err.message

@@ -10,7 +10,7 @@ import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { TcpTestPeer, optionsText } from '../support/sip-udp-peer.js';
-import { sleep } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { hasPeer } from '../support/peers.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
@@ -172,6 +172,34 @@ describe('TCP connection guard', () => {
     socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
     await closed;
     expect(socket.destroyed).toBe(true);
+  });
+
+  it('holds TLS handshakes to the connection limits, and counts and logs the ones the deadline ends', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const { logger, warnings } = warningLogger();
+    const ua = new SipUserAgent({
+      transports: [
+        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
+      ],
+      connections: { maxConnectionsPerSource: 2, messageDeadlineMs: 400, idleTimeoutMs: 60_000 },
+      logger
+    });
+    await ua.start();
+    cleanups.push(() => ua.close());
+    const port = ua.addresses()[0].port;
+    // Two connections that never start their handshake, then a third from the same source.
+    const silent = [await connectStreamPeer(cleanups, { port }), await connectStreamPeer(cleanups, { port })];
+    await waitFor(() => ua.connectionGuard.openByTransport.tls === 2);
+    const third = await connectStreamPeer(cleanups, { port });
+    await third.closed;
+    const stats = ua.connectionGuard.statsByTransport.tls;
+    expect(stats.refusedPerSource).toBe(1);
+    await Promise.all(silent.map((peer) => peer.closed));
+    expect(stats.closedDeadline).toBe(2);
+    expect(warnings.filter((w) => w.msg.includes('not complete in time'))).toHaveLength(2);
+    await waitFor(() => ua.connectionGuard.openByTransport.tls === 0);
   });
 
   it('closes promptly while a TLS handshake is still running', async (ctx) => {
