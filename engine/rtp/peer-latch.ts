@@ -108,14 +108,20 @@ export class PeerLatch {
     return true;
   }
 
-  /** RTCP comes from the RTP peer's host; its port latches on the first report. */
+  /**
+   * RTCP comes from the RTP peer's host; its port latches on the first report. With
+   * `first-packet` and plain RTP, none is taken before RTP has latched: a stranger's report
+   * would otherwise take the call's RTCP (our reports would go to it, and its reports would keep
+   * a dead call alive).
+   */
   acceptsRtcp(address: string, port: number): boolean {
     const host = bare(address);
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
     const latched = this.#rtp?.address;
     if (latched !== undefined) return latched === host;
-    if (this.mode === 'first-packet' || this.authenticated) return true;
+    if (this.authenticated) return true;
+    if (this.mode === 'first-packet') return false;
     return this.#isPeerHost(host);
   }
 

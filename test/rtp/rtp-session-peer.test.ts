@@ -176,6 +176,23 @@ describe('RtpSession strangers (strict latching)', () => {
   });
 });
 
+describe('RtpSession strangers (first-packet latching)', () => {
+  it("a stranger's RTCP before the peer's first RTP packet is dropped, and the peer's RTCP is taken after", async () => {
+    const { a, b, pa, pb } = await pair({ b: { latching: 'first-packet' } });
+    const stranger = await socket('127.0.0.2');
+    let rtcp = 0;
+    b.on('rtcp', () => rtcp++);
+    stranger.send(Buffer.from('80c9000100000666', 'hex'), pb.rtcpPort, '127.0.0.1');
+    await waitFor(() => b.stats().packetsFromOtherSources === 1);
+    expect(rtcp).toBe(0);
+    // The peer's RTP latches; then its own report (sent from its RTCP port) is taken.
+    await exchange(a, b, 3, undefined, 1);
+    pa.rtcpSocket.send(Buffer.from('80c9000100000777', 'hex'), pb.rtcpPort, '127.0.0.1');
+    await waitFor(() => rtcp === 1);
+    expect(b.stats().packetsFromOtherSources).toBe(1);
+  });
+});
+
 describe('RtpSession with SRTP', () => {
   const suite = 'AES_CM_128_HMAC_SHA1_80';
 
