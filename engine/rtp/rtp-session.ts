@@ -142,6 +142,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    */
   #remoteSsrc = -1;
   #hasRemoteSsrc = false;
+  /**
+   * The SSRC of the RFC 4733 events, valid once #hasEventSsrc. §2.1 puts them on the audio's,
+   * but some senders use one of their own: events on it neither reset the audio nor the reverse.
+   */
+  #eventSsrc = -1;
+  #hasEventSsrc = false;
   readonly #header = new RtpHeaderView();
   readonly #jitter: JitterBuffer;
   #reception: ReceptionStats;
@@ -621,20 +627,26 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (peer.latchRtp(rinfo.address, rinfo.port))
       this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
-    if (h.ssrc !== this.#remoteSsrc) {
+    if (isEvent && h.ssrc !== this.#eventSsrc) {
+      if (this.#hasEventSsrc) this.#events.reset();
+      this.#eventSsrc = h.ssrc;
+      this.#hasEventSsrc = true;
+    }
+    if (h.ssrc !== this.#remoteSsrc && (!isEvent || !this.#hasRemoteSsrc)) {
       const previous = this.#remoteSsrc;
       const hadOne = this.#hasRemoteSsrc;
       this.#remoteSsrc = h.ssrc;
       this.#hasRemoteSsrc = true;
       if (hadOne) {
         this.#reception = new ReceptionStats(this.#clockRateHz);
-        this.#events.reset();
         this.#jitter.reset(true);
         this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
       }
     }
     h.arrivalMs = now;
-    this.#reception.update(h, !isEvent);
+    // Reception statistics (and RTCP reports) are the audio source's; events on an SSRC of their
+    // own have their own sequence numbers.
+    if (h.ssrc === this.#remoteSsrc) this.#reception.update(h, !isEvent);
     this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;

@@ -238,6 +238,58 @@ describe('RtpSession over loopback UDP', () => {
     await expect(a.sendDtmf('x', 100)).rejects.toBeInstanceOf(RangeError);
   });
 
+  it('reports a digit sent on an SSRC of its own once, and the audio beside it is not restarted', async () => {
+    const peer = await socket();
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
+    cleanups.push(() => pool.close());
+    const ports = await pool.allocate();
+    const session = new RtpSession({
+      ports,
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      telephoneEventPayloadType: 101,
+      rtcpIntervalMs: 0,
+      remote: { address: '127.0.0.1', port: peer.address().port }
+    });
+    cleanups.push(() => session.close());
+    const digits: DtmfEvent[] = [];
+    session.on('dtmf', (d) => digits.push(d));
+    let ssrcChanges = 0;
+    session.on('ssrcChange', () => ssrcChanges++);
+    let received = 0;
+    const send = async (packet: Buffer): Promise<void> => {
+      await new Promise<void>((resolve) => peer.send(packet, ports.rtpPort, '127.0.0.1', () => resolve()));
+      received++;
+      await waitFor(() => session.stats().packetsReceived === received);
+    };
+    // RFC 4733 §2.1 puts events on the audio's SSRC; this sender (as some in the field) does not.
+    const event = (seq: number, end: boolean, duration: number): Buffer => {
+      const p = Buffer.alloc(16);
+      writeRtpHeader(p, {
+        marker: seq === 0,
+        payloadType: 101,
+        sequenceNumber: 5000 + seq,
+        timestamp: 99_999,
+        ssrc: 0xb
+      });
+      p.set([5, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff], 12);
+      return p;
+    };
+    let audio = 100;
+    for (let i = 0; i < 5; i++) await send(pcmuPacket(audio++, 0xa));
+    await send(event(0, false, 160));
+    await send(pcmuPacket(audio++, 0xa));
+    await send(event(1, false, 320));
+    await send(event(2, true, 480));
+    await send(pcmuPacket(audio++, 0xa));
+    await send(event(3, true, 480));
+    await send(event(4, true, 480));
+    await send(pcmuPacket(audio++, 0xa));
+    expect(digits.map((d) => `${d.digit}/${d.durationMs}`)).toEqual(['5/60']);
+    expect(ssrcChanges).toBe(0);
+  });
+
   it('close releases the ports, is idempotent, and rejects a pending digit', async () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());
