@@ -33,7 +33,7 @@ import type { EngineMetrics } from '../observability/metrics.js';
 const STATS_FLUSH_FRAMES = 50;
 const FRAME_MS = 20;
 import type { MixLoop } from './mix-loop.js';
-import { InvalidStateError } from '../errors.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
 
 export interface MediaLegOptions {
   kernels: DspKernels;
@@ -222,6 +222,8 @@ export class MediaLeg implements MixMember {
   }
 
   acceptAnswer(answer: string): void {
+    // A 183 or 200 that crosses our hang-up: its slot in the DSP core may be another call's now.
+    if (this.closed) throw new ClosedError('media leg');
     this.apply(this.sdp.processAnswer(answer));
   }
 
