@@ -157,7 +157,7 @@ export class ReceptionStats {
     this.#receivedPrior = this.#received;
     const lostInterval = expectedInterval - receivedInterval;
     const fractionLost =
-      expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval << 8) / expectedInterval);
+      expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.floor((lostInterval * 256) / expectedInterval);
     const dlsr = this.#lsrArrivalMs < 0 ? 0 : Math.floor(((nowMs - this.#lsrArrivalMs) * 65536) / 1000) >>> 0;
     return {
       ssrc: this.ssrc,

@@ -45,6 +45,19 @@ describe('RFC 3550 reception statistics', () => {
     expect(stats.jitterMs).toBeCloseTo(stats.jitter / 8, 6);
   });
 
+  it('reports a fraction lost of 255, not a wrapped shift, when over 2^23 packets went missing in one interval', () => {
+    const stats = new ReceptionStats(8000);
+    let t = 0;
+    // Valid after two in sequence (A.1), then each packet 2999 on (just within MAX_DROPOUT).
+    stats.update(packet(0, 0, (t += 20), 1));
+    let seq = 1;
+    for (let i = 1; i < 3200; i++, seq += 2999)
+      stats.update(packet(seq & 0xffff, (i * 160) >>> 0, (t += 20), 1));
+    const block = stats.reportBlock(t);
+    expect(stats.expected - stats.received).toBeGreaterThan(2 ** 23);
+    expect(block.fractionLost).toBe(255);
+  });
+
   it('counts cumulative and fractional loss per A.3 across a sequence wrap', () => {
     const stats = new ReceptionStats(8000);
     let t = 0;
