@@ -37,12 +37,18 @@ export function checkUriAndMethod(request: SipRequest): Rejection | undefined {
   return undefined;
 }
 
+/** Option tags a request may Require of us. */
+const SUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set(['timer']);
+
 /** §8.2.2.3 and §8.2.3 (CANCEL is exempt from Require, §8.2.2.3). */
 export function checkExtensionsAndBody(request: SipRequest): Rejection | undefined {
-  // We support no extensions, so any Require is answered 420 listing them.
-  const required = request.getList('Require');
-  if (required.length > 0 && request.method !== 'CANCEL')
-    return { status: 420, headers: { Unsupported: required.join(', ') } };
+  // Session timers (RFC 4028, `timer`) are the one extension we support; any other Require is
+  // answered 420 listing what we lack.
+  const unsupported = request
+    .getList('Require')
+    .filter((tag) => !SUPPORTED_EXTENSIONS.has(tag.toLowerCase()));
+  if (unsupported.length > 0 && request.method !== 'CANCEL')
+    return { status: 420, headers: { Unsupported: unsupported.join(', ') } };
   if (request.method !== 'INVITE') return undefined;
   if (request.body.length > 0 && request.contentType !== SDP)
     return { status: 415, headers: { Accept: SDP } };

@@ -10,7 +10,7 @@ import { computeAuthorization, selectChallenge, type DigestChallenge } from '../
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { isSipUri, parseUri } from '../message/uri.js';
 import type { SessionHost } from '../session/session-host.js';
-import type { TimerHandle } from '../transaction/timers.js';
+import { MAX_TIMER_MS, type TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 
@@ -53,6 +53,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   #failures = 0;
   #challenge: { value: DigestChallenge; proxy: boolean; nonceCount: number } | undefined;
   #grantedSeconds = 0;
+  /** 423 Interval Too Brief answers followed in a row (§10.2.8). */
+  #briefRetries = 0;
   #registrations = 0;
 
   constructor(host: SessionHost, protocol: TransportProtocol, options: RegistrationOptions) {
@@ -126,7 +128,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     try {
       response = await this.#send(this.#expiresSeconds);
     } catch (error) {
-      this.#fail(503, `cannot send REGISTER: ${(error as Error).message}`);
+      // Stopped while it was in flight: no retry may bring it back.
+      if (this.#state === 'registering') this.#fail(503, `cannot send REGISTER: ${(error as Error).message}`);
       return;
     }
     if (this.#state !== 'registering') return;
@@ -136,7 +139,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     }
     if (response.status === 423) {
       const minimum = Number(response.get('Min-Expires'));
-      if (Number.isInteger(minimum) && minimum > this.#expiresSeconds) {
+      // Followed at once, but twice in a row at most: a registrar that keeps raising its minimum
+      // gets the failure backoff, not a flood.
+      if (Number.isInteger(minimum) && minimum > this.#expiresSeconds && this.#briefRetries < 2) {
+        this.#briefRetries++;
         this.#expiresSeconds = minimum;
         void this.#register();
         return;
@@ -195,6 +201,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     this.#grantedSeconds = granted;
     this.#registrations++;
     this.#failures = 0;
+    this.#briefRetries = 0;
     this.#state = 'registered';
     // §10.2.4 leaves the margin to us: half of a short grant, a minute before a long one runs out.
     const refreshIn = granted <= 120 ? Math.max(1, granted / 2) : granted - 60;
@@ -218,10 +225,14 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   #schedule(seconds: number): void {
     this.#clearTimer();
-    this.#timer = this.#host.clock.setTimeout(() => {
-      this.#timer = undefined;
-      void this.#register();
-    }, seconds * 1000);
+    // Node runs a longer timer at once: a grant of 3 000 000 s had us REGISTER 400 times a second.
+    this.#timer = this.#host.clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        void this.#register();
+      },
+      Math.min(MAX_TIMER_MS, seconds * 1000)
+    );
   }
 
   #clearTimer(): void {

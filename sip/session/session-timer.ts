@@ -4,7 +4,7 @@
  * session to refresh (when we are the refresher) and to end with BYE when no refresh came.
  */
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.js';
-import type { Clock, TimerHandle } from '../transaction/timers.js';
+import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../transaction/timers.js';
 
 export interface SessionTimerConfig {
   /** Interval we ask for and grant when the peer asks for none (RFC 4028 §4 recommends 1800 s). */
@@ -126,18 +126,23 @@ export class SessionTimer {
     this.clear();
     this.interval = interval;
     const ms = interval.seconds * 1000;
+    // Node runs a timer of more than 2^31-1 ms (24.8 days) at once: a peer's Session-Expires of
+    // 3 000 000 s hung the call up as soon as it was answered. Past that, 24.8 days it is.
     this.expiryTimer = this.clock.setTimeout(
       () => {
         this.expiryTimer = undefined;
         if (!this.stopped) this.actions.expire();
       },
-      ms - Math.min(32_000, ms / 3)
+      Math.min(MAX_TIMER_MS, ms - Math.min(32_000, ms / 3))
     );
     if (interval.weRefresh) {
-      this.refreshTimer = this.clock.setTimeout(() => {
-        this.refreshTimer = undefined;
-        this.doRefresh();
-      }, ms / 2);
+      this.refreshTimer = this.clock.setTimeout(
+        () => {
+          this.refreshTimer = undefined;
+          this.doRefresh();
+        },
+        Math.min(MAX_TIMER_MS / 2, ms / 2)
+      );
     }
   }
 

@@ -15,6 +15,9 @@ export interface TimerValues {
 
 export const DEFAULT_TIMERS: TimerValues = { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 };
 
+/** The longest delay Node's timers take (2^31-1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type TimerHandle = unknown;
 
 export interface Clock {
