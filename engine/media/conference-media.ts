@@ -48,6 +48,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     loop.add(this.mix);
     room.on('announce', ({ parts }) => {
       const pcm = this.resolver.all(parts, this.mix.sampleRateHz);
+      // It may fail (a missing file) while an earlier announcement is still being synthesised,
+      // before the chain below gets to it: handled there, in order, but marked handled now, or
+      // Node would end the process for an unhandled rejection.
+      pcm.catch(() => undefined);
       this.chain = this.chain
         .then(() => pcm)
         .then((frames) => {

@@ -258,6 +258,33 @@ describe('transferToConferenceRoom', () => {
     }
   );
 
+  it("a party's entry file that is missing fails while an earlier announcement is synthesised, and only that announcement is lost", async () => {
+    const errors: unknown[] = [];
+    const onError = (error: unknown): void => void errors.push(error);
+    engine.on('error', onError);
+    try {
+      const host = await caller(null, 'host');
+      const first = new ConferencePartyMediaSettings({ beepOnEntry: false });
+      first.onEntryMedia.textToSay('a long entry announcement that takes a while to synthesise');
+      await host.channel.transferToConferenceRoom(engine.createChannel(), 'annfail1', {
+        conferencePartyMediaSettings: first
+      });
+      const guest = await caller(null, 'guest');
+      const second = new ConferencePartyMediaSettings({ beepOnEntry: false });
+      second.onEntryMedia.fileToPlay('no-such-prompt.wav');
+      await guest.channel.transferToConferenceRoom(engine.createChannel(), 'annfail1', {
+        conferencePartyMediaSettings: second
+      });
+      // Reported to the application, not thrown at the process (vitest fails a run on that).
+      await waitFor(() => errors.length > 0, 60_000);
+      expect(String(errors[0])).toMatch(/no-such-prompt/);
+      expect(host.channel.state).toBe(State.TRANSFERRED);
+      expect(guest.channel.state).toBe(State.TRANSFERRED);
+    } finally {
+      engine.off('error', onError);
+    }
+  });
+
   it('removes the room when its last party leaves', async () => {
     const a = await caller();
     const b = await caller();
