@@ -453,6 +453,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#cause = cause;
     this.#log.info({ cause }, 'call ended');
     this.stopRecording();
+    // A collection under way would otherwise wait for digits that cannot come, for good.
+    this.#digits.cancel(new HangupError(`getDigits: channel ${this.id} has hung up`));
     this.#digits.clearDigits();
     this.#call = undefined;
     this.#setState(State.IDLE);

@@ -159,6 +159,11 @@ export class DigitCollector {
     });
   }
 
+  /** Rejects a pending collection with `error` (the call ended); the collector stays usable. */
+  cancel(error: Error): void {
+    this.#collection?.fail(error);
+  }
+
   /** Rejects a pending collection with `ClosedError` and drops the buffer. Idempotent. */
   close(): void {
     if (this.#closed) return;

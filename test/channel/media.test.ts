@@ -139,6 +139,14 @@ describe('UASCallChannel media', () => {
     expect(caller.cause()).toBe(Cause.NORMAL);
   });
 
+  it('ends a getDigits under way with HangupError when the call ends, and the caller hangs up mid-collection', async () => {
+    const { phone, channel } = await answeredCall(null);
+    const digits = expect(channel.getDigits({ count: 4 })).rejects.toBeInstanceOf(HangupError);
+    await phone.hangUp();
+    await digits;
+    expect(channel.state).toBe(State.IDLE);
+  });
+
   it('reports BUSY when the far end answers 486', async () => {
     const channel = engine.createChannel();
     const busyPort = busyEngine.sipAddresses()[0].port;
