@@ -243,7 +243,10 @@ export class SipCall {
     this.media.close();
     try {
       if (this.established) await this.session.bye();
-      else if (this.incomingInvite) this.incomingInvite.reject(480, 'Temporarily Unavailable');
+      else if (this.incomingInvite?.answered) {
+        // Our 200 is out, its ACK not in: §15 has the BYE wait for it (or for the 2xx to give up).
+        if (await this.incomingInvite.whenAcked()) await this.session.bye();
+      } else if (this.incomingInvite) this.incomingInvite.reject(480, 'Temporarily Unavailable');
       else this.outgoingInvite?.cancel();
     } catch {
       /* the dialog is gone already: nothing more to tell the far end */

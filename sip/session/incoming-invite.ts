@@ -52,6 +52,27 @@ export class IncomingInvite extends InviteSessionBase {
     return this.state !== 'pending';
   }
 
+  /**
+   * Resolves true once the ACK of our 2xx has come (at once if it has), false if the call ends
+   * without one or was never accepted. §15: a BYE waits for it.
+   */
+  whenAcked(): Promise<boolean> {
+    if (this.state === 'confirmed') return Promise.resolve(true);
+    if (this.state !== 'accepted') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const acked = (): void => {
+        this.off('terminated', ended);
+        resolve(true);
+      };
+      const ended = (): void => {
+        this.off('ack', acked);
+        resolve(false);
+      };
+      this.once('ack', acked);
+      this.once('terminated', ended);
+    });
+  }
+
   /** Sends 180 (default) or 183; a body is sent as application/sdp (early media). */
   progress(status: 180 | 183 = 180, body?: string): void {
     if (this.state !== 'pending') return;
