@@ -336,6 +336,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#ctx.rooms.validateName(conferenceRoomName);
     const resolved = resolveTransferOptions(options);
     this.#expect('transferToConferenceRoom', [State.ANSWERED]);
+    const media = this.#ownCall('transferToConferenceRoom').media;
     if (otherCall.state !== State.IDLE) {
       throw InvalidStateError.forState(
         `otherCall ${otherCall.id}`,
@@ -347,7 +348,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const transfer = new ConferenceTransfer(this.#ctx, {
       owner: this.#transferHost(),
       leg: otherCall.#legHost(),
-      media: (this.#call as SipCall).media,
+      media,
       roomName: conferenceRoomName,
       ...resolved
     });
@@ -420,7 +421,18 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** The media of an answered call that is not transferred (the audio path is ours). */
   #mediaFor(operation: string): SipCall['media'] {
     this.#expect(operation, [State.ANSWERED]);
-    return (this.#call as SipCall).media;
+    return this.#ownCall(operation).media;
+  }
+
+  /** The channel's SIP call; a transfer's conference leg is ANSWERED without one of its own. */
+  #ownCall(operation: string): SipCall {
+    const call = this.#call;
+    if (call === undefined)
+      throw new InvalidStateError(
+        `cannot ${operation}: channel ${this.id} is a transfer's conference leg and carries no call of its own`,
+        { state: this.#state, expected: [State.ANSWERED] }
+      );
+    return call;
   }
 
   async #playPcm(parts: Int16Array[], signal?: AbortSignal): Promise<void> {

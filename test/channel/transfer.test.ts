@@ -76,6 +76,12 @@ describe('transferToConferenceRoom', () => {
     expect(channel.transferCause()).toBe(TransferCause.NORMAL);
     expect(other.state).toBe(State.ANSWERED);
     expect(engine.rooms.has('first1')).toBe(true);
+    // The leg is ANSWERED but carries no call of its own: what needs one is refused, typed.
+    await expect(other.playText('hello')).rejects.toThrow(/conference leg and carries no call/);
+    await expect(other.sendDtmf('1')).rejects.toBeInstanceOf(InvalidStateError);
+    await expect(other.transferToConferenceRoom(engine.createChannel(), 'first2')).rejects.toBeInstanceOf(
+      InvalidStateError
+    );
   });
 
   it('rejects a room name that is not alphanumeric before any leg is placed', async () => {
