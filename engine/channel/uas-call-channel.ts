@@ -66,6 +66,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
   readonly #merger = new DigitMerger();
+  /** Aborts the outgoing call `call()` is placing, while it is. */
+  #placing: AbortController | undefined;
   readonly #digits = new DigitCollector();
   readonly #ctx: ChannelContext;
   /** Every line carries the channel id, and the call id once there is a call. */
@@ -176,8 +178,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
     this.#cause = Cause.NORMAL;
     this.#setState(State.CALL_OUTGOING);
+    this.#placing = abort;
     try {
-      this.#call = await SipCall.outgoing(
+      const call = await SipCall.outgoing(
         this.#ctx,
         target,
         { ...sip, signal: abort.signal },
@@ -186,6 +189,12 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
           if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
         }
       );
+      if (abort.signal.aborted) {
+        // Hung up (or timed out) while the answer was on its way: the call ends at once.
+        await call.hangUp();
+        throw new HangupError(`call: channel ${this.id} was hung up before the answer`);
+      }
+      this.#call = call;
       this.#bindCallLog();
       this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
@@ -201,6 +210,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
               : Cause.FAILED;
       this.#ended(cause);
     } finally {
+      this.#placing = undefined;
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
@@ -217,6 +227,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       return this.#state;
     }
     this.#transfer?.originalHungUp();
+    // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it).
+    this.#placing?.abort('hangup');
     const call = this.#call;
     this.#ended(Cause.NORMAL);
     await call?.hangUp();

@@ -147,6 +147,18 @@ describe('UASCallChannel media', () => {
     expect(channel.state).toBe(State.IDLE);
   });
 
+  it('hangUp while an outgoing call is ringing cancels it: the callee sees it end, and the caller stays IDLE', async () => {
+    const caller = engine.createChannel();
+    const placing = caller.call(`sip:loop@127.0.0.1:${port}`);
+    await waitFor(() => incoming.length > 0 && incoming[incoming.length - 1].state === State.CALL_INCOMING);
+    const callee = incoming[incoming.length - 1];
+    expect(await caller.hangUp()).toBe(State.IDLE);
+    expect(await placing).toBe(State.IDLE);
+    await waitFor(() => callee.state === State.IDLE); // the CANCEL reached it
+    await expect(callee.answer()).rejects.toBeInstanceOf(HangupError);
+    expect(caller.state).toBe(State.IDLE);
+  });
+
   it('reports BUSY when the far end answers 486', async () => {
     const channel = engine.createChannel();
     const busyPort = busyEngine.sipAddresses()[0].port;
