@@ -10,6 +10,7 @@ import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { formatNameAddr } from '../message/name-addr.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
+import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
@@ -41,6 +42,8 @@ export class OutgoingInvite extends InviteSessionBase {
   private provisionalSeen = false;
   private cancelRequested = false;
   private cancelSent = false;
+  /** §9.1: gives the INVITE up 64·T1 after its CANCEL if no final response has come. */
+  private cancelGiveUp: TimerHandle | undefined;
   private authAttempts = 0;
   private intervalRetried = false;
   private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
@@ -153,6 +156,21 @@ export class OutgoingInvite extends InviteSessionBase {
     cancel.add('Call-ID', this.callId);
     cancel.add('CSeq', `${this.invite.cseq.seq} CANCEL`);
     this.host.sendRequest(cancel, { protocol: this.protocol, keepVia: true }).catch(() => {});
+    // After a provisional response the INVITE transaction has no timer of its own (Timer B
+    // stopped): a callee that went silent would keep the call being placed for good.
+    this.cancelGiveUp = this.host.clock.setTimeout(() => {
+      this.cancelGiveUp = undefined;
+      if (this.terminated || this.dialog) return;
+      this.fail(
+        new SipError(
+          'ERR_SIP_CANCELLED',
+          `no final response to the cancelled INVITE ${this.requestUri}`,
+          487
+        ),
+        'cancel'
+      );
+      if (this.tx && !this.tx.terminated) this.tx.terminate();
+    }, 64 * this.host.timers.t1Ms);
   }
 
   private onResponse(response: SipResponse): void {
@@ -299,6 +317,8 @@ export class OutgoingInvite extends InviteSessionBase {
 
   protected override onTerminate(reason: TerminationReason): void {
     this.options.signal?.removeEventListener('abort', this.abortListener);
+    if (this.cancelGiveUp !== undefined) this.host.clock.clearTimeout(this.cancelGiveUp);
+    this.cancelGiveUp = undefined;
     if (this.settle) {
       this.settle.reject(
         new SipError(SipError.codeOfTermination(reason), `call ended (${reason}) before it was answered`)

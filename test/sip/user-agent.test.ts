@@ -4,6 +4,7 @@ import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { testSdp } from '../support/sip-sdp.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 
 const TIMERS = { t1Ms: 50, t2Ms: 400, t4Ms: 500 };
 const agents: SipUserAgent[] = [];
@@ -39,6 +40,45 @@ function terminated(session: {
 
 afterEach(async () => {
   await Promise.all(agents.splice(0).map((ua) => ua.close()));
+});
+
+describe('SipUserAgent placing a call to a callee that goes silent', () => {
+  it('gives the INVITE up 64·T1 after its CANCEL when the callee rang and then answered nothing (§9.1)', async () => {
+    const uac = await agent(['udp']);
+    const callee = await new UdpTestPeer().open();
+    try {
+      const abort = new AbortController();
+      const call = uac.invite(`sip:bob@127.0.0.1:${callee.port}`, {
+        body: testSdp(4000),
+        signal: abort.signal
+      });
+      const settled = call.established.then(
+        () => 'answered',
+        (e: SipError) => e.code
+      );
+      const invite = (await callee.next(
+        (m) => m instanceof SipRequest && m.method === 'INVITE'
+      )) as SipRequest;
+      const ringing = [
+        'SIP/2.0 180 Ringing',
+        ...invite.getAll('Via').map((v) => `Via: ${v}`),
+        `From: ${invite.get('From')}`,
+        `To: ${invite.get('To')};tag=callee`,
+        `Call-ID: ${invite.callId}`,
+        `CSeq: ${invite.get('CSeq')}`
+      ];
+      const rang = new Promise((resolve) => call.once('progress', resolve));
+      await callee.send(sipText(ringing), uac.addresses()[0].port);
+      await rang;
+      abort.abort();
+      await callee.next((m) => m instanceof SipRequest && m.method === 'CANCEL');
+      // Neither a 200 to the CANCEL nor a final response to the INVITE ever comes.
+      expect(await settled).toBe('ERR_SIP_CANCELLED');
+      expect(call.terminated).toBe(true);
+    } finally {
+      await callee.close();
+    }
+  });
 });
 
 describe('SipUserAgent calls between two agents on loopback', () => {
