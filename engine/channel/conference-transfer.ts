@@ -125,7 +125,9 @@ export class ConferenceTransfer {
         signal: this.abort.signal
       });
       media.player.stopLoop();
-      if (outcome === 'started') return this.enter(room, party);
+      // The room may start in the same turn as the caller hangs up (or is retrieved): what came
+      // first for the caller decides, or a party with no call behind it would join the mix.
+      if (outcome === 'started' && this.abortWhy === undefined) return this.enter(room, party);
       room.leave(party, outcome === 'timeout' ? 'timeout' : 'hangup');
       return this.fail(
         outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal')

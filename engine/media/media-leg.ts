@@ -229,7 +229,7 @@ export class MediaLeg implements MixMember {
 
   /** Joins the conference's room; its mix replaces the solo room's silence. */
   moveTo(room: MixRoom): void {
-    if (this.room === room) return;
+    if (this.room === room || this.closed) return;
     this.room.remove(this);
     this.room = room;
     if (this.frames) room.add(this);

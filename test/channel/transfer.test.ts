@@ -291,6 +291,28 @@ describe('transferToConferenceRoom', () => {
     }
   });
 
+  it('a waiting caller who hangs up in the turn the room starts is not put into it, and the room goes on', async () => {
+    const [x, y, z] = [await caller(440, 'x'), await caller(null, 'y'), await caller(null, 'z')];
+    const waiting = y.channel.transferToConferenceRoom(engine.createChannel(), 'race1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: quietSettings()
+    });
+    await waitFor(() => y.channel.state === State.TRANSFERRING && engine.rooms.get('race1')?.size === 1);
+    const starting = x.channel.transferToConferenceRoom(engine.createChannel(), 'race1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    await y.channel.hangUp(); // in the same turn as the room's start
+    expect(await starting).toBe(State.TRANSFERRED);
+    expect(await waiting).toBe(State.IDLE);
+    expect(y.channel.state).toBe(State.IDLE);
+    expect(engine.rooms.get('race1')?.parties.map((p) => p.label)).toEqual([x.channel.id]);
+    // The room still mixes: a newcomer hears the talker.
+    await z.channel.transferToConferenceRoom(engine.createChannel(), 'race1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    await waitFor(() => toneLevelDb(z.phone.receivedPcm(), 440, 8000) > -30, 30_000);
+  });
+
   it('removes the room when its last party leaves', async () => {
     const a = await caller();
     const b = await caller();
