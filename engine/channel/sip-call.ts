@@ -66,19 +66,24 @@ export class SipCall {
       if (info.dtmf)
         this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
-    session.on('terminated', ({ reason }: { reason: string }) => {
-      // An outgoing call that never connected ends through its `established` rejection instead.
-      if (this.ended || (this.outgoingInvite && !this.established)) return;
-      this.ended = true;
-      this.media.close();
-      this.hooks.remoteEnded(
-        reason === 'timeout' || reason === 'expired'
-          ? Cause.TIMEOUT
-          : reason === 'error'
-            ? Cause.ERROR
-            : Cause.NORMAL
-      );
-    });
+    session.on('terminated', ({ reason }: { reason: string }) => this.sessionEnded(reason));
+    // A CANCEL (or a transport failure) can end an incoming call while its media was being set
+    // up, before this listened: it is ended as soon as the channel holds it.
+    if (session.terminated) queueMicrotask(() => this.sessionEnded('cancel'));
+  }
+
+  private sessionEnded(reason: string): void {
+    // An outgoing call that never connected ends through its `established` rejection instead.
+    if (this.ended || (this.outgoingInvite && !this.established)) return;
+    this.ended = true;
+    this.media.close();
+    this.hooks.remoteEnded(
+      reason === 'timeout' || reason === 'expired'
+        ? Cause.TIMEOUT
+        : reason === 'error'
+          ? Cause.ERROR
+          : Cause.NORMAL
+    );
   }
 
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
@@ -218,7 +223,12 @@ export class SipCall {
         ? offerRejected(error)
         : error;
     }
-    await invite.accept(answer);
+    try {
+      await invite.accept(answer);
+    } catch (error) {
+      this.finish(); // cancelled or ended meanwhile: its media goes with it
+      throw error;
+    }
     this.established = true;
   }
 
