@@ -447,14 +447,23 @@ export class Engine extends SafeEmitter<EngineEvents> {
     resolver: MediaResolver,
     sampleRateHz: 8000 | 16000
   ): void {
-    const media = new ConferenceMedia(
-      room,
-      this.kernels as DspKernels,
-      this.loop as MixLoop,
-      resolver,
-      (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
-      sampleRateHz
-    );
+    let media: ConferenceMedia;
+    try {
+      media = new ConferenceMedia(
+        room,
+        this.kernels as DspKernels,
+        this.loop as MixLoop,
+        resolver,
+        (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
+        sampleRateHz
+      );
+    } catch (error) {
+      // No DSP room slot: the room goes at once, so its name is free for a later try, and the
+      // join that created it fails (room-registry.ts).
+      this.reportError(error, `room '${room.name}' could not be set up`);
+      room.close();
+      return;
+    }
     this.conferenceMedias.set(room, media);
     this.metrics.rooms.inc();
     room.on('partyJoined', () => this.metrics.parties.inc());

@@ -115,6 +115,12 @@ export class RoomRegistry extends SafeEmitter<RoomRegistryEvents> {
     });
     this.#rooms.set(name, room);
     this.safeEmit('roomCreated', { room });
+    // A listener could not set it up (no DSP room slot free) and closed it.
+    if (room.destroyed)
+      throw new InvalidStateError(`room '${name}' could not be set up (the engine reported why)`, {
+        state: 'destroyed',
+        expected: ['waiting']
+      });
     return room;
   }
 }

@@ -4,7 +4,7 @@
  * released them: an INVITE flood that never ACKed lost thousands of port pairs and slots.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type ResourceCounts, type UASCallChannel } from '../../engine/index.js';
+import { Engine, State, type ResourceCounts, type UASCallChannel } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { SipResponse } from '../../sip/message/message.js';
@@ -66,6 +66,40 @@ describe('a call whose media setup fails', () => {
     await first.hangUp();
     await until(() => engine!.resources().channels === 0, 'the first call to end');
     expect(held(engine)).toEqual(NONE);
+  }, 30_000);
+
+  it('a transfer into a new room with no DSP room slot left fails, leaves no room behind, and works once a slot is free', async () => {
+    engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: 39900, maxPort: 39999 },
+      dspSlots: { maxRooms: 2 }
+    });
+    const answered: UASCallChannel[] = [];
+    engine.on('call', (channel) => {
+      answered.push(channel);
+      void channel.answer().catch(() => undefined);
+    });
+    await engine.start();
+    const target = `sip:room@127.0.0.1:${engine.sipAddresses()[0].port}`;
+    for (let i = 0; i < 2; i++) {
+      const phone = await TonePhone.create({ toneHz: 440 });
+      phones.push(phone);
+      await phone.call(target);
+    }
+    await until(
+      () => answered.length === 2 && answered.every((c) => c.state === State.ANSWERED),
+      'two calls'
+    );
+    const [a, b] = answered;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(a.transferToConferenceRoom(engine.createChannel(), 'full1')).rejects.toThrow(
+        /could not be set up/
+      );
+      expect(engine.rooms.has('full1')).toBe(false);
+    }
+    await b.hangUp();
+    await until(() => engine!.resources().roomSlots === 1, 'the second call to free its slot');
+    expect(await a.transferToConferenceRoom(engine.createChannel(), 'full1')).toBe(State.TRANSFERRED);
   }, 30_000);
 
   it('releases everything when the caller never ACKs the 200 OK (timer H, over a real UDP socket)', async () => {
