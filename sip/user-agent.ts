@@ -577,6 +577,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       // §12.2.2: a request inside a dialog we do not know.
       const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
       if (!user) {
+        // §15: a caller may BYE an early dialog (our 180 carried the tag): 200 to the BYE,
+        // 487 to its INVITE, as a CANCEL would have.
+        const ringing = request.method === 'BYE' ? this.earlyInvite(request, toTag) : undefined;
+        if (ringing) {
+          this.respond(tx, createResponse(request, 200, undefined, toTag));
+          ringing.handleCancel();
+          return;
+        }
         reply(481);
         return;
       }
@@ -619,6 +627,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (!sessions) return;
     this.logger.info({ source, calls: sessions.size }, 'connection closed, ending its calls');
     for (const session of [...sessions]) session.transportLost();
+  }
+
+  /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
+  private earlyInvite(request: SipRequest, toTag: string): IncomingInvite | undefined {
+    for (const session of this.pendingInvites.values())
+      if (
+        !session.answered &&
+        session.localTag === toTag &&
+        session.callId === request.callId &&
+        session.request.fromTag === request.fromTag
+      )
+        return session;
+    return undefined;
   }
 
   /** §9.2: CANCEL matches the INVITE server transaction with the same branch. */

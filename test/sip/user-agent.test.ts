@@ -81,6 +81,53 @@ describe('SipUserAgent placing a call to a callee that goes silent', () => {
   });
 });
 
+describe('SipUserAgent answering a caller that hangs up while it rings', () => {
+  it('answers a BYE on the early dialog with 200 and its INVITE with 487 (§15), and the call ends', async () => {
+    const uas = await agent(['udp']);
+    const port = uas.addresses()[0].port;
+    const incoming = nextInvite(uas);
+    const caller = await new UdpTestPeer().open();
+    try {
+      const common = (method: string, cseq: number, to: string, branch: string): string[] => [
+        `${method} sip:room1@127.0.0.1:${port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        'From: <sip:alice@127.0.0.1>;tag=early-caller',
+        `To: ${to}`,
+        'Call-ID: early-bye@127.0.0.1',
+        `CSeq: ${cseq} ${method}`,
+        `Contact: <sip:alice@127.0.0.1:${caller.port}>`
+      ];
+      await caller.send(
+        sipText(
+          [
+            ...common('INVITE', 1, `<sip:room1@127.0.0.1:${port}>`, 'z9hG4bK-early-1'),
+            'Content-Type: application/sdp'
+          ],
+          testSdp(4000)
+        ),
+        port
+      );
+      const session = await incoming;
+      const ended = terminated(session);
+      session.progress(180);
+      const ringing = (await caller.next((m) => m instanceof SipResponse && m.status === 180)) as SipResponse;
+      await caller.send(sipText(common('BYE', 2, ringing.get('To')!, 'z9hG4bK-early-2')), port);
+      const byeOk = (await caller.next(
+        (m) => m instanceof SipResponse && m.get('CSeq') === '2 BYE'
+      )) as SipResponse;
+      expect(byeOk.status).toBe(200);
+      const final = (await caller.next(
+        (m) => m instanceof SipResponse && m.get('CSeq') === '1 INVITE' && m.status >= 200
+      )) as SipResponse;
+      expect(final.status).toBe(487);
+      expect(await ended).toBe('cancel');
+    } finally {
+      await caller.close();
+    }
+  });
+});
+
 describe('SipUserAgent calls between two agents on loopback', () => {
   it('places a call over UDP, answers it, confirms with ACK and hangs up with BYE on both sides', async () => {
     const [uac, uas] = [await agent(), await agent()];
