@@ -157,39 +157,45 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         if (error) reject(error);
         else resolve({ answer: answer ?? '', response: response as SipResponse });
       };
-      this.host.sendInvite(
-        request,
-        {
-          response: (response) => {
-            if (response.status < 200) return;
-            if (response.status < 300) {
-              // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
-              this.host.sendAck(dialog.createRequest('ACK', seq), { protocol: this.protocol });
-              if (settled) return;
-              dialog.refreshTarget(response);
-              const answer = response.bodyText;
-              this.localSdp = offerSdp;
-              if (answer.length > 0) this.remoteSdp = answer;
-              finish(undefined, answer, response);
-              return;
+      // A send that throws (a remote target we cannot reach) must not leave the flag set: every
+      // later re-INVITE, ours or the peer's, would meet 491.
+      try {
+        this.host.sendInvite(
+          request,
+          {
+            response: (response) => {
+              if (response.status < 200) return;
+              if (response.status < 300) {
+                // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
+                this.host.sendAck(dialog.createRequest('ACK', seq), { protocol: this.protocol });
+                if (settled) return;
+                dialog.refreshTarget(response);
+                const answer = response.bodyText;
+                this.localSdp = offerSdp;
+                if (answer.length > 0) this.remoteSdp = answer;
+                finish(undefined, answer, response);
+                return;
+              }
+              finish(
+                new SipError(
+                  'ERR_SIP_REJECTED',
+                  `re-INVITE failed: ${response.status} ${response.reason}`,
+                  response.status,
+                  response.reason
+                )
+              );
+              if (response.status === 481 || response.status === 408) this.terminate('error');
+            },
+            timeout: () => {
+              finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
+              void this.bye();
             }
-            finish(
-              new SipError(
-                'ERR_SIP_REJECTED',
-                `re-INVITE failed: ${response.status} ${response.reason}`,
-                response.status,
-                response.reason
-              )
-            );
-            if (response.status === 481 || response.status === 408) this.terminate('error');
           },
-          timeout: () => {
-            finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
-            void this.bye();
-          }
-        },
-        { protocol: this.protocol }
-      );
+          { protocol: this.protocol }
+        );
+      } catch (error) {
+        finish(new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503));
+      }
     });
   }
 
