@@ -242,6 +242,9 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await transferred(nodes[0], 'alice');
     const client = redis.client();
     await waitForAsync(async () => (await client.get('uasmedia:room:fenced:owner')) !== null);
+    // The key is written before node-a has the directory's answer: until then it refuses every
+    // trunk leg as not (yet) the owner (404), the stale epoch included.
+    await waitForAsync(async () => (await nodes[0].status(['fenced'])).roles.fenced === 'owner');
     const [owner, epoch] = ((await client.get('uasmedia:room:fenced:owner')) ?? '').split(' ');
     client.disconnect();
     expect(owner).toBe('node-a');
