@@ -10,7 +10,7 @@ import { computeAuthorization, selectChallenge, type DigestChallenge } from '../
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { isSipUri, parseUri } from '../message/uri.js';
 import type { SessionHost } from '../session/session-host.js';
-import { MAX_TIMER_MS, type TimerHandle } from '../transaction/timers.js';
+import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 
@@ -225,14 +225,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   #schedule(seconds: number): void {
     this.#clearTimer();
-    // Node runs a longer timer at once: a grant of 3 000 000 s had us REGISTER 400 times a second.
-    this.#timer = this.#host.clock.setTimeout(
-      () => {
-        this.#timer = undefined;
-        void this.#register();
-      },
-      Math.min(MAX_TIMER_MS, seconds * 1000)
-    );
+    this.#timer = this.#host.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#register();
+    }, seconds * 1000);
   }
 
   #clearTimer(): void {

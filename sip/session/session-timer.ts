@@ -126,16 +126,16 @@ export class SessionTimer {
     this.clear();
     this.interval = interval;
     const ms = interval.seconds * 1000;
-    // Node runs a timer of more than 2^31-1 ms (24.8 days) at once: a peer's Session-Expires of
-    // 3 000 000 s hung the call up as soon as it was answered. Past that, 24.8 days it is.
     this.expiryTimer = this.clock.setTimeout(
       () => {
         this.expiryTimer = undefined;
         if (!this.stopped) this.actions.expire();
       },
-      Math.min(MAX_TIMER_MS, ms - Math.min(32_000, ms / 3))
+      ms - Math.min(32_000, ms / 3)
     );
     if (interval.weRefresh) {
+      // The clock caps a delay at MAX_TIMER_MS, the expiry's included: half of it keeps the
+      // refresh first even for an interval of months.
       this.refreshTimer = this.clock.setTimeout(
         () => {
           this.refreshTimer = undefined;

@@ -25,8 +25,13 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * Node's timers, with delays capped at {@link MAX_TIMER_MS}: beyond it Node fires at once, and a
+ * peer's Session-Expires or a registrar's grant of 3 000 000 s hung a call up a millisecond after
+ * answering it, or had us REGISTER 400 times a second.
+ */
 export const systemClock: Clock = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  setTimeout: (callback, delayMs) => setTimeout(callback, Math.min(MAX_TIMER_MS, delayMs)),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
 };
 
