@@ -31,6 +31,13 @@ function keyOf(host: string, port: number): string {
   return `${host.replace(/^::ffff:/, '')}:${port}`;
 }
 
+/** A connected socket's peer: its address (IPv4 bare, not v4-mapped), port and table key. */
+function peerOf(socket: net.Socket): { host: string; port: number; key: string } {
+  const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const port = socket.remotePort ?? 0;
+  return { host, port, key: keyOf(host, port) };
+}
+
 export class TcpTransport implements SipTransport {
   readonly protocol: 'tcp' | 'tls' = 'tcp';
   readonly reliable = true;
@@ -112,8 +119,7 @@ export class TcpTransport implements SipTransport {
       raw.destroy();
       return;
     }
-    const host = (raw.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const key = keyOf(host, raw.remotePort ?? 0);
+    const { host, key } = peerOf(raw);
     // What the guard closes: the TLS socket once its handshake is done, the raw one until then.
     const closes = { socket: raw };
     const guarded = this.guard.admit(host, key, () => closes.socket.destroy(), this.protocol);
@@ -137,7 +143,7 @@ export class TcpTransport implements SipTransport {
   }
 
   private handshakeDone(socket: net.Socket): void {
-    const key = keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    const { key } = peerOf(socket);
     const entry = this.handshaking.get(key);
     this.handshaking.delete(key);
     if (!entry || this.closed) {
@@ -151,15 +157,11 @@ export class TcpTransport implements SipTransport {
 
   /** A handshake that Node's own timeout (the message deadline too) ended first: the guard's closure. */
   protected handshakeTimedOut(socket: net.Socket): void {
-    this.handshaking
-      .get(keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0))
-      ?.guarded.fire('message-deadline');
+    this.handshaking.get(peerOf(socket).key)?.guarded.fire('message-deadline');
   }
 
   private adopt(socket: net.Socket, guarded: GuardedConnection): void {
-    const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const port = socket.remotePort ?? 0;
-    const key = keyOf(host, port);
+    const { host, port, key } = peerOf(socket);
     this.connections.set(key, socket);
     this.sockets.add(socket);
     const framer = new StreamFramer(this.limits);
@@ -254,7 +256,7 @@ export class TcpTransport implements SipTransport {
       // Destroyed without an error: the transport is closing.
       const onClose = (): void => {
         settle();
-        reject(new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`));
+        reject(this.closedError());
       };
       socket.once('error', onError);
       socket.once('close', onClose);
@@ -262,14 +264,13 @@ export class TcpTransport implements SipTransport {
         settle();
         if (this.closed) {
           socket.destroy();
-          reject(new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`));
+          reject(this.closedError());
           return;
         }
-        const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-        const remote = keyOf(host, socket.remotePort ?? 0);
+        const peer = peerOf(socket);
         this.adopt(
           socket,
-          this.guard.adoptOutbound(host, remote, () => socket.destroy(), this.protocol)
+          this.guard.adoptOutbound(peer.host, peer.key, () => socket.destroy(), this.protocol)
         );
         // Index it under the address we dialled too (the peer's listening port), until it closes.
         this.connections.set(dialled, socket);
@@ -282,7 +283,7 @@ export class TcpTransport implements SipTransport {
   }
 
   async send(data: Buffer, destination: TransportAddress): Promise<void> {
-    if (this.closed) throw new SipError('ERR_CLOSED', 'TCP transport closed');
+    if (this.closed) throw this.closedError();
     const key = keyOf(destination.host, destination.port);
     let socket = this.connections.get(key);
     if (!socket || socket.destroyed) {
@@ -306,6 +307,10 @@ export class TcpTransport implements SipTransport {
     await new Promise<void>((resolve, reject) =>
       target.write(data, (err) => (err ? reject(err) : resolve()))
     );
+  }
+
+  private closedError(): SipError {
+    return new SipError('ERR_CLOSED', `${this.protocol.toUpperCase()} transport closed`);
   }
 
   async close(): Promise<void> {
