@@ -33,54 +33,52 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
   }
 }
 
+/** Starts `engine` with `maxRooms` DSP room slots, answering every call; what it answered, and its SIP URI. */
+async function answeringEngine(
+  minPort: number,
+  maxRooms: number
+): Promise<{ started: Engine; answered: UASCallChannel[]; target: string }> {
+  const started = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort, maxPort: minPort + 99 },
+    dspSlots: { maxRooms }
+  });
+  engine = started;
+  const answered: UASCallChannel[] = [];
+  started.on('call', (channel) => {
+    answered.push(channel);
+    void channel.answer().catch(() => undefined);
+  });
+  await started.start();
+  return { started, answered, target: `sip:room@127.0.0.1:${started.sipAddresses()[0].port}` };
+}
+
 const NONE = { rtpPortPairs: 0, partySlots: 0, roomSlots: 0, channels: 0, rooms: 0 };
 
 describe('a call whose media setup fails', () => {
   it('releases its RTP ports and party slot when no DSP room slot is left (503), and the call that holds the slot is undisturbed', async () => {
-    engine = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-      rtp: { minPort: 43000, maxPort: 43099 },
-      dspSlots: { maxRooms: 1 }
-    });
-    const answered: UASCallChannel[] = [];
-    engine.on('call', (channel) => {
-      answered.push(channel);
-      void channel.answer().catch(() => undefined);
-    });
-    await engine.start();
-    const target = `sip:room@127.0.0.1:${engine.sipAddresses()[0].port}`;
+    const { started: e, answered, target } = await answeringEngine(43000, 1);
     const first = await TonePhone.create({ toneHz: 440 });
     phones.push(first);
     await first.call(target);
-    expect(held(engine)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
+    expect(held(e)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
 
     for (let i = 0; i < 3; i++) {
       const refused = await TonePhone.create({ toneHz: 440 });
       phones.push(refused);
       await expect(refused.call(target)).rejects.toMatchObject({ status: 503 });
-      expect(held(engine)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
+      expect(held(e)).toEqual({ rtpPortPairs: 1, partySlots: 1, roomSlots: 1, channels: 1, rooms: 0 });
     }
     expect(answered).toHaveLength(1);
     expect(first.ended).toBe(false);
 
     await first.hangUp();
-    await until(() => engine!.resources().channels === 0, 'the first call to end');
-    expect(held(engine)).toEqual(NONE);
+    await until(() => e.resources().channels === 0, 'the first call to end');
+    expect(held(e)).toEqual(NONE);
   }, 30_000);
 
   it('a transfer into a new room with no DSP room slot left fails, leaves no room behind, and works once a slot is free', async () => {
-    engine = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-      rtp: { minPort: 39900, maxPort: 39999 },
-      dspSlots: { maxRooms: 2 }
-    });
-    const answered: UASCallChannel[] = [];
-    engine.on('call', (channel) => {
-      answered.push(channel);
-      void channel.answer().catch(() => undefined);
-    });
-    await engine.start();
-    const target = `sip:room@127.0.0.1:${engine.sipAddresses()[0].port}`;
+    const { started: e, answered, target } = await answeringEngine(39900, 2);
     for (let i = 0; i < 2; i++) {
       const phone = await TonePhone.create({ toneHz: 440 });
       phones.push(phone);
@@ -92,14 +90,14 @@ describe('a call whose media setup fails', () => {
     );
     const [a, b] = answered;
     for (let attempt = 0; attempt < 2; attempt++) {
-      await expect(a.transferToConferenceRoom(engine.createChannel(), 'full1')).rejects.toThrow(
+      await expect(a.transferToConferenceRoom(e.createChannel(), 'full1')).rejects.toThrow(
         /could not be set up/
       );
-      expect(engine.rooms.has('full1')).toBe(false);
+      expect(e.rooms.has('full1')).toBe(false);
     }
     await b.hangUp();
-    await until(() => engine!.resources().roomSlots === 1, 'the second call to free its slot');
-    expect(await a.transferToConferenceRoom(engine.createChannel(), 'full1')).toBe(State.TRANSFERRED);
+    await until(() => e.resources().roomSlots === 1, 'the second call to free its slot');
+    expect(await a.transferToConferenceRoom(e.createChannel(), 'full1')).toBe(State.TRANSFERRED);
   }, 30_000);
 
   it('releases everything when the caller never ACKs the 200 OK (timer H, over a real UDP socket)', async () => {

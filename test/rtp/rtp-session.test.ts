@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
-import type { RtcpEvent } from '../../engine/rtp/rtp-session.js';
+import type { RtcpEvent, RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -27,7 +27,10 @@ async function socket(): Promise<dgram.Socket> {
 }
 
 /** A PCMU session on a fresh pool port whose SDP remote is `remotePort` on loopback (no RTCP). */
-async function sessionFrom(remotePort: number): Promise<{ session: RtpSession; rtpPort: number }> {
+async function sessionFrom(
+  remotePort: number,
+  options: Partial<RtpSessionOptions> = {}
+): Promise<{ session: RtpSession; rtpPort: number }> {
   const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
   cleanups.push(() => pool.close());
   const ports = await pool.allocate();
@@ -37,7 +40,8 @@ async function sessionFrom(remotePort: number): Promise<{ session: RtpSession; r
     clockRateHz: 8000,
     samplesPerFrame: 160,
     rtcpIntervalMs: 0,
-    remote: { address: '127.0.0.1', port: remotePort }
+    remote: { address: '127.0.0.1', port: remotePort },
+    ...options
   });
   cleanups.push(() => session.close());
   return { session, rtpPort: ports.rtpPort };
@@ -240,26 +244,14 @@ describe('RtpSession over loopback UDP', () => {
 
   it('reports a digit sent on an SSRC of its own once, and the audio beside it is not restarted', async () => {
     const peer = await socket();
-    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
-    cleanups.push(() => pool.close());
-    const ports = await pool.allocate();
-    const session = new RtpSession({
-      ports,
-      payloadType: 0,
-      clockRateHz: 8000,
-      samplesPerFrame: 160,
-      telephoneEventPayloadType: 101,
-      rtcpIntervalMs: 0,
-      remote: { address: '127.0.0.1', port: peer.address().port }
-    });
-    cleanups.push(() => session.close());
+    const { session, rtpPort } = await sessionFrom(peer.address().port, { telephoneEventPayloadType: 101 });
     const digits: DtmfEvent[] = [];
     session.on('dtmf', (d) => digits.push(d));
     let ssrcChanges = 0;
     session.on('ssrcChange', () => ssrcChanges++);
     let received = 0;
     const send = async (packet: Buffer): Promise<void> => {
-      await new Promise<void>((resolve) => peer.send(packet, ports.rtpPort, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) => peer.send(packet, rtpPort, '127.0.0.1', () => resolve()));
       received++;
       await waitFor(() => session.stats().packetsReceived === received);
     };

@@ -63,6 +63,13 @@ async function agent(
   return { ua, port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/sip`, warnings };
 }
 
+/** A fresh self-signed certificate for the WSS port, removed after the test. */
+function testCertificate(): { cert: Buffer; key: Buffer } {
+  const certificate = makeTestCertificate();
+  cleanups.push(() => certificate.remove());
+  return { cert: certificate.cert, key: certificate.key };
+}
+
 async function client(url: string, options: WebSocket.ClientOptions = {}): Promise<WsSipClient> {
   const c = await WsSipClient.connect(url, ['sip'], options);
   cleanups.push(() => c.close());
@@ -192,12 +199,11 @@ describe('WebSocket connection guard', () => {
 
   it('closes while a WSS handshake is under way, and the connection with it', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
-    const { ua, port } = await agent({ messageDeadlineMs: 60_000, idleTimeoutMs: 60_000 }, undefined, {
-      cert: Buffer.from(certificate.cert),
-      key: Buffer.from(certificate.key)
-    });
+    const { ua, port } = await agent(
+      { messageDeadlineMs: 60_000, idleTimeoutMs: 60_000 },
+      undefined,
+      testCertificate()
+    );
     const silent = await connectStreamPeer(cleanups, { port });
     await waitFor(() => ua.connectionGuard.openByTransport.ws === 1);
     await ua.close();
@@ -266,12 +272,10 @@ describe('WebSocket connection guard', () => {
 
   it('over TLS (WSS): refuses past the per-source limit, and a connection that never starts its TLS handshake is closed by the deadline', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
     const { ua, port, url } = await agent(
       { maxConnectionsPerSource: 2, messageDeadlineMs: 1500, idleTimeoutMs: 60_000 },
       undefined,
-      { cert: certificate.cert, key: certificate.key }
+      testCertificate()
     );
     const member = await client(url, { rejectUnauthorized: false });
     await works(member);
