@@ -18,6 +18,7 @@ import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.j
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { Recorder } from '../media/recorder.js';
+import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { SafeEmitter, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
@@ -169,8 +170,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         `call target must be a SIP URI (sip:user@host), got '${String(target)}'`
       );
     }
-    this.#expect('call', [State.IDLE]);
     const { secondsTimeout = 60, signal, ...sip } = options;
+    checkSecondsTimeout('call', secondsTimeout);
+    this.#expect('call', [State.IDLE]);
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -398,11 +400,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}
   ): Promise<State> {
     const { secondsTimeout = null, signal } = options;
-    if (secondsTimeout !== null && (typeof secondsTimeout !== 'number' || !(secondsTimeout >= 0))) {
-      throw new RangeError(
-        `secondsTimeout must be a non-negative number or null, got ${String(secondsTimeout)}`
-      );
-    }
+    checkSecondsTimeout('waitForTransferredCallRetrieval', secondsTimeout);
     if (this.#state === State.IDLE)
       throw new HangupError(`cannot waitForTransferredCallRetrieval: channel ${this.id} has hung up`);
     const transfer = this.#transfer;

@@ -1,0 +1,118 @@
+/**
+ * The options of the channel's waits, `call()` and `waitForTransferredCallRetrieval()`, over real
+ * SIP and RTP on loopback: a `secondsTimeout` no Node timer can hold is refused before anything
+ * happens (such a timer fires at once, which read as NOANSWER), and an abort signal counts
+ * whether it aborts during the wait or before it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConferencePartyMediaSettings,
+  Engine,
+  InvalidArgumentError,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
+import { SipRequest } from '../../sip/message/message.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+let engine: Engine;
+let sipPort: number;
+const incoming: UASCallChannel[] = [];
+
+/** Zero, negative, not finite, past Node's 2^31-1 ms timer limit, not a number. */
+const BAD_TIMEOUTS: unknown[] = [0, -1, Number.NaN, Infinity, -Infinity, 2_147_483.648, '60'];
+
+beforeAll(async () => {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 39500, maxPort: 39599 },
+    logLevel: 'silent'
+  });
+  engine.on('call', (channel) => {
+    incoming.push(channel);
+    void channel.answer().catch(() => undefined);
+  });
+  await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+describe('call() secondsTimeout', () => {
+  it('refuses a timeout no timer can hold with InvalidArgumentError, and places no call', async () => {
+    const callee = await new UdpTestPeer().open();
+    try {
+      const channel = engine.createChannel();
+      const changes: State[] = [];
+      channel.on('stateChange', ({ state }) => changes.push(state));
+      for (const secondsTimeout of BAD_TIMEOUTS) {
+        await expect(
+          channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: secondsTimeout as number })
+        ).rejects.toBeInstanceOf(InvalidArgumentError);
+        expect(channel.state).toBe(State.IDLE);
+      }
+      await sleep(300);
+      expect(callee.received).toEqual([]);
+      expect(changes).toEqual([]);
+
+      // null still means no limit: this call leaves, and ends on the callee's 486.
+      const placed = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: null });
+      const invite = (await callee.next(
+        (m) => m instanceof SipRequest && m.method === 'INVITE'
+      )) as SipRequest;
+      const busy = [
+        'SIP/2.0 486 Busy Here',
+        ...invite.getAll('Via').map((v) => `Via: ${v}`),
+        `From: ${invite.get('From')}`,
+        `To: ${invite.get('To')};tag=busy`,
+        `Call-ID: ${invite.callId}`,
+        `CSeq: ${invite.get('CSeq')}`
+      ];
+      await callee.send(sipText(busy), sipPort);
+      expect(await placed).toBe(State.IDLE);
+      expect(changes[0]).toBe(State.CALL_OUTGOING);
+    } finally {
+      await callee.close();
+    }
+  });
+});
+
+/** A phone calls in, is answered, and is transferred into room `roomName`; `run` then has its channel. */
+async function withTransferredCall(
+  roomName: string,
+  run: (channel: UASCallChannel) => Promise<void>
+): Promise<void> {
+  const phone = await TonePhone.create({ toneHz: null });
+  try {
+    const before = incoming.length;
+    await phone.call(`sip:app@127.0.0.1:${sipPort}`);
+    await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
+    const channel = incoming[before];
+    const state = await channel.transferToConferenceRoom(engine.createChannel(), roomName, {
+      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false })
+    });
+    expect(state).toBe(State.TRANSFERRED);
+    await run(channel);
+    expect(await channel.retrieveTransferredCall()).toBe(State.ANSWERED);
+  } finally {
+    await phone.close();
+  }
+  await waitFor(() => engine.rooms.size === 0);
+}
+
+describe('waitForTransferredCallRetrieval options', () => {
+  it('refuses a timeout no timer can hold with InvalidArgumentError; the call stays transferred', async () => {
+    await withTransferredCall('waits1', async (channel) => {
+      for (const secondsTimeout of BAD_TIMEOUTS) {
+        await expect(
+          channel.waitForTransferredCallRetrieval({ secondsTimeout: secondsTimeout as number })
+        ).rejects.toBeInstanceOf(InvalidArgumentError);
+      }
+      expect(channel.state).toBe(State.TRANSFERRED);
+    });
+  });
+});
