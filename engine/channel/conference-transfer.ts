@@ -279,7 +279,7 @@ export class ConferenceTransfer {
   }
 
   waitForRetrieval(secondsTimeout: number | null, signal?: AbortSignal): Promise<void> {
-    if (this.finished) return Promise.resolve();
+    if (this.finished || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const wake = (): void => {

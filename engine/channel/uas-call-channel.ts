@@ -393,8 +393,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   /**
-   * Waits until the transferred call comes back (exit digit, room destroyed, leg hung up) or
-   * `secondsTimeout` passes; resolves with the state then (TRANSFERRED if it timed out).
+   * Waits until the transferred call comes back (exit digit, room destroyed, leg hung up),
+   * `secondsTimeout` passes or `signal` aborts (already aborted: at once); resolves with the
+   * state then (TRANSFERRED if it timed out or was aborted).
    */
   async waitForTransferredCallRetrieval(
     options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}

@@ -115,4 +115,20 @@ describe('waitForTransferredCallRetrieval options', () => {
       expect(channel.state).toBe(State.TRANSFERRED);
     });
   });
+
+  it('ends the wait at once on a signal aborted before the call, as on one aborted during it', async () => {
+    await withTransferredCall('waits2', async (channel) => {
+      const during = new AbortController();
+      const waiting = channel.waitForTransferredCallRetrieval({ signal: during.signal });
+      during.abort();
+      expect(await waiting).toBe(State.TRANSFERRED);
+
+      const settled = await Promise.race([
+        channel.waitForTransferredCallRetrieval({ signal: AbortSignal.abort() }),
+        sleep(1000).then(() => 'still waiting')
+      ]);
+      expect(settled).toBe(State.TRANSFERRED);
+      expect(channel.state).toBe(State.TRANSFERRED);
+    });
+  });
 });
