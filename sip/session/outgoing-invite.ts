@@ -39,6 +39,8 @@ export class OutgoingInvite extends InviteSessionBase {
   private invite: SipRequest;
   private tx?: InviteClientTransaction;
   private ack?: SipRequest;
+  /** To tag → our ACK, of each 2xx a forking proxy brought from another UAS after the first. */
+  private readonly forkedAcks = new Map<string, SipRequest>();
   private provisionalSeen = false;
   private cancelRequested = false;
   private cancelSent = false;
@@ -204,20 +206,14 @@ export class OutgoingInvite extends InviteSessionBase {
 
   private on2xx(response: SipResponse): void {
     if (this.dialog) {
-      // §13.2.2.4: a retransmitted 2xx is ACKed again (forked 2xx from another UAS ignored).
-      if (this.ack && response.toTag === this.dialog.state.remoteTag)
-        this.host.sendAck(this.ack, { protocol: this.protocol, keepVia: true });
+      this.onLater2xx(response, this.dialog);
       return;
     }
     const dialog = Dialog.asUac(this.invite, response);
     dialog.confirmed = true;
     this.dialog = dialog;
     this.host.addDialog(dialog, this);
-    const ack = dialog.createRequest('ACK', this.invite.cseq.seq);
-    for (const name of ['Authorization', 'Proxy-Authorization']) {
-      const value = this.invite.get(name);
-      if (value !== undefined) ack.add(name, value);
-    }
+    const ack = this.createAck(dialog);
     this.host.sendAck(ack, { protocol: this.protocol });
     this.ack = ack;
     const answerSdp = response.body.length > 0 ? response.bodyText : '';
@@ -236,6 +232,35 @@ export class OutgoingInvite extends InviteSessionBase {
     }
     this.settle?.resolve({ answerSdp });
     this.settle = undefined;
+  }
+
+  /**
+   * §13.2.2.4: every 2xx is ACKed, a retransmission again. We keep the first dialog only: a 2xx
+   * from another UAS (the INVITE forked, another To tag) is ACKed and its dialog ended with BYE.
+   */
+  private onLater2xx(response: SipResponse, dialog: Dialog): void {
+    const toTag = response.toTag ?? '';
+    const sent = toTag === dialog.state.remoteTag ? this.ack : this.forkedAcks.get(toTag);
+    if (sent !== undefined) {
+      this.host.sendAck(sent, { protocol: this.protocol, keepVia: true });
+      return;
+    }
+    const forked = Dialog.asUac(this.invite, response);
+    const ack = this.createAck(forked);
+    this.host.sendAck(ack, { protocol: this.protocol });
+    this.forkedAcks.set(toTag, ack);
+    this.host.logger.info({ callId: this.callId, toTag }, 'ending the dialog of a forked 2xx with BYE');
+    this.host.sendRequest(forked.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
+  }
+
+  /** The ACK of a 2xx (§13.2.2.4), with the INVITE's credentials (§22.1). */
+  private createAck(dialog: Dialog): SipRequest {
+    const ack = dialog.createRequest('ACK', this.invite.cseq.seq);
+    for (const name of ['Authorization', 'Proxy-Authorization']) {
+      const value = this.invite.get(name);
+      if (value !== undefined) ack.add(name, value);
+    }
+    return ack;
   }
 
   /** RFC 4028 §7.3: after 422, ask again with the UAS's Min-SE (once). */
