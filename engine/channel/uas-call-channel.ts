@@ -171,7 +171,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       );
     }
     const { secondsTimeout = 60, signal, ...sip } = options;
-    checkSecondsTimeout('call', secondsTimeout);
+    checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     this.#expect('call', [State.IDLE]);
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal?.reason);
@@ -401,7 +401,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}
   ): Promise<State> {
     const { secondsTimeout = null, signal } = options;
-    checkSecondsTimeout('waitForTransferredCallRetrieval', secondsTimeout);
+    checkSecondsTimeout('waitForTransferredCallRetrieval: secondsTimeout', secondsTimeout, true);
     if (this.#state === State.IDLE)
       throw new HangupError(`cannot waitForTransferredCallRetrieval: channel ${this.id} has hung up`);
     const transfer = this.#transfer;
@@ -578,14 +578,7 @@ function resolveTransferOptions(
   if (!(conferencePartyMediaSettings instanceof ConferencePartyMediaSettings)) {
     throw new TypeError('conferencePartyMediaSettings must be a ConferencePartyMediaSettings');
   }
-  if (
-    secondsTimeout !== null &&
-    (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)
-  ) {
-    throw new RangeError(
-      `secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`
-    );
-  }
+  checkSecondsTimeout('secondsTimeout', secondsTimeout, true);
   return {
     talkerAndListener,
     conferenceLifetimeControl,

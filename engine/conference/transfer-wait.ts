@@ -8,6 +8,7 @@
 import type { Scheduler, TimerHandle } from '../util/scheduler.js';
 import { globalScheduler } from '../util/scheduler.js';
 import type { Party } from './party.js';
+import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import type { ConferenceRoom } from './room.js';
 
 /**
@@ -32,14 +33,7 @@ export async function waitForRoomStart(
   options: WaitForRoomStartOptions
 ): Promise<RoomStartOutcome> {
   const { secondsTimeout, signal, scheduler = globalScheduler } = options;
-  if (
-    secondsTimeout !== null &&
-    (typeof secondsTimeout !== 'number' || !Number.isFinite(secondsTimeout) || secondsTimeout < 0)
-  ) {
-    throw new RangeError(
-      `secondsTimeout must be a non-negative number of seconds or null, got ${String(secondsTimeout)}`
-    );
-  }
+  checkSecondsTimeout('secondsTimeout', secondsTimeout, true);
   if (signal?.aborted) return 'aborted';
   if (!room.has(party)) return 'left';
   if (room.started) return 'started';

@@ -19,6 +19,7 @@
 import { ClosedError, InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { globalScheduler, type Scheduler, type TimerHandle } from '../util/scheduler.js';
 import { describe, normaliseDtmfDigit, parseDtmfDigit, type DtmfDigit } from './dtmf-digit.js';
+import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 
 export interface GetDigitsOptions {
   clear?: boolean;
@@ -230,9 +231,6 @@ function parseOptions(options: GetDigitsOptions): {
 
 /** Seconds → ms; undefined/null means no limit. */
 function milliseconds(name: string, seconds: number | null | undefined): number | undefined {
-  if (seconds === undefined || seconds === null) return undefined;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new RangeError(`${name} must be a non-negative number of seconds, got ${String(seconds)}`);
-  }
-  return seconds * 1000;
+  checkSecondsTimeout(name, seconds, true);
+  return seconds === undefined || seconds === null ? undefined : seconds * 1000;
 }

@@ -29,6 +29,8 @@ export interface OutgoingInviteOptions {
 }
 
 const MAX_AUTH_ATTEMPTS = 2;
+/** Dialogs of a forked INVITE answered after the first, each ACKed and ended with BYE. */
+const MAX_FORKED_DIALOGS = 8;
 
 export class OutgoingInvite extends InviteSessionBase {
   readonly established: Promise<{ answerSdp: string }>;
@@ -41,6 +43,8 @@ export class OutgoingInvite extends InviteSessionBase {
   private ack?: SipRequest;
   /** To tag → our ACK, of each 2xx a forking proxy brought from another UAS after the first. */
   private readonly forkedAcks = new Map<string, SipRequest>();
+  /** A forked 2xx was dropped for MAX_FORKED_DIALOGS (logged once). */
+  private forkLimitLogged = false;
   private provisionalSeen = false;
   private cancelRequested = false;
   private cancelSent = false;
@@ -243,6 +247,18 @@ export class OutgoingInvite extends InviteSessionBase {
     const sent = toTag === dialog.state.remoteTag ? this.ack : this.forkedAcks.get(toTag);
     if (sent !== undefined) {
       this.host.sendAck(sent, { protocol: this.protocol, keepVia: true });
+      return;
+    }
+    // Each new To tag costs an ACK and a BYE transaction sent where its Contact says: bounded,
+    // so a peer inventing tags cannot make us send without end. One it drops retransmits its
+    // 2xx for 64·T1, then ends its dialog itself (§13.3.1.4).
+    if (this.forkedAcks.size >= MAX_FORKED_DIALOGS) {
+      if (!this.forkLimitLogged)
+        this.host.logger.warn(
+          { callId: this.callId, limit: MAX_FORKED_DIALOGS },
+          'forked 2xx beyond the limit dropped unanswered'
+        );
+      this.forkLimitLogged = true;
       return;
     }
     const forked = Dialog.asUac(this.invite, response);

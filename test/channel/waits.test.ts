@@ -5,13 +5,7 @@
  * whether it aborts during the wait or before it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConferencePartyMediaSettings,
-  Engine,
-  InvalidArgumentError,
-  State,
-  type UASCallChannel
-} from '../../engine/index.js';
+import { ConferencePartyMediaSettings, Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest } from '../../sip/message/message.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
@@ -21,8 +15,8 @@ let engine: Engine;
 let sipPort: number;
 const incoming: UASCallChannel[] = [];
 
-/** Zero, negative, not finite, past Node's 2^31-1 ms timer limit, not a number. */
-const BAD_TIMEOUTS: unknown[] = [0, -1, Number.NaN, Infinity, -Infinity, 2_147_483.648, '60'];
+/** Negative, not finite, past Node's 2^31-1 ms timer limit: RangeError everywhere. */
+const OUT_OF_RANGE = [-1, Number.NaN, Infinity, -Infinity, 2_147_483.648];
 
 beforeAll(async () => {
   engine = new Engine({
@@ -43,16 +37,21 @@ afterAll(async () => {
 });
 
 describe('call() secondsTimeout', () => {
-  it('refuses a timeout no timer can hold with InvalidArgumentError, and places no call', async () => {
+  it('refuses a timeout no timer can hold (RangeError, TypeError), and places no call', async () => {
     const callee = await new UdpTestPeer().open();
     try {
       const channel = engine.createChannel();
       const changes: State[] = [];
       channel.on('stateChange', ({ state }) => changes.push(state));
-      for (const secondsTimeout of BAD_TIMEOUTS) {
+      // 0 too: a call that may not ring at all is a mistake (or 0 meant "no limit", which is null).
+      const refused: [unknown, typeof RangeError][] = [
+        ...[0, ...OUT_OF_RANGE].map((v): [unknown, typeof RangeError] => [v, RangeError]),
+        ['60', TypeError]
+      ];
+      for (const [secondsTimeout, kind] of refused) {
         await expect(
           channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: secondsTimeout as number })
-        ).rejects.toBeInstanceOf(InvalidArgumentError);
+        ).rejects.toBeInstanceOf(kind);
         expect(channel.state).toBe(State.IDLE);
       }
       await sleep(300);
@@ -105,13 +104,14 @@ async function withTransferredCall(
 }
 
 describe('waitForTransferredCallRetrieval options', () => {
-  it('refuses a timeout no timer can hold with InvalidArgumentError; the call stays transferred', async () => {
+  it('refuses a timeout no timer can hold with RangeError; 0 returns at once; the call stays transferred', async () => {
     await withTransferredCall('waits1', async (channel) => {
-      for (const secondsTimeout of BAD_TIMEOUTS) {
-        await expect(
-          channel.waitForTransferredCallRetrieval({ secondsTimeout: secondsTimeout as number })
-        ).rejects.toBeInstanceOf(InvalidArgumentError);
+      for (const secondsTimeout of OUT_OF_RANGE) {
+        await expect(channel.waitForTransferredCallRetrieval({ secondsTimeout })).rejects.toBeInstanceOf(
+          RangeError
+        );
       }
+      expect(await channel.waitForTransferredCallRetrieval({ secondsTimeout: 0 })).toBe(State.TRANSFERRED);
       expect(channel.state).toBe(State.TRANSFERRED);
     });
   });
@@ -130,5 +130,28 @@ describe('waitForTransferredCallRetrieval options', () => {
       expect(settled).toBe(State.TRANSFERRED);
       expect(channel.state).toBe(State.TRANSFERRED);
     });
+  });
+});
+
+describe('transferToConferenceRoom secondsTimeout', () => {
+  it('refuses one no timer can hold with RangeError, before any room or leg exists', async () => {
+    const phone = await TonePhone.create({ toneHz: null });
+    try {
+      const before = incoming.length;
+      await phone.call(`sip:app@127.0.0.1:${sipPort}`);
+      await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
+      const channel = incoming[before];
+      const leg = engine.createChannel();
+      // Past Node's longest timer: the wait for the room would have timed out at once.
+      await expect(
+        channel.transferToConferenceRoom(leg, 'waits3', { secondsTimeout: 2_147_483.648 })
+      ).rejects.toBeInstanceOf(RangeError);
+      expect(channel.state).toBe(State.ANSWERED);
+      expect(leg.state).toBe(State.IDLE);
+      expect(engine.rooms.size).toBe(0);
+      await channel.hangUp();
+    } finally {
+      await phone.close();
+    }
   });
 });

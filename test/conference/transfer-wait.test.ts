@@ -118,10 +118,14 @@ describe('waitForRoomStart', () => {
     await expect(waitForRoomStart(room, party, { secondsTimeout: 120 })).resolves.toBe('left');
   });
 
-  it.each([-1, Number.NaN, Infinity])('rejects secondsTimeout %s with RangeError', async (secondsTimeout) => {
-    const { room, party } = ringing();
-    await expect(waitForRoomStart(room, party, { secondsTimeout })).rejects.toThrow(RangeError);
-  });
+  // 2_147_483.648 s is past Node's longest timer (2^31-1 ms): it would time out at once.
+  it.each([-1, Number.NaN, Infinity, 2_147_483.648])(
+    'rejects secondsTimeout %s with RangeError',
+    async (secondsTimeout) => {
+      const { room, party } = ringing();
+      await expect(waitForRoomStart(room, party, { secondsTimeout })).rejects.toThrow(RangeError);
+    }
+  );
 
   it('uses an injected scheduler and cancels its timer', async () => {
     const { room, party } = ringing();

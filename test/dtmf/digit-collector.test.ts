@@ -157,6 +157,9 @@ describe('DigitCollector.getDigits', () => {
     [{ count: 1.5 }, RangeError],
     [{ secondsTimeout: -1 }, RangeError],
     [{ secondsInterdigitTimeout: Number.NaN }, RangeError],
+    // Past Node's longest timer (2^31-1 ms), which would fire at once.
+    [{ secondsTimeout: 2_147_483.648 }, RangeError],
+    [{ secondsPredigitsTimeout: '5' as unknown as number }, TypeError],
     [{ end: 'x' }, InvalidArgumentError],
     [{ end: '' }, InvalidArgumentError],
     [{ end: 5 as unknown as string }, TypeError],

@@ -95,4 +95,39 @@ describe('an outgoing INVITE answered by two UASs', () => {
       await callee.close();
     }
   });
+
+  it('answers at most 8 forked dialogs: a peer inventing To tags gets no ACK or BYE past them', async () => {
+    const uac = new SipUserAgent({
+      transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+      timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
+    });
+    agents.push(uac);
+    await uac.start();
+    const uacPort = uac.addresses()[0].port;
+    const callee = await new UdpTestPeer().open();
+    try {
+      const call = uac.invite(`sip:bob@127.0.0.1:${callee.port}`, { body: testSdp(5000) });
+      const invite = (await callee.next(
+        (m) => m instanceof SipRequest && m.method === 'INVITE'
+      )) as SipRequest;
+      await callee.send(ok(invite, 'first', callee.port), uacPort);
+      await call.established;
+      const tags = Array.from({ length: 12 }, (_, i) => `fork${i}`);
+      for (const tag of tags) await callee.send(ok(invite, tag, callee.port), uacPort);
+      await callee.next(isRequest('BYE', 'fork7'));
+      await sleep(500);
+      const answered = (method: string): string[] => [
+        ...new Set(
+          callee.received
+            .filter((m) => m instanceof SipRequest && m.method === method && m.toTag !== 'first')
+            .map((m) => m.toTag ?? '')
+        )
+      ];
+      expect(answered('ACK').sort()).toEqual(tags.slice(0, 8).sort());
+      expect(answered('BYE').sort()).toEqual(tags.slice(0, 8).sort());
+      expect(call.terminated).toBe(false);
+    } finally {
+      await callee.close();
+    }
+  });
 });
