@@ -27,6 +27,8 @@
  *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
  *                        CPU-profiled over its measurement window; summarised by stage, and its
  *                        late ticks lined up with the profile (stall-tracer.ts, stall-analysis.ts)
+ *   --profile-kernels=K  what that profiled run answers with (default wasm; io-floor profiles the
+ *                        floor, to set the engine's stages against the same sockets with no media)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -79,6 +81,9 @@ const inbandDtmf = args.get('inband-dtmf') ?? 'always';
 if (!(INBAND_DTMF_MODES as readonly string[]).includes(inbandDtmf))
   throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected ${INBAND_DTMF_MODES.join(', ')}`);
 const minParticipants = Number(args.get('min') ?? 0);
+const profileKernels = (args.get('profile-kernels') ?? 'wasm') as Flavour;
+if (!FLAVOURS.includes(profileKernels))
+  throw new Error(`unknown --profile-kernels '${profileKernels}': expected ${FLAVOURS.join(', ')}`);
 
 interface Shape {
   name: string;
@@ -454,7 +459,7 @@ if (profile) {
   mkdirSync(profileDir, { recursive: true });
   const file = join(profileDir, `${stamp}.cpuprofile`);
   const shape: Shape = { name: 'profiled: rooms of 3', roomSizes: [3], steps: [profileParticipants] };
-  const [step] = await ramp('wasm', shape, Infinity, file);
+  const [step] = await ramp(profileKernels, shape, Infinity, file);
   profileRun = {
     step,
     file,
@@ -586,7 +591,7 @@ writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
 console.log(`wrote bench/results/load-${stamp}.json and .svg`);
 if (profileRun) {
   console.log(
-    `\nprofile of the engine's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`
+    `\nprofile of the ${profileKernels} process's main thread over one window at ${profileRun.step?.participants ?? '?'} participants (${profileRun.file})`
   );
   console.log(formatProfileSummary(profileRun.summary));
   console.log(`\nlate ticks in that window against the profile (${stallTracePath(profileRun.file)})`);
