@@ -698,7 +698,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     reply: (status: number, reason?: string) => void,
     release: () => void
   ): void {
-    const veto = this.inviteFilter?.(request);
+    let veto: { status: number; reason?: string } | undefined;
+    try {
+      veto = this.inviteFilter?.(request);
+    } catch (error) {
+      // The application's filter threw (on a hostile URI, say): its admission slot goes back.
+      this.logger.error({ callId: request.callId, err: String(error) }, 'the INVITE filter threw');
+      release();
+      reply(500);
+      return;
+    }
     if (veto) {
       release();
       reply(veto.status, veto.reason);
@@ -709,7 +718,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       reply(480);
       return;
     }
-    const session = new IncomingInvite(this.host, request, tx, source.protocol);
+    let session: IncomingInvite;
+    try {
+      session = new IncomingInvite(this.host, request, tx, source.protocol);
+    } catch (error) {
+      release();
+      throw error;
+    }
     this.track(session);
     session.on('terminated', release);
     if (source.protocol === 'ws') this.trackFlow(session, source);
