@@ -114,6 +114,18 @@ describe('messages', () => {
     );
     expect(c.kind === 'request' && c.error?.status).toBe(400);
   });
+
+  it("takes headers named after Object's own properties as unknown headers", () => {
+    // They found Object.prototype's members in the compact-form table: the message was
+    // reported invalid (a TypeError inside), and the UA dropped it unanswered.
+    const names = ['Constructor', '__proto__', 'toString', 'hasOwnProperty'];
+    const req = request('OPTIONS', { extra: names.map((name) => `${name}: x`) });
+    const parsed = parseMessage(req.toBuffer(), { datagram: false });
+    expect(parsed.kind).toBe('request');
+    if (parsed.kind !== 'request') return;
+    expect(parsed.error).toBeUndefined();
+    for (const name of names) expect(parsed.message.get(name)).toBe('x');
+  });
 });
 
 describe('INFO DTMF bodies', () => {
