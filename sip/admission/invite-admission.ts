@@ -5,6 +5,7 @@
  * credentials lookup is asynchronous and other calls may have come in meanwhile. A call that
  * passes takes its place in the ceilings until `release()`.
  */
+import { isIPv4 } from 'node:net';
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
@@ -23,6 +24,15 @@ export interface InviteAdmissionOptions {
 export type AdmissionResult =
   { admitted: true; username?: string; release: () => void } | { admitted: false; refusal: Refusal };
 
+/**
+ * One host, one key for the per-source ceilings: UDP on a dual-stack socket reports an IPv4 peer
+ * as `::ffff:192.0.2.7`, TCP and WebSocket as `192.0.2.7`, and IPv6 may be written in either case.
+ */
+export function sourceKey(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.startsWith('::ffff:') && isIPv4(lower.slice(7)) ? lower.slice(7) : lower;
+}
+
 export class InviteAdmission {
   readonly limiter: CallLimiter | undefined;
   readonly authenticator: DigestAuthenticator | undefined;
@@ -38,6 +48,7 @@ export class InviteAdmission {
 
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
   async admit(request: SipRequest, sourceHost: string): Promise<AdmissionResult> {
+    sourceHost = sourceKey(sourceHost);
     const early = this.#guard?.() ?? this.limiter?.check(sourceHost);
     if (early) return { admitted: false, refusal: early };
     let username: string | undefined;

@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { CallLimiter } from '../../../sip/admission/call-limiter.js';
 import { KeyedTokenBuckets } from '../../../sip/admission/token-bucket.js';
+import { InviteAdmission } from '../../../sip/admission/invite-admission.js';
+import { request } from '../../support/sip-messages.js';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;
@@ -70,5 +72,23 @@ describe('KeyedTokenBuckets', () => {
     const buckets = new KeyedTokenBuckets({ ratePerSecond: 1 }, 100);
     for (let i = 0; i < 1000; i++) buckets.take(`10.0.${i >> 8}.${i & 255}`, i * 2000);
     expect(buckets.size).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('InviteAdmission per-source ceilings', () => {
+  it('count one host as one source, whether it came as IPv4 or IPv4-mapped IPv6, in any case', async () => {
+    // UDP on a dual-stack socket reports `::ffff:192.0.2.7` where TCP says `192.0.2.7`: one host
+    // had two quotas.
+    const admission = new InviteAdmission({ limits: { maxCallsPerSource: 1 } });
+    const first = await admission.admit(request('INVITE'), '192.0.2.7');
+    expect(first.admitted).toBe(true);
+    for (const same of ['::ffff:192.0.2.7', '::FFFF:192.0.2.7']) {
+      const again = await admission.admit(request('INVITE'), same);
+      expect(again).toMatchObject({ admitted: false, refusal: { cause: 'calls_per_source', status: 486 } });
+    }
+    const v6 = await admission.admit(request('INVITE'), '2001:DB8::1');
+    expect(v6.admitted).toBe(true);
+    expect((await admission.admit(request('INVITE'), '2001:db8::1')).admitted).toBe(false);
+    expect((await admission.admit(request('INVITE'), '192.0.2.8')).admitted).toBe(true);
   });
 });
