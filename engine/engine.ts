@@ -348,7 +348,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       );
       if (o.metricsPort !== undefined)
         this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
-      if (o.cluster) this.clusterMember = await this.joinCluster(o.cluster);
+      if (o.cluster) {
+        const member = await this.joinCluster(o.cluster);
+        this.clusterMember = member;
+        this.door.signedTrunk = (request) => member.signedTrunk(request);
+      }
       this.clock.start();
       this.door.start();
       this.state = 'running';
@@ -405,6 +409,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.clock.off('tick', this.onTick);
     this.loop?.close();
     await this.clusterMember?.close();
+    this.door.signedTrunk = undefined;
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();

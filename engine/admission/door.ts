@@ -42,6 +42,11 @@ export class Door {
   readonly guard: OverloadGuard | undefined;
   readonly admission: InviteAdmission | undefined;
   readonly #silent: boolean;
+  /**
+   * Whether a request is a cluster member's signed trunk leg (set when the engine joins a
+   * cluster): digest authentication does not apply to it, since members hold no credentials.
+   */
+  signedTrunk: ((request: SipRequest) => boolean) | undefined;
 
   constructor(
     access: AccessOptions | undefined,
@@ -76,8 +81,17 @@ export class Door {
             : 'recovered: taking new calls again'
         );
     }
-    if (limits || access?.auth || this.guard) {
-      this.admission = new InviteAdmission({ limits, auth: access?.auth, guard: this.guard?.check });
+    const auth = access?.auth;
+    if (limits || auth || this.guard) {
+      this.admission = new InviteAdmission({
+        limits,
+        auth: auth && {
+          ...auth,
+          requiredFor: (request) =>
+            !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
+        },
+        guard: this.guard?.check
+      });
     }
   }
 

@@ -15,7 +15,14 @@ import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import { RoomDirectory, type RedisTarget, type RoomEvent } from './room-directory.js';
 import { RoomSection, type SectionRole } from './room-section.js';
-import { parseTrunkTag, TRUNK_HEADER } from './trunk-header.js';
+import {
+  formatTrunkTag,
+  parseTrunkTag,
+  trunkTagSigned,
+  TRUNK_HEADER,
+  type TrunkTag
+} from './trunk-header.js';
+import type { SipRequest } from '../../sip/index.js';
 
 export interface ClusterOptions {
   /** The directory: a unix socket path, a redis:// URL, or ioredis options. */
@@ -28,6 +35,11 @@ export interface ClusterOptions {
   leaseMs?: number;
   /** Prefix of every Redis key and channel (default 'uasmedia:'). */
   keyPrefix?: string;
+  /**
+   * The secret that signs trunk legs (at least 16 characters), the same on every member. By
+   * default the first member makes one in the directory and the others read it there.
+   */
+  trunkSecret?: string;
 }
 
 /** What the member needs from its engine. */
@@ -60,6 +72,11 @@ export class ClusterMember {
   private readonly ownedRooms = new GaugeCell();
   private readonly trunkLegs = new GaugeCell();
   private closed = false;
+  /**
+   * What trunk tags are signed with: the newest first, then the one before it (after the
+   * directory lost its secret and a member made a new one, until every member has read it).
+   */
+  private trunkSecrets: string[] = [];
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -68,6 +85,7 @@ export class ClusterMember {
     this.nodeId = options.nodeId;
     this.leaseMs = options.leaseMs ?? 6000;
     this.log = host.logger.child({ nodeId: this.nodeId });
+    if (options.trunkSecret !== undefined) this.trunkSecrets = [options.trunkSecret];
     this.directory = new RoomDirectory({
       redis: options.redis,
       nodeId: this.nodeId,
@@ -112,6 +130,15 @@ export class ClusterMember {
         `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`
       );
     }
+    if (
+      options.trunkSecret !== undefined &&
+      (typeof options.trunkSecret !== 'string' || options.trunkSecret.length < 16)
+    ) {
+      throw new InvalidArgumentError(
+        'cluster.trunkSecret',
+        'cluster trunkSecret must be a string of 16 or more'
+      );
+    }
     if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 300)) {
       throw new RangeError(`cluster.leaseMs must be an integer >= 300, got ${String(options.leaseMs)}`);
     }
@@ -135,6 +162,11 @@ export class ClusterMember {
     if (header === undefined) return undefined;
     const tag = parseTrunkTag(header);
     if (!tag) return { refusal: { status: 400, reason: 'Malformed Trunk Header' } };
+    if (!trunkTagSigned(tag, this.trunkSecrets, Date.now() / 1000)) {
+      // Not from a member (or too old): one answer whatever the room, so nothing is learnt from it.
+      this.log.info({ roomName: tag.room, from: tag.node }, 'trunk leg with a bad signature refused');
+      return { refusal: { status: 403, reason: 'Forbidden' } };
+    }
     const section = this.sections.get(tag.room);
     const refusal = section ? section.refusal(tag) : { status: 404, reason: 'Not The Room Owner' };
     if (refusal || !section) {
@@ -150,6 +182,26 @@ export class ClusterMember {
           .admit(channel)
           .catch((error: unknown) => this.log.warn({ err: error }, 'trunk leg failed'))
     };
+  }
+
+  /** Whether `request` is a member's trunk leg, signed (digest authentication does not apply to it). */
+  signedTrunk(request: SipRequest): boolean {
+    const header = request.get(TRUNK_HEADER);
+    const tag = header === undefined ? undefined : parseTrunkTag(header);
+    return tag !== undefined && trunkTagSigned(tag, this.trunkSecrets, Date.now() / 1000);
+  }
+
+  /** The header value of a trunk leg for `tag`, or undefined before the cluster's secret is known. */
+  private signTrunkTag(tag: TrunkTag): string | undefined {
+    const secret = this.trunkSecrets[0];
+    return secret === undefined ? undefined : formatTrunkTag(tag, secret, Date.now() / 1000);
+  }
+
+  private async refreshTrunkSecret(): Promise<void> {
+    if (this.options.trunkSecret !== undefined) return;
+    const secret = await this.directory.trunkSecret();
+    if (secret !== undefined && secret !== this.trunkSecrets[0])
+      this.trunkSecrets = [secret, ...this.trunkSecrets.slice(0, 1)];
   }
 
   /** Clean shutdown, first step: give up every lease so the members take the rooms over when our calls end. */
@@ -172,6 +224,7 @@ export class ClusterMember {
 
   private async heartbeat(): Promise<void> {
     try {
+      await this.refreshTrunkSecret();
       await this.directory.heartbeat(
         { trunkAddress: this.trunkAddress, load: this.host.activeCalls() },
         this.leaseMs
@@ -189,6 +242,7 @@ export class ClusterMember {
       leaseMs: this.leaseMs,
       logger: this.log,
       createChannel: () => this.host.createChannel(),
+      signTrunkTag: (tag) => this.signTrunkTag(tag),
       liveRoom: (name) => this.host.rooms.get(name),
       conference: (name) => this.host.conference(name),
       roleChanged: (changed, previous) => this.roleChanged(changed.role, previous),

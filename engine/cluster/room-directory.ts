@@ -11,6 +11,7 @@
  * reconnects by itself (`retryStrategy`) and re-subscribes the subscriber connection
  * (`autoResubscribe`); Lua scripts run by EVALSHA with a fallback to EVAL (`defineCommand`).
  */
+import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
@@ -211,6 +212,14 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   async node(nodeId: string): Promise<NodeHeartbeat | undefined> {
     const value = await this.client.get(this.nodeKey(nodeId));
     return value === null ? undefined : (JSON.parse(value) as NodeHeartbeat);
+  }
+
+  /** The cluster's trunk secret (trunk-header.ts): made by the first member that asks, read by the rest. */
+  async trunkSecret(): Promise<string | undefined> {
+    const key = `${this.prefix}trunk-secret`;
+    await this.client.set(key, randomBytes(32).toString('base64url'), 'NX');
+    // Deleted between the two commands (a FLUSHALL): none this time, the next heartbeat asks again.
+    return (await this.client.get(key)) ?? undefined;
   }
 
   async removeNode(): Promise<void> {

@@ -22,7 +22,7 @@ import { ConferenceLifetimeControl } from '../settings/conference-lifetime-contr
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { State } from '../state.js';
 import type { RoomDirectory, RoomOwner } from './room-directory.js';
-import { formatTrunkTag, TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
+import { TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
 
 export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
 
@@ -33,6 +33,8 @@ export interface SectionHost {
   readonly leaseMs: number;
   readonly logger: Logger;
   createChannel(): UASCallChannel;
+  /** The signed trunk header for `tag`; undefined while the cluster's secret is not known yet. */
+  signTrunkTag(tag: TrunkTag): string | undefined;
   /** The live room of that name in this engine, if any. */
   liveRoom(name: string): ConferenceRoom | undefined;
   /** The media (and talker events) of a live room. */
@@ -228,10 +230,14 @@ export class RoomSection {
     const beat = await this.host.directory.node(owner.nodeId);
     if (!beat) return; // the owner stopped beating: it is going, wait for its lease to lapse
     if (this.closedValue || this.trunk) return;
+    const tag = this.host.signTrunkTag({ room: this.name, epoch: owner.epoch, node: this.host.nodeId });
+    if (tag === undefined) {
+      this.log.debug({ owner: owner.nodeId }, 'no trunk leg yet: the cluster trunk secret is not known');
+      return;
+    }
     const channel = this.host.createChannel();
     this.trunk = { channel, owner };
     this.addTrunkChannel(channel);
-    const tag = formatTrunkTag({ room: this.name, epoch: owner.epoch, node: this.host.nodeId });
     this.log.info(
       { owner: owner.nodeId, epoch: owner.epoch, trunkAddress: beat.trunkAddress },
       'joining the owner over a trunk leg'

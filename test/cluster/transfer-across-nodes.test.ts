@@ -14,6 +14,7 @@ import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
 import { ClusterNode } from './support/cluster-nodes.js';
+import { formatTrunkTag } from '../../engine/cluster/trunk-header.js';
 
 const HEARD_DB = -40;
 const ABSENT_DB = -55;
@@ -237,7 +238,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect((await events(0)).filter((e) => !e.endsWith(' local'))).toEqual([]);
   }, 60000);
 
-  it('refuses a trunk INVITE with a stale epoch, a malformed trunk header, and one for a room it does not own', async () => {
+  it('refuses a trunk INVITE that is forged, unsigned, malformed, with a stale epoch, or for a room it does not own', async () => {
     const pa = await call(nodes[0], 'fenced', 'alice', 440);
     await transferred(nodes[0], 'alice');
     const client = redis.client();
@@ -245,9 +246,14 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     // The key is written before node-a has the directory's answer: until then it refuses every
     // trunk leg as not (yet) the owner (404), the stale epoch included.
     await waitForAsync(async () => (await nodes[0].status(['fenced'])).roles.fenced === 'owner');
-    const [owner, epoch] = ((await client.get('uasmedia:room:fenced:owner')) ?? '').split(' ');
+    const [owner, epochText] = ((await client.get('uasmedia:room:fenced:owner')) ?? '').split(' ');
+    const secret = await client.get('uasmedia:trunk-secret');
     client.disconnect();
     expect(owner).toBe('node-a');
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const epoch = Number(epochText);
+    const signed = (e: number): string =>
+      formatTrunkTag({ room: 'fenced', epoch: e, node: 'node-x' }, secret!, Date.now() / 1000);
     const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
     await ua.start();
     const sdp = [
@@ -268,14 +274,20 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
       );
     };
     try {
+      // The owner's own epoch, without the cluster's secret: anyone could learn the epoch, and
+      // such a leg used to enter the room unseen, past any PIN.
+      const now = Math.floor(Date.now() / 1000);
       expect(
-        await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) - 1 || 0};node=node-x`)
-      ).toBe(Number(epoch) > 1 ? 403 : 400);
-      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${Number(epoch) + 5};node=node-x`)).toBe(
-        403
-      );
+        await status(
+          nodes[0].uri('fenced'),
+          `room=fenced;epoch=${epoch};node=node-x;ts=${now};mac=${'A'.repeat(43)}`
+        )
+      ).toBe(403);
+      expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${epoch};node=node-x`)).toBe(400);
+      if (epoch > 1) expect(await status(nodes[0].uri('fenced'), signed(epoch - 1))).toBe(403);
+      expect(await status(nodes[0].uri('fenced'), signed(epoch + 5))).toBe(403);
       expect(await status(nodes[0].uri('fenced'), 'room=fenced;epoch=zz')).toBe(400);
-      expect(await status(nodes[1].uri('fenced'), `room=fenced;epoch=${epoch};node=node-x`)).toBe(404);
+      expect(await status(nodes[1].uri('fenced'), signed(epoch))).toBe(404);
       // the room and its party are undisturbed
       expect((await nodes[0].status(['fenced'])).rooms.fenced).toBe(1);
     } finally {

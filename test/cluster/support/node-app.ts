@@ -35,7 +35,12 @@ const send = (message: FromNode): void => void process.send?.(message);
 
 const host = process.env.NODE_HOST ?? '127.0.0.1';
 const rtpBase = Number(process.env.NODE_RTP_BASE ?? 40000);
+/** With NODE_AUTH_PASSWORD every caller must authenticate (digest) as any user with it. */
+const authPassword = process.env.NODE_AUTH_PASSWORD;
 const engine = new Engine({
+  access: authPassword
+    ? { auth: { realm: 'cluster-test', credentials: () => ({ password: authPassword }) } }
+    : undefined,
   sip: { host, port: 0, transports: ['udp'] },
   rtp: { minPort: rtpBase, maxPort: rtpBase + 999 },
   logLevel: process.env.NODE_LOG_LEVEL ?? 'warn',
