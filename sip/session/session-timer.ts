@@ -7,7 +7,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../message/message.js'
 import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../transaction/timers.js';
 
 export interface SessionTimerConfig {
-  /** Interval we ask for and grant when the peer asks for none (RFC 4028 §4 recommends 1800 s). */
+  /** Interval we ask for, and the most we grant (RFC 4028 §4 recommends 1800 s). */
   expiresSeconds: number;
   /** The smallest interval we accept (§5: at least 90 s on the wire; lower only for tests). */
   minSeSeconds: number;
@@ -81,7 +81,12 @@ export function negotiateAsUas(
   if (asked && asked.seconds < config.minSeSeconds) return { reject: { minSeSeconds: config.minSeSeconds } };
   // §9: never below the Min-SE the request carries either.
   const floor = Math.max(config.minSeSeconds, minSe(request) ?? 0);
-  const seconds = asked ? asked.seconds : Math.max(config.expiresSeconds, floor);
+  // At most our own interval (Asterisk's session-expires is a maximum too; §9 lets the UAS lower
+  // it): a peer that asked for 10^10 s held its call, ports and DSP slots for good without a word.
+  const seconds = Math.max(
+    floor,
+    asked ? Math.min(asked.seconds, config.expiresSeconds) : config.expiresSeconds
+  );
   const refresher: Refresher = !peerSupports ? 'uas' : (asked?.refresher ?? 'uac');
   return { interval: { seconds, refresher }, requireTimer: peerSupports };
 }
