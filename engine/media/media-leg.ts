@@ -108,6 +108,8 @@ export class MediaLeg implements MixMember {
   private framesSinceFlush = 0;
   private readonly inactivityTimeoutMs: number | undefined;
   private mediaTimedOut = false;
+  /** When the browser's peer connection was last seen connected (or, before that, when it was made). */
+  private webRtcConnectedAtMs = 0;
   /** Frames the party's in-band detector has taken since it was last reset (a codec change resets it). */
   private inbandFrames = 0;
   private inbandCodec: Codec = 'PCMU';
@@ -198,6 +200,7 @@ export class MediaLeg implements MixMember {
   /** The browser's audio joins the per-frame path as an L16 party at 16 kHz; its RTP ports are not needed. */
   private attachWebRtc(peer: WebRtcPeer): void {
     this.webrtc = peer;
+    this.webRtcConnectedAtMs = performance.now();
     this.ports.release();
     this.kernels.setPartyCodec(this.partySlot, 'L16');
     // The peer connection hands over decoded audio only, no RFC 4733 events: to 'auto' none was negotiated.
@@ -305,16 +308,34 @@ export class MediaLeg implements MixMember {
   }
 
   private checkInactivity(): void {
-    const rtp = this.rtp;
-    if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut || !rtp || rtp.direction !== 'sendrecv')
-      return;
-    if (rtp.heardWithin(this.inactivityTimeoutMs)) return;
-    const silentMs = rtp.msSinceHeard();
+    if (this.inactivityTimeoutMs === undefined || this.mediaTimedOut) return;
+    const silentMs = this.webrtc
+      ? this.webRtcSilentMs(this.webrtc)
+      : this.rtpSilentMs(this.inactivityTimeoutMs);
+    if (silentMs === undefined || silentMs < this.inactivityTimeoutMs) return;
     this.mediaTimedOut = true;
     // Not from inside the room's frame: ending the call removes this leg from the room being mixed.
     queueMicrotask(() => {
       if (!this.closed) this.events.onMediaTimeout(silentMs);
     });
+  }
+
+  /** How long the RTP peer has been silent, if past `timeoutMs` (undefined: heard, or not expected to send). */
+  private rtpSilentMs(timeoutMs: number): number | undefined {
+    const rtp = this.rtp;
+    if (!rtp || rtp.direction !== 'sendrecv' || rtp.heardWithin(timeoutMs)) return undefined;
+    return rtp.msSinceHeard();
+  }
+
+  /**
+   * How long a browser's peer connection has not been connected. Its audio sink plays out
+   * concealment whether packets come or not, so the connection state tells: a browser that
+   * offered and vanished (no candidate ever worked) stayed 'new' and kept its seat for good.
+   */
+  private webRtcSilentMs(peer: WebRtcPeer): number {
+    const now = performance.now();
+    if (peer.connectionState === 'connected') this.webRtcConnectedAtMs = now;
+    return now - this.webRtcConnectedAtMs;
   }
 
   /**
