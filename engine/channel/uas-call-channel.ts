@@ -17,7 +17,7 @@ import { parseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
-import { Recorder } from '../media/recorder.js';
+import { MAX_RECORD_SECONDS, Recorder } from '../media/recorder.js';
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { SafeEmitter, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
@@ -266,14 +266,26 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     if (typeof path !== 'string' || path.length === 0)
       throw new TypeError('record: path must be a non-empty string');
     const { maxSeconds = 60, signal } = options;
-    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0))
-      throw new RangeError(`record: maxSeconds must be > 0, got ${maxSeconds}`);
+    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
+      throw new RangeError(
+        `record: maxSeconds must be > 0 and at most ${MAX_RECORD_SECONDS}, got ${maxSeconds}`
+      );
     this.#mediaFor('record');
     const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');
     if (this.#recording)
       throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
-    const recorder = new Recorder({ path: target, sampleRateHz: media.sampleRateHz, maxSeconds });
+    const recorder = await Recorder.create({ path: target, sampleRateHz: media.sampleRateHz, maxSeconds });
+    // Opening the file took a turn: the call may have ended, or another recording begun.
+    let live: typeof media;
+    try {
+      live = this.#mediaFor('record');
+      if (this.#recording)
+        throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
+    } catch (error) {
+      await recorder.save();
+      throw error;
+    }
     await new Promise<void>((resolve) => {
       const onAbort = (): void => this.stopRecording();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -284,7 +296,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
           resolve();
         }
       };
-      media.startRecording(recorder);
+      live.startRecording(recorder);
       if (signal?.aborted) this.stopRecording();
     });
     await recorder.save();

@@ -6,7 +6,7 @@
  * opened with O_NOFOLLOW, so a symlink planted at the target is not followed either.
  */
 import { constants } from 'node:fs';
-import { lstat, open, realpath } from 'node:fs/promises';
+import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TtsError } from '../../tts/index.js';
 import { FileAccessError } from '../errors.js';
@@ -90,16 +90,7 @@ export class RecordFolder {
   }
 }
 
-/** Writes `bytes` to `path` without following a symlink at `path` (O_NOFOLLOW). */
-export async function writeNoFollow(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-    0o644
-  );
-  try {
-    await handle.writeFile(bytes);
-  } finally {
-    await handle.close();
-  }
+/** Opens `path` for writing, created or truncated, without following a symlink at `path` (O_NOFOLLOW). */
+export function openNoFollow(path: string): Promise<FileHandle> {
+  return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
 }

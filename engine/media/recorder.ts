@@ -1,12 +1,19 @@
 /**
  * Records what a channel's caller says (its decoded, concealed input at the channel's rate) into
- * a mono 16-bit WAV file. Frames are copied into fixed 10 s chunks so the per-frame path only
- * copies samples; the file is written once, when recording stops.
+ * a mono 16-bit WAV file. Frames are copied into 10 s chunks, so the per-frame path only copies
+ * samples; each full chunk is appended to the file in the background and `save` writes the rest
+ * and the sizes. Nothing the length of the recording is built or written in one go on the
+ * engine's thread: a 10-minute recording saved at once held every call's audio for a second.
  */
-import wavefile from 'wavefile';
-import { writeNoFollow } from './file-folders.js';
+import { endianness } from 'node:os';
+import type { FileHandle } from 'node:fs/promises';
+import { openNoFollow } from './file-folders.js';
 
 const CHUNK_SECONDS = 10;
+/** RIFF/WAVE header of canonical PCM: "RIFF", size, "WAVE", a 16-byte "fmt " chunk, "data", size. */
+const HEADER_BYTES = 44;
+/** The longest recording: its data size must fit the header's 32 bits at 16 kHz with room to spare. */
+export const MAX_RECORD_SECONDS = 24 * 3600;
 
 export interface RecorderOptions {
   path: string;
@@ -15,61 +22,122 @@ export interface RecorderOptions {
   maxSeconds?: number;
 }
 
+function wavHeader(sampleRateHz: number, dataBytes: number): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVE', 8, 'ascii');
+  h.write('fmt ', 12, 'ascii');
+  h.writeUInt32LE(16, 16); // fmt chunk size
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(1, 22); // mono
+  h.writeUInt32LE(sampleRateHz, 24);
+  h.writeUInt32LE(sampleRateHz * 2, 28); // bytes per second
+  h.writeUInt16LE(2, 32); // block align
+  h.writeUInt16LE(16, 34); // bits per sample
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+/** The first `samples` of `pcm` as little-endian bytes (WAV's order), copied only on a big-endian host. */
+function littleEndian(pcm: Int16Array, samples: number): Buffer {
+  const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, samples * 2);
+  return endianness() === 'LE' ? bytes : Buffer.from(bytes).swap16();
+}
+
 export class Recorder {
   readonly path: string;
   readonly sampleRateHz: number;
   private readonly maxSamples: number;
-  private readonly chunks: Int16Array[] = [];
+  private chunk: Int16Array | undefined;
   private fill = 0;
   private total = 0;
+  private file: FileHandle | undefined;
+  /** Appends of full chunks, one after another; the first failure is kept for `save`. */
+  private writes: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private written = HEADER_BYTES;
 
-  constructor(options: RecorderOptions) {
+  private constructor(options: RecorderOptions) {
     this.path = options.path;
     this.sampleRateHz = options.sampleRateHz;
     this.maxSamples =
       options.maxSeconds === undefined
-        ? Number.POSITIVE_INFINITY
-        : Math.round(options.maxSeconds * options.sampleRateHz);
+        ? Math.round(MAX_RECORD_SECONDS * options.sampleRateHz)
+        : Math.round(Math.min(options.maxSeconds, MAX_RECORD_SECONDS) * options.sampleRateHz);
+  }
+
+  /** Opens (creates or truncates, never through a symbolic link) the file and writes a header. */
+  static async create(options: RecorderOptions): Promise<Recorder> {
+    const recorder = new Recorder(options);
+    const file = await openNoFollow(options.path);
+    try {
+      await file.write(wavHeader(options.sampleRateHz, 0), 0, HEADER_BYTES, 0);
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    recorder.file = file;
+    return recorder;
   }
 
   get full(): boolean {
     return this.total >= this.maxSamples;
   }
 
+  /** Samples recorded so far. */
+  get samplesRecorded(): number {
+    return this.total;
+  }
+
   /** Appends one frame; returns false once the maximum length is reached. */
   pushFrame(pcm: Int16Array): boolean {
     let offset = 0;
     while (offset < pcm.length && this.total < this.maxSamples) {
-      let chunk = this.chunks[this.chunks.length - 1];
-      if (!chunk || this.fill === chunk.length) {
-        chunk = new Int16Array(this.sampleRateHz * CHUNK_SECONDS);
-        this.chunks.push(chunk);
-        this.fill = 0;
-      }
+      let chunk = this.chunk;
+      if (!chunk) chunk = this.chunk = new Int16Array(this.sampleRateHz * CHUNK_SECONDS);
       const n = Math.min(pcm.length - offset, chunk.length - this.fill, this.maxSamples - this.total);
       chunk.set(pcm.subarray(offset, offset + n), this.fill);
       this.fill += n;
       this.total += n;
       offset += n;
+      if (this.fill === chunk.length) this.flushChunk();
     }
     return !this.full;
   }
 
-  /** The samples recorded so far, as one array. */
-  samples(): Int16Array {
-    const out = new Int16Array(this.total);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      const n = Math.min(chunk.length, this.total - at);
-      out.set(chunk.subarray(0, n), at);
-      at += n;
-    }
-    return out;
+  /** Hands the chunk being filled to the file, in the background; the next frame starts a new one. */
+  private flushChunk(): void {
+    const chunk = this.chunk;
+    const samples = this.fill;
+    this.chunk = undefined;
+    this.fill = 0;
+    if (!chunk || samples === 0) return;
+    const at = this.written;
+    this.written += samples * 2;
+    this.writes = this.writes.then(async () => {
+      if (this.failure !== undefined || !this.file) return;
+      try {
+        await this.file.write(littleEndian(chunk, samples), 0, samples * 2, at);
+      } catch (error) {
+        this.failure = error;
+      }
+    });
   }
 
+  /** Writes what is left and the sizes, and closes the file; rejects if any write failed. */
   async save(): Promise<void> {
-    const wav = new wavefile.WaveFile();
-    wav.fromScratch(1, this.sampleRateHz, '16', this.samples());
-    await writeNoFollow(this.path, wav.toBuffer());
+    this.flushChunk();
+    await this.writes;
+    const file = this.file;
+    this.file = undefined;
+    if (!file) return;
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      await file.write(wavHeader(this.sampleRateHz, this.total * 2), 0, HEADER_BYTES, 0);
+    } finally {
+      await file.close();
+    }
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * The recorder streams its 10 s chunks to the file as they fill and writes the rest and the
+ * sizes when saved: a recording across several chunks reads back sample for sample as a valid
+ * WAV (read with wavefile), and a failed path is an error, not a crash.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import wavefile from 'wavefile';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_RECORD_SECONDS, Recorder } from '../../engine/media/recorder.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'uasmedia-recorder-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function frame(index: number, samples: number): Int16Array {
+  const pcm = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) pcm[i] = ((index * samples + i) % 60001) - 30000;
+  return pcm;
+}
+
+describe('Recorder', () => {
+  it('writes 25 s at 16 kHz (three chunks) as a WAV that reads back sample for sample', async () => {
+    const path = join(dir, 'long.wav');
+    const recorder = await Recorder.create({ path, sampleRateHz: 16000, maxSeconds: 30 });
+    const frames = 25 * 50;
+    for (let f = 0; f < frames; f++) expect(recorder.pushFrame(frame(f, 320))).toBe(true);
+    await recorder.save();
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    expect(wav.fmt).toMatchObject({ numChannels: 1, sampleRate: 16000, bitsPerSample: 16 });
+    const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array;
+    expect(samples.length).toBe(frames * 320);
+    let mismatches = 0;
+    for (let f = 0; f < frames; f++) {
+      const expected = frame(f, 320);
+      for (let i = 0; i < 320; i++) if (samples[f * 320 + i] !== expected[i]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
+
+  it('stops at maxSeconds mid-frame, and caps the length at MAX_RECORD_SECONDS', async () => {
+    const path = join(dir, 'short.wav');
+    const recorder = await Recorder.create({ path, sampleRateHz: 8000, maxSeconds: 0.05 });
+    expect(recorder.pushFrame(frame(0, 160))).toBe(true);
+    expect(recorder.pushFrame(frame(1, 160))).toBe(true);
+    expect(recorder.pushFrame(frame(2, 160))).toBe(false); // 400 samples: full within the third frame
+    expect(recorder.pushFrame(frame(3, 160))).toBe(false);
+    await recorder.save();
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    expect((wav.getSamples(false, Int16Array) as unknown as Int16Array).length).toBe(400);
+    const capped = await Recorder.create({ path: join(dir, 'cap.wav'), sampleRateHz: 8000, maxSeconds: 1e9 });
+    expect(capped.full).toBe(false);
+    await capped.save();
+    expect(MAX_RECORD_SECONDS).toBe(86400);
+  });
+
+  it('fails to open a path in a missing folder with the error, and nothing is left open', async () => {
+    await expect(
+      Recorder.create({ path: join(dir, 'no', 'such', 'x.wav'), sampleRateHz: 8000 })
+    ).rejects.toThrow(/ENOENT/);
+  });
+});
