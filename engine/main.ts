@@ -14,10 +14,13 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Engine } from './engine.js';
+import { EngineError } from './errors.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 
+// Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
+const parentPid = process.ppid;
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
@@ -53,7 +56,11 @@ const engine = new Engine({
   overloadGuard: door.overloadGuard,
   registrations: door.registrations,
   cluster: clusterRedis
-    ? { redis: clusterRedis, nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}:${port}` }
+    ? {
+        redis: clusterRedis,
+        // A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
+        nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}-${port}`.replace(/[^A-Za-z0-9._-]/g, '-')
+      }
     : undefined
 });
 engine.on('registration', (event) =>
@@ -66,8 +73,12 @@ try {
   await engine.start();
 } catch (error) {
   const detail = error instanceof Error ? error.message : String(error);
-  console.error(`uasmedia could not start on ${host}:${port}: ${detail}
+  if (error instanceof EngineError && error.code === 'ERR_INVALID_ARGUMENT') {
+    console.error(`uasmedia: ${detail}`);
+  } else {
+    console.error(`uasmedia could not start on ${host}:${port}: ${detail}
 Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start`);
+  }
   process.exit(1);
 }
 
@@ -87,7 +98,6 @@ async function shutdown(why: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 // A parent killed outright (SIGKILL) forwards nothing: once orphaned, stop as if told to.
-const parentPid = process.ppid;
 const parentWatch = setInterval(() => {
   if (process.ppid !== parentPid) void shutdown('parent process gone');
 }, 1000);

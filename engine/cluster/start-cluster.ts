@@ -26,6 +26,9 @@ const algorithm = process.env.UASMEDIA_DISPATCH === 'room' ? '3' : '4';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uasmedia-cluster-'));
 const children: ChildProcess[] = [];
+/** Each engine's WebSocket (and join page) port: this one for the first, the next for the second, ... */
+const wsBasePort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
+const PACKAGES: Record<string, string> = { 'redis-server': 'redis-server', kamailio: 'kamailio' };
 
 function start(
   name: string,
@@ -39,6 +42,18 @@ function start(
   });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the cluster`);
+    void shutdown();
+  });
+  // A command that cannot start (not installed) is an 'error' with no 'exit': without a
+  // listener it crashed this process and left the others running.
+  child.on('error', (error) => {
+    if (!stopping) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      console.error(
+        `${name} could not start: ${error.message}` +
+          (missing ? `; is it installed (apt-get install -y ${PACKAGES[command] ?? command})?` : '')
+      );
+    }
     void shutdown();
   });
   children.push(child);
@@ -72,7 +87,9 @@ async function shutdown(): Promise<void> {
 }
 
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // No pid: it never started (its 'error' said why), and no 'exit' will come.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
     child.once('exit', () => {
@@ -116,6 +133,7 @@ for (let i = 0; i < engines; i++) {
   start(`engine ${i + 1}`, process.execPath, ['--import', 'tsx', join(here, '..', 'main.ts')], {
     UASMEDIA_SIP_HOST: host,
     UASMEDIA_SIP_PORT: String(basePort + i),
+    UASMEDIA_WS_PORT: String(wsBasePort + i),
     UASMEDIA_CLUSTER_REDIS: socket,
     UASMEDIA_NODE_ID: `engine${i + 1}`,
     UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
