@@ -41,7 +41,15 @@ export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
   ]);
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    const headers = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
+    const headers = {
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+      // Its own script and styles only, and never inside another site's frame (a page that
+      // frames it could trick a user into granting the microphone).
+      'Content-Security-Policy':
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      'X-Frame-Options': 'DENY'
+    };
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;

@@ -17,6 +17,11 @@ export interface WebSocketOptions {
   maxMessageBytes?: number;
   /** Serve the join page (and its participant list) on this port (default false). */
   joinPage?: boolean;
+  /**
+   * Web origins (`https://app.example.com`) whose pages may open the SIP WebSocket besides the
+   * engine's own join page; a browser's handshake from any other gets 403.
+   */
+  allowedOrigins?: string[];
 }
 
 export function webSocketTransportSpec(
@@ -32,6 +37,7 @@ export function webSocketTransportSpec(
       path: options.path ?? '/sip',
       tls: options.tls,
       maxMessageBytes: options.maxMessageBytes,
+      allowedOrigins: options.allowedOrigins,
       httpHandler
     }
   };

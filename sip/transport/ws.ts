@@ -36,6 +36,31 @@ export interface WsTransportOptions {
   maxMessageBytes?: number;
   /** Answers plain HTTP requests on the same port; without it they get 404. */
   httpHandler?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
+  /**
+   * Web origins (`https://app.example.com`) whose pages may open the SIP WebSocket, besides
+   * this server's own (an Origin whose host is the request's Host). A handshake without Origin
+   * (a phone, not a browser) is not a page's and is taken.
+   */
+  allowedOrigins?: readonly string[];
+}
+
+/**
+ * Whether a browser page from `origin` may open the socket (RFC 6455 §10.2): without this any
+ * site a user visits could call into the engine from the user's machine, which source lists
+ * let in, and listen to rooms.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[] | undefined
+): boolean {
+  if (origin === undefined) return true;
+  if (allowed?.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 const CRLF_PONG = '\r\n';
@@ -301,6 +326,14 @@ export class WsTransport implements SipTransport {
     const path = (request.url ?? '/').split('?')[0];
     if (this.options.path !== undefined && path !== this.options.path) {
       refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (!originAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
+      this.handler.warning?.('websocket handshake from a foreign web origin refused', {
+        remote: request.socket.remoteAddress,
+        origin: request.headers.origin
+      });
+      refuseUpgrade(socket, 403, 'Forbidden (origin)');
       return;
     }
     // RFC 7118 §4.1: a client that does not offer `sip` is not a SIP client.

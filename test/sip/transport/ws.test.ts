@@ -38,8 +38,12 @@ async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }>
   return { ua, url: `ws://127.0.0.1:${port}/sip`, port };
 }
 
-async function client(url: string, protocols?: string[]): Promise<WsSipClient> {
-  const c = await WsSipClient.connect(url, protocols);
+async function client(
+  url: string,
+  protocols?: string[],
+  options?: { origin?: string }
+): Promise<WsSipClient> {
+  const c = await WsSipClient.connect(url, protocols, options);
   clients.push(c);
   return c;
 }
@@ -63,6 +67,35 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(c.socket.protocol).toBe('sip');
     c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-1' }));
     expect((await c.response('opt-1', 200)).get('Allow')).toContain('INVITE');
+  });
+
+  it("refuses a browser page from a foreign origin (403), takes its own origin's, a listed one's, and a phone's", async () => {
+    // Any site a user visits could otherwise open the socket from the user's machine.
+    const { url, port } = await agent();
+    await expect(client(url, ['sip'], { origin: 'https://evil.example' })).rejects.toThrow(
+      /handshake refused: 403/
+    );
+    await expect(client(url, ['sip'], { origin: `http://127.0.0.1:${port + 1}` })).rejects.toThrow(
+      /handshake refused: 403/
+    );
+    await expect(client(url, ['sip'], { origin: 'null' })).rejects.toThrow(/handshake refused: 403/);
+    for (const c of [
+      await client(url, ['sip'], { origin: `http://127.0.0.1:${port}` }), // the page this server serves
+      await client(url) // no Origin: a phone, not a page
+    ]) {
+      c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: `origin-${clients.length}` }));
+      await c.response(`origin-${clients.length}`, 200);
+    }
+    const listed = new SipUserAgent({
+      transports: [
+        { protocol: 'ws', host: '127.0.0.1', port: 0, ws: { allowedOrigins: ['https://app.example.com'] } }
+      ]
+    });
+    agents.push(listed);
+    await listed.start();
+    const listedUrl = `ws://127.0.0.1:${listed.addresses()[0].port}/`;
+    await client(listedUrl, ['sip'], { origin: 'https://app.example.com' });
+    await expect(client(listedUrl, ['sip'], { origin: 'https://other.example.com' })).rejects.toThrow(/403/);
   });
 
   it('answers OPTIONS over the connection with the Via the client wrote (received added)', async () => {
