@@ -20,6 +20,7 @@ export {
   SdpNegotiationError,
   SdpParseError,
   SdpSession,
+  isNullAddress,
   type AudioCodec,
   type NegotiatedAudio,
   type SrtpPolicy

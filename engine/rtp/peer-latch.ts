@@ -16,7 +16,17 @@
  * `setRemote` (a re-INVITE) moves the peer again.
  */
 
+import { isNullAddress } from '../../sip/index.js';
+
 export type LatchingMode = 'strict' | 'first-packet';
+
+/**
+ * The SDP peer, or none for c=0.0.0.0 or c=:: ("do not send to me"): neither RTP nor RTCP goes
+ * there. Linux delivers a datagram sent to 0.0.0.0 to this host, so RTCP reached a local port.
+ */
+function negotiatedPeer(remote: NegotiatedPeer | undefined): NegotiatedPeer | undefined {
+  return remote === undefined || isNullAddress(remote.address) ? undefined : { ...remote };
+}
 
 export interface PeerAddress {
   address: string;
@@ -46,7 +56,7 @@ export class PeerLatch {
     if (mode !== 'strict' && mode !== 'first-packet')
       throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
     this.mode = mode;
-    this.#remote = remote && { ...remote };
+    this.#remote = negotiatedPeer(remote);
     this.#signallingAddress = signallingAddress && bare(signallingAddress);
   }
 
@@ -59,7 +69,7 @@ export class PeerLatch {
       previous.address !== remote.address ||
       previous.port !== remote.port;
     this.#left = moved ? this.#rtp : undefined;
-    this.#remote = remote && { ...remote };
+    this.#remote = negotiatedPeer(remote);
     this.#rtp = undefined;
     this.#rtcp = undefined;
   }

@@ -5,7 +5,7 @@
 
 export { SdpNegotiationError, SdpParseError, SdpStateError } from './errors.js';
 export type { AudioCodec, LocalMediaCapabilities, NegotiatedAudio } from './media-capabilities.js';
-export { createAnswer, createOffer, processAnswer } from './offer-answer.js';
+export { createAnswer, createOffer, isNullAddress, processAnswer } from './offer-answer.js';
 export { parseSdp } from './parse.js';
 export { serializeSdp } from './serialize.js';
 export { SdpSession } from './sdp-session.js';

@@ -6,7 +6,7 @@
  */
 
 import { randomInt } from 'node:crypto';
-import { isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import { SdpNegotiationError, SdpParseError } from './errors.js';
 import {
   AUDIO_CODECS,
@@ -46,6 +46,7 @@ import {
   type MediaDescription,
   type MediaDirection,
   type SdpAttribute,
+  type SdpConnection,
   type SdpOrigin,
   type SessionDescription
 } from './session-description.js';
@@ -360,9 +361,10 @@ function negotiated(
 ): NegotiatedAudio {
   const connection = mediaConnection(remote, remoteMedia);
   if (connection === undefined) throw new SdpParseError('audio stream has no "c=" at media or session level');
+  checkMediaAddress(connection);
   const remoteDirection = mediaDirection(remote, remoteMedia);
-  // RFC 3264 §8.4: c=0.0.0.0 is the RFC 2543 way of saying "do not send to me".
-  const nullAddress = connection.address === '0.0.0.0';
+  // RFC 3264 §8.4: c=0.0.0.0 is the RFC 2543 way of saying "do not send to me" (and :: in IP6).
+  const nullAddress = isNullAddress(connection.address);
   const remoteSends = remoteDirection === 'sendrecv' || remoteDirection === 'sendonly';
   const remoteReceives = (remoteDirection === 'sendrecv' || remoteDirection === 'recvonly') && !nullAddress;
   const weWantToSend = ourDirection === 'sendrecv' || ourDirection === 'sendonly';
@@ -394,6 +396,38 @@ function negotiated(
   }
   return audio;
 }
+
+/** c=0.0.0.0 or c=::, "do not send to me". */
+export function isNullAddress(address: string): boolean {
+  return address === '0.0.0.0' || (isIP(address) === 6 && /^[0:]+$/.test(address));
+}
+
+/**
+ * Refuses (488) a media address the engine will not send RTP to: anything but an IP literal of
+ * the family `c=` names (a host name would be looked up for every packet, and chosen by the
+ * caller), and multicast or broadcast. The address is where RTP goes before the peer's first
+ * packet arrives.
+ */
+function checkMediaAddress(connection: SdpConnection): void {
+  const { address } = connection;
+  const type = connection.addressType.toUpperCase();
+  const family = type === 'IP4' ? 4 : type === 'IP6' ? 6 : 0;
+  if (connection.netType.toUpperCase() !== 'IN' || family === 0 || isIP(address) !== family) {
+    throw new SdpNegotiationError(
+      `media address "${connection.netType} ${connection.addressType} ${address}" is not an IP literal of its family`
+    );
+  }
+  if (NOT_UNICAST.check(address, family === 4 ? 'ipv4' : 'ipv6'))
+    throw new SdpNegotiationError(`media address ${address} is multicast or broadcast`);
+}
+
+const NOT_UNICAST = (() => {
+  const list = new BlockList();
+  list.addSubnet('224.0.0.0', 4, 'ipv4');
+  list.addAddress('255.255.255.255', 'ipv4');
+  list.addSubnet('ff00::', 8, 'ipv6');
+  return list;
+})();
 
 function directionFrom(send: boolean, receive: boolean): MediaDirection {
   if (send && receive) return 'sendrecv';

@@ -5,6 +5,7 @@
  * RFC 4733 telephone-event list. Malformed optional attributes are treated as absent.
  */
 
+import { isIP } from 'node:net';
 import { attributeValue, attributeValues, type MediaDescription } from './session-description.js';
 
 export interface RtpFormat {
@@ -100,8 +101,9 @@ export function rtpFormats(media: MediaDescription): RtpFormat[] {
 function positiveNumberAttribute(media: MediaDescription, name: string): number | undefined {
   const value = attributeValue(media.attributes, name);
   if (value === undefined) return undefined;
-  const number = Number(value.trim());
-  return Number.isFinite(number) && number > 0 && number <= 10_000 ? Math.round(number) : undefined;
+  const number = Math.round(Number(value.trim()));
+  // Rounded first: 0.4 is not a packet time of 0 ms.
+  return Number.isFinite(number) && number >= 1 && number <= 10_000 ? number : undefined;
 }
 
 /** `a=ptime` in ms (RFC 4566 §6), if present and sane. */
@@ -121,7 +123,13 @@ export function rtcpAttribute(media: MediaDescription): { port: number; address?
   const fields = value.trim().split(/\s+/);
   if (!/^\d{1,5}$/.test(fields[0]) || Number(fields[0]) > 65535) return undefined;
   const port = Number(fields[0]);
-  return fields.length === 4 ? { port, address: fields[3] } : { port };
+  if (fields.length !== 4) return { port };
+  // Only an IP literal of the family named: an RTCP destination is never looked up by name.
+  const [netType, addressType, address] = fields.slice(1);
+  const family = addressType.toUpperCase() === 'IP4' ? 4 : addressType.toUpperCase() === 'IP6' ? 6 : 0;
+  return netType.toUpperCase() === 'IN' && family !== 0 && isIP(address) === family
+    ? { port, address }
+    : { port };
 }
 
 /**

@@ -282,6 +282,21 @@ describe('RtpSession over loopback UDP', () => {
     expect(ssrcChanges).toBe(0);
   });
 
+  it('sends neither RTP nor RTCP to a null SDP address (c=0.0.0.0), which Linux delivers to this host', async () => {
+    const rtcp = await socket();
+    const heard: Buffer[] = [];
+    rtcp.on('message', (m) => heard.push(m));
+    const rtcpPort = rtcp.address().port;
+    const { session } = await sessionFrom(rtcpPort - 1, {
+      remote: { address: '0.0.0.0', port: rtcpPort - 1, rtcpPort },
+      rtcpIntervalMs: 20
+    });
+    for (let i = 0; i < 5; i++) session.sendFrame(Buffer.alloc(172), 160);
+    await sleep(300); // about 10 report intervals
+    expect(heard).toEqual([]);
+    expect(session.remoteAddress).toBeUndefined();
+  });
+
   it('close releases the ports, is idempotent, and rejects a pending digit', async () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());

@@ -274,6 +274,44 @@ describe('createAnswer', () => {
       expect(answer).toContain('a=recvonly\r\n');
     });
 
+    it('treats c=IN IP6 :: as hold too', () => {
+      const { audio } = createAnswer(offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP6 ::\r\n'), local);
+      expect(audio).toMatchObject({ direction: 'recvonly', onHold: true });
+    });
+
+    // The c= address is where RTP goes before the peer's first packet: one INVITE could aim a
+    // 50 packet/s stream at a name it controls (looked up per packet), a LAN multicast group or
+    // the broadcast address.
+    it.each([
+      ['a host name', 'c=IN IP4 media.example.com'],
+      ['an IPv6 literal under IP4', 'c=IN IP4 ::1'],
+      ['an IPv4 literal under IP6', 'c=IN IP6 192.0.2.10'],
+      ['IPv4 multicast', 'c=IN IP4 224.0.0.251/127'],
+      ['IPv6 multicast', 'c=IN IP6 ff02::fb'],
+      ['the broadcast address', 'c=IN IP4 255.255.255.255'],
+      ['another network type', 'c=ATM NSAP 47.0005.80.ffe100.0000.f21a.0000.0000.0001.0001.00']
+    ])('refuses %s as the media address (488)', (_what, line) => {
+      const error = negotiationError(() =>
+        createAnswer(offer('m=audio 5000 RTP/AVP 0\r\n', `${line}\r\n`), local)
+      );
+      expect(error.message).toMatch(/IP literal|multicast or broadcast/);
+    });
+
+    it('takes an a=rtcp address only as an IP literal of its family, and a ptime below 1 ms as none', () => {
+      const named = createAnswer(
+        offer('m=audio 5000 RTP/AVP 0\r\na=rtcp:5001 IN IP4 evil.example\r\na=ptime:0.4\r\n'),
+        local
+      ).audio;
+      expect(named.remoteRtcpAddress).toBe('192.0.2.10');
+      expect(named.remoteRtcpPort).toBe(5001);
+      expect(named.ptimeMs).toBe(20);
+      const literal = createAnswer(
+        offer('m=audio 5000 RTP/AVP 0\r\na=rtcp:5003 IN IP4 192.0.2.11\r\n'),
+        local
+      ).audio;
+      expect(literal.remoteRtcpAddress).toBe('192.0.2.11');
+    });
+
     it('applies a session-level a=sendonly to the audio stream', () => {
       const { audio } = createAnswer(
         offer('m=audio 5000 RTP/AVP 0\r\n', 'c=IN IP4 192.0.2.10\r\na=sendonly\r\n'),
