@@ -12,11 +12,13 @@ import { State } from '../state.js';
 import type { Engine } from '../engine.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import { spokenName } from './spoken-name.js';
-import { askForPin } from './room-pins.js';
+import { askForPin, PinLockout } from './room-pins.js';
 
 export interface MeetMeOptions {
   /** Rooms that ask for a PIN (keyed in as DTMF) before the caller may enter. */
   roomPins?: ReadonlyMap<string, string>;
+  /** Wrong PINs per room across calls, and the lock they lead to (default PIN_LOCKOUT). */
+  pinLockout?: PinLockout;
 }
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
@@ -88,7 +90,19 @@ export async function meetMeCall(
     if ((await channel.answer()) !== State.ANSWERED) return;
     await channel.playText(`Welcome to conference ${spellRoomName(room)}.`);
     const pin = options.roomPins?.get(room);
-    if (pin !== undefined && !(await askForPin(channel, pin))) {
+    const lockout = options.pinLockout;
+    if (pin !== undefined && lockout?.locked(room)) {
+      log.info('conference PIN entry locked');
+      await channel.playText('This conference is not taking PINs now. Please try again later. Goodbye.');
+      await channel.hangUp();
+      return;
+    }
+    const onWrong = (): boolean => {
+      if (!lockout?.wrong(room)) return false;
+      log.warn('too many wrong conference PINs: the room takes none for a while');
+      return true;
+    };
+    if (pin !== undefined && !(await askForPin(channel, pin, onWrong))) {
       log.info('wrong conference PIN');
       await channel.playText('Goodbye.');
       await channel.hangUp();
@@ -117,7 +131,8 @@ export async function meetMeCall(
 
 /** Serves meet-me calls on `engine` until it stops. */
 export function serveMeetMe(engine: Engine, options: MeetMeOptions = {}): void {
+  const served = { ...options, pinLockout: options.pinLockout ?? new PinLockout() };
   engine.on('call', (channel) => {
-    void meetMeCall(engine, channel, options);
+    void meetMeCall(engine, channel, served);
   });
 }

@@ -9,6 +9,53 @@ import type { UASCallChannel } from '../channel/uas-call-channel.js';
 
 export const PIN_ATTEMPTS = 3;
 
+/** How many wrong PINs a room takes in `windowMs` before it takes none for `lockMs`. */
+export interface PinLockoutLimits {
+  wrongTries: number;
+  windowMs: number;
+  lockMs: number;
+}
+
+/** 30 wrong tries in 10 minutes lock a room's PIN entry for 10: a 4-digit PIN then holds for days. */
+export const PIN_LOCKOUT: PinLockoutLimits = { wrongTries: 30, windowMs: 10 * 60_000, lockMs: 10 * 60_000 };
+
+/**
+ * Wrong PINs per room, across calls and sources: three tries a call alone let 50 calls at once
+ * guess a 4-digit PIN in about 15 minutes. A locked room turns every caller away (the one who
+ * knows the PIN too, as a bank card does) until the lock lapses. Only rooms with a PIN are kept.
+ */
+export class PinLockout {
+  readonly #wrong = new Map<string, number[]>();
+  readonly #lockedUntil = new Map<string, number>();
+
+  constructor(
+    private readonly limits: PinLockoutLimits = PIN_LOCKOUT,
+    private readonly now: () => number = () => Date.now()
+  ) {}
+
+  locked(room: string): boolean {
+    const until = this.#lockedUntil.get(room);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.#lockedUntil.delete(room);
+    return false;
+  }
+
+  /** Counts a wrong PIN for `room`; true when it locked the room. */
+  wrong(room: string): boolean {
+    const now = this.now();
+    const recent = (this.#wrong.get(room) ?? []).filter((at) => now - at < this.limits.windowMs);
+    recent.push(now);
+    if (recent.length < this.limits.wrongTries) {
+      this.#wrong.set(room, recent);
+      return false;
+    }
+    this.#wrong.delete(room);
+    this.#lockedUntil.set(room, now + this.limits.lockMs);
+    return true;
+  }
+}
+
 /** Reads `room=pin,room=pin`; rooms alphanumeric, PINs 1-16 DTMF digits 0-9. */
 export function parseRoomPins(text: string | undefined): Map<string, string> {
   const pins = new Map<string, string>();
@@ -32,8 +79,15 @@ export function parseRoomPins(text: string | undefined): Map<string, string> {
   return pins;
 }
 
-/** Asks for `pin` until it is keyed in right; false after PIN_ATTEMPTS wrong or silent tries. */
-export async function askForPin(channel: UASCallChannel, pin: string): Promise<boolean> {
+/**
+ * Asks for `pin` until it is keyed in right; false after PIN_ATTEMPTS wrong or silent tries, or
+ * as soon as `onWrong` (told of each wrong one) says to stop.
+ */
+export async function askForPin(
+  channel: UASCallChannel,
+  pin: string,
+  onWrong: () => boolean = () => false
+): Promise<boolean> {
   // Digits keyed while a prompt plays count (callers type ahead); earlier ones do not.
   channel.clearDigits();
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt++) {
@@ -50,6 +104,7 @@ export async function askForPin(channel: UASCallChannel, pin: string): Promise<b
       secondsInterdigitTimeout: 5
     });
     if (keyed.replace(/#$/, '') === pin) return true;
+    if (keyed !== '' && onWrong()) return false;
   }
   return false;
 }

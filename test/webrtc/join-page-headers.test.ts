@@ -14,7 +14,7 @@ beforeAll(async () => {
   engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     webSocket: { port: 0, joinPage: true, allowedOrigins: ['https://app.example.com'] },
-    rtp: { minPort: 34600, maxPort: 34699 },
+    rtp: { minPort: 55100, maxPort: 55199 },
     logLevel: 'silent'
   });
   await engine.start();

@@ -21,7 +21,7 @@ beforeAll(async () => {
   engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     webSocket: { port: 0 },
-    rtp: { minPort: 34500, maxPort: 34599, inactivityTimeoutSeconds: 2 },
+    rtp: { minPort: 55000, maxPort: 55099, inactivityTimeoutSeconds: 2 },
     webrtc: { iceServers: [] },
     logLevel: 'silent'
   });

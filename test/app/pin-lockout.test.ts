@@ -1,0 +1,99 @@
+/**
+ * Wrong conference PINs are counted per room across calls: past the limit the room takes no PIN
+ * for a while, so many calls at once cannot guess a 4-digit PIN in minutes. On the wire with a
+ * limit of 2, then the lock's own clock in a unit.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Engine } from '../../engine/index.js';
+import { meetMeInviteFilter, serveMeetMe } from '../../engine/app/meet-me.js';
+import { parseRoomPins, PinLockout, PIN_LOCKOUT } from '../../engine/app/room-pins.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { rmsDbfs } from '../support/tone-analysis.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+let engine: Engine;
+let port: number;
+const phones: TonePhone[] = [];
+
+beforeAll(async () => {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 55200, maxPort: 55299 },
+    inviteFilter: meetMeInviteFilter,
+    logLevel: 'silent'
+  });
+  serveMeetMe(engine, {
+    roomPins: parseRoomPins('vault=4711'),
+    pinLockout: new PinLockout({ wrongTries: 2, windowMs: 600_000, lockMs: 600_000 })
+  });
+  await engine.start();
+  port = engine.sipAddresses()[0].port;
+});
+
+afterAll(async () => {
+  await Promise.all(phones.map((p) => p.close()));
+  await engine?.stop();
+});
+
+/** Waits until the prompt the caller is hearing has ended (1 s of quiet after some sound). */
+async function promptEnded(phone: TonePhone): Promise<void> {
+  await waitFor(() => {
+    const pcm = phone.receivedPcm();
+    let lastLoud = -1;
+    for (let i = 0; i + 160 <= pcm.length; i += 160)
+      if (rmsDbfs(pcm.subarray(i, i + 160)) > -45) lastLoud = i;
+    return lastLoud >= 0 && pcm.length - lastLoud > 8000;
+  }, 30000);
+  phone.clearReceived();
+}
+
+async function keyIn(phone: TonePhone, digits: string): Promise<void> {
+  for (const digit of digits) {
+    await phone.infoDigit(digit);
+    await sleep(50);
+  }
+}
+
+describe('meet-me PIN lockout', () => {
+  it('locks the room after the limit of wrong PINs: the next caller is turned away before a PIN', async () => {
+    const guesser = await TonePhone.create({ toneHz: null, user: 'guesser' });
+    phones.push(guesser);
+    await guesser.call(`sip:vault@127.0.0.1:${port}`);
+    await promptEnded(guesser);
+    await keyIn(guesser, '0000#');
+    await promptEnded(guesser); // "That PIN is not right."
+    await keyIn(guesser, '0001#');
+    // The second wrong PIN locks the room: the call ends there, not after a third try.
+    await waitFor(() => guesser.ended, 30000);
+
+    const member = await TonePhone.create({ toneHz: null, user: 'member' });
+    phones.push(member);
+    await member.call(`sip:vault@127.0.0.1:${port}`);
+    // "Welcome", then "not taking PINs now", and the call ends with no chance to key one in.
+    await waitFor(() => member.ended, 30000);
+    expect(engine.rooms.has('vault')).toBe(false);
+  }, 90_000);
+});
+
+describe('PinLockout', () => {
+  it('counts wrong PINs per room in a sliding window and unlocks when the lock lapses', () => {
+    let now = 0;
+    const lockout = new PinLockout({ wrongTries: 3, windowMs: 1000, lockMs: 5000 }, () => now);
+    expect(lockout.wrong('a')).toBe(false);
+    expect(lockout.wrong('a')).toBe(false);
+    expect(lockout.wrong('b')).toBe(false); // another room counts apart
+    now = 1500; // the first two left the window
+    expect(lockout.wrong('a')).toBe(false);
+    expect(lockout.wrong('a')).toBe(false);
+    expect(lockout.locked('a')).toBe(false);
+    expect(lockout.wrong('a')).toBe(true);
+    expect(lockout.locked('a')).toBe(true);
+    expect(lockout.locked('b')).toBe(false);
+    now = 6499;
+    expect(lockout.locked('a')).toBe(true);
+    now = 6500;
+    expect(lockout.locked('a')).toBe(false);
+    expect(lockout.wrong('a')).toBe(false); // counting starts afresh
+    expect(PIN_LOCKOUT).toEqual({ wrongTries: 30, windowMs: 600_000, lockMs: 600_000 });
+  });
+});
