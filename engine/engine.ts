@@ -427,7 +427,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private joinPage(wanted: boolean | undefined): ReturnType<typeof createJoinPageHandler> | undefined {
     if (!wanted) return undefined;
     this.roster = new RoomRoster(this.rooms, (name) => this.conference(name));
-    return createJoinPageHandler(this.roster);
+    return createJoinPageHandler(this.roster, {
+      allows: (address) => this.door.sipSources?.allows(address) ?? true,
+      inRoom: (name, address) => {
+        for (const channel of this.channels.values())
+          if (channel.conferenceRoomName === name && channel.signallingAddress === address) return true;
+        return false;
+      }
+    });
   }
 
   private ticksSinceTtsFlush = 0;

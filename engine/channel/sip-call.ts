@@ -41,9 +41,20 @@ function offerRejected(error: { message: string; status: number }): SipError {
   );
 }
 
+/** The address the transport stamped on the top Via (RFC 3261 §18.2.1), else the Via's host. */
+function signallingAddressOf(invite: IncomingInvite): string {
+  const via = invite.request.topVia;
+  return (via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '')).replace(/^::ffff:/i, '');
+}
+
 export class SipCall {
   private ended = false;
   private established = false;
+
+  /** Where an incoming call's SIP request came from; undefined for a call we placed. */
+  get signallingAddress(): string | undefined {
+    return this.incomingInvite && signallingAddressOf(this.incomingInvite);
+  }
 
   private constructor(
     readonly session: IncomingInvite | OutgoingInvite,
@@ -91,7 +102,7 @@ export class SipCall {
     const owner: { call?: SipCall } = {};
     // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
     const via = invite.request.topVia;
-    const signallingAddress = via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '');
+    const signallingAddress = signallingAddressOf(invite);
     const media = await SipCall.createMedia(
       ctx,
       hooks,

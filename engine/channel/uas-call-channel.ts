@@ -130,6 +130,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.media.rtpSession?.stats();
   }
 
+  /** Where an incoming call's SIP request came from (an IP address); undefined for a call placed. */
+  get signallingAddress(): string | undefined {
+    return this.#call?.signallingAddress;
+  }
+
   /** The conference room this channel's call is in or waiting for. */
   get conferenceRoomName(): string | undefined {
     return this.#transfer?.roomName ?? this.#legOf?.roomName;

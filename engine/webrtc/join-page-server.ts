@@ -30,7 +30,15 @@ interface Asset {
 
 export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
-export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
+/** What the page server asks the engine. */
+export interface JoinPageAccess {
+  /** Whether a request from `address` may be answered at all (the SIP source lists). */
+  allows(address: string): boolean;
+  /** Whether a caller from `address` is in room `name`: only a member sees who else is. */
+  inRoom(name: string, address: string): boolean;
+}
+
+export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess): HttpHandler {
   const dir = joinPageDirectory();
   const assets = new Map<string, Asset>([
     ['/', { body: readFileSync(join(dir, 'index.html')), type: 'text/html; charset=utf-8' }],
@@ -50,6 +58,11 @@ export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
         "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
       'X-Frame-Options': 'DENY'
     };
+    const from = (request.socket.remoteAddress ?? '').replace(/^::ffff:/i, '');
+    if (!access.allows(from)) {
+      response.writeHead(403, headers).end();
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;
@@ -72,7 +85,9 @@ export function createJoinPageHandler(roster: RoomRoster): HttpHandler {
           .end(JSON.stringify({ error: `room name '${name}' must be alphanumeric` }));
         return;
       }
-      const participants = roster.entries(name) ?? [];
+      // Not a member: the same answer as an empty room, so names, PIN rooms included, and
+      // whether a room exists are not for a stranger to learn.
+      const participants = access.inRoom(name, from) ? (roster.entries(name) ?? []) : [];
       response
         .writeHead(200, { ...headers, 'Content-Type': 'application/json' })
         .end(JSON.stringify({ room: name, participants }));

@@ -4,20 +4,38 @@
  * ones the application lists (`webSocket.allowedOrigins`), not to any page on the web.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../engine/index.js';
+import http from 'node:http';
+import {
+  Engine,
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  State
+} from '../../engine/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 
 let engine: Engine;
 let port: number;
+let sipPort: number;
 
 beforeAll(async () => {
   engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     webSocket: { port: 0, joinPage: true, allowedOrigins: ['https://app.example.com'] },
     rtp: { minPort: 55100, maxPort: 55199 },
+    access: { sip: { deny: ['127.0.0.3/32'] } },
     logLevel: 'silent'
   });
+  engine.on('call', async (channel) => {
+    if ((await channel.answer()) !== State.ANSWERED) return;
+    await channel.transferToConferenceRoom(engine.createChannel(), 'listed', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
+      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false })
+    });
+  });
   await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
   port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
 });
 
@@ -25,7 +43,41 @@ afterAll(async () => {
   await engine?.stop();
 });
 
+/** GET `path` on the join page's port from a chosen loopback address: status and JSON body. */
+function getFrom(localAddress: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path, localAddress }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
 describe('the join page', () => {
+  it('shows who is in a room only to a caller in it, and nothing to a denied source', async () => {
+    const phone = await TonePhone.create({ toneHz: null, user: 'member', displayName: 'Alice Member' });
+    try {
+      await phone.call(`sip:listed@127.0.0.1:${sipPort}`);
+      await waitFor(() => engine.rooms.get('listed')?.size === 1, 15000);
+      const member = await getFrom('127.0.0.1', '/api/rooms/listed');
+      expect(member.status).toBe(200);
+      expect(JSON.parse(member.body).participants).toHaveLength(1);
+      // A stranger learns neither the names nor that the room exists.
+      const stranger = await getFrom('127.0.0.2', '/api/rooms/listed');
+      expect(JSON.parse(stranger.body)).toEqual({ room: 'listed', participants: [] });
+      expect(JSON.parse((await getFrom('127.0.0.2', '/api/rooms/empty')).body)).toEqual({
+        room: 'empty',
+        participants: []
+      });
+      expect((await getFrom('127.0.0.3', '/')).status).toBe(403);
+      expect((await getFrom('127.0.0.3', '/api/rooms/listed')).status).toBe(403);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('is served with a CSP of its own script and styles, and may not be framed', async () => {
     for (const path of ['/', '/join-page.js', '/api/rooms/x', '/nothing']) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
