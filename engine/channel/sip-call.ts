@@ -100,8 +100,6 @@ export class SipCall {
   static async incoming(ctx: ChannelContext, invite: IncomingInvite, hooks: SipCallHooks): Promise<SipCall> {
     // The media leg exists before its call: it reports silence through this.
     const owner: { call?: SipCall } = {};
-    // The transport stamped the top Via with the source address (RFC 3261 §18.2.1).
-    const via = invite.request.topVia;
     const signallingAddress = signallingAddressOf(invite);
     const media = await SipCall.createMedia(
       ctx,
