@@ -8,8 +8,19 @@
 export interface PromptCacheStats {
   cacheHits: number;
   cacheMisses: number;
+  /** What the entries weigh: their audio, and at least MIN_ENTRY_BYTES each. */
   cacheBytes: number;
   cacheEntries: number;
+}
+
+/**
+ * The least an entry weighs: text a voice cannot speak (a name in another script) synthesises to
+ * no samples, and entries of 0 bytes never made the cache evict, one more per distinct text.
+ */
+const MIN_ENTRY_BYTES = 1024;
+
+function weight(pcm: Int16Array): number {
+  return Math.max(pcm.byteLength, MIN_ENTRY_BYTES);
 }
 
 export class PromptCache {
@@ -73,13 +84,13 @@ export class PromptCache {
   }
 
   private store(key: string, pcm: Int16Array): void {
-    if (pcm.byteLength > this.maxBytes) return;
+    if (weight(pcm) > this.maxBytes) return;
     this.entries.set(key, pcm);
-    this.bytes += pcm.byteLength;
+    this.bytes += weight(pcm);
     for (const [oldKey, old] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldKey);
-      this.bytes -= old.byteLength;
+      this.bytes -= weight(old);
     }
   }
 }
