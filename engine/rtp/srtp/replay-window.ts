@@ -42,9 +42,4 @@ export class ReplayWindow {
   #clear(bit: number): void {
     this.#seen[bit >>> 5] &= ~(1 << (bit & 31));
   }
-
-  reset(): void {
-    this.#highest = -1;
-    this.#seen.fill(0);
-  }
 }

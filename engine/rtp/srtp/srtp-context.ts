@@ -26,6 +26,30 @@ export const SRTP_MALFORMED = -3;
 
 export type SrtpFailure = typeof SRTP_AUTH_FAILED | typeof SRTP_REPLAYED | typeof SRTP_MALFORMED;
 
+/**
+ * Remote streams (SSRCs) whose ROC and replay state are kept: RFC 3711 §3.2.3 keeps them per
+ * SSRC. One stream's state wiped when another appeared: a peer's RFC 4733 events on an SSRC
+ * of their own reset the audio's ROC to 0 (after its first sequence wrap every audio packet then
+ * failed), and two recorded packets of two SSRCs, replayed in turn, were each taken again.
+ */
+const MAX_RECEIVE_STREAMS = 16;
+
+/** The replay window of `ssrc` in `streams` (made, and the least recently used dropped, as needed), most recently used last. */
+function streamWindow(streams: Map<number, ReplayWindow>, ssrc: number): ReplayWindow {
+  let window = streams.get(ssrc);
+  if (window !== undefined) {
+    if (streams.size > 1) {
+      streams.delete(ssrc);
+      streams.set(ssrc, window);
+    }
+    return window;
+  }
+  if (streams.size >= MAX_RECEIVE_STREAMS) streams.delete(streams.keys().next().value as number);
+  window = new ReplayWindow();
+  streams.set(ssrc, window);
+  return window;
+}
+
 const SRTCP_E_BIT = 0x80000000;
 const SRTCP_INDEX_MASK = 0x7fffffff;
 const SRTCP_TRAILER_BYTES = 4;
@@ -56,11 +80,9 @@ export class SrtpContext {
   #sendRoc = 0;
   #lastSentSeq = -1;
   #srtcpSendIndex = 0;
-  // Receiving: one remote stream, restarted when its SSRC changes (after authentication).
-  #receiveSsrc: number | undefined;
-  readonly #rtpReplay = new ReplayWindow();
-  #rtcpReceiveSsrc: number | undefined;
-  readonly #rtcpReplay = new ReplayWindow();
+  // Receiving: the replay window (whose highest index carries the ROC) of each remote stream.
+  readonly #rtpStreams = new Map<number, ReplayWindow>();
+  readonly #rtcpStreams = new Map<number, ReplayWindow>();
 
   constructor(suite: SrtpSuite, masterKeySalt: Uint8Array) {
     if (masterKeySalt.length !== MASTER_KEY_SALT_BYTES) {
@@ -121,19 +143,16 @@ export class SrtpContext {
     if (header < 0) return SRTP_MALFORMED;
     const seq = (packet[2] << 8) | packet[3];
     const ssrc = readUint32(packet, 8);
-    const sameStream = ssrc === this.#receiveSsrc;
-    const highest = sameStream ? this.#rtpReplay.highest : -1;
+    const known = this.#rtpStreams.get(ssrc);
+    const highest = known === undefined ? -1 : known.highest;
     const index = highest < 0 ? seq : estimateIndex(highest, seq);
     if (index < 0) return SRTP_REPLAYED;
-    if (sameStream && !this.#rtpReplay.isFresh(index)) return SRTP_REPLAYED;
+    if (known !== undefined && !known.isFresh(index)) return SRTP_REPLAYED;
     const roc = Math.floor(index / 0x10000);
     if (!this.#rtpAuth.verify(packet, plainLength, tagBytes, roc)) return SRTP_AUTH_FAILED;
     this.#rtpCipher.apply(packet, header, plainLength - header, ssrc, roc, seq);
-    if (!sameStream) {
-      this.#receiveSsrc = ssrc;
-      this.#rtpReplay.reset();
-    }
-    this.#rtpReplay.accept(index);
+    // Only an authenticated packet makes a stream known, or moves its state.
+    streamWindow(this.#rtpStreams, ssrc).accept(index);
     return plainLength;
   }
 
@@ -164,16 +183,12 @@ export class SrtpContext {
     const word = readUint32(packet, plainLength);
     const index = word & SRTCP_INDEX_MASK;
     const ssrc = readUint32(packet, 4);
-    const sameStream = ssrc === this.#rtcpReceiveSsrc;
-    if (sameStream && !this.#rtcpReplay.isFresh(index)) return SRTP_REPLAYED;
+    const known = this.#rtcpStreams.get(ssrc);
+    if (known !== undefined && !known.isFresh(index)) return SRTP_REPLAYED;
     if (!this.#rtcpAuth.verify(packet, authenticated, tagBytes)) return SRTP_AUTH_FAILED;
     if (word & SRTCP_E_BIT)
       this.#rtcpCipher.apply(packet, 8, plainLength - 8, ssrc, index >>> 16, index & 0xffff);
-    if (!sameStream) {
-      this.#rtcpReceiveSsrc = ssrc;
-      this.#rtcpReplay.reset();
-    }
-    this.#rtcpReplay.accept(index);
+    streamWindow(this.#rtcpStreams, ssrc).accept(index);
     return plainLength;
   }
 }

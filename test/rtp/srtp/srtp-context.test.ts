@@ -202,6 +202,41 @@ for (const suiteName of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] a
   });
 }
 
+describe('SrtpContext receive state per SSRC (RFC 3711 §3.2.3)', () => {
+  const suite = SRTP_SUITES.AES_CM_128_HMAC_SHA1_80;
+  const key = randomBytes(30);
+  const unprotect = (ctx: SrtpContext, p: Buffer): number => ctx.unprotectRtp(Buffer.from(p), p.length);
+
+  it("keeps the audio's ROC when RFC 4733 events come on an SSRC of their own", () => {
+    // It was reset by the event packet: after the audio's first sequence wrap every audio
+    // packet then failed authentication, for good.
+    const audio = new SrtpContext(suite, key);
+    const events = new SrtpContext(suite, key);
+    const receiver = new SrtpContext(suite, key);
+    let seq = 65000;
+    for (let i = 0; i < 1000; i++, seq++)
+      expect(unprotect(receiver, protect(audio, rtpPacket(seq & 0xffff, 0xa, Buffer.alloc(160, 1))))).toBe(
+        172
+      );
+    expect(audio.sendRolloverCounter).toBe(1);
+    expect(unprotect(receiver, protect(events, rtpPacket(7, 0xe, Buffer.alloc(4, 2))))).toBe(16);
+    for (let i = 0; i < 100; i++, seq++)
+      expect(unprotect(receiver, protect(audio, rtpPacket(seq & 0xffff, 0xa, Buffer.alloc(160, 1))))).toBe(
+        172
+      );
+  });
+
+  it('refuses packets of two SSRCs replayed in turn', () => {
+    // Each new SSRC wiped the other's replay window: both replays were taken again and again.
+    const receiver = new SrtpContext(suite, key);
+    const a = protect(new SrtpContext(suite, key), rtpPacket(10, 0xa, Buffer.alloc(160, 1)));
+    const e = protect(new SrtpContext(suite, key), rtpPacket(20, 0xe, Buffer.alloc(4, 2)));
+    expect([unprotect(receiver, a), unprotect(receiver, e)]).toEqual([172, 16]);
+    for (let round = 0; round < 3; round++)
+      expect([unprotect(receiver, a), unprotect(receiver, e)]).toEqual([SRTP_REPLAYED, SRTP_REPLAYED]);
+  });
+});
+
 describe('SrtpContext arguments', () => {
   it('refuses master key material of the wrong length', () => {
     expect(() => new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, randomBytes(16))).toThrow(/30 bytes/);
