@@ -14,7 +14,7 @@ import type dgram from 'node:dgram';
 import { SafeEmitter } from '../../sip/index.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import { PeerLatch, type LatchingMode } from './peer-latch.js';
-import { SRTP_REPLAYED } from './srtp/srtp-context.js';
+import { SRTP_REPLAYED, type SrtpContext } from './srtp/srtp-context.js';
 import { SrtpTransform, type SrtpKeys } from './srtp/srtp-transform.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import type { RtpPortPair } from './port-pool.js';
@@ -135,6 +135,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
   #srtp: SrtpTransform | undefined;
+  /** Our outbound SRTP context of each local key used in this session (SrtpTransform.create). */
+  readonly #sentWith = new Map<string, SrtpContext>();
   /**
    * The remote SSRC, valid once #hasRemoteSsrc: always a number, so comparing a packet's SSRC
    * with it stays a float comparison. A field that may hold undefined is tagged, and V8 boxes the
@@ -223,7 +225,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote, opts.signallingAddress);
-    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp);
+    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#sentWith);
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
@@ -452,7 +454,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
 
   /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   setSrtp(keys: SrtpKeys | undefined): void {
-    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp);
+    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#sentWith);
     this.#peer.authenticated = this.#srtp !== undefined;
   }
 

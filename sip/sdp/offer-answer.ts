@@ -139,7 +139,9 @@ function chooseCrypto(
   if (policy === 'off') return savp ? 'the offer asks for SRTP (RTP/SAVP) and SRTP is off here' : undefined;
   for (const theirs of mediaCryptos(offered)) {
     const key = ourKeys(local).find((k) => k.suite === theirs.suite);
-    if (key !== undefined) return { ours: { ...key, tag: theirs.tag }, theirs };
+    // Our own key offered back (a reflected offer): our packets bounced to us would authenticate.
+    if (key !== undefined && !key.keySalt.equals(theirs.keySalt))
+      return { ours: { ...key, tag: theirs.tag }, theirs };
   }
   if (savp || policy === 'required') {
     return hasCryptoAttribute(offered)
@@ -268,6 +270,8 @@ function answeredSrtp(offered: MediaDescription, answered: MediaDescription): Ne
       throw new SdpNegotiationError('answer a=crypto line matches no tag and suite we offered');
     return undefined; // best effort: the peer chose plain RTP
   }
+  // Our key echoed back: our own packets reflected to us would authenticate as the peer's.
+  if (theirs.keySalt.equals(match.keySalt)) throw new SdpNegotiationError("the answer's SRTP key is our own");
   return { suite: match.suite, localKeySalt: match.keySalt, remoteKeySalt: theirs.keySalt };
 }
 

@@ -166,6 +166,18 @@ describe('SRTP offer/answer between two sessions', () => {
     expect(aliceAudio.srtp?.localKeySalt.equals(aliceAudio.srtp.remoteKeySalt)).toBe(false);
   });
 
+  it('refuses our own key sent back, in an offer or an answer: our reflected packets would authenticate', () => {
+    const ours = keys[0].keySalt.toString('base64');
+    expect(
+      refusal(() =>
+        createAnswer(offer('RTP/SAVP', [`1 AES_CM_128_HMAC_SHA1_80 inline:${ours}`]), local('required'))
+      ).message
+    ).toMatch(/no offered a=crypto/);
+    const alice = new SdpSession(local('required'));
+    const echoed = alice.createOffer().replace(/o=[^\r\n]*/, 'o=bob 1 1 IN IP4 192.0.2.20');
+    expect(() => alice.processAnswer(echoed)).toThrow(/our own/);
+  });
+
   it('an answer without crypto to our RTP/SAVP offer is refused', () => {
     const alice = new SdpSession({ ...local('required'), sdesKeys: undefined });
     const sent = alice.createOffer();

@@ -106,6 +106,19 @@ export class SrtpContext {
     return this.suite.rtpTagBytes;
   }
 
+  /**
+   * Carries on where `earlier` (a context of the same master key, perhaps of another suite)
+   * stopped sending: its SSRC, ROC, last sequence number and SRTCP index. The keystream depends
+   * on the master key alone, so a fresh context for a key already used would encrypt with the
+   * same key and counter again (SRTP turned off and on, or the suite changed, in one call).
+   */
+  continueSending(earlier: SrtpContext): void {
+    this.#sendSsrc = earlier.#sendSsrc;
+    this.#sendRoc = earlier.#sendRoc;
+    this.#lastSentSeq = earlier.#lastSentSeq;
+    this.#srtcpSendIndex = earlier.#srtcpSendIndex;
+  }
+
   /** The ROC of the stream we send (for tests and diagnostics). */
   get sendRolloverCounter(): number {
     return this.#sendRoc;

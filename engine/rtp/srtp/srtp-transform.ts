@@ -26,24 +26,40 @@ export class SrtpTransform {
   readonly #local: Buffer;
   readonly #remote: Buffer;
 
-  private constructor(keys: SrtpKeys, previous: SrtpTransform | undefined) {
+  private constructor(
+    keys: SrtpKeys,
+    previous: SrtpTransform | undefined,
+    sentWith: Map<string, SrtpContext> | undefined
+  ) {
     if (!isSrtpSuiteName(keys.suite)) throw new RangeError(`SRTP suite ${keys.suite} is not supported`);
     const suite = SRTP_SUITES[keys.suite];
     this.#local = Buffer.from(keys.localKeySalt);
     this.#remote = Buffer.from(keys.remoteKeySalt);
     const sameSuite = previous?.outbound.suite === suite;
-    this.outbound =
-      sameSuite && previous.#local.equals(this.#local)
-        ? previous.outbound
-        : new SrtpContext(suite, this.#local);
+    if (sameSuite && previous.#local.equals(this.#local)) {
+      this.outbound = previous.outbound;
+    } else {
+      this.outbound = new SrtpContext(suite, this.#local);
+      const earlier = sentWith?.get(this.#local.toString('hex'));
+      if (earlier) this.outbound.continueSending(earlier);
+    }
+    sentWith?.set(this.#local.toString('hex'), this.outbound);
     this.inbound =
       sameSuite && previous.#remote.equals(this.#remote)
         ? previous.inbound
         : new SrtpContext(suite, this.#remote);
   }
 
-  /** A transform for `keys`, reusing the contexts of `previous` whose keys did not change. */
-  static create(keys: SrtpKeys, previous?: SrtpTransform): SrtpTransform {
-    return new SrtpTransform(keys, previous);
+  /**
+   * A transform for `keys`, reusing the contexts of `previous` whose keys did not change.
+   * `sentWith` (the session's, for its whole life) remembers the last outbound context of each
+   * local key, so that a new one for a key sent with before carries on its counters.
+   */
+  static create(
+    keys: SrtpKeys,
+    previous?: SrtpTransform,
+    sentWith?: Map<string, SrtpContext>
+  ): SrtpTransform {
+    return new SrtpTransform(keys, previous, sentWith);
   }
 }

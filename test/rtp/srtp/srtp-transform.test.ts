@@ -1,0 +1,69 @@
+/**
+ * Our outbound SRTP across a call's re-INVITEs: one master key is never used twice with the same
+ * counter. SRTP turned off and on again, or a suite change, builds a new context for the same
+ * key: it carries on the earlier one's SRTCP index and ROC, where it started again from 0 and
+ * repeated the keystream (two ciphertexts XORed gave the two plaintexts XORed).
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SRTP_REPLAYED, SrtpContext } from '../../../engine/rtp/srtp/srtp-context.js';
+import { SrtpTransform } from '../../../engine/rtp/srtp/srtp-transform.js';
+import { SRTP_SUITES } from '../../../engine/rtp/srtp/srtp-suite.js';
+
+const local = randomBytes(30);
+const remote = randomBytes(30);
+const keys = (suite: string) => ({ suite, localKeySalt: local, remoteKeySalt: remote });
+
+function rtcp(ssrc: number): Buffer {
+  const rr = Buffer.alloc(8);
+  rr[0] = 0x80;
+  rr[1] = 201;
+  rr.writeUInt16BE(1, 2);
+  rr.writeUInt32BE(ssrc, 4);
+  return rr;
+}
+
+function rtp(seq: number, ssrc: number): Buffer {
+  const p = Buffer.alloc(172, 0x55);
+  p[0] = 0x80;
+  p.writeUInt16BE(seq, 2);
+  p.writeUInt32BE(ssrc, 8);
+  return p;
+}
+
+function srtcpIndex(ctx: SrtpContext): number {
+  const out = Buffer.alloc(64);
+  const n = ctx.protectRtcp(rtcp(0x1234), 8, out);
+  expect(n).toBeGreaterThan(8);
+  return out.readUInt32BE(8) & 0x7fffffff;
+}
+
+describe('SrtpTransform', () => {
+  it('carries the SRTCP index and ROC of a key over SRTP off and on, and over a suite change', () => {
+    const sentWith = new Map<string, SrtpContext>();
+    const first = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    expect([srtcpIndex(first.outbound), srtcpIndex(first.outbound)]).toEqual([0, 1]);
+    const out = Buffer.alloc(256);
+    for (const seq of [65534, 65535, 0]) first.outbound.protectRtp(rtp(seq, 0x1234), 172, out);
+    expect(first.outbound.sendRolloverCounter).toBe(1);
+
+    // SRTP off (the transform dropped), then on again with the same keys.
+    const again = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    expect(again.outbound).not.toBe(first.outbound);
+    expect(srtcpIndex(again.outbound)).toBe(2);
+    expect(again.outbound.sendRolloverCounter).toBe(1);
+
+    // Another suite: another tag length, the same keystream.
+    const shorter = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_32'), again, sentWith);
+    expect(shorter.outbound.suite).toBe(SRTP_SUITES.AES_CM_128_HMAC_SHA1_32);
+    expect(srtcpIndex(shorter.outbound)).toBe(3);
+
+    // A peer that kept one receiving context takes every report, none as a replay.
+    const peer = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, local);
+    const fresh = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    const report = Buffer.alloc(64);
+    const n = fresh.outbound.protectRtcp(rtcp(0x1234), 8, report);
+    expect(peer.unprotectRtcp(report, n)).toBe(8);
+    expect(peer.unprotectRtcp(Buffer.from(report.subarray(0, n)), n)).toBe(SRTP_REPLAYED);
+  });
+});
