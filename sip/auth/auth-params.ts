@@ -87,6 +87,10 @@ export function parseAuthParams(headerValue: string): SchemeAndParams {
     while (at < text.length) {
       const char = text[at++];
       if (char === '"') return value;
+      // qdtext and quoted-pair exclude CR, LF and the other controls but tab (§25.1): a bare CR
+      // in a challenge's realm went into our Authorization header, a header break to a lenient peer.
+      if (isControl(char === '\\' && at < text.length ? text[at] : char))
+        throw new DigestParseError(`control character in a quoted string in "${clip(text)}"`);
       if (char === '\\') {
         if (at >= text.length) break;
         value += text[at++]; // quoted-pair (RFC 3261 §25.1)
@@ -101,6 +105,11 @@ export function parseAuthParams(headerValue: string): SchemeAndParams {
 /** A quoted-string with `"` and `\` escaped (RFC 3261 §25.1 quoted-pair). */
 export function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+function isControl(char: string): boolean {
+  const code = char.charCodeAt(0);
+  return (code < 0x20 && code !== 0x09) || code === 0x7f;
 }
 
 function clip(text: string): string {

@@ -82,7 +82,11 @@ describe('parseChallenge', () => {
     ['no nonce', 'Digest realm="a"'],
     ['no realm', 'Digest nonce="a"'],
     ['empty bare value', 'Digest realm=, nonce="a"'],
-    ['leading comma', ', realm="a"']
+    ['leading comma', ', realm="a"'],
+    // A bare CR went into our Authorization header: a header break to a lenient parser.
+    ['CR in a quoted string', 'Digest realm="r\rRoute: <sip:evil.example;lr>", nonce="a"'],
+    ['escaped LF in a quoted string', 'Digest realm="r\\\n", nonce="a"'],
+    ['NUL in a quoted string', 'Digest realm="r\u0000", nonce="a"']
   ];
   it.each(garbage)('throws DigestParseError on garbage: %s', (_name, value) => {
     expect(() => parseChallenge(value)).toThrow(DigestParseError);
