@@ -299,7 +299,7 @@ export class MediaLeg implements MixMember {
     const talker = this.talker;
     kernels.talkerMeasurement(slot, talker.measurement);
     const transition = talker.pushMeasurement(kernels.previousDecodedInput(slot), kernels.decodedInput(slot));
-    if (transition !== 'none') this.events.onTalking(transition === 'started', talker.levelDbfs);
+    if (transition !== 'none') this.reportTalking(transition === 'started', talker.levelDbfs);
     if (this.recorder && !this.recorder.pushFrame(kernels.decodedInput(slot))) this.events.onRecordingFull();
     if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) {
       this.flushStats();
@@ -352,7 +352,26 @@ export class MediaLeg implements MixMember {
     // The frame just played arrived about playoutDelayMs ago; its end is one frame later.
     const frameEndArrivalMs = performance.now() - (this.rtp?.playoutDelayMs ?? 0) + FRAME_MS;
     const endMs = Math.min(performance.now(), frameEndArrivalMs - sinceEndMs);
-    this.events.onDigit({ source: 'inband', digit: digit.digit, startMs: endMs - durationMs, durationMs });
+    const observation: DtmfObservation = {
+      source: 'inband',
+      digit: digit.digit,
+      startMs: endMs - durationMs,
+      durationMs
+    };
+    // Not from inside the room's frame, as checkInactivity: an exit digit takes this leg out of
+    // the room (a destroyOnExit one closes the room) while its members are being walked, and the
+    // next member, or every one, missed its frame.
+    queueMicrotask(() => {
+      if (!this.closed) this.events.onDigit(observation);
+    });
+  }
+
+  /**
+   * A talker change, reported after the frame for the same reason as a digit; even once the leg
+   * closed, since close() reports 'stopped' only for a talker still talking then.
+   */
+  private reportTalking(talking: boolean, levelDbfs: number): void {
+    queueMicrotask(() => this.events.onTalking(talking, levelDbfs));
   }
 
   /** Adds what the RTP session counted since the last flush to the engine's metrics. */
