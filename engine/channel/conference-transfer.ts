@@ -106,6 +106,8 @@ export class ConferenceTransfer {
     owner.setState(State.TRANSFERRING);
     leg.setState(State.CALL_OUTGOING);
     try {
+      // Given up before it began: it must not join, and so start the room for the others.
+      if (userSignal?.aborted) return this.fail('signal');
       const { room, party } = this.ctx.rooms.join(this.roomName, {
         talkerAndListener: this.init.talkerAndListener,
         lifetime: this.init.conferenceLifetimeControl,
@@ -127,7 +129,11 @@ export class ConferenceTransfer {
       media.player.stopLoop();
       // The room may start in the same turn as the caller hangs up (or is retrieved): what came
       // first for the caller decides, or a party with no call behind it would join the mix.
-      if (outcome === 'started' && this.abortWhy === undefined) return this.enter(room, party);
+      // And it may start and be destroyed in one turn (a startOnEntry+destroyOnExit party that
+      // entered and left at once): this party is out then, with no room to enter.
+      if (outcome === 'started' && this.abortWhy === undefined && room.has(party) && !room.destroyed)
+        return this.enter(room, party);
+      if (outcome === 'started' && this.abortWhy === undefined) return this.fail('left');
       room.leave(party, outcome === 'timeout' ? 'timeout' : 'hangup');
       return this.fail(
         outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal')

@@ -313,6 +313,48 @@ describe('transferToConferenceRoom', () => {
     await waitFor(() => toneLevelDb(z.phone.receivedPcm(), 440, 8000) > -30, 30_000);
   });
 
+  it('a waiting party whose room starts and is destroyed in one turn comes back, and the transfer resolves', async () => {
+    // A startOnEntry+destroyOnExit party retrieved in the turn it entered: the waiting party's
+    // transfer used to reject with an internal error (the room had no media left to enter).
+    const [a, b] = [await caller(null, 'wa'), await caller(null, 'wb')];
+    const waiting = a.channel.transferToConferenceRoom(engine.createChannel(), 'race2', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: quietSettings(),
+      secondsTimeout: 20
+    });
+    await waitFor(() => engine.rooms.get('race2')?.size === 1);
+    const starting = b.channel.transferToConferenceRoom(engine.createChannel(), 'race2', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true, destroyOnExit: true }),
+      conferencePartyMediaSettings: quietSettings()
+    });
+    const retrieving = b.channel.retrieveTransferredCall();
+    expect(await waiting).toBe(State.ANSWERED);
+    expect(a.channel.transferCause()).toBe(TransferCause.TARGETHANGUP);
+    await starting;
+    await retrieving;
+    expect(engine.rooms.has('race2')).toBe(false);
+  });
+
+  it('a transfer given an aborted signal fails at once and does not start the room for the waiting party', async () => {
+    const [a, b] = [await caller(null, 'sa'), await caller(null, 'sb')];
+    const waiting = a.channel.transferToConferenceRoom(engine.createChannel(), 'race3', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: quietSettings(),
+      secondsTimeout: 2
+    });
+    await waitFor(() => engine.rooms.get('race3')?.size === 1);
+    const aborted = AbortSignal.abort();
+    const state = await b.channel.transferToConferenceRoom(engine.createChannel(), 'race3', {
+      conferencePartyMediaSettings: quietSettings(),
+      signal: aborted
+    });
+    expect(state).toBe(State.ANSWERED);
+    expect(b.channel.transferCause()).toBe(TransferCause.FAIL);
+    // The room never started: the waiting party times out rather than entering.
+    expect(await waiting).toBe(State.ANSWERED);
+    expect(a.channel.transferCause()).toBe(TransferCause.TIMEOUT);
+  });
+
   it('removes the room when its last party leaves', async () => {
     const a = await caller();
     const b = await caller();
