@@ -75,6 +75,14 @@ interface Press {
   sources: Set<DtmfSource>;
 }
 
+/**
+ * Presses remembered at most: a person keys at most about 12 a second (Q.24's 40 ms tone and
+ * pause), 25 in the 2 s history. A peer that sends an RFC 4733 event with a new timestamp in
+ * every packet made each one a press, and every push scanned them all: quadratic, most of a
+ * core at 5,000 packets a second from one call.
+ */
+const MAX_PRESSES = 32;
+
 export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
   readonly windowMs: number;
   readonly mediaWindowMs: number;
@@ -119,6 +127,11 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     return this.#closed;
   }
 
+  /** Presses remembered for merging (at most MAX_PRESSES). */
+  get remembered(): number {
+    return this.#presses.length;
+  }
+
   /** Feeds one observation; malformed ones (from the network) are counted, never thrown. */
   push(observation: DtmfObservation): PushResult {
     if (this.#closed) return 'closed';
@@ -139,6 +152,7 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
       return 'duplicate';
     }
     this.#presses.push({ digit, startMs, endMs, sources: new Set([source]) });
+    if (this.#presses.length > MAX_PRESSES) this.#presses.shift();
     this.#stats.accepted++;
     this.safeEmit('digit', { digit, source, startMs, durationMs });
     return 'accepted';

@@ -18,6 +18,17 @@ function setup(options: { windowMs?: number } = {}) {
 }
 
 describe('DigitMerger', () => {
+  it('remembers at most 32 presses under a flood, and still merges the latest press', () => {
+    // A peer sending an event with a new timestamp in every packet made each a press, kept for
+    // 2 s and scanned by every push: quadratic work from one call.
+    const { feed, merger, digits } = setup();
+    for (let i = 0; i < 10_000; i++)
+      feed([{ source: 'rfc4733', digit: '1', startMs: i * 0.1, durationMs: 0 }]);
+    expect(merger.remembered).toBe(32);
+    expect(digits).toHaveLength(10_000);
+    expect(feed([{ source: 'inband', digit: '1', startMs: 999.9, durationMs: 40 }])).toEqual(['duplicate']);
+  });
+
   it('reports each press of a single source, in order', () => {
     const { feed, reported } = setup();
     feed([
