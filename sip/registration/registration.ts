@@ -50,6 +50,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   #expiresSeconds: number;
   #state: RegistrationState = 'new';
   #timer: TimerHandle | undefined;
+  /** The REGISTER under way, if any (stop() waits for it: it may bind us). */
+  #inFlight: Promise<SipResponse> | undefined;
   #failures = 0;
   #challenge: { value: DigestChallenge; proxy: boolean; nonceCount: number } | undefined;
   #grantedSeconds = 0;
@@ -106,10 +108,17 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** Removes the binding (REGISTER with Expires: 0) and stops refreshing. Idempotent. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'unregistering') return;
-    const wasBound = this.#registrations > 0;
+    let bound = this.#registrations > 0;
+    const inFlight = this.#inFlight;
     this.#clearTimer();
     this.#state = 'unregistering';
-    if (wasBound) {
+    // A REGISTER under way may still bind us: its answer decides, or the registrar would route
+    // calls to a stopped engine for the whole grant.
+    if (!bound && inFlight !== undefined) {
+      const response = await inFlight.catch(() => undefined);
+      bound = response !== undefined && response.status >= 200 && response.status < 300;
+    }
+    if (bound) {
       try {
         const response = await this.#send(0);
         if (response.status >= 200 && response.status < 300) this.safeEmit('unregistered');
@@ -126,7 +135,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     this.#state = 'registering';
     let response: SipResponse;
     try {
-      response = await this.#send(this.#expiresSeconds);
+      this.#inFlight = this.#send(this.#expiresSeconds);
+      response = await this.#inFlight;
     } catch (error) {
       // Stopped while it was in flight: no retry may bring it back.
       if (this.#state === 'registering') this.#fail(503, `cannot send REGISTER: ${(error as Error).message}`);
@@ -198,6 +208,11 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   #registered(response: SipResponse): void {
     const granted = grantedExpiry(response, this.#contact()) ?? this.#expiresSeconds;
+    // A 2xx that grants 0 s binds nothing: a failure, with its backoff, not a refresh a second.
+    if (granted === 0) {
+      this.#fail(response.status, 'the registrar granted 0 seconds');
+      return;
+    }
     this.#grantedSeconds = granted;
     this.#registrations++;
     this.#failures = 0;
@@ -212,6 +227,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   #fail(status: number, reason: string): void {
     this.#state = 'failed';
     this.#challenge = undefined;
+    // After the backoff a raised Min-Expires is followed again (twice in a row at most).
+    this.#briefRetries = 0;
     const first = this.#options.retrySeconds ?? 5;
     const retryIn = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
     this.#failures++;

@@ -2,6 +2,7 @@
  * The transaction table: finds the client or server transaction a message belongs to and
  * forgets transactions when they terminate. Closing it ends every transaction's timers.
  */
+import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { InviteClientTransaction } from './invite-client.js';
 import type { InviteServerTransaction } from './invite-server.js';
@@ -46,8 +47,14 @@ export class TransactionLayer {
     return this.servers.get(key);
   }
 
-  /** Terminates every transaction (timers cleared). */
+  /**
+   * Terminates every transaction (timers cleared). A client transaction still waiting for its
+   * answer tells its user it is closed, so whoever awaits the request is not left waiting for
+   * good (an unregister at stop whose registrar never answers).
+   */
   close(): void {
+    const closed = new SipError('ERR_CLOSED', 'the SIP user agent closed before an answer came');
+    for (const tx of this.clients.values()) tx.transportError(closed);
     for (const tx of [...this.clients.values(), ...this.servers.values()]) tx.terminate();
     this.clients.clear();
     this.servers.clear();

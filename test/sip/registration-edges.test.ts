@@ -1,0 +1,103 @@
+/**
+ * A REGISTER client against a registrar that answers oddly (a raw UDP peer on loopback): a 2xx
+ * granting 0 s is a failure with backoff, not a binding refreshed every second; stop() during
+ * the first REGISTER unregisters once that REGISTER binds; and stop() settles even when the
+ * registrar never answers the unregister.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SipRequest } from '../../sip/message/message.js';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { sleep } from '../support/wait.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(): Promise<{ ua: SipUserAgent; registrar: UdpTestPeer }> {
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
+  });
+  await ua.start();
+  cleanups.push(() => ua.close());
+  const registrar = await new UdpTestPeer().open();
+  cleanups.push(() => registrar.close());
+  return { ua, registrar };
+}
+
+/** The registrar's 200 to `register`, granting `expires` on its Contact. */
+function ok(register: SipRequest, expires: number): string {
+  return sipText([
+    'SIP/2.0 200 OK',
+    ...register.getAll('Via').map((v) => `Via: ${v}`),
+    `From: ${register.get('From')}`,
+    `To: ${register.get('To')};tag=reg`,
+    `Call-ID: ${register.callId}`,
+    `CSeq: ${register.get('CSeq')}`,
+    `Contact: ${register.get('Contact')};expires=${expires}`
+  ]);
+}
+
+const isRegister = (m: unknown): boolean => m instanceof SipRequest && m.method === 'REGISTER';
+
+describe('REGISTER against an odd registrar', () => {
+  it('takes a 2xx granting 0 s as a failure with backoff', async () => {
+    const { ua, registrar } = await setup();
+    const uaPort = ua.addresses()[0].port;
+    const registration = ua.register({
+      registrar: `sip:127.0.0.1:${registrar.port}`,
+      aor: 'sip:engine@127.0.0.1',
+      retrySeconds: 30
+    });
+    const failed: number[] = [];
+    registration.on('failed', (e) => failed.push(e.retryInSeconds));
+    registration.start();
+    const first = (await registrar.next(isRegister)) as SipRequest;
+    await registrar.send(ok(first, 0), uaPort);
+    await sleep(1500);
+    // It re-registered every second, reporting itself registered with 0 s.
+    expect(registrar.received.filter(isRegister)).toHaveLength(1);
+    expect(failed).toEqual([30]);
+    expect(registration.state).toBe('failed');
+    await registration.stop();
+  });
+
+  it('unregisters on stop() when the REGISTER under way then binds', async () => {
+    const { ua, registrar } = await setup();
+    const uaPort = ua.addresses()[0].port;
+    const registration = ua.register({
+      registrar: `sip:127.0.0.1:${registrar.port}`,
+      aor: 'sip:engine@127.0.0.1'
+    });
+    registration.start();
+    const first = (await registrar.next(isRegister)) as SipRequest;
+    const stopping = registration.stop();
+    await registrar.send(ok(first, 600), uaPort);
+    const unregister = (await registrar.next((m) => isRegister(m) && m !== first)) as SipRequest;
+    expect(unregister.get('Expires')).toBe('0');
+    await registrar.send(ok(unregister, 0), uaPort);
+    await stopping;
+    expect(registration.state).toBe('stopped');
+  });
+
+  it('settles stop() when the registrar never answers the unregister and the agent closes', async () => {
+    const { ua, registrar } = await setup();
+    const uaPort = ua.addresses()[0].port;
+    const registration = ua.register({
+      registrar: `sip:127.0.0.1:${registrar.port}`,
+      aor: 'sip:engine@127.0.0.1'
+    });
+    registration.start();
+    await registrar.send(ok((await registrar.next(isRegister)) as SipRequest, 600), uaPort);
+    await sleep(100);
+    let settled = false;
+    const stopping = registration.stop().then(() => (settled = true));
+    await registrar.next((m) => isRegister(m) && (m as SipRequest).get('Expires') === '0');
+    await ua.close(); // no answer ever comes
+    await stopping;
+    expect(settled).toBe(true);
+    expect(registration.state).toBe('stopped');
+  });
+});
