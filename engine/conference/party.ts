@@ -114,5 +114,5 @@ export function resolvePartyOptions(options: PartyOptions): ResolvedPartyOptions
     throw new TypeError('media must be a ConferencePartyMediaSettings');
   if (label !== undefined && typeof label !== 'string')
     throw new TypeError(`label must be a string, got ${typeof label}`);
-  return { talkerAndListener, lifetime, media, label };
+  return { talkerAndListener, lifetime, media: media.snapshot(), label };
 }

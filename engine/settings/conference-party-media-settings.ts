@@ -148,6 +148,28 @@ export class ConferencePartyMediaSettings {
     this.startMuted = flag('startMuted', options.startMuted, false);
     this.muteOnDtmfDigits = new MuteOnDtmfDigits(() => this.exitOnDtmfDigit);
   }
+
+  /**
+   * A copy as these settings stand now: what a party keeps when it joins, since an application
+   * may reuse one settings object and change it for the next caller (mute digits, the name
+   * announced), which changed the parties already in the room.
+   */
+  snapshot(): ConferencePartyMediaSettings {
+    const copy = new ConferencePartyMediaSettings({
+      exitOnDtmfDigit: this.exitOnDtmfDigit,
+      ringbackTone: this.ringbackTone,
+      onConferenceStoppedFile: this.onConferenceStoppedFile,
+      beepOnEntry: this.beepOnEntry,
+      twoPartyOptimisation: this.twoPartyOptimisation,
+      startMuted: this.startMuted
+    });
+    const { mute, unmute } = this.muteOnDtmfDigits;
+    if (mute !== undefined) copy.muteOnDtmfDigits.setDigits({ mute, unmute });
+    copy.prefixMedia.copyFrom(this.prefixMedia);
+    copy.onEntryMedia.copyFrom(this.onEntryMedia);
+    copy.onExitMedia.copyFrom(this.onExitMedia);
+    return copy;
+  }
 }
 
 function flag(name: string, value: unknown, defaultValue: boolean): boolean {

@@ -42,6 +42,11 @@ export class MediaSlot {
     this.#name = name;
   }
 
+  /** Takes `other`'s item (validated and frozen already, so shared as it is). */
+  copyFrom(other: MediaSlot): void {
+    this.#item = other.#item;
+  }
+
   /** The item to play, or undefined when none was set. */
   get item(): TextMedia | FileMedia | undefined {
     return this.#item;

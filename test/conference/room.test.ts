@@ -444,3 +444,21 @@ describe('ConferenceRoom destruction', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('ConferenceRoom party settings', () => {
+  it('keeps the settings a party joined with, whatever the application changes in them later', () => {
+    // One settings object reused for the next caller changed the parties already in the room:
+    // their mute digits, and the name announced when they left.
+    const room = new ConferenceRoom('settings1');
+    const settings = quiet({ exitOnDtmfDigit: '#' });
+    settings.muteOnDtmfDigits.setDigits({ mute: '5' });
+    settings.prefixMedia.textToSay('george');
+    const party = room.join({ media: settings });
+    settings.muteOnDtmfDigits.setDigits({ mute: '6' });
+    settings.prefixMedia.textToSay('alice');
+    expect(party.media.muteOnDtmfDigits.mute).toBe('5');
+    expect(party.media.prefixMedia.item).toMatchObject({ kind: 'text', text: 'george' });
+    expect(party.media.exitOnDtmfDigit).toBe('#');
+    expect(party.media.beepOnEntry).toBe(false);
+  });
+});
