@@ -141,7 +141,11 @@ export class DigitCollector {
         },
         fail: (error) => {
           release();
-          this.#buffer = collection.collected + this.#buffer; // nothing pressed is lost
+          this.#buffer = collection.collected + this.#buffer; // nothing pressed is lost, within the bound
+          if (this.#buffer.length > this.#maxBuffered) {
+            this.#dropped += this.#buffer.length - this.#maxBuffered;
+            this.#buffer = this.#buffer.slice(this.#buffer.length - this.#maxBuffered);
+          }
           reject(error);
         }
       };
@@ -177,7 +181,9 @@ export class DigitCollector {
     collection.collected += digit;
     if (
       collection.end.has(digit) ||
-      (collection.count !== undefined && collection.collected.length >= collection.count)
+      (collection.count !== undefined && collection.collected.length >= collection.count) ||
+      // No person keys this many: a flood of events ends the collection, not the memory.
+      collection.collected.length >= this.#maxBuffered
     ) {
       collection.finish();
       return;

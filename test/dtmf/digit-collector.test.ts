@@ -170,6 +170,22 @@ describe('DigitCollector.getDigits', () => {
     expect(collector.collecting).toBe(false);
   });
 
+  it('ends a collection at the buffer bound under a flood, and keeps no more than it after an abort', async () => {
+    // A pending getDigits({ end: '#' }) took a million digits, and an abort put them all back.
+    const collector = new DigitCollector({ maxBuffered: 16 });
+    const flood = collector.getDigits({ end: '#' });
+    for (let i = 0; i < 1000; i++) collector.push('1');
+    await expect(flood).resolves.toBe('1'.repeat(16));
+    expect(collector.dropped).toBe(1000 - 16 - 16); // the rest went to the buffer, bounded too
+    collector.clearDigits();
+    const controller = new AbortController();
+    const aborted = collector.getDigits({ end: '#', signal: controller.signal });
+    for (let i = 0; i < 10; i++) collector.push('2');
+    controller.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    await expect(collector.getDigits({ count: 10 })).resolves.toBe('2'.repeat(10));
+  });
+
   it('rejects a pending collection with ClosedError on close, idempotently, and refuses new ones', async () => {
     const collector = new DigitCollector();
     const pending = collector.getDigits({ count: 2, secondsTimeout: 10 });
