@@ -134,7 +134,10 @@ export class ConferenceTransfer {
       if (outcome === 'started' && this.abortWhy === undefined && room.has(party) && !room.destroyed)
         return this.enter(room, party);
       if (outcome === 'started' && this.abortWhy === undefined) return this.fail('left');
-      room.leave(party, outcome === 'timeout' ? 'timeout' : 'hangup');
+      room.leave(
+        party,
+        outcome === 'timeout' ? 'timeout' : this.abortWhy === 'retrieved' ? 'retrieved' : 'hangup'
+      );
       return this.fail(
         outcome === 'timeout' ? 'timeout' : outcome === 'left' ? 'left' : (this.abortWhy ?? 'signal')
       );

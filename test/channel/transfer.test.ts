@@ -177,6 +177,21 @@ describe('transferToConferenceRoom', () => {
     expect(engine.rooms.size).toBe(0);
   });
 
+  it('a party retrieved while it rings leaves the room as retrieved, not hung up', async () => {
+    const { channel } = await caller();
+    const other = engine.createChannel();
+    const result = channel.transferToConferenceRoom(other, 'ringret1', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      secondsTimeout: null
+    });
+    await waitFor(() => other.state === State.RING_OUTGOING);
+    const left: string[] = [];
+    engine.rooms.get('ringret1')!.on('partyLeft', ({ reason }) => left.push(reason));
+    await channel.retrieveTransferredCall();
+    expect(await result).toBe(State.ANSWERED);
+    expect(left).toEqual(['retrieved']);
+  });
+
   it('refuses play and record once transferred; allows hangUp and retrieval', async () => {
     const { channel } = await caller();
     await channel.transferToConferenceRoom(engine.createChannel(), 'locked1', {
