@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
 import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
+import type { DtmfEvent } from '../rtp/telephone-event.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
 import {
   SdpNegotiationError,
@@ -454,11 +455,11 @@ export class MediaLeg implements MixMember {
         clock: this.loop.clock
       });
       this.frames = this.rtp;
-      this.rtp.on('dtmf', (event: { digit: string; durationMs: number }) =>
+      this.rtp.on('dtmf', (event: DtmfEvent) =>
         this.events.onDigit({
           source: 'rfc4733',
           digit: event.digit,
-          startMs: performance.now() - event.durationMs,
+          startMs: event.startMs,
           durationMs: event.durationMs
         })
       );

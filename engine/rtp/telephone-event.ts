@@ -59,6 +59,12 @@ export interface DtmfEvent {
   digit: string;
   durationMs: number;
   source: 'rfc4733';
+  /**
+   * When the event's first packet arrived (the receiver's clock): the press's start, whenever it
+   * is reported. Stamped at report time, a press whose end packets were lost (reported 500 ms
+   * later) fell outside the merge window with its in-band copy and counted twice.
+   */
+  startMs: number;
 }
 
 export interface DtmfStartEvent {
@@ -84,6 +90,7 @@ export class TelephoneEventReceiver {
   #durationSamples = 0;
   #reported = false;
   #lastPacketMs = 0;
+  #startedMs = 0;
   /**
    * Timestamps of recently finished events (a small ring). A packet with an older timestamp is a
    * late duplicate only if its event was seen: an unseen older timestamp is a new press whose
@@ -133,6 +140,7 @@ export class TelephoneEventReceiver {
     this.#durationSamples = p.duration;
     this.#reported = false;
     this.#lastPacketMs = nowMs;
+    this.#startedMs = nowMs;
     this.#opts.onDigitStart?.({ digit: digitOfEventCode(p.event) as string, source: 'rfc4733' });
     if (p.end) this.#finish();
   }
@@ -147,7 +155,8 @@ export class TelephoneEventReceiver {
     this.#opts.onDigit({
       digit: digitOfEventCode(this.#event) as string,
       durationMs: Math.round((this.#durationSamples * 1000) / this.#clockRateHz),
-      source: 'rfc4733'
+      source: 'rfc4733',
+      startMs: this.#startedMs
     });
   }
 
