@@ -77,11 +77,18 @@ export function parseChallenge(headerValue: string): DigestChallenge {
  * the topmost one we support (RFC 8760 §2.4; the server lists its preferred first, §2.3).
  * Throws the first value's error if none is usable.
  */
-export function selectChallenge(headerValues: readonly string[]): DigestChallenge {
+export function selectChallenge(headerValues: readonly string[], realm?: string): DigestChallenge {
   let firstError: unknown;
   for (const value of headerValues) {
     try {
-      return parseChallenge(value);
+      const challenge = parseChallenge(value);
+      // Credentials pinned to a realm answer no other: a callee (or any hop) could otherwise
+      // challenge with our provider's realm and nonce and relay our answer to it.
+      if (realm !== undefined && challenge.realm !== realm) {
+        firstError ??= new DigestParseError(`challenge for realm "${challenge.realm}", not "${realm}"`);
+        continue;
+      }
+      return challenge;
     } catch (error) {
       firstError ??= error;
     }

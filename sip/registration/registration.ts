@@ -21,6 +21,8 @@ export interface RegistrationOptions {
   aor: string;
   username?: string;
   password?: string;
+  /** Answer only a challenge of this realm (the registrar's), so no one else can obtain our answer. */
+  realm?: string;
   /** Expiry asked for (default 600 s); the registrar's grant is what counts. */
   expiresSeconds?: number;
   /** User part of our Contact (default: the AOR's), so calls routed to it keep the number. */
@@ -167,7 +169,10 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     if ((response.status === 401 || response.status === 407) && this.#options.username !== undefined) {
       const proxy = response.status === 407;
       this.#challenge = {
-        value: selectChallenge(response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')),
+        value: selectChallenge(
+          response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'),
+          this.#options.realm
+        ),
         proxy,
         nonceCount: 0
       };

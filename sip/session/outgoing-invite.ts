@@ -23,7 +23,8 @@ export interface OutgoingInviteOptions {
   from?: string;
   displayName?: string;
   headers?: Record<string, string>;
-  auth?: { username: string; password: string };
+  /** Credentials for a 401/407; with `realm`, only a challenge of that realm is answered. */
+  auth?: { username: string; password: string; realm?: string };
   transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
 }
@@ -322,7 +323,7 @@ export class OutgoingInvite extends InviteSessionBase {
     const challenges = response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
     let value: string;
     try {
-      const challenge = selectChallenge(challenges);
+      const challenge = selectChallenge(challenges, auth.realm);
       value = computeAuthorization(
         challenge,
         auth,

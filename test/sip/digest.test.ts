@@ -135,6 +135,16 @@ describe('selectChallenge', () => {
     expect(() => selectChallenge(['Basic realm="x"'])).toThrow(DigestUnsupportedError);
     expect(() => selectChallenge([])).toThrow(DigestParseError);
   });
+
+  it('answers only a challenge of the realm the credentials are pinned to', () => {
+    const challenges = [
+      'Digest realm="provider.example", nonce="1"',
+      'Digest realm="ours.example", nonce="2"'
+    ];
+    expect(selectChallenge(challenges, 'ours.example')).toMatchObject({ nonce: '2' });
+    expect(() => selectChallenge([challenges[0]], 'ours.example')).toThrow(/realm "provider.example"/);
+    expect(selectChallenge(challenges)).toMatchObject({ nonce: '1' }); // not pinned: as before
+  });
 });
 
 describe('computeAuthorization', () => {
