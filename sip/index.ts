@@ -26,6 +26,7 @@ export {
   type SrtpPolicy
 } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
+export { unmappedAddress } from './transport/peer-address.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
 export {
   InviteAdmission,

@@ -7,6 +7,7 @@ import {
   SdpNegotiationError,
   SdpParseError,
   SipError,
+  unmappedAddress,
   type IncomingInvite,
   type OutgoingInvite,
   type OutgoingInviteOptions
@@ -44,7 +45,7 @@ function offerRejected(error: { message: string; status: number }): SipError {
 /** The address the transport stamped on the top Via (RFC 3261 §18.2.1), else the Via's host. */
 function signallingAddressOf(invite: IncomingInvite): string {
   const via = invite.request.topVia;
-  return (via.params.get('received') ?? via.host.replace(/^\[|\]$/g, '')).replace(/^::ffff:/i, '');
+  return unmappedAddress(via.params.get('received') ?? via.host.replace(/^\[|\]$/g, ''));
 }
 
 export class SipCall {

@@ -16,7 +16,7 @@
  * `setRemote` (a re-INVITE) moves the peer again.
  */
 
-import { isNullAddress } from '../../sip/index.js';
+import { isNullAddress, unmappedAddress } from '../../sip/index.js';
 
 export type LatchingMode = 'strict' | 'first-packet';
 
@@ -37,10 +37,6 @@ export interface NegotiatedPeer extends PeerAddress {
   rtcpPort?: number;
 }
 
-function bare(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 export class PeerLatch {
   readonly mode: LatchingMode;
   /** Packets are authenticated (SRTP) before they may latch. */
@@ -57,7 +53,7 @@ export class PeerLatch {
       throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
     this.mode = mode;
     this.#remote = negotiatedPeer(remote);
-    this.#signallingAddress = signallingAddress && bare(signallingAddress);
+    this.#signallingAddress = signallingAddress && unmappedAddress(signallingAddress);
   }
 
   /** The negotiated (SDP) peer changed: forget what was latched. */
@@ -97,7 +93,7 @@ export class PeerLatch {
 
   /** May an RTP packet from this source be looked at (before its checks and authentication)? */
   acceptsRtp(address: string, port: number): boolean {
-    const host = bare(address);
+    const host = unmappedAddress(address);
     const latched = this.#rtp;
     if (latched !== undefined && latched.port === port && latched.address === host) return true;
     const left = this.#left;
@@ -110,7 +106,7 @@ export class PeerLatch {
 
   /** Records a packet that passed every check; true when the latch moved to it. */
   latchRtp(address: string, port: number): boolean {
-    const host = bare(address);
+    const host = unmappedAddress(address);
     const latched = this.#rtp;
     if (latched !== undefined && latched.address === host && latched.port === port) return false;
     this.#left = undefined;
@@ -125,7 +121,7 @@ export class PeerLatch {
    * a dead call alive).
    */
   acceptsRtcp(address: string, port: number): boolean {
-    const host = bare(address);
+    const host = unmappedAddress(address);
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
     const latched = this.#rtp?.address;
@@ -136,6 +132,6 @@ export class PeerLatch {
   }
 
   latchRtcp(address: string, port: number): void {
-    this.#rtcp ??= { address: bare(address), port };
+    this.#rtcp ??= { address: unmappedAddress(address), port };
   }
 }

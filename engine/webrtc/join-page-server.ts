@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../errors.js';
 import type { RoomRoster } from './room-roster.js';
+import { unmappedAddress } from '../../sip/index.js';
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
 
@@ -58,7 +59,7 @@ export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess
         "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
       'X-Frame-Options': 'DENY'
     };
-    const from = (request.socket.remoteAddress ?? '').replace(/^::ffff:/i, '');
+    const from = unmappedAddress(request.socket.remoteAddress ?? '');
     if (!access.allows(from)) {
       response.writeHead(403, headers).end();
       return;

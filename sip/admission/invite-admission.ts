@@ -5,7 +5,7 @@
  * credentials lookup is asynchronous and other calls may have come in meanwhile. A call that
  * passes takes its place in the ceilings until `release()`.
  */
-import { isIPv4 } from 'node:net';
+import { unmappedAddress } from '../transport/peer-address.js';
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
@@ -29,8 +29,7 @@ export type AdmissionResult =
  * as `::ffff:192.0.2.7`, TCP and WebSocket as `192.0.2.7`, and IPv6 may be written in either case.
  */
 export function sourceKey(host: string): string {
-  const lower = host.toLowerCase();
-  return lower.startsWith('::ffff:') && isIPv4(lower.slice(7)) ? lower.slice(7) : lower;
+  return unmappedAddress(host).toLowerCase();
 }
 
 export class InviteAdmission {

@@ -11,6 +11,7 @@ import { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from '../message/limits
 import { ConnectionGuard, type GuardedConnection } from './connection-guard.js';
 import { StreamFramer, StreamFramingError } from './stream-framer.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+import { unmappedAddress } from './peer-address.js';
 
 export interface StreamTransportOptions {
   /** Message size limits applied while framing. */
@@ -28,12 +29,12 @@ interface Handshaking {
 }
 
 function keyOf(host: string, port: number): string {
-  return `${host.replace(/^::ffff:/, '')}:${port}`;
+  return `${unmappedAddress(host)}:${port}`;
 }
 
 /** A connected socket's peer: its address (IPv4 bare, not v4-mapped), port and table key. */
 function peerOf(socket: net.Socket): { host: string; port: number; key: string } {
-  const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const host = unmappedAddress(socket.remoteAddress ?? '');
   const port = socket.remotePort ?? 0;
   return { host, port, key: keyOf(host, port) };
 }

@@ -23,6 +23,7 @@ import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from '
 import type { StreamTransportOptions } from './tcp.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
+import { unmappedAddress } from './peer-address.js';
 
 export interface WsTransportOptions {
   /** Only upgrades on this path are accepted (default: any path). */
@@ -68,7 +69,7 @@ const CRLF_PONG = '\r\n';
 export const MAX_ALIASES_PER_CONNECTION = 8;
 
 function keyOf(host: string, port: number): string {
-  return `${host.replace(/^::ffff:/, '')}:${port}`;
+  return `${unmappedAddress(host)}:${port}`;
 }
 
 /** RFC 6455 §4.2.2: refuse an upgrade with an HTTP status before any WebSocket exists. */
@@ -268,7 +269,7 @@ export class WsTransport implements SipTransport {
 
   /** A TCP connection was accepted: admitted or closed at once, and its handshake timed. */
   private accept(raw: net.Socket): void {
-    const host = (raw.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const host = unmappedAddress(raw.remoteAddress ?? '');
     const key = keyOf(host, raw.remotePort ?? 0);
     if (this.closed) {
       raw.destroy();
@@ -352,7 +353,7 @@ export class WsTransport implements SipTransport {
   }
 
   private adopt(socket: WebSocket, request: http.IncomingMessage, entry: Accepted): void {
-    const host = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const host = unmappedAddress(request.socket.remoteAddress ?? '');
     const port = request.socket.remotePort ?? 0;
     const key = keyOf(host, port);
     const connection: Connection = { socket, key, aliases: new Set() };
