@@ -20,6 +20,7 @@ import {
   parseTrunkTag,
   trunkTagSigned,
   TRUNK_HEADER,
+  type SignedTrunkTag,
   type TrunkTag
 } from './trunk-header.js';
 import type { SipRequest } from '../../sip/index.js';
@@ -162,7 +163,7 @@ export class ClusterMember {
     if (header === undefined) return undefined;
     const tag = parseTrunkTag(header);
     if (!tag) return { refusal: { status: 400, reason: 'Malformed Trunk Header' } };
-    if (!trunkTagSigned(tag, this.trunkSecrets, Date.now() / 1000)) {
+    if (!this.signedNow(tag)) {
       // Not from a member (or too old): one answer whatever the room, so nothing is learnt from it.
       this.log.info({ roomName: tag.room, from: tag.node }, 'trunk leg with a bad signature refused');
       return { refusal: { status: 403, reason: 'Forbidden' } };
@@ -188,7 +189,11 @@ export class ClusterMember {
   signedTrunk(request: SipRequest): boolean {
     const header = request.get(TRUNK_HEADER);
     const tag = header === undefined ? undefined : parseTrunkTag(header);
-    return tag !== undefined && trunkTagSigned(tag, this.trunkSecrets, Date.now() / 1000);
+    return tag !== undefined && this.signedNow(tag);
+  }
+
+  private signedNow(tag: SignedTrunkTag): boolean {
+    return trunkTagSigned(tag, this.trunkSecrets, Date.now() / 1000);
   }
 
   /** The header value of a trunk leg for `tag`, or undefined before the cluster's secret is known. */

@@ -5,7 +5,7 @@
  *
  * A trunk leg enters its room without the application seeing a call (no PIN, no prompt), so the
  * tag must prove it comes from a member: `mac` is HMAC-SHA-256 over room, epoch, node and `ts`
- * (Unix seconds) with the secret every member reads from the directory (trunk-secret.ts). A tag
+ * (Unix seconds) with the secret every member reads from the directory (RoomDirectory.trunkSecret). A tag
  * is good for TAG_LIFETIME_SECONDS either side of `ts`, so a captured header cannot be replayed
  * later, while members whose clocks differ by a few seconds still agree.
  * Parsed without regular expressions over network bytes beyond simple token checks.

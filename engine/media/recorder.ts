@@ -86,11 +86,6 @@ export class Recorder {
     return this.total >= this.maxSamples;
   }
 
-  /** Samples recorded so far. */
-  get samplesRecorded(): number {
-    return this.total;
-  }
-
   /** Appends one frame; returns false once the maximum length is reached. */
   pushFrame(pcm: Int16Array): boolean {
     let offset = 0;

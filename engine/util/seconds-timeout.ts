@@ -4,9 +4,10 @@
  * timer fires at once: a call would end NOANSWER, a transfer time out, before anything happened.
  * Errors follow errors.ts: TypeError for what is not a number, RangeError for a number out of range.
  */
+import { MAX_TIMER_MS } from '../../sip/index.js';
 
-/** Node's longest timer delay, 2^31-1 ms (about 24.8 days), in seconds. */
-export const MAX_TIMEOUT_SECONDS = (2 ** 31 - 1) / 1000;
+/** Node's longest timer delay (about 24.8 days), in seconds. */
+const MAX_TIMEOUT_SECONDS = MAX_TIMER_MS / 1000;
 
 /**
  * Throws unless `seconds` is null, undefined (the caller's default applies) or a number of seconds

@@ -26,6 +26,7 @@ import {
   isRtpAvp,
   maxPacketTimeMs,
   packetTimeMs,
+  ipLiteralFamily,
   rtcpAttribute,
   rtpFormats,
   telephoneEvents,
@@ -414,9 +415,8 @@ export function isNullAddress(address: string): boolean {
  */
 function checkMediaAddress(connection: SdpConnection): void {
   const { address } = connection;
-  const type = connection.addressType.toUpperCase();
-  const family = type === 'IP4' ? 4 : type === 'IP6' ? 6 : 0;
-  if (connection.netType.toUpperCase() !== 'IN' || family === 0 || isIP(address) !== family) {
+  const family = ipLiteralFamily(connection.netType, connection.addressType, address);
+  if (family === 0) {
     throw new SdpNegotiationError(
       `media address "${connection.netType} ${connection.addressType} ${address}" is not an IP literal of its family`
     );

@@ -126,10 +126,17 @@ export function rtcpAttribute(media: MediaDescription): { port: number; address?
   if (fields.length !== 4) return { port };
   // Only an IP literal of the family named: an RTCP destination is never looked up by name.
   const [netType, addressType, address] = fields.slice(1);
-  const family = addressType.toUpperCase() === 'IP4' ? 4 : addressType.toUpperCase() === 'IP6' ? 6 : 0;
-  return netType.toUpperCase() === 'IN' && family !== 0 && isIP(address) === family
-    ? { port, address }
-    : { port };
+  return ipLiteralFamily(netType, addressType, address) !== 0 ? { port, address } : { port };
+}
+
+/**
+ * 4 or 6 when `address` is an IP literal of the family `IN IP4` / `IN IP6` names, else 0 (a host
+ * name, the other family, another network type): where media goes is never looked up by name.
+ */
+export function ipLiteralFamily(netType: string, addressType: string, address: string): 0 | 4 | 6 {
+  const type = addressType.toUpperCase();
+  const family = type === 'IP4' ? 4 : type === 'IP6' ? 6 : 0;
+  return netType.toUpperCase() === 'IN' && family !== 0 && isIP(address) === family ? family : 0;
 }
 
 /**
