@@ -25,37 +25,13 @@ import { MixLoop } from '../../engine/media/mix-loop.js';
 import { MixRoom } from '../../engine/media/mix-room.js';
 import { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
-import type { RtpPortPair } from '../../engine/rtp/port-pool.js';
+import { countingPorts } from '../../test/support/counting-rtp-ports.js';
 import type { InbandDtmfMode } from '../../engine/dtmf/inband-dtmf-mode.js';
 
 const PARTICIPANTS = Number(process.env.MEDIA_PATH_PARTICIPANTS ?? 300);
 const ROOM_SIZE = 3;
 const FRAME_MS = 20;
 const PAYLOAD_BYTES = 160;
-
-/** Enough of a dgram socket for an RTP session: events in, sends counted. */
-class CountingSocket extends EventEmitter {
-  sent = 0;
-  constructor(private readonly port: number) {
-    super();
-  }
-  send(): void {
-    this.sent++;
-  }
-  address(): { address: string; port: number; family: string } {
-    return { address: '127.0.0.1', port: this.port, family: 'IPv4' };
-  }
-}
-
-function fakePorts(rtpPort: number): RtpPortPair & { rtpSocket: dgram.Socket } {
-  return {
-    rtpPort,
-    rtcpPort: rtpPort + 1,
-    rtpSocket: new CountingSocket(rtpPort) as unknown as dgram.Socket,
-    rtcpSocket: new CountingSocket(rtpPort + 1) as unknown as dgram.Socket,
-    release: () => undefined
-  };
-}
 
 interface Caller {
   socket: EventEmitter;
@@ -91,7 +67,7 @@ export function buildPipeline(
   const rooms: MixRoom[] = [];
   const callers: Caller[] = [];
   for (let i = 0; i < participants; i++) {
-    const ports = fakePorts(40000 + 2 * i);
+    const ports = countingPorts(40000 + 2 * i);
     const leg = new MediaLeg(
       {
         kernels,

@@ -7,8 +7,8 @@ import { Engine } from '../../engine/index.js';
 import { meetMeInviteFilter, serveMeetMe } from '../../engine/app/meet-me.js';
 import { parseRoomPins } from '../../engine/app/room-pins.js';
 import { TonePhone } from '../support/tone-phone.js';
-import { rmsDbfs } from '../support/tone-analysis.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { keyIn, promptEnded } from '../support/prompt-caller.js';
+import { waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let port: number;
@@ -30,25 +30,6 @@ afterAll(async () => {
   await Promise.all(phones.map((p) => p.close()));
   await engine?.stop();
 });
-
-/** Waits until the prompt the caller is hearing has ended (1 s of quiet after some sound). */
-async function promptEnded(phone: TonePhone): Promise<void> {
-  await waitFor(() => {
-    const pcm = phone.receivedPcm();
-    let lastLoud = -1;
-    for (let i = 0; i + 160 <= pcm.length; i += 160)
-      if (rmsDbfs(pcm.subarray(i, i + 160)) > -45) lastLoud = i;
-    return lastLoud >= 0 && pcm.length - lastLoud > 8000;
-  }, 30000);
-  phone.clearReceived();
-}
-
-async function keyIn(phone: TonePhone, digits: string): Promise<void> {
-  for (const digit of digits) {
-    await phone.infoDigit(digit);
-    await sleep(50);
-  }
-}
 
 describe('meet-me room PINs', () => {
   it('lets a caller who keys in the right PIN into the room', async () => {

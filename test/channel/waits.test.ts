@@ -80,6 +80,14 @@ describe('call() secondsTimeout', () => {
   });
 });
 
+/** `phone` calls in; resolves with the engine's channel once it has answered. */
+async function answeredCall(phone: TonePhone): Promise<UASCallChannel> {
+  const before = incoming.length;
+  await phone.call(`sip:app@127.0.0.1:${sipPort}`);
+  await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
+  return incoming[before];
+}
+
 /** A phone calls in, is answered, and is transferred into room `roomName`; `run` then has its channel. */
 async function withTransferredCall(
   roomName: string,
@@ -87,10 +95,7 @@ async function withTransferredCall(
 ): Promise<void> {
   const phone = await TonePhone.create({ toneHz: null });
   try {
-    const before = incoming.length;
-    await phone.call(`sip:app@127.0.0.1:${sipPort}`);
-    await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
-    const channel = incoming[before];
+    const channel = await answeredCall(phone);
     const state = await channel.transferToConferenceRoom(engine.createChannel(), roomName, {
       conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false })
     });
@@ -137,10 +142,7 @@ describe('transferToConferenceRoom secondsTimeout', () => {
   it('refuses one no timer can hold with RangeError, before any room or leg exists', async () => {
     const phone = await TonePhone.create({ toneHz: null });
     try {
-      const before = incoming.length;
-      await phone.call(`sip:app@127.0.0.1:${sipPort}`);
-      await waitFor(() => incoming.length > before && incoming[before].state === State.ANSWERED);
-      const channel = incoming[before];
+      const channel = await answeredCall(phone);
       const leg = engine.createChannel();
       // Past Node's longest timer: the wait for the room would have timed out at once.
       await expect(

@@ -4,8 +4,6 @@
  * the room's members, and the next member missed its frame (no packet sent that tick), or with
  * destroyOnExit every member and the rooms after it did.
  */
-import { EventEmitter } from 'node:events';
-import type dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
@@ -13,33 +11,9 @@ import { MixLoop } from '../../engine/media/mix-loop.js';
 import { MixRoom } from '../../engine/media/mix-room.js';
 import { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
-import type { RtpPortPair } from '../../engine/rtp/port-pool.js';
+import { countingPorts, type CountingSocket } from '../support/counting-rtp-ports.js';
 import { dtmfTone, toPcm16 } from '../support/dtmf-signals.js';
 import { ulawEncode } from '../support/tone-analysis.js';
-
-/** Enough of a dgram socket for an RTP session: packets in by emit, sends counted. */
-class CountingSocket extends EventEmitter {
-  sent = 0;
-  constructor(private readonly port: number) {
-    super();
-  }
-  send(): void {
-    this.sent++;
-  }
-  address(): { address: string; port: number; family: string } {
-    return { address: '127.0.0.1', port: this.port, family: 'IPv4' };
-  }
-}
-
-function ports(rtpPort: number): RtpPortPair & { rtpSocket: dgram.Socket } {
-  return {
-    rtpPort,
-    rtcpPort: rtpPort + 1,
-    rtpSocket: new CountingSocket(rtpPort) as unknown as dgram.Socket,
-    rtcpSocket: new CountingSocket(rtpPort + 1) as unknown as dgram.Socket,
-    release: () => undefined
-  };
-}
 
 const HASH = toPcm16(dtmfTone('#', { durationMs: 200, lowDbm0: -6 }));
 
@@ -62,7 +36,7 @@ describe('a frame that ends with an in-band exit digit', () => {
     let exits = 0;
     const sockets: CountingSocket[] = [];
     for (let i = 0; i < 3; i++) {
-      const pair = ports(40000 + 2 * i);
+      const pair = countingPorts(40000 + 2 * i);
       sockets.push(pair.rtpSocket as unknown as CountingSocket);
       const leg: MediaLeg = new MediaLeg(
         {

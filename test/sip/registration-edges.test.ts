@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
+import type { RegistrationOptions } from '../../sip/registration/registration.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
 
@@ -15,7 +16,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(): Promise<{ ua: SipUserAgent; registrar: UdpTestPeer }> {
+/** A user agent and a raw registrar on loopback, and a registration to it (not started). */
+async function setup(options: Partial<RegistrationOptions> = {}) {
   const ua = new SipUserAgent({
     transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
     timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
@@ -24,7 +26,12 @@ async function setup(): Promise<{ ua: SipUserAgent; registrar: UdpTestPeer }> {
   cleanups.push(() => ua.close());
   const registrar = await new UdpTestPeer().open();
   cleanups.push(() => registrar.close());
-  return { ua, registrar };
+  const registration = ua.register({
+    registrar: `sip:127.0.0.1:${registrar.port}`,
+    aor: 'sip:engine@127.0.0.1',
+    ...options
+  });
+  return { ua, registrar, registration, uaPort: ua.addresses()[0].port };
 }
 
 /** The registrar's 200 to `register`, granting `expires` on its Contact. */
@@ -44,13 +51,7 @@ const isRegister = (m: unknown): boolean => m instanceof SipRequest && m.method 
 
 describe('REGISTER against an odd registrar', () => {
   it('takes a 2xx granting 0 s as a failure with backoff', async () => {
-    const { ua, registrar } = await setup();
-    const uaPort = ua.addresses()[0].port;
-    const registration = ua.register({
-      registrar: `sip:127.0.0.1:${registrar.port}`,
-      aor: 'sip:engine@127.0.0.1',
-      retrySeconds: 30
-    });
+    const { registrar, registration, uaPort } = await setup({ retrySeconds: 30 });
     const failed: number[] = [];
     registration.on('failed', (e) => failed.push(e.retryInSeconds));
     registration.start();
@@ -65,12 +66,7 @@ describe('REGISTER against an odd registrar', () => {
   });
 
   it('unregisters on stop() when the REGISTER under way then binds', async () => {
-    const { ua, registrar } = await setup();
-    const uaPort = ua.addresses()[0].port;
-    const registration = ua.register({
-      registrar: `sip:127.0.0.1:${registrar.port}`,
-      aor: 'sip:engine@127.0.0.1'
-    });
+    const { registrar, registration, uaPort } = await setup();
     registration.start();
     const first = (await registrar.next(isRegister)) as SipRequest;
     const stopping = registration.stop();
@@ -83,12 +79,7 @@ describe('REGISTER against an odd registrar', () => {
   });
 
   it('settles stop() when the registrar never answers the unregister and the agent closes', async () => {
-    const { ua, registrar } = await setup();
-    const uaPort = ua.addresses()[0].port;
-    const registration = ua.register({
-      registrar: `sip:127.0.0.1:${registrar.port}`,
-      aor: 'sip:engine@127.0.0.1'
-    });
+    const { ua, registrar, registration, uaPort } = await setup();
     registration.start();
     await registrar.send(ok((await registrar.next(isRegister)) as SipRequest, 600), uaPort);
     await sleep(100);
