@@ -8,6 +8,7 @@ import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
+import { responseTo } from '../support/sip-messages.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -58,15 +59,7 @@ describe('hanging up before the ACK', () => {
       expect(peer.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
       await peer.send(sipText(request('ACK', peer.port, 'z9hG4bK-hba-ack', ok.get('To')!, 1)), sipPort);
       const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE')) as SipRequest;
-      const byeOk = [
-        'SIP/2.0 200 OK',
-        ...bye.getAll('Via').map((v) => `Via: ${v}`),
-        `From: ${bye.get('From')}`,
-        `To: ${bye.get('To')}`,
-        `Call-ID: ${bye.callId}`,
-        `CSeq: ${bye.get('CSeq')}`
-      ];
-      await peer.send(sipText(byeOk), sipPort);
+      await peer.send(responseTo(bye, 200).toBuffer(), sipPort);
       await hangingUp;
       await answering;
       expect(channel.state).toBe(State.IDLE);

@@ -20,15 +20,9 @@ describe.skipIf(!hasPeer('redis-server'))('a cluster behind digest authenticatio
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.0.${i + 20}`, rtpBase: 53000 + i * 1000 },
-          redis.socketPath,
-          { NODE_AUTH_PASSWORD: PASSWORD }
-        )
-      )
-    );
+    nodes = await ClusterNode.startEach(['a', 'b'], { firstHost: 20, rtpBase: 53000 }, redis.socketPath, {
+      NODE_AUTH_PASSWORD: PASSWORD
+    });
   }, 60000);
 
   afterEach(async () => {

@@ -26,14 +26,7 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.0.${i + 12}`, rtpBase: 50000 + i * 1000 },
-          redis.socketPath
-        )
-      )
-    );
+    nodes = await ClusterNode.startEach(['a', 'b', 'c'], { firstHost: 12, rtpBase: 50000 }, redis.socketPath);
     kamailio = await Kamailio.start(
       '127.0.0.11',
       nodes.map((n) => `${n.spec.host}:${n.sipPort}`)

@@ -67,14 +67,11 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
   beforeEach(async () => {
     redis = await RedisServer.start();
     const env = { NODE_LEASE_MS: String(LEASE_MS) };
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.0.${i + 8}`, rtpBase: 44000 + i * 1000 },
-          redis.socketPath,
-          env
-        )
-      )
+    nodes = await ClusterNode.startEach(
+      ['a', 'b', 'c'],
+      { firstHost: 8, rtpBase: 44000 },
+      redis.socketPath,
+      env
     );
   }, 60000);
 

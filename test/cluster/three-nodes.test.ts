@@ -24,14 +24,7 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
   const phones: TonePhone[] = [];
 
   async function startNodes(): Promise<void> {
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.0.${i + 2}`, rtpBase: 41000 + i * 1000 },
-          redis.socketPath
-        )
-      )
-    );
+    nodes = await ClusterNode.startEach(['a', 'b', 'c'], { firstHost: 2, rtpBase: 41000 }, redis.socketPath);
   }
 
   async function phone(toneHz: number | null, user: string): Promise<TonePhone> {

@@ -64,14 +64,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.0.${i + 5}`, rtpBase: 47000 + i * 1000 },
-          redis.socketPath
-        )
-      )
-    );
+    nodes = await ClusterNode.startEach(['a', 'b', 'c'], { firstHost: 5, rtpBase: 47000 }, redis.socketPath);
   }, 60000);
 
   afterEach(async () => {

@@ -7,24 +7,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
+import { responseTo } from '../support/sip-messages.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function challenge(invite: SipRequest, realm: string): string {
-  return sipText([
-    'SIP/2.0 401 Unauthorized',
-    ...invite.getAll('Via').map((v) => `Via: ${v}`),
-    `From: ${invite.get('From')}`,
-    `To: ${invite.get('To')};tag=callee`,
-    `Call-ID: ${invite.callId}`,
-    `CSeq: ${invite.get('CSeq')}`,
-    `WWW-Authenticate: Digest realm="${realm}", nonce="provider-nonce", qop="auth"`
-  ]);
+function challenge(invite: SipRequest, realm: string): Buffer {
+  const response = responseTo(invite, 401, 'callee');
+  response.add('WWW-Authenticate', `Digest realm="${realm}", nonce="provider-nonce", qop="auth"`);
+  return response.toBuffer();
 }
 
 const isInvite = (m: AnySipMessage): boolean => m instanceof SipRequest && m.method === 'INVITE';

@@ -9,6 +9,7 @@ import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
+import { responseTo } from '../support/sip-messages.js';
 
 const agents: SipUserAgent[] = [];
 const callees: UdpTestPeer[] = [];
@@ -49,15 +50,8 @@ function ok(invite: SipRequest, tag: string, calleePort: number): string {
 }
 
 /** The callee's 200 OK to a BYE. */
-function byeOk(bye: SipRequest): string {
-  return sipText([
-    'SIP/2.0 200 OK',
-    ...bye.getAll('Via').map((v) => `Via: ${v}`),
-    `From: ${bye.get('From')}`,
-    `To: ${bye.get('To')}`,
-    `Call-ID: ${bye.callId}`,
-    `CSeq: ${bye.get('CSeq')}`
-  ]);
+function byeOk(bye: SipRequest): Buffer {
+  return responseTo(bye, 200).toBuffer();
 }
 
 const isRequest =

@@ -8,8 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import type { RegistrationOptions } from '../../sip/registration/registration.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
+import { responseTo } from '../support/sip-messages.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -35,16 +36,10 @@ async function setup(options: Partial<RegistrationOptions> = {}) {
 }
 
 /** The registrar's 200 to `register`, granting `expires` on its Contact. */
-function ok(register: SipRequest, expires: number): string {
-  return sipText([
-    'SIP/2.0 200 OK',
-    ...register.getAll('Via').map((v) => `Via: ${v}`),
-    `From: ${register.get('From')}`,
-    `To: ${register.get('To')};tag=reg`,
-    `Call-ID: ${register.callId}`,
-    `CSeq: ${register.get('CSeq')}`,
-    `Contact: ${register.get('Contact')};expires=${expires}`
-  ]);
+function ok(register: SipRequest, expires: number): Buffer {
+  const response = responseTo(register, 200, 'reg');
+  response.add('Contact', `${register.get('Contact')};expires=${expires}`);
+  return response.toBuffer();
 }
 
 const isRegister = (m: unknown): boolean => m instanceof SipRequest && m.method === 'REGISTER';

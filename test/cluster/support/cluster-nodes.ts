@@ -27,6 +27,31 @@ export class ClusterNode {
     child.on('message', (message: FromNode) => this.events.push(message));
   }
 
+  /**
+   * Nodes `node-<id>` for each of `ids`, the i-th on 127.0.0.(firstHost + i) with its RTP ports
+   * from rtpBase + i·1000, all started at once.
+   */
+  static startEach(
+    ids: string[],
+    layout: { firstHost: number; rtpBase: number },
+    redisSocket: string,
+    env: Record<string, string> = {}
+  ): Promise<ClusterNode[]> {
+    return Promise.all(
+      ids.map((id, i) =>
+        ClusterNode.start(
+          {
+            nodeId: `node-${id}`,
+            host: `127.0.0.${layout.firstHost + i}`,
+            rtpBase: layout.rtpBase + i * 1000
+          },
+          redisSocket,
+          env
+        )
+      )
+    );
+  }
+
   static async start(
     spec: NodeSpec,
     redisSocket: string,
