@@ -4,7 +4,7 @@
  * (§22.2, §22.3), and CANCEL (§9.1, sent only once a provisional response arrived).
  */
 import { randomBytes } from 'node:crypto';
-import { computeAuthorization, selectChallenge } from '../auth/digest.js';
+import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
 import { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
@@ -29,7 +29,10 @@ export interface OutgoingInviteOptions {
   signal?: AbortSignal;
 }
 
-const MAX_AUTH_ATTEMPTS = 2;
+/** Answers to challenges of one realm (a `stale=true` nonce, then a wrong password, say). */
+const MAX_AUTH_ATTEMPTS_PER_REALM = 2;
+/** Realms answered for one INVITE: the proxies in its path that challenge, and the UAS. */
+const MAX_AUTH_REALMS = 4;
 /** Dialogs of a forked INVITE answered after the first, each ACKed and ended with BYE. */
 const MAX_FORKED_DIALOGS = 8;
 
@@ -51,7 +54,15 @@ export class OutgoingInvite extends InviteSessionBase {
   private cancelSent = false;
   /** §9.1: gives the INVITE up 64·T1 after its CANCEL if no final response has come. */
   private cancelGiveUp: TimerHandle | undefined;
-  private authAttempts = 0;
+  /**
+   * Every challenge answered so far, by kind and realm (§22.3): each retry carries an answer to
+   * all of them, so a proxy that challenged first still finds its credentials once a second proxy
+   * or the UAS challenges too. An answer counts its nonce's uses, sent again with the next count.
+   */
+  private readonly answered = new Map<
+    string,
+    { proxy: boolean; challenge: DigestChallenge; uses: number; attempts: number }
+  >();
   private intervalRetried = false;
   private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
   private readonly abortListener = () => this.cancel();
@@ -318,24 +329,33 @@ export class OutgoingInvite extends InviteSessionBase {
   /** §22.2: answer a digest challenge with a new INVITE (CSeq + 1, new branch). */
   private retryWithCredentials(response: SipResponse): boolean {
     const auth = this.options.auth;
-    if (!auth || this.authAttempts >= MAX_AUTH_ATTEMPTS || this.cancelRequested) return false;
+    if (!auth || this.cancelRequested) return false;
     const proxy = response.status === 407;
     const challenges = response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
-    let value: string;
+    const authorizations: Array<[string, string]> = [];
     try {
       const challenge = selectChallenge(challenges, auth.realm);
-      value = computeAuthorization(
-        challenge,
-        auth,
-        { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText },
-        1
-      );
+      const key = `${proxy ? 'proxy' : 'www'} ${challenge.realm}`;
+      const earlier = this.answered.get(key);
+      const attempts = (earlier?.attempts ?? 0) + 1;
+      if (attempts > MAX_AUTH_ATTEMPTS_PER_REALM || (!earlier && this.answered.size === MAX_AUTH_REALMS))
+        return false;
+      // A new challenge of a realm replaces its old one (a new nonce starts its count again).
+      this.answered.set(key, { proxy, challenge, uses: 0, attempts });
+      const request = { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText };
+      for (const entry of this.answered.values()) {
+        entry.uses++;
+        const header = entry.proxy ? 'Proxy-Authorization' : 'Authorization';
+        authorizations.push([header, computeAuthorization(entry.challenge, auth, request, entry.uses)]);
+      }
     } catch (error) {
       this.host.logger.warn({ callId: this.callId, err: String(error) }, 'cannot answer digest challenge');
       return false;
     }
-    this.authAttempts++;
-    this.resend((next) => next.set(proxy ? 'Proxy-Authorization' : 'Authorization', value));
+    this.resend((next) => {
+      next.remove('Authorization').remove('Proxy-Authorization');
+      for (const [header, value] of authorizations) next.add(header, value);
+    });
     return true;
   }
 

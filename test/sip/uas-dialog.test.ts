@@ -9,6 +9,7 @@ import { createChallenge, verifyAuthorization } from '../../sip/auth/digest.js';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
+import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 
 const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
@@ -335,4 +336,54 @@ describe('UAC digest authentication against a challenging peer', () => {
       expect(ack.toTag).toBe('uas2');
     }
   );
+
+  it('answers a chain of challenges (two proxies, then the UAS) with credentials for every realm, §22.3', async () => {
+    const { ua, peer } = await setup();
+    const call = ua.invite(`sip:bob@127.0.0.1:${peer.port}`, {
+      body: testSdp(4000),
+      auth: { username: 'alice', password: 's3cret' }
+    });
+    const isInvite = (m: AnySipMessage): boolean => m instanceof SipRequest && m.method === 'INVITE';
+    const chain: Array<[number, string, string]> = [
+      [407, 'Proxy-Authenticate', 'proxy-a'],
+      [407, 'Proxy-Authenticate', 'proxy-b'],
+      [401, 'WWW-Authenticate', 'uas']
+    ];
+    let invite = (await peer.next(isInvite)) as SipRequest;
+    for (const [status, header, realm] of chain) {
+      const challenge = responseTo(invite, status, `t-${realm}`);
+      challenge.add(header, createChallenge({ realm, nonce: `nonce-${realm}` }));
+      await peer.send(challenge.toBuffer(), ua.addresses()[0].port);
+      invite = (await peer.next(
+        (m) => isInvite(m) && (m as SipRequest).cseq.seq > invite.cseq.seq
+      )) as SipRequest;
+    }
+    const answers = [
+      ...invite.getAll('Proxy-Authorization').map((value) => ({ value, proxy: true })),
+      ...invite.getAll('Authorization').map((value) => ({ value, proxy: false }))
+    ];
+    expect(answers).toHaveLength(3);
+    // Each realm's answer verifies, and one sent again on its nonce carries the next count.
+    const counts = chain.map(([status, , realm]) => {
+      const answer = answers.find(
+        (a) => a.proxy === (status === 407) && a.value.includes(`realm="${realm}"`)
+      );
+      const verdict = verifyAuthorization(answer?.value ?? '', {
+        method: 'INVITE',
+        password: 's3cret',
+        realm,
+        nonce: `nonce-${realm}`,
+        username: 'alice',
+        uri: invite.uri
+      });
+      expect(verdict).toMatchObject({ ok: true });
+      return verdict.ok ? verdict.nonceCount : undefined;
+    });
+    expect(counts).toEqual([3, 2, 1]);
+    const ok = responseTo(invite, 200, 'uas2');
+    ok.add('Contact', `<sip:bob@127.0.0.1:${peer.port}>`).add('Content-Type', 'application/sdp');
+    ok.body = Buffer.from(testSdp(9000));
+    await peer.send(ok.toBuffer(), ua.addresses()[0].port);
+    await expect(call.established).resolves.toEqual({ answerSdp: testSdp(9000) });
+  });
 });
