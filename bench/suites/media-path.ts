@@ -12,6 +12,10 @@
  * as a loaded engine's socket traffic and other calls evict its state between two visits: the
  * cold figure is the one `bench:load` sees, and the memory a participant-frame touches shows in
  * the difference. MEDIA_PATH_PARTICIPANTS=N changes the number of participants (default 300).
+ *
+ * Last, the DSP core alone on the same parties (bench/support/dsp-core-floor.ts: payloads straight
+ * into WebAssembly memory, one call per room, headers written in place): the least any design of
+ * the media path costs, and the pipeline's figure over it is what its JavaScript costs.
  */
 import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
@@ -27,6 +31,7 @@ import { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { countingPorts } from '../../test/support/counting-rtp-ports.js';
 import type { InbandDtmfMode } from '../../engine/dtmf/inband-dtmf-mode.js';
+import { buildCoreFloor } from '../support/dsp-core-floor.js';
 
 const PARTICIPANTS = Number(process.env.MEDIA_PATH_PARTICIPANTS ?? 300);
 const ROOM_SIZE = 3;
@@ -182,6 +187,15 @@ export async function run(report: BenchReport): Promise<void> {
     if (sentPerFrame === 0) throw new Error(`media path (${variant.label}): no packet was sent`);
     results.set(variant.label, { ns, coldNs, bytes });
   }
+  const kernels = await createKernels('wasm');
+  const core = buildCoreFloor(kernels, PARTICIPANTS, 'always');
+  for (let i = 0; i < 500; i++) core.frame();
+  const coreNs = nsPerFrame('DSP core alone', () => core.frame());
+  const coreColdNs = coldNsPerFrame(() => core.frame());
+  const coreSent = core.sent();
+  core.close();
+  kernels.close();
+  if (coreSent === 0) throw new Error('media path (DSP core alone): no output was encoded');
   const js = results.get('js kernels')!;
   const always = results.get('wasm kernels')!;
   for (const variant of VARIANTS) {
@@ -206,4 +220,19 @@ export async function run(report: BenchReport): Promise<void> {
       extra: variant.inbandDtmf === 'auto' ? { coldOverAlways: coldNs / always.coldNs } : undefined
     });
   }
+  const coreName = `${PARTICIPANTS} participants in rooms of ${ROOM_SIZE}, 8 kHz PCMU, the DSP core alone (payloads into WebAssembly memory, one call per room, headers in place)`;
+  report.add({
+    suite: 'media-path',
+    name: `${coreName}, caches hot`,
+    nsPerFrame: coreNs,
+    nsPerPartyFrame: coreNs / PARTICIPANTS,
+    extra: { pipelineOverCore: always.ns / coreNs }
+  });
+  report.add({
+    suite: 'media-path',
+    name: `${coreName}, caches cold`,
+    nsPerFrame: coreColdNs,
+    nsPerPartyFrame: coreColdNs / PARTICIPANTS,
+    extra: { pipelineOverCore: always.coldNs / coreColdNs }
+  });
 }
