@@ -43,15 +43,34 @@ export function meetMeInviteFilter(request: SipRequest): { status: number; reaso
     : undefined;
 }
 
+/**
+ * The meet-me speaks with the engine's default voice, Flite's English, which says nothing at all
+ * for a name in another script ("Иван", "李小龍" synthesise to no samples): the room would hear
+ * silence before "has joined". Such a name is no name to it.
+ */
+function sayableByDefaultVoice(name: string | undefined): string | undefined {
+  return name !== undefined && /[\p{Script=Latin}\p{Nd}]/u.test(name) ? name : undefined;
+}
+
+/** A URI's user part as text: its escapes are the octets of UTF-8 (RFC 3986 §2.5), not a character each. */
+function userText(user: string): string {
+  const octets = unescape(user);
+  for (let i = 0; i < octets.length; i++) if (octets.charCodeAt(i) > 0xff) return octets;
+  return Buffer.from(octets, 'latin1').toString('utf8');
+}
+
 /** The name the room hears: the caller's display name, else the user part of its URI, cleaned and short (spoken-name.ts). */
 export function callerName(channel: UASCallChannel): string {
-  const display = spokenName(channel.remoteDisplayName);
+  const display = sayableByDefaultVoice(spokenName(channel.remoteDisplayName));
   if (display) return display;
   const remote = channel.remoteUri;
   if (remote) {
     try {
       const parsed = parseUri(remote.replace(/^.*<|>.*$/g, ''));
-      const user = isSipUri(parsed) && parsed.user ? spokenName(unescape(parsed.user)) : undefined;
+      const user =
+        isSipUri(parsed) && parsed.user
+          ? sayableByDefaultVoice(spokenName(userText(parsed.user)))
+          : undefined;
       if (user) return user;
     } catch {
       /* fall through */
