@@ -73,6 +73,15 @@ export class SipCall {
         throw error;
       }
     };
+    session.offerProvider = () => {
+      try {
+        return this.media.offer();
+      } catch (error) {
+        if (error instanceof SdpNegotiationError) throw offerRejected(error);
+        throw error;
+      }
+    };
+    session.answerHandler = (answer) => this.takeAnswer(answer);
     media.onMediaFailed = () => this.mediaFailed();
     session.on('info', (info: { dtmf?: { digit: string; durationMs: number } }) => {
       if (info.dtmf)
@@ -218,14 +227,10 @@ export class SipCall {
     if (!invite)
       throw new InvalidStateError('only an incoming call can be answered', { expected: ['CALL_INCOMING'] });
     const offer = invite.remoteSdp;
-    if (offer === undefined) {
-      invite.reject(488, 'Offer Required');
-      this.finish();
-      throw offerRejected({ message: 'the INVITE carried no SDP offer', status: 488 });
-    }
     let answer: string;
     try {
-      answer = await this.media.answerOffer(offer);
+      // No offer (delayed offer, RFC 3261 §13.2.1): ours goes in the 200 and the ACK answers it.
+      answer = offer === undefined ? this.media.offer() : await this.media.answerOffer(offer);
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();
@@ -240,6 +245,28 @@ export class SipCall {
       throw error;
     }
     this.established = true;
+  }
+
+  /**
+   * The answer an ACK carried to the offer in our 200: the call's first agreement (a delayed-offer
+   * INVITE), or a new one (a re-INVITE without an offer, such as a session refresh). A call that
+   * has none yet ends without one; an established call keeps the agreement it had.
+   */
+  private takeAnswer(answer: string | undefined): void {
+    if (!this.established) {
+      if (answer === undefined) throw new SdpNegotiationError('the ACK carried no answer to our offer');
+      this.media.acceptAnswer(answer);
+      return;
+    }
+    if (answer === undefined) {
+      this.media.cancelOffer();
+      return;
+    }
+    try {
+      this.media.acceptAnswer(answer);
+    } catch (error) {
+      if (!(error instanceof SdpNegotiationError || error instanceof SdpParseError)) throw error;
+    }
   }
 
   /** A browser's peer connection failed (ICE, DTLS) or closed: the call ends, BYE if it was established. */

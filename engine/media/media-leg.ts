@@ -222,7 +222,13 @@ export class MediaLeg implements MixMember {
   }
 
   offer(): string {
+    if (this.webrtc) throw new SdpNegotiationError('a WebRTC leg does not offer again');
     return this.sdp.createOffer();
+  }
+
+  /** The offer of `offer()` was answered by nothing: the agreement before it stands. */
+  cancelOffer(): void {
+    this.sdp.cancelOffer();
   }
 
   acceptAnswer(answer: string): void {

@@ -59,12 +59,20 @@ export interface OfferRejection extends Error {
 }
 
 export type OfferHandler = (offerSdp: string) => string;
+/**
+ * Applies the answer an ACK carried to the offer of our 2xx (an INVITE or re-INVITE that had
+ * none); `undefined` when the ACK carried none. Throwing ends the session with BYE.
+ */
+export type AnswerHandler = (answerSdp: string | undefined) => void;
 
 const SDP = 'application/sdp';
 
 export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
   offerHandler?: OfferHandler;
+  /** Our offer for the 2xx of an INVITE or re-INVITE without one (default: our last description). */
+  offerProvider?: () => string;
+  answerHandler?: AnswerHandler;
   protected dialog?: Dialog;
   protected localSdp?: string;
   private ended = false;
@@ -348,11 +356,19 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.host.respond(tx, response);
       return;
     }
+    // Refused before anything changes: a 422 leaves the media and the remote target as they were.
+    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
+    if ('rejectMinSe' in timer) {
+      this.respond422(request, tx, timer.rejectMinSe);
+      return;
+    }
     const offer = request.bodyText;
     let localSdp: string;
     try {
-      if (this.offerHandler) localSdp = this.offerHandler(offer);
-      else if (offer.length === 0 || offer === this.remoteSdp) localSdp = this.localSdp ?? '';
+      // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
+      if (offer.length === 0) localSdp = this.offerProvider ? this.offerProvider() : (this.localSdp ?? '');
+      else if (this.offerHandler) localSdp = this.offerHandler(offer);
+      else if (offer === this.remoteSdp) localSdp = this.localSdp ?? '';
       else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
       const status = (error as OfferRejection).status;
@@ -361,11 +377,6 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       return;
     }
     this.dialog?.refreshTarget(request);
-    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
-    if ('rejectMinSe' in timer) {
-      this.respond422(request, tx, timer.rejectMinSe);
-      return;
-    }
     this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
     // §10: a re-INVITE from the peer in the dialog refreshes the session.
     if (timer.interval)
@@ -414,11 +425,15 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected onAckTimeout(seq: number): void {
     this.pending2xx.delete(seq);
     this.host.logger.warn({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
-    if (this.dialog && !this.ended) {
-      const request = this.dialog.createRequest('BYE');
-      this.terminate('timeout');
-      this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
-    }
+    this.endWithBye('timeout');
+  }
+
+  /** Ends an established dialog from our side without waiting for the BYE's answer. */
+  private endWithBye(reason: TerminationReason): void {
+    if (!this.dialog || this.ended) return;
+    const request = this.dialog.createRequest('BYE');
+    this.terminate(reason);
+    this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
   }
 
   private handleAck(ack: SipRequest): void {
@@ -429,12 +444,30 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.pending2xx.delete(seq);
     if (this.dialog) this.dialog.confirmed = true;
     const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
-    if (pending.awaitingAnswer && body !== undefined) {
-      this.remoteSdp = body;
-      if (seq !== this.initialRemoteSeq)
-        this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
-    }
+    if (pending.awaitingAnswer && !this.takeAnswer(body, seq)) return;
     if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
+  }
+
+  /**
+   * The answer in the ACK of a 2xx that carried our offer (§13.3.1.4, §14.2). One the answer
+   * handler refuses (or none, where it needs one) ends the session with BYE; false then.
+   */
+  private takeAnswer(body: string | undefined, seq: number): boolean {
+    try {
+      this.answerHandler?.(body);
+    } catch (error) {
+      this.host.logger.warn(
+        { callId: this.callId, cseq: seq, err: String(error) },
+        'the ACK did not answer our offer acceptably, ending the dialog'
+      );
+      this.endWithBye('error');
+      return false;
+    }
+    if (body === undefined) return true;
+    this.remoteSdp = body;
+    if (seq !== this.initialRemoteSeq)
+      this.safeEmit('reinvite', { remoteSdp: body, localSdp: this.localSdp ?? '' });
+    return true;
   }
 
   /** Ends the session once: timers stopped, dialog forgotten, 'terminated' emitted. */
