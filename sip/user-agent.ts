@@ -280,16 +280,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
-    const destination = requestDestination(request, options.protocol ?? 'udp');
-    if (options.protocol && this.transports.has(options.protocol)) destination.protocol = options.protocol;
-    // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
-    if (destination.protocol === 'tls' && !this.transports.has('tls'))
-      throw new SipError(
-        'ERR_SIP_TRANSPORT',
-        'cannot reach a sips: or transport=tls target: no TLS transport configured'
-      );
-    if (!this.transports.has(destination.protocol))
-      destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
+    // RFC 7118 §5, RFC 5626 §5.3: a dialog bound to a flow sends over that connection, whatever
+    // host its remote target names (a `*.invalid` other connections may name too).
+    const destination: Destination = options.flow
+      ? { ...options.flow, flow: true }
+      : this.requestTarget(request, options.protocol);
     if (!options.keepVia) {
       const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
       request.remove('Via');
@@ -300,6 +295,21 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
     if (!request.has('User-Agent')) request.add('User-Agent', this.userAgentName);
+    return destination;
+  }
+
+  /** §18.1.1: where a request outside any flow goes, over `protocol` if that is configured. */
+  private requestTarget(request: SipRequest, protocol: TransportProtocol | undefined): Destination {
+    const destination = requestDestination(request, protocol ?? 'udp');
+    if (protocol && this.transports.has(protocol)) destination.protocol = protocol;
+    // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
+    if (destination.protocol === 'tls' && !this.transports.has('tls'))
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        'cannot reach a sips: or transport=tls target: no TLS transport configured'
+      );
+    if (!this.transports.has(destination.protocol))
+      destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
     return destination;
   }
 
@@ -718,16 +728,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       reply(480);
       return;
     }
+    // RFC 7118 §5: a WebSocket client is reached only over the connection it opened; the call's
+    // requests go over it, and the call ends with it.
+    const flow = source.protocol === 'ws' ? source : undefined;
     let session: IncomingInvite;
     try {
-      session = new IncomingInvite(this.host, request, tx, source.protocol);
+      session = new IncomingInvite(this.host, request, tx, source.protocol, flow);
     } catch (error) {
       release();
       throw error;
     }
     this.track(session);
     session.on('terminated', release);
-    if (source.protocol === 'ws') this.trackFlow(session, source);
+    if (flow) this.trackFlow(session, flow);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);

@@ -8,7 +8,7 @@ import { SipError, SipInvalidStateError } from '../errors.js';
 import type { SipRequest } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
 
@@ -23,9 +23,10 @@ export class IncomingInvite extends InviteSessionBase {
     host: SessionHost,
     readonly request: SipRequest,
     private readonly tx: InviteServerTransaction,
-    protocol: TransportProtocol
+    protocol: TransportProtocol,
+    flow?: MessageSource
   ) {
-    super(host, protocol);
+    super(host, protocol, flow);
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
     if (request.body.length > 0) this.remoteSdp = request.bodyText;

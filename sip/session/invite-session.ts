@@ -10,10 +10,10 @@ import { createResponse } from '../message/responses.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
-import type { DialogUser, SessionHost } from './session-host.js';
+import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
 import {
   SessionTimer,
   formatSessionExpires,
@@ -84,9 +84,16 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   protected constructor(
     protected readonly host: SessionHost,
-    readonly protocol: TransportProtocol
+    readonly protocol: TransportProtocol,
+    /** The connection the dialog runs over, for a peer reached only over it (WebSocket). */
+    readonly flow?: MessageSource
   ) {
     super();
+  }
+
+  /** How the dialog's requests are sent: its transport, and its flow when it has one. */
+  protected get sendOptions(): SendOptions {
+    return { protocol: this.protocol, flow: this.flow };
   }
 
   protected override unreportedListenerError(event: string, error: unknown): void {
@@ -114,7 +121,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const request = this.dialog.createRequest('BYE');
     this.terminate('local');
     try {
-      await this.host.sendRequest(request, { protocol: this.protocol });
+      await this.host.sendRequest(request, this.sendOptions);
     } catch (error) {
       this.host.logger.warn({ callId: this.callId, err: String(error) }, 'BYE failed');
     }
@@ -127,7 +134,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
-    const response = await this.host.sendRequest(request, { protocol: this.protocol });
+    const response = await this.host.sendRequest(request, this.sendOptions);
     return response.status;
   }
 
@@ -175,7 +182,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
               if (response.status < 200) return;
               if (response.status < 300) {
                 // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
-                this.host.sendAck(dialog.createRequest('ACK', seq), { protocol: this.protocol });
+                this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
                 if (settled) return;
                 dialog.refreshTarget(response);
                 const answer = response.bodyText;
@@ -199,7 +206,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
               void this.bye();
             }
           },
-          { protocol: this.protocol }
+          this.sendOptions
         );
       } catch (error) {
         finish(new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503));
@@ -245,7 +252,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     );
     const request = this.dialog?.createRequest('BYE');
     this.terminate('expired');
-    if (request) this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
+    if (request) this.host.sendRequest(request, this.sendOptions).catch(() => {});
   }
 
   /**
@@ -433,7 +440,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (!this.dialog || this.ended) return;
     const request = this.dialog.createRequest('BYE');
     this.terminate(reason);
-    this.host.sendRequest(request, { protocol: this.protocol }).catch(() => {});
+    this.host.sendRequest(request, this.sendOptions).catch(() => {});
   }
 
   private handleAck(ack: SipRequest): void {

@@ -146,7 +146,7 @@ export class OutgoingInvite extends InviteSessionBase {
             'error'
           )
       },
-      { protocol: this.protocol }
+      this.sendOptions
     );
   }
 
@@ -173,7 +173,7 @@ export class OutgoingInvite extends InviteSessionBase {
     cancel.add('To', this.invite.get('To') ?? '');
     cancel.add('Call-ID', this.callId);
     cancel.add('CSeq', `${this.invite.cseq.seq} CANCEL`);
-    this.host.sendRequest(cancel, { protocol: this.protocol, keepVia: true }).catch(() => {});
+    this.host.sendRequest(cancel, { ...this.sendOptions, keepVia: true }).catch(() => {});
     // After a provisional response the INVITE transaction has no timer of its own (Timer B
     // stopped): a callee that went silent would keep the call being placed for good.
     this.cancelGiveUp = this.host.clock.setTimeout(() => {
@@ -230,7 +230,7 @@ export class OutgoingInvite extends InviteSessionBase {
     this.dialog = dialog;
     this.host.addDialog(dialog, this);
     const ack = this.createAck(dialog);
-    this.host.sendAck(ack, { protocol: this.protocol });
+    this.host.sendAck(ack, this.sendOptions);
     this.ack = ack;
     const answerSdp = response.body.length > 0 ? response.bodyText : '';
     if (answerSdp.length > 0) this.remoteSdp = answerSdp;
@@ -238,7 +238,7 @@ export class OutgoingInvite extends InviteSessionBase {
     if (this.cancelRequested) {
       // The 2xx crossed our CANCEL (§9.1): the call was wanted gone, so hang it up.
       this.fail(new SipError('ERR_SIP_CANCELLED', 'call answered after CANCEL; hung up', 487), 'cancel');
-      this.host.sendRequest(dialog.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
+      this.host.sendRequest(dialog.createRequest('BYE'), this.sendOptions).catch(() => {});
       return;
     }
     if (this.host.sessionTimer) {
@@ -258,7 +258,7 @@ export class OutgoingInvite extends InviteSessionBase {
     const toTag = response.toTag ?? '';
     const sent = toTag === dialog.state.remoteTag ? this.ack : this.forkedAcks.get(toTag);
     if (sent !== undefined) {
-      this.host.sendAck(sent, { protocol: this.protocol, keepVia: true });
+      this.host.sendAck(sent, { ...this.sendOptions, keepVia: true });
       return;
     }
     // Each new To tag costs an ACK and a BYE transaction sent where its Contact says: bounded,
@@ -275,10 +275,10 @@ export class OutgoingInvite extends InviteSessionBase {
     }
     const forked = Dialog.asUac(this.invite, response);
     const ack = this.createAck(forked);
-    this.host.sendAck(ack, { protocol: this.protocol });
+    this.host.sendAck(ack, this.sendOptions);
     this.forkedAcks.set(toTag, ack);
     this.host.logger.info({ callId: this.callId, toTag }, 'ending the dialog of a forked 2xx with BYE');
-    this.host.sendRequest(forked.createRequest('BYE'), { protocol: this.protocol }).catch(() => {});
+    this.host.sendRequest(forked.createRequest('BYE'), this.sendOptions).catch(() => {});
   }
 
   /** The ACK of a 2xx (§13.2.2.4), with the INVITE's credentials (§22.1). */

@@ -8,7 +8,7 @@ import type { SipRequest, SipResponse } from '../message/message.js';
 import type { InviteClientTransaction, InviteClientUser } from '../transaction/invite-client.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { Clock, TimerValues } from '../transaction/timers.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import type { SessionTimerConfig } from './session-timer.js';
 
 export interface SipLogger {
@@ -25,6 +25,11 @@ export interface SendOptions {
   protocol?: TransportProtocol;
   /** Keep the request's own top Via (CANCEL must match its INVITE's branch, §9.1). */
   keepVia?: boolean;
+  /**
+   * The connection the dialog was set up on (RFC 7118 §5, RFC 5626 §5.3): the request goes over
+   * it, whatever host its remote target names, and fails if it has closed.
+   */
+  flow?: MessageSource;
 }
 
 /** Anything that can receive the requests and stray responses of one dialog. */

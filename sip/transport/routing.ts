@@ -9,12 +9,10 @@ import { parseNameAddr } from '../message/name-addr.js';
 import { isSipUri, parseUri, bareHost } from '../message/uri.js';
 import { formatVia, parseVia, type Via } from '../message/via.js';
 import { splitTopLevel } from '../message/scanner.js';
-import type { MessageSource, TransportProtocol } from './transport.js';
+import type { MessageSource, SendTarget, TransportProtocol } from './transport.js';
 
-export interface Destination {
+export interface Destination extends SendTarget {
   protocol: TransportProtocol;
-  host: string;
-  port: number;
 }
 
 /** §18.2.1: record the source address in the top Via (received, and rport if asked). */
@@ -33,11 +31,12 @@ export function stampReceived(request: SipRequest, source: MessageSource): void 
 }
 
 /**
- * §18.2.2 with RFC 3581: over a stream, back to the connection's address; over UDP to
- * received (or sent-by) and rport (or the sent-by port, default 5060).
+ * §18.2.2 with RFC 3581: over a stream, back over the connection the request came on (its
+ * flow); over UDP to received (or sent-by) and rport (or the sent-by port, default 5060).
  */
 export function responseDestination(via: Via, source: MessageSource): Destination {
-  if (source.protocol !== 'udp') return { protocol: source.protocol, host: source.host, port: source.port };
+  if (source.protocol !== 'udp')
+    return { protocol: source.protocol, host: source.host, port: source.port, flow: true };
   const received = via.params.get('received');
   const rport = via.params.get('rport');
   const host = received ?? bareHost(via.host);

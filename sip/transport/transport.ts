@@ -16,6 +16,17 @@ export interface MessageSource extends TransportAddress {
   protocol: TransportProtocol;
 }
 
+/** Where one message is sent. */
+export interface SendTarget extends TransportAddress {
+  /**
+   * The address is a flow's, the peer's end of a connection it opened (RFC 5626 §3): the one a
+   * request came on, or a dialog was set up on. A transport that cannot open connections to its
+   * peers (WebSocket, RFC 7118 §5) sends over that connection or fails; it never looks the host
+   * up among the names other connections gave.
+   */
+  flow?: boolean;
+}
+
 export interface TransportHandler {
   /**
    * One complete message as received; `source` is the peer's address (§18.2.1 received/rport).
@@ -37,10 +48,13 @@ export interface SipTransport {
   /** The bound address (the real port when asked for port 0). */
   address(): TransportAddress;
   /** Sends one serialized message; rejects when it cannot be delivered to the socket. */
-  send(data: Buffer, destination: TransportAddress): Promise<void>;
+  send(data: Buffer, destination: SendTarget): Promise<void>;
   /** Via transport token when it is not the protocol's name (WSS over TLS). */
   readonly viaTransport?: string;
-  /** Host names that are reached over the connection at `source` (RFC 7118 §5: `*.invalid`). */
+  /**
+   * Host names that are reached over the connection at `source` (RFC 7118 §5: `*.invalid`), for
+   * requests outside any flow.
+   */
   learnRoute?(host: string, source: TransportAddress): void;
   /** Closes sockets and connections. Idempotent. */
   close(): Promise<void>;

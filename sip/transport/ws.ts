@@ -2,8 +2,9 @@
  * SIP over WebSocket (RFC 7118): an HTTP(S) server whose upgrades carrying the `sip`
  * subprotocol become SIP connections, one SIP message per WebSocket message (§5.2). Browsers
  * only ever connect to us, and their Via and Contact hosts are unresolvable `*.invalid`
- * names (§5.2, §7), so requests to them go over the connection they opened: the user agent
- * tells the transport which host names arrived on which connection (`learnRoute`).
+ * names (§5.2, §7), so requests to them go over the connection they opened: a dialog's over the
+ * connection it was set up on (its flow), others by the host names the user agent saw arrive
+ * on a connection (`learnRoute`).
  * Plain HTTP requests on the same port go to an optional handler (the join page).
  *
  * Every TCP connection to the port, HTTP or WebSocket, is under the stream transports'
@@ -21,7 +22,7 @@ import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS } from '../message/limits.js';
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from './connection-guard.js';
 import type { StreamTransportOptions } from './tcp.js';
-import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+import type { SendTarget, SipTransport, TransportAddress, TransportHandler } from './transport.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { unmappedAddress } from './peer-address.js';
 
@@ -221,15 +222,18 @@ export class WsTransport implements SipTransport {
     connection.aliases.add(host);
   }
 
-  async send(data: Buffer, destination: TransportAddress): Promise<void> {
+  async send(data: Buffer, destination: SendTarget): Promise<void> {
     if (this.closed) throw new SipError('ERR_CLOSED', 'WebSocket transport closed');
     const key = keyOf(destination.host, destination.port);
     const connection =
-      this.connections.get(key) ?? this.connections.get(this.aliases.get(destination.host) ?? '');
+      this.connections.get(key) ??
+      (destination.flow ? undefined : this.connections.get(this.aliases.get(destination.host) ?? ''));
     if (!connection)
       throw new SipError(
         'ERR_SIP_TRANSPORT',
-        `no WebSocket connection to ${destination.host}:${destination.port}`
+        destination.flow
+          ? `the WebSocket connection from ${key} has closed`
+          : `no WebSocket connection to ${destination.host}:${destination.port}`
       );
     const socket = connection.socket;
     const guarded = this.accepted.get(connection.key)?.guarded;

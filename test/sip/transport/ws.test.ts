@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipUserAgent } from '../../../sip/user-agent.js';
+import { WsTransport } from '../../../sip/transport/ws.js';
+import type { MessageSource } from '../../../sip/transport/transport.js';
 import type { IncomingInvite } from '../../../sip/session/incoming-invite.js';
 import type { SipRequest, SipResponse } from '../../../sip/message/message.js';
 import { testSdp } from '../../support/sip-sdp.js';
@@ -12,7 +14,7 @@ import { WsSipClient } from '../../support/ws-sip-client.js';
 import { waitFor } from '../../support/wait.js';
 import { hasPeer } from '../../support/peers.js';
 
-const agents: SipUserAgent[] = [];
+const agents: Array<{ close(): Promise<void> }> = [];
 const clients: WsSipClient[] = [];
 
 async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }> {
@@ -49,6 +51,9 @@ async function client(
 }
 
 const isResponse = (m: SipRequest | SipResponse): m is SipResponse => 'status' in m;
+/** The requests a client has received, as `METHOD Call-ID`. */
+const requestsTo = (c: WsSipClient): string[] =>
+  c.received.filter((m): m is SipRequest => 'method' in m).map((m) => `${m.method} ${m.callId}`);
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -153,6 +158,36 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(c.received.filter(isResponse).every((r) => r.callId !== 'inv-1' || r.status < 300)).toBe(true);
   });
 
+  // A client may write another's *.invalid name in its Via and Contact: an application with one
+  // via_host for every user, a second tab, or someone after the other's calls.
+  it.each(['after', 'before'] as const)(
+    "sends a call's BYE over the connection its INVITE came on when another connection names its host %s the call",
+    async (when) => {
+      const { ua, url } = await agent();
+      const [caller, other] = [await client(url), await client(url)];
+      const nameCallersHost = async (): Promise<void> => {
+        const claim = other.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: `claim-${when}` });
+        other.send(claim.replaceAll(other.invalidHost, caller.invalidHost));
+        await other.response(`claim-${when}`, 200);
+      };
+      if (when === 'before') await nameCallersHost();
+      const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+      caller.send(caller.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'flow-1', body: testSdp(4000) }));
+      const session = await incoming;
+      const acked = session.accept(testSdp(5000));
+      const ok = await caller.response('flow-1', 200);
+      caller.send(
+        caller.request('ACK', 'sip:room1@127.0.0.1', { callId: 'flow-1', cseq: 1, toTag: ok.toTag })
+      );
+      await acked;
+      if (when === 'after') await nameCallersHost();
+      // bye() resolves on the 200, which its receiver sends after taking the BYE.
+      await session.bye();
+      expect(requestsTo(caller)).toEqual(['BYE flow-1']);
+      expect(requestsTo(other)).toEqual([]);
+    }
+  );
+
   it('ends the calls of a connection that closes (reason error), and not the calls of another', async () => {
     const { ua, url } = await agent();
     const [gone, stays] = [await client(url), await client(url)];
@@ -174,8 +209,40 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const ended = new Promise((resolve) => goneSession.once('terminated', ({ reason }) => resolve(reason)));
     await gone.close();
     expect(await ended).toBe('error');
+    await expect(goneSession.info('application/dtmf-relay', 'Signal=1')).rejects.toMatchObject({
+      code: 'ERR_INVALID_STATE'
+    });
     expect(sessions.find((s) => s.callId === 'stays-1')!.terminated).toBe(false);
     expect(ua.activity.dialogs).toBe(1);
+  });
+
+  it("fails a send to a closed connection's flow (ERR_SIP_TRANSPORT), though a live connection gave its address as a name", async () => {
+    const sources: MessageSource[] = [];
+    const closed: MessageSource[] = [];
+    const transport = new WsTransport(
+      { host: '127.0.0.1', port: 0 },
+      { message: (_data, source) => sources.push(source), connectionClosed: (source) => closed.push(source) }
+    );
+    agents.push(transport);
+    await transport.listen();
+    const url = `ws://127.0.0.1:${transport.address().port}/`;
+    const [gone, stays] = [await client(url), await client(url)];
+    let staysGot = 0;
+    stays.socket.on('message', () => staysGot++);
+    gone.send('a');
+    await waitFor(() => sources.length === 1);
+    stays.send('b');
+    await waitFor(() => sources.length === 2);
+    const [goneFlow, staysFlow] = sources;
+    transport.learnRoute(goneFlow.host, staysFlow);
+    await gone.close();
+    await waitFor(() => closed.length === 1);
+    await expect(transport.send(Buffer.from('BYE'), { ...goneFlow, flow: true })).rejects.toMatchObject({
+      code: 'ERR_SIP_TRANSPORT'
+    });
+    // Without the flow mark the address is a name to look up, and that name is the live one's.
+    await transport.send(Buffer.from('OPTIONS'), goneFlow);
+    await waitFor(() => staysGot === 1);
   });
 
   it('serves plain HTTP on the same port through its handler', async () => {
