@@ -53,7 +53,7 @@ export interface SipTransport {
   readonly viaTransport?: string;
   /**
    * Host names that are reached over the connection at `source` (RFC 7118 §5: `*.invalid`), for
-   * requests outside any flow.
+   * requests outside any flow. A name stays with the first live connection that gave it.
    */
   learnRoute?(host: string, source: TransportAddress): void;
   /** Closes sockets and connections. Idempotent. */

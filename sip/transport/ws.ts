@@ -204,15 +204,15 @@ export class WsTransport implements SipTransport {
 
   /**
    * RFC 7118 §5: `host` (a Via sent-by or Contact host) is reached over the connection at `source`.
-   * A connection keeps its {@link MAX_ALIASES_PER_CONNECTION} newest names: a peer sending a new
-   * one with every request cannot grow the table.
+   * A name another live connection gave first stays with that one: a client writing someone
+   * else's name (or every user of an application writing the same one) must not take their
+   * requests. A connection keeps its {@link MAX_ALIASES_PER_CONNECTION} newest names: a peer
+   * sending a new one with every request cannot grow the table.
    */
   learnRoute(host: string, source: TransportAddress): void {
     const key = keyOf(source.host, source.port);
     const connection = this.connections.get(key);
-    if (!connection || this.aliases.get(host) === key) return;
-    const previous = this.aliases.get(host);
-    if (previous !== undefined) this.connections.get(previous)?.aliases.delete(host);
+    if (!connection || this.aliases.has(host)) return;
     if (connection.aliases.size >= MAX_ALIASES_PER_CONNECTION) {
       const oldest = connection.aliases.values().next().value as string;
       connection.aliases.delete(oldest);

@@ -188,6 +188,23 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     }
   );
 
+  it('sends a request outside any dialog to the live connection that named the host first', async () => {
+    const { ua, url } = await agent();
+    const [first, second] = [await client(url), await client(url)];
+    const shared = first.invalidHost;
+    for (const [c, id] of [
+      [first, 'name-1'],
+      [second, 'name-2']
+    ] as const) {
+      c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: id }).replaceAll(c.invalidHost, shared));
+      await c.response(id, 200);
+    }
+    const call = ua.invite(`sip:web@${shared};transport=ws`, { body: testSdp(6000) });
+    await first.requestFor(call.callId, 'INVITE');
+    expect(requestsTo(second)).toEqual([]);
+    await call.bye();
+  });
+
   it('ends the calls of a connection that closes (reason error), and not the calls of another', async () => {
     const { ua, url } = await agent();
     const [gone, stays] = [await client(url), await client(url)];
