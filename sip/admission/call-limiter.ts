@@ -14,11 +14,11 @@ import { KeyedTokenBuckets, TokenBucket, type RateOptions } from './token-bucket
 export interface CallLimitOptions {
   /** Incoming calls up at once, in total. */
   maxCalls?: number;
-  /** Incoming calls up at once from one source address. */
+  /** Incoming calls up at once from one source (an IPv4 address or an IPv6 /64: source-key.ts). */
   maxCallsPerSource?: number;
   /** New incoming calls per second, in total (burst: one second's worth unless given). */
   callsPerSecond?: number | RateOptions;
-  /** New incoming calls per second from one source address. */
+  /** New incoming calls per second from one source (an IPv4 address or an IPv6 /64). */
   callsPerSecondPerSource?: number | RateOptions;
   /** Retry-After of the 503s for the call ceilings (default 5 s); rate refusals say when a token is back. */
   retryAfterSeconds?: number;

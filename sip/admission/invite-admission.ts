@@ -5,11 +5,11 @@
  * credentials lookup is asynchronous and other calls may have come in meanwhile. A call that
  * passes takes its place in the ceilings until `release()`.
  */
-import { unmappedAddress } from '../transport/peer-address.js';
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
 import type { Refusal } from './refusal.js';
+import { sourceKey } from './source-key.js';
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
@@ -23,14 +23,6 @@ export interface InviteAdmissionOptions {
 
 export type AdmissionResult =
   { admitted: true; username?: string; release: () => void } | { admitted: false; refusal: Refusal };
-
-/**
- * One host, one key for the per-source ceilings: UDP on a dual-stack socket reports an IPv4 peer
- * as `::ffff:192.0.2.7`, TCP and WebSocket as `192.0.2.7`, and IPv6 may be written in either case.
- */
-export function sourceKey(host: string): string {
-  return unmappedAddress(host).toLowerCase();
-}
 
 export class InviteAdmission {
   readonly limiter: CallLimiter | undefined;
@@ -47,6 +39,7 @@ export class InviteAdmission {
 
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
   async admit(request: SipRequest, sourceHost: string): Promise<AdmissionResult> {
+    // One host, one key: an IPv4 peer however the socket spelled it, an IPv6 one by its /64.
     sourceHost = sourceKey(sourceHost);
     const early = this.#guard?.() ?? this.limiter?.check(sourceHost);
     if (early) return { admitted: false, refusal: early };

@@ -6,11 +6,12 @@
  * connection when told to. Each closure is logged once, with the reason. Its counters, per
  * transport, are what the engine's metrics export.
  */
+import { sourceKey } from '../admission/source-key.js';
 
 export interface ConnectionLimits {
   /** Open connections at once, inbound and outbound together. Default 1024. */
   maxConnections: number;
-  /** Open inbound connections from one source IP address. Default 64. */
+  /** Open inbound connections from one source: an IPv4 address or an IPv6 /64. Default 64. */
   maxConnectionsPerSource: number;
   /** A connection with no bytes in either direction for this long is closed. Default 120 000 ms. */
   idleTimeoutMs: number;
@@ -163,7 +164,8 @@ export class ConnectionGuard {
       });
       return undefined;
     }
-    const fromSource = this.perSource.get(host) ?? 0;
+    const source = sourceKey(host);
+    const fromSource = this.perSource.get(source) ?? 0;
     if (fromSource >= this.limits.maxConnectionsPerSource) {
       this.count(transport, 'refusedPerSource');
       this.logRefusal('connection refused: too many connections from this source', {
@@ -173,8 +175,8 @@ export class ConnectionGuard {
       });
       return undefined;
     }
-    this.perSource.set(host, fromSource + 1);
-    return this.track(host, remote, expire, true, transport);
+    this.perSource.set(source, fromSource + 1);
+    return this.track(source, remote, expire, true, transport);
   }
 
   /** A connection we opened ourselves: counted and timed, never refused. */
@@ -208,7 +210,7 @@ export class ConnectionGuard {
   }
 
   private track(
-    host: string,
+    source: string,
     remote: string,
     expire: (reason: ConnectionCloseReason) => void,
     inbound: boolean,
@@ -227,9 +229,9 @@ export class ConnectionGuard {
         this.open--;
         this.openPerTransport[transport]--;
         if (!inbound) return;
-        const left = (this.perSource.get(host) ?? 1) - 1;
-        if (left > 0) this.perSource.set(host, left);
-        else this.perSource.delete(host);
+        const left = (this.perSource.get(source) ?? 1) - 1;
+        if (left > 0) this.perSource.set(source, left);
+        else this.perSource.delete(source);
       },
       count: (counter, n) => this.count(transport, counter, n)
     });

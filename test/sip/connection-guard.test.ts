@@ -7,7 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
-import { resolveConnectionLimits, type ConnectionLimits } from '../../sip/transport/connection-guard.js';
+import {
+  ConnectionGuard,
+  resolveConnectionLimits,
+  type ConnectionLimits
+} from '../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { TcpTestPeer, optionsText } from '../support/sip-udp-peer.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -149,6 +153,25 @@ describe('TCP connection guard', () => {
     await waitForOpen(ua, 2);
     const fourth = await connect(port);
     await ping(fourth, port, 'fourth');
+  });
+
+  it('counts the addresses of one IPv6 /64 as one source, and an IPv4 host however it is spelled', () => {
+    // Loopback has one IPv6 address, so the addresses here are the guard's input, not sockets'.
+    const guard = new ConnectionGuard({ maxConnectionsPerSource: 2 });
+    const admit = (host: string) => guard.admit(host, `${host}:5060`, () => {});
+    const held = [admit('2001:db8:1:2::1'), admit('2001:db8:1:2::2')];
+    expect(held.every((c) => c !== undefined)).toBe(true);
+    expect(admit('2001:db8:1:2:dead:beef:0:1')).toBeUndefined();
+    const neighbour = admit('2001:db8:1:3::1');
+    expect(neighbour).toBeDefined();
+    const v4 = [admit('192.0.2.7'), admit('::ffff:192.0.2.7')];
+    expect(admit('192.0.2.7')).toBeUndefined();
+    expect(guard.stats.refusedPerSource).toBe(2);
+    held[0]?.release();
+    const again = admit('2001:db8:1:2::3');
+    expect(again).toBeDefined();
+    for (const c of [held[1], again, neighbour, ...v4]) c?.release();
+    expect(guard.openConnections).toBe(0);
   });
 
   it('refuses the connection past the total limit, whatever its source', async () => {

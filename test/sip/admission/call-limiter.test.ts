@@ -91,4 +91,30 @@ describe('InviteAdmission per-source ceilings', () => {
     expect((await admission.admit(request('INVITE'), '2001:db8::1')).admitted).toBe(false);
     expect((await admission.admit(request('INVITE'), '192.0.2.8')).admitted).toBe(true);
   });
+
+  it('count an IPv6 /64 as one source: a host cannot rotate its addresses past them', async () => {
+    // A host with a /64 picks its own interface identifiers; keyed by the full address, each new
+    // one had a fresh quota.
+    let t = 1000;
+    const admission = new InviteAdmission({
+      limits: { maxCallsPerSource: 1, callsPerSecondPerSource: { ratePerSecond: 1, burst: 1 } },
+      now: () => t
+    });
+    const first = await admission.admit(request('INVITE'), '2001:db8:1:2::1');
+    expect(first.admitted).toBe(true);
+    for (const rotated of ['2001:db8:1:2::2', '2001:db8:1:2:a:b:c:d', '2001:db8:1:2:ffff::1']) {
+      const again = await admission.admit(request('INVITE'), rotated);
+      expect(again, rotated).toMatchObject({ admitted: false, refusal: { cause: 'calls_per_source' } });
+    }
+    if (first.admitted) first.release();
+    // The call ceiling is free again, but the /64's one token per second is spent.
+    expect(await admission.admit(request('INVITE'), '2001:db8:1:2::3')).toMatchObject({
+      admitted: false,
+      refusal: { cause: 'rate_per_source' }
+    });
+    // The next /64 is another source.
+    expect((await admission.admit(request('INVITE'), '2001:db8:1:3::1')).admitted).toBe(true);
+    t += 1000;
+    expect((await admission.admit(request('INVITE'), '2001:db8:1:2::4')).admitted).toBe(true);
+  });
 });
