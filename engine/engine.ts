@@ -39,7 +39,11 @@ import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
-import { webSocketTransportSpec, type WebSocketOptions } from './webrtc/websocket-options.js';
+import {
+  checkWebSocketOptions,
+  webSocketTransportSpec,
+  type WebSocketOptions
+} from './webrtc/websocket-options.js';
 import { checkWebRtcOptions, type WebRtcOptions } from './webrtc/webrtc-options.js';
 import { createJoinPageHandler } from './webrtc/join-page-server.js';
 import { RoomRoster } from './webrtc/room-roster.js';
@@ -220,6 +224,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   constructor(options: EngineOptions = {}) {
     super();
     checkWebRtcOptions(options.webrtc);
+    checkWebSocketOptions(options.webSocket);
     checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });

@@ -27,6 +27,7 @@ export {
 } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { unmappedAddress } from './transport/peer-address.js';
+export { hostAllowed } from './transport/http-host.js';
 export { MAX_TIMER_MS } from './transaction/timers.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
 export {

@@ -52,4 +52,16 @@ describe('other engine options checked by the constructor', () => {
         new Engine({ sip: { limits: { maxLineBytes: 4096 }, connections: { maxConnectionsPerSource: 8 } } })
     ).not.toThrow();
   });
+
+  it('refuses webSocket.allowedHosts that are not a list of host names without scheme or port', () => {
+    const make = (allowedHosts: unknown) => () =>
+      new Engine({ webSocket: { allowedHosts: allowedHosts as string[] } });
+    expect(make('pbx.example.com')).toThrow(TypeError);
+    expect(make(['https://pbx.example.com'])).toThrow(
+      "webSocket.allowedHosts entries must be host names without scheme or port ('pbx.example.com', '*.example.com'), got 'https://pbx.example.com'"
+    );
+    for (const bad of [['pbx.example.com:8088'], [''], ['a..b'], ['*'], ['a.*.b'], [42]])
+      expect(make(bad), JSON.stringify(bad)).toThrow(RangeError);
+    expect(make(['pbx.example.com', '*.rooms.example.com', 'Host-1.', 'localhost'])).not.toThrow();
+  });
 });

@@ -2,10 +2,13 @@
  * Serves an engine's Prometheus metrics over HTTP: `GET /metrics` (and HEAD) answers the
  * registry's exposition with its content type; any other path is 404, any other method on
  * /metrics 405. Started only when the engine's options name a port; binds 127.0.0.1 unless told
+ * otherwise. A request whose Host is not an IP address or localhost gets 421, whatever its path:
+ * on loopback, a web page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) could read it
  * otherwise. `close()` is idempotent, drops idle keep-alive connections and frees the port.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostAllowed } from '../../sip/index.js';
 import type { EngineMetrics } from './metrics.js';
 
 export interface MetricsServerOptions {
@@ -27,6 +30,8 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 }
 
 async function handle(metrics: EngineMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!hostAllowed(req.headers.host))
+    return send(res, 421, 'misdirected request: Host must be an IP address or localhost\n');
   const path = (req.url ?? '/').split('?')[0];
   if (path !== '/metrics') return send(res, 404, 'not found; metrics are at /metrics\n');
   if (req.method !== 'GET' && req.method !== 'HEAD')

@@ -5,7 +5,8 @@
  * names (§5.2, §7), so requests to them go over the connection they opened: a dialog's over the
  * connection it was set up on (its flow), others by the host names the user agent saw arrive
  * on a connection (`learnRoute`).
- * Plain HTTP requests on the same port go to an optional handler (the join page).
+ * Plain HTTP requests on the same port go to an optional handler (the join page). Requests and
+ * upgrades addressed to a host name this server does not answer for get 421 (http-host.ts).
  *
  * Every TCP connection to the port, HTTP or WebSocket, is under the stream transports'
  * ConnectionGuard from the moment it is accepted: over the total or per-source limit it is
@@ -25,6 +26,7 @@ import type { StreamTransportOptions } from './tcp.js';
 import type { SendTarget, SipTransport, TransportAddress, TransportHandler } from './transport.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { unmappedAddress } from './peer-address.js';
+import { hostAllowed } from './http-host.js';
 
 export interface WsTransportOptions {
   /** Only upgrades on this path are accepted (default: any path). */
@@ -44,6 +46,11 @@ export interface WsTransportOptions {
    * (a phone, not a browser) is not a page's and is taken.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names (`pbx.example.com`, `*.example.com`; no port) that HTTP requests and upgrades may
+   * be addressed to, besides IP literals and `localhost`; any other Host gets 421 (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -66,6 +73,7 @@ export function originAllowed(
 }
 
 const CRLF_PONG = '\r\n';
+const MISDIRECTED = 'misdirected request: Host must be an IP address, localhost or an allowed host name\n';
 /** Names one WebSocket connection is reachable by (a browser uses one or two). */
 export const MAX_ALIASES_PER_CONNECTION = 8;
 
@@ -162,6 +170,15 @@ export class WsTransport implements SipTransport {
 
   listen(): Promise<void> {
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+      if (!hostAllowed(request.headers.host, this.options.allowedHosts)) {
+        response
+          .writeHead(421, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'X-Content-Type-Options': 'nosniff'
+          })
+          .end(MISDIRECTED);
+        return;
+      }
       if (this.options.httpHandler) this.options.httpHandler(request, response);
       else response.writeHead(404).end();
     };
@@ -326,6 +343,14 @@ export class WsTransport implements SipTransport {
     const entry = this.acceptedOf(request.socket);
     if (this.closed || !entry) {
       socket.destroy();
+      return;
+    }
+    if (!hostAllowed(request.headers.host, this.options.allowedHosts)) {
+      this.handler.warning?.('websocket handshake for a host name not ours refused', {
+        remote: request.socket.remoteAddress,
+        host: request.headers.host
+      });
+      refuseUpgrade(socket, 421, 'Misdirected Request');
       return;
     }
     const path = (request.url ?? '/').split('?')[0];

@@ -1,26 +1,12 @@
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../engine/observability/metrics-server.js';
 import { parseExposition } from './exposition.js';
+import { httpRequest, type HttpReply } from '../support/http-request.js';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function httpGet(port: number, path: string, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+function httpGet(port: number, path: string, method = 'GET'): Promise<HttpReply> {
+  return httpRequest({ port, path, method });
 }
 
 /** Whether a fresh server can bind this port on 127.0.0.1 (then frees it again). */
@@ -76,6 +62,20 @@ describe('startMetricsServer', () => {
     const head = await httpGet(server.port, '/metrics', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+  });
+
+  it('answers 421 to a Host that is not an IP address or localhost, whatever the path (DNS rebinding)', async () => {
+    // On loopback, a page whose domain was re-pointed at 127.0.0.1 would read the metrics as its own.
+    const server = await start(new EngineMetrics());
+    const { port } = server;
+    for (const path of ['/metrics', '/']) {
+      const refused = await httpRequest({ port, path, host: `evil.example:${port}` });
+      expect(refused.status, path).toBe(421);
+      expect(refused.body).toMatch(/^misdirected request/);
+    }
+    expect((await httpRequest({ port, path: '/metrics', host: null })).status).toBe(421);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost'])
+      expect((await httpRequest({ port, path: '/metrics', host })).status, host).toBe(200);
   });
 
   it('answers 500 when the metrics were closed, and keeps serving', async () => {

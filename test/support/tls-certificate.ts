@@ -1,6 +1,7 @@
 /**
- * A throwaway self-signed certificate for 127.0.0.1 (CN and subjectAltName IP), made with the
- * openssl command line in a temp dir at test time; never committed, valid for one day.
+ * A throwaway self-signed certificate for 127.0.0.1 (CN and subjectAltName IP, and any DNS names
+ * asked for), made with the openssl command line in a temp dir at test time; never committed,
+ * valid for one day.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ export interface TestCertificate {
   remove(): void;
 }
 
-export function makeTestCertificate(): TestCertificate {
+export function makeTestCertificate(dnsNames: string[] = []): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'uasmedia-tls-'));
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
@@ -31,7 +32,7 @@ export function makeTestCertificate(): TestCertificate {
       '-subj',
       '/CN=127.0.0.1',
       '-addext',
-      'subjectAltName=IP:127.0.0.1',
+      `subjectAltName=${['IP:127.0.0.1', ...dnsNames.map((name) => `DNS:${name}`)].join(',')}`,
       '-days',
       '1',
       '-keyout',

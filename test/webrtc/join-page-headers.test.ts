@@ -1,10 +1,10 @@
 /**
  * The join page as a browser's security sees it: a Content-Security-Policy that allows only its
  * own script and refuses to be framed, and the SIP WebSocket open to its own origin and the
- * ones the application lists (`webSocket.allowedOrigins`), not to any page on the web.
+ * ones the application lists (`webSocket.allowedOrigins`), not to any page on the web, and
+ * nothing at all for a page whose own domain was re-pointed at the engine (DNS rebinding).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
 import {
   Engine,
   ConferenceLifetimeControl,
@@ -14,6 +14,7 @@ import {
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
+import { httpRequest, type HttpReply } from '../support/http-request.js';
 
 let engine: Engine;
 let port: number;
@@ -22,7 +23,12 @@ let sipPort: number;
 beforeAll(async () => {
   engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    webSocket: { port: 0, joinPage: true, allowedOrigins: ['https://app.example.com'] },
+    webSocket: {
+      port: 0,
+      joinPage: true,
+      allowedOrigins: ['https://app.example.com'],
+      allowedHosts: ['rooms.example.com']
+    },
     rtp: { minPort: 55100, maxPort: 55199 },
     access: { sip: { deny: ['127.0.0.3/32'] } },
     logLevel: 'silent'
@@ -44,15 +50,8 @@ afterAll(async () => {
 });
 
 /** GET `path` on the join page's port from a chosen loopback address: status and JSON body. */
-function getFrom(localAddress: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path, localAddress }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    request.on('error', reject);
-  });
+function getFrom(localAddress: string, path: string): Promise<HttpReply> {
+  return httpRequest({ port, path, localAddress });
 }
 
 describe('the join page', () => {
@@ -85,6 +84,39 @@ describe('the join page', () => {
       expect(csp, path).toContain("default-src 'self'");
       expect(csp, path).toContain("frame-ancestors 'none'");
       expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+    }
+  });
+
+  it('refuses the page, the participant list and the SIP WebSocket to a Host not its own (421), and serves IP literals, localhost and listed names', async () => {
+    // evil.example re-pointed at 127.0.0.1: to the browser the engine is then evil.example's own
+    // origin, Origin header included; only Host names the domain the page came from.
+    const rebound = `evil.example:${port}`;
+    for (const path of ['/', '/join-page.js', '/api/rooms/listed', '/nothing']) {
+      const refused = await httpRequest({ port, path, host: rebound });
+      expect(refused.status, path).toBe(421);
+      expect(refused.body, path).toMatch(/^misdirected request/);
+    }
+    expect((await httpRequest({ port, path: '/', host: null })).status).toBe(421);
+    await expect(
+      WsSipClient.connect(`ws://127.0.0.1:${port}/sip`, ['sip'], {
+        headers: { Host: rebound },
+        origin: `http://${rebound}`
+      })
+    ).rejects.toThrow(/handshake refused: 421/);
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      `localhost:${port}`,
+      `rooms.example.com:${port}`
+    ]) {
+      expect((await httpRequest({ port, path: '/', host })).status, host).toBe(200);
+      const list = await httpRequest({ port, path: '/api/rooms/empty', host });
+      expect(JSON.parse(list.body), host).toEqual({ room: 'empty', participants: [] });
+      const client = await WsSipClient.connect(`ws://127.0.0.1:${port}/sip`, ['sip'], {
+        headers: { Host: host },
+        origin: `http://${host}`
+      });
+      await client.close();
     }
   });
 

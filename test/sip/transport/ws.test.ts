@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { testSdp } from '../../support/sip-sdp.js';
 import { WsSipClient } from '../../support/ws-sip-client.js';
 import { waitFor } from '../../support/wait.js';
 import { hasPeer } from '../../support/peers.js';
+import { httpRequest } from '../../support/http-request.js';
 
 const agents: Array<{ close(): Promise<void> }> = [];
 const clients: WsSipClient[] = [];
@@ -43,7 +43,7 @@ async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }>
 async function client(
   url: string,
   protocols?: string[],
-  options?: { origin?: string }
+  options?: { origin?: string; headers?: Record<string, string> }
 ): Promise<WsSipClient> {
   const c = await WsSipClient.connect(url, protocols, options);
   clients.push(c);
@@ -101,6 +101,46 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     const listedUrl = `ws://127.0.0.1:${listed.addresses()[0].port}/`;
     await client(listedUrl, ['sip'], { origin: 'https://app.example.com' });
     await expect(client(listedUrl, ['sip'], { origin: 'https://other.example.com' })).rejects.toThrow(/403/);
+  });
+
+  it('answers a request or handshake naming a host not its own with 421 (DNS rebinding), and IP literals, localhost and listed names as before', async () => {
+    // A page whose domain was re-pointed at us is, to the browser, its own origin: only the Host
+    // header says whose name it used.
+    const { url, port } = await agent();
+    const rebound = `evil.example:${port}`;
+    const refused = await httpRequest({ port, path: '/', host: rebound });
+    expect(refused.status).toBe(421);
+    expect(refused.body).toMatch(/^misdirected request/);
+    expect((await httpRequest({ port, path: '/', host: null })).status).toBe(421);
+    await expect(
+      client(url, ['sip'], { headers: { Host: rebound }, origin: `http://${rebound}` })
+    ).rejects.toThrow(/handshake refused: 421/);
+    await expect(client(url, ['sip'], { headers: { Host: rebound } })).rejects.toThrow(
+      /handshake refused: 421/
+    );
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+      const page = await httpRequest({ port, path: '/', host });
+      expect(page.status, host).toBe(200);
+      expect(page.body).toBe('join page here');
+      await client(url, ['sip'], { headers: { Host: host } });
+    }
+    const listed = new SipUserAgent({
+      transports: [{ protocol: 'ws', host: '127.0.0.1', port: 0, ws: { allowedHosts: ['pbx.example.com'] } }]
+    });
+    agents.push(listed);
+    await listed.start();
+    const listedPort = listed.addresses()[0].port;
+    const listedUrl = `ws://127.0.0.1:${listedPort}/`;
+    expect((await httpRequest({ port: listedPort, host: `pbx.example.com:${listedPort}` })).status).toBe(404);
+    const c = await client(listedUrl, ['sip'], {
+      headers: { Host: `pbx.example.com:${listedPort}` },
+      origin: `http://pbx.example.com:${listedPort}`
+    });
+    c.send(c.request('OPTIONS', 'sip:room1@127.0.0.1', { callId: 'opt-host' }));
+    await c.response('opt-host', 200);
+    expect((await httpRequest({ port: listedPort, host: `other.example.com:${listedPort}` })).status).toBe(
+      421
+    );
   });
 
   it('answers OPTIONS over the connection with the Via the client wrote (received added)', async () => {
@@ -264,16 +304,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
 
   it('serves plain HTTP on the same port through its handler', async () => {
     const { port } = await agent();
-    const body = await new Promise<string>((resolve, reject) => {
-      http
-        .get(`http://127.0.0.1:${port}/`, (res) => {
-          let text = '';
-          res.on('data', (chunk) => (text += chunk));
-          res.on('end', () => resolve(text));
-        })
-        .on('error', reject);
-    });
-    expect(body).toBe('join page here');
+    expect((await httpRequest({ port })).body).toBe('join page here');
   });
 
   it.skipIf(!hasPeer('openssl'))(

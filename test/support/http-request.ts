@@ -1,0 +1,70 @@
+/**
+ * One HTTP request to a loopback server, as a browser or a rebinding page would send it: a
+ * chosen Host header and source address, or (`host: null`) an HTTP/1.0 request with no Host
+ * at all, which Node's client cannot send, over a bare socket.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+export interface HttpReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpRequestOptions {
+  port: number;
+  path?: string;
+  method?: string;
+  /** The Host header (default `127.0.0.1:<port>`); null sends HTTP/1.0 without one. */
+  host?: string | null;
+  /** Source address (a loopback address other than 127.0.0.1 is another caller). */
+  localAddress?: string;
+  /** HTTPS, taking whatever certificate the server shows. */
+  tls?: boolean;
+}
+
+export function httpRequest(options: HttpRequestOptions): Promise<HttpReply> {
+  const { port, path = '/', method = 'GET', host, localAddress, tls = false } = options;
+  if (host === null) return withoutHost(port, path, method);
+  return new Promise((resolve, reject) => {
+    const request = (tls ? https : http).request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        localAddress,
+        agent: false,
+        headers: host === undefined ? undefined : { Host: host },
+        rejectUnauthorized: false
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body })
+        );
+      }
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** HTTP/1.0 (no Host required) over a plain socket; resolves with the status and the rest as body. */
+function withoutHost(port: number, path: string, method: string): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(`${method} ${path} HTTP/1.0\r\n\r\n`));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head, ...rest] = text.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1] ?? 0), headers: {}, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
