@@ -157,6 +157,11 @@ export class ClusterMember {
     return this.sections.get(name)?.role;
   }
 
+  /** Trunk legs the section of room `name` tells apart from its local parties, if it holds one (for tests and operators). */
+  trunkLegsIn(name: string): number | undefined {
+    return this.sections.get(name)?.trunkLegCount;
+  }
+
   /** Undefined for an ordinary call; for another node's trunk leg, how to refuse or admit it. */
   trunkInvite(invite: IncomingInvite): TrunkInvite | undefined {
     const header = invite.request.get(TRUNK_HEADER);

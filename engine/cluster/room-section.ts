@@ -64,8 +64,13 @@ export class RoomSection {
   private lastRenewedAtMs = 0;
   /** Our trunk leg to the owner, while we are a member. */
   private trunk: { channel: UASCallChannel; owner: RoomOwner } | undefined;
-  /** Every trunk channel of this section: ours to the owner, and the members' legs we admitted. */
-  private readonly trunkChannels = new Set<UASCallChannel>();
+  /** Every trunk channel of this section, by id: ours to the owner, and the members' legs we admitted. */
+  private readonly trunkChannels = new Map<string, UASCallChannel>();
+  /**
+   * The party labels (channel ids) that are trunk legs, not local callers: every live trunk
+   * channel's, and an ended one's until its party has left the room too. A room lives as long as
+   * its callers do, while trunk legs come and go with the other nodes' callers.
+   */
   private readonly trunkIds = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -109,6 +114,11 @@ export class RoomSection {
     let count = 0;
     for (const party of this.room.parties) if (!this.trunkIds.has(party.label ?? '')) count++;
     return count;
+  }
+
+  /** Trunk legs this section tells apart from its local parties (see `trunkIds`). */
+  get trunkLegCount(): number {
+    return this.trunkIds.size;
   }
 
   /** Why a trunk INVITE for this room must be refused, or undefined to admit it. */
@@ -258,13 +268,15 @@ export class RoomSection {
   }
 
   private addTrunkChannel(channel: UASCallChannel): void {
-    this.trunkChannels.add(channel);
+    this.trunkChannels.set(channel.id, channel);
     this.trunkIds.add(channel.id);
     this.host.trunkCountChanged(1);
     const onState = ({ state }: { state: State }): void => {
       if (state !== State.IDLE) return;
       channel.off('stateChange', onState);
-      this.trunkChannels.delete(channel);
+      this.trunkChannels.delete(channel.id);
+      // Its party usually left first; one still waiting to enter leaves later (onPartyLeft).
+      if (!this.room.parties.some((party) => party.label === channel.id)) this.trunkIds.delete(channel.id);
       this.host.trunkCountChanged(-1);
       if (this.trunk?.channel === channel) {
         this.trunk = undefined;
@@ -307,7 +319,8 @@ export class RoomSection {
   }
 
   private hangUpAdmittedTrunks(): void {
-    for (const channel of [...this.trunkChannels]) if (channel !== this.trunk?.channel) void channel.hangUp();
+    for (const channel of [...this.trunkChannels.values()])
+      if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
   /** A trunk leg's talkers are reported by their own node, over the directory's room events. */
@@ -347,11 +360,14 @@ export class RoomSection {
   };
 
   /**
-   * A member whose last local party left has nothing to bring to the room: its trunk goes, then
-   * the room. Not from inside this 'partyLeft': the leaving party's own listeners must see the
-   * room (and its media) as it was when it left.
+   * The party of a trunk leg that has already ended is forgotten. And a member whose last local
+   * party left has nothing to bring to the room: its trunk goes, then the room. Not from inside
+   * this 'partyLeft': the leaving party's own listeners must see the room (and its media) as it
+   * was when it left.
    */
-  private readonly onPartyLeft = (): void => {
+  private readonly onPartyLeft = ({ party }: { party: Party }): void => {
+    const label = party.label ?? '';
+    if (this.trunkIds.has(label) && !this.trunkChannels.has(label)) this.trunkIds.delete(label);
     queueMicrotask(() => {
       if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0)
         return;
@@ -383,7 +399,7 @@ export class RoomSection {
           this.log.warn({ err: error }, 'could not tell the cluster the room was destroyed')
         );
     }
-    for (const channel of [...this.trunkChannels]) void channel.hangUp();
+    for (const channel of [...this.trunkChannels.values()]) void channel.hangUp();
     this.trunk = undefined;
     // After any check in flight, which may just have claimed the room.
     void (this.ticking ?? Promise.resolve())
