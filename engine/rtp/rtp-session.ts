@@ -712,7 +712,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#rtcpTimer.unref();
   }
 
-  /** Where RTCP goes: the latched RTCP source, the SDP rtcp port, or RTP port + 1 (§11). */
+  /**
+   * Where RTCP goes: the latched RTCP source, the SDP rtcp port, or RTP port + 1 (§11). Nowhere
+   * while RTP is on port 65535 and neither of the first two is known: there is no port after it,
+   * and every report would fail to send.
+   */
   #rtcpDestination(): { address: string; port: number } | undefined {
     const peer = this.#peer;
     if (peer.rtcpLatched) return peer.rtcpLatched;
@@ -721,7 +725,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const remote = peer.remote;
     if (peer.latched === undefined && remote?.rtcpPort !== undefined)
       return { address: remote.address, port: remote.rtcpPort };
-    return { address: rtp.address, port: rtp.port + 1 };
+    return rtp.port < 65535 ? { address: rtp.address, port: rtp.port + 1 } : undefined;
   }
 
   /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */

@@ -45,8 +45,12 @@ export interface NegotiatedAudio {
   ptimeMs: number;
   remoteAddress: string;
   remotePort: number;
-  /** a=rtcp (RFC 3605) if present, else remotePort + 1. */
-  remoteRtcpPort: number;
+  /**
+   * a=rtcp (RFC 3605) if present, else remotePort + 1 (RFC 3550 §11), also for an odd port as
+   * Asterisk and FreeSWITCH do. Undefined for m= port 65535 without a=rtcp: there is no port
+   * after it, so RTCP goes to the peer only once its own RTCP shows where.
+   */
+  remoteRtcpPort?: number;
   /** a=rtcp address if present, else remoteAddress. */
   remoteRtcpAddress: string;
   /** OUR direction: what we may do. */

@@ -390,7 +390,7 @@ function negotiated(
     ptimeMs,
     remoteAddress: connection.address,
     remotePort: remoteMedia.port,
-    remoteRtcpPort: rtcp?.port ?? remoteMedia.port + 1,
+    remoteRtcpPort: rtcp?.port ?? (remoteMedia.port < 65535 ? remoteMedia.port + 1 : undefined),
     remoteRtcpAddress: rtcp?.address ?? connection.address,
     direction,
     onHold: remoteMayReceive && !remoteReceives

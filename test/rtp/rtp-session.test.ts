@@ -297,6 +297,27 @@ describe('RtpSession over loopback UDP', () => {
     expect(session.remoteAddress).toBeUndefined();
   });
 
+  // RFC 3550 §11: RTCP on the RTP port + 1. A peer on 65535 that names no RTCP port (RFC 3605)
+  // has none we can compute: 65536 made every report a failed send.
+  it('sends no RTCP to a peer on RTP port 65535 without a=rtcp until its own RTCP shows where', async () => {
+    const silent = await sessionFrom(65535, { rtcpIntervalMs: 60_000 });
+    silent.session.close(); // sends its BYE report, if it has anywhere to send it
+    expect(silent.session.stats()).toMatchObject({ rtcpSent: 0, sendErrors: 0 });
+
+    const peerRtcp = await socket();
+    const heard: Buffer[] = [];
+    peerRtcp.on('message', (m) => heard.push(m));
+    const { session, rtpPort } = await sessionFrom(65535, { rtcpIntervalMs: 60_000 });
+    let reports = 0;
+    session.on('rtcp', () => reports++);
+    peerRtcp.send(Buffer.from('80c9000100000777', 'hex'), rtpPort + 1, '127.0.0.1'); // an empty RR
+    await waitFor(() => reports === 1);
+    session.close();
+    await waitFor(() => heard.length === 1);
+    expect(heard[0][1]).toBeGreaterThanOrEqual(200); // SR or RR first (§6.1), with the BYE
+    expect(session.stats()).toMatchObject({ rtcpSent: 1, sendErrors: 0 });
+  });
+
   it('close releases the ports, is idempotent, and rejects a pending digit', async () => {
     const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47400, maxPort: 47499 });
     cleanups.push(() => pool.close());

@@ -242,6 +242,16 @@ describe('createAnswer', () => {
     });
   });
 
+  it('takes RTCP on the RTP port + 1, also for an odd port, but names none past 65535 without a=rtcp', () => {
+    const rtcpOf = (media: string) => createAnswer(offer(media), local).audio.remoteRtcpPort;
+    expect(rtcpOf('m=audio 5000 RTP/AVP 0\r\n')).toBe(5001);
+    // RFC 8866 §5.14 wants a=rtcp here; Asterisk and FreeSWITCH send to port + 1 all the same.
+    expect(rtcpOf('m=audio 5001 RTP/AVP 0\r\n')).toBe(5002);
+    expect(rtcpOf('m=audio 65534 RTP/AVP 0\r\n')).toBe(65535);
+    expect(rtcpOf('m=audio 65535 RTP/AVP 0\r\n')).toBeUndefined();
+    expect(rtcpOf('m=audio 65535 RTP/AVP 0\r\na=rtcp:65534\r\n')).toBe(65534);
+  });
+
   describe('direction and hold (RFC 3264 §6.1, §8.4)', () => {
     const cases: Array<[string, string, string, boolean]> = [
       // [offer attribute, our wish, answer direction (= our direction), onHold]
