@@ -23,9 +23,13 @@
  * in-band to RFC 4733 between two presses of one digit less than 60 ms apart (below the
  * 40 ms tone + 40 ms pause minimum of ITU-T Q.24, so a human cannot). A digit is reported on
  * its first observation, for the lowest latency; the report names the source that saw it.
+ *
+ * New presses beyond the rate limit (digit-rate-limit.ts) are remembered, so their copies from
+ * other sources still merge into them, but not reported.
  */
 import { SafeEmitter } from '../../sip/index.js';
 import { normaliseDtmfDigit, type DtmfDigit } from './dtmf-digit.js';
+import { DigitRateLimit, type DigitRateLimitOptions } from './digit-rate-limit.js';
 
 export type DtmfSource = 'inband' | 'rfc4733' | 'info';
 
@@ -46,8 +50,11 @@ export interface MergedDigit {
   durationMs: number;
 }
 
-/** 'accepted': a new press, reported; 'duplicate': a press already reported; 'rejected': malformed; 'closed'. */
-export type PushResult = 'accepted' | 'duplicate' | 'rejected' | 'closed';
+/**
+ * 'accepted': a new press, reported; 'limited': a new press over the rate limit, not reported;
+ * 'duplicate': a press already seen; 'rejected': malformed; 'closed'.
+ */
+export type PushResult = 'accepted' | 'limited' | 'duplicate' | 'rejected' | 'closed';
 
 export interface DigitMergerOptions {
   /** How far apart the spans of a SIP INFO observation and another may be and still be one press. Default 200 ms. */
@@ -58,10 +65,14 @@ export interface DigitMergerOptions {
   historyMs?: number;
   /** Clock in ms, the one sources use for `startMs`. Default `performance.now`. */
   now?: () => number;
+  /** How many new presses may be reported, per second and at once (digit-rate-limit.ts). */
+  rateLimit?: DigitRateLimitOptions;
 }
 
 export interface DigitMergerStats {
   accepted: number;
+  /** New presses not reported: over the rate limit. */
+  limited: number;
   duplicates: number;
   rejected: number;
 }
@@ -88,10 +99,11 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
   readonly mediaWindowMs: number;
   readonly historyMs: number;
   readonly #now: () => number;
+  readonly #limit: DigitRateLimit;
   #presses: Press[] = [];
   #latestMs = -Infinity;
   #closed = false;
-  readonly #stats: DigitMergerStats = { accepted: 0, duplicates: 0, rejected: 0 };
+  readonly #stats: DigitMergerStats = { accepted: 0, limited: 0, duplicates: 0, rejected: 0 };
 
   constructor(options: DigitMergerOptions = {}) {
     super();
@@ -117,6 +129,7 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     this.windowMs = windowMs;
     this.historyMs = historyMs;
     this.#now = now;
+    this.#limit = new DigitRateLimit(options.rateLimit);
   }
 
   get stats(): Readonly<DigitMergerStats> {
@@ -125,6 +138,11 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** New presses dropped over the rate limit since the sender was last quiet: 1 on the first of a burst. */
+  get limitedInBurst(): number {
+    return this.#limit.droppedSinceFull;
   }
 
   /** Presses remembered for merging (at most MAX_PRESSES). */
@@ -153,6 +171,10 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     }
     this.#presses.push({ digit, startMs, endMs, sources: new Set([source]) });
     if (this.#presses.length > MAX_PRESSES) this.#presses.shift();
+    if (!this.#limit.take(this.#now())) {
+      this.#stats.limited++;
+      return 'limited';
+    }
     this.#stats.accepted++;
     this.safeEmit('digit', { digit, source, startMs, durationMs });
     return 'accepted';

@@ -18,15 +18,44 @@ function setup(options: { windowMs?: number } = {}) {
 }
 
 describe('DigitMerger', () => {
-  it('remembers at most 32 presses under a flood, and still merges the latest press', () => {
+  it('remembers at most 32 presses under a flood, reports no more than the rate limit, and still merges the latest press', () => {
     // A peer sending an event with a new timestamp in every packet made each a press, kept for
-    // 2 s and scanned by every push: quadratic work from one call.
-    const { feed, merger, digits } = setup();
-    for (let i = 0; i < 10_000; i++)
+    // 2 s and scanned by every push (quadratic work from one call), and reported every one.
+    const { feed, merger, digits, setNow } = setup();
+    for (let i = 0; i < 10_000; i++) {
+      setNow(i * 0.1);
       feed([{ source: 'rfc4733', digit: '1', startMs: i * 0.1, durationMs: 0 }]);
+    }
     expect(merger.remembered).toBe(32);
-    expect(digits).toHaveLength(10_000);
+    // The default limit over the flood's 1000 ms: 10 at once, then 20 a second.
+    expect(digits.length).toBeGreaterThanOrEqual(29);
+    expect(digits.length).toBeLessThanOrEqual(30);
+    expect(merger.stats).toMatchObject({ accepted: digits.length, limited: 10_000 - digits.length });
     expect(feed([{ source: 'inband', digit: '1', startMs: 999.9, durationMs: 40 }])).toEqual(['duplicate']);
+  });
+
+  it('drops new presses over the rate limit, and their copies from another source; after a pause digits come through again', () => {
+    const { feed, merger, setNow, reported } = setup();
+    const presses = (count: number, atMs: number): DtmfObservation[] =>
+      Array.from({ length: count }, (_, i) => ({
+        source: 'rfc4733',
+        digit: String(i % 10),
+        startMs: atMs + i,
+        durationMs: 0
+      }));
+    const results = feed(presses(12, 0));
+    expect(results.filter((r) => r === 'accepted')).toHaveLength(10);
+    expect(results.slice(10)).toEqual(['limited', 'limited']);
+    expect(merger.limitedInBurst).toBe(2);
+    // The dropped '1' leaked in-band too: the same press, still not reported.
+    expect(feed([{ source: 'inband', digit: '1', startMs: 11, durationMs: 60 }])).toEqual(['duplicate']);
+    expect(reported()).toBe('0123456789');
+    // Half a second of quiet refills the burst: the sender is a new one as far as the log goes.
+    setNow(500);
+    expect(feed([{ source: 'info', digit: '#', startMs: 500, durationMs: 100 }])).toEqual(['accepted']);
+    expect(merger.limitedInBurst).toBe(0);
+    expect(reported()).toBe('0123456789#');
+    expect(merger.stats).toEqual({ accepted: 11, limited: 2, duplicates: 1, rejected: 0 });
   });
 
   it('reports each press of a single source, in order', () => {
@@ -47,7 +76,7 @@ describe('DigitMerger', () => {
     ]);
     expect(results).toEqual(['accepted', 'duplicate']);
     expect(reported()).toBe('5');
-    expect(merger.stats).toEqual({ accepted: 1, duplicates: 1, rejected: 0 });
+    expect(merger.stats).toEqual({ accepted: 1, limited: 0, duplicates: 1, rejected: 0 });
   });
 
   it('reports a press sent as SIP INFO and RFC 4733 once, whichever arrives first', () => {
