@@ -7,6 +7,7 @@ import { resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
 import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
+import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
@@ -27,6 +28,7 @@ export function checkEngineOptions(options: EngineOptions): void {
       `EngineOptions.inbandDtmf must be 'always', 'auto' or 'never', got ${String(inband)}`
     );
   }
+  resolveDigitRateLimit(options.dtmfRateLimit, 'EngineOptions.dtmfRateLimit');
   checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
   resolveMessageLimits(options.sip?.limits);
   resolveConnectionLimits(options.sip?.connections);

@@ -7,6 +7,7 @@
  * every socket, worker, timer and memory slot.
  */
 import type { InbandDtmfMode } from './dtmf/inband-dtmf-mode.js';
+import { resolveDigitRateLimit, type DigitRateLimitOptions } from './dtmf/digit-rate-limit.js';
 import type { Logger } from 'pino';
 import {
   SafeEmitter,
@@ -172,6 +173,13 @@ export interface EngineOptions {
    * detector's CPU on phones and trunks that send events), or 'never' (inband-dtmf-mode.ts).
    */
   inbandDtmf?: InbandDtmfMode;
+  /**
+   * At most this many DTMF digits a second per call reach the application ('dtmf' events,
+   * getDigits), with a burst of `burstDigits` (default 20 a second, 10 at once: far above any
+   * keypad). The excess is dropped and counted (`uasmedia_dtmf_digits_dropped_total`), and logged
+   * once per burst (digit-rate-limit.ts).
+   */
+  dtmfRateLimit?: DigitRateLimitOptions;
 }
 
 function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[] {
@@ -508,6 +516,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       srtp: this.options.rtp?.srtp,
       latching: this.options.rtp?.latching,
       inbandDtmf: this.options.inbandDtmf ?? 'always',
+      dtmfRateLimit: resolveDigitRateLimit(this.options.dtmfRateLimit),
       userAgent: this.userAgent as SipUserAgent,
       rooms: this.rooms,
       resolver,

@@ -43,6 +43,7 @@ export { TtsError, type TtsErrorCode } from '../tts/index.js';
 export type { AccessOptions } from './admission/door.js';
 export type { OverloadGuardOptions } from './admission/overload-guard.js';
 export type { InbandDtmfMode } from './dtmf/inband-dtmf-mode.js';
+export type { DigitRateLimitOptions } from './dtmf/digit-rate-limit.js';
 export type { RegistrationEvent, RegistrationStatus } from './registration/upstream-registrations.js';
 export type {
   CallLimitOptions,

@@ -42,6 +42,14 @@ describe('other engine options checked by the constructor', () => {
     expect(() => new Engine({ roomSampleRateHz: 16000, kernels: 'js' })).not.toThrow();
   });
 
+  it('refuses a DTMF rate limit that lets no digit through', () => {
+    expect(() => new Engine({ dtmfRateLimit: { digitsPerSecond: -1 } })).toThrow(
+      'EngineOptions.dtmfRateLimit.digitsPerSecond must be a positive number, got -1'
+    );
+    expect(() => new Engine({ dtmfRateLimit: { burstDigits: 0 } })).toThrow(RangeError);
+    expect(() => new Engine({ dtmfRateLimit: { digitsPerSecond: 50, burstDigits: 25 } })).not.toThrow();
+  });
+
   it('refuses SIP message and connection limits that are not positive integers', () => {
     expect(() => new Engine({ sip: { limits: { maxBodyBytes: 0 } } })).toThrow(
       'limits.maxBodyBytes must be a positive integer, got 0'

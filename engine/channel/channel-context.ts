@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AudioCodec, SipUserAgent, SrtpPolicy } from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
 import type { InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
+import type { DigitRateLimitOptions } from '../dtmf/digit-rate-limit.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -28,6 +29,8 @@ export interface ChannelContext {
   readonly srtp?: SrtpPolicy;
   readonly latching?: LatchingMode;
   readonly inbandDtmf: InbandDtmfMode;
+  /** How many DTMF digits a second a call may hand the application. */
+  readonly dtmfRateLimit: Required<DigitRateLimitOptions>;
   readonly userAgent: SipUserAgent;
   readonly rooms: RoomRegistry;
   readonly resolver: MediaResolver;

@@ -66,7 +66,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
-  readonly #merger = new DigitMerger();
+  readonly #merger: DigitMerger;
   /** Aborts the outgoing call `call()` is placing, while it is. */
   #placing: AbortController | undefined;
   readonly #digits = new DigitCollector();
@@ -81,6 +81,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.id = `ch${nextChannelId++}`;
     this.#state = initialState;
     this.#log = ctx.logger.child({ channelId: this.id });
+    this.#merger = new DigitMerger({ rateLimit: ctx.dtmfRateLimit });
     this.#merger.on('digit', ({ digit, source }) => this.#onDigit(digit, source));
   }
 
@@ -500,6 +501,17 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#setState(State.IDLE);
   }
 
+  /** A digit over `dtmfRateLimit`: counted each time, logged on the first of a burst only. */
+  #digitDropped(source: DtmfSource): void {
+    this.#ctx.metrics.dtmfDigitDropped(source);
+    if (this.#merger.limitedInBurst !== 1) return;
+    const { digitsPerSecond, burstDigits } = this.#ctx.dtmfRateLimit;
+    this.#log.warn(
+      { source, digitsPerSecond, burstDigits },
+      'DTMF digits arrive faster than dtmfRateLimit: dropping the excess until they slow down'
+    );
+  }
+
   #onDigit(digit: string, source: DtmfSource): void {
     this.#ctx.metrics.dtmfDigit(source);
     this.safeEmit('dtmf', { digit, source });
@@ -515,9 +527,10 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         this.#ended(cause);
       },
       digit: (observation: Parameters<DigitMerger['push']>[0]): void => {
-        this.#merger.push(
+        const result = this.#merger.push(
           observation.startMs === undefined ? { ...observation, startMs: performance.now() } : observation
         );
+        if (result === 'limited') this.#digitDropped(observation.source);
       },
       talking: (talking: boolean, levelDbfs: number): void => {
         this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });

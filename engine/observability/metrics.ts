@@ -1,8 +1,8 @@
 /**
  * The engine's Prometheus metrics: calls, rooms, parties, frame-clock lateness and frame
- * processing time, RTP packets in/out/lost/late and jitter, DTMF digits by source, TTS cache
- * hits and misses. Each `EngineMetrics` has its own prom-client `Registry` (never the global
- * default), so two engines in one process never collide.
+ * processing time, RTP packets in/out/lost/late and jitter, DTMF digits by source (and those
+ * dropped over the rate limit), TTS cache hits and misses. Each `EngineMetrics` has its own
+ * prom-client `Registry` (never the global default), so two engines in one process never collide.
  *
  * The media path updates cells that never allocate (`metrics.rtp.packetsIn.inc()`,
  * `metrics.frameLatenessMs.observe(ms)`, `metrics.dtmf.inband.inc()`); prom-client reads them
@@ -47,6 +47,23 @@ export const FRAME_PROCESSING_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 2
 /** Bucket upper bounds in ms for RFC 3550 interarrival jitter. */
 export const JITTER_BUCKETS_MS = [1, 2, 5, 10, 20, 30, 50, 100, 200];
 
+/** The cell of a known source only: `source` may come from the network. */
+function sourceCell(
+  cells: Readonly<Record<DtmfSource, CounterCell>>,
+  source: DtmfSource
+): CounterCell | undefined {
+  switch (source) {
+    case 'inband':
+      return cells.inband;
+    case 'rfc4733':
+      return cells.rfc4733;
+    case 'info':
+      return cells.info;
+    default:
+      return undefined;
+  }
+}
+
 export class EngineMetrics {
   readonly registry: Registry;
   readonly activeCalls = new GaugeCell();
@@ -69,6 +86,12 @@ export class EngineMetrics {
     strangers: new CounterCell()
   } as const;
   readonly dtmf: Readonly<Record<DtmfSource, CounterCell>> = {
+    inband: new CounterCell(),
+    rfc4733: new CounterCell(),
+    info: new CounterCell()
+  };
+  /** DTMF digits dropped because a call sent them faster than `dtmfRateLimit` lets through. */
+  readonly dtmfDropped: Readonly<Record<DtmfSource, CounterCell>> = {
     inband: new CounterCell(),
     rfc4733: new CounterCell(),
     info: new CounterCell()
@@ -132,6 +155,13 @@ export class EngineMetrics {
       'DTMF digits received, by source.',
       'source',
       this.dtmf
+    );
+    exposeLabelledCounter(
+      r,
+      `${p}dtmf_digits_dropped_total`,
+      'DTMF digits dropped because a call sent them faster than the rate limit, by source.',
+      'source',
+      this.dtmfDropped
     );
     exposeLabelledCounter(
       r,
@@ -206,17 +236,12 @@ export class EngineMetrics {
 
   /** Counts one DTMF digit from `source` (same as `dtmf[source].inc()`); an unknown source is ignored. */
   dtmfDigit(source: DtmfSource): void {
-    switch (source) {
-      case 'inband':
-        this.dtmf.inband.inc();
-        break;
-      case 'rfc4733':
-        this.dtmf.rfc4733.inc();
-        break;
-      case 'info':
-        this.dtmf.info.inc();
-        break;
-    }
+    sourceCell(this.dtmf, source)?.inc();
+  }
+
+  /** Counts one DTMF digit from `source` dropped over the rate limit; an unknown source is ignored. */
+  dtmfDigitDropped(source: DtmfSource): void {
+    sourceCell(this.dtmfDropped, source)?.inc();
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -24,8 +24,10 @@ describe('EngineMetrics', () => {
     ]) {
       expect(s.get(name), name).toBe(0);
     }
-    for (const source of ['inband', 'rfc4733', 'info'])
+    for (const source of ['inband', 'rfc4733', 'info']) {
       expect(s.get(`uasmedia_dtmf_digits_total{source="${source}"}`)).toBe(0);
+      expect(s.get(`uasmedia_dtmf_digits_dropped_total{source="${source}"}`)).toBe(0);
+    }
     expect(s.types.get('uasmedia_frame_lateness_ms')).toBe('histogram');
     expect(s.types.get('uasmedia_rtp_packets_in_total')).toBe('counter');
     expect(s.types.get('uasmedia_rooms')).toBe('gauge');
@@ -46,6 +48,8 @@ describe('EngineMetrics', () => {
     m.dtmfDigit('rfc4733');
     m.dtmfDigit('rfc4733');
     m.dtmfDigit('bogus' as 'info');
+    m.dtmfDigitDropped('rfc4733');
+    m.dtmfDigitDropped('bogus' as 'info');
     m.tts.cacheHits.inc(4);
     m.tts.cacheMisses.inc();
     const s = parseExposition(await m.metrics());
@@ -59,6 +63,8 @@ describe('EngineMetrics', () => {
     expect(s.get('uasmedia_dtmf_digits_total{source="inband"}')).toBe(1);
     expect(s.get('uasmedia_dtmf_digits_total{source="rfc4733"}')).toBe(2);
     expect(s.get('uasmedia_dtmf_digits_total{source="info"}')).toBe(0);
+    expect(s.get('uasmedia_dtmf_digits_dropped_total{source="rfc4733"}')).toBe(1);
+    expect(s.get('uasmedia_dtmf_digits_dropped_total{source="info"}')).toBe(0);
     expect(s.get('uasmedia_tts_cache_hits_total')).toBe(4);
     expect(s.get('uasmedia_tts_cache_misses_total')).toBe(1);
     // Scraping twice does not double-count.

@@ -82,6 +82,8 @@ export class TonePhone {
         done: () => void;
       }
     | undefined;
+  /** RFC 4733 events sent by `rfc4733Flood`, for timestamps of their own. */
+  private floodEvents = 0;
   /** Media clock: when the stream started and how many frames it has produced since. */
   private streamStartMs = 0;
   private framesProduced = 0;
@@ -247,6 +249,27 @@ export class TonePhone {
         done
       };
     });
+  }
+
+  /**
+   * Sends `count` RFC 4733 events at once, each a single end packet with a timestamp of its own
+   * (§2.5.1.4 would repeat it; one is enough to end an event), so each is a new press: what a
+   * broken or hostile peer floods a call with. Digits cycle through 0-9; the audio stream goes on.
+   */
+  rfc4733Flood(count: number): void {
+    if (!this.remote) throw new Error('not in a call');
+    for (let i = 0; i < count; i++) {
+      const p = Buffer.alloc(16);
+      p[0] = 0x80;
+      p[1] = 0x80 | (this.telephoneEventPt ?? 101);
+      p.writeUInt16BE(this.seq++ & 0xffff, 2);
+      p.writeUInt32BE((0x40000000 + this.floodEvents++ * FRAME_SAMPLES) >>> 0, 4);
+      p.writeUInt32BE(this.ssrc, 8);
+      p[12] = i % 10;
+      p[13] = 0x80 | 10;
+      p.writeUInt16BE(FRAME_SAMPLES, 14);
+      this.transmit(p);
+    }
   }
 
   /** Waits until `ms` of media (whole frames) have been sent from now. */
