@@ -3,7 +3,8 @@
  * `record` writes only inside the record folder. With none configured both refuse. A record
  * target must be a path inside the folder (relative, or absolute within it) whose directory's
  * real path (after `..` and symlinks) is inside the folder's real path; the file itself is
- * opened with O_NOFOLLOW, so a symlink planted at the target is not followed either.
+ * opened with O_NOFOLLOW, so a symlink planted at the target is not followed either, and one
+ * with another name (a hard link) is refused.
  */
 import { constants } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
@@ -80,17 +81,37 @@ export class RecordFolder {
     const target = join(directoryReal, basename(lexical));
     if (directoryReal !== folderReal && !isInside(folderReal, directoryReal)) throw outside;
     const existing = await lstat(target).catch(() => undefined);
-    if (existing && !existing.isFile())
-      throw new FileAccessError(
-        'OUTSIDE_FOLDER',
-        path,
-        `cannot record to '${path}': it exists and is not a regular file`
-      );
+    if (existing && (!existing.isFile() || existing.nlink > 1)) throw notOwnFile(path);
     return target;
   }
 }
 
-/** Opens `path` for writing, created or truncated, without following a symlink at `path` (O_NOFOLLOW). */
-export function openNoFollow(path: string): Promise<FileHandle> {
-  return open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+/**
+ * A record target that is not a regular file of its own: a symlink, a directory, or a hard link
+ * whose other name may be anywhere on the file system (writing it would write there).
+ */
+function notOwnFile(path: string): FileAccessError {
+  return new FileAccessError(
+    'OUTSIDE_FOLDER',
+    path,
+    `cannot record to '${path}': it exists and is not a regular file of its own (a link or a directory)`
+  );
+}
+
+/**
+ * Opens `path` for writing, created or emptied, without following a symlink at `path`
+ * (O_NOFOLLOW). It is emptied only once the open file is seen to be a regular file with no other
+ * name: a hard link made between RecordFolder.resolve and here is refused, not truncated.
+ */
+export async function openNoFollow(path: string): Promise<FileHandle> {
+  const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile() || stats.nlink > 1) throw notOwnFile(path);
+    await file.truncate(0);
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  return file;
 }

@@ -5,7 +5,7 @@
  * readable file and `record()` wrote anywhere.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,9 @@ beforeAll(async () => {
   await symlink(join(root, 'elsewhere', 'secret.wav'), join(root, 'prompts', 'link-out.wav'));
   await symlink(join(root, 'elsewhere'), join(root, 'recordings', 'dir-out'));
   await symlink(join(root, 'elsewhere', 'keep.txt'), join(root, 'recordings', 'planted.wav'));
+  // A hard link: another name for a file outside, which writing it would overwrite.
+  await writeFile(join(root, 'elsewhere', 'precious.txt'), 'untouched');
+  await link(join(root, 'elsewhere', 'precious.txt'), join(root, 'recordings', 'hard-linked.wav'));
 });
 
 afterEach(async () => {
@@ -99,7 +102,7 @@ describe('the file sandbox', () => {
     expect(channel.state).toBe(State.ANSWERED);
   }, 30_000);
 
-  it('records inside the record folder and refuses .., absolute paths elsewhere, a symlinked directory and a planted symlink', async () => {
+  it('records inside the record folder and refuses .., absolute paths elsewhere, a symlinked directory, a planted symlink and a hard link', async () => {
     const channel = await answered({ files: { recordFolder: join(root, 'recordings') } });
     await channel.record('call.wav', { maxSeconds: 0.5 });
     expect((await readFile(join(root, 'recordings', 'call.wav'))).subarray(0, 4).toString()).toBe('RIFF');
@@ -108,6 +111,7 @@ describe('the file sandbox', () => {
       join(root, 'elsewhere', 'out.wav'),
       'dir-out/out.wav',
       'planted.wav',
+      'hard-linked.wav',
       '/tmp/uasmedia-out.wav'
     ]) {
       await expect(channel.record(path, { maxSeconds: 0.2 }), path).rejects.toMatchObject({
@@ -118,6 +122,7 @@ describe('the file sandbox', () => {
     expect(existsSync(join(root, 'elsewhere', 'out.wav'))).toBe(false);
     expect(existsSync('/tmp/uasmedia-out.wav')).toBe(false);
     expect(await readFile(join(root, 'elsewhere', 'keep.txt'), 'utf8')).toBe('untouched');
+    expect(await readFile(join(root, 'elsewhere', 'precious.txt'), 'utf8')).toBe('untouched');
     expect(channel.state).toBe(State.ANSWERED);
   }, 30_000);
 });

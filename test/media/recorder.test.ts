@@ -3,7 +3,7 @@
  * sizes when saved: a recording across several chunks reads back sample for sample as a valid
  * WAV (read with wavefile), and a failed path is an error, not a crash.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
@@ -20,6 +20,18 @@ function frame(index: number, samples: number): Int16Array {
 }
 
 describe('Recorder', () => {
+  it('refuses a file with another name (a hard link made after the folder check), and leaves it as it was', async () => {
+    const outside = join(dir, 'outside.txt');
+    writeFileSync(outside, 'precious');
+    linkSync(outside, join(dir, 'linked.wav'));
+    await expect(
+      Recorder.create({ path: join(dir, 'linked.wav'), sampleRateHz: 8000 })
+    ).rejects.toMatchObject({
+      code: 'ERR_FILE_ACCESS'
+    });
+    expect(readFileSync(outside, 'utf8')).toBe('precious');
+  });
+
   it('writes 25 s at 16 kHz (three chunks) as a WAV that reads back sample for sample', async () => {
     const path = join(dir, 'long.wav');
     const recorder = await Recorder.create({ path, sampleRateHz: 16000, maxSeconds: 30 });
