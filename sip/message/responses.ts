@@ -66,12 +66,23 @@ export function createResponse(
   const to = request.get('To');
   if (to !== undefined) {
     // §8.2.6.2: add a To tag unless the request already had one; never on 100 Trying.
-    const hasTag = /;\s*tag\s*=/i.test(to);
-    response.add('To', !hasTag && toTag && status > 100 ? `${to};tag=${toTag}` : to);
+    response.add('To', toTag && status > 100 && !hasTagParameter(request) ? `${to};tag=${toTag}` : to);
   }
   const callId = request.get('Call-ID');
   if (callId !== undefined) response.add('Call-ID', callId);
   const cseq = request.get('CSeq');
   if (cseq !== undefined) response.add('CSeq', cseq);
   return response;
+}
+
+/**
+ * Whether the request's To carries a tag header parameter (§20.39). A `;tag=` inside the URI's
+ * angle brackets or the quoted display name is not one. A To we cannot parse is left as it is.
+ */
+function hasTagParameter(request: SipRequest): boolean {
+  try {
+    return request.to.params.has('tag');
+  } catch {
+    return true;
+  }
 }

@@ -90,6 +90,17 @@ describe('responses (§8.2.6)', () => {
     expect(createResponse(req, 100, undefined, 'ourtag').toTag).toBeUndefined();
     expect(createResponse(req, 400, 'bad\r\nInjected: x').reason).toBe('bad  Injected: x');
   });
+
+  it('adds our To tag when ;tag= is only inside the To URI or display name, never a second one (§8.2.6.2)', () => {
+    const inUri = request('INVITE').set('To', '<sip:alice@127.0.0.1;tag=uriparam>');
+    const ringing = createResponse(inUri, 180, undefined, 'ourtag');
+    expect(ringing.toTag).toBe('ourtag');
+    expect(ringing.get('To')).toBe('<sip:alice@127.0.0.1;tag=uriparam>;tag=ourtag');
+    const inName = request('INVITE').set('To', '"x;tag=name" <sip:alice@127.0.0.1>');
+    expect(createResponse(inName, 200, undefined, 'ourtag').toTag).toBe('ourtag');
+    const tagged = request('BYE', { toTag: 'theirs' });
+    expect(createResponse(tagged, 200, undefined, 'ourtag').get('To')).toBe(tagged.get('To'));
+  });
 });
 
 describe('messages', () => {
