@@ -78,6 +78,8 @@ export class IncomingInvite extends InviteSessionBase {
   progress(status: 180 | 183 = 180, body?: string): void {
     if (this.state !== 'pending') return;
     const response = createResponse(this.request, status, undefined, this.localTag);
+    // §12.1.1: with our To tag it creates the early dialog, so it carries the Record-Route too.
+    for (const rr of this.request.getAll('Record-Route')) response.add('Record-Route', rr);
     response.add('Contact', this.host.contact(this.protocol));
     if (body !== undefined && body.length > 0) {
       response.add('Content-Type', 'application/sdp');

@@ -261,6 +261,30 @@ describe('UAS INVITE handling over real UDP', () => {
     await byeDone;
   });
 
+  it('copies Record-Route, in order, into the 180 and 183 that create the early dialog as into the 200 (§12.1.1)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    const routes = ['<sip:p1.example;lr>, <sip:p2.example;lr>', '<sip:p3.example;lr>'];
+    const text = inviteText(peer.port, port, { callId: 'rr-early' }).replace(
+      'Max-Forwards: 70',
+      `Max-Forwards: 70\r\n${routes.map((r) => `Record-Route: ${r}`).join('\r\n')}`
+    );
+    await peer.send(text, port);
+    const session = await incoming;
+    session.progress(180);
+    session.progress(183, testSdp(8000));
+    const acked = session.accept(testSdp(8000));
+    const ringing = (await peer.next(isResponse('rr-early', 180))) as SipResponse;
+    const progress = (await peer.next(isResponse('rr-early', 183))) as SipResponse;
+    const ok = (await peer.next(isResponse('rr-early', 200))) as SipResponse;
+    for (const response of [ringing, progress, ok]) {
+      expect(response.toTag).toBe(session.localTag);
+      expect(response.getAll('Record-Route')).toEqual(routes);
+    }
+    await peer.send(ackText(peer.port, port, 'rr-early', ok.toTag ?? ''), port);
+    await acked;
+  });
+
   it('answers 482 to the same INVITE arriving by a second path (merged request, §8.2.2.2)', async () => {
     const { ua, peer, port } = await setup();
     let invites = 0;
