@@ -661,12 +661,15 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       reply(481);
       return;
     }
-    this.respond(tx, createResponse(cancel, 200, undefined, session?.localTag));
+    // §8.2.6.2, §9.2: the 200 carries a To tag, the one of the INVITE's responses: those sent
+    // already, the session's, or (while admission runs) the one the 487 below will carry.
+    const toTag = invite.responseToTag ?? session?.localTag ?? randomBytes(4).toString('hex');
+    this.respond(tx, createResponse(cancel, 200, undefined, toTag));
     session?.handleCancel();
     const admitting = this.admitting.get(key);
     if (admitting && !admitting.cancelled) {
       admitting.cancelled = true;
-      this.respond(invite, createResponse(invite.request, 487, undefined, randomBytes(4).toString('hex')));
+      this.respond(invite, createResponse(invite.request, 487, undefined, toTag));
     }
   }
 

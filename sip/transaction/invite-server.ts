@@ -32,6 +32,11 @@ export class InviteServerTransaction extends Transaction {
     return this.lastResponse && this.lastResponse.status >= 200 ? this.lastResponse.status : undefined;
   }
 
+  /** The To tag of the responses sent so far (none before the first response past 100 Trying). */
+  get responseToTag(): string | undefined {
+    return this.lastResponse?.toTag;
+  }
+
   /** A request that matched this transaction: an INVITE retransmission or the ACK. */
   receive(request: SipRequest): void {
     if (request.method === 'INVITE') {

@@ -8,6 +8,7 @@ import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/m
 import { createChallenge, verifyAuthorization } from '../../sip/auth/digest.js';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
+import { InviteAdmission, type AdmissionResult } from '../../sip/admission/invite-admission.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
@@ -294,6 +295,56 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.send(inviteText(peer.port, port, { callId: 'merged-1', branch: 'z9hG4bK-path-b' }), port);
     await peer.next(isResponse('merged-1', 482));
     expect(invites).toBe(1);
+  });
+
+  it('answers a CANCEL during asynchronous admission with a 200 and a 487 carrying one To tag (§8.2.6.2, §9.2)', async () => {
+    const { ua, peer, port } = await setup();
+    let decide: (result: AdmissionResult) => void = () => undefined;
+    ua.inviteAdmission = new (class extends InviteAdmission {
+      override admit(): Promise<AdmissionResult> {
+        return new Promise((resolve) => (decide = resolve));
+      }
+    })({});
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    const branch = 'z9hG4bK-admitting';
+    await peer.send(inviteText(peer.port, port, { callId: 'cancel-admitting', branch }), port);
+    await peer.next(isResponse('cancel-admitting', 100));
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'cancel-admitting', branch, method: 'CANCEL' }),
+      port
+    );
+    const ok = (await peer.next(isResponse('cancel-admitting', 200, 'CANCEL'))) as SipResponse;
+    const terminated = (await peer.next(isResponse('cancel-admitting', 487))) as SipResponse;
+    expect(ok.toTag).toMatch(/^[0-9a-f]+$/);
+    expect(terminated.toTag).toBe(ok.toTag);
+    // Admitted after all: the slot goes back and no call reaches the application.
+    const released = new Promise<void>((resolve) => decide({ admitted: true, release: resolve }));
+    await released;
+    expect(invites).toBe(0);
+  });
+
+  it('answers a CANCEL with the To tag of the INVITE responses: after a 180, and after a final response', async () => {
+    const { ua, peer, port } = await setup();
+    ua.on('invite', (session: IncomingInvite) => {
+      if (session.callId === 'cancel-ringing') session.progress(180);
+      else session.reject(486);
+    });
+    for (const callId of ['cancel-ringing', 'cancel-rejected']) {
+      const branch = `z9hG4bK-${callId}`;
+      await peer.send(inviteText(peer.port, port, { callId, branch }), port);
+      const first = (await peer.next(
+        isResponse(callId, callId === 'cancel-ringing' ? 180 : 486)
+      )) as SipResponse;
+      await peer.send(inviteText(peer.port, port, { callId, branch, method: 'CANCEL' }), port);
+      const ok = (await peer.next(isResponse(callId, 200, 'CANCEL'))) as SipResponse;
+      expect(first.toTag).toMatch(/^[0-9a-f]+$/);
+      expect(ok.toTag).toBe(first.toTag);
+    }
+    const terminated = (await peer.next(isResponse('cancel-ringing', 487))) as SipResponse;
+    expect(terminated.toTag).toBe(
+      (peer.received.find(isResponse('cancel-ringing', 180)) as SipResponse).toTag
+    );
   });
 
   it('answers 481 to a CANCEL that matches no INVITE', async () => {
