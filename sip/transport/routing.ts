@@ -32,16 +32,26 @@ export function stampReceived(request: SipRequest, source: MessageSource): void 
 
 /**
  * §18.2.2 with RFC 3581: over a stream, back over the connection the request came on (its
- * flow); over UDP to received (or sent-by) and rport (or the sent-by port, default 5060).
+ * flow), and when that is gone over a new one to received (else sent-by) and the sent-by port
+ * (default 5060, 5061 for TLS); over UDP to received (or sent-by) and rport (or the sent-by port,
+ * default 5060). A WebSocket peer cannot be called back (RFC 7118 §5).
  */
 export function responseDestination(via: Via, source: MessageSource): Destination {
-  if (source.protocol !== 'udp')
-    return { protocol: source.protocol, host: source.host, port: source.port, flow: true };
-  const received = via.params.get('received');
+  const host = bareHost(via.params.get('received') ?? via.host);
+  if (source.protocol === 'ws') return { protocol: 'ws', host: source.host, port: source.port, flow: true };
+  if (source.protocol !== 'udp') {
+    const port = via.port ?? (source.protocol === 'tls' ? 5061 : 5060);
+    return {
+      protocol: source.protocol,
+      host: source.host,
+      port: source.port,
+      flow: true,
+      reconnectTo: { host, port }
+    };
+  }
   const rport = via.params.get('rport');
-  const host = received ?? bareHost(via.host);
   const port = rport ? Number(rport) : (via.port ?? 5060);
-  return { protocol: 'udp', host: bareHost(host), port };
+  return { protocol: 'udp', host, port };
 }
 
 /** §18.1.1 / RFC 3263 without DNS: first Route if any, else the Request-URI. */

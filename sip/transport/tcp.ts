@@ -10,7 +10,7 @@ import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from '../message/limits.js';
 import { ConnectionGuard, type GuardedConnection } from './connection-guard.js';
 import { StreamFramer, StreamFramingError } from './stream-framer.js';
-import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';
+import type { SendTarget, SipTransport, TransportAddress, TransportHandler } from './transport.js';
 import { unmappedAddress } from './peer-address.js';
 
 export interface StreamTransportOptions {
@@ -283,15 +283,22 @@ export class TcpTransport implements SipTransport {
     });
   }
 
-  async send(data: Buffer, destination: TransportAddress): Promise<void> {
+  async send(data: Buffer, destination: SendTarget): Promise<void> {
     if (this.closed) throw this.closedError();
-    const key = keyOf(destination.host, destination.port);
+    let address: TransportAddress = destination;
+    let key = keyOf(address.host, address.port);
     let socket = this.connections.get(key);
+    if ((!socket || socket.destroyed) && destination.reconnectTo) {
+      // §18.2.2: the request's connection is gone; the peer listens at its sent-by port.
+      address = destination.reconnectTo;
+      key = keyOf(address.host, address.port);
+      socket = this.connections.get(key);
+    }
     if (!socket || socket.destroyed) {
       // One connection per peer even when several messages are sent at once.
       let pending = this.connecting.get(key);
       if (!pending) {
-        pending = this.connect(destination).finally(() => this.connecting.delete(key));
+        pending = this.connect(address).finally(() => this.connecting.delete(key));
         this.connecting.set(key, pending);
       }
       socket = await pending;

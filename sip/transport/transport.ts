@@ -25,6 +25,11 @@ export interface SendTarget extends TransportAddress {
    * up among the names other connections gave.
    */
   flow?: boolean;
+  /**
+   * Streams: where to open a connection when none to host:port is open any more (§18.2.2: a
+   * response goes back over the request's connection, else to received and the sent-by port).
+   */
+  reconnectTo?: TransportAddress;
 }
 
 export interface TransportHandler {

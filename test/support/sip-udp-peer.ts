@@ -108,6 +108,46 @@ export class TcpTestPeer extends SipTestPeer {
   }
 }
 
+/** A peer that listens for TCP connections (its sent-by port) and reads what comes over any of them. */
+export class TcpListeningTestPeer extends SipTestPeer {
+  private readonly server = net.createServer((socket) => this.adopt(socket));
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  /** Connections accepted so far and still open. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Sends over the connection accepted last. */
+  send(data: string | Buffer): Promise<void> {
+    const socket = [...this.sockets].at(-1);
+    if (!socket) return Promise.reject(new Error('no connection accepted'));
+    return new Promise((resolve, reject) => socket.write(data, (e) => (e ? reject(e) : resolve())));
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private adopt(socket: net.Socket): void {
+    const framer = new StreamFramer();
+    this.sockets.add(socket);
+    socket.on('data', (chunk) => {
+      for (const frame of framer.push(chunk)) this.deliver(frame);
+    });
+    socket.on('error', () => {});
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+}
+
 /** A request text with CRLF line ends and a correct Content-Length. */
 export function sipText(lines: string[], body = ''): string {
   return [...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
