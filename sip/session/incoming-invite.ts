@@ -36,6 +36,10 @@ export class IncomingInvite extends InviteSessionBase {
     return this.request.callId;
   }
 
+  protected get ownsCallId(): boolean {
+    return false;
+  }
+
   get remoteUri(): string {
     return this.request.from.uri;
   }

@@ -14,12 +14,14 @@ import type { MessageSource, TransportProtocol } from '../transport/transport.js
 import { SafeEmitter } from '../safe-emitter.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
+import { retryAfterSeconds } from './refresh-retry.js';
 import {
   SessionTimer,
   formatSessionExpires,
   intervalFromAnswer,
   negotiateAsUas,
   type ArmedInterval,
+  type RefreshOutcome,
   type SessionInterval
 } from './session-timer.js';
 
@@ -67,6 +69,10 @@ export type AnswerHandler = (answerSdp: string | undefined) => void;
 
 const SDP = 'application/sdp';
 
+/** How a re-INVITE of ours ended: the 2xx and its answer, or the error (with the response, if one came). */
+type ReinviteOutcome =
+  { answer: string; response: SipResponse } | { error: SipError; response?: SipResponse };
+
 export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
   offerHandler?: OfferHandler;
@@ -102,6 +108,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   abstract get callId(): string;
   abstract get localTag(): string;
+  /** We chose the Call-ID: we sent the dialog's initial INVITE (RFC 3261 §14.1 asks). */
+  protected abstract get ownsCallId(): boolean;
 
   get remoteTag(): string | undefined {
     return this.dialog?.state.remoteTag;
@@ -144,18 +152,21 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
    * as it was, except that 481/408 end it (§14.1, §12.2.1.2).
    */
   reinvite(offerSdp: string): Promise<string> {
-    return this.sendReinvite(offerSdp, {}).then(({ answer }) => answer);
+    return this.sendReinvite(offerSdp, {}).then((outcome) =>
+      'error' in outcome ? Promise.reject(outcome.error) : outcome.answer
+    );
   }
 
-  private sendReinvite(
-    offerSdp: string,
-    headers: Record<string, string>
-  ): Promise<{ answer: string; response: SipResponse }> {
+  private sendReinvite(offerSdp: string, headers: Record<string, string>): Promise<ReinviteOutcome> {
     const dialog = this.dialog;
     if (this.ended || !dialog)
-      return Promise.reject(new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog'));
+      return Promise.resolve({
+        error: new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog')
+      });
     if (this.reinviteInProgress)
-      return Promise.reject(new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491));
+      return Promise.resolve({
+        error: new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491)
+      });
     const request = dialog.createRequest('INVITE');
     const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
@@ -163,14 +174,13 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     for (const [name, value] of Object.entries(headers)) request.add(name, value);
     request.body = Buffer.from(offerSdp, 'utf8');
     this.reinviteInProgress = true;
-    return new Promise<{ answer: string; response: SipResponse }>((resolve, reject) => {
+    return new Promise<ReinviteOutcome>((resolve) => {
       let settled = false;
-      const finish = (error?: SipError, answer?: string, response?: SipResponse): void => {
+      const finish = (outcome: ReinviteOutcome): void => {
         if (settled) return;
         settled = true;
         this.reinviteInProgress = false;
-        if (error) reject(error);
-        else resolve({ answer: answer ?? '', response: response as SipResponse });
+        resolve(outcome);
       };
       // A send that throws (a remote target we cannot reach) must not leave the flag set: every
       // later re-INVITE, ours or the peer's, would meet 491.
@@ -188,28 +198,31 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
                 const answer = response.bodyText;
                 this.localSdp = offerSdp;
                 if (answer.length > 0) this.remoteSdp = answer;
-                finish(undefined, answer, response);
+                finish({ answer, response });
                 return;
               }
-              finish(
-                new SipError(
+              finish({
+                error: new SipError(
                   'ERR_SIP_REJECTED',
                   `re-INVITE failed: ${response.status} ${response.reason}`,
                   response.status,
                   response.reason
-                )
-              );
+                ),
+                response
+              });
               if (response.status === 481 || response.status === 408) this.terminate('error');
             },
             timeout: () => {
-              finish(new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408));
+              finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
               void this.bye();
             }
           },
           this.sendOptions
         );
       } catch (error) {
-        finish(new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503));
+        finish({
+          error: new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503)
+        });
       }
     });
   }
@@ -225,23 +238,39 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Arms (or re-arms after a refresh) the session timer. */
   protected startSessionTimer(interval: ArmedInterval): void {
     if (this.ended) return;
-    this.sessionTimer ??= new SessionTimer(this.host.clock, {
-      refresh: () => this.refreshSession(),
-      expire: () => this.expireSession()
-    });
+    this.sessionTimer ??= new SessionTimer(
+      this.host.clock,
+      { refresh: () => this.refreshSession(), expire: () => this.expireSession() },
+      { ownsCallId: this.ownsCallId }
+    );
     this.sessionTimer.start(interval);
   }
 
-  /** §7.4: a refresh is a re-INVITE with the same offer, offering to go on refreshing. */
-  private async refreshSession(): Promise<ArmedInterval> {
+  /**
+   * §7.4: a refresh is a re-INVITE with the same offer, offering to go on refreshing. A 408, a
+   * 481 or no answer have ended the session already (sendReinvite); any other failure is retried.
+   */
+  private async refreshSession(): Promise<RefreshOutcome> {
     const current = this.sessionTimer?.interval;
     if (!current || this.ended) throw new SipError('ERR_INVALID_STATE', 'no session to refresh');
-    const { response } = await this.sendReinvite(this.localSdp ?? '', {
+    const outcome = await this.sendReinvite(this.localSdp ?? '', {
       Supported: 'timer',
       'Session-Expires': formatSessionExpires({ seconds: current.seconds, refresher: 'uac' })
     });
-    const settled = intervalFromAnswer(response, current.seconds);
-    return { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' };
+    if ('error' in outcome) {
+      const { error, response } = outcome;
+      if (error.status === undefined) throw error;
+      this.host.logger.info(
+        { callId: this.callId, status: error.status, err: error.message },
+        'session refresh failed'
+      );
+      const retryAfter = response && retryAfterSeconds(response);
+      return {
+        failure: { status: error.status, ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }) }
+      };
+    }
+    const settled = intervalFromAnswer(outcome.response, current.seconds);
+    return { interval: { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' } };
   }
 
   private expireSession(): void {

@@ -118,6 +118,10 @@ export class OutgoingInvite extends InviteSessionBase {
     return undefined;
   }
 
+  protected get ownsCallId(): boolean {
+    return true;
+  }
+
   /** Sends the INVITE (called by the user agent right after construction). */
   start(): void {
     const signal = this.options.signal;

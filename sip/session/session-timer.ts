@@ -5,6 +5,7 @@
  */
 import type { SipMessage, SipRequest, SipResponse } from '../message/message.js';
 import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../transaction/timers.js';
+import { refreshRetryDelayMs, type RefreshFailure } from './refresh-retry.js';
 
 export interface SessionTimerConfig {
   /** Interval we ask for, and the most we grant (RFC 4028 §4 recommends 1800 s). */
@@ -103,52 +104,62 @@ export function minSeFrom422(response: SipResponse): number | undefined {
   return minSe(response);
 }
 
+/** What a refresh came to: the interval the 2xx settled, or why it failed. */
+export type RefreshOutcome = { interval: ArmedInterval } | { failure: RefreshFailure };
+
 export interface SessionTimerActions {
-  /** Send a refresh (re-INVITE carrying Session-Expires); resolves with the new interval, rejects if it failed. */
-  refresh(): Promise<ArmedInterval>;
+  /** Send a refresh (re-INVITE carrying Session-Expires); rejects only if there was nothing to refresh. */
+  refresh(): Promise<RefreshOutcome>;
   /** No refresh in time: end the session with BYE (§10). */
   expire(): void;
+}
+
+export interface SessionTimerOptions {
+  /** We chose the dialog's Call-ID (RFC 3261 §14.1: how long a refresh that met 491 waits). */
+  ownsCallId: boolean;
+  /** Uniform in [0, 1) for the 491 wait (Math.random unless a test fixes it). */
+  random?: () => number;
 }
 
 /**
  * The running timer of one session. `start` (after the 2xx, and after every refresh either way)
  * arms the expiry at interval − min(32 s, interval/3) (§10) and, when we refresh, a refresh at
- * half the interval (§10 recommends it).
+ * half the interval (§10 recommends it). A refresh that fails is sent again before the expiry
+ * when the failure allows (refresh-retry.ts).
  */
 export class SessionTimer {
   private refreshTimer: TimerHandle | undefined;
   private expiryTimer: TimerHandle | undefined;
   private stopped = false;
+  /** Counts start() calls: a refresh that fails after a newer start() has nothing left to retry. */
+  private generation = 0;
+  private failures = 0;
   interval: ArmedInterval | undefined;
 
   constructor(
     private readonly clock: Clock,
-    private readonly actions: SessionTimerActions
+    private readonly actions: SessionTimerActions,
+    private readonly options: SessionTimerOptions
   ) {}
 
   start(interval: ArmedInterval): void {
     if (this.stopped) return;
     this.clear();
+    this.generation++;
+    this.failures = 0;
     this.interval = interval;
     const ms = interval.seconds * 1000;
     this.expiryTimer = this.clock.setTimeout(
       () => {
         this.expiryTimer = undefined;
+        this.clear();
         if (!this.stopped) this.actions.expire();
       },
       ms - Math.min(32_000, ms / 3)
     );
-    if (interval.weRefresh) {
-      // The clock caps a delay at MAX_TIMER_MS, the expiry's included: half of it keeps the
-      // refresh first even for an interval of months.
-      this.refreshTimer = this.clock.setTimeout(
-        () => {
-          this.refreshTimer = undefined;
-          this.doRefresh();
-        },
-        Math.min(MAX_TIMER_MS / 2, ms / 2)
-      );
-    }
+    // The clock caps a delay at MAX_TIMER_MS, the expiry's included: half of it keeps the
+    // refresh first even for an interval of months.
+    if (interval.weRefresh) this.scheduleRefresh(Math.min(MAX_TIMER_MS / 2, ms / 2));
   }
 
   stop(): void {
@@ -156,13 +167,36 @@ export class SessionTimer {
     this.clear();
   }
 
+  private scheduleRefresh(delayMs: number): void {
+    this.refreshTimer = this.clock.setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.doRefresh();
+    }, delayMs);
+  }
+
   private doRefresh(): void {
+    const generation = this.generation;
     this.actions.refresh().then(
-      (next) => this.start(next),
+      (outcome) => {
+        if (this.stopped) return;
+        if ('interval' in outcome) this.start(outcome.interval);
+        else if (generation === this.generation) this.retry(outcome.failure);
+      },
       () => {
-        // A failed refresh leaves the expiry armed: if nothing else refreshes, the call ends then.
+        // Nothing to refresh (the session is ending): the expiry stays armed.
       }
     );
+  }
+
+  /** Another try before the expiry, if the failure allows one; a retry due after it never runs. */
+  private retry(failure: RefreshFailure): void {
+    if (this.expiryTimer === undefined) return;
+    const delayMs = refreshRetryDelayMs(failure, {
+      attempt: ++this.failures,
+      ownsCallId: this.options.ownsCallId,
+      random: this.options.random ?? Math.random
+    });
+    if (delayMs !== undefined) this.scheduleRefresh(Math.min(MAX_TIMER_MS, delayMs));
   }
 
   private clear(): void {

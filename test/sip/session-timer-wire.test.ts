@@ -1,13 +1,16 @@
 /**
  * Session timers (RFC 4028) as a caller sends them, over a real UDP socket: `Require: timer` is
- * taken, and a Session-Expires past what Node's timers hold does not end the call at once.
+ * taken, a Session-Expires past what Node's timers hold does not end the call at once, and a
+ * refresh of ours that meets 491 is sent again before the session expires (timers on a fake clock).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SipRequest, SipResponse } from '../../sip/message/message.js';
+import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
+import { FakeClock } from '../support/sip-fake-clock.js';
+import { responseTo } from '../support/sip-messages.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -31,6 +34,64 @@ function invite(uaPort: number, peerPort: number, callId: string, extra: string[
     ],
     testSdp(4000)
   );
+}
+
+function ack(uaPort: number, peerPort: number, callId: string, toTag: string): string {
+  return sipText([
+    `ACK sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId}-ack;rport`,
+    'Max-Forwards: 70',
+    'From: <sip:alice@127.0.0.1>;tag=caller',
+    `To: <sip:room1@127.0.0.1>;tag=${toTag}`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 ACK'
+  ]);
+}
+
+/** The peer's response to a request of ours, with a Contact, and an SDP body on a 2xx to an INVITE. */
+function answer(request: SipRequest, status: number, peerPort: number, toTag?: string): Buffer {
+  const response = responseTo(request, status, toTag).add('Contact', `<sip:peer@127.0.0.1:${peerPort}>`);
+  if (status === 200 && request.method === 'INVITE') {
+    response.add('Content-Type', 'application/sdp');
+    response.body = Buffer.from(testSdp(4000));
+  }
+  return response.toBuffer();
+}
+
+const isRequest =
+  (method: string, callId: string, afterSeq = 0) =>
+  (m: AnySipMessage) =>
+    m instanceof SipRequest && m.method === method && m.callId === callId && m.cseq.seq > afterSeq;
+
+/** A fake-clock agent refreshing every 45 s (90 s sessions, expiring at 60 s unrefreshed), and a peer. */
+async function clockedAgent(): Promise<{
+  ua: SipUserAgent;
+  clock: FakeClock;
+  peer: UdpTestPeer;
+  uaPort: number;
+}> {
+  const clock = new FakeClock();
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+    clock,
+    sessionTimer: { expiresSeconds: 90, minSeSeconds: 90 }
+  });
+  await ua.start();
+  cleanups.push(() => ua.close());
+  const peer = await new UdpTestPeer().open();
+  cleanups.push(() => peer.close());
+  return { ua, clock, peer, uaPort: ua.addresses()[0].port };
+}
+
+let barriers = 0;
+/**
+ * Waits until the agent has handled everything the peer sent before, and the peer has received
+ * everything the agent sent before: an OPTIONS and its 200 follow the same path in order.
+ */
+async function barrier(peer: UdpTestPeer, uaPort: number): Promise<void> {
+  const callId = `barrier-${++barriers}`;
+  await peer.send(optionsText(callId, 'UDP', peer.port, uaPort), uaPort);
+  await peer.next((m) => m instanceof SipResponse && m.callId === callId && m.status === 200);
 }
 
 describe('session timers on the wire', () => {
@@ -58,5 +119,64 @@ describe('session timers on the wire', () => {
     await sleep(200);
     expect(peer.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
     expect(ended).toEqual([]);
+  });
+
+  it('as the refresher the caller left it to be, sends a refresh that met 491 again within 2 s and keeps the call past the old expiry (RFC 3261 §14.1)', async () => {
+    const { ua, clock, peer, uaPort } = await clockedAgent();
+    const ended: string[] = [];
+    ua.on('invite', (session: IncomingInvite) => {
+      session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
+      void session.accept(testSdp(5000)).catch(() => undefined);
+    });
+    const callId = 'refresh-491-uas';
+    await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
+    const ok = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
+    )) as SipResponse;
+    expect(ok.get('Session-Expires')).toBe('90;refresher=uas');
+    await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
+    await barrier(peer, uaPort);
+
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    expect(refresh.get('Session-Expires')).toBe('90;refresher=uac');
+    await peer.send(answer(refresh, 491, peer.port), uaPort);
+    await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1));
+    // We did not choose the Call-ID: the retry comes within 2 s.
+    clock.advance(2_000);
+    const retry = (await peer.next(isRequest('INVITE', callId, refresh.cseq.seq), 10_000)) as SipRequest;
+    expect(retry.get('Session-Expires')).toBe('90;refresher=uac');
+    await peer.send(answer(retry, 200, peer.port), uaPort);
+    await peer.next(isRequest('ACK', callId, retry.cseq.seq - 1));
+
+    // Past the expiry the first refresh left armed (60 s): the call goes on.
+    clock.advance(20_000);
+    await barrier(peer, uaPort);
+    expect(peer.received.filter(isRequest('BYE', callId))).toEqual([]);
+    expect(ended).toEqual([]);
+  });
+
+  it('as caller and refresher, sends a refresh that met 491 again 2.1-4 s later: it chose the Call-ID (RFC 3261 §14.1)', async () => {
+    const { ua, clock, peer, uaPort } = await clockedAgent();
+    const call = ua.invite(`sip:room@127.0.0.1:${peer.port}`, { body: testSdp(5000) });
+    const initial = (await peer.next(isRequest('INVITE', call.callId))) as SipRequest;
+    // The callee ignores timers: the caller refreshes at its own interval.
+    await peer.send(answer(initial, 200, peer.port, 'callee'), uaPort);
+    await call.established;
+    await peer.next(isRequest('ACK', call.callId));
+
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', call.callId, 1))) as SipRequest;
+    await peer.send(answer(refresh, 491, peer.port), uaPort);
+    await peer.next(isRequest('ACK', call.callId, refresh.cseq.seq - 1));
+    const invites = (): number => peer.received.filter(isRequest('INVITE', call.callId)).length;
+    clock.advance(2_090);
+    await barrier(peer, uaPort);
+    expect(invites()).toBe(2);
+    clock.advance(1_910);
+    const retry = (await peer.next(isRequest('INVITE', call.callId, refresh.cseq.seq), 10_000)) as SipRequest;
+    await peer.send(answer(retry, 200, peer.port), uaPort);
+    await peer.next(isRequest('ACK', call.callId, retry.cseq.seq - 1));
+    expect(call.terminated).toBe(false);
   });
 });

@@ -6,7 +6,8 @@ import {
   intervalFromAnswer,
   negotiateAsUas,
   parseSessionExpires,
-  type ArmedInterval
+  type RefreshOutcome,
+  type SessionTimerOptions
 } from '../../sip/session/session-timer.js';
 import { FakeClock } from '../support/sip-fake-clock.js';
 
@@ -62,21 +63,44 @@ describe('session timer negotiation (RFC 4028)', () => {
 });
 
 describe('SessionTimer', () => {
-  function timer(clock: FakeClock, refresh: () => Promise<ArmedInterval>) {
+  type Script = Array<RefreshOutcome | Promise<RefreshOutcome>>;
+
+  /** A timer whose refreshes answer with `script`, one outcome each, in order. */
+  function timer(clock: FakeClock, script: Script, options: SessionTimerOptions = { ownsCallId: false }) {
     const events: string[] = [];
-    const t = new SessionTimer(clock, {
-      refresh: () => {
-        events.push(`refresh@${clock.nowMs}`);
-        return refresh();
+    const t = new SessionTimer(
+      clock,
+      {
+        refresh: () => {
+          events.push(`refresh@${clock.nowMs}`);
+          const next = script.shift();
+          return next === undefined ? Promise.reject(new Error('no session')) : Promise.resolve(next);
+        },
+        expire: () => events.push(`expire@${clock.nowMs}`)
       },
-      expire: () => events.push(`expire@${clock.nowMs}`)
-    });
+      { random: () => 0.5, ...options }
+    );
     return { t, events };
+  }
+
+  /** Lets the refresh outcomes settle (they are promises). */
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const refreshed = (seconds: number): RefreshOutcome => ({ interval: { seconds, weRefresh: true } });
+  const failed = (status: number, retryAfterSeconds?: number): RefreshOutcome => ({
+    failure: retryAfterSeconds === undefined ? { status } : { status, retryAfterSeconds }
+  });
+
+  /** Advances in steps of `stepMs`, letting refresh outcomes settle between them. */
+  async function run(clock: FakeClock, totalMs: number, stepMs = 50): Promise<void> {
+    for (let done = 0; done < totalMs; done += stepMs) {
+      clock.advance(Math.min(stepMs, totalMs - done));
+      await settle();
+    }
   }
 
   it('expires at interval − min(32 s, interval/3) when nobody refreshes', () => {
     const clock = new FakeClock();
-    const { t, events } = timer(clock, () => Promise.reject(new Error('unused')));
+    const { t, events } = timer(clock, []);
     t.start({ seconds: 90, weRefresh: false });
     clock.advance(200_000);
     expect(events).toEqual(['expire@60000']);
@@ -87,27 +111,59 @@ describe('SessionTimer', () => {
 
   it('refreshes at half the interval when we are the refresher, and a successful refresh re-arms the expiry', async () => {
     const clock = new FakeClock();
-    const { t, events } = timer(clock, () => Promise.resolve({ seconds: 90, weRefresh: true }));
+    const { t, events } = timer(clock, [refreshed(90), refreshed(90)]);
     t.start({ seconds: 90, weRefresh: true });
-    clock.advance(45_000);
-    await Promise.resolve();
-    await Promise.resolve();
-    clock.advance(45_000);
-    await Promise.resolve();
-    await Promise.resolve();
+    await run(clock, 90_000);
     expect(events).toEqual(['refresh@45000', 'refresh@90000']);
     t.stop();
     expect(clock.pendingCount).toBe(0);
   });
 
-  it('a failed refresh leaves the expiry armed', async () => {
+  it('sends a refresh that met 491 again after a random 0-2 s when the peer chose the Call-ID, 2.1-4 s when we did (RFC 3261 §14.1)', async () => {
+    const peers = new FakeClock();
+    const theirs = timer(peers, [failed(491), refreshed(90)]);
+    theirs.t.start({ seconds: 90, weRefresh: true });
+    await run(peers, 100_000, 10);
+    // random 0.5: 100 of the 201 steps of 10 ms in 0-2 s; then every 45 s from the refresh that worked.
+    expect(theirs.events).toEqual(['refresh@45000', 'refresh@46000', 'refresh@91000']);
+
+    const ours = new FakeClock();
+    const mine = timer(ours, [failed(491), refreshed(90)], { ownsCallId: true });
+    mine.t.start({ seconds: 90, weRefresh: true });
+    await run(ours, 50_000, 10);
+    // 2100 ms + 95 of the 191 steps of 10 ms in 2.1-4 s.
+    expect(mine.events).toEqual(['refresh@45000', 'refresh@48050']);
+  });
+
+  it('retries a 500 or 503 after its Retry-After, else after 4 s doubling; a retry due after the expiry never runs', async () => {
     const clock = new FakeClock();
-    const { t, events } = timer(clock, () => Promise.reject(new Error('408')));
+    const { t, events } = timer(clock, [failed(503, 5), failed(500), failed(500)]);
     t.start({ seconds: 90, weRefresh: true });
-    clock.advance(45_000);
-    await Promise.resolve();
-    await Promise.resolve();
-    clock.advance(45_000);
-    expect(events).toEqual(['refresh@45000', 'expire@60000']);
+    await run(clock, 200_000);
+    expect(events).toEqual(['refresh@45000', 'refresh@50000', 'refresh@58000', 'expire@60000']);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('does not retry after a 408 or 481, nor when there was nothing to refresh: the expiry stays armed', async () => {
+    for (const script of [[failed(408)], [failed(481)], []] as Script[]) {
+      const clock = new FakeClock();
+      const { t, events } = timer(clock, script);
+      t.start({ seconds: 90, weRefresh: true });
+      await run(clock, 90_000, 500);
+      expect(events).toEqual(['refresh@45000', 'expire@60000']);
+    }
+  });
+
+  it('does not retry a refresh that failed after the peer refreshed the session meanwhile', async () => {
+    const clock = new FakeClock();
+    let fail: (outcome: RefreshOutcome) => void = () => undefined;
+    const { t, events } = timer(clock, [new Promise<RefreshOutcome>((resolve) => (fail = resolve))]);
+    t.start({ seconds: 90, weRefresh: true });
+    await run(clock, 45_000);
+    t.start({ seconds: 90, weRefresh: true }); // the peer's re-INVITE, answered 2xx
+    fail(failed(491));
+    await run(clock, 44_000);
+    expect(events).toEqual(['refresh@45000']);
+    expect(clock.pendingCount).toBe(2);
   });
 });
