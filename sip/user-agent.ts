@@ -611,7 +611,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           createResponse(request, 200, undefined, randomBytes(4).toString('hex'))
             .add('Allow', ALLOWED_METHODS.join(', '))
             .add('Accept', 'application/sdp')
-            .add('Supported', '')
+            // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
+            .add('Supported', this.host.sessionTimer ? 'timer' : '')
         );
         return;
       default:

@@ -7,6 +7,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
+import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
@@ -438,6 +439,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const response = createResponse(request, 200, undefined, this.localTag);
     for (const rr of request.getAll('Record-Route')) response.add('Record-Route', rr);
     response.add('Contact', this.host.contact(this.protocol));
+    // §13.3.1.4: a 2xx to an INVITE should say which methods the dialog may carry.
+    response.add('Allow', ALLOWED_METHODS.join(', '));
     for (const [name, value] of Object.entries(headers)) response.add(name, value);
     if (sdp.length > 0) {
       response.add('Content-Type', SDP);

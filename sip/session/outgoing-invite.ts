@@ -12,6 +12,7 @@ import { formatNameAddr } from '../message/name-addr.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
+import { ALLOWED_METHODS } from '../uas-checks.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
 import { intervalFromAnswer, minSeFrom422 } from './session-timer.js';
@@ -98,7 +99,7 @@ export class OutgoingInvite extends InviteSessionBase {
     invite.add('Call-ID', this.callId);
     invite.add('CSeq', '1 INVITE');
     invite.add('Contact', host.contact(protocol));
-    invite.add('Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    invite.add('Allow', ALLOWED_METHODS.join(', '));
     const timer = host.sessionTimer;
     if (timer) {
       // RFC 4028 §7.1: we support timers and ask for our interval; the UAS picks the refresher.

@@ -11,7 +11,7 @@ import { SipUserAgent } from '../../sip/user-agent.js';
 import { InviteAdmission, type AdmissionResult } from '../../sip/admission/invite-admission.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
 
 const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
 const cleanups: Array<() => Promise<void>> = [];
@@ -284,6 +284,20 @@ describe('UAS INVITE handling over real UDP', () => {
     }
     await peer.send(ackText(peer.port, port, 'rr-early', ok.toTag ?? ''), port);
     await acked;
+  });
+
+  it('says what it implements and supports: Allow in the 200 to an INVITE, Supported: timer in the 200 to OPTIONS (§13.3.1.4, §11.2)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(inviteText(peer.port, port, { callId: 'allow-1' }), port);
+    const acked = (await incoming).accept(testSdp(8000));
+    const ok = (await peer.next(isResponse('allow-1', 200))) as SipResponse;
+    expect(ok.get('Allow')).toBe('INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    await peer.send(ackText(peer.port, port, 'allow-1', ok.toTag ?? ''), port);
+    await acked;
+    await peer.send(optionsText('options-supported', 'UDP', peer.port, port), port);
+    const options = (await peer.next(isResponse('options-supported', 200, 'OPTIONS'))) as SipResponse;
+    expect(options.getList('Supported')).toEqual(['timer']);
   });
 
   it('answers 482 to the same INVITE arriving by a second path (merged request, §8.2.2.2)', async () => {
