@@ -77,16 +77,21 @@ describe('routing (§18)', () => {
     const tcp = { protocol: 'tcp', host: '192.0.2.7', port: 40000 } as const;
     expect(responseDestination(parseVia('SIP/2.0/TCP 192.0.2.7:5070;branch=z9hG4bK-1'), tcp)).toEqual({
       ...tcp,
+      flow: true,
       reconnectTo: { host: '192.0.2.7', port: 5070 }
     });
     const tls = { protocol: 'tls', host: '192.0.2.7', port: 40001 } as const;
     const named = parseVia('SIP/2.0/TLS pbx.example;branch=z9hG4bK-2;received=192.0.2.7');
     expect(responseDestination(named, tls)).toEqual({
       ...tls,
+      flow: true,
       reconnectTo: { host: '192.0.2.7', port: 5061 }
     });
     const ws = { protocol: 'ws', host: '192.0.2.7', port: 40002 } as const;
-    expect(responseDestination(parseVia('SIP/2.0/WS abc.invalid;branch=z9hG4bK-3'), ws)).toEqual(ws);
+    expect(responseDestination(parseVia('SIP/2.0/WS abc.invalid;branch=z9hG4bK-3'), ws)).toEqual({
+      ...ws,
+      flow: true
+    });
   });
 
   it('sends requests to the first Route, else the Request-URI, honouring transport=', () => {
