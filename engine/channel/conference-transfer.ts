@@ -152,9 +152,9 @@ export class ConferenceTransfer {
   /** The caller hears ringback (or the party's "conference stopped" file) while the leg rings. */
   private async playWaitingAudio(): Promise<void> {
     const { media } = this.init;
-    const stopped = this.init.conferencePartyMediaSettings.onConferenceStoppedFile;
+    const { onConferenceStoppedFile: stopped, ringbackTone } = this.init.conferencePartyMediaSettings;
     if (stopped === undefined) {
-      media.player.startLoop(ringbackCycle(media.sampleRateHz));
+      media.player.startLoop(ringbackCycle(media.sampleRateHz, ringbackTone));
       return;
     }
     try {
@@ -163,7 +163,7 @@ export class ConferenceTransfer {
       );
     } catch (error) {
       this.log().warn({ err: error }, 'onConferenceStoppedFile unusable, playing ringback');
-      media.player.startLoop(ringbackCycle(media.sampleRateHz));
+      media.player.startLoop(ringbackCycle(media.sampleRateHz, ringbackTone));
     }
   }
 

@@ -17,16 +17,48 @@ function sineMix(sampleRateHz: number, seconds: number, freqsHz: number[], ampli
 const cache = new Map<string, Int16Array>();
 
 /**
- * One 6 s ringback cadence: 440 + 480 Hz for 2 s, then 4 s of silence (ITU-T E.180 / the North
- * American cadence), at about -16 dBm0 per tone.
+ * Ringback cadences by name (`ConferencePartyMediaSettings.ringbackTone`), as Asterisk's
+ * indications.conf gives them: each step is the frequencies sounding (none: silence) and its
+ * length. 'us' (ITU-T E.180, the North American 440 + 480 Hz, 2 s on, 4 s off) is the default.
  */
-export function ringbackCycle(sampleRateHz: number): Int16Array {
-  const key = `ringback:${sampleRateHz}`;
+const RINGBACK_CADENCES = {
+  us: [
+    { hz: [440, 480], ms: 2000 },
+    { hz: [], ms: 4000 }
+  ],
+  uk: [
+    { hz: [400, 450], ms: 400 },
+    { hz: [], ms: 200 },
+    { hz: [400, 450], ms: 400 },
+    { hz: [], ms: 2000 }
+  ],
+  /** CEPT, most of Europe (ETSI TR 101 041): 425 Hz, 1 s on, 4 s off. */
+  eu: [
+    { hz: [425], ms: 1000 },
+    { hz: [], ms: 4000 }
+  ],
+  fr: [
+    { hz: [440], ms: 1500 },
+    { hz: [], ms: 3500 }
+  ]
+} as const satisfies Record<string, ReadonlyArray<{ hz: readonly number[]; ms: number }>>;
+
+export type RingbackToneName = keyof typeof RINGBACK_CADENCES;
+export const RINGBACK_TONE_NAMES = Object.keys(RINGBACK_CADENCES) as RingbackToneName[];
+
+/** One cycle of the named ringback cadence at about -16 dBm0 per tone (the US one by default). */
+export function ringbackCycle(sampleRateHz: number, name: RingbackToneName = 'us'): Int16Array {
+  const key = `ringback:${name}:${sampleRateHz}`;
   let pcm = cache.get(key);
   if (!pcm) {
-    const on = sineMix(sampleRateHz, 2, [440, 480], 7000);
-    pcm = new Int16Array(sampleRateHz * 6);
-    pcm.set(on, 0);
+    const steps = RINGBACK_CADENCES[name];
+    pcm = new Int16Array(steps.reduce((n, step) => n + (sampleRateHz * step.ms) / 1000, 0));
+    let at = 0;
+    for (const step of steps) {
+      const n = (sampleRateHz * step.ms) / 1000;
+      if (step.hz.length > 0) pcm.set(sineMix(sampleRateHz, step.ms / 1000, [...step.hz], 7000), at);
+      at += n;
+    }
     cache.set(key, pcm);
   }
   return pcm;

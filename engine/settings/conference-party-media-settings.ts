@@ -16,11 +16,15 @@
 import { InvalidArgumentError } from '../errors.js';
 import { describe, parseDtmfDigit, type DtmfDigit } from '../dtmf/dtmf-digit.js';
 import { fileMedia, MediaSlot } from './media.js';
+import { RINGBACK_TONE_NAMES, type RingbackToneName } from '../media/tones.js';
 
 export interface ConferencePartyMediaSettingsOptions {
   /** The digit that makes this party leave the room (it is retrieved to its channel). */
   exitOnDtmfDigit?: string;
-  /** Name of the ringback tone heard while the room has not started; the engine's default when absent. */
+  /**
+   * The ringback cadence heard while the room has not started: 'us' (440 + 480 Hz, 2 s on, 4 s
+   * off, the default), 'uk', 'eu' (425 Hz, CEPT) or 'fr'.
+   */
   ringbackTone?: string;
   /** File played (looped) instead of ringback while the room has not started. */
   onConferenceStoppedFile?: string;
@@ -103,7 +107,7 @@ export class MuteOnDtmfDigits {
 
 export class ConferencePartyMediaSettings {
   readonly exitOnDtmfDigit: DtmfDigit | undefined;
-  readonly ringbackTone: string | undefined;
+  readonly ringbackTone: RingbackToneName | undefined;
   readonly onConferenceStoppedFile: string | undefined;
   readonly beepOnEntry: boolean;
   readonly twoPartyOptimisation: boolean;
@@ -135,10 +139,13 @@ export class ConferencePartyMediaSettings {
       if (typeof options.ringbackTone !== 'string') {
         throw new TypeError(`ringbackTone must be a string, got ${describe(options.ringbackTone)}`);
       }
-      if (options.ringbackTone.trim().length === 0)
-        throw new InvalidArgumentError('ringbackTone', 'ringbackTone must not be empty');
+      if (!(RINGBACK_TONE_NAMES as readonly string[]).includes(options.ringbackTone))
+        throw new InvalidArgumentError(
+          'ringbackTone',
+          `unknown ringbackTone '${options.ringbackTone.slice(0, 32)}'; known: ${RINGBACK_TONE_NAMES.join(', ')}`
+        );
     }
-    this.ringbackTone = options.ringbackTone;
+    this.ringbackTone = options.ringbackTone as RingbackToneName | undefined;
     this.onConferenceStoppedFile =
       options.onConferenceStoppedFile === undefined
         ? undefined

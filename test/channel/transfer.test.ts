@@ -424,6 +424,26 @@ describe('transferToConferenceRoom', () => {
     expect(await waiting).toBe(State.ANSWERED);
   });
 
+  it('a waiting party hears the ringback cadence it names (ringbackTone)', async () => {
+    const { phone, channel } = await caller();
+    // France: 440 Hz alone, 1.5 s on and 3.5 s off, where the default adds 480 Hz.
+    const media = new ConferencePartyMediaSettings({ ringbackTone: 'fr' });
+    const waiting = channel.transferToConferenceRoom(engine.createChannel(), 'ringfr', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false }),
+      conferencePartyMediaSettings: media,
+      secondsTimeout: 30 // the test retrieves the call itself, however slow the host
+    });
+    phone.clearReceived();
+    // Over the blocks that carry sound (the median, so the onset's splatter does not count), 440 Hz
+    // and no 480 Hz: the default cadence would give both at the same level.
+    await waitFor(() => {
+      const heard = phone.receivedPcm();
+      return toneLevelDb(heard, 440, 8000) > -40 && toneLevelDb(heard, 480, 8000) < -45;
+    }, 15_000);
+    await channel.retrieveTransferredCall();
+    expect(await waiting).toBe(State.ANSWERED);
+  });
+
   it("runs the spec's usage example", async () => {
     const { phone, channel } = await caller(null, 'george');
     const otherCall = engine.createChannel();

@@ -79,6 +79,9 @@ describe('ConferencePartyMediaSettings', () => {
 
   it('rejects an empty ringback tone name and an empty stopped file', () => {
     expect(() => new ConferencePartyMediaSettings({ ringbackTone: '' })).toThrow(InvalidArgumentError);
+    expect(() => new ConferencePartyMediaSettings({ ringbackTone: 'nonsense' })).toThrow(
+      /known: us, uk, eu, fr/
+    );
     expect(() => new ConferencePartyMediaSettings({ onConferenceStoppedFile: '' })).toThrow(
       InvalidArgumentError
     );
