@@ -443,7 +443,12 @@ export class MediaLeg implements MixMember {
     }
     this.setInband(inbandDtmfOn(this.inbandDtmf, audio.telephoneEventPayloadType !== undefined));
     const samplesPerFrame = (audio.clockRateHz * 20) / 1000;
-    const remote = { address: audio.remoteAddress, port: audio.remotePort, rtcpPort: audio.remoteRtcpPort };
+    const remote = {
+      address: audio.remoteAddress,
+      port: audio.remotePort,
+      rtcpPort: audio.remoteRtcpPort,
+      rtcpAddress: audio.remoteRtcpAddress
+    };
     if (!this.rtp) {
       this.rtp = new RtpSession({
         ports: this.ports,

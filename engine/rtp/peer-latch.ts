@@ -35,6 +35,8 @@ export interface PeerAddress {
 
 export interface NegotiatedPeer extends PeerAddress {
   rtcpPort?: number;
+  /** SDP a=rtcp's address, where it names one (RFC 3605); the RTP address otherwise. */
+  rtcpAddress?: string;
 }
 
 export class PeerLatch {

@@ -37,6 +37,8 @@ export interface RtpRemote {
   address: string;
   port: number;
   rtcpPort?: number;
+  /** Where RTCP goes when SDP's a=rtcp names an address of its own (RFC 3605); else `address`. */
+  rtcpAddress?: string;
 }
 
 export interface RtpSessionOptions {
@@ -724,7 +726,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (rtp === undefined) return undefined;
     const remote = peer.remote;
     if (peer.latched === undefined && remote?.rtcpPort !== undefined)
-      return { address: remote.address, port: remote.rtcpPort };
+      return { address: remote.rtcpAddress ?? remote.address, port: remote.rtcpPort };
     return rtp.port < 65535 ? { address: rtp.address, port: rtp.port + 1 } : undefined;
   }
 

@@ -380,7 +380,7 @@ function negotiated(
   const maxPtimeMs = maxPacketTimeMs(remoteMedia);
   if (maxPtimeMs !== undefined && ptimeMs > maxPtimeMs) ptimeMs = maxPtimeMs;
 
-  const rtcp = rtcpAttribute(remoteMedia);
+  const rtcp = usableRtcp(rtcpAttribute(remoteMedia));
   const info = AUDIO_CODECS[codec];
   const audio: NegotiatedAudio = {
     codec,
@@ -423,6 +423,21 @@ function checkMediaAddress(connection: SdpConnection): void {
   }
   if (NOT_UNICAST.check(address, family === 4 ? 'ipv4' : 'ipv6'))
     throw new SdpNegotiationError(`media address ${address} is multicast or broadcast`);
+}
+
+/**
+ * RFC 3605's a=rtcp, where it names somewhere RTCP can go: port 0 says nothing (RTP port + 1
+ * stands), and an address that is null, multicast or broadcast is dropped for the c= one.
+ */
+function usableRtcp(
+  rtcp: { port: number; address?: string } | undefined
+): { port: number; address?: string } | undefined {
+  if (rtcp === undefined || rtcp.port === 0) return undefined;
+  const { address } = rtcp;
+  if (address === undefined) return rtcp;
+  const unicast =
+    !isNullAddress(address) && !NOT_UNICAST.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
+  return unicast ? rtcp : { port: rtcp.port };
 }
 
 const NOT_UNICAST = (() => {

@@ -297,6 +297,27 @@ describe('RtpSession over loopback UDP', () => {
     expect(session.remoteAddress).toBeUndefined();
   });
 
+  it("sends RTCP to the address a=rtcp names (RFC 3605), not the RTP address's", async () => {
+    const elsewhere = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => elsewhere.bind(0, '127.0.0.2', () => resolve()));
+    cleanups.push(() => elsewhere.close());
+    const heard: Buffer[] = [];
+    elsewhere.on('message', (m) => heard.push(m));
+    const rtpPeer = await socket();
+    const { session } = await sessionFrom(rtpPeer.address().port, {
+      remote: {
+        address: '127.0.0.1',
+        port: rtpPeer.address().port,
+        rtcpPort: elsewhere.address().port,
+        rtcpAddress: '127.0.0.2'
+      },
+      rtcpIntervalMs: 20
+    });
+    session.sendFrame(Buffer.alloc(172), 160);
+    await waitFor(() => heard.length > 0);
+    expect(heard[0][1]).toBe(200); // a sender report
+  });
+
   // RFC 3550 §11: RTCP on the RTP port + 1. A peer on 65535 that names no RTCP port (RFC 3605)
   // has none we can compute: 65536 made every report a failed send.
   it('sends no RTCP to a peer on RTP port 65535 without a=rtcp until its own RTCP shows where', async () => {

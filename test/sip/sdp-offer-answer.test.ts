@@ -320,6 +320,18 @@ describe('createAnswer', () => {
         local
       ).audio;
       expect(literal.remoteRtcpAddress).toBe('192.0.2.11');
+      // Null, multicast and broadcast addresses are no place for RTCP: the c= address stands.
+      for (const address of ['0.0.0.0', '224.0.0.1', '255.255.255.255']) {
+        const audio = createAnswer(
+          offer(`m=audio 5000 RTP/AVP 0\r\na=rtcp:5003 IN IP4 ${address}\r\n`),
+          local
+        ).audio;
+        expect(audio.remoteRtcpAddress, address).toBe('192.0.2.10');
+      }
+      // a=rtcp:0 names no port: RTP + 1 stands, where it was taken as port 0.
+      expect(createAnswer(offer('m=audio 5000 RTP/AVP 0\r\na=rtcp:0\r\n'), local).audio.remoteRtcpPort).toBe(
+        5001
+      );
     });
 
     it('applies a session-level a=sendonly to the audio stream', () => {
