@@ -211,7 +211,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
                 ),
                 response
               });
-              if (response.status === 481 || response.status === 408) this.terminate('error');
+              // §12.2.1.2 ends the dialog; RFC 4028 §10 has a refresh's UAC send BYE: a proxy's
+              // 408 leaves the far end holding a call no one hears.
+              if (response.status === 481 || response.status === 408) this.endWithBye('error');
             },
             timeout: () => {
               finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });

@@ -179,4 +179,29 @@ describe('session timers on the wire', () => {
     await peer.next(isRequest('ACK', call.callId, retry.cseq.seq - 1));
     expect(call.terminated).toBe(false);
   });
+
+  it.each([408, 481])(
+    'ends the session with BYE when its refresh meets %i (RFC 4028 §10)',
+    async (status) => {
+      const { ua, clock, peer, uaPort } = await clockedAgent();
+      const ended: string[] = [];
+      ua.on('invite', (session: IncomingInvite) => {
+        session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
+        void session.accept(testSdp(5000)).catch(() => undefined);
+      });
+      const callId = `refresh-${status}`;
+      await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
+      const ok = (await peer.next(
+        (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
+      )) as SipResponse;
+      await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
+      await barrier(peer, uaPort);
+      clock.advance(45_000);
+      const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+      await peer.send(answer(refresh, status, peer.port), uaPort);
+      const bye = (await peer.next(isRequest('BYE', callId))) as SipRequest;
+      await peer.send(answer(bye, 200, peer.port), uaPort);
+      expect(ended).toEqual(['error']);
+    }
+  );
 });
