@@ -207,6 +207,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
     } catch (error) {
+      // Hung up, and call() was called again before this attempt settled: the channel is the new
+      // attempt's now, so this one's end must not end it.
+      if (this.#placing !== abort) return State.IDLE;
       const status = (error as { status?: number }).status;
       const cause =
         abort.signal.aborted && abort.signal.reason === 'timeout'
@@ -218,7 +221,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
               : Cause.FAILED;
       this.#ended(cause);
     } finally {
-      this.#placing = undefined;
+      if (this.#placing === abort) this.#placing = undefined;
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }

@@ -159,6 +159,27 @@ describe('UASCallChannel media', () => {
     expect(caller.state).toBe(State.IDLE);
   });
 
+  it('call() again after a hang-up while the first is still being cancelled: the first settling late leaves the second alone', async () => {
+    const caller = engine.createChannel();
+    const first = caller.call(`sip:loop@127.0.0.1:${port}`);
+    await waitFor(() => incoming.length > 0 && incoming[incoming.length - 1].state === State.CALL_INCOMING);
+    const firstCallee = incoming[incoming.length - 1];
+    expect(await caller.hangUp()).toBe(State.IDLE);
+    // The CANCEL is on its way: the first call() has not settled yet.
+    const second = caller.call(`sip:loop@127.0.0.1:${port}`);
+    expect(await first).toBe(State.IDLE);
+    expect([State.CALL_OUTGOING, State.RING_OUTGOING]).toContain(caller.state);
+    await waitFor(() => incoming.length > 0 && incoming[incoming.length - 1] !== firstCallee);
+    const secondCallee = incoming[incoming.length - 1];
+    // The second call is the channel's: hangUp cancels it, and the callee cannot answer it any more.
+    expect(await caller.hangUp()).toBe(State.IDLE);
+    expect(await second).toBe(State.IDLE);
+    await waitFor(() => secondCallee.state === State.IDLE);
+    await expect(secondCallee.answer()).rejects.toBeInstanceOf(HangupError);
+    expect(caller.state).toBe(State.IDLE);
+    expect(firstCallee.state).toBe(State.IDLE);
+  });
+
   it('reports BUSY when the far end answers 486', async () => {
     const channel = engine.createChannel();
     const busyPort = busyEngine.sipAddresses()[0].port;
