@@ -426,6 +426,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
+    // Its closed sockets have no address to tell (sipAddresses() would throw).
+    this.userAgent = undefined;
     this.roster?.close();
     await this.metricsServer?.close();
     await this.prompts?.close();

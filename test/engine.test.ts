@@ -1,0 +1,42 @@
+/**
+ * The engine's own lifecycle, over real sockets on loopback: once stop() has resolved nothing is
+ * left listening, running or spawned.
+ */
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../engine/index.js';
+
+function newEngine(): Engine {
+  return new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] },
+    rtp: { minPort: 56800, maxPort: 56899 },
+    logLevel: 'silent'
+  });
+}
+
+/** Sockets and workers of this process (each test file runs in its own worker). */
+function handles(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((kind) => ['UDPWrap', 'TCPServerWrap', 'TCPSocketWrap', 'MessagePort'].includes(kind))
+    .sort();
+}
+
+function expectStopped(engine: Engine, before: string[]): void {
+  expect(engine.running).toBe(false);
+  expect(engine.sipAddresses()).toEqual([]);
+  expect(engine.resources().workers).toBe(0);
+  expect(handles()).toEqual(before);
+}
+
+describe('Engine lifecycle', () => {
+  it('after stop(), sipAddresses() is empty, start() and createChannel() are refused', async () => {
+    const before = handles();
+    const engine = newEngine();
+    await engine.start();
+    expect(engine.sipAddresses().map((a) => a.protocol)).toEqual(['udp', 'tcp']);
+    await engine.stop();
+    expectStopped(engine, before);
+    await expect(engine.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(() => engine.createChannel()).toThrow(/engine is stopped/);
+  });
+});
