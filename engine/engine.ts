@@ -228,6 +228,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private readonly upstream = new UpstreamRegistrations();
   private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  /** The one stop every caller of stop() waits for. */
+  private stopping: Promise<void> | undefined;
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -394,9 +396,17 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return channel;
   }
 
-  /** Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases every resource. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
+  /**
+   * Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases
+   * every resource. Every call resolves when the engine has stopped.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopSteps();
+    return this.stopping;
+  }
+
+  private async stopSteps(): Promise<void> {
+    if (this.state === 'stopped') return;
     this.state = 'stopping';
     await this.clusterMember?.handOver();
     const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));

@@ -1,6 +1,6 @@
 /**
- * The engine's own lifecycle, over real sockets on loopback: once stop() has resolved nothing is
- * left listening, running or spawned.
+ * The engine's own lifecycle, over real sockets on loopback: stop() called twice at once.
+ * Whatever the order, once stop() has resolved nothing is left listening, running or spawned.
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/index.js';
@@ -38,5 +38,18 @@ describe('Engine lifecycle', () => {
     expectStopped(engine, before);
     await expect(engine.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     expect(() => engine.createChannel()).toThrow(/engine is stopped/);
+  });
+
+  it('a second stop() while the first runs resolves only once the engine has stopped', async () => {
+    const before = handles();
+    const engine = newEngine();
+    await engine.start();
+    expect(engine.sipAddresses()).not.toEqual([]);
+    const first = engine.stop();
+    const second = engine.stop();
+    await second;
+    expectStopped(engine, before);
+    await first;
+    await engine.stop();
   });
 });
