@@ -25,7 +25,7 @@ import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
 import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
-import { InvalidArgumentError, InvalidStateError } from './errors.js';
+import { ClosedError, InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import type { JitterDelays } from './rtp/jitter-buffer.js';
@@ -228,6 +228,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private readonly upstream = new UpstreamRegistrations();
   private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  /** The start() under way, which stop() waits for. */
+  private starting: Promise<void> | undefined;
+  /** Set by a stop() while start() runs: start() undoes what it has done at its next step. */
+  private stopRequested = false;
   /** The one stop every caller of stop() waits for. */
   private stopping: Promise<void> | undefined;
 
@@ -310,14 +314,25 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return [...this.channels.values()];
   }
 
+  /** Binds, spawns and starts everything; rejects with ClosedError if stop() is called meanwhile. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw InvalidStateError.forState('engine', this.state, ['new'], 'start');
     this.state = 'starting';
+    this.starting = this.startSteps();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async startSteps(): Promise<void> {
     const o = this.options;
     const sipHost = o.sip?.host ?? '127.0.0.1';
     const sampleRateHz = o.roomSampleRateHz ?? 8000;
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
+      this.throwIfStopRequested();
       this.ports = new RtpPortPool({
         host: o.rtp?.host ?? sipHost,
         minPort: o.rtp?.minPort ?? 20000,
@@ -358,16 +373,19 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
+      this.throwIfStopRequested();
       this.upstream.start(this.userAgent, o.registrations ?? [], (event) =>
         this.safeEmit('registration', event)
       );
       if (o.metricsPort !== undefined)
         this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+      this.throwIfStopRequested();
       if (o.cluster) {
         const member = await this.joinCluster(o.cluster);
         this.clusterMember = member;
         this.door.signedTrunk = (request) => member.signedTrunk(request);
       }
+      this.throwIfStopRequested();
       this.clock.start();
       this.door.start();
       this.state = 'running';
@@ -380,6 +398,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.state = 'stopped';
       throw error;
     }
+  }
+
+  /** Between start()'s steps: a stop() meanwhile ends the start, whose catch releases what it made. */
+  private throwIfStopRequested(): void {
+    if (this.stopRequested) throw new ClosedError('the engine being started');
   }
 
   /** This engine's membership of a cluster (`options.cluster`), if any. */
@@ -398,7 +421,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /**
    * Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases
-   * every resource. Every call resolves when the engine has stopped.
+   * every resource. Every call resolves when the engine has stopped. During start(), start() stops
+   * at its next step, releases what it made and rejects with ClosedError.
    */
   stop(): Promise<void> {
     this.stopping ??= this.stopSteps();
@@ -406,6 +430,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   private async stopSteps(): Promise<void> {
+    if (this.state === 'starting') {
+      this.stopRequested = true;
+      await this.starting?.catch(() => undefined);
+    }
     if (this.state === 'stopped') return;
     this.state = 'stopping';
     await this.clusterMember?.handOver();

@@ -1,9 +1,11 @@
 /**
- * The engine's own lifecycle, over real sockets on loopback: stop() called twice at once.
- * Whatever the order, once stop() has resolved nothing is left listening, running or spawned.
+ * The engine's own lifecycle, over real sockets on loopback: stop() while start() is still
+ * binding, and stop() called twice at once. Whatever the order, once stop() has resolved nothing
+ * is left listening, running or spawned.
  */
-import { describe, expect, it } from 'vitest';
-import { Engine } from '../engine/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { ClosedError, Engine } from '../engine/index.js';
+import { SipUserAgent } from '../sip/index.js';
 
 function newEngine(): Engine {
   return new Engine({
@@ -38,6 +40,49 @@ describe('Engine lifecycle', () => {
     expectStopped(engine, before);
     await expect(engine.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     expect(() => engine.createChannel()).toThrow(/engine is stopped/);
+  });
+
+  /** `starting` (start()) and `stopping` (a stop() made while it ran) settled: the start was undone. */
+  async function expectStartUndone(
+    engine: Engine,
+    before: string[],
+    starting: Promise<void>,
+    stopping: () => Promise<void> | undefined
+  ): Promise<void> {
+    const [started] = await Promise.allSettled([starting]);
+    await stopping();
+    expectStopped(engine, before);
+    expect(started.status).toBe('rejected');
+    expect((started as PromiseRejectedResult).reason).toBeInstanceOf(ClosedError);
+    await engine.stop();
+  }
+
+  it('stop() in the turn start() begins: start() rejects with ClosedError, nothing is left', async () => {
+    const before = handles();
+    const engine = newEngine();
+    const starting = engine.start();
+    const stopping = engine.stop();
+    await expectStartUndone(engine, before, starting, () => stopping);
+  });
+
+  it('stop() once start() has bound the SIP sockets: start() closes them and rejects, nothing is left', async () => {
+    const before = handles();
+    const engine = newEngine();
+    const bind = SipUserAgent.prototype.start;
+    let stopping: Promise<void> | undefined;
+    const spy = vi.spyOn(SipUserAgent.prototype, 'start').mockImplementation(async function (
+      this: SipUserAgent
+    ) {
+      await bind.call(this);
+      expect(this.addresses()).toHaveLength(2);
+      stopping = engine.stop();
+    });
+    try {
+      await expectStartUndone(engine, before, engine.start(), () => stopping);
+      expect(stopping).toBeDefined();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a second stop() while the first runs resolves only once the engine has stopped', async () => {
