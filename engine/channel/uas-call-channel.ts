@@ -470,13 +470,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   async #playPcm(parts: Int16Array[], signal?: AbortSignal): Promise<void> {
     const media = this.#mediaFor('play');
     signal?.throwIfAborted();
-    const onAbort = (): void => media.player.stopPrompts();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await media.player.play(parts);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    // The signal stops this prompt only; stopPlaying() stops them all.
+    await media.player.play(parts, signal);
   }
 
   #bindCallLog(): void {

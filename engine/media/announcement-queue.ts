@@ -27,6 +27,8 @@ export interface AnnouncementQueueOptions {
 export interface EnqueueOptions {
   /** Overrides the queue's gap between parts for this announcement. */
   gapMs?: number;
+  /** Drops this announcement only, playing or waiting (`ERR_PROMPT_STOPPED`); the others play on. */
+  signal?: AbortSignal;
 }
 
 /** |sample| at or below this counts as silence when trimming (about -54 dBFS). */
@@ -54,6 +56,10 @@ function loudBounds(pcm: Int16Array, marginSamples: number): [number, number] {
   let end = pcm.length;
   while (end > start && Math.abs(pcm[end - 1]) <= SILENCE_THRESHOLD) end--;
   return [Math.max(0, start - marginSamples), Math.min(pcm.length, end + marginSamples)];
+}
+
+function stoppedError(): EngineError {
+  return new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished');
 }
 
 export class AnnouncementQueue {
@@ -99,6 +105,8 @@ export class AnnouncementQueue {
    */
   enqueue(parts: Int16Array[], opts: EnqueueOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('the announcement queue'));
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(stoppedError());
     if (!Array.isArray(parts) || parts.some((part) => !(part instanceof Int16Array))) {
       return Promise.reject(new TypeError('an announcement is an array of Int16Array parts'));
     }
@@ -121,16 +129,25 @@ export class AnnouncementQueue {
     }
     if (trimmed.length === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
-      this.queue.push({
+      const onAbort = (): void => this.drop(announcement);
+      const announcement: Announcement = {
         parts: trimmed,
         gapSamples: Math.round((gapMs * this.sampleRateHz) / 1000),
         part: 0,
         offset: 0,
         // The first announcement starts at once; later ones after a pause.
         silence: this.queue.length === 0 ? 0 : this.pauseSamples,
-        resolve,
-        reject
-      });
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        }
+      };
+      this.queue.push(announcement);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     // A caller that does not wait (fire-and-forget on a join) must not crash the process with an
     // unhandled rejection when a hang-up clears the queue; callers that await still see it.
@@ -179,9 +196,7 @@ export class AnnouncementQueue {
 
   /** Drops the announcement playing and every waiting one (a hang-up, the room destroyed). */
   clear(): void {
-    this.dropAll(
-      () => new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished')
-    );
+    this.dropAll(stoppedError);
   }
 
   /** Clears the queue and refuses further announcements. Idempotent. */
@@ -189,6 +204,14 @@ export class AnnouncementQueue {
     if (this.closed) return;
     this.closed = true;
     this.dropAll(() => new ClosedError('the announcement queue'));
+  }
+
+  /** Drops one announcement, playing or waiting (its signal aborted); the next one follows on. */
+  private drop(announcement: Announcement): void {
+    const index = this.queue.indexOf(announcement);
+    if (index === -1) return;
+    this.queue.splice(index, 1);
+    announcement.reject(stoppedError());
   }
 
   private dropAll(makeError: () => EngineError): void {

@@ -33,9 +33,9 @@ export class PromptPlayer {
     this.loop = undefined;
   }
 
-  /** Plays `parts` back to back as one prompt; resolves when it has been played. */
-  play(parts: Int16Array[]): Promise<void> {
-    return this.queue.enqueue(parts);
+  /** Plays `parts` back to back as one prompt; resolves when it has been played, rejects if `signal` stops it. */
+  play(parts: Int16Array[], signal?: AbortSignal): Promise<void> {
+    return this.queue.enqueue(parts, { signal });
   }
 
   /** Stops every queued prompt (their promises reject) but not the loop. */

@@ -100,6 +100,20 @@ describe('UASCallChannel media', () => {
     expect(rmsDbfs(phone.receivedPcm())).toBeGreaterThan(-40);
   });
 
+  it("aborting one prompt's signal stops that prompt only: the others queued on the channel still play", async () => {
+    const { channel } = await answeredCall(null);
+    await channel.playFile('tone-44100-s16.wav'); // read once: the three below queue at once
+    const aborted = new AbortController();
+    const first = channel.playFile('tone-44100-s16.wav');
+    const second = channel.playFile('tone-44100-s16.wav', { signal: aborted.signal });
+    const third = channel.playFile('tone-44100-s16.wav');
+    // The first done: the second is playing and the third waits behind it.
+    await first.then(() => aborted.abort());
+    await expect(second).rejects.toMatchObject({ code: 'ERR_PROMPT_STOPPED' });
+    await expect(third).resolves.toBeUndefined();
+    expect(channel.state).toBe(State.ANSWERED);
+  });
+
   it('refuses a prompt file outside the prompt folder with a typed error, and the call goes on', async () => {
     const { channel } = await answeredCall(null);
     await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({

@@ -116,6 +116,36 @@ describe('AnnouncementQueue', () => {
     await expect(c).resolves.toBeUndefined();
   });
 
+  it("an announcement's abort signal drops that one only, playing or waiting; the rest play in order", async () => {
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, trimSilence: false, gapMs: 0, pauseMs: 0 });
+    const [playing, waiting] = [new AbortController(), new AbortController()];
+    const a = queue.enqueue([part(1000, 4000)], { signal: playing.signal }).catch((e: unknown) => e);
+    const b = queue.enqueue([part(2000, 320)]);
+    const c = queue.enqueue([part(3000, 320)], { signal: waiting.signal }).catch((e: unknown) => e);
+    const d = queue.enqueue([part(4000, 320)]);
+    queue.readFrame(new Int16Array(FRAME));
+    playing.abort();
+    waiting.abort();
+    expect(queue.length).toBe(2);
+    expect(runs(drain(queue))).toEqual([
+      [2000, 320],
+      [4000, 320]
+    ]);
+    await expect(b).resolves.toBeUndefined();
+    await expect(d).resolves.toBeUndefined();
+    for (const outcome of [await a, await c]) expect(outcome).toMatchObject({ code: 'ERR_PROMPT_STOPPED' });
+    // A signal aborted already queues nothing; one that aborts after the end changes nothing.
+    await expect(queue.enqueue([part(1000, 10)], { signal: playing.signal })).rejects.toMatchObject({
+      code: 'ERR_PROMPT_STOPPED'
+    });
+    expect(queue.playing).toBe(false);
+    const late = new AbortController();
+    const e = queue.enqueue([part(5000, 160)], { signal: late.signal });
+    drain(queue);
+    late.abort();
+    await expect(e).resolves.toBeUndefined();
+  });
+
   it('close() rejects everything with CLOSED, refuses new announcements and is idempotent', async () => {
     const queue = new AnnouncementQueue({ sampleRateHz: RATE });
     const a = queue.enqueue([part(1000, 4000)]).catch((e: unknown) => e);
