@@ -19,6 +19,8 @@ export type EngineErrorCode =
   | 'ERR_PROMPT_STOPPED'
   /** A room already has as many announcements waiting as it holds. */
   | 'ERR_QUEUE_FULL'
+  /** A part of a party's entry or exit announcement could not be made (a file refused or missing, TTS failed). */
+  | 'ERR_ANNOUNCEMENT_FAILED'
   /** A browser's peer connection could not be set up (@roamhq/wrtc failed to answer). */
   | 'ERR_WEBRTC_FAILED'
   /** The join page was asked for but its build (npm run build:page) is missing. */
@@ -108,5 +110,35 @@ export class FileAccessError extends EngineError {
     super('ERR_FILE_ACCESS', message, options);
     this.reason = reason;
     this.path = path;
+  }
+}
+
+/**
+ * A part of a party's entry or exit announcement (`prefixMedia`, `onEntryMedia`, `onExitMedia`)
+ * could not be made: the parts that could are played without it. Reported on the engine's
+ * `'error'` event, since no caller waits for an announcement; `cause` says what failed (a
+ * `FileAccessError`, a `TtsError`).
+ */
+export class AnnouncementError extends EngineError {
+  readonly roomName: string;
+  /** The channel whose party was announced (undefined for a party that has no channel here). */
+  readonly channelId: string | undefined;
+  readonly kind: 'entry' | 'exit';
+
+  constructor(
+    details: { roomName: string; channelId: string | undefined; kind: 'entry' | 'exit' },
+    cause: unknown
+  ) {
+    const who = details.channelId === undefined ? 'a party' : `channel ${details.channelId}`;
+    super(
+      'ERR_ANNOUNCEMENT_FAILED',
+      `${details.kind} announcement of ${who} in room '${details.roomName}' played without a part: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause }
+    );
+    this.roomName = details.roomName;
+    this.channelId = details.channelId;
+    this.kind = details.kind;
   }
 }

@@ -34,6 +34,7 @@ export {
   HangupError,
   FileAccessError,
   ClosedError,
+  AnnouncementError,
   type EngineErrorCode
 } from './errors.js';
 export { PortPoolExhaustedError } from './rtp/errors.js';

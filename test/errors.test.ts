@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AnnouncementError,
   ClosedError,
   EngineError,
   HangupError,
@@ -13,7 +14,12 @@ describe('errors', () => {
     [new InvalidStateError('x'), 'InvalidStateError', 'ERR_INVALID_STATE'],
     [new InvalidArgumentError('name', 'x'), 'InvalidArgumentError', 'ERR_INVALID_ARGUMENT'],
     [new HangupError(), 'HangupError', 'ERR_HANGUP'],
-    [new ClosedError('room'), 'ClosedError', 'ERR_CLOSED']
+    [new ClosedError('room'), 'ClosedError', 'ERR_CLOSED'],
+    [
+      new AnnouncementError({ roomName: 'r1', channelId: 'ch1', kind: 'entry' }, new Error('x')),
+      'AnnouncementError',
+      'ERR_ANNOUNCEMENT_FAILED'
+    ]
   ])('%s is an EngineError with its name and code', (error, name, code) => {
     expect(error).toBeInstanceOf(EngineError);
     expect(error).toBeInstanceOf(Error);
@@ -33,6 +39,15 @@ describe('errors', () => {
     expect(InvalidStateError.forState('call', 'IDLE', ['A', 'B']).message).toBe(
       'call is IDLE, expected one of A, B'
     );
+  });
+
+  it('AnnouncementError names the room, the channel and the announcement, and keeps its cause', () => {
+    const cause = new Error("prompt file 'x.wav' does not exist");
+    const error = new AnnouncementError({ roomName: 'r1', channelId: 'ch7', kind: 'exit' }, cause);
+    expect(error.message).toBe(
+      "exit announcement of channel ch7 in room 'r1' played without a part: prompt file 'x.wav' does not exist"
+    );
+    expect(error).toMatchObject({ roomName: 'r1', channelId: 'ch7', kind: 'exit', cause });
   });
 
   it('InvalidArgumentError names the argument', () => {

@@ -11,6 +11,7 @@ import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaResolver } from './media-resolver.js';
+import { AnnouncementError } from '../errors.js';
 
 /** A talker on another node of a cluster: `party` is its label there (the channel id). */
 export interface RemoteTalkerEvent {
@@ -46,16 +47,22 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     super();
     this.mix = new MixRoom(kernels, sampleRateHz);
     loop.add(this.mix);
-    room.on('announce', ({ parts }) => {
-      const pcm = this.resolver.all(parts, this.mix.sampleRateHz);
-      // It may fail (a missing file) while an earlier announcement is still being synthesised,
-      // before the chain below gets to it: handled there, in order, but marked handled now, or
-      // Node would end the process for an unhandled rejection.
-      pcm.catch(() => undefined);
+    room.on('announce', ({ party, kind, parts }) => {
+      // Made ahead of the chain (an earlier announcement may still be synthesising), each part on
+      // its own: a part that fails (a file refused or missing) is reported, the others play.
+      const pcm = this.resolver.each(parts, this.mix.sampleRateHz);
       this.chain = this.chain
         .then(() => pcm)
-        .then((frames) => {
-          if (this.closed) return;
+        .then((results) => {
+          const frames: Int16Array[] = [];
+          for (const result of results) {
+            if (result.status === 'fulfilled') frames.push(result.value);
+            else
+              this.onError(
+                new AnnouncementError({ roomName: room.name, channelId: party.label, kind }, result.reason)
+              );
+          }
+          if (this.closed || frames.length === 0) return;
           // Not awaited: the queue plays it after any announcement already queued.
           this.mix.announcements.enqueue(frames).catch(() => {
             /* cleared because the room closed */

@@ -27,8 +27,8 @@ export class MediaResolver {
     }
   }
 
-  /** All parts of one announcement, in order; they play back to back. */
-  all(parts: readonly Media[], sampleRateHz: number): Promise<Int16Array[]> {
-    return Promise.all(parts.map((part) => this.toPcm(part, sampleRateHz)));
+  /** Each part of one announcement, in order, made or failed on its own: one bad part spoils no other. */
+  each(parts: readonly Media[], sampleRateHz: number): Promise<PromiseSettledResult<Int16Array>[]> {
+    return Promise.allSettled(parts.map((part) => this.toPcm(part, sampleRateHz)));
   }
 }

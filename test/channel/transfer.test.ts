@@ -11,6 +11,7 @@ import {
   ConferenceLifetimeControl,
   InvalidArgumentError,
   InvalidStateError,
+  AnnouncementError,
   type UASCallChannel
 } from '../../engine/index.js';
 import { fileURLToPath } from 'node:url';
@@ -301,6 +302,42 @@ describe('transferToConferenceRoom', () => {
       expect(String(errors[0])).toMatch(/no-such-prompt/);
       expect(host.channel.state).toBe(State.TRANSFERRED);
       expect(guest.channel.state).toBe(State.TRANSFERRED);
+    } finally {
+      engine.off('error', onError);
+    }
+  });
+
+  it("a party's prefix file outside the prompt folder: the rest of its entry announcement plays, and the error names the room and the channel", async () => {
+    const errors: unknown[] = [];
+    const onError = (error: unknown): void => void errors.push(error);
+    engine.on('error', onError);
+    try {
+      const host = await caller(null, 'host');
+      await host.channel.transferToConferenceRoom(engine.createChannel(), 'badpart1', {
+        conferencePartyMediaSettings: quietSettings()
+      });
+      const guest = await caller(null, 'guest');
+      const media = quietSettings();
+      media.prefixMedia.fileToPlay('../../etc/passwd');
+      media.onEntryMedia.fileToPlay('tone-8000-s16.wav');
+      host.phone.clearReceived();
+      expect(
+        await guest.channel.transferToConferenceRoom(engine.createChannel(), 'badpart1', {
+          conferencePartyMediaSettings: media
+        })
+      ).toBe(State.TRANSFERRED);
+      // The entry file still plays to the room: the host hears its 440 Hz tone.
+      await waitFor(() => toneLevelDb(host.phone.receivedPcm(), 440, 8000) > -30);
+      await waitFor(() => errors.length > 0);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(AnnouncementError);
+      expect(errors[0]).toMatchObject({
+        code: 'ERR_ANNOUNCEMENT_FAILED',
+        roomName: 'badpart1',
+        channelId: guest.channel.id,
+        kind: 'entry',
+        cause: { code: 'ERR_FILE_ACCESS', reason: 'OUTSIDE_FOLDER', path: '../../etc/passwd' }
+      });
     } finally {
       engine.off('error', onError);
     }
