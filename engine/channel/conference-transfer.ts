@@ -268,12 +268,20 @@ export class ConferenceTransfer {
     else this.stopWaiting('originalHungUp');
   }
 
-  /** The application hung up `otherCall`: the party leaves, the caller is retrieved. */
-  legHungUp(): void {
+  /**
+   * The application hung up `otherCall`: the party leaves, the caller is retrieved. Resolves once
+   * the leg is IDLE: at once for a party in the room, after the wait has wound up for one ringing.
+   */
+  async legHungUp(): Promise<void> {
     if (this.finished) return;
     this.abortWhy ??= 'legHungUp';
-    if (this.entered) this.room?.leave(this.party as Party, 'hangup');
-    else this.stopWaiting('legHungUp');
+    if (this.entered) {
+      this.room?.leave(this.party as Party, 'hangup');
+      return;
+    }
+    this.stopWaiting('legHungUp');
+    // A failure of the transfer itself is the transferToConferenceRoom caller's to see, not hangUp's.
+    await this.running?.catch(() => undefined);
   }
 
   /** `retrieveTransferredCall`: out of the room (or stop waiting for it). */

@@ -234,7 +234,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   async hangUp(): Promise<State> {
     if (this.#state === State.IDLE) return this.#state;
     if (this.#legOf) {
-      this.#legOf.legHungUp();
+      await this.#legOf.legHungUp();
       return this.#state;
     }
     this.#transfer?.originalHungUp();
