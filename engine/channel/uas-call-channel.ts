@@ -67,8 +67,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
   readonly #merger: DigitMerger;
-  /** Aborts the outgoing call `call()` is placing, while it is. */
-  #placing: AbortController | undefined;
+  /** The outgoing call `call()` is placing, while it is: its abort, and when `call()` is done with it. */
+  #placing: { abort: AbortController; done: Promise<void> } | undefined;
   readonly #digits = new DigitCollector();
   readonly #ctx: ChannelContext;
   /** Every line carries the channel id, and the call id once there is a call. */
@@ -186,7 +186,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
     this.#cause = Cause.NORMAL;
     this.#setState(State.CALL_OUTGOING);
-    this.#placing = abort;
+    let settle = (): void => undefined;
+    const placing = { abort, done: new Promise<void>((resolve) => (settle = resolve)) };
+    this.#placing = placing;
     try {
       const call = await SipCall.outgoing(
         this.#ctx,
@@ -207,9 +209,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
     } catch (error) {
-      // Hung up, and call() was called again before this attempt settled: the channel is the new
-      // attempt's now, so this one's end must not end it.
-      if (this.#placing !== abort) return State.IDLE;
+      // Hung up while ringing: hangUp() ended the channel, which may have placed its next call since.
+      if (this.#placing !== placing) return State.IDLE;
       const status = (error as { status?: number }).status;
       const cause =
         abort.signal.aborted && abort.signal.reason === 'timeout'
@@ -221,9 +222,10 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
               : Cause.FAILED;
       this.#ended(cause);
     } finally {
-      if (this.#placing === abort) this.#placing = undefined;
+      if (this.#placing === placing) this.#placing = undefined;
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      settle();
     }
     return this.#state;
   }
@@ -238,11 +240,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       return this.#state;
     }
     this.#transfer?.originalHungUp();
-    // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it).
-    this.#placing?.abort('hangup');
+    // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it); like a
+    // BYE, that is waited for: until its INVITE has ended (487, or §9.1's 64·T1 give-up).
+    const placing = this.#placing;
+    this.#placing = undefined;
+    placing?.abort.abort('hangup');
     const call = this.#call;
     this.#ended(Cause.NORMAL);
-    await call?.hangUp();
+    await Promise.all([call?.hangUp(), placing?.done]);
     return this.#state;
   }
 
