@@ -129,7 +129,12 @@ export interface EngineOptions {
    * `record` writes inside `recordFolder`. Without them both refuse with FileAccessError.
    */
   files?: { playFolders?: string[]; recordFolder?: string };
-  tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number };
+  /**
+   * Prompt synthesis: the voice engine, cache bound, worker threads, and how long one synthesis
+   * may run before it fails with `TtsError('ERR_SYNTHESIS_TIMEOUT')` and its worker is replaced
+   * (`synthesisTimeoutMs`, default 10 000).
+   */
+  tts?: { engine?: 'flite' | 'espeak'; cacheBytes?: number; workers?: number; synthesisTimeoutMs?: number };
   logLevel?: string;
   logger?: Logger;
   /**
@@ -346,7 +351,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
         ],
         cacheBytes: o.tts?.cacheBytes,
         defaultEngine: o.tts?.engine,
-        workers: o.tts?.workers
+        workers: o.tts?.workers,
+        synthesisTimeoutMs: o.tts?.synthesisTimeoutMs
       });
       const resolver = new MediaResolver(this.prompts);
       this.loop = new MixLoop(this.clock, (error) => this.reportError(error, 'mixing a room failed'));

@@ -28,6 +28,8 @@ export type TtsErrorCode =
   | 'ERR_RESAMPLER_NOT_LOADED'
   /** A synthesis worker died while it had requests in hand. */
   | 'ERR_WORKER_FAILED'
+  /** A synthesis (or file decode) ran past the service's `synthesisTimeoutMs`; its worker was replaced. */
+  | 'ERR_SYNTHESIS_TIMEOUT'
   /** The service was closed before the request completed. */
   | 'ERR_CLOSED';
 

@@ -109,6 +109,12 @@ export class EspeakEngine implements TtsEngine {
   readonly name = 'espeak';
   private voiceList: Promise<{ voices: Set<string>; variants: Set<string> }> | undefined;
 
+  async prepare(): Promise<void> {
+    await loadEspeak();
+    this.voiceList ??= listVoices();
+    await this.voiceList;
+  }
+
   defaultVoice(): string {
     return 'en-us';
   }

@@ -42,6 +42,10 @@ const OUTPUT_FILE = 'speech.wav';
 export class FliteEngine implements TtsEngine {
   readonly name = 'flite';
 
+  async prepare(): Promise<void> {
+    await compileFlite();
+  }
+
   defaultVoice(targetSampleRateHz: number): string {
     // kal and kal16 are the same diphone speaker; pick the one that needs no resampling.
     return targetSampleRateHz <= 8000 ? 'kal' : 'kal16';

@@ -21,6 +21,14 @@ export interface PromptServiceOptions {
   defaultEngine?: TtsEngineName;
   /** Synthesis worker threads (default 1). */
   workers?: number;
+  /**
+   * Longest one synthesis (or file decode) may run in its worker, from when the worker starts it
+   * (not while it waits behind other prompts, nor a new worker's start-up): past it the request
+   * fails with `TtsError('ERR_SYNTHESIS_TIMEOUT')` and the worker is replaced. Default 10 000 ms:
+   * Flite speaks the longest text allowed (`TEXT_CHARS_MAX` characters of words) in about 5 s on
+   * a loaded host, while 4000 digits in a row took 14 to 22 s and held the worker all along.
+   */
+  synthesisTimeoutMs?: number;
 }
 
 export interface PromptServiceStats {
@@ -33,6 +41,7 @@ export interface PromptServiceStats {
   workers: number;
 }
 
+const DEFAULT_SYNTHESIS_TIMEOUT_MS = 10_000;
 const SAMPLE_RATE_MIN_HZ = 8000;
 const SAMPLE_RATE_MAX_HZ = 48000;
 
@@ -67,7 +76,11 @@ export class PromptService {
     }
     this.cache = new PromptCache(opts.cacheBytes ?? 32 * 1024 * 1024);
     this.folder = new PromptFolder(opts.promptFolder);
-    this.pool = new WorkerPool(opts.workers ?? 1, [this.defaultEngine]);
+    this.pool = new WorkerPool(
+      opts.workers ?? 1,
+      [this.defaultEngine],
+      opts.synthesisTimeoutMs ?? DEFAULT_SYNTHESIS_TIMEOUT_MS
+    );
   }
 
   get isClosed(): boolean {

@@ -5,14 +5,12 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createEngine } from './engines.js';
 import { TtsError, serializeError } from './errors.js';
 import { floatToInt16, loadResampler, resampleFloat, resamplePcm } from './resampler.js';
-import type { TtsEngine, TtsEngineName } from './voice.js';
-import { compileFlite } from './flite-engine.js';
-import { loadEspeak } from './espeak-engine.js';
-import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { TtsEngine } from './voice.js';
+import type { WorkerData, WorkerDone, WorkerReply, WorkerRequest } from './worker-protocol.js';
 import { decodeWav } from './wav-decoder.js';
 
 const data = workerData as WorkerData;
@@ -32,6 +30,9 @@ function lowerThreadPriority(niceness: number): void {
 }
 lowerThreadPriority(data.niceness);
 
+if (!parentPort) throw new TtsError('ERR_WORKER_FAILED', 'synthesis-worker must run in a worker thread');
+const port: MessagePort = parentPort;
+
 const engines = new Map<string, TtsEngine>();
 
 function engineFor(name: string): TtsEngine {
@@ -43,21 +44,31 @@ function engineFor(name: string): TtsEngine {
   return engine;
 }
 
-async function handle(request: WorkerRequest): Promise<WorkerReply> {
-  const started = performance.now();
+/** The request's own work begins: everything it waited for (engine, resampler) is loaded. */
+function started(id: number): void {
+  port.postMessage({ id, kind: 'started' } satisfies WorkerReply);
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerDone> {
   await loadResampler();
   if (request.kind === 'decodeWav') {
+    started(request.id);
+    const begun = performance.now();
     const decoded = decodeWav(request.bytes, request.label);
     const pcm = floatToInt16(resampleFloat(decoded.samples, decoded.sampleRateHz, request.sampleRateHz));
     return {
       id: request.id,
+      kind: 'done',
       ok: true,
       pcm,
       sourceSampleRateHz: decoded.sampleRateHz,
-      synthesisMs: performance.now() - started
+      synthesisMs: performance.now() - begun
     };
   }
   const engine = engineFor(request.engine);
+  await engine.prepare();
+  started(request.id);
+  const begun = performance.now();
   const audio = await engine.synthesize({
     text: request.text,
     voice: request.voice ?? engine.defaultVoice(request.sampleRateHz),
@@ -68,33 +79,34 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   const pcm = resamplePcm(audio.pcm, audio.sampleRateHz, request.sampleRateHz);
   return {
     id: request.id,
+    kind: 'done',
     ok: true,
     pcm,
     sourceSampleRateHz: audio.sampleRateHz,
-    synthesisMs: performance.now() - started
+    synthesisMs: performance.now() - begun
   };
 }
-
-const port = parentPort;
-if (!port) throw new TtsError('ERR_WORKER_FAILED', 'synthesis-worker must run in a worker thread');
 
 // One request at a time: a WASI/Emscripten run is synchronous anyway, and strict order keeps
 // memory bounded. The pool spreads load over workers.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (request: WorkerRequest) => {
   chain = chain.then(async () => {
-    let reply: WorkerReply;
+    let reply: WorkerDone;
     try {
       reply = await handle(request);
     } catch (error) {
-      reply = { id: request.id, ok: false, error: serializeError(error) };
+      reply = { id: request.id, kind: 'done', ok: false, error: serializeError(error) };
     }
     if (reply.ok) port.postMessage(reply, [reply.pcm.buffer as ArrayBuffer]);
     else port.postMessage(reply);
   });
 });
 
-const PRELOADERS: Record<TtsEngineName, () => Promise<unknown>> = { flite: compileFlite, espeak: loadEspeak };
 // Warm-up only: a failure here surfaces again, typed, on the first real request.
-for (const name of data.preload) void PRELOADERS[name]().catch(() => undefined);
+for (const name of data.preload) {
+  void Promise.resolve()
+    .then(() => engineFor(name).prepare())
+    .catch(() => undefined);
+}
 void loadResampler().catch(() => undefined);

@@ -33,6 +33,11 @@ export interface SynthesizedAudio {
 
 export interface TtsEngine {
   readonly name: string;
+  /**
+   * Loads what every synthesis needs (the compiled module, the voice list), once. A worker awaits
+   * it before a request's deadline starts, so the deadline measures synthesis, not start-up.
+   */
+  prepare(): Promise<void>;
   /** Voice used when the request names none, chosen for the target rate. */
   defaultVoice(targetSampleRateHz: number): string;
   /** Throws `TtsError('ERR_UNKNOWN_VOICE')` for a voice the engine does not have. */

@@ -1,8 +1,12 @@
 /**
- * A small pool of synthesis worker threads. Requests go to the worker with the fewest in hand;
- * replies are matched by id. Workers are referenced (keep the process alive) only while they have
- * work. A worker that dies fails its own requests with `ERR_WORKER_FAILED` and is replaced on the next
- * request; `close()` fails everything pending with `ERR_CLOSED`.
+ * A small pool of synthesis worker threads. Requests wait in one queue and go one at a time to a
+ * free worker; replies are matched by id. Workers are referenced (keep the process alive) only
+ * while they have work. A request may run `synthesisTimeoutMs` once its worker has started it
+ * (time queued and the worker's start-up do not count): past that it fails with
+ * `ERR_SYNTHESIS_TIMEOUT`, and its worker, which cannot be interrupted inside a WebAssembly run,
+ * is terminated and replaced at once. A worker that dies fails its request with
+ * `ERR_WORKER_FAILED` and is replaced when there is work; `close()` fails everything pending with
+ * `ERR_CLOSED` and resolves once every worker has exited.
  *
  * The worker entry is `synthesis-worker.ts` when this file runs from TypeScript sources (vitest,
  * tsx: detected by this module's own extension) and is then loaded through tsx; from compiled
@@ -24,14 +28,19 @@ export interface WorkerResult {
   synthesisMs: number;
 }
 
-interface Pending {
+interface Job {
+  request: WorkerRequest;
+  transfer: ArrayBuffer[];
   resolve(result: WorkerResult): void;
   reject(error: TtsError): void;
 }
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, Pending>;
+  /** The request in hand, if any. */
+  job: Job | undefined;
+  /** Runs from the worker's `started` for the request in hand. */
+  deadline: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -56,104 +65,155 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
 
 /** Synthesis yields the CPU to the frame clock: prompts are made ahead, a late prompt costs nothing audible. */
 const WORKER_NICENESS = 10;
+/** Node's longest timer (2^31-1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkerPool {
   private readonly slots: (Slot | undefined)[];
+  private readonly queue: Job[] = [];
+  /** Exits of workers being terminated (timed out, or closing): `close()` waits for them. */
+  private readonly exiting = new Set<Promise<void>>();
   private nextId = 1;
   private closed = false;
 
   constructor(
     size: number,
-    private readonly preload: TtsEngineName[]
+    private readonly preload: TtsEngineName[],
+    private readonly synthesisTimeoutMs: number
   ) {
     if (!Number.isInteger(size) || size < 1 || size > 16)
       throw new RangeError(`workers must be an integer from 1 to 16, got ${size}`);
+    if (typeof synthesisTimeoutMs !== 'number')
+      throw new TypeError(`synthesisTimeoutMs must be a number, got ${typeof synthesisTimeoutMs}`);
+    if (!(synthesisTimeoutMs >= 1 && synthesisTimeoutMs <= MAX_TIMER_MS))
+      throw new RangeError(
+        `synthesisTimeoutMs must be from 1 to ${MAX_TIMER_MS} ms, got ${synthesisTimeoutMs}`
+      );
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
     for (let i = 0; i < size; i++) this.slots[i] = this.spawn(i);
   }
 
-  /** Worker threads alive now (spawned and not yet exited). */
+  /** Worker threads alive now (spawned and not yet exited, a terminated one until it has). */
   get workerCount(): number {
-    let n = 0;
+    let n = this.exiting.size;
     for (const slot of this.slots) if (slot) n++;
     return n;
   }
 
+  /** Requests queued or in a worker's hands. */
   get pendingCount(): number {
-    let n = 0;
-    for (const slot of this.slots) n += slot?.pending.size ?? 0;
+    let n = this.queue.length;
+    for (const slot of this.slots) if (slot?.job) n++;
     return n;
   }
 
   run(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
     if (this.closed) return Promise.reject(new TtsError('ERR_CLOSED', 'the prompt service is closed'));
-    const slot = this.leastBusy();
-    const id = this.nextId++;
+    const request = { ...body, id: this.nextId++ } as WorkerRequest;
     return new Promise<WorkerResult>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      if (slot.pending.size === 1) slot.worker.ref();
-      slot.worker.postMessage({ ...body, id } as WorkerRequest, transfer);
+      this.queue.push({ request, transfer, resolve, reject });
+      this.dispatch();
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const workers: Worker[] = [];
+    const closedError = (): TtsError =>
+      new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready');
+    for (const job of this.queue.splice(0)) job.reject(closedError());
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i];
       if (!slot) continue;
       this.slots[i] = undefined;
-      this.failAll(
-        slot,
-        () => new TtsError('ERR_CLOSED', 'the prompt service was closed before this prompt was ready')
-      );
-      workers.push(slot.worker);
+      this.release(slot)?.reject(closedError());
+      this.stop(slot.worker);
     }
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(this.exiting);
   }
 
-  private leastBusy(): Slot {
-    let best: Slot | undefined;
-    for (let i = 0; i < this.slots.length; i++) {
+  /** Hands queued requests to free workers, spawning any that is missing. */
+  private dispatch(): void {
+    for (let i = 0; i < this.slots.length && this.queue.length > 0; i++) {
       const slot = (this.slots[i] ??= this.spawn(i));
-      if (!best || slot.pending.size < best.pending.size) best = slot;
+      if (slot.job) continue;
+      const job = this.queue.shift() as Job;
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.request, job.transfer);
     }
-    return best as Slot;
+  }
+
+  /** The slot's request is settled: its deadline goes, the worker may let the process exit. */
+  private release(slot: Slot): Job | undefined {
+    const job = slot.job;
+    if (slot.deadline) clearTimeout(slot.deadline);
+    slot.deadline = undefined;
+    slot.job = undefined;
+    slot.worker.unref();
+    return job;
   }
 
   private spawn(index: number): Slot {
     const data: WorkerData = { preload: this.preload, niceness: WORKER_NICENESS };
     // The main thread's flags (--input-type, -e, test-runner loaders) are not the worker's business.
     const worker = new Worker(workerEntry(), { workerData: data, execArgv: [] });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, job: undefined, deadline: undefined };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
-      const pending = slot.pending.get(reply.id);
-      if (!pending) return;
-      slot.pending.delete(reply.id);
-      if (slot.pending.size === 0) worker.unref();
+      if (slot.job?.request.id !== reply.id) return;
+      if (reply.kind === 'started') {
+        slot.deadline = setTimeout(() => this.expire(index, slot), this.synthesisTimeoutMs);
+        return;
+      }
+      const job = this.release(slot) as Job;
       if (reply.ok)
-        pending.resolve({
+        job.resolve({
           pcm: reply.pcm,
           sourceSampleRateHz: reply.sourceSampleRateHz,
           synthesisMs: reply.synthesisMs
         });
-      else pending.reject(deserializeError(reply.error));
+      else job.reject(deserializeError(reply.error));
+      this.dispatch();
     });
     const onDeath = (reason: string): void => {
       if (this.slots[index] === slot) this.slots[index] = undefined;
-      this.failAll(slot, () => new TtsError('ERR_WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
+      this.release(slot)?.reject(new TtsError('ERR_WORKER_FAILED', `a synthesis worker stopped: ${reason}`));
+      if (!this.closed) this.dispatch();
     };
     worker.on('error', (error) => onDeath(error.message));
     worker.on('exit', (code) => onDeath(`exit code ${code}`));
     return slot;
   }
 
-  private failAll(slot: Slot, makeError: () => TtsError): void {
-    const pending = [...slot.pending.values()];
-    slot.pending.clear();
-    slot.worker.unref();
-    for (const p of pending) p.reject(makeError());
+  /** The request in hand ran past its deadline: fail it, stop its worker, start another. */
+  private expire(index: number, slot: Slot): void {
+    const job = this.release(slot);
+    if (this.slots[index] === slot) this.slots[index] = this.spawn(index);
+    this.stop(slot.worker);
+    if (job) {
+      const { request } = job;
+      const what =
+        request.kind === 'speak'
+          ? `${request.engine} speaking ${request.text.length} characters`
+          : `decoding ${request.label}`;
+      job.reject(
+        new TtsError(
+          'ERR_SYNTHESIS_TIMEOUT',
+          `${what} ran past synthesisTimeoutMs (${this.synthesisTimeoutMs} ms); its worker was stopped and replaced`
+        )
+      );
+    }
+    this.dispatch();
+  }
+
+  /** Terminates a worker; `close()` waits for its exit. */
+  private stop(worker: Worker): void {
+    const exited = worker.terminate().then(
+      () => undefined,
+      () => undefined
+    );
+    this.exiting.add(exited);
+    void exited.then(() => this.exiting.delete(exited));
   }
 }

@@ -23,6 +23,13 @@ export type WorkerRequest =
   /** WAV bytes already read (and path-checked) by the main thread. */
   | { id: number; kind: 'decodeWav'; bytes: Uint8Array; label: string; sampleRateHz: number };
 
-export type WorkerReply =
-  | { id: number; ok: true; pcm: Int16Array; sourceSampleRateHz: number; synthesisMs: number }
-  | { id: number; ok: false; error: SerializedTtsError };
+/** The outcome of a request; `synthesisMs` counts its own work, from `started`. */
+export type WorkerDone =
+  | { id: number; kind: 'done'; ok: true; pcm: Int16Array; sourceSampleRateHz: number; synthesisMs: number }
+  | { id: number; kind: 'done'; ok: false; error: SerializedTtsError };
+
+/**
+ * Per request, `started` once the worker has what it needs loaded (engine, resampler) and begins
+ * the request's own work: the pool's deadline runs from there. Then its `done`.
+ */
+export type WorkerReply = { id: number; kind: 'started' } | WorkerDone;
