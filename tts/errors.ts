@@ -18,7 +18,7 @@ export type TtsErrorCode =
   | 'ERR_FILE_UNREADABLE'
   /** The file is not a RIFF/WAVE file, or its header is corrupt. */
   | 'ERR_NOT_WAV'
-  /** A WAV file whose encoding is not supported (e.g. ADPCM, 64-bit float). */
+  /** A WAV file whose encoding is not supported (e.g. ADPCM, 12-bit PCM). */
   | 'ERR_UNSUPPORTED_WAV'
   /** The path resolves (after `..` and symlinks) outside the configured prompt folder. */
   | 'ERR_OUTSIDE_PROMPT_FOLDER'

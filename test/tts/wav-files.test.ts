@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromptService, TtsError } from '../../tts/index.js';
 import { rms, toneFrequencyHz } from '../support/tts-audio.js';
+import { chunk, fmtChunk, riffWave } from '../support/wav-bytes.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/wav/', import.meta.url));
 /** Every fixture is 0.25 s of a 440 Hz sine at half of full scale (made with sox, see the file names). */
@@ -115,4 +116,50 @@ describe('fileToPcm paths', () => {
     await expect(service.fileToPcm('unreadable.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
     await expect(service.fileToPcm('', 8000)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
+});
+
+describe('fileToPcm hostile headers', () => {
+  /** The old decoder spent minutes on these (wavefile looped over the claimed count); now milliseconds. */
+  const HANG_CHECK = { timeout: 5_000 };
+  const fmt = fmtChunk({ formatTag: 1, channels: 1, sampleRateHz: 8000, bitsPerSample: 16 });
+  const data = chunk('data', Buffer.from(Int16Array.from({ length: 160 }, (_, i) => i * 200 - 16000).buffer));
+  let folder: string;
+  let service: PromptService;
+  let clean: Int16Array;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'uasmedia-hostile-'));
+    const smpl = Buffer.alloc(36);
+    smpl.writeUInt32LE(0xffffffff, 28); // dwNumSampleLoops
+    const cue = Buffer.alloc(4);
+    cue.writeUInt32LE(0xffffffff, 0); // dwCuePoints
+    writeFileSync(join(folder, 'clean.wav'), riffWave([fmt, data]));
+    writeFileSync(join(folder, 'loops.wav'), riffWave([fmt, chunk('smpl', smpl), data]));
+    writeFileSync(join(folder, 'cues.wav'), riffWave([fmt, chunk('cue ', cue), data]));
+    writeFileSync(join(folder, 'loops-last.wav'), riffWave([fmt, data, chunk('smpl', smpl)]));
+    service = new PromptService({ promptFolder: folder, workers: 1 });
+    clean = await service.fileToPcm('clean.wav', 8000);
+  });
+  afterAll(async () => {
+    await service.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it(
+    'plays a file whose smpl chunk claims 2^32-1 loops as if the chunk were not there',
+    HANG_CHECK,
+    async () => {
+      expect(clean.length).toBe(160);
+      expect(await service.fileToPcm('loops.wav', 8000)).toEqual(clean);
+      expect(await service.fileToPcm('loops-last.wav', 8000)).toEqual(clean);
+    }
+  );
+
+  it(
+    'plays a file whose cue chunk claims 2^32-1 cue points as if the chunk were not there',
+    HANG_CHECK,
+    async () => {
+      expect(await service.fileToPcm('cues.wav', 8000)).toEqual(clean);
+    }
+  );
 });

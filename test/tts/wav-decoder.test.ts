@@ -1,0 +1,142 @@
+/**
+ * decodeWav sample by sample: files written by `wavefile` in every supported encoding decode to
+ * the values the `wavefile`-based decoder produced (integers over 2^(n−1)−1 when positive and
+ * 2^(n−1) when negative, G.711 through the G.191 expansion, channels averaged), now read
+ * straight from the `data` chunk.
+ */
+import wavefile from 'wavefile';
+import { describe, expect, it } from 'vitest';
+import { alawExpand, ulawExpand } from '../../engine/dsp/reference/g711.js';
+import { decodeWav } from '../../tts/wav-decoder.js';
+import { mulberry32 } from '../support/prng.js';
+
+type Container = 'RIFF' | 'RIFX';
+
+function writeWav(
+  channels: number,
+  bitDepthCode: string,
+  interleaved: readonly number[],
+  container: Container = 'RIFF'
+): Uint8Array {
+  const perChannel = Array.from({ length: channels }, (_, c) =>
+    interleaved.filter((_, i) => i % channels === c)
+  );
+  const wav = new wavefile.WaveFile();
+  wav.fromScratch(channels, 8000, bitDepthCode, channels === 1 ? perChannel[0] : perChannel, { container });
+  return wav.toBuffer();
+}
+
+/** Integer samples of `bits` bits: zero, ±1, both full-scale codes, then seeded random values. */
+function integerSamples(bits: number, count: number): number[] {
+  const random = mulberry32(bits * 7919 + count);
+  const min = -(2 ** (bits - 1));
+  const span = 2 ** bits;
+  const fixed = [0, 1, -1, span / 2 - 1, min, span / 4, -span / 4];
+  return [...fixed, ...Array.from({ length: count - fixed.length }, () => min + Math.floor(random() * span))];
+}
+
+function scaleInteger(s: number, bits: number): number {
+  return s > 0 ? s / (2 ** (bits - 1) - 1) : s / 2 ** (bits - 1);
+}
+
+/** What decodeWav must return: each channel rounded to float32, then the frame's average. */
+function expectedMono(values: readonly number[], channels: number): Float32Array {
+  const rounded = values.map((v) => Math.fround(v));
+  const out = new Float32Array(Math.floor(values.length / channels));
+  for (let f = 0; f < out.length; f++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += rounded[f * channels + c];
+    out[f] = sum / channels;
+  }
+  return out;
+}
+
+function expectSamples(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const first = actual.findIndex((v, i) => !Object.is(v, expected[i]));
+  expect(first, `first differing sample ${first}: ${actual[first]} vs ${expected[first]}`).toBe(-1);
+}
+
+describe('decodeWav sample values', () => {
+  for (const container of ['RIFF', 'RIFX'] as const) {
+    for (const channels of [1, 2]) {
+      for (const bits of [16, 24, 32]) {
+        it(`${container} ${bits}-bit PCM, ${channels} channel(s)`, () => {
+          const ints = integerSamples(bits, 400);
+          const decoded = decodeWav(writeWav(channels, String(bits), ints, container));
+          expect(decoded.sampleRateHz).toBe(8000);
+          expectSamples(
+            decoded.samples,
+            expectedMono(
+              ints.map((s) => scaleInteger(s, bits)),
+              channels
+            )
+          );
+        });
+      }
+    }
+  }
+
+  it('8-bit unsigned PCM, mono and stereo, 128 being silence', () => {
+    const codes = [128, 255, 0, 129, 127, ...integerSamples(8, 299).map((s) => s + 128)];
+    for (const channels of [1, 2]) {
+      const decoded = decodeWav(writeWav(channels, '8', codes));
+      expectSamples(
+        decoded.samples,
+        expectedMono(
+          codes.map((u) => scaleInteger(u - 128, 8)),
+          channels
+        )
+      );
+    }
+  });
+
+  it('32 and 64-bit float, including values past full scale', () => {
+    const random = mulberry32(64);
+    const values = [0, 1, -1, 1.5, -0.1, 1e-30, ...Array.from({ length: 300 }, () => random() * 2 - 1)];
+    for (const depth of ['32f', '64']) {
+      for (const channels of [1, 2]) {
+        const decoded = decodeWav(writeWav(channels, depth, values));
+        expectSamples(decoded.samples, expectedMono(values, channels));
+      }
+    }
+  });
+
+  it('G.711 μ-law and A-law: every code as ITU-T G.191 expands it', () => {
+    const codes = Array.from({ length: 256 }, (_, code) => code);
+    for (const [depth, expand] of [
+      ['8m', ulawExpand],
+      ['8a', alawExpand]
+    ] as const) {
+      for (const channels of [1, 2]) {
+        const decoded = decodeWav(writeWav(channels, depth, codes));
+        expectSamples(
+          decoded.samples,
+          expectedMono(
+            codes.map((code) => scaleInteger(expand(code), 16)),
+            channels
+          )
+        );
+      }
+    }
+  });
+
+  it('keeps the known values of full scale, half scale and silence', () => {
+    expect(Array.from(decodeWav(writeWav(1, '16', [32767, -32768, -16384, 16384, 0])).samples)).toEqual([
+      1, -1, -0.5, 0.5000152587890625, 0
+    ]);
+    // μ-law 0x00 and 0x80 are the largest negative and positive codes (±32124); 0xFF is zero.
+    expect(Array.from(decodeWav(writeWav(1, '8m', [0x00, 0x80, 0xff])).samples)).toEqual([
+      -0.9803466796875,
+      Math.fround(32124 / 32767),
+      0
+    ]);
+  });
+
+  it('decodes the whole frames of a data chunk cut short, as far as the file goes', () => {
+    const full = writeWav(1, '16', integerSamples(16, 100));
+    const cut = full.subarray(0, full.length - 3); // 98 whole samples and one byte left
+    const decoded = decodeWav(cut);
+    expectSamples(decoded.samples, decodeWav(full).samples.subarray(0, 98));
+  });
+});
