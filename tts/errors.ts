@@ -14,7 +14,7 @@ export type TtsErrorCode =
   /** The synthesizer ran but produced no audio. */
   | 'ERR_SYNTHESIS_FAILED'
   | 'ERR_FILE_NOT_FOUND'
-  /** The file exists but cannot be read (permissions, a directory, too large). */
+  /** The file exists but cannot be read (permissions, a directory, too large, or a WAV longer than an hour). */
   | 'ERR_FILE_UNREADABLE'
   /** The file is not a RIFF/WAVE file, or its header is corrupt. */
   | 'ERR_NOT_WAV'

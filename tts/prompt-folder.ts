@@ -14,7 +14,10 @@ export interface ResolvedPromptFile {
   mtimeMs: number;
 }
 
-/** Largest prompt file read into memory (about 9 minutes of 48 kHz stereo 16-bit). */
+/**
+ * Largest prompt file read into memory (about 9 minutes of 48 kHz stereo 16-bit). The decoder
+ * also refuses a WAV longer than an hour (WAV_MAX_DURATION_S), whatever its size.
+ */
 export const PROMPT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 
 function fileError(error: unknown, path: string): TtsError {

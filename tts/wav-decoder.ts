@@ -5,12 +5,20 @@
  *
  * Prompt files are untrusted, so only the `fmt ` and `data` chunks are read, found by a bounded
  * scan: no other chunk's header fields (loop, cue or tag counts) are ever acted on. A `data`
- * chunk that claims more bytes than the file holds is read as far as the file goes.
+ * chunk that claims more bytes than the file holds is read as far as the file goes. A file longer
+ * than `WAV_MAX_DURATION_S` is refused before any sample is converted.
  */
 import { TtsError } from './errors.js';
 import { scanRiff } from './riff-chunks.js';
 import { readWavFormat } from './wav-format.js';
 import { BYTES_PER_SAMPLE, decodeSamples, downmixToMono, type SampleEncoding } from './wav-samples.js';
+
+/**
+ * Longest WAV decoded, in seconds at the file's own rate: one hour. The byte limit on prompt files
+ * (PROMPT_FILE_MAX_BYTES) alone let 100 MiB of 8-bit audio at 1 kHz through, 29 hours that
+ * resampled to a 16 kHz room are 3.4 GB of 16-bit samples; an hour at 48 kHz is 345 MB.
+ */
+export const WAV_MAX_DURATION_S = 3600;
 
 export interface DecodedWav {
   /** Mono samples scaled to -1..1. */
@@ -37,6 +45,12 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
   const { encoding, channels, sampleRateHz } = format;
   const frameBytes = BYTES_PER_SAMPLE[encoding] * channels;
   const frames = Math.floor(dataChunk.bodyBytes / frameBytes);
+  if (frames > WAV_MAX_DURATION_S * sampleRateHz) {
+    throw new TtsError(
+      'ERR_FILE_UNREADABLE',
+      `${what} holds ${frames} frames at ${sampleRateHz} Hz (${+(frames / sampleRateHz).toFixed(3)} s); the limit is ${WAV_MAX_DURATION_S} s`
+    );
+  }
   const data = bytes.subarray(dataChunk.bodyOffset, dataChunk.bodyOffset + frames * frameBytes);
   const interleaved = decodeSamples(data, encoding, riff.bigEndian, frames * channels);
   return {

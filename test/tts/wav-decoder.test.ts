@@ -7,8 +7,9 @@
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
 import { alawExpand, ulawExpand } from '../../engine/dsp/reference/g711.js';
-import { decodeWav } from '../../tts/wav-decoder.js';
+import { WAV_MAX_DURATION_S, decodeWav } from '../../tts/wav-decoder.js';
 import { mulberry32 } from '../support/prng.js';
+import { chunk, fmtChunk, riffWave } from '../support/wav-bytes.js';
 
 type Container = 'RIFF' | 'RIFX';
 
@@ -138,5 +139,40 @@ describe('decodeWav sample values', () => {
     const cut = full.subarray(0, full.length - 3); // 98 whole samples and one byte left
     const decoded = decodeWav(cut);
     expectSamples(decoded.samples, decodeWav(full).samples.subarray(0, 98));
+  });
+});
+
+describe('decodeWav duration limit', () => {
+  /** 8-bit mono at 1 kHz: an hour is 3.6 MB, so the limit is reached far below the byte limit. */
+  const oneKilohertz = (frames: number): Uint8Array =>
+    riffWave([
+      fmtChunk({ formatTag: 1, channels: 1, sampleRateHz: 1000, bitsPerSample: 8 }),
+      chunk('data', Buffer.alloc(frames, 128))
+    ]);
+
+  it(`decodes a file of exactly ${WAV_MAX_DURATION_S} s`, () => {
+    expect(decodeWav(oneKilohertz(WAV_MAX_DURATION_S * 1000)).samples.length).toBe(WAV_MAX_DURATION_S * 1000);
+  });
+
+  it('refuses a file one frame longer with ERR_FILE_UNREADABLE, saying how long it is', () => {
+    const error = (() => {
+      try {
+        decodeWav(oneKilohertz(WAV_MAX_DURATION_S * 1000 + 1), 'prompt file long.wav');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toMatchObject({
+      code: 'ERR_FILE_UNREADABLE',
+      message: 'prompt file long.wav holds 3600001 frames at 1000 Hz (3600.001 s); the limit is 3600 s'
+    });
+  });
+
+  it('counts the frames of all channels together, not the samples', () => {
+    const stereo = riffWave([
+      fmtChunk({ formatTag: 1, channels: 2, sampleRateHz: 1000, bitsPerSample: 8 }),
+      chunk('data', Buffer.alloc(2 * WAV_MAX_DURATION_S * 1000, 128))
+    ]);
+    expect(decodeWav(stereo).samples.length).toBe(WAV_MAX_DURATION_S * 1000);
   });
 });

@@ -137,6 +137,11 @@ describe('fileToPcm hostile headers', () => {
     writeFileSync(join(folder, 'loops.wav'), riffWave([fmt, chunk('smpl', smpl), data]));
     writeFileSync(join(folder, 'cues.wav'), riffWave([fmt, chunk('cue ', cue), data]));
     writeFileSync(join(folder, 'loops-last.wav'), riffWave([fmt, data, chunk('smpl', smpl)]));
+    const longFmt = fmtChunk({ formatTag: 7, channels: 1, sampleRateHz: 1000, bitsPerSample: 8 });
+    writeFileSync(
+      join(folder, 'long.wav'),
+      riffWave([longFmt, chunk('data', Buffer.alloc(3600 * 1000 + 2, 0xff))])
+    );
     service = new PromptService({ promptFolder: folder, workers: 1 });
     clean = await service.fileToPcm('clean.wav', 8000);
   });
@@ -162,4 +167,22 @@ describe('fileToPcm hostile headers', () => {
       expect(await service.fileToPcm('cues.wav', 8000)).toEqual(clean);
     }
   );
+
+  it('refuses a prompt longer than an hour with a typed error, whatever its size in bytes', async () => {
+    // A service of its own, so that a hang above cannot make this one fail too.
+    const own = new PromptService({ promptFolder: folder, workers: 1 });
+    try {
+      // Not `rejects`: were it to resolve, printing 28.8 million samples would exhaust the heap.
+      const outcome = await own.fileToPcm('long.wav', 8000).then(
+        (pcm) => `resolved with ${pcm.length} samples`,
+        (error: unknown) => error
+      );
+      expect(outcome).toMatchObject({
+        code: 'ERR_FILE_UNREADABLE',
+        message: expect.stringContaining('the limit is 3600 s')
+      });
+    } finally {
+      await own.close();
+    }
+  });
 });
