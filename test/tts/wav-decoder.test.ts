@@ -176,3 +176,78 @@ describe('decodeWav duration limit', () => {
     expect(decodeWav(stereo).samples.length).toBe(WAV_MAX_DURATION_S * 1000);
   });
 });
+
+describe('decodeWav WAVE_FORMAT_EXTENSIBLE', () => {
+  const plainAndExtensible = (
+    formatTag: number,
+    bitsPerSample: number,
+    data: Buffer
+  ): [Uint8Array, Uint8Array] => {
+    const fields = { formatTag, channels: 2, sampleRateHz: 16000, bitsPerSample };
+    return [
+      riffWave([fmtChunk(fields), chunk('data', data)]),
+      riffWave([fmtChunk({ ...fields, subFormatTag: formatTag }), chunk('data', data)])
+    ];
+  };
+  const random = mulberry32(0xfffe);
+  const floats = Buffer.from(Float32Array.from({ length: 200 }, () => random() * 2 - 1).buffer);
+  const codes = Buffer.from(Array.from({ length: 256 }, (_, code) => code));
+
+  for (const [name, formatTag, bits, data] of [
+    ['PCM 16-bit', 1, 16, Buffer.from(Int16Array.from(integerSamples(16, 200)).buffer)],
+    ['PCM 24-bit', 1, 24, Buffer.from(Array.from({ length: 600 }, () => Math.floor(random() * 256)))],
+    ['IEEE float 32-bit', 3, 32, floats],
+    ['μ-law', 7, 8, codes],
+    ['A-law', 6, 8, codes]
+  ] as const) {
+    it(`decodes the ${name} sub-format as the plain format tag`, () => {
+      const [plain, extensible] = plainAndExtensible(formatTag, bits, data);
+      const decoded = decodeWav(extensible);
+      expectSamples(decoded.samples, decodeWav(plain).samples);
+      expect(decoded.source.audioFormat).toBe(formatTag);
+    });
+  }
+
+  it('refuses a sub-format it does not decode, or a GUID that is not a KSDATAFORMAT one, as unsupported', () => {
+    const data = chunk('data', Buffer.alloc(64));
+    const adpcm = fmtChunk({
+      formatTag: 0,
+      channels: 1,
+      sampleRateHz: 8000,
+      bitsPerSample: 4,
+      subFormatTag: 2
+    });
+    // KSDATAFORMAT_SUBTYPE_AMBISONIC_B_FORMAT_PCM {00000001-0721-11d3-8644-c8c1ca000000}: tag 1, other tail.
+    const bFormat = fmtChunk({
+      formatTag: 0,
+      channels: 4,
+      sampleRateHz: 8000,
+      bitsPerSample: 16,
+      subFormatTag: 1,
+      guidTail: [0x00, 0x00, 0x21, 0x07, 0xd3, 0x11, 0x86, 0x44, 0xc8, 0xc1, 0xca, 0x00, 0x00, 0x00]
+    });
+    expect(() => decodeWav(riffWave([adpcm, data]))).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSUPPORTED_WAV' })
+    );
+    expect(() => decodeWav(riffWave([bFormat, data]))).toThrow(
+      expect.objectContaining({
+        code: 'ERR_UNSUPPORTED_WAV',
+        message: expect.stringContaining('{00000001-0721-11d3-8644-c8c1ca000000}')
+      })
+    );
+  });
+
+  it('refuses an extensible fmt chunk too short to hold its sub-format as a corrupt header', () => {
+    const full = fmtChunk({
+      formatTag: 0,
+      channels: 1,
+      sampleRateHz: 8000,
+      bitsPerSample: 16,
+      subFormatTag: 1
+    });
+    const short = chunk('fmt ', full.subarray(8, 8 + 18));
+    expect(() => decodeWav(riffWave([short, chunk('data', Buffer.alloc(4))]))).toThrow(
+      expect.objectContaining({ code: 'ERR_NOT_WAV' })
+    );
+  });
+});
