@@ -2,7 +2,8 @@
  * Resolves prompt file paths and keeps them inside the configured prompt folders. A relative
  * path is looked up in each folder in turn; the real path (after `..` and every symlink) must
  * lie inside that folder's own real path, so neither `../../etc/passwd`, an absolute path
- * elsewhere, nor a symlink pointing out escapes. Without a folder nothing is read at all.
+ * elsewhere, nor a symlink pointing out escapes. A folder that does not exist (yet) holds no
+ * file and is passed over. Without a folder nothing is read at all.
  */
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -58,10 +59,25 @@ export class PromptFolder {
       );
     }
     let notFound: TtsError | undefined;
+    let folderMissing: TtsError | undefined;
     let inside = false;
     for (const folder of this.folders) {
-      const folderReal = await this.realFolder(folder);
       const lexical = resolve(folder, path);
+      let folderReal: string;
+      try {
+        folderReal = await this.realFolder(folder);
+      } catch (error) {
+        // A missing folder holds no file; the others may. It is reported only if no folder has the file.
+        if (isInside(resolve(folder), lexical)) {
+          inside = true;
+          folderMissing ??= new TtsError(
+            'ERR_FILE_NOT_FOUND',
+            `prompt file '${path}' does not exist: the prompt folder '${folder}' does not exist`,
+            { cause: error }
+          );
+        }
+        continue;
+      }
       // Refuse obvious escapes before touching the file system, so a missing file outside the
       // folder reports the escape rather than "not found".
       if (!isInside(resolve(folder), lexical) && !isInside(folderReal, lexical)) continue;
@@ -86,7 +102,7 @@ export class PromptFolder {
         'ERR_OUTSIDE_PROMPT_FOLDER',
         `prompt file '${path}' is outside the prompt folders ${this.folders.map((f) => `'${f}'`).join(', ')}`
       );
-    throw notFound as TtsError;
+    throw (notFound ?? folderMissing) as TtsError;
   }
 
   private async describe(realPath: string, path: string): Promise<ResolvedPromptFile> {

@@ -116,6 +116,39 @@ describe('fileToPcm paths', () => {
     await expect(service.fileToPcm('unreadable.wav', 8000)).rejects.toMatchObject({ code: 'ERR_NOT_WAV' });
     await expect(service.fileToPcm('', 8000)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
+
+  it('passes over a configured folder that does not exist, finding the file in the next', async () => {
+    const late = join(root, 'late');
+    const withMissing = new PromptService({ promptFolder: [late, folder] });
+    try {
+      expect((await withMissing.fileToPcm('sub/inside.wav', 8000)).length).toBe(2000);
+      await expect(withMissing.fileToPcm('missing.wav', 8000)).rejects.toMatchObject({
+        code: 'ERR_FILE_NOT_FOUND',
+        message: "prompt file 'missing.wav' does not exist"
+      });
+      await expect(withMissing.fileToPcm('../secret.wav', 8000)).rejects.toMatchObject({
+        code: 'ERR_OUTSIDE_PROMPT_FOLDER'
+      });
+      // Created later, the folder is used from then on.
+      mkdirSync(late);
+      copyFileSync(join(FIXTURES, 'tone-16000-s16.wav'), join(late, 'late.wav'));
+      expect((await withMissing.fileToPcm('late.wav', 8000)).length).toBe(2000);
+    } finally {
+      await withMissing.close();
+    }
+  });
+
+  it('reports a file as not found, naming the folder, when no configured folder exists', async () => {
+    const none = new PromptService({ promptFolder: [join(root, 'gone'), join(root, 'gone-too')] });
+    try {
+      await expect(none.fileToPcm('inside.wav', 8000)).rejects.toMatchObject({
+        code: 'ERR_FILE_NOT_FOUND',
+        message: expect.stringContaining(`the prompt folder '${join(root, 'gone')}' does not exist`)
+      });
+    } finally {
+      await none.close();
+    }
+  });
 });
 
 describe('fileToPcm hostile headers', () => {
