@@ -66,6 +66,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
+  /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
+  #promptsQueued: Promise<void> = Promise.resolve();
   readonly #merger: DigitMerger;
   /** The outgoing call `call()` is placing, while it is: its abort, and when `call()` is done with it. */
   #placing: { abort: AbortController; done: Promise<void> } | undefined;
@@ -258,16 +260,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const { signal, ...speak } = options;
     const item = textMedia('playText', text, speak);
     const media = this.#mediaFor('play');
-    const pcm = await this.#ctx.resolver.toPcm(item, media.sampleRateHz);
-    await this.#playPcm([pcm], signal);
+    await this.#playInOrder(this.#ctx.resolver.toPcm(item, media.sampleRateHz), signal);
   }
 
   /** Plays a WAV file to the caller and resolves when it has been played. */
   async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const item = fileMedia('playFile', path);
     const media = this.#mediaFor('play');
-    const pcm = await this.#ctx.resolver.toPcm(item, media.sampleRateHz);
-    await this.#playPcm([pcm], options.signal);
+    await this.#playInOrder(this.#ctx.resolver.toPcm(item, media.sampleRateHz), options.signal);
   }
 
   /** Stops any prompt being played to the caller; their Promises reject. */
@@ -470,6 +470,27 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         { state: this.#state, expected: [State.ANSWERED] }
       );
     return call;
+  }
+
+  /**
+   * Plays a prompt after every prompt asked for before it, whichever is ready first: their audio
+   * is made at the same time (a long text takes longer to synthesise than a short file takes to
+   * read), and each is queued once those before it are queued, or have failed.
+   */
+  async #playInOrder(pcm: Promise<Int16Array>, signal?: AbortSignal): Promise<void> {
+    const earlier = this.#promptsQueued;
+    let queued = (): void => undefined;
+    this.#promptsQueued = new Promise<void>((resolve) => (queued = resolve));
+    try {
+      const parts = [await pcm];
+      await earlier;
+      // Queued in this turn: the player's queue takes it before `queued` lets the next one in.
+      const playing = this.#playPcm(parts, signal);
+      queued();
+      await playing;
+    } finally {
+      queued();
+    }
   }
 
   async #playPcm(parts: Int16Array[], signal?: AbortSignal): Promise<void> {

@@ -114,6 +114,19 @@ describe('UASCallChannel media', () => {
     expect(channel.state).toBe(State.ANSWERED);
   });
 
+  it('plays prompts in the order they were asked for, whichever is ready first', async () => {
+    const { channel } = await answeredCall(null);
+    await channel.playFile('tone-44100-s16.wav'); // cached: ready at once from now on
+    const order: string[] = [];
+    // Text nobody asked for before: synthesised first, so ready well after the cached file.
+    const text = channel
+      .playText('Prompts play in the order they were asked for.')
+      .then(() => order.push('text'));
+    const file = channel.playFile('tone-44100-s16.wav').then(() => order.push('file'));
+    await Promise.all([text, file]);
+    expect(order).toEqual(['text', 'file']);
+  });
+
   it('refuses a prompt file outside the prompt folder with a typed error, and the call goes on', async () => {
     const { channel } = await answeredCall(null);
     await expect(channel.playFile('../../../etc/passwd')).rejects.toMatchObject({
