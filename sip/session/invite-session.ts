@@ -20,6 +20,7 @@ import {
   SessionTimer,
   formatSessionExpires,
   intervalFromAnswer,
+  minSeFrom422,
   negotiateAsUas,
   type ArmedInterval,
   type RefreshOutcome,
@@ -69,6 +70,8 @@ export type OfferHandler = (offerSdp: string) => string;
 export type AnswerHandler = (answerSdp: string | undefined) => void;
 
 const SDP = 'application/sdp';
+/** The longest session interval a peer's 422 may ask our refreshes for (RFC 4028 §7.4). */
+const MAX_MIN_SE_SECONDS = 86_400;
 
 /** How a re-INVITE of ours ended: the 2xx and its answer, or the error (with the response, if one came). */
 type ReinviteOutcome =
@@ -256,10 +259,17 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   private async refreshSession(): Promise<RefreshOutcome> {
     const current = this.sessionTimer?.interval;
     if (!current || this.ended) throw new SipError('ERR_INVALID_STATE', 'no session to refresh');
-    const outcome = await this.sendReinvite(this.localSdp ?? '', {
-      Supported: 'timer',
-      'Session-Expires': formatSessionExpires({ seconds: current.seconds, refresher: 'uac' })
-    });
+    let seconds = current.seconds;
+    let outcome = await this.sendRefresh(seconds);
+    // §7.4: a 422 names the least interval the peer takes; asked again at once with it (a day at most).
+    const minSe =
+      'error' in outcome && outcome.error.status === 422 && outcome.response
+        ? minSeFrom422(outcome.response)
+        : undefined;
+    if (minSe !== undefined && minSe > seconds && minSe <= MAX_MIN_SE_SECONDS && !this.ended) {
+      seconds = minSe;
+      outcome = await this.sendRefresh(seconds, minSe);
+    }
     if ('error' in outcome) {
       const { error, response } = outcome;
       if (error.status === undefined) throw error;
@@ -272,8 +282,18 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         failure: { status: error.status, ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }) }
       };
     }
-    const settled = intervalFromAnswer(outcome.response, current.seconds);
+    const settled = intervalFromAnswer(outcome.response, seconds);
     return { interval: { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' } };
+  }
+
+  /** A refresh re-INVITE: the same offer, offering to go on refreshing every `seconds`. */
+  private sendRefresh(seconds: number, minSe?: number): Promise<ReinviteOutcome> {
+    const headers: Record<string, string> = {
+      Supported: 'timer',
+      'Session-Expires': formatSessionExpires({ seconds, refresher: 'uac' })
+    };
+    if (minSe !== undefined) headers['Min-SE'] = String(minSe);
+    return this.sendReinvite(this.localSdp ?? '', headers);
   }
 
   private expireSession(): void {

@@ -204,4 +204,35 @@ describe('session timers on the wire', () => {
       expect(ended).toEqual(['error']);
     }
   );
+
+  it('asks again at once with the Min-SE a 422 to its refresh names (RFC 4028 §7.4)', async () => {
+    const { ua, clock, peer, uaPort } = await clockedAgent();
+    const ended: string[] = [];
+    ua.on('invite', (session: IncomingInvite) => {
+      session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
+      void session.accept(testSdp(5000)).catch(() => undefined);
+    });
+    const callId = 'refresh-422';
+    await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
+    const ok = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
+    )) as SipResponse;
+    await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
+    await barrier(peer, uaPort);
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    expect(refresh.get('Session-Expires')).toBe('90;refresher=uac');
+    const tooSmall = responseTo(refresh, 422).add('Min-SE', '120');
+    await peer.send(tooSmall.toBuffer(), uaPort);
+    // No time passes: the second refresh follows the 422 itself.
+    const again = (await peer.next(isRequest('INVITE', callId, refresh.cseq.seq))) as SipRequest;
+    expect(again.get('Session-Expires')).toBe('120;refresher=uac');
+    expect(again.get('Min-SE')).toBe('120');
+    await peer.send(answer(again, 200, peer.port), uaPort);
+    await peer.next(isRequest('ACK', callId, again.cseq.seq - 1));
+    clock.advance(50_000); // past the 60 s the first refresh's session would have ended at
+    await barrier(peer, uaPort);
+    expect(peer.received.filter(isRequest('BYE', callId))).toEqual([]);
+    expect(ended).toEqual([]);
+  });
 });
