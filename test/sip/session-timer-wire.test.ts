@@ -94,6 +94,32 @@ async function barrier(peer: UdpTestPeer, uaPort: number): Promise<void> {
   await peer.next((m) => m instanceof SipResponse && m.callId === callId && m.status === 200);
 }
 
+/**
+ * A call the fake-clock agent answers and left the caller to refresh (so the agent refreshes,
+ * every 45 s), ACKed and settled: the 200 it was answered with, and why its session ended, if it did.
+ */
+async function refresherCall(callId: string): Promise<{
+  clock: FakeClock;
+  peer: UdpTestPeer;
+  uaPort: number;
+  ok: SipResponse;
+  ended: string[];
+}> {
+  const { ua, clock, peer, uaPort } = await clockedAgent();
+  const ended: string[] = [];
+  ua.on('invite', (session: IncomingInvite) => {
+    session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
+    void session.accept(testSdp(5000)).catch(() => undefined);
+  });
+  await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
+  const ok = (await peer.next(
+    (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
+  )) as SipResponse;
+  await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
+  await barrier(peer, uaPort);
+  return { clock, peer, uaPort, ok, ended };
+}
+
 describe('session timers on the wire', () => {
   it('answers an INVITE that requires timers; a Session-Expires of 3 000 000 s is lowered to ours and does not end the call', async () => {
     const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
@@ -122,20 +148,9 @@ describe('session timers on the wire', () => {
   });
 
   it('as the refresher the caller left it to be, sends a refresh that met 491 again within 2 s and keeps the call past the old expiry (RFC 3261 §14.1)', async () => {
-    const { ua, clock, peer, uaPort } = await clockedAgent();
-    const ended: string[] = [];
-    ua.on('invite', (session: IncomingInvite) => {
-      session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
-      void session.accept(testSdp(5000)).catch(() => undefined);
-    });
     const callId = 'refresh-491-uas';
-    await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
-    const ok = (await peer.next(
-      (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
-    )) as SipResponse;
+    const { clock, peer, uaPort, ok, ended } = await refresherCall(callId);
     expect(ok.get('Session-Expires')).toBe('90;refresher=uas');
-    await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
-    await barrier(peer, uaPort);
 
     clock.advance(45_000);
     const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
@@ -183,19 +198,8 @@ describe('session timers on the wire', () => {
   it.each([408, 481])(
     'ends the session with BYE when its refresh meets %i (RFC 4028 §10)',
     async (status) => {
-      const { ua, clock, peer, uaPort } = await clockedAgent();
-      const ended: string[] = [];
-      ua.on('invite', (session: IncomingInvite) => {
-        session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
-        void session.accept(testSdp(5000)).catch(() => undefined);
-      });
       const callId = `refresh-${status}`;
-      await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
-      const ok = (await peer.next(
-        (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
-      )) as SipResponse;
-      await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
-      await barrier(peer, uaPort);
+      const { clock, peer, uaPort, ended } = await refresherCall(callId);
       clock.advance(45_000);
       const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
       await peer.send(answer(refresh, status, peer.port), uaPort);
@@ -206,19 +210,8 @@ describe('session timers on the wire', () => {
   );
 
   it('asks again at once with the Min-SE a 422 to its refresh names (RFC 4028 §7.4)', async () => {
-    const { ua, clock, peer, uaPort } = await clockedAgent();
-    const ended: string[] = [];
-    ua.on('invite', (session: IncomingInvite) => {
-      session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
-      void session.accept(testSdp(5000)).catch(() => undefined);
-    });
     const callId = 'refresh-422';
-    await peer.send(invite(uaPort, peer.port, callId, []), uaPort);
-    const ok = (await peer.next(
-      (m) => m instanceof SipResponse && m.callId === callId && m.status === 200
-    )) as SipResponse;
-    await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
-    await barrier(peer, uaPort);
+    const { clock, peer, uaPort, ended } = await refresherCall(callId);
     clock.advance(45_000);
     const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
     expect(refresh.get('Session-Expires')).toBe('90;refresher=uac');
