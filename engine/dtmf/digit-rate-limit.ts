@@ -9,8 +9,10 @@
  * packet a digit: without the bound, 50 to thousands a second, each a 'dtmf' event and an entry
  * in the digit buffer.
  *
- * No clock and no timer of its own: the caller says what time it is.
+ * No clock and no timer of its own: the caller says what time it is. The bucket is the call
+ * limiter's (sip/admission/token-bucket.ts).
  */
+import { TokenBucket } from '../../sip/index.js';
 
 export interface DigitRateLimitOptions {
   /** Digits per second let through, sustained (default 20). */
@@ -47,15 +49,14 @@ export function resolveDigitRateLimit(
 export class DigitRateLimit {
   readonly digitsPerSecond: number;
   readonly burstDigits: number;
-  #tokens: number;
-  #atMs = Number.NaN;
+  /** Made at the first digit: the caller's clock starts there. */
+  #bucket: TokenBucket | undefined;
   #droppedSinceFull = 0;
 
   constructor(options?: DigitRateLimitOptions) {
     const { digitsPerSecond, burstDigits } = resolveDigitRateLimit(options);
     this.digitsPerSecond = digitsPerSecond;
     this.burstDigits = burstDigits;
-    this.#tokens = burstDigits;
   }
 
   /**
@@ -68,17 +69,16 @@ export class DigitRateLimit {
 
   /** Lets one digit through at `nowMs` (true), or drops it (false). A clock that steps back refills nothing. */
   take(nowMs: number): boolean {
-    if (Number.isNaN(this.#atMs) || nowMs > this.#atMs) {
-      const elapsedMs = Number.isNaN(this.#atMs) ? 0 : nowMs - this.#atMs;
-      this.#tokens = Math.min(this.burstDigits, this.#tokens + (elapsedMs * this.digitsPerSecond) / 1000);
-      this.#atMs = nowMs;
-      if (this.#tokens === this.burstDigits) this.#droppedSinceFull = 0;
-    }
-    if (this.#tokens < 1) {
+    const bucket = (this.#bucket ??= new TokenBucket(
+      { ratePerSecond: this.digitsPerSecond, burst: this.burstDigits },
+      nowMs
+    ));
+    if (bucket.full(nowMs)) this.#droppedSinceFull = 0;
+    if (!bucket.has(nowMs)) {
       this.#droppedSinceFull++;
       return false;
     }
-    this.#tokens -= 1;
+    bucket.take(nowMs);
     return true;
   }
 }

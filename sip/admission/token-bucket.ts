@@ -40,6 +40,11 @@ export class TokenBucket {
     this.#bucket.tokens = Math.max(0, this.#bucket.tokens - 1);
   }
 
+  /** Whether the bucket is full now: nothing taken that has not flowed back in. */
+  full(nowMs: number): boolean {
+    return refill(this.#bucket, this.ratePerSecond, this.burst, nowMs) >= this.burst;
+  }
+
   /** Seconds until a token is there (0 if one is). */
   secondsUntilToken(nowMs: number): number {
     const tokens = refill(this.#bucket, this.ratePerSecond, this.burst, nowMs);
