@@ -186,13 +186,14 @@ describe('UASCallChannel media', () => {
     expect(caller.state).toBe(State.IDLE);
   });
 
-  it('call() again after a hang-up while the first is still being cancelled: the first settling late leaves the second alone', async () => {
+  it("call() again once the hang-up of a ringing call has resolved: the second call is the channel's, and hangUp cancels it", async () => {
     const caller = engine.createChannel();
     const first = caller.call(`sip:loop@127.0.0.1:${port}`);
     await waitFor(() => incoming.length > 0 && incoming[incoming.length - 1].state === State.CALL_INCOMING);
     const firstCallee = incoming[incoming.length - 1];
+    // hangUp() resolves once the first INVITE has ended (the race with a call() made before then is
+    // hangup-while-ringing.test.ts's): the first call() settles IDLE and the second is the channel's.
     expect(await caller.hangUp()).toBe(State.IDLE);
-    // The CANCEL is on its way: the first call() has not settled yet.
     const second = caller.call(`sip:loop@127.0.0.1:${port}`);
     expect(await first).toBe(State.IDLE);
     expect([State.CALL_OUTGOING, State.RING_OUTGOING]).toContain(caller.state);
