@@ -80,8 +80,9 @@ export class RecordFolder {
     }
     const target = join(directoryReal, basename(lexical));
     if (directoryReal !== folderReal && !isInside(folderReal, directoryReal)) throw outside;
+    // Not opened to find out: a FIFO blocks an open for writing. Other names are openNoFollow's.
     const existing = await lstat(target).catch(() => undefined);
-    if (existing && (!existing.isFile() || existing.nlink > 1)) throw notOwnFile(path);
+    if (existing && !existing.isFile()) throw notOwnFile(path);
     return target;
   }
 }
