@@ -42,6 +42,13 @@ function offerRejected(error: { message: string; status: number }): SipError {
   );
 }
 
+/** An SDP error as the offer's rejection (`offerRejected`); anything else as it is. */
+function asOfferRejection(error: unknown): unknown {
+  return error instanceof SdpNegotiationError || error instanceof SdpParseError
+    ? offerRejected(error)
+    : error;
+}
+
 /** The address the transport stamped on the top Via (RFC 3261 §18.2.1), else the Via's host. */
 function signallingAddressOf(invite: IncomingInvite): string {
   const via = invite.request.topVia;
@@ -68,17 +75,14 @@ export class SipCall {
       try {
         return this.media.answer(offer);
       } catch (error) {
-        if (error instanceof SdpNegotiationError || error instanceof SdpParseError)
-          throw offerRejected(error);
-        throw error;
+        throw asOfferRejection(error);
       }
     };
     session.offerProvider = () => {
       try {
         return this.media.offer();
       } catch (error) {
-        if (error instanceof SdpNegotiationError) throw offerRejected(error);
-        throw error;
+        throw asOfferRejection(error);
       }
     };
     session.answerHandler = (answer) => this.takeAnswer(answer);
@@ -234,9 +238,7 @@ export class SipCall {
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();
-      throw error instanceof SdpNegotiationError || error instanceof SdpParseError
-        ? offerRejected(error)
-        : error;
+      throw asOfferRejection(error);
     }
     try {
       await invite.accept(answer);
