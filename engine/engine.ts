@@ -488,9 +488,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.roster = new RoomRoster(this.rooms, (name) => this.conference(name));
     return createJoinPageHandler(this.roster, {
       allows: (address) => this.door.sipSources?.allows(address) ?? true,
-      inRoom: (name, address) => {
+      inRoom: (name, token) => {
         for (const channel of this.channels.values())
-          if (channel.conferenceRoomName === name && channel.signallingAddress === address) return true;
+          if (channel.conferenceRoomName === name && channel.rosterToken === token) return true;
         return false;
       }
     });

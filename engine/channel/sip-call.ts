@@ -3,6 +3,7 @@
  * leg it negotiated. It turns SIP events (BYE, CANCEL, INFO digits, re-INVITE offers) into calls
  * on the channel's hooks and owns the release of its ports, party slot and timers.
  */
+import { randomBytes } from 'node:crypto';
 import {
   SdpNegotiationError,
   SdpParseError,
@@ -17,6 +18,7 @@ import { InvalidStateError } from '../errors.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import type { ChannelContext } from './channel-context.js';
+import { ROSTER_TOKEN_HEADER } from '../webrtc/roster-token.js';
 
 export interface SipCallHooks {
   /** The far end ended the call (BYE, CANCEL, failure, silence); not called for our own hang-up. */
@@ -59,6 +61,12 @@ export class SipCall {
   private ended = false;
   private established = false;
 
+  /**
+   * A call that came in over the WebSocket (a browser's) gets this in its 200 OK: the join page
+   * shows its room's participant list to whoever presents it (engine/webrtc/roster-token.ts).
+   */
+  readonly rosterToken: string | undefined;
+
   /** Where an incoming call's SIP request came from; undefined for a call we placed. */
   get signallingAddress(): string | undefined {
     return this.incomingInvite && signallingAddressOf(this.incomingInvite);
@@ -71,6 +79,7 @@ export class SipCall {
     private readonly incomingInvite: IncomingInvite | undefined,
     private readonly outgoingInvite: OutgoingInvite | undefined
   ) {
+    if (incomingInvite?.protocol === 'ws') this.rosterToken = randomBytes(16).toString('base64url');
     session.offerHandler = (offer: string) => {
       try {
         return this.media.answer(offer);
@@ -241,7 +250,7 @@ export class SipCall {
       throw asOfferRejection(error);
     }
     try {
-      await invite.accept(answer);
+      await invite.accept(answer, this.rosterToken ? { [ROSTER_TOKEN_HEADER]: this.rosterToken } : {});
     } catch (error) {
       this.finish(); // cancelled or ended meanwhile: its media goes with it
       throw error;

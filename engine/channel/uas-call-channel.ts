@@ -138,6 +138,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.signallingAddress;
   }
 
+  /** @internal the join page's pass to this call's room's participant list (browsers' calls only). */
+  get rosterToken(): string | undefined {
+    return this.#call?.rosterToken;
+  }
+
   /** The conference room this channel's call is in or waiting for. */
   get conferenceRoomName(): string | undefined {
     return this.#transfer?.roomName ?? this.#legOf?.roomName;

@@ -1,7 +1,8 @@
 /**
  * The HTTP side of the engine's WebSocket port: the join page (built by `npm run build:page`
  * into build/join-page/, found from this file in source or in dist/), and the participant
- * list the page polls (`GET /api/rooms/<name>`). Everything else is 404; only GET and HEAD.
+ * list the page polls (`GET /api/rooms/<name>`, with its call's token: roster-token.ts).
+ * Everything else is 404; only GET and HEAD.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { EngineError } from '../errors.js';
 import type { RoomRoster } from './room-roster.js';
 import { unmappedAddress } from '../../sip/index.js';
+import { bearerToken } from './roster-token.js';
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
 
@@ -35,8 +37,8 @@ export type HttpHandler = (request: IncomingMessage, response: ServerResponse) =
 export interface JoinPageAccess {
   /** Whether a request from `address` may be answered at all (the SIP source lists). */
   allows(address: string): boolean;
-  /** Whether a caller from `address` is in room `name`: only a member sees who else is. */
-  inRoom(name: string, address: string): boolean;
+  /** Whether the call that was given `rosterToken` is in room `name`: only a member sees who else is. */
+  inRoom(name: string, rosterToken: string): boolean;
 }
 
 export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess): HttpHandler {
@@ -88,7 +90,9 @@ export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess
       }
       // Not a member: the same answer as an empty room, so names, PIN rooms included, and
       // whether a room exists are not for a stranger to learn.
-      const participants = access.inRoom(name, from) ? (roster.entries(name) ?? []) : [];
+      const token = bearerToken(request.headers.authorization);
+      const member = token !== undefined && access.inRoom(name, token);
+      const participants = member ? (roster.entries(name) ?? []) : [];
       response
         .writeHead(200, { ...headers, 'Content-Type': 'application/json' })
         .end(JSON.stringify({ room: name, participants }));

@@ -95,8 +95,9 @@ export class IncomingInvite extends InviteSessionBase {
   /**
    * Answers 200 OK with `answerSdp` (our offer when the INVITE had none). Resolves when the
    * ACK arrives; rejects if it never does (64*T1), after which the call is ended with BYE.
+   * `headers` are added to the 200 as they are.
    */
-  accept(answerSdp: string): Promise<void> {
+  accept(answerSdp: string, headers: Record<string, string> = {}): Promise<void> {
     if (this.state !== 'pending')
       return Promise.reject(new SipInvalidStateError(`cannot accept a call that is ${this.state}`));
     const timer = this.negotiateSessionTimer(this.request);
@@ -119,7 +120,10 @@ export class IncomingInvite extends InviteSessionBase {
     // An application that does not await accept() must not crash the process on a late reject.
     done.catch(() => {});
     this.localSdp = answerSdp;
-    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined, timer.headers);
+    this.sendAnswer2xx(this.request, this.tx, answerSdp, this.remoteSdp === undefined, {
+      ...timer.headers,
+      ...headers
+    });
     if (timer.interval)
       this.startSessionTimer({
         seconds: timer.interval.seconds,

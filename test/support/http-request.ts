@@ -23,10 +23,12 @@ export interface HttpRequestOptions {
   localAddress?: string;
   /** HTTPS, taking whatever certificate the server shows. */
   tls?: boolean;
+  /** More request headers. */
+  headers?: Record<string, string>;
 }
 
 export function httpRequest(options: HttpRequestOptions): Promise<HttpReply> {
-  const { port, path = '/', method = 'GET', host, localAddress, tls = false } = options;
+  const { port, path = '/', method = 'GET', host, localAddress, tls = false, headers = {} } = options;
   if (host === null) return withoutHost(port, path, method);
   return new Promise((resolve, reject) => {
     const request = (tls ? https : http).request(
@@ -37,7 +39,7 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpReply> {
         method,
         localAddress,
         agent: false,
-        headers: host === undefined ? undefined : { Host: host },
+        headers: host === undefined ? headers : { ...headers, Host: host },
         rejectUnauthorized: false
       },
       (response) => {

@@ -15,6 +15,7 @@ import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 import { httpRequest, type HttpReply } from '../support/http-request.js';
+import { testSdp } from '../support/sip-sdp.js';
 
 let engine: Engine;
 let port: number;
@@ -55,24 +56,65 @@ function getFrom(localAddress: string, path: string): Promise<HttpReply> {
 }
 
 describe('the join page', () => {
-  it('shows who is in a room only to a caller in it, and nothing to a denied source', async () => {
+  it('shows who is in a room to the browser call its 200 OK gave a token, while that call is in the room; to no one else, whatever their address', async () => {
     const phone = await TonePhone.create({ toneHz: null, user: 'member', displayName: 'Alice Member' });
+    const browser = await WsSipClient.connect(`ws://127.0.0.1:${port}/sip`);
+    const asked = (path: string, token: string | undefined, from = '127.0.0.1'): Promise<HttpReply> =>
+      httpRequest({
+        port,
+        path,
+        localAddress: from,
+        headers: token ? { Authorization: `Bearer ${token}` } : {}
+      });
     try {
+      // A phone over UDP is in the room from the same address as everyone below: no pass for it.
       await phone.call(`sip:listed@127.0.0.1:${sipPort}`);
       await waitFor(() => engine.rooms.get('listed')?.size === 1, 15000);
-      const member = await getFrom('127.0.0.1', '/api/rooms/listed');
-      expect(member.status).toBe(200);
-      expect(JSON.parse(member.body).participants).toHaveLength(1);
-      // A stranger learns neither the names nor that the room exists.
-      const stranger = await getFrom('127.0.0.2', '/api/rooms/listed');
-      expect(JSON.parse(stranger.body)).toEqual({ room: 'listed', participants: [] });
-      expect(JSON.parse((await getFrom('127.0.0.2', '/api/rooms/empty')).body)).toEqual({
-        room: 'empty',
+      expect(JSON.parse((await asked('/api/rooms/listed', undefined)).body)).toEqual({
+        room: 'listed',
         participants: []
       });
+
+      browser.send(
+        browser.request('INVITE', 'sip:listed@127.0.0.1', { callId: 'roster-1', body: testSdp(4000) })
+      );
+      const ok = await browser.response('roster-1', 200);
+      const token = ok.get('X-Roster-Token');
+      expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      browser.send(
+        browser.request('ACK', 'sip:listed@127.0.0.1', { callId: 'roster-1', toTag: ok.toTag, cseq: 1 })
+      );
+      await waitFor(() => engine.rooms.get('listed')?.size === 2, 15000);
+
+      const member = await asked('/api/rooms/listed', token);
+      expect(member.status).toBe(200);
+      expect(JSON.parse(member.body).participants).toHaveLength(2);
+      // The token is the call's, not its address's: from another address it still works ...
+      expect(
+        JSON.parse((await asked('/api/rooms/listed', token, '127.0.0.2')).body).participants
+      ).toHaveLength(2);
+      // ... and shows no other room, and a guess or a stranger with no token learns nothing:
+      // neither the names nor that the room exists.
+      for (const [path, pass] of [
+        ['/api/rooms/other', token],
+        ['/api/rooms/listed', 'A'.repeat(22)],
+        ['/api/rooms/listed', undefined]
+      ] as const) {
+        const reply = JSON.parse((await asked(path, pass)).body) as { participants: unknown[] };
+        expect(reply.participants, `${path} ${pass}`).toEqual([]);
+      }
       expect((await getFrom('127.0.0.3', '/')).status).toBe(403);
-      expect((await getFrom('127.0.0.3', '/api/rooms/listed')).status).toBe(403);
+      expect((await asked('/api/rooms/listed', token, '127.0.0.3')).status).toBe(403);
+
+      // Once the call has left, its token shows nothing.
+      browser.send(
+        browser.request('BYE', 'sip:listed@127.0.0.1', { callId: 'roster-1', toTag: ok.toTag, cseq: 2 })
+      );
+      await browser.response('roster-1', 200, 10_000);
+      await waitFor(() => engine.rooms.get('listed')?.size === 1, 15000);
+      expect(JSON.parse((await asked('/api/rooms/listed', token)).body).participants).toEqual([]);
     } finally {
+      await browser.close();
       await phone.close();
     }
   });

@@ -7,6 +7,7 @@
  */
 import { Inviter, SessionState, UserAgent, type Session } from 'sip.js';
 import type { SessionDescriptionHandler } from 'sip.js/lib/platform/web/index.js';
+import { ROSTER_TOKEN_HEADER } from '../roster-token.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const form = $<HTMLFormElement>('join-form');
@@ -40,6 +41,8 @@ const exposed: JoinState = { state: 'idle', participants: [], byeReceived: false
 
 let userAgent: UserAgent | undefined;
 let session: Session | undefined;
+/** From the engine's 200 OK: shows the room's participant list to this call only. */
+let rosterToken: string | undefined;
 let muted = false;
 let rosterTimer: number | undefined;
 let meterFrame: number | undefined;
@@ -103,7 +106,13 @@ async function join(room: string, name: string): Promise<void> {
       void cleanUp();
     }
   });
-  await inviter.invite();
+  await inviter.invite({
+    requestDelegate: {
+      onAccept: (response) => {
+        rosterToken = response.message.getHeader(ROSTER_TOKEN_HEADER);
+      }
+    }
+  });
 }
 
 function listen(current: Session): void {
@@ -132,7 +141,10 @@ function listen(current: Session): void {
 function startRoster(room: string): void {
   const poll = async (): Promise<void> => {
     try {
-      const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, { cache: 'no-store' });
+      const response = await fetch(`/api/rooms/${encodeURIComponent(room)}`, {
+        cache: 'no-store',
+        headers: rosterToken ? { Authorization: `Bearer ${rosterToken}` } : {}
+      });
       const body = response.ok
         ? ((await response.json()) as { participants: Participant[] })
         : { participants: [] };
@@ -191,6 +203,7 @@ async function cleanUp(): Promise<void> {
   meter.value = 0;
   participantList.replaceChildren();
   session = undefined;
+  rosterToken = undefined;
   setMuted(false);
   const agent = userAgent;
   userAgent = undefined;
