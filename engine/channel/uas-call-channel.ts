@@ -239,12 +239,16 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   // ---- ending ---------------------------------------------------------------------------
 
-  /** Ends whatever call the channel has; the channel returns to IDLE. */
+  /**
+   * Ends whatever call the channel has; the channel returns to IDLE. Resolves with IDLE, the state
+   * the call it ended reached, like a stale call() does: a call() placed before this resolves is
+   * the channel's next call, not this one's outcome.
+   */
   async hangUp(): Promise<State> {
-    if (this.#state === State.IDLE) return this.#state;
+    if (this.#state === State.IDLE) return State.IDLE;
     if (this.#legOf) {
       await this.#legOf.legHungUp();
-      return this.#state;
+      return State.IDLE;
     }
     this.#transfer?.originalHungUp();
     // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it); like a
@@ -255,7 +259,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const call = this.#call;
     this.#ended(Cause.NORMAL);
     await Promise.all([call?.hangUp(), placing?.done]);
-    return this.#state;
+    return State.IDLE;
   }
 
   // ---- media ----------------------------------------------------------------------------
