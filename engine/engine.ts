@@ -264,7 +264,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return this.state === 'running';
   }
 
-  /** Where SIP is listening (ports resolved when 0 was asked for). */
+  /**
+   * Where SIP is listening (ports resolved when 0 was asked for): while start() binds, the sockets
+   * bound so far; before start() and after stop(), none.
+   */
   sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls' | 'ws'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
   }
@@ -470,7 +473,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();
-    // Its closed sockets have no address to tell (sipAddresses() would throw).
+    // Nothing reaches the closed agent any more (connection metrics, sipAddresses()).
     this.userAgent = undefined;
     this.roster?.close();
     await this.metricsServer?.close();

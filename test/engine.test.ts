@@ -1,11 +1,13 @@
 /**
  * The engine's own lifecycle, over real sockets on loopback: stop() while start() is still
- * binding, and stop() called twice at once. Whatever the order, once stop() has resolved nothing
+ * binding, stop() called twice at once, and sipAddresses() while start() binds. Whatever the order, once stop() has resolved nothing
  * is left listening, running or spawned.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { ClosedError, Engine } from '../engine/index.js';
 import { SipUserAgent } from '../sip/index.js';
+import { UdpTransport } from '../sip/transport/udp.js';
+import { TcpTransport } from '../sip/transport/tcp.js';
 
 function newEngine(): Engine {
   return new Engine({
@@ -83,6 +85,32 @@ describe('Engine lifecycle', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('while start() binds, sipAddresses() lists the sockets bound so far', async () => {
+    const before = handles();
+    const engine = newEngine();
+    const seen: Array<{ binding: string; addresses: ReturnType<Engine['sipAddresses']> }> = [];
+    const spies = [UdpTransport, TcpTransport].map((transport) => {
+      const listen = transport.prototype.listen;
+      return vi.spyOn(transport.prototype, 'listen').mockImplementation(function (this: UdpTransport) {
+        seen.push({ binding: this.protocol, addresses: engine.sipAddresses() });
+        return listen.call(this);
+      });
+    });
+    try {
+      await engine.start();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const udp = engine.sipAddresses().find((a) => a.protocol === 'udp')!;
+    // The last attempt (a clash on the shared port number makes another).
+    expect(seen.slice(-2)).toEqual([
+      { binding: 'udp', addresses: [] },
+      { binding: 'tcp', addresses: [udp] }
+    ]);
+    await engine.stop();
+    expectStopped(engine, before);
   });
 
   it('a second stop() while the first runs resolves only once the engine has stopped', async () => {

@@ -23,6 +23,8 @@ const BIND_ATTEMPTS = 5;
 
 export class TransportSet {
   private readonly transports = new Map<TransportProtocol, SipTransport>();
+  /** Those listening now: while they bind (and after close) the others have no address. */
+  private readonly listening = new Set<TransportProtocol>();
 
   constructor(
     private readonly specs: TransportSpec[],
@@ -68,14 +70,15 @@ export class TransportSet {
     throw lastError;
   }
 
+  /** Where the transports listen, in the order given; one still binding (or closed) is left out. */
   addresses(): Array<TransportAddress & { protocol: TransportProtocol }> {
-    return this.specs.map((spec) => ({
-      protocol: spec.protocol,
-      ...this.transports.get(spec.protocol)!.address()
-    }));
+    return this.specs
+      .filter((spec) => this.listening.has(spec.protocol))
+      .map((spec) => ({ protocol: spec.protocol, ...this.transports.get(spec.protocol)!.address() }));
   }
 
   async close(): Promise<void> {
+    this.listening.clear();
     await Promise.all([...this.transports.values()].map((t) => t.close()));
   }
 
@@ -89,6 +92,7 @@ export class TransportSet {
         this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
       await transport.listen();
+      this.listening.add(spec.protocol);
       if (shares) sharedPort ??= transport.address().port;
     }
   }
