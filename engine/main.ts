@@ -2,10 +2,11 @@
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example, and the join page for browsers on http://127.0.0.1:8088/ (SIP over
  * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT,
- * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many with the variables of
- * app/env-options.ts; TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play
- * WAV files from UASMEDIA_PLAY_FOLDER (default data/prompts) and record into
- * UASMEDIA_RECORD_FOLDER (default data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
+ * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many, and
+ * the host names browsers may reach the join page by, with the variables of app/env-options.ts;
+ * TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play WAV files from
+ * UASMEDIA_PLAY_FOLDER (default data/prompts) and record into UASMEDIA_RECORD_FOLDER (default
+ * data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
  * (a unix socket path or redis:// URL) and UASMEDIA_NODE_ID it is a member of a cluster (see
  * `npm run cluster`). Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly: every call (and so every
  * WebRTC peer connection) ends before process.exit, which @roamhq/wrtc needs to exit without
@@ -49,7 +50,7 @@ const engine = new Engine({
   files: { playFolders: [playFolder], recordFolder },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
-  webSocket: { port: wsPort, joinPage: true },
+  webSocket: { port: wsPort, joinPage: true, allowedHosts: door.allowedHosts },
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,

@@ -10,6 +10,7 @@
  *   UASMEDIA_CALLS_PER_SECOND, UASMEDIA_CALLS_PER_SECOND_PER_SOURCE   call ceilings
  *   UASMEDIA_OVERLOAD_GUARD                    'off' to turn the guard off (on by default)
  *   UASMEDIA_ROOM_PINS                         'room42=1234,sales=9999'
+ *   UASMEDIA_ALLOWED_HOSTS                     host names browsers may reach the join page by
  *   UASMEDIA_REGISTRAR, UASMEDIA_REGISTER_AOR, UASMEDIA_REGISTER_USER,
  *   UASMEDIA_REGISTER_PASSWORD, UASMEDIA_REGISTER_EXPIRES              one upstream registration
  */
@@ -17,6 +18,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 import type { EngineOptions } from '../engine.js';
 import type { AccessOptions } from '../admission/door.js';
+import { isAllowedHostEntry } from '../webrtc/websocket-options.js';
 import { parseRoomPins } from './room-pins.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -27,6 +29,8 @@ export interface DoorFromEnvironment {
   overloadGuard: boolean;
   roomPins: Map<string, string>;
   registrations: NonNullable<EngineOptions['registrations']>;
+  /** `webSocket.allowedHosts`: names besides IP addresses and localhost the join page answers to. */
+  allowedHosts: string[] | undefined;
 }
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
@@ -73,7 +77,8 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
     callLimits: anyLimit ? callLimits : undefined,
     overloadGuard: guard !== 'off',
     roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS),
-    registrations: registrationsOf(env)
+    registrations: registrationsOf(env),
+    allowedHosts: allowedHostsOf(env.UASMEDIA_ALLOWED_HOSTS)
   };
 }
 
@@ -127,6 +132,18 @@ function list(value: string | undefined): string[] | undefined {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+}
+
+function allowedHostsOf(value: string | undefined): string[] | undefined {
+  const hosts = list(value);
+  for (const host of hosts ?? []) {
+    if (!isAllowedHostEntry(host))
+      throw new InvalidArgumentError(
+        'UASMEDIA_ALLOWED_HOSTS',
+        `UASMEDIA_ALLOWED_HOSTS entry '${host.slice(0, 60)}' must be a host name without scheme or port (myhost, pbx.example.com, *.example.com)`
+      );
+  }
+  return hosts;
 }
 
 function parseUsers(value: string | undefined): Map<string, string> {

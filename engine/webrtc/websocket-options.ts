@@ -38,6 +38,11 @@ export interface WebSocketOptions {
 /** Host names: letters, digits and hyphens in dot-separated labels, optionally `*.` first. */
 const HOST_NAME = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?$/i;
 
+/** Whether `host` may be an `allowedHosts` entry: a host name, no scheme or port. */
+export function isAllowedHostEntry(host: string): boolean {
+  return HOST_NAME.test(host);
+}
+
 export function checkWebSocketOptions(options: WebSocketOptions | undefined): void {
   const hosts: unknown = options?.allowedHosts;
   if (hosts === undefined) return;
@@ -45,7 +50,7 @@ export function checkWebSocketOptions(options: WebSocketOptions | undefined): vo
     throw new TypeError(`webSocket.allowedHosts must be an array of host names, got ${typeof hosts}`);
   }
   for (const host of hosts as unknown[]) {
-    if (typeof host !== 'string' || !HOST_NAME.test(host)) {
+    if (typeof host !== 'string' || !isAllowedHostEntry(host)) {
       throw new RangeError(
         `webSocket.allowedHosts entries must be host names without scheme or port ('pbx.example.com', '*.example.com'), got '${String(host)}'`
       );

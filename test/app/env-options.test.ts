@@ -1,10 +1,12 @@
 /**
  * `npm start`'s door from environment variables: parsing, the open-door warning, and the real
- * entry (engine/main.ts) refusing a denied source with 403.
+ * entry (engine/main.ts) refusing a denied source with 403 and answering its join page by the
+ * host names UASMEDIA_ALLOWED_HOSTS lists.
  */
 import { describe, it, expect } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { doorFromEnvironment, isLoopbackHost, openDoorWarning } from '../../engine/app/env-options.js';
 import type { SipRequest, SipResponse } from '../../sip/message/message.js';
@@ -18,7 +20,8 @@ describe('doorFromEnvironment', () => {
       access: undefined,
       callLimits: undefined,
       overloadGuard: true,
-      registrations: []
+      registrations: [],
+      allowedHosts: undefined
     });
     expect(door.roomPins.size).toBe(0);
   });
@@ -34,7 +37,8 @@ describe('doorFromEnvironment', () => {
       UASMEDIA_MAX_CALLS: '200',
       UASMEDIA_CALLS_PER_SECOND_PER_SOURCE: '5',
       UASMEDIA_OVERLOAD_GUARD: 'off',
-      UASMEDIA_ROOM_PINS: 'room42=1234,sales=9999'
+      UASMEDIA_ROOM_PINS: 'room42=1234,sales=9999',
+      UASMEDIA_ALLOWED_HOSTS: 'myhost, *.rooms.example.org'
     });
     expect(door.access?.sip).toEqual({
       allow: ['192.168.1.0/24', '127.0.0.1'],
@@ -57,6 +61,7 @@ describe('doorFromEnvironment', () => {
       ['room42', '1234'],
       ['sales', '9999']
     ]);
+    expect(door.allowedHosts).toEqual(['myhost', '*.rooms.example.org']);
   });
 
   it('reads one upstream registration', () => {
@@ -99,6 +104,10 @@ describe('doorFromEnvironment', () => {
     expect(() => doorFromEnvironment({ UASMEDIA_OVERLOAD_GUARD: 'maybe' })).toThrow(
       /UASMEDIA_OVERLOAD_GUARD/
     );
+    for (const entry of ['myhost:8088', 'http://myhost', 'my host', 'host/path'])
+      expect(() => doorFromEnvironment({ UASMEDIA_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(
+        `UASMEDIA_ALLOWED_HOSTS entry '${entry}' must be a host name without scheme or port`
+      );
   });
 
   it('warns about a non-loopback address with no access control, and only then', () => {
@@ -165,4 +174,70 @@ describe('npm start with a deny list', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 40_000);
+});
+
+/** engine/main.ts, as `npm start` runs it, with `env` added; its output so far in `output()`. */
+function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const main = fileURLToPath(new URL('../../engine/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: {
+      ...process.env,
+      UASMEDIA_SIP_PORT: '0',
+      UASMEDIA_WS_PORT: '0',
+      UASMEDIA_LOG_LEVEL: 'warn',
+      ...env
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
+  return { child, output: () => text };
+}
+
+/** The status of GET / on 127.0.0.1:`port` with `Host: host`. */
+function statusFor(port: number, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('npm start with UASMEDIA_ALLOWED_HOSTS', () => {
+  it('serves the join page to a listed host name and 421 to any other', async () => {
+    const { child, output } = startMain({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example, *.rooms.example' });
+    try {
+      // Generous: tsx compiles the entry on a machine other builds share.
+      await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
+      const wsPort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(output())?.[1]);
+      expect(wsPort, output()).toBeGreaterThan(0);
+      expect(await statusFor(wsPort, `myhost.example:${wsPort}`)).toBe(200);
+      expect(await statusFor(wsPort, `a.rooms.example:${wsPort}`)).toBe(200);
+      expect(await statusFor(wsPort, `127.0.0.1:${wsPort}`)).toBe(200);
+      expect(await statusFor(wsPort, `otherhost.example:${wsPort}`)).toBe(421);
+      expect(await statusFor(wsPort, `myhost.example.evil:${wsPort}`)).toBe(421);
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  it('refuses to start on an entry with a port, naming the variable', async () => {
+    const { child, output } = startMain({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example:8088' });
+    try {
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toMatch(
+        /uasmedia: UASMEDIA_ALLOWED_HOSTS entry 'myhost\.example:8088' must be a host name/
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
 });
