@@ -112,7 +112,8 @@ export class ConferenceTransfer {
         talkerAndListener: this.init.talkerAndListener,
         lifetime: this.init.conferenceLifetimeControl,
         media: this.init.conferencePartyMediaSettings,
-        label: owner.id
+        label: owner.id,
+        channelId: owner.id
       });
       this.room = room;
       this.party = party;

@@ -27,9 +27,12 @@ export interface PartyOptions {
   media?: ConferencePartyMediaSettings;
   /** Free text for logs (e.g. the channel id); not used by the room. */
   label?: string;
+  /** The channel whose call this party is (set by `transferToConferenceRoom`); not used by the room. */
+  channelId?: string;
 }
 
-export type ResolvedPartyOptions = Required<Omit<PartyOptions, 'label'>> & { label?: string };
+export type ResolvedPartyOptions = Required<Omit<PartyOptions, 'label' | 'channelId'>> &
+  Pick<PartyOptions, 'label' | 'channelId'>;
 
 /** The room's write access to a party. */
 export interface PartyControl {
@@ -45,6 +48,8 @@ export class Party {
   readonly lifetime: ConferenceLifetimeControl;
   readonly media: ConferencePartyMediaSettings;
   readonly label: string | undefined;
+  /** The channel whose call this party is; undefined for a party joined without one. */
+  readonly channelId: string | undefined;
   #muted: boolean;
   #leaveReason: LeaveReason | undefined;
 
@@ -56,6 +61,7 @@ export class Party {
     this.lifetime = options.lifetime;
     this.media = options.media;
     this.label = options.label;
+    this.channelId = options.channelId;
     this.#muted = options.media.startMuted;
   }
 
@@ -104,7 +110,8 @@ export function resolvePartyOptions(options: PartyOptions): ResolvedPartyOptions
     talkerAndListener = true,
     lifetime = new ConferenceLifetimeControl(),
     media = new ConferencePartyMediaSettings(),
-    label
+    label,
+    channelId
   } = options;
   if (typeof talkerAndListener !== 'boolean')
     throw new TypeError(`talkerAndListener must be a boolean, got ${typeof talkerAndListener}`);
@@ -114,5 +121,7 @@ export function resolvePartyOptions(options: PartyOptions): ResolvedPartyOptions
     throw new TypeError('media must be a ConferencePartyMediaSettings');
   if (label !== undefined && typeof label !== 'string')
     throw new TypeError(`label must be a string, got ${typeof label}`);
-  return { talkerAndListener, lifetime, media: media.snapshot(), label };
+  if (channelId !== undefined && typeof channelId !== 'string')
+    throw new TypeError(`channelId must be a string, got ${typeof channelId}`);
+  return { talkerAndListener, lifetime, media: media.snapshot(), label, channelId };
 }

@@ -59,7 +59,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
             if (result.status === 'fulfilled') frames.push(result.value);
             else
               this.onError(
-                new AnnouncementError({ roomName: room.name, channelId: party.label, kind }, result.reason)
+                new AnnouncementError(
+                  { roomName: room.name, channelId: party.channelId, kind },
+                  result.reason
+                )
               );
           }
           if (this.closed || frames.length === 0) return;
