@@ -50,7 +50,13 @@ const engine = new Engine({
   files: { playFolders: [playFolder], recordFolder },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
-  webSocket: { port: wsPort, joinPage: true, allowedHosts: door.allowedHosts },
+  webSocket: {
+    port: wsPort,
+    joinPage: true,
+    allowedHosts: door.allowedHosts,
+    // Off loopback a browser gives the page a microphone only over HTTPS: the SIP certificate serves it.
+    tls: encryption.tls && { cert: encryption.tls.cert, key: encryption.tls.key }
+  },
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,
@@ -122,6 +128,6 @@ or with baresip:
   (in the room: 0 mutes, 1 unmutes, # leaves)
 
 or from a browser (WebRTC, SIP over WebSocket):
-  http://${host}:${ws}/?room=demo
+  ${encryption.tls ? 'https' : 'http'}://${host}:${ws}/?room=demo
 ${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);

@@ -1,6 +1,7 @@
 /**
  * The encryption and latching settings `npm start` reads from its environment:
- * UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY (PEM files; both turn SIP over TLS on),
+ * UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY (PEM files; both turn SIP over TLS on, and serve the
+ * join page and its SIP WebSocket over HTTPS and WSS),
  * UASMEDIA_TLS_PORT (default 5061), UASMEDIA_TLS_CA (PEM file trusted for connections we open),
  * UASMEDIA_SRTP (off, offered or required; default off) and UASMEDIA_RTP_LATCHING (strict or
  * first-packet; default strict). A bad value stops start-up with a message naming the variable.

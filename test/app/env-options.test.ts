@@ -7,11 +7,14 @@ import { describe, it, expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { doorFromEnvironment, isLoopbackHost, openDoorWarning } from '../../engine/app/env-options.js';
 import type { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
+import { hasPeer } from '../support/peers.js';
 
 describe('doorFromEnvironment', () => {
   it('is open, with the overload guard on, when nothing is set', () => {
@@ -240,4 +243,50 @@ describe('npm start with UASMEDIA_ALLOWED_HOSTS', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 180_000);
+});
+
+describe('npm start with a TLS certificate', () => {
+  it.runIf(hasPeer('openssl'))(
+    'serves the join page over HTTPS with it (a browser off loopback gives a microphone only there)',
+    async () => {
+      const certificate = makeTestCertificate(['rooms.example']);
+      const { child, output } = startMain({
+        UASMEDIA_TLS_CERT: certificate.certPath,
+        UASMEDIA_TLS_KEY: certificate.keyPath,
+        UASMEDIA_TLS_PORT: '0'
+      });
+      try {
+        await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
+        const wsPort = Number(/https:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(output())?.[1]);
+        expect(wsPort, output()).toBeGreaterThan(0);
+        const page = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+          const req = httpsGet(
+            {
+              host: '127.0.0.1',
+              port: wsPort,
+              path: '/',
+              ca: certificate.cert,
+              servername: 'rooms.example',
+              headers: { Host: `rooms.example:${wsPort}` }
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (d: Buffer) => (body += d.toString()));
+              res.on('end', () => resolve({ status: res.statusCode, body }));
+            }
+          );
+          req.on('error', reject);
+        });
+        expect(page.status).toBe(200);
+        expect(page.body).toContain('join-page.js');
+        child.kill('SIGINT');
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect(code).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        certificate.remove();
+      }
+    },
+    180_000
+  );
 });
