@@ -605,6 +605,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       return;
     }
     this.track(channel);
+    // Cancelled while its media was set up: nothing to ring or to offer the application.
+    if (channel.state === State.IDLE) return;
     if (trunk) {
       trunk.admit(channel);
       return;

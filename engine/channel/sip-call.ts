@@ -101,9 +101,14 @@ export class SipCall {
         this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
     session.on('terminated', ({ reason }: { reason: string }) => this.sessionEnded(reason));
-    // A CANCEL (or a transport failure) can end an incoming call while its media was being set
-    // up, before this listened: it is ended as soon as the channel holds it.
-    if (session.terminated) queueMicrotask(() => this.sessionEnded('cancel'));
+  }
+
+  /**
+   * A CANCEL (or a transport failure) can end an incoming call while its media is being set up,
+   * before anyone listens: its channel, once it holds the call, ends it here.
+   */
+  endIfSessionOver(): void {
+    if (this.session.terminated) this.sessionEnded('cancel');
   }
 
   private sessionEnded(reason: string): void {

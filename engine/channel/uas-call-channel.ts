@@ -93,6 +93,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     channel.#call = await SipCall.incoming(ctx, invite, channel.#callHooks());
     channel.#bindCallLog();
     channel.#log.info({ from: invite.remoteUri, to: invite.requestUri }, 'incoming call');
+    channel.#call.endIfSessionOver();
     return channel;
   }
 

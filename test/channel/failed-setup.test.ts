@@ -156,4 +156,68 @@ describe('a call whose media setup fails', () => {
       await peer.close();
     }
   }, 30_000);
+
+  it('a call cancelled while its RTP ports are bound reaches the application not at all, and leaves no ring timer', async () => {
+    // A host name for RTP makes binding wait for a lookup, so the CANCEL sent right behind each
+    // INVITE is read before the call's media exists.
+    engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], timers: { t1Ms: 20, t4Ms: 100 } },
+      rtp: { host: 'localhost', minPort: 57200, maxPort: 57299 },
+      logLevel: 'silent'
+    });
+    const offered: State[] = [];
+    engine.on('call', (channel) => offered.push(channel.state));
+    await engine.start();
+    const port = engine.sipAddresses()[0].port;
+    const timersBefore = engine.resources().timers;
+    const peer = await new UdpTestPeer().open();
+    const CALLS = 6;
+    try {
+      for (let i = 0; i < CALLS; i++) {
+        const head = (method: string): string[] => [
+          `${method} sip:room@127.0.0.1:${port} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKcancelled${i}`,
+          'Max-Forwards: 70',
+          `From: <sip:quick@127.0.0.1>;tag=q${i}`,
+          `To: <sip:room@127.0.0.1:${port}>`,
+          `Call-ID: cancelled-${i}@127.0.0.1`,
+          `CSeq: 1 ${method}`
+        ];
+        const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${40000 + 2 * i} RTP/AVP 0\r\n`;
+        await peer.send(
+          sipText(
+            [
+              ...head('INVITE'),
+              `Contact: <sip:quick@127.0.0.1:${peer.port}>`,
+              'Content-Type: application/sdp'
+            ],
+            sdp
+          ),
+          port
+        );
+        await peer.send(sipText(head('CANCEL')), port);
+        const final = (await peer.next(
+          (m) => m instanceof SipResponse && m.status >= 300 && m.callId === `cancelled-${i}@127.0.0.1`,
+          10_000
+        )) as SipResponse;
+        expect(final.status).toBe(487);
+        await peer.send(
+          sipText([
+            ...head('ACK').slice(0, 4),
+            `To: <sip:room@127.0.0.1:${port}>;tag=${final.toTag}`,
+            ...head('ACK').slice(5)
+          ]),
+          port
+        );
+      }
+      // Whatever reached the application was still ringing; a cancelled call is not offered.
+      expect(offered.every((state) => state === State.CALL_INCOMING)).toBe(true);
+      await until(() => engine!.resources().channels === 0, 'the cancelled calls to end');
+      // Each ring timer (180 s) outlived its call: one left per cancelled call.
+      await until(() => engine!.resources().timers <= timersBefore + 1, 'the timers to settle');
+      expect(held(engine)).toEqual(NONE);
+    } finally {
+      await peer.close();
+    }
+  }, 30_000);
 });
