@@ -23,6 +23,7 @@ import {
   type SipLogger
 } from './session/session-host.js';
 import type { InviteSessionBase } from './session/invite-session.js';
+import { FlowBindings } from './session/flow-bindings.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
 import { cancelledInviteKey, clientTransactionKey, serverTransactionKey } from './transaction/keys.js';
@@ -116,8 +117,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
-  /** WebSocket connection (host:port) → the sessions whose INVITE arrived on it. */
-  private readonly flows = new Map<string, Set<InviteSessionBase>>();
+  /** WebSocket connection → the sessions whose INVITE arrived or went on it. */
+  private readonly flows: FlowBindings;
   private readonly registrations = new Set<Registration>();
   private readonly timers: TimerValues;
   private readonly clock: Clock;
@@ -142,11 +143,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) =>
           this.receive(data, source, cutShort),
         warning: (reason: string, details: object) => this.logger.warn(details, reason),
-        connectionClosed: (source: MessageSource) => this.connectionClosed(source)
+        connectionClosed: (source: MessageSource) => this.flows.connectionClosed(source)
       },
       { limits: this.limits, guard: this.connectionGuard }
     );
     this.host = this.createHost();
+    this.flows = new FlowBindings(this.logger);
   }
 
   async start(): Promise<void> {
@@ -200,6 +202,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
     session.start();
+    this.flows.bind(session);
     return session;
   }
 
@@ -376,6 +379,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         this.layer.addClient(tx);
         tx.start();
         return tx;
+      },
+      flowFor: (request, protocol) => {
+        try {
+          const destination = this.requestTarget(request, protocol);
+          return this.transports.get(destination.protocol)?.flowTo?.(destination);
+        } catch {
+          return undefined; // the request's own send reports why it cannot go
+        }
       },
       sendAck: (ack, options) => {
         try {
@@ -620,26 +631,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
-  /** RFC 7118 §5: a session is bound to the WebSocket connection its INVITE came on. */
-  private trackFlow(session: InviteSessionBase, source: MessageSource): void {
-    const key = `${source.host}:${source.port}`;
-    let sessions = this.flows.get(key);
-    if (!sessions) this.flows.set(key, (sessions = new Set()));
-    sessions.add(session);
-    session.on('terminated', () => {
-      sessions.delete(session);
-      if (sessions.size === 0 && this.flows.get(key) === sessions) this.flows.delete(key);
-    });
-  }
-
-  /** The connection is gone: its calls end as on a lost transport, with nobody to signal to. */
-  private connectionClosed(source: MessageSource): void {
-    const sessions = this.flows.get(`${source.host}:${source.port}`);
-    if (!sessions) return;
-    this.logger.info({ source, calls: sessions.size }, 'connection closed, ending its calls');
-    for (const session of [...sessions]) session.transportLost();
-  }
-
   /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
   private earlyInvite(request: SipRequest, toTag: string): IncomingInvite | undefined {
     for (const session of this.pendingInvites.values())
@@ -744,7 +735,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     this.track(session);
     session.on('terminated', release);
-    if (flow) this.trackFlow(session, flow);
+    this.flows.bind(session);
     this.pendingInvites.set(tx.key, session);
     const forget = (): void => {
       this.pendingInvites.delete(tx.key);

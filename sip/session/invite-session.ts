@@ -92,13 +92,25 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     { retransmitter: Uas2xxRetransmitter; awaitingAnswer: boolean }
   >();
 
+  private boundFlow: MessageSource | undefined;
+
   protected constructor(
     protected readonly host: SessionHost,
     readonly protocol: TransportProtocol,
-    /** The connection the dialog runs over, for a peer reached only over it (WebSocket). */
-    readonly flow?: MessageSource
+    flow?: MessageSource
   ) {
     super();
+    this.boundFlow = flow;
+  }
+
+  /** The connection the dialog runs over, for a peer reached only over it (WebSocket). */
+  get flow(): MessageSource | undefined {
+    return this.boundFlow;
+  }
+
+  /** Binds the session to the connection its initial INVITE goes over, once, before it is sent. */
+  protected bindFlow(flow: MessageSource | undefined): void {
+    this.boundFlow ??= flow;
   }
 
   /** How the dialog's requests are sent: its transport, and its flow when it has one. */

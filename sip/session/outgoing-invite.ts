@@ -131,6 +131,10 @@ export class OutgoingInvite extends InviteSessionBase {
       return;
     }
     signal?.addEventListener('abort', this.abortListener, { once: true });
+    // RFC 7118 §5: a WebSocket client is reached only over the connection it opened. The call
+    // stays on the one its INVITE goes over (its retries, CANCEL, ACK, BYE and refreshes too,
+    // whatever host a Contact names), and ends when that closes.
+    this.bindFlow(this.host.flowFor(this.invite, this.protocol));
     this.send();
   }
 
@@ -392,6 +396,9 @@ export class OutgoingInvite extends InviteSessionBase {
       );
       this.settle = undefined;
     }
-    if (!this.dialog && this.tx && !this.tx.terminated && reason === 'local') this.tx.terminate();
+    // Given up, or its connection gone (no response can come, no CANCEL can go): the INVITE
+    // transaction ends with it, or it would wait for a final response for good.
+    if (!this.dialog && this.tx && !this.tx.terminated && (reason === 'local' || reason === 'error'))
+      this.tx.terminate();
   }
 }

@@ -49,6 +49,11 @@ export interface SessionHost {
   /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */
   sendRequest(request: SipRequest, options?: SendOptions): Promise<SipResponse>;
   sendInvite(request: SipRequest, user: InviteClientUser, options?: SendOptions): InviteClientTransaction;
+  /**
+   * The connection a new request outside any dialog would go over, when its transport reaches
+   * its peers only over connections they opened (WebSocket, RFC 7118 §5); undefined otherwise.
+   */
+  flowFor(request: SipRequest, protocol: TransportProtocol): MessageSource | undefined;
   /** The ACK for a 2xx: its own transaction-less request with a new branch (§13.2.2.4, §17.1.1.3). */
   sendAck(ack: SipRequest, options?: SendOptions): void;
   /** Sends a response through a server transaction, adding Server and (if needed) Contact. */

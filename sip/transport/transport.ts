@@ -61,6 +61,13 @@ export interface SipTransport {
    * requests outside any flow. A name stays with the first live connection that gave it.
    */
   learnRoute?(host: string, source: TransportAddress): void;
+  /**
+   * The connection a request to `destination` outside any flow goes over now, as the source of
+   * the messages arriving on it; undefined when there is none or the transport opens its own.
+   * A transport whose peers are reached only over connections they opened (WebSocket) binds a
+   * dialog it sets up to that connection with this (RFC 7118 §5).
+   */
+  flowTo?(destination: TransportAddress): MessageSource | undefined;
   /** Closes sockets and connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -23,7 +23,13 @@ import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS } from '../message/limits.js';
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from './connection-guard.js';
 import type { StreamTransportOptions } from './tcp.js';
-import type { SendTarget, SipTransport, TransportAddress, TransportHandler } from './transport.js';
+import type {
+  MessageSource,
+  SendTarget,
+  SipTransport,
+  TransportAddress,
+  TransportHandler
+} from './transport.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { unmappedAddress } from './peer-address.js';
 import { hostAllowed } from './http-host.js';
@@ -125,6 +131,8 @@ function crlfOnly(message: Buffer): { ping: boolean } | undefined {
 interface Connection {
   socket: WebSocket;
   key: string;
+  /** The peer's end, as the source of the messages it sends. */
+  source: MessageSource;
   aliases: Set<string>;
 }
 
@@ -239,12 +247,22 @@ export class WsTransport implements SipTransport {
     connection.aliases.add(host);
   }
 
+  flowTo(destination: TransportAddress): MessageSource | undefined {
+    return this.connectionTo(destination)?.source;
+  }
+
+  /** A flow's connection, else (for a target outside any flow) the one its host name is on. */
+  private connectionTo(destination: SendTarget): Connection | undefined {
+    return (
+      this.connections.get(keyOf(destination.host, destination.port)) ??
+      (destination.flow ? undefined : this.connections.get(this.aliases.get(destination.host) ?? ''))
+    );
+  }
+
   async send(data: Buffer, destination: SendTarget): Promise<void> {
     if (this.closed) throw new SipError('ERR_CLOSED', 'WebSocket transport closed');
     const key = keyOf(destination.host, destination.port);
-    const connection =
-      this.connections.get(key) ??
-      (destination.flow ? undefined : this.connections.get(this.aliases.get(destination.host) ?? ''));
+    const connection = this.connectionTo(destination);
     if (!connection)
       throw new SipError(
         'ERR_SIP_TRANSPORT',
@@ -385,7 +403,8 @@ export class WsTransport implements SipTransport {
     const host = unmappedAddress(request.socket.remoteAddress ?? '');
     const port = request.socket.remotePort ?? 0;
     const key = keyOf(host, port);
-    const connection: Connection = { socket, key, aliases: new Set() };
+    const source: MessageSource = Object.freeze({ protocol: 'ws', host, port });
+    const connection: Connection = { socket, key, source, aliases: new Set() };
     this.connections.set(key, connection);
     const { guarded } = entry;
     entry.socket = socket;
@@ -411,7 +430,7 @@ export class WsTransport implements SipTransport {
         if (keepAlive.ping && guarded.keepAlivePings(1)) socket.send(CRLF_PONG, { binary: false });
         return;
       }
-      this.handler.message(message, { protocol: 'ws', host, port });
+      this.handler.message(message, source);
     });
     socket.on('error', (err) =>
       this.handler.warning?.('websocket connection error', { remote: key, err: err.message })
@@ -423,7 +442,7 @@ export class WsTransport implements SipTransport {
       for (const alias of connection.aliases) if (this.aliases.get(alias) === key) this.aliases.delete(alias);
       if (code === 1009)
         this.handler.warning?.('websocket message too large, connection closed', { remote: key });
-      this.handler.connectionClosed?.({ protocol: 'ws', host, port });
+      this.handler.connectionClosed?.(source);
     });
   }
 }

@@ -73,18 +73,25 @@ export class WsSipClient {
     ].join('\r\n');
   }
 
-  /** A 200 OK to `request`, echoing its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2). */
-  okTo(request: SipRequest): string {
+  /**
+   * A 200 OK to `request`, echoing its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2); to
+   * answer an INVITE, `toTag`, our Contact and an SDP `body`.
+   */
+  okTo(request: SipRequest, answer?: { toTag: string; body: string }): string {
+    const body = answer?.body ?? '';
     return [
       'SIP/2.0 200 OK',
       ...request.getAll('Via').map((v) => `Via: ${v}`),
       `From: ${request.get('From')}`,
-      `To: ${request.get('To')}`,
+      `To: ${request.get('To')}${answer ? `;tag=${answer.toTag}` : ''}`,
       `Call-ID: ${request.callId}`,
       `CSeq: ${request.get('CSeq')}`,
-      'Content-Length: 0',
+      ...(answer
+        ? [`Contact: <sip:web@${this.invalidHost};transport=ws>`, 'Content-Type: application/sdp']
+        : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
       '',
-      ''
+      body
     ].join('\r\n');
   }
 
