@@ -23,7 +23,7 @@ import {
   type SipLogger
 } from './session/session-host.js';
 import type { InviteSessionBase } from './session/invite-session.js';
-import { FlowBindings } from './session/flow-bindings.js';
+import { FlowBindings, arrivedOnFlow } from './session/flow-bindings.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
 import { cancelledInviteKey, clientTransactionKey, serverTransactionKey } from './transaction/keys.js';
@@ -112,8 +112,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   private readonly pendingInvites = new Map<string, IncomingInvite>();
-  /** INVITE transactions waiting for admission (an async credentials lookup) → cancelled yet? */
-  private readonly admitting = new Map<string, { cancelled: boolean }>();
+  /**
+   * INVITE transactions waiting for admission (an async credentials lookup) → cancelled yet?, and
+   * the WebSocket connection the INVITE came on.
+   */
+  private readonly admitting = new Map<string, { cancelled: boolean; flow?: MessageSource }>();
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
@@ -519,8 +522,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         return;
     }
     if (request.method === 'ACK') {
+      // An ACK is never answered (§17.2.1); one from outside its dialog's flow is dropped.
       const user = this.dialogs.get(dialogId(request.callId, request.toTag ?? '', request.fromTag ?? ''));
-      user?.handleRequest(request, undefined);
+      if (user && arrivedOnFlow(user.flow, source)) user.handleRequest(request, undefined);
       return;
     }
 
@@ -584,7 +588,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     };
 
     if (request.method === 'CANCEL') {
-      this.receiveCancel(request, reply, tx);
+      this.receiveCancel(request, source, reply, tx);
       return;
     }
     const rejection = checkExtensionsAndBody(request);
@@ -595,21 +599,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
     const toTag = request.toTag;
     if (toTag !== undefined) {
-      // §12.2.2: a request inside a dialog we do not know.
-      const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
-      if (!user) {
-        // §15: a caller may BYE an early dialog (our 180 carried the tag): 200 to the BYE,
-        // 487 to its INVITE, as a CANCEL would have.
-        const ringing = request.method === 'BYE' ? this.earlyInvite(request, toTag) : undefined;
-        if (ringing) {
-          this.respond(tx, createResponse(request, 200, undefined, toTag));
-          ringing.handleCancel();
-          return;
-        }
-        reply(481);
-        return;
-      }
-      user.handleRequest(request, tx);
+      this.receiveInDialog(request, source, toTag, tx, reply);
       return;
     }
     switch (request.method) {
@@ -631,6 +621,36 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
+  /**
+   * §12.2.2: a request with a To tag goes to its dialog, or gets 481. A dialog bound to a
+   * WebSocket connection (flow-bindings.ts) does not exist for a request from anywhere else: 481
+   * too, the answer to a dialog that never was, so another client that learnt a call's Call-ID
+   * and tags can neither end nor change it, nor learn from the answer that the call is up.
+   */
+  private receiveInDialog(
+    request: SipRequest,
+    source: MessageSource,
+    toTag: string,
+    tx: ServerTransaction,
+    reply: (status: number) => void
+  ): void {
+    const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
+    if (user) {
+      if (arrivedOnFlow(user.flow, source)) user.handleRequest(request, tx);
+      else reply(481);
+      return;
+    }
+    // §15: a caller may BYE an early dialog (our 180 carried the tag): 200 to the BYE,
+    // 487 to its INVITE, as a CANCEL would have.
+    const ringing = request.method === 'BYE' ? this.earlyInvite(request, toTag) : undefined;
+    if (ringing && arrivedOnFlow(ringing.flow, source)) {
+      this.respond(tx, createResponse(request, 200, undefined, toTag));
+      ringing.handleCancel();
+      return;
+    }
+    reply(481);
+  }
+
   /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
   private earlyInvite(request: SipRequest, toTag: string): IncomingInvite | undefined {
     for (const session of this.pendingInvites.values())
@@ -644,12 +664,23 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     return undefined;
   }
 
-  /** §9.2: CANCEL matches the INVITE server transaction with the same branch. */
-  private receiveCancel(cancel: SipRequest, reply: (status: number) => void, tx: ServerTransaction): void {
+  /**
+   * §9.2: CANCEL matches the INVITE server transaction with the same branch; an INVITE that came
+   * over a WebSocket connection is cancelled over that one only (481 from elsewhere, as for a
+   * dialog's requests).
+   */
+  private receiveCancel(
+    cancel: SipRequest,
+    source: MessageSource,
+    reply: (status: number) => void,
+    tx: ServerTransaction
+  ): void {
     const key = cancelledInviteKey(cancel);
     const invite = this.layer.findServerByKey(key);
     const session = this.pendingInvites.get(key);
-    if (!invite || !(invite instanceof InviteServerTransaction)) {
+    const admitting = this.admitting.get(key);
+    const flow = session?.flow ?? admitting?.flow;
+    if (!invite || !(invite instanceof InviteServerTransaction) || !arrivedOnFlow(flow, source)) {
       reply(481);
       return;
     }
@@ -658,7 +689,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const toTag = invite.responseToTag ?? session?.localTag ?? randomBytes(4).toString('hex');
     this.respond(tx, createResponse(cancel, 200, undefined, toTag));
     session?.handleCancel();
-    const admitting = this.admitting.get(key);
     if (admitting && !admitting.cancelled) {
       admitting.cancelled = true;
       this.respond(invite, createResponse(invite.request, 487, undefined, toTag));
@@ -675,7 +705,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       this.takeNewInvite(request, source, tx, reply, () => undefined);
       return;
     }
-    const waiting = { cancelled: false };
+    const waiting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
     this.admitting.set(tx.key, waiting);
     this.inviteAdmission
       .admit(request, source.host)

@@ -1,7 +1,8 @@
 /**
  * Calls bound to the connection they were set up on (RFC 7118 §5, after RFC 5626 §5.3): a
  * WebSocket client is reached only over the connection it opened, so a call with one, whichever
- * side placed it, runs over that connection and ends when it closes.
+ * side placed it, runs over that connection and ends when it closes. A request for such a call
+ * arriving over another connection is not that call's.
  */
 import type { MessageSource } from '../transport/transport.js';
 import type { InviteSessionBase } from './invite-session.js';
@@ -9,6 +10,15 @@ import type { SipLogger } from './session-host.js';
 
 function flowKey(flow: MessageSource): string {
   return `${flow.protocol} ${flow.host}:${flow.port}`;
+}
+
+/**
+ * Whether a request from `source` may act on a dialog bound to `flow`: any source when the
+ * dialog has none (a UDP or TCP peer may come back from another port, behind a NAT say), else
+ * that connection only.
+ */
+export function arrivedOnFlow(flow: MessageSource | undefined, source: MessageSource): boolean {
+  return flow === undefined || flowKey(flow) === flowKey(source);
 }
 
 /** Connection → the live sessions bound to it. */

@@ -34,6 +34,8 @@ export interface SendOptions {
 
 /** Anything that can receive the requests and stray responses of one dialog. */
 export interface DialogUser {
+  /** The connection the dialog is bound to, if any: its requests come over that one only. */
+  readonly flow?: MessageSource;
   handleRequest(request: SipRequest, tx: ServerTransaction | undefined): void;
   handleStrayResponse(response: SipResponse): void;
 }
