@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipUserAgent } from '../../../sip/user-agent.js';
+import { InviteAdmission, type AdmissionResult } from '../../../sip/admission/invite-admission.js';
 import type { IncomingInvite } from '../../../sip/session/incoming-invite.js';
 import type { OutgoingInvite } from '../../../sip/session/outgoing-invite.js';
 import type { SipRequest, SipResponse } from '../../../sip/message/message.js';
@@ -69,6 +70,15 @@ async function outgoingCall(
   await call.established;
   await callee.requestFor(call.callId, 'ACK');
   return { call, calleeTag };
+}
+
+/** The CANCEL of an INVITE as `request()` wrote it: its Via (branch), Call-ID, From, To and CSeq number (§9.1). */
+function cancelOf(invite: string): string {
+  return (invite.split('\r\n\r\n')[0] + '\r\n\r\n')
+    .replace('INVITE sip:', 'CANCEL sip:')
+    .replace(/CSeq: (\d+) INVITE/, 'CSeq: $1 CANCEL')
+    .replace(/Content-Type: application\/sdp\r\n/, '')
+    .replace(/Content-Length: \d+/, 'Content-Length: 0');
 }
 
 /** `caller` calls the UA, which answers; resolves once the ACK is in. */
@@ -236,12 +246,7 @@ describe('a call a WebSocket client placed', () => {
     const session = await incoming;
     session.progress(180);
     await caller.response('ringing-1', 180);
-    // A CANCEL is the INVITE's Via (branch), Call-ID, From, To and CSeq number (§9.1).
-    const cancel = (invite.split('\r\n\r\n')[0] + '\r\n\r\n')
-      .replace('INVITE sip:', 'CANCEL sip:')
-      .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
-      .replace(/Content-Type: application\/sdp\r\n/, '')
-      .replace(/Content-Length: \d+/, 'Content-Length: 0');
+    const cancel = cancelOf(invite);
     intruder.send(cancel);
     expect((await intruder.response('ringing-1', 481)).cseq.method).toBe('CANCEL');
     expect(session.terminated).toBe(false);
@@ -249,6 +254,41 @@ describe('a call a WebSocket client placed', () => {
     expect((await caller.response('ringing-1', 200)).cseq.method).toBe('CANCEL');
     expect((await caller.response('ringing-1', 487)).cseq.method).toBe('INVITE');
     expect(session.terminated).toBe(true);
+  });
+
+  it('answers 481 to a CANCEL of its INVITE from another connection while the INVITE is being admitted', async () => {
+    const { ua, url } = await agent();
+    let decide: (result: AdmissionResult) => void = () => undefined;
+    const admitting = new Promise<void>((started) => {
+      ua.inviteAdmission = new (class extends InviteAdmission {
+        override admit(): Promise<AdmissionResult> {
+          started();
+          return new Promise((resolve) => (decide = resolve));
+        }
+      })({});
+    });
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    const [caller, intruder] = [await client(url), await client(url)];
+    const invite = caller.request('INVITE', 'sip:room1@127.0.0.1', {
+      callId: 'admitting-1',
+      cseq: 1,
+      body: testSdp(57022)
+    });
+    caller.send(invite);
+    await admitting;
+    await caller.response('admitting-1', 100);
+    const cancel = cancelOf(invite);
+    intruder.send(cancel);
+    expect((await intruder.response('admitting-1', 481)).cseq.method).toBe('CANCEL');
+    expect(caller.received.filter(isResponse).map((r) => r.status)).toEqual([100]);
+    caller.send(cancel);
+    expect((await caller.response('admitting-1', 200)).cseq.method).toBe('CANCEL');
+    expect((await caller.response('admitting-1', 487)).cseq.method).toBe('INVITE');
+    let released = false;
+    decide({ admitted: true, release: () => (released = true) });
+    await waitFor(() => released);
+    expect(invites).toBe(0);
   });
 });
 
