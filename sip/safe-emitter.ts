@@ -4,8 +4,9 @@
  *
  *   class Room extends SafeEmitter<{ started: []; partyLeft: [PartyLeftEvent] }> {}
  *
- * Every listener of an event is called even if an earlier one throws. A listener's error
- * is reported, never swallowed: to the `'listenerError'` listeners of this emitter if it
+ * Every listener of an event is called even if an earlier one throws. A listener's error,
+ * thrown or (an async listener's) a rejection of the promise it returns, is reported, never
+ * swallowed, and never an unhandled rejection that ends the process: to the `'listenerError'` listeners of this emitter if it
  * has any, otherwise to the process as a warning (`process.emitWarning`). A failing
  * `'listenerError'` listener is reported as a warning too, so reporting cannot loop.
  *
@@ -62,7 +63,7 @@ export class SafeEmitter<E extends EventMap> {
   once<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     const wrapper = ((...args: WithListenerError<E>[K]) => {
       this.off(event, wrapper);
-      listener(...args);
+      return listener(...args) as unknown; // an async listener's promise, for safeEmit to watch
     }) as Listener<WithListenerError<E>[K]>;
     ONCE_ORIGINAL.set(wrapper as Listener<never>, listener);
     return this.on(event, wrapper);
@@ -95,7 +96,8 @@ export class SafeEmitter<E extends EventMap> {
     if (list === undefined) return false;
     for (let i = 0; i < list.length; i++) {
       try {
-        (list[i] as unknown as Listener<E[K]>)(...args);
+        const result: unknown = (list[i] as unknown as Listener<E[K]>)(...args);
+        if (isThenable(result)) result.then(undefined, (error: unknown) => this.#report(event, error));
       } catch (error) {
         this.#report(event, error);
       }
@@ -133,4 +135,12 @@ export class SafeEmitter<E extends EventMap> {
 function warn(event: string, error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.emitWarning(`listener of '${event}' threw: ${detail}`, { code: 'UASMEDIA_LISTENER_ERROR' });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

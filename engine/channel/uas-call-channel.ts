@@ -9,7 +9,7 @@
  * in `conference-transfer.ts`; this file owns the call and its media.
  */
 import { performance } from 'node:perf_hooks';
-import { HangupError, InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { ClosedError, HangupError, InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { Cause, State, TransferCause, causeFromSipStatus } from '../state.js';
 import { DigitMerger, type DtmfSource } from '../dtmf/digit-merger.js';
 import { DigitCollector, type GetDigitsOptions } from '../dtmf/digit-collector.js';
@@ -270,14 +270,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const { signal, ...speak } = options;
     const item = textMedia('playText', text, speak);
     const media = this.#mediaFor('play');
-    await this.#playInOrder(this.#ctx.resolver.toPcm(item, media.sampleRateHz), signal);
+    await this.#playInOrder('playText', this.#ctx.resolver.toPcm(item, media.sampleRateHz), signal);
   }
 
   /** Plays a WAV file to the caller and resolves when it has been played. */
   async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const item = fileMedia('playFile', path);
     const media = this.#mediaFor('play');
-    await this.#playInOrder(this.#ctx.resolver.toPcm(item, media.sampleRateHz), options.signal);
+    await this.#playInOrder('playFile', this.#ctx.resolver.toPcm(item, media.sampleRateHz), options.signal);
   }
 
   /** Stops any prompt being played to the caller; their Promises reject. */
@@ -487,7 +487,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    * is made at the same time (a long text takes longer to synthesise than a short file takes to
    * read), and each is queued once those before it are queued, or have failed.
    */
-  async #playInOrder(pcm: Promise<Int16Array>, signal?: AbortSignal): Promise<void> {
+  async #playInOrder(operation: string, pcm: Promise<Int16Array>, signal?: AbortSignal): Promise<void> {
     const earlier = this.#promptsQueued;
     let queued = (): void => undefined;
     this.#promptsQueued = new Promise<void>((resolve) => (queued = resolve));
@@ -495,7 +495,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       const parts = [await pcm];
       await earlier;
       // Queued in this turn: the player's queue takes it before `queued` lets the next one in.
-      const playing = this.#playPcm(parts, signal);
+      const playing = this.#playPcm(operation, parts, signal);
       queued();
       await playing;
     } finally {
@@ -503,11 +503,18 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     }
   }
 
-  async #playPcm(parts: Int16Array[], signal?: AbortSignal): Promise<void> {
-    const media = this.#mediaFor('play');
+  async #playPcm(operation: string, parts: Int16Array[], signal?: AbortSignal): Promise<void> {
+    const media = this.#mediaFor(operation);
     signal?.throwIfAborted();
-    // The signal stops this prompt only; stopPlaying() stops them all.
-    await media.player.play(parts, signal);
+    try {
+      // The signal stops this prompt only; stopPlaying() stops them all.
+      await media.player.play(parts, signal);
+    } catch (error) {
+      // The call's end closed its player: say so, as every other operation does.
+      if (error instanceof ClosedError && this.#state === State.IDLE)
+        throw new HangupError(`${operation}: channel ${this.id} has hung up`);
+      throw error;
+    }
   }
 
   #bindCallLog(): void {

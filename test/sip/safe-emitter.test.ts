@@ -36,6 +36,35 @@ describe('SafeEmitter', () => {
     expect(reported).toEqual([['tick', boom]]);
   });
 
+  it("reports an async listener's rejection (on and once) to listenerError, never as an unhandled rejection", async () => {
+    const emitter = new SafeEmitter<Events>();
+    const reported: unknown[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      emitter.on('listenerError', ({ event, error }) => reported.push([event, (error as Error).message]));
+      emitter.on('tick', async (n) => {
+        await Promise.resolve();
+        throw new Error(`late ${n}`);
+      });
+      emitter.once('done', async () => {
+        await Promise.resolve();
+        throw new Error('late once');
+      });
+      emitter.safeEmit('tick', 3);
+      emitter.safeEmit('done');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(reported).toEqual([
+        ['tick', 'late 3'],
+        ['done', 'late once']
+      ]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('reports as a process warning when no listenerError listener exists, never throwing', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const emitter = new SafeEmitter<Events>();
