@@ -4,11 +4,11 @@
  * with every peer gone, shutdown does not wait out 32 s of BYE timeouts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
+import { alive, descendants } from '../support/process-tree.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 let server: ChildProcess | undefined;
@@ -28,41 +28,6 @@ afterEach(async () => {
   server = undefined;
   await Promise.all(phones.splice(0).map((p) => p.close()));
 });
-
-/** Every process whose parent chain leads to `pid`, from /proc. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // gone while we looked
-    }
-  }
-  const found: number[] = [];
-  const walk = (p: number): void => {
-    for (const child of children.get(p) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `npm start` on an ephemeral SIP port; resolves with the port from its banner. Without its

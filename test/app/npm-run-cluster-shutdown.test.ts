@@ -1,0 +1,55 @@
+/**
+ * `npm run cluster` under a service manager: SIGTERM to the top process (npm) stops the whole
+ * cluster (the engines, Kamailio, redis-server) and npm exits. Its script ran through a shell
+ * that did not pass the signal on, so npm exited and the cluster ran on as orphans, holding the
+ * SIP port.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasPeer } from '../support/peers.js';
+import { waitFor } from '../support/wait.js';
+import { alive, descendants } from '../support/process-tree.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const havePeers = hasPeer('redis-server') && hasPeer('kamailio');
+let tree: number[] = [];
+
+afterEach(() => {
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  tree = [];
+});
+
+describe.skipIf(!havePeers)('npm run cluster and SIGTERM', () => {
+  it('SIGTERM to npm stops every process of the cluster', async () => {
+    // A loopback address of its own: the front's 5060 and the engines' ports are free there.
+    const proc = spawn('npm', ['run', 'cluster', '--ignore-scripts'], {
+      cwd: repo,
+      env: {
+        ...process.env,
+        UASMEDIA_SIP_HOST: '127.0.0.23',
+        UASMEDIA_ENGINES: '1',
+        UASMEDIA_WS_PORT: '0',
+        UASMEDIA_LOG_LEVEL: 'warn'
+      },
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    let text = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    await waitFor(() => text.includes('Ctrl-C stops.') || proc.exitCode !== null, 150_000);
+    tree = [...descendants(proc.pid as number), proc.pid as number];
+    // npm, the cluster script, redis-server, Kamailio's processes and the engine.
+    expect(tree.length, text).toBeGreaterThanOrEqual(5);
+    proc.kill('SIGTERM');
+    await exited;
+    await waitFor(() => tree.every((pid) => !alive(pid)), 30_000);
+  }, 240_000);
+});
