@@ -42,6 +42,7 @@ import { UASCallChannel } from './channel/uas-call-channel.js';
 import type { ChannelContext } from './channel/channel-context.js';
 import {
   checkWebSocketOptions,
+  DEFAULT_SIP_PATH,
   webSocketTransportSpec,
   type WebSocketOptions
 } from './webrtc/websocket-options.js';
@@ -364,9 +365,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.userAgent = new SipUserAgent({
         transports: [
           ...sipTransports(o.sip, sipHost),
-          ...(o.webSocket
-            ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket.joinPage))]
-            : [])
+          ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket))] : [])
         ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
         timers: o.sip?.timers,
@@ -486,17 +485,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private roster: RoomRoster | undefined;
 
   /** The join page's HTTP handler, when asked for. */
-  private joinPage(wanted: boolean | undefined): ReturnType<typeof createJoinPageHandler> | undefined {
-    if (!wanted) return undefined;
+  private joinPage(webSocket: WebSocketOptions): ReturnType<typeof createJoinPageHandler> | undefined {
+    if (!webSocket.joinPage) return undefined;
     this.roster = new RoomRoster(this.rooms, (name) => this.conference(name));
-    return createJoinPageHandler(this.roster, {
-      allows: (address) => this.door.sipSources?.allows(address) ?? true,
-      inRoom: (name, token) => {
-        for (const channel of this.channels.values())
-          if (channel.conferenceRoomName === name && channel.rosterToken === token) return true;
-        return false;
-      }
-    });
+    return createJoinPageHandler(
+      this.roster,
+      {
+        allows: (address) => this.door.sipSources?.allows(address) ?? true,
+        inRoom: (name, token) => {
+          for (const channel of this.channels.values())
+            if (channel.conferenceRoomName === name && channel.rosterToken === token) return true;
+          return false;
+        }
+      },
+      webSocket.path ?? DEFAULT_SIP_PATH
+    );
   }
 
   private ticksSinceTtsFlush = 0;

@@ -14,6 +14,8 @@ import { unmappedAddress } from '../../sip/index.js';
 import { bearerToken } from './roster-token.js';
 
 const ROOM_NAME = /^[A-Za-z0-9]{1,64}$/;
+/** The page's own tag naming the SIP WebSocket's path, which the server fills in. */
+const SIP_PATH_META = '<meta name="uasmedia-sip-path" content="/sip" />';
 
 /** Where the built page is; throws with the command to run when it is missing. */
 export function joinPageDirectory(): string {
@@ -41,10 +43,21 @@ export interface JoinPageAccess {
   inRoom(name: string, rosterToken: string): boolean;
 }
 
-export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess): HttpHandler {
+export function createJoinPageHandler(
+  roster: RoomRoster,
+  access: JoinPageAccess,
+  sipPath: string
+): HttpHandler {
   const dir = joinPageDirectory();
+  const built = readFileSync(join(dir, 'index.html'), 'utf8');
+  if (!built.includes(SIP_PATH_META))
+    throw new EngineError('ERR_JOIN_PAGE_UNAVAILABLE', "build/join-page/ is stale: run 'npm run build:page'");
+  const page = built.replace(
+    SIP_PATH_META,
+    `<meta name="uasmedia-sip-path" content="${escapeAttribute(sipPath)}" />`
+  );
   const assets = new Map<string, Asset>([
-    ['/', { body: readFileSync(join(dir, 'index.html')), type: 'text/html; charset=utf-8' }],
+    ['/', { body: Buffer.from(page, 'utf8'), type: 'text/html; charset=utf-8' }],
     [
       '/join-page.js',
       { body: readFileSync(join(dir, 'join-page.js')), type: 'text/javascript; charset=utf-8' }
@@ -100,4 +113,8 @@ export function createJoinPageHandler(roster: RoomRoster, access: JoinPageAccess
     }
     response.writeHead(404, headers).end();
   };
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

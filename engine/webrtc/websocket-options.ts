@@ -35,6 +35,9 @@ export interface WebSocketOptions {
   allowedHosts?: string[];
 }
 
+/** Where SIP upgrades go unless `path` says otherwise. */
+export const DEFAULT_SIP_PATH = '/sip';
+
 /** Host names: letters, digits and hyphens in dot-separated labels, optionally `*.` first. */
 const HOST_NAME = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?$/i;
 
@@ -96,7 +99,7 @@ export function webSocketTransportSpec(
     host: options.host ?? sipHost,
     port: options.port ?? 8088,
     ws: {
-      path: options.path ?? '/sip',
+      path: options.path ?? DEFAULT_SIP_PATH,
       tls: options.tls,
       maxMessageBytes: options.maxMessageBytes,
       allowedOrigins: options.allowedOrigins,

@@ -60,7 +60,8 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
   beforeAll(async () => {
     engine = new Engine({
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-      webSocket: { port: 0, joinPage: true },
+      // Not the default '/sip': the page must connect where the engine listens.
+      webSocket: { port: 0, joinPage: true, path: '/phone' },
       rtp: { minPort: 35000, maxPort: 35999 },
       inviteFilter: meetMeInviteFilter
     });

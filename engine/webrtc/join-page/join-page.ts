@@ -48,6 +48,8 @@ let rosterTimer: number | undefined;
 let meterFrame: number | undefined;
 
 const wsScheme = location.protocol === 'https:' ? 'wss' : 'ws';
+/** The engine's `webSocket.path`, which the page server writes into the page. */
+const sipPath = document.querySelector<HTMLMetaElement>('meta[name="uasmedia-sip-path"]')?.content ?? '/sip';
 const sipHost = location.hostname;
 
 function say(text: string): void {
@@ -69,7 +71,7 @@ async function join(room: string, name: string): Promise<void> {
   userAgent = new UserAgent({
     uri: UserAgent.makeURI(`sip:${user}@${sipHost}`),
     displayName: name,
-    transportOptions: { server: `${wsScheme}://${location.host}/sip` },
+    transportOptions: { server: `${wsScheme}://${location.host}${sipPath}` },
     // The answer carries every candidate; the engine sends none by trickle.
     sessionDescriptionHandlerFactoryOptions: {
       iceGatheringTimeout: 500,
