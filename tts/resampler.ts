@@ -3,10 +3,17 @@
  * sinc converter, compiled to WebAssembly by `@alexanderolsen/libsamplerate-js`).
  *
  * The library loads asynchronously, once per thread (`loadResampler()`); afterwards
- * `resamplePcm` is synchronous. One converter state is kept and re-initialised for each rate pair
- * (libsamplerate's `src_delete`/`src_new`), so any pair works without another WebAssembly
- * instance. Prompts are converted whole, once, off the frame clock's turn (in the synthesis
- * worker): this is not a per-frame path.
+ * `resampleFloat` is synchronous. Prompts are converted whole, once, off the frame clock's turn
+ * (in the synthesis worker): this is not a per-frame path.
+ *
+ * The package's own `simple()` cannot be used: its WebAssembly side exchanges samples through two
+ * fixed buffers of `GLUE_BUFFER_FLOATS` floats, and for anything longer its JavaScript side falls
+ * back to libsamplerate's streaming API in 100 ms pieces, with the converter still in the state a
+ * previous `simple()` call left (`end_of_input` set): after the first piece it makes no more
+ * audio, so 50 s of eSpeak speech at 22.05 kHz came out as 0.1 s. Here every conversion is driven
+ * through the streaming API directly: a fresh converter state, pieces sized so the output always
+ * fits the glue's buffer, and the filter's tail flushed with silence, so the output has the
+ * input's duration whatever its length.
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { TtsError } from './errors.js';
@@ -17,6 +24,13 @@ type Converter = Awaited<ReturnType<typeof libsamplerate.create>>;
 const CONVERTER_TYPE = libsamplerate.ConverterType.SRC_SINC_FASTEST;
 const RATE_MIN_HZ = 1000;
 const RATE_MAX_HZ = 192000;
+/** Floats in each of the glue's two exchange buffers (libsamplerate-wrapper.cpp, BUFFER_LEN). */
+const GLUE_BUFFER_FLOATS = 1008000;
+/**
+ * Input samples SINC_FASTEST keeps back, at most, per unit of max(1, fromHz / toHz): half its
+ * filter (2464 coefficients at 128 per zero crossing: about 20 input samples), rounded up well.
+ */
+const FILTER_HALF_SPAN = 64;
 
 let converter: Converter | undefined;
 let loading: Promise<void> | undefined;
@@ -45,13 +59,38 @@ export function resampleFloat(samples: Float32Array, fromHz: number, toHz: numbe
   if (fromHz === toHz || samples.length === 0) return samples;
   if (!converter)
     throw new TtsError('ERR_RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
-  if (converter.inputSampleRate !== fromHz) converter.inputSampleRate = fromHz;
-  if (converter.outputSampleRate !== toHz) converter.outputSampleRate = toHz;
-  // The setters re-initialise the C state but not the JS-side ratio used to size chunks.
-  converter.ratio = toHz / fromHz;
-  return converter.simple(samples);
+  const glue = converter.module;
+  const ratio = toHz / fromHz;
+  // A fresh state: no history from the previous conversion, and the rate pair set in C.
+  glue.destroy();
+  glue.init(1, CONVERTER_TYPE, fromHz, toHz);
+  // Fetched after init: a memory growth there would have detached earlier views.
+  const source = glue.sourceArray(GLUE_BUFFER_FLOATS);
+  const target = glue.targetArray(GLUE_BUFFER_FLOATS);
+  const wanted = Math.round(samples.length * ratio);
+  const out = new Float32Array(wanted);
+  // Each piece's output (plus the few samples the filter was holding) fits the target buffer.
+  const pieceFrames = Math.min(GLUE_BUFFER_FLOATS, Math.floor((GLUE_BUFFER_FLOATS - 1024) / ratio));
+  const tail = Math.ceil(FILTER_HALF_SPAN * Math.max(1, 1 / ratio));
+  let written = 0;
+  const feed = (frames: number): void => {
+    // The glue returns frames made, or libsamplerate's error number, which the fresh state and
+    // checked rates rule out.
+    const made = glue.full(frames, 1, CONVERTER_TYPE, fromHz, toHz);
+    const kept = Math.min(made, wanted - written);
+    out.set(target.subarray(0, kept), written);
+    written += kept;
+  };
+  for (let at = 0; at < samples.length && written < wanted; at += pieceFrames) {
+    const piece = samples.subarray(at, Math.min(samples.length, at + pieceFrames));
+    source.set(piece);
+    feed(piece.length);
+  }
+  // Silence after the end lets the filter emit the samples it was holding back.
+  source.fill(0, 0, tail);
+  for (let flushes = 0; written < wanted && flushes < 4; flushes++) feed(tail);
+  return written === wanted ? out : out.subarray(0, written);
 }
-
 /** Scales float samples to int16 with rounding and saturation. */
 export function floatToInt16(samples: Float32Array): Int16Array {
   const out = new Int16Array(samples.length);

@@ -47,6 +47,21 @@ describe('resamplePcm', () => {
     expect(rms(out.subarray(200, out.length - 200))).toBeLessThan(100);
   });
 
+  it('converts more than the glue buffer (1,008,000 samples) whole, after a short conversion', async () => {
+    await loadResampler();
+    resamplePcm(tone(440, 22050, 0.1), 22050, 8000);
+    // 60 s at 22.05 kHz: 1,323,000 samples in.
+    const out = resamplePcm(tone(440, 22050, 60), 22050, 8000);
+    expect(out.length).toBe(60 * 8000);
+    for (const second of [1, 30, 58]) {
+      const window = out.subarray(second * 8000, (second + 1) * 8000);
+      expect(toneFrequencyHz(window, 8000)).toBeCloseTo(440, -1);
+      expect(rms(window) / (10000 / Math.SQRT2)).toBeGreaterThan(0.97);
+    }
+    // The filter's tail is flushed: the last samples are the tone, not silence.
+    expect(rms(out.subarray(out.length - 80))).toBeGreaterThan(0.9 * (10000 / Math.SQRT2));
+  });
+
   it('returns the input unchanged when the rates match and rejects absurd rates', async () => {
     await loadResampler();
     const pcm = tone(440, 8000, 0.1);
