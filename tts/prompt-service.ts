@@ -27,6 +27,8 @@ export interface PromptServiceOptions {
    * fails with `TtsError('ERR_SYNTHESIS_TIMEOUT')` and the worker is replaced. Default 10 000 ms:
    * Flite speaks the longest text allowed (`TEXT_CHARS_MAX` characters of words) in about 5 s on
    * a loaded host, while 4000 digits in a row took 14 to 22 s and held the worker all along.
+   * A WAV file gets 100 ms more per second it plays (an hour: 370 s in all), since its length, not
+   * a runaway, sets its work.
    */
   synthesisTimeoutMs?: number;
 }

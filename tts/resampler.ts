@@ -17,6 +17,7 @@
  */
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { TtsError } from './errors.js';
+import { resamplePolyphase } from './polyphase-resampler.js';
 
 type Converter = Awaited<ReturnType<typeof libsamplerate.create>>;
 
@@ -31,6 +32,12 @@ const GLUE_BUFFER_FLOATS = 1008000;
  * filter (2464 coefficients at 128 per zero crossing: about 20 input samples), rounded up well.
  */
 const FILTER_HALF_SPAN = 64;
+/**
+ * Conversions that make more samples than this (over 2 minutes at 8 kHz) go to the tabled
+ * polyphase filter: libsamplerate's 200 ns or so per output sample made an hour of hold music
+ * take 20 s and more. Prompts (and anything shorter) keep libsamplerate's SINC_FASTEST.
+ */
+const LONG_OUTPUT_SAMPLES = 1_000_000;
 
 let converter: Converter | undefined;
 let loading: Promise<void> | undefined;
@@ -57,6 +64,7 @@ export function resampleFloat(samples: Float32Array, fromHz: number, toHz: numbe
   checkRate('fromHz', fromHz);
   checkRate('toHz', toHz);
   if (fromHz === toHz || samples.length === 0) return samples;
+  if (samples.length * (toHz / fromHz) > LONG_OUTPUT_SAMPLES) return resamplePolyphase(samples, fromHz, toHz);
   if (!converter)
     throw new TtsError('ERR_RESAMPLER_NOT_LOADED', 'call and await loadResampler() before resampling');
   const glue = converter.module;

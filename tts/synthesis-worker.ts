@@ -11,7 +11,7 @@ import { TtsError, serializeError } from './errors.js';
 import { floatToInt16, loadResampler, resampleFloat, resamplePcm } from './resampler.js';
 import type { TtsEngine } from './voice.js';
 import type { WorkerData, WorkerDone, WorkerReply, WorkerRequest } from './worker-protocol.js';
-import { decodeWav } from './wav-decoder.js';
+import { decodeWavLayout, inspectWav } from './wav-decoder.js';
 
 const data = workerData as WorkerData;
 
@@ -45,16 +45,17 @@ function engineFor(name: string): TtsEngine {
 }
 
 /** The request's own work begins: everything it waited for (engine, resampler) is loaded. */
-function started(id: number): void {
-  port.postMessage({ id, kind: 'started' } satisfies WorkerReply);
+function started(id: number, audioSeconds?: number): void {
+  port.postMessage({ id, kind: 'started', audioSeconds } satisfies WorkerReply);
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerDone> {
   await loadResampler();
   if (request.kind === 'decodeWav') {
-    started(request.id);
     const begun = performance.now();
-    const decoded = decodeWav(request.bytes, request.label);
+    const layout = inspectWav(request.bytes, request.label);
+    started(request.id, layout.frames / layout.format.sampleRateHz);
+    const decoded = decodeWavLayout(layout);
     const pcm = floatToInt16(resampleFloat(decoded.samples, decoded.sampleRateHz, request.sampleRateHz));
     return {
       id: request.id,

@@ -10,7 +10,7 @@
  */
 import { TtsError } from './errors.js';
 import { scanRiff } from './riff-chunks.js';
-import { readWavFormat } from './wav-format.js';
+import { readWavFormat, type WavFormat } from './wav-format.js';
 import { BYTES_PER_SAMPLE, decodeSamples, downmixToMono, type SampleEncoding } from './wav-samples.js';
 
 /**
@@ -28,7 +28,19 @@ export interface DecodedWav {
   source: { audioFormat: number; encoding: SampleEncoding; channels: number };
 }
 
-export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
+/** A WAV file's layout, read from its header alone: enough to know how long it plays. */
+export interface WavLayout {
+  bytes: Uint8Array;
+  bigEndian: boolean;
+  format: WavFormat;
+  /** Offset of the `data` chunk's body. */
+  dataOffset: number;
+  /** Whole frames present (not as declared), at most `WAV_MAX_DURATION_S` long. */
+  frames: number;
+}
+
+/** Checks a WAV file's header and measures its data, without converting any sample. */
+export function inspectWav(bytes: Uint8Array, what = 'WAV data'): WavLayout {
   const riff = scanRiff(bytes, ['fmt ', 'data']);
   if (!riff || riff.formType !== 'WAVE') throw new TtsError('ERR_NOT_WAV', `${what} is not a RIFF/WAVE file`);
   const fmtChunk = riff.chunks.get('fmt ');
@@ -43,19 +55,29 @@ export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
     what
   );
   const { encoding, channels, sampleRateHz } = format;
-  const frameBytes = BYTES_PER_SAMPLE[encoding] * channels;
-  const frames = Math.floor(dataChunk.bodyBytes / frameBytes);
+  const frames = Math.floor(dataChunk.bodyBytes / (BYTES_PER_SAMPLE[encoding] * channels));
   if (frames > WAV_MAX_DURATION_S * sampleRateHz) {
     throw new TtsError(
       'ERR_FILE_UNREADABLE',
       `${what} holds ${frames} frames at ${sampleRateHz} Hz (${+(frames / sampleRateHz).toFixed(3)} s); the limit is ${WAV_MAX_DURATION_S} s`
     );
   }
-  const data = bytes.subarray(dataChunk.bodyOffset, dataChunk.bodyOffset + frames * frameBytes);
-  const interleaved = decodeSamples(data, encoding, riff.bigEndian, frames * channels);
+  return { bytes, bigEndian: riff.bigEndian, format, dataOffset: dataChunk.bodyOffset, frames };
+}
+
+/** The samples of a WAV file `inspectWav` accepted. */
+export function decodeWavLayout(layout: WavLayout): DecodedWav {
+  const { bytes, bigEndian, format, dataOffset, frames } = layout;
+  const { encoding, channels, sampleRateHz } = format;
+  const data = bytes.subarray(dataOffset, dataOffset + frames * BYTES_PER_SAMPLE[encoding] * channels);
+  const interleaved = decodeSamples(data, encoding, bigEndian, frames * channels);
   return {
     samples: downmixToMono(interleaved, channels),
     sampleRateHz,
     source: { audioFormat: format.formatTag, encoding, channels }
   };
+}
+
+export function decodeWav(bytes: Uint8Array, what = 'WAV data'): DecodedWav {
+  return decodeWavLayout(inspectWav(bytes, what));
 }

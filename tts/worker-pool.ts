@@ -67,6 +67,14 @@ export function workerEntry(moduleUrl: string = import.meta.url): URL {
 const WORKER_NICENESS = 10;
 /** Node's longest timer (2^31-1 ms); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * What a WAV file's decode is allowed beyond `synthesisTimeoutMs` per second it plays: 6 minutes
+ * more for an hour of hold music. Its work is bounded by its length (an hour at most) and grows
+ * with nothing else; decoding and resampling an hour took 3 to 9 s on a loaded 2-core host, and
+ * the worker runs at low priority, so a busy host stretches that several times. A text's deadline
+ * stays as it is.
+ */
+export const FILE_DEADLINE_MS_PER_AUDIO_SECOND = 100;
 
 export class WorkerPool {
   private readonly slots: (Slot | undefined)[];
@@ -163,7 +171,11 @@ export class WorkerPool {
     worker.on('message', (reply: WorkerReply) => {
       if (slot.job?.request.id !== reply.id) return;
       if (reply.kind === 'started') {
-        slot.deadline = setTimeout(() => this.expire(index, slot), this.synthesisTimeoutMs);
+        const deadlineMs = Math.min(
+          MAX_TIMER_MS,
+          Math.round(this.synthesisTimeoutMs + (reply.audioSeconds ?? 0) * FILE_DEADLINE_MS_PER_AUDIO_SECOND)
+        );
+        slot.deadline = setTimeout(() => this.expire(index, slot, deadlineMs), deadlineMs);
         return;
       }
       const job = this.release(slot) as Job;
@@ -187,7 +199,7 @@ export class WorkerPool {
   }
 
   /** The request in hand ran past its deadline: fail it, stop its worker, start another. */
-  private expire(index: number, slot: Slot): void {
+  private expire(index: number, slot: Slot, deadlineMs: number): void {
     const job = this.release(slot);
     if (this.slots[index] === slot) this.slots[index] = this.spawn(index);
     this.stop(slot.worker);
@@ -195,14 +207,9 @@ export class WorkerPool {
       const { request } = job;
       const what =
         request.kind === 'speak'
-          ? `${request.engine} speaking ${request.text.length} characters`
-          : `decoding ${request.label}`;
-      job.reject(
-        new TtsError(
-          'ERR_SYNTHESIS_TIMEOUT',
-          `${what} ran past synthesisTimeoutMs (${this.synthesisTimeoutMs} ms); its worker was stopped and replaced`
-        )
-      );
+          ? `${request.engine} speaking ${request.text.length} characters ran past synthesisTimeoutMs (${deadlineMs} ms)`
+          : `decoding ${request.label} ran past its deadline (${deadlineMs} ms: synthesisTimeoutMs and ${FILE_DEADLINE_MS_PER_AUDIO_SECOND} ms per second of audio)`;
+      job.reject(new TtsError('ERR_SYNTHESIS_TIMEOUT', `${what}; its worker was stopped and replaced`));
     }
     this.dispatch();
   }

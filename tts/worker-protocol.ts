@@ -30,6 +30,7 @@ export type WorkerDone =
 
 /**
  * Per request, `started` once the worker has what it needs loaded (engine, resampler) and begins
- * the request's own work: the pool's deadline runs from there. Then its `done`.
+ * the request's own work: the pool's deadline runs from there. For a WAV file it carries how long
+ * the file plays (read from its header), which lengthens the deadline. Then its `done`.
  */
-export type WorkerReply = { id: number; kind: 'started' } | WorkerDone;
+export type WorkerReply = { id: number; kind: 'started'; audioSeconds?: number } | WorkerDone;
