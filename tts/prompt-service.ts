@@ -19,7 +19,10 @@ export interface PromptServiceOptions {
   cacheBytes?: number;
   /** Engine used when `SpeakOptions.engine` is omitted (default 'flite'). */
   defaultEngine?: TtsEngineName;
-  /** Synthesis worker threads (default 1). */
+  /**
+   * Synthesis worker threads (default 1). WAV files are decoded in one more worker of their own,
+   * started by the first file, so an hour of hold music being resampled never holds up speech.
+   */
   workers?: number;
   /**
    * Longest one synthesis (or file decode) may run in its worker, from when the worker starts it
@@ -39,7 +42,7 @@ export interface PromptServiceStats {
   cacheBytes: number;
   /** Speech syntheses and file decodes actually run in a worker. */
   syntheses: number;
-  /** Synthesis worker threads alive now. */
+  /** Synthesis and file-decoding worker threads alive now. */
   workers: number;
 }
 
@@ -64,6 +67,9 @@ export class PromptService {
   private readonly cache: PromptCache;
   private readonly folder: PromptFolder;
   private readonly pool: WorkerPool;
+  /** The file-decoding worker, from the first `fileToPcm`. */
+  private filePool: WorkerPool | undefined;
+  private readonly synthesisTimeoutMs: number;
   private readonly defaultEngine: TtsEngineName;
   private syntheses = 0;
   private closed = false;
@@ -78,11 +84,8 @@ export class PromptService {
     }
     this.cache = new PromptCache(opts.cacheBytes ?? 32 * 1024 * 1024);
     this.folder = new PromptFolder(opts.promptFolder);
-    this.pool = new WorkerPool(
-      opts.workers ?? 1,
-      [this.defaultEngine],
-      opts.synthesisTimeoutMs ?? DEFAULT_SYNTHESIS_TIMEOUT_MS
-    );
+    this.synthesisTimeoutMs = opts.synthesisTimeoutMs ?? DEFAULT_SYNTHESIS_TIMEOUT_MS;
+    this.pool = new WorkerPool(opts.workers ?? 1, [this.defaultEngine], this.synthesisTimeoutMs);
   }
 
   get isClosed(): boolean {
@@ -132,7 +135,8 @@ export class PromptService {
       }
       this.checkOpen();
       this.syntheses++;
-      const result = await this.pool.run(
+      this.filePool ??= new WorkerPool(1, [], this.synthesisTimeoutMs);
+      const result = await this.filePool.run(
         { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
         [bytes.buffer as ArrayBuffer]
       );
@@ -142,14 +146,15 @@ export class PromptService {
 
   stats(): PromptServiceStats {
     const { cacheHits, cacheMisses, cacheBytes } = this.cache.stats();
-    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses, workers: this.pool.workerCount };
+    const workers = this.pool.workerCount + (this.filePool?.workerCount ?? 0);
+    return { cacheHits, cacheMisses, cacheBytes, syntheses: this.syntheses, workers };
   }
 
   /** Terminates the workers; requests still pending reject with `TtsError('ERR_CLOSED')`. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.filePool?.close()]);
     this.cache.clear();
   }
 
