@@ -3,7 +3,7 @@
  * libsamplerate, as compiled by libsamplerate-js, spends some 200 ns on every output sample
  * whatever its filter, so an hour at 16 kHz took over 10 s; this one precomputes its filter.
  *
- * Two steps. While the input rate is at least four times the output rate, a half-band low-pass
+ * Two steps. While the input rate is at least 2.5 times the output rate, a half-band low-pass
  * halves it (31 taps, 8 multiplies per output: it only has to keep what the final step passes
  * free of aliases). Then one polyphase windowed-sinc filter (Kaiser, β = 7, about 70 dB) converts
  * the rest: its cut-off is the lower rate's Nyquist frequency, its transition band 15 % of that
@@ -18,6 +18,12 @@
 /** Half-band taps h[1], h[3], ..., h[15] (h[0] = 1/2, every other even tap 0): Kaiser β = 8. */
 const HALFBAND = designHalfband(8, 8);
 const HALFBAND_REACH = 2 * HALFBAND.length - 1;
+/**
+ * The half-band is 70 dB down from 0.3275 of its input rate, so what it lets fold lands above
+ * 0.1725 of it: past the final filter's pass band (0.428 of the output rate) once the input is
+ * 2.48 times the output rate or more.
+ */
+const HALVE_FROM_RATIO = 2.5;
 const MAX_PHASES = 4096;
 /** Filter span either side, in periods of the lower of the two rates. */
 const HALF_SPAN_PERIODS = 15;
@@ -90,7 +96,7 @@ export function resamplePolyphase(input: Float32Array, fromHz: number, toHz: num
   // The stage rate is fromHz / 2^halvings; ratios stay exact integers: (toHz · 2^h) / fromHz.
   let up = toHz;
   const down = fromHz;
-  while (down >= 4 * up) {
+  while (down >= HALVE_FROM_RATIO * up) {
     samples = halve(samples);
     up *= 2;
   }

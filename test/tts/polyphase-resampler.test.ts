@@ -59,6 +59,14 @@ describe('resamplePolyphase', () => {
     }
   });
 
+  it('stops what a half-band stage would fold into the band', () => {
+    for (const [from, to] of PAIRS.filter(([f, t]) => f >= 2.5 * t)) {
+      // Halved, from / 2 - 0.4 * to would land on 0.4 of the output rate, inside the band.
+      const out = resamplePolyphase(tone(from / 2 - 0.4 * to, from, from), from, to);
+      expect(powerDb(out, to / 10)).toBeLessThan(-65);
+    }
+  });
+
   it('keeps the level of DC and the exact length of odd inputs', () => {
     const ones = new Float32Array(44101).fill(0.25);
     const out = resamplePolyphase(ones, 44100, 8000);
