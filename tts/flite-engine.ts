@@ -102,7 +102,7 @@ export class FliteEngine implements TtsEngine {
     if (request.pitchSemitones !== 0)
       options.push('--setf', `f0_shift=${Math.pow(2, request.pitchSemitones / 12).toFixed(4)}`);
     const parts: Float32Array[] = [];
-    let sampleRateHz = 0;
+    let sampleRateHz = FLITE_VOICES[request.voice];
     // A piece with no letter or digit says nothing, and flite fails on a long run of dots alone.
     const spoken = textPieces(request.text, PIECE_CHARS_MAX).filter((piece) => /[\p{L}\p{N}]/u.test(piece));
     for (const piece of spoken) {

@@ -70,7 +70,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * What a WAV file's decode is allowed beyond `synthesisTimeoutMs` per second it plays: 6 minutes
  * more for an hour of hold music. Its work is bounded by its length (an hour at most) and grows
- * with nothing else; decoding and resampling an hour took 3 to 9 s on a loaded 2-core host, and
+ * with nothing else; decoding and resampling an hour took 1.5 to 12 s on a loaded 2-core host, and
  * the worker runs at low priority, so a busy host stretches that several times. A text's deadline
  * stays as it is.
  */
