@@ -158,6 +158,11 @@ export class SipCall {
     }
     const call = new SipCall(outgoing, media, hooks, undefined, outgoing);
     owner.call = call;
+    // Given up (timeout, the caller's signal, a hang-up): the offer's ports go back at once, while
+    // the INVITE ends by itself (§9.1: CANCEL once a provisional response comes; a 2xx that
+    // crosses it is ACKed and ended with BYE; else Timer B).
+    const releaseMedia = (): void => media.close();
+    options.signal?.addEventListener('abort', releaseMedia, { once: true });
     outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
       if (status === 183 && body) {
         try {
@@ -175,6 +180,8 @@ export class SipCall {
       call.ended = true;
       media.close();
       throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', releaseMedia);
     }
     try {
       media.acceptAnswer(answerSdp);

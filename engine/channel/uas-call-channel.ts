@@ -188,17 +188,30 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     this.#expect('call', [State.IDLE]);
     const abort = new AbortController();
-    const onAbort = (): void => abort.abort(signal?.reason);
+    // The timeout and the caller's signal settle call() at once. RFC 3261 §9.1 holds the CANCEL
+    // back until a provisional response: before one, waiting for the INVITE to end is waiting
+    // for Timer B (64·T1, 32 s), long past the seconds asked for. hangUp() waits for it instead.
+    let giveUp = (): void => undefined;
+    const givenUp = new Promise<undefined>((resolve) => (giveUp = () => resolve(undefined)));
+    const onAbort = (): void => {
+      abort.abort(signal?.reason);
+      giveUp();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer =
-      secondsTimeout === null ? undefined : setTimeout(() => abort.abort('timeout'), secondsTimeout * 1000);
+      secondsTimeout === null
+        ? undefined
+        : setTimeout(() => {
+            abort.abort('timeout');
+            giveUp();
+          }, secondsTimeout * 1000);
     this.#cause = Cause.NORMAL;
     this.#setState(State.CALL_OUTGOING);
     let settle = (): void => undefined;
     const placing = { abort, done: new Promise<void>((resolve) => (settle = resolve)) };
     this.#placing = placing;
     try {
-      const call = await SipCall.outgoing(
+      const placed = SipCall.outgoing(
         this.#ctx,
         target,
         { ...sip, signal: abort.signal },
@@ -207,6 +220,15 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
           if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
         }
       );
+      const call = await Promise.race([placed, givenUp]);
+      if (call === undefined) {
+        // An answer already on its way when we gave up is hung up when it comes.
+        void placed.then(
+          (late) => late.hangUp(),
+          () => undefined
+        );
+        throw new HangupError(`call: channel ${this.id} gave up before an answer`);
+      }
       if (abort.signal.aborted) {
         // Hung up (or timed out) while the answer was on its way: the call ends at once.
         await call.hangUp();
