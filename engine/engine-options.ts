@@ -3,11 +3,14 @@
  * fails there, once, instead of failing every call later. Options a lower layer owns (ports,
  * TTS workers, cache size) are checked by that layer when `start()` creates it.
  */
+import { isIP } from 'node:net';
 import { resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
 import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
 import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
+import { isWildcardAddress } from './rtp/advertised-address.js';
+import { InvalidArgumentError } from './errors.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
@@ -30,6 +33,25 @@ export function checkEngineOptions(options: EngineOptions): void {
   }
   resolveDigitRateLimit(options.dtmfRateLimit, 'EngineOptions.dtmfRateLimit');
   checkJitterDelays('EngineOptions.rtp.jitter', options.rtp?.jitter);
+  checkAdvertised(options);
   resolveMessageLimits(options.sip?.limits);
   resolveConnectionLimits(options.sip?.connections);
+}
+
+/** What we tell peers to send to must be an address they can send to: never a wildcard. */
+function checkAdvertised(options: EngineOptions): void {
+  const rtp: unknown = options.rtp?.advertisedAddress;
+  if (rtp !== undefined && (typeof rtp !== 'string' || isIP(rtp) === 0 || isWildcardAddress(rtp))) {
+    throw new InvalidArgumentError(
+      'rtp.advertisedAddress',
+      `EngineOptions.rtp.advertisedAddress must be a concrete IPv4 or IPv6 address, got '${String(rtp)}'`
+    );
+  }
+  const sip: unknown = options.sip?.advertisedHost;
+  if (sip !== undefined && (typeof sip !== 'string' || !/^[^\s]+$/.test(sip) || isWildcardAddress(sip))) {
+    throw new InvalidArgumentError(
+      'sip.advertisedHost',
+      `EngineOptions.sip.advertisedHost must be a host name or concrete address, got '${String(sip)}'`
+    );
+  }
 }

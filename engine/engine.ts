@@ -28,6 +28,7 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { ClosedError, InvalidArgumentError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
+import { AdvertisedAddress } from './rtp/advertised-address.js';
 import type { JitterDelays } from './rtp/jitter-buffer.js';
 import { checkEngineOptions } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
@@ -61,8 +62,14 @@ import { ClusterMember, type ClusterOptions } from './cluster/cluster-member.js'
 
 export interface EngineOptions {
   sip?: {
-    /** Address to bind and to put in Via/Contact (default 127.0.0.1). */
+    /**
+     * Address to bind and to put in Via/Contact (default 127.0.0.1). For a wildcard (0.0.0.0, ::)
+     * Via/Contact name the first non-loopback IPv4 interface (else 127.0.0.1) unless
+     * `advertisedHost` is given.
+     */
     host?: string;
+    /** Host for Via/Contact in place of the bound address: the public address behind NAT (FreeSWITCH's ext-sip-ip). */
+    advertisedHost?: string;
     /** Port for UDP and TCP (default 5060; 0 = any free port). */
     port?: number;
     transports?: Array<'udp' | 'tcp'>;
@@ -95,8 +102,17 @@ export interface EngineOptions {
   /** Browsers' media legs: ICE servers (none by default: host candidates only), UDP port range. */
   webrtc?: WebRtcOptions;
   rtp?: {
-    /** Address for RTP sockets and SDP (default: the SIP host). */
+    /**
+     * Address RTP sockets bind to (default: the SIP host). A concrete address is also the one the
+     * SDP names; for a wildcard (0.0.0.0, ::) the SDP names the local address that routes to the
+     * call's SIP peer (engine/rtp/advertised-address.ts), never the wildcard, which means hold.
+     */
     host?: string;
+    /**
+     * The IP address every SDP names for our RTP, whatever RTP binds to: the public address of a
+     * host behind NAT (FreeSWITCH's ext-rtp-ip, Asterisk's external_media_address).
+     */
+    advertisedAddress?: string;
     minPort?: number;
     maxPort?: number;
     jitter?: JitterDelays;
@@ -342,8 +358,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
     try {
       this.kernels = await createKernels(o.kernels ?? 'wasm', o.dspSlots);
       this.throwIfStopRequested();
+      const rtpHost = o.rtp?.host ?? sipHost;
       this.ports = new RtpPortPool({
-        host: o.rtp?.host ?? sipHost,
+        host: rtpHost,
         minPort: o.rtp?.minPort ?? 20000,
         maxPort: o.rtp?.maxPort ?? 29999,
         sourcePolicy: this.door.rtpSources
@@ -368,6 +385,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
           ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket))] : [])
         ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
+        advertisedHost: o.sip?.advertisedHost,
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
         logger: this.logger,
@@ -378,7 +396,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.userAgent.inviteFilter = o.inviteFilter;
       this.door.attach(this.userAgent);
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
-      this.context = this.makeContext(resolver, o.rtp?.host ?? sipHost, sampleRateHz);
+      this.context = this.makeContext(
+        resolver,
+        new AdvertisedAddress(rtpHost, o.rtp?.advertisedAddress),
+        sampleRateHz
+      );
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
       this.throwIfStopRequested();
@@ -553,7 +575,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   private makeContext(
     resolver: MediaResolver,
-    rtpAddress: string,
+    rtpAddress: AdvertisedAddress,
     roomSampleRateHz: 8000 | 16000
   ): ChannelContext {
     return {

@@ -73,3 +73,16 @@ describe('other engine options checked by the constructor', () => {
     expect(make(['pbx.example.com', '*.rooms.example.com', 'Host-1.', 'localhost'])).not.toThrow();
   });
 });
+
+describe('advertised addresses', () => {
+  it('are refused by the Engine constructor when a wildcard, or for RTP not an IP address', () => {
+    for (const bad of ['0.0.0.0', '::', 'media.example.com', ''])
+      expect(() => new Engine({ rtp: { advertisedAddress: bad } }), bad).toThrow('rtp.advertisedAddress');
+    for (const bad of ['0.0.0.0', '::', '', 'a b'])
+      expect(() => new Engine({ sip: { advertisedHost: bad } }), bad).toThrow('sip.advertisedHost');
+    expect(
+      () =>
+        new Engine({ sip: { advertisedHost: 'sip.example.com' }, rtp: { advertisedAddress: '2001:db8::7' } })
+    ).not.toThrow();
+  });
+});

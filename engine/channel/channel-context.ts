@@ -11,6 +11,7 @@ import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import type { RtpPortPool } from '../rtp/port-pool.js';
+import type { AdvertisedAddress } from '../rtp/advertised-address.js';
 import type { ConferenceMedia } from '../media/conference-media.js';
 import type { MediaResolver } from '../media/media-resolver.js';
 import type { MixLoop } from '../media/mix-loop.js';
@@ -22,7 +23,8 @@ export interface ChannelContext {
   readonly kernels: DspKernels;
   readonly loop: MixLoop;
   readonly ports: RtpPortPool;
-  readonly rtpAddress: string;
+  /** The address our SDP names for RTP, per call (never a wildcard). */
+  readonly rtpAddress: AdvertisedAddress;
   readonly roomSampleRateHz: 8000 | 16000;
   readonly codecs: AudioCodec[];
   readonly jitter?: { minDelayMs?: number; maxDelayMs?: number; startDelayMs?: number };

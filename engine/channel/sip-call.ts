@@ -9,6 +9,7 @@ import {
   SdpParseError,
   SipError,
   unmappedAddress,
+  parseUri,
   type IncomingInvite,
   type OutgoingInvite,
   type OutgoingInviteOptions
@@ -55,6 +56,16 @@ function asOfferRejection(error: unknown): unknown {
 function signallingAddressOf(invite: IncomingInvite): string {
   const via = invite.request.topVia;
   return unmappedAddress(via.params.get('received') ?? via.host.replace(/^\[|\]$/g, ''));
+}
+
+/** The host of a call's target URI when it is an IP literal: where its INVITE goes. */
+function targetAddress(target: string): string | undefined {
+  try {
+    const uri = parseUri(target);
+    return 'host' in uri ? unmappedAddress(uri.host.replace(/^\[|\]$/g, '')) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class SipCall {
@@ -148,7 +159,13 @@ export class SipCall {
     onProgress: (status: number) => void
   ): Promise<SipCall> {
     const owner: { call?: SipCall } = {};
-    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs));
+    const media = await SipCall.createMedia(
+      ctx,
+      hooks,
+      (silentMs) => owner.call?.peerSilent(silentMs),
+      undefined,
+      targetAddress(target)
+    );
     let outgoing: OutgoingInvite;
     try {
       outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
@@ -201,15 +218,17 @@ export class SipCall {
     ctx: ChannelContext,
     hooks: SipCallHooks,
     onMediaTimeout: (silentMs: number) => void,
-    signallingAddress?: string
+    signallingAddress?: string,
+    sipPeer = signallingAddress
   ): Promise<MediaLeg> {
+    const address = await ctx.rtpAddress.toward(sipPeer);
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
         kernels: ctx.kernels,
         loop: ctx.loop,
         ports,
-        address: ctx.rtpAddress,
+        address,
         roomSampleRateHz: ctx.roomSampleRateHz,
         codecs: ctx.codecs,
         jitter: ctx.jitter,

@@ -57,6 +57,12 @@ function literalLookup(
   callback: (error: Error | null, address: string, family: number) => void
 ): void {
   const literal = isIP(address);
+  // A socket bound to :: takes IPv4 too (dual stack) and reaches an IPv4 peer by its IPv4-mapped
+  // address: given the bare IPv4 address, its send fails (EINVAL) and the peer hears nothing.
+  if (literal === 4 && family === 6) {
+    callback(null, `::ffff:${address}`, 6);
+    return;
+  }
   if (literal !== 0) {
     callback(null, address, literal);
     return;

@@ -95,6 +95,8 @@ export class TonePhone {
   /** The payload type this phone offers and sends RFC 4733 telephone-events on; null: it offers none. */
   telephoneEventPt: number | null = 101;
   ended = false;
+  /** The engine's SDP answer to `call()`. */
+  answerSdp: string | undefined;
 
   private constructor(
     ua: SipUserAgent,
@@ -200,6 +202,7 @@ export class TonePhone {
       this.stopAudio();
     });
     const { answerSdp } = await this.session.established;
+    this.answerSdp = answerSdp;
     const port = Number(/m=audio (\d+)/.exec(answerSdp)?.[1]);
     const address = /c=IN IP4 (\S+)/.exec(answerSdp)?.[1] ?? '127.0.0.1';
     this.remote = { address, port };
