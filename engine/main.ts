@@ -1,7 +1,7 @@
 /**
  * `npm start`: the engine on its embedded default (SIP on 127.0.0.1:5060, UDP and TCP) running
  * the meet-me example, and the join page for browsers on http://127.0.0.1:8088/ (SIP over
- * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_SIP_PORT,
+ * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_ADVERTISED_ADDRESS, UASMEDIA_SIP_PORT,
  * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many, and
  * the host names browsers may reach the join page by, with the variables of app/env-options.ts;
  * TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play WAV files from
@@ -23,6 +23,8 @@ import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
 const parentPid = process.ppid;
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
+// Behind NAT: the public address for Via/Contact and for every SDP (RTP may still bind 0.0.0.0).
+const advertised = process.env.UASMEDIA_ADVERTISED_ADDRESS || undefined;
 const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
@@ -45,8 +47,8 @@ const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
 
 const engine = new Engine({
-  sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls },
-  rtp: encryption.rtp,
+  sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls, advertisedHost: advertised },
+  rtp: { ...encryption.rtp, advertisedAddress: advertised },
   files: { playFolders: [playFolder], recordFolder },
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
