@@ -1,22 +1,34 @@
 /**
  * The checks on `EngineOptions` the engine makes when it is constructed, so a wrong setting
- * fails there, once, instead of failing every call later. Options a lower layer owns (ports,
- * TTS workers, cache size) are checked by that layer when `start()` creates it.
+ * fails there, once, instead of failing every call later: an unknown key at any depth (a typo
+ * would otherwise be ignored, security settings included), a list given as a string, a value of
+ * the wrong kind or out of range. Options a lower layer owns (RTP ports, TTS workers, cache size,
+ * cluster and registration details) are checked by that layer when `start()` creates it.
  */
 import { isIP } from 'node:net';
-import { resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
+import { MAX_TIMER_MS, resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
+import { ENGINE_OPTION_KEYS } from './engine-option-keys.js';
+import { InvalidArgumentError } from './errors.js';
 import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
 import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
 import { isWildcardAddress } from './rtp/advertised-address.js';
-import { InvalidArgumentError } from './errors.js';
+import { checkOptionKeys, shown } from './util/option-keys.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
+/** The codec names `codecs` takes, spelled as in SDP and in `AudioCodec`. */
+const CODECS = ['PCMU', 'PCMA', 'L16'] as const;
+const SIP_TRANSPORTS = ['udp', 'tcp'] as const;
+const SRTP_POLICIES = ['off', 'offered', 'required'] as const;
+const LATCHING_MODES = ['strict', 'first-packet'] as const;
+/** RFC 4028 §4: the Session-Expires a UAC asks for by default, and the Min-SE floor. */
+const SESSION_TIMER_DEFAULTS = { expiresSeconds: 1800, minSeSeconds: 90 } as const;
 
 export function checkEngineOptions(options: EngineOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('EngineOptions must be an object');
+  checkOptionKeys(options, ENGINE_OPTION_KEYS);
   const rate: unknown = options.roomSampleRateHz;
   if (rate !== undefined && !(ROOM_SAMPLE_RATES_HZ as readonly unknown[]).includes(rate)) {
     throw new RangeError(`EngineOptions.roomSampleRateHz must be 8000 or 16000, got ${String(rate)}`);
@@ -36,6 +48,142 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkAdvertised(options);
   resolveMessageLimits(options.sip?.limits);
   resolveConnectionLimits(options.sip?.connections);
+  checkSipOptions(options.sip);
+  checkRtpOptions(options.rtp);
+  checkFiles(options);
+  checkCalls(options);
+  const path: unknown = options.webSocket?.path;
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
+    throw new RangeError(`EngineOptions.webSocket.path must start with '/' ('/sip'), got ${shown(path)}`);
+  const guard: unknown = options.overloadGuard;
+  if (guard !== undefined && typeof guard !== 'boolean' && (guard === null || typeof guard !== 'object'))
+    throw new TypeError(`EngineOptions.overloadGuard must be true, false or thresholds, got ${shown(guard)}`);
+}
+
+function checkSipOptions(sip: EngineOptions['sip']): void {
+  for (const [index, transport] of (sip?.transports ?? []).entries())
+    oneOf(`sip.transports[${index}]`, transport, SIP_TRANSPORTS);
+  port('sip.port', sip?.port);
+  if (sip?.tls !== undefined) {
+    port('sip.tls.port', sip.tls.port);
+    if (sip.tls.cert === undefined || sip.tls.key === undefined)
+      throw new TypeError('EngineOptions.sip.tls needs cert and key (PEM)');
+  }
+  for (const name of ['t1Ms', 't2Ms', 't4Ms'] as const) {
+    const value: unknown = sip?.timers?.[name];
+    if (value !== undefined && !(typeof value === 'number' && value >= 1 && value <= MAX_TIMER_MS))
+      throw new RangeError(
+        `EngineOptions.sip.timers.${name} must be a number of ms from 1 to ${MAX_TIMER_MS}, got ${shown(value)}`
+      );
+  }
+  checkSessionTimer(sip?.sessionTimer);
+}
+
+/** RFC 4028: an interval we ask for below the smallest we accept would be refused by ourselves. */
+function checkSessionTimer(timer: unknown): void {
+  if (timer === undefined || timer === false) return;
+  if (timer === null || typeof timer !== 'object')
+    throw new TypeError(
+      `EngineOptions.sip.sessionTimer must be { expiresSeconds?, minSeSeconds? } or false, got ${shown(timer)}`
+    );
+  const {
+    expiresSeconds = SESSION_TIMER_DEFAULTS.expiresSeconds,
+    minSeSeconds = SESSION_TIMER_DEFAULTS.minSeSeconds
+  } = timer as { expiresSeconds?: unknown; minSeSeconds?: unknown };
+  for (const [name, value] of [
+    ['expiresSeconds', expiresSeconds],
+    ['minSeSeconds', minSeSeconds]
+  ] as const) {
+    if (!Number.isInteger(value) || (value as number) < 1)
+      throw new RangeError(
+        `EngineOptions.sip.sessionTimer.${name} must be a positive integer of seconds, got ${shown(value)}`
+      );
+  }
+  if ((expiresSeconds as number) < (minSeSeconds as number))
+    throw new RangeError(
+      `EngineOptions.sip.sessionTimer.expiresSeconds ${String(expiresSeconds)} is below minSeSeconds ${String(minSeSeconds)} (RFC 4028 Min-SE; default 90)`
+    );
+}
+
+function checkRtpOptions(rtp: EngineOptions['rtp']): void {
+  if (rtp?.srtp !== undefined) oneOf('rtp.srtp', rtp.srtp, SRTP_POLICIES);
+  if (rtp?.latching !== undefined) oneOf('rtp.latching', rtp.latching, LATCHING_MODES);
+  inactivityMs(rtp?.inactivityTimeoutSeconds);
+}
+
+/** The file sandbox: a folder given as anything but a non-empty string would open or move it. */
+function checkFiles(options: EngineOptions): void {
+  folder('promptFolder', options.promptFolder);
+  for (const [index, entry] of (options.files?.playFolders ?? []).entries())
+    folder(`files.playFolders[${index}]`, entry);
+  folder('files.recordFolder', options.files?.recordFolder);
+}
+
+function checkCalls(options: EngineOptions): void {
+  const codecs = options.codecs;
+  if (codecs !== undefined) {
+    if (codecs.length === 0)
+      throw new RangeError('EngineOptions.codecs must name at least one codec (PCMU, PCMA, L16)');
+    for (const [index, codec] of codecs.entries()) oneOf(`codecs[${index}]`, codec, CODECS);
+  }
+  const filter: unknown = options.inviteFilter;
+  if (filter !== undefined && typeof filter !== 'function')
+    throw new TypeError(`EngineOptions.inviteFilter must be a function, got ${shown(filter)}`);
+  const waitMs: unknown = options.stopByeWaitMs;
+  if (waitMs !== undefined && !(typeof waitMs === 'number' && waitMs >= 0 && waitMs <= MAX_TIMER_MS))
+    throw new RangeError(
+      `EngineOptions.stopByeWaitMs must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${shown(waitMs)}`
+    );
+  const ringSeconds: unknown = options.incomingCallTimeoutSeconds;
+  if (
+    ringSeconds !== undefined &&
+    ringSeconds !== null &&
+    !(typeof ringSeconds === 'number' && ringSeconds > 0 && ringSeconds * 1000 <= MAX_TIMER_MS)
+  )
+    throw new RangeError(
+      `EngineOptions.incomingCallTimeoutSeconds must be a positive number of seconds or null, got ${shown(ringSeconds)}`
+    );
+  port('metricsPort', options.metricsPort);
+  port('webSocket.port', options.webSocket?.port);
+}
+
+/** `rtp.inactivityTimeoutSeconds` in ms: undefined for never (null), 30 s when not given. */
+export function inactivityMs(seconds: number | null | undefined): number | undefined {
+  if (seconds === null) return undefined;
+  if (seconds === undefined) return 30_000;
+  if (typeof seconds !== 'number' || !(seconds > 0)) {
+    throw new InvalidArgumentError(
+      'rtp.inactivityTimeoutSeconds',
+      `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`
+    );
+  }
+  return seconds * 1000;
+}
+
+function oneOf(name: string, value: unknown, allowed: readonly string[]): void {
+  if (allowed.includes(value as string)) return;
+  const sameLetters = allowed.find(
+    (a) => typeof value === 'string' && a.toLowerCase() === value.toLowerCase()
+  );
+  const hint = sameLetters === undefined ? '' : ` (did you mean '${sameLetters}'?)`;
+  throw new RangeError(
+    `EngineOptions.${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shown(value)}${hint}`
+  );
+}
+
+function port(name: string, value: unknown): void {
+  if (
+    value !== undefined &&
+    !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)
+  )
+    throw new RangeError(`EngineOptions.${name} must be a port number from 0 to 65535, got ${shown(value)}`);
+}
+
+function folder(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.includes('\0')))
+    throw new TypeError(
+      `EngineOptions.${name} must be a folder path (a non-empty string), got ${shown(value)}`
+    );
 }
 
 /** What we tell peers to send to must be an address they can send to: never a wildcard. */

@@ -25,12 +25,12 @@ import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
 import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
-import { ClosedError, InvalidArgumentError, InvalidStateError } from './errors.js';
+import { ClosedError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { AdvertisedAddress } from './rtp/advertised-address.js';
 import type { JitterDelays } from './rtp/jitter-buffer.js';
-import { checkEngineOptions } from './engine-options.js';
+import { checkEngineOptions, inactivityMs } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
@@ -699,16 +699,4 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.logger.error({ err: error }, message);
     if (this.listenerCount('error') > 0) this.safeEmit('error', error);
   }
-}
-
-function inactivityMs(seconds: number | null | undefined): number | undefined {
-  if (seconds === null) return undefined;
-  if (seconds === undefined) return 30_000;
-  if (typeof seconds !== 'number' || !(seconds > 0)) {
-    throw new InvalidArgumentError(
-      'rtp.inactivityTimeoutSeconds',
-      `rtp.inactivityTimeoutSeconds must be a positive number or null, got ${String(seconds)}`
-    );
-  }
-  return seconds * 1000;
 }

@@ -1,0 +1,387 @@
+/**
+ * Wrong options fail where they are given. `new Engine(options)` refuses an unknown key at any
+ * depth (naming its full path and the key it was probably meant to be), a list given as
+ * something else, and values that would otherwise fail every call later; the channel's methods
+ * refuse an unknown key in their options at the call. Before, all of these were accepted: a
+ * misspelled `access.sip.allow` left the door open, and `files.playFolders: '/tmp/x'` was
+ * spread into one-character folders, '/' among them, opening every file on the host to calls.
+ */
+import { describe, expect, it } from 'vitest';
+import { Engine, InvalidArgumentError } from '../engine/index.js';
+
+type ErrorClass = new (...args: never[]) => Error;
+
+/** Options as a JavaScript caller (or a variable TypeScript does not check for excess keys) gives them. */
+const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
+  [
+    'a play folder given as a string',
+    { files: { playFolders: '/tmp/x' } },
+    TypeError,
+    "files.playFolders must be an array, got '/tmp/x'"
+  ],
+  [
+    'an empty play folder',
+    { files: { playFolders: [''] } },
+    TypeError,
+    'files.playFolders[0] must be a folder path'
+  ],
+  [
+    'a record folder given as a list',
+    { files: { recordFolder: ['/tmp'] } },
+    TypeError,
+    'files.recordFolder must be a folder path'
+  ],
+  [
+    'a prompt folder that is not a string',
+    { promptFolder: 42 },
+    TypeError,
+    'promptFolder must be a folder path'
+  ],
+  [
+    'a source list given as a string',
+    { access: { sip: { allow: '10.0.0.0/8' } } },
+    TypeError,
+    'access.sip.allow must be an array'
+  ],
+  ['codecs given as a string', { codecs: 'PCMU' }, TypeError, 'codecs must be an array'],
+  [
+    'registrations given as one object',
+    { registrations: { registrar: 'sip:r', aor: 'sip:a@r' } },
+    TypeError,
+    'registrations must be an array'
+  ],
+  [
+    'a nested options object that is not an object',
+    { sip: 'udp' },
+    TypeError,
+    "sip must be an object, got 'udp'"
+  ],
+  [
+    'access.sip.allowed',
+    { access: { sip: { allowed: ['10.0.0.1'] } } },
+    InvalidArgumentError,
+    'unknown option access.sip.allowed (did you mean allow?)'
+  ],
+  [
+    'access.sip.denied',
+    { access: { sip: { denied: ['10.0.0.1'] } } },
+    InvalidArgumentError,
+    'unknown option access.sip.denied (did you mean deny?)'
+  ],
+  [
+    'access.rtp.alow',
+    { access: { rtp: { alow: ['10.0.0.1'] } } },
+    InvalidArgumentError,
+    'unknown option access.rtp.alow (did you mean allow?)'
+  ],
+  [
+    'access.auth.relm',
+    { access: { auth: { relm: 'x', credentials: () => undefined } } },
+    InvalidArgumentError,
+    'unknown option access.auth.relm (did you mean realm?)'
+  ],
+  [
+    'stopByeWaitMS',
+    { stopByeWaitMS: 5 },
+    InvalidArgumentError,
+    'unknown option stopByeWaitMS (did you mean stopByeWaitMs?)'
+  ],
+  [
+    'sip.hots',
+    { sip: { hots: '127.0.0.1' } },
+    InvalidArgumentError,
+    'unknown option sip.hots (did you mean host?)'
+  ],
+  [
+    'callLimits.maxCall',
+    { callLimits: { maxCall: 5 } },
+    InvalidArgumentError,
+    'unknown option callLimits.maxCall (did you mean maxCalls?)'
+  ],
+  [
+    'sip.limits.maxMessageByte',
+    { sip: { limits: { maxMessageByte: 5 } } },
+    InvalidArgumentError,
+    'unknown option sip.limits.maxMessageByte (did you mean maxMessageBytes?)'
+  ],
+  ['sip.timers.T1', { sip: { timers: { T1: 100 } } }, InvalidArgumentError, 'unknown option sip.timers.T1'],
+  [
+    'sip.tls.passphrase',
+    { sip: { tls: { cert: 'c', key: 'k', passphrase: 'p' } } },
+    InvalidArgumentError,
+    'unknown option sip.tls.passphrase'
+  ],
+  [
+    'sip.sessionTimer.expires',
+    { sip: { sessionTimer: { expires: 600 } } },
+    InvalidArgumentError,
+    'unknown option sip.sessionTimer.expires (did you mean expiresSeconds?)'
+  ],
+  [
+    'rtp.jiter',
+    { rtp: { jiter: {} } },
+    InvalidArgumentError,
+    'unknown option rtp.jiter (did you mean jitter?)'
+  ],
+  [
+    'rtp.jitter.maxDelay',
+    { rtp: { jitter: { maxDelay: 100 } } },
+    InvalidArgumentError,
+    'unknown option rtp.jitter.maxDelay (did you mean maxDelayMs?)'
+  ],
+  [
+    'overloadGuard.sampleMS',
+    { overloadGuard: { sampleMS: 100 } },
+    InvalidArgumentError,
+    'unknown option overloadGuard.sampleMS (did you mean sampleMs?)'
+  ],
+  [
+    'webSocket.allowedOrigin',
+    { webSocket: { allowedOrigin: [] } },
+    InvalidArgumentError,
+    'unknown option webSocket.allowedOrigin (did you mean allowedOrigins?)'
+  ],
+  [
+    'webrtc.iceServers[0].url',
+    { webrtc: { iceServers: [{ url: 'stun:x' }] } },
+    InvalidArgumentError,
+    'unknown option webrtc.iceServers[0].url (did you mean urls?)'
+  ],
+  [
+    'files.playFolder',
+    { files: { playFolder: ['/tmp'] } },
+    InvalidArgumentError,
+    'unknown option files.playFolder (did you mean playFolders?)'
+  ],
+  [
+    'tts.worker',
+    { tts: { worker: 2 } },
+    InvalidArgumentError,
+    'unknown option tts.worker (did you mean workers?)'
+  ],
+  [
+    'cluster.nodeID',
+    { cluster: { redis: 'redis://x', nodeId: 'a', nodeID: 'a' } },
+    InvalidArgumentError,
+    'unknown option cluster.nodeID (did you mean nodeId?)'
+  ],
+  [
+    'dtmfRateLimit.burst',
+    { dtmfRateLimit: { burst: 3 } },
+    InvalidArgumentError,
+    'unknown option dtmfRateLimit.burst (did you mean burstDigits?)'
+  ],
+  [
+    'registrations[1].registar',
+    {
+      registrations: [
+        { registrar: 'sip:r', aor: 'sip:a@r' },
+        { registar: 'sip:r', aor: 'sip:a@r' }
+      ]
+    },
+    InvalidArgumentError,
+    'unknown option registrations[1].registar (did you mean registrar?)'
+  ],
+  [
+    'dspSlots.maxParty',
+    { dspSlots: { maxParty: 4 } },
+    InvalidArgumentError,
+    'unknown option dspSlots.maxParty (did you mean maxParties?)'
+  ],
+  [
+    'callLimits.callsPerSecond.rate',
+    { callLimits: { callsPerSecond: { rate: 5 } } },
+    InvalidArgumentError,
+    'unknown option callLimits.callsPerSecond.rate (did you mean ratePerSecond?)'
+  ],
+  [
+    'a key with nothing near it',
+    { colour: 'red' },
+    InvalidArgumentError,
+    'unknown option colour (known: sip, webSocket'
+  ],
+  [
+    "codecs: ['pcmu']",
+    { codecs: ['pcmu'] },
+    RangeError,
+    "EngineOptions.codecs[0] must be one of 'PCMU', 'PCMA', 'L16', got 'pcmu' (did you mean 'PCMU'?)"
+  ],
+  ['codecs: []', { codecs: [] }, RangeError, 'EngineOptions.codecs must name at least one codec'],
+  [
+    "rtp.srtp: 'require'",
+    { rtp: { srtp: 'require' } },
+    RangeError,
+    "EngineOptions.rtp.srtp must be one of 'off', 'offered', 'required', got 'require'"
+  ],
+  [
+    "rtp.latching: 'any'",
+    { rtp: { latching: 'any' } },
+    RangeError,
+    "EngineOptions.rtp.latching must be one of 'strict', 'first-packet', got 'any'"
+  ],
+  [
+    'rtp.inactivityTimeoutSeconds: 0',
+    { rtp: { inactivityTimeoutSeconds: 0 } },
+    InvalidArgumentError,
+    'rtp.inactivityTimeoutSeconds must be a positive number or null'
+  ],
+  [
+    "inviteFilter: 'x'",
+    { inviteFilter: 'x' },
+    TypeError,
+    "EngineOptions.inviteFilter must be a function, got 'x'"
+  ],
+  [
+    'stopByeWaitMs: -5',
+    { stopByeWaitMs: -5 },
+    RangeError,
+    'EngineOptions.stopByeWaitMs must be a number of ms from 0 to 2147483647, got -5'
+  ],
+  [
+    "stopByeWaitMs: '2000'",
+    { stopByeWaitMs: '2000' },
+    RangeError,
+    "EngineOptions.stopByeWaitMs must be a number of ms from 0 to 2147483647, got '2000'"
+  ],
+  [
+    'incomingCallTimeoutSeconds: -1',
+    { incomingCallTimeoutSeconds: -1 },
+    RangeError,
+    'EngineOptions.incomingCallTimeoutSeconds must be a positive number of seconds or null, got -1'
+  ],
+  [
+    'sip.sessionTimer: true',
+    { sip: { sessionTimer: true } },
+    TypeError,
+    'EngineOptions.sip.sessionTimer must be { expiresSeconds?, minSeSeconds? } or false, got true'
+  ],
+  [
+    'sip.sessionTimer.expiresSeconds: 10',
+    { sip: { sessionTimer: { expiresSeconds: 10 } } },
+    RangeError,
+    'EngineOptions.sip.sessionTimer.expiresSeconds 10 is below minSeSeconds 90'
+  ],
+  [
+    'sip.sessionTimer.minSeSeconds: 0',
+    { sip: { sessionTimer: { minSeSeconds: 0 } } },
+    RangeError,
+    'EngineOptions.sip.sessionTimer.minSeSeconds must be a positive integer'
+  ],
+  [
+    "webSocket.path: 'sip'",
+    { webSocket: { path: 'sip' } },
+    RangeError,
+    "EngineOptions.webSocket.path must start with '/' ('/sip'), got 'sip'"
+  ],
+  [
+    "overloadGuard: 'on'",
+    { overloadGuard: 'on' },
+    TypeError,
+    "EngineOptions.overloadGuard must be true, false or thresholds, got 'on'"
+  ],
+  [
+    'sip.timers.t1Ms: -1',
+    { sip: { timers: { t1Ms: -1 } } },
+    RangeError,
+    'EngineOptions.sip.timers.t1Ms must be a number of ms from 1 to 2147483647, got -1'
+  ],
+  [
+    'sip.timers.t1Ms: 0',
+    { sip: { timers: { t1Ms: 0 } } },
+    RangeError,
+    'EngineOptions.sip.timers.t1Ms must be a number of ms'
+  ],
+  [
+    "sip.transports: ['udp', 'tls']",
+    { sip: { transports: ['udp', 'tls'] } },
+    RangeError,
+    "EngineOptions.sip.transports[1] must be one of 'udp', 'tcp', got 'tls'"
+  ],
+  [
+    'sip.tls without a key',
+    { sip: { tls: { cert: 'c' } } },
+    TypeError,
+    'EngineOptions.sip.tls needs cert and key'
+  ],
+  [
+    'sip.port: 70000',
+    { sip: { port: 70000 } },
+    RangeError,
+    'EngineOptions.sip.port must be a port number from 0 to 65535, got 70000'
+  ],
+  [
+    "metricsPort: '9090'",
+    { metricsPort: '9090' },
+    RangeError,
+    "EngineOptions.metricsPort must be a port number from 0 to 65535, got '9090'"
+  ]
+];
+
+describe('new Engine(options) refuses wrong options at construction', () => {
+  it.each(wrongOptions)('%s', (_, options, errorClass, message) => {
+    const make = (): Engine => new Engine(options as ConstructorParameters<typeof Engine>[0]);
+    expect(make).toThrow(errorClass);
+    expect(make).toThrow(message);
+  });
+
+  it('names the full path of an unknown key in the error', () => {
+    const error = (() => {
+      try {
+        new Engine({ access: { sip: { allowed: ['10.0.0.1'] } } } as never);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', argument: 'access.sip.allowed' });
+  });
+
+  it('takes every option spelled right, as npm start and the README give them', () => {
+    expect(
+      () =>
+        new Engine({
+          sip: {
+            host: '127.0.0.1',
+            port: 0,
+            transports: ['udp', 'tcp'],
+            tls: undefined,
+            timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 },
+            sessionTimer: { expiresSeconds: 4, minSeSeconds: 2 },
+            limits: { maxMessageBytes: 65535 },
+            connections: { maxConnections: 10 }
+          },
+          rtp: {
+            minPort: 58000,
+            maxPort: 58199,
+            srtp: 'offered',
+            latching: 'first-packet',
+            jitter: { maxDelayMs: 100 }
+          },
+          codecs: ['PCMA', 'PCMU'],
+          files: { playFolders: ['/srv/prompts'], recordFolder: '/srv/recordings' },
+          access: {
+            sip: { allow: ['127.0.0.1'], deny: [], refuse: 'silent' },
+            rtp: { allow: ['127.0.0.0/8'] }
+          },
+          callLimits: {
+            maxCalls: 10,
+            callsPerSecond: { ratePerSecond: 5, burst: 2 },
+            callsPerSecondPerSource: 1
+          },
+          overloadGuard: true,
+          webSocket: { port: 0, path: '/ws', joinPage: true, allowedOrigins: ['https://a.example'] },
+          webrtc: { iceServers: [{ urls: 'stun:stun.example.org' }] },
+          registrations: [{ registrar: 'sip:127.0.0.1', aor: 'sip:a@127.0.0.1' }],
+          cluster: undefined,
+          stopByeWaitMs: 0,
+          incomingCallTimeoutSeconds: null,
+          inviteFilter: () => undefined,
+          tts: { workers: 1 },
+          dspSlots: { maxParties: 8 },
+          dtmfRateLimit: { burstDigits: 5 }
+        })
+    ).not.toThrow();
+    expect(
+      () => new Engine({ sip: { sessionTimer: false }, overloadGuard: { sampleMs: 250 } })
+    ).not.toThrow();
+  });
+});
