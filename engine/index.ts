@@ -7,7 +7,9 @@ export {
   UASCallChannel,
   type ChannelEvents,
   type CallOptions,
-  type RecordOptions
+  type RecordOptions,
+  type RetrievalWaitOptions,
+  type SendDtmfOptions
 } from './channel/uas-call-channel.js';
 export type { TransferOptions } from './channel/conference-transfer.js';
 export { State, Cause, TransferCause } from './state.js';

@@ -6,8 +6,13 @@
  * misspelled `access.sip.allow` left the door open, and `files.playFolders: '/tmp/x'` was
  * spread into one-character folders, '/' among them, opening every file on the host to calls.
  */
-import { describe, expect, it } from 'vitest';
-import { Engine, InvalidArgumentError } from '../engine/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine, InvalidArgumentError, State, type UASCallChannel } from '../engine/index.js';
+import { TonePhone } from './support/tone-phone.js';
+import { waitFor } from './support/wait.js';
 
 type ErrorClass = new (...args: never[]) => Error;
 
@@ -384,4 +389,74 @@ describe('new Engine(options) refuses wrong options at construction', () => {
       () => new Engine({ sip: { sessionTimer: false }, overloadGuard: { sampleMs: 250 } })
     ).not.toThrow();
   });
+});
+
+describe("the channel's methods refuse unknown option keys at the call", () => {
+  let engine: Engine | undefined;
+  let phone: TonePhone | undefined;
+  let folder: string | undefined;
+
+  afterEach(async () => {
+    await phone?.close();
+    await engine?.stop();
+    if (folder) await rm(folder, { recursive: true, force: true });
+    phone = engine = folder = undefined;
+  });
+
+  async function answered(): Promise<{ e: Engine; channel: UASCallChannel }> {
+    folder = await mkdtemp(join(tmpdir(), 'uasmedia-options-'));
+    const e = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: 58000, maxPort: 58199 },
+      files: { recordFolder: folder },
+      kernels: 'js'
+    });
+    engine = e;
+    const channels: UASCallChannel[] = [];
+    e.on('call', (channel) => {
+      channels.push(channel);
+      void channel.answer();
+    });
+    await e.start();
+    phone = await TonePhone.create({ toneHz: null });
+    await phone.call(`sip:options@127.0.0.1:${e.sipAddresses()[0].port}`);
+    await waitFor(() => channels[0]?.state === State.ANSWERED, 10_000);
+    return { e, channel: channels[0] };
+  }
+
+  it('playText, playFile, record, getDigits, sendDtmf, call and transferToConferenceRoom name the misspelled key', async () => {
+    const { e, channel } = await answered();
+    const typo = (promise: Promise<unknown>) => expect(promise).rejects.toBeInstanceOf(InvalidArgumentError);
+    await typo(channel.playText('hello', { rate: 200 } as never));
+    await expect(channel.playText('hello', { rate: 200 } as never)).rejects.toThrow(
+      'playText: unknown option rate (did you mean rateWpm?)'
+    );
+    await typo(channel.playFile('a.wav', { singal: undefined } as never));
+    await expect(channel.record('r.wav', { maxSecond: 1 } as never)).rejects.toThrow(
+      'record: unknown option maxSecond (did you mean maxSeconds?)'
+    );
+    await expect(channel.getDigits({ maxDigits: 4 } as never)).rejects.toThrow(
+      'getDigits: unknown option maxDigits'
+    );
+    await expect(channel.getDigits({ secondsTimout: 1 } as never)).rejects.toThrow(
+      'getDigits: unknown option secondsTimout (did you mean secondsTimeout?)'
+    );
+    await expect(channel.sendDtmf('1', { duration: 100 } as never)).rejects.toThrow(
+      'sendDtmf: unknown option duration (did you mean durationMs?)'
+    );
+    const other = e.createChannel();
+    await expect(
+      channel.transferToConferenceRoom(other, 'room1', { talkerAndListner: true } as never)
+    ).rejects.toThrow(
+      'transferToConferenceRoom: unknown option talkerAndListner (did you mean talkerAndListener?)'
+    );
+    await expect(
+      other.call('sip:x@127.0.0.1', { auth: { user: 'a', password: 'b' } } as never)
+    ).rejects.toThrow('call: unknown option auth.user (did you mean username?)');
+    expect(other.state).toBe(State.IDLE);
+    // Spelled right, the same calls go ahead on the live call.
+    expect(channel.state).toBe(State.ANSWERED);
+    await expect(channel.getDigits({ count: 1, secondsTimeout: 0.2 })).resolves.toBe('');
+    await channel.sendDtmf('1', { durationMs: 40, gapMs: 0 });
+  }, 30_000);
 });

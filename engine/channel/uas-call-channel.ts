@@ -19,6 +19,17 @@ import { ConferencePartyMediaSettings } from '../settings/conference-party-media
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { MAX_RECORD_SECONDS, Recorder } from '../media/recorder.js';
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
+import { checkOptionKeys } from '../util/option-keys.js';
+import {
+  CALL_OPTION_KEYS,
+  GET_DIGITS_OPTION_KEYS,
+  PLAY_FILE_OPTION_KEYS,
+  PLAY_TEXT_OPTION_KEYS,
+  RECORD_OPTION_KEYS,
+  SEND_DTMF_OPTION_KEYS,
+  TRANSFER_OPTION_KEYS,
+  WAIT_FOR_RETRIEVAL_OPTION_KEYS
+} from './channel-option-keys.js';
 import { SafeEmitter, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
@@ -44,6 +55,19 @@ export type ChannelEvents = {
 
 export interface CallOptions extends Omit<OutgoingCallOptions, 'signal'> {
   /** Give up if not answered within this many seconds (default 60, null = no limit). */
+  secondsTimeout?: number | null;
+  signal?: AbortSignal;
+}
+
+export interface SendDtmfOptions {
+  /** How long each digit is pressed (default 100 ms, 20 to 5000). */
+  durationMs?: number;
+  /** Pause after each digit (default 60 ms, 0 to 5000). */
+  gapMs?: number;
+}
+
+export interface RetrievalWaitOptions {
+  /** Give up after this many seconds (default null: no limit). */
   secondsTimeout?: number | null;
   signal?: AbortSignal;
 }
@@ -184,6 +208,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         `call target must be a SIP URI (sip:user@host), got '${String(target)}'`
       );
     }
+    checkOptionKeys(options, CALL_OPTION_KEYS, 'call');
     const { secondsTimeout = 60, signal, ...sip } = options;
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     this.#expect('call', [State.IDLE]);
@@ -289,6 +314,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Says `text` to the caller and resolves when it has been played. */
   async playText(text: string, options: TextToSayOptions & { signal?: AbortSignal } = {}): Promise<void> {
+    checkOptionKeys(options, PLAY_TEXT_OPTION_KEYS, 'playText');
     const { signal, ...speak } = options;
     const item = textMedia('playText', text, speak);
     const media = this.#mediaFor('play');
@@ -297,6 +323,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Plays a WAV file to the caller and resolves when it has been played. */
   async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkOptionKeys(options, PLAY_FILE_OPTION_KEYS, 'playFile');
     const item = fileMedia('playFile', path);
     const media = this.#mediaFor('play');
     await this.#playInOrder('playFile', this.#ctx.resolver.toPcm(item, media.sampleRateHz), options.signal);
@@ -311,6 +338,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   async record(path: string, options: RecordOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path.length === 0)
       throw new TypeError('record: path must be a non-empty string');
+    checkOptionKeys(options, RECORD_OPTION_KEYS, 'record');
     const { maxSeconds = 60, signal } = options;
     if (typeof maxSeconds !== 'number' || !(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
       throw new RangeError(
@@ -358,6 +386,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Collects digits the caller presses (in-band, RFC 4733 and SIP INFO, merged). */
   async getDigits(options: GetDigitsOptions = {}): Promise<string> {
+    checkOptionKeys(options, GET_DIGITS_OPTION_KEYS, 'getDigits');
     this.#mediaFor('getDigits');
     return this.#digits.getDigits(options);
   }
@@ -367,10 +396,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   /** Sends digits to the caller as RFC 4733 events, one after the other. */
-  async sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
+  async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
     if (typeof digits !== 'string' || digits.length === 0)
       throw new TypeError('sendDtmf: digits must be a non-empty string');
     const parsed = [...digits].map((d) => parseDtmfDigit('digits', d));
+    checkOptionKeys(options, SEND_DTMF_OPTION_KEYS, 'sendDtmf');
     const { durationMs = 100, gapMs = 60 } = options;
     // RFC 4733's duration field holds at most 65535 samples (8.2 s at 8 kHz); a press is ~100 ms.
     if (!Number.isFinite(durationMs) || durationMs < 20 || durationMs > MAX_DTMF_MS)
@@ -455,9 +485,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    * `secondsTimeout` passes or `signal` aborts (already aborted: at once); resolves with the
    * state then (TRANSFERRED if it timed out or was aborted).
    */
-  async waitForTransferredCallRetrieval(
-    options: { secondsTimeout?: number | null; signal?: AbortSignal } = {}
-  ): Promise<State> {
+  async waitForTransferredCallRetrieval(options: RetrievalWaitOptions = {}): Promise<State> {
+    checkOptionKeys(options, WAIT_FOR_RETRIEVAL_OPTION_KEYS, 'waitForTransferredCallRetrieval');
     const { secondsTimeout = null, signal } = options;
     checkSecondsTimeout('waitForTransferredCallRetrieval: secondsTimeout', secondsTimeout, true);
     if (this.#state === State.IDLE)
@@ -656,6 +685,7 @@ function resolveTransferOptions(
 ): Required<Omit<TransferOptions, 'signal'>> & { signal?: AbortSignal } {
   if (options === null || typeof options !== 'object')
     throw new TypeError('transfer options must be an object');
+  checkOptionKeys(options, TRANSFER_OPTION_KEYS, 'transferToConferenceRoom');
   const {
     talkerAndListener = true,
     conferenceLifetimeControl = new ConferenceLifetimeControl(),

@@ -8,9 +8,16 @@
 import { checkSpeech, type SpeechOptions } from '../../tts/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../dtmf/dtmf-digit.js';
+import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 
 /** A prompt's voice, rate and pitch: units and ranges are those of `SpeechOptions` (tts/speech-options.ts). */
 export type TextToSayOptions = SpeechOptions;
+
+export const SPEECH_OPTION_KEYS = {
+  voice: ANY,
+  rateWpm: ANY,
+  pitch: ANY
+} satisfies OptionKeys<TextToSayOptions>;
 
 export interface TextMedia extends TextToSayOptions {
   readonly kind: 'text';
@@ -73,7 +80,9 @@ export class MediaSlot {
 
 /** A validated, frozen text item: checked here, when it is set, against the one speech contract. */
 export function textMedia(where: string, text: unknown, options: unknown = {}): TextMedia {
-  return Object.freeze({ kind: 'text', ...checkSpeech(where, text, options) });
+  const speech = checkSpeech(where, text, options);
+  checkOptionKeys(options, SPEECH_OPTION_KEYS, where);
+  return Object.freeze({ kind: 'text', ...speech });
 }
 
 /** A validated, frozen file item. The file is opened by the prompt loader, not here. */
