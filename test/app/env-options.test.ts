@@ -133,25 +133,11 @@ describe('doorFromEnvironment', () => {
 
 describe('npm start with a deny list', () => {
   it('answers 403 to a denied source and prints no warning on loopback', async () => {
-    const main = fileURLToPath(new URL('../../engine/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        UASMEDIA_SIP_PORT: '0',
-        UASMEDIA_WS_PORT: '0',
-        UASMEDIA_LOG_LEVEL: 'warn',
-        UASMEDIA_SIP_DENY: '127.0.0.2'
-      },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const { child, output } = startMain({ UASMEDIA_SIP_DENY: '127.0.0.2' });
     const stranger = await new UdpTestPeer().open('127.0.0.2');
     try {
-      await waitFor(() => out.includes('Ctrl-C stops.'), 20000);
-      const port = Number(/sip:<room>@127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      await waitFor(() => output().includes('Ctrl-C stops.'), 20000);
+      const port = Number(/sip:<room>@127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
       expect(port).toBeGreaterThan(0);
       await stranger.send(
         sipText([
@@ -168,7 +154,7 @@ describe('npm start with a deny list', () => {
       expect(
         ((await stranger.next((m) => (m as SipResponse).status >= 200, 5000)) as SipResponse).status
       ).toBe(403);
-      expect(err).not.toMatch(/WARNING/);
+      expect(output()).not.toMatch(/WARNING/);
       child.kill('SIGINT');
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).toBe(0);

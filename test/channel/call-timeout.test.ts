@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State } from '../../engine/index.js';
-import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
+import { SipRequest } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { UdpTestPeer } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -29,11 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop();
 });
-
-const isRequest =
-  (method: string, callId?: string) =>
-  (m: AnySipMessage): boolean =>
-    m instanceof SipRequest && m.method === method && (callId === undefined || m.callId === callId);
 
 /** Places a call the silent callee swallows; resolves with call()'s outcome and the INVITE. */
 async function unansweredCall(

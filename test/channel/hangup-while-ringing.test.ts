@@ -13,9 +13,9 @@ import {
   TransferCause,
   type UASCallChannel
 } from '../../engine/index.js';
-import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
+import { SipRequest } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
-import { UdpTestPeer } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -40,11 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine?.stop();
 });
-
-const isRequest =
-  (method: string, callId?: string) =>
-  (m: AnySipMessage): boolean =>
-    m instanceof SipRequest && m.method === method && (callId === undefined || m.callId === callId);
 
 /** A raw UDP callee that has rung (180) for the INVITE `placing` sent; the test answers the rest. */
 async function ringingCallee(callee: UdpTestPeer): Promise<SipRequest> {

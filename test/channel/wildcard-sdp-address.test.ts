@@ -9,10 +9,10 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
-import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
+import { SipRequest } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { UdpTestPeer } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
@@ -80,11 +80,6 @@ async function callAndPressFive(bound: Bound): Promise<{ answer: string; digits:
     await phone.close();
   }
 }
-
-const isRequest =
-  (method: string, callId?: string) =>
-  (m: AnySipMessage): boolean =>
-    m instanceof SipRequest && m.method === method && (callId === undefined || m.callId === callId);
 
 describe('SDP of an engine bound to a wildcard address', () => {
   it('0.0.0.0: the answer names 127.0.0.1, where the phone sends its audio and its in-band 5 is heard', async () => {

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { parseMessage } from '../../sip/message/parser.js';
-import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
+import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import { StreamFramer } from '../../sip/transport/stream-framer.js';
 
 export class SipTestPeer {
@@ -200,3 +200,9 @@ function lenientResponse(data: Buffer): SipResponse | undefined {
   }
   return response;
 }
+
+/** A `next()` match: a request of `method`, of call `callId` when given. */
+export const isRequest =
+  (method: string, callId?: string) =>
+  (m: AnySipMessage): boolean =>
+    m instanceof SipRequest && m.method === method && (callId === undefined || m.callId === callId);
