@@ -26,7 +26,12 @@ import type { InviteSessionBase } from './session/invite-session.js';
 import { FlowBindings, arrivedOnFlow } from './session/flow-bindings.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
-import { cancelledInviteKey, clientTransactionKey, serverTransactionKey } from './transaction/keys.js';
+import {
+  cancelledInviteKey,
+  clientTransactionKey,
+  flowOfRequest,
+  serverTransactionKey
+} from './transaction/keys.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
@@ -511,7 +516,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     stateless: (status: number, reason?: string, extra?: Record<string, string>) => void
   ): void {
     // §17.2.3: retransmissions and the ACK of a non-2xx belong to an existing transaction.
-    const existing = this.layer.findServer(request);
+    const existing = this.layer.findServer(request, flowOfRequest(source));
     if (existing) {
       existing.receive(request);
       if (
@@ -541,7 +546,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       reliable: source.protocol !== 'udp',
       send: (m) => this.transmit(m, destination)
     };
-    const key = serverTransactionKey(request);
+    const key = serverTransactionKey(request, flowOfRequest(source));
     // §8.2.2.2: the same INVITE reaching us again by another path (forked upstream) is merged:
     // 482. Only INVITEs are checked, where a merge would create a second call.
     const mergeKey =
@@ -675,7 +680,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     reply: (status: number) => void,
     tx: ServerTransaction
   ): void {
-    const key = cancelledInviteKey(cancel);
+    const key = cancelledInviteKey(cancel, flowOfRequest(source));
     const invite = this.layer.findServerByKey(key);
     const session = this.pendingInvites.get(key);
     const admitting = this.admitting.get(key);

@@ -39,8 +39,9 @@ export class TransactionLayer {
     return this.clients.get(clientTransactionKey(response));
   }
 
-  findServer(request: SipRequest): ServerTransaction | undefined {
-    return this.servers.get(serverTransactionKey(request));
+  /** `flow`: flowOfRequest of where the request came from (keys.ts). */
+  findServer(request: SipRequest, flow: string): ServerTransaction | undefined {
+    return this.servers.get(serverTransactionKey(request, flow));
   }
 
   findServerByKey(key: string): ServerTransaction | undefined {

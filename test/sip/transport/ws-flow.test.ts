@@ -256,6 +256,34 @@ describe('a call a WebSocket client placed', () => {
     expect(session.terminated).toBe(true);
   });
 
+  it("takes the caller's own CANCEL after a stranger sent a copy of it over UDP first", async () => {
+    // Over UDP the stranger's CANCEL transaction lives 64·T1: with the same key, the caller's
+    // CANCEL was taken as its retransmission and swallowed, and the INVITE could not be cancelled.
+    const { ua, url, udpPort } = await agent();
+    const caller = await client(url);
+    const stranger = await udpPeer();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    const invite = caller.request('INVITE', 'sip:room1@127.0.0.1', {
+      callId: 'ringing-udp',
+      cseq: 1,
+      body: testSdp(57018)
+    });
+    caller.send(invite);
+    const session = await incoming;
+    session.progress(180);
+    await caller.response('ringing-udp', 180);
+    const cancel = cancelOf(invite);
+    // Its 481 goes to the Via it copied (the caller's *.invalid name): seen as its transaction.
+    const before = ua.activity.transactions;
+    await stranger.send(cancel, udpPort);
+    await waitFor(() => ua.activity.transactions > before, 5000);
+    expect(session.terminated).toBe(false);
+    caller.send(cancel);
+    expect((await caller.response('ringing-udp', 200)).cseq.method).toBe('CANCEL');
+    expect((await caller.response('ringing-udp', 487)).cseq.method).toBe('INVITE');
+    expect(session.terminated).toBe(true);
+  });
+
   it('answers 481 to a CANCEL of its INVITE from another connection while the INVITE is being admitted', async () => {
     const { ua, url } = await agent();
     let decide: (result: AdmissionResult) => void = () => undefined;
