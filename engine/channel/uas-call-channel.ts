@@ -242,7 +242,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         { ...sip, signal: abort.signal },
         this.#callHooks(),
         (status) => {
-          if (status >= 180 && this.#state === State.CALL_OUTGOING) this.#setState(State.RING_OUTGOING);
+          // A call given up on rings on in the background: its 180 is not the next call's.
+          if (status >= 180 && this.#state === State.CALL_OUTGOING && this.#placing === placing)
+            this.#setState(State.RING_OUTGOING);
         }
       );
       const call = await Promise.race([placed, givenUp]);

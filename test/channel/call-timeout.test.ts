@@ -94,4 +94,27 @@ describe('call() secondsTimeout to a callee that never answers', () => {
       await callee.close();
     }
   });
+
+  it("a 180 of a call given up on leaves the channel's next call alone", async () => {
+    const [first, second] = [await new UdpTestPeer().open(), await new UdpTestPeer().open()];
+    const channel = engine.createChannel();
+    try {
+      const placing = channel.call(`sip:nobody@127.0.0.1:${first.port}`, { secondsTimeout: 1 });
+      const invite = (await first.next(isRequest('INVITE'))) as SipRequest;
+      expect(await placing).toBe(State.IDLE);
+      const next = channel.call(`sip:nobody@127.0.0.1:${second.port}`, { secondsTimeout: 1 });
+      await second.next(isRequest('INVITE'));
+      const states: State[] = [];
+      channel.on('stateChange', ({ state }) => states.push(state));
+      await first.send(responseTo(invite, 180, 'late').toBuffer(), sipPort);
+      // The first call's CANCEL shows its 180 was read: the second call must still be CALL_OUTGOING.
+      await first.next(isRequest('CANCEL', invite.callId));
+      expect(channel.state).toBe(State.CALL_OUTGOING);
+      expect(await next).toBe(State.IDLE);
+      expect(states).not.toContain(State.RING_OUTGOING);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 });
