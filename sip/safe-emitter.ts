@@ -121,7 +121,9 @@ export class SafeEmitter<E extends EventMap> {
     if (reporters !== undefined && event !== 'listenerError') {
       for (const reporter of reporters) {
         try {
-          (reporter as unknown as Listener<[ListenerErrorEvent]>)({ event, error });
+          const result: unknown = (reporter as unknown as Listener<[ListenerErrorEvent]>)({ event, error });
+          if (isThenable(result))
+            result.then(undefined, (reporterError: unknown) => warn('listenerError', reporterError));
         } catch (reporterError) {
           warn('listenerError', reporterError);
         }

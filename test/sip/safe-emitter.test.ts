@@ -65,6 +65,30 @@ describe('SafeEmitter', () => {
     }
   });
 
+  it('reports an async listenerError listener that rejects as a warning, never as an unhandled rejection', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const emitter = new SafeEmitter<Events>();
+      emitter.on('listenerError', async () => {
+        await Promise.resolve();
+        throw new Error('the reporter failed too');
+      });
+      emitter.on('done', () => {
+        throw new Error('first');
+      });
+      emitter.safeEmit('done');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toContain('the reporter failed too');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('reports as a process warning when no listenerError listener exists, never throwing', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const emitter = new SafeEmitter<Events>();
