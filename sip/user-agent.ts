@@ -37,6 +37,7 @@ import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
+import { withDefaults } from './with-defaults.js';
 import type { TransactionContext } from './transaction/transaction.js';
 import {
   requestDestination,
@@ -137,7 +138,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   constructor(private readonly options: SipUserAgentOptions) {
     super();
-    this.timers = { ...DEFAULT_TIMERS, ...options.timers };
+    this.timers = withDefaults(DEFAULT_TIMERS, options.timers);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
@@ -347,7 +348,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       sessionTimer:
         this.options.sessionTimer === false
           ? undefined
-          : { ...DEFAULT_SESSION_TIMER, ...this.options.sessionTimer },
+          : withDefaults(DEFAULT_SESSION_TIMER, this.options.sessionTimer),
       get localHost() {
         return ua.localHost;
       },

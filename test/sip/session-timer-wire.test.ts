@@ -147,6 +147,32 @@ describe('session timers on the wire', () => {
     expect(ended).toEqual([]);
   });
 
+  it('keeps the defaults of session timer and transaction timer values given as undefined (an unset environment variable)', async () => {
+    const unset = process.env.UASMEDIA_TEST_UNSET_VALUE;
+    const ua = new SipUserAgent({
+      transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
+      timers: { t1Ms: unset ? Number(unset) : undefined },
+      sessionTimer: { expiresSeconds: unset ? Number(unset) : undefined }
+    });
+    await ua.start();
+    cleanups.push(() => ua.close());
+    const uaPort = ua.addresses()[0].port;
+    ua.on('invite', (session: IncomingInvite) => void session.accept(testSdp(5000)).catch(() => undefined));
+    const peer = await new UdpTestPeer().open();
+    cleanups.push(() => peer.close());
+    await peer.send(invite(uaPort, peer.port, 'unset-timer', ['Supported: timer']), uaPort);
+    const ok = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === 'unset-timer' && m.status >= 200
+    )) as SipResponse;
+    // It was 'NaN;refresher=...', and a T1 of NaN ms retransmitted the 200 at once, without end.
+    expect(ok.get('Session-Expires')).toMatch(/^1800;refresher=/);
+    await sleep(200);
+    const oks = peer.received.filter(
+      (m) => m instanceof SipResponse && m.callId === 'unset-timer' && m.status === 200
+    );
+    expect(oks).toHaveLength(1);
+  });
+
   it('as the refresher the caller left it to be, sends a refresh that met 491 again within 2 s and keeps the call past the old expiry (RFC 3261 §14.1)', async () => {
     const callId = 'refresh-491-uas';
     const { clock, peer, uaPort, ok, ended } = await refresherCall(callId);
