@@ -152,7 +152,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         message: (data: Buffer, source: MessageSource, cutShort?: SipParseError) =>
           this.receive(data, source, cutShort),
         warning: (reason: string, details: object) => this.logger.warn(details, reason),
-        connectionClosed: (source: MessageSource) => this.flows.connectionClosed(source)
+        connectionClosed: (source: MessageSource) => {
+          this.flows.connectionClosed(source);
+          this.abandonAdmissions(source);
+        }
       },
       { limits: this.limits, guard: this.connectionGuard }
     );
@@ -730,6 +733,18 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         if (!waiting.cancelled) reply(500);
       })
       .finally(() => this.admitting.delete(tx.key));
+  }
+
+  /**
+   * A WebSocket connection closed while INVITEs it brought wait for admission: there is nobody
+   * to answer or to call, so they are dropped when admission ends (their transaction now).
+   */
+  private abandonAdmissions(source: MessageSource): void {
+    for (const [key, waiting] of this.admitting) {
+      if (waiting.flow === undefined || !arrivedOnFlow(waiting.flow, source)) continue;
+      waiting.cancelled = true;
+      this.layer.findServerByKey(key)?.terminate();
+    }
   }
 
   private takeNewInvite(

@@ -284,6 +284,34 @@ describe('a call a WebSocket client placed', () => {
     expect(session.terminated).toBe(true);
   });
 
+  it('drops an INVITE whose connection closed while it was being admitted: no call, the admission released', async () => {
+    const { ua, url } = await agent();
+    let decide: (result: AdmissionResult) => void = () => undefined;
+    const admitting = new Promise<void>((started) => {
+      ua.inviteAdmission = new (class extends InviteAdmission {
+        override admit(): Promise<AdmissionResult> {
+          started();
+          return new Promise((resolve) => (decide = resolve));
+        }
+      })({});
+    });
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    const caller = await client(url);
+    caller.send(
+      caller.request('INVITE', 'sip:room1@127.0.0.1', { callId: 'admit-gone', cseq: 1, body: testSdp(57024) })
+    );
+    await admitting;
+    await caller.close();
+    await waitFor(() => ua.activity.transactions === 0);
+    let released = false;
+    decide({ admitted: true, release: () => (released = true) });
+    await waitFor(() => released);
+    // It was offered, bound to the closed connection, and its accept() waited 64·T1 for an ACK.
+    expect(invites).toBe(0);
+    expect(ua.activity.sessions).toBe(0);
+  });
+
   it('answers 481 to a CANCEL of its INVITE from another connection while the INVITE is being admitted', async () => {
     const { ua, url } = await agent();
     let decide: (result: AdmissionResult) => void = () => undefined;
