@@ -12,10 +12,11 @@
  * WebRTC peer connection) ends before process.exit, which @roamhq/wrtc needs to exit without
  * crashing.
  */
+import { isIP } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Engine } from './engine.js';
-import { EngineError } from './errors.js';
+import { EngineError, InvalidArgumentError } from './errors.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
@@ -39,6 +40,11 @@ let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
 try {
   door = doorFromEnvironment(process.env);
   encryption = encryptionOptionsFromEnv();
+  if (advertised !== undefined && isIP(advertised) === 0)
+    throw new InvalidArgumentError(
+      'UASMEDIA_ADVERTISED_ADDRESS',
+      `UASMEDIA_ADVERTISED_ADDRESS=${advertised} must be an IP address (SDP names one)`
+    );
 } catch (error) {
   console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

@@ -231,6 +231,21 @@ describe('npm start with UASMEDIA_ALLOWED_HOSTS', () => {
   }, 180_000);
 });
 
+describe('npm start with UASMEDIA_ADVERTISED_ADDRESS', () => {
+  it('refuses a host name, naming the variable (SDP names an IP address)', async () => {
+    const { child, output } = startMain({ UASMEDIA_ADVERTISED_ADDRESS: 'pbx.example.com' });
+    try {
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toMatch(
+        /uasmedia: UASMEDIA_ADVERTISED_ADDRESS=pbx\.example\.com must be an IP address/
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
+
 describe('npm start with a TLS certificate', () => {
   it.runIf(hasPeer('openssl'))(
     'serves the join page over HTTPS with it (a browser off loopback gives a microphone only there)',
