@@ -81,6 +81,23 @@ function cancelOf(invite: string): string {
     .replace(/Content-Length: \d+/, 'Content-Length: 0');
 }
 
+/** An admission that holds every INVITE until the test decides: `admitting` resolves when one waits. */
+function heldAdmission(ua: SipUserAgent): {
+  admitting: Promise<void>;
+  decide: (result: AdmissionResult) => void;
+} {
+  let decided: (result: AdmissionResult) => void = () => undefined;
+  const admitting = new Promise<void>((started) => {
+    ua.inviteAdmission = new (class extends InviteAdmission {
+      override admit(): Promise<AdmissionResult> {
+        started();
+        return new Promise((resolve) => (decided = resolve));
+      }
+    })({});
+  });
+  return { admitting, decide: (result) => decided(result) };
+}
+
 /** `caller` calls the UA, which answers; resolves once the ACK is in. */
 async function incomingCall(
   ua: SipUserAgent,
@@ -286,15 +303,7 @@ describe('a call a WebSocket client placed', () => {
 
   it('drops an INVITE whose connection closed while it was being admitted: no call, the admission released', async () => {
     const { ua, url } = await agent();
-    let decide: (result: AdmissionResult) => void = () => undefined;
-    const admitting = new Promise<void>((started) => {
-      ua.inviteAdmission = new (class extends InviteAdmission {
-        override admit(): Promise<AdmissionResult> {
-          started();
-          return new Promise((resolve) => (decide = resolve));
-        }
-      })({});
-    });
+    const { admitting, decide } = heldAdmission(ua);
     let invites = 0;
     ua.on('invite', () => invites++);
     const caller = await client(url);
@@ -314,15 +323,7 @@ describe('a call a WebSocket client placed', () => {
 
   it('answers 481 to a CANCEL of its INVITE from another connection while the INVITE is being admitted', async () => {
     const { ua, url } = await agent();
-    let decide: (result: AdmissionResult) => void = () => undefined;
-    const admitting = new Promise<void>((started) => {
-      ua.inviteAdmission = new (class extends InviteAdmission {
-        override admit(): Promise<AdmissionResult> {
-          started();
-          return new Promise((resolve) => (decide = resolve));
-        }
-      })({});
-    });
+    const { admitting, decide } = heldAdmission(ua);
     let invites = 0;
     ua.on('invite', () => invites++);
     const [caller, intruder] = [await client(url), await client(url)];
