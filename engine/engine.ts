@@ -28,7 +28,7 @@ import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kerne
 import { ClosedError, InvalidStateError } from './errors.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
-import { AdvertisedAddress } from './rtp/advertised-address.js';
+import { AdvertisedAddress, isWildcardAddress } from './rtp/advertised-address.js';
 import type { JitterDelays } from './rtp/jitter-buffer.js';
 import { checkEngineOptions, inactivityMs } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
@@ -653,7 +653,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
       conference: (name) => this.conference(name),
       sipAddress: () => {
         const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];
-        return `${udp.host}:${udp.port}`;
+        // Other nodes dial it: bound to a wildcard, the host our Contact names.
+        const host = isWildcardAddress(udp.host) ? (this.userAgent?.contactHost ?? udp.host) : udp.host;
+        return `${host}:${udp.port}`;
       },
       activeCalls: () => this.channels.size
     });

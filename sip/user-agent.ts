@@ -250,6 +250,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     return this.transports.has('udp') ? 'udp' : 'tcp';
   }
 
+  /** The host our Via and Contact name: `advertisedHost`, else the bound host, for a wildcard the first non-loopback IPv4. */
+  get contactHost(): string {
+    return this.localHost;
+  }
+
   private get localHost(): string {
     if (this.options.advertisedHost) return this.options.advertisedHost;
     let host =

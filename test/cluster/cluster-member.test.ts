@@ -90,4 +90,24 @@ describe('cluster option', () => {
     expect(engine.rooms.size).toBe(0);
     expect(engine.rtpPortsInUse).toBe(0);
   }, 30000);
+
+  it('bound to 0.0.0.0 with no trunkAddress, gives the other nodes the host its Contact names, not the wildcard', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'uasmedia-wild-'));
+    const engine = new Engine({
+      sip: { host: '0.0.0.0', port: 0, transports: ['udp'] },
+      rtp: { minPort: 56000, maxPort: 56199 },
+      logLevel: 'silent',
+      cluster: { redis: join(dir, 'missing.sock'), nodeId: 'wild', leaseMs: 600 }
+    });
+    try {
+      await engine.start();
+      const port = engine.sipAddresses()[0].port;
+      const trunk = engine.cluster?.trunkAddress ?? '';
+      expect(trunk.endsWith(`:${port}`)).toBe(true);
+      expect(trunk.startsWith('0.0.0.0')).toBe(false);
+    } finally {
+      await engine.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
