@@ -6,7 +6,14 @@
  * cluster and registration details) are checked by that layer when `start()` creates it.
  */
 import { isIP } from 'node:net';
-import { MAX_TIMER_MS, resolveConnectionLimits, resolveMessageLimits } from '../sip/index.js';
+import {
+  AUDIO_CODECS,
+  DEFAULT_SESSION_TIMER,
+  MAX_TIMER_MS,
+  SRTP_POLICIES,
+  resolveConnectionLimits,
+  resolveMessageLimits
+} from '../sip/index.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
 import type { EngineOptions } from './engine.js';
 import { ENGINE_OPTION_KEYS } from './engine-option-keys.js';
@@ -14,17 +21,12 @@ import { InvalidArgumentError } from './errors.js';
 import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
 import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
 import { isWildcardAddress } from './rtp/advertised-address.js';
+import { LATCHING_MODES } from './rtp/peer-latch.js';
 import { checkOptionKeys, shown } from './util/option-keys.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
-/** The codec names `codecs` takes, spelled as in SDP and in `AudioCodec`. */
-const CODECS = ['PCMU', 'PCMA', 'L16'] as const;
 const SIP_TRANSPORTS = ['udp', 'tcp'] as const;
-const SRTP_POLICIES = ['off', 'offered', 'required'] as const;
-const LATCHING_MODES = ['strict', 'first-packet'] as const;
-/** RFC 4028 §4: the Session-Expires a UAC asks for by default, and the Min-SE floor. */
-const SESSION_TIMER_DEFAULTS = { expiresSeconds: 1800, minSeSeconds: 90 } as const;
 
 export function checkEngineOptions(options: EngineOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('EngineOptions must be an object');
@@ -87,8 +89,8 @@ function checkSessionTimer(timer: unknown): void {
       `EngineOptions.sip.sessionTimer must be { expiresSeconds?, minSeSeconds? } or false, got ${shown(timer)}`
     );
   const {
-    expiresSeconds = SESSION_TIMER_DEFAULTS.expiresSeconds,
-    minSeSeconds = SESSION_TIMER_DEFAULTS.minSeSeconds
+    expiresSeconds = DEFAULT_SESSION_TIMER.expiresSeconds,
+    minSeSeconds = DEFAULT_SESSION_TIMER.minSeSeconds
   } = timer as { expiresSeconds?: unknown; minSeSeconds?: unknown };
   for (const [name, value] of [
     ['expiresSeconds', expiresSeconds],
@@ -124,7 +126,8 @@ function checkCalls(options: EngineOptions): void {
   if (codecs !== undefined) {
     if (codecs.length === 0)
       throw new RangeError('EngineOptions.codecs must name at least one codec (PCMU, PCMA, L16)');
-    for (const [index, codec] of codecs.entries()) oneOf(`codecs[${index}]`, codec, CODECS);
+    for (const [index, codec] of codecs.entries())
+      oneOf(`codecs[${index}]`, codec, Object.keys(AUDIO_CODECS));
   }
   const filter: unknown = options.inviteFilter;
   if (filter !== undefined && typeof filter !== 'function')

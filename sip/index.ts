@@ -21,6 +21,8 @@ export {
   SdpParseError,
   SdpSession,
   isNullAddress,
+  AUDIO_CODECS,
+  SRTP_POLICIES,
   type AudioCodec,
   type NegotiatedAudio,
   type SrtpPolicy
@@ -29,6 +31,7 @@ export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { unmappedAddress } from './transport/peer-address.js';
 export { hostAllowed } from './transport/http-host.js';
 export { MAX_TIMER_MS } from './transaction/timers.js';
+export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
 export {
   InviteAdmission,

@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import type { EngineOptions } from '../engine.js';
+import { SRTP_POLICIES } from '../../sip/index.js';
+import { LATCHING_MODES } from '../rtp/peer-latch.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -35,8 +37,8 @@ export function encryptionOptionsFromEnv(env: Env = process.env): {
   rtp: Pick<NonNullable<EngineOptions['rtp']>, 'srtp' | 'latching'>;
 } {
   const rtp = {
-    srtp: oneOf(env, 'UASMEDIA_SRTP', ['off', 'offered', 'required'] as const, 'off'),
-    latching: oneOf(env, 'UASMEDIA_RTP_LATCHING', ['strict', 'first-packet'] as const, 'strict')
+    srtp: oneOf(env, 'UASMEDIA_SRTP', SRTP_POLICIES, 'off'),
+    latching: oneOf(env, 'UASMEDIA_RTP_LATCHING', LATCHING_MODES, 'strict')
   };
   const certSet = Boolean(env.UASMEDIA_TLS_CERT);
   const keySet = Boolean(env.UASMEDIA_TLS_KEY);

@@ -18,7 +18,8 @@
 
 import { isNullAddress, unmappedAddress } from '../../sip/index.js';
 
-export type LatchingMode = 'strict' | 'first-packet';
+export const LATCHING_MODES = ['strict', 'first-packet'] as const;
+export type LatchingMode = (typeof LATCHING_MODES)[number];
 
 /**
  * The SDP peer, or none for c=0.0.0.0 or c=:: ("do not send to me"): neither RTP nor RTCP goes

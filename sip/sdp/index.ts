@@ -4,6 +4,7 @@
  */
 
 export { SdpNegotiationError, SdpParseError, SdpStateError } from './errors.js';
+export { AUDIO_CODECS } from './media-capabilities.js';
 export type { AudioCodec, LocalMediaCapabilities, NegotiatedAudio } from './media-capabilities.js';
 export { createAnswer, createOffer, isNullAddress, processAnswer } from './offer-answer.js';
 export { parseSdp } from './parse.js';
@@ -11,6 +12,7 @@ export { serializeSdp } from './serialize.js';
 export { SdpSession } from './sdp-session.js';
 export {
   SDES_SUITES,
+  SRTP_POLICIES,
   parseCryptoAttribute,
   type NegotiatedSrtp,
   type SdesCrypto,

@@ -5,7 +5,7 @@
 
 import type { MediaDirection } from './session-description.js';
 import type { RtpFormat } from './rtp-formats.js';
-import type { NegotiatedSrtp, SdesCrypto, SrtpPolicy } from './sdes.js';
+import { SRTP_POLICIES, type NegotiatedSrtp, type SdesCrypto, type SrtpPolicy } from './sdes.js';
 
 export type AudioCodec = 'PCMU' | 'PCMA' | 'L16';
 
@@ -129,7 +129,7 @@ export function validateCapabilities(local: LocalMediaCapabilities): void {
   if (local.sessionId !== undefined && !/^[0-9]+$/.test(local.sessionId)) {
     throw new TypeError(`sessionId "${local.sessionId}" must be a decimal number (RFC 4566 §5.2)`);
   }
-  if (local.srtp !== undefined && !['off', 'offered', 'required'].includes(local.srtp)) {
+  if (local.srtp !== undefined && !(SRTP_POLICIES as readonly string[]).includes(local.srtp)) {
     throw new TypeError(`srtp policy "${String(local.srtp)}" must be off, offered or required`);
   }
   if (local.username !== undefined && (local.username === '' || /\s/.test(local.username))) {

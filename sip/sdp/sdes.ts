@@ -15,7 +15,8 @@ export type SdesSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
  * a=crypto on RTP/AVP (best effort) and we answer with SRTP whenever the peer offers it.
  * `required`: we offer RTP/SAVP and refuse (488) an offer without usable keys.
  */
-export type SrtpPolicy = 'off' | 'offered' | 'required';
+export const SRTP_POLICIES = ['off', 'offered', 'required'] as const;
+export type SrtpPolicy = (typeof SRTP_POLICIES)[number];
 
 export const SDES_SUITES: readonly SdesSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
