@@ -29,6 +29,7 @@ export {
 } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { unmappedAddress } from './transport/peer-address.js';
+export { interfaceAddress } from './transport/interface-address.js';
 export { hostAllowed } from './transport/http-host.js';
 export { MAX_TIMER_MS } from './transaction/timers.js';
 export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';

@@ -4,7 +4,6 @@
  * 420/481/501/505 ...), hands new INVITEs to the application as `IncomingInvite`s, routes
  * in-dialog requests to their session, and places outgoing calls.
  */
-import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { dialogId, type Dialog } from './dialog/dialog.js';
 import { SipError, SipInvalidStateError } from './errors.js';
@@ -38,6 +37,7 @@ import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
 import { withDefaults } from './with-defaults.js';
+import { interfaceAddress } from './transport/interface-address.js';
 import type { TransactionContext } from './transaction/transaction.js';
 import {
   requestDestination,
@@ -252,20 +252,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   /** The host our Via and Contact name: `advertisedHost`, else the bound host, for a wildcard the first non-loopback IPv4. */
   get contactHost(): string {
-    return this.localHost;
-  }
-
-  private get localHost(): string {
     if (this.options.advertisedHost) return this.options.advertisedHost;
-    let host =
+    const host =
       this.state === 'started' ? this.transports.first.address().host : this.transports.firstSpec.host;
-    if (host === '0.0.0.0' || host === '::') {
-      const external = Object.values(networkInterfaces())
-        .flat()
-        .find((i) => i && i.family === 'IPv4' && !i.internal);
-      host = external?.address ?? '127.0.0.1';
-    }
-    return host;
+    return host === '0.0.0.0' || host === '::' ? interfaceAddress() : host;
   }
 
   private localPort(protocol: TransportProtocol): number {
@@ -278,7 +268,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI. Over WebSocket the
     // transport is ws or wss (RFC 7118 §5.2).
     const suffix = protocol === 'udp' ? '' : `;transport=${this.viaTransport(protocol).toLowerCase()}`;
-    return `<sip:uasmedia@${uriHost(this.localHost)}:${this.localPort(protocol)}${suffix}>`;
+    return `<sip:uasmedia@${uriHost(this.contactHost)}:${this.localPort(protocol)}${suffix}>`;
   }
 
   private viaTransport(protocol: TransportProtocol): string {
@@ -310,7 +300,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       request.remove('Via');
       request.prepend(
         'Via',
-        `SIP/2.0/${this.viaTransport(destination.protocol)} ${uriHost(this.localHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
+        `SIP/2.0/${this.viaTransport(destination.protocol)} ${uriHost(this.contactHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
       );
     }
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
@@ -358,7 +348,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           ? undefined
           : withDefaults(DEFAULT_SESSION_TIMER, this.options.sessionTimer),
       get localHost() {
-        return ua.localHost;
+        return ua.contactHost;
       },
       sendRequest: (request, options) => {
         let destination: Destination;

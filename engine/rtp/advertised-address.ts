@@ -11,7 +11,7 @@
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { interfaceAddress } from '../../sip/index.js';
 
 /** 0.0.0.0 or :: (any spelling): an address to bind to, never one to send to. */
 export function isWildcardAddress(address: string): boolean {
@@ -43,17 +43,6 @@ function sourceAddressToward(peer: string, type: 'udp4' | 'udp6'): Promise<strin
       done(address);
     });
   });
-}
-
-/** The Contact's rule (sip/user-agent.ts): the first non-loopback IPv4 address; on an IPv6-only host, IPv6. */
-function interfaceAddress(ipv6Allowed: boolean): string {
-  const all = Object.values(networkInterfaces())
-    .flat()
-    .filter((i): i is NetworkInterfaceInfo => i !== undefined && !i.internal);
-  const ipv4 = all.find((i) => i.family === 'IPv4');
-  if (ipv4) return ipv4.address;
-  const ipv6 = ipv6Allowed ? all.find((i) => i.family === 'IPv6' && i.scopeid === 0) : undefined;
-  return ipv6?.address ?? '127.0.0.1';
 }
 
 export class AdvertisedAddress {
