@@ -4,13 +4,9 @@
  * side placed it, runs over that connection and ends when it closes. A request for such a call
  * arriving over another connection is not that call's.
  */
-import type { MessageSource } from '../transport/transport.js';
+import { sourceKeyOf, type MessageSource } from '../transport/transport.js';
 import type { InviteSessionBase } from './invite-session.js';
 import type { SipLogger } from './session-host.js';
-
-function flowKey(flow: MessageSource): string {
-  return `${flow.protocol} ${flow.host}:${flow.port}`;
-}
 
 /**
  * Whether a request from `source` may act on a dialog bound to `flow`: any source when the
@@ -18,7 +14,7 @@ function flowKey(flow: MessageSource): string {
  * that connection only.
  */
 export function arrivedOnFlow(flow: MessageSource | undefined, source: MessageSource): boolean {
-  return flow === undefined || flowKey(flow) === flowKey(source);
+  return flow === undefined || sourceKeyOf(flow) === sourceKeyOf(source);
 }
 
 /** Connection → the live sessions bound to it. */
@@ -31,7 +27,7 @@ export class FlowBindings {
   bind(session: InviteSessionBase): void {
     const flow = session.flow;
     if (flow === undefined || session.terminated) return;
-    const key = flowKey(flow);
+    const key = sourceKeyOf(flow);
     let sessions = this.sessions.get(key);
     if (!sessions) this.sessions.set(key, (sessions = new Set()));
     sessions.add(session);
@@ -43,7 +39,7 @@ export class FlowBindings {
 
   /** The connection is gone: its calls end as on a lost transport, with nobody to signal to. */
   connectionClosed(source: MessageSource): void {
-    const sessions = this.sessions.get(flowKey(source));
+    const sessions = this.sessions.get(sourceKeyOf(source));
     if (!sessions) return;
     this.logger.info({ source, calls: sessions.size }, 'connection closed, ending its calls');
     for (const session of [...sessions]) session.transportLost();

@@ -4,7 +4,7 @@
  */
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { BRANCH_MAGIC_COOKIE, viaBranch } from '../message/via.js';
-import type { MessageSource } from '../transport/transport.js';
+import { sourceKeyOf, type MessageSource } from '../transport/transport.js';
 
 /**
  * A WebSocket connection a request came on, as part of its transaction key: a client is reached
@@ -14,7 +14,7 @@ import type { MessageSource } from '../transport/transport.js';
  * may come back from another port, a TCP one over a new connection).
  */
 export function flowOfRequest(source: MessageSource): string {
-  return source.protocol === 'ws' ? `|ws ${source.host}:${source.port}` : '';
+  return source.protocol === 'ws' ? `|${sourceKeyOf(source)}` : '';
 }
 
 /** Key of the server transaction a request belongs to; ACK maps to its INVITE (§17.2.3). */

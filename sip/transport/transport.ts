@@ -16,6 +16,11 @@ export interface MessageSource extends TransportAddress {
   protocol: TransportProtocol;
 }
 
+/** A message source as a key: one per transport and peer address (a connection, for streams). */
+export function sourceKeyOf(source: MessageSource): string {
+  return `${source.protocol} ${source.host}:${source.port}`;
+}
+
 /** Where one message is sent. */
 export interface SendTarget extends TransportAddress {
   /**
