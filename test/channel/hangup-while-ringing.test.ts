@@ -17,24 +17,15 @@ import { SipRequest } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let sipPort: number;
-const incoming: UASCallChannel[] = [];
+let incoming: UASCallChannel[];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 55300, maxPort: 55399 },
-    logLevel: 'silent'
-  });
-  engine.on('call', (channel) => {
-    incoming.push(channel);
-    void channel.answer().catch(() => undefined);
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+  ({ engine, sipPort, incoming } = await startAnsweringEngine({ minPort: 55300, maxPort: 55399 }));
 });
 
 afterAll(async () => {

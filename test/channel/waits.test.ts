@@ -9,27 +9,18 @@ import { ConferencePartyMediaSettings, Engine, State, type UASCallChannel } from
 import { SipRequest } from '../../sip/message/message.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let sipPort: number;
-const incoming: UASCallChannel[] = [];
+let incoming: UASCallChannel[];
 
 /** Negative, not finite, past Node's 2^31-1 ms timer limit: RangeError everywhere. */
 const OUT_OF_RANGE = [-1, Number.NaN, Infinity, -Infinity, 2_147_483.648];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 39500, maxPort: 39599 },
-    logLevel: 'silent'
-  });
-  engine.on('call', (channel) => {
-    incoming.push(channel);
-    void channel.answer().catch(() => undefined);
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+  ({ engine, sipPort, incoming } = await startAnsweringEngine({ minPort: 39500, maxPort: 39599 }));
 });
 
 afterAll(async () => {
