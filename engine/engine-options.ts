@@ -54,9 +54,6 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkRtpOptions(options.rtp);
   checkFiles(options);
   checkCalls(options);
-  const path: unknown = options.webSocket?.path;
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
-    throw new RangeError(`EngineOptions.webSocket.path must start with '/' ('/sip'), got ${shown(path)}`);
   const guard: unknown = options.overloadGuard;
   if (guard !== undefined && typeof guard !== 'boolean' && (guard === null || typeof guard !== 'object'))
     throw new TypeError(`EngineOptions.overloadGuard must be true, false or thresholds, got ${shown(guard)}`);

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import type { TransportSpec, WsTransportOptions } from '../../sip/index.js';
+import { shown } from '../util/option-keys.js';
 
 export interface WebSocketOptions {
   /** Address to bind (default: the SIP host). */
@@ -47,6 +48,9 @@ export function isAllowedHostEntry(host: string): boolean {
 }
 
 export function checkWebSocketOptions(options: WebSocketOptions | undefined): void {
+  const path: unknown = options?.path;
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
+    throw new RangeError(`EngineOptions.webSocket.path must start with '/' ('/sip'), got ${shown(path)}`);
   const hosts: unknown = options?.allowedHosts;
   if (hosts === undefined) return;
   if (!Array.isArray(hosts)) {
