@@ -94,7 +94,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #promptsQueued: Promise<void> = Promise.resolve();
   readonly #merger: DigitMerger;
   /** The outgoing call `call()` is placing, while it is: its abort, and when `call()` is done with it. */
-  #placing: { abort: AbortController; done: Promise<void> } | undefined;
+  #placing: { abort: AbortController; giveUp: () => void; done: Promise<void> } | undefined;
   readonly #digits = new DigitCollector();
   readonly #ctx: ChannelContext;
   /** Every line carries the channel id, and the call id once there is a call. */
@@ -213,9 +213,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     this.#expect('call', [State.IDLE]);
     const abort = new AbortController();
-    // The timeout and the caller's signal settle call() at once. RFC 3261 §9.1 holds the CANCEL
-    // back until a provisional response: before one, waiting for the INVITE to end is waiting
-    // for Timer B (64·T1, 32 s), long past the seconds asked for. hangUp() waits for it instead.
+    // The timeout and the caller's signal settle call() at once, as hangUp() does before the call
+    // rings. RFC 3261 §9.1 holds the CANCEL back until a provisional response: before one, waiting
+    // for the INVITE to end is waiting for Timer B (64·T1, 32 s), long past the seconds asked for.
     let giveUp = (): void => undefined;
     const givenUp = new Promise<undefined>((resolve) => (giveUp = () => resolve(undefined)));
     const onAbort = (): void => {
@@ -233,7 +233,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#cause = Cause.NORMAL;
     this.#setState(State.CALL_OUTGOING);
     let settle = (): void => undefined;
-    const placing = { abort, done: new Promise<void>((resolve) => (settle = resolve)) };
+    const placing = { abort, giveUp, done: new Promise<void>((resolve) => (settle = resolve)) };
     this.#placing = placing;
     try {
       const placed = SipCall.outgoing(
@@ -292,7 +292,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /**
    * Ends whatever call the channel has; the channel returns to IDLE. Resolves with IDLE, the state
    * the call it ended reached, like a stale call() does: a call() placed before this resolves is
-   * the channel's next call, not this one's outcome.
+   * the channel's next call, not this one's outcome. It resolves once the far end has answered
+   * the BYE or CANCEL; an outgoing call that has not rung yet is given up at once.
    */
   async hangUp(): Promise<State> {
     if (this.#state === State.IDLE) return State.IDLE;
@@ -301,11 +302,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       return State.IDLE;
     }
     this.#transfer?.originalHungUp();
-    // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it); like a
-    // BYE, that is waited for: until its INVITE has ended (487, or §9.1's 64·T1 give-up).
+    // A call still being placed is cancelled (CANCEL, or BYE if its answer crosses it). A ringing
+    // one is waited for, like a BYE: until its INVITE has ended (487, or §9.1's 64·T1 give-up).
+    // One that has not rung may never have reached anyone (no response at all: Timer B's 32 s);
+    // it is given up at once, as call()'s timeout does, and its INVITE ends in the background.
     const placing = this.#placing;
     this.#placing = undefined;
     placing?.abort.abort('hangup');
+    if (this.#state === State.CALL_OUTGOING) placing?.giveUp();
     const call = this.#call;
     this.#ended(Cause.NORMAL);
     await Promise.all([call?.hangUp(), placing?.done]);

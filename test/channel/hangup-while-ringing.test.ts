@@ -94,6 +94,34 @@ describe('hangUp while ringing', () => {
     }
   });
 
+  it('an outgoing call hung up before any response resolves at once; a late 180 still gets its CANCEL', async () => {
+    const callee = await new UdpTestPeer().open();
+    try {
+      const channel = engine.createChannel();
+      const portsBefore = engine.rtpPortsInUse;
+      const placing = channel.call(`sip:nobody@127.0.0.1:${callee.port}`, { secondsTimeout: null });
+      const invite = (await callee.next(isRequest('INVITE'))) as SipRequest;
+      expect(channel.state).toBe(State.CALL_OUTGOING);
+
+      // The callee has said nothing: §9.1 allows no CANCEL yet, and the INVITE could run to Timer
+      // B (32 s). hangUp() does not wait for it.
+      expect(await channel.hangUp()).toBe(State.IDLE);
+      expect(await placing).toBe(State.IDLE);
+      expect(channel.cause()).toBe('NORMAL');
+      expect(engine.rtpPortsInUse).toBe(portsBefore);
+
+      // The callee wakes up: the INVITE it rings for is cancelled, not left ringing.
+      await callee.send(responseTo(invite, 180, 'callee').toBuffer(), sipPort);
+      const cancel = (await callee.next(isRequest('CANCEL', invite.callId))) as SipRequest;
+      await callee.send(responseTo(cancel, 200, 'callee').toBuffer(), sipPort);
+      await callee.send(responseTo(invite, 487, 'callee').toBuffer(), sipPort);
+      await callee.next(isRequest('ACK', invite.callId));
+      expect(channel.state).toBe(State.IDLE);
+    } finally {
+      await callee.close();
+    }
+  });
+
   it('a call placed right after a ringing one was hung up is not ended by the first INVITE ending, and that hangUp resolves IDLE', async () => {
     const callee = await new UdpTestPeer().open();
     try {
