@@ -197,7 +197,7 @@ describe('the packed package', () => {
     expect(samples).toBeGreaterThan(0.5 * 8000);
   });
 
-  it('opens only its entry to importers: ESM import works, require and deep imports do not', async () => {
+  it('opens only its entry: ESM import and require() from CommonJS work, deep imports do not', async () => {
     const probe = async (code: string): Promise<string> => {
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { cwd: app });
       return stdout.trim();
@@ -207,10 +207,23 @@ describe('the packed package', () => {
       "try { await import('uasmedia/dist/sip/index.js'); console.log('opened'); } catch (e) { console.log(e.code); }"
     );
     expect(deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
-    const required = await probe(
-      "import { createRequire } from 'node:module'; try { createRequire(process.cwd() + '/x.js')('uasmedia'); console.log('required'); } catch (e) { console.log(e.code); }"
+    // A CommonJS application: Node 20.19 and later load an ES module by require() (one without
+    // top-level await); earlier ones say ERR_REQUIRE_ESM, which names the cure (import()).
+    writeFileSync(
+      join(app, 'app.cjs'),
+      [
+        "const { Engine, State } = require('uasmedia');",
+        "const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, logLevel: 'silent' });",
+        'engine.start().then(async () => {',
+        '  const port = engine.sipAddresses()[0].port;',
+        '  await engine.stop();',
+        '  console.log(JSON.stringify({ port: port > 0, answered: State.ANSWERED }));',
+        '});'
+      ].join('\n')
     );
-    expect(required).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    const { stdout, stderr } = await run(process.execPath, ['app.cjs'], { cwd: app });
+    expect(JSON.parse(stdout.trim())).toEqual({ port: true, answered: 'ANSWERED' });
+    expect(stderr).toBe('');
   });
 
   it('type-checks a strict TypeScript consumer against the installed declarations', async () => {
