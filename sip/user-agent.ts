@@ -1,8 +1,9 @@
 /**
  * The SIP user agent (RFC 3261 §8, §12-§17): owns the transports and the transaction table,
  * checks each incoming request the way §8.2 says a UAS must (answering 400/405/415/416/
- * 420/481/501/505 ...), hands new INVITEs to the application as `IncomingInvite`s, routes
- * in-dialog requests to their session, and places outgoing calls.
+ * 420/481/501/505 ...), passes new INVITEs to its intake (session/invite-intake.ts), which hands
+ * them to the application as `IncomingInvite`s, routes in-dialog requests to their session, and
+ * places outgoing calls.
  */
 import { randomBytes } from 'node:crypto';
 import { dialogId, type Dialog } from './dialog/dialog.js';
@@ -12,7 +13,8 @@ import { parseMessage } from './message/parser.js';
 import { createResponse } from './message/responses.js';
 import { BRANCH_MAGIC_COOKIE } from './message/via.js';
 import { isSipUri, parseUri, uriHost } from './message/uri.js';
-import { IncomingInvite } from './session/incoming-invite.js';
+import type { IncomingInvite } from './session/incoming-invite.js';
+import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
 import {
   silentLogger,
@@ -25,12 +27,7 @@ import type { InviteSessionBase } from './session/invite-session.js';
 import { FlowBindings, arrivedOnFlow } from './session/flow-bindings.js';
 import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
-import {
-  cancelledInviteKey,
-  clientTransactionKey,
-  flowOfRequest,
-  serverTransactionKey
-} from './transaction/keys.js';
+import { clientTransactionKey, flowOfRequest, serverTransactionKey } from './transaction/keys.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
@@ -104,7 +101,7 @@ const UNREGISTER_WAIT_MS = 3000;
 
 export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
-  inviteFilter?: (request: SipRequest) => { status: number; reason?: string } | undefined;
+  inviteFilter?: InviteFilter;
   /** Sources that may send to us; the others get 403, or nothing when `refuseSilently`. */
   sourceFilter?: SourceFilter;
   refuseSilently = false;
@@ -117,12 +114,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   readonly connectionGuard: ConnectionGuard;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
-  private readonly pendingInvites = new Map<string, IncomingInvite>();
-  /**
-   * INVITE transactions waiting for admission (an async credentials lookup) → cancelled yet?, and
-   * the WebSocket connection the INVITE came on.
-   */
-  private readonly admitting = new Map<string, { cancelled: boolean; flow?: MessageSource }>();
+  /** New INVITEs until the application has them (admission, filter, CANCEL, early BYE). */
+  private readonly intake: InviteIntake;
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
@@ -154,13 +147,14 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         warning: (reason: string, details: object) => this.logger.warn(details, reason),
         connectionClosed: (source: MessageSource) => {
           this.flows.connectionClosed(source);
-          this.abandonAdmissions(source);
+          this.intake.connectionClosed(source);
         }
       },
       { limits: this.limits, guard: this.connectionGuard }
     );
     this.host = this.createHost();
     this.flows = new FlowBindings(this.logger);
+    this.intake = this.createIntake();
   }
 
   async start(): Promise<void> {
@@ -196,8 +190,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.flows.clear();
     this.layer.close();
     this.dialogs.clear();
-    this.pendingInvites.clear();
-    this.admitting.clear();
+    this.intake.clear();
     this.mergeKeys.clear();
     await this.transports.close();
     this.removeAllListeners();
@@ -411,6 +404,39 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     };
   }
 
+  private createIntake(): InviteIntake {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ua = this;
+    return new InviteIntake({
+      host: this.host,
+      logger: this.logger,
+      get started() {
+        return ua.state === 'started';
+      },
+      get admission() {
+        return ua.inviteAdmission;
+      },
+      get filter() {
+        return ua.inviteFilter;
+      },
+      get hasTaker() {
+        return ua.listenerCount('invite') > 0;
+      },
+      findServerByKey: (key) => this.layer.findServerByKey(key),
+      respond: (tx, response) => this.respond(tx, response),
+      refused: (cause, source) => this.safeEmit('refused', cause, source),
+      track: (session) => {
+        this.track(session);
+        this.flows.bind(session);
+      },
+      offer: (session) => {
+        const errorsBefore = this.listenerErrorCount;
+        this.safeEmit('invite', session);
+        return this.listenerErrorCount > errorsBefore;
+      }
+    });
+  }
+
   private respond(tx: ServerTransaction, response: SipResponse): void {
     if (!response.has('Server')) response.add('Server', this.userAgentName);
     tx.respond(response);
@@ -509,12 +535,27 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
   }
 
+  /** A request in three steps: its transaction if it has one, else a new transaction, then where it goes. */
   private receiveRequest(
     request: SipRequest,
     source: MessageSource,
     stateless: (status: number, reason?: string, extra?: Record<string, string>) => void
   ): void {
-    // §17.2.3: retransmissions and the ACK of a non-2xx belong to an existing transaction.
+    if (this.handledByExisting(request, source)) return;
+    const early = checkUriAndMethod(request);
+    if (early) {
+      stateless(early.status, early.reason, early.headers);
+      return;
+    }
+    const tx = this.createServerTransaction(request, source, stateless);
+    if (tx) this.route(request, source, tx);
+  }
+
+  /**
+   * §17.2.3: retransmissions and the ACK of a non-2xx belong to an existing transaction; an ACK
+   * of a 2xx goes to its dialog, and is never answered (§17.2.1). True when nothing is left to do.
+   */
+  private handledByExisting(request: SipRequest, source: MessageSource): boolean {
     const existing = this.layer.findServer(request, flowOfRequest(source));
     if (existing) {
       existing.receive(request);
@@ -523,21 +564,25 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         !(existing instanceof InviteServerTransaction) ||
         existing.state !== 'accepted'
       )
-        return;
+        return true;
     }
-    if (request.method === 'ACK') {
-      // An ACK is never answered (§17.2.1); one from outside its dialog's flow is dropped.
-      const user = this.dialogs.get(dialogId(request.callId, request.toTag ?? '', request.fromTag ?? ''));
-      if (user && arrivedOnFlow(user.flow, source)) user.handleRequest(request, undefined);
-      return;
-    }
+    if (request.method !== 'ACK') return false;
+    // One from outside its dialog's flow is dropped.
+    const user = this.dialogs.get(dialogId(request.callId, request.toTag ?? '', request.fromTag ?? ''));
+    if (user && arrivedOnFlow(user.flow, source)) user.handleRequest(request, undefined);
+    return true;
+  }
 
-    const early = checkUriAndMethod(request);
-    if (early) {
-      stateless(early.status, early.reason, early.headers);
-      return;
-    }
-
+  /**
+   * The server transaction of a new request (an INVITE's answers 100 Trying at once, §17.2.1), or
+   * undefined when §8.2.2.2's merge check answered 482: the same INVITE reaching us again by
+   * another path (forked upstream) would create a second call. Only INVITEs are checked.
+   */
+  private createServerTransaction(
+    request: SipRequest,
+    source: MessageSource,
+    stateless: (status: number) => void
+  ): ServerTransaction | undefined {
     const destination = responseDestination(request.topVia, source);
     const context: TransactionContext = {
       clock: this.clock,
@@ -546,8 +591,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       send: (m) => this.transmit(m, destination)
     };
     const key = serverTransactionKey(request, flowOfRequest(source));
-    // §8.2.2.2: the same INVITE reaching us again by another path (forked upstream) is merged:
-    // 482. Only INVITEs are checked, where a merge would create a second call.
     const mergeKey =
       request.toTag === undefined && request.method === 'INVITE'
         ? `${request.callId}|${request.fromTag ?? ''}|${request.get('CSeq')}`
@@ -556,7 +599,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       const other = this.mergeKeys.get(mergeKey);
       if (other !== undefined && other !== key && this.layer.findServerByKey(other)) {
         stateless(482);
-        return;
+        return undefined;
       }
     }
     let tx: ServerTransaction;
@@ -566,7 +609,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           this.logger.debug({ callId: request.callId }, 'no ACK for a non-2xx final response (timer H)')
       });
       this.layer.addServer(tx);
-      // §17.2.1: answer 100 Trying at once so the client stops retransmitting.
       this.respond(tx, createResponse(request, 100));
     } else {
       tx = new NonInviteServerTransaction(key, request, context);
@@ -580,19 +622,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         if (this.mergeKeys.get(mergeKey) === key) this.mergeKeys.delete(mergeKey);
       };
     }
-    const reply = (
-      status: number,
-      reason?: string,
-      extra?: Record<string, string> | Array<[string, string]>
-    ): void => {
+    return tx;
+  }
+
+  /** Where a request with its transaction goes: CANCEL, a dialog, a new INVITE, OPTIONS, or 481. */
+  private route(request: SipRequest, source: MessageSource, tx: ServerTransaction): void {
+    const reply: Reply = (status, reason, extra) => {
       this.stats.rejected++;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
       for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
       this.respond(tx, response);
     };
-
     if (request.method === 'CANCEL') {
-      this.receiveCancel(request, source, reply, tx);
+      this.intake.cancel(request, source, reply, tx);
       return;
     }
     const rejection = checkExtensionsAndBody(request);
@@ -600,7 +642,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       reply(rejection.status, rejection.reason, rejection.headers);
       return;
     }
-
     const toTag = request.toTag;
     if (toTag !== undefined) {
       this.receiveInDialog(request, source, toTag, tx, reply);
@@ -608,7 +649,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     switch (request.method) {
       case 'INVITE':
-        this.receiveNewInvite(request, source, tx as InviteServerTransaction, reply);
+        this.intake.receive(request, source, tx as InviteServerTransaction, reply);
         return;
       case 'OPTIONS':
         this.respond(
@@ -646,156 +687,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     // §15: a caller may BYE an early dialog (our 180 carried the tag): 200 to the BYE,
     // 487 to its INVITE, as a CANCEL would have.
-    const ringing = request.method === 'BYE' ? this.earlyInvite(request, toTag) : undefined;
+    const ringing = request.method === 'BYE' ? this.intake.early(request, toTag) : undefined;
     if (ringing && arrivedOnFlow(ringing.flow, source)) {
       this.respond(tx, createResponse(request, 200, undefined, toTag));
       ringing.handleCancel();
       return;
     }
     reply(481);
-  }
-
-  /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
-  private earlyInvite(request: SipRequest, toTag: string): IncomingInvite | undefined {
-    for (const session of this.pendingInvites.values())
-      if (
-        !session.answered &&
-        session.localTag === toTag &&
-        session.callId === request.callId &&
-        session.request.fromTag === request.fromTag
-      )
-        return session;
-    return undefined;
-  }
-
-  /**
-   * §9.2: CANCEL matches the INVITE server transaction with the same branch; an INVITE that came
-   * over a WebSocket connection is cancelled over that one only (481 from elsewhere, as for a
-   * dialog's requests).
-   */
-  private receiveCancel(
-    cancel: SipRequest,
-    source: MessageSource,
-    reply: (status: number) => void,
-    tx: ServerTransaction
-  ): void {
-    const key = cancelledInviteKey(cancel, flowOfRequest(source));
-    const invite = this.layer.findServerByKey(key);
-    const session = this.pendingInvites.get(key);
-    const admitting = this.admitting.get(key);
-    const flow = session?.flow ?? admitting?.flow;
-    if (!invite || !(invite instanceof InviteServerTransaction) || !arrivedOnFlow(flow, source)) {
-      reply(481);
-      return;
-    }
-    // §8.2.6.2, §9.2: the 200 carries a To tag, the one of the INVITE's responses: those sent
-    // already, the session's, or (while admission runs) the one the 487 below will carry.
-    const toTag = invite.responseToTag ?? session?.localTag ?? randomBytes(4).toString('hex');
-    this.respond(tx, createResponse(cancel, 200, undefined, toTag));
-    session?.handleCancel();
-    if (admitting && !admitting.cancelled) {
-      admitting.cancelled = true;
-      this.respond(invite, createResponse(invite.request, 487, undefined, toTag));
-    }
-  }
-
-  private receiveNewInvite(
-    request: SipRequest,
-    source: MessageSource,
-    tx: InviteServerTransaction,
-    reply: (status: number, reason?: string, extra?: Record<string, string> | Array<[string, string]>) => void
-  ): void {
-    if (!this.inviteAdmission) {
-      this.takeNewInvite(request, source, tx, reply, () => undefined);
-      return;
-    }
-    const waiting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
-    this.admitting.set(tx.key, waiting);
-    this.inviteAdmission
-      .admit(request, source.host)
-      .then((result) => {
-        if (!result.admitted) {
-          this.safeEmit('refused', result.refusal.cause, source);
-          if (!waiting.cancelled) reply(result.refusal.status, result.refusal.reason, result.refusal.headers);
-        } else if (waiting.cancelled || this.state !== 'started') {
-          result.release();
-        } else {
-          this.takeNewInvite(request, source, tx, reply, result.release);
-        }
-      })
-      .catch((error: unknown) => {
-        this.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
-        if (!waiting.cancelled) reply(500);
-      })
-      .finally(() => this.admitting.delete(tx.key));
-  }
-
-  /**
-   * A WebSocket connection closed while INVITEs it brought wait for admission: there is nobody
-   * to answer or to call, so they are dropped when admission ends (their transaction now).
-   */
-  private abandonAdmissions(source: MessageSource): void {
-    for (const [key, waiting] of this.admitting) {
-      if (waiting.flow === undefined || !arrivedOnFlow(waiting.flow, source)) continue;
-      waiting.cancelled = true;
-      this.layer.findServerByKey(key)?.terminate();
-    }
-  }
-
-  private takeNewInvite(
-    request: SipRequest,
-    source: MessageSource,
-    tx: InviteServerTransaction,
-    reply: (status: number, reason?: string) => void,
-    release: () => void
-  ): void {
-    let veto: { status: number; reason?: string } | undefined;
-    try {
-      veto = this.inviteFilter?.(request);
-    } catch (error) {
-      // The application's filter threw (on a hostile URI, say): its admission slot goes back.
-      this.logger.error({ callId: request.callId, err: String(error) }, 'the INVITE filter threw');
-      release();
-      reply(500);
-      return;
-    }
-    if (veto) {
-      release();
-      reply(veto.status, veto.reason);
-      return;
-    }
-    if (this.listenerCount('invite') === 0) {
-      release();
-      reply(480);
-      return;
-    }
-    // RFC 7118 §5: a WebSocket client is reached only over the connection it opened; the call's
-    // requests go over it, and the call ends with it.
-    const flow = source.protocol === 'ws' ? source : undefined;
-    let session: IncomingInvite;
-    try {
-      session = new IncomingInvite(this.host, request, tx, source.protocol, flow);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    this.track(session);
-    session.on('terminated', release);
-    this.flows.bind(session);
-    this.pendingInvites.set(tx.key, session);
-    const forget = (): void => {
-      this.pendingInvites.delete(tx.key);
-    };
-    session.on('terminated', forget);
-    session.on('ack', forget);
-    tx.onTerminated = ((previous) => () => {
-      previous?.();
-      forget();
-    })(tx.onTerminated);
-    // A listener that throws must not leave the caller ringing forever: answer 500.
-    const errorsBefore = this.listenerErrorCount;
-    this.safeEmit('invite', session);
-    if (this.listenerErrorCount > errorsBefore && !session.answered) session.reject(500);
   }
 }
 

@@ -1,0 +1,202 @@
+/**
+ * New incoming INVITEs, from their transaction to the application's 'invite' listener: admission
+ * (limits, authentication; maybe async), the application's filter, and what may end them before
+ * an answer: a CANCEL (§9.2), a BYE on the early dialog (§15), the WebSocket connection they came
+ * on closing. The user agent routes requests here; what the intake needs of it is `IntakeHost`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { createResponse } from '../message/responses.js';
+import type { InviteAdmission } from '../admission/invite-admission.js';
+import type { RefusalCause } from '../admission/refusal.js';
+import { InviteServerTransaction } from '../transaction/invite-server.js';
+import { cancelledInviteKey, flowOfRequest } from '../transaction/keys.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import type { MessageSource } from '../transport/transport.js';
+import { arrivedOnFlow } from './flow-bindings.js';
+import { IncomingInvite } from './incoming-invite.js';
+import type { SessionHost, SipLogger } from './session-host.js';
+
+/** Answers a request inside its transaction: a status, a reason, extra headers. */
+export type Reply = (
+  status: number,
+  reason?: string,
+  extra?: Record<string, string> | Array<[string, string]>
+) => void;
+
+/** An application's veto of a new INVITE by its Request-URI. */
+export type InviteFilter = (request: SipRequest) => { status: number; reason?: string } | undefined;
+
+/** What the intake needs of its user agent. */
+export interface IntakeHost {
+  readonly host: SessionHost;
+  readonly logger: SipLogger;
+  readonly started: boolean;
+  readonly admission: InviteAdmission | undefined;
+  readonly filter: InviteFilter | undefined;
+  findServerByKey(key: string): ServerTransaction | undefined;
+  respond(tx: ServerTransaction, response: SipResponse): void;
+  refused(cause: RefusalCause, source: MessageSource): void;
+  /** Whether anyone listens for new calls (else 480). */
+  readonly hasTaker: boolean;
+  /** Tracks a new session (its end, its WebSocket connection). */
+  track(session: IncomingInvite): void;
+  /** Hands the session to the application; true when a listener threw. */
+  offer(session: IncomingInvite): boolean;
+}
+
+interface Admitting {
+  cancelled: boolean;
+  /** The WebSocket connection the INVITE came on. */
+  flow?: MessageSource;
+}
+
+export class InviteIntake {
+  /** Server transaction key → the INVITE offered to the application and not yet ACKed or ended. */
+  private readonly pending = new Map<string, IncomingInvite>();
+  /** INVITE transactions waiting for admission (an async credentials lookup). */
+  private readonly admitting = new Map<string, Admitting>();
+
+  constructor(private readonly ua: IntakeHost) {}
+
+  receive(request: SipRequest, source: MessageSource, tx: InviteServerTransaction, reply: Reply): void {
+    const admission = this.ua.admission;
+    if (!admission) {
+      this.take(request, source, tx, reply, () => undefined);
+      return;
+    }
+    const waiting: Admitting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
+    this.admitting.set(tx.key, waiting);
+    admission
+      .admit(request, source.host)
+      .then((result) => {
+        if (!result.admitted) {
+          this.ua.refused(result.refusal.cause, source);
+          if (!waiting.cancelled) reply(result.refusal.status, result.refusal.reason, result.refusal.headers);
+        } else if (waiting.cancelled || !this.ua.started) {
+          result.release();
+        } else {
+          this.take(request, source, tx, reply, result.release);
+        }
+      })
+      .catch((error: unknown) => {
+        this.ua.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
+        if (!waiting.cancelled) reply(500);
+      })
+      .finally(() => this.admitting.delete(tx.key));
+  }
+
+  /**
+   * §9.2: CANCEL matches the INVITE server transaction with the same branch; an INVITE that came
+   * over a WebSocket connection is cancelled over that one only (481 from elsewhere, as for a
+   * dialog's requests).
+   */
+  cancel(
+    cancel: SipRequest,
+    source: MessageSource,
+    reply: (status: number) => void,
+    tx: ServerTransaction
+  ): void {
+    const key = cancelledInviteKey(cancel, flowOfRequest(source));
+    const invite = this.ua.findServerByKey(key);
+    const session = this.pending.get(key);
+    const admitting = this.admitting.get(key);
+    const flow = session?.flow ?? admitting?.flow;
+    if (!invite || !(invite instanceof InviteServerTransaction) || !arrivedOnFlow(flow, source)) {
+      reply(481);
+      return;
+    }
+    // §8.2.6.2, §9.2: the 200 carries a To tag, the one of the INVITE's responses: those sent
+    // already, the session's, or (while admission runs) the one the 487 below will carry.
+    const toTag = invite.responseToTag ?? session?.localTag ?? randomBytes(4).toString('hex');
+    this.ua.respond(tx, createResponse(cancel, 200, undefined, toTag));
+    session?.handleCancel();
+    if (admitting && !admitting.cancelled) {
+      admitting.cancelled = true;
+      this.ua.respond(invite, createResponse(invite.request, 487, undefined, toTag));
+    }
+  }
+
+  /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
+  early(request: SipRequest, toTag: string): IncomingInvite | undefined {
+    for (const session of this.pending.values())
+      if (
+        !session.answered &&
+        session.localTag === toTag &&
+        session.callId === request.callId &&
+        session.request.fromTag === request.fromTag
+      )
+        return session;
+    return undefined;
+  }
+
+  /**
+   * A WebSocket connection closed while INVITEs it brought wait for admission: there is nobody
+   * to answer or to call, so they are dropped when admission ends (their transaction now).
+   */
+  connectionClosed(source: MessageSource): void {
+    for (const [key, waiting] of this.admitting) {
+      if (waiting.flow === undefined || !arrivedOnFlow(waiting.flow, source)) continue;
+      waiting.cancelled = true;
+      this.ua.findServerByKey(key)?.terminate();
+    }
+  }
+
+  clear(): void {
+    this.pending.clear();
+    this.admitting.clear();
+  }
+
+  private take(
+    request: SipRequest,
+    source: MessageSource,
+    tx: InviteServerTransaction,
+    reply: (status: number, reason?: string) => void,
+    release: () => void
+  ): void {
+    let veto: { status: number; reason?: string } | undefined;
+    try {
+      veto = this.ua.filter?.(request);
+    } catch (error) {
+      // The application's filter threw (on a hostile URI, say): its admission slot goes back.
+      this.ua.logger.error({ callId: request.callId, err: String(error) }, 'the INVITE filter threw');
+      release();
+      reply(500);
+      return;
+    }
+    if (veto) {
+      release();
+      reply(veto.status, veto.reason);
+      return;
+    }
+    if (!this.ua.hasTaker) {
+      release();
+      reply(480);
+      return;
+    }
+    // RFC 7118 §5: a WebSocket client is reached only over the connection it opened; the call's
+    // requests go over it, and the call ends with it.
+    const flow = source.protocol === 'ws' ? source : undefined;
+    let session: IncomingInvite;
+    try {
+      session = new IncomingInvite(this.ua.host, request, tx, source.protocol, flow);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    session.on('terminated', release);
+    this.ua.track(session);
+    this.pending.set(tx.key, session);
+    const forget = (): void => {
+      this.pending.delete(tx.key);
+    };
+    session.on('terminated', forget);
+    session.on('ack', forget);
+    tx.onTerminated = ((previous) => () => {
+      previous?.();
+      forget();
+    })(tx.onTerminated);
+    // A listener that throws must not leave the caller ringing forever: answer 500.
+    if (this.ua.offer(session) && !session.answered) session.reject(500);
+  }
+}
