@@ -5,6 +5,10 @@
  * otherwise. A request whose Host is not an IP address or localhost gets 421, whatever its path:
  * on loopback, a web page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) could read it
  * otherwise. `close()` is idempotent, drops idle keep-alive connections and frees the port.
+ *
+ * A scraper needs a connection or two: the server keeps at most `maxConnections` (16) and closes
+ * one whose request has not fully arrived within `requestTimeoutMs` (10 s), so connections that
+ * drip their headers (slowloris) neither pile up nor hold the process's descriptors.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +20,10 @@ export interface MetricsServerOptions {
   host?: string;
   /** TCP port; 0 picks a free one (read it back from `port`). */
   port: number;
+  /** Connections open at once; more are closed as they arrive. Default 16. */
+  maxConnections?: number;
+  /** How long a request may take to arrive, headers and body. Default 10 000 ms. */
+  requestTimeoutMs?: number;
 }
 
 export interface MetricsServer {
@@ -50,13 +58,22 @@ export function startMetricsServer(
   metrics: EngineMetrics,
   options: MetricsServerOptions
 ): Promise<MetricsServer> {
-  const { host = '127.0.0.1', port } = options;
+  const { host = '127.0.0.1', port, maxConnections = 16, requestTimeoutMs = 10_000 } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new RangeError(`metrics port must be an integer 0-65535, got ${String(port)}`));
   }
-  const server = createServer((req, res) => {
-    void handle(metrics, req, res);
-  });
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      // Node looks for overdue requests this often (default 30 s, past the deadline itself).
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs)
+    },
+    (req, res) => {
+      void handle(metrics, req, res);
+    }
+  );
+  server.maxConnections = maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../engine/observability/metrics-server.js';
@@ -95,6 +96,34 @@ describe('startMetricsServer', () => {
     await server.close();
     expect(await canBind(port)).toBe(true);
     await expect(httpGet(port, '/metrics')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('keeps at most maxConnections, and closes one whose request drips in past requestTimeoutMs', async () => {
+    const server = await startMetricsServer(new EngineMetrics(), {
+      port: 0,
+      maxConnections: 4,
+      requestTimeoutMs: 300
+    });
+    open.push(server);
+    // Six slowloris connections: each sends half a request and never finishes it.
+    const closed = [0, 1, 2, 3, 4, 5].map(
+      () =>
+        new Promise<string>((resolve) => {
+          let answer = '';
+          const socket = connect(server.port, '127.0.0.1', () =>
+            socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')
+          );
+          socket.on('data', (data: Buffer) => (answer += data.toString()));
+          socket.on('error', () => undefined);
+          socket.once('close', () => resolve(answer.split('\r\n')[0]));
+        })
+    );
+    // Two over the limit are closed by the server as they arrive; the other four at the deadline.
+    const answers = await Promise.all(closed);
+    expect(answers.filter((a) => a === 'HTTP/1.1 408 Request Timeout')).toHaveLength(4);
+    expect(answers.filter((a) => a === '')).toHaveLength(2);
+    // And a scraper gets its answer once they are gone.
+    expect((await httpGet(server.port, '/metrics')).status).toBe(200);
   });
 
   it('rejects when the port is taken, and for an invalid port', async () => {
