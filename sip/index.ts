@@ -40,6 +40,7 @@ export {
   type AdmissionResult
 } from './admission/invite-admission.js';
 export type { CallLimitOptions } from './admission/call-limiter.js';
+export { FailureLockout, type FailureLockoutLimits } from './admission/failure-lockout.js';
 export { TokenBucket, type RateOptions } from './admission/token-bucket.js';
 export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
 export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';

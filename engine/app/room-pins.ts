@@ -4,6 +4,7 @@
  * RFC 4733 or SIP INFO). Three wrong tries and the call ends. Read from
  * `UASMEDIA_ROOM_PINS="room42=1234,sales=9999"`.
  */
+import { FailureLockout } from '../../sip/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 
@@ -23,36 +24,16 @@ export const PIN_LOCKOUT: PinLockoutLimits = { wrongTries: 30, windowMs: 10 * 60
  * Wrong PINs per room, across calls and sources: three tries a call alone let 50 calls at once
  * guess a 4-digit PIN in about 15 minutes. A locked room turns every caller away (the one who
  * knows the PIN too, as a bank card does) until the lock lapses. Only rooms with a PIN are kept.
+ * The counting is the SIP stack's, which locks digest answers per source the same way.
  */
-export class PinLockout {
-  readonly #wrong = new Map<string, number[]>();
-  readonly #lockedUntil = new Map<string, number>();
-
-  constructor(
-    private readonly limits: PinLockoutLimits = PIN_LOCKOUT,
-    private readonly now: () => number = () => Date.now()
-  ) {}
-
-  locked(room: string): boolean {
-    const until = this.#lockedUntil.get(room);
-    if (until === undefined) return false;
-    if (this.now() < until) return true;
-    this.#lockedUntil.delete(room);
-    return false;
+export class PinLockout extends FailureLockout {
+  constructor(limits: PinLockoutLimits = PIN_LOCKOUT, now: () => number = () => Date.now()) {
+    super({ failures: limits.wrongTries, windowMs: limits.windowMs, lockMs: limits.lockMs }, now);
   }
 
   /** Counts a wrong PIN for `room`; true when it locked the room. */
   wrong(room: string): boolean {
-    const now = this.now();
-    const recent = (this.#wrong.get(room) ?? []).filter((at) => now - at < this.limits.windowMs);
-    recent.push(now);
-    if (recent.length < this.limits.wrongTries) {
-      this.#wrong.set(room, recent);
-      return false;
-    }
-    this.#wrong.delete(room);
-    this.#lockedUntil.set(room, now + this.limits.lockMs);
-    return true;
+    return this.fail(room);
   }
 }
 
