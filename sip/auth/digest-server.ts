@@ -9,18 +9,26 @@
  * challenges costs no memory; only nonces that signed a request are remembered, with the highest
  * nonce count seen, until they expire. A nonce count that does not grow is a replay (RFC 7616
  * §3.4: "the server can detect request replays by maintaining its own copy of this count").
+ * A wrong answer gets 403 and retires its nonce: any later answer on it, right or wrong, gets a
+ * fresh 401 without a lookup, so each guess costs a challenge round trip and a retired nonce
+ * tells nothing about the password. (Asterisk's PJSIP and Kamailio's usual configuration answer
+ * the wrong answer itself with a fresh 401; the 403 stops a phone with a wrong password at once.)
+ * Limiting guesses per source is admission's job (invite-admission.ts).
  * An expired nonce with a correct answer gets `stale=true`, so the client retries without
  * asking its user (§3.3).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SipRequest } from '../message/message.js';
-import { isSipUri, parseUri } from '../message/uri.js';
+import { isSipUri, parseUri, unescape } from '../message/uri.js';
 import type { Refusal } from '../admission/refusal.js';
 import { createChallenge, type DigestAlgorithm } from './digest-challenge.js';
 import { parseAuthorization, verifyAuthorization, type DigestAuthorization } from './digest.js';
 
-/** What the application knows about a user: the password, or H(username:realm:password) for one algorithm. */
-export type DigestSecret = { password: string } | { ha1: string; algorithm: 'MD5' | 'SHA-256' };
+/**
+ * What the application knows about a user: the password (as a string or `{ password }`), or
+ * H(username:realm:password) for one algorithm.
+ */
+export type DigestSecret = string | { password: string } | { ha1: string; algorithm: 'MD5' | 'SHA-256' };
 
 /** Finds a user's secret anywhere (a database, a file, an API); undefined for an unknown user. */
 export type CredentialsLookup = (
@@ -44,6 +52,8 @@ export interface DigestAuthenticatorOptions {
 
 export type AuthOutcome = { ok: true; username: string } | { ok: false; refusal: Refusal };
 
+/** The nonce count of a retired nonce: no count is above it. */
+const RETIRED = Number.POSITIVE_INFINITY;
 const ISSUED_BYTES = 6;
 const RANDOM_BYTES = 9;
 const MAC_BYTES = 15;
@@ -57,7 +67,7 @@ export class DigestAuthenticator {
   readonly #lifetimeMs: number;
   readonly #secret: Buffer;
   readonly #now: () => number;
-  /** nonce → highest nonce count that signed a request, and when the nonce expires. */
+  /** nonce → highest nonce count that signed a request (Infinity once retired), and when the nonce expires. */
   readonly #used = new Map<string, { nc: number; expiresMs: number }>();
 
   constructor(options: DigestAuthenticatorOptions) {
@@ -124,11 +134,13 @@ export class DigestAuthenticator {
     }
     const issuedMs = this.#issuedAt(credentials.nonce);
     if (issuedMs === undefined) return { ok: false, refusal: this.challenge() };
-    if (!sameTarget(credentials.uri, request.uri)) return { ok: false, refusal: forbidden('auth_failed') };
+    if (this.#used.get(credentials.nonce)?.nc === RETIRED)
+      return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
+    if (!sameTarget(credentials.uri, request.uri)) return this.#failed(credentials.nonce, issuedMs);
 
-    const secret = await this.#credentials(this.realm, credentials.username, request);
+    const secret = checkedSecret(await this.#credentials(this.realm, credentials.username, request));
     if (secret === undefined || !this.#verify(credentials, secret, request))
-      return { ok: false, refusal: forbidden('auth_failed') };
+      return this.#failed(credentials.nonce, issuedMs);
 
     const now = this.#now();
     if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(true) };
@@ -140,6 +152,19 @@ export class DigestAuthenticator {
       this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
     else used.nc = credentials.nonceCount;
     return { ok: true, username: credentials.username };
+  }
+
+  /** Whether the request carries an answer for our realm (right or wrong). */
+  hasCredentials(request: SipRequest): boolean {
+    return this.#credentialsFor(request) !== undefined;
+  }
+
+  /** A wrong answer: 403, and its nonce signs nothing any more. */
+  #failed(nonce: string, issuedMs: number): AuthOutcome {
+    const used = this.#used.get(nonce);
+    if (used === undefined) this.#remember(nonce, issuedMs + this.#lifetimeMs, RETIRED, this.#now());
+    else used.nc = RETIRED;
+    return { ok: false, refusal: forbidden('auth_failed') };
   }
 
   #credentialsFor(request: SipRequest): DigestAuthorization | undefined {
@@ -155,6 +180,7 @@ export class DigestAuthenticator {
   }
 
   #verify(credentials: DigestAuthorization, secret: DigestSecret, request: SipRequest): boolean {
+    if (typeof secret === 'string') secret = { password: secret };
     if ('ha1' in secret && secret.algorithm !== credentials.algorithm) return false;
     const result = verifyAuthorization(credentials, {
       ...('ha1' in secret ? { ha1: secret.ha1 } : { password: secret.password }),
@@ -195,8 +221,9 @@ export class DigestAuthenticator {
 
 /**
  * RFC 7616 §3.4.6: the digest-uri must name this request's target. It is the Request-URI for
- * phones; SIPp sends it without the user part, so host and port are what must agree. Replays
- * to another target are caught anyway: each nonce count signs one request.
+ * phones; SIPp sends it without the user part, so host and port are what must agree, and the
+ * user part (the room) too when the digest-uri has one: an answer computed for
+ * sip:secretroom@host must not open sip:r1@host.
  */
 function sameTarget(digestUri: string, requestUri: string): boolean {
   if (digestUri === requestUri) return true;
@@ -208,7 +235,8 @@ function sameTarget(digestUri: string, requestUri: string): boolean {
       isSipUri(b) &&
       a.scheme === b.scheme &&
       a.host.toLowerCase() === b.host.toLowerCase() &&
-      a.port === b.port
+      a.port === b.port &&
+      (a.user === undefined || (b.user !== undefined && unescape(a.user) === unescape(b.user)))
     );
   } catch {
     return false;
@@ -217,4 +245,25 @@ function sameTarget(digestUri: string, requestUri: string): boolean {
 
 function forbidden(cause: 'auth_failed'): Refusal {
   return { cause, status: 403, reason: 'Forbidden' };
+}
+
+/** The lookup's answer as a secret; a clear TypeError for anything else (plain JavaScript may return anything). */
+function checkedSecret(secret: unknown): DigestSecret | undefined {
+  if (secret === undefined || typeof secret === 'string') return secret;
+  if (typeof secret === 'object' && secret !== null) {
+    const s = secret as Record<string, unknown>;
+    if (typeof s.password === 'string') return { password: s.password };
+    if (typeof s.ha1 === 'string' && (s.algorithm === 'MD5' || s.algorithm === 'SHA-256'))
+      return { ha1: s.ha1, algorithm: s.algorithm };
+  }
+  throw new TypeError(
+    "the credentials callback must return (or resolve to) a password string, { password: string }, { ha1: string, algorithm: 'MD5' | 'SHA-256' } or undefined for an unknown user; got " +
+      describe(secret)
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return `an object with keys ${JSON.stringify(Object.keys(value))}`;
 }

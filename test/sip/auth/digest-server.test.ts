@@ -111,6 +111,53 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
     });
   });
 
+  it('retires a nonce after a wrong answer: later answers on it, right or wrong, get a fresh 401 without a lookup', async () => {
+    const { auth, lookups } = setup();
+    const values = await challengeOf(auth);
+    expect(await auth.authenticate(invite(answer(values, 'alice', 'guess', 1)))).toMatchObject({
+      ok: false,
+      refusal: { status: 403, cause: 'auth_failed' }
+    });
+    expect(lookups).toHaveLength(1);
+    for (const [password, nc] of [
+      ['guess2', 2],
+      ['s3cret', 3]
+    ] as const) {
+      const outcome = await auth.authenticate(invite(answer(values, 'alice', password, nc)));
+      expect(outcome).toMatchObject({ ok: false, refusal: { status: 401, cause: 'auth_replayed' } });
+      if (outcome.ok) return;
+      const fresh = selectChallenge([outcome.refusal.headers![0][1]]);
+      expect(fresh.nonce).not.toBe(selectChallenge([values[0]]).nonce);
+      expect(fresh.stale).toBe(false);
+    }
+    expect(lookups).toHaveLength(1);
+    expect(auth.rememberedNonces).toBe(1);
+  });
+
+  it('takes the password returned as a plain string, and names the expected shapes when given anything else', async () => {
+    const make = (secret: unknown): DigestAuthenticator =>
+      new DigestAuthenticator({ realm: 'uasmedia', credentials: () => secret as string });
+    const plain = make('s3cret');
+    expect(await plain.authenticate(invite(answer(await challengeOf(plain), 'alice', 's3cret')))).toEqual({
+      ok: true,
+      username: 'alice'
+    });
+    for (const [secret, got] of [
+      [1234, 'got number'],
+      [{ pass: 'x' }, 'got an object with keys ["pass"]'],
+      [null, 'got null']
+    ] as const) {
+      const odd = make(secret);
+      const attempt = odd.authenticate(invite(answer(await challengeOf(odd), 'alice', 's3cret')));
+      await expect(attempt).rejects.toThrow(TypeError);
+      await expect(
+        odd.authenticate(invite(answer(await challengeOf(odd), 'alice', 's3cret')))
+      ).rejects.toThrow(
+        `a password string, { password: string }, { ha1: string, algorithm: 'MD5' | 'SHA-256' } or undefined for an unknown user; ${got}`
+      );
+    }
+  });
+
   it('accepts a growing nonce count and refuses a replayed one with a fresh challenge', async () => {
     const { auth } = setup();
     const values = await challengeOf(auth);
@@ -167,12 +214,23 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
       1
     );
     expect(await auth.authenticate(invite(elsewhere))).toMatchObject({ ok: false, refusal: { status: 403 } });
+    // Same host and port, another room: an answer for sip:secretroom@... does not open room42.
+    const otherRoom = computeAuthorization(
+      selectChallenge([(await challengeOf(auth))[0]]),
+      { username: 'alice', password: 's3cret' },
+      { method: 'INVITE', uri: 'sip:secretroom@127.0.0.1:5060' },
+      1
+    );
+    expect(await auth.authenticate(invite(otherRoom))).toMatchObject({
+      ok: false,
+      refusal: { status: 403, cause: 'auth_failed' }
+    });
     // SIPp's digest-uri has no user part: same host and port is the same target.
     const sippStyle = computeAuthorization(
-      challenge,
+      selectChallenge([(await challengeOf(auth))[0]]),
       { username: 'alice', password: 's3cret' },
       { method: 'INVITE', uri: 'sip:127.0.0.1:5060' },
-      2
+      1
     );
     expect(await auth.authenticate(invite(sippStyle))).toEqual({ ok: true, username: 'alice' });
     const noQop = computeAuthorization(
