@@ -3,7 +3,7 @@
  * the keys of its type, so adding an option to a type without adding it here (or the reverse)
  * fails the type-check.
  */
-import type { CallLimitOptions, RateOptions, RegistrationOptions } from '../sip/index.js';
+import type { AuthLockoutOptions, CallLimitOptions, RateOptions, RegistrationOptions } from '../sip/index.js';
 import type { AccessOptions } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
 import type { ClusterOptions } from './cluster/cluster-member.js';
@@ -87,7 +87,12 @@ const ACCESS = {
     credentials: ANY,
     requiredFor: ANY,
     algorithms: new ListOf(ANY),
-    nonceLifetimeSeconds: ANY
+    nonceLifetimeSeconds: ANY,
+    lockout: new ObjectOrOther({
+      failures: ANY,
+      windowSeconds: ANY,
+      lockSeconds: ANY
+    } satisfies OptionKeys<AuthLockoutOptions>)
   } satisfies OptionKeys<Auth>
 } satisfies OptionKeys<AccessOptions>;
 

@@ -54,6 +54,7 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkRtpOptions(options.rtp);
   checkFiles(options);
   checkCalls(options);
+  checkAuthLockout(options.access?.auth?.lockout);
   const guard: unknown = options.overloadGuard;
   if (guard !== undefined && typeof guard !== 'boolean' && (guard === null || typeof guard !== 'object'))
     throw new TypeError(`EngineOptions.overloadGuard must be true, false or thresholds, got ${shown(guard)}`);
@@ -145,6 +146,28 @@ function checkCalls(options: EngineOptions): void {
     );
   port('metricsPort', options.metricsPort);
   port('webSocket.port', options.webSocket?.port);
+}
+
+function checkAuthLockout(lockout: unknown): void {
+  if (lockout === undefined || lockout === false) return;
+  if (lockout === null || typeof lockout !== 'object')
+    throw new TypeError(
+      `EngineOptions.access.auth.lockout must be { failures?, windowSeconds?, lockSeconds? } or false, got ${shown(lockout)}`
+    );
+  const { failures, windowSeconds, lockSeconds } = lockout as Record<string, unknown>;
+  if (failures !== undefined && !(Number.isInteger(failures) && (failures as number) >= 1))
+    throw new RangeError(
+      `EngineOptions.access.auth.lockout.failures must be a whole number of at least 1, got ${shown(failures)}`
+    );
+  for (const [name, value] of [
+    ['windowSeconds', windowSeconds],
+    ['lockSeconds', lockSeconds]
+  ] as const) {
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= 86_400))
+      throw new RangeError(
+        `EngineOptions.access.auth.lockout.${name} must be a positive number of seconds up to 86400, got ${shown(value)}`
+      );
+  }
 }
 
 /** `rtp.inactivityTimeoutSeconds` in ms: undefined for never (null), 30 s when not given. */

@@ -36,6 +36,8 @@ export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
 export {
   InviteAdmission,
+  DEFAULT_AUTH_LOCKOUT,
+  type AuthLockoutOptions,
   type InviteAdmissionOptions,
   type AdmissionResult
 } from './admission/invite-admission.js';

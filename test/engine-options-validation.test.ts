@@ -50,6 +50,24 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
   ],
   ['codecs given as a string', { codecs: 'PCMU' }, TypeError, 'codecs must be an array'],
   [
+    'an auth lockout that never locks',
+    { access: { auth: { realm: 'r', credentials: () => undefined, lockout: { failures: 0 } } } },
+    RangeError,
+    'access.auth.lockout.failures must be a whole number of at least 1, got 0'
+  ],
+  [
+    'an auth lockout of no length',
+    { access: { auth: { realm: 'r', credentials: () => undefined, lockout: { lockSeconds: -1 } } } },
+    RangeError,
+    'access.auth.lockout.lockSeconds must be a positive number of seconds up to 86400, got -1'
+  ],
+  [
+    'an auth lockout given as true',
+    { access: { auth: { realm: 'r', credentials: () => undefined, lockout: true } } },
+    TypeError,
+    'access.auth.lockout must be { failures?, windowSeconds?, lockSeconds? } or false, got true'
+  ],
+  [
     'registrations given as one object',
     { registrations: { registrar: 'sip:r', aor: 'sip:a@r' } },
     TypeError,
@@ -84,6 +102,12 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     { access: { auth: { relm: 'x', credentials: () => undefined } } },
     InvalidArgumentError,
     'unknown option access.auth.relm (did you mean realm?)'
+  ],
+  [
+    'access.auth.lockout.lockMinutes',
+    { access: { auth: { realm: 'x', credentials: () => undefined, lockout: { lockMinutes: 5 } } } },
+    InvalidArgumentError,
+    'unknown option access.auth.lockout.lockMinutes (known: failures, windowSeconds, lockSeconds)'
   ],
   [
     'stopByeWaitMS',
@@ -365,7 +389,12 @@ describe('new Engine(options) refuses wrong options at construction', () => {
           files: { playFolders: ['/srv/prompts'], recordFolder: '/srv/recordings' },
           access: {
             sip: { allow: ['127.0.0.1'], deny: [], refuse: 'silent' },
-            rtp: { allow: ['127.0.0.0/8'] }
+            rtp: { allow: ['127.0.0.0/8'] },
+            auth: {
+              realm: 'uasmedia',
+              credentials: () => 'pw',
+              lockout: { failures: 10, windowSeconds: 60, lockSeconds: 300 }
+            }
           },
           callLimits: {
             maxCalls: 10,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import {
   InviteAdmission,
   SourceFilter,
+  type AuthLockoutOptions,
   type CallLimitOptions,
   type CredentialsLookup,
   type SipRequest,
@@ -33,6 +34,11 @@ export interface AccessOptions {
     algorithms?: Array<'SHA-256' | 'MD5'>;
     /** How long a nonce may sign requests (default 60 s). */
     nonceLifetimeSeconds?: number;
+    /**
+     * Wrong answers from one source address (an IPv6 /64) that lock it out, within a window, and
+     * for how long (default 10 in 60 s lock it for 300 s); false: no limit.
+     */
+    lockout?: AuthLockoutOptions | false;
   };
 }
 
@@ -90,7 +96,14 @@ export class Door {
           requiredFor: (request) =>
             !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
         },
-        guard: this.guard?.check
+        guard: this.guard?.check,
+        onLockout: (source, lockSeconds) => {
+          this.metrics.sipAuthLockouts.inc();
+          this.logger.warn(
+            { source, lockSeconds },
+            'too many wrong digest answers from this source: its answers are refused (403) for a while'
+          );
+        }
       });
     }
   }

@@ -104,6 +104,8 @@ export class EngineMetrics {
   ) as Readonly<Record<RefusalCause, CounterCell>>;
   /** RTP and RTCP packets dropped because their source is not allowed to send media. */
   readonly rtpRefusedSource = new CounterCell();
+  /** Sources locked out for too many wrong digest answers (each lock once; its refusals are `auth_locked`). */
+  readonly sipAuthLockouts = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -169,6 +171,12 @@ export class EngineMetrics {
       'SIP requests refused at the door, by reason.',
       'reason',
       this.sipRefusals
+    );
+    exposeCounter(
+      r,
+      `${p}sip_auth_lockouts_total`,
+      'Sources locked out for too many wrong digest answers.',
+      this.sipAuthLockouts
     );
     exposeCounter(
       r,

@@ -4,22 +4,50 @@
  * check), the call ceilings, then digest authentication, and the ceilings once more, since the
  * credentials lookup is asynchronous and other calls may have come in meanwhile. A call that
  * passes takes its place in the ceilings until `release()`.
+ *
+ * Guessing is limited per source (source-key.ts): `lockout.failures` wrong answers within
+ * `windowSeconds` lock the source for `lockSeconds`, during which every answer it sends gets the
+ * same 403 a wrong one gets, without a lookup, so a right guess looks like a wrong one; INVITEs
+ * without an answer still get their 401, so the lock shows no sign of itself. Failures are not
+ * forgiven by a success: else a guesser could interleave a known account's logins.
  */
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
+import { FailureLockout } from './failure-lockout.js';
 import type { Refusal } from './refusal.js';
 import { sourceKey } from './source-key.js';
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
   /** Digest authentication; `requiredFor` narrows it to some requests (default: every INVITE). */
-  auth?: DigestAuthenticatorOptions & { requiredFor?: (request: SipRequest) => boolean };
+  auth?: DigestAuthenticatorOptions & {
+    requiredFor?: (request: SipRequest) => boolean;
+    /** Wrong answers per source before it is locked out (see above); false: no limit. */
+    lockout?: AuthLockoutOptions | false;
+  };
+  /** Told once per lock of a source (its key, source-key.ts). */
+  onLockout?: (source: string, lockSeconds: number) => void;
   /** A check before all others: a refusal, or undefined to go on (the engine's overload guard). */
   guard?: () => Refusal | undefined;
   /** Monotonic ms clock for the rate limits, injectable for tests. */
   now?: () => number;
 }
+
+export interface AuthLockoutOptions {
+  /** Wrong answers from one source that lock it (default 10). */
+  failures?: number;
+  /** The window those failures must fall in (default 60 s). */
+  windowSeconds?: number;
+  /** How long the source stays locked (default 300 s). */
+  lockSeconds?: number;
+}
+
+export const DEFAULT_AUTH_LOCKOUT: Required<AuthLockoutOptions> = {
+  failures: 10,
+  windowSeconds: 60,
+  lockSeconds: 300
+};
 
 export type AdmissionResult =
   { admitted: true; username?: string; release: () => void } | { admitted: false; refusal: Refusal };
@@ -29,12 +57,27 @@ export class InviteAdmission {
   readonly authenticator: DigestAuthenticator | undefined;
   readonly #guard: (() => Refusal | undefined) | undefined;
   readonly #authRequiredFor: ((request: SipRequest) => boolean) | undefined;
+  readonly authLockout: FailureLockout | undefined;
+  readonly #onLockout: ((source: string, lockSeconds: number) => void) | undefined;
 
   constructor(options: InviteAdmissionOptions) {
     this.limiter = options.limits ? new CallLimiter(options.limits, options.now) : undefined;
     this.authenticator = options.auth ? new DigestAuthenticator(options.auth) : undefined;
     this.#authRequiredFor = options.auth?.requiredFor;
     this.#guard = options.guard;
+    const lockout = options.auth?.lockout;
+    if (this.authenticator && lockout !== false) {
+      const limits = { ...DEFAULT_AUTH_LOCKOUT, ...lockout };
+      this.authLockout = new FailureLockout(
+        {
+          failures: limits.failures,
+          windowMs: checkedSeconds(limits.windowSeconds, 'lockout.windowSeconds'),
+          lockMs: checkedSeconds(limits.lockSeconds, 'lockout.lockSeconds')
+        },
+        options.now ?? (() => performance.now())
+      );
+    }
+    this.#onLockout = options.onLockout;
   }
 
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
@@ -45,8 +88,15 @@ export class InviteAdmission {
     if (early) return { admitted: false, refusal: early };
     let username: string | undefined;
     if (this.authenticator && (this.#authRequiredFor?.(request) ?? true)) {
+      const lockout = this.authLockout;
+      if (lockout?.locked(sourceHost) && this.authenticator.hasCredentials(request))
+        return { admitted: false, refusal: { cause: 'auth_locked', status: 403, reason: 'Forbidden' } };
       const outcome = await this.authenticator.authenticate(request);
-      if (!outcome.ok) return { admitted: false, refusal: outcome.refusal };
+      if (!outcome.ok) {
+        if (outcome.refusal.cause === 'auth_failed' && lockout?.fail(sourceHost))
+          this.#onLockout?.(sourceHost, lockout.limits.lockMs / 1000);
+        return { admitted: false, refusal: outcome.refusal };
+      }
       username = outcome.username;
       const late = this.#guard?.() ?? this.limiter?.check(sourceHost);
       if (late) return { admitted: false, refusal: late };
@@ -54,4 +104,10 @@ export class InviteAdmission {
     const release = this.limiter ? this.limiter.admit(sourceHost) : () => undefined;
     return username === undefined ? { admitted: true, release } : { admitted: true, username, release };
   }
+}
+
+function checkedSeconds(value: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive number of seconds, got ${String(value)}`);
+  return value * 1000;
 }

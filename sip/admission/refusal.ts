@@ -12,7 +12,8 @@ export const REFUSAL_CAUSES = [
   'rate_per_source',
   'auth_challenged',
   'auth_failed',
-  'auth_replayed'
+  'auth_replayed',
+  'auth_locked'
 ] as const;
 
 export type RefusalCause = (typeof REFUSAL_CAUSES)[number];

@@ -1,0 +1,216 @@
+/**
+ * Guessing digest passwords over real SIP on loopback: wrong answers from one source lock it out
+ * (its right answer then gets the same 403), another loopback source is still admitted, the lock
+ * lapses, a nonce that carried a wrong answer signs nothing more, an answer computed for another
+ * room is refused, and a credentials callback may return the password as a plain string.
+ * 127.0.0.2 ... 127.0.0.5 are other loopback sources; they bind without any set-up.
+ */
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Engine, type UASCallChannel } from '../../engine/index.js';
+import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
+import type { AnySipMessage, SipResponse } from '../../sip/message/message.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+
+const REALM = 'uasmedia.test';
+const FAILURES = 3;
+let engine: Engine;
+let lapsingEngine: Engine;
+let port: number;
+let lapsingPort: number;
+const logLines: string[] = [];
+const incoming: UASCallChannel[] = [];
+const peers: UdpTestPeer[] = [];
+
+function lines(): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    }
+  });
+}
+
+beforeAll(async () => {
+  const auth = {
+    realm: REALM,
+    algorithms: ['MD5' as const],
+    // The password as a plain string, as plain JavaScript writes it.
+    credentials: (_realm: string, username: string) => (username === 'alice' ? 'wonderland' : undefined)
+  };
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 58600, maxPort: 58649 },
+    access: { auth: { ...auth, lockout: { failures: FAILURES, windowSeconds: 600, lockSeconds: 600 } } },
+    logger: pino({ level: 'warn' }, lines()),
+    overloadGuard: false
+  });
+  lapsingEngine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 58650, maxPort: 58699 },
+    access: { auth: { ...auth, lockout: { failures: 2, windowSeconds: 600, lockSeconds: 1 } } },
+    overloadGuard: false
+  });
+  for (const e of [engine, lapsingEngine]) {
+    // Admitted calls ring and stay ringing: a raw peer that cannot do media sees 180 and no more.
+    e.on('call', (channel) => {
+      incoming.push(channel);
+      void channel.ring().catch(() => undefined);
+    });
+    await e.start();
+  }
+  port = engine.sipAddresses()[0].port;
+  lapsingPort = lapsingEngine.sipAddresses()[0].port;
+});
+
+afterEach(async () => {
+  await Promise.all(incoming.splice(0).map((c) => c.hangUp().catch(() => undefined)));
+  await Promise.all(peers.splice(0).map((p) => p.close()));
+});
+
+afterAll(async () => {
+  await engine?.stop();
+  await lapsingEngine?.stop();
+});
+
+async function peer(host: string): Promise<UdpTestPeer> {
+  const p = await new UdpTestPeer().open(host);
+  peers.push(p);
+  return p;
+}
+
+let seq = 0;
+/** Sends an INVITE and resolves with its first answer from 180 on (admitted calls ring). */
+async function invite(
+  from: UdpTestPeer,
+  host: string,
+  enginePort: number,
+  target: string,
+  authorization?: string
+): Promise<SipResponse> {
+  seq++;
+  const callId = `lockout-${seq}@${host}`;
+  await from.send(
+    sipText([
+      `INVITE ${target} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${host}:${from.port};branch=z9hG4bK-lockout-${seq};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:tester@${host}>;tag=t${seq}`,
+      `To: <${target}>`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${authorization ? 2 : 1} INVITE`,
+      `Contact: <sip:tester@${host}:${from.port}>`,
+      ...(authorization ? [`Authorization: ${authorization}`] : [])
+    ]),
+    enginePort
+  );
+  const answered = (m: AnySipMessage): boolean =>
+    (m as SipResponse).status >= 180 && (m as SipResponse).callId === callId;
+  return (await from.next(answered, 5000)) as SipResponse;
+}
+
+/** A caller at `host`: asks for a challenge and answers it, with the digest uri it is told. */
+function caller(host: string, enginePort: number, room = 'r1') {
+  const target = `sip:${room}@127.0.0.1:${enginePort}`;
+  return {
+    target,
+    async challenge(from: UdpTestPeer): Promise<string> {
+      const response = await invite(from, host, enginePort, target);
+      expect(response.status).toBe(401);
+      return response.getAll('WWW-Authenticate')[0];
+    },
+    answer(
+      from: UdpTestPeer,
+      challenge: string,
+      password: string,
+      options: { nc?: number; digestUri?: string } = {}
+    ): Promise<SipResponse> {
+      const authorization = computeAuthorization(
+        selectChallenge([challenge]),
+        { username: 'alice', password },
+        { method: 'INVITE', uri: options.digestUri ?? target },
+        options.nc ?? 1
+      );
+      return invite(from, host, enginePort, target, authorization);
+    }
+  };
+}
+
+describe('digest password guessing', () => {
+  it('locks a source out after repeated wrong answers: its right answer gets the same 403, another source is admitted', async () => {
+    const guesser = await peer('127.0.0.1');
+    const call = caller('127.0.0.1', port);
+    const lockoutsBefore = engine.metrics.sipAuthLockouts.value;
+    const wrongAnswers: SipResponse[] = [];
+    for (let i = 0; i < FAILURES; i++)
+      wrongAnswers.push(await call.answer(guesser, await call.challenge(guesser), `guess-${i}`));
+    expect(wrongAnswers.map((r) => r.status)).toEqual(new Array(FAILURES).fill(403));
+    expect(engine.metrics.sipAuthLockouts.value).toBe(lockoutsBefore + 1);
+
+    // Still challenged, as before the lock; the right password is refused as a wrong one is.
+    const lockedBefore = engine.metrics.sipRefusals.auth_locked.value;
+    const refused = await call.answer(guesser, await call.challenge(guesser), 'wonderland');
+    expect(refused.status).toBe(403);
+    expect(refused.reason).toBe(wrongAnswers[0].reason);
+    expect(refused.getAll('WWW-Authenticate')).toEqual([]);
+    expect(engine.metrics.sipRefusals.auth_locked.value).toBe(lockedBefore + 1);
+    expect(incoming).toHaveLength(0);
+    expect(await engine.metrics.metrics()).toContain(
+      `uasmedia_sip_auth_lockouts_total ${lockoutsBefore + 1}`
+    );
+    // One warning for the lock, none for the refusals after it.
+    expect(logLines.filter((l) => l.includes('too many wrong digest answers'))).toHaveLength(1);
+
+    const phone = await peer('127.0.0.2');
+    const other = caller('127.0.0.2', port);
+    expect((await other.answer(phone, await other.challenge(phone), 'wonderland')).status).toBe(180);
+    expect(incoming).toHaveLength(1);
+  });
+
+  it('admits the source again once the lock lapses', async () => {
+    const guesser = await peer('127.0.0.1');
+    const call = caller('127.0.0.1', lapsingPort);
+    for (let i = 0; i < 2; i++)
+      expect((await call.answer(guesser, await call.challenge(guesser), `guess-${i}`)).status).toBe(403);
+    expect(lapsingEngine.metrics.sipAuthLockouts.value).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await call.answer(guesser, await call.challenge(guesser), 'wonderland')).status).toBe(180);
+  });
+
+  it('retires a nonce after a wrong answer: any later answer on it, right or wrong, gets a fresh 401', async () => {
+    const phone = await peer('127.0.0.3');
+    const call = caller('127.0.0.3', port);
+    const challenge = await call.challenge(phone);
+    expect((await call.answer(phone, challenge, 'looking-glass')).status).toBe(403);
+    // Right and wrong get the same answer: a retired nonce tells nothing about the password.
+    expect((await call.answer(phone, challenge, 'white-rabbit', { nc: 2 })).status).toBe(401);
+    const again = await call.answer(phone, challenge, 'wonderland', { nc: 3 });
+    expect(again.status).toBe(401);
+    const fresh = again.getAll('WWW-Authenticate')[0];
+    expect(selectChallenge([fresh]).nonce).not.toBe(selectChallenge([challenge]).nonce);
+    expect(incoming).toHaveLength(0);
+    expect((await call.answer(phone, fresh, 'wonderland')).status).toBe(180);
+  });
+
+  it('refuses an answer computed for another room, and takes one whose digest uri has no user part (SIPp)', async () => {
+    const phone = await peer('127.0.0.4');
+    const call = caller('127.0.0.4', port, 'r1');
+    const forOtherRoom = await call.answer(phone, await call.challenge(phone), 'wonderland', {
+      digestUri: `sip:secretroom@127.0.0.1:${port}`
+    });
+    expect(forOtherRoom.status).toBe(403);
+    expect(incoming).toHaveLength(0);
+    const withoutUser = await call.answer(phone, await call.challenge(phone), 'wonderland', {
+      digestUri: `sip:127.0.0.1:${port}`
+    });
+    expect(withoutUser.status).toBe(180);
+  });
+
+  it('takes a password returned by the credentials callback as a plain string', async () => {
+    const phone = await peer('127.0.0.5');
+    const call = caller('127.0.0.5', port);
+    expect((await call.answer(phone, await call.challenge(phone), 'wonderland')).status).toBe(180);
+    expect(incoming).toHaveLength(1);
+  });
+});
