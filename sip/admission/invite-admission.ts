@@ -67,12 +67,15 @@ export class InviteAdmission {
     this.#guard = options.guard;
     const lockout = options.auth?.lockout;
     if (this.authenticator && lockout !== false) {
-      const limits = { ...DEFAULT_AUTH_LOCKOUT, ...lockout };
+      const given = lockout ?? {};
       this.authLockout = new FailureLockout(
         {
-          failures: limits.failures,
-          windowMs: checkedSeconds(limits.windowSeconds, 'lockout.windowSeconds'),
-          lockMs: checkedSeconds(limits.lockSeconds, 'lockout.lockSeconds')
+          failures: given.failures ?? DEFAULT_AUTH_LOCKOUT.failures,
+          windowMs: checkedSeconds(
+            given.windowSeconds ?? DEFAULT_AUTH_LOCKOUT.windowSeconds,
+            'windowSeconds'
+          ),
+          lockMs: checkedSeconds(given.lockSeconds ?? DEFAULT_AUTH_LOCKOUT.lockSeconds, 'lockSeconds')
         },
         options.now ?? (() => performance.now())
       );
@@ -90,13 +93,16 @@ export class InviteAdmission {
     if (this.authenticator && (this.#authRequiredFor?.(request) ?? true)) {
       const lockout = this.authLockout;
       if (lockout?.locked(sourceHost) && this.authenticator.hasCredentials(request))
-        return { admitted: false, refusal: { cause: 'auth_locked', status: 403, reason: 'Forbidden' } };
+        return { admitted: false, refusal: LOCKED };
       const outcome = await this.authenticator.authenticate(request);
       if (!outcome.ok) {
         if (outcome.refusal.cause === 'auth_failed' && lockout?.fail(sourceHost))
           this.#onLockout?.(sourceHost, lockout.limits.lockMs / 1000);
         return { admitted: false, refusal: outcome.refusal };
       }
+      // Answers sent side by side are looked up side by side: one whose lookup ended after the
+      // lock began is refused like those that came after it.
+      if (lockout?.locked(sourceHost)) return { admitted: false, refusal: LOCKED };
       username = outcome.username;
       const late = this.#guard?.() ?? this.limiter?.check(sourceHost);
       if (late) return { admitted: false, refusal: late };
@@ -106,8 +112,11 @@ export class InviteAdmission {
   }
 }
 
+/** What a locked source's answers get: the 403 of a wrong password, nothing more. */
+const LOCKED: Refusal = { cause: 'auth_locked', status: 403, reason: 'Forbidden' };
+
 function checkedSeconds(value: number, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(`${name} must be a positive number of seconds, got ${String(value)}`);
+    throw new RangeError(`lockout.${name} must be a positive number of seconds, got ${String(value)}`);
   return value * 1000;
 }
