@@ -15,6 +15,7 @@ import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import { RoomDirectory, type RedisTarget, type RoomEvent } from './room-directory.js';
 import { RoomSection, type SectionRole } from './room-section.js';
+import { DestroyNotice, DESTROY_NOTICE_MS } from './destroy-notice.js';
 import {
   formatTrunkTag,
   parseTrunkTag,
@@ -67,6 +68,8 @@ export class ClusterMember {
   readonly leaseMs: number;
   private readonly directory: RoomDirectory;
   private readonly sections = new Map<string, RoomSection>();
+  /** Room destructions the directory has not heard of yet. */
+  private readonly destroyNotices = new Set<DestroyNotice>();
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly log: Logger;
   private readonly degradedRooms = new GaugeCell();
@@ -224,6 +227,7 @@ export class ClusterMember {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeatTimer);
+    for (const notice of [...this.destroyNotices]) notice.close();
     this.host.rooms.off('roomCreated', this.onRoomCreated);
     this.directory.off('roomEvent', this.onRoomEvent);
     // Let the sections' last directory writes go out before the connection closes.
@@ -257,6 +261,7 @@ export class ClusterMember {
       conference: (name) => this.host.conference(name),
       roleChanged: (changed, previous) => this.roleChanged(changed.role, previous),
       trunkCountChanged: (delta) => (delta > 0 ? this.trunkLegs.inc(delta) : this.trunkLegs.dec(-delta)),
+      destroyedByParty: (name, instance) => this.tellDestroyed(name, instance),
       closed: (closed) => {
         this.roleChanged('joining', closed.role);
         if (this.sections.get(closed.name) === closed) this.sections.delete(closed.name);
@@ -264,6 +269,18 @@ export class ClusterMember {
     });
     this.sections.set(room.name, section);
   };
+
+  private tellDestroyed(name: string, instance: string): void {
+    if (this.closed) return;
+    // `done` comes after the first reply at the earliest, so never before this add.
+    this.destroyNotices.add(
+      new DestroyNotice(
+        () => this.directory.markDestroyed(name, instance, DESTROY_NOTICE_MS),
+        this.log.child({ roomName: name }),
+        (done) => this.destroyNotices.delete(done)
+      )
+    );
+  }
 
   private roleChanged(role: SectionRole, previous: SectionRole): void {
     if (previous === 'degraded') this.degradedRooms.dec();
@@ -280,7 +297,9 @@ export class ClusterMember {
     } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
       if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
         section.remoteTalker(event, event.type === 'talking');
-    } else {
+    } else if (event.type === 'destroyed') {
+      // A late or repeated notice of an earlier life of the room leaves this one alone.
+      if (event.instance !== undefined && event.instance !== section.instance) return;
       this.log.info({ roomName: event.room, by: event.nodeId }, 'room destroyed on another node');
       section.room.close();
     }

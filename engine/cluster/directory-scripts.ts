@@ -5,7 +5,8 @@
  * dies drops out on its own, and the last node to leave deletes every key of the room.
  *
  * KEYS of every room script: [1] owner (string "nodeId epoch", PX lease), [2] members (zset),
- * [3] started flag. ARGV[1] is the calling node's id.
+ * [3] started flag, [4] instance (the id of this room's life: it outlives every owner, and a room
+ * of the same name made after it was destroyed has another). ARGV[1] is the calling node's id.
  */
 
 const NOW_MS = `
@@ -19,23 +20,34 @@ redis.call('ZADD', KEYS[2], nowMs + tonumber(ARGV[3]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[3]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
 `;
 
 /**
  * Claim: when nobody holds the room, the caller becomes its owner for ARGV[2] ms with a fresh
- * epoch from the global counter KEYS[4] (INCR: every new owner of any room gets a higher number
- * than every owner before it, so a stale owner's epoch can never come back). Returns
- * {owner value, 1 if the caller just claimed it, 1 if the room has started}.
+ * epoch from the global counter KEYS[5] (INCR: every new owner of any room gets a higher number
+ * than every owner before it, so a stale owner's epoch can never come back). ARGV[4] is the
+ * instance the caller's section belongs to (or a fresh one it proposes): the room takes it when
+ * it has none yet (it is new, or Redis lost it), and when the destroyed marker KEYS[6] names it
+ * the room is not made again. Returns {owner value, 1 if the caller just claimed it, 1 if the
+ * room has started, the room's instance, 1 if that instance was destroyed}.
  */
-export const CLAIM_SCRIPT = `${NOW_MS}${REFRESH_MEMBER}
+export const CLAIM_SCRIPT = `${NOW_MS}
+if redis.call('GET', KEYS[6]) == ARGV[4] then return {'', 0, 0, ARGV[4], 1} end
+${REFRESH_MEMBER}
+local instance = redis.call('GET', KEYS[4])
+if not instance then
+  instance = ARGV[4]
+  redis.call('SET', KEYS[4], instance, 'PX', ARGV[3])
+end
 local owner = redis.call('GET', KEYS[1])
 local claimed = 0
 if not owner then
-  owner = ARGV[1] .. ' ' .. redis.call('INCR', KEYS[4])
+  owner = ARGV[1] .. ' ' .. redis.call('INCR', KEYS[5])
   redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
   claimed = 1
 end
-return {owner, claimed, redis.call('EXISTS', KEYS[3])}
+return {owner, claimed, redis.call('EXISTS', KEYS[3]), instance, 0}
 `;
 
 /** Renew: only the holder of owner value ARGV[4] extends its lease (compare-and-pexpire). 1 or 0. */
@@ -56,8 +68,21 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowMs)
 if redis.call('ZCARD', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
   return 1
 end
 return 0
+`;
+
+/**
+ * Destroy: a destroyOnExit party left instance ARGV[1] of the room. The marker KEYS[5] names it
+ * for ARGV[2] ms, so a node that missed the event (it was away from Redis, or Redis lost the
+ * room) closes its section at its next claim instead of making the room again; the room's keys
+ * go if they are still that instance's; the event ARGV[4] goes out on channel ARGV[3].
+ */
+export const DESTROY_SCRIPT = `
+redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
 `;

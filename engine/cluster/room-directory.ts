@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
-import { CLAIM_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
+import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
 
 /** Where Redis is: a unix socket path, a redis:// URL, or ioredis options. */
 export type RedisTarget = string | RedisOptions;
@@ -27,13 +27,19 @@ export interface RoomOwner {
   value: string;
 }
 
-export interface ClaimResult {
-  owner: RoomOwner;
-  /** The caller became the owner with this claim. */
-  claimed: boolean;
-  /** Some node has started the room. */
-  started: boolean;
-}
+export type ClaimResult =
+  | {
+      destroyed: false;
+      owner: RoomOwner;
+      /** The caller became the owner with this claim. */
+      claimed: boolean;
+      /** Some node has started the room. */
+      started: boolean;
+      /** The id of this life of the room (the one proposed, when the room had none). */
+      instance: string;
+    }
+  /** The proposed instance of the room was destroyed (a destroyOnExit party left it): it is not made again. */
+  | { destroyed: true; instance: string };
 
 export interface NodeHeartbeat {
   nodeId: string;
@@ -45,7 +51,8 @@ export interface NodeHeartbeat {
 }
 
 export type RoomEvent =
-  | { room: string; type: 'started' | 'destroyed'; nodeId: string }
+  | { room: string; type: 'started'; nodeId: string }
+  | { room: string; type: 'destroyed'; nodeId: string; instance?: string }
   | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number };
 
 export type RoomDirectoryEvents = {
@@ -105,9 +112,10 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.subscriber.on('error', (error: Error) =>
       this.logger.debug({ err: error.message }, 'cluster directory subscriber error')
     );
-    this.client.defineCommand('uasmClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
-    this.client.defineCommand('uasmRenew', { numberOfKeys: 3, lua: RENEW_SCRIPT });
-    this.client.defineCommand('uasmLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT });
+    this.client.defineCommand('uasmClaim', { numberOfKeys: 6, lua: CLAIM_SCRIPT });
+    this.client.defineCommand('uasmRenew', { numberOfKeys: 4, lua: RENEW_SCRIPT });
+    this.client.defineCommand('uasmLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
+    this.client.defineCommand('uasmDestroy', { numberOfKeys: 5, lua: DESTROY_SCRIPT });
     this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
   }
 
@@ -137,23 +145,56 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
 
   private roomKeys(room: string): string[] {
     const base = `${this.prefix}room:${room}:`;
-    return [`${base}owner`, `${base}members`, `${base}started`];
+    return [`${base}owner`, `${base}members`, `${base}started`, `${base}instance`];
+  }
+
+  /** Outside the room's keys: it outlives them, and the room is gone while it is there. */
+  private destroyedKey(room: string): string {
+    return `${this.prefix}destroyed:${room}`;
   }
 
   private script(name: string): ScriptCommand {
     return (this.client as unknown as Record<string, ScriptCommand>)[name].bind(this.client);
   }
 
-  /** Takes the room if nobody owns it; in any case says who does and refreshes our membership. */
-  async claim(room: string): Promise<ClaimResult> {
+  /**
+   * Takes the room if nobody owns it; in any case says who does and refreshes our membership.
+   * `instance` is the life of the room our section belongs to (see `ClaimResult`).
+   */
+  async claim(room: string, instance: string): Promise<ClaimResult> {
     const reply = (await this.script('uasmClaim')(
       ...this.roomKeys(room),
       `${this.prefix}epoch`,
+      this.destroyedKey(room),
       this.nodeId,
       this.leaseMs,
-      this.memberTtlMs
-    )) as [string, number, number];
-    return { owner: parseOwner(reply[0]), claimed: reply[1] === 1, started: reply[2] === 1 };
+      this.memberTtlMs,
+      instance
+    )) as [string, number, number, string, number];
+    if (reply[4] === 1) return { destroyed: true, instance: reply[3] };
+    return {
+      destroyed: false,
+      owner: parseOwner(reply[0]),
+      claimed: reply[1] === 1,
+      started: reply[2] === 1,
+      instance: reply[3]
+    };
+  }
+
+  /**
+   * Instance `instance` of the room was destroyed by a destroyOnExit party: marks it so for
+   * `markerTtlMs` (every node's next claim sees it), removes its keys, and tells every node.
+   */
+  async markDestroyed(room: string, instance: string, markerTtlMs: number): Promise<void> {
+    const event: RoomEvent = { room, type: 'destroyed', nodeId: this.nodeId, instance };
+    await this.script('uasmDestroy')(
+      ...this.roomKeys(room),
+      this.destroyedKey(room),
+      instance,
+      markerTtlMs,
+      this.eventsChannel(room),
+      JSON.stringify(event)
+    );
   }
 
   /**

@@ -11,8 +11,11 @@
  * the room, claiming it when nobody does (member): that is how a survivor takes over from a dead
  * owner, with a higher epoch, and how the members re-join the new owner. When the directory does
  * not answer, the room goes on as it is; a room that never reached it is served locally and
- * marked degraded until it does.
+ * marked degraded until it does. A room destroyed by a destroyOnExit party is marked so
+ * in the directory (by the member, `DestroyNotice`), and a section that claims a destroyed
+ * instance of its room closes it instead of making it again.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
 import type { Party } from '../conference/party.js';
@@ -41,6 +44,8 @@ export interface SectionHost {
   conference(name: string): ConferenceMedia | undefined;
   roleChanged(section: RoomSection, previous: SectionRole): void;
   trunkCountChanged(delta: number): void;
+  /** A destroyOnExit party ended instance `instance` of the room: every node must retrieve its parties. */
+  destroyedByParty(name: string, instance: string): void;
   closed(section: RoomSection): void;
 }
 
@@ -72,6 +77,11 @@ export class RoomSection {
    * its callers do, while trunk legs come and go with the other nodes' callers.
    */
   private readonly trunkIds = new Set<string>();
+  /**
+   * The life of the room this section belongs to: the directory's, once a claim has answered;
+   * until then a fresh one, which the room takes if it has none.
+   */
+  private instanceValue = randomBytes(12).toString('base64url');
   private readonly timer: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Trunk legs lost or refused in a row (reset when one is in the room). */
@@ -107,6 +117,11 @@ export class RoomSection {
 
   get closed(): boolean {
     return this.closedValue;
+  }
+
+  /** The life of the room this section belongs to (see `RoomDirectory.claim`). */
+  get instance(): string {
+    return this.instanceValue;
   }
 
   /** Parties whose calls are on this node (the trunk legs left out). */
@@ -177,7 +192,13 @@ export class RoomSection {
       this.setRole('member');
       this.hangUpAdmittedTrunks();
     }
-    const result = await directory.claim(this.name);
+    const result = await directory.claim(this.name, this.instanceValue);
+    if (result.destroyed) {
+      this.log.info('room destroyed by a party on another node (directory marker)');
+      this.room.close();
+      return;
+    }
+    this.instanceValue = result.instance;
     if (result.owner.nodeId === this.host.nodeId) {
       this.ownedEpoch = result.owner.epoch;
       this.lastRenewedAtMs = Date.now();
@@ -392,13 +413,7 @@ export class RoomSection {
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;
     directory.unwatch(this.name);
-    if (reason === 'destroyOnExit') {
-      directory
-        .publish({ room: this.name, type: 'destroyed', nodeId: this.host.nodeId })
-        .catch((error: unknown) =>
-          this.log.warn({ err: error }, 'could not tell the cluster the room was destroyed')
-        );
-    }
+    if (reason === 'destroyOnExit') this.host.destroyedByParty(this.name, this.instanceValue);
     for (const channel of [...this.trunkChannels.values()]) void channel.hangUp();
     this.trunk = undefined;
     // After any check in flight, which may just have claimed the room.

@@ -5,13 +5,19 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import pino from 'pino';
-import { RoomDirectory, type RoomEvent } from '../../engine/cluster/room-directory.js';
+import { RoomDirectory, type ClaimResult, type RoomEvent } from '../../engine/cluster/room-directory.js';
 import { RedisServer } from '../support/redis-server.js';
 import { hasPeer } from '../support/peers.js';
-import { sleep, waitForAsync } from '../support/wait.js';
+import { sleep, waitFor, waitForAsync } from '../support/wait.js';
 
 const haveRedis = hasPeer('redis-server');
 const logger = pino({ level: 'silent' });
+
+/** A claim's answer for a room that was not destroyed. */
+function live(result: ClaimResult): Extract<ClaimResult, { destroyed: false }> {
+  if (result.destroyed) throw new Error(`instance ${result.instance} was destroyed`);
+  return result;
+}
 
 describe.skipIf(!haveRedis)('room directory in Redis', () => {
   let server: RedisServer;
@@ -41,7 +47,7 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
 
   it('lets exactly one of many concurrent claimers own a room', async () => {
     const nodes = await Promise.all(['a', 'b', 'c', 'd'].map((id) => node(`race-${id}`)));
-    const results = await Promise.all(nodes.map((n) => n.claim('race')));
+    const results = await Promise.all(nodes.map(async (n) => live(await n.claim('race', 'i-race'))));
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
     const owner = results.find((r) => r.claimed)!.owner;
     for (const r of results) expect(r.owner).toEqual(owner);
@@ -50,13 +56,13 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
   it('renews only for the owner and hands the room on with a higher epoch when the lease lapses', async () => {
     const a = await node('lapse-a', 300);
     const b = await node('lapse-b', 300);
-    const first = await a.claim('lapse');
+    const first = live(await a.claim('lapse', 'i-lapse'));
     expect(first.claimed).toBe(true);
     expect(await b.renew('lapse', first.owner.epoch)).toBe(false); // b does not hold the lease
     expect(await a.renew('lapse', first.owner.epoch)).toBe(true);
-    expect((await b.claim('lapse')).claimed).toBe(false);
+    expect(live(await b.claim('lapse', 'i-lapse')).claimed).toBe(false);
     await new Promise((r) => setTimeout(r, 450)); // a stops renewing (it died)
-    const second = await b.claim('lapse');
+    const second = live(await b.claim('lapse', 'i-lapse'));
     expect(second.claimed).toBe(true);
     expect(second.owner.nodeId).toBe('lapse-b');
     expect(second.owner.epoch).toBeGreaterThan(first.owner.epoch);
@@ -66,16 +72,41 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
   it('releases the lease on leave so another node claims at once, and removes every key after the last member', async () => {
     const a = await node('leave-a');
     const b = await node('leave-b');
-    const claimA = await a.claim('leaving');
-    await b.claim('leaving');
+    const claimA = live(await a.claim('leaving', 'i-leaving'));
+    live(await b.claim('leaving', 'i-leaving'));
     await a.markStarted('leaving');
     expect(await a.leave('leaving', claimA.owner.epoch)).toBe(false); // b is still a member
-    const claimB = await b.claim('leaving');
+    const claimB = live(await b.claim('leaving', 'i-leaving'));
     expect(claimB.claimed).toBe(true);
     expect(claimB.started).toBe(true);
     expect(claimB.owner.epoch).toBeGreaterThan(claimA.owner.epoch);
     expect(await b.leave('leaving', claimB.owner.epoch)).toBe(true);
     expect(await server.keys('uasmedia:room:leaving:*')).toEqual([]);
+  });
+
+  it('keeps one instance of a room across owners, and a destroyed instance is never made again while a new one is', async () => {
+    const a = await node('inst-a');
+    const b = await node('inst-b');
+    const c = await node('inst-c');
+    const first = live(await a.claim('doomed', 'from-a'));
+    expect(first.instance).toBe('from-a');
+    expect(live(await b.claim('doomed', 'from-b')).instance).toBe('from-a'); // b joins a's room
+    const seenByB: RoomEvent[] = [];
+    b.on('roomEvent', (e) => seenByB.push(e));
+    b.watch('doomed');
+    await sleep(100);
+    await c.markDestroyed('doomed', 'from-a', 5000);
+    expect(await server.keys('uasmedia:room:doomed:*')).toEqual([]); // that life of the room is over
+    await waitFor(() => seenByB.length > 0);
+    expect(seenByB[0]).toEqual({ room: 'doomed', type: 'destroyed', nodeId: 'inst-c', instance: 'from-a' });
+    // A section of the destroyed instance (it missed the event) does not make the room again.
+    expect(await b.claim('doomed', 'from-a')).toEqual({ destroyed: true, instance: 'from-a' });
+    expect(await server.keys('uasmedia:room:doomed:*')).toEqual([]);
+    // A new room of the same name is untouched by a late notice of the old one.
+    const fresh = live(await c.claim('doomed', 'fresh'));
+    expect(fresh).toMatchObject({ claimed: true, instance: 'fresh' });
+    await a.markDestroyed('doomed', 'from-a', 5000);
+    expect(live(await c.claim('doomed', 'fresh')).owner).toEqual(fresh.owner);
   });
 
   it('publishes heartbeats with trunk address and load, which expire', async () => {
@@ -114,9 +145,9 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
   it('fails fast instead of hanging while Redis is paused, and works again after', async () => {
     const a = await node('pause-a');
     await server.pause(1500);
-    await expect(a.claim('paused')).rejects.toThrow(/timed out/i);
+    await expect(a.claim('paused', 'i-paused')).rejects.toThrow(/timed out/i);
     await waitForAsync(() =>
-      a.claim('paused').then(
+      a.claim('paused', 'i-paused').then(
         () => true,
         () => false
       )

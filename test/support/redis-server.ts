@@ -13,30 +13,49 @@ export class RedisServer {
   private constructor(
     readonly socketPath: string,
     private readonly dir: string,
-    private readonly process: ChildProcess
+    private process: ChildProcess
   ) {}
 
   static async start(): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-redis-'));
     const socketPath = join(dir, 'r.sock');
-    const child = spawn(
+    const server = new RedisServer(socketPath, dir, RedisServer.spawn(socketPath, dir));
+    await server.opened();
+    return server;
+  }
+
+  private static spawn(socketPath: string, dir: string): ChildProcess {
+    return spawn(
       'redis-server',
       ['--port', '0', '--unixsocket', socketPath, '--save', '', '--appendonly', 'no', '--dir', dir],
-      {
-        stdio: 'ignore'
-      }
+      { stdio: 'ignore' }
     );
-    const server = new RedisServer(socketPath, dir, child);
+  }
+
+  private async opened(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       try {
-        await access(socketPath);
-        return server;
+        await access(this.socketPath);
+        return;
       } catch {
         await new Promise((r) => setTimeout(r, 25));
       }
     }
-    await server.stop();
+    await this.stop();
     throw new Error('redis-server did not open its socket within 5 s');
+  }
+
+  /** Kills the server (SIGKILL): its clients see it gone. `restart()` brings it back, empty. */
+  async crash(): Promise<void> {
+    await this.kill();
+    await rm(this.socketPath, { force: true });
+  }
+
+  /** A new server on the same socket, with no data (as one restarted without persistence). */
+  async restart(): Promise<void> {
+    await this.crash();
+    this.process = RedisServer.spawn(this.socketPath, this.dir);
+    await this.opened();
   }
 
   /** A plain client for the test's own checks. */
@@ -65,11 +84,15 @@ export class RedisServer {
   }
 
   async stop(): Promise<void> {
+    await this.kill();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async kill(): Promise<void> {
     if (this.process.exitCode === null && this.process.signalCode === null) {
       const exited = new Promise((r) => this.process.once('exit', r));
       this.process.kill('SIGKILL');
       await exited;
     }
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

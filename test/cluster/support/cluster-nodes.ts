@@ -29,11 +29,11 @@ export class ClusterNode {
 
   /**
    * Nodes `node-<id>` for each of `ids`, the i-th on 127.0.0.(firstHost + i) with its RTP ports
-   * from rtpBase + i·1000, all started at once.
+   * from rtpBase + i·rtpPorts (default 1000 each), all started at once.
    */
   static startEach(
     ids: string[],
-    layout: { firstHost: number; rtpBase: number },
+    layout: { firstHost: number; rtpBase: number; rtpPorts?: number },
     redisSocket: string,
     env: Record<string, string> = {}
   ): Promise<ClusterNode[]> {
@@ -43,10 +43,10 @@ export class ClusterNode {
           {
             nodeId: `node-${id}`,
             host: `127.0.0.${layout.firstHost + i}`,
-            rtpBase: layout.rtpBase + i * 1000
+            rtpBase: layout.rtpBase + i * (layout.rtpPorts ?? 1000)
           },
           redisSocket,
-          env
+          layout.rtpPorts === undefined ? env : { NODE_RTP_PORTS: String(layout.rtpPorts), ...env }
         )
       )
     );

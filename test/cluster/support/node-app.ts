@@ -27,6 +27,7 @@ export type FromNode =
       rooms: Record<string, number>;
       metrics: string;
       talking: string[];
+      resources: ReturnType<Engine['resources']>;
     };
 
 export type ToNode = { type: 'status'; id: number; rooms: string[] } | { type: 'stop' };
@@ -35,6 +36,9 @@ const send = (message: FromNode): void => void process.send?.(message);
 
 const host = process.env.NODE_HOST ?? '127.0.0.1';
 const rtpBase = Number(process.env.NODE_RTP_BASE ?? 40000);
+const rtpPorts = Number(process.env.NODE_RTP_PORTS ?? 1000);
+/** NODE_RTP_INACTIVITY_S: the RTP inactivity timeout (default the engine's, 30 s). */
+const inactivityS = process.env.NODE_RTP_INACTIVITY_S;
 /** With NODE_AUTH_PASSWORD every caller must authenticate (digest) as any user with it. */
 const authPassword = process.env.NODE_AUTH_PASSWORD;
 const engine = new Engine({
@@ -42,7 +46,11 @@ const engine = new Engine({
     ? { auth: { realm: 'cluster-test', credentials: () => ({ password: authPassword }) } }
     : undefined,
   sip: { host, port: 0, transports: ['udp'] },
-  rtp: { minPort: rtpBase, maxPort: rtpBase + 999 },
+  rtp: {
+    minPort: rtpBase,
+    maxPort: rtpBase + rtpPorts - 1,
+    inactivityTimeoutSeconds: inactivityS === undefined ? undefined : Number(inactivityS)
+  },
   logLevel: process.env.NODE_LOG_LEVEL ?? 'warn',
   cluster: {
     redis: process.env.NODE_REDIS as string,
@@ -103,7 +111,8 @@ async function status(id: number, rooms: string[]): Promise<void> {
     roles,
     rooms: sizes,
     metrics: await engine.metrics.metrics(),
-    talking: [...talking]
+    talking: [...talking],
+    resources: engine.resources()
   });
 }
 
