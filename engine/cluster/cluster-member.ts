@@ -188,7 +188,7 @@ export class ClusterMember {
     return {
       admit: (channel) =>
         void section
-          .admit(channel)
+          .admit(channel, tag.node)
           .catch((error: unknown) => this.log.warn({ err: error }, 'trunk leg failed'))
     };
   }

@@ -11,7 +11,8 @@
  * the room, claiming it when nobody does (member): that is how a survivor takes over from a dead
  * owner, with a higher epoch, and how the members re-join the new owner. When the directory does
  * not answer, the room goes on as it is; a room that never reached it is served locally and
- * marked degraded until it does. A room destroyed by a destroyOnExit party is marked so
+ * marked degraded until it does. The owner also ends the trunk legs of members whose heartbeat
+ * has lapsed (they died without a BYE). A room destroyed by a destroyOnExit party is marked so
  * in the directory (by the member, `DestroyNotice`), and a section that claims a destroyed
  * instance of its room closes it instead of making it again.
  */
@@ -77,6 +78,8 @@ export class RoomSection {
    * its callers do, while trunk legs come and go with the other nodes' callers.
    */
   private readonly trunkIds = new Set<string>();
+  /** The node each admitted trunk leg comes from (owner only). */
+  private readonly legNodes = new Map<UASCallChannel, string>();
   /**
    * The life of the room this section belongs to: the directory's, once a claim has answered;
    * until then a fresh one, which the room takes if it has none.
@@ -146,9 +149,10 @@ export class RoomSection {
     return undefined;
   }
 
-  /** Takes a member's trunk leg (an incoming call already vetted by `refusal`) into the room. */
-  async admit(channel: UASCallChannel): Promise<void> {
+  /** Takes node `fromNode`'s trunk leg (an incoming call already vetted by `refusal`) into the room. */
+  async admit(channel: UASCallChannel, fromNode: string): Promise<void> {
     this.addTrunkChannel(channel);
+    this.legNodes.set(channel, fromNode);
     try {
       await channel.answer();
     } catch (error) {
@@ -185,6 +189,7 @@ export class RoomSection {
       if (await directory.renew(this.name, this.ownedEpoch)) {
         this.lastRenewedAtMs = Date.now();
         await this.publishStart();
+        await this.dropLegsOfDeadNodes();
         return;
       }
       this.log.warn({ epoch: this.ownedEpoch }, "lost the room lease; dropping the members' trunk legs");
@@ -253,6 +258,22 @@ export class RoomSection {
     this.host.roleChanged(this, previous);
   }
 
+  /**
+   * The owner's check of its members, as a SIP trunk's OPTIONS qualify: a node whose heartbeat
+   * has lapsed is dead, and its legs end now rather than at the RTP inactivity timeout, which
+   * would keep a ghost party (and the room, its lease and its media) until then.
+   */
+  private async dropLegsOfDeadNodes(): Promise<void> {
+    for (const nodeId of new Set(this.legNodes.values())) {
+      if (await this.host.directory.node(nodeId)) continue;
+      for (const [channel, from] of this.legNodes) {
+        if (from !== nodeId || this.roleValue !== 'owner') continue;
+        this.log.warn({ member: nodeId }, "member's heartbeat lapsed; dropping its trunk leg");
+        void channel.hangUp();
+      }
+    }
+  }
+
   private async ensureTrunk(owner: RoomOwner): Promise<void> {
     const current = this.trunk;
     if (current && current.owner.value === owner.value && current.channel.state !== State.IDLE) return;
@@ -296,6 +317,7 @@ export class RoomSection {
       if (state !== State.IDLE) return;
       channel.off('stateChange', onState);
       this.trunkChannels.delete(channel.id);
+      this.legNodes.delete(channel);
       // Its party usually left first; one still waiting to enter leaves later (onPartyLeft).
       if (!this.room.parties.some((party) => party.label === channel.id)) this.trunkIds.delete(channel.id);
       this.host.trunkCountChanged(-1);

@@ -48,7 +48,7 @@ describe.skipIf(!haveRedis)('destroyOnExit during a Redis outage', () => {
     redis = await RedisServer.start();
     nodes = await ClusterNode.startEach(
       ['a', 'b', 'c'],
-      { firstHost: 30, rtpBase: 59000, rtpPorts: 300 },
+      { firstHost: 30, rtpBase: 59000, rtpPorts: 200 },
       redis.socketPath,
       { NODE_LEASE_MS: String(LEASE_MS) }
     );

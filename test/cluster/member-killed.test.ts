@@ -1,0 +1,95 @@
+/**
+ * A member node killed with SIGKILL sends no BYE for its trunk leg. The owner must drop that leg
+ * once the node's heartbeat lapses (as a SIP trunk marks a peer down on a failed OPTIONS
+ * qualify), not at the RTP inactivity timeout, here set to 120 s so only that check can end it:
+ * no ghost party in the room, and when the real callers leave the owner frees the room (its
+ * keys, ports, slots and channels) at once. Three engine processes on 127.0.0.33-35.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { TonePhone } from '../support/tone-phone.js';
+import { hasPeer } from '../support/peers.js';
+import { RedisServer } from '../support/redis-server.js';
+import { waitFor, waitForAsync } from '../support/wait.js';
+import { ClusterNode } from './support/cluster-nodes.js';
+
+const LEASE_MS = 1500;
+const PHONE_HOST = '127.0.0.39';
+/** Far beyond every wait below: the RTP timeout never ends the dead node's leg in this test. */
+const RTP_INACTIVITY_S = 120;
+
+const haveRedis = hasPeer('redis-server');
+
+describe.skipIf(!haveRedis)('a member killed without a goodbye', () => {
+  let redis: RedisServer;
+  let nodes: ClusterNode[] = [];
+  const phones: TonePhone[] = [];
+
+  async function call(node: ClusterNode, room: string, user: string): Promise<TonePhone> {
+    const phone = await TonePhone.create({ toneHz: null, user, host: PHONE_HOST });
+    phones.push(phone);
+    await phone.call(node.uri(room));
+    await waitFor(
+      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+      15000
+    );
+    return phone;
+  }
+
+  async function ownerOf(room: string): Promise<string | null> {
+    const client = redis.client();
+    try {
+      return await client.get(`uasmedia:room:${room}:owner`);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  beforeEach(async () => {
+    redis = await RedisServer.start();
+    nodes = await ClusterNode.startEach(
+      ['a', 'b', 'c'],
+      { firstHost: 33, rtpBase: 59600, rtpPorts: 100 },
+      redis.socketPath,
+      { NODE_LEASE_MS: String(LEASE_MS), NODE_RTP_INACTIVITY_S: String(RTP_INACTIVITY_S) }
+    );
+  }, 60000);
+
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  }, 30000);
+
+  it("the owner drops the dead member's trunk leg and frees the room when the callers leave", async () => {
+    const [a, b, c] = nodes;
+    const idle = (await a.status([])).resources;
+    const alice = await call(a, 'k', 'alice');
+    await waitForAsync(async () => (await ownerOf('k'))?.startsWith('node-a ') === true);
+    const bob = await call(b, 'k', 'bob');
+    const carol = await call(c, 'k', 'carol');
+    await waitForAsync(async () => (await a.status(['k'])).rooms.k === 3, 15000); // alice + two trunk legs
+
+    await b.kill();
+    const killedAt = Date.now();
+    bob.ended = true; // its node is gone: no BYE to wait for
+    // Only the owner's heartbeat check can take the dead leg out within this wait.
+    await waitForAsync(async () => (await a.status(['k'])).rooms.k === 2, 60000);
+    console.log(`the dead member's leg was dropped ${Date.now() - killedAt} ms after the kill`);
+    expect(/^uasmedia_cluster_trunk_legs 1$/m.test((await a.status([])).metrics)).toBe(true);
+
+    await Promise.all([alice.hangUp(), carol.hangUp()]);
+    await waitForAsync(async () => (await redis.keys('uasmedia:room:k:*')).length === 0, 30000);
+    await waitForAsync(async () => {
+      const now = (await a.status(['k'])).resources;
+      return (
+        now.rooms === idle.rooms &&
+        now.rtpPortPairs === idle.rtpPortPairs &&
+        now.partySlots === idle.partySlots &&
+        now.roomSlots === idle.roomSlots &&
+        now.channels === idle.channels
+      );
+    }, 30000);
+    console.log(`the owner was idle ${Date.now() - killedAt} ms after the kill`);
+    expect((await a.status(['k'])).roles.k).toBeUndefined();
+  }, 120000);
+});
