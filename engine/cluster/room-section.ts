@@ -89,6 +89,8 @@ export class RoomSection {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Trunk legs lost or refused in a row (reset when one is in the room). */
   private trunkFailures = 0;
+  /** No trunk INVITE before this (Date.now() ms): the backoff of `retrySoon`, whoever looks at the directory. */
+  private nextTrunkAttemptAtMs = 0;
   private ticking: Promise<void> | undefined;
   private startedByCluster = false;
   private startPublished = false;
@@ -274,11 +276,13 @@ export class RoomSection {
     }
   }
 
+  /** Looks after our trunk leg to `owner`; called by every check, so the backoff after a failure holds here. */
   private async ensureTrunk(owner: RoomOwner): Promise<void> {
     const current = this.trunk;
     if (current && current.owner.value === owner.value && current.channel.state !== State.IDLE) return;
     if (current) this.hangUpTrunk();
     if (this.localPartyCount === 0) return;
+    if (Date.now() < this.nextTrunkAttemptAtMs) return; // retrySoon's timer looks again then
     const beat = await this.host.directory.node(owner.nodeId);
     if (!beat) return; // the owner stopped beating: it is going, wait for its lease to lapse
     if (this.closedValue || this.trunk) return;
@@ -300,6 +304,7 @@ export class RoomSection {
     });
     if (state !== State.ANSWERED) {
       this.log.warn({ owner: owner.nodeId, cause: channel.cause() }, 'trunk leg refused or failed');
+      if (this.trunk?.channel === channel) this.retrySoon();
       return;
     }
     if (this.closedValue || this.trunk?.channel !== channel || this.localPartyCount === 0) {
@@ -349,8 +354,10 @@ export class RoomSection {
       this.host.leaseMs,
       RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8)
     );
+    this.nextTrunkAttemptAtMs = Date.now() + delayMs;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      this.nextTrunkAttemptAtMs = 0;
       this.tick();
     }, delayMs);
   }
