@@ -1,10 +1,10 @@
 /**
  * Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). CRLFs between
  * messages are skipped (§7.5); each double CRLF among them is a keep-alive ping (RFC 5626
- * §3.5.1), counted for the transport to answer (`takeKeepAlivePings`). A frame too large, or a
- * Content-Length that is not a number, is a framing error: the stream cannot be resynchronized
- * and its connection must be closed. The error carries the head of the offending message when
- * one could be read, so the sender can be told why (limits.ts).
+ * §3.5.1), counted for the transport to answer (`takeKeepAlivePings`). A frame too large, a
+ * Content-Length that is not a number, or two that differ, is a framing error: the stream cannot
+ * be resynchronized and its connection must be closed. The error carries the head of the
+ * offending message when one could be read, so the sender can be told why (limits.ts, 400).
  *
  * Work is linear in the bytes received however they are chunked: bytes are appended to one
  * growing buffer (not concatenated anew per chunk) and the search for the blank line resumes
@@ -24,7 +24,7 @@ export class StreamFramingError extends Error {
   readonly code = 'ERR_SIP_FRAMING';
   constructor(
     message: string,
-    /** The head read so far and the answer it earns, when a limit (not garbage) stopped the frame. */
+    /** The head read so far and the answer it earns, when a limit or conflicting lengths (not garbage) stopped the frame. */
     readonly cutShort?: { head: Buffer; error: SipParseError }
   ) {
     super(message);
@@ -86,6 +86,12 @@ export class StreamFramer {
         break;
       }
       const lengthText = contentLength(view.toString('latin1', 0, headEnd.headEnd));
+      if (lengthText === undefined) {
+        // §18.3: which length frames the body is in doubt, so where the next message starts is too.
+        const head = Buffer.from(view.subarray(0, headEnd.bodyStart));
+        const error = new SipParseError('conflicting Content-Length values', 400);
+        throw new StreamFramingError(error.message, { head, error });
+      }
       if (!isLength(lengthText))
         throw new StreamFramingError(`bad Content-Length "${lengthText.slice(0, 40)}"`);
       const bodyLength = Number(lengthText);
@@ -154,8 +160,12 @@ export class StreamFramer {
   }
 }
 
-/** The first Content-Length (or compact `l`) value of a header section, '0' when absent. */
-function contentLength(head: string): string {
+/**
+ * The Content-Length (or compact `l`) value of a header section, '0' when absent, undefined when
+ * two of them differ (RFC 7230 §3.3.3 allows repeats of one value).
+ */
+function contentLength(head: string): string | undefined {
+  let found: string | undefined;
   let from = 0;
   let colon = -1;
   while (from < head.length) {
@@ -163,17 +173,21 @@ function contentLength(head: string): string {
     if (lf < 0) lf = head.length;
     // The next colon is looked up only once we pass it, so lines without one cost no rescans.
     if (colon < from) colon = head.indexOf(':', from);
-    if (colon < 0) return '0';
+    if (colon < 0) break;
     if (colon > from && colon < lf) {
       let nameEnd = colon;
       while (nameEnd > from && (head[nameEnd - 1] === ' ' || head[nameEnd - 1] === '\t')) nameEnd--;
       const name =
         nameEnd - from === 1 || nameEnd - from === 14 ? head.slice(from, nameEnd).toLowerCase() : '';
-      if (name === 'l' || name === 'content-length') return head.slice(colon + 1, lf).trim();
+      if (name === 'l' || name === 'content-length') {
+        const value = head.slice(colon + 1, lf).trim();
+        if (found !== undefined && value !== found) return undefined;
+        found = value;
+      }
     }
     from = lf + 1;
   }
-  return '0';
+  return found ?? '0';
 }
 
 function isLength(text: string): boolean {

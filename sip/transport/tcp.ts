@@ -199,8 +199,9 @@ export class TcpTransport implements SipTransport {
   }
 
   /**
-   * A frame the framer refused: the stream cannot be resynchronized. When a size limit (not
-   * garbage) stopped it, the head goes up so the sender hears 413/513 (§21.4.11, §21.5.7),
+   * A frame the framer refused: the stream cannot be resynchronized. When a size limit or
+   * conflicting Content-Lengths (not garbage) stopped it, the head goes up so the sender hears
+   * 413/513/400 (§21.4.11, §21.5.7),
    * and our side of the connection is ended after that answer. What the peer still sends is
    * read and discarded (closing with unread bytes would reset the connection and could lose
    * the answer) until it closes too or the message deadline ends it.

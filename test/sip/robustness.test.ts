@@ -117,6 +117,25 @@ describe('robustness against hostile input', () => {
     await good.send(optionsText('good-cl', 'TCP', good.localPort, port));
     await good.next(okFor('good-cl'));
   });
+
+  it('answers 400 to two conflicting Content-Lengths and closes the connection, which no longer frames in step', async () => {
+    const { port } = await agent();
+    const peer = await new TcpTestPeer().connect(port);
+    cleanups.push(() => peer.close());
+    // Framed by the first value (50), the conflicting request would swallow the head of the next.
+    const conflicting = optionsText('two-cl', 'TCP', peer.localPort, port).replace(
+      'Content-Length: 0',
+      'Content-Length: 50\r\nContent-Length: 0'
+    );
+    await peer.send(conflicting + optionsText('after-two-cl', 'TCP', peer.localPort, port));
+    const answer = (await peer.next((m) => m instanceof SipResponse && m.callId === 'two-cl')) as SipResponse;
+    expect(answer.status).toBe(400);
+    await peer.closed;
+    const next = await new TcpTestPeer().connect(port);
+    cleanups.push(() => next.close());
+    await next.send(optionsText('fresh', 'TCP', next.localPort, port));
+    await next.next(okFor('fresh'));
+  });
 });
 
 describe('StreamFramer', () => {
