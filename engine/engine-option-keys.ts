@@ -47,7 +47,9 @@ const SIP = {
     messageDeadlineMs: ANY,
     wsPingIntervalMs: ANY,
     wsPongTimeoutMs: ANY,
-    maxWriteQueueBytes: ANY
+    maxWriteQueueBytes: ANY,
+    maxMessagesPerSecond: ANY,
+    messageBurst: ANY
   } satisfies OptionKeys<SipOptions['connections']>
 } satisfies OptionKeys<SipOptions>;
 

@@ -89,6 +89,13 @@ export function exposeConnectionMetrics(
   );
   byTransport(
     registry,
+    `${prefix}connections_rate_limited_total`,
+    'Times a stream connection sent more messages a second than maxMessagesPerSecond and was read more slowly, by transport.',
+    (c, t) => c?.statsByTransport[t].rateLimited ?? 0,
+    read
+  );
+  byTransport(
+    registry,
     `${prefix}keepalive_pongs_total`,
     'CRLF keep-alive pongs sent (RFC 5626), by transport.',
     (c, t) => c?.statsByTransport[t].keepalivePongs ?? 0,

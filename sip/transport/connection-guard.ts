@@ -1,25 +1,31 @@
 /**
  * Limits on stream connections (TCP, TLS and WebSocket share one guard): how many in total and
- * per source address, how long one may sit idle, and how long a message may take to arrive once
- * its first byte has. It knows no sockets: a transport asks `admit()` for each accepted
+ * per source address, how long one may sit idle, how long a message may take to arrive once its
+ * first byte has (an accepted connection's first message: once it is accepted), and how many
+ * messages a second it may hand to the SIP stack (message-pacer.ts). It knows no sockets: a transport asks `admit()` for each accepted
  * connection, reports progress through the returned `GuardedConnection`, and closes the
  * connection when told to. Each closure is logged once, with the reason. Its counters, per
  * transport, are what the engine's metrics export.
  */
 import { sourceKey } from '../admission/source-key.js';
+import { MessagePacer } from './message-pacer.js';
 
 export interface ConnectionLimits {
   /** Open connections at once, inbound and outbound together. Default 1024. */
   maxConnections: number;
   /** Open inbound connections from one source: an IPv4 address or an IPv6 /64. Default 64. */
   maxConnectionsPerSource: number;
-  /** A connection with no bytes in either direction for this long is closed. Default 120 000 ms. */
+  /**
+   * A connection with no bytes in either direction for this long is closed, once its first
+   * message has come (before that `messageDeadlineMs` applies). Default 120 000 ms.
+   */
   idleTimeoutMs: number;
   /**
    * Once the first byte of a message has arrived, the rest (head and body) must follow within
    * this time or the connection is closed: a sender trickling bytes cannot hold it open.
-   * Default 10 000 ms. On the WebSocket port it also bounds the HTTP request or upgrade
-   * handshake (TLS included) from the moment the connection is accepted.
+   * An accepted connection's first message (TLS handshake included; on the WebSocket port its
+   * HTTP request or upgrade) must be complete this long after the accept: connections that
+   * never send cannot fill the budget. Default 10 000 ms.
    */
   messageDeadlineMs: number;
   /**
@@ -35,6 +41,14 @@ export interface ConnectionLimits {
    * `tcp_conn_wq_max`). Default 262 144.
    */
   maxWriteQueueBytes: number;
+  /**
+   * Messages one connection may hand to the SIP stack per second, on average; past that (and
+   * `messageBurst`) the connection is not read until the rate allows again, so TCP slows its
+   * sender. Nothing is dropped. Default 500 (a trunk carrying many calls over one connection).
+   */
+  maxMessagesPerSecond: number;
+  /** Messages a connection may send at once above `maxMessagesPerSecond`. Default 500. */
+  messageBurst: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -44,7 +58,9 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   messageDeadlineMs: 10_000,
   wsPingIntervalMs: 30_000,
   wsPongTimeoutMs: 10_000,
-  maxWriteQueueBytes: 256 * 1024
+  maxWriteQueueBytes: 256 * 1024,
+  maxMessagesPerSecond: 500,
+  messageBurst: 500
 });
 
 /** The transports that share the guard; its counters are kept per transport. */
@@ -72,6 +88,8 @@ export interface ConnectionGuardStats {
   closedPingTimeout: number;
   /** Connections closed because their peer left more than `maxWriteQueueBytes` unread. */
   closedWriteQueue: number;
+  /** Times a connection went past `maxMessagesPerSecond` and was read more slowly (once per episode). */
+  rateLimited: number;
   /** CRLF keep-alive pongs sent (RFC 5626 §4.4.1). */
   keepalivePongs: number;
   /** CRLF keep-alive pings not answered because they came faster than one per second. */
@@ -87,6 +105,7 @@ function emptyStats(): ConnectionGuardStats {
     refusedSource: 0,
     closedPingTimeout: 0,
     closedWriteQueue: 0,
+    rateLimited: 0,
     keepalivePongs: 0,
     keepalivePingsDropped: 0
   };
@@ -218,23 +237,37 @@ export class ConnectionGuard {
   ): GuardedConnection {
     this.open++;
     this.openPerTransport[transport]++;
-    return new GuardedConnection(this.limits, remote, {
-      expire: (reason, bufferedBytes) => {
-        const { counter, message, limit } = CLOSURES[reason];
-        this.count(transport, counter);
-        this.log(message, { transport, remote, bufferedBytes, ...limit(this.limits) });
-        expire(reason);
+    return new GuardedConnection(
+      this.limits,
+      remote,
+      {
+        expire: (reason, bufferedBytes) => {
+          const { counter, message, limit } = CLOSURES[reason];
+          this.count(transport, counter);
+          this.log(message, { transport, remote, bufferedBytes, ...limit(this.limits) });
+          expire(reason);
+        },
+        release: () => {
+          this.open--;
+          this.openPerTransport[transport]--;
+          if (!inbound) return;
+          const left = (this.perSource.get(source) ?? 1) - 1;
+          if (left > 0) this.perSource.set(source, left);
+          else this.perSource.delete(source);
+        },
+        count: (counter, n) => this.count(transport, counter, n),
+        rateLimited: () => {
+          this.count(transport, 'rateLimited');
+          this.log('connection read more slowly: more messages per second than allowed', {
+            transport,
+            remote,
+            limitPerSecond: this.limits.maxMessagesPerSecond,
+            burst: this.limits.messageBurst
+          });
+        }
       },
-      release: () => {
-        this.open--;
-        this.openPerTransport[transport]--;
-        if (!inbound) return;
-        const left = (this.perSource.get(source) ?? 1) - 1;
-        if (left > 0) this.perSource.set(source, left);
-        else this.perSource.delete(source);
-      },
-      count: (counter, n) => this.count(transport, counter, n)
-    });
+      inbound
+    );
   }
 }
 
@@ -268,23 +301,77 @@ interface GuardedConnectionHooks {
   expire(reason: ConnectionCloseReason, bufferedBytes: number): void;
   release(): void;
   count(counter: keyof ConnectionGuardStats, n: number): void;
+  rateLimited(): void;
 }
 
-/** One connection's timers. `release()` when it closes, whatever closed it. */
+/** One connection's timers and message pacing. `release()` when it closes, whatever closed it. */
 export class GuardedConnection {
   private idleTimer?: NodeJS.Timeout;
   private deadlineTimer?: NodeJS.Timeout;
   private bufferedBytes = 0;
   private released = false;
   private lastPongMs = -Infinity;
+  /** Inbound: no message has been completed yet, and the deadline has run since the accept. */
+  private awaitingFirstMessage: boolean;
+  /** We stopped reading (messages wait in the pacer): the deadline is not the peer's to meet. */
+  private readingHeld = false;
+  private pacer?: MessagePacer<never>;
 
   constructor(
     private readonly limits: ConnectionLimits,
     readonly remote: string,
-    private readonly hooks: GuardedConnectionHooks
+    private readonly hooks: GuardedConnectionHooks,
+    inbound = false
   ) {
     this.idleTimer = setTimeout(() => this.fire('idle'), limits.idleTimeoutMs);
     this.idleTimer.unref();
+    this.awaitingFirstMessage = inbound;
+    if (inbound) this.startDeadline();
+  }
+
+  /**
+   * The pacer between this connection's framed messages and `deliver` (the SIP stack): it calls
+   * `pause` and `resume` to stop and restart reading the connection. Stopped on release.
+   */
+  pace<T>(deliver: (message: T) => void, pause: () => void, resume: () => void): MessagePacer<T> {
+    const pacer = new MessagePacer<T>(
+      { perSecond: this.limits.maxMessagesPerSecond, burst: this.limits.messageBurst },
+      {
+        deliver,
+        pause: () => {
+          this.holdReading(true);
+          pause();
+        },
+        resume: () => {
+          this.holdReading(false);
+          resume();
+        },
+        rateLimited: () => {
+          if (!this.released) this.hooks.rateLimited();
+        }
+      }
+    );
+    this.pacer?.stop();
+    this.pacer = pacer as MessagePacer<never>;
+    if (this.released) pacer.stop();
+    return pacer;
+  }
+
+  private holdReading(held: boolean): void {
+    this.readingHeld = held;
+    if (this.released) return;
+    if (held) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    } else if (this.bufferedBytes > 0) {
+      this.startDeadline();
+    }
+  }
+
+  private startDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(() => this.fire('message-deadline'), this.limits.messageDeadlineMs);
+    this.deadlineTimer.unref();
   }
 
   /**
@@ -296,12 +383,20 @@ export class GuardedConnection {
     if (this.released) return;
     this.idleTimer?.refresh();
     this.bufferedBytes = bufferedBytes;
+    if (this.awaitingFirstMessage) {
+      // The deadline from the accept runs on until a message is whole: bytes alone (a TLS
+      // handshake, CRLF pings, a trickle) do not stop it.
+      if (messagesCompleted === 0) return;
+      this.awaitingFirstMessage = false;
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
+    if (this.readingHeld) return;
     if (bufferedBytes === 0) {
       clearTimeout(this.deadlineTimer);
       this.deadlineTimer = undefined;
     } else if (this.deadlineTimer === undefined) {
-      this.deadlineTimer = setTimeout(() => this.fire('message-deadline'), this.limits.messageDeadlineMs);
-      this.deadlineTimer.unref();
+      this.startDeadline();
     } else if (messagesCompleted > 0) {
       this.deadlineTimer.refresh();
     }
@@ -328,6 +423,7 @@ export class GuardedConnection {
     this.released = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.deadlineTimer);
+    this.pacer?.stop();
     this.hooks.release();
   }
 

@@ -3,7 +3,8 @@
  * one table by remote address so that responses go back over the connection the request
  * came on (§18.2.2) and requests reuse an open connection (§18.1.1). Messages are framed by
  * Content-Length; a broken frame or a peer that vanishes mid-message only drops that
- * connection. Connection counts, idle time and slow senders are bounded by a ConnectionGuard.
+ * connection. Connection counts, idle time and slow senders are bounded by a ConnectionGuard,
+ * and its pacer hands each connection's messages to the stack a few per turn, at a bounded rate.
  */
 import net from 'node:net';
 import { SipError } from '../errors.js';
@@ -166,6 +167,12 @@ export class TcpTransport implements SipTransport {
     this.connections.set(key, socket);
     this.sockets.add(socket);
     const framer = new StreamFramer(this.limits);
+    const source = { protocol: this.protocol, host, port };
+    const pacer = guarded.pace<Buffer>(
+      (frame) => this.handler.message(frame, source),
+      () => socket.pause(),
+      () => socket.resume()
+    );
     let refused = false;
     socket.on('data', (chunk) => {
       if (refused) return;
@@ -176,13 +183,13 @@ export class TcpTransport implements SipTransport {
         refused = true;
         // The refused message never completes: its deadline bounds how long we wait for the peer to close.
         guarded.activity(Math.max(1, framer.buffered));
-        this.refuseFrame(socket, err as Error, { protocol: this.protocol, host, port }, key);
+        this.refuseFrame(socket, err as Error, source, key);
         return;
       }
       guarded.activity(framer.buffered, frames.length);
       // RFC 5626 §4.4.1: a double CRLF between messages is answered with a single CRLF.
       if (guarded.keepAlivePings(framer.takeKeepAlivePings())) socket.write(CRLF_PONG);
-      for (const frame of frames) this.handler.message(frame, { protocol: this.protocol, host, port });
+      pacer.push(...frames);
     });
     socket.on('error', (err) =>
       this.handler.warning?.('tcp connection error', { remote: key, err: err.message })

@@ -200,7 +200,7 @@ export class WsTransport implements SipTransport {
     // A request's head is complete: the accept deadline has been met. Later requests on a
     // kept-alive connection are bounded by the server's own timeouts (httpServerOptions).
     server.on('request', (request: http.IncomingMessage) =>
-      this.acceptedOf(request.socket)?.guarded.activity(0)
+      this.acceptedOf(request.socket)?.guarded.activity(0, 1)
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -408,7 +408,13 @@ export class WsTransport implements SipTransport {
     this.connections.set(key, connection);
     const { guarded } = entry;
     entry.socket = socket;
-    guarded.activity(0);
+    // The upgrade was the connection's first message.
+    guarded.activity(0, 1);
+    const pacer = guarded.pace<Buffer>(
+      (message) => this.handler.message(message, source),
+      () => socket.pause(),
+      () => socket.resume()
+    );
     const limits = this.guard.limits;
     entry.heartbeat = new WsHeartbeat(socket, limits.wsPingIntervalMs, limits.wsPongTimeoutMs, () =>
       guarded.fire('ping-timeout')
@@ -430,7 +436,7 @@ export class WsTransport implements SipTransport {
         if (keepAlive.ping && guarded.keepAlivePings(1)) socket.send(CRLF_PONG, { binary: false });
         return;
       }
-      this.handler.message(message, source);
+      pacer.push(message);
     });
     socket.on('error', (err) =>
       this.handler.warning?.('websocket connection error', { remote: key, err: err.message })

@@ -174,6 +174,41 @@ describe('TCP connection guard', () => {
     expect(guard.openConnections).toBe(0);
   });
 
+  it('closes connections that send nothing by the message deadline from their accept, freeing the budget for a newcomer', async () => {
+    const { ua, port, warnings } = await agent({
+      maxConnections: 4,
+      messageDeadlineMs: 300,
+      idleTimeoutMs: 600_000
+    });
+    const silent = await Promise.all([1, 2, 3, 4].map((n) => connect(port, `127.0.0.${10 + n}`)));
+    await Promise.all(silent.map((peer) => peer.closed));
+    expect(ua.connectionGuard.stats.closedDeadline).toBe(4);
+    expect(ua.connectionGuard.stats.closedIdle).toBe(0);
+    expect(warnings.filter((w) => w.msg.includes('not complete in time'))).toHaveLength(4);
+    await ping(await connect(port, '127.0.0.20'), port, 'newcomer');
+  });
+
+  it('holds a connection whose first message came to the idle timeout, not to a deadline from its accept', async () => {
+    const { ua, port } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 600_000 });
+    const silent = await connect(port);
+    const talker = await connect(port);
+    await ping(talker, port, 'first');
+    await silent.closed;
+    // The silent one's deadline has passed, so the talker's (from the same moment) has too.
+    expect(await closesWithin(talker, 600)).toBe(false);
+    await ping(talker, port, 'second');
+    expect(ua.connectionGuard.stats.closedDeadline).toBe(1);
+  });
+
+  it('closes a TLS connection that finishes its handshake but sends no message within the deadline', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const ua = await tlsAgent(300);
+    cleanups.push(() => ua.close());
+    const { closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port, tls: true });
+    await closed;
+    expect(ua.connectionGuard.stats.closedDeadline).toBe(1);
+  });
+
   it('refuses the connection past the total limit, whatever its source', async () => {
     const { ua, port } = await agent({ maxConnections: 2 });
     const a = await connect(port, '127.0.0.2');

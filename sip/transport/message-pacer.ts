@@ -1,0 +1,142 @@
+/**
+ * Hands one stream connection's framed messages to the SIP stack a few per event-loop turn and
+ * no faster than a token bucket allows, so that a peer pipelining requests cannot hold the event
+ * loop, and with it the media frame clock and RTP, for as long as it keeps sending. Over UDP the
+ * kernel drops what we do not read; over a stream the sender is slowed instead: while messages
+ * wait here the connection is not read (`pause`), and TCP backpressure does the rest. Nothing is
+ * dropped or refused. Kamailio's pike and per-connection worker fairness serve the same end.
+ */
+
+/** Messages handed to the stack in one event-loop turn; the rest wait for the next (setImmediate). */
+export const MESSAGES_PER_TURN = 8;
+
+export interface MessagePacerHooks<T> {
+  deliver(message: T): void;
+  /** Stop reading the connection: messages are waiting. */
+  pause(): void;
+  /** Read it again: every waiting message has been delivered. */
+  resume(): void;
+  /** The rate limit began holding messages back; called once per episode. */
+  rateLimited(): void;
+}
+
+export interface MessageRate {
+  perSecond: number;
+  burst: number;
+}
+
+export class MessagePacer<T> {
+  private queue: Array<T | undefined> = [];
+  private head = 0;
+  private tokens: number;
+  private lastRefillMs: number;
+  private turnBudget = MESSAGES_PER_TURN;
+  private nextTurn?: NodeJS.Immediate;
+  private refillTimer?: NodeJS.Timeout;
+  private paused = false;
+  /**
+   * From the bucket running dry until it is full again with nothing waiting (the sender kept under
+   * the rate for a while): one episode, one report, however long the host stalls in between.
+   */
+  private limiting = false;
+  private stopped = false;
+
+  constructor(
+    private readonly rate: MessageRate,
+    private readonly hooks: MessagePacerHooks<T>,
+    private readonly now: () => number = () => performance.now()
+  ) {
+    this.tokens = rate.burst;
+    this.lastRefillMs = now();
+  }
+
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Messages just framed, in order; as many as the budgets allow are delivered now. */
+  push(...messages: T[]): void {
+    if (this.stopped) return;
+    if (this.limiting && this.waiting === 0) {
+      this.refill();
+      if (this.tokens >= this.rate.burst) this.limiting = false;
+    }
+    for (const message of messages) this.queue.push(message);
+    if (this.refillTimer === undefined) this.drain();
+  }
+
+  /** The connection is gone: what waits is dropped, no timer is left. */
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+    this.head = 0;
+    if (this.nextTurn) clearImmediate(this.nextTurn);
+    clearTimeout(this.refillTimer);
+    this.nextTurn = this.refillTimer = undefined;
+  }
+
+  private drain(): void {
+    while (!this.stopped && this.head < this.queue.length) {
+      if (this.turnBudget === 0) {
+        this.hold();
+        return;
+      }
+      this.refill();
+      if (this.tokens < 1) {
+        this.hold();
+        this.waitForTokens();
+        return;
+      }
+      this.tokens--;
+      this.turnBudget--;
+      const message = this.queue[this.head] as T;
+      this.queue[this.head++] = undefined;
+      this.scheduleNextTurn();
+      this.hooks.deliver(message);
+    }
+    if (this.stopped) return;
+    this.queue = [];
+    this.head = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.hooks.resume();
+    }
+  }
+
+  private hold(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.hooks.pause();
+  }
+
+  /** A turn that delivered anything is followed by a fresh budget on the next one. */
+  private scheduleNextTurn(): void {
+    if (this.nextTurn) return;
+    this.nextTurn = setImmediate(() => {
+      this.nextTurn = undefined;
+      this.turnBudget = MESSAGES_PER_TURN;
+      if (this.refillTimer === undefined) this.drain();
+    });
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const { perSecond, burst } = this.rate;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefillMs) * perSecond) / 1000);
+    this.lastRefillMs = now;
+  }
+
+  /** Sleeps until a turn's worth of tokens (or what waits, if less) has come back. */
+  private waitForTokens(): void {
+    if (!this.limiting) {
+      this.limiting = true;
+      this.hooks.rateLimited();
+    }
+    const wanted = Math.min(MESSAGES_PER_TURN, this.waiting, this.rate.burst);
+    const delayMs = Math.max(1, Math.ceil(((wanted - this.tokens) * 1000) / this.rate.perSecond));
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.drain();
+    }, delayMs);
+  }
+}
