@@ -46,6 +46,7 @@ import type { MessageSource, TransportProtocol } from './transport/transport.js'
 import { TransportSet, type TransportSpec } from './transport/transport-set.js';
 import { learnWebSocketRoutes } from './transport/ws-routes.js';
 import { SafeEmitter } from './safe-emitter.js';
+import { SendFailures } from './send-failures.js';
 import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
 import type { SipParseError } from './errors.js';
@@ -92,6 +93,8 @@ export interface SipUserAgentStats {
   received: number;
   malformed: number;
   rejected: number;
+  /** Messages that could not be sent (a connection gone, a host unreachable). */
+  sendFailures: number;
 }
 
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
@@ -107,7 +110,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   refuseSilently = false;
   /** Limits and authentication of new INVITEs, before 'invite' (see admission/invite-admission.ts). */
   inviteAdmission?: InviteAdmission;
-  readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0 };
+  readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0, sendFailures: 0 };
+  private readonly sendFailures = new SendFailures();
   private readonly transports: TransportSet;
   private readonly limits: SipMessageLimits;
   /** Limits and counters of stream connections (refused, closed idle or slow). */
@@ -271,10 +275,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private transmit(message: AnySipMessage, destination: Destination, onError?: (error: Error) => void): void {
     const transport = this.transports.get(destination.protocol);
     if (!transport || this.state === 'closed') return;
-    transport.send(message.toBuffer(), destination).catch((error: Error) => {
-      this.logger.warn({ destination, err: error.message }, 'SIP send failed');
-      onError?.(error);
-    });
+    const send = this.sendFailures.started();
+    transport.send(message.toBuffer(), destination).then(
+      () => this.sendFailures.succeeded(destination, send),
+      (error: Error) => {
+        this.stats.sendFailures++;
+        if (this.sendFailures.failed(destination, send))
+          this.logger.warn(
+            { destination, err: error.message },
+            'SIP send failed (further failures to this destination are counted, not logged)'
+          );
+        onError?.(error);
+      }
+    );
   }
 
   /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */

@@ -236,6 +236,47 @@ describe('WebSocket connection guard', () => {
     await works(member);
   });
 
+  it('closes a peer that sends requests and never reads the answers, logging the closure once and no failed send per answer', async () => {
+    const { ua, port, url, warnings } = await agent({ maxWriteQueueBytes: 4096, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    const deaf = await connectStreamPeer(cleanups, { port });
+    deaf.socket.write(upgradeRequest(port));
+    await waitFor(() => deaf.received().includes('\r\n\r\n'));
+    deaf.socket.pause(); // reads nothing more: the kernel's buffers fill, then ours
+    // Forty Via headers make each answer about 3 KB (a response copies them, §8.2.6.2).
+    const vias = Array.from({ length: 40 }, (_, i) => `Via: SIP/2.0/WS 10.1.${i}.1;branch=z9hG4bK-deaf-${i}`);
+    let sent = 0;
+    while (!deaf.isClosed() && sent < 20_000) {
+      const frames: Buffer[] = [];
+      for (let k = 0; k < 50; k++) {
+        const text = Buffer.from(
+          [
+            'OPTIONS sip:room@127.0.0.1 SIP/2.0',
+            'Via: SIP/2.0/WS deaf.invalid;branch=z9hG4bK-deaf',
+            ...vias,
+            'Max-Forwards: 70',
+            'From: <sip:deaf@example.invalid>;tag=deaf',
+            'To: <sip:room@127.0.0.1>',
+            `Call-ID: ws-deaf-${sent++}`,
+            'CSeq: 1 OPTIONS',
+            'Content-Length: 0',
+            '',
+            ''
+          ].join('\r\n')
+        );
+        // Masked (all-zero key: the payload as is), 16-bit length (RFC 6455 §5.2).
+        frames.push(Buffer.from([0x81, 0x80 | 126, text.length >> 8, text.length & 0xff, 0, 0, 0, 0]), text);
+      }
+      deaf.socket.write(Buffer.concat(frames));
+      await sleep(5);
+    }
+    await deaf.closed;
+    expect(ua.connectionGuard.statsByTransport.ws.closedWriteQueue).toBe(1);
+    expect(warnings.filter((w) => w.msg.includes('does not read'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.msg.startsWith('SIP send failed')).length).toBeLessThanOrEqual(1);
+    await works(member);
+  });
+
   it('closes a peer that does not answer our pings, and keeps one that does', async () => {
     const { ua, url, warnings } = await agent({
       wsPingIntervalMs: 100,
