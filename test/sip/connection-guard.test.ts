@@ -298,6 +298,9 @@ describe('TCP connection guard', () => {
     expect(() => resolveConnectionLimits({ messageDeadlineMs: Number.NaN })).toThrow(/messageDeadlineMs/);
     expect(resolveConnectionLimits().wsPingIntervalMs).toBe(30_000);
     expect(() => resolveConnectionLimits({ wsPongTimeoutMs: 0 })).toThrow(/wsPongTimeoutMs/);
+    expect(resolveConnectionLimits()).toMatchObject({ maxMessagesPerSecond: 500, messageBurst: 500 });
+    expect(() => resolveConnectionLimits({ maxMessagesPerSecond: 0 })).toThrow(/maxMessagesPerSecond/);
+    expect(() => resolveConnectionLimits({ messageBurst: 1.5 })).toThrow(/messageBurst/);
   });
 });
 
