@@ -9,8 +9,8 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
-import { waitFor, waitForAsync } from '../support/wait.js';
-import { ClusterNode } from './support/cluster-nodes.js';
+import { waitForAsync } from '../support/wait.js';
+import { ClusterNode, callIntoRoom } from './support/cluster-nodes.js';
 
 const LEASE_MS = 1500;
 const PHONE_HOST = '127.0.0.39';
@@ -24,25 +24,9 @@ describe.skipIf(!haveRedis)('a member killed without a goodbye', () => {
   let nodes: ClusterNode[] = [];
   const phones: TonePhone[] = [];
 
-  async function call(node: ClusterNode, room: string, user: string): Promise<TonePhone> {
-    const phone = await TonePhone.create({ toneHz: null, user, host: PHONE_HOST });
-    phones.push(phone);
-    await phone.call(node.uri(room));
-    await waitFor(
-      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
-      15000
-    );
-    return phone;
-  }
-
-  async function ownerOf(room: string): Promise<string | null> {
-    const client = redis.client();
-    try {
-      return await client.get(`uasmedia:room:${room}:owner`);
-    } finally {
-      client.disconnect();
-    }
-  }
+  const call = (node: ClusterNode, room: string, user: string): Promise<TonePhone> =>
+    callIntoRoom(node, room, user, PHONE_HOST, phones);
+  const ownerOf = (room: string): Promise<string | null> => redis.get(`uasmedia:room:${room}:owner`);
 
   beforeEach(async () => {
     redis = await RedisServer.start();

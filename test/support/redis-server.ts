@@ -73,6 +73,16 @@ export class RedisServer {
     }
   }
 
+  /** One key's value, or null. */
+  async get(key: string): Promise<string | null> {
+    const client = this.client();
+    try {
+      return await client.get(key);
+    } finally {
+      client.disconnect();
+    }
+  }
+
   /** Freezes every client's commands for `ms` (CLIENT PAUSE ALL). */
   async pause(ms: number): Promise<void> {
     const client = this.client();

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromNode, ToNode } from './node-app.js';
+import { TonePhone } from '../../support/tone-phone.js';
+import { waitFor } from '../../support/wait.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 let nextStatusId = 1;
@@ -129,4 +131,22 @@ export class ClusterNode {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** A silent phone on `host` that calls `room` at `node` as `user`; resolves once the node transferred it into the room. */
+export async function callIntoRoom(
+  node: ClusterNode,
+  room: string,
+  user: string,
+  host: string,
+  phones: TonePhone[]
+): Promise<TonePhone> {
+  const phone = await TonePhone.create({ toneHz: null, user, host });
+  phones.push(phone);
+  await phone.call(node.uri(room));
+  await waitFor(
+    () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+    15000
+  );
+  return phone;
 }
