@@ -30,6 +30,7 @@
  *   P_TALK_Z1, P_TALK_Z2, P_TALK_PREV  f64   talker high-pass state (talker.ts)
  *   P_TALK_SUM_RAW, P_TALK_SUM_HP      f64   this frame's sums of squares, raw and high-passed
  *   P_TALK_CROSSINGS                   i32   this frame's zero crossings of the high-passed signal
+ *   P_LIMIT_ATTEN  i32   the output limiter's attenuation, Q15 (0 = unity gain; mixer.ts)
  *   P_UP_STATE     i16 × UP_STATE      8k→16k half-band history
  *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
  *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
@@ -44,7 +45,7 @@
  *   P_DECODED_PREV i16 × 320           the previous frame's P_DECODED (the talker's 32 ms window)
  *
  * Room slot (ROOM_BYTES = 1024):
- *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 soft limiter), R_RATE i32 (8000|16000),
+ *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 output limiter), R_RATE i32 (8000|16000),
  *   R_HEAD i32 (first member or -1), R_COUNT i32, R_ANNOUNCE i16 × 320 at offset 64.
  *
  * Scratch: S_SUM i32 × 320 (talker sum + announcement), S_OUT i16 × 320 (one party's mix),
@@ -101,6 +102,7 @@ export const P_TALK_PREV: i32 = 96;
 export const P_TALK_SUM_RAW: i32 = 104;
 export const P_TALK_SUM_HP: i32 = 112;
 export const P_TALK_CROSSINGS: i32 = 120;
+export const P_LIMIT_ATTEN: i32 = 124;
 export const P_UP_STATE: i32 = 128;
 export const P_DOWN_STATE: i32 = 192;
 export const P_IN_PAYLOAD: i32 = 384;

@@ -1,19 +1,41 @@
 /**
- * The mix-minus kernels (v128 SIMD), bit-exact with engine/dsp/reference/mixer.ts.
+ * The mix-minus kernels (v128 SIMD) and each party's peak limiter, bit-exact with
+ * engine/dsp/reference/mixer.ts.
  *
  * The room sum is i32 (S_SUM in the scratch area, layout.ts): each contributing party adds
  * (x·gain + 2^13) >> 14 (gain Q14), the announcement adds its samples once. A party's output
- * is sum − own contribution + its private prompt, passed through the soft limiter (if on) and
- * saturated to int16. Frames are multiples of 8 samples (160 or 320).
+ * is y = sum − own contribution + its private prompt, saturated to int16, and, with the room's
+ * limiter on, scaled first so that it never reaches the int16 ceiling:
  *
- * Soft limiter: a static 4:1 knee above ±24576 (−2.5 dBFS) before the int16 saturation, so
- * many simultaneous talkers are compressed instead of hard-clipped from 32767 on:
- *   y = x − over + (over >> 2) − under + (under >> 2),
- *   over = max(x − 24576, 0), under = min(x + 24576, 0).
+ * Peak limiter, per party (its state, the attenuation, is P_LIMIT_ATTEN in its slot): the pass
+ * that makes y also finds its peak |y|. While the peak stays at or under the ceiling
+ * LIMITER_CEILING (−1 dBFS) and the gain is unity, that pass is all: the output is y, bit for
+ * bit. Otherwise the frame's gain (Q15) is the lower of
+ *   - the gain that brings this frame's peak under the ceiling (attack: this very frame), and
+ *   - the last frame's gain raised towards unity by LIMITER_RELEASE_Q15 of its attenuation, at
+ *     least LIMITER_MIN_STEP (release: back at exactly unity at most 8 frames, 160 ms, after the
+ *     peaks fall under the ceiling),
+ * and y is scaled by a gain ramping linearly from the last frame's gain to that one over the
+ * frame's first 128 (8 kHz) or 256 (16 kHz) samples, so the gain has no step between frames.
+ * A falling ramp is still above the new gain early in the frame: should that take a sample over
+ * the ceiling (a sudden peak early in the frame), the ramp is made 4 and then 16 times shorter
+ * (4 ms, 1 ms), and should even that not do, the frame is scaled by the new gain throughout: a
+ * step in gain, never a clipped sample.
+ *
+ * Scaling in i32 lanes: y is first shifted right by k bits so that |y >> k| ≤ 2^15 (k = 0 for
+ * any y that fits in int16), then z = ((y >> k)·gain + 2^(14−k)) >> (15 − k). Room sums stay
+ * under 2^30 (4096 parties at +12 dB), so k ≤ 15 and the product under 2^30.
  */
 
-export const LIMITER_KNEE: i32 = 24576;
 export const UNITY_GAIN_Q14: i32 = 16384;
+/** −1 dBFS: no output sample of a limited frame is above it. */
+export const LIMITER_CEILING: i32 = 29204;
+/** The limiter's gain is Q15. */
+export const LIMITER_UNITY: i32 = 32768;
+/** Release: the share (Q15) of its attenuation the gain recovers per frame, 0.3 ... */
+export const LIMITER_RELEASE_Q15: i32 = 9830;
+/** ... and at least this much (1/16 of unity). */
+export const LIMITER_MIN_STEP: i32 = 2048;
 
 export function zeroSum(sum: usize, n: i32): void {
   memory.fill(sum, 0, <usize>n << 2);
@@ -47,51 +69,135 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
   accumulate(sum, x, UNITY_GAIN_Q14, n);
 }
 
-/**
- * The limiter in 5 operations instead of 10: with c = clamp(x, −knee, knee), at most one of
- * over / under is non-zero and equals x − c, so over + under = x − c and
- * (over >> 2) + (under >> 2) = (x − c) >> 2; y = c + ((x − c) >> 2), the same integers.
- */
 // @ts-ignore: decorator
-@inline function limit(x: v128, knee: v128, negKnee: v128): v128 {
-  const c = i32x4.min_s(i32x4.max_s(x, negKnee), knee);
-  return i32x4.add(c, i32x4.shr_s(i32x4.sub(x, c), 2));
+@inline function minusOwn(y: v128, own: v128, gain: i32, g: v128, half: v128): v128 {
+  if (gain == UNITY_GAIN_Q14) return i32x4.sub(y, own);
+  return i32x4.sub(y, i32x4.shr_s(i32x4.add(i32x4.mul(own, g), half), 14));
+}
+
+// @ts-ignore: decorator
+@inline function maxLane(m: v128): i32 {
+  m = i32x4.max_s(m, i8x16.shuffle(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  m = i32x4.max_s(m, i8x16.shuffle(m, m, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+  return i32x4.extract_lane(m, 0);
 }
 
 /**
- * out = sat16(limit(sum − contribution(own, gain) + prompt)). gain 0 = the party adds nothing to
- * the sum (listener, muted, DTMF tone); prompt 0 = no private prompt.
+ * out = sat16(sum − contribution(own, gain) + prompt); returns the peak |value| before the
+ * saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone); prompt 0
+ * = no private prompt.
  */
-export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, limiter: bool): void {
+export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32): i32 {
   const g = i32x4.splat(gain);
-  const half = i32x4.splat(gain == 0 ? 0 : 8192);
-  const knee = i32x4.splat(LIMITER_KNEE);
-  const negKnee = i32x4.splat(-LIMITER_KNEE);
+  const half = i32x4.splat(8192);
+  let peak = i32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const s = sum + (<usize>i << 2);
     let lo = v128.load(s);
     let hi = v128.load(s, 16);
     if (gain != 0) {
       const v = v128.load(own + (<usize>i << 1));
-      if (gain == UNITY_GAIN_Q14) {
-        lo = i32x4.sub(lo, i32x4.extend_low_i16x8_s(v));
-        hi = i32x4.sub(hi, i32x4.extend_high_i16x8_s(v));
-      } else {
-        lo = i32x4.sub(lo, i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(v), g), half), 14));
-        hi = i32x4.sub(hi, i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(v), g), half), 14));
-      }
+      lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
+      hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
     }
     if (prompt != 0) {
       const q = v128.load(prompt + (<usize>i << 1));
       lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(q));
       hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(q));
     }
-    if (limiter) {
-      lo = limit(lo, knee, negKnee);
-      hi = limit(hi, knee, negKnee);
-    }
+    peak = i32x4.max_s(peak, i32x4.max_s(i32x4.abs(lo), i32x4.abs(hi)));
     v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(lo, hi));
   }
+  return maxLane(peak);
+}
+
+/**
+ * out = sat16(z), z the mix of mixMinus scaled by a gain (Q15) going from `from` to `to` over
+ * the first 2^lg samples and staying at `to` after them, y shifted right by `k` first (see the
+ * file comment). Returns the peak |z|.
+ */
+function scaleMix(
+  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32
+): i32 {
+  const g = i32x4.splat(gain);
+  const half = i32x4.splat(8192);
+  const rampEnd = i32x4.splat(1 << lg);
+  const step = i32x4.splat(to - from);
+  const start = i32x4.splat(from);
+  const shift = 15 - k;
+  const round = i32x4.splat((1 << shift) >> 1);
+  const four = i32x4.splat(4);
+  const eight = i32x4.splat(8);
+  let at = i32x4(1, 2, 3, 4);
+  let peak = i32x4.splat(0);
+  for (let i = 0; i < n; i += 8) {
+    const s = sum + (<usize>i << 2);
+    let lo = v128.load(s);
+    let hi = v128.load(s, 16);
+    if (gain != 0) {
+      const v = v128.load(own + (<usize>i << 1));
+      lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
+      hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
+    }
+    if (prompt != 0) {
+      const q = v128.load(prompt + (<usize>i << 1));
+      lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(q));
+      hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(q));
+    }
+    const gLo = i32x4.add(start, i32x4.shr_s(i32x4.mul(step, i32x4.min_s(at, rampEnd)), lg));
+    const gHi = i32x4.add(start, i32x4.shr_s(i32x4.mul(step, i32x4.min_s(i32x4.add(at, four), rampEnd)), lg));
+    lo = i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.shr_s(lo, k), gLo), round), shift);
+    hi = i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.shr_s(hi, k), gHi), round), shift);
+    peak = i32x4.max_s(peak, i32x4.max_s(i32x4.abs(lo), i32x4.abs(hi)));
+    v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(lo, hi));
+    at = i32x4.add(at, eight);
+  }
+  return maxLane(peak);
+}
+
+/**
+ * The limiter's work on a frame mixMinus has written to `out` with peak `peak`, for a party
+ * whose attenuation (Q15, 0 = unity) was `attenuation`: rewrites `out` when the gain is not
+ * unity and returns the new attenuation (see the file comment).
+ */
+export function limitFrame(
+  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32
+): i32 {
+  const released = attenuation - max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
+  let to = LIMITER_UNITY - (released > 0 ? released : 0);
+  let k = 0;
+  if (peak > LIMITER_CEILING) {
+    k = peak < 32768 ? 0 : 17 - clz<i32>(peak);
+    const shift = 15 - k;
+    // The largest gain g with (⌈peak / 2^k⌉·g + 2^(shift−1)) >> shift ≤ LIMITER_CEILING.
+    const fit = ((LIMITER_CEILING << shift) + ((1 << shift) >> 1) - 1) / ((peak + (1 << k) - 1) >> k);
+    if (fit < to) to = fit;
+  }
+  const from = LIMITER_UNITY - attenuation;
+  if (to == LIMITER_UNITY && from == LIMITER_UNITY) return 0;
+  const lg = 31 - clz<i32>(n);
+  for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
+    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp) <= LIMITER_CEILING) return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
+  return LIMITER_UNITY - to;
+}
+
+/**
+ * One party's output into `out` (mixMinus, then limitFrame with the limiter on), its limiter
+ * attenuation at `attenuation` (an i32 it keeps from frame to frame). The common case, unity gain
+ * and the peak under the ceiling, costs the peak scan only.
+ */
+export function partyOutput(
+  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize
+): void {
+  const peak = mixMinus(sum, own, gain, prompt, out, n);
+  const a = load<i32>(attenuation);
+  if (!limiter) {
+    if (a != 0) store<i32>(attenuation, 0);
+    return;
+  }
+  if (a == 0 && peak <= LIMITER_CEILING) return;
+  store<i32>(attenuation, limitFrame(sum, own, gain, prompt, out, n, peak, a));
 }
 
 /** Peak |x| of n int16 samples (|−32768| counts as 32767). */

@@ -11,7 +11,7 @@ import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, INPUT_LOST,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
-  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
+  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
@@ -20,7 +20,7 @@ import {
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset } from './plc';
-import { zeroSum, accumulate, addSamples, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './mixer';
+import { zeroSum, accumulate, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
@@ -184,7 +184,7 @@ export function partyPromptPtr(p: i32): usize {
 
 // ---------------------------------------------------------------- rooms
 
-/** Allocates a room at 8000 or 16000 Hz; -1 when all are taken. Soft limiter on. */
+/** Allocates a room at 8000 or 16000 Hz; -1 when all are taken. Output limiter on. */
 export function createRoom(sampleRateHz: i32): i32 {
   for (let k = 0; k < MAX_ROOMS; k++) {
     const r = (nextRoomHint + k) % MAX_ROOMS;
@@ -270,6 +270,7 @@ function setRoomFlag(r: i32, flag: i32, on: bool): void {
   store<i32>(rp + R_FLAGS, on ? f | flag : f & ~flag);
 }
 
+/** The peak limiter on every member's output (mixer.ts), on for a new room. */
 export function setSoftLimiter(r: i32, on: bool): void {
   setRoomFlag(r, R_F_LIMITER, on);
 }
@@ -346,7 +347,7 @@ function outputStage(pp: usize, sum: usize, gain: i32, roomRate: i32, n: i32, li
   const nn = rate / 50;
   const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
   const out = SCRATCH + S_OUT;
-  mixMinus(sum, pp + P_DECODED, gain, prompt, out, n, limiter);
+  partyOutput(sum, pp + P_DECODED, gain, prompt, out, n, limiter, pp + P_LIMIT_ATTEN);
   let pcm = out;
   if (rate < roomRate) {
     pcm = SCRATCH + S_NATIVE_OUT;
@@ -490,7 +491,7 @@ export function mixRoomOnly(r: i32): void {
   while (p >= 0) {
     const pp = partyAt(p);
     const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
-    mixMinus(sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), prompt, SCRATCH + S_OUT, n, limiter);
+    partyOutput(sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), prompt, SCRATCH + S_OUT, n, limiter, pp + P_LIMIT_ATTEN);
     p = load<i32>(pp + P_NEXT);
   }
 }

@@ -3,7 +3,7 @@
  * 16 kHz (G.711 parties in a 16 kHz room are resampled 8k↔16k), WebAssembly against the
  * plain-TypeScript kernels in the same run:
  * - "room": the whole `processRoom` (decode, in-band DTMF, resampling, mix-minus, encode);
- * - "mix": the mix-minus alone (sum of talkers, each party's sum − own + limiter + int16) on
+ * - "mix": the mix-minus alone (sum of talkers, each party's sum − own, limiter, int16) on
  *   frames already decoded, WASM `mixRoomOnly` against the reference mixer.
  * Every party talks (the worst case), the announcement is on.
  */
@@ -12,7 +12,7 @@ import type { BenchReport } from '../report.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { JsKernels } from '../../engine/dsp/js-kernels.js';
 import type { DspKernels } from '../../engine/dsp/kernels.js';
-import { accumulate, mixMinus } from '../../engine/dsp/reference/mixer.js';
+import { accumulate, partyOutput } from '../../engine/dsp/reference/mixer.js';
 import { ulawCompress } from '../../engine/dsp/reference/g711.js';
 
 function nsPerCall(name: string, fn: () => void): number {
@@ -84,11 +84,13 @@ export async function run(report: BenchReport): Promise<void> {
       const ann = js.announcement(j.room);
       const sum = new Int32Array(samples);
       const out = new Int16Array(samples);
+      const attenuation = new Int32Array(decoded.length);
       const jsMix = () => {
         sum.fill(0);
         for (let i = 0; i < decoded.length; i++) accumulate(sum, decoded[i], 16384, samples);
         accumulate(sum, ann, 16384, samples);
-        for (let i = 0; i < decoded.length; i++) mixMinus(sum, decoded[i], 16384, null, out, samples, true);
+        for (let i = 0; i < decoded.length; i++)
+          attenuation[i] = partyOutput(sum, decoded[i], 16384, null, out, samples, true, attenuation[i]);
       };
       const wasmMixNs = nsPerCall(`mix wasm ${n}@${rate}`, () => mixOnly.mixRoomOnly(w.room));
       const jsMixNs = nsPerCall(`mix js ${n}@${rate}`, jsMix);

@@ -18,7 +18,7 @@ import {
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
-import { accumulate, gainQ14FromDb, mixMinus, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
+import { accumulate, gainQ14FromDb, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
 import { DtmfDetectorReference } from './reference/dtmf-detector.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import {
@@ -46,6 +46,8 @@ class JsParty {
   tone = false;
   inbandDtmf = true;
   mixGain = 0;
+  /** The output limiter's attenuation (Q15, 0 = unity gain), carried from frame to frame. */
+  limitAttenuation = 0;
   digit: InbandDigit | null = null;
   readonly inPayload = new Uint8Array(PAYLOAD_BYTES);
   readonly outPacket = Buffer.alloc(RTP_HEADER_BYTES + PAYLOAD_BYTES);
@@ -395,7 +397,16 @@ export class JsKernels implements DspKernels {
     const rate = codecRateHz(p.codec);
     const nn = frameSamples(rate);
     const out = this.out;
-    mixMinus(this.sum, p.decoded, p.mixGain, p.promptActive ? p.prompt : null, out, n, limiter);
+    p.limitAttenuation = partyOutput(
+      this.sum,
+      p.decoded,
+      p.mixGain,
+      p.promptActive ? p.prompt : null,
+      out,
+      n,
+      limiter,
+      p.limitAttenuation
+    );
     let pcm = out;
     if (rate < roomRate) {
       pcm = this.nativeOut;

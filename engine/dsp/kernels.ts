@@ -72,7 +72,11 @@ export interface DspKernels {
   setInbandDtmf(party: number, on: boolean): void;
   /** Gain applied to what the party says, -∞..+12 dB (Q14 fixed point). */
   setGainDb(party: number, db: number): void;
-  /** Static 4:1 knee above -2.5 dBFS before int16 saturation (on by default). */
+  /**
+   * The peak limiter on each member's output (on by default): unity gain while the output's
+   * peak stays at or under -1 dBFS, else a gain that brings each frame's peak under it at once
+   * and is back at unity within 160 ms, so no sample clips. Off: the output saturates at int16.
+   */
   setSoftLimiter(room: number, on: boolean): void;
 
   /** 640-byte slot: write this frame's RTP payload here. */

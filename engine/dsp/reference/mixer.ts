@@ -1,10 +1,14 @@
 /**
- * Plain-TypeScript reference of the mix-minus kernels in assembly/mixer.ts: the same integer
- * operations, so outputs are identical sample for sample (see that file for the soft limiter).
+ * Plain-TypeScript reference of the mix-minus kernels and the peak limiter in assembly/mixer.ts:
+ * the same integer operations, so outputs are identical sample for sample (that file explains
+ * the limiter).
  */
 
-export const LIMITER_KNEE = 24576;
 export const UNITY_GAIN_Q14 = 16384;
+export const LIMITER_CEILING = 29204;
+export const LIMITER_UNITY = 32768;
+export const LIMITER_RELEASE_Q15 = 9830;
+export const LIMITER_MIN_STEP = 2048;
 
 /** Q14 gain for a gain in dB, clamped to 0..65536 (+12 dB); both kernels use this. */
 export function gainQ14FromDb(db: number): number {
@@ -22,29 +26,127 @@ export function accumulate(sum: Int32Array, x: Int16Array, gain: number, n: numb
   for (let i = 0; i < n; i++) sum[i] += contribution(x[i], gain);
 }
 
-export function limit(x: number): number {
-  const over = Math.max(x - LIMITER_KNEE, 0);
-  const under = Math.min(x + LIMITER_KNEE, 0);
-  return x - over - under + (over >> 2) + (under >> 2);
+/** sum − contribution(own) + prompt at sample i. */
+function mixAt(sum: Int32Array, own: Int16Array, gain: number, prompt: Int16Array | null, i: number): number {
+  let y = sum[i];
+  if (gain !== 0) y -= contribution(own[i], gain);
+  if (prompt !== null) y += prompt[i];
+  return y;
 }
 
-/** out = sat16(limit(sum − contribution(own) + prompt)); gain 0: own not in the sum. */
+function sat16(y: number): number {
+  return y > 32767 ? 32767 : y < -32768 ? -32768 : y;
+}
+
+/**
+ * out = sat16(sum − contribution(own) + prompt); gain 0: own not in the sum. Returns the peak
+ * |value| before the saturation.
+ */
 export function mixMinus(
   sum: Int32Array,
   own: Int16Array,
   gain: number,
   prompt: Int16Array | null,
   out: Int16Array,
-  n: number,
-  limiter: boolean
-): void {
+  n: number
+): number {
+  let peak = 0;
   for (let i = 0; i < n; i++) {
-    let y = sum[i];
-    if (gain !== 0) y -= contribution(own[i], gain);
-    if (prompt !== null) y += prompt[i];
-    if (limiter) y = limit(y);
-    out[i] = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
+    const y = mixAt(sum, own, gain, prompt, i);
+    const a = y < 0 ? -y : y;
+    if (a > peak) peak = a;
+    out[i] = sat16(y);
   }
+  return peak;
+}
+
+/**
+ * The mix scaled by a gain (Q15) going from `from` to `to` over the first 2^lg samples, `to`
+ * after them, the mix shifted right by `k` first; returns the peak |value| written.
+ */
+function scaleMix(
+  sum: Int32Array,
+  own: Int16Array,
+  gain: number,
+  prompt: Int16Array | null,
+  out: Int16Array,
+  n: number,
+  k: number,
+  from: number,
+  to: number,
+  lg: number
+): number {
+  const rampEnd = 1 << lg;
+  const step = to - from;
+  const shift = 15 - k;
+  const round = (1 << shift) >> 1;
+  let peak = 0;
+  for (let i = 0; i < n; i++) {
+    const g = from + ((step * Math.min(i + 1, rampEnd)) >> lg);
+    const z = (Math.imul(mixAt(sum, own, gain, prompt, i) >> k, g) + round) >> shift;
+    const a = z < 0 ? -z : z;
+    if (a > peak) peak = a;
+    out[i] = sat16(z);
+  }
+  return peak;
+}
+
+/**
+ * The limiter's work on a frame mixMinus wrote to `out` with peak `peak`, for a party whose
+ * attenuation (Q15, 0 = unity) was `attenuation`: rewrites `out` unless the gain stays unity,
+ * and returns the new attenuation.
+ */
+export function limitFrame(
+  sum: Int32Array,
+  own: Int16Array,
+  gain: number,
+  prompt: Int16Array | null,
+  out: Int16Array,
+  n: number,
+  peak: number,
+  attenuation: number
+): number {
+  const released = attenuation - Math.max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
+  let to = LIMITER_UNITY - (released > 0 ? released : 0);
+  let k = 0;
+  if (peak > LIMITER_CEILING) {
+    k = peak < 32768 ? 0 : 17 - Math.clz32(peak);
+    const shift = 15 - k;
+    // The largest gain g with (⌈peak / 2^k⌉·g + 2^(shift−1)) >> shift ≤ LIMITER_CEILING.
+    const fit = Math.trunc(
+      ((LIMITER_CEILING << shift) + ((1 << shift) >> 1) - 1) / ((peak + (1 << k) - 1) >> k)
+    );
+    if (fit < to) to = fit;
+  }
+  const from = LIMITER_UNITY - attenuation;
+  if (to === LIMITER_UNITY && from === LIMITER_UNITY) return 0;
+  // The whole frame, then 4 and 16 times shorter, then a step (assembly/mixer.ts).
+  const lg = 31 - Math.clz32(n);
+  for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
+    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp) <= LIMITER_CEILING)
+      return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
+  return LIMITER_UNITY - to;
+}
+
+/**
+ * One party's output into `out` as processRoom makes it: mixMinus, then with the limiter on
+ * limitFrame unless the gain is unity and the peak under the ceiling. Returns the party's new
+ * attenuation (0 with the limiter off).
+ */
+export function partyOutput(
+  sum: Int32Array,
+  own: Int16Array,
+  gain: number,
+  prompt: Int16Array | null,
+  out: Int16Array,
+  n: number,
+  limiter: boolean,
+  attenuation: number
+): number {
+  const peak = mixMinus(sum, own, gain, prompt, out, n);
+  if (!limiter || (attenuation === 0 && peak <= LIMITER_CEILING)) return 0;
+  return limitFrame(sum, own, gain, prompt, out, n, peak, attenuation);
 }
 
 export function peakAbs(x: Int16Array, n: number): number {

@@ -11,7 +11,7 @@ import { toneLevelDb } from '../../support/tone-analysis.js';
 
 /**
  * Peak amplitude of the test phones' tones (about -21 dBFS): a room's mix of several of them, and
- * a trunk leg carrying that mix on, stays below the mixer's soft limiter, whose compression of
+ * a trunk leg carrying that mix on, stays below the mixer's limiter ceiling, whose gain on
  * louder peaks would make "sum minus own" inexact and leak a trace of a party's own tone back.
  */
 export const TONE_AMPLITUDE = 3000;
