@@ -112,13 +112,13 @@ export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: 
 }
 
 /**
- * out = sat16(z), z the mix of mixMinus scaled by a gain (Q15) going from `from` to `to` over
- * the first 2^lg samples and staying at `to` after them, y shifted right by `k` first (see the
- * file comment). Returns the peak |z|.
+ * out = z, z the mix of mixMinus scaled by a gain (Q15) going from `from` to `to` over the first
+ * 2^lg samples and staying at `to` after them, y shifted right by `k` first (see the file
+ * comment). False, and `out` left half written, as soon as a sample goes over the ceiling.
  */
 function scaleMix(
   sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32
-): i32 {
+): bool {
   const g = i32x4.splat(gain);
   const half = i32x4.splat(8192);
   const rampEnd = i32x4.splat(1 << lg);
@@ -128,8 +128,8 @@ function scaleMix(
   const round = i32x4.splat((1 << shift) >> 1);
   const four = i32x4.splat(4);
   const eight = i32x4.splat(8);
+  const ceiling = i32x4.splat(LIMITER_CEILING);
   let at = i32x4(1, 2, 3, 4);
-  let peak = i32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const s = sum + (<usize>i << 2);
     let lo = v128.load(s);
@@ -148,11 +148,11 @@ function scaleMix(
     const gHi = i32x4.add(start, i32x4.shr_s(i32x4.mul(step, i32x4.min_s(i32x4.add(at, four), rampEnd)), lg));
     lo = i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.shr_s(lo, k), gLo), round), shift);
     hi = i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.shr_s(hi, k), gHi), round), shift);
-    peak = i32x4.max_s(peak, i32x4.max_s(i32x4.abs(lo), i32x4.abs(hi)));
+    if (v128.any_true(i32x4.gt_s(i32x4.max_s(i32x4.abs(lo), i32x4.abs(hi)), ceiling))) return false;
     v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(lo, hi));
     at = i32x4.add(at, eight);
   }
-  return maxLane(peak);
+  return true;
 }
 
 /**
@@ -177,7 +177,7 @@ export function limitFrame(
   if (to == LIMITER_UNITY && from == LIMITER_UNITY) return 0;
   const lg = 31 - clz<i32>(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp) <= LIMITER_CEILING) return LIMITER_UNITY - to;
+    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
   scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
   return LIMITER_UNITY - to;
 }

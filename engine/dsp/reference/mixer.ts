@@ -61,8 +61,9 @@ export function mixMinus(
 }
 
 /**
- * The mix scaled by a gain (Q15) going from `from` to `to` over the first 2^lg samples, `to`
- * after them, the mix shifted right by `k` first; returns the peak |value| written.
+ * out = the mix scaled by a gain (Q15) going from `from` to `to` over the first 2^lg samples,
+ * `to` after them, the mix shifted right by `k` first. False, and `out` left half written, as
+ * soon as a sample goes over the ceiling.
  */
 function scaleMix(
   sum: Int32Array,
@@ -75,20 +76,18 @@ function scaleMix(
   from: number,
   to: number,
   lg: number
-): number {
+): boolean {
   const rampEnd = 1 << lg;
   const step = to - from;
   const shift = 15 - k;
   const round = (1 << shift) >> 1;
-  let peak = 0;
   for (let i = 0; i < n; i++) {
     const g = from + ((step * Math.min(i + 1, rampEnd)) >> lg);
     const z = (Math.imul(mixAt(sum, own, gain, prompt, i) >> k, g) + round) >> shift;
-    const a = z < 0 ? -z : z;
-    if (a > peak) peak = a;
-    out[i] = sat16(z);
+    if (z > LIMITER_CEILING || z < -LIMITER_CEILING) return false;
+    out[i] = z;
   }
-  return peak;
+  return true;
 }
 
 /**
@@ -123,8 +122,7 @@ export function limitFrame(
   // The whole frame, then 4 and 16 times shorter, then a step (assembly/mixer.ts).
   const lg = 31 - Math.clz32(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp) <= LIMITER_CEILING)
-      return LIMITER_UNITY - to;
+    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
   scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
   return LIMITER_UNITY - to;
 }
