@@ -5,13 +5,17 @@
  * bytes, FRAME_LOST ("conceal this frame": the WebAssembly core runs G.711 PLC) or FRAME_SILENT
  * (nothing to play: not started yet, silence between talkspurts, or the stream stopped).
  *
- * Timing model. Each packet's transit is arrival − timestamp (in ms). The smallest transit seen
- * in a sliding window is the path's base delay; a packet's excess over it is its jitter. The
- * target delay follows the peak jitter (rising at once, decaying with a half-life when calm),
- * clamped to [minDelayMs, maxDelayMs]. The playout delay D of the frame due now is
- * now − (its timestamp in ms + base delay); when D falls below the target the buffer stretches
- * by one concealed frame, when it exceeds the target by a frame it skips one (at most every
- * `adjustIntervalFrames`), so the delay tracks the target without a step bigger than a frame.
+ * Timing model. Each packet's transit is arrival − timestamp (in ms). The path's base delay is the
+ * smallest transit of a sliding window, carried along the drift of the window's minima (a sender
+ * clock a little slow or fast makes every transit rise or fall steadily); a packet's excess over
+ * it is its jitter. The target delay is a running estimate of a high percentile of that jitter
+ * (by default the 97th: about 3 % of packets would come later than it), clamped to [minDelayMs,
+ * maxDelayMs]. The playout delay D of the frame due now is now − (its timestamp in ms + base
+ * delay): a packet is late exactly when its jitter exceeds D. When D falls below the target the
+ * buffer stretches by one concealed frame; when it exceeds the target by 1.5 frames it skips one
+ * (at most every `adjustIntervalFrames`), so D stays in [target, target + 1.5 frames) without a
+ * step bigger than a frame, and the half frame between keeps a target that wanders by a few ms
+ * from stretching and skipping in turn.
  *
  * Order is by extended sequence number and timestamps (sequence.ts handles every wrap).
  * Duplicates are dropped by sequence; packets whose timestamp is already past the playout point
@@ -80,9 +84,11 @@ export interface JitterBufferOptions extends JitterDelays {
   maxPayloadBytes?: number;
   /** Frames concealed in a row before the buffer gives up and resynchronises. Default 10 (200 ms). */
   maxConcealFrames?: number;
-  /** Half-life of the peak-jitter estimate when the network calms down. Default 4000 ms. */
-  jitterHalfLifeMs?: number;
-  /** Window over which the base (minimum) transit is tracked. Default 10 000 ms. */
+  /** Share of packets the target delay should be late for at most (its percentile of jitter is 1 − this). Default 0.03. */
+  targetLateShare?: number;
+  /** How far one packet moves the target delay, in ms per 20 ms of audio (its speed of adaptation). Default 5. */
+  targetStepMs?: number;
+  /** Window over which the base (minimum) transit and its drift are tracked. Default 10 000 ms. */
   transitWindowMs?: number;
   /** Frames between two delay-reducing skips. Default 8. */
   adjustIntervalFrames?: number;
@@ -130,6 +136,13 @@ const M_PAYLOAD_AT = 5;
 const META_STRIDE = 8;
 /** Bytes of a slot beyond the largest payload: a 12-byte header, up to 15 CSRCs and a short extension. */
 const PACKET_HEADROOM_BYTES = 96;
+/** Buckets of the transit window, and how many must be closed before a drift is estimated. */
+const TRANSIT_BUCKETS = 5;
+const MIN_DRIFT_BUCKETS = 3;
+/** D may exceed the target by this many frames before a frame is skipped (see the file comment). */
+const SKIP_ABOVE_FRAMES = 1.5;
+/** Most transit drift followed: ±2000 ppm of sender clock error (a slope beyond is a route change, not a clock). */
+const MAX_DRIFT = 0.002;
 
 export class JitterBuffer {
   readonly capacity: number;
@@ -141,7 +154,8 @@ export class JitterBuffer {
   readonly #maxDelayMs: number;
   readonly #startDelayMs: number;
   readonly #maxConceal: number;
-  readonly #halfLifeMs: number;
+  readonly #lateShare: number;
+  readonly #stepMs: number;
   readonly #windowMs: number;
   readonly #adjustFrames: number;
   readonly #resetJumpMs: number;
@@ -175,12 +189,22 @@ export class JitterBuffer {
   #concealRun = 0;
   #sinceAdjust = 0;
 
-  #baseTransit = Infinity;
-  #prevMinTransit = Infinity;
+  /** Closed buckets of the transit window: each one's least transit and when it arrived. */
+  readonly #bucketMin = new Float64Array(TRANSIT_BUCKETS);
+  readonly #bucketAt = new Float64Array(TRANSIT_BUCKETS);
+  #buckets = 0;
+  #bucketNext = 0;
+  /** The open bucket. */
   #curMinTransit = Infinity;
-  #windowStartMs = 0;
-  #jitterPeakMs = 0;
-  #lastPopMs = NaN;
+  #curMinAt = 0;
+  #bucketStartMs = 0;
+  /** Transit drift (ms per ms; > 0: the sender's clock is slow) and the closed buckets' base at time 0. */
+  #drift = 0;
+  #closedIntercept = Infinity;
+  /** The base transit at time t is #drift·t + #baseIntercept. */
+  #baseIntercept = Infinity;
+  /** Running estimate of the (1 − targetLateShare) percentile of jitter: the unclamped target. */
+  #jitterQuantileMs = 0;
   #currentDelayMs = 0;
   #playoutDelaySumMs = 0;
 
@@ -211,7 +235,8 @@ export class JitterBuffer {
     this.capacity = opts.maxPackets ?? Math.max(16, Math.ceil((2 * this.#maxDelayMs) / this.#frameMs) + 4);
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
     this.#maxConceal = opts.maxConcealFrames ?? 10;
-    this.#halfLifeMs = opts.jitterHalfLifeMs ?? 4000;
+    this.#lateShare = opts.targetLateShare ?? 0.03;
+    this.#stepMs = opts.targetStepMs ?? 5;
     this.#windowMs = opts.transitWindowMs ?? 10_000;
     this.#adjustFrames = opts.adjustIntervalFrames ?? 8;
     this.#resetJumpMs = opts.resetJumpMs ?? 1000;
@@ -221,13 +246,13 @@ export class JitterBuffer {
     // Room for the whole packet: the payload and a header with CSRCs and an extension.
     this.#slotBytes = this.maxPayloadBytes + PACKET_HEADROOM_BYTES;
     this.#store = new Uint8Array(this.capacity * this.#slotBytes);
-    this.#jitterPeakMs = this.#startDelayMs;
+    this.#jitterQuantileMs = this.#startDelayMs;
     this.#seen.fill(-1);
   }
 
   /** Target playout delay now, in ms. */
   get targetDelayMs(): number {
-    return clamp(this.#jitterPeakMs, this.#minDelayMs, this.#maxDelayMs);
+    return this.#jitterQuantileMs;
   }
 
   /** Playout delay D of the last frame (see the file comment): how long after it arrived (at the base transit) it was played. */
@@ -342,7 +367,6 @@ export class JitterBuffer {
    * FRAME_LOST (conceal) or FRAME_SILENT. Allocates nothing.
    */
   pop(target: Uint8Array, nowMs: number): number {
-    this.#decayJitter(nowMs);
     if (this.#state === 'empty') return FRAME_SILENT;
     if (this.#state === 'buffering') {
       const head = this.#lowestSlot(this.#lowSeq);
@@ -361,13 +385,13 @@ export class JitterBuffer {
     const delay = this.#delayOf(this.#playoutTs, nowMs);
     this.#currentDelayMs = delay;
     this.#sinceAdjust++;
-    if (delay < target_ - this.#frameMs / 2) {
+    if (delay < target_) {
       // Playing too early for the jitter we see: stretch by one concealed frame.
       this.#stats.framesExpanded++;
       this.#sinceAdjust = 0;
       return FRAME_LOST;
     }
-    if (delay > target_ + this.#frameMs && this.#sinceAdjust >= this.#adjustFrames) {
+    if (delay > target_ + SKIP_ABOVE_FRAMES * this.#frameMs && this.#sinceAdjust >= this.#adjustFrames) {
       // More delay than needed: skip one frame (its packet, if held).
       const head = this.#lowestSlot(this.#nextSeq);
       if (head >= 0 && Math.abs(this.#tsOf(head) - this.#playoutTs) < this.#spf / 2) {
@@ -426,8 +450,10 @@ export class JitterBuffer {
     this.#timestamps.reset();
     this.#highSeq = 0;
     this.#highTs = 0;
-    this.#baseTransit = this.#prevMinTransit = this.#curMinTransit = Infinity;
-    if (full) this.#jitterPeakMs = this.#startDelayMs;
+    this.#buckets = this.#bucketNext = 0;
+    this.#curMinTransit = this.#closedIntercept = this.#baseIntercept = Infinity;
+    this.#drift = 0;
+    if (full) this.#jitterQuantileMs = this.#startDelayMs;
     this.#stats.resets++;
   }
 
@@ -512,29 +538,77 @@ export class JitterBuffer {
     this.#stats.packetsOverflow++;
   }
 
+  /**
+   * Base transit and jitter. The base is the least transit of the window, followed along its
+   * drift: a sender whose clock is slow (or fast) makes every transit rise (or fall) steadily, and
+   * a plain windowed minimum would lag that by up to the window, so the buffer would think it
+   * holds more audio than it does and stretch only once packets were already late. The window is
+   * TRANSIT_BUCKETS buckets; the drift is the least-squares slope of their minima, and the base
+   * now is the lowest of those minima carried forward along it.
+   */
   #observeTransit(ts: number, arrivalMs: number): void {
     const transit = arrivalMs - (ts * 1000) / this.#clockRateHz;
-    if (arrivalMs - this.#windowStartMs >= this.#windowMs || this.#curMinTransit === Infinity) {
-      // Two-bucket sliding minimum: the base delay can rise again after a route change or drift.
-      this.#prevMinTransit = this.#curMinTransit;
-      this.#curMinTransit = Infinity;
-      this.#windowStartMs = arrivalMs;
+    if (this.#curMinTransit === Infinity) this.#bucketStartMs = arrivalMs;
+    else if (arrivalMs - this.#bucketStartMs >= this.#windowMs / TRANSIT_BUCKETS)
+      this.#closeBucket(arrivalMs);
+    if (transit < this.#curMinTransit) {
+      this.#curMinTransit = transit;
+      this.#curMinAt = arrivalMs;
     }
-    if (transit < this.#curMinTransit) this.#curMinTransit = transit;
-    this.#baseTransit = Math.min(this.#prevMinTransit, this.#curMinTransit);
-    const excess = transit - this.#baseTransit;
-    if (excess > this.#jitterPeakMs) this.#jitterPeakMs = Math.min(excess, this.#maxDelayMs);
+    this.#baseIntercept = Math.min(this.#closedIntercept, this.#curMinTransit - this.#drift * this.#curMinAt);
+    const excess = transit - (this.#drift * arrivalMs + this.#baseIntercept);
+    // Stochastic percentile: up by step·(1 − share) when a packet comes later than the target,
+    // down by step·share when not, so it settles where a `share` of packets is later.
+    const step = (this.#stepMs * this.#frameMs) / 20;
+    const q =
+      this.#jitterQuantileMs +
+      (excess > this.#jitterQuantileMs ? step * (1 - this.#lateShare) : -step * this.#lateShare);
+    this.#jitterQuantileMs = clamp(q, this.#minDelayMs, this.#maxDelayMs);
   }
 
-  #decayJitter(nowMs: number): void {
-    if (!Number.isNaN(this.#lastPopMs) && nowMs > this.#lastPopMs) {
-      this.#jitterPeakMs *= Math.pow(2, -(nowMs - this.#lastPopMs) / this.#halfLifeMs);
+  #closeBucket(nowMs: number): void {
+    const at = this.#bucketNext;
+    this.#bucketMin[at] = this.#curMinTransit;
+    this.#bucketAt[at] = this.#curMinAt;
+    this.#bucketNext = (at + 1) % TRANSIT_BUCKETS;
+    this.#buckets = Math.min(this.#buckets + 1, TRANSIT_BUCKETS);
+    this.#curMinTransit = Infinity;
+    this.#bucketStartMs = nowMs;
+    // Buckets older than the window (a long pause) no longer say anything about the path.
+    let n = 0;
+    let meanT = 0;
+    let meanV = 0;
+    for (let k = 0; k < this.#buckets; k++) {
+      if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+      n++;
+      meanT += this.#bucketAt[k];
+      meanV += this.#bucketMin[k];
     }
-    this.#lastPopMs = nowMs;
+    let drift = 0;
+    if (n >= MIN_DRIFT_BUCKETS) {
+      meanT /= n;
+      meanV /= n;
+      let stt = 0;
+      let stv = 0;
+      for (let k = 0; k < this.#buckets; k++) {
+        if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+        const dt = this.#bucketAt[k] - meanT;
+        stt += dt * dt;
+        stv += dt * (this.#bucketMin[k] - meanV);
+      }
+      if (stt > 0) drift = clamp(stv / stt, -MAX_DRIFT, MAX_DRIFT);
+    }
+    this.#drift = drift;
+    let intercept = Infinity;
+    for (let k = 0; k < this.#buckets; k++) {
+      if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+      intercept = Math.min(intercept, this.#bucketMin[k] - drift * this.#bucketAt[k]);
+    }
+    this.#closedIntercept = intercept;
   }
 
   #delayOf(ts: number, nowMs: number): number {
-    return nowMs - ((ts * 1000) / this.#clockRateHz + this.#baseTransit);
+    return nowMs - ((ts * 1000) / this.#clockRateHz + this.#drift * nowMs + this.#baseIntercept);
   }
 }
 
