@@ -203,7 +203,7 @@ export class JitterBuffer {
   #closedIntercept = Infinity;
   /** The base transit at time t is #drift·t + #baseIntercept. */
   #baseIntercept = Infinity;
-  /** Running estimate of the (1 − targetLateShare) percentile of jitter: the unclamped target. */
+  /** Running estimate of the (1 − targetLateShare) percentile of jitter, kept within [min, max]: the target. */
   #jitterQuantileMs = 0;
   #currentDelayMs = 0;
   #playoutDelaySumMs = 0;
@@ -226,6 +226,10 @@ export class JitterBuffer {
     if (!(opts.clockRateHz > 0) || !(opts.samplesPerFrame > 0))
       throw new RangeError('clockRateHz and samplesPerFrame must be positive');
     checkJitterDelays('jitter', opts);
+    if (opts.targetLateShare !== undefined && !(opts.targetLateShare > 0 && opts.targetLateShare < 1))
+      throw new RangeError('targetLateShare must be between 0 and 1');
+    if (opts.targetStepMs !== undefined && !(opts.targetStepMs > 0))
+      throw new RangeError('targetStepMs must be positive');
     this.#clockRateHz = opts.clockRateHz;
     this.#spf = opts.samplesPerFrame;
     this.#frameMs = (1000 * opts.samplesPerFrame) / opts.clockRateHz;
@@ -574,12 +578,11 @@ export class JitterBuffer {
     this.#buckets = Math.min(this.#buckets + 1, TRANSIT_BUCKETS);
     this.#curMinTransit = Infinity;
     this.#bucketStartMs = nowMs;
-    // Buckets older than the window (a long pause) no longer say anything about the path.
     let n = 0;
     let meanT = 0;
     let meanV = 0;
     for (let k = 0; k < this.#buckets; k++) {
-      if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+      if (!this.#inWindow(k, nowMs)) continue;
       n++;
       meanT += this.#bucketAt[k];
       meanV += this.#bucketMin[k];
@@ -591,7 +594,7 @@ export class JitterBuffer {
       let stt = 0;
       let stv = 0;
       for (let k = 0; k < this.#buckets; k++) {
-        if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+        if (!this.#inWindow(k, nowMs)) continue;
         const dt = this.#bucketAt[k] - meanT;
         stt += dt * dt;
         stv += dt * (this.#bucketMin[k] - meanV);
@@ -601,10 +604,15 @@ export class JitterBuffer {
     this.#drift = drift;
     let intercept = Infinity;
     for (let k = 0; k < this.#buckets; k++) {
-      if (nowMs - this.#bucketAt[k] > this.#windowMs + this.#windowMs / TRANSIT_BUCKETS) continue;
+      if (!this.#inWindow(k, nowMs)) continue;
       intercept = Math.min(intercept, this.#bucketMin[k] - drift * this.#bucketAt[k]);
     }
     this.#closedIntercept = intercept;
+  }
+
+  /** Buckets older than the window (after a long pause) no longer say anything about the path. */
+  #inWindow(bucket: number, nowMs: number): boolean {
+    return nowMs - this.#bucketAt[bucket] <= this.#windowMs + this.#windowMs / TRANSIT_BUCKETS;
   }
 
   #delayOf(ts: number, nowMs: number): number {
