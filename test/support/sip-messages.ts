@@ -5,6 +5,8 @@ import { SipResponse, type SipRequest } from '../../sip/message/message.js';
 export function request(
   method: string,
   opts: {
+    /** The Request-URI (default sip:alice@127.0.0.1). */
+    uri?: string;
     branch?: string;
     cseq?: number;
     callId?: string;
@@ -15,7 +17,7 @@ export function request(
 ): SipRequest {
   const body = opts.body ?? '';
   const lines = [
-    `${method} sip:alice@127.0.0.1 SIP/2.0`,
+    `${method} ${opts.uri ?? 'sip:alice@127.0.0.1'} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:5099;branch=${opts.branch ?? 'z9hG4bK-test-1'};rport`,
     'Max-Forwards: 70',
     'From: <sip:bob@127.0.0.1>;tag=from1',

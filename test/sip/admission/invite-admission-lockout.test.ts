@@ -5,28 +5,13 @@
 import { describe, it, expect } from 'vitest';
 import { InviteAdmission } from '../../../sip/admission/invite-admission.js';
 import { computeAuthorization, selectChallenge } from '../../../sip/auth/digest.js';
-import { parseMessage } from '../../../sip/message/parser.js';
 import type { SipRequest } from '../../../sip/message/message.js';
+import { request } from '../../support/sip-messages.js';
 
 const URI = 'sip:room42@127.0.0.1:5060';
 
 function invite(authorization?: string): SipRequest {
-  const lines = [
-    `INVITE ${URI} SIP/2.0`,
-    'Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-1',
-    'From: <sip:alice@127.0.0.1>;tag=a1',
-    `To: <${URI}>`,
-    'Call-ID: c1@test',
-    'CSeq: 1 INVITE',
-    'Max-Forwards: 70',
-    ...(authorization ? [`Authorization: ${authorization}`] : []),
-    'Content-Length: 0',
-    '',
-    ''
-  ];
-  const parsed = parseMessage(Buffer.from(lines.join('\r\n')), { datagram: true });
-  if (parsed.kind !== 'request') throw new Error('test INVITE did not parse');
-  return parsed.message;
+  return request('INVITE', { uri: URI, extra: authorization ? [`Authorization: ${authorization}`] : [] });
 }
 
 describe('InviteAdmission digest lockout', () => {
