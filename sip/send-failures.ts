@@ -6,6 +6,7 @@
  * itself is logged where it happens, once.
  */
 import type { Destination } from './transport/routing.js';
+import { sourceKeyOf } from './transport/transport.js';
 
 /** Destinations remembered at once; the oldest is forgotten past this (and may be logged again). */
 const MAX_REMEMBERED = 1024;
@@ -22,7 +23,7 @@ export class SendFailures {
 
   /** The send failed: whether to log it (the first failure to this destination). */
   failed(destination: Destination, send: number): boolean {
-    const key = keyOf(destination);
+    const key = sourceKeyOf(destination);
     if (this.logged.has(key)) return false;
     if (this.logged.size >= MAX_REMEMBERED) this.logged.delete(this.logged.keys().next().value as string);
     this.logged.set(key, Math.max(send, this.sends));
@@ -32,12 +33,8 @@ export class SendFailures {
   /** The send succeeded: a later failure to this destination is news again. */
   succeeded(destination: Destination, send: number): void {
     if (this.logged.size === 0) return;
-    const key = keyOf(destination);
+    const key = sourceKeyOf(destination);
     const loggedAt = this.logged.get(key);
     if (loggedAt !== undefined && send > loggedAt) this.logged.delete(key);
   }
-}
-
-function keyOf(destination: Destination): string {
-  return `${destination.protocol}:${destination.host}:${destination.port}`;
 }

@@ -47,8 +47,13 @@ export class TokenBucket {
 
   /** Seconds until a token is there (0 if one is). */
   secondsUntilToken(nowMs: number): number {
+    return this.secondsUntil(1, nowMs);
+  }
+
+  /** Seconds until `count` tokens are there (0 if they are). */
+  secondsUntil(count: number, nowMs: number): number {
     const tokens = refill(this.#bucket, this.ratePerSecond, this.burst, nowMs);
-    return tokens >= 1 ? 0 : (1 - tokens) / this.ratePerSecond;
+    return tokens >= count ? 0 : (count - tokens) / this.ratePerSecond;
   }
 }
 

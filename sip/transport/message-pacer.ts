@@ -25,11 +25,12 @@ export interface MessageRate {
   burst: number;
 }
 
+import { TokenBucket } from '../admission/token-bucket.js';
+
 export class MessagePacer<T> {
   private queue: Array<T | undefined> = [];
   private head = 0;
-  private tokens: number;
-  private lastRefillMs: number;
+  private readonly bucket: TokenBucket;
   private turnBudget = MESSAGES_PER_TURN;
   private nextTurn?: NodeJS.Immediate;
   private refillTimer?: NodeJS.Timeout;
@@ -46,8 +47,7 @@ export class MessagePacer<T> {
     private readonly hooks: MessagePacerHooks<T>,
     private readonly now: () => number = () => performance.now()
   ) {
-    this.tokens = rate.burst;
-    this.lastRefillMs = now();
+    this.bucket = new TokenBucket({ ratePerSecond: rate.perSecond, burst: rate.burst }, now());
   }
 
   get waiting(): number {
@@ -57,10 +57,7 @@ export class MessagePacer<T> {
   /** Messages just framed, in order; as many as the budgets allow are delivered now. */
   push(...messages: T[]): void {
     if (this.stopped) return;
-    if (this.limiting && this.waiting === 0) {
-      this.refill();
-      if (this.tokens >= this.rate.burst) this.limiting = false;
-    }
+    if (this.limiting && this.waiting === 0 && this.bucket.full(this.now())) this.limiting = false;
     for (const message of messages) this.queue.push(message);
     if (this.refillTimer === undefined) this.drain();
   }
@@ -81,13 +78,13 @@ export class MessagePacer<T> {
         this.hold();
         return;
       }
-      this.refill();
-      if (this.tokens < 1) {
+      const now = this.now();
+      if (!this.bucket.has(now)) {
         this.hold();
         this.waitForTokens();
         return;
       }
-      this.tokens--;
+      this.bucket.take(now);
       this.turnBudget--;
       const message = this.queue[this.head] as T;
       this.queue[this.head++] = undefined;
@@ -119,13 +116,6 @@ export class MessagePacer<T> {
     });
   }
 
-  private refill(): void {
-    const now = this.now();
-    const { perSecond, burst } = this.rate;
-    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefillMs) * perSecond) / 1000);
-    this.lastRefillMs = now;
-  }
-
   /** Sleeps until a turn's worth of tokens (or what waits, if less) has come back. */
   private waitForTokens(): void {
     if (!this.limiting) {
@@ -133,7 +123,7 @@ export class MessagePacer<T> {
       this.hooks.rateLimited();
     }
     const wanted = Math.min(MESSAGES_PER_TURN, this.waiting, this.rate.burst);
-    const delayMs = Math.max(1, Math.ceil(((wanted - this.tokens) * 1000) / this.rate.perSecond));
+    const delayMs = Math.max(1, Math.ceil(this.bucket.secondsUntil(wanted, this.now()) * 1000));
     this.refillTimer = setTimeout(() => {
       this.refillTimer = undefined;
       this.drain();
