@@ -333,18 +333,24 @@ export class TonePhone {
     return this.largestGap().gapMs;
   }
 
-  /** The longest gap and when it ended (performance.now()). */
-  largestGap(): { gapMs: number; endedAtMs: number } {
-    let gap = 0;
-    let endedAt = 0;
+  /**
+   * The longest gap and when it ended (performance.now()). With `heldOffMs` (a HostStallWatch's),
+   * each gap counts net of the time the host held the process off the CPU in it: `gapMs` is the
+   * largest net gap and `heardMs` that gap as the listener heard it.
+   */
+  largestGap(heldOffMs?: (fromMs: number, toMs: number) => number): {
+    gapMs: number;
+    heardMs: number;
+    endedAtMs: number;
+  } {
+    let worst = { gapMs: 0, heardMs: 0, endedAtMs: 0 };
     for (let i = 1; i < this.arrivalsMs.length; i++) {
-      const d = this.arrivalsMs[i] - this.arrivalsMs[i - 1];
-      if (d > gap) {
-        gap = d;
-        endedAt = this.arrivalsMs[i];
-      }
+      const from = this.arrivalsMs[i - 1];
+      const to = this.arrivalsMs[i];
+      const net = to - from - (heldOffMs?.(from, to) ?? 0);
+      if (net > worst.gapMs) worst = { gapMs: net, heardMs: to - from, endedAtMs: to };
     }
-    return { gapMs: gap, endedAtMs: endedAt };
+    return worst;
   }
 
   get packetsReceived(): number {
