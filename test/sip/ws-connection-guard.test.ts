@@ -7,7 +7,6 @@
  * keep-alive gets a CRLF back. Limits are configured small; assertions are on closure, codes
  * and counters, not on how long anything took.
  */
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -21,6 +20,7 @@ import { sleep, waitFor } from '../support/wait.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 import { warningLogger, type LoggedWarning } from '../support/warning-logger.js';
+import { maskedTextFrame, webSocketUpgradeRequest } from '../support/raw-websocket.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -91,27 +91,6 @@ function closed(socket: WebSocket): Promise<number> {
   });
 }
 
-function upgradeRequest(port: number): string {
-  return [
-    'GET /sip HTTP/1.1',
-    `Host: 127.0.0.1:${port}`,
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-    'Sec-WebSocket-Version: 13',
-    'Sec-WebSocket-Protocol: sip',
-    '',
-    ''
-  ].join('\r\n');
-}
-
-/** A client-to-server text frame (RFC 6455 §5.2: masked), payload under 126 bytes. */
-function maskedTextFrame(payload: Buffer): Buffer {
-  const mask = randomBytes(4);
-  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]));
-  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
-}
-
 /** Writes `bytes` one at a time, 20 ms apart, until the server closes the connection; how many went. */
 async function trickle(socket: net.Socket, done: Promise<void>, bytes: Buffer): Promise<number> {
   let isClosed = false;
@@ -151,7 +130,7 @@ describe('WebSocket connection guard', () => {
     const silent = await connectStreamPeer(cleanups, { port });
     await silent.closed;
     const slow = await connectStreamPeer(cleanups, { port });
-    const request = Buffer.from(upgradeRequest(port));
+    const request = Buffer.from(webSocketUpgradeRequest(port));
     const sent = await trickle(slow.socket, slow.closed, request);
     expect(sent).toBeLessThan(request.length);
     expect(slow.received()).not.toContain('101 Switching Protocols');
@@ -185,12 +164,12 @@ describe('WebSocket connection guard', () => {
     // Node hands an upgrade's socket over with no error listener: our refusal's write meets the reset.
     for (let i = 0; i < 5; i++) {
       const rude = await connectStreamPeer(cleanups, { port });
-      rude.socket.write(upgradeRequest(port).replace('GET /sip ', 'GET /elsewhere '));
+      rude.socket.write(webSocketUpgradeRequest(port).replace('GET /sip ', 'GET /elsewhere '));
       rude.socket.resetAndDestroy();
       await rude.closed;
     }
     const stays = await connectStreamPeer(cleanups, { port });
-    stays.socket.write(upgradeRequest(port).replace('Sec-WebSocket-Protocol: sip\r\n', ''));
+    stays.socket.write(webSocketUpgradeRequest(port).replace('Sec-WebSocket-Protocol: sip\r\n', ''));
     await stays.closed;
     expect(stays.received()).toMatch(/^HTTP\/1\.1 400 /);
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(0);
@@ -227,7 +206,7 @@ describe('WebSocket connection guard', () => {
     const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const member = await client(url);
     const raw = await connectStreamPeer(cleanups, { port });
-    raw.socket.write(upgradeRequest(port));
+    raw.socket.write(webSocketUpgradeRequest(port));
     await waitFor(() => raw.received().includes('\r\n\r\n'));
     expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
     const frame = maskedTextFrame(Buffer.from('OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n'.padEnd(120, 'x')));
@@ -240,7 +219,7 @@ describe('WebSocket connection guard', () => {
     const { ua, port, url, warnings } = await agent({ maxWriteQueueBytes: 4096, idleTimeoutMs: 60_000 });
     const member = await client(url);
     const deaf = await connectStreamPeer(cleanups, { port });
-    deaf.socket.write(upgradeRequest(port));
+    deaf.socket.write(webSocketUpgradeRequest(port));
     await waitFor(() => deaf.received().includes('\r\n\r\n'));
     deaf.socket.pause(); // reads nothing more: the kernel's buffers fill, then ours
     // Forty Via headers make each answer about 3 KB (a response copies them, §8.2.6.2).

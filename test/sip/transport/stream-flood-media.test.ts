@@ -5,7 +5,6 @@
  * request of it (message-pacer.ts). The rate limit is set out of reach here, so that the
  * fairness between turns alone is under test (message-pacing.test.ts tests the rate).
  */
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { ConferenceLifetimeControl, ConferencePartyMediaSettings, Engine } from 
 import { optionsText } from '../../support/sip-udp-peer.js';
 import { TonePhone } from '../../support/tone-phone.js';
 import { waitFor } from '../../support/wait.js';
+import { maskedTextFrame, webSocketUpgradeRequest } from '../../support/raw-websocket.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -91,34 +91,12 @@ async function packetsPerWindowDuring(phone: TonePhone, flood: () => Promise<voi
   return windows;
 }
 
-/** A masked client text frame (RFC 6455 §5.2) with an all-zero masking key: the payload as is. */
-function wsTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const head =
-    payload.length < 126
-      ? Buffer.from([0x81, 0x80 | payload.length])
-      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-  return Buffer.concat([head, Buffer.alloc(4), payload]);
-}
-
 /** A raw TCP connection upgraded to a SIP WebSocket: frames can be written in one go. */
 async function rawWebSocket(port: number): Promise<net.Socket> {
   const socket = net.connect({ host: '127.0.0.1', port });
   cleanups.push(() => void socket.destroy());
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(
-    [
-      'GET /sip HTTP/1.1',
-      `Host: 127.0.0.1:${port}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-      'Sec-WebSocket-Version: 13',
-      'Sec-WebSocket-Protocol: sip',
-      '',
-      ''
-    ].join('\r\n')
-  );
+  socket.write(webSocketUpgradeRequest(port));
   let head = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -186,8 +164,9 @@ describe('a pipelined request flood on one stream connection', () => {
     const frames: Buffer[] = [];
     for (let i = 0; i < FLOOD; i++)
       frames.push(
-        wsTextFrame(
-          optionsText(`ws-flood-${i}`, 'TCP', socket.localPort!, wsPort).replace('SIP/2.0/TCP', 'SIP/2.0/WS')
+        maskedTextFrame(
+          optionsText(`ws-flood-${i}`, 'TCP', socket.localPort!, wsPort).replace('SIP/2.0/TCP', 'SIP/2.0/WS'),
+          Buffer.alloc(4)
         )
       );
     const windows = await packetsPerWindowDuring(phone, async () => {

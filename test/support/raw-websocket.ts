@@ -1,0 +1,35 @@
+/**
+ * A SIP WebSocket client written by hand (RFC 6455), for tests that must send what the `ws`
+ * client will not: a half-finished handshake, a frame a byte at a time, thousands of frames in
+ * one write.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** The client's opening handshake for the `sip` subprotocol on /sip. */
+export function webSocketUpgradeRequest(port: number): string {
+  return [
+    'GET /sip HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Protocol: sip',
+    '',
+    ''
+  ].join('\r\n');
+}
+
+/**
+ * A client-to-server text frame (RFC 6455 §5.2: masked), payload under 64 KiB. An all-zero
+ * `mask` leaves the payload as is, for writing many frames cheaply.
+ */
+export function maskedTextFrame(payload: Buffer | string, mask: Buffer = randomBytes(4)): Buffer {
+  const data = Buffer.from(payload);
+  const head =
+    data.length < 126
+      ? Buffer.from([0x81, 0x80 | data.length])
+      : Buffer.from([0x81, 0x80 | 126, data.length >> 8, data.length & 0xff]);
+  const masked = Buffer.from(data.map((byte, i) => byte ^ mask[i % 4]));
+  return Buffer.concat([head, mask, masked]);
+}
