@@ -54,6 +54,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       this.chain = this.chain
         .then(() => pcm)
         .then((results) => {
+          // A room closed meanwhile (the engine stopping closes the prompt service under its
+          // last exit announcements) has nobody to play to, nor anything to report.
+          if (this.closed) return;
           const frames: Int16Array[] = [];
           for (const result of results) {
             if (result.status === 'fulfilled') frames.push(result.value);
@@ -65,7 +68,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
                 )
               );
           }
-          if (this.closed || frames.length === 0) return;
+          if (frames.length === 0) return;
           // Not awaited: the queue plays it after any announcement already queued.
           this.mix.announcements.enqueue(frames).catch(() => {
             /* cleared because the room closed */
