@@ -31,6 +31,7 @@ import type {
   TransportHandler
 } from './transport.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
+import { WsPongAnswer } from './ws-pong.js';
 import { unmappedAddress } from './peer-address.js';
 import { hostAllowed } from './http-host.js';
 
@@ -171,6 +172,7 @@ export class WsTransport implements SipTransport {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxMessageBytes ?? (stream.limits ?? DEFAULT_MESSAGE_LIMITS).maxMessageBytes,
+      autoPong: false,
       // §4.1: the handshake names `sip`; we answer with it.
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false)
     });
@@ -423,7 +425,11 @@ export class WsTransport implements SipTransport {
       guarded.activity(0, 1);
       entry.heartbeat?.pong();
     });
-    socket.on('ping', () => guarded.activity(0, 1));
+    const pongs = new WsPongAnswer(socket);
+    socket.on('ping', (data: Buffer) => {
+      guarded.activity(0, 1);
+      pongs.ping(data);
+    });
     socket.on('message', (data: RawData) => {
       guarded.activity(0, 1);
       const message = Array.isArray(data)

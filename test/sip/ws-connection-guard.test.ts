@@ -20,7 +20,7 @@ import { sleep, waitFor } from '../support/wait.js';
 import { connectStreamPeer } from '../support/stream-peer.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 import { warningLogger, type LoggedWarning } from '../support/warning-logger.js';
-import { maskedTextFrame, webSocketUpgradeRequest } from '../support/raw-websocket.js';
+import { maskedFrame, maskedTextFrame, webSocketUpgradeRequest } from '../support/raw-websocket.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -243,8 +243,7 @@ describe('WebSocket connection guard', () => {
             ''
           ].join('\r\n')
         );
-        // Masked (all-zero key: the payload as is), 16-bit length (RFC 6455 §5.2).
-        frames.push(Buffer.from([0x81, 0x80 | 126, text.length >> 8, text.length & 0xff, 0, 0, 0, 0]), text);
+        frames.push(maskedTextFrame(text, Buffer.alloc(4)));
       }
       deaf.socket.write(Buffer.concat(frames));
       await sleep(5);
@@ -254,6 +253,26 @@ describe('WebSocket connection guard', () => {
     expect(warnings.filter((w) => w.msg.includes('does not read'))).toHaveLength(1);
     expect(warnings.filter((w) => w.msg.startsWith('SIP send failed')).length).toBeLessThanOrEqual(1);
     await works(member);
+  });
+
+  it('answers 200 pings in one read with a pong for the latest, and the connection goes on', async () => {
+    const { port, warnings } = await agent({ idleTimeoutMs: 60_000 });
+    const peer = await connectStreamPeer(cleanups, { port });
+    peer.socket.write(webSocketUpgradeRequest(port));
+    await waitFor(() => peer.received().includes('\r\n\r\n'));
+    peer.socket.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => maskedFrame(0x9, `ping${i}`))));
+    // A pong (opcode 10, unmasked) carries its ping's payload (RFC 6455 §5.5.3).
+    await waitFor(() => peer.received().includes('\x8a\x07ping199'));
+    const pongs = peer.received().split('\x8a').length - 1;
+    const options =
+      'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS pinger.invalid;branch=z9hG4bK-pings\r\n' +
+      'Max-Forwards: 70\r\nFrom: <sip:p@example.invalid>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\n' +
+      'Call-ID: ws-pings\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    peer.socket.write(maskedTextFrame(options));
+    await waitFor(() => peer.received().includes('SIP/2.0 200 OK'));
+    expect(peer.isClosed()).toBe(false);
+    expect(pongs).toBeLessThan(200);
+    expect(warnings).toEqual([]);
   });
 
   it('closes a peer that does not answer our pings, and keeps one that does', async () => {

@@ -21,15 +21,21 @@ export function webSocketUpgradeRequest(port: number): string {
 }
 
 /**
- * A client-to-server text frame (RFC 6455 §5.2: masked), payload under 64 KiB. An all-zero
- * `mask` leaves the payload as is, for writing many frames cheaply.
+ * A client-to-server frame (RFC 6455 §5.2: masked, FIN set) with `opcode` (1 text, 9 ping),
+ * payload under 64 KiB. An all-zero `mask` leaves the payload as is, for writing many frames
+ * cheaply.
  */
-export function maskedTextFrame(payload: Buffer | string, mask: Buffer = randomBytes(4)): Buffer {
+export function maskedFrame(opcode: number, payload: Buffer | string, mask: Buffer = randomBytes(4)): Buffer {
   const data = Buffer.from(payload);
   const head =
     data.length < 126
-      ? Buffer.from([0x81, 0x80 | data.length])
-      : Buffer.from([0x81, 0x80 | 126, data.length >> 8, data.length & 0xff]);
+      ? Buffer.from([0x80 | opcode, 0x80 | data.length])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, data.length >> 8, data.length & 0xff]);
   const masked = Buffer.from(data.map((byte, i) => byte ^ mask[i % 4]));
   return Buffer.concat([head, mask, masked]);
+}
+
+/** A client-to-server text frame (see maskedFrame). */
+export function maskedTextFrame(payload: Buffer | string, mask?: Buffer): Buffer {
+  return maskedFrame(0x1, payload, mask);
 }
