@@ -126,8 +126,9 @@ export interface EngineOptions {
     /**
      * Whose RTP a call takes: 'strict' (default) only from the host its SDP names or its SIP
      * request came from (with SRTP: whoever authenticates first); 'first-packet' the first valid
-     * source from anywhere (peers behind a proxy and NAT). Strangers' packets are dropped and
-     * counted either way (`uasmedia_rtp_packets_from_strangers_total`).
+     * source from anywhere (peers behind a proxy and NAT). Either way a source other than the
+     * SDP's port latches only after 4 consecutive packets (rtp/latch-probation.ts). Strangers'
+     * packets are dropped and counted (`uasmedia_rtp_packets_from_strangers_total`).
      */
     latching?: LatchingMode;
   };

@@ -6,17 +6,24 @@
  * `strict` (the default): the peer's host is the address its SDP names (c=) or the address its
  * SIP request came from. The second covers a caller behind NAT (private c=, media from the NAT's
  * public address, like its signalling) and a multi-homed host whose SDP names one interface and
- * whose packets leave by another. The first packet from a peer host that passes the session's
- * checks latches its source port; a packet from exactly the SDP port takes the latch back, so
- * another program on the peer's host cannot keep it. With SRTP, a packet that authenticates
- * proves it comes from the peer, so until something has latched it may come from anywhere.
+ * whose packets leave by another. A packet from the peer's host at exactly the SDP port latches
+ * at once, and takes the latch back from any other port. Any other port on the peer's host (a
+ * NAT's mapping) latches only after probation (latch-probation.ts: a few packets in a row, one
+ * SSRC, consecutive sequence numbers), and its packets are dropped until then: another program
+ * on the caller's host, or another device behind its NAT, cannot take the call with one packet
+ * sent before the caller's first. One that serves its probation first keeps the call against the
+ * caller's other ports until a re-INVITE; the caller's SDP port still takes it back. With SRTP, a
+ * packet that authenticates proves it comes from the peer: until something has latched, it may
+ * come from anywhere and latches at once.
  *
- * `first-packet`: the first valid packet from anywhere latches (the RTP-proxy rule, for peers
- * behind a proxy and NAT whose SDP and signalling both name other hosts). Either way only
- * `setRemote` (a re-INVITE) moves the peer again.
+ * `first-packet`: the first source from anywhere to serve its probation latches (the RTP-proxy
+ * rule, for peers behind a proxy and NAT whose SDP and signalling both name other hosts); the
+ * SDP's exact address and port latches at once. Either way, once latched, only `setRemote` (a
+ * re-INVITE) moves the peer again.
  */
 
 import { isNullAddress, unmappedAddress } from '../../sip/index.js';
+import { LatchProbation, type ProbationPacket } from './latch-probation.js';
 
 export const LATCHING_MODES = ['strict', 'first-packet'] as const;
 export type LatchingMode = (typeof LATCHING_MODES)[number];
@@ -40,6 +47,12 @@ export interface NegotiatedPeer extends PeerAddress {
   rtcpAddress?: string;
 }
 
+/**
+ * What a packet that passed the session's checks did: it came from the latched source, it
+ * latched now, or its source is on probation and the packet is dropped.
+ */
+export type RtpLatchOutcome = 'latched' | 'latchedNow' | 'onProbation';
+
 export class PeerLatch {
   readonly mode: LatchingMode;
   /** Packets are authenticated (SRTP) before they may latch. */
@@ -50,6 +63,7 @@ export class PeerLatch {
   #rtcp: PeerAddress | undefined;
   /** The source latched before the peer moved (a re-INVITE to a new address): never latched again. */
   #left: PeerAddress | undefined;
+  readonly #probation = new LatchProbation();
 
   constructor(mode: LatchingMode = 'strict', remote?: NegotiatedPeer, signallingAddress?: string) {
     if (mode !== 'strict' && mode !== 'first-packet')
@@ -71,6 +85,7 @@ export class PeerLatch {
     this.#remote = negotiatedPeer(remote);
     this.#rtp = undefined;
     this.#rtcp = undefined;
+    this.#probation.clear();
   }
 
   get remote(): NegotiatedPeer | undefined {
@@ -107,14 +122,24 @@ export class PeerLatch {
     return latched === undefined || this.#remote?.port === port;
   }
 
-  /** Records a packet that passed every check; true when the latch moved to it. */
-  latchRtp(address: string, port: number): boolean {
+  /** Records a packet that passed every check (and authentication, with SRTP). */
+  admitRtp(address: string, port: number, packet: ProbationPacket): RtpLatchOutcome {
     const host = unmappedAddress(address);
     const latched = this.#rtp;
-    if (latched !== undefined && latched.address === host && latched.port === port) return false;
+    if (latched !== undefined && latched.address === host && latched.port === port) return 'latched';
+    if (!this.authenticated && !this.#isSdpSource(host, port) && !this.#probation.passes(host, port, packet))
+      return 'onProbation';
     this.#left = undefined;
+    this.#probation.clear();
     this.#rtp = { address: host, port };
-    return true;
+    return 'latchedNow';
+  }
+
+  /** Latches at once: the SDP port on the peer's host (strict), the SDP address and port (first-packet). */
+  #isSdpSource(host: string, port: number): boolean {
+    const remote = this.#remote;
+    if (remote === undefined || remote.port !== port) return false;
+    return this.mode === 'strict' ? this.#isPeerHost(host) : host === remote.address;
   }
 
   /**

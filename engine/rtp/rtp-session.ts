@@ -4,7 +4,7 @@
  * sender), plus periodic RTCP SR/RR. The engine's frame clock calls `readFrame` and `sendFrame`
  * once per frame; everything else is event-driven by the sockets.
  *
- * Symmetric RTP and latching (peer-latch.ts): until a valid packet arrives we send to the SDP
+ * Symmetric RTP and latching (peer-latch.ts): until a source latches we send to the SDP
  * address; packets from strangers are dropped and counted and never move the latch; `setRemote`
  * (re-INVITE) unlatches. With SRTP (srtp/) every packet is authenticated before it may latch or
  * be heard, and everything we send is protected. Nothing thrown inside a socket handler escapes
@@ -97,14 +97,21 @@ export interface RtpSessionStats {
   packetsLost: number;
   packetsLate: number;
   packetsDuplicate: number;
-  /** Malformed, unknown payload type, oversized, or received while not receiving. */
+  /** Malformed, unknown payload type, oversized, received while not receiving, or on probation. */
   packetsDiscarded: number;
   /** RTP and RTCP packets from a source that is not the call's peer (dropped unread). */
   packetsFromOtherSources: number;
   /** RTP and RTCP packets dropped because the engine's RTP source lists refuse their sender. */
   packetsRefusedSource: number;
   discardReasons: Record<
-    RtpParseError | 'payloadType' | 'direction' | 'jitterBuffer' | 'srtpAuth' | 'srtpReplay',
+    | RtpParseError
+    | 'payloadType'
+    | 'direction'
+    | 'jitterBuffer'
+    | 'srtpAuth'
+    | 'srtpReplay'
+    /** From the peer's host (or anywhere, first-packet) but a source still on latching probation. */
+    | 'probation',
     number
   >;
   /** SRTP suite in use, if any. */
@@ -196,7 +203,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     direction: 0,
     jitterBuffer: 0,
     srtpAuth: 0,
-    srtpReplay: 0
+    srtpReplay: 0,
+    probation: 0
   };
   // No closure per packet: the handlers catch for themselves.
   readonly #onRtp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
@@ -628,8 +636,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
     if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
-    if (peer.latchRtp(rinfo.address, rinfo.port))
-      this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
+    const latch = peer.admitRtp(rinfo.address, rinfo.port, h);
+    if (latch === 'onProbation') return this.#discard('probation');
+    if (latch === 'latchedNow') this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
     if (isEvent && h.ssrc !== this.#eventSsrc) {
       if (this.#hasEventSsrc) this.#events.reset();

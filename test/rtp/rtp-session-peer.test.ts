@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
@@ -134,11 +135,12 @@ describe('RtpSession strangers (strict latching)', () => {
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
   });
 
-  it("a stranger on the caller's host but another port loses the latch to the SDP port and is then dropped", async () => {
+  it("a stranger on the caller's host but another port, latched after its probation, loses the latch to the SDP port and is then dropped", async () => {
     const { a, b, pa, pb } = await pair();
     const neighbour = await socket('127.0.0.1');
-    neighbour.send(strangerPacket(1), pb.rtpPort, '127.0.0.1');
-    await waitFor(() => b.remoteAddress?.port === neighbour.address().port); // it latched: same host, no exact match yet
+    for (let seq = 1; seq <= PROBATION_PACKETS; seq++)
+      neighbour.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => b.remoteAddress?.port === neighbour.address().port); // same host, a run of packets, no exact match yet
     const { played } = await exchange(
       a,
       b,
