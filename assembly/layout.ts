@@ -13,7 +13,8 @@
  *
  * Party slot (PARTY_BYTES = 6400):
  *   P_FLAGS        i32   bit 0 allocated, 1 talker, 2 muted, 3 private prompt active,
- *                        4 in-band DTMF detection off
+ *                        4 in-band DTMF detection off, 5 this frame's input follows a frame the
+ *                        jitter buffer skipped (written by JS with P_INPUT, cleared by processRoom)
  *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz)
  *   P_GAIN         i32   gain in Q14 (16384 = 0 dB), 0..65536
  *   P_ROOM         i32   room slot or -1;  P_PREV / P_NEXT  i32  room member list links (-1 = none)
@@ -69,6 +70,7 @@ export const F_TALKER: i32 = 2;
 export const F_MUTED: i32 = 4;
 export const F_PROMPT: i32 = 8;
 export const F_NO_INBAND: i32 = 16;
+export const F_FOLLOWS_SKIP: i32 = 32;
 export const R_F_ANNOUNCE: i32 = 2;
 export const R_F_LIMITER: i32 = 4;
 

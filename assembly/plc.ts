@@ -10,6 +10,9 @@
  * - When real audio resumes, the continuation of the synthetic signal is cross-faded into it
  *   over 4 ms, plus 4 ms for each further 20 ms lost, at most 10 ms (§I.2.6), so there is no
  *   click.
+ * - A frame the jitter buffer skipped (to shrink its delay) is a splice of the same kind: the frame
+ *   played after it is cross-faded over 4 ms from the pitch-repeated continuation of the audio
+ *   before it, as after one lost frame (`plcSkip`), instead of stepping onto it.
  * Integer/f64 arithmetic in a fixed order: bit-exact with engine/dsp/reference/plc.ts.
  *
  * State per party (layout.ts): P_LOST, P_PITCH, P_PLC_POS, P_PLC_T and the pitch period itself
@@ -75,21 +78,11 @@ function correlation(hist: usize, from: i32, to: i32, lag: i32, stride: i32): f6
  */
 export function plcConceal(party: usize, hist: usize, out: usize, n: i32, r: i32): void {
   const buf = party + P_PLC_BUF;
-  let lost = load<i32>(party + P_LOST);
-  let pitch: i32;
-  let pos: i32;
-  let t: i32;
-  if (lost == 0) {
-    const h = 2 * n;
-    pitch = findPitch(hist, h, r);
-    memory.copy(buf, hist + (<usize>(h - pitch) << 1), <usize>pitch << 1);
-    pos = 0;
-    t = 0;
-  } else {
-    pitch = load<i32>(party + P_PITCH);
-    pos = load<i32>(party + P_PLC_POS);
-    t = load<i32>(party + P_PLC_T);
-  }
+  const lost = load<i32>(party + P_LOST);
+  if (lost == 0) plcStart(party, hist, n, r);
+  const pitch = load<i32>(party + P_PITCH);
+  let pos = load<i32>(party + P_PLC_POS);
+  let t = load<i32>(party + P_PLC_T);
   for (let i = 0; i < n; i++) {
     const x = <i32>load<i16>(buf + (<usize>pos << 1));
     store<i16>(out + (<usize>i << 1), <i16>((x * plcGain(t, r)) >> 15));
@@ -97,9 +90,29 @@ export function plcConceal(party: usize, hist: usize, out: usize, n: i32, r: i32
     t++;
   }
   store<i32>(party + P_LOST, lost + 1);
-  store<i32>(party + P_PITCH, pitch);
   store<i32>(party + P_PLC_POS, pos);
   store<i32>(party + P_PLC_T, t);
+}
+
+/**
+ * The frame before the next one was skipped: the next real frame is joined to the audio played
+ * so far as after one lost frame (`plcResume`). hist as for `plcConceal`; nothing to do while
+ * concealing, as the concealment already continues what was played.
+ */
+export function plcSkip(party: usize, hist: usize, n: i32, r: i32): void {
+  if (load<i32>(party + P_LOST) != 0) return;
+  plcStart(party, hist, n, r);
+  store<i32>(party + P_LOST, 1);
+}
+
+/** The pitch period at the end of hist becomes the signal to repeat, from its start. */
+function plcStart(party: usize, hist: usize, n: i32, r: i32): void {
+  const h = 2 * n;
+  const pitch = findPitch(hist, h, r);
+  memory.copy(party + P_PLC_BUF, hist + (<usize>(h - pitch) << 1), <usize>pitch << 1);
+  store<i32>(party + P_PITCH, pitch);
+  store<i32>(party + P_PLC_POS, 0);
+  store<i32>(party + P_PLC_T, 0);
 }
 
 /** Real audio after a loss: cross-fade the synthetic continuation into frame (in place). */

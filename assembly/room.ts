@@ -9,7 +9,7 @@
  */
 import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, INPUT_LOST,
-  F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
+  F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
@@ -19,7 +19,7 @@ import {
 } from './layout';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
-import { plcConceal, plcResume, plcReset } from './plc';
+import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
 import { zeroSum, accumulate, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
@@ -40,6 +40,7 @@ export const FIELD_TALK_SUM_RAW: i32 = P_TALK_SUM_RAW;
 export const FIELD_TALK_SUM_HP: i32 = P_TALK_SUM_HP;
 export const FIELD_TALK_CROSSINGS: i32 = P_TALK_CROSSINGS;
 export const FLAG_PROMPT: i32 = F_PROMPT;
+export const FLAG_FOLLOWS_SKIP: i32 = F_FOLLOWS_SKIP;
 export const FIELD_ROOM_FLAGS: i32 = R_FLAGS;
 export const FLAG_ANNOUNCE: i32 = R_F_ANNOUNCE;
 
@@ -292,7 +293,11 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   if (input > MAX_PAYLOAD) input = MAX_PAYLOAD;
   else if (input < INPUT_LOST) input = INPUT_LOST;
   store<i32>(pp + P_INPUT, INPUT_LOST);
+  const flags = load<i32>(pp + P_FLAGS);
+  store<i32>(pp + P_FLAGS, flags & ~F_FOLLOWS_SKIP);
   if (input > 0) {
+    // Before the decode overwrites the frame before last, which the pitch search reads.
+    if ((flags & F_FOLLOWS_SKIP) != 0) plcSkip(pp, copyHistory(native, older, nn), nn, r);
     const payload = pp + P_IN_PAYLOAD;
     let got: i32;
     if (codec == CODEC_L16) {
@@ -305,18 +310,14 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
     if (got < nn) memory.fill(native + (<usize>got << 1), 0, <usize>(nn - got) << 1);
     plcResume(pp, native, nn, r);
   } else if (input == INPUT_LOST) {
-    // History for the pitch search: the frame before last (about to be overwritten), then the last.
-    const hist = SCRATCH + S_WORK;
-    memory.copy(hist, native, <usize>nn << 1);
-    memory.copy(hist + (<usize>nn << 1), older, <usize>nn << 1);
-    plcConceal(pp, hist, native, nn, r);
+    plcConceal(pp, copyHistory(native, older, nn), native, nn, r);
   } else {
     memory.fill(native, 0, <usize>nn << 1);
     plcReset(pp);
   }
 
   let tone = false;
-  if ((load<i32>(pp + P_FLAGS) & F_NO_INBAND) == 0) {
+  if ((flags & F_NO_INBAND) == 0) {
     const dtmf = pp + P_DTMF;
     const digit = dtmfProcess(dtmf, native, nn, input == INPUT_LOST ? 1 : 0);
     if (digit != 0) {
@@ -335,9 +336,19 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
   else downsample2(pp + P_DOWN_STATE, native, decoded, nn);
   store<i32>(pp + P_PEAK, peakAbs(decoded, n));
 
-  const flags = load<i32>(pp + P_FLAGS);
   if ((flags & (F_TALKER | F_MUTED)) != F_TALKER || tone) return 0;
   return load<i32>(pp + P_GAIN);
+}
+
+/**
+ * History for the pitch search in scratch: the frame before last (about to be overwritten by this
+ * frame), then the last.
+ */
+function copyHistory(native: usize, older: usize, nn: i32): usize {
+  const hist = SCRATCH + S_WORK;
+  memory.copy(hist, native, <usize>nn << 1);
+  memory.copy(hist + (<usize>nn << 1), older, <usize>nn << 1);
+  return hist;
 }
 
 /** Steps 4-5 for one party: its mix, back to its own rate, encoded into its output slot. */

@@ -41,6 +41,8 @@ class JsParty {
   gainQ14 = UNITY_GAIN_Q14;
   room = -1;
   input = INPUT_LOST;
+  /** This frame's input follows a frame the jitter buffer skipped (cleared by processRoom). */
+  followsSkip = false;
   outBytes = 0;
   peak = 0;
   tone = false;
@@ -234,11 +236,12 @@ export class JsKernels implements DspKernels {
     return this.must(party).inPayload;
   }
 
-  setInput(party: number, byteLength: number): void {
+  setInput(party: number, byteLength: number, followsSkip = false): void {
     const p = this.party(party);
-    if (p)
-      p.input =
-        byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+    if (!p) return;
+    p.input =
+      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+    p.followsSkip = followsSkip;
   }
 
   privatePrompt(party: number): Int16Array {
@@ -330,6 +333,16 @@ export class JsKernels implements DspKernels {
     this.roomCount = 0;
   }
 
+  /** The pitch search's history (copyHistory in assembly/room.ts): the frame before last, then the last. */
+  private history(native: Int16Array, older: Int16Array, nn: number): Int16Array {
+    const hist = this.hist;
+    for (let i = 0; i < nn; i++) {
+      hist[i] = native[i];
+      hist[nn + i] = older[i];
+    }
+    return hist;
+  }
+
   /** Same as inputStage in assembly/room.ts. Returns the gain it adds to the sum with (0 = none). */
   private inputStage(p: JsParty, roomRate: number, n: number): number {
     const rate = codecRateHz(p.codec);
@@ -340,7 +353,11 @@ export class JsKernels implements DspKernels {
     const older = p.native[p.cur ^ 1];
     const input = p.input;
     p.input = INPUT_LOST;
+    const followsSkip = p.followsSkip;
+    p.followsSkip = false;
     if (input > 0) {
+      // Before the decode overwrites the frame before last, which the pitch search reads.
+      if (followsSkip) p.plc.skip(this.history(native, older, nn), nn, r);
       let got: number;
       if (p.codec === 'L16') {
         got = Math.min(input >> 1, nn);
@@ -352,12 +369,7 @@ export class JsKernels implements DspKernels {
       native.fill(0, got, nn);
       p.plc.resume(native, nn, r);
     } else if (input === INPUT_LOST) {
-      const hist = this.hist;
-      for (let i = 0; i < nn; i++) {
-        hist[i] = native[i];
-        hist[nn + i] = older[i];
-      }
-      p.plc.conceal(hist, native, nn, r);
+      p.plc.conceal(this.history(native, older, nn), native, nn, r);
     } else {
       native.fill(0, 0, nn);
       p.plc.reset();

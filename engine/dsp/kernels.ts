@@ -5,7 +5,7 @@
  * the plain-TypeScript references (`js-kernels.ts`); `createKernels` picks one.
  *
  * Per frame, for each party of a room: write the payload into `inputPayload(party)` and call
- * `setInput(party, bytes | INPUT_LOST | INPUT_SILENT)`, optionally fill `privatePrompt(party)`;
+ * `setInput(party, bytes | INPUT_LOST | INPUT_SILENT, followsSkip)`, optionally fill `privatePrompt(party)`;
  * fill `announcement(room)`; `processRoom(room)`; then read `outputPayload(party)` (its first
  * `outputBytes(party)` bytes; `outputPacket(party)` is the same bytes behind 12 free ones for
  * the RTP header, so the packet goes out without a copy), `decodedInput(party)`,
@@ -81,7 +81,12 @@ export interface DspKernels {
 
   /** 640-byte slot: write this frame's RTP payload here. */
   inputPayload(party: number): Uint8Array;
-  setInput(party: number, byteLength: number): void;
+  /**
+   * This frame's input. `followsSkip`: the jitter buffer skipped the frame before it (to shrink
+   * its delay), so the core cross-fades it from the continuation of what was played before
+   * (assembly/plc.ts) rather than splicing it on with a click.
+   */
+  setInput(party: number, byteLength: number, followsSkip?: boolean): void;
   /** The party's private prompt at its room's rate, heard by it only while active. */
   privatePrompt(party: number): Int16Array;
   setPrivatePromptActive(party: number, on: boolean): void;

@@ -1,7 +1,7 @@
 /**
  * `DspKernels` on the WebAssembly core (assembly/room.ts). JavaScript only writes and reads the
  * module's memory: payload, prompt and decoded views created once per slot, and the per-frame
- * party fields (input size, prompt flag, output size, digit, talker measurement) through two
+ * party fields (input size, skip and prompt flags, output size, digit, talker measurement) through two
  * whole-memory views at offsets the module exports (`FIELD_*`). So a frame calls into the module
  * once per room, `processRoom`. Views stay valid: the memory cannot grow
  * (initialMemory == maximumMemory); `processRoom` still rebuilds them should the buffer ever change.
@@ -69,6 +69,7 @@ export interface RoomExports {
   FIELD_TALK_SUM_HP: WebAssembly.Global;
   FIELD_TALK_CROSSINGS: WebAssembly.Global;
   FLAG_PROMPT: WebAssembly.Global;
+  FLAG_FOLLOWS_SKIP: WebAssembly.Global;
   FIELD_ROOM_FLAGS: WebAssembly.Global;
   FLAG_ANNOUNCE: WebAssembly.Global;
 }
@@ -90,6 +91,7 @@ interface Fields {
   talkSumRaw: number;
   talkSumHighPassed: number;
   promptFlag: number;
+  followsSkipFlag: number;
   /** In i32 elements from the room's own index. */
   roomFlags: number;
   announceFlag: number;
@@ -111,6 +113,7 @@ function fieldsOf(e: RoomExports): Fields {
     talkSumRaw: f64(e.FIELD_TALK_SUM_RAW),
     talkSumHighPassed: f64(e.FIELD_TALK_SUM_HP),
     promptFlag: e.FLAG_PROMPT.value as number,
+    followsSkipFlag: e.FLAG_FOLLOWS_SKIP.value as number,
     roomFlags: i32(e.FIELD_ROOM_FLAGS),
     announceFlag: e.FLAG_ANNOUNCE.value as number
   };
@@ -265,9 +268,14 @@ export class WasmKernels implements DspKernels {
   }
 
   /** Clamped here as well as in the core: an Int32Array store would wrap a huge count into range. */
-  setInput(party: number, byteLength: number): void {
-    this.i32[2 * this.partyWord[party] + this.fields.input] =
+  setInput(party: number, byteLength: number, followsSkip = false): void {
+    const word = 2 * this.partyWord[party];
+    this.i32[word + this.fields.input] =
       byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+    const at = word + this.fields.flags;
+    const flags = this.i32[at];
+    const flag = this.fields.followsSkipFlag;
+    this.i32[at] = followsSkip ? flags | flag : flags & ~flag;
   }
 
   privatePrompt(party: number): Int16Array {

@@ -68,6 +68,8 @@ export interface MediaLegOptions {
 /** Where a leg's frames come from and go to: its RTP session, or a browser's peer connection. */
 interface FramePath {
   readFrame(target: Uint8Array, dueMs?: number): number;
+  /** The frame `readFrame` returned last follows skipped frames (undefined: the path never skips). */
+  readonly frameFollowsSkip?: boolean;
   sendFrame(packet: Buffer, payloadBytes: number): void;
 }
 
@@ -284,11 +286,13 @@ export class MediaLeg implements MixMember {
     const slot = this.partySlot;
     // The frame's due time, not now: catch-up ticks after a stall run back to back.
     const dueMs = this.loop.frameTimeMs;
-    const n = (this.frames as FramePath).readFrame(
-      kernels.inputPayload(slot),
-      Number.isNaN(dueMs) ? undefined : dueMs
+    const frames = this.frames as FramePath;
+    const n = frames.readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
+    kernels.setInput(
+      slot,
+      n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
+      frames.frameFollowsSkip === true
     );
-    kernels.setInput(slot, n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n);
     if (this.promptSounding) {
       const sounding = this.player.readFrame(kernels.privatePrompt(slot));
       kernels.setPrivatePromptActive(slot, sounding);

@@ -15,7 +15,9 @@
  * buffer stretches by one concealed frame; when it exceeds the target by 1.5 frames it skips one
  * (at most every `adjustIntervalFrames`), so D stays in [target, target + 1.5 frames) without a
  * step bigger than a frame, and the half frame between keeps a target that wanders by a few ms
- * from stretching and skipping in turn.
+ * from stretching and skipping in turn. Neither may click: a stretch is concealed and the PLC
+ * cross-fades into the next real frame, and the frame after a skip is flagged
+ * (`frameFollowsSkip`) so the core cross-fades into it from the audio played before.
  *
  * Order is by extended sequence number and timestamps (sequence.ts handles every wrap).
  * Duplicates are dropped by sequence; packets whose timestamp is already past the playout point
@@ -206,6 +208,9 @@ export class JitterBuffer {
   /** Running estimate of the (1 − targetLateShare) percentile of jitter, kept within [min, max]: the target. */
   #jitterQuantileMs = 0;
   #currentDelayMs = 0;
+  /** Frames were skipped (to shrink the delay, or to make room) since the last frame `pop` returned. */
+  #skipPending = false;
+  #followsSkip = false;
   #playoutDelaySumMs = 0;
 
   readonly #stats = {
@@ -262,6 +267,15 @@ export class JitterBuffer {
   /** Playout delay D of the last frame (see the file comment): how long after it arrived (at the base transit) it was played. */
   get currentDelayMs(): number {
     return this.#currentDelayMs;
+  }
+
+  /**
+   * The payload the last `pop` returned does not follow the audio played before it: frames were
+   * skipped in between. Its start wants cross-fading from what was played (assembly/plc.ts).
+   * False after FRAME_LOST or FRAME_SILENT: concealment continues what was played anyway.
+   */
+  get frameFollowsSkip(): boolean {
+    return this.#followsSkip;
   }
 
   get bufferedPackets(): number {
@@ -368,9 +382,17 @@ export class JitterBuffer {
 
   /**
    * The frame due now: copies its payload into `target` and returns the byte count, or returns
-   * FRAME_LOST (conceal) or FRAME_SILENT. Allocates nothing.
+   * FRAME_LOST (conceal) or FRAME_SILENT; `frameFollowsSkip` tells whether frames were skipped
+   * before it. Allocates nothing.
    */
   pop(target: Uint8Array, nowMs: number): number {
+    const result = this.#nextFrame(target, nowMs);
+    this.#followsSkip = this.#skipPending && result > 0;
+    this.#skipPending = false;
+    return result;
+  }
+
+  #nextFrame(target: Uint8Array, nowMs: number): number {
     if (this.#state === 'empty') return FRAME_SILENT;
     if (this.#state === 'buffering') {
       const head = this.#lowestSlot(this.#lowSeq);
@@ -403,6 +425,7 @@ export class JitterBuffer {
         this.#remove(head);
       }
       this.#playoutTs += this.#spf;
+      this.#skipPending = true;
       this.#stats.framesSkipped++;
       this.#sinceAdjust = 0;
     }
@@ -450,6 +473,7 @@ export class JitterBuffer {
     this.#state = 'empty';
     this.#hasPlayed = false;
     this.#concealRun = 0;
+    this.#skipPending = this.#followsSkip = false;
     this.#seqs.reset();
     this.#timestamps.reset();
     this.#highSeq = 0;
@@ -535,6 +559,7 @@ export class JitterBuffer {
     if (this.#hasPlayed && seq >= this.#nextSeq) {
       this.#nextSeq = seq + 1;
       this.#playoutTs = Math.max(this.#playoutTs, this.#tsOf(slot) + this.#spf);
+      this.#skipPending = true;
     }
     this.#meta[slot * META_STRIDE + M_SEQ] = -1;
     this.#count--;

@@ -507,6 +507,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return this.#jitter.packetsLate;
   }
 
+  /** The frame `readFrame` returned last follows frames the jitter buffer skipped (JitterBuffer.frameFollowsSkip). */
+  get frameFollowsSkip(): boolean {
+    return this.#jitter.frameFollowsSkip;
+  }
+
   /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
   get playoutDelayMs(): number {
     return this.#jitter.currentDelayMs;

@@ -1,7 +1,7 @@
 /**
  * Plain-TypeScript reference of the packet-loss concealment in assembly/plc.ts (ITU-T G.711
  * Appendix I style: pitch repetition, 20 %/10 ms fade after the first 10 ms, silence at 60 ms,
- * cross-fade on resume). Same integer and f64 operations in the same order, so the output is
+ * cross-fade on resume and after a skipped frame). Same integer and f64 operations in the same order, so the output is
  * identical sample for sample; the rules are documented in the assembly file.
  */
 
@@ -66,19 +66,20 @@ export class PlcReference {
 
   /** n concealment samples into out; hist holds the last 2n samples, oldest first. */
   conceal(hist: Int16Array, out: Int16Array, n: number, r: number): void {
-    if (this.lostFrames === 0) {
-      const h = 2 * n;
-      this.pitch = findPitch(hist, h, r);
-      for (let i = 0; i < this.pitch; i++) this.buf[i] = hist[h - this.pitch + i];
-      this.pos = 0;
-      this.t = 0;
-    }
+    if (this.lostFrames === 0) this.start(hist, n, r);
     for (let i = 0; i < n; i++) {
       out[i] = (this.buf[this.pos] * plcGain(this.t, r)) >> 15;
       if (++this.pos === this.pitch) this.pos = 0;
       this.t++;
     }
     this.lostFrames++;
+  }
+
+  /** The frame before the next one was skipped: join the next real frame as after one lost frame. */
+  skip(hist: Int16Array, n: number, r: number): void {
+    if (this.lostFrames !== 0) return;
+    this.start(hist, n, r);
+    this.lostFrames = 1;
   }
 
   /** Real audio after a loss: cross-fade the synthetic continuation into frame. */
@@ -92,6 +93,14 @@ export class PlcReference {
       frame[i] = ((syn * (len - i) + frame[i] * i) / len) | 0;
     }
     this.lostFrames = 0;
+  }
+
+  private start(hist: Int16Array, n: number, r: number): void {
+    const h = 2 * n;
+    this.pitch = findPitch(hist, h, r);
+    for (let i = 0; i < this.pitch; i++) this.buf[i] = hist[h - this.pitch + i];
+    this.pos = 0;
+    this.t = 0;
   }
 
   reset(): void {
