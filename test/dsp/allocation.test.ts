@@ -33,7 +33,7 @@ describe('the WASM boundary allocates nothing per frame', () => {
         if ((f + i) % 23 === 0) k.setInput(p, INPUT_LOST);
         else {
           k.inputPayload(p).set(payloads[(f + i) & 7]);
-          k.setInput(p, 160);
+          k.setInput(p, 160, (f + i) % 17 === 0);
         }
       }
       k.processRoom(room);
