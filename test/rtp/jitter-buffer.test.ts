@@ -482,4 +482,41 @@ describe('JitterBuffer', () => {
       expect(r.lateAtMs.filter((t) => t >= 15_500)).toEqual([]);
     }
   });
+
+  it('flags the frame played after each skip, and no other: skips to shrink the delay and to make room', () => {
+    // A route 100 ms shorter from frame 100 on: the buffer holds 100 ms too much and skips it away.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
+    let pushed = 0;
+    let previous = -2;
+    let flags = 0;
+    for (let now = 7; now < 6000; now += 20) {
+      for (; pushed < 290 && 20 * pushed + (pushed < 100 ? 100 : 0) <= now; pushed++)
+        push(jb, pushed, 20 * pushed + (pushed < 100 ? 100 : 0));
+      const n = jb.pop(out, now);
+      if (n > 0) {
+        const index = indexOf(out);
+        if (previous >= 0)
+          expect(jb.frameFollowsSkip, `frame ${index} after ${previous}`).toBe(index !== previous + 1);
+        if (jb.frameFollowsSkip) flags++;
+        previous = index;
+      } else {
+        expect(jb.frameFollowsSkip).toBe(false);
+        previous = -1;
+      }
+    }
+    expect(jb.stats().framesSkipped).toBeGreaterThanOrEqual(3);
+    expect(flags).toBe(jb.stats().framesSkipped);
+
+    const small = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, maxPackets: 16 });
+    push(small, 0, 0);
+    push(small, 1, 20);
+    expect(small.pop(out, 40)).toBe(160);
+    expect(small.frameFollowsSkip).toBe(false);
+    for (let i = 2; i < 30; i++) push(small, i, 45); // a burst: frames 2-13 make room for the last 16
+    expect(small.pop(out, 60)).toBe(160);
+    expect(indexOf(out)).toBe(14);
+    expect(small.frameFollowsSkip).toBe(true);
+    expect(small.pop(out, 80)).toBe(160);
+    expect(small.frameFollowsSkip).toBe(false);
+  });
 });
