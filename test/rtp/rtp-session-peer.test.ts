@@ -11,6 +11,7 @@ import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { exchangeFrames } from '../support/rtp-exchange.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -18,12 +19,6 @@ afterEach(() => {
 });
 
 const STRANGER_MARK = 999_999;
-
-function frame(index: number): Buffer {
-  const p = Buffer.alloc(12 + 160, 0xff);
-  p.writeUInt32BE(index, 12);
-  return p;
-}
 
 async function socket(host = '127.0.0.1'): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
@@ -81,34 +76,6 @@ async function pair(
   return { a, b, pa, pb };
 }
 
-/**
- * Frame ticks of 20 ms: A and B each send a frame, B plays one and A reads one. Runs `ticks`
- * ticks, or with `untilHeard` until each side has heard that many frames (at most 10 s, so a
- * loaded machine only makes it slower); returns B's played indices and how many frames A heard.
- */
-async function exchange(
-  a: RtpSession,
-  b: RtpSession,
-  ticks: number,
-  onTick?: (i: number) => void,
-  untilHeard?: number
-): Promise<{ played: number[]; aGot: number }> {
-  const played: number[] = [];
-  const target = new Uint8Array(1280);
-  let aGot = 0;
-  const limit = untilHeard === undefined ? ticks : 500;
-  for (let i = 0; i < limit; i++) {
-    if (untilHeard !== undefined && i >= ticks && played.length >= untilHeard && aGot >= untilHeard) break;
-    a.sendFrame(frame(i), 160);
-    b.sendFrame(frame(100_000 + i), 160);
-    onTick?.(i);
-    await sleep(20);
-    if (b.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
-    if (a.readFrame(target) === 160) aGot++;
-  }
-  return { played, aGot };
-}
-
 describe('RtpSession strangers (strict latching)', () => {
   it('a stranger on another address who sends before the caller and mid-call is never heard and never answered', async () => {
     const { a, b, pa, pb } = await pair();
@@ -118,15 +85,13 @@ describe('RtpSession strangers (strict latching)', () => {
     for (let seq = 1; seq <= 5; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().packetsFromOtherSources === 5);
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
-    const { played, aGot } = await exchange(
-      a,
-      b,
-      30,
-      (i) => {
+    const { played, aGot } = await exchangeFrames(a, b, {
+      ticks: 30,
+      untilHeard: 10,
+      onTick: (i) => {
         if (i % 3 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-      },
-      10
-    );
+      }
+    });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(played).not.toContain(STRANGER_MARK);
     expect(aGot).toBeGreaterThanOrEqual(10);
@@ -141,15 +106,13 @@ describe('RtpSession strangers (strict latching)', () => {
     for (let seq = 1; seq <= PROBATION_PACKETS; seq++)
       neighbour.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.remoteAddress?.port === neighbour.address().port); // same host, a run of packets, no exact match yet
-    const { played } = await exchange(
-      a,
-      b,
-      30,
-      (i) => {
+    const { played } = await exchangeFrames(a, b, {
+      ticks: 30,
+      untilHeard: 10,
+      onTick: (i) => {
         if (i > 5 && i % 3 === 0) neighbour.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-      },
-      10
-    );
+      }
+    });
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
     expect(played.filter((v) => v === STRANGER_MARK).length).toBeLessThanOrEqual(1);
     expect(b.stats().packetsFromOtherSources).toBeGreaterThanOrEqual(7);
@@ -160,7 +123,7 @@ describe('RtpSession strangers (strict latching)', () => {
       b: { remote: { address: '192.0.2.55', port: 40000 }, signallingAddress: '127.0.0.1' }
     });
     a.setRemote({ address: '127.0.0.1', port: b.ports.rtpPort });
-    const { played } = await exchange(a, b, 10, undefined, 10);
+    const { played } = await exchangeFrames(a, b, { ticks: 10, untilHeard: 10 });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
   });
@@ -188,7 +151,7 @@ describe('RtpSession strangers (first-packet latching)', () => {
     await waitFor(() => b.stats().packetsFromOtherSources === 1);
     expect(rtcp).toBe(0);
     // The peer's RTP latches; then its own report (sent from its RTCP port) is taken.
-    await exchange(a, b, 3, undefined, 1);
+    await exchangeFrames(a, b, { ticks: 3, untilHeard: 1 });
     pa.rtcpSocket.send(Buffer.from('80c9000100000777', 'hex'), pb.rtcpPort, '127.0.0.1');
     await waitFor(() => rtcp === 1);
     expect(b.stats().packetsFromOtherSources).toBe(1);
@@ -216,7 +179,7 @@ describe('RtpSession with SRTP', () => {
       captured.push(Buffer.from(msg));
       relay.send(msg, pb.rtpPort, '127.0.0.1');
     });
-    const { played } = await exchange(a, b, 30, undefined, 10);
+    const { played } = await exchangeFrames(a, b, { ticks: 30, untilHeard: 10 });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(played.every((v) => v < 500)).toBe(true);
     expect(captured.length).toBeGreaterThanOrEqual(10);
@@ -258,15 +221,13 @@ describe('RtpSession with SRTP', () => {
     stranger.on('message', () => strangerGot++);
     for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().discardReasons.srtpAuth === 3);
-    const { played, aGot } = await exchange(
-      a,
-      b,
-      25,
-      (i) => {
+    const { played, aGot } = await exchangeFrames(a, b, {
+      ticks: 25,
+      untilHeard: 10,
+      onTick: (i) => {
         if (i % 4 === 0) stranger.send(strangerPacket(100 + i), pb.rtpPort, '127.0.0.1');
-      },
-      10
-    );
+      }
+    });
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(aGot).toBeGreaterThanOrEqual(10);
@@ -281,15 +242,17 @@ describe('RtpSession with SRTP', () => {
       a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
       b: { srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA } }
     });
-    expect((await exchange(a, b, 10, undefined, 5)).played.length).toBeGreaterThanOrEqual(5);
+    expect((await exchangeFrames(a, b, { ticks: 10, untilHeard: 5 })).played.length).toBeGreaterThanOrEqual(
+      5
+    );
     // A re-keys (a re-INVITE with a new a=crypto); B learns it; B's own key stays.
     const newKeyA = randomBytes(30);
     a.setSrtp({ suite, localKeySalt: newKeyA, remoteKeySalt: keyB });
     const authBefore = b.stats().discardReasons.srtpAuth;
-    await exchange(a, b, 5);
+    await exchangeFrames(a, b, { ticks: 5 });
     await waitFor(() => b.stats().discardReasons.srtpAuth - authBefore >= 4);
     b.setSrtp({ suite, localKeySalt: keyB, remoteKeySalt: newKeyA });
-    const { played, aGot } = await exchange(a, b, 15, undefined, 5);
+    const { played, aGot } = await exchangeFrames(a, b, { ticks: 15, untilHeard: 5 });
     expect(played.length).toBeGreaterThanOrEqual(5);
     expect(aGot).toBeGreaterThanOrEqual(5); // B kept its outbound context: A still authenticates B
   });
@@ -309,7 +272,7 @@ describe('RtpSession with SRTP', () => {
     for (let seq = 1; seq <= 3; seq++) stranger.send(strangerPacket(seq), pb.rtpPort, '127.0.0.1');
     await waitFor(() => b.stats().discardReasons.srtpAuth === 3);
     expect(b.remoteAddress).toBeUndefined();
-    const { played, aGot } = await exchange(a, b, 25, undefined, 10);
+    const { played, aGot } = await exchangeFrames(a, b, { ticks: 25, untilHeard: 10 });
     expect(b.remoteAddress).toEqual({ address: '127.0.0.1', port: pa.rtpPort });
     expect(played.length).toBeGreaterThanOrEqual(10);
     expect(aGot).toBeGreaterThanOrEqual(10);

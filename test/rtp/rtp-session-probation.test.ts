@@ -9,7 +9,8 @@ import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { waitFor } from '../support/wait.js';
+import { exchangeFrames } from '../support/rtp-exchange.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -22,12 +23,6 @@ const OTHER_HOST = '127.0.0.42';
 /** The port a caller behind NAT names in its SDP; its packets leave from another (the NAT's). */
 const NAT_SDP_PORT = 60198;
 const STRANGER_MARK = 999_999;
-
-function frame(index: number): Buffer {
-  const p = Buffer.alloc(12 + 160, 0xff);
-  p.writeUInt32BE(index, 12);
-  return p;
-}
 
 function packet(seq: number, ssrc: number, mark = STRANGER_MARK): Buffer {
   const p = Buffer.alloc(172, 0xff);
@@ -87,27 +82,6 @@ async function call(
   return { caller, engine, callerPort: pa.rtpPort, enginePort: pb.rtpPort, latched };
 }
 
-/** 20 ms ticks: both send a frame, both read one; until each has heard `frames` (at most 10 s). */
-async function talk(
-  caller: RtpSession,
-  engine: RtpSession,
-  frames: number,
-  onTick?: (i: number) => void
-): Promise<{ played: number[]; callerHeard: number }> {
-  const played: number[] = [];
-  const target = new Uint8Array(1280);
-  let callerHeard = 0;
-  for (let i = 0; i < 500 && (played.length < frames || callerHeard < frames); i++) {
-    caller.sendFrame(frame(i), 160);
-    engine.sendFrame(frame(100_000 + i), 160);
-    onTick?.(i);
-    await sleep(20);
-    if (engine.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
-    if (caller.readFrame(target) === 160) callerHeard++;
-  }
-  return { played, callerHeard };
-}
-
 /** Packets the session has read, whatever it did with them. */
 function readAll(session: RtpSession): number {
   const s = session.stats();
@@ -138,8 +112,12 @@ describe('RtpSession latching probation (strict)', () => {
     expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: NAT_SDP_PORT });
 
     // The caller starts; its packets come from a port its SDP does not name. The stranger goes on.
-    const { played, callerHeard } = await talk(caller, engine, 10, (i) => {
-      stranger.send(packet(scattered(100 + i), 0x666), engine.ports.rtpPort, ENGINE_HOST);
+    const { played, aGot: callerHeard } = await exchangeFrames(caller, engine, {
+      ticks: 0,
+      untilHeard: 10,
+      onTick: (i) => {
+        stranger.send(packet(scattered(100 + i), 0x666), engine.ports.rtpPort, ENGINE_HOST);
+      }
     });
     expect(latched).toEqual([{ address: CALLER_HOST, port: callerPort }]);
     expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: callerPort });
@@ -179,8 +157,12 @@ describe('RtpSession latching probation (strict)', () => {
     // From the port its SDP names, the caller takes the call back at its first packet; the
     // stranger's run goes on and takes nothing.
     let seq = 1 + PROBATION_PACKETS;
-    const { played } = await talk(caller, engine, 10, () => {
-      stranger.send(packet(seq++, 0x666), engine.ports.rtpPort, ENGINE_HOST);
+    const { played } = await exchangeFrames(caller, engine, {
+      ticks: 0,
+      untilHeard: 10,
+      onTick: () => {
+        stranger.send(packet(seq++, 0x666), engine.ports.rtpPort, ENGINE_HOST);
+      }
     });
     expect(latched).toEqual([
       { address: CALLER_HOST, port: stranger.address().port },
@@ -205,8 +187,12 @@ describe('RtpSession latching probation (first-packet)', () => {
     await waitFor(() => readAll(engine) === early.length);
     expect(latched).toEqual([]);
     expect(engine.stats().discardReasons.probation).toBe(early.length);
-    const { played, callerHeard } = await talk(caller, engine, 10, (i) => {
-      stranger.send(packet(scattered(100 + i), 0x666), engine.ports.rtpPort, ENGINE_HOST);
+    const { played, aGot: callerHeard } = await exchangeFrames(caller, engine, {
+      ticks: 0,
+      untilHeard: 10,
+      onTick: (i) => {
+        stranger.send(packet(scattered(100 + i), 0x666), engine.ports.rtpPort, ENGINE_HOST);
+      }
     });
     expect(latched).toEqual([{ address: CALLER_HOST, port: callerPort }]);
     expect(played).not.toContain(STRANGER_MARK);

@@ -6,18 +6,12 @@ import { RtpSession } from '../../engine/rtp/rtp-session.js';
 import type { RtcpEvent, RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { exchangeFrames, indexedFrame } from '../support/rtp-exchange.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
-
-/** A packet buffer for sendFrame: 12 bytes for the header, then a 160-byte payload starting with `index`. */
-function frame(index: number): Buffer {
-  const p = Buffer.alloc(12 + 160, 0xff);
-  p.writeUInt32BE(index, 12);
-  return p;
-}
 
 async function socket(): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
@@ -52,28 +46,6 @@ function pcmuPacket(seq: number, ssrc: number): Buffer {
   const p = Buffer.alloc(172);
   writeRtpHeader(p, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
   return p;
-}
-
-/** Runs `ticks` frame ticks of 20 ms: A sends frame i, B reads one frame; returns B's played indices. */
-async function exchange(
-  a: RtpSession,
-  b: RtpSession,
-  from: number,
-  ticks: number,
-  onTick?: (i: number) => void
-): Promise<{ played: number[]; aGot: number }> {
-  const played: number[] = [];
-  const target = new Uint8Array(1280);
-  let aGot = 0;
-  for (let i = 0; i < ticks; i++) {
-    a.sendFrame(frame(from + i), 160);
-    b.sendFrame(frame(100_000 + i), 160);
-    onTick?.(i);
-    await sleep(20);
-    if (b.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
-    if (a.readFrame(target) === 160) aGot++;
-  }
-  return { played, aGot };
 }
 
 describe('RtpSession over loopback UDP', () => {
@@ -135,17 +107,20 @@ describe('RtpSession over loopback UDP', () => {
 
     // Valid PCMU from the third socket after A latched: ignored, counted.
     const intruder = Buffer.alloc(172);
-    const { played, aGot } = await exchange(a, b, 0, 40, (i) => {
-      if (i >= 5 && i % 5 === 0) {
-        writeRtpHeader(intruder, {
-          marker: false,
-          payloadType: 0,
-          sequenceNumber: i,
-          timestamp: i * 160,
-          ssrc: 0x666
-        });
-        intruder.writeUInt32BE(999_999, 12);
-        c.send(intruder, pb.rtpPort, '127.0.0.1');
+    const { played, aGot } = await exchangeFrames(a, b, {
+      ticks: 40,
+      onTick: (i) => {
+        if (i >= 5 && i % 5 === 0) {
+          writeRtpHeader(intruder, {
+            marker: false,
+            payloadType: 0,
+            sequenceNumber: i,
+            timestamp: i * 160,
+            ssrc: 0x666
+          });
+          intruder.writeUInt32BE(999_999, 12);
+          c.send(intruder, pb.rtpPort, '127.0.0.1');
+        }
       }
     });
     expect(latched).toEqual([{ address: '127.0.0.1', port: pa.rtpPort }]);
@@ -232,7 +207,7 @@ describe('RtpSession over loopback UDP', () => {
     const digits: DtmfEvent[] = [];
     b.on('dtmf', (d) => digits.push(d));
     const sending = a.sendDtmf('9', 120).then(() => a.sendDtmf('#', 80));
-    await exchange(a, b, 0, 25);
+    await exchangeFrames(a, b, { ticks: 25 });
     await sending;
     await waitFor(() => digits.length >= 2);
     expect(digits).toEqual([
@@ -358,6 +333,6 @@ describe('RtpSession over loopback UDP', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_CLOSED' });
     expect(pool.inUse).toBe(0);
     expect(a.readFrame(new Uint8Array(160))).toBe(0);
-    expect(() => a.sendFrame(frame(0), 160)).toThrow();
+    expect(() => a.sendFrame(indexedFrame(0), 160)).toThrow();
   });
 });
