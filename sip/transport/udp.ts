@@ -12,6 +12,9 @@ export class UdpTransport implements SipTransport {
   readonly reliable = false;
   private socket?: dgram.Socket;
   private closed = false;
+  /** Datagrams handed to the socket whose send has not completed. */
+  private sending = 0;
+  private drained: (() => void) | undefined;
 
   constructor(
     private readonly bind: TransportAddress,
@@ -49,8 +52,13 @@ export class UdpTransport implements SipTransport {
   send(data: Buffer, destination: TransportAddress): Promise<void> {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new SipError('ERR_CLOSED', 'UDP transport closed'));
+    this.sending++;
     return new Promise((resolve, reject) => {
-      socket.send(data, destination.port, destination.host, (err) => (err ? reject(err) : resolve()));
+      socket.send(data, destination.port, destination.host, (err) => {
+        if (--this.sending === 0) this.drained?.();
+        if (err) reject(err);
+        else resolve();
+      });
     });
   }
 
@@ -61,6 +69,10 @@ export class UdpTransport implements SipTransport {
     }
     this.closed = true;
     const socket = this.socket;
-    return new Promise((resolve) => socket.close(() => resolve()));
+    // Node sends a datagram a tick after send() (it resolves the address first), and close() in
+    // between drops it: the 480 a stopping engine gives a ringing caller never left. Closed once
+    // every send handed over has gone.
+    const sent = this.sending === 0 ? Promise.resolve() : new Promise<void>((r) => (this.drained = r));
+    return sent.then(() => new Promise((resolve) => socket.close(() => resolve())));
   }
 }
