@@ -191,7 +191,10 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     try {
       await call.answer();
     } catch (error) {
-      if (this.#state !== State.IDLE) this.#ended(Cause.FAILED);
+      // Ended meanwhile (hangUp(), the caller's CANCEL or BYE): the answer lost a race, not a
+      // failure; cause() says how the call ended.
+      if (this.#state === State.IDLE) return State.IDLE;
+      this.#ended(Cause.FAILED);
       throw error;
     }
     if (this.#state === State.ANSWERING) this.#setState(State.ANSWERED);
