@@ -84,6 +84,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   readonly id: string;
   #state: State;
   #cause: Cause = Cause.NORMAL;
+  /** hangUp() came while answer() was under way: that answer resolves IDLE instead of failing. */
+  #hungUpAnswering = false;
   #transferCause: TransferCause = TransferCause.NONE;
   #call: SipCall | undefined;
   #transfer: ConferenceTransfer | undefined;
@@ -188,13 +190,13 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#expect('answer', [State.CALL_INCOMING, State.RING_INCOMING]);
     const call = this.#call as SipCall;
     this.#setState(State.ANSWERING);
+    this.#hungUpAnswering = false;
     try {
       await call.answer();
     } catch (error) {
-      // Ended meanwhile (hangUp(), the caller's CANCEL or BYE): the answer lost a race, not a
-      // failure; cause() says how the call ended.
-      if (this.#state === State.IDLE) return State.IDLE;
-      this.#ended(Cause.FAILED);
+      // The application hung up while answering: the answer lost a race it started, no failure.
+      if (this.#hungUpAnswering) return State.IDLE;
+      if (this.#state !== State.IDLE) this.#ended(Cause.FAILED);
       throw error;
     }
     if (this.#state === State.ANSWERING) this.#setState(State.ANSWERED);
@@ -300,6 +302,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    */
   async hangUp(): Promise<State> {
     if (this.#state === State.IDLE) return State.IDLE;
+    if (this.#state === State.ANSWERING) this.#hungUpAnswering = true;
     if (this.#legOf) {
       await this.#legOf.legHungUp();
       return State.IDLE;
