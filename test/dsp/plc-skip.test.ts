@@ -13,18 +13,13 @@ import {
 } from '../../engine/dsp/kernels.js';
 import { ulawCompress } from '../../engine/dsp/reference/g711.js';
 import { sine } from '../support/dsp-prng.js';
+import { largestStep } from '../support/tone-analysis.js';
 
 const TONE_HZ = 437;
 const AMPLITUDE = 8000;
 
 /** A step of the input: tone frame `frame` (flagged as following a skip or not), a lost frame, or silence (flagged or not). */
 type Step = { frame: number; followsSkip?: boolean } | 'lost' | 'silent' | 'silent+flag';
-
-function largestStep(x: Int16Array, from: number, to: number): number {
-  let m = 0;
-  for (let i = from + 1; i < to; i++) m = Math.max(m, Math.abs(x[i] - x[i - 1]));
-  return m;
-}
 
 describe.each(['wasm', 'js'] as const)('skip cross-fade in the %s core', (kind) => {
   let k: DspKernels | undefined;

@@ -3,18 +3,12 @@ import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { INPUT_LOST } from '../../engine/dsp/kernels.js';
 import { alawCompress as alaw } from '../../engine/dsp/reference/g711.js';
 import { sine } from '../support/dsp-prng.js';
+import { largestStep } from '../support/tone-analysis.js';
 
 function rms(x: Int16Array, from = 0, to = x.length): number {
   let s = 0;
   for (let i = from; i < to; i++) s += x[i] * x[i];
   return Math.sqrt(s / (to - from));
-}
-
-/** Largest sample-to-sample step: a click shows up as a jump far above the signal's own slope. */
-function maxStep(x: Int16Array): number {
-  let m = 0;
-  for (let i = 1; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - x[i - 1]));
-  return m;
 }
 
 describe('packet-loss concealment (G.711 Appendix I style)', () => {
@@ -84,8 +78,8 @@ describe('packet-loss concealment (G.711 Appendix I style)', () => {
     frames.forEach((f, i) => all.set(f, i * 320));
     // A 170 Hz tone of amplitude 8000 changes by at most ~535 per sample at 16 kHz; the PLC
     // pitch (a whole number of samples) is slightly off, so allow a margin, far below a click.
-    const smooth = maxStep(sine(320, 170, 16000, 8000));
-    expect(maxStep(all)).toBeLessThan(2 * smooth);
+    const smooth = largestStep(sine(320, 170, 16000, 8000));
+    expect(largestStep(all)).toBeLessThan(2 * smooth);
     // Without the cross-fade the jump back from silence at frame 11 would be ~8000.
     expect(Math.abs(all[11 * 320] - all[11 * 320 - 1])).toBeLessThan(2 * smooth);
   });

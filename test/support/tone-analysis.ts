@@ -55,6 +55,13 @@ export function loudestDbfs(pcm: Int16Array, sampleRateHz: number, windowMs = 25
   return loudest;
 }
 
+/** Largest sample-to-sample step in pcm[from, to): a click shows up as a jump far above the signal's own slope. */
+export function largestStep(pcm: Int16Array, from = 0, to = pcm.length): number {
+  let m = 0;
+  for (let i = from + 1; i < to; i++) m = Math.max(m, Math.abs(pcm[i] - pcm[i - 1]));
+  return m;
+}
+
 /** RMS level of `pcm` in dBFS. */
 export function rmsDbfs(pcm: Int16Array): number {
   if (pcm.length === 0) return -200;
