@@ -155,8 +155,8 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
     };
     const { done } = runSipp(
       [
-        '-sn',
-        'uac',
+        '-sf',
+        scenario('uac-lossy.xml'),
         `127.0.0.1:${port}`,
         '-m',
         '3',
