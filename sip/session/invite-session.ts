@@ -86,6 +86,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected dialog?: Dialog;
   protected localSdp?: string;
   private ended = false;
+  /** Our BYE's transaction is under way: the dialog is kept for a BYE crossing it. */
+  private byeInFlight = false;
   /** 2xx responses to INVITEs we answered, retransmitted until their ACK (by CSeq number). */
   private readonly pending2xx = new Map<
     number,
@@ -142,10 +144,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.abandon();
       return;
     }
-    const request = this.dialog.createRequest('BYE');
-    this.terminate('local');
     try {
-      await this.host.sendRequest(request, this.sendOptions);
+      await this.endWithBye('local');
     } catch (error) {
       this.host.logger.warn({ callId: this.callId, err: String(error) }, 'BYE failed');
     }
@@ -228,7 +228,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
               });
               // §12.2.1.2 ends the dialog; RFC 4028 §10 has a refresh's UAC send BYE: a proxy's
               // 408 leaves the far end holding a call no one hears.
-              if (response.status === 481 || response.status === 408) this.endWithBye('error');
+              if (response.status === 481 || response.status === 408)
+                this.endWithBye('error').catch(() => {});
             },
             timeout: () => {
               finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
@@ -314,9 +315,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       { callId: this.callId, interval: this.sessionTimer?.interval },
       'session expired without a refresh (RFC 4028), sending BYE'
     );
-    const request = this.dialog?.createRequest('BYE');
-    this.terminate('expired');
-    if (request) this.host.sendRequest(request, this.sendOptions).catch(() => {});
+    this.endWithBye('expired').catch(() => {});
   }
 
   /**
@@ -362,7 +361,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (!tx) return;
     const dialog = this.dialog;
     if (!dialog || this.ended) {
-      this.host.respond(tx, createResponse(request, 481));
+      const crossingBye = this.byeInFlight && request.method === 'BYE';
+      this.host.respond(tx, createResponse(request, crossingBye ? 200 : 481));
       return;
     }
     if (!dialog.acceptRemoteSeq(request)) {
@@ -498,15 +498,24 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected onAckTimeout(seq: number): void {
     this.pending2xx.delete(seq);
     this.host.logger.warn({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
-    this.endWithBye('timeout');
+    this.endWithBye('timeout').catch(() => {});
   }
 
-  /** Ends an established dialog from our side without waiting for the BYE's answer. */
-  private endWithBye(reason: TerminationReason): void {
-    if (!this.dialog || this.ended) return;
-    const request = this.dialog.createRequest('BYE');
-    this.terminate(reason);
-    this.host.sendRequest(request, this.sendOptions).catch(() => {});
+  /**
+   * Ends an established dialog from our side: the session ends at once, the dialog stays until
+   * the BYE's transaction does, so a BYE of the peer's crossing ours gets 200 rather than 481
+   * (the BYE race of RFC 5407). Settles with the BYE's final response or its failure.
+   */
+  private endWithBye(reason: TerminationReason): Promise<unknown> {
+    const dialog = this.dialog;
+    if (!dialog || this.ended) return Promise.resolve();
+    const request = dialog.createRequest('BYE');
+    this.byeInFlight = true;
+    this.terminate(reason, true);
+    return this.host.sendRequest(request, this.sendOptions).finally(() => {
+      this.byeInFlight = false;
+      this.host.removeDialog(dialog);
+    });
   }
 
   private handleAck(ack: SipRequest): void {
@@ -533,7 +542,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         { callId: this.callId, cseq: seq, err: String(error) },
         'the ACK did not answer our offer acceptably, ending the dialog'
       );
-      this.endWithBye('error');
+      this.endWithBye('error').catch(() => {});
       return false;
     }
     if (body === undefined) return true;
@@ -543,14 +552,14 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     return true;
   }
 
-  /** Ends the session once: timers stopped, dialog forgotten, 'terminated' emitted. */
-  protected terminate(reason: TerminationReason): void {
+  /** Ends the session once: timers stopped, dialog forgotten (unless our BYE keeps it), 'terminated' emitted. */
+  protected terminate(reason: TerminationReason, keepDialog = false): void {
     if (this.ended) return;
     this.ended = true;
     this.sessionTimer?.stop();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
-    if (this.dialog) this.host.removeDialog(this.dialog);
+    if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
     this.safeEmit('terminated', { reason });
   }

@@ -230,6 +230,30 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.next(isResponse('cseq-1', 200, 'BYE'));
   });
 
+  it("answers 200 to the peer's BYE crossing ours, and 481 once our BYE has its answer", async () => {
+    const { ua, peer, port } = await setup();
+    const { session, toTag } = await establish(ua, peer, port, 'bye-glare');
+    const byed = session.bye();
+    const ours = (await peer.next(
+      (m) => m instanceof SipRequest && m.method === 'BYE' && m.callId === 'bye-glare'
+    )) as SipRequest;
+    expect(session.terminated).toBe(true);
+    // The peer hung up too: its BYE crosses ours, before it answers ours.
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'bye-glare', method: 'BYE', cseq: 2, toTag }),
+      port
+    );
+    await peer.next(isResponse('bye-glare', 200, 'BYE'));
+    await peer.send(responseTo(ours, 200).toString(), port);
+    await byed;
+    expect(ua.activity.dialogs).toBe(0);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'bye-glare', method: 'BYE', cseq: 3, toTag }),
+      port
+    );
+    await peer.next(isResponse('bye-glare', 481, 'BYE'));
+  });
+
   it('copies Record-Route into the 200 and routes its own BYE through the route set (§12.1.1, §12.2.1.1)', async () => {
     const { ua, peer, port } = await setup();
     const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
