@@ -143,10 +143,8 @@ export class PeerLatch {
   }
 
   /**
-   * RTCP comes from the RTP peer's host; its port latches on the first report. With
-   * `first-packet` and plain RTP, none is taken before RTP has latched: a stranger's report
-   * would otherwise take the call's RTCP (our reports would go to it, and its reports would keep
-   * a dead call alive).
+   * May an RTCP packet from this source be looked at: the latched RTCP source, else the RTP
+   * peer's host. With `first-packet` and plain RTP, none before RTP has latched.
    */
   acceptsRtcp(address: string, port: number): boolean {
     const host = unmappedAddress(address);
@@ -159,7 +157,35 @@ export class PeerLatch {
     return this.#isPeerHost(host);
   }
 
-  latchRtcp(address: string, port: number): void {
-    this.#rtcp ??= { address: unmappedAddress(address), port };
+  /**
+   * A report that passed its checks, from a source `acceptsRtcp` let through: does it latch (or
+   * come from the latched source)? A port the peer's RTCP is expected on latches at once: the
+   * SDP's a=rtcp port or RTP port + 1, the latched RTP port + 1, or the RTP port itself
+   * (rtcp-mux). Any other port on the peer's host (a NAT's mapping) latches only once RTP has,
+   * with a report whose sender SSRC is the one its RTP carries: otherwise another program on the
+   * caller's host, or another device behind its NAT, could take the call's RTCP with one report
+   * sent first, receive our reports and keep a dead call alive with its own. With SRTP a report
+   * that authenticates is the peer's.
+   */
+  admitRtcp(address: string, port: number, senderSsrc: number, rtpSsrc: number | undefined): boolean {
+    const host = unmappedAddress(address);
+    const rtcp = this.#rtcp;
+    if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
+    const rtp = this.#rtp;
+    const expected = this.authenticated || this.#isExpectedRtcpPort(host, port, rtp);
+    if (!expected && (rtp === undefined || rtpSsrc === undefined || senderSsrc !== rtpSsrc)) return false;
+    this.#rtcp = { address: host, port };
+    return true;
+  }
+
+  #isExpectedRtcpPort(host: string, port: number, rtp: PeerAddress | undefined): boolean {
+    if (rtp !== undefined && rtp.address === host && (port === rtp.port || port === rtp.port + 1))
+      return true;
+    const remote = this.#remote;
+    if (remote === undefined) return false;
+    const sdpHost = this.mode === 'strict' ? this.#isPeerHost(host) : host === remote.address;
+    if (!sdpHost) return false;
+    const sdpRtcpPort = remote.rtcpPort ?? remote.port + 1;
+    return port === sdpRtcpPort || port === remote.port;
   }
 }

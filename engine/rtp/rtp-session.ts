@@ -691,9 +691,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#counters.rtcpDiscarded++;
       return;
     }
+    const rtpSsrc = this.#hasRemoteSsrc ? this.#remoteSsrc : undefined;
+    if (!peer.admitRtcp(rinfo.address, rinfo.port, packets[0].ssrc, rtpSsrc)) {
+      this.#counters.packetsFromOtherSources++; // a stranger's report on the peer's host
+      return;
+    }
     if (errors.length > 0) this.#counters.rtcpDiscarded++;
     this.#counters.rtcpReceived++;
-    peer.latchRtcp(rinfo.address, rinfo.port);
     const now = this.#now();
     this.#lastHeardMs = now;
     const ntp = ntpFromUnixMs(Date.now());

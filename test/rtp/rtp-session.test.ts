@@ -306,6 +306,11 @@ describe('RtpSession over loopback UDP', () => {
     const { session, rtpPort } = await sessionFrom(65535, { rtcpIntervalMs: 60_000 });
     let reports = 0;
     session.on('rtcp', () => reports++);
+    // Its RTP (from a NAT mapping, after probation), then a report from a port of its own with
+    // that RTP's SSRC (rtcp-latch.test.ts).
+    const peerRtp = await socket();
+    for (let seq = 1; seq <= 5; seq++) peerRtp.send(pcmuPacket(seq, 0x777), rtpPort, '127.0.0.1');
+    await waitFor(() => session.remoteAddress?.port === peerRtp.address().port);
     peerRtcp.send(Buffer.from('80c9000100000777', 'hex'), rtpPort + 1, '127.0.0.1'); // an empty RR
     await waitFor(() => reports === 1);
     session.close();
