@@ -14,7 +14,7 @@ import type { ConferenceRoom } from '../conference/room.js';
 import type { Party, LeaveReason } from '../conference/party.js';
 import { waitForRoomStart } from '../conference/transfer-wait.js';
 import type { MediaLeg } from '../media/media-leg.js';
-import { ringbackCycle } from '../media/tones.js';
+import { muteTone, ringbackCycle } from '../media/tones.js';
 import type { ChannelContext } from './channel-context.js';
 import type { Logger } from 'pino';
 
@@ -257,7 +257,12 @@ export class ConferenceTransfer {
   /** A digit pressed by the caller; true when the room took it (it is in the room). */
   handleDigit(digit: string): boolean {
     if (!this.entered || this.finished || !this.room || !this.party) return false;
-    this.room.handleDigit(this.party, digit);
+    const action = this.room.handleDigit(this.party, digit);
+    if ((action === 'mute' || action === 'unmute') && this.party.media.muteTones) {
+      const { media } = this.init;
+      // Heard by this party alone: its private prompt, added to its own mix-minus.
+      media.player.play([muteTone(media.sampleRateHz, action === 'mute')]).catch(() => undefined);
+    }
     return true;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Call-progress tones generated once per sample rate and looped by the players: ringback while
- * a transfer leg rings, and the entry beep of a conference.
+ * a transfer leg rings, the entry beep of a conference, and the tones a party hears when its own
+ * keypad mutes or unmutes it.
  */
 
 function sineMix(sampleRateHz: number, seconds: number, freqsHz: number[], amplitude: number): Int16Array {
@@ -64,18 +65,48 @@ export function ringbackCycle(sampleRateHz: number, name: RingbackToneName = 'us
   return pcm;
 }
 
-/** A short 200 ms beep at 800 Hz with 10 ms ramps, played to a room when a party enters. */
+/** A tone of `seconds` at `hz` with 10 ms ramps at both ends, so it starts and stops without a click. */
+function rampedTone(sampleRateHz: number, seconds: number, hz: number, amplitude: number): Int16Array {
+  const pcm = sineMix(sampleRateHz, seconds, [hz], amplitude);
+  const ramp = Math.round(sampleRateHz * 0.01);
+  for (let i = 0; i < ramp; i++) {
+    const g = i / ramp;
+    pcm[i] = Math.round(pcm[i] * g);
+    pcm[pcm.length - 1 - i] = Math.round(pcm[pcm.length - 1 - i] * g);
+  }
+  return pcm;
+}
+
+/** A short 200 ms beep at 800 Hz, played to a room when a party enters. */
 export function entryBeep(sampleRateHz: number): Int16Array {
   const key = `beep:${sampleRateHz}`;
   let pcm = cache.get(key);
   if (!pcm) {
-    pcm = sineMix(sampleRateHz, 0.2, [800], 8000);
-    const ramp = Math.round(sampleRateHz * 0.01);
-    for (let i = 0; i < ramp; i++) {
-      const g = i / ramp;
-      pcm[i] = Math.round(pcm[i] * g);
-      pcm[pcm.length - 1 - i] = Math.round(pcm[pcm.length - 1 - i] * g);
-    }
+    pcm = rampedTone(sampleRateHz, 0.2, 800, 8000);
+    cache.set(key, pcm);
+  }
+  return pcm;
+}
+
+/** The two notes of the mute tones, 100 ms each with 50 ms between: away from DTMF's frequencies. */
+export const MUTE_TONE_HZ = { high: 880, low: 587 } as const;
+
+/**
+ * What a party hears when its own keypad mutes it (a falling pair of notes) or unmutes it (a
+ * rising pair), as a FreeSWITCH or Asterisk conference plays its muted and unmuted sounds.
+ */
+export function muteTone(sampleRateHz: number, muted: boolean): Int16Array {
+  const key = `mute:${muted}:${sampleRateHz}`;
+  let pcm = cache.get(key);
+  if (!pcm) {
+    const [first, second] = muted
+      ? [MUTE_TONE_HZ.high, MUTE_TONE_HZ.low]
+      : [MUTE_TONE_HZ.low, MUTE_TONE_HZ.high];
+    const note = Math.round(sampleRateHz * 0.1);
+    const gap = Math.round(sampleRateHz * 0.05);
+    pcm = new Int16Array(2 * note + gap);
+    pcm.set(rampedTone(sampleRateHz, 0.1, first, 6000), 0);
+    pcm.set(rampedTone(sampleRateHz, 0.1, second, 6000), note + gap);
     cache.set(key, pcm);
   }
   return pcm;

@@ -3,7 +3,7 @@
  * `ConferencePartyMediaSettings`: the exit digit, the mute/unmute digits, the media played
  * to the room before (`prefixMedia`) its entry and exit announcements, what it hears while
  * the room has not started (ringback or `onConferenceStoppedFile`), the entry beep,
- * two-party optimisation and whether it starts muted.
+ * two-party optimisation, whether it starts muted and whether its mute digits answer with a tone.
  *
  *   const media = new ConferencePartyMediaSettings({ exitOnDtmfDigit: '#' });
  *   media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
@@ -34,6 +34,11 @@ export interface ConferencePartyMediaSettingsOptions {
   twoPartyOptimisation?: boolean;
   /** Enter the room muted. Default false. */
   startMuted?: boolean;
+  /**
+   * When this party's own keypad mutes or unmutes it, play it (and only it) a falling or rising
+   * pair of notes. Default true.
+   */
+  muteTones?: boolean;
 }
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -42,7 +47,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'onConferenceStoppedFile',
   'beepOnEntry',
   'twoPartyOptimisation',
-  'startMuted'
+  'startMuted',
+  'muteTones'
 ]);
 
 /** The party's mute digits: one digit toggles; two digits mute and unmute. */
@@ -112,6 +118,7 @@ export class ConferencePartyMediaSettings {
   readonly beepOnEntry: boolean;
   readonly twoPartyOptimisation: boolean;
   readonly startMuted: boolean;
+  readonly muteTones: boolean;
 
   readonly muteOnDtmfDigits: MuteOnDtmfDigits;
   /** Played to the room before the entry and the exit media ("george" … "has joined"). */
@@ -153,6 +160,7 @@ export class ConferencePartyMediaSettings {
     this.beepOnEntry = flag('beepOnEntry', options.beepOnEntry, true);
     this.twoPartyOptimisation = flag('twoPartyOptimisation', options.twoPartyOptimisation, false);
     this.startMuted = flag('startMuted', options.startMuted, false);
+    this.muteTones = flag('muteTones', options.muteTones, true);
     this.muteOnDtmfDigits = new MuteOnDtmfDigits(() => this.exitOnDtmfDigit);
   }
 
@@ -168,7 +176,8 @@ export class ConferencePartyMediaSettings {
       onConferenceStoppedFile: this.onConferenceStoppedFile,
       beepOnEntry: this.beepOnEntry,
       twoPartyOptimisation: this.twoPartyOptimisation,
-      startMuted: this.startMuted
+      startMuted: this.startMuted,
+      muteTones: this.muteTones
     });
     const { mute, unmute } = this.muteOnDtmfDigits;
     if (mute !== undefined) copy.muteOnDtmfDigits.setDigits({ mute, unmute });
