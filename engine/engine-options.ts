@@ -1,20 +1,25 @@
 /**
  * The checks on `EngineOptions` the engine makes when it is constructed, so a wrong setting
- * fails there, once, instead of failing every call later: an unknown key at any depth (a typo
- * would otherwise be ignored, security settings included), a list given as a string, a value of
- * the wrong kind or out of range. Options a lower layer owns (RTP ports, TTS workers, cache size,
- * cluster and registration details) are checked by that layer when `start()` creates it.
+ * fails there, once, instead of at `start()` or on every call later: an unknown key at any depth
+ * (a typo would otherwise be ignored, security settings included), a list given as a string, a
+ * value of the wrong kind or out of range. Options a lower layer owns (the RTP port range, TTS,
+ * the cluster, registrations) go through that layer's own check, which it makes again itself.
  */
 import { isIP } from 'node:net';
 import {
   AUDIO_CODECS,
   DEFAULT_SESSION_TIMER,
+  DEFAULT_TIMERS,
   MAX_TIMER_MS,
+  checkRegistrationOptions,
   SRTP_POLICIES,
   resolveConnectionLimits,
   resolveMessageLimits
 } from '../sip/index.js';
+import { ENGINE_NAMES, isEngineName } from '../tts/index.js';
+import { checkClusterOptions } from './cluster/cluster-member.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
+import { checkRtpPortRange } from './rtp/port-pool.js';
 import type { EngineOptions } from './engine.js';
 import { ENGINE_OPTION_KEYS } from './engine-option-keys.js';
 import { InvalidArgumentError } from './errors.js';
@@ -26,6 +31,8 @@ import { checkOptionKeys, shown } from './util/option-keys.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
+/** The RTP port range when `rtp.minPort`/`rtp.maxPort` are not given. */
+export const DEFAULT_RTP_PORTS = { minPort: 20000, maxPort: 29999 } as const;
 const SIP_TRANSPORTS = ['udp', 'tcp'] as const;
 
 export function checkEngineOptions(options: EngineOptions): void {
@@ -55,6 +62,15 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkFiles(options);
   checkCalls(options);
   checkAuthLockout(options.access?.auth?.lockout);
+  checkTts(options.tts);
+  if (options.cluster !== undefined) checkClusterOptions(options.cluster);
+  const registrations: unknown = options.registrations;
+  if (registrations !== undefined) {
+    if (!Array.isArray(registrations))
+      throw new TypeError(`EngineOptions.registrations must be an array, got ${shown(registrations)}`);
+    for (const [index, registration] of registrations.entries())
+      checkRegistrationOptions(registration, `EngineOptions.registrations[${index}].`);
+  }
   const guard: unknown = options.overloadGuard;
   if (guard !== undefined && typeof guard !== 'boolean' && (guard === null || typeof guard !== 'object'))
     throw new TypeError(`EngineOptions.overloadGuard must be true, false or thresholds, got ${shown(guard)}`);
@@ -76,6 +92,12 @@ function checkSipOptions(sip: EngineOptions['sip']): void {
         `EngineOptions.sip.timers.${name} must be a number of ms from 1 to ${MAX_TIMER_MS}, got ${shown(value)}`
       );
   }
+  const t1 = sip?.timers?.t1Ms ?? DEFAULT_TIMERS.t1Ms;
+  const t2 = sip?.timers?.t2Ms ?? DEFAULT_TIMERS.t2Ms;
+  if (t2 < t1)
+    throw new RangeError(
+      `EngineOptions.sip.timers.t2Ms (${t2}) must not be below t1Ms (${t1}): retransmissions double from T1 up to T2 (RFC 3261 §17.1.2.2)`
+    );
   checkSessionTimer(sip?.sessionTimer);
 }
 
@@ -109,6 +131,28 @@ function checkRtpOptions(rtp: EngineOptions['rtp']): void {
   if (rtp?.srtp !== undefined) oneOf('rtp.srtp', rtp.srtp, SRTP_POLICIES);
   if (rtp?.latching !== undefined) oneOf('rtp.latching', rtp.latching, LATCHING_MODES);
   inactivityMs(rtp?.inactivityTimeoutSeconds);
+  checkRtpPortRange(rtp?.minPort ?? DEFAULT_RTP_PORTS.minPort, rtp?.maxPort ?? DEFAULT_RTP_PORTS.maxPort);
+}
+
+function checkTts(tts: EngineOptions['tts']): void {
+  if (tts === undefined) return;
+  if (tts.engine !== undefined && !isEngineName(tts.engine)) oneOf('tts.engine', tts.engine, ENGINE_NAMES);
+  const workers: unknown = tts.workers;
+  if (
+    workers !== undefined &&
+    !(Number.isInteger(workers) && (workers as number) >= 1 && (workers as number) <= 16)
+  )
+    throw new RangeError(
+      `EngineOptions.tts.workers must be a whole number from 1 to 16, got ${shown(workers)}`
+    );
+  const bytes: unknown = tts.cacheBytes;
+  if (bytes !== undefined && !(typeof bytes === 'number' && bytes >= 0))
+    throw new RangeError(`EngineOptions.tts.cacheBytes must be a non-negative number, got ${shown(bytes)}`);
+  const timeout: unknown = tts.synthesisTimeoutMs;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 1 && timeout <= MAX_TIMER_MS))
+    throw new RangeError(
+      `EngineOptions.tts.synthesisTimeoutMs must be a number of ms from 1 to ${MAX_TIMER_MS}, got ${shown(timeout)}`
+    );
 }
 
 /** The file sandbox: a folder given as anything but a non-empty string would open or move it. */

@@ -30,7 +30,7 @@ import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { AdvertisedAddress, isWildcardAddress } from './rtp/advertised-address.js';
 import type { JitterDelays } from './rtp/jitter-buffer.js';
-import { checkEngineOptions, inactivityMs } from './engine-options.js';
+import { DEFAULT_RTP_PORTS, checkEngineOptions, inactivityMs } from './engine-options.js';
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
@@ -362,8 +362,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       const rtpHost = o.rtp?.host ?? sipHost;
       this.ports = new RtpPortPool({
         host: rtpHost,
-        minPort: o.rtp?.minPort ?? 20000,
-        maxPort: o.rtp?.maxPort ?? 29999,
+        minPort: o.rtp?.minPort ?? DEFAULT_RTP_PORTS.minPort,
+        maxPort: o.rtp?.maxPort ?? DEFAULT_RTP_PORTS.maxPort,
         sourcePolicy: this.door.rtpSources
       });
       this.prompts = new PromptService({

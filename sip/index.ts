@@ -31,7 +31,7 @@ export { parseUri, isSipUri, unescape } from './message/uri.js';
 export { unmappedAddress } from './transport/peer-address.js';
 export { interfaceAddress } from './transport/interface-address.js';
 export { hostAllowed } from './transport/http-host.js';
-export { MAX_TIMER_MS } from './transaction/timers.js';
+export { DEFAULT_TIMERS, MAX_TIMER_MS } from './transaction/timers.js';
 export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
 export {
@@ -48,6 +48,7 @@ export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } f
 export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
 export {
   Registration,
+  checkRegistrationOptions,
   type RegistrationOptions,
   type RegistrationState,
   type RegistrationEvents

@@ -343,6 +343,69 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     { metricsPort: '9090' },
     RangeError,
     "EngineOptions.metricsPort must be a port number from 0 to 65535, got '9090'"
+  ],
+  // Options a lower layer owns, checked at construction too (they failed only at start()).
+  [
+    'an RTP port range upside down',
+    { rtp: { minPort: 5000, maxPort: 4000 } },
+    RangeError,
+    'RTP port range 5000-4000 must hold at least one even/odd pair'
+  ],
+  [
+    'an RTP port range past 65535',
+    { rtp: { minPort: 70000, maxPort: 80000 } },
+    RangeError,
+    'RTP port range 70000-80000 must hold'
+  ],
+  [
+    'sip.timers.t2Ms below t1Ms',
+    { sip: { timers: { t1Ms: 500, t2Ms: 100 } } },
+    RangeError,
+    'EngineOptions.sip.timers.t2Ms (100) must not be below t1Ms (500)'
+  ],
+  [
+    "tts.engine: 'Flite'",
+    { tts: { engine: 'Flite' } },
+    RangeError,
+    "EngineOptions.tts.engine must be one of 'flite', 'espeak', got 'Flite' (did you mean 'flite'?)"
+  ],
+  [
+    'tts.workers: 0',
+    { tts: { workers: 0 } },
+    RangeError,
+    'EngineOptions.tts.workers must be a whole number from 1 to 16'
+  ],
+  [
+    'tts.synthesisTimeoutMs: -1',
+    { tts: { synthesisTimeoutMs: -1 } },
+    RangeError,
+    'EngineOptions.tts.synthesisTimeoutMs must be a number of ms'
+  ],
+  [
+    'cluster.redis: 6379',
+    { cluster: { redis: 6379, nodeId: 'a' } },
+    TypeError,
+    'cluster.redis must be a unix socket path, a redis:// URL or ioredis options'
+  ],
+  [
+    'cluster.nodeId with a space',
+    { cluster: { redis: '/tmp/r.sock', nodeId: 'node 1' } },
+    InvalidArgumentError,
+    "cluster nodeId 'node 1' must be 1-64 of [A-Za-z0-9._-]"
+  ],
+  [
+    'a registrar that is not a SIP URI',
+    { registrations: [{ registrar: 'provider.example', aor: 'sip:me@provider.example' }] },
+    TypeError,
+    "EngineOptions.registrations[0].registrar 'provider.example' must be a sip: or sips: URI"
+  ],
+  [
+    'a registration with a username and no password',
+    {
+      registrations: [{ registrar: 'sip:provider.example', aor: 'sip:me@provider.example', username: 'me' }]
+    },
+    TypeError,
+    'EngineOptions.registrations[0].username and password go together'
   ]
 ];
 

@@ -3,6 +3,7 @@ export { PromptService, type PromptServiceOptions, type PromptServiceStats } fro
 export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
+export { ENGINE_NAMES, isEngineName } from './engine-names.js';
 export {
   checkSpeech,
   PITCH_SEMITONES,

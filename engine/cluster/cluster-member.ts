@@ -63,6 +63,35 @@ export type TrunkInvite =
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Throws for options no member could start with (the engine's constructor calls it, and `start`). */
+export function checkClusterOptions(options: ClusterOptions): void {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('cluster options must be an object');
+  const redis: unknown = options.redis;
+  if (!(typeof redis === 'string' ? redis.length > 0 : redis !== null && typeof redis === 'object'))
+    throw new TypeError(
+      `cluster.redis must be a unix socket path, a redis:// URL or ioredis options, got ${typeof redis}`
+    );
+  if (typeof options.nodeId !== 'string' || !NODE_ID.test(options.nodeId)) {
+    throw new InvalidArgumentError(
+      'cluster.nodeId',
+      `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`
+    );
+  }
+  if (
+    options.trunkSecret !== undefined &&
+    (typeof options.trunkSecret !== 'string' || options.trunkSecret.length < 16)
+  ) {
+    throw new InvalidArgumentError(
+      'cluster.trunkSecret',
+      'cluster trunkSecret must be a string of 16 or more'
+    );
+  }
+  if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 300)) {
+    throw new RangeError(`cluster.leaseMs must be an integer >= 300, got ${String(options.leaseMs)}`);
+  }
+}
+
 export class ClusterMember {
   readonly nodeId: string;
   readonly leaseMs: number;
@@ -126,26 +155,7 @@ export class ClusterMember {
 
   /** Validates the options and connects; an unreachable Redis is not an error (rooms are then served locally). */
   static async start(options: ClusterOptions, host: ClusterHost): Promise<ClusterMember> {
-    if (options === null || typeof options !== 'object')
-      throw new TypeError('cluster options must be an object');
-    if (typeof options.nodeId !== 'string' || !NODE_ID.test(options.nodeId)) {
-      throw new InvalidArgumentError(
-        'cluster.nodeId',
-        `cluster nodeId '${String(options.nodeId)}' must be 1-64 of [A-Za-z0-9._-]`
-      );
-    }
-    if (
-      options.trunkSecret !== undefined &&
-      (typeof options.trunkSecret !== 'string' || options.trunkSecret.length < 16)
-    ) {
-      throw new InvalidArgumentError(
-        'cluster.trunkSecret',
-        'cluster trunkSecret must be a string of 16 or more'
-      );
-    }
-    if (options.leaseMs !== undefined && !(Number.isInteger(options.leaseMs) && options.leaseMs >= 300)) {
-      throw new RangeError(`cluster.leaseMs must be an integer >= 300, got ${String(options.leaseMs)}`);
-    }
+    checkClusterOptions(options);
     const member = new ClusterMember(options, host);
     if (await member.directory.connect()) await member.heartbeat();
     return member;

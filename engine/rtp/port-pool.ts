@@ -100,6 +100,22 @@ function closeQuietly(socket: dgram.Socket): void {
   }
 }
 
+/** Throws RangeError unless `minPort`-`maxPort` holds an even/odd RTP/RTCP pair within 1-65535. */
+export function checkRtpPortRange(minPort: number, maxPort: number): void {
+  const minEven = minPort + (minPort % 2);
+  if (
+    !Number.isInteger(minPort) ||
+    !Number.isInteger(maxPort) ||
+    minEven + 1 > maxPort ||
+    minPort < 1 ||
+    maxPort > 65535
+  ) {
+    throw new RangeError(
+      `RTP port range ${minPort}-${maxPort} must hold at least one even/odd pair within 1-65535`
+    );
+  }
+}
+
 export class RtpPortPool {
   readonly host: string;
   readonly minPort: number;
@@ -114,18 +130,8 @@ export class RtpPortPool {
   #closed = false;
 
   constructor(opts: RtpPortPoolOptions) {
+    checkRtpPortRange(opts.minPort, opts.maxPort);
     const minEven = opts.minPort + (opts.minPort % 2);
-    if (
-      !Number.isInteger(opts.minPort) ||
-      !Number.isInteger(opts.maxPort) ||
-      minEven + 1 > opts.maxPort ||
-      opts.minPort < 1 ||
-      opts.maxPort > 65535
-    ) {
-      throw new RangeError(
-        `RTP port range ${opts.minPort}-${opts.maxPort} must hold at least one even/odd pair within 1-65535`
-      );
-    }
     this.host = opts.host;
     this.minPort = minEven;
     this.maxPort = opts.maxPort;

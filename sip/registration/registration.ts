@@ -40,6 +40,33 @@ export type RegistrationEvents = {
   unregistered: [];
 };
 
+/**
+ * Throws TypeError or RangeError for options no REGISTER could be made from; `prefix` names
+ * where they came from in an error. Returns the expiry asked for.
+ */
+export function checkRegistrationOptions(options: RegistrationOptions, prefix = ''): number {
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${prefix}registration options must be an object`);
+  for (const [name, uri] of [
+    ['registrar', options.registrar],
+    ['aor', options.aor]
+  ] as const) {
+    let ok = false;
+    try {
+      ok = typeof uri === 'string' && isSipUri(parseUri(uri));
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new TypeError(`${prefix}${name} '${String(uri)}' must be a sip: or sips: URI`);
+  }
+  const expires = options.expiresSeconds ?? 600;
+  if (!Number.isInteger(expires) || expires < 1)
+    throw new RangeError(`${prefix}expiresSeconds must be a whole number of seconds >= 1, got ${expires}`);
+  if ((options.username === undefined) !== (options.password === undefined))
+    throw new TypeError(`${prefix}username and password go together`);
+  return expires;
+}
+
 export class Registration extends SafeEmitter<RegistrationEvents> {
   readonly aor: string;
   readonly registrar: string;
@@ -63,23 +90,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   constructor(host: SessionHost, protocol: TransportProtocol, options: RegistrationOptions) {
     super();
-    for (const [name, uri] of [
-      ['registrar', options.registrar],
-      ['aor', options.aor]
-    ] as const) {
-      let ok = false;
-      try {
-        ok = isSipUri(parseUri(uri));
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw new TypeError(`${name} '${uri}' must be a sip: or sips: URI`);
-    }
-    const expires = options.expiresSeconds ?? 600;
-    if (!Number.isInteger(expires) || expires < 1)
-      throw new RangeError(`expiresSeconds must be a whole number of seconds >= 1, got ${expires}`);
-    if ((options.username === undefined) !== (options.password === undefined))
-      throw new TypeError('username and password go together');
+    const expires = checkRegistrationOptions(options);
     this.#host = host;
     this.#protocol = protocol;
     this.#options = options;

@@ -20,18 +20,21 @@ import { TonePhone } from '../support/tone-phone.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
 
 describe('cluster option', () => {
-  it('rejects a bad nodeId and a too short lease before anything starts', async () => {
-    const bad = new Engine({
-      sip: { port: 0, transports: ['udp'] },
-      cluster: { redis: '/nonexistent/r.sock', nodeId: 'a b' }
-    });
-    await expect(bad.start()).rejects.toBeInstanceOf(InvalidArgumentError);
-    const short = new Engine({
-      sip: { port: 0, transports: ['udp'] },
-      cluster: { redis: '/nonexistent/r.sock', nodeId: 'n1', leaseMs: 10 }
-    });
-    await expect(short.start()).rejects.toBeInstanceOf(RangeError);
-    expect(bad.running || short.running).toBe(false);
+  it('rejects a bad nodeId and a too short lease when the engine is constructed', () => {
+    expect(
+      () =>
+        new Engine({
+          sip: { port: 0, transports: ['udp'] },
+          cluster: { redis: '/nonexistent/r.sock', nodeId: 'a b' }
+        })
+    ).toThrow(InvalidArgumentError);
+    expect(
+      () =>
+        new Engine({
+          sip: { port: 0, transports: ['udp'] },
+          cluster: { redis: '/nonexistent/r.sock', nodeId: 'n1', leaseMs: 10 }
+        })
+    ).toThrow(RangeError);
   });
 
   it('with Redis unreachable, starts, serves a new room locally marked degraded, and stops cleanly', async () => {
