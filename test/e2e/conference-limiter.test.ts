@@ -5,16 +5,9 @@
  * talker is back at its own level soon after the loud ones stop.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import {
-  Engine,
-  State,
-  ConferencePartyMediaSettings,
-  ConferenceLifetimeControl,
-  type UASCallChannel
-} from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { ulawDecode, ulawEncode } from '../support/tone-analysis.js';
-import { waitFor } from '../support/wait.js';
+import { ToneRoomEngine } from '../support/tone-room-engine.js';
 
 /** The largest magnitude G.711 μ-law decodes to. */
 const ULAW_CEILING = 32124;
@@ -23,48 +16,22 @@ const MINUS_3_DBFS = 23197;
 const MINUS_1_5_DBFS = 27571;
 const MINUS_20_DBFS = 3277;
 
-let engine: Engine;
-let sipPort: number;
-const channels = new Map<string, UASCallChannel>();
+let rooms: ToneRoomEngine;
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 58900, maxPort: 58999 }
-  });
-  engine.on('call', async (channel) => {
-    await channel.answer();
-    const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
-    channels.set(user, channel);
-    const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
-    await channel.transferToConferenceRoom(engine.createChannel(), room, {
-      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
-      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
-      secondsTimeout: 10
-    });
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+  rooms = await ToneRoomEngine.start({ rtp: { minPort: 58900, maxPort: 58999 } });
 });
 
 afterAll(async () => {
-  await engine?.stop();
+  await rooms?.stop();
 });
 
 /** Phones sending `tones` (null: silence) join `room`; resolves once all are in it. */
 async function join(room: string, tones: { hz: number | null; amplitude?: number }[]): Promise<TonePhone[]> {
-  const users = tones.map((_, i) => `${room}p${i}`);
   const phones = await Promise.all(
-    tones.map((t, i) => TonePhone.create({ toneHz: t.hz, amplitude: t.amplitude, user: users[i] }))
+    tones.map((t, i) => TonePhone.create({ toneHz: t.hz, amplitude: t.amplitude, user: `${room}p${i}` }))
   );
-  try {
-    await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${sipPort}`)));
-    await waitFor(() => users.every((u) => channels.get(u)?.state === State.TRANSFERRED));
-  } catch (e) {
-    await Promise.all(phones.map((p) => p.close()));
-    throw e;
-  }
-  return phones;
+  return rooms.join(room, phones);
 }
 
 /**

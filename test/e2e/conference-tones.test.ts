@@ -5,60 +5,36 @@
  * until it unmutes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import {
-  Engine,
-  State,
-  ConferencePartyMediaSettings,
-  ConferenceLifetimeControl,
-  type UASCallChannel
-} from '../../engine/index.js';
+import { ConferencePartyMediaSettings } from '../../engine/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
-import { waitFor } from '../support/wait.js';
+import { ToneRoomEngine } from '../support/tone-room-engine.js';
 
 const TONES = [440, 620, 980] as const;
 const HEARD_DB = -40;
 const ABSENT_DB = -55;
 
-let engine: Engine;
-let sipPort: number;
-const channels = new Map<string, UASCallChannel>();
-
-function roomOf(uri: string | undefined): string {
-  return /sip:([A-Za-z0-9]+)@/.exec(uri ?? '')?.[1] ?? 'x';
-}
+let rooms: ToneRoomEngine;
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 31000, maxPort: 31999 }
+  rooms = await ToneRoomEngine.start({
+    rtp: { minPort: 31000, maxPort: 31999 },
+    media: () => {
+      const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
+      media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+      return media;
+    },
+    talkerAndListener: (user) => !user.startsWith('listener')
   });
-  engine.on('call', async (channel) => {
-    await channel.answer();
-    const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
-    channels.set(user, channel);
-    const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
-    media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
-    await channel.transferToConferenceRoom(engine.createChannel(), roomOf(channel.requestUri), {
-      talkerAndListener: !user.startsWith('listener'),
-      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
-      conferencePartyMediaSettings: media,
-      secondsTimeout: 10
-    });
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
 });
 
 afterAll(async () => {
-  await engine?.stop();
+  await rooms?.stop();
 });
 
 async function joinAll(room: string, users: string[]): Promise<TonePhone[]> {
   const phones = await Promise.all(users.map((user, i) => TonePhone.create({ toneHz: TONES[i], user })));
-  await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${sipPort}`)));
-  await waitFor(() => users.every((u) => channels.get(u)?.state === State.TRANSFERRED));
-  return phones;
+  return rooms.join(room, phones);
 }
 
 /** Lets the audio settle for 300 ms, then returns `ms` of what each phone receives. */

@@ -5,60 +5,40 @@
  * loopback, each sending its own tone; what they receive is analysed 20 ms at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConferenceLifetimeControl,
-  ConferencePartyMediaSettings,
-  Engine,
-  State,
-  type UASCallChannel
-} from '../../engine/index.js';
+import { ConferencePartyMediaSettings } from '../../engine/index.js';
 import { MUTE_TONE_HZ } from '../../engine/media/tones.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
-import { waitFor } from '../support/wait.js';
+import { ToneRoomEngine } from '../support/tone-room-engine.js';
 
 /** The phones' own tones, away from the mute tones' 587 and 880 Hz. */
 const TONES = [400, 1200, 1500] as const;
 const HEARD_DB = -30;
 const ABSENT_DB = -50;
 
-let engine: Engine;
-let sipPort: number;
-const channels = new Map<string, UASCallChannel>();
+let rooms: ToneRoomEngine;
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 61400, maxPort: 61499 }
+  rooms = await ToneRoomEngine.start({
+    rtp: { minPort: 61400, maxPort: 61499 },
+    media: (user) => {
+      const media = new ConferencePartyMediaSettings({
+        beepOnEntry: false,
+        muteTones: !user.startsWith('quiet')
+      });
+      media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+      return media;
+    }
   });
-  engine.on('call', async (channel) => {
-    await channel.answer();
-    const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
-    const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
-    channels.set(user, channel);
-    const media = new ConferencePartyMediaSettings({
-      beepOnEntry: false,
-      muteTones: !user.startsWith('quiet')
-    });
-    media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
-    await channel.transferToConferenceRoom(engine.createChannel(), room, {
-      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
-      conferencePartyMediaSettings: media,
-      secondsTimeout: 10
-    });
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
 });
 
 afterAll(async () => {
-  await engine?.stop();
+  await rooms?.stop();
 });
 
 async function joinAll(room: string, users: string[]): Promise<TonePhone[]> {
   const phones = await Promise.all(users.map((user, i) => TonePhone.create({ toneHz: TONES[i], user })));
-  await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${sipPort}`)));
-  await waitFor(() => users.every((u) => channels.get(u)?.state === State.TRANSFERRED));
+  await rooms.join(room, phones);
   await Promise.all(phones.map((p) => p.listen(300))); // the audio settles
   return phones;
 }
@@ -101,7 +81,6 @@ describe('mute tones', () => {
     const phones = await joinAll('mutetones1', ['alice', 'bob', 'carol']);
     try {
       let heard = await heardAfter(phones, 1, '0');
-      expect(channels.get('bob')).toBeDefined();
       const muted = notes(heard[1]);
       console.log(`bob after muting: ${muted}`);
       expect(muted).toMatch(/^-*H+-*L+-*$/);

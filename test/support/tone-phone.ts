@@ -187,10 +187,15 @@ export class TonePhone {
     };
   }
 
+  /** The user part of the phone's From URI. */
+  get user(): string {
+    return this.options.user ?? 'tonephone';
+  }
+
   /** Calls `target` and resolves once answered; audio starts flowing at once. */
   async call(target: string): Promise<void> {
     const sdp = this.offer();
-    const user = this.options.user ?? 'tonephone';
+    const user = this.user;
     this.session = this.ua.invite(target, {
       body: sdp,
       from: `sip:${user}@127.0.0.1`,

@@ -1,0 +1,66 @@
+/**
+ * An engine for conference tests over real SIP and RTP: it answers every call and transfers it
+ * into the room its Request-URI names (sip:<room>@...), keeping each channel by the caller's user
+ * name; `join` calls a room with tone phones and waits until every one is in it.
+ */
+import {
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  Engine,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
+import type { TonePhone } from './tone-phone.js';
+import { waitFor } from './wait.js';
+
+export interface ToneRoomEngineOptions {
+  rtp: { minPort: number; maxPort: number };
+  /** The caller's settings in the room, by its user name; no entry beep by default. */
+  media?: (user: string) => ConferencePartyMediaSettings;
+  /** Whether the caller may talk; true by default. */
+  talkerAndListener?: (user: string) => boolean;
+}
+
+export class ToneRoomEngine {
+  readonly channels = new Map<string, UASCallChannel>();
+  #sipPort = 0;
+
+  private constructor(readonly engine: Engine) {}
+
+  static async start(options: ToneRoomEngineOptions): Promise<ToneRoomEngine> {
+    const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: options.rtp });
+    const rooms = new ToneRoomEngine(engine);
+    engine.on('call', async (channel) => {
+      await channel.answer();
+      const user = /sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '';
+      const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
+      rooms.channels.set(user, channel);
+      await channel.transferToConferenceRoom(engine.createChannel(), room, {
+        talkerAndListener: options.talkerAndListener?.(user) ?? true,
+        conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
+        conferencePartyMediaSettings:
+          options.media?.(user) ?? new ConferencePartyMediaSettings({ beepOnEntry: false }),
+        secondsTimeout: 10
+      });
+    });
+    await engine.start();
+    rooms.#sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+    return rooms;
+  }
+
+  /** The phones call `room`; resolves once every one is in it (their users must differ). Closes them on failure. */
+  async join(room: string, phones: TonePhone[]): Promise<TonePhone[]> {
+    try {
+      await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${this.#sipPort}`)));
+      await waitFor(() => phones.every((p) => this.channels.get(p.user)?.state === State.TRANSFERRED));
+    } catch (e) {
+      await Promise.all(phones.map((p) => p.close()));
+      throw e;
+    }
+    return phones;
+  }
+
+  stop(): Promise<void> {
+    return this.engine.stop();
+  }
+}
