@@ -503,8 +503,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /**
    * Ends an established dialog from our side: the session ends at once, the dialog stays until
-   * the BYE's transaction does, so a BYE of the peer's crossing ours gets 200 rather than 481
-   * (the BYE race of RFC 5407). Settles with the BYE's final response or its failure.
+   * the BYE's transaction does, so a BYE of the peer's crossing ours gets 200 rather than 481:
+   * both sides hung up, and neither should see an error. Settles with the BYE's final response
+   * or its failure.
    */
   private endWithBye(reason: TerminationReason): Promise<unknown> {
     const dialog = this.dialog;
