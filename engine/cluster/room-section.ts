@@ -63,6 +63,9 @@ function trunkPartyOptions() {
 /** After a trunk leg ends or is refused, the next look at the directory comes this soon (ms), doubling while it keeps failing, up to a lease. */
 const RETRY_AFTER_TRUNK_LOSS_MS = 250;
 
+/** How long a trunk stays up after the last announcement it carries has been played: its way across. */
+const TRUNK_DRAIN_MS = 300;
+
 export class RoomSection {
   readonly name: string;
   private roleValue: SectionRole = 'joining';
@@ -80,6 +83,8 @@ export class RoomSection {
   private readonly trunkIds = new Set<string>();
   /** The node each admitted trunk leg comes from (owner only). */
   private readonly legNodes = new Map<UASCallChannel, string>();
+  /** Parties of this room on other nodes that are talking now, by node. */
+  private readonly remoteTalkers = new Map<string, Set<string>>();
   /**
    * The life of the room this section belongs to: the directory's, once a claim has answered;
    * until then a fresh one, which the room takes if it has none.
@@ -192,6 +197,7 @@ export class RoomSection {
         this.lastRenewedAtMs = Date.now();
         await this.publishStart();
         await this.dropLegsOfDeadNodes();
+        await this.stopTalkersOfDeadNodes();
         return;
       }
       this.log.warn({ epoch: this.ownedEpoch }, "lost the room lease; dropping the members' trunk legs");
@@ -206,6 +212,11 @@ export class RoomSection {
       return;
     }
     this.instanceValue = result.instance;
+    // Before the trunk: a room started elsewhere starts here first, so our waiting parties enter
+    // and the trunk leg goes into a running room (never one that plays it ringback).
+    if (result.started && !this.room.started && !this.room.destroyed) this.startFromCluster();
+    // The directory lost the flag (Redis restarted empty) while the room runs: say it again.
+    if (!result.started && this.room.started) this.startPublished = false;
     if (result.owner.nodeId === this.host.nodeId) {
       this.ownedEpoch = result.owner.epoch;
       this.lastRenewedAtMs = Date.now();
@@ -218,8 +229,8 @@ export class RoomSection {
       if (this.closedValue) return;
       await this.ensureTrunk(result.owner);
     }
-    if (result.started && !this.room.started && !this.room.destroyed) this.startFromCluster();
     await this.publishStart();
+    await this.stopTalkersOfDeadNodes();
   }
 
   /** The room started on another node. */
@@ -311,7 +322,12 @@ export class RoomSection {
       await channel.hangUp();
       return;
     }
-    await this.enterRoom(channel);
+    // Not awaited: the leg waits in the room until it starts, and the directory checks go on
+    // meanwhile (they are what starts it, when the room started elsewhere before we watched).
+    this.enterRoom(channel).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'trunk leg could not enter the room');
+      void channel.hangUp();
+    });
   }
 
   private addTrunkChannel(channel: UASCallChannel): void {
@@ -398,10 +414,34 @@ export class RoomSection {
 
   /** A talker event from a party of this room on another node. */
   remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
+    let talkers = this.remoteTalkers.get(event.nodeId);
+    if (talking) {
+      if (!talkers) this.remoteTalkers.set(event.nodeId, (talkers = new Set()));
+      talkers.add(event.party);
+    } else if (talkers) {
+      talkers.delete(event.party);
+      if (talkers.size === 0) this.remoteTalkers.delete(event.nodeId);
+    }
     this.media?.reportRemoteTalking(
       { nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs },
       talking
     );
+  }
+
+  /**
+   * A node that died while its parties talked never says they stopped: once its heartbeat has
+   * lapsed, they stop here, as its trunk leg does at the owner.
+   */
+  private async stopTalkersOfDeadNodes(): Promise<void> {
+    for (const nodeId of [...this.remoteTalkers.keys()]) {
+      if (await this.host.directory.node(nodeId)) continue;
+      const talkers = this.remoteTalkers.get(nodeId);
+      this.remoteTalkers.delete(nodeId);
+      for (const party of talkers ?? []) {
+        this.log.info({ node: nodeId, party }, "a talker's node died: it stopped talking");
+        this.media?.reportRemoteTalking({ nodeId, party, levelDbfs: -100 }, false);
+      }
+    }
   }
 
   private readonly onStarted = (): void => {
@@ -419,11 +459,25 @@ export class RoomSection {
     const label = party.label ?? '';
     if (this.trunkIds.has(label) && !this.trunkChannels.has(label)) this.trunkIds.delete(label);
     queueMicrotask(() => {
-      if (this.closedValue || this.room.destroyed || this.roleValue === 'owner' || this.localPartyCount > 0)
-        return;
-      if (this.trunk) this.hangUpTrunk();
+      if (!this.trunk || !this.hasNothingToBring()) return;
+      // The leaving party's exit announcement plays into this room, and so over the trunk to the
+      // other nodes: the trunk goes once it has been played and has crossed (the owner's jitter
+      // buffer holds the last of it).
+      const trunk = this.trunk;
+      void (this.media?.announcementsPlayed() ?? Promise.resolve())
+        .then(() => new Promise((resolve) => setTimeout(resolve, TRUNK_DRAIN_MS).unref()))
+        .then(() => {
+          if (this.trunk === trunk && this.hasNothingToBring()) this.hangUpTrunk();
+        });
     });
   };
+
+  /** A member whose local parties have all left brings nothing to the room. */
+  private hasNothingToBring(): boolean {
+    return (
+      !this.closedValue && !this.room.destroyed && this.roleValue !== 'owner' && this.localPartyCount === 0
+    );
+  }
 
   private readonly onDestroyed = ({ reason }: { reason: DestroyReason }): void => {
     this.close(reason);

@@ -32,6 +32,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   readonly mix: MixRoom;
   /** Resolves announcement parts in announce order; enqueueing follows the same chain. */
   private chain: Promise<void> = Promise.resolve();
+  /** The playing out of the last announcement queued (settles however it ends). */
+  private lastPlayed: Promise<void> = Promise.resolve();
   private closed = false;
   /** Parties whose talker events are not reported: cluster trunk legs, whose talkers their own node reports. */
   private readonly hiddenTalkers = new WeakSet<Party>();
@@ -70,13 +72,18 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
           }
           if (frames.length === 0) return;
           // Not awaited: the queue plays it after any announcement already queued.
-          this.mix.announcements.enqueue(frames).catch(() => {
+          this.lastPlayed = this.mix.announcements.enqueue(frames).catch(() => {
             /* cleared because the room closed */
           });
         })
         .catch((error: unknown) => this.onError(error));
     });
     room.on('destroyed', () => this.close());
+  }
+
+  /** Settles once every announcement made so far has been played out (or dropped). */
+  announcementsPlayed(): Promise<void> {
+    return this.chain.then(() => this.lastPlayed);
   }
 
   /** Who is talking in the room: the parties' talker detectors report here as well as on their channels. */

@@ -3,7 +3,8 @@
  * once the node's heartbeat lapses (as a SIP trunk marks a peer down on a failed OPTIONS
  * qualify), not at the RTP inactivity timeout, here set to 120 s so only that check can end it:
  * no ghost party in the room, and when the real callers leave the owner frees the room (its
- * keys, ports, slots and channels) at once. Three engine processes on 127.0.0.33-35.
+ * keys, ports, slots and channels) at once; and a party that was talking there stops talking for
+ * the others, though its node never says so. Three engine processes on 127.0.0.33-35.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
@@ -11,6 +12,7 @@ import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { waitForAsync } from '../support/wait.js';
 import { ClusterNode, callIntoRoom } from './support/cluster-nodes.js';
+import { TONE_AMPLITUDE } from './support/levels.js';
 
 const LEASE_MS = 1500;
 const PHONE_HOST = '127.0.0.39';
@@ -76,4 +78,27 @@ describe.skipIf(!haveRedis)('a member killed without a goodbye', () => {
     console.log(`the owner was idle ${Date.now() - killedAt} ms after the kill`);
     expect((await a.status(['k'])).roles.k).toBeUndefined();
   }, 120000);
+
+  it('a party talking on the killed member stops talking for the owner and the other members', async () => {
+    const [a, b, c] = nodes;
+    await call(a, 't', 'alice');
+    await waitForAsync(async () => (await ownerOf('t'))?.startsWith('node-a ') === true);
+    const bob = await TonePhone.create({
+      toneHz: 620,
+      amplitude: TONE_AMPLITUDE,
+      user: 'bob',
+      host: PHONE_HOST
+    });
+    phones.push(bob);
+    await bob.call(b.uri('t'));
+    await call(c, 't', 'carol');
+    const heardOnAAndC = async (event: string): Promise<boolean> =>
+      (await a.status([])).talking.includes(event) && (await c.status([])).talking.includes(event);
+    await waitForAsync(() => heardOnAAndC('t talking node-b'), 15000);
+
+    await b.kill();
+    bob.ended = true;
+    // Node b will never say bob stopped: its heartbeat lapsing must.
+    await waitForAsync(() => heardOnAAndC('t stoppedTalking node-b'), 30000);
+  }, 60000);
 });

@@ -10,6 +10,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { SipUserAgent } from '../../sip/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { heard, peakToneDb, TONE_AMPLITUDE } from './support/levels.js';
+import { loudestDbfs } from '../support/tone-analysis.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
@@ -19,6 +20,8 @@ import { formatTrunkTag } from '../../engine/cluster/trunk-header.js';
 const HEARD_DB = -40;
 const ABSENT_DB = -55;
 const BEEP_HZ = 800;
+/** The US ringback's upper tone (440 + 480 Hz): the phones never send it. */
+const RINGBACK_HZ = 480;
 
 const haveRedis = hasPeer('redis-server');
 
@@ -96,6 +99,38 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect(ha(620), 'alice hears bob').toBeGreaterThan(HEARD_DB);
     await Promise.all([pa, pb, pc].map((p) => p.hangUp()));
     await directoryEmpty('ring');
+  }, 60000);
+
+  it('a waiting party on a node that holds no part of a room already running elsewhere enters at once, and nobody hears ringback', async () => {
+    const pa = await call(nodes[0], 'running', 'alice', 440);
+    await transferred(nodes[0], 'alice');
+    await sleep(500); // the room has started, and node b has never heard of it
+    const pb = await call(nodes[1], 'running', 'waitbob', 620);
+    await transferred(nodes[1], 'waitbob');
+    await connected('running', 2 + 2);
+    const [ha, hb] = await Promise.all([heard(pa), heard(pb)]);
+    expect(ha(620), 'alice hears bob').toBeGreaterThan(HEARD_DB);
+    expect(hb(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
+    expect(ha.whole(RINGBACK_HZ), 'alice hears no ringback').toBeLessThan(ABSENT_DB);
+    await Promise.all([pa.hangUp(), pb.hangUp()]);
+    await directoryEmpty('running');
+  }, 60000);
+
+  it("the exit announcement of a node's last party is heard on the other nodes", async () => {
+    const pa = await call(nodes[0], 'farewell', 'alice', null);
+    await transferred(nodes[0], 'alice');
+    const pb = await call(nodes[1], 'farewell', 'byebob', null);
+    await transferred(nodes[1], 'byebob');
+    await connected('farewell', 2 + 2);
+    await sleep(500);
+    pa.clearReceived();
+    await pb.hangUp(); // bob was node b's only party: its trunk leg goes too
+    await waitForAsync(async () => (await nodes[1].status(['farewell'])).rooms.farewell === 0, 15000);
+    const level = loudestDbfs(pa.receivedPcm(), 8000, 100);
+    console.log(`alice heard bob's exit announcement at ${level.toFixed(1)} dBFS`);
+    expect(level).toBeGreaterThan(-40);
+    await pa.hangUp();
+    await directoryEmpty('farewell');
   }, 60000);
 
   it('times out a party waiting on one node while another waits elsewhere, as on one host', async () => {

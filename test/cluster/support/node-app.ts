@@ -6,6 +6,7 @@
  * - `boss...` ends the room when it leaves (destroyOnExit);
  * - `beep...` is announced with the entry beep (everyone else enters silently);
  * - `late...` does not start the room and gives up waiting after 2 s;
+ * - `bye...` is announced when it leaves ("goodbye", spoken);
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics).
  */
@@ -82,6 +83,7 @@ engine.on('call', async (channel) => {
     exitOnDtmfDigit: '#'
   });
   media.muteOnDtmfDigits.setDigits({ mute: '0', unmute: '1' });
+  if (user.startsWith('bye')) media.onExitMedia.textToSay('goodbye');
   const state = await channel.transferToConferenceRoom(engine.createChannel(), room, {
     conferenceLifetimeControl: new ConferenceLifetimeControl({
       startOnEntry: !user.startsWith('wait') && !user.startsWith('late'),
