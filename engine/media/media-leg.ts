@@ -21,7 +21,7 @@ import {
 import type { LatchingMode } from '../rtp/peer-latch.js';
 import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
-import { checkWebRtcOffer, isWebRtcOffer } from '../webrtc/webrtc-offer.js';
+import { checkWebRtcOffer, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
 import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
@@ -180,6 +180,9 @@ export class MediaLeg implements MixMember {
     return this.rtp;
   }
 
+  /** A browser's offer and our answer to it: a re-offer that keeps its transport gets the same answer. */
+  private webrtcDescriptions: { remote: string; local: string } | undefined;
+
   /** A browser's leg: its peer connection (closed with the leg). */
   get webRtcPeer(): WebRtcPeer | undefined {
     return this.webrtc;
@@ -197,6 +200,7 @@ export class MediaLeg implements MixMember {
       throw new SdpNegotiationError('the call ended while its WebRTC answer was being prepared');
     }
     this.attachWebRtc(peer);
+    this.webrtcDescriptions = { remote: offer, local: answerSdp };
     return answerSdp;
   }
 
@@ -214,28 +218,47 @@ export class MediaLeg implements MixMember {
     this.scheduleSolo();
   }
 
-  /** Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing matches. */
+  /**
+   * Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing
+   * matches. A browser's leg answers a re-offer only when it keeps the transport (a session
+   * refresh): with the answer it already has, for its media does not change.
+   */
   answer(offer: string): string {
-    if (this.webrtc || isWebRtcOffer(offer))
-      throw new SdpNegotiationError('a WebRTC offer is answered once, by the initial INVITE');
+    if (this.webrtc || isWebRtcOffer(offer)) {
+      const kept = this.webrtcDescriptions;
+      if (this.webrtc && kept && isWebRtcOffer(offer) && sameWebRtcTransport(offer, kept.remote))
+        return kept.local;
+      throw new SdpNegotiationError(
+        'a WebRTC offer is answered by the initial INVITE; a re-offer must keep its ICE credentials and certificate'
+      );
+    }
     const { answer, audio } = this.sdp.createAnswer(offer);
     this.apply(audio);
     return answer;
   }
 
+  /** Our offer for a re-INVITE without one; a browser's leg offers the description it has. */
   offer(): string {
-    if (this.webrtc) throw new SdpNegotiationError('a WebRTC leg does not offer again');
+    if (this.webrtc) {
+      if (!this.webrtcDescriptions) throw new SdpNegotiationError('a WebRTC leg offers only what it has');
+      return this.webrtcDescriptions.local;
+    }
     return this.sdp.createOffer();
   }
 
   /** The offer of `offer()` was answered by nothing: the agreement before it stands. */
   cancelOffer(): void {
-    this.sdp.cancelOffer();
+    if (!this.webrtc) this.sdp.cancelOffer();
   }
 
   acceptAnswer(answer: string): void {
     // A 183 or 200 that crosses our hang-up: its slot in the DSP core may be another call's now.
     if (this.closed) throw new ClosedError('media leg');
+    if (this.webrtc) {
+      const kept = this.webrtcDescriptions;
+      if (kept && sameWebRtcTransport(answer, kept.remote)) return; // the session as it was
+      throw new SdpNegotiationError('a WebRTC answer must keep its ICE credentials and certificate');
+    }
     this.apply(this.sdp.processAnswer(answer));
   }
 

@@ -26,6 +26,35 @@ export function isWebRtcOffer(sdp: string): boolean {
   );
 }
 
+/** The first value of each attribute that names a WebRTC transport: ICE credentials and the DTLS certificate. */
+function transportIdentity(sdp: string): string | undefined {
+  const wanted = ['a=ice-ufrag:', 'a=ice-pwd:', 'a=fingerprint:'];
+  const found: string[] = [];
+  for (const prefix of wanted) {
+    let value: string | undefined;
+    for (const raw of sdp.split('\n')) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.startsWith(prefix)) {
+        value = line.slice(prefix.length).trim().toLowerCase();
+        break;
+      }
+    }
+    if (value === undefined || value.length === 0) return undefined;
+    found.push(value);
+  }
+  return found.join(' ');
+}
+
+/**
+ * Whether two WebRTC descriptions name the same transport: the same ICE username fragment and
+ * password and the same DTLS fingerprint, so no ICE restart and no new certificate. A browser's
+ * session refresh (RFC 4028) re-offers so.
+ */
+export function sameWebRtcTransport(a: string, b: string): boolean {
+  const identity = transportIdentity(a);
+  return identity !== undefined && identity === transportIdentity(b);
+}
+
 /**
  * Most media sections, and of them most not refused (port 0), an offer may have: a browser's has
  * one audio section, perhaps video and data beside it. The peer connection opens sockets for

@@ -182,6 +182,43 @@ export class WebRtcCaller {
     return response.status;
   }
 
+  /**
+   * A re-INVITE as a browser refreshing its session (RFC 4028) sends it: with its current offer,
+   * or with none (`withOffer: false`), when the 200 carries the offer and the ACK the answer (the
+   * browser's description, which keeps its transport); `edit` changes the offer sent. Resolves
+   * with the final response.
+   */
+  async reinvite(targetUri: string, withOffer = true, edit = (sdp: string) => sdp): Promise<SipResponse> {
+    const sip = this.sipClient;
+    const cseq = this.cseq++;
+    const from = this.options.user ?? 'web';
+    const local = this.pc.localDescription!.sdp;
+    sip.send(
+      sip.request('INVITE', targetUri, {
+        callId: this.callId,
+        fromTag: from,
+        toTag: this.toTag,
+        cseq,
+        body: withOffer ? edit(local) : undefined
+      })
+    );
+    const final = await sip.waitFor(
+      (m): m is SipResponse =>
+        'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200
+    );
+    const answer = !withOffer && final.status === 200 ? local : undefined;
+    sip.send(
+      sip.request('ACK', targetUri, {
+        callId: this.callId,
+        fromTag: from,
+        toTag: this.toTag,
+        cseq,
+        body: answer
+      })
+    );
+    return final;
+  }
+
   get id(): string {
     return this.callId;
   }

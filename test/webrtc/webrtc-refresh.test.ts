@@ -1,0 +1,74 @@
+/**
+ * A browser that refreshes its session (RFC 4028) with a re-INVITE: one carrying the offer it made
+ * (same ICE credentials, same certificate) gets the answer it already has, and one without an
+ * offer gets our description as the offer and takes the browser's as the answer. The call, its
+ * peer connection and its audio go on; an ICE restart still gets 488. Before, both refreshes got
+ * 488, and a browser that was the session's refresher lost its call when the interval ran out.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, State, type UASCallChannel } from '../../engine/index.js';
+import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { WebRtcCaller } from '../support/webrtc-caller.js';
+
+let engine: Engine;
+let wsUrl: string;
+const channels: UASCallChannel[] = [];
+const ROOM_URI = 'sip:refresh@127.0.0.1';
+
+beforeAll(async () => {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    webSocket: { port: 0 },
+    rtp: { minPort: 61500, maxPort: 61599 },
+    webrtc: { iceServers: [] },
+    logLevel: 'silent'
+  });
+  engine.on('call', (channel) => {
+    channels.push(channel);
+    void channel.answer().catch(() => undefined);
+  });
+  await engine.start();
+  wsUrl = `ws://127.0.0.1:${engine.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+  expect(openPeerConnections()).toBe(0);
+});
+
+describe('a browser refreshing its session', () => {
+  it('keeps its call through a re-INVITE with its offer and one without', async () => {
+    const caller = new WebRtcCaller({ toneHz: 440 });
+    try {
+      const ok = await caller.call(wsUrl, ROOM_URI);
+      expect(ok.status).toBe(200);
+      await waitFor(() => channels[0]?.state === State.ANSWERED);
+
+      const same = await caller.reinvite(ROOM_URI);
+      expect(same.status).toBe(200);
+      expect(same.bodyText).toBe(ok.bodyText);
+
+      const offerless = await caller.reinvite(ROOM_URI, false);
+      expect(offerless.status).toBe(200);
+      expect(offerless.bodyText).toBe(ok.bodyText);
+
+      // An ICE restart (new credentials) is not taken: 488, and the call goes on as it was.
+      const restart = await caller.reinvite(ROOM_URI, true, (sdp) =>
+        sdp
+          .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:rstr')
+          .replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:restartrestartrestart12')
+      );
+      expect(restart.status).toBe(488);
+
+      await sleep(500);
+      expect(channels[0].state).toBe(State.ANSWERED);
+      expect(caller.sipClient.received.some((m) => 'method' in m && m.method === 'BYE')).toBe(false);
+      expect(openPeerConnections()).toBe(1);
+      caller.clearReceived();
+      await waitFor(() => caller.received().pcm.length > 0); // its audio still comes
+    } finally {
+      await caller.close();
+    }
+  });
+});
