@@ -94,15 +94,16 @@ export class ClosedError extends EngineError {
 /**
  * `playFile`, `fileToPlay` or `record` named a file the application did not open to calls: no
  * folder configured for it (`reason: 'NOT_CONFIGURED'`), or a path that leaves the configured
- * folders through `..`, an absolute path or a symlink (`'OUTSIDE_FOLDER'`). Nothing outside the
- * folders is read or written.
+ * folders through `..`, an absolute path or a symlink (`'OUTSIDE_FOLDER'`), or a record target
+ * the file system refused (`'CANNOT_OPEN'`: a name too long, a folder gone; `cause` says why).
+ * Nothing outside the folders is read or written.
  */
 export class FileAccessError extends EngineError {
-  readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER';
+  readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN';
   readonly path: string;
 
   constructor(
-    reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER',
+    reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN',
     path: string,
     message: string,
     options?: { cause?: unknown }

@@ -4,6 +4,7 @@ export { TtsError, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
 export { ENGINE_NAMES, isEngineName } from './engine-names.js';
+export { openedPath } from './opened-path.js';
 export {
   checkSpeech,
   PITCH_SEMITONES,

@@ -3,14 +3,24 @@
  * path is looked up in each folder in turn; the real path (after `..` and every symlink) must
  * lie inside that folder's own real path, so neither `../../etc/passwd`, an absolute path
  * elsewhere, nor a symlink pointing out escapes. A folder that does not exist (yet) holds no
- * file and is passed over. Without a folder nothing is read at all.
+ * file and is passed over. Without a folder nothing is read at all. The file is then opened
+ * (never blocking: a FIFO is refused, not waited on) and what was opened is checked again, by the
+ * path the kernel gives it, so a folder swapped for a symlink after the check is caught; it is
+ * read from that open file, never by its name again.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { TtsError } from './errors.js';
+import { openedPath } from './opened-path.js';
 
-export interface ResolvedPromptFile {
+/** A prompt file open for reading; the caller closes `handle`. */
+export interface OpenedPromptFile {
+  handle: FileHandle;
+  /** Where it is, as the kernel has it, and what it is: together, the key of what it holds. */
   realPath: string;
+  dev: number;
+  ino: number;
   sizeBytes: number;
   mtimeMs: number;
 }
@@ -45,7 +55,46 @@ export class PromptFolder {
     this.folders = folders === undefined ? [] : typeof folders === 'string' ? [folders] : [...folders];
   }
 
-  async resolve(path: string): Promise<ResolvedPromptFile> {
+  /** Opens `path` inside a prompt folder, or throws TtsError (ERR_OUTSIDE_PROMPT_FOLDER, ERR_FILE_*). */
+  async open(path: string): Promise<OpenedPromptFile> {
+    const { realPath, folderReal } = await this.locate(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile())
+        throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
+      if (info.size > PROMPT_FILE_MAX_BYTES) {
+        throw new TtsError(
+          'ERR_FILE_UNREADABLE',
+          `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`
+        );
+      }
+      const opened = await openedPath(handle, realPath);
+      if (opened === undefined || !isInside(folderReal, opened))
+        throw new TtsError(
+          'ERR_OUTSIDE_PROMPT_FOLDER',
+          `prompt file '${path}' is not inside the prompt folder once opened (a folder on its path changed)`
+        );
+      return {
+        handle,
+        realPath: opened,
+        dev: info.dev,
+        ino: info.ino,
+        sizeBytes: info.size,
+        mtimeMs: info.mtimeMs
+      };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  private async locate(path: string): Promise<{ realPath: string; folderReal: string }> {
     if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
       throw new TtsError(
         'ERR_INVALID_ARGUMENT',
@@ -95,7 +144,7 @@ export class PromptFolder {
           `prompt file '${path}' resolves (through a symlink) outside the prompt folder '${folder}'`
         );
       }
-      return this.describe(realPath, path);
+      return { realPath, folderReal };
     }
     if (!inside)
       throw new TtsError(
@@ -103,24 +152,6 @@ export class PromptFolder {
         `prompt file '${path}' is outside the prompt folders ${this.folders.map((f) => `'${f}'`).join(', ')}`
       );
     throw (notFound ?? folderMissing) as TtsError;
-  }
-
-  private async describe(realPath: string, path: string): Promise<ResolvedPromptFile> {
-    let info;
-    try {
-      info = await stat(realPath);
-    } catch (error) {
-      throw fileError(error, path);
-    }
-    if (!info.isFile())
-      throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' is not a regular file`);
-    if (info.size > PROMPT_FILE_MAX_BYTES) {
-      throw new TtsError(
-        'ERR_FILE_UNREADABLE',
-        `prompt file '${path}' is ${info.size} bytes; the limit is ${PROMPT_FILE_MAX_BYTES}`
-      );
-    }
-    return { realPath, sizeBytes: info.size, mtimeMs: info.mtimeMs };
   }
 
   private realFolder(folder: string): Promise<string> {

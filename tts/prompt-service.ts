@@ -3,7 +3,7 @@
  * mono 16-bit PCM at the room's rate. Synthesis, decoding and resampling run in worker threads,
  * never on the frame clock's turn; results are cached by everything that shaped them.
  */
-import { readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { ENGINE_NAMES, isEngineName } from './engine-names.js';
 import { TtsError } from './errors.js';
 import { PromptCache } from './prompt-cache.js';
@@ -124,24 +124,38 @@ export class PromptService {
   async fileToPcm(path: string, sampleRateHz: number): Promise<Int16Array> {
     this.checkOpen();
     checkSampleRate(sampleRateHz);
-    const file = await this.folder.resolve(path);
-    const key = JSON.stringify(['file', file.realPath, file.sizeBytes, file.mtimeMs, sampleRateHz]);
-    return this.cache.get(key, async () => {
-      let bytes: Uint8Array;
-      try {
-        bytes = new Uint8Array(await readFile(file.realPath));
-      } catch (error) {
-        throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' cannot be read`, { cause: error });
-      }
-      this.checkOpen();
-      this.syntheses++;
-      this.filePool ??= new WorkerPool(1, [], this.synthesisTimeoutMs);
-      const result = await this.filePool.run(
-        { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
-        [bytes.buffer as ArrayBuffer]
-      );
-      return result.pcm;
-    });
+    const file = await this.folder.open(path);
+    const key = JSON.stringify([
+      'file',
+      file.realPath,
+      file.dev,
+      file.ino,
+      file.sizeBytes,
+      file.mtimeMs,
+      sampleRateHz
+    ]);
+    try {
+      return await this.cache.get(key, () => this.decodeFile(file.handle, path, sampleRateHz));
+    } finally {
+      await file.handle.close();
+    }
+  }
+
+  private async decodeFile(handle: FileHandle, path: string, sampleRateHz: number): Promise<Int16Array> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await handle.readFile());
+    } catch (error) {
+      throw new TtsError('ERR_FILE_UNREADABLE', `prompt file '${path}' cannot be read`, { cause: error });
+    }
+    this.checkOpen();
+    this.syntheses++;
+    this.filePool ??= new WorkerPool(1, [], this.synthesisTimeoutMs);
+    const result = await this.filePool.run(
+      { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
+      [bytes.buffer as ArrayBuffer]
+    );
+    return result.pcm;
   }
 
   stats(): PromptServiceStats {

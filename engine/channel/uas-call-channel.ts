@@ -361,7 +361,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const media = this.#mediaFor('record');
     if (this.#recording)
       throw new InvalidStateError('cannot record: a recording is already running', { state: 'recording' });
-    const recorder = await Recorder.create({ path: target, sampleRateHz: media.sampleRateHz, maxSeconds });
+    const recorder = await Recorder.create({ target, sampleRateHz: media.sampleRateHz, maxSeconds });
     // Opening the file took a turn: the call may have ended, or another recording begun.
     let live: typeof media;
     try {

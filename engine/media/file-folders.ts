@@ -4,13 +4,15 @@
  * target must be a path inside the folder (relative, or absolute within it) whose directory's
  * real path (after `..` and symlinks) is inside the folder's real path; the file itself is
  * opened with O_NOFOLLOW, so a symlink planted at the target is not followed either, and one
- * with another name (a hard link) is refused.
+ * with another name (a hard link) is refused. What was opened is checked again, by the path the
+ * kernel gives the open file: a folder on the way swapped for a symlink between the check and
+ * the open (a race anyone who may write in the folder can run) is caught there.
  */
 import { constants } from 'node:fs';
-import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
+import { lstat, open, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { TtsError } from '../../tts/index.js';
-import { FileAccessError } from '../errors.js';
+import { TtsError, openedPath } from '../../tts/index.js';
+import { FileAccessError, InvalidArgumentError } from '../errors.js';
 
 function isInside(folder: string, candidate: string): boolean {
   const rel = relative(folder, candidate);
@@ -33,15 +35,22 @@ export function playRefusal(error: unknown, path: string): unknown {
   return error;
 }
 
+/** Where a record target is to be written, and the real path of the folder it must stay in. */
+export interface RecordTarget {
+  path: string;
+  folderReal: string;
+}
+
 export class RecordFolder {
   private folderReal: Promise<string> | undefined;
 
   constructor(readonly folder: string | undefined) {}
 
-  /** The absolute path to write `path` to, or FileAccessError. */
-  async resolve(path: string): Promise<string> {
-    if (typeof path !== 'string' || path.length === 0 || path.includes('\0'))
-      throw new TypeError('record: path must be a non-empty string without NUL');
+  /** Where to write `path`, or FileAccessError. */
+  async resolve(path: string): Promise<RecordTarget> {
+    if (typeof path !== 'string' || path.length === 0)
+      throw new TypeError('record: path must be a non-empty string');
+    if (path.includes('\0')) throw new InvalidArgumentError('path', 'record: path must not contain NUL');
     const folder = this.folder;
     if (folder === undefined) {
       throw new FileAccessError(
@@ -83,8 +92,13 @@ export class RecordFolder {
     // Not opened to find out: a FIFO blocks an open for writing. Other names are openNoFollow's.
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) throw notOwnFile(path);
-    return target;
+    return { path: target, folderReal };
   }
+}
+
+function cannotOpen(path: string, error: unknown): FileAccessError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new FileAccessError('CANNOT_OPEN', path, `cannot record to '${path}': ${code}`, { cause: error });
 }
 
 /**
@@ -100,15 +114,41 @@ function notOwnFile(path: string): FileAccessError {
 }
 
 /**
- * Opens `path` for writing, created or emptied, without following a symlink at `path`
- * (O_NOFOLLOW). It is emptied only once the open file is seen to be a regular file with no other
- * name: a hard link made between RecordFolder.resolve and here is refused, not truncated.
+ * Opens a record target for writing, created or emptied, without following a symlink at its
+ * path (O_NOFOLLOW). It is emptied only once the open file is seen to be a regular file with no
+ * other name, inside the folder: a hard link made between RecordFolder.resolve and here is
+ * refused, not truncated, and so is a file that a swapped folder put elsewhere (one this open
+ * created there is removed again). The file system's refusals are FileAccessError too.
  */
-export async function openNoFollow(path: string): Promise<FileHandle> {
-  const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+export async function openNoFollow(target: RecordTarget): Promise<FileHandle> {
+  const { path, folderReal } = target;
+  let file: FileHandle;
+  let created = true;
+  try {
+    file = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotOpen(path, error);
+    created = false;
+    file = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW).catch((again: unknown) => {
+      throw (again as NodeJS.ErrnoException).code === 'ELOOP' ? notOwnFile(path) : cannotOpen(path, again);
+    });
+  }
   try {
     const stats = await file.stat();
     if (!stats.isFile() || stats.nlink > 1) throw notOwnFile(path);
+    const opened = await openedPath(file, path);
+    if (opened === undefined || !isInside(folderReal, opened)) {
+      if (created && opened !== undefined) await unlink(opened).catch(() => undefined);
+      throw new FileAccessError(
+        'OUTSIDE_FOLDER',
+        path,
+        `cannot record to '${path}': the file opened is not inside the record folder (a folder on its path changed)`
+      );
+    }
     await file.truncate(0);
   } catch (error) {
     await file.close();

@@ -7,7 +7,7 @@
  */
 import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
-import { openNoFollow } from './file-folders.js';
+import { openNoFollow, type RecordTarget } from './file-folders.js';
 
 const CHUNK_SECONDS = 10;
 /** RIFF/WAVE header of canonical PCM: "RIFF", size, "WAVE", a 16-byte "fmt " chunk, "data", size. */
@@ -16,7 +16,8 @@ const HEADER_BYTES = 44;
 export const MAX_RECORD_SECONDS = 24 * 3600;
 
 export interface RecorderOptions {
-  path: string;
+  /** Where to write, inside which folder (RecordFolder.resolve). */
+  target: RecordTarget;
   sampleRateHz: number;
   /** Stop by itself after this many seconds. */
   maxSeconds?: number;
@@ -60,7 +61,7 @@ export class Recorder {
   private written = HEADER_BYTES;
 
   private constructor(options: RecorderOptions) {
-    this.path = options.path;
+    this.path = options.target.path;
     this.sampleRateHz = options.sampleRateHz;
     this.maxSamples =
       options.maxSeconds === undefined
@@ -71,7 +72,7 @@ export class Recorder {
   /** Opens (creates or truncates, never through a symbolic link) the file and writes a header. */
   static async create(options: RecorderOptions): Promise<Recorder> {
     const recorder = new Recorder(options);
-    const file = await openNoFollow(options.path);
+    const file = await openNoFollow(options.target);
     try {
       await file.write(wavHeader(options.sampleRateHz, 0), 0, HEADER_BYTES, 0);
     } catch (error) {

@@ -3,15 +3,18 @@
  * sizes when saved: a recording across several chunks reads back sample for sample as a valid
  * WAV (read with wavefile), and a failed path is an error, not a crash.
  */
-import { linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_RECORD_SECONDS, Recorder } from '../../engine/media/recorder.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'uasmedia-recorder-'));
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'uasmedia-recorder-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A target inside the test's folder, as RecordFolder.resolve gives one. */
+const at = (path: string) => ({ path, folderReal: dir });
 
 function frame(index: number, samples: number): Int16Array {
   const pcm = new Int16Array(samples);
@@ -25,7 +28,7 @@ describe('Recorder', () => {
     writeFileSync(outside, 'precious');
     linkSync(outside, join(dir, 'linked.wav'));
     await expect(
-      Recorder.create({ path: join(dir, 'linked.wav'), sampleRateHz: 8000 })
+      Recorder.create({ target: at(join(dir, 'linked.wav')), sampleRateHz: 8000 })
     ).rejects.toMatchObject({
       code: 'ERR_FILE_ACCESS'
     });
@@ -34,7 +37,7 @@ describe('Recorder', () => {
 
   it('writes 25 s at 16 kHz (three chunks) as a WAV that reads back sample for sample', async () => {
     const path = join(dir, 'long.wav');
-    const recorder = await Recorder.create({ path, sampleRateHz: 16000, maxSeconds: 30 });
+    const recorder = await Recorder.create({ target: at(path), sampleRateHz: 16000, maxSeconds: 30 });
     const frames = 25 * 50;
     for (let f = 0; f < frames; f++) expect(recorder.pushFrame(frame(f, 320))).toBe(true);
     await recorder.save();
@@ -52,7 +55,7 @@ describe('Recorder', () => {
 
   it('stops at maxSeconds mid-frame, and caps the length at MAX_RECORD_SECONDS', async () => {
     const path = join(dir, 'short.wav');
-    const recorder = await Recorder.create({ path, sampleRateHz: 8000, maxSeconds: 0.05 });
+    const recorder = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 0.05 });
     expect(recorder.pushFrame(frame(0, 160))).toBe(true);
     expect(recorder.pushFrame(frame(1, 160))).toBe(true);
     expect(recorder.pushFrame(frame(2, 160))).toBe(false); // 400 samples: full within the third frame
@@ -60,7 +63,11 @@ describe('Recorder', () => {
     await recorder.save();
     const wav = new wavefile.WaveFile(readFileSync(path));
     expect((wav.getSamples(false, Int16Array) as unknown as Int16Array).length).toBe(400);
-    const capped = await Recorder.create({ path: join(dir, 'cap.wav'), sampleRateHz: 8000, maxSeconds: 1e9 });
+    const capped = await Recorder.create({
+      target: at(join(dir, 'cap.wav')),
+      sampleRateHz: 8000,
+      maxSeconds: 1e9
+    });
     expect(capped.full).toBe(false);
     await capped.save();
     expect(MAX_RECORD_SECONDS).toBe(86400);
@@ -68,7 +75,7 @@ describe('Recorder', () => {
 
   it('fails to open a path in a missing folder with the error, and nothing is left open', async () => {
     await expect(
-      Recorder.create({ path: join(dir, 'no', 'such', 'x.wav'), sampleRateHz: 8000 })
+      Recorder.create({ target: at(join(dir, 'no', 'such', 'x.wav')), sampleRateHz: 8000 })
     ).rejects.toThrow(/ENOENT/);
   });
 });
