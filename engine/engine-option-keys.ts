@@ -67,7 +67,8 @@ const WEB_SOCKET = {
 const WEBRTC = {
   iceServers: new ListOf({ urls: ANY, username: ANY, credential: ANY } satisfies OptionKeys<IceServer>),
   portRange: { min: ANY, max: ANY } satisfies OptionKeys<WebRtcOptions['portRange']>,
-  iceGatheringTimeoutMs: ANY
+  iceGatheringTimeoutMs: ANY,
+  transports: ANY
 } satisfies OptionKeys<WebRtcOptions>;
 
 const RTP = {

@@ -274,7 +274,8 @@ export class SipCall {
     let answer: string;
     try {
       // No offer (delayed offer, RFC 3261 §13.2.1): ours goes in the 200 and the ACK answers it.
-      answer = offer === undefined ? this.media.offer() : await this.media.answerOffer(offer);
+      answer =
+        offer === undefined ? this.media.offer() : await this.media.answerOffer(offer, invite.protocol);
     } catch (error) {
       invite.reject(488, 'Not Acceptable Here');
       this.finish();

@@ -22,7 +22,7 @@ import type { LatchingMode } from '../rtp/peer-latch.js';
 import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOffer, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
-import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
+import { webRtcTransports, type WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -188,11 +188,18 @@ export class MediaLeg implements MixMember {
     return this.webrtc;
   }
 
-  /** Answers an initial offer: a browser's through a peer connection, a phone's by SDP offer/answer. */
-  async answerOffer(offer: string): Promise<string> {
+  /**
+   * Answers an initial offer, come over SIP transport `protocol`: a browser's through a peer
+   * connection (over the transports `webrtc.transports` names), a phone's by SDP offer/answer.
+   */
+  async answerOffer(offer: string, protocol: string): Promise<string> {
     if (!isWebRtcOffer(offer)) return this.answer(offer);
     if (this.frames)
       throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
+    if (!webRtcTransports(this.webrtcOptions).includes(protocol))
+      throw new SdpNegotiationError(
+        `a WebRTC offer is taken over ${webRtcTransports(this.webrtcOptions).join(', ')} only, not ${protocol} (webrtc.transports)`
+      );
     checkWebRtcOffer(offer);
     const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions);
     if (this.closed) {

@@ -10,6 +10,19 @@ export interface WebRtcOptions {
   portRange?: { min: number; max: number };
   /** Longest wait for ICE gathering before answering with the candidates found (default 3000). */
   iceGatheringTimeoutMs?: number;
+  /**
+   * The SIP transports a WebRTC offer is taken over; default `['ws']` (WebSocket, with or
+   * without TLS), where browsers are. Over any other an offer gets 488 before a peer connection
+   * exists: its ICE checks go to the addresses the offer names, and a UDP source can be forged,
+   * so one datagram would have the engine send STUN to 32 addresses of a stranger's choosing.
+   * Add 'udp', 'tcp' or 'tls' for WebRTC endpoints behind an SBC or proxy.
+   */
+  transports?: Array<'ws' | 'udp' | 'tcp' | 'tls'>;
+}
+
+/** The transports a WebRTC offer is taken over (`WebRtcOptions.transports`). */
+export function webRtcTransports(options: WebRtcOptions | undefined): ReadonlyArray<string> {
+  return options?.transports ?? ['ws'];
 }
 
 export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
@@ -21,6 +34,12 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
         `webrtc.portRange must be integers 1024-65535 with min <= max, got ${range.min}-${range.max}`
       );
     }
+  }
+  const transports: unknown = options?.transports;
+  if (transports !== undefined) {
+    const known = ['ws', 'udp', 'tcp', 'tls'];
+    if (!Array.isArray(transports) || transports.some((t) => !known.includes(t as string)))
+      throw new RangeError(`webrtc.transports must be a list of 'ws', 'udp', 'tcp', 'tls'`);
   }
   const timeout = options?.iceGatheringTimeoutMs;
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {

@@ -11,6 +11,7 @@ import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { waitFor, sleep } from '../support/wait.js';
 import { WebRtcCaller } from '../support/webrtc-caller.js';
+import { browserOffer } from '../support/browser-offer.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -22,7 +23,8 @@ beforeAll(async () => {
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     webSocket: { port: 0 },
     rtp: { minPort: 55000, maxPort: 55099, inactivityTimeoutSeconds: 2 },
-    webrtc: { iceServers: [] },
+    // The caller that vanishes is a bare SIP peer over UDP (WebSocket is the default, and only, transport).
+    webrtc: { iceServers: [], transports: ['ws', 'udp'] },
     logLevel: 'silent'
   });
   engine.on('call', (channel) => {
@@ -38,30 +40,6 @@ afterAll(async () => {
   await engine?.stop();
   expect(openPeerConnections()).toBe(0);
 });
-
-function browserOffer(): string {
-  const fingerprint = Array.from({ length: 32 }, (_, i) =>
-    (i * 7 + 16).toString(16).toUpperCase().padStart(2, '0')
-  );
-  return [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    't=0 0',
-    'a=group:BUNDLE 0',
-    `a=fingerprint:sha-256 ${fingerprint.join(':')}`,
-    'm=audio 9 UDP/TLS/RTP/SAVPF 111',
-    'c=IN IP4 0.0.0.0',
-    'a=mid:0',
-    'a=ice-ufrag:abcd',
-    'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-    'a=setup:actpass',
-    'a=rtcp-mux',
-    'a=rtpmap:111 opus/48000/2',
-    'a=sendrecv',
-    ''
-  ].join('\r\n');
-}
 
 describe('a WebRTC caller whose peer connection never connects', () => {
   it('is hung up by the inactivity timeout, and its peer connection closed', async () => {
