@@ -180,6 +180,8 @@ export class MediaLeg implements MixMember {
     return this.rtp;
   }
 
+  /** Aborted when the leg closes: a peer connection still gathering for its answer closes at once. */
+  private readonly answering = new AbortController();
   /** A browser's offer and our answer to it: a re-offer that keeps its transport gets the same answer. */
   private webrtcDescriptions: { remote: string; local: string } | undefined;
 
@@ -201,7 +203,7 @@ export class MediaLeg implements MixMember {
         `a WebRTC offer is taken over ${webRtcTransports(this.webrtcOptions).join(', ')} only, not ${protocol} (webrtc.transports)`
       );
     checkWebRtcOffer(offer);
-    const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions);
+    const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions, this.answering.signal);
     if (this.closed) {
       peer.close();
       throw new SdpNegotiationError('the call ended while its WebRTC answer was being prepared');
@@ -450,6 +452,7 @@ export class MediaLeg implements MixMember {
     this.solo.close();
     this.player.close();
     this.rtp?.close();
+    this.answering.abort();
     this.webrtc?.close();
     if (!this.rtp) this.ports.release();
     this.kernels.destroyParty(this.partySlot);

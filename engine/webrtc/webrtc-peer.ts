@@ -26,6 +26,10 @@ function loadWrtc(): Promise<Wrtc> {
 
 /** Peer connections open in this process (for leak checks and the exit guard). */
 let openPeers = 0;
+
+function answerAbandoned(): EngineError {
+  return new EngineError('ERR_WEBRTC_FAILED', 'the call ended while its WebRTC answer was being prepared');
+}
 export function openPeerConnections(): number {
   return openPeers;
 }
@@ -34,6 +38,8 @@ export class WebRtcPeer {
   readonly path: WebRtcAudioPath;
   private sink: AudioSink | undefined;
   private closed = false;
+  /** Ends a wait for ICE gathering: the peer connection closed under it. */
+  private stopGathering: (() => void) | undefined;
   private failed = false;
   private readonly watchdog: NodeJS.Timeout;
   /** Called once if the connection fails (ICE or DTLS) or the browser closes it. */
@@ -61,17 +67,25 @@ export class WebRtcPeer {
   };
 
   /** Answers `offerSdp`; resolves with the peer and its complete answer SDP. */
+  /**
+   * A peer connection answering `offerSdp`, with its answer once ICE gathering is done. `signal`
+   * (the call ending) closes the peer connection at once, gathering or not, and rejects.
+   */
   static async answer(
     offerSdp: string,
-    options: WebRtcOptions = {}
+    options: WebRtcOptions = {},
+    signal?: AbortSignal
   ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
     const wrtc = await loadWrtc();
+    if (signal?.aborted) throw answerAbandoned();
     const config: Record<string, unknown> = { iceServers: options.iceServers ?? [] };
     if (options.portRange) config.portRange = { min: options.portRange.min, max: options.portRange.max };
     const pc = new wrtc.RTCPeerConnection(config as RTCConfiguration);
     const source = new wrtc.nonstandard.RTCAudioSource();
     const track = source.createTrack();
     const peer = new WebRtcPeer(pc, track, source);
+    const abandon = (): void => peer.close();
+    signal?.addEventListener('abort', abandon, { once: true });
     try {
       pc.addEventListener('track', (event: Event) =>
         peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
@@ -81,12 +95,15 @@ export class WebRtcPeer {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       await peer.gathered(options.iceGatheringTimeoutMs ?? 3000);
+      if (peer.closed) throw answerAbandoned();
       const sdp = pc.localDescription?.sdp;
       if (!sdp) throw new EngineError('ERR_WEBRTC_FAILED', 'the peer connection produced no answer');
       return { peer, answerSdp: sdp };
     } catch (error) {
       peer.close();
-      throw error;
+      throw peer.closed && signal?.aborted ? answerAbandoned() : error;
+    } finally {
+      signal?.removeEventListener('abort', abandon);
     }
   }
 
@@ -110,6 +127,7 @@ export class WebRtcPeer {
         if (pc.iceGatheringState === 'complete') done();
       };
       const timer = setTimeout(done, timeoutMs);
+      this.stopGathering = done;
       pc.addEventListener('icegatheringstatechange', check);
     });
   }
@@ -122,6 +140,7 @@ export class WebRtcPeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopGathering?.();
     clearInterval(this.watchdog);
     openPeers--;
     this.path.close();
