@@ -24,6 +24,17 @@ export function hostAllowed(header: string | undefined, allowedHosts: readonly s
   return allowedHosts.some((entry) => nameMatches(name, withoutRootDot(entry.toLowerCase())));
 }
 
+/**
+ * RFC 9112 §3.2: a request with more than one Host header gets 400. Node's parser keeps the first
+ * in `headers.host`, so a check on it alone would let a second one past every proxy that reads
+ * the last.
+ */
+export function hasOneHostAtMost(rawHeaders: readonly string[]): boolean {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'host') hosts++;
+  return hosts <= 1;
+}
+
 /** RFC 9110 §7.2: `uri-host [ ":" port ]`; the host, or undefined when the port is not digits. */
 function hostOf(header: string): string | undefined {
   let end = header.length;

@@ -33,7 +33,7 @@ import type {
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { WsPongAnswer } from './ws-pong.js';
 import { unmappedAddress } from './peer-address.js';
-import { hostAllowed } from './http-host.js';
+import { hasOneHostAtMost, hostAllowed } from './http-host.js';
 
 export interface WsTransportOptions {
   /** Only upgrades on this path are accepted (default: any path). */
@@ -180,6 +180,10 @@ export class WsTransport implements SipTransport {
 
   listen(): Promise<void> {
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+      if (!hasOneHostAtMost(request.rawHeaders)) {
+        response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('more than one Host\n');
+        return;
+      }
       if (!hostAllowed(request.headers.host, this.options.allowedHosts)) {
         response
           .writeHead(421, {
@@ -363,6 +367,10 @@ export class WsTransport implements SipTransport {
     const entry = this.acceptedOf(request.socket);
     if (this.closed || !entry) {
       socket.destroy();
+      return;
+    }
+    if (!hasOneHostAtMost(request.rawHeaders)) {
+      refuseUpgrade(socket, 400, 'Bad Request');
       return;
     }
     if (!hostAllowed(request.headers.host, this.options.allowedHosts)) {

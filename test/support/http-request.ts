@@ -58,8 +58,13 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpReply> {
 
 /** HTTP/1.0 (no Host required) over a plain socket; resolves with the status and the rest as body. */
 function withoutHost(port: number, path: string, method: string): Promise<HttpReply> {
+  return rawHttpRequest(port, `${method} ${path} HTTP/1.0\r\n\r\n`);
+}
+
+/** `head` written as is over a plain socket (no client library to tidy it up); the status and the rest as body. */
+export function rawHttpRequest(port: number, head: string): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(`${method} ${path} HTTP/1.0\r\n\r\n`));
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(head));
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));

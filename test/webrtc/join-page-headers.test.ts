@@ -14,7 +14,7 @@ import {
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
-import { httpRequest, type HttpReply } from '../support/http-request.js';
+import { httpRequest, rawHttpRequest, type HttpReply } from '../support/http-request.js';
 import { testSdp } from '../support/sip-sdp.js';
 
 let engine: Engine;
@@ -139,6 +139,16 @@ describe('the join page', () => {
       expect(refused.body, path).toMatch(/^misdirected request/);
     }
     expect((await httpRequest({ port, path: '/', host: null })).status).toBe(421);
+    // RFC 9112 §3.2: two Host headers get 400, whichever comes first (Node keeps the first).
+    const twoHosts = (extra = ''): string =>
+      `GET /sip HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: ${rebound}\r\n${extra}Connection: close\r\n\r\n`;
+    expect((await rawHttpRequest(port, twoHosts())).status).toBe(400);
+    const upgrade =
+      'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sip\r\n';
+    expect(
+      (await rawHttpRequest(port, twoHosts(upgrade).replace('Connection: close', 'Connection: Upgrade')))
+        .status
+    ).toBe(400);
     await expect(
       WsSipClient.connect(`ws://127.0.0.1:${port}/sip`, ['sip'], {
         headers: { Host: rebound },
