@@ -55,6 +55,16 @@ function notes(pcm: Int16Array): string {
   return out;
 }
 
+/**
+ * Both notes sound, `first` wholly before `second` (a gap inside a note, where a busy host's
+ * jitter buffer concealed a frame, is no matter).
+ */
+function inOrder(blocks: string, first: string, second: string): boolean {
+  const lastFirst = blocks.lastIndexOf(first);
+  const firstSecond = blocks.indexOf(second);
+  return lastFirst >= 0 && firstSecond >= 0 && lastFirst < firstSecond;
+}
+
 /** The loudest any 20 ms block of `pcm` has either mute note. */
 function loudestMuteNoteDb(pcm: Int16Array): number {
   let loudest = -200;
@@ -83,13 +93,13 @@ describe('mute tones', () => {
       let heard = await heardAfter(phones, 1, '0');
       const muted = notes(heard[1]);
       console.log(`bob after muting: ${muted}`);
-      expect(muted).toMatch(/^-*H+-*L+-*$/);
+      expect(inOrder(muted, 'H', 'L')).toBe(true);
       for (const other of [0, 2]) expect(loudestMuteNoteDb(heard[other])).toBeLessThan(ABSENT_DB);
 
       heard = await heardAfter(phones, 1, '1');
       const unmuted = notes(heard[1]);
       console.log(`bob after unmuting: ${unmuted}`);
-      expect(unmuted).toMatch(/^-*L+-*H+-*$/);
+      expect(inOrder(unmuted, 'L', 'H')).toBe(true);
       for (const other of [0, 2]) expect(loudestMuteNoteDb(heard[other])).toBeLessThan(ABSENT_DB);
     } finally {
       await Promise.all(phones.map((p) => p.close()));
