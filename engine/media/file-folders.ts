@@ -102,14 +102,14 @@ function cannotOpen(path: string, error: unknown): FileAccessError {
 }
 
 /**
- * A record target that is not a regular file of its own: a symlink, a directory, or a hard link
- * whose other name may be anywhere on the file system (writing it would write there).
+ * A record target that is not a regular file of its own: a symlink, a directory, a FIFO, or a hard
+ * link whose other name may be anywhere on the file system (writing it would write there).
  */
 function notOwnFile(path: string): FileAccessError {
   return new FileAccessError(
     'OUTSIDE_FOLDER',
     path,
-    `cannot record to '${path}': it exists and is not a regular file of its own (a link or a directory)`
+    `cannot record to '${path}': it exists and is not a regular file of its own (a link, a directory or a FIFO)`
   );
 }
 
@@ -133,9 +133,13 @@ export async function openNoFollow(target: RecordTarget): Promise<FileHandle> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotOpen(path, error);
     created = false;
-    file = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW).catch((again: unknown) => {
-      throw (again as NodeJS.ErrnoException).code === 'ELOOP' ? notOwnFile(path) : cannotOpen(path, again);
-    });
+    // O_NONBLOCK: a FIFO put here after the check is refused (ENXIO), not waited on for a reader.
+    file = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+      (again: unknown) => {
+        const code = (again as NodeJS.ErrnoException).code;
+        throw code === 'ELOOP' || code === 'ENXIO' ? notOwnFile(path) : cannotOpen(path, again);
+      }
+    );
   }
   try {
     const stats = await file.stat();

@@ -3,6 +3,7 @@
  * sizes when saved: a recording across several chunks reads back sample for sample as a valid
  * WAV (read with wavefile), and a failed path is an error, not a crash.
  */
+import { execFileSync } from 'node:child_process';
 import { linkSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,15 @@ describe('Recorder', () => {
       code: 'ERR_FILE_ACCESS'
     });
     expect(readFileSync(outside, 'utf8')).toBe('precious');
+  });
+
+  it('refuses a FIFO put at the target after the folder check without waiting for a reader', async () => {
+    const fifo = join(dir, 'swapped.wav');
+    execFileSync('mkfifo', [fifo]);
+    await expect(Recorder.create({ target: at(fifo), sampleRateHz: 8000 })).rejects.toMatchObject({
+      code: 'ERR_FILE_ACCESS'
+    });
+    rmSync(fifo);
   });
 
   it('writes 25 s at 16 kHz (three chunks) as a WAV that reads back sample for sample', async () => {
