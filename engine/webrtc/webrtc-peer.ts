@@ -27,11 +27,12 @@ function loadWrtc(): Promise<Wrtc> {
 /** Peer connections open in this process (for leak checks and the exit guard). */
 let openPeers = 0;
 
-function answerAbandoned(): EngineError {
-  return new EngineError('ERR_WEBRTC_FAILED', 'the call ended while its WebRTC answer was being prepared');
-}
 export function openPeerConnections(): number {
   return openPeers;
+}
+
+function answerAbandoned(): EngineError {
+  return new EngineError('ERR_WEBRTC_FAILED', 'the call ended while its WebRTC answer was being prepared');
 }
 
 export class WebRtcPeer {
@@ -66,7 +67,6 @@ export class WebRtcPeer {
     this.onFailed?.(`peer connection ${state}`);
   };
 
-  /** Answers `offerSdp`; resolves with the peer and its complete answer SDP. */
   /**
    * A peer connection answering `offerSdp`, with its answer once ICE gathering is done. `signal`
    * (the call ending) closes the peer connection at once, gathering or not, and rejects.
