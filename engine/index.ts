@@ -19,6 +19,7 @@ export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
 export type { ConferenceMedia, ConferenceMediaEvents, RemoteTalkerEvent } from './media/conference-media.js';
 export type { ClusterOptions } from './cluster/cluster-member.js';
+export type { RedisConnectionOptions, RedisTarget } from './cluster/redis-target.js';
 export type { Party } from './conference/party.js';
 export type { ConferenceRoom } from './conference/room.js';
 export type { FrameClockStats } from './clock/frame-clock.js';

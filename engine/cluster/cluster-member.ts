@@ -13,7 +13,8 @@ import type { ConferenceMedia } from '../media/conference-media.js';
 import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import { RoomDirectory, type RedisTarget, type RoomEvent } from './room-directory.js';
+import { RoomDirectory, type RoomEvent } from './room-directory.js';
+import type { RedisTarget } from './redis-target.js';
 import { RoomSection, type SectionRole } from './room-section.js';
 import { DestroyNotice, DESTROY_NOTICE_MS } from './destroy-notice.js';
 import {
@@ -27,7 +28,7 @@ import {
 import type { SipRequest } from '../../sip/index.js';
 
 export interface ClusterOptions {
-  /** The directory: a unix socket path, a redis:// URL, or ioredis options. */
+  /** The directory: a unix socket path, a redis:// URL, or connection options. */
   redis: RedisTarget;
   /** This node's name in the cluster, unique among its members ([A-Za-z0-9._-]). */
   nodeId: string;
@@ -70,7 +71,7 @@ export function checkClusterOptions(options: ClusterOptions): void {
   const redis: unknown = options.redis;
   if (!(typeof redis === 'string' ? redis.length > 0 : redis !== null && typeof redis === 'object'))
     throw new TypeError(
-      `cluster.redis must be a unix socket path, a redis:// URL or ioredis options, got ${typeof redis}`
+      `cluster.redis must be a unix socket path, a redis:// URL or connection options, got ${typeof redis}`
     );
   if (typeof options.nodeId !== 'string' || !NODE_ID.test(options.nodeId)) {
     throw new InvalidArgumentError(

@@ -15,10 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
+import type { RedisTarget } from './redis-target.js';
 import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
-
-/** Where Redis is: a unix socket path, a redis:// URL, or ioredis options. */
-export type RedisTarget = string | RedisOptions;
 
 export interface RoomOwner {
   nodeId: string;
@@ -103,7 +101,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.client =
       typeof target === 'string'
         ? new Redis(target, { ...common, enableOfflineQueue: false })
-        : new Redis({ ...target, ...common, enableOfflineQueue: false });
+        : new Redis({ ...(target as RedisOptions), ...common, enableOfflineQueue: false });
     // The subscriber may queue its SUBSCRIBE until the first connection is made.
     this.subscriber = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     this.client.on('error', (error: Error) =>
