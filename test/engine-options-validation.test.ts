@@ -385,7 +385,7 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     'cluster.redis: 6379',
     { cluster: { redis: 6379, nodeId: 'a' } },
     TypeError,
-    'cluster.redis must be a unix socket path, a redis:// URL or ioredis options'
+    'cluster.redis must be a unix socket path, a redis:// URL or connection options'
   ],
   [
     'cluster.nodeId with a space',
