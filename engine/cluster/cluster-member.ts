@@ -308,6 +308,8 @@ export class ClusterMember {
     } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
       if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
         section.remoteTalker(event, event.type === 'talking');
+    } else if (event.type === 'talkersWanted') {
+      section.publishLocalTalkers();
     } else if (event.type === 'destroyed') {
       // A late or repeated notice of an earlier life of the room leaves this one alone.
       if (event.instance !== undefined && event.instance !== section.instance) return;

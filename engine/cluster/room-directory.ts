@@ -51,7 +51,9 @@ export interface NodeHeartbeat {
 export type RoomEvent =
   | { room: string; type: 'started'; nodeId: string }
   | { room: string; type: 'destroyed'; nodeId: string; instance?: string }
-  | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number };
+  | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number }
+  /** A node new to the room (or back in it) asks who is talking: talker events are edges, not state. */
+  | { room: string; type: 'talkersWanted'; nodeId: string };
 
 export type RoomDirectoryEvents = {
   roomEvent: [RoomEvent];
@@ -297,7 +299,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       event.type !== 'started' &&
       event.type !== 'destroyed' &&
       event.type !== 'talking' &&
-      event.type !== 'stoppedTalking'
+      event.type !== 'stoppedTalking' &&
+      event.type !== 'talkersWanted'
     )
       return;
     this.safeEmit('roomEvent', event);

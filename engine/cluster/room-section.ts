@@ -85,6 +85,8 @@ export class RoomSection {
   private readonly legNodes = new Map<UASCallChannel, string>();
   /** Parties of this room on other nodes that are talking now, by node. */
   private readonly remoteTalkers = new Map<string, Set<string>>();
+  /** Parties of this room on this node that are talking now, with their level when they began. */
+  private readonly localTalkers = new Map<Party, number>();
   /**
    * The life of the room this section belongs to: the directory's, once a claim has answered;
    * until then a fresh one, which the room takes if it has none.
@@ -269,6 +271,14 @@ export class RoomSection {
     if (previous === role) return;
     this.roleValue = role;
     this.host.roleChanged(this, previous);
+    if ((previous === 'joining' || previous === 'degraded') && (role === 'member' || role === 'owner')) {
+      // Talker events are edges: those sent before this node was in the room (or while it could
+      // not publish) are asked for again, and ours are told.
+      this.host.directory
+        .publish({ room: this.name, type: 'talkersWanted', nodeId: this.host.nodeId })
+        .catch((error: unknown) => this.log.debug({ err: error }, 'talker request not published'));
+      this.publishLocalTalkers();
+    }
   }
 
   /**
@@ -394,10 +404,19 @@ export class RoomSection {
     if (this.trunkIds.has(party.label ?? '')) this.media?.hideTalker(party);
   };
 
-  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+  private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
+    this.localTalkers.set(party, levelDbfs);
     this.publishTalker(party, true, levelDbfs);
-  private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void =>
+  };
+  private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
+    this.localTalkers.delete(party);
     this.publishTalker(party, false, levelDbfs);
+  };
+
+  /** Tells the other nodes who is talking here now (a node new to the room asked). */
+  publishLocalTalkers(): void {
+    for (const [party, levelDbfs] of this.localTalkers) this.publishTalker(party, true, levelDbfs);
+  }
 
   private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
     if (this.roleValue === 'degraded' || this.roleValue === 'joining') return;
@@ -415,11 +434,13 @@ export class RoomSection {
   /** A talker event from a party of this room on another node. */
   remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
     let talkers = this.remoteTalkers.get(event.nodeId);
+    // Once per change: a talker told again (for a node new to the room) is no news here.
     if (talking) {
+      if (talkers?.has(event.party)) return;
       if (!talkers) this.remoteTalkers.set(event.nodeId, (talkers = new Set()));
       talkers.add(event.party);
-    } else if (talkers) {
-      talkers.delete(event.party);
+    } else {
+      if (!talkers?.delete(event.party)) return;
       if (talkers.size === 0) this.remoteTalkers.delete(event.nodeId);
     }
     this.media?.reportRemoteTalking(

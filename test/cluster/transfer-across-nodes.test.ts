@@ -266,6 +266,26 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     expect((await events(0)).filter((e) => !e.endsWith(' local'))).toEqual([]);
   }, 60000);
 
+  it('a node that enters a room while a party on another node talks hears of it, and once only', async () => {
+    const pa = await call(nodes[0], 'late', 'alice', 440);
+    await transferred(nodes[0], 'alice');
+    const events = async (n: number): Promise<string[]> =>
+      (await nodes[n].status([])).talking.filter((e) => e.startsWith('late '));
+    await waitForAsync(async () => (await events(0)).includes('late talking local'), 10000);
+    // b and c were not in the room when alice began: her 'talking' went out before they watched it.
+    await call(nodes[1], 'late', 'bob', null);
+    await transferred(nodes[1], 'bob');
+    await waitForAsync(async () => (await events(1)).includes('late talking node-a'), 10000);
+    await call(nodes[2], 'late', 'carol', null);
+    await transferred(nodes[2], 'carol');
+    await waitForAsync(async () => (await events(2)).includes('late talking node-a'), 10000);
+    await sleep(500); // carol's node asked again; b has been told already
+    expect((await events(1)).filter((e) => e === 'late talking node-a')).toHaveLength(1);
+    pa.toneHz = null;
+    await waitForAsync(async () => (await events(1)).includes('late stoppedTalking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('late stoppedTalking node-a'), 10000);
+  }, 60000);
+
   it('refuses a trunk INVITE that is forged, unsigned, malformed, with a stale epoch, or for a room it does not own', async () => {
     const pa = await call(nodes[0], 'fenced', 'alice', 440);
     await transferred(nodes[0], 'alice');
