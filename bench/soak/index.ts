@@ -1,10 +1,10 @@
 /**
- * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--phases 1] [--heap-snapshots 1]`:
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--phases 1] [--heap-snapshots 1] [--kinds normal,played]`:
  * cycles calls of every kind through an engine in its own process for a set time, reports what
  * the engine holds every interval, and at the end checks that every counter came back to where
  * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
  * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
- * recorded, transferred and retrieved. Writes bench/results/soak-<time>.json (and, with
+ * recorded, transferred and retrieved; --kinds cycles only those named. Writes bench/results/soak-<time>.json (and, with
  * --heap-snapshots 1, the engine's heap at the start and at the end of every phase beside it;
  * compare them with `bench/soak/heap-diff.ts`). With --phases N the run is cut into N parts: after
  * each, callers pause until the engine is idle, and its heap after a full GC is reported against
@@ -28,6 +28,19 @@ interface Options {
   phases: number;
   /** Heap snapshots at the start and at the end of every phase. */
   heapSnapshots: boolean;
+  /** The kinds of call cycled (default all), to find which one a growth comes with. */
+  kinds: Kind[];
+}
+
+const KINDS = ['normal', 'noack', 'vanished', 'refused', 'played', 'recorded', 'transferred'] as const;
+type Kind = (typeof KINDS)[number];
+
+function parseKinds(text: string | undefined): Kind[] {
+  const kinds = (text ?? '').split(',').filter((k) => k.length > 0);
+  const unknown = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0)
+    throw new Error(`--kinds needs a comma-separated list of ${KINDS.join(', ')}`);
+  return kinds as Kind[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -36,10 +49,15 @@ function parseOptions(argv: string[]): Options {
     concurrency: 6,
     intervalSeconds: 10,
     phases: 1,
-    heapSnapshots: false
+    heapSnapshots: false,
+    kinds: [...KINDS]
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=');
+    if (flag === '--kinds') {
+      options.kinds = parseKinds(inline ?? argv[++i]);
+      continue;
+    }
     const value = Number(inline ?? argv[++i]);
     if (!(value > 0)) throw new Error(`${flag} needs a positive number`);
     if (flag === '--minutes') options.seconds = value * 60;
@@ -50,14 +68,11 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--heap-snapshots') options.heapSnapshots = true;
     else
       throw new Error(
-        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds, --phases, --heap-snapshots`
+        `unknown option ${flag}; expected --minutes, --seconds, --concurrency, --interval-seconds, --phases, --heap-snapshots, --kinds`
       );
   }
   return options;
 }
-
-const KINDS = ['normal', 'noack', 'vanished', 'refused', 'played', 'recorded', 'transferred'] as const;
-type Kind = (typeof KINDS)[number];
 
 const options = parseOptions(process.argv.slice(2));
 const child = fork(fileURLToPath(new URL('./soak-engine.ts', import.meta.url)), [], {
@@ -232,10 +247,10 @@ async function settle(start: ResourceCounts | undefined, ms: number): Promise<So
 async function main(): Promise<number> {
   const port = await ready;
   console.log(
-    `soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${KINDS.join(', ')}; engine on 127.0.0.1:${port}`
+    `soak: ${options.seconds} s, ${options.concurrency} calls at a time, kinds ${options.kinds.join(', ')}; engine on 127.0.0.1:${port}`
   );
   // Warm-up: one call of each kind, so lazily loaded code and caches are in place before the baseline.
-  await Promise.all(KINDS.map((kind) => runCall(port, kind)));
+  await Promise.all(options.kinds.map((kind) => runCall(port, kind)));
   const baseline = await settle(undefined, 30_000);
   if (options.heapSnapshots) await sample(true, `${resultsDir}${runName}-start.heapsnapshot`);
   console.log(line('start', baseline));
@@ -268,7 +283,9 @@ async function main(): Promise<number> {
     const phaseEnd = Date.now() + (options.seconds * 1000) / options.phases;
     while (Date.now() < phaseEnd) {
       while (inFlight.size < options.concurrency) {
-        const call = runCall(port, KINDS[kindIndex++ % KINDS.length]).finally(() => inFlight.delete(call));
+        const call = runCall(port, options.kinds[kindIndex++ % options.kinds.length]).finally(() =>
+          inFlight.delete(call)
+        );
         inFlight.add(call);
       }
       await Promise.race(inFlight);
@@ -308,7 +325,7 @@ async function main(): Promise<number> {
   }
   const diff = differences(baseline.resources, end.resources);
   const totalCalls = Object.values(placed).reduce((a, b) => a + b, 0);
-  console.log(`calls placed: ${totalCalls} (${KINDS.map((k) => `${k} ${placed[k]}`).join(', ')})`);
+  console.log(`calls placed: ${totalCalls} (${options.kinds.map((k) => `${k} ${placed[k]}`).join(', ')})`);
   console.log(
     `engine saw: ${Object.entries(end.outcomes)
       .map(([k, v]) => `${k} ${v}`)
