@@ -1,13 +1,14 @@
 /**
- * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--phases 1] [--heap-snapshots 1] [--kinds normal,played]`:
- * cycles calls of every kind through an engine in its own process for a set time, reports what
- * the engine holds every interval, and at the end checks that every counter came back to where
- * it started (exit 1 otherwise). Kinds: normal (conference, caller hangs up), never-ACKed,
- * vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused (403), played,
- * recorded, transferred and retrieved; --kinds cycles only those named. Writes bench/results/soak-<time>.json (and, with
- * --heap-snapshots 1, the engine's heap at the start and at the end of every phase beside it;
- * compare them with `bench/soak/heap-diff.ts`). With --phases N the run is cut into N parts: after
- * each, callers pause until the engine is idle, and its heap after a full GC is reported against
+ * `npm run soak [-- --minutes 10 | --seconds 30] [--concurrency 6] [--interval-seconds 10] [--phases 1] [--heap-snapshots 1]`
+ * `[--kinds normal,played]`: cycles calls of every kind through an engine in its own process for
+ * a set time, reports what the engine holds every interval, and at the end checks that every
+ * counter came back to where it started (exit 1 otherwise). Kinds: normal (conference, caller
+ * hangs up), never-ACKed, vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused
+ * (403), played, recorded, transferred and retrieved; --kinds cycles only those named. Writes
+ * bench/results/soak-<time>.json (and, with --heap-snapshots 1, the engine's heap at the start
+ * and at the end of every phase beside it; compare them with `bench/soak/heap-diff.ts`). With
+ * --phases N the run is cut into N parts: after each, callers pause until the engine is idle,
+ * and its heap after a full GC is reported against
  * the number of calls so far (a leak grows with calls; warming up levels off).
  * SOAK_ENGINE_NODE_FLAGS adds Node/V8 flags to the engine's process (e.g. `--max-opt=0`: the
  * interpreter only, no optimized code, to tell a leak from the JIT filling its code space).
