@@ -48,9 +48,6 @@ if (DTMF_STATE_BYTES > DTMF_STATE_MAX) abort();
 buildG711Tables();
 for (let r = 0; r < MAX_ROOMS; r++) store<i32>(roomAt(r) + R_HEAD, -1);
 
-let nextPartyHint: i32 = 0;
-let nextRoomHint: i32 = 0;
-
 export function maxParties(): i32 {
   return MAX_PARTIES;
 }
@@ -77,13 +74,15 @@ function resetStreams(pp: usize): void {
   talkerReset(pp);
 }
 
-/** Allocates a party slot; -1 when all are taken. Codec: 0 PCMU, 1 PCMA, 2 L16. */
+/**
+ * Allocates the lowest free party slot (so the memory touched, and the process's RSS, follows the
+ * most calls held at once rather than every call made); -1 when all are taken. Codec: 0 PCMU,
+ * 1 PCMA, 2 L16.
+ */
 export function createParty(codec: i32): i32 {
-  for (let k = 0; k < MAX_PARTIES; k++) {
-    const p = (nextPartyHint + k) % MAX_PARTIES;
+  for (let p = 0; p < MAX_PARTIES; p++) {
     const pp = partyAt(p);
     if ((load<i32>(pp + P_FLAGS) & F_ALLOCATED) != 0) continue;
-    nextPartyHint = (p + 1) % MAX_PARTIES;
     memory.fill(pp, 0, <usize>PARTY_BYTES);
     store<i32>(pp + P_FLAGS, F_ALLOCATED);
     store<i32>(pp + P_CODEC, codec == CODEC_PCMA || codec == CODEC_L16 ? codec : CODEC_PCMU);
@@ -185,13 +184,11 @@ export function partyPromptPtr(p: i32): usize {
 
 // ---------------------------------------------------------------- rooms
 
-/** Allocates a room at 8000 or 16000 Hz; -1 when all are taken. Output limiter on. */
+/** Allocates the lowest free room slot at 8000 or 16000 Hz; -1 when all are taken. Output limiter on. */
 export function createRoom(sampleRateHz: i32): i32 {
-  for (let k = 0; k < MAX_ROOMS; k++) {
-    const r = (nextRoomHint + k) % MAX_ROOMS;
+  for (let r = 0; r < MAX_ROOMS; r++) {
     const rp = roomAt(r);
     if ((load<i32>(rp + R_FLAGS) & F_ALLOCATED) != 0) continue;
-    nextRoomHint = (r + 1) % MAX_ROOMS;
     store<i32>(rp + R_FLAGS, F_ALLOCATED | R_F_LIMITER);
     store<i32>(rp + R_RATE, sampleRateHz == 16000 ? 16000 : 8000);
     store<i32>(rp + R_HEAD, -1);

@@ -116,8 +116,6 @@ export class JsKernels implements DspKernels {
   private readonly out = new Int16Array(MAX_FRAME);
   private readonly nativeOut = new Int16Array(MAX_FRAME);
   private readonly hist = new Int16Array(2 * MAX_FRAME);
-  private nextParty = 0;
-  private nextRoom = 0;
   private closed = false;
 
   constructor(capacity: KernelCapacity = {}) {
@@ -135,10 +133,8 @@ export class JsKernels implements DspKernels {
 
   createRoom(sampleRateHz: RoomSampleRateHz): number {
     this.check();
-    for (let k = 0; k < MAX_ROOMS && this.roomCount < this.maxRooms; k++) {
-      const r = (this.nextRoom + k) % MAX_ROOMS;
+    for (let r = 0; r < MAX_ROOMS && this.roomCount < this.maxRooms; r++) {
       if (this.rooms[r]) continue;
-      this.nextRoom = (r + 1) % MAX_ROOMS;
       this.rooms[r] = new JsRoom(sampleRateHz === 16000 ? 16000 : 8000);
       this.roomCount++;
       return r;
@@ -157,10 +153,8 @@ export class JsKernels implements DspKernels {
 
   createParty(codec: Codec): number {
     this.check();
-    for (let k = 0; k < MAX_PARTIES && this.partyCount < this.maxParties; k++) {
-      const p = (this.nextParty + k) % MAX_PARTIES;
+    for (let p = 0; p < MAX_PARTIES && this.partyCount < this.maxParties; p++) {
       if (this.parties[p]) continue;
-      this.nextParty = (p + 1) % MAX_PARTIES;
       this.parties[p] = new JsParty(codec);
       this.partyCount++;
       return p;

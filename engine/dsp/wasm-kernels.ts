@@ -417,9 +417,8 @@ export class WasmKernels implements DspKernels {
   }
 
   /**
-   * A freed slot's views go with it. Slots are handed out in rotation over the whole table, so
-   * views kept for every slot ever used grew the heap by about 0.9 KB per call until all 4096
-   * party slots had been used once.
+   * A freed slot's views go with it: views kept for every slot ever used grew the heap by about
+   * 0.9 KB per call while the core handed slots out in rotation over its whole table.
    */
   private forgetPartyViews(party: number): void {
     this.inViews[party] = this.outViews[party] = this.packetViews[party] = undefined;
