@@ -7,6 +7,8 @@ export interface SoakSample {
   heapUsedBytes: number;
   /** The part of the heap that is machine code (V8's code spaces): it grows as functions get optimized. */
   codeSpaceBytes: number;
+  /** What V8 holds from the system for its heap (heapTotal): RSS that the used heap does not explain. */
+  heapCommittedBytes: number;
   externalBytes: number;
   /** How calls ended, by cause, and anything else counted. */
   outcomes: Record<string, number>;

@@ -112,6 +112,7 @@ function sample(fullGc: boolean): SoakSample {
     codeSpaceBytes: getHeapSpaceStatistics()
       .filter((space) => space.space_name.startsWith('code'))
       .reduce((sum, space) => sum + space.space_used_size, 0),
+    heapCommittedBytes: memory.heapTotal,
     externalBytes: memory.external,
     outcomes: { ...outcomes },
     lateTicks: clock.lateTicks,
