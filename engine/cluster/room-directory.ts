@@ -55,6 +55,15 @@ export type RoomEvent =
   /** A node new to the room (or back in it) asks who is talking: talker events are edges, not state. */
   | { room: string; type: 'talkersWanted'; nodeId: string };
 
+/** Every RoomEvent type, once: the compiler refuses this table if a type is missing or unknown. */
+const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
+  started: true,
+  destroyed: true,
+  talking: true,
+  stoppedTalking: true,
+  talkersWanted: true
+};
+
 export type RoomDirectoryEvents = {
   roomEvent: [RoomEvent];
 };
@@ -295,14 +304,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       return;
     }
     if (typeof event?.room !== 'string' || event.nodeId === this.nodeId) return;
-    if (
-      event.type !== 'started' &&
-      event.type !== 'destroyed' &&
-      event.type !== 'talking' &&
-      event.type !== 'stoppedTalking' &&
-      event.type !== 'talkersWanted'
-    )
-      return;
+    if (typeof event.type !== 'string' || !Object.hasOwn(ROOM_EVENT_TYPES, event.type)) return;
     this.safeEmit('roomEvent', event);
   }
 }

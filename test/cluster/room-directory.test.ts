@@ -142,6 +142,26 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     expect(seenByC).toEqual([]); // c holds no section of 'ev'
   });
 
+  it('drops a room event of a type it does not know, an inherited property name included', async () => {
+    const a = await node('types-a');
+    const b = await node('types-b');
+    const seenByB: RoomEvent[] = [];
+    b.on('roomEvent', (e) => seenByB.push(e));
+    b.watch('types');
+    await waitForAsync(async () => {
+      await a.publish({ room: 'types', type: 'started', nodeId: 'types-a' });
+      await sleep(50);
+      return seenByB.length > 0;
+    });
+    seenByB.length = 0;
+    for (const type of ['constructor', 'toString', 'ended', 42])
+      await a.publish({ room: 'types', type, nodeId: 'types-a' } as unknown as RoomEvent);
+    await a.publish({ room: 'types', type: 'destroyed', nodeId: 'types-a' });
+    await waitFor(() => seenByB.length > 0);
+    await sleep(50);
+    expect(seenByB).toEqual([{ room: 'types', type: 'destroyed', nodeId: 'types-a' }]);
+  });
+
   it('fails fast instead of hanging while Redis is paused, and works again after', async () => {
     const a = await node('pause-a');
     await server.pause(1500);
