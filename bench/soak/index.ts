@@ -20,6 +20,7 @@ import type { ResourceCounts } from '../../engine/index.js';
 import { TonePhone } from '../../test/support/tone-phone.js';
 import { RawUac } from '../../test/support/raw-uac.js';
 import type { FromSoakEngine, SoakSample, ToSoakEngine } from './protocol.js';
+import { memoryTrend } from './memory-trend.js';
 
 interface Options {
   seconds: number;
@@ -33,6 +34,8 @@ interface Options {
   kinds: Kind[];
 }
 
+/** RSS is averaged over this many parts of the run (memory-trend.ts). */
+const TREND_PARTS = 5;
 const KINDS = ['normal', 'noack', 'vanished', 'refused', 'played', 'recorded', 'transferred'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -337,6 +340,14 @@ async function main(): Promise<number> {
   console.log(
     `heap after full GC: ${(baseline.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(end.heapUsedBytes / 2 ** 20).toFixed(2)} MB; rss ${(baseline.rssBytes / 2 ** 20).toFixed(1)} → ${(end.rssBytes / 2 ** 20).toFixed(1)} MB; late ticks ${end.lateTicks} of ${end.ticks}`
   );
+  const trend = memoryTrend(
+    samples.slice(1).map((s) => s.sample),
+    TREND_PARTS
+  );
+  const mb = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
+  console.log(
+    `rss, mean over each of ${trend.rssMb.length} parts of the run: ${mb(trend.rssMb)} MB; less the heap's held pages: ${mb(trend.rssOutsideHeapMb)} MB`
+  );
   if (failures.length > 0)
     console.log(
       `caller-side failures (${failures.length}): ${[...new Set(failures)].slice(0, 10).join('; ')}`
@@ -346,7 +357,7 @@ async function main(): Promise<number> {
   writeFileSync(
     file,
     JSON.stringify(
-      { options, placed, failures, baseline, end, samples, quietPoints, differences: diff },
+      { options, placed, failures, baseline, end, samples, quietPoints, trend, differences: diff },
       null,
       2
     )

@@ -34,5 +34,8 @@ describe('npm run soak', () => {
       );
     expect(placed, out).not.toBeNull();
     for (const n of placed!.slice(2).map(Number)) expect(n).toBeGreaterThanOrEqual(2);
+    expect(out).toMatch(
+      /rss, mean over each of \d parts of the run: [\d.]+.* MB; less the heap's held pages: [\d.]+/
+    );
   }, 180_000);
 });
