@@ -187,12 +187,18 @@ async function runCall(port: number, kind: Kind): Promise<void> {
   }
 }
 
+function residentMb(kb: number | undefined): string {
+  return kb === undefined ? '-' : (kb / 1024).toFixed(1);
+}
+
 const COLUMNS: Array<[string, (s: SoakSample) => string]> = [
   ['rss MB', (s) => (s.rssBytes / 2 ** 20).toFixed(1)],
   ['heap MB', (s) => (s.heapUsedBytes / 2 ** 20).toFixed(2)],
   ['of it code MB', (s) => (s.codeSpaceBytes / 2 ** 20).toFixed(2)],
   ['heap held MB', (s) => (s.heapCommittedBytes / 2 ** 20).toFixed(1)],
   ['external MB', (s) => (s.externalBytes / 2 ** 20).toFixed(1)],
+  ['wasm MB', (s) => residentMb(s.resident?.wasmMemoriesKb)],
+  ['arenas MB', (s) => residentMb(s.resident?.threadArenasKb)],
   ['fds', (s) => String(s.resources.openDescriptors)],
   ['rooms', (s) => String(s.resources.rooms)],
   ['channels', (s) => String(s.resources.channels)],

@@ -1,5 +1,6 @@
 /** Messages between the soak orchestrator and its engine process (over the fork IPC channel). */
 import type { ResourceCounts } from '../../engine/index.js';
+import type { ResidentByKind } from './memory-map.js';
 
 export interface SoakSample {
   resources: ResourceCounts;
@@ -10,6 +11,8 @@ export interface SoakSample {
   /** What V8 holds from the system for its heap (heapTotal): RSS that the used heap does not explain. */
   heapCommittedBytes: number;
   externalBytes: number;
+  /** RSS by kind of mapping (memory-map.ts), where Linux's /proc/self/smaps is there to read. */
+  resident?: ResidentByKind;
   /** How calls ended, by cause, and anything else counted. */
   outcomes: Record<string, number>;
   ticks: number;

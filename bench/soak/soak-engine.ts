@@ -9,7 +9,7 @@
  * The orchestrator asks for samples over IPC: `engine.resources()`, memory (heap after a full GC
  * when asked), call outcomes and frame-clock lateness.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { Engine, State, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
 import { callerName, conferenceSettings } from '../../engine/app/meet-me.js';
 import type { SoakSample, FromSoakEngine, ToSoakEngine } from './protocol.js';
+import { residentByKind } from './memory-map.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'uasmedia-soak-'));
 const prompts = join(folder, 'prompts');
@@ -101,6 +102,8 @@ engine.on('call', (channel) => {
 });
 engine.on('error', () => count('engine error'));
 
+const hasSmaps = existsSync('/proc/self/smaps');
+
 function sample(fullGc: boolean): SoakSample {
   if (fullGc) (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
@@ -113,6 +116,7 @@ function sample(fullGc: boolean): SoakSample {
       .filter((space) => space.space_name.startsWith('code'))
       .reduce((sum, space) => sum + space.space_used_size, 0),
     heapCommittedBytes: memory.heapTotal,
+    resident: hasSmaps ? residentByKind(readFileSync('/proc/self/smaps', 'utf8')) : undefined,
     externalBytes: memory.external,
     outcomes: { ...outcomes },
     lateTicks: clock.lateTicks,

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +35,9 @@ describe('npm run soak', () => {
       );
     expect(placed, out).not.toBeNull();
     for (const n of placed!.slice(2).map(Number)) expect(n).toBeGreaterThanOrEqual(2);
+    // The DSP core's WebAssembly memory, read from /proc/self/smaps, where Linux has it.
+    if (existsSync('/proc/self/smaps'))
+      expect(out).toMatch(/start +rss MB .* wasm MB [1-9][\d.]* +arenas MB \d/);
     expect(out).toMatch(
       /rss, mean over each of \d parts of the run: [\d.]+.* MB; less the heap's held pages: [\d.]+/
     );
