@@ -11,6 +11,8 @@
  */
 const WASM_RESERVATION_BYTES = 4 * 2 ** 30;
 const ARENA_BYTES = 64 * 2 ** 20;
+// User-space addresses stay below 2^53 (47 or 48 bits on x86-64, at most 52 on arm64), so
+// plain numbers hold them exactly.
 
 export interface ResidentByKind {
   wasmMemoriesKb: number;
@@ -21,8 +23,8 @@ export interface ResidentByKind {
 }
 
 interface Mapping {
-  start: bigint;
-  end: bigint;
+  start: number;
+  end: number;
   perms: string;
   path: string;
   rssKb: number;
@@ -34,8 +36,8 @@ function mappings(smaps: string): Mapping[] {
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header) {
       list.push({
-        start: BigInt(`0x${header[1]}`),
-        end: BigInt(`0x${header[2]}`),
+        start: Number.parseInt(header[1], 16),
+        end: Number.parseInt(header[2], 16),
         perms: header[3],
         path: header[4],
         rssKb: 0
@@ -61,12 +63,8 @@ export function residentByKind(smaps: string): ResidentByKind {
     const next = list[i + 1];
     const guardFollows =
       m.path === '' && m.perms.startsWith('rw') && next?.start === m.end && next.perms.startsWith('---');
-    if (guardFollows && next.end - m.start >= BigInt(WASM_RESERVATION_BYTES)) sums.wasmMemoriesKb += m.rssKb;
-    else if (
-      guardFollows &&
-      m.start % BigInt(ARENA_BYTES) === 0n &&
-      next.end - m.start === BigInt(ARENA_BYTES)
-    )
+    if (guardFollows && next.end - m.start >= WASM_RESERVATION_BYTES) sums.wasmMemoriesKb += m.rssKb;
+    else if (guardFollows && m.start % ARENA_BYTES === 0 && next.end - m.start === ARENA_BYTES)
       sums.threadArenasKb += m.rssKb;
     else if (m.path === '[heap]') sums.mainHeapKb += m.rssKb;
     else if (m.path.startsWith('/')) sums.filesKb += m.rssKb;
