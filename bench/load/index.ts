@@ -13,10 +13,14 @@
  *   --quick              two small steps, one shape (the harness's smoke test)
  *   --kernels=wasm,js,io-floor   what answers the calls, in this order: the engine with the
  *                        WebAssembly or the plain-JS kernels, or the I/O floor (io-floor-app.ts:
- *                        the same SIP and RTP with no media work, in rooms of 3 only)
+ *                        the same SIP and RTP with no media work, in rooms of 3 only); or
+ *                        dsp-floor (dsp-floor-app.ts, not in the default set): the I/O floor plus
+ *                        the DSP core alone, the most any engine with this DSP could carry
  *   --shapes=3,10,100,mixed,3x   '3x' goes on in rooms of 3 from where '3' (100 rooms of 3) stops;
  *                        '10l' (not in the default set): rooms of 10 with one talker, nine silent
  *   --min=N --max=N      the ramp's range of participants
+ *   --step=N             participants added per step past 300 (default 100): a capacity is only as
+ *                        exact as its step, and a ratio of two capacities near 1200 moves by 8 % per 100
  *   --settle-s=N         seconds between growing and measuring (default 2.5, plus 5 ms per added
  *                        participant, plus 10 s of warm-up before a fresh process's first window)
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
@@ -67,9 +71,11 @@ const profile = args.has('profile');
 /** Participants (rooms of 3, WebAssembly kernels) for the separate --profile run. */
 const profileParticipants = Number(args.get('profile') ?? 300);
 /** What answers the calls: the engine with either kernel set, or the bare I/O floor (io-floor-app.ts). */
-type Flavour = 'wasm' | 'js' | 'io-floor';
-const FLAVOURS: Flavour[] = ['wasm', 'js', 'io-floor'];
-const kernelsList = (args.get('kernels') ?? FLAVOURS.join(',')).split(',').map((k) => {
+type Flavour = 'wasm' | 'js' | 'io-floor' | 'dsp-floor';
+const FLAVOURS: Flavour[] = ['wasm', 'js', 'io-floor', 'dsp-floor'];
+/** The floors: no engine, the same sockets with no media work (io-floor) or with the DSP core alone (dsp-floor). */
+const isFloor = (k: Flavour): boolean => k === 'io-floor' || k === 'dsp-floor';
+const kernelsList = (args.get('kernels') ?? 'wasm,js,io-floor').split(',').map((k) => {
   if (!FLAVOURS.includes(k as Flavour))
     throw new Error(`unknown --kernels '${k}': expected ${FLAVOURS.join(', ')}`);
   return k as Flavour;
@@ -93,9 +99,16 @@ interface Shape {
   talkersPerRoom?: number;
 }
 
+/** Participants added per step past 300 (`--step`): 100 by default; 50 halves the capacity's rounding. */
+const rampStep = Number(args.get('step') ?? 100);
+if (!Number.isInteger(rampStep) || rampStep < 10)
+  throw new Error(`--step must be an integer of at least 10, got ${args.get('step')}`);
 const RAMP = [
-  50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900,
-  2000, 2100, 2200, 2300, 2400, 2500
+  50,
+  100,
+  200,
+  300,
+  ...Array.from({ length: Math.floor(2200 / rampStep) }, (_, i) => 300 + rampStep * (i + 1))
 ];
 const ALL_SHAPES: Record<string, Shape> = {
   '3': { name: '100 rooms of 3', roomSizes: [3], steps: RAMP.filter((n) => n <= 300) },
@@ -368,15 +381,9 @@ async function ramp(
   profilePath?: string
 ): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
-  const engine =
-    kernels === 'io-floor'
-      ? launch('io-floor-app.ts', ENGINE_CORE, {}, nodeArgs)
-      : launch(
-          'engine-app.ts',
-          ENGINE_CORE,
-          { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf },
-          nodeArgs
-        );
+  const engine = isFloor(kernels)
+    ? launch(`${kernels}-app.ts`, ENGINE_CORE, {}, nodeArgs)
+    : launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf }, nodeArgs);
   const generator = launch('load-generator.ts', GENERATOR_CORE, {});
   const results: StepResult[] = [];
   try {
@@ -435,7 +442,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const all: StepResult[] = [];
 for (const kernels of kernelsList) {
   for (const shape of shapes) {
-    if (kernels === 'io-floor' && !FLOOR_SHAPES.has(shape.name)) continue;
+    if (isFloor(kernels) && !FLOOR_SHAPES.has(shape.name)) continue;
     const deadline = Date.now() + BUDGET_MS_PER_SHAPE;
     let results = await ramp(kernels, shape, deadline);
     all.push(...results);
@@ -561,6 +568,13 @@ if (capacityOverFloor)
       (capacityOverFloor.stalledBelowFullCore.length > 0
         ? `\n  not a capacity ratio: ${capacityOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
         : '')
+  );
+// The ceiling: the I/O floor plus the DSP core alone, as a share of the I/O floor.
+const dspFloorSummary = summary.find((s) => s.kernels === 'dsp-floor');
+if (dspFloorSummary && floorSummary && floorSummary.maxParticipantsPassed > 0)
+  console.log(
+    `  ceiling: the DSP floor (sockets and the DSP core, nothing else) passed ${dspFloorSummary.maxParticipantsPassed} participants: ` +
+      `ratio ${(dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed).toFixed(2)} of the I/O floor, the most an engine with this DSP could reach`
   );
 for (const o of overFloor) {
   console.log(
