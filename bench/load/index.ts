@@ -525,14 +525,17 @@ if (wasmSpeedup)
 const overFloor = all
   .filter((r) => r.kernels === 'wasm' && r.passed && FLOOR_SHAPES.has(r.shape))
   .flatMap((r) => {
-    const floor = all.find((f) => f.kernels === 'io-floor' && f.passed && f.participants === r.participants);
+    const passedAt = (k: Flavour): StepResult | undefined =>
+      all.find((f) => f.kernels === k && f.passed && f.participants === r.participants);
+    const floor = passedAt('io-floor');
     return floor
       ? [
           {
             participants: r.participants,
             engineUs: r.cpuUsPerParticipantFrame,
             floorUs: floor.cpuUsPerParticipantFrame,
-            floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame
+            floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame,
+            dspFloorUs: passedAt('dsp-floor')?.cpuUsPerParticipantFrame
           }
         ]
       : [];
@@ -571,14 +574,23 @@ if (capacityOverFloor)
   );
 // The ceiling: the I/O floor plus the DSP core alone, as a share of the I/O floor.
 const dspFloorSummary = summary.find((s) => s.kernels === 'dsp-floor');
-if (dspFloorSummary && floorSummary && floorSummary.maxParticipantsPassed > 0)
+const ceilingOverFloor =
+  dspFloorSummary && floorSummary && floorSummary.maxParticipantsPassed > 0
+    ? {
+        dspFloor: dspFloorSummary.maxParticipantsPassed,
+        floor: floorSummary.maxParticipantsPassed,
+        ratio: dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed
+      }
+    : undefined;
+if (ceilingOverFloor)
   console.log(
-    `  ceiling: the DSP floor (sockets and the DSP core, nothing else) passed ${dspFloorSummary.maxParticipantsPassed} participants: ` +
-      `ratio ${(dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed).toFixed(2)} of the I/O floor, the most an engine with this DSP could reach`
+    `  ceiling: the DSP floor (sockets and the DSP core, nothing else) passed ${ceilingOverFloor.dspFloor} participants: ` +
+      `ratio ${ceilingOverFloor.ratio.toFixed(2)} of the I/O floor, the most an engine with this DSP could reach`
   );
 for (const o of overFloor) {
   console.log(
-    `  at ${o.participants} participants: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)`
+    `  at ${o.participants} participants: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)` +
+      (o.dspFloorUs === undefined ? '' : `; the DSP floor ${o.dspFloorUs.toFixed(1)} µs`)
   );
 }
 const result = {
@@ -598,7 +610,8 @@ const result = {
   profile: profileRun,
   wasmSpeedupEndToEnd: wasmSpeedup,
   engineOverIoFloor: overFloor,
-  capacityOverFloor
+  capacityOverFloor,
+  ceilingOverFloor
 };
 writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, null, 2));
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));

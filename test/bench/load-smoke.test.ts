@@ -12,27 +12,30 @@ import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+const dir = join(root, 'bench/results');
+
+/** Runs `npm run bench:load` with `flags`; its output and the report it wrote. */
+async function runBench(flags: string[]): Promise<{ out: string; report: string | undefined }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load/index.ts'), ...flags], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(code, out).toBe(0);
+  const report = readdirSync(dir)
+    .filter((f) => /^load-.*\.json$/.test(f) && statSync(join(dir, f)).mtimeMs >= started)
+    .sort()
+    .pop();
+  return { out, report };
+}
+
 describe('npm run bench:load harness', () => {
   it('runs a quick ramp and writes a report with packets flowing both ways, and a stall trace of the profiled window', async () => {
-    const started = Date.now();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bench/load/index.ts'), '--quick', '--kernels=wasm', '--profile=6'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe']
-      }
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code, out).toBe(0);
-    const dir = join(root, 'bench/results');
-    const report = readdirSync(dir)
-      .filter((f) => /^load-.*\.json$/.test(f) && statSync(join(dir, f)).mtimeMs >= started)
-      .sort()
-      .pop();
+    const { out, report } = await runBench(['--quick', '--kernels=wasm', '--profile=6']);
     expect(report, out).toBeDefined();
     const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
       steps: Array<{
@@ -90,4 +93,43 @@ describe('npm run bench:load harness', () => {
     expect(stalls.threads[0].runMs).toBeGreaterThan(0);
     expect(Number.isFinite(stalls.eventLoopDelayMs.p99)).toBe(true);
   }, 90_000);
+
+  it('runs the two floors: the DSP floor mixes its calls in rooms, both carry RTP both ways, and the ceiling is their ratio', async () => {
+    const { out, report } = await runBench(['--quick', '--kernels=dsp-floor,io-floor']);
+    expect(report, out).toBeDefined();
+    const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
+      steps: Array<{
+        kernels: string;
+        participants: number;
+        rooms: number;
+        packetsIntoEngine: number;
+        packetsReceivedByCallers: number;
+      }>;
+      summary: Array<{ kernels: string; maxParticipantsPassed: number }>;
+      ceilingOverFloor?: { dspFloor: number; floor: number; ratio: number };
+    };
+    const steps = (kernels: string) => json.steps.filter((s) => s.kernels === kernels);
+    // The DSP floor puts callers in the rooms their Request-URIs name; the I/O floor has one per call.
+    expect(steps('dsp-floor').map((s) => [s.participants, s.rooms])).toEqual([
+      [6, 2],
+      [12, 4]
+    ]);
+    expect(steps('io-floor').map((s) => [s.participants, s.rooms])).toEqual([
+      [6, 6],
+      [12, 12]
+    ]);
+    for (const step of json.steps) {
+      expect(step.packetsIntoEngine).toBeGreaterThan(step.participants * 50);
+      expect(step.packetsReceivedByCallers).toBeGreaterThan(step.participants * 50);
+    }
+    const passed = (kernels: string) =>
+      json.summary.find((s) => s.kernels === kernels)?.maxParticipantsPassed ?? 0;
+    if (passed('io-floor') > 0) {
+      expect(json.ceilingOverFloor).toEqual({
+        dspFloor: passed('dsp-floor'),
+        floor: passed('io-floor'),
+        ratio: passed('dsp-floor') / passed('io-floor')
+      });
+    }
+  }, 120_000);
 });
