@@ -6,6 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { collectGarbage } from './collect-garbage.js';
 import { createEngine } from './engines.js';
 import { TtsError, serializeError } from './errors.js';
 import { floatToInt16, loadResampler, resampleFloat, resamplePcm } from './resampler.js';
@@ -101,6 +102,9 @@ port.on('message', (request: WorkerRequest) => {
     }
     if (reply.ok) port.postMessage(reply, [reply.pcm.buffer as ArrayBuffer]);
     else port.postMessage(reply);
+    // After the reply, so it waits for nothing; on the next turn, once the request's frames are
+    // gone (collected from inside this callback, each worker kept its last instance alive).
+    setImmediate(collectGarbage);
   });
 });
 

@@ -1,0 +1,48 @@
+/**
+ * A finished synthesis gives its WebAssembly memory back. Each flite run instantiates the module
+ * afresh (16.5 MB of memory); V8 frees a dead instance only when a full collection finds it, and
+ * the workers' small heaps gave it no reason to run one: 32 prompts spoken by two workers left up
+ * to 328 MB of dead instances resident. The workers now collect after each request
+ * (tts/collect-garbage.ts). Read from /proc/self/smaps, which counts the workers' memories too.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { residentByKind } from '../../bench/soak/memory-map.js';
+import { PromptService } from '../../tts/index.js';
+
+const smapsPath = '/proc/self/smaps';
+const FLITE_INSTANCE_MB = 16.5;
+
+function wasmResidentMb(): number {
+  return residentByKind(readFileSync(smapsPath, 'utf8')).wasmMemoriesKb / 1024;
+}
+
+describe.skipIf(!existsSync(smapsPath))('speech synthesis and WebAssembly memory', () => {
+  it('32 prompts in two workers hold at most a few instances at once, and none once idle', async () => {
+    const before = wasmResidentMb();
+    const service = new PromptService({ workers: 2 });
+    try {
+      let peak = 0;
+      for (let i = 0; i < 16; i++) {
+        const spoken = await Promise.all([
+          service.textToPcm(`caller number ${i} is joining the conference`, 8000),
+          service.textToPcm(`the conference has ${i} parties now`, 8000)
+        ]);
+        for (const pcm of spoken) expect(pcm.length).toBeGreaterThan(1600);
+        peak = Math.max(peak, wasmResidentMb() - before);
+      }
+      // Right after a reply its worker has not collected yet: one live instance per worker, and
+      // the resampler's memories.
+      expect(peak).toBeLessThan(4 * FLITE_INSTANCE_MB);
+      let idle = wasmResidentMb() - before;
+      for (let waited = 0; idle >= FLITE_INSTANCE_MB && waited < 5000; waited += 100) {
+        await sleep(100);
+        idle = wasmResidentMb() - before;
+      }
+      expect(idle).toBeLessThan(FLITE_INSTANCE_MB);
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
+});
