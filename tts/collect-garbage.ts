@@ -16,10 +16,15 @@ import { runInNewContext } from 'node:vm';
 
 type Collect = () => void;
 
-let collect: Collect | null | undefined;
+let collect: Collect | null = null;
+/** Two workers asking at once can turn the flag off under each other: the loser asks again later. */
+let attemptsLeft = 5;
 
 export function collectGarbage(): void {
-  if (collect === undefined) collect = obtainCollector();
+  if (collect === null && attemptsLeft > 0) {
+    attemptsLeft--;
+    collect = obtainCollector();
+  }
   collect?.();
 }
 
