@@ -70,7 +70,7 @@ const quick = args.has('quick');
 const profile = args.has('profile');
 /** Participants (rooms of 3, WebAssembly kernels) for the separate --profile run. */
 const profileParticipants = Number(args.get('profile') ?? 300);
-/** What answers the calls: the engine with either kernel set, or the bare I/O floor (io-floor-app.ts). */
+/** What answers the calls: the engine with either kernel set, the bare I/O floor (io-floor-app.ts) or the DSP floor (dsp-floor-app.ts). */
 type Flavour = 'wasm' | 'js' | 'io-floor' | 'dsp-floor';
 const FLAVOURS: Flavour[] = ['wasm', 'js', 'io-floor', 'dsp-floor'];
 /** The floors: no engine, the same sockets with no media work (io-floor) or with the DSP core alone (dsp-floor). */
@@ -80,7 +80,7 @@ const kernelsList = (args.get('kernels') ?? 'wasm,js,io-floor').split(',').map((
     throw new Error(`unknown --kernels '${k}': expected ${FLAVOURS.join(', ')}`);
   return k as Flavour;
 });
-/** The floor ramps only in rooms of 3: without a mixer, room shapes mean nothing to it. */
+/** The floors ramp only in rooms of 3: without a mixer, room shapes mean nothing to the I/O floor, the DSP floor's yardstick. */
 const FLOOR_SHAPES = new Set(['100 rooms of 3', 'rooms of 3 (ramp)', 'quick: rooms of 3']);
 const maxParticipants = Number(args.get('max') ?? 1500);
 const inbandDtmf = args.get('inband-dtmf') ?? 'always';
@@ -543,6 +543,16 @@ const overFloor = all
 // The issue's yardstick: how many participants the engine carries, as a share of what the bare
 // sockets carry on the same core with the same pass rules, and how late its ticks ran there.
 const floorSummary = summary.find((s) => s.kernels === 'io-floor');
+/** Columns that stopped with their core far from full: a stall (on a shared host, usually its neighbours), not a capacity. */
+function stalledBelowFullCore(columns: (typeof summary)[number][]): string[] {
+  return columns.flatMap((s) =>
+    s.stoppedAt && s.stoppedAt.coreSharePct < FULL_CORE_PCT
+      ? [
+          `${s.kernels} stopped at ${s.stoppedAt.participants} with its core at ${s.stoppedAt.coreSharePct.toFixed(0)} %`
+        ]
+      : []
+  );
+}
 const capacityOverFloor =
   wasm && floorSummary && floorSummary.maxParticipantsPassed > 0
     ? {
@@ -550,15 +560,7 @@ const capacityOverFloor =
         floor: floorSummary.maxParticipantsPassed,
         floorRampCapped: floorSummary.stoppedAt === undefined,
         ratio: wasm.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
-        // A column that stopped with its core far from full stopped on a stall (on a shared host,
-        // usually its neighbours), not at its capacity: the ratio then measures the host.
-        stalledBelowFullCore: [wasm, floorSummary].flatMap((s) =>
-          s.stoppedAt && s.stoppedAt.coreSharePct < FULL_CORE_PCT
-            ? [
-                `${s.kernels} stopped at ${s.stoppedAt.participants} with its core at ${s.stoppedAt.coreSharePct.toFixed(0)} %`
-              ]
-            : []
-        ),
+        stalledBelowFullCore: stalledBelowFullCore([wasm, floorSummary]),
         engineLatenessMsP99: all.find(
           (r) => r.kernels === 'wasm' && r.passed && r.participants === wasm.maxParticipantsPassed
         )?.latenessMsP99
@@ -579,13 +581,17 @@ const ceilingOverFloor =
     ? {
         dspFloor: dspFloorSummary.maxParticipantsPassed,
         floor: floorSummary.maxParticipantsPassed,
-        ratio: dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed
+        ratio: dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
+        stalledBelowFullCore: stalledBelowFullCore([dspFloorSummary, floorSummary])
       }
     : undefined;
 if (ceilingOverFloor)
   console.log(
     `  ceiling: the DSP floor (sockets and the DSP core, nothing else) passed ${ceilingOverFloor.dspFloor} participants: ` +
-      `ratio ${ceilingOverFloor.ratio.toFixed(2)} of the I/O floor, the most an engine with this DSP could reach`
+      `ratio ${ceilingOverFloor.ratio.toFixed(2)} of the I/O floor, the most an engine with this DSP could reach` +
+      (ceilingOverFloor.stalledBelowFullCore.length > 0
+        ? `\n  not a capacity ratio: ${ceilingOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
+        : '')
   );
 for (const o of overFloor) {
   console.log(
