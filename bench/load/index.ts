@@ -582,7 +582,9 @@ const ceilingOverFloor =
         dspFloor: dspFloorSummary.maxParticipantsPassed,
         floor: floorSummary.maxParticipantsPassed,
         ratio: dspFloorSummary.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
-        stalledBelowFullCore: stalledBelowFullCore([dspFloorSummary, floorSummary])
+        stalledBelowFullCore: stalledBelowFullCore([dspFloorSummary, floorSummary]),
+        // The DSP floor does the I/O floor's work and more: carrying more, it met a faster host.
+        hostMoved: dspFloorSummary.maxParticipantsPassed > floorSummary.maxParticipantsPassed
       }
     : undefined;
 if (ceilingOverFloor)
@@ -591,6 +593,9 @@ if (ceilingOverFloor)
       `ratio ${ceilingOverFloor.ratio.toFixed(2)} of the I/O floor, the most an engine with this DSP could reach` +
       (ceilingOverFloor.stalledBelowFullCore.length > 0
         ? `\n  not a capacity ratio: ${ceilingOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
+        : '') +
+      (ceilingOverFloor.hostMoved
+        ? '\n  not a capacity ratio: the DSP floor carried more than the I/O floor, which does less of the same work; the host ran faster for one ramp than the other, so neither ratio of this run measures the code: run again'
         : '')
   );
 for (const o of overFloor) {
