@@ -8,13 +8,9 @@
  * this DSP could carry on these sockets. Speaks the engine app's IPC protocol.
  */
 import type dgram from 'node:dgram';
-import { SipUserAgent } from '../../sip/user-agent.js';
-import { FrameClock } from '../../engine/clock/frame-clock.js';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { INPUT_SILENT, RTP_HEADER_BYTES } from '../../engine/dsp/kernels.js';
-import type { EngineSample } from './protocol.js';
-import { send, serveOrchestrator } from './child-ipc.js';
+import { createFloorParts, runFloor, type FloorCounts } from './floor-process.js';
 
 interface Leg {
   socket: dgram.Socket;
@@ -33,9 +29,8 @@ interface Room {
   legs: Leg[];
 }
 
-const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
-const clock = new FrameClock({ periodMs: 20 });
-const portPool = new RtpPortPool({ host: '127.0.0.1', minPort: 40000, maxPort: 59999 });
+const parts = createFloorParts();
+const { ua, clock, portPool } = parts;
 const kernels = new WasmKernels();
 const rooms = new Map<string, Room>();
 let closed = { received: 0, sent: 0 };
@@ -113,10 +108,7 @@ clock.on('tick', () => {
   }
 });
 
-function sample(): EngineSample {
-  const atMs = performance.now();
-  const cpu = process.cpuUsage();
-  const c = clock.stats();
+function counts(): FloorCounts {
   let packetsIn = closed.received;
   let packetsOut = closed.sent;
   let calls = 0;
@@ -127,39 +119,7 @@ function sample(): EngineSample {
       calls++;
     }
   }
-  return {
-    atMs,
-    cpuUserUs: cpu.user,
-    cpuSystemUs: cpu.system,
-    ticks: c.ticks,
-    lateTicks: c.lateTicks,
-    skippedTicks: c.skippedTicks,
-    latenessMsP50: c.latenessMsP50,
-    latenessMsP99: c.latenessMsP99,
-    latenessMsMax: c.latenessMsMax,
-    workMsMean: c.workMsMean,
-    packetsIn,
-    packetsOut,
-    packetsLost: 0,
-    packetsLate: 0,
-    packetsDiscarded: 0,
-    calls,
-    rooms: rooms.size
-  };
+  return { packetsIn, packetsOut, calls, rooms: rooms.size };
 }
 
-serveOrchestrator({
-  sample,
-  clock,
-  resetClock: () => clock.resetStats(),
-  stop: async () => {
-    clock.stop();
-    portPool.close();
-    kernels.close();
-    await ua.close();
-  }
-});
-
-await ua.start();
-clock.start();
-send({ type: 'ready', port: ua.addresses()[0].port });
+await runFloor(parts, counts, () => kernels.close());

@@ -8,11 +8,7 @@
  * the engine's figure over it is the engine's own. Speaks the engine app's IPC protocol.
  */
 import type dgram from 'node:dgram';
-import { SipUserAgent } from '../../sip/user-agent.js';
-import { FrameClock } from '../../engine/clock/frame-clock.js';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import type { EngineSample } from './protocol.js';
-import { send, serveOrchestrator } from './child-ipc.js';
+import { createFloorParts, runFloor, type FloorCounts } from './floor-process.js';
 
 const PACKET_BYTES = 12 + 160;
 
@@ -25,14 +21,12 @@ interface Leg {
   seq: number;
 }
 
-const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }] });
-const clock = new FrameClock({ periodMs: 20 });
-const portPool = new RtpPortPool({ host: '127.0.0.1', minPort: 40000, maxPort: 59999 });
+const parts = createFloorParts();
+const { ua, clock, portPool } = parts;
 const legs = new Set<Leg>();
 let closed = { received: 0, sent: 0 };
 
 ua.on('invite', async (invite) => {
-  // The engine's own port pool: the same sockets (RTP and RTCP pair, IP-literal lookup) as the engine's calls.
   const ports = await portPool.allocate();
   const socket = ports.rtpSocket;
   const leg: Leg = {
@@ -69,49 +63,15 @@ clock.on('tick', () => {
   }
 });
 
-function sample(): EngineSample {
-  const atMs = performance.now();
-  const cpu = process.cpuUsage();
-  const c = clock.stats();
+function counts(): FloorCounts {
   let packetsIn = closed.received;
   let packetsOut = closed.sent;
   for (const leg of legs) {
     packetsIn += leg.received;
     packetsOut += leg.sent;
   }
-  return {
-    atMs,
-    cpuUserUs: cpu.user,
-    cpuSystemUs: cpu.system,
-    ticks: c.ticks,
-    lateTicks: c.lateTicks,
-    skippedTicks: c.skippedTicks,
-    latenessMsP50: c.latenessMsP50,
-    latenessMsP99: c.latenessMsP99,
-    latenessMsMax: c.latenessMsMax,
-    workMsMean: c.workMsMean,
-    packetsIn,
-    packetsOut,
-    packetsLost: 0,
-    packetsLate: 0,
-    packetsDiscarded: 0,
-    calls: legs.size,
-    // Rooms mean nothing here: one echo per call.
-    rooms: legs.size
-  };
+  // Rooms mean nothing here: one echo per call.
+  return { packetsIn, packetsOut, calls: legs.size, rooms: legs.size };
 }
 
-serveOrchestrator({
-  sample,
-  clock,
-  resetClock: () => clock.resetStats(),
-  stop: async () => {
-    clock.stop();
-    portPool.close();
-    await ua.close();
-  }
-});
-
-await ua.start();
-clock.start();
-send({ type: 'ready', port: ua.addresses()[0].port });
+await runFloor(parts, counts);

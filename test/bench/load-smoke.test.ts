@@ -4,40 +4,29 @@
  * report has its fields.
  */
 import { describe, it, expect } from 'vitest';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { repositoryRoot, runBenchScript } from '../support/bench-script.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = join(repositoryRoot, 'bench/results');
 
-const dir = join(root, 'bench/results');
-
-/** Runs `npm run bench:load` with `flags`; its output and the report it wrote. */
-async function runBench(flags: string[]): Promise<{ out: string; report: string | undefined }> {
+/** Runs `npm run bench:load` with `flags`: its output and the report it wrote. */
+async function runBench(flags: string[]): Promise<{ report: string; json: unknown }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load/index.ts'), ...flags], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, out } = await runBenchScript('bench/load/index.ts', flags);
   expect(code, out).toBe(0);
   const report = readdirSync(dir)
     .filter((f) => /^load-.*\.json$/.test(f) && statSync(join(dir, f)).mtimeMs >= started)
     .sort()
     .pop();
-  return { out, report };
+  expect(report, out).toBeDefined();
+  return { report: report as string, json: JSON.parse(readFileSync(join(dir, report as string), 'utf8')) };
 }
 
 describe('npm run bench:load harness', () => {
   it('runs a quick ramp and writes a report with packets flowing both ways, and a stall trace of the profiled window', async () => {
-    const { out, report } = await runBench(['--quick', '--kernels=wasm', '--profile=6']);
-    expect(report, out).toBeDefined();
-    const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
+    const { report, json: parsed } = await runBench(['--quick', '--kernels=wasm', '--profile=6']);
+    const json = parsed as {
       steps: Array<{
         participants: number;
         rooms: number;
@@ -80,7 +69,7 @@ describe('npm run bench:load harness', () => {
       expect(Number.isFinite(step.latenessMsP99)).toBe(true);
       expect(typeof step.passed).toBe('boolean');
     }
-    expect(readdirSync(dir)).toContain((report as string).replace(/\.json$/, '.svg'));
+    expect(readdirSync(dir)).toContain(report.replace(/\.json$/, '.svg'));
     expect(json.summary[0].kernels).toBe('wasm');
     // The profiled window's trace: every tick of the 2 s window is there, lined up with a profile
     // whose samples cover it, and the engine's main thread is among the threads that ran.
@@ -95,9 +84,8 @@ describe('npm run bench:load harness', () => {
   }, 90_000);
 
   it('runs the two floors: the DSP floor mixes its calls in rooms, both carry RTP both ways, and the ceiling is their ratio', async () => {
-    const { out, report } = await runBench(['--quick', '--kernels=dsp-floor,io-floor']);
-    expect(report, out).toBeDefined();
-    const json = JSON.parse(readFileSync(join(dir, report as string), 'utf8')) as {
+    const { json: parsed } = await runBench(['--quick', '--kernels=dsp-floor,io-floor']);
+    const json = parsed as {
       steps: Array<{
         kernels: string;
         participants: number;

@@ -3,29 +3,18 @@
  * and every counter back at its starting value at the end (the script exits 1 otherwise). The
  * full run (10 minutes) is `npm run soak`.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { runBenchScript } from '../support/bench-script.js';
 
 describe('npm run soak', () => {
   it('cycles every kind of call for 20 s and every counter returns to its starting value', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bench/soak/index.ts'), '--seconds', '20', '--interval-seconds', '10'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe']
-      }
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, out } = await runBenchScript('bench/soak/index.ts', [
+      '--seconds',
+      '20',
+      '--interval-seconds',
+      '10'
+    ]);
     console.log(out);
     expect(code, out).toBe(0);
     expect(out).toContain('PASS: every counter returned to its starting value');
