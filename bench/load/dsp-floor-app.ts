@@ -10,7 +10,8 @@
 import type dgram from 'node:dgram';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { INPUT_SILENT, RTP_HEADER_BYTES } from '../../engine/dsp/kernels.js';
-import { createFloorParts, runFloor, type FloorCounts } from './floor-process.js';
+import { requestedRoom } from '../support/requested-room.js';
+import { createFloorParts, floorAnswerSdp, runFloor, type FloorCounts } from './floor-process.js';
 
 interface Leg {
   socket: dgram.Socket;
@@ -36,7 +37,7 @@ const rooms = new Map<string, Room>();
 let closed = { received: 0, sent: 0 };
 
 ua.on('invite', async (invite) => {
-  const name = /^sips?:([A-Za-z0-9]+)@/.exec(invite.requestUri)?.[1] ?? 'lobby';
+  const name = requestedRoom(invite.requestUri, 'lobby');
   let room = rooms.get(name);
   if (!room) {
     room = { slot: kernels.createRoom(8000), legs: [] };
@@ -74,8 +75,7 @@ ua.on('invite', async (invite) => {
     ports.release();
   });
   room.legs.push(leg);
-  const sdp = `v=0\r\no=dspfloor 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${ports.rtpPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
-  await invite.accept(sdp).catch(() => undefined);
+  await invite.accept(floorAnswerSdp('dspfloor', ports.rtpPort)).catch(() => undefined);
 });
 
 clock.on('tick', () => {

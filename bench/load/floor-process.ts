@@ -30,6 +30,11 @@ export function createFloorParts(): FloorParts {
   };
 }
 
+/** The SDP answer a floor accepts a call with: PCMU at 20 ms on its RTP port. */
+export function floorAnswerSdp(origin: string, rtpPort: number): string {
+  return `v=0\r\no=${origin} 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${rtpPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+}
+
 /** Answers the orchestrator, starts the UA and the clock, and says it is ready. `close` runs on stop. */
 export async function runFloor(
   parts: FloorParts,

@@ -553,6 +553,12 @@ function stalledBelowFullCore(columns: (typeof summary)[number][]): string[] {
       : []
   );
 }
+/** The line that says a ratio measured a stall, when `stalled` lists any column. */
+function stallWarning(stalled: string[]): string {
+  return stalled.length > 0
+    ? `\n  not a capacity ratio: ${stalled.join('; ')} (a stall, not a full core): run again`
+    : '';
+}
 const capacityOverFloor =
   wasm && floorSummary && floorSummary.maxParticipantsPassed > 0
     ? {
@@ -570,9 +576,7 @@ if (capacityOverFloor)
   console.log(
     `  capacity: the engine (wasm) passed ${capacityOverFloor.engine} participants, the I/O floor ${capacityOverFloor.floor}${capacityOverFloor.floorRampCapped ? ' (its ramp ended before it failed: raise --max)' : ''}: ` +
       `ratio ${capacityOverFloor.ratio.toFixed(2)}, the engine's p99 tick lateness there ${capacityOverFloor.engineLatenessMsP99?.toFixed(1) ?? '?'} ms` +
-      (capacityOverFloor.stalledBelowFullCore.length > 0
-        ? `\n  not a capacity ratio: ${capacityOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
-        : '')
+      stallWarning(capacityOverFloor.stalledBelowFullCore)
   );
 // The ceiling: the I/O floor plus the DSP core alone, as a share of the I/O floor.
 const dspFloorSummary = summary.find((s) => s.kernels === 'dsp-floor');
@@ -591,9 +595,7 @@ if (ceilingOverFloor)
   console.log(
     `  ceiling: the DSP floor (sockets and the DSP core, nothing else) passed ${ceilingOverFloor.dspFloor} participants: ` +
       `ratio ${ceilingOverFloor.ratio.toFixed(2)} of the I/O floor, the most an engine with this DSP could reach` +
-      (ceilingOverFloor.stalledBelowFullCore.length > 0
-        ? `\n  not a capacity ratio: ${ceilingOverFloor.stalledBelowFullCore.join('; ')} (a stall, not a full core): run again`
-        : '') +
+      stallWarning(ceilingOverFloor.stalledBelowFullCore) +
       (ceilingOverFloor.hostMoved
         ? '\n  not a capacity ratio: the DSP floor carried more than the I/O floor, which does less of the same work; the host ran faster for one ramp than the other, so neither ratio of this run measures the code: run again'
         : '')

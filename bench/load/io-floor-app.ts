@@ -8,7 +8,7 @@
  * the engine's figure over it is the engine's own. Speaks the engine app's IPC protocol.
  */
 import type dgram from 'node:dgram';
-import { createFloorParts, runFloor, type FloorCounts } from './floor-process.js';
+import { createFloorParts, floorAnswerSdp, runFloor, type FloorCounts } from './floor-process.js';
 
 const PACKET_BYTES = 12 + 160;
 
@@ -50,8 +50,7 @@ ua.on('invite', async (invite) => {
     ports.release();
   });
   legs.add(leg);
-  const sdp = `v=0\r\no=floor 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
-  await invite.accept(sdp).catch(() => undefined);
+  await invite.accept(floorAnswerSdp('floor', port)).catch(() => undefined);
 });
 
 clock.on('tick', () => {

@@ -2,6 +2,7 @@
  * The engine side of the benchmarks: every incoming call is answered and transferred into the
  * room its Request-URI names, with no prompts. Returns the calls answered and not yet ended.
  */
+import { requestedRoom } from './requested-room.js';
 import { ConferencePartyMediaSettings, State, type Engine, type UASCallChannel } from '../../engine/index.js';
 
 export function answerIntoRooms(
@@ -10,7 +11,7 @@ export function answerIntoRooms(
 ): Set<UASCallChannel> {
   const answered = new Set<UASCallChannel>();
   engine.on('call', async (channel) => {
-    const room = /^sips?:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? options.fallbackRoom;
+    const room = requestedRoom(channel.requestUri, options.fallbackRoom);
     channel.on('stateChange', ({ state }) => state === State.IDLE && answered.delete(channel));
     try {
       await channel.answer();
