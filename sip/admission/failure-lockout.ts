@@ -4,9 +4,11 @@
  * failures while locked are not counted, so a lock lapses on time whatever is still sent.
  *
  * Memory is bounded by `maxKeys`: keys are added only by a failure, and when the table is full
- * the keys with nothing left in the window go first, then the least recently failed unlocked
- * key, and a lock only when every key is locked. A flood from many addresses can thus cut short
- * a count, and a lock only when it holds more locks than `maxKeys`.
+ * lapsed locks go first, then the least recently failed unlocked key (the ones with nothing left
+ * in the window come first in that order), and the lock nearest its end only when every key is
+ * locked. A flood from many addresses can thus cut short a count, and a lock only when it holds
+ * more locks than `maxKeys`. Making room takes constant time (amortised) however full the table:
+ * a flood does not make each failure dearer (bench/suites/lockout-flood.ts).
  */
 
 export interface FailureLockoutLimits {
@@ -16,15 +18,12 @@ export interface FailureLockoutLimits {
   lockMs: number;
 }
 
-interface Entry {
-  /** When the failures of the current window happened, oldest first. */
-  failedAt: number[];
-  lockedUntil: number;
-}
-
 export class FailureLockout {
   readonly limits: FailureLockoutLimits;
-  readonly #entries = new Map<string, Entry>();
+  /** key → when its failures of the current window happened, oldest first; least recently failed key first. */
+  readonly #failing = new Map<string, number[]>();
+  /** key → when its lock lapses; every lock is as long, so the first to lapse comes first. */
+  readonly #locks = new Map<string, number>();
   readonly #now: () => number;
   readonly #maxKeys: number;
 
@@ -43,48 +42,49 @@ export class FailureLockout {
 
   /** Keys with failures or a lock remembered (for leak checks). */
   get size(): number {
-    return this.#entries.size;
+    return this.#failing.size + this.#locks.size;
   }
 
   locked(key: string): boolean {
-    const entry = this.#entries.get(key);
-    return entry !== undefined && this.#now() < entry.lockedUntil;
+    const until = this.#locks.get(key);
+    return until !== undefined && this.#now() < until;
   }
 
   /** Counts a failure of `key`; true when it locked the key (once per lock). */
   fail(key: string): boolean {
     const now = this.#now();
-    let entry = this.#entries.get(key);
-    if (entry !== undefined && now < entry.lockedUntil) return false;
-    if (entry === undefined) {
-      if (this.#entries.size >= this.#maxKeys) this.#evict(now);
-      entry = { failedAt: [], lockedUntil: 0 };
+    const until = this.#locks.get(key);
+    if (until !== undefined) {
+      if (now < until) return false;
+      this.#locks.delete(key);
+    }
+    let failedAt = this.#failing.get(key);
+    if (failedAt === undefined) {
+      if (this.size >= this.#maxKeys) this.#evict(now);
+      failedAt = [];
     }
     // Most recently failed last, so eviction meets the quiet ones first.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    entry.failedAt = entry.failedAt.filter((at) => now - at < this.limits.windowMs);
-    entry.failedAt.push(now);
-    if (entry.failedAt.length < this.limits.failures) return false;
-    entry.failedAt = [];
-    entry.lockedUntil = now + this.limits.lockMs;
+    this.#failing.delete(key);
+    const windowMs = this.limits.windowMs;
+    failedAt = failedAt.filter((at) => now - at < windowMs);
+    failedAt.push(now);
+    if (failedAt.length < this.limits.failures) {
+      this.#failing.set(key, failedAt);
+      return false;
+    }
+    this.#locks.set(key, now + this.limits.lockMs);
     return true;
   }
 
+  /** Makes room for one key, in constant time (amortised): a flood must not make each failure dearer. */
   #evict(now: number): void {
-    for (const [key, entry] of this.#entries) {
-      const last = entry.failedAt.at(-1);
-      if (now >= entry.lockedUntil && (last === undefined || now - last >= this.limits.windowMs))
-        this.#entries.delete(key);
+    for (const [key, until] of this.#locks) {
+      if (now < until) break;
+      this.#locks.delete(key);
     }
-    if (this.#entries.size < this.#maxKeys) return;
-    for (const [key, entry] of this.#entries) {
-      if (now >= entry.lockedUntil) {
-        this.#entries.delete(key);
-        return;
-      }
-    }
-    const oldest = this.#entries.keys().next();
-    if (!oldest.done) this.#entries.delete(oldest.value);
+    if (this.size < this.#maxKeys) return;
+    const quietest = this.#failing.keys().next();
+    if (!quietest.done) this.#failing.delete(quietest.value);
+    else this.#locks.delete(this.#locks.keys().next().value as string);
   }
 }
