@@ -82,6 +82,12 @@ const RTP = {
   latching: ANY
 } satisfies OptionKeys<RtpOptions>;
 
+const LOCKOUT = new ObjectOrOther({
+  failures: ANY,
+  windowSeconds: ANY,
+  lockSeconds: ANY
+} satisfies OptionKeys<AuthLockoutOptions>);
+
 const ACCESS = {
   sip: { ...SOURCE_LIST, refuse: ANY } satisfies OptionKeys<AccessOptions['sip']>,
   rtp: SOURCE_LIST satisfies OptionKeys<AccessOptions['rtp']>,
@@ -91,11 +97,8 @@ const ACCESS = {
     requiredFor: ANY,
     algorithms: new ListOf(ANY),
     nonceLifetimeSeconds: ANY,
-    lockout: new ObjectOrOther({
-      failures: ANY,
-      windowSeconds: ANY,
-      lockSeconds: ANY
-    } satisfies OptionKeys<AuthLockoutOptions>)
+    lockout: LOCKOUT,
+    accountLockout: LOCKOUT
   } satisfies OptionKeys<Auth>
 } satisfies OptionKeys<AccessOptions>;
 

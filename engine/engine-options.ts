@@ -61,7 +61,8 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkRtpOptions(options.rtp);
   checkFiles(options);
   checkCalls(options);
-  checkAuthLockout(options.access?.auth?.lockout);
+  checkAuthLockout('lockout', options.access?.auth?.lockout);
+  checkAuthLockout('accountLockout', options.access?.auth?.accountLockout);
   checkTts(options.tts);
   if (options.cluster !== undefined) checkClusterOptions(options.cluster);
   const registrations: unknown = options.registrations;
@@ -192,16 +193,16 @@ function checkCalls(options: EngineOptions): void {
   port('webSocket.port', options.webSocket?.port);
 }
 
-function checkAuthLockout(lockout: unknown): void {
+function checkAuthLockout(option: 'lockout' | 'accountLockout', lockout: unknown): void {
   if (lockout === undefined || lockout === false) return;
   if (lockout === null || typeof lockout !== 'object')
     throw new TypeError(
-      `EngineOptions.access.auth.lockout must be { failures?, windowSeconds?, lockSeconds? } or false, got ${shown(lockout)}`
+      `EngineOptions.access.auth.${option} must be { failures?, windowSeconds?, lockSeconds? } or false, got ${shown(lockout)}`
     );
   const { failures, windowSeconds, lockSeconds } = lockout as Record<string, unknown>;
   if (failures !== undefined && !(Number.isInteger(failures) && (failures as number) >= 1))
     throw new RangeError(
-      `EngineOptions.access.auth.lockout.failures must be a whole number of at least 1, got ${shown(failures)}`
+      `EngineOptions.access.auth.${option}.failures must be a whole number of at least 1, got ${shown(failures)}`
     );
   for (const [name, value] of [
     ['windowSeconds', windowSeconds],
@@ -209,7 +210,7 @@ function checkAuthLockout(lockout: unknown): void {
   ] as const) {
     if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= 86_400))
       throw new RangeError(
-        `EngineOptions.access.auth.lockout.${name} must be a positive number of seconds up to 86400, got ${shown(value)}`
+        `EngineOptions.access.auth.${option}.${name} must be a positive number of seconds up to 86400, got ${shown(value)}`
       );
   }
 }

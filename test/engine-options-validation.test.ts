@@ -62,6 +62,18 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     'access.auth.lockout.lockSeconds must be a positive number of seconds up to 86400, got -1'
   ],
   [
+    'an account lockout that never locks',
+    { access: { auth: { realm: 'r', credentials: () => undefined, accountLockout: { failures: 0 } } } },
+    RangeError,
+    'access.auth.accountLockout.failures must be a whole number of at least 1, got 0'
+  ],
+  [
+    'an account lockout given as true',
+    { access: { auth: { realm: 'r', credentials: () => undefined, accountLockout: true } } },
+    TypeError,
+    'access.auth.accountLockout must be { failures?, windowSeconds?, lockSeconds? } or false, got true'
+  ],
+  [
     'an auth lockout given as true',
     { access: { auth: { realm: 'r', credentials: () => undefined, lockout: true } } },
     TypeError,

@@ -1,5 +1,6 @@
 /**
- * The digest lockouts under a flood of wrong answers from ever new sources: what one more failure costs once the table is full, in a table of the size the
+ * The digest lockouts under a flood of wrong answers from ever new sources (or for ever new
+ * usernames): what one more failure costs once the table is full, in a table of the size the
  * engine uses and in one a quarter of it. Each failure runs on the SIP path's event-loop turn,
  * so a cost that grows with the table (a scan per eviction: 1.5 ms per failure at 100,000 keys
  * before it was fixed) would let a flood from many addresses stall every call. A constant cost
@@ -9,6 +10,7 @@
  */
 import type { BenchReport } from '../report.js';
 import { FailureLockout } from '../../sip/admission/failure-lockout.js';
+import { AccountLockout, ACCOUNT_KEYS } from '../../sip/admission/account-lockout.js';
 
 const MAX_RATIO = 2.5;
 const MEASURED = 20_000;
@@ -18,7 +20,7 @@ const SOURCE_KEYS = 100_000;
 interface Table {
   name: string;
   keys: number;
-  /** A wrong answer for a new key. */
+  /** A wrong answer for a new key (a source, or a username from its own source). */
   fail(key: string): void;
 }
 
@@ -27,6 +29,11 @@ const KINDS: Array<(quarter: boolean) => Table> = [
     const keys = quarter ? SOURCE_KEYS / 4 : SOURCE_KEYS;
     const lockout = new FailureLockout(LIMITS, () => 0, keys);
     return { name: 'per source', keys, fail: (key) => void lockout.fail(key) };
+  },
+  (quarter) => {
+    const keys = quarter ? ACCOUNT_KEYS / 4 : ACCOUNT_KEYS;
+    const lockout = new AccountLockout(LIMITS, () => 0, keys);
+    return { name: 'per account', keys, fail: (key) => void lockout.fail(key, key) };
   }
 ];
 

@@ -39,6 +39,11 @@ export interface AccessOptions {
      * for how long (default 10 in 60 s lock it for 300 s); false: no limit.
      */
     lockout?: AuthLockoutOptions | false;
+    /**
+     * Wrong answers for one username, from sources that never answered right for it, that lock
+     * the account against such sources (default 30 in 300 s lock it for 600 s); false: no limit.
+     */
+    accountLockout?: AuthLockoutOptions | false;
   };
 }
 
@@ -102,6 +107,13 @@ export class Door {
           this.logger.warn(
             { source, lockSeconds },
             'too many wrong digest answers from this source: its answers are refused (403) for a while'
+          );
+        },
+        onAccountLockout: (username, lockSeconds) => {
+          this.metrics.sipAuthAccountLockouts.inc();
+          this.logger.warn(
+            { username: username.slice(0, 128), lockSeconds },
+            'too many wrong digest answers for this account: answers for it from sources it does not know are refused (403) for a while'
           );
         }
       });

@@ -106,6 +106,8 @@ export class EngineMetrics {
   readonly rtpRefusedSource = new CounterCell();
   /** Sources locked out for too many wrong digest answers (each lock once; its refusals are `auth_locked`). */
   readonly sipAuthLockouts = new CounterCell();
+  /** Accounts locked against unknown sources for too many wrong digest answers (each lock once). */
+  readonly sipAuthAccountLockouts = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -177,6 +179,12 @@ export class EngineMetrics {
       `${p}sip_auth_lockouts_total`,
       'Sources locked out for too many wrong digest answers.',
       this.sipAuthLockouts
+    );
+    exposeCounter(
+      r,
+      `${p}sip_auth_account_lockouts_total`,
+      'Accounts locked against sources they do not know for too many wrong digest answers.',
+      this.sipAuthAccountLockouts
     );
     exposeCounter(
       r,

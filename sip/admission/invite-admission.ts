@@ -10,11 +10,14 @@
  * same 403 a wrong one gets, without a lookup, so a right guess looks like a wrong one; INVITEs
  * without an answer still get their 401, so the lock shows no sign of itself. Failures are not
  * forgiven by a success: else a guesser could interleave a known account's logins.
+ * Guessing one account from many sources is limited per account (account-lockout.ts): a locked
+ * account's answers get the same 403 from every source but those it knows.
  */
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
-import { FailureLockout } from './failure-lockout.js';
+import { FailureLockout, type FailureLockoutLimits } from './failure-lockout.js';
+import { AccountLockout } from './account-lockout.js';
 import type { Refusal } from './refusal.js';
 import { sourceKey } from './source-key.js';
 
@@ -25,9 +28,13 @@ export interface InviteAdmissionOptions {
     requiredFor?: (request: SipRequest) => boolean;
     /** Wrong answers per source before it is locked out (see above); false: no limit. */
     lockout?: AuthLockoutOptions | false;
+    /** Wrong answers for one account, from sources it does not know, before it is locked for them; false: no limit. */
+    accountLockout?: AuthLockoutOptions | false;
   };
   /** Told once per lock of a source (its key, source-key.ts). */
   onLockout?: (source: string, lockSeconds: number) => void;
+  /** Told once per lock of an account. */
+  onAccountLockout?: (username: string, lockSeconds: number) => void;
   /** A check before all others: a refusal, or undefined to go on (the engine's overload guard). */
   guard?: () => Refusal | undefined;
   /** Monotonic ms clock for the rate limits, injectable for tests. */
@@ -49,6 +56,13 @@ export const DEFAULT_AUTH_LOCKOUT: Required<AuthLockoutOptions> = {
   lockSeconds: 300
 };
 
+/** Three sources' worth of the per-source limit, over five minutes. */
+export const DEFAULT_ACCOUNT_LOCKOUT: Required<AuthLockoutOptions> = {
+  failures: 30,
+  windowSeconds: 300,
+  lockSeconds: 600
+};
+
 export type AdmissionResult =
   { admitted: true; username?: string; release: () => void } | { admitted: false; refusal: Refusal };
 
@@ -58,29 +72,28 @@ export class InviteAdmission {
   readonly #guard: (() => Refusal | undefined) | undefined;
   readonly #authRequiredFor: ((request: SipRequest) => boolean) | undefined;
   readonly authLockout: FailureLockout | undefined;
+  readonly accountLockout: AccountLockout | undefined;
   readonly #onLockout: ((source: string, lockSeconds: number) => void) | undefined;
+  readonly #onAccountLockout: ((username: string, lockSeconds: number) => void) | undefined;
 
   constructor(options: InviteAdmissionOptions) {
     this.limiter = options.limits ? new CallLimiter(options.limits, options.now) : undefined;
     this.authenticator = options.auth ? new DigestAuthenticator(options.auth) : undefined;
     this.#authRequiredFor = options.auth?.requiredFor;
     this.#guard = options.guard;
+    const now = options.now ?? (() => performance.now());
     const lockout = options.auth?.lockout;
-    if (this.authenticator && lockout !== false) {
-      const given = lockout ?? {};
-      this.authLockout = new FailureLockout(
-        {
-          failures: given.failures ?? DEFAULT_AUTH_LOCKOUT.failures,
-          windowMs: checkedSeconds(
-            given.windowSeconds ?? DEFAULT_AUTH_LOCKOUT.windowSeconds,
-            'windowSeconds'
-          ),
-          lockMs: checkedSeconds(given.lockSeconds ?? DEFAULT_AUTH_LOCKOUT.lockSeconds, 'lockSeconds')
-        },
-        options.now ?? (() => performance.now())
+    if (this.authenticator && lockout !== false)
+      this.authLockout = new FailureLockout(lockoutLimits(lockout, DEFAULT_AUTH_LOCKOUT, 'lockout'), now);
+    const accountLockout = options.auth?.accountLockout;
+    if (this.authenticator && accountLockout !== false) {
+      this.accountLockout = new AccountLockout(
+        lockoutLimits(accountLockout, DEFAULT_ACCOUNT_LOCKOUT, 'accountLockout'),
+        now
       );
     }
     this.#onLockout = options.onLockout;
+    this.#onAccountLockout = options.onAccountLockout;
   }
 
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
@@ -91,18 +104,18 @@ export class InviteAdmission {
     if (early) return { admitted: false, refusal: early };
     let username: string | undefined;
     if (this.authenticator && (this.#authRequiredFor?.(request) ?? true)) {
-      const lockout = this.authLockout;
-      if (lockout?.locked(sourceHost) && this.authenticator.hasCredentials(request))
+      const answered = this.authenticator.answeredUsername(request);
+      if (answered !== undefined && this.#locked(answered, sourceHost))
         return { admitted: false, refusal: LOCKED };
       const outcome = await this.authenticator.authenticate(request);
       if (!outcome.ok) {
-        if (outcome.refusal.cause === 'auth_failed' && lockout?.fail(sourceHost))
-          this.#onLockout?.(sourceHost, lockout.limits.lockMs / 1000);
+        if (outcome.refusal.cause === 'auth_failed') this.#failed(answered as string, sourceHost);
         return { admitted: false, refusal: outcome.refusal };
       }
       // Answers sent side by side are looked up side by side: one whose lookup ended after the
       // lock began is refused like those that came after it.
-      if (lockout?.locked(sourceHost)) return { admitted: false, refusal: LOCKED };
+      if (this.#locked(outcome.username, sourceHost)) return { admitted: false, refusal: LOCKED };
+      this.accountLockout?.succeeded(outcome.username, sourceHost);
       username = outcome.username;
       const late = this.#guard?.() ?? this.limiter?.check(sourceHost);
       if (late) return { admitted: false, refusal: late };
@@ -110,13 +123,39 @@ export class InviteAdmission {
     const release = this.limiter ? this.limiter.admit(sourceHost) : () => undefined;
     return username === undefined ? { admitted: true, release } : { admitted: true, username, release };
   }
+
+  #locked(username: string, source: string): boolean {
+    return (
+      (this.authLockout?.locked(source) ?? false) || (this.accountLockout?.locked(username, source) ?? false)
+    );
+  }
+
+  /** A wrong answer: counted for its source and, unless that source is known to it, its account. */
+  #failed(username: string, source: string): void {
+    const bySource = this.authLockout;
+    if (bySource?.fail(source)) this.#onLockout?.(source, bySource.limits.lockMs / 1000);
+    const byAccount = this.accountLockout;
+    if (byAccount?.fail(username, source)) this.#onAccountLockout?.(username, byAccount.limits.lockMs / 1000);
+  }
 }
 
 /** What a locked source's answers get: the 403 of a wrong password, nothing more. */
 const LOCKED: Refusal = { cause: 'auth_locked', status: 403, reason: 'Forbidden' };
 
+function lockoutLimits(
+  given: AuthLockoutOptions | undefined,
+  defaults: Required<AuthLockoutOptions>,
+  option: string
+): FailureLockoutLimits {
+  return {
+    failures: given?.failures ?? defaults.failures,
+    windowMs: checkedSeconds(given?.windowSeconds ?? defaults.windowSeconds, `${option}.windowSeconds`),
+    lockMs: checkedSeconds(given?.lockSeconds ?? defaults.lockSeconds, `${option}.lockSeconds`)
+  };
+}
+
 function checkedSeconds(value: number, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new RangeError(`lockout.${name} must be a positive number of seconds, got ${String(value)}`);
+    throw new RangeError(`${name} must be a positive number of seconds, got ${String(value)}`);
   return value * 1000;
 }

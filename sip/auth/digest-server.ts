@@ -154,9 +154,9 @@ export class DigestAuthenticator {
     return { ok: true, username: credentials.username };
   }
 
-  /** Whether the request carries an answer for our realm (right or wrong). */
-  hasCredentials(request: SipRequest): boolean {
-    return this.#credentialsFor(request) !== undefined;
+  /** The username of the request's answer for our realm, right or wrong; undefined without one. */
+  answeredUsername(request: SipRequest): string | undefined {
+    return this.#credentialsFor(request)?.username;
   }
 
   /** A wrong answer: 403, and its nonce signs nothing any more. */

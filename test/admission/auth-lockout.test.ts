@@ -2,8 +2,9 @@
  * Guessing digest passwords over real SIP on loopback: wrong answers from one source lock it out
  * (its right answer then gets the same 403), another loopback source is still admitted, the lock
  * lapses, a nonce that carried a wrong answer signs nothing more, an answer computed for another
- * room is refused, and a credentials callback may return the password as a plain string.
- * 127.0.0.2 ... 127.0.0.5 are other loopback sources; they bind without any set-up.
+ * room is refused, and a credentials callback may return the password as a plain string. One
+ * account guessed from many sources locks against the sources it does not know, not its phone.
+ * 127.0.0.2 ... 127.0.0.10 are other loopback sources; they bind without any set-up.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { Writable } from 'node:stream';
@@ -17,8 +18,10 @@ const REALM = 'uasmedia.test';
 const FAILURES = 3;
 let engine: Engine;
 let lapsingEngine: Engine;
+let accountEngine: Engine;
 let port: number;
 let lapsingPort: number;
+let accountPort: number;
 const logLines: string[] = [];
 const incoming: UASCallChannel[] = [];
 const peers: UdpTestPeer[] = [];
@@ -52,7 +55,14 @@ beforeAll(async () => {
     access: { auth: { ...auth, lockout: { failures: 2, windowSeconds: 600, lockSeconds: 1 } } },
     overloadGuard: false
   });
-  for (const e of [engine, lapsingEngine]) {
+  accountEngine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 58700, maxPort: 58749 },
+    access: { auth: { ...auth, accountLockout: { failures: 3, windowSeconds: 600, lockSeconds: 600 } } },
+    logger: pino({ level: 'warn' }, lines()),
+    overloadGuard: false
+  });
+  for (const e of [engine, lapsingEngine, accountEngine]) {
     // Admitted calls ring and stay ringing: a raw peer that cannot do media sees 180 and no more.
     e.on('call', (channel) => {
       incoming.push(channel);
@@ -62,6 +72,7 @@ beforeAll(async () => {
   }
   port = engine.sipAddresses()[0].port;
   lapsingPort = lapsingEngine.sipAddresses()[0].port;
+  accountPort = accountEngine.sipAddresses()[0].port;
 });
 
 afterEach(async () => {
@@ -72,6 +83,7 @@ afterEach(async () => {
 afterAll(async () => {
   await engine?.stop();
   await lapsingEngine?.stop();
+  await accountEngine?.stop();
 });
 
 async function peer(host: string): Promise<UdpTestPeer> {
@@ -212,5 +224,38 @@ describe('digest password guessing', () => {
     const call = caller('127.0.0.5', port);
     expect((await call.answer(phone, await call.challenge(phone), 'wonderland')).status).toBe(180);
     expect(incoming).toHaveLength(1);
+  });
+});
+
+describe('one account guessed from many sources', () => {
+  it('locks the account against sources it does not know: a new source gets the 403 of a wrong answer, its phone still gets in', async () => {
+    const phone = await peer('127.0.0.6');
+    const known = caller('127.0.0.6', accountPort);
+    expect((await known.answer(phone, await known.challenge(phone), 'wonderland')).status).toBe(180);
+
+    const wrongAnswers: SipResponse[] = [];
+    for (const host of ['127.0.0.7', '127.0.0.8', '127.0.0.9']) {
+      const guesser = await peer(host);
+      const call = caller(host, accountPort);
+      wrongAnswers.push(await call.answer(guesser, await call.challenge(guesser), `guess-from-${host}`));
+    }
+    expect(wrongAnswers.map((r) => r.status)).toEqual([403, 403, 403]);
+    expect(accountEngine.metrics.sipAuthAccountLockouts.value).toBe(1);
+    expect(accountEngine.metrics.sipAuthLockouts.value).toBe(0);
+    expect(await accountEngine.metrics.metrics()).toContain('uasmedia_sip_auth_account_lockouts_total 1');
+    const warnings = logLines.filter((l) => l.includes('too many wrong digest answers for this account'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0])).toMatchObject({ username: 'alice', lockSeconds: 600 });
+
+    const newcomer = await peer('127.0.0.10');
+    const fresh = caller('127.0.0.10', accountPort);
+    const refused = await fresh.answer(newcomer, await fresh.challenge(newcomer), 'wonderland');
+    expect(refused.status).toBe(403);
+    expect(refused.reason).toBe(wrongAnswers[0].reason);
+    expect(refused.getAll('WWW-Authenticate')).toEqual([]);
+    expect(incoming).toHaveLength(1);
+
+    expect((await known.answer(phone, await known.challenge(phone), 'wonderland')).status).toBe(180);
+    expect(incoming).toHaveLength(2);
   });
 });
