@@ -46,6 +46,8 @@ export interface DigestAuthenticatorOptions {
   nonceLifetimeSeconds?: number;
   /** HMAC key of the nonces; share it between engines behind one proxy (default: random per process). */
   nonceSecret?: Buffer;
+  /** Nonces remembered at most (default 100,000; see `#remember`); smaller in tests. */
+  maxRememberedNonces?: number;
   /** Wall clock in ms, injectable for tests. */
   now?: () => number;
 }
@@ -57,8 +59,7 @@ const RETIRED = Number.POSITIVE_INFINITY;
 const ISSUED_BYTES = 6;
 const RANDOM_BYTES = 9;
 const MAC_BYTES = 15;
-/** Remembered nonces (each signed at least one request) before expired ones are swept. */
-const SWEEP_AT = 10_000;
+const MAX_REMEMBERED = 100_000;
 
 export class DigestAuthenticator {
   readonly realm: string;
@@ -69,6 +70,7 @@ export class DigestAuthenticator {
   readonly #now: () => number;
   /** nonce → highest nonce count that signed a request (Infinity once retired), and when the nonce expires. */
   readonly #used = new Map<string, { nc: number; expiresMs: number }>();
+  readonly #maxRemembered: number;
 
   constructor(options: DigestAuthenticatorOptions) {
     if (typeof options.realm !== 'string' || options.realm === '' || /["\\\r\n]/.test(options.realm)) {
@@ -93,6 +95,7 @@ export class DigestAuthenticator {
     this.#lifetimeMs = lifetime * 1000;
     this.#secret = options.nonceSecret ?? randomBytes(32);
     this.#now = options.now ?? Date.now;
+    this.#maxRemembered = options.maxRememberedNonces ?? MAX_REMEMBERED;
   }
 
   /** Nonces remembered for replay checks (for leak checks). */
@@ -148,9 +151,9 @@ export class DigestAuthenticator {
     if (used !== undefined && credentials.nonceCount <= used.nc) {
       return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
     }
-    if (used === undefined)
-      this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now);
-    else used.nc = credentials.nonceCount;
+    if (used !== undefined) used.nc = credentials.nonceCount;
+    else if (!this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now))
+      return { ok: false, refusal: this.challenge() };
     return { ok: true, username: credentials.username };
   }
 
@@ -211,11 +214,23 @@ export class DigestAuthenticator {
     return createHmac('sha256', this.#secret).update(payload).digest().subarray(0, MAC_BYTES);
   }
 
-  #remember(nonce: string, expiresMs: number, nc: number, now: number): void {
-    if (this.#used.size >= SWEEP_AT) {
-      for (const [key, entry] of this.#used) if (entry.expiresMs < now) this.#used.delete(key);
+  /**
+   * Remembers a nonce's first use; false when full. A nonce is first used after it was issued
+   * and expires a lifetime after its issue, so the order nonces are remembered in is nearly the
+   * order they expire in (an expired one may wait behind a slightly younger one), and the sweep
+   * stops at the first live one: constant time per nonce however many are held. When
+   * the table is full of live nonces (a flood of first answers, 100,000 per lifetime), a new one
+   * is not remembered: a right answer on it is challenged again rather than admitted without a
+   * replay check, and a wrong one is refused without retiring it.
+   */
+  #remember(nonce: string, expiresMs: number, nc: number, now: number): boolean {
+    for (const [key, entry] of this.#used) {
+      if (entry.expiresMs >= now) break;
+      this.#used.delete(key);
     }
+    if (this.#used.size >= this.#maxRemembered) return false;
     this.#used.set(nonce, { nc, expiresMs });
+    return true;
   }
 }
 

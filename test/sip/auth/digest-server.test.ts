@@ -13,7 +13,8 @@ function invite(authorization?: string): SipRequest {
 
 function setup(
   lifetimeSeconds = 60,
-  algorithms?: Array<'SHA-256' | 'MD5'>
+  algorithms?: Array<'SHA-256' | 'MD5'>,
+  maxRememberedNonces?: number
 ): { auth: DigestAuthenticator; advance: (ms: number) => void; lookups: string[] } {
   let t = 1_700_000_000_000;
   const lookups: string[] = [];
@@ -21,6 +22,7 @@ function setup(
     realm: 'uasmedia',
     nonceLifetimeSeconds: lifetimeSeconds,
     algorithms,
+    maxRememberedNonces,
     now: () => t,
     credentials: async (realm, username) => {
       lookups.push(`${realm}/${username}`);
@@ -152,6 +154,42 @@ describe('DigestAuthenticator (UAS digest, RFC 7616 / RFC 8760)', () => {
     expect(replay).toMatchObject({ ok: false, refusal: { status: 401, cause: 'auth_replayed' } });
     expect((await auth.authenticate(invite(answer(values, 'alice', 's3cret', 2)))).ok).toBe(true);
     expect((await auth.authenticate(invite(answer(values, 'alice', 's3cret', 2)))).ok).toBe(false);
+    expect(auth.rememberedNonces).toBe(1);
+  });
+
+  it('forgets expired nonces as new ones are used: it holds one lifetime of first uses, not more', async () => {
+    const { auth, advance } = setup(1);
+    for (let i = 0; i < 50; i++) {
+      const password = i % 2 === 0 ? 's3cret' : 'guess';
+      await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', password)));
+    }
+    expect(auth.rememberedNonces).toBe(50);
+    advance(1001);
+    expect((await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret')))).ok).toBe(
+      true
+    );
+    expect(auth.rememberedNonces).toBe(1);
+  });
+
+  it('when full of live nonces, challenges a right answer on a new nonce again instead of admitting it unchecked', async () => {
+    const { auth, advance } = setup(60, undefined, 3);
+    const used: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      used.push(await challengeOf(auth));
+      expect((await auth.authenticate(invite(answer(used[i], 'alice', 's3cret')))).ok).toBe(true);
+    }
+    const crowdedOut = await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret')));
+    expect(crowdedOut).toMatchObject({ ok: false, refusal: { status: 401, cause: 'auth_challenged' } });
+    // A wrong answer is still refused, and a remembered nonce still signs with a growing count.
+    const wrong = await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 'guess')));
+    expect(wrong).toMatchObject({ ok: false, refusal: { status: 403, cause: 'auth_failed' } });
+    expect((await auth.authenticate(invite(answer(used[0], 'alice', 's3cret', 2)))).ok).toBe(true);
+    expect((await auth.authenticate(invite(answer(used[0], 'alice', 's3cret', 2)))).ok).toBe(false);
+    expect(auth.rememberedNonces).toBe(3);
+    advance(60_001);
+    expect((await auth.authenticate(invite(answer(await challengeOf(auth), 'alice', 's3cret')))).ok).toBe(
+      true
+    );
     expect(auth.rememberedNonces).toBe(1);
   });
 
