@@ -8,7 +8,7 @@
  * in the window come first in that order), and the lock nearest its end only when every key is
  * locked. A flood from many addresses can thus cut short a count, and a lock only when it holds
  * more locks than `maxKeys`. Making room takes constant time (amortised) however full the table:
- * a flood does not make each failure dearer (bench/suites/lockout-flood.ts).
+ * a flood does not make each failure dearer (bench/suites/door-flood.ts).
  */
 
 export interface FailureLockoutLimits {

@@ -103,10 +103,15 @@ export class KeyedTokenBuckets {
     return tokens >= 1 ? 0 : (1 - tokens) / this.ratePerSecond;
   }
 
-  /** Drops full buckets; if none is full, the least recently used one. */
+  /**
+   * Drops the least recently used buckets that have filled up again, then, if none had, the least
+   * recently used one. Stops at the first that is not full: in constant time (amortised) however
+   * many keys are held, so a flood from new sources does not make each call dearer.
+   */
   #evict(nowMs: number): void {
     for (const [key, bucket] of this.#buckets) {
-      if (refill(bucket, this.ratePerSecond, this.burst, nowMs) >= this.burst) this.#buckets.delete(key);
+      if (refill(bucket, this.ratePerSecond, this.burst, nowMs) < this.burst) break;
+      this.#buckets.delete(key);
     }
     if (this.#buckets.size >= this.#maxKeys) {
       const oldest = this.#buckets.keys().next();
