@@ -101,6 +101,8 @@ export interface SipUserAgentStats {
 const UDP_SIZE_LIMIT = 1300;
 /** How long close() waits for registrars to confirm the unbinding before closing anyway. */
 const UNREGISTER_WAIT_MS = 3000;
+/** §17.2.1: a server transaction sends 100 Trying unless its TU answers within 200 ms. */
+const TRYING_WITHIN_MS = 200;
 
 export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Optional veto of new INVITEs by Request-URI before 'invite' (e.g. unknown room names). */
@@ -514,11 +516,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       this.stats.malformed++;
       return; // no usable Via: no way to answer (§18.2.1)
     }
-    const stateless = (status: number, reason?: string, extra?: Record<string, string>): void => {
+    const stateless: Reply = (status, reason, extra) => {
       this.stats.rejected++;
       if (request.method === 'ACK') return;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
-      for (const [k, v] of Object.entries(extra ?? {})) response.add(k, v);
+      for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
       response.add('Server', this.userAgentName);
       this.transmit(response, responseDestination(request.topVia, source));
     };
@@ -549,11 +551,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   /** A request in three steps: its transaction if it has one, else a new transaction, then where it goes. */
-  private receiveRequest(
-    request: SipRequest,
-    source: MessageSource,
-    stateless: (status: number, reason?: string, extra?: Record<string, string>) => void
-  ): void {
+  private receiveRequest(request: SipRequest, source: MessageSource, stateless: Reply): void {
     if (this.handledByExisting(request, source)) return;
     const early = checkUriAndMethod(request);
     if (early) {
@@ -561,7 +559,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     const tx = this.createServerTransaction(request, source, stateless);
-    if (tx) this.route(request, source, tx);
+    if (tx) this.route(request, source, tx, stateless);
   }
 
   /**
@@ -622,7 +620,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           this.logger.debug({ callId: request.callId }, 'no ACK for a non-2xx final response (timer H)')
       });
       this.layer.addServer(tx);
-      this.respond(tx, createResponse(request, 100));
+      const invite = tx as InviteServerTransaction;
+      const trying = (): void => this.respond(invite, createResponse(request, 100));
+      // A new call the door may refuse: no 100 Trying unless the door takes its time, so that
+      // a refusal can go statelessly (see route()).
+      if (this.inviteAdmission !== undefined && request.toTag === undefined)
+        invite.tryingUnlessAnsweredWithin(TRYING_WITHIN_MS, trying);
+      else trying();
     } else {
       tx = new NonInviteServerTransaction(key, request, context);
       this.layer.addServer(tx);
@@ -638,8 +642,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     return tx;
   }
 
-  /** Where a request with its transaction goes: CANCEL, a dialog, a new INVITE, OPTIONS, or 481. */
-  private route(request: SipRequest, source: MessageSource, tx: ServerTransaction): void {
+  /**
+   * Where a request with its transaction goes: CANCEL, a dialog, a new INVITE, OPTIONS, or 481.
+   * A new INVITE the door refuses before anything was sent for it is answered statelessly and
+   * its transaction dropped (RFC 3261 §8.2.7, the stateless challenge): its final response is
+   * not retransmitted for 32 s to a source that never ACKs. Answered through the transaction, a
+   * flood of INVITEs with a forged source made the engine send each forged source about 11
+   * responses per INVITE. A client whose refusal is lost retransmits its INVITE (it had no 100
+   * Trying) and is refused again.
+   */
+  private route(request: SipRequest, source: MessageSource, tx: ServerTransaction, stateless: Reply): void {
     const reply: Reply = (status, reason, extra) => {
       this.stats.rejected++;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
@@ -661,9 +673,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     switch (request.method) {
-      case 'INVITE':
-        this.intake.receive(request, source, tx as InviteServerTransaction, reply);
+      case 'INVITE': {
+        const invite = tx as InviteServerTransaction;
+        const refuse: Reply = (status, reason, extra) => {
+          if (invite.answered) {
+            reply(status, reason, extra);
+            return;
+          }
+          invite.terminate();
+          stateless(status, reason, extra);
+        };
+        this.intake.receive(request, source, invite, reply, refuse);
         return;
+      }
       case 'OPTIONS':
         this.respond(
           tx,

@@ -59,7 +59,14 @@ export class InviteIntake {
 
   constructor(private readonly ua: IntakeHost) {}
 
-  receive(request: SipRequest, source: MessageSource, tx: InviteServerTransaction, reply: Reply): void {
+  /** `refuse` answers the door's refusals (statelessly, when nothing was sent yet: user-agent.ts). */
+  receive(
+    request: SipRequest,
+    source: MessageSource,
+    tx: InviteServerTransaction,
+    reply: Reply,
+    refuse: Reply
+  ): void {
     const admission = this.ua.admission;
     if (!admission) {
       this.take(request, source, tx, reply, () => undefined);
@@ -72,7 +79,8 @@ export class InviteIntake {
       .then((result) => {
         if (!result.admitted) {
           this.ua.refused(result.refusal.cause, source);
-          if (!waiting.cancelled) reply(result.refusal.status, result.refusal.reason, result.refusal.headers);
+          if (!waiting.cancelled)
+            refuse(result.refusal.status, result.refusal.reason, result.refusal.headers);
         } else if (waiting.cancelled || !this.ua.started) {
           result.release();
         } else {

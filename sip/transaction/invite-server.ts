@@ -32,6 +32,21 @@ export class InviteServerTransaction extends Transaction {
     return this.lastResponse && this.lastResponse.status >= 200 ? this.lastResponse.status : undefined;
   }
 
+  /** Whether any response has been sent (100 Trying included). */
+  get answered(): boolean {
+    return this.lastResponse !== undefined;
+  }
+
+  /**
+   * §17.2.1: sends `trying` (100 Trying) unless a response is sent within `ms` (the RFC's 200 ms):
+   * a request refused at once is answered without it, and statelessly (user-agent.ts).
+   */
+  tryingUnlessAnsweredWithin(ms: number, trying: () => void): void {
+    this.timers.start('100', ms, () => {
+      if (this.state === 'proceeding' && !this.lastResponse) trying();
+    });
+  }
+
   /** The To tag of the responses sent so far (none before the first response past 100 Trying). */
   get responseToTag(): string | undefined {
     return this.lastResponse?.toTag;
