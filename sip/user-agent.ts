@@ -521,8 +521,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       if (request.method === 'ACK') return;
       const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
       for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
-      response.add('Server', this.userAgentName);
-      this.transmit(response, responseDestination(request.topVia, source));
+      this.sendStateless(response, request, source);
     };
     if (refused) {
       this.safeEmit('refused', 'source_denied', source);
@@ -548,6 +547,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
       user?.handleStrayResponse(response);
     }
+  }
+
+  private sendStateless(response: SipResponse, request: SipRequest, source: MessageSource): void {
+    if (!response.has('Server')) response.add('Server', this.userAgentName);
+    this.transmit(response, responseDestination(request.topVia, source));
   }
 
   /** A request in three steps: its transaction if it has one, else a new transaction, then where it goes. */
@@ -650,6 +654,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
    * flood of INVITEs with a forged source made the engine send each forged source about 11
    * responses per INVITE. A client whose refusal is lost retransmits its INVITE (it had no 100
    * Trying) and is refused again.
+   * The same for every final answer to a request other than INVITE that changes nothing (OPTIONS,
+   * 481 to a dialog or CANCEL we do not have, a rejected extension or body): held for timer J,
+   * each such transaction kept about 4 kB for 32 s, so a flood of OPTIONS or stray BYEs from
+   * forged sources grew the heap by 4 kB per request. A retransmission is answered afresh.
    */
   private route(request: SipRequest, source: MessageSource, tx: ServerTransaction, stateless: Reply): void {
     const reply: Reply = (status, reason, extra) => {
@@ -658,18 +666,26 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
       this.respond(tx, response);
     };
+    const forget: Reply = (status, reason, extra) => {
+      if (request.method === 'INVITE') {
+        reply(status, reason, extra);
+        return;
+      }
+      tx.terminate();
+      stateless(status, reason, extra);
+    };
     if (request.method === 'CANCEL') {
-      this.intake.cancel(request, source, reply, tx);
+      this.intake.cancel(request, source, forget, tx);
       return;
     }
     const rejection = checkExtensionsAndBody(request);
     if (rejection) {
-      reply(rejection.status, rejection.reason, rejection.headers);
+      forget(rejection.status, rejection.reason, rejection.headers);
       return;
     }
     const toTag = request.toTag;
     if (toTag !== undefined) {
-      this.receiveInDialog(request, source, toTag, tx, reply);
+      this.receiveInDialog(request, source, toTag, tx, forget);
       return;
     }
     switch (request.method) {
@@ -687,17 +703,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         return;
       }
       case 'OPTIONS':
-        this.respond(
-          tx,
+        tx.terminate();
+        this.sendStateless(
           createResponse(request, 200, undefined, randomBytes(4).toString('hex'))
             .add('Allow', ALLOWED_METHODS.join(', '))
             .add('Accept', 'application/sdp')
             // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
-            .add('Supported', this.host.sessionTimer ? 'timer' : '')
+            .add('Supported', this.host.sessionTimer ? 'timer' : ''),
+          request,
+          source
         );
         return;
       default:
-        reply(481);
+        forget(481);
     }
   }
 

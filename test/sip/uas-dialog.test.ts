@@ -390,6 +390,37 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.send(inviteText(peer.port, port, { callId: 'lonely-cancel', method: 'CANCEL' }), port);
     await peer.next(isResponse('lonely-cancel', 481, 'CANCEL'));
   });
+
+  it('keeps no transaction for OPTIONS, a stray BYE or CANCEL, and answers each retransmission afresh', async () => {
+    // Held for timer J (32 s over UDP), each cost about 4 kB: a flood from forged sources piled up.
+    const { ua, peer, port } = await setup();
+    const strays: Array<[string, string]> = [];
+    for (let i = 0; i < 20; i++) {
+      const branch = `z9hG4bK-stray-${i}`;
+      const text =
+        i % 3 === 0
+          ? optionsText(`stray-${i}`, 'UDP', peer.port, port)
+          : inviteText(peer.port, port, {
+              callId: `stray-${i}`,
+              method: i % 3 === 1 ? 'BYE' : 'CANCEL',
+              toTag: i % 3 === 1 ? 'no-such-dialog' : undefined,
+              branch
+            });
+      strays.push([`stray-${i}`, text]);
+      await peer.send(text, port);
+    }
+    for (const [callId] of strays) await peer.next((m) => m instanceof SipResponse && m.callId === callId);
+    expect(ua.activity.transactions).toBe(0);
+    const [callId, text] = strays[1];
+    await peer.send(text, port);
+    await peer.next(isResponse(callId, 481, 'BYE'));
+    const options = peer.received.find(
+      (m) => m instanceof SipResponse && m.callId === strays[0][0]
+    ) as SipResponse;
+    expect(options.status).toBe(200);
+    expect(options.get('Allow')).toContain('INVITE');
+    expect(ua.activity.transactions).toBe(0);
+  });
 });
 
 describe('UAC digest authentication against a challenging peer', () => {
