@@ -626,10 +626,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       this.layer.addServer(tx);
       const invite = tx as InviteServerTransaction;
       const trying = (): void => this.respond(invite, createResponse(request, 100));
-      // A new call the door may refuse: no 100 Trying unless the door takes its time, so that
-      // a refusal can go statelessly (see route()).
-      if (this.inviteAdmission !== undefined && request.toTag === undefined)
-        invite.tryingUnlessAnsweredWithin(TRYING_WITHIN_MS, trying);
+      // A new call may be refused at once: no 100 Trying unless the door or the application
+      // takes its time, so that a refusal can go statelessly (see route()).
+      if (request.toTag === undefined) invite.tryingUnlessAnsweredWithin(TRYING_WITHIN_MS, trying);
       else trying();
     } else {
       tx = new NonInviteServerTransaction(key, request, context);
@@ -648,16 +647,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   /**
    * Where a request with its transaction goes: CANCEL, a dialog, a new INVITE, OPTIONS, or 481.
-   * A new INVITE the door refuses before anything was sent for it is answered statelessly and
-   * its transaction dropped (RFC 3261 §8.2.7, the stateless challenge): its final response is
-   * not retransmitted for 32 s to a source that never ACKs. Answered through the transaction, a
-   * flood of INVITEs with a forged source made the engine send each forged source about 11
-   * responses per INVITE. A client whose refusal is lost retransmits its INVITE (it had no 100
-   * Trying) and is refused again.
-   * The same for every final answer to a request other than INVITE that changes nothing (OPTIONS,
-   * 481 to a dialog or CANCEL we do not have, a rejected extension or body): held for timer J,
-   * each such transaction kept about 4 kB for 32 s, so a flood of OPTIONS or stray BYEs from
-   * forged sources grew the heap by 4 kB per request. A retransmission is answered afresh.
+   * A final answer that ends the matter before anything was sent for the request (`forget`: a
+   * new INVITE refused by the door, the INVITE filter or for want of a taker; 200 to OPTIONS; 481
+   * to a stray BYE or CANCEL; a refused extension or body) goes statelessly and the transaction
+   * is dropped, as RFC 3261 §8.2.7 has a UAS issue challenges. Answered through transactions, a
+   * forged-source INVITE drew about 11 responses over 32 s (timer G) and each stray request held
+   * about 4 kB for 32 s (timer J). A client whose answer is lost retransmits its request and is
+   * answered afresh: a new INVITE gets no 100 Trying before it (unless 200 ms pass).
    */
   private route(request: SipRequest, source: MessageSource, tx: ServerTransaction, stateless: Reply): void {
     const reply: Reply = (status, reason, extra) => {
@@ -667,7 +663,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       this.respond(tx, response);
     };
     const forget: Reply = (status, reason, extra) => {
-      if (request.method === 'INVITE') {
+      if (tx instanceof InviteServerTransaction && tx.answered) {
         reply(status, reason, extra);
         return;
       }
@@ -689,19 +685,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     switch (request.method) {
-      case 'INVITE': {
-        const invite = tx as InviteServerTransaction;
-        const refuse: Reply = (status, reason, extra) => {
-          if (invite.answered) {
-            reply(status, reason, extra);
-            return;
-          }
-          invite.terminate();
-          stateless(status, reason, extra);
-        };
-        this.intake.receive(request, source, invite, reply, refuse);
+      case 'INVITE':
+        this.intake.receive(request, source, tx as InviteServerTransaction, reply, forget);
         return;
-      }
       case 'OPTIONS':
         tx.terminate();
         this.sendStateless(

@@ -59,7 +59,10 @@ export class InviteIntake {
 
   constructor(private readonly ua: IntakeHost) {}
 
-  /** `refuse` answers the door's refusals (statelessly, when nothing was sent yet: user-agent.ts). */
+  /**
+   * `refuse` answers the door's refusals, the filter's veto and 480 (statelessly, when nothing
+   * was sent yet: user-agent.ts).
+   */
   receive(
     request: SipRequest,
     source: MessageSource,
@@ -69,7 +72,7 @@ export class InviteIntake {
   ): void {
     const admission = this.ua.admission;
     if (!admission) {
-      this.take(request, source, tx, reply, () => undefined);
+      this.take(request, source, tx, reply, refuse, () => undefined);
       return;
     }
     const waiting: Admitting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
@@ -84,7 +87,7 @@ export class InviteIntake {
         } else if (waiting.cancelled || !this.ua.started) {
           result.release();
         } else {
-          this.take(request, source, tx, reply, result.release);
+          this.take(request, source, tx, reply, refuse, result.release);
         }
       })
       .catch((error: unknown) => {
@@ -159,7 +162,8 @@ export class InviteIntake {
     request: SipRequest,
     source: MessageSource,
     tx: InviteServerTransaction,
-    reply: (status: number, reason?: string) => void,
+    reply: Reply,
+    refuse: Reply,
     release: () => void
   ): void {
     let veto: { status: number; reason?: string } | undefined;
@@ -174,12 +178,12 @@ export class InviteIntake {
     }
     if (veto) {
       release();
-      reply(veto.status, veto.reason);
+      refuse(veto.status, veto.reason);
       return;
     }
     if (!this.ua.hasTaker) {
       release();
-      reply(480);
+      refuse(480);
       return;
     }
     // RFC 7118 §5: a WebSocket client is reached only over the connection it opened; the call's

@@ -1,6 +1,6 @@
 /**
- * The door's refusals of new INVITEs go statelessly (RFC 3261 §8.2.7) when nothing was sent for
- * the INVITE yet: one response per INVITE, no 100 Trying, no retransmission to a source that
+ * The door's refusals of new INVITEs, and the INVITE filter's (an unknown room), go statelessly
+ * (RFC 3261 §8.2.7) when nothing was sent for the INVITE yet: one response per INVITE, no 100 Trying, no retransmission to a source that
  * never ACKs, so a flood with forged sources is not answered tenfold. A caller that does go on
  * (retransmits, answers the challenge) gets through. A refusal that comes after 100 Trying (a
  * credentials lookup slower than 200 ms) still goes through the transaction and is retransmitted
@@ -18,6 +18,9 @@ const T1_MS = 50;
 const RETRANSMISSIONS_WOULD_COME_MS = 1300;
 let engine: Engine;
 let port: number;
+/** No door at all: the INVITE filter refuses unknown rooms. */
+let openEngine: Engine;
+let openPort: number;
 let lookupDelayMs = 0;
 const incoming: UASCallChannel[] = [];
 const peers: UdpTestPeer[] = [];
@@ -44,6 +47,15 @@ beforeAll(async () => {
   });
   await engine.start();
   port = engine.sipAddresses()[0].port;
+  openEngine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'], timers: { t1Ms: T1_MS, t2Ms: 400 } },
+    rtp: { minPort: 58800, maxPort: 58849 },
+    inviteFilter: (request) => (request.uri.includes('nosuchroom') ? { status: 404 } : undefined),
+    overloadGuard: false
+  });
+  openEngine.on('call', (channel) => void channel.hangUp().catch(() => undefined));
+  await openEngine.start();
+  openPort = openEngine.sipAddresses()[0].port;
 });
 
 afterEach(async () => {
@@ -54,6 +66,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await engine?.stop();
+  await openEngine?.stop();
 });
 
 async function peer(): Promise<UdpTestPeer> {
@@ -62,13 +75,19 @@ async function peer(): Promise<UdpTestPeer> {
   return p;
 }
 
-function invite(from: UdpTestPeer, callId: string, branch: string, authorization?: string): string {
+function invite(
+  from: UdpTestPeer,
+  callId: string,
+  branch: string,
+  authorization?: string,
+  target = `sip:r1@127.0.0.1:${port}`
+): string {
   return sipText([
-    `INVITE sip:r1@127.0.0.1:${port} SIP/2.0`,
+    `INVITE ${target} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${from.port};branch=${branch};rport`,
     'Max-Forwards: 70',
     `From: <sip:tester@127.0.0.1>;tag=t-${callId}`,
-    `To: <sip:r1@127.0.0.1:${port}>`,
+    `To: <${target}>`,
     `Call-ID: ${callId}`,
     `CSeq: ${authorization ? 2 : 1} INVITE`,
     `Contact: <sip:tester@127.0.0.1:${from.port}>`,
@@ -113,6 +132,17 @@ describe('refusals at the door', () => {
     await wait(RETRANSMISSIONS_WOULD_COME_MS);
     expect(caller.received.filter(responsesTo('never-acks')).map((m) => (m as SipResponse).status)).toEqual([
       401
+    ]);
+  });
+
+  it("refuses an unknown room with the filter's 404 once, without 100 Trying or retransmission", async () => {
+    const caller = await peer();
+    const target = `sip:nosuchroom@127.0.0.1:${openPort}`;
+    await caller.send(invite(caller, 'no-room', 'z9hG4bK-nr-1', undefined, target), openPort);
+    expect(((await caller.next(responsesTo('no-room'))) as SipResponse).status).toBe(404);
+    await wait(RETRANSMISSIONS_WOULD_COME_MS);
+    expect(caller.received.filter(responsesTo('no-room')).map((m) => (m as SipResponse).status)).toEqual([
+      404
     ]);
   });
 
