@@ -519,9 +519,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const stateless: Reply = (status, reason, extra) => {
       this.stats.rejected++;
       if (request.method === 'ACK') return;
-      const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
-      for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
-      this.sendStateless(response, request, source);
+      this.sendStateless(finalAnswer(request, status, reason, extra), request, source);
     };
     if (refused) {
       this.safeEmit('refused', 'source_denied', source);
@@ -658,9 +656,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private route(request: SipRequest, source: MessageSource, tx: ServerTransaction, stateless: Reply): void {
     const reply: Reply = (status, reason, extra) => {
       this.stats.rejected++;
-      const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
-      for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
-      this.respond(tx, response);
+      this.respond(tx, finalAnswer(request, status, reason, extra));
     };
     const forget: Reply = (status, reason, extra) => {
       if (tx instanceof InviteServerTransaction && tx.answered) {
@@ -734,6 +730,18 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     reply(481);
   }
+}
+
+/** A refusal or other final answer of ours to `request`, with a To tag of its own and `extra` header fields. */
+function finalAnswer(
+  request: SipRequest,
+  status: number,
+  reason: string | undefined,
+  extra: Parameters<Reply>[2]
+): SipResponse {
+  const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
+  for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
+  return response;
 }
 
 export { SipError } from './errors.js';

@@ -43,7 +43,7 @@ export class InviteServerTransaction extends Transaction {
    */
   tryingUnlessAnsweredWithin(ms: number, trying: () => void): void {
     this.timers.start('100', ms, () => {
-      if (this.state === 'proceeding' && !this.lastResponse) trying();
+      if (this.state === 'proceeding' && !this.answered) trying();
     });
   }
 
