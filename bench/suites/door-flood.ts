@@ -15,8 +15,8 @@ import { AccountLockout, ACCOUNT_KEYS } from '../../sip/admission/account-lockou
 import { DigestAuthenticator } from '../../sip/auth/digest-server.js';
 import { KeyedTokenBuckets } from '../../sip/admission/token-bucket.js';
 import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
-import { parseMessage } from '../../sip/message/parser.js';
 import type { SipRequest } from '../../sip/message/message.js';
+import { inviteAnswering } from '../../test/support/sip-messages.js';
 
 const MAX_RATIO = 2.5;
 const MEASURED = 20_000;
@@ -63,21 +63,7 @@ function nsPerFailureWhenFull(table: Table): number {
 const URI = 'sip:room@127.0.0.1';
 
 function invite(authorization?: string): SipRequest {
-  const text = [
-    `INVITE ${URI} SIP/2.0`,
-    'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1',
-    'From: <sip:a@127.0.0.1>;tag=1',
-    `To: <${URI}>`,
-    'Call-ID: c1',
-    'CSeq: 1 INVITE',
-    ...(authorization ? [`Authorization: ${authorization}`] : []),
-    'Content-Length: 0',
-    '',
-    ''
-  ].join('\r\n');
-  const parsed = parseMessage(Buffer.from(text), { datagram: true });
-  if (parsed.kind !== 'request') throw new Error('bench INVITE did not parse');
-  return parsed.message;
+  return inviteAnswering(URI, authorization);
 }
 
 /** ns per wrong answer on a fresh nonce (authenticate only) once `held` nonces are remembered. */

@@ -1,12 +1,14 @@
 /**
  * The door's refusals of new INVITEs, and the INVITE filter's (an unknown room), go statelessly
- * (RFC 3261 §8.2.7) when nothing was sent for the INVITE yet: one response per INVITE, no 100 Trying, no retransmission to a source that
- * never ACKs, so a flood with forged sources is not answered tenfold. A caller that does go on
+ * (RFC 3261 §8.2.7) when nothing was sent for the INVITE yet: one response per INVITE, no 100
+ * Trying, no retransmission to a source that never ACKs, so a flood with forged sources is not
+ * answered tenfold. A caller that does go on
  * (retransmits, answers the challenge) gets through. A refusal that comes after 100 Trying (a
  * credentials lookup slower than 200 ms) still goes through the transaction and is retransmitted
  * until the ACK, so its loss does not leave the caller waiting. Real UDP on loopback; T1 is 50 ms
  * so that the retransmissions this forbids would come within the test's wait.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { Engine, type UASCallChannel } from '../../engine/index.js';
 import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
@@ -111,8 +113,6 @@ const responsesTo =
   (callId: string) =>
   (m: AnySipMessage): boolean =>
     'status' in m && m.callId === callId;
-
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function answerFor(challenge: SipResponse, password: string): string {
   return computeAuthorization(

@@ -37,6 +37,11 @@ export function request(
   return parsed.message;
 }
 
+/** An INVITE to `uri`, with the Authorization header field `authorization` if given (a digest answer). */
+export function inviteAnswering(uri: string, authorization?: string): SipRequest {
+  return request('INVITE', { uri, extra: authorization ? [`Authorization: ${authorization}`] : [] });
+}
+
 /** A response to `req` copying Via/From/To/Call-ID/CSeq (§8.2.6.2). */
 export function responseTo(req: SipRequest, status: number, toTag?: string): SipResponse {
   const res = new SipResponse(status, status === 200 ? 'OK' : 'Test');

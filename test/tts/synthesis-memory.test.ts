@@ -22,6 +22,16 @@ function wasmResidentMb(): number {
   return residentByKind(readFileSync(smapsPath, 'utf8')).wasmMemoriesKb / 1024;
 }
 
+/** WebAssembly memory resident above `before` once it falls under `targetMb`, or after 5 s. */
+async function residentAboveOnceIdle(before: number, targetMb: number): Promise<number> {
+  let idle = wasmResidentMb() - before;
+  for (let waited = 0; idle >= targetMb && waited < 5000; waited += 100) {
+    await sleep(100);
+    idle = wasmResidentMb() - before;
+  }
+  return idle;
+}
+
 describe.skipIf(!existsSync(smapsPath))('speech synthesis and WebAssembly memory', () => {
   it('32 prompts in two workers hold at most a few instances at once, and none once idle', async () => {
     const before = wasmResidentMb();
@@ -39,12 +49,7 @@ describe.skipIf(!existsSync(smapsPath))('speech synthesis and WebAssembly memory
       // Right after a reply its worker has not collected yet: one live instance per worker, and
       // the resampler's memories.
       expect(peak).toBeLessThan(4 * FLITE_INSTANCE_MB);
-      let idle = wasmResidentMb() - before;
-      for (let waited = 0; idle >= FLITE_INSTANCE_MB && waited < 5000; waited += 100) {
-        await sleep(100);
-        idle = wasmResidentMb() - before;
-      }
-      expect(idle).toBeLessThan(FLITE_INSTANCE_MB);
+      expect(await residentAboveOnceIdle(before, FLITE_INSTANCE_MB)).toBeLessThan(FLITE_INSTANCE_MB);
     } finally {
       await service.close();
     }
@@ -58,12 +63,9 @@ describe.skipIf(!existsSync(smapsPath))('speech synthesis and WebAssembly memory
         const pcm = await service.textToPcm(`caller number ${i} is joining the conference`, 8000);
         expect(pcm.length).toBeGreaterThan(1600);
       }
-      let idle = wasmResidentMb() - before;
-      for (let waited = 0; idle >= ESPEAK_INSTANCE_MB / 2 && waited < 5000; waited += 100) {
-        await sleep(100);
-        idle = wasmResidentMb() - before;
-      }
-      expect(idle).toBeLessThan(ESPEAK_INSTANCE_MB / 2);
+      expect(await residentAboveOnceIdle(before, ESPEAK_INSTANCE_MB / 2)).toBeLessThan(
+        ESPEAK_INSTANCE_MB / 2
+      );
     } finally {
       await service.close();
     }

@@ -8,13 +8,13 @@ import { InviteAdmission, type InviteAdmissionOptions } from '../../../sip/admis
 import { AccountLockout } from '../../../sip/admission/account-lockout.js';
 import { computeAuthorization, selectChallenge } from '../../../sip/auth/digest.js';
 import type { SipRequest } from '../../../sip/message/message.js';
-import { request } from '../../support/sip-messages.js';
+import { inviteAnswering } from '../../support/sip-messages.js';
 
 const URI = 'sip:room42@127.0.0.1:5060';
 const PASSWORDS: Record<string, string> = { alice: 'wonderland', bob: 'builder' };
 
 function invite(authorization?: string): SipRequest {
-  return request('INVITE', { uri: URI, extra: authorization ? [`Authorization: ${authorization}`] : [] });
+  return inviteAnswering(URI, authorization);
 }
 
 function door(auth: Partial<NonNullable<InviteAdmissionOptions['auth']>> = {}) {

@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { DigestAuthenticator } from '../../../sip/auth/digest-server.js';
 import { computeAuthorization, selectChallenge } from '../../../sip/auth/digest.js';
 import type { SipRequest } from '../../../sip/message/message.js';
-import { request } from '../../support/sip-messages.js';
+import { inviteAnswering } from '../../support/sip-messages.js';
 
 const URI = 'sip:room42@127.0.0.1:5060';
 
 function invite(authorization?: string): SipRequest {
-  return request('INVITE', { uri: URI, extra: authorization ? [`Authorization: ${authorization}`] : [] });
+  return inviteAnswering(URI, authorization);
 }
 
 function setup(
