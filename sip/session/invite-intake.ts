@@ -10,6 +10,7 @@ import { createResponse } from '../message/responses.js';
 import type { InviteAdmission } from '../admission/invite-admission.js';
 import type { RefusalCause } from '../admission/refusal.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
+import { dialogId } from '../dialog/dialog.js';
 import { cancelledInviteKey, flowOfRequest } from '../transaction/keys.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { MessageSource } from '../transport/transport.js';
@@ -54,6 +55,8 @@ interface Admitting {
 export class InviteIntake {
   /** Server transaction key → the INVITE offered to the application and not yet ACKed or ended. */
   private readonly pending = new Map<string, IncomingInvite>();
+  /** The same INVITEs by early dialog (dialog.ts `dialogId`): a BYE finds its own without a scan. */
+  private readonly earlyDialogs = new Map<string, IncomingInvite>();
   /** INVITE transactions waiting for admission (an async credentials lookup). */
   private readonly admitting = new Map<string, Admitting>();
 
@@ -130,15 +133,8 @@ export class InviteIntake {
 
   /** The unanswered incoming INVITE whose early dialog `request` names, if any. */
   early(request: SipRequest, toTag: string): IncomingInvite | undefined {
-    for (const session of this.pending.values())
-      if (
-        !session.answered &&
-        session.localTag === toTag &&
-        session.callId === request.callId &&
-        session.request.fromTag === request.fromTag
-      )
-        return session;
-    return undefined;
+    const session = this.earlyDialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
+    return session && !session.answered ? session : undefined;
   }
 
   /**
@@ -155,6 +151,7 @@ export class InviteIntake {
 
   clear(): void {
     this.pending.clear();
+    this.earlyDialogs.clear();
     this.admitting.clear();
   }
 
@@ -199,8 +196,11 @@ export class InviteIntake {
     session.on('terminated', release);
     this.ua.track(session);
     this.pending.set(tx.key, session);
+    const early = dialogId(session.callId, session.localTag, request.fromTag ?? '');
+    this.earlyDialogs.set(early, session);
     const forget = (): void => {
       this.pending.delete(tx.key);
+      this.earlyDialogs.delete(early);
     };
     session.on('terminated', forget);
     session.on('ack', forget);
