@@ -10,7 +10,7 @@ import { dialogId, type Dialog } from './dialog/dialog.js';
 import { SipError, SipInvalidStateError } from './errors.js';
 import { SipRequest, SipResponse, type AnySipMessage } from './message/message.js';
 import { parseMessage } from './message/parser.js';
-import { createResponse } from './message/responses.js';
+import { createResponse, statelessToTag } from './message/responses.js';
 import { BRANCH_MAGIC_COOKIE } from './message/via.js';
 import { isSipUri, parseUri, uriHost } from './message/uri.js';
 import type { IncomingInvite } from './session/incoming-invite.js';
@@ -687,7 +687,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       case 'OPTIONS':
         tx.terminate();
         this.sendStateless(
-          createResponse(request, 200, undefined, randomBytes(4).toString('hex'))
+          createResponse(request, 200, undefined, statelessToTag(request))
             .add('Allow', ALLOWED_METHODS.join(', '))
             .add('Accept', 'application/sdp')
             // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
@@ -732,14 +732,17 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 }
 
-/** A refusal or other final answer of ours to `request`, with a To tag of its own and `extra` header fields. */
+/**
+ * A refusal or other final answer of ours to `request`, with a To tag of its own and `extra`
+ * header fields. Most go statelessly; the tag is the one a retransmission of the request gets too.
+ */
 function finalAnswer(
   request: SipRequest,
   status: number,
   reason: string | undefined,
   extra: Parameters<Reply>[2]
 ): SipResponse {
-  const response = createResponse(request, status, reason, randomBytes(4).toString('hex'));
+  const response = createResponse(request, status, reason, statelessToTag(request));
   for (const [k, v] of Array.isArray(extra) ? extra : Object.entries(extra ?? {})) response.add(k, v);
   return response;
 }

@@ -146,7 +146,7 @@ describe('refusals at the door', () => {
     ]);
   });
 
-  it('answers a retransmitted INVITE with a fresh challenge, ignores the ACK, and admits the answer', async () => {
+  it('answers a retransmitted INVITE with a fresh challenge under the same To tag (§8.2.7), ignores the ACK, and admits the answer', async () => {
     const caller = await peer();
     const branch = 'z9hG4bK-rt-1';
     await caller.send(invite(caller, 'retransmits', branch), port);
@@ -154,6 +154,9 @@ describe('refusals at the door', () => {
     await caller.send(invite(caller, 'retransmits', branch), port);
     const second = (await caller.next(responsesTo('retransmits'))) as SipResponse;
     expect([first.status, second.status]).toEqual([401, 401]);
+    // The same request, the same tag; another request, another one.
+    expect(first.toTag).toMatch(/^[0-9a-f]{12}$/);
+    expect(second.toTag).toBe(first.toTag);
     expect(selectChallenge([second.getAll('WWW-Authenticate')[0]]).nonce).not.toBe(
       selectChallenge([first.getAll('WWW-Authenticate')[0]]).nonce
     );
@@ -163,6 +166,7 @@ describe('refusals at the door', () => {
     for (;;) {
       const response = (await caller.next(responsesTo('retransmits'))) as SipResponse;
       answered.push(response.status);
+      if (response.status > 100) expect(response.toTag).not.toBe(first.toTag);
       if (response.status === 180) break;
     }
     // The ACK got no answer of its own; the admitted INVITE gets its 100 Trying or not, then 180.
