@@ -49,7 +49,9 @@ const SIP = {
     wsPongTimeoutMs: ANY,
     maxWriteQueueBytes: ANY,
     maxMessagesPerSecond: ANY,
-    messageBurst: ANY
+    messageBurst: ANY,
+    maxDatagramsPerSecondPerSource: ANY,
+    datagramBurst: ANY
   } satisfies OptionKeys<SipOptions['connections']>
 } satisfies OptionKeys<SipOptions>;
 

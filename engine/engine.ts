@@ -275,6 +275,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.logger
     );
     this.metrics.exposeConnections(() => this.userAgent?.connectionGuard);
+    this.metrics.exposeDatagrams(() => this.userAgent?.datagramRate.stats);
     this.metrics.exposeOverload(() => this.door.guard?.status());
   }
 

@@ -16,6 +16,7 @@ export {
   type ConnectionGuardStats,
   type GuardedTransport
 } from './transport/connection-guard.js';
+export type { DatagramRateStats } from './transport/datagram-rate.js';
 export {
   SdpNegotiationError,
   SdpParseError,

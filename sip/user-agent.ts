@@ -10,6 +10,7 @@ import { dialogId, type Dialog } from './dialog/dialog.js';
 import { SipError, SipInvalidStateError } from './errors.js';
 import { SipRequest, SipResponse, type AnySipMessage } from './message/message.js';
 import { parseMessage } from './message/parser.js';
+import { DatagramRate } from './transport/datagram-rate.js';
 import { createResponse, statelessToTag } from './message/responses.js';
 import { BRANCH_MAGIC_COOKIE } from './message/via.js';
 import { isSipUri, parseUri, uriHost } from './message/uri.js';
@@ -118,6 +119,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private readonly limits: SipMessageLimits;
   /** Limits and counters of stream connections (refused, closed idle or slow). */
   readonly connectionGuard: ConnectionGuard;
+  /** Per-source datagram rate over UDP (`connections.maxDatagramsPerSecondPerSource`): what it dropped. */
+  readonly datagramRate: DatagramRate;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
   /** New INVITEs until the application has them (admission, filter, CANCEL, early BYE). */
@@ -144,6 +147,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.limits = resolveMessageLimits(options.limits);
     this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) =>
       this.logger.warn(details, reason)
+    );
+    const { maxDatagramsPerSecondPerSource: perSecond, datagramBurst: burst } = this.connectionGuard.limits;
+    this.datagramRate = new DatagramRate({ perSecond, burst }, (source) =>
+      this.logger.warn(
+        { source, maxDatagramsPerSecondPerSource: perSecond, datagramBurst: burst },
+        'a source sends more SIP datagrams than its rate: the excess is dropped unread'
+      )
     );
     this.transports = new TransportSet(
       options.transports,
@@ -477,6 +487,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   private handleReceived(data: Buffer, source: MessageSource, cutShort?: SipParseError): void {
     if (this.state !== 'started') return;
+    if (source.protocol === 'udp' && !this.datagramRate.admit(source.host)) return;
     this.stats.received++;
     const refused = this.sourceFilter !== undefined && !this.sourceFilter.allows(source.host);
     if (refused && this.refuseSilently) {

@@ -1,11 +1,16 @@
 /**
- * Prometheus series of the stream connection guard (TCP, TLS, WebSocket) and of the overload
- * guard, read from their counters at scrape time: refusals and closures by transport and
+ * Prometheus series of the stream connection guard (TCP, TLS, WebSocket), of the per-source
+ * datagram rate (UDP) and of the overload guard, read from their counters at scrape time: refusals and closures by transport and
  * reason, open connections, CRLF keep-alive pongs, and whether the engine is refusing calls
  * because it runs late. The guards keep plain counters; nothing here runs outside a scrape.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { GUARDED_TRANSPORTS, type ConnectionGuardStats, type GuardedTransport } from '../../sip/index.js';
+import {
+  GUARDED_TRANSPORTS,
+  type ConnectionGuardStats,
+  type DatagramRateStats,
+  type GuardedTransport
+} from '../../sip/index.js';
 
 /** What the user agent's ConnectionGuard counts; undefined before the engine starts. */
 export interface ConnectionCounters {
@@ -119,6 +124,35 @@ export function exposeConnectionMetrics(
         this.set({ transport }, counters?.openByTransport[transport] ?? 0);
     }
   });
+}
+
+/** `uasmedia_sip_datagrams_dropped_total` and `uasmedia_sip_datagram_rate_exceeded_total`, read from `read()` once per scrape. */
+export function exposeDatagramMetrics(
+  registry: Registry,
+  prefix: string,
+  read: () => DatagramRateStats | undefined
+): void {
+  const counter = (name: string, help: string, key: keyof DatagramRateStats): void => {
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read()?.[key] ?? 0);
+      }
+    });
+  };
+  counter(
+    'sip_datagrams_dropped_total',
+    'SIP datagrams dropped unread because their source sent more than maxDatagramsPerSecondPerSource.',
+    'dropped'
+  );
+  counter(
+    'sip_datagram_rate_exceeded_total',
+    'Times a source went past maxDatagramsPerSecondPerSource (once per episode).',
+    'episodes'
+  );
 }
 
 /** The overload guard's state; undefined when the engine runs without one. */

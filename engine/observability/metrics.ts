@@ -12,12 +12,13 @@ import { Gauge, Registry } from 'prom-client';
 import type { ResourceCounts } from './resources.js';
 import {
   exposeConnectionMetrics,
+  exposeDatagramMetrics,
   exposeOverloadMetrics,
   type ConnectionCounters,
   type OverloadCounters
 } from './connection-metrics.js';
 import { ClosedError } from '../errors.js';
-import { REFUSAL_CAUSES, type RefusalCause } from '../../sip/index.js';
+import { REFUSAL_CAUSES, type DatagramRateStats, type RefusalCause } from '../../sip/index.js';
 import {
   CounterCell,
   GaugeCell,
@@ -243,6 +244,11 @@ export class EngineMetrics {
    */
   exposeConnections(read: () => ConnectionCounters | undefined): void {
     exposeConnectionMetrics(this.registry, this.prefix, read);
+  }
+
+  /** What the per-source datagram rate dropped over UDP, read from `read()` once per scrape. */
+  exposeDatagrams(read: () => DatagramRateStats | undefined): void {
+    exposeDatagramMetrics(this.registry, this.prefix, read);
   }
 
   /** `uasmedia_overloaded` and `uasmedia_overload_engaged_total`, read from `read()` once per scrape. */

@@ -49,6 +49,15 @@ export interface ConnectionLimits {
   maxMessagesPerSecond: number;
   /** Messages a connection may send at once above `maxMessagesPerSecond`. Default 500. */
   messageBurst: number;
+  /**
+   * UDP: datagrams one source (an IPv4 address or an IPv6 /64) may send per second, on average;
+   * past that (and `datagramBurst`) its datagrams are dropped unread (datagram-rate.ts). Default
+   * 1000: twice a connection's, as a proxy or trunk in front brings every caller's messages from
+   * one address.
+   */
+  maxDatagramsPerSecondPerSource: number;
+  /** UDP: datagrams a source may send at once above `maxDatagramsPerSecondPerSource`. Default 2000. */
+  datagramBurst: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -60,7 +69,9 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   wsPongTimeoutMs: 10_000,
   maxWriteQueueBytes: 256 * 1024,
   maxMessagesPerSecond: 500,
-  messageBurst: 500
+  messageBurst: 500,
+  maxDatagramsPerSecondPerSource: 1000,
+  datagramBurst: 2000
 });
 
 /** The transports that share the guard; its counters are kept per transport. */

@@ -2,13 +2,14 @@
  * The connection guard's counters in the engine's Prometheus metrics: refusals and closures
  * caused over real TCP and WebSocket-port sockets show up, by transport and reason, in a scrape
  * of the engine's registry, beside the CRLF keep-alive pongs, open connections and the
- * overload guard's state.
+ * overload guard's state; so do the UDP datagrams the per-source rate dropped.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
 import { connectStreamPeer, type StreamPeer } from '../support/stream-peer.js';
 import { parseExposition, type Exposition } from './exposition.js';
+import { UdpTestPeer, optionsText } from '../support/sip-udp-peer.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -87,5 +88,31 @@ describe('connection guard metrics', () => {
     };
     await waitForAsync(async () => (await open()) === 0, 15_000);
     expect(after.get('uasmedia_overload_engaged_total')).toBe(0);
+  });
+
+  it('counts the datagrams a flooding source had dropped, and the episode', async () => {
+    const engine = new Engine({
+      kernels: 'js',
+      sip: {
+        host: '127.0.0.1',
+        port: 0,
+        transports: ['udp'],
+        connections: { maxDatagramsPerSecondPerSource: 1, datagramBurst: 10 }
+      },
+      overloadGuard: false,
+      logLevel: 'silent'
+    });
+    await engine.start();
+    cleanups.push(() => engine.stop());
+    const port = engine.sipAddresses()[0].port;
+    expect((await scrape(engine)).get('uasmedia_sip_datagrams_dropped_total')).toBe(0);
+    const flooder = await new UdpTestPeer().open('127.0.0.4');
+    cleanups.push(() => flooder.close());
+    for (let i = 0; i < 100; i++) await flooder.send(optionsText(`m-${i}`, 'UDP', flooder.port, port), port);
+    await waitForAsync(async () => (await scrape(engine)).get('uasmedia_sip_datagrams_dropped_total')! >= 80);
+    const after = await scrape(engine);
+    expect(after.types.get('uasmedia_sip_datagrams_dropped_total')).toBe('counter');
+    expect(after.get('uasmedia_sip_datagrams_dropped_total')).toBeLessThanOrEqual(90);
+    expect(after.get('uasmedia_sip_datagram_rate_exceeded_total')).toBe(1);
   });
 });
