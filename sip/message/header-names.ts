@@ -31,19 +31,47 @@ const CANONICAL = new Map<string, string>([
   ['mime-version', 'MIME-Version']
 ]);
 
+/** A header name as this stack writes it (`call-id` → `Call-ID`, `v` → `Via`) and its lookup key (`call-id`, `via`). */
+export interface HeaderSpelling {
+  readonly name: string;
+  readonly key: string;
+}
+
+/**
+ * Names already seen, by their spelling on the wire. Every message repeats the same dozen, and
+ * working each out again (lower case, compact form, the capitalising regular expression) was
+ * close to half of parsing one. Bounded: a peer may send any names; past the bound they are
+ * worked out each time, as they all were before.
+ */
+const SEEN = new Map<string, HeaderSpelling>();
+const SEEN_MAX = 1024;
+/** Longer names are not kept: a thousand 8 kB names would hold 8 MB. */
+const SEEN_NAME_MAX = 64;
+
+export function headerSpelling(name: string): HeaderSpelling {
+  const seen = SEEN.get(name);
+  if (seen !== undefined) return seen;
+  const lower = name.toLowerCase();
+  const compact = COMPACT.get(lower);
+  const spelling: HeaderSpelling = {
+    name:
+      compact ??
+      CANONICAL.get(lower) ??
+      lower.replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()),
+    key: compact ? compact.toLowerCase() : lower
+  };
+  if (SEEN.size < SEEN_MAX && name.length <= SEEN_NAME_MAX) SEEN.set(name, spelling);
+  return spelling;
+}
+
 /** Lookup key of a header name: compact forms expanded, lower case. */
 export function headerKey(name: string): string {
-  const lower = name.toLowerCase();
-  const full = COMPACT.get(lower);
-  return full ? full.toLowerCase() : lower;
+  return headerSpelling(name).key;
 }
 
 /** The name as this stack writes it (`call-id` → `Call-ID`, `v` → `Via`). */
 export function canonicalHeaderName(name: string): string {
-  const lower = name.toLowerCase();
-  const known = COMPACT.get(lower) ?? CANONICAL.get(lower);
-  if (known !== undefined) return known;
-  return lower.replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase());
+  return headerSpelling(name).name;
 }
 
 /** Headers whose grammar allows one value only (a second one makes the request invalid). */

@@ -4,14 +4,23 @@
  * serialization with a correct Content-Length (§20.14).
  */
 import { SipParseError } from '../errors.js';
-import { canonicalHeaderName, headerKey } from './header-names.js';
+import { headerKey, headerSpelling } from './header-names.js';
 import { parseNameAddr, type NameAddr } from './name-addr.js';
 import { splitTopLevel } from './scanner.js';
 import { parseVia, parseViaList, type Via } from './via.js';
 
 export interface HeaderField {
-  name: string;
+  /** As this stack writes it (header-names.ts). */
+  readonly name: string;
+  /** Its lookup key: lower case, compact form expanded. */
+  readonly key: string;
   value: string;
+}
+
+/** A header field named as this stack writes it, with its lookup key. */
+export function headerField(name: string, value: string): HeaderField {
+  const spelling = headerSpelling(name);
+  return { name: spelling.name, key: spelling.key, value };
 }
 
 export interface CSeq {
@@ -37,14 +46,14 @@ export abstract class SipMessage {
 
   get(name: string): string | undefined {
     const key = headerKey(name);
-    for (const h of this.headers) if (headerKey(h.name) === key) return h.value;
+    for (const h of this.headers) if (h.key === key) return h.value;
     return undefined;
   }
 
   /** Every header line with this name, in order. */
   getAll(name: string): string[] {
     const key = headerKey(name);
-    return this.headers.filter((h) => headerKey(h.name) === key).map((h) => h.value);
+    return this.headers.filter((h) => h.key === key).map((h) => h.value);
   }
 
   /** Every comma-separated element across all lines with this name (§7.3.1). */
@@ -61,27 +70,27 @@ export abstract class SipMessage {
   /** Replaces all lines of this header with one (appended at the first one's place). */
   set(name: string, value: string): this {
     const key = headerKey(name);
-    const index = this.headers.findIndex((h) => headerKey(h.name) === key);
+    const index = this.headers.findIndex((h) => h.key === key);
     this.remove(name);
-    const field = { name: canonicalHeaderName(name), value };
+    const field = headerField(name, value);
     if (index >= 0) this.headers.splice(index, 0, field);
     else this.headers.push(field);
     return this;
   }
 
   add(name: string, value: string): this {
-    this.headers.push({ name: canonicalHeaderName(name), value });
+    this.headers.push(headerField(name, value));
     return this;
   }
 
   prepend(name: string, value: string): this {
-    this.headers.unshift({ name: canonicalHeaderName(name), value });
+    this.headers.unshift(headerField(name, value));
     return this;
   }
 
   remove(name: string): this {
     const key = headerKey(name);
-    this.headers = this.headers.filter((h) => headerKey(h.name) !== key);
+    this.headers = this.headers.filter((h) => h.key !== key);
     return this;
   }
 
@@ -133,7 +142,7 @@ export abstract class SipMessage {
   toBuffer(): Buffer {
     let head = `${this.startLine()}\r\n`;
     for (const h of this.headers) {
-      if (headerKey(h.name) === 'content-length') continue;
+      if (h.key === 'content-length') continue;
       head += `${h.name}: ${h.value}\r\n`;
     }
     head += `Content-Length: ${this.body.length}\r\n\r\n`;

@@ -5,8 +5,8 @@
  * (and the status to send), a response that breaks one is simply invalid (dropped, §18.1.2).
  */
 import { SipParseError } from '../errors.js';
-import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from './header-names.js';
-import { SipMessage, SipRequest, SipResponse, parseCSeq } from './message.js';
+import { SINGLE_VALUE_HEADERS } from './header-names.js';
+import { SipMessage, SipRequest, SipResponse, headerField, parseCSeq } from './message.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
 import {
   DEFAULT_MESSAGE_LIMITS,
@@ -254,7 +254,7 @@ function readHeaders(
       fail(() => new SipParseError(`bad header line "${line.slice(0, 60)}"`));
       continue;
     }
-    message.headers.push({ name: canonicalHeaderName(name), value: line.slice(colon + 1).trim() });
+    message.headers.push(headerField(name, line.slice(colon + 1).trim()));
   }
 }
 
@@ -303,9 +303,9 @@ function validateCommon(message: SipMessage): void {
   }
   const seen = new Set<string>();
   for (const h of message.headers) {
-    const key = headerKey(h.name);
+    const key = h.key;
     if (SINGLE_VALUE_HEADERS.has(key)) {
-      if (seen.has(key)) throw new SipParseError(`more than one ${canonicalHeaderName(h.name)} header`);
+      if (seen.has(key)) throw new SipParseError(`more than one ${h.name} header`);
       seen.add(key);
     }
   }

@@ -27,7 +27,7 @@ export function stampReceived(request: SipRequest, source: MessageSource): void 
   else params.delete('received');
   if (params.has('rport')) params.set('rport', String(source.port));
   elements[0] = formatVia({ ...via, params });
-  request.headers[index] = { name: 'Via', value: elements.join(', ') };
+  request.headers[index] = { ...request.headers[index], value: elements.join(', ') };
 }
 
 /**
