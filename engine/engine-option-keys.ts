@@ -43,6 +43,8 @@ const SIP = {
   connections: {
     maxConnections: ANY,
     maxConnectionsPerSource: ANY,
+    maxConnectionsPerSecondPerSource: ANY,
+    connectionBurst: ANY,
     idleTimeoutMs: ANY,
     messageDeadlineMs: ANY,
     wsPingIntervalMs: ANY,

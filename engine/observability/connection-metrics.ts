@@ -22,6 +22,7 @@ export interface ConnectionCounters {
 const REFUSED: Array<[keyof ConnectionGuardStats, string]> = [
   ['refusedTotal', 'connections_total'],
   ['refusedPerSource', 'connections_per_source'],
+  ['refusedRate', 'connection_rate_per_source'],
   ['refusedSource', 'source_denied']
 ];
 const CLOSED: Array<[keyof ConnectionGuardStats, string]> = [

@@ -23,10 +23,10 @@ export interface StreamTransportOptions {
 
 const CRLF_PONG = Buffer.from('\r\n');
 
-/** An admitted connection in its TLS handshake: what the guard closes, and the guard's handle. */
-interface Handshaking {
-  closes: { socket: net.Socket };
-  guarded: GuardedConnection;
+/** An accepted connection wrapped for its TLS handshake, and the event that says the handshake is done. */
+export interface ServerHandshake {
+  socket: net.Socket;
+  readyEvent: string;
 }
 
 function keyOf(host: string, port: number): string {
@@ -53,8 +53,6 @@ export class TcpTransport implements SipTransport {
   private closed = false;
   /** Every accepted connection from its first byte, TLS handshakes still running included. */
   private readonly accepted = new Set<net.Socket>();
-  /** Admitted connections whose TLS handshake is still under way, by remote host:port. */
-  private readonly handshaking = new Map<string, Handshaking>();
   readonly guard: ConnectionGuard;
   private readonly limits: SipMessageLimits;
 
@@ -69,13 +67,13 @@ export class TcpTransport implements SipTransport {
       new ConnectionGuard({}, (reason, details) => this.handler.warning?.(`tcp ${reason}`, details));
   }
 
-  /** The listening server; TLS overrides it with a TLS server. */
-  protected createServer(): net.Server {
-    return net.createServer();
+  /**
+   * TLS: an admitted connection wrapped for its server handshake. Plain TCP has none. Wrapped only
+   * once admitted: a refused connection costs no TLS state.
+   */
+  protected serverHandshake(_raw: net.Socket): ServerHandshake | undefined {
+    return undefined;
   }
-
-  /** TLS: the server's event for a connection whose handshake is done; plain TCP has none. */
-  protected readonly handshakeDoneEvent: string | undefined = undefined;
 
   /** An outbound connection and the event that says it is ready; TLS overrides both. */
   protected dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {
@@ -83,11 +81,9 @@ export class TcpTransport implements SipTransport {
   }
 
   listen(): Promise<void> {
-    const server = this.createServer();
+    const server = net.createServer();
     this.server = server;
     server.on('connection', (raw: net.Socket) => this.accept(raw));
-    const handshakeDone = this.handshakeDoneEvent;
-    if (handshakeDone) server.on(handshakeDone, (socket: net.Socket) => this.handshakeDone(socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.bind.port, this.bind.host, () => {
@@ -129,37 +125,27 @@ export class TcpTransport implements SipTransport {
       raw.destroy();
       return;
     }
-    const entry: Handshaking = { closes, guarded };
     this.accepted.add(raw);
     raw.once('close', () => {
       this.accepted.delete(raw);
-      if (this.handshaking.get(key) === entry) this.handshaking.delete(key);
       guarded.release();
     });
-    if (this.handshakeDoneEvent === undefined) {
+    const handshake = this.serverHandshake(raw);
+    if (handshake === undefined) {
       this.adopt(raw, guarded);
       return;
     }
     guarded.activity(1);
-    this.handshaking.set(key, entry);
-  }
-
-  private handshakeDone(socket: net.Socket): void {
-    const { key } = peerOf(socket);
-    const entry = this.handshaking.get(key);
-    this.handshaking.delete(key);
-    if (!entry || this.closed) {
-      socket.destroy();
-      return;
-    }
-    entry.closes.socket = socket;
-    entry.guarded.activity(0);
-    this.adopt(socket, entry.guarded);
-  }
-
-  /** A handshake that Node's own timeout (the message deadline too) ended first: the guard's closure. */
-  protected handshakeTimedOut(socket: net.Socket): void {
-    this.handshaking.get(peerOf(socket).key)?.guarded.fire('message-deadline');
+    // The guard's message deadline bounds the handshake: until it is done, it closes the raw socket.
+    handshake.socket.once(handshake.readyEvent, () => {
+      if (this.closed) {
+        handshake.socket.destroy();
+        return;
+      }
+      closes.socket = handshake.socket;
+      guarded.activity(0);
+      this.adopt(handshake.socket, guarded);
+    });
   }
 
   private adopt(socket: net.Socket, guarded: GuardedConnection): void {
@@ -340,8 +326,6 @@ export class TcpTransport implements SipTransport {
     // A server closes only when its last connection has: a TLS handshake in progress too.
     for (const raw of this.accepted) raw.destroy();
     this.accepted.clear();
-    for (const { guarded } of this.handshaking.values()) guarded.release();
-    this.handshaking.clear();
     this.sockets.clear();
     this.connections.clear();
     const server = this.server;

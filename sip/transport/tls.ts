@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import tls from 'node:tls';
-import { TcpTransport, type StreamTransportOptions } from './tcp.js';
+import { TcpTransport, type ServerHandshake, type StreamTransportOptions } from './tcp.js';
 import type { TransportAddress, TransportHandler } from './transport.js';
 
 export interface TlsTransportOptions {
@@ -24,6 +24,7 @@ const MIN_VERSION = 'TLSv1.2';
 
 export class TlsTransport extends TcpTransport {
   override readonly protocol = 'tls' as const;
+  readonly #context: tls.SecureContext;
 
   constructor(
     bind: TransportAddress,
@@ -33,7 +34,7 @@ export class TlsTransport extends TcpTransport {
   ) {
     super(bind, handler, streamOptions);
     // A bad certificate or key fails here, at configuration time, not on the first call.
-    tls.createSecureContext({
+    this.#context = tls.createSecureContext({
       cert: tlsOptions.cert,
       key: tlsOptions.key,
       ca: tlsOptions.ca,
@@ -41,33 +42,26 @@ export class TlsTransport extends TcpTransport {
     });
   }
 
-  protected override readonly handshakeDoneEvent = 'secureConnection';
-
-  protected override createServer(): net.Server {
-    // The guard admits each TCP connection before its handshake, and the message deadline bounds
-    // the handshake (Node's default is 120 s); Node's own timeout is set to the same.
-    const server = tls.createServer({
-      cert: this.tlsOptions.cert,
-      key: this.tlsOptions.key,
-      ca: this.tlsOptions.ca,
-      minVersion: MIN_VERSION,
-      handshakeTimeout: this.guard.limits.messageDeadlineMs
-    });
-    // A failed handshake (an old TLS version, a plain-TCP client, a timeout) only costs that
-    // connection. With this listener Node leaves the socket open: close it here.
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
-      if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
-        this.handshakeTimedOut(socket);
-        socket.destroy();
-        return;
-      }
-      this.handler.warning?.('tls handshake failed', {
-        remote: `${socket.remoteAddress}:${socket.remotePort}`,
+  /**
+   * The server side of the handshake on a connection the guard admitted. A `tls.Server` would
+   * build each connection's TLS state before the guard is asked, and report every connection the
+   * guard refused as a failed handshake: one log line per connection of a flood.
+   */
+  protected override serverHandshake(raw: net.Socket): ServerHandshake {
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: this.#context });
+    let secured = false;
+    socket.once('secure', () => (secured = true));
+    // A failed handshake (an old TLS version, a plain-TCP client) only costs that connection; once
+    // the handshake is done the connection's own handlers take its errors.
+    socket.on('error', (err) => {
+      if (secured) return;
+      this.guard.logThrottled('tls handshake failed', {
+        remote: `${raw.remoteAddress}:${raw.remotePort}`,
         err: err.message
       });
       socket.destroy();
     });
-    return server;
+    return { socket, readyEvent: 'secure' };
   }
 
   protected override dial(destination: TransportAddress): { socket: net.Socket; readyEvent: string } {

@@ -374,7 +374,7 @@ export class WsTransport implements SipTransport {
       return;
     }
     if (!hostAllowed(request.headers.host, this.options.allowedHosts)) {
-      this.handler.warning?.('websocket handshake for a host name not ours refused', {
+      this.guard.logThrottled('websocket handshake for a host name not ours refused', {
         remote: request.socket.remoteAddress,
         host: request.headers.host
       });
@@ -387,7 +387,7 @@ export class WsTransport implements SipTransport {
       return;
     }
     if (!originAllowed(request.headers.origin, request.headers.host, this.options.allowedOrigins)) {
-      this.handler.warning?.('websocket handshake from a foreign web origin refused', {
+      this.guard.logThrottled('websocket handshake from a foreign web origin refused', {
         remote: request.socket.remoteAddress,
         origin: request.headers.origin
       });
@@ -396,7 +396,7 @@ export class WsTransport implements SipTransport {
     }
     // RFC 7118 §4.1: a client that does not offer `sip` is not a SIP client.
     if (!offeredProtocols(request.headers['sec-websocket-protocol']).includes('sip')) {
-      this.handler.warning?.('websocket handshake without the sip subprotocol refused', {
+      this.guard.logThrottled('websocket handshake without the sip subprotocol refused', {
         remote: request.socket.remoteAddress
       });
       refuseUpgrade(socket, 400, 'Bad Request (subprotocol sip required)');

@@ -5,6 +5,8 @@
  * limits are configured small so the tests are quick; assertions are on closure and counters,
  * never on how long something took.
  */
+import net from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipResponse, type AnySipMessage } from '../../sip/message/message.js';
 import {
@@ -269,6 +271,64 @@ describe('TCP connection guard', () => {
     await closed;
   });
 
+  it('refuses a source that opens connections faster than its rate, each /64 and IPv4 host as one source', () => {
+    const guard = new ConnectionGuard({ maxConnectionsPerSecondPerSource: 1, connectionBurst: 3 });
+    const openAndClose = (host: string): boolean => {
+      const connection = guard.admit(host, `${host}:5060`, () => {});
+      connection?.release();
+      return connection !== undefined;
+    };
+    // A busy host can only add a token or two while this runs: one a second.
+    const admitted = Array.from({ length: 10 }, () => openAndClose('192.0.2.7')).filter(Boolean).length;
+    expect(admitted).toBeGreaterThanOrEqual(3);
+    expect(admitted).toBeLessThanOrEqual(5);
+    expect(openAndClose('::ffff:192.0.2.7')).toBe(false);
+    expect(guard.stats.refusedRate).toBe(10 - admitted + 1);
+    expect(openAndClose('192.0.2.8')).toBe(true);
+    const sameSlash64 = ['2001:db8::1', '2001:db8::2', '2001:db8::3', '2001:db8::4', '2001:db8::5'];
+    expect(sameSlash64.map(openAndClose).filter(Boolean).length).toBeLessThanOrEqual(4);
+    expect(guard.openConnections).toBe(0);
+  });
+
+  it('refuses TLS connections past the per-source connection rate before their handshake, and logs the burst once', async (ctx) => {
+    if (!hasPeer('openssl')) return ctx.skip();
+    const certificate = makeTestCertificate();
+    cleanups.push(() => certificate.remove());
+    const { logger, warnings } = warningLogger();
+    const ua = new SipUserAgent({
+      transports: [
+        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
+      ],
+      connections: { maxConnectionsPerSecondPerSource: 1, connectionBurst: 5 },
+      logger
+    });
+    await ua.start();
+    cleanups.push(() => ua.close());
+    const port = ua.addresses()[0].port;
+    const handshake = (localAddress: string): Promise<boolean> =>
+      new Promise((resolve) => {
+        const tcp = net.connect({ host: '127.0.0.1', port, localAddress });
+        const socket = tls.connect({ socket: tcp, rejectUnauthorized: false }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+        socket.on('close', () => resolve(false));
+      });
+    let completed = 0;
+    for (let i = 0; i < 30; i++) if (await handshake('127.0.0.2')) completed++;
+    const stats = ua.connectionGuard.statsByTransport.tls;
+    expect(completed).toBeGreaterThanOrEqual(5);
+    // One more per second the loop took: a slow host adds a few, never the 25 refused.
+    expect(completed).toBeLessThanOrEqual(12);
+    expect(stats.refusedRate).toBe(30 - completed);
+    // One line for the whole burst: a refused connection is not also reported as a failed handshake.
+    expect(warnings.map((w) => w.msg)).toEqual([
+      'connection refused: this source opens connections too fast'
+    ]);
+    expect(await handshake('127.0.0.3')).toBe(true);
+  });
+
   it('closes a peer that sends requests and never reads the answers, once they pass maxWriteQueueBytes, and logs it once', async () => {
     const { ua, port, warnings } = await agent({ maxWriteQueueBytes: 4096, idleTimeoutMs: 60_000 });
     const deaf = await connectStreamPeer(cleanups, { port });
@@ -297,6 +357,8 @@ describe('TCP connection guard', () => {
     expect(() => resolveConnectionLimits({ maxConnections: -1 })).toThrow(RangeError);
     expect(() => resolveConnectionLimits({ messageDeadlineMs: Number.NaN })).toThrow(/messageDeadlineMs/);
     expect(resolveConnectionLimits().wsPingIntervalMs).toBe(30_000);
+    expect(resolveConnectionLimits().maxConnectionsPerSecondPerSource).toBe(20);
+    expect(() => resolveConnectionLimits({ connectionBurst: 0.5 })).toThrow(/connectionBurst/);
     expect(() => resolveConnectionLimits({ wsPongTimeoutMs: 0 })).toThrow(/wsPongTimeoutMs/);
     expect(resolveConnectionLimits()).toMatchObject({ maxMessagesPerSecond: 500, messageBurst: 500 });
     expect(() => resolveConnectionLimits({ maxMessagesPerSecond: 0 })).toThrow(/maxMessagesPerSecond/);

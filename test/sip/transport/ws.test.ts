@@ -13,12 +13,16 @@ import { WsSipClient } from '../../support/ws-sip-client.js';
 import { waitFor } from '../../support/wait.js';
 import { hasPeer } from '../../support/peers.js';
 import { httpRequest } from '../../support/http-request.js';
+import { warningLogger } from '../../support/warning-logger.js';
 
 const agents: Array<{ close(): Promise<void> }> = [];
 const clients: WsSipClient[] = [];
 
-async function agent(): Promise<{ ua: SipUserAgent; url: string; port: number }> {
+async function agent(
+  logger?: ReturnType<typeof warningLogger>['logger']
+): Promise<{ ua: SipUserAgent; url: string; port: number }> {
   const ua = new SipUserAgent({
+    logger,
     transports: [
       { protocol: 'udp', host: '127.0.0.1', port: 0 },
       {
@@ -74,9 +78,10 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect((await c.response('opt-1', 200)).get('Allow')).toContain('INVITE');
   });
 
-  it("refuses a browser page from a foreign origin (403), takes its own origin's, a listed one's, and a phone's", async () => {
+  it("refuses a browser page from a foreign origin (403), logging a burst once, takes its own origin's, a listed one's, and a phone's", async () => {
     // Any site a user visits could otherwise open the socket from the user's machine.
-    const { url, port } = await agent();
+    const { logger, warnings } = warningLogger();
+    const { url, port } = await agent(logger);
     await expect(client(url, ['sip'], { origin: 'https://evil.example' })).rejects.toThrow(
       /handshake refused: 403/
     );
@@ -84,6 +89,8 @@ describe('SIP over WebSocket (RFC 7118)', () => {
       /handshake refused: 403/
     );
     await expect(client(url, ['sip'], { origin: 'null' })).rejects.toThrow(/handshake refused: 403/);
+    // A stranger's refused handshakes are not a line each.
+    expect(warnings.filter((w) => w.msg.includes('foreign web origin'))).toHaveLength(1);
     for (const c of [
       await client(url, ['sip'], { origin: `http://127.0.0.1:${port}` }), // the page this server serves
       await client(url) // no Origin: a phone, not a page
