@@ -2,7 +2,8 @@
  * The attacker of `npm run bench:flood`, in a process of its own: `tsx flooder.ts KIND PORT
  * SECONDS RATE`. KIND `options` sends OPTIONS over UDP from 127.0.0.2 (RATE a second, or as fast
  * as the socket takes them when RATE is 0); `tls` opens TLS connections to PORT from 127.0.0.2,
- * RATE at a time, closing each once its handshake is done. Prints `started` once it starts
+ * RATE at a time, closing each once its handshake is done; `tcp` opens RATE connections to PORT
+ * and pipelines OPTIONS over each as fast as the connection takes them. Prints `started` once it starts
  * sending (its own start-up is not the engine's load), then one line of JSON: what it sent and
  * what came back.
  */
@@ -26,6 +27,21 @@ function report(result: object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+function optionsText(i: number, transport: 'UDP' | 'TCP', me: number): string {
+  return [
+    `OPTIONS sip:flood@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/${transport} ${SOURCE}:${me};branch=z9hG4bK-flood-${i};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:flood@${SOURCE}>;tag=f${i}`,
+    'To: <sip:flood@127.0.0.1>',
+    `Call-ID: flood-${i}`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    ''
+  ].join('\r\n');
+}
+
 function options(): void {
   const socket = dgram.createSocket('udp4');
   let sent = 0;
@@ -33,21 +49,7 @@ function options(): void {
   socket.on('message', () => answered++);
   socket.bind(0, SOURCE, () => {
     const me = socket.address().port;
-    const message = (i: number): Buffer =>
-      Buffer.from(
-        [
-          `OPTIONS sip:flood@127.0.0.1:${port} SIP/2.0`,
-          `Via: SIP/2.0/UDP ${SOURCE}:${me};branch=z9hG4bK-flood-${i};rport`,
-          'Max-Forwards: 70',
-          `From: <sip:flood@${SOURCE}>;tag=f${i}`,
-          'To: <sip:flood@127.0.0.1>',
-          `Call-ID: flood-${i}`,
-          'CSeq: 1 OPTIONS',
-          'Content-Length: 0',
-          '',
-          ''
-        ].join('\r\n')
-      );
+    const message = (i: number): Buffer => Buffer.from(optionsText(i, 'UDP', me));
     // Paced: a slice every 10 ms; unpaced: 50 at a time, as often as the event loop comes round.
     const burst = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 50;
     const next = (go: () => void): void => void (rate > 0 ? setTimeout(go, 10) : setImmediate(go));
@@ -93,6 +95,38 @@ function handshakes(): void {
   );
 }
 
+function pipelined(): void {
+  let sent = 0;
+  let answered = 0;
+  starting();
+  for (let c = 0; c < rate; c++) {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: SOURCE });
+    socket.on('data', (d: Buffer) => {
+      for (let at = d.indexOf('SIP/2.0 '); at >= 0; at = d.indexOf('SIP/2.0 ', at + 1)) answered++;
+    });
+    socket.on('error', () => undefined);
+    const write = (): void => {
+      while (Date.now() < endMs) {
+        let batch = '';
+        for (let k = 0; k < 20; k++) batch += optionsText(sent++, 'TCP', socket.localPort ?? 0);
+        if (!socket.write(batch)) {
+          socket.once('drain', write);
+          return;
+        }
+      }
+    };
+    socket.on('connect', write);
+  }
+  setTimeout(
+    () => {
+      report({ sent, answered });
+      process.exit(0);
+    },
+    endMs - Date.now() + 300
+  );
+}
+
 if (kind === 'options') options();
+else if (kind === 'tcp') pipelined();
 else if (kind === 'tls') handshakes();
-else throw new Error(`unknown flood '${kind}': expected options or tls`);
+else throw new Error(`unknown flood '${kind}': expected options, tls or tcp`);
