@@ -52,8 +52,8 @@ const SIP = {
     maxWriteQueueBytes: ANY,
     maxMessagesPerSecond: ANY,
     messageBurst: ANY,
-    maxDatagramsPerSecondPerSource: ANY,
-    datagramBurst: ANY
+    maxMessagesPerSecondPerSource: ANY,
+    messageBurstPerSource: ANY
   } satisfies OptionKeys<SipOptions['connections']>
 } satisfies OptionKeys<SipOptions>;
 

@@ -119,7 +119,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private readonly limits: SipMessageLimits;
   /** Limits and counters of stream connections (refused, closed idle or slow). */
   readonly connectionGuard: ConnectionGuard;
-  /** Per-source datagram rate over UDP (`connections.maxDatagramsPerSecondPerSource`): what it dropped. */
+  /** Per-source datagram rate over UDP (`connections.maxMessagesPerSecondPerSource`): what it dropped. */
   readonly datagramRate: DatagramRate;
   private readonly layer = new TransactionLayer();
   private readonly dialogs = new Map<string, DialogUser>();
@@ -148,10 +148,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) =>
       this.logger.warn(details, reason)
     );
-    const { maxDatagramsPerSecondPerSource: perSecond, datagramBurst: burst } = this.connectionGuard.limits;
-    this.datagramRate = new DatagramRate({ perSecond, burst }, (source) =>
+    const { maxMessagesPerSecondPerSource, messageBurstPerSource } = this.connectionGuard.limits;
+    this.datagramRate = new DatagramRate(this.connectionGuard.sourceMessages.buckets, (source) =>
       this.logger.warn(
-        { source, maxDatagramsPerSecondPerSource: perSecond, datagramBurst: burst },
+        { source, maxMessagesPerSecondPerSource, messageBurstPerSource },
         'a source sends more SIP datagrams than its rate: the excess is dropped unread'
       )
     );

@@ -39,8 +39,8 @@ const ALL_FLOODS: Flood[] = [
 
 /** Per-source limits lifted: the reference. */
 const LIFTED: Partial<ConnectionLimits> = {
-  maxDatagramsPerSecondPerSource: 1e9,
-  datagramBurst: 1e9,
+  maxMessagesPerSecondPerSource: 1e9,
+  messageBurstPerSource: 1e9,
   maxConnectionsPerSecondPerSource: 1e9,
   connectionBurst: 1e9
 };

@@ -146,12 +146,12 @@ export function exposeDatagramMetrics(
   };
   counter(
     'sip_datagrams_dropped_total',
-    'SIP datagrams dropped unread because their source sent more than maxDatagramsPerSecondPerSource.',
+    'SIP datagrams dropped unread because their source sent more than maxMessagesPerSecondPerSource.',
     'dropped'
   );
   counter(
     'sip_datagram_rate_exceeded_total',
-    'Times a source went past maxDatagramsPerSecondPerSource (once per episode).',
+    'Times a source went past maxMessagesPerSecondPerSource (once per episode).',
     'episodes'
   );
 }

@@ -9,7 +9,8 @@
  */
 import { sourceKey } from '../admission/source-key.js';
 import { KeyedTokenBuckets } from '../admission/token-bucket.js';
-import { MessagePacer } from './message-pacer.js';
+import { MessagePacer, type SharedBudget } from './message-pacer.js';
+import { SourceBudget } from './source-budget.js';
 
 export interface ConnectionLimits {
   /** Open connections at once, inbound and outbound together. Default 1024. */
@@ -60,14 +61,14 @@ export interface ConnectionLimits {
   /** Messages a connection may send at once above `maxMessagesPerSecond`. Default 500. */
   messageBurst: number;
   /**
-   * UDP: datagrams one source (an IPv4 address or an IPv6 /64) may send per second, on average;
-   * past that (and `datagramBurst`) its datagrams are dropped unread (datagram-rate.ts). Default
-   * 1000: twice a connection's, as a proxy or trunk in front brings every caller's messages from
-   * one address.
+   * Messages one source (an IPv4 address or an IPv6 /64) may send per second, on average, over all
+   * its connections and UDP together; past that (and `messageBurstPerSource`) its connections are
+   * read more slowly and its datagrams are dropped unread (datagram-rate.ts). Default 1000: twice
+   * a connection's, as a proxy or trunk in front brings every caller's messages from one address.
    */
-  maxDatagramsPerSecondPerSource: number;
-  /** UDP: datagrams a source may send at once above `maxDatagramsPerSecondPerSource`. Default 2000. */
-  datagramBurst: number;
+  maxMessagesPerSecondPerSource: number;
+  /** Messages a source may send at once above `maxMessagesPerSecondPerSource`. Default 2000. */
+  messageBurstPerSource: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -82,8 +83,8 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   maxWriteQueueBytes: 256 * 1024,
   maxMessagesPerSecond: 500,
   messageBurst: 500,
-  maxDatagramsPerSecondPerSource: 1000,
-  datagramBurst: 2000
+  maxMessagesPerSecondPerSource: 1000,
+  messageBurstPerSource: 2000
 });
 
 /** The transports that share the guard; its counters are kept per transport. */
@@ -173,6 +174,8 @@ export class ConnectionGuard {
 
   /** New connections per source (`maxConnectionsPerSecondPerSource`). */
   private readonly acceptRate: KeyedTokenBuckets;
+  /** Messages per source, over its connections and UDP (`maxMessagesPerSecondPerSource`). */
+  readonly sourceMessages: SourceBudget;
 
   constructor(
     limits: Partial<ConnectionLimits> = {},
@@ -182,6 +185,10 @@ export class ConnectionGuard {
     this.acceptRate = new KeyedTokenBuckets({
       ratePerSecond: this.limits.maxConnectionsPerSecondPerSource,
       burst: this.limits.connectionBurst
+    });
+    this.sourceMessages = new SourceBudget({
+      ratePerSecond: this.limits.maxMessagesPerSecondPerSource,
+      burst: this.limits.messageBurstPerSource
     });
   }
 
@@ -289,6 +296,7 @@ export class ConnectionGuard {
       this.limits,
       remote,
       {
+        sourceBudget: { budget: this.sourceMessages, source: sourceKey(source) },
         expire: (reason, bufferedBytes) => {
           const { counter, message, limit } = CLOSURES[reason];
           this.count(transport, counter);
@@ -346,6 +354,8 @@ const CLOSURES: Record<
 };
 
 interface GuardedConnectionHooks {
+  /** The messages per second of the connection's source, shared with its other connections. */
+  readonly sourceBudget: SharedBudget;
   expire(reason: ConnectionCloseReason, bufferedBytes: number): void;
   release(): void;
   count(counter: keyof ConnectionGuardStats, n: number): void;
@@ -397,7 +407,9 @@ export class GuardedConnection {
         rateLimited: () => {
           if (!this.released) this.hooks.rateLimited();
         }
-      }
+      },
+      undefined,
+      this.hooks.sourceBudget
     );
     this.pacer?.stop();
     this.pacer = pacer as MessagePacer<never>;

@@ -1,7 +1,7 @@
 /**
- * A per-source message rate for SIP over UDP, as Kamailio's pike module keeps: past
- * `perSecond` on average after a burst of `burst`, a source's datagrams are dropped before they
- * are parsed. A stream connection is slowed instead (message-pacer.ts); a datagram cannot be, and
+ * The per-source message rate (ConnectionLimits.maxMessagesPerSecondPerSource) for SIP over UDP,
+ * as Kamailio's pike module keeps: past the rate after its burst, a source's datagrams are
+ * dropped before they are parsed. The buckets are the ones its stream connections draw on too. A stream connection is slowed instead (message-pacer.ts); a datagram cannot be, and
  * every one read costs the parse and an answer on the thread that also runs the media frame
  * clock: one source flooding OPTIONS used to hold a core with about 11,000 of them a second.
  * A source is an IPv4 address or an IPv6 /64 (source-key.ts). Each episode (a source going past
@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { sourceKey } from '../admission/source-key.js';
-import { KeyedTokenBuckets } from '../admission/token-bucket.js';
+import type { KeyedTokenBuckets } from '../admission/token-bucket.js';
 
 export interface DatagramRateStats {
   /** Datagrams dropped unread because their source was past its rate. */
@@ -18,7 +18,7 @@ export interface DatagramRateStats {
   episodes: number;
 }
 
-/** Sources remembered, for buckets and for episodes each: a flood from spoofed addresses costs bounded memory. */
+/** Sources remembered in an episode: a flood from spoofed addresses costs bounded memory. */
 const MAX_SOURCES = 100_000;
 
 export class DatagramRate {
@@ -30,13 +30,13 @@ export class DatagramRate {
   readonly #refillMs: number;
 
   constructor(
-    rate: { perSecond: number; burst: number },
+    buckets: KeyedTokenBuckets,
     private readonly onEpisode: (source: string) => void,
     private readonly now: () => number = () => performance.now(),
     private readonly maxSources = MAX_SOURCES
   ) {
-    this.#buckets = new KeyedTokenBuckets({ ratePerSecond: rate.perSecond, burst: rate.burst }, maxSources);
-    this.#refillMs = (1000 * rate.burst) / rate.perSecond;
+    this.#buckets = buckets;
+    this.#refillMs = (1000 * buckets.burst) / buckets.ratePerSecond;
   }
 
   /** Whether a datagram from `host` may be read; counts it against the source's rate if so. */

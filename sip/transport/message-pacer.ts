@@ -1,10 +1,12 @@
 /**
  * Hands one stream connection's framed messages to the SIP stack a few per event-loop turn and
  * no faster than a token bucket allows, so that a peer pipelining requests cannot hold the event
- * loop, and with it the media frame clock and RTP, for as long as it keeps sending. Over UDP the
- * kernel drops what we do not read; over a stream the sender is slowed instead: while messages
- * wait here the connection is not read (`pause`), and TCP backpressure does the rest. Nothing is
- * dropped or refused. Kamailio's pike and per-connection worker fairness serve the same end.
+ * loop, and with it the media frame clock and RTP, for as long as it keeps sending. The sender is
+ * slowed, not refused: while messages wait here the connection is not read (`pause`), and TCP
+ * backpressure does the rest (over UDP, datagram-rate.ts drops a source's excess instead). A
+ * `SharedBudget` holds all the connections of one source to one rate together: 64 connections
+ * each at a connection's rate would be 64 times it. Kamailio's pike and per-connection worker
+ * fairness serve the same end.
  */
 
 /** Messages handed to the stack in one event-loop turn; the rest wait for the next (setImmediate). */
@@ -25,7 +27,14 @@ export interface MessageRate {
   burst: number;
 }
 
+/** A budget pacers share: the messages per second of one source over all its connections (and its datagrams). */
+export interface SharedBudget {
+  budget: SourceBudget;
+  source: string;
+}
+
 import { TokenBucket } from '../admission/token-bucket.js';
+import type { SourceBudget } from './source-budget.js';
 
 export class MessagePacer<T> {
   private queue: Array<T | undefined> = [];
@@ -41,11 +50,14 @@ export class MessagePacer<T> {
    */
   private limiting = false;
   private stopped = false;
+  /** Waiting for the source's budget: cancels the wait. */
+  private cancelSharedWait?: () => void;
 
   constructor(
     private readonly rate: MessageRate,
     private readonly hooks: MessagePacerHooks<T>,
-    private readonly now: () => number = () => performance.now()
+    private readonly now: () => number = () => performance.now(),
+    private readonly shared?: SharedBudget
   ) {
     this.bucket = new TokenBucket({ ratePerSecond: rate.perSecond, burst: rate.burst }, now());
   }
@@ -59,7 +71,11 @@ export class MessagePacer<T> {
     if (this.stopped) return;
     if (this.limiting && this.waiting === 0 && this.bucket.full(this.now())) this.limiting = false;
     for (const message of messages) this.queue.push(message);
-    if (this.refillTimer === undefined) this.drain();
+    if (!this.waitingForTokens) this.drain();
+  }
+
+  private get waitingForTokens(): boolean {
+    return this.refillTimer !== undefined || this.cancelSharedWait !== undefined;
   }
 
   /** The connection is gone: what waits is dropped, no timer is left. */
@@ -70,6 +86,8 @@ export class MessagePacer<T> {
     if (this.nextTurn) clearImmediate(this.nextTurn);
     clearTimeout(this.refillTimer);
     this.nextTurn = this.refillTimer = undefined;
+    this.cancelSharedWait?.();
+    this.cancelSharedWait = undefined;
   }
 
   private drain(): void {
@@ -82,6 +100,12 @@ export class MessagePacer<T> {
       if (!this.bucket.has(now)) {
         this.hold();
         this.waitForTokens();
+        return;
+      }
+      const shared = this.shared;
+      if (shared !== undefined && !shared.budget.take(shared.source)) {
+        this.hold();
+        this.waitForSource(shared);
         return;
       }
       this.bucket.take(now);
@@ -112,16 +136,28 @@ export class MessagePacer<T> {
     this.nextTurn = setImmediate(() => {
       this.nextTurn = undefined;
       this.turnBudget = MESSAGES_PER_TURN;
-      if (this.refillTimer === undefined) this.drain();
+      if (!this.waitingForTokens) this.drain();
+    });
+  }
+
+  private startEpisode(): void {
+    if (this.limiting) return;
+    this.limiting = true;
+    this.hooks.rateLimited();
+  }
+
+  /** Waits its turn for the source's budget. */
+  private waitForSource(shared: SharedBudget): void {
+    this.startEpisode();
+    this.cancelSharedWait = shared.budget.wait(shared.source, () => {
+      this.cancelSharedWait = undefined;
+      this.drain();
     });
   }
 
   /** Sleeps until a turn's worth of tokens (or what waits, if less) has come back. */
   private waitForTokens(): void {
-    if (!this.limiting) {
-      this.limiting = true;
-      this.hooks.rateLimited();
-    }
+    this.startEpisode();
     const wanted = Math.min(MESSAGES_PER_TURN, this.waiting, this.rate.burst);
     const delayMs = Math.max(1, Math.ceil(this.bucket.secondsUntil(wanted, this.now()) * 1000));
     this.refillTimer = setTimeout(() => {

@@ -97,7 +97,7 @@ describe('connection guard metrics', () => {
         host: '127.0.0.1',
         port: 0,
         transports: ['udp'],
-        connections: { maxDatagramsPerSecondPerSource: 1, datagramBurst: 10 }
+        connections: { maxMessagesPerSecondPerSource: 1, messageBurstPerSource: 10 }
       },
       overloadGuard: false,
       logLevel: 'silent'

@@ -359,6 +359,10 @@ describe('TCP connection guard', () => {
     expect(resolveConnectionLimits().wsPingIntervalMs).toBe(30_000);
     expect(resolveConnectionLimits().maxConnectionsPerSecondPerSource).toBe(20);
     expect(() => resolveConnectionLimits({ connectionBurst: 0.5 })).toThrow(/connectionBurst/);
+    expect(resolveConnectionLimits().maxMessagesPerSecondPerSource).toBe(1000);
+    expect(() => resolveConnectionLimits({ maxMessagesPerSecondPerSource: 0 })).toThrow(
+      /maxMessagesPerSecondPerSource/
+    );
     expect(() => resolveConnectionLimits({ wsPongTimeoutMs: 0 })).toThrow(/wsPongTimeoutMs/);
     expect(resolveConnectionLimits()).toMatchObject({ maxMessagesPerSecond: 500, messageBurst: 500 });
     expect(() => resolveConnectionLimits({ maxMessagesPerSecond: 0 })).toThrow(/maxMessagesPerSecond/);

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatagramRate } from '../../../sip/transport/datagram-rate.js';
+import { KeyedTokenBuckets } from '../../../sip/admission/token-bucket.js';
 import { SipUserAgent } from '../../../sip/user-agent.js';
 import { SipResponse } from '../../../sip/message/message.js';
 import { UdpTestPeer, optionsText } from '../../support/sip-udp-peer.js';
@@ -16,7 +17,7 @@ describe('DatagramRate', () => {
     let nowMs = 0;
     const episodes: string[] = [];
     const rate = new DatagramRate(
-      { perSecond: 10, burst: 5 },
+      new KeyedTokenBuckets({ ratePerSecond: 10, burst: 5 }),
       (s) => episodes.push(s),
       () => nowMs
     );
@@ -44,7 +45,7 @@ describe('DatagramRate', () => {
   it('remembers a bounded number of dropping sources', () => {
     const episodes: string[] = [];
     const rate = new DatagramRate(
-      { perSecond: 1, burst: 1 },
+      new KeyedTokenBuckets({ ratePerSecond: 1, burst: 1 }, 100),
       (s) => episodes.push(s),
       () => 0,
       100
@@ -73,7 +74,7 @@ describe('SipUserAgent over UDP with a per-source datagram rate', () => {
     // One token a second: however long a busy host takes over the flood, only a few more get in.
     const ua = new SipUserAgent({
       transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
-      connections: { maxDatagramsPerSecondPerSource: 1, datagramBurst: 20 },
+      connections: { maxMessagesPerSecondPerSource: 1, messageBurstPerSource: 20 },
       logger
     });
     await ua.start();
@@ -102,7 +103,7 @@ describe('SipUserAgent over UDP with a per-source datagram rate', () => {
     expect(flooder.received.every((m) => m instanceof SipResponse && m.status === 200)).toBe(true);
     const rateWarnings = warnings.filter((w) => w.msg.includes('SIP datagrams'));
     expect(rateWarnings).toHaveLength(1);
-    expect(rateWarnings[0].details).toMatchObject({ source: '127.0.0.2', maxDatagramsPerSecondPerSource: 1 });
+    expect(rateWarnings[0].details).toMatchObject({ source: '127.0.0.2', maxMessagesPerSecondPerSource: 1 });
     expect(ua.datagramRate.stats.episodes).toBe(1);
   });
 });

@@ -3,7 +3,8 @@
  * pause and resume of reading, one report per rate-limit episode, nothing left after stop().
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MESSAGES_PER_TURN, MessagePacer } from '../../../sip/transport/message-pacer.js';
+import { MESSAGES_PER_TURN, MessagePacer, type SharedBudget } from '../../../sip/transport/message-pacer.js';
+import { SourceBudget } from '../../../sip/transport/source-budget.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -12,7 +13,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function pacer(rate: { perSecond: number; burst: number }) {
+function pacer(rate: { perSecond: number; burst: number }, shared?: SharedBudget) {
   const delivered: number[] = [];
   const events: string[] = [];
   const p = new MessagePacer<number>(
@@ -23,7 +24,8 @@ function pacer(rate: { perSecond: number; burst: number }) {
       resume: () => events.push('resume'),
       rateLimited: () => events.push('limited')
     },
-    () => Date.now()
+    () => Date.now(),
+    shared
   );
   return { p, delivered, events };
 }
@@ -31,6 +33,28 @@ function pacer(rate: { perSecond: number; burst: number }) {
 const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
 describe('MessagePacer', () => {
+  it("holds the connections of one source to the source's rate together, not to each its own", () => {
+    const budget = new SourceBudget({ ratePerSecond: 10, burst: 6 }, () => Date.now());
+    const own = { perSecond: 1000, burst: 1000 };
+    const a = pacer(own, { budget, source: '192.0.2.7' });
+    const b = pacer(own, { budget, source: '192.0.2.7' });
+    const elsewhere = pacer(own, { budget, source: '192.0.2.8' });
+    a.p.push(...range(5));
+    b.p.push(...range(5));
+    elsewhere.p.push(...range(5));
+    vi.advanceTimersByTime(0);
+    expect(a.delivered.length + b.delivered.length).toBe(6);
+    expect(elsewhere.delivered).toHaveLength(5);
+    expect(b.events).toEqual(['pause', 'limited']);
+    // Ten a second for both together: the four left need 400 ms.
+    vi.advanceTimersByTime(250);
+    expect(a.delivered.length + b.delivered.length).toBeLessThan(10);
+    vi.advanceTimersByTime(500);
+    expect(a.delivered).toEqual(range(5));
+    expect(b.delivered).toEqual(range(5));
+    expect(b.events).toEqual(['pause', 'limited', 'resume']);
+  });
+
   it("delivers one turn's budget at once, the rest on later turns, pausing reading until all are out", () => {
     const { p, delivered, events } = pacer({ perSecond: 1_000_000, burst: 1_000_000 });
     p.push(...range(20));

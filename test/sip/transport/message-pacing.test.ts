@@ -95,6 +95,52 @@ describe('message pacing on stream connections', () => {
     expect(socket.destroyed).toBe(false);
   });
 
+  it("over several TCP connections from one source: holds them to the source's rate together, and another source is not held", async () => {
+    // Each connection alone may go far faster: only the source's rate binds.
+    const { ua, tcpPort } = await agent({
+      maxMessagesPerSecond: 1000,
+      messageBurst: 1000,
+      maxMessagesPerSecondPerSource: RATE.maxMessagesPerSecond,
+      messageBurstPerSource: RATE.messageBurst
+    });
+    const connect = async (localAddress: string): Promise<net.Socket> => {
+      const socket = net.connect({ host: '127.0.0.1', port: tcpPort, localAddress });
+      cleanups.push(() => void socket.destroy());
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const flooders = [await connect('127.0.0.2'), await connect('127.0.0.2'), await connect('127.0.0.2')];
+    const counter = answerCounter();
+    const answered: number[] = [];
+    for (const socket of flooders) {
+      const own = answerCounter();
+      socket.on('data', (chunk: Buffer) => {
+        const before = own.answeredAtMs.length;
+        own.take(chunk.toString('latin1'));
+        answered.push(...own.answeredAtMs.slice(before));
+      });
+    }
+    const texts = flooders.map((socket, c) => {
+      let text = '';
+      for (let i = 0; i < FLOOD / flooders.length; i++)
+        text += optionsText(`source-${c}-${i}`, 'TCP', socket.localPort!, tcpPort);
+      return text;
+    });
+    const startMs = performance.now();
+    flooders.forEach((socket, c) => socket.write(texts[c]));
+    const other = await connect('127.0.0.3');
+    other.on('data', (chunk: Buffer) => counter.take(chunk.toString('latin1')));
+    other.write(optionsText('other-source', 'TCP', other.localPort!, tcpPort));
+    await waitFor(() => counter.answeredAtMs.length === 1);
+    expect(answered.length).toBeLessThan(FLOOD);
+    await waitFor(() => answered.length >= FLOOD, 30_000);
+    expectRateHeld(
+      startMs,
+      answered.sort((a, b) => a - b)
+    );
+    expect(ua.connectionGuard.statsByTransport.tcp.rateLimited).toBeGreaterThanOrEqual(1);
+  });
+
   it('over WebSocket: answers every request sent at once, no faster than the configured rate, and logs the episode once', async () => {
     const { ua, wsUrl, warnings } = await agent(RATE);
     const client = await WsSipClient.connect(wsUrl);
