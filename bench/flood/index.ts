@@ -11,17 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  ConferenceLifetimeControl,
-  ConferencePartyMediaSettings,
-  Engine,
-  State,
-  type UASCallChannel
-} from '../../engine/index.js';
+import type { Engine } from '../../engine/index.js';
 import type { ConnectionLimits } from '../../sip/index.js';
 import { TonePhone } from '../../test/support/tone-phone.js';
 import { makeTestCertificate, type TestCertificate } from '../../test/support/tls-certificate.js';
-import { waitFor } from '../../test/support/wait.js';
+import { ToneRoomEngine } from '../../test/support/tone-room-engine.js';
 
 interface Flood {
   name: string;
@@ -80,36 +74,20 @@ class Conference {
     certificate: TestCertificate,
     connections?: Partial<ConnectionLimits>
   ): Promise<Conference> {
-    const engine = new Engine({
+    const rooms = await ToneRoomEngine.start({
+      rtp: { minPort: 43000, maxPort: 43099 },
       sip: {
-        host: '127.0.0.1',
-        port: 0,
         transports: ['udp', 'tcp'],
         tls: { port: 0, cert: certificate.cert, key: certificate.key },
         connections
       },
-      rtp: { minPort: 43000, maxPort: 43099 },
       logLevel: 'error'
     });
-    const channels: UASCallChannel[] = [];
-    engine.on('call', (channel) => {
-      channels.push(channel);
-      void (async () => {
-        await channel.answer();
-        await channel.transferToConferenceRoom(engine.createChannel(), 'flooded', {
-          conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
-          conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false })
-        });
-      })().catch(() => undefined);
-    });
-    await engine.start();
-    const udp = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
     const phones = await Promise.all(
       [440, 660, 880].map((toneHz, i) => TonePhone.create({ toneHz, user: `phone${i}` }))
     );
-    await Promise.all(phones.map((p) => p.call(`sip:flooded@127.0.0.1:${udp}`)));
-    await waitFor(() => channels.length === 3 && channels.every((c) => c.state === State.TRANSFERRED));
-    return new Conference(engine, phones);
+    await rooms.join('flooded', phones);
+    return new Conference(rooms.engine, phones);
   }
 
   port(protocol: 'udp' | 'tcp' | 'tls'): number {

@@ -41,15 +41,19 @@ async function agent(
   return { ua, port: ua.addresses()[0].port, warnings };
 }
 
-/** A started user agent on TLS with a fresh test certificate, and the given message deadline. */
-async function tlsAgent(messageDeadlineMs: number): Promise<SipUserAgent> {
+/** A started user agent on TLS with a fresh test certificate and the given connection limits. */
+async function tlsAgent(
+  connections: Partial<ConnectionLimits>,
+  logger?: ReturnType<typeof warningLogger>['logger']
+): Promise<SipUserAgent> {
   const certificate = makeTestCertificate();
   cleanups.push(() => certificate.remove());
   const ua = new SipUserAgent({
     transports: [
       { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
     ],
-    connections: { messageDeadlineMs }
+    connections,
+    logger
   });
   await ua.start();
   return ua;
@@ -204,7 +208,7 @@ describe('TCP connection guard', () => {
 
   it('closes a TLS connection that finishes its handshake but sends no message within the deadline', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const ua = await tlsAgent(300);
+    const ua = await tlsAgent({ messageDeadlineMs: 300 });
     cleanups.push(() => ua.close());
     const { closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port, tls: true });
     await closed;
@@ -225,7 +229,7 @@ describe('TCP connection guard', () => {
 
   it('closes a TLS connection whose handshake does not finish within the message deadline', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const ua = await tlsAgent(300);
+    const ua = await tlsAgent({ messageDeadlineMs: 300 });
     cleanups.push(() => ua.close());
     // A client that opens the connection and sends half a ClientHello, then nothing.
     const { socket, closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port });
@@ -236,17 +240,11 @@ describe('TCP connection guard', () => {
 
   it('holds TLS handshakes to the connection limits, and counts and logs the ones the deadline ends', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
     const { logger, warnings } = warningLogger();
-    const ua = new SipUserAgent({
-      transports: [
-        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
-      ],
-      connections: { maxConnectionsPerSource: 2, messageDeadlineMs: 400, idleTimeoutMs: 60_000 },
+    const ua = await tlsAgent(
+      { maxConnectionsPerSource: 2, messageDeadlineMs: 400, idleTimeoutMs: 60_000 },
       logger
-    });
-    await ua.start();
+    );
     cleanups.push(() => ua.close());
     const port = ua.addresses()[0].port;
     // Two connections that never start their handshake, then a third from the same source.
@@ -264,7 +262,7 @@ describe('TCP connection guard', () => {
 
   it('closes promptly while a TLS handshake is still running', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const ua = await tlsAgent(600_000);
+    const ua = await tlsAgent({ messageDeadlineMs: 600_000 });
     const { closed } = await connectStreamPeer(cleanups, { port: ua.addresses()[0].port });
     // Without closing the half-open connection itself, close() would wait out the handshake.
     await ua.close();
@@ -292,17 +290,8 @@ describe('TCP connection guard', () => {
 
   it('refuses TLS connections past the per-source connection rate before their handshake, and logs the burst once', async (ctx) => {
     if (!hasPeer('openssl')) return ctx.skip();
-    const certificate = makeTestCertificate();
-    cleanups.push(() => certificate.remove());
     const { logger, warnings } = warningLogger();
-    const ua = new SipUserAgent({
-      transports: [
-        { protocol: 'tls', host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } }
-      ],
-      connections: { maxConnectionsPerSecondPerSource: 1, connectionBurst: 5 },
-      logger
-    });
-    await ua.start();
+    const ua = await tlsAgent({ maxConnectionsPerSecondPerSource: 1, connectionBurst: 5 }, logger);
     cleanups.push(() => ua.close());
     const port = ua.addresses()[0].port;
     const handshake = (localAddress: string): Promise<boolean> =>

@@ -8,6 +8,7 @@ import {
   ConferencePartyMediaSettings,
   Engine,
   State,
+  type EngineOptions,
   type UASCallChannel
 } from '../../engine/index.js';
 import type { TonePhone } from './tone-phone.js';
@@ -15,6 +16,9 @@ import { waitFor } from './wait.js';
 
 export interface ToneRoomEngineOptions {
   rtp: { minPort: number; maxPort: number };
+  /** More of the engine's SIP options (transports, TLS, connection limits); UDP on 127.0.0.1 by default. */
+  sip?: EngineOptions['sip'];
+  logLevel?: string;
   /** The caller's settings in the room, by its user name; no entry beep by default. */
   media?: (user: string) => ConferencePartyMediaSettings;
   /** Whether the caller may talk; true by default. */
@@ -28,7 +32,11 @@ export class ToneRoomEngine {
   private constructor(readonly engine: Engine) {}
 
   static async start(options: ToneRoomEngineOptions): Promise<ToneRoomEngine> {
-    const engine = new Engine({ sip: { host: '127.0.0.1', port: 0, transports: ['udp'] }, rtp: options.rtp });
+    const engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip },
+      rtp: options.rtp,
+      logLevel: options.logLevel
+    });
     const rooms = new ToneRoomEngine(engine);
     engine.on('call', async (channel) => {
       await channel.answer();
