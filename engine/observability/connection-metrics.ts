@@ -1,8 +1,8 @@
 /**
  * Prometheus series of the stream connection guard (TCP, TLS, WebSocket), of the per-source
- * datagram rate (UDP) and of the overload guard, read from their counters at scrape time: refusals and closures by transport and
- * reason, open connections, CRLF keep-alive pongs, and whether the engine is refusing calls
- * because it runs late. The guards keep plain counters; nothing here runs outside a scrape.
+ * datagram rate (UDP) and of the overload guard, read from their counters at scrape time:
+ * refusals and closures by transport and reason, open connections, CRLF keep-alive pongs,
+ * datagrams dropped, and whether the engine is refusing calls because it runs late. The guards keep plain counters; nothing here runs outside a scrape.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {

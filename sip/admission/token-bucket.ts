@@ -81,6 +81,13 @@ export class KeyedTokenBuckets {
     return bucket === undefined || refill(bucket, this.ratePerSecond, this.burst, nowMs) >= 1;
   }
 
+  /** Takes a token of `key`'s if there is one; whether it did. */
+  tryTake(key: string, nowMs: number): boolean {
+    if (!this.has(key, nowMs)) return false;
+    this.take(key, nowMs);
+    return true;
+  }
+
   take(key: string, nowMs: number): void {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {

@@ -234,8 +234,7 @@ export class ConnectionGuard {
       });
       return undefined;
     }
-    const nowMs = performance.now();
-    if (!this.acceptRate.has(source, nowMs)) {
+    if (!this.acceptRate.tryTake(source, performance.now())) {
       this.count(transport, 'refusedRate');
       this.logThrottled('connection refused: this source opens connections too fast', {
         transport,
@@ -245,7 +244,6 @@ export class ConnectionGuard {
       });
       return undefined;
     }
-    this.acceptRate.take(source, nowMs);
     this.perSource.set(source, fromSource + 1);
     return this.track(source, remote, expire, true, transport);
   }

@@ -1,9 +1,10 @@
 /**
  * The per-source message rate (ConnectionLimits.maxMessagesPerSecondPerSource) for SIP over UDP,
  * as Kamailio's pike module keeps: past the rate after its burst, a source's datagrams are
- * dropped before they are parsed. The buckets are the ones its stream connections draw on too. A stream connection is slowed instead (message-pacer.ts); a datagram cannot be, and
- * every one read costs the parse and an answer on the thread that also runs the media frame
- * clock: one source flooding OPTIONS used to hold a core with about 11,000 of them a second.
+ * dropped before they are parsed. The buckets are the ones its stream connections draw on too.
+ * A stream connection is slowed instead (message-pacer.ts); a datagram cannot be, and every one
+ * read costs the parse and an answer on the thread that also runs the media frame clock: one
+ * source flooding OPTIONS used to hold a core with about 11,000 of them a second.
  * A source is an IPv4 address or an IPv6 /64 (source-key.ts). Each episode (a source going past
  * the rate, until its bucket has refilled) is reported once, not per datagram.
  */
@@ -43,10 +44,7 @@ export class DatagramRate {
   admit(host: string): boolean {
     const key = sourceKey(host);
     const nowMs = this.now();
-    if (this.#buckets.has(key, nowMs)) {
-      this.#buckets.take(key, nowMs);
-      return true;
-    }
+    if (this.#buckets.tryTake(key, nowMs)) return true;
     this.stats.dropped++;
     const last = this.#dropping.get(key);
     if (last !== undefined) this.#dropping.delete(key);

@@ -21,10 +21,7 @@ export class SourceBudget {
 
   /** Takes a token of `source`'s if there is one. */
   take(source: string): boolean {
-    const nowMs = this.now();
-    if (!this.buckets.has(source, nowMs)) return false;
-    this.buckets.take(source, nowMs);
-    return true;
+    return this.buckets.tryTake(source, this.now());
   }
 
   /** Calls `wake` once `source` has a token again, after those already waiting; returns a cancel. */
