@@ -10,6 +10,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
+import { optionsText } from '../../test/support/sip-udp-peer.js';
 
 const [kind, portText, secondsText, rateText] = process.argv.slice(2);
 const port = Number(portText);
@@ -27,21 +28,6 @@ function report(result: object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function optionsText(i: number, transport: 'UDP' | 'TCP', me: number): string {
-  return [
-    `OPTIONS sip:flood@127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/${transport} ${SOURCE}:${me};branch=z9hG4bK-flood-${i};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:flood@${SOURCE}>;tag=f${i}`,
-    'To: <sip:flood@127.0.0.1>',
-    `Call-ID: flood-${i}`,
-    'CSeq: 1 OPTIONS',
-    'Content-Length: 0',
-    '',
-    ''
-  ].join('\r\n');
-}
-
 function options(): void {
   const socket = dgram.createSocket('udp4');
   let sent = 0;
@@ -49,7 +35,7 @@ function options(): void {
   socket.on('message', () => answered++);
   socket.bind(0, SOURCE, () => {
     const me = socket.address().port;
-    const message = (i: number): Buffer => Buffer.from(optionsText(i, 'UDP', me));
+    const message = (i: number): Buffer => Buffer.from(optionsText(`flood-${i}`, 'UDP', me, port));
     // Paced: a slice every 10 ms; unpaced: 50 at a time, as often as the event loop comes round.
     const burst = rate > 0 ? Math.max(1, Math.round(rate / 100)) : 50;
     const next = (go: () => void): void => void (rate > 0 ? setTimeout(go, 10) : setImmediate(go));
@@ -108,7 +94,8 @@ function pipelined(): void {
     const write = (): void => {
       while (Date.now() < endMs) {
         let batch = '';
-        for (let k = 0; k < 20; k++) batch += optionsText(sent++, 'TCP', socket.localPort ?? 0);
+        for (let k = 0; k < 20; k++)
+          batch += optionsText(`flood-${sent++}`, 'TCP', socket.localPort ?? 0, port);
         if (!socket.write(batch)) {
           socket.once('drain', write);
           return;
