@@ -468,6 +468,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     }
     if (this.state === 'stopped') return;
     this.state = 'stopping';
+    this.door.stopTakingCalls();
     await this.clusterMember?.handOver();
     const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
     let deadline: NodeJS.Timeout | undefined;

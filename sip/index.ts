@@ -45,7 +45,13 @@ export {
 export type { CallLimitOptions } from './admission/call-limiter.js';
 export { FailureLockout, type FailureLockoutLimits } from './admission/failure-lockout.js';
 export { TokenBucket, type RateOptions } from './admission/token-bucket.js';
-export { REFUSAL_CAUSES, serviceUnavailable, type Refusal, type RefusalCause } from './admission/refusal.js';
+export {
+  REFUSAL_CAUSES,
+  serviceUnavailable,
+  type Refusal,
+  type RefusalCause,
+  type Unavailable
+} from './admission/refusal.js';
 export type { CredentialsLookup, DigestSecret, DigestAuthenticatorOptions } from './auth/digest-server.js';
 export {
   Registration,

@@ -53,7 +53,7 @@ import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js
 import type { SipParseError } from './errors.js';
 import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
 import type { InviteAdmission } from './admission/invite-admission.js';
-import type { RefusalCause } from './admission/refusal.js';
+import type { RefusalCause, Unavailable } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
 import { Registration, type RegistrationOptions } from './registration/registration.js';
 
@@ -113,6 +113,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   refuseSilently = false;
   /** Limits and authentication of new INVITEs, before 'invite' (see admission/invite-admission.ts). */
   inviteAdmission?: InviteAdmission;
+  /**
+   * The answer any new call would get now, whoever sent it (full, overloaded, stopping), or
+   * undefined when calls are taken. An out-of-dialog OPTIONS gets it instead of 200 (§11.2).
+   */
+  availability?: () => Unavailable | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0, sendFailures: 0 };
   private readonly sendFailures = new SendFailures();
   private readonly transports: TransportSet;
@@ -695,18 +700,22 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       case 'INVITE':
         this.intake.receive(request, source, tx as InviteServerTransaction, reply, forget);
         return;
-      case 'OPTIONS':
+      case 'OPTIONS': {
         tx.terminate();
+        const unavailable = this.availability?.();
         this.sendStateless(
-          createResponse(request, 200, undefined, statelessToTag(request))
-            .add('Allow', ALLOWED_METHODS.join(', '))
-            .add('Accept', 'application/sdp')
-            // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
-            .add('Supported', this.host.sessionTimer ? 'timer' : ''),
+          unavailable
+            ? finalAnswer(request, unavailable.status, unavailable.reason, unavailable.headers)
+            : createResponse(request, 200, undefined, statelessToTag(request))
+                .add('Allow', ALLOWED_METHODS.join(', '))
+                .add('Accept', 'application/sdp')
+                // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
+                .add('Supported', this.host.sessionTimer ? 'timer' : ''),
           request,
           source
         );
         return;
+      }
       default:
         forget(481);
     }

@@ -12,7 +12,8 @@ import {
   type CallLimitOptions,
   type CredentialsLookup,
   type SipRequest,
-  type SipUserAgent
+  type SipUserAgent,
+  type Unavailable
 } from '../../sip/index.js';
 import type { FrameClock } from '../clock/frame-clock.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -47,12 +48,16 @@ export interface AccessOptions {
   };
 }
 
+const STOPPING: Unavailable = { status: 503, reason: 'Service Unavailable' };
+
 export class Door {
   readonly sipSources: SourceFilter | undefined;
   readonly rtpSources: RtpSourcePolicy | undefined;
   readonly guard: OverloadGuard | undefined;
   readonly admission: InviteAdmission | undefined;
   readonly #silent: boolean;
+  /** Set when the engine begins to stop: from then on new INVITEs get 503, and OPTIONS say so. */
+  #stopping = false;
   /**
    * Whether a request is a cluster member's signed trunk leg (set when the engine joins a
    * cluster): digest authentication does not apply to it, since members hold no credentials.
@@ -132,6 +137,7 @@ export class Door {
     // Silence over TCP: the connection is closed at accept, before a byte is read.
     if (this.#silent && sources) userAgent.connectionGuard.refusesSource = (host) => !sources.allows(host);
     userAgent.inviteAdmission = this.admission;
+    userAgent.availability = () => (this.#stopping ? STOPPING : this.admission?.availability());
     userAgent.on('refused', (cause, source) => {
       this.metrics.sipRefusals[cause].inc();
       this.logger.debug({ cause, source }, 'SIP request refused');
@@ -140,6 +146,11 @@ export class Door {
 
   start(): void {
     this.guard?.start();
+  }
+
+  /** The engine is stopping: a proxy that probes with OPTIONS learns it (503) and sends no more calls. */
+  stopTakingCalls(): void {
+    this.#stopping = true;
   }
 
   stop(): void {

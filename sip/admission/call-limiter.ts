@@ -59,19 +59,27 @@ export class CallLimiter {
 
   /** The refusal a new call from `source` gets now, or undefined when it may come in. Takes nothing. */
   check(source: string): Refusal | undefined {
+    const full = this.checkTotal();
+    if (full) return full;
     const o = this.#options;
-    const retryAfter = o.retryAfterSeconds ?? 5;
-    if (o.maxCalls !== undefined && this.#calls >= o.maxCalls)
-      return serviceUnavailable('calls_total', retryAfter);
     if (o.maxCallsPerSource !== undefined && this.callsFrom(source) >= o.maxCallsPerSource) {
       return { cause: 'calls_per_source', status: 486, reason: 'Busy Here' };
     }
     const now = this.#now();
-    if (this.#rate && !this.#rate.has(now))
-      return serviceUnavailable('rate_total', this.#rate.secondsUntilToken(now));
     if (this.#ratePerSource && !this.#ratePerSource.has(source, now)) {
       return serviceUnavailable('rate_per_source', this.#ratePerSource.secondsUntilToken(source, now));
     }
+    return undefined;
+  }
+
+  /** The refusal any new call gets now, whoever sends it: the total ceilings. Takes nothing. */
+  checkTotal(): Refusal | undefined {
+    const o = this.#options;
+    if (o.maxCalls !== undefined && this.#calls >= o.maxCalls)
+      return serviceUnavailable('calls_total', o.retryAfterSeconds ?? 5);
+    const now = this.#now();
+    if (this.#rate && !this.#rate.has(now))
+      return serviceUnavailable('rate_total', this.#rate.secondsUntilToken(now));
     return undefined;
   }
 

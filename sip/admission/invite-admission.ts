@@ -96,6 +96,15 @@ export class InviteAdmission {
     this.#onAccountLockout = options.onAccountLockout;
   }
 
+  /**
+   * The refusal any new call gets now, whoever sends it and whatever it carries: the guard's and
+   * the total ceilings'. An OPTIONS gets it too (RFC 3261 §11.2), so a proxy that probes us with
+   * OPTIONS stops sending calls while we are full or overloaded.
+   */
+  availability(): Refusal | undefined {
+    return this.#guard?.() ?? this.limiter?.checkTotal();
+  }
+
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
   async admit(request: SipRequest, sourceHost: string): Promise<AdmissionResult> {
     // One host, one key: an IPv4 peer however the socket spelled it, an IPv6 one by its /64.

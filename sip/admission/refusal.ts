@@ -26,6 +26,9 @@ export interface Refusal {
   headers?: Array<[name: string, value: string]>;
 }
 
+/** The answer to every new call while the engine takes none (full, overloaded or stopping). */
+export type Unavailable = Pick<Refusal, 'status' | 'reason' | 'headers'>;
+
 /** RFC 3261 §21.5.4: 503 with Retry-After (§20.33) tells a client, or a proxy in front, when to try again. */
 export function serviceUnavailable(
   cause: RefusalCause,

@@ -10,6 +10,8 @@ import { OverloadGuard } from '../../engine/admission/overload-guard.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 import { parseExposition } from '../observability/exposition.js';
+import { SipResponse } from '../../sip/message/message.js';
+import { UdpTestPeer, optionsText } from '../support/sip-udp-peer.js';
 
 function blockEventLoop(ms: number): void {
   const until = performance.now() + ms;
@@ -62,6 +64,16 @@ describe('OverloadGuard', () => {
   });
 });
 
+async function optionsAnswer(enginePort: number): Promise<SipResponse> {
+  const peer = await new UdpTestPeer().open();
+  try {
+    await peer.send(optionsText('guard-probe', 'UDP', peer.port, enginePort), enginePort);
+    return (await peer.next((m) => m instanceof SipResponse, 5000)) as SipResponse;
+  } finally {
+    await peer.close();
+  }
+}
+
 describe('the engine behind its overload guard', () => {
   let engine: Engine;
   let port: number;
@@ -112,6 +124,10 @@ describe('the engine behind its overload guard', () => {
     blockEventLoop(500);
     await waitFor(() => engine.overloaded, 5000);
     expect(parseExposition(await engine.metrics.metrics()).get('uasmedia_overloaded')).toBe(1);
+    // §11.2: an OPTIONS (a proxy's probe) gets what an INVITE gets.
+    const probe = await optionsAnswer(port);
+    expect(probe.status).toBe(503);
+    expect(probe.get('Retry-After')).toBe('3');
     const refused = await phone();
     await expect(refused.call(`sip:second@127.0.0.1:${port}`)).rejects.toMatchObject({ status: 503 });
     expect(engine.metrics.sipRefusals.overload.value).toBe(refusedBefore + 1);
@@ -122,6 +138,7 @@ describe('the engine behind its overload guard', () => {
 
     await waitFor(() => !engine.overloaded, 30000);
     expect(parseExposition(await engine.metrics.metrics()).get('uasmedia_overloaded')).toBe(0);
+    expect((await optionsAnswer(port)).status).toBe(200);
     expect(calls[0].state).toBe(State.ANSWERED);
     running.clearReceived();
     await waitFor(() => running.packetsReceived > 10, 5000);
