@@ -2,16 +2,18 @@
  * An engine on loopback UDP that answers every call it is offered, for tests whose raw peers and
  * phones call it or are called by it: the engine, its SIP port and the channels it answered.
  */
-import { Engine, type UASCallChannel } from '../../engine/index.js';
+import { Engine, type EngineOptions, type UASCallChannel } from '../../engine/index.js';
 
-export async function startAnsweringEngine(rtp: {
-  minPort: number;
-  maxPort: number;
-}): Promise<{ engine: Engine; sipPort: number; incoming: UASCallChannel[] }> {
+/** `options` add to or replace the defaults (`sip.port` to bind a given port). */
+export async function startAnsweringEngine(
+  rtp: { minPort: number; maxPort: number },
+  options: Partial<EngineOptions> = {}
+): Promise<{ engine: Engine; sipPort: number; incoming: UASCallChannel[] }> {
   const engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     rtp,
-    logLevel: 'silent'
+    logLevel: 'silent',
+    ...options
   });
   const incoming: UASCallChannel[] = [];
   engine.on('call', (channel) => {

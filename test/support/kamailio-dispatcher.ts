@@ -36,15 +36,30 @@ export class Kamailio {
     child.stderr?.on('data', keep);
   }
 
-  /** `algorithm`: the dispatcher's, 4 round-robin (default) or 3 by Request-URI user (the room). */
-  static async start(host: string, engines: string[], algorithm: 3 | 4 = 4): Promise<Kamailio> {
+  /**
+   * `algorithm`: the dispatcher's, 4 round-robin (default) or 3 by Request-URI user (the room);
+   * `pingIntervalSeconds`: how often each engine is probed with OPTIONS (the configuration's 5 s).
+   */
+  static async start(
+    host: string,
+    engines: string[],
+    algorithm: 3 | 4 = 4,
+    pingIntervalSeconds?: number
+  ): Promise<Kamailio> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
     await writeFile(list, engines.map((e) => `1 sip:${e} 0 0\n`).join(''));
     const port = await freeUdpPort(host);
     const child = spawn(
       'kamailio',
-      dispatcherArgs({ host, port, listFile: list, algorithm: String(algorithm), runDir: dir }),
+      dispatcherArgs({
+        host,
+        port,
+        listFile: list,
+        algorithm: String(algorithm),
+        runDir: dir,
+        pingIntervalSeconds
+      }),
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
     const kamailio = new Kamailio(host, port, dir, child);

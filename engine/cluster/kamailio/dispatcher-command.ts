@@ -17,6 +17,8 @@ export interface DispatcherCommand {
   algorithm: string;
   /** A folder for Kamailio's run-time files (its pid file among them). */
   runDir: string;
+  /** Seconds between OPTIONS probes of each engine (the configuration's default: 5). */
+  pingIntervalSeconds?: number;
 }
 
 export function dispatcherArgs(command: DispatcherCommand): string[] {
@@ -31,6 +33,9 @@ export function dispatcherArgs(command: DispatcherCommand): string[] {
     `DISPATCHER_LIST="${command.listFile}"`,
     '-A',
     `DS_ALGORITHM="${command.algorithm}"`,
+    ...(command.pingIntervalSeconds === undefined
+      ? []
+      : ['-A', `DS_PING_INTERVAL=${Math.max(1, Math.round(command.pingIntervalSeconds))}`]),
     '-Y',
     command.runDir,
     '-P',

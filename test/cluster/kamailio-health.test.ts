@@ -1,0 +1,124 @@
+/**
+ * Kamailio's dispatcher (the repository's configuration) keeps its set of engines to those that
+ * take calls: it probes each with OPTIONS, and the engine answers as it would an INVITE (RFC 3261
+ * §11.2). A dead engine costs at most one caller one failover, then gets no more calls until it
+ * answers probes again; a full engine (503) gets none while it is full.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { describe, it, expect, afterEach } from 'vitest';
+import { startAnsweringEngine } from '../support/answering-engine.js';
+import { Kamailio } from '../support/kamailio-dispatcher.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { hasPeer } from '../support/peers.js';
+import { sleep } from '../support/wait.js';
+import type { Engine } from '../../engine/index.js';
+
+const KAMAILIO_HOST = '127.0.0.13';
+/** Probes every second, so that the tests see several in a few seconds. */
+const PING_SECONDS = 1;
+
+describe.skipIf(!hasPeer('kamailio'))('Kamailio probing its engines', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+  });
+
+  async function engine(
+    rtpBase: number,
+    options: Parameters<typeof startAnsweringEngine>[1] = {}
+  ): Promise<Awaited<ReturnType<typeof startAnsweringEngine>>> {
+    const started = await startAnsweringEngine({ minPort: rtpBase, maxPort: rtpBase + 99 }, options);
+    cleanup.push(() => started.engine.stop());
+    return started;
+  }
+
+  async function kamailio(engines: number[]): Promise<Kamailio> {
+    const k = await Kamailio.start(
+      KAMAILIO_HOST,
+      engines.map((port) => `127.0.0.1:${port}`),
+      4,
+      PING_SECONDS
+    );
+    cleanup.push(() => k.stop());
+    return k;
+  }
+
+  /** One call through Kamailio, answered (by whichever engine) and hung up. */
+  async function callThrough(k: Kamailio, user: string): Promise<void> {
+    const phone = await TonePhone.create({ toneHz: 440, user });
+    try {
+      await phone.call(k.uri('room'));
+    } finally {
+      await phone.close();
+    }
+  }
+
+  /** Calls through Kamailio until `engine` takes one; how many calls that took. */
+  async function callsUntilTaken(k: Kamailio, taken: () => number, label: string): Promise<number> {
+    for (let n = 1; n <= 40; n++) {
+      await callThrough(k, `${label}${n}`);
+      if (taken() > 0) return n;
+      await sleep(500);
+    }
+    throw new Error(`no call reached ${label} in 40 calls`);
+  }
+
+  it('sends no more calls to an engine that stopped answering, and takes it back once it answers probes', async () => {
+    const live = await engine(54000);
+    const dead = dgram.createSocket('udp4');
+    dead.bind(0, '127.0.0.1');
+    await once(dead, 'listening');
+    const deadPort = dead.address().port;
+    const invitesAtDead = new Set<string>();
+    let probesAtDead = 0;
+    dead.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('OPTIONS ')) probesAtDead++;
+      if (text.startsWith('INVITE ')) invitesAtDead.add(/^Call-ID:\s*(\S+)/im.exec(text)?.[1] ?? '');
+    });
+    const k = await kamailio([live.sipPort, deadPort]);
+
+    for (let i = 0; i < 6; i++) await callThrough(k, `caller${i}`);
+    expect(live.incoming).toHaveLength(6);
+    // Round-robin alone would have offered it three of the six, each waiting for a timeout.
+    expect(invitesAtDead.size).toBeLessThanOrEqual(1);
+    expect(probesAtDead).toBeGreaterThan(0);
+
+    // The engine comes back on its address: the probes find it and it gets calls again.
+    dead.close();
+    const back = await engine(54100, { sip: { host: '127.0.0.1', port: deadPort, transports: ['udp'] } });
+    const calls = await callsUntilTaken(k, () => back.incoming.length, 'after');
+    console.log(`the engine that came back took a call after ${calls} calls`);
+    expect(back.incoming.length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('sends no calls to a full engine while it is full (503 to its probes), and some once it has room', async () => {
+    const open = await engine(54200);
+    const full = await engine(54300, { callLimits: { maxCalls: 1 } });
+    const k = await kamailio([open.sipPort, full.sipPort]);
+    const refusedAtFull = (e: Engine): number => e.metrics.sipRefusals.calls_total.value;
+
+    // A call straight to the second engine fills it.
+    const holder = await TonePhone.create({ toneHz: 440, user: 'holder' });
+    cleanup.push(() => holder.close());
+    await holder.call(`sip:room@127.0.0.1:${full.sipPort}`);
+    expect(full.incoming).toHaveLength(1);
+
+    // Calls spread over several probes: with every probe answered 200, the full engine would be
+    // back in the set for each and refuse half of them.
+    await sleep(2 * PING_SECONDS * 1000);
+    for (let i = 0; i < 6; i++) {
+      await callThrough(k, `caller${i}`);
+      await sleep(PING_SECONDS * 1000);
+    }
+    expect(open.incoming).toHaveLength(6);
+    expect(full.incoming).toHaveLength(1);
+    expect(refusedAtFull(full.engine)).toBeLessThanOrEqual(1);
+
+    await holder.hangUp();
+    const calls = await callsUntilTaken(k, () => full.incoming.length - 1, 'after');
+    console.log(`the engine with room again took a call after ${calls} calls`);
+    expect(full.incoming.length).toBe(2);
+  }, 90_000);
+});
