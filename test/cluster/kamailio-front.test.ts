@@ -1,8 +1,11 @@
 /**
- * Kamailio's dispatcher (the repository's configuration) keeps its set of engines to those that
- * take calls: it probes each with OPTIONS, and the engine answers as it would an INVITE (RFC 3261
- * §11.2). A dead engine costs at most one caller one failover, then gets no more calls until it
- * answers probes again; a full engine (503) gets none while it is full.
+ * Kamailio's dispatcher (the repository's configuration) in front of engines on one host:
+ * - it keeps its set of engines to those that take calls: it probes each with OPTIONS, and the
+ *   engine answers as it would an INVITE (RFC 3261 §11.2). A dead engine costs at most one caller
+ *   one failover, then gets no more calls until it answers probes again; a full engine (503)
+ *   gets none while it is full;
+ * - a caller's answer to an engine's digest challenge goes to that engine, the only one that
+ *   knows its nonce.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -18,7 +21,7 @@ const KAMAILIO_HOST = '127.0.0.13';
 /** Probes every second, so that the tests see several in a few seconds. */
 const PING_SECONDS = 1;
 
-describe.skipIf(!hasPeer('kamailio'))('Kamailio probing its engines', () => {
+describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
@@ -45,8 +48,12 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio probing its engines', () => {
   }
 
   /** One call through Kamailio, answered (by whichever engine) and hung up. */
-  async function callThrough(k: Kamailio, user: string): Promise<void> {
-    const phone = await TonePhone.create({ toneHz: 440, user });
+  async function callThrough(k: Kamailio, user: string, password?: string): Promise<void> {
+    const phone = await TonePhone.create({
+      toneHz: 440,
+      user,
+      auth: password === undefined ? undefined : { username: user, password }
+    });
     try {
       await phone.call(k.uri('room'));
     } finally {
@@ -121,4 +128,20 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio probing its engines', () => {
     console.log(`the engine with room again took a call after ${calls} calls`);
     expect(full.incoming.length).toBe(2);
   }, 90_000);
+
+  it("sends a caller's answer to a digest challenge to the engine that challenged it", async () => {
+    const access = { auth: { realm: 'front.test', credentials: () => ({ password: 'right' }) } };
+    const a = await engine(54400, { access });
+    const b = await engine(54500, { access });
+    const k = await kamailio([a.sipPort, b.sipPort]);
+    for (let i = 0; i < 4; i++) await callThrough(k, `member${i}`, 'right');
+    // Round-robin still spreads the calls; each answer followed its challenge.
+    expect(a.incoming.length + b.incoming.length).toBe(4);
+    expect(a.incoming.length).toBeGreaterThan(0);
+    expect(b.incoming.length).toBeGreaterThan(0);
+    const challenged = (e: Engine): number => e.metrics.sipRefusals.auth_challenged.value;
+    expect(challenged(a.engine) + challenged(b.engine)).toBe(4);
+    // A wrong password is judged by the engine that knows the nonce: 403, not another challenge.
+    await expect(callThrough(k, 'stranger', 'wrong')).rejects.toMatchObject({ status: 403 });
+  }, 60_000);
 });
