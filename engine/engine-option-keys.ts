@@ -103,7 +103,8 @@ const ACCESS = {
     nonceLifetimeSeconds: ANY,
     lockout: LOCKOUT,
     accountLockout: LOCKOUT
-  } satisfies OptionKeys<Auth>
+  } satisfies OptionKeys<Auth>,
+  trustedProxies: new ListOf(ANY)
 } satisfies OptionKeys<AccessOptions>;
 
 const RATE = new ObjectOrOther({ ratePerSecond: ANY, burst: ANY } satisfies OptionKeys<RateOptions>);

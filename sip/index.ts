@@ -35,6 +35,7 @@ export { hostAllowed } from './transport/http-host.js';
 export { DEFAULT_TIMERS, MAX_TIMER_MS } from './transaction/timers.js';
 export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
+export { TrustedProxies, FORWARDED_SOURCE_HEADER } from './admission/trusted-proxies.js';
 export {
   InviteAdmission,
   DEFAULT_AUTH_LOCKOUT,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import {
   InviteAdmission,
   SourceFilter,
+  TrustedProxies,
   type AuthLockoutOptions,
   type CallLimitOptions,
   type CredentialsLookup,
@@ -46,6 +47,13 @@ export interface AccessOptions {
      */
     accountLockout?: AuthLockoutOptions | false;
   };
+  /**
+   * Proxies in front (addresses or CIDR blocks), such as the Kamailio of `npm run cluster`, that
+   * name each caller's address in `X-Uasmedia-Source` on the INVITEs they forward. For those, the
+   * door counts and checks the caller, not the proxy: the `sip` lists, the call ceilings and
+   * rate per source, and the digest lockouts. From anyone else the header means nothing.
+   */
+  trustedProxies?: string[];
 }
 
 const STOPPING: Unavailable = { status: 503, reason: 'Service Unavailable' };
@@ -98,9 +106,12 @@ export class Door {
         );
     }
     const auth = access?.auth;
-    if (limits || auth || this.guard) {
+    const proxies =
+      access?.trustedProxies === undefined ? undefined : new TrustedProxies(access.trustedProxies);
+    if (limits || auth || this.guard || proxies) {
       this.admission = new InviteAdmission({
         limits,
+        forwarded: proxies && { proxies, callers: this.sipSources },
         auth: auth && {
           ...auth,
           requiredFor: (request) =>

@@ -3,6 +3,7 @@
  *
  *   UASMEDIA_SIP_ALLOW / UASMEDIA_SIP_DENY     CIDR lists, comma-separated, for SIP sources
  *   UASMEDIA_SIP_REFUSE                        'forbidden' (403, default) or 'silent'
+ *   UASMEDIA_TRUSTED_PROXIES                   CIDR list of proxies that name their callers
  *   UASMEDIA_RTP_ALLOW / UASMEDIA_RTP_DENY     CIDR lists for RTP/RTCP sources
  *   UASMEDIA_SIP_USERS                         'alice:secret,bob:pw': digest auth of every call
  *   UASMEDIA_AUTH_REALM                        digest realm (default 'uasmedia')
@@ -45,6 +46,8 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
     );
   }
   if (sipAllow || sipDeny) access.sip = { allow: sipAllow, deny: sipDeny, refuse };
+  const proxies = list(env.UASMEDIA_TRUSTED_PROXIES);
+  if (proxies) access.trustedProxies = proxies;
   const rtpAllow = list(env.UASMEDIA_RTP_ALLOW);
   const rtpDeny = list(env.UASMEDIA_RTP_DENY);
   if (rtpAllow || rtpDeny) access.rtp = { allow: rtpAllow, deny: rtpDeny };

@@ -136,6 +136,8 @@ for (let i = 0; i < engines; i++) {
     UASMEDIA_WS_PORT: String(wsBasePort + i),
     UASMEDIA_CLUSTER_REDIS: socket,
     UASMEDIA_NODE_ID: `engine${i + 1}`,
+    // Kamailio's INVITEs name their callers (X-Uasmedia-Source): the door counts each caller.
+    UASMEDIA_TRUSTED_PROXIES: host,
     UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
   });
 }

@@ -20,6 +20,8 @@ import { FailureLockout, type FailureLockoutLimits } from './failure-lockout.js'
 import { AccountLockout } from './account-lockout.js';
 import type { Refusal } from './refusal.js';
 import { sourceKey } from './source-key.js';
+import type { SourceFilter } from './source-filter.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
@@ -37,6 +39,11 @@ export interface InviteAdmissionOptions {
   onAccountLockout?: (username: string, lockSeconds: number) => void;
   /** A check before all others: a refusal, or undefined to go on (the engine's overload guard). */
   guard?: () => Refusal | undefined;
+  /**
+   * Proxies whose INVITEs name their caller (trusted-proxies.ts): the caller is then the source
+   * for every check here, and must pass `callers` (the SIP source lists) too.
+   */
+  forwarded?: { proxies: TrustedProxies; callers: SourceFilter | undefined };
   /** Monotonic ms clock for the rate limits, injectable for tests. */
   now?: () => number;
 }
@@ -70,6 +77,7 @@ export class InviteAdmission {
   readonly limiter: CallLimiter | undefined;
   readonly authenticator: DigestAuthenticator | undefined;
   readonly #guard: (() => Refusal | undefined) | undefined;
+  readonly #forwarded: InviteAdmissionOptions['forwarded'];
   readonly #authRequiredFor: ((request: SipRequest) => boolean) | undefined;
   readonly authLockout: FailureLockout | undefined;
   readonly accountLockout: AccountLockout | undefined;
@@ -81,6 +89,7 @@ export class InviteAdmission {
     this.authenticator = options.auth ? new DigestAuthenticator(options.auth) : undefined;
     this.#authRequiredFor = options.auth?.requiredFor;
     this.#guard = options.guard;
+    this.#forwarded = options.forwarded;
     const now = options.now ?? (() => performance.now());
     const lockout = options.auth?.lockout;
     if (this.authenticator && lockout !== false)
@@ -107,6 +116,12 @@ export class InviteAdmission {
 
   /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
   async admit(request: SipRequest, sourceHost: string): Promise<AdmissionResult> {
+    const caller = this.#forwarded?.proxies.callerOf(request, sourceHost);
+    if (caller !== undefined) {
+      if (this.#forwarded?.callers && !this.#forwarded.callers.allows(caller))
+        return { admitted: false, refusal: CALLER_DENIED };
+      sourceHost = caller;
+    }
     // One host, one key: an IPv4 peer however the socket spelled it, an IPv6 one by its /64.
     sourceHost = sourceKey(sourceHost);
     const early = this.#guard?.() ?? this.limiter?.check(sourceHost);
@@ -150,6 +165,9 @@ export class InviteAdmission {
 
 /** What a locked source's answers get: the 403 of a wrong password, nothing more. */
 const LOCKED: Refusal = { cause: 'auth_locked', status: 403, reason: 'Forbidden' };
+
+/** A caller a trusted proxy forwarded whom the SIP source lists refuse: the 403 they give. */
+const CALLER_DENIED: Refusal = { cause: 'source_denied', status: 403, reason: 'Forbidden' };
 
 function lockoutLimits(
   given: AuthLockoutOptions | undefined,

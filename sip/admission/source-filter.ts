@@ -22,9 +22,11 @@ export class SourceFilter {
   #lastAddress = '';
   #lastVerdict = true;
 
-  constructor(options: SourceFilterOptions) {
-    this.#allow = options.allow && options.allow.length > 0 ? blockListOf(options.allow, 'allow') : undefined;
-    this.#deny = options.deny && options.deny.length > 0 ? blockListOf(options.deny, 'deny') : undefined;
+  /** `names`: what errors call the two lists (an option's name). */
+  constructor(options: SourceFilterOptions, names = { allow: 'allow', deny: 'deny' }) {
+    this.#allow =
+      options.allow && options.allow.length > 0 ? blockListOf(options.allow, names.allow) : undefined;
+    this.#deny = options.deny && options.deny.length > 0 ? blockListOf(options.deny, names.deny) : undefined;
   }
 
   /** Whether the filter can refuse anything at all. */

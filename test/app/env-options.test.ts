@@ -34,6 +34,7 @@ describe('doorFromEnvironment', () => {
       UASMEDIA_SIP_ALLOW: '192.168.1.0/24, 127.0.0.1',
       UASMEDIA_SIP_DENY: '192.168.1.66',
       UASMEDIA_SIP_REFUSE: 'silent',
+      UASMEDIA_TRUSTED_PROXIES: '192.168.1.5, 10.1.0.0/16',
       UASMEDIA_RTP_ALLOW: '192.168.1.0/24',
       UASMEDIA_SIP_USERS: 'alice:wonder:land,bob:pw',
       UASMEDIA_AUTH_REALM: 'example.org',
@@ -48,6 +49,7 @@ describe('doorFromEnvironment', () => {
       deny: ['192.168.1.66'],
       refuse: 'silent'
     });
+    expect(door.access?.trustedProxies).toEqual(['192.168.1.5', '10.1.0.0/16']);
     expect(door.access?.rtp).toEqual({ allow: ['192.168.1.0/24'], deny: undefined });
     expect(door.access?.auth?.realm).toBe('example.org');
     const lookup = door.access!.auth!.credentials;

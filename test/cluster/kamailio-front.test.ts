@@ -5,7 +5,9 @@
  *   one failover, then gets no more calls until it answers probes again; a full engine (503)
  *   gets none while it is full;
  * - a caller's answer to an engine's digest challenge goes to that engine, the only one that
- *   knows its nonce.
+ *   knows its nonce;
+ * - an engine that trusts the proxy (access.trustedProxies) counts each caller by the address
+ *   the proxy names, so one guesser locks out only itself.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -48,10 +50,11 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
   }
 
   /** One call through Kamailio, answered (by whichever engine) and hung up. */
-  async function callThrough(k: Kamailio, user: string, password?: string): Promise<void> {
+  async function callThrough(k: Kamailio, user: string, password?: string, host?: string): Promise<void> {
     const phone = await TonePhone.create({
       toneHz: 440,
       user,
+      host,
       auth: password === undefined ? undefined : { username: user, password }
     });
     try {
@@ -143,5 +146,23 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     expect(challenged(a.engine) + challenged(b.engine)).toBe(4);
     // A wrong password is judged by the engine that knows the nonce: 403, not another challenge.
     await expect(callThrough(k, 'stranger', 'wrong')).rejects.toMatchObject({ status: 403 });
+  }, 60_000);
+
+  it('locks out a guesser behind the proxy and no one else, when the engine trusts the proxy', async () => {
+    const auth = {
+      realm: 'front.test',
+      credentials: () => ({ password: 'right' }),
+      lockout: { failures: 3, windowSeconds: 60, lockSeconds: 60 }
+    };
+    const trusting = await engine(54600, { access: { auth, trustedProxies: [KAMAILIO_HOST] } });
+    const k = await kamailio([trusting.sipPort]);
+    const GUESSER = '127.0.0.21';
+    for (let i = 0; i < 4; i++)
+      await expect(callThrough(k, 'guess', `wrong${i}`, GUESSER)).rejects.toMatchObject({ status: 403 });
+    expect(trusting.engine.metrics.sipAuthLockouts.value).toBe(1);
+    // The guesser is locked even with the right password; another caller through the proxy is not.
+    await expect(callThrough(k, 'guess', 'right', GUESSER)).rejects.toMatchObject({ status: 403 });
+    await callThrough(k, 'member', 'right', '127.0.0.22');
+    expect(trusting.incoming).toHaveLength(1);
   }, 60_000);
 });
