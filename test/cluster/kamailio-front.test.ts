@@ -7,7 +7,8 @@
  * - a caller's answer to an engine's digest challenge goes to that engine, the only one that
  *   knows its nonce;
  * - an engine that trusts the proxy (access.trustedProxies) counts each caller by the address
- *   the proxy names, so one guesser locks out only itself.
+ *   the proxy names, so one guesser locks out only itself;
+ * - a flood from one address stops at the proxy (pike), and other callers get through.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -165,4 +166,48 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     await callThrough(k, 'member', 'right', '127.0.0.22');
     expect(trusting.incoming).toHaveLength(1);
   }, 60_000);
+
+  it('stops a flood from one address at the proxy, and other callers get through', async () => {
+    const access = { auth: { realm: 'front.test', credentials: () => ({ password: 'right' }) } };
+    const target = await engine(54700, { access, overloadGuard: true });
+    const k = await kamailio([target.sipPort]);
+    const flooder = dgram.createSocket('udp4');
+    flooder.bind(0, '127.0.0.31');
+    await once(flooder, 'listening');
+    cleanup.push(async () => flooder.close());
+    const RATE = 300;
+    let sent = 0;
+    const started = performance.now();
+    const flood = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * RATE);
+      for (; sent < due; sent++) flooder.send(floodInvite(k, flooder.address().port, sent), k.port, k.host);
+    }, 10);
+    cleanup.push(async () => clearInterval(flood));
+    await sleep(1000);
+    for (let i = 0; i < 3; i++) await callThrough(k, `member${i}`, 'right', '127.0.0.22');
+    await sleep(1000);
+    clearInterval(flood);
+    expect(target.incoming).toHaveLength(3);
+    // Each flood INVITE that reached the engine was challenged; pike let through its first few.
+    const challenged = target.engine.metrics.sipRefusals.auth_challenged.value - 3;
+    console.log(`flood: ${sent} INVITEs sent, ${challenged} reached the engine`);
+    expect(sent).toBeGreaterThan(300);
+    expect(challenged).toBeLessThan(sent / 4);
+  }, 60_000);
 });
+
+function floodInvite(k: Kamailio, port: number, n: number): string {
+  return [
+    `INVITE ${k.uri('room')} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.31:${port};branch=z9hG4bK-flood-${n};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:flood@127.0.0.31>;tag=f${n}`,
+    `To: <${k.uri('room')}>`,
+    `Call-ID: flood-${n}@127.0.0.31`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:flood@127.0.0.31:${port}>`,
+    'Content-Length: 0',
+    '',
+    ''
+  ].join('\r\n');
+}
