@@ -5,46 +5,29 @@
  * own ceiling still gets 200 (the engine takes other callers' calls), and a free engine 200.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Engine, type UASCallChannel } from '../../engine/index.js';
-import type { SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, optionsText } from '../support/sip-udp-peer.js';
+import type { Engine, UASCallChannel } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
+import { optionsAnswer as ping } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitForAsync } from '../support/wait.js';
 
 const rtpBase = 30000 + Math.floor(Math.random() * 100) * 100;
-let sequence = 0;
-
-async function ping(host: string, enginePort: number): Promise<SipResponse> {
-  const peer = await new UdpTestPeer().open(host);
-  try {
-    const callId = `avail-${process.pid}-${++sequence}`;
-    await peer.send(optionsText(callId, 'UDP', peer.port, enginePort), enginePort);
-    return (await peer.next((m) => (m as SipResponse).callId === callId, 5000)) as SipResponse;
-  } finally {
-    await peer.close();
-  }
-}
 
 describe('OPTIONS answered as an INVITE would be', () => {
   let engine: Engine;
   let port: number;
-  const calls: UASCallChannel[] = [];
+  let calls: UASCallChannel[];
   const phones: TonePhone[] = [];
 
   beforeAll(async () => {
-    engine = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-      rtp: { minPort: rtpBase, maxPort: rtpBase + 49 },
-      callLimits: { maxCalls: 2, maxCallsPerSource: 1, retryAfterSeconds: 7 },
-      stopByeWaitMs: 3000,
-      logLevel: 'silent'
-    });
-    engine.on('call', (channel) => {
-      calls.push(channel);
-      void channel.answer().catch(() => undefined);
-    });
-    await engine.start();
-    port = engine.sipAddresses()[0].port;
+    ({
+      engine,
+      sipPort: port,
+      incoming: calls
+    } = await startAnsweringEngine(
+      { minPort: rtpBase, maxPort: rtpBase + 49 },
+      { callLimits: { maxCalls: 2, maxCallsPerSource: 1, retryAfterSeconds: 7 }, stopByeWaitMs: 3000 }
+    ));
   });
 
   afterAll(async () => {
@@ -59,19 +42,19 @@ describe('OPTIONS answered as an INVITE would be', () => {
   }
 
   it('gets 200 while the engine takes calls, 503 with Retry-After once it is full, and 200 again after a hang-up', async () => {
-    const free = await ping('127.0.0.1', port);
+    const free = await ping(port);
     expect(free.status).toBe(200);
     expect(free.get('Allow')).toContain('INVITE');
 
     const first = await phone('127.0.0.2');
     await first.call(`sip:a@127.0.0.1:${port}`);
     // 127.0.0.2 holds its one call: its INVITE would get 486, but the engine takes others' calls.
-    expect((await ping('127.0.0.2', port)).status).toBe(200);
-    expect((await ping('127.0.0.3', port)).status).toBe(200);
+    expect((await ping(port, '127.0.0.2')).status).toBe(200);
+    expect((await ping(port, '127.0.0.3')).status).toBe(200);
 
     const second = await phone('127.0.0.3');
     await second.call(`sip:b@127.0.0.1:${port}`);
-    const full = await ping('127.0.0.4', port);
+    const full = await ping(port, '127.0.0.4');
     expect(full.status).toBe(503);
     expect(full.get('Retry-After')).toBe('7');
     expect(full.get('Allow')).toBeUndefined();
@@ -82,7 +65,7 @@ describe('OPTIONS answered as an INVITE would be', () => {
 
     await second.hangUp();
     // The call's place in the ceiling is freed when its dialog ends, just after the BYE's answer.
-    await waitForAsync(async () => (await ping('127.0.0.4', port)).status === 200, 10_000);
+    await waitForAsync(async () => (await ping(port, '127.0.0.4')).status === 200, 10_000);
     expect(calls).toHaveLength(2);
     await first.hangUp();
   });
@@ -91,11 +74,11 @@ describe('OPTIONS answered as an INVITE would be', () => {
     const caller = await phone('127.0.0.5');
     await caller.call(`sip:d@127.0.0.1:${port}`);
     // One call of two is up (the last test's are ending): the engine takes calls.
-    await waitForAsync(async () => (await ping('127.0.0.1', port)).status === 200, 10_000);
+    await waitForAsync(async () => (await ping(port)).status === 200, 10_000);
     // A caller that is gone keeps the engine waiting for its BYE's answer (stopByeWaitMs).
     await caller.vanish();
     const stopped = engine.stop();
-    const stopping = await ping('127.0.0.1', port);
+    const stopping = await ping(port);
     expect(stopping.status).toBe(503);
     expect(stopping.get('Retry-After')).toBeUndefined();
     await stopped;

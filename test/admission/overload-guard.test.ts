@@ -10,8 +10,7 @@ import { OverloadGuard } from '../../engine/admission/overload-guard.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 import { parseExposition } from '../observability/exposition.js';
-import { SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, optionsText } from '../support/sip-udp-peer.js';
+import { optionsAnswer } from '../support/sip-udp-peer.js';
 
 function blockEventLoop(ms: number): void {
   const until = performance.now() + ms;
@@ -63,16 +62,6 @@ describe('OverloadGuard', () => {
     }
   });
 });
-
-async function optionsAnswer(enginePort: number): Promise<SipResponse> {
-  const peer = await new UdpTestPeer().open();
-  try {
-    await peer.send(optionsText('guard-probe', 'UDP', peer.port, enginePort), enginePort);
-    return (await peer.next((m) => m instanceof SipResponse, 5000)) as SipResponse;
-  } finally {
-    await peer.close();
-  }
-}
 
 describe('the engine behind its overload guard', () => {
   let engine: Engine;

@@ -184,6 +184,19 @@ export function optionsText(
   );
 }
 
+/** Sends one OPTIONS from a fresh socket on `host` to the user agent on 127.0.0.1:`uaPort`; its answer. */
+export async function optionsAnswer(uaPort: number, host = '127.0.0.1'): Promise<SipResponse> {
+  const peer = await new UdpTestPeer().open(host);
+  try {
+    const callId = `options-${process.pid}-${++optionsSent}`;
+    await peer.send(optionsText(callId, 'UDP', peer.port, uaPort), uaPort);
+    return (await peer.next((m) => m instanceof SipResponse && m.callId === callId, 5000)) as SipResponse;
+  } finally {
+    await peer.close();
+  }
+}
+let optionsSent = 0;
+
 /**
  * A response our strict parser refuses, read leniently: a 400 to a malformed request copies
  * the request's malformed headers (§8.2.6.2), and the test still needs to see it.
