@@ -8,7 +8,8 @@
  *   knows its nonce;
  * - an engine that trusts the proxy (access.trustedProxies) counts each caller by the address
  *   the proxy names, so one guesser locks out only itself;
- * - a flood from one address stops at the proxy (pike), and other callers get through.
+ * - a flood from one address stops at the proxy (pike), and other callers get through;
+ * - a phone that speaks only TCP calls through it, and either side's BYE ends the call.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -17,8 +18,8 @@ import { startAnsweringEngine } from '../support/answering-engine.js';
 import { Kamailio } from '../support/kamailio-dispatcher.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
-import { sleep } from '../support/wait.js';
-import type { Engine } from '../../engine/index.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { State, type Engine } from '../../engine/index.js';
 
 const KAMAILIO_HOST = '127.0.0.13';
 /** Probes every second, so that the tests see several in a few seconds. */
@@ -193,6 +194,27 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     console.log(`flood: ${sent} INVITEs sent, ${challenged} reached the engine`);
     expect(sent).toBeGreaterThan(300);
     expect(challenged).toBeLessThan(sent / 4);
+  }, 60_000);
+
+  it('takes a caller that speaks only TCP, and either side can end the call', async () => {
+    const target = await engine(54800);
+    const k = await kamailio([target.sipPort]);
+    const viaTcp = `${k.uri('room')};transport=tcp`;
+
+    const first = await TonePhone.create({ toneHz: 440, user: 'tcpone', transport: 'tcp' });
+    cleanup.push(() => first.close());
+    await first.call(viaTcp);
+    expect(target.incoming).toHaveLength(1);
+    await first.hangUp();
+    await waitFor(() => target.incoming[0].state === State.IDLE, 10_000);
+
+    const second = await TonePhone.create({ toneHz: 440, user: 'tcptwo', transport: 'tcp' });
+    cleanup.push(() => second.close());
+    await second.call(viaTcp);
+    expect(target.incoming).toHaveLength(2);
+    // The engine's BYE reaches the phone over its own connection, through Kamailio.
+    await target.incoming[1].hangUp();
+    await waitFor(() => second.endedByRemote, 10_000);
   }, 60_000);
 });
 

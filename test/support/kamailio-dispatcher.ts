@@ -1,24 +1,35 @@
 /**
  * A Kamailio dispatcher for a cluster test, running the repository's dispatcher configuration
- * (engine/cluster/kamailio/dispatcher.cfg) in the foreground on one loopback UDP address, with a
+ * (engine/cluster/kamailio/dispatcher.cfg) in the foreground on one loopback address (UDP and TCP), with a
  * dispatcher list of the given engines in a fresh temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispatcherArgs } from '../../engine/cluster/kamailio/dispatcher-command.js';
 
-/** A UDP port free on `host` right now (Kamailio cannot be asked for port 0). */
-export async function freeUdpPort(host: string): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  socket.bind(0, host);
-  await once(socket, 'listening');
-  const { port } = socket.address();
-  socket.close();
-  return port;
+/** A port free on `host` for both UDP and TCP right now (Kamailio listens on both, and cannot be asked for port 0). */
+async function freePort(host: string): Promise<number> {
+  for (;;) {
+    const udp = dgram.createSocket('udp4');
+    udp.bind(0, host);
+    await once(udp, 'listening');
+    const { port } = udp.address();
+    const tcp = net.createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, host, () => resolve(true));
+    });
+    udp.close();
+    if (tcpFree) {
+      await new Promise((resolve) => tcp.close(resolve));
+      return port;
+    }
+  }
 }
 
 export class Kamailio {
@@ -49,7 +60,7 @@ export class Kamailio {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
     await writeFile(list, engines.map((e) => `1 sip:${e} 0 0\n`).join(''));
-    const port = await freeUdpPort(host);
+    const port = await freePort(host);
     const child = spawn(
       'kamailio',
       dispatcherArgs({

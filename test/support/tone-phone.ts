@@ -52,6 +52,8 @@ export interface TonePhoneOptions {
   host?: string;
   /** Credentials for a 401/407 challenge. */
   auth?: { username: string; password: string };
+  /** The phone's one SIP transport (default UDP); a TCP phone calls `…;transport=tcp` targets. */
+  transport?: 'udp' | 'tcp';
 }
 
 export class TonePhone {
@@ -122,7 +124,7 @@ export class TonePhone {
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
     const host = options.host ?? '127.0.0.1';
     const ua = new SipUserAgent({
-      transports: [{ protocol: 'udp', host, port: 0 }],
+      transports: [{ protocol: options.transport ?? 'udp', host, port: 0 }],
       sessionTimer: options.sessionTimer
     });
     await ua.start();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const DISPATCHER_CONFIG = fileURLToPath(new URL('./dispatcher.cfg', import.meta.url));
 
 export interface DispatcherCommand {
-  /** Address Kamailio listens on for callers. */
+  /** Address Kamailio listens on for callers, over UDP and TCP. */
   host: string;
   port: number;
   /** A dispatcher.list file naming the engines (`1 sip:host:port 0 0` per line). */
@@ -29,6 +29,8 @@ export function dispatcherArgs(command: DispatcherCommand): string[] {
     '-E',
     '-l',
     `udp:${command.host}:${command.port}`,
+    '-l',
+    `tcp:${command.host}:${command.port}`,
     '-A',
     `DISPATCHER_LIST="${command.listFile}"`,
     '-A',
