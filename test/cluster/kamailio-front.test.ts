@@ -3,7 +3,8 @@
  * - it keeps its set of engines to those that take calls: it probes each with OPTIONS, and the
  *   engine answers as it would an INVITE (RFC 3261 §11.2). A dead engine costs at most one caller
  *   one failover, then gets no more calls until it answers probes again; a full engine (503)
- *   gets none while it is full;
+ *   gets none while it is full, and the proxy's own answer to OPTIONS says 503 when no engine
+ *   behind it takes calls;
  * - a caller's answer to an engine's digest challenge goes to that engine, the only one that
  *   knows its nonce;
  * - an engine that trusts the proxy (access.trustedProxies) counts each caller by the address
@@ -19,9 +20,12 @@ import { Kamailio } from '../support/kamailio-dispatcher.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { optionsAnswer } from '../support/sip-udp-peer.js';
 import { State, type Engine } from '../../engine/index.js';
 
 const KAMAILIO_HOST = '127.0.0.13';
+/** Where the tests' own OPTIONS to the front come from (not the callers' address). */
+const PROBER = '127.0.0.23';
 /** Probes every second, so that the tests see several in a few seconds. */
 const PING_SECONDS = 1;
 
@@ -66,6 +70,18 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     }
   }
 
+  /**
+   * Asks the front with OPTIONS, four times a second (under its flood limit), until it answers
+   * `status` (it follows its engines' probes, once a second).
+   */
+  async function frontAnswers(k: Kamailio, status: number): Promise<void> {
+    for (let i = 0; i < 80; i++) {
+      if ((await optionsAnswer(k.port, PROBER, k.host)).status === status) return;
+      await sleep(250);
+    }
+    throw new Error(`the front never answered OPTIONS with ${status}`);
+  }
+
   /** Calls through Kamailio until `engine` takes one; how many calls that took. */
   async function callsUntilTaken(k: Kamailio, taken: () => number, label: string): Promise<number> {
     for (let n = 1; n <= 40; n++) {
@@ -105,7 +121,7 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     expect(back.incoming.length).toBeGreaterThan(0);
   }, 90_000);
 
-  it('sends no calls to a full engine while it is full (503 to its probes), and some once it has room', async () => {
+  it('sends no calls to a full engine while it is full (503 to its probes), answers OPTIONS itself with 503 while no engine has room, and uses the engine again once it has room', async () => {
     const open = await engine(54200);
     const full = await engine(54300, { callLimits: { maxCalls: 1 } });
     const k = await kamailio([open.sipPort, full.sipPort]);
@@ -128,7 +144,13 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     expect(full.incoming).toHaveLength(1);
     expect(refusedAtFull(full.engine)).toBeLessThanOrEqual(1);
 
+    // With only the full engine behind it, the front itself answers OPTIONS with 503.
+    const alone = await kamailio([full.sipPort]);
+    await frontAnswers(alone, 503);
+    expect((await optionsAnswer(k.port, PROBER, k.host)).status).toBe(200);
+
     await holder.hangUp();
+    await frontAnswers(alone, 200);
     const calls = await callsUntilTaken(k, () => full.incoming.length - 1, 'after');
     console.log(`the engine with room again took a call after ${calls} calls`);
     expect(full.incoming.length).toBe(2);

@@ -63,9 +63,9 @@ export class UdpTestPeer extends SipTestPeer {
     return this;
   }
 
-  send(data: string | Buffer, port: number): Promise<void> {
+  send(data: string | Buffer, port: number, address = '127.0.0.1'): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, '127.0.0.1', (e) =>
+      this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, address, (e) =>
         e ? reject(e) : resolve()
       )
     );
@@ -184,12 +184,16 @@ export function optionsText(
   );
 }
 
-/** Sends one OPTIONS from a fresh socket on `host` to the user agent on 127.0.0.1:`uaPort`; its answer. */
-export async function optionsAnswer(uaPort: number, host = '127.0.0.1'): Promise<SipResponse> {
+/** Sends one OPTIONS from a fresh socket on `host` to the user agent on `uaHost`:`uaPort`; its answer. */
+export async function optionsAnswer(
+  uaPort: number,
+  host = '127.0.0.1',
+  uaHost = '127.0.0.1'
+): Promise<SipResponse> {
   const peer = await new UdpTestPeer().open(host);
   try {
     const callId = `options-${process.pid}-${++optionsSent}`;
-    await peer.send(optionsText(callId, 'UDP', peer.port, uaPort), uaPort);
+    await peer.send(optionsText(callId, 'UDP', peer.port, uaPort), uaPort, uaHost);
     return (await peer.next((m) => m instanceof SipResponse && m.callId === callId, 5000)) as SipResponse;
   } finally {
     await peer.close();
