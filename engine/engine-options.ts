@@ -5,6 +5,7 @@
  * value of the wrong kind or out of range. Options a lower layer owns (the RTP port range, TTS,
  * the cluster, registrations) go through that layer's own check, which it makes again itself.
  */
+import { Resolver } from 'node:dns';
 import { isIP } from 'node:net';
 import {
   AUDIO_CODECS,
@@ -100,6 +101,15 @@ function checkSipOptions(sip: EngineOptions['sip']): void {
       `EngineOptions.sip.timers.t2Ms (${t2}) must not be below t1Ms (${t1}): retransmissions double from T1 up to T2 (RFC 3261 §17.1.2.2)`
     );
   checkSessionTimer(sip?.sessionTimer);
+  if (sip?.dnsServers !== undefined) {
+    try {
+      new Resolver().setServers(sip.dnsServers);
+    } catch {
+      throw new TypeError(
+        `EngineOptions.sip.dnsServers must list IP addresses, with a port or not ('192.0.2.53', '[2001:db8::53]:5353'), got ${shown(sip.dnsServers)}`
+      );
+    }
+  }
 }
 
 /** RFC 4028: an interval we ask for below the smallest we accept would be refused by ourselves. */

@@ -86,6 +86,11 @@ export interface EngineOptions {
       verifyPeer?: boolean;
     };
     userAgentName?: string;
+    /**
+     * DNS servers (`host` or `host:port`) for the host names of call targets and registrars,
+     * looked up as RFC 3263 has it (SRV records, then A/AAAA); default: the system's.
+     */
+    dnsServers?: string[];
     timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
     /**
      * RFC 4028 session timers (default on: 1800 s asked for, Min-SE 90 s): a call nobody refreshes
@@ -387,6 +392,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
           ...(o.webSocket ? [webSocketTransportSpec(o.webSocket, sipHost, this.joinPage(o.webSocket))] : [])
         ],
         userAgentName: o.sip?.userAgentName ?? 'uasmedia',
+        dnsServers: o.sip?.dnsServers,
         advertisedHost: o.sip?.advertisedHost,
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,

@@ -55,6 +55,7 @@ import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './ua
 import type { InviteAdmission } from './admission/invite-admission.js';
 import type { RefusalCause, Unavailable } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
+import { DnsTargets } from './transport/dns-targets.js';
 import { Registration, type RegistrationOptions } from './registration/registration.js';
 
 export interface SipUserAgentOptions {
@@ -75,6 +76,8 @@ export interface SipUserAgentOptions {
   connections?: Partial<ConnectionLimits>;
   /** RFC 4028 session timers (default on: 1800 s asked for, 90 s minimum); false turns them off. */
   sessionTimer?: Partial<SessionTimerConfig> | false;
+  /** DNS servers for request targets named by host name (`host` or `host:port`); default: the system's. */
+  dnsServers?: string[];
   /**
    * Called after each received message, whatever became of it. The engine runs a frame tick that
    * has come due there, so a burst of signalling read in one event-loop turn cannot hold the
@@ -120,6 +123,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   availability?: () => Unavailable | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0, sendFailures: 0 };
   private readonly sendFailures = new SendFailures();
+  /** Host names of request targets, looked up (RFC 3263 SRV, then A/AAAA). */
+  private readonly dnsTargets: DnsTargets;
   private readonly transports: TransportSet;
   private readonly limits: SipMessageLimits;
   /** Limits and counters of stream connections (refused, closed idle or slow). */
@@ -150,6 +155,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
     this.limits = resolveMessageLimits(options.limits);
+    this.dnsTargets = new DnsTargets(options.dnsServers);
     this.connectionGuard = new ConnectionGuard(options.connections, (reason, details) =>
       this.logger.warn(details, reason)
     );
@@ -293,7 +299,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const transport = this.transports.get(destination.protocol);
     if (!transport || this.state === 'closed') return;
     const send = this.sendFailures.started();
-    transport.send(message.toBuffer(), destination).then(
+    const bytes = message.toBuffer();
+    const name = destination.name;
+    const protocol = destination.protocol;
+    const sent =
+      name && !destination.flow && (protocol === 'udp' || protocol === 'tcp')
+        ? this.dnsTargets
+            .target(name.host, name.port, protocol)
+            .then((found) => transport.send(bytes, found ? { ...found } : destination))
+        : transport.send(bytes, destination);
+    sent.then(
       () => this.sendFailures.succeeded(destination, send),
       (error: Error) => {
         this.stats.sendFailures++;

@@ -376,6 +376,18 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     'EngineOptions.sip.timers.t2Ms (100) must not be below t1Ms (500)'
   ],
   [
+    'sip.dnsServers naming a host',
+    { sip: { dnsServers: ['ns1.example.net'] } },
+    TypeError,
+    'EngineOptions.sip.dnsServers must list IP addresses'
+  ],
+  [
+    'access.trustedProxies with a bad block',
+    { access: { trustedProxies: ['10.0.0.0/33'] } },
+    RangeError,
+    "trustedProxies list entry '10.0.0.0/33' has prefix length '33'"
+  ],
+  [
     "tts.engine: 'Flite'",
     { tts: { engine: 'Flite' } },
     RangeError,

@@ -10,9 +10,15 @@ import { isSipUri, parseUri, bareHost } from '../message/uri.js';
 import { formatVia, parseVia, type Via } from '../message/via.js';
 import { splitTopLevel } from '../message/scanner.js';
 import type { MessageSource, SendTarget, TransportProtocol } from './transport.js';
+import { DnsTargets } from './dns-targets.js';
 
 export interface Destination extends SendTarget {
   protocol: TransportProtocol;
+  /**
+   * A request's target named by a host name: that name and the URI's port (undefined when it
+   * gave none, so SRV records apply), for the user agent to look up (dns-targets.ts).
+   */
+  name?: { host: string; port: number | undefined };
 }
 
 /** §18.2.1: record the source address in the top Via (received, and rport if asked). */
@@ -54,7 +60,7 @@ export function responseDestination(via: Via, source: MessageSource): Destinatio
   return { protocol: 'udp', host, port };
 }
 
-/** §18.1.1 / RFC 3263 without DNS: first Route if any, else the Request-URI. */
+/** §18.1.1: first Route if any, else the Request-URI; a host name is looked up when sent (RFC 3263). */
 export function requestDestination(request: SipRequest, fallback: TransportProtocol): Destination {
   const route = request.getList('Route')[0];
   const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
@@ -73,9 +79,12 @@ export function requestDestination(request: SipRequest, fallback: TransportProto
             ? 'udp'
             : fallback;
   const maddr = target.params.get('maddr');
-  return {
+  const host = bareHost(maddr ?? target.host);
+  const destination: Destination = {
     protocol,
-    host: bareHost(maddr ?? target.host),
+    host,
     port: target.port ?? (protocol === 'tls' ? 5061 : 5060)
   };
+  if (DnsTargets.looksUp(host)) destination.name = { host, port: target.port };
+  return destination;
 }

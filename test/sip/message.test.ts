@@ -98,7 +98,15 @@ describe('routing (§18)', () => {
     const req = request('BYE');
     expect(requestDestination(req, 'udp')).toEqual({ protocol: 'udp', host: '127.0.0.1', port: 5060 });
     req.add('Route', '<sip:proxy.example:5070;lr;transport=tcp>');
-    expect(requestDestination(req, 'udp')).toEqual({ protocol: 'tcp', host: 'proxy.example', port: 5070 });
+    // A name is looked up when sent (RFC 3263): with a port, for its address only.
+    expect(requestDestination(req, 'udp')).toEqual({
+      protocol: 'tcp',
+      host: 'proxy.example',
+      port: 5070,
+      name: { host: 'proxy.example', port: 5070 }
+    });
+    req.set('Route', '<sip:proxy.example;lr>');
+    expect(requestDestination(req, 'udp').name).toEqual({ host: 'proxy.example', port: undefined });
   });
 });
 
