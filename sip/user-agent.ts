@@ -219,6 +219,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.dialogs.clear();
     this.intake.clear();
     this.mergeKeys.clear();
+    this.dnsTargets.close();
     await this.transports.close();
     this.removeAllListeners();
   }
@@ -304,9 +305,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const protocol = destination.protocol;
     const sent =
       name && !destination.flow && (protocol === 'udp' || protocol === 'tcp')
-        ? this.dnsTargets
-            .target(name.host, name.port, protocol)
-            .then((found) => transport.send(bytes, found ? { ...found } : destination))
+        ? this.dnsTargets.target(name.host, name.port, protocol).then((found) =>
+            // A lookup that ended after close() sends nothing.
+            this.state === 'closed' ? undefined : transport.send(bytes, found ? { ...found } : destination)
+          )
         : transport.send(bytes, destination);
     sent.then(
       () => this.sendFailures.succeeded(destination, send),

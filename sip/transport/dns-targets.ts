@@ -31,6 +31,12 @@ export class DnsTargets {
     if (servers !== undefined && servers.length > 0) this.#resolver.setServers([...servers]);
   }
 
+  /** Ends the lookups under way (each then gives no target) and forgets every answer. */
+  close(): void {
+    this.#resolver.cancel();
+    this.#answers.clear();
+  }
+
   /** Whether `host` is a name this looks up (not an address, not local). */
   static looksUp(host: string): boolean {
     return isIP(host) === 0 && host.includes('.') && !/(^|\.)(localhost|invalid)\.?$/i.test(host);
