@@ -402,7 +402,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         afterMessage: () => this.clock.runIfDue()
       });
       this.userAgent.inviteFilter = o.inviteFilter;
-      this.door.attach(this.userAgent);
+      this.door.attach(this.userAgent, () => this.state === 'running');
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(
         resolver,
@@ -474,7 +474,6 @@ export class Engine extends SafeEmitter<EngineEvents> {
     }
     if (this.state === 'stopped') return;
     this.state = 'stopping';
-    this.door.stopTakingCalls();
     await this.clusterMember?.handOver();
     const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
     let deadline: NodeJS.Timeout | undefined;

@@ -56,7 +56,8 @@ export interface AccessOptions {
   trustedProxies?: string[];
 }
 
-const STOPPING: Unavailable = { status: 503, reason: 'Service Unavailable' };
+/** What every new call gets while the engine is not running (starting or stopping). */
+const NOT_RUNNING: Unavailable = { status: 503, reason: 'Service Unavailable' };
 
 export class Door {
   readonly sipSources: SourceFilter | undefined;
@@ -64,8 +65,6 @@ export class Door {
   readonly guard: OverloadGuard | undefined;
   readonly admission: InviteAdmission | undefined;
   readonly #silent: boolean;
-  /** Set when the engine begins to stop: from then on new INVITEs get 503, and OPTIONS say so. */
-  #stopping = false;
   /**
    * Whether a request is a cluster member's signed trunk leg (set when the engine joins a
    * cluster): digest authentication does not apply to it, since members hold no credentials.
@@ -141,14 +140,15 @@ export class Door {
     return this.sipSources !== undefined || this.admission?.authenticator !== undefined;
   }
 
-  attach(userAgent: SipUserAgent): void {
+  /** `running`: whether the engine takes calls now (else new INVITEs get 503, and OPTIONS say so). */
+  attach(userAgent: SipUserAgent, running: () => boolean): void {
     userAgent.sourceFilter = this.sipSources;
     userAgent.refuseSilently = this.#silent;
     const sources = this.sipSources;
     // Silence over TCP: the connection is closed at accept, before a byte is read.
     if (this.#silent && sources) userAgent.connectionGuard.refusesSource = (host) => !sources.allows(host);
     userAgent.inviteAdmission = this.admission;
-    userAgent.availability = () => (this.#stopping ? STOPPING : this.admission?.availability());
+    userAgent.availability = () => (running() ? this.admission?.availability() : NOT_RUNNING);
     userAgent.on('refused', (cause, source) => {
       this.metrics.sipRefusals[cause].inc();
       this.logger.debug({ cause, source }, 'SIP request refused');
@@ -157,11 +157,6 @@ export class Door {
 
   start(): void {
     this.guard?.start();
-  }
-
-  /** The engine is stopping: a proxy that probes with OPTIONS learns it (503) and sends no more calls. */
-  stopTakingCalls(): void {
-    this.#stopping = true;
   }
 
   stop(): void {
