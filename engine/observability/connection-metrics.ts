@@ -2,7 +2,8 @@
  * Prometheus series of the stream connection guard (TCP, TLS, WebSocket), of the per-source
  * datagram rate (UDP) and of the overload guard, read from their counters at scrape time:
  * refusals and closures by transport and reason, open connections, CRLF keep-alive pongs,
- * datagrams dropped, and whether the engine is refusing calls because it runs late. The guards keep plain counters; nothing here runs outside a scrape.
+ * datagrams dropped, and whether the engine is refusing calls because it runs late. The guards
+ * keep plain counters; nothing here runs outside a scrape.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
@@ -127,32 +128,36 @@ export function exposeConnectionMetrics(
   });
 }
 
+/** A counter without labels whose value is read from a guard's own count at each scrape. */
+function scrapedCounter(registry: Registry, name: string, help: string, value: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(value());
+    }
+  });
+}
+
 /** `uasmedia_sip_datagrams_dropped_total` and `uasmedia_sip_datagram_rate_exceeded_total`, read from `read()` once per scrape. */
 export function exposeDatagramMetrics(
   registry: Registry,
   prefix: string,
   read: () => DatagramRateStats | undefined
 ): void {
-  const counter = (name: string, help: string, key: keyof DatagramRateStats): void => {
-    new Counter({
-      name: `${prefix}${name}`,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read()?.[key] ?? 0);
-      }
-    });
-  };
-  counter(
-    'sip_datagrams_dropped_total',
+  scrapedCounter(
+    registry,
+    `${prefix}sip_datagrams_dropped_total`,
     'SIP datagrams dropped unread because their source sent more than maxMessagesPerSecondPerSource.',
-    'dropped'
+    () => read()?.dropped ?? 0
   );
-  counter(
-    'sip_datagram_rate_exceeded_total',
+  scrapedCounter(
+    registry,
+    `${prefix}sip_datagram_rate_exceeded_total`,
     'Times a source went past maxMessagesPerSecondPerSource (once per episode).',
-    'episodes'
+    () => read()?.episodes ?? 0
   );
 }
 
@@ -176,13 +181,10 @@ export function exposeOverloadMetrics(
       this.set(read()?.overloaded ? 1 : 0);
     }
   });
-  new Counter({
-    name: `${prefix}overload_engaged_total`,
-    help: 'Times the overload guard started refusing new calls.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(read()?.engaged ?? 0);
-    }
-  });
+  scrapedCounter(
+    registry,
+    `${prefix}overload_engaged_total`,
+    'Times the overload guard started refusing new calls.',
+    () => read()?.engaged ?? 0
+  );
 }
