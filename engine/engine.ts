@@ -402,7 +402,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
         afterMessage: () => this.clock.runIfDue()
       });
       this.userAgent.inviteFilter = o.inviteFilter;
-      this.door.attach(this.userAgent, () => this.state === 'running');
+      this.door.attach(
+        this.userAgent,
+        () => this.state === 'running',
+        () => this.ports?.hasFreePair ?? false
+      );
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(
         resolver,

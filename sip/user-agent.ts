@@ -91,6 +91,11 @@ export type SipUserAgentEvents = {
   invite: [IncomingInvite];
   /** A request refused at the door (source, limits, overload, authentication). */
   refused: [RefusalCause, MessageSource];
+  /**
+   * An answered call whose ACK had not come was ended, with no BYE, to make room for a new call
+   * while the door was full (invite-intake.ts).
+   */
+  unacknowledgedDropped: [IncomingInvite];
 };
 
 export interface SipUserAgentStats {
@@ -472,6 +477,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       findServerByKey: (key) => this.layer.findServerByKey(key),
       respond: (tx, response) => this.respond(tx, response),
       refused: (cause, source) => this.safeEmit('refused', cause, source),
+      dropped: (session) => this.safeEmit('unacknowledgedDropped', session),
       track: (session) => {
         this.track(session);
         this.flows.bind(session);

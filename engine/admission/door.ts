@@ -9,9 +9,11 @@ import {
   InviteAdmission,
   SourceFilter,
   TrustedProxies,
+  serviceUnavailable,
   type AuthLockoutOptions,
   type CallLimitOptions,
   type CredentialsLookup,
+  type Refusal,
   type SipRequest,
   type SipUserAgent,
   type Unavailable
@@ -59,12 +61,21 @@ export interface AccessOptions {
 /** What every new call gets while the engine is not running (starting or stopping). */
 const NOT_RUNNING: Unavailable = { status: 503, reason: 'Service Unavailable' };
 
+/** What a new call gets while every RTP port pair is taken: the call could not have media. */
+const PORTS_FULL: Refusal = serviceUnavailable('rtp_ports', 5);
+
+/** At most one warning this often about unacknowledged calls dropped for new ones. */
+const DROP_WARNING_EVERY_MS = 60_000;
+
 export class Door {
   readonly sipSources: SourceFilter | undefined;
   readonly rtpSources: RtpSourcePolicy | undefined;
   readonly guard: OverloadGuard | undefined;
-  readonly admission: InviteAdmission | undefined;
+  readonly admission: InviteAdmission;
   readonly #silent: boolean;
+  #hasFreePorts: () => boolean = () => true;
+  #droppedUnwarned = 0;
+  #droppedWarnedAtMs = -Infinity;
   /**
    * Whether a request is a cluster member's signed trunk leg (set when the engine joins a
    * cluster): digest authentication does not apply to it, since members hold no credentials.
@@ -107,32 +118,30 @@ export class Door {
     const auth = access?.auth;
     const proxies =
       access?.trustedProxies === undefined ? undefined : new TrustedProxies(access.trustedProxies);
-    if (limits || auth || this.guard || proxies) {
-      this.admission = new InviteAdmission({
-        limits,
-        forwarded: proxies && { proxies, callers: this.sipSources },
-        auth: auth && {
-          ...auth,
-          requiredFor: (request) =>
-            !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
-        },
-        guard: this.guard?.check,
-        onLockout: (source, lockSeconds) => {
-          this.metrics.sipAuthLockouts.inc();
-          this.logger.warn(
-            { source, lockSeconds },
-            'too many wrong digest answers from this source: its answers are refused (403) for a while'
-          );
-        },
-        onAccountLockout: (username, lockSeconds) => {
-          this.metrics.sipAuthAccountLockouts.inc();
-          this.logger.warn(
-            { username: username.slice(0, 128), lockSeconds },
-            'too many wrong digest answers for this account: answers for it from sources it does not know are refused (403) for a while'
-          );
-        }
-      });
-    }
+    this.admission = new InviteAdmission({
+      limits,
+      forwarded: proxies && { proxies, callers: this.sipSources },
+      auth: auth && {
+        ...auth,
+        requiredFor: (request) =>
+          !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
+      },
+      guard: () => this.guard?.check() ?? (this.#hasFreePorts() ? undefined : PORTS_FULL),
+      onLockout: (source, lockSeconds) => {
+        this.metrics.sipAuthLockouts.inc();
+        this.logger.warn(
+          { source, lockSeconds },
+          'too many wrong digest answers from this source: its answers are refused (403) for a while'
+        );
+      },
+      onAccountLockout: (username, lockSeconds) => {
+        this.metrics.sipAuthAccountLockouts.inc();
+        this.logger.warn(
+          { username: username.slice(0, 128), lockSeconds },
+          'too many wrong digest answers for this account: answers for it from sources it does not know are refused (403) for a while'
+        );
+      }
+    });
   }
 
   /** Whether anything restricts who may call (for `npm start`'s warning). */
@@ -140,19 +149,37 @@ export class Door {
     return this.sipSources !== undefined || this.admission?.authenticator !== undefined;
   }
 
-  /** `running`: whether the engine takes calls now (else new INVITEs get 503, and OPTIONS say so). */
-  attach(userAgent: SipUserAgent, running: () => boolean): void {
+  /**
+   * `running`: whether the engine takes calls now (else new INVITEs get 503, and OPTIONS say so).
+   * `hasFreePorts`: whether a new call could get its RTP ports (else 503, `rtp_ports`).
+   */
+  attach(userAgent: SipUserAgent, running: () => boolean, hasFreePorts: () => boolean): void {
+    this.#hasFreePorts = hasFreePorts;
     userAgent.sourceFilter = this.sipSources;
     userAgent.refuseSilently = this.#silent;
     const sources = this.sipSources;
     // Silence over TCP: the connection is closed at accept, before a byte is read.
     if (this.#silent && sources) userAgent.connectionGuard.refusesSource = (host) => !sources.allows(host);
     userAgent.inviteAdmission = this.admission;
-    userAgent.availability = () => (running() ? this.admission?.availability() : NOT_RUNNING);
+    userAgent.availability = () => (running() ? this.admission.availability() : NOT_RUNNING);
     userAgent.on('refused', (cause, source) => {
       this.metrics.sipRefusals[cause].inc();
       this.logger.debug({ cause, source }, 'SIP request refused');
     });
+    userAgent.on('unacknowledgedDropped', (session) => this.#dropped(session.callId));
+  }
+
+  #dropped(callId: string): void {
+    this.metrics.sipUnacknowledgedDropped.inc();
+    this.#droppedUnwarned++;
+    const now = performance.now();
+    if (now - this.#droppedWarnedAtMs < DROP_WARNING_EVERY_MS) return;
+    this.logger.warn(
+      { dropped: this.#droppedUnwarned, callId },
+      'full: answered calls whose ACK never came are ended to make room for new ones (INVITEs from forged addresses?)'
+    );
+    this.#droppedUnwarned = 0;
+    this.#droppedWarnedAtMs = now;
   }
 
   start(): void {

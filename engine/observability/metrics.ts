@@ -109,6 +109,8 @@ export class EngineMetrics {
   readonly sipAuthLockouts = new CounterCell();
   /** Accounts locked against unknown sources for too many wrong digest answers (each lock once). */
   readonly sipAuthAccountLockouts = new CounterCell();
+  /** Answered calls whose ACK never came, ended early to make room for a new call while full. */
+  readonly sipUnacknowledgedDropped = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -186,6 +188,12 @@ export class EngineMetrics {
       `${p}sip_auth_account_lockouts_total`,
       'Accounts locked against sources they do not know for too many wrong digest answers.',
       this.sipAuthAccountLockouts
+    );
+    exposeCounter(
+      r,
+      `${p}sip_unacknowledged_calls_dropped_total`,
+      'Answered calls whose ACK had not come after 4*T1, ended to make room for a new call while full.',
+      this.sipUnacknowledgedDropped
     );
     exposeCounter(
       r,

@@ -151,6 +151,11 @@ export class RtpPortPool {
     return Math.floor((this.maxPort - this.minPort + 1) / 2);
   }
 
+  /** Whether a pair is neither handed out nor being bound (another program may still hold it). */
+  get hasFreePair(): boolean {
+    return this.#inUse.size + this.#binding.size < this.pairCount;
+  }
+
   /** Binds the next free pair. Rejects with PortPoolExhaustedError when none can be bound. */
   async allocate(): Promise<RtpPortPair> {
     if (this.#closed) throw new ClosedError('RTP port pool');

@@ -10,6 +10,7 @@ export const REFUSAL_CAUSES = [
   'calls_per_source',
   'rate_total',
   'rate_per_source',
+  'rtp_ports',
   'auth_challenged',
   'auth_failed',
   'auth_replayed',

@@ -129,7 +129,22 @@ export class IncomingInvite extends InviteSessionBase {
         seconds: timer.interval.seconds,
         weRefresh: timer.interval.refresher === 'uas'
       });
+    this.safeEmit('accepted');
     return done;
+  }
+
+  /**
+   * Ends an answered call whose ACK has not come, with no BYE: its caller has not shown that it
+   * receives our packets (a forged source never will). The intake does it to make room for a
+   * new call while the door is full (invite-intake.ts).
+   */
+  dropUnacknowledged(): void {
+    if (this.state !== 'accepted') return;
+    this.acceptWaiter?.reject(
+      new SipError('ERR_SIP_TIMEOUT', 'no ACK for our 200 OK: ended early to make room for a new call', 408)
+    );
+    this.acceptWaiter = undefined;
+    this.terminate('timeout');
   }
 
   /** Sends a final non-2xx response (486, 603 ...) and ends the call attempt. */

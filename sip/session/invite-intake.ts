@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
-import type { InviteAdmission } from '../admission/invite-admission.js';
+import type { AdmissionResult, InviteAdmission } from '../admission/invite-admission.js';
 import type { RefusalCause } from '../admission/refusal.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { dialogId } from '../dialog/dialog.js';
@@ -38,6 +38,8 @@ export interface IntakeHost {
   findServerByKey(key: string): ServerTransaction | undefined;
   respond(tx: ServerTransaction, response: SipResponse): void;
   refused(cause: RefusalCause, source: MessageSource): void;
+  /** An answered call that never had its ACK was ended to make room for a new one. */
+  dropped(session: IncomingInvite): void;
   /** Whether anyone listens for new calls (else 480). */
   readonly hasTaker: boolean;
   /** Tracks a new session (its end, its WebSocket connection). */
@@ -45,6 +47,17 @@ export interface IntakeHost {
   /** Hands the session to the application; true when a listener threw. */
   offer(session: IncomingInvite): boolean;
 }
+
+/** Refusals that mean the door is full: an unacknowledged call may give its place up. */
+const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports']);
+
+/**
+ * How long our 200 OK waits for its ACK before the call may be dropped for a new one: 2*T1
+ * (1 s), by which the 200 has gone out twice (§13.3.1.4); a caller's ACK takes a round trip.
+ * While full, calls answered faster than one per 2*T1 per place (`maxCalls`, or RTP port pairs)
+ * find none old enough, so `callsPerSecond` below `maxCalls` per second keeps the door working.
+ */
+const DROPPABLE_AFTER_T1 = 2;
 
 interface Admitting {
   cancelled: boolean;
@@ -59,6 +72,8 @@ export class InviteIntake {
   private readonly earlyDialogs = new Map<string, IncomingInvite>();
   /** INVITE transactions waiting for admission (an async credentials lookup). */
   private readonly admitting = new Map<string, Admitting>();
+  /** Answered INVITEs whose ACK has not come, in the order answered, with when (performance.now()). */
+  private readonly unacknowledged = new Map<IncomingInvite, number>();
 
   constructor(private readonly ua: IntakeHost) {}
 
@@ -80,24 +95,43 @@ export class InviteIntake {
     }
     const waiting: Admitting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
     this.admitting.set(tx.key, waiting);
+    const decide = (result: AdmissionResult, again: boolean): Promise<void> | void => {
+      if (!result.admitted) {
+        // Full of calls whose ACK never came (INVITEs from forged addresses fill it so for
+        // 64*T1): the oldest gives its place up, once per INVITE.
+        if (again && !waiting.cancelled && FULL.has(result.refusal.cause) && this.dropUnacknowledged())
+          return admission.admit(request, source.host).then((second) => decide(second, false));
+        this.ua.refused(result.refusal.cause, source);
+        if (!waiting.cancelled) refuse(result.refusal.status, result.refusal.reason, result.refusal.headers);
+      } else if (waiting.cancelled || !this.ua.started) {
+        result.release();
+      } else {
+        this.take(request, source, tx, reply, refuse, result.release);
+      }
+    };
     admission
       .admit(request, source.host)
-      .then((result) => {
-        if (!result.admitted) {
-          this.ua.refused(result.refusal.cause, source);
-          if (!waiting.cancelled)
-            refuse(result.refusal.status, result.refusal.reason, result.refusal.headers);
-        } else if (waiting.cancelled || !this.ua.started) {
-          result.release();
-        } else {
-          this.take(request, source, tx, reply, refuse, result.release);
-        }
-      })
+      .then((result) => decide(result, true))
       .catch((error: unknown) => {
         this.ua.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
         if (!waiting.cancelled) reply(500);
       })
       .finally(() => this.admitting.delete(tx.key));
+  }
+
+  /**
+   * Ends the call whose 200 OK has waited longest for its ACK, if that is over 2*T1; true when
+   * one was ended. Its caller has not shown it can hear us, and the new caller may.
+   */
+  private dropUnacknowledged(): boolean {
+    const oldest = this.unacknowledged.entries().next();
+    if (oldest.done) return false;
+    const [session, acceptedAtMs] = oldest.value;
+    if (performance.now() - acceptedAtMs < DROPPABLE_AFTER_T1 * this.ua.host.timers.t1Ms) return false;
+    this.unacknowledged.delete(session);
+    session.dropUnacknowledged();
+    this.ua.dropped(session);
+    return true;
   }
 
   /**
@@ -153,6 +187,7 @@ export class InviteIntake {
     this.pending.clear();
     this.earlyDialogs.clear();
     this.admitting.clear();
+    this.unacknowledged.clear();
   }
 
   private take(
@@ -202,8 +237,13 @@ export class InviteIntake {
       this.pending.delete(tx.key);
       this.earlyDialogs.delete(early);
     };
-    session.on('terminated', forget);
-    session.on('ack', forget);
+    const settled = (): void => {
+      this.unacknowledged.delete(session);
+      forget();
+    };
+    session.on('accepted', () => this.unacknowledged.set(session, performance.now()));
+    session.on('terminated', settled);
+    session.on('ack', settled);
     tx.onTerminated = ((previous) => () => {
       previous?.();
       forget();

@@ -43,6 +43,8 @@ export interface ProgressEvent {
 }
 
 export type InviteSessionEvents = {
+  /** UAS: our 2xx to the INVITE went out; its ACK is awaited. */
+  accepted: [];
   /** UAS: the ACK for our 2xx arrived, the dialog is confirmed. */
   ack: [];
   /** The remote side hung up (we already answered 200). */
