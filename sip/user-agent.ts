@@ -310,10 +310,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const protocol = destination.protocol;
     const sent =
       name && !destination.flow && (protocol === 'udp' || protocol === 'tcp')
-        ? this.dnsTargets.target(name.host, name.port, protocol).then((found) =>
+        ? this.dnsTargets.target(name.host, name.port, protocol).then((found) => {
             // A lookup that ended after close() sends nothing.
-            this.state === 'closed' ? undefined : transport.send(bytes, found ? { ...found } : destination)
-          )
+            if (this.state === 'closed') return undefined;
+            destination.resolved = found;
+            return transport.send(bytes, found ? { ...found } : destination);
+          })
         : transport.send(bytes, destination);
     sent.then(
       () => this.sendFailures.succeeded(destination, send),
@@ -377,7 +379,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       clock: this.clock,
       timers: this.timers,
       reliable: destination.protocol !== 'udp',
-      send: (m) => this.transmit(m, destination, (error) => failed()?.transportError(error))
+      send: (m) => this.transmit(m, destination, (error) => failed()?.transportError(error)),
+      unanswered: () => {
+        if (destination.resolved) this.dnsTargets.failed(destination.resolved);
+      }
     };
   }
 

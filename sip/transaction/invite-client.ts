@@ -45,13 +45,16 @@ export class InviteClientTransaction extends Transaction {
   private timerB(): void {
     if (this.state !== 'calling') return;
     this.terminate();
+    this.context.unanswered?.();
     this.user.timeout();
   }
 
   /** The request could not be sent at all: the transaction ends and the TU is told. */
   transportError(error: Error): void {
     if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    const heardNothing = this.state !== 'proceeding';
     this.terminate();
+    if (heardNothing) this.context.unanswered?.();
     if (this.user.transportError) this.user.transportError(error);
     else this.user.timeout();
   }

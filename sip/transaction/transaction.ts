@@ -11,6 +11,8 @@ export interface TransactionContext {
   /** Reliable transports (TCP) skip retransmissions and zero the wait timers (§17). */
   readonly reliable: boolean;
   send(message: AnySipMessage): void;
+  /** A client transaction's request got no answer (timer B or F) or could not be sent. */
+  unanswered?(): void;
 }
 
 export type TransactionState =

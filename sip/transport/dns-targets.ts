@@ -5,6 +5,11 @@
  * only looked up. Providers publish their edges this way, and a SIP domain's own A record may
  * well be its web site's.
  *
+ * §4.3: a target that failed a transaction (no answer before timer B or F, or a transport error)
+ * is tried after the others for a minute, so the next request goes to the next SRV target or
+ * address: with its first edge down, a provider is still reached (the failed request itself is
+ * not sent again).
+ *
  * Names are looked up through `servers` when given (else the system's resolvers), for a minute
  * (c-ares hands over no TTLs). Names without a dot, and `localhost` and `.invalid` ones (RFC 6761:
  * a browser's WebSocket Contact is one), are left to the system.
@@ -24,7 +29,10 @@ type Lookup = Promise<TransportAddress | undefined>;
 
 export class DnsTargets {
   readonly #resolver: Resolver;
-  readonly #answers = new Map<string, { until: number; target: Lookup }>();
+  /** Each name's targets, in the order to try them. */
+  readonly #answers = new Map<string, { until: number; targets: Promise<TransportAddress[]> }>();
+  /** Targets that failed a transaction (`host port`), until when they are tried last. */
+  readonly #failed = new Map<string, number>();
 
   constructor(servers?: readonly string[]) {
     this.#resolver = new Resolver({ timeout: LOOKUP_TIMEOUT_MS, tries: 2 });
@@ -35,6 +43,7 @@ export class DnsTargets {
   close(): void {
     this.#resolver.cancel();
     this.#answers.clear();
+    this.#failed.clear();
   }
 
   /** Whether `host` is a name this looks up (not an address, not local). */
@@ -44,36 +53,62 @@ export class DnsTargets {
 
   /**
    * Where to send to `host` (a name) over `protocol`: `port` undefined means the URI gave none,
-   * so SRV applies. Undefined when nothing resolves: the caller sends to the name as it is.
+   * so SRV applies. The first target that has not failed lately, else the first. Undefined when
+   * nothing resolves: the caller sends to the name as it is.
    */
-  target(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
+  async target(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
+    const targets = await this.#targets(host, port, protocol);
+    const now = Date.now();
+    return targets.find((t) => !this.#hasFailed(t, now)) ?? targets[0];
+  }
+
+  /** `target` failed a transaction: it is tried after the others for a minute. */
+  failed(target: TransportAddress): void {
+    const key = `${target.host} ${target.port}`;
+    this.#failed.delete(key);
+    if (this.#failed.size >= MAX_NAMES) this.#failed.delete(this.#failed.keys().next().value as string);
+    this.#failed.set(key, Date.now() + KEEP_MS);
+  }
+
+  #hasFailed(target: TransportAddress, now: number): boolean {
+    const key = `${target.host} ${target.port}`;
+    const until = this.#failed.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#failed.delete(key);
+    return false;
+  }
+
+  #targets(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Promise<TransportAddress[]> {
     const key = `${protocol} ${host} ${port ?? ''}`;
     const now = Date.now();
     const kept = this.#answers.get(key);
-    if (kept && kept.until > now) return kept.target;
-    const target = this.#lookUp(host, port, protocol).catch(() => undefined);
+    if (kept && kept.until > now) return kept.targets;
+    const targets = this.#lookUp(host, port, protocol).catch(() => []);
     this.#answers.delete(key);
     if (this.#answers.size >= MAX_NAMES) this.#answers.delete(this.#answers.keys().next().value as string);
-    this.#answers.set(key, { until: now + KEEP_MS, target });
-    return target;
+    this.#answers.set(key, { until: now + KEEP_MS, targets });
+    return targets;
   }
 
-  async #lookUp(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
-    if (port !== undefined) return this.#address(host, port);
+  async #lookUp(
+    host: string,
+    port: number | undefined,
+    protocol: 'udp' | 'tcp'
+  ): Promise<TransportAddress[]> {
+    if (port !== undefined) return this.#addresses(host, port);
     const records = await this.#resolver.resolveSrv(`_sip._${protocol}.${host}`).catch(() => []);
-    for (const record of ordered(records)) {
-      const found = await this.#address(record.name, record.port);
-      if (found) return found;
-    }
-    return this.#address(host, 5060);
+    const targets: TransportAddress[] = [];
+    for (const record of ordered(records)) targets.push(...(await this.#addresses(record.name, record.port)));
+    return targets.length > 0 ? targets : this.#addresses(host, 5060);
   }
 
-  async #address(name: string, port: number): Lookup {
-    if (isIP(name) !== 0) return { host: name, port };
+  /** §4.2: every address of `name` is a target, IPv4 first. */
+  async #addresses(name: string, port: number): Promise<TransportAddress[]> {
+    if (isIP(name) !== 0) return [{ host: name, port }];
     const v4 = await this.#resolver.resolve4(name).catch(() => []);
-    if (v4.length > 0) return { host: v4[0], port };
     const v6 = await this.#resolver.resolve6(name).catch(() => []);
-    return v6.length > 0 ? { host: v6[0], port } : undefined;
+    return [...v4, ...v6].map((host) => ({ host, port }));
   }
 }
 

@@ -9,7 +9,7 @@ import { parseNameAddr } from '../message/name-addr.js';
 import { isSipUri, parseUri, bareHost } from '../message/uri.js';
 import { formatVia, parseVia, type Via } from '../message/via.js';
 import { splitTopLevel } from '../message/scanner.js';
-import type { MessageSource, SendTarget, TransportProtocol } from './transport.js';
+import type { MessageSource, SendTarget, TransportAddress, TransportProtocol } from './transport.js';
 import { DnsTargets } from './dns-targets.js';
 
 export interface Destination extends SendTarget {
@@ -19,6 +19,8 @@ export interface Destination extends SendTarget {
    * gave none, so SRV records apply), for the user agent to look up (dns-targets.ts).
    */
   name?: { host: string; port: number | undefined };
+  /** Where `name` was last sent to (dns-targets.ts): a failed transaction reports it. */
+  resolved?: TransportAddress;
 }
 
 /** §18.2.1: record the source address in the top Via (received, and rport if asked). */

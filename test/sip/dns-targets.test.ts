@@ -2,8 +2,11 @@
  * RFC 3263 §4.2 for request targets named by host name, against a DNS server on loopback: a
  * name without a port goes where its SRV records say (lowest priority first, past a target that
  * does not resolve), a name with a port is looked up for its address only, over UDP and TCP.
+ * §4.3: a target that left a transaction unanswered (timer B) or refused its connection is tried
+ * last for a while, so the next request reaches the next target.
  */
 import { describe, it, expect, afterEach } from 'vitest';
+import net from 'node:net';
 import { SipUserAgent } from '../../sip/index.js';
 import { Engine, State } from '../../engine/index.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
@@ -32,10 +35,15 @@ describe('request targets named by host name', () => {
     return server;
   }
 
-  async function agent(server: TestDnsServer, protocol: 'udp' | 'tcp' = 'udp'): Promise<SipUserAgent> {
+  async function agent(
+    server: TestDnsServer,
+    protocol: 'udp' | 'tcp' = 'udp',
+    t1Ms?: number
+  ): Promise<SipUserAgent> {
     const ua = new SipUserAgent({
       transports: [{ protocol, host: '127.0.0.1', port: 0 }],
-      dnsServers: [server.address]
+      dnsServers: [server.address],
+      timers: t1Ms === undefined ? undefined : { t1Ms, t2Ms: 4000, t4Ms: 5000 }
     });
     await ua.start();
     closing.push(() => ua.close());
@@ -51,6 +59,37 @@ describe('request targets named by host name', () => {
   }
 
   const address = (name: string): DnsRecord => ({ type: 'A', name, address: '127.0.0.1' });
+
+  /** `_sip._<protocol>.trunk.test`: a.trunk.test on `first` (priority 10), b.trunk.test on `second` (20). */
+  const twoEdges = (protocol: 'udp' | 'tcp', first: number, second: number): DnsRecord[] => [
+    {
+      type: 'SRV',
+      name: `_sip._${protocol}.trunk.test`,
+      priority: 10,
+      weight: 0,
+      port: first,
+      target: 'a.trunk.test'
+    },
+    {
+      type: 'SRV',
+      name: `_sip._${protocol}.trunk.test`,
+      priority: 20,
+      weight: 0,
+      port: second,
+      target: 'b.trunk.test'
+    },
+    address('a.trunk.test'),
+    address('b.trunk.test')
+  ];
+
+  /** The final outcome of an INVITE to `target`: the status it failed with, or 'answered'. */
+  function outcome(ua: SipUserAgent, target: string): Promise<number | 'answered'> {
+    const invite = ua.invite(target, { body: OFFER });
+    return invite.established.then(
+      () => 'answered' as const,
+      (error: { status?: number }) => error.status ?? 0
+    );
+  }
 
   it('goes to the SRV target of lowest priority', async () => {
     const [first, second] = [await udpPeer(), await udpPeer()];
@@ -137,6 +176,35 @@ describe('request targets named by host name', () => {
     const ua = await agent(server, 'tcp');
     expect(await inviteLands(ua, 'sip:room@trunk.test;transport=tcp', [peer])).toBe(0);
     expect(server.questions).toContain('SRV _sip._tcp.trunk.test');
+  });
+
+  it('sends the next request to the next SRV target once one left an INVITE unanswered', async () => {
+    const [silent, live] = [await udpPeer(), await udpPeer()];
+    // T1 of 20 ms: timer B (64*T1) gives up on the silent target after 1.28 s.
+    const ua = await agent(await dns(twoEdges('udp', silent.port, live.port)), 'udp', 20);
+    expect(await outcome(ua, 'sip:room@trunk.test')).toBe(408);
+    expect(silent.received.filter(isRequest('INVITE')).length).toBeGreaterThan(1);
+    expect(live.received).toHaveLength(0);
+    silent.received.length = 0;
+    expect(await inviteLands(ua, 'sip:room@trunk.test', [silent, live])).toBe(1);
+    // Only the one that failed is passed over: the live one still gets the next.
+    expect(await inviteLands(ua, 'sip:other@trunk.test', [silent, live])).toBe(1);
+  });
+
+  it('sends the next request to the next SRV target once one refused the connection', async () => {
+    const live = new TcpListeningTestPeer();
+    await live.listen();
+    closing.push(() => live.close());
+    // A port nothing listens on: connecting is refused at once.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(port));
+      });
+    });
+    const ua = await agent(await dns(twoEdges('tcp', closed, live.port)), 'tcp');
+    expect(await outcome(ua, 'sip:room@trunk.test;transport=tcp')).toBe(503);
+    expect(await inviteLands(ua, 'sip:room@trunk.test;transport=tcp', [live])).toBe(0);
   });
 
   it("takes the engine's calls to a name through sip.dnsServers", async () => {
