@@ -8,6 +8,9 @@
  * Environment: UASMEDIA_ENGINES (count), UASMEDIA_SIP_HOST (127.0.0.1), UASMEDIA_SIP_PORT
  * (Kamailio's port, 5060), UASMEDIA_ENGINE_BASE_PORT (first engine's port, 5070),
  * UASMEDIA_DISPATCH (`round-robin`, the default, or `room`: a room's callers on one engine).
+ * With UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY, Kamailio also takes callers over TLS on
+ * UASMEDIA_TLS_PORT (5061; Debian's kamailio-tls-modules), and engine N listens for TLS on the
+ * first engine's port + 100 + N - 1 (it serves its join page over HTTPS with the same files).
  * Needs the Debian packages redis-server and kamailio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +32,14 @@ const children: ChildProcess[] = [];
 /** Each engine's WebSocket (and join page) port: this one for the first, the next for the second, ... */
 const wsBasePort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const PACKAGES: Record<string, string> = { 'redis-server': 'redis-server', kamailio: 'kamailio' };
+const tls =
+  process.env.UASMEDIA_TLS_CERT && process.env.UASMEDIA_TLS_KEY
+    ? {
+        port: Number(process.env.UASMEDIA_TLS_PORT ?? 5061),
+        certPath: process.env.UASMEDIA_TLS_CERT,
+        keyPath: process.env.UASMEDIA_TLS_KEY
+      }
+    : undefined;
 
 function start(
   name: string,
@@ -126,7 +137,7 @@ writeFileSync(
 start(
   'kamailio',
   'kamailio',
-  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir })
+  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir, tls })
 );
 
 for (let i = 0; i < engines; i++) {
@@ -138,9 +149,11 @@ for (let i = 0; i < engines; i++) {
     UASMEDIA_NODE_ID: `engine${i + 1}`,
     // Kamailio's INVITEs name their callers (X-Uasmedia-Source): the door counts each caller.
     UASMEDIA_TRUSTED_PROXIES: host,
+    // The front has UASMEDIA_TLS_PORT; each engine a TLS port of its own.
+    ...(tls ? { UASMEDIA_TLS_PORT: String(basePort + 100 + i) } : {}),
     UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
   });
 }
 
 console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${basePort + engines - 1}, Redis at ${socket},
-Kamailio dispatching sip:<room>@${host}:${frontPort} over them. Ctrl-C stops everything.`);
+Kamailio dispatching sip:<room>@${host}:${frontPort}${tls ? ` (and over TLS on port ${tls.port})` : ''} over them. Ctrl-C stops everything.`);

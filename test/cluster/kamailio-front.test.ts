@@ -21,6 +21,7 @@ import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { optionsAnswer } from '../support/sip-udp-peer.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 import { State, type Engine } from '../../engine/index.js';
 
 const KAMAILIO_HOST = '127.0.0.13';
@@ -28,6 +29,8 @@ const KAMAILIO_HOST = '127.0.0.13';
 const PROBER = '127.0.0.23';
 /** Probes every second, so that the tests see several in a few seconds. */
 const PING_SECONDS = 1;
+/** Kamailio's TLS transport is Debian's kamailio-tls-modules, a package of its own. */
+const hasTlsModule = hasPeer('kamailio-tls');
 
 describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -238,6 +241,43 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     await target.incoming[1].hangUp();
     await waitFor(() => second.endedByRemote, 10_000);
   }, 60_000);
+
+  it.skipIf(!hasTlsModule)(
+    'takes a caller over TLS, and either side can end the call',
+    async () => {
+      const target = await engine(54900);
+      const certificate = makeTestCertificate([], [KAMAILIO_HOST]);
+      cleanup.push(async () => certificate.remove());
+      const k = await Kamailio.start(
+        KAMAILIO_HOST,
+        [`127.0.0.1:${target.sipPort}`],
+        4,
+        PING_SECONDS,
+        certificate
+      );
+      cleanup.push(() => k.stop());
+      const viaTls = `sip:room@${k.host}:${k.tlsPort};transport=tls`;
+      // The phone checks the front's certificate against the test CA (itself).
+      const tls = { cert: certificate.cert, key: certificate.key, ca: certificate.cert };
+
+      const first = await TonePhone.create({ toneHz: 440, user: 'tlsone', transport: 'tls', tls });
+      cleanup.push(() => first.close());
+      await first.call(viaTls);
+      expect(target.incoming).toHaveLength(1);
+      await waitFor(() => first.packetsReceived > 5, 10_000);
+      await first.hangUp();
+      await waitFor(() => target.incoming[0].state === State.IDLE, 10_000);
+
+      const second = await TonePhone.create({ toneHz: 440, user: 'tlstwo', transport: 'tls', tls });
+      cleanup.push(() => second.close());
+      await second.call(viaTls);
+      expect(target.incoming).toHaveLength(2);
+      // The engine's BYE reaches the phone over its own TLS connection, through Kamailio.
+      await target.incoming[1].hangUp();
+      await waitFor(() => second.endedByRemote, 10_000);
+    },
+    60_000
+  );
 });
 
 function floodInvite(k: Kamailio, port: number, n: number): string {

@@ -1,6 +1,6 @@
 /**
  * A Kamailio dispatcher for a cluster test, running the repository's dispatcher configuration
- * (engine/cluster/kamailio/dispatcher.cfg) in the foreground on one loopback address (UDP and TCP), with a
+ * (engine/cluster/kamailio/dispatcher.cfg) in the foreground on one loopback address (UDP and TCP, and TLS when given certificate files), with a
  * dispatcher list of the given engines in a fresh temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +38,9 @@ export class Kamailio {
     readonly host: string,
     readonly port: number,
     private readonly dir: string,
-    private readonly child: ChildProcess
+    private readonly child: ChildProcess,
+    /** Callers over TLS, when started with certificate files. */
+    readonly tlsPort?: number
   ) {
     const keep = (chunk: Buffer): void => {
       this.output += chunk.toString();
@@ -55,12 +57,19 @@ export class Kamailio {
     host: string,
     engines: string[],
     algorithm: 3 | 4 = 4,
-    pingIntervalSeconds?: number
+    pingIntervalSeconds?: number,
+    tlsFiles?: { certPath: string; keyPath: string }
   ): Promise<Kamailio> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
     await writeFile(list, engines.map((e) => `1 sip:${e} 0 0\n`).join(''));
     const port = await freePort(host);
+    let tls: { port: number; certPath: string; keyPath: string } | undefined;
+    if (tlsFiles) {
+      let tlsPort = await freePort(host);
+      while (tlsPort === port) tlsPort = await freePort(host);
+      tls = { port: tlsPort, ...tlsFiles };
+    }
     const child = spawn(
       'kamailio',
       dispatcherArgs({
@@ -69,11 +78,12 @@ export class Kamailio {
         listFile: list,
         algorithm: String(algorithm),
         runDir: dir,
-        pingIntervalSeconds
+        pingIntervalSeconds,
+        tls
       }),
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
-    const kamailio = new Kamailio(host, port, dir, child);
+    const kamailio = new Kamailio(host, port, dir, child, tls?.port);
     const until = Date.now() + 10000;
     while (!kamailio.output.includes('Listening on')) {
       if (child.exitCode !== null) throw new Error(`kamailio exited: ${kamailio.output.slice(-2000)}`);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** Debian package that provides each external peer the interop tests drive. */
 const PACKAGE_OF: Record<string, string> = {
@@ -7,12 +8,20 @@ const PACKAGE_OF: Record<string, string> = {
   sox: 'sox',
   chromium: 'chromium',
   kamailio: 'kamailio',
+  'kamailio-tls': 'kamailio-tls-modules',
   openssl: 'openssl',
   tcpdump: 'tcpdump',
   'redis-server': 'redis-server'
 };
 
+/** Peers that are a file rather than a command (a Kamailio module). */
+const FILE_OF: Record<string, string> = {
+  'kamailio-tls': '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so'
+};
+
 function onPath(command: string): boolean {
+  const file = FILE_OF[command];
+  if (file !== undefined) return existsSync(file);
   try {
     execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
     return true;

@@ -17,7 +17,8 @@ export interface TestCertificate {
   remove(): void;
 }
 
-export function makeTestCertificate(dnsNames: string[] = []): TestCertificate {
+/** `ipAddresses`: more IP addresses the certificate names, beside 127.0.0.1. */
+export function makeTestCertificate(dnsNames: string[] = [], ipAddresses: string[] = []): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'uasmedia-tls-'));
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
@@ -32,7 +33,11 @@ export function makeTestCertificate(dnsNames: string[] = []): TestCertificate {
       '-subj',
       '/CN=127.0.0.1',
       '-addext',
-      `subjectAltName=${['IP:127.0.0.1', ...dnsNames.map((name) => `DNS:${name}`)].join(',')}`,
+      `subjectAltName=${[
+        'IP:127.0.0.1',
+        ...ipAddresses.map((ip) => `IP:${ip}`),
+        ...dnsNames.map((name) => `DNS:${name}`)
+      ].join(',')}`,
       '-days',
       '1',
       '-keyout',

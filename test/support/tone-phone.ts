@@ -14,6 +14,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { SipUserAgent, type OutgoingInvite } from '../../sip/user-agent.js';
+import type { TlsTransportOptions } from '../../sip/transport/tls.js';
 import { ulawDecode, ulawEncode } from './tone-analysis.js';
 
 const SAMPLE_RATE_HZ = 8000;
@@ -53,7 +54,9 @@ export interface TonePhoneOptions {
   /** Credentials for a 401/407 challenge. */
   auth?: { username: string; password: string };
   /** The phone's one SIP transport (default UDP); a TCP phone calls `…;transport=tcp` targets. */
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** A TLS phone's own certificate and key, and the CA it trusts for the far end's. */
+  tls?: TlsTransportOptions;
 }
 
 export class TonePhone {
@@ -124,7 +127,7 @@ export class TonePhone {
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
     const host = options.host ?? '127.0.0.1';
     const ua = new SipUserAgent({
-      transports: [{ protocol: options.transport ?? 'udp', host, port: 0 }],
+      transports: [{ protocol: options.transport ?? 'udp', host, port: 0, tls: options.tls }],
       sessionTimer: options.sessionTimer
     });
     await ua.start();

@@ -1,6 +1,7 @@
 /**
  * How Kamailio is started in front of a cluster: the dispatcher configuration of this folder, in
- * the foreground, on one UDP address, over the engines listed in a dispatcher.list file.
+ * the foreground, on one address (UDP and TCP, and TLS when given), over the engines listed in a
+ * dispatcher.list file.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,8 @@ export interface DispatcherCommand {
   runDir: string;
   /** Seconds between OPTIONS probes of each engine (the configuration's default: 5). */
   pingIntervalSeconds?: number;
+  /** Callers over TLS on this port too, with these PEM files (Debian's kamailio-tls-modules). */
+  tls?: { port: number; certPath: string; keyPath: string };
 }
 
 export function dispatcherArgs(command: DispatcherCommand): string[] {
@@ -35,6 +38,18 @@ export function dispatcherArgs(command: DispatcherCommand): string[] {
     `DISPATCHER_LIST="${command.listFile}"`,
     '-A',
     `DS_ALGORITHM="${command.algorithm}"`,
+    ...(command.tls === undefined
+      ? []
+      : [
+          '-l',
+          `tls:${command.host}:${command.tls.port}`,
+          '-A',
+          'WITH_TLS',
+          '-A',
+          `TLS_CERT="${command.tls.certPath}"`,
+          '-A',
+          `TLS_KEY="${command.tls.keyPath}"`
+        ]),
     ...(command.pingIntervalSeconds === undefined
       ? []
       : ['-A', `DS_PING_INTERVAL=${Math.max(1, Math.round(command.pingIntervalSeconds))}`]),
