@@ -18,10 +18,13 @@ import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/di
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
 import { FailureLockout, type FailureLockoutLimits } from './failure-lockout.js';
 import { AccountLockout } from './account-lockout.js';
-import type { Refusal } from './refusal.js';
+import type { Refusal, RefusalCause } from './refusal.js';
 import { sourceKey } from './source-key.js';
 import type { SourceFilter } from './source-filter.js';
 import type { TrustedProxies } from './trusted-proxies.js';
+
+/** Refusals that mean the engine is full: a call that never had its ACK may give its place up. */
+const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports']);
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
@@ -114,8 +117,19 @@ export class InviteAdmission {
     return this.#guard?.() ?? this.limiter?.checkTotal();
   }
 
-  /** Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims). */
-  async admit(request: SipRequest, sourceHost: string): Promise<AdmissionResult> {
+  /**
+   * Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims).
+   * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports), ends a call
+   * that may give its place up and says whether it did; the check is then made again.
+   */
+  async admit(request: SipRequest, sourceHost: string, makeRoom?: () => boolean): Promise<AdmissionResult> {
+    let roomMade = false;
+    const check = (source: string): Refusal | undefined => {
+      const refusal = this.#guard?.() ?? this.limiter?.check(source);
+      if (!refusal || !FULL.has(refusal.cause) || roomMade || !makeRoom) return refusal;
+      roomMade = true;
+      return makeRoom() ? (this.#guard?.() ?? this.limiter?.check(source)) : refusal;
+    };
     const caller = this.#forwarded?.proxies.callerOf(request, sourceHost);
     if (caller !== undefined) {
       if (this.#forwarded?.callers && !this.#forwarded.callers.allows(caller))
@@ -124,7 +138,7 @@ export class InviteAdmission {
     }
     // One host, one key: an IPv4 peer however the socket spelled it, an IPv6 one by its /64.
     sourceHost = sourceKey(sourceHost);
-    const early = this.#guard?.() ?? this.limiter?.check(sourceHost);
+    const early = check(sourceHost);
     if (early) return { admitted: false, refusal: early };
     let username: string | undefined;
     if (this.authenticator && (this.#authRequiredFor?.(request) ?? true)) {
@@ -141,7 +155,7 @@ export class InviteAdmission {
       if (this.#locked(outcome.username, sourceHost)) return { admitted: false, refusal: LOCKED };
       this.accountLockout?.succeeded(outcome.username, sourceHost);
       username = outcome.username;
-      const late = this.#guard?.() ?? this.limiter?.check(sourceHost);
+      const late = check(sourceHost);
       if (late) return { admitted: false, refusal: late };
     }
     const release = this.limiter ? this.limiter.admit(sourceHost) : () => undefined;

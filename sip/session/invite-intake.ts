@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
-import type { AdmissionResult, InviteAdmission } from '../admission/invite-admission.js';
+import type { InviteAdmission } from '../admission/invite-admission.js';
 import type { RefusalCause } from '../admission/refusal.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { dialogId } from '../dialog/dialog.js';
@@ -47,9 +47,6 @@ export interface IntakeHost {
   /** Hands the session to the application; true when a listener threw. */
   offer(session: IncomingInvite): boolean;
 }
-
-/** Refusals that mean the door is full: an unacknowledged call may give its place up. */
-const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports']);
 
 /**
  * How long our 200 OK waits for its ACK before the call may be dropped for a new one: 2*T1
@@ -95,23 +92,21 @@ export class InviteIntake {
     }
     const waiting: Admitting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
     this.admitting.set(tx.key, waiting);
-    const decide = (result: AdmissionResult, again: boolean): Promise<void> | void => {
-      if (!result.admitted) {
-        // Full of calls whose ACK never came (INVITEs from forged addresses fill it so for
-        // 64*T1): the oldest gives its place up, once per INVITE.
-        if (again && !waiting.cancelled && FULL.has(result.refusal.cause) && this.dropUnacknowledged())
-          return admission.admit(request, source.host).then((second) => decide(second, false));
-        this.ua.refused(result.refusal.cause, source);
-        if (!waiting.cancelled) refuse(result.refusal.status, result.refusal.reason, result.refusal.headers);
-      } else if (waiting.cancelled || !this.ua.started) {
-        result.release();
-      } else {
-        this.take(request, source, tx, reply, refuse, result.release);
-      }
-    };
     admission
-      .admit(request, source.host)
-      .then((result) => decide(result, true))
+      // Full of calls whose ACK never came (INVITEs from forged addresses fill it so for
+      // 64*T1): the oldest gives its place up.
+      .admit(request, source.host, () => !waiting.cancelled && this.dropUnacknowledged())
+      .then((result) => {
+        if (!result.admitted) {
+          this.ua.refused(result.refusal.cause, source);
+          if (!waiting.cancelled)
+            refuse(result.refusal.status, result.refusal.reason, result.refusal.headers);
+        } else if (waiting.cancelled || !this.ua.started) {
+          result.release();
+        } else {
+          this.take(request, source, tx, reply, refuse, result.release);
+        }
+      })
       .catch((error: unknown) => {
         this.ua.logger.error({ callId: request.callId, err: String(error) }, 'admission of an INVITE failed');
         if (!waiting.cancelled) reply(500);

@@ -8,7 +8,7 @@
  * one whose 200 went out less than 2*T1 ago. T1 is 2 s here, so "too young" holds for 4 s.
  */
 import { describe, it, expect, afterEach } from 'vitest';
-import { State, type Engine, type UASCallChannel } from '../../engine/index.js';
+import { State, type Engine, type EngineOptions, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { RawUac } from '../support/raw-uac.js';
@@ -32,13 +32,15 @@ afterEach(async () => {
 
 async function start(
   rtpPorts: number,
-  callLimits?: { maxCalls: number }
+  callLimits?: { maxCalls: number },
+  access?: EngineOptions['access']
 ): Promise<{ port: number; calls: UASCallChannel[] }> {
   const started = await startAnsweringEngine(
     { minPort: rtpBase, maxPort: rtpBase + rtpPorts - 1 },
     {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'], timers: { t1Ms: T1_MS, t2Ms: 4000 } },
       callLimits,
+      access,
       stopByeWaitMs: 500
     }
   );
@@ -106,6 +108,47 @@ describe('answered calls whose ACK never comes', () => {
     expect(okCount(first.uac)).toBe(oksAtDrop);
     expect(okCount(second.uac)).toBeGreaterThan(1);
     expect(first.uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+  });
+
+  it('give their places up to a caller whose credentials were looked up while the engine filled', async () => {
+    // RawUac callers need no password; the phone does, and its lookup waits for the test.
+    let lookedUp: () => void = () => undefined;
+    const lookup = new Promise<void>((resolve) => (lookedUp = resolve));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { port, calls } = await start(
+      100,
+      { maxCalls: 2 },
+      {
+        auth: {
+          realm: 'test',
+          requiredFor: (request) => !request.from.uri.startsWith('sip:raw@'),
+          credentials: async (_realm, username) => {
+            lookedUp();
+            await held;
+            return username === 'alice' ? 'secret' : undefined;
+          }
+        }
+      }
+    );
+    const first = await forged(port, '127.0.0.11', calls);
+    await sleep(2 * T1_MS - (performance.now() - first.answeredAtMs) + 100);
+    const caller = await TonePhone.create({
+      toneHz: 440,
+      host: '127.0.0.12',
+      user: 'alice',
+      auth: { username: 'alice', password: 'secret' }
+    });
+    phones.push(caller);
+    const answered = caller.call(`sip:f@127.0.0.1:${port}`);
+    await lookup;
+    // While the phone's answer to the challenge is looked up, a second call fills the engine.
+    await forged(port, '127.0.0.13', calls);
+    release();
+    await answered;
+    expect(engine!.metrics.sipUnacknowledgedDropped.value).toBe(1);
+    expect(engine!.metrics.sipRefusals.auth_replayed.value).toBe(0);
+    expect(first.channel.state).toBe(State.IDLE);
   });
 
   it('give their places up when every RTP port pair is taken; until then a new call gets 503 (rtp_ports), and so does OPTIONS', async () => {
