@@ -271,6 +271,8 @@ export class SipCall {
     if (!invite)
       throw new InvalidStateError('only an incoming call can be answered', { expected: ['CALL_INCOMING'] });
     const offer = invite.remoteSdp;
+    // Nothing is sent to the address the INVITE named until its ACK shows the caller is there.
+    this.media.holdSending(true);
     let answer: string;
     try {
       // No offer (delayed offer, RFC 3261 §13.2.1): ours goes in the 200 and the ACK answers it.
@@ -287,6 +289,7 @@ export class SipCall {
       this.finish(); // cancelled or ended meanwhile: its media goes with it
       throw error;
     }
+    this.media.holdSending(false);
     this.established = true;
   }
 

@@ -98,6 +98,8 @@ export class MediaLeg implements MixMember {
   private readonly latching: MediaLegOptions['latching'];
   private readonly signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
+  /** Whether its RTP session sends nothing yet (an answered call before its ACK). */
+  private sendingHeld = false;
   private webrtc: WebRtcPeer | undefined;
   private frames: FramePath | undefined;
   private readonly webrtcOptions: WebRtcOptions | undefined;
@@ -269,6 +271,12 @@ export class MediaLeg implements MixMember {
       throw new SdpNegotiationError('a WebRTC answer must keep its ICE credentials and certificate');
     }
     this.apply(this.sdp.processAnswer(answer));
+  }
+
+  /** Holds (or lets go) what the leg's RTP session sends: see RtpSession.holdSending. */
+  holdSending(held: boolean): void {
+    this.sendingHeld = held;
+    this.rtp?.holdSending(held);
   }
 
   /** Joins the conference's room; its mix replaces the solo room's silence. */
@@ -502,6 +510,7 @@ export class MediaLeg implements MixMember {
         sendBatch: this.loop.sends,
         clock: this.loop.clock
       });
+      this.rtp.holdSending(this.sendingHeld);
       this.frames = this.rtp;
       this.rtp.on('dtmf', (event: DtmfEvent) =>
         this.events.onDigit({

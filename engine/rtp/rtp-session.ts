@@ -173,6 +173,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
+  /** While set, nothing goes out, RTP or RTCP: the peer has not shown it receives (no ACK yet). */
+  #sendingHeld = false;
   /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
   #lastHeardMs = 0;
   #sendView: Buffer | undefined;
@@ -324,7 +326,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (this.#closed) throw new ClosedError('RTP session');
     const now = this.#now();
     const to = this.#peer.destination;
-    if (this.#direction === 'recvonly' || this.#direction === 'inactive' || to === undefined) return;
+    if (
+      this.#sendingHeld ||
+      this.#direction === 'recvonly' ||
+      this.#direction === 'inactive' ||
+      to === undefined
+    )
+      return;
     if (this.#dtmfActive) {
       this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
       return;
@@ -555,6 +563,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     };
   }
 
+  /**
+   * Holds everything this session would send (RTP, RTCP) while `held`: an answered call's peer is
+   * only known to receive once its ACK comes. A forged INVITE names any address in its SDP, and
+   * a call answered to it streamed there for 64*T1 (1,600 packets for one INVITE).
+   */
+  holdSending(held: boolean): void {
+    this.#sendingHeld = held;
+  }
+
   /** Sends an RTCP BYE, closes both sockets (ports.release()) and timers; idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -751,7 +768,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */
   #sendRtcp(bye: boolean): void {
     const to = this.#rtcpDestination();
-    if (to === undefined) return;
+    if (to === undefined || this.#sendingHeld) return;
     const now = this.#now();
     const p = this.#packetizer;
     const blocks: ReportBlock[] =

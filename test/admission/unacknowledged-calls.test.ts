@@ -5,9 +5,10 @@
  * flood of forged INVITEs from many addresses locked every caller out. Now a new INVITE that
  * finds the door full ends the call whose 200 has waited longest for its ACK, if that is over
  * 2*T1, with no BYE, and is admitted in its place. A confirmed call is never ended for it, nor
- * one whose 200 went out less than 2*T1 ago. T1 is 2 s here, so "too young" holds for 4 s.
+ * one whose 200 went out less than 2*T1 ago. Until its ACK comes, such a call is sent no media. T1 is 2 s here, so "too young" holds for 4 s.
  */
 import { describe, it, expect, afterEach } from 'vitest';
+import dgram from 'node:dgram';
 import { State, type Engine, type EngineOptions, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
@@ -149,6 +150,29 @@ describe('answered calls whose ACK never comes', () => {
     expect(engine!.metrics.sipUnacknowledgedDropped.value).toBe(1);
     expect(engine!.metrics.sipRefusals.auth_replayed.value).toBe(0);
     expect(first.channel.state).toBe(State.IDLE);
+  });
+
+  it('are sent no RTP or RTCP until their ACK comes', async () => {
+    const { port, calls } = await start(100);
+    // Where the INVITE's SDP says to send: a forged INVITE may name anyone's address there.
+    const media = dgram.createSocket('udp4');
+    let packets = 0;
+    media.on('message', () => packets++);
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const uac = await new RawUac().open('127.0.0.14');
+      forgers.push(uac);
+      const final = await uac.invite(port, [], media.address().port, false);
+      expect(final.status).toBe(200);
+      await sleep(1500);
+      expect(packets).toBe(0);
+      expect(calls[0].state).toBe(State.ANSWERING);
+      await uac.acknowledge(final);
+      await waitFor(() => calls[0].state === State.ANSWERED, 5000);
+      await waitFor(() => packets >= 20, 5000);
+    } finally {
+      media.close();
+    }
   });
 
   it('give their places up when every RTP port pair is taken; until then a new call gets 503 (rtp_ports), and so does OPTIONS', async () => {

@@ -52,11 +52,14 @@ export class RawUac extends UdpTestPeer {
       (m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200,
       15_000
     )) as SipResponse;
-    if (final.status < 300 && ack) {
-      this.toHeader = final.get('To') ?? '';
-      await this.send(this.ack(final), enginePort);
-    }
+    if (final.status < 300 && ack) await this.acknowledge(final);
     return final;
+  }
+
+  /** ACKs the 2xx `final` (later than `invite` would, when it was told not to). */
+  async acknowledge(final: SipResponse): Promise<void> {
+    this.toHeader = final.get('To') ?? '';
+    await this.send(this.ack(final), this.enginePort);
   }
 
   /** The next request the engine sends in this dialog with `method`. */
