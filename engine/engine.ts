@@ -50,7 +50,7 @@ import {
 import { checkWebRtcOptions, type WebRtcOptions } from './webrtc/webrtc-options.js';
 import { createJoinPageHandler } from './webrtc/join-page-server.js';
 import { RoomRoster } from './webrtc/room-roster.js';
-import { Door, type AccessOptions } from './admission/door.js';
+import { Door, type AccessOptions, type MediaShortage } from './admission/door.js';
 import type { OverloadGuardOptions } from './admission/overload-guard.js';
 import type { CallLimitOptions, RegistrationOptions } from '../sip/index.js';
 import {
@@ -405,7 +405,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       this.door.attach(
         this.userAgent,
         () => this.state === 'running',
-        () => this.ports?.hasFreePair ?? false
+        () => this.mediaShortage()
       );
       this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
       this.context = this.makeContext(
@@ -621,6 +621,15 @@ export class Engine extends SafeEmitter<EngineEvents> {
         this.channels.delete(id);
       }
     };
+  }
+
+  /** What a new call could not get now: an RTP port pair, or a DSP party and room slot. */
+  private mediaShortage(): MediaShortage | undefined {
+    const kernels = this.kernels;
+    if (!this.ports?.hasFreePair) return 'rtp_ports';
+    if (!kernels || kernels.partiesInUse >= kernels.maxParties || kernels.roomsInUse >= kernels.maxRooms)
+      return 'dsp_slots';
+    return undefined;
   }
 
   private async onInvite(invite: IncomingInvite): Promise<void> {

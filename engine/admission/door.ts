@@ -61,8 +61,14 @@ export interface AccessOptions {
 /** What every new call gets while the engine is not running (starting or stopping). */
 const NOT_RUNNING: Unavailable = { status: 503, reason: 'Service Unavailable' };
 
-/** What a new call gets while every RTP port pair is taken: the call could not have media. */
-const PORTS_FULL: Refusal = serviceUnavailable('rtp_ports', 5);
+/** What a new call gets while it could not have media: every RTP port pair, or DSP slot, taken. */
+const MEDIA_FULL: Record<MediaShortage, Refusal> = {
+  rtp_ports: serviceUnavailable('rtp_ports', 5),
+  dsp_slots: serviceUnavailable('dsp_slots', 5)
+};
+
+/** What a new call's media would lack now. */
+export type MediaShortage = 'rtp_ports' | 'dsp_slots';
 
 /** At most one warning this often about unacknowledged calls dropped for new ones. */
 const DROP_WARNING_EVERY_MS = 60_000;
@@ -73,7 +79,7 @@ export class Door {
   readonly guard: OverloadGuard | undefined;
   readonly admission: InviteAdmission;
   readonly #silent: boolean;
-  #hasFreePorts: () => boolean = () => true;
+  #mediaShortage: () => MediaShortage | undefined = () => undefined;
   #droppedUnwarned = 0;
   #droppedWarnedAtMs = -Infinity;
   /**
@@ -126,7 +132,10 @@ export class Door {
         requiredFor: (request) =>
           !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
       },
-      guard: () => this.guard?.check() ?? (this.#hasFreePorts() ? undefined : PORTS_FULL),
+      guard: () => {
+        const shortage = this.#mediaShortage();
+        return this.guard?.check() ?? (shortage && MEDIA_FULL[shortage]);
+      },
       onLockout: (source, lockSeconds) => {
         this.metrics.sipAuthLockouts.inc();
         this.logger.warn(
@@ -151,10 +160,14 @@ export class Door {
 
   /**
    * `running`: whether the engine takes calls now (else new INVITEs get 503, and OPTIONS say so).
-   * `hasFreePorts`: whether a new call could get its RTP ports (else 503, `rtp_ports`).
+   * `mediaShortage`: what a new call's media would lack now, if anything (then 503).
    */
-  attach(userAgent: SipUserAgent, running: () => boolean, hasFreePorts: () => boolean): void {
-    this.#hasFreePorts = hasFreePorts;
+  attach(
+    userAgent: SipUserAgent,
+    running: () => boolean,
+    mediaShortage: () => MediaShortage | undefined
+  ): void {
+    this.#mediaShortage = mediaShortage;
     userAgent.sourceFilter = this.sipSources;
     userAgent.refuseSilently = this.#silent;
     const sources = this.sipSources;

@@ -277,6 +277,7 @@ export class MediaLeg implements MixMember {
   holdSending(held: boolean): void {
     this.sendingHeld = held;
     this.rtp?.holdSending(held);
+    this.scheduleSolo();
   }
 
   /** Joins the conference's room; its mix replaces the solo room's silence. */
@@ -288,9 +289,12 @@ export class MediaLeg implements MixMember {
     this.scheduleSolo();
   }
 
-  /** The frame loop visits the solo room only while the leg is in it: an empty room is a wasted visit. */
+  /**
+   * The frame loop visits the solo room only while the leg is in it and may send: an empty room,
+   * or a mix nobody is sent, is a wasted visit.
+   */
   private scheduleSolo(): void {
-    if (this.frames && this.room === this.solo) this.loop.add(this.solo);
+    if (this.frames && this.room === this.solo && !this.sendingHeld) this.loop.add(this.solo);
     else this.loop.remove(this.solo);
   }
 

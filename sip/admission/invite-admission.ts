@@ -24,7 +24,7 @@ import type { SourceFilter } from './source-filter.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
 /** Refusals that mean the engine is full: a call that never had its ACK may give its place up. */
-const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports']);
+const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports', 'dsp_slots']);
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
@@ -119,7 +119,7 @@ export class InviteAdmission {
 
   /**
    * Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims).
-   * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports), ends a call
+   * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports, DSP slots), ends a call
    * that may give its place up and says whether it did; the check is then made again.
    */
   async admit(request: SipRequest, sourceHost: string, makeRoom?: () => boolean): Promise<AdmissionResult> {

@@ -11,6 +11,7 @@ export const REFUSAL_CAUSES = [
   'rate_total',
   'rate_per_source',
   'rtp_ports',
+  'dsp_slots',
   'auth_challenged',
   'auth_failed',
   'auth_replayed',

@@ -51,7 +51,7 @@ export interface IntakeHost {
 /**
  * How long our 200 OK waits for its ACK before the call may be dropped for a new one: 2*T1
  * (1 s), by which the 200 has gone out twice (§13.3.1.4); a caller's ACK takes a round trip.
- * While full, calls answered faster than one per 2*T1 per place (`maxCalls`, or RTP port pairs)
+ * While full, calls answered faster than one per 2*T1 per place (`maxCalls`, RTP ports, DSP slots)
  * find none old enough, so `callsPerSecond` below `maxCalls` per second keeps the door working.
  */
 const DROPPABLE_AFTER_T1 = 2;

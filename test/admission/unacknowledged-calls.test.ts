@@ -34,7 +34,8 @@ afterEach(async () => {
 async function start(
   rtpPorts: number,
   callLimits?: { maxCalls: number },
-  access?: EngineOptions['access']
+  access?: EngineOptions['access'],
+  dspSlots?: EngineOptions['dspSlots']
 ): Promise<{ port: number; calls: UASCallChannel[] }> {
   const started = await startAnsweringEngine(
     { minPort: rtpBase, maxPort: rtpBase + rtpPorts - 1 },
@@ -42,6 +43,7 @@ async function start(
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'], timers: { t1Ms: T1_MS, t2Ms: 4000 } },
       callLimits,
       access,
+      dspSlots,
       stopByeWaitMs: 500
     }
   );
@@ -196,5 +198,22 @@ describe('answered calls whose ACK never comes', () => {
     expect(engine!.metrics.sipUnacknowledgedDropped.value).toBe(1);
     expect(first.channel.state).toBe(State.IDLE);
     expect(engine!.rtpPortsInUse).toBe(2);
+  });
+
+  it('give their places up when every DSP party slot is taken; until then a new call gets 503 (dsp_slots)', async () => {
+    const { port, calls } = await start(100, undefined, undefined, { maxParties: 2 });
+    const first = await forged(port, '127.0.0.15', calls);
+    await forged(port, '127.0.0.16', calls);
+
+    const early = await phone('127.0.0.17');
+    await expect(early.call(`sip:g@127.0.0.1:${port}`)).rejects.toMatchObject({ status: 503 });
+    expect(engine!.metrics.sipRefusals.dsp_slots.value).toBe(1);
+    expect((await optionsAnswer(port, '127.0.0.17')).status).toBe(503);
+
+    await sleep(2 * T1_MS - (performance.now() - first.answeredAtMs) + 100);
+    const late = await phone('127.0.0.18');
+    await late.call(`sip:h@127.0.0.1:${port}`);
+    expect(engine!.metrics.sipUnacknowledgedDropped.value).toBe(1);
+    expect(first.channel.state).toBe(State.IDLE);
   });
 });
