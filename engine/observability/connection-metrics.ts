@@ -12,6 +12,7 @@ import {
   type DatagramRateStats,
   type GuardedTransport
 } from '../../sip/index.js';
+import { exposeScrapedCounter } from './metric-cells.js';
 
 /** What the user agent's ConnectionGuard counts; undefined before the engine starts. */
 export interface ConnectionCounters {
@@ -128,32 +129,19 @@ export function exposeConnectionMetrics(
   });
 }
 
-/** A counter without labels whose value is read from a guard's own count at each scrape. */
-function scrapedCounter(registry: Registry, name: string, help: string, value: () => number): void {
-  new Counter({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(value());
-    }
-  });
-}
-
 /** `uasmedia_sip_datagrams_dropped_total` and `uasmedia_sip_datagram_rate_exceeded_total`, read from `read()` once per scrape. */
 export function exposeDatagramMetrics(
   registry: Registry,
   prefix: string,
   read: () => DatagramRateStats | undefined
 ): void {
-  scrapedCounter(
+  exposeScrapedCounter(
     registry,
     `${prefix}sip_datagrams_dropped_total`,
     'SIP datagrams dropped unread because their source sent more than maxMessagesPerSecondPerSource.',
     () => read()?.dropped ?? 0
   );
-  scrapedCounter(
+  exposeScrapedCounter(
     registry,
     `${prefix}sip_datagram_rate_exceeded_total`,
     'Times a source went past maxMessagesPerSecondPerSource (once per episode).',
@@ -181,7 +169,7 @@ export function exposeOverloadMetrics(
       this.set(read()?.overloaded ? 1 : 0);
     }
   });
-  scrapedCounter(
+  exposeScrapedCounter(
     registry,
     `${prefix}overload_engaged_total`,
     'Times the overload guard started refusing new calls.',

@@ -108,13 +108,23 @@ export class HistogramCell {
 
 /** Registers a prom-client counter that reads `cell` at scrape time. */
 export function exposeCounter(registry: Registry, name: string, help: string, cell: CounterCell): void {
+  exposeScrapedCounter(registry, name, help, () => cell.value);
+}
+
+/** Registers a prom-client counter without labels whose value `value()` gives at each scrape. */
+export function exposeScrapedCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  value: () => number
+): void {
   new Counter({
     name,
     help,
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(cell.value);
+      this.inc(value());
     }
   });
 }

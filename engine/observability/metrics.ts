@@ -192,7 +192,7 @@ export class EngineMetrics {
     exposeCounter(
       r,
       `${p}sip_unacknowledged_calls_dropped_total`,
-      'Answered calls whose ACK had not come after 4*T1, ended to make room for a new call while full.',
+      'Answered calls whose ACK had not come after 2*T1, ended to make room for a new call while full.',
       this.sipUnacknowledgedDropped
     );
     exposeCounter(
