@@ -132,10 +132,7 @@ export class Door {
         requiredFor: (request) =>
           !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
       },
-      guard: () => {
-        const shortage = this.#mediaShortage();
-        return this.guard?.check() ?? (shortage && MEDIA_FULL[shortage]);
-      },
+      guard: () => this.guard?.check() ?? this.#mediaRefusal(),
       onLockout: (source, lockSeconds) => {
         this.metrics.sipAuthLockouts.inc();
         this.logger.warn(
@@ -180,6 +177,11 @@ export class Door {
       this.logger.debug({ cause, source }, 'SIP request refused');
     });
     userAgent.on('unacknowledgedDropped', (session) => this.#dropped(session.callId));
+  }
+
+  #mediaRefusal(): Refusal | undefined {
+    const shortage = this.#mediaShortage();
+    return shortage && MEDIA_FULL[shortage];
   }
 
   #dropped(callId: string): void {

@@ -64,14 +64,11 @@ export class DnsTargets {
 
   /** `target` failed a transaction: it is tried after the others for a minute. */
   failed(target: TransportAddress): void {
-    const key = `${target.host} ${target.port}`;
-    this.#failed.delete(key);
-    if (this.#failed.size >= MAX_NAMES) this.#failed.delete(this.#failed.keys().next().value as string);
-    this.#failed.set(key, Date.now() + KEEP_MS);
+    keepNewest(this.#failed, targetKey(target), Date.now() + KEEP_MS);
   }
 
   #hasFailed(target: TransportAddress, now: number): boolean {
-    const key = `${target.host} ${target.port}`;
+    const key = targetKey(target);
     const until = this.#failed.get(key);
     if (until === undefined) return false;
     if (until > now) return true;
@@ -85,9 +82,7 @@ export class DnsTargets {
     const kept = this.#answers.get(key);
     if (kept && kept.until > now) return kept.targets;
     const targets = this.#lookUp(host, port, protocol).catch(() => []);
-    this.#answers.delete(key);
-    if (this.#answers.size >= MAX_NAMES) this.#answers.delete(this.#answers.keys().next().value as string);
-    this.#answers.set(key, { until: now + KEEP_MS, targets });
+    keepNewest(this.#answers, key, { until: now + KEEP_MS, targets });
     return targets;
   }
 
@@ -110,6 +105,17 @@ export class DnsTargets {
     const v6 = await this.#resolver.resolve6(name).catch(() => []);
     return [...v4, ...v6].map((host) => ({ host, port }));
   }
+}
+
+function targetKey(target: TransportAddress): string {
+  return `${target.host} ${target.port}`;
+}
+
+/** Sets `key` as the newest entry of `map`, making room by the oldest past MAX_NAMES entries. */
+function keepNewest<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= MAX_NAMES) map.delete(map.keys().next().value as string);
+  map.set(key, value);
 }
 
 /** RFC 2782: by priority, and within one priority a weighted random order. */
