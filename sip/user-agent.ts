@@ -96,6 +96,8 @@ export type SipUserAgentEvents = {
    * while the door was full (invite-intake.ts).
    */
   unacknowledgedDropped: [IncomingInvite];
+  /** A 2xx we sent got no ACK in 64*T1 (timer H's span, RFC 3261 §13.3.1.4): its session ends with BYE. */
+  ackTimedOut: [callId: string];
 };
 
 export interface SipUserAgentStats {
@@ -457,7 +459,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       addDialog: (dialog, user) => this.dialogs.set(dialog.id, user),
       removeDialog: (dialog: Dialog) => {
         this.dialogs.delete(dialog.id);
-      }
+      },
+      ackTimedOut: (callId) => this.safeEmit('ackTimedOut', callId)
     };
   }
 

@@ -21,6 +21,7 @@ import {
 import type { FrameClock } from '../clock/frame-clock.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import type { RtpSourcePolicy } from '../rtp/port-pool.js';
+import { ThrottledWarning } from '../observability/throttled-warning.js';
 import { OverloadGuard, type OverloadGuardOptions } from './overload-guard.js';
 
 export interface AccessOptions {
@@ -70,9 +71,6 @@ const MEDIA_FULL: Record<MediaShortage, Refusal> = {
 /** What a new call's media would lack now. */
 export type MediaShortage = 'rtp_ports' | 'dsp_slots';
 
-/** At most one warning this often about unacknowledged calls dropped for new ones. */
-const DROP_WARNING_EVERY_MS = 60_000;
-
 export class Door {
   readonly sipSources: SourceFilter | undefined;
   readonly rtpSources: RtpSourcePolicy | undefined;
@@ -80,8 +78,8 @@ export class Door {
   readonly admission: InviteAdmission;
   readonly #silent: boolean;
   #mediaShortage: () => MediaShortage | undefined = () => undefined;
-  #droppedUnwarned = 0;
-  #droppedWarnedAtMs = -Infinity;
+  readonly #droppedWarning: ThrottledWarning;
+  readonly #ackTimeoutWarning: ThrottledWarning;
   /**
    * Whether a request is a cluster member's signed trunk leg (set when the engine joins a
    * cluster): digest authentication does not apply to it, since members hold no credentials.
@@ -96,6 +94,14 @@ export class Door {
     private readonly metrics: EngineMetrics,
     private readonly logger: Logger
   ) {
+    this.#droppedWarning = new ThrottledWarning(
+      logger,
+      'full: answered calls whose ACK never came are ended to make room for new ones (INVITEs from forged addresses?)'
+    );
+    this.#ackTimeoutWarning = new ThrottledWarning(
+      logger,
+      'answered calls got no ACK in 64*T1 and were ended with BYE (RFC 3261 §13.3.1.4; INVITEs from forged addresses?)'
+    );
     const sip = access?.sip;
     if (sip?.refuse !== undefined && sip.refuse !== 'forbidden' && sip.refuse !== 'silent') {
       throw new RangeError(`access.sip.refuse must be 'forbidden' or 'silent', got '${String(sip.refuse)}'`);
@@ -176,25 +182,19 @@ export class Door {
       this.metrics.sipRefusals[cause].inc();
       this.logger.debug({ cause, source }, 'SIP request refused');
     });
-    userAgent.on('unacknowledgedDropped', (session) => this.#dropped(session.callId));
+    userAgent.on('unacknowledgedDropped', (session) => {
+      this.metrics.sipUnacknowledgedDropped.inc();
+      this.#droppedWarning.note({ callId: session.callId });
+    });
+    userAgent.on('ackTimedOut', (callId) => {
+      this.metrics.sipAckTimeouts.inc();
+      this.#ackTimeoutWarning.note({ callId });
+    });
   }
 
   #mediaRefusal(): Refusal | undefined {
     const shortage = this.#mediaShortage();
     return shortage && MEDIA_FULL[shortage];
-  }
-
-  #dropped(callId: string): void {
-    this.metrics.sipUnacknowledgedDropped.inc();
-    this.#droppedUnwarned++;
-    const now = performance.now();
-    if (now - this.#droppedWarnedAtMs < DROP_WARNING_EVERY_MS) return;
-    this.logger.warn(
-      { dropped: this.#droppedUnwarned, callId },
-      'full: answered calls whose ACK never came are ended to make room for new ones (INVITEs from forged addresses?)'
-    );
-    this.#droppedUnwarned = 0;
-    this.#droppedWarnedAtMs = now;
   }
 
   start(): void {

@@ -111,6 +111,8 @@ export class EngineMetrics {
   readonly sipAuthAccountLockouts = new CounterCell();
   /** Answered calls whose ACK never came, ended early to make room for a new call while full. */
   readonly sipUnacknowledgedDropped = new CounterCell();
+  /** Answered calls whose ACK never came in 64*T1, ended with BYE (RFC 3261 §13.3.1.4). */
+  readonly sipAckTimeouts = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -194,6 +196,12 @@ export class EngineMetrics {
       `${p}sip_unacknowledged_calls_dropped_total`,
       'Answered calls whose ACK had not come after 2*T1, ended to make room for a new call while full.',
       this.sipUnacknowledgedDropped
+    );
+    exposeCounter(
+      r,
+      `${p}sip_ack_timeouts_total`,
+      'Answered calls whose ACK never came in 64*T1, ended with BYE (RFC 3261 §13.3.1.4).',
+      this.sipAckTimeouts
     );
     exposeCounter(
       r,

@@ -499,7 +499,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** §13.3.1.4: no ACK within 64*T1 — the session ends with BYE. */
   protected onAckTimeout(seq: number): void {
     this.pending2xx.delete(seq);
-    this.host.logger.warn({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
+    this.host.logger.debug({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
+    this.host.ackTimedOut(this.callId);
     this.endWithBye('timeout').catch(() => {});
   }
 

@@ -64,4 +64,10 @@ export interface SessionHost {
   contact(protocol: TransportProtocol): string;
   addDialog(dialog: Dialog, user: DialogUser): void;
   removeDialog(dialog: Dialog): void;
+  /**
+   * A 2xx of ours got no ACK in 64*T1 (§13.3.1.4) and its session is ending with BYE. Told to
+   * the user agent rather than logged here: a flood of INVITEs from forged addresses ends
+   * thousands of calls this way, and must not write a line for each.
+   */
+  ackTimedOut(callId: string): void;
 }
