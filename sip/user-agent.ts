@@ -31,6 +31,7 @@ import { InviteServerTransaction } from './transaction/invite-server.js';
 import { clientTransactionKey, flowOfRequest, serverTransactionKey } from './transaction/keys.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
 import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
+import { TargetFailover, type ClientAttempt, type ClientUser } from './transaction/target-failover.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
@@ -43,7 +44,7 @@ import {
   stampReceived,
   type Destination
 } from './transport/routing.js';
-import type { MessageSource, TransportProtocol } from './transport/transport.js';
+import type { MessageSource, TransportAddress, TransportProtocol } from './transport/transport.js';
 import { TransportSet, type TransportSpec } from './transport/transport-set.js';
 import { learnWebSocketRoutes } from './transport/ws-routes.js';
 import { SafeEmitter } from './safe-emitter.js';
@@ -310,12 +311,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const bytes = message.toBuffer();
     const name = destination.name;
     const protocol = destination.protocol;
-    const sent =
-      name && !destination.flow && (protocol === 'udp' || protocol === 'tcp')
+    const pinned = destination.pinned ? destination.resolved : undefined;
+    const sent = pinned
+      ? transport.send(bytes, { ...pinned })
+      : name && !destination.flow && (protocol === 'udp' || protocol === 'tcp')
         ? this.dnsTargets.target(name.host, name.port, protocol).then((found) => {
             // A lookup that ended after close() sends nothing.
             if (this.state === 'closed') return undefined;
+            // A transaction's retransmissions and its ACK go where its request went (§4.3).
             destination.resolved = found;
+            destination.pinned = found !== undefined;
             return transport.send(bytes, found ? { ...found } : destination);
           })
         : transport.send(bytes, destination);
@@ -344,17 +349,20 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const destination: Destination = options.flow
       ? { ...options.flow, flow: true }
       : this.requestTarget(request, options.protocol);
-    if (!options.keepVia) {
-      const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
-      request.remove('Via');
-      request.prepend(
-        'Via',
-        `SIP/2.0/${this.viaTransport(destination.protocol)} ${uriHost(this.contactHost)}:${this.localPort(destination.protocol)};branch=${branch};rport`
-      );
-    }
+    if (!options.keepVia) this.writeVia(request, destination.protocol);
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
     if (!request.has('User-Agent')) request.add('User-Agent', this.userAgentName);
     return destination;
+  }
+
+  /** Our Via with a new branch: a new transaction for the request. */
+  private writeVia(request: SipRequest, protocol: TransportProtocol): void {
+    const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
+    request.remove('Via');
+    request.prepend(
+      'Via',
+      `SIP/2.0/${this.viaTransport(protocol)} ${uriHost(this.contactHost)}:${this.localPort(protocol)};branch=${branch};rport`
+    );
   }
 
   /** §18.1.1: where a request outside any flow goes, over `protocol` if that is configured. */
@@ -370,6 +378,70 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (!this.transports.has(destination.protocol))
       destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
     return destination;
+  }
+
+  /**
+   * Starts `request`'s client transaction to `destination`. One outside any dialog whose target
+   * is a name looked up goes on to the name's next target when one fails (§4.3 of RFC 3263,
+   * transaction/target-failover.ts).
+   */
+  private startClient(
+    request: SipRequest,
+    options: SendOptions | undefined,
+    destination: Destination,
+    user: ClientUser
+  ): ClientAttempt {
+    const start = (to: Destination, u: ClientUser, again: boolean): ClientAttempt => {
+      if (again) this.writeVia(request, to.protocol);
+      const key = clientTransactionKey(request);
+      const tx: ClientTransaction =
+        request.method === 'INVITE'
+          ? new InviteClientTransaction(
+              key,
+              request,
+              this.clientContext(to, () => tx),
+              u
+            )
+          : new NonInviteClientTransaction(
+              key,
+              request,
+              this.clientContext(to, () => tx),
+              u
+            );
+      this.layer.addClient(tx);
+      tx.start();
+      return tx;
+    };
+    const failsOver =
+      destination.name !== undefined &&
+      !destination.flow &&
+      !options?.keepVia &&
+      request.method !== 'ACK' &&
+      request.toTag === undefined;
+    if (!failsOver) return start(destination, user, false);
+    return new TargetFailover(
+      { start, next: (failed, tried) => this.nextDestination(failed, tried) },
+      user,
+      destination
+    );
+  }
+
+  /**
+   * §4.3 of RFC 3263: where a request that failed at `failed` goes next, if anywhere. The failed
+   * target is tried last for a while, a 503's too: so a CANCEL, which goes where its name's first
+   * target is, follows its INVITE to the next.
+   */
+  private async nextDestination(
+    failed: Destination,
+    tried: TransportAddress[]
+  ): Promise<Destination | undefined> {
+    const { name, resolved, protocol } = failed;
+    if (!name || !resolved || (protocol !== 'udp' && protocol !== 'tcp')) return undefined;
+    this.dnsTargets.failed(resolved);
+    tried.push(resolved);
+    const next = await this.dnsTargets.next(name.host, name.port, protocol, tried);
+    if (!next || this.state === 'closed') return undefined;
+    return { ...failed, resolved: next, pinned: true };
   }
 
   /** §8.1.3.1: a transport failure ends the client transaction (the TU sees a 503). */
@@ -411,34 +483,17 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           return Promise.reject(error);
         }
         return new Promise<SipResponse>((resolve) => {
-          const tx: NonInviteClientTransaction = new NonInviteClientTransaction(
-            clientTransactionKey(request),
-            request,
-            this.clientContext(destination, () => tx),
-            {
-              response: (r) => {
-                if (r.status >= 200) resolve(r);
-              },
-              timeout: () => resolve(createResponse(request, 408)),
-              transportError: () => resolve(createResponse(request, 503, 'Transport Failure'))
-            }
-          );
-          this.layer.addClient(tx);
-          tx.start();
+          this.startClient(request, options, destination, {
+            response: (r) => {
+              if (r.status >= 200) resolve(r);
+            },
+            timeout: () => resolve(createResponse(request, 408)),
+            transportError: () => resolve(createResponse(request, 503, 'Transport Failure'))
+          });
         });
       },
-      sendInvite: (request: SipRequest, user: InviteClientUser, options?: SendOptions) => {
-        const destination = this.prepareRequest(request, options);
-        const tx: InviteClientTransaction = new InviteClientTransaction(
-          clientTransactionKey(request),
-          request,
-          this.clientContext(destination, () => tx),
-          user
-        );
-        this.layer.addClient(tx);
-        tx.start();
-        return tx;
-      },
+      sendInvite: (request: SipRequest, user: InviteClientUser, options?: SendOptions) =>
+        this.startClient(request, options, this.prepareRequest(request, options), user),
       flowFor: (request, protocol) => {
         try {
           const destination = this.requestTarget(request, protocol);

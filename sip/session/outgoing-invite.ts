@@ -9,7 +9,7 @@ import { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { formatNameAddr } from '../message/name-addr.js';
-import type { InviteClientTransaction } from '../transaction/invite-client.js';
+import type { ClientAttempt } from '../transaction/target-failover.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
@@ -44,7 +44,7 @@ export class OutgoingInvite extends InviteSessionBase {
   readonly remoteUri: string;
   readonly requestUri: string;
   private invite: SipRequest;
-  private tx?: InviteClientTransaction;
+  private tx?: ClientAttempt;
   private ack?: SipRequest;
   /** To tag → our ACK, of each 2xx a forking proxy brought from another UAS after the first. */
   private readonly forkedAcks = new Map<string, SipRequest>();
@@ -144,6 +144,7 @@ export class OutgoingInvite extends InviteSessionBase {
       {
         response: (r) => this.onResponse(r),
         timeout: () => this.onTimeout(),
+        mayRetry: () => !this.terminated && !this.cancelRequested,
         transportError: (error) =>
           this.fail(
             new SipError(

@@ -7,8 +7,8 @@
  *
  * §4.3: a target that failed a transaction (no answer before timer B or F, or a transport error)
  * is tried after the others for a minute, so the next request goes to the next SRV target or
- * address: with its first edge down, a provider is still reached (the failed request itself is
- * not sent again).
+ * address: with its first edge down, a provider is still reached. The failed request itself goes
+ * on to the next target (`next`, transaction/target-failover.ts).
  *
  * Names are looked up through `servers` when given (else the system's resolvers), for a minute
  * (c-ares hands over no TTLs). Names without a dot, and `localhost` and `.invalid` ones (RFC 6761:
@@ -56,10 +56,25 @@ export class DnsTargets {
    * so SRV applies. The first target that has not failed lately, else the first. Undefined when
    * nothing resolves: the caller sends to the name as it is.
    */
-  async target(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
+  target(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
+    return this.next(host, port, protocol, []);
+  }
+
+  /**
+   * As `target`, passing over `tried` (the targets a request has already failed at, §4.3):
+   * undefined when none is left.
+   */
+  async next(
+    host: string,
+    port: number | undefined,
+    protocol: 'udp' | 'tcp',
+    tried: readonly TransportAddress[]
+  ): Lookup {
     const targets = await this.#targets(host, port, protocol);
+    const triedKeys = new Set(tried.map(targetKey));
+    const untried = targets.filter((t) => !triedKeys.has(targetKey(t)));
     const now = Date.now();
-    return targets.find((t) => !this.#hasFailed(t, now)) ?? targets[0];
+    return untried.find((t) => !this.#hasFailed(t, now)) ?? untried[0];
   }
 
   /** `target` failed a transaction: it is tried after the others for a minute. */

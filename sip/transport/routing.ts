@@ -21,6 +21,11 @@ export interface Destination extends SendTarget {
   name?: { host: string; port: number | undefined };
   /** Where `name` was last sent to (dns-targets.ts): a failed transaction reports it. */
   resolved?: TransportAddress;
+  /**
+   * `resolved` holds for the rest of the transaction (its retransmissions and ACK go where its
+   * request went, RFC 3263 §4.3), or was chosen for a failover: sent there, not looked up again.
+   */
+  pinned?: boolean;
 }
 
 /** §18.2.1: record the source address in the top Via (received, and rport if asked). */

@@ -2,8 +2,9 @@
  * RFC 3263 §4.2 for request targets named by host name, against a DNS server on loopback: a
  * name without a port goes where its SRV records say (lowest priority first, past a target that
  * does not resolve), a name with a port is looked up for its address only, over UDP and TCP.
- * §4.3: a target that left a transaction unanswered (timer B) or refused its connection is tried
- * last for a while, so the next request reaches the next target.
+ * §4.3: a request that a target left unanswered (timer B or F), whose connection it refused, or
+ * that it answered 503 before ringing, goes on to the next target as a new transaction; the
+ * target that failed is tried last for a while, so the next request goes straight to the next.
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import net from 'node:net';
@@ -13,6 +14,7 @@ import { startAnsweringEngine } from '../support/answering-engine.js';
 import { SipRequest } from '../../sip/message/message.js';
 import { TestDnsServer, type DnsRecord } from '../support/dns-server.js';
 import { TcpListeningTestPeer, UdpTestPeer, isRequest, type SipTestPeer } from '../support/sip-udp-peer.js';
+import { responseTo } from '../support/sip-messages.js';
 
 const OFFER =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
@@ -178,20 +180,34 @@ describe('request targets named by host name', () => {
     expect(server.questions).toContain('SRV _sip._tcp.trunk.test');
   });
 
-  it('sends the next request to the next SRV target once one left an INVITE unanswered', async () => {
+  /** The branch of a request's top Via: a new one makes a new transaction. */
+  const branchOf = (request: SipRequest): string =>
+    /branch=([^;,\s]+)/.exec(request.get('Via') ?? '')?.[1] ?? '';
+
+  /** What `peer` got, as INVITEs. */
+  const invites = (peer: SipTestPeer): SipRequest[] =>
+    peer.received.filter(isRequest('INVITE')).map((m) => m as SipRequest);
+
+  it('sends an INVITE that a target left unanswered on to the next SRV target', async () => {
     const [silent, live] = [await udpPeer(), await udpPeer()];
     // T1 of 20 ms: timer B (64*T1) gives up on the silent target after 1.28 s.
     const ua = await agent(await dns(twoEdges('udp', silent.port, live.port)), 'udp', 20);
-    expect(await outcome(ua, 'sip:room@trunk.test')).toBe(408);
-    expect(silent.received.filter(isRequest('INVITE')).length).toBeGreaterThan(1);
-    expect(live.received).toHaveLength(0);
+    const result = outcome(ua, 'sip:room@trunk.test');
+    const retried = (await live.next(isRequest('INVITE'), 5000)) as SipRequest;
+    const first = invites(silent);
+    expect(first.length).toBeGreaterThan(1);
+    // RFC 3263 §4.3: the same request in a new transaction.
+    expect(retried.callId).toBe(first[0].callId);
+    expect(retried.cseq.seq).toBe(first[0].cseq.seq);
+    expect(branchOf(retried)).not.toBe(branchOf(first[0]));
+    await live.send(responseTo(retried, 486, 'live').toBuffer(), ua.addresses()[0].port);
+    expect(await result).toBe(486);
+    // The target that failed is tried last for a while: the next call goes straight to the live one.
     silent.received.length = 0;
-    expect(await inviteLands(ua, 'sip:room@trunk.test', [silent, live])).toBe(1);
-    // Only the one that failed is passed over: the live one still gets the next.
     expect(await inviteLands(ua, 'sip:other@trunk.test', [silent, live])).toBe(1);
   });
 
-  it('sends the next request to the next SRV target once one refused the connection', async () => {
+  it('sends an INVITE whose connection a target refused on to the next SRV target at once', async () => {
     const live = new TcpListeningTestPeer();
     await live.listen();
     closing.push(() => live.close());
@@ -203,8 +219,52 @@ describe('request targets named by host name', () => {
       });
     });
     const ua = await agent(await dns(twoEdges('tcp', closed, live.port)), 'tcp');
-    expect(await outcome(ua, 'sip:room@trunk.test;transport=tcp')).toBe(503);
-    expect(await inviteLands(ua, 'sip:room@trunk.test;transport=tcp', [live])).toBe(0);
+    const result = outcome(ua, 'sip:room@trunk.test;transport=tcp');
+    const invite = (await live.next(isRequest('INVITE'), 5000)) as SipRequest;
+    await live.send(responseTo(invite, 486, 'live').toBuffer());
+    expect(await result).toBe(486);
+    expect(await inviteLands(ua, 'sip:other@trunk.test;transport=tcp', [live])).toBe(0);
+  });
+
+  it('sends an INVITE answered 503 on to the next SRV target, but not once it rang', async () => {
+    const [busy, live] = [await udpPeer(), await udpPeer()];
+    const ua = await agent(await dns(twoEdges('udp', busy.port, live.port)), 'udp', 20);
+    const uaPort = ua.addresses()[0].port;
+    const result = outcome(ua, 'sip:room@trunk.test');
+    const refused = (await busy.next(isRequest('INVITE'), 5000)) as SipRequest;
+    await busy.send(responseTo(refused, 503, 'busy').toBuffer(), uaPort);
+    const retried = (await live.next(isRequest('INVITE'), 5000)) as SipRequest;
+    expect(retried.callId).toBe(refused.callId);
+    expect(branchOf(retried)).not.toBe(branchOf(refused));
+    // The 503's own transaction is ACKed where it came from (§17.1.1.3).
+    expect(((await busy.next(isRequest('ACK'))) as SipRequest).callId).toBe(refused.callId);
+    await live.send(responseTo(retried, 486, 'live').toBuffer(), uaPort);
+    expect(await result).toBe(486);
+
+    // A 503 after 180 Ringing is the call's answer: the callee was reached.
+    const ringing = outcome(ua, 'sip:again@trunk.test');
+    const invite = (await live.next(isRequest('INVITE'), 5000)) as SipRequest;
+    await live.send(responseTo(invite, 180, 'live2').toBuffer(), uaPort);
+    await live.send(responseTo(invite, 503, 'live2').toBuffer(), uaPort);
+    expect(await ringing).toBe(503);
+    expect(invites(busy).filter((m) => m.callId === invite.callId)).toHaveLength(0);
+  });
+
+  it('sends a REGISTER that a target left unanswered on to the next SRV target', async () => {
+    const [silent, live] = [await udpPeer(), await udpPeer()];
+    const ua = await agent(await dns(twoEdges('udp', silent.port, live.port)), 'udp', 20);
+    const registration = ua.register({ registrar: 'sip:trunk.test', aor: 'sip:alice@trunk.test' });
+    const register = (await live.next(isRequest('REGISTER'), 5000)) as SipRequest;
+    expect(silent.received.filter(isRequest('REGISTER')).length).toBeGreaterThan(1);
+    const ok = responseTo(register, 200, 'reg');
+    ok.add('Contact', `${register.get('Contact') ?? ''};expires=60`);
+    await live.send(ok.toBuffer(), ua.addresses()[0].port);
+    await new Promise<void>((resolve) => registration.once('registered', () => resolve()));
+    // Closing unregisters, at the live target too.
+    const closed = ua.close();
+    const unregister = (await live.next(isRequest('REGISTER'), 5000)) as SipRequest;
+    await live.send(responseTo(unregister, 200, 'reg').toBuffer(), ua.addresses()[0].port);
+    await closed;
   });
 
   it("takes the engine's calls to a name through sip.dnsServers", async () => {
