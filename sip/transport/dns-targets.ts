@@ -13,8 +13,8 @@
  * Names are looked up through `servers` when given (else the system's resolvers), for a minute
  * (c-ares hands over no TTLs). Names without a dot, and `localhost` and `.invalid` ones (RFC 6761:
  * a browser's WebSocket Contact is one), are left to the system.
- * sips:/TLS targets are not looked up here: their certificate must name the SIP domain
- * (RFC 5922), which the connection is opened to.
+ * sips: and transport=tls targets use `_sips._tcp` records (port 5061 without them), and each
+ * target carries the SIP domain as the name its certificate must show (RFC 5922 §4.1).
  */
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -26,6 +26,16 @@ const KEEP_MS = 60_000;
 const LOOKUP_TIMEOUT_MS = 2000;
 
 type Lookup = Promise<TransportAddress | undefined>;
+/** The transports whose targets are looked up here; TLS is what sips: URIs (and transport=tls) use. */
+export type LookedUpProtocol = 'udp' | 'tcp' | 'tls';
+
+/** §4.2 of RFC 3263: the SRV service of each transport, and the port a name without SRV records gets. */
+const SRV_SERVICE: Record<LookedUpProtocol, string> = {
+  udp: '_sip._udp',
+  tcp: '_sip._tcp',
+  tls: '_sips._tcp'
+};
+const DEFAULT_PORT: Record<LookedUpProtocol, number> = { udp: 5060, tcp: 5060, tls: 5061 };
 
 export class DnsTargets {
   readonly #resolver: Resolver;
@@ -56,7 +66,7 @@ export class DnsTargets {
    * so SRV applies. The first target that has not failed lately, else the first. Undefined when
    * nothing resolves: the caller sends to the name as it is.
    */
-  target(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Lookup {
+  target(host: string, port: number | undefined, protocol: LookedUpProtocol): Lookup {
     return this.next(host, port, protocol, []);
   }
 
@@ -67,7 +77,7 @@ export class DnsTargets {
   async next(
     host: string,
     port: number | undefined,
-    protocol: 'udp' | 'tcp',
+    protocol: LookedUpProtocol,
     tried: readonly TransportAddress[]
   ): Lookup {
     const targets = await this.#targets(host, port, protocol);
@@ -91,7 +101,7 @@ export class DnsTargets {
     return false;
   }
 
-  #targets(host: string, port: number | undefined, protocol: 'udp' | 'tcp'): Promise<TransportAddress[]> {
+  #targets(host: string, port: number | undefined, protocol: LookedUpProtocol): Promise<TransportAddress[]> {
     const key = `${protocol} ${host} ${port ?? ''}`;
     const now = Date.now();
     const kept = this.#answers.get(key);
@@ -104,13 +114,23 @@ export class DnsTargets {
   async #lookUp(
     host: string,
     port: number | undefined,
-    protocol: 'udp' | 'tcp'
+    protocol: LookedUpProtocol
+  ): Promise<TransportAddress[]> {
+    const targets = await this.#srvTargets(host, port, protocol);
+    // RFC 5922 §4.1: over TLS the certificate must name the SIP domain, whichever target answers.
+    return protocol === 'tls' ? targets.map((t) => ({ ...t, serverName: host })) : targets;
+  }
+
+  async #srvTargets(
+    host: string,
+    port: number | undefined,
+    protocol: LookedUpProtocol
   ): Promise<TransportAddress[]> {
     if (port !== undefined) return this.#addresses(host, port);
-    const records = await this.#resolver.resolveSrv(`_sip._${protocol}.${host}`).catch(() => []);
+    const records = await this.#resolver.resolveSrv(`${SRV_SERVICE[protocol]}.${host}`).catch(() => []);
     const targets: TransportAddress[] = [];
     for (const record of ordered(records)) targets.push(...(await this.#addresses(record.name, record.port)));
-    return targets.length > 0 ? targets : this.#addresses(host, 5060);
+    return targets.length > 0 ? targets : this.#addresses(host, DEFAULT_PORT[protocol]);
   }
 
   /** §4.2: every address of `name` is a target, IPv4 first. */

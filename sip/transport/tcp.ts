@@ -224,7 +224,7 @@ export class TcpTransport implements SipTransport {
   private connect(destination: TransportAddress): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const { socket, readyEvent } = this.dial(destination);
-      const dialled = keyOf(destination.host, destination.port);
+      const dialled = dialKey(destination);
       const limitMs = this.guard.limits.messageDeadlineMs;
       this.dialing.add(socket);
       const timer = setTimeout(
@@ -280,12 +280,12 @@ export class TcpTransport implements SipTransport {
   async send(data: Buffer, destination: SendTarget): Promise<void> {
     if (this.closed) throw this.closedError();
     let address: TransportAddress = destination;
-    let key = keyOf(address.host, address.port);
+    let key = dialKey(address);
     let socket = this.connections.get(key);
     if ((!socket || socket.destroyed) && destination.reconnectTo) {
       // §18.2.2: the request's connection is gone; the peer listens at its sent-by port.
       address = destination.reconnectTo;
-      key = keyOf(address.host, address.port);
+      key = dialKey(address);
       socket = this.connections.get(key);
     }
     if (!socket || socket.destroyed) {
@@ -331,4 +331,13 @@ export class TcpTransport implements SipTransport {
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/**
+ * The connection table's key for a connection we open: a TLS connection verified for one name
+ * is not reused for another name at the same address (its certificate was checked for the first).
+ */
+function dialKey(address: TransportAddress): string {
+  const key = keyOf(address.host, address.port);
+  return address.serverName === undefined ? key : `${key} ${address.serverName}`;
 }

@@ -68,6 +68,7 @@ export class TlsTransport extends TcpTransport {
     const socket = tls.connect({
       host: destination.host,
       port: destination.port,
+      servername: destination.serverName,
       ca: this.tlsOptions.ca,
       cert: this.tlsOptions.cert,
       key: this.tlsOptions.key,

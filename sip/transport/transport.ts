@@ -10,6 +10,11 @@ export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws';
 export interface TransportAddress {
   host: string;
   port: number;
+  /**
+   * TLS: the name the peer's certificate must carry when `host` is an address looked up for it:
+   * the SIP domain of the request's URI, not the SRV target (RFC 5922 §4.1).
+   */
+  serverName?: string;
 }
 
 export interface MessageSource extends TransportAddress {

@@ -15,6 +15,11 @@ import { SipRequest } from '../../sip/message/message.js';
 import { TestDnsServer, type DnsRecord } from '../support/dns-server.js';
 import { TcpListeningTestPeer, UdpTestPeer, isRequest, type SipTestPeer } from '../support/sip-udp-peer.js';
 import { responseTo } from '../support/sip-messages.js';
+import { makeTestCertificate, type TestCertificate } from '../support/tls-certificate.js';
+import { hasPeer } from '../support/peers.js';
+import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
+
+const haveOpenssl = hasPeer('openssl');
 
 const OFFER =
   'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
@@ -266,6 +271,69 @@ describe('request targets named by host name', () => {
     await live.send(responseTo(unregister, 200, 'reg').toBuffer(), ua.addresses()[0].port);
     await closed;
   });
+
+  /** A UA over TLS alone, whose certificate names `dnsNames` (and 127.0.0.1), trusting `trusts`. */
+  async function tlsAgent(
+    certificate: TestCertificate,
+    trusts: Buffer,
+    dnsServers?: string[]
+  ): Promise<SipUserAgent> {
+    const ua = new SipUserAgent({
+      transports: [
+        {
+          protocol: 'tls',
+          host: '127.0.0.1',
+          port: 0,
+          tls: { cert: certificate.cert, key: certificate.key, ca: trusts }
+        }
+      ],
+      dnsServers
+    });
+    await ua.start();
+    closing.push(() => ua.close());
+    return ua;
+  }
+
+  const sipsEdge = (port: number): DnsRecord[] => [
+    { type: 'SRV', name: '_sips._tcp.trunk.test', priority: 10, weight: 0, port, target: 'edge.trunk.test' },
+    address('edge.trunk.test')
+  ];
+
+  it.runIf(haveOpenssl)(
+    "reaches a sips: target through its _sips._tcp records, checking the SIP domain's certificate",
+    async () => {
+      const domainCert = makeTestCertificate(['trunk.test']);
+      closing.push(() => domainCert.remove());
+      const callee = await tlsAgent(domainCert, domainCert.cert);
+      const server = await dns(sipsEdge(callee.addresses()[0].port));
+      const caller = await tlsAgent(domainCert, domainCert.cert, [server.address]);
+      const incoming = new Promise<IncomingInvite>((resolve) => callee.once('invite', resolve));
+      const call = caller.invite('sips:room@trunk.test', { body: OFFER });
+      call.established.catch(() => undefined);
+      closing.push(() => call.cancel());
+      const session = await incoming;
+      expect(session.protocol).toBe('tls');
+      expect(server.questions).toContain('SRV _sips._tcp.trunk.test');
+      session.reject(486);
+      await expect(call.established).rejects.toMatchObject({ status: 486 });
+    }
+  );
+
+  it.runIf(haveOpenssl)(
+    'refuses a sips: target whose certificate names only its SRV target, not the SIP domain',
+    async () => {
+      const edgeCert = makeTestCertificate(['edge.trunk.test']);
+      closing.push(() => edgeCert.remove());
+      const callee = await tlsAgent(edgeCert, edgeCert.cert);
+      let invited = false;
+      callee.on('invite', () => (invited = true));
+      const server = await dns(sipsEdge(callee.addresses()[0].port));
+      const caller = await tlsAgent(edgeCert, edgeCert.cert, [server.address]);
+      const call = caller.invite('sips:room@trunk.test', { body: OFFER });
+      await expect(call.established).rejects.toMatchObject({ status: 503 });
+      expect(invited).toBe(false);
+    }
+  );
 
   it("takes the engine's calls to a name through sip.dnsServers", async () => {
     const callee = await startAnsweringEngine({ minPort: 54900, maxPort: 54949 });
