@@ -24,6 +24,12 @@ import type { TransportAddress } from './transport.js';
 const MAX_NAMES = 1024;
 const KEEP_MS = 60_000;
 const LOOKUP_TIMEOUT_MS = 2000;
+/**
+ * SRV records of a name that are used, and targets (addresses) it may have: a request fails over
+ * at most this many times, whatever a DNS answer holds (64*T1, 32 s, each over UDP).
+ */
+const MAX_SRV_RECORDS = 16;
+const MAX_TARGETS = 16;
 
 type Lookup = Promise<TransportAddress | undefined>;
 /** The transports whose targets are looked up here; TLS is what sips: URIs (and transport=tls) use. */
@@ -128,17 +134,24 @@ export class DnsTargets {
   ): Promise<TransportAddress[]> {
     if (port !== undefined) return this.#addresses(host, port);
     const records = await this.#resolver.resolveSrv(`${SRV_SERVICE[protocol]}.${host}`).catch(() => []);
-    const targets: TransportAddress[] = [];
-    for (const record of ordered(records)) targets.push(...(await this.#addresses(record.name, record.port)));
+    // Looked up together, so a slow server costs one lookup's time, not one per record.
+    const lists = await Promise.all(
+      ordered(records)
+        .slice(0, MAX_SRV_RECORDS)
+        .map((record) => this.#addresses(record.name, record.port))
+    );
+    const targets = lists.flat().slice(0, MAX_TARGETS);
     return targets.length > 0 ? targets : this.#addresses(host, DEFAULT_PORT[protocol]);
   }
 
   /** §4.2: every address of `name` is a target, IPv4 first. */
   async #addresses(name: string, port: number): Promise<TransportAddress[]> {
     if (isIP(name) !== 0) return [{ host: name, port }];
-    const v4 = await this.#resolver.resolve4(name).catch(() => []);
-    const v6 = await this.#resolver.resolve6(name).catch(() => []);
-    return [...v4, ...v6].map((host) => ({ host, port }));
+    const [v4, v6] = await Promise.all([
+      this.#resolver.resolve4(name).catch(() => []),
+      this.#resolver.resolve6(name).catch(() => [])
+    ]);
+    return [...v4, ...v6].slice(0, MAX_TARGETS).map((host) => ({ host, port }));
   }
 }
 

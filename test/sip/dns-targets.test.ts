@@ -255,6 +255,28 @@ describe('request targets named by host name', () => {
     expect(invites(busy).filter((m) => m.callId === invite.callId)).toHaveLength(0);
   });
 
+  it('gives up after 16 targets, however many a DNS answer names', async () => {
+    const peers = await Promise.all(Array.from({ length: 20 }, () => udpPeer()));
+    const records: DnsRecord[] = peers.map((peer) => ({
+      type: 'SRV',
+      name: '_sip._udp.trunk.test',
+      priority: 10,
+      weight: 1,
+      port: peer.port,
+      target: 'edge.trunk.test'
+    }));
+    const ua = await agent(await dns([...records, address('edge.trunk.test')]), 'udp', 20);
+    const uaPort = ua.addresses()[0].port;
+    for (const peer of peers) {
+      peer
+        .next(isRequest('INVITE'), 5000)
+        .then((invite) => peer.send(responseTo(invite as SipRequest, 503, 'full').toBuffer(), uaPort))
+        .catch(() => undefined);
+    }
+    expect(await outcome(ua, 'sip:room@trunk.test')).toBe(503);
+    expect(peers.filter((peer) => invites(peer).length > 0)).toHaveLength(16);
+  });
+
   it('sends a REGISTER that a target left unanswered on to the next SRV target', async () => {
     const [silent, live] = [await udpPeer(), await udpPeer()];
     const ua = await agent(await dns(twoEdges('udp', silent.port, live.port)), 'udp', 20);
