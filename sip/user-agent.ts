@@ -314,7 +314,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const pinned = destination.pinned ? destination.resolved : undefined;
     const sent = pinned
       ? transport.send(bytes, { ...pinned })
-      : name && !destination.flow && (protocol === 'udp' || protocol === 'tcp' || protocol === 'tls')
+      : name && !destination.flow && DnsTargets.serves(protocol)
         ? this.dnsTargets.target(name.host, name.port, protocol).then((found) => {
             // A lookup that ended after close() sends nothing.
             if (this.state === 'closed') return undefined;
@@ -436,8 +436,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     tried: TransportAddress[]
   ): Promise<Destination | undefined> {
     const { name, resolved, protocol } = failed;
-    if (!name || !resolved || (protocol !== 'udp' && protocol !== 'tcp' && protocol !== 'tls'))
-      return undefined;
+    if (!name || !resolved || !DnsTargets.serves(protocol)) return undefined;
     this.dnsTargets.failed(resolved);
     tried.push(resolved);
     const next = await this.dnsTargets.next(name.host, name.port, protocol, tried);

@@ -62,6 +62,11 @@ export class DnsTargets {
     this.#failed.clear();
   }
 
+  /** Whether targets over `protocol` are looked up here (WebSocket peers are reached over their own connections). */
+  static serves(protocol: string): protocol is LookedUpProtocol {
+    return protocol === 'udp' || protocol === 'tcp' || protocol === 'tls';
+  }
+
   /** Whether `host` is a name this looks up (not an address, not local). */
   static looksUp(host: string): boolean {
     return isIP(host) === 0 && host.includes('.') && !/(^|\.)(localhost|invalid)\.?$/i.test(host);
