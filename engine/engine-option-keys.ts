@@ -73,7 +73,8 @@ const WEBRTC = {
   iceServers: new ListOf({ urls: ANY, username: ANY, credential: ANY } satisfies OptionKeys<IceServer>),
   portRange: { min: ANY, max: ANY } satisfies OptionKeys<WebRtcOptions['portRange']>,
   iceGatheringTimeoutMs: ANY,
-  transports: ANY
+  transports: ANY,
+  advertisedAddress: ANY
 } satisfies OptionKeys<WebRtcOptions>;
 
 const RTP = {

@@ -608,7 +608,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
       resolver,
       logger: this.logger,
       metrics: this.metrics,
-      webrtc: this.options.webrtc,
+      webrtc: {
+        ...this.options.webrtc,
+        advertisedAddress: this.options.webrtc?.advertisedAddress ?? this.options.rtp?.advertisedAddress
+      },
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
       recordFolder: new RecordFolder(this.options.files?.recordFolder),
       conferenceMedia: (room) => {

@@ -3,6 +3,8 @@
  * STUN server is contacted unless one is configured); an optional UDP port range, which
  * @roamhq/wrtc honours through its nonstandard `portRange` configuration.
  */
+import { isIP } from 'node:net';
+
 export interface WebRtcOptions {
   /** RTCIceServer entries (STUN/TURN); default none. */
   iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
@@ -18,6 +20,11 @@ export interface WebRtcOptions {
    * Add 'udp', 'tcp' or 'tls' for WebRTC endpoints behind an SBC or proxy.
    */
   transports?: Array<'ws' | 'udp' | 'tcp' | 'tls'>;
+  /**
+   * The public address of a host behind 1:1 NAT: each answer also names every UDP host candidate
+   * there, same port (advertised-candidates.ts). Default `rtp.advertisedAddress`.
+   */
+  advertisedAddress?: string;
 }
 
 /** The transports a WebRTC offer is taken over (`WebRtcOptions.transports`). */
@@ -41,6 +48,11 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
     if (!Array.isArray(transports) || transports.some((t) => !known.includes(t as string)))
       throw new RangeError(`webrtc.transports must be a list of 'ws', 'udp', 'tcp', 'tls'`);
   }
+  const advertised = options?.advertisedAddress;
+  if (advertised !== undefined && (typeof advertised !== 'string' || isIP(advertised) === 0))
+    throw new RangeError(
+      `webrtc.advertisedAddress must be an IPv4 or IPv6 address, got '${String(advertised)}'`
+    );
   const timeout = options?.iceGatheringTimeoutMs;
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
     throw new RangeError(`webrtc.iceGatheringTimeoutMs must be a non-negative number of ms, got ${timeout}`);

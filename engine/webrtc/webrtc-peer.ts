@@ -8,6 +8,7 @@
 import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
+import { withAdvertisedCandidates } from './advertised-candidates.js';
 
 type Wrtc = typeof import('@roamhq/wrtc');
 type PeerConnection = InstanceType<Wrtc['RTCPeerConnection']>;
@@ -98,7 +99,7 @@ export class WebRtcPeer {
       if (peer.closed) throw answerAbandoned();
       const sdp = pc.localDescription?.sdp;
       if (!sdp) throw new EngineError('ERR_WEBRTC_FAILED', 'the peer connection produced no answer');
-      return { peer, answerSdp: sdp };
+      return { peer, answerSdp: withAdvertisedCandidates(sdp, options.advertisedAddress) };
     } catch (error) {
       peer.close();
       throw peer.closed && signal?.aborted ? answerAbandoned() : error;
