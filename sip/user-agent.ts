@@ -346,9 +346,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
     // RFC 7118 §5, RFC 5626 §5.3: a dialog bound to a flow sends over that connection, whatever
     // host its remote target names (a `*.invalid` other connections may name too).
+    const natPeer = options.natPeer;
     const destination: Destination = options.flow
       ? { ...options.flow, flow: true }
-      : this.requestTarget(request, options.protocol);
+      : natPeer && !request.has('Route')
+        ? { protocol: natPeer.protocol, host: natPeer.host, port: natPeer.port }
+        : this.requestTarget(request, options.protocol);
     if (!options.keepVia) this.writeVia(request, destination.protocol);
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
     if (!request.has('User-Agent')) request.add('User-Agent', this.userAgentName);

@@ -24,9 +24,10 @@ export class IncomingInvite extends InviteSessionBase {
     readonly request: SipRequest,
     private readonly tx: InviteServerTransaction,
     protocol: TransportProtocol,
-    flow?: MessageSource
+    flow?: MessageSource,
+    natPeer?: MessageSource
   ) {
-    super(host, protocol, flow);
+    super(host, protocol, flow, natPeer);
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
     if (request.body.length > 0) this.remoteSdp = request.bodyText;

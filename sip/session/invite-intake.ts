@@ -4,6 +4,7 @@
  * an answer: a CANCEL (§9.2), a BYE on the early dialog (§15), the WebSocket connection they came
  * on closing. The user agent routes requests here; what the intake needs of it is `IntakeHost`.
  */
+import { natPeerOf } from './nat-peer.js';
 import { randomBytes } from 'node:crypto';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
@@ -218,7 +219,14 @@ export class InviteIntake {
     const flow = source.protocol === 'ws' ? source : undefined;
     let session: IncomingInvite;
     try {
-      session = new IncomingInvite(this.ua.host, request, tx, source.protocol, flow);
+      session = new IncomingInvite(
+        this.ua.host,
+        request,
+        tx,
+        source.protocol,
+        flow,
+        natPeerOf(request, source)
+      );
     } catch (error) {
       release();
       throw error;

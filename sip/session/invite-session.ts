@@ -101,7 +101,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected constructor(
     protected readonly host: SessionHost,
     readonly protocol: TransportProtocol,
-    flow?: MessageSource
+    flow?: MessageSource,
+    /** Where the peer is reached when its own address is behind NAT (nat-peer.ts). */
+    private readonly natPeer?: MessageSource
   ) {
     super();
     this.boundFlow = flow;
@@ -117,9 +119,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.boundFlow ??= flow;
   }
 
-  /** How the dialog's requests are sent: its transport, and its flow when it has one. */
+  /** How the dialog's requests are sent: its transport, its flow when it has one, and where a peer behind NAT is. */
   protected get sendOptions(): SendOptions {
-    return { protocol: this.protocol, flow: this.flow };
+    return { protocol: this.protocol, flow: this.flow, natPeer: this.natPeer };
   }
 
   protected override unreportedListenerError(event: string, error: unknown): void {

@@ -31,6 +31,11 @@ export interface SendOptions {
    * it, whatever host its remote target names, and fails if it has closed.
    */
   flow?: MessageSource;
+  /**
+   * Where a peer behind NAT is reached (nat-peer.ts: its INVITE's source): a request with no
+   * Route goes there, over that connection for a stream, whatever host its remote target names.
+   */
+  natPeer?: MessageSource;
 }
 
 /** Anything that can receive the requests and stray responses of one dialog. */

@@ -1,0 +1,132 @@
+/**
+ * A phone behind NAT calls in naming its private address in Via and Contact; the engine's
+ * requests in that call (here its BYE when the call is hung up) went to that address and were
+ * lost. Now they go where the INVITE came from, over UDP, and over the INVITE's own connection
+ * over TCP. A call through a proxy (two Vias) still goes by its Contact. The "private" address
+ * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Engine } from '../../engine/index.js';
+import { SipRequest, SipResponse } from '../../sip/message/message.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
+import { testSdp } from '../support/sip-sdp.js';
+import { responseTo } from '../support/sip-messages.js';
+import { TcpTestPeer, UdpTestPeer, sipText, type SipTestPeer } from '../support/sip-udp-peer.js';
+
+const PRIVATE = '127.0.0.77:5099';
+const rtpBase = 30000 + Math.floor(Math.random() * 100) * 100;
+
+let engine: Engine | undefined;
+const peers: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const p of peers.splice(0)) await p.close();
+  await engine?.stop();
+  engine = undefined;
+});
+
+async function start(): Promise<{ udpPort: number; tcpPort: number; hangUpLast: () => Promise<unknown> }> {
+  const started = await startAnsweringEngine(
+    { minPort: rtpBase, maxPort: rtpBase + 99 },
+    { sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] } }
+  );
+  engine = started.engine;
+  const port = (protocol: string): number =>
+    engine!.sipAddresses().find((a) => a.protocol === protocol)!.port;
+  return {
+    udpPort: port('udp'),
+    tcpPort: port('tcp'),
+    hangUpLast: () => started.incoming[started.incoming.length - 1].hangUp()
+  };
+}
+
+/** INVITE from `vias` (top first) naming `contact`; ACKs the 200 and returns it. */
+async function call(
+  peer: SipTestPeer,
+  send: (text: string) => Promise<void>,
+  target: string,
+  vias: string[],
+  contact: string,
+  callId: string
+): Promise<SipResponse> {
+  const head = (method: string, to: string): string[] => [
+    `${method} ${target} SIP/2.0`,
+    ...vias.map((v) => `Via: ${v}`),
+    'Max-Forwards: 70',
+    `From: <sip:phone@example.com>;tag=${callId}`,
+    `To: ${to}`,
+    `Call-ID: ${callId}`,
+    `CSeq: 1 ${method}`,
+    `Contact: <${contact}>`
+  ];
+  await send(sipText([...head('INVITE', `<${target}>`), 'Content-Type: application/sdp'], testSdp(40_000)));
+  const ok = (await peer.next((m) => m instanceof SipResponse && m.status >= 200, 10_000)) as SipResponse;
+  expect(ok.status).toBe(200);
+  await send(sipText(head('ACK', ok.get('To')!).map((l) => l.replace(/branch=\w+/, 'branch=z9hG4bKack'))));
+  return ok;
+}
+
+const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
+
+describe('a caller behind NAT', () => {
+  it('over UDP gets the BYE where its INVITE came from, not at its private Contact', async () => {
+    const { udpPort, hangUpLast } = await start();
+    const phone = await new UdpTestPeer().open();
+    peers.push(phone);
+    await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      `sip:room@127.0.0.1:${udpPort}`,
+      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatudp;rport`],
+      `sip:phone@${PRIVATE}`,
+      'nat-udp'
+    );
+    const hungUp = hangUpLast();
+    const bye = (await phone.next(isBye, 10_000)) as SipRequest;
+    // The Request-URI stays the phone's Contact: only where it was sent changed.
+    expect(bye.uri).toBe(`sip:phone@${PRIVATE}`);
+    await phone.send(responseTo(bye, 200).toBuffer(), udpPort);
+    await hungUp;
+  });
+
+  it('over TCP gets the BYE over the connection its INVITE came on', async () => {
+    const { tcpPort, hangUpLast } = await start();
+    const phone = await new TcpTestPeer().connect(tcpPort);
+    peers.push(phone);
+    await call(
+      phone,
+      (text) => phone.send(text),
+      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
+      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKnattcp;rport`],
+      `sip:phone@${PRIVATE};transport=tcp`,
+      'nat-tcp'
+    );
+    const hungUp = hangUpLast();
+    const bye = (await phone.next(isBye, 10_000)) as SipRequest;
+    expect(bye.callId).toBe('nat-tcp');
+    await phone.send(responseTo(bye, 200).toBuffer());
+    await hungUp;
+  });
+
+  it('through a proxy (two Vias) gets the BYE at its Contact, not at the proxy', async () => {
+    const { udpPort, hangUpLast } = await start();
+    const [proxy, phone] = [await new UdpTestPeer().open(), await new UdpTestPeer().open()];
+    peers.push(proxy, phone);
+    await call(
+      proxy,
+      (text) => proxy.send(text, udpPort),
+      `sip:room@127.0.0.1:${udpPort}`,
+      [
+        `SIP/2.0/UDP 127.0.0.1:${proxy.port};branch=z9hG4bKproxy`,
+        `SIP/2.0/UDP 127.0.0.1:${phone.port};branch=z9hG4bKphone;received=127.0.0.1`
+      ],
+      `sip:phone@127.0.0.1:${phone.port}`,
+      'via-proxy'
+    );
+    const hungUp = hangUpLast();
+    const bye = (await phone.next(isBye, 10_000)) as SipRequest;
+    expect(bye.callId).toBe('via-proxy');
+    await phone.send(responseTo(bye, 200).toBuffer(), udpPort);
+    await hungUp;
+    expect(proxy.received.some(isBye)).toBe(false);
+  });
+});
