@@ -544,9 +544,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       respond: (tx, response) => this.respond(tx, response),
       refused: (cause, source) => this.safeEmit('refused', cause, source),
       dropped: (session) => this.safeEmit('unacknowledgedDropped', session),
-      track: (session) => {
+      track: (session, source) => {
         this.track(session);
         this.flows.bind(session);
+        const release = this.transports.get(source.protocol)?.holdConnection?.(source);
+        if (release) session.once('terminated', release);
       },
       offer: (session) => {
         const errorsBefore = this.listenerErrorCount;

@@ -43,8 +43,8 @@ export interface IntakeHost {
   dropped(session: IncomingInvite): void;
   /** Whether anyone listens for new calls (else 480). */
   readonly hasTaker: boolean;
-  /** Tracks a new session (its end, its WebSocket connection). */
-  track(session: IncomingInvite): void;
+  /** Tracks a new session from `source` (its end, the connection it came on). */
+  track(session: IncomingInvite, source: MessageSource): void;
   /** Hands the session to the application; true when a listener threw. */
   offer(session: IncomingInvite): boolean;
 }
@@ -232,7 +232,7 @@ export class InviteIntake {
       throw error;
     }
     session.on('terminated', release);
-    this.ua.track(session);
+    this.ua.track(session, source);
     this.pending.set(tx.key, session);
     const early = dialogId(session.callId, session.localTag, request.fromTag ?? '');
     this.earlyDialogs.set(early, session);

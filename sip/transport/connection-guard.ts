@@ -28,7 +28,8 @@ export interface ConnectionLimits {
   connectionBurst: number;
   /**
    * A connection with no bytes in either direction for this long is closed, once its first
-   * message has come (before that `messageDeadlineMs` applies). Default 120 000 ms.
+   * message has come (before that `messageDeadlineMs` applies); one a call came on is sent an
+   * RFC 5626 keep-alive ping instead while the call lasts. Default 120 000 ms.
    */
   idleTimeoutMs: number;
   /**
@@ -372,6 +373,10 @@ export class GuardedConnection {
   /** We stopped reading (messages wait in the pacer): the deadline is not the peer's to meet. */
   private readingHeld = false;
   private pacer?: MessagePacer<never>;
+  /** Calls that run over this connection: while there are any, it is never idle (`hold`). */
+  private holds = 0;
+  /** Writes an RFC 5626 keep-alive ping (CRLFCRLF) on the connection; set by its transport. */
+  sendKeepAlive?: () => void;
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -379,7 +384,7 @@ export class GuardedConnection {
     private readonly hooks: GuardedConnectionHooks,
     inbound = false
   ) {
-    this.idleTimer = setTimeout(() => this.fire('idle'), limits.idleTimeoutMs);
+    this.idleTimer = setTimeout(() => this.idle(), limits.idleTimeoutMs);
     this.idleTimer.unref();
     this.awaitingFirstMessage = inbound;
     if (inbound) this.startDeadline();
@@ -458,6 +463,31 @@ export class GuardedConnection {
     } else if (messagesCompleted > 0) {
       this.deadlineTimer.refresh();
     }
+  }
+
+  /**
+   * A call runs over this connection until the returned function is called. Meanwhile an idle
+   * spell sends a keep-alive ping rather than closing it: a phone in an hour-long conference
+   * sends nothing between its INVITE and its BYE, and closing its connection would leave our
+   * BYE nowhere to go (its Contact may be behind NAT). The ping also keeps a NAT's mapping.
+   */
+  hold(): () => void {
+    this.holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.holds--;
+    };
+  }
+
+  private idle(): void {
+    if (this.holds > 0 && this.sendKeepAlive && !this.released) {
+      this.sendKeepAlive();
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.fire('idle');
   }
 
   /**

@@ -22,6 +22,7 @@ export interface StreamTransportOptions {
 }
 
 const CRLF_PONG = Buffer.from('\r\n');
+const CRLF_PING = Buffer.from('\r\n\r\n');
 
 /** An accepted connection wrapped for its TLS handshake, and the event that says the handshake is done. */
 export interface ServerHandshake {
@@ -188,7 +189,14 @@ export class TcpTransport implements SipTransport {
       if (framer.buffered > 0)
         this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
     });
+    guarded.sendKeepAlive = () => socket.write(CRLF_PING);
     this.guarded.set(socket, guarded);
+  }
+
+  /** Keeps the connection from `source` open while a call runs over it (GuardedConnection.hold). */
+  holdConnection(source: TransportAddress): (() => void) | undefined {
+    const socket = this.connections.get(keyOf(source.host, source.port));
+    return socket && this.guarded.get(socket)?.hold();
   }
 
   /**

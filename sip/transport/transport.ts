@@ -78,6 +78,11 @@ export interface SipTransport {
    * dialog it sets up to that connection with this (RFC 7118 §5).
    */
   flowTo?(destination: TransportAddress): MessageSource | undefined;
+  /**
+   * Keeps the connection at `source` from being closed as idle while a call runs over it, until
+   * the returned function is called; undefined when there is none (datagrams, or it is gone).
+   */
+  holdConnection?(source: TransportAddress): (() => void) | undefined;
   /** Closes sockets and connections. Idempotent. */
   close(): Promise<void>;
 }

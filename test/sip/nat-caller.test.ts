@@ -11,6 +11,7 @@ import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
+import { sleep } from '../support/wait.js';
 import { TcpTestPeer, UdpTestPeer, sipText, type SipTestPeer } from '../support/sip-udp-peer.js';
 
 const PRIVATE = '127.0.0.77:5099';
@@ -24,10 +25,19 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function start(): Promise<{ udpPort: number; tcpPort: number; hangUpLast: () => Promise<unknown> }> {
+async function start(
+  idleTimeoutMs?: number
+): Promise<{ udpPort: number; tcpPort: number; hangUpLast: () => Promise<unknown> }> {
   const started = await startAnsweringEngine(
     { minPort: rtpBase, maxPort: rtpBase + 99 },
-    { sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] } }
+    {
+      sip: {
+        host: '127.0.0.1',
+        port: 0,
+        transports: ['udp', 'tcp'],
+        connections: idleTimeoutMs === undefined ? undefined : { idleTimeoutMs }
+      }
+    }
   );
   engine = started.engine;
   const port = (protocol: string): number =>
@@ -105,6 +115,34 @@ describe('a caller behind NAT', () => {
     expect(bye.callId).toBe('nat-tcp');
     await phone.send(responseTo(bye, 200).toBuffer());
     await hungUp;
+  });
+
+  it('over TCP keeps its connection through a silent call: no idle close while the call lasts', async () => {
+    // The connection idle timeout is 1 s here: the call sends nothing for 2.5 s, then ends.
+    const { tcpPort, hangUpLast } = await start(1000);
+    const phone = await new TcpTestPeer().connect(tcpPort);
+    peers.push(phone);
+    let ending = false;
+    let closedAt: 'during the call' | 'after it' | undefined;
+    void phone.closed.then(() => (closedAt ??= ending ? 'after it' : 'during the call'));
+    await call(
+      phone,
+      (text) => phone.send(text),
+      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
+      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKidle;rport`],
+      `sip:phone@${PRIVATE};transport=tcp`,
+      'nat-idle'
+    );
+    await sleep(2500);
+    expect(closedAt).toBeUndefined();
+    ending = true;
+    const hungUp = hangUpLast();
+    const bye = (await phone.next(isBye, 10_000)) as SipRequest;
+    await phone.send(responseTo(bye, 200).toBuffer());
+    await hungUp;
+    // The call over, the connection is idle like any other.
+    await phone.closed;
+    expect(closedAt).toBe('after it');
   });
 
   it('through a proxy (two Vias) gets the BYE at its Contact, not at the proxy', async () => {
