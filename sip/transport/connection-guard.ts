@@ -153,8 +153,8 @@ export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> = {
   return limits;
 }
 
-/** Refusals are logged at most this often; the count in between is in the next line. */
-const REFUSAL_LOG_INTERVAL_MS = 10_000;
+/** Each kind of refusal or broken connection is logged at most this often; the count in between is in its next line. */
+const THROTTLED_LOG_INTERVAL_MS = 10_000;
 
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
@@ -170,8 +170,8 @@ export class ConnectionGuard {
   refusesSource: ((host: string) => boolean) | undefined;
   private readonly perSource = new Map<string, number>();
   private open = 0;
-  private lastRefusalLogMs = -Infinity;
-  private refusalsNotLogged = 0;
+  /** Per reason: when it was last logged, and how many times it happened since without a line. */
+  private readonly throttledLines = new Map<string, { loggedAtMs: number; notLogged: number }>();
 
   /** New connections per source (`maxConnectionsPerSecondPerSource`). */
   private readonly acceptRate: KeyedTokenBuckets;
@@ -265,21 +265,19 @@ export class ConnectionGuard {
   }
 
   /**
-   * A flood of connections must not become a flood of log lines: at most one line per
-   * REFUSAL_LOG_INTERVAL_MS, with the count of those left out since.
+   * A flood of connections must not become a flood of log lines: at most one line per `reason`
+   * (a fixed text) per THROTTLED_LOG_INTERVAL_MS, with the count of those left out since.
    */
   logThrottled(reason: string, details: object): void {
     const now = performance.now();
-    if (now - this.lastRefusalLogMs < REFUSAL_LOG_INTERVAL_MS) {
-      this.refusalsNotLogged++;
+    const last = this.throttledLines.get(reason);
+    if (last !== undefined && now - last.loggedAtMs < THROTTLED_LOG_INTERVAL_MS) {
+      last.notLogged++;
       return;
     }
-    this.log(
-      reason,
-      this.refusalsNotLogged > 0 ? { ...details, refusedSinceLastLog: this.refusalsNotLogged } : details
-    );
-    this.lastRefusalLogMs = now;
-    this.refusalsNotLogged = 0;
+    const notLogged = last?.notLogged ?? 0;
+    this.log(reason, notLogged > 0 ? { ...details, sinceLastLine: notLogged } : details);
+    this.throttledLines.set(reason, { loggedAtMs: now, notLogged: 0 });
   }
 
   private track(

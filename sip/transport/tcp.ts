@@ -179,7 +179,7 @@ export class TcpTransport implements SipTransport {
       pacer.push(...frames);
     });
     socket.on('error', (err) =>
-      this.handler.warning?.('tcp connection error', { remote: key, err: err.message })
+      this.guard.logThrottled(`${this.protocol} connection error`, { remote: key, err: err.message })
     );
     socket.on('close', () => {
       guarded.release();
@@ -187,7 +187,10 @@ export class TcpTransport implements SipTransport {
       this.sockets.delete(socket);
       if (this.connections.get(key) === socket) this.connections.delete(key);
       if (framer.buffered > 0)
-        this.handler.warning?.('tcp peer closed mid-message', { remote: key, bytes: framer.buffered });
+        this.guard.logThrottled(`${this.protocol} peer closed mid-message`, {
+          remote: key,
+          bytes: framer.buffered
+        });
     });
     guarded.sendKeepAlive = () => socket.write(CRLF_PING);
     this.guarded.set(socket, guarded);
@@ -213,7 +216,7 @@ export class TcpTransport implements SipTransport {
     source: { protocol: 'tcp' | 'tls'; host: string; port: number },
     key: string
   ): void {
-    this.handler.warning?.(`${this.protocol} framing error, closing connection`, {
+    this.guard.logThrottled(`${this.protocol} framing error, closing connection`, {
       remote: key,
       err: err.message
     });

@@ -453,7 +453,7 @@ export class WsTransport implements SipTransport {
       pacer.push(message);
     });
     socket.on('error', (err) =>
-      this.handler.warning?.('websocket connection error', { remote: key, err: err.message })
+      this.guard.logThrottled('websocket connection error', { remote: key, err: err.message })
     );
     socket.on('close', (code) => {
       entry.heartbeat?.stop();
@@ -461,7 +461,7 @@ export class WsTransport implements SipTransport {
       this.connections.delete(key);
       for (const alias of connection.aliases) if (this.aliases.get(alias) === key) this.aliases.delete(alias);
       if (code === 1009)
-        this.handler.warning?.('websocket message too large, connection closed', { remote: key });
+        this.guard.logThrottled('websocket message too large, connection closed', { remote: key });
       this.handler.connectionClosed?.(source);
     });
   }

@@ -341,6 +341,33 @@ describe('TCP connection guard', () => {
     await ping(fine, port, 'after-deaf');
   });
 
+  it('logs a burst of connections that break off mid-message, reset or send garbage once, not once each', async () => {
+    const { ua, port, warnings } = await agent({
+      maxConnectionsPerSecondPerSource: 1000,
+      connectionBurst: 1000
+    });
+    const half = 'OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKcut\r\n';
+    for (let i = 0; i < 10; i++) {
+      // Part of a message, then closed.
+      const cut = await connect(port);
+      await cut.send(half);
+      cut.close();
+      // Part of a message, then reset.
+      const reset = net.connect({ host: '127.0.0.1', port });
+      reset.on('error', () => undefined);
+      await new Promise<void>((resolve) => reset.once('connect', () => resolve()));
+      await new Promise<void>((resolve) => reset.write(half, () => resolve()));
+      reset.resetAndDestroy();
+      // Garbage the framer refuses.
+      const garbage = await connect(port);
+      await garbage.send(`INVITE sip:x SIP/2.0\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n`);
+    }
+    await waitForOpen(ua, 0);
+    const lines = warnings.filter((w) => /mid-message|connection error|framing error/.test(w.msg));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(3);
+  });
+
   it('checks its options', () => {
     expect(resolveConnectionLimits().idleTimeoutMs).toBe(120_000);
     expect(() => resolveConnectionLimits({ maxConnections: -1 })).toThrow(RangeError);
