@@ -29,6 +29,7 @@ const SIP = {
   transports: new ListOf(ANY),
   tls: { port: ANY, cert: ANY, key: ANY, ca: ANY, verifyPeer: ANY } satisfies OptionKeys<SipOptions['tls']>,
   userAgentName: ANY,
+  natKeepaliveSeconds: ANY,
   dnsServers: new ListOf(ANY),
   timers: { t1Ms: ANY, t2Ms: ANY, t4Ms: ANY } satisfies OptionKeys<SipOptions['timers']>,
   sessionTimer: new ObjectOrOther({ expiresSeconds: ANY, minSeSeconds: ANY } satisfies OptionKeys<

@@ -101,6 +101,15 @@ function checkSipOptions(sip: EngineOptions['sip']): void {
       `EngineOptions.sip.timers.t2Ms (${t2}) must not be below t1Ms (${t1}): retransmissions double from T1 up to T2 (RFC 3261 §17.1.2.2)`
     );
   checkSessionTimer(sip?.sessionTimer);
+  const keepalive: unknown = sip?.natKeepaliveSeconds;
+  if (
+    keepalive !== undefined &&
+    keepalive !== false &&
+    !(typeof keepalive === 'number' && keepalive > 0 && Number.isFinite(keepalive))
+  )
+    throw new RangeError(
+      `EngineOptions.sip.natKeepaliveSeconds must be a positive number of seconds or false, got ${shown(keepalive)}`
+    );
   if (sip?.dnsServers !== undefined) {
     try {
       new Resolver().setServers(sip.dnsServers);

@@ -97,6 +97,12 @@ export interface EngineOptions {
      * in time ends with a BYE and cause TIMEOUT. false turns them off.
      */
     sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
+    /**
+     * A UDP caller behind NAT (its Via and Contact name a private address) is sent an OPTIONS in
+     * its call this often, so its NAT keeps the way open for our BYE (sip/session/nat-keepalive.ts).
+     * Default 25; false: none.
+     */
+    natKeepaliveSeconds?: number | false;
     /** Incoming message size limits; defaults and the answers each earns: sip/message/limits.ts. */
     limits?: Partial<SipMessageLimits>;
     /** TCP, TLS and WebSocket connection limits (count, idle time, message deadline, WebSocket pings): sip/transport/connection-guard.ts. */
@@ -396,6 +402,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         advertisedHost: o.sip?.advertisedHost,
         timers: o.sip?.timers,
         sessionTimer: o.sip?.sessionTimer,
+        natKeepaliveSeconds: o.sip?.natKeepaliveSeconds,
         logger: this.logger,
         limits: o.sip?.limits,
         connections: o.sip?.connections,

@@ -77,6 +77,8 @@ export interface SipUserAgentOptions {
   connections?: Partial<ConnectionLimits>;
   /** RFC 4028 session timers (default on: 1800 s asked for, 90 s minimum); false turns them off. */
   sessionTimer?: Partial<SessionTimerConfig> | false;
+  /** How often a UDP caller behind NAT is sent an OPTIONS in its call (session/nat-keepalive.ts); default 25, false: never. */
+  natKeepaliveSeconds?: number | false;
   /** DNS servers for request targets named by host name (`host` or `host:port`); default: the system's. */
   dnsServers?: string[];
   /**
@@ -111,6 +113,8 @@ export interface SipUserAgentStats {
 
 /** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
 const UDP_SIZE_LIMIT = 1300;
+/** Home routers keep an idle UDP mapping 30 s or more; the OPTIONS goes out well before. */
+const DEFAULT_NAT_KEEPALIVE_SECONDS = 25;
 /** How long close() waits for registrars to confirm the unbinding before closing anyway. */
 const UNREGISTER_WAIT_MS = 3000;
 /** §17.2.1: a server transaction sends 100 Trying unless its TU answers within 200 ms. */
@@ -477,6 +481,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       get localHost() {
         return ua.contactHost;
       },
+      natKeepaliveMs:
+        this.options.natKeepaliveSeconds === false
+          ? undefined
+          : (this.options.natKeepaliveSeconds ?? DEFAULT_NAT_KEEPALIVE_SECONDS) * 1000,
       sendRequest: (request, options) => {
         let destination: Destination;
         try {

@@ -297,6 +297,12 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     'EngineOptions.sip.sessionTimer must be { expiresSeconds?, minSeSeconds? } or false, got true'
   ],
   [
+    'sip.natKeepaliveSeconds: 0',
+    { sip: { natKeepaliveSeconds: 0 } },
+    RangeError,
+    'EngineOptions.sip.natKeepaliveSeconds must be a positive number of seconds or false, got 0'
+  ],
+  [
     'sip.sessionTimer.expiresSeconds: 10',
     { sip: { sessionTimer: { expiresSeconds: 10 } } },
     RangeError,

@@ -172,6 +172,7 @@ export class IncomingInvite extends InviteSessionBase {
 
   protected override onInitialAck(): void {
     this.state = 'confirmed';
+    this.keepNatMappingOpen();
     this.acceptWaiter?.resolve();
     this.acceptWaiter = undefined;
     this.safeEmit('ack');

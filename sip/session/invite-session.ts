@@ -3,6 +3,7 @@
  * in-dialog requests (BYE, INFO, OPTIONS, re-INVITE with offer/answer), 2xx retransmission
  * until ACK for re-INVITEs (§13.3.1.4), BYE and INFO from our side, and one 'terminated'.
  */
+import { NatKeepalive } from './nat-keepalive.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -97,6 +98,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   >();
 
   private boundFlow: MessageSource | undefined;
+  private natKeepalive: NatKeepalive | undefined;
 
   protected constructor(
     protected readonly host: SessionHost,
@@ -563,11 +565,26 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (this.ended) return;
     this.ended = true;
     this.sessionTimer?.stop();
+    this.natKeepalive?.stop();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
     if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
     this.safeEmit('terminated', { reason });
+  }
+
+  /** Once the call is confirmed: a UDP peer behind NAT is pinged so its mapping stays open (nat-keepalive.ts). */
+  protected keepNatMappingOpen(): void {
+    const intervalMs = this.host.natKeepaliveMs;
+    const dialog = this.dialog;
+    if (this.natPeer?.protocol !== 'udp' || intervalMs === undefined || !dialog || this.ended) return;
+    this.natKeepalive ??= new NatKeepalive(
+      this.host.clock,
+      intervalMs,
+      () => this.host.sendRequest(dialog.createRequest('OPTIONS'), this.sendOptions),
+      () => this.terminate('error')
+    );
+    this.natKeepalive.start();
   }
 
   /** Subclass clean-up (pending promises) before 'terminated' is emitted. */

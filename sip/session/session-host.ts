@@ -52,6 +52,8 @@ export interface SessionHost {
   readonly logger: SipLogger;
   /** RFC 4028 session timers for every call, or undefined for none. */
   readonly sessionTimer?: SessionTimerConfig;
+  /** How often a UDP peer behind NAT is sent an OPTIONS in its dialog (nat-keepalive.ts); undefined: never. */
+  readonly natKeepaliveMs?: number;
   /** Local host written into Contact/From when nothing better is known. */
   readonly localHost: string;
   /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */

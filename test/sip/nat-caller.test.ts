@@ -2,16 +2,17 @@
  * A phone behind NAT calls in naming its private address in Via and Contact; the engine's
  * requests in that call (here its BYE when the call is hung up) went to that address and were
  * lost. Now they go where the INVITE came from, over UDP, and over the INVITE's own connection
- * over TCP. A call through a proxy (two Vias) still goes by its Contact. The "private" address
+ * over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
+ * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. The "private" address
  * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Engine } from '../../engine/index.js';
+import { State, type Engine, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
-import { sleep } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { TcpTestPeer, UdpTestPeer, sipText, type SipTestPeer } from '../support/sip-udp-peer.js';
 
 const PRIVATE = '127.0.0.77:5099';
@@ -25,9 +26,12 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function start(
-  idleTimeoutMs?: number
-): Promise<{ udpPort: number; tcpPort: number; hangUpLast: () => Promise<unknown> }> {
+async function start(sip: { idleTimeoutMs?: number; natKeepaliveSeconds?: number } = {}): Promise<{
+  udpPort: number;
+  tcpPort: number;
+  hangUpLast: () => Promise<unknown>;
+  last: () => UASCallChannel;
+}> {
   const started = await startAnsweringEngine(
     { minPort: rtpBase, maxPort: rtpBase + 99 },
     {
@@ -35,18 +39,16 @@ async function start(
         host: '127.0.0.1',
         port: 0,
         transports: ['udp', 'tcp'],
-        connections: idleTimeoutMs === undefined ? undefined : { idleTimeoutMs }
+        connections: sip.idleTimeoutMs === undefined ? undefined : { idleTimeoutMs: sip.idleTimeoutMs },
+        natKeepaliveSeconds: sip.natKeepaliveSeconds
       }
     }
   );
   engine = started.engine;
   const port = (protocol: string): number =>
     engine!.sipAddresses().find((a) => a.protocol === protocol)!.port;
-  return {
-    udpPort: port('udp'),
-    tcpPort: port('tcp'),
-    hangUpLast: () => started.incoming[started.incoming.length - 1].hangUp()
-  };
+  const last = (): UASCallChannel => started.incoming[started.incoming.length - 1];
+  return { udpPort: port('udp'), tcpPort: port('tcp'), hangUpLast: () => last().hangUp(), last };
 }
 
 /** INVITE from `vias` (top first) naming `contact`; ACKs the 200 and returns it. */
@@ -119,7 +121,7 @@ describe('a caller behind NAT', () => {
 
   it('over TCP keeps its connection through a silent call: no idle close while the call lasts', async () => {
     // The connection idle timeout is 1 s here: the call sends nothing for 2.5 s, then ends.
-    const { tcpPort, hangUpLast } = await start(1000);
+    const { tcpPort, hangUpLast } = await start({ idleTimeoutMs: 1000 });
     const phone = await new TcpTestPeer().connect(tcpPort);
     peers.push(phone);
     let ending = false;
@@ -143,6 +145,34 @@ describe('a caller behind NAT', () => {
     // The call over, the connection is idle like any other.
     await phone.closed;
     expect(closedAt).toBe('after it');
+  });
+
+  it('over UDP is sent an OPTIONS in its call now and then, and the call ends when it answers 481', async () => {
+    const { udpPort, last } = await start({ natKeepaliveSeconds: 0.2 });
+    const phone = await new UdpTestPeer().open();
+    peers.push(phone);
+    const ok = await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      `sip:room@127.0.0.1:${udpPort}`,
+      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatka;rport`],
+      `sip:phone@${PRIVATE}`,
+      'nat-keepalive'
+    );
+    const isOptions = (m: unknown): boolean => m instanceof SipRequest && m.method === 'OPTIONS';
+    const first = (await phone.next(isOptions, 10_000)) as SipRequest;
+    // In the call's dialog: its Call-ID, our tag as From, the phone's as To.
+    expect(first.callId).toBe('nat-keepalive');
+    expect(first.fromTag).toBe(ok.toTag);
+    expect(first.uri).toBe(`sip:phone@${PRIVATE}`);
+    await phone.send(responseTo(first, 200, 'nat-keepalive').toBuffer(), udpPort);
+    const second = (await phone.next(isOptions, 10_000)) as SipRequest;
+    expect(second.cseq.seq).toBeGreaterThan(first.cseq.seq);
+    expect(last().state).toBe(State.ANSWERED);
+    // The phone has forgotten the call.
+    await phone.send(responseTo(second, 481, 'nat-keepalive').toBuffer(), udpPort);
+    await waitFor(() => last().state === State.IDLE, 10_000);
+    expect(phone.received.some(isBye)).toBe(false);
   });
 
   it('through a proxy (two Vias) gets the BYE at its Contact, not at the proxy', async () => {
