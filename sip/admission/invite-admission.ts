@@ -122,6 +122,11 @@ export class InviteAdmission {
    * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports, DSP slots), ends a call
    * that may give its place up and says whether it did; the check is then made again.
    */
+  /** Whether a trusted proxy in front says `request`'s caller is behind NAT (trusted-proxies.ts). */
+  callerBehindNat(request: SipRequest, sourceHost: string): boolean {
+    return this.#forwarded?.proxies.callerBehindNat(request, sourceHost) ?? false;
+  }
+
   async admit(request: SipRequest, sourceHost: string, makeRoom?: () => boolean): Promise<AdmissionResult> {
     let roomMade = false;
     const check = (source: string): Refusal | undefined => {

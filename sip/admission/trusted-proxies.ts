@@ -11,6 +11,8 @@ import type { SipRequest } from '../message/message.js';
 import { SourceFilter } from './source-filter.js';
 
 export const FORWARDED_SOURCE_HEADER = 'X-Uasmedia-Source';
+/** `yes` when the proxy found the caller behind NAT and stays in its dialog (its requests reach it only so). */
+export const FORWARDED_NAT_HEADER = 'X-Uasmedia-Nat';
 
 export class TrustedProxies {
   readonly #proxies: SourceFilter;
@@ -31,5 +33,11 @@ export class TrustedProxies {
     if (!this.#proxies.allows(sourceHost)) return undefined;
     const named = request.getAll(FORWARDED_SOURCE_HEADER).at(-1)?.trim();
     return named !== undefined && isIP(named) !== 0 ? named : undefined;
+  }
+
+  /** Whether a trusted proxy says `request`'s caller is behind NAT (its dialog then wants keep-alives). */
+  callerBehindNat(request: SipRequest, sourceHost: string): boolean {
+    if (!this.#proxies.allows(sourceHost)) return false;
+    return request.getAll(FORWARDED_NAT_HEADER).at(-1)?.trim().toLowerCase() === 'yes';
   }
 }

@@ -25,9 +25,9 @@ export class IncomingInvite extends InviteSessionBase {
     private readonly tx: InviteServerTransaction,
     protocol: TransportProtocol,
     flow?: MessageSource,
-    natPeer?: MessageSource
+    nat: { peer?: MessageSource; pinged: boolean } = { pinged: false }
   ) {
-    super(host, protocol, flow, natPeer);
+    super(host, protocol, flow, nat.peer, nat.pinged);
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
     if (request.body.length > 0) this.remoteSdp = request.bodyText;

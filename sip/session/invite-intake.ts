@@ -219,14 +219,14 @@ export class InviteIntake {
     const flow = source.protocol === 'ws' ? source : undefined;
     let session: IncomingInvite;
     try {
-      session = new IncomingInvite(
-        this.ua.host,
-        request,
-        tx,
-        source.protocol,
-        flow,
-        natPeerOf(request, source)
-      );
+      const natPeer = natPeerOf(request, source);
+      session = new IncomingInvite(this.ua.host, request, tx, source.protocol, flow, {
+        peer: natPeer,
+        // Its NAT mapping is ours to keep open over UDP; a proxy in front that stays in the
+        // dialog of a caller behind NAT carries our pings to it.
+        pinged:
+          natPeer?.protocol === 'udp' || (this.ua.admission?.callerBehindNat(request, source.host) ?? false)
+      });
     } catch (error) {
       release();
       throw error;

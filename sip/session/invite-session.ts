@@ -105,7 +105,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     readonly protocol: TransportProtocol,
     flow?: MessageSource,
     /** Where the peer is reached when its own address is behind NAT (nat-peer.ts). */
-    private readonly natPeer?: MessageSource
+    private readonly natPeer?: MessageSource,
+    /** The peer is behind NAT over UDP, ours or a proxy's: pinged while the call lasts (nat-keepalive.ts). */
+    private readonly pingsPeer = false
   ) {
     super();
     this.boundFlow = flow;
@@ -577,7 +579,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected keepNatMappingOpen(): void {
     const intervalMs = this.host.natKeepaliveMs;
     const dialog = this.dialog;
-    if (this.natPeer?.protocol !== 'udp' || intervalMs === undefined || !dialog || this.ended) return;
+    if (!this.pingsPeer || intervalMs === undefined || !dialog || this.ended) return;
     this.natKeepalive ??= new NatKeepalive(
       this.host.clock,
       intervalMs,

@@ -20,7 +20,10 @@ import { Kamailio } from '../support/kamailio-dispatcher.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { optionsAnswer } from '../support/sip-udp-peer.js';
+import { UdpTestPeer, optionsAnswer, sipText } from '../support/sip-udp-peer.js';
+import { responseTo } from '../support/sip-messages.js';
+import { testSdp } from '../support/sip-sdp.js';
+import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
 import { State, type Engine } from '../../engine/index.js';
 
@@ -240,6 +243,68 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     // The engine's BYE reaches the phone over its own connection, through Kamailio.
     await target.incoming[1].hangUp();
     await waitFor(() => second.endedByRemote, 10_000);
+  }, 60_000);
+
+  it("carries an engine's pings and BYE to a caller behind NAT, to where its INVITE came from", async () => {
+    // The engine trusts the proxy, which says the caller is behind NAT: it pings it in the call.
+    const target = await engine(55000, {
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], natKeepaliveSeconds: 0.3 },
+      access: { trustedProxies: [KAMAILIO_HOST] }
+    });
+    const k = await kamailio([target.sipPort]);
+    const phone = await new UdpTestPeer().open();
+    cleanup.push(() => phone.close());
+    // The phone names its private address, 127.0.0.77:5099 (nothing listens there), in Via and Contact.
+    const uri = k.uri('room');
+    const head = (method: string, requestUri: string, to: string, extra: string[] = []): string[] => [
+      `${method} ${requestUri} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.77:5099;branch=z9hG4bKnatfront${method};rport`,
+      'Max-Forwards: 70',
+      'From: <sip:phone@example.com>;tag=natphone',
+      `To: ${to}`,
+      'Call-ID: nat-front',
+      `CSeq: 1 ${method}`,
+      'Contact: <sip:phone@127.0.0.77:5099>',
+      ...extra
+    ];
+    await phone.send(
+      sipText([...head('INVITE', uri, `<${uri}>`), 'Content-Type: application/sdp'], testSdp(40_000)),
+      k.port,
+      k.host
+    );
+    const ok = (await phone.next((m) => m instanceof SipResponse && m.status >= 200, 10_000)) as SipResponse;
+    expect(ok.status).toBe(200);
+    // The ACK follows the route set the 200 names (RFC 3261 §12.1.2: Record-Route reversed).
+    const routes = ok.getList('Record-Route').reverse();
+    expect(routes.length).toBeGreaterThan(0);
+    const engineContact = /<([^>]+)>/.exec(ok.get('Contact') ?? '')![1];
+    await phone.send(
+      sipText(
+        head(
+          'ACK',
+          engineContact,
+          ok.get('To')!,
+          routes.map((r) => `Route: ${r}`)
+        )
+      ),
+      k.port,
+      k.host
+    );
+    await waitFor(() => target.incoming[0]?.state === State.ANSWERED, 10_000);
+    const ping = (await phone.next(
+      (m) => m instanceof SipRequest && m.method === 'OPTIONS',
+      10_000
+    )) as SipRequest;
+    expect(ping.callId).toBe('nat-front');
+    await phone.send(responseTo(ping, 200).toBuffer(), k.port, k.host);
+    const hungUp = target.incoming[0].hangUp();
+    const bye = (await phone.next(
+      (m) => m instanceof SipRequest && m.method === 'BYE',
+      10_000
+    )) as SipRequest;
+    expect(bye.callId).toBe('nat-front');
+    await phone.send(responseTo(bye, 200).toBuffer(), k.port, k.host);
+    await hungUp;
   }, 60_000);
 
   it.skipIf(!hasTlsModule)(

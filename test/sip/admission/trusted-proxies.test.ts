@@ -61,6 +61,14 @@ describe('callers behind a trusted proxy', () => {
     expect(await outcome(door, forwarded('192.0.2.1'), PROXY)).toBe('admitted');
   });
 
+  it('takes a caller behind NAT from a trusted proxy only', () => {
+    const nated = request('INVITE', { uri: 'sip:room@127.0.0.1', extra: ['X-Uasmedia-Nat: yes'] });
+    const door = admission();
+    expect(door.callerBehindNat(nated, PROXY)).toBe(true);
+    expect(door.callerBehindNat(nated, '127.0.0.99')).toBe(false);
+    expect(door.callerBehindNat(forwarded('192.0.2.1'), PROXY)).toBe(false);
+  });
+
   it('needs at least one valid entry, and names the option when one is wrong', () => {
     expect(() => new TrustedProxies([])).toThrow(/at least one/);
     expect(() => new TrustedProxies(['10.0.0.0/33'])).toThrow(/trustedProxies list entry '10.0.0.0\/33'/);
