@@ -160,7 +160,10 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.media.rtpSession?.stats();
   }
 
-  /** Where an incoming call's SIP request came from (an IP address); undefined for a call placed. */
+  /**
+   * Where an incoming call's SIP request came from (an IP address), or through a trusted proxy
+   * (`access.trustedProxies`) the caller's address it names; undefined for a call placed.
+   */
   get signallingAddress(): string | undefined {
     return this.#call?.signallingAddress;
   }

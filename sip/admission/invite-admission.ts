@@ -122,6 +122,11 @@ export class InviteAdmission {
    * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports, DSP slots), ends a call
    * that may give its place up and says whether it did; the check is then made again.
    */
+  /** The caller a trusted proxy in front names for `request`, if it came from one (trusted-proxies.ts). */
+  callerOf(request: SipRequest, sourceHost: string): string | undefined {
+    return this.#forwarded?.proxies.callerOf(request, sourceHost);
+  }
+
   /** Whether a trusted proxy in front says `request`'s caller is behind NAT (trusted-proxies.ts). */
   callerBehindNat(request: SipRequest, sourceHost: string): boolean {
     return this.#forwarded?.proxies.callerBehindNat(request, sourceHost) ?? false;

@@ -14,10 +14,26 @@ import type { SessionHost } from './session-host.js';
 
 type UasState = 'pending' | 'accepted' | 'confirmed' | 'rejected' | 'cancelled' | 'ended';
 
+/** Where the caller of an incoming INVITE is, as the intake found it. */
+export interface CallerAddressing {
+  /** Its own address (IncomingInvite.callerAddress). */
+  address?: string;
+  /** Where its dialog's requests go when it is behind NAT (nat-peer.ts). */
+  natPeer?: MessageSource;
+  /** It is pinged in the call (nat-keepalive.ts). */
+  pinged: boolean;
+}
+
 export class IncomingInvite extends InviteSessionBase {
   readonly localTag: string;
   private state: UasState = 'pending';
   private acceptWaiter?: { resolve: () => void; reject: (e: Error) => void };
+
+  /**
+   * The caller's own address: where its INVITE came from, or the address a trusted proxy in front
+   * names for it (X-Uasmedia-Source); its media comes from there too.
+   */
+  readonly callerAddress: string | undefined;
 
   constructor(
     host: SessionHost,
@@ -25,9 +41,10 @@ export class IncomingInvite extends InviteSessionBase {
     private readonly tx: InviteServerTransaction,
     protocol: TransportProtocol,
     flow?: MessageSource,
-    nat: { peer?: MessageSource; pinged: boolean } = { pinged: false }
+    caller: CallerAddressing = { pinged: false }
   ) {
-    super(host, protocol, flow, nat.peer, nat.pinged);
+    super(host, protocol, flow, caller.natPeer, caller.pinged);
+    this.callerAddress = caller.address;
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
     if (request.body.length > 0) this.remoteSdp = request.bodyText;

@@ -306,6 +306,23 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     await hungUp;
   }, 60_000);
 
+  it('takes the media of a caller whose SDP names a private address, from where the proxy says it is', async () => {
+    // The engine trusts the proxy: the caller is the address it names, not the proxy.
+    const target = await engine(55100, { access: { trustedProxies: [KAMAILIO_HOST] } });
+    const k = await kamailio([target.sipPort]);
+    const phone = await TonePhone.create({ toneHz: 440, user: 'natmedia', sdpAddress: '127.0.0.77' });
+    cleanup.push(() => phone.close());
+    await phone.call(k.uri('room'));
+    const channel = target.incoming[0];
+    expect(channel.signallingAddress).toBe('127.0.0.1');
+    // Its RTP comes from 127.0.0.1, neither its SDP's address nor the proxy's: taken, and
+    // latched, so the engine's answer goes there too.
+    await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 10, 10_000);
+    await waitFor(() => phone.packetsReceived > 5, 10_000);
+    expect(channel.rtpStats()?.packetsFromOtherSources).toBe(0);
+    await phone.hangUp();
+  }, 60_000);
+
   it.skipIf(!hasTlsModule)(
     'takes a caller over TLS, and either side can end the call',
     async () => {

@@ -51,6 +51,8 @@ export interface TonePhoneOptions {
   sessionTimer?: { expiresSeconds?: number; minSeSeconds?: number } | false;
   /** Loopback address to send SIP and RTP from (default 127.0.0.1). */
   host?: string;
+  /** The address its SDP names (default `host`): a phone behind NAT names its private one. */
+  sdpAddress?: string;
   /** Credentials for a 401/407 challenge. */
   auth?: { username: string; password: string };
   /** The phone's one SIP transport (default UDP); a TCP phone calls `…;transport=tcp` targets. */
@@ -151,9 +153,9 @@ export class TonePhone {
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
     return [
       'v=0',
-      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.host ?? '127.0.0.1'}`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.sdpAddress ?? this.options.host ?? '127.0.0.1'}`,
       's=-',
-      `c=IN IP4 ${this.options.host ?? '127.0.0.1'}`,
+      `c=IN IP4 ${this.options.sdpAddress ?? this.options.host ?? '127.0.0.1'}`,
       't=0 0',
       ...(this.telephoneEventPt === null
         ? [`m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000']
