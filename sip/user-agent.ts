@@ -144,6 +144,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Per-source datagram rate over UDP (`connections.maxMessagesPerSecondPerSource`): what it dropped. */
   readonly datagramRate: DatagramRate;
   private readonly layer = new TransactionLayer();
+  /** Calls we placed that hold their connection (holdForCall). */
+  private readonly heldCalls = new WeakSet<OutgoingInvite>();
   private readonly dialogs = new Map<string, DialogUser>();
   /** New INVITEs until the application has them (admission, filter, CANCEL, early BYE). */
   private readonly intake: InviteIntake;
@@ -571,6 +573,25 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     tx.respond(response);
   }
 
+  /**
+   * A call we placed over TCP or TLS keeps the connection its 2xx came on while it lasts
+   * (GuardedConnection.hold): from an edge host behind NAT, it is the only way the callee's BYE
+   * can reach us.
+   */
+  private holdForCall(response: SipResponse, source: MessageSource): void {
+    if (source.protocol !== 'tcp' && source.protocol !== 'tls') return;
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+    const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
+    if (!(user instanceof OutgoingInvite) || user.terminated || this.heldCalls.has(user)) return;
+    const release = this.transports.get(source.protocol)?.holdConnection?.(source);
+    if (!release) return;
+    this.heldCalls.add(user);
+    user.once('terminated', () => {
+      release();
+      this.heldCalls.delete(user);
+    });
+  }
+
   private track(session: InviteSessionBase): void {
     this.sessions.add(session);
     session.on('terminated', () => this.sessions.delete(session));
@@ -620,7 +641,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     if (parsed.kind === 'response') {
-      this.receiveResponse(parsed.message);
+      this.receiveResponse(parsed.message, source);
       return;
     }
     const request = parsed.message;
@@ -649,10 +670,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.receiveRequest(request, source, stateless);
   }
 
-  private receiveResponse(response: SipResponse): void {
+  private receiveResponse(response: SipResponse, source: MessageSource): void {
     const tx = this.layer.findClient(response);
     if (tx) {
       tx.receive(response);
+      this.holdForCall(response, source);
       return;
     }
     // A 2xx retransmission after the INVITE transaction ended: its dialog re-ACKs (§13.2.2.4).

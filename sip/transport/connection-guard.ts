@@ -28,8 +28,9 @@ export interface ConnectionLimits {
   connectionBurst: number;
   /**
    * A connection with no bytes in either direction for this long is closed, once its first
-   * message has come (before that `messageDeadlineMs` applies); one a call came on is sent an
-   * RFC 5626 keep-alive ping instead while the call lasts. Default 120 000 ms.
+   * message has come (before that `messageDeadlineMs` applies); one a call runs over (its INVITE
+   * or its 2xx came on it) is sent an RFC 5626 keep-alive ping instead while the call lasts.
+   * Default 120 000 ms.
    */
   idleTimeoutMs: number;
   /**

@@ -3,7 +3,9 @@
  * requests in that call (here its BYE when the call is hung up) went to that address and were
  * lost. Now they go where the INVITE came from, over UDP, and over the INVITE's own connection
  * over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
- * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. The "private" address
+ * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
+ * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the
+ * only way the callee's BYE can come. The "private" address
  * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +15,13 @@ import { startAnsweringEngine } from '../support/answering-engine.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { TcpTestPeer, UdpTestPeer, sipText, type SipTestPeer } from '../support/sip-udp-peer.js';
+import {
+  TcpListeningTestPeer,
+  TcpTestPeer,
+  UdpTestPeer,
+  sipText,
+  type SipTestPeer
+} from '../support/sip-udp-peer.js';
 
 const PRIVATE = '127.0.0.77:5099';
 const rtpBase = 30000 + Math.floor(Math.random() * 100) * 100;
@@ -196,5 +204,43 @@ describe('a caller behind NAT', () => {
     await phone.send(responseTo(bye, 200).toBuffer(), udpPort);
     await hungUp;
     expect(proxy.received.some(isBye)).toBe(false);
+  });
+});
+
+describe('a call the engine places over TCP', () => {
+  it('keeps its connection through a silent call, and the callee can end it over that connection', async () => {
+    await start({ idleTimeoutMs: 1000 });
+    const callee = await new TcpListeningTestPeer().listen();
+    peers.push(callee);
+    const channel = engine!.createChannel();
+    const answered = channel.call(`sip:callee@127.0.0.1:${callee.port};transport=tcp`);
+    const invite = (await callee.next(
+      (m) => m instanceof SipRequest && m.method === 'INVITE',
+      10_000
+    )) as SipRequest;
+    const ok = responseTo(invite, 200, 'callee');
+    ok.add('Contact', `<sip:callee@127.0.0.1:${callee.port};transport=tcp>`);
+    ok.add('Content-Type', 'application/sdp');
+    ok.body = Buffer.from(testSdp(40_000));
+    await callee.send(ok.toBuffer());
+    expect(await answered).toBe(State.ANSWERED);
+    await callee.next((m) => m instanceof SipRequest && m.method === 'ACK', 10_000);
+    // The idle timeout is 1 s; the call is silent for 2.5 s and its connection stays.
+    await sleep(2500);
+    expect(callee.connectionCount).toBe(1);
+    // The callee hangs up over the connection the engine opened.
+    const bye = [
+      `BYE sip:uasmedia@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/TCP 127.0.0.1:${callee.port};branch=z9hG4bKcalleebye`,
+      'Max-Forwards: 70',
+      `From: ${ok.get('To')}`,
+      `To: ${invite.get('From')}`,
+      `Call-ID: ${invite.callId}`,
+      'CSeq: 1 BYE'
+    ];
+    await callee.send(sipText(bye));
+    await waitFor(() => channel.state === State.IDLE, 10_000);
+    // The call over, the connection is idle like any other.
+    await waitFor(() => callee.connectionCount === 0, 10_000);
   });
 });
