@@ -26,7 +26,7 @@ import {
 } from './session/session-host.js';
 import type { InviteSessionBase } from './session/invite-session.js';
 import { FlowBindings, arrivedOnFlow } from './session/flow-bindings.js';
-import { InviteClientTransaction, type InviteClientUser } from './transaction/invite-client.js';
+import { InviteClientTransaction } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
 import { clientTransactionKey, flowOfRequest, serverTransactionKey } from './transaction/keys.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
@@ -505,7 +505,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           });
         });
       },
-      sendInvite: (request: SipRequest, user: InviteClientUser, options?: SendOptions) =>
+      sendInvite: (request: SipRequest, user: ClientUser, options?: SendOptions) =>
         this.startClient(request, options, this.prepareRequest(request, options), user),
       flowFor: (request, protocol) => {
         try {
@@ -557,8 +557,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       track: (session, source) => {
         this.track(session);
         this.flows.bind(session);
-        const release = this.transports.get(source.protocol)?.holdConnection?.(source);
-        if (release) session.once('terminated', release);
+        this.holdConnection(session, source);
       },
       offer: (session) => {
         const errorsBefore = this.listenerErrorCount;
@@ -579,17 +578,18 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
    * can reach us.
    */
   private holdForCall(response: SipResponse, source: MessageSource): void {
-    if (source.protocol !== 'tcp' && source.protocol !== 'tls') return;
     if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
     if (!(user instanceof OutgoingInvite) || user.terminated || this.heldCalls.has(user)) return;
+    if (this.holdConnection(user, source)) this.heldCalls.add(user);
+  }
+
+  /** Keeps the stream connection at `source` open while `session` lasts; false over datagrams or when it is gone. */
+  private holdConnection(session: InviteSessionBase, source: MessageSource): boolean {
     const release = this.transports.get(source.protocol)?.holdConnection?.(source);
-    if (!release) return;
-    this.heldCalls.add(user);
-    user.once('terminated', () => {
-      release();
-      this.heldCalls.delete(user);
-    });
+    if (!release) return false;
+    session.once('terminated', release);
+    return true;
   }
 
   private track(session: InviteSessionBase): void {

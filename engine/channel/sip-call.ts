@@ -54,13 +54,10 @@ function asOfferRejection(error: unknown): unknown {
 
 /**
  * The caller's address: the one a trusted proxy in front names (the proxy's own would match
- * none of the caller's media), else where its INVITE came from: the address the transport
- * stamped on the top Via (RFC 3261 §18.2.1), else the Via's host.
+ * none of the caller's media), else where its INVITE came from.
  */
 function signallingAddressOf(invite: IncomingInvite): string {
-  if (invite.callerAddress !== undefined) return unmappedAddress(invite.callerAddress);
-  const via = invite.request.topVia;
-  return unmappedAddress(via.params.get('received') ?? via.host.replace(/^\[|\]$/g, ''));
+  return unmappedAddress(invite.callerAddress);
 }
 
 /** The host of a call's target URI when it is an IP literal: where its INVITE goes. */

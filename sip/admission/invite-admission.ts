@@ -117,11 +117,6 @@ export class InviteAdmission {
     return this.#guard?.() ?? this.limiter?.checkTotal();
   }
 
-  /**
-   * Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims).
-   * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports, DSP slots), ends a call
-   * that may give its place up and says whether it did; the check is then made again.
-   */
   /** The caller a trusted proxy in front names for `request`, if it came from one (trusted-proxies.ts). */
   callerOf(request: SipRequest, sourceHost: string): string | undefined {
     return this.#forwarded?.proxies.callerOf(request, sourceHost);
@@ -132,6 +127,11 @@ export class InviteAdmission {
     return this.#forwarded?.proxies.callerBehindNat(request, sourceHost) ?? false;
   }
 
+  /**
+   * Decides on a new INVITE from `sourceHost` (the address it came from, not what its Via claims).
+   * `makeRoom`, asked at most once when the engine is full (`maxCalls`, RTP ports, DSP slots), ends a call
+   * that may give its place up and says whether it did; the check is then made again.
+   */
   async admit(request: SipRequest, sourceHost: string, makeRoom?: () => boolean): Promise<AdmissionResult> {
     let roomMade = false;
     const check = (source: string): Refusal | undefined => {

@@ -17,7 +17,7 @@ type UasState = 'pending' | 'accepted' | 'confirmed' | 'rejected' | 'cancelled' 
 /** Where the caller of an incoming INVITE is, as the intake found it. */
 export interface CallerAddressing {
   /** Its own address (IncomingInvite.callerAddress). */
-  address?: string;
+  address: string;
   /** Where its dialog's requests go when it is behind NAT (nat-peer.ts). */
   natPeer?: MessageSource;
   /** It is pinged in the call (nat-keepalive.ts). */
@@ -33,15 +33,15 @@ export class IncomingInvite extends InviteSessionBase {
    * The caller's own address: where its INVITE came from, or the address a trusted proxy in front
    * names for it (X-Uasmedia-Source); its media comes from there too.
    */
-  readonly callerAddress: string | undefined;
+  readonly callerAddress: string;
 
   constructor(
     host: SessionHost,
     readonly request: SipRequest,
     private readonly tx: InviteServerTransaction,
     protocol: TransportProtocol,
-    flow?: MessageSource,
-    caller: CallerAddressing = { pinged: false }
+    flow: MessageSource | undefined,
+    caller: CallerAddressing
   ) {
     super(host, protocol, flow, caller.natPeer, caller.pinged);
     this.callerAddress = caller.address;

@@ -5,8 +5,7 @@
  */
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import type { InviteClientUser } from '../transaction/invite-client.js';
-import type { ClientAttempt } from '../transaction/target-failover.js';
+import type { ClientAttempt, ClientUser } from '../transaction/target-failover.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { Clock, TimerValues } from '../transaction/timers.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
@@ -59,7 +58,7 @@ export interface SessionHost {
   /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */
   sendRequest(request: SipRequest, options?: SendOptions): Promise<SipResponse>;
   /** Starts the INVITE's client transaction; one to a looked-up name fails over to its next target (RFC 3263 §4.3). */
-  sendInvite(request: SipRequest, user: InviteClientUser, options?: SendOptions): ClientAttempt;
+  sendInvite(request: SipRequest, user: ClientUser, options?: SendOptions): ClientAttempt;
   /**
    * The connection a new request outside any dialog would go over, when its transport reaches
    * its peers only over connections they opened (WebSocket, RFC 7118 §5); undefined otherwise.

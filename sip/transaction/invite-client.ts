@@ -14,8 +14,6 @@ export interface InviteClientUser {
   timeout(): void;
   /** The transport could not send the request (§8.1.3.1: like a 503); defaults to timeout(). */
   transportError?(error: Error): void;
-  /** Whether a failed attempt may go on to the next target (RFC 3263 §4.3, target-failover.ts). */
-  mayRetry?(): boolean;
 }
 
 export class InviteClientTransaction extends Transaction {

@@ -9,15 +9,15 @@
  * up (dns-targets.ts): a call or registration to a provider with its first edge down reaches the
  * second, where before it failed and only the next request went on.
  */
-import type { SipResponse } from '../message/message.js';
+import type { InviteClientUser } from './invite-client.js';
 import type { Destination } from '../transport/routing.js';
 import type { TransportAddress } from '../transport/transport.js';
 
-/** What the transaction user is told: responses, no answer at all, or a transport failure. */
-export interface ClientUser {
-  response(response: SipResponse): void;
-  timeout(): void;
-  transportError?(error: Error): void;
+/**
+ * A client transaction's user (any method: the INVITE one's calls are a superset of the
+ * others'), which may also say whether a failed attempt is to go on.
+ */
+export interface ClientUser extends InviteClientUser {
   /** Whether a failed attempt may go on to the next target: false once the user gave up (CANCEL). */
   mayRetry?(): boolean;
 }
