@@ -151,11 +151,12 @@ export class TonePhone {
   private sdpVersion = 1;
 
   private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
+    const address = this.options.sdpAddress ?? this.options.host ?? '127.0.0.1';
     return [
       'v=0',
-      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${this.options.sdpAddress ?? this.options.host ?? '127.0.0.1'}`,
+      `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${address}`,
       's=-',
-      `c=IN IP4 ${this.options.sdpAddress ?? this.options.host ?? '127.0.0.1'}`,
+      `c=IN IP4 ${address}`,
       't=0 0',
       ...(this.telephoneEventPt === null
         ? [`m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000']
