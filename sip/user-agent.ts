@@ -5,15 +5,13 @@
  * them to the application as `IncomingInvite`s, routes in-dialog requests to their session, and
  * places outgoing calls.
  */
-import { randomBytes } from 'node:crypto';
 import { dialogId, type Dialog } from './dialog/dialog.js';
 import { SipError, SipInvalidStateError } from './errors.js';
-import { SipRequest, SipResponse, type AnySipMessage } from './message/message.js';
+import { SipRequest, SipResponse } from './message/message.js';
 import { parseMessage } from './message/parser.js';
 import { DatagramRate } from './transport/datagram-rate.js';
 import { createResponse, statelessToTag } from './message/responses.js';
-import { BRANCH_MAGIC_COOKIE } from './message/via.js';
-import { isSipUri, parseUri, uriHost } from './message/uri.js';
+import { isSipUri, parseUri } from './message/uri.js';
 import type { IncomingInvite } from './session/incoming-invite.js';
 import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
@@ -26,29 +24,21 @@ import {
 } from './session/session-host.js';
 import type { InviteSessionBase } from './session/invite-session.js';
 import { FlowBindings, arrivedOnFlow } from './session/flow-bindings.js';
-import { InviteClientTransaction } from './transaction/invite-client.js';
 import { InviteServerTransaction } from './transaction/invite-server.js';
-import { clientTransactionKey, flowOfRequest, serverTransactionKey } from './transaction/keys.js';
-import { TransactionLayer, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
-import { NonInviteClientTransaction } from './transaction/non-invite-client.js';
-import { TargetFailover, type ClientAttempt, type ClientUser } from './transaction/target-failover.js';
+import { flowOfRequest, serverTransactionKey } from './transaction/keys.js';
+import { TransactionLayer, type ServerTransaction } from './transaction/layer.js';
 import { NonInviteServerTransaction } from './transaction/non-invite-server.js';
 import { DEFAULT_TIMERS, systemClock, type Clock, type TimerValues } from './transaction/timers.js';
 import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from './session/session-timer.js';
 import { withDefaults } from './with-defaults.js';
-import { interfaceAddress } from './transport/interface-address.js';
 import type { TransactionContext } from './transaction/transaction.js';
-import {
-  requestDestination,
-  responseDestination,
-  stampReceived,
-  type Destination
-} from './transport/routing.js';
-import type { MessageSource, TransportAddress, TransportProtocol } from './transport/transport.js';
+import { responseDestination, stampReceived, type Destination } from './transport/routing.js';
+import type { MessageSource, TransportProtocol } from './transport/transport.js';
 import { TransportSet, type TransportSpec } from './transport/transport-set.js';
 import { learnWebSocketRoutes } from './transport/ws-routes.js';
 import { SafeEmitter } from './safe-emitter.js';
-import { SendFailures } from './send-failures.js';
+import { RequestSender } from './request-sender.js';
+import type { ClientUser } from './transaction/target-failover.js';
 import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
 import type { SipParseError } from './errors.js';
@@ -111,8 +101,6 @@ export interface SipUserAgentStats {
   sendFailures: number;
 }
 
-/** §18.1.1: a request within 200 bytes of the path MTU (1500) must go over a congestion-controlled transport. */
-const UDP_SIZE_LIMIT = 1300;
 /** Home routers keep an idle UDP mapping 30 s or more; the OPTIONS goes out well before. */
 const DEFAULT_NAT_KEEPALIVE_SECONDS = 25;
 /** How long close() waits for registrars to confirm the unbinding before closing anyway. */
@@ -134,7 +122,6 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
    */
   availability?: () => Unavailable | undefined;
   readonly stats: SipUserAgentStats = { received: 0, malformed: 0, rejected: 0, sendFailures: 0 };
-  private readonly sendFailures = new SendFailures();
   /** Host names of request targets, looked up (RFC 3263 SRV, then A/AAAA). */
   private readonly dnsTargets: DnsTargets;
   private readonly transports: TransportSet;
@@ -160,6 +147,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   private readonly logger: SipLogger;
   private readonly userAgentName: string;
   private readonly host: SessionHost;
+  private readonly sender: RequestSender;
   private state: 'new' | 'started' | 'closed' = 'new';
 
   constructor(private readonly options: SipUserAgentOptions) {
@@ -193,6 +181,18 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       },
       { limits: this.limits, guard: this.connectionGuard }
     );
+    this.sender = new RequestSender({
+      transports: this.transports,
+      dnsTargets: this.dnsTargets,
+      layer: this.layer,
+      clock: this.clock,
+      timers: this.timers,
+      logger: this.logger,
+      userAgentName: this.userAgentName,
+      advertisedHost: options.advertisedHost,
+      phase: () => this.state,
+      sendFailed: () => this.stats.sendFailures++
+    });
     this.host = this.createHost();
     this.flows = new FlowBindings(this.logger);
     this.intake = this.createIntake();
@@ -245,7 +245,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (!isSipUri(uri)) throw new TypeError(`target "${target}" must be a sip: or sips: URI`);
     // RFC 3261 §26.2.2: a sips: URI is reached over TLS.
     const uriTransport = uri.scheme === 'sips' ? 'tls' : (uri.params.get('transport') ?? undefined);
-    const protocol = this.chooseProtocol(options.transport, uriTransport, options.body);
+    const protocol = this.sender.chooseProtocol(options.transport, uriTransport, options.body);
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
     session.start();
@@ -258,11 +258,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (this.state !== 'started') throw new SipInvalidStateError('user agent is not started');
     const uri = parseUri(options.registrar);
     if (!isSipUri(uri)) throw new TypeError(`registrar "${options.registrar}" must be a sip: or sips: URI`);
-    const protocol = this.chooseProtocol(undefined, uri.params.get('transport') ?? undefined, '');
+    const protocol = this.sender.chooseProtocol(undefined, uri.params.get('transport') ?? undefined, '');
     const registration = new Registration(this.host, protocol, options);
     this.registrations.add(registration);
     registration.start();
     return registration;
+  }
+
+  /** The host our Via and Contact name: `advertisedHost`, else the bound host, for a wildcard the first non-loopback IPv4. */
+  get contactHost(): string {
+    return this.sender.contactHost;
   }
 
   /** Transactions and dialogs alive (for leak checks). */
@@ -270,203 +275,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     return { transactions: this.layer.size, dialogs: this.dialogs.size, sessions: this.sessions.size };
   }
 
-  // ---------------------------------------------------------------- sending
-
-  private chooseProtocol(
-    requested: TransportProtocol | undefined,
-    uriTransport: string | undefined,
-    body: string
-  ): TransportProtocol {
-    const wanted = (requested ?? uriTransport?.toLowerCase()) as TransportProtocol | undefined;
-    if (wanted && this.transports.has(wanted)) return wanted;
-    if (wanted) throw new RangeError(`no ${wanted} transport configured`);
-    // §18.1.1: a large request goes over TCP when we have it.
-    if (Buffer.byteLength(body) + 700 > UDP_SIZE_LIMIT && this.transports.has('tcp')) return 'tcp';
-    return this.transports.has('udp') ? 'udp' : 'tcp';
-  }
-
-  /** The host our Via and Contact name: `advertisedHost`, else the bound host, for a wildcard the first non-loopback IPv4. */
-  get contactHost(): string {
-    if (this.options.advertisedHost) return this.options.advertisedHost;
-    const host =
-      this.state === 'started' ? this.transports.first.address().host : this.transports.firstSpec.host;
-    return host === '0.0.0.0' || host === '::' ? interfaceAddress() : host;
-  }
-
-  private localPort(protocol: TransportProtocol): number {
-    const transport = this.transports.get(protocol);
-    return transport ? transport.address().port : 5060;
-  }
-
-  private contact(protocol: TransportProtocol): string {
-    // Over TLS a sip: URI with transport=tls, not sips: (RFC 5630 §3.1.3 allows both): baresip 1.0
-    // (libre 1.1) ends the call with ENOSYS when the Contact is a SIPS URI. Over WebSocket the
-    // transport is ws or wss (RFC 7118 §5.2).
-    const suffix = protocol === 'udp' ? '' : `;transport=${this.viaTransport(protocol).toLowerCase()}`;
-    return `<sip:uasmedia@${uriHost(this.contactHost)}:${this.localPort(protocol)}${suffix}>`;
-  }
-
-  private viaTransport(protocol: TransportProtocol): string {
-    return this.transports.get(protocol)?.viaTransport ?? protocol.toUpperCase();
-  }
-
-  private transmit(message: AnySipMessage, destination: Destination, onError?: (error: Error) => void): void {
-    const transport = this.transports.get(destination.protocol);
-    if (!transport || this.state === 'closed') return;
-    const send = this.sendFailures.started();
-    const bytes = message.toBuffer();
-    const name = destination.name;
-    const protocol = destination.protocol;
-    const pinned = destination.pinned ? destination.resolved : undefined;
-    const sent = pinned
-      ? transport.send(bytes, { ...pinned })
-      : name && !destination.flow && DnsTargets.serves(protocol)
-        ? this.dnsTargets.target(name.host, name.port, protocol).then((found) => {
-            // A lookup that ended after close() sends nothing.
-            if (this.state === 'closed') return undefined;
-            // A transaction's retransmissions and its ACK go where its request went (§4.3).
-            destination.resolved = found;
-            destination.pinned = found !== undefined;
-            return transport.send(bytes, found ? { ...found } : destination);
-          })
-        : transport.send(bytes, destination);
-    sent.then(
-      () => this.sendFailures.succeeded(destination, send),
-      (error: Error) => {
-        this.stats.sendFailures++;
-        if (this.sendFailures.failed(destination, send))
-          this.logger.warn(
-            { destination, err: error.message },
-            'SIP send failed (further failures to this destination are counted, not logged)'
-          );
-        onError?.(error);
-      }
-    );
-  }
-
-  /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */
   protected override unreportedListenerError(event: string, error: unknown): void {
     this.logger.error({ event, err: String(error) }, 'user agent listener threw');
-  }
-
-  private prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
-    // RFC 7118 §5, RFC 5626 §5.3: a dialog bound to a flow sends over that connection, whatever
-    // host its remote target names (a `*.invalid` other connections may name too).
-    const natPeer = options.natPeer;
-    const destination: Destination = options.flow
-      ? { ...options.flow, flow: true }
-      : natPeer && !request.has('Route')
-        ? { protocol: natPeer.protocol, host: natPeer.host, port: natPeer.port }
-        : this.requestTarget(request, options.protocol);
-    if (!options.keepVia) this.writeVia(request, destination.protocol);
-    if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
-    if (!request.has('User-Agent')) request.add('User-Agent', this.userAgentName);
-    return destination;
-  }
-
-  /** Our Via with a new branch: a new transaction for the request. */
-  private writeVia(request: SipRequest, protocol: TransportProtocol): void {
-    const branch = `${BRANCH_MAGIC_COOKIE}${randomBytes(8).toString('hex')}`;
-    request.remove('Via');
-    request.prepend(
-      'Via',
-      `SIP/2.0/${this.viaTransport(protocol)} ${uriHost(this.contactHost)}:${this.localPort(protocol)};branch=${branch};rport`
-    );
-  }
-
-  /** §18.1.1: where a request outside any flow goes, over `protocol` if that is configured. */
-  private requestTarget(request: SipRequest, protocol: TransportProtocol | undefined): Destination {
-    const destination = requestDestination(request, protocol ?? 'udp');
-    if (protocol && this.transports.has(protocol)) destination.protocol = protocol;
-    // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
-    if (destination.protocol === 'tls' && !this.transports.has('tls'))
-      throw new SipError(
-        'ERR_SIP_TRANSPORT',
-        'cannot reach a sips: or transport=tls target: no TLS transport configured'
-      );
-    if (!this.transports.has(destination.protocol))
-      destination.protocol = this.transports.has('udp') ? 'udp' : 'tcp';
-    return destination;
-  }
-
-  /**
-   * Starts `request`'s client transaction to `destination`. One outside any dialog whose target
-   * is a name looked up goes on to the name's next target when one fails (§4.3 of RFC 3263,
-   * transaction/target-failover.ts).
-   */
-  private startClient(
-    request: SipRequest,
-    options: SendOptions | undefined,
-    destination: Destination,
-    user: ClientUser
-  ): ClientAttempt {
-    const start = (to: Destination, u: ClientUser, again: boolean): ClientAttempt => {
-      if (again) this.writeVia(request, to.protocol);
-      const key = clientTransactionKey(request);
-      const tx: ClientTransaction =
-        request.method === 'INVITE'
-          ? new InviteClientTransaction(
-              key,
-              request,
-              this.clientContext(to, () => tx),
-              u
-            )
-          : new NonInviteClientTransaction(
-              key,
-              request,
-              this.clientContext(to, () => tx),
-              u
-            );
-      this.layer.addClient(tx);
-      tx.start();
-      return tx;
-    };
-    const failsOver =
-      destination.name !== undefined &&
-      !destination.flow &&
-      !options?.keepVia &&
-      request.method !== 'ACK' &&
-      request.toTag === undefined;
-    if (!failsOver) return start(destination, user, false);
-    return new TargetFailover(
-      { start, next: (failed, tried) => this.nextDestination(failed, tried) },
-      user,
-      destination
-    );
-  }
-
-  /**
-   * §4.3 of RFC 3263: where a request that failed at `failed` goes next, if anywhere. The failed
-   * target is tried last for a while, a 503's too: so a CANCEL, which goes where its name's first
-   * target is, follows its INVITE to the next.
-   */
-  private async nextDestination(
-    failed: Destination,
-    tried: TransportAddress[]
-  ): Promise<Destination | undefined> {
-    const { name, resolved, protocol } = failed;
-    if (!name || !resolved || !DnsTargets.serves(protocol)) return undefined;
-    this.dnsTargets.failed(resolved);
-    tried.push(resolved);
-    const next = await this.dnsTargets.next(name.host, name.port, protocol, tried);
-    if (!next || this.state === 'closed') return undefined;
-    return { ...failed, resolved: next, pinned: true };
-  }
-
-  /** §8.1.3.1: a transport failure ends the client transaction (the TU sees a 503). */
-  private clientContext(
-    destination: Destination,
-    failed: () => ClientTransaction | undefined
-  ): TransactionContext {
-    return {
-      clock: this.clock,
-      timers: this.timers,
-      reliable: destination.protocol !== 'udp',
-      send: (m) => this.transmit(m, destination, (error) => failed()?.transportError(error)),
-      unanswered: () => {
-        if (destination.resolved) this.dnsTargets.failed(destination.resolved);
-      }
-    };
   }
 
   private createHost(): SessionHost {
@@ -481,7 +291,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           ? undefined
           : withDefaults(DEFAULT_SESSION_TIMER, this.options.sessionTimer),
       get localHost() {
-        return ua.contactHost;
+        return ua.sender.contactHost;
       },
       natKeepaliveMs:
         this.options.natKeepaliveSeconds === false
@@ -490,13 +300,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       sendRequest: (request, options) => {
         let destination: Destination;
         try {
-          destination = this.prepareRequest(request, options);
+          destination = this.sender.prepareRequest(request, options);
         } catch (error) {
           // Never throw into a timer callback: report through the promise.
           return Promise.reject(error);
         }
         return new Promise<SipResponse>((resolve) => {
-          this.startClient(request, options, destination, {
+          this.sender.startClient(request, options, destination, {
             response: (r) => {
               if (r.status >= 200) resolve(r);
             },
@@ -506,10 +316,10 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         });
       },
       sendInvite: (request: SipRequest, user: ClientUser, options?: SendOptions) =>
-        this.startClient(request, options, this.prepareRequest(request, options), user),
+        this.sender.startClient(request, options, this.sender.prepareRequest(request, options), user),
       flowFor: (request, protocol) => {
         try {
-          const destination = this.requestTarget(request, protocol);
+          const destination = this.sender.requestTarget(request, protocol);
           return this.transports.get(destination.protocol)?.flowTo?.(destination);
         } catch {
           return undefined; // the request's own send reports why it cannot go
@@ -517,13 +327,13 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       },
       sendAck: (ack, options) => {
         try {
-          this.transmit(ack, this.prepareRequest(ack, options));
+          this.sender.transmit(ack, this.sender.prepareRequest(ack, options));
         } catch (error) {
           this.logger.warn({ callId: ack.callId, err: String(error) }, 'cannot send ACK');
         }
       },
       respond: (tx, response) => this.respond(tx, response),
-      contact: (protocol) => this.contact(protocol),
+      contact: (protocol) => this.sender.contact(protocol),
       addDialog: (dialog, user) => this.dialogs.set(dialog.id, user),
       removeDialog: (dialog: Dialog) => {
         this.dialogs.delete(dialog.id);
@@ -686,7 +496,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
 
   private sendStateless(response: SipResponse, request: SipRequest, source: MessageSource): void {
     if (!response.has('Server')) response.add('Server', this.userAgentName);
-    this.transmit(response, responseDestination(request.topVia, source));
+    this.sender.transmit(response, responseDestination(request.topVia, source));
   }
 
   /** A request in three steps: its transaction if it has one, else a new transaction, then where it goes. */
@@ -738,7 +548,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       clock: this.clock,
       timers: this.timers,
       reliable: source.protocol !== 'udp',
-      send: (m) => this.transmit(m, destination)
+      send: (m) => this.sender.transmit(m, destination)
     };
     const key = serverTransactionKey(request, flowOfRequest(source));
     const mergeKey =
