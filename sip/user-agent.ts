@@ -667,7 +667,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   ): void {
     const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
     if (user) {
-      if (arrivedOnFlow(user.flow, source)) user.handleRequest(request, tx);
+      if (arrivedOnFlow(user.flow, source)) user.handleRequest(request, tx, source);
       else reply(481);
       return;
     }

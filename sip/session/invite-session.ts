@@ -4,6 +4,7 @@
  * until ACK for re-INVITEs (§13.3.1.4), BYE and INFO from our side, and one 'terminated'.
  */
 import { NatKeepalive } from './nat-keepalive.js';
+import { movedNatPeer } from './nat-peer.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -105,7 +106,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     readonly protocol: TransportProtocol,
     flow?: MessageSource,
     /** Where the peer is reached when its own address is behind NAT (nat-peer.ts). */
-    private readonly natPeer?: MessageSource,
+    private natPeer?: MessageSource,
     /** The peer is behind NAT over UDP, ours or a proxy's: pinged while the call lasts (nat-keepalive.ts). */
     private readonly pingsPeer = false
   ) {
@@ -361,7 +362,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Initial INVITE CSeq on the remote side (UAS), to tell its ACK from a re-INVITE's. */
   protected initialRemoteSeq?: number;
 
-  handleRequest(request: SipRequest, tx: ServerTransaction | undefined): void {
+  handleRequest(request: SipRequest, tx: ServerTransaction | undefined, source?: MessageSource): void {
     if (request.method === 'ACK') {
       this.handleAck(request);
       return;
@@ -377,6 +378,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.host.respond(tx, createResponse(request, 500, 'CSeq Out of Order'));
       return;
     }
+    if (source) this.followNatPeer(request, source);
     switch (request.method) {
       case 'BYE':
         this.host.respond(tx, createResponse(request, 200));
@@ -398,6 +400,22 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   }
 
   handleStrayResponse(_response: SipResponse): void {}
+
+  /**
+   * A phone behind NAT whose mapping changed sends its next request from the new one: the
+   * dialog's requests (the BYE, the keep-alive OPTIONS) follow it there. Only a request in
+   * sequence moves it, so a replayed old one cannot.
+   */
+  private followNatPeer(request: SipRequest, source: MessageSource): void {
+    const current = this.natPeer;
+    const moved = current && movedNatPeer(request, source, current);
+    if (!moved) return;
+    this.natPeer = moved;
+    this.host.logger.info(
+      { callId: this.callId, from: `${current.host}:${current.port}`, to: `${moved.host}:${moved.port}` },
+      'caller behind NAT moved: its dialog follows'
+    );
+  }
 
   private handleInfo(request: SipRequest, tx: ServerTransaction): void {
     const contentType = request.contentType;

@@ -41,7 +41,8 @@ export interface SendOptions {
 export interface DialogUser {
   /** The connection the dialog is bound to, if any: its requests come over that one only. */
   readonly flow?: MessageSource;
-  handleRequest(request: SipRequest, tx: ServerTransaction | undefined): void;
+  /** `source`: where it came from (a dialog behind NAT follows its peer's new mapping). */
+  handleRequest(request: SipRequest, tx: ServerTransaction | undefined, source?: MessageSource): void;
   handleStrayResponse(response: SipResponse): void;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A phone behind NAT calls in naming its private address in Via and Contact; the engine's
  * requests in that call (here its BYE when the call is hung up) went to that address and were
- * lost. Now they go where the INVITE came from, over UDP, and over the INVITE's own connection
+ * lost. Now they go where the INVITE came from (or the phone's latest request in sequence, when its
+ * NAT mapping moves), over UDP, and over the INVITE's own connection
  * over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
  * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
  * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the
@@ -106,6 +107,45 @@ describe('a caller behind NAT', () => {
     expect(bye.uri).toBe(`sip:phone@${PRIVATE}`);
     await phone.send(responseTo(bye, 200).toBuffer(), udpPort);
     await hungUp;
+  });
+
+  it('over UDP from a new mapping mid-call: the BYE follows it there, and a replayed old request cannot move it', async () => {
+    const { udpPort, hangUpLast } = await start();
+    const [phone, rebound, replayer] = await Promise.all([1, 2, 3].map(() => new UdpTestPeer().open()));
+    peers.push(phone, rebound, replayer);
+    const ok = await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      `sip:room@127.0.0.1:${udpPort}`,
+      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatmove;rport`],
+      `sip:phone@${PRIVATE}`,
+      'nat-move'
+    );
+    const options = (seq: number, branch: string): string =>
+      sipText([
+        `OPTIONS sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        'From: <sip:phone@example.com>;tag=nat-move',
+        `To: ${ok.get('To')}`,
+        'Call-ID: nat-move',
+        `CSeq: ${seq} OPTIONS`
+      ]);
+    const answer = async (peer: UdpTestPeer): Promise<number> =>
+      ((await peer.next((m) => m instanceof SipResponse, 10_000)) as SipResponse).status;
+    // The phone's router gave it a new port: its next request comes from there.
+    await rebound.send(options(2, 'z9hG4bKmoved'), udpPort);
+    expect(await answer(rebound)).toBe(200);
+    // That request replayed from a third port: out of sequence, refused, and the dialog stays.
+    await replayer.send(options(2, 'z9hG4bKreplay'), udpPort);
+    expect(await answer(replayer)).toBe(500);
+    const hungUp = hangUpLast();
+    const bye = (await rebound.next(isBye, 10_000)) as SipRequest;
+    expect(bye.callId).toBe('nat-move');
+    await rebound.send(responseTo(bye, 200).toBuffer(), udpPort);
+    await hungUp;
+    expect(phone.received.filter(isBye)).toEqual([]);
+    expect(replayer.received.filter(isBye)).toEqual([]);
   });
 
   it('over TCP gets the BYE over the connection its INVITE came on', async () => {
