@@ -65,6 +65,7 @@ const engine = new Engine({
     // Off loopback a browser gives the page a microphone only over HTTPS: the SIP certificate serves it.
     tls: encryption.tls && { cert: encryption.tls.cert, key: encryption.tls.key }
   },
+  webrtc: door.webrtcTransports && { transports: door.webrtcTransports },
   inviteFilter: meetMeInviteFilter,
   access: door.access,
   callLimits: door.callLimits,

@@ -12,6 +12,7 @@
  *   UASMEDIA_OVERLOAD_GUARD                    'off' to turn the guard off (on by default)
  *   UASMEDIA_ROOM_PINS                         'room42=1234,sales=9999'
  *   UASMEDIA_ALLOWED_HOSTS                     host names browsers may reach the join page by
+ *   UASMEDIA_WEBRTC_TRANSPORTS                 'ws,udp': SIP transports a WebRTC offer is taken over
  *   UASMEDIA_REGISTRAR, UASMEDIA_REGISTER_AOR, UASMEDIA_REGISTER_USER,
  *   UASMEDIA_REGISTER_PASSWORD, UASMEDIA_REGISTER_EXPIRES              one upstream registration
  */
@@ -20,6 +21,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { EngineOptions } from '../engine.js';
 import type { AccessOptions } from '../admission/door.js';
 import { isAllowedHostEntry } from '../webrtc/websocket-options.js';
+import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { parseRoomPins } from './room-pins.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -32,6 +34,8 @@ export interface DoorFromEnvironment {
   registrations: NonNullable<EngineOptions['registrations']>;
   /** `webSocket.allowedHosts`: names besides IP addresses and localhost the join page answers to. */
   allowedHosts: string[] | undefined;
+  /** `webrtc.transports`: besides WebSocket, 'udp' for browsers behind the cluster's Kamailio front. */
+  webrtcTransports: NonNullable<WebRtcOptions['transports']> | undefined;
 }
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
@@ -81,8 +85,23 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
     overloadGuard: guard !== 'off',
     roomPins: parseRoomPins(env.UASMEDIA_ROOM_PINS),
     registrations: registrationsOf(env),
-    allowedHosts: allowedHostsOf(env.UASMEDIA_ALLOWED_HOSTS)
+    allowedHosts: allowedHostsOf(env.UASMEDIA_ALLOWED_HOSTS),
+    webrtcTransports: webrtcTransportsOf(env.UASMEDIA_WEBRTC_TRANSPORTS)
   };
+}
+
+const WEBRTC_TRANSPORTS = ['ws', 'udp', 'tcp', 'tls'] as const;
+
+function webrtcTransportsOf(value: string | undefined): DoorFromEnvironment['webrtcTransports'] {
+  const transports = list(value);
+  if (transports === undefined) return undefined;
+  const unknown = transports.find((t) => !(WEBRTC_TRANSPORTS as readonly string[]).includes(t));
+  if (unknown !== undefined)
+    throw new InvalidArgumentError(
+      'UASMEDIA_WEBRTC_TRANSPORTS',
+      `UASMEDIA_WEBRTC_TRANSPORTS must list ${WEBRTC_TRANSPORTS.join(', ')}; got '${unknown}'`
+    );
+  return transports as NonNullable<WebRtcOptions['transports']>;
 }
 
 /** Whether `host` is reachable only from this machine. */

@@ -11,6 +11,8 @@
  * With UASMEDIA_TLS_CERT and UASMEDIA_TLS_KEY, Kamailio also takes callers over TLS on
  * UASMEDIA_TLS_PORT (5061; Debian's kamailio-tls-modules), and engine N listens for TLS on the
  * first engine's port + 100 + N - 1 (it serves its join page over HTTPS with the same files).
+ * With Debian's kamailio-websocket-modules, browsers reach the front too: SIP over WebSocket on
+ * Kamailio's port (and over TLS on its TLS port), their media straight to their engine.
  * Needs the Debian packages redis-server and kamailio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,6 +34,7 @@ const children: ChildProcess[] = [];
 /** Each engine's WebSocket (and join page) port: this one for the first, the next for the second, ... */
 const wsBasePort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const PACKAGES: Record<string, string> = { 'redis-server': 'redis-server', kamailio: 'kamailio' };
+const KAMAILIO_WEBSOCKET_MODULE = '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so';
 const tls =
   process.env.UASMEDIA_TLS_CERT && process.env.UASMEDIA_TLS_KEY
     ? {
@@ -134,10 +137,12 @@ writeFileSync(
   list,
   Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join('')
 );
+// Browsers at the front too (SIP over WebSocket), when Kamailio's module for it is installed.
+const websocket = existsSync(KAMAILIO_WEBSOCKET_MODULE);
 start(
   'kamailio',
   'kamailio',
-  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir, tls })
+  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir, tls, websocket })
 );
 
 for (let i = 0; i < engines; i++) {
@@ -149,6 +154,8 @@ for (let i = 0; i < engines; i++) {
     UASMEDIA_NODE_ID: `engine${i + 1}`,
     // Kamailio's INVITEs name their callers (X-Uasmedia-Source): the door counts each caller.
     UASMEDIA_TRUSTED_PROXIES: host,
+    // A browser at the front reaches its engine over UDP through Kamailio.
+    ...(websocket ? { UASMEDIA_WEBRTC_TRANSPORTS: 'ws,udp' } : {}),
     // The front has UASMEDIA_TLS_PORT; each engine a TLS port of its own.
     ...(tls ? { UASMEDIA_TLS_PORT: String(basePort + 100 + i) } : {}),
     UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
@@ -156,4 +163,10 @@ for (let i = 0; i < engines; i++) {
 }
 
 console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${basePort + engines - 1}, Redis at ${socket},
-Kamailio dispatching sip:<room>@${host}:${frontPort}${tls ? ` (and over TLS on port ${tls.port})` : ''} over them. Ctrl-C stops everything.`);
+Kamailio dispatching sip:<room>@${host}:${frontPort}${tls ? ` (and over TLS on port ${tls.port})` : ''} over them.
+${
+  websocket
+    ? `Browsers (SIP over WebSocket) at ws://${host}:${frontPort}${tls ? ` and wss://${host}:${tls.port}` : ''}.`
+    : 'For browsers at the front too: apt-get install -y kamailio-websocket-modules.'
+}
+Ctrl-C stops everything.`);

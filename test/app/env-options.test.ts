@@ -24,7 +24,8 @@ describe('doorFromEnvironment', () => {
       callLimits: undefined,
       overloadGuard: true,
       registrations: [],
-      allowedHosts: undefined
+      allowedHosts: undefined,
+      webrtcTransports: undefined
     });
     expect(door.roomPins.size).toBe(0);
   });
@@ -42,7 +43,8 @@ describe('doorFromEnvironment', () => {
       UASMEDIA_CALLS_PER_SECOND_PER_SOURCE: '5',
       UASMEDIA_OVERLOAD_GUARD: 'off',
       UASMEDIA_ROOM_PINS: 'room42=1234,sales=9999',
-      UASMEDIA_ALLOWED_HOSTS: 'myhost, *.rooms.example.org'
+      UASMEDIA_ALLOWED_HOSTS: 'myhost, *.rooms.example.org',
+      UASMEDIA_WEBRTC_TRANSPORTS: 'ws, udp'
     });
     expect(door.access?.sip).toEqual({
       allow: ['192.168.1.0/24', '127.0.0.1'],
@@ -67,6 +69,7 @@ describe('doorFromEnvironment', () => {
       ['sales', '9999']
     ]);
     expect(door.allowedHosts).toEqual(['myhost', '*.rooms.example.org']);
+    expect(door.webrtcTransports).toEqual(['ws', 'udp']);
   });
 
   it('reads one upstream registration', () => {
@@ -108,6 +111,9 @@ describe('doorFromEnvironment', () => {
     expect(() => doorFromEnvironment({ UASMEDIA_ROOM_PINS: 'room42=12ab' })).toThrow(/room=digits/);
     expect(() => doorFromEnvironment({ UASMEDIA_OVERLOAD_GUARD: 'maybe' })).toThrow(
       /UASMEDIA_OVERLOAD_GUARD/
+    );
+    expect(() => doorFromEnvironment({ UASMEDIA_WEBRTC_TRANSPORTS: 'ws,sctp' })).toThrow(
+      /UASMEDIA_WEBRTC_TRANSPORTS must list ws, udp, tcp, tls; got 'sctp'/
     );
     for (const entry of ['myhost:8088', 'http://myhost', 'my host', 'host/path'])
       expect(() => doorFromEnvironment({ UASMEDIA_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(

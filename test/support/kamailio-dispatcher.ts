@@ -58,7 +58,9 @@ export class Kamailio {
     engines: string[],
     algorithm: 3 | 4 = 4,
     pingIntervalSeconds?: number,
-    tlsFiles?: { certPath: string; keyPath: string }
+    tlsFiles?: { certPath: string; keyPath: string },
+    /** Browsers too: SIP over WebSocket on the TCP listener (kamailio-websocket-modules). */
+    websocket = false
   ): Promise<Kamailio> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
@@ -79,7 +81,8 @@ export class Kamailio {
         algorithm: String(algorithm),
         runDir: dir,
         pingIntervalSeconds,
-        tls
+        tls,
+        websocket
       }),
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );
@@ -98,6 +101,11 @@ export class Kamailio {
   /** What Kamailio logged (its xlog lines say where each INVITE went). */
   get log(): string {
     return this.output;
+  }
+
+  /** Where a browser's SIP over WebSocket reaches it (the TCP listener), when started with `websocket`. */
+  get wsUrl(): string {
+    return `ws://${this.host}:${this.port}`;
   }
 
   uri(user: string): string {

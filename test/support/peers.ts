@@ -9,6 +9,7 @@ const PACKAGE_OF: Record<string, string> = {
   chromium: 'chromium',
   kamailio: 'kamailio',
   'kamailio-tls': 'kamailio-tls-modules',
+  'kamailio-websocket': 'kamailio-websocket-modules',
   openssl: 'openssl',
   tcpdump: 'tcpdump',
   'redis-server': 'redis-server'
@@ -16,7 +17,8 @@ const PACKAGE_OF: Record<string, string> = {
 
 /** Peers that are a file rather than a command (a Kamailio module). */
 const FILE_OF: Record<string, string> = {
-  'kamailio-tls': '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so'
+  'kamailio-tls': '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so',
+  'kamailio-websocket': '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so'
 };
 
 function onPath(command: string): boolean {

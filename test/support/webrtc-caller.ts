@@ -33,6 +33,9 @@ export class WebRtcCaller {
   private sip: WsSipClient | undefined;
   private callId = '';
   private ok: SipResponse | undefined;
+  /** The dialog's remote target (the 200's Contact) and route set (its Record-Route, reversed): through a proxy, in-dialog requests go there. */
+  private remoteTarget: string | undefined;
+  private routes: string[] = [];
   private cseq = 1;
   toneHz: number | null;
   closed = false;
@@ -95,9 +98,9 @@ export class WebRtcCaller {
       return final;
     }
     this.ok = final;
-    this.sip.send(
-      this.sip.request('ACK', targetUri, { callId: this.callId, fromTag: from, toTag: final.toTag, cseq: 1 })
-    );
+    this.remoteTarget = /<([^>]+)>/.exec(final.get('Contact') ?? '')?.[1];
+    this.routes = final.getAll('Record-Route').reverse();
+    this.sip.send(this.inDialog('ACK', targetUri, { cseq: 1 }));
     await this.pc.setRemoteDescription({ type: 'answer', sdp: final.bodyText });
     this.startTone();
     return final;
@@ -159,21 +162,51 @@ export class WebRtcCaller {
     this.frames.length = 0;
   }
 
+  /**
+   * A request in the call, the way sip.js sends one: to the remote target, along the route set.
+   * The To header names `targetUri`, as the INVITE's did.
+   */
+  private inDialog(
+    method: string,
+    targetUri: string,
+    opts: { cseq: number; body?: string; extra?: string[] }
+  ): string {
+    const sip = this.sipClient;
+    const text = sip.request(method, this.remoteTarget ?? targetUri, {
+      callId: this.callId,
+      fromTag: this.options.user ?? 'web',
+      toTag: this.toTag,
+      cseq: opts.cseq,
+      body: opts.body,
+      extra: [...this.routes.map((route) => `Route: ${route}`), ...(opts.extra ?? [])]
+    });
+    return this.remoteTarget === undefined
+      ? text
+      : text.replace(`To: <${this.remoteTarget}>`, `To: <${targetUri}>`);
+  }
+
+  /** Hangs up with BYE; resolves with its final status. */
+  async bye(targetUri: string): Promise<number> {
+    const sip = this.sipClient;
+    const cseq = this.cseq++;
+    sip.send(this.inDialog('BYE', targetUri, { cseq }));
+    const response = await sip.waitFor(
+      (m): m is SipResponse =>
+        'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200
+    );
+    return response.status;
+  }
+
   /** A keypad press as SIP INFO (application/dtmf-relay); resolves with the status. */
   async infoDigit(digit: string, targetUri: string): Promise<number> {
     const sip = this.sipClient;
     const cseq = this.cseq++;
     sip.send(
-      sip
-        .request('INFO', targetUri, {
-          callId: this.callId,
-          fromTag: this.options.user ?? 'web',
-          toTag: this.toTag,
-          cseq,
-          body: `Signal=${digit}\r\nDuration=160\r\n`,
-          extra: ['Content-Type: application/dtmf-relay']
-        })
-        .replace('Content-Type: application/sdp\r\n', '')
+      this.inDialog('INFO', targetUri, {
+        cseq,
+        body: `Signal=${digit}\r\nDuration=160\r\n`,
+        extra: ['Content-Type: application/dtmf-relay']
+      }).replace('Content-Type: application/sdp\r\n', '')
     );
     const response = await sip.waitFor(
       (m): m is SipResponse =>
@@ -191,31 +224,14 @@ export class WebRtcCaller {
   async reinvite(targetUri: string, withOffer = true, edit = (sdp: string) => sdp): Promise<SipResponse> {
     const sip = this.sipClient;
     const cseq = this.cseq++;
-    const from = this.options.user ?? 'web';
     const local = this.pc.localDescription!.sdp;
-    sip.send(
-      sip.request('INVITE', targetUri, {
-        callId: this.callId,
-        fromTag: from,
-        toTag: this.toTag,
-        cseq,
-        body: withOffer ? edit(local) : undefined
-      })
-    );
+    sip.send(this.inDialog('INVITE', targetUri, { cseq, body: withOffer ? edit(local) : undefined }));
     const final = await sip.waitFor(
       (m): m is SipResponse =>
         'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200
     );
     const answer = !withOffer && final.status === 200 ? local : undefined;
-    sip.send(
-      sip.request('ACK', targetUri, {
-        callId: this.callId,
-        fromTag: from,
-        toTag: this.toTag,
-        cseq,
-        body: answer
-      })
-    );
+    sip.send(this.inDialog('ACK', targetUri, { cseq, body: answer }));
     return final;
   }
 

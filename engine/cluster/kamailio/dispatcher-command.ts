@@ -1,7 +1,7 @@
 /**
  * How Kamailio is started in front of a cluster: the dispatcher configuration of this folder, in
- * the foreground, on one address (UDP and TCP, and TLS when given), over the engines listed in a
- * dispatcher.list file.
+ * the foreground, on one address (UDP and TCP, and TLS when given; WebSocket on the TCP and TLS
+ * listeners when asked), over the engines listed in a dispatcher.list file.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,8 @@ export interface DispatcherCommand {
   pingIntervalSeconds?: number;
   /** Callers over TLS on this port too, with these PEM files (Debian's kamailio-tls-modules). */
   tls?: { port: number; certPath: string; keyPath: string };
+  /** Browsers too: SIP over WebSocket on the TCP listener (and the TLS one). Needs kamailio-websocket-modules. */
+  websocket?: boolean;
 }
 
 export function dispatcherArgs(command: DispatcherCommand): string[] {
@@ -50,6 +52,7 @@ export function dispatcherArgs(command: DispatcherCommand): string[] {
           '-A',
           `TLS_KEY="${command.tls.keyPath}"`
         ]),
+    ...(command.websocket ? ['-A', 'WITH_WEBSOCKET'] : []),
     ...(command.pingIntervalSeconds === undefined
       ? []
       : ['-A', `DS_PING_INTERVAL=${Math.max(1, Math.round(command.pingIntervalSeconds))}`]),

@@ -1,0 +1,119 @@
+/**
+ * Browsers at the cluster's front: SIP over WebSocket to Kamailio (the repository's dispatcher
+ * configuration with its WebSocket module), relayed over UDP to an engine that takes WebRTC
+ * offers over UDP (webrtc.transports) from the proxy it trusts; the media goes straight between
+ * the browser and the engine. A browser (an @roamhq/wrtc stand-in that speaks SIP as sip.js
+ * does) and a phone both call one room through the front: each hears the other; the browser's
+ * INFO reaches the engine and the engine's BYE reaches the browser, both through Kamailio.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  Engine,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
+import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
+import { Kamailio } from '../support/kamailio-dispatcher.js';
+import { hasPeer } from '../support/peers.js';
+import { toneLevelDb } from '../support/tone-analysis.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { WebRtcCaller } from '../support/webrtc-caller.js';
+
+const KAMAILIO_HOST = '127.0.0.14';
+const HEARD_DB = -40;
+const ABSENT_DB = -55;
+const rtpBase = 30000 + Math.floor(Math.random() * 100) * 100;
+
+const hasFront = hasPeer('kamailio') && hasPeer('kamailio-websocket');
+
+describe.skipIf(!hasFront)('browsers at the Kamailio front (SIP over WebSocket)', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+    expect(openPeerConnections()).toBe(0);
+  });
+
+  /** An engine that puts every answered call in the room its Request-URI names. */
+  async function roomEngine(): Promise<{ engine: Engine; channels: Map<string, UASCallChannel> }> {
+    const engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: rtpBase, maxPort: rtpBase + 99 },
+      webrtc: { iceServers: [], transports: ['ws', 'udp'] },
+      access: { trustedProxies: [KAMAILIO_HOST] },
+      logLevel: 'silent'
+    });
+    const channels = new Map<string, UASCallChannel>();
+    engine.on('call', async (channel) => {
+      try {
+        await channel.answer();
+      } catch {
+        return;
+      }
+      channels.set(/sip:([a-z0-9]+)@/.exec(channel.remoteUri ?? '')?.[1] ?? '', channel);
+      const room = /sip:([A-Za-z0-9]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'x';
+      await channel.transferToConferenceRoom(engine.createChannel(), room, {
+        conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
+        conferencePartyMediaSettings: new ConferencePartyMediaSettings({
+          beepOnEntry: false,
+          exitOnDtmfDigit: '#'
+        }),
+        secondsTimeout: 30
+      });
+    });
+    await engine.start();
+    cleanup.push(() => engine.stop());
+    return { engine, channels };
+  }
+
+  it('a browser and a phone in one room hear each other; INFO and BYE cross the front both ways', async () => {
+    const { engine, channels } = await roomEngine();
+    const port = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+    const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, undefined, true);
+    cleanup.push(() => front.stop());
+    const web = new WebRtcCaller({ toneHz: 440, user: 'webfront' });
+    cleanup.push(() => web.close());
+    const tel = await TonePhone.create({ toneHz: 980, user: 'telfront' });
+    cleanup.push(() => tel.close());
+
+    const room = front.uri('frontroom');
+    const ok = await web.call(front.wsUrl, room);
+    expect(ok.status).toBe(200);
+    expect(ok.bodyText).toContain('a=fingerprint:');
+    // Kamailio stays in the browser's dialog: the engine can reach it only through its WebSocket.
+    expect(ok.getAll('Record-Route').join(',')).toContain(KAMAILIO_HOST);
+    await tel.call(room);
+    await waitFor(
+      () =>
+        channels.get('webfront')?.state === State.TRANSFERRED &&
+        channels.get('telfront')?.state === State.TRANSFERRED,
+      15_000
+    );
+    await waitFor(() => web.pc.connectionState === 'connected', 15_000);
+
+    await sleep(500);
+    web.clearReceived();
+    tel.clearReceived();
+    await sleep(1500);
+    const w = web.received();
+    const t = tel.receivedPcm();
+    expect(toneLevelDb(w.pcm, 980, w.rateHz)).toBeGreaterThan(HEARD_DB);
+    expect(toneLevelDb(w.pcm, 440, w.rateHz)).toBeLessThan(ABSENT_DB);
+    expect(toneLevelDb(t, 440, 8000)).toBeGreaterThan(HEARD_DB);
+    expect(toneLevelDb(t, 980, 8000)).toBeLessThan(ABSENT_DB);
+
+    // The browser's keypad (INFO along the route set) takes it out of the room.
+    expect(await web.infoDigit('#', room)).toBe(200);
+    await waitFor(() => channels.get('webfront')?.state === State.ANSWERED, 10_000);
+    // The engine hangs up: its BYE goes to Kamailio, which carries it over the browser's WebSocket.
+    const byeSeen = web.sipClient.requestFor(web.id, 'BYE', 10_000);
+    await channels.get('webfront')!.hangUp();
+    const bye = await byeSeen;
+    expect(bye.get('Via')).toContain(KAMAILIO_HOST);
+    await waitFor(() => channels.get('webfront')?.state === State.IDLE, 10_000);
+    // The phone's call goes on.
+    expect(channels.get('telfront')?.state).toBe(State.TRANSFERRED);
+  });
+});
