@@ -80,9 +80,9 @@ export class SipCall {
    */
   readonly rosterToken: string | undefined;
 
-  /** Where an incoming call's SIP request came from; undefined for a call we placed. */
+  /** Where an incoming call's SIP request came from (its latest, for a caller behind NAT that moved); undefined for a call we placed. */
   get signallingAddress(): string | undefined {
-    return this.incomingInvite && signallingAddressOf(this.incomingInvite);
+    return this.incomingInvite && this.media.signallingAddress;
   }
 
   private constructor(
@@ -114,6 +114,10 @@ export class SipCall {
         this.hooks.digit({ source: 'info', digit: info.dtmf.digit, durationMs: info.dtmf.durationMs });
     });
     session.on('terminated', ({ reason }: { reason: string }) => this.sessionEnded(reason));
+    // A caller behind NAT that moved (a phone that changed networks) sends its media from there too.
+    session.on('peerMoved', (peer: { host: string }) =>
+      media.setSignallingAddress(unmappedAddress(peer.host))
+    );
   }
 
   /**

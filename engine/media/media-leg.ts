@@ -96,7 +96,7 @@ export class MediaLeg implements MixMember {
   private readonly jitter: MediaLegOptions['jitter'];
   private readonly now: MediaLegOptions['now'];
   private readonly latching: MediaLegOptions['latching'];
-  private readonly signallingAddress: string | undefined;
+  #signallingAddress: string | undefined;
   private rtp: RtpSession | undefined;
   /** Whether its RTP session sends nothing yet (an answered call before its ACK). */
   private sendingHeld = false;
@@ -139,7 +139,7 @@ export class MediaLeg implements MixMember {
     this.now = options.now;
     this.webrtcOptions = options.webrtc;
     this.latching = options.latching;
-    this.signallingAddress = options.signallingAddress;
+    this.#signallingAddress = options.signallingAddress;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.inactivityTimeoutMs = options.inactivityTimeoutMs;
@@ -176,6 +176,17 @@ export class MediaLeg implements MixMember {
 
   get negotiated(): NegotiatedAudio | undefined {
     return this.negotiatedAudio;
+  }
+
+  /** The address the call's SIP requests come from: RTP from that host is the peer's too (peer-latch.ts). */
+  get signallingAddress(): string | undefined {
+    return this.#signallingAddress;
+  }
+
+  /** The caller behind NAT moved: its media comes from its new address (RtpSession.setSignallingAddress). */
+  setSignallingAddress(address: string): void {
+    this.#signallingAddress = address;
+    this.rtp?.setSignallingAddress(address);
   }
 
   get rtpSession(): RtpSession | undefined {
@@ -509,7 +520,7 @@ export class MediaLeg implements MixMember {
         jitter: this.jitter,
         now: this.now,
         latching: this.latching,
-        signallingAddress: this.signallingAddress,
+        signallingAddress: this.#signallingAddress,
         srtp: audio.srtp,
         sendBatch: this.loop.sends,
         clock: this.loop.clock

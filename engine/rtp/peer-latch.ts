@@ -57,7 +57,7 @@ export class PeerLatch {
   readonly mode: LatchingMode;
   /** Packets are authenticated (SRTP) before they may latch. */
   authenticated = false;
-  readonly #signallingAddress: string | undefined;
+  #signallingAddress: string | undefined;
   #remote: NegotiatedPeer | undefined;
   #rtp: PeerAddress | undefined;
   #rtcp: PeerAddress | undefined;
@@ -86,6 +86,15 @@ export class PeerLatch {
     this.#rtp = undefined;
     this.#rtcp = undefined;
     this.#probation.clear();
+  }
+
+  /**
+   * The peer's signalling comes from `address` now (a caller behind NAT that changed networks):
+   * its host is the peer's, the old one no longer. What is latched stays until a packet or a
+   * re-INVITE moves it, as for any source.
+   */
+  setSignallingAddress(address: string): void {
+    this.#signallingAddress = unmappedAddress(address);
   }
 
   get remote(): NegotiatedPeer | undefined {

@@ -59,6 +59,8 @@ export type InviteSessionEvents = {
   progress: [ProgressEvent];
   /** UAS: CANCEL received; we answered 200 to it and 487 to the INVITE. */
   cancel: [];
+  /** A peer behind NAT now sends from another address (nat-peer.ts): the dialog's requests go there. */
+  peerMoved: [MessageSource];
 };
 
 /** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
@@ -411,6 +413,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const moved = current && movedNatPeer(request, source, current);
     if (!moved) return;
     this.natPeer = moved;
+    this.safeEmit('peerMoved', moved);
     this.host.logger.info(
       { callId: this.callId, from: `${current.host}:${current.port}`, to: `${moved.host}:${moved.port}` },
       'caller behind NAT moved: its dialog follows'

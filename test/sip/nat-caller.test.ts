@@ -9,6 +9,7 @@
  * only way the callee's BYE can come. The "private" address
  * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
  */
+import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { State, type Engine, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
@@ -67,7 +68,8 @@ async function call(
   target: string,
   vias: string[],
   contact: string,
-  callId: string
+  callId: string,
+  sdp = testSdp(40_000)
 ): Promise<SipResponse> {
   const head = (method: string, to: string): string[] => [
     `${method} ${target} SIP/2.0`,
@@ -79,7 +81,7 @@ async function call(
     `CSeq: 1 ${method}`,
     `Contact: <${contact}>`
   ];
-  await send(sipText([...head('INVITE', `<${target}>`), 'Content-Type: application/sdp'], testSdp(40_000)));
+  await send(sipText([...head('INVITE', `<${target}>`), 'Content-Type: application/sdp'], sdp));
   const ok = (await peer.next((m) => m instanceof SipResponse && m.status >= 200, 10_000)) as SipResponse;
   expect(ok.status).toBe(200);
   await send(sipText(head('ACK', ok.get('To')!).map((l) => l.replace(/branch=\w+/, 'branch=z9hG4bKack'))));
@@ -87,6 +89,30 @@ async function call(
 }
 
 const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
+
+/** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on 127.0.0.1, 20 ms apart. */
+async function sendRtp(socket: dgram.Socket, port: number, count: number, firstSeq: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const packet = Buffer.alloc(12 + 160, 0xff);
+    packet[0] = 0x80;
+    packet[1] = 0;
+    packet.writeUInt16BE((firstSeq + i) & 0xffff, 2);
+    packet.writeUInt32BE(((firstSeq + i) * 160) >>> 0, 4);
+    packet.writeUInt32BE(0x5eed1234, 8);
+    socket.send(packet, port, '127.0.0.1');
+    await sleep(20);
+  }
+}
+
+/** A UDP socket on `host` that counts what it receives. */
+async function rtpSocket(host: string): Promise<{ socket: dgram.Socket; received: () => number }> {
+  const socket = dgram.createSocket('udp4');
+  let received = 0;
+  socket.on('message', () => received++);
+  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+  peers.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) });
+  return { socket, received: () => received };
+}
 
 describe('a caller behind NAT', () => {
   it('over UDP gets the BYE where its INVITE came from, not at its private Contact', async () => {
@@ -146,6 +172,68 @@ describe('a caller behind NAT', () => {
     await hungUp;
     expect(phone.received.filter(isBye)).toEqual([]);
     expect(replayer.received.filter(isBye)).toEqual([]);
+  });
+
+  it('that changes networks mid-call (a re-INVITE from a new address): its media is taken from there and the BYE goes there', async () => {
+    const { udpPort, hangUpLast, last } = await start();
+    const [phone, roamed] = await Promise.all([
+      new UdpTestPeer().open('127.0.0.1'),
+      new UdpTestPeer().open('127.0.0.2')
+    ]);
+    peers.push(phone, roamed);
+    const [rtpBefore, rtpAfter] = await Promise.all([rtpSocket('127.0.0.1'), rtpSocket('127.0.0.2')]);
+    const target = `sip:room@127.0.0.1:${udpPort}`;
+    const privateSdp = (version: number): string => testSdp(40_000, version, 'sendrecv', '127.0.0.77');
+    const ok = await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      target,
+      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKroam1;rport`],
+      `sip:phone@${PRIVATE}`,
+      'nat-roam',
+      privateSdp(1)
+    );
+    const enginePort = Number(/m=audio (\d+)/.exec(ok.bodyText)![1]);
+    await sendRtp(rtpBefore.socket, enginePort, 25, 0);
+    await waitFor(() => (last().rtpStats()?.packetsReceived ?? 0) >= 10, 10_000);
+    expect(rtpBefore.received()).toBeGreaterThan(0);
+
+    // The phone is on another network now: its re-INVITE and its media come from 127.0.0.2.
+    const reinvite = (method: string, branch: string, body?: string): string =>
+      sipText(
+        [
+          `${method} sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
+          'Max-Forwards: 70',
+          'From: <sip:phone@example.com>;tag=nat-roam',
+          `To: ${ok.get('To')}`,
+          'Call-ID: nat-roam',
+          `CSeq: 2 ${method}`,
+          `Contact: <sip:phone@${PRIVATE}>`,
+          ...(body === undefined ? [] : ['Content-Type: application/sdp'])
+        ],
+        body
+      );
+    await roamed.send(reinvite('INVITE', 'z9hG4bKroam2', privateSdp(2)), udpPort);
+    const answered = (await roamed.next(
+      (m) => m instanceof SipResponse && m.status >= 200,
+      10_000
+    )) as SipResponse;
+    expect(answered.status).toBe(200);
+    await roamed.send(reinvite('ACK', 'z9hG4bKroam2ack'), udpPort);
+    const strangersBefore = last().rtpStats()!.packetsFromOtherSources;
+    const receivedBefore = last().rtpStats()!.packetsReceived;
+    await sendRtp(rtpAfter.socket, enginePort, 25, 25);
+    await waitFor(() => rtpAfter.received() > 0, 10_000);
+    expect(last().rtpStats()!.packetsFromOtherSources).toBe(strangersBefore);
+    expect(last().rtpStats()!.packetsReceived).toBeGreaterThan(receivedBefore);
+    expect(last().signallingAddress).toBe('127.0.0.2');
+
+    const hungUp = hangUpLast();
+    const bye = (await roamed.next(isBye, 10_000)) as SipRequest;
+    await roamed.send(responseTo(bye, 200).toBuffer(), udpPort);
+    await hungUp;
+    expect(phone.received.filter(isBye)).toEqual([]);
   });
 
   it('over TCP gets the BYE over the connection its INVITE came on', async () => {
