@@ -162,7 +162,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /**
    * Where an incoming call's SIP request came from (an IP address), or through a trusted proxy
-   * (`access.trustedProxies`) the caller's address it names; undefined for a call placed.
+   * (`access.trustedProxies`) the caller's address it names; for a caller behind NAT that moved
+   * mid-call, where its requests come from now. Undefined for a call placed.
    */
   get signallingAddress(): string | undefined {
     return this.#call?.signallingAddress;
