@@ -12,7 +12,8 @@
  * UASMEDIA_TLS_PORT (5061; Debian's kamailio-tls-modules), and engine N listens for TLS on the
  * first engine's port + 100 + N - 1 (it serves its join page over HTTPS with the same files).
  * With Debian's kamailio-websocket-modules, browsers reach the front too: SIP over WebSocket on
- * Kamailio's port (and over TLS on its TLS port), their media straight to their engine.
+ * Kamailio's port (and over TLS on its TLS port), their media straight to their engine, from the
+ * pages of the origins in UASMEDIA_FRONT_ORIGINS (comma-separated, https://app.example.com).
  * Needs the Debian packages redis-server and kamailio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dispatcherArgs } from './kamailio/dispatcher-command.js';
+import { dispatcherArgs, originPattern } from './kamailio/dispatcher-command.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const frontPort = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
@@ -35,6 +36,20 @@ const children: ChildProcess[] = [];
 const wsBasePort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
 const PACKAGES: Record<string, string> = { 'redis-server': 'redis-server', kamailio: 'kamailio' };
 const KAMAILIO_WEBSOCKET_MODULE = '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so';
+// Browsers at the front too (SIP over WebSocket), when Kamailio's module for it is installed,
+// from the pages of the origins listed.
+const websocket = existsSync(KAMAILIO_WEBSOCKET_MODULE);
+const websocketOrigins = (process.env.UASMEDIA_FRONT_ORIGINS ?? '')
+  .split(',')
+  .map((origin) => origin.trim())
+  .filter((origin) => origin !== '');
+try {
+  originPattern(websocketOrigins);
+} catch (error) {
+  console.error(`uasmedia cluster: UASMEDIA_FRONT_ORIGINS: ${(error as Error).message}`);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+}
 const tls =
   process.env.UASMEDIA_TLS_CERT && process.env.UASMEDIA_TLS_KEY
     ? {
@@ -137,12 +152,19 @@ writeFileSync(
   list,
   Array.from({ length: engines }, (_, i) => `1 sip:${host}:${basePort + i} 0 0\n`).join('')
 );
-// Browsers at the front too (SIP over WebSocket), when Kamailio's module for it is installed.
-const websocket = existsSync(KAMAILIO_WEBSOCKET_MODULE);
 start(
   'kamailio',
   'kamailio',
-  dispatcherArgs({ host, port: frontPort, listFile: list, algorithm, runDir: dir, tls, websocket })
+  dispatcherArgs({
+    host,
+    port: frontPort,
+    listFile: list,
+    algorithm,
+    runDir: dir,
+    tls,
+    websocket,
+    websocketOrigins
+  })
 );
 
 for (let i = 0; i < engines; i++) {
@@ -166,7 +188,11 @@ console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${baseP
 Kamailio dispatching sip:<room>@${host}:${frontPort}${tls ? ` (and over TLS on port ${tls.port})` : ''} over them.
 ${
   websocket
-    ? `Browsers (SIP over WebSocket) at ws://${host}:${frontPort}${tls ? ` and wss://${host}:${tls.port}` : ''}.`
+    ? `Browsers (SIP over WebSocket) at ws://${host}:${frontPort}${tls ? ` and wss://${host}:${tls.port}` : ''}, from pages of ${
+        websocketOrigins.length > 0
+          ? websocketOrigins.join(', ')
+          : 'no origin yet: list yours in UASMEDIA_FRONT_ORIGINS'
+      }.`
     : 'For browsers at the front too: apt-get install -y kamailio-websocket-modules.'
 }
 Ctrl-C stops everything.`);

@@ -21,8 +21,11 @@ import { toneLevelDb } from '../support/tone-analysis.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { WebRtcCaller } from '../support/webrtc-caller.js';
+import { WsSipClient } from '../support/ws-sip-client.js';
 
 const KAMAILIO_HOST = '127.0.0.14';
+/** The web application whose pages may open a WebSocket at the front. */
+const APP_ORIGIN = 'https://app.example.com';
 const HEARD_DB = -40;
 const ABSENT_DB = -55;
 const rtpBase = 30000 + Math.floor(Math.random() * 100) * 100;
@@ -71,9 +74,11 @@ describe.skipIf(!hasFront)('browsers at the Kamailio front (SIP over WebSocket)'
   it('a browser and a phone in one room hear each other; INFO and BYE cross the front both ways', async () => {
     const { engine, channels } = await roomEngine();
     const port = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
-    const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, undefined, true);
+    const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, undefined, {
+      origins: [APP_ORIGIN]
+    });
     cleanup.push(() => front.stop());
-    const web = new WebRtcCaller({ toneHz: 440, user: 'webfront' });
+    const web = new WebRtcCaller({ toneHz: 440, user: 'webfront', origin: APP_ORIGIN });
     cleanup.push(() => web.close());
     const tel = await TonePhone.create({ toneHz: 980, user: 'telfront' });
     cleanup.push(() => tel.close());
@@ -115,5 +120,27 @@ describe.skipIf(!hasFront)('browsers at the Kamailio front (SIP over WebSocket)'
     await waitFor(() => channels.get('webfront')?.state === State.IDLE, 10_000);
     // The phone's call goes on.
     expect(channels.get('telfront')?.state).toBe(State.TRANSFERRED);
+  });
+
+  it("refuses a WebSocket handshake from another site's page (403), before any SIP", async () => {
+    const { engine } = await roomEngine();
+    const port = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+    const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, undefined, {
+      origins: [APP_ORIGIN, 'http://127.0.0.1:8088']
+    });
+    cleanup.push(() => front.stop());
+    for (const origin of [
+      'https://evil.example.net',
+      'https://app.example.com.evil.net',
+      'http://127.0.0.1:8089'
+    ])
+      await expect(WsSipClient.connect(front.wsUrl, ['sip'], { origin })).rejects.toThrow(
+        'handshake refused: 403'
+      );
+    for (const origin of [APP_ORIGIN, 'http://127.0.0.1:8088']) {
+      const client = await WsSipClient.connect(front.wsUrl, ['sip'], { origin });
+      await client.close();
+    }
+    expect(front.log).toContain('origin https://evil.example.net is not in WS_ORIGINS');
   });
 });

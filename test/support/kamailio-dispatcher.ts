@@ -59,8 +59,8 @@ export class Kamailio {
     algorithm: 3 | 4 = 4,
     pingIntervalSeconds?: number,
     tlsFiles?: { certPath: string; keyPath: string },
-    /** Browsers too: SIP over WebSocket on the TCP listener (kamailio-websocket-modules). */
-    websocket = false
+    /** Browsers too: SIP over WebSocket on the TCP listener (kamailio-websocket-modules), from pages of these origins. */
+    websocket?: { origins: string[] }
   ): Promise<Kamailio> {
     const dir = await mkdtemp(join(tmpdir(), 'uasm-kamailio-'));
     const list = join(dir, 'dispatcher.list');
@@ -82,7 +82,8 @@ export class Kamailio {
         runDir: dir,
         pingIntervalSeconds,
         tls,
-        websocket
+        websocket: websocket !== undefined,
+        websocketOrigins: websocket?.origins
       }),
       { stdio: ['ignore', 'pipe', 'pipe'] }
     );

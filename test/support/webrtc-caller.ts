@@ -16,6 +16,8 @@ export interface WebRtcCallerOptions {
   toneHz: number | null;
   amplitude?: number;
   user?: string;
+  /** The Origin its WebSocket handshake names, as a page of that origin's would. */
+  origin?: string;
 }
 
 export class WebRtcCaller {
@@ -71,7 +73,7 @@ export class WebRtcCaller {
 
   /** Offers over a new WebSocket; resolves with the final response (the ACK is sent for a 200). */
   async call(wsUrl: string, targetUri: string, offerSdp?: (sdp: string) => string): Promise<SipResponse> {
-    this.sip = await WsSipClient.connect(wsUrl);
+    this.sip = await WsSipClient.connect(wsUrl, ['sip'], { origin: this.options.origin });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await this.gathered();
     const sdp = offerSdp ? offerSdp(this.pc.localDescription!.sdp) : this.pc.localDescription!.sdp;

@@ -24,6 +24,24 @@ export interface DispatcherCommand {
   tls?: { port: number; certPath: string; keyPath: string };
   /** Browsers too: SIP over WebSocket on the TCP listener (and the TLS one). Needs kamailio-websocket-modules. */
   websocket?: boolean;
+  /**
+   * Origins (`https://app.example.com`, `http://127.0.0.1:8080`) of the pages whose browsers may
+   * open a WebSocket; a handshake from any other page gets 403. None by default.
+   */
+  websocketOrigins?: string[];
+}
+
+/** An origin: scheme, host (a name or IPv4 address) and an optional port. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
+
+/** A regular expression for Kamailio that matches exactly `origins` (dots as `[.]`: no backslashes to escape). */
+export function originPattern(origins: string[]): string {
+  for (const origin of origins)
+    if (!ORIGIN.test(origin))
+      throw new RangeError(
+        `WebSocket origin '${origin}' must be scheme://host[:port], as https://app.example.com`
+      );
+  return origins.length === 0 ? '^$' : `^(${origins.map((o) => o.replace(/\./g, '[.]')).join('|')})$`;
 }
 
 export function dispatcherArgs(command: DispatcherCommand): string[] {
@@ -52,7 +70,9 @@ export function dispatcherArgs(command: DispatcherCommand): string[] {
           '-A',
           `TLS_KEY="${command.tls.keyPath}"`
         ]),
-    ...(command.websocket ? ['-A', 'WITH_WEBSOCKET'] : []),
+    ...(command.websocket
+      ? ['-A', 'WITH_WEBSOCKET', '-A', `WS_ORIGINS="${originPattern(command.websocketOrigins ?? [])}"`]
+      : []),
     ...(command.pingIntervalSeconds === undefined
       ? []
       : ['-A', `DS_PING_INTERVAL=${Math.max(1, Math.round(command.pingIntervalSeconds))}`]),
