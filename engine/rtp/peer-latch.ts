@@ -90,8 +90,8 @@ export class PeerLatch {
 
   /**
    * The peer's signalling comes from `address` now (a caller behind NAT that changed networks):
-   * its host is the peer's, the old one no longer. What is latched stays until a packet or a
-   * re-INVITE moves it, as for any source.
+   * its host is the peer's, the old one no longer. A source already latched stays latched until
+   * the re-INVITE that comes with the move (setRemote), as any latch does.
    */
   setSignallingAddress(address: string): void {
     this.#signallingAddress = unmappedAddress(address);

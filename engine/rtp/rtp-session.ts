@@ -470,12 +470,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#peer.setRemote(remote);
   }
 
-  /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   /** The peer's signalling moved (a caller behind NAT on a new network): its RTP may come from there now. */
   setSignallingAddress(address: string): void {
     this.#peer.setSignallingAddress(address);
   }
 
+  /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   setSrtp(keys: SrtpKeys | undefined): void {
     this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#sentWith);
     this.#peer.authenticated = this.#srtp !== undefined;
