@@ -4,7 +4,9 @@
  * offers over UDP (webrtc.transports) from the proxy it trusts; the media goes straight between
  * the browser and the engine. A browser (an @roamhq/wrtc stand-in that speaks SIP as sip.js
  * does) and a phone both call one room through the front: each hears the other; the browser's
- * INFO reaches the engine and the engine's BYE reaches the browser, both through Kamailio.
+ * INFO reaches the engine and the engine's BYE reaches the browser, both through Kamailio. A
+ * handshake from another site's page is refused. Then Debian's Chromium, on a page of a listed
+ * origin running sip.js, does the same with its fake microphone and hangs up with its own BYE.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +24,8 @@ import { TonePhone } from '../support/tone-phone.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { WebRtcCaller } from '../support/webrtc-caller.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
+import { SipJsPage } from '../support/sipjs-page.js';
+import { launchWithToneMic, pageToneLevels } from '../support/chromium.js';
 
 const KAMAILIO_HOST = '127.0.0.14';
 /** The web application whose pages may open a WebSocket at the front. */
@@ -143,4 +147,42 @@ describe.skipIf(!hasFront)('browsers at the Kamailio front (SIP over WebSocket)'
     }
     expect(front.log).toContain('origin https://evil.example.net is not in WS_ORIGINS');
   });
+
+  it.skipIf(!hasPeer('chromium'))(
+    "Chromium's sip.js, on a web application's page, joins a phone's room through the front and hangs up",
+    async () => {
+      const { engine, channels } = await roomEngine();
+      const port = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+      const page = await SipJsPage.start();
+      cleanup.push(() => page.close());
+      const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, undefined, {
+        origins: [page.origin]
+      });
+      cleanup.push(() => front.stop());
+      const tel = await TonePhone.create({ toneHz: 980, user: 'telchrome' });
+      cleanup.push(() => tel.close());
+      await tel.call(front.uri('chromeroom'));
+      const browser = await launchWithToneMic(440);
+      cleanup.push(() => browser.close());
+      const tab = await browser.browser.newPage();
+      await tab.goto(page.url(front.wsUrl, `${front.host}:${front.port}`, 'chromeroom'));
+      await tab.waitForFunction(
+        () => (window as unknown as { uasmediaJoin: { state: string } }).uasmediaJoin.state === 'Established',
+        undefined,
+        { timeout: 30_000 }
+      );
+      await waitFor(() => channels.get('browser')?.state === State.TRANSFERRED, 15_000);
+      await sleep(1000);
+      tel.clearReceived();
+      const [pageHearsPhone, pageHearsItself] = await pageToneLevels(tab, [980, 440]);
+      const phoneHears = tel.receivedPcm();
+      expect(pageHearsPhone).toBeGreaterThan(pageHearsItself + 25);
+      expect(toneLevelDb(phoneHears, 440, 8000)).toBeGreaterThan(HEARD_DB);
+      // sip.js sends its BYE along the route set, through Kamailio.
+      await tab.evaluate(() => (window as unknown as { hangUp: () => Promise<void> }).hangUp());
+      await waitFor(() => channels.get('browser')?.state === State.IDLE, 10_000);
+      expect(channels.get('telchrome')?.state).toBe(State.TRANSFERRED);
+    },
+    90_000
+  );
 });
