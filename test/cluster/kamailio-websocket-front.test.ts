@@ -5,7 +5,7 @@
  * the browser and the engine. A browser (an @roamhq/wrtc stand-in that speaks SIP as sip.js
  * does) and a phone both call one room through the front: each hears the other; the browser's
  * INFO reaches the engine and the engine's BYE reaches the browser, both through Kamailio. A
- * handshake from another site's page is refused. Then Debian's Chromium, on a page of a listed
+ * handshake from another site's page is refused; WSS on Kamailio's TLS listener works the same. Then Debian's Chromium, on a page of a listed
  * origin running sip.js, does the same with its fake microphone and hangs up with its own BYE.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { sleep, waitFor } from '../support/wait.js';
 import { WebRtcCaller } from '../support/webrtc-caller.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
 import { SipJsPage } from '../support/sipjs-page.js';
+import { makeTestCertificate } from '../support/tls-certificate.js';
 import { launchWithToneMic, pageToneLevels } from '../support/chromium.js';
 
 const KAMAILIO_HOST = '127.0.0.14';
@@ -125,6 +126,30 @@ describe.skipIf(!hasFront)('browsers at the Kamailio front (SIP over WebSocket)'
     // The phone's call goes on.
     expect(channels.get('telfront')?.state).toBe(State.TRANSFERRED);
   });
+
+  it.skipIf(!hasPeer('kamailio-tls'))(
+    "takes a browser over WSS on its TLS listener (certificate verified), and the engine's BYE comes back over it",
+    async () => {
+      const { engine, channels } = await roomEngine();
+      const port = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+      const certificate = makeTestCertificate([], [KAMAILIO_HOST]);
+      cleanup.push(async () => certificate.remove());
+      const front = await Kamailio.start(KAMAILIO_HOST, [`127.0.0.1:${port}`], 4, 1, certificate, {
+        origins: [APP_ORIGIN]
+      });
+      cleanup.push(() => front.stop());
+      const web = new WebRtcCaller({ toneHz: 440, user: 'webtls', origin: APP_ORIGIN, ca: certificate.cert });
+      cleanup.push(() => web.close());
+      const ok = await web.call(`wss://${front.host}:${front.tlsPort}`, front.uri('tlsroom'));
+      expect(ok.status).toBe(200);
+      await waitFor(() => channels.get('webtls')?.state === State.TRANSFERRED, 15_000);
+      await waitFor(() => web.pc.connectionState === 'connected', 15_000);
+      const byeSeen = web.sipClient.requestFor(web.id, 'BYE', 10_000);
+      await channels.get('webtls')!.hangUp();
+      expect((await byeSeen).get('Via')).toContain(KAMAILIO_HOST);
+      await waitFor(() => channels.get('webtls')?.state === State.IDLE, 10_000);
+    }
+  );
 
   it("refuses a WebSocket handshake from another site's page (403), before any SIP", async () => {
     const { engine } = await roomEngine();

@@ -18,6 +18,8 @@ export interface WebRtcCallerOptions {
   user?: string;
   /** The Origin its WebSocket handshake names, as a page of that origin's would. */
   origin?: string;
+  /** The certificate a `wss:` server's must chain to (a test's self-signed one). */
+  ca?: Buffer;
 }
 
 export class WebRtcCaller {
@@ -73,7 +75,10 @@ export class WebRtcCaller {
 
   /** Offers over a new WebSocket; resolves with the final response (the ACK is sent for a 200). */
   async call(wsUrl: string, targetUri: string, offerSdp?: (sdp: string) => string): Promise<SipResponse> {
-    this.sip = await WsSipClient.connect(wsUrl, ['sip'], { origin: this.options.origin });
+    this.sip = await WsSipClient.connect(wsUrl, ['sip'], {
+      origin: this.options.origin,
+      ca: this.options.ca
+    });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await this.gathered();
     const sdp = offerSdp ? offerSdp(this.pc.localDescription!.sdp) : this.pc.localDescription!.sdp;
