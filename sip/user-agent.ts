@@ -667,7 +667,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   ): void {
     const user = this.dialogs.get(dialogId(request.callId, toTag, request.fromTag ?? ''));
     if (user) {
-      if (arrivedOnFlow(user.flow, source)) user.handleRequest(request, tx, source);
+      if (arrivedOnFlow(user.flow, source))
+        user.handleRequest(request, tx, source, this.inviteAdmission?.callerOf(request, source.host));
       else reply(481);
       return;
     }

@@ -115,9 +115,7 @@ export class SipCall {
     });
     session.on('terminated', ({ reason }: { reason: string }) => this.sessionEnded(reason));
     // A caller behind NAT that moved (a phone that changed networks) sends its media from there too.
-    session.on('peerMoved', (peer: { host: string }) =>
-      media.setSignallingAddress(unmappedAddress(peer.host))
-    );
+    session.on('callerMoved', (address: string) => media.setSignallingAddress(unmappedAddress(address)));
   }
 
   /**

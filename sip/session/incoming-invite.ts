@@ -45,6 +45,7 @@ export class IncomingInvite extends InviteSessionBase {
   ) {
     super(host, protocol, flow, caller.natPeer, caller.pinged);
     this.callerAddress = caller.address;
+    this.callerHost = caller.address;
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
     if (request.body.length > 0) this.remoteSdp = request.bodyText;

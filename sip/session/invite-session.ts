@@ -59,8 +59,11 @@ export type InviteSessionEvents = {
   progress: [ProgressEvent];
   /** UAS: CANCEL received; we answered 200 to it and 487 to the INVITE. */
   cancel: [];
-  /** A peer behind NAT now sends from another address (nat-peer.ts): the dialog's requests go there. */
-  peerMoved: [MessageSource];
+  /**
+   * UAS: a caller behind NAT now sends from another host (it changed networks): the address it
+   * came from, or the one a trusted proxy in front names. Its media comes from there too.
+   */
+  callerMoved: [address: string];
 };
 
 /** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
@@ -102,6 +105,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   private boundFlow: MessageSource | undefined;
   private natKeepalive: NatKeepalive | undefined;
+  /** UAS: the caller's host as last seen (IncomingInvite sets it), followed while it is behind NAT. */
+  protected callerHost: string | undefined;
 
   protected constructor(
     protected readonly host: SessionHost,
@@ -364,7 +369,12 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Initial INVITE CSeq on the remote side (UAS), to tell its ACK from a re-INVITE's. */
   protected initialRemoteSeq?: number;
 
-  handleRequest(request: SipRequest, tx: ServerTransaction | undefined, source?: MessageSource): void {
+  handleRequest(
+    request: SipRequest,
+    tx: ServerTransaction | undefined,
+    source?: MessageSource,
+    namedCaller?: string
+  ): void {
     if (request.method === 'ACK') {
       this.handleAck(request);
       return;
@@ -380,7 +390,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.host.respond(tx, createResponse(request, 500, 'CSeq Out of Order'));
       return;
     }
-    if (source) this.followNatPeer(request, source);
+    if (source) this.followCaller(request, source, namedCaller);
     switch (request.method) {
       case 'BYE':
         this.host.respond(tx, createResponse(request, 200));
@@ -406,18 +416,24 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /**
    * A phone behind NAT whose mapping changed sends its next request from the new one: the
    * dialog's requests (the BYE, the keep-alive OPTIONS) follow it there. Only a request in
-   * sequence moves it, so a replayed old one cannot.
+   * sequence moves it, so a replayed old one cannot. When its host changed (it changed networks;
+   * through a trusted proxy, the host the proxy names: `namedCaller`), 'callerMoved' says so.
    */
-  private followNatPeer(request: SipRequest, source: MessageSource): void {
+  private followCaller(request: SipRequest, source: MessageSource, namedCaller: string | undefined): void {
     const current = this.natPeer;
     const moved = current && movedNatPeer(request, source, current);
-    if (!moved) return;
-    this.natPeer = moved;
-    this.safeEmit('peerMoved', moved);
-    this.host.logger.info(
-      { callId: this.callId, from: `${current.host}:${current.port}`, to: `${moved.host}:${moved.port}` },
-      'caller behind NAT moved: its dialog follows'
-    );
+    if (moved) {
+      this.natPeer = moved;
+      this.host.logger.info(
+        { callId: this.callId, from: `${current.host}:${current.port}`, to: `${moved.host}:${moved.port}` },
+        'caller behind NAT moved: its dialog follows'
+      );
+    }
+    if (this.natPeer === undefined && !this.pingsPeer) return;
+    const caller = namedCaller ?? moved?.host;
+    if (caller === undefined || caller === this.callerHost) return;
+    this.callerHost = caller;
+    this.safeEmit('callerMoved', caller);
   }
 
   private handleInfo(request: SipRequest, tx: ServerTransaction): void {

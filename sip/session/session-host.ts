@@ -41,8 +41,16 @@ export interface SendOptions {
 export interface DialogUser {
   /** The connection the dialog is bound to, if any: its requests come over that one only. */
   readonly flow?: MessageSource;
-  /** `source`: where it came from (a dialog behind NAT follows its peer's new mapping). */
-  handleRequest(request: SipRequest, tx: ServerTransaction | undefined, source?: MessageSource): void;
+  /**
+   * `source`: where it came from; `namedCaller`: the caller's address a trusted proxy names in it.
+   * A dialog behind NAT follows its caller with them.
+   */
+  handleRequest(
+    request: SipRequest,
+    tx: ServerTransaction | undefined,
+    source?: MessageSource,
+    namedCaller?: string
+  ): void;
   handleStrayResponse(response: SipResponse): void;
 }
 

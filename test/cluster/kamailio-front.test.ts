@@ -23,6 +23,7 @@ import { sleep, waitFor } from '../support/wait.js';
 import { UdpTestPeer, optionsAnswer, sipText } from '../support/sip-udp-peer.js';
 import { responseTo } from '../support/sip-messages.js';
 import { testSdp } from '../support/sip-sdp.js';
+import { countingSocket, sendRtp } from '../support/raw-rtp.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
 import { State, type Engine } from '../../engine/index.js';
@@ -304,6 +305,92 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     const hungUp = target.incoming[0].hangUp();
     expect((await answerNext('BYE')).callId).toBe('nat-front');
     await hungUp;
+  }, 60_000);
+
+  it('follows a caller behind NAT that changes networks mid-call: its media from there, the BYE to it', async () => {
+    const target = await engine(55200, { access: { trustedProxies: [KAMAILIO_HOST] } });
+    const k = await kamailio([target.sipPort]);
+    const [phone, roamed] = await Promise.all([
+      new UdpTestPeer().open('127.0.0.1'),
+      new UdpTestPeer().open('127.0.0.2')
+    ]);
+    const [rtpBefore, rtpAfter] = await Promise.all([
+      countingSocket('127.0.0.1'),
+      countingSocket('127.0.0.2')
+    ]);
+    cleanup.push(
+      () => phone.close(),
+      () => roamed.close(),
+      () => rtpBefore.close(),
+      () => rtpAfter.close()
+    );
+    const uri = k.uri('room');
+    // The phone names its private address (127.0.0.77, where nothing listens) in Via, Contact and SDP.
+    const privateSdp = (version: number): string => testSdp(40_000, version, 'sendrecv', '127.0.0.77');
+    const request = (
+      method: string,
+      requestUri: string,
+      to: string,
+      seq: number,
+      extra: string[] = [],
+      body?: string
+    ): string =>
+      sipText(
+        [
+          `${method} ${requestUri} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.77:5099;branch=z9hG4bKroam${method}${seq};rport`,
+          'Max-Forwards: 70',
+          'From: <sip:phone@example.com>;tag=roamphone',
+          `To: ${to}`,
+          'Call-ID: nat-roam-front',
+          `CSeq: ${seq} ${method}`,
+          'Contact: <sip:phone@127.0.0.77:5099>',
+          ...extra,
+          ...(body === undefined ? [] : ['Content-Type: application/sdp'])
+        ],
+        body
+      );
+    await phone.send(request('INVITE', uri, `<${uri}>`, 1, [], privateSdp(1)), k.port, k.host);
+    const ok = (await phone.next((m) => m instanceof SipResponse && m.status >= 200, 10_000)) as SipResponse;
+    expect(ok.status).toBe(200);
+    const routes = ok
+      .getList('Record-Route')
+      .reverse()
+      .map((r) => `Route: ${r}`);
+    const engineContact = /<([^>]+)>/.exec(ok.get('Contact') ?? '')![1];
+    const to = ok.get('To')!;
+    await phone.send(request('ACK', engineContact, to, 1, routes), k.port, k.host);
+    const channel = target.incoming[0];
+    await waitFor(() => channel?.state === State.ANSWERED, 10_000);
+    const enginePort = Number(/m=audio (\d+)/.exec(ok.bodyText)![1]);
+    await sendRtp(rtpBefore.socket, enginePort, 25, 0);
+    await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) >= 10, 10_000);
+
+    // On another network now: its re-INVITE and media come from 127.0.0.2, through the front.
+    await roamed.send(request('INVITE', engineContact, to, 2, routes, privateSdp(2)), k.port, k.host);
+    const answered = (await roamed.next(
+      (m) => m instanceof SipResponse && m.status >= 200,
+      10_000
+    )) as SipResponse;
+    expect(answered.status).toBe(200);
+    await roamed.send(request('ACK', engineContact, to, 2, routes), k.port, k.host);
+    const strangers = channel.rtpStats()!.packetsFromOtherSources;
+    const received = channel.rtpStats()!.packetsReceived;
+    await sendRtp(rtpAfter.socket, enginePort, 25, 25);
+    await waitFor(() => rtpAfter.received() > 0, 10_000);
+    expect(channel.rtpStats()!.packetsFromOtherSources).toBe(strangers);
+    expect(channel.rtpStats()!.packetsReceived).toBeGreaterThan(received);
+    expect(channel.signallingAddress).toBe('127.0.0.2');
+
+    // The engine's BYE goes to the Contact of the re-INVITE, which Kamailio aliased to its new mapping.
+    const hungUp = channel.hangUp();
+    const bye = (await roamed.next(
+      (m) => m instanceof SipRequest && m.method === 'BYE',
+      10_000
+    )) as SipRequest;
+    await roamed.send(responseTo(bye, 200).toBuffer(), k.port, k.host);
+    await hungUp;
+    expect(phone.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
   }, 60_000);
 
   it('takes the media of a caller whose SDP names a private address, from where the proxy says it is', async () => {

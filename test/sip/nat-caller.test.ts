@@ -9,13 +9,13 @@
  * only way the callee's BYE can come. The "private" address
  * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { State, type Engine, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
+import { countingSocket, sendRtp } from '../support/raw-rtp.js';
 import { sleep, waitFor } from '../support/wait.js';
 import {
   TcpListeningTestPeer,
@@ -90,30 +90,6 @@ async function call(
 
 const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
 
-/** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on 127.0.0.1, 20 ms apart. */
-async function sendRtp(socket: dgram.Socket, port: number, count: number, firstSeq: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const packet = Buffer.alloc(12 + 160, 0xff);
-    packet[0] = 0x80;
-    packet[1] = 0;
-    packet.writeUInt16BE((firstSeq + i) & 0xffff, 2);
-    packet.writeUInt32BE(((firstSeq + i) * 160) >>> 0, 4);
-    packet.writeUInt32BE(0x5eed1234, 8);
-    socket.send(packet, port, '127.0.0.1');
-    await sleep(20);
-  }
-}
-
-/** A UDP socket on `host` that counts what it receives. */
-async function rtpSocket(host: string): Promise<{ socket: dgram.Socket; received: () => number }> {
-  const socket = dgram.createSocket('udp4');
-  let received = 0;
-  socket.on('message', () => received++);
-  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
-  peers.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) });
-  return { socket, received: () => received };
-}
-
 describe('a caller behind NAT', () => {
   it('over UDP gets the BYE where its INVITE came from, not at its private Contact', async () => {
     const { udpPort, hangUpLast } = await start();
@@ -181,7 +157,11 @@ describe('a caller behind NAT', () => {
       new UdpTestPeer().open('127.0.0.2')
     ]);
     peers.push(phone, roamed);
-    const [rtpBefore, rtpAfter] = await Promise.all([rtpSocket('127.0.0.1'), rtpSocket('127.0.0.2')]);
+    const [rtpBefore, rtpAfter] = await Promise.all([
+      countingSocket('127.0.0.1'),
+      countingSocket('127.0.0.2')
+    ]);
+    peers.push(rtpBefore, rtpAfter);
     const target = `sip:room@127.0.0.1:${udpPort}`;
     const privateSdp = (version: number): string => testSdp(40_000, version, 'sendrecv', '127.0.0.77');
     const ok = await call(
