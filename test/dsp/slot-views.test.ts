@@ -56,12 +56,17 @@ function wave(k: WasmKernels, count: number): number {
 describe('WasmKernels slot views', () => {
   it('2,000 calls in 2,000 distinct slots, ended, leave the heap where it was', () => {
     const k = new WasmKernels();
-    wave(k, 100); // code warm, in the first 100 slots only
+    // Code warm (and optimised, as far as V8 will), in the first 100 slots only.
+    for (let i = 0; i < 3; i++) wave(k, 100);
     const before = heapAfterGc();
     expect(wave(k, 2000)).toBe(2000);
     const grownBytes = heapAfterGc() - before;
     console.log(`heap growth over 2,000 distinct slots: ${(grownBytes / 1024).toFixed(0)} KB`);
-    expect(grownBytes).toBeLessThan(300 * 1024);
+    // Party views kept after their slot is freed grow it by 1.1 MB here (measured with that drop
+    // taken out of destroyParty). What else grows is V8's own: code it
+    // compiles during the wave, 30-100 KB on a quiet machine, 330 KB once with both cores busy
+    // (its compiler thread finished late). The bound sits between the two.
+    expect(grownBytes).toBeLessThan(600 * 1024);
     expect(k.partiesInUse).toBe(0);
     expect(k.roomsInUse).toBe(0);
     k.close();
