@@ -21,7 +21,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { EngineOptions } from '../engine.js';
 import type { AccessOptions } from '../admission/door.js';
 import { isAllowedHostEntry } from '../webrtc/websocket-options.js';
-import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
+import { WEBRTC_TRANSPORTS, isWebRtcTransport, type WebRtcTransport } from '../webrtc/webrtc-options.js';
 import { parseRoomPins } from './room-pins.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -35,7 +35,7 @@ export interface DoorFromEnvironment {
   /** `webSocket.allowedHosts`: names besides IP addresses and localhost the join page answers to. */
   allowedHosts: string[] | undefined;
   /** `webrtc.transports`: besides WebSocket, 'udp' for browsers behind the cluster's Kamailio front. */
-  webrtcTransports: NonNullable<WebRtcOptions['transports']> | undefined;
+  webrtcTransports: WebRtcTransport[] | undefined;
 }
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
@@ -90,18 +90,16 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
   };
 }
 
-const WEBRTC_TRANSPORTS = ['ws', 'udp', 'tcp', 'tls'] as const;
-
-function webrtcTransportsOf(value: string | undefined): DoorFromEnvironment['webrtcTransports'] {
+function webrtcTransportsOf(value: string | undefined): WebRtcTransport[] | undefined {
   const transports = list(value);
   if (transports === undefined) return undefined;
-  const unknown = transports.find((t) => !(WEBRTC_TRANSPORTS as readonly string[]).includes(t));
+  const unknown = transports.find((t) => !isWebRtcTransport(t));
   if (unknown !== undefined)
     throw new InvalidArgumentError(
       'UASMEDIA_WEBRTC_TRANSPORTS',
       `UASMEDIA_WEBRTC_TRANSPORTS must list ${WEBRTC_TRANSPORTS.join(', ')}; got '${unknown}'`
     );
-  return transports as NonNullable<WebRtcOptions['transports']>;
+  return transports as WebRtcTransport[];
 }
 
 /** Whether `host` is reachable only from this machine. */

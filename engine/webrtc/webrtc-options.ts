@@ -19,13 +19,17 @@ export interface WebRtcOptions {
    * so one datagram would have the engine send STUN to 32 addresses of a stranger's choosing.
    * Add 'udp', 'tcp' or 'tls' for WebRTC endpoints behind an SBC or proxy.
    */
-  transports?: Array<'ws' | 'udp' | 'tcp' | 'tls'>;
+  transports?: WebRtcTransport[];
   /**
    * The public address of a host behind 1:1 NAT: each answer also names every UDP host candidate
    * there, same port (advertised-candidates.ts). Default `rtp.advertisedAddress`.
    */
   advertisedAddress?: string;
 }
+
+/** Every SIP transport a WebRTC offer may be taken over. */
+export const WEBRTC_TRANSPORTS = ['ws', 'udp', 'tcp', 'tls'] as const;
+export type WebRtcTransport = (typeof WEBRTC_TRANSPORTS)[number];
 
 /** The transports a WebRTC offer is taken over (`WebRtcOptions.transports`). */
 export function webRtcTransports(options: WebRtcOptions | undefined): ReadonlyArray<string> {
@@ -44,9 +48,10 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
   }
   const transports: unknown = options?.transports;
   if (transports !== undefined) {
-    const known = ['ws', 'udp', 'tcp', 'tls'];
-    if (!Array.isArray(transports) || transports.some((t) => !known.includes(t as string)))
-      throw new RangeError(`webrtc.transports must be a list of 'ws', 'udp', 'tcp', 'tls'`);
+    if (!Array.isArray(transports) || transports.some((t) => !isWebRtcTransport(t)))
+      throw new RangeError(
+        `webrtc.transports must be a list of ${WEBRTC_TRANSPORTS.map((t) => `'${t}'`).join(', ')}`
+      );
   }
   const advertised = options?.advertisedAddress;
   if (advertised !== undefined && (typeof advertised !== 'string' || isIP(advertised) === 0))
@@ -57,4 +62,8 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
     throw new RangeError(`webrtc.iceGatheringTimeoutMs must be a non-negative number of ms, got ${timeout}`);
   }
+}
+
+export function isWebRtcTransport(value: unknown): value is WebRtcTransport {
+  return (WEBRTC_TRANSPORTS as readonly unknown[]).includes(value);
 }
