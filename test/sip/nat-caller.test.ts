@@ -90,6 +90,35 @@ async function call(
 
 const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
 
+/**
+ * A request of the phone's in the call `ok` answered, sent from behind its NAT (its Via names
+ * PRIVATE). With an `sdp` it is an offer, and names its Contact as an INVITE does; without, it
+ * has none, as an OPTIONS or BYE may not.
+ */
+function phoneInDialog(
+  method: string,
+  udpPort: number,
+  ok: SipResponse,
+  callId: string,
+  seq: number,
+  branch: string,
+  sdp?: string
+): string {
+  return sipText(
+    [
+      `${method} sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:phone@example.com>;tag=${callId}`,
+      `To: ${ok.get('To')}`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${seq} ${method}`,
+      ...(sdp === undefined ? [] : [`Contact: <sip:phone@${PRIVATE}>`, 'Content-Type: application/sdp'])
+    ],
+    sdp
+  );
+}
+
 describe('a caller behind NAT', () => {
   it('over UDP gets the BYE where its INVITE came from, not at its private Contact', async () => {
     const { udpPort, hangUpLast } = await start();
@@ -124,15 +153,7 @@ describe('a caller behind NAT', () => {
       'nat-move'
     );
     const options = (seq: number, branch: string): string =>
-      sipText([
-        `OPTIONS sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
-        'Max-Forwards: 70',
-        'From: <sip:phone@example.com>;tag=nat-move',
-        `To: ${ok.get('To')}`,
-        'Call-ID: nat-move',
-        `CSeq: ${seq} OPTIONS`
-      ]);
+      phoneInDialog('OPTIONS', udpPort, ok, 'nat-move', seq, branch);
     const answer = async (peer: UdpTestPeer): Promise<number> =>
       ((await peer.next((m) => m instanceof SipResponse, 10_000)) as SipResponse).status;
     // The phone's router gave it a new port: its next request comes from there.
@@ -179,21 +200,8 @@ describe('a caller behind NAT', () => {
     expect(rtpBefore.received()).toBeGreaterThan(0);
 
     // The phone is on another network now: its re-INVITE and its media come from 127.0.0.2.
-    const reinvite = (method: string, branch: string, body?: string): string =>
-      sipText(
-        [
-          `${method} sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
-          `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
-          'Max-Forwards: 70',
-          'From: <sip:phone@example.com>;tag=nat-roam',
-          `To: ${ok.get('To')}`,
-          'Call-ID: nat-roam',
-          `CSeq: 2 ${method}`,
-          `Contact: <sip:phone@${PRIVATE}>`,
-          ...(body === undefined ? [] : ['Content-Type: application/sdp'])
-        ],
-        body
-      );
+    const reinvite = (method: string, branch: string, sdp?: string): string =>
+      phoneInDialog(method, udpPort, ok, 'nat-roam', 2, branch, sdp);
     await roamed.send(reinvite('INVITE', 'z9hG4bKroam2', privateSdp(2)), udpPort);
     const answered = (await roamed.next(
       (m) => m instanceof SipResponse && m.status >= 200,
