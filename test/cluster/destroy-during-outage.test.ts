@@ -25,8 +25,8 @@ describe.skipIf(!haveRedis)('destroyOnExit during a Redis outage', () => {
     callIntoRoom(node, room, user, PHONE_HOST, phones);
   const ownerOf = (room: string): Promise<string | null> => redis.get(`uasmedia:room:${room}:owner`);
 
-  const retrieved = (node: ClusterNode, user: string) =>
-    node.eventsOf(user).find((e) => e.type === 'retrieved');
+  const retrieved = (node: ClusterNode, room: string, user: string) =>
+    node.eventsOf(user, room).find((e) => e.type === 'retrieved');
 
   beforeEach(async () => {
     redis = await RedisServer.start();
@@ -53,17 +53,20 @@ describe.skipIf(!haveRedis)('destroyOnExit during a Redis outage', () => {
 
     await redis.crash();
     await boss.rfc4733Digit('#', 200);
-    await waitFor(() => retrieved(nodes[1], 'boss') !== undefined, 10000);
+    await waitFor(() => retrieved(nodes[1], 'dx', 'boss') !== undefined, 10000);
     // Longer than a lease without Redis: every node has tried it, and failed, several times.
     await sleep(LEASE_MS * 2);
-    expect(retrieved(nodes[0], 'alice'), 'no news can reach a while Redis is away').toBeUndefined();
+    expect(retrieved(nodes[0], 'dx', 'alice'), 'no news can reach a while Redis is away').toBeUndefined();
     await redis.restart();
 
     await waitFor(
-      () => retrieved(nodes[0], 'alice') !== undefined && retrieved(nodes[2], 'carol') !== undefined,
+      () =>
+        retrieved(nodes[0], 'dx', 'alice') !== undefined && retrieved(nodes[2], 'dx', 'carol') !== undefined,
       20000
     );
-    expect(retrieved(nodes[0], 'alice')?.transferCause).toBe(retrieved(nodes[1], 'boss')?.transferCause);
+    expect(retrieved(nodes[0], 'dx', 'alice')?.transferCause).toBe(
+      retrieved(nodes[1], 'dx', 'boss')?.transferCause
+    );
     for (const node of nodes)
       await waitForAsync(async () => (await node.status(['dx'])).rooms.dx === 0, 10000);
     // Nobody made the room again in the emptied directory.
@@ -77,13 +80,13 @@ describe.skipIf(!haveRedis)('destroyOnExit during a Redis outage', () => {
     const boss = await call(nodes[1], 'again', 'boss');
     await waitForAsync(async () => (await nodes[0].status(['again'])).rooms.again === 2, 15000);
     await boss.rfc4733Digit('#', 200);
-    await waitFor(() => retrieved(nodes[0], 'alice') !== undefined, 10000);
+    await waitFor(() => retrieved(nodes[0], 'again', 'alice') !== undefined, 10000);
     await call(nodes[2], 'again', 'dave');
     await call(nodes[0], 'again', 'erin');
     await waitForAsync(async () => (await nodes[2].status(['again'])).rooms.again >= 2, 15000);
     // Several periodic checks later both are still in the new room.
     await sleep(LEASE_MS * 2);
-    expect(retrieved(nodes[2], 'dave')).toBeUndefined();
-    expect(retrieved(nodes[0], 'erin')).toBeUndefined();
+    expect(retrieved(nodes[2], 'again', 'dave')).toBeUndefined();
+    expect(retrieved(nodes[0], 'again', 'erin')).toBeUndefined();
   }, 60000);
 });

@@ -48,7 +48,7 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
     }
     const nodeOf = (user: string): number =>
       nodes.findIndex((n) =>
-        n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
+        n.eventsOf(user, 'bigroom').some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
       );
     await waitFor(() => USERS.every((u) => nodeOf(u) >= 0), 20000);
     const placement = USERS.map((u) => nodeOf(u));
@@ -88,16 +88,18 @@ describe.skipIf(!havePeers)('Kamailio in front of the cluster', () => {
       );
       phones.push(...callers.map((c) => c.p));
       await Promise.all(callers.map(({ p, room }) => p.call(byRoom.uri(room))));
-      const nodeOf = (user: string): number =>
+      const nodeOf = (user: string, room: string): number =>
         nodes.findIndex((n) =>
-          n.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
+          n.eventsOf(user, room).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED')
         );
       await waitFor(
-        () => rooms.every((room) => nodeOf(`${room}caller0`) >= 0 && nodeOf(`${room}caller1`) >= 0),
+        () =>
+          rooms.every((room) => nodeOf(`${room}caller0`, room) >= 0 && nodeOf(`${room}caller1`, room) >= 0),
         20000
       );
-      for (const room of rooms) expect(nodeOf(`${room}caller0`), room).toBe(nodeOf(`${room}caller1`));
-      expect(new Set(rooms.map((room) => nodeOf(`${room}caller0`))).size).toBeGreaterThan(1);
+      for (const room of rooms)
+        expect(nodeOf(`${room}caller0`, room), room).toBe(nodeOf(`${room}caller1`, room));
+      expect(new Set(rooms.map((room) => nodeOf(`${room}caller0`, room))).size).toBeGreaterThan(1);
       // Each room exists on its engine only, with its two callers and no trunk leg.
       for (const room of rooms) {
         const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));

@@ -30,9 +30,9 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     return p;
   }
 
-  async function transferred(node: ClusterNode, user: string): Promise<void> {
+  async function transferred(node: ClusterNode, room: string, user: string): Promise<void> {
     await waitFor(
-      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+      () => node.eventsOf(user, room).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
       15000
     );
   }
@@ -53,13 +53,13 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
   async function threeInRoom(room: string): Promise<TonePhone[]> {
     const pa = await phone(TONES[0], 'alice');
     await pa.call(nodes[0].uri(room));
-    await transferred(nodes[0], 'alice');
+    await transferred(nodes[0], room, 'alice');
     await waitForAsync(async () => (await ownerOf(room))?.nodeId === 'node-a');
     const pb = await phone(TONES[1], 'bob');
     const pc = await phone(TONES[2], 'carol');
     await Promise.all([pb.call(nodes[1].uri(room)), pc.call(nodes[2].uri(room))]);
-    await transferred(nodes[1], 'bob');
-    await transferred(nodes[2], 'carol');
+    await transferred(nodes[1], room, 'bob');
+    await transferred(nodes[2], room, 'carol');
     await waitForAsync(async () => (await nodes[0].status([room])).rooms[room] === 3, 15000);
     return [pa, pb, pc];
   }
@@ -105,7 +105,7 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
 
     const pd = await phone(TONES[3], 'dave');
     await pd.call(nodes[1].uri('fail'));
-    await transferred(nodes[1], 'dave');
+    await transferred(nodes[1], 'fail', 'dave');
     const [hd, hc2] = await Promise.all([heard(pd), heard(pc)]);
     expect(hd(TONES[1]), 'dave hears bob').toBeGreaterThan(HEARD_DB);
     expect(hd(TONES[2]), 'dave hears carol').toBeGreaterThan(HEARD_DB);
@@ -141,7 +141,7 @@ describe.skipIf(!haveRedis)('cluster failures', () => {
     const pausedAt = Date.now();
     const pd = await phone(TONES[3], 'dave');
     await pd.call(nodes[1].uri('island'));
-    await transferred(nodes[1], 'dave');
+    await transferred(nodes[1], 'island', 'dave');
     const ha = await heard(pa);
     expect(Date.now() - pausedAt).toBeLessThan(4000); // still inside the pause (a slow host may push it out; then the assertions below still hold)
     expect(ha(TONES[1]), 'alice still hears bob').toBeGreaterThan(HEARD_DB);

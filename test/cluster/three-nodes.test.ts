@@ -54,9 +54,9 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
       expect(wholeToneDb(pcm, f), `${who} should not hear ${f} Hz (${report})`).toBeLessThan(ABSENT_DB);
   }
 
-  async function transferred(node: ClusterNode, user: string): Promise<void> {
+  async function transferred(node: ClusterNode, room: string, user: string): Promise<void> {
     await waitFor(
-      () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+      () => node.eventsOf(user, room).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
       15000
     );
   }
@@ -82,11 +82,11 @@ describe.skipIf(!haveRedis)('one room across three engines', () => {
       await phone(TONES[2], 'carol')
     ];
     await pa.call(nodes[0].uri('tri'));
-    await transferred(nodes[0], 'alice');
+    await transferred(nodes[0], 'tri', 'alice');
     await pb.call(nodes[1].uri('tri'));
     await pc.call(nodes[2].uri('tri'));
-    await transferred(nodes[1], 'bob');
-    await transferred(nodes[2], 'carol');
+    await transferred(nodes[1], 'tri', 'bob');
+    await transferred(nodes[2], 'tri', 'carol');
     await waitForAsync(async () => (await nodes[0].status(['tri'])).rooms.tri === 3, 15000); // alice + two trunk legs
     const [ha, hb, hc] = await listen([pa, pb, pc]);
     expectHears(ha, [TONES[1], TONES[2]], [TONES[0]], 'alice on a');

@@ -111,9 +111,9 @@ export class ClusterNode {
     return reply;
   }
 
-  /** Events about `user`'s transfer, in order. */
-  eventsOf(user: string): FromNode[] {
-    return this.events.filter((e) => 'user' in e && e.user === user);
+  /** Events about `user`'s transfer into `room`, in order: another test's call by the same user is not this one. */
+  eventsOf(user: string, room: string): FromNode[] {
+    return this.events.filter((e) => 'user' in e && e.user === user && e.room === room);
   }
 
   kill(): Promise<void> {
@@ -145,7 +145,7 @@ export async function callIntoRoom(
   phones.push(phone);
   await phone.call(node.uri(room));
   await waitFor(
-    () => node.eventsOf(user).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
+    () => node.eventsOf(user, room).some((e) => e.type === 'transfer' && e.state === 'TRANSFERRED'),
     15000
   );
   return phone;

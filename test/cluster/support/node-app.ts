@@ -19,8 +19,8 @@ import {
 
 export type FromNode =
   | { type: 'ready'; sipPort: number }
-  | { type: 'transfer'; user: string; state: string; transferCause: string }
-  | { type: 'retrieved'; user: string; state: string; transferCause: string }
+  | { type: 'transfer'; user: string; room: string; state: string; transferCause: string }
+  | { type: 'retrieved'; user: string; room: string; state: string; transferCause: string }
   | {
       type: 'status';
       id: number;
@@ -93,10 +93,10 @@ engine.on('call', async (channel) => {
     secondsTimeout: user.startsWith('late') ? 2 : 30
   });
   watchTalkers(room);
-  send({ type: 'transfer', user, state, transferCause: channel.transferCause() });
+  send({ type: 'transfer', user, room, state, transferCause: channel.transferCause() });
   if (state !== State.TRANSFERRED) return;
   await channel.waitForTransferredCallRetrieval();
-  send({ type: 'retrieved', user, state: channel.state, transferCause: channel.transferCause() });
+  send({ type: 'retrieved', user, room, state: channel.state, transferCause: channel.transferCause() });
   if (channel.state === State.ANSWERED) await channel.hangUp();
 });
 
