@@ -144,12 +144,11 @@ export class SipCall {
     // The media leg exists before its call: it reports silence through this.
     const owner: { call?: SipCall } = {};
     const signallingAddress = signallingAddressOf(invite);
-    const media = await SipCall.createMedia(
-      ctx,
-      hooks,
-      (silentMs) => owner.call?.peerSilent(silentMs),
-      signallingAddress
-    );
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), {
+      signallingAddress,
+      sipPeer: signallingAddress,
+      behindNat: invite.callerBehindNat
+    });
     owner.call = new SipCall(invite, media, hooks, invite, undefined);
     return owner.call;
   }
@@ -163,13 +162,10 @@ export class SipCall {
     onProgress: (status: number) => void
   ): Promise<SipCall> {
     const owner: { call?: SipCall } = {};
-    const media = await SipCall.createMedia(
-      ctx,
-      hooks,
-      (silentMs) => owner.call?.peerSilent(silentMs),
-      undefined,
-      targetAddress(target)
-    );
+    const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), {
+      sipPeer: targetAddress(target),
+      behindNat: false
+    });
     let outgoing: OutgoingInvite;
     try {
       outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
@@ -222,10 +218,9 @@ export class SipCall {
     ctx: ChannelContext,
     hooks: SipCallHooks,
     onMediaTimeout: (silentMs: number) => void,
-    signallingAddress?: string,
-    sipPeer = signallingAddress
+    peer: { signallingAddress?: string; sipPeer: string | undefined; behindNat: boolean }
   ): Promise<MediaLeg> {
-    const address = await ctx.rtpAddress.toward(sipPeer);
+    const address = await ctx.rtpAddress.toward(peer.sipPeer);
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {
@@ -242,7 +237,8 @@ export class SipCall {
         srtp: ctx.srtp,
         latching: ctx.latching,
         inbandDtmf: ctx.inbandDtmf,
-        signallingAddress
+        signallingAddress: peer.signallingAddress,
+        peerBehindNat: peer.behindNat
       },
       {
         onDigit: (observation) => hooks.digit(observation),

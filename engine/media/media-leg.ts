@@ -50,6 +50,8 @@ export interface MediaLegOptions {
   latching?: LatchingMode;
   /** Where the call's SIP request came from (an incoming call's top Via received/host). */
   signallingAddress?: string;
+  /** The caller is behind NAT: its RTP is awaited before any is sent to a private SDP address (peer-latch.ts). */
+  peerBehindNat?: boolean;
   metrics: EngineMetrics;
   /**
    * A call whose peer sends neither RTP nor RTCP for this long is reported dead through
@@ -97,6 +99,7 @@ export class MediaLeg implements MixMember {
   private readonly now: MediaLegOptions['now'];
   private readonly latching: MediaLegOptions['latching'];
   #signallingAddress: string | undefined;
+  readonly #peerBehindNat: boolean;
   private rtp: RtpSession | undefined;
   /** Whether its RTP session sends nothing yet (an answered call before its ACK). */
   private sendingHeld = false;
@@ -140,6 +143,7 @@ export class MediaLeg implements MixMember {
     this.webrtcOptions = options.webrtc;
     this.latching = options.latching;
     this.#signallingAddress = options.signallingAddress;
+    this.#peerBehindNat = options.peerBehindNat ?? false;
     this.metrics = options.metrics;
     this.sampleRateHz = options.roomSampleRateHz;
     this.inactivityTimeoutMs = options.inactivityTimeoutMs;
@@ -521,6 +525,7 @@ export class MediaLeg implements MixMember {
         now: this.now,
         latching: this.latching,
         signallingAddress: this.#signallingAddress,
+        peerBehindNat: this.#peerBehindNat,
         srtp: audio.srtp,
         sendBatch: this.loop.sends,
         clock: this.loop.clock

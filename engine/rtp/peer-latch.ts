@@ -16,6 +16,12 @@
  * packet that authenticates proves it comes from the peer: until something has latched, it may
  * come from anywhere and latches at once.
  *
+ * A caller known to be behind NAT (`peerBehindNat`) whose SDP names another host than its
+ * signalling comes from names its private address there, which nothing sent from here reaches: a
+ * packet sent there goes nowhere, or to whatever host has that address on the engine's own
+ * network. Nothing is sent to it until its RTP has latched (Asterisk's `comedia`); then its
+ * audio goes back where its audio comes from.
+ *
  * `first-packet`: the first source from anywhere to serve its probation latches (the RTP-proxy
  * rule, for peers behind a proxy and NAT whose SDP and signalling both name other hosts); the
  * SDP's exact address and port latches at once. Either way, once latched, only `setRemote` (a
@@ -58,6 +64,7 @@ export class PeerLatch {
   /** Packets are authenticated (SRTP) before they may latch. */
   authenticated = false;
   #signallingAddress: string | undefined;
+  readonly #peerBehindNat: boolean;
   #remote: NegotiatedPeer | undefined;
   #rtp: PeerAddress | undefined;
   #rtcp: PeerAddress | undefined;
@@ -65,12 +72,18 @@ export class PeerLatch {
   #left: PeerAddress | undefined;
   readonly #probation = new LatchProbation();
 
-  constructor(mode: LatchingMode = 'strict', remote?: NegotiatedPeer, signallingAddress?: string) {
+  constructor(
+    mode: LatchingMode = 'strict',
+    remote?: NegotiatedPeer,
+    signallingAddress?: string,
+    peerBehindNat = false
+  ) {
     if (mode !== 'strict' && mode !== 'first-packet')
       throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
     this.mode = mode;
     this.#remote = negotiatedPeer(remote);
     this.#signallingAddress = signallingAddress && unmappedAddress(signallingAddress);
+    this.#peerBehindNat = peerBehindNat;
   }
 
   /** The negotiated (SDP) peer changed: forget what was latched. */
@@ -109,9 +122,15 @@ export class PeerLatch {
     return this.#rtcp;
   }
 
-  /** Where RTP goes: the latched source, else the SDP address. */
+  /** Where RTP goes: the latched source, else the SDP address (unless it is a NATed peer's private one). */
   get destination(): PeerAddress | undefined {
-    return this.#rtp ?? this.#remote;
+    const remote = this.#remote;
+    if (this.#rtp !== undefined || remote === undefined) return this.#rtp;
+    const privateAddress =
+      this.#peerBehindNat &&
+      this.#signallingAddress !== undefined &&
+      remote.address !== this.#signallingAddress;
+    return privateAddress ? undefined : remote;
   }
 
   #isPeerHost(host: string): boolean {

@@ -67,6 +67,8 @@ export interface RtpSessionOptions {
   latching?: LatchingMode;
   /** The address the call's SIP request came from: a peer host besides the SDP address. */
   signallingAddress?: string;
+  /** The caller is behind NAT: an SDP address other than `signallingAddress` is not sent to (peer-latch.ts). */
+  peerBehindNat?: boolean;
   /** SRTP keys (SDES); plain RTP when absent. */
   srtp?: SrtpKeys;
   /** Where `sendFrame` queues its packet until the frame loop flushes the batch; sent at once when absent. */
@@ -236,7 +238,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#clockRateHz = opts.clockRateHz;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
     this.#direction = opts.direction ?? 'sendrecv';
-    this.#peer = new PeerLatch(opts.latching ?? 'strict', opts.remote, opts.signallingAddress);
+    this.#peer = new PeerLatch(
+      opts.latching ?? 'strict',
+      opts.remote,
+      opts.signallingAddress,
+      opts.peerBehindNat
+    );
     this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#sentWith);
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;

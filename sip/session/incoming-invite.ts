@@ -35,6 +35,9 @@ export class IncomingInvite extends InviteSessionBase {
    */
   readonly callerAddress: string;
 
+  /** The caller is behind NAT: taken for it here (nat-peer.ts) or by a trusted proxy in front (X-Uasmedia-Nat). */
+  readonly callerBehindNat: boolean;
+
   constructor(
     host: SessionHost,
     readonly request: SipRequest,
@@ -45,6 +48,7 @@ export class IncomingInvite extends InviteSessionBase {
   ) {
     super(host, protocol, flow, caller.natPeer, caller.pinged);
     this.callerAddress = caller.address;
+    this.callerBehindNat = caller.natPeer !== undefined || caller.pinged;
     this.callerHost = caller.address;
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;

@@ -224,6 +224,51 @@ describe('a caller behind NAT', () => {
     expect(phone.received.filter(isBye)).toEqual([]);
   });
 
+  it('over UDP is sent no RTP at the private address its SDP names: its audio goes where its RTP comes from, once that latches', async () => {
+    const { udpPort, last } = await start();
+    const phone = await new UdpTestPeer().open('127.0.0.1');
+    peers.push(phone);
+    const [privateRtp, publicRtp, otherRtp] = await Promise.all([
+      countingSocket('127.0.0.77'),
+      countingSocket('127.0.0.1'),
+      countingSocket('127.0.0.88')
+    ]);
+    peers.push(privateRtp, publicRtp, otherRtp);
+    const target = `sip:room@127.0.0.1:${udpPort}`;
+    const ok = await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      target,
+      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKcomedia;rport`],
+      `sip:phone@${PRIVATE}`,
+      'nat-comedia',
+      testSdp(privateRtp.port, 1, 'sendrecv', '127.0.0.77')
+    );
+    const natted = last();
+
+    // A caller that is not behind NAT (its Via names where it sends from), whose SDP names
+    // another of its hosts, is sent RTP there at once: the control for the wait above.
+    const ok2 = await call(
+      phone,
+      (text) => phone.send(text, udpPort),
+      target,
+      ['SIP/2.0/UDP 127.0.0.1:' + phone.port + ';branch=z9hG4bKmultihomed'],
+      `sip:phone@127.0.0.1:${phone.port}`,
+      'multi-homed',
+      testSdp(otherRtp.port, 1, 'sendrecv', '127.0.0.88')
+    );
+    expect(ok2.status).toBe(200);
+    await waitFor(() => otherRtp.received() >= 10, 10_000);
+    expect(privateRtp.received(), "nothing sent to the NATed caller's private address").toBe(0);
+    expect(publicRtp.received()).toBe(0);
+
+    const enginePort = Number(/m=audio (\d+)/.exec(ok.bodyText)![1]);
+    await sendRtp(publicRtp.socket, enginePort, 25, 0);
+    await waitFor(() => publicRtp.received() > 0, 10_000);
+    expect(natted.rtpStats()!.packetsReceived).toBeGreaterThan(0);
+    expect(privateRtp.received()).toBe(0);
+  });
+
   it('over TCP gets the BYE over the connection its INVITE came on', async () => {
     const { tcpPort, hangUpLast } = await start();
     const phone = await new TcpTestPeer().connect(tcpPort);

@@ -28,18 +28,21 @@ export interface CountingSocket {
   socket: dgram.Socket;
   /** Datagrams received so far. */
   received(): number;
+  /** The port it is bound to. */
+  port: number;
   close(): Promise<void>;
 }
 
-/** A UDP socket on `host` that counts what it receives. */
-export async function countingSocket(host: string): Promise<CountingSocket> {
+/** A UDP socket on `host` (and `port`, any free one by default) that counts what it receives. */
+export async function countingSocket(host: string, port = 0): Promise<CountingSocket> {
   const socket = dgram.createSocket('udp4');
   let received = 0;
   socket.on('message', () => received++);
-  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+  await new Promise<void>((resolve) => socket.bind(port, host, () => resolve()));
   return {
     socket,
     received: () => received,
+    port: socket.address().port,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve()))
   };
 }

@@ -1,6 +1,7 @@
 /**
  * A caller written out by hand on a real UDP socket, for tests that need a peer to do exactly
- * what it is told: send an INVITE with chosen headers, ACK the 200, and then answer (or ignore)
+ * what it is told: send an INVITE with chosen headers (its Via and Contact naming the address it
+ * is bound to, as a phone not behind NAT does), ACK the 200, and then answer (or ignore)
  * the engine's in-dialog requests (BYE, re-INVITE refreshes).
  */
 import { SipRequest, SipResponse, type AnySipMessage } from '../../sip/message/message.js';
@@ -34,13 +35,13 @@ export class RawUac extends UdpTestPeer {
       sipText(
         [
           `INVITE ${target} SIP/2.0`,
-          `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${this.callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`,
+          `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${this.callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`,
           'Max-Forwards: 70',
           `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
           `To: <${target}>`,
           `Call-ID: ${this.callId}`,
           'CSeq: 1 INVITE',
-          `Contact: <sip:raw@127.0.0.1:${this.port}>`,
+          `Contact: <sip:raw@${this.host}:${this.port}>`,
           'Content-Type: application/sdp',
           ...headers
         ],
@@ -86,7 +87,7 @@ export class RawUac extends UdpTestPeer {
   private ack(final: SipResponse): string {
     return sipText([
       `ACK sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bKack${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bKack${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
       'Max-Forwards: 70',
       `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
       `To: ${final.get('To')}`,
@@ -111,7 +112,7 @@ export class RawUac extends UdpTestPeer {
       `Call-ID: ${this.callId}`,
       `CSeq: ${request.get('CSeq')}`
     );
-    lines.push(`Contact: <sip:raw@127.0.0.1:${this.port}>`);
+    lines.push(`Contact: <sip:raw@${this.host}:${this.port}>`);
     for (const name of ['Session-Expires']) {
       const value = request.get(name);
       if (value !== undefined && status < 300) lines.push(`${name}: ${value}`);

@@ -54,9 +54,12 @@ export class SipTestPeer {
 export class UdpTestPeer extends SipTestPeer {
   private readonly socket = dgram.createSocket('udp4');
   port = 0;
+  /** The address it is bound to. */
+  host = '127.0.0.1';
 
   /** Binds an ephemeral port on `host` (another loopback address, 127.0.0.2 ..., to be a different source). */
   async open(host = '127.0.0.1'): Promise<this> {
+    this.host = host;
     this.socket.on('message', (data) => this.deliver(data));
     await new Promise<void>((resolve) => this.socket.bind(0, host, () => resolve()));
     this.port = this.socket.address().port;
