@@ -88,6 +88,24 @@ async function call(
   return ok;
 }
 
+/** A call from a phone behind NAT over UDP: its Via and Contact name PRIVATE, not where it sends from. */
+function callFromBehindNat(
+  phone: UdpTestPeer,
+  udpPort: number,
+  callId: string,
+  sdp?: string
+): Promise<SipResponse> {
+  return call(
+    phone,
+    (text) => phone.send(text, udpPort),
+    `sip:room@127.0.0.1:${udpPort}`,
+    [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bK${callId.replace(/\W/g, '')};rport`],
+    `sip:phone@${PRIVATE}`,
+    callId,
+    sdp
+  );
+}
+
 const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
 
 /**
@@ -124,14 +142,7 @@ describe('a caller behind NAT', () => {
     const { udpPort, hangUpLast } = await start();
     const phone = await new UdpTestPeer().open();
     peers.push(phone);
-    await call(
-      phone,
-      (text) => phone.send(text, udpPort),
-      `sip:room@127.0.0.1:${udpPort}`,
-      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatudp;rport`],
-      `sip:phone@${PRIVATE}`,
-      'nat-udp'
-    );
+    await callFromBehindNat(phone, udpPort, 'nat-udp');
     const hungUp = hangUpLast();
     const bye = (await phone.next(isBye, 10_000)) as SipRequest;
     // The Request-URI stays the phone's Contact: only where it was sent changed.
@@ -144,14 +155,7 @@ describe('a caller behind NAT', () => {
     const { udpPort, hangUpLast } = await start();
     const [phone, rebound, replayer] = await Promise.all([1, 2, 3].map(() => new UdpTestPeer().open()));
     peers.push(phone, rebound, replayer);
-    const ok = await call(
-      phone,
-      (text) => phone.send(text, udpPort),
-      `sip:room@127.0.0.1:${udpPort}`,
-      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatmove;rport`],
-      `sip:phone@${PRIVATE}`,
-      'nat-move'
-    );
+    const ok = await callFromBehindNat(phone, udpPort, 'nat-move');
     const options = (seq: number, branch: string): string =>
       phoneInDialog('OPTIONS', udpPort, ok, 'nat-move', seq, branch);
     const answer = async (peer: UdpTestPeer): Promise<number> =>
@@ -183,17 +187,8 @@ describe('a caller behind NAT', () => {
       countingSocket('127.0.0.2')
     ]);
     peers.push(rtpBefore, rtpAfter);
-    const target = `sip:room@127.0.0.1:${udpPort}`;
     const privateSdp = (version: number): string => testSdp(40_000, version, 'sendrecv', '127.0.0.77');
-    const ok = await call(
-      phone,
-      (text) => phone.send(text, udpPort),
-      target,
-      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKroam1;rport`],
-      `sip:phone@${PRIVATE}`,
-      'nat-roam',
-      privateSdp(1)
-    );
+    const ok = await callFromBehindNat(phone, udpPort, 'nat-roam', privateSdp(1));
     const enginePort = Number(/m=audio (\d+)/.exec(ok.bodyText)![1]);
     await sendRtp(rtpBefore.socket, enginePort, 25, 0);
     await waitFor(() => (last().rtpStats()?.packetsReceived ?? 0) >= 10, 10_000);
@@ -235,12 +230,9 @@ describe('a caller behind NAT', () => {
     ]);
     peers.push(privateRtp, publicRtp, otherRtp);
     const target = `sip:room@127.0.0.1:${udpPort}`;
-    const ok = await call(
+    const ok = await callFromBehindNat(
       phone,
-      (text) => phone.send(text, udpPort),
-      target,
-      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKcomedia;rport`],
-      `sip:phone@${PRIVATE}`,
+      udpPort,
       'nat-comedia',
       testSdp(privateRtp.port, 1, 'sendrecv', '127.0.0.77')
     );
@@ -320,14 +312,7 @@ describe('a caller behind NAT', () => {
     const { udpPort, last } = await start({ natKeepaliveSeconds: 0.2 });
     const phone = await new UdpTestPeer().open();
     peers.push(phone);
-    const ok = await call(
-      phone,
-      (text) => phone.send(text, udpPort),
-      `sip:room@127.0.0.1:${udpPort}`,
-      [`SIP/2.0/UDP ${PRIVATE};branch=z9hG4bKnatka;rport`],
-      `sip:phone@${PRIVATE}`,
-      'nat-keepalive'
-    );
+    const ok = await callFromBehindNat(phone, udpPort, 'nat-keepalive');
     const isOptions = (m: unknown): boolean => m instanceof SipRequest && m.method === 'OPTIONS';
     const first = (await phone.next(isOptions, 10_000)) as SipRequest;
     // In the call's dialog: its Call-ID, our tag as From, the phone's as To.
