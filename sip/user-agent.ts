@@ -11,7 +11,7 @@ import { SipRequest, SipResponse } from './message/message.js';
 import { parseMessage } from './message/parser.js';
 import { DatagramRate } from './transport/datagram-rate.js';
 import { createResponse, statelessToTag } from './message/responses.js';
-import { isSipUri, parseUri } from './message/uri.js';
+import { bareHost, isSipUri, parseUri } from './message/uri.js';
 import type { IncomingInvite } from './session/incoming-invite.js';
 import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
@@ -46,7 +46,7 @@ import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './ua
 import type { InviteAdmission } from './admission/invite-admission.js';
 import type { RefusalCause, Unavailable } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
-import { DnsTargets } from './transport/dns-targets.js';
+import { DnsTargets, type LookedUpProtocol } from './transport/dns-targets.js';
 import { Registration, type RegistrationOptions } from './registration/registration.js';
 
 export interface SipUserAgentOptions {
@@ -251,6 +251,23 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     session.start();
     this.flows.bind(session);
     return session;
+  }
+
+  /**
+   * RFC 3263 §4.1: the transport to call `target` by when its URI names none, from its host
+   * name's NAPTR records (or, with none, its SRV records), among the transports configured.
+   * Undefined leaves it to `invite`: a URI naming its transport or port, an address, a name that
+   * says nothing usable, or UDP (which `invite` takes over to TCP for a large request, §18.1.1).
+   */
+  async transportFor(target: string): Promise<LookedUpProtocol | undefined> {
+    const uri = parseUri(target);
+    if (!isSipUri(uri) || uri.params.has('transport') || uri.port !== undefined) return undefined;
+    const host = bareHost(uri.host);
+    if (!DnsTargets.looksUp(host)) return undefined;
+    const found = await this.dnsTargets.protocolFor(host, uri.scheme === 'sips', (protocol) =>
+      this.transports.has(protocol)
+    );
+    return found === 'udp' ? undefined : found;
   }
 
   /** Registers `options.aor` at a registrar and keeps it registered until `close()` (which unregisters). */

@@ -168,7 +168,10 @@ export class SipCall {
     });
     let outgoing: OutgoingInvite;
     try {
-      outgoing = ctx.userAgent.invite(target, { ...options, body: media.offer() });
+      // RFC 3263 §4.1: a name's NAPTR (or SRV) records say which transport reaches it.
+      const transport =
+        options.transport ?? (await ctx.userAgent.transportFor(target).catch(() => undefined));
+      outgoing = ctx.userAgent.invite(target, { ...options, transport, body: media.offer() });
     } catch (error) {
       media.close();
       throw error;

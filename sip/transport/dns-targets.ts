@@ -1,9 +1,14 @@
 /**
- * RFC 3263 §4.2 without NAPTR: a request to a host name with no port goes where the name's SRV
- * records say (`_sip._udp.` or `_sip._tcp.`, RFC 2782: the lowest priority first, by weight
- * among equals), and with none to the name itself on the default port; a name with a port is
- * only looked up. Providers publish their edges this way, and a SIP domain's own A record may
- * well be its web site's.
+ * RFC 3263 §4.2: a request to a host name with no port goes where the name's SRV records say
+ * (`_sip._udp.` or `_sip._tcp.`, RFC 2782: the lowest priority first, by weight among equals),
+ * and with none to the name itself on the default port; a name with a port is only looked up.
+ * Providers publish their edges this way, and a SIP domain's own A record may well be its web
+ * site's.
+ *
+ * §4.1: a target whose URI names no transport and no port gets its transport from the name's
+ * NAPTR records (`protocolFor`): the first, by order and preference, of a service this user
+ * agent has (`SIP+D2U`, `SIP+D2T`, `SIPS+D2T`), whose replacement is then the SRV name looked up.
+ * With none, the transport whose `_sip` SRV records exist (UDP before TCP).
  *
  * §4.3: a target that failed a transaction (no answer before timer B or F, or a transport error)
  * is tried after the others for a minute, so the next request goes to the next SRV target or
@@ -30,6 +35,8 @@ const LOOKUP_TIMEOUT_MS = 2000;
  */
 const MAX_SRV_RECORDS = 16;
 const MAX_TARGETS = 16;
+/** NAPTR records of a name that are looked at (RFC 3263 §4.1). */
+const MAX_NAPTR_RECORDS = 16;
 
 type Lookup = Promise<TransportAddress | undefined>;
 /** The transports whose targets are looked up here; TLS is what sips: URIs (and transport=tls) use. */
@@ -42,6 +49,18 @@ const SRV_SERVICE: Record<LookedUpProtocol, string> = {
   tls: '_sips._tcp'
 };
 const DEFAULT_PORT: Record<LookedUpProtocol, number> = { udp: 5060, tcp: 5060, tls: 5061 };
+/** RFC 3263 §4.1 NAPTR services, by the transport each names; SCTP and WebSocket ones are not ours. */
+const NAPTR_SERVICES: ReadonlyMap<string, LookedUpProtocol> = new Map([
+  ['SIP+D2U', 'udp'],
+  ['SIP+D2T', 'tcp'],
+  ['SIPS+D2T', 'tls']
+]);
+
+/** A usable NAPTR record: its transport, and the SRV name it replaces the name with. */
+interface NaptrChoice {
+  protocol: LookedUpProtocol;
+  srvName: string;
+}
 
 export class DnsTargets {
   readonly #resolver: Resolver;
@@ -49,6 +68,8 @@ export class DnsTargets {
   readonly #answers = new Map<string, { until: number; targets: Promise<TransportAddress[]> }>();
   /** Targets that failed a transaction (`host port`), until when they are tried last. */
   readonly #failed = new Map<string, number>();
+  /** Each name's usable NAPTR records, in the order to use them. */
+  readonly #naptrs = new Map<string, { until: number; choices: Promise<NaptrChoice[]> }>();
 
   constructor(servers?: readonly string[]) {
     this.#resolver = new Resolver({ timeout: LOOKUP_TIMEOUT_MS, tries: 2 });
@@ -60,6 +81,7 @@ export class DnsTargets {
     this.#resolver.cancel();
     this.#answers.clear();
     this.#failed.clear();
+    this.#naptrs.clear();
   }
 
   /** Whether targets over `protocol` are looked up here (WebSocket peers are reached over their own connections). */
@@ -70,6 +92,48 @@ export class DnsTargets {
   /** Whether `host` is a name this looks up (not an address, not local). */
   static looksUp(host: string): boolean {
     return isIP(host) === 0 && host.includes('.') && !/(^|\.)(localhost|invalid)\.?$/i.test(host);
+  }
+
+  /**
+   * §4.1: the transport to reach `host` (a name) by, for a URI that names no transport and no
+   * port (`secure`: a sips: URI, reached over TLS only). The first usable NAPTR record's, of the
+   * transports `usable` says we have; else the first whose SRV records exist; undefined when
+   * the name says nothing usable.
+   */
+  async protocolFor(
+    host: string,
+    secure: boolean,
+    usable: (protocol: LookedUpProtocol) => boolean
+  ): Promise<LookedUpProtocol | undefined> {
+    const wanted = (protocol: LookedUpProtocol): boolean =>
+      (!secure || protocol === 'tls') && usable(protocol);
+    const candidates = ((secure ? ['tls'] : ['udp', 'tcp']) as LookedUpProtocol[]).filter(wanted);
+    // Asked together: an unanswering server costs one lookup's time, not three.
+    const [naptrs, srvFound] = await Promise.all([
+      this.#naptrChoices(host),
+      Promise.all(
+        candidates.map((protocol) =>
+          this.#resolver.resolveSrv(`${SRV_SERVICE[protocol]}.${host}`).then(
+            (records) => records.length > 0,
+            () => false
+          )
+        )
+      )
+    ]);
+    return naptrs.find((c) => wanted(c.protocol))?.protocol ?? candidates.find((_, i) => srvFound[i]);
+  }
+
+  #naptrChoices(host: string): Promise<NaptrChoice[]> {
+    const key = host.toLowerCase();
+    const now = Date.now();
+    const kept = this.#naptrs.get(key);
+    if (kept && kept.until > now) return kept.choices;
+    const choices = this.#resolver
+      .resolveNaptr(host)
+      .then(usableNaptrs)
+      .catch(() => []);
+    keepNewest(this.#naptrs, key, { until: now + KEEP_MS, choices });
+    return choices;
   }
 
   /**
@@ -138,7 +202,11 @@ export class DnsTargets {
     protocol: LookedUpProtocol
   ): Promise<TransportAddress[]> {
     if (port !== undefined) return this.#addresses(host, port);
-    const records = await this.#resolver.resolveSrv(`${SRV_SERVICE[protocol]}.${host}`).catch(() => []);
+    // The NAPTR record `protocolFor` chose this transport by names the SRV records to look up.
+    const naptr = this.#naptrs.get(host.toLowerCase());
+    const chosen = naptr && (await naptr.choices).find((c) => c.protocol === protocol);
+    const srvName = chosen?.srvName ?? `${SRV_SERVICE[protocol]}.${host}`;
+    const records = await this.#resolver.resolveSrv(srvName).catch(() => []);
     // Looked up together, so a slow server costs one lookup's time, not one per record.
     const lists = await Promise.all(
       ordered(records)
@@ -158,6 +226,25 @@ export class DnsTargets {
     ]);
     return [...v4, ...v6].slice(0, MAX_TARGETS).map((host) => ({ host, port }));
   }
+}
+
+/** RFC 3403/3263: SRV-flagged records of our services, by order then preference. */
+function usableNaptrs(
+  records: Array<{ flags: string; service: string; replacement: string; order: number; preference: number }>
+): NaptrChoice[] {
+  const choices: Array<NaptrChoice & { order: number; preference: number }> = [];
+  for (const record of records.slice(0, MAX_NAPTR_RECORDS)) {
+    const protocol = NAPTR_SERVICES.get(record.service.toUpperCase());
+    if (protocol === undefined || record.flags.toLowerCase() !== 's' || record.replacement === '') continue;
+    choices.push({
+      protocol,
+      srvName: record.replacement,
+      order: record.order,
+      preference: record.preference
+    });
+  }
+  choices.sort((a, b) => a.order - b.order || a.preference - b.preference);
+  return choices.map(({ protocol, srvName }) => ({ protocol, srvName }));
 }
 
 function targetKey(target: TransportAddress): string {

@@ -44,11 +44,11 @@ describe('request targets named by host name', () => {
 
   async function agent(
     server: TestDnsServer,
-    protocol: 'udp' | 'tcp' = 'udp',
+    protocol: 'udp' | 'tcp' | Array<'udp' | 'tcp'> = 'udp',
     t1Ms?: number
   ): Promise<SipUserAgent> {
     const ua = new SipUserAgent({
-      transports: [{ protocol, host: '127.0.0.1', port: 0 }],
+      transports: [protocol].flat().map((p) => ({ protocol: p, host: '127.0.0.1', port: 0 })),
       dnsServers: [server.address],
       timers: t1Ms === undefined ? undefined : { t1Ms, t2Ms: 4000, t4Ms: 5000 }
     });
@@ -58,8 +58,13 @@ describe('request targets named by host name', () => {
   }
 
   /** Sends an INVITE to `target` and resolves with the peer that got it. */
-  async function inviteLands(ua: SipUserAgent, target: string, peers: SipTestPeer[]): Promise<number> {
-    const invite = ua.invite(target, { body: OFFER });
+  async function inviteLands(
+    ua: SipUserAgent,
+    target: string,
+    peers: SipTestPeer[],
+    transport?: 'udp' | 'tcp' | 'tls'
+  ): Promise<number> {
+    const invite = ua.invite(target, { body: OFFER, transport });
     invite.established.catch(() => undefined);
     closing.push(() => invite.cancel());
     return Promise.any(peers.map((peer, i) => peer.next(isRequest('INVITE'), 5000).then(() => i)));
@@ -183,6 +188,83 @@ describe('request targets named by host name', () => {
     const ua = await agent(server, 'tcp');
     expect(await inviteLands(ua, 'sip:room@trunk.test;transport=tcp', [peer])).toBe(0);
     expect(server.questions).toContain('SRV _sip._tcp.trunk.test');
+  });
+
+  /** A NAPTR record of naptr.test for `services`, pointing at the SRV name `replacement`. */
+  const naptr = (order: number, services: string, replacement: string): DnsRecord => ({
+    type: 'NAPTR',
+    name: 'naptr.test',
+    order,
+    preference: 10,
+    flags: 's',
+    services,
+    replacement
+  });
+
+  const srv = (name: string, port: number): DnsRecord => ({
+    type: 'SRV',
+    name,
+    priority: 10,
+    weight: 0,
+    port,
+    target: 'a.naptr.test'
+  });
+
+  it("takes the transport of a name's first NAPTR record, and the SRV name it names (RFC 3263 §4.1)", async () => {
+    const [tcpPeer, udp] = [new TcpListeningTestPeer(), await udpPeer()];
+    await tcpPeer.listen();
+    closing.push(() => tcpPeer.close());
+    const server = await dns([
+      naptr(20, 'SIP+D2U', '_sip._udp.naptr.test'),
+      naptr(10, 'SIP+D2T', '_sip._tcp.edge.naptr.test'),
+      srv('_sip._tcp.edge.naptr.test', tcpPeer.port),
+      srv('_sip._udp.naptr.test', udp.port),
+      address('a.naptr.test')
+    ]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    const transport = await ua.transportFor('sip:room@naptr.test');
+    expect(transport).toBe('tcp');
+    expect(await inviteLands(ua, 'sip:room@naptr.test', [tcpPeer, udp], transport)).toBe(0);
+    const invite = invites(tcpPeer)[0];
+    expect(invite.get('Via')).toMatch(/^SIP\/2\.0\/TCP /);
+    expect(server.questions).toContain('NAPTR naptr.test');
+    expect(server.questions).toContain('SRV _sip._tcp.edge.naptr.test');
+  });
+
+  it('passes over NAPTR services it does not have (TLS not configured, SCTP) to the next', async () => {
+    const udp = await udpPeer();
+    const server = await dns([
+      naptr(10, 'SIPS+D2T', '_sips._tcp.naptr.test'),
+      naptr(20, 'SIP+D2S', '_sip._sctp.naptr.test'),
+      naptr(30, 'SIP+D2U', '_sip._udp.edge.naptr.test'),
+      srv('_sip._udp.edge.naptr.test', udp.port),
+      address('a.naptr.test')
+    ]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    // UDP is what invite() takes anyway: left to it, so a large request still goes over TCP.
+    expect(await ua.transportFor('sip:room@naptr.test')).toBeUndefined();
+    expect(await inviteLands(ua, 'sip:room@naptr.test', [udp])).toBe(0);
+    expect(server.questions).toContain('SRV _sip._udp.edge.naptr.test');
+  });
+
+  it('with no NAPTR records, takes the transport whose SRV records exist', async () => {
+    const server = await dns([srv('_sip._tcp.naptr.test', 5099), address('a.naptr.test')]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    expect(await ua.transportFor('sip:room@naptr.test')).toBe('tcp');
+    expect(server.questions).toEqual(
+      expect.arrayContaining(['NAPTR naptr.test', 'SRV _sip._udp.naptr.test', 'SRV _sip._tcp.naptr.test'])
+    );
+    const udpOnly = await agent(server, 'udp');
+    expect(await udpOnly.transportFor('sip:room@naptr.test')).toBeUndefined();
+  });
+
+  it('looks up no NAPTR for a URI naming its transport or port, or an address', async () => {
+    const server = await dns([naptr(10, 'SIP+D2T', '_sip._tcp.naptr.test')]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    expect(await ua.transportFor('sip:room@naptr.test;transport=udp')).toBeUndefined();
+    expect(await ua.transportFor('sip:room@naptr.test:5070')).toBeUndefined();
+    expect(await ua.transportFor('sip:room@127.0.0.1')).toBeUndefined();
+    expect(server.questions).toEqual([]);
   });
 
   /** The branch of a request's top Via: a new one makes a new transaction. */
@@ -356,6 +438,32 @@ describe('request targets named by host name', () => {
       expect(invited).toBe(false);
     }
   );
+
+  it("takes the engine's calls to a name over the transport its NAPTR records name", async () => {
+    const callee = await startAnsweringEngine(
+      { minPort: 54800, maxPort: 54849 },
+      { sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'] } }
+    );
+    closing.push(() => callee.engine.stop());
+    // Only its TCP port is named: a UDP INVITE sent there would reach nothing.
+    const tcpPort = callee.engine.sipAddresses().find((a) => a.protocol === 'tcp')!.port;
+    const server = await dns([
+      naptr(10, 'SIP+D2T', '_sip._tcp.naptr.test'),
+      srv('_sip._tcp.naptr.test', tcpPort),
+      address('a.naptr.test')
+    ]);
+    const caller = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], dnsServers: [server.address] },
+      rtp: { minPort: 54850, maxPort: 54899 },
+      logLevel: 'silent'
+    });
+    await caller.start();
+    closing.push(() => caller.stop());
+    const channel = caller.createChannel();
+    expect(await channel.call('sip:room@naptr.test')).toBe(State.ANSWERED);
+    expect(callee.incoming).toHaveLength(1);
+    await channel.hangUp();
+  });
 
   it("takes the engine's calls to a name through sip.dnsServers", async () => {
     const callee = await startAnsweringEngine({ minPort: 54900, maxPort: 54949 });

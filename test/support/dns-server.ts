@@ -1,5 +1,5 @@
 /**
- * A DNS server on a loopback UDP socket for tests that need names: it answers SRV, A and AAAA
+ * A DNS server on a loopback UDP socket for tests that need names: it answers NAPTR, SRV, A and AAAA
  * questions from a table (packets through dns-packet) and NXDOMAIN to anything else, and counts
  * the questions it was asked.
  */
@@ -9,7 +9,16 @@ import * as packet from 'dns-packet';
 
 export type DnsRecord =
   | { type: 'SRV'; name: string; priority: number; weight: number; port: number; target: string }
-  | { type: 'A' | 'AAAA'; name: string; address: string };
+  | { type: 'A' | 'AAAA'; name: string; address: string }
+  | {
+      type: 'NAPTR';
+      name: string;
+      order: number;
+      preference: number;
+      flags: string;
+      services: string;
+      replacement: string;
+    };
 
 export class TestDnsServer {
   readonly questions: string[] = [];
@@ -46,16 +55,25 @@ export class TestDnsServer {
     this.questions.push(`${question.type} ${question.name}`);
     const answers: packet.Answer[] = this.records
       .filter((r) => r.type === question.type && r.name.toLowerCase() === question.name.toLowerCase())
-      .map((r) =>
-        r.type === 'SRV'
-          ? {
-              type: 'SRV',
-              name: r.name,
-              ttl: 60,
-              data: { priority: r.priority, weight: r.weight, port: r.port, target: r.target }
-            }
-          : { type: r.type, name: r.name, ttl: 60, data: r.address }
-      );
+      .map((r): packet.Answer => {
+        if (r.type === 'SRV')
+          return {
+            type: 'SRV',
+            name: r.name,
+            ttl: 60,
+            data: { priority: r.priority, weight: r.weight, port: r.port, target: r.target }
+          };
+        if (r.type === 'NAPTR') {
+          const { order, preference, flags, services, replacement } = r;
+          return {
+            type: 'NAPTR',
+            name: r.name,
+            ttl: 60,
+            data: { order, preference, flags, services, regexp: '', replacement }
+          };
+        }
+        return { type: r.type, name: r.name, ttl: 60, data: r.address };
+      });
     const known = this.records.some((r) => r.name.toLowerCase() === question.name.toLowerCase());
     const response = packet.encode({
       type: 'response',
