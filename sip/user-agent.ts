@@ -276,7 +276,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const uri = parseUri(options.registrar);
     if (!isSipUri(uri)) throw new TypeError(`registrar "${options.registrar}" must be a sip: or sips: URI`);
     const protocol = this.sender.chooseProtocol(undefined, uri.params.get('transport') ?? undefined, '');
-    const registration = new Registration(this.host, protocol, options);
+    const registration = new Registration(this.host, protocol, options, this.transportFor(options.registrar));
     this.registrations.add(registration);
     registration.start();
     return registration;

@@ -71,7 +71,9 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   readonly aor: string;
   readonly registrar: string;
   readonly #host: SessionHost;
-  readonly #protocol: TransportProtocol;
+  #protocol: TransportProtocol;
+  /** Settles once the registrar's NAPTR records have chosen the transport, if they were asked (RFC 3263 §4.1). */
+  readonly #transportChosen: Promise<void> | undefined;
   readonly #options: RegistrationOptions;
   readonly #callId = `${randomBytes(10).toString('hex')}@uasmedia`;
   readonly #fromTag = randomBytes(6).toString('hex');
@@ -88,11 +90,22 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   #briefRetries = 0;
   #registrations = 0;
 
-  constructor(host: SessionHost, protocol: TransportProtocol, options: RegistrationOptions) {
+  constructor(
+    host: SessionHost,
+    protocol: TransportProtocol,
+    options: RegistrationOptions,
+    transport?: Promise<TransportProtocol | undefined>
+  ) {
     super();
     const expires = checkRegistrationOptions(options);
     this.#host = host;
     this.#protocol = protocol;
+    this.#transportChosen = transport?.then(
+      (chosen) => {
+        if (chosen !== undefined) this.#protocol = chosen;
+      },
+      () => undefined
+    );
     this.#options = options;
     this.aor = options.aor;
     this.registrar = options.registrar;
@@ -176,6 +189,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   /** One REGISTER (and its authenticated retry, §22.2). */
   async #send(expiresSeconds: number): Promise<SipResponse> {
+    await this.#transportChosen;
     let response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
     if ((response.status === 401 || response.status === 407) && this.#options.username !== undefined) {
       const proxy = response.status === 407;

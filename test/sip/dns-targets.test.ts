@@ -376,6 +376,31 @@ describe('request targets named by host name', () => {
     await closed;
   });
 
+  it("registers over the transport the registrar name's NAPTR records name, Via and Contact saying so", async () => {
+    const tcpPeer = new TcpListeningTestPeer();
+    await tcpPeer.listen();
+    closing.push(() => tcpPeer.close());
+    const server = await dns([
+      naptr(10, 'SIP+D2T', '_sip._tcp.edge.naptr.test'),
+      srv('_sip._tcp.edge.naptr.test', tcpPeer.port),
+      address('a.naptr.test')
+    ]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    const registration = ua.register({ registrar: 'sip:naptr.test', aor: 'sip:alice@naptr.test' });
+    const register = (await tcpPeer.next(isRequest('REGISTER'), 5000)) as SipRequest;
+    expect(register.get('Via')).toMatch(/^SIP\/2\.0\/TCP /);
+    expect(register.get('Contact')).toMatch(/;transport=tcp>/);
+    const ok = responseTo(register, 200, 'reg');
+    ok.add('Contact', `${register.get('Contact') ?? ''};expires=60`);
+    await tcpPeer.send(ok.toBuffer());
+    await new Promise<void>((resolve) => registration.once('registered', () => resolve()));
+    const closed = ua.close();
+    const unregister = (await tcpPeer.next(isRequest('REGISTER'), 5000)) as SipRequest;
+    expect(unregister.get('Via')).toMatch(/^SIP\/2\.0\/TCP /);
+    await tcpPeer.send(responseTo(unregister, 200, 'reg').toBuffer());
+    await closed;
+  });
+
   /** A UA over TLS alone, whose certificate names `dnsNames` (and 127.0.0.1), trusting `trusts`. */
   async function tlsAgent(
     certificate: TestCertificate,
