@@ -464,6 +464,27 @@ describe('request targets named by host name', () => {
     }
   );
 
+  /** An engine looking names up through `server` calls `target`, and the callee (`incoming`) answers. */
+  async function expectEngineCallAnswered(
+    server: TestDnsServer,
+    transports: Array<'udp' | 'tcp'>,
+    rtpBase: number,
+    target: string,
+    incoming: unknown[]
+  ): Promise<void> {
+    const caller = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports, dnsServers: [server.address] },
+      rtp: { minPort: rtpBase, maxPort: rtpBase + 49 },
+      logLevel: 'silent'
+    });
+    await caller.start();
+    closing.push(() => caller.stop());
+    const channel = caller.createChannel();
+    expect(await channel.call(target)).toBe(State.ANSWERED);
+    expect(incoming).toHaveLength(1);
+    await channel.hangUp();
+  }
+
   it("takes the engine's calls to a name over the transport its NAPTR records name", async () => {
     const callee = await startAnsweringEngine(
       { minPort: 54800, maxPort: 54849 },
@@ -477,17 +498,7 @@ describe('request targets named by host name', () => {
       srv('_sip._tcp.naptr.test', tcpPort),
       address('a.naptr.test')
     ]);
-    const caller = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp', 'tcp'], dnsServers: [server.address] },
-      rtp: { minPort: 54850, maxPort: 54899 },
-      logLevel: 'silent'
-    });
-    await caller.start();
-    closing.push(() => caller.stop());
-    const channel = caller.createChannel();
-    expect(await channel.call('sip:room@naptr.test')).toBe(State.ANSWERED);
-    expect(callee.incoming).toHaveLength(1);
-    await channel.hangUp();
+    await expectEngineCallAnswered(server, ['udp', 'tcp'], 54850, 'sip:room@naptr.test', callee.incoming);
   });
 
   it("takes the engine's calls to a name through sip.dnsServers", async () => {
@@ -504,16 +515,6 @@ describe('request targets named by host name', () => {
       },
       address('a.trunk.test')
     ]);
-    const caller = new Engine({
-      sip: { host: '127.0.0.1', port: 0, transports: ['udp'], dnsServers: [server.address] },
-      rtp: { minPort: 54950, maxPort: 54999 },
-      logLevel: 'silent'
-    });
-    await caller.start();
-    closing.push(() => caller.stop());
-    const channel = caller.createChannel();
-    expect(await channel.call('sip:room@trunk.test')).toBe(State.ANSWERED);
-    expect(callee.incoming).toHaveLength(1);
-    await channel.hangUp();
+    await expectEngineCallAnswered(server, ['udp'], 54950, 'sip:room@trunk.test', callee.incoming);
   });
 });
