@@ -56,6 +56,12 @@ const NAPTR_SERVICES: ReadonlyMap<string, LookedUpProtocol> = new Map([
   ['SIPS+D2T', 'tls']
 ]);
 
+/** A lookup's answer, kept until `until` (c-ares hands over no TTLs). */
+interface Kept<V> {
+  until: number;
+  answer: Promise<V>;
+}
+
 /** A usable NAPTR record: its transport, and the SRV name it replaces the name with. */
 interface NaptrChoice {
   protocol: LookedUpProtocol;
@@ -65,11 +71,11 @@ interface NaptrChoice {
 export class DnsTargets {
   readonly #resolver: Resolver;
   /** Each name's targets, in the order to try them. */
-  readonly #answers = new Map<string, { until: number; targets: Promise<TransportAddress[]> }>();
+  readonly #answers = new Map<string, Kept<TransportAddress[]>>();
   /** Targets that failed a transaction (`host port`), until when they are tried last. */
   readonly #failed = new Map<string, number>();
   /** Each name's usable NAPTR records, in the order to use them. */
-  readonly #naptrs = new Map<string, { until: number; choices: Promise<NaptrChoice[]> }>();
+  readonly #naptrs = new Map<string, Kept<NaptrChoice[]>>();
 
   constructor(servers?: readonly string[]) {
     this.#resolver = new Resolver({ timeout: LOOKUP_TIMEOUT_MS, tries: 2 });
@@ -124,16 +130,12 @@ export class DnsTargets {
   }
 
   #naptrChoices(host: string): Promise<NaptrChoice[]> {
-    const key = host.toLowerCase();
-    const now = Date.now();
-    const kept = this.#naptrs.get(key);
-    if (kept && kept.until > now) return kept.choices;
-    const choices = this.#resolver
-      .resolveNaptr(host)
-      .then(usableNaptrs)
-      .catch(() => []);
-    keepNewest(this.#naptrs, key, { until: now + KEEP_MS, choices });
-    return choices;
+    return keptAnswer(this.#naptrs, host.toLowerCase(), () =>
+      this.#resolver
+        .resolveNaptr(host)
+        .then(usableNaptrs)
+        .catch(() => [])
+    );
   }
 
   /**
@@ -177,13 +179,9 @@ export class DnsTargets {
   }
 
   #targets(host: string, port: number | undefined, protocol: LookedUpProtocol): Promise<TransportAddress[]> {
-    const key = `${protocol} ${host} ${port ?? ''}`;
-    const now = Date.now();
-    const kept = this.#answers.get(key);
-    if (kept && kept.until > now) return kept.targets;
-    const targets = this.#lookUp(host, port, protocol).catch(() => []);
-    keepNewest(this.#answers, key, { until: now + KEEP_MS, targets });
-    return targets;
+    return keptAnswer(this.#answers, `${protocol} ${host} ${port ?? ''}`, () =>
+      this.#lookUp(host, port, protocol).catch(() => [])
+    );
   }
 
   async #lookUp(
@@ -204,7 +202,7 @@ export class DnsTargets {
     if (port !== undefined) return this.#addresses(host, port);
     // The NAPTR record `protocolFor` chose this transport by names the SRV records to look up.
     const naptr = this.#naptrs.get(host.toLowerCase());
-    const chosen = naptr && (await naptr.choices).find((c) => c.protocol === protocol);
+    const chosen = naptr && (await naptr.answer).find((c) => c.protocol === protocol);
     const srvName = chosen?.srvName ?? `${SRV_SERVICE[protocol]}.${host}`;
     const records = await this.#resolver.resolveSrv(srvName).catch(() => []);
     // Looked up together, so a slow server costs one lookup's time, not one per record.
@@ -249,6 +247,16 @@ function usableNaptrs(
 
 function targetKey(target: TransportAddress): string {
   return `${target.host} ${target.port}`;
+}
+
+/** The answer kept for `key` while it is fresh; else a new lookup's, kept for a minute. */
+function keptAnswer<V>(map: Map<string, Kept<V>>, key: string, lookUp: () => Promise<V>): Promise<V> {
+  const now = Date.now();
+  const kept = map.get(key);
+  if (kept && kept.until > now) return kept.answer;
+  const answer = lookUp();
+  keepNewest(map, key, { until: now + KEEP_MS, answer });
+  return answer;
 }
 
 /** Sets `key` as the newest entry of `map`, making room by the oldest past MAX_NAMES entries. */
