@@ -38,6 +38,7 @@ function sample(): EngineSample {
     packetsLost: 0,
     packetsLate: 0,
     packetsDiscarded: 0,
+    framesConcealed: 0,
     calls: answered.size,
     rooms: engine.rooms.size
   };
@@ -49,6 +50,7 @@ function sample(): EngineSample {
     s.packetsLost += Math.max(0, rtp.packetsLost);
     s.packetsLate += rtp.packetsLate;
     s.packetsDiscarded += rtp.packetsDiscarded;
+    s.framesConcealed += rtp.concealedFrames;
   }
   return s;
 }

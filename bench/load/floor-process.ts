@@ -61,6 +61,7 @@ export async function runFloor(
         packetsLost: 0,
         packetsLate: 0,
         packetsDiscarded: 0,
+        framesConcealed: 0,
         ...counts()
       };
     },

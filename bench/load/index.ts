@@ -188,6 +188,8 @@ export interface StepResult {
   /** Packets the engine's RTP sessions dropped after receiving them (late, duplicate, overflow). */
   enginePacketsLate: number;
   enginePacketsDiscarded: number;
+  /** Share of the participant-frames the DSP core concealed (jitter buffer: packet missing or late, or a stretch). */
+  concealedPct: number;
   /** Engine received / callers sent, and callers received / engine sent (both ends' own counts). */
   engineReceivedOfCallersSentPct: number;
   callersReceivedOfEngineSentPct: number;
@@ -334,6 +336,7 @@ async function measure(
     engineInboundLossPct: into + lost === 0 ? 0 : (100 * lost) / (into + lost),
     enginePacketsLate: e1.packetsLate - e0.packetsLate,
     enginePacketsDiscarded: e1.packetsDiscarded - e0.packetsDiscarded,
+    concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * frames),
     engineReceivedOfCallersSentPct: pct(into, sent),
     callersReceivedOfEngineSentPct: pct(received, out),
     deliveredToCallersPct: pct(received, expectedPerDirection),
@@ -369,7 +372,7 @@ function progress(step: StepResult, note = ''): void {
       `${step.cpuUsPerParticipantFrame.toFixed(1)} µs/participant-frame (kernel ${step.kernelUsPerParticipantFrame.toFixed(1)}), tick ${step.tickWorkMsMean.toFixed(2)} ms | ` +
       `late ${step.lateTickPct.toFixed(2)}% p50/p99/max ${step.latenessMsP50.toFixed(1)}/${step.latenessMsP99.toFixed(1)}/${step.latenessMsMax.toFixed(1)} ms | ` +
       `in ${step.packetsIntoEngine}/${step.packetsSentByCallers} out ${step.packetsReceivedByCallers}/${step.packetsOutOfEngine} ` +
-      `loss ${step.engineInboundLossPct.toFixed(3)}% | ${step.passed ? 'ok' : `LIMIT: ${step.limits.join(', ')}`}${note}`
+      `loss ${step.engineInboundLossPct.toFixed(3)}% concealed ${step.concealedPct.toFixed(2)}% | ${step.passed ? 'ok' : `LIMIT: ${step.limits.join(', ')}`}${note}`
   );
 }
 

@@ -21,6 +21,8 @@ export interface EngineSample {
   packetsLate: number;
   /** Dropped by the RTP session: malformed, wrong payload type, jitter buffer overflow… */
   packetsDiscarded: number;
+  /** Frames the jitter buffers handed to the DSP core to conceal (a packet missing or late, or a stretch). */
+  framesConcealed: number;
   calls: number;
   rooms: number;
 }
