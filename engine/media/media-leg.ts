@@ -88,6 +88,8 @@ export class MediaLeg implements MixMember {
   readonly player: PromptPlayer;
   /** The player may have audio this frame: set when it gets some, cleared when it has none left. */
   private promptSounding = false;
+  /** This frame's input is concealment: the jitter buffer had no packet for it. */
+  private inputConcealed = false;
   readonly sampleRateHz: 8000 | 16000;
   private readonly kernels: DspKernels;
   private readonly loop: MixLoop;
@@ -347,6 +349,7 @@ export class MediaLeg implements MixMember {
     const dueMs = this.loop.frameTimeMs;
     const frames = this.frames as FramePath;
     const n = frames.readFrame(kernels.inputPayload(slot), Number.isNaN(dueMs) ? undefined : dueMs);
+    this.inputConcealed = n === FRAME_LOST;
     kernels.setInput(
       slot,
       n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
@@ -368,7 +371,11 @@ export class MediaLeg implements MixMember {
     if (digit !== null) this.reportInbandDigit(digit);
     const talker = this.talker;
     kernels.talkerMeasurement(slot, talker.measurement);
-    const transition = talker.pushMeasurement(kernels.previousDecodedInput(slot), kernels.decodedInput(slot));
+    const transition = talker.pushMeasurement(
+      kernels.previousDecodedInput(slot),
+      kernels.decodedInput(slot),
+      this.inputConcealed
+    );
     if (transition !== 'none') this.reportTalking(transition === 'started', talker.levelDbfs);
     if (this.recorder && !this.recorder.pushFrame(kernels.decodedInput(slot))) this.events.onRecordingFull();
     if (++this.framesSinceFlush === STATS_FLUSH_FRAMES) {

@@ -197,26 +197,37 @@ export class TalkerDetector {
   /**
    * Feeds one frame of 16-bit PCM (normally 20 ms: 160 samples at 8 kHz, 320 at 16 kHz; other
    * lengths work, the hangover is counted in samples) and returns the transition it caused.
+   *
+   * `concealed`: the frame is packet-loss concealment (no packet came for it), not the party's
+   * audio. Its quiet may end a talkspurt as real quiet would, but it neither moves the noise floor
+   * nor counts towards a start. Concealment fades to silence within 60 ms, and the floor follows
+   * a fall by about a fifth of the gap per frame, so a burst of loss would pull the floor far
+   * under the party's steady noise or hum, which then looks like a talker when audio resumes
+   * (and costs a spectral check per frame until refused).
    */
-  pushFrame(pcm: Int16Array): TalkerTransition {
+  pushFrame(pcm: Int16Array, concealed = false): TalkerTransition {
     if (pcm.length === 0) return 'none';
     measureFrame(pcm, pcm.length, this.coefficients, this.filter, this.measurement);
     this.slideWindow(pcm);
-    return this.decide(null, null);
+    return this.decide(null, null, concealed);
   }
 
   /**
    * Decides on the frame already measured into `measurement` (by the DSP core): `current` is that
    * frame and `previous` the one before, at the detector's rate, together at least 32 ms; they
-   * are read only when the spectral check runs.
+   * are read only when the spectral check runs. `concealed` as for `pushFrame`.
    */
-  pushMeasurement(previous: Int16Array, current: Int16Array): TalkerTransition {
+  pushMeasurement(previous: Int16Array, current: Int16Array, concealed = false): TalkerTransition {
     if (this.figures[SAMPLES] === 0) return 'none';
-    return this.decide(previous, current);
+    return this.decide(previous, current, concealed);
   }
 
   /** The decision on `measurement`; the window for meyda is built from previous + current when given. */
-  private decide(previous: Int16Array | null, current: Int16Array | null): TalkerTransition {
+  private decide(
+    previous: Int16Array | null,
+    current: Int16Array | null,
+    concealed: boolean
+  ): TalkerTransition {
     const m = this.figures;
     const n = m[SAMPLES];
     const sumRaw = m[SUM_RAW];
@@ -242,6 +253,8 @@ export class TalkerDetector {
           transition = 'stopped';
         }
       }
+    } else if (concealed) {
+      // Neither a start nor a break in one: the party's own audio resumes the decision.
     } else if (this.backoffFrames > 0) {
       this.backoffFrames--;
       this.candidateFrames = 0;
@@ -280,7 +293,7 @@ export class TalkerDetector {
       m[FALL] = 1 - Math.exp(-frameMs / FLOOR_FALL_MS);
       m[RISE] = 1 - Math.exp(-frameMs / this.noiseFloorRiseMs);
     }
-    m[FLOOR] = floor + (energy - floor) * (energy < floor ? m[FALL] : m[RISE]);
+    if (!concealed) m[FLOOR] = floor + (energy - floor) * (energy < floor ? m[FALL] : m[RISE]);
     return transition;
   }
 
