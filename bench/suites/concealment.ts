@@ -5,24 +5,18 @@
  * WebAssembly core against the plain-TypeScript one in the same run, and against the same room
  * with no loss (`overNoLoss`: what the losses add).
  */
-import Benchmark from 'benchmark';
+import { nsPerCall } from '../support/ns-per-call.js';
 import type { BenchReport } from '../report.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { JsKernels } from '../../engine/dsp/js-kernels.js';
-import { INPUT_LOST, type Codec, type DspKernels } from '../../engine/dsp/kernels.js';
-import { ulawCompress } from '../../engine/dsp/reference/g711.js';
+import { INPUT_LOST, type DspKernels } from '../../engine/dsp/kernels.js';
+import { g711EncodeFrame, l16EncodeFrame } from '../../engine/dsp/reference/g711.js';
 import { sine } from '../../test/support/dsp-prng.js';
 
 const PARTIES = 3;
 
-function nsPerCall(name: string, fn: () => void): number {
-  const bench = new Benchmark(name, fn, { minSamples: 10, maxTime: 0.6 });
-  bench.run();
-  return bench.stats.mean * 1e9;
-}
-
 /** Two frames of a room of talkers (a voice-like tone), the second lost when `lossy`. */
-function setupRoom(k: DspKernels, codec: Codec, lossy: boolean): () => void {
+function setupRoom(k: DspKernels, codec: 'PCMU' | 'L16', lossy: boolean): () => void {
   const rate = codec === 'L16' ? 16000 : 8000;
   const n = rate / 50;
   const room = k.createRoom(rate);
@@ -34,12 +28,8 @@ function setupRoom(k: DspKernels, codec: Codec, lossy: boolean): () => void {
     k.setTalker(p, true);
     const pcm = sine(n, 180 + 40 * i, rate, 6000);
     const payload = new Uint8Array(codec === 'L16' ? 2 * n : n);
-    for (let j = 0; j < n; j++) {
-      if (codec === 'L16') {
-        payload[2 * j] = (pcm[j] >> 8) & 0xff;
-        payload[2 * j + 1] = pcm[j] & 0xff;
-      } else payload[j] = ulawCompress(pcm[j]);
-    }
+    if (codec === 'L16') l16EncodeFrame(pcm, payload, n);
+    else g711EncodeFrame('PCMU', pcm, payload, n);
     parties.push(p);
     payloads.push(payload);
   }

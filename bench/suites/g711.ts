@@ -5,12 +5,15 @@
  * `full` streaming API with a preallocated output, float32 frames; SINC_FASTEST and
  * SINC_MEDIUM_QUALITY) on the same frames.
  */
-import Benchmark from 'benchmark';
+import { nsPerCall } from '../support/ns-per-call.js';
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import type { BenchReport } from '../report.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { g711DecodeFrame, g711EncodeFrame } from '../../engine/dsp/reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from '../../engine/dsp/reference/resample-halfband.js';
+
+/** benchmark.js sampling for this suite's measurements. */
+const SAMPLING = { minSamples: 20 };
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -19,12 +22,6 @@ interface KernelExports {
   decodeFrame(codec: number, src: number, dst: number, n: number): void;
   upsampleFrame(state: number, src: number, dst: number, n: number): void;
   downsampleFrame(state: number, src: number, dst: number, n: number): void;
-}
-
-function nsPerCall(name: string, fn: () => void): number {
-  const bench = new Benchmark(name, fn, { minSamples: 20, maxTime: 0.6 });
-  bench.run();
-  return bench.stats.mean * 1e9;
 }
 
 export async function run(report: BenchReport): Promise<void> {
@@ -48,10 +45,10 @@ export async function run(report: BenchReport): Promise<void> {
   ] as const) {
     e.encodeFrame(id, pcmPtr, codesPtr, 160);
     g711EncodeFrame(law, pcm, codes, 160);
-    const wEnc = nsPerCall(`${law} encode wasm`, () => e.encodeFrame(id, pcmPtr, codesPtr, 160));
-    const jEnc = nsPerCall(`${law} encode js`, () => g711EncodeFrame(law, pcm, codes, 160));
-    const wDec = nsPerCall(`${law} decode wasm`, () => e.decodeFrame(id, codesPtr, outPtr, 160));
-    const jDec = nsPerCall(`${law} decode js`, () => g711DecodeFrame(law, codes, decoded, 160));
+    const wEnc = nsPerCall(`${law} encode wasm`, () => e.encodeFrame(id, pcmPtr, codesPtr, 160), SAMPLING);
+    const jEnc = nsPerCall(`${law} encode js`, () => g711EncodeFrame(law, pcm, codes, 160), SAMPLING);
+    const wDec = nsPerCall(`${law} decode wasm`, () => e.decodeFrame(id, codesPtr, outPtr, 160), SAMPLING);
+    const jDec = nsPerCall(`${law} decode js`, () => g711DecodeFrame(law, codes, decoded, 160), SAMPLING);
     report.add({
       suite: 'g711',
       name: `${law} encode 160 wasm`,
@@ -71,10 +68,10 @@ export async function run(report: BenchReport): Promise<void> {
   // Resampling one 20 ms frame: 8k→16k (160 in) and 16k→8k (320 in).
   const up = new HalfbandUpsampler();
   const down = new HalfbandDownsampler();
-  const wUp = nsPerCall('up wasm', () => e.upsampleFrame(upState, pcmPtr, outPtr, 160));
-  const jUp = nsPerCall('up js', () => up.process(pcm, decoded, 160));
-  const wDown = nsPerCall('down wasm', () => e.downsampleFrame(downState, pcmPtr, outPtr, 320));
-  const jDown = nsPerCall('down js', () => down.process(pcm, decoded, 320));
+  const wUp = nsPerCall('up wasm', () => e.upsampleFrame(upState, pcmPtr, outPtr, 160), SAMPLING);
+  const jUp = nsPerCall('up js', () => up.process(pcm, decoded, 160), SAMPLING);
+  const wDown = nsPerCall('down wasm', () => e.downsampleFrame(downState, pcmPtr, outPtr, 320), SAMPLING);
+  const jDown = nsPerCall('down js', () => down.process(pcm, decoded, 320), SAMPLING);
   const f8 = Float32Array.from(pcm.subarray(0, 160), (x) => x / 32768);
   const f16 = Float32Array.from(pcm, (x) => x / 32768);
   const out32 = new Float32Array(400);
@@ -85,8 +82,8 @@ export async function run(report: BenchReport): Promise<void> {
   ] as const) {
     const srcUp = await libsamplerate.create(1, 8000, 16000, { converterType: type });
     const srcDown = await libsamplerate.create(1, 16000, 8000, { converterType: type });
-    src[`up ${label}`] = nsPerCall(`src up ${label}`, () => srcUp.full(f8, out32));
-    src[`down ${label}`] = nsPerCall(`src down ${label}`, () => srcDown.full(f16, out32));
+    src[`up ${label}`] = nsPerCall(`src up ${label}`, () => srcUp.full(f8, out32), SAMPLING);
+    src[`down ${label}`] = nsPerCall(`src down ${label}`, () => srcDown.full(f16, out32), SAMPLING);
     srcUp.destroy();
     srcDown.destroy();
   }

@@ -7,19 +7,13 @@
  *   frames already decoded, WASM `mixRoomOnly` against the reference mixer.
  * Every party talks (the worst case), the announcement is on.
  */
-import Benchmark from 'benchmark';
+import { nsPerCall } from '../support/ns-per-call.js';
 import type { BenchReport } from '../report.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { JsKernels } from '../../engine/dsp/js-kernels.js';
 import type { DspKernels } from '../../engine/dsp/kernels.js';
 import { accumulate, partyOutput } from '../../engine/dsp/reference/mixer.js';
 import { ulawCompress } from '../../engine/dsp/reference/g711.js';
-
-function nsPerCall(name: string, fn: () => void): number {
-  const bench = new Benchmark(name, fn, { minSamples: 10, maxTime: 0.6 });
-  bench.run();
-  return bench.stats.mean * 1e9;
-}
 
 /** A room of n talking PCMU parties with speech-level noise payloads; returns a frame function. */
 function setupRoom(

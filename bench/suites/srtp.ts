@@ -8,7 +8,7 @@
  */
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import Benchmark from 'benchmark';
+import { nsPerCall } from '../support/ns-per-call.js';
 import type { BenchReport } from '../report.js';
 import { bytesPerCall } from '../support/heap-sampling.js';
 import { RtpHeaderView, writeRtpHeaderOf } from '../../engine/rtp/rtp-packet.js';
@@ -16,14 +16,11 @@ import { SrtpContext } from '../../engine/rtp/srtp/srtp-context.js';
 import { deriveRtpKeys } from '../../engine/rtp/srtp/key-derivation.js';
 import { SRTP_SUITES, type SrtpSuiteName } from '../../engine/rtp/srtp/srtp-suite.js';
 
+/** benchmark.js sampling for this suite's measurements. */
+const SAMPLING = { minSamples: 20 };
+
 const PAYLOAD_BYTES = 160;
 const PACKETS = 4096;
-
-function nsPerCall(name: string, fn: () => void): number {
-  const bench = new Benchmark(name, fn, { minSamples: 20, maxTime: 0.6 });
-  bench.run();
-  return bench.stats.mean * 1e9;
-}
 
 /**
  * CPU time per call (user + system, from process.cpuUsage) over `calls` calls: on a shared,
@@ -70,7 +67,7 @@ export async function run(report: BenchReport): Promise<void> {
   // Plain RTP: the header parse every received packet gets, and one loopback send.
   const header = new RtpHeaderView();
   const sample = plainPacket(1);
-  const parseNs = nsPerCall('rtp parse', () => header.parse(sample, sample.length));
+  const parseNs = nsPerCall('rtp parse', () => header.parse(sample, sample.length), SAMPLING);
   const receiver = dgram.createSocket('udp4');
   const sender = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', () => resolve()));
@@ -78,7 +75,7 @@ export async function run(report: BenchReport): Promise<void> {
   receiver.on('message', () => undefined);
   const port = receiver.address().port;
   const send = (): void => sender.send(sample, port, '127.0.0.1');
-  const sendNs = nsPerCall('rtp send', send);
+  const sendNs = nsPerCall('rtp send', send, SAMPLING);
   const sendCpuNs = cpuNsPerCall(send, 20_000);
   await new Promise((resolve) => setTimeout(resolve, 50));
   sender.close();
@@ -102,7 +99,7 @@ export async function run(report: BenchReport): Promise<void> {
     const protect = (): void => {
       sending.protectRtp(packets[sendSeq++ & (PACKETS - 1)], 12 + PAYLOAD_BYTES, out);
     };
-    const protectNs = nsPerCall(`${suiteName} protect`, protect);
+    const protectNs = nsPerCall(`${suiteName} protect`, protect, SAMPLING);
     const protectCpuNs = cpuNsPerCall(protect);
     const protectBytes = await bytesPerCall(protect, 20_000);
 
@@ -123,7 +120,7 @@ export async function run(report: BenchReport): Promise<void> {
       work.set(wire[receiveSeq++]);
       if (receiving.unprotectRtp(work, work.length) < 0) throw new Error('bench packet failed to unprotect');
     };
-    const unprotectNs = nsPerCall(`${suiteName} unprotect`, unprotect);
+    const unprotectNs = nsPerCall(`${suiteName} unprotect`, unprotect, SAMPLING);
     const unprotectCpuNs = cpuNsPerCall(unprotect);
     const unprotectBytes = await bytesPerCall(unprotect, 20_000);
 
@@ -132,7 +129,7 @@ export async function run(report: BenchReport): Promise<void> {
     const naive = (): void => {
       naiveProtect(keys, packets[naiveSeq & (PACKETS - 1)], naiveSeq++ & 0xffff, suite.rtpTagBytes);
     };
-    const naiveNs = nsPerCall(`${suiteName} naive protect`, naive);
+    const naiveNs = nsPerCall(`${suiteName} naive protect`, naive, SAMPLING);
     const naiveCpuNs = cpuNsPerCall(naive);
     const naiveBytes = await bytesPerCall(naive, 20_000);
 

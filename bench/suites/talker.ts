@@ -4,7 +4,7 @@
  * steady white noise once absorbed by the noise floor and before it is, and the cost of one meyda spectral-flatness extract alone, the reason the
  * detector calls meyda only while deciding a start. Also reports bytes allocated per call.
  */
-import Benchmark from 'benchmark';
+import { nsPerCall } from '../support/ns-per-call.js';
 import type { BenchReport } from '../report.js';
 import { bytesPerCall } from '../support/heap-sampling.js';
 import { TalkerDetector } from '../../engine/talker/talker-detector.js';
@@ -18,18 +18,15 @@ import {
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { concat, frames, speechLike, whiteNoise } from '../../test/talker/signals.js';
 
+/** benchmark.js sampling for this suite's measurements. */
+const SAMPLING = { minSamples: 20, maxTime: 1.5 };
+
 /** The single-kernel exports of assembly/room.ts this suite calls. */
 interface TalkerKernelExports {
   memory: WebAssembly.Memory;
   benchBufferPtr(): number;
   talkerMeasureFrame(party: number, src: number, n: number, roomRate: number): void;
   talkerMeasurePairFrame(a: number, b: number, n: number, roomRate: number): void;
-}
-
-function nsPerCall(name: string, fn: () => void): number {
-  const bench = new Benchmark(name, fn, { minSamples: 20, maxTime: 1.5 });
-  bench.run();
-  return bench.stats.mean * 1e9;
 }
 
 /** Cycles through a signal's 20 ms frames, one per call. */
@@ -73,7 +70,7 @@ export async function run(report: BenchReport): Promise<void> {
         push();
       };
       const step = label.includes('reset') ? pushResetting : push;
-      const ns = nsPerCall(`detector ${label}`, step);
+      const ns = nsPerCall(`detector ${label}`, step, SAMPLING);
       const bytes = await bytesPerCall(step, 20_000);
       report.add({
         suite: 'talker',
@@ -119,9 +116,9 @@ export async function run(report: BenchReport): Promise<void> {
       at = at + 1 === speechFrames.length ? 0 : at + 1;
       e.talkerMeasurePairFrame(party, other, rate / 50, rate);
     };
-    const wasmNs = nsPerCall('talker measurement wasm', measureInCore);
-    const pairNs = nsPerCall('talker measurement wasm, two parties', measurePairInCore) / 2;
-    const jsNs = nsPerCall('talker measurement js', measureInJs);
+    const wasmNs = nsPerCall('talker measurement wasm', measureInCore, SAMPLING);
+    const pairNs = nsPerCall('talker measurement wasm, two parties', measurePairInCore, SAMPLING) / 2;
+    const jsNs = nsPerCall('talker measurement js', measureInJs, SAMPLING);
     report.add({
       suite: 'talker',
       name: `measurement in the WASM core ${rate / 1000} kHz (filter, energy, zero crossings)`,
@@ -158,7 +155,7 @@ export async function run(report: BenchReport): Promise<void> {
       k = k + 1 === speechFrames.length ? 0 : k + 1;
       decisions++;
     };
-    const decideNs = nsPerCall('talker decision', decide);
+    const decideNs = nsPerCall('talker decision', decide, SAMPLING);
     report.add({
       suite: 'talker',
       name: `decision on the core's measurement ${rate / 1000} kHz speech+pauses (the engine's JS per frame)`,
@@ -175,7 +172,7 @@ export async function run(report: BenchReport): Promise<void> {
     const extract = (): void => {
       spectralFlatness(window, rate);
     };
-    const ns = nsPerCall('meyda extract', extract);
+    const ns = nsPerCall('meyda extract', extract, SAMPLING);
     report.add({
       suite: 'talker',
       name: `meyda spectralFlatness extract alone ${rate / 1000} kHz (256-pt)`,
