@@ -5,6 +5,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { createKernels, INPUT_LOST, type DspKernels } from '../../engine/dsp/kernels.js';
+import { l16EncodeFrame } from '../../engine/dsp/reference/g711.js';
 
 const RATE = 16000;
 const N = RATE / 50;
@@ -24,12 +25,7 @@ async function conceal(kind: 'wasm' | 'js', keep: DspKernels[]): Promise<Int16Ar
   const p = k.createParty('L16');
   k.addParty(room, p);
   for (let f = 0; f < 3; f++) {
-    const pcm = squareFrame(f);
-    const b = k.inputPayload(p);
-    for (let j = 0; j < N; j++) {
-      b[2 * j] = (pcm[j] >> 8) & 0xff;
-      b[2 * j + 1] = pcm[j] & 0xff;
-    }
+    l16EncodeFrame(squareFrame(f), k.inputPayload(p), N);
     k.setInput(p, 2 * N);
     k.processRoom(room);
   }

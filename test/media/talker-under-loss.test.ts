@@ -13,7 +13,8 @@ import { MixRoom } from '../../engine/media/mix-room.js';
 import { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { countingPorts } from '../support/counting-rtp-ports.js';
-import { ulawEncode } from '../support/tone-analysis.js';
+import { sine } from '../support/dsp-prng.js';
+import { g711EncodeFrame } from '../../engine/dsp/reference/g711.js';
 
 const FRAMES = 2000; // 40 s
 /** Past the time the tone takes to become the floor and stop the talkspurt (about 5 s). */
@@ -79,12 +80,9 @@ describe('a party with bursts of packet loss', () => {
       if (!inGap || gaps === 'silence') {
         packet.writeUInt16BE(frame, 2);
         packet.writeUInt32BE(frame * 160, 4);
-        for (let s = 0; s < 160; s++) {
-          const t = frame * 160 + s;
-          packet[12 + s] = inGap
-            ? 0xff
-            : ulawEncode(Math.round(6000 * Math.sin((2 * Math.PI * 440 * t) / 8000)));
-        }
+        const payload = packet.subarray(12);
+        if (inGap) payload.fill(0xff);
+        else g711EncodeFrame('PCMU', sine(160, 440, 8000, 6000, frame * 160), payload, 160);
         ports.rtpSocket.emit('message', packet, rinfo);
       }
       loop.tick();
