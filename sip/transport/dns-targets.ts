@@ -62,6 +62,8 @@ interface Kept<V> {
   answer: Promise<V>;
 }
 
+type SrvRecord = Awaited<ReturnType<Resolver['resolveSrv']>>[number];
+
 /** A usable NAPTR record: its transport, and the SRV name it replaces the name with. */
 interface NaptrChoice {
   protocol: LookedUpProtocol;
@@ -76,6 +78,8 @@ export class DnsTargets {
   readonly #failed = new Map<string, number>();
   /** Each name's usable NAPTR records, in the order to use them. */
   readonly #naptrs = new Map<string, Kept<NaptrChoice[]>>();
+  /** Each SRV name's records: asked once for a transport choice and the request that follows it. */
+  readonly #srvs = new Map<string, Kept<SrvRecord[]>>();
 
   constructor(servers?: readonly string[]) {
     this.#resolver = new Resolver({ timeout: LOOKUP_TIMEOUT_MS, tries: 2 });
@@ -88,6 +92,7 @@ export class DnsTargets {
     this.#answers.clear();
     this.#failed.clear();
     this.#naptrs.clear();
+    this.#srvs.clear();
   }
 
   /** Whether targets over `protocol` are looked up here (WebSocket peers are reached over their own connections). */
@@ -119,14 +124,15 @@ export class DnsTargets {
       this.#naptrChoices(host),
       Promise.all(
         candidates.map((protocol) =>
-          this.#resolver.resolveSrv(`${SRV_SERVICE[protocol]}.${host}`).then(
-            (records) => records.length > 0,
-            () => false
-          )
+          this.#srvRecords(`${SRV_SERVICE[protocol]}.${host}`).then((records) => records.length > 0)
         )
       )
     ]);
     return naptrs.find((c) => wanted(c.protocol))?.protocol ?? candidates.find((_, i) => srvFound[i]);
+  }
+
+  #srvRecords(name: string): Promise<SrvRecord[]> {
+    return keptAnswer(this.#srvs, name.toLowerCase(), () => this.#resolver.resolveSrv(name).catch(() => []));
   }
 
   #naptrChoices(host: string): Promise<NaptrChoice[]> {
@@ -204,7 +210,7 @@ export class DnsTargets {
     const naptr = this.#naptrs.get(host.toLowerCase());
     const chosen = naptr && (await naptr.answer).find((c) => c.protocol === protocol);
     const srvName = chosen?.srvName ?? `${SRV_SERVICE[protocol]}.${host}`;
-    const records = await this.#resolver.resolveSrv(srvName).catch(() => []);
+    const records = await this.#srvRecords(srvName);
     // Looked up together, so a slow server costs one lookup's time, not one per record.
     const lists = await Promise.all(
       ordered(records)

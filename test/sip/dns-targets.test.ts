@@ -258,6 +258,24 @@ describe('request targets named by host name', () => {
     expect(await udpOnly.transportFor('sip:room@naptr.test')).toBeUndefined();
   });
 
+  it('asks a name its NAPTR and SRV questions once for the transport choice and the requests after it', async () => {
+    const tcpPeer = new TcpListeningTestPeer();
+    await tcpPeer.listen();
+    closing.push(() => tcpPeer.close());
+    const server = await dns([srv('_sip._tcp.naptr.test', tcpPeer.port), address('a.naptr.test')]);
+    const ua = await agent(server, ['udp', 'tcp']);
+    for (let call = 0; call < 2; call++) {
+      const transport = await ua.transportFor('sip:room@naptr.test');
+      expect(transport).toBe('tcp');
+      expect(await inviteLands(ua, 'sip:room@naptr.test', [tcpPeer], transport)).toBe(0);
+    }
+    const asked = (question: string): number => server.questions.filter((q) => q === question).length;
+    expect(asked('NAPTR naptr.test')).toBe(1);
+    expect(asked('SRV _sip._udp.naptr.test')).toBe(1);
+    expect(asked('SRV _sip._tcp.naptr.test')).toBe(1);
+    expect(asked('A a.naptr.test')).toBe(1);
+  });
+
   it('looks up no NAPTR for a URI naming its transport or port, or an address', async () => {
     const server = await dns([naptr(10, 'SIP+D2T', '_sip._tcp.naptr.test')]);
     const ua = await agent(server, ['udp', 'tcp']);
