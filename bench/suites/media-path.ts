@@ -27,7 +27,8 @@ import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { MixLoop } from '../../engine/media/mix-loop.js';
 import { MixRoom } from '../../engine/media/mix-room.js';
-import { MediaLeg } from '../../engine/media/media-leg.js';
+import type { MediaLeg } from '../../engine/media/media-leg.js';
+import { pcmuLeg } from '../../test/support/pcmu-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { countingPorts } from '../../test/support/counting-rtp-ports.js';
 import type { InbandDtmfMode } from '../../engine/dtmf/inband-dtmf-mode.js';
@@ -73,25 +74,7 @@ export function buildPipeline(
   const callers: Caller[] = [];
   for (let i = 0; i < participants; i++) {
     const ports = countingPorts(40000 + 2 * i);
-    const leg = new MediaLeg(
-      {
-        kernels,
-        loop,
-        ports,
-        address: '127.0.0.1',
-        roomSampleRateHz: 8000,
-        codecs: ['PCMU', 'PCMA'],
-        metrics,
-        now,
-        inbandDtmf
-      },
-      {
-        onDigit: () => undefined,
-        onTalking: () => undefined,
-        onRecordingFull: () => undefined,
-        onMediaTimeout: () => undefined
-      }
-    );
+    const leg = pcmuLeg({ kernels, loop, ports, metrics, now, inbandDtmf, codecs: ['PCMU', 'PCMA'] });
     const callerPort = 20000 + 2 * i;
     leg.answer(
       `v=0\r\no=- ${i} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +

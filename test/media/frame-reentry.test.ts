@@ -9,7 +9,8 @@ import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { MixLoop } from '../../engine/media/mix-loop.js';
 import { MixRoom } from '../../engine/media/mix-room.js';
-import { MediaLeg } from '../../engine/media/media-leg.js';
+import type { MediaLeg } from '../../engine/media/media-leg.js';
+import { pcmuLeg } from '../support/pcmu-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { countingPorts, type CountingSocket } from '../support/counting-rtp-ports.js';
 import { dtmfTone, toPcm16 } from '../support/dtmf-signals.js';
@@ -38,25 +39,14 @@ describe('a frame that ends with an in-band exit digit', () => {
     for (let i = 0; i < 3; i++) {
       const pair = countingPorts(40000 + 2 * i);
       sockets.push(pair.rtpSocket as unknown as CountingSocket);
-      const leg: MediaLeg = new MediaLeg(
-        {
-          kernels,
-          loop,
-          ports: pair,
-          address: '127.0.0.1',
-          roomSampleRateHz: 8000,
-          codecs: ['PCMU'],
-          metrics
-        },
+      const leg: MediaLeg = pcmuLeg(
+        { kernels, loop, ports: pair, metrics },
         {
           // What the conference does with an exit digit: the party goes back on its own.
           onDigit: () => {
             exits++;
             leg.returnToSolo();
-          },
-          onTalking: () => undefined,
-          onRecordingFull: () => undefined,
-          onMediaTimeout: () => undefined
+          }
         }
       );
       leg.answer(

@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { MixLoop } from '../../engine/media/mix-loop.js';
-import { MediaLeg } from '../../engine/media/media-leg.js';
+import type { MediaLeg } from '../../engine/media/media-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import { pcmuLeg } from '../support/pcmu-leg.js';
 
 const LEGS = 100;
 const FLUSH_FRAMES = 50;
@@ -45,23 +46,7 @@ describe('media leg statistics flush', () => {
       inc(...args);
     };
     for (let i = 0; i < LEGS; i++) {
-      const leg = new MediaLeg(
-        {
-          kernels,
-          loop,
-          ports: await pool.allocate(),
-          address: '127.0.0.1',
-          roomSampleRateHz: 8000,
-          codecs: ['PCMU'],
-          metrics
-        },
-        {
-          onDigit: () => undefined,
-          onTalking: () => undefined,
-          onRecordingFull: () => undefined,
-          onMediaTimeout: () => undefined
-        }
-      );
+      const leg = pcmuLeg({ kernels, loop, ports: await pool.allocate(), metrics });
       legs.push(leg);
       // Nobody listens at the discard port: the legs send into the void.
       leg.answer(offer(9));

@@ -10,7 +10,7 @@ import { createKernels, type DspKernels } from '../../engine/dsp/kernels.js';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
 import { MixLoop } from '../../engine/media/mix-loop.js';
 import { MixRoom } from '../../engine/media/mix-room.js';
-import { MediaLeg } from '../../engine/media/media-leg.js';
+import { pcmuLeg } from '../support/pcmu-leg.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { countingPorts } from '../support/counting-rtp-ports.js';
 import { sine } from '../support/dsp-prng.js';
@@ -41,24 +41,12 @@ describe('a party with bursts of packet loss', () => {
     loop.add(room);
     const ports = countingPorts(40000);
     let started = 0;
-    const leg = new MediaLeg(
+    const leg = pcmuLeg(
+      { kernels, loop, ports, metrics: new EngineMetrics(), now: () => nowMs },
       {
-        kernels,
-        loop,
-        ports,
-        address: '127.0.0.1',
-        roomSampleRateHz: 8000,
-        codecs: ['PCMU'],
-        metrics: new EngineMetrics(),
-        now: () => nowMs
-      },
-      {
-        onDigit: () => undefined,
         onTalking: (talking) => {
           if (talking) started++;
-        },
-        onRecordingFull: () => undefined,
-        onMediaTimeout: () => undefined
+        }
       }
     );
     closers.push(
