@@ -21,6 +21,7 @@
  * sips: and transport=tls targets use `_sips._tcp` records (port 5061 without them), and each
  * target carries the SIP domain as the name its certificate must show (RFC 5922 §4.1).
  */
+import type { SrvRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { TransportAddress } from './transport.js';
@@ -61,8 +62,6 @@ interface Kept<V> {
   until: number;
   answer: Promise<V>;
 }
-
-type SrvRecord = Awaited<ReturnType<Resolver['resolveSrv']>>[number];
 
 /** A usable NAPTR record: its transport, and the SRV name it replaces the name with. */
 interface NaptrChoice {
