@@ -4,6 +4,7 @@
  * others and not itself. Twenty peer connections (ten here, ten in the engine) and twenty RTP
  * streams share this host with the rest of the suite, so the windows are generous.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Engine,
@@ -73,6 +74,19 @@ function lastSeconds(pcm: Int16Array, rateHz: number, seconds: number): Int16Arr
   return out;
 }
 
+/** How many 20 ms blocks of `pcm` are over 20 dB below its median block: gaps the receiver concealed or filled. */
+function quietBlocks(pcm: Int16Array, rateHz: number): number {
+  const block = rateHz / 50;
+  const levels: number[] = [];
+  for (let at = 0; at + block <= pcm.length; at += block) {
+    let energy = 0;
+    for (let i = at; i < at + block; i++) energy += pcm[i] * pcm[i];
+    levels.push(energy / block);
+  }
+  const median = [...levels].sort((a, b) => a - b)[levels.length >> 1] ?? 0;
+  return levels.filter((l) => l < median / 100).length;
+}
+
 describe('ten browsers and ten phones in one room', () => {
   it('everyone hears the mix-minus: the nineteen others, not itself', async () => {
     const sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
@@ -97,7 +111,14 @@ describe('ten browsers and ten phones in one room', () => {
     await sleep(1000);
     callers.forEach((c) => c.clearReceived());
     phones.forEach((p) => p.clearReceived());
+    // How the host treated this process during the capture, for reading a failure: the engine's
+    // frame clock and the event loop all twenty peers' JavaScript shares.
+    engine.clock.resetStats();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     await sleep(2500);
+    loopDelay.disable();
+    const clock = engine.clockStats();
 
     const failures: string[] = [];
     let loudestOwn = -200;
@@ -113,14 +134,22 @@ describe('ten browsers and ten phones in one room', () => {
         if (j !== own && db < HEARD_DB) failures.push(`${who} misses ${hz} Hz (${db.toFixed(1)} dB)`);
       });
     };
+    const capturedMs: string[] = [];
     callers.forEach((c, i) => {
       const { pcm, rateHz } = c.received();
+      capturedMs.push(
+        `web${i} ${Math.round((1000 * pcm.length) / rateHz)} ms at ${rateHz} Hz (${quietBlocks(pcm, rateHz)} quiet 20 ms blocks)`
+      );
       check(`web${i}`, i, pcm, rateHz);
     });
     phones.forEach((p, i) => check(`tel${i}`, PER_KIND + i, p.receivedPcm(), 8000));
+    const host =
+      `frame clock in the 2.5 s capture: ${clock.ticks} ticks, ${clock.lateTicks} late, ` +
+      `${clock.skippedTicks} skipped, max ${clock.latenessMsMax.toFixed(1)} ms late; ` +
+      `event loop delay max ${(loopDelay.max / 1e6).toFixed(1)} ms; browsers captured ${capturedMs.join(', ')}`;
     console.log(
-      `quietest tone heard from another party ${quietestOther.toFixed(1)} dB; loudest own frequency ${loudestOwn.toFixed(1)} dB`
+      `quietest tone heard from another party ${quietestOther.toFixed(1)} dB; loudest own frequency ${loudestOwn.toFixed(1)} dB; ${host}`
     );
-    expect(failures).toEqual([]);
+    expect(failures.length === 0 ? [] : [...failures, host]).toEqual([]);
   });
 });
