@@ -25,7 +25,14 @@
  * `first-packet`: the first source from anywhere to serve its probation latches (the RTP-proxy
  * rule, for peers behind a proxy and NAT whose SDP and signalling both name other hosts); the
  * SDP's exact address and port latches at once. Either way, once latched, only `setRemote` (a
- * re-INVITE) moves the peer again.
+ * re-INVITE) moves the peer to another host.
+ *
+ * A NAT that rebinds (its mapping expired or its state was lost) sends the caller's audio on from
+ * another port of the same public address, with no re-INVITE. In either mode, once the latched
+ * source has gone quiet, a source on its host may take over (`mayRebind`): the session lets it
+ * through only with the latched stream's SSRC and sequence numbers that carry on from it, and it
+ * still serves its probation. A stranger beside the caller would have to know both, and cannot
+ * take a call whose caller is still sending.
  */
 
 import { isNullAddress, unmappedAddress } from '../../sip/index.js';
@@ -150,6 +157,16 @@ export class PeerLatch {
     return latched === undefined || this.#remote?.port === port;
   }
 
+  /**
+   * May a source `acceptsRtp` refused be looked at as the latched peer's new NAT mapping: another
+   * port on the latched source's host. The session decides the rest (the latched source's
+   * silence, the packet's SSRC and sequence number).
+   */
+  mayRebind(address: string, port: number): boolean {
+    const latched = this.#rtp;
+    return latched !== undefined && latched.port !== port && latched.address === unmappedAddress(address);
+  }
+
   /** Records a packet that passed every check (and authentication, with SRTP). */
   admitRtp(address: string, port: number, packet: ProbationPacket): RtpLatchOutcome {
     const host = unmappedAddress(address);
@@ -160,6 +177,8 @@ export class PeerLatch {
     this.#left = undefined;
     this.#probation.clear();
     this.#rtp = { address: host, port };
+    // The RTCP latch followed the source that left: the new one's reports latch again.
+    if (latched !== undefined) this.#rtcp = undefined;
     return 'latchedNow';
   }
 

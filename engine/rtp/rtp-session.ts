@@ -25,6 +25,7 @@ import { RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
 import type { RtpParseError } from './rtp-packet.js';
 import { RtpPacketizer } from './rtp-packetizer.js';
 import type { QueuedSender, SendBatch } from './send-batch.js';
+import { seqDiff16 } from './sequence.js';
 import type { FrameClock } from '../clock/frame-clock.js';
 import { TelephoneEventReceiver, planTelephoneEvent } from './telephone-event.js';
 import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
@@ -32,6 +33,15 @@ import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
 export { FRAME_LOST, FRAME_SILENT } from './jitter-buffer.js';
 
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/**
+ * A NAT rebinding (peer-latch.ts): the latched stream must have been quiet this long before another
+ * port on its host may carry it on (five frames: no caller still sending is taken over), and the
+ * new port's first packet may be at most this many sequence numbers past the last one heard (ten
+ * seconds of 20 ms packets lost while the NAT changed its mapping).
+ */
+const REBIND_AFTER_SILENCE_MS = 100;
+const REBIND_MAX_SEQUENCE_GAP = 500;
 
 export interface RtpRemote {
   address: string;
@@ -179,6 +189,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #sendingHeld = false;
   /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
   #lastHeardMs = 0;
+  /** The latched audio stream's last packet: when it came and its sequence number (for `#rebinds`). */
+  #lastAudioMs = 0;
+  #lastAudioSeq = 0;
   #sendView: Buffer | undefined;
   readonly #sendBatch: SendBatch | undefined;
   readonly #clock: Pick<FrameClock, 'runIfDue'> | undefined;
@@ -653,7 +666,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       return;
     }
     const peer = this.#peer;
-    if (!peer.acceptsRtp(rinfo.address, rinfo.port)) {
+    const rebinding = !peer.acceptsRtp(rinfo.address, rinfo.port);
+    if (rebinding && !this.#mayRebind(rinfo)) {
       this.#counters.packetsFromOtherSources++;
       return;
     }
@@ -667,6 +681,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const h = this.#header;
     const error = h.parse(msg, length);
     if (error !== null) return this.#discard(error);
+    if (rebinding && !this.#continuesStream(h)) {
+      this.#counters.packetsFromOtherSources++;
+      return;
+    }
     const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
     if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
@@ -693,12 +711,31 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     h.arrivalMs = now;
     // Reception statistics (and RTCP reports) are the audio source's; events on an SSRC of their
     // own have their own sequence numbers.
-    if (h.ssrc === this.#remoteSsrc) this.#reception.update(h, !isEvent);
+    if (h.ssrc === this.#remoteSsrc) {
+      this.#reception.update(h, !isEvent);
+      this.#lastAudioMs = now;
+      this.#lastAudioSeq = h.sequenceNumber;
+    }
     this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
     else this.#jitter.push(h, msg);
+  }
+
+  /** A source the latch refused, on the latched source's host, once that source has gone quiet. */
+  #mayRebind(rinfo: dgram.RemoteInfo): boolean {
+    return (
+      this.#hasRemoteSsrc &&
+      this.#peer.mayRebind(rinfo.address, rinfo.port) &&
+      this.#now() - this.#lastAudioMs >= REBIND_AFTER_SILENCE_MS
+    );
+  }
+
+  /** The latched stream carried on: its SSRC, and a sequence number a little past its last. */
+  #continuesStream(h: RtpHeaderView): boolean {
+    const ahead = seqDiff16(h.sequenceNumber, this.#lastAudioSeq);
+    return h.ssrc === this.#remoteSsrc && ahead > 0 && ahead <= REBIND_MAX_SEQUENCE_GAP;
   }
 
   #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {

@@ -1,0 +1,168 @@
+/**
+ * A caller's NAT rebinding over real sockets: the caller's audio goes on from another port of the
+ * same address, with no re-INVITE. The session follows it, and sends there, once the old port has
+ * gone quiet and the new one carries the same stream on through its probation. A stranger on the
+ * caller's address cannot use the rule: not while the caller sends, not with another SSRC, not
+ * with the SSRC but a sequence number of its own, and not from another address.
+ */
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
+import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
+import { RtpSession } from '../../engine/rtp/rtp-session.js';
+import { indexedFrame } from '../support/rtp-exchange.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+const CALLER_HOST = '127.0.0.43';
+const ENGINE_HOST = '127.0.0.44';
+const OTHER_HOST = '127.0.0.45';
+/** The private port a caller behind NAT names in its SDP: nothing ever comes from it. */
+const NAT_SDP_PORT = 60298;
+const SSRC = 0x5eed;
+
+/** A PCMU packet whose payload starts with its sequence number, so a played frame says which it was. */
+function packet(seq: number, ssrc = SSRC): Buffer {
+  const p = Buffer.alloc(172, 0xff);
+  writeRtpHeader(p, {
+    marker: false,
+    payloadType: 0,
+    sequenceNumber: seq & 0xffff,
+    timestamp: seq * 160,
+    ssrc
+  });
+  p.writeUInt32BE(seq >>> 0, 12);
+  return p;
+}
+
+async function socket(host: string, port: number): Promise<{ s: dgram.Socket; got: () => number }> {
+  const s = dgram.createSocket('udp4');
+  let got = 0;
+  s.on('message', () => got++);
+  await new Promise<void>((resolve) => s.bind(port, host, () => resolve()));
+  cleanups.push(() => s.close());
+  return { s, got: () => got };
+}
+
+function send(from: dgram.Socket, p: Buffer, port: number): Promise<void> {
+  return new Promise((resolve, reject) =>
+    from.send(p, port, ENGINE_HOST, (e) => (e ? reject(e) : resolve()))
+  );
+}
+
+async function engineSession() {
+  const pool = new RtpPortPool({ host: ENGINE_HOST, minPort: 60300, maxPort: 60349 });
+  cleanups.push(() => pool.close());
+  const engine = new RtpSession({
+    ports: await pool.allocate(),
+    payloadType: 0,
+    clockRateHz: 8000,
+    samplesPerFrame: 160,
+    rtcpIntervalMs: 0,
+    jitter: { startDelayMs: 40 },
+    remote: { address: CALLER_HOST, port: NAT_SDP_PORT }
+  });
+  cleanups.push(() => engine.close());
+  const latched: { address: string; port: number }[] = [];
+  engine.on('latched', (l) => latched.push(l));
+  const played: number[] = [];
+  const target = new Uint8Array(1280);
+  /** One 20 ms frame of the engine's: it sends its own and plays what it holds. */
+  const frame = async (): Promise<void> => {
+    engine.sendFrame(indexedFrame(100_000), 160);
+    await sleep(20);
+    if (engine.readFrame(target) === 160) played.push(new DataView(target.buffer).getUint32(0));
+  };
+  return { engine, latched, played, frame };
+}
+
+/** The caller's stream from `from`, frame by frame, `count` packets from `seq` on; `also` runs after each packet. */
+async function stream(
+  from: dgram.Socket,
+  seq: number,
+  count: number,
+  engine: RtpSession,
+  frame: () => Promise<void>,
+  also?: (seq: number) => Promise<void>
+): Promise<number> {
+  for (let i = 0; i < count; i++, seq++) {
+    await send(from, packet(seq), engine.ports.rtpPort);
+    await also?.(seq);
+    await frame();
+  }
+  return seq;
+}
+
+describe('RtpSession and a NAT that rebinds', () => {
+  it("follows the caller's stream to its new port once the old one is quiet, after probation, and sends there", async () => {
+    const { engine, latched, played, frame } = await engineSession();
+    const before = await socket(CALLER_HOST, 60200);
+    const after = await socket(CALLER_HOST, 60202);
+
+    let seq = await stream(before.s, 1, 15, engine, frame);
+    expect(latched).toEqual([{ address: CALLER_HOST, port: 60200 }]);
+    await waitFor(() => before.got() > 0);
+    const rebindAt = seq;
+
+    // The NAT maps the caller anew: the same stream, from another port, with no signalling.
+    for (let i = 0; i < 500 && !played.some((s) => s >= rebindAt); i++)
+      seq = await stream(after.s, seq, 1, engine, frame);
+    expect(latched).toEqual([
+      { address: CALLER_HOST, port: 60200 },
+      { address: CALLER_HOST, port: 60202 }
+    ]);
+    expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: 60202 });
+    expect(engine.stats().discardReasons.probation).toBeGreaterThanOrEqual(PROBATION_PACKETS - 1);
+
+    // The engine's audio goes where the caller's now comes from, and no longer to the old port.
+    const oldPortHad = before.got();
+    seq = await stream(after.s, seq, 5, engine, frame);
+    await waitFor(() => after.got() >= 5);
+    expect(before.got()).toBe(oldPortHad);
+    expect(played.slice(-3).every((s) => s >= rebindAt && s < seq)).toBe(true);
+  });
+
+  it('a stranger on the caller’s address cannot take the call: not while it sends, nor with another SSRC, nor a sequence of its own; nor can another address', async () => {
+    const { engine, latched, played, frame } = await engineSession();
+    const caller = await socket(CALLER_HOST, 60204);
+    const stranger = await socket(CALLER_HOST, 60206);
+    const elsewhere = await socket(OTHER_HOST, 60208);
+
+    let seq = await stream(caller.s, 1, 2 * PROBATION_PACKETS, engine, frame);
+    expect(latched).toEqual([{ address: CALLER_HOST, port: 60204 }]);
+    const probation = engine.stats().discardReasons.probation;
+
+    // Beside a caller that sends: the caller's own stream, copied, one number ahead.
+    seq = await stream(caller.s, seq, 20, engine, frame, (s) =>
+      send(stranger.s, packet(s + 1), engine.ports.rtpPort)
+    );
+
+    // The caller falls quiet (muted, or gone); after its silence, runs of consecutive packets that
+    // do not carry its stream on.
+    await sleep(200);
+    const fromOthers = engine.stats().packetsFromOtherSources;
+    const runs: [dgram.Socket, number, number][] = [
+      [stranger.s, seq, 0xbad], // another SSRC
+      [stranger.s, seq + 5000, SSRC], // the SSRC, with a sequence far from the caller's
+      [stranger.s, seq - 100, SSRC], // ... or behind it
+      [elsewhere.s, seq, SSRC] // the stream itself, from another address
+    ];
+    let sent = 0;
+    for (const [from, start, ssrc] of runs)
+      for (let i = 0; i < 3 * PROBATION_PACKETS; i++, sent++)
+        await send(from, packet(start + i, ssrc), engine.ports.rtpPort);
+    await waitFor(() => engine.stats().packetsFromOtherSources - fromOthers === sent);
+
+    expect(latched).toEqual([{ address: CALLER_HOST, port: 60204 }]);
+    expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: 60204 });
+    expect(engine.stats().discardReasons.probation).toBe(probation);
+    expect(played.every((s) => s < seq)).toBe(true);
+    expect(stranger.got()).toBe(0);
+    expect(elsewhere.got()).toBe(0);
+  });
+});
