@@ -189,7 +189,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #sendingHeld = false;
   /** When the peer was last heard: an accepted RTP packet or a valid RTCP report. */
   #lastHeardMs = 0;
-  /** The latched audio stream's last packet: when it came and its sequence number (for `#rebinds`). */
+  /** The latched audio stream's last packet: when it came and its sequence number (`#mayRebind`, `#continuesStream`). */
   #lastAudioMs = 0;
   #lastAudioSeq = 0;
   #sendView: Buffer | undefined;

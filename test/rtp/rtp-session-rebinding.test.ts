@@ -3,15 +3,17 @@
  * same address, with no re-INVITE. The session follows it, and sends there, once the old port has
  * gone quiet and the new one carries the same stream on through its probation. A stranger on the
  * caller's address cannot use the rule: not while the caller sends, not with another SSRC, not
- * with the SSRC but a sequence number of its own, and not from another address.
+ * with the SSRC but a sequence number of its own, and not from another address. With SRTP the new
+ * port's first packet that authenticates latches, and one that does not is dropped.
  */
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
-import { indexedFrame } from '../support/rtp-exchange.js';
+import { exchangeFrames, indexedFrame } from '../support/rtp-exchange.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups: (() => void)[] = [];
@@ -164,5 +166,80 @@ describe('RtpSession and a NAT that rebinds', () => {
     expect(played.every((s) => s < seq)).toBe(true);
     expect(stranger.got()).toBe(0);
     expect(elsewhere.got()).toBe(0);
+  });
+
+  it('with SRTP, the stream from a new port latches at its first packet that authenticates; a forged one from a third port does not', async () => {
+    const keyCaller = randomBytes(30);
+    const keyEngine = randomBytes(30);
+    const suite = 'AES_CM_128_HMAC_SHA1_80';
+    const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 60350, maxPort: 60399 });
+    const enginePool = new RtpPortPool({ host: ENGINE_HOST, minPort: 60300, maxPort: 60349 });
+    cleanups.push(
+      () => pool.close(),
+      () => enginePool.close()
+    );
+    const common = {
+      payloadType: 0,
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      rtcpIntervalMs: 0,
+      jitter: { startDelayMs: 40 }
+    };
+    // The caller behind its NAT, and the NAT: what the caller sends leaves from the NAT's
+    // current mapping, and what reaches a mapping goes back to the caller.
+    const nat = await socket('127.0.0.1', 0);
+    const mappings = [await socket(CALLER_HOST, 60210), await socket(CALLER_HOST, 60212)];
+    const callerPorts = await pool.allocate();
+    const caller = new RtpSession({
+      ports: callerPorts,
+      ...common,
+      remote: { address: '127.0.0.1', port: nat.s.address().port },
+      srtp: { suite, localKeySalt: keyCaller, remoteKeySalt: keyEngine }
+    });
+    const engine = new RtpSession({
+      ports: await enginePool.allocate(),
+      ...common,
+      remote: { address: CALLER_HOST, port: NAT_SDP_PORT },
+      srtp: { suite, localKeySalt: keyEngine, remoteKeySalt: keyCaller }
+    });
+    cleanups.push(
+      () => caller.close(),
+      () => engine.close()
+    );
+    const latched: { address: string; port: number }[] = [];
+    engine.on('latched', (l) => latched.push(l));
+    let mapping = mappings[0];
+    let lastOut: Buffer | undefined;
+    nat.s.on('message', (msg) => {
+      lastOut = Buffer.from(msg);
+      mapping.s.send(msg, engine.ports.rtpPort, ENGINE_HOST);
+    });
+    for (const m of mappings) m.s.on('message', (msg) => nat.s.send(msg, callerPorts.rtpPort, '127.0.0.1'));
+
+    const first = await exchangeFrames(caller, engine, { ticks: 0, untilHeard: 10 });
+    expect(first.played.length).toBeGreaterThanOrEqual(10);
+    expect(latched).toEqual([{ address: CALLER_HOST, port: 60210 }]);
+
+    mapping = mappings[1];
+    const fromSecond = mappings[1].got();
+    const second = await exchangeFrames(caller, engine, { ticks: 20, from: 1000, untilHeard: 10 });
+    expect(latched).toEqual([
+      { address: CALLER_HOST, port: 60210 },
+      { address: CALLER_HOST, port: 60212 }
+    ]);
+    expect(second.played.slice(-5).every((i) => i >= 1000)).toBe(true);
+    expect(mappings[1].got() - fromSecond).toBeGreaterThanOrEqual(10);
+    expect(engine.stats().discardReasons.probation).toBe(0);
+
+    // The caller is quiet; a third port on its address sends the stream's next packet, altered.
+    await sleep(200);
+    const forger = await socket(CALLER_HOST, 60214);
+    const forged = Buffer.from(lastOut!);
+    forged.writeUInt16BE((forged.readUInt16BE(2) + 1) & 0xffff, 2);
+    const auth = engine.stats().discardReasons.srtpAuth;
+    await send(forger.s, forged, engine.ports.rtpPort);
+    await waitFor(() => engine.stats().discardReasons.srtpAuth === auth + 1);
+    expect(latched.length).toBe(2);
+    expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: 60212 });
   });
 });
