@@ -10,7 +10,7 @@
  * address it came from (nor the port, over UDP: over a stream the phone's port is ephemeral),
  * and its Contact names the same host as that Via (the phone wrote its own address in both).
  * The Request-URI stays the Contact; only where the request is sent changes. Over TCP or TLS,
- * that is the connection the INVITE came on.
+ * that is the connection the INVITE came on, or the one the phone connected again on.
  */
 import type { SipRequest } from '../message/message.js';
 import { parseNameAddr } from '../message/name-addr.js';
@@ -36,16 +36,17 @@ export function natPeerOf(invite: SipRequest, source: MessageSource): MessageSou
 
 /**
  * Where a dialog already taken for NAT is reached now, when its in-dialog `request` came from a
- * new UDP mapping (the phone's router restarted or it changed networks); else undefined. The
- * request still came straight from the phone (one Via) and still names an address that is not
- * its source. BYE and OPTIONS carry no Contact, so unlike `natPeerOf` none is asked for.
+ * new UDP mapping (the phone's router restarted or it changed networks), or over TCP or TLS on a
+ * new connection (the old one dropped and the phone connected again, from a new mapping); else
+ * undefined. The request still came straight from the phone (one Via) and still names an address
+ * that is not its source. BYE and OPTIONS carry no Contact, so unlike `natPeerOf` none is asked for.
  */
 export function movedNatPeer(
   request: SipRequest,
   source: MessageSource,
   current: MessageSource
 ): MessageSource | undefined {
-  if (source.protocol !== 'udp' || current.protocol !== 'udp') return undefined;
+  if (source.protocol === 'ws' || source.protocol !== current.protocol) return undefined;
   if (source.host === current.host && source.port === current.port) return undefined;
   try {
     const via = singleVia(request);

@@ -2,8 +2,8 @@
  * A phone behind NAT calls in naming its private address in Via and Contact; the engine's
  * requests in that call (here its BYE when the call is hung up) went to that address and were
  * lost. Now they go where the INVITE came from (or the phone's latest request in sequence, when its
- * NAT mapping moves), over UDP, and over the INVITE's own connection
- * over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
+ * NAT mapping moves), over UDP, and over the INVITE's own connection (or the one the phone
+ * connected again on) over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
  * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
  * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the
  * only way the callee's BYE can come. The "private" address
@@ -277,6 +277,36 @@ describe('a caller behind NAT', () => {
     const bye = (await phone.next(isBye, 10_000)) as SipRequest;
     expect(bye.callId).toBe('nat-tcp');
     await phone.send(responseTo(bye, 200).toBuffer());
+    await hungUp;
+  });
+
+  it('over TCP that connects again mid-call (its NAT dropped the connection): the BYE goes over the new connection', async () => {
+    const { tcpPort, hangUpLast } = await start();
+    const phone = await new TcpTestPeer().connect(tcpPort);
+    peers.push(phone);
+    const ok = await call(
+      phone,
+      (text) => phone.send(text),
+      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
+      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKnatredial;rport`],
+      `sip:phone@${PRIVATE};transport=tcp`,
+      'nat-tcp-again'
+    );
+    await phone.close();
+    const again = await new TcpTestPeer().connect(tcpPort);
+    peers.push(again);
+    await again.send(
+      phoneInDialog('OPTIONS', tcpPort, ok, 'nat-tcp-again', 2, 'z9hG4bKagain').replace(
+        'SIP/2.0/UDP',
+        'SIP/2.0/TCP'
+      )
+    );
+    const answer = (await again.next((m) => m instanceof SipResponse, 10_000)) as SipResponse;
+    expect(answer.status).toBe(200);
+    const hungUp = hangUpLast();
+    const bye = (await again.next(isBye, 10_000)) as SipRequest;
+    expect(bye.callId).toBe('nat-tcp-again');
+    await again.send(responseTo(bye, 200).toBuffer());
     await hungUp;
   });
 
