@@ -384,7 +384,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       track: (session, source) => {
         this.track(session);
         this.flows.bind(session);
-        this.holdConnection(session, source);
+        let held = this.holdConnection(session, source);
+        // A phone behind NAT that connects again: the call holds its new connection instead.
+        session.on('natPeerMoved', (peer) => {
+          held?.();
+          held = this.holdConnection(session, peer);
+        });
       },
       offer: (session) => {
         const errorsBefore = this.listenerErrorCount;
@@ -411,12 +416,15 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (this.holdConnection(user, source)) this.heldCalls.add(user);
   }
 
-  /** Keeps the stream connection at `source` open while `session` lasts; false over datagrams or when it is gone. */
-  private holdConnection(session: InviteSessionBase, source: MessageSource): boolean {
+  /**
+   * Keeps the stream connection at `source` open while `session` lasts, or until the returned
+   * release; undefined over datagrams or when it is gone.
+   */
+  private holdConnection(session: InviteSessionBase, source: MessageSource): (() => void) | undefined {
     const release = this.transports.get(source.protocol)?.holdConnection?.(source);
-    if (!release) return false;
+    if (!release) return undefined;
     session.once('terminated', release);
-    return true;
+    return release;
   }
 
   private track(session: InviteSessionBase): void {

@@ -64,6 +64,8 @@ export type InviteSessionEvents = {
    * came from, or the one a trusted proxy in front names. Its media comes from there too.
    */
   callerMoved: [address: string];
+  /** A caller behind NAT is reached at `peer` now (a new UDP mapping, or a new TCP or TLS connection). */
+  natPeerMoved: [peer: MessageSource];
 };
 
 /** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
@@ -428,6 +430,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         { callId: this.callId, from: `${current.host}:${current.port}`, to: `${moved.host}:${moved.port}` },
         'caller behind NAT moved: its dialog follows'
       );
+      this.safeEmit('natPeerMoved', moved);
     }
     if (this.natPeer === undefined && !this.pingsPeer) return;
     const caller = namedCaller ?? moved?.host;

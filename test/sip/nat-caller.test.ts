@@ -280,8 +280,9 @@ describe('a caller behind NAT', () => {
     await hungUp;
   });
 
-  it('over TCP that connects again mid-call (its NAT dropped the connection): the BYE goes over the new connection', async () => {
-    const { tcpPort, hangUpLast } = await start();
+  it('over TCP that connects again mid-call (its NAT dropped the connection): the new connection is kept through a silent call, and the BYE goes over it', async () => {
+    // The connection idle timeout is 1 s here: after the phone's OPTIONS the call is silent for 2.5 s.
+    const { tcpPort, hangUpLast } = await start({ idleTimeoutMs: 1000 });
     const phone = await new TcpTestPeer().connect(tcpPort);
     peers.push(phone);
     const ok = await call(
@@ -303,6 +304,10 @@ describe('a caller behind NAT', () => {
     );
     const answer = (await again.next((m) => m instanceof SipResponse, 10_000)) as SipResponse;
     expect(answer.status).toBe(200);
+    let closedDuringCall = false;
+    void again.closed.then(() => (closedDuringCall = true));
+    await sleep(2500);
+    expect(closedDuringCall).toBe(false);
     const hungUp = hangUpLast();
     const bye = (await again.next(isBye, 10_000)) as SipRequest;
     expect(bye.callId).toBe('nat-tcp-again');
