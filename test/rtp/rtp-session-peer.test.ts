@@ -8,10 +8,10 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { exchangeFrames } from '../support/rtp-exchange.js';
+import { exchangeFrames, PCMU_SESSION } from '../support/rtp-exchange.js';
+import { markedPcmuPacket } from '../support/raw-rtp.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -28,16 +28,7 @@ async function socket(host = '127.0.0.1'): Promise<dgram.Socket> {
 }
 
 function strangerPacket(seq: number): Buffer {
-  const p = Buffer.alloc(172, 0xff);
-  writeRtpHeader(p, {
-    marker: false,
-    payloadType: 0,
-    sequenceNumber: seq,
-    timestamp: seq * 160,
-    ssrc: 0x666
-  });
-  p.writeUInt32BE(STRANGER_MARK, 12);
-  return p;
+  return markedPcmuPacket(seq, 0x666, STRANGER_MARK);
 }
 
 async function pair(
@@ -50,22 +41,15 @@ async function pair(
   const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47600, maxPort: 47799 });
   cleanups.push(() => pool.close());
   const [pa, pb] = [await pool.allocate(), await pool.allocate()];
-  const common = {
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    jitter: { startDelayMs: 40 }
-  };
   const a = new RtpSession({
     ports: pa,
-    ...common,
+    ...PCMU_SESSION,
     remote: { address: '127.0.0.1', port: options.aRemotePort?.(pb.rtpPort) ?? pb.rtpPort },
     ...options.a
   });
   const b = new RtpSession({
     ports: pb,
-    ...common,
+    ...PCMU_SESSION,
     remote: { address: '127.0.0.1', port: pa.rtpPort },
     ...options.b
   });

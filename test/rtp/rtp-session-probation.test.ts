@@ -7,10 +7,10 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { waitFor } from '../support/wait.js';
-import { exchangeFrames } from '../support/rtp-exchange.js';
+import { exchangeFrames, PCMU_SESSION } from '../support/rtp-exchange.js';
+import { markedPcmuPacket } from '../support/raw-rtp.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -25,16 +25,7 @@ const NAT_SDP_PORT = 60198;
 const STRANGER_MARK = 999_999;
 
 function packet(seq: number, ssrc: number, mark = STRANGER_MARK): Buffer {
-  const p = Buffer.alloc(172, 0xff);
-  writeRtpHeader(p, {
-    marker: false,
-    payloadType: 0,
-    sequenceNumber: seq & 0xffff,
-    timestamp: seq * 160,
-    ssrc
-  });
-  p.writeUInt32BE(mark, 12);
-  return p;
+  return markedPcmuPacket(seq, ssrc, mark);
 }
 
 async function socket(host: string, port: number): Promise<dgram.Socket> {
@@ -64,15 +55,12 @@ async function call(
     () => enginePool.close()
   );
   const [pa, pb] = [await callerPool.allocate(), await enginePool.allocate()];
-  const common = {
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    jitter: { startDelayMs: 40 }
-  };
-  const caller = new RtpSession({ ports: pa, ...common, remote: { address: ENGINE_HOST, port: pb.rtpPort } });
-  const engine = new RtpSession({ ports: pb, ...common, remote: bRemote(pa.rtpPort), ...b });
+  const caller = new RtpSession({
+    ports: pa,
+    ...PCMU_SESSION,
+    remote: { address: ENGINE_HOST, port: pb.rtpPort }
+  });
+  const engine = new RtpSession({ ports: pb, ...PCMU_SESSION, remote: bRemote(pa.rtpPort), ...b });
   cleanups.push(
     () => caller.close(),
     () => engine.close()

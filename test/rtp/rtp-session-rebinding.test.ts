@@ -11,9 +11,9 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
-import { exchangeFrames, indexedFrame } from '../support/rtp-exchange.js';
+import { exchangeFrames, indexedFrame, PCMU_SESSION } from '../support/rtp-exchange.js';
+import { countingSocket, markedPcmuPacket, type CountingSocket } from '../support/raw-rtp.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups: (() => void)[] = [];
@@ -30,25 +30,13 @@ const SSRC = 0x5eed;
 
 /** A PCMU packet whose payload starts with its sequence number, so a played frame says which it was. */
 function packet(seq: number, ssrc = SSRC): Buffer {
-  const p = Buffer.alloc(172, 0xff);
-  writeRtpHeader(p, {
-    marker: false,
-    payloadType: 0,
-    sequenceNumber: seq & 0xffff,
-    timestamp: seq * 160,
-    ssrc
-  });
-  p.writeUInt32BE(seq >>> 0, 12);
-  return p;
+  return markedPcmuPacket(seq, ssrc, seq);
 }
 
-async function socket(host: string, port: number): Promise<{ s: dgram.Socket; got: () => number }> {
-  const s = dgram.createSocket('udp4');
-  let got = 0;
-  s.on('message', () => got++);
-  await new Promise<void>((resolve) => s.bind(port, host, () => resolve()));
-  cleanups.push(() => s.close());
-  return { s, got: () => got };
+async function socket(host: string, port: number): Promise<CountingSocket> {
+  const counting = await countingSocket(host, port);
+  cleanups.push(() => void counting.close());
+  return counting;
 }
 
 function send(from: dgram.Socket, p: Buffer, port: number): Promise<void> {
@@ -62,11 +50,7 @@ async function engineSession() {
   cleanups.push(() => pool.close());
   const engine = new RtpSession({
     ports: await pool.allocate(),
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    jitter: { startDelayMs: 40 },
+    ...PCMU_SESSION,
     remote: { address: CALLER_HOST, port: NAT_SDP_PORT }
   });
   cleanups.push(() => engine.close());
@@ -106,14 +90,14 @@ describe('RtpSession and a NAT that rebinds', () => {
     const before = await socket(CALLER_HOST, 60200);
     const after = await socket(CALLER_HOST, 60202);
 
-    let seq = await stream(before.s, 1, 15, engine, frame);
+    let seq = await stream(before.socket, 1, 15, engine, frame);
     expect(latched).toEqual([{ address: CALLER_HOST, port: 60200 }]);
-    await waitFor(() => before.got() > 0);
+    await waitFor(() => before.received() > 0);
     const rebindAt = seq;
 
     // The NAT maps the caller anew: the same stream, from another port, with no signalling.
     for (let i = 0; i < 500 && !played.some((s) => s >= rebindAt); i++)
-      seq = await stream(after.s, seq, 1, engine, frame);
+      seq = await stream(after.socket, seq, 1, engine, frame);
     expect(latched).toEqual([
       { address: CALLER_HOST, port: 60200 },
       { address: CALLER_HOST, port: 60202 }
@@ -122,10 +106,10 @@ describe('RtpSession and a NAT that rebinds', () => {
     expect(engine.stats().discardReasons.probation).toBeGreaterThanOrEqual(PROBATION_PACKETS - 1);
 
     // The engine's audio goes where the caller's now comes from, and no longer to the old port.
-    const oldPortHad = before.got();
-    seq = await stream(after.s, seq, 5, engine, frame);
-    await waitFor(() => after.got() >= 5);
-    expect(before.got()).toBe(oldPortHad);
+    const oldPortHad = before.received();
+    seq = await stream(after.socket, seq, 5, engine, frame);
+    await waitFor(() => after.received() >= 5);
+    expect(before.received()).toBe(oldPortHad);
     expect(played.slice(-3).every((s) => s >= rebindAt && s < seq)).toBe(true);
   });
 
@@ -135,13 +119,13 @@ describe('RtpSession and a NAT that rebinds', () => {
     const stranger = await socket(CALLER_HOST, 60206);
     const elsewhere = await socket(OTHER_HOST, 60208);
 
-    let seq = await stream(caller.s, 1, 2 * PROBATION_PACKETS, engine, frame);
+    let seq = await stream(caller.socket, 1, 2 * PROBATION_PACKETS, engine, frame);
     expect(latched).toEqual([{ address: CALLER_HOST, port: 60204 }]);
     const probation = engine.stats().discardReasons.probation;
 
     // Beside a caller that sends: the caller's own stream, copied, one number ahead.
-    seq = await stream(caller.s, seq, 20, engine, frame, (s) =>
-      send(stranger.s, packet(s + 1), engine.ports.rtpPort)
+    seq = await stream(caller.socket, seq, 20, engine, frame, (s) =>
+      send(stranger.socket, packet(s + 1), engine.ports.rtpPort)
     );
 
     // The caller falls quiet (muted, or gone); after its silence, runs of consecutive packets that
@@ -149,10 +133,10 @@ describe('RtpSession and a NAT that rebinds', () => {
     await sleep(200);
     const fromOthers = engine.stats().packetsFromOtherSources;
     const runs: [dgram.Socket, number, number][] = [
-      [stranger.s, seq, 0xbad], // another SSRC
-      [stranger.s, seq + 5000, SSRC], // the SSRC, with a sequence far from the caller's
-      [stranger.s, seq - 100, SSRC], // ... or behind it
-      [elsewhere.s, seq, SSRC] // the stream itself, from another address
+      [stranger.socket, seq, 0xbad], // another SSRC
+      [stranger.socket, seq + 5000, SSRC], // the SSRC, with a sequence far from the caller's
+      [stranger.socket, seq - 100, SSRC], // ... or behind it
+      [elsewhere.socket, seq, SSRC] // the stream itself, from another address
     ];
     let sent = 0;
     for (const [from, start, ssrc] of runs)
@@ -164,8 +148,8 @@ describe('RtpSession and a NAT that rebinds', () => {
     expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: 60204 });
     expect(engine.stats().discardReasons.probation).toBe(probation);
     expect(played.every((s) => s < seq)).toBe(true);
-    expect(stranger.got()).toBe(0);
-    expect(elsewhere.got()).toBe(0);
+    expect(stranger.received()).toBe(0);
+    expect(elsewhere.received()).toBe(0);
   });
 
   it('with SRTP, the stream from a new port latches at its first packet that authenticates; a forged one from a third port does not', async () => {
@@ -178,13 +162,6 @@ describe('RtpSession and a NAT that rebinds', () => {
       () => pool.close(),
       () => enginePool.close()
     );
-    const common = {
-      payloadType: 0,
-      clockRateHz: 8000,
-      samplesPerFrame: 160,
-      rtcpIntervalMs: 0,
-      jitter: { startDelayMs: 40 }
-    };
     // The caller behind its NAT, and the NAT: what the caller sends leaves from the NAT's
     // current mapping, and what reaches a mapping goes back to the caller.
     const nat = await socket('127.0.0.1', 0);
@@ -192,13 +169,13 @@ describe('RtpSession and a NAT that rebinds', () => {
     const callerPorts = await pool.allocate();
     const caller = new RtpSession({
       ports: callerPorts,
-      ...common,
-      remote: { address: '127.0.0.1', port: nat.s.address().port },
+      ...PCMU_SESSION,
+      remote: { address: '127.0.0.1', port: nat.socket.address().port },
       srtp: { suite, localKeySalt: keyCaller, remoteKeySalt: keyEngine }
     });
     const engine = new RtpSession({
       ports: await enginePool.allocate(),
-      ...common,
+      ...PCMU_SESSION,
       remote: { address: CALLER_HOST, port: NAT_SDP_PORT },
       srtp: { suite, localKeySalt: keyEngine, remoteKeySalt: keyCaller }
     });
@@ -210,25 +187,26 @@ describe('RtpSession and a NAT that rebinds', () => {
     engine.on('latched', (l) => latched.push(l));
     let mapping = mappings[0];
     let lastOut: Buffer | undefined;
-    nat.s.on('message', (msg) => {
+    nat.socket.on('message', (msg) => {
       lastOut = Buffer.from(msg);
-      mapping.s.send(msg, engine.ports.rtpPort, ENGINE_HOST);
+      mapping.socket.send(msg, engine.ports.rtpPort, ENGINE_HOST);
     });
-    for (const m of mappings) m.s.on('message', (msg) => nat.s.send(msg, callerPorts.rtpPort, '127.0.0.1'));
+    for (const m of mappings)
+      m.socket.on('message', (msg) => nat.socket.send(msg, callerPorts.rtpPort, '127.0.0.1'));
 
     const first = await exchangeFrames(caller, engine, { ticks: 0, untilHeard: 10 });
     expect(first.played.length).toBeGreaterThanOrEqual(10);
     expect(latched).toEqual([{ address: CALLER_HOST, port: 60210 }]);
 
     mapping = mappings[1];
-    const fromSecond = mappings[1].got();
+    const fromSecond = mappings[1].received();
     const second = await exchangeFrames(caller, engine, { ticks: 20, from: 1000, untilHeard: 10 });
     expect(latched).toEqual([
       { address: CALLER_HOST, port: 60210 },
       { address: CALLER_HOST, port: 60212 }
     ]);
     expect(second.played.slice(-5).every((i) => i >= 1000)).toBe(true);
-    expect(mappings[1].got() - fromSecond).toBeGreaterThanOrEqual(10);
+    expect(mappings[1].received() - fromSecond).toBeGreaterThanOrEqual(10);
     expect(engine.stats().discardReasons.probation).toBe(0);
 
     // The caller is quiet; a third port on its address sends the stream's next packet, altered.
@@ -237,7 +215,7 @@ describe('RtpSession and a NAT that rebinds', () => {
     const forged = Buffer.from(lastOut!);
     forged.writeUInt16BE((forged.readUInt16BE(2) + 1) & 0xffff, 2);
     const auth = engine.stats().discardReasons.srtpAuth;
-    await send(forger.s, forged, engine.ports.rtpPort);
+    await send(forger.socket, forged, engine.ports.rtpPort);
     await waitFor(() => engine.stats().discardReasons.srtpAuth === auth + 1);
     expect(latched.length).toBe(2);
     expect(engine.remoteAddress).toEqual({ address: CALLER_HOST, port: 60212 });

@@ -3,7 +3,25 @@
  * a socket of the test's, and a socket that counts what the engine sends it.
  */
 import dgram from 'node:dgram';
+import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { sleep } from './wait.js';
+
+/**
+ * A 20 ms PCMU packet (payload type 0, 0xff fill) whose payload starts with `mark` as a 32-bit
+ * number: a frame a session plays says whose packet it was.
+ */
+export function markedPcmuPacket(seq: number, ssrc: number, mark: number): Buffer {
+  const p = Buffer.alloc(12 + 160, 0xff);
+  writeRtpHeader(p, {
+    marker: false,
+    payloadType: 0,
+    sequenceNumber: seq & 0xffff,
+    timestamp: seq * 160,
+    ssrc
+  });
+  p.writeUInt32BE(mark >>> 0, 12);
+  return p;
+}
 
 /** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on 127.0.0.1, 20 ms apart. */
 export async function sendRtp(

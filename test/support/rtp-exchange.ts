@@ -5,6 +5,15 @@
 import type { RtpSession } from '../../engine/rtp/rtp-session.js';
 import { sleep } from './wait.js';
 
+/** The options of a PCMU session these tests exchange frames with: no RTCP, a 40 ms jitter buffer start. */
+export const PCMU_SESSION = {
+  payloadType: 0,
+  clockRateHz: 8000,
+  samplesPerFrame: 160,
+  rtcpIntervalMs: 0,
+  jitter: { startDelayMs: 40 }
+} as const;
+
 /** A packet buffer for RtpSession.sendFrame: 12 bytes for the header, then a 160-byte payload starting with `index`. */
 export function indexedFrame(index: number): Buffer {
   const p = Buffer.alloc(12 + 160, 0xff);
