@@ -3,8 +3,8 @@
  * requests in that call (here its BYE when the call is hung up) went to that address and were
  * lost. Now they go where the INVITE came from (or the phone's latest request in sequence, when its
  * NAT mapping moves), over UDP, and over the INVITE's own connection (or the one the phone
- * connected again on) over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
- * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
+ * connected again on) over TCP, which is not closed as idle while the call lasts; over UDP an
+ * OPTIONS now and then keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
  * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the
  * only way the callee's BYE can come. The "private" address
  * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
@@ -106,26 +106,39 @@ function callFromBehindNat(
   );
 }
 
+/** The same over TCP, on the phone's connection `phone`. */
+function callOverTcpFromBehindNat(phone: TcpTestPeer, tcpPort: number, callId: string): Promise<SipResponse> {
+  return call(
+    phone,
+    (text) => phone.send(text),
+    `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
+    [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bK${callId.replace(/\W/g, '')};rport`],
+    `sip:phone@${PRIVATE};transport=tcp`,
+    callId
+  );
+}
+
 const isBye = (m: unknown): boolean => m instanceof SipRequest && m.method === 'BYE';
 
 /**
  * A request of the phone's in the call `ok` answered, sent from behind its NAT (its Via names
  * PRIVATE). With an `sdp` it is an offer, and names its Contact as an INVITE does; without, it
- * has none, as an OPTIONS or BYE may not.
+ * has none, as an OPTIONS or BYE may not. Over UDP unless `transport` says TCP.
  */
 function phoneInDialog(
   method: string,
-  udpPort: number,
+  enginePort: number,
   ok: SipResponse,
   callId: string,
   seq: number,
   branch: string,
-  sdp?: string
+  sdp?: string,
+  transport: 'UDP' | 'TCP' = 'UDP'
 ): string {
   return sipText(
     [
-      `${method} sip:uasmedia@127.0.0.1:${udpPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${PRIVATE};branch=${branch};rport`,
+      `${method} sip:uasmedia@127.0.0.1:${enginePort} SIP/2.0`,
+      `Via: SIP/2.0/${transport} ${PRIVATE};branch=${branch};rport`,
       'Max-Forwards: 70',
       `From: <sip:phone@example.com>;tag=${callId}`,
       `To: ${ok.get('To')}`,
@@ -265,14 +278,7 @@ describe('a caller behind NAT', () => {
     const { tcpPort, hangUpLast } = await start();
     const phone = await new TcpTestPeer().connect(tcpPort);
     peers.push(phone);
-    await call(
-      phone,
-      (text) => phone.send(text),
-      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
-      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKnattcp;rport`],
-      `sip:phone@${PRIVATE};transport=tcp`,
-      'nat-tcp'
-    );
+    await callOverTcpFromBehindNat(phone, tcpPort, 'nat-tcp');
     const hungUp = hangUpLast();
     const bye = (await phone.next(isBye, 10_000)) as SipRequest;
     expect(bye.callId).toBe('nat-tcp');
@@ -285,22 +291,12 @@ describe('a caller behind NAT', () => {
     const { tcpPort, hangUpLast } = await start({ idleTimeoutMs: 1000 });
     const phone = await new TcpTestPeer().connect(tcpPort);
     peers.push(phone);
-    const ok = await call(
-      phone,
-      (text) => phone.send(text),
-      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
-      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKnatredial;rport`],
-      `sip:phone@${PRIVATE};transport=tcp`,
-      'nat-tcp-again'
-    );
+    const ok = await callOverTcpFromBehindNat(phone, tcpPort, 'nat-tcp-again');
     await phone.close();
     const again = await new TcpTestPeer().connect(tcpPort);
     peers.push(again);
     await again.send(
-      phoneInDialog('OPTIONS', tcpPort, ok, 'nat-tcp-again', 2, 'z9hG4bKagain').replace(
-        'SIP/2.0/UDP',
-        'SIP/2.0/TCP'
-      )
+      phoneInDialog('OPTIONS', tcpPort, ok, 'nat-tcp-again', 2, 'z9hG4bKagain', undefined, 'TCP')
     );
     const answer = (await again.next((m) => m instanceof SipResponse, 10_000)) as SipResponse;
     expect(answer.status).toBe(200);
@@ -323,14 +319,7 @@ describe('a caller behind NAT', () => {
     let ending = false;
     let closedAt: 'during the call' | 'after it' | undefined;
     void phone.closed.then(() => (closedAt ??= ending ? 'after it' : 'during the call'));
-    await call(
-      phone,
-      (text) => phone.send(text),
-      `sip:room@127.0.0.1:${tcpPort};transport=tcp`,
-      [`SIP/2.0/TCP ${PRIVATE};branch=z9hG4bKidle;rport`],
-      `sip:phone@${PRIVATE};transport=tcp`,
-      'nat-idle'
-    );
+    await callOverTcpFromBehindNat(phone, tcpPort, 'nat-idle');
     await sleep(2500);
     expect(closedAt).toBeUndefined();
     ending = true;
