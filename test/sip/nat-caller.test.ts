@@ -1,13 +1,13 @@
 /**
- * A phone behind NAT calls in naming its private address in Via and Contact; the engine's
- * requests in that call (here its BYE when the call is hung up) went to that address and were
- * lost. Now they go where the INVITE came from (or the phone's latest request in sequence, when its
- * NAT mapping moves), over UDP, and over the INVITE's own connection (or the one the phone
- * connected again on) over TCP, which is not closed as idle while the call lasts; over UDP an
- * OPTIONS now and then keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
- * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the
- * only way the callee's BYE can come. The "private" address
- * is 127.0.0.77, where nothing listens: what the old engine sent there stayed on this host.
+ * A phone behind NAT calls in naming its private address in Via and Contact; the engine's requests
+ * in that call (here its BYE when the call is hung up) went to that address and were lost. Now they
+ * go where the INVITE came from (or the phone's latest request in sequence, when its NAT mapping
+ * moves), over UDP, and over the INVITE's own connection (or the one the phone connected again on)
+ * over TCP, which is not closed as idle while the call lasts; over UDP an OPTIONS now and then
+ * keeps the NAT's mapping open. A call through a proxy (two Vias) still goes by its Contact. A call
+ * the engine places over TCP keeps its connection too: from an edge host behind NAT it is the only
+ * way the callee's BYE can come. The "private" address is 127.0.0.77, where nothing listens: what
+ * the old engine sent there stayed on this host.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { State, type Engine, type UASCallChannel } from '../../engine/index.js';
