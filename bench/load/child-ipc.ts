@@ -9,7 +9,8 @@ import { WindowProfiler } from './window-profiler.js';
 import { StallTracer } from './stall-tracer.js';
 
 export interface EngineStandIn {
-  sample(): EngineSample;
+  /** May take several event-loop turns (engine-app.ts reads its calls a slice at a time). */
+  sample(): EngineSample | Promise<EngineSample>;
   clock: FrameClock;
   resetClock(): void;
   stop(): Promise<void>;
@@ -25,7 +26,8 @@ export function serveOrchestrator(app: EngineStandIn): void {
   const profiler = new WindowProfiler();
   const tracer = new StallTracer(app.clock);
   process.on('message', (message: ToEngine) => {
-    if (message.type === 'sample') send({ type: 'sample', sample: app.sample() });
+    if (message.type === 'sample')
+      void Promise.resolve(app.sample()).then((sample) => send({ type: 'sample', sample }));
     else if (message.type === 'resetClock') app.resetClock();
     else if (message.type === 'profileStart')
       void profiler.start().then(() => send({ type: 'profileStarted' }));

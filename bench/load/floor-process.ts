@@ -47,6 +47,7 @@ export async function runFloor(
       const atMs = performance.now();
       const cpu = process.cpuUsage();
       const c = clock.stats();
+      const floor = counts();
       return {
         atMs,
         cpuUserUs: cpu.user,
@@ -62,7 +63,8 @@ export async function runFloor(
         packetsLate: 0,
         packetsDiscarded: 0,
         framesConcealed: 0,
-        ...counts()
+        ...floor,
+        callReadMsSum: floor.calls * atMs
       };
     },
     clock,

@@ -190,7 +190,7 @@ export interface StepResult {
   enginePacketsDiscarded: number;
   /** Share of the participant-frames the DSP core concealed (jitter buffer: packet missing or late, or a stretch). */
   concealedPct: number;
-  /** Engine received / callers sent, and callers received / engine sent (both ends' own counts). */
+  /** Engine received / callers sent, and callers received / engine sent: both ends' own counts, as rates over each end's own interval. */
   engineReceivedOfCallersSentPct: number;
   callersReceivedOfEngineSentPct: number;
   deliveredToCallersPct: number;
@@ -300,6 +300,9 @@ async function measure(
   const n = e1.calls;
   const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
   const frames = engineSeconds * 50;
+  // Each call's packet counts span the time between its own two reads (EngineSample.callReadMsSum).
+  const callSeconds =
+    n > 0 && e0.calls === n ? (e1.callReadMsSum - e0.callReadMsSum) / 1000 / n : engineSeconds;
   const into = e1.packetsIn - e0.packetsIn;
   const out = e1.packetsOut - e0.packetsOut;
   const sent = g1.sent - g0.sent;
@@ -336,9 +339,9 @@ async function measure(
     engineInboundLossPct: into + lost === 0 ? 0 : (100 * lost) / (into + lost),
     enginePacketsLate: e1.packetsLate - e0.packetsLate,
     enginePacketsDiscarded: e1.packetsDiscarded - e0.packetsDiscarded,
-    concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * frames),
-    engineReceivedOfCallersSentPct: pct(into, sent),
-    callersReceivedOfEngineSentPct: pct(received, out),
+    concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * callSeconds * 50),
+    engineReceivedOfCallersSentPct: pct(into * callerSeconds, sent * callSeconds),
+    callersReceivedOfEngineSentPct: pct(received * callSeconds, out * callerSeconds),
     deliveredToCallersPct: pct(received, expectedPerDirection),
     generatorKeptUpPct: pct(sent, expectedPerDirection),
     udpRcvbufErrors: delta(s0.udpRcvbufErrors, s1.udpRcvbufErrors),
