@@ -189,6 +189,8 @@ export interface StepResult {
   /** Packets the engine's RTP sessions dropped after receiving them (late, duplicate, overflow). */
   enginePacketsLate: number;
   enginePacketsDiscarded: number;
+  /** Share of the packets the engine received that its jitter buffers dropped as late. */
+  engineDroppedLatePct: number;
   /** Share of the participant-frames the DSP core concealed (jitter buffer: packet missing or late, or a stretch). */
   concealedPct: number;
   /** Engine received / callers sent, and callers received / engine sent: both ends' own counts, as rates over each end's own interval. */
@@ -309,6 +311,7 @@ async function measure(
   const sent = g1.sent - g0.sent;
   const received = g1.received - g0.received;
   const lost = e1.packetsLost - e0.packetsLost;
+  const droppedLate = e1.packetsLate - e0.packetsLate;
   const expectedPerDirection = n * callerSeconds * 50;
   const coreSharePct = (100 * cpuUs) / (engineSeconds * 1e6);
   const busy = pinned ? coreBusyPct(s0, s1) : undefined;
@@ -338,8 +341,9 @@ async function measure(
     packetsOutOfEngine: out,
     packetsReceivedByCallers: received,
     engineInboundLossPct: into + lost === 0 ? 0 : (100 * lost) / (into + lost),
-    enginePacketsLate: e1.packetsLate - e0.packetsLate,
+    enginePacketsLate: droppedLate,
     enginePacketsDiscarded: e1.packetsDiscarded - e0.packetsDiscarded,
+    engineDroppedLatePct: into === 0 ? 0 : (100 * droppedLate) / into,
     concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * callSeconds * 50),
     engineReceivedOfCallersSentPct: pct(into * callerSeconds, sent * callSeconds),
     callersReceivedOfEngineSentPct: pct(received * callSeconds, out * callerSeconds),
@@ -366,9 +370,8 @@ async function measure(
   // engine whose event-loop turns outgrow the jitter buffer's delay keeps its ticks on time (RTP
   // handlers run them, FrameClock.runIfDue) while its rooms hear concealment. The floors have no
   // jitter buffer, so they are never charged with this.
-  const droppedLatePct = into === 0 ? 0 : (100 * step.enginePacketsLate) / into;
-  if (droppedLatePct > LOSS_LIMIT_PCT)
-    step.limits.push(`engine dropped ${droppedLatePct.toFixed(2)} % of packets as late`);
+  if (step.engineDroppedLatePct > LOSS_LIMIT_PCT)
+    step.limits.push(`engine dropped ${step.engineDroppedLatePct.toFixed(2)} % of packets as late`);
   step.passed = step.limits.length === 0;
   return step;
 }
