@@ -555,8 +555,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return this.#reception.jitterMs;
   }
 
+  // Objects built field by field, no spread: see JitterBuffer.stats.
   stats(): RtpSessionStats {
     const jb = this.#jitter.stats();
+    const reasons = this.#discardReasons;
     const remote = this.remoteAddress;
     return {
       packetsReceived: this.packetsReceived,
@@ -567,7 +569,19 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       packetsDiscarded: this.#counters.packetsDiscarded + jb.packetsDiscarded,
       packetsFromOtherSources: this.#counters.packetsFromOtherSources,
       packetsRefusedSource: this.#counters.packetsRefusedSource,
-      discardReasons: { ...this.#discardReasons, jitterBuffer: jb.packetsDiscarded },
+      discardReasons: {
+        short: reasons.short,
+        version: reasons.version,
+        csrc: reasons.csrc,
+        extension: reasons.extension,
+        padding: reasons.padding,
+        payloadType: reasons.payloadType,
+        direction: reasons.direction,
+        jitterBuffer: jb.packetsDiscarded,
+        srtpAuth: reasons.srtpAuth,
+        srtpReplay: reasons.srtpReplay,
+        probation: reasons.probation
+      },
       jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
       jitterBufferTargetMs: jb.targetDelayMs,
