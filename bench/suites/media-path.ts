@@ -156,6 +156,7 @@ const VARIANTS = [
 
 export async function run(report: BenchReport): Promise<void> {
   const results = new Map<string, { ns: number; coldNs: number; bytes: number }>();
+  let statsNs = 0;
   for (const variant of VARIANTS) {
     const kernels = await createKernels(variant.kind);
     const pipeline = buildPipeline(kernels, PARTICIPANTS, variant.inbandDtmf);
@@ -164,6 +165,9 @@ export async function run(report: BenchReport): Promise<void> {
     const ns = nsPerFrame(`media path ${variant.label}`, () => pipeline.frame());
     const coldNs = coldNsPerFrame(() => pipeline.frame());
     const bytes = await bytesPerCall(() => pipeline.frame(), 500);
+    // Reading every call's RTP statistics once, as an application polling them would.
+    if (variant.kind === 'wasm' && variant.inbandDtmf === 'always')
+      statsNs = nsPerFrame('stats() of every call', () => pipeline.sent());
     const sentPerFrame = pipeline.sent();
     pipeline.close();
     kernels.close();
@@ -203,6 +207,12 @@ export async function run(report: BenchReport): Promise<void> {
       extra: variant.inbandDtmf === 'auto' ? { coldOverAlways: coldNs / always.coldNs } : undefined
     });
   }
+  report.add({
+    suite: 'media-path',
+    name: `RtpSession.stats() of each of ${PARTICIPANTS} calls, caches hot`,
+    nsPerFrame: statsNs / PARTICIPANTS,
+    extra: { overParticipantFrame: statsNs / always.ns }
+  });
   const coreName = `${PARTICIPANTS} participants in rooms of ${ROOM_SIZE}, 8 kHz PCMU, the DSP core alone (payloads into WebAssembly memory, one call per room, headers in place)`;
   report.add({
     suite: 'media-path',
