@@ -32,7 +32,8 @@
  * source has gone quiet, a source on its host may take over (`mayRebind`): the session lets it
  * through only with the latched stream's SSRC and sequence numbers that carry on from it, and it
  * still serves its probation. A stranger beside the caller would have to know both, and cannot
- * take a call whose caller is still sending.
+ * take a call whose caller is still sending. The RTCP latch starts over with the new mapping, and
+ * the old mapping's reports (late ones, still queued) cannot take it back.
  */
 
 import { isNullAddress, unmappedAddress } from '../../sip/index.js';
@@ -77,6 +78,12 @@ export class PeerLatch {
   #rtcp: PeerAddress | undefined;
   /** The source latched before the peer moved (a re-INVITE to a new address): never latched again. */
   #left: PeerAddress | undefined;
+  /**
+   * The RTP source and the RTCP latch a NAT rebinding left behind: reports from the old mapping
+   * (late ones, still queued in our socket) latch RTCP no more, or our reports would go to a dead
+   * port and the new mapping's be dropped as a stranger's.
+   */
+  #rebindLeft: { rtp: PeerAddress; rtcp: PeerAddress | undefined } | undefined;
   readonly #probation = new LatchProbation();
 
   constructor(
@@ -102,6 +109,7 @@ export class PeerLatch {
       previous.address !== remote.address ||
       previous.port !== remote.port;
     this.#left = moved ? this.#rtp : undefined;
+    this.#rebindLeft = undefined;
     this.#remote = negotiatedPeer(remote);
     this.#rtp = undefined;
     this.#rtcp = undefined;
@@ -178,7 +186,10 @@ export class PeerLatch {
     this.#probation.clear();
     this.#rtp = { address: host, port };
     // The RTCP latch followed the source that left: the new one's reports latch again.
-    if (latched !== undefined) this.#rtcp = undefined;
+    if (latched !== undefined) {
+      this.#rebindLeft = { rtp: latched, rtcp: this.#rtcp };
+      this.#rtcp = undefined;
+    }
     return 'latchedNow';
   }
 
@@ -212,22 +223,35 @@ export class PeerLatch {
    * with a report whose sender SSRC is the one its RTP carries: otherwise another program on the
    * caller's host, or another device behind its NAT, could take the call's RTCP with one report
    * sent first, receive our reports and keep a dead call alive with its own. With SRTP a report
-   * that authenticates is the peer's.
+   * that authenticates is the peer's. After a rebinding, the old mapping's ports latch no more.
    */
   admitRtcp(address: string, port: number, senderSsrc: number, rtpSsrc: number | undefined): boolean {
     const host = unmappedAddress(address);
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
     const rtp = this.#rtp;
+    if (!this.#isLatchedRtpPortOrNext(host, port, rtp) && this.#leftByRebinding(host, port)) return false;
     const expected = this.authenticated || this.#isExpectedRtcpPort(host, port, rtp);
     if (!expected && (rtp === undefined || rtpSsrc === undefined || senderSsrc !== rtpSsrc)) return false;
     this.#rtcp = { address: host, port };
     return true;
   }
 
+  /** The old mapping of a rebinding: its RTCP port, its RTP port (rtcp-mux) or the one after. */
+  #leftByRebinding(host: string, port: number): boolean {
+    const left = this.#rebindLeft;
+    if (left === undefined) return false;
+    const { rtp, rtcp } = left;
+    if (rtcp !== undefined && rtcp.address === host && rtcp.port === port) return true;
+    return rtp.address === host && (port === rtp.port || port === rtp.port + 1);
+  }
+
+  #isLatchedRtpPortOrNext(host: string, port: number, rtp: PeerAddress | undefined): boolean {
+    return rtp !== undefined && rtp.address === host && (port === rtp.port || port === rtp.port + 1);
+  }
+
   #isExpectedRtcpPort(host: string, port: number, rtp: PeerAddress | undefined): boolean {
-    if (rtp !== undefined && rtp.address === host && (port === rtp.port || port === rtp.port + 1))
-      return true;
+    if (this.#isLatchedRtpPortOrNext(host, port, rtp)) return true;
     const remote = this.#remote;
     if (remote === undefined) return false;
     const sdpHost = this.mode === 'strict' ? this.#isPeerHost(host) : host === remote.address;

@@ -4,7 +4,8 @@
  * gone quiet and the new one carries the same stream on through its probation. A stranger on the
  * caller's address cannot use the rule: not while the caller sends, not with another SSRC, not
  * with the SSRC but a sequence number of its own, and not from another address. With SRTP the new
- * port's first packet that authenticates latches, and one that does not is dropped.
+ * port's first packet that authenticates latches, and one that does not is dropped. RTCP latches
+ * anew on the new mapping, and the old mapping's late reports do not take it back.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -39,18 +40,26 @@ async function socket(host: string, port: number): Promise<CountingSocket> {
   return counting;
 }
 
+/** An empty receiver report (RFC 3550 §6.4.2) from the caller's SSRC. */
+function receiverReport(): Buffer {
+  const rr = Buffer.from('80c9000100000000', 'hex');
+  rr.writeUInt32BE(SSRC, 4);
+  return rr;
+}
+
 function send(from: dgram.Socket, p: Buffer, port: number): Promise<void> {
   return new Promise((resolve, reject) =>
     from.send(p, port, ENGINE_HOST, (e) => (e ? reject(e) : resolve()))
   );
 }
 
-async function engineSession() {
+async function engineSession(rtcpIntervalMs = 0) {
   const pool = new RtpPortPool({ host: ENGINE_HOST, minPort: 60300, maxPort: 60349 });
   cleanups.push(() => pool.close());
   const engine = new RtpSession({
     ports: await pool.allocate(),
     ...PCMU_SESSION,
+    rtcpIntervalMs,
     remote: { address: CALLER_HOST, port: NAT_SDP_PORT }
   });
   cleanups.push(() => engine.close());
@@ -111,6 +120,37 @@ describe('RtpSession and a NAT that rebinds', () => {
     await waitFor(() => after.received() >= 5);
     expect(before.received()).toBe(oldPortHad);
     expect(played.slice(-3).every((s) => s >= rebindAt && s < seq)).toBe(true);
+  });
+
+  it("the new mapping's reports latch RTCP; the old mapping's late ones, on its RTCP or RTP port, no longer take it", async () => {
+    const { engine, latched, played, frame } = await engineSession(100);
+    const [before, beforeRtcp] = [await socket(CALLER_HOST, 60210), await socket(CALLER_HOST, 60211)];
+    const [after, afterRtcp] = [await socket(CALLER_HOST, 60212), await socket(CALLER_HOST, 60216)];
+    const rtcpPort = engine.ports.rtcpPort;
+
+    let seq = await stream(before.socket, 1, 15, engine, frame);
+    await send(beforeRtcp.socket, receiverReport(), rtcpPort);
+    await waitFor(() => engine.stats().rtcpReceived === 1);
+    await waitFor(() => beforeRtcp.received() > 0); // our reports go to the old mapping's RTCP port
+    const rebindAt = seq;
+    for (let i = 0; i < 500 && !played.some((s) => s >= rebindAt); i++)
+      seq = await stream(after.socket, seq, 1, engine, frame);
+    expect(latched.map((l) => l.port)).toEqual([60210, 60212]);
+
+    // Reports the old mapping sent before it died, read late: from its RTCP port, and rtcp-mux on its RTP port.
+    const fromOthers = engine.stats().packetsFromOtherSources;
+    await send(beforeRtcp.socket, receiverReport(), rtcpPort);
+    await send(before.socket, receiverReport(), engine.ports.rtpPort);
+    await waitFor(() => engine.stats().packetsFromOtherSources === fromOthers + 2);
+    expect(engine.stats().rtcpReceived).toBe(1);
+
+    // The new mapping's RTCP port is another one again (any the NAT picks): its report, with the
+    // call's SSRC, latches, and our reports go there and no longer to the old one.
+    await send(afterRtcp.socket, receiverReport(), rtcpPort);
+    await waitFor(() => engine.stats().rtcpReceived === 2);
+    const oldRtcpHad = beforeRtcp.received();
+    await waitFor(() => afterRtcp.received() >= 2);
+    expect(beforeRtcp.received()).toBe(oldRtcpHad);
   });
 
   it('a stranger on the caller’s address cannot take the call: not while it sends, nor with another SSRC, nor a sequence of its own; nor can another address', async () => {
