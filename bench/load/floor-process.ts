@@ -63,8 +63,7 @@ export async function runFloor(
         packetsLate: 0,
         packetsDiscarded: 0,
         framesConcealed: 0,
-        ...floor,
-        callReadMsSum: floor.calls * atMs
+        ...floor
       };
     },
     clock,

@@ -303,9 +303,6 @@ async function measure(
   const n = e1.calls;
   const cpuUs = e1.cpuUserUs + e1.cpuSystemUs - (e0.cpuUserUs + e0.cpuSystemUs);
   const frames = engineSeconds * 50;
-  // Each call's packet counts span the time between its own two reads (EngineSample.callReadMsSum).
-  const callSeconds =
-    n > 0 && e0.calls === n ? (e1.callReadMsSum - e0.callReadMsSum) / 1000 / n : engineSeconds;
   const into = e1.packetsIn - e0.packetsIn;
   const out = e1.packetsOut - e0.packetsOut;
   const sent = g1.sent - g0.sent;
@@ -344,9 +341,9 @@ async function measure(
     enginePacketsLate: droppedLate,
     enginePacketsDiscarded: e1.packetsDiscarded - e0.packetsDiscarded,
     engineDroppedLatePct: into === 0 ? 0 : (100 * droppedLate) / into,
-    concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * callSeconds * 50),
-    engineReceivedOfCallersSentPct: pct(into * callerSeconds, sent * callSeconds),
-    callersReceivedOfEngineSentPct: pct(received * callSeconds, out * callerSeconds),
+    concealedPct: n === 0 ? 0 : pct(e1.framesConcealed - e0.framesConcealed, n * engineSeconds * 50),
+    engineReceivedOfCallersSentPct: pct(into * callerSeconds, sent * engineSeconds),
+    callersReceivedOfEngineSentPct: pct(received * engineSeconds, out * callerSeconds),
     deliveredToCallersPct: pct(received, expectedPerDirection),
     generatorKeptUpPct: pct(sent, expectedPerDirection),
     udpRcvbufErrors: delta(s0.udpRcvbufErrors, s1.udpRcvbufErrors),

@@ -25,12 +25,6 @@ export interface EngineSample {
   framesConcealed: number;
   calls: number;
   rooms: number;
-  /**
-   * Σ over the calls whose counters were read of performance.now() at the read. Two samples of the
-   * same calls give the call-seconds their packet counts span: the engine reads its calls a slice
-   * per event-loop turn, so those are not quite the interval between the two atMs.
-   */
-  callReadMsSum: number;
 }
 
 export interface GeneratorSample {
