@@ -79,9 +79,10 @@ export class PeerLatch {
   /** The source latched before the peer moved (a re-INVITE to a new address): never latched again. */
   #left: PeerAddress | undefined;
   /**
-   * The RTP source and the RTCP latch a NAT rebinding left behind: reports from the old mapping
-   * (late ones, still queued in our socket) latch RTCP no more, or our reports would go to a dead
-   * port and the new mapping's be dropped as a stranger's.
+   * The RTP source and the RTCP latch left behind when another source took the latch with no
+   * re-INVITE (a NAT rebinding, or the SDP port taking it back): the old source's reports (late
+   * ones, still queued in our socket) latch RTCP no more, or our reports would go to a dead port and
+   * the new source's be dropped as a stranger's.
    */
   #rebindLeft: { rtp: PeerAddress; rtcp: PeerAddress | undefined } | undefined;
   readonly #probation = new LatchProbation();
