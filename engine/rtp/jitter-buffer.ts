@@ -591,8 +591,10 @@ export class JitterBuffer {
   #observeTransit(ts: number, arrivalMs: number): void {
     const transit = arrivalMs - (ts * 1000) / this.#clockRateHz;
     if (this.#curMinTransit === Infinity) this.#bucketStartMs = arrivalMs;
-    else if (arrivalMs - this.#bucketStartMs >= this.#windowMs / TRANSIT_BUCKETS)
-      this.#closeBucket(arrivalMs);
+    else if (arrivalMs - this.#bucketStartMs >= this.#windowMs / TRANSIT_BUCKETS) {
+      this.#bucketStartMs = arrivalMs;
+      this.#closeBucket();
+    }
     if (transit < this.#curMinTransit) {
       this.#curMinTransit = transit;
       this.#curMinAt = arrivalMs;
@@ -608,19 +610,22 @@ export class JitterBuffer {
     this.#jitterQuantileMs = clamp(q, this.#minDelayMs, this.#maxDelayMs);
   }
 
-  #closeBucket(nowMs: number): void {
+  /**
+   * Closes the bucket as a new one starts at #bucketStartMs. No time is passed as an argument: a
+   * fractional one is boxed into a new heap number when the call is not inlined (once per bucket).
+   */
+  #closeBucket(): void {
     const at = this.#bucketNext;
     this.#bucketMin[at] = this.#curMinTransit;
     this.#bucketAt[at] = this.#curMinAt;
     this.#bucketNext = (at + 1) % TRANSIT_BUCKETS;
     this.#buckets = Math.min(this.#buckets + 1, TRANSIT_BUCKETS);
     this.#curMinTransit = Infinity;
-    this.#bucketStartMs = nowMs;
     let n = 0;
     let meanT = 0;
     let meanV = 0;
     for (let k = 0; k < this.#buckets; k++) {
-      if (!this.#inWindow(k, nowMs)) continue;
+      if (!this.#inWindow(k)) continue;
       n++;
       meanT += this.#bucketAt[k];
       meanV += this.#bucketMin[k];
@@ -632,7 +637,7 @@ export class JitterBuffer {
       let stt = 0;
       let stv = 0;
       for (let k = 0; k < this.#buckets; k++) {
-        if (!this.#inWindow(k, nowMs)) continue;
+        if (!this.#inWindow(k)) continue;
         const dt = this.#bucketAt[k] - meanT;
         stt += dt * dt;
         stv += dt * (this.#bucketMin[k] - meanV);
@@ -642,15 +647,18 @@ export class JitterBuffer {
     this.#drift = drift;
     let intercept = Infinity;
     for (let k = 0; k < this.#buckets; k++) {
-      if (!this.#inWindow(k, nowMs)) continue;
+      if (!this.#inWindow(k)) continue;
       intercept = Math.min(intercept, this.#bucketMin[k] - drift * this.#bucketAt[k]);
     }
     this.#closedIntercept = intercept;
   }
 
-  /** Buckets older than the window (after a long pause) no longer say anything about the path. */
-  #inWindow(bucket: number, nowMs: number): boolean {
-    return nowMs - this.#bucketAt[bucket] <= this.#windowMs + this.#windowMs / TRANSIT_BUCKETS;
+  /**
+   * Buckets older than the window (after a long pause) no longer say anything about the path.
+   * Measured from #bucketStartMs, the start of the bucket that follows them.
+   */
+  #inWindow(bucket: number): boolean {
+    return this.#bucketStartMs - this.#bucketAt[bucket] <= this.#windowMs + this.#windowMs / TRANSIT_BUCKETS;
   }
 
   #delayOf(ts: number, nowMs: number): number {
