@@ -11,6 +11,7 @@ import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
+import { receiverReport } from '../support/raw-rtp.js';
 import { exchangeFrames } from '../support/rtp-exchange.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -31,13 +32,6 @@ async function socket(): Promise<dgram.Socket & { got: number }> {
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
   cleanups.push(() => s.close());
   return s;
-}
-
-/** An empty receiver report (RFC 3550 §6.4.2) from `ssrc`. */
-function receiverReport(ssrc: number): Buffer {
-  const rr = Buffer.from('80c9000100000000', 'hex');
-  rr.writeUInt32BE(ssrc, 4);
-  return rr;
 }
 
 function session(ports: RtpSession['ports'], remotePort: number, extra: Partial<RtpSessionOptions> = {}) {

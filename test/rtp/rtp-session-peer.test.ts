@@ -11,7 +11,7 @@ import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { exchangeFrames, PCMU_SESSION } from '../support/rtp-exchange.js';
-import { markedPcmuPacket } from '../support/raw-rtp.js';
+import { markedPcmuPacket, receiverReport } from '../support/raw-rtp.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -117,7 +117,7 @@ describe('RtpSession strangers (strict latching)', () => {
     const stranger = await socket('127.0.0.2');
     let rtcp = 0;
     b.on('rtcp', () => rtcp++);
-    const rr = Buffer.from('80c9000100000666', 'hex');
+    const rr = receiverReport(0x666);
     stranger.send(rr, pb.rtcpPort, '127.0.0.1');
     stranger.send(rr, pb.rtpPort, '127.0.0.1'); // rtcp-mux
     await waitFor(() => b.stats().packetsFromOtherSources === 2);
@@ -131,12 +131,12 @@ describe('RtpSession strangers (first-packet latching)', () => {
     const stranger = await socket('127.0.0.2');
     let rtcp = 0;
     b.on('rtcp', () => rtcp++);
-    stranger.send(Buffer.from('80c9000100000666', 'hex'), pb.rtcpPort, '127.0.0.1');
+    stranger.send(receiverReport(0x666), pb.rtcpPort, '127.0.0.1');
     await waitFor(() => b.stats().packetsFromOtherSources === 1);
     expect(rtcp).toBe(0);
     // The peer's RTP latches; then its own report (sent from its RTCP port) is taken.
     await exchangeFrames(a, b, { ticks: 3, untilHeard: 1 });
-    pa.rtcpSocket.send(Buffer.from('80c9000100000777', 'hex'), pb.rtcpPort, '127.0.0.1');
+    pa.rtcpSocket.send(receiverReport(0x777), pb.rtcpPort, '127.0.0.1');
     await waitFor(() => rtcp === 1);
     expect(b.stats().packetsFromOtherSources).toBe(1);
   });

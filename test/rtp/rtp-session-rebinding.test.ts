@@ -14,7 +14,7 @@ import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { RtpSession } from '../../engine/rtp/rtp-session.js';
 import { exchangeFrames, indexedFrame, PCMU_SESSION } from '../support/rtp-exchange.js';
-import { countingSocket, markedPcmuPacket, type CountingSocket } from '../support/raw-rtp.js';
+import { countingSocket, markedPcmuPacket, receiverReport, type CountingSocket } from '../support/raw-rtp.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const cleanups: (() => void)[] = [];
@@ -38,13 +38,6 @@ async function socket(host: string, port: number): Promise<CountingSocket> {
   const counting = await countingSocket(host, port);
   cleanups.push(() => void counting.close());
   return counting;
-}
-
-/** An empty receiver report (RFC 3550 §6.4.2) from the caller's SSRC. */
-function receiverReport(): Buffer {
-  const rr = Buffer.from('80c9000100000000', 'hex');
-  rr.writeUInt32BE(SSRC, 4);
-  return rr;
 }
 
 function send(from: dgram.Socket, p: Buffer, port: number): Promise<void> {
@@ -129,7 +122,7 @@ describe('RtpSession and a NAT that rebinds', () => {
     const rtcpPort = engine.ports.rtcpPort;
 
     let seq = await stream(before.socket, 1, 15, engine, frame);
-    await send(beforeRtcp.socket, receiverReport(), rtcpPort);
+    await send(beforeRtcp.socket, receiverReport(SSRC), rtcpPort);
     await waitFor(() => engine.stats().rtcpReceived === 1);
     await waitFor(() => beforeRtcp.received() > 0); // our reports go to the old mapping's RTCP port
     const rebindAt = seq;
@@ -139,14 +132,14 @@ describe('RtpSession and a NAT that rebinds', () => {
 
     // Reports the old mapping sent before it died, read late: from its RTCP port, and rtcp-mux on its RTP port.
     const fromOthers = engine.stats().packetsFromOtherSources;
-    await send(beforeRtcp.socket, receiverReport(), rtcpPort);
-    await send(before.socket, receiverReport(), engine.ports.rtpPort);
+    await send(beforeRtcp.socket, receiverReport(SSRC), rtcpPort);
+    await send(before.socket, receiverReport(SSRC), engine.ports.rtpPort);
     await waitFor(() => engine.stats().packetsFromOtherSources === fromOthers + 2);
     expect(engine.stats().rtcpReceived).toBe(1);
 
     // The new mapping's RTCP port is another one again (any the NAT picks): its report, with the
     // call's SSRC, latches, and our reports go there and no longer to the old one.
-    await send(afterRtcp.socket, receiverReport(), rtcpPort);
+    await send(afterRtcp.socket, receiverReport(SSRC), rtcpPort);
     await waitFor(() => engine.stats().rtcpReceived === 2);
     const oldRtcpHad = beforeRtcp.received();
     await waitFor(() => afterRtcp.received() >= 2);

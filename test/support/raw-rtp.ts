@@ -1,6 +1,6 @@
 /**
  * RTP by hand for tests of who the engine takes media from: PCMU packets of digital silence from
- * a socket of the test's, and a socket that counts what the engine sends it.
+ * a socket of the test's, an RTCP receiver report, and a socket that counts what the engine sends it.
  */
 import dgram from 'node:dgram';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
@@ -21,6 +21,13 @@ export function markedPcmuPacket(seq: number, ssrc: number, mark: number): Buffe
   });
   p.writeUInt32BE(mark >>> 0, 12);
   return p;
+}
+
+/** An empty receiver report (RFC 3550 §6.4.2) from `ssrc`. */
+export function receiverReport(ssrc: number): Buffer {
+  const rr = Buffer.from('80c9000100000000', 'hex');
+  rr.writeUInt32BE(ssrc >>> 0, 4);
+  return rr;
 }
 
 /** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on 127.0.0.1, 20 ms apart. */
