@@ -231,8 +231,9 @@ export class PeerLatch {
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
     const rtp = this.#rtp;
-    if (!this.#isLatchedRtpPortOrNext(host, port, rtp) && this.#leftByRebinding(host, port)) return false;
-    const expected = this.authenticated || this.#isExpectedRtcpPort(host, port, rtp);
+    const nextToLatchedRtp = this.#isRtpPortOrNext(host, port, rtp);
+    if (!nextToLatchedRtp && this.#leftByRebinding(host, port)) return false;
+    const expected = this.authenticated || nextToLatchedRtp || this.#isSdpRtcpPort(host, port);
     if (!expected && (rtp === undefined || rtpSsrc === undefined || senderSsrc !== rtpSsrc)) return false;
     this.#rtcp = { address: host, port };
     return true;
@@ -244,15 +245,16 @@ export class PeerLatch {
     if (left === undefined) return false;
     const { rtp, rtcp } = left;
     if (rtcp !== undefined && rtcp.address === host && rtcp.port === port) return true;
-    return rtp.address === host && (port === rtp.port || port === rtp.port + 1);
+    return this.#isRtpPortOrNext(host, port, rtp);
   }
 
-  #isLatchedRtpPortOrNext(host: string, port: number, rtp: PeerAddress | undefined): boolean {
+  /** `port` on `host` is `rtp`'s port or the one after it (RTP's, or RTCP's by RFC 3550 §11). */
+  #isRtpPortOrNext(host: string, port: number, rtp: PeerAddress | undefined): boolean {
     return rtp !== undefined && rtp.address === host && (port === rtp.port || port === rtp.port + 1);
   }
 
-  #isExpectedRtcpPort(host: string, port: number, rtp: PeerAddress | undefined): boolean {
-    if (this.#isLatchedRtpPortOrNext(host, port, rtp)) return true;
+  /** The SDP's a=rtcp port, RTP port + 1, or the RTP port (rtcp-mux), on the peer's host. */
+  #isSdpRtcpPort(host: string, port: number): boolean {
     const remote = this.#remote;
     if (remote === undefined) return false;
     const sdpHost = this.mode === 'strict' ? this.#isPeerHost(host) : host === remote.address;
