@@ -47,6 +47,10 @@ interface Caller {
 
 export interface Pipeline {
   frame(): void;
+  /**
+   * Packets every leg has sent, read from each one's RtpSession.stats(): the suite times it as an
+   * application polling every call's statistics.
+   */
   sent(): number;
   close(): void;
 }
