@@ -23,7 +23,7 @@ const COLOURS = [
 export function renderChart(steps: StepResult[]): string {
   const series = new Map<string, StepResult[]>();
   for (const s of steps) {
-    const key = `${s.kernels} · ${s.shape}`;
+    const key = `${s.kernels} · ${s.shape}${s.round !== undefined && s.round > 1 ? ` · round ${s.round}` : ''}`;
     series.set(key, [...(series.get(key) ?? []), s]);
   }
   const maxN = Math.max(100, ...steps.map((s) => s.participants));

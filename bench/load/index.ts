@@ -25,6 +25,10 @@
  *   --settle-s=N         seconds between growing and measuring (default 2.5, plus 5 ms per added
  *                        participant, plus 10 s of warm-up before a fresh process's first window)
  *   --budget-s=N         seconds each shape's ramp may take (default 180)
+ *   --rounds=N           every flavour's ramps N times, the flavours taking turns (default 1).
+ *                        On a VM one process can run a third slower than the next for its whole
+ *                        life, whatever it runs: capacities are then the best of N per flavour,
+ *                        and the report adds each round's ratio, measured minutes apart at most
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
  *   --inband-dtmf=MODE   the engine's EngineOptions.inbandDtmf (default 'always'; the callers offer
@@ -104,6 +108,9 @@ interface Shape {
 const rampStep = Number(args.get('step') ?? 100);
 if (!Number.isInteger(rampStep) || rampStep < 10)
   throw new Error(`--step must be an integer of at least 10, got ${args.get('step')}`);
+const rounds = Number(args.get('rounds') ?? 1);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds must be a positive integer, got ${args.get('rounds')}`);
 const RAMP = [
   50,
   100,
@@ -205,6 +212,8 @@ export interface StepResult {
   limits: string[];
   /** A failed window is measured once more before the ramp stops; this is the first one. */
   firstAttempt?: Omit<StepResult, 'firstAttempt'>;
+  /** Which of the `--rounds` measured it, from 1 (absent for the profiled run). */
+  round?: number;
 }
 
 const ENGINE_CORE = 0;
@@ -454,20 +463,27 @@ async function ramp(
 mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const all: StepResult[] = [];
-for (const kernels of kernelsList) {
-  for (const shape of shapes) {
-    if (isFloor(kernels) && !FLOOR_SHAPES.has(shape.name)) continue;
-    const deadline = Date.now() + BUDGET_MS_PER_SHAPE;
-    let results = await ramp(kernels, shape, deadline);
-    all.push(...results);
-    // A first step that fails (a --min above what this host carries now) would report no capacity
-    // at all: try the next lower load, in fresh processes, until one passes.
-    while (!quick && results.length === 1 && !results[0].passed && Date.now() < deadline) {
-      const lower = RAMP.filter((n) => n < results[0].participants).at(-1);
-      if (lower === undefined) break;
-      console.log(`[${kernels}] ${shape.name}: the first step failed, trying ${lower}`);
-      results = await ramp(kernels, { ...shape, steps: [lower] }, deadline);
-      all.push(...results);
+for (let round = 1; round <= rounds; round++) {
+  if (rounds > 1) console.log(`round ${round} of ${rounds}`);
+  for (const kernels of kernelsList) {
+    for (const shape of shapes) {
+      if (isFloor(kernels) && !FLOOR_SHAPES.has(shape.name)) continue;
+      const deadline = Date.now() + BUDGET_MS_PER_SHAPE;
+      const rampOnce = async (s: Shape): Promise<StepResult[]> => {
+        const results = await ramp(kernels, s, deadline);
+        for (const r of results) r.round = round;
+        all.push(...results);
+        return results;
+      };
+      let results = await rampOnce(shape);
+      // A first step that fails (a --min above what this host carries now) would report no capacity
+      // at all: try the next lower load, in fresh processes, until one passes.
+      while (!quick && results.length === 1 && !results[0].passed && Date.now() < deadline) {
+        const lower = RAMP.filter((n) => n < results[0].participants).at(-1);
+        if (lower === undefined) break;
+        console.log(`[${kernels}] ${shape.name}: the first step failed, trying ${lower}`);
+        results = await rampOnce({ ...shape, steps: [lower] });
+      }
     }
   }
 }
@@ -490,13 +506,16 @@ if (profile) {
 }
 
 const FRAMES_PER_SECOND = 50;
-const summary = kernelsList.map((kernels) => {
-  const ok = all.filter((r) => r.kernels === kernels && r.passed);
-  const best = ok.reduce<StepResult | undefined>(
-    (b, r) => (!b || r.participants > b.participants ? r : b),
+/** The largest load that passed among `steps`, if any. */
+const bestOf = (steps: StepResult[]): StepResult | undefined =>
+  steps.reduce<StepResult | undefined>(
+    (b, r) => (!r.passed || (b && b.participants >= r.participants) ? b : r),
     undefined
   );
-  const stop = all.find((r) => r.kernels === kernels && !r.passed);
+const summary = kernelsList.map((kernels) => {
+  // Over every round: the best of them, and where that round's ramp stopped.
+  const best = bestOf(all.filter((r) => r.kernels === kernels));
+  const stop = all.find((r) => r.kernels === kernels && !r.passed && r.round === (best?.round ?? 1));
   // At the largest load that passed, fixed costs (clock, timers, RTCP) weigh least per participant.
   const perFrame = best?.cpuUsPerParticipantFrame ?? NaN;
   return {
@@ -504,6 +523,7 @@ const summary = kernelsList.map((kernels) => {
     maxParticipantsPassed: best?.participants ?? 0,
     atShape: best?.shape,
     engineCoreSharePctAtMax: best?.coreSharePct ?? NaN,
+    latenessMsP99AtMax: best?.latenessMsP99,
     stoppedAt: stop
       ? {
           shape: stop.shape,
@@ -531,6 +551,29 @@ for (const s of summary) {
       `1000 participants need ${s.coresFor1000Participants.toFixed(2)} cores`
   );
 }
+/** With --rounds: what each flavour passed in each round, and the engine's share of the I/O floor within the round. */
+const perRound =
+  rounds > 1
+    ? Array.from({ length: rounds }, (_, i) => {
+        const round = i + 1;
+        const passedIn = (k: Flavour): number =>
+          bestOf(all.filter((r) => r.kernels === k && r.round === round))?.participants ?? 0;
+        const capacities = Object.fromEntries(kernelsList.map((k) => [k, passedIn(k)]));
+        const floor = passedIn('io-floor');
+        const engineOverFloor =
+          kernelsList.includes('wasm') && floor > 0 ? passedIn('wasm') / floor : undefined;
+        return { round, capacities, engineOverFloor };
+      })
+    : undefined;
+const roundRatios = (perRound ?? []).flatMap((r) =>
+  r.engineOverFloor === undefined ? [] : [r.engineOverFloor]
+);
+for (const r of perRound ?? []) {
+  const passed = Object.entries(r.capacities).map(([k, n]) => `${k} ${n}`);
+  const ratio =
+    r.engineOverFloor === undefined ? '' : `; the engine at ${r.engineOverFloor.toFixed(2)} of the I/O floor`;
+  console.log(`  round ${r.round}: ${passed.join(', ')}${ratio}`);
+}
 if (wasmSpeedup)
   console.log(
     `  end to end, the engine with the WebAssembly kernels uses ${wasmSpeedup.toFixed(2)}× less CPU per participant-frame than with the JS kernels`
@@ -540,12 +583,15 @@ const overFloor = all
   .filter((r) => r.kernels === 'wasm' && r.passed && FLOOR_SHAPES.has(r.shape))
   .flatMap((r) => {
     const passedAt = (k: Flavour): StepResult | undefined =>
-      all.find((f) => f.kernels === k && f.passed && f.participants === r.participants);
+      all.find(
+        (f) => f.kernels === k && f.passed && f.participants === r.participants && f.round === r.round
+      );
     const floor = passedAt('io-floor');
     return floor
       ? [
           {
             participants: r.participants,
+            round: r.round,
             engineUs: r.cpuUsPerParticipantFrame,
             floorUs: floor.cpuUsPerParticipantFrame,
             floorSharePct: (100 * floor.cpuUsPerParticipantFrame) / r.cpuUsPerParticipantFrame,
@@ -581,14 +627,12 @@ const capacityOverFloor =
         floorRampCapped: floorSummary.stoppedAt === undefined,
         ratio: wasm.maxParticipantsPassed / floorSummary.maxParticipantsPassed,
         stalledBelowFullCore: stalledBelowFullCore([wasm, floorSummary]),
-        engineLatenessMsP99: all.find(
-          (r) => r.kernels === 'wasm' && r.passed && r.participants === wasm.maxParticipantsPassed
-        )?.latenessMsP99
+        engineLatenessMsP99: wasm.latenessMsP99AtMax
       }
     : undefined;
 if (capacityOverFloor)
   console.log(
-    `  capacity: the engine (wasm) passed ${capacityOverFloor.engine} participants, the I/O floor ${capacityOverFloor.floor}${capacityOverFloor.floorRampCapped ? ' (its ramp ended before it failed: raise --max)' : ''}: ` +
+    `  capacity${roundRatios.length > 0 ? ` (best of ${rounds} rounds each; the rounds' own ratios ${roundRatios.map((x) => x.toFixed(2)).join(', ')})` : ''}: the engine (wasm) passed ${capacityOverFloor.engine} participants, the I/O floor ${capacityOverFloor.floor}${capacityOverFloor.floorRampCapped ? ' (its ramp ended before it failed: raise --max)' : ''}: ` +
       `ratio ${capacityOverFloor.ratio.toFixed(2)}, the engine's p99 tick lateness there ${capacityOverFloor.engineLatenessMsP99?.toFixed(1) ?? '?'} ms` +
       stallWarning(capacityOverFloor.stalledBelowFullCore)
   );
@@ -616,7 +660,7 @@ if (ceilingOverFloor)
   );
 for (const o of overFloor) {
   console.log(
-    `  at ${o.participants} participants: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)` +
+    `  at ${o.participants} participants${rounds > 1 ? ` (round ${o.round})` : ''}: engine (wasm) ${o.engineUs.toFixed(1)} µs per participant-frame, of which the I/O floor (SIP + RTP sockets, no media work) is ${o.floorUs.toFixed(1)} µs (${o.floorSharePct.toFixed(0)} %)` +
       (o.dspFloorUs === undefined ? '' : `; the DSP floor ${o.dspFloorUs.toFixed(1)} µs`)
   );
 }
@@ -638,7 +682,8 @@ const result = {
   wasmSpeedupEndToEnd: wasmSpeedup,
   engineOverIoFloor: overFloor,
   capacityOverFloor,
-  ceilingOverFloor
+  ceilingOverFloor,
+  rounds: perRound
 };
 writeFileSync(join(resultsDir, `load-${stamp}.json`), JSON.stringify(result, null, 2));
 writeFileSync(join(resultsDir, `load-${stamp}.svg`), renderChart(all));
