@@ -28,7 +28,7 @@
  *   --rounds=N           every flavour's ramps N times, the flavours taking turns (default 1).
  *                        On a VM one process can run a third slower than the next for its whole
  *                        life, whatever it runs: capacities are then the best of N per flavour,
- *                        and the report adds each round's ratio, measured minutes apart at most
+ *                        and the report adds each round's own ratio, of two ramps run back to back
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
  *   --inband-dtmf=MODE   the engine's EngineOptions.inbandDtmf (default 'always'; the callers offer
