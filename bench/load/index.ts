@@ -556,12 +556,15 @@ const perRound =
   rounds > 1
     ? Array.from({ length: rounds }, (_, i) => {
         const round = i + 1;
-        const passedIn = (k: Flavour): number =>
-          bestOf(all.filter((r) => r.kernels === k && r.round === round))?.participants ?? 0;
-        const capacities = Object.fromEntries(kernelsList.map((k) => [k, passedIn(k)]));
-        const floor = passedIn('io-floor');
+        const capacities: Partial<Record<Flavour, number>> = Object.fromEntries(
+          kernelsList.map((k) => [
+            k,
+            bestOf(all.filter((r) => r.kernels === k && r.round === round))?.participants ?? 0
+          ])
+        );
+        const { wasm: engine, 'io-floor': floor } = capacities;
         const engineOverFloor =
-          kernelsList.includes('wasm') && floor > 0 ? passedIn('wasm') / floor : undefined;
+          engine !== undefined && floor !== undefined && floor > 0 ? engine / floor : undefined;
         return { round, capacities, engineOverFloor };
       })
     : undefined;
