@@ -117,6 +117,8 @@ export class MediaLeg implements MixMember {
   private readonly metrics: EngineMetrics;
   private framesSinceFlush = 0;
   private readonly inactivityTimeoutMs: number | undefined;
+  /** Checks for a silent peer while no frame loop visits the leg (afterMix does it otherwise). */
+  private unvisitedWatch: NodeJS.Timeout | undefined;
   private mediaTimedOut = false;
   /** When the browser's peer connection was last seen connected (or, before that, when it was made). */
   private webRtcConnectedAtMs = 0;
@@ -311,8 +313,24 @@ export class MediaLeg implements MixMember {
    * or a mix nobody is sent, is a wasted visit.
    */
   private scheduleSolo(): void {
-    if (this.frames && this.room === this.solo && !this.sendingHeld) this.loop.add(this.solo);
+    const inSolo = this.frames !== undefined && this.room === this.solo;
+    if (inSolo && !this.sendingHeld) this.loop.add(this.solo);
     else this.loop.remove(this.solo);
+    this.watchUnvisited(inSolo && this.sendingHeld && !this.closed);
+  }
+
+  /**
+   * A leg held in its solo room (answered, its ACK not come) is in no frame loop, so afterMix
+   * cannot notice a caller that never sends: without this, such a call lasted until timer H.
+   */
+  private watchUnvisited(on: boolean): void {
+    if (!on || this.inactivityTimeoutMs === undefined) {
+      clearInterval(this.unvisitedWatch);
+      this.unvisitedWatch = undefined;
+    } else if (!this.unvisitedWatch) {
+      this.unvisitedWatch = setInterval(() => this.checkInactivity(), STATS_FLUSH_FRAMES * FRAME_MS);
+      this.unvisitedWatch.unref();
+    }
   }
 
   /** Back on its own: hears only its private prompts. */
@@ -483,6 +501,7 @@ export class MediaLeg implements MixMember {
     if (this.talker.reset() === 'stopped') this.events.onTalking(false, this.talker.levelDbfs);
     this.room.remove(this);
     this.loop.remove(this.solo);
+    this.watchUnvisited(false);
     this.solo.close();
     this.player.close();
     this.rtp?.close();

@@ -111,7 +111,7 @@ describe('RTP inactivity', () => {
 
   it('ends a silent sendrecv call whose peer stays in the dialog, with a BYE to it', async () => {
     const { port, channels } = await startEngine(
-      { rtp: { minPort: 43500, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
+      { rtp: { minPort: 43500, maxPort: 43549, inactivityTimeoutSeconds: 1 } },
       answerOnly
     );
     const silent = await phone();
@@ -121,6 +121,29 @@ describe('RTP inactivity', () => {
     await waitFor(() => silent.ended, 15_000);
     expect(channels[0].state).toBe(State.IDLE);
     expect(channels[0].cause()).toBe(Cause.TIMEOUT);
+  }, 30_000);
+
+  it('ends an answered call whose ACK never comes and whose caller sends nothing, before timer H', async () => {
+    const answers: Array<Promise<unknown>> = [];
+    const { port, channels } = await startEngine(
+      { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
+      (_e, channel) =>
+        answers.push(
+          channel.answer().then(
+            () => 'answered',
+            (error: unknown) => error
+          )
+        )
+    );
+    const uac = await rawUac();
+    const ok = await uac.invite(port, [], 40_000, false);
+    expect(ok.status).toBe(200);
+    await uac.nextRequest('BYE', 15_000);
+    await waitFor(() => channels[0]?.state === State.IDLE, 5000);
+    expect(channels[0].cause()).toBe(Cause.TIMEOUT);
+    // The application's answer() learns the call ended before its ACK (timer H would say 'no ACK').
+    expect(await answers[0]).toMatchObject({ name: 'SipError', message: 'call ended (local) before ACK' });
+    await waitFor(() => engine!.resources().rtpPortPairs === 0, 5000);
   }, 30_000);
 });
 
