@@ -104,7 +104,7 @@ export interface JitterBufferStats {
   packetsStored: number;
   packetsDuplicate: number;
   packetsLate: number;
-  /** Too large for a slot, or too old to fit before the playout point. */
+  /** Too large for a slot, too old to fit before the playout point, or left behind where playout started. */
   packetsDiscarded: number;
   /** Held packets skipped because the buffer was full. */
   packetsOverflow: number;
@@ -395,10 +395,11 @@ export class JitterBuffer {
   #nextFrame(target: Uint8Array, nowMs: number): number {
     if (this.#state === 'empty') return FRAME_SILENT;
     if (this.#state === 'buffering') {
-      const head = this.#lowestSlot(this.#lowSeq);
+      let head = this.#lowestSlot(this.#lowSeq);
       if (head < 0) return FRAME_SILENT;
       const delay = this.#delayOf(this.#tsOf(head), nowMs);
       if (delay < this.targetDelayMs) return FRAME_SILENT;
+      head = this.#startingSlot(head, nowMs);
       this.#state = 'playing';
       this.#playoutTs = this.#tsOf(head);
       this.#nextSeq = this.#seqOf(head);
@@ -542,6 +543,27 @@ export class JitterBuffer {
   }
 
   /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
+  /**
+   * Packets held while no frame was taken (an answered call waiting for its ACK, a stream back
+   * after an outage) would start playout far behind, and skipping one frame in eight takes
+   * seconds to catch up (500 ms held: 465 ms of delay, 45 ms only 200 frames later). Playout
+   * starts instead at the first held packet within the skip threshold, or the last one due:
+   * nothing has been played yet that the cut could click against.
+   */
+  #startingSlot(head: number, nowMs: number): number {
+    const limit = this.targetDelayMs + SKIP_ABOVE_FRAMES * this.#frameMs;
+    while (this.#delayOf(this.#tsOf(head), nowMs) > limit) {
+      const next = this.#lowestSlot(this.#seqOf(head) + 1);
+      if (next < 0 || this.#delayOf(this.#tsOf(next), nowMs) < this.targetDelayMs) break;
+      this.#meta[head * META_STRIDE + M_SEQ] = -1;
+      this.#count--;
+      this.#lowSeq = this.#seqOf(next);
+      this.#stats.packetsDiscarded++;
+      head = next;
+    }
+    return head;
+  }
+
   #lowestSlot(from: number): number {
     if (this.#count === 0) return -1;
     const end = Math.min(this.#highSeq, from + this.capacity - 1);

@@ -519,4 +519,24 @@ describe('JitterBuffer', () => {
     expect(small.pop(out, 80)).toBe(160);
     expect(small.frameFollowsSkip).toBe(false);
   });
+
+  it('starts playout near the target when packets piled up before the first frame was taken, with nothing concealed', () => {
+    // An answered call waiting for its ACK takes no frames: a second of its caller's RTP is held.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
+    for (let i = 0; i < 50; i++) push(jb, i, 20 * i);
+    let previous = -1;
+    for (let i = 50, now = 1005; i < 150; i++, now += 20) {
+      push(jb, i, 20 * i);
+      expect(jb.pop(out, now)).toBe(160);
+      if (previous < 0) {
+        expect(jb.currentDelayMs).toBeGreaterThanOrEqual(jb.targetDelayMs);
+        expect(jb.currentDelayMs).toBeLessThan(jb.targetDelayMs + 30);
+      } else {
+        expect(indexOf(out)).toBe(previous + 1);
+      }
+      previous = indexOf(out);
+    }
+    expect(jb.stats()).toMatchObject({ framesConcealed: 0, framesExpanded: 0, framesSkipped: 0 });
+    expect(jb.stats().packetsDiscarded + jb.stats().packetsOverflow).toBeGreaterThan(40);
+  });
 });
