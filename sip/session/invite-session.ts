@@ -99,6 +99,12 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   private ended = false;
   /** Our BYE's transaction is under way: the dialog is kept for a BYE crossing it. */
   private byeInFlight = false;
+  /**
+   * The session ended from our side before the ACK of our 2xx to the initial INVITE: §15 holds
+   * the BYE until that ACK comes or the 2xx's retransmissions end (timer H), and the 2xx goes on
+   * being retransmitted meanwhile.
+   */
+  private byeAwaitingAck: { seq: number; retransmitter: Uas2xxRetransmitter } | undefined;
   /** 2xx responses to INVITEs we answered, retransmitted until their ACK (by CSeq number). */
   private readonly pending2xx = new Map<
     number,
@@ -384,8 +390,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (!tx) return;
     const dialog = this.dialog;
     if (!dialog || this.ended) {
-      const crossingBye = this.byeInFlight && request.method === 'BYE';
+      const crossingBye = (this.byeInFlight || this.byeAwaitingAck) && request.method === 'BYE';
       this.host.respond(tx, createResponse(request, crossingBye ? 200 : 481));
+      // The caller hung up first: the BYE we held is not needed.
+      if (crossingBye && this.byeAwaitingAck) this.dropHeldBye();
       return;
     }
     if (!dialog.acceptRemoteSeq(request)) {
@@ -544,6 +552,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /** §13.3.1.4: no ACK within 64*T1 — the session ends with BYE. */
   protected onAckTimeout(seq: number): void {
+    if (this.byeAwaitingAck?.seq === seq) {
+      this.host.ackTimedOut(this.callId);
+      this.sendHeldBye();
+      return;
+    }
     this.pending2xx.delete(seq);
     this.host.logger.debug({ callId: this.callId, cseq: seq }, 'no ACK for 2xx, ending the dialog');
     this.host.ackTimedOut(this.callId);
@@ -559,6 +572,16 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   private endWithBye(reason: TerminationReason): Promise<unknown> {
     const dialog = this.dialog;
     if (!dialog || this.ended) return Promise.resolve();
+    const initial =
+      this.initialRemoteSeq === undefined ? undefined : this.pending2xx.get(this.initialRemoteSeq);
+    if (initial && this.initialRemoteSeq !== undefined) {
+      // §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an
+      // ACK for its 2xx response or until the server transaction times out".
+      this.pending2xx.delete(this.initialRemoteSeq);
+      this.byeAwaitingAck = { seq: this.initialRemoteSeq, retransmitter: initial.retransmitter };
+      this.terminate(reason, true);
+      return Promise.resolve();
+    }
     const request = dialog.createRequest('BYE');
     this.byeInFlight = true;
     this.terminate(reason, true);
@@ -570,6 +593,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   private handleAck(ack: SipRequest): void {
     const seq = ack.cseq.seq;
+    if (this.byeAwaitingAck?.seq === seq) {
+      this.sendHeldBye();
+      return;
+    }
     const pending = this.pending2xx.get(seq);
     if (!pending) return; // a retransmitted ACK
     pending.retransmitter.stop();
@@ -632,13 +659,39 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Subclass clean-up (pending promises) before 'terminated' is emitted. */
   protected onTerminate(_reason: TerminationReason): void {}
 
-  /** Ends the session because the user agent closes: no signalling. */
+  /** Ends the session because the user agent closes: no signalling (a held BYE is dropped). */
   shutdown(): void {
+    this.dropHeldBye();
     this.terminate('local');
   }
 
   /** Ends the session because its connection is gone (RFC 7118 §5): no signalling, reason 'error'. */
   transportLost(): void {
+    this.dropHeldBye();
     this.terminate('error');
+  }
+
+  /** The ACK of our 2xx came, or its retransmissions ended: the BYE §15 held goes now. */
+  private sendHeldBye(): void {
+    const dialog = this.dialog;
+    if (!this.byeAwaitingAck || !dialog) return;
+    this.byeAwaitingAck.retransmitter.stop();
+    this.byeAwaitingAck = undefined;
+    this.byeInFlight = true;
+    this.host
+      .sendRequest(dialog.createRequest('BYE'), this.sendOptions)
+      .catch(() => undefined)
+      .finally(() => {
+        this.byeInFlight = false;
+        this.host.removeDialog(dialog);
+      });
+  }
+
+  /** Forgets a held BYE, its 2xx's retransmissions and the dialog kept for it. */
+  private dropHeldBye(): void {
+    if (!this.byeAwaitingAck) return;
+    this.byeAwaitingAck.retransmitter.stop();
+    this.byeAwaitingAck = undefined;
+    if (this.dialog) this.host.removeDialog(this.dialog);
   }
 }

@@ -52,6 +52,8 @@ export interface DialogUser {
     namedCaller?: string
   ): void;
   handleStrayResponse(response: SipResponse): void;
+  /** The user agent closes: what the dialog still waits for is dropped, with no signalling. */
+  shutdown?(): void;
 }
 
 export interface SessionHost {

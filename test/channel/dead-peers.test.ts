@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cause, Engine, State, type EngineOptions, type UASCallChannel } from '../../engine/index.js';
 import { meetMeCall } from '../../engine/app/meet-me.js';
-import { SipResponse } from '../../sip/message/message.js';
+import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { TonePhone, type TonePhoneOptions } from '../support/tone-phone.js';
 import { RawUac } from '../support/raw-uac.js';
-import { waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 let engine: Engine | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -123,7 +123,7 @@ describe('RTP inactivity', () => {
     expect(channels[0].cause()).toBe(Cause.TIMEOUT);
   }, 30_000);
 
-  it('ends an answered call whose ACK never comes and whose caller sends nothing, before timer H', async () => {
+  it('ends an answered call whose ACK never comes and whose caller sends nothing, before timer H; its BYE waits for the ACK (RFC 3261 §15)', async () => {
     const answers: Array<Promise<unknown>> = [];
     const { port, channels } = await startEngine(
       { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
@@ -138,12 +138,39 @@ describe('RTP inactivity', () => {
     const uac = await rawUac();
     const ok = await uac.invite(port, [], 40_000, false);
     expect(ok.status).toBe(200);
-    await uac.nextRequest('BYE', 15_000);
-    await waitFor(() => channels[0]?.state === State.IDLE, 5000);
+    await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
     expect(channels[0].cause()).toBe(Cause.TIMEOUT);
     // The application's answer() learns the call ended before its ACK (timer H would say 'no ACK').
     expect(await answers[0]).toMatchObject({ name: 'SipError', message: 'call ended (local) before ACK' });
     await waitFor(() => engine!.resources().rtpPortPairs === 0, 5000);
+    // No BYE before the ACK, and the 200 goes on being retransmitted until the ACK comes.
+    const oks = (): number => uac.received.filter((m) => m instanceof SipResponse && m.status === 200).length;
+    const oksAtEnd = oks();
+    await waitFor(() => oks() > oksAtEnd, 10_000);
+    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+    await uac.acknowledge(ok);
+    await uac.nextRequest('BYE', 5000);
+    const oksAtAck = oks();
+    await sleep(1500);
+    expect(oks()).toBe(oksAtAck);
+  }, 30_000);
+
+  it('a BYE held for an ACK is dropped when the engine stops: the 200 is no longer retransmitted', async () => {
+    const { port, channels } = await startEngine(
+      { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
+      answerOnly
+    );
+    const uac = await rawUac();
+    const ok = await uac.invite(port, [], 40_000, false);
+    expect(ok.status).toBe(200);
+    await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
+    await engine!.stop();
+    engine = undefined;
+    const oks = (): number => uac.received.filter((m) => m instanceof SipResponse && m.status === 200).length;
+    const oksAtStop = oks();
+    await sleep(2500);
+    expect(oks()).toBe(oksAtStop);
+    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
   }, 30_000);
 });
 
