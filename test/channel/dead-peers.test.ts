@@ -155,6 +155,26 @@ describe('RTP inactivity', () => {
     expect(oks()).toBe(oksAtAck);
   }, 30_000);
 
+  it("a BYE held for an ACK is not sent once the caller's own BYE came, which gets 200", async () => {
+    const { port, channels } = await startEngine(
+      { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
+      answerOnly
+    );
+    const uac = await rawUac();
+    const ok = await uac.invite(port, [], 40_000, false);
+    await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
+    const byeAnswer = await uac.bye(ok);
+    expect(byeAnswer.status).toBe(200);
+    const oks = (): number =>
+      uac.received.filter((m) => m instanceof SipResponse && m.status === 200 && m.cseq.method === 'INVITE')
+        .length;
+    const oksAtBye = oks();
+    await uac.acknowledge(ok); // a late ACK now finds no dialog: still no BYE from us
+    await sleep(2500);
+    expect(oks()).toBe(oksAtBye);
+    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+  }, 30_000);
+
   it('a BYE held for an ACK is dropped when the engine stops: the 200 is no longer retransmitted', async () => {
     const { port, channels } = await startEngine(
       { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },

@@ -63,6 +63,27 @@ export class RawUac extends UdpTestPeer {
     await this.send(this.ack(final), this.enginePort);
   }
 
+  /** Hangs up the dialog the 2xx `final` made (ACKed or not); resolves with the BYE's final response. */
+  async bye(final: SipResponse): Promise<SipResponse> {
+    const branch = `z9hG4bKbye${Date.now()}${Math.random().toString(36).slice(2, 8)}`;
+    await this.send(
+      sipText([
+        `BYE sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=${branch}`,
+        'Max-Forwards: 70',
+        `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
+        `To: ${final.get('To')}`,
+        `Call-ID: ${this.callId}`,
+        'CSeq: 2 BYE'
+      ]),
+      this.enginePort
+    );
+    return (await this.next(
+      (m) => m instanceof SipResponse && m.callId === this.callId && m.cseq.method === 'BYE',
+      5000
+    )) as SipResponse;
+  }
+
   /** The next request the engine sends in this dialog with `method`. */
   nextRequest(method: string, timeoutMs: number): Promise<AnySipMessage> {
     return this.next(
