@@ -542,7 +542,6 @@ export class JitterBuffer {
     for (let slot = 0; slot < this.capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
   }
 
-  /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
   /**
    * Packets held while no frame was taken (an answered call waiting for its ACK, a stream back
    * after an outage) would start playout far behind, and skipping one frame in eight takes
@@ -564,6 +563,7 @@ export class JitterBuffer {
     return head;
   }
 
+  /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
   #lowestSlot(from: number): number {
     if (this.#count === 0) return -1;
     const end = Math.min(this.#highSeq, from + this.capacity - 1);
