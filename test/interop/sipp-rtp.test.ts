@@ -178,7 +178,8 @@ describe.skipIf(!haveSipp)('SIPp and the engine, call control', () => {
     // drops its own ACK and then hangs up ('bye'), or when it ignores every copy of our 200 OK
     // and never sends ACK or BYE at all, so the engine hangs up itself once no media has come
     // for inactivityTimeoutSeconds ('local'; SIPp's message trace showed our 200 OK arrive five
-    // times without an ACK, then our BYE). Nothing else may go wrong.
+    // times without an ACK; our BYE then waits for an ACK or timer H, RFC 3261 §15). Nothing else
+    // may go wrong.
     for (const error of handlerErrors.splice(0))
       expect(error).toMatchObject({
         name: 'SipError',
