@@ -123,31 +123,48 @@ describe('RTP inactivity', () => {
     expect(channels[0].cause()).toBe(Cause.TIMEOUT);
   }, 30_000);
 
-  it('ends an answered call whose ACK never comes and whose caller sends nothing, before timer H; its BYE waits for the ACK (RFC 3261 §15)', async () => {
-    const answers: Array<Promise<unknown>> = [];
+  /**
+   * A raw UAC answered and never ACKing or sending RTP, its channel ended by the 1 s inactivity
+   * timeout: the 200s it has had, and whether the engine has sent it a BYE.
+   */
+  async function unacknowledgedCall(onCall: (e: Engine, channel: UASCallChannel) => void = answerOnly) {
     const { port, channels } = await startEngine(
       { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
-      (_e, channel) =>
-        answers.push(
-          channel.answer().then(
-            () => 'answered',
-            (error: unknown) => error
-          )
-        )
+      onCall
     );
     const uac = await rawUac();
     const ok = await uac.invite(port, [], 40_000, false);
     expect(ok.status).toBe(200);
     await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
-    expect(channels[0].cause()).toBe(Cause.TIMEOUT);
+    return {
+      uac,
+      ok,
+      channel: channels[0],
+      oks: (): number =>
+        uac.received.filter((m) => m instanceof SipResponse && m.status === 200 && m.cseq.method === 'INVITE')
+          .length,
+      byeSent: (): boolean => uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')
+    };
+  }
+
+  it('ends an answered call whose ACK never comes and whose caller sends nothing, before timer H; its BYE waits for the ACK (RFC 3261 §15)', async () => {
+    const answers: Array<Promise<unknown>> = [];
+    const { uac, ok, channel, oks, byeSent } = await unacknowledgedCall((_e, ch) =>
+      answers.push(
+        ch.answer().then(
+          () => 'answered',
+          (error: unknown) => error
+        )
+      )
+    );
+    expect(channel.cause()).toBe(Cause.TIMEOUT);
     // The application's answer() learns the call ended before its ACK (timer H would say 'no ACK').
     expect(await answers[0]).toMatchObject({ name: 'SipError', message: 'call ended (local) before ACK' });
     await waitFor(() => engine!.resources().rtpPortPairs === 0, 5000);
     // No BYE before the ACK, and the 200 goes on being retransmitted until the ACK comes.
-    const oks = (): number => uac.received.filter((m) => m instanceof SipResponse && m.status === 200).length;
     const oksAtEnd = oks();
     await waitFor(() => oks() > oksAtEnd, 10_000);
-    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+    expect(byeSent()).toBe(false);
     await uac.acknowledge(ok);
     await uac.nextRequest('BYE', 5000);
     const oksAtAck = oks();
@@ -156,41 +173,23 @@ describe('RTP inactivity', () => {
   }, 30_000);
 
   it("a BYE held for an ACK is not sent once the caller's own BYE came, which gets 200", async () => {
-    const { port, channels } = await startEngine(
-      { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
-      answerOnly
-    );
-    const uac = await rawUac();
-    const ok = await uac.invite(port, [], 40_000, false);
-    await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
-    const byeAnswer = await uac.bye(ok);
-    expect(byeAnswer.status).toBe(200);
-    const oks = (): number =>
-      uac.received.filter((m) => m instanceof SipResponse && m.status === 200 && m.cseq.method === 'INVITE')
-        .length;
+    const { uac, ok, oks, byeSent } = await unacknowledgedCall();
+    expect((await uac.bye(ok)).status).toBe(200);
     const oksAtBye = oks();
     await uac.acknowledge(ok); // a late ACK now finds no dialog: still no BYE from us
     await sleep(2500);
     expect(oks()).toBe(oksAtBye);
-    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+    expect(byeSent()).toBe(false);
   }, 30_000);
 
   it('a BYE held for an ACK is dropped when the engine stops: the 200 is no longer retransmitted', async () => {
-    const { port, channels } = await startEngine(
-      { rtp: { minPort: 43550, maxPort: 43599, inactivityTimeoutSeconds: 1 } },
-      answerOnly
-    );
-    const uac = await rawUac();
-    const ok = await uac.invite(port, [], 40_000, false);
-    expect(ok.status).toBe(200);
-    await waitFor(() => channels[0]?.state === State.IDLE, 15_000);
+    const { oks, byeSent } = await unacknowledgedCall();
     await engine!.stop();
     engine = undefined;
-    const oks = (): number => uac.received.filter((m) => m instanceof SipResponse && m.status === 200).length;
     const oksAtStop = oks();
     await sleep(2500);
     expect(oks()).toBe(oksAtStop);
-    expect(uac.received.some((m) => m instanceof SipRequest && m.method === 'BYE')).toBe(false);
+    expect(byeSent()).toBe(false);
   }, 30_000);
 });
 
