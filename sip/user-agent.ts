@@ -229,7 +229,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     for (const session of [...this.sessions]) session.shutdown();
     this.sessions.clear();
     // A session that ended before its 2xx was ACKed keeps its dialog for the BYE it holds.
-    for (const user of [...this.dialogs.values()]) user.shutdown?.();
+    for (const user of [...this.dialogs.values()]) user.shutdown();
     this.flows.clear();
     this.layer.close();
     this.dialogs.clear();

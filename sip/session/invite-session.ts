@@ -572,20 +572,25 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   private endWithBye(reason: TerminationReason): Promise<unknown> {
     const dialog = this.dialog;
     if (!dialog || this.ended) return Promise.resolve();
-    const initial =
-      this.initialRemoteSeq === undefined ? undefined : this.pending2xx.get(this.initialRemoteSeq);
-    if (initial && this.initialRemoteSeq !== undefined) {
+    const seq = this.initialRemoteSeq;
+    const initial = seq === undefined ? undefined : this.pending2xx.get(seq);
+    if (seq !== undefined && initial) {
       // §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an
       // ACK for its 2xx response or until the server transaction times out".
-      this.pending2xx.delete(this.initialRemoteSeq);
-      this.byeAwaitingAck = { seq: this.initialRemoteSeq, retransmitter: initial.retransmitter };
+      this.pending2xx.delete(seq);
+      this.byeAwaitingAck = { seq, retransmitter: initial.retransmitter };
       this.terminate(reason, true);
       return Promise.resolve();
     }
     const request = dialog.createRequest('BYE');
-    this.byeInFlight = true;
     this.terminate(reason, true);
-    return this.host.sendRequest(request, this.sendOptions).finally(() => {
+    return this.sendBye(dialog, request);
+  }
+
+  /** Sends `bye`, keeping its dialog until the BYE's transaction ends (a crossing BYE gets 200). */
+  private sendBye(dialog: Dialog, bye: SipRequest): Promise<unknown> {
+    this.byeInFlight = true;
+    return this.host.sendRequest(bye, this.sendOptions).finally(() => {
       this.byeInFlight = false;
       this.host.removeDialog(dialog);
     });
@@ -674,24 +679,19 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** The ACK of our 2xx came, or its retransmissions ended: the BYE §15 held goes now. */
   private sendHeldBye(): void {
     const dialog = this.dialog;
-    if (!this.byeAwaitingAck || !dialog) return;
-    this.byeAwaitingAck.retransmitter.stop();
-    this.byeAwaitingAck = undefined;
-    this.byeInFlight = true;
-    this.host
-      .sendRequest(dialog.createRequest('BYE'), this.sendOptions)
-      .catch(() => undefined)
-      .finally(() => {
-        this.byeInFlight = false;
-        this.host.removeDialog(dialog);
-      });
+    if (dialog && this.stopWaitingForAck()) this.sendBye(dialog, dialog.createRequest('BYE')).catch(() => {});
   }
 
   /** Forgets a held BYE, its 2xx's retransmissions and the dialog kept for it. */
   private dropHeldBye(): void {
-    if (!this.byeAwaitingAck) return;
+    if (this.stopWaitingForAck() && this.dialog) this.host.removeDialog(this.dialog);
+  }
+
+  /** Stops the held BYE's 2xx retransmissions; whether a BYE was held. */
+  private stopWaitingForAck(): boolean {
+    if (!this.byeAwaitingAck) return false;
     this.byeAwaitingAck.retransmitter.stop();
     this.byeAwaitingAck = undefined;
-    if (this.dialog) this.host.removeDialog(this.dialog);
+    return true;
   }
 }

@@ -53,7 +53,7 @@ export interface DialogUser {
   ): void;
   handleStrayResponse(response: SipResponse): void;
   /** The user agent closes: what the dialog still waits for is dropped, with no signalling. */
-  shutdown?(): void;
+  shutdown(): void;
 }
 
 export interface SessionHost {
