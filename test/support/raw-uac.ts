@@ -60,24 +60,12 @@ export class RawUac extends UdpTestPeer {
   /** ACKs the 2xx `final` (later than `invite` would, when it was told not to). */
   async acknowledge(final: SipResponse): Promise<void> {
     this.toHeader = final.get('To') ?? '';
-    await this.send(this.ack(final), this.enginePort);
+    await this.send(this.inDialog('ACK', 1, final), this.enginePort);
   }
 
   /** Hangs up the dialog the 2xx `final` made (ACKed or not); resolves with the BYE's final response. */
   async bye(final: SipResponse): Promise<SipResponse> {
-    const branch = `z9hG4bKbye${Date.now()}${Math.random().toString(36).slice(2, 8)}`;
-    await this.send(
-      sipText([
-        `BYE sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=${branch}`,
-        'Max-Forwards: 70',
-        `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
-        `To: ${final.get('To')}`,
-        `Call-ID: ${this.callId}`,
-        'CSeq: 2 BYE'
-      ]),
-      this.enginePort
-    );
+    await this.send(this.inDialog('BYE', 2, final), this.enginePort);
     return (await this.next(
       (m) => m instanceof SipResponse && m.callId === this.callId && m.cseq.method === 'BYE',
       5000
@@ -105,15 +93,16 @@ export class RawUac extends UdpTestPeer {
     ].join('\r\n');
   }
 
-  private ack(final: SipResponse): string {
+  /** A request in the dialog the 2xx `final` made, each with a branch of its own. */
+  private inDialog(method: 'ACK' | 'BYE', seq: number, final: SipResponse): string {
     return sipText([
-      `ACK sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bKack${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+      `${method} sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${method.toLowerCase()}${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
       'Max-Forwards: 70',
       `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
       `To: ${final.get('To')}`,
       `Call-ID: ${this.callId}`,
-      'CSeq: 1 ACK'
+      `CSeq: ${seq} ${method}`
     ]);
   }
 
