@@ -4,6 +4,7 @@
  * returns the response owed, or undefined when the request may proceed.
  */
 import type { SipRequest } from './message/message.js';
+import { ACCEPTED_BODY_TYPES, readSessionBody } from './message/session-body.js';
 import { isSipUri, parseUri } from './message/uri.js';
 
 export interface Rejection {
@@ -50,8 +51,11 @@ export function checkExtensionsAndBody(request: SipRequest): Rejection | undefin
   if (unsupported.length > 0 && request.method !== 'CANCEL')
     return { status: 420, headers: { Unsupported: unsupported.join(', ') } };
   if (request.method !== 'INVITE') return undefined;
-  if (request.body.length > 0 && request.contentType !== SDP)
-    return { status: 415, headers: { Accept: SDP } };
+  const body = readSessionBody(request);
+  if (body.kind === 'refused')
+    return body.status === 415
+      ? { status: 415, headers: { Accept: ACCEPTED_BODY_TYPES } }
+      : { status: 400, reason: `Bad Body: ${body.why}` };
   const encoding = request.get('Content-Encoding');
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
     return { status: 415, headers: { 'Accept-Encoding': 'identity' } };

@@ -7,6 +7,7 @@ import { Dialog } from '../dialog/dialog.js';
 import { SipError, SipInvalidStateError } from '../errors.js';
 import type { SipRequest } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
+import { sessionDescriptionOf } from '../message/session-body.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
@@ -52,7 +53,7 @@ export class IncomingInvite extends InviteSessionBase {
     this.callerHost = caller.address;
     this.localTag = randomBytes(6).toString('hex');
     this.initialRemoteSeq = request.cseq.seq;
-    if (request.body.length > 0) this.remoteSdp = request.bodyText;
+    this.remoteSdp = sessionDescriptionOf(request);
   }
 
   get callId(): string {

@@ -9,6 +9,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
+import { ACCEPTED_BODY_TYPES, readSessionBody, sessionDescriptionOf } from '../message/session-body.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
@@ -235,7 +236,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
                 this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
                 if (settled) return;
                 dialog.refreshTarget(response);
-                const answer = response.bodyText;
+                const answer = sessionDescriptionOf(response) ?? '';
                 this.localSdp = offerSdp;
                 if (answer.length > 0) this.remoteSdp = answer;
                 finish({ answer, response });
@@ -477,9 +478,14 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         return;
       }
     }
-    if (request.body.length > 0 && request.contentType !== SDP) {
-      const response = createResponse(request, 415);
-      response.add('Accept', SDP);
+    const body = readSessionBody(request);
+    if (body.kind === 'refused') {
+      const response = createResponse(
+        request,
+        body.status,
+        body.status === 400 ? `Bad Body: ${body.why}` : undefined
+      );
+      if (body.status === 415) response.add('Accept', ACCEPTED_BODY_TYPES);
       this.host.respond(tx, response);
       return;
     }
@@ -489,7 +495,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.respond422(request, tx, timer.rejectMinSe);
       return;
     }
-    const offer = request.bodyText;
+    const offer = body.kind === 'sdp' ? body.sdp : '';
     let localSdp: string;
     try {
       // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
@@ -607,7 +613,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     pending.retransmitter.stop();
     this.pending2xx.delete(seq);
     if (this.dialog) this.dialog.confirmed = true;
-    const body = ack.body.length > 0 && ack.contentType === SDP ? ack.bodyText : undefined;
+    const body = sessionDescriptionOf(ack);
     if (pending.awaitingAnswer && !this.takeAnswer(body, seq)) return;
     if (seq === this.initialRemoteSeq) this.onInitialAck(ack);
   }

@@ -9,6 +9,7 @@ import { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { formatNameAddr } from '../message/name-addr.js';
+import { sessionDescriptionOf } from '../message/session-body.js';
 import type { ClientAttempt } from '../transaction/target-failover.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
@@ -205,8 +206,8 @@ export class OutgoingInvite extends InviteSessionBase {
     const status = response.status;
     if (status < 200) {
       this.provisionalSeen = true;
-      const body = response.body.length > 0 ? response.bodyText : undefined;
-      if (body !== undefined && response.contentType === 'application/sdp') this.remoteSdp = body;
+      const body = sessionDescriptionOf(response);
+      if (body !== undefined) this.remoteSdp = body;
       // 100 Trying is hop-by-hop (§8.1.3.2): it ends retransmissions but is no call progress.
       if (status > 100) this.safeEmit('progress', { status, reason: response.reason, body });
       if (this.cancelRequested) this.sendCancel();
@@ -242,7 +243,7 @@ export class OutgoingInvite extends InviteSessionBase {
     const ack = this.createAck(dialog);
     this.host.sendAck(ack, this.sendOptions);
     this.ack = ack;
-    const answerSdp = response.body.length > 0 ? response.bodyText : '';
+    const answerSdp = sessionDescriptionOf(response) ?? '';
     if (answerSdp.length > 0) this.remoteSdp = answerSdp;
     this.options.signal?.removeEventListener('abort', this.abortListener);
     if (this.cancelRequested) {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipResponse } from '../../sip/message/message.js';
 import { parseMessage } from '../../sip/message/parser.js';
+import { ACCEPTED_BODY_TYPES } from '../../sip/message/session-body.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
@@ -212,7 +213,7 @@ describe('RFC 4475 / RFC 5118 messages sent to a running user agent over UDP', (
       expect(response.status).toBe(status);
       if (status === 405 || status === 501) expect(response.get('Allow')).toContain('INVITE');
       if (status === 420) expect(response.get('Unsupported')).toContain('nothingSupportsThis');
-      if (status === 415) expect(response.get('Accept')).toBe('application/sdp');
+      if (status === 415) expect(response.get('Accept')).toBe(ACCEPTED_BODY_TYPES);
     }
   }
 

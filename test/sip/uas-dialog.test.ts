@@ -12,6 +12,7 @@ import { InviteAdmission, type AdmissionResult } from '../../sip/admission/invit
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
+import { waitFor } from '../support/wait.js';
 
 const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
 const cleanups: Array<() => Promise<void>> = [];
@@ -70,7 +71,8 @@ function ackText(
   callId: string,
   toTag: string,
   cseq = 1,
-  body = ''
+  body = '',
+  contentType = 'application/sdp'
 ): string {
   const lines = [
     `ACK sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
@@ -81,8 +83,26 @@ function ackText(
     `Call-ID: ${callId}`,
     `CSeq: ${cseq} ACK`
   ];
-  if (body) lines.push('Content-Type: application/sdp');
+  if (body) lines.push(`Content-Type: ${contentType}`);
   return sipText(lines, body);
+}
+
+/** `sdp` in a SIP-I style multipart/mixed body beside an ISUP part with the given handling (RFC 3204, RFC 5621). */
+const MULTIPART = 'multipart/mixed;boundary=mb';
+function multipartBody(sdp: string, isupHandling: 'optional' | 'required'): string {
+  return [
+    '--mb',
+    'Content-Type: application/sdp',
+    '',
+    sdp,
+    '--mb',
+    'Content-Type: application/isup',
+    `Content-Disposition: signal;handling=${isupHandling}`,
+    '',
+    '\x01\x00\x49',
+    '--mb--',
+    ''
+  ].join('\r\n');
 }
 
 const isResponse =
@@ -173,6 +193,41 @@ describe('UAS INVITE handling over real UDP', () => {
     expect(offers).toEqual([hold, moved]);
     expect(events.map((e) => e.remoteSdp)).toEqual([hold, moved]);
     expect(session.remoteSdp).toContain('c=IN IP4 127.0.0.2');
+  });
+
+  it('takes the SDP of a multipart re-INVITE and ACK, and answers 415 to a required part it does not understand', async () => {
+    const { ua, peer, port } = await setup();
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-mp');
+    const offers: string[] = [];
+    session.offerHandler = (offer) => {
+      offers.push(offer);
+      return testSdp(8000, offers.length + 1, offer.includes('sendonly') ? 'recvonly' : 'sendrecv');
+    };
+    const hold = testSdp(7000, 2, 'sendonly');
+    const reinvite = (cseq: number, body: string, contentType = MULTIPART) =>
+      peer.send(inviteText(peer.port, port, { callId: 'reinv-mp', cseq, toTag, body, contentType }), port);
+    await reinvite(2, multipartBody(hold, 'optional'));
+    const ok = (await peer.next(isResponse('reinv-mp', 200))) as SipResponse;
+    expect(ok.body.toString()).toContain('a=recvonly');
+    await peer.send(ackText(peer.port, port, 'reinv-mp', toTag, 2), port);
+    expect(offers).toEqual([hold]);
+
+    await reinvite(3, multipartBody(testSdp(7000, 3), 'required'));
+    const refused = (await peer.next(isResponse('reinv-mp', 415))) as SipResponse;
+    expect(refused.get('Accept')).toContain('multipart/mixed');
+    expect(offers).toHaveLength(1);
+    expect(session.terminated).toBe(false);
+
+    // An offerless re-INVITE: our offer goes in the 200 and the answer comes in a multipart ACK.
+    await reinvite(4, '', 'application/sdp');
+    await peer.next(isResponse('reinv-mp', 200));
+    const answer = testSdp(7200, 4);
+    await peer.send(
+      ackText(peer.port, port, 'reinv-mp', toTag, 4, multipartBody(answer, 'optional'), MULTIPART),
+      port
+    );
+    await waitFor(() => session.remoteSdp === answer, 5000);
+    expect(session.terminated).toBe(false);
   });
 
   it('answers a re-INVITE with the offerHandler’s status (488) and keeps the call', async () => {

@@ -14,6 +14,11 @@ export class RawUac extends UdpTestPeer {
   private readonly fromTag = `f${nextCall}`;
   /** Whether to answer the engine's re-INVITEs (session refreshes) with 200. */
   answerReinvites = true;
+  /** The INVITE's body around its SDP offer: application/sdp by default; a trunk's multipart, say. */
+  offerBody = (sdp: string): { contentType: string; body: string } => ({
+    contentType: 'application/sdp',
+    body: sdp
+  });
   /** In-dialog requests the engine sent us, by method. */
   readonly requests: SipRequest[] = [];
   private enginePort = 0;
@@ -26,11 +31,12 @@ export class RawUac extends UdpTestPeer {
     if (message instanceof SipRequest && message.callId === this.callId) this.onRequest(message);
   }
 
-  /** Sends the INVITE (SDP offering PCMU on `rtpPort`), waits for the final response and ACKs a 2xx (unless `ack` is false). */
+  /** Sends the INVITE (SDP offering PCMU on `rtpPort`, in `offerBody`), waits for the final response and ACKs a 2xx (unless `ack` is false). */
   async invite(enginePort: number, headers: string[], rtpPort = 40_000, ack = true): Promise<SipResponse> {
     this.enginePort = enginePort;
     this.rtpPort = rtpPort;
     const target = `sip:room@127.0.0.1:${enginePort}`;
+    const offer = this.offerBody(this.sdp());
     await this.send(
       sipText(
         [
@@ -42,10 +48,10 @@ export class RawUac extends UdpTestPeer {
           `Call-ID: ${this.callId}`,
           'CSeq: 1 INVITE',
           `Contact: <sip:raw@${this.host}:${this.port}>`,
-          'Content-Type: application/sdp',
+          `Content-Type: ${offer.contentType}`,
           ...headers
         ],
-        this.sdp()
+        offer.body
       ),
       enginePort
     );

@@ -1,0 +1,93 @@
+/**
+ * A trunk that speaks SIP-I (RFC 3204) offers its SDP in a multipart/mixed body beside an ISUP
+ * part. The engine answers from the SDP part and sends its audio where that part says (RFC 5621);
+ * an ISUP part the caller marks as required is refused with 415 and what we accept, and a body
+ * that does not parse with 400, before any channel exists.
+ */
+import { afterEach, expect, it } from 'vitest';
+import type { Engine } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
+import { RawUac } from '../support/raw-uac.js';
+import { countingSocket, sendRtp, type CountingSocket } from '../support/raw-rtp.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+let engine: Engine | undefined;
+const closers: Array<() => unknown> = [];
+
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await engine?.stop();
+  engine = undefined;
+});
+
+/** An IAM's first bytes, as the ISUP part carries it (binary; kept to ASCII so the test's text stays as sent). */
+const ISUP_IAM = '\x01\x00\x49\x00\x00\x03\x02\x00\x07\x04\x10\x00\x32\x54\x76';
+
+function sipI(handling: 'optional' | 'required') {
+  return (sdp: string) => ({
+    contentType: 'multipart/mixed;boundary=unique-boundary-1',
+    body: [
+      '--unique-boundary-1',
+      'Content-Type: application/sdp',
+      '',
+      sdp,
+      '--unique-boundary-1',
+      'Content-Type: application/ISUP;version=itu-t92+',
+      `Content-Disposition: signal;handling=${handling}`,
+      '',
+      ISUP_IAM,
+      '--unique-boundary-1--',
+      ''
+    ].join('\r\n')
+  });
+}
+
+async function setUp(): Promise<{
+  sipPort: number;
+  incoming: unknown[];
+  media: CountingSocket;
+  uac: RawUac;
+}> {
+  const started = await startAnsweringEngine({ minPort: 44800, maxPort: 44899 });
+  engine = started.engine;
+  const media = await countingSocket('127.0.0.1');
+  closers.push(() => media.close());
+  const uac = await new RawUac().open();
+  closers.push(() => uac.close());
+  return { sipPort: started.sipPort, incoming: started.incoming, media, uac };
+}
+
+it('answers a SIP-I INVITE from its SDP part and exchanges audio where that part says', async () => {
+  const { sipPort, media, uac } = await setUp();
+  uac.offerBody = sipI('optional');
+  const ok = await uac.invite(sipPort, [], media.port);
+  expect(ok.status).toBe(200);
+  expect(ok.contentType).toBe('application/sdp');
+  const enginePort = Number(/^m=audio (\d+) /m.exec(ok.bodyText)![1]);
+  const channel = engine!.activeChannels()[0];
+
+  await sendRtp(media.socket, enginePort, 25, 1);
+  await waitFor(() => media.received() >= 10, 5000);
+  expect(channel.rtpStats()!.packetsReceived).toBeGreaterThanOrEqual(20);
+  expect((await uac.bye(ok)).status).toBe(200);
+});
+
+it('refuses with 415 an ISUP part marked required, and with 400 a multipart that does not parse', async () => {
+  const { sipPort, incoming, media, uac } = await setUp();
+  uac.offerBody = sipI('required');
+  const refused = await uac.invite(sipPort, [], media.port);
+  expect(refused.status).toBe(415);
+  expect(refused.get('Accept')).toContain('multipart/mixed');
+  expect(refused.get('Accept')).toContain('application/sdp');
+
+  const broken = await new RawUac().open();
+  closers.push(() => broken.close());
+  broken.offerBody = (sdp) => ({ contentType: 'multipart/mixed;boundary=b', body: `--b\r\n\r\n${sdp}` });
+  const bad = await broken.invite(sipPort, [], media.port);
+  expect(bad.status).toBe(400);
+  expect(bad.reason).toMatch(/no multipart close delimiter/);
+
+  await sleep(200);
+  expect(incoming).toHaveLength(0);
+  expect(media.received()).toBe(0);
+});
