@@ -53,6 +53,40 @@ function rtp(payloadType: number, payload: Buffer, flags = 0): Buffer {
   return packet;
 }
 
+/** SDP beside an ISUP part, as a SIP-I trunk sends it (RFC 3204); nested in multipart/alternative when `nested`. */
+function sipIBody(nested: boolean): { contentType: string; body: string } {
+  const mixed = [
+    '--unique-boundary-1',
+    'Content-Type: application/sdp',
+    'Content-Disposition: session;handling=required',
+    '',
+    SDP,
+    '--unique-boundary-1',
+    'Content-Type: application/ISUP;version=itu-t92+',
+    'Content-Disposition: signal;handling=optional',
+    'Content-Transfer-Encoding: binary',
+    '',
+    '\x01\x00\x49\x00\x00\x03\x02\x00\x07\x04\x10\x00\x32\x54\x76',
+    '--unique-boundary-1--',
+    ''
+  ].join('\r\n');
+  if (!nested) return { contentType: 'multipart/mixed; boundary=unique-boundary-1', body: mixed };
+  const alternative = [
+    'preamble',
+    '--outer boundary',
+    'Content-Type: multipart/mixed; boundary=unique-boundary-1',
+    '',
+    mixed,
+    '--outer boundary',
+    'Content-Type: application/sdp',
+    '',
+    SDP,
+    '--outer boundary--',
+    'epilogue'
+  ].join('\r\n');
+  return { contentType: 'multipart/alternative;boundary="outer boundary"', body: alternative };
+}
+
 export interface Corpus {
   [target: string]: Buffer[];
 }
@@ -68,7 +102,8 @@ export function buildCorpus(): Corpus {
     ),
     request('BYE'),
     request('OPTIONS', ['Accept: application/sdp']),
-    request('INFO', ['Content-Type: application/dtmf-relay'], 'Signal=5\r\nDuration=160\r\n')
+    request('INFO', ['Content-Type: application/dtmf-relay'], 'Signal=5\r\nDuration=160\r\n'),
+    request('INVITE', [`Content-Type: ${sipIBody(false).contentType}`], sipIBody(false).body)
   ];
 
   // Header values as they appear in the messages above, for the value parsers.
@@ -80,10 +115,14 @@ export function buildCorpus(): Corpus {
   const nameAddrs = new Set<string>();
   const vias = new Set<string>();
   const auth = new Set<string>();
+  // The 'message body' target reads its input's first line as the Content-Type and the rest as the body.
+  const bodies = [sipIBody(false), sipIBody(true)].map((b) => Buffer.from(`${b.contentType}\n${b.body}`));
   for (const data of messages) {
     const parsed = parseMessage(data, { datagram: true });
     if (parsed.kind === 'invalid') continue;
     const message = parsed.message;
+    if (message.body.length > 0)
+      bodies.push(Buffer.concat([Buffer.from(`${message.get('Content-Type') ?? ''}\n`), message.body]));
     if (parsed.kind === 'request' && parsed.message.uri) uris.add(parsed.message.uri);
     for (const h of message.headers) {
       if (['From', 'To', 'Contact', 'Route', 'Record-Route'].includes(h.name)) nameAddrs.add(h.value);
@@ -161,6 +200,7 @@ export function buildCorpus(): Corpus {
     via: [...vias].map((v) => Buffer.from(v)),
     'auth params': [...auth].map((v) => Buffer.from(v)),
     sdp: [...files('sdp', '.sdp'), Buffer.from(SDP)],
+    'message body': bodies,
     rtp: [
       rtp(0, Buffer.alloc(160, 0xff)),
       rtp(8, Buffer.alloc(160, 0xd5)),

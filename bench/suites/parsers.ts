@@ -41,6 +41,8 @@ function frameByteByByte(input: Buffer): void {
 }
 
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
+/** The longest boundary RFC 2046 allows: the multipart reader's delimiter search is at its slowest per byte. */
+const LONG_BOUNDARY = 'b'.repeat(70);
 const rep = (s: string, n: number): string => s.repeat(Math.max(1, Math.floor(n / s.length)));
 const HEAD = [
   'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1',
@@ -291,6 +293,42 @@ const FAMILIES: Family[] = [
     name: 'n blank lines',
     sizes: SIP_SIZES,
     make: (n) => text(`v=0\r\n${'\r\n'.repeat(n / 2)}`)
+  },
+  {
+    target: 'message body',
+    name: 'n near-delimiters of a 70-byte boundary',
+    sizes: SIP_SIZES,
+    make: (n) =>
+      text(
+        `multipart/mixed;boundary=${LONG_BOUNDARY}\n--${LONG_BOUNDARY}\r\n\r\n${rep(`\n--${LONG_BOUNDARY.slice(1)}`, n)}`
+      )
+  },
+  {
+    target: 'message body',
+    name: 'one part of n LFs',
+    sizes: SIP_SIZES,
+    make: (n) =>
+      text(
+        `multipart/mixed;boundary=b\n--b\r\nContent-Type: application/sdp\r\n\r\n${'\n'.repeat(n)}\r\n--b--`
+      )
+  },
+  {
+    target: 'message body',
+    name: 'a part header of n spaces',
+    sizes: SIP_SIZES,
+    make: (n) => text(`multipart/mixed;boundary=b\n--b\r\nContent-Type:${' '.repeat(n)}x\r\n\r\nv=0\r\n--b--`)
+  },
+  {
+    target: 'message body',
+    name: 'Content-Type of n parameters',
+    sizes: SIP_SIZES,
+    make: (n) => text(`multipart/mixed${rep(';a=b', n)};boundary=b\n--b\r\n\r\nv=0\r\n--b--`)
+  },
+  {
+    target: 'message body',
+    name: 'n empty parts',
+    sizes: SIP_SIZES,
+    make: (n) => text(`multipart/mixed;boundary=b\n${rep('--b\r\n', n)}`)
   },
   {
     target: 'rtp',

@@ -15,6 +15,7 @@ import { SipParseError } from '../../sip/errors.js';
 import { resolveMessageLimits, type SipMessageLimits } from '../../sip/message/limits.js';
 import { parseNameAddrList } from '../../sip/message/name-addr.js';
 import { parseMessage } from '../../sip/message/parser.js';
+import { readSessionBody } from '../../sip/message/session-body.js';
 import { parseUri } from '../../sip/message/uri.js';
 import { parseViaList } from '../../sip/message/via.js';
 import { SdpParseError } from '../../sip/sdp/errors.js';
@@ -50,6 +51,14 @@ function readSipMessage(input: Buffer, datagram: boolean, limits?: SipMessageLim
   void message.vias;
   void message.cseq;
   void message.contentType;
+}
+
+/** A message body as the user agent reads its SDP: the input's first line is the Content-Type, the rest the body. */
+function readBody(input: Buffer): void {
+  const lf = input.indexOf(0x0a);
+  const contentType = input.toString('latin1', 0, lf < 0 ? input.length : lf);
+  const body = lf < 0 ? Buffer.alloc(0) : input.subarray(lf + 1);
+  void readSessionBody({ get: (name) => (name === 'Content-Type' ? contentType : undefined), body });
 }
 
 const rtpView = new RtpHeaderView();
@@ -96,6 +105,8 @@ export function parserTargets(limits?: SipMessageLimits): ParserTarget[] {
       typedErrors: [DigestParseError, DigestUnsupportedError]
     },
     { name: 'sdp', parse: (b) => void parseSdp(b.toString('utf8')), typedErrors: [SdpParseError] },
+    // Refusals are results (400, 415), not errors: anything thrown is a fault.
+    { name: 'message body', parse: readBody, typedErrors: [] },
     { name: 'rtp', parse: (b) => void rtpView.parse(b), typedErrors: [] },
     { name: 'rtcp', parse: (b) => void parseRtcpCompound(b), typedErrors: [] },
     {
