@@ -11,6 +11,7 @@ import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { DtmfEvent } from '../rtp/telephone-event.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
+import type { SampleFormat } from '../rtp/inbound-framing.js';
 import {
   SdpNegotiationError,
   SdpSession,
@@ -33,6 +34,12 @@ import type { EngineMetrics } from '../observability/metrics.js';
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
 const FRAME_MS = 20;
+/** How each codec's RTP payload holds its samples: what the caller's packet time is read from. */
+const SAMPLE_FORMATS: Readonly<Record<Codec, SampleFormat>> = {
+  PCMU: { bytesPerSample: 1, silenceByte: 0xff },
+  PCMA: { bytesPerSample: 1, silenceByte: 0xd5 },
+  L16: { bytesPerSample: 2, silenceByte: 0 }
+};
 import type { MixLoop } from './mix-loop.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 
@@ -533,6 +540,7 @@ export class MediaLeg implements MixMember {
     }
     this.setInband(inbandDtmfOn(this.inbandDtmf, audio.telephoneEventPayloadType !== undefined));
     const samplesPerFrame = (audio.clockRateHz * 20) / 1000;
+    const sampleFormat = SAMPLE_FORMATS[codec];
     const remote = {
       address: audio.remoteAddress,
       port: audio.remotePort,
@@ -545,6 +553,7 @@ export class MediaLeg implements MixMember {
         payloadType: audio.payloadType,
         clockRateHz: audio.clockRateHz,
         samplesPerFrame,
+        sampleFormat,
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
         jitter: this.jitter,
@@ -571,7 +580,7 @@ export class MediaLeg implements MixMember {
     } else {
       this.rtp.setRemote(remote);
       this.rtp.setSrtp(audio.srtp);
-      this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame);
+      this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame, sampleFormat);
       // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
       this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }

@@ -17,6 +17,7 @@ import { PeerLatch, type LatchingMode } from './peer-latch.js';
 import { SRTP_REPLAYED, type SrtpContext } from './srtp/srtp-context.js';
 import { SrtpTransform, type SrtpKeys } from './srtp/srtp-transform.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
+import { InboundFraming, PCMU_SAMPLES, type SampleFormat } from './inbound-framing.js';
 import type { RtpPortPair } from './port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
 import type { RtcpPacket, ReportBlock } from './rtcp-packet.js';
@@ -56,6 +57,8 @@ export interface RtpSessionOptions {
   payloadType: number;
   clockRateHz: number;
   samplesPerFrame: number;
+  /** How the codec's payload holds samples (default μ-law's): the caller's packet time is read from it. */
+  sampleFormat?: SampleFormat;
   telephoneEventPayloadType?: number;
   remote?: RtpRemote;
   jitter?: {
@@ -132,6 +135,9 @@ export interface RtpSessionStats {
   jitterMs: number;
   jitterBufferDelayMs: number;
   jitterBufferTargetMs: number;
+  /** Milliseconds of audio in each of the peer's packets, as its packets carry it (its a=ptime is only a wish). */
+  packetTimeMs: number;
+  /** Packets the jitter buffer concealed or stretched by (in the peer's packet time). */
   concealedFrames: number;
   bytesReceived: number;
   bytesSent: number;
@@ -173,6 +179,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #hasEventSsrc = false;
   readonly #header = new RtpHeaderView();
   readonly #jitter: JitterBuffer;
+  readonly #framing: InboundFraming;
   #reception: ReceptionStats;
   readonly #events: TelephoneEventReceiver;
   readonly #packetizer: RtpPacketizer;
@@ -268,6 +275,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       samplesPerFrame: opts.samplesPerFrame,
       ...opts.jitter
     });
+    this.#framing = new InboundFraming(
+      this.#jitter,
+      opts.clockRateHz,
+      opts.samplesPerFrame,
+      opts.sampleFormat ?? PCMU_SAMPLES
+    );
     this.#reception = new ReceptionStats(opts.clockRateHz);
     this.#events = new TelephoneEventReceiver({
       clockRateHz: opts.clockRateHz,
@@ -334,7 +347,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const now = nowMs ?? this.#now();
     this.#events.poll(now);
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return FRAME_SILENT;
-    return this.#jitter.pop(target, now);
+    return this.#framing.read(target, now);
   }
 
   /**
@@ -502,11 +515,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   }
 
   /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
-  updateCodec(payloadType: number, clockRateHz: number, samplesPerFrame: number): void {
+  updateCodec(
+    payloadType: number,
+    clockRateHz: number,
+    samplesPerFrame: number,
+    sampleFormat: SampleFormat = PCMU_SAMPLES
+  ): void {
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
-    this.#jitter.setFormat(clockRateHz, samplesPerFrame);
+    this.#framing.setFormat(clockRateHz, samplesPerFrame, sampleFormat);
     this.#reception = new ReceptionStats(clockRateHz);
     this.#events.setClockRate(clockRateHz);
     this.#events.reset();
@@ -542,7 +560,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
 
   /** The frame `readFrame` returned last follows frames the jitter buffer skipped (JitterBuffer.frameFollowsSkip). */
   get frameFollowsSkip(): boolean {
-    return this.#jitter.frameFollowsSkip;
+    return this.#framing.frameFollowsSkip;
   }
 
   /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
@@ -585,6 +603,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       jitterMs: this.jitterMs,
       jitterBufferDelayMs: jb.currentDelayMs,
       jitterBufferTargetMs: jb.targetDelayMs,
+      packetTimeMs: this.#framing.packetMs,
       concealedFrames: jb.framesConcealed + jb.framesExpanded,
       bytesReceived: this.#counters.bytesReceived,
       bytesSent: this.#packetizer.octetsSent,
@@ -719,6 +738,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       if (hadOne) {
         this.#reception = new ReceptionStats(this.#clockRateHz);
         this.#jitter.reset(true);
+        this.#framing.restart();
         this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
       }
     }
@@ -734,7 +754,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
-    else this.#jitter.push(h, msg);
+    else {
+      this.#framing.observe(h.payloadLength);
+      this.#jitter.push(h, msg);
+    }
   }
 
   /** A source the latch refused, on the latched source's host, once that source has gone quiet. */

@@ -37,8 +37,6 @@ const DTMF_PAIRS: Record<string, [number, number]> = {
   '#': [941, 1477],
   D: [941, 1633]
 };
-const FRAME_SAMPLES = 160;
-const FRAME_MS = 20;
 
 export interface TonePhoneOptions {
   /** Tone to send; null sends silence. */
@@ -59,6 +57,8 @@ export interface TonePhoneOptions {
   transport?: 'udp' | 'tcp' | 'tls';
   /** A TLS phone's own certificate and key, and the CA it trusts for the far end's. */
   tls?: TlsTransportOptions;
+  /** Milliseconds of audio in each packet it sends, and its a=ptime (default 20): trunks send 30 or 40. */
+  ptimeMs?: number;
 }
 
 export class TonePhone {
@@ -74,7 +74,10 @@ export class TonePhone {
   private readonly received: Int16Array[] = [];
   /** performance.now() of each received audio packet, since the last clearReceived(). */
   private readonly arrivalsMs: number[] = [];
-  private readonly packet = Buffer.alloc(12 + FRAME_SAMPLES);
+  private readonly packet: Buffer;
+  /** Samples and milliseconds in each packet it sends. */
+  private readonly frameSamples: number;
+  private readonly frameMs: number;
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone, for `frames` more frames. */
   private press: { pair: [number, number]; frames: number; done: () => void } | undefined;
   /** While set, the stream carries RFC 4733 events for this digit instead of audio. */
@@ -114,6 +117,9 @@ export class TonePhone {
     this.rtp = rtp;
     this.toneHz = options.toneHz;
     this.amplitude = options.amplitude ?? 6000;
+    this.frameMs = options.ptimeMs ?? 20;
+    this.frameSamples = (SAMPLE_RATE_HZ * this.frameMs) / 1000;
+    this.packet = Buffer.alloc(12 + this.frameSamples);
     rtp.on('message', this.onRtp);
   }
 
@@ -166,7 +172,7 @@ export class TonePhone {
             `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
             `a=fmtp:${this.telephoneEventPt} 0-16`
           ]),
-      'a=ptime:20',
+      `a=ptime:${this.frameMs}`,
       `a=${direction}`,
       ''
     ].join('\r\n');
@@ -221,7 +227,7 @@ export class TonePhone {
     this.remote = { address, port };
     this.streamStartMs = performance.now();
     this.framesProduced = 0;
-    this.timer = setInterval(() => this.sendDueFrames(), FRAME_MS / 2);
+    this.timer = setInterval(() => this.sendDueFrames(), this.frameMs / 2);
   }
 
   /**
@@ -235,11 +241,11 @@ export class TonePhone {
     if (this.press) return Promise.reject(new Error('a key is already being pressed in-band'));
     if (stall)
       this.stallAt = {
-        frame: this.framesProduced + Math.round(stall.afterMs / FRAME_MS),
-        frames: Math.round(stall.ms / FRAME_MS)
+        frame: this.framesProduced + Math.round(stall.afterMs / this.frameMs),
+        frames: Math.round(stall.ms / this.frameMs)
       };
     return new Promise((done) => {
-      this.press = { pair, frames: Math.max(1, Math.round(ms / FRAME_MS)), done };
+      this.press = { pair, frames: Math.max(1, Math.round(ms / this.frameMs)), done };
     });
   }
 
@@ -259,7 +265,7 @@ export class TonePhone {
         code,
         startTs: this.timestamp,
         samples: 0,
-        frames: Math.max(1, Math.round(ms / FRAME_MS)),
+        frames: Math.max(1, Math.round(ms / this.frameMs)),
         end: false,
         endSent: 0,
         done
@@ -279,19 +285,19 @@ export class TonePhone {
       p[0] = 0x80;
       p[1] = 0x80 | (this.telephoneEventPt ?? 101);
       p.writeUInt16BE(this.seq++ & 0xffff, 2);
-      p.writeUInt32BE((0x40000000 + this.floodEvents++ * FRAME_SAMPLES) >>> 0, 4);
+      p.writeUInt32BE((0x40000000 + this.floodEvents++ * this.frameSamples) >>> 0, 4);
       p.writeUInt32BE(this.ssrc, 8);
       p[12] = i % 10;
       p[13] = 0x80 | 10;
-      p.writeUInt16BE(FRAME_SAMPLES, 14);
+      p.writeUInt16BE(this.frameSamples, 14);
       this.transmit(p);
     }
   }
 
   /** Waits until `ms` of media (whole frames) have been sent from now. */
   async media(ms: number): Promise<void> {
-    const until = this.framesProduced + Math.round(ms / FRAME_MS);
-    while (this.framesProduced < until && this.timer) await new Promise((r) => setTimeout(r, FRAME_MS));
+    const until = this.framesProduced + Math.round(ms / this.frameMs);
+    while (this.framesProduced < until && this.timer) await new Promise((r) => setTimeout(r, this.frameMs));
   }
 
   /** Sends a DTMF digit as SIP INFO (application/dtmf-relay). */
@@ -330,7 +336,7 @@ export class TonePhone {
     while (this.receivedSamples < want) {
       if (Date.now() > until)
         throw new Error(`received ${this.receivedSamples} of ${want} samples within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, FRAME_MS));
+      await new Promise((r) => setTimeout(r, this.frameMs));
     }
     return this.receivedPcm();
   }
@@ -416,7 +422,7 @@ export class TonePhone {
 
   /** Sends every frame the media clock has due (a burst after the event loop was held up). */
   private sendDueFrames(): void {
-    const due = Math.floor((performance.now() - this.streamStartMs) / FRAME_MS);
+    const due = Math.floor((performance.now() - this.streamStartMs) / this.frameMs);
     while (this.timer && this.framesProduced < due) {
       if (this.stallAt && this.framesProduced === this.stallAt.frame) {
         this.stall = { untilFrame: this.stallAt.frame + this.stallAt.frames, held: [] };
@@ -448,10 +454,10 @@ export class TonePhone {
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(event.startTs >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
-    if (!event.end) event.samples += FRAME_SAMPLES;
+    if (!event.end) event.samples += this.frameSamples;
     p[12] = event.code;
     p[13] = (event.end ? 0x80 : 0) | 10;
-    p.writeUInt16BE(Math.max(event.samples, FRAME_SAMPLES), 14);
+    p.writeUInt16BE(Math.max(event.samples, this.frameSamples), 14);
     this.seq++;
     this.transmit(p);
     if (!event.end && --event.frames === 0) event.end = true;
@@ -466,7 +472,7 @@ export class TonePhone {
     const event = this.event;
     if (event) this.sendEvent(event);
     if (!event || this.press) this.sendAudio();
-    this.timestamp += FRAME_SAMPLES;
+    this.timestamp += this.frameSamples;
   }
 
   private sendAudio(): void {
@@ -479,7 +485,7 @@ export class TonePhone {
     const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
     const press = this.press;
     const pair = press?.pair;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
+    for (let i = 0; i < this.frameSamples; i++) {
       let s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
       if (pair) {
         const t = (this.timestamp + i) / SAMPLE_RATE_HZ;

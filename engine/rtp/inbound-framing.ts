@@ -1,0 +1,122 @@
+/**
+ * The packet time a caller actually sends, and its audio in the engine's frames. What we ask for in
+ * SDP (`a=ptime:20`) is a wish: trunks and phones send 10, 30 or 40 ms packets as configured. The
+ * jitter buffer orders, times and conceals whole packets, so it must run on the stream's packet
+ * time; this follows it from the payload sizes and, when it differs from the frame clock's 20 ms,
+ * cuts the buffer's packets into frames (playout-reframer.ts). Streams of 20 ms packets are read
+ * from the buffer directly, as before.
+ *
+ * The first packet of a stream (after a reset, a new source or a codec change) sets the packet
+ * time; later, three packets in a row of one other size change it (the buffer restarts). A packet
+ * of an odd size in between is buffered as it is. Sizes that are not a whole number of samples,
+ * under 5 ms or over the buffer's payload limit never set it.
+ */
+import type { JitterBuffer } from './jitter-buffer.js';
+import { PlayoutReframer } from './playout-reframer.js';
+
+/** How a codec's payload holds its samples. */
+export interface SampleFormat {
+  bytesPerSample: number;
+  /** The encoded value of silence, filled into gaps between talkspurts. */
+  silenceByte: number;
+}
+
+/** G.711 μ-law, the default. */
+export const PCMU_SAMPLES: SampleFormat = { bytesPerSample: 1, silenceByte: 0xff };
+
+/** Packets in a row of a new size that change the packet time mid-stream. */
+const PACKETS_TO_CHANGE = 3;
+const MIN_PACKET_MS = 5;
+
+export class InboundFraming {
+  readonly #jitter: JitterBuffer;
+  #clockRateHz: number;
+  #frameSamples: number;
+  #format: SampleFormat;
+  /** Payload bytes of one packet at the packet time the buffer runs on. */
+  #packetBytes: number;
+  /** Packets since the packet time was set; 0 when the next one sets it. */
+  #packetsSinceSet = 0;
+  #candidateBytes = -1;
+  #candidateRun = 0;
+  #reframer: PlayoutReframer | undefined;
+
+  constructor(jitter: JitterBuffer, clockRateHz: number, frameSamples: number, format: SampleFormat) {
+    this.#jitter = jitter;
+    this.#clockRateHz = clockRateHz;
+    this.#frameSamples = frameSamples;
+    this.#format = format;
+    this.#packetBytes = frameSamples * format.bytesPerSample;
+  }
+
+  /** Milliseconds of audio in each of the caller's packets. */
+  get packetMs(): number {
+    return (this.#packetBytes / this.#format.bytesPerSample / this.#clockRateHz) * 1000;
+  }
+
+  /** Called with each audio packet's payload size before it is buffered. */
+  observe(payloadBytes: number): void {
+    if (payloadBytes === this.#packetBytes) {
+      this.#packetsSinceSet++;
+      this.#candidateRun = 0;
+      return;
+    }
+    const samples = payloadBytes / this.#format.bytesPerSample;
+    const usable =
+      Number.isInteger(samples) &&
+      samples >= (this.#clockRateHz * MIN_PACKET_MS) / 1000 &&
+      payloadBytes <= this.#jitter.maxPayloadBytes;
+    if (!usable) return;
+    if (payloadBytes !== this.#candidateBytes) {
+      this.#candidateBytes = payloadBytes;
+      this.#candidateRun = 0;
+    }
+    if (++this.#candidateRun < PACKETS_TO_CHANGE && this.#packetsSinceSet > 0) return;
+    this.#setPacketSamples(samples);
+    this.#packetsSinceSet = 1;
+  }
+
+  /** The frame due at `nowMs` (JitterBuffer.pop's results). */
+  read(target: Uint8Array, nowMs: number): number {
+    const reframer = this.#reframer;
+    return reframer === undefined ? this.#jitter.pop(target, nowMs) : reframer.read(target, nowMs);
+  }
+
+  get frameFollowsSkip(): boolean {
+    return this.#reframer?.frameFollowsSkip ?? this.#jitter.frameFollowsSkip;
+  }
+
+  /** The jitter buffer was reset for a new source: its first packet sets the packet time again. */
+  restart(): void {
+    this.#reframer?.clear();
+    this.#packetsSinceSet = 0;
+    this.#candidateRun = 0;
+  }
+
+  /** A codec change (re-INVITE): new clock, frame and sample format; the buffer restarts at the frame's packet time. */
+  setFormat(clockRateHz: number, frameSamples: number, format: SampleFormat): void {
+    this.#clockRateHz = clockRateHz;
+    this.#frameSamples = frameSamples;
+    this.#format = format;
+    this.#setPacketSamples(frameSamples);
+    this.#packetsSinceSet = 0;
+    this.#candidateRun = 0;
+  }
+
+  #setPacketSamples(samples: number): void {
+    const bytesPerSample = this.#format.bytesPerSample;
+    this.#jitter.setFormat(this.#clockRateHz, samples);
+    this.#packetBytes = samples * bytesPerSample;
+    this.#candidateRun = 0;
+    this.#reframer =
+      samples === this.#frameSamples
+        ? undefined
+        : new PlayoutReframer(this.#jitter, {
+            frameBytes: this.#frameSamples * bytesPerSample,
+            packetBytes: this.#packetBytes,
+            bytesPerSample,
+            clockRateHz: this.#clockRateHz,
+            silenceByte: this.#format.silenceByte
+          });
+  }
+}
