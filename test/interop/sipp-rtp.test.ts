@@ -13,7 +13,8 @@ import wavefile from 'wavefile';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { hasPeer } from '../support/peers.js';
 import { freeUdpPort, killAllSipp, runSipp } from '../support/sip-sipp.js';
-import { rmsDbfs } from '../support/tone-analysis.js';
+import { rmsDbfs, toneLevelDb, ulawEncode } from '../support/tone-analysis.js';
+import { writePcapUdp, type UdpRecord } from '../support/rtp-pcap.js';
 import { waitFor } from '../support/wait.js';
 
 const SIPP_PCAPS = '/usr/share/sip-tester';
@@ -56,6 +57,29 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** `seconds` of a 1 kHz μ-law tone (amplitude 6000, -14.7 dBFS) in RTP packets of 30 ms, 30 ms apart. */
+function toneIn30msPackets(seconds: number): UdpRecord[] {
+  const records: UdpRecord[] = [];
+  for (let i = 0; i < (seconds * 1000) / 30; i++) {
+    const packet = Buffer.alloc(12 + 240);
+    packet[0] = 0x80;
+    packet.writeUInt16BE(i + 1, 2);
+    packet.writeUInt32BE(i * 240, 4);
+    packet.writeUInt32BE(0x30303030, 8);
+    for (let k = 0; k < 240; k++)
+      packet[12 + k] = ulawEncode(Math.round(6000 * Math.sin((2 * Math.PI * 1000 * (i * 240 + k)) / 8000)));
+    records.push({
+      timeMs: i * 30,
+      srcAddress: '127.0.0.1',
+      srcPort: 6000,
+      dstAddress: '127.0.0.1',
+      dstPort: 6002,
+      payload: packet
+    });
+  }
+  return records;
+}
+
 /** SIPp's pcap-playing scenarios read `pcap/<file>` from their working directory. */
 const linkPcaps = (cwd: string): void => symlinkSync(SIPP_PCAPS, join(cwd, 'pcap'));
 
@@ -89,6 +113,43 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
     expect(level).toBeGreaterThan(-35);
     expect(talked).toBe(true);
     expect(digits).toEqual([{ digit: '1', source: 'rfc4733' }]);
+  });
+
+  it('plays a phone sending 30 ms PCMU packets (a=ptime:30) as clean 20 ms frames', async () => {
+    const recording = join(dir, 'ptime30.wav');
+    let stats: ReturnType<UASCallChannel['rtpStats']>;
+    let recorded: Promise<void> = Promise.resolve();
+    onCall = async (call) => {
+      await call.answer();
+      recorded = call.record(recording, { maxSeconds: 3 });
+      await recorded;
+      stats = call.rtpStats();
+      await call.hangUp();
+    };
+    const { done } = runSipp(
+      ['-sf', scenario('uac-pcmu-30ms.xml'), '-s', 'room', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'],
+      25_000,
+      (cwd) => writePcapUdp(join(cwd, 'tone-30ms.pcap'), toneIn30msPackets(8))
+    );
+    const result = await done;
+    expect(result.code, result.errors || result.stdout).toBe(0);
+    await recorded;
+    const wav = new wavefile.WaveFile(await readFile(recording));
+    const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
+    // From 200 ms in (the stream's first packets are still on their way when recording starts).
+    const steady = samples.subarray(1600);
+    let quietFrames = 0;
+    for (let at = 0; at + 160 <= steady.length; at += 160)
+      if (rmsDbfs(steady.subarray(at, at + 160)) < -21) quietFrames++;
+    const level = toneLevelDb(steady, 1000, 8000);
+    console.log(
+      `SIPp at 30 ms: the engine read ${stats?.packetTimeMs} ms packets; recorded 1 kHz at ${level.toFixed(1)} dB, ${quietFrames} quiet frames of ${Math.floor(steady.length / 160)}, ${stats?.concealedFrames} concealed`
+    );
+    expect(stats?.packetTimeMs).toBe(30);
+    expect(stats?.packetsLate).toBe(0);
+    expect(stats?.concealedFrames).toBeLessThanOrEqual(2);
+    expect(level).toBeGreaterThan(-17);
+    expect(quietFrames).toBeLessThanOrEqual(2);
   });
 
   it('reports exactly the digits the RFC 2833 pcaps carry, once each', async () => {

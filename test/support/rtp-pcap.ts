@@ -1,10 +1,11 @@
 /**
- * Minimal pcap reader for tests: the classic libpcap global header and records (either byte
- * order, micro- or nanosecond timestamps), Ethernet II (optionally one 802.1Q tag) or Linux
- * cooked (SLL) link layers, IPv4 and UDP. Returns the UDP payloads with their addresses; other
- * frames are skipped. Enough to replay captured RTP such as SIPp's dtmf_2833_*.pcap.
+ * Minimal pcap reader and writer for tests: the classic libpcap global header and records (either
+ * byte order, micro- or nanosecond timestamps), Ethernet II (optionally one 802.1Q tag) or Linux
+ * cooked (SLL) link layers, IPv4 and UDP. The reader returns the UDP payloads with their
+ * addresses; other frames are skipped. Enough to replay captured RTP such as SIPp's
+ * dtmf_2833_*.pcap, and to write RTP for SIPp's play_pcap_audio to send.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface UdpRecord {
   timeMs: number;
@@ -65,4 +66,42 @@ export function readPcapUdp(path: string): UdpRecord[] {
     });
   }
   return out;
+}
+
+/** Writes `records` as a little-endian, microsecond pcap of Ethernet II / IPv4 / UDP frames. */
+export function writePcapUdp(path: string, records: UdpRecord[]): void {
+  const chunks: Buffer[] = [];
+  const global = Buffer.alloc(24);
+  global.writeUInt32LE(0xa1b2c3d4, 0);
+  global.writeUInt16LE(2, 4);
+  global.writeUInt16LE(4, 6);
+  global.writeUInt32LE(65535, 16);
+  global.writeUInt32LE(1, 20);
+  chunks.push(global);
+  for (const r of records) {
+    const frame = Buffer.alloc(14 + 20 + 8 + r.payload.length);
+    frame.writeUInt16BE(0x0800, 12);
+    const ip = frame.subarray(14, 34);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + 8 + r.payload.length, 2);
+    ip[8] = 64;
+    ip[9] = 17;
+    r.srcAddress.split('.').forEach((b, i) => (ip[12 + i] = Number(b)));
+    r.dstAddress.split('.').forEach((b, i) => (ip[16 + i] = Number(b)));
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    ip.writeUInt16BE(~sum & 0xffff, 10);
+    frame.writeUInt16BE(r.srcPort, 34);
+    frame.writeUInt16BE(r.dstPort, 36);
+    frame.writeUInt16BE(8 + r.payload.length, 38);
+    r.payload.copy(frame, 42);
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(Math.floor(r.timeMs / 1000), 0);
+    header.writeUInt32LE(Math.round((r.timeMs % 1000) * 1000), 4);
+    header.writeUInt32LE(frame.length, 8);
+    header.writeUInt32LE(frame.length, 12);
+    chunks.push(header, frame);
+  }
+  writeFileSync(path, Buffer.concat(chunks));
 }
