@@ -9,7 +9,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse } from '../message/responses.js';
-import { ACCEPTED_BODY_TYPES, readSessionBody, sessionDescriptionOf } from '../message/session-body.js';
+import { sessionDescriptionOf } from '../message/session-body.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
@@ -478,24 +478,14 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         return;
       }
     }
-    const body = readSessionBody(request);
-    if (body.kind === 'refused') {
-      const response = createResponse(
-        request,
-        body.status,
-        body.status === 400 ? `Bad Body: ${body.why}` : undefined
-      );
-      if (body.status === 415) response.add('Accept', ACCEPTED_BODY_TYPES);
-      this.host.respond(tx, response);
-      return;
-    }
     // Refused before anything changes: a 422 leaves the media and the remote target as they were.
     const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
     if ('rejectMinSe' in timer) {
       this.respond422(request, tx, timer.rejectMinSe);
       return;
     }
-    const offer = body.kind === 'sdp' ? body.sdp : '';
+    // A body we cannot read was refused before the request reached its dialog (uas-checks.ts).
+    const offer = sessionDescriptionOf(request) ?? '';
     let localSdp: string;
     try {
       // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
