@@ -116,9 +116,12 @@ function readMultipart(media: MediaType, content: Buffer, depth: number): Sessio
 function splitParts(body: Buffer, boundary: string): Buffer[] | string {
   const dash = Buffer.from(`--${boundary}`, 'utf8');
   const lineDash = Buffer.from(`\n--${boundary}`, 'utf8');
-  let at = body.subarray(0, dash.length).equals(dash) ? 0 : body.indexOf(lineDash);
-  if (at < 0) return 'no multipart delimiter';
-  if (at > 0) at++; // past the LF ending the preamble
+  let at = 0;
+  if (!body.subarray(0, dash.length).equals(dash)) {
+    const found = body.indexOf(lineDash);
+    if (found < 0) return 'no multipart delimiter';
+    at = found + 1; // past the LF ending the preamble
+  }
   const parts: Buffer[] = [];
   for (;;) {
     let i = at + dash.length;

@@ -182,6 +182,16 @@ describe('readSessionBody', () => {
     expect(sessionDescriptionOf(message('multipart/mixed;boundary=b', most))).toBe(SDP);
   });
 
+  it('finds the first delimiter after a preamble of nothing but a line break', () => {
+    for (const preamble of ['\n', '\r\n', 'x\r\n']) {
+      const body = `${preamble}--b\r\nContent-Type: application/sdp\r\n\r\n${SDP}\r\n--b--`;
+      expect(
+        sessionDescriptionOf(message('multipart/mixed;boundary=b', body)),
+        JSON.stringify(preamble)
+      ).toBe(SDP);
+    }
+  });
+
   it('keeps a part whose content holds the boundary string away from a line start', () => {
     const tricky = { headers: ['Content-Type: application/sdp'], content: `${SDP}a=tool:x --b y\r\n` };
     expect(sessionDescriptionOf(message('multipart/mixed;boundary=b', multipart('b', [tricky])))).toBe(
