@@ -11,13 +11,11 @@ import { RawUac } from '../support/raw-uac.js';
 import { countingSocket, sendRtp, type CountingSocket } from '../support/raw-rtp.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-let engine: Engine | undefined;
+/** The engine, sockets and callers a test opened, closed in the order they were opened. */
 const closers: Array<() => unknown> = [];
 
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
-  await engine?.stop();
-  engine = undefined;
 });
 
 /** An IAM's first bytes, as the ISUP part carries it (binary; kept to ASCII so the test's text stays as sent). */
@@ -43,28 +41,29 @@ function sipI(handling: 'optional' | 'required') {
 }
 
 async function setUp(): Promise<{
+  engine: Engine;
   sipPort: number;
   incoming: unknown[];
   media: CountingSocket;
   uac: RawUac;
 }> {
   const started = await startAnsweringEngine({ minPort: 44800, maxPort: 44899 });
-  engine = started.engine;
+  closers.push(() => started.engine.stop());
   const media = await countingSocket('127.0.0.1');
   closers.push(() => media.close());
   const uac = await new RawUac().open();
   closers.push(() => uac.close());
-  return { sipPort: started.sipPort, incoming: started.incoming, media, uac };
+  return { engine: started.engine, sipPort: started.sipPort, incoming: started.incoming, media, uac };
 }
 
 it('answers a SIP-I INVITE from its SDP part and exchanges audio where that part says', async () => {
-  const { sipPort, media, uac } = await setUp();
+  const { engine, sipPort, media, uac } = await setUp();
   uac.offerBody = sipI('optional');
   const ok = await uac.invite(sipPort, [], media.port);
   expect(ok.status).toBe(200);
   expect(ok.contentType).toBe('application/sdp');
   const enginePort = Number(/^m=audio (\d+) /m.exec(ok.bodyText)![1]);
-  const channel = engine!.activeChannels()[0];
+  const channel = engine.activeChannels()[0];
 
   await sendRtp(media.socket, enginePort, 25, 1);
   await waitFor(() => media.received() >= 10, 5000);
