@@ -9,8 +9,9 @@
  *
  * Each packet is asked for at the time its first sample will be played (now plus what the queue
  * already holds), so the buffer's delay and its late-packet rule keep meaning what they do for
- * 20 ms packets. A frame is flagged as following a skip when a packet the buffer played after
- * skipping starts in it. Allocates nothing per frame: the queue is preallocated.
+ * 20 ms packets. A packet the buffer played after skipping starts a frame of its own, flagged as
+ * following a skip: the core cross-fades only at a frame's start. Allocates nothing per frame: the
+ * queue is preallocated.
  */
 import { FRAME_LOST, FRAME_SILENT, type JitterBuffer } from './jitter-buffer.js';
 
@@ -44,8 +45,8 @@ export class PlayoutReframer {
   readonly #runKinds = new Uint8Array(MAX_RUNS);
   readonly #runBytes = new Int32Array(MAX_RUNS);
   #runs = 0;
-  /** Where in the queue a packet played after a skip starts; -1 when none is queued. */
-  #skipAt = -1;
+  /** The queue starts with a packet the buffer played after skipping. */
+  #startsAfterSkip = false;
   #followsSkip = false;
 
   constructor(jitter: JitterBuffer, format: ReframedFormat) {
@@ -82,7 +83,8 @@ export class PlayoutReframer {
       if (take === this.#runBytes[consumed]) consumed++;
       else this.#runBytes[consumed] -= take;
     }
-    this.#followsSkip = this.#skipAt >= 0 && this.#skipAt < frameBytes;
+    this.#followsSkip = this.#startsAfterSkip;
+    this.#startsAfterSkip = false;
     let result: number;
     if ((kinds & (1 << LOST)) !== 0) result = FRAME_LOST;
     else if (kinds === 1 << SILENT) result = FRAME_SILENT;
@@ -98,12 +100,19 @@ export class PlayoutReframer {
   clear(): void {
     this.#queued = 0;
     this.#runs = 0;
-    this.#skipAt = -1;
+    this.#startsAfterSkip = false;
     this.#followsSkip = false;
   }
 
   #append(popped: number): void {
     const { packetBytes, silenceByte } = this.#format;
+    if (popped > 0 && this.#jitter.frameFollowsSkip) {
+      // A packet played after the buffer skipped starts a frame, where the core cross-fades into
+      // it: the part frame queued before it (under 20 ms) is dropped with what was skipped.
+      this.#queued = 0;
+      this.#runs = 0;
+      this.#startsAfterSkip = true;
+    }
     const at = this.#queued;
     if (popped > 0) {
       if (popped >= packetBytes) this.#queue.set(this.#packet, at);
@@ -112,7 +121,6 @@ export class PlayoutReframer {
         this.#queue.set(this.#packet.subarray(0, popped), at);
         this.#queue.fill(silenceByte, at + popped, at + packetBytes);
       }
-      if (this.#jitter.frameFollowsSkip) this.#skipAt = at;
       this.#addRun(AUDIO);
     } else {
       this.#queue.fill(silenceByte, at, at + packetBytes);
@@ -141,6 +149,5 @@ export class PlayoutReframer {
       this.#runBytes.copyWithin(0, consumedRuns, this.#runs);
       this.#runs -= consumedRuns;
     }
-    this.#skipAt = this.#skipAt >= bytes ? this.#skipAt - bytes : -1;
   }
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_LOST, FRAME_SILENT, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
 import { InboundFraming, PCMU_SAMPLES } from '../../engine/rtp/inbound-framing.js';
+import { PlayoutReframer } from '../../engine/rtp/playout-reframer.js';
 import { bytesPerCall } from '../../bench/support/heap-sampling.js';
 
 const FRAME = 160;
@@ -173,6 +174,45 @@ describe('InboundFraming', () => {
       extra = (await bytesPerCall(reframed.step, 4000)) - (await bytesPerCall(direct.step, 4000));
     expect(extra).toBeLessThan(2);
     expect(reframed.concealed()).toBe(0);
+  });
+
+  it('starts a packet the buffer played after a skip on a frame of its own, flagged for the cross-fade', () => {
+    // A buffer that plays 30 ms packets in order and skips one after packets 7, 20 and 33.
+    let next = 0;
+    let followsSkip = false;
+    const jitter = {
+      pop(target: Uint8Array): number {
+        followsSkip = next === 8 || next === 22 || next === 36;
+        if (followsSkip) next++;
+        for (let k = 0; k < 240; k++) target[k] = (next * 240 + k) % PERIOD;
+        next++;
+        return 240;
+      },
+      get frameFollowsSkip() {
+        return followsSkip;
+      }
+    };
+    const reframer = new PlayoutReframer(jitter as unknown as JitterBuffer, {
+      frameBytes: FRAME,
+      packetBytes: 240,
+      bytesPerSample: 1,
+      clockRateHz: 8000,
+      silenceByte: 0xff
+    });
+    const out = new Uint8Array(FRAME);
+    let previousEnd = -1;
+    const flagged: boolean[] = [];
+    for (let f = 0; f < 60; f++) {
+      expect(reframer.read(out, f * 20)).toBe(FRAME);
+      // Within a frame the audio runs on; a jump comes only at a frame's start, and that frame is flagged.
+      for (let k = 1; k < FRAME; k++)
+        expect(out[k], `frame ${f} sample ${k}`).toBe((out[k - 1] + 1) % PERIOD);
+      const jumped = previousEnd >= 0 && out[0] !== (previousEnd + 1) % PERIOD;
+      expect(reframer.frameFollowsSkip, `frame ${f}`).toBe(jumped);
+      flagged.push(reframer.frameFollowsSkip);
+      previousEnd = out[FRAME - 1];
+    }
+    expect(flagged.filter(Boolean)).toHaveLength(3);
   });
 
   it('follows a change of packet time after three packets, and buffers one odd packet as it is', () => {
