@@ -96,8 +96,6 @@ export class RoomSection {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Trunk legs lost or refused in a row (reset when one is in the room). */
   private trunkFailures = 0;
-  /** No trunk INVITE before this (Date.now() ms): the backoff of `retrySoon`, whoever looks at the directory. */
-  private nextTrunkAttemptAtMs = 0;
   private ticking: Promise<void> | undefined;
   private startedByCluster = false;
   private startPublished = false;
@@ -303,7 +301,9 @@ export class RoomSection {
     if (current && current.owner.value === owner.value && current.channel.state !== State.IDLE) return;
     if (current) this.hangUpTrunk();
     if (this.localPartyCount === 0) return;
-    if (Date.now() < this.nextTrunkAttemptAtMs) return; // retrySoon's timer looks again then
+    // The backoff after a failure is its timer's alone, whoever looks at the directory: a deadline
+    // on the wall clock let the periodic check retry early when the clock stepped forward.
+    if (this.retryTimer !== undefined) return; // retrySoon's timer looks again then
     const beat = await this.host.directory.node(owner.nodeId);
     if (!beat) return; // the owner stopped beating: it is going, wait for its lease to lapse
     if (this.closedValue || this.trunk) return;
@@ -380,10 +380,8 @@ export class RoomSection {
       this.host.leaseMs,
       RETRY_AFTER_TRUNK_LOSS_MS * 2 ** Math.min(this.trunkFailures++, 8)
     );
-    this.nextTrunkAttemptAtMs = Date.now() + delayMs;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.nextTrunkAttemptAtMs = 0;
       this.tick();
     }, delayMs);
   }

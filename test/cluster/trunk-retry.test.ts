@@ -71,7 +71,8 @@ describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
     });
     member.on('call', async (channel: UASCallChannel) => {
       await channel.answer();
-      await channel.transferToConferenceRoom(member.createChannel(), 'refused', {
+      const room = /^sip:([a-z]+)@/.exec(channel.requestUri ?? '')?.[1] ?? 'refused';
+      await channel.transferToConferenceRoom(member.createChannel(), room, {
         conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true })
       });
     });
@@ -121,5 +122,41 @@ describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
         'an attempt only after the one before it was refused'
       ).toBeGreaterThan(attempts[i].answeredMs);
     }
+  }, 60000);
+
+  it('keeps its backoff when the wall clock steps forward during it', async () => {
+    // A second owner, room and caller of their own, so the first test's attempts stay apart.
+    const stepOwner = createSocket('udp4');
+    await new Promise<void>((resolve) => stepOwner.bind(0, OWNER_HOST, resolve));
+    const attempts: Attempt[] = [];
+    refusingOwner(stepOwner, attempts);
+    const client = redis.client();
+    const trunkAddress = `${OWNER_HOST}:${stepOwner.address().port}`;
+    await client.set('uasmedia:room:stepped:owner', 'ghost2 1', 'PX', 60000);
+    await client.set(
+      'uasmedia:node:ghost2',
+      JSON.stringify({ nodeId: 'ghost2', trunkAddress, load: 0, atMs: Date.now() }),
+      'PX',
+      60000
+    );
+    client.disconnect();
+    const realNow = Date.now;
+    try {
+      const phone = await TonePhone.create({ toneHz: null, user: 'bob', host: PHONE_HOST });
+      phones.push(phone);
+      await phone.call(`sip:stepped@${MEMBER_HOST}:${member.sipAddresses()[0].port}`);
+      // The fourth refusal starts a backoff of a lease (1.5 s); the clock then jumps 1.2 s ahead,
+      // as a VM's does when its time is corrected.
+      await waitFor(() => attempts.length >= 4, 15000);
+      Date.now = () => realNow() + 1200;
+      await waitFor(() => attempts.length >= 6, 15000);
+    } finally {
+      Date.now = realNow;
+      stepOwner.close();
+    }
+    const gaps = attempts.slice(1).map((a, i) => Math.round(a.arrivedMs - attempts[i].arrivedMs));
+    console.log(`with the clock stepped after the 4th: gaps ${gaps.join(', ')} ms`);
+    expect(gaps[3], `all: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
+    expect(gaps[4], `all: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
   }, 60000);
 });
