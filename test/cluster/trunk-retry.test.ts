@@ -53,6 +53,10 @@ function refusingOwner(socket: Socket, attempts: Attempt[]): void {
   });
 }
 
+function gapsOf(attempts: Attempt[]): number[] {
+  return attempts.slice(1).map((a, i) => Math.round(a.arrivedMs - attempts[i].arrivedMs));
+}
+
 describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
   let redis: RedisServer;
   let member: Engine;
@@ -86,30 +90,40 @@ describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
     await redis?.stop();
   }, 30000);
 
-  it('spaces its attempts by the growing backoff, one at a time, across many periodic checks', async () => {
+  /** `socket` stands for node `nodeId`, the owner of `room` in the directory, refusing every trunk INVITE; its attempts, as they come. */
+  async function ghostOwner(socket: Socket, room: string, nodeId: string): Promise<Attempt[]> {
     const attempts: Attempt[] = [];
-    refusingOwner(owner, attempts);
+    refusingOwner(socket, attempts);
     const client = redis.client();
-    const trunkAddress = `${OWNER_HOST}:${owner.address().port}`;
-    await client.set('uasmedia:room:refused:owner', 'ghost 1', 'PX', 60000);
+    const trunkAddress = `${OWNER_HOST}:${socket.address().port}`;
+    await client.set(`uasmedia:room:${room}:owner`, `${nodeId} 1`, 'PX', 60000);
     await client.set(
-      'uasmedia:node:ghost',
-      JSON.stringify({ nodeId: 'ghost', trunkAddress, load: 0, atMs: Date.now() }),
+      `uasmedia:node:${nodeId}`,
+      JSON.stringify({ nodeId, trunkAddress, load: 0, atMs: Date.now() }),
       'PX',
       60000
     );
     client.disconnect();
+    return attempts;
+  }
 
-    const phone = await TonePhone.create({ toneHz: null, user: 'alice', host: PHONE_HOST });
+  /** A phone of `user` calls `room` on the member, which then needs a trunk leg to the room's owner. */
+  async function callRoom(user: string, room: string): Promise<void> {
+    const phone = await TonePhone.create({ toneHz: null, user, host: PHONE_HOST });
     phones.push(phone);
-    await phone.call(`sip:refused@${MEMBER_HOST}:${member.sipAddresses()[0].port}`);
+    await phone.call(`sip:${room}@${MEMBER_HOST}:${member.sipAddresses()[0].port}`);
+  }
+
+  it('spaces its attempts by the growing backoff, one at a time, across many periodic checks', async () => {
+    const attempts = await ghostOwner(owner, 'refused', 'ghost');
+    await callRoom('alice', 'refused');
     await waitFor(() => attempts.length >= 1, 10000);
     await waitFor(() => attempts.length >= 6, 30000);
     // 12 periodic checks of the section later: a steady state at one attempt per lease.
     const checks = 12;
     await sleep((checks * LEASE_MS) / 3);
 
-    const gaps = attempts.slice(1).map((a, i) => Math.round(a.arrivedMs - attempts[i].arrivedMs));
+    const gaps = gapsOf(attempts);
     console.log(`${attempts.length} trunk INVITEs, gaps ${gaps.join(', ')} ms`);
     for (let i = 0; i < gaps.length; i++) {
       const backoff = Math.min(LEASE_MS, 250 * 2 ** i);
@@ -128,25 +142,12 @@ describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
     // A second owner, room and caller of their own, so the first test's attempts stay apart.
     const stepOwner = createSocket('udp4');
     await new Promise<void>((resolve) => stepOwner.bind(0, OWNER_HOST, resolve));
-    const attempts: Attempt[] = [];
-    refusingOwner(stepOwner, attempts);
-    const client = redis.client();
-    const trunkAddress = `${OWNER_HOST}:${stepOwner.address().port}`;
-    await client.set('uasmedia:room:stepped:owner', 'ghost2 1', 'PX', 60000);
-    await client.set(
-      'uasmedia:node:ghost2',
-      JSON.stringify({ nodeId: 'ghost2', trunkAddress, load: 0, atMs: Date.now() }),
-      'PX',
-      60000
-    );
-    client.disconnect();
+    const attempts = await ghostOwner(stepOwner, 'stepped', 'ghost2');
     const realNow = Date.now;
     try {
-      const phone = await TonePhone.create({ toneHz: null, user: 'bob', host: PHONE_HOST });
-      phones.push(phone);
-      await phone.call(`sip:stepped@${MEMBER_HOST}:${member.sipAddresses()[0].port}`);
+      await callRoom('bob', 'stepped');
       // The fourth refusal starts a backoff of a lease (1.5 s); the clock then jumps 1.2 s ahead,
-      // as a VM's does when its time is corrected.
+      // as a host's may when its time is corrected.
       await waitFor(() => attempts.length >= 4, 15000);
       Date.now = () => realNow() + 1200;
       await waitFor(() => attempts.length >= 6, 15000);
@@ -154,7 +155,7 @@ describe.skipIf(!haveRedis)('trunk INVITE retries', () => {
       Date.now = realNow;
       stepOwner.close();
     }
-    const gaps = attempts.slice(1).map((a, i) => Math.round(a.arrivedMs - attempts[i].arrivedMs));
+    const gaps = gapsOf(attempts);
     console.log(`with the clock stepped after the 4th: gaps ${gaps.join(', ')} ms`);
     expect(gaps[3], `all: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
     expect(gaps[4], `all: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
