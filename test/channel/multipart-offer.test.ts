@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Engine } from '../../engine/index.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { RawUac } from '../support/raw-uac.js';
+import { SIP_I_CONTENT_TYPE, sipIBody } from '../support/sip-i-body.js';
 import { countingSocket, sendRtp, type CountingSocket } from '../support/raw-rtp.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -18,26 +19,8 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** An IAM's first bytes, as the ISUP part carries it (binary; kept to ASCII so the test's text stays as sent). */
-const ISUP_IAM = '\x01\x00\x49\x00\x00\x03\x02\x00\x07\x04\x10\x00\x32\x54\x76';
-
 function sipI(handling: 'optional' | 'required') {
-  return (sdp: string) => ({
-    contentType: 'multipart/mixed;boundary=unique-boundary-1',
-    body: [
-      '--unique-boundary-1',
-      'Content-Type: application/sdp',
-      '',
-      sdp,
-      '--unique-boundary-1',
-      'Content-Type: application/ISUP;version=itu-t92+',
-      `Content-Disposition: signal;handling=${handling}`,
-      '',
-      ISUP_IAM,
-      '--unique-boundary-1--',
-      ''
-    ].join('\r\n')
-  });
+  return (sdp: string) => ({ contentType: SIP_I_CONTENT_TYPE, body: sipIBody(sdp, handling) });
 }
 
 async function setUp(): Promise<{

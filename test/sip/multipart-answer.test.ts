@@ -7,6 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { SipRequest } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
+import { SIP_I_CONTENT_TYPE, sipIBody } from '../support/sip-i-body.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -14,16 +15,6 @@ const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
-
-function sipIBody(sdp: string): string {
-  return ['--trunk', 'Content-Type: application/sdp', '', sdp, '--trunk']
-    .concat([
-      'Content-Type: application/ISUP;version=itu-t92+',
-      'Content-Disposition: signal;handling=optional'
-    ])
-    .concat(['', '\x06\x00\x02\x01\x29', '--trunk--', ''])
-    .join('\r\n');
-}
 
 it('reads the early media and the answer of a SIP-I callee out of its multipart bodies', async () => {
   const uac = new SipUserAgent({
@@ -51,7 +42,7 @@ it('reads the early media and the answer of a SIP-I callee out of its multipart 
           `Call-ID: ${invite.callId}`,
           `CSeq: ${invite.get('CSeq')}`,
           `Contact: <sip:trunk@127.0.0.1:${callee.port}>`,
-          'Content-Type: multipart/mixed;boundary=trunk'
+          `Content-Type: ${SIP_I_CONTENT_TYPE}`
         ],
         sipIBody(sdp)
       ),

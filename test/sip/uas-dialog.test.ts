@@ -12,6 +12,7 @@ import { InviteAdmission, type AdmissionResult } from '../../sip/admission/invit
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
+import { SIP_I_CONTENT_TYPE, sipIBody } from '../support/sip-i-body.js';
 import { waitFor } from '../support/wait.js';
 
 const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
@@ -85,24 +86,6 @@ function ackText(
   ];
   if (body) lines.push(`Content-Type: ${contentType}`);
   return sipText(lines, body);
-}
-
-/** `sdp` in a SIP-I style multipart/mixed body beside an ISUP part with the given handling (RFC 3204, RFC 5621). */
-const MULTIPART = 'multipart/mixed;boundary=mb';
-function multipartBody(sdp: string, isupHandling: 'optional' | 'required'): string {
-  return [
-    '--mb',
-    'Content-Type: application/sdp',
-    '',
-    sdp,
-    '--mb',
-    'Content-Type: application/isup',
-    `Content-Disposition: signal;handling=${isupHandling}`,
-    '',
-    '\x01\x00\x49',
-    '--mb--',
-    ''
-  ].join('\r\n');
 }
 
 const isResponse =
@@ -204,15 +187,15 @@ describe('UAS INVITE handling over real UDP', () => {
       return testSdp(8000, offers.length + 1, offer.includes('sendonly') ? 'recvonly' : 'sendrecv');
     };
     const hold = testSdp(7000, 2, 'sendonly');
-    const reinvite = (cseq: number, body: string, contentType = MULTIPART) =>
+    const reinvite = (cseq: number, body: string, contentType = SIP_I_CONTENT_TYPE) =>
       peer.send(inviteText(peer.port, port, { callId: 'reinv-mp', cseq, toTag, body, contentType }), port);
-    await reinvite(2, multipartBody(hold, 'optional'));
+    await reinvite(2, sipIBody(hold, 'optional'));
     const ok = (await peer.next(isResponse('reinv-mp', 200))) as SipResponse;
     expect(ok.body.toString()).toContain('a=recvonly');
     await peer.send(ackText(peer.port, port, 'reinv-mp', toTag, 2), port);
     expect(offers).toEqual([hold]);
 
-    await reinvite(3, multipartBody(testSdp(7000, 3), 'required'));
+    await reinvite(3, sipIBody(testSdp(7000, 3), 'required'));
     const refused = (await peer.next(isResponse('reinv-mp', 415))) as SipResponse;
     expect(refused.get('Accept')).toContain('multipart/mixed');
     expect(offers).toHaveLength(1);
@@ -223,7 +206,7 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.next(isResponse('reinv-mp', 200));
     const answer = testSdp(7200, 4);
     await peer.send(
-      ackText(peer.port, port, 'reinv-mp', toTag, 4, multipartBody(answer, 'optional'), MULTIPART),
+      ackText(peer.port, port, 'reinv-mp', toTag, 4, sipIBody(answer, 'optional'), SIP_I_CONTENT_TYPE),
       port
     );
     await waitFor(() => session.remoteSdp === answer, 5000);
