@@ -34,14 +34,15 @@ import type { EngineMetrics } from '../observability/metrics.js';
 /** Frames between two flushes of RTP counters into the engine's metrics (1 s). */
 const STATS_FLUSH_FRAMES = 50;
 const FRAME_MS = 20;
+import type { MixLoop } from './mix-loop.js';
+import { ClosedError, InvalidStateError } from '../errors.js';
+
 /** How each codec's RTP payload holds its samples: what the caller's packet time is read from. */
 const SAMPLE_FORMATS: Readonly<Record<Codec, SampleFormat>> = {
   PCMU: { bytesPerSample: 1, silenceByte: 0xff },
   PCMA: { bytesPerSample: 1, silenceByte: 0xd5 },
   L16: { bytesPerSample: 2, silenceByte: 0 }
 };
-import type { MixLoop } from './mix-loop.js';
-import { ClosedError, InvalidStateError } from '../errors.js';
 
 export interface MediaLegOptions {
   kernels: DspKernels;

@@ -35,8 +35,8 @@ export class InboundFraming {
   #format: SampleFormat;
   /** Payload bytes of one packet at the packet time the buffer runs on. */
   #packetBytes: number;
-  /** Packets since the packet time was set; 0 when the next one sets it. */
-  #packetsSinceSet = 0;
+  /** The next usable packet sets the packet time at once (a stream's first, after a reset). */
+  #awaitingFirst = true;
   #candidateBytes = -1;
   #candidateRun = 0;
   #reframer: PlayoutReframer | undefined;
@@ -57,7 +57,7 @@ export class InboundFraming {
   /** Called with each audio packet's payload size before it is buffered. */
   observe(payloadBytes: number): void {
     if (payloadBytes === this.#packetBytes) {
-      this.#packetsSinceSet++;
+      this.#awaitingFirst = false;
       this.#candidateRun = 0;
       return;
     }
@@ -71,9 +71,9 @@ export class InboundFraming {
       this.#candidateBytes = payloadBytes;
       this.#candidateRun = 0;
     }
-    if (++this.#candidateRun < PACKETS_TO_CHANGE && this.#packetsSinceSet > 0) return;
+    if (++this.#candidateRun < PACKETS_TO_CHANGE && !this.#awaitingFirst) return;
     this.#setPacketSamples(samples);
-    this.#packetsSinceSet = 1;
+    this.#awaitingFirst = false;
   }
 
   /** The frame due at `nowMs` (JitterBuffer.pop's results). */
@@ -89,7 +89,7 @@ export class InboundFraming {
   /** The jitter buffer was reset for a new source: its first packet sets the packet time again. */
   restart(): void {
     this.#reframer?.clear();
-    this.#packetsSinceSet = 0;
+    this.#awaitingFirst = true;
     this.#candidateRun = 0;
   }
 
@@ -99,8 +99,7 @@ export class InboundFraming {
     this.#frameSamples = frameSamples;
     this.#format = format;
     this.#setPacketSamples(frameSamples);
-    this.#packetsSinceSet = 0;
-    this.#candidateRun = 0;
+    this.#awaitingFirst = true;
   }
 
   #setPacketSamples(samples: number): void {

@@ -57,10 +57,6 @@ export class PlayoutReframer {
     this.#packet = new Uint8Array(format.packetBytes);
   }
 
-  get packetBytes(): number {
-    return this.#format.packetBytes;
-  }
-
   /** The frame `read` returned last starts a packet the jitter buffer played after skipping (JitterBuffer.frameFollowsSkip). */
   get frameFollowsSkip(): boolean {
     return this.#followsSkip;
