@@ -177,6 +177,13 @@ export class ConferenceTransfer {
     owner.setTransferCause(TransferCause.NORMAL);
     owner.setState(State.TRANSFERRED);
     this.log().info({ partyId: party.id }, 'transferred into conference');
+    // A party already talking when it enters (it began while it waited, or heard a prompt) is
+    // talking in the room too: its detector reports only changes, and the next may be a stop.
+    // Told on the next turn, so whoever awaited the transfer can listen for it first.
+    const talkingOnEntry = setImmediate(() => {
+      if (media.talking) this.talking(true, media.levelDbfs);
+    });
+    this.detach.push(() => clearImmediate(talkingOnEntry));
     return State.TRANSFERRED;
   }
 
@@ -320,6 +327,9 @@ export class ConferenceTransfer {
   /** Talker events of the party, reported on the room's media. */
   talking(talking: boolean, levelDbfs: number): void {
     if (!this.entered || this.finished || !this.room || !this.party) return;
+    // The room hears changes of what it was told: not a stop for a start it never had, nor a
+    // start the entry check above has told already.
+    if (talking === this.partyTalking) return;
     this.partyTalking = talking;
     this.ctx.conferenceMedia(this.room).reportTalking(this.party, talking, levelDbfs);
   }

@@ -190,6 +190,15 @@ export class MediaLeg implements MixMember {
     this.room = this.solo;
   }
 
+  /** Whether the party is talking now, and how loud its last frame was (TalkerDetector). */
+  get talking(): boolean {
+    return this.talker.talking;
+  }
+
+  get levelDbfs(): number {
+    return this.talker.levelDbfs;
+  }
+
   get negotiated(): NegotiatedAudio | undefined {
     return this.negotiatedAudio;
   }

@@ -1,7 +1,8 @@
 /**
  * Talker detection end to end: a party's voice (here a tone, switched on and off by the test
- * phone) raises 'talking' / 'stoppedTalking' on its channel and on its room, and a talker who
- * leaves the room mid-sentence gets a final 'stoppedTalking' on the room.
+ * phone) raises 'talking' / 'stoppedTalking' on its channel and on its room, a talker who
+ * leaves the room mid-sentence gets a final 'stoppedTalking' on the room, and one who enters
+ * talking is talking in the room.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from '../../engine/index.js';
@@ -11,6 +12,8 @@ import { waitFor } from '../support/wait.js';
 let engine: Engine;
 let port: number;
 const channels: UASCallChannel[] = [];
+/** What room 'talk2' told a listener that subscribed once the transfer into it resolved. */
+const lateListenerEvents: string[] = [];
 
 beforeAll(async () => {
   engine = new Engine({
@@ -20,9 +23,17 @@ beforeAll(async () => {
   engine.on('call', async (channel) => {
     channels.push(channel);
     await channel.answer();
-    await channel.transferToConferenceRoom(engine.createChannel(), 'talk1', {
+    const room = channel.requestUri?.startsWith('sip:talk2@') ? 'talk2' : 'talk1';
+    // Into 'talk2' once the caller talks: it enters the room mid-sentence.
+    if (room === 'talk2') await new Promise((resolve) => channel.once('talking', resolve));
+    await channel.transferToConferenceRoom(engine.createChannel(), room, {
       conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false })
     });
+    if (room !== 'talk2') return;
+    // As README's embedding example does: listen once the transfer has resolved.
+    const conference = engine.conference('talk2');
+    conference?.on('talking', ({ party }) => lateListenerEvents.push(`talking:${party.label}`));
+    conference?.on('stoppedTalking', ({ party }) => lateListenerEvents.push(`stopped:${party.label}`));
   });
   await engine.start();
   port = engine.sipAddresses()[0].port;
@@ -66,6 +77,24 @@ describe('talker detection', () => {
       expect(roomEvents.filter((e) => e.startsWith('talking:quiet'))).toHaveLength(0);
     } finally {
       await quiet.close();
+      await talker.close();
+    }
+  });
+
+  it('reports a party who enters talking as talking in the room, to a listener added once the transfer resolved, and its stop once', async () => {
+    const talker = await TonePhone.create({ toneHz: 440, user: 'early' });
+    try {
+      await talker.call(`sip:talk2@127.0.0.1:${port}`);
+      const isTalk2 = (c: UASCallChannel): boolean => c.requestUri?.startsWith('sip:talk2@') === true;
+      await waitFor(() => channels.some(isTalk2));
+      const channel = channels.find(isTalk2) as UASCallChannel;
+      await waitFor(() => channel.state === State.TRANSFERRED);
+      await waitFor(() => lateListenerEvents.length === 1);
+      expect(lateListenerEvents).toEqual([`talking:${channel.id}`]);
+      talker.toneHz = null;
+      await waitFor(() => lateListenerEvents.length === 2);
+      expect(lateListenerEvents).toEqual([`talking:${channel.id}`, `stopped:${channel.id}`]);
+    } finally {
       await talker.close();
     }
   });
