@@ -24,7 +24,11 @@
  * are late and dropped; at most `maxPackets` are held (older ones are skipped to make room).
  * Concealment stops after `maxConcealFrames` in a row and the buffer resynchronises on the next
  * packets. An SSRC change or a timestamp jump that disagrees with the sequence numbers resets
- * the buffer.
+ * the buffer, and so does a sender that restarts its sequence behind where it was (a media
+ * server replaying a stream, a gateway restarting its RTP with the same SSRC): a packet more than
+ * MAX_MISORDER behind the newest is dropped, but when the next one follows it the buffer starts
+ * over on that one (RFC 3550 A.1's `bad_seq`). Without it, every later packet was a duplicate
+ * or late, and the party went silent for good.
  */
 import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
@@ -104,7 +108,7 @@ export interface JitterBufferStats {
   packetsStored: number;
   packetsDuplicate: number;
   packetsLate: number;
-  /** Too large for a slot, too old to fit before the playout point, or left behind where playout started. */
+  /** Too large for a slot, too old to fit before the playout point, left behind where playout started, or far behind the newest (a restart not yet confirmed). */
   packetsDiscarded: number;
   /** Held packets skipped because the buffer was full. */
   packetsOverflow: number;
@@ -128,6 +132,10 @@ export interface JitterBufferStats {
 type State = 'empty' | 'buffering' | 'playing';
 
 const DUP_HISTORY = 1024;
+/** Packets behind the newest that are still reordering; further back is a restart to confirm (RFC 3550 A.1). */
+const MAX_MISORDER = 100;
+/** `#restartSeq` when no restart is awaited: no 16-bit sequence number equals it. */
+const NO_RESTART = -1;
 // Slot metadata (#meta), in doubles; 8 a slot so each is one 64-byte cache line.
 const M_SEQ = 0;
 const M_TS = 1;
@@ -190,6 +198,8 @@ export class JitterBuffer {
   #hasPlayed = false;
   #concealRun = 0;
   #sinceAdjust = 0;
+  /** The sequence number that confirms a restart: the one after a packet from far behind. */
+  #restartSeq = NO_RESTART;
 
   /** Closed buckets of the transit window: each one's least transit and when it arrived. */
   readonly #bucketMin = new Float64Array(TRANSIT_BUCKETS);
@@ -319,6 +329,14 @@ export class JitterBuffer {
       // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline.
       if (Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs || Math.abs(dSeq) > 3000)
         this.reset(false);
+      else if (dSeq < -MAX_MISORDER) {
+        if (sequenceNumber !== this.#restartSeq) {
+          this.#restartSeq = (sequenceNumber + 1) & 0xffff;
+          this.#stats.packetsDiscarded++;
+          return 'discarded';
+        }
+        this.reset(false);
+      }
     }
     if (!this.#seqs.started) this.#ssrc = ssrc;
     const seq = this.#seqs.unwrap(sequenceNumber);
@@ -477,6 +495,7 @@ export class JitterBuffer {
     this.#skipPending = this.#followsSkip = false;
     this.#seqs.reset();
     this.#timestamps.reset();
+    this.#restartSeq = NO_RESTART;
     this.#highSeq = 0;
     this.#highTs = 0;
     this.#buckets = this.#bucketNext = 0;
