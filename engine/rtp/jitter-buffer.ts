@@ -326,8 +326,16 @@ export class JitterBuffer {
       const dSeq = this.#seqs.peek(sequenceNumber) - this.#highSeq;
       const dTsMs = ((this.#timestamps.peek(timestamp) - this.#highTs) * 1000) / this.#clockRateHz;
       // Silence between talkspurts moves the timestamp on by itself; a gap longer than
-      // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline.
-      if (Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs || Math.abs(dSeq) > 3000)
+      // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline. So is a later
+      // packet whose audio starts before what came already (more than two frames: a short packet
+      // among longer ones is not a jump): a source switched behind the sender's numbering, whose
+      // packets all came late for 2-3 s until the playout point had passed them by.
+      const offTimelineMs = dTsMs - dSeq * this.#frameMs;
+      if (
+        Math.abs(offTimelineMs) > this.#resetJumpMs ||
+        Math.abs(dSeq) > 3000 ||
+        (dSeq > 0 && offTimelineMs < -2 * this.#frameMs)
+      )
         this.reset(false);
       else if (dSeq < -MAX_MISORDER) {
         if (sequenceNumber !== this.#restartSeq) {
