@@ -327,14 +327,14 @@ export class JitterBuffer {
       const dTsMs = ((this.#timestamps.peek(timestamp) - this.#highTs) * 1000) / this.#clockRateHz;
       // Silence between talkspurts moves the timestamp on by itself; a gap longer than
       // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline. So is a later
-      // packet whose audio starts before what came already (more than two frames: a short packet
-      // among longer ones is not a jump): a source switched behind the sender's numbering, whose
-      // packets all came late for 2-3 s until the playout point had passed them by.
-      const offTimelineMs = dTsMs - dSeq * this.#frameMs;
+      // packet whose timestamp is more than two frames before the newest one's: a source
+      // switched behind the sender's numbering, whose packets all came late for 2-3 s until the
+      // playout point had passed them by. (Not measured against the sequence numbers: RFC 4733
+      // events and comfort noise use them up between two audio packets, at any pace.)
       if (
-        Math.abs(offTimelineMs) > this.#resetJumpMs ||
+        Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs ||
         Math.abs(dSeq) > 3000 ||
-        (dSeq > 0 && offTimelineMs < -2 * this.#frameMs)
+        (dSeq > 0 && dTsMs < -2 * this.#frameMs)
       )
         this.reset(false);
       else if (dSeq < -MAX_MISORDER) {
