@@ -27,8 +27,9 @@
  * the buffer, and so does a sender that restarts its sequence behind where it was (a media
  * server replaying a stream, a gateway restarting its RTP with the same SSRC): a packet more than
  * MAX_MISORDER behind the newest is dropped, but when the next one follows it the buffer starts
- * over on that one (RFC 3550 A.1's `bad_seq`). Without it, every later packet was a duplicate
- * or late, and the party went silent for good.
+ * over on that one (RFC 3550 A.1's `bad_seq`); closer behind, RESTART_RUN packets in a row that
+ * it held or played past, each following the last, start it over. Without these, every later
+ * packet was a duplicate or late, and the party went silent for good.
  */
 import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
@@ -136,6 +137,8 @@ const DUP_HISTORY = 1024;
 const MAX_MISORDER = 100;
 /** `#restartSeq` when no restart is awaited: no 16-bit sequence number equals it. */
 const NO_RESTART = -1;
+/** Packets in a row, each following the last, that the buffer had seen or played past: a sender started over close behind. */
+const RESTART_RUN = 5;
 // Slot metadata (#meta), in doubles; 8 a slot so each is one 64-byte cache line.
 const M_SEQ = 0;
 const M_TS = 1;
@@ -200,6 +203,9 @@ export class JitterBuffer {
   #sinceAdjust = 0;
   /** The sequence number that confirms a restart: the one after a packet from far behind. */
   #restartSeq = NO_RESTART;
+  /** Packets in a row from behind the playout point or already held, each following the last, and the next such. */
+  #behindRun = 0;
+  #behindNext = 0;
 
   /** Closed buckets of the transit window: each one's least transit and when it arrived. */
   readonly #bucketMin = new Float64Array(TRANSIT_BUCKETS);
@@ -344,7 +350,7 @@ export class JitterBuffer {
           return 'discarded';
         }
         this.reset(false);
-      }
+      } else if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) this.reset(false);
     }
     if (!this.#seqs.started) this.#ssrc = ssrc;
     const seq = this.#seqs.unwrap(sequenceNumber);
@@ -492,6 +498,23 @@ export class JitterBuffer {
     return FRAME_LOST;
   }
 
+  /**
+   * Whether this packet, one already held or played past (a duplicate, or late by its number), is
+   * the RESTART_RUN-th in a row of such packets each following the one before: the sender started
+   * over less than MAX_MISORDER behind (SIPp looping a short recording), and every packet after
+   * would be dropped. A network's duplicates come between the originals and break the run.
+   */
+  #endsRunBehind(sequenceNumber: number, seq: number): boolean {
+    const behind = this.#seen[seq % DUP_HISTORY] === seq || (this.#hasPlayed && seq < this.#nextSeq);
+    if (!behind) {
+      this.#behindRun = 0;
+      return false;
+    }
+    this.#behindRun = this.#behindRun > 0 && sequenceNumber === this.#behindNext ? this.#behindRun + 1 : 1;
+    this.#behindNext = (sequenceNumber + 1) & 0xffff;
+    return this.#behindRun >= RESTART_RUN;
+  }
+
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
   reset(full = true): void {
     this.#emptySlots();
@@ -504,6 +527,7 @@ export class JitterBuffer {
     this.#seqs.reset();
     this.#timestamps.reset();
     this.#restartSeq = NO_RESTART;
+    this.#behindRun = 0;
     this.#highSeq = 0;
     this.#highTs = 0;
     this.#buckets = this.#bucketNext = 0;

@@ -362,6 +362,35 @@ describe('JitterBuffer', () => {
     expect(jb.stats().resets).toBe(0);
   });
 
+  it('starts over when the sender restarts 10-100 packets back, after five packets in a row show it, and not for duplicates between originals', () => {
+    for (const back of [10, 50, 100]) {
+      const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
+      let now = 0;
+      let quietAfter = 0;
+      for (let sent = 0; sent < 300; sent++) {
+        // Packets 0-149, then the stream again from `back` packets before the next.
+        const i = sent < 150 ? sent : sent - back;
+        push(jb, i, now);
+        now += 20;
+        if (jb.pop(out, now) <= 0 && sent >= 150) quietAfter++;
+      }
+      expect(jb.stats().resets, `${back} back`).toBe(1);
+      // Five packets to show it, then the start delay.
+      expect(quietAfter, `${back} back`).toBeLessThanOrEqual(8);
+    }
+    // A network that sends every packet twice, the copy 100 ms late: copies come between originals.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
+    let now = 0;
+    for (let i = 0; i < 300; i++) {
+      push(jb, i, now);
+      if (i >= 5) push(jb, i - 5, now);
+      now += 20;
+      jb.pop(out, now);
+    }
+    expect(jb.stats().resets).toBe(0);
+    expect(jb.stats().packetsDuplicate).toBe(295);
+  });
+
   it('drops a lone packet from far behind without starting over, and plays on', () => {
     const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
     const played: number[] = [];
