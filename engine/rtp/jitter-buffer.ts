@@ -206,6 +206,9 @@ export class JitterBuffer {
   /** Packets in a row from behind the playout point or already held, each following the last, and the next such. */
   #behindRun = 0;
   #behindNext = 0;
+  /** Packets in a row later than the longest playout delay, each about as late as the last, and how late the last was. */
+  #lateRun = 0;
+  #lateRunExcess = 0;
 
   /** Closed buckets of the transit window: each one's least transit and when it arrived. */
   readonly #bucketMin = new Float64Array(TRANSIT_BUCKETS);
@@ -351,6 +354,7 @@ export class JitterBuffer {
         }
         this.reset(false);
       } else if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) this.reset(false);
+      else if (this.#endsRunLate(this.#timestamps.peek(timestamp), arrivalMs)) this.reset(false);
     }
     if (!this.#seqs.started) this.#ssrc = ssrc;
     const seq = this.#seqs.unwrap(sequenceNumber);
@@ -515,6 +519,25 @@ export class JitterBuffer {
     return this.#behindRun >= RESTART_RUN;
   }
 
+  /**
+   * Whether this packet is the RESTART_RUN-th in a row to come later than the longest delay the
+   * buffer may play at, each about as late as the one before: the stream's timeline moved (a
+   * sender that paused its clock with its packets, and went on where it stopped), and the base
+   * transit the window keeps would leave every packet late for as long as it keeps it. A stall's
+   * backlog comes in a burst, each packet a frame less late than the last, and is not one.
+   */
+  #endsRunLate(ts: number, arrivalMs: number): boolean {
+    const excess = this.#delayOf(ts, arrivalMs);
+    if (!(excess > this.#maxDelayMs + 2 * this.#frameMs)) {
+      this.#lateRun = 0;
+      return false;
+    }
+    const steady = Math.abs(excess - this.#lateRunExcess) < this.#frameMs / 2;
+    this.#lateRun = this.#lateRun > 0 && steady ? this.#lateRun + 1 : 1;
+    this.#lateRunExcess = excess;
+    return this.#lateRun >= RESTART_RUN;
+  }
+
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
   reset(full = true): void {
     this.#emptySlots();
@@ -528,6 +551,7 @@ export class JitterBuffer {
     this.#timestamps.reset();
     this.#restartSeq = NO_RESTART;
     this.#behindRun = 0;
+    this.#lateRun = 0;
     this.#highSeq = 0;
     this.#highTs = 0;
     this.#buckets = this.#bucketNext = 0;

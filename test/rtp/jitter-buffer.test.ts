@@ -391,6 +391,36 @@ describe('JitterBuffer', () => {
     expect(jb.stats().packetsDuplicate).toBe(295);
   });
 
+  it("starts over on a sender that paused 0.5-5 s with its clock and went on where it stopped, and not on a stalled reader's backlog", () => {
+    for (const pauseMs of [500, 1000, 5000]) {
+      const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
+      let now = 0;
+      let quietAfter = 0;
+      for (let i = 0; i < 400; i++) {
+        // Sent every 20 ms, but from packet 200 on `pauseMs` later, numbers and timestamps going on.
+        const sentAt = 20 * i + (i >= 200 ? pauseMs : 0);
+        while (now + 20 <= sentAt) {
+          now += 20;
+          if (jb.pop(out, now) <= 0 && i >= 205) quietAfter++;
+        }
+        push(jb, i, sentAt + 30);
+      }
+      // Without the check: 189 of 295 frames quiet, the delay held at the pause (4.9 s at 5 s).
+      expect(jb.stats().resets, `${pauseMs} ms`).toBe(1);
+      expect(quietAfter, `${pauseMs} ms`).toBeLessThanOrEqual(3);
+      expect(jb.stats().currentDelayMs, `${pauseMs} ms`).toBeLessThan(100);
+    }
+    // The reader stalls 600 ms, then reads the 30 packets waiting at once: each a frame less late.
+    const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
+    let now = 0;
+    for (let i = 0; i < 400; i++) {
+      const readAt = i >= 200 && i < 230 ? 20 * 230 : 20 * i;
+      while (now + 20 <= readAt) jb.pop(out, (now += 20));
+      push(jb, i, readAt + 30);
+    }
+    expect(jb.stats().resets).toBe(0);
+  });
+
   it('drops a lone packet from far behind without starting over, and plays on', () => {
     const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160, startDelayMs: 20 });
     const played: number[] = [];
