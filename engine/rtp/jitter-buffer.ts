@@ -29,7 +29,9 @@
  * MAX_MISORDER behind the newest is dropped, but when the next one follows it the buffer starts
  * over on that one (RFC 3550 A.1's `bad_seq`); closer behind, RESTART_RUN packets in a row that
  * it held or played past, each following the last, start it over. Without these, every later
- * packet was a duplicate or late, and the party went silent for good.
+ * packet was a duplicate or late, and the party went silent for good. A sender that pauses with
+ * its clock and goes on where it stopped starts it over too: RESTART_RUN packets in a row later
+ * than the longest playout delay, each about as late as the last (#endsRunLate).
  */
 import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
@@ -131,6 +133,13 @@ export interface JitterBufferStats {
 }
 
 type State = 'empty' | 'buffering' | 'playing';
+
+/** What a packet does to the stream's timeline (#timelineOf). */
+const SAME_TIMELINE = 0;
+const NEW_TIMELINE = 1;
+/** A packet from far behind: a restart if the next one follows it (RFC 3550 A.1). */
+const RESTART_UNCONFIRMED = 2;
+type Timeline = typeof SAME_TIMELINE | typeof NEW_TIMELINE | typeof RESTART_UNCONFIRMED;
 
 const DUP_HISTORY = 1024;
 /** Packets behind the newest that are still reordering; further back is a restart to confirm (RFC 3550 A.1). */
@@ -332,29 +341,12 @@ export class JitterBuffer {
     }
     if (this.#seqs.started && ssrc !== this.#ssrc) this.reset(true); // new source: start over
     if (this.#seqs.started) {
-      const dSeq = this.#seqs.peek(sequenceNumber) - this.#highSeq;
-      const dTsMs = ((this.#timestamps.peek(timestamp) - this.#highTs) * 1000) / this.#clockRateHz;
-      // Silence between talkspurts moves the timestamp on by itself; a gap longer than
-      // resetJumpMs, or a sequence jump beyond any reordering, is a new timeline. So is a later
-      // packet whose timestamp is more than two frames before the newest one's: a source
-      // switched behind the sender's numbering, whose packets all came late for 2-3 s until the
-      // playout point had passed them by. (Not measured against the sequence numbers: RFC 4733
-      // events and comfort noise use them up between two audio packets, at any pace.)
-      if (
-        Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs ||
-        Math.abs(dSeq) > 3000 ||
-        (dSeq > 0 && dTsMs < -2 * this.#frameMs)
-      )
-        this.reset(false);
-      else if (dSeq < -MAX_MISORDER) {
-        if (sequenceNumber !== this.#restartSeq) {
-          this.#restartSeq = (sequenceNumber + 1) & 0xffff;
-          this.#stats.packetsDiscarded++;
-          return 'discarded';
-        }
-        this.reset(false);
-      } else if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) this.reset(false);
-      else if (this.#endsRunLate(this.#timestamps.peek(timestamp), arrivalMs)) this.reset(false);
+      const timeline = this.#timelineOf(sequenceNumber, timestamp, arrivalMs);
+      if (timeline === NEW_TIMELINE) this.reset(false);
+      else if (timeline === RESTART_UNCONFIRMED) {
+        this.#stats.packetsDiscarded++;
+        return 'discarded';
+      }
     }
     if (!this.#seqs.started) this.#ssrc = ssrc;
     const seq = this.#seqs.unwrap(sequenceNumber);
@@ -500,6 +492,36 @@ export class JitterBuffer {
     }
     this.#stats.framesConcealed++;
     return FRAME_LOST;
+  }
+
+  /**
+   * Whether a packet of the source the buffer follows goes on with its stream, starts a new
+   * timeline, or may start one that the next packet confirms. Silence between talkspurts moves
+   * the timestamp on by itself; a gap longer than resetJumpMs, or a sequence jump beyond any
+   * reordering, is a new timeline. So is a later packet whose timestamp is more than two frames
+   * before the newest one's: a source switched behind the sender's numbering, whose packets all
+   * came late for 2-3 s until the playout point had passed them by. (Not measured against the
+   * sequence numbers: RFC 4733 events and comfort noise use them up between two audio packets,
+   * at any pace.) Then the restarts the file comment lists.
+   */
+  #timelineOf(sequenceNumber: number, timestamp: number, arrivalMs: number): Timeline {
+    const dSeq = this.#seqs.peek(sequenceNumber) - this.#highSeq;
+    const ts = this.#timestamps.peek(timestamp);
+    const dTsMs = ((ts - this.#highTs) * 1000) / this.#clockRateHz;
+    if (
+      Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs ||
+      Math.abs(dSeq) > 3000 ||
+      (dSeq > 0 && dTsMs < -2 * this.#frameMs)
+    )
+      return NEW_TIMELINE;
+    if (dSeq < -MAX_MISORDER) {
+      if (sequenceNumber === this.#restartSeq) return NEW_TIMELINE;
+      this.#restartSeq = (sequenceNumber + 1) & 0xffff;
+      return RESTART_UNCONFIRMED;
+    }
+    if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq) || this.#endsRunLate(ts, arrivalMs))
+      return NEW_TIMELINE;
+    return SAME_TIMELINE;
   }
 
   /**
