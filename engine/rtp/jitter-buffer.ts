@@ -31,7 +31,8 @@
  * it held or played past, each following the last, start it over. Without these, every later
  * packet was a duplicate or late, and the party went silent for good. A sender that pauses with
  * its clock and goes on where it stopped starts it over too: RESTART_RUN packets in a row later
- * than the longest playout delay, each about as late as the last (#endsRunLate).
+ * than the longest playout delay, each about as late as the last. A stalled reader's backlog,
+ * read at once, comes a frame less late packet by packet and is not such a run.
  */
 import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
@@ -341,7 +342,7 @@ export class JitterBuffer {
     }
     if (this.#seqs.started && ssrc !== this.#ssrc) this.reset(true); // new source: start over
     if (this.#seqs.started) {
-      const timeline = this.#timelineOf(sequenceNumber, timestamp, arrivalMs);
+      const timeline = this.#timelineOf(packet);
       if (timeline === NEW_TIMELINE) this.reset(false);
       else if (timeline === RESTART_UNCONFIRMED) {
         this.#stats.packetsDiscarded++;
@@ -504,9 +505,12 @@ export class JitterBuffer {
    * sequence numbers: RFC 4733 events and comfort noise use them up between two audio packets,
    * at any pace.) Then the restarts the file comment lists.
    */
-  #timelineOf(sequenceNumber: number, timestamp: number, arrivalMs: number): Timeline {
+  #timelineOf(packet: ReceivedRtp): Timeline {
+    // The packet, not its numbers, is passed in: a double (a timestamp over 2^31, an arrival
+    // time) passed to a call V8 does not inline is boxed, and this runs for every packet.
+    const sequenceNumber = packet.sequenceNumber;
     const dSeq = this.#seqs.peek(sequenceNumber) - this.#highSeq;
-    const ts = this.#timestamps.peek(timestamp);
+    const ts = this.#timestamps.peek(packet.timestamp);
     const dTsMs = ((ts - this.#highTs) * 1000) / this.#clockRateHz;
     if (
       Math.abs(dTsMs - dSeq * this.#frameMs) > this.#resetJumpMs ||
@@ -519,9 +523,19 @@ export class JitterBuffer {
       this.#restartSeq = (sequenceNumber + 1) & 0xffff;
       return RESTART_UNCONFIRMED;
     }
-    if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq) || this.#endsRunLate(ts, arrivalMs))
-      return NEW_TIMELINE;
-    return SAME_TIMELINE;
+    if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) return NEW_TIMELINE;
+    // Later than the longest playout delay, about as late as the last such: a run of a paused clock.
+    const arrivalMs = packet.arrivalMs;
+    const excess =
+      arrivalMs - ((ts * 1000) / this.#clockRateHz + this.#drift * arrivalMs + this.#baseIntercept);
+    if (!(excess > this.#maxDelayMs + 2 * this.#frameMs)) {
+      this.#lateRun = 0;
+      return SAME_TIMELINE;
+    }
+    const steady = Math.abs(excess - this.#lateRunExcess) < this.#frameMs / 2;
+    this.#lateRun = this.#lateRun > 0 && steady ? this.#lateRun + 1 : 1;
+    this.#lateRunExcess = excess;
+    return this.#lateRun >= RESTART_RUN ? NEW_TIMELINE : SAME_TIMELINE;
   }
 
   /**
@@ -539,25 +553,6 @@ export class JitterBuffer {
     this.#behindRun = this.#behindRun > 0 && sequenceNumber === this.#behindNext ? this.#behindRun + 1 : 1;
     this.#behindNext = (sequenceNumber + 1) & 0xffff;
     return this.#behindRun >= RESTART_RUN;
-  }
-
-  /**
-   * Whether this packet is the RESTART_RUN-th in a row to come later than the longest delay the
-   * buffer may play at, each about as late as the one before: the stream's timeline moved (a
-   * sender that paused its clock with its packets, and went on where it stopped), and the base
-   * transit the window keeps would leave every packet late for as long as it keeps it. A stall's
-   * backlog comes in a burst, each packet a frame less late than the last, and is not one.
-   */
-  #endsRunLate(ts: number, arrivalMs: number): boolean {
-    const excess = this.#delayOf(ts, arrivalMs);
-    if (!(excess > this.#maxDelayMs + 2 * this.#frameMs)) {
-      this.#lateRun = 0;
-      return false;
-    }
-    const steady = Math.abs(excess - this.#lateRunExcess) < this.#frameMs / 2;
-    this.#lateRun = this.#lateRun > 0 && steady ? this.#lateRun + 1 : 1;
-    this.#lateRunExcess = excess;
-    return this.#lateRun >= RESTART_RUN;
   }
 
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
