@@ -43,6 +43,13 @@ export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
  */
 const REBIND_AFTER_SILENCE_MS = 100;
 const REBIND_MAX_SEQUENCE_GAP = 500;
+/**
+ * Another SSRC takes the audio over at once when the current one has been quiet this long (three
+ * frames: a sender that switched sources); while it is still heard, only once two packets of the
+ * new one in a row show a stream (RFC 3550 A.1's MIN_SEQUENTIAL). A straggler of the stream just
+ * replaced, or a packet forged onto the caller's address, used to restart the jitter buffer each.
+ */
+const SSRC_TAKEOVER_QUIET_MS = 60;
 
 export interface RtpRemote {
   address: string;
@@ -125,7 +132,7 @@ export interface RtpSessionStats {
     | 'jitterBuffer'
     | 'srtpAuth'
     | 'srtpReplay'
-    /** From the peer's host (or anywhere, first-packet) but a source still on latching probation. */
+    /** From the peer's host (or anywhere, first-packet) but a source still on latching probation, or another SSRC not yet confirmed while the current one is heard. */
     | 'probation',
     number
   >;
@@ -177,6 +184,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    */
   #eventSsrc = -1;
   #hasEventSsrc = false;
+  /** Another audio SSRC seen while the current one was heard, and the sequence number that would confirm it (#takesOver). */
+  #candidateSsrc = -1;
+  #candidateNextSeq = -1;
   readonly #header = new RtpHeaderView();
   readonly #jitter: JitterBuffer;
   readonly #framing: InboundFraming;
@@ -731,6 +741,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#hasEventSsrc = true;
     }
     if (h.ssrc !== this.#remoteSsrc && (!isEvent || !this.#hasRemoteSsrc)) {
+      if (this.#hasRemoteSsrc && !this.#takesOver(h, now)) return this.#discard('probation');
       const previous = this.#remoteSsrc;
       const hadOne = this.#hasRemoteSsrc;
       this.#remoteSsrc = h.ssrc;
@@ -758,6 +769,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#framing.observe(h.payloadLength);
       this.#jitter.push(h, msg);
     }
+  }
+
+  /** Whether a packet of another SSRC takes the audio over (SSRC_TAKEOVER_QUIET_MS). */
+  #takesOver(h: RtpHeaderView, now: number): boolean {
+    if (now - this.#lastAudioMs >= SSRC_TAKEOVER_QUIET_MS) return true;
+    if (h.ssrc === this.#candidateSsrc && h.sequenceNumber === this.#candidateNextSeq) return true;
+    this.#candidateSsrc = h.ssrc;
+    this.#candidateNextSeq = (h.sequenceNumber + 1) & 0xffff;
+    return false;
   }
 
   /** A source the latch refused, on the latched source's host, once that source has gone quiet. */

@@ -160,9 +160,10 @@ describe('RtpSession over loopback UDP', () => {
     expect(latched).toEqual([before.address().port, after.address().port, after.address().port]);
   });
 
-  it('a new remote SSRC restarts the inbound stream once, and the first one is no change', async () => {
+  it('a new remote SSRC restarts the inbound stream once, confirmed by its second packet while the first is still heard; the first one is no change', async () => {
     const peer = await socket();
-    const { session: b, rtpPort } = await sessionFrom(peer.address().port);
+    const clockMs = 1000; // the session's clock stands still: the first SSRC is always just heard
+    const { session: b, rtpPort } = await sessionFrom(peer.address().port, { now: () => clockMs });
     const changes: Array<{ previous: number; ssrc: number }> = [];
     b.on('ssrcChange', (e) => changes.push(e));
     const send = (seq: number, ssrc: number): void => {
@@ -173,9 +174,44 @@ describe('RtpSession over loopback UDP', () => {
     await waitFor(() => b.packetsReceived === 3);
     expect(changes).toEqual([]);
     for (let seq = 500; seq <= 502; seq++) send(seq, 0xa000_0002);
-    await waitFor(() => b.packetsReceived === 6);
+    await waitFor(() => b.packetsReceived === 5);
     expect(changes).toEqual([{ previous: 0x9000_0001, ssrc: 0xa000_0002 }]);
     expect(b.stats().remoteSsrc).toBe(0xa000_0002);
+    expect(b.stats().discardReasons.probation).toBe(1);
+  });
+
+  it('neither a straggler of the replaced SSRC nor packets forged with others switch the stream or restart it', async () => {
+    const peer = await socket();
+    let clockMs = 1000;
+    const { session: b, rtpPort } = await sessionFrom(peer.address().port, { now: () => clockMs });
+    const changes: Array<{ previous: number; ssrc: number }> = [];
+    b.on('ssrcChange', (e) => changes.push(e));
+    let handled = 0;
+    const send = async (seq: number, ssrc: number): Promise<void> => {
+      peer.send(pcmuPacket(seq, ssrc), rtpPort, '127.0.0.1');
+      handled++;
+      await waitFor(() => b.packetsReceived + b.stats().discardReasons.probation === handled);
+      clockMs += 20;
+    };
+    for (let seq = 1; seq <= 10; seq++) await send(seq, 0xa);
+    // The sender moves to another source: its first packet waits for the second.
+    await send(700, 0xb);
+    await send(701, 0xb);
+    expect(changes).toEqual([{ previous: 0xa, ssrc: 0xb }]);
+    await send(11, 0xa); // a straggler of the old stream
+    await send(702, 0xb);
+    await send(1234, 0x5eed_0001); // forged, one packet per SSRC
+    await send(703, 0xb);
+    await send(4321, 0x5eed_0002);
+    await send(704, 0xb);
+    expect(changes).toEqual([{ previous: 0xa, ssrc: 0xb }]);
+    expect(b.stats().remoteSsrc).toBe(0xb);
+    expect(b.stats().discardReasons.probation).toBe(4);
+    // Quiet for three frames, the current source gives way to the next at once.
+    clockMs += 60;
+    await send(9000, 0xc);
+    expect(changes.at(-1)).toEqual({ previous: 0xb, ssrc: 0xc });
+    expect(b.stats().discardReasons.probation).toBe(4);
   });
 
   it('delivers an RFC 4733 digit exactly once, interleaved with audio', async () => {
