@@ -93,6 +93,40 @@ function toneInPackets(packetMs: number, numbers: number[]): UdpRecord[] {
 /** SIPp's pcap-playing scenarios read `pcap/<file>` from their working directory. */
 const linkPcaps = (cwd: string): void => symlinkSync(SIPP_PCAPS, join(cwd, 'pcap'));
 
+/**
+ * SIPp plays `scenarioFile` with a pcap the test writes (`pcapName`: its `records`) into a call
+ * the engine answers and records for `seconds`, then hangs up: the recording and the call's RTP
+ * statistics at its end.
+ */
+async function recordPcapCall(
+  scenarioFile: string,
+  seconds: number,
+  pcapName: string,
+  records: UdpRecord[]
+): Promise<{ samples: Int16Array; stats: ReturnType<UASCallChannel['rtpStats']> }> {
+  const recording = join(dir, `${pcapName}.wav`);
+  let stats: ReturnType<UASCallChannel['rtpStats']>;
+  let recorded: Promise<void> = Promise.resolve();
+  onCall = async (call) => {
+    await call.answer();
+    recorded = call.record(recording, { maxSeconds: seconds });
+    await recorded;
+    stats = call.rtpStats();
+    await call.hangUp();
+  };
+  const { done } = runSipp(
+    ['-sf', scenario(scenarioFile), '-s', 'room', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'],
+    25_000,
+    (cwd) => writePcapUdp(join(cwd, pcapName), records)
+  );
+  const result = await done;
+  expect(result.code, result.errors || result.stdout).toBe(0);
+  await recorded;
+  const wav = new wavefile.WaveFile(await readFile(recording));
+  const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
+  return { samples, stats };
+}
+
 describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
   it('receives the G.711 A-law audio of uac_pcap (measured) and its RFC 2833 digit', async () => {
     const digits: Array<{ digit: string; source: string }> = [];
@@ -126,26 +160,12 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
   });
 
   it('plays a phone sending 30 ms PCMU packets (a=ptime:30) as clean 20 ms frames', async () => {
-    const recording = join(dir, 'ptime30.wav');
-    let stats: ReturnType<UASCallChannel['rtpStats']>;
-    let recorded: Promise<void> = Promise.resolve();
-    onCall = async (call) => {
-      await call.answer();
-      recorded = call.record(recording, { maxSeconds: 3 });
-      await recorded;
-      stats = call.rtpStats();
-      await call.hangUp();
-    };
-    const { done } = runSipp(
-      ['-sf', scenario('uac-pcmu-30ms.xml'), '-s', 'room', `127.0.0.1:${port}`, '-m', '1', '-timeout', '20s'],
-      25_000,
-      (cwd) => writePcapUdp(join(cwd, 'tone-30ms.pcap'), toneInPackets(30, numbered(8000 / 30)))
+    const { samples, stats } = await recordPcapCall(
+      'uac-pcmu-30ms.xml',
+      3,
+      'tone-30ms.pcap',
+      toneInPackets(30, numbered(8000 / 30))
     );
-    const result = await done;
-    expect(result.code, result.errors || result.stdout).toBe(0);
-    await recorded;
-    const wav = new wavefile.WaveFile(await readFile(recording));
-    const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
     // From 200 ms in (the stream's first packets are still on their way when recording starts).
     const steady = samples.subarray(1600);
     let quietFrames = 0;
@@ -163,42 +183,14 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
   });
 
   it('plays on when the phone starts its stream over with the same SSRC, 50 and 101 packets back (SIPp replaying its pcap)', async () => {
-    const recording = join(dir, 'replay.wav');
-    let stats: ReturnType<UASCallChannel['rtpStats']>;
-    let recorded: Promise<void> = Promise.resolve();
-    onCall = async (call) => {
-      await call.answer();
-      recorded = call.record(recording, { maxSeconds: 6 });
-      await recorded;
-      stats = call.rtpStats();
-      await call.hangUp();
-    };
-    const { done } = runSipp(
-      [
-        '-sf',
-        scenario('uac-pcmu-replay.xml'),
-        '-s',
-        'room',
-        `127.0.0.1:${port}`,
-        '-m',
-        '1',
-        '-timeout',
-        '20s'
-      ],
-      25_000,
-      // 63 packets, then from 50 back to 101 past the first (seq 13-102): SIPp's replay starts
-      // 101 behind, past reordering (RFC 3550 A.1); the restart inside the pcap is within it.
-      (cwd) =>
-        writePcapUdp(
-          join(cwd, 'restarts.pcap'),
-          toneInPackets(20, [...numbered(63), ...numbered(102).slice(12)])
-        )
+    // 63 packets, then from 50 back to 101 past the first (seq 13-102): SIPp's replay starts
+    // 101 behind, past reordering (RFC 3550 A.1); the restart inside the pcap is within it.
+    const { samples, stats } = await recordPcapCall(
+      'uac-pcmu-replay.xml',
+      6,
+      'restarts.pcap',
+      toneInPackets(20, [...numbered(63), ...numbered(102).slice(12)])
     );
-    const result = await done;
-    expect(result.code, result.errors || result.stdout).toBe(0);
-    await recorded;
-    const wav = new wavefile.WaveFile(await readFile(recording));
-    const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
     // Each second of the recording after the first (the first pass), by 20 ms frames.
     const quietBySecond: number[] = [];
     for (let second = 1; second < Math.floor(samples.length / 8000); second++) {
