@@ -31,8 +31,8 @@
  * it held or played past, each following the last, start it over. Without these, every later
  * packet was a duplicate or late, and the party went silent for good. A sender that pauses with
  * its clock and goes on where it stopped starts it over too: RESTART_RUN packets in a row later
- * than the longest playout delay, each about as late as the last. A stalled reader's backlog,
- * read at once, comes a frame less late packet by packet and is not such a run.
+ * than the longest playout delay, none half a frame less late than the last. A stalled reader's
+ * backlog, read at once, comes a frame less late packet by packet and is not such a run.
  */
 import type { ReceivedRtp } from './rtp-packet.js';
 import { WrapUnwrapper } from './sequence.js';
@@ -216,7 +216,7 @@ export class JitterBuffer {
   /** Packets in a row from behind the playout point or already held, each following the last, and the next such. */
   #behindRun = 0;
   #behindNext = 0;
-  /** Packets in a row later than the longest playout delay, each about as late as the last, and how late the last was. */
+  /** Packets in a row later than the longest playout delay, none half a frame less late than the last, and how late the last was. */
   #lateRun = 0;
   #lateRunExcess = 0;
 
@@ -524,7 +524,9 @@ export class JitterBuffer {
       return RESTART_UNCONFIRMED;
     }
     if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) return NEW_TIMELINE;
-    // Later than the longest playout delay, about as late as the last such: a run of a paused clock.
+    // Later than the longest playout delay, and not half a frame less late than the last such
+    // (a backlog's packets each come a frame less late; a paused clock's, as late, give or take
+    // the path's jitter): a run of a paused clock.
     const arrivalMs = packet.arrivalMs;
     const excess =
       arrivalMs - ((ts * 1000) / this.#clockRateHz + this.#drift * arrivalMs + this.#baseIntercept);
@@ -532,7 +534,7 @@ export class JitterBuffer {
       this.#lateRun = 0;
       return SAME_TIMELINE;
     }
-    const steady = Math.abs(excess - this.#lateRunExcess) < this.#frameMs / 2;
+    const steady = excess - this.#lateRunExcess > -this.#frameMs / 2;
     this.#lateRun = this.#lateRun > 0 && steady ? this.#lateRun + 1 : 1;
     this.#lateRunExcess = excess;
     return this.#lateRun >= RESTART_RUN ? NEW_TIMELINE : SAME_TIMELINE;
