@@ -355,13 +355,17 @@ export class JitterBuffer {
 
     const seenIndex = seq % DUP_HISTORY;
     if (this.#seen[seenIndex] === seq) {
+      if (this.#endsRunBehind(sequenceNumber)) return this.#restartOn(packet, bytes);
       this.#stats.packetsDuplicate++;
       return 'duplicate';
     }
     this.#seen[seenIndex] = seq;
     this.#observeTransit(ts, arrivalMs);
 
-    if (this.#hasPlayed && (seq < this.#nextSeq || ts < this.#playoutTs - this.#spf / 2)) {
+    const lateBySeq = this.#hasPlayed && seq < this.#nextSeq;
+    if (lateBySeq && this.#endsRunBehind(sequenceNumber)) return this.#restartOn(packet, bytes);
+    if (!lateBySeq) this.#behindRun = 0;
+    if (lateBySeq || (this.#hasPlayed && ts < this.#playoutTs - this.#spf / 2)) {
       this.#stats.packetsLate++;
       return 'late';
     }
@@ -523,13 +527,10 @@ export class JitterBuffer {
       this.#restartSeq = (sequenceNumber + 1) & 0xffff;
       return RESTART_UNCONFIRMED;
     }
-    if (this.#endsRunBehind(sequenceNumber, this.#highSeq + dSeq)) return NEW_TIMELINE;
     // Later than the longest playout delay, and not half a frame less late than the last such
     // (a backlog's packets each come a frame less late; a paused clock's, as late, give or take
     // the path's jitter): a run of a paused clock.
-    const arrivalMs = packet.arrivalMs;
-    const excess =
-      arrivalMs - ((ts * 1000) / this.#clockRateHz + this.#drift * arrivalMs + this.#baseIntercept);
+    const excess = this.#delayOf(ts, packet.arrivalMs);
     if (!(excess > this.#maxDelayMs + 2 * this.#frameMs)) {
       this.#lateRun = 0;
       return SAME_TIMELINE;
@@ -541,20 +542,22 @@ export class JitterBuffer {
   }
 
   /**
-   * Whether this packet, one already held or played past (a duplicate, or late by its number), is
-   * the RESTART_RUN-th in a row of such packets each following the one before: the sender started
-   * over less than MAX_MISORDER behind (SIPp looping a short recording), and every packet after
-   * would be dropped. A network's duplicates come between the originals and break the run.
+   * Called for a packet already held or played past (a duplicate, or late by its number): whether
+   * it is the RESTART_RUN-th in a row of such packets each following the one before. Then the
+   * sender started over less than MAX_MISORDER behind (SIPp looping a short recording), and every
+   * packet after would be dropped. A network's duplicates come between the originals, which
+   * `push` counts as breaking the run.
    */
-  #endsRunBehind(sequenceNumber: number, seq: number): boolean {
-    const behind = this.#seen[seq % DUP_HISTORY] === seq || (this.#hasPlayed && seq < this.#nextSeq);
-    if (!behind) {
-      this.#behindRun = 0;
-      return false;
-    }
+  #endsRunBehind(sequenceNumber: number): boolean {
     this.#behindRun = this.#behindRun > 0 && sequenceNumber === this.#behindNext ? this.#behindRun + 1 : 1;
     this.#behindNext = (sequenceNumber + 1) & 0xffff;
     return this.#behindRun >= RESTART_RUN;
+  }
+
+  /** The stream started over on this packet: a new timeline, and the packet its first. */
+  #restartOn(packet: ReceivedRtp, bytes: Uint8Array): JitterPushResult {
+    this.reset(false);
+    return this.push(packet, bytes);
   }
 
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
