@@ -392,23 +392,28 @@ describe('JitterBuffer', () => {
   });
 
   it("starts over on a sender that paused 0.5-5 s with its clock and went on where it stopped, and not on a stalled reader's backlog", () => {
-    for (const pauseMs of [500, 1000, 5000]) {
+    // 400 packets sent every 20 ms, but from packet 200 on `pauseMs` later, numbers and
+    // timestamps going on; each arrives 30 ms and `jitterMs()` after it was sent.
+    const pausedSender = (pauseMs: number, jitterMs: () => number) => {
       const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
       let now = 0;
       let quietAfter = 0;
       for (let i = 0; i < 400; i++) {
-        // Sent every 20 ms, but from packet 200 on `pauseMs` later, numbers and timestamps going on.
         const sentAt = 20 * i + (i >= 200 ? pauseMs : 0);
         while (now + 20 <= sentAt) {
           now += 20;
           if (jb.pop(out, now) <= 0 && i >= 205) quietAfter++;
         }
-        push(jb, i, sentAt + 30);
+        push(jb, i, sentAt + 30 + jitterMs());
       }
+      return { quietAfter, stats: jb.stats() };
+    };
+    for (const pauseMs of [500, 1000, 5000]) {
+      const { quietAfter, stats } = pausedSender(pauseMs, () => 0);
       // Without the check: 189 of 295 frames quiet, the delay held at the pause (4.9 s at 5 s).
-      expect(jb.stats().resets, `${pauseMs} ms`).toBe(1);
+      expect(stats.resets, `${pauseMs} ms`).toBe(1);
       expect(quietAfter, `${pauseMs} ms`).toBeLessThanOrEqual(3);
-      expect(jb.stats().currentDelayMs, `${pauseMs} ms`).toBeLessThan(100);
+      expect(stats.currentDelayMs, `${pauseMs} ms`).toBeLessThan(100);
     }
     // The same over a path with 0-40 ms of jitter, ten seeds: the run is of packets no less late
     // than the last by half a frame, so jitter delays it little (107 quiet frames in all; 268
@@ -416,17 +421,9 @@ describe('JitterBuffer', () => {
     let quietAfterJitter = 0;
     for (let seed = 1; seed <= 10; seed++) {
       const rand = mulberry32(seed);
-      const jb = new JitterBuffer({ clockRateHz: 8000, samplesPerFrame: 160 });
-      let now = 0;
-      for (let i = 0; i < 400; i++) {
-        const sentAt = 20 * i + (i >= 200 ? 1000 : 0);
-        while (now + 20 <= sentAt) {
-          now += 20;
-          if (jb.pop(out, now) <= 0 && i >= 205) quietAfterJitter++;
-        }
-        push(jb, i, sentAt + 30 + 40 * rand());
-      }
-      expect(jb.stats().resets, `seed ${seed}`).toBe(1);
+      const { quietAfter, stats } = pausedSender(1000, () => 40 * rand());
+      expect(stats.resets, `seed ${seed}`).toBe(1);
+      quietAfterJitter += quietAfter;
     }
     expect(quietAfterJitter).toBeLessThanOrEqual(160);
     // The reader stalls 600 ms, then reads the 30 packets waiting at once: each a frame less late.
