@@ -9,6 +9,7 @@ import {
   SdpParseError,
   SipError,
   unmappedAddress,
+  warningValue,
   parseUri,
   type IncomingInvite,
   type OutgoingInvite,
@@ -93,13 +94,8 @@ export class SipCall {
     private readonly outgoingInvite: OutgoingInvite | undefined
   ) {
     if (incomingInvite?.protocol === 'ws') this.rosterToken = randomBytes(16).toString('base64url');
-    session.offerHandler = (offer: string) => {
-      try {
-        return this.media.answer(offer);
-      } catch (error) {
-        throw asOfferRejection(error);
-      }
-    };
+    // An SDP error reaches the stack as it is: it reads its status and warning (OfferRejection).
+    session.offerHandler = (offer: string) => this.media.answer(offer);
     session.offerProvider = () => {
       try {
         return this.media.offer();
@@ -282,7 +278,8 @@ export class SipCall {
       answer =
         offer === undefined ? this.media.offer() : await this.media.answerOffer(offer, invite.protocol);
     } catch (error) {
-      invite.reject(488, 'Not Acceptable Here');
+      const warning = error instanceof SdpNegotiationError ? error.warning : undefined;
+      invite.reject(488, 'Not Acceptable Here', warning ? { Warning: warningValue(warning) } : {});
       this.finish();
       throw asOfferRejection(error);
     }

@@ -166,6 +166,7 @@ export class MediaLeg implements MixMember {
       this.sdp = new SdpSession({
         address: options.address,
         port: options.ports.rtpPort,
+        mediaFamilies: options.ports.mediaFamilies,
         codecs: options.codecs,
         telephoneEvent: true,
         ptimeMs: 20,

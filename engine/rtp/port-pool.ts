@@ -7,14 +7,18 @@
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
+import type { MediaAddressType } from '../../sip/index.js';
 import { PortPoolExhaustedError } from './errors.js';
 import { ClosedError } from '../errors.js';
+import { isWildcardAddress } from './advertised-address.js';
 
 export interface RtpPortPair {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   readonly rtpSocket: dgram.Socket;
   readonly rtcpSocket: dgram.Socket;
+  /** The address families the sockets can send to: IPv4, IPv6, or both when bound to :: (dual stack). */
+  readonly mediaFamilies: readonly MediaAddressType[];
   /** Who may send media to these ports (the engine's RTP allow/deny lists), if anyone is refused. */
   readonly sourcePolicy?: RtpSourcePolicy;
   /** Closes both sockets and returns the pair to the pool; idempotent. */
@@ -101,6 +105,16 @@ function closeQuietly(socket: dgram.Socket): void {
 }
 
 /** Throws RangeError unless `minPort`-`maxPort` holds an even/odd RTP/RTCP pair within 1-65535. */
+/** What a socket bound to `host` can send to: a udp4 socket IPv4 only, a udp6 one IPv6, both if bound to ::. */
+function mediaFamiliesOf(host: string): readonly MediaAddressType[] {
+  if (!isIPv6(host)) return IPV4_ONLY;
+  return isWildcardAddress(host) ? DUAL_STACK : IPV6_ONLY;
+}
+
+const IPV4_ONLY: readonly MediaAddressType[] = ['IP4'];
+const IPV6_ONLY: readonly MediaAddressType[] = ['IP6'];
+const DUAL_STACK: readonly MediaAddressType[] = ['IP4', 'IP6'];
+
 export function checkRtpPortRange(minPort: number, maxPort: number): void {
   const minEven = minPort + (minPort % 2);
   if (
@@ -208,6 +222,7 @@ export class RtpPortPool {
       rtcpPort: rtpPort + 1,
       rtpSocket,
       rtcpSocket,
+      mediaFamilies: mediaFamiliesOf(this.host),
       sourcePolicy: this.#sourcePolicy,
       release: () => {
         if (released) return;

@@ -72,6 +72,14 @@ export function sanitizeReason(reason: string): string {
   return out.trim();
 }
 
+/**
+ * A Warning header field value (RFC 3261 §20.43): the warn-code and its text, with the pseudonym
+ * `uasmedia` as warn-agent. It says in the peer's logs why a 488 refused its session description.
+ */
+export function warningValue(warning: { code: number; text: string }): string {
+  return `${warning.code} uasmedia "${warning.text.replace(/["\\]/g, '')}"`;
+}
+
 export function createResponse(
   request: SipRequest,
   status: number,

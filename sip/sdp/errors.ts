@@ -18,16 +18,31 @@ export class SdpParseError extends Error {
 }
 
 /**
+ * RFC 3261 §20.43 warn-codes for what in a session description we cannot take, sent with the 488
+ * in a Warning header field so the peer's logs say why.
+ */
+export const SDP_WARNINGS = {
+  incompatibleAddressFormat: { code: 301, text: 'Incompatible network address formats' },
+  mediaTypeNotAvailable: { code: 304, text: 'Media type not available' },
+  incompatibleMediaFormat: { code: 305, text: 'Incompatible media format' }
+} as const;
+
+export type SdpWarning = (typeof SDP_WARNINGS)[keyof typeof SDP_WARNINGS];
+
+/**
  * Well-formed SDP that cannot be negotiated (RFC 3264): no common codec, no audio stream, or an
- * answer that does not fit its offer. Answer 488 Not Acceptable Here (RFC 3261 §21.4.26).
+ * answer that does not fit its offer. Answer 488 Not Acceptable Here (RFC 3261 §21.4.26), with
+ * `warning` in a Warning header field when one of §20.43's codes says why.
  */
 export class SdpNegotiationError extends Error {
   readonly code = 'ERR_SDP_NEGOTIATION' as const;
   readonly status = 488 as const;
+  readonly warning: SdpWarning | undefined;
 
-  constructor(message: string) {
+  constructor(message: string, warning?: SdpWarning) {
     super(message);
     this.name = 'SdpNegotiationError';
+    this.warning = warning;
   }
 }
 

@@ -3,9 +3,20 @@
  * offer/answer for one audio stream, and `SdpSession` for a call's evolving description.
  */
 
-export { SdpNegotiationError, SdpParseError, SdpStateError } from './errors.js';
+export {
+  SDP_WARNINGS,
+  SdpNegotiationError,
+  SdpParseError,
+  SdpStateError,
+  type SdpWarning
+} from './errors.js';
 export { AUDIO_CODECS } from './media-capabilities.js';
-export type { AudioCodec, LocalMediaCapabilities, NegotiatedAudio } from './media-capabilities.js';
+export type {
+  AudioCodec,
+  LocalMediaCapabilities,
+  MediaAddressType,
+  NegotiatedAudio
+} from './media-capabilities.js';
 export { createAnswer, createOffer, isNullAddress, processAnswer } from './offer-answer.js';
 export { parseSdp } from './parse.js';
 export { serializeSdp } from './serialize.js';

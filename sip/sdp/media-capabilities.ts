@@ -9,11 +9,19 @@ import { SRTP_POLICIES, type NegotiatedSrtp, type SdesCrypto, type SrtpPolicy } 
 
 export type AudioCodec = 'PCMU' | 'PCMA' | 'L16';
 
+/** The address types of `c=` that RTP can be sent to: IPv4 and IPv6. */
+export type MediaAddressType = 'IP4' | 'IP6';
+
 export interface LocalMediaCapabilities {
   /** Our RTP address (IPv4 or IPv6). */
   address: string;
   /** Our RTP port. */
   port: number;
+  /**
+   * The address families our RTP socket can send to (one bound to :: takes both); default both.
+   * An offer whose audio names another is refused with 488 and Warning 301, and so is an answer.
+   */
+  mediaFamilies?: readonly MediaAddressType[];
   /** Codecs we accept, most preferred first. */
   codecs: AudioCodec[];
   /** Offer/accept telephone-event (RFC 4733). */
@@ -131,6 +139,12 @@ export function validateCapabilities(local: LocalMediaCapabilities): void {
   }
   if (local.srtp !== undefined && !(SRTP_POLICIES as readonly string[]).includes(local.srtp)) {
     throw new TypeError(`srtp policy "${String(local.srtp)}" must be off, offered or required`);
+  }
+  if (
+    local.mediaFamilies !== undefined &&
+    (local.mediaFamilies.length === 0 || local.mediaFamilies.some((f) => f !== 'IP4' && f !== 'IP6'))
+  ) {
+    throw new TypeError(`mediaFamilies ${JSON.stringify(local.mediaFamilies)} must list IP4, IP6 or both`);
   }
   if (local.username !== undefined && (local.username === '' || /\s/.test(local.username))) {
     throw new TypeError(`username "${local.username}" must be non-empty without spaces`);

@@ -7,7 +7,7 @@
 
 import { randomInt } from 'node:crypto';
 import { BlockList, isIP, isIPv6 } from 'node:net';
-import { SdpNegotiationError, SdpParseError } from './errors.js';
+import { SDP_WARNINGS, SdpNegotiationError, SdpParseError } from './errors.js';
 import {
   AUDIO_CODECS,
   DEFAULT_PTIME_MS,
@@ -18,6 +18,7 @@ import {
   validateCapabilities,
   type AudioCodec,
   type LocalMediaCapabilities,
+  type MediaAddressType,
   type NegotiatedAudio
 } from './media-capabilities.js';
 import { parseSdp } from './parse.js';
@@ -161,7 +162,7 @@ export function answerOffer(
   const media: MediaDescription[] = [];
   let audio: NegotiatedAudio | undefined;
   let audioOffered = false;
-  let refusal: string | undefined;
+  let refusal: SdpNegotiationError | undefined;
   for (const offered of offer.media) {
     if (
       audio === undefined &&
@@ -170,8 +171,10 @@ export function answerOffer(
       isRtpProfile(offered)
     ) {
       audioOffered = true;
-      const accepted = acceptAudio(offer, offered, local);
-      if (typeof accepted === 'string') refusal ??= accepted;
+      const unreachable = addressFamilyRefusal(offer, offered, local.mediaFamilies);
+      const accepted = unreachable ?? acceptAudio(offer, offered, local);
+      if (accepted instanceof SdpNegotiationError) refusal ??= accepted;
+      else if (typeof accepted === 'string') refusal ??= new SdpNegotiationError(accepted);
       else if (accepted !== undefined) {
         audio = accepted.audio;
         media.push(accepted.media);
@@ -181,17 +184,31 @@ export function answerOffer(
     media.push(rejectedMedia(offered));
   }
   if (audio === undefined) {
-    throw new SdpNegotiationError(
+    throw (
       refusal ??
-        (audioOffered
-          ? `no common audio codec: we accept ${local.codecs.join(', ')}`
-          : 'the offer has no active RTP/AVP audio stream')
+      (audioOffered
+        ? new SdpNegotiationError(
+            `no common audio codec: we accept ${local.codecs.join(', ')}`,
+            SDP_WARNINGS.incompatibleMediaFormat
+          )
+        : new SdpNegotiationError(
+            'the offer has no active RTP/AVP audio stream',
+            SDP_WARNINGS.mediaTypeNotAvailable
+          ))
     );
   }
   return { answer: skeleton(local, origin, media), audio };
 }
 
-export function negotiateAnswer(offer: SessionDescription, answer: SessionDescription): NegotiatedAudio {
+/**
+ * Reads `answer` to our `offer`; `families` are the address families our RTP socket reaches
+ * (LocalMediaCapabilities.mediaFamilies), all when undefined.
+ */
+export function negotiateAnswer(
+  offer: SessionDescription,
+  answer: SessionDescription,
+  families?: readonly MediaAddressType[]
+): NegotiatedAudio {
   // RFC 3264 §6: one answer m-line per offer m-line, in the same order and of the same type.
   if (answer.media.length !== offer.media.length) {
     throw new SdpNegotiationError(
@@ -216,6 +233,8 @@ export function negotiateAnswer(offer: SessionDescription, answer: SessionDescri
     if (answered.protocol.toUpperCase() !== offered.protocol.toUpperCase()) {
       throw new SdpNegotiationError(`answer changed the transport to "${answered.protocol}"`);
     }
+    const unreachable = addressFamilyRefusal(answer, answered, families);
+    if (unreachable !== undefined) throw unreachable;
     const srtp = answeredSrtp(offered, answered);
 
     const ours = rtpFormats(offered);
@@ -230,7 +249,10 @@ export function negotiateAnswer(offer: SessionDescription, answer: SessionDescri
       }
     }
     if (chosen === undefined)
-      throw new SdpNegotiationError('answer accepts the audio stream with no codec we offered');
+      throw new SdpNegotiationError(
+        'answer accepts the audio stream with no codec we offered',
+        SDP_WARNINGS.incompatibleMediaFormat
+      );
     const events = theirs.find(
       (format) =>
         isTelephoneEvent(format) &&
@@ -400,6 +422,26 @@ function negotiated(
     audio.telephoneEventClockRateHz = events.clockRateHz;
   }
   return audio;
+}
+
+/**
+ * The refusal (RFC 3261 §20.43's 301) of a stream whose `c=` names an address type our RTP socket
+ * cannot send to: an IPv6 address to a socket bound to an IPv4 one, say. Answered, the call would
+ * connect and stay silent both ways. A stream with no `c=` is left to `negotiated` to refuse.
+ */
+function addressFamilyRefusal(
+  description: SessionDescription,
+  media: MediaDescription,
+  families: readonly MediaAddressType[] | undefined
+): SdpNegotiationError | undefined {
+  const connection = mediaConnection(description, media);
+  if (families === undefined || connection === undefined) return undefined;
+  const type = connection.addressType.toUpperCase();
+  if ((families as readonly string[]).includes(type)) return undefined;
+  return new SdpNegotiationError(
+    `the audio stream's address "${connection.addressType} ${connection.address}" is not one our RTP can reach (${families.join(', ')})`,
+    SDP_WARNINGS.incompatibleAddressFormat
+  );
 }
 
 /** c=0.0.0.0 or c=::, "do not send to me". */

@@ -101,7 +101,7 @@ export class SdpSession {
     const offer = this.pendingOffer;
     if (offer === undefined) throw new SdpStateError('no offer of ours is waiting for an answer');
     this.pendingOffer = undefined;
-    this.agreed = negotiateAnswer(offer, parseSdp(answerText));
+    this.agreed = negotiateAnswer(offer, parseSdp(answerText), this.localCapabilities.mediaFamilies);
     return this.agreed;
   }
 

@@ -171,12 +171,14 @@ export class IncomingInvite extends InviteSessionBase {
     this.terminate('timeout');
   }
 
-  /** Sends a final non-2xx response (486, 603 ...) and ends the call attempt. */
-  reject(status: number, reason?: string): void {
+  /** Sends a final non-2xx response (486, 603 ...), with `headers` if given, and ends the call attempt. */
+  reject(status: number, reason?: string, headers: Record<string, string> = {}): void {
     if (this.state !== 'pending') return;
     if (status < 300 || status > 699) throw new RangeError(`reject status ${status} must be 300-699`);
     this.state = 'rejected';
-    this.host.respond(this.tx, createResponse(this.request, status, reason, this.localTag));
+    const response = createResponse(this.request, status, reason, this.localTag);
+    for (const [name, value] of Object.entries(headers)) response.add(name, value);
+    this.host.respond(this.tx, response);
     this.terminate('rejected');
   }
 

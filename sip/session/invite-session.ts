@@ -8,7 +8,7 @@ import { movedNatPeer } from './nat-peer.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import { createResponse } from '../message/responses.js';
+import { createResponse, warningValue } from '../message/responses.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
@@ -69,9 +69,10 @@ export type InviteSessionEvents = {
   natPeerMoved: [peer: MessageSource];
 };
 
-/** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488). */
+/** Thrown by an offerHandler to reject a re-INVITE with a status (e.g. 488), and why (RFC 3261 §20.43). */
 export interface OfferRejection extends Error {
   status?: number;
+  warning?: { code: number; text: string };
 }
 
 export type OfferHandler = (offerSdp: string) => string;
@@ -494,9 +495,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       else if (offer === this.remoteSdp) localSdp = this.localSdp ?? '';
       else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
-      const status = (error as OfferRejection).status;
+      const { status, warning } = error as OfferRejection;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
-      this.host.respond(tx, createResponse(request, code));
+      const response = createResponse(request, code);
+      if (warning !== undefined) response.add('Warning', warningValue(warning));
+      this.host.respond(tx, response);
       return;
     }
     this.dialog?.refreshTarget(request);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   SdpNegotiationError,
   SdpParseError,
+  SdpSession,
   createAnswer,
   createOffer,
   mediaDirection,
@@ -341,6 +342,50 @@ describe('createAnswer', () => {
       );
       expect(audio).toMatchObject({ direction: 'recvonly', onHold: true });
     });
+  });
+});
+
+describe('media address families (LocalMediaCapabilities.mediaFamilies)', () => {
+  const v6 = 'c=IN IP6 2001:db8::10\r\n';
+  const pcmu = 'm=audio 7000 RTP/AVP 0\r\n';
+
+  it('refuses a stream of a family our RTP cannot reach with Warning 301, and takes it when it can', () => {
+    const error = negotiationError(() => createAnswer(offer(pcmu, v6), { ...local, mediaFamilies: ['IP4'] }));
+    expect(error.warning).toEqual({ code: 301, text: 'Incompatible network address formats' });
+    expect(
+      createAnswer(offer(pcmu, v6), { ...local, mediaFamilies: ['IP4', 'IP6'] }).audio.remoteAddress
+    ).toBe('2001:db8::10');
+    expect(createAnswer(offer(pcmu, v6), local).audio.remoteAddress).toBe('2001:db8::10');
+  });
+
+  it("reads the stream's own c= over the session's", () => {
+    const media = `${pcmu}c=IN IP4 192.0.2.30\r\n`;
+    expect(createAnswer(offer(media, v6), { ...local, mediaFamilies: ['IP4'] }).audio.remoteAddress).toBe(
+      '192.0.2.30'
+    );
+  });
+
+  it('refuses an answer to our offer that names a family we cannot reach', () => {
+    const ours = createOffer(local);
+    const answer = `v=0\r\no=peer 5 5 IN IP6 2001:db8::20\r\ns=-\r\n${v6}t=0 0\r\n${pcmu}`;
+    expect(processAnswer(ours, answer).remoteAddress).toBe('2001:db8::10');
+    const session = new SdpSession({ ...local, mediaFamilies: ['IP4'] });
+    session.createOffer();
+    expect(negotiationError(() => session.processAnswer(answer)).warning?.code).toBe(301);
+  });
+
+  it('says why in the warnings of no common codec (305) and no audio stream (304)', () => {
+    expect(
+      negotiationError(() => createAnswer(offer('m=audio 7000 RTP/AVP 18\r\n'), local)).warning?.code
+    ).toBe(305);
+    expect(
+      negotiationError(() => createAnswer(offer('m=video 7000 RTP/AVP 31\r\n'), local)).warning?.code
+    ).toBe(304);
+  });
+
+  it('takes only IP4 and IP6, at least one', () => {
+    expect(() => createOffer({ ...local, mediaFamilies: [] })).toThrow(TypeError);
+    expect(() => createOffer({ ...local, mediaFamilies: ['IP5' as 'IP4'] })).toThrow(TypeError);
   });
 });
 

@@ -27,6 +27,7 @@ export function countingPorts(rtpPort: number): RtpPortPair & { rtpSocket: dgram
     rtcpPort: rtpPort + 1,
     rtpSocket: new CountingSocket(rtpPort) as unknown as dgram.Socket,
     rtcpSocket: new CountingSocket(rtpPort + 1) as unknown as dgram.Socket,
+    mediaFamilies: ['IP4'],
     release: () => undefined
   };
 }

@@ -52,21 +52,29 @@ export class SipTestPeer {
 }
 
 export class UdpTestPeer extends SipTestPeer {
-  private readonly socket = dgram.createSocket('udp4');
+  private socket = dgram.createSocket('udp4');
   port = 0;
   /** The address it is bound to. */
   host = '127.0.0.1';
 
-  /** Binds an ephemeral port on `host` (another loopback address, 127.0.0.2 ..., to be a different source). */
+  /**
+   * Binds an ephemeral port on `host`: another loopback address (127.0.0.2 ...) to be a different
+   * source, or ::1 to speak IPv6.
+   */
   async open(host = '127.0.0.1'): Promise<this> {
     this.host = host;
+    if (net.isIPv6(host)) this.socket = dgram.createSocket('udp6');
     this.socket.on('message', (data) => this.deliver(data));
     await new Promise<void>((resolve) => this.socket.bind(0, host, () => resolve()));
     this.port = this.socket.address().port;
     return this;
   }
 
-  send(data: string | Buffer, port: number, address = '127.0.0.1'): Promise<void> {
+  send(
+    data: string | Buffer,
+    port: number,
+    address = net.isIPv6(this.host) ? '::1' : '127.0.0.1'
+  ): Promise<void> {
     return new Promise((resolve, reject) =>
       this.socket.send(typeof data === 'string' ? Buffer.from(data) : data, port, address, (e) =>
         e ? reject(e) : resolve()
