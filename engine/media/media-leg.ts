@@ -565,6 +565,7 @@ export class MediaLeg implements MixMember {
         clockRateHz: audio.clockRateHz,
         samplesPerFrame,
         sampleFormat,
+        ptimeMs: audio.ptimeMs,
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         remote,
         jitter: this.jitter,
@@ -592,6 +593,7 @@ export class MediaLeg implements MixMember {
       this.rtp.setRemote(remote);
       this.rtp.setSrtp(audio.srtp);
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame, sampleFormat);
+      this.rtp.setSendPtime(audio.ptimeMs);
       // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
       this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
     }

@@ -107,15 +107,7 @@ export class RtpPacketizer {
    * packet[RTP_HEADER_BYTES...]; writes the header in front. Returns the packet's length.
    */
   audio(packet: Uint8Array, payloadBytes: number, nowMs: number): number {
-    if (
-      payloadBytes > this.maxPayloadBytes ||
-      payloadBytes + RTP_HEADER_BYTES > packet.length ||
-      payloadBytes < 0
-    ) {
-      throw new RangeError(
-        `RTP payload of ${payloadBytes} bytes exceeds ${Math.min(this.maxPayloadBytes, packet.length - RTP_HEADER_BYTES)}`
-      );
-    }
+    this.#checkPayload(packet, payloadBytes);
     this.#nextAudio(nowMs);
     const ts = this.#nextTs;
     this.#writeHeader(packet, this.#nextMarker, this.payloadType, ts);
@@ -124,10 +116,32 @@ export class RtpPacketizer {
     return RTP_HEADER_BYTES + payloadBytes;
   }
 
-  /** An audio frame not sent (replaced by an event): the timestamp still advances. */
+  /**
+   * Numbers the audio frame of `nowMs` without sending it as a packet of its own: an event replaces
+   * it, or OutboundPacking sends it in a longer packet (through `audioAt`). Its timestamp and
+   * marker are then `frameTs` and `frameMarker`.
+   */
   skipAudio(nowMs: number): void {
     this.#nextAudio(nowMs);
     this.#commitAudio(this.#nextTs, nowMs);
+  }
+
+  /** Timestamp (signed 32-bit) of the frame `skipAudio` numbered last. */
+  get frameTs(): number {
+    return this.#nextTs;
+  }
+
+  /** Whether that frame starts a talkspurt. */
+  get frameMarker(): boolean {
+    return this.#nextMarker;
+  }
+
+  /** As `audio`, for a packet of frames numbered by `skipAudio`, the first at `ts`. */
+  audioAt(packet: Uint8Array, payloadBytes: number, ts: number, marker: boolean, nowMs: number): number {
+    this.#checkPayload(packet, payloadBytes);
+    this.#writeHeader(packet, marker, this.payloadType, ts);
+    this.#count(payloadBytes, ts, nowMs);
+    return RTP_HEADER_BYTES + payloadBytes;
   }
 
   /** RTP timestamp a telephone event starting now gets (that of the audio frame it replaces). */
@@ -158,6 +172,18 @@ export class RtpPacketizer {
     // Audio frames skipped during the event may already have moved the timestamp further.
     if (tsDiff32(endTs, this.#lastTs) > 0) this.#lastTs = endTs;
     this.#lastFrameMs = nowMs;
+  }
+
+  #checkPayload(packet: Uint8Array, payloadBytes: number): void {
+    if (
+      payloadBytes > this.maxPayloadBytes ||
+      payloadBytes + RTP_HEADER_BYTES > packet.length ||
+      payloadBytes < 0
+    ) {
+      throw new RangeError(
+        `RTP payload of ${payloadBytes} bytes exceeds ${Math.min(this.maxPayloadBytes, packet.length - RTP_HEADER_BYTES)}`
+      );
+    }
   }
 
   #commitAudio(ts: number, nowMs: number): void {

@@ -22,9 +22,10 @@ import type { RtpPortPair } from './port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from './rtcp-packet.js';
 import type { RtcpPacket, ReportBlock } from './rtcp-packet.js';
 import { ReceptionStats, roundTripMs } from './rtcp-stats.js';
-import { RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
+import { RTP_HEADER_BYTES, RtpHeaderView, looksLikeRtcp } from './rtp-packet.js';
 import type { RtpParseError } from './rtp-packet.js';
 import { RtpPacketizer } from './rtp-packetizer.js';
+import { OutboundPacking, packetMsFor } from './outbound-packing.js';
 import type { QueuedSender, SendBatch } from './send-batch.js';
 import { seqDiff16 } from './sequence.js';
 import type { FrameClock } from '../clock/frame-clock.js';
@@ -66,6 +67,8 @@ export interface RtpSessionOptions {
   samplesPerFrame: number;
   /** How the codec's payload holds samples (default μ-law's): the caller's packet time is read from it. */
   sampleFormat?: SampleFormat;
+  /** The packet time the peer asked for (its a=ptime): we send in packets of it (OutboundPacking). Default 20. */
+  ptimeMs?: number;
   telephoneEventPayloadType?: number;
   remote?: RtpRemote;
   jitter?: {
@@ -199,6 +202,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #sentAtLastReport = 0;
   #roundTripMs: number | undefined;
   #dtmfActive = false;
+  /** Our frames in longer packets, when the peer asked for a packet time over 20 ms. */
+  #packing: OutboundPacking | undefined;
+  #samplesPerFrame: number;
+  #sampleFormat: SampleFormat;
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
@@ -303,6 +310,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       samplesPerFrame: opts.samplesPerFrame,
       ssrc: opts.ssrc
     });
+    this.#samplesPerFrame = opts.samplesPerFrame;
+    this.#sampleFormat = opts.sampleFormat ?? PCMU_SAMPLES;
+    this.setSendPtime(opts.ptimeMs ?? 20);
     this.ports.rtpSocket.on('message', this.#onRtp);
     this.ports.rtcpSocket.on('message', this.#onRtcp);
     this.#lastHeardMs = this.#now();
@@ -374,10 +384,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#direction === 'recvonly' ||
       this.#direction === 'inactive' ||
       to === undefined
-    )
+    ) {
+      this.#packing?.clear();
       return;
+    }
     if (this.#dtmfActive) {
       this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
+      return;
+    }
+    if (this.#packing !== undefined) {
+      this.#packFrame(this.#packing, packet, payloadBytes, now, to);
       return;
     }
     const length = this.#packetizer.audio(packet, payloadBytes, now);
@@ -389,6 +405,57 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
     if (protectedLength < 0) this.#counters.sendErrors++;
     else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
+  }
+
+  /** One frame into `packing`; every packet's worth waiting goes out (a frame that does not follow, what waited first). */
+  #packFrame(
+    packing: OutboundPacking,
+    packet: Buffer,
+    payloadBytes: number,
+    now: number,
+    to: { address: string; port: number }
+  ): void {
+    const p = this.#packetizer;
+    p.skipAudio(now);
+    if (!packing.continues(p.frameTs, p.frameMarker))
+      this.#sendPacked(packing, packing.pendingBytes, now, to);
+    packing.append(packet, RTP_HEADER_BYTES, payloadBytes, this.#samplesPerFrame, p.frameTs, p.frameMarker);
+    const full = packing.packetBytes(payloadBytes);
+    while (packing.pendingBytes >= full) this.#sendPacked(packing, full, now, to);
+  }
+
+  /** The first `bytes` waiting in `packing`, as one packet. */
+  #sendPacked(
+    packing: OutboundPacking,
+    bytes: number,
+    now: number,
+    to: { address: string; port: number }
+  ): void {
+    if (bytes === 0) return;
+    // The packet before this one may wait in the send batch, in the SRTP buffer this one is protected into.
+    if (this.#queued !== undefined) this.sendQueued();
+    const packet = packing.take(bytes);
+    const length = this.#packetizer.audioAt(packet, bytes, packing.takenTs, packing.takenMarker, now);
+    const srtp = this.#srtp;
+    if (srtp === undefined) {
+      this.#sendAudio(packet, to); // of exactly `length`
+      return;
+    }
+    const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
+    if (protectedLength < 0) this.#counters.sendErrors++;
+    else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
+  }
+
+  /**
+   * The packet time we send with: the peer's a=ptime, as OutboundPacking takes it. A change drops
+   * what waits to be packed.
+   */
+  setSendPtime(ptimeMs: number): void {
+    const frameBytes = this.#samplesPerFrame * this.#sampleFormat.bytesPerSample;
+    const packetMs = packetMsFor(ptimeMs, frameBytes, this.#packetizer.maxPayloadBytes);
+    if (packetMs === (this.#packing?.packetMs ?? 20)) return;
+    this.#packing =
+      packetMs === 20 ? undefined : new OutboundPacking(packetMs, this.#packetizer.maxPayloadBytes);
   }
 
   /**
@@ -462,6 +529,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     }
     this.#dtmfActive = true;
     const start = this.#now();
+    // The audio waiting to be packed comes before the event.
+    const waiting = this.#packing;
+    const before = this.remoteAddress;
+    if (waiting !== undefined && before !== undefined && !this.#sendingHeld)
+      this.#sendPacked(waiting, waiting.pendingBytes, start, before);
     const eventTs = this.#packetizer.eventTimestamp(start);
     try {
       for (const packet of plan) {
@@ -535,6 +607,9 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#clockRateHz = clockRateHz;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
     this.#framing.setFormat(clockRateHz, samplesPerFrame, sampleFormat);
+    this.#samplesPerFrame = samplesPerFrame;
+    this.#sampleFormat = sampleFormat;
+    this.#packing?.clear();
     this.#reception = new ReceptionStats(clockRateHz);
     this.#events.setClockRate(clockRateHz);
     this.#events.reset();

@@ -2,7 +2,8 @@
  * Callers that packetize otherwise than the engine's 20 ms frames: a trunk or phone sending 10, 30
  * or 40 ms packets (its a=ptime, whatever our answer asks for) is heard in the conference as
  * clean as one sending 20 ms. Over real SIP and RTP: a tone phone at each packet time talks, a
- * 20 ms phone listens.
+ * 20 ms phone listens. And the other way: a listener whose offer asks for 30 or 40 ms packets
+ * gets them (before, 20 ms whatever it asked), a clean tone in packets that follow one another.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { largestStep, rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
@@ -47,6 +48,46 @@ describe('a caller packetizing at other than 20 ms', () => {
       );
       expect(quietFrames).toBeLessThanOrEqual(2);
       // A 1 kHz sine of amplitude 6000 moves at most 6000 * 2π/8 ≈ 4,700 per sample (μ-law adds a little).
+      expect(largestStep(heard)).toBeLessThan(6000);
+    });
+  }
+});
+
+describe("the engine's packets to a caller that asks for a packet time", () => {
+  for (const [ptimeMs, expectedMs] of [
+    [30, 30],
+    [40, 40],
+    [10, 20]
+  ] as const) {
+    it(`a=ptime:${ptimeMs}: ${expectedMs} ms packets carrying a clean continuous tone`, async () => {
+      rooms = await ToneRoomEngine.start({
+        rtp: { minPort: 46000 + ptimeMs * 10, maxPort: 46099 + ptimeMs * 10 }
+      });
+      const talker = await TonePhone.create({ toneHz: 1000, user: 'talker' });
+      const listener = await TonePhone.create({ toneHz: null, user: 'listener', ptimeMs });
+      phones.push(talker, listener);
+      await rooms.join(`sendptime${ptimeMs}`, [talker, listener]);
+      await listener.listen(500);
+      const heard = await listener.listen(2000);
+      const packets = [...listener.receivedPackets];
+
+      const bytes = (expectedMs * 8000) / 1000;
+      const full = packets.filter((p) => p.payloadBytes === bytes).length;
+      // A stall of the engine past four frames starts a new talkspurt, and the packet before it is shorter.
+      expect(full).toBeGreaterThanOrEqual(packets.length - 2);
+      for (let i = 1; i < packets.length; i++) {
+        const [previous, packet] = [packets[i - 1], packets[i]];
+        expect((packet.sequence - previous.sequence) & 0xffff).toBe(1);
+        if (!packet.marker) expect((packet.timestamp - previous.timestamp) >>> 0).toBe(previous.payloadBytes);
+      }
+      expect(toneLevelDb(heard, 1000, 8000)).toBeGreaterThan(-17);
+      let quietFrames = 0;
+      for (let at = 0; at + 160 <= heard.length; at += 160)
+        if (rmsDbfs(heard.subarray(at, at + 160)) < -21) quietFrames++;
+      console.log(
+        `sent to a=ptime:${ptimeMs}: ${full} of ${packets.length} packets of ${bytes} bytes, ${quietFrames} quiet frames, largest step ${largestStep(heard)}`
+      );
+      expect(quietFrames).toBeLessThanOrEqual(2);
       expect(largestStep(heard)).toBeLessThan(6000);
     });
   }

@@ -74,6 +74,9 @@ export class TonePhone {
   private readonly received: Int16Array[] = [];
   /** performance.now() of each received audio packet, since the last clearReceived(). */
   private readonly arrivalsMs: number[] = [];
+  /** The header and size of each received audio packet, since the last clearReceived(). */
+  readonly receivedPackets: { sequence: number; timestamp: number; marker: boolean; payloadBytes: number }[] =
+    [];
   private readonly packet: Buffer;
   /** Samples and milliseconds in each packet it sends. */
   private readonly frameSamples: number;
@@ -130,6 +133,12 @@ export class TonePhone {
     for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
     this.received.push(pcm);
     this.arrivalsMs.push(performance.now());
+    this.receivedPackets.push({
+      sequence: msg.readUInt16BE(2),
+      timestamp: msg.readUInt32BE(4),
+      marker: (msg[1] & 0x80) !== 0,
+      payloadBytes: payload.length
+    });
   };
 
   static async create(options: TonePhoneOptions): Promise<TonePhone> {
@@ -345,6 +354,7 @@ export class TonePhone {
   clearReceived(): void {
     this.received.length = 0;
     this.arrivalsMs.length = 0;
+    this.receivedPackets.length = 0;
   }
 
   /** The longest time between two received audio packets since clearReceived(), in ms (a gap the listener hears). */
