@@ -396,12 +396,18 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#packFrame(this.#packing, packet, payloadBytes, now, to);
       return;
     }
-    const length = this.#packetizer.audio(packet, payloadBytes, now);
+    this.#protectAndSend(packet, this.#packetizer.audio(packet, payloadBytes, now), to);
+  }
+
+  /** The audio packet of `length` bytes at `packet`, protected when SRTP is on, sent or queued. */
+  #protectAndSend(packet: Buffer, length: number, to: { address: string; port: number }): void {
     const srtp = this.#srtp;
     if (srtp === undefined) {
       this.#sendAudio(this.#exactView(packet, length), to);
       return;
     }
+    // A packet queued before this one waits in srtp.rtpOut, where this one is about to be protected.
+    if (this.#queued !== undefined) this.sendQueued();
     const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
     if (protectedLength < 0) this.#counters.sendErrors++;
     else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
@@ -432,18 +438,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     to: { address: string; port: number }
   ): void {
     if (bytes === 0) return;
-    // The packet before this one may wait in the send batch, in the SRTP buffer this one is protected into.
-    if (this.#queued !== undefined) this.sendQueued();
     const packet = packing.take(bytes);
-    const length = this.#packetizer.audioAt(packet, bytes, packing.takenTs, packing.takenMarker, now);
-    const srtp = this.#srtp;
-    if (srtp === undefined) {
-      this.#sendAudio(packet, to); // of exactly `length`
-      return;
-    }
-    const protectedLength = srtp.outbound.protectRtp(packet, length, srtp.rtpOut);
-    if (protectedLength < 0) this.#counters.sendErrors++;
-    else this.#sendAudio(this.#exactView(srtp.rtpOut, protectedLength), to);
+    this.#protectAndSend(
+      packet,
+      this.#packetizer.audioAt(packet, bytes, packing.takenTs, packing.takenMarker, now),
+      to
+    );
   }
 
   /**
@@ -488,6 +488,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    * stay the same: given a longer buffer and a length, dgram would make such a view per send.
    */
   #exactView(packet: Buffer, length: number): Buffer {
+    if (packet.length === length) return packet;
     const view = this.#sendView;
     if (
       view !== undefined &&

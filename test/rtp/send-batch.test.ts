@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import { RtpSession } from '../../engine/rtp/rtp-session.js';
+import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { SendBatch, type QueuedSender } from '../../engine/rtp/send-batch.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -20,7 +20,7 @@ async function phone(): Promise<{ port: number; got: { word: number; seq: number
   return { port: s.address().port, got };
 }
 
-async function session(batch: SendBatch, to: number): Promise<RtpSession> {
+async function session(batch: SendBatch, to: number, srtp?: RtpSessionOptions['srtp']): Promise<RtpSession> {
   const pool = new RtpPortPool({ host: '127.0.0.1', minPort: 47800, maxPort: 47899 });
   cleanups.push(() => pool.close());
   const s = new RtpSession({
@@ -30,7 +30,8 @@ async function session(batch: SendBatch, to: number): Promise<RtpSession> {
     samplesPerFrame: 160,
     remote: { address: '127.0.0.1', port: to },
     rtcpIntervalMs: 0,
-    sendBatch: batch
+    sendBatch: batch,
+    srtp
   });
   cleanups.push(() => s.close());
   return s;
@@ -100,6 +101,23 @@ describe('RtpSession with a send batch, over loopback UDP', () => {
     batch.flush();
     await waitFor(() => peer.got.length === 2);
     expect(peer.got.map((p) => p.word)).toEqual([1, 2]);
+    expect(peer.got[1].seq).toBe((peer.got[0].seq + 1) & 0xffff);
+  });
+
+  it('sends two SRTP frames queued before one flush, each its own packet', async () => {
+    const batch = new SendBatch();
+    const peer = await phone();
+    const keys = {
+      suite: 'AES_CM_128_HMAC_SHA1_80',
+      localKeySalt: Buffer.alloc(30, 1),
+      remoteKeySalt: Buffer.alloc(30, 2)
+    };
+    const rtp = await session(batch, peer.port, keys);
+    // Both are protected into one buffer of the session's: the first must leave before the second is written there.
+    rtp.sendFrame(frame(1), 160);
+    rtp.sendFrame(frame(2), 160);
+    batch.flush();
+    await waitFor(() => peer.got.length === 2);
     expect(peer.got[1].seq).toBe((peer.got[0].seq + 1) & 0xffff);
   });
 
