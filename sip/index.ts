@@ -21,6 +21,7 @@ export {
   SdpNegotiationError,
   SdpParseError,
   SdpSession,
+  offeredAudioAddress,
   type MediaAddressType,
   isNullAddress,
   AUDIO_CODECS,

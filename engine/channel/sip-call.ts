@@ -9,6 +9,7 @@ import {
   SdpParseError,
   SipError,
   unmappedAddress,
+  offeredAudioAddress,
   warningValue,
   parseUri,
   type IncomingInvite,
@@ -140,9 +141,11 @@ export class SipCall {
     // The media leg exists before its call: it reports silence through this.
     const owner: { call?: SipCall } = {};
     const signallingAddress = signallingAddressOf(invite);
+    const offer = invite.remoteSdp;
     const media = await SipCall.createMedia(ctx, hooks, (silentMs) => owner.call?.peerSilent(silentMs), {
       signallingAddress,
       sipPeer: signallingAddress,
+      mediaPeer: offer === undefined ? undefined : offeredAudioAddress(offer),
       behindNat: invite.callerBehindNat
     });
     owner.call = new SipCall(invite, media, hooks, invite, undefined);
@@ -217,9 +220,9 @@ export class SipCall {
     ctx: ChannelContext,
     hooks: SipCallHooks,
     onMediaTimeout: (silentMs: number) => void,
-    peer: { signallingAddress?: string; sipPeer: string | undefined; behindNat: boolean }
+    peer: { signallingAddress?: string; sipPeer: string | undefined; mediaPeer?: string; behindNat: boolean }
   ): Promise<MediaLeg> {
-    const address = await ctx.rtpAddress.toward(peer.sipPeer);
+    const address = await ctx.rtpAddress.toward(peer.sipPeer, peer.mediaPeer);
     const ports = await ctx.ports.allocate();
     return new MediaLeg(
       {

@@ -56,14 +56,18 @@ export class AdvertisedAddress {
   ) {}
 
   /**
-   * The address to advertise to a call whose SIP peer is `peer` (an IP literal, else unknown).
-   * A socket bound to :: takes IPv4 too (dual stack), so it advertises the peer's family: a peer
-   * that called over IPv4 may have no IPv6 at all. One bound to 0.0.0.0 takes IPv4 only.
+   * The address to advertise to a call whose SIP peer is `sipPeer` (an IP literal, else unknown),
+   * whose offer (if any) sends its audio to `mediaPeer`. A socket bound to :: takes IPv4 too (dual
+   * stack), so it advertises the peer's family: a peer that called over IPv4 may have no IPv6 at
+   * all; but an offer whose audio is of the other family is answered in that one, for the peer
+   * may have only it for media. One bound to 0.0.0.0 takes IPv4 only.
    */
-  async toward(peer: string | undefined): Promise<string> {
+  async toward(sipPeer: string | undefined, mediaPeer?: string): Promise<string> {
     if (this.configured !== undefined) return this.configured;
     if (!isWildcardAddress(this.bindHost)) return this.bindHost;
     const dualStack = isIP(this.bindHost) === 6;
+    const mediaFamily = mediaPeer === undefined || isWildcardAddress(mediaPeer) ? 0 : isIP(mediaPeer);
+    const peer = dualStack && mediaFamily !== 0 && mediaFamily !== isIP(sipPeer ?? '') ? mediaPeer : sipPeer;
     const family = peer === undefined ? 0 : isIP(peer);
     if (family === 4 || (family === 6 && dualStack)) {
       const source = await sourceAddressToward(peer as string, family === 4 ? 'udp4' : 'udp6');

@@ -17,7 +17,13 @@ export type {
   MediaAddressType,
   NegotiatedAudio
 } from './media-capabilities.js';
-export { createAnswer, createOffer, isNullAddress, processAnswer } from './offer-answer.js';
+export {
+  createAnswer,
+  createOffer,
+  isNullAddress,
+  offeredAudioAddress,
+  processAnswer
+} from './offer-answer.js';
 export { parseSdp } from './parse.js';
 export { serializeSdp } from './serialize.js';
 export { SdpSession } from './sdp-session.js';

@@ -67,6 +67,23 @@ export function createAnswer(
   return { answer: serializeSdp(answer), audio };
 }
 
+/**
+ * The address of the offer's first active RTP audio stream, where its audio goes; undefined when
+ * the offer does not parse or has none (answering it says why).
+ */
+export function offeredAudioAddress(offerText: string): string | undefined {
+  let offer: SessionDescription;
+  try {
+    offer = parseSdp(offerText);
+  } catch {
+    return undefined;
+  }
+  const audio = offer.media.find(
+    (media) => media.media.toLowerCase() === 'audio' && media.port !== 0 && isRtpProfile(media)
+  );
+  return audio && mediaConnection(offer, audio)?.address;
+}
+
 /** Reads the peer's answer to our offer (RFC 3264 §7). Throws `SdpParseError` or `SdpNegotiationError`. */
 export function processAnswer(offerText: string, answerText: string): NegotiatedAudio {
   return negotiateAnswer(parseSdp(offerText), parseSdp(answerText));

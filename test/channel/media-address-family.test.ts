@@ -5,7 +5,8 @@
  * silent both ways, its sends to the IPv6 address failing. Now such an offer gets 488 with
  * `Warning: 301` (RFC 3261 §20.43), a re-INVITE moving to it gets the same and the call goes on,
  * an offer that also has a stream we reach is answered on that one, and an answer to our own offer
- * that names the other family ends the call with BYE.
+ * that names the other family ends the call with BYE. An engine on :: (dual stack) answers an offer
+in the offer's family, whichever family its SIP came over: before, in the SIP peer's.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -44,15 +45,18 @@ async function startOn(host: string, minPort: number, maxPort: number): Promise<
 
 let ipv4: Bound;
 let ipv6: Bound;
+let dualStack: Bound;
 
 beforeAll(async () => {
   ipv4 = await startOn('127.0.0.1', 58400, 58439);
   ipv6 = await startOn('::1', 58440, 58479);
+  dualStack = await startOn('::', 58480, 58519);
 });
 
 afterAll(async () => {
   await ipv4?.engine.stop();
   await ipv6?.engine.stop();
+  await dualStack?.engine.stop();
 });
 
 /** An audio SDP body; each stream is `[address type, address, port]` with its own c= line. */
@@ -73,6 +77,10 @@ function sdp(...streams: ['IP4' | 'IP6', string, number][]): string {
   ].join('\r\n');
 }
 
+/** Where a peer reaches an engine bound to `host`: the loopback address of the peer's own family for a wildcard. */
+const engineHost = (bound: Bound, peer: UdpTestPeer): string =>
+  bound.host === '::' ? (peer.host.includes(':') ? '::1' : '127.0.0.1') : bound.host;
+
 /** A host as a Via or URI names it: an IPv6 address in brackets (RFC 5118). */
 const uriHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
@@ -86,7 +94,7 @@ function requestLines(
 ): string[] {
   const me = `${uriHost(peer.host)}:${peer.port}`;
   return [
-    `${method} sip:room@${uriHost(bound.host)}:${bound.sipPort} SIP/2.0`,
+    `${method} sip:room@${uriHost(engineHost(bound, peer))}:${bound.sipPort} SIP/2.0`,
     `Via: SIP/2.0/UDP ${me};branch=z9hG4bK-${callId}-${method}-${cseq};rport`,
     'Max-Forwards: 70',
     `From: <sip:raw@${me}>;tag=caller`,
@@ -107,7 +115,7 @@ async function invite(
   callId: string,
   body: string,
   cseq = 1,
-  to = `<sip:room@${uriHost(bound.host)}:${bound.sipPort}>`
+  to = `<sip:room@${uriHost(engineHost(bound, peer))}:${bound.sipPort}>`
 ): Promise<SipResponse> {
   const lines = [...requestLines(bound, peer, 'INVITE', callId, cseq, to), 'Content-Type: application/sdp'];
   await peer.send(sipText(lines, body), bound.sipPort);
@@ -274,6 +282,30 @@ describe('a media address of a family our RTP cannot reach', () => {
       await waitFor(() => ipv4.engine.rtpPortsInUse === 0);
     } finally {
       await callee.close();
+    }
+  });
+
+  it('an engine on :: answers each offer in its own family, whatever SIP came over, with audio both ways', async () => {
+    for (const [sipHost, mediaHost, type] of [
+      ['127.0.0.1', '::1', 'IP6'],
+      ['::1', '127.0.0.1', 'IP4']
+    ] as const) {
+      const peer = await new UdpTestPeer().open(sipHost);
+      const media = await rtpPort(mediaHost);
+      try {
+        const before = dualStack.calls.length;
+        const ok = await invite(dualStack, peer, `dual-${type}`, sdp([type, mediaHost, media.port]));
+        expect(ok.status).toBe(200);
+        expect(ok.bodyText).toContain(`c=IN ${type} ${mediaHost}\r\n`);
+        await dualStack.answers[before];
+        await sendRtp(media.socket, mediaHost, mediaPorts(ok.bodyText)[0]);
+        await waitFor(() => media.count() > 0, 10_000);
+        expect(dualStack.calls[before].rtpStats()?.packetsReceived).toBeGreaterThan(0);
+        await hangUp(dualStack.calls[before], peer, dualStack);
+      } finally {
+        media.socket.close();
+        await peer.close();
+      }
     }
   });
 });
