@@ -27,7 +27,7 @@ export const PIN_LOCKOUT: PinLockoutLimits = { wrongTries: 30, windowMs: 10 * 60
  * The counting is the SIP stack's, which locks digest answers per source the same way.
  */
 export class PinLockout extends FailureLockout {
-  constructor(limits: PinLockoutLimits = PIN_LOCKOUT, now: () => number = () => Date.now()) {
+  constructor(limits: PinLockoutLimits = PIN_LOCKOUT, now: () => number = () => performance.now()) {
     super({ failures: limits.wrongTries, windowMs: limits.windowMs, lockMs: limits.lockMs }, now);
   }
 

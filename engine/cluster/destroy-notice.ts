@@ -16,7 +16,7 @@ export class DestroyNotice {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private attempts = 0;
-  private readonly giveUpAtMs = Date.now() + DESTROY_NOTICE_MS;
+  private readonly giveUpAtMs = performance.now() + DESTROY_NOTICE_MS;
 
   /** `send` writes the marker and publishes the event; `done` is called once, when it went through, was given up, or closed. */
   constructor(
@@ -49,7 +49,7 @@ export class DestroyNotice {
       (error: unknown) => {
         if (this.closed) return;
         const delayMs = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(this.attempts - 1, 8));
-        if (Date.now() + delayMs > this.giveUpAtMs) {
+        if (performance.now() + delayMs > this.giveUpAtMs) {
           this.log.warn(
             { err: (error as Error).message, attempts: this.attempts },
             'could not tell the cluster the room was destroyed; its other nodes keep their parties'

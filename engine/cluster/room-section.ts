@@ -70,7 +70,7 @@ export class RoomSection {
   readonly name: string;
   private roleValue: SectionRole = 'joining';
   private ownedEpoch: number | undefined;
-  private lastRenewedAtMs = 0;
+  private lastRenewedAtMs = -Infinity;
   /** Our trunk leg to the owner, while we are a member. */
   private trunk: { channel: UASCallChannel; owner: RoomOwner } | undefined;
   /** Every trunk channel of this section, by id: ours to the owner, and the members' legs we admitted. */
@@ -151,7 +151,7 @@ export class RoomSection {
     if (this.closedValue || this.roleValue !== 'owner') return { status: 404, reason: 'Not The Room Owner' };
     if (tag.epoch !== this.ownedEpoch) return { status: 403, reason: 'Stale Room Epoch' };
     // A lease we could not renew may already belong to someone else: admit nobody on it.
-    if (Date.now() - this.lastRenewedAtMs > this.host.leaseMs)
+    if (performance.now() - this.lastRenewedAtMs > this.host.leaseMs)
       return { status: 503, reason: 'Room Lease Not Renewed' };
     return undefined;
   }
@@ -194,7 +194,7 @@ export class RoomSection {
     const directory = this.host.directory;
     if (this.roleValue === 'owner' && this.ownedEpoch !== undefined) {
       if (await directory.renew(this.name, this.ownedEpoch)) {
-        this.lastRenewedAtMs = Date.now();
+        this.lastRenewedAtMs = performance.now();
         await this.publishStart();
         await this.dropLegsOfDeadNodes();
         await this.stopTalkersOfDeadNodes();
@@ -219,7 +219,7 @@ export class RoomSection {
     if (!result.started && this.room.started) this.startPublished = false;
     if (result.owner.nodeId === this.host.nodeId) {
       this.ownedEpoch = result.owner.epoch;
-      this.lastRenewedAtMs = Date.now();
+      this.lastRenewedAtMs = performance.now();
       if (this.closedValue) return; // close() releases it once this check is over
       if (this.trunk) this.hangUpTrunk();
       if (this.roleValue !== 'owner') this.log.info({ epoch: result.owner.epoch }, 'owns the room');

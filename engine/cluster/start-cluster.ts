@@ -90,9 +90,9 @@ function start(
 }
 
 async function waitForFile(path: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
+  const until = performance.now() + ms;
   while (!existsSync(path)) {
-    if (Date.now() > until) {
+    if (performance.now() > until) {
       console.error(
         `${path} did not appear within ${ms} ms; is redis-server installed (apt-get install -y redis-server)?`
       );

@@ -27,7 +27,8 @@ export class FailureLockout {
   readonly #now: () => number;
   readonly #maxKeys: number;
 
-  constructor(limits: FailureLockoutLimits, now: () => number = () => Date.now(), maxKeys = 100_000) {
+  /** `now` is monotonic by default: a step of the wall clock (NTP, a VM resumed) neither lifts a lock nor lengthens it. */
+  constructor(limits: FailureLockoutLimits, now: () => number = () => performance.now(), maxKeys = 100_000) {
     if (!(Number.isInteger(limits.failures) && limits.failures >= 1))
       throw new RangeError(`failures must be a whole number of at least 1, got ${String(limits.failures)}`);
     for (const name of ['windowMs', 'lockMs'] as const) {

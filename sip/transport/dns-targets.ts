@@ -165,13 +165,13 @@ export class DnsTargets {
     const targets = await this.#targets(host, port, protocol);
     const triedKeys = new Set(tried.map(targetKey));
     const untried = targets.filter((t) => !triedKeys.has(targetKey(t)));
-    const now = Date.now();
+    const now = performance.now();
     return untried.find((t) => !this.#hasFailed(t, now)) ?? untried[0];
   }
 
   /** `target` failed a transaction: it is tried after the others for a minute. */
   failed(target: TransportAddress): void {
-    keepNewest(this.#failed, targetKey(target), Date.now() + KEEP_MS);
+    keepNewest(this.#failed, targetKey(target), performance.now() + KEEP_MS);
   }
 
   #hasFailed(target: TransportAddress, now: number): boolean {
@@ -256,7 +256,7 @@ function targetKey(target: TransportAddress): string {
 
 /** The answer kept for `key` while it is fresh; else a new lookup's, kept for a minute. */
 function keptAnswer<V>(map: Map<string, Kept<V>>, key: string, lookUp: () => Promise<V>): Promise<V> {
-  const now = Date.now();
+  const now = performance.now();
   const kept = map.get(key);
   if (kept && kept.until > now) return kept.answer;
   const answer = lookUp();

@@ -1,7 +1,25 @@
-import { describe, it, expect } from 'vitest';
+import { afterEach, describe, it, expect, vi } from 'vitest';
+import { sleep } from '../../support/wait.js';
 import { FailureLockout } from '../../../sip/admission/failure-lockout.js';
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('FailureLockout', () => {
+  it('on its own clock, a step of the wall clock neither lifts a lock nor holds it past its time', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const lockout = new FailureLockout({ failures: 1, windowMs: 1000, lockMs: 300 });
+    expect(lockout.fail('stepped-forward')).toBe(true);
+    vi.setSystemTime(Date.now() + 3_600_000); // NTP steps the clock an hour on
+    expect(lockout.locked('stepped-forward')).toBe(true);
+    expect(lockout.fail('stepped-back')).toBe(true);
+    vi.setSystemTime(Date.now() - 7_200_000); // and two hours back
+    await sleep(400);
+    expect(lockout.locked('stepped-forward')).toBe(false);
+    expect(lockout.locked('stepped-back')).toBe(false);
+  });
+
   it('locks a key after its failures in the window, once, and ignores failures while locked', () => {
     let now = 0;
     const lockout = new FailureLockout({ failures: 2, windowMs: 1000, lockMs: 5000 }, () => now);
