@@ -380,9 +380,9 @@ function acceptAudio(
       remoteKeySalt: crypto.theirs.keySalt
     };
   }
-  // The answer keeps the offer's profile: RTP/SAVP, or RTP/AVP with best-effort a=crypto.
+  // The answer keeps the offer's profile: RTP/SAVP(F), or RTP/AVP(F) with best-effort a=crypto.
   return {
-    media: audioMedia(local.port, formatsOut, attributes, isRtpSavp(offered) ? 'RTP/SAVP' : 'RTP/AVP'),
+    media: audioMedia(local.port, formatsOut, attributes, offered.protocol.toUpperCase() as RtpProfile),
     audio
   };
 }
@@ -527,11 +527,14 @@ function rejectedMedia(offered: MediaDescription): MediaDescription {
   };
 }
 
+/** The RTP profiles we answer: plain or SRTP (SDES), each with or without RTCP feedback. */
+type RtpProfile = 'RTP/AVP' | 'RTP/SAVP' | 'RTP/AVPF' | 'RTP/SAVPF';
+
 function audioMedia(
   port: number,
   formats: string[],
   attributes: SdpAttribute[],
-  protocol: 'RTP/AVP' | 'RTP/SAVP'
+  protocol: RtpProfile
 ): MediaDescription {
   return { media: 'audio', port, protocol, formats, connections: [], bandwidths: [], attributes };
 }

@@ -49,9 +49,13 @@ const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, readonly [string, number, number
 const RTPMAP = /^(\d{1,3})\s+([^/\s]+)\/(\d+)(?:\/(\d+))?\s*$/;
 const FMTP = /^(\d{1,3})\s+(.*)$/;
 
-/** True for the RTP/AVP family of transports (RFC 3551); only these carry payload types. */
+/**
+ * Plain RTP: RTP/AVP (RFC 3551), or RTP/AVPF, the same with RTCP feedback (RFC 4585), which we
+ * answer in kind and ask no feedback of (no a=rtcp-fb).
+ */
 export function isRtpAvp(media: MediaDescription): boolean {
-  return media.protocol.toUpperCase() === 'RTP/AVP';
+  const protocol = media.protocol.toUpperCase();
+  return protocol === 'RTP/AVP' || protocol === 'RTP/AVPF';
 }
 
 /**

@@ -86,7 +86,8 @@ export function generateSdesKeys(): SdesCrypto[] {
   }));
 }
 
-/** RTP/SAVP (RFC 3711 §12): the profile that says SRTP and nothing else. */
+/** RTP/SAVP (RFC 3711 §12), or RTP/SAVPF with RTCP feedback (RFC 5124): the profiles that say SRTP and nothing else. */
 export function isRtpSavp(media: MediaDescription): boolean {
-  return media.protocol.toUpperCase() === 'RTP/SAVP';
+  const protocol = media.protocol.toUpperCase();
+  return protocol === 'RTP/SAVP' || protocol === 'RTP/SAVPF';
 }

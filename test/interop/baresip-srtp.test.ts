@@ -215,6 +215,48 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
     }
   });
 
+  it("answers baresip's RTP/SAVPF offer (SRTP with RTCP feedback, RFC 5124) in kind: it and a phone hear each other", async () => {
+    const before = calls.length;
+    const bare = new Baresip({
+      microphone: tone(20, BARESIP_HZ, 9000),
+      sipPort: 36000 + 4 * Math.floor(Math.random() * 500),
+      mediaenc: 'srtp-mandf'
+    });
+    const phone = await TonePhone.create({ toneHz: PHONE_HZ, user: 'feedbackphone' });
+    try {
+      await sleep(500);
+      bare.type(`/dial sip:feedback@127.0.0.1:${udpPort}\n`);
+      await waitFor(() => calls.length === before + 1 && calls[before].state === State.TRANSFERRED, 10_000);
+      await phone.call(`sip:feedback@127.0.0.1:${udpPort}`);
+      await waitFor(
+        () => calls.length === before + 2 && calls[before + 1].state === State.TRANSFERRED,
+        10_000
+      );
+      await sleep(800);
+      phone.clearReceived();
+      await sleep(1500);
+      const heardByPhone = phone.receivedPcm();
+      const stats = calls[before].rtpStats()!;
+      await phone.hangUp();
+      bare.type('/hangup\n');
+      await waitFor(() => /terminated/.test(bare.output), 5000);
+      const heardByBaresip = bare.heard();
+      const tail = heardByBaresip.subarray(Math.max(0, heardByBaresip.length - 8000 * 2));
+      const phoneHears = toneLevelDb(heardByPhone, BARESIP_HZ, 8000);
+      const baresipHears = toneLevelDb(tail, PHONE_HZ, 8000);
+      console.log(
+        `baresip RTP/SAVPF: ${stats.packetsReceived} SRTP packets in (suite ${stats.srtpSuite}); phone hears baresip ${phoneHears.toFixed(1)} dB, baresip hears phone ${baresipHears.toFixed(1)} dB`
+      );
+      expect(stats.srtpSuite).toMatch(/^AES_CM_128_HMAC_SHA1_(80|32)$/);
+      expect(stats.discardReasons.srtpAuth).toBe(0);
+      expect(phoneHears).toBeGreaterThan(-25);
+      expect(baresipHears).toBeGreaterThan(-35);
+    } finally {
+      await phone.close();
+      await bare.close();
+    }
+  });
+
   it("an engine with SRTP off refuses baresip's RTP/SAVP offer with 488", async () => {
     const plainOnly = new Engine({
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },

@@ -12,6 +12,7 @@ import {
   rtpFormats,
   type LocalMediaCapabilities
 } from '../../sip/sdp/index.js';
+import { generateSdesKeys } from '../../sip/sdp/sdes.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/sdp/${name}`, import.meta.url), 'utf8');
@@ -342,6 +343,29 @@ describe('createAnswer', () => {
       );
       expect(audio).toMatchObject({ direction: 'recvonly', onHold: true });
     });
+  });
+});
+
+describe('RTP profiles with RTCP feedback (RFC 4585, RFC 5124)', () => {
+  const pcmu = (profile: string, extra = ''): string =>
+    `m=audio 7000 ${profile} 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-fb:0 nack\r\n${extra}`;
+  const crypto = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n';
+
+  it('answers RTP/AVPF in kind, asking no feedback', () => {
+    const answer = parseSdp(createAnswer(offer(pcmu('RTP/AVPF')), local).answer);
+    expect(answer.media[0].protocol).toBe('RTP/AVPF');
+    expect(answer.media[0].attributes.some((a) => a.name === 'rtcp-fb')).toBe(false);
+  });
+
+  it('answers RTP/SAVPF with SDES keys in kind, and refuses it with SRTP off', () => {
+    const { answer, audio } = createAnswer(offer(pcmu('RTP/SAVPF', crypto)), {
+      ...local,
+      srtp: 'offered',
+      sdesKeys: generateSdesKeys()
+    });
+    expect(parseSdp(answer).media[0].protocol).toBe('RTP/SAVPF');
+    expect(audio.srtp?.suite).toBe('AES_CM_128_HMAC_SHA1_80');
+    expect(() => createAnswer(offer(pcmu('RTP/SAVPF', crypto)), local)).toThrow(SdpNegotiationError);
   });
 });
 

@@ -15,7 +15,7 @@ export interface BaresipOptions {
   /** SIP port (default any); baresip listens for TLS on this port + 1. */
   sipPort?: number;
   /** Media encryption of the account (loads srtp.so): 'srtp-mand' offers RTP/SAVP with a=crypto only. */
-  mediaenc?: 'srtp' | 'srtp-mand';
+  mediaenc?: 'srtp' | 'srtp-mand' | 'srtp-mandf';
   /** PEM file holding certificate and key, for SIP over TLS. */
   certificatePath?: string;
   /** PEM file of the CA that signed the engine's certificate. */
