@@ -162,6 +162,25 @@ async function sendRtp(socket: dgram.Socket, host: string, port: number): Promis
   }
 }
 
+/**
+ * Call `index` of `bound`, answered: RTP reaches the engine from `media` (on `host`) at `port`, the
+ * engine's reaches `media`, and the call is hung up.
+ */
+async function expectAudioBothWays(
+  bound: Bound,
+  index: number,
+  peer: UdpTestPeer,
+  media: { socket: dgram.Socket; count(): number },
+  host: string,
+  port: number
+): Promise<void> {
+  await bound.answers[index];
+  await sendRtp(media.socket, host, port);
+  await waitFor(() => media.count() > 0, 10_000);
+  expect(bound.calls[index].rtpStats()?.packetsReceived).toBeGreaterThan(0);
+  await hangUp(bound.calls[index], peer, bound);
+}
+
 describe('a media address of a family our RTP cannot reach', () => {
   it('an IPv4 engine refuses an IPv6-only offer with 488 and Warning 301, and keeps no port', async () => {
     const peer = await new UdpTestPeer().open();
@@ -207,11 +226,7 @@ describe('a media address of a family our RTP cannot reach', () => {
       expect(first).toBe(0);
       expect(second).toBeGreaterThanOrEqual(58400);
       expect(response.bodyText).toMatch(/^c=IN IP4 127\.0\.0\.1\r$/m);
-      await ipv4.answers[before];
-      await sendRtp(media.socket, '127.0.0.1', second);
-      await waitFor(() => media.count() > 0, 10_000);
-      expect(ipv4.calls[before].rtpStats()?.packetsReceived).toBeGreaterThan(0);
-      await hangUp(ipv4.calls[before], peer, ipv4);
+      await expectAudioBothWays(ipv4, before, peer, media, '127.0.0.1', second);
     } finally {
       media.socket.close();
       await peer.close();
@@ -252,11 +267,7 @@ describe('a media address of a family our RTP cannot reach', () => {
       const ok = await invite(ipv6, peer, 'v6-offer-to-v6', sdp(['IP6', '::1', media.port]));
       expect(ok.status).toBe(200);
       expect(ok.bodyText).toMatch(/^c=IN IP6 ::1\r$/m);
-      await ipv6.answers[before];
-      await sendRtp(media.socket, '::1', mediaPorts(ok.bodyText)[0]);
-      await waitFor(() => media.count() > 0, 10_000);
-      expect(ipv6.calls[before].rtpStats()?.packetsReceived).toBeGreaterThan(0);
-      await hangUp(ipv6.calls[before], peer, ipv6);
+      await expectAudioBothWays(ipv6, before, peer, media, '::1', mediaPorts(ok.bodyText)[0]);
     } finally {
       media.socket.close();
       await peer.close();
@@ -297,11 +308,7 @@ describe('a media address of a family our RTP cannot reach', () => {
         const ok = await invite(dualStack, peer, `dual-${type}`, sdp([type, mediaHost, media.port]));
         expect(ok.status).toBe(200);
         expect(ok.bodyText).toContain(`c=IN ${type} ${mediaHost}\r\n`);
-        await dualStack.answers[before];
-        await sendRtp(media.socket, mediaHost, mediaPorts(ok.bodyText)[0]);
-        await waitFor(() => media.count() > 0, 10_000);
-        expect(dualStack.calls[before].rtpStats()?.packetsReceived).toBeGreaterThan(0);
-        await hangUp(dualStack.calls[before], peer, dualStack);
+        await expectAudioBothWays(dualStack, before, peer, media, mediaHost, mediaPorts(ok.bodyText)[0]);
       } finally {
         media.socket.close();
         await peer.close();
