@@ -206,6 +206,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #packing: OutboundPacking | undefined;
   #samplesPerFrame: number;
   #sampleFormat: SampleFormat;
+  /** The peer's a=ptime, kept for a codec change (setSendPtime). */
+  #askedPtimeMs = 20;
   #dtmfQueue: Promise<void> = Promise.resolve();
   readonly #dtmfTimers = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   #closed = false;
@@ -421,6 +423,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     now: number,
     to: { address: string; port: number }
   ): void {
+    if (payloadBytes <= 0) return; // no audio to pack (and no packet's worth could ever come)
     const p = this.#packetizer;
     p.skipAudio(now);
     if (!packing.continues(p.frameTs, p.frameMarker))
@@ -451,6 +454,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    * what waits to be packed.
    */
   setSendPtime(ptimeMs: number): void {
+    this.#askedPtimeMs = ptimeMs;
     const frameBytes = this.#samplesPerFrame * this.#sampleFormat.bytesPerSample;
     const packetMs = packetMsFor(ptimeMs, frameBytes, this.#packetizer.maxPayloadBytes);
     if (packetMs === (this.#packing?.packetMs ?? 20)) return;
@@ -611,6 +615,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#samplesPerFrame = samplesPerFrame;
     this.#sampleFormat = sampleFormat;
     this.#packing?.clear();
+    this.setSendPtime(this.#askedPtimeMs); // a larger frame may fit fewer in a packet
     this.#reception = new ReceptionStats(clockRateHz);
     this.#events.setClockRate(clockRateHz);
     this.#events.reset();

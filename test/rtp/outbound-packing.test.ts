@@ -147,6 +147,18 @@ describe('packets of the peer’s a=ptime', () => {
     expect(s.received.findIndex((p) => p.payloadType === 101)).toBe(2);
   });
 
+  it('a codec change to L16 asked for 60 ms sends 40, as much as a packet holds', async () => {
+    const s = await sender({ ptimeMs: 60 });
+    s.session.updateCodec(96, 16000, 320, { bytesPerSample: 2, silenceByte: 0 });
+    for (let n = 1; n <= 4; n++) {
+      s.session.sendFrame(frame(n, 640), 640);
+      s.clock.ms += 20;
+    }
+    await waitFor(() => s.received.length === 2);
+    expect(s.received.map((p) => p.payload.length)).toEqual([1280, 1280]);
+    expect((s.received[1].timestamp - s.received[0].timestamp) >>> 0).toBe(640);
+  });
+
   it('takes 20 to 60 ms in steps of 10, and no more than a payload holds', () => {
     expect([10, 20, 25, 30, 35, 40, 60, 100, NaN].map((ms) => packetMsFor(ms, 160, 1280))).toEqual([
       20, 20, 20, 30, 30, 40, 60, 60, 20
