@@ -11,7 +11,9 @@ import { resolveDigitRateLimit, type DigitRateLimitOptions } from './dtmf/digit-
 import type { Logger } from 'pino';
 import {
   SafeEmitter,
+  SdpNegotiationError,
   SipUserAgent,
+  warningValue,
   type AudioCodec,
   type SrtpPolicy,
   type TransportSpec,
@@ -34,6 +36,7 @@ import { DEFAULT_RTP_PORTS, checkEngineOptions, inactivityMs } from './engine-op
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
+import { offerRefusal } from './media/offer-check.js';
 import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
@@ -650,6 +653,14 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const trunk = this.clusterMember?.trunkInvite(invite);
     if (trunk?.refusal) {
       invite.reject(trunk.refusal.status, trunk.refusal.reason);
+      return;
+    }
+    const offer = invite.remoteSdp;
+    const refusal = offer === undefined ? undefined : offerRefusal(offer, invite.protocol, this.context);
+    if (refusal !== undefined) {
+      this.logger.info({ callId: invite.callId, err: refusal.message }, 'refused an offer it cannot answer');
+      const warning = refusal instanceof SdpNegotiationError ? refusal.warning : undefined;
+      invite.reject(refusal.status, undefined, warning ? { Warning: warningValue(warning) } : {});
       return;
     }
     let channel: UASCallChannel;

@@ -22,8 +22,8 @@ import {
 import type { LatchingMode } from '../rtp/peer-latch.js';
 import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
-import { checkWebRtcOffer, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
-import { webRtcTransports, type WebRtcOptions } from '../webrtc/webrtc-options.js';
+import { checkWebRtcOfferOver, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
+import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
@@ -237,11 +237,7 @@ export class MediaLeg implements MixMember {
     if (!isWebRtcOffer(offer)) return this.answer(offer);
     if (this.frames)
       throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
-    if (!webRtcTransports(this.webrtcOptions).includes(protocol))
-      throw new SdpNegotiationError(
-        `a WebRTC offer is taken over ${webRtcTransports(this.webrtcOptions).join(', ')} only, not ${protocol} (webrtc.transports)`
-      );
-    checkWebRtcOffer(offer);
+    checkWebRtcOfferOver(offer, protocol, this.webrtcOptions);
     const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions, this.answering.signal);
     if (this.closed) {
       peer.close();

@@ -132,6 +132,8 @@ export function checkRtpPortRange(minPort: number, maxPort: number): void {
 
 export class RtpPortPool {
   readonly host: string;
+  /** The address families its sockets can send to (RtpPortPair.mediaFamilies). */
+  readonly mediaFamilies: readonly MediaAddressType[];
   readonly minPort: number;
   readonly maxPort: number;
   readonly #sourcePolicy: RtpSourcePolicy | undefined;
@@ -147,6 +149,7 @@ export class RtpPortPool {
     checkRtpPortRange(opts.minPort, opts.maxPort);
     const minEven = opts.minPort + (opts.minPort % 2);
     this.host = opts.host;
+    this.mediaFamilies = mediaFamiliesOf(this.host);
     this.minPort = minEven;
     this.maxPort = opts.maxPort;
     this.#sourcePolicy = opts.sourcePolicy;
@@ -222,7 +225,7 @@ export class RtpPortPool {
       rtcpPort: rtpPort + 1,
       rtpSocket,
       rtcpSocket,
-      mediaFamilies: mediaFamiliesOf(this.host),
+      mediaFamilies: this.mediaFamilies,
       sourcePolicy: this.#sourcePolicy,
       release: () => {
         if (released) return;

@@ -4,6 +4,7 @@
  * connection exists. A line scanner over the SDP text; no backtracking patterns.
  */
 import { SdpNegotiationError } from '../../sip/index.js';
+import { webRtcTransports, type WebRtcOptions } from './webrtc-options.js';
 
 function mediaLines(sdp: string): Array<{ media: string; port: string; proto: string; lines: string[] }> {
   const sections: Array<{ media: string; port: string; proto: string; lines: string[] }> = [];
@@ -100,4 +101,21 @@ export function checkWebRtcOffer(sdp: string): void {
   const sessionFingerprint = sdp.includes('\na=fingerprint:');
   if (!sessionFingerprint)
     throw new SdpNegotiationError('the WebRTC offer has no DTLS fingerprint (RFC 8122)');
+}
+
+/**
+ * Throws SdpNegotiationError (488) unless a WebRTC offer that came over SIP transport `protocol`
+ * may be taken there (`webrtc.transports`) and passes `checkWebRtcOffer`.
+ */
+export function checkWebRtcOfferOver(
+  sdp: string,
+  protocol: string,
+  options: WebRtcOptions | undefined
+): void {
+  const transports = webRtcTransports(options);
+  if (!transports.includes(protocol))
+    throw new SdpNegotiationError(
+      `a WebRTC offer is taken over ${transports.join(', ')} only, not ${protocol} (webrtc.transports)`
+    );
+  checkWebRtcOffer(sdp);
 }

@@ -3,10 +3,11 @@
  * over real SIP and RTP on loopback (IPv4 127.0.0.1 and IPv6 ::1). Before, an engine on an IPv4
  * address answered an IPv6-only offer with 200 OK and `c=IN IP4`: the call connected and stayed
  * silent both ways, its sends to the IPv6 address failing. Now such an offer gets 488 with
- * `Warning: 301` (RFC 3261 §20.43), a re-INVITE moving to it gets the same and the call goes on,
- * an offer that also has a stream we reach is answered on that one, and an answer to our own offer
- * that names the other family ends the call with BYE. An engine on :: (dual stack) answers an offer
-in the offer's family, whichever family its SIP came over: before, in the SIP peer's.
+ * `Warning: 301` (RFC 3261 §20.43) as soon as the INVITE comes (nothing rings, the application
+ * never sees the call), a re-INVITE moving to it gets the same and the call goes on, an offer that
+ * also has a stream we reach is answered on that one, and an answer to our own offer that names
+ * the other family ends the call with BYE. An engine on :: (dual stack) answers an offer in the
+ * offer's family, whichever family its SIP came over: before, in the SIP peer's.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -32,9 +33,10 @@ async function startOn(host: string, minPort: number, maxPort: number): Promise<
     logLevel: 'silent'
   });
   const bound: Bound = { engine, host, sipPort: 0, calls: [], answers: [] };
+  // As the meet-me app does: ring, then answer.
   engine.on('call', (channel) => {
     bound.calls.push(channel);
-    const answering = channel.answer();
+    const answering = channel.ring().then(() => channel.answer());
     answering.catch(() => undefined);
     bound.answers.push(answering);
   });
@@ -182,15 +184,18 @@ async function expectAudioBothWays(
 }
 
 describe('a media address of a family our RTP cannot reach', () => {
-  it('an IPv4 engine refuses an IPv6-only offer with 488 and Warning 301, and keeps no port', async () => {
+  it('an IPv4 engine refuses an IPv6-only offer with 488 and Warning 301 at once: no ringing, no call, no port', async () => {
     const peer = await new UdpTestPeer().open();
     try {
       const before = ipv4.calls.length;
       const response = await invite(ipv4, peer, 'v6-offer', sdp(['IP6', '::1', 40000]));
       expect(response.status).toBe(488);
       expect(response.getAll('Warning')).toEqual(['301 uasmedia "Incompatible network address formats"']);
-      await expect(ipv4.answers[before]).rejects.toMatchObject({ status: 488 });
-      await waitFor(() => ipv4.engine.activeChannels().length === 0 && ipv4.engine.rtpPortsInUse === 0);
+      // Refused when the INVITE came: the application never heard of it, and nothing rang.
+      expect(ipv4.calls.length).toBe(before);
+      expect(peer.received.some((m) => m instanceof SipResponse && m.status === 180)).toBe(false);
+      expect(ipv4.engine.activeChannels().length).toBe(0);
+      expect(ipv4.engine.rtpPortsInUse).toBe(0);
     } finally {
       await peer.close();
     }
@@ -202,9 +207,11 @@ describe('a media address of a family our RTP cannot reach', () => {
       const body = sdp(['IP4', '127.0.0.1', 40000])
         .replace('RTP/AVP 0', 'RTP/AVP 18')
         .replace('0 PCMU', '18 G729');
+      const before = ipv4.calls.length;
       const response = await invite(ipv4, peer, 'no-codec', body);
       expect(response.status).toBe(488);
       expect(response.getAll('Warning')).toEqual(['305 uasmedia "Incompatible media format"']);
+      expect(ipv4.calls.length).toBe(before);
     } finally {
       await peer.close();
     }
