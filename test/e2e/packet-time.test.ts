@@ -6,6 +6,7 @@
  * gets them (before, 20 ms whatever it asked), a clean tone in packets that follow one another.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { HostStallWatch } from '../support/host-stall-watch.js';
 import { largestStep, rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { ToneRoomEngine } from '../support/tone-room-engine.js';
@@ -22,6 +23,10 @@ afterEach(async () => {
 describe('a caller packetizing at other than 20 ms', () => {
   for (const ptimeMs of [10, 30, 40]) {
     it(`is heard as a clean continuous tone when it sends ${ptimeMs} ms packets`, async () => {
+      // The phones share this process with the engine: while the host holds it off the CPU, the
+      // talker sends nothing and the engine conceals what did not come (no packet late or lost).
+      const hostStalls = new HostStallWatch().start();
+      const startedMs = performance.now();
       rooms = await ToneRoomEngine.start({
         rtp: { minPort: 45000 + ptimeMs * 10, maxPort: 45099 + ptimeMs * 10 }
       });
@@ -33,18 +38,21 @@ describe('a caller packetizing at other than 20 ms', () => {
       const heard = await listener.listen(2000);
 
       const stats = rooms.channels.get('talker')!.rtpStats()!;
+      hostStalls.stop();
+      const heldOffFrames = Math.ceil(hostStalls.heldOffMs(startedMs, performance.now()) / 20);
       expect(stats.packetTimeMs).toBe(ptimeMs);
       expect(stats.packetsLate).toBe(0);
       // A pure tone is what concealment predicts best, so the audio alone would not show a buffer
-      // that plays half of each 40 ms packet and conceals the rest: its count does.
-      expect(stats.concealedFrames).toBeLessThanOrEqual(2);
+      // that plays half of each 40 ms packet and conceals the rest (about 60 of these 125 frames):
+      // its count does, net of the frames the host held the talker off the CPU for.
+      expect(stats.concealedFrames).toBeLessThanOrEqual(2 + heldOffFrames);
       // The tone at its level (amplitude 6000: -14.7 dBFS), in every 20 ms of what was heard.
       expect(toneLevelDb(heard, 1000, 8000)).toBeGreaterThan(-17);
       let quietFrames = 0;
       for (let at = 0; at + 160 <= heard.length; at += 160)
         if (rmsDbfs(heard.subarray(at, at + 160)) < -21) quietFrames++;
       console.log(
-        `${ptimeMs} ms packets: ${quietFrames} quiet frames of ${Math.floor(heard.length / 160)}, concealed ${stats.concealedFrames}, largest step ${largestStep(heard)}`
+        `${ptimeMs} ms packets: ${quietFrames} quiet frames of ${Math.floor(heard.length / 160)}, concealed ${stats.concealedFrames} (host held the process off the CPU for ${heldOffFrames} frames), largest step ${largestStep(heard)}`
       );
       expect(quietFrames).toBeLessThanOrEqual(2);
       // A 1 kHz sine of amplitude 6000 moves at most 6000 * 2π/8 ≈ 4,700 per sample (μ-law adds a little).
