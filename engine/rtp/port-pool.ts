@@ -104,7 +104,6 @@ function closeQuietly(socket: dgram.Socket): void {
   }
 }
 
-/** Throws RangeError unless `minPort`-`maxPort` holds an even/odd RTP/RTCP pair within 1-65535. */
 /** What a socket bound to `host` can send to: a udp4 socket IPv4 only, a udp6 one IPv6, both if bound to ::. */
 function mediaFamiliesOf(host: string): readonly MediaAddressType[] {
   if (!isIPv6(host)) return IPV4_ONLY;
@@ -115,6 +114,7 @@ const IPV4_ONLY: readonly MediaAddressType[] = ['IP4'];
 const IPV6_ONLY: readonly MediaAddressType[] = ['IP6'];
 const DUAL_STACK: readonly MediaAddressType[] = ['IP4', 'IP6'];
 
+/** Throws RangeError unless `minPort`-`maxPort` holds an even/odd RTP/RTCP pair within 1-65535. */
 export function checkRtpPortRange(minPort: number, maxPort: number): void {
   const minEven = minPort + (minPort % 2);
   if (
