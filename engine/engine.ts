@@ -11,9 +11,8 @@ import { resolveDigitRateLimit, type DigitRateLimitOptions } from './dtmf/digit-
 import type { Logger } from 'pino';
 import {
   SafeEmitter,
-  SdpNegotiationError,
   SipUserAgent,
-  warningValue,
+  warningHeaders,
   type AudioCodec,
   type SrtpPolicy,
   type TransportSpec,
@@ -659,8 +658,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const refusal = offer === undefined ? undefined : offerRefusal(offer, invite.protocol, this.context);
     if (refusal !== undefined) {
       this.logger.info({ callId: invite.callId, err: refusal.message }, 'refused an offer it cannot answer');
-      const warning = refusal instanceof SdpNegotiationError ? refusal.warning : undefined;
-      invite.reject(refusal.status, undefined, warning ? { Warning: warningValue(warning) } : {});
+      invite.reject(refusal.status, undefined, warningHeaders(refusal));
       return;
     }
     let channel: UASCallChannel;

@@ -31,7 +31,7 @@ export {
   type SrtpPolicy
 } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
-export { warningValue } from './message/responses.js';
+export { warningHeaders } from './message/responses.js';
 export { unmappedAddress } from './transport/peer-address.js';
 export { interfaceAddress } from './transport/interface-address.js';
 export { hostAllowed } from './transport/http-host.js';

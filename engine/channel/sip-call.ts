@@ -10,7 +10,7 @@ import {
   SipError,
   unmappedAddress,
   offeredAudioAddress,
-  warningValue,
+  warningHeaders,
   parseUri,
   type IncomingInvite,
   type OutgoingInvite,
@@ -281,8 +281,7 @@ export class SipCall {
       answer =
         offer === undefined ? this.media.offer() : await this.media.answerOffer(offer, invite.protocol);
     } catch (error) {
-      const warning = error instanceof SdpNegotiationError ? error.warning : undefined;
-      invite.reject(488, 'Not Acceptable Here', warning ? { Warning: warningValue(warning) } : {});
+      invite.reject(488, 'Not Acceptable Here', warningHeaders(error));
       this.finish();
       throw asOfferRejection(error);
     }

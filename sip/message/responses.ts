@@ -80,6 +80,15 @@ export function warningValue(warning: { code: number; text: string }): string {
   return `${warning.code} uasmedia "${warning.text.replace(/["\\]/g, '')}"`;
 }
 
+/**
+ * The header fields a refusal of an offer adds: a Warning when `error` says why (an
+ * SdpNegotiationError's, or any OfferRejection's `warning`), else none.
+ */
+export function warningHeaders(error: unknown): Record<string, string> {
+  const warning = (error as { warning?: { code: number; text: string } } | undefined)?.warning;
+  return warning === undefined ? {} : { Warning: warningValue(warning) };
+}
+
 export function createResponse(
   request: SipRequest,
   status: number,

@@ -8,7 +8,7 @@ import { movedNatPeer } from './nat-peer.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import { createResponse, warningValue } from '../message/responses.js';
+import { createResponse, warningHeaders } from '../message/responses.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
@@ -495,10 +495,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       else if (offer === this.remoteSdp) localSdp = this.localSdp ?? '';
       else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
     } catch (error) {
-      const { status, warning } = error as OfferRejection;
+      const status = (error as OfferRejection).status;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
       const response = createResponse(request, code);
-      if (warning !== undefined) response.add('Warning', warningValue(warning));
+      for (const [name, value] of Object.entries(warningHeaders(error))) response.add(name, value);
       this.host.respond(tx, response);
       return;
     }
