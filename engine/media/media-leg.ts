@@ -27,6 +27,7 @@ import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import type { Recorder } from './recorder.js';
+import { legSdpSession } from './leg-sdp.js';
 import { PromptPlayer } from './prompt-player.js';
 import { MixRoom, type MixMember } from './mix-room.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -163,14 +164,10 @@ export class MediaLeg implements MixMember {
     let partySlot = -1;
     let player: PromptPlayer | undefined;
     try {
-      this.sdp = new SdpSession({
-        address: options.address,
-        port: options.ports.rtpPort,
-        mediaFamilies: options.ports.mediaFamilies,
+      this.sdp = legSdpSession(options.address, options.ports.rtpPort, {
         codecs: options.codecs,
-        telephoneEvent: true,
-        ptimeMs: 20,
-        srtp: options.srtp
+        srtp: options.srtp,
+        mediaFamilies: options.ports.mediaFamilies
       });
       this.talker = new TalkerDetector({ sampleRateHz: options.roomSampleRateHz });
       player = new PromptPlayer(options.roomSampleRateHz, () => {

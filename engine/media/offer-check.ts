@@ -4,9 +4,10 @@
  * that says why) at once, as Asterisk answers one, instead of ringing first and refusing at
  * answer(). The answer made here is thrown away; the media leg makes the call's own.
  */
-import { SdpNegotiationError, SdpParseError, SdpSession } from '../../sip/index.js';
+import { SdpNegotiationError, SdpParseError } from '../../sip/index.js';
 import type { ChannelContext } from '../channel/channel-context.js';
 import { checkWebRtcOfferOver, isWebRtcOffer } from '../webrtc/webrtc-offer.js';
+import { legSdpSession } from './leg-sdp.js';
 
 /** Why `offer`, come over SIP transport `protocol`, cannot be answered; undefined when it can. */
 export function offerRefusal(
@@ -16,15 +17,11 @@ export function offerRefusal(
 ): SdpNegotiationError | SdpParseError | undefined {
   try {
     if (isWebRtcOffer(offer)) checkWebRtcOfferOver(offer, protocol, ctx.webrtc);
-    else
-      new SdpSession({
-        address: ctx.ports.mediaFamilies.includes('IP4') ? '127.0.0.1' : '::1',
-        port: 9,
-        codecs: ctx.codecs,
-        telephoneEvent: true,
-        srtp: ctx.srtp,
-        mediaFamilies: ctx.ports.mediaFamilies
-      }).createAnswer(offer);
+    else {
+      const address = ctx.ports.mediaFamilies.includes('IP4') ? '127.0.0.1' : '::1';
+      const settings = { codecs: ctx.codecs, srtp: ctx.srtp, mediaFamilies: ctx.ports.mediaFamilies };
+      legSdpSession(address, 9, settings).createAnswer(offer);
+    }
     return undefined;
   } catch (error) {
     if (error instanceof SdpNegotiationError || error instanceof SdpParseError) return error;
