@@ -172,7 +172,7 @@ async function expectAudioBothWays(
   bound: Bound,
   index: number,
   peer: UdpTestPeer,
-  media: { socket: dgram.Socket; count(): number },
+  media: RtpPort,
   host: string,
   port: number
 ): Promise<void> {
@@ -181,6 +181,24 @@ async function expectAudioBothWays(
   await waitFor(() => media.count() > 0, 10_000);
   expect(bound.calls[index].rtpStats()?.packetsReceived).toBeGreaterThan(0);
   await hangUp(bound.calls[index], peer, bound);
+}
+
+type RtpPort = Awaited<ReturnType<typeof rtpPort>>;
+
+/** Runs `test` with a caller: a SIP peer on `sipHost` and its RTP port on `mediaHost`, both closed after. */
+async function withCaller(
+  sipHost: string,
+  mediaHost: string,
+  test: (peer: UdpTestPeer, media: RtpPort) => Promise<void>
+): Promise<void> {
+  const peer = await new UdpTestPeer().open(sipHost);
+  const media = await rtpPort(mediaHost);
+  try {
+    await test(peer, media);
+  } finally {
+    media.socket.close();
+    await peer.close();
+  }
 }
 
 describe('a media address of a family our RTP cannot reach', () => {
@@ -218,9 +236,7 @@ describe('a media address of a family our RTP cannot reach', () => {
   });
 
   it('of an offer with an IPv6 and an IPv4 stream, the IPv4 one is answered and carries the audio', async () => {
-    const peer = await new UdpTestPeer().open();
-    const media = await rtpPort('127.0.0.1');
-    try {
+    await withCaller('127.0.0.1', '127.0.0.1', async (peer, media) => {
       const before = ipv4.calls.length;
       const response = await invite(
         ipv4,
@@ -234,16 +250,11 @@ describe('a media address of a family our RTP cannot reach', () => {
       expect(second).toBeGreaterThanOrEqual(58400);
       expect(response.bodyText).toMatch(/^c=IN IP4 127\.0\.0\.1\r$/m);
       await expectAudioBothWays(ipv4, before, peer, media, '127.0.0.1', second);
-    } finally {
-      media.socket.close();
-      await peer.close();
-    }
+    });
   });
 
   it('a re-INVITE moving the audio to IPv6 gets 488 with Warning 301, and the call goes on', async () => {
-    const peer = await new UdpTestPeer().open();
-    const media = await rtpPort('127.0.0.1');
-    try {
+    await withCaller('127.0.0.1', '127.0.0.1', async (peer, media) => {
       const before = ipv4.calls.length;
       const ok = await invite(ipv4, peer, 'v6-reinvite', sdp(['IP4', '127.0.0.1', media.port]));
       expect(ok.status).toBe(200);
@@ -256,16 +267,11 @@ describe('a media address of a family our RTP cannot reach', () => {
       const sent = media.count();
       await waitFor(() => media.count() > sent + 10, 10_000);
       await hangUp(channel, peer, ipv4);
-    } finally {
-      media.socket.close();
-      await peer.close();
-    }
+    });
   });
 
   it('an engine on ::1 refuses an IPv4-only offer, and answers an IPv6 one with c=IN IP6 and audio both ways', async () => {
-    const peer = await new UdpTestPeer().open('::1');
-    const media = await rtpPort('::1');
-    try {
+    await withCaller('::1', '::1', async (peer, media) => {
       const refused = await invite(ipv6, peer, 'v4-offer-to-v6', sdp(['IP4', '127.0.0.1', 40000]));
       expect(refused.status).toBe(488);
       expect(refused.getAll('Warning')).toEqual(['301 uasmedia "Incompatible network address formats"']);
@@ -275,10 +281,7 @@ describe('a media address of a family our RTP cannot reach', () => {
       expect(ok.status).toBe(200);
       expect(ok.bodyText).toMatch(/^c=IN IP6 ::1\r$/m);
       await expectAudioBothWays(ipv6, before, peer, media, '::1', mediaPorts(ok.bodyText)[0]);
-    } finally {
-      media.socket.close();
-      await peer.close();
-    }
+    });
   });
 
   it("an answer to the engine's offer that names IPv6 ends the call with BYE, and call() ends FAILED", async () => {
@@ -308,18 +311,13 @@ describe('a media address of a family our RTP cannot reach', () => {
       ['127.0.0.1', '::1', 'IP6'],
       ['::1', '127.0.0.1', 'IP4']
     ] as const) {
-      const peer = await new UdpTestPeer().open(sipHost);
-      const media = await rtpPort(mediaHost);
-      try {
+      await withCaller(sipHost, mediaHost, async (peer, media) => {
         const before = dualStack.calls.length;
         const ok = await invite(dualStack, peer, `dual-${type}`, sdp([type, mediaHost, media.port]));
         expect(ok.status).toBe(200);
         expect(ok.bodyText).toContain(`c=IN ${type} ${mediaHost}\r\n`);
         await expectAudioBothWays(dualStack, before, peer, media, mediaHost, mediaPorts(ok.bodyText)[0]);
-      } finally {
-        media.socket.close();
-        await peer.close();
-      }
+      });
     }
   });
 });
