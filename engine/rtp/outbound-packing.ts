@@ -11,7 +11,7 @@ import { RTP_HEADER_BYTES } from './rtp-packet.js';
 /** The frame clock's frame: every packet time is a whole number of its halves. */
 const FRAME_MS = 20;
 /** The longest packet sent, whatever is asked: each ms of it is a ms before the peer hears the first sample. */
-export const MAX_PACKET_MS = 60;
+const MAX_PACKET_MS = 60;
 /** Packets held at once: one may wait in the send batch while the next is made. */
 const RING = 2;
 
