@@ -9,13 +9,15 @@
  *   │                                                when it moves between rooms)
  *   ├── ROOMS      MAX_ROOMS × ROOM_BYTES           room header + announcement frame
  *   ├── SCRATCH    SCRATCH_BYTES                    per-call work buffers (one room at a time)
- *   └── TABLES     TABLE_BYTES                      G.711 encode/decode lookup tables
+ *   ├── TABLES     TABLE_BYTES                      G.711 encode/decode lookup tables
+ *   └── G722       MAX_PARTIES × G722_PARTY_BYTES   each party's G.722 encoder, then decoder
+ *                                                    (g722.ts; apart, as only G.722 parties touch it)
  *
  * Party slot (PARTY_BYTES = 6400):
  *   P_FLAGS        i32   bit 0 allocated, 1 talker, 2 muted, 3 private prompt active,
  *                        4 in-band DTMF detection off, 5 this frame's input follows a frame the
  *                        jitter buffer skipped (written by JS with P_INPUT, cleared by processRoom)
- *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz)
+ *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz), 3 G.722 (16 kHz)
  *   P_GAIN         i32   gain in Q14 (16384 = 0 dB), 0..65536
  *   P_ROOM         i32   room slot or -1;  P_PREV / P_NEXT  i32  room member list links (-1 = none)
  *   P_INPUT        i32   this frame's input: >0 payload bytes, INPUT_LOST (-1), INPUT_SILENT (0)
@@ -61,6 +63,7 @@ export const MAX_PAYLOAD: i32 = 640;
 export const CODEC_PCMU: i32 = 0;
 export const CODEC_PCMA: i32 = 1;
 export const CODEC_L16: i32 = 2;
+export const CODEC_G722: i32 = 3;
 
 export const INPUT_LOST: i32 = -1;
 export const INPUT_SILENT: i32 = 0;
@@ -145,7 +148,12 @@ export const TABLE_BYTES: i32 = 21504;
 // @ts-ignore: a compile-time check that the slot holds its fields
 if (P_DECODED_PREV + 2 * MAX_FRAME > PARTY_BYTES) ERROR('party slot fields overflow PARTY_BYTES');
 
-export const REGION_BYTES: i32 = MAX_PARTIES * PARTY_BYTES + MAX_ROOMS * ROOM_BYTES + SCRATCH_BYTES + TABLE_BYTES;
+/** One direction's words (g722.ts G722_STATE_WORDS), twice. */
+export const G722_DIRECTION_BYTES: i32 = 104 * 4;
+export const G722_PARTY_BYTES: i32 = 2 * G722_DIRECTION_BYTES;
+
+export const REGION_BYTES: i32 =
+  MAX_PARTIES * PARTY_BYTES + MAX_ROOMS * ROOM_BYTES + SCRATCH_BYTES + TABLE_BYTES + MAX_PARTIES * G722_PARTY_BYTES;
 
 /** Reserved once when the module starts; nothing is allocated after this. */
 export const REGION_BASE: usize = (heap.alloc(<usize>REGION_BYTES + 16) + 15) & ~(<usize>15);
@@ -153,10 +161,17 @@ export const PARTIES: usize = REGION_BASE;
 export const ROOMS: usize = PARTIES + <usize>MAX_PARTIES * <usize>PARTY_BYTES;
 export const SCRATCH: usize = ROOMS + <usize>MAX_ROOMS * <usize>ROOM_BYTES;
 export const TABLES: usize = SCRATCH + <usize>SCRATCH_BYTES;
+export const G722_STATES: usize = TABLES + <usize>TABLE_BYTES;
 
 // @ts-ignore: decorator
 @inline export function partyAt(p: i32): usize {
   return PARTIES + <usize>p * <usize>PARTY_BYTES;
+}
+
+/** Party p's G.722 encoder state; its decoder's follows at + G722_DIRECTION_BYTES. */
+// @ts-ignore: decorator
+@inline export function g722At(p: i32): usize {
+  return G722_STATES + <usize>p * <usize>G722_PARTY_BYTES;
 }
 
 // @ts-ignore: decorator

@@ -8,15 +8,16 @@
  * after start: the region is reserved once by layout.ts.
  */
 import {
-  MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, INPUT_LOST,
+  MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
-  partyAt, roomAt
+  G722_DIRECTION_BYTES, partyAt, roomAt, g722At
 } from './layout';
+import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
@@ -25,6 +26,7 @@ import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfRes
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
 export { halfbandCoefficient };
+export { g722Init, g722EncodeFrame, g722DecodeFrame };
 export { setTalkerHighPass } from './talker';
 
 // Offsets of the party fields JavaScript reads and writes itself (engine/dsp/wasm-kernels.ts).
@@ -59,11 +61,21 @@ export function maxRooms(): i32 {
 // ---------------------------------------------------------------- parties
 
 function codecRate(codec: i32): i32 {
-  return codec == CODEC_L16 ? 16000 : 8000;
+  return codec == CODEC_L16 || codec == CODEC_G722 ? 16000 : 8000;
 }
 
-/** Clears the per-stream state: PLC history, resampler histories, DTMF detector. */
-function resetStreams(pp: usize): void {
+/** A codec id as given, or PCMU for one we do not know. */
+function knownCodec(codec: i32): i32 {
+  return codec == CODEC_PCMA || codec == CODEC_L16 || codec == CODEC_G722 ? codec : CODEC_PCMU;
+}
+
+/** Clears the per-stream state: PLC history, resampler histories, DTMF detector, G.722 codec. */
+function resetStreams(p: i32): void {
+  const pp = partyAt(p);
+  if (load<i32>(pp + P_CODEC) == CODEC_G722) {
+    g722Init(g722At(p));
+    g722Init(g722At(p) + <usize>G722_DIRECTION_BYTES);
+  }
   memory.fill(pp + P_NATIVE, 0, <usize>(4 * MAX_FRAME));
   memory.fill(pp + P_UP_STATE, 0, <usize>(2 * UP_STATE));
   memory.fill(pp + P_DOWN_STATE, 0, <usize>(2 * DOWN_STATE));
@@ -77,7 +89,7 @@ function resetStreams(pp: usize): void {
 /**
  * Allocates the lowest free party slot (so the memory touched, and the process's RSS, follows the
  * most calls held at once rather than every call made); -1 when all are taken. Codec: 0 PCMU,
- * 1 PCMA, 2 L16.
+ * 1 PCMA, 2 L16, 3 G.722.
  */
 export function createParty(codec: i32): i32 {
   for (let p = 0; p < MAX_PARTIES; p++) {
@@ -85,13 +97,13 @@ export function createParty(codec: i32): i32 {
     if ((load<i32>(pp + P_FLAGS) & F_ALLOCATED) != 0) continue;
     memory.fill(pp, 0, <usize>PARTY_BYTES);
     store<i32>(pp + P_FLAGS, F_ALLOCATED);
-    store<i32>(pp + P_CODEC, codec == CODEC_PCMA || codec == CODEC_L16 ? codec : CODEC_PCMU);
+    store<i32>(pp + P_CODEC, knownCodec(codec));
     store<i32>(pp + P_GAIN, UNITY_GAIN_Q14);
     store<i32>(pp + P_ROOM, -1);
     store<i32>(pp + P_PREV, -1);
     store<i32>(pp + P_NEXT, -1);
     store<i32>(pp + P_INPUT, INPUT_LOST);
-    resetStreams(pp);
+    resetStreams(p);
     return p;
   }
   return -1;
@@ -111,10 +123,10 @@ export function destroyParty(p: i32): void {
 export function setPartyCodec(p: i32, codec: i32): void {
   if (!validParty(p)) return;
   const pp = partyAt(p);
-  const c = codec == CODEC_PCMA || codec == CODEC_L16 ? codec : CODEC_PCMU;
+  const c = knownCodec(codec);
   if (c == load<i32>(pp + P_CODEC)) return;
   store<i32>(pp + P_CODEC, c);
-  resetStreams(pp);
+  resetStreams(p);
 }
 
 function setFlag(p: i32, flag: i32, on: bool): void {
@@ -276,7 +288,8 @@ export function setSoftLimiter(r: i32, on: bool): void {
 // ---------------------------------------------------------------- the frame
 
 /** Step 1-3 for one party: native PCM, DTMF, room-rate PCM. Returns its gain in the sum (0 = none). */
-function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
+function inputStage(p: i32, roomRate: i32, n: i32): i32 {
+  const pp = partyAt(p);
   const codec = load<i32>(pp + P_CODEC);
   const rate = codecRate(codec);
   const nn = rate / 50;
@@ -300,6 +313,10 @@ function inputStage(pp: usize, roomRate: i32, n: i32): i32 {
     if (codec == CODEC_L16) {
       got = input >> 1 < nn ? input >> 1 : nn;
       l16DecodeFrame(payload, native, got);
+    } else if (codec == CODEC_G722) {
+      const bytes = input < nn >> 1 ? input : nn >> 1;
+      g722DecodeFrame(g722At(p) + <usize>G722_DIRECTION_BYTES, payload, native, bytes);
+      got = bytes << 1;
     } else {
       got = input < nn ? input : nn;
       g711DecodeFrame(codec, payload, native, got);
@@ -349,7 +366,8 @@ function copyHistory(native: usize, older: usize, nn: i32): usize {
 }
 
 /** Steps 4-5 for one party: its mix, back to its own rate, encoded into its output slot. */
-function outputStage(pp: usize, sum: usize, gain: i32, roomRate: i32, n: i32, limiter: bool): void {
+function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limiter: bool): void {
+  const pp = partyAt(p);
   const codec = load<i32>(pp + P_CODEC);
   const rate = codecRate(codec);
   const nn = rate / 50;
@@ -368,6 +386,9 @@ function outputStage(pp: usize, sum: usize, gain: i32, roomRate: i32, n: i32, li
   if (codec == CODEC_L16) {
     l16EncodeFrame(pcm, payload, nn);
     store<i32>(pp + P_OUT_BYTES, 2 * nn);
+  } else if (codec == CODEC_G722) {
+    g722EncodeFrame(g722At(p), pcm, payload, nn);
+    store<i32>(pp + P_OUT_BYTES, nn >> 1);
   } else {
     g711EncodeFrame(codec, pcm, payload, nn);
     store<i32>(pp + P_OUT_BYTES, nn);
@@ -385,7 +406,7 @@ export function processRoom(r: i32): void {
   let p = load<i32>(rp + R_HEAD);
   while (p >= 0) {
     const pp = partyAt(p);
-    const gain = inputStage(pp, roomRate, n);
+    const gain = inputStage(p, roomRate, n);
     store<i32>(pp + P_MIX_GAIN, gain);
     if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
     p = load<i32>(pp + P_NEXT);
@@ -397,7 +418,7 @@ export function processRoom(r: i32): void {
   p = load<i32>(rp + R_HEAD);
   while (p >= 0) {
     const pp = partyAt(p);
-    outputStage(pp, sum, load<i32>(pp + P_MIX_GAIN), roomRate, n, limiter);
+    outputStage(p, sum, load<i32>(pp + P_MIX_GAIN), roomRate, n, limiter);
     p = load<i32>(pp + P_NEXT);
   }
 }

@@ -16,6 +16,7 @@ import {
   type RoomSampleRateHz
 } from './kernels.js';
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
+import { G722_STATE, g722Decode, g722Encode, g722InitState } from './reference/g722.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
 import { accumulate, gainQ14FromDb, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
@@ -71,10 +72,15 @@ class JsParty {
   readonly up = new HalfbandUpsampler();
   readonly down = new HalfbandDownsampler();
   dtmf: DtmfDetectorReference;
+  /** G.722 encoder and decoder state (reference/g722.ts), fresh with each stream. */
+  readonly g722Encoder = new Int32Array(G722_STATE.words);
+  readonly g722Decoder = new Int32Array(G722_STATE.words);
 
   constructor(codec: Codec) {
     this.codec = codec;
     this.dtmf = new DtmfDetectorReference(codecRateHz(codec));
+    g722InitState(this.g722Encoder);
+    g722InitState(this.g722Decoder);
   }
 
   resetStreams(): void {
@@ -87,6 +93,8 @@ class JsParty {
     this.digit = null;
     this.dtmf = new DtmfDetectorReference(codecRateHz(this.codec));
     this.talkFilter.fill(0);
+    g722InitState(this.g722Encoder);
+    g722InitState(this.g722Decoder);
   }
 }
 
@@ -356,6 +364,10 @@ export class JsKernels implements DspKernels {
       if (p.codec === 'L16') {
         got = Math.min(input >> 1, nn);
         l16DecodeFrame(p.inPayload, native, got);
+      } else if (p.codec === 'G722') {
+        const bytes = Math.min(input, nn >> 1);
+        g722Decode(p.g722Decoder, p.inPayload, native, bytes);
+        got = bytes << 1;
       } else {
         got = Math.min(input, nn);
         g711DecodeFrame(p.codec, p.inPayload, native, got);
@@ -424,6 +436,9 @@ export class JsKernels implements DspKernels {
     if (p.codec === 'L16') {
       l16EncodeFrame(pcm, p.outPayload, nn);
       p.outBytes = 2 * nn;
+    } else if (p.codec === 'G722') {
+      g722Encode(p.g722Encoder, pcm, p.outPayload, nn);
+      p.outBytes = nn >> 1;
     } else {
       g711EncodeFrame(p.codec, pcm, p.outPayload, nn);
       p.outBytes = nn;

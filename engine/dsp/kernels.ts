@@ -15,8 +15,8 @@
  * is a read or write of its memory.
  */
 
-/** Party codecs: G.711 at 8 kHz, L16 (network byte order) at 16 kHz. */
-export type Codec = 'PCMU' | 'PCMA' | 'L16';
+/** Party codecs: G.711 at 8 kHz, L16 (network byte order) and G.722 (64 kbit/s) at 16 kHz. */
+export type Codec = 'PCMU' | 'PCMA' | 'L16' | 'G722';
 export type RoomSampleRateHz = 8000 | 16000;
 
 /** `setInput` byte count meaning "a packet was expected but is missing": conceal it. */
@@ -27,7 +27,7 @@ export const INPUT_SILENT = 0;
 /** Bytes of the RTP fixed header in front of `outputPayload` in `outputPacket`. */
 export const RTP_HEADER_BYTES = 12;
 
-export const CODEC_IDS: Readonly<Record<Codec, number>> = { PCMU: 0, PCMA: 1, L16: 2 };
+export const CODEC_IDS: Readonly<Record<Codec, number>> = { PCMU: 0, PCMA: 1, L16: 2, G722: 3 };
 
 /** Samples per 20 ms frame at a rate. */
 export function frameSamples(sampleRateHz: number): number {
@@ -36,7 +36,7 @@ export function frameSamples(sampleRateHz: number): number {
 
 /** Rate of a party's own stream (and its in-band DTMF detector). */
 export function codecRateHz(codec: Codec): RoomSampleRateHz {
-  return codec === 'L16' ? 16000 : 8000;
+  return codec === 'L16' || codec === 'G722' ? 16000 : 8000;
 }
 
 export interface InbandDigit {

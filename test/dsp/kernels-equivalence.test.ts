@@ -5,6 +5,7 @@ import {
   INPUT_LOST,
   INPUT_SILENT,
   RTP_HEADER_BYTES,
+  codecRateHz,
   createKernels,
   type Codec,
   type DspKernels,
@@ -14,7 +15,7 @@ import { MEASUREMENT_SLOTS, SAMPLES, SUM_RAW, ZERO_CROSSINGS } from '../../engin
 import { ulawCompress, alawCompress } from '../../engine/dsp/reference/g711.js';
 import { mulberry32, randomInt } from '../support/dsp-prng.js';
 
-const CODECS: Codec[] = ['PCMU', 'PCMA', 'L16'];
+const CODECS: Codec[] = ['PCMU', 'PCMA', 'L16', 'G722'];
 
 /** Dual tone of key '5' (770 + 1336 Hz, ITU-T Q.23) for the first 100 ms, then quiet noise. */
 function dtmfSample(t: number, rate: number, rand: () => number): number {
@@ -84,7 +85,7 @@ function scenario(
   const other = k.createRoom(rate === 8000 ? 16000 : 8000);
   const parties: { slot: number; codec: Codec; t: number }[] = [];
   for (let i = 0; i < nParties; i++) {
-    const codec = CODECS[i % 3];
+    const codec = CODECS[i % CODECS.length];
     const slot = k.createParty(codec);
     k.addParty(room, slot);
     k.setTalker(slot, rand() < 0.75);
@@ -103,6 +104,10 @@ function scenario(
       parties[1].codec = 'L16'; // PCMA -> L16: a rate change resets its PLC, resampler and DTMF state
       k.setPartyCodec(parties[1].slot, 'L16');
     }
+    if (f === 18) {
+      parties[2].codec = 'G722'; // L16 -> G722: same rate, a fresh codec state
+      k.setPartyCodec(parties[2].slot, 'G722');
+    }
     const announce = f % 4 >= 2;
     const ann = k.announcement(room);
     for (let j = 0; j < ann.length; j++) ann[j] = randomInt(rand, -3000, 3000);
@@ -111,12 +116,16 @@ function scenario(
       const kind = rand();
       const payload = k.inputPayload(p.slot);
       const codec = p.codec;
-      const pRate = codec === 'L16' ? 16000 : 8000;
+      const pRate = codecRateHz(codec);
       const n = pRate / 50;
       // The DTMF party loses one frame inside its tone (concealed: unknown to the detector) and one after it.
       if (p === dtmfParty ? f === 2 || f === 20 : kind < 0.15) k.setInput(p.slot, INPUT_LOST);
       else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, INPUT_SILENT);
-      else {
+      else if (codec === 'G722') {
+        // Any byte is a G.722 code: two samples' worth of both sub-bands.
+        for (let j = 0; j < n / 2; j++) payload[j] = randomInt(rand, 0, 255);
+        k.setInput(p.slot, n / 2, kind < 0.3);
+      } else {
         for (let j = 0; j < n; j++) {
           const x = p === dtmfParty ? dtmfSample(p.t + j, pRate, rand) : randomInt(rand, -12000, 12000);
           if (codec === 'L16') {
