@@ -187,7 +187,7 @@ function checkCalls(options: EngineOptions): void {
   const codecs = options.codecs;
   if (codecs !== undefined) {
     if (codecs.length === 0)
-      throw new RangeError('EngineOptions.codecs must name at least one codec (PCMU, PCMA, L16)');
+      throw new RangeError('EngineOptions.codecs must name at least one codec (PCMU, PCMA, G722, L16)');
     for (const [index, codec] of codecs.entries())
       oneOf(`codecs[${index}]`, codec, Object.keys(AUDIO_CODECS));
   }

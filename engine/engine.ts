@@ -147,7 +147,10 @@ export interface EngineOptions {
   };
   /** Sample rate of every room's mix (default 8000). */
   roomSampleRateHz?: 8000 | 16000;
-  /** Codecs we accept, most preferred first (default PCMU, PCMA). */
+  /**
+   * Codecs we accept, most preferred first (default PCMU, PCMA; in 16 kHz rooms L16, G722, PCMU,
+   * PCMA: L16 first, as a cluster's engines speak it to each other, then G.722 for wideband phones).
+   */
   codecs?: AudioCodec[];
   /** Per-frame kernels: the WebAssembly core (default) or the plain-JS reference. */
   kernels?: 'wasm' | 'js';
@@ -606,7 +609,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       rtpAddress,
       roomSampleRateHz,
       codecs:
-        this.options.codecs ?? (roomSampleRateHz === 16000 ? ['L16', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
+        this.options.codecs ??
+        (roomSampleRateHz === 16000 ? ['L16', 'G722', 'PCMU', 'PCMA'] : ['PCMU', 'PCMA']),
       jitter: this.options.rtp?.jitter,
       srtp: this.options.rtp?.srtp,
       latching: this.options.rtp?.latching,

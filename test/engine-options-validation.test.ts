@@ -245,7 +245,7 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     "codecs: ['pcmu']",
     { codecs: ['pcmu'] },
     RangeError,
-    "EngineOptions.codecs[0] must be one of 'PCMU', 'PCMA', 'L16', got 'pcmu' (did you mean 'PCMU'?)"
+    "EngineOptions.codecs[0] must be one of 'PCMU', 'PCMA', 'G722', 'L16', got 'pcmu' (did you mean 'PCMU'?)"
   ],
   ['codecs: []', { codecs: [] }, RangeError, 'EngineOptions.codecs must name at least one codec'],
   [

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
-import { INPUT_LOST, INPUT_SILENT, frameSamples } from '../dsp/kernels.js';
+import { INPUT_LOST, INPUT_SILENT, codecRateHz, frameSamples } from '../dsp/kernels.js';
 import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
 import type { DtmfEvent } from '../rtp/telephone-event.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
@@ -42,7 +42,9 @@ import { ClosedError, InvalidStateError } from '../errors.js';
 const SAMPLE_FORMATS: Readonly<Record<Codec, SampleFormat>> = {
   PCMU: { bytesPerSample: 1, silenceByte: 0xff },
   PCMA: { bytesPerSample: 1, silenceByte: 0xd5 },
-  L16: { bytesPerSample: 2, silenceByte: 0 }
+  L16: { bytesPerSample: 2, silenceByte: 0 },
+  // One byte per tick of its 8 kHz RTP clock (two 16 kHz samples); a run of 0xff decodes to silence.
+  G722: { bytesPerSample: 1, silenceByte: 0xff }
 };
 
 export interface MediaLegOptions {
@@ -531,7 +533,8 @@ export class MediaLeg implements MixMember {
   }
 
   private inbandRateHz(): number {
-    return this.webrtc || this.negotiatedAudio?.codec === 'L16' ? 16000 : 8000;
+    if (this.webrtc) return 16000;
+    return this.negotiatedAudio ? codecRateHz(this.negotiatedAudio.codec) : 8000;
   }
 
   private apply(audio: NegotiatedAudio): void {

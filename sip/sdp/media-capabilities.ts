@@ -7,7 +7,7 @@ import type { MediaDirection } from './session-description.js';
 import type { RtpFormat } from './rtp-formats.js';
 import { SRTP_POLICIES, type NegotiatedSrtp, type SdesCrypto, type SrtpPolicy } from './sdes.js';
 
-export type AudioCodec = 'PCMU' | 'PCMA' | 'L16';
+export type AudioCodec = 'PCMU' | 'PCMA' | 'L16' | 'G722';
 
 /** The address types of `c=` that RTP can be sent to: IPv4 and IPv6. */
 export type MediaAddressType = 'IP4' | 'IP6';
@@ -79,6 +79,8 @@ export interface AudioCodecInfo {
 export const AUDIO_CODECS: Readonly<Record<AudioCodec, AudioCodecInfo>> = {
   PCMU: { encodingName: 'PCMU', clockRateHz: 8000, payloadType: 0 },
   PCMA: { encodingName: 'PCMA', clockRateHz: 8000, payloadType: 8 },
+  // RFC 3551 §4.5.2: 16 kHz audio, but its RTP clock runs at 8000 (an error kept for compatibility).
+  G722: { encodingName: 'G722', clockRateHz: 8000, payloadType: 9 },
   // RFC 3551 §4.5.11: L16 mono; only the 16 kHz wideband variant is spoken here.
   L16: { encodingName: 'L16', clockRateHz: 16000, payloadType: 96 }
 };
@@ -120,7 +122,7 @@ export function validateCapabilities(local: LocalMediaCapabilities): void {
     throw new TypeError('local codecs must list at least one codec');
   for (const codec of local.codecs) {
     if (!(codec in AUDIO_CODECS))
-      throw new TypeError(`unknown codec "${String(codec)}", expected PCMU, PCMA or L16`);
+      throw new TypeError(`unknown codec "${String(codec)}", expected PCMU, PCMA, G722 or L16`);
   }
   if (
     local.ptimeMs !== undefined &&

@@ -159,6 +159,36 @@ describe('createAnswer', () => {
     expect(createAnswer(text, { ...local, codecs: ['PCMA', 'PCMU'] }).audio.codec).toBe('PCMA');
   });
 
+  it('answers G.722 at payload type 9 and its 8000 Hz RTP clock (RFC 3551 §4.5.2), rtpmap or not', () => {
+    // As a desk phone offers it: wideband first, G.711 to fall back on.
+    const phone = offer(
+      'm=audio 5000 RTP/AVP 9 0 8 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:101 telephone-event/8000\r\n'
+    );
+    const hd = createAnswer(phone, { ...local, codecs: ['G722', 'L16', 'PCMU', 'PCMA'] });
+    expect(hd.audio).toMatchObject({
+      codec: 'G722',
+      payloadType: 9,
+      clockRateHz: 8000,
+      telephoneEventPayloadType: 101,
+      telephoneEventClockRateHz: 8000
+    });
+    expect(hd.answer).toContain('m=audio 20000 RTP/AVP 9 101\r\na=rtpmap:9 G722/8000\r\n');
+    expect(processAnswer(phone, hd.answer)).toMatchObject({ codec: 'G722', payloadType: 9 });
+    // Our default for 8 kHz rooms does not take it; a static 9 with no rtpmap is G.722 too.
+    expect(createAnswer(phone, local).audio.codec).toBe('PCMU');
+    const bare = offer('m=audio 5000 RTP/AVP 9 0\r\n');
+    expect(createAnswer(bare, { ...local, codecs: ['G722', 'PCMU'] }).audio).toMatchObject({
+      codec: 'G722',
+      payloadType: 9
+    });
+    // G722/16000 names the audio's rate, not RTP's clock: not the codec RFC 3551 registers.
+    const misnamed = offer('m=audio 5000 RTP/AVP 9 0\r\na=rtpmap:9 G722/16000\r\n');
+    expect(createAnswer(misnamed, { ...local, codecs: ['G722', 'PCMU'] }).audio.codec).toBe('PCMU');
+    const offered = parseSdp(createOffer({ ...local, codecs: ['G722', 'PCMU'] })).media[0];
+    expect(offered.formats.slice(0, 2)).toEqual(['9', '0']);
+    expect(rtpFormats(offered)[0]).toMatchObject({ payloadType: 9, encodingName: 'G722', clockRateHz: 8000 });
+  });
+
   it('prefers telephone-event at the codec clock rate, falling back to 8000', () => {
     const text = offer(
       'm=audio 5000 RTP/AVP 96 101 102\r\na=rtpmap:96 L16/16000\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:102 telephone-event/16000\r\n'

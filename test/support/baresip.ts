@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import wavefile from 'wavefile';
 
 export interface BaresipOptions {
-  /** Mono 16-bit PCM at 8 kHz that baresip sends as its microphone. */
+  /** Mono 16-bit PCM at 8 kHz (16 kHz for G.722) that baresip sends as its microphone. */
   microphone: Int16Array;
+  /** The one codec it offers (default PCMU); G722 (g722.so, spandsp's) runs its audio at 16 kHz. */
+  codec?: 'PCMU' | 'G722';
   /** SIP port (default any); baresip listens for TLS on this port + 1. */
   sipPort?: number;
   /** Media encryption of the account (loads srtp.so): 'srtp-mand' offers RTP/SAVP with a=crypto only. */
@@ -32,8 +34,10 @@ export class Baresip {
 
   constructor(options: BaresipOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'baresip-'));
+    const g722 = options.codec === 'G722';
+    const rateHz = g722 ? 16000 : 8000;
     const wav = new wavefile.WaveFile();
-    wav.fromScratch(1, 8000, '16', options.microphone);
+    wav.fromScratch(1, rateHz, '16', options.microphone);
     writeFileSync(join(this.dir, 'mic.wav'), wav.toBuffer());
     writeFileSync(
       join(this.dir, 'config'),
@@ -43,10 +47,10 @@ export class Baresip {
         ...(options.certificatePath ? [`sip_certificate ${options.certificatePath}`] : []),
         ...(options.caPath ? [`sip_cafile ${options.caPath}`] : []),
         `audio_source aufile,${join(this.dir, 'mic.wav')}`,
-        'audio_srate 8000',
+        `audio_srate ${rateHz}`,
         'audio_channels 1',
         'module_path /usr/lib/baresip/modules',
-        'module g711.so',
+        g722 ? 'module g722.so' : 'module g711.so',
         'module aufile.so',
         'module sndfile.so',
         'module stdio.so',
@@ -60,7 +64,7 @@ export class Baresip {
     const answer = options.autoAnswer ? ';answermode=auto' : '';
     writeFileSync(
       join(this.dir, 'accounts'),
-      `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1${mediaenc}${answer}\n`
+      `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=${g722 ? 'G722' : 'PCMU/8000/1'}${mediaenc}${answer}\n`
     );
     this.child = spawn('baresip', ['-f', this.dir], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));

@@ -1,0 +1,109 @@
+/**
+ * Wideband conferences with real G.722 phones: two baresips (spandsp's G.722, g722.so) in one
+ * 16 kHz room. Each sends a tone above 4 kHz, which no narrowband path carries: what each hears
+ * was encoded by the other's spandsp, decoded, mixed and encoded by the engine, and decoded by its
+ * own spandsp. The packets on the wire carry payload type 9.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConferenceLifetimeControl,
+  ConferencePartyMediaSettings,
+  Engine,
+  State,
+  type UASCallChannel
+} from '../../engine/index.js';
+import { Baresip } from '../support/baresip.js';
+import { hasPeer } from '../support/peers.js';
+import { toneLevelDb } from '../support/tone-analysis.js';
+import { UdpCapture } from '../support/udp-capture.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+const ready = hasPeer('baresip') && hasPeer('tcpdump');
+const RATE_HZ = 16000;
+const A_HZ = 6000;
+const B_HZ = 5000;
+const AMPLITUDE = 8000;
+const MIN_PORT = 37000 + 2 * Math.floor(Math.random() * 500);
+const MAX_PORT = MIN_PORT + 19;
+
+let engine: Engine;
+let sipPort: number;
+const calls: UASCallChannel[] = [];
+
+beforeAll(async () => {
+  if (!ready) return;
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: MIN_PORT, maxPort: MAX_PORT },
+    roomSampleRateHz: 16000
+  });
+  engine.on('call', async (channel) => {
+    calls.push(channel);
+    await channel.answer();
+    await channel.transferToConferenceRoom(engine.createChannel(), 'hd', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
+      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
+      secondsTimeout: 10
+    });
+  });
+  await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+function tone(seconds: number, freqHz: number): Int16Array {
+  const pcm = new Int16Array(RATE_HZ * seconds);
+  for (let i = 0; i < pcm.length; i++)
+    pcm[i] = Math.round(AMPLITUDE * Math.sin((2 * Math.PI * freqHz * i) / RATE_HZ));
+  return pcm;
+}
+
+describe.runIf(ready)('G.722 phones in a 16 kHz room', () => {
+  it('each hears the tone above 4 kHz the other sends, at its level; every packet is payload type 9', async () => {
+    const base = 38000 + 8 * Math.floor(Math.random() * 250);
+    const a = new Baresip({ microphone: tone(20, A_HZ), codec: 'G722', sipPort: base });
+    const b = new Baresip({ microphone: tone(20, B_HZ), codec: 'G722', sipPort: base + 4 });
+    const capture = new UdpCapture();
+    try {
+      await capture.start(MIN_PORT, MAX_PORT);
+      await sleep(500);
+      a.type(`/dial sip:hd@127.0.0.1:${sipPort}\n`);
+      await waitFor(() => calls.length === 1 && calls[0].state === State.TRANSFERRED, 10_000);
+      b.type(`/dial sip:hd@127.0.0.1:${sipPort}\n`);
+      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED), 10_000);
+      await sleep(2500);
+      const records = await capture.stop();
+      a.type('/hangup\n');
+      b.type('/hangup\n');
+      await waitFor(() => /terminated/.test(a.output) && /terminated/.test(b.output), 5000);
+      const heardByA = a.heard();
+      const heardByB = b.heard();
+      const tailA = heardByA.subarray(Math.max(0, heardByA.length - RATE_HZ));
+      const tailB = heardByB.subarray(Math.max(0, heardByB.length - RATE_HZ));
+      const sent = 20 * Math.log10(AMPLITUDE / 32768);
+      const levels = {
+        aHearsB: toneLevelDb(tailA, B_HZ, RATE_HZ),
+        bHearsA: toneLevelDb(tailB, A_HZ, RATE_HZ),
+        aHearsItself: toneLevelDb(tailA, A_HZ, RATE_HZ)
+      };
+      expect(Math.abs(levels.aHearsB - sent), JSON.stringify(levels)).toBeLessThan(1.5);
+      expect(Math.abs(levels.bHearsA - sent), JSON.stringify(levels)).toBeLessThan(1.5);
+      // Mix-minus: its own tone is not sent back to it.
+      expect(levels.aHearsItself).toBeLessThan(sent - 30);
+      // RTP, not RTCP (whose second byte is a packet type of 200 to 204).
+      const rtp = records.filter(
+        (r) => r.payload.length >= 12 && r.payload[0] >> 6 === 2 && r.payload[1] < 200
+      );
+      expect(rtp.length).toBeGreaterThan(200);
+      expect(new Set(rtp.map((r) => r.payload[1] & 0x7f))).toEqual(new Set([9]));
+      expect(new Set(rtp.map((r) => r.payload.length - 12))).toEqual(new Set([160]));
+    } finally {
+      await capture.stop().catch(() => undefined);
+      await a.close();
+      await b.close();
+    }
+  });
+});
