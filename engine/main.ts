@@ -4,7 +4,8 @@
  * WebSocket on the same port). Override with UASMEDIA_SIP_HOST, UASMEDIA_ADVERTISED_ADDRESS, UASMEDIA_SIP_PORT,
  * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many, and
  * the host names browsers may reach the join page by, with the variables of app/env-options.ts;
- * TLS, SRTP and latching with those of app/encryption-env.ts. Calls may play WAV files from
+ * TLS, SRTP and latching with those of app/encryption-env.ts; the rooms' sample rate with
+ * UASMEDIA_ROOM_SAMPLE_RATE (app/media-env.ts). Calls may play WAV files from
  * UASMEDIA_PLAY_FOLDER (default data/prompts) and record into UASMEDIA_RECORD_FOLDER (default
  * data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
  * (a unix socket path or redis:// URL) and UASMEDIA_NODE_ID it is a member of a cluster (see
@@ -20,6 +21,7 @@ import { EngineError, InvalidArgumentError } from './errors.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
+import { mediaOptionsFromEnv } from './app/media-env.js';
 
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
 const parentPid = process.ppid;
@@ -37,9 +39,11 @@ mkdirSync(playFolder, { recursive: true });
 mkdirSync(recordFolder, { recursive: true });
 let door;
 let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
+let media: ReturnType<typeof mediaOptionsFromEnv>;
 try {
   door = doorFromEnvironment(process.env);
   encryption = encryptionOptionsFromEnv();
+  media = mediaOptionsFromEnv();
   if (advertised !== undefined && isIP(advertised) === 0)
     throw new InvalidArgumentError(
       'UASMEDIA_ADVERTISED_ADDRESS',
@@ -56,6 +60,7 @@ const engine = new Engine({
   sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls, advertisedHost: advertised },
   rtp: { ...encryption.rtp, advertisedAddress: advertised },
   files: { playFolders: [playFolder], recordFolder },
+  ...media,
   logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
   metricsPort,
   webSocket: {

@@ -1,0 +1,21 @@
+/**
+ * The media settings `npm start` reads from its environment: UASMEDIA_ROOM_SAMPLE_RATE, 8000
+ * (default) or 16000. At 16 kHz its rooms are wideband: phones that offer G.722 and browsers are
+ * heard at 16 kHz, and G.711 callers are resampled into them. A bad value stops start-up with a
+ * message naming the variable.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { EngineOptions } from '../engine.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function mediaOptionsFromEnv(env: Env = process.env): Pick<EngineOptions, 'roomSampleRateHz'> {
+  const rate = env.UASMEDIA_ROOM_SAMPLE_RATE;
+  if (rate === undefined || rate === '') return { roomSampleRateHz: 8000 };
+  if (rate !== '8000' && rate !== '16000')
+    throw new InvalidArgumentError(
+      'UASMEDIA_ROOM_SAMPLE_RATE',
+      `UASMEDIA_ROOM_SAMPLE_RATE=${rate} must be 8000 or 16000`
+    );
+  return { roomSampleRateHz: rate === '16000' ? 16000 : 8000 };
+}
