@@ -8,21 +8,13 @@
 import { nsPerCall } from '../support/ns-per-call.js';
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import type { BenchReport } from '../report.js';
+import type { KernelExports } from '../support/kernel-exports.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { g711DecodeFrame, g711EncodeFrame } from '../../engine/dsp/reference/g711.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from '../../engine/dsp/reference/resample-halfband.js';
 
 /** benchmark.js sampling for this suite's measurements. */
 const SAMPLING = { minSamples: 20 };
-
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  benchBufferPtr(): number;
-  encodeFrame(codec: number, src: number, dst: number, n: number): void;
-  decodeFrame(codec: number, src: number, dst: number, n: number): void;
-  upsampleFrame(state: number, src: number, dst: number, n: number): void;
-  downsampleFrame(state: number, src: number, dst: number, n: number): void;
-}
 
 export async function run(report: BenchReport): Promise<void> {
   const k = new WasmKernels();

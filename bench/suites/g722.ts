@@ -5,20 +5,11 @@
  */
 import { nsPerCall } from '../support/ns-per-call.js';
 import type { BenchReport } from '../report.js';
+import type { KernelExports } from '../support/kernel-exports.js';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { G722_STATE, g722Decode, g722Encode, g722InitState } from '../../engine/dsp/reference/g722.js';
 
 const SAMPLING = { minSamples: 20 };
-
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  benchBufferPtr(): number;
-  encodeFrame(codec: number, src: number, dst: number, n: number): void;
-  decodeFrame(codec: number, src: number, dst: number, n: number): void;
-  g722Init(state: number): void;
-  g722EncodeFrame(state: number, pcm: number, out: number, samples: number): void;
-  g722DecodeFrame(state: number, code: number, pcm: number, bytes: number): void;
-}
 
 export async function run(report: BenchReport): Promise<void> {
   const k = new WasmKernels();

@@ -5,16 +5,11 @@
  * own spandsp. The packets on the wire carry payload type 9.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConferenceLifetimeControl,
-  ConferencePartyMediaSettings,
-  Engine,
-  State,
-  type UASCallChannel
-} from '../../engine/index.js';
+import { State } from '../../engine/index.js';
 import { Baresip } from '../support/baresip.js';
 import { hasPeer } from '../support/peers.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
+import { ToneRoomEngine } from '../support/tone-room-engine.js';
 import { UdpCapture } from '../support/udp-capture.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -26,32 +21,18 @@ const AMPLITUDE = 8000;
 const MIN_PORT = 37000 + 2 * Math.floor(Math.random() * 500);
 const MAX_PORT = MIN_PORT + 19;
 
-let engine: Engine;
-let sipPort: number;
-const calls: UASCallChannel[] = [];
+let rooms: ToneRoomEngine;
 
 beforeAll(async () => {
-  if (!ready) return;
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: MIN_PORT, maxPort: MAX_PORT },
-    roomSampleRateHz: 16000
-  });
-  engine.on('call', async (channel) => {
-    calls.push(channel);
-    await channel.answer();
-    await channel.transferToConferenceRoom(engine.createChannel(), 'hd', {
-      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: true }),
-      conferencePartyMediaSettings: new ConferencePartyMediaSettings({ beepOnEntry: false }),
-      secondsTimeout: 10
+  if (ready)
+    rooms = await ToneRoomEngine.start({
+      rtp: { minPort: MIN_PORT, maxPort: MAX_PORT },
+      roomSampleRateHz: 16000
     });
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
 });
 
 afterAll(async () => {
-  await engine?.stop();
+  await rooms?.stop();
 });
 
 function tone(seconds: number, freqHz: number): Int16Array {
@@ -64,16 +45,16 @@ function tone(seconds: number, freqHz: number): Int16Array {
 describe.runIf(ready)('G.722 phones in a 16 kHz room', () => {
   it('each hears the tone above 4 kHz the other sends, at its level; every packet is payload type 9', async () => {
     const base = 38000 + 8 * Math.floor(Math.random() * 250);
-    const a = new Baresip({ microphone: tone(20, A_HZ), codec: 'G722', sipPort: base });
-    const b = new Baresip({ microphone: tone(20, B_HZ), codec: 'G722', sipPort: base + 4 });
+    const a = new Baresip({ microphone: tone(20, A_HZ), codec: 'G722', sipPort: base, user: 'hda' });
+    const b = new Baresip({ microphone: tone(20, B_HZ), codec: 'G722', sipPort: base + 4, user: 'hdb' });
     const capture = new UdpCapture();
+    const inRoom = (user: string): boolean => rooms.channels.get(user)?.state === State.TRANSFERRED;
     try {
       await capture.start(MIN_PORT, MAX_PORT);
       await sleep(500);
-      a.type(`/dial sip:hd@127.0.0.1:${sipPort}\n`);
-      await waitFor(() => calls.length === 1 && calls[0].state === State.TRANSFERRED, 10_000);
-      b.type(`/dial sip:hd@127.0.0.1:${sipPort}\n`);
-      await waitFor(() => calls.length === 2 && calls.every((c) => c.state === State.TRANSFERRED), 10_000);
+      a.type(`/dial sip:hd@127.0.0.1:${rooms.sipPort}\n`);
+      b.type(`/dial sip:hd@127.0.0.1:${rooms.sipPort}\n`);
+      await waitFor(() => inRoom('hda') && inRoom('hdb'), 10_000);
       await sleep(2500);
       const records = await capture.stop();
       a.type('/hangup\n');

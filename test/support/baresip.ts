@@ -22,6 +22,8 @@ export interface BaresipOptions {
   certificatePath?: string;
   /** PEM file of the CA that signed the engine's certificate. */
   caPath?: string;
+  /** Its SIP user name (default 'baresip'). */
+  user?: string;
   /** Answer incoming calls at once. */
   autoAnswer?: boolean;
 }
@@ -64,7 +66,7 @@ export class Baresip {
     const answer = options.autoAnswer ? ';answermode=auto' : '';
     writeFileSync(
       join(this.dir, 'accounts'),
-      `<sip:baresip@127.0.0.1>;regint=0;audio_codecs=${g722 ? 'G722' : 'PCMU/8000/1'}${mediaenc}${answer}\n`
+      `<sip:${options.user ?? 'baresip'}@127.0.0.1>;regint=0;audio_codecs=${g722 ? 'G722' : 'PCMU/8000/1'}${mediaenc}${answer}\n`
     );
     this.child = spawn('baresip', ['-f', this.dir], { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));

@@ -19,6 +19,8 @@ export interface ToneRoomEngineOptions {
   /** More of the engine's SIP options (transports, TLS, connection limits); UDP on 127.0.0.1 by default. */
   sip?: EngineOptions['sip'];
   logLevel?: string;
+  /** The rooms' sample rate (8 kHz by default). */
+  roomSampleRateHz?: EngineOptions['roomSampleRateHz'];
   /** The caller's settings in the room, by its user name; no entry beep by default. */
   media?: (user: string) => ConferencePartyMediaSettings;
   /** Whether the caller may talk; true by default. */
@@ -35,7 +37,8 @@ export class ToneRoomEngine {
     const engine = new Engine({
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip },
       rtp: options.rtp,
-      logLevel: options.logLevel
+      logLevel: options.logLevel,
+      roomSampleRateHz: options.roomSampleRateHz
     });
     const rooms = new ToneRoomEngine(engine);
     engine.on('call', async (channel) => {
@@ -54,6 +57,11 @@ export class ToneRoomEngine {
     await engine.start();
     rooms.#sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
     return rooms;
+  }
+
+  /** The engine's UDP SIP port. */
+  get sipPort(): number {
+    return this.#sipPort;
   }
 
   /** The phones call `room`; resolves once every one is in it (their users must differ). Closes them on failure. */
