@@ -288,7 +288,8 @@ export function negotiateAnswer(
       events,
       ourDirection,
       packetTimeMs(offered),
-      weOfferedToSend
+      weOfferedToSend,
+      families
     );
     if (srtp !== undefined) audio.srtp = srtp;
     return audio;
@@ -358,7 +359,8 @@ function acceptAudio(
     events,
     ourDirection,
     local.ptimeMs,
-    true
+    true,
+    local.mediaFamilies
   );
   const info = AUDIO_CODECS[chosen.codec];
   const formatsOut = [String(chosen.format.payloadType)];
@@ -391,7 +393,8 @@ function acceptAudio(
  * What was agreed for one audio stream, seen from our side. `remote`/`remoteMedia` are the
  * peer's description, `ourDirection` what we asked for (or offered), `ourPtimeMs` what we asked
  * to receive, used as the sending ptime when the peer states none. `remoteMayReceive` is false
- * when our own offer told the peer not to receive, so its refusal is no hold.
+ * when our own offer told the peer not to receive, so its refusal is no hold. `families` are the
+ * address types our RTP reaches (all when undefined).
  */
 function negotiated(
   remote: SessionDescription,
@@ -401,7 +404,8 @@ function negotiated(
   events: RtpFormat | undefined,
   ourDirection: MediaDirection,
   ourPtimeMs: number | undefined,
-  remoteMayReceive: boolean
+  remoteMayReceive: boolean,
+  families: readonly MediaAddressType[] | undefined
 ): NegotiatedAudio {
   const connection = mediaConnection(remote, remoteMedia);
   if (connection === undefined) throw new SdpParseError('audio stream has no "c=" at media or session level');
@@ -419,7 +423,7 @@ function negotiated(
   const maxPtimeMs = maxPacketTimeMs(remoteMedia);
   if (maxPtimeMs !== undefined && ptimeMs > maxPtimeMs) ptimeMs = maxPtimeMs;
 
-  const rtcp = usableRtcp(rtcpAttribute(remoteMedia));
+  const rtcp = usableRtcp(rtcpAttribute(remoteMedia), families);
   const info = AUDIO_CODECS[codec];
   const audio: NegotiatedAudio = {
     codec,
@@ -486,17 +490,22 @@ function checkMediaAddress(connection: SdpConnection): void {
 
 /**
  * RFC 3605's a=rtcp, where it names somewhere RTCP can go: port 0 says nothing (RTP port + 1
- * stands), and an address that is null, multicast or broadcast is dropped for the c= one.
+ * stands), and an address that is null, multicast or broadcast, or of a family our sockets cannot
+ * send to, is dropped for the c= one.
  */
 function usableRtcp(
-  rtcp: { port: number; address?: string } | undefined
+  rtcp: { port: number; address?: string } | undefined,
+  families: readonly MediaAddressType[] | undefined
 ): { port: number; address?: string } | undefined {
   if (rtcp === undefined || rtcp.port === 0) return undefined;
   const { address } = rtcp;
   if (address === undefined) return rtcp;
-  const unicast =
-    !isNullAddress(address) && !NOT_UNICAST.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
-  return unicast ? rtcp : { port: rtcp.port };
+  const family = isIP(address) === 4 ? 'IP4' : 'IP6';
+  const usable =
+    !isNullAddress(address) &&
+    !NOT_UNICAST.check(address, family === 'IP4' ? 'ipv4' : 'ipv6') &&
+    (families === undefined || families.includes(family));
+  return usable ? rtcp : { port: rtcp.port };
 }
 
 const NOT_UNICAST = (() => {

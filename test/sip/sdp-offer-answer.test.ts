@@ -412,6 +412,22 @@ describe('media address families (LocalMediaCapabilities.mediaFamilies)', () => 
     expect(createAnswer(offer(pcmu, v6), local).audio.remoteAddress).toBe('2001:db8::10');
   });
 
+  it('sends RTCP to the c= address when a=rtcp names one of a family our RTP cannot reach', () => {
+    const rtcpV6 = offer(`${pcmu}a=rtcp:7001 IN IP6 2001:db8::11\r\n`);
+    expect(createAnswer(rtcpV6, { ...local, mediaFamilies: ['IP4'] }).audio).toMatchObject({
+      remoteRtcpAddress: '192.0.2.10',
+      remoteRtcpPort: 7001
+    });
+    expect(createAnswer(rtcpV6, { ...local, mediaFamilies: ['IP4', 'IP6'] }).audio).toMatchObject({
+      remoteRtcpAddress: '2001:db8::11',
+      remoteRtcpPort: 7001
+    });
+    // The same of an answer to our offer.
+    const session = new SdpSession({ ...local, mediaFamilies: ['IP4'] });
+    session.createOffer();
+    expect(session.processAnswer(rtcpV6)).toMatchObject({ remoteRtcpAddress: '192.0.2.10' });
+  });
+
   it("reads the stream's own c= over the session's", () => {
     const media = `${pcmu}c=IN IP4 192.0.2.30\r\n`;
     expect(createAnswer(offer(media, v6), { ...local, mediaFamilies: ['IP4'] }).audio.remoteAddress).toBe(
