@@ -64,9 +64,22 @@ export class RtpPacketizer {
     this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) | 0;
   }
 
-  /** RTP timestamp of the last packet (unsigned), for the SR (§6.4.1). */
+  /** RTP timestamp of the last packet (unsigned). */
   get lastPacketTs(): number {
     return this.#lastPacketTs >>> 0;
+  }
+
+  /**
+   * The media clock for the SR (§6.4.1): the timestamp (unsigned) of the last audio frame numbered
+   * and when (NaN before the first, or after a pause). That frame may still wait to be packed with
+   * the next, and an event's packets keep its first timestamp; the frames go on being numbered.
+   */
+  get lastFrameTs(): number {
+    return this.#lastTs >>> 0;
+  }
+
+  get lastFrameMs(): number {
+    return this.#lastFrameMs;
   }
 
   get clockRateHz(): number {

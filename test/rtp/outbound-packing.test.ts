@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { packetMsFor } from '../../engine/rtp/outbound-packing.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
+import { parseRtcpCompound, type RtcpPacket } from '../../engine/rtp/rtcp-packet.js';
 import { waitFor } from '../support/wait.js';
 
 interface Received {
@@ -157,6 +158,31 @@ describe('packets of the peer’s a=ptime', () => {
     await waitFor(() => s.received.length === 2);
     expect(s.received.map((p) => p.payload.length)).toEqual([1280, 1280]);
     expect((s.received[1].timestamp - s.received[0].timestamp) >>> 0).toBe(640);
+  });
+
+  it("the sender report's RTP timestamp is that of the moment it is sent, at 40 ms as at 20 (RFC 3550 §6.4.1)", async () => {
+    for (const ptimeMs of [20, 40]) {
+      const rtcp = dgram.createSocket('udp4');
+      const reports: RtcpPacket[] = [];
+      rtcp.on('message', (msg: Buffer) => {
+        reports.push(...parseRtcpCompound(msg).packets);
+      });
+      await new Promise<void>((resolve) => rtcp.bind(0, '127.0.0.1', () => resolve()));
+      cleanups.push(() => rtcp.close());
+      const s = await sender({ ptimeMs, rtcpIntervalMs: 60_000 });
+      s.session.setRemote({
+        address: '127.0.0.1',
+        port: s.session.stats().remotePort!,
+        rtcpPort: rtcp.address().port
+      });
+      // Nine frames, the last at 1160 (at 40 ms it waits for a tenth), then the report at 1180.
+      sendFrames(s, 0, 8);
+      await waitFor(() => s.received.length === (ptimeMs === 20 ? 9 : 4));
+      s.session.close();
+      await waitFor(() => reports.some((r) => r.type === 'sr'));
+      const sr = reports.find((r) => r.type === 'sr') as Extract<RtcpPacket, { type: 'sr' }>;
+      expect((sr.rtpTimestamp - s.received[0].timestamp) >>> 0, `${ptimeMs} ms`).toBe(9 * 160);
+    }
   });
 
   it('takes 20 to 60 ms in steps of 10, and no more than a payload holds', () => {
