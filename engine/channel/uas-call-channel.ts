@@ -30,7 +30,7 @@ import {
   TRANSFER_OPTION_KEYS,
   WAIT_FOR_RETRIEVAL_OPTION_KEYS
 } from './channel-option-keys.js';
-import { SafeEmitter, type IncomingInvite } from '../../sip/index.js';
+import { SafeEmitter, type AudioCodec, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
@@ -153,6 +153,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Request-URI of the incoming INVITE (e.g. sip:room1@host). */
   get requestUri(): string | undefined {
     return this.#call?.session.requestUri;
+  }
+
+  /**
+   * The audio codec the current call's SDP agreed on (PCMU, PCMA, G722, L16), once it has; a
+   * re-INVITE may change it. Undefined for a browser's WebRTC call (Opus, ended by @roamhq/wrtc).
+   */
+  get codec(): AudioCodec | undefined {
+    return this.#call?.media.negotiated?.codec;
   }
 
   /** RTP statistics of the current call's media (packets, loss, jitter, jitter buffer), if it has media. */

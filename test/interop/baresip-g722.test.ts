@@ -55,6 +55,7 @@ describe.runIf(ready)('G.722 phones in a 16 kHz room', () => {
       a.type(`/dial sip:hd@127.0.0.1:${rooms.sipPort}\n`);
       b.type(`/dial sip:hd@127.0.0.1:${rooms.sipPort}\n`);
       await waitFor(() => inRoom('hda') && inRoom('hdb'), 10_000);
+      expect([rooms.channels.get('hda')?.codec, rooms.channels.get('hdb')?.codec]).toEqual(['G722', 'G722']);
       await sleep(2500);
       const records = await capture.stop();
       a.type('/hangup\n');

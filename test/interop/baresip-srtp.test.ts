@@ -121,6 +121,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
       await waitFor(() => (secureCall.rtpStats()?.rtcpReceived ?? 0) > 0, 15_000);
       const secureStats = secureCall.rtpStats()!;
       const plainStats = plainCall.rtpStats()!;
+      expect([secureCall.codec, plainCall.codec]).toEqual(['PCMU', 'PCMU']);
       const records = await capture.stop();
       await phone.hangUp();
       bare.type('/hangup\n');
