@@ -1,6 +1,6 @@
 /**
  * The room core: global party slots, rooms as member lists, and `processRoom`, the one call per
- * room per 20 ms frame. For each member: decode (PCMU / PCMA / L16) or conceal a lost frame
+ * room per 20 ms frame. For each member: decode (PCMU / PCMA / L16 / G.722) or conceal a lost frame
  * (plc.ts) or take silence; in-band DTMF detection on the party's own-rate PCM (dtmf.ts);
  * resample to the room rate (halfband.ts); the mix-minus (mixer.ts); resample back and encode.
  * JavaScript writes payloads and prompts into the slots and reads results from them; pointers
@@ -457,6 +457,7 @@ export function g711Decode(codec: i32, code: i32): i32 {
   return codec == CODEC_PCMA ? alawExpand(code & 0xff) : ulawExpand(code & 0xff);
 }
 
+/** G.711 or L16 (G.722 keeps state: g722EncodeFrame). */
 export function encodeFrame(codec: i32, src: usize, dst: usize, n: i32): void {
   if (codec == CODEC_L16) l16EncodeFrame(src, dst, n);
   else g711EncodeFrame(codec, src, dst, n);
