@@ -113,6 +113,36 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     await call.bye();
   });
 
+  it('lets a phone that reconnects resume its TLS session (a ticket), in TLS 1.3 and 1.2', async () => {
+    const port = tlsPort(await tlsAgent());
+    const open = (version: tls.SecureVersion, session?: Buffer): tls.TLSSocket =>
+      tls.connect({
+        host: '127.0.0.1',
+        port,
+        ca: certificate.cert,
+        session,
+        minVersion: version,
+        maxVersion: version
+      });
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      const first = open(version);
+      // The session to resume with (in TLS 1.3 a ticket the server sends after the handshake).
+      const ticket = await new Promise<Buffer>((resolve, reject) => {
+        first.once('session', resolve);
+        first.once('error', reject);
+      });
+      expect(first.isSessionReused()).toBe(false);
+      first.end();
+      const second = open(version, ticket);
+      await new Promise((resolve, reject) => {
+        second.once('secureConnect', resolve);
+        second.once('error', reject);
+      });
+      expect(second.isSessionReused(), version).toBe(true);
+      second.end();
+    }
+  });
+
   it('does not call a TLS peer whose certificate it cannot verify, and never downgrades a sips: target', async () => {
     const uas = await tlsAgent();
     uas.on('invite', (s) => void s.accept(testSdp(5006)));
