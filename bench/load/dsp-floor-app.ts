@@ -30,6 +30,8 @@ interface Room {
   legs: Leg[];
 }
 
+// G.722 callers (--codec=G722): G.722 parties in 16 kHz rooms, as the engine makes them.
+const codec = process.env.LOAD_CODEC === 'G722' ? 'G722' : 'PCMU';
 const parts = createFloorParts();
 const { ua, clock, portPool } = parts;
 const kernels = new WasmKernels();
@@ -40,11 +42,11 @@ ua.on('invite', async (invite) => {
   const name = requestedRoom(invite.requestUri, 'lobby');
   let room = rooms.get(name);
   if (!room) {
-    room = { slot: kernels.createRoom(8000), legs: [] };
+    room = { slot: kernels.createRoom(codec === 'G722' ? 16000 : 8000), legs: [] };
     rooms.set(name, room);
   }
   const ports = await portPool.allocate();
-  const slot = kernels.createParty('PCMU');
+  const slot = kernels.createParty(codec);
   kernels.addParty(room.slot, slot);
   const leg: Leg = {
     socket: ports.rtpSocket,

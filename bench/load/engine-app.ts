@@ -9,11 +9,14 @@ import type { EngineSample } from './protocol.js';
 import { send, serveOrchestrator } from './child-ipc.js';
 
 const kernels = (process.env.LOAD_KERNELS ?? 'wasm') as 'wasm' | 'js';
+// G.722 callers (--codec=G722) are wideband phones: their rooms mix at 16 kHz.
+const wideband = process.env.LOAD_CODEC === 'G722';
 const engine = new Engine({
   sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
   rtp: { minPort: 40000, maxPort: 59999 },
   kernels,
   inbandDtmf: (process.env.LOAD_INBAND_DTMF ?? 'always') as InbandDtmfMode,
+  roomSampleRateHz: wideband ? 16000 : 8000,
   logLevel: 'warn'
 });
 const answered = answerIntoRooms(engine, { fallbackRoom: 'load', secondsTimeout: 30 });

@@ -31,6 +31,9 @@
  *                        and the report adds each round's own ratio, of two ramps run back to back
  *   --engine-node-args='--flag …'  for the engine process
  *   --engine-nice=N      the engine's nice value (e.g. -10 on a shared host; negative needs root)
+ *   --codec=C            what the callers send: PCMU (default), or G722, wideband phones, answered in
+ *                        16 kHz rooms (the DSP floor's parties and rooms too; the I/O floor's
+ *                        packets are the same size either way)
  *   --inband-dtmf=MODE   the engine's EngineOptions.inbandDtmf (default 'always'; the callers offer
  *                        telephone-event, as phones do, so 'auto' runs no in-band detector)
  *   --profile[=N]        afterwards, one more engine at N participants in rooms of 3 (default 300),
@@ -56,6 +59,7 @@ import type {
 } from './protocol.js';
 import { renderChart } from './chart.js';
 import { INBAND_DTMF_MODES } from '../../engine/dtmf/inband-dtmf-mode.js';
+import { LOAD_CODECS } from './caller-audio.js';
 import { analyseProfile, formatProfileSummary, type ProfileSummary } from './profile-summary.js';
 import { sampleSystem, coreBusyPct, corePct, delta } from './system-stats.js';
 import { analyseStalls, formatStallReport, type StallReport } from './stall-analysis.js';
@@ -92,6 +96,9 @@ const inbandDtmf = args.get('inband-dtmf') ?? 'always';
 if (!(INBAND_DTMF_MODES as readonly string[]).includes(inbandDtmf))
   throw new Error(`unknown --inband-dtmf '${inbandDtmf}': expected ${INBAND_DTMF_MODES.join(', ')}`);
 const minParticipants = Number(args.get('min') ?? 0);
+const codec = args.get('codec') ?? 'PCMU';
+if (!(LOAD_CODECS as readonly string[]).includes(codec))
+  throw new Error(`unknown --codec '${codec}': expected ${LOAD_CODECS.join(', ')}`);
 const profileKernels = (args.get('profile-kernels') ?? 'wasm') as Flavour;
 if (!FLAVOURS.includes(profileKernels))
   throw new Error(`unknown --profile-kernels '${profileKernels}': expected ${FLAVOURS.join(', ')}`);
@@ -405,9 +412,14 @@ async function ramp(
 ): Promise<StepResult[]> {
   const nodeArgs = [...(args.get('engine-node-args')?.split(' ').filter(Boolean) ?? [])];
   const engine = isFloor(kernels)
-    ? launch(`${kernels}-app.ts`, ENGINE_CORE, {}, nodeArgs)
-    : launch('engine-app.ts', ENGINE_CORE, { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf }, nodeArgs);
-  const generator = launch('load-generator.ts', GENERATOR_CORE, {});
+    ? launch(`${kernels}-app.ts`, ENGINE_CORE, { LOAD_CODEC: codec }, nodeArgs)
+    : launch(
+        'engine-app.ts',
+        ENGINE_CORE,
+        { LOAD_KERNELS: kernels, LOAD_INBAND_DTMF: inbandDtmf, LOAD_CODEC: codec },
+        nodeArgs
+      );
+  const generator = launch('load-generator.ts', GENERATOR_CORE, { LOAD_CODEC: codec });
   const results: StepResult[] = [];
   try {
     const { port } = await request<{ port: number }>(engine, null, 'ready');
@@ -542,7 +554,7 @@ const wasm = summary.find((s) => s.kernels === 'wasm');
 const js = summary.find((s) => s.kernels === 'js');
 const wasmSpeedup =
   wasm && js ? js.cpuUsPerParticipantFrameAtMax / wasm.cpuUsPerParticipantFrameAtMax : undefined;
-console.log('\nsummary');
+console.log(codec === 'PCMU' ? '\nsummary' : `\nsummary (${codec} callers, 16 kHz rooms)`);
 for (const s of summary) {
   console.log(
     `  ${s.kernels}: ramp passed up to ${s.maxParticipantsPassed} participants (${s.atShape ?? '-'}, engine at ${s.engineCoreSharePctAtMax.toFixed(0)}% of its core)` +
@@ -675,6 +687,7 @@ const result = {
   pinned,
   engineNice: engineNice === undefined ? 0 : Number(engineNice),
   inbandDtmf,
+  codec,
   limits: { lateTickPct: LATE_TICK_LIMIT_PCT, lateThresholdMs: 5, lossPct: LOSS_LIMIT_PCT },
   settleMs: SETTLE_MS,
   warmupMs: WARMUP_MS,

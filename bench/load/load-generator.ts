@@ -1,14 +1,14 @@
 /**
  * The load side of the benchmark, in its own process (on the other core): SIP calls placed with
  * the project's own UAC, each with a plain UDP socket that sends 50 RTP packets per second
- * (a precomputed PCMU tone, or digital silence for a caller who only listens) and counts what it
- * receives. One timer drives every call's sends.
+ * (a precomputed PCMU or G.722 tone, LOAD_CODEC, or silence for a caller who only listens) and
+ * counts what it receives. One timer drives every call's sends.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import type { FromGenerator, GeneratorSample, ToGenerator } from './protocol.js';
-import { ulawTone } from '../support/ulaw-tone.js';
+import { callerAudio, type LoadCodec } from './caller-audio.js';
 
 const FRAME_MS = 20;
 const PAYLOAD_BYTES = 160;
@@ -39,16 +39,17 @@ let failed = 0;
 let started = 0;
 const send = (message: FromGenerator): void => void process.send?.(message);
 
-/** μ-law of a 440 Hz tone at about -15 dBFS, one second of it: what every caller "says". */
-const tone = Buffer.from(ulawTone(440, 6000, PAYLOAD_BYTES * 50));
+/** One second of a 440 Hz tone at about -15 dBFS: what every caller "says". */
+const audio = callerAudio((process.env.LOAD_CODEC ?? 'PCMU') as LoadCodec);
+const tone = audio.tone;
 
 async function placeCall(sipPort: number, room: string, index: number, talks: boolean): Promise<void> {
   const socket = dgram.createSocket('udp4');
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
   const port = socket.address().port;
-  // What phones offer: PCMU and RFC 4733 telephone-event (no digit is pressed during the run).
-  const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n`;
+  // What phones offer: the codec and RFC 4733 telephone-event (no digit is pressed during the run).
+  const sdp = `v=0\r\no=load ${index} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${audio.sdpMedia(port)}a=ptime:20\r\na=sendrecv\r\n`;
   try {
     const session = ua.invite(`sip:${room}@127.0.0.1:${sipPort}`, {
       body: sdp,
@@ -70,7 +71,7 @@ async function placeCall(sipPort: number, room: string, index: number, talks: bo
       startFrame: Math.floor((performance.now() - started) / FRAME_MS) + 1
     };
     call.packet[0] = 0x80;
-    call.packet.fill(0xff, 12); // PCMU's zero: a listener's payload stays silent
+    call.packet.fill(0xff, 12); // silence in PCMU and G.722: a listener's payload stays so
     call.packet.writeUInt32BE((0x10000000 + index) >>> 0, 8);
     socket.on('message', () => call.received++);
     calls.push(call);

@@ -95,7 +95,7 @@ function packetTonality(packets: Int16Array[], hz: number): number[] {
 
 describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP phone', () => {
   it('each hears the other; the SRTP leg shows no G.711 on the wire, the plain leg does', async () => {
-    const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
+    const sipPort = 28000 + 4 * Math.floor(Math.random() * 450);
     const bare = new Baresip({
       microphone: tone(20, BARESIP_HZ, 9000),
       sipPort,
@@ -173,7 +173,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
   });
 
   it('calls baresip over TLS with SRTP required: an RTP/SAVP offer, a verified TLS connection, audio both ways', async () => {
-    const sipPort = 36000 + 4 * Math.floor(Math.random() * 500);
+    const sipPort = 28000 + 4 * Math.floor(Math.random() * 450);
     const secureOnly = new Engine({
       sip: {
         host: '127.0.0.1',
@@ -220,7 +220,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
     const before = calls.length;
     const bare = new Baresip({
       microphone: tone(20, BARESIP_HZ, 9000),
-      sipPort: 36000 + 4 * Math.floor(Math.random() * 500),
+      sipPort: 28000 + 4 * Math.floor(Math.random() * 450),
       mediaenc: 'srtp-mandf'
     });
     const phone = await TonePhone.create({ toneHz: PHONE_HZ, user: 'feedbackphone' });
