@@ -71,6 +71,7 @@ async function placeCall(sipPort: number, room: string, index: number, talks: bo
       startFrame: Math.floor((performance.now() - started) / FRAME_MS) + 1
     };
     call.packet[0] = 0x80;
+    call.packet[1] = audio.payloadType;
     call.packet.fill(0xff, 12); // silence in PCMU and G.722: a listener's payload stays so
     call.packet.writeUInt32BE((0x10000000 + index) >>> 0, 8);
     socket.on('message', () => call.received++);
