@@ -49,8 +49,7 @@ export class RtpPacketizer {
   packetsSent = 0;
   octetsSent = 0;
   #lastPacketTs = 0;
-  /** Wall-clock ms of the last packet, for the SR (§6.4.1). */
-  lastPacketMs = NaN;
+  #lastPacketMs = NaN;
 
   constructor(opts: PacketizerOptions) {
     this.ssrc = (opts.ssrc ?? randomInt(0, 0xffffffff)) >>> 0;
@@ -64,26 +63,19 @@ export class RtpPacketizer {
     this.#lastTs = (opts.initialTimestamp ?? randomInt(0, 0xffffffff)) | 0;
   }
 
-  /** RTP timestamp of the last packet (unsigned). */
-  get lastPacketTs(): number {
-    return this.#lastPacketTs >>> 0;
-  }
-
   /**
-   * The media clock for the SR (§6.4.1): the timestamp (unsigned) of the last audio frame numbered
-   * and when (NaN before the first, or after a pause). That frame may still wait to be packed with
-   * the next, and an event's packets keep its first timestamp; the frames go on being numbered.
+   * The RTP timestamp (unsigned) of the instant `nowMs` on this stream's clock, for the SR
+   * (§6.4.1): from the last audio frame numbered and when. That frame may still wait to be packed
+   * with the next (a packet of several leaves with its first frame's timestamp, 20-40 ms old), and
+   * an event's packets all carry its start; the frames go on being numbered. Before any frame (or
+   * since a codec change), from the last packet sent.
    */
-  get lastFrameTs(): number {
-    return this.#lastTs >>> 0;
-  }
-
-  get lastFrameMs(): number {
-    return this.#lastFrameMs;
-  }
-
-  get clockRateHz(): number {
-    return this.#clockRateHz;
+  timestampAt(nowMs: number): number {
+    const framed = !Number.isNaN(this.#lastFrameMs);
+    const since = framed ? this.#lastFrameMs : this.#lastPacketMs;
+    const elapsedMs = Number.isNaN(since) ? 0 : nowMs - since;
+    const base = framed ? this.#lastTs : this.#lastPacketTs;
+    return (base + Math.round((elapsedMs * this.#clockRateHz) / 1000)) >>> 0;
   }
 
   get frameMs(): number {
@@ -213,6 +205,6 @@ export class RtpPacketizer {
     this.packetsSent++;
     this.octetsSent += payloadBytes;
     this.#lastPacketTs = ts | 0;
-    this.lastPacketMs = nowMs;
+    this.#lastPacketMs = nowMs;
   }
 }

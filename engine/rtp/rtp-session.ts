@@ -964,19 +964,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (p.packetsSent > this.#sentAtLastReport) {
       const wall = Date.now();
       const ntp = ntpFromUnixMs(wall);
-      // §6.4.1: the RTP timestamp of the same instant as the NTP timestamp, from the frames'
-      // clock: a packet of several frames leaves with its first frame's timestamp, 20-40 ms old.
-      const framed = !Number.isNaN(p.lastFrameMs);
-      const since = framed ? p.lastFrameMs : p.lastPacketMs;
-      const elapsed = Number.isNaN(since) ? 0 : now - since;
-      const base = framed ? p.lastFrameTs : p.lastPacketTs;
-      const rtpTimestamp = (base + Math.round((elapsed * p.clockRateHz) / 1000)) >>> 0;
       packets.push({
         type: 'sr',
         ssrc: p.ssrc,
         ntpSeconds: ntp.seconds,
         ntpFraction: ntp.fraction,
-        rtpTimestamp,
+        // §6.4.1: the RTP timestamp of the same instant as the NTP timestamp.
+        rtpTimestamp: p.timestampAt(now),
         packetCount: p.packetsSent >>> 0,
         octetCount: p.octetsSent >>> 0,
         reports: blocks
