@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
 import { G722_STATE, g722Decode, g722Encode, g722InitState } from '../../engine/dsp/reference/g722.js';
 import { createKernels } from '../../engine/dsp/kernels.js';
+import type { KernelExports } from '../../bench/support/kernel-exports.js';
 import { dtmfTone, toPcm16 } from '../support/dtmf-signals.js';
 
 function fixture(name: string): Buffer {
@@ -26,14 +27,6 @@ const encoded = new Uint8Array(fixture('ffmpeg-encoded.g722'));
 const decoded = samples(fixture('ffmpeg-decoded-16k.raw'));
 /** One 20 ms frame: 320 samples, 160 bytes. */
 const FRAME = 320;
-
-interface G722Exports {
-  memory: WebAssembly.Memory;
-  benchBufferPtr(): number;
-  g722Init(state: number): void;
-  g722EncodeFrame(state: number, pcm: number, out: number, samples: number): void;
-  g722DecodeFrame(state: number, code: number, pcm: number, bytes: number): void;
-}
 
 describe('G.722 (64 kbit/s) against FFmpeg', () => {
   it('the fixtures are 0.4 s at 16 kHz and its 3,200 bytes', () => {
@@ -60,7 +53,7 @@ describe('G.722 (64 kbit/s) against FFmpeg', () => {
   it('the WebAssembly core does the same, its state word for word the reference', () => {
     const kernels = new WasmKernels();
     try {
-      const e = kernels.exports as unknown as G722Exports;
+      const e = kernels.exports as unknown as KernelExports;
       const base = e.benchBufferPtr();
       const enc = base;
       const dec = base + 4 * G722_STATE.words;
