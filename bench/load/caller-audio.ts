@@ -9,6 +9,11 @@ import { G722_STATE, g722Encode, g722InitState } from '../../engine/dsp/referenc
 export type LoadCodec = 'PCMU' | 'G722';
 export const LOAD_CODECS: readonly LoadCodec[] = ['PCMU', 'G722'];
 
+/** The run's codec, as the orchestrator passes it to its children (LOAD_CODEC; PCMU if unset). */
+export function loadCodecFromEnv(): LoadCodec {
+  return process.env.LOAD_CODEC === 'G722' ? 'G722' : 'PCMU';
+}
+
 export interface CallerAudio {
   /** The m= line's formats and their rtpmaps, telephone-event included. */
   sdpMedia(port: number): string;

@@ -9,7 +9,8 @@
  */
 import type dgram from 'node:dgram';
 import { WasmKernels } from '../../engine/dsp/wasm-kernels.js';
-import { INPUT_SILENT, RTP_HEADER_BYTES } from '../../engine/dsp/kernels.js';
+import { INPUT_SILENT, RTP_HEADER_BYTES, codecRateHz } from '../../engine/dsp/kernels.js';
+import { loadCodecFromEnv } from './caller-audio.js';
 import { requestedRoom } from '../support/requested-room.js';
 import { createFloorParts, floorAnswerSdp, runFloor, type FloorCounts } from './floor-process.js';
 
@@ -31,7 +32,7 @@ interface Room {
 }
 
 // G.722 callers (--codec=G722): G.722 parties in 16 kHz rooms, as the engine makes them.
-const codec = process.env.LOAD_CODEC === 'G722' ? 'G722' : 'PCMU';
+const codec = loadCodecFromEnv();
 const parts = createFloorParts();
 const { ua, clock, portPool } = parts;
 const kernels = new WasmKernels();
@@ -42,7 +43,7 @@ ua.on('invite', async (invite) => {
   const name = requestedRoom(invite.requestUri, 'lobby');
   let room = rooms.get(name);
   if (!room) {
-    room = { slot: kernels.createRoom(codec === 'G722' ? 16000 : 8000), legs: [] };
+    room = { slot: kernels.createRoom(codecRateHz(codec)), legs: [] };
     rooms.set(name, room);
   }
   const ports = await portPool.allocate();

@@ -7,16 +7,17 @@ import { Engine, type InbandDtmfMode } from '../../engine/index.js';
 import { answerIntoRooms } from '../support/answer-into-rooms.js';
 import type { EngineSample } from './protocol.js';
 import { send, serveOrchestrator } from './child-ipc.js';
+import { loadCodecFromEnv } from './caller-audio.js';
+import { codecRateHz } from '../../engine/dsp/kernels.js';
 
 const kernels = (process.env.LOAD_KERNELS ?? 'wasm') as 'wasm' | 'js';
-// G.722 callers (--codec=G722) are wideband phones: their rooms mix at 16 kHz.
-const wideband = process.env.LOAD_CODEC === 'G722';
 const engine = new Engine({
   sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
   rtp: { minPort: 40000, maxPort: 59999 },
   kernels,
   inbandDtmf: (process.env.LOAD_INBAND_DTMF ?? 'always') as InbandDtmfMode,
-  roomSampleRateHz: wideband ? 16000 : 8000,
+  // G.722 callers (--codec=G722) are wideband phones: their rooms mix at their rate, 16 kHz.
+  roomSampleRateHz: codecRateHz(loadCodecFromEnv()),
   logLevel: 'warn'
 });
 const answered = answerIntoRooms(engine, { fallbackRoom: 'load', secondsTimeout: 30 });

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import type { FromGenerator, GeneratorSample, ToGenerator } from './protocol.js';
-import { callerAudio, type LoadCodec } from './caller-audio.js';
+import { callerAudio, loadCodecFromEnv } from './caller-audio.js';
 
 const FRAME_MS = 20;
 const PAYLOAD_BYTES = 160;
@@ -40,7 +40,7 @@ let started = 0;
 const send = (message: FromGenerator): void => void process.send?.(message);
 
 /** One second of a 440 Hz tone at about -15 dBFS: what every caller "says". */
-const audio = callerAudio((process.env.LOAD_CODEC ?? 'PCMU') as LoadCodec);
+const audio = callerAudio(loadCodecFromEnv());
 const tone = audio.tone;
 
 async function placeCall(sipPort: number, room: string, index: number, talks: boolean): Promise<void> {
