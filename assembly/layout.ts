@@ -168,10 +168,16 @@ export const G722_STATES: usize = TABLES + <usize>TABLE_BYTES;
   return PARTIES + <usize>p * <usize>PARTY_BYTES;
 }
 
-/** Party p's G.722 encoder state; its decoder's follows at + G722_DIRECTION_BYTES. */
+/** Party p's G.722 encoder state. */
 // @ts-ignore: decorator
-@inline export function g722At(p: i32): usize {
+@inline export function g722EncoderAt(p: i32): usize {
   return G722_STATES + <usize>p * <usize>G722_PARTY_BYTES;
+}
+
+/** Party p's G.722 decoder state, after its encoder's. */
+// @ts-ignore: decorator
+@inline export function g722DecoderAt(p: i32): usize {
+  return g722EncoderAt(p) + <usize>G722_DIRECTION_BYTES;
 }
 
 // @ts-ignore: decorator

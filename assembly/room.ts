@@ -15,7 +15,7 @@ import {
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
-  G722_DIRECTION_BYTES, partyAt, roomAt, g722At
+  partyAt, roomAt, g722EncoderAt, g722DecoderAt
 } from './layout';
 import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
@@ -73,8 +73,8 @@ function knownCodec(codec: i32): i32 {
 function resetStreams(p: i32): void {
   const pp = partyAt(p);
   if (load<i32>(pp + P_CODEC) == CODEC_G722) {
-    g722Init(g722At(p));
-    g722Init(g722At(p) + <usize>G722_DIRECTION_BYTES);
+    g722Init(g722EncoderAt(p));
+    g722Init(g722DecoderAt(p));
   }
   memory.fill(pp + P_NATIVE, 0, <usize>(4 * MAX_FRAME));
   memory.fill(pp + P_UP_STATE, 0, <usize>(2 * UP_STATE));
@@ -315,7 +315,7 @@ function inputStage(p: i32, roomRate: i32, n: i32): i32 {
       l16DecodeFrame(payload, native, got);
     } else if (codec == CODEC_G722) {
       const bytes = input < nn >> 1 ? input : nn >> 1;
-      g722DecodeFrame(g722At(p) + <usize>G722_DIRECTION_BYTES, payload, native, bytes);
+      g722DecodeFrame(g722DecoderAt(p), payload, native, bytes);
       got = bytes << 1;
     } else {
       got = input < nn ? input : nn;
@@ -387,7 +387,7 @@ function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limit
     l16EncodeFrame(pcm, payload, nn);
     store<i32>(pp + P_OUT_BYTES, 2 * nn);
   } else if (codec == CODEC_G722) {
-    g722EncodeFrame(g722At(p), pcm, payload, nn);
+    g722EncodeFrame(g722EncoderAt(p), pcm, payload, nn);
     store<i32>(pp + P_OUT_BYTES, nn >> 1);
   } else {
     g711EncodeFrame(codec, pcm, payload, nn);
