@@ -4,6 +4,7 @@
  * for a run of wideband phones in 16 kHz rooms. A listener's frame is 0xff bytes, silence in both.
  */
 import { ulawTone } from '../support/ulaw-tone.js';
+import { sine } from '../../test/support/dsp-prng.js';
 import { G722_STATE, g722Encode, g722InitState } from '../../engine/dsp/reference/g722.js';
 
 export type LoadCodec = 'PCMU' | 'G722';
@@ -30,8 +31,7 @@ export function callerAudio(codec: LoadCodec): CallerAudio {
       payloadType: 0
     };
   }
-  const pcm = new Int16Array(16000);
-  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+  const pcm = sine(16000, 440, 16000, 6000);
   const state = new Int32Array(G722_STATE.words);
   g722InitState(state);
   const tone = Buffer.alloc(8000);

@@ -12,6 +12,7 @@ import { G722_STATE, g722Decode, g722Encode, g722InitState } from '../../engine/
 import { createKernels } from '../../engine/dsp/kernels.js';
 import type { KernelExports } from '../../bench/support/kernel-exports.js';
 import { dtmfTone, toPcm16 } from '../support/dtmf-signals.js';
+import { sine } from '../support/dsp-prng.js';
 
 function fixture(name: string): Buffer {
   return readFileSync(new URL(`../fixtures/g722/${name}`, import.meta.url));
@@ -91,8 +92,7 @@ describe('G.722 (64 kbit/s) against FFmpeg', () => {
 
   it('a 1 kHz tone comes back at its level, 22 samples later (the two QMFs)', () => {
     const n = 3200;
-    const tone = new Int16Array(n);
-    for (let i = 0; i < n; i++) tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 16000));
+    const tone = sine(n, 1000, 16000, 8000);
     const enc = new Int32Array(G722_STATE.words);
     const dec = new Int32Array(G722_STATE.words);
     g722InitState(enc);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { State } from '../../engine/index.js';
 import { Baresip } from '../support/baresip.js';
+import { sine } from '../support/dsp-prng.js';
 import { hasPeer } from '../support/peers.js';
 import { toneLevelDb } from '../support/tone-analysis.js';
 import { ToneRoomEngine } from '../support/tone-room-engine.js';
@@ -37,18 +38,21 @@ afterAll(async () => {
   await rooms?.stop();
 });
 
-function tone(seconds: number, freqHz: number): Int16Array {
-  const pcm = new Int16Array(RATE_HZ * seconds);
-  for (let i = 0; i < pcm.length; i++)
-    pcm[i] = Math.round(AMPLITUDE * Math.sin((2 * Math.PI * freqHz * i) / RATE_HZ));
-  return pcm;
-}
-
 describe.runIf(ready)('G.722 phones in a 16 kHz room', () => {
   it('each hears the tone above 4 kHz the other sends, at its level; every packet is payload type 9', async () => {
     const base = 26000 + 8 * Math.floor(Math.random() * 250);
-    const a = new Baresip({ microphone: tone(20, A_HZ), codec: 'G722', sipPort: base, user: 'hda' });
-    const b = new Baresip({ microphone: tone(20, B_HZ), codec: 'G722', sipPort: base + 4, user: 'hdb' });
+    const a = new Baresip({
+      microphone: sine(20 * RATE_HZ, A_HZ, RATE_HZ, AMPLITUDE),
+      codec: 'G722',
+      sipPort: base,
+      user: 'hda'
+    });
+    const b = new Baresip({
+      microphone: sine(20 * RATE_HZ, B_HZ, RATE_HZ, AMPLITUDE),
+      codec: 'G722',
+      sipPort: base + 4,
+      user: 'hdb'
+    });
     const capture = new UdpCapture();
     const inRoom = (user: string): boolean => rooms.channels.get(user)?.state === State.TRANSFERRED;
     try {

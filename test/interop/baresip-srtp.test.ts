@@ -14,6 +14,7 @@ import {
   type UASCallChannel
 } from '../../engine/index.js';
 import { Baresip } from '../support/baresip.js';
+import { sine } from '../support/dsp-prng.js';
 import { hasPeer } from '../support/peers.js';
 import { rmsDbfs, toneLevelDb, ulawDecode } from '../support/tone-analysis.js';
 import { TonePhone } from '../support/tone-phone.js';
@@ -68,13 +69,6 @@ afterAll(async () => {
   certificate?.remove();
 });
 
-function tone(seconds: number, freqHz: number, amplitude: number): Int16Array {
-  const pcm = new Int16Array(8000 * seconds);
-  for (let i = 0; i < pcm.length; i++)
-    pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
-  return pcm;
-}
-
 /**
  * How much of the signal's power is one tone, in dB: about +3 for a pure sine (Goertzel's 0 dB
  * full-scale sine against its -3 dBFS RMS), far below 0 for noise such as ciphertext read as PCMU.
@@ -97,7 +91,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
   it('each hears the other; the SRTP leg shows no G.711 on the wire, the plain leg does', async () => {
     const sipPort = 28000 + 4 * Math.floor(Math.random() * 450);
     const bare = new Baresip({
-      microphone: tone(20, BARESIP_HZ, 9000),
+      microphone: sine(8000 * 20, BARESIP_HZ, 8000, 9000),
       sipPort,
       mediaenc: 'srtp-mand',
       certificatePath: baresipPem,
@@ -185,7 +179,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
     });
     await secureOnly.start();
     const bare = new Baresip({
-      microphone: tone(20, BARESIP_HZ, 9000),
+      microphone: sine(8000 * 20, BARESIP_HZ, 8000, 9000),
       sipPort,
       mediaenc: 'srtp-mand',
       certificatePath: baresipPem,
@@ -219,7 +213,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
   it("answers baresip's RTP/SAVPF offer (SRTP with RTCP feedback, RFC 5124) in kind: it and a phone hear each other", async () => {
     const before = calls.length;
     const bare = new Baresip({
-      microphone: tone(20, BARESIP_HZ, 9000),
+      microphone: sine(8000 * 20, BARESIP_HZ, 8000, 9000),
       sipPort: 28000 + 4 * Math.floor(Math.random() * 450),
       mediaenc: 'srtp-mandf'
     });
@@ -269,7 +263,7 @@ describe.runIf(ready)('baresip over TLS with SRTP, in a room with a plain-RTP ph
       void channel.answer().catch(() => undefined);
     });
     await plainOnly.start();
-    const bare = new Baresip({ microphone: tone(5, BARESIP_HZ, 9000), mediaenc: 'srtp-mand' });
+    const bare = new Baresip({ microphone: sine(8000 * 5, BARESIP_HZ, 8000, 9000), mediaenc: 'srtp-mand' });
     try {
       await sleep(500);
       bare.type(`/dial sip:secure@127.0.0.1:${plainOnly.sipAddresses()[0].port}\n`);

@@ -12,6 +12,7 @@ import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
 import { Baresip } from '../support/baresip.js';
+import { sine } from '../support/dsp-prng.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -46,16 +47,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tone(seconds: number, freqHz: number, amplitude: number): Int16Array {
-  const pcm = new Int16Array(8000 * seconds);
-  for (let i = 0; i < pcm.length; i++)
-    pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * i) / 8000));
-  return pcm;
-}
-
 describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
   it('sends audio the engine measures, DTMF the engine collects, and hears the prompt the engine plays', async () => {
-    const phone = new Baresip({ microphone: tone(20, 1000, 9000) });
+    const phone = new Baresip({ microphone: sine(8000 * 20, 1000, 8000, 9000) });
     try {
       await sleep(500);
       phone.type(`/dial sip:bare@127.0.0.1:${port}\n`);
@@ -101,7 +95,7 @@ describe.skipIf(!haveBaresip)('baresip calling the engine', () => {
 
   it('is a conference participant: a test phone hears its tone, it hears the phone, nobody hears themselves', async () => {
     calls.length = 0;
-    const phone = new Baresip({ microphone: tone(20, 1000, 9000) });
+    const phone = new Baresip({ microphone: sine(8000 * 20, 1000, 8000, 9000) });
     const tonePhone = await TonePhone.create({ toneHz: 440, user: 'tonephone' });
     try {
       await sleep(500);
