@@ -24,7 +24,9 @@ export type EngineErrorCode =
   /** A browser's peer connection could not be set up (@roamhq/wrtc failed to answer). */
   | 'ERR_WEBRTC_FAILED'
   /** The join page was asked for but its build (npm run build:page) is missing. */
-  | 'ERR_JOIN_PAGE_UNAVAILABLE';
+  | 'ERR_JOIN_PAGE_UNAVAILABLE'
+  /** A moderator's action on a party of another node could not be passed on: the cluster's directory did not answer. */
+  | 'ERR_CLUSTER_UNAVAILABLE';
 
 /** Base class of every error the engine throws on purpose. */
 export class EngineError extends Error {

@@ -17,10 +17,16 @@ export { ConferencePartyMediaSettings } from './settings/conference-party-media-
 export { ConferenceLifetimeControl } from './settings/conference-lifetime-control.js';
 export type { TextToSayOptions } from './settings/media.js';
 export type { GetDigitsOptions } from './dtmf/digit-collector.js';
-export type { ConferenceMedia, ConferenceMediaEvents, RemoteTalkerEvent } from './media/conference-media.js';
+export type {
+  ConferenceMedia,
+  ConferenceMediaEvents,
+  ModerationAction,
+  RemoteTalkerEvent,
+  SayOptions
+} from './media/conference-media.js';
 export type { ClusterOptions } from './cluster/cluster-member.js';
 export type { RedisConnectionOptions, RedisTarget } from './cluster/redis-target.js';
-export type { Party } from './conference/party.js';
+export type { Party, LeaveReason } from './conference/party.js';
 export type { ConferenceRoom } from './conference/room.js';
 export type { FrameClockStats } from './clock/frame-clock.js';
 export type { SipRequest, AudioCodec } from '../sip/index.js';

@@ -211,7 +211,12 @@ export class ConferenceTransfer {
       if (who === party && this.entered) this.retrieved(reason);
     };
     const onMute = ({ party: who, muted }: { party: Party; muted: boolean }): void => {
-      if (who === party && this.entered) this.init.media.setContributing(party.talkerAndListener, muted);
+      if (who !== party || !this.entered) return;
+      const { media } = this.init;
+      media.setContributing(party.talkerAndListener, muted);
+      // Its keypad's or a moderator's: heard by this party alone, its private prompt added to its own mix-minus.
+      if (party.media.muteTones)
+        media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
     };
     room.on('partyLeft', onLeft);
     room.on('muteChanged', onMute);
@@ -264,12 +269,7 @@ export class ConferenceTransfer {
   /** A digit pressed by the caller; true when the room took it (it is in the room). */
   handleDigit(digit: string): boolean {
     if (!this.entered || this.finished || !this.room || !this.party) return false;
-    const action = this.room.handleDigit(this.party, digit);
-    if ((action === 'mute' || action === 'unmute') && this.party.media.muteTones) {
-      const { media } = this.init;
-      // Heard by this party alone: its private prompt, added to its own mix-minus.
-      media.player.play([muteTone(media.sampleRateHz, action === 'mute')]).catch(() => undefined);
-    }
+    this.room.handleDigit(this.party, digit);
     return true;
   }
 

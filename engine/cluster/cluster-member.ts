@@ -9,7 +9,7 @@ import type { IncomingInvite } from '../../sip/index.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
-import type { ConferenceMedia } from '../media/conference-media.js';
+import { MODERATION_ACTIONS, type ConferenceMedia } from '../media/conference-media.js';
 import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
@@ -310,6 +310,13 @@ export class ClusterMember {
         section.remoteTalker(event, event.type === 'talking');
     } else if (event.type === 'talkersWanted') {
       section.publishLocalTalkers();
+    } else if (event.type === 'moderate') {
+      if (
+        event.target === this.nodeId &&
+        typeof event.party === 'string' &&
+        MODERATION_ACTIONS.includes(event.action)
+      )
+        section.moderated(event.action, event.party);
     } else if (event.type === 'destroyed') {
       // A late or repeated notice of an earlier life of the room leaves this one alone.
       if (event.instance !== undefined && event.instance !== section.instance) return;

@@ -1,7 +1,7 @@
 /**
  * The cluster's room directory in Redis: which node owns each room (a lease with a fencing
  * epoch), which nodes hold a section of it, whether it has started, and each node's heartbeat
- * (its trunk address and load). Room events ('started', 'destroyed', talkers) go out on one
+ * (its trunk address and load). Room events ('started', 'destroyed', talkers, a moderator's asks) go out on one
  * pub/sub channel per room, which only the nodes holding a section of that room listen to, so
  * their traffic grows with a room's spread, not with the size of the cluster.
  *
@@ -16,6 +16,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
+import type { ModerationAction } from '../media/conference-media.js';
 import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
 
 export interface RoomOwner {
@@ -53,7 +54,16 @@ export type RoomEvent =
   | { room: string; type: 'destroyed'; nodeId: string; instance?: string }
   | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number }
   /** A node new to the room (or back in it) asks who is talking: talker events are edges, not state. */
-  | { room: string; type: 'talkersWanted'; nodeId: string };
+  | { room: string; type: 'talkersWanted'; nodeId: string }
+  /** A moderator on node `nodeId` asks node `target` for `action` on its party of channel `party`. */
+  | {
+      room: string;
+      type: 'moderate';
+      nodeId: string;
+      target: string;
+      action: ModerationAction;
+      party: string;
+    };
 
 /** Every RoomEvent type, once: the compiler refuses this table if a type is missing or unknown. */
 const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
@@ -61,7 +71,8 @@ const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
   destroyed: true,
   talking: true,
   stoppedTalking: true,
-  talkersWanted: true
+  talkersWanted: true,
+  moderate: true
 };
 
 export type RoomDirectoryEvents = {

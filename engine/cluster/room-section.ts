@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
 import type { Party } from '../conference/party.js';
-import type { ConferenceMedia } from '../media/conference-media.js';
+import type { ConferenceMedia, ModerationAction } from '../media/conference-media.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
@@ -112,8 +112,20 @@ export class RoomSection {
     room.on('started', this.onStarted);
     room.on('partyLeft', this.onPartyLeft);
     room.on('destroyed', this.onDestroyed);
-    room.on('partyJoined', this.onPartyJoined);
     this.media = host.conference(room.name);
+    this.media?.joinCluster({
+      nodeId: host.nodeId,
+      isTrunkLeg: (party) => this.trunkIds.has(party.label ?? ''),
+      moderateElsewhere: (action, target) =>
+        host.directory.publish({
+          room: this.name,
+          type: 'moderate',
+          nodeId: host.nodeId,
+          target: target.nodeId,
+          action,
+          party: target.party
+        })
+    });
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
@@ -397,10 +409,11 @@ export class RoomSection {
       if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
-  /** A trunk leg's talkers are reported by their own node, over the directory's room events. */
-  private readonly onPartyJoined = ({ party }: { party: Party }): void => {
-    if (this.trunkIds.has(party.label ?? '')) this.media?.hideTalker(party);
-  };
+  /** A moderator on another node asked for `action` on this node's party of channel `channelId`. */
+  moderated(action: ModerationAction, channelId: string): void {
+    if (this.media?.moderateHere(action, channelId))
+      this.log.info({ action, channelId }, 'moderated at the word of another node');
+  }
 
   private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
     this.localTalkers.set(party, levelDbfs);
@@ -510,12 +523,13 @@ export class RoomSection {
     this.room.off('started', this.onStarted);
     this.room.off('partyLeft', this.onPartyLeft);
     this.room.off('destroyed', this.onDestroyed);
-    this.room.off('partyJoined', this.onPartyJoined);
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;
     directory.unwatch(this.name);
-    if (reason === 'destroyOnExit') this.host.destroyedByParty(this.name, this.instanceValue);
+    // Ended by a party or by the application: every node's parties are retrieved.
+    if (reason === 'destroyOnExit' || reason === 'ended')
+      this.host.destroyedByParty(this.name, this.instanceValue);
     for (const channel of [...this.trunkChannels.values()]) void channel.hangUp();
     this.trunk = undefined;
     // After any check in flight, which may just have claimed the room.

@@ -13,6 +13,8 @@ export type LeaveReason =
   | 'exitDigit'
   /** The application called `retrieveTransferredCall`. */
   | 'retrieved'
+  /** The application removed it from the room (`ConferenceMedia.remove`). */
+  | 'removed'
   /** The room was destroyed (a `destroyOnExit` party left, or the room was closed). */
   | 'roomDestroyed'
   /** Its call hung up. */

@@ -10,8 +10,9 @@
  *   counts. Once started it stays started until destroyed.
  * - Until it starts nobody hears anybody: each party hears ringback, or its
  *   `onConferenceStoppedFile` when it has one (`partyAudioRole`).
- * - It is destroyed when a `destroyOnExit` party leaves, when its last party leaves, or on
- *   `close()`; every remaining party then leaves with reason 'roomDestroyed'.
+ * - It is destroyed when a `destroyOnExit` party leaves, when its last party leaves, on `end()`
+ *   (the application) or on `close()`; every remaining party then leaves with reason
+ *   'roomDestroyed'.
  *
  * Announcements (`'announce'`, one event per party, to be queued per room by the player so
  * they never overlap): on entry, the beep (when `beepOnEntry`) then `prefixMedia` then
@@ -46,7 +47,8 @@ export type RoomState = 'waiting' | 'started' | 'destroyed';
 /** What a party should hear: the room mix, ringback, its stopped file, or nothing (it left). */
 export type PartyAudioRole = 'mix' | 'ringback' | 'stoppedFile' | 'none';
 
-export type DestroyReason = 'destroyOnExit' | 'empty' | 'closed';
+/** 'ended': the application ended the room (`ConferenceMedia.end`); 'closed': the engine closed it (stopping, or the room ended elsewhere in a cluster). */
+export type DestroyReason = 'destroyOnExit' | 'empty' | 'closed' | 'ended';
 
 export interface AnnounceEvent {
   /** The party being announced. */
@@ -235,6 +237,11 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
   /** Destroys the room: every party leaves with 'roomDestroyed'. Idempotent. */
   close(): void {
     this.#destroy('closed');
+  }
+
+  /** Destroys the room at the application's word, as a `destroyOnExit` party leaving would. Idempotent. */
+  end(): void {
+    this.#destroy('ended');
   }
 
   #shouldStart(): boolean {

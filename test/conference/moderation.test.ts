@@ -1,0 +1,218 @@
+/**
+ * The application as a conference's moderator (`engine.conference(name)`): it lists the callers,
+ * mutes, unmutes and removes one, speaks to the whole room and ends it. Three phones over real
+ * SIP and RTP on loopback, each sending its own tone; what each hears is measured at that tone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConferencePartyMediaSettings,
+  EngineError,
+  InvalidArgumentError,
+  InvalidStateError,
+  State,
+  TransferCause,
+  type LeaveReason,
+  type Party
+} from '../../engine/index.js';
+import { MUTE_TONE_HZ } from '../../engine/media/tones.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
+import { ToneRoomEngine } from '../support/tone-room-engine.js';
+import { waitFor } from '../support/wait.js';
+
+const TONES = [400, 1200, 1500] as const;
+const HEARD_DB = -30;
+const ABSENT_DB = -50;
+
+let rooms: ToneRoomEngine;
+
+beforeAll(async () => {
+  rooms = await ToneRoomEngine.start({
+    rtp: { minPort: 22000, maxPort: 22099 },
+    media: () => new ConferencePartyMediaSettings({ beepOnEntry: false })
+  });
+});
+
+afterAll(async () => {
+  await rooms?.stop();
+});
+
+async function joinAll(
+  room: string,
+  users: string[],
+  tones: Array<number | null> = [...TONES]
+): Promise<TonePhone[]> {
+  const phones = await Promise.all(users.map((user, i) => TonePhone.create({ toneHz: tones[i], user })));
+  await rooms.join(room, phones);
+  await Promise.all(phones.map((p) => p.listen(300))); // the audio settles
+  return phones;
+}
+
+function conference(room: string) {
+  const media = rooms.engine.conference(room);
+  if (!media) throw new Error(`no conference ${room}`);
+  return media;
+}
+
+const channelId = (user: string): string => rooms.channels.get(user)!.id;
+
+/** The loudest any 20 ms block of `pcm` has the tone `hz`. */
+function loudestBlockDb(pcm: Int16Array, hz: number): number {
+  let loudest = -200;
+  for (let at = 0; at + 160 <= pcm.length; at += 160)
+    loudest = Math.max(loudest, toneLevelDb(pcm.subarray(at, at + 160), hz, 8000));
+  return loudest;
+}
+
+/** 20 ms blocks of `pcm` louder than −40 dBFS. */
+function loudBlocks(pcm: Int16Array): number {
+  let loud = 0;
+  for (let at = 0; at + 160 <= pcm.length; at += 160) if (rmsDbfs(pcm.subarray(at, at + 160)) > -40) loud++;
+  return loud;
+}
+
+/** The level of each of the phones' tones in what `phone` hears over `ms`. */
+async function tonesHeard(phone: TonePhone, ms = 600): Promise<number[]> {
+  const pcm = await phone.listen(ms);
+  return TONES.map((hz) => toneLevelDb(pcm, hz, 8000));
+}
+
+describe("a conference's moderator", () => {
+  it('lists the callers in entry order, with their channel ids', async () => {
+    const phones = await joinAll('modlist', ['ann', 'ben']);
+    try {
+      const parties = conference('modlist').parties;
+      expect(parties.map((p) => p.channelId)).toEqual([channelId('ann'), channelId('ben')]);
+      expect(parties.every((p) => !p.muted && !p.left)).toBe(true);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('mutes a party by its channel id: the others stop hearing it, it hears its mute notes; unmute undoes it', async () => {
+    const phones = await joinAll('modmute', ['alice', 'bob', 'carol']);
+    const [alice, bob, carol] = phones;
+    try {
+      const room = conference('modmute');
+      expect((await tonesHeard(alice))[1]).toBeGreaterThan(HEARD_DB);
+
+      const bobHears = bob.listen(800);
+      await room.mute(channelId('bob'));
+      const party = room.parties.find((p) => p.channelId === channelId('bob')) as Party;
+      expect(party.muted).toBe(true);
+      const notes = await bobHears;
+      expect(loudestBlockDb(notes, MUTE_TONE_HZ.high)).toBeGreaterThan(HEARD_DB);
+      expect(loudestBlockDb(notes, MUTE_TONE_HZ.low)).toBeGreaterThan(HEARD_DB);
+      for (const other of [alice, carol]) {
+        const heard = await tonesHeard(other);
+        expect(heard[1]).toBeLessThan(ABSENT_DB);
+        // Bob still hears the others, and they each other.
+        expect(Math.max(...heard.filter((_, i) => i !== 1))).toBeGreaterThan(HEARD_DB);
+      }
+      expect((await tonesHeard(bob))[0]).toBeGreaterThan(HEARD_DB);
+
+      await room.mute(party); // muted already: nothing changes
+      await room.unmute(party);
+      expect(party.muted).toBe(false);
+      await bob.listen(300); // the rising notes
+      expect((await tonesHeard(alice))[1]).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('removes a party: its call is retrieved and it hears the room no more, nor the room it', async () => {
+    const phones = await joinAll('modremove', ['dora', 'eve', 'fay']);
+    const [dora, , fay] = phones;
+    const left: Array<{ channelId?: string; reason: LeaveReason }> = [];
+    const room = conference('modremove');
+    room.on('partyLeft', ({ party, reason }) => left.push({ channelId: party.channelId, reason }));
+    try {
+      const fayChannel = rooms.channels.get('fay')!;
+      await room.remove(channelId('fay'));
+      await waitFor(() => fayChannel.state === State.ANSWERED);
+      expect(fayChannel.transferCause()).toBe(TransferCause.NORMAL);
+      expect(left).toEqual([{ channelId: fayChannel.id, reason: 'removed' }]);
+      expect(room.parties.map((p) => p.channelId)).toEqual([channelId('dora'), channelId('eve')]);
+      await Promise.all([dora.listen(200), fay.listen(200)]);
+      const [doraHears, fayHears] = await Promise.all([tonesHeard(dora), tonesHeard(fay)]);
+      expect(doraHears[2]).toBeLessThan(ABSENT_DB);
+      expect(doraHears[1]).toBeGreaterThan(HEARD_DB);
+      expect(Math.max(...fayHears)).toBeLessThan(ABSENT_DB);
+      // Its channel is the application's again: it can speak to it.
+      await fayChannel.playText('back with you');
+      await expect(room.remove(fayChannel.id)).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('says a text to the whole room and resolves once it has been played', async () => {
+    const phones = await joinAll('modsay', ['gus', 'hal'], [null, null]);
+    try {
+      const quiet = await Promise.all(phones.map((p) => p.listen(400)));
+      for (const pcm of quiet) expect(rmsDbfs(pcm)).toBeLessThan(-60);
+      const heard = phones.map((p) => p.listen(3500));
+      await conference('modsay').say('The meeting ends in five minutes.');
+      const loudAtResolve = phones.map((p) => loudBlocks(p.receivedPcm()));
+      const loudAtEnd = (await Promise.all(heard)).map(loudBlocks);
+      for (const [i, loud] of loudAtEnd.entries()) {
+        // A second and more of speech, not a click, and all but the jitter buffer's last frames had come.
+        expect(loud).toBeGreaterThan(50);
+        expect(loud - loudAtResolve[i]).toBeLessThanOrEqual(12);
+      }
+      await expect(conference('modsay').say('')).rejects.toBeInstanceOf(RangeError);
+      await expect(conference('modsay').playFile('hold.wav')).rejects.toMatchObject({
+        code: 'ERR_FILE_ACCESS'
+      });
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('ends the room: every call is retrieved and the room is gone', async () => {
+    const phones = await joinAll('modend', ['ida', 'jon', 'kim']);
+    try {
+      const room = conference('modend');
+      const reasons: LeaveReason[] = [];
+      room.on('partyLeft', ({ reason }) => reasons.push(reason));
+      room.end();
+      const channels = ['ida', 'jon', 'kim'].map((user) => rooms.channels.get(user)!);
+      await waitFor(() => channels.every((c) => c.state === State.ANSWERED));
+      expect(reasons).toEqual(['roomDestroyed', 'roomDestroyed', 'roomDestroyed']);
+      expect(rooms.engine.conference('modend')).toBeUndefined();
+      room.end(); // again: nothing
+      const refused = await room.mute(channels[0].id).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(InvalidStateError);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('refuses what is not a party of the room, and changes nothing', async () => {
+    const phones = await joinAll('modwrong', ['lea', 'max']);
+    try {
+      const room = conference('modwrong');
+      await expect(room.mute(42 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+      await expect(room.mute({ nodeId: 'n1' } as unknown as string)).rejects.toBeInstanceOf(TypeError);
+      // A party of another node, in an engine that is in no cluster.
+      await expect(room.mute({ nodeId: 'n2', party: channelId('lea') })).rejects.toBeInstanceOf(
+        InvalidArgumentError
+      );
+      const unknown = await room.mute('no-such-channel').catch((error: unknown) => error);
+      expect(unknown).toBeInstanceOf(InvalidArgumentError);
+      expect((unknown as EngineError).code).toBe('ERR_INVALID_ARGUMENT');
+      const other = await joinAll('modwrong2', ['ned']);
+      try {
+        const stranger = conference('modwrong2').parties[0];
+        await expect(room.remove(stranger)).rejects.toBeInstanceOf(InvalidStateError);
+        expect(stranger.left).toBe(false);
+      } finally {
+        await Promise.all(other.map((p) => p.close()));
+      }
+      expect(room.parties.every((p) => !p.muted && !p.left)).toBe(true);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+});
