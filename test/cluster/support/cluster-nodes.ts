@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FromNode, ToNode } from './node-app.js';
+import type { FromNode, ModeratorAsk, ModeratorTarget, ToNode } from './node-app.js';
 import { TonePhone } from '../../support/tone-phone.js';
 import { waitFor } from '../../support/wait.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-let nextStatusId = 1;
+let nextRequestId = 1;
 
 export interface NodeSpec {
   nodeId: string;
@@ -96,19 +96,38 @@ export class ClusterNode {
     return `sip:${room}@${this.spec.host}:${this.sipPort}`;
   }
 
-  async status(rooms: string[]): Promise<Extract<FromNode, { type: 'status' }>> {
-    const id = nextStatusId++;
-    const reply = new Promise<Extract<FromNode, { type: 'status' }>>((resolve) => {
+  status(rooms: string[]): Promise<Extract<FromNode, { type: 'status' }>> {
+    const id = nextRequestId++;
+    return this.request({ type: 'status', id, rooms }, (m) =>
+      m.type === 'status' && m.id === id ? m : undefined
+    );
+  }
+
+  /** Asks the node's application to moderate `room` (see node-app.ts); resolves with its reply. */
+  moderate(
+    room: string,
+    ask: ModeratorAsk,
+    target: ModeratorTarget = ''
+  ): Promise<Extract<FromNode, { type: 'moderated' }>> {
+    const id = nextRequestId++;
+    return this.request({ type: 'moderate', id, room, ask, target }, (m) =>
+      m.type === 'moderated' && m.id === id ? m : undefined
+    );
+  }
+
+  /** Sends `message` and resolves with the first message from the node that `reply` picks. */
+  private request<T>(message: ToNode, reply: (m: FromNode) => T | undefined): Promise<T> {
+    const answered = new Promise<T>((resolve) => {
       const onMessage = (m: FromNode): void => {
-        if (m.type === 'status' && m.id === id) {
-          this.child.off('message', onMessage);
-          resolve(m);
-        }
+        const picked = reply(m);
+        if (picked === undefined) return;
+        this.child.off('message', onMessage);
+        resolve(picked);
       };
       this.child.on('message', onMessage);
     });
-    this.child.send({ type: 'status', id, rooms } satisfies ToNode);
-    return reply;
+    this.child.send(message);
+    return answered;
   }
 
   /** Events about `user`'s transfer into `room`, in order: another test's call by the same user is not this one. */

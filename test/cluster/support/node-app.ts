@@ -8,7 +8,8 @@
  * - `late...` does not start the room and gives up waiting after 2 s;
  * - `bye...` is announced when it leaves ("goodbye", spoken);
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
- * each transfer and answers status requests (room roles, sizes, talker events, metrics).
+ * each transfer and answers status requests (room roles, sizes, talker events, metrics) and a
+ * moderator's requests (`engine.conference(room)`: mute, unmute, remove, say, end).
  */
 import {
   Engine,
@@ -19,7 +20,7 @@ import {
 
 export type FromNode =
   | { type: 'ready'; sipPort: number }
-  | { type: 'transfer'; user: string; room: string; state: string; transferCause: string }
+  | { type: 'transfer'; user: string; room: string; state: string; transferCause: string; channelId: string }
   | { type: 'retrieved'; user: string; room: string; state: string; transferCause: string }
   | {
       type: 'status';
@@ -29,9 +30,17 @@ export type FromNode =
       metrics: string;
       talking: string[];
       resources: ReturnType<Engine['resources']>;
-    };
+    }
+  | { type: 'moderated'; id: number; error?: string; parties: string[] };
 
-export type ToNode = { type: 'status'; id: number; rooms: string[] } | { type: 'stop' };
+export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end';
+/** A channel id of the node, a party on another node, or the text to say. */
+export type ModeratorTarget = string | { nodeId: string; party: string };
+
+export type ToNode =
+  | { type: 'status'; id: number; rooms: string[] }
+  | { type: 'moderate'; id: number; room: string; ask: ModeratorAsk; target: ModeratorTarget }
+  | { type: 'stop' };
 
 const send = (message: FromNode): void => void process.send?.(message);
 
@@ -93,7 +102,14 @@ engine.on('call', async (channel) => {
     secondsTimeout: user.startsWith('late') ? 2 : 30
   });
   watchTalkers(room);
-  send({ type: 'transfer', user, room, state, transferCause: channel.transferCause() });
+  send({
+    type: 'transfer',
+    user,
+    room,
+    state,
+    transferCause: channel.transferCause(),
+    channelId: channel.id
+  });
   if (state !== State.TRANSFERRED) return;
   await channel.waitForTransferredCallRetrieval();
   send({ type: 'retrieved', user, room, state: channel.state, transferCause: channel.transferCause() });
@@ -118,9 +134,26 @@ async function status(id: number, rooms: string[]): Promise<void> {
   });
 }
 
+/** A moderator's ask of this node's room. Replies with this node's callers in the room. */
+async function moderate(id: number, room: string, ask: ModeratorAsk, target: ModeratorTarget): Promise<void> {
+  const conference = engine.conference(room);
+  let error: string | undefined;
+  try {
+    if (!conference) throw new Error(`no room ${room} here`);
+    if (ask === 'end') conference.end();
+    else if (ask === 'say') await conference.say(String(target));
+    else await conference[ask](target);
+  } catch (e) {
+    error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
+  }
+  const parties = (conference?.parties ?? []).map((p) => `${p.channelId}${p.muted ? ' muted' : ''}`);
+  send({ type: 'moderated', id, error, parties });
+}
+
 process.on('disconnect', () => process.exit(1));
 process.on('message', (message: ToNode) => {
   if (message.type === 'status') void status(message.id, message.rooms);
+  else if (message.type === 'moderate') void moderate(message.id, message.room, message.ask, message.target);
   else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
 });
 

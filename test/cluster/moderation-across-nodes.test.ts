@@ -1,0 +1,172 @@
+/**
+ * A moderator on one node of a cluster acts on a room whose parties are spread over two engine
+ * processes: it mutes, unmutes and removes a party whose call is on the other node (by its
+ * node id and channel id, as remote talker events name it), speaks to the whole room, and ends
+ * the room everywhere.
+ */
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { TonePhone } from '../support/tone-phone.js';
+import { heard, peakToneDb, TONE_AMPLITUDE } from './support/levels.js';
+import { loudestDbfs } from '../support/tone-analysis.js';
+import { hasPeer } from '../support/peers.js';
+import { RedisServer } from '../support/redis-server.js';
+import { waitFor, waitForAsync } from '../support/wait.js';
+import { ClusterNode } from './support/cluster-nodes.js';
+
+const HEARD_DB = -40;
+const ABSENT_DB = -55;
+const MUTE_HIGH_HZ = 880;
+
+const haveRedis = hasPeer('redis-server');
+
+describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
+  let redis: RedisServer;
+  let nodes: ClusterNode[] = [];
+  const phones: TonePhone[] = [];
+
+  /** A phone calls `room` at `node` as `user`; resolves with it and its party's name in the cluster once it is in the room. */
+  async function enter(
+    node: ClusterNode,
+    room: string,
+    user: string,
+    toneHz: number | null
+  ): Promise<{ phone: TonePhone; channelId: string; party: { nodeId: string; party: string } }> {
+    const phone = await TonePhone.create({ toneHz, user, amplitude: TONE_AMPLITUDE });
+    phones.push(phone);
+    await phone.call(node.uri(room));
+    let channelId = '';
+    await waitFor(() => {
+      const event = node.eventsOf(user, room).find((e) => e.type === 'transfer');
+      if (event?.type !== 'transfer' || event.state !== 'TRANSFERRED') return false;
+      channelId = event.channelId;
+      return true;
+    }, 15000);
+    return { phone, channelId, party: { nodeId: node.spec.nodeId, party: channelId } };
+  }
+
+  function retrieved(node: ClusterNode, room: string, user: string) {
+    return node.eventsOf(user, room).find((e) => e.type === 'retrieved') as
+      { state: string; transferCause: string } | undefined;
+  }
+
+  /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends. */
+  async function connected(room: string, parties: number): Promise<void> {
+    await waitForAsync(async () => {
+      const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
+      return sizes.reduce((a, b) => a + b, 0) === parties;
+    }, 15000);
+  }
+
+  async function untilHeard(
+    phone: TonePhone,
+    check: (h: Awaited<ReturnType<typeof heard>>) => boolean
+  ): Promise<void> {
+    await waitForAsync(async () => check(await heard(phone, 600)), 15000);
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    nodes = await ClusterNode.startEach(
+      ['ma', 'mb'],
+      { firstHost: 60, rtpBase: 22200, rtpPorts: 100 },
+      redis.socketPath
+    );
+  }, 60000);
+
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  }, 30000);
+
+  it('mutes, unmutes and removes a party on the other node, named by node and channel id', async () => {
+    const [a, b] = nodes;
+    const alice = await enter(a, 'modx', 'alice', 440);
+    const bob = await enter(b, 'modx', 'bob', 620);
+    const carol = await enter(b, 'modx', 'carol', 980);
+    await connected('modx', 3 + 2);
+    await untilHeard(alice.phone, (h) => h(620) > HEARD_DB && h(980) > HEARD_DB);
+
+    // Node a holds no call of bob's: it asks node b.
+    expect((await a.moderate('modx', 'mute', bob.party)).error).toBeUndefined();
+    await untilHeard(alice.phone, (h) => h.whole(620) < ABSENT_DB);
+    const hc = await heard(carol.phone);
+    expect(hc.whole(620), 'carol no longer hears bob').toBeLessThan(ABSENT_DB);
+    expect(hc(440), 'carol hears alice').toBeGreaterThan(HEARD_DB);
+    expect((await b.moderate('modx', 'mute', bob.channelId)).parties).toContain(`${bob.channelId} muted`);
+
+    await a.moderate('modx', 'unmute', bob.party);
+    await untilHeard(alice.phone, (h) => h(620) > HEARD_DB);
+
+    await a.moderate('modx', 'remove', carol.party);
+    await waitFor(() => retrieved(b, 'modx', 'carol') !== undefined, 10000);
+    expect(retrieved(b, 'modx', 'carol')).toMatchObject({ transferCause: 'NORMAL' });
+    await untilHeard(alice.phone, (h) => h.whole(980) < ABSENT_DB);
+    const hb = await heard(bob.phone);
+    expect(hb.whole(980), 'bob no longer hears carol').toBeLessThan(ABSENT_DB);
+    expect(hb(440), 'bob hears alice').toBeGreaterThan(HEARD_DB);
+    expect(retrieved(b, 'modx', 'bob')).toBeUndefined();
+  }, 60000);
+
+  it('a muted party hears its mute notes on its own node', async () => {
+    const [a, b] = nodes;
+    await enter(a, 'modnotes', 'dan', 440);
+    const eve = await enter(b, 'modnotes', 'eve', null);
+    await connected('modnotes', 2 + 2);
+    await untilHeard(eve.phone, (h) => h(440) > HEARD_DB);
+    const listening = eve.phone.listen(1500);
+    await a.moderate('modnotes', 'mute', eve.party);
+    expect(peakToneDb(await listening, MUTE_HIGH_HZ)).toBeGreaterThan(HEARD_DB);
+  }, 60000);
+
+  it("says a text from one node, heard on the other's phones", async () => {
+    const [a, b] = nodes;
+    await enter(a, 'modsayx', 'fred', null);
+    const gina = await enter(b, 'modsayx', 'gina', null);
+    await connected('modsayx', 2 + 2);
+    gina.phone.clearReceived();
+    expect((await a.moderate('modsayx', 'say', 'Five minutes left.')).error).toBeUndefined();
+    await waitFor(() => gina.phone.receivedSamples >= 8000 * 2, 15000);
+    expect(loudestDbfs(gina.phone.receivedPcm(), 8000)).toBeGreaterThan(-35);
+  }, 60000);
+
+  it('ends the room from one node: the parties on both are retrieved', async () => {
+    const [a, b] = nodes;
+    await enter(a, 'modend', 'hank', 440);
+    await enter(b, 'modend', 'iris', 620);
+    await enter(b, 'modend', 'jack', 980);
+    await connected('modend', 3 + 2);
+    const ended = await a.moderate('modend', 'end');
+    expect(ended.error).toBeUndefined();
+    expect(ended.parties).toEqual([]);
+    await waitFor(() => ['iris', 'jack'].every((user) => retrieved(b, 'modend', user) !== undefined), 15000);
+    expect(retrieved(a, 'modend', 'hank')).toMatchObject({ transferCause: 'NORMAL' });
+    await waitForAsync(async () => (await b.status(['modend'])).rooms.modend === 0, 15000);
+  }, 60000);
+
+  it('with the directory down, an ask of another node fails with ERR_CLUSTER_UNAVAILABLE and the room goes on', async () => {
+    const [a, b] = nodes;
+    const kate = await enter(a, 'modout', 'kate', 440);
+    const lou = await enter(b, 'modout', 'lou', 620);
+    await connected('modout', 2 + 2);
+    await redis.crash();
+    try {
+      const reply = await a.moderate('modout', 'mute', lou.party);
+      expect(reply.error).toMatch(/^EngineError ERR_CLUSTER_UNAVAILABLE: mute: could not ask node 'node-mb'/);
+      await untilHeard(kate.phone, (h) => h(620) > HEARD_DB);
+      await untilHeard(lou.phone, (h) => h(440) > HEARD_DB);
+      // A party of its own it still mutes.
+      expect((await a.moderate('modout', 'mute', kate.channelId)).parties).toEqual([
+        `${kate.channelId} muted`
+      ]);
+    } finally {
+      await redis.restart();
+    }
+    await Promise.all([kate.phone.hangUp(), lou.phone.hangUp()]);
+    for (const n of nodes)
+      await waitForAsync(async () => (await n.status(['modout'])).rooms.modout === 0, 15000);
+  }, 60000);
+});
