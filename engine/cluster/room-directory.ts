@@ -16,7 +16,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
-import type { ModerationAction } from '../media/conference-media.js';
+import type { ModerationAction } from '../conference/room-moderator.js';
 import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
 
 export interface RoomOwner {

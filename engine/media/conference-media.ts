@@ -7,19 +7,19 @@
  * room joins the same queue.
  */
 import type { ConferenceRoom } from '../conference/room.js';
-import { Party, type LeaveReason } from '../conference/party.js';
+import type { LeaveReason, Party } from '../conference/party.js';
+import {
+  RoomModerator,
+  type ClusterRoomHooks,
+  type ModerationAction,
+  type ModerationTarget
+} from '../conference/room-moderator.js';
 import { SafeEmitter } from '../../sip/index.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaResolver } from './media-resolver.js';
-import {
-  AnnouncementError,
-  ClosedError,
-  EngineError,
-  InvalidArgumentError,
-  InvalidStateError
-} from '../errors.js';
+import { AnnouncementError, ClosedError, InvalidStateError } from '../errors.js';
 import {
   fileMedia,
   textMedia,
@@ -27,7 +27,6 @@ import {
   type TextMedia,
   type TextToSayOptions
 } from '../settings/media.js';
-import { describe } from '../dtmf/dtmf-digit.js';
 
 /** A talker on another node of a cluster: `party` is its label there (the channel id). */
 export interface RemoteTalkerEvent {
@@ -48,31 +47,6 @@ export type ConferenceMediaEvents = {
   partyLeft: [{ party: Party; reason: LeaveReason }];
 };
 
-/** What a moderator may do to one party. */
-export type ModerationAction = 'mute' | 'unmute' | 'remove';
-export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute', 'remove'];
-
-/**
- * A party of this room whose call is on another node of the cluster: the node's id and the
- * party's label there (its channel id), as the `remoteTalking` events name it. Channel ids are
- * only unique within one engine.
- */
-export interface RemoteParty {
-  nodeId: string;
-  party: string;
-}
-
-/** Whom a moderator's action is for: a `Party` of this room, the id of a channel of this engine in it, or a party elsewhere in the cluster. */
-export type ModerationTarget = Party | string | RemoteParty;
-
-/** What a room's section of a cluster lends the room: this node's id, which parties are trunk legs, and the other nodes' ear. */
-export interface ClusterRoomHooks {
-  readonly nodeId: string;
-  isTrunkLeg(party: Party): boolean;
-  /** Asks node `target.nodeId` to apply `action` to its party `target.party` in this room. */
-  moderateElsewhere(action: ModerationAction, target: RemoteParty): Promise<void>;
-}
-
 /** `say`'s options: the voice, rate and pitch of a prompt, and a signal that stops it. */
 export interface SayOptions extends TextToSayOptions {
   signal?: AbortSignal;
@@ -85,7 +59,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** The playing out of the last announcement queued (settles however it ends). */
   private lastPlayed: Promise<void> = Promise.resolve();
   private closed = false;
-  private cluster: ClusterRoomHooks | undefined;
+  private readonly moderator: RoomModerator;
 
   constructor(
     readonly room: ConferenceRoom,
@@ -97,6 +71,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   ) {
     super();
     this.mix = new MixRoom(kernels, sampleRateHz);
+    this.moderator = new RoomModerator(room);
     loop.add(this.mix);
     room.on('announce', ({ party, kind, parts }) => {
       // Made ahead of the chain (an earlier announcement may still be synthesising), each part on
@@ -128,10 +103,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
         .catch((error: unknown) => this.onError(error));
     });
     room.on('partyJoined', ({ party }) => {
-      if (!this.isTrunkLeg(party)) this.safeEmit('partyJoined', { party });
+      if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyJoined', { party });
     });
     room.on('partyLeft', ({ party, reason }) => {
-      if (!this.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
+      if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
     });
     room.on('destroyed', () => this.close());
   }
@@ -143,7 +118,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
 
   /** Callers of this engine in the room, in entry order (in a cluster, the other nodes' are theirs to list). */
   get parties(): readonly Party[] {
-    return this.room.parties.filter((party) => !this.isTrunkLeg(party));
+    return this.moderator.parties;
   }
 
   /**
@@ -153,12 +128,12 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * its `muteTones` is on. Muting a muted party does nothing.
    */
   mute(party: ModerationTarget): Promise<void> {
-    return this.moderate('mute', party);
+    return this.moderator.moderate('mute', party, this.closed);
   }
 
   /** Unmutes a party muted by `mute`, by its keypad or by `startMuted`; see `mute`. */
   unmute(party: ModerationTarget): Promise<void> {
-    return this.moderate('unmute', party);
+    return this.moderator.moderate('unmute', party, this.closed);
   }
 
   /**
@@ -167,18 +142,22 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * `waitForTransferredCallRetrieval` resolves). A `destroyOnExit` party ends the room as it leaves.
    */
   remove(party: ModerationTarget): Promise<void> {
-    return this.moderate('remove', party);
+    return this.moderator.moderate('remove', party, this.closed);
   }
 
-  /** Says `text` to everyone in the room, after any announcement queued before it; resolves once it has been played. */
+  /**
+   * Says `text` to everyone in the room, after any announcement queued before it; resolves once it
+   * has been played. A room that has not started yet refuses (`InvalidStateError`): its parties
+   * hear their ringback, not the room.
+   */
   say(text: string, options: SayOptions = {}): Promise<void> {
     const { signal, ...speech } = options ?? {};
-    return this.play(() => textMedia('say', text, speech), signal);
+    return this.play('say', () => textMedia('say', text, speech), signal);
   }
 
   /** Plays a WAV file from the engine's play folders to everyone in the room; see `say`. */
   playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.play(() => fileMedia('playFile', path), options?.signal);
+    return this.play('playFile', () => fileMedia('playFile', path), options?.signal);
   }
 
   /**
@@ -192,81 +171,32 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
 
   /** @internal The room's cluster section lends its hooks while the room lives. */
   joinCluster(hooks: ClusterRoomHooks): void {
-    this.cluster = hooks;
+    this.moderator.joinCluster(hooks);
   }
 
   /** @internal Another node asked: applies `action` to the party of channel `channelId` if it is a caller here. */
   moderateHere(action: ModerationAction, channelId: string): boolean {
-    const party = this.callerByChannel(channelId);
-    if (party === undefined || this.closed) return false;
-    this.apply(action, party);
-    return true;
-  }
-
-  private async moderate(action: ModerationAction, who: ModerationTarget): Promise<void> {
-    const remote = remoteTarget(action, who);
-    if (this.closed || this.room.destroyed)
-      throw InvalidStateError.forState(
-        `room '${this.room.name}'`,
-        'destroyed',
-        ['waiting', 'started'],
-        action
-      );
-    if (who instanceof Party) {
-      if (!this.room.has(who) || this.isTrunkLeg(who))
-        throw new InvalidStateError(`cannot ${action}: ${who.toString()} is not in the room`, {
-          state: 'left'
-        });
-      return this.apply(action, who);
-    }
-    const cluster = this.cluster;
-    if (remote === undefined || remote.nodeId === cluster?.nodeId) {
-      const channelId = remote?.party ?? (who as string);
-      const party = this.callerByChannel(channelId);
-      if (party === undefined)
-        throw new InvalidArgumentError(
-          'party',
-          `${action}: room '${this.room.name}' has no party of channel '${channelId}' here`
-        );
-      return this.apply(action, party);
-    }
-    if (cluster === undefined)
-      throw new InvalidArgumentError(
-        'party',
-        `${action}: party '${remote.party}' of node '${remote.nodeId}': this engine is in no cluster`
-      );
-    await cluster.moderateElsewhere(action, remote).catch((error: unknown) => {
-      throw new EngineError(
-        'ERR_CLUSTER_UNAVAILABLE',
-        `${action}: could not ask node '${remote.nodeId}' for its party '${remote.party}'`,
-        { cause: error }
-      );
-    });
-  }
-
-  private apply(action: ModerationAction, party: Party): void {
-    if (action === 'remove') this.room.leave(party, 'removed');
-    else this.room.setMuted(party, action === 'mute');
-  }
-
-  private callerByChannel(channelId: string): Party | undefined {
-    for (const party of this.room.parties)
-      if (party.channelId === channelId && !this.isTrunkLeg(party)) return party;
-    return undefined;
-  }
-
-  private isTrunkLeg(party: Party): boolean {
-    return this.cluster?.isTrunkLeg(party) ?? false;
+    return !this.closed && this.moderator.moderateHere(action, channelId);
   }
 
   /** Queues one item for the whole room behind the announcements made so far; settles when it has been played. */
-  private play(item: () => TextMedia | FileMedia, signal: AbortSignal | undefined): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError(`room '${this.room.name}'`));
+  private play(
+    operation: 'say' | 'playFile',
+    item: () => TextMedia | FileMedia,
+    signal: AbortSignal | undefined
+  ): Promise<void> {
     let media: TextMedia | FileMedia;
     try {
       media = item();
     } catch (error) {
       return Promise.reject(error as Error);
+    }
+    // Nobody hears a waiting room's mix: each party hears its ringback.
+    if (this.closed || !this.room.started) {
+      const state = this.closed ? 'destroyed' : this.room.state;
+      return Promise.reject(
+        InvalidStateError.forState(`room '${this.room.name}'`, state, ['started'], operation)
+      );
     }
     const pcm = this.resolver.toPcm(media, this.mix.sampleRateHz);
     const queued = this.chain
@@ -293,7 +223,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** Who is talking in the room: the parties' talker detectors report here as well as on their channels. */
   reportTalking(party: Party, talking: boolean, levelDbfs: number): void {
     // A trunk leg's talkers are reported by their own node.
-    if (this.isTrunkLeg(party)) return;
+    if (this.moderator.isTrunkLeg(party)) return;
     this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
   }
 
@@ -308,20 +238,4 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     this.loop.remove(this.mix);
     this.mix.close();
   }
-}
-
-/** `who` as a party on a node named by id, undefined for a `Party` or a channel id; TypeError for anything else. */
-function remoteTarget(action: ModerationAction, who: unknown): RemoteParty | undefined {
-  if (who instanceof Party || typeof who === 'string') return undefined;
-  const ref = who as Partial<RemoteParty> | null;
-  if (
-    typeof ref === 'object' &&
-    ref !== null &&
-    typeof ref.nodeId === 'string' &&
-    typeof ref.party === 'string'
-  )
-    return { nodeId: ref.nodeId, party: ref.party };
-  throw new TypeError(
-    `${action}: party must be a Party, a channel id or { nodeId, party }, got ${describe(who)}`
-  );
 }

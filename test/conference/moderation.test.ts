@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ConferenceLifetimeControl,
   ConferencePartyMediaSettings,
   EngineError,
   InvalidArgumentError,
@@ -168,6 +169,19 @@ describe("a conference's moderator", () => {
     } finally {
       await Promise.all(phones.map((p) => p.close()));
     }
+  });
+
+  it('refuses to speak to a room that waits (its parties hear ringback) or has ended', async () => {
+    const { room, party } = rooms.engine.rooms.join('modwait', {
+      lifetime: new ConferenceLifetimeControl({ startOnEntry: false })
+    });
+    const media = conference('modwait');
+    const refused = await media.say('hello').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidStateError);
+    expect(refused).toMatchObject({ state: 'waiting', expected: ['started'] });
+    room.leave(party, 'hangup');
+    expect(room.destroyed).toBe(true);
+    await expect(media.playFile('x.wav')).rejects.toMatchObject({ state: 'destroyed' });
   });
 
   it('ends the room: every call is retrieved and the room is gone', async () => {

@@ -1,0 +1,131 @@
+/**
+ * The moderator's side of one room: which of its parties are this engine's callers (a cluster's
+ * trunk legs are not), and the application's mute, unmute and remove of one of them, named by
+ * its `Party`, its channel id, or in a cluster by `{ nodeId, party }`, which the room's section
+ * passes to that node.
+ */
+import type { ConferenceRoom } from './room.js';
+import { Party } from './party.js';
+import { EngineError, InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { describe } from '../dtmf/dtmf-digit.js';
+
+/** What a moderator may do to one party. */
+export type ModerationAction = 'mute' | 'unmute' | 'remove';
+export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute', 'remove'];
+
+/**
+ * A party of this room whose call is on another node of the cluster: the node's id and the
+ * party's label there (its channel id), as the `remoteTalking` events name it. Channel ids are
+ * only unique within one engine.
+ */
+export interface RemoteParty {
+  nodeId: string;
+  party: string;
+}
+
+/** Whom a moderator's action is for: a `Party` of this room, the id of a channel of this engine in it, or a party elsewhere in the cluster. */
+export type ModerationTarget = Party | string | RemoteParty;
+
+/** What a room's section of a cluster lends the room: this node's id, which parties are trunk legs, and the other nodes' ear. */
+export interface ClusterRoomHooks {
+  readonly nodeId: string;
+  isTrunkLeg(party: Party): boolean;
+  /** Asks node `target.nodeId` to apply `action` to its party `target.party` in this room. */
+  moderateElsewhere(action: ModerationAction, target: RemoteParty): Promise<void>;
+}
+
+export class RoomModerator {
+  private cluster: ClusterRoomHooks | undefined;
+
+  constructor(private readonly room: ConferenceRoom) {}
+
+  joinCluster(hooks: ClusterRoomHooks): void {
+    this.cluster = hooks;
+  }
+
+  /** This engine's callers in the room, in entry order. */
+  get parties(): readonly Party[] {
+    return this.room.parties.filter((party) => !this.isTrunkLeg(party));
+  }
+
+  isTrunkLeg(party: Party): boolean {
+    return this.cluster?.isTrunkLeg(party) ?? false;
+  }
+
+  /** Another node asked: applies `action` to the caller of channel `channelId`, if it is here. */
+  moderateHere(action: ModerationAction, channelId: string): boolean {
+    const party = this.callerByChannel(channelId);
+    if (party === undefined) return false;
+    this.apply(action, party);
+    return true;
+  }
+
+  /** The application asked (`closed`: the room's media is closed, so the room has ended). */
+  async moderate(action: ModerationAction, who: ModerationTarget, closed: boolean): Promise<void> {
+    const remote = remoteTarget(action, who);
+    if (closed || this.room.destroyed)
+      throw InvalidStateError.forState(
+        `room '${this.room.name}'`,
+        'destroyed',
+        ['waiting', 'started'],
+        action
+      );
+    if (who instanceof Party) {
+      if (!this.room.has(who) || this.isTrunkLeg(who))
+        throw new InvalidStateError(`cannot ${action}: ${who.toString()} is not in the room`, {
+          state: 'left'
+        });
+      return this.apply(action, who);
+    }
+    const cluster = this.cluster;
+    if (remote === undefined || remote.nodeId === cluster?.nodeId) {
+      const channelId = remote?.party ?? (who as string);
+      const party = this.callerByChannel(channelId);
+      if (party === undefined)
+        throw new InvalidArgumentError(
+          'party',
+          `${action}: room '${this.room.name}' has no party of channel '${channelId}' here`
+        );
+      return this.apply(action, party);
+    }
+    if (cluster === undefined)
+      throw new InvalidArgumentError(
+        'party',
+        `${action}: party '${remote.party}' of node '${remote.nodeId}': this engine is in no cluster`
+      );
+    await cluster.moderateElsewhere(action, remote).catch((error: unknown) => {
+      throw new EngineError(
+        'ERR_CLUSTER_UNAVAILABLE',
+        `${action}: could not ask node '${remote.nodeId}' for its party '${remote.party}'`,
+        { cause: error }
+      );
+    });
+  }
+
+  private apply(action: ModerationAction, party: Party): void {
+    if (action === 'remove') this.room.leave(party, 'removed');
+    else this.room.setMuted(party, action === 'mute');
+  }
+
+  private callerByChannel(channelId: string): Party | undefined {
+    for (const party of this.room.parties)
+      if (party.channelId === channelId && !this.isTrunkLeg(party)) return party;
+    return undefined;
+  }
+}
+
+/** `who` as a party on a node named by id, undefined for a `Party` or a channel id; TypeError for anything else. */
+function remoteTarget(action: ModerationAction, who: unknown): RemoteParty | undefined {
+  if (who instanceof Party || typeof who === 'string') return undefined;
+  const ref = who as Partial<RemoteParty> | null;
+  if (
+    typeof ref === 'object' &&
+    ref !== null &&
+    typeof ref.nodeId === 'string' &&
+    typeof ref.party === 'string'
+  )
+    return { nodeId: ref.nodeId, party: ref.party };
+  throw new TypeError(
+    `${action}: party must be a Party, a channel id or { nodeId, party }, got ${describe(who)}`
+  );
+}
