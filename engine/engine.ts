@@ -578,7 +578,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
         this.loop as MixLoop,
         resolver,
         (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
-        sampleRateHz
+        sampleRateHz,
+        new RecordFolder(this.options.files?.recordFolder)
       );
     } catch (error) {
       // No DSP room slot: the room goes at once, so its name is free for a later try, and the

@@ -7,12 +7,7 @@ import type { GetDigitsOptions } from '../dtmf/digit-collector.js';
 import { SPEECH_OPTION_KEYS, type TextToSayOptions } from '../settings/media.js';
 import { ANY, type OptionKeys } from '../util/option-keys.js';
 import type { TransferOptions } from './conference-transfer.js';
-import type {
-  CallOptions,
-  RecordOptions,
-  RetrievalWaitOptions,
-  SendDtmfOptions
-} from './uas-call-channel.js';
+import type { CallOptions, RetrievalWaitOptions, SendDtmfOptions } from './uas-call-channel.js';
 
 type Signal = { signal?: AbortSignal };
 
@@ -20,8 +15,6 @@ export const PLAY_TEXT_OPTION_KEYS = { ...SPEECH_OPTION_KEYS, signal: ANY } sati
   TextToSayOptions & Signal
 >;
 export const PLAY_FILE_OPTION_KEYS = { signal: ANY } satisfies OptionKeys<Signal>;
-
-export const RECORD_OPTION_KEYS = { maxSeconds: ANY, signal: ANY } satisfies OptionKeys<RecordOptions>;
 
 export const GET_DIGITS_OPTION_KEYS = {
   clear: ANY,

@@ -17,7 +17,9 @@ import { parseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
-import { MAX_RECORD_SECONDS, Recorder } from '../media/recorder.js';
+import { checkRecordArguments, Recorder, type RecordOptions } from '../media/recorder.js';
+
+export type { RecordOptions };
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { checkOptionKeys } from '../util/option-keys.js';
 import {
@@ -25,7 +27,6 @@ import {
   GET_DIGITS_OPTION_KEYS,
   PLAY_FILE_OPTION_KEYS,
   PLAY_TEXT_OPTION_KEYS,
-  RECORD_OPTION_KEYS,
   SEND_DTMF_OPTION_KEYS,
   TRANSFER_OPTION_KEYS,
   WAIT_FOR_RETRIEVAL_OPTION_KEYS
@@ -69,12 +70,6 @@ export interface SendDtmfOptions {
 export interface RetrievalWaitOptions {
   /** Give up after this many seconds (default null: no limit). */
   secondsTimeout?: number | null;
-  signal?: AbortSignal;
-}
-
-export interface RecordOptions {
-  /** Stop by itself after this many seconds (default 60). */
-  maxSeconds?: number;
   signal?: AbortSignal;
 }
 
@@ -360,14 +355,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Records what the caller says into a WAV file; resolves once saved (max length, stop, hang-up). */
   async record(path: string, options: RecordOptions = {}): Promise<void> {
-    if (typeof path !== 'string' || path.length === 0)
-      throw new TypeError('record: path must be a non-empty string');
-    checkOptionKeys(options, RECORD_OPTION_KEYS, 'record');
-    const { maxSeconds = 60, signal } = options;
-    if (typeof maxSeconds !== 'number' || !(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
-      throw new RangeError(
-        `record: maxSeconds must be > 0 and at most ${MAX_RECORD_SECONDS}, got ${maxSeconds}`
-      );
+    const { maxSeconds, signal } = checkRecordArguments(path, options, 60);
     this.#mediaFor('record');
     const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');

@@ -17,6 +17,9 @@ import {
 import { SafeEmitter } from '../../sip/index.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
+import { RoomRecorder } from './room-recorder.js';
+import { checkRecordArguments, MAX_RECORD_SECONDS, Recorder, type RecordOptions } from './recorder.js';
+import type { RecordFolder } from './file-folders.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaResolver } from './media-resolver.js';
 import { AnnouncementError, ClosedError, InvalidStateError } from '../errors.js';
@@ -60,6 +63,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private lastPlayed: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly moderator: RoomModerator;
+  private readonly kernels: DspKernels;
+  private recording: RoomRecorder | undefined;
 
   constructor(
     readonly room: ConferenceRoom,
@@ -67,9 +72,11 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     private readonly loop: MixLoop,
     private readonly resolver: MediaResolver,
     private readonly onError: (error: unknown) => void,
-    sampleRateHz: 8000 | 16000
+    sampleRateHz: 8000 | 16000,
+    private readonly recordFolder: RecordFolder
   ) {
     super();
+    this.kernels = kernels;
     this.mix = new MixRoom(kernels, sampleRateHz);
     this.moderator = new RoomModerator(room);
     loop.add(this.mix);
@@ -169,6 +176,61 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     this.room.end();
   }
 
+  /**
+   * Records the room into a WAV file at its rate inside the engine's `files.recordFolder`: what a
+   * listener who says nothing would hear, every talker and announcement. Resolves once the file is
+   * saved: after `stopRecording()`, the signal, `maxSeconds` (default and most 24 hours) or the
+   * room's end. One recording at a time (`InvalidStateError`); `FileAccessError` as `record` on a
+   * channel. On a cluster's node it holds the whole room: the trunk legs bring the other nodes.
+   */
+  async record(path: string, options: RecordOptions = {}): Promise<void> {
+    const { maxSeconds, signal } = checkRecordArguments(path, options, MAX_RECORD_SECONDS);
+    this.checkRecordable();
+    const target = await this.recordFolder.resolve(path);
+    const recorder = await Recorder.create({ target, sampleRateHz: this.mix.sampleRateHz, maxSeconds });
+    // Opening the file took turns: the room may have ended, or another recording begun. And the
+    // core may have no party slot left.
+    let recording: RoomRecorder;
+    try {
+      this.checkRecordable();
+      // Stopped from a microtask, not inside the frame that filled it: the room's members are being walked.
+      recording = new RoomRecorder(this.kernels, this.mix, recorder, () =>
+        queueMicrotask(() => this.stopRecording())
+      );
+    } catch (error) {
+      await recorder.save();
+      throw error;
+    }
+    this.recording = recording;
+    const onAbort = (): void => this.stopRecording();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) this.stopRecording();
+    await recording.stopped;
+    signal?.removeEventListener('abort', onAbort);
+    await recorder.save();
+  }
+
+  /** Stops the room's recording, if one runs; its `record` resolves once the file is saved. */
+  stopRecording(): void {
+    const recording = this.recording;
+    this.recording = undefined;
+    recording?.close();
+  }
+
+  private checkRecordable(): void {
+    if (this.closed)
+      throw InvalidStateError.forState(
+        `room '${this.room.name}'`,
+        'destroyed',
+        ['waiting', 'started'],
+        'record'
+      );
+    if (this.recording)
+      throw new InvalidStateError('cannot record: a recording of the room is already running', {
+        state: 'recording'
+      });
+  }
+
   /** @internal The room's cluster section lends its hooks while the room lives. */
   joinCluster(hooks: ClusterRoomHooks): void {
     this.moderator.joinCluster(hooks);
@@ -235,6 +297,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopRecording();
     this.loop.remove(this.mix);
     this.mix.close();
   }

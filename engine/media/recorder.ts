@@ -8,12 +8,39 @@
 import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { openNoFollow, type RecordTarget } from './file-folders.js';
+import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 
 const CHUNK_SECONDS = 10;
 /** RIFF/WAVE header of canonical PCM: "RIFF", size, "WAVE", a 16-byte "fmt " chunk, "data", size. */
 const HEADER_BYTES = 44;
 /** The longest recording: its data size must fit the header's 32 bits at 16 kHz with room to spare. */
 export const MAX_RECORD_SECONDS = 24 * 3600;
+
+/** `record`'s options, a channel's and a room's alike. */
+export interface RecordOptions {
+  /** Stop by itself after this many seconds (a channel's default 60, a room's MAX_RECORD_SECONDS). */
+  maxSeconds?: number;
+  signal?: AbortSignal;
+}
+
+const RECORD_OPTION_KEYS = { maxSeconds: ANY, signal: ANY } satisfies OptionKeys<RecordOptions>;
+
+/** `record(path, options)`'s arguments checked, with `maxSeconds` defaulted: TypeError, RangeError or InvalidArgumentError (an unknown key). */
+export function checkRecordArguments(
+  path: unknown,
+  options: RecordOptions,
+  defaultMaxSeconds: number
+): { maxSeconds: number; signal: AbortSignal | undefined } {
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TypeError('record: path must be a non-empty string');
+  checkOptionKeys(options, RECORD_OPTION_KEYS, 'record');
+  const { maxSeconds = defaultMaxSeconds, signal } = options;
+  if (typeof maxSeconds !== 'number' || !(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
+    throw new RangeError(
+      `record: maxSeconds must be > 0 and at most ${MAX_RECORD_SECONDS}, got ${maxSeconds}`
+    );
+  return { maxSeconds, signal };
+}
 
 export interface RecorderOptions {
   /** Where to write, inside which folder (RecordFolder.resolve). */

@@ -1,9 +1,13 @@
 /**
  * A moderator on one node of a cluster acts on a room whose parties are spread over two engine
  * processes: it mutes, unmutes and removes a party whose call is on the other node (by its
- * node id and channel id, as remote talker events name it), speaks to the whole room, and ends
- * the room everywhere.
+ * node id and channel id, as remote talker events name it), speaks to the whole room, records it
+ * on each node, and ends the room everywhere.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import wavefile from 'wavefile';
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
 import { heard, peakToneDb, TONE_AMPLITUDE } from './support/levels.js';
@@ -21,6 +25,7 @@ const haveRedis = hasPeer('redis-server');
 
 describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
   let redis: RedisServer;
+  let recordFolder: string;
   let nodes: ClusterNode[] = [];
   const phones: TonePhone[] = [];
 
@@ -66,10 +71,12 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    recordFolder = await mkdtemp(join(tmpdir(), 'uasmedia-clusterrec-'));
     nodes = await ClusterNode.startEach(
       ['ma', 'mb'],
       { firstHost: 60, rtpBase: 22200, rtpPorts: 100 },
-      redis.socketPath
+      redis.socketPath,
+      { NODE_RECORD_FOLDER: recordFolder }
     );
   }, 60000);
 
@@ -80,6 +87,7 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.stop()));
     await redis?.stop();
+    await rm(recordFolder, { recursive: true, force: true });
   }, 30000);
 
   it('mutes, unmutes and removes a party on the other node, named by node and channel id', async () => {
@@ -131,6 +139,25 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     expect((await a.moderate('modsayx', 'say', 'Five minutes left.')).error).toBeUndefined();
     await waitFor(() => gina.phone.receivedSamples >= 8000 * 2, 15000);
     expect(loudestDbfs(gina.phone.receivedPcm(), 8000)).toBeGreaterThan(-35);
+  }, 60000);
+
+  it("each node's recording of the room holds the parties of both", async () => {
+    const [a, b] = nodes;
+    await enter(a, 'modrec', 'mia', 440);
+    await enter(b, 'modrec', 'ned', 620);
+    await connected('modrec', 2 + 2);
+    const [ra, rb] = await Promise.all([
+      a.moderate('modrec', 'record', 'on-a.wav'),
+      b.moderate('modrec', 'record', 'on-b.wav')
+    ]);
+    expect([ra.error, rb.error]).toEqual([undefined, undefined]);
+    for (const file of ['on-a.wav', 'on-b.wav']) {
+      const wav = new wavefile.WaveFile(await readFile(join(recordFolder, file)));
+      const samples = Int16Array.from(wav.getSamples(false, Int16Array) as unknown as Int16Array);
+      expect(samples.length).toBe(8000);
+      expect(peakToneDb(samples, 440), `${file}: mia`).toBeGreaterThan(HEARD_DB);
+      expect(peakToneDb(samples, 620), `${file}: ned`).toBeGreaterThan(HEARD_DB);
+    }
   }, 60000);
 
   it('ends the room from one node: the parties on both are retrieved', async () => {

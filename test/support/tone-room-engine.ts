@@ -21,6 +21,8 @@ export interface ToneRoomEngineOptions {
   logLevel?: string;
   /** The rooms' sample rate (8 kHz by default). */
   roomSampleRateHz?: EngineOptions['roomSampleRateHz'];
+  /** The engine's play and record folders (none by default). */
+  files?: EngineOptions['files'];
   /** The caller's settings in the room, by its user name; no entry beep by default. */
   media?: (user: string) => ConferencePartyMediaSettings;
   /** Whether the caller may talk; true by default. */
@@ -38,7 +40,8 @@ export class ToneRoomEngine {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip },
       rtp: options.rtp,
       logLevel: options.logLevel,
-      roomSampleRateHz: options.roomSampleRateHz
+      roomSampleRateHz: options.roomSampleRateHz,
+      files: options.files
     });
     const rooms = new ToneRoomEngine(engine);
     engine.on('call', async (channel) => {

@@ -9,7 +9,8 @@
  * - `bye...` is announced when it leaves ("goodbye", spoken);
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics) and a
- * moderator's requests (`engine.conference(room)`: mute, unmute, remove, say, end).
+ * moderator's requests (`engine.conference(room)`: mute, unmute, remove, say, end, and a second's
+ * recording into NODE_RECORD_FOLDER).
  */
 import {
   Engine,
@@ -33,8 +34,8 @@ export type FromNode =
     }
   | { type: 'moderated'; id: number; error?: string; parties: string[] };
 
-export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end';
-/** A channel id of the node, a party on another node, or the text to say. */
+export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end' | 'record';
+/** A channel id of the node, a party on another node, the text to say, or the file to record a second of the room into. */
 export type ModeratorTarget = string | { nodeId: string; party: string };
 
 export type ToNode =
@@ -62,6 +63,7 @@ const engine = new Engine({
     inactivityTimeoutSeconds: inactivityS === undefined ? undefined : Number(inactivityS)
   },
   logLevel: process.env.NODE_LOG_LEVEL ?? 'warn',
+  files: { recordFolder: process.env.NODE_RECORD_FOLDER },
   cluster: {
     redis: process.env.NODE_REDIS as string,
     nodeId: process.env.NODE_ID as string,
@@ -142,6 +144,7 @@ async function moderate(id: number, room: string, ask: ModeratorAsk, target: Mod
     if (!conference) throw new Error(`no room ${room} here`);
     if (ask === 'end') conference.end();
     else if (ask === 'say') await conference.say(String(target));
+    else if (ask === 'record') await conference.record(String(target), { maxSeconds: 1 });
     else await conference[ask](target);
   } catch (e) {
     error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
