@@ -23,7 +23,12 @@ export type {
   RemoteTalkerEvent,
   SayOptions
 } from './media/conference-media.js';
-export type { ModerationAction, ModerationTarget, RemoteParty } from './conference/room-moderator.js';
+export type {
+  ModerationAction,
+  ModerationTarget,
+  RemoteParty,
+  RosterEntry
+} from './conference/room-moderator.js';
 export type { ClusterOptions } from './cluster/cluster-member.js';
 export type { RedisConnectionOptions, RedisTarget } from './cluster/redis-target.js';
 export type { Party, LeaveReason } from './conference/party.js';

@@ -1,7 +1,7 @@
 /**
  * The cluster's room directory in Redis: which node owns each room (a lease with a fencing
- * epoch), which nodes hold a section of it, whether it has started, and each node's heartbeat
- * (its trunk address and load). Room events ('started', 'destroyed', talkers, a moderator's asks) go out on one
+ * epoch), which nodes hold a section of it and their callers in it, whether it has started, and
+ * each node's heartbeat (its trunk address and load). Room events ('started', 'destroyed', talkers, a moderator's asks) go out on one
  * pub/sub channel per room, which only the nodes holding a section of that room listen to, so
  * their traffic grows with a room's spread, not with the size of the cluster.
  *
@@ -16,7 +16,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
-import type { ModerationAction } from '../conference/room-moderator.js';
+import type { ModerationAction, RosterEntry } from '../conference/room-moderator.js';
 import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
 
 export interface RoomOwner {
@@ -285,6 +285,34 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
 
   async removeNode(): Promise<void> {
     await this.client.del(this.nodeKey(this.nodeId));
+  }
+
+  /**
+   * This node's callers in `room`, for every node's roster (`ConferenceMedia.roster`): kept for
+   * three leases unless written again, so a node that died drops out of it on its own.
+   */
+  async setCallers(room: string, callers: ReadonlyArray<{ party: string; muted: boolean }>): Promise<void> {
+    const key = this.callersKey(room, this.nodeId);
+    if (callers.length === 0) await this.client.del(key);
+    else await this.client.set(key, JSON.stringify(callers), 'PX', this.memberTtlMs);
+  }
+
+  /** Every member node's callers in `room`, as they last wrote them. */
+  async roster(room: string): Promise<RosterEntry[]> {
+    const nodes = await this.client.zrange(this.roomKeys(room)[1], '0', '-1');
+    if (nodes.length === 0) return [];
+    const lists = await this.client.mget(nodes.map((nodeId) => this.callersKey(room, nodeId)));
+    const roster: RosterEntry[] = [];
+    for (const [i, list] of lists.entries()) {
+      if (list === null) continue;
+      for (const caller of JSON.parse(list) as Array<{ party: string; muted: boolean }>)
+        roster.push({ nodeId: nodes[i], party: caller.party, muted: caller.muted });
+    }
+    return roster;
+  }
+
+  private callersKey(room: string, nodeId: string): string {
+    return `${this.prefix}room:${room}:callers:${nodeId}`;
   }
 
   /** Every key the directory holds for `room` (for tests and operators). */

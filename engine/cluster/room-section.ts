@@ -125,8 +125,11 @@ export class RoomSection {
           target: target.nodeId,
           action,
           party: target.party
-        })
+        }),
+      roster: () => host.directory.roster(this.name)
     });
+    room.on('partyJoined', this.onCallersChanged);
+    room.on('muteChanged', this.onCallersChanged);
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
@@ -208,6 +211,7 @@ export class RoomSection {
     if (this.roleValue === 'owner' && this.ownedEpoch !== undefined) {
       if (await directory.renew(this.name, this.ownedEpoch)) {
         this.lastRenewedAtMs = performance.now();
+        await this.writeCallers();
         await this.publishStart();
         await this.dropLegsOfDeadNodes();
         await this.stopTalkersOfDeadNodes();
@@ -242,6 +246,7 @@ export class RoomSection {
       if (this.closedValue) return;
       await this.ensureTrunk(result.owner);
     }
+    await this.writeCallers();
     await this.publishStart();
     await this.stopTalkersOfDeadNodes();
   }
@@ -410,6 +415,21 @@ export class RoomSection {
       if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
+  /** This node's callers (their channel ids and mute state) into the directory's roster of the room. */
+  private async writeCallers(): Promise<void> {
+    if (this.closedValue) return;
+    const callers = this.room.parties
+      .filter((party) => !this.trunkIds.has(party.label ?? ''))
+      .map((party) => ({ party: party.label ?? `party${party.id}`, muted: party.muted }));
+    await this.host.directory.setCallers(this.name, callers);
+  }
+
+  /** A caller came, went or was muted: the roster is written now, not at the next look. */
+  private readonly onCallersChanged = (): void => {
+    if (this.roleValue === 'joining' || this.roleValue === 'degraded') return; // the first claim writes it
+    this.writeCallers().catch((error: unknown) => this.log.debug({ err: error }, 'roster not written'));
+  };
+
   /** A moderator on another node asked for `action` on this node's party of channel `channelId`. */
   moderated(action: ModerationAction, channelId: string): void {
     if (this.media?.moderateHere(action, channelId))
@@ -491,6 +511,7 @@ export class RoomSection {
   private readonly onPartyLeft = ({ party }: { party: Party }): void => {
     const label = party.label ?? '';
     if (this.trunkIds.has(label) && !this.trunkChannels.has(label)) this.trunkIds.delete(label);
+    this.onCallersChanged();
     queueMicrotask(() => {
       if (!this.trunk || !this.hasNothingToBring()) return;
       // The leaving party's exit announcement plays into this room, and so over the trunk to the
@@ -524,6 +545,8 @@ export class RoomSection {
     this.room.off('started', this.onStarted);
     this.room.off('partyLeft', this.onPartyLeft);
     this.room.off('destroyed', this.onDestroyed);
+    this.room.off('partyJoined', this.onCallersChanged);
+    this.room.off('muteChanged', this.onCallersChanged);
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;
@@ -535,6 +558,7 @@ export class RoomSection {
     this.trunk = undefined;
     // After any check in flight, which may just have claimed the room.
     void (this.ticking ?? Promise.resolve())
+      .then(() => directory.setCallers(this.name, []))
       .then(() => directory.leave(this.name, this.ownedEpoch))
       .catch((error: unknown) => this.log.debug({ err: error }, 'could not leave the room in the directory'));
     this.host.closed(this);

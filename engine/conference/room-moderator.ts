@@ -19,8 +19,14 @@ export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute'
  * only unique within one engine.
  */
 export interface RemoteParty {
-  nodeId: string;
+  /** Absent, or this engine's own node id: a party of this engine. */
+  nodeId?: string;
   party: string;
+}
+
+/** One caller of the room, on whichever node of a cluster: a `ModerationTarget` as it is. */
+export interface RosterEntry extends RemoteParty {
+  muted: boolean;
 }
 
 /** Whom a moderator's action is for: a `Party` of this room, the id of a channel of this engine in it, or a party elsewhere in the cluster. */
@@ -31,7 +37,9 @@ export interface ClusterRoomHooks {
   readonly nodeId: string;
   isTrunkLeg(party: Party): boolean;
   /** Asks node `target.nodeId` to apply `action` to its party `target.party` in this room. */
-  moderateElsewhere(action: ModerationAction, target: RemoteParty): Promise<void>;
+  moderateElsewhere(action: ModerationAction, target: { nodeId: string; party: string }): Promise<void>;
+  /** Every node's callers in the room, as the directory holds them. */
+  roster(): Promise<RosterEntry[]>;
 }
 
 export class RoomModerator {
@@ -46,6 +54,26 @@ export class RoomModerator {
   /** This engine's callers in the room, in entry order. */
   get parties(): readonly Party[] {
     return this.room.parties.filter((party) => !this.isTrunkLeg(party));
+  }
+
+  /** The room's callers on every node of a cluster (this engine's alone, with no node id, outside one). */
+  async roster(): Promise<RosterEntry[]> {
+    const cluster = this.cluster;
+    if (cluster === undefined)
+      return this.parties.map((party) => ({
+        nodeId: undefined,
+        party: party.channelId ?? party.label ?? '',
+        muted: party.muted
+      }));
+    return cluster.roster().catch((error: unknown) => {
+      throw new EngineError(
+        'ERR_CLUSTER_UNAVAILABLE',
+        `roster of room '${this.room.name}': the cluster could not be asked`,
+        {
+          cause: error
+        }
+      );
+    });
   }
 
   isTrunkLeg(party: Party): boolean {
@@ -78,7 +106,7 @@ export class RoomModerator {
       return this.apply(action, who);
     }
     const cluster = this.cluster;
-    if (remote === undefined || remote.nodeId === cluster?.nodeId) {
+    if (remote === undefined || remote.nodeId === undefined || remote.nodeId === cluster?.nodeId) {
       const channelId = remote?.party ?? (who as string);
       const party = this.callerByChannel(channelId);
       if (party === undefined)
@@ -93,7 +121,8 @@ export class RoomModerator {
         'party',
         `${action}: party '${remote.party}' of node '${remote.nodeId}': this engine is in no cluster`
       );
-    await cluster.moderateElsewhere(action, remote).catch((error: unknown) => {
+    const nodeId = remote.nodeId;
+    await cluster.moderateElsewhere(action, { nodeId, party: remote.party }).catch((error: unknown) => {
       throw new EngineError(
         'ERR_CLUSTER_UNAVAILABLE',
         `${action}: could not ask node '${remote.nodeId}' for its party '${remote.party}'`,
@@ -121,7 +150,7 @@ function remoteTarget(action: ModerationAction, who: unknown): RemoteParty | und
   if (
     typeof ref === 'object' &&
     ref !== null &&
-    typeof ref.nodeId === 'string' &&
+    (ref.nodeId === undefined || typeof ref.nodeId === 'string') &&
     typeof ref.party === 'string'
   )
     return { nodeId: ref.nodeId, party: ref.party };

@@ -12,7 +12,8 @@ import {
   RoomModerator,
   type ClusterRoomHooks,
   type ModerationAction,
-  type ModerationTarget
+  type ModerationTarget,
+  type RosterEntry
 } from '../conference/room-moderator.js';
 import { SafeEmitter } from '../../sip/index.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -48,6 +49,8 @@ export type ConferenceMediaEvents = {
   partyJoined: [{ party: Party }];
   /** A caller of this engine left the room, and why. */
   partyLeft: [{ party: Party; reason: LeaveReason }];
+  /** A caller of this engine was muted or unmuted: by its keypad or by a moderator. */
+  muteChanged: [{ party: Party; muted: boolean }];
 };
 
 /** `say`'s options: the voice, rate and pitch of a prompt, and a signal that stops it. */
@@ -115,6 +118,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     room.on('partyLeft', ({ party, reason }) => {
       if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
     });
+    room.on('muteChanged', ({ party, muted }) => this.safeEmit('muteChanged', { party, muted }));
     room.on('destroyed', () => this.close());
   }
 
@@ -126,6 +130,16 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** Callers of this engine in the room, in entry order (in a cluster, the other nodes' are theirs to list). */
   get parties(): readonly Party[] {
     return this.moderator.parties;
+  }
+
+  /**
+   * The room's callers on every node of a cluster (`{ nodeId, party, muted }`, each a target for
+   * `mute`, `unmute` and `remove` as it is), as the nodes last wrote them into Redis: on a join,
+   * a leave, a mute, and every third of a lease. Outside a cluster, this engine's (no `nodeId`).
+   * Rejects with `ERR_CLUSTER_UNAVAILABLE` when Redis cannot be reached.
+   */
+  roster(): Promise<RosterEntry[]> {
+    return this.moderator.roster();
   }
 
   /**

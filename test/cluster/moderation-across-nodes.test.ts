@@ -119,6 +119,39 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     expect(retrieved(b, 'modx', 'bob')).toBeUndefined();
   }, 60000);
 
+  it("lists every node's callers, whose entries are targets as they are", async () => {
+    const [a, b] = nodes;
+    const ann = await enter(a, 'modroster', 'ann', 440);
+    const bea = await enter(b, 'modroster', 'bea', 620);
+    const cy = await enter(b, 'modroster', 'cy', 980);
+    await connected('modroster', 3 + 2);
+    const rosterOf = async (node: ClusterNode): Promise<string[]> => {
+      const reply = await node.moderate('modroster', 'roster');
+      expect(reply.error).toBeUndefined();
+      return (reply.roster ?? []).map((e) => `${e.nodeId} ${e.party}${e.muted ? ' muted' : ''}`).sort();
+    };
+    const expected = (mutedBea: boolean, withCy: boolean): string[] =>
+      [
+        `node-ma ${ann.channelId}`,
+        `node-mb ${bea.channelId}${mutedBea ? ' muted' : ''}`,
+        ...(withCy ? [`node-mb ${cy.channelId}`] : [])
+      ].sort();
+    await waitForAsync(async () => (await rosterOf(a)).join() === expected(false, true).join(), 15000);
+    expect(await rosterOf(b)).toEqual(expected(false, true));
+
+    const entries = (await a.moderate('modroster', 'roster')).roster ?? [];
+    const entryOf = (channelId: string) => entries.find((e) => e.party === channelId)!;
+    await a.moderate('modroster', 'mute', entryOf(bea.channelId));
+    await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, true).join(), 15000);
+    await a.moderate('modroster', 'remove', entryOf(cy.channelId));
+    await waitFor(() => retrieved(b, 'modroster', 'cy') !== undefined, 10000);
+    await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, false).join(), 15000);
+    // A's own caller, named by its entry (its own node id).
+    expect((await a.moderate('modroster', 'mute', entryOf(ann.channelId))).parties).toEqual([
+      `${ann.channelId} muted`
+    ]);
+  }, 60000);
+
   it('a muted party hears its mute notes on its own node', async () => {
     const [a, b] = nodes;
     await enter(a, 'modnotes', 'dan', 440);

@@ -79,12 +79,23 @@ async function tonesHeard(phone: TonePhone, ms = 600): Promise<number[]> {
 }
 
 describe("a conference's moderator", () => {
-  it('lists the callers in entry order, with their channel ids', async () => {
+  it('lists the callers in entry order, with their channel ids, and says who was muted', async () => {
     const phones = await joinAll('modlist', ['ann', 'ben']);
     try {
       const parties = conference('modlist').parties;
       expect(parties.map((p) => p.channelId)).toEqual([channelId('ann'), channelId('ben')]);
       expect(parties.every((p) => !p.muted && !p.left)).toBe(true);
+      const room = conference('modlist');
+      const changes: string[] = [];
+      room.on('muteChanged', ({ party, muted }) => changes.push(`${party.channelId} ${muted}`));
+      const roster = await room.roster();
+      expect(roster).toEqual([
+        { nodeId: undefined, party: channelId('ann'), muted: false },
+        { nodeId: undefined, party: channelId('ben'), muted: false }
+      ]);
+      await room.mute(roster[1]); // an entry is a target as it is
+      expect((await room.roster())[1].muted).toBe(true);
+      expect(changes).toEqual([`${channelId('ben')} true`]);
     } finally {
       await Promise.all(phones.map((p) => p.close()));
     }

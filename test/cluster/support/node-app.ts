@@ -9,14 +9,15 @@
  * - `bye...` is announced when it leaves ("goodbye", spoken);
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics) and a
- * moderator's requests (`engine.conference(room)`: mute, unmute, remove, say, end, and a second's
- * recording into NODE_RECORD_FOLDER).
+ * moderator's requests (`engine.conference(room)`: the roster, mute, unmute, remove, say, end, and
+ * a second's recording into NODE_RECORD_FOLDER).
  */
 import {
   Engine,
   State,
   ConferencePartyMediaSettings,
-  ConferenceLifetimeControl
+  ConferenceLifetimeControl,
+  type RosterEntry
 } from '../../../engine/index.js';
 
 export type FromNode =
@@ -32,11 +33,11 @@ export type FromNode =
       talking: string[];
       resources: ReturnType<Engine['resources']>;
     }
-  | { type: 'moderated'; id: number; error?: string; parties: string[] };
+  | { type: 'moderated'; id: number; error?: string; parties: string[]; roster?: RosterEntry[] };
 
-export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end' | 'record';
+export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end' | 'record' | 'roster';
 /** A channel id of the node, a party on another node, the text to say, or the file to record a second of the room into. */
-export type ModeratorTarget = string | { nodeId: string; party: string };
+export type ModeratorTarget = string | { nodeId?: string; party: string; muted?: boolean };
 
 export type ToNode =
   | { type: 'status'; id: number; rooms: string[] }
@@ -140,17 +141,19 @@ async function status(id: number, rooms: string[]): Promise<void> {
 async function moderate(id: number, room: string, ask: ModeratorAsk, target: ModeratorTarget): Promise<void> {
   const conference = engine.conference(room);
   let error: string | undefined;
+  let roster: RosterEntry[] | undefined;
   try {
     if (!conference) throw new Error(`no room ${room} here`);
     if (ask === 'end') conference.end();
     else if (ask === 'say') await conference.say(String(target));
     else if (ask === 'record') await conference.record(String(target), { maxSeconds: 1 });
+    else if (ask === 'roster') roster = await conference.roster();
     else await conference[ask](target);
   } catch (e) {
     error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
   }
   const parties = (conference?.parties ?? []).map((p) => `${p.channelId}${p.muted ? ' muted' : ''}`);
-  send({ type: 'moderated', id, error, parties });
+  send({ type: 'moderated', id, error, parties, roster });
 }
 
 process.on('disconnect', () => process.exit(1));
