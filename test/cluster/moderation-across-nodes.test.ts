@@ -15,7 +15,7 @@ import { loudestDbfs } from '../support/tone-analysis.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
-import { ClusterNode } from './support/cluster-nodes.js';
+import { ClusterNode, roomConnected } from './support/cluster-nodes.js';
 
 const HEARD_DB = -40;
 const ABSENT_DB = -55;
@@ -54,13 +54,7 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
       { state: string; transferCause: string } | undefined;
   }
 
-  /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends. */
-  async function connected(room: string, parties: number): Promise<void> {
-    await waitForAsync(async () => {
-      const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
-      return sizes.reduce((a, b) => a + b, 0) === parties;
-    }, 15000);
-  }
+  const connected = (room: string, parties: number): Promise<void> => roomConnected(nodes, room, parties);
 
   async function untilHeard(
     phone: TonePhone,

@@ -14,7 +14,7 @@ import { loudestDbfs } from '../support/tone-analysis.js';
 import { hasPeer } from '../support/peers.js';
 import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
-import { ClusterNode } from './support/cluster-nodes.js';
+import { ClusterNode, roomConnected } from './support/cluster-nodes.js';
 import { formatTrunkTag } from '../../engine/cluster/trunk-header.js';
 
 const HEARD_DB = -40;
@@ -53,13 +53,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     await waitFor(() => lastEvent(node, room, user, 'transfer')?.state === 'TRANSFERRED', 15000);
   }
 
-  /** Until the room holds `parties` across the nodes, each trunk leg counted on both of its ends: the audio path is complete. */
-  async function connected(room: string, parties: number): Promise<void> {
-    await waitForAsync(async () => {
-      const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
-      return sizes.reduce((a, b) => a + b, 0) === parties;
-    }, 15000);
-  }
+  const connected = (room: string, parties: number): Promise<void> => roomConnected(nodes, room, parties);
 
   async function directoryEmpty(room: string): Promise<void> {
     await waitForAsync(async () => (await redis.keys(`uasmedia:room:${room}:*`)).length === 0, 15000);

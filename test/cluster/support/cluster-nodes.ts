@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromNode, ModeratorAsk, ModeratorTarget, ToNode } from './node-app.js';
 import { TonePhone } from '../../support/tone-phone.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, waitForAsync } from '../../support/wait.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 let nextRequestId = 1;
@@ -168,4 +168,12 @@ export async function callIntoRoom(
     15000
   );
   return phone;
+}
+
+/** Until `room` holds `parties` across `nodes`, each trunk leg counted on both of its ends: the audio path is complete. */
+export async function roomConnected(nodes: ClusterNode[], room: string, parties: number): Promise<void> {
+  await waitForAsync(async () => {
+    const sizes = await Promise.all(nodes.map(async (n) => (await n.status([room])).rooms[room]));
+    return sizes.reduce((a, b) => a + b, 0) === parties;
+  }, 15000);
 }
