@@ -218,12 +218,46 @@ export class ConferenceTransfer {
       if (party.media.muteTones)
         media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
     };
+    const onHold = ({
+      party: who,
+      held,
+      audio
+    }: {
+      party: Party;
+      held: boolean;
+      audio: Int16Array | undefined;
+    }): void => {
+      if (who === party && this.entered) this.held(room, party, held, audio);
+    };
     room.on('partyLeft', onLeft);
     room.on('muteChanged', onMute);
+    room.on('holdChanged', onHold);
     this.detach.push(() => {
       room.off('partyLeft', onLeft);
       room.off('muteChanged', onMute);
+      room.off('holdChanged', onHold);
     });
+  }
+
+  /**
+   * On hold the leg goes back to its own room, where it hears its hold audio (or nothing) and
+   * nobody hears it, as while it waited for the room to start; off hold it comes back to the mix.
+   */
+  private held(room: ConferenceRoom, party: Party, held: boolean, audio: Int16Array | undefined): void {
+    const { media } = this.init;
+    if (held) {
+      if (this.partyTalking) {
+        // Out of the room's hearing: it stops talking, as far as the room is concerned.
+        this.partyTalking = false;
+        this.ctx.conferenceMedia(room).reportTalking(party, false, -100);
+      }
+      media.returnToSolo();
+      if (audio !== undefined && audio.length > 0) media.player.startLoop(audio);
+      return;
+    }
+    media.player.stopLoop();
+    media.moveTo(this.ctx.conferenceMedia(room).mix);
+    media.setContributing(party.talkerAndListener, party.muted);
   }
 
   /** The party left the room: the call comes back to its channel. */
@@ -236,6 +270,7 @@ export class ConferenceTransfer {
       this.ctx.conferenceMedia(this.room).reportTalking(this.party, false, -100);
     }
     const originalGone = this.abortWhy === 'originalHungUp' || owner.state() === State.IDLE;
+    media.player.stopLoop(); // its hold audio, if it was held
     if (!originalGone) {
       media.returnToSolo();
       owner.setState(State.RECONNECTING);
@@ -326,7 +361,7 @@ export class ConferenceTransfer {
 
   /** Talker events of the party, reported on the room's media. */
   talking(talking: boolean, levelDbfs: number): void {
-    if (!this.entered || this.finished || !this.room || !this.party) return;
+    if (!this.entered || this.finished || !this.room || !this.party || this.party.held) return;
     // The room hears changes of what it was told: not a stop for a start it never had, nor a
     // start the entry check above has told already.
     if (talking === this.partyTalking) return;

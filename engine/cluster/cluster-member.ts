@@ -315,9 +315,10 @@ export class ClusterMember {
       if (
         event.target === this.nodeId &&
         typeof event.party === 'string' &&
-        MODERATION_ACTIONS.includes(event.action)
+        MODERATION_ACTIONS.includes(event.action) &&
+        (event.fileToPlay === undefined || typeof event.fileToPlay === 'string')
       )
-        section.moderated(event.action, event.party);
+        section.moderated({ action: event.action, fileToPlay: event.fileToPlay }, event.party);
     } else if (event.type === 'destroyed') {
       // A late or repeated notice of an earlier life of the room leaves this one alone.
       if (event.instance !== undefined && event.instance !== section.instance) return;

@@ -62,6 +62,7 @@ export type RoomEvent =
       nodeId: string;
       target: string;
       action: ModerationAction;
+      fileToPlay?: string;
       party: string;
     };
 
@@ -291,7 +292,10 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
    * This node's callers in `room`, for every node's roster (`ConferenceMedia.roster`): kept for
    * three leases unless written again, so a node that died drops out of it on its own.
    */
-  async setCallers(room: string, callers: ReadonlyArray<{ party: string; muted: boolean }>): Promise<void> {
+  async setCallers(
+    room: string,
+    callers: ReadonlyArray<{ party: string; muted: boolean; held: boolean }>
+  ): Promise<void> {
     const key = this.callersKey(room, this.nodeId);
     if (callers.length === 0) await this.client.del(key);
     else await this.client.set(key, JSON.stringify(callers), 'PX', this.memberTtlMs);
@@ -305,8 +309,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     const roster: RosterEntry[] = [];
     for (const [i, list] of lists.entries()) {
       if (list === null) continue;
-      for (const caller of JSON.parse(list) as Array<{ party: string; muted: boolean }>)
-        roster.push({ nodeId: nodes[i], party: caller.party, muted: caller.muted });
+      for (const caller of JSON.parse(list) as Array<{ party: string; muted: boolean; held: boolean }>)
+        roster.push({ nodeId: nodes[i], party: caller.party, muted: caller.muted, held: caller.held });
     }
     return roster;
   }

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
 import type { Party } from '../conference/party.js';
 import type { ConferenceMedia } from '../media/conference-media.js';
-import type { ModerationAction } from '../conference/room-moderator.js';
+import type { Moderation } from '../conference/room-moderator.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
@@ -117,19 +117,21 @@ export class RoomSection {
     this.media?.joinCluster({
       nodeId: host.nodeId,
       isTrunkLeg: (party) => this.trunkIds.has(party.label ?? ''),
-      moderateElsewhere: (action, target) =>
+      moderateElsewhere: ({ action, fileToPlay }, target) =>
         host.directory.publish({
           room: this.name,
           type: 'moderate',
           nodeId: host.nodeId,
           target: target.nodeId,
           action,
+          fileToPlay,
           party: target.party
         }),
       roster: () => host.directory.roster(this.name)
     });
     room.on('partyJoined', this.onCallersChanged);
     room.on('muteChanged', this.onCallersChanged);
+    room.on('holdChanged', this.onCallersChanged);
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
@@ -420,7 +422,7 @@ export class RoomSection {
     if (this.closedValue) return;
     const callers = this.room.parties
       .filter((party) => !this.trunkIds.has(party.label ?? ''))
-      .map((party) => ({ party: party.label ?? `party${party.id}`, muted: party.muted }));
+      .map((party) => ({ party: party.label ?? `party${party.id}`, muted: party.muted, held: party.held }));
     await this.host.directory.setCallers(this.name, callers);
   }
 
@@ -430,10 +432,17 @@ export class RoomSection {
     this.writeCallers().catch((error: unknown) => this.log.debug({ err: error }, 'roster not written'));
   };
 
-  /** A moderator on another node asked for `action` on this node's party of channel `channelId`. */
-  moderated(action: ModerationAction, channelId: string): void {
-    if (this.media?.moderateHere(action, channelId))
-      this.log.info({ action, channelId }, 'moderated at the word of another node');
+  /** A moderator on another node asked for `moderation` of this node's party of channel `channelId`. */
+  moderated(moderation: Moderation, channelId: string): void {
+    const media = this.media;
+    if (!media) return;
+    media.moderateHere(moderation, channelId).then(
+      (done) => {
+        if (done) this.log.info({ ...moderation, channelId }, 'moderated at the word of another node');
+      },
+      (error: unknown) =>
+        this.log.warn({ err: error, ...moderation, channelId }, "another node's moderation failed")
+    );
   }
 
   private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
@@ -547,6 +556,7 @@ export class RoomSection {
     this.room.off('destroyed', this.onDestroyed);
     this.room.off('partyJoined', this.onCallersChanged);
     this.room.off('muteChanged', this.onCallersChanged);
+    this.room.off('holdChanged', this.onCallersChanged);
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;

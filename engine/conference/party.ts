@@ -39,6 +39,7 @@ export type ResolvedPartyOptions = Required<Omit<PartyOptions, 'label' | 'channe
 /** The room's write access to a party. */
 export interface PartyControl {
   setMuted(muted: boolean): void;
+  setHeld(held: boolean): void;
   markLeft(reason: LeaveReason): void;
 }
 
@@ -53,6 +54,7 @@ export class Party {
   /** The channel whose call this party is; undefined for a party joined without one. */
   readonly channelId: string | undefined;
   #muted: boolean;
+  #held = false;
   #leaveReason: LeaveReason | undefined;
 
   /** @internal use `ConferenceRoom.join`. */
@@ -69,6 +71,11 @@ export class Party {
 
   get muted(): boolean {
     return this.#muted;
+  }
+
+  /** On hold: it hears its hold audio, not the room, and the room does not hear it. */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** True once the party has left its room (it never comes back: a new join makes a new party). */
@@ -94,6 +101,9 @@ export class Party {
     const control: PartyControl = {
       setMuted: (muted) => {
         party.#muted = muted;
+      },
+      setHeld: (held) => {
+        party.#held = held;
       },
       markLeft: (reason) => {
         party.#leaveReason ??= reason;

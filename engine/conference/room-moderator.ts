@@ -1,8 +1,8 @@
 /**
  * The moderator's side of one room: which of its parties are this engine's callers (a cluster's
- * trunk legs are not), and the application's mute, unmute and remove of one of them, named by
- * its `Party`, its channel id, or in a cluster by `{ nodeId, party }`, which the room's section
- * passes to that node.
+ * trunk legs are not), and the application's mute, unmute, hold, unhold and remove of one of
+ * them, named by its `Party`, its channel id, or in a cluster by `{ nodeId, party }`, which the
+ * room's section passes to that node.
  */
 import type { ConferenceRoom } from './room.js';
 import { Party } from './party.js';
@@ -10,8 +10,14 @@ import { EngineError, InvalidArgumentError, InvalidStateError } from '../errors.
 import { describe } from '../dtmf/dtmf-digit.js';
 
 /** What a moderator may do to one party. */
-export type ModerationAction = 'mute' | 'unmute' | 'remove';
-export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute', 'remove'];
+export type ModerationAction = 'mute' | 'unmute' | 'hold' | 'unhold' | 'remove';
+export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute', 'hold', 'unhold', 'remove'];
+
+/** An action, and for 'hold' the file (in the play folders) the held party hears, looped; silence without. */
+export interface Moderation {
+  action: ModerationAction;
+  fileToPlay?: string;
+}
 
 /**
  * A party of this room whose call is on another node of the cluster: the node's id and the
@@ -27,6 +33,7 @@ export interface RemoteParty {
 /** One caller of the room, on whichever node of a cluster: a `ModerationTarget` as it is. */
 export interface RosterEntry extends RemoteParty {
   muted: boolean;
+  held: boolean;
 }
 
 /** Whom a moderator's action is for: a `Party` of this room, the id of a channel of this engine in it, or a party elsewhere in the cluster. */
@@ -37,7 +44,7 @@ export interface ClusterRoomHooks {
   readonly nodeId: string;
   isTrunkLeg(party: Party): boolean;
   /** Asks node `target.nodeId` to apply `action` to its party `target.party` in this room. */
-  moderateElsewhere(action: ModerationAction, target: { nodeId: string; party: string }): Promise<void>;
+  moderateElsewhere(moderation: Moderation, target: { nodeId: string; party: string }): Promise<void>;
   /** Every node's callers in the room, as the directory holds them. */
   roster(): Promise<RosterEntry[]>;
 }
@@ -45,7 +52,11 @@ export interface ClusterRoomHooks {
 export class RoomModerator {
   private cluster: ClusterRoomHooks | undefined;
 
-  constructor(private readonly room: ConferenceRoom) {}
+  /** `holdAudio`: a hold file's PCM at the room's rate (FileAccessError, TtsError). */
+  constructor(
+    private readonly room: ConferenceRoom,
+    private readonly holdAudio: (fileToPlay: string) => Promise<Int16Array>
+  ) {}
 
   joinCluster(hooks: ClusterRoomHooks): void {
     this.cluster = hooks;
@@ -63,7 +74,8 @@ export class RoomModerator {
       return this.parties.map((party) => ({
         nodeId: undefined,
         party: party.channelId ?? party.label ?? '',
-        muted: party.muted
+        muted: party.muted,
+        held: party.held
       }));
     return cluster.roster().catch((error: unknown) => {
       throw new EngineError(
@@ -80,16 +92,17 @@ export class RoomModerator {
     return this.cluster?.isTrunkLeg(party) ?? false;
   }
 
-  /** Another node asked: applies `action` to the caller of channel `channelId`, if it is here. */
-  moderateHere(action: ModerationAction, channelId: string): boolean {
+  /** Another node asked: applies `moderation` to the caller of channel `channelId`, if it is here. */
+  async moderateHere(moderation: Moderation, channelId: string): Promise<boolean> {
     const party = this.callerByChannel(channelId);
     if (party === undefined) return false;
-    this.apply(action, party);
+    await this.apply(moderation, party);
     return true;
   }
 
   /** The application asked (`closed`: the room's media is closed, so the room has ended). */
-  async moderate(action: ModerationAction, who: ModerationTarget, closed: boolean): Promise<void> {
+  async moderate(moderation: Moderation, who: ModerationTarget, closed: boolean): Promise<void> {
+    const { action } = moderation;
     const remote = remoteTarget(action, who);
     if (closed || this.room.destroyed)
       throw InvalidStateError.forState(
@@ -99,11 +112,8 @@ export class RoomModerator {
         action
       );
     if (who instanceof Party) {
-      if (!this.room.has(who) || this.isTrunkLeg(who))
-        throw new InvalidStateError(`cannot ${action}: ${who.toString()} is not in the room`, {
-          state: 'left'
-        });
-      return this.apply(action, who);
+      if (!this.room.has(who) || this.isTrunkLeg(who)) throw notInRoom(action, who);
+      return this.apply(moderation, who);
     }
     const cluster = this.cluster;
     if (remote === undefined || remote.nodeId === undefined || remote.nodeId === cluster?.nodeId) {
@@ -114,7 +124,7 @@ export class RoomModerator {
           'party',
           `${action}: room '${this.room.name}' has no party of channel '${channelId}' here`
         );
-      return this.apply(action, party);
+      return this.apply(moderation, party);
     }
     if (cluster === undefined)
       throw new InvalidArgumentError(
@@ -122,18 +132,25 @@ export class RoomModerator {
         `${action}: party '${remote.party}' of node '${remote.nodeId}': this engine is in no cluster`
       );
     const nodeId = remote.nodeId;
-    await cluster.moderateElsewhere(action, { nodeId, party: remote.party }).catch((error: unknown) => {
+    await cluster.moderateElsewhere(moderation, { nodeId, party: remote.party }).catch((error: unknown) => {
       throw new EngineError(
         'ERR_CLUSTER_UNAVAILABLE',
-        `${action}: could not ask node '${remote.nodeId}' for its party '${remote.party}'`,
+        `${action}: could not ask node '${nodeId}' for its party '${remote.party}'`,
         { cause: error }
       );
     });
   }
 
-  private apply(action: ModerationAction, party: Party): void {
+  private async apply({ action, fileToPlay }: Moderation, party: Party): Promise<void> {
     if (action === 'remove') this.room.leave(party, 'removed');
-    else this.room.setMuted(party, action === 'mute');
+    else if (action === 'mute' || action === 'unmute') this.room.setMuted(party, action === 'mute');
+    else if (action === 'unhold') this.room.setHeld(party, false);
+    else {
+      const audio = fileToPlay === undefined ? undefined : await this.holdAudio(fileToPlay);
+      // Reading the file took turns: the party may have gone.
+      if (!this.room.has(party)) throw notInRoom(action, party);
+      this.room.setHeld(party, true, audio);
+    }
   }
 
   private callerByChannel(channelId: string): Party | undefined {
@@ -141,6 +158,10 @@ export class RoomModerator {
       if (party.channelId === channelId && !this.isTrunkLeg(party)) return party;
     return undefined;
   }
+}
+
+function notInRoom(action: ModerationAction, party: Party): InvalidStateError {
+  return new InvalidStateError(`cannot ${action}: ${party.toString()} is not in the room`, { state: 'left' });
 }
 
 /** `who` as a party on a node named by id, undefined for a `Party` or a channel id; TypeError for anything else. */

@@ -44,8 +44,8 @@ import {
 
 export type RoomState = 'waiting' | 'started' | 'destroyed';
 
-/** What a party should hear: the room mix, ringback, its stopped file, or nothing (it left). */
-export type PartyAudioRole = 'mix' | 'ringback' | 'stoppedFile' | 'none';
+/** What a party should hear: the room mix, its hold audio, ringback, its stopped file, or nothing (it left). */
+export type PartyAudioRole = 'mix' | 'held' | 'ringback' | 'stoppedFile' | 'none';
 
 /** 'ended': the application ended the room (`ConferenceMedia.end`); 'closed': the engine closed it (stopping, or the room ended elsewhere in a cluster). */
 export type DestroyReason = 'destroyOnExit' | 'empty' | 'closed' | 'ended';
@@ -63,6 +63,8 @@ export type RoomEvents = {
   started: [];
   partyLeft: [{ party: Party; reason: LeaveReason }];
   muteChanged: [{ party: Party; muted: boolean }];
+  /** `audio`: what the held party hears, looped, at the room's rate (undefined: silence). */
+  holdChanged: [{ party: Party; held: boolean; audio: Int16Array | undefined }];
   announce: [AnnounceEvent];
   destroyed: [{ reason: DestroyReason }];
 };
@@ -192,6 +194,22 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
   }
 
   /**
+   * Puts a party on hold (it hears `audio`, looped, or silence; the room does not hear it) or
+   * takes it off; emits 'holdChanged' and returns true only when it changed.
+   */
+  setHeld(party: Party, held: boolean, audio?: Int16Array): boolean {
+    if (typeof held !== 'boolean') throw new TypeError(`held must be a boolean, got ${typeof held}`);
+    const control = this.#parties.get(party);
+    if (control === undefined) {
+      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
+    }
+    if (party.held === held) return false;
+    control.setHeld(held);
+    this.safeEmit('holdChanged', { party, held, audio: held ? audio : undefined });
+    return true;
+  }
+
+  /**
    * Applies a DTMF digit pressed by `party`: exit, mute, unmute or nothing, per its
    * settings. Returns the action taken. Digits from a party not in the room, and strings
    * that are not DTMF digits, do nothing ('none'): they come from the network.
@@ -210,13 +228,20 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
   /** What `party` should hear now. */
   partyAudioRole(party: Party): PartyAudioRole {
     if (!this.#parties.has(party)) return 'none';
+    if (party.held) return 'held';
     if (this.#state === 'started') return 'mix';
     return party.media.onConferenceStoppedFile === undefined ? 'ringback' : 'stoppedFile';
   }
 
-  /** Whether `party`'s voice goes into the mix: a talker, not muted, in a started room. */
+  /** Whether `party`'s voice goes into the mix: a talker, not muted nor held, in a started room. */
   isContributing(party: Party): boolean {
-    return this.#state === 'started' && this.#parties.has(party) && party.talkerAndListener && !party.muted;
+    return (
+      this.#state === 'started' &&
+      this.#parties.has(party) &&
+      party.talkerAndListener &&
+      !party.muted &&
+      !party.held
+    );
   }
 
   /** True when exactly two parties are in a started room and both allow two-party optimisation. */

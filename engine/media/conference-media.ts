@@ -11,11 +11,12 @@ import type { LeaveReason, Party } from '../conference/party.js';
 import {
   RoomModerator,
   type ClusterRoomHooks,
-  type ModerationAction,
+  type Moderation,
   type ModerationTarget,
   type RosterEntry
 } from '../conference/room-moderator.js';
 import { SafeEmitter } from '../../sip/index.js';
+import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import { RoomRecorder } from './room-recorder.js';
@@ -51,12 +52,16 @@ export type ConferenceMediaEvents = {
   partyLeft: [{ party: Party; reason: LeaveReason }];
   /** A caller of this engine was muted or unmuted: by its keypad or by a moderator. */
   muteChanged: [{ party: Party; muted: boolean }];
+  /** A caller of this engine was put on hold or taken off it. */
+  holdChanged: [{ party: Party; held: boolean }];
 };
 
 /** `say`'s options: the voice, rate and pitch of a prompt, and a signal that stops it. */
 export interface SayOptions extends TextToSayOptions {
   signal?: AbortSignal;
 }
+
+const HOLD_OPTION_KEYS = { fileToPlay: ANY } satisfies OptionKeys<{ fileToPlay?: string }>;
 
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   readonly mix: MixRoom;
@@ -81,7 +86,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     super();
     this.kernels = kernels;
     this.mix = new MixRoom(kernels, sampleRateHz);
-    this.moderator = new RoomModerator(room);
+    this.moderator = new RoomModerator(room, (fileToPlay) =>
+      this.resolver.toPcm(fileMedia('hold', fileToPlay), sampleRateHz)
+    );
     loop.add(this.mix);
     room.on('announce', ({ party, kind, parts }) => {
       // Made ahead of the chain (an earlier announcement may still be synthesising), each part on
@@ -119,6 +126,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
     });
     room.on('muteChanged', ({ party, muted }) => this.safeEmit('muteChanged', { party, muted }));
+    room.on('holdChanged', ({ party, held }) => this.safeEmit('holdChanged', { party, held }));
     room.on('destroyed', () => this.close());
   }
 
@@ -149,12 +157,12 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * its `muteTones` is on. Muting a muted party does nothing.
    */
   mute(party: ModerationTarget): Promise<void> {
-    return this.moderator.moderate('mute', party, this.closed);
+    return this.moderator.moderate({ action: 'mute' }, party, this.closed);
   }
 
   /** Unmutes a party muted by `mute`, by its keypad or by `startMuted`; see `mute`. */
   unmute(party: ModerationTarget): Promise<void> {
-    return this.moderator.moderate('unmute', party, this.closed);
+    return this.moderator.moderate({ action: 'unmute' }, party, this.closed);
   }
 
   /**
@@ -163,7 +171,30 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * `waitForTransferredCallRetrieval` resolves). A `destroyOnExit` party ends the room as it leaves.
    */
   remove(party: ModerationTarget): Promise<void> {
-    return this.moderator.moderate('remove', party, this.closed);
+    return this.moderator.moderate({ action: 'remove' }, party, this.closed);
+  }
+
+  /**
+   * Puts a party on hold, as a cloud API's participant hold does: the room no longer hears it, and
+   * it hears `fileToPlay` (a WAV file in the engine's play folders, looped) or silence instead of
+   * the room. Its talker events stop; its keypad still works (its exit digit takes it out).
+   * Rejects as `playFile` does for a file it cannot play, and changes nothing then. A party on
+   * another node is asked, as for `mute`, and plays the file from its own node's folders.
+   */
+  hold(party: ModerationTarget, options: { fileToPlay?: string } = {}): Promise<void> {
+    try {
+      checkOptionKeys(options, HOLD_OPTION_KEYS, 'hold');
+      const { fileToPlay } = options;
+      if (fileToPlay !== undefined) fileMedia('hold', fileToPlay);
+      return this.moderator.moderate({ action: 'hold', fileToPlay }, party, this.closed);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** Takes a party off hold: it hears the room again, and the room hears it unless it is muted. */
+  unhold(party: ModerationTarget): Promise<void> {
+    return this.moderator.moderate({ action: 'unhold' }, party, this.closed);
   }
 
   /**
@@ -250,9 +281,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     this.moderator.joinCluster(hooks);
   }
 
-  /** @internal Another node asked: applies `action` to the party of channel `channelId` if it is a caller here. */
-  moderateHere(action: ModerationAction, channelId: string): boolean {
-    return !this.closed && this.moderator.moderateHere(action, channelId);
+  /** @internal Another node asked: applies `moderation` to the party of channel `channelId` if it is a caller here. */
+  async moderateHere(moderation: Moderation, channelId: string): Promise<boolean> {
+    return !this.closed && this.moderator.moderateHere(moderation, channelId);
   }
 
   /** Queues one item for the whole room behind the announcements made so far; settles when it has been played. */

@@ -84,7 +84,7 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     await rm(recordFolder, { recursive: true, force: true });
   }, 30000);
 
-  it('mutes, unmutes and removes a party on the other node, named by node and channel id', async () => {
+  it('mutes, holds and removes a party on the other node, named by node and channel id', async () => {
     const [a, b] = nodes;
     const alice = await enter(a, 'modx', 'alice', 440);
     const bob = await enter(b, 'modx', 'bob', 620);
@@ -101,6 +101,14 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     expect((await b.moderate('modx', 'mute', bob.channelId)).parties).toContain(`${bob.channelId} muted`);
 
     await a.moderate('modx', 'unmute', bob.party);
+    await untilHeard(alice.phone, (h) => h(620) > HEARD_DB);
+
+    // On hold bob hears nothing of the room, and the room nothing of him.
+    expect((await a.moderate('modx', 'hold', bob.party)).error).toBeUndefined();
+    await untilHeard(alice.phone, (h) => h.whole(620) < ABSENT_DB);
+    await untilHeard(bob.phone, (h) => h.whole(440) < ABSENT_DB && h.whole(980) < ABSENT_DB);
+    await a.moderate('modx', 'unhold', bob.party);
+    await untilHeard(bob.phone, (h) => h(440) > HEARD_DB);
     await untilHeard(alice.phone, (h) => h(620) > HEARD_DB);
 
     await a.moderate('modx', 'remove', carol.party);

@@ -3,6 +3,10 @@
  * mutes, unmutes and removes one, speaks to the whole room and ends it. Three phones over real
  * SIP and RTP on loopback, each sending its own tone; what each hears is measured at that tone.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import wavefile from 'wavefile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConferenceLifetimeControl,
@@ -19,23 +23,34 @@ import { MUTE_TONE_HZ } from '../../engine/media/tones.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs, toneLevelDb } from '../support/tone-analysis.js';
 import { ToneRoomEngine } from '../support/tone-room-engine.js';
+import { sine } from '../support/dsp-prng.js';
 import { waitFor } from '../support/wait.js';
 
 const TONES = [400, 1200, 1500] as const;
 const HEARD_DB = -30;
 const ABSENT_DB = -50;
 
+/** What a held party hears, from the play folder: a second of it, looped. */
+const HOLD_HZ = 700;
+
 let rooms: ToneRoomEngine;
+let playFolder: string;
 
 beforeAll(async () => {
+  playFolder = await mkdtemp(join(tmpdir(), 'uasmedia-hold-'));
+  const music = new wavefile.WaveFile();
+  music.fromScratch(1, 8000, '16', Array.from(sine(8000, HOLD_HZ, 8000, 6000)));
+  await writeFile(join(playFolder, 'music.wav'), music.toBuffer());
   rooms = await ToneRoomEngine.start({
     rtp: { minPort: 22000, maxPort: 22099 },
-    media: () => new ConferencePartyMediaSettings({ beepOnEntry: false })
+    media: () => new ConferencePartyMediaSettings({ beepOnEntry: false }),
+    files: { playFolders: [playFolder] }
   });
 });
 
 afterAll(async () => {
   await rooms?.stop();
+  await rm(playFolder, { recursive: true, force: true });
 });
 
 async function joinAll(
@@ -90,8 +105,8 @@ describe("a conference's moderator", () => {
       room.on('muteChanged', ({ party, muted }) => changes.push(`${party.channelId} ${muted}`));
       const roster = await room.roster();
       expect(roster).toEqual([
-        { nodeId: undefined, party: channelId('ann'), muted: false },
-        { nodeId: undefined, party: channelId('ben'), muted: false }
+        { nodeId: undefined, party: channelId('ann'), muted: false, held: false },
+        { nodeId: undefined, party: channelId('ben'), muted: false, held: false }
       ]);
       await room.mute(roster[1]); // an entry is a target as it is
       expect((await room.roster())[1].muted).toBe(true);
@@ -159,6 +174,46 @@ describe("a conference's moderator", () => {
     }
   });
 
+  it('holds a party: it hears its hold music and not the room, nor the room it; unhold brings it back', async () => {
+    const phones = await joinAll('modhold', ['hank', 'ivy', 'joe']);
+    const [hank, ivy, joe] = phones;
+    try {
+      const room = conference('modhold');
+      const holds: string[] = [];
+      room.on('holdChanged', ({ party, held }) => holds.push(`${party.channelId} ${held}`));
+      await room.hold(channelId('ivy'), { fileToPlay: 'music.wav' });
+      expect((await room.roster()).map((e) => e.held)).toEqual([false, true, false]);
+      await ivy.listen(200); // what was on its way
+      const [hankHears, ivyHears, joeHears] = await Promise.all(phones.map((p) => p.listen(800)));
+      expect(toneLevelDb(hankHears, TONES[1], 8000)).toBeLessThan(ABSENT_DB);
+      expect(toneLevelDb(joeHears, TONES[1], 8000)).toBeLessThan(ABSENT_DB);
+      expect(toneLevelDb(hankHears, TONES[2], 8000)).toBeGreaterThan(HEARD_DB);
+      expect(loudestBlockDb(ivyHears, HOLD_HZ)).toBeGreaterThan(HEARD_DB);
+      for (const hz of [TONES[0], TONES[2]]) expect(toneLevelDb(ivyHears, hz, 8000)).toBeLessThan(ABSENT_DB);
+
+      await room.unhold(channelId('ivy'));
+      await ivy.listen(200);
+      const [hankAgain, ivyAgain] = await Promise.all([hank.listen(600), ivy.listen(600)]);
+      expect(toneLevelDb(hankAgain, TONES[1], 8000)).toBeGreaterThan(HEARD_DB);
+      expect(toneLevelDb(ivyAgain, TONES[0], 8000)).toBeGreaterThan(HEARD_DB);
+      expect(toneLevelDb(ivyAgain, HOLD_HZ, 8000)).toBeLessThan(ABSENT_DB);
+      expect(holds).toEqual([`${channelId('ivy')} true`, `${channelId('ivy')} false`]);
+
+      // A file it cannot play: refused, and nothing changes.
+      await expect(room.hold(channelId('joe'), { fileToPlay: 'missing.wav' })).rejects.toBeInstanceOf(Error);
+      expect(room.parties[2].held).toBe(false);
+      // Held without music, then removed: its call comes back to it with no music left playing.
+      await room.hold(channelId('joe'), { fileToPlay: 'music.wav' });
+      const joeChannel = rooms.channels.get('joe')!;
+      await room.remove(channelId('joe'));
+      await waitFor(() => joeChannel.state === State.ANSWERED);
+      await joe.listen(200);
+      expect(rmsDbfs(await joe.listen(600))).toBeLessThan(-50);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
   it('says a text to the whole room and resolves once it has been played', async () => {
     const phones = await joinAll('modsay', ['gus', 'hal'], [null, null]);
     try {
@@ -174,7 +229,7 @@ describe("a conference's moderator", () => {
         expect(loud - loudAtResolve[i]).toBeLessThanOrEqual(12);
       }
       await expect(conference('modsay').say('')).rejects.toBeInstanceOf(RangeError);
-      await expect(conference('modsay').playFile('hold.wav')).rejects.toMatchObject({
+      await expect(conference('modsay').playFile('../outside.wav')).rejects.toMatchObject({
         code: 'ERR_FILE_ACCESS'
       });
     } finally {

@@ -9,8 +9,8 @@
  * - `bye...` is announced when it leaves ("goodbye", spoken);
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics) and a
- * moderator's requests (`engine.conference(room)`: the roster, mute, unmute, remove, say, end, and
- * a second's recording into NODE_RECORD_FOLDER).
+ * moderator's requests (`engine.conference(room)`: the roster, mute, unmute, hold (with silence),
+ * unhold, remove, say, end, and a second's recording into NODE_RECORD_FOLDER).
  */
 import {
   Engine,
@@ -35,9 +35,10 @@ export type FromNode =
     }
   | { type: 'moderated'; id: number; error?: string; parties: string[]; roster?: RosterEntry[] };
 
-export type ModeratorAsk = 'mute' | 'unmute' | 'remove' | 'say' | 'end' | 'record' | 'roster';
+export type ModeratorAsk =
+  'mute' | 'unmute' | 'hold' | 'unhold' | 'remove' | 'say' | 'end' | 'record' | 'roster';
 /** A channel id of the node, a party on another node, the text to say, or the file to record a second of the room into. */
-export type ModeratorTarget = string | { nodeId?: string; party: string; muted?: boolean };
+export type ModeratorTarget = string | { nodeId?: string; party: string; muted?: boolean; held?: boolean };
 
 export type ToNode =
   | { type: 'status'; id: number; rooms: string[] }
