@@ -94,6 +94,27 @@ export interface RoomDirectoryOptions {
 
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
 
+type Caller = { party: string; muted: boolean; held: boolean };
+
+/** A node's callers as it wrote them (`setCallers`); whatever else the key holds is left out. */
+function parseCallers(value: string): Caller[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (c: Partial<Caller> | null): c is Caller =>
+      typeof c === 'object' &&
+      c !== null &&
+      typeof c.party === 'string' &&
+      typeof c.muted === 'boolean' &&
+      typeof c.held === 'boolean'
+  );
+}
+
 export function parseOwner(value: string): RoomOwner {
   const space = value.lastIndexOf(' ');
   return { nodeId: value.slice(0, space), epoch: Number(value.slice(space + 1)), value };
@@ -292,10 +313,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
    * This node's callers in `room`, for every node's roster (`ConferenceMedia.roster`): kept for
    * three leases unless written again, so a node that died drops out of it on its own.
    */
-  async setCallers(
-    room: string,
-    callers: ReadonlyArray<{ party: string; muted: boolean; held: boolean }>
-  ): Promise<void> {
+  async setCallers(room: string, callers: readonly Caller[]): Promise<void> {
     const key = this.callersKey(room, this.nodeId);
     if (callers.length === 0) await this.client.del(key);
     else await this.client.set(key, JSON.stringify(callers), 'PX', this.memberTtlMs);
@@ -309,7 +327,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     const roster: RosterEntry[] = [];
     for (const [i, list] of lists.entries()) {
       if (list === null) continue;
-      for (const caller of JSON.parse(list) as Array<{ party: string; muted: boolean; held: boolean }>)
+      for (const caller of parseCallers(list))
         roster.push({ nodeId: nodes[i], party: caller.party, muted: caller.muted, held: caller.held });
     }
     return roster;

@@ -162,6 +162,44 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     expect(seenByB).toEqual([{ room: 'types', type: 'destroyed', nodeId: 'types-a' }]);
   });
 
+  it("lists each member's callers, leaves out what is not a caller list, and forgets a list emptied", async () => {
+    const a = await node('roster-a');
+    const b = await node('roster-b');
+    live(await a.claim('roster', 'i-roster'));
+    live(await b.claim('roster', 'i-roster'));
+    await a.setCallers('roster', [{ party: 'ch1', muted: false, held: false }]);
+    await b.setCallers('roster', [
+      { party: 'ch1', muted: true, held: false },
+      { party: 'ch2', muted: false, held: true }
+    ]);
+    const sorted = async () =>
+      (await a.roster('roster')).sort((x, y) =>
+        `${x.nodeId}${x.party}`.localeCompare(`${y.nodeId}${y.party}`)
+      );
+    expect(await sorted()).toEqual([
+      { nodeId: 'roster-a', party: 'ch1', muted: false, held: false },
+      { nodeId: 'roster-b', party: 'ch1', muted: true, held: false },
+      { nodeId: 'roster-b', party: 'ch2', muted: false, held: true }
+    ]);
+    // Whatever else b's key holds is no caller.
+    const client = server.client();
+    try {
+      await client.set(
+        'uasmedia:room:roster:callers:roster-b',
+        '[{"party":7},null,"x",{"party":"ch3","muted":false,"held":false}]'
+      );
+      expect((await sorted()).map((e) => `${e.nodeId} ${e.party}`)).toEqual(['roster-a ch1', 'roster-b ch3']);
+      await client.set('uasmedia:room:roster:callers:roster-b', '{not json');
+      expect((await sorted()).map((e) => `${e.nodeId} ${e.party}`)).toEqual(['roster-a ch1']);
+    } finally {
+      client.disconnect();
+    }
+    await a.setCallers('roster', []);
+    expect(await server.keys('uasmedia:room:roster:callers:*')).toEqual([
+      'uasmedia:room:roster:callers:roster-b'
+    ]);
+  });
+
   it('fails fast instead of hanging while Redis is paused, and works again after', async () => {
     const a = await node('pause-a');
     await server.pause(1500);
