@@ -71,6 +71,8 @@ export class ConferenceTransfer {
   private party: Party | undefined;
   private entered = false;
   private partyTalking = false;
+  /** What the party hears while held (set by the room's 'holdChanged'). */
+  private holdAudio: Int16Array | undefined;
   private finished = false;
   private running: Promise<State> | undefined;
   private readonly retrievalWaiters = new Set<() => void>();
@@ -171,8 +173,12 @@ export class ConferenceTransfer {
   private enter(room: ConferenceRoom, party: Party): State {
     const { owner, leg, media } = this.init;
     this.entered = true;
-    media.moveTo(this.ctx.conferenceMedia(room).mix);
-    media.setContributing(party.talkerAndListener, party.muted);
+    media.setTalkGainDb(party.talkVolumeDb);
+    if (party.held) this.held(room, party, true, this.holdAudio);
+    else {
+      media.moveTo(this.ctx.conferenceMedia(room).mix);
+      media.setContributing(party.talkerAndListener, party.muted);
+    }
     leg.setState(State.ANSWERED);
     owner.setTransferCause(TransferCause.NORMAL);
     owner.setState(State.TRANSFERRED);
@@ -227,15 +233,22 @@ export class ConferenceTransfer {
       held: boolean;
       audio: Int16Array | undefined;
     }): void => {
-      if (who === party && this.entered) this.held(room, party, held, audio);
+      if (who !== party) return;
+      this.holdAudio = audio; // a party held while it waits is held when it enters
+      if (this.entered) this.held(room, party, held, audio);
+    };
+    const onVolume = ({ party: who, db }: { party: Party; db: number }): void => {
+      if (who === party && this.entered) this.init.media.setTalkGainDb(db);
     };
     room.on('partyLeft', onLeft);
     room.on('muteChanged', onMute);
     room.on('holdChanged', onHold);
+    room.on('talkVolumeChanged', onVolume);
     this.detach.push(() => {
       room.off('partyLeft', onLeft);
       room.off('muteChanged', onMute);
       room.off('holdChanged', onHold);
+      room.off('talkVolumeChanged', onVolume);
     });
   }
 
@@ -271,6 +284,7 @@ export class ConferenceTransfer {
     }
     const originalGone = this.abortWhy === 'originalHungUp' || owner.state() === State.IDLE;
     media.player.stopLoop(); // its hold audio, if it was held
+    media.setTalkGainDb(0);
     if (!originalGone) {
       media.returnToSolo();
       owner.setState(State.RECONNECTING);

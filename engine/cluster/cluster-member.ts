@@ -316,9 +316,13 @@ export class ClusterMember {
         event.target === this.nodeId &&
         typeof event.party === 'string' &&
         MODERATION_ACTIONS.includes(event.action) &&
-        (event.fileToPlay === undefined || typeof event.fileToPlay === 'string')
+        (event.fileToPlay === undefined || typeof event.fileToPlay === 'string') &&
+        (event.talkVolumeDb === undefined || typeof event.talkVolumeDb === 'number')
       )
-        section.moderated({ action: event.action, fileToPlay: event.fileToPlay }, event.party);
+        section.moderated(
+          { action: event.action, fileToPlay: event.fileToPlay, talkVolumeDb: event.talkVolumeDb },
+          event.party
+        );
     } else if (event.type === 'destroyed') {
       // A late or repeated notice of an earlier life of the room leaves this one alone.
       if (event.instance !== undefined && event.instance !== section.instance) return;

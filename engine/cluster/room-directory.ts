@@ -63,6 +63,7 @@ export type RoomEvent =
       target: string;
       action: ModerationAction;
       fileToPlay?: string;
+      talkVolumeDb?: number;
       party: string;
     };
 

@@ -117,7 +117,7 @@ export class RoomSection {
     this.media?.joinCluster({
       nodeId: host.nodeId,
       isTrunkLeg: (party) => this.trunkIds.has(party.label ?? ''),
-      moderateElsewhere: ({ action, fileToPlay }, target) =>
+      moderateElsewhere: ({ action, fileToPlay, talkVolumeDb }, target) =>
         host.directory.publish({
           room: this.name,
           type: 'moderate',
@@ -125,6 +125,7 @@ export class RoomSection {
           target: target.nodeId,
           action,
           fileToPlay,
+          talkVolumeDb,
           party: target.party
         }),
       roster: () => host.directory.roster(this.name)

@@ -40,6 +40,7 @@ export type ResolvedPartyOptions = Required<Omit<PartyOptions, 'label' | 'channe
 export interface PartyControl {
   setMuted(muted: boolean): void;
   setHeld(held: boolean): void;
+  setTalkVolumeDb(db: number): void;
   markLeft(reason: LeaveReason): void;
 }
 
@@ -55,6 +56,7 @@ export class Party {
   readonly channelId: string | undefined;
   #muted: boolean;
   #held = false;
+  #talkVolumeDb = 0;
   #leaveReason: LeaveReason | undefined;
 
   /** @internal use `ConferenceRoom.join`. */
@@ -76,6 +78,11 @@ export class Party {
   /** On hold: it hears its hold audio, not the room, and the room does not hear it. */
   get held(): boolean {
     return this.#held;
+  }
+
+  /** The gain on what it says, as the room hears it (dB; 0 as it comes). */
+  get talkVolumeDb(): number {
+    return this.#talkVolumeDb;
   }
 
   /** True once the party has left its room (it never comes back: a new join makes a new party). */
@@ -104,6 +111,9 @@ export class Party {
       },
       setHeld: (held) => {
         party.#held = held;
+      },
+      setTalkVolumeDb: (db) => {
+        party.#talkVolumeDb = db;
       },
       markLeft: (reason) => {
         party.#leaveReason ??= reason;

@@ -10,13 +10,24 @@ import { EngineError, InvalidArgumentError, InvalidStateError } from '../errors.
 import { describe } from '../dtmf/dtmf-digit.js';
 
 /** What a moderator may do to one party. */
-export type ModerationAction = 'mute' | 'unmute' | 'hold' | 'unhold' | 'remove';
-export const MODERATION_ACTIONS: readonly ModerationAction[] = ['mute', 'unmute', 'hold', 'unhold', 'remove'];
+export type ModerationAction = 'mute' | 'unmute' | 'hold' | 'unhold' | 'talkVolume' | 'remove';
+export const MODERATION_ACTIONS: readonly ModerationAction[] = [
+  'mute',
+  'unmute',
+  'hold',
+  'unhold',
+  'talkVolume',
+  'remove'
+];
 
-/** An action, and for 'hold' the file (in the play folders) the held party hears, looped; silence without. */
+/**
+ * An action; for 'hold' the file (in the play folders) the held party hears, looped (silence
+ * without); for 'talkVolume' the gain in dB on what the party says.
+ */
 export interface Moderation {
   action: ModerationAction;
   fileToPlay?: string;
+  talkVolumeDb?: number;
 }
 
 /**
@@ -141,10 +152,11 @@ export class RoomModerator {
     });
   }
 
-  private async apply({ action, fileToPlay }: Moderation, party: Party): Promise<void> {
+  private async apply({ action, fileToPlay, talkVolumeDb }: Moderation, party: Party): Promise<void> {
     if (action === 'remove') this.room.leave(party, 'removed');
     else if (action === 'mute' || action === 'unmute') this.room.setMuted(party, action === 'mute');
     else if (action === 'unhold') this.room.setHeld(party, false);
+    else if (action === 'talkVolume') this.room.setTalkVolume(party, talkVolumeDb ?? 0);
     else {
       const audio = fileToPlay === undefined ? undefined : await this.holdAudio(fileToPlay);
       // Reading the file took turns: the party may have gone.

@@ -44,6 +44,9 @@ import {
 
 export type RoomState = 'waiting' | 'started' | 'destroyed';
 
+/** The range of a party's talk volume: down to near silence, up to the core's +12 dB gain. */
+export const TALK_VOLUME_DB = { min: -60, max: 12 } as const;
+
 /** What a party should hear: the room mix, its hold audio, ringback, its stopped file, or nothing (it left). */
 export type PartyAudioRole = 'mix' | 'held' | 'ringback' | 'stoppedFile' | 'none';
 
@@ -65,6 +68,7 @@ export type RoomEvents = {
   muteChanged: [{ party: Party; muted: boolean }];
   /** `audio`: what the held party hears, looped, at the room's rate (undefined: silence). */
   holdChanged: [{ party: Party; held: boolean; audio: Int16Array | undefined }];
+  talkVolumeChanged: [{ party: Party; db: number }];
   announce: [AnnounceEvent];
   destroyed: [{ reason: DestroyReason }];
 };
@@ -206,6 +210,22 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
     if (party.held === held) return false;
     control.setHeld(held);
     this.safeEmit('holdChanged', { party, held, audio: held ? audio : undefined });
+    return true;
+  }
+
+  /** Sets the gain on what `party` says (dB, from TALK_VOLUME_DB's min to its max); emits 'talkVolumeChanged' when it changed. */
+  setTalkVolume(party: Party, db: number): boolean {
+    if (typeof db !== 'number' || !(db >= TALK_VOLUME_DB.min && db <= TALK_VOLUME_DB.max))
+      throw new RangeError(
+        `talk volume must be from ${TALK_VOLUME_DB.min} to ${TALK_VOLUME_DB.max} dB, got ${String(db)}`
+      );
+    const control = this.#parties.get(party);
+    if (control === undefined) {
+      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
+    }
+    if (party.talkVolumeDb === db) return false;
+    control.setTalkVolumeDb(db);
+    this.safeEmit('talkVolumeChanged', { party, db });
     return true;
   }
 

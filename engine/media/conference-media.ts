@@ -6,7 +6,7 @@
  * announced one after the other and never over each other; what the application says to the
  * room joins the same queue.
  */
-import type { ConferenceRoom } from '../conference/room.js';
+import { TALK_VOLUME_DB, type ConferenceRoom } from '../conference/room.js';
 import type { LeaveReason, Party } from '../conference/party.js';
 import {
   RoomModerator,
@@ -190,6 +190,21 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  /**
+   * Sets how loud the room hears a party: a gain in dB on what it says, from -60 to +12 (0 as it
+   * comes; FreeSWITCH's `volume_in`). Its mix-minus takes the same gain out, so it never hears
+   * itself. Kept while it is in the room; its call leaves it behind.
+   */
+  setTalkVolume(party: ModerationTarget, db: number): Promise<void> {
+    if (typeof db !== 'number' || !(db >= TALK_VOLUME_DB.min && db <= TALK_VOLUME_DB.max))
+      return Promise.reject(
+        new RangeError(
+          `setTalkVolume: db must be from ${TALK_VOLUME_DB.min} to ${TALK_VOLUME_DB.max}, got ${String(db)}`
+        )
+      );
+    return this.moderator.moderate({ action: 'talkVolume', talkVolumeDb: db }, party, this.closed);
   }
 
   /** Takes a party off hold: it hears the room again, and the room hears it unless it is muted. */

@@ -353,6 +353,11 @@ export class MediaLeg implements MixMember {
     this.kernels.setMuted(this.partySlot, false);
   }
 
+  /** The gain on what the caller says, as a room hears it (dB). */
+  setTalkGainDb(db: number): void {
+    this.kernels.setGainDb(this.partySlot, db);
+  }
+
   setContributing(talker: boolean, muted: boolean): void {
     this.kernels.setTalker(this.partySlot, talker);
     this.kernels.setMuted(this.partySlot, muted);

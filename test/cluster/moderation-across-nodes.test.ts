@@ -84,7 +84,7 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     await rm(recordFolder, { recursive: true, force: true });
   }, 30000);
 
-  it('mutes, holds and removes a party on the other node, named by node and channel id', async () => {
+  it('mutes, holds, turns down and removes a party on the other node, named by node and channel id', async () => {
     const [a, b] = nodes;
     const alice = await enter(a, 'modx', 'alice', 440);
     const bob = await enter(b, 'modx', 'bob', 620);
@@ -110,6 +110,11 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     await a.moderate('modx', 'unhold', bob.party);
     await untilHeard(bob.phone, (h) => h(440) > HEARD_DB);
     await untilHeard(alice.phone, (h) => h(620) > HEARD_DB);
+
+    // Twelve dB down, as the room hears him.
+    const full = (await heard(alice.phone))(620);
+    expect((await a.moderate('modx', 'talkVolume', bob.party, -12)).error).toBeUndefined();
+    await untilHeard(alice.phone, (h) => h(620) < full - 9 && h(620) > full - 15);
 
     await a.moderate('modx', 'remove', carol.party);
     await waitFor(() => retrieved(b, 'modx', 'carol') !== undefined, 10000);

@@ -44,6 +44,8 @@ beforeAll(async () => {
   rooms = await ToneRoomEngine.start({
     rtp: { minPort: 22000, maxPort: 22099 },
     media: () => new ConferencePartyMediaSettings({ beepOnEntry: false }),
+    // A listener alone does not start its room: it waits for a talker.
+    talkerAndListener: (user) => !user.startsWith('quiet'),
     files: { playFolders: [playFolder] }
   });
 });
@@ -211,6 +213,50 @@ describe("a conference's moderator", () => {
       expect(rmsDbfs(await joe.listen(600))).toBeLessThan(-50);
     } finally {
       await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it("sets how loud the room hears a party, and takes the same gain out of that party's own mix-minus", async () => {
+    const phones = await joinAll('modvol', ['kay', 'lee', 'moe']);
+    const [kay, lee] = phones;
+    try {
+      const room = conference('modvol');
+      const before = toneLevelDb(await kay.listen(600), TONES[1], 8000);
+      await room.setTalkVolume(channelId('lee'), -12);
+      await kay.listen(200);
+      const quieter = toneLevelDb(await kay.listen(600), TONES[1], 8000);
+      expect(quieter - before).toBeCloseTo(-12, 0);
+      expect(toneLevelDb(await lee.listen(600), TONES[1], 8000)).toBeLessThan(ABSENT_DB);
+      await room.setTalkVolume(channelId('lee'), 6);
+      await kay.listen(200);
+      const louder = toneLevelDb(await kay.listen(600), TONES[1], 8000);
+      expect(louder - before).toBeCloseTo(6, 0);
+      expect(room.parties[1].talkVolumeDb).toBe(6);
+      await expect(room.setTalkVolume(channelId('lee'), 13)).rejects.toBeInstanceOf(RangeError);
+      await expect(room.setTalkVolume(channelId('lee'), Number.NaN)).rejects.toBeInstanceOf(RangeError);
+      expect(room.parties[1].talkVolumeDb).toBe(6);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('holds a party that waits for the room: it enters held', async () => {
+    const listener = await TonePhone.create({ toneHz: null, user: 'quietnina' });
+    const talker = await TonePhone.create({ toneHz: TONES[0], user: 'otto' });
+    try {
+      await listener.call(`sip:modwaithold@127.0.0.1:${rooms.sipPort}`);
+      await waitFor(() => (rooms.engine.conference('modwaithold')?.parties.length ?? 0) === 1);
+      const room = conference('modwaithold');
+      await room.hold(room.parties[0]);
+      await rooms.join('modwaithold', [talker]);
+      await waitFor(() => rooms.channels.get('quietnina')?.state === State.TRANSFERRED);
+      await listener.listen(300);
+      expect(toneLevelDb(await listener.listen(800), TONES[0], 8000)).toBeLessThan(ABSENT_DB);
+      await room.unhold(room.parties[0]);
+      await listener.listen(200);
+      expect(toneLevelDb(await listener.listen(600), TONES[0], 8000)).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all([listener.close(), talker.close()]);
     }
   });
 

@@ -103,14 +103,15 @@ export class ClusterNode {
     );
   }
 
-  /** Asks the node's application to moderate `room` (see node-app.ts); resolves with its reply. */
+  /** Asks the node's application to moderate `room` (see node-app.ts; `db` for a talk volume); resolves with its reply. */
   moderate(
     room: string,
     ask: ModeratorAsk,
-    target: ModeratorTarget = ''
+    target: ModeratorTarget = '',
+    db?: number
   ): Promise<Extract<FromNode, { type: 'moderated' }>> {
     const id = nextRequestId++;
-    return this.request({ type: 'moderate', id, room, ask, target }, (m) =>
+    return this.request({ type: 'moderate', id, room, ask, target, db }, (m) =>
       m.type === 'moderated' && m.id === id ? m : undefined
     );
   }

@@ -10,7 +10,7 @@
  * every party mutes with 0, unmutes with 1 and leaves with #. Reports over IPC what happened to
  * each transfer and answers status requests (room roles, sizes, talker events, metrics) and a
  * moderator's requests (`engine.conference(room)`: the roster, mute, unmute, hold (with silence),
- * unhold, remove, say, end, and a second's recording into NODE_RECORD_FOLDER).
+ * unhold, talk volume, remove, say, end, and a second's recording into NODE_RECORD_FOLDER).
  */
 import {
   Engine,
@@ -36,13 +36,13 @@ export type FromNode =
   | { type: 'moderated'; id: number; error?: string; parties: string[]; roster?: RosterEntry[] };
 
 export type ModeratorAsk =
-  'mute' | 'unmute' | 'hold' | 'unhold' | 'remove' | 'say' | 'end' | 'record' | 'roster';
+  'mute' | 'unmute' | 'hold' | 'unhold' | 'talkVolume' | 'remove' | 'say' | 'end' | 'record' | 'roster';
 /** A channel id of the node, a party on another node, the text to say, or the file to record a second of the room into. */
 export type ModeratorTarget = string | { nodeId?: string; party: string; muted?: boolean; held?: boolean };
 
 export type ToNode =
   | { type: 'status'; id: number; rooms: string[] }
-  | { type: 'moderate'; id: number; room: string; ask: ModeratorAsk; target: ModeratorTarget }
+  | { type: 'moderate'; id: number; room: string; ask: ModeratorAsk; target: ModeratorTarget; db?: number }
   | { type: 'stop' };
 
 const send = (message: FromNode): void => void process.send?.(message);
@@ -139,7 +139,13 @@ async function status(id: number, rooms: string[]): Promise<void> {
 }
 
 /** A moderator's ask of this node's room. Replies with this node's callers in the room. */
-async function moderate(id: number, room: string, ask: ModeratorAsk, target: ModeratorTarget): Promise<void> {
+async function moderate(
+  id: number,
+  room: string,
+  ask: ModeratorAsk,
+  target: ModeratorTarget,
+  db = 0
+): Promise<void> {
   const conference = engine.conference(room);
   let error: string | undefined;
   let roster: RosterEntry[] | undefined;
@@ -149,6 +155,7 @@ async function moderate(id: number, room: string, ask: ModeratorAsk, target: Mod
     else if (ask === 'say') await conference.say(String(target));
     else if (ask === 'record') await conference.record(String(target), { maxSeconds: 1 });
     else if (ask === 'roster') roster = await conference.roster();
+    else if (ask === 'talkVolume') await conference.setTalkVolume(target, db);
     else await conference[ask](target);
   } catch (e) {
     error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
@@ -160,7 +167,8 @@ async function moderate(id: number, room: string, ask: ModeratorAsk, target: Mod
 process.on('disconnect', () => process.exit(1));
 process.on('message', (message: ToNode) => {
   if (message.type === 'status') void status(message.id, message.rooms);
-  else if (message.type === 'moderate') void moderate(message.id, message.room, message.ask, message.target);
+  else if (message.type === 'moderate')
+    void moderate(message.id, message.room, message.ask, message.target, message.db);
   else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
 });
 
