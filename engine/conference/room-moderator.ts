@@ -1,8 +1,8 @@
 /**
  * The moderator's side of one room: which of its parties are this engine's callers (a cluster's
- * trunk legs are not), and the application's mute, unmute, hold, unhold and remove of one of
- * them, named by its `Party`, its channel id, or in a cluster by `{ nodeId, party }`, which the
- * room's section passes to that node.
+ * trunk legs are not), the roster, and the application's mute, unmute, hold, unhold, talk volume
+ * and remove of one of them, named by its `Party`, its channel id, or in a cluster by
+ * `{ nodeId, party }`, which the room's section passes to that node.
  */
 import type { ConferenceRoom } from './room.js';
 import { Party } from './party.js';
@@ -92,9 +92,7 @@ export class RoomModerator {
       throw new EngineError(
         'ERR_CLUSTER_UNAVAILABLE',
         `roster of room '${this.room.name}': the cluster could not be asked`,
-        {
-          cause: error
-        }
+        { cause: error }
       );
     });
   }
