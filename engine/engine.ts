@@ -572,15 +572,15 @@ export class Engine extends SafeEmitter<EngineEvents> {
   ): void {
     let media: ConferenceMedia;
     try {
-      media = new ConferenceMedia(
-        room,
-        this.kernels as DspKernels,
-        this.loop as MixLoop,
+      media = new ConferenceMedia(room, {
+        kernels: this.kernels as DspKernels,
+        loop: this.loop as MixLoop,
         resolver,
-        (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
+        onError: (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
         sampleRateHz,
-        new RecordFolder(this.options.files?.recordFolder)
-      );
+        recordFolder: new RecordFolder(this.options.files?.recordFolder),
+        logger: this.logger
+      });
     } catch (error) {
       // No DSP room slot: the room goes at once, so its name is free for a later try, and the
       // join that created it fails (room-registry.ts).

@@ -435,15 +435,12 @@ export class RoomSection {
 
   /** A moderator on another node asked for `moderation` of this node's party of channel `channelId`. */
   moderated(moderation: Moderation, channelId: string): void {
-    const media = this.media;
-    if (!media) return;
-    media.moderateHere(moderation, channelId).then(
-      (done) => {
-        if (done) this.log.info({ ...moderation, channelId }, 'moderated at the word of another node');
-      },
-      (error: unknown) =>
+    // Logged where it is applied (room-moderator.ts); a party not here is no one's to act on.
+    this.media
+      ?.moderateHere(moderation, channelId)
+      .catch((error: unknown) =>
         this.log.warn({ err: error, ...moderation, channelId }, "another node's moderation failed")
-    );
+      );
   }
 
   private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {

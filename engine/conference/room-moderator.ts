@@ -4,6 +4,7 @@
  * and remove of one of them, named by its `Party`, its channel id, or in a cluster by
  * `{ nodeId, party }`, which the room's section passes to that node.
  */
+import type { Logger } from 'pino';
 import type { ConferenceRoom } from './room.js';
 import { Party } from './party.js';
 import { EngineError, InvalidArgumentError, InvalidStateError } from '../errors.js';
@@ -66,7 +67,8 @@ export class RoomModerator {
   /** `holdAudio`: a hold file's PCM at the room's rate (FileAccessError, TtsError). */
   constructor(
     private readonly room: ConferenceRoom,
-    private readonly holdAudio: (fileToPlay: string) => Promise<Int16Array>
+    private readonly holdAudio: (fileToPlay: string) => Promise<Int16Array>,
+    private readonly log: Logger
   ) {}
 
   joinCluster(hooks: ClusterRoomHooks): void {
@@ -150,7 +152,13 @@ export class RoomModerator {
     });
   }
 
-  private async apply({ action, fileToPlay, talkVolumeDb }: Moderation, party: Party): Promise<void> {
+  /** An operator reads who muted, held or removed whom: every action applied here is logged. */
+  private async apply(moderation: Moderation, party: Party): Promise<void> {
+    await this.change(moderation, party);
+    this.log.info({ ...moderation, channelId: party.channelId }, 'moderated');
+  }
+
+  private async change({ action, fileToPlay, talkVolumeDb }: Moderation, party: Party): Promise<void> {
     if (action === 'remove') this.room.leave(party, 'removed');
     else if (action === 'mute' || action === 'unmute') this.room.setMuted(party, action === 'mute');
     else if (action === 'unhold') this.room.setHeld(party, false);

@@ -15,6 +15,7 @@ import {
   type ModerationTarget,
   type RosterEntry
 } from '../conference/room-moderator.js';
+import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
 import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 import type { DspKernels } from '../dsp/kernels.js';
@@ -61,6 +62,18 @@ export interface SayOptions extends TextToSayOptions {
   signal?: AbortSignal;
 }
 
+/** What a room's media is made with: the engine's DSP core, frame loop, prompts, folders and log. */
+export interface ConferenceMediaParts {
+  kernels: DspKernels;
+  loop: MixLoop;
+  resolver: MediaResolver;
+  /** Where an announcement that could not be made is reported (the engine's 'error' event). */
+  onError: (error: unknown) => void;
+  sampleRateHz: 8000 | 16000;
+  recordFolder: RecordFolder;
+  logger: Logger;
+}
+
 const HOLD_OPTION_KEYS = { fileToPlay: ANY } satisfies OptionKeys<{ fileToPlay?: string }>;
 
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
@@ -74,20 +87,27 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private readonly kernels: DspKernels;
   private recording: RoomRecorder | undefined;
 
+  private readonly loop: MixLoop;
+  private readonly resolver: MediaResolver;
+  private readonly onError: (error: unknown) => void;
+  private readonly recordFolder: RecordFolder;
+
   constructor(
     readonly room: ConferenceRoom,
-    kernels: DspKernels,
-    private readonly loop: MixLoop,
-    private readonly resolver: MediaResolver,
-    private readonly onError: (error: unknown) => void,
-    sampleRateHz: 8000 | 16000,
-    private readonly recordFolder: RecordFolder
+    parts: ConferenceMediaParts
   ) {
     super();
+    const { kernels, loop, resolver, sampleRateHz } = parts;
     this.kernels = kernels;
+    this.loop = loop;
+    this.resolver = resolver;
+    this.onError = parts.onError;
+    this.recordFolder = parts.recordFolder;
     this.mix = new MixRoom(kernels, sampleRateHz);
-    this.moderator = new RoomModerator(room, (fileToPlay) =>
-      this.resolver.toPcm(fileMedia('hold', fileToPlay), sampleRateHz)
+    this.moderator = new RoomModerator(
+      room,
+      (fileToPlay) => this.resolver.toPcm(fileMedia('hold', fileToPlay), sampleRateHz),
+      parts.logger.child({ roomName: room.name })
     );
     loop.add(this.mix);
     room.on('announce', ({ party, kind, parts }) => {

@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import wavefile from 'wavefile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -35,6 +36,8 @@ const HOLD_HZ = 700;
 
 let rooms: ToneRoomEngine;
 let playFolder: string;
+/** The engine's log, line by line. */
+const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   playFolder = await mkdtemp(join(tmpdir(), 'uasmedia-hold-'));
@@ -42,6 +45,7 @@ beforeAll(async () => {
   music.fromScratch(1, 8000, '16', Array.from(sine(8000, HOLD_HZ, 8000, 6000)));
   await writeFile(join(playFolder, 'music.wav'), music.toBuffer());
   rooms = await ToneRoomEngine.start({
+    logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) }),
     rtp: { minPort: 22000, maxPort: 22099 },
     media: () => new ConferencePartyMediaSettings({ beepOnEntry: false }),
     // A listener alone does not start its room: it waits for a talker.
@@ -140,6 +144,15 @@ describe("a conference's moderator", () => {
       }
       expect((await tonesHeard(bob))[0]).toBeGreaterThan(HEARD_DB);
 
+      // An operator can read who was muted, in which room.
+      expect(logLines).toContainEqual(
+        expect.objectContaining({
+          msg: 'moderated',
+          action: 'mute',
+          channelId: channelId('bob'),
+          roomName: 'modmute'
+        })
+      );
       await room.mute(party); // muted already: nothing changes
       await room.unmute(party);
       expect(party.muted).toBe(false);

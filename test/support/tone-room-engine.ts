@@ -19,6 +19,8 @@ export interface ToneRoomEngineOptions {
   /** More of the engine's SIP options (transports, TLS, connection limits); UDP on 127.0.0.1 by default. */
   sip?: EngineOptions['sip'];
   logLevel?: string;
+  /** The application's own pino logger (the engine makes one at `logLevel` otherwise). */
+  logger?: EngineOptions['logger'];
   /** The rooms' sample rate (8 kHz by default). */
   roomSampleRateHz?: EngineOptions['roomSampleRateHz'];
   /** The engine's play and record folders (none by default). */
@@ -40,6 +42,7 @@ export class ToneRoomEngine {
       sip: { host: '127.0.0.1', port: 0, transports: ['udp'], ...options.sip },
       rtp: options.rtp,
       logLevel: options.logLevel,
+      logger: options.logger,
       roomSampleRateHz: options.roomSampleRateHz,
       files: options.files
     });
