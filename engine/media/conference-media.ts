@@ -167,6 +167,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * Rejects with `ERR_CLUSTER_UNAVAILABLE` when Redis cannot be reached.
    */
   roster(): Promise<RosterEntry[]> {
+    if (this.closed)
+      return Promise.reject(
+        InvalidStateError.forState(`room '${this.room.name}'`, 'destroyed', ['waiting', 'started'], 'roster')
+      );
     return this.moderator.roster();
   }
 

@@ -323,6 +323,7 @@ describe("a conference's moderator", () => {
       room.end(); // again: nothing
       const refused = await room.mute(channels[0].id).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(InvalidStateError);
+      await expect(room.roster()).rejects.toBeInstanceOf(InvalidStateError);
     } finally {
       await Promise.all(phones.map((p) => p.close()));
     }
