@@ -187,10 +187,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
   /** Mutes or unmutes a party; emits 'muteChanged' and returns true only when it changed. */
   setMuted(party: Party, muted: boolean): boolean {
     if (typeof muted !== 'boolean') throw new TypeError(`muted must be a boolean, got ${typeof muted}`);
-    const control = this.#parties.get(party);
-    if (control === undefined) {
-      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
-    }
+    const control = this.#controlOf(party);
     if (party.muted === muted) return false;
     control.setMuted(muted);
     this.safeEmit('muteChanged', { party, muted });
@@ -203,10 +200,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
    */
   setHeld(party: Party, held: boolean, audio?: Int16Array): boolean {
     if (typeof held !== 'boolean') throw new TypeError(`held must be a boolean, got ${typeof held}`);
-    const control = this.#parties.get(party);
-    if (control === undefined) {
-      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
-    }
+    const control = this.#controlOf(party);
     if (party.held === held) return false;
     control.setHeld(held);
     this.safeEmit('holdChanged', { party, held, audio: held ? audio : undefined });
@@ -219,14 +213,20 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
       throw new RangeError(
         `talk volume must be from ${TALK_VOLUME_DB.min} to ${TALK_VOLUME_DB.max} dB, got ${String(db)}`
       );
-    const control = this.#parties.get(party);
-    if (control === undefined) {
-      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
-    }
+    const control = this.#controlOf(party);
     if (party.talkVolumeDb === db) return false;
     control.setTalkVolumeDb(db);
     this.safeEmit('talkVolumeChanged', { party, db });
     return true;
+  }
+
+  /** The room's write access to `party`; InvalidStateError when it is not in the room. */
+  #controlOf(party: Party): PartyControl {
+    const control = this.#parties.get(party);
+    if (control === undefined) {
+      throw new InvalidStateError(`${party.toString()} is not in room '${this.name}'`, { state: 'left' });
+    }
+    return control;
   }
 
   /**

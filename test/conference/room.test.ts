@@ -213,6 +213,41 @@ describe('ConferenceRoom muting and digits', () => {
     room.join();
     room.leave(a, 'hangup');
     expect(() => room.setMuted(a, true)).toThrow(InvalidStateError);
+    expect(() => room.setHeld(a, true)).toThrow(InvalidStateError);
+    expect(() => room.setTalkVolume(a, -6)).toThrow(InvalidStateError);
+  });
+
+  it('holds a party out of the mix and its hearing, once per change', () => {
+    const room = new ConferenceRoom('r1');
+    const party = room.join();
+    const audio = new Int16Array(160);
+    const holds: Array<{ held: boolean; audio: Int16Array | undefined }> = [];
+    room.on('holdChanged', ({ held, audio: heard }) => holds.push({ held, audio: heard }));
+    expect(room.setHeld(party, true, audio)).toBe(true);
+    expect(room.setHeld(party, true)).toBe(false);
+    expect(party.held).toBe(true);
+    expect(room.isContributing(party)).toBe(false);
+    expect(room.partyAudioRole(party)).toBe('held');
+    expect(room.setHeld(party, false, audio)).toBe(true);
+    expect(room.isContributing(party)).toBe(true);
+    expect(room.partyAudioRole(party)).toBe('mix');
+    expect(holds).toEqual([
+      { held: true, audio },
+      { held: false, audio: undefined }
+    ]);
+  });
+
+  it('sets a talk volume within -60 to +12 dB, once per change', () => {
+    const room = new ConferenceRoom('r1');
+    const party = room.join();
+    const changes: number[] = [];
+    room.on('talkVolumeChanged', ({ db }) => changes.push(db));
+    expect(room.setTalkVolume(party, -6)).toBe(true);
+    expect(room.setTalkVolume(party, -6)).toBe(false);
+    for (const db of [-61, 12.5, Number.NaN, '3' as unknown as number])
+      expect(() => room.setTalkVolume(party, db)).toThrow(RangeError);
+    expect(party.talkVolumeDb).toBe(-6);
+    expect(changes).toEqual([-6]);
   });
 });
 
