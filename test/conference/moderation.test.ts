@@ -273,6 +273,24 @@ describe("a conference's moderator", () => {
     }
   });
 
+  it('removes a party that waits for the room: its transfer ends, and its ringback with it', async () => {
+    const listener = await TonePhone.create({ toneHz: null, user: 'quietpete' });
+    try {
+      await listener.call(`sip:modwaitremove@127.0.0.1:${rooms.sipPort}`);
+      await waitFor(() => (rooms.engine.conference('modwaitremove')?.parties.length ?? 0) === 1);
+      const channel = rooms.channels.get('quietpete')!;
+      expect(channel.state).toBe(State.TRANSFERRING);
+      await conference('modwaitremove').remove(channel.id);
+      await waitFor(() => channel.state === State.ANSWERED);
+      expect(channel.transferCause()).toBe(TransferCause.TARGETHANGUP);
+      expect(rooms.engine.conference('modwaitremove')).toBeUndefined();
+      await listener.listen(200);
+      expect(rmsDbfs(await listener.listen(600))).toBeLessThan(-50);
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('says a text to the whole room and resolves once it has been played', async () => {
     const phones = await joinAll('modsay', ['gus', 'hal'], [null, null]);
     try {
