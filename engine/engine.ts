@@ -419,11 +419,16 @@ export class Engine extends SafeEmitter<EngineEvents> {
         () => this.state === 'running',
         () => this.mediaShortage()
       );
-      this.rooms.on('roomCreated', ({ room }) => this.createConferenceMedia(room, resolver, sampleRateHz));
+      // One folder check for every recording, a channel's or a room's.
+      const recordFolder = new RecordFolder(o.files?.recordFolder);
+      this.rooms.on('roomCreated', ({ room }) =>
+        this.createConferenceMedia(room, resolver, sampleRateHz, recordFolder)
+      );
       this.context = this.makeContext(
         resolver,
         new AdvertisedAddress(rtpHost, o.rtp?.advertisedAddress),
-        sampleRateHz
+        sampleRateHz,
+        recordFolder
       );
       this.userAgent.on('invite', (invite: IncomingInvite) => void this.onInvite(invite));
       await this.userAgent.start();
@@ -568,7 +573,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private createConferenceMedia(
     room: ConferenceRoom,
     resolver: MediaResolver,
-    sampleRateHz: 8000 | 16000
+    sampleRateHz: 8000 | 16000,
+    recordFolder: RecordFolder
   ): void {
     let media: ConferenceMedia;
     try {
@@ -578,7 +584,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         resolver,
         onError: (error) => this.reportError(error, `announcement in room '${room.name}' failed`),
         sampleRateHz,
-        recordFolder: new RecordFolder(this.options.files?.recordFolder),
+        recordFolder,
         logger: this.logger
       });
     } catch (error) {
@@ -601,7 +607,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private makeContext(
     resolver: MediaResolver,
     rtpAddress: AdvertisedAddress,
-    roomSampleRateHz: 8000 | 16000
+    roomSampleRateHz: 8000 | 16000,
+    recordFolder: RecordFolder
   ): ChannelContext {
     return {
       kernels: this.kernels as DspKernels,
@@ -627,7 +634,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         advertisedAddress: this.options.webrtc?.advertisedAddress ?? this.options.rtp?.advertisedAddress
       },
       rtpInactivityTimeoutMs: inactivityMs(this.options.rtp?.inactivityTimeoutSeconds),
-      recordFolder: new RecordFolder(this.options.files?.recordFolder),
+      recordFolder,
       conferenceMedia: (room) => {
         const media = this.conferenceMedias.get(room);
         if (!media)

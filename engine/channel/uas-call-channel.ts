@@ -18,8 +18,6 @@ import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.j
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { checkRecordArguments, Recorder, type RecordOptions } from '../media/recorder.js';
-
-export type { RecordOptions };
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { checkOptionKeys } from '../util/option-keys.js';
 import {
@@ -72,6 +70,8 @@ export interface RetrievalWaitOptions {
   secondsTimeout?: number | null;
   signal?: AbortSignal;
 }
+
+export type { RecordOptions };
 
 let nextChannelId = 1;
 
