@@ -115,13 +115,7 @@ export class RoomModerator {
   async moderate(moderation: Moderation, who: ModerationTarget, closed: boolean): Promise<void> {
     const { action } = moderation;
     const remote = remoteTarget(action, who);
-    if (closed || this.room.destroyed)
-      throw InvalidStateError.forState(
-        `room '${this.room.name}'`,
-        'destroyed',
-        ['waiting', 'started'],
-        action
-      );
+    if (closed || this.room.destroyed) throw this.room.destroyedError(action);
     if (who instanceof Party) {
       if (!this.room.has(who) || this.isTrunkLeg(who)) throw notInRoom(action, who);
       return this.apply(moderation, who);

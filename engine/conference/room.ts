@@ -132,7 +132,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
    */
   join(options: PartyOptions = {}): Party {
     if (this.#state === 'destroyed') {
-      throw InvalidStateError.forState(`room '${this.name}'`, 'destroyed', ['waiting', 'started'], 'join');
+      throw this.destroyedError('join');
     }
     const resolved = resolvePartyOptions(options);
     const { party, control } = Party.create(nextPartyId++, this.name, resolved);
@@ -218,6 +218,11 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
     control.setTalkVolumeDb(db);
     this.safeEmit('talkVolumeChanged', { party, db });
     return true;
+  }
+
+  /** The refusal of `operation` on this room once it is destroyed, worded as every such refusal. */
+  destroyedError(operation: string): InvalidStateError {
+    return InvalidStateError.forState(`room '${this.name}'`, 'destroyed', ['waiting', 'started'], operation);
   }
 
   /** The room's write access to `party`; InvalidStateError when it is not in the room. */

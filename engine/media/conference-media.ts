@@ -84,9 +84,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private lastPlayed: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly moderator: RoomModerator;
-  private readonly kernels: DspKernels;
   private recording: RoomRecorder | undefined;
-
+  private readonly kernels: DspKernels;
   private readonly loop: MixLoop;
   private readonly resolver: MediaResolver;
   private readonly onError: (error: unknown) => void;
@@ -167,10 +166,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * Rejects with `ERR_CLUSTER_UNAVAILABLE` when Redis cannot be reached.
    */
   roster(): Promise<RosterEntry[]> {
-    if (this.closed)
-      return Promise.reject(
-        InvalidStateError.forState(`room '${this.room.name}'`, 'destroyed', ['waiting', 'started'], 'roster')
-      );
+    if (this.closed) return Promise.reject(this.room.destroyedError('roster'));
     return this.moderator.roster();
   }
 
@@ -302,13 +298,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   }
 
   private checkRecordable(): void {
-    if (this.closed)
-      throw InvalidStateError.forState(
-        `room '${this.room.name}'`,
-        'destroyed',
-        ['waiting', 'started'],
-        'record'
-      );
+    if (this.closed) throw this.room.destroyedError('record');
     if (this.recording)
       throw new InvalidStateError('cannot record: a recording of the room is already running', {
         state: 'recording'
