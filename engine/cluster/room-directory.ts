@@ -1,9 +1,10 @@
 /**
  * The cluster's room directory in Redis: which node owns each room (a lease with a fencing
  * epoch), which nodes hold a section of it and their callers in it, whether it has started, and
- * each node's heartbeat (its trunk address and load). Room events ('started', 'destroyed', talkers, a moderator's asks) go out on one
- * pub/sub channel per room, which only the nodes holding a section of that room listen to, so
- * their traffic grows with a room's spread, not with the size of the cluster.
+ * each node's heartbeat (its trunk address and load). Room events ('started', 'destroyed',
+ * talkers, a moderator's asks) go out on one pub/sub channel per room, which only the nodes
+ * holding a section of that room listen to, so their traffic grows with a room's spread, not with
+ * the size of the cluster.
  *
  * Client: ioredis. Its commands fail fast instead of queueing while the server is away
  * (`enableOfflineQueue: false`) and time out when it hangs (`commandTimeout`, e.g. during

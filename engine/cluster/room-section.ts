@@ -51,6 +51,11 @@ export interface SectionHost {
   closed(section: RoomSection): void;
 }
 
+/** How the other nodes name a party of this node: its label (the channel id), in talker events and the roster. */
+function clusterName(party: Party): string {
+  return party.label ?? `party${party.id}`;
+}
+
 /** A trunk leg is a plain party: it does not start or end the room, and it is never announced. */
 function trunkPartyOptions() {
   return {
@@ -116,7 +121,7 @@ export class RoomSection {
     this.media = host.conference(room.name);
     this.media?.joinCluster({
       nodeId: host.nodeId,
-      isTrunkLeg: (party) => this.trunkIds.has(party.label ?? ''),
+      isTrunkLeg: (party) => this.isTrunkLeg(party),
       moderateElsewhere: ({ action, fileToPlay, talkVolumeDb }, target) =>
         host.directory.publish({
           room: this.name,
@@ -156,8 +161,12 @@ export class RoomSection {
   /** Parties whose calls are on this node (the trunk legs left out). */
   get localPartyCount(): number {
     let count = 0;
-    for (const party of this.room.parties) if (!this.trunkIds.has(party.label ?? '')) count++;
+    for (const party of this.room.parties) if (!this.isTrunkLeg(party)) count++;
     return count;
+  }
+
+  private isTrunkLeg(party: Party): boolean {
+    return this.trunkIds.has(party.label ?? '');
   }
 
   /** Trunk legs this section tells apart from its local parties (see `trunkIds`). */
@@ -422,8 +431,8 @@ export class RoomSection {
   private async writeCallers(): Promise<void> {
     if (this.closedValue) return;
     const callers = this.room.parties
-      .filter((party) => !this.trunkIds.has(party.label ?? ''))
-      .map((party) => ({ party: party.label ?? `party${party.id}`, muted: party.muted, held: party.held }));
+      .filter((party) => !this.isTrunkLeg(party))
+      .map((party) => ({ party: clusterName(party), muted: party.muted, held: party.held }));
     await this.host.directory.setCallers(this.name, callers);
   }
 
@@ -464,7 +473,7 @@ export class RoomSection {
         room: this.name,
         type: talking ? 'talking' : 'stoppedTalking',
         nodeId: this.host.nodeId,
-        party: party.label ?? `party${party.id}`,
+        party: clusterName(party),
         levelDbfs
       })
       .catch((error: unknown) => this.log.debug({ err: error }, 'talker event not published'));

@@ -14,8 +14,8 @@ export class RoomRecorder implements MixMember {
   readonly partySlot: number;
   /** One frame at the room's rate, reused every frame. */
   private readonly frame: Int16Array;
-  /** Output samples per room sample: 2 in an 8 kHz room (L16 is 16 kHz), 1 in a 16 kHz one. */
-  private readonly step: number;
+  /** Output bytes per room sample: 4 in an 8 kHz room (L16 is 16 kHz), 2 in a 16 kHz one. */
+  private readonly strideBytes: number;
   private closed = false;
   private markStopped!: () => void;
   /** Settles when the recorder leaves the room (`close`). */
@@ -32,7 +32,7 @@ export class RoomRecorder implements MixMember {
     this.partySlot = kernels.createParty('L16');
     kernels.setInbandDtmf(this.partySlot, false);
     this.frame = new Int16Array(mix.sampleRateHz / 50);
-    this.step = 16000 / mix.sampleRateHz;
+    this.strideBytes = (2 * 16000) / mix.sampleRateHz;
     mix.add(this);
   }
 
@@ -43,7 +43,7 @@ export class RoomRecorder implements MixMember {
   afterMix(): void {
     const payload = this.kernels.outputPayload(this.partySlot);
     const frame = this.frame;
-    const stride = 2 * this.step;
+    const stride = this.strideBytes;
     // L16 is big-endian (RFC 3551 §4.5.11).
     for (let i = 0, at = 0; i < frame.length; i++, at += stride)
       frame[i] = ((payload[at] << 24) >> 16) | payload[at + 1];
