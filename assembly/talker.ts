@@ -9,7 +9,11 @@
  * the same order, and the filter coefficients are set from JavaScript (`setTalkerHighPass`) so
  * both sides use the very same values.
  *
- * Party slot fields (layout.ts): P_TALK_Z1, P_TALK_Z2 (transposed direct form II state) and
+ * The filter is in direct form II, its feedback summed as (x - a2·w2) - a1·w1: the only chain
+ * from one sample to the next is one multiply and one subtract, where the transposed form this
+ * replaced chained four operations, and the loop ran at the speed of that chain.
+ *
+ * Party slot fields (layout.ts): P_TALK_Z1, P_TALK_Z2 (the filter's w[n-1] and w[n-2]) and
  * P_TALK_PREV (last filtered sample) carry over between frames; P_TALK_SUM_RAW, P_TALK_SUM_HP
  * and P_TALK_CROSSINGS are this frame's results.
  */
@@ -72,9 +76,10 @@ export function talkerMeasurePair(pa: usize, pb: usize, n: i32, roomRate: i32): 
   for (let i = 0; i < n; i++) {
     const at = <usize>i << 1;
     const x = pair(<f64>load<i16>(xa + at), <f64>load<i16>(xb + at));
-    const y = f64x2.add(f64x2.mul(b0, x), z1);
-    z1 = f64x2.add(f64x2.sub(f64x2.mul(b1, x), f64x2.mul(a1, y)), z2);
-    z2 = f64x2.sub(f64x2.mul(b2, x), f64x2.mul(a2, y));
+    const w = f64x2.sub(f64x2.sub(x, f64x2.mul(a2, z2)), f64x2.mul(a1, z1));
+    const y = f64x2.add(f64x2.add(f64x2.mul(b0, w), f64x2.mul(b1, z1)), f64x2.mul(b2, z2));
+    z2 = z1;
+    z1 = w;
     sumRaw = f64x2.add(sumRaw, f64x2.mul(x, x));
     sumHp = f64x2.add(sumHp, f64x2.mul(y, y));
     const negative = f64x2.lt(y, zero);
@@ -147,9 +152,10 @@ export function talkerMeasure(pp: usize, pcm: usize, n: i32, roomRate: i32): voi
   let crossings: i32 = 0;
   for (let i = 0; i < n; i++) {
     const x = <f64>load<i16>(pcm + (<usize>i << 1));
-    const y = b0 * x + z1;
-    z1 = b1 * x - a1 * y + z2;
-    z2 = b2 * x - a2 * y;
+    const w = x - a2 * z2 - a1 * z1;
+    const y = b0 * w + b1 * z1 + b2 * z2;
+    z2 = z1;
+    z1 = w;
     sumRaw += x * x;
     sumHp += y * y;
     if (y < 0 != prev < 0) crossings++;

@@ -1,7 +1,7 @@
 /**
  * The per-frame measurement behind talker detection, in TypeScript: the sum of squares of a
  * frame, the sum of squares after a 2nd-order Butterworth high-pass at 200 Hz (RBJ cookbook,
- * Q = 1/√2, transposed direct form II), and the zero crossings of the high-passed signal.
+ * Q = 1/√2, direct form II with its feedback summed as (x − a2·w2) − a1·w1), and the zero crossings of the high-passed signal.
  * assembly/talker.ts does the same inside `processRoom`, bit for bit: the same f64 operations in
  * the same order, with the coefficients computed here and handed to it once.
  */
@@ -15,7 +15,7 @@ export const ZERO_CROSSINGS = 2;
 export const SAMPLES = 3;
 export const MEASUREMENT_SLOTS = 4;
 
-/** Filter state carried between frames: z1, z2 and the last filtered sample. */
+/** Filter state carried between frames: w[n-1], w[n-2] and the last filtered sample. */
 export const FILTER_STATE_SLOTS = 3;
 
 /**
@@ -64,9 +64,10 @@ export function measureFrame(
   let crossings = 0;
   for (let i = 0; i < n; i++) {
     const x = pcm[i];
-    const y = b0 * x + z1;
-    z1 = b1 * x - a1 * y + z2;
-    z2 = b2 * x - a2 * y;
+    const w = x - a2 * z2 - a1 * z1;
+    const y = b0 * w + b1 * z1 + b2 * z2;
+    z2 = z1;
+    z1 = w;
     sumRaw += x * x;
     sumFiltered += y * y;
     if (y < 0 !== prev < 0) crossings++;
