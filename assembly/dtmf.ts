@@ -263,10 +263,10 @@ function twoSubBlocks(state: usize, pcm: usize, concealed: i32): void {
     f += <i64>(yi * yi);
     const x = f32x4.splat(<f32>xi);
     const y = f32x4.splat(<f32>yi);
-    const sa = f32x4.sub(f32x4.add(x, f32x4.mul(ca, s1a)), s2a);
-    const sb = f32x4.sub(f32x4.add(x, f32x4.mul(cb, s1b)), s2b);
-    const ta = f32x4.sub(f32x4.add(y, f32x4.mul(ca, t1a)), t2a);
-    const tb = f32x4.sub(f32x4.add(y, f32x4.mul(cb, t1b)), t2b);
+    const sa = f32x4.add(f32x4.sub(x, s2a), f32x4.mul(ca, s1a));
+    const sb = f32x4.add(f32x4.sub(x, s2b), f32x4.mul(cb, s1b));
+    const ta = f32x4.add(f32x4.sub(y, t2a), f32x4.mul(ca, t1a));
+    const tb = f32x4.add(f32x4.sub(y, t2b), f32x4.mul(cb, t1b));
     s2a = s1a;
     s1a = sa;
     s2b = s1b;
@@ -319,8 +319,8 @@ function subBlockDone(state: usize): void {
     const xi = <i32>load<i16>(base + <usize>(n << 1));
     e += <i64>(xi * xi);
     const x = f32x4.splat(<f32>xi);
-    const sa = f32x4.sub(f32x4.add(x, f32x4.mul(ca, s1a)), s2a);
-    const sb = f32x4.sub(f32x4.add(x, f32x4.mul(cb, s1b)), s2b);
+    const sa = f32x4.add(f32x4.sub(x, s2a), f32x4.mul(ca, s1a));
+    const sb = f32x4.add(f32x4.sub(x, s2b), f32x4.mul(cb, s1b));
     s2a = s1a;
     s1a = sa;
     s2b = s1b;
@@ -449,8 +449,8 @@ function frequenciesExact(state: usize, row: i32, col: i32): bool {
     if (at >= RING_SAMPLES) at -= RING_SAMPLES;
     const x = f32x4.splat(<f32>load<i16>(ring + <usize>(at << 1)));
     const xa = n < colStart ? v128.and(x, rowOnly) : x;
-    const sa = f32x4.sub(f32x4.add(xa, f32x4.mul(ca, s1a)), s2a);
-    const sb = f32x4.sub(f32x4.add(x, f32x4.mul(cb, s1b)), s2b);
+    const sa = f32x4.add(f32x4.sub(xa, s2a), f32x4.mul(ca, s1a));
+    const sb = f32x4.add(f32x4.sub(x, s2b), f32x4.mul(cb, s1b));
     s2a = s1a;
     s1a = sa;
     s2b = s1b;

@@ -228,7 +228,7 @@ export class DtmfDetectorReference {
       let s1 = 0;
       let s2 = 0;
       for (let n = 0; n < SUB_BLOCK_SAMPLES; n++) {
-        const s0 = f(f(this.ring[base + n] + f(c * s1)) - s2);
+        const s0 = f(f(this.ring[base + n] - s2) + f(c * s1));
         s2 = s1;
         s1 = s0;
       }
@@ -317,7 +317,7 @@ export class DtmfDetectorReference {
       const x = this.ring[(this.slot * SUB_BLOCK_SAMPLES + n) % total];
       for (let j = 0; j < 8; j++) {
         const xin = (j !== 2 && j !== 3) || n >= colStart ? x : 0;
-        const s0 = f(f(xin + f(c[j] * s1[j])) - s2[j]);
+        const s0 = f(f(xin - s2[j]) + f(c[j] * s1[j]));
         s2[j] = s1[j];
         s1[j] = s0;
       }
