@@ -41,6 +41,7 @@ export interface PartyControl {
   setMuted(muted: boolean): void;
   setHeld(held: boolean): void;
   setTalkVolumeDb(db: number): void;
+  setCoaching(agent: Party | undefined): void;
   markLeft(reason: LeaveReason): void;
 }
 
@@ -57,6 +58,7 @@ export class Party {
   #muted: boolean;
   #held = false;
   #talkVolumeDb = 0;
+  #coaching: Party | undefined;
   #leaveReason: LeaveReason | undefined;
 
   /** @internal use `ConferenceRoom.join`. */
@@ -83,6 +85,14 @@ export class Party {
   /** The gain on what it says, as the room hears it (dB; 0 as it comes). */
   get talkVolumeDb(): number {
     return this.#talkVolumeDb;
+  }
+
+  /**
+   * The party this one coaches: only that party hears it, the room does not (a supervisor's
+   * whisper to an agent). Undefined when it talks to the room as usual.
+   */
+  get coaching(): Party | undefined {
+    return this.#coaching;
   }
 
   /** True once the party has left its room (it never comes back: a new join makes a new party). */
@@ -114,6 +124,9 @@ export class Party {
       },
       setTalkVolumeDb: (db) => {
         party.#talkVolumeDb = db;
+      },
+      setCoaching: (agent) => {
+        party.#coaching = agent;
       },
       markLeft: (reason) => {
         party.#leaveReason ??= reason;

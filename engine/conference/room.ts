@@ -29,7 +29,7 @@
  * 'destroyed' (and refuses joins) from the first of those events on, so a listener that
  * joins "the same room" again gets a fresh room from the registry.
  */
-import { InvalidStateError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { BEEP, type Media } from '../settings/media.js';
 import { SafeEmitter } from '../../sip/index.js';
@@ -69,6 +69,8 @@ export type RoomEvents = {
   /** `audio`: what the held party hears, looped, at the room's rate (undefined: silence). */
   holdChanged: [{ party: Party; held: boolean; audio: Int16Array | undefined }];
   talkVolumeChanged: [{ party: Party; db: number }];
+  /** `party` now coaches `agent` (only `agent` hears it), or no longer coaches anyone (undefined). */
+  coachingChanged: [{ party: Party; agent: Party | undefined }];
   announce: [AnnounceEvent];
   destroyed: [{ reason: DestroyReason }];
 };
@@ -178,6 +180,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
       return true;
     }
     this.safeEmit('partyLeft', { party, reason });
+    this.#endCoachingOf(party);
     if (this.#state === 'started' && this.#parties.size > 0) {
       this.#announce(party, 'exit', [], party.media.onExitMedia.item);
     }
@@ -220,6 +223,41 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
     return true;
   }
 
+  /**
+   * Makes `party` coach `agent`: only `agent` hears it, the room no longer does, and it still
+   * hears the room; `undefined` ends it, and the room hears `party` again (unless it is muted).
+   * Emits 'coachingChanged' and returns true only when it changed. InvalidStateError for a party
+   * not in the room or a listen-only coach; InvalidArgumentError for a party coaching itself.
+   */
+  setCoaching(party: Party, agent: Party | undefined): boolean {
+    const control = this.#controlOf(party);
+    if (agent !== undefined) {
+      this.#controlOf(agent);
+      if (agent === party) throw new InvalidArgumentError('agent', `${party.toString()} cannot coach itself`);
+      if (!party.talkerAndListener)
+        throw new InvalidStateError(`${party.toString()} is listen-only: it cannot coach`, {
+          state: 'listener'
+        });
+    }
+    if (party.coaching === agent) return false;
+    control.setCoaching(agent);
+    this.safeEmit('coachingChanged', { party, agent });
+    return true;
+  }
+
+  /**
+   * The parties that coached `agent`, which left: each is muted first, then stops coaching, so
+   * a supervisor's whisper never turns into the room hearing it.
+   */
+  #endCoachingOf(agent: Party): void {
+    for (const [party, control] of this.#parties) {
+      if (party.coaching !== agent) continue;
+      this.setMuted(party, true);
+      control.setCoaching(undefined);
+      this.safeEmit('coachingChanged', { party, agent: undefined });
+    }
+  }
+
   /** The refusal of `operation` on this room once it is destroyed, worded as every such refusal. */
   destroyedError(operation: string): InvalidStateError {
     return InvalidStateError.forState(`room '${this.name}'`, 'destroyed', ['waiting', 'started'], operation);
@@ -258,14 +296,15 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
     return party.media.onConferenceStoppedFile === undefined ? 'ringback' : 'stoppedFile';
   }
 
-  /** Whether `party`'s voice goes into the mix: a talker, not muted nor held, in a started room. */
+  /** Whether `party`'s voice goes into the mix: a talker, not muted, held nor coaching, in a started room. */
   isContributing(party: Party): boolean {
     return (
       this.#state === 'started' &&
       this.#parties.has(party) &&
       party.talkerAndListener &&
       !party.muted &&
-      !party.held
+      !party.held &&
+      party.coaching === undefined
     );
   }
 

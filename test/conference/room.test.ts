@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConferenceRoom, type AnnounceEvent, type RoomEvents } from '../../engine/conference/room.js';
 import type { Party } from '../../engine/conference/party.js';
-import { InvalidStateError } from '../../engine/errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../../engine/errors.js';
 import { ConferenceLifetimeControl } from '../../engine/settings/conference-lifetime-control.js';
 import { ConferencePartyMediaSettings } from '../../engine/settings/conference-party-media-settings.js';
 import { BEEP } from '../../engine/settings/media.js';
@@ -248,6 +248,50 @@ describe('ConferenceRoom muting and digits', () => {
       expect(() => room.setTalkVolume(party, db)).toThrow(RangeError);
     expect(party.talkVolumeDb).toBe(-6);
     expect(changes).toEqual([-6]);
+  });
+
+  it('takes a coach out of the mix, once per change, and mutes it when its agent leaves', () => {
+    const room = new ConferenceRoom('r1');
+    const coach = room.join();
+    const agent = room.join();
+    const other = room.join();
+    const changes: string[] = [];
+    room.on('coachingChanged', ({ party, agent: to }) => changes.push(`${party.id} coaches ${to?.id}`));
+    room.on('muteChanged', ({ party, muted }) => changes.push(`${party.id} muted ${muted}`));
+    expect(room.setCoaching(coach, agent)).toBe(true);
+    expect(room.setCoaching(coach, agent)).toBe(false);
+    expect(coach.coaching).toBe(agent);
+    expect(room.isContributing(coach)).toBe(false);
+    expect(room.partyAudioRole(coach)).toBe('mix');
+    expect(room.setCoaching(coach, undefined)).toBe(true);
+    expect(room.isContributing(coach)).toBe(true);
+    room.setCoaching(coach, agent);
+    room.leave(agent, 'hangup');
+    expect(coach.coaching).toBeUndefined();
+    expect(coach.muted).toBe(true);
+    expect(room.isContributing(coach)).toBe(false);
+    // Muted before it stops coaching: no moment in which the room hears it.
+    expect(changes).toEqual([
+      `${coach.id} coaches ${agent.id}`,
+      `${coach.id} coaches undefined`,
+      `${coach.id} coaches ${agent.id}`,
+      `${coach.id} muted true`,
+      `${coach.id} coaches undefined`
+    ]);
+    expect(other.muted).toBe(false);
+  });
+
+  it('refuses a coach of itself, a listen-only coach and an agent not in the room', () => {
+    const room = new ConferenceRoom('r1');
+    const coach = room.join();
+    const listener = room.join({ talkerAndListener: false });
+    const gone = room.join();
+    room.leave(gone, 'hangup');
+    expect(() => room.setCoaching(coach, coach)).toThrow(InvalidArgumentError);
+    expect(() => room.setCoaching(listener, coach)).toThrow(InvalidStateError);
+    expect(() => room.setCoaching(coach, gone)).toThrow(InvalidStateError);
+    expect(coach.coaching).toBeUndefined();
+    expect(listener.coaching).toBeUndefined();
   });
 });
 
