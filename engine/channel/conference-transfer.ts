@@ -177,8 +177,11 @@ export class ConferenceTransfer {
     if (party.held) this.held(room, party, true, this.holdAudio);
     else {
       media.moveTo(this.ctx.conferenceMedia(room).mix);
-      media.setContributing(party.talkerAndListener, party.muted);
+      this.contribute(party);
     }
+    const conference = this.ctx.conferenceMedia(room);
+    conference.attachLeg(party, media);
+    this.detach.push(() => conference.attachLeg(party, undefined));
     leg.setState(State.ANSWERED);
     owner.setTransferCause(TransferCause.NORMAL);
     owner.setState(State.TRANSFERRED);
@@ -219,7 +222,7 @@ export class ConferenceTransfer {
     const onMute = ({ party: who, muted }: { party: Party; muted: boolean }): void => {
       if (who !== party || !this.entered) return;
       const { media } = this.init;
-      media.setContributing(party.talkerAndListener, muted);
+      this.contribute(party);
       // Its keypad's or a moderator's: heard by this party alone, its private prompt added to its own mix-minus.
       if (party.media.muteTones)
         media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
@@ -240,15 +243,20 @@ export class ConferenceTransfer {
     const onVolume = ({ party: who, db }: { party: Party; db: number }): void => {
       if (who === party && this.entered) this.init.media.setTalkGainDb(db);
     };
+    const onCoaching = ({ party: who }: { party: Party }): void => {
+      if (who === party && this.entered && !party.held) this.contribute(party);
+    };
     room.on('partyLeft', onLeft);
     room.on('muteChanged', onMute);
     room.on('holdChanged', onHold);
     room.on('talkVolumeChanged', onVolume);
+    room.on('coachingChanged', onCoaching);
     this.detach.push(() => {
       room.off('partyLeft', onLeft);
       room.off('muteChanged', onMute);
       room.off('holdChanged', onHold);
       room.off('talkVolumeChanged', onVolume);
+      room.off('coachingChanged', onCoaching);
     });
   }
 
@@ -270,7 +278,12 @@ export class ConferenceTransfer {
     }
     media.player.stopLoop();
     media.moveTo(this.ctx.conferenceMedia(room).mix);
-    media.setContributing(party.talkerAndListener, party.muted);
+    this.contribute(party);
+  }
+
+  /** The room hears the party unless it is muted or coaching (its voice then goes to its agent alone). */
+  private contribute(party: Party): void {
+    this.init.media.setContributing(party.talkerAndListener, party.muted || party.coaching !== undefined);
   }
 
   /** The party left the room: the call comes back to its channel. */

@@ -2,7 +2,8 @@
  * The moderator's side of one room: which of its parties are this engine's callers (a cluster's
  * trunk legs are not), the roster, and the application's mute, unmute, hold, unhold, talk volume
  * and remove of one of them, named by its `Party`, its channel id, or in a cluster by
- * `{ nodeId, party }`, which the room's section passes to that node.
+ * `{ nodeId, party }`, which the room's section passes to that node; and who coaches whom, among
+ * this engine's callers.
  */
 import type { Logger } from 'pino';
 import type { ConferenceRoom } from './room.js';
@@ -116,21 +117,8 @@ export class RoomModerator {
     const { action } = moderation;
     const remote = remoteTarget(action, who);
     if (closed || this.room.destroyed) throw this.room.destroyedError(action);
-    if (who instanceof Party) {
-      if (!this.room.has(who) || this.isTrunkLeg(who)) throw notInRoom(action, who);
-      return this.apply(moderation, who);
-    }
+    if (!this.isElsewhere(remote)) return this.apply(moderation, this.localParty(action, who, remote));
     const cluster = this.cluster;
-    if (remote === undefined || remote.nodeId === undefined || remote.nodeId === cluster?.nodeId) {
-      const channelId = remote?.party ?? (who as string);
-      const party = this.callerByChannel(channelId);
-      if (party === undefined)
-        throw new InvalidArgumentError(
-          'party',
-          `${action}: room '${this.room.name}' has no party of channel '${channelId}' here`
-        );
-      return this.apply(moderation, party);
-    }
     if (cluster === undefined)
       throw new InvalidArgumentError(
         'party',
@@ -144,6 +132,51 @@ export class RoomModerator {
         { cause: error }
       );
     });
+  }
+
+  /**
+   * The application asked that `who` coach `agent` (undefined: stop coaching). Both are parties
+   * of this engine: a whisper is mixed where both calls are.
+   */
+  async coach(who: ModerationTarget, agent: ModerationTarget | undefined, closed: boolean): Promise<void> {
+    const action = agent === undefined ? 'stopCoaching' : 'coach';
+    if (closed || this.room.destroyed) throw this.room.destroyedError(action);
+    const party = this.callerHere(action, who);
+    const coached = agent === undefined ? undefined : this.callerHere(action, agent);
+    this.room.setCoaching(party, coached);
+    this.log.info({ action, channelId: party.channelId, agentChannelId: coached?.channelId }, 'moderated');
+  }
+
+  /** `who` as a caller of this engine; InvalidArgumentError for a party on another node. */
+  private callerHere(action: string, who: ModerationTarget): Party {
+    const remote = remoteTarget(action, who);
+    if (this.isElsewhere(remote))
+      throw new InvalidArgumentError(
+        'party',
+        `${action}: party '${remote.party}' is on node '${remote.nodeId}': a coach and its agent must be callers of this node`
+      );
+    return this.localParty(action, who, remote);
+  }
+
+  /** A target named on another node than this one. */
+  private isElsewhere(remote: RemoteParty | undefined): remote is { nodeId: string; party: string } {
+    return remote?.nodeId !== undefined && remote.nodeId !== this.cluster?.nodeId;
+  }
+
+  /** `who` (`remote` as remoteTarget read it) as this engine's caller in the room; InvalidStateError or InvalidArgumentError when it is not one. */
+  private localParty(action: string, who: ModerationTarget, remote: RemoteParty | undefined): Party {
+    if (who instanceof Party) {
+      if (!this.room.has(who) || this.isTrunkLeg(who)) throw notInRoom(action, who);
+      return who;
+    }
+    const channelId = remote?.party ?? (who as string);
+    const party = this.callerByChannel(channelId);
+    if (party === undefined)
+      throw new InvalidArgumentError(
+        'party',
+        `${action}: room '${this.room.name}' has no party of channel '${channelId}' here`
+      );
+    return party;
   }
 
   /** An operator reads who muted, held or removed whom: every action applied here is logged. */
@@ -172,12 +205,12 @@ export class RoomModerator {
   }
 }
 
-function notInRoom(action: ModerationAction, party: Party): InvalidStateError {
+function notInRoom(action: string, party: Party): InvalidStateError {
   return new InvalidStateError(`cannot ${action}: ${party.toString()} is not in the room`, { state: 'left' });
 }
 
 /** `who` as a party on a node named by id, undefined for a `Party` or a channel id; TypeError for anything else. */
-function remoteTarget(action: ModerationAction, who: unknown): RemoteParty | undefined {
+function remoteTarget(action: string, who: unknown): RemoteParty | undefined {
   if (who instanceof Party || typeof who === 'string') return undefined;
   const ref = who as Partial<RemoteParty> | null;
   if (

@@ -24,6 +24,7 @@ import { RoomRecorder } from './room-recorder.js';
 import { checkRecordArguments, MAX_RECORD_SECONDS, Recorder, type RecordOptions } from './recorder.js';
 import type { RecordFolder } from './file-folders.js';
 import type { MixLoop } from './mix-loop.js';
+import type { MediaLeg } from './media-leg.js';
 import type { MediaResolver } from './media-resolver.js';
 import { AnnouncementError, ClosedError, InvalidStateError } from '../errors.js';
 import {
@@ -55,6 +56,8 @@ export type ConferenceMediaEvents = {
   muteChanged: [{ party: Party; muted: boolean }];
   /** A caller of this engine was put on hold or taken off it. */
   holdChanged: [{ party: Party; held: boolean }];
+  /** A caller of this engine began coaching `agent`, or stopped (undefined). */
+  coachingChanged: [{ party: Party; agent: Party | undefined }];
 };
 
 /** `say`'s options: the voice, rate and pitch of a prompt, and a signal that stops it. */
@@ -90,6 +93,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private readonly resolver: MediaResolver;
   private readonly onError: (error: unknown) => void;
   private readonly recordFolder: RecordFolder;
+  /** The media legs of the parties in the room's mix, for the coaches' whispers. */
+  private readonly legs = new Map<Party, MediaLeg>();
 
   constructor(
     readonly room: ConferenceRoom,
@@ -144,8 +149,18 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     room.on('partyLeft', ({ party, reason }) => {
       if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
     });
-    room.on('muteChanged', ({ party, muted }) => this.safeEmit('muteChanged', { party, muted }));
-    room.on('holdChanged', ({ party, held }) => this.safeEmit('holdChanged', { party, held }));
+    room.on('muteChanged', ({ party, muted }) => {
+      this.routeWhispers();
+      this.safeEmit('muteChanged', { party, muted });
+    });
+    room.on('holdChanged', ({ party, held }) => {
+      this.routeWhispers();
+      this.safeEmit('holdChanged', { party, held });
+    });
+    room.on('coachingChanged', ({ party, agent }) => {
+      this.routeWhispers();
+      this.safeEmit('coachingChanged', { party, agent });
+    });
     room.on('destroyed', () => this.close());
   }
 
@@ -225,6 +240,23 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
         )
       );
     return this.moderator.moderate({ action: 'talkVolume', talkVolumeDb: db }, party, this.closed);
+  }
+
+  /**
+   * Makes `party` coach `agent`, as a cloud API's coaching participant or Asterisk's whisper: only
+   * `agent` hears it (20 ms later than the room would), the others no longer do, and it still
+   * hears the whole room. Both must be callers of this engine (`InvalidArgumentError` for a party
+   * on another node) and `party` a talker (`InvalidStateError` for a listener). A muted coach is
+   * heard by nobody; a held one, or one whose agent is held, by nobody until it comes back. When
+   * `agent` leaves, `party` is muted and stops coaching, so the room never hears it unawares.
+   */
+  coach(party: ModerationTarget, agent: ModerationTarget): Promise<void> {
+    return this.moderator.coach(party, agent, this.closed);
+  }
+
+  /** `party` stops coaching: the room hears it again, unless it is muted. */
+  stopCoaching(party: ModerationTarget): Promise<void> {
+    return this.moderator.coach(party, undefined, this.closed);
   }
 
   /** Takes a party off hold: it hears the room again, and the room hears it unless it is muted. */
@@ -363,6 +395,24 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
   }
 
+  /** @internal `party`'s call is in the room's mix through `leg` (undefined: no longer). */
+  attachLeg(party: Party, leg: MediaLeg | undefined): void {
+    if (leg === undefined) {
+      this.legs.get(party)?.whisperTo(undefined);
+      this.legs.delete(party);
+    } else this.legs.set(party, leg);
+    this.routeWhispers();
+  }
+
+  /** Points every coach's leg at its agent's, while both are heard: not muted, not held, both in the mix. */
+  private routeWhispers(): void {
+    for (const [party, leg] of this.legs) {
+      const agent = party.coaching;
+      const heard = agent !== undefined && !party.muted && !party.held && !agent.held;
+      leg.whisperTo(heard ? this.legs.get(agent) : undefined);
+    }
+  }
+
   /** A talker event of a party on another node of the cluster. */
   reportRemoteTalking(event: RemoteTalkerEvent, talking: boolean): void {
     this.safeEmit(talking ? 'remoteTalking' : 'remoteStoppedTalking', event);
@@ -372,6 +422,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stopRecording();
+    for (const leg of this.legs.values()) leg.whisperTo(undefined);
+    this.legs.clear();
     this.loop.remove(this.mix);
     this.mix.close();
   }

@@ -21,6 +21,7 @@ import {
 } from '../../sip/index.js';
 import type { LatchingMode } from '../rtp/peer-latch.js';
 import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
+import { WhisperFrame } from './whisper-frame.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOfferOver, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
 import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
@@ -99,6 +100,12 @@ export class MediaLeg implements MixMember {
   readonly player: PromptPlayer;
   /** The player may have audio this frame: set when it gets some, cleared when it has none left. */
   private promptSounding = false;
+  /** The private prompt was on in the last frame (a prompt, a coach's whisper, or both). */
+  private promptActive = false;
+  /** What a coach says to this party alone, heard in the next frame. */
+  private readonly whispers = new WhisperFrame();
+  /** The party this one coaches: it hears what this one says, while both are in one room. */
+  private whisperTarget: MediaLeg | undefined;
   /** This frame's input is concealment: the jitter buffer had no packet for it. */
   private inputConcealed = false;
   readonly sampleRateHz: 8000 | 16000;
@@ -353,6 +360,11 @@ export class MediaLeg implements MixMember {
     this.kernels.setMuted(this.partySlot, false);
   }
 
+  /** Sends what this party says to `target` alone, frame by frame, while both are in one room; undefined stops it. */
+  whisperTo(target: MediaLeg | undefined): void {
+    this.whisperTarget = target;
+  }
+
   /** The gain on what the caller says, as a room hears it (dB). */
   setTalkGainDb(db: number): void {
     this.kernels.setGainDb(this.partySlot, db);
@@ -391,10 +403,13 @@ export class MediaLeg implements MixMember {
       n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
       frames.frameFollowsSkip === true
     );
-    if (this.promptSounding) {
-      const sounding = this.player.readFrame(kernels.privatePrompt(slot));
-      kernels.setPrivatePromptActive(slot, sounding);
+    if (this.promptSounding || this.promptActive || this.whispers.pending) {
+      const prompt = kernels.privatePrompt(slot);
+      const sounding = this.promptSounding && this.player.readFrame(prompt);
       this.promptSounding = sounding;
+      const active = this.whispers.takeInto(prompt, sounding) || sounding;
+      kernels.setPrivatePromptActive(slot, active);
+      this.promptActive = active;
     }
   }
 
@@ -402,6 +417,8 @@ export class MediaLeg implements MixMember {
     const kernels = this.kernels;
     const slot = this.partySlot;
     (this.frames as FramePath).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
+    const coached = this.whisperTarget;
+    if (coached !== undefined && coached.room === this.room) coached.whispers.put(kernels.decodedInput(slot));
     this.inbandFrames++;
     const digit = kernels.takeDigit(slot);
     if (digit !== null) this.reportInbandDigit(digit);

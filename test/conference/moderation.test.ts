@@ -374,3 +374,120 @@ describe("a conference's moderator", () => {
     }
   });
 });
+
+describe('coaching (a whisper only one party hears)', () => {
+  it('lets a coach speak to its agent alone while it hears everyone; stopCoaching gives it back to the room', async () => {
+    const phones = await joinAll('modcoach', ['sue', 'tom', 'una']);
+    const [sue, tom, una] = phones;
+    try {
+      const room = conference('modcoach');
+      const changes: string[] = [];
+      room.on('coachingChanged', ({ party, agent }) =>
+        changes.push(`${party.channelId} ${agent?.channelId}`)
+      );
+      await room.coach(channelId('sue'), channelId('tom'));
+      const [sueParty, tomParty] = room.parties;
+      expect(sueParty.coaching).toBe(tomParty);
+      expect(changes).toEqual([`${channelId('sue')} ${channelId('tom')}`]);
+      await Promise.all(phones.map((p) => p.listen(200)));
+      const [sueHears, tomHears, unaHears] = await Promise.all(phones.map((p) => tonesHeard(p)));
+      expect(tomHears[0]).toBeGreaterThan(HEARD_DB); // the agent hears its coach
+      expect(tomHears[2]).toBeGreaterThan(HEARD_DB); // and the room
+      expect(unaHears[0]).toBeLessThan(ABSENT_DB); // the customer does not hear the coach
+      expect(unaHears[1]).toBeGreaterThan(HEARD_DB);
+      expect(Math.min(sueHears[1], sueHears[2])).toBeGreaterThan(HEARD_DB); // the coach hears everyone
+      expect(sueHears[0]).toBeLessThan(ABSENT_DB); // but never itself
+      expect(logLines).toContainEqual(
+        expect.objectContaining({
+          msg: 'moderated',
+          action: 'coach',
+          channelId: channelId('sue'),
+          agentChannelId: channelId('tom')
+        })
+      );
+
+      // Muted, the coach is heard by nobody; unmuted, by its agent again.
+      await room.mute(sueParty);
+      await Promise.all([sue.listen(400), tom.listen(200)]);
+      expect((await tonesHeard(tom))[0]).toBeLessThan(ABSENT_DB);
+      await room.unmute(sueParty);
+      await Promise.all([sue.listen(400), tom.listen(200)]);
+      expect((await tonesHeard(tom))[0]).toBeGreaterThan(HEARD_DB);
+      expect((await tonesHeard(una))[0]).toBeLessThan(ABSENT_DB);
+
+      await room.stopCoaching(sueParty);
+      expect(sueParty.coaching).toBeUndefined();
+      await una.listen(200);
+      expect((await tonesHeard(una))[0]).toBeGreaterThan(HEARD_DB);
+      expect(changes.at(-1)).toBe(`${channelId('sue')} undefined`);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('mutes a coach whose agent leaves, so the room never hears it unawares', async () => {
+    const phones = await joinAll('modcoachleft', ['vic', 'wes', 'xia']);
+    const [vic, , xia] = phones;
+    try {
+      const room = conference('modcoachleft');
+      await room.coach(channelId('vic'), channelId('wes'));
+      await room.remove(channelId('wes'));
+      const vicParty = room.parties[0];
+      expect(vicParty.coaching).toBeUndefined();
+      expect(vicParty.muted).toBe(true);
+      await Promise.all([vic.listen(400), xia.listen(200)]);
+      expect((await tonesHeard(xia))[0]).toBeLessThan(ABSENT_DB);
+      await room.unmute(vicParty);
+      await xia.listen(200);
+      expect((await tonesHeard(xia))[0]).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('holds the whisper while its agent is held: the held agent hears only its hold music', async () => {
+    const phones = await joinAll('modcoachhold', ['yan', 'zed', 'abe']);
+    const [, zed] = phones;
+    try {
+      const room = conference('modcoachhold');
+      await room.coach(channelId('yan'), channelId('zed'));
+      await room.hold(channelId('zed'), { fileToPlay: 'music.wav' });
+      await zed.listen(200);
+      const held = await zed.listen(800);
+      expect(loudestBlockDb(held, HOLD_HZ)).toBeGreaterThan(HEARD_DB);
+      expect(toneLevelDb(held, TONES[0], 8000)).toBeLessThan(ABSENT_DB);
+      await room.unhold(channelId('zed'));
+      await zed.listen(200);
+      expect((await tonesHeard(zed))[0]).toBeGreaterThan(HEARD_DB);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  it('refuses a coach that is itself, a listener, elsewhere or gone, and changes nothing', async () => {
+    const quiet = await TonePhone.create({ toneHz: null, user: 'quietbea' });
+    const phones = await joinAll('modcoachwrong', ['cal', 'dee']);
+    try {
+      await rooms.join('modcoachwrong', [quiet]);
+      const room = conference('modcoachwrong');
+      await expect(room.coach(channelId('cal'), channelId('cal'))).rejects.toBeInstanceOf(
+        InvalidArgumentError
+      );
+      await expect(room.coach(channelId('quietbea'), channelId('cal'))).rejects.toBeInstanceOf(
+        InvalidStateError
+      );
+      await expect(
+        room.coach(channelId('cal'), { nodeId: 'n2', party: channelId('dee') })
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(room.coach(channelId('cal'), 'no-such-channel')).rejects.toBeInstanceOf(
+        InvalidArgumentError
+      );
+      await expect(room.coach(channelId('cal'), 7 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+      expect(room.parties.every((p) => p.coaching === undefined && !p.muted)).toBe(true);
+      room.end();
+      await expect(room.coach(channelId('cal'), channelId('dee'))).rejects.toBeInstanceOf(InvalidStateError);
+    } finally {
+      await Promise.all([...phones, quiet].map((p) => p.close()));
+    }
+  });
+});
