@@ -55,10 +55,12 @@ export interface Pipeline {
   close(): void;
 }
 
+/** `coached`: in every room the first party coaches the second (MediaLeg.whisperTo), as a supervisor would. */
 export function buildPipeline(
   kernels: DspKernels,
   participants = PARTICIPANTS,
-  inbandDtmf: InbandDtmfMode = 'always'
+  inbandDtmf: InbandDtmfMode = 'always',
+  coached = false
 ): Pipeline {
   // Fractional like performance.now(): a whole-number clock stays a small integer in V8 and would
   // hide a time value boxed per frame.
@@ -90,7 +92,9 @@ export function buildPipeline(
       rooms.push(room);
     }
     leg.moveTo(rooms[rooms.length - 1]);
-    leg.setContributing(true, false);
+    const coach = coached && i % ROOM_SIZE === 0;
+    leg.setContributing(true, coach);
+    if (coached && i % ROOM_SIZE === 1) legs[i - 1].whisperTo(leg);
     legs.push(leg);
     const packet = Buffer.alloc(12 + PAYLOAD_BYTES);
     packet[0] = 0x80;
