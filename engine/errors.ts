@@ -25,8 +25,30 @@ export type EngineErrorCode =
   | 'ERR_WEBRTC_FAILED'
   /** The join page was asked for but its build (npm run build:page) is missing. */
   | 'ERR_JOIN_PAGE_UNAVAILABLE'
-  /** A moderator's action on a party of another node could not be passed on: the cluster's directory did not answer. */
+  /** A moderator's action on a party of another node could not be passed on, or that node did not answer. */
   | 'ERR_CLUSTER_UNAVAILABLE';
+
+/** Every code once: the compiler refuses this table if one is missing or unknown. */
+const ENGINE_ERROR_CODES: Record<EngineErrorCode, true> = {
+  ERR_INVALID_STATE: true,
+  ERR_INVALID_ARGUMENT: true,
+  ERR_HANGUP: true,
+  ERR_CLOSED: true,
+  ERR_FILE_ACCESS: true,
+  ERR_DSP_UNAVAILABLE: true,
+  ERR_PORT_POOL_EXHAUSTED: true,
+  ERR_PROMPT_STOPPED: true,
+  ERR_QUEUE_FULL: true,
+  ERR_ANNOUNCEMENT_FAILED: true,
+  ERR_WEBRTC_FAILED: true,
+  ERR_JOIN_PAGE_UNAVAILABLE: true,
+  ERR_CLUSTER_UNAVAILABLE: true
+};
+
+/** Whether `code` (read from another node, say) is one of the engine's error codes. */
+export function isEngineErrorCode(code: unknown): code is EngineErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ENGINE_ERROR_CODES, code);
+}
 
 /** Base class of every error the engine throws on purpose. */
 export class EngineError extends Error {

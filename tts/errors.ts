@@ -33,6 +33,29 @@ export type TtsErrorCode =
   /** The service was closed before the request completed. */
   | 'ERR_CLOSED';
 
+/** Every code once: the compiler refuses this table if one is missing or unknown. */
+const TTS_ERROR_CODES: Record<TtsErrorCode, true> = {
+  ERR_UNKNOWN_VOICE: true,
+  ERR_UNKNOWN_ENGINE: true,
+  ERR_INVALID_ARGUMENT: true,
+  ERR_SYNTHESIS_FAILED: true,
+  ERR_FILE_NOT_FOUND: true,
+  ERR_FILE_UNREADABLE: true,
+  ERR_NOT_WAV: true,
+  ERR_UNSUPPORTED_WAV: true,
+  ERR_OUTSIDE_PROMPT_FOLDER: true,
+  ERR_NO_PROMPT_FOLDER: true,
+  ERR_RESAMPLER_NOT_LOADED: true,
+  ERR_WORKER_FAILED: true,
+  ERR_SYNTHESIS_TIMEOUT: true,
+  ERR_CLOSED: true
+};
+
+/** Whether `code` (read from another node, say) is one of the TTS service's error codes. */
+export function isTtsErrorCode(code: unknown): code is TtsErrorCode {
+  return typeof code === 'string' && Object.hasOwn(TTS_ERROR_CODES, code);
+}
+
 export class TtsError extends Error {
   readonly code: TtsErrorCode;
 

@@ -1,6 +1,6 @@
 /** The text-to-speech and prompt module: what `engine/` may import from `tts/`. */
 export { PromptService, type PromptServiceOptions, type PromptServiceStats } from './prompt-service.js';
-export { TtsError, type TtsErrorCode } from './errors.js';
+export { TtsError, isTtsErrorCode, type TtsErrorCode } from './errors.js';
 export { loadResampler, resamplePcm } from './resampler.js';
 export { FLITE_VOICES } from './flite-voices.js';
 export { ENGINE_NAMES, isEngineName } from './engine-names.js';
