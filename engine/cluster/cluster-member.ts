@@ -317,12 +317,22 @@ export class ClusterMember {
         typeof event.party === 'string' &&
         MODERATION_ACTIONS.includes(event.action) &&
         (event.fileToPlay === undefined || typeof event.fileToPlay === 'string') &&
-        (event.talkVolumeDb === undefined || typeof event.talkVolumeDb === 'number')
+        (event.talkVolumeDb === undefined || typeof event.talkVolumeDb === 'number') &&
+        (event.askId === undefined || typeof event.askId === 'string')
       )
         section.moderated(
           { action: event.action, fileToPlay: event.fileToPlay, talkVolumeDb: event.talkVolumeDb },
-          event.party
+          event.party,
+          event.askId === undefined ? undefined : { nodeId: event.nodeId, askId: event.askId }
         );
+    } else if (event.type === 'moderated') {
+      if (event.target === this.nodeId && typeof event.askId === 'string' && typeof event.ok === 'boolean')
+        section.answered(event.askId, {
+          ok: event.ok,
+          kind: event.kind === 'engine' || event.kind === 'tts' ? event.kind : undefined,
+          code: typeof event.code === 'string' ? event.code : undefined,
+          message: typeof event.message === 'string' ? event.message : undefined
+        });
     } else if (event.type === 'destroyed') {
       // A late or repeated notice of an earlier life of the room leaves this one alone.
       if (event.instance !== undefined && event.instance !== section.instance) return;

@@ -62,10 +62,24 @@ export type RoomEvent =
       type: 'moderate';
       nodeId: string;
       target: string;
+      /** The ask's id, which the answer carries back (moderation-asks.ts). */
+      askId?: string;
       action: ModerationAction;
       fileToPlay?: string;
       talkVolumeDb?: number;
       party: string;
+    }
+  /** Node `nodeId` answers node `target`'s ask `askId`: done (`ok`), or the code and message of what refused it. */
+  | {
+      room: string;
+      type: 'moderated';
+      nodeId: string;
+      target: string;
+      askId: string;
+      ok: boolean;
+      kind?: 'engine' | 'tts';
+      code?: string;
+      message?: string;
     };
 
 /** Every RoomEvent type, once: the compiler refuses this table if a type is missing or unknown. */
@@ -75,7 +89,8 @@ const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
   talking: true,
   stoppedTalking: true,
   talkersWanted: true,
-  moderate: true
+  moderate: true,
+  moderated: true
 };
 
 export type RoomDirectoryEvents = {

@@ -28,6 +28,7 @@ import { ConferencePartyMediaSettings } from '../settings/conference-party-media
 import { State } from '../state.js';
 import type { RoomDirectory, RoomOwner } from './room-directory.js';
 import { TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
+import { answerOf, ModerationAsks, type ModerationAnswer } from './moderation-asks.js';
 
 export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
 
@@ -108,6 +109,8 @@ export class RoomSection {
   private closedValue = false;
   private readonly log: Logger;
   private readonly media: ConferenceMedia | undefined;
+  /** This node's moderators' asks to other nodes, waiting for their answers. */
+  private readonly asks: ModerationAsks;
 
   constructor(
     readonly room: ConferenceRoom,
@@ -119,20 +122,11 @@ export class RoomSection {
     room.on('partyLeft', this.onPartyLeft);
     room.on('destroyed', this.onDestroyed);
     this.media = host.conference(room.name);
+    this.asks = new ModerationAsks(room.name, host.nodeId, (event) => host.directory.publish(event));
     this.media?.joinCluster({
       nodeId: host.nodeId,
       isTrunkLeg: (party) => this.isTrunkLeg(party),
-      moderateElsewhere: ({ action, fileToPlay, talkVolumeDb }, target) =>
-        host.directory.publish({
-          room: this.name,
-          type: 'moderate',
-          nodeId: host.nodeId,
-          target: target.nodeId,
-          action,
-          fileToPlay,
-          talkVolumeDb,
-          party: target.party
-        }),
+      moderateElsewhere: (moderation, target) => this.asks.ask(moderation, target),
       roster: () => host.directory.roster(this.name)
     });
     room.on('partyJoined', this.onCallersChanged);
@@ -442,14 +436,38 @@ export class RoomSection {
     this.writeCallers().catch((error: unknown) => this.log.debug({ err: error }, 'roster not written'));
   };
 
-  /** A moderator on another node asked for `moderation` of this node's party of channel `channelId`. */
-  moderated(moderation: Moderation, channelId: string): void {
-    // Logged where it is applied (room-moderator.ts); a party not here is no one's to act on.
-    this.media
-      ?.moderateHere(moderation, channelId)
-      .catch((error: unknown) =>
-        this.log.warn({ err: error, ...moderation, channelId }, "another node's moderation failed")
-      );
+  /**
+   * A moderator on another node asked for `moderation` of this node's party of channel
+   * `channelId`: applied (and logged, room-moderator.ts) if the party is here, and answered.
+   */
+  moderated(
+    moderation: Moderation,
+    channelId: string,
+    ask: { nodeId: string; askId: string } | undefined
+  ): void {
+    const media = this.media;
+    (media === undefined ? Promise.resolve(false) : media.moderateHere(moderation, channelId))
+      .catch((error: unknown) => {
+        this.log.warn({ err: error, ...moderation, channelId }, "another node's moderation failed");
+        return error;
+      })
+      .then((applied) => {
+        if (ask === undefined) return;
+        return this.host.directory.publish({
+          room: this.name,
+          type: 'moderated',
+          nodeId: this.host.nodeId,
+          target: ask.nodeId,
+          askId: ask.askId,
+          ...answerOf(applied, moderation.action, this.name, channelId)
+        });
+      })
+      .catch((error: unknown) => this.log.debug({ err: error }, 'moderation answer not published'));
+  }
+
+  /** Another node answered this node's ask `askId`. */
+  answered(askId: string, answer: ModerationAnswer): void {
+    this.asks.answered(askId, answer);
   }
 
   private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
@@ -564,6 +582,7 @@ export class RoomSection {
     this.room.off('partyJoined', this.onCallersChanged);
     this.room.off('muteChanged', this.onCallersChanged);
     this.room.off('holdChanged', this.onCallersChanged);
+    this.asks.close();
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     const directory = this.host.directory;

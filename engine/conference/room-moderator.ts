@@ -56,7 +56,10 @@ export type ModerationTarget = Party | string | RemoteParty;
 export interface ClusterRoomHooks {
   readonly nodeId: string;
   isTrunkLeg(party: Party): boolean;
-  /** Asks node `target.nodeId` to apply `action` to its party `target.party` in this room. */
+  /**
+   * Asks node `target.nodeId` to apply `action` to its party `target.party` in this room; settles
+   * on its answer (rejects with what refused it there, or ERR_CLUSTER_UNAVAILABLE).
+   */
   moderateElsewhere(moderation: Moderation, target: { nodeId: string; party: string }): Promise<void>;
   /** Every node's callers in the room, as the directory holds them. */
   roster(): Promise<RosterEntry[]>;
@@ -124,14 +127,8 @@ export class RoomModerator {
         'party',
         `${action}: party '${remote.party}' of node '${remote.nodeId}': this engine is in no cluster`
       );
-    const nodeId = remote.nodeId;
-    await cluster.moderateElsewhere(moderation, { nodeId, party: remote.party }).catch((error: unknown) => {
-      throw new EngineError(
-        'ERR_CLUSTER_UNAVAILABLE',
-        `${action}: could not ask node '${nodeId}' for its party '${remote.party}'`,
-        { cause: error }
-      );
-    });
+    // Settles on that node's answer (moderation-asks.ts): done, refused there, or no answer.
+    await cluster.moderateElsewhere(moderation, { nodeId: remote.nodeId, party: remote.party });
   }
 
   /**

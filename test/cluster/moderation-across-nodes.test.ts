@@ -126,6 +126,29 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     expect(retrieved(b, 'modx', 'bob')).toBeUndefined();
   }, 60000);
 
+  it("settles an ask on the other node's answer: refused there when its party has gone, unanswered by a node not in the room", async () => {
+    const [a, b] = nodes;
+    await enter(a, 'modans', 'ada', 440);
+    const ben = await enter(b, 'modans', 'ben', 620);
+    const cat = await enter(b, 'modans', 'cat', 980);
+    await connected('modans', 3 + 2);
+    expect((await a.moderate('modans', 'remove', cat.party)).error).toBeUndefined();
+    // Node b applied the removal before node a's ask resolved: its party is gone when it returns.
+    expect((await b.moderate('modans', 'roster')).parties).toEqual([ben.channelId]);
+    // Asked again, node b answers that it has no such party, and node a's ask rejects so.
+    expect((await a.moderate('modans', 'remove', cat.party)).error).toBe(
+      `InvalidArgumentError ERR_INVALID_ARGUMENT: remove: room 'modans' has no party of channel '${cat.channelId}' there`
+    );
+    expect((await a.moderate('modans', 'mute', { nodeId: b.spec.nodeId, party: 'nobody' })).error).toMatch(
+      /^InvalidArgumentError ERR_INVALID_ARGUMENT: mute: room 'modans' has no party of channel 'nobody'/
+    );
+    // A node that is not in the room (or not at all) never answers.
+    expect((await a.moderate('modans', 'mute', { nodeId: 'node-zz', party: ben.channelId })).error).toMatch(
+      /^EngineError ERR_CLUSTER_UNAVAILABLE: mute: node 'node-zz' did not answer in 3000 ms/
+    );
+    expect((await b.moderate('modans', 'roster')).parties).toEqual([ben.channelId]);
+  }, 60000);
+
   it("lists every node's callers, whose entries are targets as they are", async () => {
     const [a, b] = nodes;
     const ann = await enter(a, 'modroster', 'ann', 440);
