@@ -199,12 +199,13 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
 
   /**
    * Puts a party on hold (it hears `audio`, looped, or silence; the room does not hear it) or
-   * takes it off; emits 'holdChanged' and returns true only when it changed.
+   * takes it off; emits 'holdChanged' and returns true only when it changed. A held party given
+   * new `audio` hears that instead, with 'holdChanged' again.
    */
   setHeld(party: Party, held: boolean, audio?: Int16Array): boolean {
     if (typeof held !== 'boolean') throw new TypeError(`held must be a boolean, got ${typeof held}`);
     const control = this.#controlOf(party);
-    if (party.held === held) return false;
+    if (party.held === held && !(held && audio !== undefined)) return false;
     control.setHeld(held);
     this.safeEmit('holdChanged', { party, held, audio: held ? audio : undefined });
     return true;

@@ -54,7 +54,7 @@ export type ConferenceMediaEvents = {
   partyLeft: [{ party: Party; reason: LeaveReason }];
   /** A caller of this engine was muted or unmuted: by its keypad or by a moderator. */
   muteChanged: [{ party: Party; muted: boolean }];
-  /** A caller of this engine was put on hold or taken off it. */
+  /** A caller of this engine was put on hold or taken off it (or, held, given other music). */
   holdChanged: [{ party: Party; held: boolean }];
   /** A caller of this engine began coaching `agent`, or stopped (undefined). */
   coachingChanged: [{ party: Party; agent: Party | undefined }];
@@ -213,8 +213,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * Puts a party on hold, as a cloud API's participant hold does: the room no longer hears it, and
    * it hears `fileToPlay` (a WAV file in the engine's play folders, looped) or silence instead of
    * the room. Its talker events stop; its keypad still works (its exit digit takes it out).
-   * Rejects as `playFile` does for a file it cannot play, and changes nothing then. A party on
-   * another node is asked, as for `mute`, and plays the file from its own node's folders.
+   * Rejects as `playFile` does for a file it cannot play, and changes nothing then. A held party
+   * given another file hears that one instead ('holdChanged' again). A party on another node is
+   * asked, as for `mute`, and plays the file from its own node's folders.
    */
   hold(party: ModerationTarget, options: { fileToPlay?: string } = {}): Promise<void> {
     try {

@@ -31,8 +31,9 @@ const TONES = [400, 1200, 1500] as const;
 const HEARD_DB = -30;
 const ABSENT_DB = -50;
 
-/** What a held party hears, from the play folder: a second of it, looped. */
+/** What a held party hears, from the play folder: a second of it, looped; and other music. */
 const HOLD_HZ = 700;
+const OTHER_HOLD_HZ = 900;
 
 let rooms: ToneRoomEngine;
 let playFolder: string;
@@ -44,6 +45,9 @@ beforeAll(async () => {
   const music = new wavefile.WaveFile();
   music.fromScratch(1, 8000, '16', Array.from(sine(8000, HOLD_HZ, 8000, 6000)));
   await writeFile(join(playFolder, 'music.wav'), music.toBuffer());
+  const other = new wavefile.WaveFile();
+  other.fromScratch(1, 8000, '16', Array.from(sine(8000, OTHER_HOLD_HZ, 8000, 6000)));
+  await writeFile(join(playFolder, 'other.wav'), other.toBuffer());
   rooms = await ToneRoomEngine.start({
     logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) }),
     rtp: { minPort: 22000, maxPort: 22099 },
@@ -206,13 +210,24 @@ describe("a conference's moderator", () => {
       expect(loudestBlockDb(ivyHears, HOLD_HZ)).toBeGreaterThan(HEARD_DB);
       for (const hz of [TONES[0], TONES[2]]) expect(toneLevelDb(ivyHears, hz, 8000)).toBeLessThan(ABSENT_DB);
 
+      // Held again with other music: it hears that one instead.
+      await room.hold(channelId('ivy'), { fileToPlay: 'other.wav' });
+      await ivy.listen(200);
+      const ivyOther = await ivy.listen(800);
+      expect(loudestBlockDb(ivyOther, OTHER_HOLD_HZ)).toBeGreaterThan(HEARD_DB);
+      expect(toneLevelDb(ivyOther, HOLD_HZ, 8000)).toBeLessThan(ABSENT_DB);
+
       await room.unhold(channelId('ivy'));
       await ivy.listen(200);
       const [hankAgain, ivyAgain] = await Promise.all([hank.listen(600), ivy.listen(600)]);
       expect(toneLevelDb(hankAgain, TONES[1], 8000)).toBeGreaterThan(HEARD_DB);
       expect(toneLevelDb(ivyAgain, TONES[0], 8000)).toBeGreaterThan(HEARD_DB);
       expect(toneLevelDb(ivyAgain, HOLD_HZ, 8000)).toBeLessThan(ABSENT_DB);
-      expect(holds).toEqual([`${channelId('ivy')} true`, `${channelId('ivy')} false`]);
+      expect(holds).toEqual([
+        `${channelId('ivy')} true`,
+        `${channelId('ivy')} true`,
+        `${channelId('ivy')} false`
+      ]);
 
       // A file it cannot play: refused, and nothing changes.
       await expect(room.hold(channelId('joe'), { fileToPlay: 'missing.wav' })).rejects.toBeInstanceOf(Error);

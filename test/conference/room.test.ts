@@ -225,6 +225,8 @@ describe('ConferenceRoom muting and digits', () => {
     room.on('holdChanged', ({ held, audio: heard }) => holds.push({ held, audio: heard }));
     expect(room.setHeld(party, true, audio)).toBe(true);
     expect(room.setHeld(party, true)).toBe(false);
+    const other = new Int16Array(320);
+    expect(room.setHeld(party, true, other)).toBe(true); // other music
     expect(party.held).toBe(true);
     expect(room.isContributing(party)).toBe(false);
     expect(room.partyAudioRole(party)).toBe('held');
@@ -233,6 +235,7 @@ describe('ConferenceRoom muting and digits', () => {
     expect(room.partyAudioRole(party)).toBe('mix');
     expect(holds).toEqual([
       { held: true, audio },
+      { held: true, audio: other },
       { held: false, audio: undefined }
     ]);
   });
