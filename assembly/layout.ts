@@ -36,6 +36,7 @@
  *   P_LIMIT_ATTEN  i32   the output limiter's attenuation, Q15 (0 = unity gain; mixer.ts)
  *   P_UP_STATE     i16 × UP_STATE      8k→16k half-band history
  *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
+ *   P_LISTEN_GAIN  i32   gain in Q14 on what the party hears of the room (16384 = 0 dB), 0..65536
  *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
  *   P_OUT_PACKET   u8 × 12             room for the RTP header JS writes in front of the output,
  *                                      so the outgoing packet is sent from here without a copy
@@ -110,6 +111,7 @@ export const P_TALK_CROSSINGS: i32 = 120;
 export const P_LIMIT_ATTEN: i32 = 124;
 export const P_UP_STATE: i32 = 128;
 export const P_DOWN_STATE: i32 = 192;
+export const P_LISTEN_GAIN: i32 = 288;
 export const P_IN_PAYLOAD: i32 = 384;
 export const RTP_HEADER_BYTES: i32 = 12;
 // The payload stays 16-byte aligned; the header sits in the 12 bytes just before it.
@@ -147,6 +149,8 @@ export const TABLE_BYTES: i32 = 21504;
 
 // @ts-ignore: a compile-time check that the slot holds its fields
 if (P_DECODED_PREV + 2 * MAX_FRAME > PARTY_BYTES) ERROR('party slot fields overflow PARTY_BYTES');
+// @ts-ignore: the listen gain sits in the gap between the resampler's history and the payload
+if (P_DOWN_STATE + 2 * DOWN_STATE > P_LISTEN_GAIN || P_LISTEN_GAIN + 4 > P_IN_PAYLOAD) ERROR('P_LISTEN_GAIN overlaps');
 
 /** One direction's words (g722.ts G722_STATE_WORDS), twice. */
 export const G722_DIRECTION_BYTES: i32 = 104 * 4;

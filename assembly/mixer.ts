@@ -4,8 +4,9 @@
  *
  * The room sum is i32 (S_SUM in the scratch area, layout.ts): each contributing party adds
  * (x·gain + 2^13) >> 14 (gain Q14), the announcement adds its samples once. A party's output
- * is y = sum − own contribution + its private prompt, saturated to int16, and, with the room's
- * limiter on, scaled first so that it never reaches the int16 ceiling:
+ * is y = sum − own contribution, scaled by its listen gain (Q14, as (y·listen + 2^13) >> 14 in
+ * i64 lanes) when that is not unity, + its private prompt, saturated to int16, and, with the
+ * room's limiter on, scaled first so that it never reaches the int16 ceiling:
  *
  * Peak limiter, per party (its state, the attenuation, is P_LIMIT_ATTEN in its slot): the pass
  * that makes y also finds its peak |y|. While the peak stays at or under the ceiling
@@ -24,10 +25,13 @@
  *
  * Scaling in i32 lanes: y is first shifted right by k bits so that |y >> k| ≤ 2^15 (k = 0 for
  * any y that fits in int16), then z = ((y >> k)·gain + 2^(14−k)) >> (15 − k). Room sums stay
- * under 2^30 (4096 parties at +12 dB), so k ≤ 15 and the product under 2^30.
+ * under 2^29 (4096 parties at +12 dB) and a listen gain is at most +6 dB (2×), so y stays under
+ * 2^30, k ≤ 15 and the product under 2^30.
  */
 
 export const UNITY_GAIN_Q14: i32 = 16384;
+/** The most a party's listen gain may be: +6 dB (2×), so a mix stays under 2^30 (see above). */
+export const LISTEN_GAIN_MAX_Q14: i32 = 32768;
 /** −1 dBFS: no output sample of a limited frame is above it. */
 export const LIMITER_CEILING: i32 = 29204;
 /** The limiter's gain is Q15. */
@@ -75,6 +79,14 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
   return i32x4.sub(y, i32x4.shr_s(i32x4.add(i32x4.mul(own, g), half), 14));
 }
 
+/** (y·l + 2^13) >> 14 per lane, the product in i64: y up to 2^29 times a gain up to 2^15. */
+// @ts-ignore: decorator
+@inline function listenScale(y: v128, l: v128, half64: v128): v128 {
+  const a = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(y, l), half64), 14);
+  const b = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(y, l), half64), 14);
+  return i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+}
+
 // @ts-ignore: decorator
 @inline function maxLane(m: v128): i32 {
   m = i32x4.max_s(m, i8x16.shuffle(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
@@ -83,13 +95,15 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
 }
 
 /**
- * out = sat16(sum − contribution(own, gain) + prompt); returns the peak |value| before the
- * saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone); prompt 0
- * = no private prompt.
+ * out = sat16(listened(sum − contribution(own, gain)) + prompt); returns the peak |value| before
+ * the saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone); listen
+ * the party's listen gain (Q14); prompt 0 = no private prompt.
  */
-export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32): i32 {
+export function mixMinus(sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32): i32 {
   const g = i32x4.splat(gain);
   const half = i32x4.splat(8192);
+  const l = i32x4.splat(listen);
+  const half64 = i64x2.splat(8192);
   let peak = i32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const s = sum + (<usize>i << 2);
@@ -99,6 +113,10 @@ export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: 
       const v = v128.load(own + (<usize>i << 1));
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
+    }
+    if (listen != UNITY_GAIN_Q14) {
+      lo = listenScale(lo, l, half64);
+      hi = listenScale(hi, l, half64);
     }
     if (prompt != 0) {
       const q = v128.load(prompt + (<usize>i << 1));
@@ -117,10 +135,12 @@ export function mixMinus(sum: usize, own: usize, gain: i32, prompt: usize, out: 
  * comment). False, and `out` left half written, as soon as a sample goes over the ceiling.
  */
 function scaleMix(
-  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32
 ): bool {
   const g = i32x4.splat(gain);
   const half = i32x4.splat(8192);
+  const l = i32x4.splat(listen);
+  const half64 = i64x2.splat(8192);
   const rampEnd = i32x4.splat(1 << lg);
   const step = i32x4.splat(to - from);
   const start = i32x4.splat(from);
@@ -138,6 +158,10 @@ function scaleMix(
       const v = v128.load(own + (<usize>i << 1));
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
+    }
+    if (listen != UNITY_GAIN_Q14) {
+      lo = listenScale(lo, l, half64);
+      hi = listenScale(hi, l, half64);
     }
     if (prompt != 0) {
       const q = v128.load(prompt + (<usize>i << 1));
@@ -161,7 +185,7 @@ function scaleMix(
  * unity and returns the new attenuation (see the file comment).
  */
 export function limitFrame(
-  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32
 ): i32 {
   const released = attenuation - max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
   let to = LIMITER_UNITY - (released > 0 ? released : 0);
@@ -177,8 +201,8 @@ export function limitFrame(
   if (to == LIMITER_UNITY && from == LIMITER_UNITY) return 0;
   const lg = 31 - clz<i32>(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0);
   return LIMITER_UNITY - to;
 }
 
@@ -188,16 +212,16 @@ export function limitFrame(
  * and the peak under the ceiling, costs the peak scan only.
  */
 export function partyOutput(
-  sum: usize, own: usize, gain: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize
 ): void {
-  const peak = mixMinus(sum, own, gain, prompt, out, n);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n);
   const a = load<i32>(attenuation);
   if (!limiter) {
     if (a != 0) store<i32>(attenuation, 0);
     return;
   }
   if (a == 0 && peak <= LIMITER_CEILING) return;
-  store<i32>(attenuation, limitFrame(sum, own, gain, prompt, out, n, peak, a));
+  store<i32>(attenuation, limitFrame(sum, own, gain, listen, prompt, out, n, peak, a));
 }
 
 /** Peak |x| of n int16 samples (|−32768| counts as 32767). */

@@ -13,7 +13,7 @@ import {
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
-  PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS,
+  PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
   partyAt, roomAt, g722EncoderAt, g722DecoderAt
 } from './layout';
@@ -21,7 +21,7 @@ import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
-import { zeroSum, accumulate, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './mixer';
+import { zeroSum, accumulate, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
@@ -99,6 +99,7 @@ export function createParty(codec: i32): i32 {
     store<i32>(pp + P_FLAGS, F_ALLOCATED);
     store<i32>(pp + P_CODEC, knownCodec(codec));
     store<i32>(pp + P_GAIN, UNITY_GAIN_Q14);
+    store<i32>(pp + P_LISTEN_GAIN, UNITY_GAIN_Q14);
     store<i32>(pp + P_ROOM, -1);
     store<i32>(pp + P_PREV, -1);
     store<i32>(pp + P_NEXT, -1);
@@ -163,6 +164,12 @@ export function setInbandDtmf(p: i32, on: bool): void {
 export function setGainQ14(p: i32, gain: i32): void {
   if (!validParty(p)) return;
   store<i32>(partyAt(p) + P_GAIN, gain < 0 ? 0 : gain > 65536 ? 65536 : gain);
+}
+
+/** The gain (Q14) on what party `p` hears of its room, 0 to LISTEN_GAIN_MAX_Q14 (+6 dB; mixer.ts). */
+export function setListenGainQ14(p: i32, gain: i32): void {
+  if (!validParty(p)) return;
+  store<i32>(partyAt(p) + P_LISTEN_GAIN, gain < 0 ? 0 : gain > LISTEN_GAIN_MAX_Q14 ? LISTEN_GAIN_MAX_Q14 : gain);
 }
 
 export function partyInputPtr(p: i32): usize {
@@ -373,7 +380,7 @@ function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limit
   const nn = rate / 50;
   const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
   const out = SCRATCH + S_OUT;
-  partyOutput(sum, pp + P_DECODED, gain, prompt, out, n, limiter, pp + P_LIMIT_ATTEN);
+  partyOutput(sum, pp + P_DECODED, gain, load<i32>(pp + P_LISTEN_GAIN), prompt, out, n, limiter, pp + P_LIMIT_ATTEN);
   let pcm = out;
   if (rate < roomRate) {
     pcm = SCRATCH + S_NATIVE_OUT;
@@ -521,7 +528,10 @@ export function mixRoomOnly(r: i32): void {
   while (p >= 0) {
     const pp = partyAt(p);
     const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
-    partyOutput(sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), prompt, SCRATCH + S_OUT, n, limiter, pp + P_LIMIT_ATTEN);
+    partyOutput(
+      sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), load<i32>(pp + P_LISTEN_GAIN), prompt, SCRATCH + S_OUT, n, limiter,
+      pp + P_LIMIT_ATTEN
+    );
     p = load<i32>(pp + P_NEXT);
   }
 }

@@ -84,7 +84,17 @@ export async function run(report: BenchReport): Promise<void> {
         for (let i = 0; i < decoded.length; i++) accumulate(sum, decoded[i], 16384, samples);
         accumulate(sum, ann, 16384, samples);
         for (let i = 0; i < decoded.length; i++)
-          attenuation[i] = partyOutput(sum, decoded[i], 16384, null, out, samples, true, attenuation[i]);
+          attenuation[i] = partyOutput(
+            sum,
+            decoded[i],
+            16384,
+            16384,
+            null,
+            out,
+            samples,
+            true,
+            attenuation[i]
+          );
       };
       const wasmMixNs = nsPerCall(`mix wasm ${n}@${rate}`, () => mixOnly.mixRoomOnly(w.room));
       const jsMixNs = nsPerCall(`mix js ${n}@${rate}`, jsMix);

@@ -19,7 +19,14 @@ import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from
 import { G722_STATE, g722Decode, g722Encode, g722InitState } from './reference/g722.js';
 import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
 import { PlcReference } from './reference/plc.js';
-import { accumulate, gainQ14FromDb, partyOutput, peakAbs, UNITY_GAIN_Q14 } from './reference/mixer.js';
+import {
+  accumulate,
+  gainQ14FromDb,
+  listenGainQ14FromDb,
+  partyOutput,
+  peakAbs,
+  UNITY_GAIN_Q14
+} from './reference/mixer.js';
 import { DtmfDetectorReference } from './reference/dtmf-detector.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import {
@@ -40,6 +47,7 @@ class JsParty {
   muted = false;
   promptActive = false;
   gainQ14 = UNITY_GAIN_Q14;
+  listenGainQ14 = UNITY_GAIN_Q14;
   room = -1;
   input = INPUT_LOST;
   /** This frame's input follows a frame the jitter buffer skipped (cleared by processRoom). */
@@ -227,6 +235,11 @@ export class JsKernels implements DspKernels {
   setGainDb(party: number, db: number): void {
     const p = this.party(party);
     if (p) p.gainQ14 = gainQ14FromDb(db);
+  }
+
+  setListenGainDb(party: number, db: number): void {
+    const p = this.party(party);
+    if (p) p.listenGainQ14 = listenGainQ14FromDb(db);
   }
 
   setSoftLimiter(room: number, on: boolean): void {
@@ -419,6 +432,7 @@ export class JsKernels implements DspKernels {
       this.sum,
       p.decoded,
       p.mixGain,
+      p.listenGainQ14,
       p.promptActive ? p.prompt : null,
       out,
       n,

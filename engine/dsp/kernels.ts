@@ -72,6 +72,8 @@ export interface DspKernels {
   setInbandDtmf(party: number, on: boolean): void;
   /** Gain applied to what the party says, -∞..+12 dB (Q14 fixed point). */
   setGainDb(party: number, db: number): void;
+  /** The gain on what the party hears of its room, in dB: -60 (near silence) to +6 (mixer.ts). */
+  setListenGainDb(party: number, db: number): void;
   /**
    * The peak limiter on each member's output (on by default): unity gain while the output's
    * peak stays at or under -1 dBFS, else a gain that brings each frame's peak under it at once

@@ -19,7 +19,7 @@ import {
   type KernelCapacity,
   type RoomSampleRateHz
 } from './kernels.js';
-import { gainQ14FromDb } from './reference/mixer.js';
+import { gainQ14FromDb, listenGainQ14FromDb } from './reference/mixer.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import {
   highPassCoefficients,
@@ -41,6 +41,7 @@ export interface RoomExports {
   setMuted(p: number, on: number): void;
   setInbandDtmf(p: number, on: number): void;
   setGainQ14(p: number, gain: number): void;
+  setListenGainQ14(p: number, gain: number): void;
   partyPtr(p: number): number;
   partyInputPtr(p: number): number;
   partyOutputPtr(p: number): number;
@@ -252,6 +253,10 @@ export class WasmKernels implements DspKernels {
 
   setGainDb(party: number, db: number): void {
     this.exports.setGainQ14(party, gainQ14FromDb(db));
+  }
+
+  setListenGainDb(party: number, db: number): void {
+    this.exports.setListenGainQ14(party, listenGainQ14FromDb(db));
   }
 
   setSoftLimiter(room: number, on: boolean): void {

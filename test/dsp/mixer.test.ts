@@ -5,6 +5,7 @@ import {
   contribution,
   gainQ14FromDb,
   LIMITER_CEILING,
+  listenGainQ14FromDb,
   partyOutput
 } from '../../engine/dsp/reference/mixer.js';
 import { ulawCompress, ulawExpand } from '../../engine/dsp/reference/g711.js';
@@ -16,6 +17,7 @@ interface PartySpec {
   muted: boolean;
   gainDb: number;
   prompt: boolean;
+  listenDb: number;
 }
 
 /**
@@ -44,12 +46,14 @@ function runRoom(
       talker: rand() < 0.8,
       muted: rand() < 0.15,
       gainDb: rand() < 0.5 ? 0 : randomInt(rand, -20, 12),
-      prompt: rand() < 0.2
+      prompt: rand() < 0.2,
+      listenDb: rand() < 0.5 ? 0 : randomInt(rand, -30, 6)
     };
     k.addParty(room, spec.slot);
     k.setTalker(spec.slot, spec.talker);
     k.setMuted(spec.slot, spec.muted);
     k.setGainDb(spec.slot, spec.gainDb);
+    k.setListenGainDb(spec.slot, spec.listenDb);
     k.setPrivatePromptActive(spec.slot, spec.prompt);
     parties.push(spec);
   }
@@ -98,7 +102,18 @@ function runRoom(
       const p = parties[i];
       expect(Array.from(k.decodedInput(p.slot))).toEqual(Array.from(inputs[i]));
       const prompt = p.prompt ? prompts[i] : null;
-      attenuation[i] = partyOutput(sum, inputs[i], gains[i], prompt, want, n, limiter, attenuation[i]);
+      const listen = listenGainQ14FromDb(p.listenDb);
+      attenuation[i] = partyOutput(
+        sum,
+        inputs[i],
+        gains[i],
+        listen,
+        prompt,
+        want,
+        n,
+        limiter,
+        attenuation[i]
+      );
       const out = k.outputPayload(p.slot);
       expect(k.outputBytes(p.slot)).toBe(codec === 'L16' ? 2 * n : n);
       for (let j = 0; j < n; j++) {
@@ -206,7 +221,7 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
 
   for (const rate of [8000, 16000] as const) {
     for (const nParties of [1, 2, 3, 50, 1000]) {
-      it(`is sample-exact for ${nParties} parties at ${rate} Hz (random gains, listeners, muted, prompts, announcement)`, () => {
+      it(`is sample-exact for ${nParties} parties at ${rate} Hz (random gains and listen gains, listeners, muted, prompts, announcement)`, () => {
         const frames = nParties === 1000 ? 2 : 3;
         expect(runRoom(k, 1000 * nParties + rate, nParties, rate, 6000, true, frames)).toBe(
           frames * nParties * (rate / 50)

@@ -5,6 +5,8 @@
  */
 
 export const UNITY_GAIN_Q14 = 16384;
+/** The most a party's listen gain may be: +6 dB (2×; assembly/mixer.ts says why). */
+export const LISTEN_GAIN_MAX_Q14 = 32768;
 export const LIMITER_CEILING = 29204;
 export const LIMITER_UNITY = 32768;
 export const LIMITER_RELEASE_Q15 = 9830;
@@ -14,6 +16,11 @@ export const LIMITER_MIN_STEP = 2048;
 export function gainQ14FromDb(db: number): number {
   if (!Number.isFinite(db)) return db > 0 ? 65536 : 0;
   return Math.max(0, Math.min(65536, Math.round(UNITY_GAIN_Q14 * 10 ** (db / 20))));
+}
+
+/** Q14 listen gain for a gain in dB: gainQ14FromDb's, at most LISTEN_GAIN_MAX_Q14 (+6 dB); both kernels use this. */
+export function listenGainQ14FromDb(db: number): number {
+  return Math.min(LISTEN_GAIN_MAX_Q14, gainQ14FromDb(db));
 }
 
 /** One party's contribution to the sum for one sample. */
@@ -26,10 +33,18 @@ export function accumulate(sum: Int32Array, x: Int16Array, gain: number, n: numb
   for (let i = 0; i < n; i++) sum[i] += contribution(x[i], gain);
 }
 
-/** sum − contribution(own) + prompt at sample i. */
-function mixAt(sum: Int32Array, own: Int16Array, gain: number, prompt: Int16Array | null, i: number): number {
+/** sum − contribution(own), scaled by the listen gain (Q14; the product is exact in a double), + prompt at sample i. */
+function mixAt(
+  sum: Int32Array,
+  own: Int16Array,
+  gain: number,
+  listen: number,
+  prompt: Int16Array | null,
+  i: number
+): number {
   let y = sum[i];
   if (gain !== 0) y -= contribution(own[i], gain);
+  if (listen !== UNITY_GAIN_Q14) y = Math.floor((y * listen + 8192) / 16384);
   if (prompt !== null) y += prompt[i];
   return y;
 }
@@ -46,13 +61,14 @@ export function mixMinus(
   sum: Int32Array,
   own: Int16Array,
   gain: number,
+  listen: number,
   prompt: Int16Array | null,
   out: Int16Array,
   n: number
 ): number {
   let peak = 0;
   for (let i = 0; i < n; i++) {
-    const y = mixAt(sum, own, gain, prompt, i);
+    const y = mixAt(sum, own, gain, listen, prompt, i);
     const a = y < 0 ? -y : y;
     if (a > peak) peak = a;
     out[i] = sat16(y);
@@ -69,6 +85,7 @@ function scaleMix(
   sum: Int32Array,
   own: Int16Array,
   gain: number,
+  listen: number,
   prompt: Int16Array | null,
   out: Int16Array,
   n: number,
@@ -83,7 +100,7 @@ function scaleMix(
   const round = (1 << shift) >> 1;
   for (let i = 0; i < n; i++) {
     const g = from + ((step * Math.min(i + 1, rampEnd)) >> lg);
-    const z = (Math.imul(mixAt(sum, own, gain, prompt, i) >> k, g) + round) >> shift;
+    const z = (Math.imul(mixAt(sum, own, gain, listen, prompt, i) >> k, g) + round) >> shift;
     if (z > LIMITER_CEILING || z < -LIMITER_CEILING) return false;
     out[i] = z;
   }
@@ -99,6 +116,7 @@ export function limitFrame(
   sum: Int32Array,
   own: Int16Array,
   gain: number,
+  listen: number,
   prompt: Int16Array | null,
   out: Int16Array,
   n: number,
@@ -122,8 +140,8 @@ export function limitFrame(
   // The whole frame, then 4 and 16 times shorter, then a step (assembly/mixer.ts).
   const lg = 31 - Math.clz32(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, prompt, out, n, k, to, to, 0);
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0);
   return LIMITER_UNITY - to;
 }
 
@@ -136,15 +154,16 @@ export function partyOutput(
   sum: Int32Array,
   own: Int16Array,
   gain: number,
+  listen: number,
   prompt: Int16Array | null,
   out: Int16Array,
   n: number,
   limiter: boolean,
   attenuation: number
 ): number {
-  const peak = mixMinus(sum, own, gain, prompt, out, n);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n);
   if (!limiter || (attenuation === 0 && peak <= LIMITER_CEILING)) return 0;
-  return limitFrame(sum, own, gain, prompt, out, n, peak, attenuation);
+  return limitFrame(sum, own, gain, listen, prompt, out, n, peak, attenuation);
 }
 
 export function peakAbs(x: Int16Array, n: number): number {
