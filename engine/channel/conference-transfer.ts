@@ -174,6 +174,7 @@ export class ConferenceTransfer {
     const { owner, leg, media } = this.init;
     this.entered = true;
     media.setTalkGainDb(party.talkVolumeDb);
+    media.setListenGainDb(party.listenVolumeDb);
     if (party.held) this.held(room, party, true, this.holdAudio);
     else {
       media.moveTo(this.ctx.conferenceMedia(room).mix);
@@ -243,6 +244,9 @@ export class ConferenceTransfer {
     const onVolume = ({ party: who, db }: { party: Party; db: number }): void => {
       if (who === party && this.entered) this.init.media.setTalkGainDb(db);
     };
+    const onListenVolume = ({ party: who, db }: { party: Party; db: number }): void => {
+      if (who === party && this.entered) this.init.media.setListenGainDb(db);
+    };
     const onCoaching = ({ party: who }: { party: Party }): void => {
       if (who === party && this.entered && !party.held) this.contribute(party);
     };
@@ -251,12 +255,14 @@ export class ConferenceTransfer {
     room.on('holdChanged', onHold);
     room.on('talkVolumeChanged', onVolume);
     room.on('coachingChanged', onCoaching);
+    room.on('listenVolumeChanged', onListenVolume);
     this.detach.push(() => {
       room.off('partyLeft', onLeft);
       room.off('muteChanged', onMute);
       room.off('holdChanged', onHold);
       room.off('talkVolumeChanged', onVolume);
       room.off('coachingChanged', onCoaching);
+      room.off('listenVolumeChanged', onListenVolume);
     });
   }
 
@@ -298,6 +304,7 @@ export class ConferenceTransfer {
     const originalGone = this.abortWhy === 'originalHungUp' || owner.state() === State.IDLE;
     media.player.stopLoop(); // its hold audio, if it was held
     media.setTalkGainDb(0);
+    media.setListenGainDb(0);
     if (!originalGone) {
       media.returnToSolo();
       owner.setState(State.RECONNECTING);

@@ -318,10 +318,16 @@ export class ClusterMember {
         MODERATION_ACTIONS.includes(event.action) &&
         (event.fileToPlay === undefined || typeof event.fileToPlay === 'string') &&
         (event.talkVolumeDb === undefined || typeof event.talkVolumeDb === 'number') &&
+        (event.listenVolumeDb === undefined || typeof event.listenVolumeDb === 'number') &&
         (event.askId === undefined || typeof event.askId === 'string')
       )
         section.moderated(
-          { action: event.action, fileToPlay: event.fileToPlay, talkVolumeDb: event.talkVolumeDb },
+          {
+            action: event.action,
+            fileToPlay: event.fileToPlay,
+            talkVolumeDb: event.talkVolumeDb,
+            listenVolumeDb: event.listenVolumeDb
+          },
           event.party,
           event.askId === undefined ? undefined : { nodeId: event.nodeId, askId: event.askId }
         );

@@ -44,7 +44,7 @@ export class ModerationAsks {
 
   /** Asks node `target.nodeId` for `moderation` of its party `target.party`; settles on its answer. */
   ask(moderation: Moderation, target: { nodeId: string; party: string }): Promise<void> {
-    const { action, fileToPlay, talkVolumeDb } = moderation;
+    const { action, fileToPlay, talkVolumeDb, listenVolumeDb } = moderation;
     const askId = `${this.nodeId}:${++this.#next}`;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -66,6 +66,7 @@ export class ModerationAsks {
         action,
         fileToPlay,
         talkVolumeDb,
+        listenVolumeDb,
         party: target.party
       }).catch((error: unknown) => {
         if (!this.#settle(askId)) return;

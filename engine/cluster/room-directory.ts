@@ -67,6 +67,7 @@ export type RoomEvent =
       action: ModerationAction;
       fileToPlay?: string;
       talkVolumeDb?: number;
+      listenVolumeDb?: number;
       party: string;
     }
   /** Node `nodeId` answers node `target`'s ask `askId`: done (`ok`), or the code and message of what refused it. */

@@ -41,6 +41,7 @@ export interface PartyControl {
   setMuted(muted: boolean): void;
   setHeld(held: boolean): void;
   setTalkVolumeDb(db: number): void;
+  setListenVolumeDb(db: number): void;
   setCoaching(agent: Party | undefined): void;
   markLeft(reason: LeaveReason): void;
 }
@@ -58,6 +59,7 @@ export class Party {
   #muted: boolean;
   #held = false;
   #talkVolumeDb = 0;
+  #listenVolumeDb = 0;
   #coaching: Party | undefined;
   #leaveReason: LeaveReason | undefined;
 
@@ -85,6 +87,11 @@ export class Party {
   /** The gain on what it says, as the room hears it (dB; 0 as it comes). */
   get talkVolumeDb(): number {
     return this.#talkVolumeDb;
+  }
+
+  /** The gain on what it hears of the room (dB; 0 as the room is). */
+  get listenVolumeDb(): number {
+    return this.#listenVolumeDb;
   }
 
   /**
@@ -124,6 +131,9 @@ export class Party {
       },
       setTalkVolumeDb: (db) => {
         party.#talkVolumeDb = db;
+      },
+      setListenVolumeDb: (db) => {
+        party.#listenVolumeDb = db;
       },
       setCoaching: (agent) => {
         party.#coaching = agent;

@@ -12,24 +12,28 @@ import { EngineError, InvalidArgumentError, InvalidStateError } from '../errors.
 import { describe } from '../dtmf/dtmf-digit.js';
 
 /** What a moderator may do to one party. */
-export type ModerationAction = 'mute' | 'unmute' | 'hold' | 'unhold' | 'talkVolume' | 'remove';
+export type ModerationAction =
+  'mute' | 'unmute' | 'hold' | 'unhold' | 'talkVolume' | 'listenVolume' | 'remove';
 export const MODERATION_ACTIONS: readonly ModerationAction[] = [
   'mute',
   'unmute',
   'hold',
   'unhold',
   'talkVolume',
+  'listenVolume',
   'remove'
 ];
 
 /**
  * An action; for 'hold' the file (in the play folders) the held party hears, looped (silence
- * without); for 'talkVolume' the gain in dB on what the party says.
+ * without); for 'talkVolume' the gain in dB on what the party says, for 'listenVolume' on what
+ * it hears.
  */
 export interface Moderation {
   action: ModerationAction;
   fileToPlay?: string;
   talkVolumeDb?: number;
+  listenVolumeDb?: number;
 }
 
 /**
@@ -182,11 +186,15 @@ export class RoomModerator {
     this.log.info({ ...moderation, channelId: party.channelId }, 'moderated');
   }
 
-  private async change({ action, fileToPlay, talkVolumeDb }: Moderation, party: Party): Promise<void> {
+  private async change(
+    { action, fileToPlay, talkVolumeDb, listenVolumeDb }: Moderation,
+    party: Party
+  ): Promise<void> {
     if (action === 'remove') this.room.leave(party, 'removed');
     else if (action === 'mute' || action === 'unmute') this.room.setMuted(party, action === 'mute');
     else if (action === 'unhold') this.room.setHeld(party, false);
     else if (action === 'talkVolume') this.room.setTalkVolume(party, talkVolumeDb ?? 0);
+    else if (action === 'listenVolume') this.room.setListenVolume(party, listenVolumeDb ?? 0);
     else {
       const audio = fileToPlay === undefined ? undefined : await this.holdAudio(fileToPlay);
       // Reading the file took turns: the party may have gone.

@@ -47,6 +47,9 @@ export type RoomState = 'waiting' | 'started' | 'destroyed';
 /** The range of a party's talk volume: down to near silence, up to the core's +12 dB gain. */
 export const TALK_VOLUME_DB = { min: -60, max: 12 } as const;
 
+/** The range of a party's listen volume: down to near silence, up to the core's +6 dB (assembly/mixer.ts). */
+export const LISTEN_VOLUME_DB = { min: -60, max: 6 } as const;
+
 /** What a party should hear: the room mix, its hold audio, ringback, its stopped file, or nothing (it left). */
 export type PartyAudioRole = 'mix' | 'held' | 'ringback' | 'stoppedFile' | 'none';
 
@@ -69,6 +72,7 @@ export type RoomEvents = {
   /** `audio`: what the held party hears, looped, at the room's rate (undefined: silence). */
   holdChanged: [{ party: Party; held: boolean; audio: Int16Array | undefined }];
   talkVolumeChanged: [{ party: Party; db: number }];
+  listenVolumeChanged: [{ party: Party; db: number }];
   /** `party` now coaches `agent` (only `agent` hears it), or no longer coaches anyone (undefined). */
   coachingChanged: [{ party: Party; agent: Party | undefined }];
   announce: [AnnounceEvent];
@@ -257,6 +261,19 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
       control.setCoaching(undefined);
       this.safeEmit('coachingChanged', { party, agent: undefined });
     }
+  }
+
+  /** Sets the gain on what `party` hears of the room (dB, LISTEN_VOLUME_DB's range); emits 'listenVolumeChanged' when it changed. */
+  setListenVolume(party: Party, db: number): boolean {
+    if (typeof db !== 'number' || !(db >= LISTEN_VOLUME_DB.min && db <= LISTEN_VOLUME_DB.max))
+      throw new RangeError(
+        `listen volume must be from ${LISTEN_VOLUME_DB.min} to ${LISTEN_VOLUME_DB.max} dB, got ${String(db)}`
+      );
+    const control = this.#controlOf(party);
+    if (party.listenVolumeDb === db) return false;
+    control.setListenVolumeDb(db);
+    this.safeEmit('listenVolumeChanged', { party, db });
+    return true;
   }
 
   /** The refusal of `operation` on this room once it is destroyed, worded as every such refusal. */

@@ -6,7 +6,7 @@
  * announced one after the other and never over each other; what the application says to the
  * room joins the same queue.
  */
-import { TALK_VOLUME_DB, type ConferenceRoom } from '../conference/room.js';
+import { LISTEN_VOLUME_DB, TALK_VOLUME_DB, type ConferenceRoom } from '../conference/room.js';
 import type { LeaveReason, Party } from '../conference/party.js';
 import {
   RoomModerator,
@@ -258,6 +258,21 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** `party` stops coaching: the room hears it again, unless it is muted. */
   stopCoaching(party: ModerationTarget): Promise<void> {
     return this.moderator.coach(party, undefined, this.closed);
+  }
+
+  /**
+   * Sets how loud a party hears the room: a gain in dB on its mix, from -60 to +6 (0 as it is;
+   * FreeSWITCH's `volume_out`). Its private prompts (mute notes, a coach's whisper) keep their
+   * level, and the limiter still keeps a boosted mix from clipping. Kept while it is in the room.
+   */
+  setListenVolume(party: ModerationTarget, db: number): Promise<void> {
+    if (typeof db !== 'number' || !(db >= LISTEN_VOLUME_DB.min && db <= LISTEN_VOLUME_DB.max))
+      return Promise.reject(
+        new RangeError(
+          `setListenVolume: db must be from ${LISTEN_VOLUME_DB.min} to ${LISTEN_VOLUME_DB.max}, got ${String(db)}`
+        )
+      );
+    return this.moderator.moderate({ action: 'listenVolume', listenVolumeDb: db }, party, this.closed);
   }
 
   /** Takes a party off hold: it hears the room again, and the room hears it unless it is muted. */

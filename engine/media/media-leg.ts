@@ -365,6 +365,11 @@ export class MediaLeg implements MixMember {
     this.whisperTarget = target;
   }
 
+  /** The gain on what the caller hears of its room (dB; its private prompts are not scaled). */
+  setListenGainDb(db: number): void {
+    this.kernels.setListenGainDb(this.partySlot, db);
+  }
+
   /** The gain on what the caller says, as a room hears it (dB). */
   setTalkGainDb(db: number): void {
     this.kernels.setGainDb(this.partySlot, db);

@@ -116,6 +116,11 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     expect((await a.moderate('modx', 'talkVolume', bob.party, -12)).error).toBeUndefined();
     await untilHeard(alice.phone, (h) => h(620) < full - 9 && h(620) > full - 15);
 
+    // And bob hears the room 12 dB down, alice as loud as before.
+    const bobHeard = (await heard(bob.phone))(440);
+    expect((await a.moderate('modx', 'listenVolume', bob.party, -12)).error).toBeUndefined();
+    await untilHeard(bob.phone, (h) => h(440) < bobHeard - 9 && h(440) > bobHeard - 15);
+
     await a.moderate('modx', 'remove', carol.party);
     await waitFor(() => retrieved(b, 'modx', 'carol') !== undefined, 10000);
     expect(retrieved(b, 'modx', 'carol')).toMatchObject({ transferCause: 'NORMAL' });

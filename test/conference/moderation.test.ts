@@ -268,6 +268,31 @@ describe("a conference's moderator", () => {
     }
   });
 
+  it('sets how loud a party hears the room, and that party alone', async () => {
+    const phones = await joinAll('modlisten', ['nia', 'oli', 'pam']);
+    const [nia, oli] = phones;
+    try {
+      const room = conference('modlisten');
+      const [niaBefore, oliBefore] = await Promise.all([tonesHeard(nia), tonesHeard(oli)]);
+      await room.setListenVolume(channelId('nia'), -12);
+      await nia.listen(200);
+      const [niaQuiet, oliSame] = await Promise.all([tonesHeard(nia), tonesHeard(oli)]);
+      // Both others' tones, 12 dB down for nia; oli hears as before.
+      for (const i of [1, 2]) expect(niaQuiet[i] - niaBefore[i]).toBeCloseTo(-12, 0);
+      for (const i of [0, 2]) expect(oliSame[i] - oliBefore[i]).toBeCloseTo(0, 0);
+      await room.setListenVolume(channelId('nia'), 6);
+      await nia.listen(200);
+      const niaLoud = await tonesHeard(nia);
+      for (const i of [1, 2]) expect(niaLoud[i] - niaBefore[i]).toBeCloseTo(6, 0);
+      expect(niaLoud[0]).toBeLessThan(ABSENT_DB); // still not itself
+      expect(room.parties[0].listenVolumeDb).toBe(6);
+      await expect(room.setListenVolume(channelId('nia'), 7)).rejects.toBeInstanceOf(RangeError);
+      expect(room.parties[0].listenVolumeDb).toBe(6);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
   it('holds a party that waits for the room: it enters held', async () => {
     const listener = await TonePhone.create({ toneHz: null, user: 'quietnina' });
     const talker = await TonePhone.create({ toneHz: TONES[0], user: 'otto' });

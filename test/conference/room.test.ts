@@ -253,6 +253,22 @@ describe('ConferenceRoom muting and digits', () => {
     expect(changes).toEqual([-6]);
   });
 
+  it('sets a listen volume within -60 to +6 dB, once per change', () => {
+    const room = new ConferenceRoom('r1');
+    const party = room.join();
+    const changes: number[] = [];
+    room.on('listenVolumeChanged', ({ db }) => changes.push(db));
+    expect(room.setListenVolume(party, -12)).toBe(true);
+    expect(room.setListenVolume(party, -12)).toBe(false);
+    for (const db of [-61, 6.5, 12, Number.NaN, '3' as unknown as number])
+      expect(() => room.setListenVolume(party, db)).toThrow(RangeError);
+    expect(party.listenVolumeDb).toBe(-12);
+    expect(party.talkVolumeDb).toBe(0);
+    expect(changes).toEqual([-12]);
+    room.leave(party, 'hangup');
+    expect(() => room.setListenVolume(party, 0)).toThrow(InvalidStateError);
+  });
+
   it('takes a coach out of the mix, once per change, and mutes it when its agent leaves', () => {
     const room = new ConferenceRoom('r1');
     const coach = room.join();

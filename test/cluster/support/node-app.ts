@@ -36,7 +36,17 @@ export type FromNode =
   | { type: 'moderated'; id: number; error?: string; parties: string[]; roster?: RosterEntry[] };
 
 export type ModeratorAsk =
-  'mute' | 'unmute' | 'hold' | 'unhold' | 'talkVolume' | 'remove' | 'say' | 'end' | 'record' | 'roster';
+  | 'mute'
+  | 'unmute'
+  | 'hold'
+  | 'unhold'
+  | 'talkVolume'
+  | 'listenVolume'
+  | 'remove'
+  | 'say'
+  | 'end'
+  | 'record'
+  | 'roster';
 /** A channel id of the node, a party on another node, the text to say, or the file to record a second of the room into. */
 export type ModeratorTarget = string | { nodeId?: string; party: string; muted?: boolean; held?: boolean };
 
@@ -156,6 +166,7 @@ async function moderate(
     else if (ask === 'record') await conference.record(String(target), { maxSeconds: 1 });
     else if (ask === 'roster') roster = await conference.roster();
     else if (ask === 'talkVolume') await conference.setTalkVolume(target, db);
+    else if (ask === 'listenVolume') await conference.setListenVolume(target, db);
     else await conference[ask](target);
   } catch (e) {
     error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
