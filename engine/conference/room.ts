@@ -50,6 +50,12 @@ export const TALK_VOLUME_DB = { min: -60, max: 12 } as const;
 /** The range of a party's listen volume: down to near silence, up to the core's +6 dB (assembly/mixer.ts). */
 export const LISTEN_VOLUME_DB = { min: -60, max: 6 } as const;
 
+/** RangeError, worded for `what`, unless `db` is a number within `range`. */
+export function checkVolumeDb(what: string, db: unknown, range: { min: number; max: number }): void {
+  if (typeof db !== 'number' || !(db >= range.min && db <= range.max))
+    throw new RangeError(`${what} must be from ${range.min} to ${range.max} dB, got ${String(db)}`);
+}
+
 /** What a party should hear: the room mix, its hold audio, ringback, its stopped file, or nothing (it left). */
 export type PartyAudioRole = 'mix' | 'held' | 'ringback' | 'stoppedFile' | 'none';
 
@@ -217,10 +223,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
 
   /** Sets the gain on what `party` says (dB, from TALK_VOLUME_DB's min to its max); emits 'talkVolumeChanged' when it changed. */
   setTalkVolume(party: Party, db: number): boolean {
-    if (typeof db !== 'number' || !(db >= TALK_VOLUME_DB.min && db <= TALK_VOLUME_DB.max))
-      throw new RangeError(
-        `talk volume must be from ${TALK_VOLUME_DB.min} to ${TALK_VOLUME_DB.max} dB, got ${String(db)}`
-      );
+    checkVolumeDb('talk volume', db, TALK_VOLUME_DB);
     const control = this.#controlOf(party);
     if (party.talkVolumeDb === db) return false;
     control.setTalkVolumeDb(db);
@@ -265,10 +268,7 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
 
   /** Sets the gain on what `party` hears of the room (dB, LISTEN_VOLUME_DB's range); emits 'listenVolumeChanged' when it changed. */
   setListenVolume(party: Party, db: number): boolean {
-    if (typeof db !== 'number' || !(db >= LISTEN_VOLUME_DB.min && db <= LISTEN_VOLUME_DB.max))
-      throw new RangeError(
-        `listen volume must be from ${LISTEN_VOLUME_DB.min} to ${LISTEN_VOLUME_DB.max} dB, got ${String(db)}`
-      );
+    checkVolumeDb('listen volume', db, LISTEN_VOLUME_DB);
     const control = this.#controlOf(party);
     if (party.listenVolumeDb === db) return false;
     control.setListenVolumeDb(db);

@@ -6,7 +6,7 @@
  * announced one after the other and never over each other; what the application says to the
  * room joins the same queue.
  */
-import { LISTEN_VOLUME_DB, TALK_VOLUME_DB, type ConferenceRoom } from '../conference/room.js';
+import { checkVolumeDb, LISTEN_VOLUME_DB, TALK_VOLUME_DB, type ConferenceRoom } from '../conference/room.js';
 import type { LeaveReason, Party } from '../conference/party.js';
 import {
   RoomModerator,
@@ -234,13 +234,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * itself. Kept while it is in the room; its call leaves it behind.
    */
   setTalkVolume(party: ModerationTarget, db: number): Promise<void> {
-    if (typeof db !== 'number' || !(db >= TALK_VOLUME_DB.min && db <= TALK_VOLUME_DB.max))
-      return Promise.reject(
-        new RangeError(
-          `setTalkVolume: db must be from ${TALK_VOLUME_DB.min} to ${TALK_VOLUME_DB.max}, got ${String(db)}`
-        )
-      );
-    return this.moderator.moderate({ action: 'talkVolume', talkVolumeDb: db }, party, this.closed);
+    return this.setVolume({ action: 'talkVolume', talkVolumeDb: db }, party, TALK_VOLUME_DB);
   }
 
   /**
@@ -266,13 +260,21 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * level, and the limiter still keeps a boosted mix from clipping. Kept while it is in the room.
    */
   setListenVolume(party: ModerationTarget, db: number): Promise<void> {
-    if (typeof db !== 'number' || !(db >= LISTEN_VOLUME_DB.min && db <= LISTEN_VOLUME_DB.max))
-      return Promise.reject(
-        new RangeError(
-          `setListenVolume: db must be from ${LISTEN_VOLUME_DB.min} to ${LISTEN_VOLUME_DB.max}, got ${String(db)}`
-        )
-      );
-    return this.moderator.moderate({ action: 'listenVolume', listenVolumeDb: db }, party, this.closed);
+    return this.setVolume({ action: 'listenVolume', listenVolumeDb: db }, party, LISTEN_VOLUME_DB);
+  }
+
+  /** A volume checked here, before it may go to another node: RangeError outside `range`. */
+  private setVolume(
+    moderation: Moderation,
+    party: ModerationTarget,
+    range: { min: number; max: number }
+  ): Promise<void> {
+    try {
+      checkVolumeDb(`${moderation.action}: db`, moderation.talkVolumeDb ?? moderation.listenVolumeDb, range);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.moderator.moderate(moderation, party, this.closed);
   }
 
   /** Takes a party off hold: it hears the room again, and the room hears it unless it is muted. */
