@@ -25,6 +25,7 @@ import { checkRecordArguments, MAX_RECORD_SECONDS, Recorder, type RecordOptions 
 import type { RecordFolder } from './file-folders.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaLeg } from './media-leg.js';
+import { WhisperRoutes } from './whisper-routes.js';
 import type { MediaResolver } from './media-resolver.js';
 import { AnnouncementError, ClosedError, InvalidStateError } from '../errors.js';
 import {
@@ -93,8 +94,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private readonly resolver: MediaResolver;
   private readonly onError: (error: unknown) => void;
   private readonly recordFolder: RecordFolder;
-  /** The media legs of the parties in the room's mix, for the coaches' whispers. */
-  private readonly legs = new Map<Party, MediaLeg>();
+  private readonly whispers = new WhisperRoutes();
 
   constructor(
     readonly room: ConferenceRoom,
@@ -150,15 +150,15 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
     });
     room.on('muteChanged', ({ party, muted }) => {
-      this.routeWhispers();
+      this.whispers.route();
       this.safeEmit('muteChanged', { party, muted });
     });
     room.on('holdChanged', ({ party, held }) => {
-      this.routeWhispers();
+      this.whispers.route();
       this.safeEmit('holdChanged', { party, held });
     });
     room.on('coachingChanged', ({ party, agent }) => {
-      this.routeWhispers();
+      this.whispers.route();
       this.safeEmit('coachingChanged', { party, agent });
     });
     room.on('destroyed', () => this.close());
@@ -413,22 +413,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
   }
 
-  /** @internal `party`'s call is in the room's mix through `leg` (undefined: no longer). */
+  /** @internal `party`'s call is in the room's mix through `leg` (undefined: no longer), for the coaches' whispers. */
   attachLeg(party: Party, leg: MediaLeg | undefined): void {
-    if (leg === undefined) {
-      this.legs.get(party)?.whisperTo(undefined);
-      this.legs.delete(party);
-    } else this.legs.set(party, leg);
-    this.routeWhispers();
-  }
-
-  /** Points every coach's leg at its agent's, while both are heard: not muted, not held, both in the mix. */
-  private routeWhispers(): void {
-    for (const [party, leg] of this.legs) {
-      const agent = party.coaching;
-      const heard = agent !== undefined && !party.muted && !party.held && !agent.held;
-      leg.whisperTo(heard ? this.legs.get(agent) : undefined);
-    }
+    this.whispers.attach(party, leg);
   }
 
   /** A talker event of a party on another node of the cluster. */
@@ -440,8 +427,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stopRecording();
-    for (const leg of this.legs.values()) leg.whisperTo(undefined);
-    this.legs.clear();
+    this.whispers.close();
     this.loop.remove(this.mix);
     this.mix.close();
   }
