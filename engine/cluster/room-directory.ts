@@ -112,7 +112,7 @@ export interface RoomDirectoryOptions {
 
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
 
-type Caller = { party: string; muted: boolean; held: boolean };
+type Caller = { party: string; muted: boolean; held: boolean; coaching?: string };
 
 /** A node's callers as it wrote them (`setCallers`); whatever else the key holds is left out. */
 function parseCallers(value: string): Caller[] {
@@ -129,7 +129,8 @@ function parseCallers(value: string): Caller[] {
       c !== null &&
       typeof c.party === 'string' &&
       typeof c.muted === 'boolean' &&
-      typeof c.held === 'boolean'
+      typeof c.held === 'boolean' &&
+      (c.coaching === undefined || typeof c.coaching === 'string')
   );
 }
 
@@ -346,7 +347,13 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     for (const [i, list] of lists.entries()) {
       if (list === null) continue;
       for (const caller of parseCallers(list))
-        roster.push({ nodeId: nodes[i], party: caller.party, muted: caller.muted, held: caller.held });
+        roster.push({
+          nodeId: nodes[i],
+          party: caller.party,
+          muted: caller.muted,
+          held: caller.held,
+          coaching: caller.coaching
+        });
     }
     return roster;
   }

@@ -132,6 +132,7 @@ export class RoomSection {
     room.on('partyJoined', this.onCallersChanged);
     room.on('muteChanged', this.onCallersChanged);
     room.on('holdChanged', this.onCallersChanged);
+    room.on('coachingChanged', this.onCallersChanged);
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
@@ -421,12 +422,17 @@ export class RoomSection {
       if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
-  /** This node's callers (their channel ids and mute state) into the directory's roster of the room. */
+  /** This node's callers (their channel ids, mute and hold, whom they coach) into the directory's roster of the room. */
   private async writeCallers(): Promise<void> {
     if (this.closedValue) return;
     const callers = this.room.parties
       .filter((party) => !this.isTrunkLeg(party))
-      .map((party) => ({ party: clusterName(party), muted: party.muted, held: party.held }));
+      .map((party) => ({
+        party: clusterName(party),
+        muted: party.muted,
+        held: party.held,
+        coaching: party.coaching && clusterName(party.coaching)
+      }));
     await this.host.directory.setCallers(this.name, callers);
   }
 
@@ -582,6 +588,7 @@ export class RoomSection {
     this.room.off('partyJoined', this.onCallersChanged);
     this.room.off('muteChanged', this.onCallersChanged);
     this.room.off('holdChanged', this.onCallersChanged);
+    this.room.off('coachingChanged', this.onCallersChanged);
     this.asks.close();
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);

@@ -51,6 +51,8 @@ export interface RemoteParty {
 export interface RosterEntry extends RemoteParty {
   muted: boolean;
   held: boolean;
+  /** The party it coaches (a caller of the same node, named as `party` names it), if it coaches. */
+  coaching?: string;
 }
 
 /** Whom a moderator's action is for: a `Party` of this room, the id of a channel of this engine in it, or a party elsewhere in the cluster. */
@@ -94,9 +96,10 @@ export class RoomModerator {
     if (cluster === undefined)
       return this.parties.map((party) => ({
         nodeId: undefined,
-        party: party.channelId ?? party.label ?? '',
+        party: rosterName(party),
         muted: party.muted,
-        held: party.held
+        held: party.held,
+        coaching: party.coaching && rosterName(party.coaching)
       }));
     return cluster.roster().catch((error: unknown) => {
       throw new EngineError(
@@ -208,6 +211,11 @@ export class RoomModerator {
       if (party.channelId === channelId && !this.isTrunkLeg(party)) return party;
     return undefined;
   }
+}
+
+/** A caller as a roster names it outside a cluster: its channel id. */
+function rosterName(party: Party): string {
+  return party.channelId ?? party.label ?? '';
 }
 
 function notInRoom(action: string, party: Party): InvalidStateError {

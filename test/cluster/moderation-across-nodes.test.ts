@@ -163,7 +163,12 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     const rosterOf = async (node: ClusterNode): Promise<string[]> => {
       const reply = await node.moderate('modroster', 'roster');
       expect(reply.error).toBeUndefined();
-      return (reply.roster ?? []).map((e) => `${e.nodeId} ${e.party}${e.muted ? ' muted' : ''}`).sort();
+      return (reply.roster ?? [])
+        .map(
+          (e) =>
+            `${e.nodeId} ${e.party}${e.muted ? ' muted' : ''}${e.coaching ? ` coaching ${e.coaching}` : ''}`
+        )
+        .sort();
     };
     const expected = (mutedBea: boolean, withCy: boolean): string[] =>
       [
@@ -178,6 +183,12 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     const entryOf = (channelId: string) => entries.find((e) => e.party === channelId)!;
     await a.moderate('modroster', 'mute', entryOf(bea.channelId));
     await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, true).join(), 15000);
+    // Node b's bea coaches cy: node a's roster says so.
+    expect(
+      (await b.moderate('modroster', 'coach', bea.channelId, undefined, cy.channelId)).error
+    ).toBeUndefined();
+    const coaching = `node-mb ${bea.channelId} muted coaching ${cy.channelId}`;
+    await waitForAsync(async () => (await rosterOf(a)).includes(coaching), 15000);
     await a.moderate('modroster', 'remove', entryOf(cy.channelId));
     await waitFor(() => retrieved(b, 'modroster', 'cy') !== undefined, 10000);
     await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, false).join(), 15000);

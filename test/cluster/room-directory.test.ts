@@ -167,7 +167,7 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     const b = await node('roster-b');
     live(await a.claim('roster', 'i-roster'));
     live(await b.claim('roster', 'i-roster'));
-    await a.setCallers('roster', [{ party: 'ch1', muted: false, held: false }]);
+    await a.setCallers('roster', [{ party: 'ch1', muted: false, held: false, coaching: 'ch4' }]);
     await b.setCallers('roster', [
       { party: 'ch1', muted: true, held: false },
       { party: 'ch2', muted: false, held: true }
@@ -177,7 +177,7 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
         `${x.nodeId}${x.party}`.localeCompare(`${y.nodeId}${y.party}`)
       );
     expect(await sorted()).toEqual([
-      { nodeId: 'roster-a', party: 'ch1', muted: false, held: false },
+      { nodeId: 'roster-a', party: 'ch1', muted: false, held: false, coaching: 'ch4' },
       { nodeId: 'roster-b', party: 'ch1', muted: true, held: false },
       { nodeId: 'roster-b', party: 'ch2', muted: false, held: true }
     ]);
@@ -186,7 +186,7 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     try {
       await client.set(
         'uasmedia:room:roster:callers:roster-b',
-        '[{"party":7},null,"x",{"party":"ch3","muted":false,"held":false}]'
+        '[{"party":7},null,"x",{"party":"ch3","muted":false,"held":false},{"party":"ch5","muted":false,"held":false,"coaching":5}]'
       );
       expect((await sorted()).map((e) => `${e.nodeId} ${e.party}`)).toEqual(['roster-a ch1', 'roster-b ch3']);
       await client.set('uasmedia:room:roster:callers:roster-b', '{not json');

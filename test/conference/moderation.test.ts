@@ -428,6 +428,13 @@ describe('coaching (a whisper only one party hears)', () => {
       await room.coach(channelId('sue'), channelId('tom'));
       const [sueParty, tomParty] = room.parties;
       expect(sueParty.coaching).toBe(tomParty);
+      expect((await room.roster())[0]).toEqual({
+        nodeId: undefined,
+        party: channelId('sue'),
+        muted: false,
+        held: false,
+        coaching: channelId('tom')
+      });
       expect(changes).toEqual([`${channelId('sue')} ${channelId('tom')}`]);
       await Promise.all(phones.map((p) => p.listen(200)));
       const [sueHears, tomHears, unaHears] = await Promise.all(phones.map((p) => tonesHeard(p)));

@@ -103,15 +103,16 @@ export class ClusterNode {
     );
   }
 
-  /** Asks the node's application to moderate `room` (see node-app.ts; `db` for a talk volume); resolves with its reply. */
+  /** Asks the node's application to moderate `room` (see node-app.ts; `db` for a volume, `agent` for a coach); resolves with its reply. */
   moderate(
     room: string,
     ask: ModeratorAsk,
     target: ModeratorTarget = '',
-    db?: number
+    db?: number,
+    agent?: ModeratorTarget
   ): Promise<Extract<FromNode, { type: 'moderated' }>> {
     const id = nextRequestId++;
-    return this.request({ type: 'moderate', id, room, ask, target, db }, (m) =>
+    return this.request({ type: 'moderate', id, room, ask, target, db, agent }, (m) =>
       m.type === 'moderated' && m.id === id ? m : undefined
     );
   }

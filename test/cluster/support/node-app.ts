@@ -42,6 +42,7 @@ export type ModeratorAsk =
   | 'unhold'
   | 'talkVolume'
   | 'listenVolume'
+  | 'coach'
   | 'remove'
   | 'say'
   | 'end'
@@ -52,7 +53,15 @@ export type ModeratorTarget = string | { nodeId?: string; party: string; muted?:
 
 export type ToNode =
   | { type: 'status'; id: number; rooms: string[] }
-  | { type: 'moderate'; id: number; room: string; ask: ModeratorAsk; target: ModeratorTarget; db?: number }
+  | {
+      type: 'moderate';
+      id: number;
+      room: string;
+      ask: ModeratorAsk;
+      target: ModeratorTarget;
+      db?: number;
+      agent?: ModeratorTarget;
+    }
   | { type: 'stop' };
 
 const send = (message: FromNode): void => void process.send?.(message);
@@ -154,7 +163,8 @@ async function moderate(
   room: string,
   ask: ModeratorAsk,
   target: ModeratorTarget,
-  db = 0
+  db = 0,
+  agent: ModeratorTarget = ''
 ): Promise<void> {
   const conference = engine.conference(room);
   let error: string | undefined;
@@ -167,6 +177,7 @@ async function moderate(
     else if (ask === 'roster') roster = await conference.roster();
     else if (ask === 'talkVolume') await conference.setTalkVolume(target, db);
     else if (ask === 'listenVolume') await conference.setListenVolume(target, db);
+    else if (ask === 'coach') await conference.coach(target, agent);
     else await conference[ask](target);
   } catch (e) {
     error = `${(e as Error).name} ${(e as { code?: string }).code ?? ''}: ${(e as Error).message}`;
@@ -179,7 +190,7 @@ process.on('disconnect', () => process.exit(1));
 process.on('message', (message: ToNode) => {
   if (message.type === 'status') void status(message.id, message.rooms);
   else if (message.type === 'moderate')
-    void moderate(message.id, message.room, message.ask, message.target, message.db);
+    void moderate(message.id, message.room, message.ask, message.target, message.db, message.agent);
   else if (message.type === 'stop') void engine.stop().then(() => process.exit(0));
 });
 
