@@ -91,6 +91,7 @@ function scenario(
     k.setTalker(slot, rand() < 0.75);
     k.setMuted(slot, rand() < 0.2);
     k.setGainDb(slot, rand() < 0.5 ? 0 : randomInt(rand, -12, 12));
+    k.setListenGainDb(slot, rand() < 0.5 ? 0 : randomInt(rand, -20, 6));
     parties.push({ slot, codec, t: 0 });
   }
   const dtmfParty = parties[0];
