@@ -21,6 +21,7 @@ export type {
   ConferenceMedia,
   ConferenceMediaEvents,
   RemoteTalkerEvent,
+  RemotePartyEvent,
   SayOptions
 } from './media/conference-media.js';
 export type {

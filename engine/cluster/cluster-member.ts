@@ -309,6 +309,9 @@ export class ClusterMember {
     } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
       if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
         section.remoteTalker(event, event.type === 'talking');
+    } else if (event.type === 'joined' || event.type === 'left') {
+      if (typeof event.party === 'string' && (event.reason === undefined || typeof event.reason === 'string'))
+        section.remoteParty(event, event.type === 'joined');
     } else if (event.type === 'talkersWanted') {
       section.publishLocalTalkers();
     } else if (event.type === 'moderate') {

@@ -54,6 +54,8 @@ export type RoomEvent =
   | { room: string; type: 'started'; nodeId: string }
   | { room: string; type: 'destroyed'; nodeId: string; instance?: string }
   | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number }
+  /** A caller of node `nodeId` entered the room or left it (`reason`, its LeaveReason there). */
+  | { room: string; type: 'joined' | 'left'; nodeId: string; party: string; reason?: string }
   /** A node new to the room (or back in it) asks who is talking: talker events are edges, not state. */
   | { room: string; type: 'talkersWanted'; nodeId: string }
   /** A moderator on node `nodeId` asks node `target` for `action` on its party of channel `party`. */
@@ -90,6 +92,8 @@ const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
   talking: true,
   stoppedTalking: true,
   talkersWanted: true,
+  joined: true,
+  left: true,
   moderate: true,
   moderated: true
 };

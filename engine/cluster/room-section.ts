@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConferenceRoom, DestroyReason } from '../conference/room.js';
-import type { Party } from '../conference/party.js';
+import type { LeaveReason, Party } from '../conference/party.js';
 import type { ConferenceMedia } from '../media/conference-media.js';
 import type { Moderation } from '../conference/room-moderator.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
@@ -92,6 +92,8 @@ export class RoomSection {
   private readonly legNodes = new Map<UASCallChannel, string>();
   /** Parties of this room on other nodes that are talking now, by node. */
   private readonly remoteTalkers = new Map<string, Set<string>>();
+  /** The other nodes' callers this node was told of, by node: so each comes and goes once here. */
+  private readonly remoteParties = new Map<string, Set<string>>();
   /** Parties of this room on this node that are talking now, with their level when they began. */
   private readonly localTalkers = new Map<Party, number>();
   /**
@@ -130,6 +132,7 @@ export class RoomSection {
       roster: () => host.directory.roster(this.name)
     });
     room.on('partyJoined', this.onCallersChanged);
+    room.on('partyJoined', this.onJoined);
     room.on('muteChanged', this.onCallersChanged);
     room.on('holdChanged', this.onCallersChanged);
     room.on('coachingChanged', this.onCallersChanged);
@@ -221,7 +224,7 @@ export class RoomSection {
         await this.writeCallers();
         await this.publishStart();
         await this.dropLegsOfDeadNodes();
-        await this.stopTalkersOfDeadNodes();
+        await this.forgetDeadNodes();
         return;
       }
       this.log.warn({ epoch: this.ownedEpoch }, "lost the room lease; dropping the members' trunk legs");
@@ -255,7 +258,7 @@ export class RoomSection {
     }
     await this.writeCallers();
     await this.publishStart();
-    await this.stopTalkersOfDeadNodes();
+    await this.forgetDeadNodes();
   }
 
   /** The room started on another node. */
@@ -522,11 +525,12 @@ export class RoomSection {
   }
 
   /**
-   * A node that died while its parties talked never says they stopped: once its heartbeat has
-   * lapsed, they stop here, as its trunk leg does at the owner.
+   * A node that died while its parties talked never says they stopped, nor that they left: once
+   * its heartbeat has lapsed, they stop talking here and leave (reason 'nodeLost'), as its trunk
+   * leg does at the owner.
    */
-  private async stopTalkersOfDeadNodes(): Promise<void> {
-    for (const nodeId of [...this.remoteTalkers.keys()]) {
+  private async forgetDeadNodes(): Promise<void> {
+    for (const nodeId of new Set([...this.remoteTalkers.keys(), ...this.remoteParties.keys()])) {
       if (await this.host.directory.node(nodeId)) continue;
       const talkers = this.remoteTalkers.get(nodeId);
       this.remoteTalkers.delete(nodeId);
@@ -534,7 +538,40 @@ export class RoomSection {
         this.log.info({ node: nodeId, party }, "a talker's node died: it stopped talking");
         this.media?.reportRemoteTalking({ nodeId, party, levelDbfs: -100 }, false);
       }
+      const parties = this.remoteParties.get(nodeId);
+      this.remoteParties.delete(nodeId);
+      for (const party of parties ?? [])
+        this.media?.reportRemoteParty({ nodeId, party, reason: 'nodeLost' }, false);
     }
+  }
+
+  /** A caller of this node entered: the other nodes are told (trunk legs are no callers). */
+  private readonly onJoined = ({ party }: { party: Party }): void => {
+    if (!this.isTrunkLeg(party)) this.publishPresence(party, 'joined', undefined);
+  };
+
+  private publishPresence(party: Party, type: 'joined' | 'left', reason: string | undefined): void {
+    this.host.directory
+      .publish({ room: this.name, type, nodeId: this.host.nodeId, party: clusterName(party), reason })
+      .catch((error: unknown) => this.log.debug({ err: error }, 'presence event not published'));
+  }
+
+  /** Another node's caller entered the room or left it; reported once per change. */
+  remoteParty(event: { nodeId: string; party: string; reason?: string }, joined: boolean): void {
+    let parties = this.remoteParties.get(event.nodeId);
+    if (joined) {
+      if (parties?.has(event.party)) return;
+      if (!parties) this.remoteParties.set(event.nodeId, (parties = new Set()));
+      parties.add(event.party);
+    } else {
+      // Left without this node having heard it come (it joined first): still news here.
+      parties?.delete(event.party);
+      if (parties?.size === 0) this.remoteParties.delete(event.nodeId);
+    }
+    this.media?.reportRemoteParty(
+      { nodeId: event.nodeId, party: event.party, reason: joined ? undefined : (event.reason ?? 'left') },
+      joined
+    );
   }
 
   private readonly onStarted = (): void => {
@@ -548,7 +585,8 @@ export class RoomSection {
    * this 'partyLeft': the leaving party's own listeners must see the room (and its media) as it
    * was when it left.
    */
-  private readonly onPartyLeft = ({ party }: { party: Party }): void => {
+  private readonly onPartyLeft = ({ party, reason }: { party: Party; reason: LeaveReason }): void => {
+    if (!this.isTrunkLeg(party)) this.publishPresence(party, 'left', reason);
     const label = party.label ?? '';
     if (this.trunkIds.has(label) && !this.trunkChannels.has(label)) this.trunkIds.delete(label);
     this.onCallersChanged();
@@ -586,6 +624,7 @@ export class RoomSection {
     this.room.off('partyLeft', this.onPartyLeft);
     this.room.off('destroyed', this.onDestroyed);
     this.room.off('partyJoined', this.onCallersChanged);
+    this.room.off('partyJoined', this.onJoined);
     this.room.off('muteChanged', this.onCallersChanged);
     this.room.off('holdChanged', this.onCallersChanged);
     this.room.off('coachingChanged', this.onCallersChanged);

@@ -43,12 +43,23 @@ export interface RemoteTalkerEvent {
   levelDbfs: number;
 }
 
+/** A caller on another node of a cluster: `party` is its label there (the channel id). */
+export interface RemotePartyEvent {
+  nodeId: string;
+  party: string;
+  reason?: string;
+}
+
 export type ConferenceMediaEvents = {
   talking: [{ party: Party; levelDbfs: number }];
   stoppedTalking: [{ party: Party; levelDbfs: number }];
   /** In a cluster: a party of this room on another node started talking. */
   remoteTalking: [RemoteTalkerEvent];
   remoteStoppedTalking: [RemoteTalkerEvent];
+  /** In a cluster: a caller of this room on another node entered it. */
+  remotePartyJoined: [RemotePartyEvent];
+  /** In a cluster: a caller on another node left (`reason`: its LeaveReason there, or 'nodeLost'). */
+  remotePartyLeft: [RemotePartyEvent & { reason: string }];
   /** A caller of this engine entered the room (a cluster's trunk legs are not reported). */
   partyJoined: [{ party: Party }];
   /** A caller of this engine left the room, and why. */
@@ -416,6 +427,17 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** @internal `party`'s call is in the room's mix through `leg` (undefined: no longer), for the coaches' whispers. */
   attachLeg(party: Party, leg: MediaLeg | undefined): void {
     this.whispers.attach(party, leg);
+  }
+
+  /** A caller of another node of the cluster entered the room or left it. */
+  reportRemoteParty(event: RemotePartyEvent, joined: boolean): void {
+    if (joined) this.safeEmit('remotePartyJoined', { nodeId: event.nodeId, party: event.party });
+    else
+      this.safeEmit('remotePartyLeft', {
+        nodeId: event.nodeId,
+        party: event.party,
+        reason: event.reason ?? 'left'
+      });
   }
 
   /** A talker event of a party on another node of the cluster. */

@@ -100,5 +100,10 @@ describe.skipIf(!haveRedis)('a member killed without a goodbye', () => {
     bob.ended = true;
     // Node b will never say bob stopped: its heartbeat lapsing must.
     await waitForAsync(() => heardOnAAndC('t stoppedTalking node-b'), 30000);
+    // Nor that he left: on node a, whose application saw him come, he leaves as the node is lost.
+    const bobOnA = (await a.status([])).presence.filter((e) => e.startsWith('t ') && e.includes(' node-b '));
+    expect(bobOnA).toHaveLength(2);
+    expect(bobOnA[0]).toMatch(/^t joined node-b \S+$/);
+    expect(bobOnA[1]).toBe(`${bobOnA[0].replace(' joined ', ' left ')} nodeLost`);
   }, 60000);
 });

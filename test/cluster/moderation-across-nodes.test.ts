@@ -192,6 +192,19 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     await a.moderate('modroster', 'remove', entryOf(cy.channelId));
     await waitFor(() => retrieved(b, 'modroster', 'cy') !== undefined, 10000);
     await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, false).join(), 15000);
+    // Node a was told of node b's callers as they came and went (events are edges: a node that
+    // enters later reads the roster).
+    await waitForAsync(
+      async () => (await a.status([])).presence.includes(`modroster left node-mb ${cy.channelId} removed`),
+      15000
+    );
+    const aHeard = (await a.status([])).presence.filter((e) => e.startsWith('modroster '));
+    expect(aHeard).toContain(`modroster joined node-mb ${bea.channelId}`);
+    expect(aHeard).toContain(`modroster joined node-mb ${cy.channelId}`);
+    expect(aHeard.filter((e) => e.includes(cy.channelId))).toEqual([
+      `modroster joined node-mb ${cy.channelId}`,
+      `modroster left node-mb ${cy.channelId} removed`
+    ]);
     // A's own caller, named by its entry (its own node id).
     expect((await a.moderate('modroster', 'mute', entryOf(ann.channelId))).parties).toEqual([
       `${ann.channelId} muted`

@@ -31,6 +31,7 @@ export type FromNode =
       rooms: Record<string, number>;
       metrics: string;
       talking: string[];
+      presence: string[];
       resources: ReturnType<Engine['resources']>;
     }
   | { type: 'moderated'; id: number; error?: string; parties: string[]; roster?: RosterEntry[] };
@@ -94,6 +95,8 @@ const engine = new Engine({
 
 /** Room talker events as `<room> <event> local|<nodeId>`, in order. */
 const talking: string[] = [];
+/** Other nodes' callers entering and leaving, as `<room> joined|left <nodeId> <party> [<reason>]`, in order. */
+const presence: string[] = [];
 const watchedRooms = new WeakSet<object>();
 
 function watchTalkers(room: string): void {
@@ -104,6 +107,8 @@ function watchTalkers(room: string): void {
   media.on('stoppedTalking', () => talking.push(`${room} stoppedTalking local`));
   media.on('remoteTalking', (e) => talking.push(`${room} talking ${e.nodeId}`));
   media.on('remoteStoppedTalking', (e) => talking.push(`${room} stoppedTalking ${e.nodeId}`));
+  media.on('remotePartyJoined', (e) => presence.push(`${room} joined ${e.nodeId} ${e.party}`));
+  media.on('remotePartyLeft', (e) => presence.push(`${room} left ${e.nodeId} ${e.party} ${e.reason}`));
 }
 
 engine.on('call', async (channel) => {
@@ -153,6 +158,7 @@ async function status(id: number, rooms: string[]): Promise<void> {
     rooms: sizes,
     metrics: await engine.metrics.metrics(),
     talking: [...talking],
+    presence: [...presence],
     resources: engine.resources()
   });
 }
