@@ -29,6 +29,7 @@ import { State } from '../state.js';
 import type { RoomDirectory, RoomOwner } from './room-directory.js';
 import { TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
 import { answerOf, ModerationAsks, type ModerationAnswer } from './moderation-asks.js';
+import { PerNodeNames } from './per-node-names.js';
 
 export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
 
@@ -91,9 +92,9 @@ export class RoomSection {
   /** The node each admitted trunk leg comes from (owner only). */
   private readonly legNodes = new Map<UASCallChannel, string>();
   /** Parties of this room on other nodes that are talking now, by node. */
-  private readonly remoteTalkers = new Map<string, Set<string>>();
+  private readonly remoteTalkers = new PerNodeNames();
   /** The other nodes' callers this node was told of, by node: so each comes and goes once here. */
-  private readonly remoteParties = new Map<string, Set<string>>();
+  private readonly remoteParties = new PerNodeNames();
   /** Parties of this room on this node that are talking now, with their level when they began. */
   private readonly localTalkers = new Map<Party, number>();
   /**
@@ -508,16 +509,11 @@ export class RoomSection {
 
   /** A talker event from a party of this room on another node. */
   remoteTalker(event: { nodeId: string; party: string; levelDbfs: number }, talking: boolean): void {
-    let talkers = this.remoteTalkers.get(event.nodeId);
     // Once per change: a talker told again (for a node new to the room) is no news here.
-    if (talking) {
-      if (talkers?.has(event.party)) return;
-      if (!talkers) this.remoteTalkers.set(event.nodeId, (talkers = new Set()));
-      talkers.add(event.party);
-    } else {
-      if (!talkers?.delete(event.party)) return;
-      if (talkers.size === 0) this.remoteTalkers.delete(event.nodeId);
-    }
+    const changed = talking
+      ? this.remoteTalkers.add(event.nodeId, event.party)
+      : this.remoteTalkers.delete(event.nodeId, event.party);
+    if (!changed) return;
     this.media?.reportRemoteTalking(
       { nodeId: event.nodeId, party: event.party, levelDbfs: event.levelDbfs },
       talking
@@ -530,17 +526,13 @@ export class RoomSection {
    * leg does at the owner.
    */
   private async forgetDeadNodes(): Promise<void> {
-    for (const nodeId of new Set([...this.remoteTalkers.keys(), ...this.remoteParties.keys()])) {
+    for (const nodeId of new Set([...this.remoteTalkers.nodes(), ...this.remoteParties.nodes()])) {
       if (await this.host.directory.node(nodeId)) continue;
-      const talkers = this.remoteTalkers.get(nodeId);
-      this.remoteTalkers.delete(nodeId);
-      for (const party of talkers ?? []) {
+      for (const party of this.remoteTalkers.take(nodeId)) {
         this.log.info({ node: nodeId, party }, "a talker's node died: it stopped talking");
         this.media?.reportRemoteTalking({ nodeId, party, levelDbfs: -100 }, false);
       }
-      const parties = this.remoteParties.get(nodeId);
-      this.remoteParties.delete(nodeId);
-      for (const party of parties ?? [])
+      for (const party of this.remoteParties.take(nodeId))
         this.media?.reportRemoteParty({ nodeId, party, reason: 'nodeLost' }, false);
     }
   }
@@ -558,16 +550,9 @@ export class RoomSection {
 
   /** Another node's caller entered the room or left it; reported once per change. */
   remoteParty(event: { nodeId: string; party: string; reason?: string }, joined: boolean): void {
-    let parties = this.remoteParties.get(event.nodeId);
-    if (joined) {
-      if (parties?.has(event.party)) return;
-      if (!parties) this.remoteParties.set(event.nodeId, (parties = new Set()));
-      parties.add(event.party);
-    } else {
-      // Left without this node having heard it come (it joined first): still news here.
-      parties?.delete(event.party);
-      if (parties?.size === 0) this.remoteParties.delete(event.nodeId);
-    }
+    // Left without this node having heard it come (it came first): still news here.
+    if (joined && !this.remoteParties.add(event.nodeId, event.party)) return;
+    if (!joined) this.remoteParties.delete(event.nodeId, event.party);
     this.media?.reportRemoteParty(
       { nodeId: event.nodeId, party: event.party, reason: joined ? undefined : (event.reason ?? 'left') },
       joined
