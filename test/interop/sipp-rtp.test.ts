@@ -176,7 +176,10 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
       `SIPp at 30 ms: the engine read ${stats?.packetTimeMs} ms packets; recorded 1 kHz at ${level.toFixed(1)} dB, ${quietFrames} quiet frames of ${Math.floor(steady.length / 160)}, ${stats?.concealedFrames} concealed`
     );
     expect(stats?.packetTimeMs).toBe(30);
-    expect(stats?.packetsLate).toBe(0);
+    // A packet the host holds up past its playout point is late, as the jitter buffer allows (its
+    // target is late for 3 % of packets); once in a full CI run beside Chromium, one of 100 was.
+    // What the caller hears is checked below: no more than two frames concealed or quiet.
+    expect(stats?.packetsLate).toBeLessThanOrEqual(2);
     expect(stats?.concealedFrames).toBeLessThanOrEqual(2);
     expect(level).toBeGreaterThan(-17);
     expect(quietFrames).toBeLessThanOrEqual(2);
