@@ -175,12 +175,12 @@ export class ConferenceTransfer {
     this.entered = true;
     media.setTalkGainDb(party.talkVolumeDb);
     media.setListenGainDb(party.listenVolumeDb);
+    const conference = this.ctx.conferenceMedia(room);
     if (party.held) this.held(room, party, true, this.holdAudio);
     else {
-      media.moveTo(this.ctx.conferenceMedia(room).mix);
+      media.moveTo(conference.mix);
       this.contribute(party);
     }
-    const conference = this.ctx.conferenceMedia(room);
     conference.attachLeg(party, media);
     this.detach.push(() => conference.attachLeg(party, undefined));
     leg.setState(State.ANSWERED);

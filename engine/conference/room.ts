@@ -258,11 +258,11 @@ export class ConferenceRoom extends SafeEmitter<RoomEvents> {
    * a supervisor's whisper never turns into the room hearing it.
    */
   #endCoachingOf(agent: Party): void {
-    for (const [party, control] of this.#parties) {
+    for (const party of this.parties) {
       if (party.coaching !== agent) continue;
-      this.setMuted(party, true);
-      control.setCoaching(undefined);
-      this.safeEmit('coachingChanged', { party, agent: undefined });
+      if (this.#parties.has(party)) this.setMuted(party, true);
+      // A listener of the mute may have taken it out of the room.
+      if (this.#parties.has(party)) this.setCoaching(party, undefined);
     }
   }
 

@@ -245,7 +245,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * itself. Kept while it is in the room; its call leaves it behind.
    */
   setTalkVolume(party: ModerationTarget, db: number): Promise<void> {
-    return this.setVolume({ action: 'talkVolume', talkVolumeDb: db }, party, TALK_VOLUME_DB);
+    return this.setVolume({ action: 'talkVolume', talkVolumeDb: db }, party, db, TALK_VOLUME_DB);
   }
 
   /**
@@ -271,17 +271,18 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * level, and the limiter still keeps a boosted mix from clipping. Kept while it is in the room.
    */
   setListenVolume(party: ModerationTarget, db: number): Promise<void> {
-    return this.setVolume({ action: 'listenVolume', listenVolumeDb: db }, party, LISTEN_VOLUME_DB);
+    return this.setVolume({ action: 'listenVolume', listenVolumeDb: db }, party, db, LISTEN_VOLUME_DB);
   }
 
-  /** A volume checked here, before it may go to another node: RangeError outside `range`. */
+  /** `moderation`'s volume `db` checked here, before it may go to another node: RangeError outside `range`. */
   private setVolume(
     moderation: Moderation,
     party: ModerationTarget,
+    db: number,
     range: { min: number; max: number }
   ): Promise<void> {
     try {
-      checkVolumeDb(`${moderation.action}: db`, moderation.talkVolumeDb ?? moderation.listenVolumeDb, range);
+      checkVolumeDb(`${moderation.action}: db`, db, range);
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -3,6 +3,8 @@
  * decoded frame, put here once the room has mixed it, is added to that party's private prompt
  * in the next frame, so only that party hears it, 20 ms later than the room would have.
  */
+import { sat16 } from '../dsp/reference/mixer.js';
+
 export class WhisperFrame {
   #pcm = new Int16Array(0);
   #pending = false;
@@ -33,10 +35,7 @@ export class WhisperFrame {
       prompt.set(pcm);
       return true;
     }
-    for (let i = 0; i < pcm.length; i++) {
-      const sum = prompt[i] + pcm[i];
-      prompt[i] = sum > 32767 ? 32767 : sum < -32768 ? -32768 : sum;
-    }
+    for (let i = 0; i < pcm.length; i++) prompt[i] = sat16(prompt[i] + pcm[i]);
     return true;
   }
 }

@@ -49,7 +49,8 @@ function mixAt(
   return y;
 }
 
-function sat16(y: number): number {
+/** `y` saturated to int16. */
+export function sat16(y: number): number {
   return y > 32767 ? 32767 : y < -32768 ? -32768 : y;
 }
 
