@@ -190,9 +190,7 @@ export class ConferenceTransfer {
     // A party already talking when it enters (it began while it waited, or heard a prompt) is
     // talking in the room too: its detector reports only changes, and the next may be a stop.
     // Told on the next turn, so whoever awaited the transfer can listen for it first.
-    const talkingOnEntry = setImmediate(() => {
-      if (media.talking) this.talking(true, media.levelDbfs);
-    });
+    const talkingOnEntry = setImmediate(() => this.backInHearing());
     this.detach.push(() => clearImmediate(talkingOnEntry));
     return State.TRANSFERRED;
   }
@@ -247,8 +245,12 @@ export class ConferenceTransfer {
     const onListenVolume = ({ party: who, db }: { party: Party; db: number }): void => {
       if (who === party && this.entered) this.init.media.setListenGainDb(db);
     };
-    const onCoaching = ({ party: who }: { party: Party }): void => {
-      if (who === party && this.entered && !party.held) this.contribute(party);
+    // A coach is heard by its agent alone: the room gets no talker events of it, as of a held party.
+    const onCoaching = ({ party: who, agent }: { party: Party; agent: Party | undefined }): void => {
+      if (who !== party || !this.entered || party.held) return;
+      this.contribute(party);
+      if (agent === undefined) this.backInHearing();
+      else this.outOfHearing(room, party);
     };
     room.on('partyLeft', onLeft);
     room.on('muteChanged', onMute);
@@ -273,11 +275,7 @@ export class ConferenceTransfer {
   private held(room: ConferenceRoom, party: Party, held: boolean, audio: Int16Array | undefined): void {
     const { media } = this.init;
     if (held) {
-      if (this.partyTalking) {
-        // Out of the room's hearing: it stops talking, as far as the room is concerned.
-        this.partyTalking = false;
-        this.ctx.conferenceMedia(room).reportTalking(party, false, -100);
-      }
+      this.outOfHearing(room, party);
       media.returnToSolo();
       if (audio !== undefined && audio.length > 0) media.player.startLoop(audio);
       return;
@@ -285,6 +283,20 @@ export class ConferenceTransfer {
     media.player.stopLoop();
     media.moveTo(this.ctx.conferenceMedia(room).mix);
     this.contribute(party);
+    this.backInHearing();
+  }
+
+  /** The room no longer hears the party (held, coaching, gone): a talker stops talking, as far as the room is concerned. */
+  private outOfHearing(room: ConferenceRoom, party: Party): void {
+    if (!this.partyTalking) return;
+    this.partyTalking = false;
+    this.ctx.conferenceMedia(room).reportTalking(party, false, -100);
+  }
+
+  /** The room hears the party again: one talking now is talking in the room (its detector reports only changes). */
+  private backInHearing(): void {
+    const { media } = this.init;
+    if (media.talking) this.talking(true, media.levelDbfs);
   }
 
   /** The room hears the party unless it is muted or coaching (its voice then goes to its agent alone). */
@@ -296,11 +308,7 @@ export class ConferenceTransfer {
   private retrieved(reason: LeaveReason): void {
     if (this.finished) return;
     const { owner, leg, media } = this.init;
-    if (this.partyTalking && this.room && this.party) {
-      // A talker who leaves stops talking, as far as the room is concerned.
-      this.partyTalking = false;
-      this.ctx.conferenceMedia(this.room).reportTalking(this.party, false, -100);
-    }
+    if (this.room && this.party) this.outOfHearing(this.room, this.party);
     const originalGone = this.abortWhy === 'originalHungUp' || owner.state() === State.IDLE;
     media.player.stopLoop(); // its hold audio, if it was held
     media.setTalkGainDb(0);
@@ -395,11 +403,13 @@ export class ConferenceTransfer {
 
   /** Talker events of the party, reported on the room's media. */
   talking(talking: boolean, levelDbfs: number): void {
-    if (!this.entered || this.finished || !this.room || !this.party || this.party.held) return;
+    const party = this.party;
+    if (!this.entered || this.finished || !this.room || !party || party.held || party.coaching !== undefined)
+      return;
     // The room hears changes of what it was told: not a stop for a start it never had, nor a
     // start the entry check above has told already.
     if (talking === this.partyTalking) return;
     this.partyTalking = talking;
-    this.ctx.conferenceMedia(this.room).reportTalking(this.party, talking, levelDbfs);
+    this.ctx.conferenceMedia(this.room).reportTalking(party, talking, levelDbfs);
   }
 }

@@ -2,7 +2,8 @@
  * Talker detection end to end: a party's voice (here a tone, switched on and off by the test
  * phone) raises 'talking' / 'stoppedTalking' on its channel and on its room, a talker who
  * leaves the room mid-sentence gets a final 'stoppedTalking' on the room, and one who enters
- * talking is talking in the room.
+ * talking is talking in the room. A coach or a held party, whom the room does not hear, is not
+ * talking in it; given back to the room while it talks, it is.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from '../../engine/index.js';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   engine.on('call', async (channel) => {
     channels.push(channel);
     await channel.answer();
-    const room = channel.requestUri?.startsWith('sip:talk2@') ? 'talk2' : 'talk1';
+    const room = /^sip:(talk[23])@/.exec(channel.requestUri ?? '')?.[1] ?? 'talk1';
     // Into 'talk2' once the caller talks: it enters the room mid-sentence.
     if (room === 'talk2') await new Promise((resolve) => channel.once('talking', resolve));
     await channel.transferToConferenceRoom(engine.createChannel(), room, {
@@ -96,6 +97,49 @@ describe('talker detection', () => {
       expect(lateListenerEvents).toEqual([`talking:${channel.id}`, `stopped:${channel.id}`]);
     } finally {
       await talker.close();
+    }
+  });
+
+  it('tells the room nothing of a coach or a held party talking, and a talker given back to the room is talking in it', async () => {
+    const coach = await TonePhone.create({ toneHz: null, user: 'coach' });
+    const agent = await TonePhone.create({ toneHz: null, user: 'agent' });
+    try {
+      await coach.call(`sip:talk3@127.0.0.1:${port}`);
+      await agent.call(`sip:talk3@127.0.0.1:${port}`);
+      const inTalk3 = (): UASCallChannel[] => channels.filter((c) => c.requestUri?.startsWith('sip:talk3@'));
+      await waitFor(() => inTalk3().length === 2 && inTalk3().every((c) => c.state === State.TRANSFERRED));
+      const [coachChannel, agentChannel] = inTalk3();
+      const channelEvents: string[] = [];
+      coachChannel.on('talking', () => channelEvents.push('talking'));
+      coachChannel.on('stoppedTalking', () => channelEvents.push('stoppedTalking'));
+      const room = engine.conference('talk3')!;
+      const roomEvents: string[] = [];
+      room.on('talking', ({ party }) => roomEvents.push(`talking:${party.label}`));
+      room.on('stoppedTalking', ({ party }) => roomEvents.push(`stopped:${party.label}`));
+      const talking = `talking:${coachChannel.id}`;
+      const stopped = `stopped:${coachChannel.id}`;
+
+      coach.toneHz = 440;
+      await waitFor(() => roomEvents.length === 1);
+      await room.coach(coachChannel.id, agentChannel.id);
+      expect(roomEvents).toEqual([talking, stopped]); // out of the room's hearing mid-sentence
+
+      // Its channel still hears it stop and start again; the room does not.
+      coach.toneHz = null;
+      await waitFor(() => channelEvents.includes('stoppedTalking'));
+      coach.toneHz = 440;
+      await waitFor(() => channelEvents.at(-1) === 'talking');
+      expect(roomEvents).toEqual([talking, stopped]);
+
+      await room.stopCoaching(coachChannel.id);
+      expect(roomEvents).toEqual([talking, stopped, talking]);
+      await room.hold(coachChannel.id);
+      expect(roomEvents.at(-1)).toBe(stopped);
+      await room.unhold(coachChannel.id);
+      expect(roomEvents).toEqual([talking, stopped, talking, stopped, talking]);
+    } finally {
+      await coach.close();
+      await agent.close();
     }
   });
 });
