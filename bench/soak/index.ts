@@ -4,7 +4,8 @@
  * a set time, reports what the engine holds every interval, and at the end checks that every
  * counter came back to where it started (exit 1 otherwise). Kinds: normal (conference, caller
  * hangs up), never-ACKed, vanished (no BYE, no RTP: ended by the RTP inactivity timeout), refused
- * (403), played, recorded, transferred and retrieved; --kinds cycles only those named. Writes
+ * (403), played, recorded, transferred and retrieved, moderated (muted, held, coaching, its volumes
+ * set, then removed by the application); --kinds cycles only those named. Writes
  * bench/results/soak-<time>.json (and, with --heap-snapshots 1, the engine's heap at the start
  * and at the end of every phase beside it; compare them with `bench/soak/heap-diff.ts`). With
  * --phases N the run is cut into N parts: after each, callers pause until the engine is idle,
@@ -36,7 +37,16 @@ interface Options {
 
 /** RSS is averaged over this many parts of the run (memory-trend.ts). */
 const TREND_PARTS = 5;
-const KINDS = ['normal', 'noack', 'vanished', 'refused', 'played', 'recorded', 'transferred'] as const;
+const KINDS = [
+  'normal',
+  'noack',
+  'vanished',
+  'refused',
+  'played',
+  'recorded',
+  'transferred',
+  'moderated'
+] as const;
 type Kind = (typeof KINDS)[number];
 
 function parseKinds(text: string | undefined): Kind[] {
@@ -120,7 +130,8 @@ const placed: Record<Kind, number> = {
   refused: 0,
   played: 0,
   recorded: 0,
-  transferred: 0
+  transferred: 0,
+  moderated: 0
 };
 const failures: string[] = [];
 let callNumber = 0;
@@ -159,7 +170,8 @@ async function runCall(port: number, kind: Kind): Promise<void> {
       refused: 'refused',
       played: 'play',
       recorded: 'record',
-      transferred: 'retrieve'
+      transferred: 'retrieve',
+      moderated: 'moderate'
     }[kind];
     const call = phone.call(`sip:${user}${room}@127.0.0.1:${port}`);
     if (kind === 'refused') {

@@ -5,6 +5,8 @@
  *   play<N>     answered, plays a WAV prompt and a sentence, hangs up
  *   record<N>   answered, records a second into the record folder (deleted once saved), hangs up
  *   retrieve<N> answered, transferred into room<N>, taken back out by the application, hung up
+ *   moderate<N> answered, transferred into room<N>, moderated (muted, volumes, held, coaching
+ *               another caller there), removed by the application, hung up
  *   refused<N>  refused with 403 before any channel exists
  * The orchestrator asks for samples over IPC: `engine.resources()`, memory (heap after a full GC
  * when asked), call outcomes and frame-clock lateness.
@@ -14,7 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
-import { Engine, State, ConferenceLifetimeControl, type UASCallChannel } from '../../engine/index.js';
+import {
+  Engine,
+  EngineError,
+  State,
+  ConferenceLifetimeControl,
+  type Party,
+  type UASCallChannel
+} from '../../engine/index.js';
 import { callerName, conferenceSettings } from '../../engine/app/meet-me.js';
 import type { SoakSample, FromSoakEngine, ToSoakEngine } from './protocol.js';
 import { residentByKind } from './memory-map.js';
@@ -80,7 +89,11 @@ async function serve(channel: UASCallChannel): Promise<void> {
         await channel.hangUp();
         return;
       }
-      if (kind === 'retrieve') {
+      if (kind === 'moderate') {
+        await moderate(room, channel);
+        await channel.waitForTransferredCallRetrieval();
+        await channel.hangUp();
+      } else if (kind === 'retrieve') {
         await new Promise((r) => setTimeout(r, 1500));
         if (channel.state === State.TRANSFERRED) await channel.retrieveTransferredCall();
         await channel.hangUp();
@@ -91,6 +104,47 @@ async function serve(channel: UASCallChannel): Promise<void> {
     }
   } catch {
     await channel.hangUp().catch(() => undefined);
+  }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Every moderator's control on the caller's party, a pause after each, then its removal. A refusal
+ * (the coached party left meanwhile, as callers come and go) is counted, and the next step taken.
+ */
+async function moderate(roomName: string, channel: UASCallChannel): Promise<void> {
+  const room = engine.conference(roomName);
+  if (room === undefined) return;
+  const party = channel.id;
+  // Another caller there now, if any (the first one found when the moderation began may have left).
+  const agent = (): Party | undefined => room.parties.find((p) => p.channelId !== party && !p.left);
+  const steps: Array<[string, () => Promise<void>]> = [
+    ['mute', () => room.mute(party)],
+    ['unmute', () => room.unmute(party)],
+    ['talk volume', () => room.setTalkVolume(party, -6)],
+    ['listen volume', () => room.setListenVolume(party, 3)],
+    ['hold', () => room.hold(party, { fileToPlay: 'prompt.wav' })],
+    ['unhold', () => room.unhold(party)],
+    [
+      'coach',
+      async () => {
+        const other = agent();
+        if (other === undefined) throw new Error('alone in the room, no one to coach');
+        await room.coach(party, other);
+      }
+    ],
+    ['stop coaching', () => room.stopCoaching(party)],
+    ['remove', () => room.remove(party)]
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+      count(`moderated: ${name}`);
+    } catch (error) {
+      count(`moderation refused: ${error instanceof EngineError ? error.code : String(error)}`);
+    }
+    await pause(300);
   }
 }
 
