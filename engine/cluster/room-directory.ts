@@ -116,9 +116,20 @@ export interface RoomDirectoryOptions {
 
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
 
-type Caller = { party: string; muted: boolean; held: boolean; coaching?: string };
+type Caller = {
+  party: string;
+  muted: boolean;
+  held: boolean;
+  /** Absent from what a node of an older version wrote. */
+  talkVolumeDb?: number;
+  listenVolumeDb?: number;
+  coaching?: string;
+};
 
-/** A node's callers as it wrote them (`setCallers`); whatever else the key holds is left out. */
+/**
+ * A node's callers as it wrote them (`setCallers`); whatever else the key holds is left out. A
+ * node of an older version writes no volumes: its callers' are 0 dB, as they were to it.
+ */
 function parseCallers(value: string): Caller[] {
   let list: unknown;
   try {
@@ -134,8 +145,14 @@ function parseCallers(value: string): Caller[] {
       typeof c.party === 'string' &&
       typeof c.muted === 'boolean' &&
       typeof c.held === 'boolean' &&
+      isVolumeOrAbsent(c.talkVolumeDb) &&
+      isVolumeOrAbsent(c.listenVolumeDb) &&
       (c.coaching === undefined || typeof c.coaching === 'string')
   );
+}
+
+function isVolumeOrAbsent(db: unknown): boolean {
+  return db === undefined || (typeof db === 'number' && Number.isFinite(db));
 }
 
 export function parseOwner(value: string): RoomOwner {
@@ -356,6 +373,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
           party: caller.party,
           muted: caller.muted,
           held: caller.held,
+          talkVolumeDb: caller.talkVolumeDb ?? 0,
+          listenVolumeDb: caller.listenVolumeDb ?? 0,
           coaching: caller.coaching
         });
     }

@@ -137,6 +137,8 @@ export class RoomSection {
     room.on('muteChanged', this.onCallersChanged);
     room.on('holdChanged', this.onCallersChanged);
     room.on('coachingChanged', this.onCallersChanged);
+    room.on('talkVolumeChanged', this.onCallersChanged);
+    room.on('listenVolumeChanged', this.onCallersChanged);
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
@@ -426,7 +428,7 @@ export class RoomSection {
       if (channel !== this.trunk?.channel) void channel.hangUp();
   }
 
-  /** This node's callers (their channel ids, mute and hold, whom they coach) into the directory's roster of the room. */
+  /** This node's callers (their channel ids, mute, hold, volumes, whom they coach) into the directory's roster of the room. */
   private async writeCallers(): Promise<void> {
     if (this.closedValue) return;
     const callers = this.room.parties
@@ -435,12 +437,14 @@ export class RoomSection {
         party: clusterName(party),
         muted: party.muted,
         held: party.held,
+        talkVolumeDb: party.talkVolumeDb,
+        listenVolumeDb: party.listenVolumeDb,
         coaching: party.coaching && clusterName(party.coaching)
       }));
     await this.host.directory.setCallers(this.name, callers);
   }
 
-  /** A caller came, went or was muted: the roster is written now, not at the next look. */
+  /** A caller came, went, was muted, held or coaching, or its volume was set: the roster is written now, not at the next look. */
   private readonly onCallersChanged = (): void => {
     if (this.roleValue === 'joining' || this.roleValue === 'degraded') return; // the first claim writes it
     this.writeCallers().catch((error: unknown) => this.log.debug({ err: error }, 'roster not written'));
@@ -613,6 +617,8 @@ export class RoomSection {
     this.room.off('muteChanged', this.onCallersChanged);
     this.room.off('holdChanged', this.onCallersChanged);
     this.room.off('coachingChanged', this.onCallersChanged);
+    this.room.off('talkVolumeChanged', this.onCallersChanged);
+    this.room.off('listenVolumeChanged', this.onCallersChanged);
     this.asks.close();
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);

@@ -51,6 +51,9 @@ export interface RemoteParty {
 export interface RosterEntry extends RemoteParty {
   muted: boolean;
   held: boolean;
+  /** How loud the room hears it and it hears the room (`setTalkVolume`, `setListenVolume`), in dB. */
+  talkVolumeDb: number;
+  listenVolumeDb: number;
   /** The party it coaches (a caller of the same node, named as `party` names it), if it coaches. */
   coaching?: string;
 }
@@ -99,6 +102,8 @@ export class RoomModerator {
         party: rosterName(party),
         muted: party.muted,
         held: party.held,
+        talkVolumeDb: party.talkVolumeDb,
+        listenVolumeDb: party.listenVolumeDb,
         coaching: party.coaching && rosterName(party.coaching)
       }));
     return cluster.roster().catch((error: unknown) => {

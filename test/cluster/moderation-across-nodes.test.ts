@@ -166,14 +166,15 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
       return (reply.roster ?? [])
         .map(
           (e) =>
-            `${e.nodeId} ${e.party}${e.muted ? ' muted' : ''}${e.coaching ? ` coaching ${e.coaching}` : ''}`
+            `${e.nodeId} ${e.party}${e.muted ? ' muted' : ''}${e.coaching ? ` coaching ${e.coaching}` : ''}` +
+            (e.talkVolumeDb || e.listenVolumeDb ? ` volumes ${e.talkVolumeDb} ${e.listenVolumeDb}` : '')
         )
         .sort();
     };
-    const expected = (mutedBea: boolean, withCy: boolean): string[] =>
+    const expected = (mutedBea: boolean, withCy: boolean, beaVolumes = ''): string[] =>
       [
         `node-ma ${ann.channelId}`,
-        `node-mb ${bea.channelId}${mutedBea ? ' muted' : ''}`,
+        `node-mb ${bea.channelId}${mutedBea ? ' muted' : ''}${beaVolumes}`,
         ...(withCy ? [`node-mb ${cy.channelId}`] : [])
       ].sort();
     await waitForAsync(async () => (await rosterOf(a)).join() === expected(false, true).join(), 15000);
@@ -189,9 +190,16 @@ describe.skipIf(!haveRedis)("a moderator's controls across two nodes", () => {
     ).toBeUndefined();
     const coaching = `node-mb ${bea.channelId} muted coaching ${cy.channelId}`;
     await waitForAsync(async () => (await rosterOf(a)).includes(coaching), 15000);
+    // Its volumes, set at node a's ask, too.
+    expect((await a.moderate('modroster', 'listenVolume', entryOf(bea.channelId), -9)).error).toBeUndefined();
+    await waitForAsync(async () => (await rosterOf(a)).includes(`${coaching} volumes 0 -9`), 15000);
+    expect(await rosterOf(b)).toContain(`${coaching} volumes 0 -9`);
     await a.moderate('modroster', 'remove', entryOf(cy.channelId));
     await waitFor(() => retrieved(b, 'modroster', 'cy') !== undefined, 10000);
-    await waitForAsync(async () => (await rosterOf(a)).join() === expected(true, false).join(), 15000);
+    await waitForAsync(
+      async () => (await rosterOf(a)).join() === expected(true, false, ' volumes 0 -9').join(),
+      15000
+    );
     // Node a was told of node b's callers as they came and went (events are edges: a node that
     // enters later reads the roster).
     await waitForAsync(

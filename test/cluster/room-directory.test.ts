@@ -167,7 +167,10 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     const b = await node('roster-b');
     live(await a.claim('roster', 'i-roster'));
     live(await b.claim('roster', 'i-roster'));
-    await a.setCallers('roster', [{ party: 'ch1', muted: false, held: false, coaching: 'ch4' }]);
+    await a.setCallers('roster', [
+      { party: 'ch1', muted: false, held: false, talkVolumeDb: -6, listenVolumeDb: 3, coaching: 'ch4' }
+    ]);
+    // b writes no volumes, as a node of an older version: its callers' are 0 dB.
     await b.setCallers('roster', [
       { party: 'ch1', muted: true, held: false },
       { party: 'ch2', muted: false, held: true }
@@ -177,16 +180,24 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
         `${x.nodeId}${x.party}`.localeCompare(`${y.nodeId}${y.party}`)
       );
     expect(await sorted()).toEqual([
-      { nodeId: 'roster-a', party: 'ch1', muted: false, held: false, coaching: 'ch4' },
-      { nodeId: 'roster-b', party: 'ch1', muted: true, held: false },
-      { nodeId: 'roster-b', party: 'ch2', muted: false, held: true }
+      {
+        nodeId: 'roster-a',
+        party: 'ch1',
+        muted: false,
+        held: false,
+        talkVolumeDb: -6,
+        listenVolumeDb: 3,
+        coaching: 'ch4'
+      },
+      { nodeId: 'roster-b', party: 'ch1', muted: true, held: false, talkVolumeDb: 0, listenVolumeDb: 0 },
+      { nodeId: 'roster-b', party: 'ch2', muted: false, held: true, talkVolumeDb: 0, listenVolumeDb: 0 }
     ]);
     // Whatever else b's key holds is no caller.
     const client = server.client();
     try {
       await client.set(
         'uasmedia:room:roster:callers:roster-b',
-        '[{"party":7},null,"x",{"party":"ch3","muted":false,"held":false},{"party":"ch5","muted":false,"held":false,"coaching":5}]'
+        '[{"party":7},null,"x",{"party":"ch3","muted":false,"held":false},{"party":"ch5","muted":false,"held":false,"coaching":5},{"party":"ch6","muted":false,"held":false,"talkVolumeDb":"loud"}]'
       );
       expect((await sorted()).map((e) => `${e.nodeId} ${e.party}`)).toEqual(['roster-a ch1', 'roster-b ch3']);
       await client.set('uasmedia:room:roster:callers:roster-b', '{not json');

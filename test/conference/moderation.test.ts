@@ -115,8 +115,22 @@ describe("a conference's moderator", () => {
       room.on('muteChanged', ({ party, muted }) => changes.push(`${party.channelId} ${muted}`));
       const roster = await room.roster();
       expect(roster).toEqual([
-        { nodeId: undefined, party: channelId('ann'), muted: false, held: false },
-        { nodeId: undefined, party: channelId('ben'), muted: false, held: false }
+        {
+          nodeId: undefined,
+          party: channelId('ann'),
+          muted: false,
+          held: false,
+          talkVolumeDb: 0,
+          listenVolumeDb: 0
+        },
+        {
+          nodeId: undefined,
+          party: channelId('ben'),
+          muted: false,
+          held: false,
+          talkVolumeDb: 0,
+          listenVolumeDb: 0
+        }
       ]);
       await room.mute(roster[1]); // an entry is a target as it is
       expect((await room.roster())[1].muted).toBe(true);
@@ -260,6 +274,7 @@ describe("a conference's moderator", () => {
       const louder = toneLevelDb(await kay.listen(600), TONES[1], 8000);
       expect(louder - before).toBeCloseTo(6, 0);
       expect(room.parties[1].talkVolumeDb).toBe(6);
+      expect((await room.roster())[1]).toMatchObject({ party: channelId('lee'), talkVolumeDb: 6 });
       await expect(room.setTalkVolume(channelId('lee'), 13)).rejects.toBeInstanceOf(RangeError);
       await expect(room.setTalkVolume(channelId('lee'), Number.NaN)).rejects.toBeInstanceOf(RangeError);
       expect(room.parties[1].talkVolumeDb).toBe(6);
@@ -286,6 +301,11 @@ describe("a conference's moderator", () => {
       for (const i of [1, 2]) expect(niaLoud[i] - niaBefore[i]).toBeCloseTo(6, 0);
       expect(niaLoud[0]).toBeLessThan(ABSENT_DB); // still not itself
       expect(room.parties[0].listenVolumeDb).toBe(6);
+      expect((await room.roster())[0]).toMatchObject({
+        party: channelId('nia'),
+        talkVolumeDb: 0,
+        listenVolumeDb: 6
+      });
       await expect(room.setListenVolume(channelId('nia'), 7)).rejects.toBeInstanceOf(RangeError);
       expect(room.parties[0].listenVolumeDb).toBe(6);
     } finally {
@@ -433,6 +453,8 @@ describe('coaching (a whisper only one party hears)', () => {
         party: channelId('sue'),
         muted: false,
         held: false,
+        talkVolumeDb: 0,
+        listenVolumeDb: 0,
         coaching: channelId('tom')
       });
       expect(changes).toEqual([`${channelId('sue')} ${channelId('tom')}`]);
