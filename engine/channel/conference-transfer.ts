@@ -222,6 +222,8 @@ export class ConferenceTransfer {
       if (who !== party || !this.entered) return;
       const { media } = this.init;
       this.contribute(party);
+      if (muted) this.outOfHearing(room, party);
+      else this.backInHearing();
       // Its keypad's or a moderator's: heard by this party alone, its private prompt added to its own mix-minus.
       if (party.media.muteTones)
         media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
@@ -245,7 +247,6 @@ export class ConferenceTransfer {
     const onListenVolume = ({ party: who, db }: { party: Party; db: number }): void => {
       if (who === party && this.entered) this.init.media.setListenGainDb(db);
     };
-    // A coach is heard by its agent alone: the room gets no talker events of it, as of a held party.
     const onCoaching = ({ party: who, agent }: { party: Party; agent: Party | undefined }): void => {
       if (who !== party || !this.entered || party.held) return;
       this.contribute(party);
@@ -286,7 +287,7 @@ export class ConferenceTransfer {
     this.backInHearing();
   }
 
-  /** The room no longer hears the party (held, coaching, gone): a talker stops talking, as far as the room is concerned. */
+  /** The room no longer hears the party (muted, held, coaching, gone): a talker stops talking, as far as the room is concerned. */
   private outOfHearing(room: ConferenceRoom, party: Party): void {
     if (!this.partyTalking) return;
     this.partyTalking = false;
@@ -401,11 +402,15 @@ export class ConferenceTransfer {
     });
   }
 
+  /** Whether the room hears `party`: its talker events are the room's only then (FreeSWITCH reports a muted member's as `mute-detect`, not `start-talking`). */
+  private heardByRoom(party: Party): boolean {
+    return !party.held && !party.muted && party.coaching === undefined;
+  }
+
   /** Talker events of the party, reported on the room's media. */
   talking(talking: boolean, levelDbfs: number): void {
     const party = this.party;
-    if (!this.entered || this.finished || !this.room || !party || party.held || party.coaching !== undefined)
-      return;
+    if (!this.entered || this.finished || !this.room || !party || !this.heardByRoom(party)) return;
     // The room hears changes of what it was told: not a stop for a start it never had, nor a
     // start the entry check above has told already.
     if (talking === this.partyTalking) return;

@@ -2,8 +2,8 @@
  * Talker detection end to end: a party's voice (here a tone, switched on and off by the test
  * phone) raises 'talking' / 'stoppedTalking' on its channel and on its room, a talker who
  * leaves the room mid-sentence gets a final 'stoppedTalking' on the room, and one who enters
- * talking is talking in the room. A coach or a held party, whom the room does not hear, is not
- * talking in it; given back to the room while it talks, it is.
+ * talking is talking in the room. A muted, coaching or held party, whom the room does not hear,
+ * is not talking in it; given back to the room while it talks, it is.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine, State, ConferencePartyMediaSettings, type UASCallChannel } from '../../engine/index.js';
@@ -100,7 +100,7 @@ describe('talker detection', () => {
     }
   });
 
-  it('tells the room nothing of a coach or a held party talking, and a talker given back to the room is talking in it', async () => {
+  it('tells the room nothing of a muted, coaching or held party talking, and a talker given back to the room is talking in it', async () => {
     const coach = await TonePhone.create({ toneHz: null, user: 'coach' });
     const agent = await TonePhone.create({ toneHz: null, user: 'agent' });
     try {
@@ -137,6 +137,14 @@ describe('talker detection', () => {
       expect(roomEvents.at(-1)).toBe(stopped);
       await room.unhold(coachChannel.id);
       expect(roomEvents).toEqual([talking, stopped, talking, stopped, talking]);
+      await room.mute(coachChannel.id);
+      expect(roomEvents.at(-1)).toBe(stopped);
+      // Muted and coaching, then not coaching: still muted, so still not talking in the room.
+      await room.coach(coachChannel.id, agentChannel.id);
+      await room.stopCoaching(coachChannel.id);
+      expect(roomEvents).toHaveLength(6);
+      await room.unmute(coachChannel.id);
+      expect(roomEvents).toEqual([talking, stopped, talking, stopped, talking, stopped, talking]);
     } finally {
       await coach.close();
       await agent.close();
