@@ -9,6 +9,7 @@
  * in `conference-transfer.ts`; this file owns the call and its media.
  */
 import { performance } from 'node:perf_hooks';
+import { nextChannelId } from './channel-id.js';
 import { ClosedError, HangupError, InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { Cause, State, TransferCause, causeFromSipStatus } from '../state.js';
 import { DigitMerger, type DtmfSource } from '../dtmf/digit-merger.js';
@@ -73,8 +74,6 @@ export interface RetrievalWaitOptions {
 
 export type { RecordOptions };
 
-let nextChannelId = 1;
-
 export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   readonly id: string;
   #state: State;
@@ -101,7 +100,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   constructor(ctx: ChannelContext, initialState: State = State.IDLE) {
     super();
     this.#ctx = ctx;
-    this.id = `ch${nextChannelId++}`;
+    this.id = nextChannelId();
     this.#state = initialState;
     this.#log = ctx.logger.child({ channelId: this.id });
     this.#merger = new DigitMerger({ rateLimit: ctx.dtmfRateLimit });

@@ -38,8 +38,8 @@ export interface Moderation {
 
 /**
  * A party of this room whose call is on another node of the cluster: the node's id and the
- * party's label there (its channel id), as the `remoteTalking` events name it. Channel ids are
- * only unique within one engine.
+ * party's label there (its channel id), as the `remoteTalking` events name it. The node's id says
+ * where to send an action for it.
  */
 export interface RemoteParty {
   /** Absent, or this engine's own node id: a party of this engine. */
