@@ -44,15 +44,27 @@ afterAll(async () => {
   await engine?.stop();
 });
 
+/** Two silent phones called into `room` one after the other, once both are in it: the phones and their channels. */
+async function twoCallersIn(room: string, users: [string, string]): Promise<[TonePhone[], UASCallChannel[]]> {
+  const phones = [
+    await TonePhone.create({ toneHz: null, user: users[0] }),
+    await TonePhone.create({ toneHz: null, user: users[1] })
+  ];
+  try {
+    for (const phone of phones) await phone.call(`sip:${room}@127.0.0.1:${port}`);
+    const inRoom = (): UASCallChannel[] => channels.filter((c) => c.requestUri?.startsWith(`sip:${room}@`));
+    await waitFor(() => inRoom().length === 2 && inRoom().every((c) => c.state === State.TRANSFERRED));
+    return [phones, inRoom()];
+  } catch (error) {
+    await Promise.all(phones.map((p) => p.close()));
+    throw error;
+  }
+}
+
 describe('talker detection', () => {
   it('raises talking and stoppedTalking on the channel and the room, and a final stop when a talker leaves', async () => {
-    const quiet = await TonePhone.create({ toneHz: null, user: 'quiet' });
-    const talker = await TonePhone.create({ toneHz: null, user: 'talker' });
+    const [[quiet, talker], [, talkerChannel]] = await twoCallersIn('talk1', ['quiet', 'talker']);
     try {
-      await quiet.call(`sip:talk1@127.0.0.1:${port}`);
-      await talker.call(`sip:talk1@127.0.0.1:${port}`);
-      await waitFor(() => channels.length === 2 && channels.every((c) => c.state === State.TRANSFERRED));
-      const talkerChannel = channels[1];
       const channelEvents: string[] = [];
       talkerChannel.on('talking', () => channelEvents.push('talking'));
       talkerChannel.on('stoppedTalking', () => channelEvents.push('stoppedTalking'));
@@ -101,14 +113,8 @@ describe('talker detection', () => {
   });
 
   it('tells the room nothing of a muted, coaching or held party talking, and a talker given back to the room is talking in it', async () => {
-    const coach = await TonePhone.create({ toneHz: null, user: 'coach' });
-    const agent = await TonePhone.create({ toneHz: null, user: 'agent' });
+    const [[coach, agent], [coachChannel, agentChannel]] = await twoCallersIn('talk3', ['coach', 'agent']);
     try {
-      await coach.call(`sip:talk3@127.0.0.1:${port}`);
-      await agent.call(`sip:talk3@127.0.0.1:${port}`);
-      const inTalk3 = (): UASCallChannel[] => channels.filter((c) => c.requestUri?.startsWith('sip:talk3@'));
-      await waitFor(() => inTalk3().length === 2 && inTalk3().every((c) => c.state === State.TRANSFERRED));
-      const [coachChannel, agentChannel] = inTalk3();
       const channelEvents: string[] = [];
       coachChannel.on('talking', () => channelEvents.push('talking'));
       coachChannel.on('stoppedTalking', () => channelEvents.push('stoppedTalking'));
