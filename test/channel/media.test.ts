@@ -221,7 +221,9 @@ describe('UASCallChannel media', () => {
     await expect(idle.playText('x')).rejects.toBeInstanceOf(HangupError);
     await expect(idle.call('not a uri')).rejects.toBeInstanceOf(InvalidArgumentError);
     const { channel } = await answeredCall(null);
-    await expect(channel.ring()).rejects.toThrow(/channel ch-[0-9a-f]{12}-\d+ is ANSWERED, expected CALL_INCOMING/);
+    await expect(channel.ring()).rejects.toThrow(
+      /channel ch-[0-9a-f]{12}-\d+ is ANSWERED, expected CALL_INCOMING/
+    );
     await expect(channel.ring()).rejects.toBeInstanceOf(InvalidStateError);
     await expect(channel.call(`sip:x@127.0.0.1:${port}`)).rejects.toBeInstanceOf(InvalidStateError);
     await expect(channel.sendDtmf('x')).rejects.toBeInstanceOf(InvalidArgumentError);
