@@ -222,8 +222,10 @@ export class ConferenceTransfer {
       if (who !== party || !this.entered) return;
       const { media } = this.init;
       this.contribute(party);
-      if (muted) this.outOfHearing(room, party);
-      else this.backInHearing();
+      if (muted) {
+        this.outOfHearing(room, party);
+        if (media.talking) this.talking(true, media.levelDbfs); // told as talking while muted
+      } else this.backInHearing();
       // Its keypad's or a moderator's: heard by this party alone, its private prompt added to its own mix-minus.
       if (party.media.muteTones)
         media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
@@ -407,10 +409,18 @@ export class ConferenceTransfer {
     return !party.held && !party.muted && party.coaching === undefined;
   }
 
-  /** Talker events of the party, reported on the room's media. */
+  /**
+   * Talker events of the party, reported on the room's media; a muted one's start as
+   * `mutedTalking` (not a held or coaching one's: unmuted, the room would still not hear it).
+   */
   talking(talking: boolean, levelDbfs: number): void {
     const party = this.party;
-    if (!this.entered || this.finished || !this.room || !party || !this.heardByRoom(party)) return;
+    if (!this.entered || this.finished || !this.room || !party) return;
+    if (!this.heardByRoom(party)) {
+      if (talking && party.muted && !party.held && party.coaching === undefined)
+        this.ctx.conferenceMedia(this.room).reportMutedTalking(party, levelDbfs);
+      return;
+    }
     // The room hears changes of what it was told: not a stop for a start it never had, nor a
     // start the entry check above has told already.
     if (talking === this.partyTalking) return;

@@ -306,9 +306,10 @@ export class ClusterMember {
     if (!section || section.closed) return;
     if (event.type === 'started') {
       if (!section.room.started) section.startFromCluster();
-    } else if (event.type === 'talking' || event.type === 'stoppedTalking') {
-      if (typeof event.party === 'string' && typeof event.levelDbfs === 'number')
-        section.remoteTalker(event, event.type === 'talking');
+    } else if (event.type === 'talking' || event.type === 'stoppedTalking' || event.type === 'mutedTalking') {
+      if (typeof event.party !== 'string' || typeof event.levelDbfs !== 'number') return;
+      if (event.type === 'mutedTalking') section.remoteMutedTalking(event);
+      else section.remoteTalker(event, event.type === 'talking');
     } else if (event.type === 'joined' || event.type === 'left') {
       if (typeof event.party === 'string' && (event.reason === undefined || typeof event.reason === 'string'))
         section.remoteParty(event, event.type === 'joined');

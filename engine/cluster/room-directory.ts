@@ -53,7 +53,13 @@ export interface NodeHeartbeat {
 export type RoomEvent =
   | { room: string; type: 'started'; nodeId: string }
   | { room: string; type: 'destroyed'; nodeId: string; instance?: string }
-  | { room: string; type: 'talking' | 'stoppedTalking'; nodeId: string; party: string; levelDbfs: number }
+  | {
+      room: string;
+      type: 'talking' | 'stoppedTalking' | 'mutedTalking';
+      nodeId: string;
+      party: string;
+      levelDbfs: number;
+    }
   /** A caller of node `nodeId` entered the room or left it (`reason`, its LeaveReason there). */
   | { room: string; type: 'joined' | 'left'; nodeId: string; party: string; reason?: string }
   /** A node new to the room (or back in it) asks who is talking: talker events are edges, not state. */
@@ -91,6 +97,7 @@ const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
   destroyed: true,
   talking: true,
   stoppedTalking: true,
+  mutedTalking: true,
   talkersWanted: true,
   joined: true,
   left: true,

@@ -142,6 +142,7 @@ export class RoomSection {
     host.directory.watch(room.name);
     this.media?.on('talking', this.onTalking);
     this.media?.on('stoppedTalking', this.onStoppedTalking);
+    this.media?.on('mutedTalking', this.onMutedTalking);
     this.timer = setInterval(() => this.tick(), Math.max(50, Math.floor(host.leaseMs / 3)));
     this.tick();
   }
@@ -493,22 +494,44 @@ export class RoomSection {
     this.publishTalker(party, false, levelDbfs);
   };
 
+  /** A muted party here began talking: an edge, told once, never again to a node that comes later. */
+  private readonly onMutedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
+    this.publishTalkerEvent(party, 'mutedTalking', levelDbfs);
+  };
+
   /** Tells the other nodes who is talking here now (a node new to the room asked). */
   publishLocalTalkers(): void {
     for (const [party, levelDbfs] of this.localTalkers) this.publishTalker(party, true, levelDbfs);
   }
 
   private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
+    this.publishTalkerEvent(party, talking ? 'talking' : 'stoppedTalking', levelDbfs);
+  }
+
+  private publishTalkerEvent(
+    party: Party,
+    type: 'talking' | 'stoppedTalking' | 'mutedTalking',
+    levelDbfs: number
+  ): void {
     if (this.roleValue === 'degraded' || this.roleValue === 'joining') return;
     this.host.directory
       .publish({
         room: this.name,
-        type: talking ? 'talking' : 'stoppedTalking',
+        type,
         nodeId: this.host.nodeId,
         party: clusterName(party),
         levelDbfs
       })
       .catch((error: unknown) => this.log.debug({ err: error }, 'talker event not published'));
+  }
+
+  /** A muted party of this room on another node began talking. */
+  remoteMutedTalking(event: { nodeId: string; party: string; levelDbfs: number }): void {
+    this.media?.reportRemoteMutedTalking({
+      nodeId: event.nodeId,
+      party: event.party,
+      levelDbfs: event.levelDbfs
+    });
   }
 
   /** A talker event from a party of this room on another node. */
@@ -622,6 +645,7 @@ export class RoomSection {
     this.asks.close();
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
+    this.media?.off('mutedTalking', this.onMutedTalking);
     const directory = this.host.directory;
     directory.unwatch(this.name);
     // Ended by a party or by the application: every node's parties are retrieved.

@@ -56,6 +56,9 @@ export type ConferenceMediaEvents = {
   /** In a cluster: a party of this room on another node started talking. */
   remoteTalking: [RemoteTalkerEvent];
   remoteStoppedTalking: [RemoteTalkerEvent];
+  /** A muted party began talking (FreeSWITCH's `mute-detect`): the room does not hear it. */
+  mutedTalking: [{ party: Party; levelDbfs: number }];
+  remoteMutedTalking: [RemoteTalkerEvent];
   /** In a cluster: a caller of this room on another node entered it. */
   remotePartyJoined: [RemotePartyEvent];
   /** In a cluster: a caller on another node left (`reason`: its LeaveReason there, or 'nodeLost'). */
@@ -442,6 +445,17 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   }
 
   /** A talker event of a party on another node of the cluster. */
+  /** A muted party of this engine began talking (or was muted while it talked). */
+  reportMutedTalking(party: Party, levelDbfs: number): void {
+    if (this.moderator.isTrunkLeg(party)) return;
+    this.safeEmit('mutedTalking', { party, levelDbfs });
+  }
+
+  /** A muted party of another node of the cluster began talking. */
+  reportRemoteMutedTalking(event: RemoteTalkerEvent): void {
+    this.safeEmit('remoteMutedTalking', event);
+  }
+
   reportRemoteTalking(event: RemoteTalkerEvent, talking: boolean): void {
     this.safeEmit(talking ? 'remoteTalking' : 'remoteStoppedTalking', event);
   }

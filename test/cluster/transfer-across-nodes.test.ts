@@ -256,6 +256,16 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
     pa.toneHz = null;
     await waitForAsync(async () => (await events(1)).includes('talkers stoppedTalking node-a'), 10000);
     await waitForAsync(async () => (await events(2)).includes('talkers stoppedTalking node-a'), 10000);
+    // Muted by her keypad while she talks: every node hears she talks muted, not that she talks.
+    pa.toneHz = 440;
+    await waitForAsync(
+      async () => (await events(1)).filter((e) => e === 'talkers talking node-a').length === 2
+    );
+    await pa.rfc4733Digit('0', 200);
+    await waitForAsync(async () => (await events(1)).includes('talkers mutedTalking node-a'), 10000);
+    await waitForAsync(async () => (await events(2)).includes('talkers mutedTalking node-a'), 10000);
+    expect(await events(0)).toContain('talkers mutedTalking local');
+    expect((await events(1)).at(-2)).toBe('talkers stoppedTalking node-a');
     // alice's tone reached b and c through their trunk legs, yet no local talker was reported there
     expect((await events(1)).filter((e) => e.endsWith(' local'))).toEqual([]);
     expect((await events(2)).filter((e) => e.endsWith(' local'))).toEqual([]);

@@ -122,6 +122,8 @@ describe('talker detection', () => {
       const roomEvents: string[] = [];
       room.on('talking', ({ party }) => roomEvents.push(`talking:${party.label}`));
       room.on('stoppedTalking', ({ party }) => roomEvents.push(`stopped:${party.label}`));
+      const mutedTalking: string[] = [];
+      room.on('mutedTalking', ({ party }) => mutedTalking.push(party.label!));
       const talking = `talking:${coachChannel.id}`;
       const stopped = `stopped:${coachChannel.id}`;
 
@@ -143,14 +145,24 @@ describe('talker detection', () => {
       expect(roomEvents.at(-1)).toBe(stopped);
       await room.unhold(coachChannel.id);
       expect(roomEvents).toEqual([talking, stopped, talking, stopped, talking]);
+      expect(mutedTalking).toEqual([]);
       await room.mute(coachChannel.id);
       expect(roomEvents.at(-1)).toBe(stopped);
-      // Muted and coaching, then not coaching: still muted, so still not talking in the room.
+      // Muted mid-sentence: talking while muted, as FreeSWITCH's mute-detect says.
+      expect(mutedTalking).toEqual([coachChannel.id]);
+      // Muted and coaching, then not coaching: still muted, so still not talking in the room; and
+      // back where the room would hear it if unmuted, talking while muted again.
       await room.coach(coachChannel.id, agentChannel.id);
       await room.stopCoaching(coachChannel.id);
       expect(roomEvents).toHaveLength(6);
+      expect(mutedTalking).toEqual([coachChannel.id, coachChannel.id]);
+      coach.toneHz = null;
+      await waitFor(() => channelEvents.at(-1) === 'stoppedTalking');
+      coach.toneHz = 440;
+      await waitFor(() => mutedTalking.length === 3);
       await room.unmute(coachChannel.id);
       expect(roomEvents).toEqual([talking, stopped, talking, stopped, talking, stopped, talking]);
+      expect(mutedTalking).toHaveLength(3);
     } finally {
       await coach.close();
       await agent.close();

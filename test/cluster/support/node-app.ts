@@ -107,6 +107,8 @@ function watchTalkers(room: string): void {
   media.on('stoppedTalking', () => talking.push(`${room} stoppedTalking local`));
   media.on('remoteTalking', (e) => talking.push(`${room} talking ${e.nodeId}`));
   media.on('remoteStoppedTalking', (e) => talking.push(`${room} stoppedTalking ${e.nodeId}`));
+  media.on('mutedTalking', () => talking.push(`${room} mutedTalking local`));
+  media.on('remoteMutedTalking', (e) => talking.push(`${room} mutedTalking ${e.nodeId}`));
   media.on('remotePartyJoined', (e) => presence.push(`${room} joined ${e.nodeId} ${e.party}`));
   media.on('remotePartyLeft', (e) => presence.push(`${room} left ${e.nodeId} ${e.party} ${e.reason}`));
 }
