@@ -190,7 +190,7 @@ export class ConferenceTransfer {
     // A party already talking when it enters (it began while it waited, or heard a prompt) is
     // talking in the room too: its detector reports only changes, and the next may be a stop.
     // Told on the next turn, so whoever awaited the transfer can listen for it first.
-    const talkingOnEntry = setImmediate(() => this.backInHearing());
+    const talkingOnEntry = setImmediate(() => this.tellTalkingNow());
     this.detach.push(() => clearImmediate(talkingOnEntry));
     return State.TRANSFERRED;
   }
@@ -222,10 +222,8 @@ export class ConferenceTransfer {
       if (who !== party || !this.entered) return;
       const { media } = this.init;
       this.contribute(party);
-      if (muted) {
-        this.outOfHearing(room, party);
-        if (media.talking) this.talking(true, media.levelDbfs); // told as talking while muted
-      } else this.backInHearing();
+      if (muted) this.outOfHearing(room, party);
+      this.tellTalkingNow();
       // Its keypad's or a moderator's: heard by this party alone, its private prompt added to its own mix-minus.
       if (party.media.muteTones)
         media.player.play([muteTone(media.sampleRateHz, muted)]).catch(() => undefined);
@@ -252,7 +250,7 @@ export class ConferenceTransfer {
     const onCoaching = ({ party: who, agent }: { party: Party; agent: Party | undefined }): void => {
       if (who !== party || !this.entered || party.held) return;
       this.contribute(party);
-      if (agent === undefined) this.backInHearing();
+      if (agent === undefined) this.tellTalkingNow();
       else this.outOfHearing(room, party);
     };
     room.on('partyLeft', onLeft);
@@ -286,7 +284,7 @@ export class ConferenceTransfer {
     media.player.stopLoop();
     media.moveTo(this.ctx.conferenceMedia(room).mix);
     this.contribute(party);
-    this.backInHearing();
+    this.tellTalkingNow();
   }
 
   /** The room no longer hears the party (muted, held, coaching, gone): a talker stops talking, as far as the room is concerned. */
@@ -296,8 +294,11 @@ export class ConferenceTransfer {
     this.ctx.conferenceMedia(room).reportTalking(party, false, -100);
   }
 
-  /** The room hears the party again: one talking now is talking in the room (its detector reports only changes). */
-  private backInHearing(): void {
+  /**
+   * The party's hearing changed (entered, unmuted, muted, unheld, coaching stopped): one talking
+   * now is told as talking (in the room, or muted), as its detector reports only changes.
+   */
+  private tellTalkingNow(): void {
     const { media } = this.init;
     if (media.talking) this.talking(true, media.levelDbfs);
   }

@@ -487,28 +487,24 @@ export class RoomSection {
 
   private readonly onTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
     this.localTalkers.set(party, levelDbfs);
-    this.publishTalker(party, true, levelDbfs);
+    this.publishTalker(party, 'talking', levelDbfs);
   };
   private readonly onStoppedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
     this.localTalkers.delete(party);
-    this.publishTalker(party, false, levelDbfs);
+    this.publishTalker(party, 'stoppedTalking', levelDbfs);
   };
 
   /** A muted party here began talking: an edge, told once, never again to a node that comes later. */
   private readonly onMutedTalking = ({ party, levelDbfs }: { party: Party; levelDbfs: number }): void => {
-    this.publishTalkerEvent(party, 'mutedTalking', levelDbfs);
+    this.publishTalker(party, 'mutedTalking', levelDbfs);
   };
 
   /** Tells the other nodes who is talking here now (a node new to the room asked). */
   publishLocalTalkers(): void {
-    for (const [party, levelDbfs] of this.localTalkers) this.publishTalker(party, true, levelDbfs);
+    for (const [party, levelDbfs] of this.localTalkers) this.publishTalker(party, 'talking', levelDbfs);
   }
 
-  private publishTalker(party: Party, talking: boolean, levelDbfs: number): void {
-    this.publishTalkerEvent(party, talking ? 'talking' : 'stoppedTalking', levelDbfs);
-  }
-
-  private publishTalkerEvent(
+  private publishTalker(
     party: Party,
     type: 'talking' | 'stoppedTalking' | 'mutedTalking',
     levelDbfs: number
