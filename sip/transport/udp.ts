@@ -53,12 +53,22 @@ export class UdpTransport implements SipTransport {
     const socket = this.socket;
     if (!socket || this.closed) return Promise.reject(new SipError('ERR_CLOSED', 'UDP transport closed'));
     this.sending++;
+    const done = (): void => {
+      if (--this.sending === 0) this.drained?.();
+    };
     return new Promise((resolve, reject) => {
-      socket.send(data, destination.port, destination.host, (err) => {
-        if (--this.sending === 0) this.drained?.();
-        if (err) reject(err);
-        else resolve();
-      });
+      try {
+        socket.send(data, destination.port, destination.host, (err) => {
+          done();
+          if (err) reject(err);
+          else resolve();
+        });
+      } catch (err) {
+        // Thrown, not called back (a Via or Contact naming port 0): counted as sent, it held
+        // close() and with it the engine's stop for good.
+        done();
+        reject(err);
+      }
     });
   }
 

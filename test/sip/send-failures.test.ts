@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { TcpTestPeer, sipText } from '../support/sip-udp-peer.js';
-import { waitFor } from '../support/wait.js';
+import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { warningLogger } from '../support/warning-logger.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -64,5 +64,36 @@ describe('failed sends', () => {
     for (const invite of invites) invite.reject(486);
     await waitFor(() => ua.stats.sendFailures >= calls);
     expect(warnings.filter((w) => w.msg.startsWith('SIP send failed'))).toHaveLength(1);
+  });
+
+  it('stops once a UDP answer to a Via naming port 0 failed: the failed send is not waited for', async () => {
+    const { logger, warnings } = warningLogger();
+    const ua = new SipUserAgent({ transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], logger });
+    await ua.start();
+    let stopped = false;
+    cleanups.push(() => (stopped ? undefined : ua.close()));
+    const peer = await new UdpTestPeer().open();
+    cleanups.push(() => peer.close());
+    // No rport: the answer goes to the Via's sent-by port (RFC 3261 §18.2.2), which is 0.
+    await peer.send(
+      sipText([
+        `OPTIONS sip:room1@127.0.0.1:${ua.addresses()[0].port} SIP/2.0`,
+        'Via: SIP/2.0/UDP 127.0.0.1:0;branch=z9hG4bK-port-zero',
+        'Max-Forwards: 70',
+        'From: <sip:alice@127.0.0.1>;tag=caller',
+        'To: <sip:room1@127.0.0.1>',
+        'Call-ID: port-zero',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0'
+      ]),
+      ua.addresses()[0].port
+    );
+    await waitFor(() => warnings.some((w) => w.msg.startsWith('SIP send failed')));
+    const outcome = await Promise.race([
+      ua.close().then(() => 'stopped'),
+      sleep(20_000).then(() => 'still open after 20 s')
+    ]);
+    stopped = outcome === 'stopped';
+    expect(outcome).toBe('stopped');
   });
 });
