@@ -4,6 +4,7 @@
  * the configured certificate; outbound connections verify the peer's certificate against `ca`
  * (or the system's roots) unless told otherwise.
  */
+import { constants } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { TcpTransport, type ServerHandshake, type StreamTransportOptions } from './tcp.js';
@@ -21,6 +22,13 @@ export interface TlsTransportOptions {
 }
 
 const MIN_VERSION = 'TLSv1.2';
+/**
+ * No TLS 1.2 renegotiation, either way: each one is a full handshake (about a millisecond of the
+ * media's event loop) that the connection limits never see. A `tls.Server` would cap a client at
+ * three in ten minutes; the sockets here are made without one (`serverHandshake`), and one client
+ * renegotiating in a loop ran 900 handshakes a second.
+ */
+const SECURE_OPTIONS = constants.SSL_OP_NO_RENEGOTIATION;
 
 export class TlsTransport extends TcpTransport {
   override readonly protocol = 'tls' as const;
@@ -38,7 +46,8 @@ export class TlsTransport extends TcpTransport {
       cert: tlsOptions.cert,
       key: tlsOptions.key,
       ca: tlsOptions.ca,
-      minVersion: MIN_VERSION
+      minVersion: MIN_VERSION,
+      secureOptions: SECURE_OPTIONS
     });
   }
 
@@ -73,6 +82,7 @@ export class TlsTransport extends TcpTransport {
       cert: this.tlsOptions.cert,
       key: this.tlsOptions.key,
       minVersion: MIN_VERSION,
+      secureOptions: SECURE_OPTIONS,
       rejectUnauthorized: this.tlsOptions.verifyPeer ?? true
     });
     return { socket, readyEvent: 'secureConnect' };

@@ -113,6 +113,38 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     await call.bye();
   });
 
+  it('refuses a TLS 1.2 renegotiation (a full handshake the connection limits never see), and keeps taking calls', async () => {
+    const uas = await tlsAgent();
+    const port = tlsPort(uas);
+    const client = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: certificate.cert,
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2'
+    });
+    client.on('error', () => undefined);
+    await new Promise((resolve, reject) => {
+      client.once('secureConnect', resolve);
+      client.once('error', reject);
+    });
+    const renegotiated = await new Promise<string>((resolve) => {
+      const asked = client.renegotiate({ rejectUnauthorized: false }, (error) =>
+        resolve(error ? `refused: ${error.message}` : 'renegotiated')
+      );
+      if (!asked) resolve('not sent');
+      client.once('error', (error) => resolve(`refused: ${error.message}`));
+      client.once('close', () => resolve('closed'));
+    });
+    client.destroy();
+    expect(renegotiated).toMatch(/^refused: .*no renegotiation/);
+    const uac = await tlsAgent();
+    uas.on('invite', (s) => void s.accept(testSdp(5006)));
+    const call = uac.invite(`sips:room4@127.0.0.1:${port}`, { body: testSdp(4006) });
+    await call.established;
+    await call.bye();
+  });
+
   it('lets a phone that reconnects resume its TLS session (a ticket), in TLS 1.3 and 1.2', async () => {
     const port = tlsPort(await tlsAgent());
     const open = (version: tls.SecureVersion, session?: Buffer): tls.TLSSocket =>
