@@ -8,6 +8,7 @@
  * and counters, not on how long anything took.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SipResponse } from '../../sip/message/message.js';
@@ -213,6 +214,51 @@ describe('WebSocket connection guard', () => {
     expect(await trickle(raw.socket, raw.closed, frame)).toBeLessThan(frame.length);
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
     await works(member);
+  });
+
+  it('closes a connection whose fragmented message is not finished by the deadline, though it pings and pongs between fragments', async () => {
+    const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
+    const member = await client(url);
+    const raw = await connectStreamPeer(cleanups, { port });
+    raw.socket.write(webSocketUpgradeRequest(port));
+    await waitFor(() => raw.received().includes('\r\n\r\n'));
+    expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
+    // RFC 6455 §5.4: control frames may come between fragments; they are no progress on the message.
+    raw.socket.write(maskedFrame(0x1, 'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n', undefined, false));
+    let controls = 0;
+    while (!raw.isClosed() && controls < 200) {
+      await sleep(50);
+      raw.socket.write(maskedFrame(controls % 2 === 0 ? 0x9 : 0xa, `c${controls++}`));
+    }
+    expect(raw.isClosed()).toBe(true);
+    expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
+    await works(member);
+  });
+
+  it("holds pings to the connection's message rate with its SIP requests: a request behind a ping flood waits its turn", async () => {
+    const rate = { maxMessagesPerSecond: 50, messageBurst: 10 };
+    const { ua, port } = await agent({ ...rate, idleTimeoutMs: 60_000 });
+    const peer = await connectStreamPeer(cleanups, { port });
+    peer.socket.write(webSocketUpgradeRequest(port));
+    await waitFor(() => peer.received().includes('\r\n\r\n'));
+    const pings = 60;
+    const options =
+      'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS pinger.invalid;branch=z9hG4bK-flood\r\n' +
+      'Max-Forwards: 70\r\nFrom: <sip:p@example.invalid>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\n' +
+      'Call-ID: ws-ping-flood\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const flood = Buffer.concat([
+      ...Array.from({ length: pings }, (_, i) => maskedFrame(0x9, `ping${i}`)),
+      maskedTextFrame(options)
+    ]);
+    const startMs = performance.now();
+    peer.socket.write(flood);
+    await waitFor(() => peer.received().includes('SIP/2.0 200 OK'), 30_000);
+    // The request is the 61st message: at least (61 - burst) / rate seconds after the flood.
+    const earliestMs = ((pings + 1 - rate.messageBurst) * 1000) / rate.maxMessagesPerSecond;
+    expect(performance.now() - startMs).toBeGreaterThanOrEqual(earliestMs - 2);
+    expect(peer.received()).toContain(`\x8a\x06ping${pings - 1}`);
+    expect(ua.connectionGuard.statsByTransport.ws.rateLimited).toBe(1);
+    expect(peer.isClosed()).toBe(false);
   });
 
   it('closes a peer that sends requests and never reads the answers, logging the closure once and no failed send per answer', async () => {

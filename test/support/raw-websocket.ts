@@ -21,16 +21,22 @@ export function webSocketUpgradeRequest(port: number): string {
 }
 
 /**
- * A client-to-server frame (RFC 6455 §5.2: masked, FIN set) with `opcode` (1 text, 9 ping),
- * payload under 64 KiB. An all-zero `mask` leaves the payload as is, for writing many frames
- * cheaply.
+ * A client-to-server frame (RFC 6455 §5.2: masked, FIN set unless `fin` is false: a fragment with
+ * more to come) with `opcode` (0 continuation, 1 text, 9 ping, 10 pong), payload under 64 KiB. An
+ * all-zero `mask` leaves the payload as is, for writing many frames cheaply.
  */
-export function maskedFrame(opcode: number, payload: Buffer | string, mask: Buffer = randomBytes(4)): Buffer {
+export function maskedFrame(
+  opcode: number,
+  payload: Buffer | string,
+  mask: Buffer = randomBytes(4),
+  fin = true
+): Buffer {
   const data = Buffer.from(payload);
+  const first = (fin ? 0x80 : 0) | opcode;
   const head =
     data.length < 126
-      ? Buffer.from([0x80 | opcode, 0x80 | data.length])
-      : Buffer.from([0x80 | opcode, 0x80 | 126, data.length >> 8, data.length & 0xff]);
+      ? Buffer.from([first, 0x80 | data.length])
+      : Buffer.from([first, 0x80 | 126, data.length >> 8, data.length & 0xff]);
   const masked = Buffer.from(data.map((byte, i) => byte ^ mask[i % 4]));
   return Buffer.concat([head, mask, masked]);
 }
