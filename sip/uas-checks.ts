@@ -6,6 +6,7 @@
 import type { SipRequest } from './message/message.js';
 import { ACCEPTED_BODY_TYPES, readSessionBody } from './message/session-body.js';
 import { isSipUri, parseUri } from './message/uri.js';
+import { parseNameAddr } from './message/name-addr.js';
 
 export interface Rejection {
   status: number;
@@ -66,4 +67,23 @@ export function checkExtensionsAndBody(request: SipRequest): Rejection | undefin
       return { status: 406, headers: { Accept: SDP } };
   }
   return undefined;
+}
+
+/**
+ * §8.1.1.8: a request that can set up a dialog (an INVITE outside one) names its remote target, the
+ * URI every later request of the dialog goes to, in one Contact with a SIP or SIPS URI. Several,
+ * `*` (REGISTER's alone, §10.2.2) or another scheme name none: 400. No Contact at all is RFC 2543's
+ * INVITE, which RFC 4475 §3.4.1 asks a backwards-compatible element to take: its From URI is the
+ * target then (dialog.ts).
+ */
+export function checkDialogContact(request: SipRequest): Rejection | undefined {
+  const contacts = request.getList('Contact');
+  if (contacts.length === 0) return undefined;
+  if (contacts.length > 1) return { status: 400, reason: 'Bad Contact: one is allowed' };
+  try {
+    if (isSipUri(parseNameAddr(contacts[0]).parsedUri)) return undefined;
+  } catch {
+    // A Contact that does not parse names no target either.
+  }
+  return { status: 400, reason: 'Bad Contact: a SIP or SIPS URI is required' };
 }

@@ -42,7 +42,12 @@ import type { ClientUser } from './transaction/target-failover.js';
 import { ConnectionGuard, type ConnectionLimits } from './transport/connection-guard.js';
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
 import type { SipParseError } from './errors.js';
-import { ALLOWED_METHODS, checkExtensionsAndBody, checkUriAndMethod } from './uas-checks.js';
+import {
+  ALLOWED_METHODS,
+  checkDialogContact,
+  checkExtensionsAndBody,
+  checkUriAndMethod
+} from './uas-checks.js';
 import { ACCEPTED_BODY_TYPES } from './message/session-body.js';
 import type { InviteAdmission } from './admission/invite-admission.js';
 import type { RefusalCause, Unavailable } from './admission/refusal.js';
@@ -656,9 +661,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     switch (request.method) {
-      case 'INVITE':
-        this.intake.receive(request, source, tx as InviteServerTransaction, reply, forget);
+      case 'INVITE': {
+        const noTarget = checkDialogContact(request);
+        if (noTarget) forget(noTarget.status, noTarget.reason, noTarget.headers);
+        else this.intake.receive(request, source, tx as InviteServerTransaction, reply, forget);
         return;
+      }
       case 'OPTIONS': {
         tx.terminate();
         const unavailable = this.availability?.();

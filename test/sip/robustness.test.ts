@@ -9,6 +9,7 @@ import { StreamFramer, StreamFramingError } from '../../sip/transport/stream-fra
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { mulberry32, randomBytesSeeded } from '../support/sip-prng.js';
 import { TcpTestPeer, UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
+import { testSdp } from '../support/sip-sdp.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -64,6 +65,51 @@ describe('robustness against hostile input', () => {
     expect(answered).toBe(true);
     expect(ua.stats.received).toBeGreaterThan(100);
     expect(ua.stats.malformed).toBeGreaterThan(50);
+  });
+
+  it("answers 400 to an INVITE whose Contact names no SIP target (*, tel:, two of them), and takes RFC 2543's INVITE without one", async () => {
+    const { ua, port } = await agent();
+    const peer = await new UdpTestPeer().open();
+    cleanups.push(() => peer.close());
+    const offered: string[] = [];
+    ua.on('invite', (invite) => {
+      offered.push(invite.request.callId);
+      void invite.reject(486);
+    });
+    const invite = (callId: string, contact: string[]): string =>
+      sipText(
+        [
+          `INVITE sip:room1@127.0.0.1:${port} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-${callId}`,
+          'Max-Forwards: 70',
+          'From: <sip:alice@127.0.0.1>;tag=caller',
+          'To: <sip:room1@127.0.0.1>',
+          `Call-ID: ${callId}`,
+          'CSeq: 1 INVITE',
+          ...contact,
+          'Content-Type: application/sdp'
+        ],
+        testSdp(4000)
+      );
+    const answer = async (callId: string, contact: string[]): Promise<number> => {
+      await peer.send(invite(callId, contact), port);
+      const response = await peer.next(
+        (m) => m instanceof SipResponse && m.callId === callId && m.status >= 200
+      );
+      return (response as SipResponse).status;
+    };
+    expect(await answer('contact-star', ['Contact: *'])).toBe(400);
+    expect(await answer('contact-tel', ['Contact: <tel:+16505550100>'])).toBe(400);
+    expect(await answer('contact-two', ['Contact: <sip:a@127.0.0.1>, <sip:b@127.0.0.1>'])).toBe(400);
+    expect(
+      await answer('contact-two-lines', ['Contact: <sip:a@127.0.0.1>', 'Contact: <sip:b@127.0.0.1>'])
+    ).toBe(400);
+    expect(offered).toEqual([]);
+    expect(
+      await answer('contact-quoted-comma', [`Contact: "Doe, Jane" <sip:jane@127.0.0.1:${peer.port}>`])
+    ).toBe(486);
+    expect(await answer('contact-none', [])).toBe(486);
+    expect(offered).toEqual(['contact-quoted-comma', 'contact-none']);
   });
 
   it('answers a 60 kB datagram (one huge header line) with 513 Message Too Large and keeps serving', async () => {
