@@ -216,6 +216,12 @@ export class PeerLatch {
     return this.#isPeerHost(host);
   }
 
+  /** The source RTP latched to: the peer itself, whatever else it sends from there. */
+  isLatchedRtp(address: string, port: number): boolean {
+    const rtp = this.#rtp;
+    return rtp !== undefined && rtp.port === port && rtp.address === unmappedAddress(address);
+  }
+
   /**
    * A report that passed its checks, from a source `acceptsRtcp` let through: does it latch (or
    * come from the latched source)? A port the peer's RTCP is expected on latches at once: the

@@ -879,7 +879,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #receiveRtcp(msg: Uint8Array, length: number, rinfo: dgram.RemoteInfo): void {
     const peer = this.#peer;
     if (!peer.acceptsRtcp(rinfo.address, rinfo.port)) {
-      this.#counters.packetsFromOtherSources++;
+      this.#refuseRtcp(rinfo);
       return;
     }
     const srtp = this.#srtp;
@@ -897,7 +897,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     }
     const rtpSsrc = this.#hasRemoteSsrc ? this.#remoteSsrc : undefined;
     if (!peer.admitRtcp(rinfo.address, rinfo.port, packets[0].ssrc, rtpSsrc)) {
-      this.#counters.packetsFromOtherSources++; // a stranger's report on the peer's host
+      this.#refuseRtcp(rinfo); // a stranger's report on the peer's host, or the peer's from elsewhere
       return;
     }
     if (errors.length > 0) this.#counters.rtcpDiscarded++;
@@ -918,6 +918,17 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     }
     if (rtt !== undefined) this.#roundTripMs = rtt;
     this.safeEmit('rtcp', { packets, from: { address: rinfo.address, port: rinfo.port }, roundTripMs: rtt });
+  }
+
+  /**
+   * A report from a source RTCP does not take: a stranger's, unless it comes from the latched RTP
+   * source (the peer's RTCP on our RTP port with rtcp-mux never agreed, once its RTCP latched to
+   * another port), which is the peer's own and only discarded: a security alert on strangers would
+   * otherwise fire with none there.
+   */
+  #refuseRtcp(rinfo: dgram.RemoteInfo): void {
+    if (this.#peer.isLatchedRtp(rinfo.address, rinfo.port)) this.#counters.rtcpDiscarded++;
+    else this.#counters.packetsFromOtherSources++;
   }
 
   #scheduleRtcp(): void {

@@ -75,6 +75,27 @@ describe('RTCP latching (strict)', () => {
     expect(engine.stats().rtcpReceived).toBe(1);
   });
 
+  it("counts the peer's own reports on the RTP port (rtcp-mux never agreed) as discarded, not as a stranger's", async () => {
+    const ports = pool();
+    const [pa, pb] = [await ports.allocate(), await ports.allocate()];
+    const caller = session(pa, pb.rtpPort);
+    const engine = session(pb, pa.rtpPort);
+    let engineTook = 0;
+    engine.on('rtcp', () => engineTook++);
+    await exchangeFrames(caller, engine, { ticks: 5, untilHeard: 3 });
+    pa.rtcpSocket.send(receiverReport(0x777), pb.rtcpPort, '127.0.0.1'); // RTCP latches on RTP + 1
+    await waitFor(() => engineTook === 1);
+    const before = engine.stats();
+    for (let i = 0; i < 3; i++) pa.rtpSocket.send(receiverReport(0x777), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => engine.stats().rtcpDiscarded === before.rtcpDiscarded + 3);
+    expect(engine.stats().packetsFromOtherSources).toBe(before.packetsFromOtherSources);
+    expect(engineTook).toBe(1);
+    // A stranger's report to the same port is still a stranger's.
+    const neighbour = await socket();
+    neighbour.send(receiverReport(0x777), pb.rtpPort, '127.0.0.1');
+    await waitFor(() => engine.stats().packetsFromOtherSources === before.packetsFromOtherSources + 1);
+  });
+
   it('behind NAT, takes reports from an unexpected port once RTP has latched, only with the SSRC of its RTP', async () => {
     const ports = pool();
     const [sdp, pb] = [await ports.allocate(), await ports.allocate()];
