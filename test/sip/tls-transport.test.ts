@@ -51,6 +51,15 @@ function tlsPort(ua: SipUserAgent): number {
   return ua.addresses().find((a) => a.protocol === 'tls')!.port;
 }
 
+/** A call over TLS to `uas` is answered and ended: it serves on after whatever came before. */
+async function callsStillConnect(uas: SipUserAgent, room: string): Promise<void> {
+  const uac = await tlsAgent();
+  uas.once('invite', (s) => void s.accept(testSdp(5004)));
+  const call = uac.invite(`sips:${room}@127.0.0.1:${tlsPort(uas)}`, { body: testSdp(4004) });
+  await call.established;
+  await call.bye();
+}
+
 function nextInvite(ua: SipUserAgent): Promise<IncomingInvite> {
   return new Promise((resolve) => ua.once('invite', resolve));
 }
@@ -106,11 +115,7 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     await new Promise((resolve) => plain.once('connect', resolve));
     plain.write('INVITE sip:room1@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n');
     await new Promise((resolve) => plain.once('close', resolve));
-    const uac = await tlsAgent();
-    uas.on('invite', (s) => void s.accept(testSdp(5004)));
-    const call = uac.invite(`sips:room3@127.0.0.1:${port}`, { body: testSdp(4004) });
-    await call.established;
-    await call.bye();
+    await callsStillConnect(uas, 'room3');
   });
 
   it('refuses a TLS 1.2 renegotiation (a full handshake the connection limits never see), and keeps taking calls', async () => {
@@ -138,11 +143,7 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
     });
     client.destroy();
     expect(renegotiated).toMatch(/^refused: .*no renegotiation/);
-    const uac = await tlsAgent();
-    uas.on('invite', (s) => void s.accept(testSdp(5006)));
-    const call = uac.invite(`sips:room4@127.0.0.1:${port}`, { body: testSdp(4006) });
-    await call.established;
-    await call.bye();
+    await callsStillConnect(uas, 'room4');
   });
 
   it('lets a phone that reconnects resume its TLS session (a ticket), in TLS 1.3 and 1.2', async () => {

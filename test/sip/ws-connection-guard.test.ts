@@ -92,6 +92,24 @@ function closed(socket: WebSocket): Promise<number> {
   });
 }
 
+/** A raw TCP peer whose WebSocket upgrade was answered 101, to write frames by hand. */
+async function upgradedPeer(port: number): Promise<Awaited<ReturnType<typeof connectStreamPeer>>> {
+  const raw = await connectStreamPeer(cleanups, { port });
+  raw.socket.write(webSocketUpgradeRequest(port));
+  await waitFor(() => raw.received().includes('\r\n\r\n'));
+  expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
+  return raw;
+}
+
+/** An OPTIONS as a hand-written WebSocket client sends it, with Call-ID `callId`. */
+function pingerOptions(callId: string): string {
+  return (
+    `OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS pinger.invalid;branch=z9hG4bK-${callId}\r\n` +
+    'Max-Forwards: 70\r\nFrom: <sip:p@example.invalid>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\n' +
+    `Call-ID: ${callId}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`
+  );
+}
+
 /** Writes `bytes` one at a time, 20 ms apart, until the server closes the connection; how many went. */
 async function trickle(socket: net.Socket, done: Promise<void>, bytes: Buffer): Promise<number> {
   let isClosed = false;
@@ -206,10 +224,7 @@ describe('WebSocket connection guard', () => {
   it('closes a connection whose WebSocket message arrives slower than the message deadline', async () => {
     const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const member = await client(url);
-    const raw = await connectStreamPeer(cleanups, { port });
-    raw.socket.write(webSocketUpgradeRequest(port));
-    await waitFor(() => raw.received().includes('\r\n\r\n'));
-    expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
+    const raw = await upgradedPeer(port);
     const frame = maskedTextFrame(Buffer.from('OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n'.padEnd(120, 'x')));
     expect(await trickle(raw.socket, raw.closed, frame)).toBeLessThan(frame.length);
     expect(ua.connectionGuard.statsByTransport.ws.closedDeadline).toBe(1);
@@ -219,10 +234,7 @@ describe('WebSocket connection guard', () => {
   it('closes a connection whose fragmented message is not finished by the deadline, though it pings and pongs between fragments', async () => {
     const { ua, port, url } = await agent({ messageDeadlineMs: 300, idleTimeoutMs: 60_000 });
     const member = await client(url);
-    const raw = await connectStreamPeer(cleanups, { port });
-    raw.socket.write(webSocketUpgradeRequest(port));
-    await waitFor(() => raw.received().includes('\r\n\r\n'));
-    expect(raw.received()).toMatch(/^HTTP\/1\.1 101 /);
+    const raw = await upgradedPeer(port);
     // RFC 6455 §5.4: control frames may come between fragments; they are no progress on the message.
     raw.socket.write(maskedFrame(0x1, 'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\n', undefined, false));
     let controls = 0;
@@ -238,14 +250,9 @@ describe('WebSocket connection guard', () => {
   it("holds pings to the connection's message rate with its SIP requests: a request behind a ping flood waits its turn", async () => {
     const rate = { maxMessagesPerSecond: 50, messageBurst: 10 };
     const { ua, port } = await agent({ ...rate, idleTimeoutMs: 60_000 });
-    const peer = await connectStreamPeer(cleanups, { port });
-    peer.socket.write(webSocketUpgradeRequest(port));
-    await waitFor(() => peer.received().includes('\r\n\r\n'));
+    const peer = await upgradedPeer(port);
     const pings = 60;
-    const options =
-      'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS pinger.invalid;branch=z9hG4bK-flood\r\n' +
-      'Max-Forwards: 70\r\nFrom: <sip:p@example.invalid>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\n' +
-      'Call-ID: ws-ping-flood\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const options = pingerOptions('ws-ping-flood');
     const flood = Buffer.concat([
       ...Array.from({ length: pings }, (_, i) => maskedFrame(0x9, `ping${i}`)),
       maskedTextFrame(options)
@@ -303,17 +310,12 @@ describe('WebSocket connection guard', () => {
 
   it('answers 200 pings in one read with a pong for the latest, and the connection goes on', async () => {
     const { port, warnings } = await agent({ idleTimeoutMs: 60_000 });
-    const peer = await connectStreamPeer(cleanups, { port });
-    peer.socket.write(webSocketUpgradeRequest(port));
-    await waitFor(() => peer.received().includes('\r\n\r\n'));
+    const peer = await upgradedPeer(port);
     peer.socket.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => maskedFrame(0x9, `ping${i}`))));
     // A pong (opcode 10, unmasked) carries its ping's payload (RFC 6455 §5.5.3).
     await waitFor(() => peer.received().includes('\x8a\x07ping199'));
     const pongs = peer.received().split('\x8a').length - 1;
-    const options =
-      'OPTIONS sip:room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS pinger.invalid;branch=z9hG4bK-pings\r\n' +
-      'Max-Forwards: 70\r\nFrom: <sip:p@example.invalid>;tag=p\r\nTo: <sip:room@127.0.0.1>\r\n' +
-      'Call-ID: ws-pings\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const options = pingerOptions('ws-pings');
     peer.socket.write(maskedTextFrame(options));
     await waitFor(() => peer.received().includes('SIP/2.0 200 OK'));
     expect(peer.isClosed()).toBe(false);
