@@ -5,16 +5,16 @@
  */
 import type { GetDigitsOptions } from '../dtmf/digit-collector.js';
 import { SPEECH_OPTION_KEYS, type TextToSayOptions } from '../settings/media.js';
-import { ANY, type OptionKeys } from '../util/option-keys.js';
+import { ABORT_SIGNAL, ANY, type OptionKeys } from '../util/option-keys.js';
 import type { TransferOptions } from './conference-transfer.js';
 import type { CallOptions, RetrievalWaitOptions, SendDtmfOptions } from './uas-call-channel.js';
 
 type Signal = { signal?: AbortSignal };
 
-export const PLAY_TEXT_OPTION_KEYS = { ...SPEECH_OPTION_KEYS, signal: ANY } satisfies OptionKeys<
+export const PLAY_TEXT_OPTION_KEYS = { ...SPEECH_OPTION_KEYS, signal: ABORT_SIGNAL } satisfies OptionKeys<
   TextToSayOptions & Signal
 >;
-export const PLAY_FILE_OPTION_KEYS = { signal: ANY } satisfies OptionKeys<Signal>;
+export const PLAY_FILE_OPTION_KEYS = { signal: ABORT_SIGNAL } satisfies OptionKeys<Signal>;
 
 export const GET_DIGITS_OPTION_KEYS = {
   clear: ANY,
@@ -23,7 +23,7 @@ export const GET_DIGITS_OPTION_KEYS = {
   secondsInterdigitTimeout: ANY,
   end: ANY,
   secondsTimeout: ANY,
-  signal: ANY
+  signal: ABORT_SIGNAL
 } satisfies OptionKeys<GetDigitsOptions>;
 
 export const SEND_DTMF_OPTION_KEYS = { durationMs: ANY, gapMs: ANY } satisfies OptionKeys<SendDtmfOptions>;
@@ -36,7 +36,7 @@ export const CALL_OPTION_KEYS = {
   auth: { username: ANY, password: ANY, realm: ANY } satisfies OptionKeys<CallOptions['auth']>,
   transport: ANY,
   secondsTimeout: ANY,
-  signal: ANY
+  signal: ABORT_SIGNAL
 } satisfies OptionKeys<CallOptions>;
 
 export const TRANSFER_OPTION_KEYS = {
@@ -44,10 +44,10 @@ export const TRANSFER_OPTION_KEYS = {
   conferenceLifetimeControl: ANY,
   conferencePartyMediaSettings: ANY,
   secondsTimeout: ANY,
-  signal: ANY
+  signal: ABORT_SIGNAL
 } satisfies OptionKeys<TransferOptions>;
 
 export const WAIT_FOR_RETRIEVAL_OPTION_KEYS = {
   secondsTimeout: ANY,
-  signal: ANY
+  signal: ABORT_SIGNAL
 } satisfies OptionKeys<RetrievalWaitOptions>;

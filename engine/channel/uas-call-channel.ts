@@ -443,9 +443,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     conferenceRoomName: string,
     options: TransferOptions = {}
   ): Promise<State> {
-    if (!(otherCall instanceof UASCallChannel)) throw new TypeError('otherCall must be a UASCallChannel');
+    if (!(otherCall instanceof UASCallChannel) || !(#ctx in otherCall))
+      throw new TypeError('otherCall must be a UASCallChannel');
     if (otherCall === this)
       throw new InvalidArgumentError('otherCall', 'otherCall must be another channel than this one');
+    // Another engine's channel would be its leg there and a party here: stopping that engine
+    // would end a call of this one.
+    if (otherCall.#ctx !== this.#ctx)
+      throw new InvalidArgumentError('otherCall', 'otherCall must be a channel of this engine');
     this.#ctx.rooms.validateName(conferenceRoomName);
     const resolved = resolveTransferOptions(options);
     this.#expect('transferToConferenceRoom', [State.ANSWERED]);

@@ -17,7 +17,13 @@ import {
 } from '../conference/room-moderator.js';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
-import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
+import {
+  ABORT_SIGNAL,
+  ANY,
+  checkAbortSignal,
+  checkOptionKeys,
+  type OptionKeys
+} from '../util/option-keys.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import { RoomRecorder } from './room-recorder.js';
@@ -93,6 +99,7 @@ export interface ConferenceMediaParts {
 }
 
 const HOLD_OPTION_KEYS = { fileToPlay: ANY } satisfies OptionKeys<{ fileToPlay?: string }>;
+const ROOM_PLAY_FILE_OPTION_KEYS = { signal: ABORT_SIGNAL } satisfies OptionKeys<{ signal?: AbortSignal }>;
 
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   readonly mix: MixRoom;
@@ -302,13 +309,15 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * has been played. A room that has not started yet refuses (`InvalidStateError`): its parties
    * hear their ringback, not the room.
    */
-  say(text: string, options: SayOptions = {}): Promise<void> {
+  async say(text: string, options: SayOptions = {}): Promise<void> {
     const { signal, ...speech } = options ?? {};
+    checkAbortSignal(signal, 'say: signal');
     return this.play('say', () => textMedia('say', text, speech), signal);
   }
 
   /** Plays a WAV file from the engine's play folders to everyone in the room; see `say`. */
-  playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkOptionKeys(options, ROOM_PLAY_FILE_OPTION_KEYS, 'playFile');
     return this.play('playFile', () => fileMedia('playFile', path), options?.signal);
   }
 

@@ -8,7 +8,7 @@
 import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { openNoFollow, type RecordTarget } from './file-folders.js';
-import { ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
+import { ABORT_SIGNAL, ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 
 const CHUNK_SECONDS = 10;
 /** RIFF/WAVE header of canonical PCM: "RIFF", size, "WAVE", a 16-byte "fmt " chunk, "data", size. */
@@ -23,7 +23,7 @@ export interface RecordOptions {
   signal?: AbortSignal;
 }
 
-const RECORD_OPTION_KEYS = { maxSeconds: ANY, signal: ANY } satisfies OptionKeys<RecordOptions>;
+const RECORD_OPTION_KEYS = { maxSeconds: ANY, signal: ABORT_SIGNAL } satisfies OptionKeys<RecordOptions>;
 
 /** `record(path, options)`'s arguments checked, with `maxSeconds` defaulted: TypeError, RangeError or InvalidArgumentError (an unknown key). */
 export function checkRecordArguments(

@@ -4,12 +4,16 @@
  * given instead of being ignored. The known keys come from a table per options type, written as
  * `{ ... } satisfies OptionKeys<X>`: the type-checker then fails when a key is added to `X` and
  * not to its table, or the other way round. Values are checked by whoever reads them; this check
- * only also requires that a nested table is given an object and a list an array.
+ * only also requires that a nested table is given an object, a list an array and a `signal` an
+ * AbortSignal (one that is not fails deep inside, after the call has begun changing state).
  */
 import { InvalidArgumentError } from '../errors.js';
 
 /** A value this check does not look into: a number, a string, a function, another library's object. */
 export const ANY = 'any';
+
+/** An `AbortSignal` (`checkAbortSignal`). */
+export const ABORT_SIGNAL = 'abortSignal';
 
 /** A list whose every entry has `item`'s shape. */
 export class ListOf {
@@ -21,7 +25,7 @@ export class ObjectOrOther {
   constructor(readonly table: OptionTable) {}
 }
 
-export type OptionShape = typeof ANY | OptionTable | ListOf | ObjectOrOther;
+export type OptionShape = typeof ANY | typeof ABORT_SIGNAL | OptionTable | ListOf | ObjectOrOther;
 export interface OptionTable {
   readonly [key: string]: OptionShape;
 }
@@ -42,6 +46,10 @@ export function checkOptionKeys(value: unknown, shape: OptionShape, where = '', 
   if (value === undefined || shape === ANY) return;
   const name = path === '' ? 'options' : path;
   const prefix = where === '' ? '' : `${where}: `;
+  if (shape === ABORT_SIGNAL) {
+    checkAbortSignal(value, `${prefix}${name}`);
+    return;
+  }
   if (shape instanceof ListOf) {
     if (!Array.isArray(value)) throw new TypeError(`${prefix}${name} must be an array, got ${shown(value)}`);
     value.forEach((item, index) => checkOptionKeys(item, shape.item, where, `${path}[${index}]`));
@@ -62,6 +70,12 @@ export function checkOptionKeys(value: unknown, shape: OptionShape, where = '', 
     }
     checkOptionKeys((value as Record<string, unknown>)[key], table[key], where, keyPath);
   }
+}
+
+/** Throws `TypeError` unless `value` is undefined or an `AbortSignal`; `what` names it in the message. */
+export function checkAbortSignal(value: unknown, what: string): void {
+  if (value !== undefined && !(value instanceof AbortSignal))
+    throw new TypeError(`${what} must be an AbortSignal, got ${shown(value)}`);
 }
 
 /**

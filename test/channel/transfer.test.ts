@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   InvalidStateError,
   AnnouncementError,
-  type UASCallChannel
+  UASCallChannel
 } from '../../engine/index.js';
 import { fileURLToPath } from 'node:url';
 import { TonePhone } from '../support/tone-phone.js';
@@ -116,6 +116,50 @@ describe('transferToConferenceRoom', () => {
     );
     await channel.retrieveTransferredCall();
     await t;
+  });
+
+  it("refuses another engine's channel as otherCall, and an object that only looks like a channel", async () => {
+    const { channel } = await caller();
+    const elsewhere = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: 33000, maxPort: 33099 }
+    });
+    await elsewhere.start();
+    try {
+      // Taken, it was a leg of that engine and a party of this one: stopping that engine ended this call.
+      await expect(
+        channel.transferToConferenceRoom(elsewhere.createChannel(), 'cross1')
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await elsewhere.stop();
+    }
+    const lookalike = Object.create(UASCallChannel.prototype) as UASCallChannel;
+    await expect(channel.transferToConferenceRoom(lookalike, 'cross1')).rejects.toThrow(
+      /otherCall must be a UASCallChannel/
+    );
+    expect(channel.state).toBe(State.ANSWERED);
+    expect(engine.rooms.size).toBe(0);
+  });
+
+  it('refuses a signal that is not an AbortSignal before anything starts, and the channel goes on as it was', async () => {
+    const { channel } = await caller();
+    const fake = {} as AbortSignal;
+    const refused = /signal must be an AbortSignal, got an object/;
+    // getDigits used to start collecting first: every later getDigits was refused, and hangUp threw.
+    await expect(channel.getDigits({ count: 1, signal: fake })).rejects.toThrow(refused);
+    await expect(channel.record('refused.wav', { signal: fake })).rejects.toThrow(refused);
+    await expect(channel.playText('hello', { signal: fake })).rejects.toThrow(refused);
+    await expect(channel.playFile('beep.wav', { signal: fake })).rejects.toThrow(refused);
+    const leg = engine.createChannel();
+    await expect(channel.transferToConferenceRoom(leg, 'signal1', { signal: fake })).rejects.toThrow(refused);
+    expect(leg.state).toBe(State.IDLE);
+    expect(await channel.getDigits({ count: 1, secondsTimeout: 0.2 })).toBe('');
+    const state = await channel.transferToConferenceRoom(leg, 'signal1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    expect(state).toBe(State.TRANSFERRED);
+    await channel.hangUp();
+    expect(channel.state).toBe(State.IDLE);
   });
 
   it('rings the leg until a startOnEntry party enters; the waiting party then enters too', async () => {

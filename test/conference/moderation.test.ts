@@ -369,6 +369,13 @@ describe("a conference's moderator", () => {
       await expect(conference('modsay').playFile('../outside.wav')).rejects.toMatchObject({
         code: 'ERR_FILE_ACCESS'
       });
+      const fake = {} as AbortSignal;
+      await expect(conference('modsay').say('hello', { signal: fake })).rejects.toThrow(
+        /must be an AbortSignal/
+      );
+      await expect(conference('modsay').playFile('beep.wav', { signal: fake })).rejects.toThrow(
+        /must be an AbortSignal/
+      );
     } finally {
       await Promise.all(phones.map((p) => p.close()));
     }
