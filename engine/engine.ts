@@ -27,6 +27,7 @@ import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
 import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
 import { ClosedError, InvalidStateError } from './errors.js';
+import { shown } from './util/option-keys.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
 import { AdvertisedAddress, isWildcardAddress } from './rtp/advertised-address.js';
@@ -276,6 +277,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   constructor(options: EngineOptions = {}) {
     super();
+    if (options === null || typeof options !== 'object' || Array.isArray(options))
+      throw new TypeError(`Engine options must be an object, got ${shown(options)}`);
     checkWebRtcOptions(options.webrtc);
     checkWebSocketOptions(options.webSocket);
     checkEngineOptions(options);

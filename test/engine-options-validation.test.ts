@@ -18,6 +18,8 @@ type ErrorClass = new (...args: never[]) => Error;
 
 /** Options as a JavaScript caller (or a variable TypeScript does not check for excess keys) gives them. */
 const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
+  ['null for the options', null, TypeError, 'Engine options must be an object, got null'],
+  ['a string for the options', 'sip:5060', TypeError, "Engine options must be an object, got 'sip:5060'"],
   [
     'a play folder given as a string',
     { files: { playFolders: '/tmp/x' } },

@@ -30,7 +30,7 @@ import {
   TRANSFER_OPTION_KEYS,
   WAIT_FOR_RETRIEVAL_OPTION_KEYS
 } from './channel-option-keys.js';
-import { SafeEmitter, type AudioCodec, type IncomingInvite } from '../../sip/index.js';
+import { SafeEmitter, isSipUri, parseUri, type AudioCodec, type IncomingInvite } from '../../sip/index.js';
 import type { Logger } from 'pino';
 import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
@@ -213,10 +213,10 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Places a SIP call to `target` (a SIP URI); resolves with ANSWERED, or IDLE with `cause()`. */
   async call(target: string, options: CallOptions = {}): Promise<State> {
-    if (typeof target !== 'string' || !/^sips?:/i.test(target)) {
+    if (!isCallTarget(target)) {
       throw new InvalidArgumentError(
         'target',
-        `call target must be a SIP URI (sip:user@host), got '${String(target)}'`
+        `call target must be a SIP URI (sip:user@host), got '${String(target).slice(0, 200)}'`
       );
     }
     checkOptionKeys(options, CALL_OPTION_KEYS, 'call');
@@ -725,4 +725,14 @@ function resolveTransferOptions(
     secondsTimeout,
     signal
   };
+}
+
+/** A SIP or SIPS URI with a host: what `call` can place a call to (`sip:` alone, or `sip:@@@`, cannot). */
+function isCallTarget(target: unknown): target is string {
+  if (typeof target !== 'string') return false;
+  try {
+    return isSipUri(parseUri(target));
+  } catch {
+    return false;
+  }
 }

@@ -220,6 +220,10 @@ describe('UASCallChannel media', () => {
     await expect(idle.answer()).rejects.toBeInstanceOf(HangupError);
     await expect(idle.playText('x')).rejects.toBeInstanceOf(HangupError);
     await expect(idle.call('not a uri')).rejects.toBeInstanceOf(InvalidArgumentError);
+    // A scheme alone, or no host, is no target either: it used to be dialled and come back IDLE.
+    for (const target of ['sip:', 'sip:@@@;;;', 'sips:'])
+      await expect(idle.call(target)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(idle.state).toBe(State.IDLE);
     const { channel } = await answeredCall(null);
     await expect(channel.ring()).rejects.toThrow(
       /channel ch-[0-9a-f]{12}-\d+ is ANSWERED, expected CALL_INCOMING/
