@@ -182,10 +182,13 @@ export class SipCall {
     // crosses it is ACKed and ended with BYE; else Timer B).
     const releaseMedia = (): void => media.close();
     options.signal?.addEventListener('abort', releaseMedia, { once: true });
+    // The last early-media answer we could use: the call's answer if the 2xx brings none.
+    let earlyAnswer: string | undefined;
     outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
       if (status === 183 && body) {
         try {
-          call.media.acceptAnswer(body);
+          call.media.previewAnswer(body);
+          earlyAnswer = body;
         } catch {
           /* early media we cannot use: wait for the final answer */
         }
@@ -203,7 +206,9 @@ export class SipCall {
       options.signal?.removeEventListener('abort', releaseMedia);
     }
     try {
-      media.acceptAnswer(answerSdp);
+      // §13.2.1 has the answer in the 2xx; one that leaves it out after a 183 with SDP (seen from
+      // gateways) has given it already.
+      media.acceptAnswer(answerSdp.length === 0 && earlyAnswer !== undefined ? earlyAnswer : answerSdp);
     } catch (error) {
       // An answer we cannot use (no common codec, plain RTP while SRTP is required): the dialog
       // exists, so end it with BYE rather than leave the callee connected to silence.

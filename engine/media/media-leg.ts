@@ -302,6 +302,18 @@ export class MediaLeg implements MixMember {
   }
 
   acceptAnswer(answer: string): void {
+    this.takeAnswer(answer, false);
+  }
+
+  /**
+   * Early media: the answer a 183 carried, applied while the offer waits for the 2xx's answer
+   * (SdpSession.previewAnswer), which `acceptAnswer` then takes as the call's.
+   */
+  previewAnswer(answer: string): void {
+    this.takeAnswer(answer, true);
+  }
+
+  private takeAnswer(answer: string, preview: boolean): void {
     // A 183 or 200 that crosses our hang-up: its slot in the DSP core may be another call's now.
     if (this.closed) throw new ClosedError('media leg');
     if (this.webrtc) {
@@ -309,7 +321,7 @@ export class MediaLeg implements MixMember {
       if (kept && sameWebRtcTransport(answer, kept.remote)) return; // the session as it was
       throw new SdpNegotiationError('a WebRTC answer must keep its ICE credentials and certificate');
     }
-    this.apply(this.sdp.processAnswer(answer));
+    this.apply(preview ? this.sdp.previewAnswer(answer) : this.sdp.processAnswer(answer));
   }
 
   /** Holds (or lets go) what the leg's RTP session sends: see RtpSession.holdSending. */

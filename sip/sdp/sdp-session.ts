@@ -105,6 +105,19 @@ export class SdpSession {
     return this.agreed;
   }
 
+  /**
+   * Reads an answer to our pending offer that came in an unreliable provisional response (a 183's
+   * early media): RFC 3261 §13.2.1 has the answer in the 2xx, and the provisional's only a copy
+   * of it ahead of time, so the offer stays pending for the 2xx's answer. Throws as
+   * `processAnswer` does, and the agreement stands then too.
+   */
+  previewAnswer(answerText: string): NegotiatedAudio {
+    const offer = this.pendingOffer;
+    if (offer === undefined) throw new SdpStateError('no offer of ours is waiting for an answer');
+    this.agreed = negotiateAnswer(offer, parseSdp(answerText), this.localCapabilities.mediaFamilies);
+    return this.agreed;
+  }
+
   /** Forgets the pending offer (its transaction failed); the previous agreement stands. */
   cancelOffer(): void {
     this.pendingOffer = undefined;

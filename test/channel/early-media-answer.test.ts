@@ -1,0 +1,160 @@
+/**
+ * A call the engine places whose callee sends early media, over real SIP and RTP on loopback: a
+ * 183 with SDP, then the 200. RFC 3261 §13.2.1 has the answer in the 2xx; an SDP in an
+ * unreliable provisional response is a copy of it ahead of time. Before, the 183's SDP was taken
+ * as the answer, the 200's then met no offer waiting and the call failed with ACK and BYE: the
+ * usual carrier pattern (ringback or announcements as early media, then the answer) never
+ * connected. Now the 2xx's answer is the call's (a new one moves the media), and a 200 that
+ * leaves it out keeps the 183's.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cause, Engine, State } from '../../engine/index.js';
+import type { SipRequest } from '../../sip/message/message.js';
+import { responseTo } from '../support/sip-messages.js';
+import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
+import { waitFor } from '../support/wait.js';
+
+let engine: Engine;
+let sipPort: number;
+
+beforeAll(async () => {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 58520, maxPort: 58559 },
+    logLevel: 'silent'
+  });
+  await engine.start();
+  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+});
+
+afterAll(async () => {
+  await engine?.stop();
+});
+
+/** The callee's answer: PCMU and telephone-event at 127.0.0.1:`port`. */
+function answerSdp(port: number, version = 1): string {
+  return [
+    'v=0',
+    `o=- 7 ${version} IN IP4 127.0.0.1`,
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0 101`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    ''
+  ].join('\r\n');
+}
+
+/** A UDP socket standing for the callee's media port: counts the packets that reach it. */
+async function mediaPort(): Promise<{ port: number; packets: () => number; close: () => void }> {
+  const socket = dgram.createSocket('udp4');
+  let packets = 0;
+  socket.on('message', () => packets++);
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  return { port: socket.address().port, packets: () => packets, close: () => socket.close() };
+}
+
+/**
+ * The engine calls the callee, which answers the INVITE with a 183 carrying `early` and then a
+ * 200 carrying `final` (none when undefined). Resolves with the call's state, the channel and the
+ * callee's INVITE once the callee has the ACK.
+ */
+async function earlyThenAnswer(
+  callee: UdpTestPeer,
+  early: string,
+  final: string | undefined
+): Promise<{ state: State; channel: ReturnType<Engine['createChannel']>; offer: SipRequest }> {
+  const channel = engine.createChannel();
+  const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
+  const offer = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
+  const respond = async (status: number, body: string | undefined): Promise<void> => {
+    const response = responseTo(offer, status, 'bob');
+    response.add('Contact', `<sip:bob@127.0.0.1:${callee.port}>`);
+    if (body !== undefined) {
+      response.add('Content-Type', 'application/sdp');
+      response.body = Buffer.from(body);
+    }
+    await callee.send(response.toBuffer(), sipPort);
+  };
+  await respond(183, early);
+  await waitFor(() => channel.state === State.RING_OUTGOING);
+  await respond(200, final);
+  const state = await placing;
+  await callee.next(isRequest('ACK', offer.callId), 10_000);
+  return { state, channel, offer };
+}
+
+/** Hangs the call up from the engine's side; the callee answers the BYE. */
+async function hangUp(
+  callee: UdpTestPeer,
+  channel: ReturnType<Engine['createChannel']>,
+  offer: SipRequest
+): Promise<void> {
+  const ended = channel.hangUp();
+  const bye = (await callee.next(isRequest('BYE', offer.callId), 10_000)) as SipRequest;
+  await callee.send(responseTo(bye, 200).toBuffer(), sipPort);
+  await ended;
+  await waitFor(() => engine.rtpPortsInUse === 0);
+}
+
+describe('a placed call with early media (183 with SDP, then 200)', () => {
+  it('connects when the 200 repeats the 183 answer, and its media goes there', async () => {
+    const callee = await new UdpTestPeer().open();
+    const media = await mediaPort();
+    try {
+      const sdp = answerSdp(media.port);
+      const { state, channel, offer } = await earlyThenAnswer(callee, sdp, sdp);
+      expect(state).toBe(State.ANSWERED);
+      expect(channel.cause()).toBe(Cause.NORMAL);
+      await channel.sendDtmf('5');
+      await waitFor(() => media.packets() > 0);
+      expect(callee.received.some((m) => isRequest('BYE', offer.callId)(m))).toBe(false);
+      await hangUp(callee, channel, offer);
+    } finally {
+      media.close();
+      await callee.close();
+    }
+  });
+
+  it('takes the 200 answer when it differs from the 183 one: the media moves to it', async () => {
+    const callee = await new UdpTestPeer().open();
+    const [early, final] = [await mediaPort(), await mediaPort()];
+    try {
+      const { state, channel, offer } = await earlyThenAnswer(
+        callee,
+        answerSdp(early.port),
+        answerSdp(final.port, 2)
+      );
+      expect(state).toBe(State.ANSWERED);
+      const before = early.packets();
+      await channel.sendDtmf('7');
+      await waitFor(() => final.packets() > 0);
+      expect(early.packets()).toBe(before);
+      await hangUp(callee, channel, offer);
+    } finally {
+      early.close();
+      final.close();
+      await callee.close();
+    }
+  });
+
+  it('keeps the 183 answer when the 200 carries none', async () => {
+    const callee = await new UdpTestPeer().open();
+    const media = await mediaPort();
+    try {
+      const { state, channel, offer } = await earlyThenAnswer(callee, answerSdp(media.port), undefined);
+      expect(state).toBe(State.ANSWERED);
+      await channel.sendDtmf('9');
+      await waitFor(() => media.packets() > 0);
+      await hangUp(callee, channel, offer);
+    } finally {
+      media.close();
+      await callee.close();
+    }
+  });
+});
