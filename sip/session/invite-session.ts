@@ -321,7 +321,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         failure: { status: error.status, ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }) }
       };
     }
-    const settled = intervalFromAnswer(outcome.response, seconds);
+    const settled = intervalFromAnswer(outcome.response, seconds, this.host.sessionTimer?.minSeSeconds ?? 0);
     return { interval: { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' } };
   }
 

@@ -254,7 +254,7 @@ export class OutgoingInvite extends InviteSessionBase {
     }
     if (this.host.sessionTimer) {
       const asked = Number(this.invite.get('Session-Expires') ?? this.host.sessionTimer.expiresSeconds);
-      const settled = intervalFromAnswer(response, asked);
+      const settled = intervalFromAnswer(response, asked, this.host.sessionTimer.minSeSeconds);
       this.startSessionTimer({ seconds: settled.seconds, weRefresh: settled.refresher === 'uac' });
     }
     this.settle?.resolve({ answerSdp });

@@ -93,10 +93,16 @@ export function negotiateAsUas(
 }
 
 /** The UAC side of §7.2: what the 2xx settled, or our own interval when the UAS ignored timers. */
-export function intervalFromAnswer(response: SipResponse, requestedSeconds: number): SessionInterval {
+export function intervalFromAnswer(
+  response: SipResponse,
+  requestedSeconds: number,
+  minSeSeconds: number
+): SessionInterval {
   const granted = parseSessionExpires(response);
   if (!granted) return { seconds: requestedSeconds, refresher: 'uac' };
-  return { seconds: granted.seconds, refresher: granted.refresher ?? 'uac' };
+  // §9: a UAS may not grant less than the Min-SE it was sent. One that did (`Session-Expires: 1`)
+  // had us refresh twice a second for the whole call, or end it within a second as expired.
+  return { seconds: Math.max(granted.seconds, minSeSeconds), refresher: granted.refresher ?? 'uac' };
 }
 
 /** The Min-SE of a 422, to retry with (§7.3), if it is a usable number. */

@@ -57,8 +57,19 @@ describe('session timer negotiation (RFC 4028)', () => {
 
   it('as UAC: takes the 2xx interval, or refreshes itself at the asked one when the UAS ignored timers', () => {
     const granted = new SipResponse(200, 'OK').add('Session-Expires', '900;refresher=uas');
-    expect(intervalFromAnswer(granted, 1800)).toEqual({ seconds: 900, refresher: 'uas' });
-    expect(intervalFromAnswer(new SipResponse(200, 'OK'), 1800)).toEqual({ seconds: 1800, refresher: 'uac' });
+    expect(intervalFromAnswer(granted, 1800, 90)).toEqual({ seconds: 900, refresher: 'uas' });
+    expect(intervalFromAnswer(new SipResponse(200, 'OK'), 1800, 90)).toEqual({
+      seconds: 1800,
+      refresher: 'uac'
+    });
+  });
+
+  it('as UAC: raises a 2xx interval below our Min-SE to it (RFC 4028 §9), whoever refreshes', () => {
+    // Taken as given, 1 s had us refresh twice a second for the whole call, or end it as expired.
+    for (const refresher of ['uac', 'uas'] as const) {
+      const tiny = new SipResponse(200, 'OK').add('Session-Expires', `1;refresher=${refresher}`);
+      expect(intervalFromAnswer(tiny, 1800, 90)).toEqual({ seconds: 90, refresher });
+    }
   });
 });
 
