@@ -350,11 +350,12 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           return undefined; // the request's own send reports why it cannot go
         }
       },
-      sendAck: (ack, options) => {
+      sendAck: (ack, options, unsent) => {
         try {
-          this.sender.transmit(ack, this.sender.prepareRequest(ack, options));
+          this.sender.transmit(ack, this.sender.prepareRequest(ack, options), unsent);
         } catch (error) {
           this.logger.warn({ callId: ack.callId, err: String(error) }, 'cannot send ACK');
+          unsent?.(error instanceof Error ? error : new Error(String(error)));
         }
       },
       respond: (tx, response) => this.respond(tx, response),

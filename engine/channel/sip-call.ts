@@ -217,6 +217,12 @@ export class SipCall {
       void outgoing.bye().catch(() => undefined);
       throw error;
     }
+    // Ended between its 2xx and here (its ACK could not be sent, §13.2.2.4): no call to connect.
+    if (outgoing.terminated) {
+      call.ended = true;
+      media.close();
+      throw new SipError('ERR_SIP_TRANSPORT', 'the call ended as it was answered: its ACK could not be sent');
+    }
     call.established = true;
     return call;
   }

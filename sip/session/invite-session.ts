@@ -98,7 +98,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   answerHandler?: AnswerHandler;
   protected dialog?: Dialog;
   protected localSdp?: string;
-  private ended = false;
+  protected ended = false;
   /** Our BYE's transaction is under way: the dialog is kept for a BYE crossing it. */
   private byeInFlight = false;
   /**

@@ -241,8 +241,9 @@ export class OutgoingInvite extends InviteSessionBase {
     this.dialog = dialog;
     this.host.addDialog(dialog, this);
     const ack = this.createAck(dialog);
-    this.host.sendAck(ack, this.sendOptions);
     this.ack = ack;
+    this.host.sendAck(ack, this.sendOptions, (error) => this.ackUnsent(error));
+    if (this.ended) return;
     const answerSdp = sessionDescriptionOf(response) ?? '';
     if (answerSdp.length > 0) this.remoteSdp = answerSdp;
     this.options.signal?.removeEventListener('abort', this.abortListener);
@@ -380,6 +381,19 @@ export class OutgoingInvite extends InviteSessionBase {
       ),
       'timeout'
     );
+  }
+
+  /**
+   * The ACK for the 2xx could not go: its remote target names port 0, a sips: URI we have no TLS
+   * for, or a family we cannot reach (§13.2.2.4). The callee never hears that its answer was
+   * taken and will give the call up, so it is not taken here either: reported answered, it was
+   * one the application thought connected while the callee retransmitted its 200 into the void.
+   */
+  private ackUnsent(error: Error): void {
+    if (this.ended) return;
+    const failure = new SipError('ERR_SIP_TRANSPORT', `cannot send the ACK for the 2xx: ${error.message}`);
+    if (this.settle) this.fail(failure, 'error');
+    else this.terminate('error');
   }
 
   private fail(error: SipError, reason: TerminationReason): void {

@@ -75,8 +75,11 @@ export interface SessionHost {
    * its peers only over connections they opened (WebSocket, RFC 7118 §5); undefined otherwise.
    */
   flowFor(request: SipRequest, protocol: TransportProtocol): MessageSource | undefined;
-  /** The ACK for a 2xx: its own transaction-less request with a new branch (§13.2.2.4, §17.1.1.3). */
-  sendAck(ack: SipRequest, options?: SendOptions): void;
+  /**
+   * The ACK for a 2xx: its own transaction-less request with a new branch (§13.2.2.4, §17.1.1.3).
+   * `unsent` hears why it could not go (no route to its target, or the send failed).
+   */
+  sendAck(ack: SipRequest, options?: SendOptions, unsent?: (error: Error) => void): void;
   /** Sends a response through a server transaction, adding Server and (if needed) Contact. */
   respond(tx: ServerTransaction, response: SipResponse): void;
   /** Our Contact header value for a transport. */

@@ -1,11 +1,16 @@
 /**
- * A call the engine places whose callee sends early media, over real SIP and RTP on loopback: a
- * 183 with SDP, then the 200. RFC 3261 §13.2.1 has the answer in the 2xx; an SDP in an
+ * How a call the engine places takes its callee's answer, over real SIP and RTP on loopback.
+ *
+ * Early media: a 183 with SDP, then the 200. RFC 3261 §13.2.1 has the answer in the 2xx; an SDP in an
  * unreliable provisional response is a copy of it ahead of time. Before, the 183's SDP was taken
  * as the answer, the 200's then met no offer waiting and the call failed with ACK and BYE: the
  * usual carrier pattern (ringback or announcements as early media, then the answer) never
  * connected. Now the 2xx's answer is the call's (a new one moves the media), and a 200 that
  * leaves it out keeps the 183's.
+ *
+ * A 200 whose remote target we cannot send the ACK to (its Contact names port 0): the call is not
+ * taken (§13.2.2.4). Before, call() resolved ANSWERED while the callee, never ACKed,
+ * retransmitted its 200 and gave the call up.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -152,6 +157,30 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
       await channel.sendDtmf('9');
       await waitFor(() => media.packets() > 0);
       await hangUp(callee, channel, offer);
+    } finally {
+      media.close();
+      await callee.close();
+    }
+  });
+});
+
+describe('a placed call whose 200 names a target the ACK cannot reach', () => {
+  it('is not taken when its Contact names port 0', async () => {
+    const callee = await new UdpTestPeer().open();
+    const media = await mediaPort();
+    try {
+      const channel = engine.createChannel();
+      const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
+      const offer = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
+      const ok = responseTo(offer, 200, 'bob');
+      ok.add('Contact', '<sip:bob@127.0.0.1:0>');
+      ok.add('Content-Type', 'application/sdp');
+      ok.body = Buffer.from(answerSdp(media.port));
+      await callee.send(ok.toBuffer(), sipPort);
+      const state = await placing;
+      expect(state).toBe(State.IDLE);
+      expect(channel.cause()).toBe(Cause.FAILED);
+      await waitFor(() => engine.rtpPortsInUse === 0);
     } finally {
       media.close();
       await callee.close();
