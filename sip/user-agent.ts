@@ -355,7 +355,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           this.sender.transmit(ack, this.sender.prepareRequest(ack, options), unsent);
         } catch (error) {
           this.logger.warn({ callId: ack.callId, err: String(error) }, 'cannot send ACK');
-          unsent?.(error instanceof Error ? error : new Error(String(error)));
+          unsent?.(error instanceof Error ? error : new SipError('ERR_SIP_TRANSPORT', String(error)));
         }
       },
       respond: (tx, response) => this.respond(tx, response),
