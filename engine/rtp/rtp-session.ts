@@ -14,8 +14,8 @@ import type dgram from 'node:dgram';
 import { SafeEmitter } from '../../sip/index.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import { PeerLatch, type LatchingMode } from './peer-latch.js';
-import { SRTP_REPLAYED, type SrtpContext } from './srtp/srtp-context.js';
-import { SrtpTransform, type SrtpKeys } from './srtp/srtp-transform.js';
+import { SRTP_REPLAYED } from './srtp/srtp-context.js';
+import { SrtpTransform, type SrtpKeyHistory, type SrtpKeys } from './srtp/srtp-transform.js';
 import { FRAME_SILENT, JitterBuffer } from './jitter-buffer.js';
 import { InboundFraming, PCMU_SAMPLES, type SampleFormat } from './inbound-framing.js';
 import type { RtpPortPair } from './port-pool.js';
@@ -172,8 +172,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
   #srtp: SrtpTransform | undefined;
-  /** Our outbound SRTP context of each local key used in this session (SrtpTransform.create). */
-  readonly #sentWith = new Map<string, SrtpContext>();
+  /** The last SRTP context of each key used in this session, either way (SrtpTransform.create). */
+  readonly #srtpKeys: SrtpKeyHistory = { sent: new Map(), received: new Map() };
   /**
    * The remote SSRC, valid once #hasRemoteSsrc: always a number, so comparing a packet's SSRC
    * with it stays a float comparison. A field that may hold undefined is tagged, and V8 boxes the
@@ -283,7 +283,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       opts.signallingAddress,
       opts.peerBehindNat
     );
-    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#sentWith);
+    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#srtpKeys);
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
@@ -597,7 +597,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
 
   /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   setSrtp(keys: SrtpKeys | undefined): void {
-    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#sentWith);
+    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#srtpKeys);
     this.#peer.authenticated = this.#srtp !== undefined;
   }
 

@@ -119,6 +119,17 @@ export class SrtpContext {
     this.#srtcpSendIndex = earlier.#srtcpSendIndex;
   }
 
+  /**
+   * Carries on where `earlier` (a context of the same master key) stopped receiving: the replay
+   * window, and with it the ROC, of each remote stream. Without it, a key that came back after a
+   * re-INVITE (to another key, or to plain RTP, and back) took its earlier packets again: a replay
+   * of recorded audio into the call (RFC 3711 §3.3.2).
+   */
+  continueReceiving(earlier: SrtpContext): void {
+    for (const [ssrc, window] of earlier.#rtpStreams) this.#rtpStreams.set(ssrc, window);
+    for (const [ssrc, window] of earlier.#rtcpStreams) this.#rtcpStreams.set(ssrc, window);
+  }
+
   /** The ROC of the stream we send (for tests and diagnostics). */
   get sendRolloverCounter(): number {
     return this.#sendRoc;

@@ -2,7 +2,8 @@
  * The SRTP of one RTP session (RFC 3711 with SDES keys, RFC 4568): our context protects what we
  * send, the peer's unprotects what we receive, and one output buffer per socket takes the
  * protected packet so the send path allocates nothing of its own. A re-INVITE that keeps a key
- * keeps its context, so the ROC and replay window carry on.
+ * keeps its context, so the ROC and replay window carry on; a key that comes back later carries
+ * on from its last context (SrtpKeyHistory).
  */
 import { SrtpContext } from './srtp-context.js';
 import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuiteName } from './srtp-suite.js';
@@ -13,6 +14,15 @@ export interface SrtpKeys {
   localKeySalt: Uint8Array;
   /** The peer's master key || salt (what we receive with). */
   remoteKeySalt: Uint8Array;
+}
+
+/**
+ * The last context of each master key a session used, for its whole life, by key (hex): a key used
+ * again carries on its counters when we send with it, and its replay windows when we receive.
+ */
+export interface SrtpKeyHistory {
+  sent: Map<string, SrtpContext>;
+  received: Map<string, SrtpContext>;
 }
 
 /** Largest RTP or RTCP packet we protect (a 1500-byte MTU's worth of payload and more). */
@@ -29,7 +39,7 @@ export class SrtpTransform {
   private constructor(
     keys: SrtpKeys,
     previous: SrtpTransform | undefined,
-    sentWith: Map<string, SrtpContext> | undefined
+    history: SrtpKeyHistory | undefined
   ) {
     if (!isSrtpSuiteName(keys.suite)) throw new RangeError(`SRTP suite ${keys.suite} is not supported`);
     const suite = SRTP_SUITES[keys.suite];
@@ -40,26 +50,25 @@ export class SrtpTransform {
       this.outbound = previous.outbound;
     } else {
       this.outbound = new SrtpContext(suite, this.#local);
-      const earlier = sentWith?.get(this.#local.toString('hex'));
+      const earlier = history?.sent.get(this.#local.toString('hex'));
       if (earlier) this.outbound.continueSending(earlier);
     }
-    sentWith?.set(this.#local.toString('hex'), this.outbound);
-    this.inbound =
-      sameSuite && previous.#remote.equals(this.#remote)
-        ? previous.inbound
-        : new SrtpContext(suite, this.#remote);
+    history?.sent.set(this.#local.toString('hex'), this.outbound);
+    if (sameSuite && previous.#remote.equals(this.#remote)) {
+      this.inbound = previous.inbound;
+    } else {
+      this.inbound = new SrtpContext(suite, this.#remote);
+      const earlier = history?.received.get(this.#remote.toString('hex'));
+      if (earlier) this.inbound.continueReceiving(earlier);
+    }
+    history?.received.set(this.#remote.toString('hex'), this.inbound);
   }
 
   /**
-   * A transform for `keys`, reusing the contexts of `previous` whose keys did not change.
-   * `sentWith` (the session's, for its whole life) remembers the last outbound context of each
-   * local key, so that a new one for a key sent with before carries on its counters.
+   * A transform for `keys`, reusing the contexts of `previous` whose keys did not change; a key
+   * in `history` (the session's) carries on from its last context there.
    */
-  static create(
-    keys: SrtpKeys,
-    previous?: SrtpTransform,
-    sentWith?: Map<string, SrtpContext>
-  ): SrtpTransform {
-    return new SrtpTransform(keys, previous, sentWith);
+  static create(keys: SrtpKeys, previous?: SrtpTransform, history?: SrtpKeyHistory): SrtpTransform {
+    return new SrtpTransform(keys, previous, history);
   }
 }

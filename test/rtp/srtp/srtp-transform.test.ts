@@ -2,12 +2,14 @@
  * Our outbound SRTP across a call's re-INVITEs: one master key is never used twice with the same
  * counter. SRTP turned off and on again, or a suite change, builds a new context for the same
  * key: it carries on the earlier one's SRTCP index and ROC, where it started again from 0 and
- * repeated the keystream (two ciphertexts XORed gave the two plaintexts XORed).
+ * repeated the keystream (two ciphertexts XORed gave the two plaintexts XORed). Our inbound SRTP
+ * likewise: a peer's key that comes back keeps its replay windows, so its earlier packets stay
+ * refused.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SRTP_REPLAYED, SrtpContext } from '../../../engine/rtp/srtp/srtp-context.js';
-import { SrtpTransform } from '../../../engine/rtp/srtp/srtp-transform.js';
+import { SrtpTransform, type SrtpKeyHistory } from '../../../engine/rtp/srtp/srtp-transform.js';
 import { SRTP_SUITES } from '../../../engine/rtp/srtp/srtp-suite.js';
 
 const local = randomBytes(30);
@@ -38,32 +40,65 @@ function srtcpIndex(ctx: SrtpContext): number {
   return out.readUInt32BE(8) & 0x7fffffff;
 }
 
+function newHistory(): SrtpKeyHistory {
+  return { sent: new Map(), received: new Map() };
+}
+
 describe('SrtpTransform', () => {
   it('carries the SRTCP index and ROC of a key over SRTP off and on, and over a suite change', () => {
-    const sentWith = new Map<string, SrtpContext>();
-    const first = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    const history = newHistory();
+    const first = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, history);
     expect([srtcpIndex(first.outbound), srtcpIndex(first.outbound)]).toEqual([0, 1]);
     const out = Buffer.alloc(256);
     for (const seq of [65534, 65535, 0]) first.outbound.protectRtp(rtp(seq, 0x1234), 172, out);
     expect(first.outbound.sendRolloverCounter).toBe(1);
 
     // SRTP off (the transform dropped), then on again with the same keys.
-    const again = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    const again = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, history);
     expect(again.outbound).not.toBe(first.outbound);
     expect(srtcpIndex(again.outbound)).toBe(2);
     expect(again.outbound.sendRolloverCounter).toBe(1);
 
     // Another suite: another tag length, the same keystream.
-    const shorter = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_32'), again, sentWith);
+    const shorter = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_32'), again, history);
     expect(shorter.outbound.suite).toBe(SRTP_SUITES.AES_CM_128_HMAC_SHA1_32);
     expect(srtcpIndex(shorter.outbound)).toBe(3);
 
     // A peer that kept one receiving context takes every report, none as a replay.
     const peer = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, local);
-    const fresh = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, sentWith);
+    const fresh = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, history);
     const report = Buffer.alloc(64);
     const n = fresh.outbound.protectRtcp(rtcp(0x1234), 8, report);
     expect(peer.unprotectRtcp(report, n)).toBe(8);
     expect(peer.unprotectRtcp(Buffer.from(report.subarray(0, n)), n)).toBe(SRTP_REPLAYED);
+  });
+
+  it("refuses a peer's earlier packets again when its key comes back, after another key or plain RTP", () => {
+    const peer = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, remote);
+    const recorded: Buffer[] = [];
+    for (let seq = 100; seq < 110; seq++) {
+      const out = Buffer.alloc(256);
+      recorded.push(Buffer.from(out.subarray(0, peer.protectRtp(rtp(seq, 0x5678), 172, out))));
+    }
+    const otherKey = {
+      suite: 'AES_CM_128_HMAC_SHA1_80',
+      localKeySalt: local,
+      remoteKeySalt: randomBytes(30)
+    };
+    for (const between of ['another key', 'plain RTP'] as const) {
+      const history = newHistory();
+      const first = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), undefined, history);
+      for (const packet of recorded)
+        expect(first.inbound.unprotectRtp(Buffer.from(packet), packet.length)).toBe(172);
+      const middle = between === 'another key' ? SrtpTransform.create(otherKey, first, history) : undefined;
+      const back = SrtpTransform.create(keys('AES_CM_128_HMAC_SHA1_80'), middle, history);
+      expect(back.inbound).not.toBe(first.inbound);
+      for (const packet of recorded)
+        expect(back.inbound.unprotectRtp(Buffer.from(packet), packet.length), between).toBe(SRTP_REPLAYED);
+      // The peer's stream carrying on is taken.
+      const out = Buffer.alloc(256);
+      const next = peer.protectRtp(rtp(110 + (between === 'plain RTP' ? 1 : 0), 0x5678), 172, out);
+      expect(back.inbound.unprotectRtp(out, next)).toBe(172);
+    }
   });
 });
