@@ -54,7 +54,8 @@ export function parseCryptoAttribute(value: string): SdesCrypto | undefined {
     if (!LIFETIME.test(extra)) return undefined;
   }
   const keySalt = Buffer.from(base64, 'base64');
-  if (keySalt.length !== SDES_KEY_SALT_BYTES) return undefined;
+  // Node drops what does not fit whole bytes: a 41-character value decoded to 30 bytes all the same.
+  if (keySalt.length !== SDES_KEY_SALT_BYTES || keySalt.toString('base64') !== base64) return undefined;
   return { tag: Number(tagText), suite: suite as SdesSuite, keySalt };
 }
 

@@ -55,6 +55,9 @@ describe('a=crypto (RFC 4568)', () => {
       parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${randomBytes(16).toString('base64')}`)
     ).toBeUndefined();
     expect(parseCryptoAttribute('garbage')).toBeUndefined();
+    // Not base64 of 30 bytes, though Node's decoder (which drops a trailing odd character) says so.
+    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}A`)).toBeUndefined();
+    expect(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${inline}==`)).toBeUndefined();
   });
 });
 
