@@ -10,13 +10,13 @@
  * offer's family, whichever family its SIP came over: before, in the SIP peer's.
  */
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cause, Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, isRequest, sipText } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
+import { countingUdpPort, type CountingUdpPort } from '../support/counting-udp-port.js';
 
 interface Bound {
   engine: Engine;
@@ -127,16 +127,6 @@ async function invite(
   return response;
 }
 
-/** An RTP socket of the test's, counting what the engine sends it. */
-async function rtpPort(host: string): Promise<{ socket: dgram.Socket; port: number; count(): number }> {
-  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  let packets = 0;
-  socket.on('message', () => packets++);
-  socket.bind(0, host);
-  await once(socket, 'listening');
-  return { socket, port: socket.address().port, count: () => packets };
-}
-
 /** Hangs `channel` up, answering its BYE as the caller `peer`. */
 async function hangUp(channel: UASCallChannel, peer: UdpTestPeer, bound: Bound): Promise<void> {
   const hangingUp = channel.hangUp();
@@ -183,7 +173,7 @@ async function expectAudioBothWays(
   await hangUp(bound.calls[index], peer, bound);
 }
 
-type RtpPort = Awaited<ReturnType<typeof rtpPort>>;
+type RtpPort = CountingUdpPort;
 
 /** Runs `test` with a caller: a SIP peer on `sipHost` and its RTP port on `mediaHost`, both closed after. */
 async function withCaller(
@@ -192,7 +182,7 @@ async function withCaller(
   test: (peer: UdpTestPeer, media: RtpPort) => Promise<void>
 ): Promise<void> {
   const peer = await new UdpTestPeer().open(sipHost);
-  const media = await rtpPort(mediaHost);
+  const media = await countingUdpPort(mediaHost);
   try {
     await test(peer, media);
   } finally {

@@ -5,14 +5,13 @@
  * ACK. Before, the first got 488 and the second 400, and a peer refreshing its session that way
  * lost the call at expiry. RTP reaching the port each answer names shows the answer was applied.
  */
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
 import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
+import { countingUdpPort } from '../support/counting-udp-port.js';
 import { responseTo } from '../support/sip-messages.js';
 
 let engine: Engine;
@@ -59,16 +58,6 @@ const isOk = (cseq: number) => (m: unknown) =>
 const withSdp = (lines: string[], sdp: string): string =>
   sipText([...lines, 'Content-Type: application/sdp'], sdp);
 
-/** A socket that stands for the caller's RTP port, counting the engine's packets that reach it. */
-async function countingPort(): Promise<{ port: number; count(): number; close(): void }> {
-  const socket = dgram.createSocket('udp4');
-  let packets = 0;
-  socket.on('message', () => packets++);
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  return { port: socket.address().port, count: () => packets, close: () => socket.close() };
-}
-
 /** A call set up by a delayed-offer INVITE, answered by the ACK with RTP to `port` (no answer without one). */
 async function delayedOfferCall(
   peer: UdpTestPeer,
@@ -93,7 +82,7 @@ async function delayedOfferCall(
 describe('INVITEs without an offer', () => {
   it('answers a delayed-offer INVITE with an offer in the 200 and takes the answer from the ACK', async () => {
     const peer = await new UdpTestPeer().open();
-    const media = await countingPort();
+    const media = await countingUdpPort();
     try {
       const { channel, answering } = await delayedOfferCall(peer, 'delayed-offer', media.port);
       await answering;
@@ -124,8 +113,8 @@ describe('INVITEs without an offer', () => {
 
   it('answers a re-INVITE without SDP with an offer, and the ACK moves the media', async () => {
     const peer = await new UdpTestPeer().open();
-    const first = await countingPort();
-    const second = await countingPort();
+    const first = await countingUdpPort();
+    const second = await countingUdpPort();
     try {
       const { channel, ok, answering } = await delayedOfferCall(peer, 'reinvite-no-sdp', first.port);
       await answering;
@@ -152,8 +141,8 @@ describe('INVITEs without an offer', () => {
 
   it('refuses a re-INVITE with 422 before its offer changes anything', async () => {
     const peer = await new UdpTestPeer().open();
-    const first = await countingPort();
-    const moved = await countingPort();
+    const first = await countingUdpPort();
+    const moved = await countingUdpPort();
     try {
       const { ok, answering } = await delayedOfferCall(peer, 'too-small', first.port);
       await answering;

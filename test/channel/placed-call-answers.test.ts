@@ -12,14 +12,13 @@
  * taken (§13.2.2.4). Before, call() resolved ANSWERED while the callee, never ACKed,
  * retransmitted its 200 and gave the call up.
  */
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cause, Engine, State } from '../../engine/index.js';
 import type { SipRequest } from '../../sip/message/message.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
+import { countingUdpPort } from '../support/counting-udp-port.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -52,16 +51,6 @@ function answerSdp(port: number, version = 1): string {
     'a=sendrecv',
     ''
   ].join('\r\n');
-}
-
-/** A UDP socket standing for the callee's media port: counts the packets that reach it. */
-async function mediaPort(): Promise<{ port: number; packets: () => number; close: () => void }> {
-  const socket = dgram.createSocket('udp4');
-  let packets = 0;
-  socket.on('message', () => packets++);
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  return { port: socket.address().port, packets: () => packets, close: () => socket.close() };
 }
 
 /**
@@ -110,14 +99,14 @@ async function hangUp(
 describe('a placed call with early media (183 with SDP, then 200)', () => {
   it('connects when the 200 repeats the 183 answer, and its media goes there', async () => {
     const callee = await new UdpTestPeer().open();
-    const media = await mediaPort();
+    const media = await countingUdpPort();
     try {
       const sdp = answerSdp(media.port);
       const { state, channel, offer } = await earlyThenAnswer(callee, sdp, sdp);
       expect(state).toBe(State.ANSWERED);
       expect(channel.cause()).toBe(Cause.NORMAL);
       await channel.sendDtmf('5');
-      await waitFor(() => media.packets() > 0);
+      await waitFor(() => media.count() > 0);
       expect(callee.received.some((m) => isRequest('BYE', offer.callId)(m))).toBe(false);
       await hangUp(callee, channel, offer);
     } finally {
@@ -128,7 +117,7 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
 
   it('takes the 200 answer when it differs from the 183 one: the media moves to it', async () => {
     const callee = await new UdpTestPeer().open();
-    const [early, final] = [await mediaPort(), await mediaPort()];
+    const [early, final] = [await countingUdpPort(), await countingUdpPort()];
     try {
       const { state, channel, offer } = await earlyThenAnswer(
         callee,
@@ -136,10 +125,10 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
         answerSdp(final.port, 2)
       );
       expect(state).toBe(State.ANSWERED);
-      const before = early.packets();
+      const before = early.count();
       await channel.sendDtmf('7');
-      await waitFor(() => final.packets() > 0);
-      expect(early.packets()).toBe(before);
+      await waitFor(() => final.count() > 0);
+      expect(early.count()).toBe(before);
       await hangUp(callee, channel, offer);
     } finally {
       early.close();
@@ -150,12 +139,12 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
 
   it('keeps the 183 answer when the 200 carries none', async () => {
     const callee = await new UdpTestPeer().open();
-    const media = await mediaPort();
+    const media = await countingUdpPort();
     try {
       const { state, channel, offer } = await earlyThenAnswer(callee, answerSdp(media.port), undefined);
       expect(state).toBe(State.ANSWERED);
       await channel.sendDtmf('9');
-      await waitFor(() => media.packets() > 0);
+      await waitFor(() => media.count() > 0);
       await hangUp(callee, channel, offer);
     } finally {
       media.close();
@@ -167,7 +156,7 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
 describe('a placed call whose 200 names a target the ACK cannot reach', () => {
   it('is not taken when its Contact names port 0', async () => {
     const callee = await new UdpTestPeer().open();
-    const media = await mediaPort();
+    const media = await countingUdpPort();
     try {
       const channel = engine.createChannel();
       const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
