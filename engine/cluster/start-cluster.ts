@@ -14,6 +14,10 @@
  * With Debian's kamailio-websocket-modules, browsers reach the front too: SIP over WebSocket on
  * Kamailio's port (and over TLS on its TLS port), their media straight to their engine, from the
  * pages of the origins in UASMEDIA_FRONT_ORIGINS (comma-separated, https://app.example.com).
+ * With UASMEDIA_METRICS_PORT, engine N serves /metrics on that port + N - 1.
+ * A process that exits on its own (an engine killed, Redis or Kamailio gone) is started again a
+ * second later, as a service manager would: the other engines' calls go on meanwhile (their rooms
+ * fail over, README "Failure"). One that exits five times within a minute stops the cluster.
  * Needs the Debian packages redis-server and kamailio.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,9 +35,21 @@ const engines = Number(process.env.UASMEDIA_ENGINES ?? availableParallelism());
 const algorithm = process.env.UASMEDIA_DISPATCH === 'room' ? '3' : '4';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uasmedia-cluster-'));
-const children: ChildProcess[] = [];
+/** Each process the cluster runs, in start order (redis-server, Kamailio, the engines): its current child. */
+interface Supervised {
+  name: string;
+  child: ChildProcess;
+  exits: number[];
+}
+const supervised: Supervised[] = [];
+const RESTART_DELAY_MS = 1000;
+const RESTARTS_PER_MINUTE = 5;
 /** Each engine's WebSocket (and join page) port: this one for the first, the next for the second, ... */
 const wsBasePort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
+/** Each engine's metrics port likewise, when one is asked for: one port would be taken by the first alone. */
+const metricsBasePort = process.env.UASMEDIA_METRICS_PORT
+  ? Number(process.env.UASMEDIA_METRICS_PORT)
+  : undefined;
 const PACKAGES: Record<string, string> = { 'redis-server': 'redis-server', kamailio: 'kamailio' };
 const KAMAILIO_WEBSOCKET_MODULE = '/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so';
 // Browsers at the front too (SIP over WebSocket), when Kamailio's module for it is installed,
@@ -59,34 +75,45 @@ const tls =
       }
     : undefined;
 
-function start(
-  name: string,
-  command: string,
-  args: string[],
-  env: Record<string, string> = {}
-): ChildProcess {
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ...env }
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the cluster`);
-    void shutdown();
-  });
-  // A command that cannot start (not installed) is an 'error' with no 'exit': without a
-  // listener it crashed this process and left the others running.
-  child.on('error', (error) => {
-    if (!stopping) {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      console.error(
-        `${name} could not start: ${error.message}` +
-          (missing ? `; is it installed (apt-get install -y ${PACKAGES[command] ?? command})?` : '')
-      );
-    }
-    void shutdown();
-  });
-  children.push(child);
-  return child;
+function start(name: string, command: string, args: string[], env: Record<string, string> = {}): void {
+  const entry: Supervised = { name, child: launch(), exits: [] };
+  supervised.push(entry);
+
+  function launch(): ChildProcess {
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...env }
+    });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      const now = performance.now();
+      entry.exits = [...entry.exits.filter((at) => now - at < 60_000), now];
+      if (entry.exits.length >= RESTARTS_PER_MINUTE) {
+        console.error(
+          `${name} exited (${signal ?? code}) ${entry.exits.length} times in a minute; stopping the cluster`
+        );
+        void shutdown();
+        return;
+      }
+      console.error(`${name} exited (${signal ?? code}); starting it again`);
+      setTimeout(() => {
+        if (!stopping) entry.child = launch();
+      }, RESTART_DELAY_MS);
+    });
+    // A command that cannot start (not installed) is an 'error' with no 'exit': without a
+    // listener it crashed this process and left the others running.
+    child.on('error', (error) => {
+      if (!stopping) {
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        console.error(
+          `${name} could not start: ${error.message}` +
+            (missing ? `; is it installed (apt-get install -y ${PACKAGES[command] ?? command})?` : '')
+        );
+      }
+      void shutdown();
+    });
+    return child;
+  }
 }
 
 async function waitForFile(path: string, ms: number): Promise<void> {
@@ -107,7 +134,7 @@ async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
   // Engines first (they hand their rooms over through Redis), then Kamailio and Redis.
-  const [redis, kamailio, ...engineProcesses] = children;
+  const [redis, kamailio, ...engineProcesses] = supervised.map((entry) => entry.child);
   await Promise.all(engineProcesses.map((c) => stop(c)));
   if (kamailio) await stop(kamailio);
   if (redis) await stop(redis);
@@ -180,6 +207,7 @@ for (let i = 0; i < engines; i++) {
     ...(websocket ? { UASMEDIA_WEBRTC_TRANSPORTS: 'ws,udp' } : {}),
     // The front has UASMEDIA_TLS_PORT; each engine a TLS port of its own.
     ...(tls ? { UASMEDIA_TLS_PORT: String(basePort + 100 + i) } : {}),
+    ...(metricsBasePort !== undefined ? { UASMEDIA_METRICS_PORT: String(metricsBasePort + i) } : {}),
     UASMEDIA_LOG_LEVEL: process.env.UASMEDIA_LOG_LEVEL ?? 'warn'
   });
 }
