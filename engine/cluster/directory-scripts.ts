@@ -26,7 +26,9 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], ARGV[3
 /**
  * Claim: when nobody holds the room, the caller becomes its owner for ARGV[2] ms with a fresh
  * epoch from the global counter KEYS[5] (INCR: every new owner of any room gets a higher number
- * than every owner before it, so a stale owner's epoch can never come back). ARGV[4] is the
+ * than every owner before it, so a stale owner's epoch can never come back). The counter is
+ * first raised to ARGV[5], the highest epoch the caller has seen: a Redis restarted empty starts
+ * it again from 0, and a new owner's epoch would otherwise be lower than a stale one's. ARGV[4] is the
  * instance the caller's section belongs to (or a fresh one it proposes): the room takes it when
  * it has none yet (it is new, or Redis lost it), and when the destroyed marker KEYS[6] names it
  * the room is not made again. Returns {owner value, 1 if the caller just claimed it, 1 if the
@@ -43,6 +45,7 @@ end
 local owner = redis.call('GET', KEYS[1])
 local claimed = 0
 if not owner then
+  if tonumber(redis.call('GET', KEYS[5]) or '0') < tonumber(ARGV[5]) then redis.call('SET', KEYS[5], ARGV[5]) end
   owner = ARGV[1] .. ' ' .. redis.call('INCR', KEYS[5])
   redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
   claimed = 1

@@ -170,6 +170,8 @@ export function parseOwner(value: string): RoomOwner {
 export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   readonly nodeId: string;
   private readonly client: Redis;
+  /** The highest owner epoch a claim has shown us: the floor of the next one (CLAIM_SCRIPT). */
+  private highestEpoch = 0;
   private readonly subscriber: Redis;
   private readonly prefix: string;
   private readonly leaseMs: number;
@@ -258,12 +260,15 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
       this.nodeId,
       this.leaseMs,
       this.memberTtlMs,
-      instance
+      instance,
+      this.highestEpoch
     )) as [string, number, number, string, number];
     if (reply[4] === 1) return { destroyed: true, instance: reply[3] };
+    const owner = parseOwner(reply[0]);
+    if (owner.epoch > this.highestEpoch) this.highestEpoch = owner.epoch;
     return {
       destroyed: false,
-      owner: parseOwner(reply[0]),
+      owner,
       claimed: reply[1] === 1,
       started: reply[2] === 1,
       instance: reply[3]

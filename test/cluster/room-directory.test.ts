@@ -69,6 +69,20 @@ describe.skipIf(!haveRedis)('room directory in Redis', () => {
     expect(await a.renew('lapse', first.owner.epoch)).toBe(false); // the stale owner cannot renew
   });
 
+  it('never hands out an epoch below one a claimer has seen, though Redis restarted empty', async () => {
+    const a = await node('empty-a', 300);
+    const b = await node('empty-b', 300);
+    const first = live(await a.claim('empty', 'i-empty'));
+    live(await b.claim('empty', 'i-empty')); // b sees a's epoch as a member
+    const raw = server.client();
+    await raw.flushall(); // what a restart without persistence leaves
+    raw.disconnect();
+    const second = live(await b.claim('empty', 'i-empty'));
+    expect(second.claimed).toBe(true);
+    // A trunk leg tagged with the stale owner's epoch must stay refused (fencing).
+    expect(second.owner.epoch).toBeGreaterThan(first.owner.epoch);
+  });
+
   it('releases the lease on leave so another node claims at once, and removes every key after the last member', async () => {
     const a = await node('leave-a');
     const b = await node('leave-b');
