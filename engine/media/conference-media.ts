@@ -17,13 +17,7 @@ import {
 } from '../conference/room-moderator.js';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
-import {
-  ABORT_SIGNAL,
-  ANY,
-  checkAbortSignal,
-  checkOptionKeys,
-  type OptionKeys
-} from '../util/option-keys.js';
+import { ABORT_SIGNAL, ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 import type { DspKernels } from '../dsp/kernels.js';
 import { MixRoom } from './mix-room.js';
 import { RoomRecorder } from './room-recorder.js';
@@ -39,7 +33,8 @@ import {
   textMedia,
   type FileMedia,
   type TextMedia,
-  type TextToSayOptions
+  type TextToSayOptions,
+  SPEECH_OPTION_KEYS
 } from '../settings/media.js';
 
 /** A talker on another node of a cluster: `party` is its label there (the channel id). */
@@ -99,6 +94,7 @@ export interface ConferenceMediaParts {
 }
 
 const HOLD_OPTION_KEYS = { fileToPlay: ANY } satisfies OptionKeys<{ fileToPlay?: string }>;
+const SAY_OPTION_KEYS = { ...SPEECH_OPTION_KEYS, signal: ABORT_SIGNAL } satisfies OptionKeys<SayOptions>;
 const ROOM_PLAY_FILE_OPTION_KEYS = { signal: ABORT_SIGNAL } satisfies OptionKeys<{ signal?: AbortSignal }>;
 
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
@@ -310,8 +306,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * hear their ringback, not the room.
    */
   async say(text: string, options: SayOptions = {}): Promise<void> {
+    checkOptionKeys(options, SAY_OPTION_KEYS, 'say');
     const { signal, ...speech } = options ?? {};
-    checkAbortSignal(signal, 'say: signal');
     return this.play('say', () => textMedia('say', text, speech), signal);
   }
 

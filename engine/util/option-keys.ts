@@ -73,7 +73,7 @@ export function checkOptionKeys(value: unknown, shape: OptionShape, where = '', 
 }
 
 /** Throws `TypeError` unless `value` is undefined or an `AbortSignal`; `what` names it in the message. */
-export function checkAbortSignal(value: unknown, what: string): void {
+function checkAbortSignal(value: unknown, what: string): void {
   if (value !== undefined && !(value instanceof AbortSignal))
     throw new TypeError(`${what} must be an AbortSignal, got ${shown(value)}`);
 }
