@@ -6,7 +6,7 @@
  * on from its last context (SrtpKeyHistory).
  */
 import { SrtpContext } from './srtp-context.js';
-import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuiteName } from './srtp-suite.js';
+import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName } from './srtp-suite.js';
 
 export interface SrtpKeys {
   suite: SrtpSuiteName | string;
@@ -46,22 +46,20 @@ export class SrtpTransform {
     this.#local = Buffer.from(keys.localKeySalt);
     this.#remote = Buffer.from(keys.remoteKeySalt);
     const sameSuite = previous?.outbound.suite === suite;
-    if (sameSuite && previous.#local.equals(this.#local)) {
-      this.outbound = previous.outbound;
-    } else {
-      this.outbound = new SrtpContext(suite, this.#local);
-      const earlier = history?.sent.get(this.#local.toString('hex'));
-      if (earlier) this.outbound.continueSending(earlier);
-    }
-    history?.sent.set(this.#local.toString('hex'), this.outbound);
-    if (sameSuite && previous.#remote.equals(this.#remote)) {
-      this.inbound = previous.inbound;
-    } else {
-      this.inbound = new SrtpContext(suite, this.#remote);
-      const earlier = history?.received.get(this.#remote.toString('hex'));
-      if (earlier) this.inbound.continueReceiving(earlier);
-    }
-    history?.received.set(this.#remote.toString('hex'), this.inbound);
+    this.outbound = keyContext(
+      suite,
+      this.#local,
+      sameSuite && previous.#local.equals(this.#local) ? previous.outbound : undefined,
+      history?.sent,
+      (context, earlier) => context.continueSending(earlier)
+    );
+    this.inbound = keyContext(
+      suite,
+      this.#remote,
+      sameSuite && previous.#remote.equals(this.#remote) ? previous.inbound : undefined,
+      history?.received,
+      (context, earlier) => context.continueReceiving(earlier)
+    );
   }
 
   /**
@@ -71,4 +69,27 @@ export class SrtpTransform {
   static create(keys: SrtpKeys, previous?: SrtpTransform, history?: SrtpKeyHistory): SrtpTransform {
     return new SrtpTransform(keys, previous, history);
   }
+}
+
+/**
+ * The context of `key`: `kept` (the previous transform's, its key and suite unchanged), or a new
+ * one that `carryOn` continues from the key's last context in `history`; recorded there as the
+ * key's last.
+ */
+function keyContext(
+  suite: SrtpSuite,
+  key: Buffer,
+  kept: SrtpContext | undefined,
+  history: Map<string, SrtpContext> | undefined,
+  carryOn: (context: SrtpContext, earlier: SrtpContext) => void
+): SrtpContext {
+  const hex = key.toString('hex');
+  let context = kept;
+  if (context === undefined) {
+    context = new SrtpContext(suite, key);
+    const earlier = history?.get(hex);
+    if (earlier) carryOn(context, earlier);
+  }
+  history?.set(hex, context);
+  return context;
 }
