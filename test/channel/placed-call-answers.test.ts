@@ -53,6 +53,33 @@ function answerSdp(port: number, version = 1): string {
   ].join('\r\n');
 }
 
+/** The engine calls the callee: the channel, its call() and the INVITE the callee got. */
+async function placeCall(
+  callee: UdpTestPeer
+): Promise<{ channel: ReturnType<Engine['createChannel']>; placing: Promise<State>; offer: SipRequest }> {
+  const channel = engine.createChannel();
+  const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
+  const offer = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
+  return { channel, placing, offer };
+}
+
+/** The callee answers `offer` with `status`, `body` as its SDP if given, and `contact` (its own by default). */
+async function respond(
+  callee: UdpTestPeer,
+  offer: SipRequest,
+  status: number,
+  body: string | undefined,
+  contact = `<sip:bob@127.0.0.1:${callee.port}>`
+): Promise<void> {
+  const response = responseTo(offer, status, 'bob');
+  response.add('Contact', contact);
+  if (body !== undefined) {
+    response.add('Content-Type', 'application/sdp');
+    response.body = Buffer.from(body);
+  }
+  await callee.send(response.toBuffer(), sipPort);
+}
+
 /**
  * The engine calls the callee, which answers the INVITE with a 183 carrying `early` and then a
  * 200 carrying `final` (none when undefined). Resolves with the call's state, the channel and the
@@ -63,21 +90,10 @@ async function earlyThenAnswer(
   early: string,
   final: string | undefined
 ): Promise<{ state: State; channel: ReturnType<Engine['createChannel']>; offer: SipRequest }> {
-  const channel = engine.createChannel();
-  const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
-  const offer = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
-  const respond = async (status: number, body: string | undefined): Promise<void> => {
-    const response = responseTo(offer, status, 'bob');
-    response.add('Contact', `<sip:bob@127.0.0.1:${callee.port}>`);
-    if (body !== undefined) {
-      response.add('Content-Type', 'application/sdp');
-      response.body = Buffer.from(body);
-    }
-    await callee.send(response.toBuffer(), sipPort);
-  };
-  await respond(183, early);
+  const { channel, placing, offer } = await placeCall(callee);
+  await respond(callee, offer, 183, early);
   await waitFor(() => channel.state === State.RING_OUTGOING);
-  await respond(200, final);
+  await respond(callee, offer, 200, final);
   const state = await placing;
   await callee.next(isRequest('ACK', offer.callId), 10_000);
   return { state, channel, offer };
@@ -158,14 +174,8 @@ describe('a placed call whose 200 names a target the ACK cannot reach', () => {
     const callee = await new UdpTestPeer().open();
     const media = await countingUdpPort();
     try {
-      const channel = engine.createChannel();
-      const placing = channel.call(`sip:bob@127.0.0.1:${callee.port}`, { secondsTimeout: 10 });
-      const offer = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
-      const ok = responseTo(offer, 200, 'bob');
-      ok.add('Contact', '<sip:bob@127.0.0.1:0>');
-      ok.add('Content-Type', 'application/sdp');
-      ok.body = Buffer.from(answerSdp(media.port));
-      await callee.send(ok.toBuffer(), sipPort);
+      const { channel, placing, offer } = await placeCall(callee);
+      await respond(callee, offer, 200, answerSdp(media.port), '<sip:bob@127.0.0.1:0>');
       const state = await placing;
       expect(state).toBe(State.IDLE);
       expect(channel.cause()).toBe(Cause.FAILED);
