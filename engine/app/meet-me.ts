@@ -12,7 +12,7 @@ import { State } from '../state.js';
 import type { Engine } from '../engine.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import { spokenName } from './spoken-name.js';
-import { askForPin, PinLockout } from './room-pins.js';
+import { askForPin, PinLockout, type PinGate } from './room-pins.js';
 
 export interface MeetMeOptions {
   /** Rooms that ask for a PIN (keyed in as DTMF) before the caller may enter. */
@@ -109,23 +109,18 @@ export async function meetMeCall(
     if ((await channel.answer()) !== State.ANSWERED) return;
     await channel.playText(`Welcome to conference ${spellRoomName(room)}.`);
     const pin = options.roomPins?.get(room);
-    const lockout = options.pinLockout;
-    if (pin !== undefined && lockout?.locked(room)) {
-      log.info('conference PIN entry locked');
-      await channel.playText('This conference is not taking PINs now. Please try again later. Goodbye.');
-      await channel.hangUp();
-      return;
-    }
-    const onWrong = (): boolean => {
-      if (!lockout?.wrong(room)) return false;
-      log.warn('too many wrong conference PINs: the room takes none for a while');
-      return true;
-    };
-    if (pin !== undefined && !(await askForPin(channel, pin, onWrong))) {
-      log.info('wrong conference PIN');
-      await channel.playText('Goodbye.');
-      await channel.hangUp();
-      return;
+    if (pin !== undefined) {
+      const outcome = await askForPin(channel, pin, pinGate(options.pinLockout, room, log));
+      if (outcome !== 'right') {
+        log.info(outcome === 'locked' ? 'conference PIN entry locked' : 'wrong conference PIN');
+        await channel.playText(
+          outcome === 'locked'
+            ? 'This conference is not taking PINs now. Please try again later. Goodbye.'
+            : 'Goodbye.'
+        );
+        await channel.hangUp();
+        return;
+      }
     }
     const other = engine.createChannel();
     const state = await channel.transferToConferenceRoom(other, room, {
@@ -146,6 +141,18 @@ export async function meetMeCall(
     if (channel.state !== State.IDLE) log.warn({ err: error }, 'meet-me call failed');
     await channel.hangUp().catch(() => undefined);
   }
+}
+
+/** The room's lockout as a call's PIN entry sees it (none: never locked). */
+function pinGate(lockout: PinLockout | undefined, room: string, log: Engine['logger']): PinGate {
+  return {
+    locked: () => lockout?.locked(room) ?? false,
+    wrong: () => {
+      if (!lockout?.wrong(room)) return false;
+      log.warn('too many wrong conference PINs: the room takes none for a while');
+      return true;
+    }
+  };
 }
 
 /** Serves meet-me calls on `engine` until it stops. */

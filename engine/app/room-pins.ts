@@ -60,18 +60,32 @@ export function parseRoomPins(text: string | undefined): Map<string, string> {
   return pins;
 }
 
+/** What a call's PIN entry may ask of the room's lockout. */
+export interface PinGate {
+  /** The room takes no PIN now. */
+  locked(): boolean;
+  /** Counts a wrong PIN; true when it locked the room. */
+  wrong(): boolean;
+}
+
+/** How a call's PIN entry ended: the right PIN, PIN_ATTEMPTS wrong or silent tries, or a locked room. */
+export type PinOutcome = 'right' | 'wrong' | 'locked';
+
 /**
- * Asks for `pin` until it is keyed in right; false after PIN_ATTEMPTS wrong or silent tries, or
- * as soon as `onWrong` (told of each wrong one) says to stop.
+ * Asks for `pin` until it is keyed in right, PIN_ATTEMPTS tries have been wrong or silent, or the
+ * room is locked. The lock is read before every prompt and every comparison: a caller already at
+ * the prompt when other calls' guesses locked the room gets no more tries, the right PIN
+ * included, so K calls held open at the prompt cannot go on guessing through the lock.
  */
 export async function askForPin(
   channel: UASCallChannel,
   pin: string,
-  onWrong: () => boolean = () => false
-): Promise<boolean> {
+  gate: PinGate = { locked: () => false, wrong: () => false }
+): Promise<PinOutcome> {
   // Digits keyed while a prompt plays count (callers type ahead); earlier ones do not.
   channel.clearDigits();
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt++) {
+    if (gate.locked()) return 'locked';
     await channel.playText(
       attempt === 1
         ? 'Please enter the conference PIN, then press hash.'
@@ -84,8 +98,9 @@ export async function askForPin(
       secondsTimeout: 20,
       secondsInterdigitTimeout: 5
     });
-    if (keyed.replace(/#$/, '') === pin) return true;
-    if (keyed !== '' && onWrong()) return false;
+    if (gate.locked()) return 'locked';
+    if (keyed.replace(/#$/, '') === pin) return 'right';
+    if (keyed !== '' && gate.wrong()) return 'locked';
   }
-  return false;
+  return 'wrong';
 }

@@ -23,7 +23,7 @@ beforeAll(async () => {
     logLevel: 'silent'
   });
   serveMeetMe(engine, {
-    roomPins: parseRoomPins('vault=4711'),
+    roomPins: parseRoomPins('vault=4711,safe=4711'),
     pinLockout: new PinLockout({ wrongTries: 2, windowMs: 600_000, lockMs: 600_000 })
   });
   await engine.start();
@@ -53,6 +53,22 @@ describe('meet-me PIN lockout', () => {
     // "Welcome", then "not taking PINs now", and the call ends with no chance to key one in.
     await waitFor(() => member.ended, 30000);
     expect(engine.rooms.has('vault')).toBe(false);
+  }, 90_000);
+
+  it('gives a caller already at the prompt no more tries once the room locks, the right PIN included', async () => {
+    const waiting = await TonePhone.create({ toneHz: null, user: 'waiting' });
+    const guesser = await TonePhone.create({ toneHz: null, user: 'guesser2' });
+    phones.push(waiting, guesser);
+    await Promise.all([waiting.call(`sip:safe@127.0.0.1:${port}`), guesser.call(`sip:safe@127.0.0.1:${port}`)]);
+    await Promise.all([promptEnded(waiting), promptEnded(guesser)]);
+    await keyIn(guesser, '0000#');
+    await promptEnded(guesser);
+    await keyIn(guesser, '0001#');
+    await waitFor(() => guesser.ended, 30000);
+    // The call held open at the prompt since before the lock keys the right PIN: turned away.
+    await keyIn(waiting, '4711#');
+    await waitFor(() => waiting.ended, 30000);
+    expect(engine.rooms.has('safe')).toBe(false);
   }, 90_000);
 });
 
