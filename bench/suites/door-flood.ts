@@ -70,18 +70,18 @@ function invite(authorization?: string): SipRequest {
 async function nsPerAnswerWithNonces(held: number): Promise<number> {
   const auth = new DigestAuthenticator({ realm: 'bench', algorithms: ['MD5'], credentials: () => 'secret' });
   const wrongAnswer = async (): Promise<SipRequest> => {
-    const challenged = await auth.authenticate(invite());
+    const challenged = await auth.authenticate(invite(), '127.0.0.1');
     if (challenged.ok) throw new Error('admitted without an answer');
     const challenge = selectChallenge([challenged.refusal.headers![0][1]]);
     return invite(
       computeAuthorization(challenge, { username: 'u', password: 'guess' }, { method: 'INVITE', uri: URI }, 1)
     );
   };
-  while (auth.rememberedNonces < held) await auth.authenticate(await wrongAnswer());
+  while (auth.rememberedNonces < held) await auth.authenticate(await wrongAnswer(), '127.0.0.1');
   const answers: SipRequest[] = [];
   for (let i = 0; i < MEASURED / 4; i++) answers.push(await wrongAnswer());
   const started = process.hrtime.bigint();
-  for (const answer of answers) await auth.authenticate(answer);
+  for (const answer of answers) await auth.authenticate(answer, '127.0.0.1');
   return Number(process.hrtime.bigint() - started) / answers.length;
 }
 

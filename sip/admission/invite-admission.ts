@@ -155,7 +155,7 @@ export class InviteAdmission {
       const answered = this.authenticator.answeredUsername(request);
       if (answered !== undefined && this.#locked(answered, sourceHost))
         return { admitted: false, refusal: LOCKED };
-      const outcome = await this.authenticator.authenticate(request);
+      const outcome = await this.authenticator.authenticate(request, sourceHost);
       if (!outcome.ok) {
         if (outcome.refusal.cause === 'auth_failed') this.#failed(answered as string, sourceHost);
         return { admitted: false, refusal: outcome.refusal };

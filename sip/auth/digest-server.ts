@@ -5,13 +5,19 @@
  * client use the topmost value it supports, but SIPp and sip.js 0.21 read only the first and
  * know only MD5. Give `algorithms: ['SHA-256', 'MD5']` when every client follows RFC 8760.
  *
- * Nonces carry their issue time and an HMAC under a per-process secret, so a flood of
- * challenges costs no memory; only nonces that signed a request are remembered, with the highest
- * nonce count seen, until they expire. A nonce count that does not grow is a replay (RFC 7616
- * §3.4: "the server can detect request replays by maintaining its own copy of this count").
- * A wrong answer gets 403 and retires its nonce: any later answer on it, right or wrong, gets a
- * fresh 401 without a lookup, so each guess costs a challenge round trip and a retired nonce
- * tells nothing about the password. (Asterisk's PJSIP and Kamailio's usual configuration answer
+ * Nonces carry their issue time and an HMAC under a per-process secret over it and the source
+ * they were sent to (RFC 7616 §5.5 suggests the client's address), so a flood of challenges costs
+ * no memory, and an answer on a nonce sent to another source gets a fresh 401 and counts as
+ * nothing: a forger who cannot read the victim's packets cannot spend the victim's wrong-answer
+ * allowance (admission's per-source lockout) with spoofed UDP. Nonces that signed a request are
+ * remembered, with the highest nonce count seen, until they expire. A nonce count that does not
+ * grow is a replay (RFC 7616 §3.4: "the server can detect request replays by maintaining its own
+ * copy of this count"). A wrong answer gets 403 and retires its nonce: any later answer on it,
+ * right or wrong, gets a fresh 401 without a lookup, so each guess costs a challenge round trip
+ * and a retired nonce tells nothing about the password. Retired nonces are kept apart from those
+ * that signed requests: wrong answers from many sources can fill only their own table, which
+ * then forgets its oldest (one more guess on a forgotten nonce is still counted by admission's
+ * lockouts), and never crowd out a right answer. (Asterisk's PJSIP and Kamailio's usual configuration answer
  * the wrong answer itself with a fresh 401; the 403 stops a phone with a wrong password at once.)
  * Limiting guesses per source is admission's job (invite-admission.ts).
  * An expired nonce with a correct answer gets `stale=true`, so the client retries without
@@ -70,6 +76,8 @@ export class DigestAuthenticator {
   readonly #now: () => number;
   /** nonce → highest nonce count that signed a request (Infinity once retired), and when the nonce expires. */
   readonly #used = new Map<string, { nc: number; expiresMs: number }>();
+  /** Nonces that only ever carried wrong answers → when they expire; the oldest are forgotten when full. */
+  readonly #retired = new Map<string, number>();
   readonly #maxRemembered: number;
 
   constructor(options: DigestAuthenticatorOptions) {
@@ -100,12 +108,19 @@ export class DigestAuthenticator {
 
   /** Nonces remembered for replay checks (for leak checks). */
   get rememberedNonces(): number {
-    return this.#used.size;
+    return this.#used.size + this.#retired.size;
   }
 
-  /** The 401 asking for credentials; `stale` when the previous nonce only expired. */
-  challenge(stale = false, cause: 'auth_challenged' | 'auth_replayed' = 'auth_challenged'): Refusal {
-    const nonce = this.#newNonce();
+  /**
+   * The 401 asking `source` (its key, source-key.ts) for credentials; `stale` when the previous
+   * nonce only expired.
+   */
+  challenge(
+    source: string,
+    stale = false,
+    cause: 'auth_challenged' | 'auth_replayed' = 'auth_challenged'
+  ): Refusal {
+    const nonce = this.#newNonce(source);
     return {
       cause,
       status: 401,
@@ -123,22 +138,25 @@ export class DigestAuthenticator {
     };
   }
 
-  /** Checks the request's credentials for our realm: admitted, challenged, or refused (403). */
-  async authenticate(request: SipRequest): Promise<AuthOutcome> {
+  /**
+   * Checks the credentials for our realm of `request` from `source` (its key, source-key.ts):
+   * admitted, challenged, or refused (403).
+   */
+  async authenticate(request: SipRequest, source: string): Promise<AuthOutcome> {
     const credentials = this.#credentialsFor(request);
-    if (credentials === undefined) return { ok: false, refusal: this.challenge() };
+    if (credentials === undefined) return { ok: false, refusal: this.challenge(source) };
     // We offered qop=auth only: anything else (RFC 2069 answers cannot be replay-checked) is asked again.
     if (
       credentials.qop !== 'auth' ||
       credentials.nonceCount === undefined ||
       !this.#algorithms.includes(credentials.algorithm as 'MD5')
     ) {
-      return { ok: false, refusal: this.challenge() };
+      return { ok: false, refusal: this.challenge(source) };
     }
-    const issuedMs = this.#issuedAt(credentials.nonce);
-    if (issuedMs === undefined) return { ok: false, refusal: this.challenge() };
-    if (this.#used.get(credentials.nonce)?.nc === RETIRED)
-      return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
+    const issuedMs = this.#issuedAt(credentials.nonce, source);
+    if (issuedMs === undefined) return { ok: false, refusal: this.challenge(source) };
+    if (this.#used.get(credentials.nonce)?.nc === RETIRED || this.#retired.has(credentials.nonce))
+      return { ok: false, refusal: this.challenge(source, false, 'auth_replayed') };
     if (!sameTarget(credentials.uri, request.uri)) return this.#failed(credentials.nonce, issuedMs);
 
     const secret = checkedSecret(await this.#credentials(this.realm, credentials.username, request));
@@ -146,14 +164,14 @@ export class DigestAuthenticator {
       return this.#failed(credentials.nonce, issuedMs);
 
     const now = this.#now();
-    if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(true) };
+    if (now - issuedMs > this.#lifetimeMs) return { ok: false, refusal: this.challenge(source, true) };
     const used = this.#used.get(credentials.nonce);
     if (used !== undefined && credentials.nonceCount <= used.nc) {
-      return { ok: false, refusal: this.challenge(false, 'auth_replayed') };
+      return { ok: false, refusal: this.challenge(source, false, 'auth_replayed') };
     }
     if (used !== undefined) used.nc = credentials.nonceCount;
     else if (!this.#remember(credentials.nonce, issuedMs + this.#lifetimeMs, credentials.nonceCount, now))
-      return { ok: false, refusal: this.challenge() };
+      return { ok: false, refusal: this.challenge(source) };
     return { ok: true, username: credentials.username };
   }
 
@@ -165,7 +183,7 @@ export class DigestAuthenticator {
   /** A wrong answer: 403, and its nonce signs nothing any more. */
   #failed(nonce: string, issuedMs: number): AuthOutcome {
     const used = this.#used.get(nonce);
-    if (used === undefined) this.#remember(nonce, issuedMs + this.#lifetimeMs, RETIRED, this.#now());
+    if (used === undefined) this.#retire(nonce, issuedMs + this.#lifetimeMs, this.#now());
     else used.nc = RETIRED;
     return { ok: false, refusal: forbidden('auth_failed') };
   }
@@ -193,25 +211,26 @@ export class DigestAuthenticator {
     return result.ok;
   }
 
-  #newNonce(): string {
+  #newNonce(source: string): string {
     const payload = Buffer.alloc(ISSUED_BYTES + RANDOM_BYTES);
     payload.writeUIntBE(this.#now(), 0, ISSUED_BYTES);
     randomBytes(RANDOM_BYTES).copy(payload, ISSUED_BYTES);
-    return Buffer.concat([payload, this.#mac(payload)]).toString('base64url');
+    return Buffer.concat([payload, this.#mac(payload, source)]).toString('base64url');
   }
 
-  /** The issue time of a nonce we made, or undefined for anything else. */
-  #issuedAt(nonce: string): number | undefined {
+  /** The issue time of a nonce we made for `source`, or undefined for anything else. */
+  #issuedAt(nonce: string, source: string): number | undefined {
     const bytes = Buffer.from(nonce, 'base64url');
     if (bytes.length !== ISSUED_BYTES + RANDOM_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce)
       return undefined;
     const payload = bytes.subarray(0, ISSUED_BYTES + RANDOM_BYTES);
-    if (!timingSafeEqual(bytes.subarray(ISSUED_BYTES + RANDOM_BYTES), this.#mac(payload))) return undefined;
+    if (!timingSafeEqual(bytes.subarray(ISSUED_BYTES + RANDOM_BYTES), this.#mac(payload, source)))
+      return undefined;
     return payload.readUIntBE(0, ISSUED_BYTES);
   }
 
-  #mac(payload: Buffer): Buffer {
-    return createHmac('sha256', this.#secret).update(payload).digest().subarray(0, MAC_BYTES);
+  #mac(payload: Buffer, source: string): Buffer {
+    return createHmac('sha256', this.#secret).update(payload).update(source).digest().subarray(0, MAC_BYTES);
   }
 
   /**
@@ -221,16 +240,35 @@ export class DigestAuthenticator {
    * stops at the first live one: constant time per nonce however many are held. When
    * the table is full of live nonces (a flood of first answers, 100,000 per lifetime), a new one
    * is not remembered: a right answer on it is challenged again rather than admitted without a
-   * replay check, and a wrong one is refused without retiring it.
+   * replay check.
    */
   #remember(nonce: string, expiresMs: number, nc: number, now: number): boolean {
+    this.#sweep(now);
+    if (this.#used.size >= this.#maxRemembered) return false;
+    this.#used.set(nonce, { nc, expiresMs });
+    return true;
+  }
+
+  /** Retires a nonce a wrong answer came on; when full of live ones, the oldest is forgotten. */
+  #retire(nonce: string, expiresMs: number, now: number): void {
+    this.#sweep(now);
+    for (const key of this.#retired.keys()) {
+      if (this.#retired.size < this.#maxRemembered) break;
+      this.#retired.delete(key);
+    }
+    this.#retired.set(nonce, expiresMs);
+  }
+
+  /** Forgets expired nonces, oldest first, stopping at the first live one in each table. */
+  #sweep(now: number): void {
     for (const [key, entry] of this.#used) {
       if (entry.expiresMs >= now) break;
       this.#used.delete(key);
     }
-    if (this.#used.size >= this.#maxRemembered) return false;
-    this.#used.set(nonce, { nc, expiresMs });
-    return true;
+    for (const [key, expiresMs] of this.#retired) {
+      if (expiresMs >= now) break;
+      this.#retired.delete(key);
+    }
   }
 }
 

@@ -180,6 +180,21 @@ describe('digest password guessing', () => {
     expect(incoming).toHaveLength(1);
   });
 
+  it('counts nothing against a source for answers on nonces sent elsewhere: forged UDP cannot lock its phone out', async () => {
+    const attacker = await peer('127.0.0.11');
+    const forger = await peer('127.0.0.12'); // what a blind forger's packets look like: the victim's address
+    const collected = caller('127.0.0.11', port);
+    const forged = caller('127.0.0.12', port);
+    const lockoutsBefore = engine.metrics.sipAuthLockouts.value;
+    for (let i = 0; i < FAILURES + 1; i++) {
+      const nonce = await collected.challenge(attacker);
+      expect((await forged.answer(forger, nonce, `guess-${i}`)).status).toBe(401);
+    }
+    expect(engine.metrics.sipAuthLockouts.value).toBe(lockoutsBefore);
+    expect((await forged.answer(forger, await forged.challenge(forger), 'wonderland')).status).toBe(180);
+    expect(incoming).toHaveLength(1);
+  });
+
   it('admits the source again once the lock lapses', async () => {
     const guesser = await peer('127.0.0.1');
     const call = caller('127.0.0.1', lapsingPort);
