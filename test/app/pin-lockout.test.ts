@@ -59,7 +59,10 @@ describe('meet-me PIN lockout', () => {
     const waiting = await TonePhone.create({ toneHz: null, user: 'waiting' });
     const guesser = await TonePhone.create({ toneHz: null, user: 'guesser2' });
     phones.push(waiting, guesser);
-    await Promise.all([waiting.call(`sip:safe@127.0.0.1:${port}`), guesser.call(`sip:safe@127.0.0.1:${port}`)]);
+    await Promise.all([
+      waiting.call(`sip:safe@127.0.0.1:${port}`),
+      guesser.call(`sip:safe@127.0.0.1:${port}`)
+    ]);
     await Promise.all([promptEnded(waiting), promptEnded(guesser)]);
     await keyIn(guesser, '0000#');
     await promptEnded(guesser);
