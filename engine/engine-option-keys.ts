@@ -75,7 +75,8 @@ const WEBRTC = {
   portRange: { min: ANY, max: ANY } satisfies OptionKeys<WebRtcOptions['portRange']>,
   iceGatheringTimeoutMs: ANY,
   transports: ANY,
-  advertisedAddress: ANY
+  advertisedAddress: ANY,
+  maxPeerConnections: ANY
 } satisfies OptionKeys<WebRtcOptions>;
 
 const RTP = {

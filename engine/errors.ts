@@ -23,6 +23,8 @@ export type EngineErrorCode =
   | 'ERR_ANNOUNCEMENT_FAILED'
   /** A browser's peer connection could not be set up (@roamhq/wrtc failed to answer). */
   | 'ERR_WEBRTC_FAILED'
+  /** The process holds as many browser peer connections, or answers waiting for one, as it takes. */
+  | 'ERR_WEBRTC_BUSY'
   /** The join page was asked for but its build (npm run build:page) is missing. */
   | 'ERR_JOIN_PAGE_UNAVAILABLE'
   /** A moderator's action on a party of another node could not be passed on, or that node did not answer. */
@@ -41,6 +43,7 @@ const ENGINE_ERROR_CODES: Record<EngineErrorCode, true> = {
   ERR_QUEUE_FULL: true,
   ERR_ANNOUNCEMENT_FAILED: true,
   ERR_WEBRTC_FAILED: true,
+  ERR_WEBRTC_BUSY: true,
   ERR_JOIN_PAGE_UNAVAILABLE: true,
   ERR_CLUSTER_UNAVAILABLE: true
 };

@@ -41,6 +41,7 @@ export type { RtpSessionStats } from './rtp/rtp-session.js';
 export type { WebSocketOptions } from './webrtc/websocket-options.js';
 export type { WebRtcOptions } from './webrtc/webrtc-options.js';
 export { openPeerConnections } from './webrtc/webrtc-peer.js';
+export { WebRtcBusyError } from './webrtc/peer-connection-gate.js';
 export type { ResourceCounts } from './observability/resources.js';
 export {
   EngineError,

@@ -22,6 +22,7 @@ import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import type { ChannelContext } from './channel-context.js';
 import { ROSTER_TOKEN_HEADER } from '../webrtc/roster-token.js';
+import { WebRtcBusyError } from '../webrtc/peer-connection-gate.js';
 
 export interface SipCallHooks {
   /** The far end ended the call (BYE, CANCEL, failure, silence); not called for our own hang-up. */
@@ -292,7 +293,9 @@ export class SipCall {
       answer =
         offer === undefined ? this.media.offer() : await this.media.answerOffer(offer, invite.protocol);
     } catch (error) {
-      invite.reject(488, 'Not Acceptable Here', warningHeaders(error));
+      if (error instanceof WebRtcBusyError)
+        invite.reject(503, 'Service Unavailable', { 'Retry-After': String(error.retryAfterSeconds) });
+      else invite.reject(488, 'Not Acceptable Here', warningHeaders(error));
       this.finish();
       throw asOfferRejection(error);
     }

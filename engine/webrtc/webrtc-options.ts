@@ -25,6 +25,12 @@ export interface WebRtcOptions {
    * there, same port (advertised-candidates.ts). Default `rtp.advertisedAddress`.
    */
   advertisedAddress?: string;
+  /**
+   * Browser peer connections the process holds at most; past it a browser's call gets 503 with
+   * Retry-After. Default: what half the process's open-file limit leaves room for, 64 descriptors
+   * each (156 at a limit of 20,000); see peer-connection-gate.ts.
+   */
+  maxPeerConnections?: number;
 }
 
 /** Every SIP transport a WebRTC offer may be taken over. */
@@ -58,6 +64,9 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
     throw new RangeError(
       `webrtc.advertisedAddress must be an IPv4 or IPv6 address, got '${String(advertised)}'`
     );
+  const most = options?.maxPeerConnections;
+  if (most !== undefined && !(Number.isInteger(most) && most >= 1))
+    throw new RangeError(`webrtc.maxPeerConnections must be a positive integer, got ${String(most)}`);
   const timeout = options?.iceGatheringTimeoutMs;
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
     throw new RangeError(`webrtc.iceGatheringTimeoutMs must be a non-negative number of ms, got ${timeout}`);

@@ -9,6 +9,7 @@ import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 import { withAdvertisedCandidates } from './advertised-candidates.js';
+import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
 
 type Wrtc = typeof import('@roamhq/wrtc');
 type PeerConnection = InstanceType<Wrtc['RTCPeerConnection']>;
@@ -27,6 +28,8 @@ function loadWrtc(): Promise<Wrtc> {
 
 /** Peer connections open in this process (for leak checks and the exit guard). */
 let openPeers = 0;
+/** Answers take turns, process-wide: @roamhq/wrtc's sockets are (peer-connection-gate.ts). */
+const gate = new PeerConnectionGate();
 
 export function openPeerConnections(): number {
   return openPeers;
@@ -71,6 +74,7 @@ export class WebRtcPeer {
   /**
    * A peer connection answering `offerSdp`, with its answer once ICE gathering is done. `signal`
    * (the call ending) closes the peer connection at once, gathering or not, and rejects.
+   * `WebRtcBusyError` when the process takes no more peer connections or answers waiting for one.
    */
   static async answer(
     offerSdp: string,
@@ -78,7 +82,24 @@ export class WebRtcPeer {
     signal?: AbortSignal
   ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
     const wrtc = await loadWrtc();
-    if (signal?.aborted) throw answerAbandoned();
+    const release = await gate.turn(signal, answerAbandoned);
+    try {
+      if (signal?.aborted) throw answerAbandoned();
+      const most = options.maxPeerConnections ?? defaultMaxPeerConnections();
+      if (openPeers >= most)
+        throw new WebRtcBusyError(`the process holds ${openPeers} browser peer connections, its most`);
+      return await WebRtcPeer.answerInTurn(wrtc, offerSdp, options, signal);
+    } finally {
+      release();
+    }
+  }
+
+  private static async answerInTurn(
+    wrtc: Wrtc,
+    offerSdp: string,
+    options: WebRtcOptions,
+    signal: AbortSignal | undefined
+  ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
     const config: Record<string, unknown> = { iceServers: options.iceServers ?? [] };
     if (options.portRange) config.portRange = { min: options.portRange.min, max: options.portRange.max };
     const pc = new wrtc.RTCPeerConnection(config as RTCConfiguration);
