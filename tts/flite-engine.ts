@@ -21,6 +21,7 @@ import { wasm, type WasmModule } from './wasm-api.js';
 import type { SynthesisRequest, SynthesizedAudio, TtsEngine } from './voice.js';
 import { decodeWav, type DecodedWav } from './wav-decoder.js';
 import { textPieces } from './text-pieces.js';
+import { fliteText } from './flite-text.js';
 import { floatToInt16 } from './resampler.js';
 
 /** Approximate natural speaking rate of the Flite voices, used to turn words per minute into a duration stretch. */
@@ -104,7 +105,7 @@ export class FliteEngine implements TtsEngine {
     const parts: Float32Array[] = [];
     let sampleRateHz = FLITE_VOICES[request.voice];
     // A piece with no letter or digit says nothing, and flite fails on a long run of dots alone.
-    const spoken = textPieces(request.text, PIECE_CHARS_MAX).filter((piece) => /[\p{L}\p{N}]/u.test(piece));
+    const spoken = textPieces(fliteText(request.text), PIECE_CHARS_MAX).filter((piece) => /[\p{L}\p{N}]/u.test(piece));
     for (const piece of spoken) {
       const decoded = await runFlite(module, options, piece);
       parts.push(decoded.samples);
