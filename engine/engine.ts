@@ -351,7 +351,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       channels: this.channels.size,
       rooms: this.rooms.size,
       timers: countActiveTimers(),
-      workers: this.prompts?.stats().workers ?? 0
+      workers: this.prompts?.stats().workers ?? 0,
+      speechPending: this.prompts?.pendingCount ?? 0
     };
   }
 

@@ -31,7 +31,11 @@ export type TtsErrorCode =
   /** A synthesis (or file decode) ran past the service's `synthesisTimeoutMs`; its worker was replaced. */
   | 'ERR_SYNTHESIS_TIMEOUT'
   /** The service was closed before the request completed. */
-  | 'ERR_CLOSED';
+  | 'ERR_CLOSED'
+  /** Every caller that asked for the prompt stopped waiting (hung up) before it was made. */
+  | 'ERR_ABANDONED'
+  /** As many requests as the service queues already wait for a worker. */
+  | 'ERR_QUEUE_FULL';
 
 /** Every code once: the compiler refuses this table if one is missing or unknown. */
 const TTS_ERROR_CODES: Record<TtsErrorCode, true> = {
@@ -48,7 +52,9 @@ const TTS_ERROR_CODES: Record<TtsErrorCode, true> = {
   ERR_RESAMPLER_NOT_LOADED: true,
   ERR_WORKER_FAILED: true,
   ERR_SYNTHESIS_TIMEOUT: true,
-  ERR_CLOSED: true
+  ERR_CLOSED: true,
+  ERR_ABANDONED: true,
+  ERR_QUEUE_FULL: true
 };
 
 /** Whether `code` (read from another node, say) is one of the TTS service's error codes. */

@@ -105,7 +105,9 @@ export class FliteEngine implements TtsEngine {
     const parts: Float32Array[] = [];
     let sampleRateHz = FLITE_VOICES[request.voice];
     // A piece with no letter or digit says nothing, and flite fails on a long run of dots alone.
-    const spoken = textPieces(fliteText(request.text), PIECE_CHARS_MAX).filter((piece) => /[\p{L}\p{N}]/u.test(piece));
+    const spoken = textPieces(fliteText(request.text), PIECE_CHARS_MAX).filter((piece) =>
+      /[\p{L}\p{N}]/u.test(piece)
+    );
     for (const piece of spoken) {
       const decoded = await runFlite(module, options, piece);
       parts.push(decoded.samples);

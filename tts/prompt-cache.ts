@@ -4,6 +4,7 @@
  * least-recently-used eviction. Concurrent requests for the same key share one production.
  * Cached arrays are shared by every caller: treat them as read-only.
  */
+import { TtsError } from './errors.js';
 
 export interface PromptCacheStats {
   cacheHits: number;
@@ -23,10 +24,18 @@ function weight(pcm: Int16Array): number {
   return Math.max(pcm.byteLength, MIN_ENTRY_BYTES);
 }
 
+/** One production under way, shared by every request for its key. */
+interface Production {
+  promise: Promise<Int16Array>;
+  /** Requests waiting for it; when the last with a signal gives up and none is left, it is abandoned. */
+  waiters: number;
+  abandon: AbortController;
+}
+
 export class PromptCache {
   /** A Map iterates in insertion order: re-inserting on use keeps the least recently used first. */
   private readonly entries = new Map<string, Int16Array>();
-  private readonly inFlight = new Map<string, Promise<Int16Array>>();
+  private readonly inFlight = new Map<string, Production>();
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -38,9 +47,15 @@ export class PromptCache {
 
   /**
    * The cached audio for `key`, or the result of `produce()` (stored if it fits). A request that
-   * joins a production already under way counts as a hit: it costs no synthesis.
+   * joins a production already under way counts as a hit: it costs no synthesis. A request whose
+   * `signal` aborts stops waiting (`ERR_ABANDONED`); once every request has, the production's own
+   * signal aborts, so a synthesis nobody waits for any more need not run.
    */
-  get(key: string, produce: () => Promise<Int16Array>): Promise<Int16Array> {
+  get(
+    key: string,
+    produce: (signal: AbortSignal) => Promise<Int16Array>,
+    signal?: AbortSignal
+  ): Promise<Int16Array> {
     const cached = this.entries.get(key);
     if (cached) {
       this.hits++;
@@ -48,25 +63,28 @@ export class PromptCache {
       this.entries.set(key, cached);
       return Promise.resolve(cached);
     }
-    const running = this.inFlight.get(key);
-    if (running) {
-      this.hits++;
-      return running;
+    let production = this.inFlight.get(key);
+    if (production) this.hits++;
+    else {
+      this.misses++;
+      const abandon = new AbortController();
+      const promise = produce(abandon.signal).then(
+        (pcm) => {
+          this.inFlight.delete(key);
+          this.store(key, pcm);
+          return pcm;
+        },
+        (error: unknown) => {
+          this.inFlight.delete(key);
+          throw error;
+        }
+      );
+      // Abandoned by all, its failure is nobody's to handle.
+      promise.catch(() => undefined);
+      production = { promise, waiters: 0, abandon };
+      this.inFlight.set(key, production);
     }
-    this.misses++;
-    const production = produce().then(
-      (pcm) => {
-        this.inFlight.delete(key);
-        this.store(key, pcm);
-        return pcm;
-      },
-      (error: unknown) => {
-        this.inFlight.delete(key);
-        throw error;
-      }
-    );
-    this.inFlight.set(key, production);
-    return production;
+    return waitFor(production, signal);
   }
 
   clear(): void {
@@ -93,4 +111,28 @@ export class PromptCache {
       this.bytes -= weight(old);
     }
   }
+}
+
+/** `production`'s audio, or ERR_ABANDONED as soon as `signal` aborts. */
+function waitFor(production: Production, signal: AbortSignal | undefined): Promise<Int16Array> {
+  production.waiters++;
+  if (!signal) return production.promise;
+  return new Promise((resolve, reject) => {
+    const leave = (): void => {
+      if (--production.waiters === 0) production.abandon.abort();
+      reject(new TtsError('ERR_ABANDONED', 'the prompt was no longer waited for'));
+    };
+    if (signal.aborted) return leave();
+    signal.addEventListener('abort', leave, { once: true });
+    production.promise.then(
+      (pcm) => {
+        signal.removeEventListener('abort', leave);
+        resolve(pcm);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', leave);
+        reject(error);
+      }
+    );
+  });
 }

@@ -88,12 +88,26 @@ export class PromptService {
     this.pool = new WorkerPool(opts.workers ?? 1, [this.defaultEngine], this.synthesisTimeoutMs);
   }
 
+  /** Requests waiting for a worker or in one's hands (a hang-up's abandoned ones leave the queue). */
+  get pendingCount(): number {
+    return this.pool.pendingCount + (this.filePool?.pendingCount ?? 0);
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Speech for `text` at `sampleRateHz`. Cached; the returned array is shared: do not modify it. */
-  async textToPcm(text: string, sampleRateHz: number, opts: SpeakOptions = {}): Promise<Int16Array> {
+  /**
+   * Speech for `text` at `sampleRateHz`. Cached; the returned array is shared: do not modify it.
+   * `signal` aborting stops the wait (`ERR_ABANDONED`), and the synthesis too if it has not started
+   * and nobody else waits for the same prompt.
+   */
+  async textToPcm(
+    text: string,
+    sampleRateHz: number,
+    opts: SpeakOptions = {},
+    signal?: AbortSignal
+  ): Promise<Int16Array> {
     this.checkOpen();
     checkSampleRate(sampleRateHz);
     const engine = opts.engine ?? this.defaultEngine;
@@ -105,19 +119,25 @@ export class PromptService {
     const { voice, rateWpm, pitch = PITCH_SEMITONES.normal } = checkSpeech('textToPcm', text, opts);
     const spoken = text.trim();
     const key = JSON.stringify(['tts', engine, voice ?? null, rateWpm ?? null, pitch, sampleRateHz, spoken]);
-    return this.cache.get(key, async () => {
-      this.syntheses++;
-      const result = await this.pool.run({
-        kind: 'speak',
-        engine,
-        text: spoken,
-        voice,
-        rateWpm,
-        pitchSemitones: pitch,
-        sampleRateHz
-      });
-      return result.pcm;
-    });
+    return this.cache.get(
+      key,
+      async (abandoned) => {
+        this.syntheses++;
+        try {
+          const speak = { engine, text: spoken, voice, rateWpm, pitchSemitones: pitch, sampleRateHz };
+          return (await this.pool.run({ kind: 'speak', ...speak }, [], abandoned)).pcm;
+        } catch (error) {
+          // Never handed to a worker: no synthesis was made.
+          if (
+            error instanceof TtsError &&
+            (error.code === 'ERR_ABANDONED' || error.code === 'ERR_QUEUE_FULL')
+          )
+            this.syntheses--;
+          throw error;
+        }
+      },
+      signal
+    );
   }
 
   /** A WAV prompt file converted to mono PCM at `sampleRateHz`. Cached until the file changes. */

@@ -1,6 +1,9 @@
 /**
  * A small pool of synthesis worker threads. Requests wait in one queue and go one at a time to a
- * free worker; replies are matched by id. Workers are referenced (keep the process alive) only
+ * free worker; replies are matched by id. A request whose `signal` aborts while it waits leaves
+ * the queue (`ERR_ABANDONED`): a caller that hung up before its prompt was made costs no
+ * synthesis. At most `MAX_QUEUED` wait; more fail at once (`ERR_QUEUE_FULL`), so a burst of new
+ * texts (one per call, say) cannot hold every later prompt up for minutes. Workers are referenced (keep the process alive) only
  * while they have work. A request may run `synthesisTimeoutMs` once its worker has started it
  * (time queued and the worker's start-up do not count): past that it fails with
  * `ERR_SYNTHESIS_TIMEOUT`, and its worker, which cannot be interrupted inside a WebAssembly run,
@@ -75,6 +78,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * stays as it is.
  */
 export const FILE_DEADLINE_MS_PER_AUDIO_SECOND = 100;
+/** Requests waiting for a worker at most: about 10-40 s of new prompts for one worker. */
+export const MAX_QUEUED = 256;
 
 export class WorkerPool {
   private readonly slots: (Slot | undefined)[];
@@ -115,11 +120,29 @@ export class WorkerPool {
     return n;
   }
 
-  run(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
+  run(body: RequestBody, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<WorkerResult> {
     if (this.closed) return Promise.reject(new TtsError('ERR_CLOSED', 'the prompt service is closed'));
+    if (signal?.aborted) return Promise.reject(abandoned());
+    if (this.queue.length >= MAX_QUEUED)
+      return Promise.reject(
+        new TtsError('ERR_QUEUE_FULL', `${MAX_QUEUED} prompts already wait for a worker`)
+      );
     const request = { ...body, id: this.nextId++ } as WorkerRequest;
     return new Promise<WorkerResult>((resolve, reject) => {
-      this.queue.push({ request, transfer, resolve, reject });
+      const job: Job = { request, transfer, resolve, reject };
+      if (signal) {
+        const leave = (): void => {
+          const at = this.queue.indexOf(job);
+          if (at < 0) return; // in a worker's hands already: it finishes
+          this.queue.splice(at, 1);
+          reject(abandoned());
+        };
+        signal.addEventListener('abort', leave, { once: true });
+        const settle = (): void => signal.removeEventListener('abort', leave);
+        job.resolve = (result) => (settle(), resolve(result));
+        job.reject = (error) => (settle(), reject(error));
+      }
+      this.queue.push(job);
       this.dispatch();
     });
   }
@@ -223,4 +246,8 @@ export class WorkerPool {
     this.exiting.add(exited);
     void exited.then(() => this.exiting.delete(exited));
   }
+}
+
+function abandoned(): TtsError {
+  return new TtsError('ERR_ABANDONED', 'every caller stopped waiting before the prompt was made');
 }

@@ -88,6 +88,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #recording: { recorder: Recorder; done: () => void } | undefined;
   /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
   #promptsQueued: Promise<void> = Promise.resolve();
+  /** Aborted when the call ends: speech still being made for it is not waited for. */
+  #callOver = new AbortController();
   readonly #merger: DigitMerger;
   /** The outgoing call `call()` is placing, while it is: its abort, and when `call()` is done with it. */
   #placing: { abort: AbortController; giveUp: () => void; done: Promise<void> } | undefined;
@@ -330,13 +332,21 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   // ---- media ----------------------------------------------------------------------------
 
-  /** Says `text` to the caller and resolves when it has been played. */
+  /**
+   * Says `text` to the caller and resolves when it has been played. A hang-up while the speech is
+   * still being made drops it from the synthesis queue unless another call waits for the same.
+   */
   async playText(text: string, options: TextToSayOptions & { signal?: AbortSignal } = {}): Promise<void> {
     checkOptionKeys(options, PLAY_TEXT_OPTION_KEYS, 'playText');
     const { signal, ...speak } = options;
     const item = textMedia('playText', text, speak);
     const media = this.#mediaFor('play');
-    await this.#playInOrder('playText', this.#ctx.resolver.toPcm(item, media.sampleRateHz), signal);
+    const callOver = this.#callOver.signal;
+    const pcm = this.#ctx.resolver.toPcm(item, media.sampleRateHz, callOver).catch((error: unknown) => {
+      if (callOver.aborted) throw new HangupError(`playText: channel ${this.id} has hung up`);
+      throw error;
+    });
+    await this.#playInOrder('playText', pcm, signal);
   }
 
   /** Plays a WAV file to the caller and resolves when it has been played. */
@@ -605,6 +615,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     // A collection under way would otherwise wait for digits that cannot come, for good.
     this.#digits.cancel(new HangupError(`getDigits: channel ${this.id} has hung up`));
     this.#digits.clearDigits();
+    this.#callOver.abort();
+    this.#callOver = new AbortController();
     this.#call = undefined;
     this.#setState(State.IDLE);
   }

@@ -10,14 +10,16 @@ import { playRefusal } from './file-folders.js';
 export class MediaResolver {
   constructor(private readonly prompts: PromptService) {}
 
-  toPcm(media: Media, sampleRateHz: number): Promise<Int16Array> {
+  /** `signal`: nobody waits for the speech any more (the caller hung up); see PromptService.textToPcm. */
+  toPcm(media: Media, sampleRateHz: number, signal?: AbortSignal): Promise<Int16Array> {
     switch (media.kind) {
       case 'text':
-        return this.prompts.textToPcm(media.text, sampleRateHz, {
-          voice: media.voice,
-          rateWpm: media.rateWpm,
-          pitch: media.pitch
-        });
+        return this.prompts.textToPcm(
+          media.text,
+          sampleRateHz,
+          { voice: media.voice, rateWpm: media.rateWpm, pitch: media.pitch },
+          signal
+        );
       case 'file':
         return this.prompts.fileToPcm(media.path, sampleRateHz).catch((error: unknown) => {
           throw playRefusal(error, media.path);

@@ -237,7 +237,12 @@ export class EngineMetrics {
       ['roomSlots', 'dsp_room_slots', 'DSP room slots in use (conferences and calls on their own).'],
       ['channels', 'channels', 'Channels with a call.'],
       ['timers', 'timers', 'Active referenced timers of the process.'],
-      ['workers', 'tts_workers', 'Speech synthesis worker threads.']
+      ['workers', 'tts_workers', 'Speech synthesis worker threads.'],
+      [
+        'speechPending',
+        'tts_pending',
+        'Speech and prompt-file requests waiting for a worker or in its hands.'
+      ]
     ];
     for (const [key, name, help] of gauges) {
       new Gauge({

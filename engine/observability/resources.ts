@@ -24,6 +24,8 @@ export interface ResourceCounts {
   timers: number;
   /** Speech synthesis worker threads. */
   workers: number;
+  /** Speech and prompt-file requests waiting for a worker or in one's hands. */
+  speechPending: number;
 }
 
 export const RESOURCE_NAMES: ReadonlyArray<keyof ResourceCounts> = [
@@ -34,7 +36,8 @@ export const RESOURCE_NAMES: ReadonlyArray<keyof ResourceCounts> = [
   'channels',
   'rooms',
   'timers',
-  'workers'
+  'workers',
+  'speechPending'
 ];
 
 export function countOpenDescriptors(): number {

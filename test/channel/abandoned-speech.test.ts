@@ -1,0 +1,74 @@
+/**
+ * A caller that hangs up while its prompt is still waiting for the speech worker: its playText
+ * fails at once with HangupError and the synthesis leaves the queue (test/tts/abandoned-prompts
+ * shows it is never made). Before, the hang-up was only noticed once the speech was made, after
+ * everything queued ahead of it: one source calling ever new rooms and hanging up at once held
+ * every other caller's prompts up for a minute and more.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, HangupError, State, type UASCallChannel } from '../../engine/index.js';
+import { TEXT_CHARS_MAX } from '../../tts/index.js';
+import { TonePhone } from '../support/tone-phone.js';
+import { rmsDbfs } from '../support/tone-analysis.js';
+import { waitFor } from '../support/wait.js';
+
+/** Holds the one speech worker for seconds. */
+const DIGITS = '0123456789'.repeat(TEXT_CHARS_MAX / 10);
+
+let engine: Engine;
+let port: number;
+const channels: UASCallChannel[] = [];
+const phones: TonePhone[] = [];
+
+beforeAll(async () => {
+  engine = new Engine({
+    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+    rtp: { minPort: 38400, maxPort: 38499 },
+    tts: { workers: 1 },
+    logLevel: 'silent'
+  });
+  engine.on('call', (channel) => {
+    channels.push(channel);
+    void channel.answer().catch(() => undefined);
+  });
+  await engine.start();
+  port = engine.sipAddresses()[0].port;
+});
+
+afterAll(async () => {
+  await Promise.all(phones.map((p) => p.close()));
+  await engine?.stop();
+});
+
+async function answeredCall(user: string): Promise<{ phone: TonePhone; channel: UASCallChannel }> {
+  const phone = await TonePhone.create({ toneHz: null, user });
+  phones.push(phone);
+  const before = channels.length;
+  await phone.call(`sip:room@127.0.0.1:${port}`);
+  await waitFor(() => channels[before]?.state === State.ANSWERED);
+  return { phone, channel: channels[before] };
+}
+
+const heardSpeech = (phone: TonePhone): boolean => {
+  const pcm = phone.receivedPcm();
+  for (let i = 0; i + 160 <= pcm.length; i += 160) if (rmsDbfs(pcm.subarray(i, i + 160)) > -45) return true;
+  return false;
+};
+
+describe('speech for a call that ended', () => {
+  it('is not waited for: playText fails with HangupError before the speech queued ahead is made', async () => {
+    const first = await answeredCall('first');
+    const long = first.channel.playText(DIGITS).catch((e: unknown) => e);
+    await waitFor(() => engine.resources().speechPending === 1);
+    const second = await answeredCall('second');
+    const welcome = second.channel.playText('welcome to a room nobody will hear').catch((e: unknown) => e);
+    await second.channel.hangUp();
+    expect(await welcome).toBeInstanceOf(HangupError);
+    // Only the digits are pending: in the worker's hands, the welcome out of the queue.
+    expect(engine.resources().speechPending).toBe(1);
+    expect(heardSpeech(first.phone)).toBe(false);
+    await first.channel.hangUp();
+    expect(await long).toBeInstanceOf(HangupError);
+    await waitFor(() => engine.resources().speechPending === 0, 30_000);
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+/**
+ * Speech nobody waits for any more is not made: a request whose signal aborts leaves the queue,
+ * and a production shared by several requests goes on while one still waits. At most MAX_QUEUED
+ * requests wait for a worker. Before, a caller that hung up during its welcome left the
+ * synthesis queued, and one source making calls to ever new rooms (a new welcome text each) held
+ * every other caller's prompts up for a minute and more.
+ */
+import { describe, expect, it } from 'vitest';
+import { PromptService, TEXT_CHARS_MAX, TtsError } from '../../tts/index.js';
+import { MAX_QUEUED } from '../../tts/worker-pool.js';
+
+/** Holds the one worker for seconds (kal says 4,000 digits in about 2.6 s). */
+const DIGITS = '0123456789'.repeat(TEXT_CHARS_MAX / 10);
+
+const codeOf = (error: unknown): string | undefined => (error instanceof TtsError ? error.code : undefined);
+
+describe('abandoned prompts', { timeout: 120_000 }, () => {
+  it('drops a queued synthesis whose every waiter gave up, and keeps one another request still waits for', async () => {
+    const service = new PromptService({ workers: 1 });
+    try {
+      const busy = service.textToPcm(DIGITS, 8000);
+      const hungUp = new AbortController();
+      const alone = service.textToPcm('room seven one has joined', 8000, {}, hungUp.signal).catch(codeOf);
+      const shared = service.textToPcm('welcome to room nine', 8000, {}, hungUp.signal).catch(codeOf);
+      const stillWaiting = service.textToPcm('welcome to room nine', 8000);
+      hungUp.abort();
+      expect(await alone).toBe('ERR_ABANDONED');
+      expect(await shared).toBe('ERR_ABANDONED');
+      expect((await stillWaiting).length).toBeGreaterThan(4000);
+      await busy;
+      // The digits and the shared welcome: the abandoned one was never made.
+      expect(service.stats().syntheses).toBe(2);
+      expect((await service.textToPcm('room seven one has joined', 8000)).length).toBeGreaterThan(4000);
+      expect(service.stats().syntheses).toBe(3);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it(`refuses a request past ${MAX_QUEUED} waiting with ERR_QUEUE_FULL`, async () => {
+    const service = new PromptService({ workers: 1 });
+    try {
+      const busy = service.textToPcm(DIGITS, 8000);
+      const gaveUp = new AbortController();
+      const queued = Array.from({ length: MAX_QUEUED }, (_, i) =>
+        service.textToPcm(`caller ${i} has joined`, 8000, {}, gaveUp.signal).catch(codeOf)
+      );
+      expect(await service.textToPcm('one too many', 8000).catch(codeOf)).toBe('ERR_QUEUE_FULL');
+      gaveUp.abort();
+      expect(new Set(await Promise.all(queued))).toEqual(new Set(['ERR_ABANDONED']));
+      expect((await service.textToPcm('one too many', 8000)).length).toBeGreaterThan(4000);
+      await busy;
+    } finally {
+      await service.close();
+    }
+  });
+});
