@@ -143,9 +143,10 @@ export class FileAccessError extends EngineError {
 
 /**
  * A part of a party's entry or exit announcement (`prefixMedia`, `onEntryMedia`, `onExitMedia`)
- * could not be made: the parts that could are played without it. Reported on the engine's
- * `'error'` event, since no caller waits for an announcement; `cause` says what failed (a
- * `FileAccessError`, a `TtsError`).
+ * could not be made: the parts that could are played without it; or the whole announcement could
+ * not be queued (`cause` an `EngineError` `ERR_QUEUE_FULL`: the room already had as many waiting
+ * as it holds). Reported on the engine's `'error'` event, since no caller waits for an
+ * announcement; `cause` says what failed (a `FileAccessError`, a `TtsError`).
  */
 export class AnnouncementError extends EngineError {
   readonly roomName: string;
@@ -158,11 +159,12 @@ export class AnnouncementError extends EngineError {
     cause: unknown
   ) {
     const who = details.channelId === undefined ? 'a party' : `channel ${details.channelId}`;
+    const unqueued = cause instanceof EngineError && cause.code === 'ERR_QUEUE_FULL';
     super(
       'ERR_ANNOUNCEMENT_FAILED',
-      `${details.kind} announcement of ${who} in room '${details.roomName}' played without a part: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+      `${details.kind} announcement of ${who} in room '${details.roomName}' ${
+        unqueued ? 'was not played' : 'played without a part'
+      }: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause }
     );
     this.roomName = details.roomName;

@@ -29,6 +29,8 @@ export interface EnqueueOptions {
   gapMs?: number;
   /** Drops this announcement only, playing or waiting (`ERR_PROMPT_STOPPED`); the others play on. */
   signal?: AbortSignal;
+  /** Called once, when the announcement's turn comes (before its first frame is read). */
+  onStart?: () => void;
 }
 
 /** |sample| at or below this counts as silence when trimming (about -54 dBFS). */
@@ -45,6 +47,9 @@ interface Announcement {
   offset: number;
   /** Silence still to play before the next part (gap) or the next announcement (pause). */
   silence: number;
+  /** Its first frame has been read. */
+  started: boolean;
+  onStart: (() => void) | undefined;
   resolve(): void;
   reject(error: EngineError): void;
 }
@@ -137,6 +142,8 @@ export class AnnouncementQueue {
         offset: 0,
         // The first announcement starts at once; later ones after a pause.
         silence: this.queue.length === 0 ? 0 : this.pauseSamples,
+        started: false,
+        onStart: opts.onStart,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -164,6 +171,10 @@ export class AnnouncementQueue {
   readFrame(target: Int16Array): boolean {
     const current = this.queue[0];
     if (current === undefined) return false;
+    if (!current.started) {
+      current.started = true;
+      current.onStart?.();
+    }
     let written = 0;
     const length = target.length;
     while (written < length) {

@@ -27,7 +27,7 @@ import type { MixLoop } from './mix-loop.js';
 import type { MediaLeg } from './media-leg.js';
 import { WhisperRoutes } from './whisper-routes.js';
 import type { MediaResolver } from './media-resolver.js';
-import { AnnouncementError, ClosedError, InvalidStateError } from '../errors.js';
+import { AnnouncementError, ClosedError, EngineError, InvalidStateError } from '../errors.js';
 import {
   fileMedia,
   textMedia,
@@ -103,6 +103,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private chain: Promise<void> = Promise.resolve();
   /** The playing out of the last announcement queued (settles however it ends). */
   private lastPlayed: Promise<void> = Promise.resolve();
+  /** Entry announcements whose turn has not come yet, by party (see entryAnnouncement). */
+  private readonly entriesUnheard = new Map<Party, AbortController>();
   private closed = false;
   private readonly moderator: RoomModerator;
   private recording: RoomRecorder | undefined;
@@ -132,6 +134,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     );
     loop.add(this.mix);
     room.on('announce', ({ party, kind, parts }) => {
+      const failed = (cause: unknown): void =>
+        this.onError(new AnnouncementError({ roomName: room.name, channelId: party.channelId, kind }, cause));
+      const entry = this.entryAnnouncement(party, kind);
+      if (entry === 'unheard') return;
       // Made ahead of the chain (an earlier announcement may still be synthesising), each part on
       // its own: a part that fails (a file refused or missing) is reported, the others play.
       const pcm = this.resolver.each(parts, this.mix.sampleRateHz);
@@ -140,23 +146,21 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
         .then((results) => {
           // A room closed meanwhile (the engine stopping closes the prompt service under its
           // last exit announcements) has nobody to play to, nor anything to report.
-          if (this.closed) return;
+          if (this.closed || entry?.signal.aborted) return entry?.settled();
           const frames: Int16Array[] = [];
           for (const result of results) {
             if (result.status === 'fulfilled') frames.push(result.value);
-            else
-              this.onError(
-                new AnnouncementError(
-                  { roomName: room.name, channelId: party.channelId, kind },
-                  result.reason
-                )
-              );
+            else failed(result.reason);
           }
-          if (frames.length === 0) return;
+          if (frames.length === 0) return entry?.settled();
           // Not awaited: the queue plays it after any announcement already queued.
-          this.lastPlayed = this.mix.announcements.enqueue(frames).catch(() => {
-            /* cleared because the room closed */
-          });
+          this.lastPlayed = this.mix.announcements
+            .enqueue(frames, { signal: entry?.signal, onStart: entry?.started })
+            .catch((error: unknown) => {
+              // Else stopped (its party left before it was heard) or cleared (the room closed).
+              if (error instanceof EngineError && error.code === 'ERR_QUEUE_FULL') failed(error);
+            })
+            .finally(() => entry?.settled());
         })
         .catch((error: unknown) => this.onError(error));
     });
@@ -179,6 +183,33 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       this.safeEmit('coachingChanged', { party, agent });
     });
     room.on('destroyed', () => this.close());
+  }
+
+  /**
+   * A party that leaves before its own entry announcement has begun to play is announced neither
+   * way: its entry is dropped (still being made, or waiting behind others) and its exit is not
+   * made. One source joining and leaving again and again kept the room's queue (32) full of its
+   * own comings and goings, so other callers' announcements were turned away. For an entry, its
+   * stop signal, `started` (its turn came) and `settled` (it has played or been dropped); for an
+   * exit, 'unheard' when it is not to be made.
+   */
+  private entryAnnouncement(
+    party: Party,
+    kind: 'entry' | 'exit'
+  ): { signal: AbortSignal; started(): void; settled(): void } | 'unheard' | undefined {
+    if (kind === 'exit') {
+      const entry = this.entriesUnheard.get(party);
+      if (!entry) return undefined;
+      this.entriesUnheard.delete(party);
+      entry.abort();
+      return 'unheard';
+    }
+    const entry = new AbortController();
+    this.entriesUnheard.set(party, entry);
+    const forget = (): void => {
+      if (this.entriesUnheard.get(party) === entry) this.entriesUnheard.delete(party);
+    };
+    return { signal: entry.signal, started: forget, settled: forget };
   }
 
   /** The room's name. */
