@@ -541,7 +541,6 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       response,
       this.host.clock,
       this.host.timers,
-      tx.reliable,
       (r) => tx.retransmit(r),
       () => this.onAckTimeout(seq)
     );

@@ -1,6 +1,8 @@
 /**
  * The UAS core's retransmission of a 2xx to INVITE until the ACK arrives (RFC 3261
- * §13.3.1.4): at T1, then doubling up to T2, over unreliable transports only; after 64*T1
+ * §13.3.1.4): at T1, then doubling up to T2, over TCP, TLS and WebSocket too ("independent of
+ * whatever transport protocols are used": the 2xx goes end to end, and a proxy between may
+ * carry it on over UDP, where only our retransmissions make up for its loss); after 64*T1
  * without ACK the dialog must be ended with BYE (`onTimeout`). The first transmission goes
  * out through the INVITE server transaction; this only repeats it.
  */
@@ -16,7 +18,6 @@ export class Uas2xxRetransmitter {
     private readonly response: SipResponse,
     private readonly clock: Clock,
     private readonly values: TimerValues,
-    private readonly reliable: boolean,
     private readonly send: (response: SipResponse) => void,
     private readonly onTimeout: () => void
   ) {
@@ -25,7 +26,7 @@ export class Uas2xxRetransmitter {
   }
 
   start(): void {
-    if (!this.reliable) this.timers.start('retransmit', this.intervalMs, () => this.retransmit());
+    this.timers.start('retransmit', this.intervalMs, () => this.retransmit());
     this.timers.start('timeout', 64 * this.values.t1Ms, () => {
       this.stop();
       this.onTimeout();

@@ -229,7 +229,6 @@ describe('2xx retransmission by the UAS core (§13.3.1.4)', () => {
       responseTo(invite, 200, 't'),
       clock,
       DEFAULT_TIMERS,
-      false,
       (m) => context.send(m),
       () => timedOut++
     );
@@ -247,7 +246,6 @@ describe('2xx retransmission by the UAS core (§13.3.1.4)', () => {
       responseTo(request('INVITE'), 200, 't'),
       clock,
       DEFAULT_TIMERS,
-      false,
       (m) => context.send(m),
       () => {}
     );
