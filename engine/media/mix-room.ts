@@ -56,7 +56,15 @@ export class MixRoom {
   /** One 20 ms frame: inputs, announcement, the single WASM call, outputs. */
   processFrame(): void {
     const members = this.members;
-    if (members.length === 0) return;
+    if (members.length === 0) {
+      // Nobody listens, but time passes: an announcement plays out to a room whose parties have no
+      // call (joined through the room registry), rather than leave its say() waiting for good.
+      if (this.announcing) {
+        this.announcing = this.announcements.readFrame(this.kernels.announcement(this.roomSlot));
+        this.kernels.setAnnouncementActive(this.roomSlot, this.announcing);
+      }
+      return;
+    }
     for (let i = 0; i < members.length; i++) members[i].beforeMix();
     if (this.announcing) {
       this.announcing = this.announcements.readFrame(this.kernels.announcement(this.roomSlot));

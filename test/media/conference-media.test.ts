@@ -1,7 +1,9 @@
 /**
  * A room's media on a running engine: which channel an announcement failure names. A party placed
  * by transferToConferenceRoom is its channel's (test/channel/transfer.test.ts checks that error);
- * a party joined straight into the room registry has no channel, whatever its label says.
+ * a party joined straight into the room registry has no channel, whatever its label says. An
+ * announcement in a room whose mix has nobody (its parties joined without a call) plays out all
+ * the same: before, the room's `say()` never settled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,20 @@ describe('announcement failures', () => {
       room.close();
     } finally {
       engine.off('error', onError);
+    }
+  });
+});
+
+describe('an announcement in a room nobody hears', () => {
+  it('plays out all the same, rather than wait for the next caller to hear it late', async () => {
+    const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
+    const { room } = engine.rooms.join('emptyroom1', { media, label: 'no media' });
+    try {
+      // A party without a call adds nothing to the mix: the room's mix has no member.
+      await engine.conference('emptyroom1')!.say('is anybody there');
+      await engine.conference('emptyroom1')!.announcementsPlayed();
+    } finally {
+      room.close();
     }
   });
 });
