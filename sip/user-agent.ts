@@ -414,14 +414,15 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   /**
-   * A call we placed over TCP or TLS keeps the connection its 2xx came on while it lasts
-   * (GuardedConnection.hold): from an edge host behind NAT, it is the only way the callee's BYE
-   * can reach us.
+   * A call we placed notes where its 2xx came from (OutgoingInvite.answeredFrom), and over TCP or
+   * TLS keeps that connection while it lasts (GuardedConnection.hold): from an edge host behind
+   * NAT, it is the only way the callee's BYE can reach us.
    */
   private holdForCall(response: SipResponse, source: MessageSource): void {
     if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
     if (!(user instanceof OutgoingInvite) || user.terminated || this.heldCalls.has(user)) return;
+    user.answeredFrom ??= source.host;
     if (this.holdConnection(user, source)) this.heldCalls.add(user);
   }
 

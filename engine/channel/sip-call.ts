@@ -206,6 +206,10 @@ export class SipCall {
     } finally {
       options.signal?.removeEventListener('abort', releaseMedia);
     }
+    // Its media may come from where its 2xx did, when its SDP names another of its interfaces (a
+    // multi-homed host), as an incoming call's may come from where its INVITE did.
+    if (outgoing.answeredFrom !== undefined)
+      media.setSignallingAddress(unmappedAddress(outgoing.answeredFrom));
     try {
       // §13.2.1 has the answer in the 2xx; one that leaves it out after a 183 with SDP (seen from
       // gateways) has given it already.

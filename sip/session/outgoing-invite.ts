@@ -40,6 +40,12 @@ const MAX_FORKED_DIALOGS = 8;
 
 export class OutgoingInvite extends InviteSessionBase {
   readonly established: Promise<{ answerSdp: string }>;
+  /**
+   * The address the dialog's 2xx came from, set by the user agent as it hands the 2xx over (so
+   * before `established` settles for whoever awaits it): where the callee's media may come from
+   * when its SDP names another of its interfaces.
+   */
+  answeredFrom: string | undefined;
   readonly callId: string;
   readonly localTag: string;
   readonly remoteUri: string;

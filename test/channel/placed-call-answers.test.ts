@@ -11,7 +11,13 @@
  * A 200 whose remote target we cannot send the ACK to (its Contact names port 0): the call is not
  * taken (§13.2.2.4). Before, call() resolved ANSWERED while the callee, never ACKed,
  * retransmitted its 200 and gave the call up.
+ *
+ * A callee on a multi-homed host whose SDP names another of its interfaces than its 200 and its
+ * RTP come from (baresip names its eth0 address, called on 127.0.0.1): its media is taken, as an
+ * incoming call's from where its INVITE came. Before, every packet was a stranger's: the callee's
+ * audio and DTMF were dropped for the whole call.
  */
+import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cause, Engine, State } from '../../engine/index.js';
 import type { SipRequest } from '../../sip/message/message.js';
@@ -19,6 +25,7 @@ import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
 import { countingUdpPort } from '../support/counting-udp-port.js';
+import { sendRtp } from '../support/raw-rtp.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -37,13 +44,13 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-/** The callee's answer: PCMU and telephone-event at 127.0.0.1:`port`. */
-function answerSdp(port: number, version = 1): string {
+/** The callee's answer: PCMU and telephone-event at `host`:`port`. */
+function answerSdp(port: number, version = 1, host = '127.0.0.1'): string {
   return [
     'v=0',
-    `o=- 7 ${version} IN IP4 127.0.0.1`,
+    `o=- 7 ${version} IN IP4 ${host}`,
     's=-',
-    'c=IN IP4 127.0.0.1',
+    `c=IN IP4 ${host}`,
     't=0 0',
     `m=audio ${port} RTP/AVP 0 101`,
     'a=rtpmap:0 PCMU/8000',
@@ -180,6 +187,28 @@ describe('a placed call whose 200 names a target the ACK cannot reach', () => {
       expect(state).toBe(State.IDLE);
       expect(channel.cause()).toBe(Cause.FAILED);
       await waitFor(() => engine.rtpPortsInUse === 0);
+    } finally {
+      media.close();
+      await callee.close();
+    }
+  });
+});
+
+describe('a placed call whose callee names another of its interfaces in its SDP', () => {
+  it("takes the callee's RTP from where its 200 came from", async () => {
+    const callee = await new UdpTestPeer().open();
+    const media = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const { channel, placing, offer } = await placeCall(callee);
+      // Its SDP names 127.0.0.9; its signalling and its packets leave from 127.0.0.1.
+      await respond(callee, offer, 200, answerSdp(media.address().port, 1, '127.0.0.9'));
+      expect(await placing).toBe(State.ANSWERED);
+      const ourPort = Number(/^m=audio (\d+)/m.exec(offer.body.toString())![1]);
+      await sendRtp(media, ourPort, 10, 100);
+      await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 0);
+      expect(channel.rtpStats()?.packetsFromOtherSources).toBe(0);
+      await hangUp(callee, channel, offer);
     } finally {
       media.close();
       await callee.close();
