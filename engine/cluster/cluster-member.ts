@@ -5,7 +5,7 @@
  * exists and the engine keeps its rooms in memory only.
  */
 import type { Logger } from 'pino';
-import type { IncomingInvite } from '../../sip/index.js';
+import { isSipUri, parseUri, type IncomingInvite } from '../../sip/index.js';
 import type { UASCallChannel } from '../channel/uas-call-channel.js';
 import type { RoomRegistry } from '../conference/room-registry.js';
 import type { ConferenceRoom } from '../conference/room.js';
@@ -22,6 +22,7 @@ import {
   formatTrunkTag,
   parseTrunkTag,
   trunkTagSigned,
+  TrunkTagLedger,
   TRUNK_HEADER,
   type SignedTrunkTag,
   type TrunkTag
@@ -112,6 +113,8 @@ export class ClusterMember {
    * directory lost its secret and a member made a new one, until every member has read it).
    */
   private trunkSecrets: string[] = [];
+  /** Tag ids of the trunk legs taken (trunk-header.ts): each is taken once. */
+  private readonly takenTags = new TrunkTagLedger();
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -186,6 +189,14 @@ export class ClusterMember {
     if (!this.signedNow(tag)) {
       // Not from a member (or too old): one answer whatever the room, so nothing is learnt from it.
       this.log.info({ roomName: tag.room, from: tag.node }, 'trunk leg with a bad signature refused');
+      return { refusal: { status: 403, reason: 'Forbidden' } };
+    }
+    // A member dials the room its tag names; a tag taken before is a captured one played again.
+    if (userOf(invite.request.uri) !== tag.room || !this.takenTags.take(tag, Date.now() / 1000)) {
+      this.log.warn(
+        { roomName: tag.room, from: tag.node },
+        'trunk leg with a replayed or misdirected tag refused'
+      );
       return { refusal: { status: 403, reason: 'Forbidden' } };
     }
     const section = this.sections.get(tag.room);
@@ -350,4 +361,14 @@ export class ClusterMember {
       section.room.close();
     }
   };
+}
+
+/** The user part of a SIP Request-URI (a trunk leg's room), or undefined. */
+function userOf(uri: string): string | undefined {
+  try {
+    const parsed = parseUri(uri);
+    return isSipUri(parsed) ? parsed.user : undefined;
+  } catch {
+    return undefined;
+  }
 }

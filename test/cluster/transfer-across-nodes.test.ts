@@ -334,7 +334,7 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
       expect(
         await status(
           nodes[0].uri('fenced'),
-          `room=fenced;epoch=${epoch};node=node-x;ts=${now};mac=${'A'.repeat(43)}`
+          `room=fenced;epoch=${epoch};node=node-x;id=${'A'.repeat(22)};ts=${now};mac=${'A'.repeat(43)}`
         )
       ).toBe(403);
       expect(await status(nodes[0].uri('fenced'), `room=fenced;epoch=${epoch};node=node-x`)).toBe(400);
@@ -342,8 +342,16 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
       expect(await status(nodes[0].uri('fenced'), signed(epoch + 5))).toBe(403);
       expect(await status(nodes[0].uri('fenced'), 'room=fenced;epoch=zz')).toBe(400);
       expect(await status(nodes[1].uri('fenced'), signed(epoch))).toBe(404);
+      // A good tag for another room than the one dialled, and a good tag played again: a header
+      // captured on the wire let anyone in for its 120 s, again and again, from anywhere.
+      expect(await status(nodes[0].uri('elsewhere'), signed(epoch))).toBe(403);
+      const good = signed(epoch);
+      const taken = ua.invite(nodes[0].uri('fenced'), { body: sdp, headers: { 'X-Uasmedia-Trunk': good } });
+      await taken.established;
+      expect(await status(nodes[0].uri('fenced'), good)).toBe(403);
+      await taken.bye();
       // the room and its party are undisturbed
-      expect((await nodes[0].status(['fenced'])).rooms.fenced).toBe(1);
+      await waitForAsync(async () => (await nodes[0].status(['fenced'])).rooms.fenced === 1);
     } finally {
       await ua.close();
     }
