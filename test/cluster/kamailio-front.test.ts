@@ -10,7 +10,10 @@
  * - an engine that trusts the proxy (access.trustedProxies) counts each caller by the address
  *   the proxy names, so one guesser locks out only itself;
  * - a flood from one address stops at the proxy (pike), and other callers get through;
- * - a phone that speaks only TCP calls through it, and either side's BYE ends the call.
+ * - a phone that speaks only TCP calls through it, and either side's BYE ends the call;
+ * - it relays a caller's in-dialog request to an engine or nowhere: by a Route the caller wrote
+ *   itself, or an ACK's Request-URI, it relayed anything with a To tag to any host, and the
+ *   answers back (an open relay).
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -306,6 +309,45 @@ describe.skipIf(!hasPeer('kamailio'))('Kamailio in front of engines', () => {
     expect((await answerNext('BYE')).callId).toBe('nat-front');
     await hungUp;
   }, 60_000);
+
+  it("relays a caller's in-dialog request to an engine or nowhere, whatever Route or Request-URI it names", async () => {
+    const target = await engine(55300);
+    const k = await kamailio([target.sipPort]);
+    const [attacker, victim] = await Promise.all([
+      new UdpTestPeer().open('127.0.0.1'),
+      countingSocket('127.0.0.24')
+    ]);
+    cleanup.push(
+      () => attacker.close(),
+      () => victim.close()
+    );
+    const victimUri = `sip:x@127.0.0.24:${victim.port}`;
+    const inDialog = (method: string, requestUri: string, route: string[]): string =>
+      sipText([
+        `${method} ${requestUri} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${attacker.port};branch=z9hG4bKrelay${method};rport`,
+        'Max-Forwards: 70',
+        'From: <sip:a@example.com>;tag=relayfrom',
+        `To: <${victimUri}>;tag=relayto`,
+        `Call-ID: open-relay-${method}`,
+        `CSeq: 1 ${method}`,
+        ...route
+      ]);
+    const routeToVictim = [`Route: <sip:127.0.0.24:${victim.port};lr>`];
+    for (const method of ['BYE', 'MESSAGE', 'INFO']) {
+      await attacker.send(inDialog(method, victimUri, routeToVictim), k.port, k.host);
+      const answer = (await attacker.next(
+        (m) => m instanceof SipResponse && m.callId === `open-relay-${method}`,
+        5000
+      )) as SipResponse;
+      expect(answer.status).toBe(403);
+    }
+    await attacker.send(inDialog('ACK', victimUri, []), k.port, k.host);
+    await attacker.send(inDialog('ACK', victimUri, routeToVictim), k.port, k.host);
+    // A call through the front still works, and nothing reached the victim meanwhile.
+    await callThrough(k, 'afterrelay');
+    expect(victim.received()).toBe(0);
+  });
 
   it('follows a caller behind NAT that changes networks mid-call: its media from there, the BYE to it', async () => {
     const target = await engine(55200, { access: { trustedProxies: [KAMAILIO_HOST] } });
