@@ -138,6 +138,7 @@ export class Door {
         requiredFor: (request) =>
           !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
       },
+      sourceLimited: (request) => !(this.signedTrunk?.(request) ?? false),
       guard: () => this.guard?.check() ?? this.#mediaRefusal(),
       onLockout: (source, lockSeconds) => {
         this.metrics.sipAuthLockouts.inc();

@@ -47,6 +47,13 @@ export interface InviteAdmissionOptions {
    * for every check here, and must pass `callers` (the SIP source lists) too.
    */
   forwarded?: { proxies: TrustedProxies; callers: SourceFilter | undefined };
+  /**
+   * Whether `request` counts against its source's ceilings (`maxCallsPerSource`,
+   * `callsPerSecondPerSource`); default every INVITE. A cluster's signed trunk legs do not: a node
+   * carries a leg for each room it shares, and its quota spent let an outsider who held calls in
+   * rooms on two nodes keep other rooms split (486 to every trunk leg past it).
+   */
+  sourceLimited?: (request: SipRequest) => boolean;
   /** Monotonic ms clock for the rate limits, injectable for tests. */
   now?: () => number;
 }
@@ -82,6 +89,7 @@ export class InviteAdmission {
   readonly #guard: (() => Refusal | undefined) | undefined;
   readonly #forwarded: InviteAdmissionOptions['forwarded'];
   readonly #authRequiredFor: ((request: SipRequest) => boolean) | undefined;
+  readonly #sourceLimited: ((request: SipRequest) => boolean) | undefined;
   readonly authLockout: FailureLockout | undefined;
   readonly accountLockout: AccountLockout | undefined;
   readonly #onLockout: ((source: string, lockSeconds: number) => void) | undefined;
@@ -91,6 +99,7 @@ export class InviteAdmission {
     this.limiter = options.limits ? new CallLimiter(options.limits, options.now) : undefined;
     this.authenticator = options.auth ? new DigestAuthenticator(options.auth) : undefined;
     this.#authRequiredFor = options.auth?.requiredFor;
+    this.#sourceLimited = options.sourceLimited;
     this.#guard = options.guard;
     this.#forwarded = options.forwarded;
     const now = options.now ?? (() => performance.now());
@@ -134,11 +143,14 @@ export class InviteAdmission {
    */
   async admit(request: SipRequest, sourceHost: string, makeRoom?: () => boolean): Promise<AdmissionResult> {
     let roomMade = false;
+    const limited = this.#sourceLimited?.(request) ?? true;
+    const ceilings = (source: string): Refusal | undefined =>
+      limited ? this.limiter?.check(source) : this.limiter?.checkTotal();
     const check = (source: string): Refusal | undefined => {
-      const refusal = this.#guard?.() ?? this.limiter?.check(source);
+      const refusal = this.#guard?.() ?? ceilings(source);
       if (!refusal || !FULL.has(refusal.cause) || roomMade || !makeRoom) return refusal;
       roomMade = true;
-      return makeRoom() ? (this.#guard?.() ?? this.limiter?.check(source)) : refusal;
+      return makeRoom() ? (this.#guard?.() ?? ceilings(source)) : refusal;
     };
     const caller = this.#forwarded?.proxies.callerOf(request, sourceHost);
     if (caller !== undefined) {
@@ -168,7 +180,9 @@ export class InviteAdmission {
       const late = check(sourceHost);
       if (late) return { admitted: false, refusal: late };
     }
-    const release = this.limiter ? this.limiter.admit(sourceHost) : () => undefined;
+    // Counted in the total; past the source's own ceilings under a key no check reads.
+    const key = limited ? sourceHost : `${sourceHost} unlimited`;
+    const release = this.limiter ? this.limiter.admit(key) : () => undefined;
     return username === undefined ? { admitted: true, release } : { admitted: true, username, release };
   }
 

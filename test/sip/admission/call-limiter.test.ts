@@ -117,4 +117,25 @@ describe('InviteAdmission per-source ceilings', () => {
     t += 1000;
     expect((await admission.admit(request('INVITE'), '2001:db8:1:2::4')).admitted).toBe(true);
   });
+
+  it("count only the requests `sourceLimited` says: a cluster's trunk legs pass the source's ceilings, not the total", async () => {
+    const trunk = (): ReturnType<typeof request> => {
+      const r = request('INVITE');
+      r.add('X-Trunk', 'yes');
+      return r;
+    };
+    const admission = new InviteAdmission({
+      limits: { maxCalls: 4, maxCallsPerSource: 1, callsPerSecondPerSource: { ratePerSecond: 1, burst: 1 } },
+      sourceLimited: (r) => r.get('X-Trunk') === undefined
+    });
+    // A node's three legs from one address, then that address's own call as before.
+    for (let i = 0; i < 3; i++) expect((await admission.admit(trunk(), '192.0.2.9')).admitted).toBe(true);
+    expect((await admission.admit(request('INVITE'), '192.0.2.9')).admitted).toBe(true);
+    expect(await admission.admit(request('INVITE'), '192.0.2.9')).toMatchObject({ admitted: false });
+    // The total holds for them all.
+    expect(await admission.admit(trunk(), '192.0.2.9')).toMatchObject({
+      admitted: false,
+      refusal: { cause: 'calls_total' }
+    });
+  });
 });
