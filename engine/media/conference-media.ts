@@ -436,6 +436,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       );
     }
     const pcm = this.resolver.toPcm(media, this.mix.sampleRateHz);
+    // Made ahead of the chain: a file refused at once, while the item ahead is still being made,
+    // would reject with no handler yet and end the process; its caller gets the error below.
+    pcm.catch(() => undefined);
     const queued = this.chain
       .then(() => pcm)
       .then((frames) => {

@@ -3,7 +3,9 @@
  * by transferToConferenceRoom is its channel's (test/channel/transfer.test.ts checks that error);
  * a party joined straight into the room registry has no channel, whatever its label says. An
  * announcement in a room whose mix has nobody (its parties joined without a call) plays out all
- * the same: before, the room's `say()` never settled.
+ * the same: before, the room's `say()` never settled. A `playFile` refused while a `say` ahead of
+ * it is still being made rejects to its caller; before, its rejection also went unhandled and
+ * ended the process, though the application caught both.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +59,25 @@ describe('an announcement in a room nobody hears', () => {
       // A party without a call adds nothing to the mix: the room's mix has no member.
       await engine.conference('emptyroom1')!.say('is anybody there');
       await engine.conference('emptyroom1')!.announcementsPlayed();
+    } finally {
+      room.close();
+    }
+  });
+});
+
+describe("a room's playFile refused while the item ahead of it is still being made", () => {
+  it('rejects to its caller and nowhere else (no unhandled rejection ends the process)', async () => {
+    const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
+    const { room } = engine.rooms.join('badfile1', { media, label: 'no media' });
+    try {
+      const conference = engine.conference('badfile1')!;
+      const said = conference.say('a sentence that takes a moment to synthesise');
+      const played = conference.playFile('no-such-prompt.wav').then(
+        () => undefined,
+        (error: unknown) => error
+      );
+      expect(await played).toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
+      await said;
     } finally {
       room.close();
     }
