@@ -500,10 +500,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
     await this.clusterMember?.handOver();
-    const hangUps = Promise.allSettled([...this.channels.values()].map((channel) => channel.close()));
     let deadline: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
-      hangUps.then(() => 'answered' as const),
+      this.closeChannels().then(() => 'answered' as const),
       new Promise<'deadline'>(
         (resolve) => (deadline = setTimeout(() => resolve('deadline'), this.options.stopByeWaitMs ?? 2000))
       )
@@ -515,6 +514,20 @@ export class Engine extends SafeEmitter<EngineEvents> {
     await this.release();
     this.state = 'stopped';
     this.logger.info('engine stopped');
+  }
+
+  /**
+   * Closes every channel, and then those that came meanwhile (an INVITE whose channel was being
+   * set up when the stop began): each hangs up (BYE) or refuses its call.
+   */
+  private async closeChannels(): Promise<void> {
+    const closing = new Set<UASCallChannel>();
+    for (;;) {
+      const fresh = [...this.channels.values()].filter((channel) => !closing.has(channel));
+      if (fresh.length === 0) return;
+      for (const channel of fresh) closing.add(channel);
+      await Promise.allSettled(fresh.map((channel) => channel.close()));
+    }
   }
 
   private async release(): Promise<void> {
@@ -647,7 +660,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       },
       channelClosed: (id) => {
         this.channels.delete(id);
-      }
+      },
+      takesCalls: () => this.state === 'running'
     };
   }
 

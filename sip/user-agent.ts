@@ -12,7 +12,7 @@ import { parseMessage } from './message/parser.js';
 import { DatagramRate } from './transport/datagram-rate.js';
 import { createResponse, statelessToTag } from './message/responses.js';
 import { bareHost, isSipUri, parseUri } from './message/uri.js';
-import type { IncomingInvite } from './session/incoming-invite.js';
+import { IncomingInvite } from './session/incoming-invite.js';
 import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
 import {
@@ -230,6 +230,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     // close() may have been called again while we waited.
     if ((this.state as string) === 'closed') return;
+    // An INVITE nobody has answered yet (its call was still being set up) gets a final answer
+    // before the transports close, as a ringing one does: without one its caller retransmitted
+    // for 32 s (Timer B). 503: another server may take it (RFC 3261 §21.5.4).
+    for (const session of this.sessions)
+      if (session instanceof IncomingInvite) session.reject(503, 'Service Unavailable');
     this.state = 'closed';
     this.registrations.clear();
     for (const session of [...this.sessions]) session.shutdown();

@@ -48,4 +48,6 @@ export interface ChannelContext {
   conferenceMedia(room: ConferenceRoom): ConferenceMedia;
   /** Tells the engine a channel was closed for good. */
   channelClosed(id: string): void;
+  /** Whether the engine takes new calls now (running: not starting, stopping or stopped). */
+  takesCalls(): boolean;
 }

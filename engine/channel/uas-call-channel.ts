@@ -8,6 +8,7 @@
  * ends returns the channel to IDLE and `cause()` says why. The conference transfer itself lives
  * in `conference-transfer.ts`; this file owns the call and its media.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { nextChannelId } from './channel-id.js';
 import { ClosedError, HangupError, InvalidArgumentError, InvalidStateError } from '../errors.js';
@@ -89,7 +90,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
   #promptsQueued: Promise<void> = Promise.resolve();
   /** Aborted when the call ends: speech still being made for it is not waited for. */
-  #callOver = new AbortController();
+  #callOver = callOverController();
   readonly #merger: DigitMerger;
   /** The outgoing call `call()` is placing, while it is: its abort, and when `call()` is done with it. */
   #placing: { abort: AbortController; giveUp: () => void; done: Promise<void> } | undefined;
@@ -225,6 +226,12 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     const { secondsTimeout = 60, signal, ...sip } = options;
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     this.#expect('call', [State.IDLE]);
+    // A call placed while the engine stops would be answered after its BYEs went out, and left up.
+    if (!this.#ctx.takesCalls())
+      throw new InvalidStateError('cannot call: the engine is stopping', {
+        state: 'stopping',
+        expected: ['running']
+      });
     const abort = new AbortController();
     // The timeout and the caller's signal settle call() at once, as hangUp() does before the call
     // rings. RFC 3261 §9.1 holds the CANCEL back until a provisional response: before one, waiting
@@ -616,7 +623,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#digits.cancel(new HangupError(`getDigits: channel ${this.id} has hung up`));
     this.#digits.clearDigits();
     this.#callOver.abort();
-    this.#callOver = new AbortController();
+    this.#callOver = callOverController();
     this.#call = undefined;
     this.#setState(State.IDLE);
   }
@@ -747,4 +754,14 @@ function isCallTarget(target: unknown): target is string {
   } catch {
     return false;
   }
+}
+
+/**
+ * The end of a call as a signal: each prompt still being made waits on it, so a channel with a
+ * few dozen queued is no listener leak (Node warns past 10 by default).
+ */
+function callOverController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

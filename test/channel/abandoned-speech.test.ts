@@ -12,8 +12,9 @@ import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs } from '../support/tone-analysis.js';
 import { waitFor } from '../support/wait.js';
 
-/** Holds the one speech worker for seconds. */
-const DIGITS = '0123456789'.repeat(TEXT_CHARS_MAX / 10);
+/** A text that holds the one speech worker for seconds, another for each test (none is cached). */
+let texts = 0;
+const digits = (): string => '0123456789'.repeat(TEXT_CHARS_MAX / 10 - 1) + String(++texts).padStart(10, '0');
 
 let engine: Engine;
 let port: number;
@@ -56,9 +57,31 @@ const heardSpeech = (phone: TonePhone): boolean => {
 };
 
 describe('speech for a call that ended', () => {
+  it('takes thirty prompts queued on one call without a listener-leak warning, and drops them all at its hang-up', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const first = await answeredCall('busy');
+      const long = first.channel.playText(digits()).catch((e: unknown) => e);
+      const queued = await answeredCall('queued');
+      const prompts = Array.from({ length: 30 }, (_, i) =>
+        queued.channel.playText(`prompt number ${i}`).catch((e: unknown) => e)
+      );
+      await queued.channel.hangUp();
+      for (const result of await Promise.all(prompts)) expect(result).toBeInstanceOf(HangupError);
+      await first.channel.hangUp();
+      await long;
+      await waitFor(() => engine.resources().speechPending === 0, 30_000);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+
   it('is not waited for: playText fails with HangupError before the speech queued ahead is made', async () => {
     const first = await answeredCall('first');
-    const long = first.channel.playText(DIGITS).catch((e: unknown) => e);
+    const long = first.channel.playText(digits()).catch((e: unknown) => e);
     await waitFor(() => engine.resources().speechPending === 1);
     const second = await answeredCall('second');
     const welcome = second.channel.playText('welcome to a room nobody will hear').catch((e: unknown) => e);

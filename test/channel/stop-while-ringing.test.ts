@@ -3,10 +3,11 @@
  * as a stopping FreeSWITCH or Asterisk answers its pending INVITEs. Before, the 480 was handed to
  * the UDP socket and the socket closed in the same tick, so it never left and the caller rang
  * on until its INVITE timed out (Timer B, 32 s). Over TCP and WebSocket the 480 must leave before
- * the connection is closed.
+ * the connection is closed. A call placed once the stop has begun is refused (InvalidStateError):
+ * it was answered after the BYEs went out, and its callee was never sent one.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine, State, type UASCallChannel } from '../../engine/index.js';
+import { Engine, InvalidStateError, State, type UASCallChannel } from '../../engine/index.js';
 import type { SipResponse } from '../../sip/message/message.js';
 import { TcpTestPeer, UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
@@ -94,5 +95,19 @@ describe('engine.stop() with a call ringing', () => {
       ws.socket.terminate();
       await engine.stop();
     }
+  });
+
+  it('refuses call() once the engine is stopping: a call placed then was answered after the BYEs, and left up', async () => {
+    const engine = new Engine({
+      sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+      rtp: { minPort: 61300, maxPort: 61399 },
+      logLevel: 'silent'
+    });
+    await engine.start();
+    const channel = engine.createChannel();
+    const stopped = engine.stop();
+    await expect(channel.call('sip:bob@127.0.0.1:5999')).rejects.toBeInstanceOf(InvalidStateError);
+    await stopped;
+    expect(engine.resources()).toMatchObject({ channels: 0, rtpPortPairs: 0 });
   });
 });
