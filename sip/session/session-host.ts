@@ -40,7 +40,7 @@ export interface SendOptions {
 /** Anything that can receive the requests and stray responses of one dialog. */
 export interface DialogUser {
   /** The connection the dialog is bound to, if any: its requests come over that one only. */
-  readonly flow?: MessageSource;
+  readonly flow?: MessageSource | undefined;
   /**
    * `source`: where it came from; `namedCaller`: the caller's address a trusted proxy names in it.
    * A dialog behind NAT follows its caller with them.

@@ -548,8 +548,11 @@ describe('transferToConferenceRoom', () => {
     } else {
       retrieved = await channel.waitForTransferredCallRetrieval();
     }
+    await channel.hangUp();
     expect(retrieved).toBe(State.ANSWERED);
     expect(otherCall.state).toBe(State.IDLE);
     expect(engine.rooms.has('spec1')).toBe(false);
+    // Hung up, not left connected to silence (the phone sends RTP, so no timeout would end it).
+    await waitFor(() => phone.endedByRemote);
   });
 });

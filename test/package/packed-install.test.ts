@@ -232,6 +232,8 @@ describe('the packed package', () => {
     const args = [
       '--noEmit',
       '--strict',
+      // What `tsc --init` sets; the declarations themselves are checked too (no skipLibCheck).
+      '--exactOptionalPropertyTypes',
       '--module',
       'NodeNext',
       '--moduleResolution',
