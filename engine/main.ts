@@ -22,15 +22,13 @@ import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 import { mediaOptionsFromEnv } from './app/media-env.js';
+import { listenSettingsFromEnv } from './app/listen-env.js';
 
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
 const parentPid = process.ppid;
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 // Behind NAT: the public address for Via/Contact and for every SDP (RTP may still bind 0.0.0.0).
 const advertised = process.env.UASMEDIA_ADVERTISED_ADDRESS || undefined;
-const port = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
-const wsPort = Number(process.env.UASMEDIA_WS_PORT ?? 8088);
-const metricsPort = process.env.UASMEDIA_METRICS_PORT ? Number(process.env.UASMEDIA_METRICS_PORT) : undefined;
 const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
 const playFolder = resolve(process.env.UASMEDIA_PLAY_FOLDER ?? 'data/prompts');
@@ -38,9 +36,11 @@ const recordFolder = resolve(process.env.UASMEDIA_RECORD_FOLDER ?? 'data/recordi
 mkdirSync(playFolder, { recursive: true });
 mkdirSync(recordFolder, { recursive: true });
 let door;
+let listen: ReturnType<typeof listenSettingsFromEnv>;
 let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
 let media: ReturnType<typeof mediaOptionsFromEnv>;
 try {
+  listen = listenSettingsFromEnv();
   door = doorFromEnvironment(process.env);
   encryption = encryptionOptionsFromEnv();
   media = mediaOptionsFromEnv();
@@ -57,14 +57,20 @@ const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
 
 const engine = new Engine({
-  sip: { host, port, transports: ['udp', 'tcp'], tls: encryption.tls, advertisedHost: advertised },
+  sip: {
+    host,
+    port: listen.port,
+    transports: ['udp', 'tcp'],
+    tls: encryption.tls,
+    advertisedHost: advertised
+  },
   rtp: { ...encryption.rtp, advertisedAddress: advertised },
   files: { playFolders: [playFolder], recordFolder },
   ...media,
-  logLevel: process.env.UASMEDIA_LOG_LEVEL ?? 'info',
-  metricsPort,
+  logLevel: listen.logLevel,
+  metricsPort: listen.metricsPort,
   webSocket: {
-    port: wsPort,
+    port: listen.wsPort,
     joinPage: true,
     allowedHosts: door.allowedHosts,
     // Off loopback a browser gives the page a microphone only over HTTPS: the SIP certificate serves it.
@@ -80,7 +86,7 @@ const engine = new Engine({
     ? {
         redis: clusterRedis,
         // A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
-        nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}-${port}`.replace(/[^A-Za-z0-9._-]/g, '-')
+        nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}-${listen.port}`.replace(/[^A-Za-z0-9._-]/g, '-')
       }
     : undefined
 });
@@ -97,7 +103,7 @@ try {
   if (error instanceof EngineError && error.code === 'ERR_INVALID_ARGUMENT') {
     console.error(`uasmedia: ${detail}`);
   } else {
-    console.error(`uasmedia could not start on ${host}:${port}: ${detail}
+    console.error(`uasmedia could not start on ${host}:${listen.port}: ${detail}
 Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start`);
   }
   process.exit(1);
@@ -125,8 +131,8 @@ const parentWatch = setInterval(() => {
 parentWatch.unref();
 
 const bound = engine.sipAddresses();
-const udp = bound.find((a) => a.protocol === 'udp')?.port ?? port;
-const ws = bound.find((a) => a.protocol === 'ws')?.port ?? wsPort;
+const udp = bound.find((a) => a.protocol === 'udp')?.port ?? listen.port;
+const ws = bound.find((a) => a.protocol === 'ws')?.port ?? listen.wsPort;
 const tlsPort = bound.find((a) => a.protocol === 'tls')?.port;
 if (tlsPort !== undefined)
   console.log(
@@ -143,5 +149,5 @@ or with baresip:
 
 or from a browser (WebRTC, SIP over WebSocket):
   ${encryption.tls ? 'https' : 'http'}://${host}:${ws}/?room=demo
-${metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${metricsPort}/metrics\n` : ''}
+${listen.metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${listen.metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);

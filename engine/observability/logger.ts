@@ -26,7 +26,7 @@ export interface CallLogBindings {
   roomName?: string;
 }
 
-const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The level `createLogger` will use for these options and this environment. */
 export function resolveLogLevel(level?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -34,9 +34,11 @@ export function resolveLogLevel(level?: string, env: NodeJS.ProcessEnv = process
   const chosen =
     level ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : env.VITEST ? 'silent' : 'info');
   const normalised = chosen.trim().toLowerCase();
-  if (!LEVELS.includes(normalised)) {
+  if (!LOG_LEVELS.includes(normalised)) {
     const source = level !== undefined ? 'option level' : 'UASMEDIA_LOG_LEVEL';
-    throw new RangeError(`${source} '${chosen}' is not a log level; expected one of ${LEVELS.join(', ')}`);
+    throw new RangeError(
+      `${source} '${chosen}' is not a log level; expected one of ${LOG_LEVELS.join(', ')}`
+    );
   }
   return normalised;
 }

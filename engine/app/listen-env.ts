@@ -1,0 +1,47 @@
+/**
+ * Where `npm start` listens and how much it logs, from its environment: UASMEDIA_SIP_PORT (default
+ * 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and UASMEDIA_LOG_LEVEL (info). A
+ * variable set but empty counts as unset; a bad value stops start-up with a message naming the
+ * variable, as every other one does (`abc` was taken as port 0, an unset-looking empty value as
+ * a random port).
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { LOG_LEVELS } from '../observability/logger.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ListenSettings {
+  port: number;
+  wsPort: number;
+  metricsPort: number | undefined;
+  logLevel: string;
+}
+
+export function listenSettingsFromEnv(env: Env = process.env): ListenSettings {
+  const level = (set(env.UASMEDIA_LOG_LEVEL) ?? 'info').trim().toLowerCase();
+  if (!LOG_LEVELS.includes(level))
+    throw new InvalidArgumentError(
+      'UASMEDIA_LOG_LEVEL',
+      `UASMEDIA_LOG_LEVEL=${env.UASMEDIA_LOG_LEVEL} must be one of ${LOG_LEVELS.join(', ')}`
+    );
+  return {
+    port: portFrom(env, 'UASMEDIA_SIP_PORT') ?? 5060,
+    wsPort: portFrom(env, 'UASMEDIA_WS_PORT') ?? 8088,
+    metricsPort: portFrom(env, 'UASMEDIA_METRICS_PORT'),
+    logLevel: level
+  };
+}
+
+function set(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A port 0-65535 in decimal digits (0: any free one), or undefined when unset or empty. */
+function portFrom(env: Env, name: string): number | undefined {
+  const text = set(env[name]);
+  if (text === undefined) return undefined;
+  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new InvalidArgumentError(name, `${name}=${text} must be a port number from 0 to 65535`);
+  return port;
+}

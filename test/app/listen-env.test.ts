@@ -1,0 +1,58 @@
+/**
+ * Where `npm start` listens and its log level, from the environment: a bad value stops start-up
+ * with a message naming the variable, as every other variable's does, and an empty one counts as
+ * unset. Before, `UASMEDIA_SIP_PORT=abc` stopped it with a stack trace naming
+ * `EngineOptions.sip.port`, `UASMEDIA_SIP_PORT=` bound a random port, and
+ * `UASMEDIA_LOG_LEVEL=verbose` was reported as an option.
+ */
+import { describe, expect, it } from 'vitest';
+import { listenSettingsFromEnv } from '../../engine/app/listen-env.js';
+import { EngineError } from '../../engine/errors.js';
+
+const messageOf = (env: Record<string, string>): string | undefined => {
+  try {
+    listenSettingsFromEnv(env);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('ERR_INVALID_ARGUMENT');
+    return (error as Error).message;
+  }
+};
+
+describe("npm start's ports and log level from the environment", () => {
+  it('takes the defaults for unset or empty variables, and ports 0-65535 (0: any free one)', () => {
+    const defaults = { port: 5060, wsPort: 8088, metricsPort: undefined, logLevel: 'info' };
+    expect(listenSettingsFromEnv({})).toEqual(defaults);
+    expect(
+      listenSettingsFromEnv({
+        UASMEDIA_SIP_PORT: '',
+        UASMEDIA_WS_PORT: '',
+        UASMEDIA_METRICS_PORT: '',
+        UASMEDIA_LOG_LEVEL: ''
+      })
+    ).toEqual(defaults);
+    expect(
+      listenSettingsFromEnv({
+        UASMEDIA_SIP_PORT: '0',
+        UASMEDIA_WS_PORT: '65535',
+        UASMEDIA_METRICS_PORT: '9100',
+        UASMEDIA_LOG_LEVEL: 'WARN'
+      })
+    ).toEqual({ port: 0, wsPort: 65535, metricsPort: 9100, logLevel: 'warn' });
+  });
+
+  it('refuses a bad value, naming the variable', () => {
+    expect(messageOf({ UASMEDIA_SIP_PORT: 'abc' })).toBe(
+      'UASMEDIA_SIP_PORT=abc must be a port number from 0 to 65535'
+    );
+    expect(messageOf({ UASMEDIA_WS_PORT: '99999' })).toBe(
+      'UASMEDIA_WS_PORT=99999 must be a port number from 0 to 65535'
+    );
+    expect(messageOf({ UASMEDIA_METRICS_PORT: '-1' })).toMatch(/^UASMEDIA_METRICS_PORT=-1 must be/);
+    expect(messageOf({ UASMEDIA_SIP_PORT: '5060.5' })).toMatch(/^UASMEDIA_SIP_PORT=5060.5 must be/);
+    expect(messageOf({ UASMEDIA_LOG_LEVEL: 'verbose' })).toBe(
+      'UASMEDIA_LOG_LEVEL=verbose must be one of fatal, error, warn, info, debug, trace, silent'
+    );
+  });
+});
