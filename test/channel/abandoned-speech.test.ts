@@ -6,7 +6,8 @@
  * every other caller's prompts up for a minute and more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, HangupError, State, type UASCallChannel } from '../../engine/index.js';
+import { HangupError, State, type Engine, type UASCallChannel } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { TEXT_CHARS_MAX } from '../../tts/index.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { rmsDbfs } from '../support/tone-analysis.js';
@@ -18,22 +19,15 @@ const digits = (): string => '0123456789'.repeat(TEXT_CHARS_MAX / 10 - 1) + Stri
 
 let engine: Engine;
 let port: number;
-const channels: UASCallChannel[] = [];
+let channels: UASCallChannel[];
 const phones: TonePhone[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 38400, maxPort: 38499 },
-    tts: { workers: 1 },
-    logLevel: 'silent'
-  });
-  engine.on('call', (channel) => {
-    channels.push(channel);
-    void channel.answer().catch(() => undefined);
-  });
-  await engine.start();
-  port = engine.sipAddresses()[0].port;
+  ({
+    engine,
+    sipPort: port,
+    incoming: channels
+  } = await startAnsweringEngine({ minPort: 38400, maxPort: 38499 }, { tts: { workers: 1 } }));
 });
 
 afterAll(async () => {

@@ -8,7 +8,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../engine/index.js';
+import type { Engine } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
 import type { SipResponse } from '../../sip/message/message.js';
 import { unbundledOffer } from '../support/browser-offer.js';
@@ -22,16 +23,10 @@ let wsUrl: string;
 const clients: WsSipClient[] = [];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
-    webSocket: { port: 0 },
-    rtp: { minPort: 61800, maxPort: 61899 },
-    webrtc: { iceServers: [], maxPeerConnections: 12 },
-    overloadGuard: false,
-    logLevel: 'silent'
-  });
-  engine.on('call', (channel) => void channel.answer().catch(() => undefined));
-  await engine.start();
+  ({ engine } = await startAnsweringEngine(
+    { minPort: 61800, maxPort: 61899 },
+    { webSocket: { port: 0 }, webrtc: { iceServers: [], maxPeerConnections: 12 }, overloadGuard: false }
+  ));
   wsUrl = `ws://127.0.0.1:${engine.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
 });
 
