@@ -30,6 +30,8 @@ interface Production {
   /** Requests waiting for it; when the last with a signal gives up and none is left, it is abandoned. */
   waiters: number;
   abandon: AbortController;
+  /** Takes it out of the in-flight table: a request that comes after its abandonment starts afresh. */
+  forget(): void;
 }
 
 export class PromptCache {
@@ -68,20 +70,24 @@ export class PromptCache {
     else {
       this.misses++;
       const abandon = new AbortController();
+      // Runs once the production settles (or is abandoned): `promise` is its own by then.
+      const forget = (): void => {
+        if (this.inFlight.get(key)?.promise === promise) this.inFlight.delete(key);
+      };
       const promise = produce(abandon.signal).then(
         (pcm) => {
-          this.inFlight.delete(key);
+          forget();
           this.store(key, pcm);
           return pcm;
         },
         (error: unknown) => {
-          this.inFlight.delete(key);
+          forget();
           throw error;
         }
       );
       // Abandoned by all, its failure is nobody's to handle.
       promise.catch(() => undefined);
-      production = { promise, waiters: 0, abandon };
+      production = { promise, waiters: 0, abandon, forget };
       this.inFlight.set(key, production);
     }
     return waitFor(production, signal);
@@ -119,7 +125,10 @@ function waitFor(production: Production, signal: AbortSignal | undefined): Promi
   if (!signal) return production.promise;
   return new Promise((resolve, reject) => {
     const leave = (): void => {
-      if (--production.waiters === 0) production.abandon.abort();
+      if (--production.waiters === 0) {
+        production.forget();
+        production.abandon.abort();
+      }
       reject(new TtsError('ERR_ABANDONED', 'the prompt was no longer waited for'));
     };
     if (signal.aborted) return leave();

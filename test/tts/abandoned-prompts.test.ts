@@ -32,6 +32,15 @@ describe('abandoned prompts', { timeout: 120_000 }, () => {
       expect(service.stats().syntheses).toBe(2);
       expect((await service.textToPcm('room seven one has joined', 8000)).length).toBeGreaterThan(4000);
       expect(service.stats().syntheses).toBe(3);
+      // A request that comes in the very turn its prompt was abandoned is made afresh.
+      const busyAgain = service.textToPcm(`${DIGITS.slice(0, -1)}0`, 8000);
+      const leaving = new AbortController();
+      const left = service.textToPcm('welcome back', 8000, {}, leaving.signal).catch(codeOf);
+      leaving.abort();
+      const arriving = service.textToPcm('welcome back', 8000);
+      expect(await left).toBe('ERR_ABANDONED');
+      expect((await arriving).length).toBeGreaterThan(4000);
+      await busyAgain;
     } finally {
       await service.close();
     }
