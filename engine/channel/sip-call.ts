@@ -30,6 +30,8 @@ export interface SipCallHooks {
   digit(observation: DtmfObservation): void;
   talking(talking: boolean, levelDbfs: number): void;
   recordingFull(): void;
+  /** The call's RTP comes only from addresses it does not take media from (see MediaLegEvents). */
+  strangerMedia(dropped: number): void;
 }
 
 /** What `UASCallChannel.call` passes to the SIP stack's INVITE (the SDP offer is ours). */
@@ -262,6 +264,7 @@ export class SipCall {
         onDigit: (observation) => hooks.digit(observation),
         onTalking: (talking, level) => hooks.talking(talking, level),
         onRecordingFull: () => hooks.recordingFull(),
+        onStrangerMedia: (dropped) => hooks.strangerMedia(dropped),
         onMediaTimeout
       }
     );

@@ -663,7 +663,13 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });
         this.#transfer?.talking(talking, levelDbfs);
       },
-      recordingFull: (): void => this.stopRecording()
+      recordingFull: (): void => this.stopRecording(),
+      // Once a call: what a caller hears as "my keypad does nothing" shows in the log, not only in a metric.
+      strangerMedia: (dropped: number): void =>
+        this.#log.warn(
+          { dropped, peer: this.rtpStats()?.remoteAddress, latching: this.#ctx.latching ?? 'strict' },
+          "RTP arrives, but none from the call's peer: dropped as a stranger's (its SDP or signalling names another address; rtp.latching)"
+        )
     };
   }
 

@@ -93,7 +93,15 @@ export interface MediaLegEvents {
   onRecordingFull(): void;
   /** The peer went silent past `inactivityTimeoutMs` (reported once, outside the frame loop). */
   onMediaTimeout(silentMs: number): void;
+  /**
+   * RTP arrives, a second's worth and more, but none from the peer: all of it from addresses the
+   * call does not take media from (reported once, outside the frame loop).
+   */
+  onStrangerMedia(dropped: number): void;
 }
+
+/** Strangers' packets, with none from the peer, that make a call's media look misaddressed: 1 s. */
+const STRANGER_REPORT_PACKETS = 50;
 
 export class MediaLeg implements MixMember {
   readonly partySlot: number;
@@ -147,6 +155,7 @@ export class MediaLeg implements MixMember {
   /** The party's in-band detector runs (kernels.setInbandDtmf). */
   private inbandOn = true;
   private readonly flushed = { in: 0, out: 0, lost: 0, late: 0, strangers: 0 };
+  private strangerMediaReported = false;
 
   /**
    * The leg owns `options.ports` from the first line on: if anything here throws (no DSP party
@@ -539,6 +548,10 @@ export class MediaLeg implements MixMember {
     const strangers = rtp.packetsFromOtherSources;
     m.rtp.strangers.inc(strangers - flushed.strangers);
     flushed.strangers = strangers;
+    if (!this.strangerMediaReported && received === 0 && strangers >= STRANGER_REPORT_PACKETS) {
+      this.strangerMediaReported = true;
+      queueMicrotask(() => this.events.onStrangerMedia(strangers));
+    }
     m.jitterMs.observe(rtp.jitterMs);
     flushed.in = received;
     flushed.out = sent;

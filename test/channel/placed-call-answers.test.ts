@@ -15,9 +15,12 @@
  * A callee on a multi-homed host whose SDP names another of its interfaces than its 200 and its
  * RTP come from (baresip names its eth0 address, called on 127.0.0.1): its media is taken, as an
  * incoming call's from where its INVITE came. Before, every packet was a stranger's: the callee's
- * audio and DTMF were dropped for the whole call.
+ * audio and DTMF were dropped for the whole call. RTP from an address neither named is still a
+ * stranger's, and the log says so once (it showed only in a metric).
  */
 import dgram from 'node:dgram';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cause, Engine, State } from '../../engine/index.js';
 import type { SipRequest } from '../../sip/message/message.js';
@@ -30,11 +33,22 @@ import { sendRtp } from '../support/raw-rtp.js';
 let engine: Engine;
 let sipPort: number;
 
+/** The engine's warnings, as JSON lines. */
+const warnings: string[] = [];
+
 beforeAll(async () => {
   engine = new Engine({
     sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
     rtp: { minPort: 58520, maxPort: 58559 },
-    logLevel: 'silent'
+    logger: pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          warnings.push(...chunk.toString().split('\n').filter(Boolean));
+          done();
+        }
+      })
+    )
   });
   await engine.start();
   sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
@@ -211,6 +225,31 @@ describe('a placed call whose callee names another of its interfaces in its SDP'
       await hangUp(callee, channel, offer);
     } finally {
       media.close();
+      await callee.close();
+    }
+  });
+});
+
+describe("a placed call whose callee's RTP comes from an address neither its SDP nor its 200 named", () => {
+  it("is dropped as a stranger's, and the log says so once", async () => {
+    const callee = await new UdpTestPeer().open();
+    const elsewhere = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => elsewhere.bind(0, '127.0.0.8', () => resolve()));
+    try {
+      const { channel, placing, offer } = await placeCall(callee);
+      await respond(callee, offer, 200, answerSdp(40_222));
+      expect(await placing).toBe(State.ANSWERED);
+      const ourPort = Number(/^m=audio (\d+)/m.exec(offer.body.toString())![1]);
+      await sendRtp(elsewhere, ourPort, 60, 500);
+      const said = (): string[] => warnings.filter((l) => l.includes("none from the call's peer"));
+      await waitFor(() => said().length > 0);
+      await sendRtp(elsewhere, ourPort, 60, 560);
+      expect(said()).toHaveLength(1);
+      expect(JSON.parse(said()[0])).toMatchObject({ callId: offer.callId, peer: '127.0.0.1' });
+      expect(channel.rtpStats()?.packetsReceived).toBe(0);
+      await hangUp(callee, channel, offer);
+    } finally {
+      elsewhere.close();
       await callee.close();
     }
   });

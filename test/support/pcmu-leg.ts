@@ -16,6 +16,7 @@ export function pcmuLeg(options: PcmuLegOptions, events: Partial<MediaLegEvents>
       onTalking: () => undefined,
       onRecordingFull: () => undefined,
       onMediaTimeout: () => undefined,
+      onStrangerMedia: () => undefined,
       ...events
     }
   );
