@@ -684,6 +684,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
       invite.reject(trunk.refusal.status, trunk.refusal.reason);
       return;
     }
+    // A node sends its trunk leg's requests from where it sent the INVITE: a BYE from anywhere
+    // else (an observer of the leg forging one) would split the room.
+    if (trunk) invite.pinToSource();
     const offer = invite.remoteSdp;
     const refusal = offer === undefined ? undefined : offerRefusal(offer, invite.protocol, this.context);
     if (refusal !== undefined) {

@@ -19,6 +19,8 @@ type UasState = 'pending' | 'accepted' | 'confirmed' | 'rejected' | 'cancelled' 
 export interface CallerAddressing {
   /** Its own address (IncomingInvite.callerAddress). */
   address: string;
+  /** Where its INVITE came from, transport, address and port. */
+  source: MessageSource;
   /** Where its dialog's requests go when it is behind NAT (nat-peer.ts). */
   natPeer?: MessageSource;
   /** It is pinged in the call (nat-keepalive.ts). */
@@ -39,6 +41,9 @@ export class IncomingInvite extends InviteSessionBase {
   /** The caller is behind NAT: taken for it here (nat-peer.ts) or by a trusted proxy in front (X-Uasmedia-Nat). */
   readonly callerBehindNat: boolean;
 
+  /** Where its INVITE came from. */
+  readonly #source: MessageSource;
+
   constructor(
     host: SessionHost,
     readonly request: SipRequest,
@@ -49,6 +54,7 @@ export class IncomingInvite extends InviteSessionBase {
   ) {
     super(host, protocol, flow, caller.natPeer, caller.pinged);
     this.callerAddress = caller.address;
+    this.#source = caller.source;
     this.callerBehindNat = caller.natPeer !== undefined || caller.pinged;
     this.callerHost = caller.address;
     this.localTag = randomBytes(6).toString('hex');
@@ -58,6 +64,15 @@ export class IncomingInvite extends InviteSessionBase {
 
   get callId(): string {
     return this.request.callId;
+  }
+
+  /**
+   * Takes the dialog's requests only from where its INVITE came (transport, address and port),
+   * and sends its own there: for a peer known to send from one place, a cluster node's trunk leg,
+   * so that a BYE forged from anywhere else cannot end it (481). Before any answer is sent.
+   */
+  pinToSource(): void {
+    this.bindFlow(this.#source);
   }
 
   protected get ownsCallId(): boolean {

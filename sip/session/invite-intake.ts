@@ -222,6 +222,7 @@ export class InviteIntake {
       const natPeer = natPeerOf(request, source);
       session = new IncomingInvite(this.ua.host, request, tx, source.protocol, flow, {
         address: this.ua.admission?.callerOf(request, source.host) ?? source.host,
+        source,
         natPeer,
         // Its NAT mapping is ours to keep open over UDP; a proxy in front that stays in the
         // dialog of a caller behind NAT carries our pings to it.

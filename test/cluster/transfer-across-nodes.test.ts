@@ -8,6 +8,8 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { SipUserAgent } from '../../sip/index.js';
+import { SipResponse } from '../../sip/message/message.js';
+import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { heard, peakToneDb, TONE_AMPLITUDE } from './support/levels.js';
 import { loudestDbfs } from '../support/tone-analysis.js';
@@ -350,6 +352,60 @@ describe.skipIf(!haveRedis)('conference transfer with the parties on three nodes
       await taken.established;
       expect(await status(nodes[0].uri('fenced'), good)).toBe(403);
       await taken.bye();
+      // A trunk leg takes its dialog's requests only from where its INVITE came: a BYE forged from
+      // another address (by anyone who saw the leg's Call-ID and tags) split the room for 30 s.
+      const uri = nodes[0].uri('fenced');
+      const [, nodeHost, nodePort] = /@([^:;>]+):(\d+)/.exec(uri)!;
+      const [leg, forger] = await Promise.all([
+        new UdpTestPeer().open('127.0.0.1'),
+        new UdpTestPeer().open('127.0.0.2')
+      ]);
+      try {
+        const request = (from: UdpTestPeer, method: string, cseq: number, toTag = '', extra: string[] = []) =>
+          sipText(
+            [
+              `${method} ${uri} SIP/2.0`,
+              `Via: SIP/2.0/UDP ${from.host}:${from.port};branch=z9hG4bK-pin-${method}-${cseq};rport`,
+              'Max-Forwards: 70',
+              'From: <sip:node-x@127.0.0.1>;tag=pinned',
+              `To: <${uri}>${toTag}`,
+              'Call-ID: trunk-pinned',
+              `CSeq: ${cseq} ${method}`,
+              `Contact: <sip:node-x@127.0.0.1:${leg.port}>`,
+              ...extra
+            ],
+            method === 'INVITE' ? sdp : ''
+          );
+        const answer = async (from: UdpTestPeer, method: string): Promise<number> =>
+          (
+            (await from.next(
+              (m) =>
+                m instanceof SipResponse &&
+                m.callId === 'trunk-pinned' &&
+                m.cseq.method === method &&
+                m.status >= 200,
+              10_000
+            )) as SipResponse
+          ).status;
+        await leg.send(
+          request(leg, 'INVITE', 1, '', [
+            `X-Uasmedia-Trunk: ${signed(epoch)}`,
+            'Content-Type: application/sdp'
+          ]),
+          Number(nodePort),
+          nodeHost
+        );
+        expect(await answer(leg, 'INVITE')).toBe(200);
+        const ok = leg.received.find((m) => m instanceof SipResponse && m.status === 200) as SipResponse;
+        const toTag = `;tag=${ok.toTag}`;
+        await leg.send(request(leg, 'ACK', 1, toTag), Number(nodePort), nodeHost);
+        await forger.send(request(forger, 'BYE', 2, toTag), Number(nodePort), nodeHost);
+        expect(await answer(forger, 'BYE')).toBe(481);
+        await leg.send(request(leg, 'BYE', 3, toTag), Number(nodePort), nodeHost);
+        expect(await answer(leg, 'BYE')).toBe(200);
+      } finally {
+        await Promise.all([leg.close(), forger.close()]);
+      }
       // the room and its party are undisturbed
       await waitForAsync(async () => (await nodes[0].status(['fenced'])).rooms.fenced === 1);
     } finally {
