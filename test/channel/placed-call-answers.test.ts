@@ -18,7 +18,6 @@
  * audio and DTMF were dropped for the whole call. RTP from an address neither named is still a
  * stranger's, and the log says so once (it showed only in a metric).
  */
-import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +27,7 @@ import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
 import { countingUdpPort } from '../support/counting-udp-port.js';
-import { sendRtp } from '../support/raw-rtp.js';
+import { countingSocket, sendRtp } from '../support/raw-rtp.js';
 
 let engine: Engine;
 let sipPort: number;
@@ -211,20 +210,19 @@ describe('a placed call whose 200 names a target the ACK cannot reach', () => {
 describe('a placed call whose callee names another of its interfaces in its SDP', () => {
   it("takes the callee's RTP from where its 200 came from", async () => {
     const callee = await new UdpTestPeer().open();
-    const media = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await countingSocket('127.0.0.1');
     try {
       const { channel, placing, offer } = await placeCall(callee);
       // Its SDP names 127.0.0.9; its signalling and its packets leave from 127.0.0.1.
-      await respond(callee, offer, 200, answerSdp(media.address().port, 1, '127.0.0.9'));
+      await respond(callee, offer, 200, answerSdp(media.port, 1, '127.0.0.9'));
       expect(await placing).toBe(State.ANSWERED);
       const ourPort = Number(/^m=audio (\d+)/m.exec(offer.body.toString())![1]);
-      await sendRtp(media, ourPort, 10, 100);
+      await sendRtp(media.socket, ourPort, 10, 100);
       await waitFor(() => (channel.rtpStats()?.packetsReceived ?? 0) > 0);
       expect(channel.rtpStats()?.packetsFromOtherSources).toBe(0);
       await hangUp(callee, channel, offer);
     } finally {
-      media.close();
+      await media.close();
       await callee.close();
     }
   });
@@ -233,23 +231,22 @@ describe('a placed call whose callee names another of its interfaces in its SDP'
 describe("a placed call whose callee's RTP comes from an address neither its SDP nor its 200 named", () => {
   it("is dropped as a stranger's, and the log says so once", async () => {
     const callee = await new UdpTestPeer().open();
-    const elsewhere = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => elsewhere.bind(0, '127.0.0.8', () => resolve()));
+    const elsewhere = await countingSocket('127.0.0.8');
     try {
       const { channel, placing, offer } = await placeCall(callee);
       await respond(callee, offer, 200, answerSdp(40_222));
       expect(await placing).toBe(State.ANSWERED);
       const ourPort = Number(/^m=audio (\d+)/m.exec(offer.body.toString())![1]);
-      await sendRtp(elsewhere, ourPort, 60, 500);
+      await sendRtp(elsewhere.socket, ourPort, 60, 500);
       const said = (): string[] => warnings.filter((l) => l.includes("none from the call's peer"));
       await waitFor(() => said().length > 0);
-      await sendRtp(elsewhere, ourPort, 60, 560);
+      await sendRtp(elsewhere.socket, ourPort, 60, 560);
       expect(said()).toHaveLength(1);
       expect(JSON.parse(said()[0])).toMatchObject({ callId: offer.callId, peer: '127.0.0.1' });
       expect(channel.rtpStats()?.packetsReceived).toBe(0);
       await hangUp(callee, channel, offer);
     } finally {
-      elsewhere.close();
+      await elsewhere.close();
       await callee.close();
     }
   });
