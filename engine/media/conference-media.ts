@@ -105,6 +105,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private lastPlayed: Promise<void> = Promise.resolve();
   /** Entry announcements whose turn has not come yet, by party (see entryAnnouncement). */
   private readonly entriesUnheard = new Map<Party, AbortController>();
+  /** Parties whose entry announcement ended without playing (no place in the queue, no audio). */
+  private readonly entriesNotPlayed = new WeakSet<Party>();
   private closed = false;
   private readonly moderator: RoomModerator;
   private recording: RoomRecorder | undefined;
@@ -189,15 +191,17 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
    * A party that leaves before its own entry announcement has begun to play is announced neither
    * way: its entry is dropped (still being made, or waiting behind others) and its exit is not
    * made. One source joining and leaving again and again kept the room's queue (32) full of its
-   * own comings and goings, so other callers' announcements were turned away. For an entry, its
-   * stop signal, `started` (its turn came) and `settled` (it has played or been dropped); for an
-   * exit, 'unheard' when it is not to be made.
+   * own comings and goings, so other callers' announcements were turned away. Nor is a party
+   * whose entry was never played (the queue had no place for it) announced leaving: nobody heard
+   * it come. For an entry, its stop signal, `started` (its turn came) and `settled` (it has played
+   * or been dropped); for an exit, 'unheard' when it is not to be made.
    */
   private entryAnnouncement(
     party: Party,
     kind: 'entry' | 'exit'
   ): { signal: AbortSignal; started(): void; settled(): void } | 'unheard' | undefined {
     if (kind === 'exit') {
+      if (this.entriesNotPlayed.delete(party)) return 'unheard';
       const entry = this.entriesUnheard.get(party);
       if (!entry) return undefined;
       this.entriesUnheard.delete(party);
@@ -206,10 +210,19 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     }
     const entry = new AbortController();
     this.entriesUnheard.set(party, entry);
+    let heard = false;
     const forget = (): void => {
       if (this.entriesUnheard.get(party) === entry) this.entriesUnheard.delete(party);
     };
-    return { signal: entry.signal, started: forget, settled: forget };
+    const started = (): void => {
+      heard = true;
+      forget();
+    };
+    const settled = (): void => {
+      if (!heard && !entry.signal.aborted && !this.closed) this.entriesNotPlayed.add(party);
+      forget();
+    };
+    return { signal: entry.signal, started, settled };
   }
 
   /** The room's name. */

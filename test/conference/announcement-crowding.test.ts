@@ -3,7 +3,8 @@
  * room for is reported (AnnouncementError, cause ERR_QUEUE_FULL), and a party that leaves before
  * its own entry began to play is announced neither way. Before, one source joining and leaving again
  * and again kept the queue full of its own names: other callers' announcements were dropped
- * without a word, and the room heard nothing else for minutes.
+ * without a word, and the room heard nothing else for minutes. A party whose entry was refused is
+ * not announced leaving either: nobody heard it come.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,6 +45,22 @@ describe('a room full of comings and goings', () => {
     const errors: unknown[] = [];
     engine.on('error', (error) => errors.push(error));
     const room = engine.rooms.get('comings1')!;
+    const conference = engine.conference('comings1')!;
+    // Counts what is queued to the room before and after everybody leaves, and which entries played.
+    const queue = conference.mix.announcements;
+    const enqueue = queue.enqueue.bind(queue);
+    const queued = { joining: 0, leaving: 0, entriesPlayed: 0 };
+    let leaving = false;
+    queue.enqueue = (parts, opts = {}) => {
+      if (leaving) queued.leaving++;
+      else queued.joining++;
+      const onStart = opts.onStart;
+      const started = (): void => {
+        if (!leaving) queued.entriesPlayed++;
+        onStart?.();
+      };
+      return enqueue(parts, { ...opts, onStart: started });
+    };
     const guests = Array.from({ length: 40 }, (_, i) => {
       const media = new ConferencePartyMediaSettings({ beepOnEntry: false });
       media.onEntryMedia.textToSay('has joined');
@@ -58,10 +75,14 @@ describe('a room full of comings and goings', () => {
       expect(String(error)).toMatch(/entry announcement of a party in room 'comings1' was not played/);
     }
     const refused = errors.length;
+    leaving = true;
     for (const guest of guests) room.leave(guest, 'removed');
-    // Their entries unheard, their exits are not made (but for those refused): the room's own
-    // announcement is queued behind at most those, where before it found the queue full.
-    await engine.conference('comings1')!.say('the room is quiet now');
+    // Only those heard coming are heard leaving: not those whose entry was still waiting (they
+    // filled the queue before), nor those whose entry was refused (they did after the fix above).
+    // The room's own announcement is queued behind at most those, where before it found the queue full.
+    await conference.say('the room is quiet now');
+    expect(queued.joining).toBe(guests.length);
+    expect(queued.leaving).toBe(queued.entriesPlayed + 1);
     expect(errors).toHaveLength(refused);
   }, 90_000);
 });
