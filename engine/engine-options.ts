@@ -20,6 +20,7 @@ import {
 import { ENGINE_NAMES, isEngineName } from '../tts/index.js';
 import { checkClusterOptions } from './cluster/cluster-member.js';
 import { checkJitterDelays } from './rtp/jitter-buffer.js';
+import { DSP_MAX_PARTIES, DSP_MAX_ROOMS, slotLimit } from './dsp/kernels.js';
 import { checkRtpPortRange } from './rtp/port-pool.js';
 import type { EngineOptions } from './engine.js';
 import { ENGINE_OPTION_KEYS } from './engine-option-keys.js';
@@ -210,6 +211,9 @@ function checkCalls(options: EngineOptions): void {
     );
   port('metricsPort', options.metricsPort);
   port('webSocket.port', options.webSocket?.port);
+  const slots = options.dspSlots;
+  slotLimit(slots?.maxParties, DSP_MAX_PARTIES, 'EngineOptions.dspSlots.maxParties');
+  slotLimit(slots?.maxRooms, DSP_MAX_ROOMS, 'EngineOptions.dspSlots.maxRooms');
 }
 
 function checkAuthLockout(option: 'lockout' | 'accountLockout', lockout: unknown): void {

@@ -251,6 +251,18 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
   ],
   ['codecs: []', { codecs: [] }, RangeError, 'EngineOptions.codecs must name at least one codec'],
   [
+    'dspSlots.maxParties above the core',
+    { dspSlots: { maxParties: 5000 } },
+    RangeError,
+    'EngineOptions.dspSlots.maxParties must be a whole number from 1 to 4096, got 5000'
+  ],
+  [
+    'dspSlots.maxRooms: 0',
+    { dspSlots: { maxRooms: 0 } },
+    RangeError,
+    'EngineOptions.dspSlots.maxRooms must be a whole number from 1 to 2048, got 0'
+  ],
+  [
     "rtp.srtp: 'require'",
     { rtp: { srtp: 'require' } },
     RangeError,

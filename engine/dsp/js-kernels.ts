@@ -5,6 +5,8 @@
  */
 import {
   codecRateHz,
+  DSP_MAX_PARTIES,
+  DSP_MAX_ROOMS,
   frameSamples,
   INPUT_LOST,
   RTP_HEADER_BYTES,
@@ -36,8 +38,8 @@ import {
   measureFrame
 } from '../talker/talker-features.js';
 
-const MAX_PARTIES = 4096;
-const MAX_ROOMS = 2048;
+const MAX_PARTIES = DSP_MAX_PARTIES;
+const MAX_ROOMS = DSP_MAX_ROOMS;
 const MAX_FRAME = 320;
 const PAYLOAD_BYTES = 640;
 

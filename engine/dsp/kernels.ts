@@ -132,12 +132,16 @@ export interface KernelCapacity {
   maxRooms?: number;
 }
 
-/** `requested` clamped to 1..`available`; `available` when not given. */
+/** The slots the DSP core is built with (assembly/layout.ts): `dspSlots` may ask for fewer. */
+export const DSP_MAX_PARTIES = 4096;
+export const DSP_MAX_ROOMS = 2048;
+
+/** `requested`, from 1 to `available`; `available` when not given. */
 export function slotLimit(requested: number | undefined, available: number, what: string): number {
   if (requested === undefined) return available;
-  if (!Number.isInteger(requested) || requested < 1)
-    throw new RangeError(`${what} must be a positive integer, got ${requested}`);
-  return Math.min(requested, available);
+  if (!Number.isInteger(requested) || requested < 1 || requested > available)
+    throw new RangeError(`${what} must be a whole number from 1 to ${available}, got ${requested}`);
+  return requested;
 }
 
 export async function createKernels(kind: 'wasm' | 'js', capacity: KernelCapacity = {}): Promise<DspKernels> {
