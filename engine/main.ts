@@ -56,6 +56,8 @@ try {
 const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
 
+// A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
+const nodeId = process.env.UASMEDIA_NODE_ID ?? `${host}-${listen.port}`.replace(/[^A-Za-z0-9._-]/g, '-');
 const engine = new Engine({
   sip: {
     host,
@@ -85,8 +87,7 @@ const engine = new Engine({
   cluster: clusterRedis
     ? {
         redis: clusterRedis,
-        // A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
-        nodeId: process.env.UASMEDIA_NODE_ID ?? `${host}-${listen.port}`.replace(/[^A-Za-z0-9._-]/g, '-')
+        nodeId
       }
     : undefined
 });
@@ -138,7 +139,13 @@ if (tlsPort !== undefined)
   console.log(
     `SIP over TLS on ${host}:${tlsPort} (sip:<room>@${host}:${tlsPort};transport=tls); SRTP ${encryption.rtp.srtp}.`
   );
-console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
+if (clusterRedis)
+  // `npm run cluster` prints how to call the front; a member's own port is for the front to use.
+  console.log(`uasmedia engine ${nodeId}, a member of the cluster at ${clusterRedis}: SIP on ${host}:${udp}.
+Callers dial the cluster's front (its dispatcher), not this port.
+Ctrl-C stops.`);
+else
+  console.log(`uasmedia meet-me conference server on sip:<room>@${host}:${udp} (UDP and TCP). Room names are alphanumeric.
 
 Call it with SIPp (streams a G.711 recording into room 'demo'; SIPp looks for pcap/g711a.pcap):
   (cd "$(mktemp -d)" && ln -s /usr/share/sip-tester pcap && sipp -sn uac_pcap -s demo ${host}:${udp} -m 1)

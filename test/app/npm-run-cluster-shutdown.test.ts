@@ -69,6 +69,9 @@ describe.skipIf(!havePeers)('npm run cluster and SIGTERM', () => {
     tree = [...descendants(proc.pid as number), proc.pid as number];
     // npm, the cluster script, redis-server, Kamailio's processes and the engine.
     expect(tree.length, output()).toBeGreaterThanOrEqual(5);
+    // Callers are told to dial the front, not an engine's own port as if it were `npm start`.
+    expect(output()).toContain("Callers dial the cluster's front");
+    expect(output()).not.toContain('meet-me conference server on');
     proc.kill('SIGTERM');
     await exited;
     await waitFor(() => tree.every((pid) => !alive(pid)), 30_000);
