@@ -40,12 +40,19 @@ it('starts playing a caller whose ACK came a second after its RTP near the targe
   await uac.acknowledge(ok);
   await waitFor(() => channel.state === State.ANSWERED, 5000);
   await sleep(300);
+  // The lowest of several readings: one frame's delay moves with a late tick on a busy host, and
+  // the buffer lets it sit above its band for a few frames before it skips. The backlog it used to
+  // play (465-510 ms, coming down 2.5 ms a frame) shows in every reading.
+  let above = Infinity;
+  for (let i = 0; i < 15; i++) {
+    const reading = channel.rtpStats()!;
+    above = Math.min(above, reading.jitterBufferDelayMs - reading.jitterBufferTargetMs);
+    await sleep(20);
+  }
   const stats = channel.rtpStats()!;
   await sending;
-  console.log(
-    `late ACK: playout delay ${stats.jitterBufferDelayMs.toFixed(1)} ms, target ${stats.jitterBufferTargetMs.toFixed(1)} ms`
-  );
+  console.log(`late ACK: playout delay at best ${above.toFixed(1)} ms above the target`);
   expect(stats.packetsReceived).toBeGreaterThan(40);
   // Within the band the buffer keeps: at least the target, less than 1.5 frames above it.
-  expect(stats.jitterBufferDelayMs).toBeLessThan(stats.jitterBufferTargetMs + 30);
+  expect(above).toBeLessThan(30);
 });
