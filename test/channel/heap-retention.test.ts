@@ -166,7 +166,11 @@ describe('heap retention', () => {
       await waitFor(() => {
         const r = e.resources();
         return r.channels === 0 && r.rooms === 0 && r.rtpPortPairs === 0 && r.timers <= timersWhenIdle;
-      }, 30_000);
+      }, 30_000).catch((error: unknown) => {
+        // What stayed is what tells a leak from a slow host.
+        const left = JSON.stringify({ ...e.resources(), timersWhenIdle });
+        throw new Error(`engine not idle after a batch: ${left}`, { cause: error });
+      });
     };
     // Written now, read at the end: reading one in between would put its own data in the next.
     const snapshot = (name: string): string => writeHeapSnapshot(join(folder, `${name}.heapsnapshot`));
