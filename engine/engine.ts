@@ -475,9 +475,13 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /** A new IDLE channel, for an outbound call or as the `otherCall` leg of a transfer. */
   createChannel(): UASCallChannel {
+    return this.newChannel((context) => new UASCallChannel(context));
+  }
+
+  private newChannel(make: (context: ChannelContext) => UASCallChannel): UASCallChannel {
     if (this.state !== 'running' || !this.context)
       throw InvalidStateError.forState('engine', this.state, ['running'], 'createChannel');
-    const channel = new UASCallChannel(this.context);
+    const channel = make(this.context);
     this.track(channel);
     return channel;
   }
@@ -723,6 +727,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       createChannel: () => this.createChannel(),
+      createTrunkChannel: () => this.newChannel((context) => UASCallChannel.forTrunkLeg(context)),
       conference: (name) => this.conference(name),
       sipAddress: () => {
         const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];

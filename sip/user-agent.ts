@@ -427,7 +427,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
     if (!(user instanceof OutgoingInvite) || user.terminated || this.heldCalls.has(user)) return;
-    user.answeredFrom ??= source.host;
+    user.answeredBy(source);
     if (this.holdConnection(user, source)) this.heldCalls.add(user);
   }
 

@@ -54,7 +54,7 @@ export type ChannelEvents = {
   stoppedTalking: [{ levelDbfs: number }];
 };
 
-export interface CallOptions extends Omit<OutgoingCallOptions, 'signal'> {
+export interface CallOptions extends Omit<OutgoingCallOptions, 'signal' | 'pinToAnswer'> {
   /** Give up if not answered within this many seconds (default 60, null = no limit). */
   secondsTimeout?: number | null;
   signal?: AbortSignal;
@@ -83,6 +83,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #hungUpAnswering = false;
   #transferCause: TransferCause = TransferCause.NONE;
   #call: SipCall | undefined;
+  /** The calls it places are pinned to their answer (forTrunkLeg). */
+  #pinsToAnswer = false;
   #transfer: ConferenceTransfer | undefined;
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
@@ -108,6 +110,16 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#log = ctx.logger.child({ channelId: this.id });
     this.#merger = new DigitMerger({ rateLimit: ctx.dtmfRateLimit });
     this.#merger.on('digit', ({ digit, source }) => this.#onDigit(digit, source));
+  }
+
+  /**
+   * @internal a channel for a cluster node's trunk leg: the call it places takes its dialog's
+   * requests only from where the owner's 2xx came (OutgoingInviteOptions.pinToAnswer).
+   */
+  static forTrunkLeg(ctx: ChannelContext): UASCallChannel {
+    const channel = new UASCallChannel(ctx);
+    channel.#pinsToAnswer = true;
+    return channel;
   }
 
   /** @internal an incoming INVITE becomes a CALL_INCOMING channel. */
@@ -259,7 +271,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       const placed = SipCall.outgoing(
         this.#ctx,
         target,
-        { ...sip, signal: abort.signal },
+        { ...sip, signal: abort.signal, pinToAnswer: this.#pinsToAnswer },
         this.#callHooks(),
         (status) => {
           // A call given up on rings on in the background: its 180 is not the next call's.

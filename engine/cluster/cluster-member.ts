@@ -53,6 +53,8 @@ export interface ClusterHost {
   logger: Logger;
   metrics: EngineMetrics;
   createChannel(): UASCallChannel;
+  /** A channel for a trunk leg to a room's owner: its dialog hears only the owner (pinned to its 2xx). */
+  createTrunkChannel(): UASCallChannel;
   conference(name: string): ConferenceMedia | undefined;
   /** The engine's UDP SIP address as host:port. */
   sipAddress(): string;
@@ -279,6 +281,7 @@ export class ClusterMember {
       leaseMs: this.leaseMs,
       logger: this.log,
       createChannel: () => this.host.createChannel(),
+      createTrunkChannel: () => this.host.createTrunkChannel(),
       signTrunkTag: (tag) => this.signTrunkTag(tag),
       liveRoom: (name) => this.host.rooms.get(name),
       conference: (name) => this.host.conference(name),

@@ -40,6 +40,8 @@ export interface SectionHost {
   readonly leaseMs: number;
   readonly logger: Logger;
   createChannel(): UASCallChannel;
+  /** A channel for our trunk leg to the owner (Engine's, pinned to the owner's answer). */
+  createTrunkChannel(): UASCallChannel;
   /** The signed trunk header for `tag`; undefined while the cluster's secret is not known yet. */
   signTrunkTag(tag: TrunkTag): string | undefined;
   /** The live room of that name in this engine, if any. */
@@ -344,7 +346,7 @@ export class RoomSection {
       this.log.debug({ owner: owner.nodeId }, 'no trunk leg yet: the cluster trunk secret is not known');
       return;
     }
-    const channel = this.host.createChannel();
+    const channel = this.host.createTrunkChannel();
     this.trunk = { channel, owner };
     this.addTrunkChannel(channel);
     this.log.info(

@@ -12,7 +12,7 @@ import { formatNameAddr } from '../message/name-addr.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
 import type { ClientAttempt } from '../transaction/target-failover.js';
 import type { TimerHandle } from '../transaction/timers.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import { InviteSessionBase, type TerminationReason } from './invite-session.js';
 import type { SessionHost } from './session-host.js';
@@ -29,6 +29,12 @@ export interface OutgoingInviteOptions {
   auth?: { username: string; password: string; realm?: string };
   transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
+  /**
+   * The dialog takes its requests only from where its 2xx came (transport, address and port), and
+   * sends its own there: for a callee known to send from one place (a cluster node's trunk leg),
+   * so that a BYE forged from anywhere else cannot end the call (481).
+   */
+  pinToAnswer?: boolean;
 }
 
 /** Answers to challenges of one realm (a `stale=true` nonce, then a wrong password, say). */
@@ -45,7 +51,15 @@ export class OutgoingInvite extends InviteSessionBase {
    * before `established` settles for whoever awaits it): where the callee's media may come from
    * when its SDP names another of its interfaces.
    */
-  answeredFrom: string | undefined;
+  /**
+   * The address the dialog's 2xx came from, known once the user agent hands the 2xx over (so
+   * before `established` settles for whoever awaits it): where the callee's media may come from
+   * when its SDP names another of its interfaces.
+   */
+  get answeredFrom(): string | undefined {
+    return this.answerSource?.host;
+  }
+  private answerSource: MessageSource | undefined;
   readonly callId: string;
   readonly localTag: string;
   readonly remoteUri: string;
@@ -128,6 +142,13 @@ export class OutgoingInvite extends InviteSessionBase {
 
   protected get ownsCallId(): boolean {
     return true;
+  }
+
+  /** Where the dialog's first 2xx came from (the user agent tells, before the session takes it). */
+  answeredBy(source: MessageSource): void {
+    if (this.answerSource !== undefined) return;
+    this.answerSource = source;
+    if (this.options.pinToAnswer === true) this.bindFlow(source);
   }
 
   /** Sends the INVITE (called by the user agent right after construction). */
