@@ -50,6 +50,16 @@ function streamWindow(streams: Map<number, ReplayWindow>, ssrc: number): ReplayW
   return window;
 }
 
+/**
+ * Largest RTP or RTCP packet, before protection, that we protect or take: a 1500-byte MTU's worth
+ * and more, and more than the jitter buffer keeps (1280 bytes of payload). A longer datagram is
+ * refused before its HMAC: the tag covers every byte, and a stranger's 64 kB datagrams, which an
+ * SRTP session checks from anyone until its peer has latched, cost 370 µs each (2 µs for a call's
+ * 172 bytes), where a plain RTP session drops them unread; and a peer's authentic one left its
+ * cipher a 64 kB counter buffer for the rest of the call.
+ */
+export const MAX_PLAIN_BYTES = 2048;
+
 const SRTCP_E_BIT = 0x80000000;
 const SRTCP_INDEX_MASK = 0x7fffffff;
 const SRTCP_TRAILER_BYTES = 4;
@@ -163,6 +173,7 @@ export class SrtpContext {
   unprotectRtp(packet: Uint8Array, length: number): number {
     const tagBytes = this.suite.rtpTagBytes;
     const plainLength = length - tagBytes;
+    if (plainLength > MAX_PLAIN_BYTES) return SRTP_MALFORMED;
     const header = rtpHeaderBytes(packet, plainLength);
     if (header < 0) return SRTP_MALFORMED;
     const seq = (packet[2] << 8) | packet[3];
@@ -203,7 +214,7 @@ export class SrtpContext {
     const tagBytes = this.suite.rtcpTagBytes;
     const authenticated = length - tagBytes;
     const plainLength = authenticated - SRTCP_TRAILER_BYTES;
-    if (plainLength < 8 || packet[0] >> 6 !== 2) return SRTP_MALFORMED;
+    if (plainLength < 8 || plainLength > MAX_PLAIN_BYTES || packet[0] >> 6 !== 2) return SRTP_MALFORMED;
     const word = readUint32(packet, plainLength);
     const index = word & SRTCP_INDEX_MASK;
     const ssrc = readUint32(packet, 4);

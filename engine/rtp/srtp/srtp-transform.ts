@@ -5,7 +5,7 @@
  * keeps its context, so the ROC and replay window carry on; a key that comes back later carries
  * on from its last context (SrtpKeyHistory).
  */
-import { SrtpContext } from './srtp-context.js';
+import { MAX_PLAIN_BYTES, SrtpContext } from './srtp-context.js';
 import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName } from './srtp-suite.js';
 
 export interface SrtpKeys {
@@ -24,9 +24,6 @@ export interface SrtpKeyHistory {
   sent: Map<string, SrtpContext>;
   received: Map<string, SrtpContext>;
 }
-
-/** Largest RTP or RTCP packet we protect (a 1500-byte MTU's worth of payload and more). */
-const MAX_PLAIN_BYTES = 2048;
 
 export class SrtpTransform {
   readonly outbound: SrtpContext;
