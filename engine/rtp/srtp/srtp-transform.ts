@@ -17,13 +17,24 @@ export interface SrtpKeys {
 }
 
 /**
- * The last context of each master key a session used, for its whole life, by key (hex): a key used
- * again carries on its counters when we send with it, and its replay windows when we receive.
+ * The last context of each master key a session used, by key (hex): a key used again carries on
+ * its counters when we send with it, and its replay windows when we receive. Every key of ours is
+ * kept for the session's life; of the peer's, the last RECEIVED_KEYS_KEPT.
  */
 export interface SrtpKeyHistory {
   sent: Map<string, SrtpContext>;
   received: Map<string, SrtpContext>;
 }
+
+/**
+ * The peer's keys whose receiving contexts a session keeps, most recently used last. A peer may
+ * offer a new key in every re-INVITE, hundreds a second, and each context holds about 19 kB
+ * (ciphers, counters, windows): 3,000 re-keys held 57 MB until the call ended. A key that comes
+ * back after this many others (no endpoint goes back to one that old) starts with a fresh replay
+ * window. Our own keys, one per suite, are all kept: a context made anew for one would repeat its
+ * keystream.
+ */
+const RECEIVED_KEYS_KEPT = 16;
 
 export class SrtpTransform {
   readonly outbound: SrtpContext;
@@ -55,7 +66,8 @@ export class SrtpTransform {
       this.#remote,
       sameSuite && previous.#remote.equals(this.#remote) ? previous.inbound : undefined,
       history?.received,
-      (context, earlier) => context.continueReceiving(earlier)
+      (context, earlier) => context.continueReceiving(earlier),
+      RECEIVED_KEYS_KEPT
     );
   }
 
@@ -71,14 +83,15 @@ export class SrtpTransform {
 /**
  * The context of `key`: `kept` (the previous transform's, its key and suite unchanged), or a new
  * one that `carryOn` continues from the key's last context in `history`; recorded there as the
- * key's last.
+ * key's last, the least recently used forgotten past `limit` keys.
  */
 function keyContext(
   suite: SrtpSuite,
   key: Buffer,
   kept: SrtpContext | undefined,
   history: Map<string, SrtpContext> | undefined,
-  carryOn: (context: SrtpContext, earlier: SrtpContext) => void
+  carryOn: (context: SrtpContext, earlier: SrtpContext) => void,
+  limit = Infinity
 ): SrtpContext {
   const hex = key.toString('hex');
   let context = kept;
@@ -87,6 +100,9 @@ function keyContext(
     const earlier = history?.get(hex);
     if (earlier) carryOn(context, earlier);
   }
-  history?.set(hex, context);
+  if (history === undefined) return context;
+  history.delete(hex);
+  history.set(hex, context);
+  if (history.size > limit) history.delete(history.keys().next().value as string);
   return context;
 }

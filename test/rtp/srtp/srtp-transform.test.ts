@@ -101,4 +101,30 @@ describe('SrtpTransform', () => {
       expect(back.inbound.unprotectRtp(out, next)).toBe(172);
     }
   });
+
+  it("keeps the receiving contexts of the peer's last 16 keys, not of every key it re-keyed to", () => {
+    const history = newHistory();
+    const peerKey = randomBytes(30);
+    const peer = new SrtpContext(SRTP_SUITES.AES_CM_128_HMAC_SHA1_80, peerKey);
+    const out = Buffer.alloc(256);
+    const recorded = Buffer.from(out.subarray(0, peer.protectRtp(rtp(100, 0x5678), 172, out)));
+    const withPeerKey = { suite: 'AES_CM_128_HMAC_SHA1_80', localKeySalt: local, remoteKeySalt: peerKey };
+    let transform = SrtpTransform.create(withPeerKey, undefined, history);
+    expect(transform.inbound.unprotectRtp(Buffer.from(recorded), recorded.length)).toBe(172);
+    // A new key in every re-INVITE, as a hostile peer may send hundreds a second.
+    for (let i = 0; i < 15; i++) {
+      const rekeyed = { ...withPeerKey, remoteKeySalt: randomBytes(30) };
+      transform = SrtpTransform.create(rekeyed, transform, history);
+    }
+    expect(history.received.size).toBe(16);
+    expect(history.sent.size).toBe(1);
+    // The peer's first key, 15 keys back, still carries on: its recorded packet is a replay.
+    transform = SrtpTransform.create(withPeerKey, transform, history);
+    expect(transform.inbound.unprotectRtp(Buffer.from(recorded), recorded.length)).toBe(SRTP_REPLAYED);
+    for (let i = 0; i < 1000; i++) {
+      const rekeyed = { ...withPeerKey, remoteKeySalt: randomBytes(30) };
+      transform = SrtpTransform.create(rekeyed, transform, history);
+    }
+    expect(history.received.size).toBe(16);
+  });
 });
