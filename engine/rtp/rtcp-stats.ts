@@ -15,6 +15,8 @@ const MIN_SEQUENTIAL = 2; // A.1
 
 export class ReceptionStats {
   readonly #clockRateHz: number;
+  /** Transit differences from here on (5 s of the clock) are timeline jumps, not jitter. */
+  readonly #maxJitterStep: number;
   ssrc = 0;
   #maxSeq = 0;
   #cycles = 0;
@@ -35,6 +37,7 @@ export class ReceptionStats {
 
   constructor(clockRateHz: number) {
     this.#clockRateHz = clockRateHz;
+    this.#maxJitterStep = 5 * clockRateHz;
   }
 
   /**
@@ -104,8 +107,12 @@ export class ReceptionStats {
     // Unwrapped timestamps, so a wrap 2^32−1 → 0 is a step of 1, not −2^32.
     const transit = arrival - this.#timestamps.unwrap(packet.timestamp);
     if (this.#haveTransit) {
-      const d = transit - this.#transit;
-      this.#jitter += (Math.abs(d) - this.#jitter) / 16;
+      const d = Math.abs(transit - this.#transit);
+      // A jump of the sender's timeline (a restart, a source switched, a peer adding 2^31 to every
+      // timestamp) is no network jitter: one such packet took the estimate to 2^27 ticks (three
+      // days at 8 kHz), in our reports and in the engine's jitter histogram. libwebrtc leaves
+      // differences of 5 s and more out likewise.
+      if (d < this.#maxJitterStep) this.#jitter += (d - this.#jitter) / 16;
     }
     this.#transit = transit;
     this.#haveTransit = true;

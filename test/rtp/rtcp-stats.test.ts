@@ -45,6 +45,24 @@ describe('RFC 3550 reception statistics', () => {
     expect(stats.jitterMs).toBeCloseTo(stats.jitter / 8, 6);
   });
 
+  it('leaves a timeline jump out of the jitter: a restart, or a peer adding 2^31 to every timestamp', () => {
+    const stats = new ReceptionStats(8000);
+    let ts = 0;
+    for (let i = 0; i < 50; i++) stats.update(packet(i, (ts += 160), i * 20, 0xabc));
+    stats.update(packet(50, (ts = (ts + 0x80000000) >>> 0), 50 * 20, 0xabc)); // a restart
+    for (let i = 51; i < 100; i++) stats.update(packet(i, (ts += 160) >>> 0, i * 20, 0xabc));
+    expect(stats.jitterMs).toBeLessThan(1);
+    // A hostile peer: a jump in every packet.
+    for (let i = 100; i < 200; i++)
+      stats.update(packet(i, (ts = (ts + 160 + 0x80000000) >>> 0), i * 20, 0xabc));
+    expect(stats.jitterMs).toBeLessThan(1);
+    expect(stats.reportBlock(0).jitter).toBeLessThan(8);
+    // Real jitter is still measured: packets 40 ms early and late in turn.
+    for (let i = 200; i < 300; i++)
+      stats.update(packet(i, (ts += 160) >>> 0, i * 20 + (i % 2 ? 40 : 0), 0xabc));
+    expect(stats.jitterMs).toBeGreaterThan(30);
+  });
+
   it('reports a fraction lost of 255, not a wrapped shift, when over 2^23 packets went missing in one interval', () => {
     const stats = new ReceptionStats(8000);
     let t = 0;
