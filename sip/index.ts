@@ -31,6 +31,7 @@ export {
   type SrtpPolicy
 } from './sdp/index.js';
 export { parseUri, isSipUri, unescape } from './message/uri.js';
+export { isToken } from './message/scanner.js';
 export { warningHeaders } from './message/responses.js';
 export { unmappedAddress } from './transport/peer-address.js';
 export { interfaceAddress } from './transport/interface-address.js';

@@ -22,6 +22,7 @@ import { ConferenceLifetimeControl } from '../settings/conference-lifetime-contr
 import { checkRecordArguments, Recorder, type RecordOptions } from '../media/recorder.js';
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { checkOptionKeys } from '../util/option-keys.js';
+import { checkCallOptions } from './call-options.js';
 import {
   CALL_OPTION_KEYS,
   GET_DIGITS_OPTION_KEYS,
@@ -237,6 +238,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     checkOptionKeys(options, CALL_OPTION_KEYS, 'call');
     const { secondsTimeout = 60, signal, ...sip } = options;
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
+    checkCallOptions(sip);
     this.#expect('call', [State.IDLE]);
     // A call placed while the engine stops would be answered after its BYEs went out, and left up.
     if (!this.#ctx.takesCalls())
@@ -244,6 +246,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         state: 'stopping',
         expected: ['running']
       });
+    // Given up before it began, as by a hang-up before it rang: its 'abort' event has fired already.
+    if (signal?.aborted) {
+      this.#cause = Cause.NORMAL;
+      return this.#state;
+    }
     const abort = new AbortController();
     // The timeout and the caller's signal settle call() at once, as hangUp() does before the call
     // rings. RFC 3261 §9.1 holds the CANCEL back until a provisional response: before one, waiting
