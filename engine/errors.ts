@@ -121,16 +121,17 @@ export class ClosedError extends EngineError {
 /**
  * `playFile`, `fileToPlay` or `record` named a file the application did not open to calls: no
  * folder configured for it (`reason: 'NOT_CONFIGURED'`), or a path that leaves the configured
- * folders through `..`, an absolute path or a symlink (`'OUTSIDE_FOLDER'`), or a record target
- * the file system refused (`'CANNOT_OPEN'`: a name too long, a folder gone; `cause` says why).
+ * folders through `..`, an absolute path or a symlink (`'OUTSIDE_FOLDER'`), a record target the
+ * file system refused (`'CANNOT_OPEN'`: a name too long, a folder gone; `cause` says why), or a
+ * recording whose writes it refused (`'CANNOT_WRITE'`: a full disk; what was written is kept).
  * Nothing outside the folders is read or written.
  */
 export class FileAccessError extends EngineError {
-  readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN';
+  readonly reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN' | 'CANNOT_WRITE';
   readonly path: string;
 
   constructor(
-    reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN',
+    reason: 'NOT_CONFIGURED' | 'OUTSIDE_FOLDER' | 'CANNOT_OPEN' | 'CANNOT_WRITE',
     path: string,
     message: string,
     options?: { cause?: unknown }

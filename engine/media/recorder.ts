@@ -4,10 +4,16 @@
  * samples; each full chunk is appended to the file in the background and `save` writes the rest
  * and the sizes. Nothing the length of the recording is built or written in one go on the
  * engine's thread: a 10-minute recording saved at once held every call's audio for a second.
+ *
+ * A write the file system refuses (a full disk) ends the recording: `pushFrame` says so, so its
+ * owner stops it at the next frame, and `save` writes the header for what reached the disk and
+ * rejects with `FileAccessError` (`CANNOT_WRITE`). Before, the recording ran on for its whole
+ * length (a room's, up to 24 hours) writing nothing, and the file's header claimed no data at all.
  */
 import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { openNoFollow, type RecordTarget } from './file-folders.js';
+import { FileAccessError } from '../errors.js';
 import { ABORT_SIGNAL, ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 
 const CHUNK_SECONDS = 10;
@@ -86,6 +92,8 @@ export class Recorder {
   private writes: Promise<void> = Promise.resolve();
   private failure: unknown;
   private written = HEADER_BYTES;
+  /** Bytes on disk, the header's included: the end of the last chunk written whole, or in part by a failed write. */
+  private durable = HEADER_BYTES;
 
   private constructor(options: RecorderOptions) {
     this.path = options.target.path;
@@ -114,8 +122,9 @@ export class Recorder {
     return this.total >= this.maxSamples;
   }
 
-  /** Appends one frame; returns false once the maximum length is reached. */
+  /** Appends one frame; returns false once the maximum length is reached, or a write has failed. */
   pushFrame(pcm: Int16Array): boolean {
+    if (this.failure !== undefined) return false;
     let offset = 0;
     while (offset < pcm.length && this.total < this.maxSamples) {
       let chunk = this.chunk;
@@ -127,7 +136,7 @@ export class Recorder {
       offset += n;
       if (this.fill === chunk.length) this.flushChunk();
     }
-    return !this.full;
+    return !this.full && this.failure === undefined;
   }
 
   /** Hands the chunk being filled to the file, in the background; the next frame starts a new one. */
@@ -140,27 +149,57 @@ export class Recorder {
     const at = this.written;
     this.written += samples * 2;
     this.writes = this.writes.then(async () => {
-      if (this.failure !== undefined || !this.file) return;
+      const file = this.file;
+      if (this.failure !== undefined || !file) return;
+      const bytes = littleEndian(chunk, samples);
       try {
-        await this.file.write(littleEndian(chunk, samples), 0, samples * 2, at);
+        // A write may take less than it was given (a disk filling up): the rest is written again.
+        for (let done = 0; done < bytes.length;) {
+          const { bytesWritten } = await file.write(bytes, done, bytes.length - done, at + done);
+          if (bytesWritten === 0) {
+            this.failure = new FileAccessError(
+              'CANNOT_WRITE',
+              this.path,
+              `recording to '${this.path}' wrote no byte`
+            );
+            return;
+          }
+          done += bytesWritten;
+          this.durable = at + done - (done % 2);
+        }
       } catch (error) {
         this.failure = error;
       }
     });
   }
 
-  /** Writes what is left and the sizes, and closes the file; rejects if any write failed. */
+  /**
+   * Writes what is left and the sizes, and closes the file. After a failed write the header
+   * counts what reached the disk, so that much plays, and it rejects with `FileAccessError`.
+   */
   async save(): Promise<void> {
     this.flushChunk();
     await this.writes;
     const file = this.file;
     this.file = undefined;
     if (!file) return;
+    const dataBytes = this.failure === undefined ? this.total * 2 : this.durable - HEADER_BYTES;
+    let failure = this.failure;
     try {
-      if (this.failure !== undefined) throw this.failure;
-      await file.write(wavHeader(this.sampleRateHz, this.total * 2), 0, HEADER_BYTES, 0);
+      await file.write(wavHeader(this.sampleRateHz, dataBytes), 0, HEADER_BYTES, 0);
+    } catch (error) {
+      failure ??= error;
     } finally {
       await file.close();
     }
+    if (failure === undefined) return;
+    if (failure instanceof FileAccessError) throw failure;
+    const code = (failure as NodeJS.ErrnoException).code ?? String(failure);
+    throw new FileAccessError(
+      'CANNOT_WRITE',
+      this.path,
+      `recording to '${this.path}' stopped after ${dataBytes / 2 / this.sampleRateHz} s: ${code}`,
+      { cause: failure }
+    );
   }
 }

@@ -5,10 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FileAccessError } from '../../engine/errors.js';
 import { MAX_RECORD_SECONDS, Recorder } from '../../engine/media/recorder.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'uasmedia-recorder-')));
@@ -81,6 +83,53 @@ describe('Recorder', () => {
     expect(capped.full).toBe(false);
     await capped.save();
     expect(MAX_RECORD_SECONDS).toBe(86400);
+  });
+
+  it('stops at a write the disk refuses: pushFrame says so, and save keeps what was written and rejects typed', async () => {
+    const path = join(dir, 'full.wav');
+    const recorder = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 3600 });
+    // The disk fills up: the first 10 s chunk goes in two short writes, the second is refused.
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const write = proto.write as (...args: unknown[]) => ReturnType<FileHandle['write']>;
+    const secondChunk = 44 + 10 * 8000 * 2;
+    let refuse = (): void => undefined;
+    const refused = new Promise<void>((resolve) => (refuse = resolve));
+    proto.write = async function (this: FileHandle, ...args: unknown[]) {
+      const [buffer, offset, length, position] = args as [Buffer, number, number, number];
+      if (position >= secondChunk && length > 0) {
+        refuse();
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      if (position >= 44 && length > 60000) return write.call(this, buffer, offset, 60000, position);
+      return write.apply(this, args);
+    } as FileHandle['write'];
+    try {
+      let f = 0;
+      for (; f < 20 * 50; f++) expect(recorder.pushFrame(frame(f, 160))).toBe(true);
+      await refused;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(recorder.pushFrame(frame(f, 160))).toBe(false);
+      const saved = await recorder.save().then(
+        () => undefined,
+        (error: unknown) => error
+      );
+      expect(saved).toBeInstanceOf(FileAccessError);
+      expect(saved).toMatchObject({ reason: 'CANNOT_WRITE', cause: { code: 'ENOSPC' } });
+    } finally {
+      proto.write = write as FileHandle['write'];
+    }
+    // What reached the disk plays, whole: the first chunk.
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array;
+    expect(samples.length).toBe(10 * 8000);
+    let mismatches = 0;
+    for (let f = 0; f < 10 * 50; f++) {
+      const expected = frame(f, 160);
+      for (let i = 0; i < 160; i++) if (samples[f * 160 + i] !== expected[i]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
   });
 
   it('fails to open a path in a missing folder with the error, and nothing is left open', async () => {
