@@ -90,6 +90,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
+  /** Counts stopRecording() calls: a record() still opening its file sees one made meanwhile. */
+  #stopsAsked = 0;
   /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
   #promptsQueued: Promise<void> = Promise.resolve();
   /** Aborted when the call ends: speech still being made for it is not waited for. */
@@ -392,6 +394,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   async record(path: string, options: RecordOptions = {}): Promise<void> {
     const { maxSeconds, signal } = checkRecordArguments(path, options, 60);
     this.#mediaFor('record');
+    const stops = this.#stopsAsked;
     const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');
     if (this.#recording)
@@ -407,6 +410,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       await recorder.save();
       throw error;
     }
+    // stopRecording() came while the file was being opened: it was meant for this recording.
+    if (this.#stopsAsked !== stops) return recorder.save();
     await new Promise<void>((resolve) => {
       const onAbort = (): void => this.stopRecording();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -424,6 +429,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   stopRecording(): void {
+    this.#stopsAsked++;
     const recording = this.#recording;
     if (!recording) return;
     this.#recording = undefined;

@@ -110,6 +110,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private closed = false;
   private readonly moderator: RoomModerator;
   private recording: RoomRecorder | undefined;
+  /** Counts stopRecording() calls: a record() still opening its file sees one made meanwhile. */
+  private stopsAsked = 0;
   private readonly kernels: DspKernels;
   private readonly loop: MixLoop;
   private readonly resolver: MediaResolver;
@@ -380,6 +382,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   async record(path: string, options: RecordOptions = {}): Promise<void> {
     const { maxSeconds, signal } = checkRecordArguments(path, options, MAX_RECORD_SECONDS);
     this.checkRecordable();
+    const stops = this.stopsAsked;
     const target = await this.recordFolder.resolve(path);
     const recorder = await Recorder.create({ target, sampleRateHz: this.mix.sampleRateHz, maxSeconds });
     // Opening the file took turns: the room may have ended, or another recording begun. And the
@@ -395,7 +398,9 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       await recorder.save();
       throw error;
     }
-    this.recording = recording;
+    // stopRecording() came while the file was being opened: it was meant for this recording.
+    if (this.stopsAsked !== stops) recording.close();
+    else this.recording = recording;
     const onAbort = (): void => this.stopRecording();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) this.stopRecording();
@@ -406,6 +411,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
 
   /** Stops the room's recording, if one runs; its `record` resolves once the file is saved. */
   stopRecording(): void {
+    this.stopsAsked++;
     const recording = this.recording;
     this.recording = undefined;
     recording?.close();
