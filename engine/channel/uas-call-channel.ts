@@ -242,6 +242,13 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     checkSecondsTimeout('call: secondsTimeout', secondsTimeout, false);
     checkCallOptions(sip);
     this.#expect('call', [State.IDLE]);
+    // The leg of a transfer that is starting is IDLE until the transfer rings it, and a listener
+    // of the owner's TRANSFERRING may call in between: the leg's own call was never hung up.
+    if (this.#legOf)
+      throw new InvalidStateError(`cannot call: channel ${this.id} is the leg of a transfer`, {
+        state: this.#state,
+        expected: [State.IDLE]
+      });
     // A call placed while the engine stops would be answered after its BYEs went out, and left up.
     if (!this.#ctx.takesCalls())
       throw new InvalidStateError('cannot call: the engine is stopping', {
