@@ -22,6 +22,9 @@ const HEADER_BYTES = 44;
 /** The longest recording: its data size must fit the header's 32 bits at 16 kHz with room to spare. */
 export const MAX_RECORD_SECONDS = 24 * 3600;
 
+/** The files recordings of this process are writing, by real path: one recording per file. */
+const BEING_RECORDED = new Set<string>();
+
 /** `record`'s options, a channel's and a room's alike. */
 export interface RecordOptions {
   /** Stop by itself after this many seconds (a channel's default 60, a room's MAX_RECORD_SECONDS). */
@@ -106,15 +109,30 @@ export class Recorder {
 
   /** Opens (creates or truncates, never through a symbolic link) the file and writes a header. */
   static async create(options: RecorderOptions): Promise<Recorder> {
+    const path = options.target.path;
+    // Two calls recording to one name (a caller's number, say) both resolved, and the file held
+    // whichever was saved last: the other call's audio was lost, or heard under the first's name.
+    if (BEING_RECORDED.has(path))
+      throw new FileAccessError(
+        'CANNOT_OPEN',
+        path,
+        `cannot record to '${path}': another recording is writing it`
+      );
+    BEING_RECORDED.add(path);
     const recorder = new Recorder(options);
-    const file = await openNoFollow(options.target);
     try {
-      await file.write(wavHeader(options.sampleRateHz, 0), 0, HEADER_BYTES, 0);
+      const file = await openNoFollow(options.target);
+      try {
+        await file.write(wavHeader(options.sampleRateHz, 0), 0, HEADER_BYTES, 0);
+      } catch (error) {
+        await file.close();
+        throw error;
+      }
+      recorder.file = file;
     } catch (error) {
-      await file.close();
+      BEING_RECORDED.delete(path);
       throw error;
     }
-    recorder.file = file;
     return recorder;
   }
 
@@ -183,6 +201,7 @@ export class Recorder {
     const file = this.file;
     this.file = undefined;
     if (!file) return;
+    BEING_RECORDED.delete(this.path);
     const dataBytes = this.failure === undefined ? this.total * 2 : this.durable - HEADER_BYTES;
     let failure = this.failure;
     try {

@@ -132,6 +132,21 @@ describe('Recorder', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('refuses a file another recording is writing, without touching it, and takes it again once saved', async () => {
+    const path = join(dir, 'same.wav');
+    const first = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 1 });
+    for (let f = 0; f < 50; f++) first.pushFrame(frame(f, 160));
+    await expect(Recorder.create({ target: at(path), sampleRateHz: 8000 })).rejects.toMatchObject({
+      code: 'ERR_FILE_ACCESS',
+      reason: 'CANNOT_OPEN'
+    });
+    await first.save();
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    expect((wav.getSamples(false, Int16Array) as unknown as Int16Array).length).toBe(8000);
+    const again = await Recorder.create({ target: at(path), sampleRateHz: 8000 });
+    await again.save();
+  });
+
   it('fails to open a path in a missing folder with the error, and nothing is left open', async () => {
     await expect(
       Recorder.create({ target: at(join(dir, 'no', 'such', 'x.wav')), sampleRateHz: 8000 })
