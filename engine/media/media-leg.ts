@@ -146,6 +146,11 @@ export class MediaLeg implements MixMember {
   /** Checks for a silent peer while no frame loop visits the leg (afterMix does it otherwise). */
   private unvisitedWatch: NodeJS.Timeout | undefined;
   private mediaTimedOut = false;
+  /**
+   * Only an early answer (a 183's) applies: the callee has not answered yet and need not send, so
+   * its silence is no dead peer (rtp.inactivityTimeoutSeconds counts from the answer).
+   */
+  private earlyMediaOnly = false;
   /** When the browser's peer connection was last seen connected (or, before that, when it was made). */
   private webRtcConnectedAtMs = 0;
   /** Frames the party's in-band detector has taken since it was last reset (a codec change resets it). */
@@ -331,6 +336,11 @@ export class MediaLeg implements MixMember {
       throw new SdpNegotiationError('a WebRTC answer must keep its ICE credentials and certificate');
     }
     this.apply(preview ? this.sdp.previewAnswer(answer) : this.sdp.processAnswer(answer));
+    if (preview) this.earlyMediaOnly = true;
+    else if (this.earlyMediaOnly) {
+      this.earlyMediaOnly = false;
+      this.rtp?.restartInactivity();
+    }
   }
 
   /** Holds (or lets go) what the leg's RTP session sends: see RtpSession.holdSending. */
@@ -479,7 +489,8 @@ export class MediaLeg implements MixMember {
   /** How long the RTP peer has been silent, if past `timeoutMs` (undefined: heard, or not expected to send). */
   private rtpSilentMs(timeoutMs: number): number | undefined {
     const rtp = this.rtp;
-    if (!rtp || rtp.direction !== 'sendrecv' || rtp.heardWithin(timeoutMs)) return undefined;
+    if (!rtp || this.earlyMediaOnly || rtp.direction !== 'sendrecv' || rtp.heardWithin(timeoutMs))
+      return undefined;
     return rtp.msSinceHeard();
   }
 

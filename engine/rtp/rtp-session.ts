@@ -625,6 +625,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#telephoneEventPt = payloadType;
   }
 
+  /** Counts the peer's silence from now, as from a new session (a placed call's answer after its early media). */
+  restartInactivity(): void {
+    this.#lastHeardMs = this.#now();
+  }
+
   /** SDP direction (RFC 3264 §5.1): hold stops sending and/or ignores inbound media. */
   setDirection(direction: MediaDirection): void {
     if (direction !== this.#direction) this.#lastHeardMs = this.#now();
