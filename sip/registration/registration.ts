@@ -8,7 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
-import { isSipUri, parseUri } from '../message/uri.js';
+import { parseNameAddr, parseNameAddrList, type NameAddr } from '../message/name-addr.js';
+import { isSipUri, parseUri, type AbsoluteUri, type SipUri } from '../message/uri.js';
+import { sameSipUri } from '../message/uri-equal.js';
 import type { SessionHost } from '../session/session-host.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
@@ -31,6 +33,9 @@ export interface RegistrationOptions {
   retrySeconds?: number;
   maxRetrySeconds?: number;
 }
+
+/** Challenges answered in one REGISTER's exchange: an outbound proxy's, the registrar's, and one more hop's. */
+const MAX_CHALLENGES_PER_REGISTER = 3;
 
 export type RegistrationState = 'new' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'stopped';
 
@@ -84,7 +89,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** The REGISTER under way, if any (stop() waits for it: it may bind us). */
   #inFlight: Promise<SipResponse> | undefined;
   #failures = 0;
-  #challenge: { value: DigestChallenge; proxy: boolean; nonceCount: number } | undefined;
+  /** The challenges answered, by kind and realm: an outbound proxy's (407) and the registrar's (401), §22.3. */
+  readonly #challenges = new Map<string, { value: DigestChallenge; proxy: boolean; nonceCount: number }>();
   #grantedSeconds = 0;
   /** 423 Interval Too Brief answers followed in a row (§10.2.8). */
   #briefRetries = 0;
@@ -187,20 +193,30 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     this.#fail(response.status, response.reason);
   }
 
-  /** One REGISTER (and its authenticated retry, §22.2). */
+  /**
+   * One REGISTER and its authenticated retries (§22.2): each challenge of a realm not yet answered
+   * in this exchange is answered, and every answer so far goes with each retry (§22.3), so an
+   * outbound proxy's 407 and then the registrar's 401 both get theirs. A realm that challenges
+   * again in one exchange has refused our answer: that response is the outcome.
+   */
   async #send(expiresSeconds: number): Promise<SipResponse> {
     await this.#transportChosen;
     let response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
-    if ((response.status === 401 || response.status === 407) && this.#options.username !== undefined) {
+    const answered = new Set<string>();
+    while (
+      (response.status === 401 || response.status === 407) &&
+      this.#options.username !== undefined &&
+      answered.size < MAX_CHALLENGES_PER_REGISTER
+    ) {
       const proxy = response.status === 407;
-      this.#challenge = {
-        value: selectChallenge(
-          response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'),
-          this.#options.realm
-        ),
-        proxy,
-        nonceCount: 0
-      };
+      const value = selectChallenge(
+        response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'),
+        this.#options.realm
+      );
+      const key = `${proxy ? 'proxy' : 'www'} ${value.realm}`;
+      if (answered.has(key)) break;
+      answered.add(key);
+      this.#challenges.set(key, { value, proxy, nonceCount: 0 });
       response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
     }
     return response;
@@ -215,13 +231,14 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     request.add('CSeq', `${++this.#cseq} REGISTER`);
     request.add('Contact', this.#contact());
     request.add('Expires', String(expiresSeconds));
-    const challenge = this.#challenge;
-    if (challenge && this.#options.username !== undefined && this.#options.password !== undefined) {
+    const { username, password } = this.#options;
+    for (const challenge of this.#challenges.values()) {
+      if (username === undefined || password === undefined) break;
       // The nonce is reused with a growing count until the registrar asks again (RFC 7616 §3.4).
       challenge.nonceCount++;
       const value = computeAuthorization(
         challenge.value,
-        { username: this.#options.username, password: this.#options.password },
+        { username, password },
         { method: 'REGISTER', uri: this.registrar },
         challenge.nonceCount
       );
@@ -256,7 +273,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
 
   #fail(status: number, reason: string): void {
     this.#state = 'failed';
-    this.#challenge = undefined;
+    this.#challenges.clear();
     // After the backoff a raised Min-Expires is followed again (twice in a row at most).
     this.#briefRetries = 0;
     const first = this.#options.retrySeconds ?? 5;
@@ -284,14 +301,25 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   }
 }
 
-/** §10.2.4: the expiry of our binding is the Contact's expires parameter, else the Expires header. */
+/**
+ * §10.2.4: the expiry of our binding is the Contact's expires parameter, else the Expires header.
+ * Our Contact is found by §19.1.4's URI comparison: a registrar may write it back with parameters
+ * of its own (`;ob`, say), and one that did had its grant (expires=2) taken for ours (600 s).
+ */
 function grantedExpiry(response: SipResponse, ourContact: string): number | undefined {
-  const ours = ourContact.replace(/^<|>.*$/g, '').toLowerCase();
-  for (const contact of response.getList('Contact')) {
-    const uri = /<([^>]*)>/.exec(contact)?.[1] ?? contact.split(';')[0];
-    if (uri.trim().toLowerCase() !== ours) continue;
-    const expires = /;\s*expires\s*=\s*(\d{1,10})/i.exec(contact)?.[1];
-    if (expires !== undefined) return Number(expires);
+  let ours: SipUri | AbsoluteUri;
+  let bindings: NameAddr[];
+  try {
+    ours = parseNameAddr(ourContact).parsedUri;
+    bindings = parseNameAddrList(response.getList('Contact').filter((contact) => contact !== '*'));
+  } catch {
+    bindings = []; // the parser has checked a response's Contacts: not reached
+    ours = { scheme: '', opaque: '' };
+  }
+  for (const binding of bindings) {
+    if (!isSipUri(ours) || !isSipUri(binding.parsedUri) || !sameSipUri(binding.parsedUri, ours)) continue;
+    const expires = binding.params.get('expires');
+    if (expires != null && /^\d{1,10}$/.test(expires)) return Number(expires);
   }
   const header = response.get('Expires');
   return header !== undefined && /^\d{1,10}$/.test(header.trim()) ? Number(header.trim()) : undefined;
