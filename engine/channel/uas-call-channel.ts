@@ -234,7 +234,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     if (!isCallTarget(target)) {
       throw new InvalidArgumentError(
         'target',
-        `call target must be a SIP URI (sip:user@host), got '${String(target).slice(0, 200)}'`
+        `call target must be a SIP URI (sip:user@host) without headers, got '${String(target).slice(0, 200)}'`
       );
     }
     checkOptionKeys(options, CALL_OPTION_KEYS, 'call');
@@ -788,7 +788,9 @@ function resolveTransferOptions(
 function isCallTarget(target: unknown): target is string {
   if (typeof target !== 'string') return false;
   try {
-    return isSipUri(parseUri(target));
+    const uri = parseUri(target);
+    // A Request-URI carries no header components (RFC 3261 §19.1.1): a callee answers 400.
+    return isSipUri(uri) && uri.headers.size === 0;
   } catch {
     return false;
   }

@@ -104,6 +104,18 @@ describe('call() options that go into the INVITE', () => {
     expect(state).toBe(State.IDLE);
   });
 
+  it('refuses a target whose URI carries headers, which no Request-URI may (RFC 3261 §19.1.1)', async () => {
+    const channel = engine.createChannel();
+    await expect(
+      channel.call(`sip:bob@127.0.14.2:${callee.port}?Subject=hi&X-Injected=yes`, { secondsTimeout: 2 })
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(channel.state).toBe(State.IDLE);
+    // The next INVITE the callee gets is the one placed after it, not the refused one.
+    const { invite } = await busyCall({ headers: { 'X-Marker': 'after-headers' } });
+    expect(invite.uri).not.toContain('?');
+    expect(invite.get('X-Marker')).toBe('after-headers');
+  });
+
   it('places nothing for a signal aborted before the call: IDLE at once, cause NORMAL, no INVITE', async () => {
     const channel = engine.createChannel();
     const states: State[] = [];
