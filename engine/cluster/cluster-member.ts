@@ -14,7 +14,7 @@ import { MODERATION_ACTIONS } from '../conference/room-moderator.js';
 import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
-import { RoomDirectory, type RoomEvent } from './room-directory.js';
+import { RoomDirectory, type NodeHeartbeat, type RoomEvent } from './room-directory.js';
 import type { RedisTarget } from './redis-target.js';
 import { RoomSection, type SectionRole } from './room-section.js';
 import { DestroyNotice, DESTROY_NOTICE_MS } from './destroy-notice.js';
@@ -110,6 +110,10 @@ export class ClusterMember {
   private readonly ownedRooms = new GaugeCell();
   private readonly trunkLegs = new GaugeCell();
   private closed = false;
+  /** A heartbeat of ours has been published (so another one found in its place was written since). */
+  private beaten = false;
+  /** The last heartbeat of another process found under our node id. */
+  private rivalSeen: NodeHeartbeat | undefined;
   /**
    * What trunk tags are signed with: the newest first, then the one before it (after the
    * directory lost its secret and a member made a new one, until every member has read it).
@@ -154,18 +158,50 @@ export class ClusterMember {
     );
     this.directory.on('roomEvent', this.onRoomEvent);
     host.rooms.on('roomCreated', this.onRoomCreated);
-    this.heartbeatTimer = setInterval(
-      () => void this.heartbeat(),
-      Math.max(50, Math.floor(this.leaseMs / 3))
-    );
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.beatIntervalMs);
   }
 
   /** Validates the options and connects; an unreachable Redis is not an error (rooms are then served locally). */
   static async start(options: ClusterOptions, host: ClusterHost): Promise<ClusterMember> {
     checkClusterOptions(options);
     const member = new ClusterMember(options, host);
-    if (await member.directory.connect()) await member.heartbeat();
+    if (await member.directory.connect()) {
+      try {
+        await member.refuseTakenNodeId();
+      } catch (error) {
+        await member.close();
+        throw error;
+      }
+    }
     return member;
+  }
+
+  /**
+   * Another running process beating under our node id would make two owners of one room (each
+   * renews the lease the other claimed, since the lease names the node id) and flip the id's
+   * trunk address between them: measured, three callers on three processes, none heard the one
+   * on the twin. A heartbeat found at our first beat may be a dead predecessor's (a node started
+   * again within a lease of its crash); a live one is written again within a beat, so we look
+   * once more after one and a half.
+   */
+  private async refuseTakenNodeId(): Promise<void> {
+    let found: NodeHeartbeat | undefined;
+    try {
+      found = await this.beat();
+    } catch {
+      return; // the directory went away meanwhile: the heartbeat timer beats when it is back
+    }
+    this.beaten = true;
+    if (found === undefined) return;
+    this.rivalSeen = undefined;
+    await new Promise((resolve) => setTimeout(resolve, Math.floor((this.beatIntervalMs * 3) / 2)));
+    await this.beat().catch(() => undefined);
+    const rival = this.rivalSeen as NodeHeartbeat | undefined;
+    if (rival === undefined) return;
+    throw new InvalidArgumentError(
+      'cluster.nodeId',
+      `cluster nodeId '${this.nodeId}' is in use by a running member (trunk address ${rival.trunkAddress}); each member needs its own`
+    );
   }
 
   get trunkAddress(): string {
@@ -261,13 +297,35 @@ export class ClusterMember {
     await this.directory.close();
   }
 
+  private get beatIntervalMs(): number {
+    return Math.max(50, Math.floor(this.leaseMs / 3));
+  }
+
+  /** Publishes the heartbeat; resolves with another process's it replaced under our node id, if any (also kept in `rivalSeen`). */
+  private async beat(): Promise<NodeHeartbeat | undefined> {
+    await this.refreshTrunkSecret();
+    const previous = await this.directory.heartbeat(
+      { trunkAddress: this.trunkAddress, load: this.host.activeCalls() },
+      this.leaseMs
+    );
+    const rival =
+      previous?.incarnation !== undefined && previous.incarnation !== this.directory.incarnation
+        ? previous
+        : undefined;
+    if (rival) this.rivalSeen = rival;
+    return rival;
+  }
+
   private async heartbeat(): Promise<void> {
     try {
-      await this.refreshTrunkSecret();
-      await this.directory.heartbeat(
-        { trunkAddress: this.trunkAddress, load: this.host.activeCalls() },
-        this.leaseMs
-      );
+      const rival = await this.beat();
+      // After our own beat, only a live process can have written another in its place.
+      if (rival && this.beaten && !this.closed)
+        this.log.error(
+          { rivalTrunkAddress: rival.trunkAddress },
+          'another running process is a cluster member with this node id: rooms may get two owners'
+        );
+      this.beaten = true;
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, 'heartbeat not published');
     }

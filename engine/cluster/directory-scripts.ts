@@ -89,3 +89,10 @@ if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 `;
+
+/** Remove node: deletes the heartbeat KEYS[1] only if it holds ARGV[1] (the caller's incarnation, as written in it). 1 or 0. */
+export const REMOVE_NODE_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value and string.find(value, ARGV[1], 1, true) then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -18,7 +18,13 @@ import type { Logger } from 'pino';
 import { SafeEmitter } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
 import type { ModerationAction, RosterEntry } from '../conference/room-moderator.js';
-import { CLAIM_SCRIPT, DESTROY_SCRIPT, LEAVE_SCRIPT, RENEW_SCRIPT } from './directory-scripts.js';
+import {
+  CLAIM_SCRIPT,
+  DESTROY_SCRIPT,
+  LEAVE_SCRIPT,
+  REMOVE_NODE_SCRIPT,
+  RENEW_SCRIPT
+} from './directory-scripts.js';
 
 export interface RoomOwner {
   nodeId: string;
@@ -48,6 +54,8 @@ export interface NodeHeartbeat {
   /** Calls in progress on the node. */
   load: number;
   atMs: number;
+  /** This run of the node's process (absent from a node of an older version): two runs beating under one id are two processes. */
+  incarnation?: string;
 }
 
 export type RoomEvent =
@@ -162,6 +170,14 @@ function isVolumeOrAbsent(db: unknown): boolean {
   return db === undefined || (typeof db === 'number' && Number.isFinite(db));
 }
 
+function parseHeartbeat(value: string): NodeHeartbeat | undefined {
+  try {
+    return JSON.parse(value) as NodeHeartbeat;
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseOwner(value: string): RoomOwner {
   const space = value.lastIndexOf(' ');
   return { nodeId: value.slice(0, space), epoch: Number(value.slice(space + 1)), value };
@@ -169,6 +185,8 @@ export function parseOwner(value: string): RoomOwner {
 
 export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   readonly nodeId: string;
+  /** This process's run of node `nodeId`, written in its heartbeat. */
+  readonly incarnation = randomBytes(12).toString('base64url');
   private readonly client: Redis;
   /** The highest owner epoch a claim has shown us: the floor of the next one (CLAIM_SCRIPT). */
   private highestEpoch = 0;
@@ -207,6 +225,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.client.defineCommand('uasmRenew', { numberOfKeys: 4, lua: RENEW_SCRIPT });
     this.client.defineCommand('uasmLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
     this.client.defineCommand('uasmDestroy', { numberOfKeys: 5, lua: DESTROY_SCRIPT });
+    this.client.defineCommand('uasmRemoveNode', { numberOfKeys: 1, lua: REMOVE_NODE_SCRIPT });
     this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
   }
 
@@ -339,9 +358,25 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     void this.subscriber.unsubscribe(this.eventsChannel(room)).catch(() => undefined);
   }
 
-  async heartbeat(beat: Omit<NodeHeartbeat, 'nodeId' | 'atMs'>, ttlMs: number): Promise<void> {
-    const value: NodeHeartbeat = { nodeId: this.nodeId, atMs: Date.now(), ...beat };
-    await this.client.set(this.nodeKey(this.nodeId), JSON.stringify(value), 'PX', ttlMs);
+  /** Publishes our heartbeat; resolves with the one it replaced (ours, another process's under our id, or none). */
+  async heartbeat(
+    beat: Omit<NodeHeartbeat, 'nodeId' | 'atMs' | 'incarnation'>,
+    ttlMs: number
+  ): Promise<NodeHeartbeat | undefined> {
+    const value: NodeHeartbeat = {
+      nodeId: this.nodeId,
+      atMs: Date.now(),
+      incarnation: this.incarnation,
+      ...beat
+    };
+    const previous = await this.client.set(
+      this.nodeKey(this.nodeId),
+      JSON.stringify(value),
+      'PX',
+      ttlMs,
+      'GET'
+    );
+    return previous === null ? undefined : parseHeartbeat(previous);
   }
 
   async node(nodeId: string): Promise<NodeHeartbeat | undefined> {
@@ -357,8 +392,9 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     return (await this.client.get(key)) ?? undefined;
   }
 
+  /** Removes our heartbeat, and only ours: another process's under our id is left to it. */
   async removeNode(): Promise<void> {
-    await this.client.del(this.nodeKey(this.nodeId));
+    await this.script('uasmRemoveNode')(this.nodeKey(this.nodeId), `"incarnation":"${this.incarnation}"`);
   }
 
   /**
