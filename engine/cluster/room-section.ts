@@ -255,8 +255,10 @@ export class RoomSection {
       this.lastRenewedAtMs = performance.now();
       if (this.closedValue) return; // close() releases it once this check is over
       if (this.trunk) this.hangUpTrunk();
-      if (this.roleValue !== 'owner') this.log.info({ epoch: result.owner.epoch }, 'owns the room');
+      const wasOwner = this.roleValue === 'owner';
+      if (!wasOwner) this.log.info({ epoch: result.owner.epoch }, 'owns the room');
       this.setRole('owner');
+      if (!wasOwner) this.republishLocals();
     } else {
       this.setRole('member');
       if (this.closedValue) return;
@@ -405,7 +407,20 @@ export class RoomSection {
       this.name,
       trunkPartyOptions()
     );
-    if (state === State.TRANSFERRED) this.trunkFailures = 0;
+    if (state !== State.TRANSFERRED) return;
+    this.trunkFailures = 0;
+    if (channel === this.trunk?.channel) this.republishLocals();
+  }
+
+  /**
+   * Our trunk leg is in the room again, or we own it anew: a node that took ours for lost while
+   * our heartbeat was missing (we were stopped, or Redis stalled or came back empty) reported them
+   * gone ('nodeLost') and never heard of them again; now it does. Nodes that knew them ignore it.
+   */
+  private republishLocals(): void {
+    for (const party of this.room.parties)
+      if (!this.isTrunkLeg(party)) this.publishPresence(party, 'joined', undefined);
+    this.publishLocalTalkers();
   }
 
   private retrySoon(): void {

@@ -137,6 +137,15 @@ export class ClusterNode {
     return this.events.filter((e) => 'user' in e && e.user === user && e.room === room);
   }
 
+  /** SIGSTOP: the node stops answering anything (its heartbeat lapses) without dying; `resume()` is SIGCONT. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   kill(): Promise<void> {
     if (!this.alive) return Promise.resolve();
     const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
