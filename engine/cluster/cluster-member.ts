@@ -112,6 +112,13 @@ export class ClusterMember {
   private closed = false;
   /** A heartbeat of ours has been published (so another one found in its place was written since). */
   private beaten = false;
+  /**
+   * Since when the directory has held our heartbeat without a break (performance.now()), or
+   * undefined while it does not: a heartbeat of ours that failed (Redis away or stalled) or found
+   * ours gone (Redis restarted empty, flushed, or we were stopped) starts it again. Until it has
+   * lasted a lease, every live node has not beaten again, and a missing heartbeat proves no death.
+   */
+  private steadySince: number | undefined;
   /** The last heartbeat of another process found under our node id. */
   private rivalSeen: NodeHeartbeat | undefined;
   /**
@@ -157,6 +164,7 @@ export class ClusterMember {
       this.trunkLegs
     );
     this.directory.on('roomEvent', this.onRoomEvent);
+    this.directory.on('reconnected', this.onReconnected);
     host.rooms.on('roomCreated', this.onRoomCreated);
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.beatIntervalMs);
   }
@@ -291,6 +299,7 @@ export class ClusterMember {
     for (const notice of [...this.destroyNotices]) notice.close();
     this.host.rooms.off('roomCreated', this.onRoomCreated);
     this.directory.off('roomEvent', this.onRoomEvent);
+    this.directory.off('reconnected', this.onReconnected);
     // Let the sections' last directory writes go out before the connection closes.
     await new Promise((resolve) => setTimeout(resolve, 50));
     await this.directory.removeNode().catch(() => undefined);
@@ -312,6 +321,7 @@ export class ClusterMember {
       previous?.incarnation !== undefined && previous.incarnation !== this.directory.incarnation
         ? previous
         : undefined;
+    if (previous === undefined || this.steadySince === undefined) this.steadySince = performance.now();
     if (rival) this.rivalSeen = rival;
     return rival;
   }
@@ -327,14 +337,36 @@ export class ClusterMember {
         );
       this.beaten = true;
     } catch (error) {
+      this.steadySince = undefined;
       this.log.debug({ err: (error as Error).message }, 'heartbeat not published');
     }
+  }
+
+  /**
+   * Redis is back (restarted, likely empty): our heartbeat and every room's look at the directory
+   * now, not up to a third of a lease later, so the owner's lease and the members' trunk legs are
+   * settled while the others' heartbeats come back.
+   */
+  private readonly onReconnected = (): void => {
+    if (this.closed) return;
+    void this.heartbeat().then(() => {
+      for (const section of this.sections.values()) section.tick();
+    });
+  };
+
+  /** Whether node `nodeId` died: its heartbeat is missing from a directory that has held ours steadily for a lease. */
+  private async nodeGone(nodeId: string): Promise<boolean> {
+    if (this.steadySince === undefined || performance.now() - this.steadySince < this.leaseMs) return false;
+    const [ours, theirs] = await this.directory.nodes([this.nodeId, nodeId]);
+    // Ours gone too: the directory lost them all (a FLUSHALL) since our last beat.
+    return ours !== undefined && theirs === undefined;
   }
 
   private readonly onRoomCreated = ({ room }: { room: ConferenceRoom }): void => {
     if (this.closed) return;
     const section = new RoomSection(room, {
       directory: this.directory,
+      nodeGone: (nodeId) => this.nodeGone(nodeId),
       nodeId: this.nodeId,
       leaseMs: this.leaseMs,
       logger: this.log,

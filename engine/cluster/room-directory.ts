@@ -115,6 +115,8 @@ const ROOM_EVENT_TYPES: Record<RoomEvent['type'], true> = {
 
 export type RoomDirectoryEvents = {
   roomEvent: [RoomEvent];
+  /** The connection is back after it was lost (Redis restarted, or the network came back). */
+  reconnected: [];
 };
 
 export interface RoomDirectoryOptions {
@@ -227,6 +229,11 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.client.defineCommand('uasmDestroy', { numberOfKeys: 5, lua: DESTROY_SCRIPT });
     this.client.defineCommand('uasmRemoveNode', { numberOfKeys: 1, lua: REMOVE_NODE_SCRIPT });
     this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+    let readyBefore = false;
+    this.client.on('ready', () => {
+      if (readyBefore && !this.closed) this.safeEmit('reconnected');
+      readyBefore = true;
+    });
   }
 
   /** Connects; resolves false (and keeps reconnecting in the background) when Redis is unreachable. */
@@ -382,6 +389,12 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   async node(nodeId: string): Promise<NodeHeartbeat | undefined> {
     const value = await this.client.get(this.nodeKey(nodeId));
     return value === null ? undefined : (JSON.parse(value) as NodeHeartbeat);
+  }
+
+  /** The heartbeats of `nodeIds`, in that order (undefined for a node with none). */
+  async nodes(nodeIds: readonly string[]): Promise<Array<NodeHeartbeat | undefined>> {
+    const values = await this.client.mget(nodeIds.map((nodeId) => this.nodeKey(nodeId)));
+    return values.map((value) => (value === null ? undefined : parseHeartbeat(value)));
   }
 
   /** The cluster's trunk secret (trunk-header.ts): made by the first member that asks, read by the rest. */

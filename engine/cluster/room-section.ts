@@ -36,6 +36,8 @@ export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
 /** What a section needs from its node. */
 export interface SectionHost {
   readonly directory: RoomDirectory;
+  /** Whether node `nodeId` has died: its heartbeat lapsed while the directory held ours steadily. */
+  nodeGone(nodeId: string): Promise<boolean>;
   readonly nodeId: string;
   readonly leaseMs: number;
   readonly logger: Logger;
@@ -322,7 +324,7 @@ export class RoomSection {
    */
   private async dropLegsOfDeadNodes(): Promise<void> {
     for (const nodeId of new Set(this.legNodes.values())) {
-      if (await this.host.directory.node(nodeId)) continue;
+      if (!(await this.host.nodeGone(nodeId))) continue;
       for (const [channel, from] of this.legNodes) {
         if (from !== nodeId || this.roleValue !== 'owner') continue;
         this.log.warn({ member: nodeId }, "member's heartbeat lapsed; dropping its trunk leg");
@@ -341,7 +343,12 @@ export class RoomSection {
     // on the wall clock let the periodic check retry early when the clock stepped forward.
     if (this.retryTimer !== undefined) return; // retrySoon's timer looks again then
     const beat = await this.host.directory.node(owner.nodeId);
-    if (!beat) return; // the owner stopped beating: it is going, wait for its lease to lapse
+    if (!beat) {
+      // The owner stopped beating (it is going: its lease lapses), or its beat is not back yet in a
+      // Redis that stalled or came back empty: look again soon, not a third of a lease later.
+      this.retrySoon();
+      return;
+    }
     if (this.closedValue || this.trunk) return;
     const tag = this.host.signTrunkTag({ room: this.name, epoch: owner.epoch, node: this.host.nodeId });
     if (tag === undefined) {
@@ -567,7 +574,7 @@ export class RoomSection {
    */
   private async forgetDeadNodes(): Promise<void> {
     for (const nodeId of new Set([...this.remoteTalkers.nodes(), ...this.remoteParties.nodes()])) {
-      if (await this.host.directory.node(nodeId)) continue;
+      if (!(await this.host.nodeGone(nodeId))) continue;
       for (const party of this.remoteTalkers.take(nodeId)) {
         this.log.info({ node: nodeId, party }, "a talker's node died: it stopped talking");
         this.media?.reportRemoteTalking({ nodeId, party, levelDbfs: -100 }, false);

@@ -93,7 +93,17 @@ export class RedisServer {
     }
   }
 
+  /** SIGSTOP: the server hangs as a stalled host's does, its clock (and so its keys' expiry) running on; `thaw()` continues it. */
+  freeze(): void {
+    this.process.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.thaw();
     await this.kill();
     await rm(this.dir, { recursive: true, force: true });
   }
