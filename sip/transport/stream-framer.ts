@@ -43,6 +43,8 @@ export class StreamFramer {
   private gapCr = false;
   private gapCrlfs = 0;
   private pings = 0;
+  /** CR and LF bytes skipped between messages since the last `takeGapBytes`. */
+  private gapBytes = 0;
   private readonly limits: SipMessageLimits;
 
   constructor(limits: SipMessageLimits = DEFAULT_MESSAGE_LIMITS) {
@@ -58,6 +60,13 @@ export class StreamFramer {
     const pings = this.pings;
     this.pings = 0;
     return pings;
+  }
+
+  /** CR and LF bytes skipped between messages (pings included) since the last call. */
+  takeGapBytes(): number {
+    const bytes = this.gapBytes;
+    this.gapBytes = 0;
+    return bytes;
   }
 
   /** Adds bytes; returns the complete messages now available. Throws StreamFramingError. */
@@ -138,6 +147,7 @@ export class StreamFramer {
         return;
       }
       this.start++;
+      this.gapBytes++;
     }
   }
 

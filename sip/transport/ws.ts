@@ -42,6 +42,12 @@ interface WsControlFrame {
   data: Buffer;
 }
 
+/** A message of CRLFs only (a keep-alive ping when `ping`), waiting in the pacer as a SIP message would. */
+interface WsKeepAlive {
+  opcode: 'crlf';
+  ping: boolean;
+}
+
 export interface WsTransportOptions {
   /** Only upgrades on this path are accepted (default: any path). */
   path?: string;
@@ -434,14 +440,23 @@ export class WsTransport implements SipTransport {
     entry.heartbeat = new WsHeartbeat(socket, limits.wsPingIntervalMs, limits.wsPongTimeoutMs, () =>
       guarded.fire('ping-timeout')
     );
-    const pongs = new WsPongAnswer(socket);
-    // Pings and pongs wait their turn with the SIP messages and cost as much of the rates: 32
-    // connections of one source pinging as fast as they could took 85 % of the media's core.
-    const pacer = guarded.pace<Buffer | WsControlFrame>(
+    // What we write unasked for (pongs, CRLFs) is held to the write queue's limit as answers are.
+    const mayWrite = (bytes: number): boolean => !guarded.writeQueueFull(socket.bufferedAmount + bytes);
+    const pongs = new WsPongAnswer(socket, mayWrite);
+    // Pings, pongs and keep-alives wait their turn with the SIP messages and cost as much of the
+    // rates: 32 connections of one source pinging as fast as they could took 85 % of the media's core.
+    const pacer = guarded.pace<Buffer | WsControlFrame | WsKeepAlive>(
       (message) => {
         if (Buffer.isBuffer(message)) this.handler.message(message, source);
         else if (message.opcode === 'ping') pongs.ping(message.data);
-        else entry.heartbeat?.pong();
+        else if (message.opcode === 'pong') entry.heartbeat?.pong();
+        else if (
+          message.opcode === 'crlf' &&
+          message.ping &&
+          guarded.keepAlivePings(1) &&
+          mayWrite(CRLF_PONG.length)
+        )
+          socket.send(CRLF_PONG, { binary: false });
       },
       () => socket.pause(),
       () => socket.resume()
@@ -455,11 +470,7 @@ export class WsTransport implements SipTransport {
           ? data
           : Buffer.from(data);
       const keepAlive = crlfOnly(message);
-      if (keepAlive) {
-        if (keepAlive.ping && guarded.keepAlivePings(1)) socket.send(CRLF_PONG, { binary: false });
-        return;
-      }
-      pacer.push(message);
+      pacer.push(keepAlive ? { opcode: 'crlf', ping: keepAlive.ping } : message);
     });
     socket.on('error', (err) =>
       this.guard.logThrottled('websocket connection error', { remote: key, err: err.message })
