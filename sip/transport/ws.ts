@@ -156,7 +156,17 @@ interface Accepted {
   guarded: GuardedConnection;
   socket?: WebSocket;
   heartbeat?: WsHeartbeat;
+  /** HTTP requests read and not yet answered in full (pipelined ones queue behind the first). */
+  pendingRequests: number;
 }
+
+/**
+ * HTTP requests one connection may have waiting for their answers; past it, it is closed.
+ * Browsers never pipeline. Node's parser reads a whole chunk of pipelined requests before it
+ * pauses, and each queued answer holds some 3 KB: 64 connections that each sent 64 KB of
+ * `GET /join-page.js` and read nothing held 270 MB of heap until the idle timeout.
+ */
+const MAX_PENDING_REQUESTS = 4;
 
 export class WsTransport implements SipTransport {
   readonly protocol = 'ws' as const;
@@ -193,6 +203,16 @@ export class WsTransport implements SipTransport {
 
   listen(): Promise<void> {
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+      const entry = this.acceptedOf(request.socket);
+      if (entry && ++entry.pendingRequests > MAX_PENDING_REQUESTS) {
+        this.guard.logThrottled('http connection closed: too many pipelined requests', {
+          remote: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
+          limit: MAX_PENDING_REQUESTS
+        });
+        request.socket.destroy();
+        return;
+      }
+      if (entry) response.once('close', () => entry.pendingRequests--);
       if (!hasOneHostAtMost(request.rawHeaders)) {
         response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('more than one Host\n');
         return;
@@ -340,7 +360,7 @@ export class WsTransport implements SipTransport {
       raw.destroy();
       return;
     }
-    const entry: Accepted = { raw, guarded };
+    const entry: Accepted = { raw, guarded, pendingRequests: 0 };
     this.accepted.set(key, entry);
     // Until its request or upgrade is complete, the connection is a message under way.
     guarded.activity(1);
