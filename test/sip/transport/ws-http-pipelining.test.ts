@@ -1,12 +1,15 @@
 /**
- * The WebSocket port's HTTP side (the join page) closes a connection with more than a few
- * requests waiting for their answers, over real sockets: browsers never pipeline, and Node's
- * parser reads a whole chunk of pipelined requests before it pauses, each queued answer holding
- * some 3 KB until the peer reads it. Requests sent one after another on a kept-alive connection
- * are all answered.
+ * The WebSocket port's HTTP side (the join page) against clients that make it work for nothing,
+ * over real sockets. A connection with more than a few requests waiting for their answers is
+ * closed: browsers never pipeline, and Node's parser reads a whole chunk of pipelined requests
+ * before it pauses, each queued answer holding some 3 KB until the peer reads it. A request with
+ * a body gets 413 and its connection is closed: nothing here takes an upload, and the body was
+ * read and thrown away as fast as it came until the request deadline. Requests sent one after
+ * another on a kept-alive connection are all answered.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ConnectionLimits } from '../../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../../sip/user-agent.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -16,9 +19,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(): Promise<{ port: number; handled: () => number }> {
+async function server(
+  connections: Partial<ConnectionLimits> = {}
+): Promise<{ port: number; handled: () => number }> {
   let handled = 0;
   const ua = new SipUserAgent({
+    connections,
     transports: [
       {
         protocol: 'ws',
@@ -75,5 +81,25 @@ describe('pipelined HTTP requests on the WebSocket port', () => {
     }
     expect(handled()).toBe(10);
     expect(peer.closed()).toBe(false);
+  });
+
+  it('answers a request with a body 413 and closes its connection, however long the body goes on', async () => {
+    // The request deadline would close it too, a minute on: what it read until then is the point.
+    const { port, handled } = await server({ messageDeadlineMs: 60_000 });
+    const peer = await connect(port);
+    peer.socket.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 1000000000000\r\n\r\n`);
+    const chunk = Buffer.alloc(65_536, 0x61);
+    let sent = 0;
+    while (!peer.closed() && sent < 256 * 1024 * 1024) {
+      sent += chunk.length;
+      if (!peer.socket.write(chunk))
+        await new Promise((resolve) => {
+          peer.socket.once('drain', resolve);
+          peer.socket.once('close', resolve);
+        });
+    }
+    await waitFor(() => peer.closed());
+    expect(peer.text()).toMatch(/^HTTP\/1\.1 413 /);
+    expect(handled()).toBe(0);
   });
 });
