@@ -11,7 +11,7 @@
  * drip their headers (slowloris) neither pile up nor hold the process's descriptors.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { hostAllowed } from '../../sip/index.js';
 import type { EngineMetrics } from './metrics.js';
 
@@ -53,6 +53,15 @@ async function handle(metrics: EngineMetrics, req: IncomingMessage, res: ServerR
   }
 }
 
+/**
+ * Requests one connection may have waiting for their answers; past it, it is closed. Scrapers do
+ * not pipeline. Node's parser reads a whole chunk of pipelined requests before it pauses a
+ * connection whose answers are not read, and each answer is a rendering of every metric: 16
+ * connections that each wrote 64 KB of `GET /metrics` (1,524 requests) and read nothing took the
+ * engine from 181 to 974 MB of RSS and a core for 8 s, held for as long as they stayed open.
+ */
+const MAX_PENDING_REQUESTS = 2;
+
 /** Starts the HTTP endpoint; resolves once listening, rejects if the port cannot be bound. */
 export function startMetricsServer(
   metrics: EngineMetrics,
@@ -62,6 +71,7 @@ export function startMetricsServer(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new RangeError(`metrics port must be an integer 0-65535, got ${String(port)}`));
   }
+  const pending = new WeakMap<Socket, number>();
   const server = createServer(
     {
       requestTimeout: requestTimeoutMs,
@@ -70,6 +80,14 @@ export function startMetricsServer(
       connectionsCheckingInterval: Math.min(1000, requestTimeoutMs)
     },
     (req, res) => {
+      const socket = req.socket;
+      const waiting = (pending.get(socket) ?? 0) + 1;
+      if (waiting > MAX_PENDING_REQUESTS) {
+        socket.destroy();
+        return;
+      }
+      pending.set(socket, waiting);
+      res.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
       void handle(metrics, req, res);
     }
   );
