@@ -21,14 +21,14 @@ export interface TlsTransportOptions {
   verifyPeer?: boolean;
 }
 
-const MIN_VERSION = 'TLSv1.2';
+export const MIN_VERSION = 'TLSv1.2';
 /**
  * No TLS 1.2 renegotiation, either way: each one is a full handshake (about a millisecond of the
  * media's event loop) that the connection limits never see. A `tls.Server` would cap a client at
  * three in ten minutes; the sockets here are made without one (`serverHandshake`), and one client
  * renegotiating in a loop ran 900 handshakes a second.
  */
-const SECURE_OPTIONS = constants.SSL_OP_NO_RENEGOTIATION;
+export const SECURE_OPTIONS = constants.SSL_OP_NO_RENEGOTIATION;
 
 export class TlsTransport extends TcpTransport {
   override readonly protocol = 'tls' as const;

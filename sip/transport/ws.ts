@@ -23,6 +23,7 @@ import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS } from '../message/limits.js';
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from './connection-guard.js';
 import type { StreamTransportOptions } from './tcp.js';
+import { MIN_VERSION, SECURE_OPTIONS } from './tls.js';
 import type {
   MessageSource,
   SendTarget,
@@ -243,7 +244,18 @@ export class WsTransport implements SipTransport {
     const tls = this.options.tls;
     const httpOptions = httpServerOptions(this.guard.limits);
     const server = tls
-      ? https.createServer({ cert: tls.cert, key: tls.key, ...httpOptions }, onRequest)
+      ? https.createServer(
+          // As SIP over TLS (tls.ts): no version before 1.2, and no renegotiation, which a plain
+          // https server allows three times in ten minutes per connection.
+          {
+            cert: tls.cert,
+            key: tls.key,
+            minVersion: MIN_VERSION,
+            secureOptions: SECURE_OPTIONS,
+            ...httpOptions
+          },
+          onRequest
+        )
       : http.createServer(httpOptions, onRequest);
     this.server = server;
     server.on('connection', (raw: net.Socket) => this.accept(raw));
