@@ -621,8 +621,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   async #playPcm(operation: string, parts: Int16Array[], signal?: AbortSignal): Promise<void> {
     const media = this.#mediaFor(operation);
-    signal?.throwIfAborted();
     try {
+      // A signal aborted already is refused by the queue as one aborted while it plays (ERR_PROMPT_STOPPED).
       // The signal stops this prompt only; stopPlaying() stops them all.
       await media.player.play(parts, signal);
     } catch (error) {

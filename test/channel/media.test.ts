@@ -114,6 +114,20 @@ describe('UASCallChannel media', () => {
     expect(channel.state).toBe(State.ANSWERED);
   });
 
+  it('a signal aborted before the prompt was asked for stops it with the same error, and the call goes on', async () => {
+    const { channel } = await answeredCall(null);
+    await expect(
+      channel.playFile('tone-44100-s16.wav', { signal: AbortSignal.abort() })
+    ).rejects.toMatchObject({
+      code: 'ERR_PROMPT_STOPPED'
+    });
+    await expect(channel.playText('never heard', { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ERR_PROMPT_STOPPED'
+    });
+    await expect(channel.playFile('tone-44100-s16.wav')).resolves.toBeUndefined();
+    expect(channel.state).toBe(State.ANSWERED);
+  });
+
   it('plays prompts in the order they were asked for, whichever is ready first', async () => {
     const { channel } = await answeredCall(null);
     await channel.playFile('tone-44100-s16.wav'); // cached: ready at once from now on
