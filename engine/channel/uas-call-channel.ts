@@ -474,8 +474,17 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         `sendDtmf: gapMs must be a number from 0 to ${MAX_DTMF_MS}, got ${String(gapMs)}`
       );
     const media = this.#mediaFor('sendDtmf');
+    const call = this.#call;
+    // The call may end between two digits, or in one: said as every other operation says it.
+    const hungUp = (): HangupError => new HangupError(`sendDtmf: channel ${this.id} has hung up`);
     for (const digit of parsed) {
-      await media.sendDtmf(digit, durationMs);
+      if (this.#call !== call) throw hungUp();
+      try {
+        await media.sendDtmf(digit, durationMs);
+      } catch (error) {
+        if (error instanceof ClosedError && this.#call !== call) throw hungUp();
+        throw error;
+      }
       await new Promise((r) => setTimeout(r, gapMs));
     }
   }

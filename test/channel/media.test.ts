@@ -188,6 +188,14 @@ describe('UASCallChannel media', () => {
     expect(channel.state).toBe(State.IDLE);
   });
 
+  it('ends a sendDtmf under way with HangupError when the caller hangs up between its digits', async () => {
+    const { phone, channel } = await answeredCall(null);
+    const sending = channel.sendDtmf('123456789', { durationMs: 100, gapMs: 100 });
+    await phone.hangUp();
+    await expect(sending).rejects.toBeInstanceOf(HangupError);
+    expect(channel.state).toBe(State.IDLE);
+  });
+
   it('hangUp while an outgoing call is ringing cancels it: the callee sees it end, and the caller stays IDLE', async () => {
     const caller = engine.createChannel();
     const placing = caller.call(`sip:loop@127.0.0.1:${port}`);
