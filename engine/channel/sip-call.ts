@@ -108,6 +108,7 @@ export class SipCall {
       }
     };
     session.answerHandler = (answer) => this.takeAnswer(answer);
+    session.refreshAnswerHandler = (offer, answer) => this.media.acceptRepeatAnswer(offer, answer);
     media.onMediaFailed = () => this.mediaFailed();
     session.on('info', (info: { dtmf?: { digit: string; durationMs: number } }) => {
       if (info.dtmf)

@@ -319,6 +319,13 @@ export class MediaLeg implements MixMember {
     this.takeAnswer(answer, false);
   }
 
+  /** The answer to our last description sent again (a session refresh) that changed the peer's. */
+  acceptRepeatAnswer(offer: string, answer: string): void {
+    if (this.closed) throw new ClosedError('media leg');
+    if (this.webrtc) return; // a browser's leg is refreshed by its own ICE, not by this answer
+    this.apply(this.sdp.processRepeatAnswer(offer, answer));
+  }
+
   /**
    * Early media: the answer a 183 carried, applied while the offer waits for the 2xx's answer
    * (SdpSession.previewAnswer), which `acceptAnswer` then takes as the call's.

@@ -118,6 +118,22 @@ export class SdpSession {
     return this.agreed;
   }
 
+  /**
+   * Reads the answer to `offerText`, a description of ours sent again unchanged (a session
+   * refresh) rather than a new offer. Throws as `processAnswer` does, and the agreement stands then;
+   * `SdpStateError` while a new offer of ours waits for its own answer.
+   */
+  processRepeatAnswer(offerText: string, answerText: string): NegotiatedAudio {
+    if (this.pendingOffer !== undefined)
+      throw new SdpStateError('an offer of ours is waiting for its own answer');
+    this.agreed = negotiateAnswer(
+      parseSdp(offerText),
+      parseSdp(answerText),
+      this.localCapabilities.mediaFamilies
+    );
+    return this.agreed;
+  }
+
   /** Forgets the pending offer (its transaction failed); the previous agreement stands. */
   cancelOffer(): void {
     this.pendingOffer = undefined;

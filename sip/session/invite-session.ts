@@ -10,6 +10,7 @@ import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse, warningHeaders } from '../message/responses.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
+import { describesChange } from '../sdp/description-change.js';
 import { ALLOWED_METHODS } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
@@ -96,6 +97,12 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Our offer for the 2xx of an INVITE or re-INVITE without one (default: our last description). */
   offerProvider?: () => string;
   answerHandler?: AnswerHandler;
+  /**
+   * The answer to a session refresh (which repeats our last description, `offer`) when it changed
+   * the peer's (a new o= version, RFC 3264 §8: a relay that moved its port): it is the session from
+   * then on. Unset, or throwing, the refresh still counts and the media stays as it was.
+   */
+  refreshAnswerHandler?: (offer: string, answer: string) => void;
   protected dialog?: Dialog;
   protected localSdp?: string;
   protected ended = false;
@@ -325,14 +332,28 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     return { interval: { seconds: settled.seconds, weRefresh: settled.refresher === 'uac' } };
   }
 
-  /** A refresh re-INVITE: the same offer, offering to go on refreshing every `seconds`. */
-  private sendRefresh(seconds: number, minSe?: number): Promise<ReinviteOutcome> {
+  /**
+   * A refresh re-INVITE: the same offer, unchanged (RFC 6337 §5.3: a peer may refuse a changed
+   * one), offering to go on refreshing every `seconds`. An answer with a new version goes to
+   * `refreshAnswerHandler`: stored and no more, our RTP went on to a port the peer had left.
+   */
+  private async sendRefresh(seconds: number, minSe?: number): Promise<ReinviteOutcome> {
     const headers: Record<string, string> = {
       Supported: 'timer',
       'Session-Expires': formatSessionExpires({ seconds, refresher: 'uac' })
     };
     if (minSe !== undefined) headers['Min-SE'] = String(minSe);
-    return this.sendReinvite(this.localSdp ?? '', headers);
+    const offer = this.localSdp ?? '';
+    const before = this.remoteSdp;
+    const outcome = await this.sendReinvite(offer, headers);
+    if ('error' in outcome || outcome.answer.length === 0 || !describesChange(before, outcome.answer))
+      return outcome;
+    try {
+      this.refreshAnswerHandler?.(offer, outcome.answer);
+    } catch (error) {
+      this.host.logger.warn({ callId: this.callId, err: String(error) }, 'session refresh answer not taken');
+    }
+    return outcome;
   }
 
   private expireSession(): void {
