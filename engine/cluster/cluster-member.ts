@@ -14,6 +14,7 @@ import { MODERATION_ACTIONS } from '../conference/room-moderator.js';
 import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
+import { ThrottledWarning } from '../observability/throttled-warning.js';
 import { RoomDirectory, type NodeHeartbeat, type RoomEvent } from './room-directory.js';
 import type { RedisTarget } from './redis-target.js';
 import { RoomSection, type SectionRole } from './room-section.js';
@@ -128,6 +129,11 @@ export class ClusterMember {
   private trunkSecrets: string[] = [];
   /** Tag ids of the trunk legs taken (trunk-header.ts): each is taken once. */
   private readonly takenTags = new TrunkTagLedger();
+  /**
+   * A member with another trunk secret, or a clock more than the tags' lifetime off, cannot join
+   * any room here: its callers hear nobody, and the owner's side said so only at info level.
+   */
+  private badTrunkTags: ThrottledWarning | undefined;
 
   private constructor(
     private readonly options: ClusterOptions,
@@ -234,7 +240,17 @@ export class ClusterMember {
     if (!tag) return { refusal: { status: 400, reason: 'Malformed Trunk Header' } };
     if (!this.signedNow(tag)) {
       // Not from a member (or too old): one answer whatever the room, so nothing is learnt from it.
-      this.log.info({ roomName: tag.room, from: tag.node }, 'trunk leg with a bad signature refused');
+      const skewSeconds = Math.round(Date.now() / 1000 - tag.ts);
+      this.badTrunkTags ??= new ThrottledWarning(
+        this.log,
+        "trunk legs with a bad signature refused: a member with another cluster.trunkSecret, or a clock more than 120 s off, cannot join this node's rooms"
+      );
+      this.badTrunkTags.note({
+        roomName: tag.room,
+        from: tag.node,
+        // Signed right but at the wrong time: its sender's clock is that far from ours.
+        ...(trunkTagSigned(tag, this.trunkSecrets, tag.ts) && { clockSkewSeconds: skewSeconds })
+      });
       return { refusal: { status: 403, reason: 'Forbidden' } };
     }
     // A member dials the room its tag names; a tag taken before is a captured one played again.
