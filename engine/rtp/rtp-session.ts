@@ -51,6 +51,8 @@ const REBIND_MAX_SEQUENCE_GAP = 500;
  * replaced, or a packet forged onto the caller's address, used to restart the jitter buffer each.
  */
 const SSRC_TAKEOVER_QUIET_MS = 60;
+/** Our sender reports a report block's LSR may name (a peer's reports lag ours by an interval or two). */
+const SENDER_REPORTS_KEPT = 4;
 
 export interface RtpRemote {
   address: string;
@@ -200,6 +202,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   readonly #rtcpIntervalMs: number;
   #rtcpTimer: NodeJS.Timeout | undefined;
   #sentAtLastReport = 0;
+  /**
+   * The NTP middle 32 bits of our last sender reports: a report block's LSR must name one of them
+   * before its round trip counts (a peer could name any, and read back a round trip of its choosing).
+   */
+  readonly #reportsSent = new Uint32Array(SENDER_REPORTS_KEPT);
+  #reportsSentCount = 0;
   #roundTripMs: number | undefined;
   #dtmfActive = false;
   /** Our frames in longer packets, when the peer asked for a packet time over 20 ms. */
@@ -917,7 +925,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
         this.#reception.onSenderReport(ntpMiddle32(p.ntpSeconds, p.ntpFraction), now);
       if (p.type === 'sr' || p.type === 'rr') {
         for (const block of p.reports) {
-          if (block.ssrc === this.#packetizer.ssrc) rtt = roundTripMs(block, arrivalMiddle) ?? rtt;
+          if (block.ssrc === this.#packetizer.ssrc && this.#sentReport(block.lastSenderReport))
+            rtt = roundTripMs(block, arrivalMiddle) ?? rtt;
         }
       }
     }
@@ -969,6 +978,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   }
 
   /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */
+  /** Whether `lsr` (a report block's LSR) is one of our last sender reports. */
+  #sentReport(lsr: number): boolean {
+    const kept = Math.min(this.#reportsSentCount, SENDER_REPORTS_KEPT);
+    for (let i = 0; i < kept; i++) if (this.#reportsSent[i] === lsr) return true;
+    return false;
+  }
+
   #sendRtcp(bye: boolean): void {
     const to = this.#rtcpDestination();
     if (to === undefined || this.#sendingHeld) return;
@@ -992,6 +1008,10 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
         reports: blocks
       });
       this.#sentAtLastReport = p.packetsSent;
+      this.#reportsSent[this.#reportsSentCount++ % SENDER_REPORTS_KEPT] = ntpMiddle32(
+        ntp.seconds,
+        ntp.fraction
+      );
     } else {
       packets.push({ type: 'rr', ssrc: p.ssrc, reports: blocks });
     }
