@@ -11,6 +11,7 @@ import { Cause, Engine, State } from '../../engine/index.js';
 import type { SipRequest } from '../../sip/message/message.js';
 import { countingSocket } from '../support/raw-rtp.js';
 import { responseTo } from '../support/sip-messages.js';
+import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
 
@@ -36,20 +37,6 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-function answerSdp(port: number): string {
-  return [
-    'v=0',
-    `o=- 7 1 IN IP4 ${CALLEE_HOST}`,
-    's=-',
-    `c=IN IP4 ${CALLEE_HOST}`,
-    't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
-    'a=sendrecv',
-    ''
-  ].join('\r\n');
-}
-
 async function respond(callee: UdpTestPeer, invite: SipRequest, status: number, sdp: string): Promise<void> {
   const response = responseTo(invite, status, 'bob');
   response.add('Contact', `<sip:bob@${CALLEE_HOST}:${callee.port}>`);
@@ -66,7 +53,7 @@ describe('a placed call ringing with early media and no RTP', () => {
       const channel = engine.createChannel();
       const placing = channel.call(`sip:bob@${CALLEE_HOST}:${callee.port}`, { secondsTimeout: 60 });
       const invite = (await callee.next(isRequest('INVITE'), 10_000)) as SipRequest;
-      await respond(callee, invite, 183, answerSdp(media.port));
+      await respond(callee, invite, 183, testSdp(media.port, 1, 'sendrecv', CALLEE_HOST));
       await waitFor(() => channel.state === State.RING_OUTGOING);
 
       // Counted in frames the engine sent as early media, so a slow host cannot shorten the wait.
@@ -77,7 +64,7 @@ describe('a placed call ringing with early media and no RTP', () => {
       expect(callee.received.some(isRequest('CANCEL'))).toBe(false);
       expect(channel.state).toBe(State.RING_OUTGOING);
 
-      await respond(callee, invite, 200, answerSdp(media.port));
+      await respond(callee, invite, 200, testSdp(media.port, 1, 'sendrecv', CALLEE_HOST));
       expect(await placing).toBe(State.ANSWERED);
 
       const bye = (await callee.next(isRequest('BYE', invite.callId), 15_000)) as SipRequest;

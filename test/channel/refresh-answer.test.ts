@@ -9,6 +9,7 @@ import { Engine, State } from '../../engine/index.js';
 import { SipRequest } from '../../sip/message/message.js';
 import { countingSocket } from '../support/raw-rtp.js';
 import { responseTo } from '../support/sip-messages.js';
+import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, isRequest } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
 
@@ -37,20 +38,6 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-function answerSdp(port: number, version: number): string {
-  return [
-    'v=0',
-    `o=- 7 ${version} IN IP4 ${CALLEE_HOST}`,
-    's=-',
-    `c=IN IP4 ${CALLEE_HOST}`,
-    't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
-    'a=sendrecv',
-    ''
-  ].join('\r\n');
-}
-
 describe('a session refresh answered with moved media', () => {
   it('sends our RTP where the refresh answer says', async () => {
     const callee = await new UdpTestPeer().open(CALLEE_HOST);
@@ -62,7 +49,7 @@ describe('a session refresh answered with moved media', () => {
         response.add('Session-Expires', '4;refresher=uac');
         response.add('Require', 'timer');
         response.add('Content-Type', 'application/sdp');
-        response.body = Buffer.from(answerSdp(port, version));
+        response.body = Buffer.from(testSdp(port, version, 'sendrecv', CALLEE_HOST));
         return callee.send(response.toBuffer(), sipPort, ENGINE_HOST);
       };
       const channel = engine.createChannel();

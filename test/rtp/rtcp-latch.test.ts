@@ -8,43 +8,23 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBATION_PACKETS } from '../../engine/rtp/latch-probation.js';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { receiverReport } from '../support/raw-rtp.js';
 import { exchangeFrames } from '../support/rtp-exchange.js';
+import { loopbackRtp } from '../support/loopback-rtp-sessions.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-const cleanups: (() => void)[] = [];
+const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-const pool = (): RtpPortPool => {
-  const p = new RtpPortPool({ host: '127.0.0.1', minPort: 61300, maxPort: 61399 });
-  cleanups.push(() => p.close());
-  return p;
-};
+const { pool, session } = loopbackRtp(cleanups, { minPort: 61300, maxPort: 61399 });
 
 async function socket(): Promise<dgram.Socket & { got: number }> {
   const s = Object.assign(dgram.createSocket('udp4'), { got: 0 });
   s.on('message', () => s.got++);
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-  cleanups.push(() => s.close());
-  return s;
-}
-
-function session(ports: RtpSession['ports'], remotePort: number, extra: Partial<RtpSessionOptions> = {}) {
-  const s = new RtpSession({
-    ports,
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    jitter: { startDelayMs: 40 },
-    remote: { address: '127.0.0.1', port: remotePort },
-    ...extra
-  });
   cleanups.push(() => s.close());
   return s;
 }

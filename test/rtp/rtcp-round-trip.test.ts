@@ -4,44 +4,24 @@
  * call's `roundTripMs` read whatever it chose, up to 32,768 s.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { ntpFromUnixMs, ntpMiddle32, serializeRtcpCompound } from '../../engine/rtp/rtcp-packet.js';
-import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
 import { exchangeFrames } from '../support/rtp-exchange.js';
+import { loopbackRtp } from '../support/loopback-rtp-sessions.js';
 import { waitFor } from '../support/wait.js';
 
-const cleanups: (() => void)[] = [];
+const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-const pool = (): RtpPortPool => {
-  const p = new RtpPortPool({ host: '127.0.0.1', minPort: 61400, maxPort: 61499 });
-  cleanups.push(() => p.close());
-  return p;
-};
-
-function session(ports: RtpSession['ports'], remotePort: number, extra: Partial<RtpSessionOptions> = {}) {
-  const s = new RtpSession({
-    ports,
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 100,
-    jitter: { startDelayMs: 40 },
-    remote: { address: '127.0.0.1', port: remotePort },
-    ...extra
-  });
-  cleanups.push(() => s.close());
-  return s;
-}
+const { pool, session } = loopbackRtp(cleanups, { minPort: 61400, maxPort: 61499 });
 
 describe('RTCP round-trip time', () => {
   it("is measured from the peer's reports about our sender reports", async () => {
     const ports = pool();
     const [pa, pb] = [await ports.allocate(), await ports.allocate()];
-    const engine = session(pa, pb.rtpPort);
-    const peer = session(pb, pa.rtpPort);
+    const engine = session(pa, pb.rtpPort, { rtcpIntervalMs: 100 });
+    const peer = session(pb, pa.rtpPort, { rtcpIntervalMs: 100 });
     await exchangeFrames(engine, peer, { ticks: 60 });
     await waitFor(() => engine.stats().roundTripMs !== undefined, 10_000);
     expect(engine.stats().roundTripMs).toBeGreaterThanOrEqual(0);
@@ -52,8 +32,8 @@ describe('RTCP round-trip time', () => {
     const ports = pool();
     const [pa, pb] = [await ports.allocate(), await ports.allocate()];
     // No reports of its own: only the forged one below could give it a round trip.
-    const engine = session(pa, pb.rtpPort, { rtcpIntervalMs: 0 });
-    const peer = session(pb, pa.rtpPort, { rtcpIntervalMs: 0 });
+    const engine = session(pa, pb.rtpPort);
+    const peer = session(pb, pa.rtpPort);
     await exchangeFrames(engine, peer, { ticks: 10 });
     const reports: Array<number | undefined> = [];
     engine.on('rtcp', ({ roundTripMs }) => reports.push(roundTripMs));

@@ -25,6 +25,34 @@ afterEach(async () => {
   await Promise.all(agents.splice(0).map((ua) => ua.close()));
 });
 
+/** Connects over TLS 1.2 to `port` and asks for a renegotiation; what came of it. */
+async function renegotiate(port: number): Promise<string> {
+  const client = tls.connect({
+    host: '127.0.0.1',
+    port,
+    ca: certificate.cert,
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.2'
+  });
+  client.on('error', () => undefined);
+  try {
+    await new Promise((resolve, reject) => {
+      client.once('secureConnect', resolve);
+      client.once('error', reject);
+    });
+    return await new Promise<string>((resolve) => {
+      const asked = client.renegotiate({ rejectUnauthorized: false }, (error) =>
+        resolve(error ? `refused: ${error.message}` : 'renegotiated')
+      );
+      if (!asked) resolve('not sent');
+      client.once('error', (error) => resolve(`refused: ${error.message}`));
+      client.once('close', () => resolve('closed'));
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 async function tlsAgent(options: { trust?: boolean } = {}): Promise<SipUserAgent> {
   const ua = new SipUserAgent({
     transports: [
@@ -120,30 +148,24 @@ describe.runIf(haveOpenssl)('SIP over TLS', () => {
 
   it('refuses a TLS 1.2 renegotiation (a full handshake the connection limits never see), and keeps taking calls', async () => {
     const uas = await tlsAgent();
-    const port = tlsPort(uas);
-    const client = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: certificate.cert,
-      minVersion: 'TLSv1.2',
-      maxVersion: 'TLSv1.2'
-    });
-    client.on('error', () => undefined);
-    await new Promise((resolve, reject) => {
-      client.once('secureConnect', resolve);
-      client.once('error', reject);
-    });
-    const renegotiated = await new Promise<string>((resolve) => {
-      const asked = client.renegotiate({ rejectUnauthorized: false }, (error) =>
-        resolve(error ? `refused: ${error.message}` : 'renegotiated')
-      );
-      if (!asked) resolve('not sent');
-      client.once('error', (error) => resolve(`refused: ${error.message}`));
-      client.once('close', () => resolve('closed'));
-    });
-    client.destroy();
-    expect(renegotiated).toMatch(/^refused: .*no renegotiation/);
+    expect(await renegotiate(tlsPort(uas))).toMatch(/^refused: .*no renegotiation/);
     await callsStillConnect(uas, 'room4');
+  });
+
+  it('refuses one on the secure WebSocket port too (the join page and SIP over WSS), as a plain https server did not', async () => {
+    const ua = new SipUserAgent({
+      transports: [
+        {
+          protocol: 'ws',
+          host: '127.0.0.1',
+          port: 0,
+          ws: { tls: { cert: certificate.cert, key: certificate.key } }
+        }
+      ]
+    });
+    agents.push(ua);
+    await ua.start();
+    expect(await renegotiate(ua.addresses()[0].port)).toMatch(/^refused: .*no renegotiation/);
   });
 
   it('lets a phone that reconnects resume its TLS session (a ticket), in TLS 1.3 and 1.2', async () => {
