@@ -5,7 +5,7 @@
  * renderings for as long as the peer left them unread. A scraper's sequential requests on one
  * kept-alive connection are all answered.
  */
-import net from 'node:net';
+import { rawHttpConnection } from '../support/http-request.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../engine/observability/metrics-server.js';
@@ -23,19 +23,7 @@ async function start(): Promise<MetricsServer> {
   return server;
 }
 
-async function connect(
-  port: number
-): Promise<{ socket: net.Socket; text: () => string; closed: () => boolean }> {
-  const socket = net.connect({ host: HOST, port, localAddress: '127.0.12.5' });
-  cleanups.push(() => void socket.destroy());
-  let text = '';
-  let closed = false;
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  socket.once('close', () => (closed = true));
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, text: () => text, closed: () => closed };
-}
+const connect = (port: number) => rawHttpConnection(HOST, port, '127.0.12.5', cleanups);
 
 const request = `GET /metrics HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`;
 const answers = (text: string): number => text.split('HTTP/1.1 200 OK').length - 1;

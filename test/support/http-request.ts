@@ -75,3 +75,21 @@ export function rawHttpRequest(port: number, head: string): Promise<HttpReply> {
     });
   });
 }
+
+/** A bare connection to `host:port` from `localAddress`: what it has read, and whether it closed. */
+export async function rawHttpConnection(
+  host: string,
+  port: number,
+  localAddress: string,
+  cleanups: Array<() => unknown>
+): Promise<{ socket: net.Socket; text: () => string; closed: () => boolean }> {
+  const socket = net.connect({ host, port, localAddress });
+  cleanups.push(() => void socket.destroy());
+  let text = '';
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  socket.once('close', () => (closed = true));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return { socket, text: () => text, closed: () => closed };
+}

@@ -7,7 +7,7 @@
  * read and thrown away as fast as it came until the request deadline. Requests sent one after
  * another on a kept-alive connection are all answered.
  */
-import net from 'node:net';
+import { rawHttpConnection } from '../../support/http-request.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionLimits } from '../../../sip/transport/connection-guard.js';
 import { SipUserAgent } from '../../../sip/user-agent.js';
@@ -45,19 +45,7 @@ async function server(
   return { port: ua.addresses()[0].port, handled: () => handled };
 }
 
-async function connect(
-  port: number
-): Promise<{ socket: net.Socket; text: () => string; closed: () => boolean }> {
-  const socket = net.connect({ host: HOST, port, localAddress: '127.0.12.4' });
-  cleanups.push(() => void socket.destroy());
-  let text = '';
-  let closed = false;
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  socket.once('close', () => (closed = true));
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return { socket, text: () => text, closed: () => closed };
-}
+const connect = (port: number) => rawHttpConnection(HOST, port, '127.0.12.4', cleanups);
 
 const request = `GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`;
 const answers = (text: string): number => text.split('HTTP/1.1 200 OK').length - 1;
