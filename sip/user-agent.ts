@@ -54,6 +54,7 @@ import type { RefusalCause, Unavailable } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
 import { DnsTargets, type LookedUpProtocol } from './transport/dns-targets.js';
 import { Registration, type RegistrationOptions } from './registration/registration.js';
+import { UnansweredInvites } from './session/unanswered-invites.js';
 
 export interface SipUserAgentOptions {
   /** Sockets to bind; port 0 = ephemeral. TLS needs `tls: { cert, key }`. */
@@ -145,6 +146,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
+  private readonly unanswered: UnansweredInvites;
   /** WebSocket connection → the sessions whose INVITE arrived or went on it. */
   private readonly flows: FlowBindings;
   private readonly registrations = new Set<Registration>();
@@ -160,6 +162,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     super();
     this.timers = withDefaults(DEFAULT_TIMERS, options.timers);
     this.clock = options.clock ?? systemClock;
+    this.unanswered = new UnansweredInvites(this.clock, () => 64 * this.timers.t1Ms);
     this.logger = options.logger ?? silentLogger;
     this.userAgentName = options.userAgentName ?? 'uasmedia';
     this.limits = resolveMessageLimits(options.limits);
@@ -244,6 +247,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.flows.clear();
     this.layer.close();
     this.dialogs.clear();
+    this.unanswered.clear();
     this.intake.clear();
     this.mergeKeys.clear();
     this.dnsTargets.close();
@@ -261,6 +265,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const protocol = this.sender.chooseProtocol(options.transport, uriTransport, options.body);
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
+    session.on('terminated', () => {
+      if (!session.wasAnswered && this.state === 'started') this.unanswered.remember(session);
+    });
     session.start();
     this.flows.bind(session);
     return session;
@@ -530,7 +537,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     // A 2xx retransmission after the INVITE transaction ended: its dialog re-ACKs (§13.2.2.4).
     if (response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300) {
       const user = this.dialogs.get(dialogId(response.callId, response.fromTag ?? '', response.toTag ?? ''));
-      user?.handleStrayResponse(response);
+      if (user) user.handleStrayResponse(response);
+      else this.unanswered.find(response)?.endLate2xx(response);
     }
   }
 

@@ -295,7 +295,31 @@ export class OutgoingInvite extends InviteSessionBase {
    */
   private onLater2xx(response: SipResponse, dialog: Dialog): void {
     const toTag = response.toTag ?? '';
-    const sent = toTag === dialog.state.remoteTag ? this.ack : this.forkedAcks.get(toTag);
+    if (toTag === dialog.state.remoteTag) {
+      if (this.ack !== undefined) this.host.sendAck(this.ack, { ...this.sendOptions, keepVia: true });
+      return;
+    }
+    this.endUnwanted2xx(response);
+  }
+
+  /** Whether a 2xx made this call's dialog: one that ended without has none to take a late 2xx. */
+  get wasAnswered(): boolean {
+    return this.dialog !== undefined;
+  }
+
+  /**
+   * A 2xx that came after this INVITE ended unanswered (the user agent keeps it a while for that,
+   * UnansweredInvites): nobody wants the call any more, so its dialog is ACKed and ended with BYE.
+   */
+  endLate2xx(response: SipResponse): void {
+    if (this.dialog === undefined && response.status >= 200 && response.status < 300)
+      this.endUnwanted2xx(response);
+  }
+
+  /** ACKs a 2xx of a dialog we do not keep and ends it with BYE; its retransmissions are ACKed again. */
+  private endUnwanted2xx(response: SipResponse): void {
+    const toTag = response.toTag ?? '';
+    const sent = this.forkedAcks.get(toTag);
     if (sent !== undefined) {
       this.host.sendAck(sent, { ...this.sendOptions, keepVia: true });
       return;
@@ -316,7 +340,7 @@ export class OutgoingInvite extends InviteSessionBase {
     const ack = this.createAck(forked);
     this.host.sendAck(ack, this.sendOptions);
     this.forkedAcks.set(toTag, ack);
-    this.host.logger.info({ callId: this.callId, toTag }, 'ending the dialog of a forked 2xx with BYE');
+    this.host.logger.info({ callId: this.callId, toTag }, 'ending the dialog of an unwanted 2xx with BYE');
     this.host.sendRequest(forked.createRequest('BYE'), this.sendOptions).catch(() => {});
   }
 
