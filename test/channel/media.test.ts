@@ -190,9 +190,12 @@ describe('UASCallChannel media', () => {
 
   it('ends a sendDtmf under way with HangupError when the caller hangs up between its digits', async () => {
     const { phone, channel } = await answeredCall(null);
-    const sending = channel.sendDtmf('123456789', { durationMs: 100, gapMs: 100 });
+    // Its rejection is awaited from the start: it may come while the hang-up is being awaited.
+    const sending = expect(
+      channel.sendDtmf('123456789', { durationMs: 100, gapMs: 100 })
+    ).rejects.toBeInstanceOf(HangupError);
     await phone.hangUp();
-    await expect(sending).rejects.toBeInstanceOf(HangupError);
+    await sending;
     expect(channel.state).toBe(State.IDLE);
   });
 
