@@ -977,7 +977,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return rtp.port < 65535 ? { address: rtp.address, port: rtp.port + 1 } : undefined;
   }
 
-  /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */
   /** Whether `lsr` (a report block's LSR) is one of our last sender reports. */
   #sentReport(lsr: number): boolean {
     const kept = Math.min(this.#reportsSentCount, SENDER_REPORTS_KEPT);
@@ -985,6 +984,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return false;
   }
 
+  /** Sends SR (if we sent media since the last report) or RR, SDES CNAME, and BYE when leaving (§6.1). */
   #sendRtcp(bye: boolean): void {
     const to = this.#rtcpDestination();
     if (to === undefined || this.#sendingHeld) return;
