@@ -13,25 +13,19 @@ import {
   State,
   type UASCallChannel
 } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
 let engine: Engine;
 let sipPort: number;
-const incoming: UASCallChannel[] = [];
+let incoming: UASCallChannel[];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.14.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 44680, maxPort: 44719 },
-    logLevel: 'silent'
-  });
-  engine.on('call', (channel) => {
-    incoming.push(channel);
-    void channel.answer().catch(() => undefined);
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+  ({ engine, sipPort, incoming } = await startAnsweringEngine(
+    { minPort: 44680, maxPort: 44719 },
+    { sip: { host: '127.0.14.1', port: 0, transports: ['udp'] } }
+  ));
 });
 
 afterAll(async () => {

@@ -9,27 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
+import { startAnsweringEngine } from '../support/answering-engine.js';
 import { TonePhone } from '../support/tone-phone.js';
 import { waitFor } from '../support/wait.js';
 
 const folder = realpathSync(mkdtempSync(join(tmpdir(), 'uasmedia-record-stop-')));
 let engine: Engine;
 let sipPort: number;
-const incoming: UASCallChannel[] = [];
+let incoming: UASCallChannel[];
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.14.1', port: 0, transports: ['udp'] },
-    rtp: { minPort: 44640, maxPort: 44679 },
-    logLevel: 'silent',
-    files: { recordFolder: folder }
-  });
-  engine.on('call', (channel) => {
-    incoming.push(channel);
-    void channel.answer().catch(() => undefined);
-  });
-  await engine.start();
-  sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+  ({ engine, sipPort, incoming } = await startAnsweringEngine(
+    { minPort: 44640, maxPort: 44679 },
+    { sip: { host: '127.0.14.1', port: 0, transports: ['udp'] }, files: { recordFolder: folder } }
+  ));
 });
 
 afterAll(async () => {

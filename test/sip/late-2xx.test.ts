@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
-import { responseTo } from '../support/sip-messages.js';
+import { okWithAnswer, responseTo } from '../support/sip-messages.js';
 import { testSdp } from '../support/sip-sdp.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { UdpTestPeer } from '../support/sip-udp-peer.js';
 import { sleep } from '../support/wait.js';
 
 const agents: SipUserAgent[] = [];
@@ -47,19 +47,7 @@ describe('a 2xx after we gave up a cancelled INVITE', () => {
     // Ignored: no 200 to the CANCEL, no 487. The INVITE is given up 64·T1 later.
     expect(await failed).toBe('failed 487');
     await sleep(50);
-    const ok = sipText(
-      [
-        'SIP/2.0 200 OK',
-        ...invite.getAll('Via').map((v) => `Via: ${v}`),
-        `From: ${invite.get('From')}`,
-        `To: ${invite.get('To')};tag=late`,
-        `Call-ID: ${invite.callId}`,
-        `CSeq: ${invite.get('CSeq')}`,
-        `Contact: <sip:bob@127.0.0.1:${callee.port}>`,
-        'Content-Type: application/sdp'
-      ],
-      testSdp(4000)
-    );
+    const ok = okWithAnswer(invite, 'late', `sip:bob@127.0.0.1:${callee.port}`, testSdp(4000)).toBuffer();
     await callee.send(ok, uaPort);
     await callee.next(isRequest('ACK'));
     const bye = (await callee.next(isRequest('BYE'))) as SipRequest;

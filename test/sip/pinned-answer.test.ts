@@ -10,7 +10,7 @@ import { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
-import { responseTo } from '../support/sip-messages.js';
+import { okWithAnswer, responseTo } from '../support/sip-messages.js';
 
 const agents: SipUserAgent[] = [];
 const peers: UdpTestPeer[] = [];
@@ -35,19 +35,7 @@ async function answeredCall(pinToAnswer: boolean) {
   peers.push(callee, forger);
   const call = ua.invite(`sip:owner@127.0.0.1:${callee.port}`, { body: testSdp(5000), pinToAnswer });
   const invite = (await callee.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
-  const ok = sipText(
-    [
-      'SIP/2.0 200 OK',
-      ...invite.getAll('Via').map((v) => `Via: ${v}`),
-      `From: ${invite.get('From')}`,
-      `To: ${invite.get('To')};tag=owner`,
-      `Call-ID: ${invite.callId}`,
-      `CSeq: ${invite.get('CSeq')}`,
-      `Contact: <sip:owner@127.0.0.1:${callee.port}>`,
-      'Content-Type: application/sdp'
-    ],
-    testSdp(4000)
-  );
+  const ok = okWithAnswer(invite, 'owner', `sip:owner@127.0.0.1:${callee.port}`, testSdp(4000)).toBuffer();
   const uaPort = ua.addresses()[0].port;
   await callee.send(ok, uaPort);
   await call.established;

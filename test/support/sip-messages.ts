@@ -52,3 +52,12 @@ export function responseTo(req: SipRequest, status: number, toTag?: string): Sip
   res.add('CSeq', req.get('CSeq') ?? '');
   return res;
 }
+
+/** A callee's 200 OK to `invite` from the UAS whose To tag is `toTag`, with its Contact and SDP answer. */
+export function okWithAnswer(invite: SipRequest, toTag: string, contact: string, sdp: string): SipResponse {
+  const ok = responseTo(invite, 200, toTag);
+  ok.add('Contact', `<${contact}>`);
+  ok.add('Content-Type', 'application/sdp');
+  ok.body = Buffer.from(sdp);
+  return ok;
+}
