@@ -19,14 +19,10 @@ describe.skipIf(!hasPeer('redis-server'))('a member node paused and continued', 
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.15.${30 + i}`, rtpBase: 45700 + i * 50 },
-          redis.socketPath,
-          { NODE_RTP_PORTS: '50' }
-        )
-      )
+    nodes = await ClusterNode.startEach(
+      ['a', 'b'],
+      { network: '127.0.15', firstHost: 30, rtpBase: 45700, rtpPorts: 50 },
+      redis.socketPath
     );
   }, 60000);
 

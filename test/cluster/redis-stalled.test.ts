@@ -22,14 +22,11 @@ describe.skipIf(!hasPeer('redis-server'))('Redis stalled under a running room', 
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((id, i) =>
-        ClusterNode.start(
-          { nodeId: `node-${id}`, host: `127.0.15.${40 + i}`, rtpBase: 45800 + i * 50 },
-          redis.socketPath,
-          { NODE_RTP_PORTS: '50', NODE_LEASE_MS: String(LEASE_MS) }
-        )
-      )
+    nodes = await ClusterNode.startEach(
+      ['a', 'b', 'c'],
+      { network: '127.0.15', firstHost: 40, rtpBase: 45800, rtpPorts: 50 },
+      redis.socketPath,
+      { NODE_LEASE_MS: String(LEASE_MS) }
     );
   }, 60000);
 

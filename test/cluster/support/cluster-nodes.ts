@@ -30,12 +30,12 @@ export class ClusterNode {
   }
 
   /**
-   * Nodes `node-<id>` for each of `ids`, the i-th on 127.0.0.(firstHost + i) with its RTP ports
-   * from rtpBase + i·rtpPorts (default 1000 each), all started at once.
+   * Nodes `node-<id>` for each of `ids`, the i-th on <network>.(firstHost + i) (network default
+   * 127.0.0) with its RTP ports from rtpBase + i·rtpPorts (default 1000 each), all started at once.
    */
   static startEach(
     ids: string[],
-    layout: { firstHost: number; rtpBase: number; rtpPorts?: number },
+    layout: { firstHost: number; rtpBase: number; rtpPorts?: number; network?: string },
     redisSocket: string,
     env: Record<string, string> = {}
   ): Promise<ClusterNode[]> {
@@ -44,7 +44,7 @@ export class ClusterNode {
         ClusterNode.start(
           {
             nodeId: `node-${id}`,
-            host: `127.0.0.${layout.firstHost + i}`,
+            host: `${layout.network ?? '127.0.0'}.${layout.firstHost + i}`,
             rtpBase: layout.rtpBase + i * (layout.rtpPorts ?? 1000)
           },
           redisSocket,
