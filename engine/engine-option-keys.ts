@@ -165,6 +165,7 @@ export const ENGINE_OPTION_KEYS = {
   incomingCallTimeoutSeconds: ANY,
   stopByeWaitMs: ANY,
   metricsPort: ANY,
+  metricsHost: ANY,
   inviteFilter: ANY,
   // `redis` may be ioredis's own options, which are ioredis's to check.
   cluster: {

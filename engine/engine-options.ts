@@ -210,6 +210,9 @@ function checkCalls(options: EngineOptions): void {
       `EngineOptions.incomingCallTimeoutSeconds must be a positive number of seconds or null, got ${shown(ringSeconds)}`
     );
   port('metricsPort', options.metricsPort);
+  const metricsHost: unknown = options.metricsHost;
+  if (metricsHost !== undefined && !(typeof metricsHost === 'string' && isIP(metricsHost) !== 0))
+    throw new TypeError(`EngineOptions.metricsHost must be an IP address, got ${shown(metricsHost)}`);
   port('webSocket.port', options.webSocket?.port);
   const slots = options.dspSlots;
   slotLimit(slots?.maxParties, DSP_MAX_PARTIES, 'EngineOptions.dspSlots.maxParties');

@@ -186,6 +186,12 @@ export interface EngineOptions {
   /** Serve Prometheus metrics on this port (never by default). */
   metricsPort?: number;
   /**
+   * The IP address the metrics port binds (default 127.0.0.1, this host only): `0.0.0.0` or `::`
+   * for a Prometheus server on another host. Requests must still name an IP address or
+   * `localhost` in `Host`: a scraper addresses the engine by IP.
+   */
+  metricsHost?: string;
+  /**
    * Decides on an incoming INVITE before a channel exists: return a SIP status to refuse it
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
@@ -441,7 +447,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
         this.safeEmit('registration', event)
       );
       if (o.metricsPort !== undefined)
-        this.metricsServer = await startMetricsServer(this.metrics, { port: o.metricsPort });
+        this.metricsServer = await startMetricsServer(this.metrics, {
+          port: o.metricsPort,
+          ...(o.metricsHost !== undefined && { host: o.metricsHost })
+        });
       this.throwIfStopRequested();
       if (o.cluster) {
         const member = await this.joinCluster(o.cluster);

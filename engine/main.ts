@@ -71,6 +71,7 @@ const engine = new Engine({
   ...media,
   logLevel: listen.logLevel,
   metricsPort: listen.metricsPort,
+  metricsHost: listen.metricsHost,
   webSocket: {
     port: listen.wsPort,
     joinPage: true,
@@ -156,5 +157,5 @@ or with baresip:
 
 or from a browser (WebRTC, SIP over WebSocket):
   ${encryption.tls ? 'https' : 'http'}://${host}:${ws}/?room=demo
-${listen.metricsPort !== undefined ? `\nPrometheus metrics on http://127.0.0.1:${listen.metricsPort}/metrics\n` : ''}
+${listen.metricsPort !== undefined ? `\nPrometheus metrics on http://${listen.metricsHost.includes(':') ? `[${listen.metricsHost}]` : listen.metricsHost}:${listen.metricsPort}/metrics\n` : ''}
 Ctrl-C stops.`);

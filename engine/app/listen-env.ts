@@ -1,10 +1,12 @@
 /**
  * Where `npm start` listens and how much it logs, from its environment: UASMEDIA_SIP_PORT (default
- * 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and UASMEDIA_LOG_LEVEL (info). A
+ * 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and the address it binds,
+ * UASMEDIA_METRICS_HOST (127.0.0.1), and UASMEDIA_LOG_LEVEL (info). A
  * variable set but empty counts as unset; a bad value stops start-up with a message naming the
  * variable, as every other one does (`abc` was taken as port 0, an unset-looking empty value as
  * a random port).
  */
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 
@@ -14,6 +16,7 @@ export interface ListenSettings {
   port: number;
   wsPort: number;
   metricsPort: number | undefined;
+  metricsHost: string;
   logLevel: string;
 }
 
@@ -28,6 +31,7 @@ export function listenSettingsFromEnv(env: Env = process.env): ListenSettings {
     port: portFrom(env, 'UASMEDIA_SIP_PORT') ?? 5060,
     wsPort: portFrom(env, 'UASMEDIA_WS_PORT') ?? 8088,
     metricsPort: portFrom(env, 'UASMEDIA_METRICS_PORT'),
+    metricsHost: addressFrom(env, 'UASMEDIA_METRICS_HOST') ?? '127.0.0.1',
     logLevel: level
   };
 }
@@ -44,4 +48,16 @@ function portFrom(env: Env, name: string): number | undefined {
   if (!(port >= 0 && port <= 65535))
     throw new InvalidArgumentError(name, `${name}=${text} must be a port number from 0 to 65535`);
   return port;
+}
+
+/** An IP address (`0.0.0.0` or `::` for every interface), or undefined when unset or empty. */
+function addressFrom(env: Env, name: string): string | undefined {
+  const text = set(env[name]);
+  if (text === undefined) return undefined;
+  if (isIP(text) === 0)
+    throw new InvalidArgumentError(
+      name,
+      `${name}=${text} must be an IP address (0.0.0.0 for every interface)`
+    );
+  return text;
 }

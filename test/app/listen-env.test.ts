@@ -22,13 +22,20 @@ const messageOf = (env: Record<string, string>): string | undefined => {
 
 describe("npm start's ports and log level from the environment", () => {
   it('takes the defaults for unset or empty variables, and ports 0-65535 (0: any free one)', () => {
-    const defaults = { port: 5060, wsPort: 8088, metricsPort: undefined, logLevel: 'info' };
+    const defaults = {
+      port: 5060,
+      wsPort: 8088,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+      logLevel: 'info'
+    };
     expect(listenSettingsFromEnv({})).toEqual(defaults);
     expect(
       listenSettingsFromEnv({
         UASMEDIA_SIP_PORT: '',
         UASMEDIA_WS_PORT: '',
         UASMEDIA_METRICS_PORT: '',
+        UASMEDIA_METRICS_HOST: '',
         UASMEDIA_LOG_LEVEL: ''
       })
     ).toEqual(defaults);
@@ -37,9 +44,10 @@ describe("npm start's ports and log level from the environment", () => {
         UASMEDIA_SIP_PORT: '0',
         UASMEDIA_WS_PORT: '65535',
         UASMEDIA_METRICS_PORT: '9100',
+        UASMEDIA_METRICS_HOST: '0.0.0.0',
         UASMEDIA_LOG_LEVEL: 'WARN'
       })
-    ).toEqual({ port: 0, wsPort: 65535, metricsPort: 9100, logLevel: 'warn' });
+    ).toEqual({ port: 0, wsPort: 65535, metricsPort: 9100, metricsHost: '0.0.0.0', logLevel: 'warn' });
   });
 
   it('refuses a bad value, naming the variable', () => {
@@ -50,6 +58,9 @@ describe("npm start's ports and log level from the environment", () => {
       'UASMEDIA_WS_PORT=99999 must be a port number from 0 to 65535'
     );
     expect(messageOf({ UASMEDIA_METRICS_PORT: '-1' })).toMatch(/^UASMEDIA_METRICS_PORT=-1 must be/);
+    expect(messageOf({ UASMEDIA_METRICS_HOST: 'metrics.example.com' })).toBe(
+      'UASMEDIA_METRICS_HOST=metrics.example.com must be an IP address (0.0.0.0 for every interface)'
+    );
     expect(messageOf({ UASMEDIA_SIP_PORT: '5060.5' })).toMatch(/^UASMEDIA_SIP_PORT=5060.5 must be/);
     expect(messageOf({ UASMEDIA_LOG_LEVEL: 'verbose' })).toBe(
       'UASMEDIA_LOG_LEVEL=verbose must be one of fatal, error, warn, info, debug, trace, silent'

@@ -15,6 +15,8 @@ export interface HttpReply {
 
 export interface HttpRequestOptions {
   port: number;
+  /** The server's address (default 127.0.0.1). */
+  address?: string;
   path?: string;
   method?: string;
   /** The Host header (default `127.0.0.1:<port>`); null sends HTTP/1.0 without one. */
@@ -28,12 +30,21 @@ export interface HttpRequestOptions {
 }
 
 export function httpRequest(options: HttpRequestOptions): Promise<HttpReply> {
-  const { port, path = '/', method = 'GET', host, localAddress, tls = false, headers = {} } = options;
+  const {
+    port,
+    address = '127.0.0.1',
+    path = '/',
+    method = 'GET',
+    host,
+    localAddress,
+    tls = false
+  } = options;
+  const { headers = {} } = options;
   if (host === null) return withoutHost(port, path, method);
   return new Promise((resolve, reject) => {
     const request = (tls ? https : http).request(
       {
-        host: '127.0.0.1',
+        host: address,
         port,
         path,
         method,
