@@ -36,6 +36,7 @@ export { warningHeaders } from './message/responses.js';
 export { unmappedAddress } from './transport/peer-address.js';
 export { interfaceAddress } from './transport/interface-address.js';
 export { hostAllowed } from './transport/http-host.js';
+export { PipelinedRequestLimit } from './transport/http-pipelining.js';
 export { DEFAULT_TIMERS, MAX_TIMER_MS } from './transaction/timers.js';
 export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';

@@ -11,8 +11,8 @@
  * drip their headers (slowloris) neither pile up nor hold the process's descriptors.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { hostAllowed } from '../../sip/index.js';
+import type { AddressInfo } from 'node:net';
+import { hostAllowed, PipelinedRequestLimit } from '../../sip/index.js';
 import type { EngineMetrics } from './metrics.js';
 
 export interface MetricsServerOptions {
@@ -71,7 +71,7 @@ export function startMetricsServer(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new RangeError(`metrics port must be an integer 0-65535, got ${String(port)}`));
   }
-  const pending = new WeakMap<Socket, number>();
+  const pipelining = new PipelinedRequestLimit(MAX_PENDING_REQUESTS);
   const server = createServer(
     {
       requestTimeout: requestTimeoutMs,
@@ -80,15 +80,8 @@ export function startMetricsServer(
       connectionsCheckingInterval: Math.min(1000, requestTimeoutMs)
     },
     (req, res) => {
-      const socket = req.socket;
-      const waiting = (pending.get(socket) ?? 0) + 1;
-      if (waiting > MAX_PENDING_REQUESTS) {
-        socket.destroy();
-        return;
-      }
-      pending.set(socket, waiting);
-      res.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
-      void handle(metrics, req, res);
+      if (pipelining.admit(req, res)) void handle(metrics, req, res);
+      else req.socket.destroy();
     }
   );
   server.maxConnections = maxConnections;

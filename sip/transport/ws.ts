@@ -36,6 +36,7 @@ import { WsPongAnswer } from './ws-pong.js';
 import { WsFrameTracker } from './ws-frame-tracker.js';
 import { unmappedAddress } from './peer-address.js';
 import { hasOneHostAtMost, hostAllowed } from './http-host.js';
+import { PipelinedRequestLimit } from './http-pipelining.js';
 
 /** A ping or pong from the peer, waiting in its connection's pacer. */
 interface WsControlFrame {
@@ -160,8 +161,6 @@ interface Accepted {
   guarded: GuardedConnection;
   socket?: WebSocket;
   heartbeat?: WsHeartbeat;
-  /** HTTP requests read and not yet answered in full (pipelined ones queue behind the first). */
-  pendingRequests: number;
 }
 
 /**
@@ -184,6 +183,7 @@ export class WsTransport implements SipTransport {
   /** Every TCP connection to the port (HTTP and WebSocket) by remote host:port. */
   private readonly accepted = new Map<string, Accepted>();
   private closed = false;
+  private readonly pipelining = new PipelinedRequestLimit(MAX_PENDING_REQUESTS);
   readonly guard: ConnectionGuard;
 
   constructor(
@@ -207,8 +207,7 @@ export class WsTransport implements SipTransport {
 
   listen(): Promise<void> {
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse): void => {
-      const entry = this.acceptedOf(request.socket);
-      if (entry && ++entry.pendingRequests > MAX_PENDING_REQUESTS) {
+      if (!this.pipelining.admit(request, response)) {
         this.guard.logThrottled('http connection closed: too many pipelined requests', {
           remote: `${request.socket.remoteAddress}:${request.socket.remotePort}`,
           limit: MAX_PENDING_REQUESTS
@@ -216,7 +215,6 @@ export class WsTransport implements SipTransport {
         request.socket.destroy();
         return;
       }
-      if (entry) response.once('close', () => entry.pendingRequests--);
       if (hasBody(request)) {
         // Nothing here takes an upload. Answered and left open, the body was read and thrown
         // away as fast as the peer sent it until the request deadline: 9 GB in 10 s, 81 % of the core.
@@ -383,7 +381,7 @@ export class WsTransport implements SipTransport {
       raw.destroy();
       return;
     }
-    const entry: Accepted = { raw, guarded, pendingRequests: 0 };
+    const entry: Accepted = { raw, guarded };
     this.accepted.set(key, entry);
     // Until its request or upgrade is complete, the connection is a message under way.
     guarded.activity(1);
