@@ -66,6 +66,7 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkAuthLockout('lockout', options.access?.auth?.lockout);
   checkAuthLockout('accountLockout', options.access?.auth?.accountLockout);
   checkTts(options.tts);
+  checkLogger(options.logger);
   if (options.cluster !== undefined) checkClusterOptions(options.cluster);
   const registrations: unknown = options.registrations;
   if (registrations !== undefined) {
@@ -83,6 +84,12 @@ function checkSipOptions(sip: EngineOptions['sip']): void {
   for (const [index, transport] of (sip?.transports ?? []).entries())
     oneOf(`sip.transports[${index}]`, transport, SIP_TRANSPORTS);
   port('sip.port', sip?.port);
+  const name: unknown = sip?.userAgentName;
+  // It goes into every message's User-Agent or Server header as it is: CR LF would add headers.
+  if (name !== undefined && !(typeof name === 'string' && /^[\x20-\x7e\x80-\uffff]{1,256}$/.test(name)))
+    throw new TypeError(
+      `EngineOptions.sip.userAgentName must be 1-256 characters without control characters, got ${shown(name)}`
+    );
   if (sip?.tls !== undefined) {
     port('sip.tls.port', sip.tls.port);
     if (sip.tls.cert === undefined || sip.tls.key === undefined)
@@ -167,7 +174,8 @@ function checkTts(tts: EngineOptions['tts']): void {
       `EngineOptions.tts.workers must be a whole number from 1 to 16, got ${shown(workers)}`
     );
   const bytes: unknown = tts.cacheBytes;
-  if (bytes !== undefined && !(typeof bytes === 'number' && bytes >= 0))
+  // Checked here, not when start() makes the cache: Infinity passed this check and failed start().
+  if (bytes !== undefined && !(typeof bytes === 'number' && Number.isFinite(bytes) && bytes >= 0))
     throw new RangeError(`EngineOptions.tts.cacheBytes must be a non-negative number, got ${shown(bytes)}`);
   const timeout: unknown = tts.synthesisTimeoutMs;
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 1 && timeout <= MAX_TIMER_MS))
@@ -296,4 +304,17 @@ function checkAdvertised(options: EngineOptions): void {
       `EngineOptions.sip.advertisedHost must be a host name or concrete address, got '${String(sip)}'`
     );
   }
+}
+
+const LOGGER_METHODS = ['child', 'debug', 'info', 'warn', 'error'] as const;
+
+/** An application's own logger (pino's interface): one without these failed at the first call or warning. */
+function checkLogger(logger: unknown): void {
+  if (logger === undefined) return;
+  const methods = logger as Record<string, unknown> | null;
+  const missing = LOGGER_METHODS.filter((m) => typeof methods?.[m] !== 'function');
+  if (missing.length > 0)
+    throw new TypeError(
+      `EngineOptions.logger must be a pino-style logger (${LOGGER_METHODS.join(', ')}), got ${shown(logger)} without ${missing.join(', ')}`
+    );
 }

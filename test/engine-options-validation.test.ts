@@ -376,7 +376,31 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     RangeError,
     "EngineOptions.metricsPort must be a port number from 0 to 65535, got '9090'"
   ],
+  [
+    'metricsHost: a host name',
+    { metricsHost: 'metrics.example.com' },
+    TypeError,
+    "EngineOptions.metricsHost must be an IP address, got 'metrics.example.com'"
+  ],
+  [
+    'sip.userAgentName with CR LF (a header of its own in every message)',
+    { sip: { userAgentName: 'pbx\r\nX-Injected: 1' } },
+    TypeError,
+    'EngineOptions.sip.userAgentName must be 1-256 characters without control characters'
+  ],
+  [
+    'logger: not a logger (it failed at the first warning)',
+    { logger: { info: () => undefined } },
+    TypeError,
+    'EngineOptions.logger must be a pino-style logger (child, debug, info, warn, error), got an object without child, debug, warn, error'
+  ],
   // Options a lower layer owns, checked at construction too (they failed only at start()).
+  [
+    'tts.cacheBytes: Infinity',
+    { tts: { cacheBytes: Infinity } },
+    RangeError,
+    'EngineOptions.tts.cacheBytes must be a non-negative number, got Infinity'
+  ],
   [
     'an RTP port range upside down',
     { rtp: { minPort: 5000, maxPort: 4000 } },
