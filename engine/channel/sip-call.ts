@@ -17,7 +17,7 @@ import {
   type OutgoingInviteOptions
 } from '../../sip/index.js';
 import { Cause } from '../state.js';
-import { InvalidStateError } from '../errors.js';
+import { HangupError, InvalidStateError } from '../errors.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import type { ChannelContext } from './channel-context.js';
@@ -225,10 +225,12 @@ export class SipCall {
       void outgoing.bye().catch(() => undefined);
       throw error;
     }
-    // Ended between its 2xx and here (its ACK could not be sent, §13.2.2.4): no call to connect.
+    // Ended between its 2xx and here: no call to connect. Over TCP a callee's BYE can come in the
+    // 2xx's segment, and is handled before this runs; otherwise its ACK could not be sent (§13.2.2.4).
     if (outgoing.terminated) {
       call.ended = true;
       media.close();
+      if (outgoing.terminationReason === 'bye') throw new HangupError('the callee hung up as it answered');
       throw new SipError('ERR_SIP_TRANSPORT', 'the call ended as it was answered: its ACK could not be sent');
     }
     call.established = true;

@@ -322,7 +322,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
           ? Cause.NOANSWER
           : typeof status === 'number'
             ? causeFromSipStatus(status)
-            : abort.signal.aborted
+            : abort.signal.aborted || error instanceof HangupError
               ? Cause.NORMAL
               : Cause.FAILED;
       this.#ended(cause);

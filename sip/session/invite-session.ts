@@ -106,6 +106,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected dialog?: Dialog;
   protected localSdp?: string;
   protected ended = false;
+  private endedFor: TerminationReason | undefined;
   /** Our BYE's transaction is under way: the dialog is kept for a BYE crossing it. */
   private byeInFlight = false;
   /**
@@ -168,6 +169,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   get terminated(): boolean {
     return this.ended;
+  }
+
+  /** Why the session ended (undefined while it lasts). */
+  get terminationReason(): TerminationReason | undefined {
+    return this.endedFor;
   }
 
   /** Sends BYE (or gives up the call attempt); resolves on its final response or timeout. */
@@ -657,6 +663,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   protected terminate(reason: TerminationReason, keepDialog = false): void {
     if (this.ended) return;
     this.ended = true;
+    this.endedFor = reason;
     this.sessionTimer?.stop();
     this.natKeepalive?.stop();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
