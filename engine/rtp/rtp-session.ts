@@ -291,7 +291,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       opts.signallingAddress,
       opts.peerBehindNat
     );
-    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#srtpKeys);
+    this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#srtpKeys, this.#now);
     this.#peer.authenticated = this.#srtp !== undefined;
     this.#cname = opts.cname ?? `uasmedia-${process.pid}@${opts.ports.rtpSocket.address().address}`;
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? 5000;
@@ -605,7 +605,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
 
   /** New SRTP keys (re-INVITE), or plain RTP; a key that did not change keeps its ROC and replay window. */
   setSrtp(keys: SrtpKeys | undefined): void {
-    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#srtpKeys);
+    this.#srtp = keys && SrtpTransform.create(keys, this.#srtp, this.#srtpKeys, this.#now);
     this.#peer.authenticated = this.#srtp !== undefined;
   }
 
@@ -811,7 +811,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     let length = msg.length;
     const srtp = this.#srtp;
     if (srtp !== undefined) {
-      length = srtp.inbound.unprotectRtp(msg, length);
+      length = srtp.unprotectRtp(msg, length);
       if (length === SRTP_REPLAYED) return this.#discard('srtpReplay');
       if (length < 0) return this.#discard('srtpAuth');
     }
@@ -897,7 +897,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     }
     const srtp = this.#srtp;
     if (srtp !== undefined) {
-      length = srtp.inbound.unprotectRtcp(msg, length);
+      length = srtp.unprotectRtcp(msg, length);
       if (length < 0) {
         this.#counters.rtcpDiscarded++;
         return;

@@ -241,6 +241,38 @@ describe('RtpSession with SRTP', () => {
     expect(aGot).toBeGreaterThanOrEqual(5); // B kept its outbound context: A still authenticates B
   });
 
+  it("the peer's previous key is still taken for 2 s after a re-key: what it sent before our answer reached it", async () => {
+    // With SDES keys the offerer of a new key sends with the old one until it has our answer.
+    const keyA = randomBytes(30);
+    const keyB = randomBytes(30);
+    let skewMs = 0;
+    const { a, b } = await pair({
+      a: { srtp: { suite, localKeySalt: keyA, remoteKeySalt: keyB } },
+      b: {
+        srtp: { suite, localKeySalt: keyB, remoteKeySalt: keyA },
+        now: () => performance.now() + skewMs
+      }
+    });
+    expect((await exchangeFrames(a, b, { ticks: 10, untilHeard: 5 })).played.length).toBeGreaterThanOrEqual(
+      5
+    );
+    // B answers A's re-INVITE with its new key; A has not had the answer yet and keeps its old key.
+    const newKeyA = randomBytes(30);
+    b.setSrtp({ suite, localKeySalt: keyB, remoteKeySalt: newKeyA });
+    const refusedBefore = b.stats().discardReasons.srtpAuth;
+    const inFlight = await exchangeFrames(a, b, { ticks: 10, untilHeard: 5 });
+    expect(inFlight.played.length).toBeGreaterThanOrEqual(5);
+    expect(b.stats().discardReasons.srtpAuth).toBe(refusedBefore);
+    // Past the grace, the old key is refused; the new one is heard.
+    skewMs += 3000;
+    await exchangeFrames(a, b, { ticks: 5 });
+    await waitFor(() => b.stats().discardReasons.srtpAuth - refusedBefore >= 4);
+    a.setSrtp({ suite, localKeySalt: newKeyA, remoteKeySalt: keyB });
+    expect((await exchangeFrames(a, b, { ticks: 15, untilHeard: 5 })).played.length).toBeGreaterThanOrEqual(
+      5
+    );
+  });
+
   it('first-packet latching: plain RTP from a stranger cannot latch, the authenticated peer does', async () => {
     const keyA = randomBytes(30);
     const keyB = randomBytes(30);

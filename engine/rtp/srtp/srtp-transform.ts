@@ -3,9 +3,10 @@
  * send, the peer's unprotects what we receive, and one output buffer per socket takes the
  * protected packet so the send path allocates nothing of its own. A re-INVITE that keeps a key
  * keeps its context, so the ROC and replay window carry on; a key that comes back later carries
- * on from its last context (SrtpKeyHistory).
+ * on from its last context (SrtpKeyHistory). After the peer's key changes, its previous key is
+ * still taken for a moment: the peer sends with it until our answer reaches it.
  */
-import { MAX_PLAIN_BYTES, SrtpContext } from './srtp-context.js';
+import { MAX_PLAIN_BYTES, SRTP_AUTH_FAILED, SrtpContext } from './srtp-context.js';
 import { SRTP_SUITES, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName } from './srtp-suite.js';
 
 export interface SrtpKeys {
@@ -36,6 +37,14 @@ export interface SrtpKeyHistory {
  */
 const RECEIVED_KEYS_KEPT = 16;
 
+/**
+ * How long after the peer's key changed its previous key is still taken. With SDES keys (RFC 4568) the
+ * offerer of a new key goes on sending with the old one until it has our answer, so what it sent
+ * in that round trip arrives under the old key after we switched; refused, each re-key cut a
+ * round trip out of the audio. Only a packet the new key refuses is tried with the old one.
+ */
+const PREVIOUS_KEY_GRACE_MS = 2000;
+
 export class SrtpTransform {
   readonly outbound: SrtpContext;
   readonly inbound: SrtpContext;
@@ -43,11 +52,16 @@ export class SrtpTransform {
   readonly rtcpOut = Buffer.alloc(MAX_PLAIN_BYTES + 16);
   readonly #local: Buffer;
   readonly #remote: Buffer;
+  readonly #nowMs: () => number;
+  /** The peer's previous key's context, taken until #previousUntilMs (PREVIOUS_KEY_GRACE_MS). */
+  #previousInbound: SrtpContext | undefined;
+  #previousUntilMs = 0;
 
   private constructor(
     keys: SrtpKeys,
     previous: SrtpTransform | undefined,
-    history: SrtpKeyHistory | undefined
+    history: SrtpKeyHistory | undefined,
+    nowMs: () => number
   ) {
     if (!isSrtpSuiteName(keys.suite)) throw new RangeError(`SRTP suite ${keys.suite} is not supported`);
     const suite = SRTP_SUITES[keys.suite];
@@ -69,14 +83,45 @@ export class SrtpTransform {
       (context, earlier) => context.continueReceiving(earlier),
       RECEIVED_KEYS_KEPT
     );
+    this.#nowMs = nowMs;
+    if (previous !== undefined && previous.inbound !== this.inbound) {
+      this.#previousInbound = previous.inbound;
+      this.#previousUntilMs = nowMs() + PREVIOUS_KEY_GRACE_MS;
+    }
+  }
+
+  /** Authenticates and decrypts an SRTP packet in place: its plain length, or an SrtpFailure. */
+  unprotectRtp(packet: Uint8Array, length: number): number {
+    const result = this.inbound.unprotectRtp(packet, length);
+    const previous = result === SRTP_AUTH_FAILED ? this.#previousKey() : undefined;
+    return previous === undefined ? result : previous.unprotectRtp(packet, length);
+  }
+
+  /** Authenticates and decrypts an SRTCP packet in place: its plain length, or an SrtpFailure. */
+  unprotectRtcp(packet: Uint8Array, length: number): number {
+    const result = this.inbound.unprotectRtcp(packet, length);
+    const previous = result === SRTP_AUTH_FAILED ? this.#previousKey() : undefined;
+    return previous === undefined ? result : previous.unprotectRtcp(packet, length);
+  }
+
+  #previousKey(): SrtpContext | undefined {
+    if (this.#previousInbound !== undefined && this.#nowMs() > this.#previousUntilMs)
+      this.#previousInbound = undefined;
+    return this.#previousInbound;
   }
 
   /**
    * A transform for `keys`, reusing the contexts of `previous` whose keys did not change; a key
-   * in `history` (the session's) carries on from its last context there.
+   * in `history` (the session's) carries on from its last context there. `nowMs` (ms) times the
+   * previous remote key's grace.
    */
-  static create(keys: SrtpKeys, previous?: SrtpTransform, history?: SrtpKeyHistory): SrtpTransform {
-    return new SrtpTransform(keys, previous, history);
+  static create(
+    keys: SrtpKeys,
+    previous?: SrtpTransform,
+    history?: SrtpKeyHistory,
+    nowMs: () => number = () => performance.now()
+  ): SrtpTransform {
+    return new SrtpTransform(keys, previous, history, nowMs);
   }
 }
 
