@@ -55,7 +55,9 @@ const SIP = {
     maxMessagesPerSecond: ANY,
     messageBurst: ANY,
     maxMessagesPerSecondPerSource: ANY,
-    messageBurstPerSource: ANY
+    messageBurstPerSource: ANY,
+    maxHttpRequestsPerSecondPerSource: ANY,
+    httpRequestBurstPerSource: ANY
   } satisfies OptionKeys<SipOptions['connections']>
 } satisfies OptionKeys<SipOptions>;
 

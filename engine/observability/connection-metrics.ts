@@ -116,6 +116,15 @@ export function exposeConnectionMetrics(
     (c, t) => c?.statsByTransport[t].keepalivePingsDropped ?? 0,
     read
   );
+  new Counter({
+    name: `${prefix}http_requests_refused_total`,
+    help: 'HTTP requests on the WebSocket port answered 429: their source made more a second than maxHttpRequestsPerSecondPerSource.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read()?.statsByTransport.ws.refusedHttpRate ?? 0);
+    }
+  });
   new Gauge({
     name: `${prefix}connections_open`,
     help: 'Open stream connections (TCP, TLS, WebSocket and HTTP on its port), by transport.',

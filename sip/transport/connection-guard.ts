@@ -71,6 +71,14 @@ export interface ConnectionLimits {
   maxMessagesPerSecondPerSource: number;
   /** Messages a source may send at once above `maxMessagesPerSecondPerSource`. Default 2000. */
   messageBurstPerSource: number;
+  /**
+   * HTTP requests (the join page, not WebSocket upgrades) one source may make per second on the
+   * WebSocket port, on average; past that (and `httpRequestBurstPerSource`) it is answered 429
+   * and its connection closed. A browser loads the page with two or three. Default 20.
+   */
+  maxHttpRequestsPerSecondPerSource: number;
+  /** HTTP requests a source may make at once above `maxHttpRequestsPerSecondPerSource`. Default 100. */
+  httpRequestBurstPerSource: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -86,7 +94,9 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   maxMessagesPerSecond: 500,
   messageBurst: 500,
   maxMessagesPerSecondPerSource: 1000,
-  messageBurstPerSource: 2000
+  messageBurstPerSource: 2000,
+  maxHttpRequestsPerSecondPerSource: 20,
+  httpRequestBurstPerSource: 100
 });
 
 /** The transports that share the guard; its counters are kept per transport. */
@@ -122,6 +132,8 @@ export interface ConnectionGuardStats {
   keepalivePongs: number;
   /** CRLF keep-alive pings not answered because they came faster than one per second. */
   keepalivePingsDropped: number;
+  /** HTTP requests on the WebSocket port answered 429 because of `maxHttpRequestsPerSecondPerSource`. */
+  refusedHttpRate: number;
 }
 
 function emptyStats(): ConnectionGuardStats {
@@ -136,7 +148,8 @@ function emptyStats(): ConnectionGuardStats {
     closedWriteQueue: 0,
     rateLimited: 0,
     keepalivePongs: 0,
-    keepalivePingsDropped: 0
+    keepalivePingsDropped: 0,
+    refusedHttpRate: 0
   };
 }
 
@@ -178,6 +191,8 @@ export class ConnectionGuard {
   private readonly acceptRate: KeyedTokenBuckets;
   /** Messages per source, over its connections and UDP (`maxMessagesPerSecondPerSource`). */
   readonly sourceMessages: SourceBudget;
+  /** HTTP requests per source on the WebSocket port (`maxHttpRequestsPerSecondPerSource`). */
+  private readonly httpRequestRate: KeyedTokenBuckets;
 
   constructor(
     limits: Partial<ConnectionLimits> = {},
@@ -192,6 +207,26 @@ export class ConnectionGuard {
       ratePerSecond: this.limits.maxMessagesPerSecondPerSource,
       burst: this.limits.messageBurstPerSource
     });
+    this.httpRequestRate = new KeyedTokenBuckets({
+      ratePerSecond: this.limits.maxHttpRequestsPerSecondPerSource,
+      burst: this.limits.httpRequestBurstPerSource
+    });
+  }
+
+  /**
+   * Whether `host` may have another HTTP request answered: one source fetching the join page over
+   * eight keep-alive connections made 6,500 requests a second, took 40 % of the engine's core, and
+   * its frame clock ran late enough for the overload guard to refuse calls for 20 s.
+   */
+  admitHttpRequest(host: string, remote: string): boolean {
+    if (this.httpRequestRate.tryTake(sourceKey(host), performance.now())) return true;
+    this.count('ws', 'refusedHttpRate');
+    this.logThrottled('http request refused: this source makes requests too fast', {
+      remote,
+      limit: this.limits.maxHttpRequestsPerSecondPerSource,
+      burst: this.limits.httpRequestBurstPerSource
+    });
+    return false;
   }
 
   get openConnections(): number {

@@ -215,6 +215,17 @@ export class WsTransport implements SipTransport {
         request.socket.destroy();
         return;
       }
+      const { remoteAddress = '', remotePort } = request.socket;
+      if (!this.guard.admitHttpRequest(unmappedAddress(remoteAddress), `${remoteAddress}:${remotePort}`)) {
+        response
+          .writeHead(429, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Retry-After': '1',
+            Connection: 'close'
+          })
+          .end('too many requests from this address\n');
+        return;
+      }
       if (hasBody(request)) {
         // Nothing here takes an upload. Answered and left open, the body was read and thrown
         // away as fast as the peer sent it until the request deadline: 9 GB in 10 s, 81 % of the core.
