@@ -168,6 +168,7 @@ export const ENGINE_OPTION_KEYS = {
   stopByeWaitMs: ANY,
   metricsPort: ANY,
   metricsHost: ANY,
+  metricsAllow: ANY,
   inviteFilter: ANY,
   // `redis` may be ioredis's own options, which are ioredis's to check.
   cluster: {

@@ -14,6 +14,7 @@ import {
   MAX_TIMER_MS,
   checkRegistrationOptions,
   SRTP_POLICIES,
+  SourceFilter,
   resolveConnectionLimits,
   resolveMessageLimits
 } from '../sip/index.js';
@@ -221,6 +222,12 @@ function checkCalls(options: EngineOptions): void {
   const metricsHost: unknown = options.metricsHost;
   if (metricsHost !== undefined && !(typeof metricsHost === 'string' && isIP(metricsHost) !== 0))
     throw new TypeError(`EngineOptions.metricsHost must be an IP address, got ${shown(metricsHost)}`);
+  const metricsAllow: unknown = options.metricsAllow;
+  if (metricsAllow !== undefined) {
+    if (!Array.isArray(metricsAllow))
+      throw new TypeError(`EngineOptions.metricsAllow must be an array, got ${shown(metricsAllow)}`);
+    new SourceFilter({ allow: metricsAllow as string[] }, { allow: 'EngineOptions.metricsAllow', deny: '' });
+  }
   port('webSocket.port', options.webSocket?.port);
   const slots = options.dspSlots;
   slotLimit(slots?.maxParties, DSP_MAX_PARTIES, 'EngineOptions.dspSlots.maxParties');

@@ -192,6 +192,12 @@ export interface EngineOptions {
    */
   metricsHost?: string;
   /**
+   * CIDR blocks or addresses whose connections the metrics port takes (others are closed at
+   * accept); default whoever reaches `metricsHost`. A request renders every metric, about 0.4 ms
+   * of the engine's thread: a port bound off loopback wants its scrapers listed.
+   */
+  metricsAllow?: string[];
+  /**
    * Decides on an incoming INVITE before a channel exists: return a SIP status to refuse it
    * (e.g. 404 for an unknown room), or undefined to accept it as a 'call'.
    */
@@ -449,7 +455,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       if (o.metricsPort !== undefined)
         this.metricsServer = await startMetricsServer(this.metrics, {
           port: o.metricsPort,
-          ...(o.metricsHost !== undefined && { host: o.metricsHost })
+          ...(o.metricsHost !== undefined && { host: o.metricsHost }),
+          ...(o.metricsAllow !== undefined && { allow: o.metricsAllow })
         });
       this.throwIfStopRequested();
       if (o.cluster) {

@@ -72,6 +72,7 @@ const engine = new Engine({
   logLevel: listen.logLevel,
   metricsPort: listen.metricsPort,
   metricsHost: listen.metricsHost,
+  ...(listen.metricsAllow && { metricsAllow: listen.metricsAllow }),
   webSocket: {
     port: listen.wsPort,
     joinPage: true,

@@ -1,12 +1,14 @@
 /**
  * Where `npm start` listens and how much it logs, from its environment: UASMEDIA_SIP_PORT (default
  * 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and the address it binds,
- * UASMEDIA_METRICS_HOST (127.0.0.1), and UASMEDIA_LOG_LEVEL (info). A
+ * UASMEDIA_METRICS_HOST (127.0.0.1) and the sources it takes, UASMEDIA_METRICS_ALLOW (CIDR blocks,
+ * comma-separated; everyone), and UASMEDIA_LOG_LEVEL (info). A
  * variable set but empty counts as unset; a bad value stops start-up with a message naming the
  * variable, as every other one does (`abc` was taken as port 0, an unset-looking empty value as
  * a random port).
  */
 import { isIP } from 'node:net';
+import { SourceFilter } from '../../sip/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 
@@ -17,6 +19,7 @@ export interface ListenSettings {
   wsPort: number;
   metricsPort: number | undefined;
   metricsHost: string;
+  metricsAllow: string[] | undefined;
   logLevel: string;
 }
 
@@ -32,6 +35,7 @@ export function listenSettingsFromEnv(env: Env = process.env): ListenSettings {
     wsPort: portFrom(env, 'UASMEDIA_WS_PORT') ?? 8088,
     metricsPort: portFrom(env, 'UASMEDIA_METRICS_PORT'),
     metricsHost: addressFrom(env, 'UASMEDIA_METRICS_HOST') ?? '127.0.0.1',
+    metricsAllow: cidrsFrom(env, 'UASMEDIA_METRICS_ALLOW'),
     logLevel: level
   };
 }
@@ -60,4 +64,20 @@ function addressFrom(env: Env, name: string): string | undefined {
       `${name}=${text} must be an IP address (0.0.0.0 for every interface)`
     );
   return text;
+}
+
+/** CIDR blocks or addresses, comma-separated, or undefined when unset or empty. */
+function cidrsFrom(env: Env, name: string): string[] | undefined {
+  const text = set(env[name]);
+  if (text === undefined) return undefined;
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    new SourceFilter({ allow: entries }, { allow: name, deny: '' });
+  } catch (error) {
+    throw new InvalidArgumentError(name, `${name}=${text}: ${(error as Error).message}`);
+  }
+  return entries;
 }

@@ -27,6 +27,7 @@ describe("npm start's ports and log level from the environment", () => {
       wsPort: 8088,
       metricsPort: undefined,
       metricsHost: '127.0.0.1',
+      metricsAllow: undefined,
       logLevel: 'info'
     };
     expect(listenSettingsFromEnv({})).toEqual(defaults);
@@ -36,6 +37,7 @@ describe("npm start's ports and log level from the environment", () => {
         UASMEDIA_WS_PORT: '',
         UASMEDIA_METRICS_PORT: '',
         UASMEDIA_METRICS_HOST: '',
+        UASMEDIA_METRICS_ALLOW: '',
         UASMEDIA_LOG_LEVEL: ''
       })
     ).toEqual(defaults);
@@ -45,9 +47,17 @@ describe("npm start's ports and log level from the environment", () => {
         UASMEDIA_WS_PORT: '65535',
         UASMEDIA_METRICS_PORT: '9100',
         UASMEDIA_METRICS_HOST: '0.0.0.0',
+        UASMEDIA_METRICS_ALLOW: '10.1.2.3, 192.168.0.0/16',
         UASMEDIA_LOG_LEVEL: 'WARN'
       })
-    ).toEqual({ port: 0, wsPort: 65535, metricsPort: 9100, metricsHost: '0.0.0.0', logLevel: 'warn' });
+    ).toEqual({
+      port: 0,
+      wsPort: 65535,
+      metricsPort: 9100,
+      metricsHost: '0.0.0.0',
+      metricsAllow: ['10.1.2.3', '192.168.0.0/16'],
+      logLevel: 'warn'
+    });
   });
 
   it('refuses a bad value, naming the variable', () => {
@@ -60,6 +70,9 @@ describe("npm start's ports and log level from the environment", () => {
     expect(messageOf({ UASMEDIA_METRICS_PORT: '-1' })).toMatch(/^UASMEDIA_METRICS_PORT=-1 must be/);
     expect(messageOf({ UASMEDIA_METRICS_HOST: 'metrics.example.com' })).toBe(
       'UASMEDIA_METRICS_HOST=metrics.example.com must be an IP address (0.0.0.0 for every interface)'
+    );
+    expect(messageOf({ UASMEDIA_METRICS_ALLOW: '10.0.0.0/8,prometheus' })).toBe(
+      "UASMEDIA_METRICS_ALLOW=10.0.0.0/8,prometheus: UASMEDIA_METRICS_ALLOW list entry 'prometheus' must be an IPv4 or IPv6 address or CIDR block"
     );
     expect(messageOf({ UASMEDIA_SIP_PORT: '5060.5' })).toMatch(/^UASMEDIA_SIP_PORT=5060.5 must be/);
     expect(messageOf({ UASMEDIA_LOG_LEVEL: 'verbose' })).toBe(

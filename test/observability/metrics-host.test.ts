@@ -2,6 +2,8 @@
  * Where the engine's metrics port listens: 127.0.0.1 unless `metricsHost` names another address,
  * as a Prometheus server on another host needs (`UASMEDIA_METRICS_HOST` for `npm start`). Before,
  * the port bound 127.0.0.1 whatever the application asked, so nothing off the host could scrape it.
+ * Bound wider, `metricsAllow` names the scrapers: every request renders every metric, and two
+ * connections asking again as each answer came took a quarter of the engine's core.
  */
 import net from 'node:net';
 import { once } from 'node:events';
@@ -53,6 +55,29 @@ describe('EngineOptions.metricsHost', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toMatch(/^# HELP uasmedia_/m);
     expect(await accepts('127.0.0.1', port)).toBe(false);
+  });
+
+  it('takes connections only from the sources metricsAllow lists', async () => {
+    const port = await freeTcpPort(METRICS_ADDRESS);
+    engine = new Engine({
+      sip: { host: METRICS_ADDRESS, port: 0, transports: ['udp'] },
+      rtp: { minPort: 56710, maxPort: 56719 },
+      logLevel: 'silent',
+      metricsPort: port,
+      metricsHost: METRICS_ADDRESS,
+      metricsAllow: ['127.0.0.62/31']
+    });
+    await engine.start();
+    for (const localAddress of ['127.0.0.62', '127.0.0.63'])
+      expect(
+        (await httpRequest({ address: METRICS_ADDRESS, port, path: '/metrics', localAddress })).status
+      ).toBe(200);
+    await expect(
+      httpRequest({ address: METRICS_ADDRESS, port, path: '/metrics', localAddress: '127.0.0.64' })
+    ).rejects.toThrow(/ECONNRESET|socket hang up/);
+    expect(() => new Engine({ metricsPort: 0, metricsAllow: ['10.0.0.0/33'] })).toThrow(
+      "EngineOptions.metricsAllow list entry '10.0.0.0/33' has prefix length '33', expected 0-32"
+    );
   });
 
   it('refuses what is not an IP address', () => {
