@@ -40,17 +40,24 @@ afterEach(async () => {
   engine = undefined;
 });
 
+/** An engine serving its metrics on METRICS_ADDRESS; resolves with the metrics port. */
+async function startEngine(metricsAllow?: string[]): Promise<number> {
+  const port = await freeTcpPort(METRICS_ADDRESS);
+  engine = new Engine({
+    sip: { host: METRICS_ADDRESS, port: 0, transports: ['udp'] },
+    rtp: { minPort: 56700, maxPort: 56709 },
+    logLevel: 'silent',
+    metricsPort: port,
+    metricsHost: METRICS_ADDRESS,
+    ...(metricsAllow && { metricsAllow })
+  });
+  await engine.start();
+  return port;
+}
+
 describe('EngineOptions.metricsHost', () => {
   it('binds the metrics port on the address it names, and only there', async () => {
-    const port = await freeTcpPort(METRICS_ADDRESS);
-    engine = new Engine({
-      sip: { host: METRICS_ADDRESS, port: 0, transports: ['udp'] },
-      rtp: { minPort: 56700, maxPort: 56709 },
-      logLevel: 'silent',
-      metricsPort: port,
-      metricsHost: METRICS_ADDRESS
-    });
-    await engine.start();
+    const port = await startEngine();
     const reply = await httpRequest({ address: METRICS_ADDRESS, port, path: '/metrics' });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatch(/^# HELP uasmedia_/m);
@@ -58,16 +65,7 @@ describe('EngineOptions.metricsHost', () => {
   });
 
   it('takes connections only from the sources metricsAllow lists', async () => {
-    const port = await freeTcpPort(METRICS_ADDRESS);
-    engine = new Engine({
-      sip: { host: METRICS_ADDRESS, port: 0, transports: ['udp'] },
-      rtp: { minPort: 56710, maxPort: 56719 },
-      logLevel: 'silent',
-      metricsPort: port,
-      metricsHost: METRICS_ADDRESS,
-      metricsAllow: ['127.0.0.62/31']
-    });
-    await engine.start();
+    const port = await startEngine(['127.0.0.62/31']);
     for (const localAddress of ['127.0.0.62', '127.0.0.63'])
       expect(
         (await httpRequest({ address: METRICS_ADDRESS, port, path: '/metrics', localAddress })).status
