@@ -1,11 +1,11 @@
 /**
  * A dialog (RFC 3261 §12): its id (Call-ID, local and remote tags), route set, remote
  * target and CSeq spaces, built from either side of the INVITE exchange, and the requests
- * sent within it (§12.2.1.1). Loose routing (lr) is assumed for the route set.
+ * sent within it (§12.2.1.1), toward a loose or a strict (RFC 2543) first router.
  */
 import { SipRequest, type SipMessage } from '../message/message.js';
 import { parseNameAddr, parseNameAddrList } from '../message/name-addr.js';
-import { isSipUri } from '../message/uri.js';
+import { formatSipUri, isSipUri } from '../message/uri.js';
 
 export interface DialogState {
   callId: string;
@@ -76,8 +76,14 @@ export class Dialog {
   /** §12.2.1.1: a new request within the dialog (ACK reuses the INVITE's number). */
   createRequest(method: string, cseq?: number): SipRequest {
     const seq = cseq ?? ++this.state.localSeq;
-    const request = new SipRequest(method, this.state.remoteTarget);
-    for (const route of this.state.routeSet) request.add('Route', route);
+    const { remoteTarget, routeSet } = this.state;
+    const strictRouter = routeSet.length > 0 ? strictRouterUri(routeSet[0]) : undefined;
+    // §12.2.1.1: a first route without `lr` is a strict router. It takes the request by its
+    // Request-URI and the remote target goes last in the Route set; §8.1.2 sends it there.
+    const request = new SipRequest(method, strictRouter ?? remoteTarget);
+    const routes = strictRouter ? [...routeSet.slice(1), `<${remoteTarget}>`] : routeSet;
+    for (const route of routes) request.add('Route', route);
+    request.strictRouted = strictRouter !== undefined;
     request.add('Max-Forwards', '70');
     request.add('From', this.state.localHeader);
     request.add('To', this.state.remoteHeader);
@@ -103,6 +109,16 @@ export class Dialog {
     const uri = contactUri(message);
     if (uri) this.state.remoteTarget = uri;
   }
+}
+
+/** The Request-URI a route-set entry becomes when it is a strict router (no `lr`), else undefined. */
+function strictRouterUri(route: string): string | undefined {
+  const uri = parseNameAddr(route).parsedUri;
+  if (!isSipUri(uri) || uri.params.has('lr')) return undefined;
+  // §12.2.1.1: without the parameters a Request-URI may not carry (§19.1.1: method, headers).
+  const params = new Map(uri.params);
+  params.delete('method');
+  return formatSipUri({ ...uri, params, headers: new Map() });
 }
 
 export function dialogId(callId: string, localTag: string, remoteTag: string): string {

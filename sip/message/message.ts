@@ -157,6 +157,12 @@ export abstract class SipMessage {
 }
 
 export class SipRequest extends SipMessage {
+  /**
+   * Its Request-URI is a strict router (RFC 3261 §12.2.1.1): it goes there, not to its first
+   * Route (§8.1.2).
+   */
+  strictRouted = false;
+
   constructor(
     public method: string,
     public uri: string,

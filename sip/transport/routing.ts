@@ -67,9 +67,12 @@ export function responseDestination(via: Via, source: MessageSource): Destinatio
   return { protocol: 'udp', host, port };
 }
 
-/** §18.1.1: first Route if any, else the Request-URI; a host name is looked up when sent (RFC 3263). */
+/**
+ * §8.1.2: the first Route if any, else the Request-URI (also when a strict router is the
+ * Request-URI, §12.2.1.1); a host name is looked up when sent (RFC 3263).
+ */
 export function requestDestination(request: SipRequest, fallback: TransportProtocol): Destination {
-  const route = request.getList('Route')[0];
+  const route = request.strictRouted ? undefined : request.getList('Route')[0];
   const target = route !== undefined ? parseNameAddr(route).parsedUri : parseUri(request.uri);
   if (!isSipUri(target)) throw new SipParseError(`cannot route to a non-SIP URI "${request.uri}"`);
   const transportParam = target.params.get('transport')?.toLowerCase();
