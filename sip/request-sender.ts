@@ -151,7 +151,11 @@ export class RequestSender {
   /** §18.1.1: where a request outside any flow goes, over `protocol` if that is configured. */
   requestTarget(request: SipRequest, protocol: TransportProtocol | undefined): Destination {
     const destination = requestDestination(request, protocol ?? 'udp');
-    if (protocol && this.host.transports.has(protocol)) destination.protocol = protocol;
+    // Within a dialog (a To tag) the next hop's URI names the transport when it names one we have
+    // (RFC 3263 §4.1): a Contact or Record-Route with transport=tcp reached over UDP. Otherwise, as
+    // for a new request, the transport asked for (the dialog's, the call's option) is taken.
+    const hopChooses = request.toTag !== undefined && this.host.transports.has(destination.protocol);
+    if (protocol && this.host.transports.has(protocol) && !hopChooses) destination.protocol = protocol;
     // A sips: target without TLS configured is an error, never a silent downgrade (RFC 3261 §26.2.2).
     if (destination.protocol === 'tls' && !this.host.transports.has('tls'))
       throw new SipError(

@@ -21,7 +21,10 @@ export interface SipLogger {
 export const silentLogger: SipLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface SendOptions {
-  /** Transport to use; otherwise the URI's transport parameter or UDP (TCP for large requests). */
+  /**
+   * Transport to use; otherwise the URI's transport parameter or UDP (TCP for large requests).
+   * Within a dialog the next hop's own transport parameter comes first (request-sender.ts).
+   */
   protocol?: TransportProtocol;
   /** Keep the request's own top Via (CANCEL must match its INVITE's branch, §9.1). */
   keepVia?: boolean;

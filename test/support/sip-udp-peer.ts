@@ -125,8 +125,9 @@ export class TcpListeningTestPeer extends SipTestPeer {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+  /** Listens on an ephemeral port of `host` (another loopback address to be a different host). */
+  async listen(host = '127.0.0.1'): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, host, () => resolve()));
     this.port = (this.server.address() as net.AddressInfo).port;
     return this;
   }
