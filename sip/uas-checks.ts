@@ -39,6 +39,18 @@ export function checkUriAndMethod(request: SipRequest): Rejection | undefined {
   return undefined;
 }
 
+/**
+ * §11.2: what a 200 to OPTIONS says of us, in a dialog (a trunk's keep-alive) or outside one:
+ * the methods, the bodies, and RFC 4028 session timers unless they are turned off.
+ */
+export function capabilityHeaders(sessionTimer: boolean): Record<string, string> {
+  return {
+    Allow: ALLOWED_METHODS.join(', '),
+    Accept: ACCEPTED_BODY_TYPES,
+    Supported: sessionTimer ? 'timer' : ''
+  };
+}
+
 /** Option tags a request may Require of us. */
 const SUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set(['timer']);
 

@@ -43,12 +43,11 @@ import { ConnectionGuard, type ConnectionLimits } from './transport/connection-g
 import { resolveMessageLimits, type SipMessageLimits } from './message/limits.js';
 import type { SipParseError } from './errors.js';
 import {
-  ALLOWED_METHODS,
+  capabilityHeaders,
   checkDialogContact,
   checkExtensionsAndBody,
   checkUriAndMethod
 } from './uas-checks.js';
-import { ACCEPTED_BODY_TYPES } from './message/session-body.js';
 import type { InviteAdmission } from './admission/invite-admission.js';
 import type { RefusalCause, Unavailable } from './admission/refusal.js';
 import type { SourceFilter } from './admission/source-filter.js';
@@ -688,11 +687,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
         this.sendStateless(
           unavailable
             ? finalAnswer(request, unavailable.status, unavailable.reason, unavailable.headers)
-            : createResponse(request, 200, undefined, statelessToTag(request))
-                .add('Allow', ALLOWED_METHODS.join(', '))
-                .add('Accept', ACCEPTED_BODY_TYPES)
-                // §11.2: the extensions we support; RFC 4028 session timers unless turned off.
-                .add('Supported', this.host.sessionTimer ? 'timer' : ''),
+            : finalAnswer(request, 200, undefined, capabilityHeaders(this.host.sessionTimer !== undefined)),
           request,
           source
         );

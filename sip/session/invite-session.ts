@@ -11,7 +11,7 @@ import type { SipRequest, SipResponse } from '../message/message.js';
 import { createResponse, warningHeaders } from '../message/responses.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
 import { describesChange } from '../sdp/description-change.js';
-import { ALLOWED_METHODS } from '../uas-checks.js';
+import { ALLOWED_METHODS, capabilityHeaders } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
@@ -442,9 +442,13 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       case 'INVITE':
         this.handleReinvite(request, tx as InviteServerTransaction);
         return;
-      case 'OPTIONS':
-        this.host.respond(tx, createResponse(request, 200));
+      case 'OPTIONS': {
+        const response = createResponse(request, 200);
+        for (const [name, value] of Object.entries(capabilityHeaders(this.host.sessionTimer !== undefined)))
+          response.add(name, value);
+        this.host.respond(tx, response);
         return;
+      }
       default:
         this.host.respond(tx, createResponse(request, 405));
     }
