@@ -15,7 +15,7 @@ export interface Rejection {
 }
 
 /** Methods this UA implements (§20.5 Allow). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'];
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE'];
 /** Methods we know but do not implement: 405 with Allow (§8.2.1); anything else is 501. */
 const KNOWN_UNSUPPORTED = new Set([
   'REGISTER',
@@ -24,7 +24,6 @@ const KNOWN_UNSUPPORTED = new Set([
   'MESSAGE',
   'REFER',
   'PRACK',
-  'UPDATE',
   'PUBLISH'
 ]);
 const SDP = 'application/sdp';
@@ -63,7 +62,8 @@ export function checkExtensionsAndBody(request: SipRequest): Rejection | undefin
     .filter((tag) => !SUPPORTED_EXTENSIONS.has(tag.toLowerCase()));
   if (unsupported.length > 0 && request.method !== 'CANCEL')
     return { status: 420, headers: { Unsupported: unsupported.join(', ') } };
-  if (request.method !== 'INVITE') return undefined;
+  // The methods whose body is a session description we read (RFC 3311 §5.2 for UPDATE).
+  if (request.method !== 'INVITE' && request.method !== 'UPDATE') return undefined;
   const body = readSessionBody(request);
   if (body.kind === 'refused')
     return body.status === 415

@@ -15,6 +15,7 @@ import { bareHost, isSipUri, parseUri } from './message/uri.js';
 import { IncomingInvite } from './session/incoming-invite.js';
 import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
 import { OutgoingInvite, type OutgoingInviteOptions } from './session/outgoing-invite.js';
+import { earlyUpdateResponse } from './session/early-update.js';
 import {
   silentLogger,
   type DialogUser,
@@ -145,6 +146,8 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   /** Call-ID|From tag|CSeq of requests without To tag → their transaction (§8.2.2.2). */
   private readonly mergeKeys = new Map<string, string>();
   private readonly sessions = new Set<InviteSessionBase>();
+  /** Calls we place, by Call-ID and our From tag, until they end. */
+  private readonly placing = new Map<string, OutgoingInvite>();
   private readonly unanswered: UnansweredInvites;
   /** WebSocket connection → the sessions whose INVITE arrived or went on it. */
   private readonly flows: FlowBindings;
@@ -241,6 +244,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     this.registrations.clear();
     for (const session of [...this.sessions]) session.shutdown();
     this.sessions.clear();
+    this.placing.clear();
     // A session that ended before its 2xx was ACKed keeps its dialog for the BYE it holds.
     for (const user of [...this.dialogs.values()]) user.shutdown();
     this.flows.clear();
@@ -264,6 +268,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     const protocol = this.sender.chooseProtocol(options.transport, uriTransport, options.body);
     const session = new OutgoingInvite(this.host, target, options, protocol);
     this.track(session);
+    // Its early dialogs (a callee's 18x with a tag) are found by Call-ID and our tag: an UPDATE in
+    // one is answered before the 2xx makes the dialog (early-update.ts).
+    const placingKey = `${session.callId}|${session.localTag}`;
+    this.placing.set(placingKey, session);
+    session.on('terminated', () => this.placing.delete(placingKey));
     session.on('terminated', () => {
       if (!session.wasAnswered && this.state === 'started') this.unanswered.remember(session);
     });
@@ -715,6 +724,16 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     if (user) {
       if (arrivedOnFlow(user.flow, source))
         user.handleRequest(request, tx, source, this.inviteAdmission?.callerOf(request, source.host));
+      else reply(481);
+      return;
+    }
+    // RFC 3311 §5.2: an UPDATE in an early dialog, ours (our 180 carried the tag) or the
+    // callee's (its 18x did): answered without touching the call (early-update.ts).
+    if (request.method === 'UPDATE') {
+      const ringing = this.intake.early(request, toTag);
+      const placing = this.placing.get(`${request.callId}|${toTag}`);
+      const side = ringing && arrivedOnFlow(ringing.flow, source) ? 'uas' : placing ? 'uac' : undefined;
+      if (side) this.respond(tx, earlyUpdateResponse(request, side));
       else reply(481);
       return;
     }

@@ -391,7 +391,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   }
 
   /** §6: 422 Session Interval Too Small, with the Min-SE we accept. */
-  protected respond422(request: SipRequest, tx: InviteServerTransaction, minSeSeconds: number): void {
+  protected respond422(request: SipRequest, tx: ServerTransaction, minSeSeconds: number): void {
     const response = createResponse(request, 422, 'Session Interval Too Small', this.localTag);
     response.add('Min-SE', String(minSeSeconds));
     this.host.respond(tx, response);
@@ -441,6 +441,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         return;
       case 'INVITE':
         this.handleReinvite(request, tx as InviteServerTransaction);
+        return;
+      case 'UPDATE':
+        this.handleUpdate(request, tx);
         return;
       case 'OPTIONS': {
         const response = createResponse(request, 200);
@@ -498,17 +501,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
   private handleReinvite(request: SipRequest, tx: InviteServerTransaction): void {
-    if (this.reinviteInProgress) {
-      // §14.2: our own re-INVITE is pending on this dialog: glare.
+    // §14.2, RFC 6337 §3.1: our own re-INVITE, or an offer of ours in a 2xx, waits: glare.
+    if (this.ownOfferPending()) {
       this.host.respond(tx, createResponse(request, 491));
       return;
-    }
-    for (const pending of this.pending2xx.values()) {
-      if (pending.awaitingAnswer) {
-        // An offer of ours is still unanswered (RFC 3261 §14.2, RFC 6337 §3.1): glare.
-        this.host.respond(tx, createResponse(request, 491));
-        return;
-      }
     }
     // Refused before anything changes: a 422 leaves the media and the remote target as they were.
     const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
@@ -518,34 +514,98 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     }
     // A body we cannot read was refused before the request reached its dialog (uas-checks.ts).
     const offer = sessionDescriptionOf(request) ?? '';
-    let localSdp: string;
-    try {
+    const localSdp = this.describeOrRefuse(request, tx, () =>
       // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
-      if (offer.length === 0) localSdp = this.offerProvider ? this.offerProvider() : (this.localSdp ?? '');
-      else if (this.offerHandler) localSdp = this.offerHandler(offer);
-      else if (offer === this.remoteSdp) localSdp = this.localSdp ?? '';
-      else throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
+      offer.length > 0
+        ? this.answerTo(offer)
+        : this.offerProvider
+          ? this.offerProvider()
+          : (this.localSdp ?? '')
+    );
+    if (localSdp === undefined) return;
+    this.dialog?.refreshTarget(request);
+    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
+    // §10: a re-INVITE from the peer in the dialog refreshes the session.
+    this.restartSessionTimer(timer.interval);
+    this.localSdp = localSdp;
+    if (offer.length > 0) {
+      this.remoteSdp = offer;
+      this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
+    }
+  }
+
+  /**
+   * RFC 3311: an UPDATE changes the session outside any INVITE: a new offer answered in its 200,
+   * or none, a session refresh (RFC 4028 §7.4) that trunks and SBCs send instead of a re-INVITE
+   * when the dialog allows UPDATE. It refreshes the remote target as a re-INVITE does (§5.2).
+   */
+  private handleUpdate(request: SipRequest, tx: ServerTransaction): void {
+    const offer = sessionDescriptionOf(request) ?? '';
+    // §5.2: an offer while one of ours waits for its answer gets 491.
+    if (offer.length > 0 && this.ownOfferPending()) {
+      this.host.respond(tx, createResponse(request, 491));
+      return;
+    }
+    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
+    if ('rejectMinSe' in timer) {
+      this.respond422(request, tx, timer.rejectMinSe);
+      return;
+    }
+    const localSdp =
+      offer.length > 0 ? this.describeOrRefuse(request, tx, () => this.answerTo(offer)) : undefined;
+    if (offer.length > 0 && localSdp === undefined) return;
+    this.dialog?.refreshTarget(request);
+    const response = createResponse(request, 200);
+    response.add('Contact', this.host.contact(this.protocol));
+    for (const [name, value] of Object.entries(timer.headers)) response.add(name, value);
+    if (localSdp !== undefined) {
+      response.add('Content-Type', SDP);
+      response.body = Buffer.from(localSdp, 'utf8');
+    }
+    this.host.respond(tx, response);
+    this.restartSessionTimer(timer.interval);
+    if (localSdp === undefined) return;
+    this.localSdp = localSdp;
+    this.remoteSdp = offer;
+    this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
+  }
+
+  /** Our re-INVITE is pending, or an offer of ours in a 2xx awaits the ACK's answer. */
+  private ownOfferPending(): boolean {
+    if (this.reinviteInProgress) return true;
+    for (const pending of this.pending2xx.values()) if (pending.awaitingAnswer) return true;
+    return false;
+  }
+
+  /** Our answer to the peer's `offer`; throws what refuses it (an OfferRejection's status, 488). */
+  private answerTo(offer: string): string {
+    if (this.offerHandler) return this.offerHandler(offer);
+    if (offer === this.remoteSdp) return this.localSdp ?? '';
+    throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
+  }
+
+  /** The SDP `describe` makes, or undefined once the request has been refused with why it threw. */
+  private describeOrRefuse(
+    request: SipRequest,
+    tx: ServerTransaction,
+    describe: () => string
+  ): string | undefined {
+    try {
+      return describe();
     } catch (error) {
       const status = (error as OfferRejection).status;
       const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
       const response = createResponse(request, code);
       for (const [name, value] of Object.entries(warningHeaders(error))) response.add(name, value);
       this.host.respond(tx, response);
-      return;
+      return undefined;
     }
-    this.dialog?.refreshTarget(request);
-    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
-    // §10: a re-INVITE from the peer in the dialog refreshes the session.
-    if (timer.interval)
-      this.startSessionTimer({
-        seconds: timer.interval.seconds,
-        weRefresh: timer.interval.refresher === 'uas'
-      });
-    this.localSdp = localSdp;
-    if (offer.length > 0) {
-      this.remoteSdp = offer;
-      this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
-    }
+  }
+
+  /** A refresh from the peer (re-INVITE or UPDATE) settled `interval`: the timer runs again from now. */
+  private restartSessionTimer(interval: SessionInterval | undefined): void {
+    if (interval)
+      this.startSessionTimer({ seconds: interval.seconds, weRefresh: interval.refresher === 'uas' });
   }
 
   /** Sends a 2xx with SDP through `tx` and retransmits it until the ACK (§13.3.1.4). */

@@ -354,7 +354,7 @@ describe('UAS INVITE handling over real UDP', () => {
     await peer.send(inviteText(peer.port, port, { callId: 'allow-1' }), port);
     const acked = (await incoming).accept(testSdp(8000));
     const ok = (await peer.next(isResponse('allow-1', 200))) as SipResponse;
-    expect(ok.get('Allow')).toBe('INVITE, ACK, BYE, CANCEL, OPTIONS, INFO');
+    expect(ok.get('Allow')).toBe('INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE');
     await peer.send(ackText(peer.port, port, 'allow-1', ok.toTag ?? ''), port);
     await acked;
     await peer.send(optionsText('options-supported', 'UDP', peer.port, port), port);
