@@ -407,18 +407,18 @@ export class ConferenceTransfer {
 
   /** Whether the room hears `party`: its talker events are the room's only then (FreeSWITCH reports a muted member's as `mute-detect`, not `start-talking`). */
   private heardByRoom(party: Party): boolean {
-    return !party.held && !party.muted && party.coaching === undefined;
+    return party.talkerAndListener && !party.held && !party.muted && party.coaching === undefined;
   }
 
   /**
    * Talker events of the party, reported on the room's media; a muted one's start as
-   * `mutedTalking` (not a held or coaching one's: unmuted, the room would still not hear it).
+   * `mutedTalking` (not a held, coaching or listen-only one's: unmuted, the room would still not hear it).
    */
   talking(talking: boolean, levelDbfs: number): void {
     const party = this.party;
     if (!this.entered || this.finished || !this.room || !party) return;
     if (!this.heardByRoom(party)) {
-      if (talking && party.muted && !party.held && party.coaching === undefined)
+      if (talking && party.talkerAndListener && party.muted && !party.held && party.coaching === undefined)
         this.ctx.conferenceMedia(this.room).reportMutedTalking(party, levelDbfs);
       return;
     }
