@@ -43,7 +43,7 @@ import { EngineMetrics } from './observability/metrics.js';
 import { countActiveTimers, countOpenDescriptors, type ResourceCounts } from './observability/resources.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { UASCallChannel } from './channel/uas-call-channel.js';
-import type { ChannelContext } from './channel/channel-context.js';
+import { trunkLegContext, type ChannelContext } from './channel/channel-context.js';
 import {
   checkWebSocketOptions,
   DEFAULT_SIP_PATH,
@@ -716,7 +716,10 @@ export class Engine extends SafeEmitter<EngineEvents> {
     }
     let channel: UASCallChannel;
     try {
-      channel = await UASCallChannel.fromIncoming(this.context, invite);
+      channel = await UASCallChannel.fromIncoming(
+        trunk ? trunkLegContext(this.context) : this.context,
+        invite
+      );
     } catch (error) {
       this.reportError(error, 'could not take an incoming call');
       invite.reject(503, 'Service Unavailable');
@@ -743,7 +746,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
       logger: this.logger,
       metrics: this.metrics,
       createChannel: () => this.createChannel(),
-      createTrunkChannel: () => this.newChannel((context) => UASCallChannel.forTrunkLeg(context)),
+      createTrunkChannel: () =>
+        this.newChannel((context) => UASCallChannel.forTrunkLeg(trunkLegContext(context))),
       conference: (name) => this.conference(name),
       sipAddress: () => {
         const udp = this.sipAddresses().find((a) => a.protocol === 'udp') ?? this.sipAddresses()[0];

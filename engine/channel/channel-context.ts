@@ -51,3 +51,14 @@ export interface ChannelContext {
   /** Whether the engine takes new calls now (running: not starting, stopping or stopped). */
   takesCalls(): boolean;
 }
+
+/**
+ * The context of a cluster's trunk leg, which carries another node's mix, not a keypad: its
+ * parties' digits are taken on their own node. It listens for no tones in the audio, which a
+ * mix of voices or music can hold without anyone pressing a key: two parties whose tones made
+ * the pair of '1' between them had their node's whole section cut out of the other node's mix,
+ * as a digit's tone is kept out of it.
+ */
+export function trunkLegContext(ctx: ChannelContext): ChannelContext {
+  return { ...ctx, inbandDtmf: 'never' };
+}

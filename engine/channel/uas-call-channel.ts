@@ -506,8 +506,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     if (otherCall === this)
       throw new InvalidArgumentError('otherCall', 'otherCall must be another channel than this one');
     // Another engine's channel would be its leg there and a party here: stopping that engine
-    // would end a call of this one.
-    if (otherCall.#ctx !== this.#ctx)
+    // would end a call of this one. An engine's channels share its room registry (a trunk leg's
+    // context differs from its callers' in its DTMF listening only).
+    if (otherCall.#ctx.rooms !== this.#ctx.rooms)
       throw new InvalidArgumentError('otherCall', 'otherCall must be a channel of this engine');
     this.#ctx.rooms.validateName(conferenceRoomName);
     const resolved = resolveTransferOptions(options);
