@@ -183,12 +183,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    */
   #remoteSsrc = -1;
   #hasRemoteSsrc = false;
-  /**
-   * The SSRC of the RFC 4733 events, valid once #hasEventSsrc. §2.1 puts them on the audio's,
-   * but some senders use one of their own: events on it neither reset the audio nor the reverse.
-   */
-  #eventSsrc = -1;
-  #hasEventSsrc = false;
   /** Another audio SSRC seen while the current one was heard, and the sequence number that would confirm it (#takesOver). */
   #candidateSsrc = -1;
   #candidateNextSeq = -1;
@@ -829,11 +823,6 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     if (latch === 'onProbation') return this.#discard('probation');
     if (latch === 'latchedNow') this.safeEmit('latched', { address: rinfo.address, port: rinfo.port });
     const now = this.#now();
-    if (isEvent && h.ssrc !== this.#eventSsrc) {
-      if (this.#hasEventSsrc) this.#events.reset();
-      this.#eventSsrc = h.ssrc;
-      this.#hasEventSsrc = true;
-    }
     if (h.ssrc !== this.#remoteSsrc && (!isEvent || !this.#hasRemoteSsrc)) {
       if (this.#hasRemoteSsrc && !this.#takesOver(h, now)) return this.#discard('probation');
       const previous = this.#remoteSsrc;
@@ -858,6 +847,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#lastHeardMs = now;
     this.#counters.packetsReceived++;
     this.#counters.bytesReceived += h.payloadLength;
+    // Events of every SSRC go to one receiver: §2.1 puts them on the audio's, some senders use one
+    // of their own, and a transfer moves them to another. Told apart by their timestamps, as any
+    // two presses are, a press whose ends were lost is reported when the next source's starts, and
+    // a straggler of the old source's is not taken for a new press (a reset on each SSRC change
+    // had lost the one and reported the other twice).
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
     else {
       this.#framing.observe(h.payloadLength);
