@@ -236,6 +236,8 @@ export class JitterBuffer {
   #baseIntercept = Infinity;
   /** Running estimate of the (1 − targetLateShare) percentile of jitter, kept within [min, max]: the target. */
   #jitterQuantileMs = 0;
+  /** How long before its playout time the reader asks for a packet at most (`setFormat`). */
+  #readAheadMs = 0;
   #currentDelayMs = 0;
   /** Frames were skipped (to shrink the delay, or to make room) since the last frame `pop` returned. */
   #skipPending = false;
@@ -288,9 +290,9 @@ export class JitterBuffer {
     this.#seen.fill(-1);
   }
 
-  /** Target playout delay now, in ms. */
+  /** Target playout delay now, in ms: the jitter percentile, plus the reader's read-ahead (`setFormat`). */
   get targetDelayMs(): number {
-    return this.#jitterQuantileMs;
+    return this.#jitterQuantileMs + this.#readAheadMs;
   }
 
   /** Playout delay D of the last frame (see the file comment): how long after it arrived (at the base transit) it was played. */
@@ -316,8 +318,14 @@ export class JitterBuffer {
     return this.#stats.packetsLate;
   }
 
-  /** Re-INVITE codec change: new frame size or clock; the stream restarts. */
-  setFormat(clockRateHz: number, samplesPerFrame: number): void {
+  /**
+   * Re-INVITE codec change, or the caller's packet time: new frame size or clock; the stream
+   * restarts. `readAheadMs`: a reader that cuts packets into frames of another size asks for a
+   * packet up to this long before its playout time (the `nowMs` it passes `pop`), so the packet
+   * has had that much less time to arrive than its delay says: the target grows by it.
+   */
+  setFormat(clockRateHz: number, samplesPerFrame: number, readAheadMs = 0): void {
+    this.#readAheadMs = readAheadMs;
     this.#clockRateHz = clockRateHz;
     this.#spf = samplesPerFrame;
     this.#frameMs = (1000 * samplesPerFrame) / clockRateHz;

@@ -1,0 +1,101 @@
+/**
+ * A caller whose packets carry less audio than a frame (10 ms, as some trunks and ATAs send) over a
+ * path with a little jitter: its packets must come late no more often than 20 ms ones do. The
+ * frame clock's reader cuts them into 20 ms frames and asks the jitter buffer for the second packet
+ * of each frame 10 ms before it plays, at the time the first plays; had the buffer's target not
+ * counted that, it would wait for each packet 10 ms less than its delay says.
+ *
+ * Real loopback sockets, on a virtual clock: each packet is sent at its arrival time (20 ms
+ * frames' worth of PCMU over ±10 ms of jitter, from a seeded PRNG), each frame read on its tick.
+ */
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RtpPortPool } from '../../engine/rtp/port-pool.js';
+import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
+import { FRAME_LOST, RtpSession } from '../../engine/rtp/rtp-session.js';
+import { mulberry32 } from '../support/prng.js';
+
+const HOST = '127.0.3.201';
+/** Seconds of audio sent. */
+const SECONDS = 6;
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+/** Resolves once `check` holds, yielding to the event loop between looks (a packet on its way). */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    if (i > 200_000) throw new Error('packet not received');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Streams `packetMs` packets through a path adding 0-20 ms; the session's late packets and concealed frames. */
+async function stream(packetMs: number): Promise<{ late: number; concealed: number; played: number }> {
+  const pool = new RtpPortPool({ host: HOST, minPort: 33950, maxPort: 33969 });
+  cleanups.push(() => pool.close());
+  const phone = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
+  cleanups.push(() => phone.close());
+  const ports = await pool.allocate();
+  let clockMs = 0;
+  const session = new RtpSession({
+    ports,
+    payloadType: 0,
+    clockRateHz: 8000,
+    samplesPerFrame: 160,
+    rtcpIntervalMs: 0,
+    remote: { address: HOST, port: phone.address().port },
+    now: () => clockMs
+  });
+  cleanups.push(() => session.close());
+
+  const random = mulberry32(4733);
+  const samples = packetMs * 8;
+  const arrivals: { atMs: number; packet: Buffer }[] = [];
+  for (let k = 0; k * packetMs < SECONDS * 1000; k++) {
+    const packet = Buffer.alloc(12 + samples, 0xff);
+    writeRtpHeader(packet, {
+      marker: k === 0,
+      payloadType: 0,
+      sequenceNumber: k,
+      timestamp: k * samples,
+      ssrc: 0x1010
+    });
+    arrivals.push({ atMs: k * packetMs + 3 + 20 * random(), packet });
+  }
+  arrivals.sort((a, b) => a.atMs - b.atMs);
+
+  const frame = new Uint8Array(160);
+  let sent = 0;
+  let concealed = 0;
+  let played = 0;
+  for (let nowMs = 0; nowMs < SECONDS * 1000 + 200; nowMs += 20) {
+    while (sent < arrivals.length && arrivals[sent].atMs <= nowMs) {
+      clockMs = arrivals[sent].atMs;
+      phone.send(arrivals[sent++].packet, ports.rtpPort, HOST);
+      await until(() => session.packetsReceived === sent);
+    }
+    clockMs = nowMs;
+    const n = session.readFrame(frame, nowMs);
+    if (n === FRAME_LOST && nowMs < SECONDS * 1000)
+      concealed++; // not the concealment after the last packet
+    else if (n > 0) played++;
+  }
+  expect(session.stats().packetTimeMs).toBe(packetMs);
+  return { late: session.stats().packetsLate, concealed, played };
+}
+
+describe('packets shorter than a frame, over jitter', () => {
+  it('come late no more than 20 ms packets do, and their frames are played, not concealed', async () => {
+    const twenty = await stream(20);
+    const ten = await stream(10);
+    expect(twenty.late).toBe(0);
+    expect(ten.late).toBe(0);
+    expect(twenty.concealed).toBe(0);
+    expect(ten.concealed).toBe(0);
+    expect(ten.played).toBeGreaterThanOrEqual(SECONDS * 50 - 5);
+  });
+});
