@@ -210,6 +210,8 @@ export class JitterBuffer {
   #playoutTs = 0;
   #hasPlayed = false;
   #concealRun = 0;
+  /** Frames still to conceal while a stream that replaced a playing one starts (`reset`). */
+  #bridgeFrames = 0;
   #sinceAdjust = 0;
   /** The sequence number that confirms a restart: the one after a packet from far behind. */
   #restartSeq = NO_RESTART;
@@ -434,13 +436,14 @@ export class JitterBuffer {
   }
 
   #nextFrame(target: Uint8Array, nowMs: number): number {
-    if (this.#state === 'empty') return FRAME_SILENT;
+    if (this.#state === 'empty') return this.#notStarted();
     if (this.#state === 'buffering') {
       let head = this.#lowestSlot(this.#lowSeq);
-      if (head < 0) return FRAME_SILENT;
+      if (head < 0) return this.#notStarted();
       const delay = this.#delayOf(this.#tsOf(head), nowMs);
-      if (delay < this.targetDelayMs) return FRAME_SILENT;
+      if (delay < this.targetDelayMs) return this.#notStarted();
       head = this.#startingSlot(head, nowMs);
+      this.#bridgeFrames = 0;
       this.#state = 'playing';
       this.#playoutTs = this.#tsOf(head);
       this.#nextSeq = this.#seqOf(head);
@@ -508,6 +511,19 @@ export class JitterBuffer {
   }
 
   /**
+   * A frame before the stream starts: silence, unless a stream that replaced a playing one (a new
+   * SSRC, a new timeline) is filling up to its delay. Its gap is concealed, as a stretch is: the
+   * audio fades out and the new stream is cross-faded in. As silence it had been cut to zero and
+   * back mid-word, two clicks around a 40 ms hole.
+   */
+  #notStarted(): number {
+    if (this.#bridgeFrames === 0) return FRAME_SILENT;
+    this.#bridgeFrames--;
+    this.#stats.framesConcealed++;
+    return FRAME_LOST;
+  }
+
+  /**
    * Whether a packet of the source the buffer follows goes on with its stream, starts a new
    * timeline, or may start one that the next packet confirms. Silence between talkspurts moves
    * the timestamp on by itself; a gap longer than resetJumpMs, or a sequence jump beyond any
@@ -570,6 +586,8 @@ export class JitterBuffer {
 
   /** Drops everything; `full` also forgets the jitter estimate (new source). */
   reset(full = true): void {
+    // A reset while the format settles (InboundFraming's first packet) keeps a bridge begun.
+    if (this.#state === 'playing') this.#bridgeFrames = Math.max(0, this.#maxConceal - this.#concealRun);
     this.#emptySlots();
     this.#seen.fill(-1);
     this.#count = 0;
