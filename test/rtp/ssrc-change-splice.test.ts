@@ -1,10 +1,11 @@
 /**
  * A caller's media switching to another SSRC mid-word (a phone's transfer, a trunk's media
- * switch), heard. A 437 Hz tone in PCMU comes over loopback to an RtpSession from one SSRC, then,
- * on the same timeline, from another; each frame is played as MediaLeg.beforeMix plays it
- * (readFrame → setInput → processRoom) on a virtual clock. The new source fills the jitter buffer
- * up to its delay before it plays: that gap must be concealed and joined as a stretch is (no
- * sample-to-sample step above the tone's own, no silent frame), not cut to zero and back.
+ * switch), heard. A 437 Hz tone and a vowel-like sound in PCMU come over loopback to an
+ * RtpSession from one SSRC, then, on the same timeline, from another; each frame is played as
+ * MediaLeg.beforeMix plays it (readFrame → setInput → processRoom) on a virtual clock. The new
+ * source fills the jitter buffer up to its delay before it plays: that gap must be concealed and
+ * joined as a stretch is (no sample-to-sample step above the signal's own, no silent frame), not
+ * cut to zero and back.
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,78 +35,94 @@ async function until(check: () => boolean): Promise<void> {
   }
 }
 
+/** Sample i of a signal at 8 kHz. */
+type Signal = (i: number) => number;
+/** A 437 Hz tone at 8000 peak. */
+const tone: Signal = (i) => Math.round(8000 * Math.sin((2 * Math.PI * 437 * i) / 8000));
+/** A steady vowel-like sound: 143 Hz and its next four harmonics, falling 6 dB/octave. */
+const voiced: Signal = (i) => {
+  let x = 0;
+  for (let h = 1; h <= 5; h++) x += (5000 / h) * Math.sin((2 * Math.PI * 143 * h * i) / 8000 + h);
+  return Math.round(x);
+};
+
 describe.each(['wasm', 'js'] as const)('an SSRC change mid-word, through the %s core', (kind) => {
-  it('is concealed and joined without a step above the tone, never cut to silence', async () => {
-    const pool = new RtpPortPool({ host: HOST, minPort: 33970, maxPort: 33989 });
-    cleanups.push(() => pool.close());
-    const phone = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
-    cleanups.push(() => phone.close());
-    const ports = await pool.allocate();
-    let clockMs = 0;
-    const session = new RtpSession({
-      ports,
-      payloadType: 0,
-      clockRateHz: 8000,
-      samplesPerFrame: N,
-      rtcpIntervalMs: 0,
-      remote: { address: HOST, port: phone.address().port },
-      now: () => clockMs
-    });
-    cleanups.push(() => session.close());
-    const kernels = await createKernels(kind);
-    cleanups.push(() => kernels.close());
-    const room = kernels.createRoom(8000);
-    const party = kernels.createParty('PCMU');
-    kernels.addParty(room, party);
-
-    const pcm = new Int16Array(FRAMES * N);
-    let silentAfterStart = 0;
-    let concealed = 0;
-    let started = false;
-    for (let k = 0; k < FRAMES; k++) {
-      // Frame k leaves the phone at 20k ms and arrives 5 ms later; the switch keeps the timeline.
-      const packet = Buffer.alloc(12 + N);
-      const before = k < SWITCH;
-      writeRtpHeader(packet, {
-        marker: k === 0,
+  it.each([
+    ['437 Hz tone', tone],
+    ['voiced sound', voiced]
+  ])(
+    'in a %s is concealed and joined without a step above the signal, never cut to silence',
+    async (name, signal) => {
+      const pool = new RtpPortPool({ host: HOST, minPort: 33970, maxPort: 33989 });
+      cleanups.push(() => pool.close());
+      const phone = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
+      cleanups.push(() => phone.close());
+      const ports = await pool.allocate();
+      let clockMs = 0;
+      const session = new RtpSession({
+        ports,
         payloadType: 0,
-        sequenceNumber: before ? 1000 + k : 40_000 + k,
-        timestamp: (before ? 0 : 0x1234_5678) + k * N,
-        ssrc: before ? 0xaaaa : 0xbbbb
+        clockRateHz: 8000,
+        samplesPerFrame: N,
+        rtcpIntervalMs: 0,
+        remote: { address: HOST, port: phone.address().port },
+        now: () => clockMs
       });
-      for (let j = 0; j < N; j++)
-        packet[12 + j] = ulawCompress(Math.round(8000 * Math.sin((2 * Math.PI * 437 * (k * N + j)) / 8000)));
-      clockMs = 20 * k + 5;
-      phone.send(packet, ports.rtpPort, HOST);
-      await until(() => session.packetsReceived + session.stats().packetsDiscarded === k + 1);
+      cleanups.push(() => session.close());
+      const kernels = await createKernels(kind);
+      cleanups.push(() => kernels.close());
+      const room = kernels.createRoom(8000);
+      const party = kernels.createParty('PCMU');
+      kernels.addParty(room, party);
 
-      const nowMs = 20 * k + 10;
-      clockMs = nowMs;
-      const payload = kernels.inputPayload(party);
-      const n = session.readFrame(payload, nowMs);
-      if (n > 0) started = true;
-      else if (started && n === FRAME_LOST) concealed++;
-      else if (started) silentAfterStart++;
-      kernels.setInput(
-        party,
-        n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
-        session.frameFollowsSkip
+      const pcm = new Int16Array(FRAMES * N);
+      let silentAfterStart = 0;
+      let concealed = 0;
+      let started = false;
+      for (let k = 0; k < FRAMES; k++) {
+        // Frame k leaves the phone at 20k ms and arrives 5 ms later; the switch keeps the timeline.
+        const packet = Buffer.alloc(12 + N);
+        const before = k < SWITCH;
+        writeRtpHeader(packet, {
+          marker: k === 0,
+          payloadType: 0,
+          sequenceNumber: before ? 1000 + k : 40_000 + k,
+          timestamp: (before ? 0 : 0x1234_5678) + k * N,
+          ssrc: before ? 0xaaaa : 0xbbbb
+        });
+        for (let j = 0; j < N; j++) packet[12 + j] = ulawCompress(signal(k * N + j));
+        clockMs = 20 * k + 5;
+        phone.send(packet, ports.rtpPort, HOST);
+        await until(() => session.packetsReceived + session.stats().packetsDiscarded === k + 1);
+
+        const nowMs = 20 * k + 10;
+        clockMs = nowMs;
+        const payload = kernels.inputPayload(party);
+        const n = session.readFrame(payload, nowMs);
+        if (n > 0) started = true;
+        else if (started && n === FRAME_LOST) concealed++;
+        else if (started) silentAfterStart++;
+        kernels.setInput(
+          party,
+          n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
+          session.frameFollowsSkip
+        );
+        kernels.processRoom(room);
+        pcm.set(kernels.decodedInput(party), k * N);
+      }
+      kernels.destroyRoom(room);
+      kernels.destroyParty(party);
+
+      // The tone moves at most 8000·2π·437/8000 ≈ 2,750 per sample; a cut to zero steps up to 8,000.
+      const clean = largestStep(pcm, 20 * N, (SWITCH - 5) * N);
+      const around = largestStep(pcm, (SWITCH - 2) * N, (SWITCH + 10) * N);
+      console.log(
+        `${kind}, ${name}: largest step ${clean} before the switch, ${around} around it; ${concealed} frames concealed, ${silentAfterStart} silent`
       );
-      kernels.processRoom(room);
-      pcm.set(kernels.decodedInput(party), k * N);
+      expect(silentAfterStart).toBe(0);
+      expect(concealed).toBeGreaterThan(0);
+      expect(around).toBeLessThan(1.25 * clean);
     }
-    kernels.destroyRoom(room);
-    kernels.destroyParty(party);
-
-    // The tone moves at most 8000·2π·437/8000 ≈ 2,750 per sample; a cut to zero steps up to 8,000.
-    const clean = largestStep(pcm, 20 * N, (SWITCH - 5) * N);
-    const around = largestStep(pcm, (SWITCH - 2) * N, (SWITCH + 10) * N);
-    console.log(
-      `${kind}: largest step ${clean} before the switch, ${around} around it; ${concealed} frames concealed, ${silentAfterStart} silent`
-    );
-    expect(silentAfterStart).toBe(0);
-    expect(concealed).toBeGreaterThan(0);
-    expect(around).toBeLessThan(1.25 * clean);
-  });
+  );
 });
