@@ -54,7 +54,8 @@ describe('a caller packetizing at other than 20 ms', () => {
       console.log(
         `${ptimeMs} ms packets: ${quietFrames} quiet frames of ${Math.floor(heard.length / 160)}, concealed ${stats.concealedFrames} (host held the process off the CPU for ${heldOffFrames} frames), largest step ${largestStep(heard)}`
       );
-      expect(quietFrames).toBeLessThanOrEqual(2);
+      // Frames the host held the talker off the CPU for were never sent: concealed, then quiet.
+      expect(quietFrames).toBeLessThanOrEqual(2 + heldOffFrames);
       // A 1 kHz sine of amplitude 6000 moves at most 6000 * 2π/8 ≈ 4,700 per sample (μ-law adds a little).
       expect(largestStep(heard)).toBeLessThan(6000);
     });
@@ -68,6 +69,8 @@ describe("the engine's packets to a caller that asks for a packet time", () => {
     [10, 20]
   ] as const) {
     it(`a=ptime:${ptimeMs}: ${expectedMs} ms packets carrying a clean continuous tone`, async () => {
+      const hostStalls = new HostStallWatch().start();
+      const startedMs = performance.now();
       rooms = await ToneRoomEngine.start({
         rtp: { minPort: 46000 + ptimeMs * 10, maxPort: 46099 + ptimeMs * 10 }
       });
@@ -78,11 +81,14 @@ describe("the engine's packets to a caller that asks for a packet time", () => {
       await listener.listen(500);
       const heard = await listener.listen(2000);
       const packets = [...listener.receivedPackets];
+      hostStalls.stop();
+      const heldOffFrames = Math.ceil(hostStalls.heldOffMs(startedMs, performance.now()) / 20);
 
       const bytes = (expectedMs * 8000) / 1000;
       const full = packets.filter((p) => p.payloadBytes === bytes).length;
-      // A stall of the engine past four frames starts a new talkspurt, and the packet before it is shorter.
-      expect(full).toBeGreaterThanOrEqual(packets.length - 2);
+      // A stall of the engine past four frames starts a new talkspurt, and the packet before it is
+      // shorter: the host holding this process off the CPU makes at most one per four frames held.
+      expect(full).toBeGreaterThanOrEqual(packets.length - 2 - Math.floor(heldOffFrames / 4));
       for (let i = 1; i < packets.length; i++) {
         const [previous, packet] = [packets[i - 1], packets[i]];
         expect((packet.sequence - previous.sequence) & 0xffff).toBe(1);
@@ -93,9 +99,9 @@ describe("the engine's packets to a caller that asks for a packet time", () => {
       for (let at = 0; at + 160 <= heard.length; at += 160)
         if (rmsDbfs(heard.subarray(at, at + 160)) < -21) quietFrames++;
       console.log(
-        `sent to a=ptime:${ptimeMs}: ${full} of ${packets.length} packets of ${bytes} bytes, ${quietFrames} quiet frames, largest step ${largestStep(heard)}`
+        `sent to a=ptime:${ptimeMs}: ${full} of ${packets.length} packets of ${bytes} bytes, ${quietFrames} quiet frames (host held the process off the CPU for ${heldOffFrames} frames), largest step ${largestStep(heard)}`
       );
-      expect(quietFrames).toBeLessThanOrEqual(2);
+      expect(quietFrames).toBeLessThanOrEqual(2 + heldOffFrames);
       expect(largestStep(heard)).toBeLessThan(6000);
     });
   }
