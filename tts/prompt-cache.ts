@@ -1,7 +1,8 @@
 /**
  * The prompt cache: finished PCM keyed by everything that shaped it (text, engine, voice, rate,
  * pitch, sample rate; or a file's real path, size and modification time), bounded in bytes with
- * least-recently-used eviction. Concurrent requests for the same key share one production.
+ * least-recently-used eviction. Concurrent requests for the same key share one production; audio
+ * too large to cache (a long file) is shared with later requests for as long as anyone holds it.
  * Cached arrays are shared by every caller: treat them as read-only.
  */
 import { TtsError } from './errors.js';
@@ -20,8 +21,13 @@ export interface PromptCacheStats {
  */
 const MIN_ENTRY_BYTES = 1024;
 
-function weight(pcm: Int16Array): number {
-  return Math.max(pcm.byteLength, MIN_ENTRY_BYTES);
+/**
+ * What an entry weighs: its audio, or its key if that is larger (UTF-16, 2 bytes a character).
+ * A key holds the whole text: 4000 characters a voice says nothing for (Cyrillic to Flite, lone
+ * surrogates, JSON-escaped to 6 characters each) weighed 1024 bytes and held 8 to 46 kB each.
+ */
+function weight(key: string, pcm: Int16Array): number {
+  return Math.max(pcm.byteLength, MIN_ENTRY_BYTES, 2 * key.length);
 }
 
 /** One production under way, shared by every request for its key. */
@@ -38,6 +44,15 @@ export class PromptCache {
   /** A Map iterates in insertion order: re-inserting on use keeps the least recently used first. */
   private readonly entries = new Map<string, Int16Array>();
   private readonly inFlight = new Map<string, Production>();
+  /**
+   * Audio too large for the cache, while anyone holds it. An hour of hold music (57.6 MB at
+   * 8 kHz) is: each caller put on hold a moment after the last decoded the file again and held
+   * a copy of its own, six callers 420 MB more.
+   */
+  private readonly live = new Map<string, WeakRef<Int16Array>>();
+  private readonly collected = new FinalizationRegistry<string>((key) => {
+    if (this.live.get(key)?.deref() === undefined) this.live.delete(key);
+  });
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -64,6 +79,11 @@ export class PromptCache {
       this.entries.delete(key);
       this.entries.set(key, cached);
       return Promise.resolve(cached);
+    }
+    const held = this.live.get(key)?.deref();
+    if (held) {
+      this.hits++;
+      return Promise.resolve(held);
     }
     let production = this.inFlight.get(key);
     if (production) this.hits++;
@@ -95,6 +115,7 @@ export class PromptCache {
 
   clear(): void {
     this.entries.clear();
+    this.live.clear();
     this.bytes = 0;
   }
 
@@ -108,13 +129,17 @@ export class PromptCache {
   }
 
   private store(key: string, pcm: Int16Array): void {
-    if (weight(pcm) > this.maxBytes) return;
+    if (weight(key, pcm) > this.maxBytes) {
+      this.live.set(key, new WeakRef(pcm));
+      this.collected.register(pcm, key);
+      return;
+    }
     this.entries.set(key, pcm);
-    this.bytes += weight(pcm);
+    this.bytes += weight(key, pcm);
     for (const [oldKey, old] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldKey);
-      this.bytes -= weight(old);
+      this.bytes -= weight(oldKey, old);
     }
   }
 }

@@ -1,7 +1,11 @@
 /** PromptService speech: plausible, speech-like audio from both engines; options, cache, concurrency, errors, close. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromptService, TtsError } from '../../tts/index.js';
 import { medianF0Hz, speechFeatures, whiteNoise } from '../support/tts-audio.js';
+import { chunk, fmtChunk, riffWave } from '../support/wav-bytes.js';
 
 const SHORT = 'george has joined';
 const LONG = 'george has joined the conference call today';
@@ -146,6 +150,24 @@ describe('PromptService cache and concurrency', { timeout: 180_000 }, () => {
       expect(service.stats().syntheses).toBe(syntheses + 1);
     } finally {
       await service.close();
+    }
+  });
+
+  it('decodes a file too large for the cache once while a caller still plays it, not once per caller', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'uasmedia-shared-file-'));
+    // Two seconds at 8 kHz: 32,000 bytes of PCM, more than the cache holds.
+    const data = Buffer.alloc(2 * 8000 * 2, 0x11);
+    const fmt = fmtChunk({ formatTag: 1, channels: 1, sampleRateHz: 8000, bitsPerSample: 16 });
+    writeFileSync(join(folder, 'hold.wav'), riffWave([fmt, chunk('data', data)]));
+    const service = new PromptService({ promptFolder: folder, cacheBytes: 20_000 });
+    try {
+      const first = await service.fileToPcm('hold.wav', 8000);
+      const second = await service.fileToPcm('hold.wav', 8000);
+      expect(second).toBe(first);
+      expect(service.stats()).toMatchObject({ syntheses: 1, cacheBytes: 0 });
+    } finally {
+      await service.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
