@@ -61,6 +61,11 @@ async function runCli(args: string[]): Promise<CliRun> {
   // The Emscripten runtime records a non-zero exit in process.exitCode; that is not ours to change.
   const exitCodeBefore = process.exitCode;
   const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
+  // `done` runs the command line: the factory resolves before main begins, and a trap in main
+  // (eSpeak reading out of its memory) is thrown from `done`. It was an unhandled rejection that
+  // ended the worker thread once the request had been answered as spoken, failing the next
+  // request in hand, another caller's prompt, with ERR_WORKER_FAILED.
+  let ran: Promise<void> = Promise.resolve();
   try {
     const instance = await factory({
       arguments: [...args],
@@ -68,10 +73,16 @@ async function runCli(args: string[]): Promise<CliRun> {
       print: (line) => out.push(line),
       printErr: (line) => errors.push(line),
       instantiateWasm(imports, done) {
-        void wasm.instantiate(module, imports).then((created) => done(created, module));
+        ran = wasm.instantiate(module, imports).then((created) => done(created, module));
+        ran.catch(() => undefined);
         return {};
       }
     });
+    try {
+      await ran;
+    } catch (error) {
+      throw new TtsError('ERR_SYNTHESIS_FAILED', `espeak failed: ${String(error)}`, { cause: error });
+    }
     return { instance, out, errors };
   } finally {
     process.exitCode = exitCodeBefore;
