@@ -1,9 +1,10 @@
 /**
  * Records what a channel's caller says (its decoded, concealed input at the channel's rate) into
  * a mono 16-bit WAV file. Frames are copied into 10 s chunks, so the per-frame path only copies
- * samples; each full chunk is appended to the file in the background and `save` writes the rest
- * and the sizes. Nothing the length of the recording is built or written in one go on the
- * engine's thread: a 10-minute recording saved at once held every call's audio for a second.
+ * samples; each full chunk is appended to the file in the background, with a header counting it,
+ * and `save` writes the rest and the sizes. Nothing the length of the recording is built or
+ * written in one go on the engine's thread: a 10-minute recording saved at once held every call's
+ * audio for a second.
  *
  * A write the file system refuses (a full disk) ends the recording: `pushFrame` says so, so its
  * owner stops it at the next frame, and `save` writes the header for what reached the disk and
@@ -185,6 +186,10 @@ export class Recorder {
           done += bytesWritten;
           this.durable = at + done - (done % 2);
         }
+        // The header follows the chunks on disk: a process that dies before `save` (SIGKILL, a
+        // crash, an embedding application that exits on SIGTERM) leaves a file that plays to its
+        // last whole chunk. Its header said no audio at all, and players read none.
+        await file.write(wavHeader(this.sampleRateHz, this.durable - HEADER_BYTES), 0, HEADER_BYTES, 0);
       } catch (error) {
         this.failure = error;
       }

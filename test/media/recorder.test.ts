@@ -12,6 +12,7 @@ import wavefile from 'wavefile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileAccessError } from '../../engine/errors.js';
 import { MAX_RECORD_SECONDS, Recorder } from '../../engine/media/recorder.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'uasmedia-recorder-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +46,19 @@ describe('Recorder', () => {
       code: 'ERR_FILE_ACCESS'
     });
     rmSync(fifo);
+  });
+
+  it('counts each chunk on disk in the header before save: a process killed mid-recording leaves audio that plays', async () => {
+    const path = join(dir, 'killed.wav');
+    const recorder = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 60 });
+    for (let f = 0; f < 12 * 50; f++) expect(recorder.pushFrame(frame(f, 160))).toBe(true);
+    // The process dies here: save() never runs. The first 10 s chunk reaches the disk.
+    const onDisk = (): number => readFileSync(path).length;
+    await waitFor(() => onDisk() >= 44 + 10 * 8000 * 2);
+    await waitFor(() => readFileSync(path).readUInt32LE(40) === 10 * 8000 * 2);
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    expect((wav.getSamples(false, Int16Array) as unknown as Int16Array).length).toBe(10 * 8000);
+    await recorder.save();
   });
 
   it('writes 25 s at 16 kHz (three chunks) as a WAV that reads back sample for sample', async () => {
