@@ -49,7 +49,6 @@ function isInside(folder: string, candidate: string): boolean {
 
 export class PromptFolder {
   readonly folders: readonly string[];
-  private readonly realFolders = new Map<string, Promise<string>>();
 
   constructor(folders: string | readonly string[] | undefined) {
     this.folders = folders === undefined ? [] : typeof folders === 'string' ? [folders] : [...folders];
@@ -154,17 +153,16 @@ export class PromptFolder {
     throw (notFound ?? folderMissing) as TtsError;
   }
 
-  private realFolder(folder: string): Promise<string> {
-    let real = this.realFolders.get(folder);
-    if (!real) {
-      real = realpath(folder).catch((error: unknown) => {
-        this.realFolders.delete(folder);
-        throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, {
-          cause: error
-        });
-      });
-      this.realFolders.set(folder, real);
+  /**
+   * The folder's real path now, looked up on every open: a folder configured as a symlink that the
+   * operator re-points (a deploy's `current` link, a share mounted elsewhere) is followed. Kept from
+   * the first open, every file in the new place was refused as outside the folder until a restart.
+   */
+  private async realFolder(folder: string): Promise<string> {
+    try {
+      return await realpath(folder);
+    } catch (error) {
+      throw new TtsError('ERR_FILE_NOT_FOUND', `prompt folder '${folder}' does not exist`, { cause: error });
     }
-    return real;
   }
 }

@@ -42,8 +42,6 @@ export interface RecordTarget {
 }
 
 export class RecordFolder {
-  private folderReal: Promise<string> | undefined;
-
   constructor(readonly folder: string | undefined) {}
 
   /** Where to write `path`, or FileAccessError. */
@@ -59,8 +57,10 @@ export class RecordFolder {
         `cannot record to '${path}': no record folder is configured (EngineOptions.files.recordFolder)`
       );
     }
-    this.folderReal ??= realpath(folder).catch((error: unknown) => {
-      this.folderReal = undefined;
+    // Looked up on every recording, not kept from the first: a folder configured as a symlink the
+    // operator re-points (a deploy's `current` link) is followed, where every recording after the
+    // change was refused as outside the folder until a restart.
+    const folderReal = await realpath(folder).catch((error: unknown) => {
       throw new FileAccessError(
         'NOT_CONFIGURED',
         path,
@@ -68,7 +68,6 @@ export class RecordFolder {
         { cause: error }
       );
     });
-    const folderReal = await this.folderReal;
     const lexical = resolve(folder, path);
     const outside = new FileAccessError(
       'OUTSIDE_FOLDER',
