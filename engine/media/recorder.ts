@@ -10,6 +10,8 @@
  * owner stops it at the next frame, and `save` writes the header for what reached the disk and
  * rejects with `FileAccessError` (`CANNOT_WRITE`). Before, the recording ran on for its whole
  * length (a room's, up to 24 hours) writing nothing, and the file's header claimed no data at all.
+ * So does a disk that stops taking writes without refusing them (a hung network mount): past
+ * MAX_CHUNKS_WAITING chunks waiting for it, the recording stops there.
  */
 import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
@@ -18,6 +20,12 @@ import { FileAccessError } from '../errors.js';
 import { ABORT_SIGNAL, ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
 
 const CHUNK_SECONDS = 10;
+/**
+ * Full chunks a recording may hold that the disk has not taken yet (a minute of audio). A disk
+ * that hangs (a network mount gone) took none, and every recording held all its audio until the
+ * process ran out of memory: the engine and every call with it.
+ */
+const MAX_CHUNKS_WAITING = 6;
 /** RIFF/WAVE header of canonical PCM: "RIFF", size, "WAVE", a 16-byte "fmt " chunk, "data", size. */
 const HEADER_BYTES = 44;
 /** The longest recording: its data size must fit the header's 32 bits at 16 kHz with room to spare. */
@@ -96,6 +104,10 @@ export class Recorder {
   private writes: Promise<void> = Promise.resolve();
   private failure: unknown;
   private written = HEADER_BYTES;
+  /** Full chunks handed to `writes` and not yet on disk. */
+  private chunksWaiting = 0;
+  /** Why the recording stopped taking frames while the disk had not taken what it had. */
+  private backlogged: FileAccessError | undefined;
   /** Bytes on disk, the header's included: the end of the last chunk written whole, or in part by a failed write. */
   private durable = HEADER_BYTES;
 
@@ -143,7 +155,7 @@ export class Recorder {
 
   /** Appends one frame; returns false once the maximum length is reached, or a write has failed. */
   pushFrame(pcm: Int16Array): boolean {
-    if (this.failure !== undefined) return false;
+    if (this.failure !== undefined || this.backlogged !== undefined) return false;
     let offset = 0;
     while (offset < pcm.length && this.total < this.maxSamples) {
       let chunk = this.chunk;
@@ -155,7 +167,7 @@ export class Recorder {
       offset += n;
       if (this.fill === chunk.length) this.flushChunk();
     }
-    return !this.full && this.failure === undefined;
+    return !this.full && this.failure === undefined && this.backlogged === undefined;
   }
 
   /** Hands the chunk being filled to the file, in the background; the next frame starts a new one. */
@@ -165,13 +177,23 @@ export class Recorder {
     this.chunk = undefined;
     this.fill = 0;
     if (!chunk || samples === 0) return;
+    if (this.chunksWaiting === MAX_CHUNKS_WAITING) {
+      // The chunks already given still go to the disk if it comes back; this one and later do not.
+      this.backlogged ??= new FileAccessError(
+        'CANNOT_WRITE',
+        this.path,
+        `recording to '${this.path}' stopped: the disk has not taken its last ${MAX_CHUNKS_WAITING * CHUNK_SECONDS} s of audio`
+      );
+      return;
+    }
+    this.chunksWaiting++;
     const at = this.written;
     this.written += samples * 2;
     this.writes = this.writes.then(async () => {
       const file = this.file;
-      if (this.failure !== undefined || !file) return;
       const bytes = littleEndian(chunk, samples);
       try {
+        if (this.failure !== undefined || !file) return;
         // A write may take less than it was given (a disk filling up): the rest is written again.
         for (let done = 0; done < bytes.length;) {
           const { bytesWritten } = await file.write(bytes, done, bytes.length - done, at + done);
@@ -192,6 +214,8 @@ export class Recorder {
         await file.write(wavHeader(this.sampleRateHz, this.durable - HEADER_BYTES), 0, HEADER_BYTES, 0);
       } catch (error) {
         this.failure = error;
+      } finally {
+        this.chunksWaiting--;
       }
     });
   }
@@ -207,8 +231,8 @@ export class Recorder {
     this.file = undefined;
     if (!file) return;
     BEING_RECORDED.delete(this.path);
-    const dataBytes = this.failure === undefined ? this.total * 2 : this.durable - HEADER_BYTES;
-    let failure = this.failure;
+    let failure: unknown = this.failure ?? this.backlogged;
+    const dataBytes = failure === undefined ? this.total * 2 : this.durable - HEADER_BYTES;
     try {
       await file.write(wavHeader(this.sampleRateHz, dataBytes), 0, HEADER_BYTES, 0);
     } catch (error) {

@@ -146,6 +146,43 @@ describe('Recorder', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('stops once a minute of audio waits for a disk that takes nothing (a hung mount), and keeps what it took', async () => {
+    // The disk hangs: a write neither completes nor fails until it comes back. Each recording had
+    // held all its audio meanwhile, until the process ran out of memory.
+    const path = join(dir, 'hung.wav');
+    const recorder = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 3600 });
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const write = proto.write as (...args: unknown[]) => ReturnType<FileHandle['write']>;
+    const held: Array<() => void> = [];
+    proto.write = function (this: FileHandle, ...args: unknown[]) {
+      return new Promise((resolve, reject) =>
+        held.push(() => void write.apply(this, args).then(resolve, reject))
+      );
+    } as FileHandle['write'];
+    let frames = 0;
+    try {
+      // A second of frames at a time, the event loop turning in between as the frame clock's does.
+      while (frames < 3600 * 50 && recorder.pushFrame(frame(frames, 160)))
+        if (++frames % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      proto.write = write as FileHandle['write'];
+    }
+    // The first chunk's write hangs; six chunks wait in all, and the seventh stops the recording.
+    expect(held).toHaveLength(1);
+    expect(frames).toBe(70 * 50 - 1);
+    // The disk comes back: what it was given reaches it, and save says why the recording stopped.
+    const saved = recorder.save().then(
+      () => undefined,
+      (error: unknown) => error
+    );
+    held[0]();
+    expect(await saved).toMatchObject({ code: 'ERR_FILE_ACCESS', reason: 'CANNOT_WRITE' });
+    const wav = new wavefile.WaveFile(readFileSync(path));
+    expect((wav.getSamples(false, Int16Array) as unknown as Int16Array).length).toBe(60 * 8000);
+  });
+
   it('refuses a file another recording is writing, without touching it, and takes it again once saved', async () => {
     const path = join(dir, 'same.wav');
     const first = await Recorder.create({ target: at(path), sampleRateHz: 8000, maxSeconds: 1 });
