@@ -384,12 +384,20 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     await this.#playInOrder('playText', pcm, signal);
   }
 
-  /** Plays a WAV file to the caller and resolves when it has been played. */
+  /**
+   * Plays a WAV file to the caller and resolves when it has been played. A hang-up while the file
+   * is still being decoded drops it from the decoding queue unless another call waits for the same.
+   */
   async playFile(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     checkOptionKeys(options, PLAY_FILE_OPTION_KEYS, 'playFile');
     const item = fileMedia('playFile', path);
     const media = this.#mediaFor('play');
-    await this.#playInOrder('playFile', this.#ctx.resolver.toPcm(item, media.sampleRateHz), options.signal);
+    const callOver = this.#callOver.signal;
+    const pcm = this.#ctx.resolver.toPcm(item, media.sampleRateHz, callOver).catch((error: unknown) => {
+      if (callOver.aborted) throw new HangupError(`playFile: channel ${this.id} has hung up`);
+      throw error;
+    });
+    await this.#playInOrder('playFile', pcm, options.signal);
   }
 
   /** Stops any prompt being played to the caller; their Promises reject. */

@@ -10,7 +10,7 @@ import { playRefusal } from './file-folders.js';
 export class MediaResolver {
   constructor(private readonly prompts: PromptService) {}
 
-  /** `signal`: nobody waits for the speech any more (the caller hung up); see PromptService.textToPcm. */
+  /** `signal`: nobody waits for the speech or file any more (the caller hung up); see PromptService. */
   toPcm(media: Media, sampleRateHz: number, signal?: AbortSignal): Promise<Int16Array> {
     switch (media.kind) {
       case 'text':
@@ -21,7 +21,7 @@ export class MediaResolver {
           signal
         );
       case 'file':
-        return this.prompts.fileToPcm(media.path, sampleRateHz).catch((error: unknown) => {
+        return this.prompts.fileToPcm(media.path, sampleRateHz, signal).catch((error: unknown) => {
           throw playRefusal(error, media.path);
         });
       case 'tone':
