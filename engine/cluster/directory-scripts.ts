@@ -96,3 +96,33 @@ local value = redis.call('GET', KEYS[1])
 if value and string.find(value, ARGV[1], 1, true) then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * A room's announcement floor: KEYS[1] the node sounding now (PX ARGV[2] ms), KEYS[2] the node
+ * next in line (the same expiry). The caller (ARGV[1]) takes the floor when nobody holds it and
+ * nobody else is next; its holder's call renews it. A caller refused becomes next in line when
+ * nobody else is, so a node that sounds again and again cannot keep a waiting one out: it must
+ * let the next one have its turn first. Returns 1 when the caller holds the floor.
+ */
+export const TAKE_FLOOR_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+local nextNode = redis.call('GET', KEYS[2])
+if not holder and (not nextNode or nextNode == ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if nextNode then redis.call('DEL', KEYS[2]) end
+  return 1
+end
+if not nextNode or nextNode == ARGV[1] then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+return 0
+`;
+
+/** Gives up the caller's (ARGV[1]) hold of the floor KEYS[1] and its place next in line KEYS[2]. */
+export const RELEASE_FLOOR_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+`;

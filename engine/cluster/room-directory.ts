@@ -22,8 +22,10 @@ import {
   CLAIM_SCRIPT,
   DESTROY_SCRIPT,
   LEAVE_SCRIPT,
+  RELEASE_FLOOR_SCRIPT,
   REMOVE_NODE_SCRIPT,
-  RENEW_SCRIPT
+  RENEW_SCRIPT,
+  TAKE_FLOOR_SCRIPT
 } from './directory-scripts.js';
 
 export interface RoomOwner {
@@ -228,6 +230,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.client.defineCommand('uasmLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
     this.client.defineCommand('uasmDestroy', { numberOfKeys: 5, lua: DESTROY_SCRIPT });
     this.client.defineCommand('uasmRemoveNode', { numberOfKeys: 1, lua: REMOVE_NODE_SCRIPT });
+    this.client.defineCommand('uasmTakeFloor', { numberOfKeys: 2, lua: TAKE_FLOOR_SCRIPT });
+    this.client.defineCommand('uasmReleaseFloor', { numberOfKeys: 2, lua: RELEASE_FLOOR_SCRIPT });
     this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
     let readyBefore = false;
     this.client.on('ready', () => {
@@ -444,6 +448,23 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
 
   private callersKey(room: string, nodeId: string): string {
     return `${this.prefix}room:${room}:callers:${nodeId}`;
+  }
+
+  /**
+   * Takes (or renews) `room`'s announcement floor for `ttlMs`: true when this node may sound now.
+   * Refused, it is next in line unless another node already is (TAKE_FLOOR_SCRIPT).
+   */
+  async takeFloor(room: string, ttlMs: number): Promise<boolean> {
+    return (await this.script('uasmTakeFloor')(...this.floorKeys(room), this.nodeId, ttlMs)) === 1;
+  }
+
+  /** Gives up `room`'s announcement floor, and our place next in line for it. */
+  async releaseFloor(room: string): Promise<void> {
+    await this.script('uasmReleaseFloor')(...this.floorKeys(room), this.nodeId);
+  }
+
+  private floorKeys(room: string): string[] {
+    return [`${this.prefix}room:${room}:floor`, `${this.prefix}room:${room}:floor-next`];
   }
 
   /** Every key the directory holds for `room` (for tests and operators). */

@@ -30,6 +30,7 @@ import type { RoomDirectory, RoomOwner } from './room-directory.js';
 import { TRUNK_HEADER, type TrunkTag } from './trunk-header.js';
 import { answerOf, ModerationAsks, type ModerationAnswer } from './moderation-asks.js';
 import { PerNodeNames } from './per-node-names.js';
+import { RoomFloor } from './room-floor.js';
 
 export type SectionRole = 'joining' | 'owner' | 'member' | 'degraded';
 
@@ -75,6 +76,11 @@ function trunkPartyOptions() {
 /** After a trunk leg ends or is refused, the next look at the directory comes this soon (ms), doubling while it keeps failing, up to a lease. */
 const RETRY_AFTER_TRUNK_LOSS_MS = 250;
 
+/** How long a dead node's announcement floor keeps the others waiting, at most (ms; a lease when shorter). */
+const FLOOR_TTL_MS = 2000;
+/** How often a node waiting for the announcement floor asks again (ms). */
+const FLOOR_POLL_MS = 100;
+
 /** How long a trunk stays up after the last announcement it carries has been played: its way across. */
 const TRUNK_DRAIN_MS = 300;
 
@@ -118,6 +124,8 @@ export class RoomSection {
   private readonly media: ConferenceMedia | undefined;
   /** This node's moderators' asks to other nodes, waiting for their answers. */
   private readonly asks: ModerationAsks;
+  /** The room's announcements take turns with the other nodes' (room-floor.ts). */
+  private readonly floor: RoomFloor;
 
   constructor(
     readonly room: ConferenceRoom,
@@ -136,6 +144,14 @@ export class RoomSection {
       moderateElsewhere: (moderation, target) => this.asks.ask(moderation, target),
       roster: () => host.directory.roster(this.name)
     });
+    this.floor = new RoomFloor({
+      directory: host.directory,
+      room: room.name,
+      ttlMs: Math.min(FLOOR_TTL_MS, host.leaseMs),
+      pollMs: FLOOR_POLL_MS,
+      logger: this.log
+    });
+    this.media?.shareFloor(this.floor);
     room.on('partyJoined', this.onCallersChanged);
     room.on('partyJoined', this.onJoined);
     room.on('muteChanged', this.onCallersChanged);
@@ -663,6 +679,8 @@ export class RoomSection {
     this.room.off('talkVolumeChanged', this.onCallersChanged);
     this.room.off('listenVolumeChanged', this.onCallersChanged);
     this.asks.close();
+    this.media?.shareFloor(undefined);
+    this.floor.close();
     this.media?.off('talking', this.onTalking);
     this.media?.off('stoppedTalking', this.onStoppedTalking);
     this.media?.off('mutedTalking', this.onMutedTalking);

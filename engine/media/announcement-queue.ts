@@ -7,6 +7,10 @@
  * gap is put between parts. `readFrame` runs once per tick while the room has something queued
  * (`onQueued` says when) and allocates nothing: it copies from the current part into the
  * caller's buffer (a view of WebAssembly memory).
+ *
+ * A room shared by several engines (a cluster) has one queue on each; a floor (`useFloor`) makes
+ * them take turns: an announcement begins only once this engine holds the room's floor, and gives
+ * it up when it ends, so announcements made on two engines at once play one after the other.
  */
 import { ClosedError, EngineError } from '../errors.js';
 
@@ -31,6 +35,17 @@ export interface EnqueueOptions {
   signal?: AbortSignal;
   /** Called once, when the announcement's turn comes (before its first frame is read). */
   onStart?: () => void;
+}
+
+/**
+ * Who may sound in a room shared with other engines. `take` answers at once whether this engine
+ * holds the floor; when it does not, it asks (once) and calls `granted` when it does:
+ * `afterOther` when another engine sounded meanwhile, whose last audio is still crossing to
+ * this engine's listeners. `release` gives it up, or stops asking.
+ */
+export interface AnnouncementFloor {
+  take(granted: (afterOther: boolean) => void): boolean;
+  release(): void;
 }
 
 /** |sample| at or below this counts as silence when trimming (about -54 dBFS). */
@@ -92,6 +107,7 @@ export class AnnouncementQueue {
   private readonly onQueued: () => void;
   private readonly queue: Announcement[] = [];
   private closed = false;
+  private floor: AnnouncementFloor | undefined;
 
   constructor(opts: AnnouncementQueueOptions) {
     if (!Number.isInteger(opts.sampleRateHz) || opts.sampleRateHz < 1000) {
@@ -118,6 +134,24 @@ export class AnnouncementQueue {
   get isClosed(): boolean {
     return this.closed;
   }
+
+  /** Plays only while holding `floor` from now on (undefined: no longer shared). */
+  useFloor(floor: AnnouncementFloor | undefined): void {
+    this.floor?.release();
+    this.floor = floor;
+    if (this.queue.length > 0) this.onQueued();
+  }
+
+  /** The floor came after `readFrame` found it taken: play on, after a pause if another engine sounded. */
+  private readonly onFloor = (afterOther: boolean): void => {
+    const current = this.queue[0];
+    if (current === undefined) {
+      this.floor?.release();
+      return;
+    }
+    if (afterOther && !current.started) current.silence = Math.max(current.silence, this.pauseSamples);
+    this.onQueued();
+  };
 
   /**
    * Queues one announcement made of `parts` (PCM at `sampleRateHz`, not modified, not copied).
@@ -187,6 +221,8 @@ export class AnnouncementQueue {
   readFrame(target: Int16Array): boolean {
     const current = this.queue[0];
     if (current === undefined) return false;
+    // Its turn waits for the floor (onFloor wakes the frame loop then): no onStart before.
+    if (!current.started && this.floor && !this.floor.take(this.onFloor)) return false;
     if (!current.started) {
       current.started = true;
       current.onStart?.();
@@ -216,6 +252,8 @@ export class AnnouncementQueue {
     if (written < length) target.fill(0, written, length);
     if (current.part === current.parts.length && current.silence === 0) {
       this.queue.shift();
+      // Given up between announcements, so another engine waiting for it has its turn.
+      this.floor?.release();
       current.resolve();
     }
     return true;
@@ -238,10 +276,16 @@ export class AnnouncementQueue {
     const index = this.queue.indexOf(announcement);
     if (index === -1) return;
     this.queue.splice(index, 1);
+    if (index === 0 && this.floor) {
+      // It held the floor or waited for it: the next one asks anew (the frame loop may have stopped).
+      this.floor.release();
+      if (this.queue.length > 0) this.onQueued();
+    }
     announcement.reject(stoppedError());
   }
 
   private dropAll(makeError: () => EngineError): void {
+    this.floor?.release();
     const dropped = this.queue.splice(0, this.queue.length);
     for (const announcement of dropped) announcement.reject(makeError());
   }

@@ -26,6 +26,7 @@ import type { RecordFolder } from './file-folders.js';
 import type { MixLoop } from './mix-loop.js';
 import type { MediaLeg } from './media-leg.js';
 import { WhisperRoutes } from './whisper-routes.js';
+import type { AnnouncementFloor } from './announcement-queue.js';
 import type { MediaResolver } from './media-resolver.js';
 import { AnnouncementError, ClosedError, EngineError, InvalidStateError } from '../errors.js';
 import {
@@ -428,6 +429,11 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   /** @internal The room's cluster section lends its hooks while the room lives. */
   joinCluster(hooks: ClusterRoomHooks): void {
     this.moderator.joinCluster(hooks);
+  }
+
+  /** @internal In a cluster: the room's announcements take turns with the other nodes' through `floor` (undefined: no longer). */
+  shareFloor(floor: AnnouncementFloor | undefined): void {
+    this.mix.announcements.useFloor(floor);
   }
 
   /** @internal Another node asked: applies `moderation` to the party of channel `channelId` if it is a caller here. */

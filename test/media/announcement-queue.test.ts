@@ -220,3 +220,96 @@ describe('AnnouncementQueue', () => {
     for (const queue of queues) queue.close();
   });
 });
+
+/** A floor the test grants by hand: what the queue asked of it, in order. */
+class HandFloor {
+  held = false;
+  readonly log: string[] = [];
+  private granted: ((afterOther: boolean) => void) | undefined;
+  take(granted: (afterOther: boolean) => void): boolean {
+    if (this.held) return true;
+    if (!this.granted) this.log.push('ask');
+    this.granted = granted;
+    return false;
+  }
+  release(): void {
+    if (this.held || this.granted) this.log.push('release');
+    this.held = false;
+    this.granted = undefined;
+  }
+  grant(afterOther: boolean): void {
+    const granted = this.granted;
+    this.granted = undefined;
+    this.held = true;
+    granted?.(afterOther);
+  }
+}
+
+describe('AnnouncementQueue with a floor shared with other engines', () => {
+  it('begins an announcement only once it holds the floor, after a pause when another engine sounded, and gives it up after each', async () => {
+    let woken = 0;
+    const queue = new AnnouncementQueue({
+      sampleRateHz: RATE,
+      trimSilence: false,
+      gapMs: 0,
+      pauseMs: 100,
+      onQueued: () => woken++
+    });
+    const floor = new HandFloor();
+    queue.useFloor(floor);
+    const started: string[] = [];
+    const first = queue.enqueue([part(111, 320)], { onStart: () => started.push('first') });
+    const second = queue.enqueue([part(222, 320)], { onStart: () => started.push('second') });
+    const frame = new Int16Array(FRAME);
+    expect(queue.readFrame(frame)).toBe(false);
+    expect(started).toEqual([]);
+    const wokenBefore = woken;
+    floor.grant(true);
+    expect(woken).toBe(wokenBefore + 1);
+    // 100 ms of pause (the other engine's last audio is still on its way), then the first.
+    const out = drain(queue);
+    expect(runs(out).slice(0, 2)).toEqual([
+      [0, 800],
+      [111, 320]
+    ]);
+    await first;
+    expect(started).toEqual(['first']);
+    // Given up after the first; the second waits for it again.
+    expect(floor.log).toEqual(['ask', 'release', 'ask']);
+    floor.grant(false);
+    const rest = runs(drain(queue)).filter(([v]) => v !== 0);
+    expect(rest).toEqual([[222, 320]]);
+    await second;
+    expect(floor.log).toEqual(['ask', 'release', 'ask', 'release']);
+  });
+
+  it('drops an announcement stopped while it waits for the floor, unstarted, and the next one asks anew', async () => {
+    let woken = 0;
+    const queue = new AnnouncementQueue({ sampleRateHz: RATE, trimSilence: false, onQueued: () => woken++ });
+    const floor = new HandFloor();
+    queue.useFloor(floor);
+    const entry = new AbortController();
+    let entryStarted = false;
+    const first = queue.enqueue([part(111, 320)], {
+      signal: entry.signal,
+      onStart: () => (entryStarted = true)
+    });
+    const second = queue.enqueue([part(222, 320)]);
+    expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
+    const wokenBefore = woken;
+    entry.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_PROMPT_STOPPED' });
+    expect(entryStarted).toBe(false);
+    expect(woken).toBe(wokenBefore + 1);
+    expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
+    expect(floor.log).toEqual(['ask', 'release', 'ask']);
+    floor.grant(false);
+    expect(runs(drain(queue)).filter(([v]) => v !== 0)).toEqual([[222, 320]]);
+    await second;
+    queue.enqueue([part(333, 320)]).catch(() => undefined);
+    expect(queue.readFrame(new Int16Array(FRAME))).toBe(false);
+    queue.close();
+    expect(floor.log.at(-1)).toBe('release');
+    expect(floor.held).toBe(false);
+  });
+});
