@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
+import { HostStallWatch } from '../support/host-stall-watch.js';
 import { hasPeer } from '../support/peers.js';
 import { freeUdpPort, killAllSipp, runSipp } from '../support/sip-sipp.js';
 import { rmsDbfs, toneLevelDb, ulawEncode } from '../support/tone-analysis.js';
@@ -188,12 +189,17 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
   it('plays on when the phone starts its stream over with the same SSRC, 50 and 101 packets back (SIPp replaying its pcap)', async () => {
     // 63 packets, then from 50 back to 101 past the first (seq 13-102): SIPp's replay starts
     // 101 behind, past reordering (RFC 3550 A.1); the restart inside the pcap is within it.
+    const hostStalls = new HostStallWatch().start();
+    const startedMs = performance.now();
     const { samples, stats } = await recordPcapCall(
       'uac-pcmu-replay.xml',
       6,
       'restarts.pcap',
       toneInPackets(20, [...numbered(63), ...numbered(102).slice(12)])
     );
+    hostStalls.stop();
+    // The engine runs in this process: frames the host held it off the CPU for play late or not at all.
+    const heldOffFrames = Math.ceil(hostStalls.heldOffMs(startedMs, performance.now()) / 20);
     // Each second of the recording after the first (the first pass), by 20 ms frames.
     const quietBySecond: number[] = [];
     for (let second = 1; second < Math.floor(samples.length / 8000); second++) {
@@ -203,12 +209,12 @@ describe.skipIf(!haveSipp)('SIPp streaming RTP to the engine', () => {
       quietBySecond.push(quiet);
     }
     console.log(
-      `SIPp restarting 50 and 101 back: quiet frames per second after the first ${JSON.stringify(quietBySecond)}, ${stats?.packetsReceived} packets received, ${stats?.packetsDiscarded} discarded`
+      `SIPp restarting 50 and 101 back: quiet frames per second after the first ${JSON.stringify(quietBySecond)}, ${stats?.packetsReceived} packets received, ${stats?.packetsDiscarded} discarded (host held the process off the CPU for ${heldOffFrames} frames)`
     );
     expect(quietBySecond).toHaveLength(5);
     // A restart 101 back costs the packet that announces it, one 50 back the five in a row that
     // show it (RESTART_RUN); each then the buffer's start delay. Restarts come 1.26 s apart.
-    for (const quiet of quietBySecond) expect(quiet).toBeLessThanOrEqual(10);
+    for (const quiet of quietBySecond) expect(quiet).toBeLessThanOrEqual(10 + heldOffFrames);
   });
 
   it('reports exactly the digits the RFC 2833 pcaps carry, once each', async () => {
