@@ -88,6 +88,8 @@ export class TelephoneEventReceiver {
   #timestamp = 0;
   #event = 0;
   #durationSamples = 0;
+  /** A long press's earlier segments (§2.5.1.3), in samples: its duration is theirs and the current one's. */
+  #earlierSegmentsSamples = 0;
   #reported = false;
   #lastPacketMs = 0;
   #startedMs = 0;
@@ -128,16 +130,31 @@ export class TelephoneEventReceiver {
       this.ignored++; // a late packet of an event already reported
       return;
     }
+    // §2.5.1.3, §2.5.2.3: a press longer than the 16-bit duration goes on in a new segment whose
+    // timestamp is where the last one's duration ran out, with no end packet between: one press.
+    // A new press of the same key begins after a pause, never there.
+    if (
+      this.#active &&
+      !this.#reported &&
+      p.event === this.#event &&
+      rtpTimestamp === (this.#timestamp + this.#durationSamples) >>> 0
+    ) {
+      this.#earlierSegmentsSamples += this.#durationSamples;
+      this.#remember(this.#timestamp);
+      this.#timestamp = rtpTimestamp;
+      this.#durationSamples = p.duration;
+      this.#lastPacketMs = nowMs;
+      if (p.end) this.#finish();
+      return;
+    }
     // §2.5.2.2: a new timestamp starts a new event; a previous one whose end was lost ends now.
     if (this.#active && !this.#reported) this.#finish();
-    if (this.#active) {
-      this.#recent[this.#recentPos] = this.#timestamp;
-      this.#recentPos = (this.#recentPos + 1) % this.#recent.length;
-    }
+    if (this.#active) this.#remember(this.#timestamp);
     this.#active = true;
     this.#timestamp = rtpTimestamp;
     this.#event = p.event;
     this.#durationSamples = p.duration;
+    this.#earlierSegmentsSamples = 0;
     this.#reported = false;
     this.#lastPacketMs = nowMs;
     this.#startedMs = nowMs;
@@ -150,11 +167,18 @@ export class TelephoneEventReceiver {
     if (this.#active && !this.#reported && nowMs - this.#lastPacketMs >= this.#opts.timeoutMs) this.#finish();
   }
 
+  #remember(timestamp: number): void {
+    this.#recent[this.#recentPos] = timestamp;
+    this.#recentPos = (this.#recentPos + 1) % this.#recent.length;
+  }
+
   #finish(): void {
     this.#reported = true;
     this.#opts.onDigit({
       digit: digitOfEventCode(this.#event) as string,
-      durationMs: Math.round((this.#durationSamples * 1000) / this.#clockRateHz),
+      durationMs: Math.round(
+        ((this.#earlierSegmentsSamples + this.#durationSamples) * 1000) / this.#clockRateHz
+      ),
       source: 'rfc4733',
       startMs: this.#startedMs
     });

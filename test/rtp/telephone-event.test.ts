@@ -85,6 +85,21 @@ describe('RFC 4733 receive', () => {
     expect(digits.map((d) => d.digit)).toEqual(['#', '1']);
   });
 
+  it('takes a press longer than the 16-bit duration, sent in segments (§2.5.1.3), as one digit', () => {
+    // 10 s at 8 kHz: a first segment to 0xFFFF without an end, then one from where it ran out.
+    const { rx, digits, starts } = receiver();
+    for (let d = 0; d < 0xffff; d += 1600) feed(rx, 5, false, d, 1000, d / 8);
+    feed(rx, 5, false, 0xffff, 1000, 8192);
+    const second = 1000 + 0xffff;
+    for (let d = 0; d < 80_000 - 0xffff; d += 1600) feed(rx, 5, false, d, second, 8192 + d / 8);
+    for (let r = 0; r < 3; r++) feed(rx, 5, true, 80_000 - 0xffff, second, 10_000);
+    // A late update of the first segment is not a press of its own.
+    feed(rx, 5, false, 0xfff0, 1000, 10_001);
+    rx.poll(20_000);
+    expect(digits).toEqual([{ digit: '5', durationMs: 10_000, source: 'rfc4733', startMs: 0 }]);
+    expect(starts).toEqual(['5']);
+  });
+
   it('ignores short payloads and non-DTMF events', () => {
     const { rx, digits } = receiver();
     rx.receive(new Uint8Array(3), 0, 3, 1, 0);
