@@ -1,14 +1,14 @@
 /**
- * A room's announcements take turns across the cluster as they do on one engine: what two nodes
+ * A room's announcements take turns across the cluster as they do on one engine: what two cluster.nodes
  * say to the room at once is heard one after the other, never over each other; and a node that
  * dies while it announces keeps the others' announcements waiting only until its floor expires.
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
 import { hasPeer } from '../support/peers.js';
-import { RedisServer } from '../support/redis-server.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { ClusterNode, callIntoRoom, roomConnected } from './support/cluster-nodes.js';
+import { callIntoRoom, roomConnected } from './support/cluster-nodes.js';
+import { clusterPerDescribe } from './support/cluster-per-describe.js';
 
 const NETWORK = '127.0.5';
 const PHONE_HOST = `${NETWORK}.90`;
@@ -28,28 +28,14 @@ function loudMs(pcm: Int16Array): number {
 
 const haveRedis = hasPeer('redis-server');
 
-describe.skipIf(!haveRedis)("a room's announcements across two nodes", () => {
-  let redis: RedisServer;
-  let nodes: ClusterNode[] = [];
-  const phones: TonePhone[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    nodes = await ClusterNode.startEach(
-      ['aa', 'ab'],
-      { firstHost: 71, rtpBase: 35000, rtpPorts: 100, network: NETWORK },
-      redis.socketPath
-    );
-  }, 60000);
-
-  afterEach(async () => {
-    await Promise.all(phones.splice(0).map((p) => p.close()));
+describe.skipIf(!haveRedis)("a room's announcements across two cluster.nodes", () => {
+  const cluster = clusterPerDescribe(['aa', 'ab'], {
+    firstHost: 71,
+    rtpBase: 35000,
+    rtpPorts: 100,
+    network: NETWORK
   });
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await redis?.stop();
-  }, 30000);
+  const { phones } = cluster;
 
   /** What `phone` hears while `act` runs, and a second after (the trunk's way across). */
   async function heardDuring(phone: TonePhone, act: () => Promise<unknown>): Promise<Int16Array> {
@@ -59,11 +45,11 @@ describe.skipIf(!haveRedis)("a room's announcements across two nodes", () => {
     return phone.receivedPcm();
   }
 
-  it('plays what two nodes say at once one after the other, to the parties of both', async () => {
-    const [a, b] = nodes;
+  it('plays what two cluster.nodes say at once one after the other, to the parties of both', async () => {
+    const [a, b] = cluster.nodes;
     const ann = await callIntoRoom(a, 'annsay', 'ann', PHONE_HOST, phones);
     const bea = await callIntoRoom(b, 'annsay', 'bea', PHONE_HOST, phones);
-    await roomConnected(nodes, 'annsay', 2 + 2);
+    await roomConnected(cluster.nodes, 'annsay', 2 + 2);
 
     // One node alone: how long the text is heard.
     const alone = loudMs(await heardDuring(bea, () => a.moderate('annsay', 'say', TEXT)));
@@ -87,10 +73,10 @@ describe.skipIf(!haveRedis)("a room's announcements across two nodes", () => {
   }, 60000);
 
   it("plays on when the node announcing dies: the others' wait ends when its floor expires", async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const cid = await callIntoRoom(a, 'anndie', 'cid', PHONE_HOST, phones);
     const dee = await callIntoRoom(b, 'anndie', 'dee', PHONE_HOST, phones);
-    await roomConnected(nodes, 'anndie', 2 + 2);
+    await roomConnected(cluster.nodes, 'anndie', 2 + 2);
     dee.clearReceived();
     const long = `${TEXT} ${TEXT} ${TEXT}`;
     void a.moderate('anndie', 'say', long);

@@ -7,12 +7,11 @@
  * of the leg: the pair on the owner, heard on the member, and the pair on the member, heard on
  * the owner.
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import type { TonePhone } from '../support/tone-phone.js';
+import { describe, it, expect } from 'vitest';
 import { hasPeer } from '../support/peers.js';
-import { RedisServer } from '../support/redis-server.js';
 import { waitForAsync } from '../support/wait.js';
-import { ClusterNode, callIntoRoom, roomConnected } from './support/cluster-nodes.js';
+import { callIntoRoom, roomConnected } from './support/cluster-nodes.js';
+import { clusterPerDescribe } from './support/cluster-per-describe.js';
 import { heard } from './support/levels.js';
 
 const NETWORK = '127.0.2';
@@ -22,27 +21,13 @@ const LOW_HZ = 697;
 const HIGH_HZ = 1209;
 
 describe.skipIf(!hasPeer('redis-server'))("a trunk leg and its callers' tones", () => {
-  let redis: RedisServer;
-  let nodes: ClusterNode[] = [];
-  const phones: TonePhone[] = [];
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    nodes = await ClusterNode.startEach(
-      ['a', 'b'],
-      { firstHost: 40, rtpBase: 32400, rtpPorts: 200, network: NETWORK },
-      redis.socketPath
-    );
-  }, 60000);
-
-  afterEach(async () => {
-    await Promise.all(phones.splice(0).map((p) => p.close()));
+  const cluster = clusterPerDescribe(['a', 'b'], {
+    firstHost: 40,
+    rtpBase: 32400,
+    rtpPorts: 200,
+    network: NETWORK
   });
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await redis?.stop();
-  }, 30000);
+  const { phones } = cluster;
 
   for (const [pairOn, where] of [
     [0, 'owner'],
@@ -50,7 +35,8 @@ describe.skipIf(!hasPeer('redis-server'))("a trunk leg and its callers' tones", 
   ] as const) {
     it(`a caller on the other node hears two callers on the ${where} whose tones make a key's pair`, async () => {
       const room = `pair${where}`;
-      const [pairNode, listenerNode] = pairOn === 0 ? [nodes[0], nodes[1]] : [nodes[1], nodes[0]];
+      const [pairNode, listenerNode] =
+        pairOn === 0 ? [cluster.nodes[0], cluster.nodes[1]] : [cluster.nodes[1], cluster.nodes[0]];
       // The first caller's node claims the room.
       const first = pairOn === 0 ? 'alice' : 'bob';
       const firstNode = pairOn === 0 ? pairNode : listenerNode;
@@ -61,7 +47,7 @@ describe.skipIf(!hasPeer('redis-server'))("a trunk leg and its callers' tones", 
       const carol = await callIntoRoom(pairNode, room, 'carol', `${NETWORK}.52`, phones);
       const bob =
         pairOn === 0 ? await callIntoRoom(listenerNode, room, 'bob', `${NETWORK}.53`, phones) : phones[0];
-      await roomConnected(nodes, room, 3 + 2);
+      await roomConnected(cluster.nodes, room, 3 + 2);
       alice.toneHz = LOW_HZ;
       carol.toneHz = HIGH_HZ;
       const [bobHears, carolHears] = await Promise.all([heard(bob, 2000), heard(carol, 2000)]);
