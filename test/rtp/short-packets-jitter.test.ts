@@ -8,12 +8,11 @@
  * Real loopback sockets, on a virtual clock: each packet is sent at its arrival time (20 ms
  * frames' worth of PCMU over ±10 ms of jitter, from a seeded PRNG), each frame read on its tick.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { FRAME_LOST, RtpSession } from '../../engine/rtp/rtp-session.js';
+import { FRAME_LOST } from '../../engine/rtp/rtp-session.js';
 import { mulberry32 } from '../support/prng.js';
+import { virtualClockSession } from '../support/virtual-clock-session.js';
 
 const HOST = '127.0.3.201';
 /** Seconds of audio sent. */
@@ -24,33 +23,13 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-/** Resolves once `check` holds, yielding to the event loop between looks (a packet on its way). */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; !check(); i++) {
-    if (i > 200_000) throw new Error('packet not received');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 /** Streams `packetMs` packets through a path adding 0-20 ms; the session's late packets and concealed frames. */
 async function stream(packetMs: number): Promise<{ late: number; concealed: number; played: number }> {
-  const pool = new RtpPortPool({ host: HOST, minPort: 33950, maxPort: 33969 });
-  cleanups.push(() => pool.close());
-  const phone = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
-  cleanups.push(() => phone.close());
-  const ports = await pool.allocate();
-  let clockMs = 0;
-  const session = new RtpSession({
-    ports,
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    remote: { address: HOST, port: phone.address().port },
-    now: () => clockMs
-  });
-  cleanups.push(() => session.close());
+  const { session, clock, send } = await virtualClockSession(
+    HOST,
+    { minPort: 33950, maxPort: 33969 },
+    cleanups
+  );
 
   const random = mulberry32(4733);
   const samples = packetMs * 8;
@@ -74,11 +53,10 @@ async function stream(packetMs: number): Promise<{ late: number; concealed: numb
   let played = 0;
   for (let nowMs = 0; nowMs < SECONDS * 1000 + 200; nowMs += 20) {
     while (sent < arrivals.length && arrivals[sent].atMs <= nowMs) {
-      clockMs = arrivals[sent].atMs;
-      phone.send(arrivals[sent++].packet, ports.rtpPort, HOST);
-      await until(() => session.packetsReceived === sent);
+      clock.ms = arrivals[sent].atMs;
+      await send(arrivals[sent++].packet);
     }
-    clockMs = nowMs;
+    clock.ms = nowMs;
     const n = session.readFrame(frame, nowMs);
     if (n === FRAME_LOST && nowMs < SECONDS * 1000)
       concealed++; // not the concealment after the last packet

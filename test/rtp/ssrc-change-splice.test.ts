@@ -7,11 +7,10 @@
  * joined as a stretch is (no sample-to-sample step above the signal's own, no silent frame), not
  * cut to zero and back.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { FRAME_LOST, RtpSession } from '../../engine/rtp/rtp-session.js';
+import { FRAME_LOST } from '../../engine/rtp/rtp-session.js';
+import { virtualClockSession } from '../support/virtual-clock-session.js';
 import { createKernels, INPUT_LOST, INPUT_SILENT } from '../../engine/dsp/kernels.js';
 import { ulawCompress } from '../../engine/dsp/reference/g711.js';
 import { largestStep } from '../support/tone-analysis.js';
@@ -26,14 +25,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
-
-/** Resolves once `check` holds, yielding to the event loop between looks (a packet on its way). */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; !check(); i++) {
-    if (i > 200_000) throw new Error('packet not received');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 /** Sample i of a signal at 8 kHz. */
 type Signal = (i: number) => number;
@@ -53,23 +44,12 @@ describe.each(['wasm', 'js'] as const)('an SSRC change mid-word, through the %s 
   ])(
     'in a %s is concealed and joined without a step above the signal, never cut to silence',
     async (name, signal) => {
-      const pool = new RtpPortPool({ host: HOST, minPort: 33970, maxPort: 33989 });
-      cleanups.push(() => pool.close());
-      const phone = dgram.createSocket('udp4');
-      await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
-      cleanups.push(() => phone.close());
-      const ports = await pool.allocate();
-      let clockMs = 0;
-      const session = new RtpSession({
-        ports,
-        payloadType: 0,
-        clockRateHz: 8000,
-        samplesPerFrame: N,
-        rtcpIntervalMs: 0,
-        remote: { address: HOST, port: phone.address().port },
-        now: () => clockMs
-      });
-      cleanups.push(() => session.close());
+      const { session, clock, send } = await virtualClockSession(
+        HOST,
+        { minPort: 33970, maxPort: 33989 },
+        cleanups,
+        { samplesPerFrame: N }
+      );
       const kernels = await createKernels(kind);
       cleanups.push(() => kernels.close());
       const room = kernels.createRoom(8000);
@@ -92,12 +72,11 @@ describe.each(['wasm', 'js'] as const)('an SSRC change mid-word, through the %s 
           ssrc: before ? 0xaaaa : 0xbbbb
         });
         for (let j = 0; j < N; j++) packet[12 + j] = ulawCompress(signal(k * N + j));
-        clockMs = 20 * k + 5;
-        phone.send(packet, ports.rtpPort, HOST);
-        await until(() => session.packetsReceived + session.stats().packetsDiscarded === k + 1);
+        clock.ms = 20 * k + 5;
+        await send(packet);
 
         const nowMs = 20 * k + 10;
-        clockMs = nowMs;
+        clock.ms = nowMs;
         const payload = kernels.inputPayload(party);
         const n = session.readFrame(payload, nowMs);
         if (n > 0) started = true;

@@ -3,13 +3,10 @@
  * source), over real loopback sockets: each press is reported once, whichever SSRC its packets
  * came on and however the two streams' packets interleave.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { RtpSession } from '../../engine/rtp/rtp-session.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
-import { waitFor } from '../support/wait.js';
+import { virtualClockSession } from '../support/virtual-clock-session.js';
 
 const HOST = '127.0.3.200';
 const OLD = 0x1111_0001;
@@ -26,33 +23,16 @@ async function phoneAndSession(): Promise<{
   send: (packet: Buffer) => Promise<void>;
   advance: (ms: number) => void;
 }> {
-  const phone = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => phone.bind(0, HOST, () => resolve()));
-  cleanups.push(() => phone.close());
-  const pool = new RtpPortPool({ host: HOST, minPort: 33900, maxPort: 33999 });
-  cleanups.push(() => pool.close());
-  const ports = await pool.allocate();
-  let clockMs = 1000;
-  const session = new RtpSession({
-    ports,
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    telephoneEventPayloadType: 101,
-    rtcpIntervalMs: 0,
-    remote: { address: HOST, port: phone.address().port },
-    now: () => clockMs
-  });
-  cleanups.push(() => session.close());
+  const { session, clock, send } = await virtualClockSession(
+    HOST,
+    { minPort: 33900, maxPort: 33999 },
+    cleanups,
+    { telephoneEventPayloadType: 101 }
+  );
+  clock.ms = 1000;
   const digits: string[] = [];
   session.on('dtmf', (d: DtmfEvent) => digits.push(d.digit));
-  let sent = 0;
-  const send = async (packet: Buffer): Promise<void> => {
-    await new Promise<void>((resolve) => phone.send(packet, ports.rtpPort, HOST, () => resolve()));
-    sent++;
-    await waitFor(() => session.stats().packetsReceived + session.stats().packetsDiscarded === sent);
-  };
-  return { digits, send, advance: (ms) => (clockMs += ms) };
+  return { digits, send, advance: (ms) => (clock.ms += ms) };
 }
 
 function audio(ssrc: number, seq: number): Buffer {
