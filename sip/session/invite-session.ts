@@ -501,17 +501,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /** §14.2: a re-INVITE carries a new offer (or none: we offer in the 2xx, answer in the ACK). */
   private handleReinvite(request: SipRequest, tx: InviteServerTransaction): void {
-    // §14.2, RFC 6337 §3.1: our own re-INVITE, or an offer of ours in a 2xx, waits: glare.
-    if (this.ownOfferPending()) {
-      this.host.respond(tx, createResponse(request, 491));
-      return;
-    }
-    // Refused before anything changes: a 422 leaves the media and the remote target as they were.
-    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
-    if ('rejectMinSe' in timer) {
-      this.respond422(request, tx, timer.rejectMinSe);
-      return;
-    }
+    const timer = this.admitSessionChange(request, tx, true);
+    if (timer === undefined) return;
     // A body we cannot read was refused before the request reached its dialog (uas-checks.ts).
     const offer = sessionDescriptionOf(request) ?? '';
     const localSdp = this.describeOrRefuse(request, tx, () =>
@@ -541,16 +532,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
    */
   private handleUpdate(request: SipRequest, tx: ServerTransaction): void {
     const offer = sessionDescriptionOf(request) ?? '';
-    // §5.2: an offer while one of ours waits for its answer gets 491.
-    if (offer.length > 0 && this.ownOfferPending()) {
-      this.host.respond(tx, createResponse(request, 491));
-      return;
-    }
-    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
-    if ('rejectMinSe' in timer) {
-      this.respond422(request, tx, timer.rejectMinSe);
-      return;
-    }
+    // RFC 3311 §5.2: only an offer can meet one of ours.
+    const timer = this.admitSessionChange(request, tx, offer.length > 0);
+    if (timer === undefined) return;
     const localSdp =
       offer.length > 0 ? this.describeOrRefuse(request, tx, () => this.answerTo(offer)) : undefined;
     if (offer.length > 0 && localSdp === undefined) return;
@@ -568,6 +552,27 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.localSdp = localSdp;
     this.remoteSdp = offer;
     this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
+  }
+
+  /**
+   * What a re-INVITE or UPDATE must pass before anything changes, answered here when it fails:
+   * glare when `offers` (491: our own re-INVITE, or an offer of ours in a 2xx, waits; §14.2, RFC
+   * 6337 §3.1, RFC 3311 §5.2), then the session interval (422, leaving the media and the remote
+   * target as they were). The negotiated session timer, or undefined once refused.
+   */
+  private admitSessionChange(
+    request: SipRequest,
+    tx: ServerTransaction,
+    offers: boolean
+  ): { headers: Record<string, string>; interval?: SessionInterval } | undefined {
+    if (offers && this.ownOfferPending()) {
+      this.host.respond(tx, createResponse(request, 491));
+      return undefined;
+    }
+    const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
+    if (!('rejectMinSe' in timer)) return timer;
+    this.respond422(request, tx, timer.rejectMinSe);
+    return undefined;
   }
 
   /** Our re-INVITE is pending, or an offer of ours in a 2xx awaits the ACK's answer. */

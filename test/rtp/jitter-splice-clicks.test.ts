@@ -10,6 +10,7 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tone437 as tone, voiced, type Signal } from '../support/test-signals.js';
 import { RtpPortPool } from '../../engine/rtp/port-pool.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { FRAME_LOST, RtpSession } from '../../engine/rtp/rtp-session.js';
@@ -19,17 +20,6 @@ import { largestStep } from '../support/tone-analysis.js';
 
 const FRAMES = 600;
 const N = 160;
-/** Sample i of a signal at 8 kHz. */
-type Signal = (i: number) => number;
-
-/** A 437 Hz tone at 8000 peak (it repeats every 50 frames). */
-const tone: Signal = (i) => Math.round(8000 * Math.sin((2 * Math.PI * 437 * i) / 8000));
-/** A steady vowel-like sound: 143 Hz and its next four harmonics, falling 6 dB/octave. */
-const voiced: Signal = (i) => {
-  let x = 0;
-  for (let h = 1; h <= 5; h++) x += (5000 / h) * Math.sin((2 * Math.PI * 143 * h * i) / 8000 + h);
-  return Math.round(x);
-};
 /** Half of the 5 ms window measured around a splice or boundary, in samples. */
 const HALF_WINDOW = 20;
 

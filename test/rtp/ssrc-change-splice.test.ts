@@ -8,6 +8,7 @@
  * cut to zero and back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { tone437 as tone, voiced } from '../support/test-signals.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import { FRAME_LOST } from '../../engine/rtp/rtp-session.js';
 import { virtualClockSession } from '../support/virtual-clock-session.js';
@@ -25,17 +26,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
-
-/** Sample i of a signal at 8 kHz. */
-type Signal = (i: number) => number;
-/** A 437 Hz tone at 8000 peak. */
-const tone: Signal = (i) => Math.round(8000 * Math.sin((2 * Math.PI * 437 * i) / 8000));
-/** A steady vowel-like sound: 143 Hz and its next four harmonics, falling 6 dB/octave. */
-const voiced: Signal = (i) => {
-  let x = 0;
-  for (let h = 1; h <= 5; h++) x += (5000 / h) * Math.sin((2 * Math.PI * 143 * h * i) / 8000 + h);
-  return Math.round(x);
-};
 
 describe.each(['wasm', 'js'] as const)('an SSRC change mid-word, through the %s core', (kind) => {
   it.each([
