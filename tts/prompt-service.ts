@@ -67,6 +67,11 @@ async function readBytes(handle: FileHandle, sizeBytes: number): Promise<Uint8Ar
   return at === sizeBytes ? bytes : bytes.subarray(0, at);
 }
 
+/** A request refused before any worker had it (abandoned while queued, or the queue full): nothing was made. */
+function neverHandedOver(error: unknown): boolean {
+  return error instanceof TtsError && (error.code === 'ERR_ABANDONED' || error.code === 'ERR_QUEUE_FULL');
+}
+
 function checkSampleRate(sampleRateHz: number): void {
   if (
     !Number.isInteger(sampleRateHz) ||
@@ -144,12 +149,7 @@ export class PromptService {
           const speak = { engine, text: spoken, voice, rateWpm, pitchSemitones: pitch, sampleRateHz };
           return (await this.pool.run({ kind: 'speak', ...speak }, [], abandoned)).pcm;
         } catch (error) {
-          // Never handed to a worker: no synthesis was made.
-          if (
-            error instanceof TtsError &&
-            (error.code === 'ERR_ABANDONED' || error.code === 'ERR_QUEUE_FULL')
-          )
-            this.syntheses--;
+          if (neverHandedOver(error)) this.syntheses--;
           throw error;
         }
       },
@@ -201,15 +201,21 @@ export class PromptService {
     }
     this.checkOpen();
     this.filePool ??= new WorkerPool(1, [], this.synthesisTimeoutMs);
-    // Abandoned while it waits for the worker (its caller hung up), it leaves the queue: ten
-    // abandoned hour-long files had held the next caller's prompt up by 1.2 to 2.3 s.
-    const result = await this.filePool.run(
-      { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
-      [bytes.buffer as ArrayBuffer],
-      abandoned
-    );
+    // Counted as it is handed over (a test watches for that), uncounted if it never reaches a
+    // worker. Abandoned while it waits (its caller hung up), it leaves the queue: ten abandoned
+    // hour-long files had held the next caller's prompt up by 1.2 to 2.3 s.
     this.syntheses++;
-    return result.pcm;
+    try {
+      const result = await this.filePool.run(
+        { kind: 'decodeWav', bytes, label: `prompt file '${path}'`, sampleRateHz },
+        [bytes.buffer as ArrayBuffer],
+        abandoned
+      );
+      return result.pcm;
+    } catch (error) {
+      if (neverHandedOver(error)) this.syntheses--;
+      throw error;
+    }
   }
 
   stats(): PromptServiceStats {
