@@ -104,6 +104,19 @@ export function checkWebRtcOffer(sdp: string): void {
 }
 
 /**
+ * Throws SdpNegotiationError (488) when the peer connection's answer refuses every audio section
+ * (port 0): @roamhq/wrtc takes a profile it does not speak (`TCP/DTLS/RTP/SAVPF`, a misspelt one)
+ * without an error and rejects the section. Such an answer gathers no candidate, so it held the
+ * process-wide answer turn for the whole gathering timeout, and the call was then answered 200
+ * with no media at all.
+ */
+export function checkWebRtcAnswer(answerSdp: string): void {
+  const audio = mediaLines(answerSdp).filter((m) => m.media === 'audio' && m.port !== '0');
+  if (audio.length === 0)
+    throw new SdpNegotiationError("the peer connection refused the offer's audio section");
+}
+
+/**
  * Throws SdpNegotiationError (488) unless a WebRTC offer that came over SIP transport `protocol`
  * may be taken there (`webrtc.transports`) and passes `checkWebRtcOffer`.
  */

@@ -9,6 +9,7 @@ import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 import { withAdvertisedCandidates } from './advertised-candidates.js';
+import { checkWebRtcAnswer } from './webrtc-offer.js';
 import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
 
 type Wrtc = typeof import('@roamhq/wrtc');
@@ -115,6 +116,7 @@ export class WebRtcPeer {
       await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
       pc.addTrack(track);
       const answer = await pc.createAnswer();
+      checkWebRtcAnswer(answer.sdp ?? '');
       await pc.setLocalDescription(answer);
       await peer.gathered(options.iceGatheringTimeoutMs ?? 3000);
       if (peer.closed) throw answerAbandoned();
