@@ -10,6 +10,7 @@ import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 import { withAdvertisedCandidates } from './advertised-candidates.js';
 import { checkWebRtcAnswer } from './webrtc-offer.js';
+import { withoutTcpCandidates } from './remote-candidates.js';
 import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
 
 type Wrtc = typeof import('@roamhq/wrtc');
@@ -113,7 +114,7 @@ export class WebRtcPeer {
       pc.addEventListener('track', (event: Event) =>
         peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
       );
-      await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      await pc.setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) });
       pc.addTrack(track);
       const answer = await pc.createAnswer();
       checkWebRtcAnswer(answer.sdp ?? '');
