@@ -98,6 +98,16 @@ export function checkWebRtcOffer(sdp: string): void {
   ) {
     throw new SdpNegotiationError('the WebRTC offer does not offer Opus');
   }
+  // @roamhq/wrtc 0.10 aborts the process (rtp_sender.cc: "Check failed:
+  // current_parameters.encodings.size() >= init_parameters_.encodings.size()") answering an audio
+  // section that asks us to send simulcast (RFC 8853, `a=simulcast:recv a;b`), every call with it.
+  // No browser sends simulcast audio.
+  if (
+    sections.some(
+      (m) => m.media === 'audio' && m.lines.some((l) => l.toLowerCase().startsWith('a=simulcast'))
+    )
+  )
+    throw new SdpNegotiationError('the WebRTC offer has simulcast audio (RFC 8853), which is not taken');
   const sessionFingerprint = sdp.includes('\na=fingerprint:');
   if (!sessionFingerprint)
     throw new SdpNegotiationError('the WebRTC offer has no DTLS fingerprint (RFC 8122)');
