@@ -5,6 +5,7 @@
  * party's mix through an `RTCAudioSource` track. @roamhq/wrtc is loaded on the first
  * WebRTC call only, so an engine that never meets a browser never loads the native module.
  */
+import { SdpNegotiationError } from '../../sip/index.js';
 import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
@@ -39,6 +40,16 @@ export function openPeerConnections(): number {
 
 function answerAbandoned(): EngineError {
   return new EngineError('ERR_WEBRTC_FAILED', 'the call ended while its WebRTC answer was being prepared');
+}
+
+/**
+ * @roamhq/wrtc refused the browser's offer (its own DOMException: a BUNDLE group naming no section,
+ * no ICE credentials, a fingerprint it cannot read): the offer's fault, so 488 and, from
+ * `answer()`, the `SipError` every refused offer gives, not wrtc's error.
+ */
+function offerRefused(error: unknown): SdpNegotiationError {
+  const detail = (error as { message?: unknown } | undefined)?.message;
+  return new SdpNegotiationError(`the peer connection refused the offer: ${String(detail ?? error)}`);
 }
 
 export class WebRtcPeer {
@@ -114,7 +125,11 @@ export class WebRtcPeer {
       pc.addEventListener('track', (event: Event) =>
         peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
       );
-      await pc.setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) });
+      await pc
+        .setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) })
+        .catch((error: unknown) => {
+          throw offerRefused(error);
+        });
       pc.addTrack(track);
       const answer = await pc.createAnswer();
       checkWebRtcAnswer(answer.sdp ?? '');
