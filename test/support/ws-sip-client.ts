@@ -117,6 +117,12 @@ export class WsSipClient {
     );
   }
 
+  /** Sends an INVITE of `offer` to `uri` and resolves with its final response (200-699). */
+  async invite(uri: string, callId: string, offer: string, ms = 20_000): Promise<SipResponse> {
+    this.send(this.request('INVITE', uri, { callId, body: offer }));
+    return this.waitFor((m): m is SipResponse => 'status' in m && m.callId === callId && m.status >= 200, ms);
+  }
+
   async requestFor(callId: string, method: string, ms = 10_000): Promise<SipRequest> {
     return this.waitFor(
       (m): m is SipRequest => 'method' in m && m.callId === callId && m.method === method,

@@ -43,9 +43,8 @@ async function client(): Promise<WsSipClient> {
 }
 
 /** Sends an INVITE with `offer` and resolves with its final response. */
-async function invite(c: WsSipClient, callId: string, offer: string): Promise<SipResponse> {
-  c.send(c.request('INVITE', 'sip:room@127.0.0.1', { callId, body: offer }));
-  return c.waitFor((m): m is SipResponse => 'status' in m && m.callId === callId && m.status >= 200, 20_000);
+function invite(c: WsSipClient, callId: string, offer: string): Promise<SipResponse> {
+  return c.invite('sip:room@127.0.0.1', callId, offer);
 }
 
 async function hangUp(c: WsSipClient, ok: SipResponse): Promise<void> {

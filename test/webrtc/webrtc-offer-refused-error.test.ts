@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, SipError } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
-import type { SipResponse } from '../../sip/message/message.js';
 import { browserOffer } from '../support/browser-offer.js';
 import { waitFor } from '../support/wait.js';
 import { WsSipClient } from '../support/ws-sip-client.js';
@@ -52,11 +51,7 @@ describe('a browser offer the peer connection refuses', () => {
     async (_name, offer) => {
       const before = answerErrors.length;
       const callId = `refused-${before}`;
-      browser.send(browser.request('INVITE', `sip:room@${HOST}`, { callId, body: offer }));
-      const final = await browser.waitFor(
-        (m): m is SipResponse => 'status' in m && m.callId === callId && m.status >= 200,
-        20_000
-      );
+      const final = await browser.invite(`sip:room@${HOST}`, callId, offer);
       expect(final.status).toBe(488);
       await waitFor(() => answerErrors.length > before);
       const error = answerErrors[before];

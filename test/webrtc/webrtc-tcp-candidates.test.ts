@@ -9,7 +9,6 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
-import type { SipResponse } from '../../sip/message/message.js';
 import { startAnsweringEngine } from '../support/answering-engine.js';
 import { browserOffer } from '../support/browser-offer.js';
 import { waitFor } from '../support/wait.js';
@@ -63,13 +62,7 @@ describe("a browser offer's ICE candidates", () => {
       `a=candidate:2 1 TCP 2122260222 ${TARGET} ${tcpPort} typ host tcptype so`,
       `a=candidate:3 1 udp 1 ${TARGET} ${udpTarget.address().port} typ host`
     ];
-    browser.send(
-      browser.request('INVITE', `sip:room@${HOST}`, { callId: 'tcp-cands', body: browserOffer(candidates) })
-    );
-    const final = await browser.waitFor(
-      (m): m is SipResponse => 'status' in m && m.callId === 'tcp-cands' && m.status >= 200,
-      20_000
-    );
+    const final = await browser.invite(`sip:room@${HOST}`, 'tcp-cands', browserOffer(candidates));
     expect(final.status).toBe(200);
     await waitFor(() => checks >= 3);
     expect(connections).toBe(0);
