@@ -41,6 +41,15 @@ export class WsSipClient {
     });
   }
 
+  /** Connects to `engine`'s WebSocket port on `host` (path /sip), as a browser's SIP stack does. */
+  static toEngine(
+    engine: { sipAddresses(): ReadonlyArray<{ protocol: string; port: number }> },
+    host: string
+  ): Promise<WsSipClient> {
+    const port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
+    return WsSipClient.connect(`ws://${host}:${port}/sip`);
+  }
+
   /** A request as sip.js would write it; `extra` adds headers, `body` an SDP. */
   request(
     method: string,

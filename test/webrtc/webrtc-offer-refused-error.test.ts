@@ -26,8 +26,7 @@ beforeAll(async () => {
   });
   engine.on('call', (channel) => void channel.answer().catch((error: unknown) => answerErrors.push(error)));
   await engine.start();
-  const port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
-  browser = await WsSipClient.connect(`ws://${HOST}:${port}/sip`);
+  browser = await WsSipClient.toEngine(engine, HOST);
 });
 
 afterAll(async () => {

@@ -27,8 +27,7 @@ beforeAll(async () => {
       webrtc: { iceServers: [], portRange: { min: 36100, max: 36199 }, iceGatheringTimeoutMs: 60_000 }
     }
   ));
-  const port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
-  browser = await WsSipClient.connect(`ws://${HOST}:${port}/sip`);
+  browser = await WsSipClient.toEngine(engine, HOST);
 });
 
 afterAll(async () => {

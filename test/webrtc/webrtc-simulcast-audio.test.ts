@@ -26,8 +26,7 @@ beforeAll(async () => {
       webrtc: { iceServers: [], portRange: { min: 36450, max: 36499 } }
     }
   ));
-  const port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
-  browser = await WsSipClient.connect(`ws://${HOST}:${port}/sip`);
+  browser = await WsSipClient.toEngine(engine, HOST);
 });
 
 afterAll(async () => {

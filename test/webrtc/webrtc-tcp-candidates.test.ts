@@ -32,8 +32,7 @@ beforeAll(async () => {
       webrtc: { iceServers: [], portRange: { min: 36300, max: 36399 } }
     }
   ));
-  const port = engine.sipAddresses().find((a) => a.protocol === 'ws')!.port;
-  browser = await WsSipClient.connect(`ws://${HOST}:${port}/sip`);
+  browser = await WsSipClient.toEngine(engine, HOST);
   tcpTarget = net.createServer((socket) => {
     connections++;
     socket.on('error', () => undefined);
