@@ -4,8 +4,8 @@
  * test's, so what it does with jitter or a stream change does not depend on the host's speed.
  */
 import dgram from 'node:dgram';
-import { RtpPortPool } from '../../engine/rtp/port-pool.js';
-import { RtpSession, type RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
+import type { RtpSession, RtpSessionOptions } from '../../engine/rtp/rtp-session.js';
+import { loopbackRtp } from './loopback-rtp-sessions.js';
 
 export interface VirtualClockSession {
   session: RtpSession;
@@ -21,24 +21,18 @@ export async function virtualClockSession(
   cleanups: Array<() => void>,
   options: Partial<RtpSessionOptions> = {}
 ): Promise<VirtualClockSession> {
-  const pool = new RtpPortPool({ host, ...ports });
-  cleanups.push(() => pool.close());
+  const rtp = loopbackRtp(cleanups, ports, host);
+  const pair = await rtp.pool().allocate();
   const phone = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => phone.bind(0, host, () => resolve()));
   cleanups.push(() => phone.close());
-  const pair = await pool.allocate();
   const clock = { ms: 0 };
-  const session = new RtpSession({
-    ports: pair,
-    payloadType: 0,
-    clockRateHz: 8000,
-    samplesPerFrame: 160,
-    rtcpIntervalMs: 0,
-    remote: { address: host, port: phone.address().port },
+  // The session's own jitter defaults, not loopbackRtp's shorter start delay.
+  const session = rtp.session(pair, phone.address().port, {
+    jitter: undefined,
     now: () => clock.ms,
     ...options
   });
-  cleanups.push(() => session.close());
   let sent = 0;
   const handled = (): number => session.stats().packetsReceived + session.stats().packetsDiscarded;
   return {
