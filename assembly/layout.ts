@@ -30,6 +30,8 @@
  *   P_NATIVE_CUR   i32   which of the two native frame buffers holds the newest frame
  *   P_TONE         i32   1 while a DTMF tone is active (its contribution is suppressed)
  *   P_MIX_GAIN     i32   gain it was summed with this frame (0: listener, muted or tone)
+ *   P_MIX_FROM     i32   gain its contribution ramped from this frame (mixer.ts; = P_MIX_GAIN
+ *                        when it did not change)
  *   P_TALK_Z1, P_TALK_Z2, P_TALK_PREV  f64   talker high-pass state (talker.ts)
  *   P_TALK_SUM_RAW, P_TALK_SUM_HP      f64   this frame's sums of squares, raw and high-passed
  *   P_TALK_CROSSINGS                   i32   this frame's zero crossings of the high-passed signal
@@ -112,6 +114,7 @@ export const P_LIMIT_ATTEN: i32 = 124;
 export const P_UP_STATE: i32 = 128;
 export const P_DOWN_STATE: i32 = 192;
 export const P_LISTEN_GAIN: i32 = 288;
+export const P_MIX_FROM: i32 = 292;
 export const P_IN_PAYLOAD: i32 = 384;
 export const RTP_HEADER_BYTES: i32 = 12;
 // The payload stays 16-byte aligned; the header sits in the 12 bytes just before it.

@@ -3,7 +3,11 @@
  * engine/dsp/reference/mixer.ts.
  *
  * The room sum is i32 (S_SUM in the scratch area, layout.ts): each contributing party adds
- * (x·gain + 2^13) >> 14 (gain Q14), the announcement adds its samples once. A party's output
+ * (x·gain + 2^13) >> 14 (gain Q14), the announcement adds its samples once. A party whose gain
+ * changed since the last frame (muted, unmuted, held, re-volumed, joined) is added with a gain
+ * ramping linearly from the old one to the new over the frame's first 128 (8 kHz) or 256 (16 kHz)
+ * samples, as the limiter's gain ramps, and its own mix-minus takes out exactly that: a gain that
+ * stepped from one frame to the next cut a talker mid-waveform, a click in every other ear. A party's output
  * is y = sum − own contribution, scaled by its listen gain (Q14, as (y·listen + 2^13) >> 14 in
  * i64 lanes) when that is not unity, + its private prompt, saturated to int16, and, with the
  * room's limiter on, scaled first so that it never reaches the int16 ceiling:
@@ -68,6 +72,43 @@ export function accumulate(sum: usize, x: usize, gain: i32, n: i32): void {
   }
 }
 
+/** The gains (Q14) of the four samples `at` (1-based) of a ramp from `from` by `step` over 2^lg samples. */
+// @ts-ignore: decorator
+@inline function rampLanes(from: v128, step: v128, at: v128, rampEnd: v128, lg: i32): v128 {
+  return i32x4.add(from, i32x4.shr_s(i32x4.mul(step, i32x4.min_s(at, rampEnd)), lg));
+}
+
+/** (x·g + 2^13) >> 14 per lane. */
+// @ts-ignore: decorator
+@inline function scaleLanes(x: v128, g: v128, half: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.mul(x, g), half), 14);
+}
+
+/** sum += contribution of x with a gain ramping from `from` to `to` (Q14; see the file comment). */
+export function accumulateRamp(sum: usize, x: usize, from: i32, to: i32, n: i32): void {
+  if (from == to) {
+    if (to != 0) accumulate(sum, x, to, n);
+    return;
+  }
+  const lg = 31 - clz<i32>(n);
+  const rampEnd = i32x4.splat(1 << lg);
+  const start = i32x4.splat(from);
+  const step = i32x4.splat(to - from);
+  const half = i32x4.splat(8192);
+  const four = i32x4.splat(4);
+  const eight = i32x4.splat(8);
+  let at = i32x4(1, 2, 3, 4);
+  for (let i = 0; i < n; i += 8) {
+    const s = sum + (<usize>i << 2);
+    const v = v128.load(x + (<usize>i << 1));
+    const lo = scaleLanes(i32x4.extend_low_i16x8_s(v), rampLanes(start, step, at, rampEnd, lg), half);
+    const hi = scaleLanes(i32x4.extend_high_i16x8_s(v), rampLanes(start, step, i32x4.add(at, four), rampEnd, lg), half);
+    v128.store(s, i32x4.add(v128.load(s), lo));
+    v128.store(s, i32x4.add(v128.load(s, 16), hi), 16);
+    at = i32x4.add(at, eight);
+  }
+}
+
 /** sum += x (int16), used for the room announcement. */
 export function addSamples(sum: usize, x: usize, n: i32): void {
   accumulate(sum, x, UNITY_GAIN_Q14, n);
@@ -96,20 +137,35 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
 
 /**
  * out = sat16(listened(sum − contribution(own, gain)) + prompt); returns the peak |value| before
- * the saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone); listen
+ * the saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone), `from`
+ * the gain its contribution ramped from (accumulateRamp; = gain when it did not change); listen
  * the party's listen gain (Q14); prompt 0 = no private prompt.
  */
-export function mixMinus(sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32): i32 {
+export function mixMinus(
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, from: i32
+): i32 {
   const g = i32x4.splat(gain);
   const half = i32x4.splat(8192);
   const l = i32x4.splat(listen);
   const half64 = i64x2.splat(8192);
+  const lg = 31 - clz<i32>(n);
+  const rampEnd = i32x4.splat(1 << lg);
+  const start = i32x4.splat(from);
+  const step = i32x4.splat(gain - from);
+  const four = i32x4.splat(4);
+  const eight = i32x4.splat(8);
+  let at = i32x4(1, 2, 3, 4);
   let peak = i32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const s = sum + (<usize>i << 2);
     let lo = v128.load(s);
     let hi = v128.load(s, 16);
-    if (gain != 0) {
+    if (from != gain) {
+      const v = v128.load(own + (<usize>i << 1));
+      lo = i32x4.sub(lo, scaleLanes(i32x4.extend_low_i16x8_s(v), rampLanes(start, step, at, rampEnd, lg), half));
+      hi = i32x4.sub(hi, scaleLanes(i32x4.extend_high_i16x8_s(v), rampLanes(start, step, i32x4.add(at, four), rampEnd, lg), half));
+      at = i32x4.add(at, eight);
+    } else if (gain != 0) {
       const v = v128.load(own + (<usize>i << 1));
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
@@ -135,9 +191,14 @@ export function mixMinus(sum: usize, own: usize, gain: i32, listen: i32, prompt:
  * comment). False, and `out` left half written, as soon as a sample goes over the ceiling.
  */
 function scaleMix(
-  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32,
+  ownFrom: i32
 ): bool {
   const g = i32x4.splat(gain);
+  const ownLg = 31 - clz<i32>(n);
+  const ownRampEnd = i32x4.splat(1 << ownLg);
+  const ownStart = i32x4.splat(ownFrom);
+  const ownStep = i32x4.splat(gain - ownFrom);
   const half = i32x4.splat(8192);
   const l = i32x4.splat(listen);
   const half64 = i64x2.splat(8192);
@@ -154,7 +215,13 @@ function scaleMix(
     const s = sum + (<usize>i << 2);
     let lo = v128.load(s);
     let hi = v128.load(s, 16);
-    if (gain != 0) {
+    if (ownFrom != gain) {
+      const v = v128.load(own + (<usize>i << 1));
+      lo = i32x4.sub(lo, scaleLanes(i32x4.extend_low_i16x8_s(v), rampLanes(ownStart, ownStep, at, ownRampEnd, ownLg), half));
+      hi = i32x4.sub(
+        hi, scaleLanes(i32x4.extend_high_i16x8_s(v), rampLanes(ownStart, ownStep, i32x4.add(at, four), ownRampEnd, ownLg), half)
+      );
+    } else if (gain != 0) {
       const v = v128.load(own + (<usize>i << 1));
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
@@ -185,7 +252,8 @@ function scaleMix(
  * unity and returns the new attenuation (see the file comment).
  */
 export function limitFrame(
-  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32,
+  ownFrom: i32
 ): i32 {
   const released = attenuation - max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
   let to = LIMITER_UNITY - (released > 0 ? released : 0);
@@ -201,8 +269,8 @@ export function limitFrame(
   if (to == LIMITER_UNITY && from == LIMITER_UNITY) return 0;
   const lg = 31 - clz<i32>(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0);
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom)) return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom);
   return LIMITER_UNITY - to;
 }
 
@@ -212,16 +280,17 @@ export function limitFrame(
  * and the peak under the ceiling, costs the peak scan only.
  */
 export function partyOutput(
-  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize,
+  ownFrom: i32
 ): void {
-  const peak = mixMinus(sum, own, gain, listen, prompt, out, n);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom);
   const a = load<i32>(attenuation);
   if (!limiter) {
     if (a != 0) store<i32>(attenuation, 0);
     return;
   }
   if (a == 0 && peak <= LIMITER_CEILING) return;
-  store<i32>(attenuation, limitFrame(sum, own, gain, listen, prompt, out, n, peak, a));
+  store<i32>(attenuation, limitFrame(sum, own, gain, listen, prompt, out, n, peak, a, ownFrom));
 }
 
 /** Peak |x| of n int16 samples (|−32768| counts as 32767). */

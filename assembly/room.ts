@@ -11,7 +11,7 @@ import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
-  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
+  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
@@ -21,7 +21,7 @@ import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
-import { zeroSum, accumulate, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
+import { zeroSum, accumulateRamp, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
@@ -249,6 +249,8 @@ export function addParty(r: i32, p: i32): void {
   }
   store<i32>(pp + P_NEXT, -1);
   store<i32>(pp + P_ROOM, r);
+  // Its first frame in the room fades in from silence (mixer.ts).
+  store<i32>(pp + P_MIX_GAIN, 0);
   store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) + 1);
 }
 
@@ -380,7 +382,10 @@ function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limit
   const nn = rate / 50;
   const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
   const out = SCRATCH + S_OUT;
-  partyOutput(sum, pp + P_DECODED, gain, load<i32>(pp + P_LISTEN_GAIN), prompt, out, n, limiter, pp + P_LIMIT_ATTEN);
+  partyOutput(
+    sum, pp + P_DECODED, gain, load<i32>(pp + P_LISTEN_GAIN), prompt, out, n, limiter, pp + P_LIMIT_ATTEN,
+    load<i32>(pp + P_MIX_FROM)
+  );
   let pcm = out;
   if (rate < roomRate) {
     pcm = SCRATCH + S_NATIVE_OUT;
@@ -402,6 +407,17 @@ function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limit
   }
 }
 
+/**
+ * Adds a party's frame to the sum with this frame's gain, ramping from the last frame's unless a
+ * DTMF tone cut it (a tone is taken out at once: it must not leak into the room).
+ */
+function mixIn(pp: usize, sum: usize, last: i32, gain: i32, n: i32): void {
+  const from = load<i32>(pp + P_TONE) != 0 ? gain : last;
+  store<i32>(pp + P_MIX_FROM, from);
+  store<i32>(pp + P_MIX_GAIN, gain);
+  accumulateRamp(sum, pp + P_DECODED, from, gain, n);
+}
+
 /** The one call per room per 20 ms frame (see the file comment). */
 export function processRoom(r: i32): void {
   if (!validRoom(r)) return;
@@ -413,9 +429,9 @@ export function processRoom(r: i32): void {
   let p = load<i32>(rp + R_HEAD);
   while (p >= 0) {
     const pp = partyAt(p);
+    const last = load<i32>(pp + P_MIX_GAIN);
     const gain = inputStage(p, roomRate, n);
-    store<i32>(pp + P_MIX_GAIN, gain);
-    if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
+    mixIn(pp, sum, last, gain, n);
     p = load<i32>(pp + P_NEXT);
   }
   measureTalkers(load<i32>(rp + R_HEAD), roomRate, n);
@@ -517,8 +533,7 @@ export function mixRoomOnly(r: i32): void {
     const pp = partyAt(p);
     const flags = load<i32>(pp + P_FLAGS);
     const gain = (flags & (F_TALKER | F_MUTED)) == F_TALKER && load<i32>(pp + P_TONE) == 0 ? load<i32>(pp + P_GAIN) : 0;
-    store<i32>(pp + P_MIX_GAIN, gain);
-    if (gain != 0) accumulate(sum, pp + P_DECODED, gain, n);
+    mixIn(pp, sum, load<i32>(pp + P_MIX_GAIN), gain, n);
     p = load<i32>(pp + P_NEXT);
   }
   const flags = load<i32>(rp + R_FLAGS);
@@ -530,7 +545,7 @@ export function mixRoomOnly(r: i32): void {
     const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
     partyOutput(
       sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), load<i32>(pp + P_LISTEN_GAIN), prompt, SCRATCH + S_OUT, n, limiter,
-      pp + P_LIMIT_ATTEN
+      pp + P_LIMIT_ATTEN, load<i32>(pp + P_MIX_FROM)
     );
     p = load<i32>(pp + P_NEXT);
   }

@@ -26,6 +26,7 @@ import {
   gainQ14FromDb,
   listenGainQ14FromDb,
   partyOutput,
+  accumulateRamp,
   peakAbs,
   UNITY_GAIN_Q14
 } from './reference/mixer.js';
@@ -59,6 +60,8 @@ class JsParty {
   tone = false;
   inbandDtmf = true;
   mixGain = 0;
+  /** The gain its contribution ramped from this frame (assembly/mixer.ts; = mixGain when it did not change). */
+  mixFrom = 0;
   /** The output limiter's attenuation (Q15, 0 = unity gain), carried from frame to frame. */
   limitAttenuation = 0;
   digit: InbandDigit | null = null;
@@ -204,6 +207,8 @@ export class JsKernels implements DspKernels {
     if (p.room >= 0) this.removeParty(p.room, party);
     r.members.push(p);
     p.room = room;
+    // Its first frame in the room fades in from silence (assembly/mixer.ts).
+    p.mixGain = 0;
   }
 
   removeParty(room: number, party: number): void {
@@ -293,8 +298,11 @@ export class JsKernels implements DspKernels {
     const members = r.members;
     for (let i = 0; i < members.length; i++) {
       const p = members[i];
+      const last = p.mixGain;
       p.mixGain = this.inputStage(p, r.sampleRateHz, n);
-      if (p.mixGain !== 0) accumulate(sum, p.decoded, p.mixGain, n);
+      // A DTMF tone is taken out at once; any other change of gain ramps (assembly/room.ts mixIn).
+      p.mixFrom = p.tone ? p.mixGain : last;
+      accumulateRamp(sum, p.decoded, p.mixFrom, p.mixGain, n);
     }
     if (r.announceActive) accumulate(sum, r.announce, UNITY_GAIN_Q14, n);
     for (let i = 0; i < members.length; i++) this.outputStage(members[i], r.sampleRateHz, n, r.limiter);
@@ -439,7 +447,8 @@ export class JsKernels implements DspKernels {
       out,
       n,
       limiter,
-      p.limitAttenuation
+      p.limitAttenuation,
+      p.mixFrom
     );
     let pcm = out;
     if (rate < roomRate) {

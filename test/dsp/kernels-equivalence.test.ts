@@ -109,6 +109,10 @@ function scenario(
       parties[2].codec = 'G722'; // L16 -> G722: same rate, a fresh codec state
       k.setPartyCodec(parties[2].slot, 'G722');
     }
+    // Mutes, unmutes and volume changes between frames: the gain ramps across the next one (assembly/mixer.ts).
+    const changed = parties[1 + (f % (nParties - 1))];
+    if (f % 3 === 1) k.setMuted(changed.slot, rand() < 0.5);
+    if (f % 7 === 4) k.setGainDb(changed.slot, randomInt(rand, -12, 12));
     const announce = f % 4 >= 2;
     const ann = k.announcement(room);
     for (let j = 0; j < ann.length; j++) ann[j] = randomInt(rand, -3000, 3000);

@@ -6,7 +6,8 @@ import {
   gainQ14FromDb,
   LIMITER_CEILING,
   listenGainQ14FromDb,
-  partyOutput
+  partyOutput,
+  rampGain
 } from '../../engine/dsp/reference/mixer.js';
 import { ulawCompress, ulawExpand } from '../../engine/dsp/reference/g711.js';
 import { mulberry32, randomInt, randomPcm } from '../support/dsp-prng.js';
@@ -62,9 +63,16 @@ function runRoom(
   const sum = new Int32Array(n);
   const want = new Int16Array(n);
   const attenuation = parties.map(() => 0);
+  // A party's first frame in the room fades in from 0 (assembly/mixer.ts).
+  let lastGains = parties.map(() => 0);
   let compared = 0;
   for (let f = 0; f < frames; f++) {
     const peak = typeof amplitude === 'number' ? amplitude : amplitude(f);
+    // Mutes, unmutes and volume changes between frames: the gain ramps across the next one.
+    for (const p of f === 0 ? [] : parties) {
+      if (rand() < 0.2) k.setMuted(p.slot, (p.muted = !p.muted));
+      if (rand() < 0.1) k.setGainDb(p.slot, (p.gainDb = randomInt(rand, -20, 12)));
+    }
     const announce = f % 2 === 1;
     const ann = randomPcm(rand, n, 8000);
     k.announcement(room).set(ann);
@@ -95,8 +103,10 @@ function runRoom(
 
     sum.fill(0);
     const gains = parties.map((p) => (p.talker && !p.muted ? gainQ14FromDb(p.gainDb) : 0));
+    const froms = lastGains;
+    lastGains = gains;
     for (let i = 0; i < nParties; i++)
-      if (gains[i] !== 0) for (let j = 0; j < n; j++) sum[j] += contribution(inputs[i][j], gains[i]);
+      for (let j = 0; j < n; j++) sum[j] += contribution(inputs[i][j], rampGain(froms[i], gains[i], j, n));
     if (announce) for (let j = 0; j < n; j++) sum[j] += ann[j];
     for (let i = 0; i < nParties; i++) {
       const p = parties[i];
@@ -112,7 +122,8 @@ function runRoom(
         want,
         n,
         limiter,
-        attenuation[i]
+        attenuation[i],
+        froms[i]
       );
       const out = k.outputPayload(p.slot);
       expect(k.outputBytes(p.slot)).toBe(codec === 'L16' ? 2 * n : n);
@@ -221,7 +232,7 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
 
   for (const rate of [8000, 16000] as const) {
     for (const nParties of [1, 2, 3, 50, 1000]) {
-      it(`is sample-exact for ${nParties} parties at ${rate} Hz (random gains and listen gains, listeners, muted, prompts, announcement)`, () => {
+      it(`is sample-exact for ${nParties} parties at ${rate} Hz (random gains and listen gains, listeners, muted, prompts, announcement, gains changing between frames)`, () => {
         const frames = nParties === 1000 ? 2 : 3;
         expect(runRoom(k, 1000 * nParties + rate, nParties, rate, 6000, true, frames)).toBe(
           frames * nParties * (rate / 50)
@@ -263,6 +274,8 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
       return new Set(l16Samples(k.outputPayload(listener), 320));
     };
     k.setSoftLimiter(room, false);
+    // Their first frame in the room fades in (assembly/mixer.ts).
+    feed(0);
     expect(feed(12000)).toEqual(new Set([32767]));
     expect(feed(-12000)).toEqual(new Set([-32768]));
     expect(feed(5000)).toEqual(new Set([20000]));
@@ -296,16 +309,19 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
       [listener, 3],
       [muted, 7]
     ]);
-    for (const p of all) {
-      const b = k.inputPayload(p);
-      const v = levels.get(p) as number;
-      for (let j = 0; j < 320; j++) {
-        b[2 * j] = v >> 8;
-        b[2 * j + 1] = v & 0xff;
+    // Twice: the first frame in the room fades in (assembly/mixer.ts).
+    for (let f = 0; f < 2; f++) {
+      for (const p of all) {
+        const b = k.inputPayload(p);
+        const v = levels.get(p) as number;
+        for (let j = 0; j < 320; j++) {
+          b[2 * j] = v >> 8;
+          b[2 * j + 1] = v & 0xff;
+        }
+        k.setInput(p, 640);
       }
-      k.setInput(p, 640);
+      k.processRoom(room);
     }
-    k.processRoom(room);
     const heard = (p: number) => {
       const o = k.outputPayload(p);
       const values = new Set<number>();
@@ -385,6 +401,7 @@ describe('the output limiter', () => {
   for (const db of [-3, -1.5]) {
     it(`passes a lone talker at ${db} dBFS unchanged, sample for sample`, () => {
       const room = toneRoom(k, [{ hz: 1000, amplitude: amplitudeAt(db) }]);
+      room.frame(); // its first frame in the room fades in
       for (let f = 0; f < 50; f++) expect(Array.from(room.frame())).toEqual(Array.from(room.sent));
       room.close();
     });

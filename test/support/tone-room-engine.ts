@@ -34,6 +34,7 @@ export interface ToneRoomEngineOptions {
 export class ToneRoomEngine {
   readonly channels = new Map<string, UASCallChannel>();
   #sipPort = 0;
+  #sipHost = '127.0.0.1';
 
   private constructor(readonly engine: Engine) {}
 
@@ -61,7 +62,9 @@ export class ToneRoomEngine {
       });
     });
     await engine.start();
-    rooms.#sipPort = engine.sipAddresses().find((a) => a.protocol === 'udp')!.port;
+    const sip = engine.sipAddresses().find((a) => a.protocol === 'udp')!;
+    rooms.#sipPort = sip.port;
+    rooms.#sipHost = sip.host;
     return rooms;
   }
 
@@ -73,7 +76,7 @@ export class ToneRoomEngine {
   /** The phones call `room`; resolves once every one is in it (their users must differ). Closes them on failure. */
   async join(room: string, phones: TonePhone[]): Promise<TonePhone[]> {
     try {
-      await Promise.all(phones.map((p) => p.call(`sip:${room}@127.0.0.1:${this.#sipPort}`)));
+      await Promise.all(phones.map((p) => p.call(`sip:${room}@${this.#sipHost}:${this.#sipPort}`)));
       await waitFor(() => phones.every((p) => this.channels.get(p.user)?.state === State.TRANSFERRED));
     } catch (e) {
       await Promise.all(phones.map((p) => p.close()));

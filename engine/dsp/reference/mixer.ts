@@ -33,6 +33,25 @@ export function accumulate(sum: Int32Array, x: Int16Array, gain: number, n: numb
   for (let i = 0; i < n; i++) sum[i] += contribution(x[i], gain);
 }
 
+/**
+ * The gain (Q14) at sample i of a frame of n samples whose gain ramps from `from` to `to` over
+ * its first 2^⌊log2 n⌋ samples (assembly/mixer.ts).
+ */
+export function rampGain(from: number, to: number, i: number, n: number): number {
+  if (from === to) return to;
+  const lg = 31 - Math.clz32(n);
+  return from + (((to - from) * Math.min(i + 1, 1 << lg)) >> lg);
+}
+
+/** sum += contribution of x at a gain ramping from `from` to `to`. */
+export function accumulateRamp(sum: Int32Array, x: Int16Array, from: number, to: number, n: number): void {
+  if (from === to) {
+    if (to !== 0) accumulate(sum, x, to, n);
+    return;
+  }
+  for (let i = 0; i < n; i++) sum[i] += contribution(x[i], rampGain(from, to, i, n));
+}
+
 /** sum − contribution(own), scaled by the listen gain (Q14; the product is exact in a double), + prompt at sample i. */
 function mixAt(
   sum: Int32Array,
@@ -40,10 +59,13 @@ function mixAt(
   gain: number,
   listen: number,
   prompt: Int16Array | null,
-  i: number
+  i: number,
+  n: number,
+  from: number
 ): number {
   let y = sum[i];
-  if (gain !== 0) y -= contribution(own[i], gain);
+  if (from !== gain) y -= contribution(own[i], rampGain(from, gain, i, n));
+  else if (gain !== 0) y -= contribution(own[i], gain);
   if (listen !== UNITY_GAIN_Q14) y = Math.floor((y * listen + 8192) / 16384);
   if (prompt !== null) y += prompt[i];
   return y;
@@ -65,11 +87,12 @@ export function mixMinus(
   listen: number,
   prompt: Int16Array | null,
   out: Int16Array,
-  n: number
+  n: number,
+  from = gain
 ): number {
   let peak = 0;
   for (let i = 0; i < n; i++) {
-    const y = mixAt(sum, own, gain, listen, prompt, i);
+    const y = mixAt(sum, own, gain, listen, prompt, i, n, from);
     const a = y < 0 ? -y : y;
     if (a > peak) peak = a;
     out[i] = sat16(y);
@@ -93,7 +116,8 @@ function scaleMix(
   k: number,
   from: number,
   to: number,
-  lg: number
+  lg: number,
+  ownFrom: number
 ): boolean {
   const rampEnd = 1 << lg;
   const step = to - from;
@@ -101,7 +125,7 @@ function scaleMix(
   const round = (1 << shift) >> 1;
   for (let i = 0; i < n; i++) {
     const g = from + ((step * Math.min(i + 1, rampEnd)) >> lg);
-    const z = (Math.imul(mixAt(sum, own, gain, listen, prompt, i) >> k, g) + round) >> shift;
+    const z = (Math.imul(mixAt(sum, own, gain, listen, prompt, i, n, ownFrom) >> k, g) + round) >> shift;
     if (z > LIMITER_CEILING || z < -LIMITER_CEILING) return false;
     out[i] = z;
   }
@@ -122,7 +146,8 @@ export function limitFrame(
   out: Int16Array,
   n: number,
   peak: number,
-  attenuation: number
+  attenuation: number,
+  ownFrom = gain
 ): number {
   const released = attenuation - Math.max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
   let to = LIMITER_UNITY - (released > 0 ? released : 0);
@@ -141,15 +166,17 @@ export function limitFrame(
   // The whole frame, then 4 and 16 times shorter, then a step (assembly/mixer.ts).
   const lg = 31 - Math.clz32(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp)) return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0);
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom))
+      return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom);
   return LIMITER_UNITY - to;
 }
 
 /**
  * One party's output into `out` as processRoom makes it: mixMinus, then with the limiter on
  * limitFrame unless the gain is unity and the peak under the ceiling. Returns the party's new
- * attenuation (0 with the limiter off).
+ * attenuation (0 with the limiter off). `ownFrom`: the gain its own contribution ramped from
+ * this frame (accumulateRamp).
  */
 export function partyOutput(
   sum: Int32Array,
@@ -160,11 +187,12 @@ export function partyOutput(
   out: Int16Array,
   n: number,
   limiter: boolean,
-  attenuation: number
+  attenuation: number,
+  ownFrom = gain
 ): number {
-  const peak = mixMinus(sum, own, gain, listen, prompt, out, n);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom);
   if (!limiter || (attenuation === 0 && peak <= LIMITER_CEILING)) return 0;
-  return limitFrame(sum, own, gain, listen, prompt, out, n, peak, attenuation);
+  return limitFrame(sum, own, gain, listen, prompt, out, n, peak, attenuation, ownFrom);
 }
 
 export function peakAbs(x: Int16Array, n: number): number {
