@@ -39,6 +39,7 @@
  *   P_UP_STATE     i16 × UP_STATE      8k→16k half-band history
  *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
  *   P_LISTEN_GAIN  i32   gain in Q14 on what the party hears of the room (16384 = 0 dB), 0..65536
+ *   P_LISTEN_FROM  i32   the listen gain of its last frame, which this frame's ramps from (mixer.ts)
  *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
  *   P_OUT_PACKET   u8 × 12             room for the RTP header JS writes in front of the output,
  *                                      so the outgoing packet is sent from here without a copy
@@ -115,6 +116,7 @@ export const P_UP_STATE: i32 = 128;
 export const P_DOWN_STATE: i32 = 192;
 export const P_LISTEN_GAIN: i32 = 288;
 export const P_MIX_FROM: i32 = 292;
+export const P_LISTEN_FROM: i32 = 296;
 export const P_IN_PAYLOAD: i32 = 384;
 export const RTP_HEADER_BYTES: i32 = 12;
 // The payload stays 16-byte aligned; the header sits in the 12 bytes just before it.

@@ -7,7 +7,8 @@
  * changed since the last frame (muted, unmuted, held, re-volumed, joined) is added with a gain
  * ramping linearly from the old one to the new over the frame's first 128 (8 kHz) or 256 (16 kHz)
  * samples, as the limiter's gain ramps, and its own mix-minus takes out exactly that: a gain that
- * stepped from one frame to the next cut a talker mid-waveform, a click in every other ear. A party's output
+ * stepped from one frame to the next cut a talker mid-waveform, a click in every other ear. A
+ * party's listen gain ramps the same way from the last frame's (P_LISTEN_FROM). A party's output
  * is y = sum − own contribution, scaled by its listen gain (Q14, as (y·listen + 2^13) >> 14 in
  * i64 lanes) when that is not unity, + its private prompt, saturated to int16, and, with the
  * room's limiter on, scaled first so that it never reaches the int16 ceiling:
@@ -139,10 +140,11 @@ export function addSamples(sum: usize, x: usize, n: i32): void {
  * out = sat16(listened(sum − contribution(own, gain)) + prompt); returns the peak |value| before
  * the saturation. gain 0 = the party adds nothing to the sum (listener, muted, DTMF tone), `from`
  * the gain its contribution ramped from (accumulateRamp; = gain when it did not change); listen
- * the party's listen gain (Q14); prompt 0 = no private prompt.
+ * the party's listen gain (Q14), ramping from `listenFrom` as the contribution's does; prompt 0 =
+ * no private prompt.
  */
 export function mixMinus(
-  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, from: i32
+  sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, from: i32, listenFrom: i32
 ): i32 {
   const g = i32x4.splat(gain);
   const half = i32x4.splat(8192);
@@ -152,6 +154,8 @@ export function mixMinus(
   const rampEnd = i32x4.splat(1 << lg);
   const start = i32x4.splat(from);
   const step = i32x4.splat(gain - from);
+  const listenStart = i32x4.splat(listenFrom);
+  const listenStep = i32x4.splat(listen - listenFrom);
   const four = i32x4.splat(4);
   const eight = i32x4.splat(8);
   let at = i32x4(1, 2, 3, 4);
@@ -164,13 +168,15 @@ export function mixMinus(
       const v = v128.load(own + (<usize>i << 1));
       lo = i32x4.sub(lo, scaleLanes(i32x4.extend_low_i16x8_s(v), rampLanes(start, step, at, rampEnd, lg), half));
       hi = i32x4.sub(hi, scaleLanes(i32x4.extend_high_i16x8_s(v), rampLanes(start, step, i32x4.add(at, four), rampEnd, lg), half));
-      at = i32x4.add(at, eight);
     } else if (gain != 0) {
       const v = v128.load(own + (<usize>i << 1));
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
     }
-    if (listen != UNITY_GAIN_Q14) {
+    if (listenFrom != listen) {
+      lo = listenScale(lo, rampLanes(listenStart, listenStep, at, rampEnd, lg), half64);
+      hi = listenScale(hi, rampLanes(listenStart, listenStep, i32x4.add(at, four), rampEnd, lg), half64);
+    } else if (listen != UNITY_GAIN_Q14) {
       lo = listenScale(lo, l, half64);
       hi = listenScale(hi, l, half64);
     }
@@ -181,6 +187,7 @@ export function mixMinus(
     }
     peak = i32x4.max_s(peak, i32x4.max_s(i32x4.abs(lo), i32x4.abs(hi)));
     v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(lo, hi));
+    at = i32x4.add(at, eight);
   }
   return maxLane(peak);
 }
@@ -192,13 +199,15 @@ export function mixMinus(
  */
 function scaleMix(
   sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, k: i32, from: i32, to: i32, lg: i32,
-  ownFrom: i32
+  ownFrom: i32, listenFrom: i32
 ): bool {
   const g = i32x4.splat(gain);
   const ownLg = 31 - clz<i32>(n);
   const ownRampEnd = i32x4.splat(1 << ownLg);
   const ownStart = i32x4.splat(ownFrom);
   const ownStep = i32x4.splat(gain - ownFrom);
+  const listenStart = i32x4.splat(listenFrom);
+  const listenStep = i32x4.splat(listen - listenFrom);
   const half = i32x4.splat(8192);
   const l = i32x4.splat(listen);
   const half64 = i64x2.splat(8192);
@@ -226,7 +235,10 @@ function scaleMix(
       lo = minusOwn(lo, i32x4.extend_low_i16x8_s(v), gain, g, half);
       hi = minusOwn(hi, i32x4.extend_high_i16x8_s(v), gain, g, half);
     }
-    if (listen != UNITY_GAIN_Q14) {
+    if (listenFrom != listen) {
+      lo = listenScale(lo, rampLanes(listenStart, listenStep, at, ownRampEnd, ownLg), half64);
+      hi = listenScale(hi, rampLanes(listenStart, listenStep, i32x4.add(at, four), ownRampEnd, ownLg), half64);
+    } else if (listen != UNITY_GAIN_Q14) {
       lo = listenScale(lo, l, half64);
       hi = listenScale(hi, l, half64);
     }
@@ -253,7 +265,7 @@ function scaleMix(
  */
 export function limitFrame(
   sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, peak: i32, attenuation: i32,
-  ownFrom: i32
+  ownFrom: i32, listenFrom: i32
 ): i32 {
   const released = attenuation - max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
   let to = LIMITER_UNITY - (released > 0 ? released : 0);
@@ -269,8 +281,8 @@ export function limitFrame(
   if (to == LIMITER_UNITY && from == LIMITER_UNITY) return 0;
   const lg = 31 - clz<i32>(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom)) return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom);
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom, listenFrom)) return LIMITER_UNITY - to;
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom, listenFrom);
   return LIMITER_UNITY - to;
 }
 
@@ -281,16 +293,16 @@ export function limitFrame(
  */
 export function partyOutput(
   sum: usize, own: usize, gain: i32, listen: i32, prompt: usize, out: usize, n: i32, limiter: bool, attenuation: usize,
-  ownFrom: i32
+  ownFrom: i32, listenFrom: i32
 ): void {
-  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom, listenFrom);
   const a = load<i32>(attenuation);
   if (!limiter) {
     if (a != 0) store<i32>(attenuation, 0);
     return;
   }
   if (a == 0 && peak <= LIMITER_CEILING) return;
-  store<i32>(attenuation, limitFrame(sum, own, gain, listen, prompt, out, n, peak, a, ownFrom));
+  store<i32>(attenuation, limitFrame(sum, own, gain, listen, prompt, out, n, peak, a, ownFrom, listenFrom));
 }
 
 /** Peak |x| of n int16 samples (|−32768| counts as 32767). */

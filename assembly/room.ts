@@ -11,7 +11,7 @@ import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
-  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
+  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
@@ -100,6 +100,7 @@ export function createParty(codec: i32): i32 {
     store<i32>(pp + P_CODEC, knownCodec(codec));
     store<i32>(pp + P_GAIN, UNITY_GAIN_Q14);
     store<i32>(pp + P_LISTEN_GAIN, UNITY_GAIN_Q14);
+    store<i32>(pp + P_LISTEN_FROM, UNITY_GAIN_Q14);
     store<i32>(pp + P_ROOM, -1);
     store<i32>(pp + P_PREV, -1);
     store<i32>(pp + P_NEXT, -1);
@@ -382,10 +383,12 @@ function outputStage(p: i32, sum: usize, gain: i32, roomRate: i32, n: i32, limit
   const nn = rate / 50;
   const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
   const out = SCRATCH + S_OUT;
+  const listen = load<i32>(pp + P_LISTEN_GAIN);
   partyOutput(
-    sum, pp + P_DECODED, gain, load<i32>(pp + P_LISTEN_GAIN), prompt, out, n, limiter, pp + P_LIMIT_ATTEN,
-    load<i32>(pp + P_MIX_FROM)
+    sum, pp + P_DECODED, gain, listen, prompt, out, n, limiter, pp + P_LIMIT_ATTEN, load<i32>(pp + P_MIX_FROM),
+    load<i32>(pp + P_LISTEN_FROM)
   );
+  store<i32>(pp + P_LISTEN_FROM, listen);
   let pcm = out;
   if (rate < roomRate) {
     pcm = SCRATCH + S_NATIVE_OUT;
@@ -543,10 +546,12 @@ export function mixRoomOnly(r: i32): void {
   while (p >= 0) {
     const pp = partyAt(p);
     const prompt = (load<i32>(pp + P_FLAGS) & F_PROMPT) != 0 ? pp + P_PROMPT : 0;
+    const listen = load<i32>(pp + P_LISTEN_GAIN);
     partyOutput(
-      sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), load<i32>(pp + P_LISTEN_GAIN), prompt, SCRATCH + S_OUT, n, limiter,
-      pp + P_LIMIT_ATTEN, load<i32>(pp + P_MIX_FROM)
+      sum, pp + P_DECODED, load<i32>(pp + P_MIX_GAIN), listen, prompt, SCRATCH + S_OUT, n, limiter,
+      pp + P_LIMIT_ATTEN, load<i32>(pp + P_MIX_FROM), load<i32>(pp + P_LISTEN_FROM)
     );
+    store<i32>(pp + P_LISTEN_FROM, listen);
     p = load<i32>(pp + P_NEXT);
   }
 }

@@ -62,6 +62,8 @@ class JsParty {
   mixGain = 0;
   /** The gain its contribution ramped from this frame (assembly/mixer.ts; = mixGain when it did not change). */
   mixFrom = 0;
+  /** The listen gain of its last frame, which this frame's ramps from. */
+  listenFrom = UNITY_GAIN_Q14;
   /** The output limiter's attenuation (Q15, 0 = unity gain), carried from frame to frame. */
   limitAttenuation = 0;
   digit: InbandDigit | null = null;
@@ -448,8 +450,10 @@ export class JsKernels implements DspKernels {
       n,
       limiter,
       p.limitAttenuation,
-      p.mixFrom
+      p.mixFrom,
+      p.listenFrom
     );
+    p.listenFrom = p.listenGainQ14;
     let pcm = out;
     if (rate < roomRate) {
       pcm = this.nativeOut;

@@ -113,6 +113,7 @@ function scenario(
     const changed = parties[1 + (f % (nParties - 1))];
     if (f % 3 === 1) k.setMuted(changed.slot, rand() < 0.5);
     if (f % 7 === 4) k.setGainDb(changed.slot, randomInt(rand, -12, 12));
+    if (f % 5 === 2) k.setListenGainDb(changed.slot, randomInt(rand, -20, 6));
     const announce = f % 4 >= 2;
     const ann = k.announcement(room);
     for (let j = 0; j < ann.length; j++) ann[j] = randomInt(rand, -3000, 3000);

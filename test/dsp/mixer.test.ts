@@ -7,7 +7,8 @@ import {
   LIMITER_CEILING,
   listenGainQ14FromDb,
   partyOutput,
-  rampGain
+  rampGain,
+  UNITY_GAIN_Q14
 } from '../../engine/dsp/reference/mixer.js';
 import { ulawCompress, ulawExpand } from '../../engine/dsp/reference/g711.js';
 import { mulberry32, randomInt, randomPcm } from '../support/dsp-prng.js';
@@ -65,6 +66,7 @@ function runRoom(
   const attenuation = parties.map(() => 0);
   // A party's first frame in the room fades in from 0 (assembly/mixer.ts).
   let lastGains = parties.map(() => 0);
+  const lastListens = parties.map(() => UNITY_GAIN_Q14);
   let compared = 0;
   for (let f = 0; f < frames; f++) {
     const peak = typeof amplitude === 'number' ? amplitude : amplitude(f);
@@ -72,6 +74,7 @@ function runRoom(
     for (const p of f === 0 ? [] : parties) {
       if (rand() < 0.2) k.setMuted(p.slot, (p.muted = !p.muted));
       if (rand() < 0.1) k.setGainDb(p.slot, (p.gainDb = randomInt(rand, -20, 12)));
+      if (rand() < 0.1) k.setListenGainDb(p.slot, (p.listenDb = randomInt(rand, -30, 6)));
     }
     const announce = f % 2 === 1;
     const ann = randomPcm(rand, n, 8000);
@@ -123,8 +126,10 @@ function runRoom(
         n,
         limiter,
         attenuation[i],
-        froms[i]
+        froms[i],
+        lastListens[i]
       );
+      lastListens[i] = listen;
       const out = k.outputPayload(p.slot);
       expect(k.outputBytes(p.slot)).toBe(codec === 'L16' ? 2 * n : n);
       for (let j = 0; j < n; j++) {

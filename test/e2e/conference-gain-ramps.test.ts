@@ -1,10 +1,10 @@
 /**
  * End to end over real SIP and RTP on loopback: a talker's gain changing in the mix (muted,
- * unmuted, re-volumed) ramps over a frame instead of stepping. A talker sends a
+ * unmuted, re-volumed), and a listener's listen volume, ramp over a frame instead of stepping. A talker sends a
  * -10 dBFS sine; a silent listener's largest sample-to-sample step while the moderator flips the
  * talker's gain again and again stays near the sine's own largest step. A gain that stepped cut
  * the sine mid-waveform: steps up to its amplitude (measured 2.8 times the sine's own at -20 dBFS),
- * a click in every other ear.
+ * a click in every other ear; a stepped listen volume, 2.6 times.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('gain changes in the mix', () => {
-  it('mute, unmute and talk volume ramp: no step far above the sine’s own', async () => {
+  it('mute, unmute, talk and listen volume ramp: no step far above the sine’s own', async () => {
     const talker = await TonePhone.create({
       toneHz: HZ,
       amplitude: MINUS_10_DBFS,
@@ -39,6 +39,7 @@ describe('gain changes in the mix', () => {
     try {
       const room = rooms.engine.conference('ramps')!;
       const id = rooms.channels.get('ramptalker')!.id;
+      const listenerId = rooms.channels.get('ramplistener')!.id;
       await listener.listen(300);
       const steady = await listener.listen(1000);
       const own = largestStep(steady);
@@ -48,7 +49,9 @@ describe('gain changes in the mix', () => {
           () => room.mute(id),
           () => room.unmute(id),
           () => room.setTalkVolume(id, -12),
-          () => room.setTalkVolume(id, 0)
+          () => room.setTalkVolume(id, 0),
+          () => room.setListenVolume(listenerId, -12),
+          () => room.setListenVolume(listenerId, 0)
         ]) {
           await change();
           await talker.media(140);

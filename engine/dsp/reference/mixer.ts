@@ -61,12 +61,14 @@ function mixAt(
   prompt: Int16Array | null,
   i: number,
   n: number,
-  from: number
+  from: number,
+  listenFrom: number
 ): number {
   let y = sum[i];
   if (from !== gain) y -= contribution(own[i], rampGain(from, gain, i, n));
   else if (gain !== 0) y -= contribution(own[i], gain);
-  if (listen !== UNITY_GAIN_Q14) y = Math.floor((y * listen + 8192) / 16384);
+  const l = rampGain(listenFrom, listen, i, n);
+  if (l !== UNITY_GAIN_Q14) y = Math.floor((y * l + 8192) / 16384);
   if (prompt !== null) y += prompt[i];
   return y;
 }
@@ -88,11 +90,12 @@ export function mixMinus(
   prompt: Int16Array | null,
   out: Int16Array,
   n: number,
-  from = gain
+  from = gain,
+  listenFrom = listen
 ): number {
   let peak = 0;
   for (let i = 0; i < n; i++) {
-    const y = mixAt(sum, own, gain, listen, prompt, i, n, from);
+    const y = mixAt(sum, own, gain, listen, prompt, i, n, from, listenFrom);
     const a = y < 0 ? -y : y;
     if (a > peak) peak = a;
     out[i] = sat16(y);
@@ -117,7 +120,8 @@ function scaleMix(
   from: number,
   to: number,
   lg: number,
-  ownFrom: number
+  ownFrom: number,
+  listenFrom: number
 ): boolean {
   const rampEnd = 1 << lg;
   const step = to - from;
@@ -125,7 +129,8 @@ function scaleMix(
   const round = (1 << shift) >> 1;
   for (let i = 0; i < n; i++) {
     const g = from + ((step * Math.min(i + 1, rampEnd)) >> lg);
-    const z = (Math.imul(mixAt(sum, own, gain, listen, prompt, i, n, ownFrom) >> k, g) + round) >> shift;
+    const z =
+      (Math.imul(mixAt(sum, own, gain, listen, prompt, i, n, ownFrom, listenFrom) >> k, g) + round) >> shift;
     if (z > LIMITER_CEILING || z < -LIMITER_CEILING) return false;
     out[i] = z;
   }
@@ -147,7 +152,8 @@ export function limitFrame(
   n: number,
   peak: number,
   attenuation: number,
-  ownFrom = gain
+  ownFrom = gain,
+  listenFrom = listen
 ): number {
   const released = attenuation - Math.max((attenuation * LIMITER_RELEASE_Q15) >> 15, LIMITER_MIN_STEP);
   let to = LIMITER_UNITY - (released > 0 ? released : 0);
@@ -166,9 +172,9 @@ export function limitFrame(
   // The whole frame, then 4 and 16 times shorter, then a step (assembly/mixer.ts).
   const lg = 31 - Math.clz32(n);
   for (let ramp = lg; ramp >= lg - 4 && ramp >= 0; ramp -= 2)
-    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom))
+    if (scaleMix(sum, own, gain, listen, prompt, out, n, k, from, to, ramp, ownFrom, listenFrom))
       return LIMITER_UNITY - to;
-  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom);
+  scaleMix(sum, own, gain, listen, prompt, out, n, k, to, to, 0, ownFrom, listenFrom);
   return LIMITER_UNITY - to;
 }
 
@@ -176,7 +182,8 @@ export function limitFrame(
  * One party's output into `out` as processRoom makes it: mixMinus, then with the limiter on
  * limitFrame unless the gain is unity and the peak under the ceiling. Returns the party's new
  * attenuation (0 with the limiter off). `ownFrom`: the gain its own contribution ramped from
- * this frame (accumulateRamp).
+ * this frame (accumulateRamp); `listenFrom`: the listen gain of its last frame, which this
+ * frame's ramps from.
  */
 export function partyOutput(
   sum: Int32Array,
@@ -188,11 +195,12 @@ export function partyOutput(
   n: number,
   limiter: boolean,
   attenuation: number,
-  ownFrom = gain
+  ownFrom = gain,
+  listenFrom = listen
 ): number {
-  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom);
+  const peak = mixMinus(sum, own, gain, listen, prompt, out, n, ownFrom, listenFrom);
   if (!limiter || (attenuation === 0 && peak <= LIMITER_CEILING)) return 0;
-  return limitFrame(sum, own, gain, listen, prompt, out, n, peak, attenuation, ownFrom);
+  return limitFrame(sum, own, gain, listen, prompt, out, n, peak, attenuation, ownFrom, listenFrom);
 }
 
 export function peakAbs(x: Int16Array, n: number): number {
