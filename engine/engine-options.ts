@@ -84,6 +84,7 @@ export function checkEngineOptions(options: EngineOptions): void {
 function checkSipOptions(sip: EngineOptions['sip']): void {
   for (const [index, transport] of (sip?.transports ?? []).entries())
     oneOf(`sip.transports[${index}]`, transport, SIP_TRANSPORTS);
+  bindHost('sip.host', sip?.host);
   port('sip.port', sip?.port);
   const name: unknown = sip?.userAgentName;
   // It goes into every message's User-Agent or Server header as it is: CR LF would add headers.
@@ -157,6 +158,7 @@ function checkSessionTimer(timer: unknown): void {
 }
 
 function checkRtpOptions(rtp: EngineOptions['rtp']): void {
+  bindHost('rtp.host', rtp?.host);
   if (rtp?.srtp !== undefined) oneOf('rtp.srtp', rtp.srtp, SRTP_POLICIES);
   if (rtp?.latching !== undefined) oneOf('rtp.latching', rtp.latching, LATCHING_MODES);
   inactivityMs(rtp?.inactivityTimeoutSeconds);
@@ -286,6 +288,14 @@ function port(name: string, value: unknown): void {
     !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)
   )
     throw new RangeError(`EngineOptions.${name} must be a port number from 0 to 65535, got ${shown(value)}`);
+}
+
+/** An empty host bound every interface (Node's default) and then failed every call's SDP with 503. */
+function bindHost(name: string, value: unknown): void {
+  if (value !== undefined && !(typeof value === 'string' && /^[^\s\0]+$/.test(value)))
+    throw new TypeError(
+      `EngineOptions.${name} must be an address or host name to bind (0.0.0.0 or :: for every interface), got ${shown(value)}`
+    );
 }
 
 function folder(name: string, value: unknown): void {

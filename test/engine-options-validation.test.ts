@@ -474,6 +474,32 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     },
     TypeError,
     'EngineOptions.registrations[0].username and password go together'
+  ],
+  // An empty host (`process.env.SIP_HOST ?? '127.0.0.1'` with SIP_HOST set empty) bound every
+  // interface and answered every call 503 (its SDP named no address); a number failed at start().
+  [
+    'an empty sip.host',
+    { sip: { host: '' } },
+    TypeError,
+    "EngineOptions.sip.host must be an address or host name to bind (0.0.0.0 or :: for every interface), got ''"
+  ],
+  [
+    'sip.host given as a number',
+    { sip: { host: 127 } },
+    TypeError,
+    'EngineOptions.sip.host must be an address'
+  ],
+  [
+    'an empty rtp.host',
+    { rtp: { host: '' } },
+    TypeError,
+    'EngineOptions.rtp.host must be an address or host name to bind'
+  ],
+  [
+    'an rtp.host with a space',
+    { rtp: { host: '127.0.0.1 ' } },
+    TypeError,
+    'EngineOptions.rtp.host must be an address'
   ]
 ];
 
