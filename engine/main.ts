@@ -14,28 +14,22 @@
  * crashing.
  */
 import { isIP } from 'node:net';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Engine } from './engine.js';
 import { EngineError, InvalidArgumentError } from './errors.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
-import { mediaOptionsFromEnv } from './app/media-env.js';
+import { mediaFoldersFromEnv, mediaOptionsFromEnv } from './app/media-env.js';
 import { listenSettingsFromEnv } from './app/listen-env.js';
 
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
 const parentPid = process.ppid;
-const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 // Behind NAT: the public address for Via/Contact and for every SDP (RTP may still bind 0.0.0.0).
 const advertised = process.env.UASMEDIA_ADVERTISED_ADDRESS || undefined;
 const clusterRedis = process.env.UASMEDIA_CLUSTER_REDIS;
 
-const playFolder = resolve(process.env.UASMEDIA_PLAY_FOLDER ?? 'data/prompts');
-const recordFolder = resolve(process.env.UASMEDIA_RECORD_FOLDER ?? 'data/recordings');
-mkdirSync(playFolder, { recursive: true });
-mkdirSync(recordFolder, { recursive: true });
-let door;
+let door: ReturnType<typeof doorFromEnvironment>;
+let folders: ReturnType<typeof mediaFoldersFromEnv>;
 let listen: ReturnType<typeof listenSettingsFromEnv>;
 let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
 let media: ReturnType<typeof mediaOptionsFromEnv>;
@@ -44,6 +38,7 @@ try {
   door = doorFromEnvironment(process.env);
   encryption = encryptionOptionsFromEnv();
   media = mediaOptionsFromEnv();
+  folders = mediaFoldersFromEnv();
   if (advertised !== undefined && isIP(advertised) === 0)
     throw new InvalidArgumentError(
       'UASMEDIA_ADVERTISED_ADDRESS',
@@ -53,46 +48,57 @@ try {
   console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
+const host = listen.host;
 const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
 
 // A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
 const nodeId = process.env.UASMEDIA_NODE_ID ?? `${host}-${listen.port}`.replace(/[^A-Za-z0-9._-]/g, '-');
-const engine = new Engine({
-  sip: {
-    host,
-    port: listen.port,
-    transports: ['udp', 'tcp'],
-    tls: encryption.tls,
-    advertisedHost: advertised
-  },
-  rtp: { ...encryption.rtp, advertisedAddress: advertised },
-  files: { playFolders: [playFolder], recordFolder },
-  ...media,
-  logLevel: listen.logLevel,
-  metricsPort: listen.metricsPort,
-  metricsHost: listen.metricsHost,
-  ...(listen.metricsAllow && { metricsAllow: listen.metricsAllow }),
-  webSocket: {
-    port: listen.wsPort,
-    joinPage: true,
-    allowedHosts: door.allowedHosts,
-    // Off loopback a browser gives the page a microphone only over HTTPS: the SIP certificate serves it.
-    tls: encryption.tls && { cert: encryption.tls.cert, key: encryption.tls.key }
-  },
-  webrtc: door.webrtcTransports && { transports: door.webrtcTransports },
-  inviteFilter: meetMeInviteFilter,
-  access: door.access,
-  callLimits: door.callLimits,
-  overloadGuard: door.overloadGuard,
-  registrations: door.registrations,
-  cluster: clusterRedis
-    ? {
-        redis: clusterRedis,
-        nodeId
-      }
-    : undefined
-});
+let engine: Engine;
+try {
+  engine = newEngine();
+} catch (error) {
+  // The engine's own checks of what the variables gave (a message, not a stack trace).
+  console.error(`uasmedia: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+function newEngine(): Engine {
+  return new Engine({
+    sip: {
+      host,
+      port: listen.port,
+      transports: ['udp', 'tcp'],
+      tls: encryption.tls,
+      advertisedHost: advertised
+    },
+    rtp: { ...encryption.rtp, advertisedAddress: advertised },
+    files: { playFolders: [folders.playFolder], recordFolder: folders.recordFolder },
+    ...media,
+    logLevel: listen.logLevel,
+    metricsPort: listen.metricsPort,
+    metricsHost: listen.metricsHost,
+    ...(listen.metricsAllow && { metricsAllow: listen.metricsAllow }),
+    webSocket: {
+      port: listen.wsPort,
+      joinPage: true,
+      allowedHosts: door.allowedHosts,
+      // Off loopback a browser gives the page a microphone only over HTTPS: the SIP certificate serves it.
+      tls: encryption.tls && { cert: encryption.tls.cert, key: encryption.tls.key }
+    },
+    webrtc: door.webrtcTransports && { transports: door.webrtcTransports },
+    inviteFilter: meetMeInviteFilter,
+    access: door.access,
+    callLimits: door.callLimits,
+    overloadGuard: door.overloadGuard,
+    registrations: door.registrations,
+    cluster: clusterRedis
+      ? {
+          redis: clusterRedis,
+          nodeId
+        }
+      : undefined
+  });
+}
 engine.on('registration', (event) =>
   console.log(
     `registration ${event.aor}: ${event.state}${event.status ? ` (${event.status} ${event.reason})` : ''}`
@@ -106,8 +112,10 @@ try {
   if (error instanceof EngineError && error.code === 'ERR_INVALID_ARGUMENT') {
     console.error(`uasmedia: ${detail}`);
   } else {
-    console.error(`uasmedia could not start on ${host}:${listen.port}: ${detail}
-Is another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start`);
+    const inUse = /EADDRINUSE/.test(detail)
+      ? '\nIs another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start'
+      : '';
+    console.error(`uasmedia could not start on ${host}:${listen.port}: ${detail}${inUse}`);
   }
   process.exit(1);
 }

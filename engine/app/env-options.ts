@@ -23,6 +23,7 @@ import type { AccessOptions } from '../admission/door.js';
 import { isAllowedHostEntry } from '../webrtc/websocket-options.js';
 import { WEBRTC_TRANSPORTS, isWebRtcTransport, type WebRtcTransport } from '../webrtc/webrtc-options.js';
 import { parseRoomPins } from './room-pins.js';
+import { cidrsFrom } from './listen-env.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -40,8 +41,8 @@ export interface DoorFromEnvironment {
 
 export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
   const access: AccessOptions = {};
-  const sipAllow = list(env.UASMEDIA_SIP_ALLOW);
-  const sipDeny = list(env.UASMEDIA_SIP_DENY);
+  const sipAllow = sourceList(env, 'UASMEDIA_SIP_ALLOW');
+  const sipDeny = sourceList(env, 'UASMEDIA_SIP_DENY');
   const refuse = env.UASMEDIA_SIP_REFUSE;
   if (refuse !== undefined && refuse !== 'forbidden' && refuse !== 'silent') {
     throw new InvalidArgumentError(
@@ -50,10 +51,10 @@ export function doorFromEnvironment(env: Environment): DoorFromEnvironment {
     );
   }
   if (sipAllow || sipDeny) access.sip = { allow: sipAllow, deny: sipDeny, refuse };
-  const proxies = list(env.UASMEDIA_TRUSTED_PROXIES);
+  const proxies = sourceList(env, 'UASMEDIA_TRUSTED_PROXIES');
   if (proxies) access.trustedProxies = proxies;
-  const rtpAllow = list(env.UASMEDIA_RTP_ALLOW);
-  const rtpDeny = list(env.UASMEDIA_RTP_DENY);
+  const rtpAllow = sourceList(env, 'UASMEDIA_RTP_ALLOW');
+  const rtpDeny = sourceList(env, 'UASMEDIA_RTP_DENY');
   if (rtpAllow || rtpDeny) access.rtp = { allow: rtpAllow, deny: rtpDeny };
   const users = parseUsers(env.UASMEDIA_SIP_USERS);
   if (users.size > 0) {
@@ -144,6 +145,11 @@ function registrationsOf(env: Environment): DoorFromEnvironment['registrations']
       expiresSeconds: count(env, 'UASMEDIA_REGISTER_EXPIRES')
     }
   ];
+}
+
+/** A CIDR list checked here, naming its variable: a bad entry had stopped start-up with a stack trace. */
+function sourceList(env: Environment, name: string): string[] | undefined {
+  return list(env[name]) === undefined ? undefined : cidrsFrom(env, name);
 }
 
 function list(value: string | undefined): string[] | undefined {

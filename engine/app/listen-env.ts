@@ -1,6 +1,6 @@
 /**
- * Where `npm start` listens and how much it logs, from its environment: UASMEDIA_SIP_PORT (default
- * 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and the address it binds,
+ * Where `npm start` listens and how much it logs, from its environment: UASMEDIA_SIP_HOST (default
+ * 127.0.0.1), UASMEDIA_SIP_PORT (default 5060), UASMEDIA_WS_PORT (8088), UASMEDIA_METRICS_PORT (none) and the address it binds,
  * UASMEDIA_METRICS_HOST (127.0.0.1) and the sources it takes, UASMEDIA_METRICS_ALLOW (CIDR blocks,
  * comma-separated; everyone), and UASMEDIA_LOG_LEVEL (info). A
  * variable set but empty counts as unset; a bad value stops start-up with a message naming the
@@ -15,6 +15,7 @@ import { LOG_LEVELS } from '../observability/logger.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ListenSettings {
+  host: string;
   port: number;
   wsPort: number;
   metricsPort: number | undefined;
@@ -31,6 +32,7 @@ export function listenSettingsFromEnv(env: Env = process.env): ListenSettings {
       `UASMEDIA_LOG_LEVEL=${env.UASMEDIA_LOG_LEVEL} must be one of ${LOG_LEVELS.join(', ')}`
     );
   return {
+    host: hostFrom(env, 'UASMEDIA_SIP_HOST') ?? '127.0.0.1',
     port: portFrom(env, 'UASMEDIA_SIP_PORT') ?? 5060,
     wsPort: portFrom(env, 'UASMEDIA_WS_PORT') ?? 8088,
     metricsPort: portFrom(env, 'UASMEDIA_METRICS_PORT'),
@@ -54,6 +56,18 @@ function portFrom(env: Env, name: string): number | undefined {
   return port;
 }
 
+/** An address or host name to bind, or undefined when unset or empty (empty had bound every interface). */
+function hostFrom(env: Env, name: string): string | undefined {
+  const text = set(env[name]);
+  if (text === undefined) return undefined;
+  if (!/^[^\s\0]+$/.test(text))
+    throw new InvalidArgumentError(
+      name,
+      `${name}='${text}' must be an address or host name (0.0.0.0 for every interface)`
+    );
+  return text;
+}
+
 /** An IP address (`0.0.0.0` or `::` for every interface), or undefined when unset or empty. */
 function addressFrom(env: Env, name: string): string | undefined {
   const text = set(env[name]);
@@ -67,7 +81,7 @@ function addressFrom(env: Env, name: string): string | undefined {
 }
 
 /** CIDR blocks or addresses, comma-separated, or undefined when unset or empty. */
-function cidrsFrom(env: Env, name: string): string[] | undefined {
+export function cidrsFrom(env: Env, name: string): string[] | undefined {
   const text = set(env[name]);
   if (text === undefined) return undefined;
   const entries = text

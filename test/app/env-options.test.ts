@@ -115,6 +115,18 @@ describe('doorFromEnvironment', () => {
     expect(() => doorFromEnvironment({ UASMEDIA_WEBRTC_TRANSPORTS: 'ws,sctp' })).toThrow(
       /UASMEDIA_WEBRTC_TRANSPORTS must list ws, udp, tcp, tls; got 'sctp'/
     );
+    // A bad CIDR entry had stopped npm start with a stack trace naming no variable.
+    for (const name of [
+      'UASMEDIA_SIP_ALLOW',
+      'UASMEDIA_SIP_DENY',
+      'UASMEDIA_TRUSTED_PROXIES',
+      'UASMEDIA_RTP_ALLOW',
+      'UASMEDIA_RTP_DENY'
+    ])
+      expect(() => doorFromEnvironment({ [name]: '10.0.0.0/8, 300.0.0.0/8' })).toThrow(
+        `${name}=10.0.0.0/8, 300.0.0.0/8: ${name} list entry '300.0.0.0/8' must be an IPv4 or IPv6 address or CIDR block`
+      );
+    expect(doorFromEnvironment({ UASMEDIA_SIP_ALLOW: ' ' }).access).toBeUndefined();
     for (const entry of ['myhost:8088', 'http://myhost', 'my host', 'host/path'])
       expect(() => doorFromEnvironment({ UASMEDIA_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(
         `UASMEDIA_ALLOWED_HOSTS entry '${entry}' must be a host name without scheme or port`
@@ -248,6 +260,36 @@ describe('npm start with UASMEDIA_ADVERTISED_ADDRESS', () => {
       expect(output()).toMatch(
         /uasmedia: UASMEDIA_ADVERTISED_ADDRESS=pbx\.example\.com must be an IP address/
       );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
+
+describe('npm start with a bad or empty variable', () => {
+  it('refuses a bad CIDR entry with a message naming the variable, not a stack trace', async () => {
+    const { child, output } = startMain({ UASMEDIA_SIP_ALLOW: '10.0.0.0/8,x' });
+    try {
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toMatch(
+        /^uasmedia: UASMEDIA_SIP_ALLOW=10\.0\.0\.0\/8,x: UASMEDIA_SIP_ALLOW list entry 'x'/
+      );
+      expect(output()).not.toMatch(/\bat /);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  it('takes UASMEDIA_SIP_HOST set empty as unset: 127.0.0.1, not every interface', async () => {
+    const { child, output } = startMain({ UASMEDIA_SIP_HOST: '' });
+    try {
+      await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
+      expect(output()).toMatch(/sip:<room>@127\.0\.0\.1:\d+ /);
+      expect(output()).not.toMatch(/WARNING/);
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

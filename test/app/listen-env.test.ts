@@ -23,6 +23,7 @@ const messageOf = (env: Record<string, string>): string | undefined => {
 describe("npm start's ports and log level from the environment", () => {
   it('takes the defaults for unset or empty variables, and ports 0-65535 (0: any free one)', () => {
     const defaults = {
+      host: '127.0.0.1',
       port: 5060,
       wsPort: 8088,
       metricsPort: undefined,
@@ -33,6 +34,7 @@ describe("npm start's ports and log level from the environment", () => {
     expect(listenSettingsFromEnv({})).toEqual(defaults);
     expect(
       listenSettingsFromEnv({
+        UASMEDIA_SIP_HOST: '',
         UASMEDIA_SIP_PORT: '',
         UASMEDIA_WS_PORT: '',
         UASMEDIA_METRICS_PORT: '',
@@ -43,6 +45,7 @@ describe("npm start's ports and log level from the environment", () => {
     ).toEqual(defaults);
     expect(
       listenSettingsFromEnv({
+        UASMEDIA_SIP_HOST: '0.0.0.0',
         UASMEDIA_SIP_PORT: '0',
         UASMEDIA_WS_PORT: '65535',
         UASMEDIA_METRICS_PORT: '9100',
@@ -51,6 +54,7 @@ describe("npm start's ports and log level from the environment", () => {
         UASMEDIA_LOG_LEVEL: 'WARN'
       })
     ).toEqual({
+      host: '0.0.0.0',
       port: 0,
       wsPort: 65535,
       metricsPort: 9100,
@@ -61,6 +65,10 @@ describe("npm start's ports and log level from the environment", () => {
   });
 
   it('refuses a bad value, naming the variable', () => {
+    // Empty had bound every interface (and every call failed); a space, a stack trace.
+    expect(messageOf({ UASMEDIA_SIP_HOST: ' ' })).toBe(
+      "UASMEDIA_SIP_HOST=' ' must be an address or host name (0.0.0.0 for every interface)"
+    );
     expect(messageOf({ UASMEDIA_SIP_PORT: 'abc' })).toBe(
       'UASMEDIA_SIP_PORT=abc must be a port number from 0 to 65535'
     );
