@@ -162,6 +162,12 @@ function checkRtpOptions(rtp: EngineOptions['rtp']): void {
   if (rtp?.srtp !== undefined) oneOf('rtp.srtp', rtp.srtp, SRTP_POLICIES);
   if (rtp?.latching !== undefined) oneOf('rtp.latching', rtp.latching, LATCHING_MODES);
   inactivityMs(rtp?.inactivityTimeoutSeconds);
+  // A port given as a string ('51000', from an environment variable) was reported as a range with no pair.
+  for (const name of ['minPort', 'maxPort'] as const) {
+    const value: unknown = rtp?.[name];
+    if (value !== undefined && typeof value !== 'number')
+      throw new TypeError(`EngineOptions.rtp.${name} must be a port number, got ${shown(value)}`);
+  }
   checkRtpPortRange(rtp?.minPort ?? DEFAULT_RTP_PORTS.minPort, rtp?.maxPort ?? DEFAULT_RTP_PORTS.maxPort);
 }
 

@@ -490,6 +490,12 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     'EngineOptions.sip.host must be an address'
   ],
   [
+    'rtp.minPort given as a string',
+    { rtp: { minPort: '51000', maxPort: 51010 } },
+    TypeError,
+    "EngineOptions.rtp.minPort must be a port number, got '51000'"
+  ],
+  [
     'an empty rtp.host',
     { rtp: { host: '' } },
     TypeError,
