@@ -21,6 +21,7 @@ import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 import { mediaFoldersFromEnv, mediaOptionsFromEnv } from './app/media-env.js';
 import { listenSettingsFromEnv } from './app/listen-env.js';
+import { unknownVariableWarnings } from './app/env-names.js';
 
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
 const parentPid = process.ppid;
@@ -51,6 +52,7 @@ try {
 const host = listen.host;
 const warning = openDoorWarning(host, door);
 if (warning) console.warn(warning);
+for (const typo of unknownVariableWarnings(process.env)) console.warn(typo);
 
 // A node id is [A-Za-z0-9._-]: '127.0.0.1-5060', or '--1-5060' for ::1.
 const nodeId = process.env.UASMEDIA_NODE_ID ?? `${host}-${listen.port}`.replace(/[^A-Za-z0-9._-]/g, '-');
