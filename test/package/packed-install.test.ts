@@ -114,7 +114,10 @@ describe('the packed package', () => {
     expect(strays).toEqual([]);
     expect(
       paths.filter((p) =>
-        /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/)/.test(p)
+        // npm run cluster's script runs from the repository: its Kamailio configuration is not packed.
+        /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/|cluster\/(start-cluster|kamailio\/))/.test(
+          p
+        )
       )
     ).toEqual([]);
   });
