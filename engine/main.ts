@@ -20,7 +20,7 @@ import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
 import { mediaFoldersFromEnv, mediaOptionsFromEnv } from './app/media-env.js';
-import { listenSettingsFromEnv } from './app/listen-env.js';
+import { listenSettingsFromEnv, portInUseHint } from './app/listen-env.js';
 import { unknownVariableWarnings } from './app/env-names.js';
 
 // Read first: a parent that dies while the engine starts must still be noticed (see parentWatch).
@@ -114,10 +114,13 @@ try {
   if (error instanceof EngineError && error.code === 'ERR_INVALID_ARGUMENT') {
     console.error(`uasmedia: ${detail}`);
   } else {
-    const inUse = /EADDRINUSE/.test(detail)
-      ? '\nIs another SIP server using that port? Choose another with UASMEDIA_SIP_PORT=5070 npm start'
-      : '';
-    console.error(`uasmedia could not start on ${host}:${listen.port}: ${detail}${inUse}`);
+    const hint = portInUseHint(detail, {
+      UASMEDIA_SIP_PORT: listen.port,
+      UASMEDIA_WS_PORT: listen.wsPort,
+      UASMEDIA_TLS_PORT: encryption.tls?.port,
+      UASMEDIA_METRICS_PORT: listen.metricsPort
+    });
+    console.error(`uasmedia could not start on ${host}:${listen.port}: ${detail}${hint}`);
   }
   process.exit(1);
 }

@@ -95,3 +95,15 @@ export function cidrsFrom(env: Env, name: string): string[] | undefined {
   }
   return entries;
 }
+
+/**
+ * What `npm start` suggests when start-up finds a port in use: the variable of the port the
+ * error names. It always said UASMEDIA_SIP_PORT, also for the join page's port (8088, a common
+ * one), where changing the SIP port failed the same way.
+ */
+export function portInUseHint(detail: string, ports: Record<string, number | undefined>): string {
+  const port = /EADDRINUSE.*:(\d+)$/.exec(detail)?.[1];
+  if (port === undefined) return '';
+  const name = Object.keys(ports).find((n) => String(ports[n]) === port) ?? 'UASMEDIA_SIP_PORT';
+  return `\nIs another server using port ${port}? Choose another with ${name}, as ${name}=${Number(port) + 10} npm start`;
+}

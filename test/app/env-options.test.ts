@@ -6,7 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { get as httpsGet } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { doorFromEnvironment, isLoopbackHost, openDoorWarning } from '../../engine/app/env-options.js';
@@ -278,6 +279,26 @@ describe('npm start with a bad or empty variable', () => {
       expect(output()).not.toMatch(/\bat /);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  it('names UASMEDIA_WS_PORT when the join page port is in use (it said UASMEDIA_SIP_PORT)', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.21.51', resolve));
+    const wsPort = (busy.address() as AddressInfo).port;
+    const { child, output } = startMain({
+      UASMEDIA_SIP_HOST: '127.0.21.51',
+      UASMEDIA_WS_PORT: String(wsPort)
+    });
+    try {
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toContain(
+        `Is another server using port ${wsPort}? Choose another with UASMEDIA_WS_PORT`
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      busy.close();
     }
   }, 180_000);
 

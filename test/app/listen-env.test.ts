@@ -6,7 +6,7 @@
  * `UASMEDIA_LOG_LEVEL=verbose` was reported as an option.
  */
 import { describe, expect, it } from 'vitest';
-import { listenSettingsFromEnv } from '../../engine/app/listen-env.js';
+import { listenSettingsFromEnv, portInUseHint } from '../../engine/app/listen-env.js';
 import { EngineError } from '../../engine/errors.js';
 
 const messageOf = (env: Record<string, string>): string | undefined => {
@@ -86,5 +86,23 @@ describe("npm start's ports and log level from the environment", () => {
     expect(messageOf({ UASMEDIA_LOG_LEVEL: 'verbose' })).toBe(
       'UASMEDIA_LOG_LEVEL=verbose must be one of fatal, error, warn, info, debug, trace, silent'
     );
+  });
+});
+
+describe("npm start's hint for a port in use", () => {
+  const ports = { UASMEDIA_SIP_PORT: 5060, UASMEDIA_WS_PORT: 8088, UASMEDIA_METRICS_PORT: undefined };
+  it('names the variable of the port the error names, not always the SIP port', () => {
+    expect(
+      portInUseHint(
+        'cannot bind SIP transports: listen EADDRINUSE: address already in use 127.0.0.1:8088',
+        ports
+      )
+    ).toBe(
+      '\nIs another server using port 8088? Choose another with UASMEDIA_WS_PORT, as UASMEDIA_WS_PORT=8098 npm start'
+    );
+    expect(portInUseHint('cannot bind SIP transports: bind EADDRINUSE ::1:5060', ports)).toMatch(
+      /port 5060\? Choose another with UASMEDIA_SIP_PORT/
+    );
+    expect(portInUseHint('cannot bind SIP transports: bind EADDRNOTAVAIL 10.9.9.9:5060', ports)).toBe('');
   });
 });
