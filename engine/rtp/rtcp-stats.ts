@@ -34,6 +34,8 @@ export class ReceptionStats {
   #lsr = 0;
   #lsrArrivalMs = -1;
   #started = false;
+  /** What the source lost before it started its numbers over (A.1 restarts the report's count). */
+  #lostBeforeRestart = 0;
 
   constructor(clockRateHz: number) {
     this.#clockRateHz = clockRateHz;
@@ -80,6 +82,7 @@ export class ReceptionStats {
     } else if (udelta <= RTP_SEQ_MOD - MAX_MISORDER) {
       // A very large jump: restart if two packets in a row agree, else drop this one.
       if (sequenceNumber === this.#badSeq) {
+        this.#lostBeforeRestart += Math.max(0, this.cumulativeLost);
         this.#initSeq(sequenceNumber);
       } else {
         this.#badSeq = (sequenceNumber + 1) & (RTP_SEQ_MOD - 1);
@@ -143,6 +146,11 @@ export class ReceptionStats {
     return Math.max(-0x800000, Math.min(0x7fffff, lost));
   }
 
+  /** Packets lost since the first, over every restart of the sequence (never negative). */
+  get totalLost(): number {
+    return this.#lostBeforeRestart + Math.max(0, this.cumulativeLost);
+  }
+
   /** Interarrival jitter in timestamp units. */
   get jitter(): number {
     return this.#jitter;
@@ -185,6 +193,7 @@ export class ReceptionStats {
     this.#lsr = 0;
     this.#lsrArrivalMs = -1;
     this.#received = 0;
+    this.#lostBeforeRestart = 0;
     this.#cycles = 0;
     this.#expectedPrior = 0;
     this.#receivedPrior = 0;

@@ -120,7 +120,7 @@ export type RtpSessionEvents = {
 export interface RtpSessionStats {
   packetsReceived: number;
   packetsSent: number;
-  /** RFC 3550 A.3 cumulative loss of the inbound stream. */
+  /** Packets lost (RFC 3550 A.3), summed over the inbound streams (SSRCs, codecs) the session had. */
   packetsLost: number;
   packetsLate: number;
   packetsDuplicate: number;
@@ -190,6 +190,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   readonly #jitter: JitterBuffer;
   readonly #framing: InboundFraming;
   #reception: ReceptionStats;
+  /** What the inbound streams before the current one lost (another SSRC, another codec). */
+  #lostInEarlierStreams = 0;
   readonly #events: TelephoneEventReceiver;
   readonly #packetizer: RtpPacketizer;
   readonly #cname: string;
@@ -603,13 +605,23 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#peer.authenticated = this.#srtp !== undefined;
   }
 
-  /** Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts. */
+  /**
+   * Codec change (re-INVITE): new payload type, clock and frame size; the inbound stream restarts.
+   * The same codec again (a session refresh) changes nothing: the stream goes on.
+   */
   updateCodec(
     payloadType: number,
     clockRateHz: number,
     samplesPerFrame: number,
     sampleFormat: SampleFormat = PCMU_SAMPLES
   ): void {
+    if (
+      payloadType === this.#payloadType &&
+      clockRateHz === this.#clockRateHz &&
+      samplesPerFrame === this.#samplesPerFrame &&
+      sampleFormat === this.#sampleFormat
+    )
+      return;
     this.#payloadType = payloadType;
     this.#clockRateHz = clockRateHz;
     this.#packetizer.setFormat(payloadType, clockRateHz, samplesPerFrame);
@@ -618,7 +630,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#sampleFormat = sampleFormat;
     this.#packing?.clear();
     this.setSendPtime(this.#askedPtimeMs); // a larger frame may fit fewer in a packet
-    this.#reception = new ReceptionStats(clockRateHz);
+    this.#newReception();
     this.#events.setClockRate(clockRateHz);
     this.#events.reset();
   }
@@ -647,9 +659,15 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return this.#packetizer.packetsSent;
   }
 
-  /** RFC 3550 A.3 cumulative loss of the inbound stream, never negative. */
+  /** Packets lost (RFC 3550 A.3) over every inbound stream of the session, never negative. */
   get packetsLost(): number {
-    return Math.max(0, this.#reception.cumulativeLost);
+    return this.#lostInEarlierStreams + this.#reception.totalLost;
+  }
+
+  /** A new inbound stream (another SSRC or codec): its reports start afresh, the session's loss goes on. */
+  #newReception(): void {
+    this.#lostInEarlierStreams += this.#reception.totalLost;
+    this.#reception = new ReceptionStats(this.#clockRateHz);
   }
 
   get packetsLate(): number {
@@ -830,7 +848,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       this.#remoteSsrc = h.ssrc;
       this.#hasRemoteSsrc = true;
       if (hadOne) {
-        this.#reception = new ReceptionStats(this.#clockRateHz);
+        this.#newReception();
         this.#jitter.reset(true);
         this.#framing.restart();
         this.safeEmit('ssrcChange', { previous, ssrc: h.ssrc });
