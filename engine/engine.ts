@@ -37,6 +37,7 @@ import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
 import { offerRefusal } from './media/offer-check.js';
+import { ThrottledWarning } from './observability/throttled-warning.js';
 import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
@@ -265,6 +266,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
   readonly rooms = new RoomRegistry();
   readonly logger: Logger;
   readonly metrics = new EngineMetrics();
+  /** Offers refused (488 ...) come in floods as easily as one by one: a line a minute says how many. */
+  private readonly offerRefusals: ThrottledWarning;
   private readonly options: EngineOptions;
   private readonly channels = new Map<string, UASCallChannel>();
   private readonly conferenceMedias = new Map<ConferenceRoom, ConferenceMedia>();
@@ -296,6 +299,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
+    this.offerRefusals = new ThrottledWarning(this.logger, 'refused offers it cannot answer');
     this.metrics.exposeResources(() => this.resources());
     this.door = new Door(
       options.access,
@@ -710,7 +714,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
     const offer = invite.remoteSdp;
     const refusal = offer === undefined ? undefined : offerRefusal(offer, invite.protocol, this.context);
     if (refusal !== undefined) {
-      this.logger.info({ callId: invite.callId, err: refusal.message }, 'refused an offer it cannot answer');
+      this.metrics.sipOffersRefused.inc();
+      this.logger.debug({ callId: invite.callId, err: refusal.message }, 'refused an offer it cannot answer');
+      this.offerRefusals.note({ callId: invite.callId, err: refusal.message });
       invite.reject(refusal.status, undefined, warningHeaders(refusal));
       return;
     }

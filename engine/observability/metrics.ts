@@ -113,6 +113,8 @@ export class EngineMetrics {
   readonly sipUnacknowledgedDropped = new CounterCell();
   /** Answered calls whose ACK never came in 64*T1, ended with BYE (RFC 3261 §13.3.1.4). */
   readonly sipAckTimeouts = new CounterCell();
+  /** New INVITEs refused for an offer the engine cannot answer (488, 415, 400). */
+  readonly sipOffersRefused = new CounterCell();
   private closed = false;
 
   constructor(options: EngineMetricsOptions = {}) {
@@ -202,6 +204,12 @@ export class EngineMetrics {
       `${p}sip_ack_timeouts_total`,
       'Answered calls whose ACK never came in 64*T1, ended with BYE (RFC 3261 §13.3.1.4).',
       this.sipAckTimeouts
+    );
+    exposeCounter(
+      r,
+      `${p}sip_offers_refused_total`,
+      'New INVITEs refused for an offer the engine cannot answer (488, 415, 400).',
+      this.sipOffersRefused
     );
     exposeCounter(
       r,

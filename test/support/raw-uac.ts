@@ -19,6 +19,8 @@ export class RawUac extends UdpTestPeer {
     contentType: 'application/sdp',
     body: sdp
   });
+  /** The address the engine's SIP is bound to. */
+  engineHost = '127.0.0.1';
   /** In-dialog requests the engine sent us, by method. */
   readonly requests: SipRequest[] = [];
   private enginePort = 0;
@@ -53,7 +55,8 @@ export class RawUac extends UdpTestPeer {
         ],
         offer.body
       ),
-      enginePort
+      enginePort,
+      this.engineHost
     );
     const final = (await this.next(
       (m) => m instanceof SipResponse && m.callId === this.callId && m.status >= 200,
@@ -66,12 +69,12 @@ export class RawUac extends UdpTestPeer {
   /** ACKs the 2xx `final` (later than `invite` would, when it was told not to). */
   async acknowledge(final: SipResponse): Promise<void> {
     this.toHeader = final.get('To') ?? '';
-    await this.send(this.inDialog('ACK', 1, final), this.enginePort);
+    await this.send(this.inDialog('ACK', 1, final), this.enginePort, this.engineHost);
   }
 
   /** Hangs up the dialog the 2xx `final` made (ACKed or not); resolves with the BYE's final response. */
   async bye(final: SipResponse): Promise<SipResponse> {
-    await this.send(this.inDialog('BYE', 2, final), this.enginePort);
+    await this.send(this.inDialog('BYE', 2, final), this.enginePort, this.engineHost);
     return (await this.next(
       (m) => m instanceof SipResponse && m.callId === this.callId && m.cseq.method === 'BYE',
       5000
@@ -114,9 +117,10 @@ export class RawUac extends UdpTestPeer {
 
   private onRequest(request: SipRequest): void {
     this.requests.push(request);
-    if (request.method === 'BYE') void this.send(this.response(request, 200, 'OK'), this.enginePort);
+    if (request.method === 'BYE')
+      void this.send(this.response(request, 200, 'OK'), this.enginePort, this.engineHost);
     if (request.method === 'INVITE' && this.answerReinvites)
-      void this.send(this.response(request, 200, 'OK', this.sdp()), this.enginePort);
+      void this.send(this.response(request, 200, 'OK', this.sdp()), this.enginePort, this.engineHost);
   }
 
   private response(request: SipRequest, status: number, reason: string, body = ''): string {
