@@ -84,6 +84,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #hungUpAnswering = false;
   #transferCause: TransferCause = TransferCause.NONE;
   #call: SipCall | undefined;
+  /** The ended call's last RTP statistics: a peer's BYE ends it before anyone could ask. */
+  #endedRtpStats: RtpSessionStats | undefined;
   /** The calls it places are pinned to their answer (forTrunkLeg). */
   #pinsToAnswer = false;
   #transfer: ConferenceTransfer | undefined;
@@ -175,9 +177,13 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.media.negotiated?.codec;
   }
 
-  /** RTP statistics of the current call's media (packets, loss, jitter, jitter buffer), if it has media. */
+  /**
+   * RTP statistics of the current call's media (packets, loss, jitter, jitter buffer), if it has
+   * media; once it ended (IDLE), its final ones.
+   */
   rtpStats(): RtpSessionStats | undefined {
-    return this.#call?.media.rtpSession?.stats();
+    if (this.#call) return this.#call.media.rtpSession?.stats();
+    return this.#state === State.IDLE ? this.#endedRtpStats : undefined;
   }
 
   /**
@@ -310,6 +316,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         throw new HangupError(`call: channel ${this.id} was hung up before the answer`);
       }
       this.#call = call;
+      this.#endedRtpStats = undefined;
       this.#bindCallLog();
       this.#log.info({ to: target }, 'outgoing call answered');
       this.#setState(State.ANSWERED);
@@ -667,6 +674,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #ended(cause: Cause): void {
     if (this.#state === State.IDLE) return;
     this.#cause = cause;
+    this.#endedRtpStats = this.rtpStats();
     this.#log.info({ cause }, 'call ended');
     this.stopRecording();
     // A collection under way would otherwise wait for digits that cannot come, for good.

@@ -30,12 +30,13 @@ export function receiverReport(ssrc: number): Buffer {
   return rr;
 }
 
-/** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on 127.0.0.1, 20 ms apart. */
+/** `count` PCMU packets of silence (one SSRC, consecutive numbers) to `port` on `host`, 20 ms apart. */
 export async function sendRtp(
   socket: dgram.Socket,
   port: number,
   count: number,
-  firstSeq: number
+  firstSeq: number,
+  host = '127.0.0.1'
 ): Promise<void> {
   for (let i = 0; i < count; i++) {
     const packet = Buffer.alloc(12 + 160, 0xff);
@@ -44,7 +45,7 @@ export async function sendRtp(
     packet.writeUInt16BE((firstSeq + i) & 0xffff, 2);
     packet.writeUInt32BE(((firstSeq + i) * 160) >>> 0, 4);
     packet.writeUInt32BE(0x5eed1234, 8);
-    socket.send(packet, port, '127.0.0.1');
+    socket.send(packet, port, host);
     await sleep(20);
   }
 }
