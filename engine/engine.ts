@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import {
   SafeEmitter,
   SipUserAgent,
-  warningHeaders,
   type AudioCodec,
   type SrtpPolicy,
   type TransportSpec,
@@ -36,8 +35,7 @@ import { DEFAULT_RTP_PORTS, checkEngineOptions, inactivityMs } from './engine-op
 import { ConferenceMedia } from './media/conference-media.js';
 import { MediaResolver } from './media/media-resolver.js';
 import { MixLoop } from './media/mix-loop.js';
-import { offerRefusal } from './media/offer-check.js';
-import { ThrottledWarning } from './observability/throttled-warning.js';
+import { OfferVeto } from './admission/offer-veto.js';
 import { RecordFolder } from './media/file-folders.js';
 import { createLogger } from './observability/logger.js';
 import { EngineMetrics } from './observability/metrics.js';
@@ -266,8 +264,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   readonly rooms = new RoomRegistry();
   readonly logger: Logger;
   readonly metrics = new EngineMetrics();
-  /** Offers refused (488 ...) come in floods as easily as one by one: a line a minute says how many. */
-  private readonly offerRefusals: ThrottledWarning;
+  private readonly offerVeto: OfferVeto;
   private readonly options: EngineOptions;
   private readonly channels = new Map<string, UASCallChannel>();
   private readonly conferenceMedias = new Map<ConferenceRoom, ConferenceMedia>();
@@ -299,7 +296,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     checkEngineOptions(options);
     this.options = options;
     this.logger = options.logger ?? createLogger({ level: options.logLevel });
-    this.offerRefusals = new ThrottledWarning(this.logger, 'refused offers it cannot answer');
+    this.offerVeto = new OfferVeto(this.logger, this.metrics.sipOffersRefused, () => this.context);
     this.metrics.exposeResources(() => this.resources());
     this.door = new Door(
       options.access,
@@ -433,7 +430,9 @@ export class Engine extends SafeEmitter<EngineEvents> {
         connections: o.sip?.connections,
         afterMessage: () => this.clock.runIfDue()
       });
-      this.userAgent.inviteFilter = o.inviteFilter;
+      const filter = o.inviteFilter;
+      this.userAgent.inviteFilter = (request, protocol) =>
+        filter?.(request) ?? this.offerVeto.check(request, protocol);
       this.door.attach(
         this.userAgent,
         () => this.state === 'running',
@@ -711,15 +710,6 @@ export class Engine extends SafeEmitter<EngineEvents> {
     // A node sends its trunk leg's requests from where it sent the INVITE: a BYE from anywhere
     // else (an observer of the leg forging one) would split the room.
     if (trunk) invite.pinToSource();
-    const offer = invite.remoteSdp;
-    const refusal = offer === undefined ? undefined : offerRefusal(offer, invite.protocol, this.context);
-    if (refusal !== undefined) {
-      this.metrics.sipOffersRefused.inc();
-      this.logger.debug({ callId: invite.callId, err: refusal.message }, 'refused an offer it cannot answer');
-      this.offerRefusals.note({ callId: invite.callId, err: refusal.message });
-      invite.reject(refusal.status, undefined, warningHeaders(refusal));
-      return;
-    }
     let channel: UASCallChannel;
     try {
       channel = await UASCallChannel.fromIncoming(

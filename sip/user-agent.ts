@@ -777,3 +777,6 @@ export type {
   TerminationReason
 } from './session/invite-session.js';
 export type { SipLogger } from './session/session-host.js';
+export type { InviteFilter } from './session/invite-intake.js';
+export type { TransportProtocol } from './transport/transport.js';
+export { sessionDescriptionOf } from './message/session-body.js';

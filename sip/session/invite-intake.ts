@@ -14,7 +14,7 @@ import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { dialogId } from '../dialog/dialog.js';
 import { cancelledInviteKey, flowOfRequest } from '../transaction/keys.js';
 import type { ServerTransaction } from '../transaction/layer.js';
-import type { MessageSource } from '../transport/transport.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { arrivedOnFlow } from './flow-bindings.js';
 import { IncomingInvite } from './incoming-invite.js';
 import type { SessionHost, SipLogger } from './session-host.js';
@@ -26,8 +26,11 @@ export type Reply = (
   extra?: Record<string, string> | Array<[string, string]>
 ) => void;
 
-/** An application's veto of a new INVITE by its Request-URI. */
-export type InviteFilter = (request: SipRequest) => { status: number; reason?: string } | undefined;
+/** A veto of a new INVITE (by its Request-URI, its offer over `protocol` ...), answered statelessly. */
+export type InviteFilter = (
+  request: SipRequest,
+  protocol: TransportProtocol
+) => { status: number; reason?: string; headers?: Record<string, string> } | undefined;
 
 /** What the intake needs of its user agent. */
 export interface IntakeHost {
@@ -194,9 +197,9 @@ export class InviteIntake {
     refuse: Reply,
     release: () => void
   ): void {
-    let veto: { status: number; reason?: string } | undefined;
+    let veto: ReturnType<InviteFilter>;
     try {
-      veto = this.ua.filter?.(request);
+      veto = this.ua.filter?.(request, source.protocol);
     } catch (error) {
       // The application's filter threw (on a hostile URI, say): its admission slot goes back.
       this.ua.logger.error({ callId: request.callId, err: String(error) }, 'the INVITE filter threw');
@@ -206,7 +209,7 @@ export class InviteIntake {
     }
     if (veto) {
       release();
-      refuse(veto.status, veto.reason);
+      refuse(veto.status, veto.reason, veto.headers);
       return;
     }
     if (!this.ua.hasTaker) {
