@@ -14,6 +14,7 @@ import { describesChange } from '../sdp/description-change.js';
 import { ALLOWED_METHODS, capabilityHeaders } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
+import type { ClientAttempt } from '../transaction/target-failover.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
@@ -235,12 +236,13 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         if (settled) return;
         settled = true;
         this.reinviteInProgress = false;
+        this.reinviteAttempt = undefined;
         resolve(outcome);
       };
       // A send that throws (a remote target we cannot reach) must not leave the flag set: every
       // later re-INVITE, ours or the peer's, would meet 491.
       try {
-        this.host.sendInvite(
+        const attempt = this.host.sendInvite(
           request,
           {
             response: (response) => {
@@ -277,6 +279,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
           },
           this.sendOptions
         );
+        if (!settled) this.reinviteAttempt = attempt;
       } catch (error) {
         finish({
           error: new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503)
@@ -286,6 +289,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   }
 
   private reinviteInProgress = false;
+  /** Our re-INVITE's transaction until its final response. */
+  private reinviteAttempt: ClientAttempt | undefined;
   private sessionTimer: SessionTimer | undefined;
 
   /** The RFC 4028 interval in force, if the session has a timer. */
@@ -737,6 +742,9 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.natKeepalive?.stop();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
+    // A re-INVITE answered only provisionally had nothing left to end it: its transaction, and this
+    // session with it, stayed in the user agent's table for good.
+    this.reinviteAttempt?.giveUpAfter?.(64 * this.host.timers.t1Ms);
     if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
     this.safeEmit('terminated', { reason });

@@ -49,6 +49,21 @@ export class InviteClientTransaction extends Transaction {
     this.user.timeout();
   }
 
+  /**
+   * The TU gave the request up (its session ended) while nothing may ever end the transaction: a
+   * provisional response stopped timer B. A final response may still come within `ms` (a 2xx
+   * crossing the session's end is ACKed by the TU, a 487 here); then the transaction ends and the
+   * TU hears of a timeout.
+   */
+  giveUpAfter(ms: number): void {
+    if (this.state !== 'calling' && this.state !== 'proceeding') return;
+    this.timers.start('give-up', ms, () => {
+      if (this.state !== 'calling' && this.state !== 'proceeding') return;
+      this.terminate();
+      this.user.timeout();
+    });
+  }
+
   /** The request could not be sent at all: the transaction ends and the TU is told. */
   transportError(error: Error): void {
     if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;

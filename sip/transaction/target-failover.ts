@@ -26,6 +26,8 @@ export interface ClientUser extends InviteClientUser {
 export interface ClientAttempt {
   readonly terminated: boolean;
   terminate(): void;
+  /** An INVITE's: ends it `ms` from now unless its final response has come (InviteClientTransaction). */
+  giveUpAfter?(ms: number): void;
 }
 
 export interface FailoverAttempts {
@@ -60,6 +62,10 @@ export class TargetFailover implements ClientAttempt {
   terminate(): void {
     this.#stopped = true;
     this.#current?.terminate();
+  }
+
+  giveUpAfter(ms: number): void {
+    this.#current?.giveUpAfter?.(ms);
   }
 
   #attempt(destination: Destination, again: boolean): void {

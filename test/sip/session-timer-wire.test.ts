@@ -99,6 +99,7 @@ async function barrier(peer: UdpTestPeer, uaPort: number): Promise<void> {
  * every 45 s), ACKed and settled: the 200 it was answered with, and why its session ended, if it did.
  */
 async function refresherCall(callId: string): Promise<{
+  ua: SipUserAgent;
   clock: FakeClock;
   peer: UdpTestPeer;
   uaPort: number;
@@ -117,7 +118,7 @@ async function refresherCall(callId: string): Promise<{
   )) as SipResponse;
   await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
   await barrier(peer, uaPort);
-  return { clock, peer, uaPort, ok, ended };
+  return { ua, clock, peer, uaPort, ok, ended };
 }
 
 describe('session timers on the wire', () => {
@@ -234,6 +235,51 @@ describe('session timers on the wire', () => {
       expect(ended).toEqual(['error']);
     }
   );
+
+  it('ends a refresh the peer answered only with 100 Trying once the session is over: no transaction is left for good (timer B stops at a 1xx, RFC 3261 §17.1.1.2)', async () => {
+    const callId = 'refresh-100-only';
+    const { ua, clock, peer, uaPort, ended } = await refresherCall(callId);
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    await peer.send(answer(refresh, 100, peer.port), uaPort);
+    await barrier(peer, uaPort);
+    clock.advance(15_000); // unrefreshed, the session expires at 60 s
+    const bye = (await peer.next(isRequest('BYE', callId))) as SipRequest;
+    await peer.send(answer(bye, 200, peer.port), uaPort);
+    await barrier(peer, uaPort);
+    expect(ended).toEqual(['expired']);
+    // The refresh's final response may still cross the BYE for 64*T1; after that nothing is left.
+    // It stayed in the transaction table, and held its session, until the agent closed.
+    clock.advance(64 * 500);
+    expect(ua.activity).toEqual({ transactions: 0, dialogs: 0, sessions: 0 });
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('still ACKs a 487 to its refresh that comes after the peer hung up (RFC 3261 §15: the peer answers pending requests)', async () => {
+    const callId = 'refresh-then-bye';
+    const { ua, clock, peer, uaPort, ended } = await refresherCall(callId);
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    await peer.send(answer(refresh, 100, peer.port), uaPort);
+    await peer.send(
+      sipText([
+        `BYE sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK-${callId}-bye;rport`,
+        'Max-Forwards: 70',
+        'From: <sip:alice@127.0.0.1>;tag=caller',
+        `To: <sip:room1@127.0.0.1>;tag=${refresh.fromTag ?? ''}`,
+        `Call-ID: ${callId}`,
+        'CSeq: 2 BYE'
+      ]),
+      uaPort
+    );
+    await peer.next((m) => m instanceof SipResponse && m.callId === callId && m.cseq.method === 'BYE');
+    expect(ended).toEqual(['bye']);
+    await peer.send(answer(refresh, 487, peer.port), uaPort);
+    await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1));
+    clock.advance(64 * 500);
+    expect(ua.activity).toEqual({ transactions: 0, dialogs: 0, sessions: 0 });
+  });
 
   it('asks again at once with the Min-SE a 422 to its refresh names (RFC 4028 §7.4)', async () => {
     const callId = 'refresh-422';
