@@ -728,8 +728,9 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       return;
     }
     // RFC 3311 §5.2: an UPDATE in an early dialog, ours (our 180 carried the tag) or the
-    // callee's (its 18x did): answered without touching the call (early-update.ts).
-    if (request.method === 'UPDATE') {
+    // callee's (its 18x did): answered without touching the call (early-update.ts). So is an
+    // INVITE there (RFC 3261 §14.2), which got 481 and had its sender end the early dialog.
+    if (request.method === 'UPDATE' || request.method === 'INVITE') {
       const ringing = this.intake.early(request, toTag);
       const placing = this.placing.get(`${request.callId}|${toTag}`);
       const side = ringing && arrivedOnFlow(ringing.flow, source) ? 'uas' : placing ? 'uac' : undefined;

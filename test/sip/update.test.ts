@@ -170,6 +170,63 @@ describe('UPDATE (RFC 3311)', () => {
     await peer.next(answerTo('INVITE', 'update-early'));
   });
 
+  it('answers a re-INVITE in our early dialog 500 with Retry-After, and the call can still be answered (RFC 3261 §14.2)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(
+      withSdp(callerRequest('INVITE', port, peer, 'reinvite-early', 1), testSdp(7000, 1, 'sendrecv', PEER)),
+      port,
+      HOST
+    );
+    const session = await incoming;
+    session.progress(180);
+    const ringing = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === 'reinvite-early' && m.status === 180
+    )) as SipResponse;
+    await peer.send(
+      withSdp(
+        callerRequest('INVITE', port, peer, 'reinvite-early', 2, ringing.toTag),
+        testSdp(7002, 2, 'sendrecv', PEER)
+      ),
+      port,
+      HOST
+    );
+    const refused = (await peer.next(
+      (m) => answerTo('INVITE', 'reinvite-early')(m) && (m as SipResponse).cseq.seq === 2
+    )) as SipResponse;
+    // It was 481: the early dialog does exist, and a 481 has the caller end it (§12.2.1.2).
+    expect(refused.status).toBe(500);
+    expect(Number(refused.get('Retry-After'))).toBeLessThanOrEqual(10);
+    void session.accept(testSdp(5000, 1, 'sendrecv', HOST)).catch(() => undefined);
+    const ok = (await peer.next(answerTo('INVITE', 'reinvite-early'))) as SipResponse;
+    expect([ok.status, ok.cseq.seq]).toEqual([200, 1]);
+  });
+
+  it("answers a re-INVITE in a callee's early dialog 491 while our INVITE is unanswered (RFC 3261 §14.2)", async () => {
+    const { ua, peer, port } = await setup();
+    const call = ua.invite(`sip:bob@${PEER}:${peer.port}`, { body: testSdp(5000, 1, 'sendrecv', HOST) });
+    const invite = (await peer.next((m) => m instanceof SipRequest && m.method === 'INVITE')) as SipRequest;
+    const ringing = responseTo(invite, 180, 'callee').add('Contact', `<sip:bob@${PEER}:${peer.port}>`);
+    await peer.send(ringing.toBuffer(), port, HOST);
+    const reinvite = [
+      `INVITE sip:uasmedia@${HOST}:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP ${PEER}:${peer.port};branch=z9hG4bK-callee-reinvite;rport`,
+      'Max-Forwards: 70',
+      `From: ${invite.get('To')};tag=callee`,
+      `To: ${invite.get('From')}`,
+      `Call-ID: ${invite.callId}`,
+      'CSeq: 1 INVITE',
+      `Contact: <sip:bob@${PEER}:${peer.port}>`
+    ];
+    await peer.send(withSdp(reinvite, testSdp(4000, 1, 'sendrecv', PEER)), port, HOST);
+    const refused = (await peer.next(
+      (m) => answerTo('INVITE', invite.callId)(m) && m.get('Via')?.includes('callee-reinvite') === true
+    )) as SipResponse;
+    expect(refused.status).toBe(491);
+    await peer.send(responseTo(invite, 486, 'callee').toBuffer(), port, HOST);
+    await expect(call.established).rejects.toMatchObject({ status: 486 });
+  });
+
   it("in a callee's early dialog takes an UPDATE without a body, and answers an offer 491 (§5.2)", async () => {
     const { ua, peer, port } = await setup();
     const call = ua.invite(`sip:bob@${PEER}:${peer.port}`, { body: testSdp(5000, 1, 'sendrecv', HOST) });
