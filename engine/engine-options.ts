@@ -26,6 +26,7 @@ import { checkRtpPortRange } from './rtp/port-pool.js';
 import type { EngineOptions } from './engine.js';
 import { ENGINE_OPTION_KEYS } from './engine-option-keys.js';
 import { InvalidArgumentError } from './errors.js';
+import { checkTlsPair } from './util/tls-pair-check.js';
 import { INBAND_DTMF_MODES } from './dtmf/inband-dtmf-mode.js';
 import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
 import { isWildcardAddress } from './rtp/advertised-address.js';
@@ -96,6 +97,7 @@ function checkSipOptions(sip: EngineOptions['sip']): void {
     port('sip.tls.port', sip.tls.port);
     if (sip.tls.cert === undefined || sip.tls.key === undefined)
       throw new TypeError('EngineOptions.sip.tls needs cert and key (PEM)');
+    checkTlsPair('sip.tls', sip.tls);
   }
   for (const name of ['t1Ms', 't2Ms', 't4Ms'] as const) {
     const value: unknown = sip?.timers?.[name];
@@ -237,6 +239,7 @@ function checkCalls(options: EngineOptions): void {
     new SourceFilter({ allow: metricsAllow as string[] }, { allow: 'EngineOptions.metricsAllow', deny: '' });
   }
   port('webSocket.port', options.webSocket?.port);
+  checkTlsPair('webSocket.tls', options.webSocket?.tls);
   const slots = options.dspSlots;
   slotLimit(slots?.maxParties, DSP_MAX_PARTIES, 'EngineOptions.dspSlots.maxParties');
   slotLimit(slots?.maxRooms, DSP_MAX_ROOMS, 'EngineOptions.dspSlots.maxRooms');
