@@ -28,7 +28,9 @@ export type EngineErrorCode =
   /** The join page was asked for but its build (npm run build:page) is missing. */
   | 'ERR_JOIN_PAGE_UNAVAILABLE'
   /** A moderator's action on a party of another node could not be passed on, or that node did not answer. */
-  | 'ERR_CLUSTER_UNAVAILABLE';
+  | 'ERR_CLUSTER_UNAVAILABLE'
+  /** A port the engine was told to serve on besides SIP's (`metricsPort`) could not be opened. */
+  | 'ERR_LISTEN_FAILED';
 
 /** Every code once: the compiler refuses this table if one is missing or unknown. */
 const ENGINE_ERROR_CODES: Record<EngineErrorCode, true> = {
@@ -45,7 +47,8 @@ const ENGINE_ERROR_CODES: Record<EngineErrorCode, true> = {
   ERR_WEBRTC_FAILED: true,
   ERR_WEBRTC_BUSY: true,
   ERR_JOIN_PAGE_UNAVAILABLE: true,
-  ERR_CLUSTER_UNAVAILABLE: true
+  ERR_CLUSTER_UNAVAILABLE: true,
+  ERR_LISTEN_FAILED: true
 };
 
 /** Whether `code` (read from another node, say) is one of the engine's error codes. */

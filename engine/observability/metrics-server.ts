@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostAllowed, PipelinedRequestLimit, SourceFilter } from '../../sip/index.js';
+import { EngineError } from '../errors.js';
 import type { EngineMetrics } from './metrics.js';
 
 export interface MetricsServerOptions {
@@ -96,9 +97,15 @@ export function startMetricsServer(
     if (!sources.allows(socket.remoteAddress ?? '')) socket.destroy();
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: Error): void =>
+      reject(
+        new EngineError('ERR_LISTEN_FAILED', `cannot serve metrics on ${host}:${port}: ${error.message}`, {
+          cause: error
+        })
+      );
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       // Later socket errors must not crash the process; the server keeps serving.
       server.on('error', () => {});
       let closing: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EngineError } from '../../engine/errors.js';
 import { EngineMetrics } from '../../engine/observability/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../engine/observability/metrics-server.js';
 import { parseExposition } from './exposition.js';
@@ -126,10 +127,14 @@ describe('startMetricsServer', () => {
     expect((await httpGet(server.port, '/metrics')).status).toBe(200);
   });
 
-  it('rejects when the port is taken, and for an invalid port', async () => {
+  it('rejects when the port is taken (EngineError ERR_LISTEN_FAILED), and for an invalid port', async () => {
     const first = await start(new EngineMetrics());
-    await expect(startMetricsServer(new EngineMetrics(), { port: first.port })).rejects.toMatchObject({
-      code: 'EADDRINUSE'
+    const taken = startMetricsServer(new EngineMetrics(), { port: first.port });
+    await expect(taken).rejects.toBeInstanceOf(EngineError);
+    await expect(taken).rejects.toMatchObject({
+      code: 'ERR_LISTEN_FAILED',
+      message: expect.stringContaining(`cannot serve metrics on 127.0.0.1:${first.port}`),
+      cause: { code: 'EADDRINUSE' }
     });
     await expect(startMetricsServer(new EngineMetrics(), { port: 70000 })).rejects.toThrow(RangeError);
     await expect(startMetricsServer(new EngineMetrics(), { port: 1.5 })).rejects.toThrow(RangeError);
