@@ -547,7 +547,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     this.#transfer = transfer;
     otherCall.#legOf = transfer;
     try {
-      return await transfer.run();
+      await transfer.run();
+      // The spec returns the channel state: the party may have entered and left again before this
+      // resumes (its room destroyed in the same turn), and TRANSFERRED then sent the spec's own
+      // example on to waitForTransferredCallRetrieval() on an ANSWERED channel.
+      return this.#state;
     } finally {
       if (this.#state !== State.TRANSFERRED) this.#transfer = transfer.active ? transfer : undefined;
     }

@@ -431,6 +431,30 @@ describe('transferToConferenceRoom', () => {
     expect(engine.rooms.has('race2')).toBe(false);
   });
 
+  it('a transfer whose room a waiting destroyOnExit party ends in the same turn resolves with the channel state', async () => {
+    // The starter entered, then the room was destroyed as the waiting party was retrieved, all before
+    // the transfer's promise resumed: it resolved TRANSFERRED on an ANSWERED channel, and the spec's
+    // example then had waitForTransferredCallRetrieval() throw InvalidStateError.
+    const [a, b] = [await caller(null, 'da'), await caller(null, 'db')];
+    const waiting = a.channel.transferToConferenceRoom(engine.createChannel(), 'race5', {
+      conferenceLifetimeControl: new ConferenceLifetimeControl({ startOnEntry: false, destroyOnExit: true }),
+      conferencePartyMediaSettings: quietSettings(),
+      secondsTimeout: 20
+    });
+    await waitFor(() => engine.rooms.get('race5')?.size === 1);
+    const retrieving = a.channel.retrieveTransferredCall();
+    const starting = b.channel.transferToConferenceRoom(engine.createChannel(), 'race5', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    expect(await waiting).toBe(State.ANSWERED);
+    await retrieving;
+    const state = await starting;
+    expect(state).toBe(b.channel.state);
+    if (state === State.TRANSFERRED) await b.channel.waitForTransferredCallRetrieval();
+    expect(b.channel.state).toBe(State.ANSWERED);
+    expect(engine.rooms.has('race5')).toBe(false);
+  });
+
   it('a transfer given an aborted signal fails at once and does not start the room for the waiting party', async () => {
     const [a, b] = [await caller(null, 'sa'), await caller(null, 'sb')];
     const waiting = a.channel.transferToConferenceRoom(engine.createChannel(), 'race3', {
