@@ -89,6 +89,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** The calls it places are pinned to their answer (forTrunkLeg). */
   #pinsToAnswer = false;
   #transfer: ConferenceTransfer | undefined;
+  /** The last talker event told was 'talking': the call's end tells 'stoppedTalking' before IDLE. */
+  #toldTalking = false;
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
@@ -684,10 +686,17 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     // A collection under way would otherwise wait for digits that cannot come, for good.
     this.#digits.cancel(new HangupError(`getDigits: channel ${this.id} has hung up`));
     this.#digits.clearDigits();
+    // Our hang-up closes the media after IDLE: its talker's last stop would come after the end.
+    if (this.#toldTalking) this.#tellTalking(false, this.#call?.media.levelDbfs ?? -100);
     this.#callOver.abort();
     this.#callOver = callOverController();
     this.#call = undefined;
     this.#setState(State.IDLE);
+  }
+
+  #tellTalking(talking: boolean, levelDbfs: number): void {
+    this.#toldTalking = talking;
+    this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });
   }
 
   /** A digit over `dtmfRateLimit`: counted each time, logged on the first of a burst only. */
@@ -722,7 +731,9 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         if (result === 'limited') this.#digitDropped(observation.source);
       },
       talking: (talking: boolean, levelDbfs: number): void => {
-        this.safeEmit(talking ? 'talking' : 'stoppedTalking', { levelDbfs });
+        // A call that has ended tells nothing more (its stop was told as it ended).
+        if (this.#state === State.IDLE || talking === this.#toldTalking) return;
+        this.#tellTalking(talking, levelDbfs);
         this.#transfer?.talking(talking, levelDbfs);
       },
       recordingFull: (): void => this.stopRecording(),

@@ -119,6 +119,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   private readonly onError: (error: unknown) => void;
   private readonly recordFolder: RecordFolder;
   private readonly whispers = new WhisperRoutes();
+  /** Parties the room has told talking and not yet stopped: one leaving is stopped before it is gone. */
+  private readonly talkers = new Set<Party>();
 
   constructor(
     readonly room: ConferenceRoom,
@@ -173,7 +175,10 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
       if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyJoined', { party });
     });
     room.on('partyLeft', ({ party, reason }) => {
-      if (!this.moderator.isTrunkLeg(party)) this.safeEmit('partyLeft', { party, reason });
+      if (this.moderator.isTrunkLeg(party)) return;
+      // Its call tells the stop only once out of the room: after 'partyLeft' the party has no more events.
+      if (this.talkers.has(party)) this.reportTalking(party, false, -100);
+      this.safeEmit('partyLeft', { party, reason });
     });
     room.on('muteChanged', ({ party, muted }) => {
       this.whispers.route();
@@ -489,6 +494,8 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   reportTalking(party: Party, talking: boolean, levelDbfs: number): void {
     // A trunk leg's talkers are reported by their own node.
     if (this.moderator.isTrunkLeg(party)) return;
+    if (talking) this.talkers.add(party);
+    else if (!this.talkers.delete(party)) return; // stopped already, as it left
     this.safeEmit(talking ? 'talking' : 'stoppedTalking', { party, levelDbfs });
   }
 

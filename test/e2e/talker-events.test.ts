@@ -24,7 +24,7 @@ beforeAll(async () => {
   engine.on('call', async (channel) => {
     channels.push(channel);
     await channel.answer();
-    const room = /^sip:(talk[23])@/.exec(channel.requestUri ?? '')?.[1] ?? 'talk1';
+    const room = /^sip:(talk[234])@/.exec(channel.requestUri ?? '')?.[1] ?? 'talk1';
     // Into 'talk2' once the caller talks: it enters the room mid-sentence.
     if (room === 'talk2') await new Promise((resolve) => channel.once('talking', resolve));
     await channel.transferToConferenceRoom(engine.createChannel(), room, {
@@ -88,6 +88,38 @@ describe('talker detection', () => {
       await waitFor(() => roomEvents.length === 4);
       expect(roomEvents[3]).toBe(`stopped:${talkerChannel.id}`);
       expect(roomEvents.filter((e) => e.startsWith('talking:quiet'))).toHaveLength(0);
+    } finally {
+      await quiet.close();
+      await talker.close();
+    }
+  });
+
+  it('tells a talker the application hangs up stopped before it leaves the room and before its channel is IDLE', async () => {
+    // The room told 'partyLeft' and then the party's last 'stoppedTalking', and the channel its
+    // 'stoppedTalking' after 'stateChange' to IDLE: both after the event that ends the party or call.
+    const [[quiet, talker], [, talkerChannel]] = await twoCallersIn('talk4', ['quiet4', 'talker4']);
+    try {
+      const events: string[] = [];
+      const room = engine.conference('talk4')!;
+      const who = (party: { label?: string }): string =>
+        party.label === talkerChannel.id ? 'talker' : 'quiet';
+      room.on('talking', ({ party }) => events.push(`room talking:${who(party)}`));
+      room.on('stoppedTalking', ({ party }) => events.push(`room stopped:${who(party)}`));
+      room.on('partyLeft', ({ party }) => events.push(`room left:${who(party)}`));
+      talkerChannel.on('talking', () => events.push('channel talking'));
+      talkerChannel.on('stoppedTalking', () => events.push('channel stopped'));
+      talkerChannel.on('stateChange', ({ state }) => events.push(`channel ${state}`));
+      talker.toneHz = 440;
+      await waitFor(() => events.includes('room talking:talker'));
+      await talkerChannel.hangUp();
+      expect(events).toEqual([
+        'channel talking',
+        'room talking:talker',
+        'room stopped:talker',
+        'room left:talker',
+        'channel stopped',
+        'channel IDLE'
+      ]);
     } finally {
       await quiet.close();
       await talker.close();
