@@ -725,6 +725,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
         this.#ended(cause);
       },
       digit: (observation: Parameters<DigitMerger['push']>[0]): void => {
+        // Hung up between our 200 and its ACK, the dialog lives on until the BYE may go: not the application's.
+        if (this.#state === State.IDLE) return;
         const result = this.#merger.push(
           observation.startMs === undefined ? { ...observation, startMs: performance.now() } : observation
         );

@@ -29,7 +29,14 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-function request(method: string, peerPort: number, branch: string, to: string, cseq: number): string[] {
+function request(
+  method: string,
+  peerPort: number,
+  branch: string,
+  to: string,
+  cseq: number,
+  callId = 'hangup-before-ack@127.0.0.1'
+): string[] {
   const target = `sip:room@127.0.0.1:${sipPort}`;
   return [
     `${method} ${target} SIP/2.0`,
@@ -37,7 +44,7 @@ function request(method: string, peerPort: number, branch: string, to: string, c
     'Max-Forwards: 70',
     'From: <sip:raw@127.0.0.1>;tag=caller',
     `To: ${to}`,
-    'Call-ID: hangup-before-ack@127.0.0.1',
+    `Call-ID: ${callId}`,
     `CSeq: ${cseq} ${method}`,
     `Contact: <sip:raw@127.0.0.1:${peerPort}>`
   ];
@@ -63,6 +70,47 @@ describe('hanging up before the ACK', () => {
       await hangingUp;
       await answering;
       expect(channel.state).toBe(State.IDLE);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('tells no digit the caller sends while its BYE waits for the ACK: the call is over for the application', async () => {
+    const INFO_CALL = 'hangup-before-ack-info@127.0.0.1';
+    // The dialog lives on until the ACK lets the BYE go (up to 64·T1), and a SIP INFO digit sent
+    // in it was a 'dtmf' event of the IDLE channel.
+    const peer = await new UdpTestPeer().open();
+    try {
+      const invite = request(
+        'INVITE',
+        peer.port,
+        'z9hG4bK-hba-2',
+        `<sip:room@127.0.0.1:${sipPort}>`,
+        1,
+        INFO_CALL
+      );
+      const base = calls.length;
+      await peer.send(sipText([...invite, 'Content-Type: application/sdp'], testSdp(4002)), sipPort);
+      await waitFor(() => calls.length === base + 1);
+      const channel = calls[base];
+      const digits: string[] = [];
+      channel.on('dtmf', ({ digit }) => digits.push(`${digit} while ${channel.state}`));
+      const answering = channel.answer().catch(() => undefined);
+      const ok = (await peer.next((m) => m instanceof SipResponse && m.status === 200)) as SipResponse;
+      const hangingUp = channel.hangUp();
+      const info = request('INFO', peer.port, 'z9hG4bK-hba-info', ok.get('To')!, 2, INFO_CALL);
+      const body = 'Signal=5\r\nDuration=100\r\n';
+      await peer.send(sipText([...info, 'Content-Type: application/dtmf-relay'], body), sipPort);
+      await peer.next((m) => m instanceof SipResponse && m.cseq.method === 'INFO');
+      expect(digits).toEqual([]);
+      await peer.send(
+        sipText(request('ACK', peer.port, 'z9hG4bK-hba-ack2', ok.get('To')!, 1, INFO_CALL)),
+        sipPort
+      );
+      const bye = (await peer.next((m) => m instanceof SipRequest && m.method === 'BYE')) as SipRequest;
+      await peer.send(responseTo(bye, 200).toBuffer(), sipPort);
+      await hangingUp;
+      await answering;
     } finally {
       await peer.close();
     }
