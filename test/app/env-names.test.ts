@@ -4,12 +4,12 @@
  * UASMEDIA_SIP_PROT bound port 5060.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, unknownVariableWarnings } from '../../engine/app/env-names.js';
+import { killStartedMains, startMain } from '../support/npm-start.js';
 import { waitFor } from '../support/wait.js';
+
+afterEach(killStartedMains);
 
 const source = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -40,31 +40,11 @@ describe('unknownVariableWarnings', () => {
 
 describe('npm start with a misspelled variable', () => {
   it('starts, and warns naming the variable meant', async () => {
-    const main = fileURLToPath(new URL('../../engine/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        UASMEDIA_SIP_HOST: '127.0.21.50',
-        UASMEDIA_SIP_PORT: '0',
-        UASMEDIA_WS_PORT: '0',
-        UASMEDIA_LOG_LEVEL: 'warn',
-        UASMEDIA_SIP_PROT: '5070'
-      },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    try {
-      await waitFor(() => output.includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
-      expect(output).toContain(
-        'WARNING: UASMEDIA_SIP_PROT is not a variable uasmedia reads (did you mean UASMEDIA_SIP_PORT?)'
-      );
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const main = startMain({ UASMEDIA_SIP_HOST: '127.0.21.50', UASMEDIA_SIP_PROT: '5070' });
+    await waitFor(() => main.output().includes('Ctrl-C stops.') || main.child.exitCode !== null, 120_000);
+    expect(main.output()).toContain(
+      'WARNING: UASMEDIA_SIP_PROT is not a variable uasmedia reads (did you mean UASMEDIA_SIP_PORT?)'
+    );
+    expect(await main.exit(true)).toBe(0);
   }, 180_000);
 });

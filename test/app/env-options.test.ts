@@ -3,19 +3,19 @@
  * entry (engine/main.ts) refusing a denied source with 403 and answering its join page by the
  * host names UASMEDIA_ALLOWED_HOSTS lists.
  */
-import { describe, it, expect } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { afterEach, describe, it, expect } from 'vitest';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { get as httpsGet } from 'node:https';
-import { fileURLToPath } from 'node:url';
 import { doorFromEnvironment, isLoopbackHost, openDoorWarning } from '../../engine/app/env-options.js';
 import type { SipRequest, SipResponse } from '../../sip/message/message.js';
 import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
 import { waitFor } from '../support/wait.js';
 import { makeTestCertificate } from '../support/tls-certificate.js';
 import { hasPeer } from '../support/peers.js';
+import { killStartedMains, mainRefusing, startMain } from '../support/npm-start.js';
+
+afterEach(killStartedMains);
 
 describe('doorFromEnvironment', () => {
   it('is open, with the overload guard on, when nothing is set', () => {
@@ -154,11 +154,11 @@ describe('doorFromEnvironment', () => {
 
 describe('npm start with a deny list', () => {
   it('answers 403 to a denied source and prints no warning on loopback', async () => {
-    const { child, output } = startMain({ UASMEDIA_SIP_DENY: '127.0.0.2' });
+    const main = startMain({ UASMEDIA_SIP_DENY: '127.0.0.2' });
     const stranger = await new UdpTestPeer().open('127.0.0.2');
     try {
-      await waitFor(() => output().includes('Ctrl-C stops.'), 20000);
-      const port = Number(/sip:<room>@127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
+      await waitFor(() => main.output().includes('Ctrl-C stops.'), 20000);
+      const port = Number(/sip:<room>@127\.0\.0\.1:(\d+)/.exec(main.output())?.[1]);
       expect(port).toBeGreaterThan(0);
       await stranger.send(
         sipText([
@@ -175,35 +175,13 @@ describe('npm start with a deny list', () => {
       expect(
         ((await stranger.next((m) => (m as SipResponse).status >= 200, 5000)) as SipResponse).status
       ).toBe(403);
-      expect(output()).not.toMatch(/WARNING/);
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
+      expect(main.output()).not.toMatch(/WARNING/);
+      expect(await main.exit(true)).toBe(0);
     } finally {
       await stranger.close();
-      if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 40_000);
 });
-
-/** engine/main.ts, as `npm start` runs it, with `env` added; its output so far in `output()`. */
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const main = fileURLToPath(new URL('../../engine/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: {
-      ...process.env,
-      UASMEDIA_SIP_PORT: '0',
-      UASMEDIA_WS_PORT: '0',
-      UASMEDIA_LOG_LEVEL: 'warn',
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  let text = '';
-  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
-  return { child, output: () => text };
-}
 
 /** The status of GET / on 127.0.0.1:`port` with `Host: host`. */
 function statusFor(port: number, host: string): Promise<number | undefined> {
@@ -219,101 +197,70 @@ function statusFor(port: number, host: string): Promise<number | undefined> {
 
 describe('npm start with UASMEDIA_ALLOWED_HOSTS', () => {
   it('serves the join page to a listed host name and 421 to any other', async () => {
-    const { child, output } = startMain({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example, *.rooms.example' });
-    try {
-      // Generous: tsx compiles the entry on a machine other builds share.
-      await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
-      const wsPort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(output())?.[1]);
-      expect(wsPort, output()).toBeGreaterThan(0);
-      expect(await statusFor(wsPort, `myhost.example:${wsPort}`)).toBe(200);
-      expect(await statusFor(wsPort, `a.rooms.example:${wsPort}`)).toBe(200);
-      expect(await statusFor(wsPort, `127.0.0.1:${wsPort}`)).toBe(200);
-      expect(await statusFor(wsPort, `otherhost.example:${wsPort}`)).toBe(421);
-      expect(await statusFor(wsPort, `myhost.example.evil:${wsPort}`)).toBe(421);
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const main = startMain({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example, *.rooms.example' });
+    // Generous: tsx compiles the entry on a machine other builds share.
+    await waitFor(() => main.output().includes('Ctrl-C stops.') || main.child.exitCode !== null, 120_000);
+    const wsPort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(main.output())?.[1]);
+    expect(wsPort, main.output()).toBeGreaterThan(0);
+    expect(await statusFor(wsPort, `myhost.example:${wsPort}`)).toBe(200);
+    expect(await statusFor(wsPort, `a.rooms.example:${wsPort}`)).toBe(200);
+    expect(await statusFor(wsPort, `127.0.0.1:${wsPort}`)).toBe(200);
+    expect(await statusFor(wsPort, `otherhost.example:${wsPort}`)).toBe(421);
+    expect(await statusFor(wsPort, `myhost.example.evil:${wsPort}`)).toBe(421);
+    expect(await main.exit(true)).toBe(0);
   }, 180_000);
 
   it('refuses to start on an entry with a port, naming the variable', async () => {
-    const { child, output } = startMain({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example:8088' });
-    try {
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(output()).toMatch(
-        /uasmedia: UASMEDIA_ALLOWED_HOSTS entry 'myhost\.example:8088' must be a host name/
-      );
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const { code, output } = await mainRefusing({ UASMEDIA_ALLOWED_HOSTS: 'myhost.example:8088' });
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /uasmedia: UASMEDIA_ALLOWED_HOSTS entry 'myhost\.example:8088' must be a host name/
+    );
   }, 180_000);
 });
 
 describe('npm start with UASMEDIA_ADVERTISED_ADDRESS', () => {
   it('refuses a host name, naming the variable (SDP names an IP address)', async () => {
-    const { child, output } = startMain({ UASMEDIA_ADVERTISED_ADDRESS: 'pbx.example.com' });
-    try {
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(output()).toMatch(
-        /uasmedia: UASMEDIA_ADVERTISED_ADDRESS=pbx\.example\.com must be an IP address/
-      );
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const { code, output } = await mainRefusing({ UASMEDIA_ADVERTISED_ADDRESS: 'pbx.example.com' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/uasmedia: UASMEDIA_ADVERTISED_ADDRESS=pbx\.example\.com must be an IP address/);
   }, 180_000);
 });
 
 describe('npm start with a bad or empty variable', () => {
   it('refuses a bad CIDR entry with a message naming the variable, not a stack trace', async () => {
-    const { child, output } = startMain({ UASMEDIA_SIP_ALLOW: '10.0.0.0/8,x' });
-    try {
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(output()).toMatch(
-        /^uasmedia: UASMEDIA_SIP_ALLOW=10\.0\.0\.0\/8,x: UASMEDIA_SIP_ALLOW list entry 'x'/
-      );
-      expect(output()).not.toMatch(/\bat /);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const { code, output } = await mainRefusing({ UASMEDIA_SIP_ALLOW: '10.0.0.0/8,x' });
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /^uasmedia: UASMEDIA_SIP_ALLOW=10\.0\.0\.0\/8,x: UASMEDIA_SIP_ALLOW list entry 'x'/
+    );
+    expect(output).not.toMatch(/\bat /);
   }, 180_000);
 
   it('names UASMEDIA_WS_PORT when the join page port is in use (it said UASMEDIA_SIP_PORT)', async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.21.51', resolve));
     const wsPort = (busy.address() as AddressInfo).port;
-    const { child, output } = startMain({
-      UASMEDIA_SIP_HOST: '127.0.21.51',
-      UASMEDIA_WS_PORT: String(wsPort)
-    });
     try {
-      const [code] = (await once(child, 'exit')) as [number | null];
+      const { code, output } = await mainRefusing({
+        UASMEDIA_SIP_HOST: '127.0.21.51',
+        UASMEDIA_WS_PORT: String(wsPort)
+      });
       expect(code).toBe(1);
-      expect(output()).toContain(
+      expect(output).toContain(
         `Is another server using port ${wsPort}? Choose another with UASMEDIA_WS_PORT`
       );
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
       busy.close();
     }
   }, 180_000);
 
   it('takes UASMEDIA_SIP_HOST set empty as unset: 127.0.0.1, not every interface', async () => {
-    const { child, output } = startMain({ UASMEDIA_SIP_HOST: '' });
-    try {
-      await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
-      expect(output()).toMatch(/sip:<room>@127\.0\.0\.1:\d+ /);
-      expect(output()).not.toMatch(/WARNING/);
-      child.kill('SIGINT');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      expect(code).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    const main = startMain({ UASMEDIA_SIP_HOST: '' });
+    await waitFor(() => main.output().includes('Ctrl-C stops.') || main.child.exitCode !== null, 120_000);
+    expect(main.output()).toMatch(/sip:<room>@127\.0\.0\.1:\d+ /);
+    expect(main.output()).not.toMatch(/WARNING/);
+    expect(await main.exit(true)).toBe(0);
   }, 180_000);
 });
 
@@ -322,15 +269,15 @@ describe('npm start with a TLS certificate', () => {
     'serves the join page over HTTPS with it (a browser off loopback gives a microphone only there)',
     async () => {
       const certificate = makeTestCertificate(['rooms.example']);
-      const { child, output } = startMain({
+      const main = startMain({
         UASMEDIA_TLS_CERT: certificate.certPath,
         UASMEDIA_TLS_KEY: certificate.keyPath,
         UASMEDIA_TLS_PORT: '0'
       });
       try {
-        await waitFor(() => output().includes('Ctrl-C stops.') || child.exitCode !== null, 120_000);
-        const wsPort = Number(/https:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(output())?.[1]);
-        expect(wsPort, output()).toBeGreaterThan(0);
+        await waitFor(() => main.output().includes('Ctrl-C stops.') || main.child.exitCode !== null, 120_000);
+        const wsPort = Number(/https:\/\/127\.0\.0\.1:(\d+)\/\?room=demo/.exec(main.output())?.[1]);
+        expect(wsPort, main.output()).toBeGreaterThan(0);
         const page = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
           const req = httpsGet(
             {
@@ -351,11 +298,8 @@ describe('npm start with a TLS certificate', () => {
         });
         expect(page.status).toBe(200);
         expect(page.body).toContain('join-page.js');
-        child.kill('SIGINT');
-        const [code] = (await once(child, 'exit')) as [number | null];
-        expect(code).toBe(0);
+        expect(await main.exit(true)).toBe(0);
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
         certificate.remove();
       }
     },
