@@ -20,6 +20,7 @@ import { textMedia, fileMedia, type TextToSayOptions } from '../settings/media.j
 import { ConferencePartyMediaSettings } from '../settings/conference-party-media-settings.js';
 import { ConferenceLifetimeControl } from '../settings/conference-lifetime-control.js';
 import { checkRecordArguments, Recorder, type RecordOptions } from '../media/recorder.js';
+import { stoppedError } from '../media/announcement-queue.js';
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
 import { checkOptionKeys } from '../util/option-keys.js';
 import { checkCallOptions } from './call-options.js';
@@ -98,6 +99,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   #stopsAsked = 0;
   /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
   #promptsQueued: Promise<void> = Promise.resolve();
+  /** Counts stopPlaying() calls: a prompt asked for before one is stopped even while its audio is still being made. */
+  #promptStops = 0;
   /** Aborted when the call ends: speech still being made for it is not waited for. */
   #callOver = callOverController();
   readonly #merger: DigitMerger;
@@ -411,6 +414,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Stops any prompt being played to the caller; their Promises reject. */
   stopPlaying(): void {
+    this.#promptStops++;
     this.#call?.media.player.stopPrompts();
   }
 
@@ -636,11 +640,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    */
   async #playInOrder(operation: string, pcm: Promise<Int16Array>, signal?: AbortSignal): Promise<void> {
     const earlier = this.#promptsQueued;
+    const stops = this.#promptStops;
     let queued = (): void => undefined;
     this.#promptsQueued = new Promise<void>((resolve) => (queued = resolve));
     try {
       const parts = [await pcm];
       await earlier;
+      // A barge-in's stopPlaying() came while this prompt was still being synthesised or decoded.
+      if (this.#promptStops !== stops) throw stoppedError();
       // Queued in this turn: the player's queue takes it before `queued` lets the next one in.
       const playing = this.#playPcm(operation, parts, signal);
       queued();

@@ -94,7 +94,7 @@ function scanLoudBounds(pcm: Int16Array, marginSamples: number): [number, number
   return [Math.max(0, start - marginSamples), Math.min(pcm.length, end + marginSamples)];
 }
 
-function stoppedError(): EngineError {
+export function stoppedError(): EngineError {
   return new EngineError('ERR_PROMPT_STOPPED', 'the announcement was stopped before it finished');
 }
 

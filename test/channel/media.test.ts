@@ -114,6 +114,19 @@ describe('UASCallChannel media', () => {
     expect(channel.state).toBe(State.ANSWERED);
   });
 
+  it('stopPlaying() stops a prompt whose speech is still being synthesised: a barge-in before it began', async () => {
+    const { phone, channel } = await answeredCall(null);
+    phone.clearReceived();
+    // Synthesis takes well over a turn: the caller's digit (here, at once) comes before the speech is ready.
+    const menu = channel.playText('For sales press one. For support press two. For billing press three.');
+    channel.stopPlaying();
+    await expect(menu).rejects.toMatchObject({ code: 'ERR_PROMPT_STOPPED' });
+    // It had played in full once synthesised, after the stop, and resolved. One asked for afterwards plays.
+    await expect(channel.playFile('tone-44100-s16.wav')).resolves.toBeUndefined();
+    await phone.media(100);
+    expect(toneLevelDb(phone.receivedPcm(), 440, 8000)).toBeGreaterThan(-30);
+  });
+
   it('a signal aborted before the prompt was asked for stops it with the same error, and the call goes on', async () => {
     const { channel } = await answeredCall(null);
     await expect(
