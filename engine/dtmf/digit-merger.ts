@@ -159,7 +159,9 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
       return 'rejected';
     }
     const { source, digit, startMs, durationMs } = parsed;
-    const endMs = startMs + durationMs;
+    // Seen at least until now: after an event-loop stall, the end packets of a press whose start
+    // came before it, and a SIP INFO sent during it, are all taken in only when it ends.
+    const endMs = Math.max(startMs + durationMs, this.#now());
     this.#forget(startMs);
     const press = this.#match(digit, source, startMs, endMs);
     if (press !== undefined) {

@@ -139,6 +139,24 @@ describe('DTMF paths', () => {
     });
   }
 
+  // What the engine sees when its own event loop stalls for the time of the hold: the press's first
+  // packet came before it, its end packets and the phone's SIP INFO for the same key after it.
+  it('counts a press sent as RFC 4733 and SIP INFO once when its packets stall and the INFO follows the burst', async () => {
+    const { phone, channel } = await answered('stallinfo');
+    try {
+      const seen = record(channel);
+      // 100 ms of '3'; from 20 ms in, its packets are held for 600 ms and then sent at once.
+      await phone.rfc4733Digit('3', 100, { afterMs: 20, ms: 600 });
+      await waitFor(() => seen.length > 0, 10_000);
+      await phone.infoDigit('3', 100);
+      await phone.media(400);
+      // The INFO came ~600 ms after the press's RTP span ended (first packet + 100 ms): it counted twice.
+      expect(seen).toEqual([{ digit: '3', source: 'rfc4733' }]);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it("keeps a conference party's DTMF tone out of what the others hear", async () => {
     const presser = await TonePhone.create({ toneHz: null, user: 'presser' });
     const listener = await TonePhone.create({ toneHz: null, user: 'listener' });

@@ -248,11 +248,7 @@ export class TonePhone {
     const pair = DTMF_PAIRS[digit];
     if (!pair) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
     if (this.press) return Promise.reject(new Error('a key is already being pressed in-band'));
-    if (stall)
-      this.stallAt = {
-        frame: this.framesProduced + Math.round(stall.afterMs / this.frameMs),
-        frames: Math.round(stall.ms / this.frameMs)
-      };
+    if (stall) this.holdPackets(stall);
     return new Promise((done) => {
       this.press = { pair, frames: Math.max(1, Math.round(ms / this.frameMs)), done };
     });
@@ -261,14 +257,16 @@ export class TonePhone {
   /**
    * Presses `digit` as RFC 4733 telephone-events on `telephoneEventPt` for `ms` of media, then three end
    * packets. The events replace the audio, unless an in-band press runs at the same time: then
-   * both go out, as from a phone that leaves the tone in the audio and also sends events.
+   * both go out, as from a phone that leaves the tone in the audio and also sends events. With
+   * `stall`, the packets are held back as `inbandDigit` holds them.
    */
-  rfc4733Digit(digit: string, ms = 100): Promise<void> {
+  rfc4733Digit(digit: string, ms = 100, stall?: { afterMs: number; ms: number }): Promise<void> {
     const code = '0123456789*#ABCD'.indexOf(digit.toUpperCase());
     if (code < 0) return Promise.reject(new Error(`not a DTMF digit: ${digit}`));
     if (this.event) return Promise.reject(new Error('a key is already being pressed as RFC 4733'));
     if (this.telephoneEventPt === null)
       return Promise.reject(new Error('this phone offered no telephone-event payload type'));
+    if (stall) this.holdPackets(stall);
     return new Promise((done) => {
       this.event = {
         code,
@@ -301,6 +299,14 @@ export class TonePhone {
       p.writeUInt16BE(this.frameSamples, 14);
       this.transmit(p);
     }
+  }
+
+  /** From `afterMs` of media on, holds every packet back for `ms` and then sends them at once. */
+  private holdPackets(stall: { afterMs: number; ms: number }): void {
+    this.stallAt = {
+      frame: this.framesProduced + Math.round(stall.afterMs / this.frameMs),
+      frames: Math.round(stall.ms / this.frameMs)
+    };
   }
 
   /** Waits until `ms` of media (whole frames) have been sent from now. */
