@@ -27,6 +27,14 @@
  * SDP's exact address and port latches at once. Either way, once latched, only `setRemote` (a
  * re-INVITE) moves the peer to another host.
  *
+ * An SDP host that is neither the signalling host nor latched is a third party until it sends
+ * (a split-media trunk, a multi-homed host), or a host the caller aimed the call's audio at: a
+ * caller that ACKed, then sent nothing (recvonly) or RTCP from its own host, had the room streamed
+ * at a host of its choosing for as long as it kept the call. Such a host gets RTP and RTCP for
+ * UNHEARD_HOST_SEND_MS from when sending there began, and nothing more until an RTP packet or
+ * report from it passes its checks; a peer that sends at all (RFC 3550 has a receiver report
+ * within seconds) is never cut off, and a peer that waits for our first packet (comedia) gets it.
+ *
  * A NAT that rebinds (its mapping expired or its state was lost) sends the caller's audio on from
  * another port of the same public address, with no re-INVITE. In either mode, once the latched
  * source has gone quiet, a source on its host may take over (`mayRebind`): the session lets it
@@ -38,6 +46,9 @@
 
 import { isNullAddress, unmappedAddress } from '../../sip/index.js';
 import { LatchProbation, type ProbationPacket } from './latch-probation.js';
+
+/** How long an SDP host other than the signalling one is sent to before anything from it is heard. */
+export const UNHEARD_HOST_SEND_MS = 10_000;
 
 export const LATCHING_MODES = ['strict', 'first-packet'] as const;
 export type LatchingMode = (typeof LATCHING_MODES)[number];
@@ -86,12 +97,18 @@ export class PeerLatch {
    */
   #rebindLeft: { rtp: PeerAddress; rtcp: PeerAddress | undefined } | undefined;
   readonly #probation = new LatchProbation();
+  /** A packet from the SDP's host passed its checks: it takes what we send (see above). */
+  #sdpHostHeard = false;
+  /** When sending to the SDP's host began: its window of UNHEARD_HOST_SEND_MS runs from here. */
+  #sendingSinceMs: number;
+  readonly #now: () => number;
 
   constructor(
     mode: LatchingMode = 'strict',
     remote?: NegotiatedPeer,
     signallingAddress?: string,
-    peerBehindNat = false
+    peerBehindNat = false,
+    now: () => number = () => performance.now()
   ) {
     if (mode !== 'strict' && mode !== 'first-packet')
       throw new TypeError(`latching mode "${String(mode)}" must be strict or first-packet`);
@@ -99,6 +116,13 @@ export class PeerLatch {
     this.#remote = negotiatedPeer(remote);
     this.#signallingAddress = signallingAddress && unmappedAddress(signallingAddress);
     this.#peerBehindNat = peerBehindNat;
+    this.#now = now;
+    this.#sendingSinceMs = now();
+  }
+
+  /** Sending begins now (the caller's ACK came): an unheard third-party host's window starts over. */
+  startSending(): void {
+    this.#sendingSinceMs = this.#now();
   }
 
   /** The negotiated (SDP) peer changed: forget what was latched. */
@@ -110,6 +134,10 @@ export class PeerLatch {
       previous.address !== remote.address ||
       previous.port !== remote.port;
     this.#left = moved ? this.#rtp : undefined;
+    if (previous?.address !== remote?.address) {
+      this.#sdpHostHeard = false;
+      this.#sendingSinceMs = this.#now();
+    }
     this.#rebindLeft = undefined;
     this.#remote = negotiatedPeer(remote);
     this.#rtp = undefined;
@@ -146,7 +174,22 @@ export class PeerLatch {
       this.#peerBehindNat &&
       this.#signallingAddress !== undefined &&
       remote.address !== this.#signallingAddress;
-    return privateAddress ? undefined : remote;
+    return privateAddress || this.#unheardTooLong(remote) ? undefined : remote;
+  }
+
+  /** `remote`, not yet latched, is a third party's host that has sent nothing in its window. */
+  #unheardTooLong(remote: NegotiatedPeer): boolean {
+    return (
+      !this.#sdpHostHeard &&
+      this.#signallingAddress !== undefined &&
+      remote.address !== this.#signallingAddress &&
+      this.#now() - this.#sendingSinceMs > UNHEARD_HOST_SEND_MS
+    );
+  }
+
+  /** A packet from `host` passed its checks: from the SDP's host, it shows that host takes our media. */
+  #heardFrom(host: string): void {
+    if (host === this.#remote?.address) this.#sdpHostHeard = true;
   }
 
   #isPeerHost(host: string): boolean {
@@ -181,6 +224,7 @@ export class PeerLatch {
     const host = unmappedAddress(address);
     const latched = this.#rtp;
     if (latched !== undefined && latched.address === host && latched.port === port) return 'latched';
+    this.#heardFrom(host);
     if (!this.authenticated && !this.#isSdpSource(host, port) && !this.#probation.passes(host, port, packet))
       return 'onProbation';
     this.#left = undefined;
@@ -234,6 +278,7 @@ export class PeerLatch {
    */
   admitRtcp(address: string, port: number, senderSsrc: number, rtpSsrc: number | undefined): boolean {
     const host = unmappedAddress(address);
+    this.#heardFrom(host);
     const rtcp = this.#rtcp;
     if (rtcp !== undefined) return rtcp.address === host && rtcp.port === port;
     const rtp = this.#rtp;

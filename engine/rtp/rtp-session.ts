@@ -285,7 +285,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       opts.latching ?? 'strict',
       opts.remote,
       opts.signallingAddress,
-      opts.peerBehindNat
+      opts.peerBehindNat,
+      this.#now
     );
     this.#srtp = opts.srtp && SrtpTransform.create(opts.srtp, undefined, this.#srtpKeys, this.#now);
     this.#peer.authenticated = this.#srtp !== undefined;
@@ -743,6 +744,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    * a call answered to it streamed there for 64*T1 (1,600 packets for one INVITE).
    */
   holdSending(held: boolean): void {
+    if (this.#sendingHeld && !held) this.#peer.startSending();
     this.#sendingHeld = held;
   }
 
