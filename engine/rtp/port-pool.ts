@@ -3,7 +3,12 @@
  * one) within a configured range. `allocate` really binds both sockets, so a port taken by
  * another process is found at once (EADDRINUSE) and the next pair is tried; a released pair is
  * reusable; an exhausted range rejects with `PortPoolExhaustedError`.
+ *
+ * Pairs are handed out in random order: in turn, a caller that saw its own call's port knew the
+ * next calls' ones, and with `first-packet` latching four packets sprayed at them, before each
+ * caller's first, took those calls (their audio, and their place in the room).
  */
+import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
@@ -30,6 +35,12 @@ export interface RtpSourcePolicy {
   /** Counts one packet dropped for its source. */
   refused(): void;
 }
+
+/**
+ * A released pair rests this long while others are free: packets still on their way to the call
+ * that had it must not reach, or latch, the next one.
+ */
+const REST_MS = 5000;
 
 export interface RtpPortPoolOptions {
   host: string;
@@ -141,8 +152,8 @@ export class RtpPortPool {
   readonly #inUse = new Map<number, RtpPortPair>();
   /** RTP ports being bound right now (not yet handed out). */
   readonly #binding = new Set<number>();
-  /** Next even port to try: rotating spreads reuse so a just-released port rests a while. */
-  #cursor: number;
+  /** RTP port → when its pair was released (performance.now()), until it is handed out again. */
+  readonly #releasedAt = new Map<number, number>();
   #closed = false;
 
   constructor(opts: RtpPortPoolOptions) {
@@ -153,7 +164,6 @@ export class RtpPortPool {
     this.minPort = minEven;
     this.maxPort = opts.maxPort;
     this.#sourcePolicy = opts.sourcePolicy;
-    this.#cursor = minEven;
   }
 
   get inUse(): number {
@@ -173,46 +183,60 @@ export class RtpPortPool {
     return this.#inUse.size + this.#binding.size < this.pairCount;
   }
 
-  /** Binds the next free pair. Rejects with PortPoolExhaustedError when none can be bound. */
+  /**
+   * Binds a free pair chosen at random, one that has rested if any has. Rejects with
+   * PortPoolExhaustedError when none can be bound.
+   */
   async allocate(): Promise<RtpPortPair> {
     if (this.#closed) throw new ClosedError('RTP port pool');
-    const type = isIPv6(this.host) ? 'udp6' : 'udp4';
-    for (let tried = 0; tried < this.pairCount; tried++) {
-      const rtpPort = this.#cursor;
-      this.#cursor = rtpPort + 2 > this.maxPort - 1 ? this.minPort : rtpPort + 2;
+    const pairs = this.pairCount;
+    const start = randomInt(pairs);
+    const restedSince = performance.now() - REST_MS;
+    for (let tried = 0; tried < 2 * pairs; tried++) {
+      const rtpPort = this.minPort + 2 * ((start + tried) % pairs);
       if (this.#inUse.has(rtpPort) || this.#binding.has(rtpPort)) continue;
-      // Reserve before the first await so concurrent allocations never pick the same pair.
-      this.#binding.add(rtpPort);
-      const rtpSocket = dgram.createSocket({
-        type,
-        lookup: literalLookup() as dgram.SocketOptions['lookup']
-      });
-      const rtcpSocket = dgram.createSocket({
-        type,
-        lookup: literalLookup() as dgram.SocketOptions['lookup']
-      });
-      try {
-        await bind(rtpSocket, rtpPort, this.host);
-        await bind(rtcpSocket, rtpPort + 1, this.host);
-      } catch (error) {
-        closeQuietly(rtpSocket);
-        closeQuietly(rtcpSocket);
-        this.#binding.delete(rtpPort);
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EACCES') continue;
-        throw error;
-      }
-      this.#binding.delete(rtpPort);
-      if (this.#closed) {
-        closeQuietly(rtpSocket);
-        closeQuietly(rtcpSocket);
-        throw new ClosedError('RTP port pool');
-      }
-      const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
-      this.#inUse.set(rtpPort, pair);
-      return pair;
+      // First time round only pairs that have rested; the second takes any free one.
+      if (tried < pairs && (this.#releasedAt.get(rtpPort) ?? -Infinity) > restedSince) continue;
+      const pair = await this.#bindPair(rtpPort);
+      if (pair !== undefined) return pair;
     }
     throw new PortPoolExhaustedError(this.minPort, this.maxPort, this.#inUse.size);
+  }
+
+  /** Binds the pair at `rtpPort`; undefined when another program holds either port. */
+  async #bindPair(rtpPort: number): Promise<RtpPortPair | undefined> {
+    const type = isIPv6(this.host) ? 'udp6' : 'udp4';
+    // Reserve before the first await so concurrent allocations never pick the same pair.
+    this.#binding.add(rtpPort);
+    const rtpSocket = dgram.createSocket({
+      type,
+      lookup: literalLookup() as dgram.SocketOptions['lookup']
+    });
+    const rtcpSocket = dgram.createSocket({
+      type,
+      lookup: literalLookup() as dgram.SocketOptions['lookup']
+    });
+    try {
+      await bind(rtpSocket, rtpPort, this.host);
+      await bind(rtcpSocket, rtpPort + 1, this.host);
+    } catch (error) {
+      closeQuietly(rtpSocket);
+      closeQuietly(rtcpSocket);
+      this.#binding.delete(rtpPort);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES') return undefined;
+      throw error;
+    }
+    this.#binding.delete(rtpPort);
+    if (this.#closed) {
+      closeQuietly(rtpSocket);
+      closeQuietly(rtcpSocket);
+      throw new ClosedError('RTP port pool');
+    }
+    const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
+    this.#inUse.set(rtpPort, pair);
+    this.#releasedAt.delete(rtpPort);
+    return pair;
   }
 
   #makePair(rtpPort: number, rtpSocket: dgram.Socket, rtcpSocket: dgram.Socket): RtpPortPair {
@@ -233,6 +257,7 @@ export class RtpPortPool {
         closeQuietly(rtpSocket);
         closeQuietly(rtcpSocket);
         this.#inUse.delete(rtpPort);
+        if (!this.#closed) this.#releasedAt.set(rtpPort, performance.now());
       }
     };
   }

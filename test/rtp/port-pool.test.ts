@@ -88,3 +88,28 @@ describe('RtpPortPool', () => {
     expect(() => new RtpPortPool({ host: '127.0.0.1', minPort: 47361, maxPort: 47362 })).toThrow(RangeError);
   });
 });
+
+describe('RtpPortPool order', () => {
+  const host = '127.0.27.30';
+
+  it("hands pairs out in an order a caller cannot tell from its own call's port", async () => {
+    const p = new RtpPortPool({ host, minPort: 57600, maxPort: 57999 });
+    cleanups.push(() => p.close());
+    const ports: number[] = [];
+    for (let i = 0; i < 10; i++) ports.push((await p.allocate()).rtpPort);
+    // In turn, each call's port was the last one's + 2: a stranger sprayed the next few ports
+    // and, with first-packet latching, took the calls. Random, a successor comes 1 time in 200.
+    const successors = ports.slice(1).filter((port, i) => port === ports[i] + 2).length;
+    expect(successors).toBeLessThan(3);
+  });
+
+  it('gives a released pair out again only when no rested one is free', async () => {
+    const p = new RtpPortPool({ host, minPort: 57590, maxPort: 57595 }); // three pairs
+    cleanups.push(() => p.close());
+    const first = await p.allocate();
+    first.release();
+    const others = [await p.allocate(), await p.allocate()];
+    expect(others.map((pair) => pair.rtpPort)).not.toContain(first.rtpPort);
+    expect((await p.allocate()).rtpPort).toBe(first.rtpPort);
+  });
+});
