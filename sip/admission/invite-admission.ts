@@ -8,8 +8,9 @@
  * Guessing is limited per source (source-key.ts): `lockout.failures` wrong answers within
  * `windowSeconds` lock the source for `lockSeconds`, during which every answer it sends gets the
  * same 403 a wrong one gets, without a lookup, so a right guess looks like a wrong one; INVITEs
- * without an answer still get their 401, so the lock shows no sign of itself. Failures are not
- * forgiven by a success: else a guesser could interleave a known account's logins.
+ * without an answer, or with one on a nonce that is not a live one of ours for that source, still
+ * get their 401, so the lock shows no sign of itself (DigestAuthenticator.authenticate). Failures
+ * are not forgiven by a success: else a guesser could interleave a known account's logins.
  * Guessing one account from many sources is limited per account (account-lockout.ts): a locked
  * account's answers get the same 403 from every source but those it knows.
  */
@@ -165,9 +166,9 @@ export class InviteAdmission {
     let username: string | undefined;
     if (this.authenticator && (this.#authRequiredFor?.(request) ?? true)) {
       const answered = this.authenticator.answeredUsername(request);
-      if (answered !== undefined && this.#locked(answered, sourceHost))
-        return { admitted: false, refusal: LOCKED };
-      const outcome = await this.authenticator.authenticate(request, sourceHost);
+      const outcome = await this.authenticator.authenticate(request, sourceHost, (username) =>
+        this.#locked(username, sourceHost)
+      );
       if (!outcome.ok) {
         if (outcome.refusal.cause === 'auth_failed') this.#failed(answered as string, sourceHost);
         return { admitted: false, refusal: outcome.refusal };

@@ -140,9 +140,18 @@ export class DigestAuthenticator {
 
   /**
    * Checks the credentials for our realm of `request` from `source` (its key, source-key.ts):
-   * admitted, challenged, or refused (403).
+   * admitted, challenged, or refused (403). `locked(username)` says the answer is refused
+   * whatever it is (admission's lockouts): asked only once the nonce is one of ours for this
+   * source and unspent, it then gets a wrong answer's 403 and retires the nonce as one does,
+   * without a lookup. Asked first, it told a lock apart: an answer on a made-up nonce got 403
+   * while locked and 401 otherwise, and a second answer on one nonce 403 where a wrong one's
+   * gets 401, so a guesser could wait each lock out instead of taking a right guess for wrong.
    */
-  async authenticate(request: SipRequest, source: string): Promise<AuthOutcome> {
+  async authenticate(
+    request: SipRequest,
+    source: string,
+    locked: (username: string) => boolean = () => false
+  ): Promise<AuthOutcome> {
     const credentials = this.#credentialsFor(request);
     if (credentials === undefined) return { ok: false, refusal: this.challenge(source) };
     // We offered qop=auth only: anything else (RFC 2069 answers cannot be replay-checked) is asked again.
@@ -157,6 +166,7 @@ export class DigestAuthenticator {
     if (issuedMs === undefined) return { ok: false, refusal: this.challenge(source) };
     if (this.#used.get(credentials.nonce)?.nc === RETIRED || this.#retired.has(credentials.nonce))
       return { ok: false, refusal: this.challenge(source, false, 'auth_replayed') };
+    if (locked(credentials.username)) return this.#failed(credentials.nonce, issuedMs, 'auth_locked');
     if (!sameTarget(credentials.uri, request.uri)) return this.#failed(credentials.nonce, issuedMs);
 
     const secret = checkedSecret(await this.#credentials(this.realm, credentials.username, request));
@@ -180,12 +190,16 @@ export class DigestAuthenticator {
     return this.#credentialsFor(request)?.username;
   }
 
-  /** A wrong answer: 403, and its nonce signs nothing any more. */
-  #failed(nonce: string, issuedMs: number): AuthOutcome {
+  /** A wrong answer (or a locked one's): 403, and its nonce signs nothing any more. */
+  #failed(
+    nonce: string,
+    issuedMs: number,
+    cause: 'auth_failed' | 'auth_locked' = 'auth_failed'
+  ): AuthOutcome {
     const used = this.#used.get(nonce);
     if (used === undefined) this.#retire(nonce, issuedMs + this.#lifetimeMs, this.#now());
     else used.nc = RETIRED;
-    return { ok: false, refusal: forbidden('auth_failed') };
+    return { ok: false, refusal: forbidden(cause) };
   }
 
   #credentialsFor(request: SipRequest): DigestAuthorization | undefined {
@@ -296,7 +310,7 @@ function sameTarget(digestUri: string, requestUri: string): boolean {
   }
 }
 
-function forbidden(cause: 'auth_failed'): Refusal {
+function forbidden(cause: 'auth_failed' | 'auth_locked'): Refusal {
   return { cause, status: 403, reason: 'Forbidden' };
 }
 

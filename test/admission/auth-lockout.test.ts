@@ -10,9 +10,10 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine, type UASCallChannel } from '../../engine/index.js';
-import { computeAuthorization, selectChallenge } from '../../sip/auth/digest.js';
-import type { AnySipMessage, SipResponse } from '../../sip/message/message.js';
-import { UdpTestPeer, sipText } from '../support/sip-udp-peer.js';
+import { selectChallenge } from '../../sip/auth/digest.js';
+import type { SipResponse } from '../../sip/message/message.js';
+import { UdpTestPeer } from '../support/sip-udp-peer.js';
+import { digestCaller as caller } from '../support/digest-caller.js';
 
 const REALM = 'uasmedia.test';
 const FAILURES = 3;
@@ -90,63 +91,6 @@ async function peer(host: string): Promise<UdpTestPeer> {
   const p = await new UdpTestPeer().open(host);
   peers.push(p);
   return p;
-}
-
-let seq = 0;
-/** Sends an INVITE and resolves with its first answer from 180 on (admitted calls ring). */
-async function invite(
-  from: UdpTestPeer,
-  host: string,
-  enginePort: number,
-  target: string,
-  authorization?: string
-): Promise<SipResponse> {
-  seq++;
-  const callId = `lockout-${seq}@${host}`;
-  await from.send(
-    sipText([
-      `INVITE ${target} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${host}:${from.port};branch=z9hG4bK-lockout-${seq};rport`,
-      'Max-Forwards: 70',
-      `From: <sip:tester@${host}>;tag=t${seq}`,
-      `To: <${target}>`,
-      `Call-ID: ${callId}`,
-      `CSeq: ${authorization ? 2 : 1} INVITE`,
-      `Contact: <sip:tester@${host}:${from.port}>`,
-      ...(authorization ? [`Authorization: ${authorization}`] : [])
-    ]),
-    enginePort
-  );
-  const answered = (m: AnySipMessage): boolean =>
-    (m as SipResponse).status >= 180 && (m as SipResponse).callId === callId;
-  return (await from.next(answered, 5000)) as SipResponse;
-}
-
-/** A caller at `host`: asks for a challenge and answers it, with the digest uri it is told. */
-function caller(host: string, enginePort: number, room = 'r1') {
-  const target = `sip:${room}@127.0.0.1:${enginePort}`;
-  return {
-    target,
-    async challenge(from: UdpTestPeer): Promise<string> {
-      const response = await invite(from, host, enginePort, target);
-      expect(response.status).toBe(401);
-      return response.getAll('WWW-Authenticate')[0];
-    },
-    answer(
-      from: UdpTestPeer,
-      challenge: string,
-      password: string,
-      options: { nc?: number; digestUri?: string } = {}
-    ): Promise<SipResponse> {
-      const authorization = computeAuthorization(
-        selectChallenge([challenge]),
-        { username: 'alice', password },
-        { method: 'INVITE', uri: options.digestUri ?? target },
-        options.nc ?? 1
-      );
-      return invite(from, host, enginePort, target, authorization);
-    }
-  };
 }
 
 describe('digest password guessing', () => {
