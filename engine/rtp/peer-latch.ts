@@ -34,6 +34,8 @@
  * UNHEARD_HOST_SEND_MS from when sending there began, and nothing more until an RTP packet or
  * report from it passes its checks; a peer that sends at all (RFC 3550 has a receiver report
  * within seconds) is never cut off, and a peer that waits for our first packet (comedia) gets it.
+ * A host gets its window once a call: re-INVITEs that moved the call away and back had restarted
+ * it, a flood for two re-INVITEs every 10 s. A host once heard stays heard for the call.
  *
  * A NAT that rebinds (its mapping expired or its state was lost) sends the caller's audio on from
  * another port of the same public address, with no re-INVITE. In either mode, once the latched
@@ -49,6 +51,10 @@ import { LatchProbation, type ProbationPacket } from './latch-probation.js';
 
 /** How long an SDP host other than the signalling one is sent to before anything from it is heard. */
 export const UNHEARD_HOST_SEND_MS = 10_000;
+/** SDP hosts a call remembers (their window, or that they were heard); the oldest is forgotten past it. */
+const HOSTS_REMEMBERED = 16;
+/** A remembered host that was heard. */
+const HEARD = Number.POSITIVE_INFINITY;
 
 export const LATCHING_MODES = ['strict', 'first-packet'] as const;
 export type LatchingMode = (typeof LATCHING_MODES)[number];
@@ -97,10 +103,8 @@ export class PeerLatch {
    */
   #rebindLeft: { rtp: PeerAddress; rtcp: PeerAddress | undefined } | undefined;
   readonly #probation = new LatchProbation();
-  /** A packet from the SDP's host passed its checks: it takes what we send (see above). */
-  #sdpHostHeard = false;
-  /** When sending to the SDP's host began: its window of UNHEARD_HOST_SEND_MS runs from here. */
-  #sendingSinceMs: number;
+  /** SDP host → when its window began, or HEARD: a packet from it passed its checks (see above). */
+  readonly #hosts = new Map<string, number>();
   readonly #now: () => number;
 
   constructor(
@@ -117,12 +121,20 @@ export class PeerLatch {
     this.#signallingAddress = signallingAddress && unmappedAddress(signallingAddress);
     this.#peerBehindNat = peerBehindNat;
     this.#now = now;
-    this.#sendingSinceMs = now();
+    this.#openWindow(this.#remote?.address);
   }
 
-  /** Sending begins now (the caller's ACK came): an unheard third-party host's window starts over. */
+  /** Sending begins now (the caller's ACK came): the SDP host's window runs from here. */
   startSending(): void {
-    this.#sendingSinceMs = this.#now();
+    const address = this.#remote?.address;
+    if (address !== undefined && this.#hosts.get(address) !== HEARD) this.#hosts.set(address, this.#now());
+  }
+
+  /** `address` is the SDP host now: its window begins, unless it had one (or was heard) in this call. */
+  #openWindow(address: string | undefined): void {
+    if (address === undefined || this.#hosts.has(address)) return;
+    if (this.#hosts.size >= HOSTS_REMEMBERED) this.#hosts.delete(this.#hosts.keys().next().value as string);
+    this.#hosts.set(address, this.#now());
   }
 
   /** The negotiated (SDP) peer changed: forget what was latched. */
@@ -134,12 +146,9 @@ export class PeerLatch {
       previous.address !== remote.address ||
       previous.port !== remote.port;
     this.#left = moved ? this.#rtp : undefined;
-    if (previous?.address !== remote?.address) {
-      this.#sdpHostHeard = false;
-      this.#sendingSinceMs = this.#now();
-    }
     this.#rebindLeft = undefined;
     this.#remote = negotiatedPeer(remote);
+    this.#openWindow(this.#remote?.address);
     this.#rtp = undefined;
     this.#rtcp = undefined;
     this.#probation.clear();
@@ -180,16 +189,15 @@ export class PeerLatch {
   /** `remote`, not yet latched, is a third party's host that has sent nothing in its window. */
   #unheardTooLong(remote: NegotiatedPeer): boolean {
     return (
-      !this.#sdpHostHeard &&
       this.#signallingAddress !== undefined &&
       remote.address !== this.#signallingAddress &&
-      this.#now() - this.#sendingSinceMs > UNHEARD_HOST_SEND_MS
+      this.#now() - (this.#hosts.get(remote.address) ?? -Infinity) > UNHEARD_HOST_SEND_MS
     );
   }
 
   /** A packet from `host` passed its checks: from the SDP's host, it shows that host takes our media. */
   #heardFrom(host: string): void {
-    if (host === this.#remote?.address) this.#sdpHostHeard = true;
+    if (host === this.#remote?.address) this.#hosts.set(host, HEARD);
   }
 
   #isPeerHost(host: string): boolean {

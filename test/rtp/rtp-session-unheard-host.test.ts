@@ -73,6 +73,19 @@ describe('RTP to an SDP host other than the caller’s', () => {
     expect(rtp.packetsSent).toBe(5);
   });
 
+  it('gives a host its window once a call: re-INVITEs away and back do not start it again', async () => {
+    const victim = await counting(THIRD_PARTY);
+    const { rtp, clock, send } = await session(victim, THIRD_PARTY);
+    send(2);
+    await waitFor(() => victim.received() === 2);
+    clock.ms += UNHEARD_HOST_SEND_MS + 1;
+    rtp.setRemote({ address: CALLER, port: 9 });
+    rtp.setRemote({ address: THIRD_PARTY, port: victim.port });
+    send(5);
+    expect(rtp.remoteAddress).toBeUndefined();
+    expect(rtp.packetsSent).toBe(2);
+  });
+
   it('goes on past the window once a report from that host was heard', async () => {
     const media = await counting(THIRD_PARTY);
     const { rtp, ports, clock, send } = await session(media, THIRD_PARTY);
