@@ -24,6 +24,7 @@ import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WhisperFrame } from './whisper-frame.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOfferOver, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
+import { answerWebRtcReoffer } from '../webrtc/webrtc-reoffer.js';
 import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
@@ -284,14 +285,15 @@ export class MediaLeg implements MixMember {
 
   /**
    * Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing
-   * matches. A browser's leg answers a re-offer only when it keeps the transport (a session
-   * refresh): with the answer it already has, for its media does not change.
+   * matches. A browser's leg answers a re-offer only when it keeps the transport and its media
+   * sections (a session refresh, a hold): with the answer it already has, the direction turned to
+   * the offer's, for its peer connection does not change.
    */
   answer(offer: string): string {
     if (this.webrtc || isWebRtcOffer(offer)) {
       const kept = this.webrtcDescriptions;
       if (this.webrtc && kept && isWebRtcOffer(offer) && sameWebRtcTransport(offer, kept.remote))
-        return kept.local;
+        return answerWebRtcReoffer(offer, kept);
       throw new SdpNegotiationError(
         'a WebRTC offer is answered by the initial INVITE; a re-offer must keep its ICE credentials and certificate'
       );

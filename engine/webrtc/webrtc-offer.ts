@@ -6,7 +6,9 @@
 import { SdpNegotiationError } from '../../sip/index.js';
 import { webRtcTransports, type WebRtcOptions } from './webrtc-options.js';
 
-function mediaLines(sdp: string): Array<{ media: string; port: string; proto: string; lines: string[] }> {
+export function mediaLines(
+  sdp: string
+): Array<{ media: string; port: string; proto: string; lines: string[] }> {
   const sections: Array<{ media: string; port: string; proto: string; lines: string[] }> = [];
   for (const raw of sdp.split('\n')) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;

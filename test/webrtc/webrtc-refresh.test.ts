@@ -4,6 +4,8 @@
  * offer gets our description as the offer and takes the browser's as the answer. The call, its
  * peer connection and its audio go on; an ICE restart still gets 488. Before, both refreshes got
  * 488, and a browser that was the session's refresher lost its call when the interval ran out.
+ * A hold (sip.js re-offers `a=sendonly`) gets the answer with `a=recvonly`, and a re-offer that adds
+ * a camera gets 488: the unchanged answer made Chromium refuse both and sip.js end the call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
@@ -67,6 +69,43 @@ describe('a browser refreshing its session', () => {
       expect(openPeerConnections()).toBe(1);
       caller.clearReceived();
       await waitFor(() => caller.received().pcm.length > 0); // its audio still comes
+    } finally {
+      await caller.close();
+    }
+  });
+
+  it('answers a hold with the direction it asks for and refuses a re-offer that adds video, keeping the call', async () => {
+    const caller = new WebRtcCaller({ toneHz: 440 });
+    try {
+      const ok = await caller.call(wsUrl, ROOM_URI);
+      expect(ok.status).toBe(200);
+      const channel = channels.at(-1)!;
+      await waitFor(() => channel.state === State.ANSWERED);
+      const direction = (body: string): string[] =>
+        body.match(/^a=(sendrecv|sendonly|recvonly|inactive)/gm) ?? [];
+      expect(direction(ok.bodyText)).toEqual(['a=sendrecv']);
+
+      const hold = await caller.reinvite(ROOM_URI, true, (sdp) => sdp.replace(/a=sendrecv/g, 'a=sendonly'));
+      expect(hold.status).toBe(200);
+      expect(direction(hold.bodyText)).toEqual(['a=recvonly']);
+      const resume = await caller.reinvite(ROOM_URI);
+      expect(resume.status).toBe(200);
+      expect(direction(resume.bodyText)).toEqual(['a=sendrecv']);
+
+      const withVideo = await caller.reinvite(
+        ROOM_URI,
+        true,
+        (sdp) =>
+          sdp.replace(/a=group:BUNDLE (\S+)/, 'a=group:BUNDLE $1 v1') +
+          'm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v1\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n'
+      );
+      expect(withVideo.status).toBe(488);
+
+      await sleep(500);
+      expect(channel.state).toBe(State.ANSWERED);
+      expect(caller.sipClient.received.some((m) => 'method' in m && m.method === 'BYE')).toBe(false);
+      caller.clearReceived();
+      await waitFor(() => caller.received().pcm.length > 0);
     } finally {
       await caller.close();
     }
