@@ -4,7 +4,7 @@
  * engine's WebSocket, Chromium's fake microphone sends 440 Hz, a SIP phone sends 980 Hz.
  * Each hears the other (the page through its WebAudio AnalyserNode, the phone by Goertzel)
  * and not itself; the phone hears the browser's entry announcement; '#' on the page's keypad
- * retrieves the browser, which hears "goodbye" and gets BYE over its WebSocket; closing the
+ * retrieves the browser, which hears "goodbye" and gets BYE over its WebSocket, and answers it; closing the
  * tab mid-conference leaves nothing behind; and `npm start` exits 0 after a browser call.
  */
 import { spawn } from 'node:child_process';
@@ -35,8 +35,10 @@ function residualDbfs(pcm: Int16Array, toneHz: number): number {
   return 10 * Math.log10(Math.max(total - (amplitude * amplitude) / 2, 1e-12));
 }
 
-async function joinFromPage(room: string, name: string): Promise<Page> {
+/** Joins `room` from a new page; `sent` collects the SIP messages the page sends. */
+async function joinFromPage(room: string, name: string, sent: string[] = []): Promise<Page> {
   const page = await chromium.browser.newPage();
+  page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
   await page.goto(`${pageUrl}?room=${room}&name=${name}`);
   await page.getByRole('button', { name: 'Join' }).click();
   await page.waitForFunction(
@@ -88,7 +90,8 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
       await sleep(4000); // the phone's own entry announcement is over
       const phoneChannels = engine.activeChannels().length; // its call and its leg into the room
       phone.clearReceived();
-      const page = await joinFromPage('webroom', 'Webby');
+      const sent: string[] = [];
+      const page = await joinFromPage('webroom', 'Webby', sent);
       await page.evaluate(() => {
         const w = window as unknown as {
           seenTalking: string[];
@@ -176,6 +179,11 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
         `speech bands before # ${beforeExit.toFixed(1)} dB, loudest after # ${Math.max(...afterExit).toFixed(1)} dB`
       );
       expect(Math.max(...afterExit)).toBeGreaterThan(beforeExit + 20);
+      // The page answers the BYE (it did not, and the engine's transaction waited out Timer F).
+      await waitFor(
+        () => sent.some((m) => m.startsWith('SIP/2.0 200') && /^CSeq:\s*\d+ BYE/im.test(m)),
+        10_000
+      );
       await waitFor(() => engine.activeChannels().length === phoneChannels, 10_000);
       await page.close();
       await phone.close();

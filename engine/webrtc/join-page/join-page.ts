@@ -93,8 +93,10 @@ async function join(room: string, name: string): Promise<void> {
   });
   session = inviter;
   inviter.delegate = {
-    onBye: () => {
+    // A delegate's onBye must answer the BYE itself: sip.js then leaves it unanswered.
+    onBye: (bye) => {
       exposed.byeReceived = true;
+      void bye.accept();
     }
   };
   inviter.stateChange.addListener((state: SessionState) => {

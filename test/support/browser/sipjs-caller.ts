@@ -32,7 +32,13 @@ async function call(server: string, host: string, room: string): Promise<void> {
   const inviter = new Inviter(userAgent, UserAgent.makeURI(`sip:${room}@${host}`)!, {
     sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } }
   });
-  inviter.delegate = { onBye: () => (exposed.byeReceived = true) };
+  inviter.delegate = {
+    // A delegate's onBye must answer the BYE itself: sip.js then leaves it unanswered.
+    onBye: (bye) => {
+      exposed.byeReceived = true;
+      void bye.accept();
+    }
+  };
   inviter.stateChange.addListener((state: SessionState) => {
     exposed.state = state;
     if (state !== SessionState.Established) return;
