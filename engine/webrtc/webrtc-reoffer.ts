@@ -3,12 +3,12 @@
  * certificate): the answer the call already has, its audio direction turned to the one RFC 3264
  * §6.1 requires for the re-offer's. sip.js puts a call on hold by re-offering `a=sendonly`; the
  * unchanged `a=sendrecv` answer made Chromium refuse it ("Incompatible receive direction") and
- * sip.js end the call with BYE. A re-offer that adds, removes or closes a media section (a camera
- * added) is refused with 488, which leaves the call as it was; the old answer, one section short,
- * made Chromium refuse it and end the call the same way.
+ * sip.js end the call with BYE. A section the re-offer adds (a camera) is refused in the answer
+ * (port 0): the old answer, one section short, made Chromium refuse it and end the call the same
+ * way. A re-offer that closes or changes one of the first offer's sections gets 488.
  */
 import { SdpNegotiationError } from '../../sip/index.js';
-import { mediaLines } from './webrtc-offer.js';
+import { checkWebRtcOffer, mediaLines } from './webrtc-offer.js';
 
 const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const;
 type Direction = (typeof DIRECTIONS)[number];
@@ -37,21 +37,41 @@ function sessionLines(sdp: string): string[] {
   return lines;
 }
 
-const shape = (sdp: string): string =>
-  mediaLines(sdp)
-    .map((m) => `${m.media}:${m.port === '0' ? 'closed' : 'open'}`)
-    .join(' ');
+const shape = (sections: ReturnType<typeof mediaLines>): string =>
+  sections.map((m) => `${m.media}:${m.port === '0' ? 'closed' : 'open'}`).join(' ');
+
+/**
+ * Each section the re-offer adds past the first offer's, refused (port 0, RFC 3264 §6): the
+ * answer has as many sections as the offer, and the peer connection's media stays as it is.
+ */
+function refusedSections(added: ReturnType<typeof mediaLines>): string {
+  return added
+    .map((m) => {
+      const format =
+        m.lines
+          .find((l) => l.startsWith('a=rtpmap:'))
+          ?.slice(9)
+          .split(' ')[0] ?? '0';
+      const mid = m.lines.find((l) => l.startsWith('a=mid:'));
+      return `m=${m.media} 0 ${m.proto} ${format}\r\nc=IN IP4 0.0.0.0\r\n${mid ? `${mid}\r\n` : ''}a=inactive\r\n`;
+    })
+    .join('');
+}
 
 /**
  * `kept.local` answering `offer`, a re-offer of `kept.remote`'s transport. Throws
- * SdpNegotiationError (488) when the offer's media sections differ from the first offer's.
+ * SdpNegotiationError (488) when the offer is no offer a browser makes (checkWebRtcOffer), or
+ * its first sections differ from the first offer's.
  */
 export function answerWebRtcReoffer(offer: string, kept: { remote: string; local: string }): string {
-  if (shape(offer) !== shape(kept.remote))
+  checkWebRtcOffer(offer);
+  const sections = mediaLines(offer);
+  const first = mediaLines(kept.remote);
+  if (shape(sections.slice(0, first.length)) !== shape(first))
     throw new SdpNegotiationError(
-      `a WebRTC re-offer must keep the media sections of the first offer (${shape(kept.remote)}), not ${shape(offer)}`
+      `a WebRTC re-offer must keep the media sections of the first offer (${shape(first)}), not ${shape(sections)}`
     );
-  const offered = mediaLines(offer).map(
+  const offered = sections.map(
     (m) => ANSWERING[directionOf(m.lines, directionOf(sessionLines(offer), 'sendrecv'))]
   );
   let section = -1;
@@ -65,5 +85,6 @@ export function answerWebRtcReoffer(offer: string, kept: { remote: string; local
         return raw;
       return `a=${offered[section] ?? line.slice(2)}${cr}`;
     })
-    .join('\n');
+    .join('\n')
+    .concat(refusedSections(sections.slice(first.length)));
 }

@@ -5,7 +5,8 @@
  * peer connection and its audio go on; an ICE restart still gets 488. Before, both refreshes got
  * 488, and a browser that was the session's refresher lost its call when the interval ran out.
  * A hold (sip.js re-offers `a=sendonly`) gets the answer with `a=recvonly`, and a re-offer that adds
- * a camera gets 488: the unchanged answer made Chromium refuse both and sip.js end the call.
+ * a camera gets the answer with the video section refused (port 0): the unchanged answer made
+ * Chromium refuse both and sip.js end the call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, State, type UASCallChannel } from '../../engine/index.js';
@@ -74,7 +75,7 @@ describe('a browser refreshing its session', () => {
     }
   });
 
-  it('answers a hold with the direction it asks for and refuses a re-offer that adds video, keeping the call', async () => {
+  it('answers a hold with the direction it asks for and a re-offer that adds video with the video refused, keeping the call', async () => {
     const caller = new WebRtcCaller({ toneHz: 440 });
     try {
       const ok = await caller.call(wsUrl, ROOM_URI);
@@ -90,6 +91,11 @@ describe('a browser refreshing its session', () => {
       expect(direction(hold.bodyText)).toEqual(['a=recvonly']);
       const resume = await caller.reinvite(ROOM_URI);
       expect(resume.status).toBe(200);
+      // A re-offer that closes its audio section is no session refresh: 488.
+      const closed = await caller.reinvite(ROOM_URI, true, (sdp) =>
+        sdp.replace(/^m=audio \d+/m, 'm=audio 0')
+      );
+      expect(closed.status).toBe(488);
       expect(direction(resume.bodyText)).toEqual(['a=sendrecv']);
 
       const withVideo = await caller.reinvite(
@@ -99,7 +105,11 @@ describe('a browser refreshing its session', () => {
           sdp.replace(/a=group:BUNDLE (\S+)/, 'a=group:BUNDLE $1 v1') +
           'm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v1\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n'
       );
-      expect(withVideo.status).toBe(488);
+      expect(withVideo.status).toBe(200);
+      expect(withVideo.bodyText).toMatch(/^m=audio [1-9]\d* /m);
+      expect(withVideo.bodyText).toMatch(
+        /^m=video 0 UDP\/TLS\/RTP\/SAVPF 96\r\nc=IN IP4 0\.0\.0\.0\r\na=mid:v1\r\n/m
+      );
 
       await sleep(500);
       expect(channel.state).toBe(State.ANSWERED);
