@@ -215,6 +215,42 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
     );
   });
 
+  it('leaving and joining again from one tab leaves no AudioContext running', async () => {
+    const page = await chromium.browser.newPage();
+    await page.addInitScript(() => {
+      const Base = window.AudioContext;
+      const made: AudioContext[] = [];
+      (window as unknown as { contextsMade: AudioContext[] }).contextsMade = made;
+      window.AudioContext = class extends Base {
+        constructor(options?: AudioContextOptions) {
+          super(options);
+          made.push(this);
+        }
+      };
+    });
+    await page.goto(`${pageUrl}?room=againroom&name=Again`);
+    for (let round = 0; round < 3; round++) {
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.waitForFunction(
+        () => (window as unknown as { uasmediaJoin: { state: string } }).uasmediaJoin.state === 'Established',
+        undefined,
+        { timeout: 30_000 }
+      );
+      await waitFor(() => partiesIn('againroom') === 1, 20_000);
+      await page.getByRole('button', { name: 'Leave' }).click();
+      await waitFor(() => partiesIn('againroom') === 0 && openPeerConnections() === 0, 15_000);
+    }
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { contextsMade: AudioContext[] }).contextsMade.every(
+          (c) => c.state === 'closed'
+        ),
+      undefined,
+      { timeout: 10_000 }
+    );
+    await page.close();
+  });
+
   it(
     'npm start serves the page, takes a browser call, and exits 0 on Ctrl-C',
     { timeout: 150_000 },

@@ -205,6 +205,10 @@ async function cleanUp(): Promise<void> {
   rosterTimer = undefined;
   if (meterFrame !== undefined) cancelAnimationFrame(meterFrame);
   meter.value = 0;
+  // Each join makes its own context: one left running kept its audio thread for the tab's life.
+  void exposed.audioContext?.close().catch(() => undefined);
+  exposed.audioContext = undefined;
+  exposed.analyser = undefined;
   participantList.replaceChildren();
   session = undefined;
   rosterToken = undefined;
