@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { Engine, openPeerConnections } from '../../engine/index.js';
 import { meetMeInviteFilter, serveMeetMe } from '../../engine/app/meet-me.js';
 import { hasPeer } from '../support/peers.js';
@@ -249,6 +249,34 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
       { timeout: 10_000 }
     );
     await page.close();
+  });
+
+  it('a WebSocket that drops ends the call on the page too (the engine ends it: README)', async () => {
+    const page = await chromium.browser.newPage();
+    let toPage: WebSocketRoute | undefined;
+    await page.routeWebSocket(/\/phone$/, (socket) => {
+      toPage = socket;
+      socket.connectToServer();
+    });
+    await page.goto(`${pageUrl}?room=droproom&name=Dropped`);
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.waitForFunction(
+      () => (window as unknown as { uasmediaJoin: { state: string } }).uasmediaJoin.state === 'Established',
+      undefined,
+      { timeout: 30_000 }
+    );
+    await waitFor(() => partiesIn('droproom') === 1, 20_000);
+    // The page's WebSocket closes as when the network drops it (1011: not a close the page asked for).
+    await toPage!.close({ code: 1011, reason: 'dropped' });
+    await page.waitForFunction(
+      () => (window as unknown as { uasmediaJoin: { state: string } }).uasmediaJoin.state === 'Terminated',
+      undefined,
+      { timeout: 15_000 }
+    );
+    expect(await page.locator('#status').textContent()).toContain('The call has ended');
+    expect(await page.getByRole('button', { name: 'Join' }).isEnabled()).toBe(true);
+    await page.close();
+    await waitFor(() => partiesIn('droproom') === 0 && openPeerConnections() === 0, 15_000);
   });
 
   it(

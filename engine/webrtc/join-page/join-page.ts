@@ -79,7 +79,10 @@ async function join(room: string, name: string): Promise<void> {
     }
   });
   userAgent.transport.onDisconnect = (error?: Error) => {
-    if (error) say(`Connection lost: ${error.message}`);
+    if (!error) return;
+    // The engine ends the calls of a WebSocket that closed: the page left the call in place.
+    const lost = `Connection lost: ${error.message}. The call has ended.`;
+    void cleanUp().then(() => say(lost));
   };
   await userAgent.start();
   const target = UserAgent.makeURI(`sip:${room}@${sipHost}`);
