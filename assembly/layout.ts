@@ -51,9 +51,11 @@
  *   P_DTMF         DTMF_STATE_BYTES    detector state (assembly/dtmf.ts), at most 1040
  *   P_DECODED_PREV i16 × 320           the previous frame's P_DECODED (the talker's 32 ms window)
  *
- * Room slot (ROOM_BYTES = 1024):
+ * Room slot (ROOM_BYTES = 1344):
  *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 output limiter), R_RATE i32 (8000|16000),
- *   R_HEAD i32 (first member or -1), R_COUNT i32, R_ANNOUNCE i16 × 320 at offset 64.
+ *   R_HEAD i32 (first member or -1), R_COUNT i32, R_TAIL_ON i32 (1: R_TAIL is added to the next
+ *   frame's sum), R_ANNOUNCE i16 × 320 at offset 64, R_TAIL i16 × 320 at offset 704 (the fading
+ *   tail of the parties that left since the last frame; room.ts keepTail).
  *
  * Scratch: S_SUM i32 × 320 (talker sum + announcement), S_OUT i16 × 320 (one party's mix),
  *   S_WORK i16 × 704 (resampler input with history, PLC history), S_NATIVE_OUT i16 × 320.
@@ -136,8 +138,10 @@ export const R_FLAGS: i32 = 0;
 export const R_RATE: i32 = 4;
 export const R_HEAD: i32 = 8;
 export const R_COUNT: i32 = 12;
+export const R_TAIL_ON: i32 = 16;
 export const R_ANNOUNCE: i32 = 64;
-export const ROOM_BYTES: i32 = 1024;
+export const R_TAIL: i32 = R_ANNOUNCE + 2 * MAX_FRAME;
+export const ROOM_BYTES: i32 = R_TAIL + 2 * MAX_FRAME;
 
 export const S_SUM: i32 = 0;
 export const S_OUT: i32 = S_SUM + 4 * MAX_FRAME;

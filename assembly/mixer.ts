@@ -110,6 +110,23 @@ export function accumulateRamp(sum: usize, x: usize, from: i32, to: i32, n: i32)
   }
 }
 
+/**
+ * tail += x played backwards from its last sample, at a gain ramping from `gain` down to 0 (as
+ * accumulateRamp's), saturated to int16: the fade-out of a party that left the room after this
+ * frame, added to the room's next frame (room.ts keepTail). Backwards, the tail starts where the
+ * party's voice stopped, so the room hears it fade rather than cut. Not per frame: scalar.
+ */
+export function fadeTail(tail: usize, x: usize, gain: i32, n: i32): void {
+  const lg = 31 - clz<i32>(n);
+  const end = 1 << lg;
+  for (let i = 0; i < end; i++) {
+    const g = gain + ((-gain * (i + 1)) >> lg);
+    const at = tail + (<usize>i << 1);
+    const y = <i32>load<i16>(at) + ((<i32>load<i16>(x + (<usize>(n - 1 - i) << 1)) * g + 8192) >> 14);
+    store<i16>(at, <i16>(y > 32767 ? 32767 : y < -32768 ? -32768 : y));
+  }
+}
+
 /** sum += x (int16), used for the room announcement. */
 export function addSamples(sum: usize, x: usize, n: i32): void {
   accumulate(sum, x, UNITY_GAIN_Q14, n);

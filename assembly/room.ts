@@ -14,14 +14,14 @@ import {
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
-  R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
+  R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, R_TAIL, R_TAIL_ON, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
   partyAt, roomAt, g722EncoderAt, g722DecoderAt
 } from './layout';
 import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
 import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
-import { zeroSum, accumulateRamp, addSamples, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
+import { zeroSum, accumulateRamp, addSamples, fadeTail, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
 
@@ -213,6 +213,7 @@ export function createRoom(sampleRateHz: i32): i32 {
     store<i32>(rp + R_RATE, sampleRateHz == 16000 ? 16000 : 8000);
     store<i32>(rp + R_HEAD, -1);
     store<i32>(rp + R_COUNT, 0);
+    store<i32>(rp + R_TAIL_ON, 0);
     memory.fill(rp + R_ANNOUNCE, 0, <usize>(2 * MAX_FRAME));
     return r;
   }
@@ -253,6 +254,21 @@ export function addParty(r: i32, p: i32): void {
   // Its first frame in the room fades in from silence (mixer.ts).
   store<i32>(pp + P_MIX_GAIN, 0);
   store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) + 1);
+  // A tail is dropped: it may be this very party's, left a moment ago, and it must not hear itself.
+  store<i32>(rp + R_TAIL_ON, 0);
+}
+
+/**
+ * A party that leaves while the room hears it fades out over the room's next frame: its last
+ * frame, backwards and ramping down (mixer.ts fadeTail), is added to that frame's sum once.
+ */
+function keepTail(rp: usize, pp: usize): void {
+  const gain = load<i32>(pp + P_MIX_GAIN);
+  if (gain == 0 || load<i32>(rp + R_COUNT) == 0) return;
+  const n = load<i32>(rp + R_RATE) / 50;
+  if (load<i32>(rp + R_TAIL_ON) == 0) memory.fill(rp + R_TAIL, 0, <usize>n << 1);
+  fadeTail(rp + R_TAIL, pp + P_DECODED, gain, n);
+  store<i32>(rp + R_TAIL_ON, 1);
 }
 
 export function removeParty(r: i32, p: i32): void {
@@ -269,6 +285,7 @@ export function removeParty(r: i32, p: i32): void {
   store<i32>(pp + P_PREV, -1);
   store<i32>(pp + P_NEXT, -1);
   store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) - 1);
+  keepTail(rp, pp);
 }
 
 export function roomPartyCount(r: i32): i32 {
@@ -440,6 +457,10 @@ export function processRoom(r: i32): void {
   measureTalkers(load<i32>(rp + R_HEAD), roomRate, n);
   const flags = load<i32>(rp + R_FLAGS);
   if ((flags & R_F_ANNOUNCE) != 0) addSamples(sum, rp + R_ANNOUNCE, n);
+  if (load<i32>(rp + R_TAIL_ON) != 0) {
+    addSamples(sum, rp + R_TAIL, n);
+    store<i32>(rp + R_TAIL_ON, 0);
+  }
   const limiter = (flags & R_F_LIMITER) != 0;
   p = load<i32>(rp + R_HEAD);
   while (p >= 0) {

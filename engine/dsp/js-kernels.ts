@@ -27,6 +27,7 @@ import {
   listenGainQ14FromDb,
   partyOutput,
   accumulateRamp,
+  fadeTail,
   peakAbs,
   UNITY_GAIN_Q14
 } from './reference/mixer.js';
@@ -122,6 +123,9 @@ class JsRoom {
   limiter = true;
   readonly announce = new Int16Array(MAX_FRAME);
   readonly announceView: Int16Array;
+  /** The fade-out of the parties that left since the last frame, added to the next one once (assembly/room.ts keepTail). */
+  tailActive = false;
+  readonly tail = new Int16Array(MAX_FRAME);
   constructor(readonly sampleRateHz: RoomSampleRateHz) {
     this.announceView = this.announce.subarray(0, frameSamples(sampleRateHz));
   }
@@ -211,6 +215,8 @@ export class JsKernels implements DspKernels {
     p.room = room;
     // Its first frame in the room fades in from silence (assembly/mixer.ts).
     p.mixGain = 0;
+    // A tail is dropped: it may be this very party's, and it must not hear itself.
+    r.tailActive = false;
   }
 
   removeParty(room: number, party: number): void {
@@ -220,6 +226,11 @@ export class JsKernels implements DspKernels {
     if (!r || !p || p.room !== room) return;
     r.members.splice(r.members.indexOf(p), 1);
     p.room = -1;
+    if (p.mixGain === 0 || r.members.length === 0) return;
+    const n = frameSamples(r.sampleRateHz);
+    if (!r.tailActive) r.tail.fill(0, 0, n);
+    fadeTail(r.tail, p.decoded, p.mixGain, n);
+    r.tailActive = true;
   }
 
   setTalker(party: number, on: boolean): void {
@@ -307,6 +318,10 @@ export class JsKernels implements DspKernels {
       accumulateRamp(sum, p.decoded, p.mixFrom, p.mixGain, n);
     }
     if (r.announceActive) accumulate(sum, r.announce, UNITY_GAIN_Q14, n);
+    if (r.tailActive) {
+      accumulate(sum, r.tail, UNITY_GAIN_Q14, n);
+      r.tailActive = false;
+    }
     for (let i = 0; i < members.length; i++) this.outputStage(members[i], r.sampleRateHz, n, r.limiter);
   }
 

@@ -101,6 +101,14 @@ function scenario(
   for (let f = 0; f < frames; f++) {
     if (f === 10 && nParties > 3) k.addParty(other, parties[3].slot); // moves rooms, keeps its state
     if (f === 15 && nParties > 3) k.addParty(room, parties[3].slot);
+    if (f === 19 && nParties > 5)
+      for (const p of parties.slice(4, 6)) {
+        k.setTalker(p.slot, true);
+        k.setMuted(p.slot, false);
+      }
+    // Two talkers leave in one frame: both fade out across the room's next frame (assembly/room.ts keepTail).
+    if (f === 21 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(other, p.slot);
+    if (f === 24 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(room, p.slot);
     if (f === 12) {
       parties[1].codec = 'L16'; // PCMA -> L16: a rate change resets its PLC, resampler and DTMF state
       k.setPartyCodec(parties[1].slot, 'L16');

@@ -342,6 +342,54 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
     for (const p of all) k.destroyParty(p);
   });
 
+  it('a talker that leaves fades out over the next frame; one that comes back at once does not hear its tail', () => {
+    const room = k.createRoom(16000);
+    k.setSoftLimiter(room, false);
+    const talker = k.createParty('L16');
+    const listener = k.createParty('L16');
+    k.addParty(room, talker);
+    k.addParty(room, listener);
+    k.setTalker(talker, true);
+    k.setGainDb(talker, -6);
+    const gain = gainQ14FromDb(-6);
+    const sample = (j: number): number => 8000 - 50 * j;
+    const frame = (): number[] => {
+      const b = k.inputPayload(talker);
+      for (let j = 0; j < 320; j++) {
+        b[2 * j] = (sample(j) >> 8) & 0xff;
+        b[2 * j + 1] = sample(j) & 0xff;
+      }
+      k.setInput(talker, 640);
+      k.setInput(listener, INPUT_SILENT);
+      k.processRoom(room);
+      const o = k.outputPayload(listener);
+      return Array.from({ length: 320 }, (_, j) => (((o[2 * j] << 8) | o[2 * j + 1]) << 16) >> 16);
+    };
+    frame();
+    expect(frame()[319]).toBe(contribution(sample(319), gain));
+    k.removeParty(room, talker);
+    // Its last frame backwards from where it stopped, the gain ramping to 0 over 256 samples, once.
+    const tail = Array.from({ length: 320 }, (_, i) =>
+      contribution(sample(319 - i), rampGain(gain, 0, i, 320))
+    );
+    expect(frame()).toEqual(tail);
+    expect(frame().every((v) => v === 0)).toBe(true);
+    // Out and back in before the next frame: the tail is dropped, so nobody hears the talker twice.
+    frame();
+    k.addParty(room, talker);
+    frame();
+    k.removeParty(room, talker);
+    k.addParty(room, talker);
+    k.setInput(listener, INPUT_SILENT);
+    k.setInput(talker, INPUT_SILENT);
+    k.processRoom(room);
+    expect(Array.from(k.outputPayload(talker).subarray(0, 640)).every((b) => b === 0)).toBe(true);
+    expect(Array.from(k.outputPayload(listener).subarray(0, 640)).every((b) => b === 0)).toBe(true);
+    k.destroyRoom(room);
+    k.destroyParty(talker);
+    k.destroyParty(listener);
+  });
+
   it('a single talker in a room hears silence from itself (mix-minus) but its private prompt', () => {
     const room = k.createRoom(8000);
     const p = k.createParty('PCMU');

@@ -52,6 +52,16 @@ export function accumulateRamp(sum: Int32Array, x: Int16Array, from: number, to:
   for (let i = 0; i < n; i++) sum[i] += contribution(x[i], rampGain(from, to, i, n));
 }
 
+/**
+ * tail += x backwards from its last sample at a gain ramping from `gain` to 0, saturated to
+ * int16: a leaving party's fade-out, added to its room's next frame (assembly/mixer.ts fadeTail).
+ */
+export function fadeTail(tail: Int16Array, x: Int16Array, gain: number, n: number): void {
+  const end = 1 << (31 - Math.clz32(n));
+  for (let i = 0; i < end; i++)
+    tail[i] = sat16(tail[i] + contribution(x[n - 1 - i], rampGain(gain, 0, i, n)));
+}
+
 /** sum − contribution(own), scaled by the listen gain (Q14; the product is exact in a double), + prompt at sample i. */
 function mixAt(
   sum: Int32Array,
