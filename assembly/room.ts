@@ -122,13 +122,23 @@ export function destroyParty(p: i32): void {
   store<i32>(partyAt(p) + P_FLAGS, 0);
 }
 
+/**
+ * A new codec (re-INVITE). At the same rate the stream's history stays: the jitter buffer conceals
+ * the frames while the new stream fills (plc.ts, from the last audio), where a history zeroed made
+ * them silence and the new stream started with a click. Only a new G.722 state starts afresh.
+ */
 export function setPartyCodec(p: i32, codec: i32): void {
   if (!validParty(p)) return;
   const pp = partyAt(p);
   const c = knownCodec(codec);
-  if (c == load<i32>(pp + P_CODEC)) return;
+  const old = load<i32>(pp + P_CODEC);
+  if (c == old) return;
   store<i32>(pp + P_CODEC, c);
-  resetStreams(p);
+  if (codecRate(c) != codecRate(old)) resetStreams(p);
+  else if (c == CODEC_G722) {
+    g722Init(g722EncoderAt(p));
+    g722Init(g722DecoderAt(p));
+  }
 }
 
 function setFlag(p: i32, flag: i32, on: bool): void {

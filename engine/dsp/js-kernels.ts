@@ -201,8 +201,14 @@ export class JsKernels implements DspKernels {
   setPartyCodec(party: number, codec: Codec): void {
     const p = this.party(party);
     if (!p || p.codec === codec) return;
+    const sameRate = codecRateHz(codec) === codecRateHz(p.codec);
     p.codec = codec;
-    p.resetStreams();
+    // At the same rate the history stays, for the concealment while the new stream fills (assembly/room.ts).
+    if (!sameRate) p.resetStreams();
+    else if (codec === 'G722') {
+      g722InitState(p.g722Encoder);
+      g722InitState(p.g722Decoder);
+    }
   }
 
   addParty(room: number, party: number): void {

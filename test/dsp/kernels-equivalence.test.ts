@@ -114,7 +114,7 @@ function scenario(
       k.setPartyCodec(parties[1].slot, 'L16');
     }
     if (f === 18) {
-      parties[2].codec = 'G722'; // L16 -> G722: same rate, a fresh codec state
+      parties[2].codec = 'G722'; // L16 -> G722: same rate, history kept, a fresh G.722 state
       k.setPartyCodec(parties[2].slot, 'G722');
     }
     // Mutes, unmutes and volume changes between frames: the gain ramps across the next one (assembly/mixer.ts).

@@ -83,6 +83,25 @@ export function ulawEncode(sample: number): number {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
+/** Plain G.711 A-law (ITU-T G.711 §3), written here independently of the engine's kernels. */
+export function alawEncode(sample: number): number {
+  let s = Math.max(-32768, Math.min(32767, sample)) >> 3;
+  const mask = s >= 0 ? 0xd5 : 0x55;
+  if (s < 0) s = -s - 1;
+  let segment = 0;
+  while (segment < 8 && s > (0x20 << segment) - 1) segment++;
+  if (segment >= 8) return 0x7f ^ mask;
+  return ((segment << 4) | ((s >> (segment < 2 ? 1 : segment)) & 0x0f)) ^ mask;
+}
+
+export function alawDecode(code: number): number {
+  const a = code ^ 0x55;
+  const segment = (a & 0x70) >> 4;
+  let t = ((a & 0x0f) << 4) + (segment === 0 ? 8 : 0x108);
+  if (segment > 1) t <<= segment - 1;
+  return a & 0x80 ? t : -t;
+}
+
 export function ulawDecode(code: number): number {
   const u = ~code & 0xff;
   const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);

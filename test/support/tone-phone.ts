@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { SipUserAgent, type OutgoingInvite } from '../../sip/user-agent.js';
 import type { TlsTransportOptions } from '../../sip/transport/tls.js';
-import { ulawDecode, ulawEncode } from './tone-analysis.js';
+import { alawDecode, alawEncode, ulawDecode, ulawEncode } from './tone-analysis.js';
 
 const SAMPLE_RATE_HZ = 8000;
 /** ITU-T Q.23 low and high frequencies of each key. */
@@ -70,6 +70,8 @@ export class TonePhone {
   private seq = 1;
   private timestamp = 0;
   private phase = 0;
+  /** The G.711 payload type it offers and sends: 0 PCMU, 8 PCMA (`reinvite({ codec })`). */
+  private payloadType = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
   /** performance.now() of each received audio packet, since the last clearReceived(). */
@@ -127,10 +129,12 @@ export class TonePhone {
   }
 
   private readonly onRtp = (msg: Buffer): void => {
-    if (msg.length < 12 + 1 || (msg[0] & 0xc0) !== 0x80 || (msg[1] & 0x7f) !== 0) return;
+    const pt = msg[1] & 0x7f;
+    if (msg.length < 12 + 1 || (msg[0] & 0xc0) !== 0x80 || (pt !== 0 && pt !== 8)) return;
     const payload = msg.subarray(12 + (msg[0] & 0x0f) * 4);
     const pcm = new Int16Array(payload.length);
-    for (let i = 0; i < payload.length; i++) pcm[i] = ulawDecode(payload[i]);
+    const decode = pt === 8 ? alawDecode : ulawDecode;
+    for (let i = 0; i < payload.length; i++) pcm[i] = decode(payload[i]);
     this.received.push(pcm);
     this.arrivalsMs.push(performance.now());
     this.receivedPackets.push({
@@ -165,8 +169,12 @@ export class TonePhone {
 
   private sdpVersion = 1;
 
-  private offer(direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv'): string {
+  private offer(
+    direction: 'sendrecv' | 'sendonly' | 'inactive' = 'sendrecv',
+    payloadType = this.payloadType
+  ): string {
     const address = this.options.sdpAddress ?? this.options.host ?? '127.0.0.1';
+    const rtpmap = `a=rtpmap:${payloadType} ${payloadType === 8 ? 'PCMA' : 'PCMU'}/8000`;
     return [
       'v=0',
       `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${address}`,
@@ -174,10 +182,10 @@ export class TonePhone {
       `c=IN IP4 ${address}`,
       't=0 0',
       ...(this.telephoneEventPt === null
-        ? [`m=audio ${this.rtpPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000']
+        ? [`m=audio ${this.rtpPort} RTP/AVP ${payloadType}`, rtpmap]
         : [
-            `m=audio ${this.rtpPort} RTP/AVP 0 ${this.telephoneEventPt}`,
-            'a=rtpmap:0 PCMU/8000',
+            `m=audio ${this.rtpPort} RTP/AVP ${payloadType} ${this.telephoneEventPt}`,
+            rtpmap,
             `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
             `a=fmtp:${this.telephoneEventPt} 0-16`
           ]),
@@ -189,10 +197,15 @@ export class TonePhone {
 
   /**
    * Re-INVITEs mid-call (RFC 3261 §14): optionally from a new RTP port (a phone that moved), or
-   * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4).
+   * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4), or offering only
+   * another G.711 codec (sent from the answer on).
    */
   async reinvite(
-    options: { newPort?: boolean; direction?: 'sendrecv' | 'sendonly' | 'inactive' } = {}
+    options: {
+      newPort?: boolean;
+      direction?: 'sendrecv' | 'sendonly' | 'inactive';
+      codec?: 'PCMU' | 'PCMA';
+    } = {}
   ): Promise<void> {
     if (!this.session) throw new Error('not in a call');
     if (options.newPort) {
@@ -203,7 +216,9 @@ export class TonePhone {
       this.rtp.close();
       this.rtp = next;
     }
-    const answer = await this.session.reinvite(this.offer(options.direction));
+    const payloadType = options.codec === undefined ? this.payloadType : options.codec === 'PCMA' ? 8 : 0;
+    const answer = await this.session.reinvite(this.offer(options.direction, payloadType));
+    this.payloadType = payloadType;
     this.remote = {
       address: /c=IN IP4 (\S+)/.exec(answer)?.[1] ?? '127.0.0.1',
       port: Number(/m=audio (\d+)/.exec(answer)?.[1])
@@ -494,7 +509,7 @@ export class TonePhone {
   private sendAudio(): void {
     const p = this.packet;
     p[0] = 0x80;
-    p[1] = this.seq === 1 ? 0x80 : 0;
+    p[1] = (this.seq === 1 ? 0x80 : 0) | this.payloadType;
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(this.timestamp >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
@@ -508,7 +523,7 @@ export class TonePhone {
         s = Math.round(10362 * (Math.sin(2 * Math.PI * pair[0] * t) + Math.sin(2 * Math.PI * pair[1] * t)));
       }
       this.phase += step;
-      p[12 + i] = ulawEncode(s);
+      p[12 + i] = this.payloadType === 8 ? alawEncode(s) : ulawEncode(s);
     }
     this.seq++;
     this.transmit(p);
