@@ -110,7 +110,7 @@ export async function meetMeCall(
     await channel.playText(`Welcome to conference ${spellRoomName(room)}.`);
     const pin = options.roomPins?.get(room);
     if (pin !== undefined) {
-      const outcome = await askForPin(channel, pin, pinGate(options.pinLockout, room, log));
+      const outcome = await askForPin(channel, pin, pinGate(options.pinLockout, room, engine, log));
       if (outcome !== 'right') {
         log.info(outcome === 'locked' ? 'conference PIN entry locked' : 'wrong conference PIN');
         await channel.playText(
@@ -143,14 +143,39 @@ export async function meetMeCall(
   }
 }
 
-/** The room's lockout as a call's PIN entry sees it (none: never locked). */
-function pinGate(lockout: PinLockout | undefined, room: string, log: Engine['logger']): PinGate {
+/**
+ * The room's lockout as a call's PIN entry sees it (none: never locked). In a cluster the count
+ * and the lock are the directory's, shared by every engine; this engine counts too, and when the
+ * directory does not answer (down, or slower than its command timeout) its own count decides: a
+ * Redis outage then allows each engine its own limit, as before there was a shared one, rather
+ * than letting guesses through unchecked or turning away every caller of every room with a PIN.
+ */
+function pinGate(
+  lockout: PinLockout | undefined,
+  room: string,
+  engine: Engine,
+  log: Engine['logger']
+): PinGate {
+  if (lockout === undefined) return { locked: () => false, wrong: () => false };
+  const lockedNow = (): true => {
+    log.warn('too many wrong conference PINs: the room takes none for a while');
+    return true;
+  };
+  const unshared = (error: unknown): undefined => {
+    log.debug({ err: error }, 'cluster PIN count unknown: counting on this engine alone');
+    return undefined;
+  };
   return {
-    locked: () => lockout?.locked(room) ?? false,
-    wrong: () => {
-      if (!lockout?.wrong(room)) return false;
-      log.warn('too many wrong conference PINs: the room takes none for a while');
-      return true;
+    locked: async () => {
+      if (lockout.locked(room)) return true;
+      return (await engine.cluster?.pinLocked(room).catch(unshared)) ?? false;
+    },
+    wrong: async () => {
+      if (lockout.locked(room)) return true;
+      const locally = lockout.wrong(room);
+      const shared = await engine.cluster?.wrongPin(room, lockout.limits).catch(unshared);
+      if (locally || shared === 'lockedNow') return lockedNow();
+      return shared === 'locked';
     }
   };
 }

@@ -63,9 +63,9 @@ export function parseRoomPins(text: string | undefined): Map<string, string> {
 /** What a call's PIN entry may ask of the room's lockout. */
 export interface PinGate {
   /** The room takes no PIN now. */
-  locked(): boolean;
-  /** Counts a wrong PIN; true when it locked the room. */
-  wrong(): boolean;
+  locked(): boolean | Promise<boolean>;
+  /** Counts a wrong PIN unless the room is locked; true when it is locked (by this one or before). */
+  wrong(): boolean | Promise<boolean>;
 }
 
 /** How a call's PIN entry ended: the right PIN, PIN_ATTEMPTS wrong or silent tries, or a locked room. */
@@ -73,7 +73,7 @@ export type PinOutcome = 'right' | 'wrong' | 'locked';
 
 /**
  * Asks for `pin` until it is keyed in right, PIN_ATTEMPTS tries have been wrong or silent, or the
- * room is locked. The lock is read before every prompt and every comparison: a caller already at
+ * room is locked. The lock is read before every prompt and with every guess: a caller already at
  * the prompt when other calls' guesses locked the room gets no more tries, the right PIN
  * included, so K calls held open at the prompt cannot go on guessing through the lock.
  */
@@ -85,7 +85,7 @@ export async function askForPin(
   // Digits keyed while a prompt plays count (callers type ahead); earlier ones do not.
   channel.clearDigits();
   for (let attempt = 1; attempt <= PIN_ATTEMPTS; attempt++) {
-    if (gate.locked()) return 'locked';
+    if (await gate.locked()) return 'locked';
     await channel.playText(
       attempt === 1
         ? 'Please enter the conference PIN, then press hash.'
@@ -98,9 +98,10 @@ export async function askForPin(
       secondsTimeout: 20,
       secondsInterdigitTimeout: 5
     });
-    if (gate.locked()) return 'locked';
-    if (keyed.replace(/#$/, '') === pin) return 'right';
-    if (keyed !== '' && gate.wrong()) return 'locked';
+    // The lock is read with each guess, and a wrong one is counted in the same step (one Redis
+    // script in a cluster): past the limit, on whichever engine, a guess hears only 'locked'.
+    if (keyed.replace(/#$/, '') === pin) return (await gate.locked()) ? 'locked' : 'right';
+    if (keyed === '' ? await gate.locked() : await gate.wrong()) return 'locked';
   }
   return 'wrong';
 }

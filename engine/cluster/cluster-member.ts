@@ -15,7 +15,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { exposeGauge, GaugeCell } from '../observability/metric-cells.js';
 import type { EngineMetrics } from '../observability/metrics.js';
 import { ThrottledWarning } from '../observability/throttled-warning.js';
-import { RoomDirectory, type NodeHeartbeat, type RoomEvent } from './room-directory.js';
+import {
+  RoomDirectory,
+  type NodeHeartbeat,
+  type PinCountLimits,
+  type RoomEvent,
+  type WrongPinResult
+} from './room-directory.js';
 import type { RedisTarget } from './redis-target.js';
 import { RoomSection, type SectionRole } from './room-section.js';
 import { DestroyNotice, DESTROY_NOTICE_MS } from './destroy-notice.js';
@@ -300,6 +306,16 @@ export class ClusterMember {
     const secret = await this.directory.trunkSecret();
     if (secret !== undefined && secret !== this.trunkSecrets[0])
       this.trunkSecrets = [secret, ...this.trunkSecrets.slice(0, 1)];
+  }
+
+  /** Counts a wrong PIN for `room` across the cluster; rejects when the directory does not answer. */
+  wrongPin(room: string, limits: PinCountLimits): Promise<WrongPinResult> {
+    return this.directory.wrongPin(room, limits);
+  }
+
+  /** Whether `room`'s PIN entry is locked across the cluster; rejects when the directory does not answer. */
+  pinLocked(room: string): Promise<boolean> {
+    return this.directory.pinLocked(room);
   }
 
   /** Clean shutdown, first step: give up every lease so the members take the rooms over when our calls end. */

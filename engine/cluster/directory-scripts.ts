@@ -126,3 +126,25 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 `;
+
+/**
+ * A wrong PIN for a room, counted across the cluster as PinLockout counts it in one engine:
+ * KEYS[1] the times of the room's wrong PINs in the window (zset scored by Redis `TIME`, members
+ * ARGV[4], unique), KEYS[2] the room's lock. ARGV[1] wrong PINs in ARGV[2] ms lock the room for
+ * ARGV[3] ms; while it is locked nothing is counted, so the lock lapses on time. Both keys expire
+ * with their window or lock, and the zset never holds more than ARGV[1] members. Returns 0
+ * (counted), 1 (this one locked the room) or 2 (the room was locked already).
+ */
+export const WRONG_PIN_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], nowMs, ARGV[4])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1
+`;

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { SafeEmitter } from '../../sip/index.js';
+import { SafeEmitter, type FailureLockoutLimits } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
 import type { ModerationAction, RosterEntry } from '../conference/room-moderator.js';
 import {
@@ -25,7 +25,8 @@ import {
   RELEASE_FLOOR_SCRIPT,
   REMOVE_NODE_SCRIPT,
   RENEW_SCRIPT,
-  TAKE_FLOOR_SCRIPT
+  TAKE_FLOOR_SCRIPT,
+  WRONG_PIN_SCRIPT
 } from './directory-scripts.js';
 
 export interface RoomOwner {
@@ -133,6 +134,12 @@ export interface RoomDirectoryOptions {
   logger: Logger;
 }
 
+/** How many wrong PINs (`failures`) a room takes in `windowMs` before it takes none for `lockMs`. */
+export type PinCountLimits = FailureLockoutLimits;
+
+/** A wrong PIN counted, the one that locked the room, or one not counted since the room was locked. */
+export type WrongPinResult = 'counted' | 'lockedNow' | 'locked';
+
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
 
 type Caller = {
@@ -194,6 +201,8 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
   private readonly client: Redis;
   /** The highest owner epoch a claim has shown us: the floor of the next one (CLAIM_SCRIPT). */
   private highestEpoch = 0;
+  /** Makes each wrong PIN's member of the count unique. */
+  private wrongPinCount = 0;
   private readonly subscriber: Redis;
   private readonly prefix: string;
   private readonly leaseMs: number;
@@ -232,6 +241,7 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     this.client.defineCommand('uasmRemoveNode', { numberOfKeys: 1, lua: REMOVE_NODE_SCRIPT });
     this.client.defineCommand('uasmTakeFloor', { numberOfKeys: 2, lua: TAKE_FLOOR_SCRIPT });
     this.client.defineCommand('uasmReleaseFloor', { numberOfKeys: 2, lua: RELEASE_FLOOR_SCRIPT });
+    this.client.defineCommand('uasmWrongPin', { numberOfKeys: 2, lua: WRONG_PIN_SCRIPT });
     this.subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
     let readyBefore = false;
     this.client.on('ready', () => {
@@ -465,6 +475,31 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
 
   private floorKeys(room: string): string[] {
     return [`${this.prefix}room:${room}:floor`, `${this.prefix}room:${room}:floor-next`];
+  }
+
+  /**
+   * Counts a wrong PIN for `room` across the cluster (WRONG_PIN_SCRIPT): `failures` in
+   * `windowMs` lock it for `lockMs`. Says whether it was counted, locked the room, or found it locked.
+   */
+  async wrongPin(room: string, limits: PinCountLimits): Promise<WrongPinResult> {
+    const reply = await this.script('uasmWrongPin')(
+      ...this.pinKeys(room),
+      limits.failures,
+      Math.ceil(limits.windowMs),
+      Math.ceil(limits.lockMs),
+      `${this.nodeId} ${this.incarnation} ${++this.wrongPinCount}`
+    );
+    return reply === 2 ? 'locked' : reply === 1 ? 'lockedNow' : 'counted';
+  }
+
+  /** Whether `room`'s PIN entry is locked across the cluster. */
+  async pinLocked(room: string): Promise<boolean> {
+    return (await this.client.exists(this.pinKeys(room)[1])) === 1;
+  }
+
+  /** Outside the room's keys: a room's PIN count outlives its calls, and a room with none has these. */
+  private pinKeys(room: string): string[] {
+    return [`${this.prefix}pin:${room}:wrong`, `${this.prefix}pin:${room}:lock`];
   }
 
   /** Every key the directory holds for `room` (for tests and operators). */
