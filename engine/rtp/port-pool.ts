@@ -152,8 +152,11 @@ export class RtpPortPool {
   readonly #inUse = new Map<number, RtpPortPair>();
   /** RTP ports being bound right now (not yet handed out). */
   readonly #binding = new Set<number>();
-  /** RTP port → when its pair was released (performance.now()), until it is handed out again. */
-  readonly #releasedAt = new Map<number, number>();
+  /**
+   * By pair index, when it was released (performance.now()); -Infinity when never or handed out
+   * again. An array sized once: a Map's entry per released pair was a heap object kept per call.
+   */
+  readonly #releasedAt: Float64Array;
   #closed = false;
 
   constructor(opts: RtpPortPoolOptions) {
@@ -164,6 +167,7 @@ export class RtpPortPool {
     this.minPort = minEven;
     this.maxPort = opts.maxPort;
     this.#sourcePolicy = opts.sourcePolicy;
+    this.#releasedAt = new Float64Array(this.pairCount).fill(-Infinity);
   }
 
   get inUse(): number {
@@ -196,7 +200,7 @@ export class RtpPortPool {
       const rtpPort = this.minPort + 2 * ((start + tried) % pairs);
       if (this.#inUse.has(rtpPort) || this.#binding.has(rtpPort)) continue;
       // First time round only pairs that have rested; the second takes any free one.
-      if (tried < pairs && (this.#releasedAt.get(rtpPort) ?? -Infinity) > restedSince) continue;
+      if (tried < pairs && this.#releasedAt[this.#indexOf(rtpPort)] > restedSince) continue;
       const pair = await this.#bindPair(rtpPort);
       if (pair !== undefined) return pair;
     }
@@ -235,8 +239,12 @@ export class RtpPortPool {
     }
     const pair = this.#makePair(rtpPort, rtpSocket, rtcpSocket);
     this.#inUse.set(rtpPort, pair);
-    this.#releasedAt.delete(rtpPort);
+    this.#releasedAt[this.#indexOf(rtpPort)] = -Infinity;
     return pair;
+  }
+
+  #indexOf(rtpPort: number): number {
+    return (rtpPort - this.minPort) >> 1;
   }
 
   #makePair(rtpPort: number, rtpSocket: dgram.Socket, rtcpSocket: dgram.Socket): RtpPortPair {
@@ -257,7 +265,7 @@ export class RtpPortPool {
         closeQuietly(rtpSocket);
         closeQuietly(rtcpSocket);
         this.#inUse.delete(rtpPort);
-        if (!this.#closed) this.#releasedAt.set(rtpPort, performance.now());
+        if (!this.#closed) this.#releasedAt[this.#indexOf(rtpPort)] = performance.now();
       }
     };
   }
