@@ -6,20 +6,28 @@
 import { SdpNegotiationError } from '../../sip/index.js';
 import { webRtcTransports, type WebRtcOptions } from './webrtc-options.js';
 
-export function mediaLines(
-  sdp: string
-): Array<{ media: string; port: string; proto: string; lines: string[] }> {
-  const sections: Array<{ media: string; port: string; proto: string; lines: string[] }> = [];
+export type MediaSection = { media: string; port: string; proto: string; lines: string[] };
+
+/** An SDP's lines, carriage returns taken off: those before its first `m=`, then each media section's. */
+export function sdpLines(sdp: string): { session: string[]; media: MediaSection[] } {
+  const session: string[] = [];
+  const media: MediaSection[] = [];
   for (const raw of sdp.split('\n')) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.startsWith('m=')) {
-      const [media = '', port = '', proto = ''] = line.slice(2).split(' ');
-      sections.push({ media, port, proto, lines: [] });
-    } else if (sections.length > 0) {
-      sections[sections.length - 1].lines.push(line);
+      const [kind = '', port = '', proto = ''] = line.slice(2).split(' ');
+      media.push({ media: kind, port, proto, lines: [] });
+    } else if (media.length > 0) {
+      media[media.length - 1].lines.push(line);
+    } else {
+      session.push(line);
     }
   }
-  return sections;
+  return { session, media };
+}
+
+export function mediaLines(sdp: string): MediaSection[] {
+  return sdpLines(sdp).media;
 }
 
 /** Whether any media section uses a DTLS-SRTP profile (then a peer connection answers it). */

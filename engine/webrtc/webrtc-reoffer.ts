@@ -8,7 +8,7 @@
  * way. A re-offer that closes or changes one of the first offer's sections gets 488.
  */
 import { SdpNegotiationError } from '../../sip/index.js';
-import { checkWebRtcOffer, mediaLines } from './webrtc-offer.js';
+import { checkWebRtcOffer, mediaLines, sdpLines, type MediaSection } from './webrtc-offer.js';
 
 const DIRECTIONS = ['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const;
 type Direction = (typeof DIRECTIONS)[number];
@@ -27,24 +27,14 @@ function directionOf(lines: string[], fallback: Direction): Direction {
   return fallback;
 }
 
-/** The session-level lines of an SDP: those before its first `m=`. */
-function sessionLines(sdp: string): string[] {
-  const lines: string[] = [];
-  for (const raw of sdp.split('\n')) {
-    if (raw.startsWith('m=')) break;
-    lines.push(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
-  }
-  return lines;
-}
-
-const shape = (sections: ReturnType<typeof mediaLines>): string =>
+const shape = (sections: MediaSection[]): string =>
   sections.map((m) => `${m.media}:${m.port === '0' ? 'closed' : 'open'}`).join(' ');
 
 /**
  * Each section the re-offer adds past the first offer's, refused (port 0, RFC 3264 §6): the
  * answer has as many sections as the offer, and the peer connection's media stays as it is.
  */
-function refusedSections(added: ReturnType<typeof mediaLines>): string {
+function refusedSections(added: MediaSection[]): string {
   return added
     .map((m) => {
       const format =
@@ -65,15 +55,13 @@ function refusedSections(added: ReturnType<typeof mediaLines>): string {
  */
 export function answerWebRtcReoffer(offer: string, kept: { remote: string; local: string }): string {
   checkWebRtcOffer(offer);
-  const sections = mediaLines(offer);
+  const { session, media: sections } = sdpLines(offer);
   const first = mediaLines(kept.remote);
   if (shape(sections.slice(0, first.length)) !== shape(first))
     throw new SdpNegotiationError(
       `a WebRTC re-offer must keep the media sections of the first offer (${shape(first)}), not ${shape(sections)}`
     );
-  const offered = sections.map(
-    (m) => ANSWERING[directionOf(m.lines, directionOf(sessionLines(offer), 'sendrecv'))]
-  );
+  const offered = sections.map((m) => ANSWERING[directionOf(m.lines, directionOf(session, 'sendrecv'))]);
   let section = -1;
   return kept.local
     .split('\n')
