@@ -39,6 +39,7 @@ import { callLogger } from '../observability/logger.js';
 import type { ChannelContext } from './channel-context.js';
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import { SipCall, type OutgoingCallOptions } from './sip-call.js';
+import { StopRequests } from './stop-requests.js';
 import {
   ConferenceTransfer,
   type TransferLeg,
@@ -95,12 +96,12 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** Set while this channel is the in-process outbound leg (`otherCall`) of another's transfer. */
   #legOf: ConferenceTransfer | undefined;
   #recording: { recorder: Recorder; done: () => void } | undefined;
-  /** Counts stopRecording() calls: a record() still opening its file sees one made meanwhile. */
-  #stopsAsked = 0;
+  /** stopRecording() calls: a record() still opening its file sees one made meanwhile. */
+  readonly #recordingStops = new StopRequests();
   /** Settles once the last prompt asked for is in the player's queue (or has failed): see #playInOrder. */
   #promptsQueued: Promise<void> = Promise.resolve();
-  /** Counts stopPlaying() calls: a prompt asked for before one is stopped even while its audio is still being made. */
-  #promptStops = 0;
+  /** stopPlaying() calls: a prompt asked for before one is stopped even while its audio is still being made. */
+  readonly #promptStops = new StopRequests();
   /** Aborted when the call ends: speech still being made for it is not waited for. */
   #callOver = callOverController();
   readonly #merger: DigitMerger;
@@ -414,7 +415,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Stops any prompt being played to the caller; their Promises reject. */
   stopPlaying(): void {
-    this.#promptStops++;
+    this.#promptStops.ask();
     this.#call?.media.player.stopPrompts();
   }
 
@@ -422,7 +423,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   async record(path: string, options: RecordOptions = {}): Promise<void> {
     const { maxSeconds, signal } = checkRecordArguments(path, options, 60);
     this.#mediaFor('record');
-    const stops = this.#stopsAsked;
+    const stopped = this.#recordingStops.since();
     const target = await this.#ctx.recordFolder.resolve(path);
     const media = this.#mediaFor('record');
     if (this.#recording)
@@ -439,7 +440,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
       throw error;
     }
     // stopRecording() came while the file was being opened: it was meant for this recording.
-    if (this.#stopsAsked !== stops) return recorder.save();
+    if (stopped()) return recorder.save();
     await new Promise<void>((resolve) => {
       const onAbort = (): void => this.stopRecording();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -457,7 +458,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   stopRecording(): void {
-    this.#stopsAsked++;
+    this.#recordingStops.ask();
     const recording = this.#recording;
     if (!recording) return;
     this.#recording = undefined;
@@ -640,14 +641,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
    */
   async #playInOrder(operation: string, pcm: Promise<Int16Array>, signal?: AbortSignal): Promise<void> {
     const earlier = this.#promptsQueued;
-    const stops = this.#promptStops;
+    const stopped = this.#promptStops.since();
     let queued = (): void => undefined;
     this.#promptsQueued = new Promise<void>((resolve) => (queued = resolve));
     try {
       const parts = [await pcm];
       await earlier;
       // A barge-in's stopPlaying() came while this prompt was still being synthesised or decoded.
-      if (this.#promptStops !== stops) throw stoppedError();
+      if (stopped()) throw stoppedError();
       // Queued in this turn: the player's queue takes it before `queued` lets the next one in.
       const playing = this.#playPcm(operation, parts, signal);
       queued();
