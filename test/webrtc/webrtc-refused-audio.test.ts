@@ -6,45 +6,31 @@
  * no media. It gets 488 at once now.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
-import type { SipResponse } from '../../sip/message/message.js';
-import { startAnsweringEngine } from '../support/answering-engine.js';
 import { browserOffer } from '../support/browser-offer.js';
-import { WsSipClient } from '../support/ws-sip-client.js';
+import { startBrowserEngine, type BrowserEngine } from '../support/websocket-browser-engine.js';
 
-const HOST = '127.0.6.1';
-let engine: Engine;
-let browser: WsSipClient;
+let setup: BrowserEngine;
 
 beforeAll(async () => {
-  ({ engine } = await startAnsweringEngine(
+  setup = await startBrowserEngine(
     { minPort: 36000, maxPort: 36099 },
-    {
-      sip: { host: HOST, port: 0, transports: ['udp'] },
-      webSocket: { port: 0 },
-      // Longer than the test waits for an answer: an answer that waits for gathering fails it.
-      webrtc: { iceServers: [], portRange: { min: 36100, max: 36199 }, iceGatheringTimeoutMs: 60_000 }
-    }
-  ));
-  browser = await WsSipClient.toEngine(engine, HOST);
+    // Longer than the test waits for an answer: an answer that waits for gathering fails it.
+    { portRange: { min: 36100, max: 36199 }, iceGatheringTimeoutMs: 60_000 }
+  );
 });
 
 afterAll(async () => {
-  browser?.socket.terminate();
-  await engine?.stop();
+  await setup?.stop();
   expect(openPeerConnections()).toBe(0);
 });
-
-const finalTo = (offer: string, callId: string): Promise<SipResponse> =>
-  browser.invite(`sip:room@${HOST}`, callId, offer);
 
 describe('a WebRTC offer whose audio the peer connection refuses', () => {
   it.each(['TCP/DTLS/RTP/SAVPF', 'UDP/TLS/RTP/SAVPFX'])(
     'gets 488 at once when its audio is %s',
     async (proto) => {
       const offer = browserOffer().replace('m=audio 9 UDP/TLS/RTP/SAVPF 111', `m=audio 9 ${proto} 111`);
-      const final = await finalTo(offer, `refused-${proto.replace(/\W/g, '')}`);
+      const final = await setup.inviteRoom(offer, `refused-${proto.replace(/\W/g, '')}`);
       expect(final.status).toBe(488);
       expect(openPeerConnections()).toBe(0);
     },
@@ -52,7 +38,7 @@ describe('a WebRTC offer whose audio the peer connection refuses', () => {
   );
 
   it('still answers a browser offer 200', async () => {
-    const final = await finalTo(browserOffer(), 'refused-control');
+    const final = await setup.inviteRoom(browserOffer(), 'refused-control');
     expect(final.status).toBe(200);
   }, 30_000);
 });

@@ -6,37 +6,23 @@
  * connection exists, and the engine goes on answering browsers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
-import type { SipResponse } from '../../sip/message/message.js';
-import { startAnsweringEngine } from '../support/answering-engine.js';
 import { browserOffer } from '../support/browser-offer.js';
-import { WsSipClient } from '../support/ws-sip-client.js';
+import { startBrowserEngine, type BrowserEngine } from '../support/websocket-browser-engine.js';
 
-const HOST = '127.0.6.1';
-let engine: Engine;
-let browser: WsSipClient;
+let setup: BrowserEngine;
 
 beforeAll(async () => {
-  ({ engine } = await startAnsweringEngine(
+  setup = await startBrowserEngine(
     { minPort: 36400, maxPort: 36449 },
-    {
-      sip: { host: HOST, port: 0, transports: ['udp'] },
-      webSocket: { port: 0 },
-      webrtc: { iceServers: [], portRange: { min: 36450, max: 36499 } }
-    }
-  ));
-  browser = await WsSipClient.toEngine(engine, HOST);
+    { portRange: { min: 36450, max: 36499 } }
+  );
 });
 
 afterAll(async () => {
-  browser?.socket.terminate();
-  await engine?.stop();
+  await setup?.stop();
   expect(openPeerConnections()).toBe(0);
 });
-
-const finalTo = (offer: string, callId: string): Promise<SipResponse> =>
-  browser.invite(`sip:room@${HOST}`, callId, offer);
 
 describe('a WebRTC offer of simulcast audio', () => {
   it('gets 488, and the next browser is answered', async () => {
@@ -44,8 +30,8 @@ describe('a WebRTC offer of simulcast audio', () => {
       'a=sendrecv',
       ['a=sendrecv', 'a=rid:a recv', 'a=rid:b recv', 'a=simulcast:recv a;b'].join('\r\n')
     );
-    expect((await finalTo(simulcast, 'simulcast-audio')).status).toBe(488);
+    expect((await setup.inviteRoom(simulcast, 'simulcast-audio')).status).toBe(488);
     expect(openPeerConnections()).toBe(0);
-    expect((await finalTo(browserOffer(), 'after-simulcast')).status).toBe(200);
+    expect((await setup.inviteRoom(browserOffer(), 'after-simulcast')).status).toBe(200);
   }, 30_000);
 });

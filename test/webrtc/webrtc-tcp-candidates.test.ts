@@ -7,32 +7,23 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
-import { startAnsweringEngine } from '../support/answering-engine.js';
 import { browserOffer } from '../support/browser-offer.js';
 import { waitFor } from '../support/wait.js';
-import { WsSipClient } from '../support/ws-sip-client.js';
+import { startBrowserEngine, type BrowserEngine } from '../support/websocket-browser-engine.js';
 
-const HOST = '127.0.6.1';
 const TARGET = '127.0.6.2';
-let engine: Engine;
-let browser: WsSipClient;
+let setup: BrowserEngine;
 let tcpTarget: net.Server;
 let udpTarget: dgram.Socket;
 let connections = 0;
 let checks = 0;
 
 beforeAll(async () => {
-  ({ engine } = await startAnsweringEngine(
+  setup = await startBrowserEngine(
     { minPort: 36200, maxPort: 36299 },
-    {
-      sip: { host: HOST, port: 0, transports: ['udp'] },
-      webSocket: { port: 0 },
-      webrtc: { iceServers: [], portRange: { min: 36300, max: 36399 } }
-    }
-  ));
-  browser = await WsSipClient.toEngine(engine, HOST);
+    { portRange: { min: 36300, max: 36399 } }
+  );
   tcpTarget = net.createServer((socket) => {
     connections++;
     socket.on('error', () => undefined);
@@ -45,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  browser?.socket.terminate();
-  await engine?.stop();
+  await setup?.stop();
   udpTarget?.close();
   await new Promise((resolve) => tcpTarget?.close(resolve));
   expect(openPeerConnections()).toBe(0);
@@ -61,7 +51,7 @@ describe("a browser offer's ICE candidates", () => {
       `a=candidate:2 1 TCP 2122260222 ${TARGET} ${tcpPort} typ host tcptype so`,
       `a=candidate:3 1 udp 1 ${TARGET} ${udpTarget.address().port} typ host`
     ];
-    const final = await browser.invite(`sip:room@${HOST}`, 'tcp-cands', browserOffer(candidates));
+    const final = await setup.inviteRoom(browserOffer(candidates), 'tcp-cands');
     expect(final.status).toBe(200);
     await waitFor(() => checks >= 3);
     expect(connections).toBe(0);
