@@ -77,8 +77,13 @@ export class AccountLockout {
   }
 }
 
+/**
+ * Every spelling of a name in one key: a credentials lookup that ignores case (many do) admits
+ * `alice`, `ALICE` and `Alice` alike, and each counted on its own gave a guesser its `failures`
+ * guesses per spelling (2^5 spellings of a five-letter name). Users differing only in case share
+ * a lock, which a guesser could as well cause with the exact spelling.
+ */
 function accountKey(username: string): string {
-  return username.length <= KEY_CHARS
-    ? `=${username}`
-    : `#${createHash('sha256').update(username).digest('hex')}`;
+  const name = username.toLowerCase();
+  return name.length <= KEY_CHARS ? `=${name}` : `#${createHash('sha256').update(name).digest('hex')}`;
 }

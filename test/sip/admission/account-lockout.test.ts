@@ -96,6 +96,16 @@ describe('InviteAdmission account lockout', () => {
     expect(await d.call('192.0.2.9', 'alice', 'wonderland')).toBe('403 auth_locked');
   });
 
+  it('counts every spelling of a name a case-insensitive lookup takes as one account', async () => {
+    const d = door({ credentials: (_realm, username) => PASSWORDS[username.toLowerCase()] });
+    expect(await d.call('192.0.2.1', 'alice', 'guess-1')).toBe('403 auth_failed');
+    expect(await d.call('192.0.2.2', 'ALICE', 'guess-2')).toBe('403 auth_failed');
+    expect(await d.call('192.0.2.3', 'Alice', 'guess-3')).toBe('403 auth_failed');
+    expect(d.accountLocks).toEqual([['Alice', 120]]);
+    for (const spelling of ['alice', 'aLiCe', 'ALICE'])
+      expect(await d.call('192.0.2.4', spelling, 'wonderland')).toBe('403 auth_locked');
+  });
+
   it('forgets failures outside the window, and locks nothing with accountLockout: false', async () => {
     const d = door();
     for (const source of ['192.0.2.1', '192.0.2.2']) await d.call(source, 'alice', 'guess');
