@@ -59,8 +59,14 @@ function userText(user: string): string {
   return Buffer.from(octets, 'latin1').toString('utf8');
 }
 
-/** The name the room hears: the caller's display name, else the user part of its URI, cleaned and short (spoken-name.ts). */
+/**
+ * The name the room hears, cleaned and short (spoken-name.ts): the username the caller's digest
+ * answer proved, when calls authenticate (a display name is the caller's to write: anyone could
+ * be announced as the chair); else its display name, else the user part of its URI.
+ */
 export function callerName(channel: UASCallChannel): string {
+  if (channel.authenticatedUser !== undefined)
+    return sayableByDefaultVoice(spokenName(channel.authenticatedUser)) ?? 'a caller';
   const display = sayableByDefaultVoice(spokenName(channel.remoteDisplayName));
   if (display) return display;
   const remote = channel.remoteUri;

@@ -170,6 +170,16 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.session.remoteDisplayName;
   }
 
+  /**
+   * The username the caller's digest answer proved (`access.auth`), unlike `remoteUri` and
+   * `remoteDisplayName`, which the caller writes as it likes; undefined without authentication
+   * and for a call this channel placed.
+   */
+  get authenticatedUser(): string | undefined {
+    const session = this.#call?.session;
+    return session && 'authenticatedUser' in session ? session.authenticatedUser : undefined;
+  }
+
   /** Request-URI of the incoming INVITE (e.g. sip:room1@host). */
   get requestUri(): string | undefined {
     return this.#call?.session.requestUri;

@@ -25,6 +25,8 @@ export interface CallerAddressing {
   natPeer?: MessageSource;
   /** It is pinged in the call (nat-keepalive.ts). */
   pinged: boolean;
+  /** The username its digest answer proved (InviteAdmission), when calls must authenticate. */
+  authenticatedUser?: string;
 }
 
 export class IncomingInvite extends InviteSessionBase {
@@ -44,6 +46,9 @@ export class IncomingInvite extends InviteSessionBase {
   /** Where its INVITE came from. */
   readonly #source: MessageSource;
 
+  /** The username the caller's digest answer proved; undefined when calls need no authentication. */
+  readonly authenticatedUser: string | undefined;
+
   constructor(
     host: SessionHost,
     readonly request: SipRequest,
@@ -54,6 +59,7 @@ export class IncomingInvite extends InviteSessionBase {
   ) {
     super(host, protocol, flow, caller.natPeer, caller.pinged);
     this.callerAddress = caller.address;
+    this.authenticatedUser = caller.authenticatedUser;
     this.#source = caller.source;
     this.callerBehindNat = caller.natPeer !== undefined || caller.pinged;
     this.callerHost = caller.address;

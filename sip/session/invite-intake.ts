@@ -91,7 +91,7 @@ export class InviteIntake {
   ): void {
     const admission = this.ua.admission;
     if (!admission) {
-      this.take(request, source, tx, reply, refuse, () => undefined);
+      this.take(request, source, tx, reply, refuse, () => undefined, undefined);
       return;
     }
     const waiting: Admitting = { cancelled: false, flow: source.protocol === 'ws' ? source : undefined };
@@ -108,7 +108,7 @@ export class InviteIntake {
         } else if (waiting.cancelled || !this.ua.started) {
           result.release();
         } else {
-          this.take(request, source, tx, reply, refuse, result.release);
+          this.take(request, source, tx, reply, refuse, result.release, result.username);
         }
       })
       .catch((error: unknown) => {
@@ -195,7 +195,8 @@ export class InviteIntake {
     tx: InviteServerTransaction,
     reply: Reply,
     refuse: Reply,
-    release: () => void
+    release: () => void,
+    authenticatedUser: string | undefined
   ): void {
     let veto: ReturnType<InviteFilter>;
     try {
@@ -227,6 +228,7 @@ export class InviteIntake {
         address: this.ua.admission?.callerOf(request, source.host) ?? source.host,
         source,
         natPeer,
+        authenticatedUser,
         // Its NAT mapping is ours to keep open over UDP; a proxy in front that stays in the
         // dialog of a caller behind NAT carries our pings to it.
         pinged:

@@ -183,6 +183,9 @@ describe('digest password guessing', () => {
     const call = caller('127.0.0.5', port);
     expect((await call.answer(phone, await call.challenge(phone), 'wonderland')).status).toBe(180);
     expect(incoming).toHaveLength(1);
+    // The channel names the user its answer proved; From named `tester`.
+    expect(incoming[0].authenticatedUser).toBe('alice');
+    expect(incoming[0].remoteUri).toContain('sip:tester@');
   });
 });
 

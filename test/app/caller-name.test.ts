@@ -8,8 +8,11 @@ import { callerName } from '../../engine/app/meet-me.js';
 import type { UASCallChannel } from '../../engine/index.js';
 import { PromptService } from '../../tts/index.js';
 
-const caller = (remoteDisplayName: string | undefined, remoteUri: string): UASCallChannel =>
-  ({ remoteDisplayName, remoteUri }) as unknown as UASCallChannel;
+const caller = (
+  remoteDisplayName: string | undefined,
+  remoteUri: string,
+  authenticatedUser?: string
+): UASCallChannel => ({ remoteDisplayName, remoteUri, authenticatedUser }) as unknown as UASCallChannel;
 
 describe('callerName', () => {
   const tts = new PromptService();
@@ -19,6 +22,11 @@ describe('callerName', () => {
     expect(callerName(caller('Zoë Łukasz', 'sip:1001@example.com'))).toBe('Zoë Łukasz');
     expect(callerName(caller('Ivan Иванов', 'sip:1001@example.com'))).toBe('Ivan Иванов');
     expect(callerName(caller('Агент 007', 'sip:1001@example.com'))).toBe('Агент 007');
+  });
+
+  it('announces the username a digest answer proved over the display name and URI the caller wrote', () => {
+    expect(callerName(caller('The Chair', 'sip:chair@example.com', 'mallory'))).toBe('mallory');
+    expect(callerName(caller('The Chair', 'sip:chair@example.com', 'Иван'))).toBe('a caller');
   });
 
   it('passes over a name the default voice cannot say, for the URI user or "a caller"', async () => {
