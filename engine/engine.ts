@@ -466,6 +466,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         const member = await this.joinCluster(o.cluster);
         this.clusterMember = member;
         this.door.signedTrunk = (request) => member.signedTrunk(request);
+        this.door.sharedAuthFailures = member.authFailures;
       }
       this.throwIfStopRequested();
       this.clock.start();
@@ -560,6 +561,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.loop?.close();
     await this.clusterMember?.close();
     this.door.signedTrunk = undefined;
+    this.door.sharedAuthFailures = undefined;
     for (const media of this.conferenceMedias.values()) media.close();
     this.conferenceMedias.clear();
     await this.userAgent?.close();

@@ -46,7 +46,8 @@ export {
   DEFAULT_AUTH_LOCKOUT,
   type AuthLockoutOptions,
   type InviteAdmissionOptions,
-  type AdmissionResult
+  type AdmissionResult,
+  type SharedFailureCount
 } from './admission/invite-admission.js';
 export type { CallLimitOptions } from './admission/call-limiter.js';
 export { FailureLockout, type FailureLockoutLimits } from './admission/failure-lockout.js';

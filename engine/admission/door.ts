@@ -14,6 +14,7 @@ import {
   type CallLimitOptions,
   type CredentialsLookup,
   type Refusal,
+  type SharedFailureCount,
   type SipRequest,
   type SipUserAgent,
   type Unavailable
@@ -85,6 +86,8 @@ export class Door {
    * cluster): digest authentication does not apply to it, since members hold no credentials.
    */
   signedTrunk: ((request: SipRequest) => boolean) | undefined;
+  /** Wrong digest answers counted with the other engines of a cluster (set when the engine joins one). */
+  sharedAuthFailures: SharedFailureCount | undefined;
 
   constructor(
     access: AccessOptions | undefined,
@@ -139,6 +142,7 @@ export class Door {
           !(this.signedTrunk?.(request) ?? false) && (auth.requiredFor?.(request) ?? true)
       },
       sourceLimited: (request) => !(this.signedTrunk?.(request) ?? false),
+      sharedFailures: () => this.sharedAuthFailures,
       guard: () => this.guard?.check() ?? this.#mediaRefusal(),
       onLockout: (source, lockSeconds) => {
         this.metrics.sipAuthLockouts.inc();

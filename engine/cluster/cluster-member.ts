@@ -34,7 +34,7 @@ import {
   type SignedTrunkTag,
   type TrunkTag
 } from './trunk-header.js';
-import type { SipRequest } from '../../sip/index.js';
+import type { SharedFailureCount, SipRequest } from '../../sip/index.js';
 
 export interface ClusterOptions {
   /** The directory: a unix socket path, a redis:// URL, or connection options. */
@@ -317,6 +317,15 @@ export class ClusterMember {
   pinLocked(room: string): Promise<boolean> {
     return this.directory.pinLocked(room);
   }
+
+  /**
+   * Wrong digest answers counted across the cluster (InviteAdmission's shared count): each
+   * engine behind a round-robin front counted its own, so N engines took N times the limit.
+   */
+  readonly authFailures: SharedFailureCount = {
+    fail: (key, limits) => this.directory.countWrong(`auth:${key}`, limits),
+    locked: (key) => this.directory.wrongLocked(`auth:${key}`)
+  };
 
   /** Clean shutdown, first step: give up every lease so the members take the rooms over when our calls end. */
   async handOver(): Promise<void> {

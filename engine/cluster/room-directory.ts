@@ -482,8 +482,21 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
    * `windowMs` lock it for `lockMs`. Says whether it was counted, locked the room, or found it locked.
    */
   async wrongPin(room: string, limits: PinCountLimits): Promise<WrongPinResult> {
+    return this.countWrong(`pin:${room}`, limits);
+  }
+
+  /** Whether `room`'s PIN entry is locked across the cluster. */
+  async pinLocked(room: string): Promise<boolean> {
+    return this.wrongLocked(`pin:${room}`);
+  }
+
+  /**
+   * Counts a failure under `scope` across the cluster (WRONG_PIN_SCRIPT), as `wrongPin` counts a
+   * room's: a digest answer's source or account (`auth:source:…`, `auth:account:…`).
+   */
+  async countWrong(scope: string, limits: PinCountLimits): Promise<WrongPinResult> {
     const reply = await this.script('uasmWrongPin')(
-      ...this.pinKeys(room),
+      ...this.wrongKeys(scope),
       limits.failures,
       Math.ceil(limits.windowMs),
       Math.ceil(limits.lockMs),
@@ -492,14 +505,14 @@ export class RoomDirectory extends SafeEmitter<RoomDirectoryEvents> {
     return reply === 2 ? 'locked' : reply === 1 ? 'lockedNow' : 'counted';
   }
 
-  /** Whether `room`'s PIN entry is locked across the cluster. */
-  async pinLocked(room: string): Promise<boolean> {
-    return (await this.client.exists(this.pinKeys(room)[1])) === 1;
+  /** Whether failures under `scope` have locked it across the cluster. */
+  async wrongLocked(scope: string): Promise<boolean> {
+    return (await this.client.exists(this.wrongKeys(scope)[1])) === 1;
   }
 
-  /** Outside the room's keys: a room's PIN count outlives its calls, and a room with none has these. */
-  private pinKeys(room: string): string[] {
-    return [`${this.prefix}pin:${room}:wrong`, `${this.prefix}pin:${room}:lock`];
+  /** Outside any room's keys: a room's PIN count outlives its calls, and a room with none has these. */
+  private wrongKeys(scope: string): string[] {
+    return [`${this.prefix}${scope}:wrong`, `${this.prefix}${scope}:lock`];
   }
 
   /** Every key the directory holds for `room` (for tests and operators). */

@@ -50,10 +50,20 @@ export class AccountLockout {
     return this.#failures.locked(account) && !this.#knows(account, source);
   }
 
+  /** Whether `source` answered right for `username` lately: its answers are neither counted nor locked out. */
+  knows(username: string, source: string): boolean {
+    return this.#knows(accountKey(username), source);
+  }
+
   /** Counts a wrong answer for `username` from `source`; true when it locked the account (once per lock). */
   fail(username: string, source: string): boolean {
     const account = accountKey(username);
     return !this.#knows(account, source) && this.#failures.fail(account);
+  }
+
+  /** Locks `username`'s account from now (a lock counted elsewhere); false when it was locked. */
+  lock(username: string): boolean {
+    return this.#failures.lock(accountKey(username));
   }
 
   /** `source` answered right for `username`: it is known to the account from now on. */
@@ -83,7 +93,7 @@ export class AccountLockout {
  * guesses per spelling (2^5 spellings of a five-letter name). Users differing only in case share
  * a lock, which a guesser could as well cause with the exact spelling.
  */
-function accountKey(username: string): string {
+export function accountKey(username: string): string {
   const name = username.toLowerCase();
   return name.length <= KEY_CHARS ? `=${name}` : `#${createHash('sha256').update(name).digest('hex')}`;
 }

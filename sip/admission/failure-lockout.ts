@@ -77,6 +77,17 @@ export class FailureLockout {
     return true;
   }
 
+  /** Locks `key` from now as its failures would have (a lock counted elsewhere); false when it was locked. */
+  lock(key: string): boolean {
+    if (this.locked(key)) return false;
+    const now = this.#now();
+    this.#failing.delete(key);
+    this.#locks.delete(key);
+    if (this.size >= this.#maxKeys) this.#evict(now);
+    this.#locks.set(key, now + this.limits.lockMs);
+    return true;
+  }
+
   /** Makes room for one key, in constant time (amortised): a flood must not make each failure dearer. */
   #evict(now: number): void {
     for (const [key, until] of this.#locks) {

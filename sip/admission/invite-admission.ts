@@ -13,12 +13,17 @@
  * are not forgiven by a success: else a guesser could interleave a known account's logins.
  * Guessing one account from many sources is limited per account (account-lockout.ts): a locked
  * account's answers get the same 403 from every source but those it knows.
+ *
+ * Engines that share callers (a cluster behind one front) also count wrong answers together
+ * (`sharedFailures`): each engine counts as before and tells the shared count, whose lock it then
+ * takes as its own; a right answer is admitted only once the shared count says neither its source
+ * nor its account is locked. When the shared count does not answer, each engine's own decides.
  */
 import type { SipRequest } from '../message/message.js';
 import { DigestAuthenticator, type DigestAuthenticatorOptions } from '../auth/digest-server.js';
 import { CallLimiter, type CallLimitOptions } from './call-limiter.js';
 import { FailureLockout, type FailureLockoutLimits } from './failure-lockout.js';
-import { AccountLockout } from './account-lockout.js';
+import { AccountLockout, accountKey } from './account-lockout.js';
 import type { Refusal, RefusalCause } from './refusal.js';
 import { sourceKey } from './source-key.js';
 import type { SourceFilter } from './source-filter.js';
@@ -26,6 +31,15 @@ import type { TrustedProxies } from './trusted-proxies.js';
 
 /** Refusals that mean the engine is full: a call that never had its ACK may give its place up. */
 const FULL: ReadonlySet<RefusalCause> = new Set<RefusalCause>(['calls_total', 'rtp_ports', 'dsp_slots']);
+
+/** What a shared count made of one more wrong answer: see WRONG_PIN_SCRIPT in engine/cluster. */
+export type SharedFailure = 'counted' | 'lockedNow' | 'locked';
+
+/** Failures counted beyond this engine, under keys `source:…` and `account:…`; each call rejects when the count does not answer. */
+export interface SharedFailureCount {
+  fail(key: string, limits: FailureLockoutLimits): Promise<SharedFailure>;
+  locked(key: string): Promise<boolean>;
+}
 
 export interface InviteAdmissionOptions {
   limits?: CallLimitOptions;
@@ -41,6 +55,8 @@ export interface InviteAdmissionOptions {
   onLockout?: (source: string, lockSeconds: number) => void;
   /** Told once per lock of an account. */
   onAccountLockout?: (username: string, lockSeconds: number) => void;
+  /** Wrong answers counted with other engines (a cluster's directory), while there is such a count. */
+  sharedFailures?: () => SharedFailureCount | undefined;
   /** A check before all others: a refusal, or undefined to go on (the engine's overload guard). */
   guard?: () => Refusal | undefined;
   /**
@@ -95,6 +111,7 @@ export class InviteAdmission {
   readonly accountLockout: AccountLockout | undefined;
   readonly #onLockout: ((source: string, lockSeconds: number) => void) | undefined;
   readonly #onAccountLockout: ((username: string, lockSeconds: number) => void) | undefined;
+  readonly #sharedFailures: () => SharedFailureCount | undefined;
 
   constructor(options: InviteAdmissionOptions) {
     this.limiter = options.limits ? new CallLimiter(options.limits, options.now) : undefined;
@@ -116,6 +133,7 @@ export class InviteAdmission {
     }
     this.#onLockout = options.onLockout;
     this.#onAccountLockout = options.onAccountLockout;
+    this.#sharedFailures = options.sharedFailures ?? (() => undefined);
   }
 
   /**
@@ -176,6 +194,12 @@ export class InviteAdmission {
       // Answers sent side by side are looked up side by side: one whose lookup ended after the
       // lock began is refused like those that came after it.
       if (this.#locked(outcome.username, sourceHost)) return { admitted: false, refusal: LOCKED };
+      // The shared count answers in a later turn: a lock made here meanwhile counts too.
+      if (
+        (await this.#lockedElsewhere(outcome.username, sourceHost)) ||
+        this.#locked(outcome.username, sourceHost)
+      )
+        return { admitted: false, refusal: LOCKED };
       this.accountLockout?.succeeded(outcome.username, sourceHost);
       username = outcome.username;
       const late = check(sourceHost);
@@ -196,9 +220,52 @@ export class InviteAdmission {
   /** A wrong answer: counted for its source and, unless that source is known to it, its account. */
   #failed(username: string, source: string): void {
     const bySource = this.authLockout;
-    if (bySource?.fail(source)) this.#onLockout?.(source, bySource.limits.lockMs / 1000);
+    if (bySource) {
+      const lockedHere = bySource.fail(source);
+      if (lockedHere) this.#onLockout?.(source, bySource.limits.lockMs / 1000);
+      this.#share(`source:${source}`, bySource, (lockedNow) => {
+        if (bySource.lock(source) && lockedNow) this.#onLockout?.(source, bySource.limits.lockMs / 1000);
+      });
+    }
     const byAccount = this.accountLockout;
-    if (byAccount?.fail(username, source)) this.#onAccountLockout?.(username, byAccount.limits.lockMs / 1000);
+    if (byAccount && !byAccount.knows(username, source)) {
+      if (byAccount.fail(username, source))
+        this.#onAccountLockout?.(username, byAccount.limits.lockMs / 1000);
+      this.#share(`account:${accountKey(username)}`, byAccount, (lockedNow) => {
+        if (byAccount.lock(username) && lockedNow)
+          this.#onAccountLockout?.(username, byAccount.limits.lockMs / 1000);
+      });
+    }
+  }
+
+  /**
+   * Tells the shared count of a wrong answer, and takes a lock it reports as this engine's own
+   * (`lockedNow`: this answer made it, told once across the engines).
+   */
+  #share(key: string, lockout: { limits: FailureLockoutLimits }, lock: (lockedNow: boolean) => void): void {
+    this.#sharedFailures()
+      ?.fail(key, lockout.limits)
+      .then((result) => {
+        if (result !== 'counted') lock(result === 'lockedNow');
+      })
+      .catch(() => undefined);
+  }
+
+  /** Whether the shared count has locked `source` or, unless it knows `source`, `username`'s account. */
+  async #lockedElsewhere(username: string, source: string): Promise<boolean> {
+    const shared = this.#sharedFailures();
+    if (!shared) return false;
+    const unknown = (): boolean => false;
+    const byAccount = this.accountLockout;
+    const [sourceLocked, accountLocked] = await Promise.all([
+      this.authLockout ? shared.locked(`source:${source}`).catch(unknown) : false,
+      byAccount && !byAccount.knows(username, source)
+        ? shared.locked(`account:${accountKey(username)}`).catch(unknown)
+        : false
+    ]);
+    if (sourceLocked) this.authLockout?.lock(source);
+    if (accountLocked) byAccount?.lock(username);
+    return sourceLocked || accountLocked;
   }
 }
 

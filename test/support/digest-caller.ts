@@ -41,7 +41,7 @@ export async function digestInvite(
   return (await from.next(answered, 5000)) as SipResponse;
 }
 
-/** A caller at `host` of room `room` on the engine at `engineHost`: asks for a challenge and answers it as alice. */
+/** A caller at `host` of room `room` on the engine at `engineHost`: asks for a challenge and answers it (as alice unless told). */
 export function digestCaller(host: string, enginePort: number, room = 'r1', engineHost = '127.0.0.1') {
   const target = `sip:${room}@${engineHost}:${enginePort}`;
   return {
@@ -55,11 +55,11 @@ export function digestCaller(host: string, enginePort: number, room = 'r1', engi
       from: UdpTestPeer,
       challenge: string,
       password: string,
-      options: { nc?: number; digestUri?: string } = {}
+      options: { nc?: number; digestUri?: string; username?: string } = {}
     ): Promise<SipResponse> {
       const authorization = computeAuthorization(
         selectChallenge([challenge]),
-        { username: 'alice', password },
+        { username: options.username ?? 'alice', password },
         { method: 'INVITE', uri: options.digestUri ?? target },
         options.nc ?? 1
       );
