@@ -635,6 +635,7 @@ export class MediaLeg implements MixMember {
         sampleFormat,
         ptimeMs: audio.ptimeMs,
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
+        telephoneEventClockRateHz: audio.telephoneEventClockRateHz,
         remote,
         jitter: this.jitter,
         now: this.now,
@@ -663,7 +664,10 @@ export class MediaLeg implements MixMember {
       this.rtp.updateCodec(audio.payloadType, audio.clockRateHz, samplesPerFrame, sampleFormat);
       this.rtp.setSendPtime(audio.ptimeMs);
       // A re-INVITE may move telephone-events to another payload type, or drop them (RFC 4733 §7.1).
-      this.rtp.setTelephoneEventPayloadType(audio.telephoneEventPayloadType);
+      this.rtp.setTelephoneEventPayloadType(
+        audio.telephoneEventPayloadType,
+        audio.telephoneEventClockRateHz ?? audio.clockRateHz
+      );
     }
     this.rtp.setDirection(audio.direction);
   }

@@ -72,6 +72,11 @@ export interface RtpSessionOptions {
   /** The packet time the peer asked for (its a=ptime): we send in packets of it (OutboundPacking). Default 20. */
   ptimeMs?: number;
   telephoneEventPayloadType?: number;
+  /**
+   * The telephone-event's own RTP clock (its a=rtpmap rate), in which RFC 4733 durations count
+   * (§2.3.5); default `clockRateHz`. An SBC may pair telephone-event/8000 with a 16 kHz codec.
+   */
+  telephoneEventClockRateHz?: number;
   remote?: RtpRemote;
   jitter?: {
     minDelayMs?: number;
@@ -171,6 +176,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #payloadType: number;
   #clockRateHz: number;
   #telephoneEventPt: number | undefined;
+  #telephoneEventClockHz: number;
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
   #srtp: SrtpTransform | undefined;
@@ -280,6 +286,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
+    this.#telephoneEventClockHz = opts.telephoneEventClockRateHz ?? opts.clockRateHz;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#peer = new PeerLatch(
       opts.latching ?? 'strict',
@@ -307,7 +314,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     );
     this.#reception = new ReceptionStats(opts.clockRateHz);
     this.#events = new TelephoneEventReceiver({
-      clockRateHz: opts.clockRateHz,
+      clockRateHz: this.#telephoneEventClockHz,
       onDigit: (event) => this.safeEmit('dtmf', event),
       onDigitStart: (event) => this.safeEmit('dtmfStart', event)
     });
@@ -523,7 +530,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       );
     let plan: ReturnType<typeof planTelephoneEvent>;
     try {
-      plan = planTelephoneEvent(digit, durationMs, this.#clockRateHz, this.#packetizer.frameMs, volumeDbm0);
+      plan = planTelephoneEvent(
+        digit,
+        durationMs,
+        this.#telephoneEventClockHz,
+        this.#packetizer.frameMs,
+        volumeDbm0
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -566,7 +579,13 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
           else this.#send(this.ports.rtpSocket, srtp.rtpOut, protectedLength, to);
         }
       }
-      this.#packetizer.endEvent(eventTs, plan[plan.length - 1].payload.duration, this.#now());
+      // The event's duration counts in its own clock; the audio after it goes on in the codec's.
+      const durationSamples = plan[plan.length - 1].payload.duration;
+      this.#packetizer.endEvent(
+        eventTs,
+        Math.round((durationSamples * this.#clockRateHz) / this.#telephoneEventClockHz),
+        this.#now()
+      );
     } finally {
       this.#dtmfActive = false;
     }
@@ -632,12 +651,16 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#packing?.clear();
     this.setSendPtime(this.#askedPtimeMs); // a larger frame may fit fewer in a packet
     this.#newReception();
-    this.#events.setClockRate(clockRateHz);
     this.#events.reset();
   }
 
-  setTelephoneEventPayloadType(payloadType: number | undefined): void {
+  /** The telephone-event's payload type and clock (default the codec's), or none (RFC 4733 §7.1). */
+  setTelephoneEventPayloadType(payloadType: number | undefined, clockRateHz = this.#clockRateHz): void {
     this.#telephoneEventPt = payloadType;
+    if (clockRateHz === this.#telephoneEventClockHz) return;
+    this.#telephoneEventClockHz = clockRateHz;
+    this.#events.setClockRate(clockRateHz);
+    this.#events.reset();
   }
 
   /** Counts the peer's silence from now, as from a new session (a placed call's answer after its early media). */

@@ -19,6 +19,8 @@ export class RawUac extends UdpTestPeer {
     contentType: 'application/sdp',
     body: sdp
   });
+  /** The offer's audio formats (m= line), their a= lines and its c= address: PCMU on 127.0.0.1 by default. */
+  offerMedia = { formats: '0', attributes: ['a=rtpmap:0 PCMU/8000'], host: '127.0.0.1' };
   /** The address the engine's SIP is bound to. */
   engineHost = '127.0.0.1';
   /** In-dialog requests the engine sent us, by method. */
@@ -92,12 +94,12 @@ export class RawUac extends UdpTestPeer {
   private sdp(): string {
     return [
       'v=0',
-      'o=- 1 1 IN IP4 127.0.0.1',
+      `o=- 1 1 IN IP4 ${this.offerMedia.host}`,
       's=-',
-      'c=IN IP4 127.0.0.1',
+      `c=IN IP4 ${this.offerMedia.host}`,
       't=0 0',
-      `m=audio ${this.rtpPort} RTP/AVP 0`,
-      'a=rtpmap:0 PCMU/8000',
+      `m=audio ${this.rtpPort} RTP/AVP ${this.offerMedia.formats}`,
+      ...this.offerMedia.attributes,
       ''
     ].join('\r\n');
   }
