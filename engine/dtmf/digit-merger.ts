@@ -15,7 +15,10 @@
  * within a window of each other: `mediaWindowMs` (default 60 ms) between in-band and RFC
  * 4733, which ride the same RTP stream and clock, so only detector latency separates them;
  * `windowMs` (default 200 ms) when SIP INFO is involved, which travels another path and may
- * be sent at the start or the end of the press. A source never duplicates itself, so two
+ * be sent at the start or the end of the press. An INFO after a press seen only in the media
+ * may come later still, `infoLateWindowMs` (default 1600 ms) past its end: over UDP an INFO whose
+ * first copy was lost is sent again 500 ms later, then 1.5 s (RFC 3261 §17.1.2.2, T1 = 500 ms).
+ * A source never duplicates itself, so two
  * genuine presses of the same digit from one source are always both reported; and a press
  * seen by a second source absorbs only one observation of that source, so "55" sent both
  * ways gives two digits. The only presses that can merge wrongly are two of the same digit
@@ -59,6 +62,8 @@ export type PushResult = 'accepted' | 'limited' | 'duplicate' | 'rejected' | 'cl
 export interface DigitMergerOptions {
   /** How far apart the spans of a SIP INFO observation and another may be and still be one press. Default 200 ms. */
   windowMs?: number;
+  /** How long after the end of a press seen only in the media its SIP INFO may come (a resent one). Default 1600 ms. */
+  infoLateWindowMs?: number;
   /** The same between in-band and RFC 4733 observations (one RTP stream). Default 60 ms. */
   mediaWindowMs?: number;
   /** How long a reported press is remembered after its end. Default 2000 ms. */
@@ -97,6 +102,7 @@ const MAX_PRESSES = 32;
 export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
   readonly windowMs: number;
   readonly mediaWindowMs: number;
+  readonly infoLateWindowMs: number;
   readonly historyMs: number;
   readonly #now: () => number;
   readonly #limit: DigitRateLimit;
@@ -110,7 +116,8 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     const {
       windowMs = 200,
       mediaWindowMs = Math.min(60, windowMs),
-      historyMs = 2000,
+      infoLateWindowMs = Math.max(1600, windowMs),
+      historyMs = Math.max(2000, infoLateWindowMs),
       now = () => performance.now()
     } = options;
     if (!Number.isFinite(windowMs) || windowMs < 0)
@@ -118,7 +125,13 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     if (!Number.isFinite(mediaWindowMs) || mediaWindowMs < 0) {
       throw new RangeError(`mediaWindowMs must be a non-negative number, got ${mediaWindowMs}`);
     }
-    const widest = Math.max(windowMs, mediaWindowMs);
+    if (!Number.isFinite(infoLateWindowMs) || infoLateWindowMs < windowMs) {
+      throw new RangeError(
+        `infoLateWindowMs must be a number at least windowMs (${windowMs}), got ${infoLateWindowMs}`
+      );
+    }
+    this.infoLateWindowMs = infoLateWindowMs;
+    const widest = Math.max(infoLateWindowMs, mediaWindowMs);
     if (!Number.isFinite(historyMs) || historyMs < widest) {
       throw new RangeError(
         `historyMs must be a number at least the widest window (${widest}), got ${historyMs}`
@@ -209,7 +222,9 @@ export class DigitMerger extends SafeEmitter<{ digit: [MergedDigit] }> {
     for (const press of this.#presses) {
       if (press.digit !== digit || press.sources.has(source)) continue;
       const window = source === 'info' || press.sources.has('info') ? this.windowMs : this.mediaWindowMs;
-      if (startMs > press.endMs + window || endMs < press.startMs - window) continue;
+      // An INFO (stamped on arrival) may be a resent copy: late, never early.
+      const lateWindow = source === 'info' ? this.infoLateWindowMs : window;
+      if (startMs > press.endMs + lateWindow || endMs < press.startMs - window) continue;
       const distance = Math.abs(press.startMs - startMs);
       if (distance < bestDistance) {
         best = press;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DigitMerger, type DtmfObservation, type MergedDigit } from '../../engine/dtmf/digit-merger.js';
 
 /** A merger on a hand-driven clock, recording what it reports. */
-function setup(options: { windowMs?: number } = {}) {
+function setup(options: { windowMs?: number; infoLateWindowMs?: number } = {}) {
   let nowMs = 0;
   const merger = new DigitMerger({ ...options, now: () => nowMs });
   const digits: MergedDigit[] = [];
@@ -176,12 +176,52 @@ describe('DigitMerger', () => {
   });
 
   it('honours a narrower window', () => {
-    const { feed, reported } = setup({ windowMs: 20 });
+    const { feed, reported } = setup({ windowMs: 20, infoLateWindowMs: 20 });
     feed([
       { source: 'rfc4733', digit: '8', startMs: 0, durationMs: 100 },
       { source: 'info', digit: '8', startMs: 150, durationMs: 100 }
     ]);
     expect(reported()).toBe('88');
+  });
+
+  it('reports 8 presses sent as RFC 4733 and SIP INFO once each, when INFOs come resent 500 ms or 1.5 s late', () => {
+    // "55122259" keyed at 5 a second (100 ms tone, 100 ms pause). Each press's INFO is sent at its
+    // start; a lost first copy comes again 500 ms later (T1), a second loss 1.5 s later. With the
+    // 200 ms window each resent INFO was a press of its own: 16 digits for 8 presses.
+    const { merger, digits, setNow, reported } = setup();
+    const keys = '55122259';
+    const infoDelayMs = [500, 500, 0, 1500, 500, 0, 500, 1500];
+    const pushes: Array<{ atMs: number; observation: DtmfObservation }> = [];
+    for (let i = 0; i < keys.length; i++) {
+      const startMs = i * 200;
+      const digit = keys[i];
+      // RFC 4733 is reported on its end packet, with the press's start.
+      pushes.push({
+        atMs: startMs + 100,
+        observation: { source: 'rfc4733', digit, startMs, durationMs: 100 }
+      });
+      pushes.push({
+        atMs: startMs + infoDelayMs[i],
+        observation: { source: 'info', digit, durationMs: 100 }
+      });
+    }
+    pushes.sort((a, b) => a.atMs - b.atMs);
+    for (const { atMs, observation } of pushes) {
+      setNow(atMs);
+      merger.push(observation);
+    }
+    expect(reported()).toBe(keys);
+    expect(digits).toHaveLength(8);
+    expect(merger.stats).toMatchObject({ accepted: 8, duplicates: 8 });
+  });
+
+  it('still counts an INFO-only press of the same digit after the INFO retransmission window', () => {
+    const { feed, reported, setNow } = setup();
+    setNow(100);
+    feed([{ source: 'rfc4733', digit: '4', startMs: 0, durationMs: 100 }]);
+    setNow(1800);
+    feed([{ source: 'info', digit: '4', durationMs: 100 }]);
+    expect(reported()).toBe('44');
   });
 
   it('stamps an observation without startMs with the clock (SIP INFO arrival)', () => {

@@ -5,15 +5,11 @@
  * and a press it receives is measured in it. Both were off by the ratio of the clocks (a 200 ms
  * press sent as 400 ms, a received one taken for 100 ms).
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { State } from '../../engine/index.js';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
 import type { DtmfEvent } from '../../engine/rtp/telephone-event.js';
-import { startAnsweringEngine } from '../support/answering-engine.js';
-import { RawUac } from '../support/raw-uac.js';
+import { rawCall } from '../support/raw-call.js';
 import { virtualClockSession } from '../support/virtual-clock-session.js';
-import { waitFor } from '../support/wait.js';
 
 const ENGINE_HOST = '127.0.21.1';
 const PHONE_HOST = '127.0.21.2';
@@ -34,40 +30,22 @@ function event(seq: number, timestamp: number, end: boolean, duration: number): 
 
 describe('telephone-event with a clock of its own', () => {
   it('answers L16/16000 with telephone-event/8000 and sends durations in 8 kHz units', async () => {
-    const { engine, sipPort, incoming } = await startAnsweringEngine(
+    const { final, channel, received } = await rawCall(
+      cleanups,
+      { engine: ENGINE_HOST, caller: PHONE_HOST },
       { minPort: 51000, maxPort: 51019 },
       {
-        sip: { host: ENGINE_HOST, port: 0, transports: ['udp'] },
-        rtp: { host: ENGINE_HOST, minPort: 51000, maxPort: 51019 },
-        codecs: ['L16', 'PCMU']
-      }
+        formats: '96 101',
+        attributes: ['a=rtpmap:96 L16/16000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']
+      },
+      { codecs: ['L16', 'PCMU'] }
     );
-    cleanups.push(() => engine.stop());
-    const phone = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => phone.bind(0, PHONE_HOST, () => resolve()));
-    cleanups.push(() => void phone.close());
-    const received: Buffer[] = [];
-    phone.on('message', (packet) => received.push(packet));
-    const uac = await new RawUac().open(PHONE_HOST);
-    cleanups.push(() => uac.close());
-    uac.engineHost = ENGINE_HOST;
-    uac.offerMedia = {
-      formats: '96 101',
-      attributes: ['a=rtpmap:96 L16/16000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15'],
-      host: PHONE_HOST
-    };
-    const final = await uac.invite(sipPort, [], phone.address().port);
-    expect(final.status).toBe(200);
     const answer = final.body.toString();
     expect(answer).toMatch(/a=rtpmap:96 L16\/16000/);
     expect(answer).toMatch(/a=rtpmap:101 telephone-event\/8000/);
-    const channel = incoming[0];
-    await waitFor(() => channel.state === State.ANSWERED, 5000);
     await channel.sendDtmf('7', { durationMs: 200 });
     const ends = received.filter((p) => (p[1] & 0x7f) === 101 && (p[13] & 0x80) !== 0);
-    expect(ends.length).toBe(3);
     expect(ends.map((p) => p.readUInt16BE(14))).toEqual([1600, 1600, 1600]);
-    await uac.bye(final);
   });
 
   it('measures a received press in the event clock, not the codec clock', async () => {

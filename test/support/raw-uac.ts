@@ -83,6 +83,15 @@ export class RawUac extends UdpTestPeer {
     )) as SipResponse;
   }
 
+  /**
+   * Sends a DTMF SIP INFO (application/dtmf-relay) with CSeq `seq` in the dialog the 2xx `final`
+   * made; without waiting for its answer, as a resent copy is the same text sent again.
+   */
+  async info(final: SipResponse, seq: number, digit: string, durationMs = 100): Promise<void> {
+    const text = this.inDialog('INFO', seq, final, `Signal=${digit}\r\nDuration=${durationMs}\r\n`);
+    await this.send(text, this.enginePort, this.engineHost);
+  }
+
   /** The next request the engine sends in this dialog with `method`. */
   nextRequest(method: string, timeoutMs: number): Promise<AnySipMessage> {
     return this.next(
@@ -105,16 +114,20 @@ export class RawUac extends UdpTestPeer {
   }
 
   /** A request in the dialog the 2xx `final` made, each with a branch of its own. */
-  private inDialog(method: 'ACK' | 'BYE', seq: number, final: SipResponse): string {
-    return sipText([
-      `${method} sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${method.toLowerCase()}${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
-      'Max-Forwards: 70',
-      `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
-      `To: ${final.get('To')}`,
-      `Call-ID: ${this.callId}`,
-      `CSeq: ${seq} ${method}`
-    ]);
+  private inDialog(method: 'ACK' | 'BYE' | 'INFO', seq: number, final: SipResponse, dtmfRelay = ''): string {
+    return sipText(
+      [
+        `${method} sip:room@127.0.0.1:${this.enginePort} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${method.toLowerCase()}${Date.now()}${Math.random().toString(36).slice(2, 8)}`,
+        'Max-Forwards: 70',
+        `From: <sip:raw@127.0.0.1>;tag=${this.fromTag}`,
+        `To: ${final.get('To')}`,
+        `Call-ID: ${this.callId}`,
+        `CSeq: ${seq} ${method}`,
+        ...(dtmfRelay === '' ? [] : ['Content-Type: application/dtmf-relay'])
+      ],
+      dtmfRelay
+    );
   }
 
   private onRequest(request: SipRequest): void {
