@@ -14,7 +14,9 @@ import { describesChange } from '../sdp/description-change.js';
 import { ALLOWED_METHODS, capabilityHeaders } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
+import { buildCancel } from '../transaction/invite-client.js';
 import type { ClientAttempt } from '../transaction/target-failover.js';
+import type { TimerHandle } from '../transaction/timers.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
@@ -232,12 +234,33 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.reinviteInProgress = true;
     return new Promise<ReinviteOutcome>((resolve) => {
       let settled = false;
+      let cancelled = false;
       const finish = (outcome: ReinviteOutcome): void => {
         if (settled) return;
         settled = true;
         this.reinviteInProgress = false;
         this.reinviteAttempt = undefined;
+        this.stopReinviteWait();
         resolve(outcome);
+      };
+      const cancelledOutcome = (): ReinviteOutcome => ({
+        error: new SipError(
+          'ERR_SIP_CANCELLED',
+          `re-INVITE answered only provisionally for ${this.reinviteWaitMs} ms: cancelled`,
+          487
+        )
+      });
+      // Timer B stops at a provisional response, and nothing else ends the transaction: every offer
+      // of the peer's met 491 until the session expired (868 s by default), or for good without a
+      // session timer. §9.1 lets a re-INVITE be cancelled; the session stays as it was (§14.1).
+      const cancelUnanswered = (): void => {
+        this.reinviteWait = undefined;
+        const attempt = this.reinviteAttempt;
+        if (settled || this.ended || !attempt) return;
+        cancelled = true;
+        this.host.sendRequest(buildCancel(request), { ...this.sendOptions, keepVia: true }).catch(() => {});
+        // No 487 to the CANCEL within 64*T1 either: the transaction is given up, the call goes on.
+        attempt.giveUpAfter?.(64 * this.host.timers.t1Ms);
       };
       // A send that throws (a remote target we cannot reach) must not leave the flag set: every
       // later re-INVITE, ours or the peer's, would meet 491.
@@ -246,7 +269,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
           request,
           {
             response: (response) => {
-              if (response.status < 200) return;
+              if (response.status < 200) {
+                if (!settled && !cancelled)
+                  this.reinviteWait ??= this.host.clock.setTimeout(cancelUnanswered, this.reinviteWaitMs);
+                return;
+              }
               if (response.status < 300) {
                 // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
                 this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
@@ -256,6 +283,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
                 this.localSdp = offerSdp;
                 if (answer.length > 0) this.remoteSdp = answer;
                 finish({ answer, response });
+                return;
+              }
+              if (cancelled && response.status === 487) {
+                finish({ ...cancelledOutcome(), response });
                 return;
               }
               finish({
@@ -273,6 +304,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
                 this.endWithBye('error').catch(() => {});
             },
             timeout: () => {
+              if (cancelled) {
+                finish(cancelledOutcome());
+                return;
+              }
               finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
               void this.bye();
             }
@@ -291,6 +326,18 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   private reinviteInProgress = false;
   /** Our re-INVITE's transaction until its final response. */
   private reinviteAttempt: ClientAttempt | undefined;
+  /** Armed at our re-INVITE's first provisional response: CANCELs it if no final one comes. */
+  private reinviteWait: TimerHandle | undefined;
+
+  /** How long a re-INVITE of ours may stay answered only provisionally: 64*T1, timer B's wait for any answer. */
+  private get reinviteWaitMs(): number {
+    return 64 * this.host.timers.t1Ms;
+  }
+
+  private stopReinviteWait(): void {
+    if (this.reinviteWait !== undefined) this.host.clock.clearTimeout(this.reinviteWait);
+    this.reinviteWait = undefined;
+  }
   private sessionTimer: SessionTimer | undefined;
 
   /** The RFC 4028 interval in force, if the session has a timer. */
@@ -740,6 +787,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.endedFor = reason;
     this.sessionTimer?.stop();
     this.natKeepalive?.stop();
+    this.stopReinviteWait();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
     // A re-INVITE answered only provisionally had nothing left to end it: its transaction, and this

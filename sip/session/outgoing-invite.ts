@@ -10,6 +10,7 @@ import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { formatNameAddr } from '../message/name-addr.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
+import { buildCancel } from '../transaction/invite-client.js';
 import type { ClientAttempt } from '../transaction/target-failover.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
@@ -202,16 +203,7 @@ export class OutgoingInvite extends InviteSessionBase {
   private sendCancel(): void {
     if (this.cancelSent) return;
     this.cancelSent = true;
-    // §9.1: same Request-URI, Call-ID, From, To, CSeq number, Route and top Via as the INVITE.
-    const cancel = new SipRequest('CANCEL', this.invite.uri);
-    cancel.add('Via', this.invite.getList('Via')[0] ?? '');
-    for (const route of this.invite.getAll('Route')) cancel.add('Route', route);
-    cancel.add('Max-Forwards', '70');
-    cancel.add('From', this.invite.get('From') ?? '');
-    cancel.add('To', this.invite.get('To') ?? '');
-    cancel.add('Call-ID', this.callId);
-    cancel.add('CSeq', `${this.invite.cseq.seq} CANCEL`);
-    this.host.sendRequest(cancel, { ...this.sendOptions, keepVia: true }).catch(() => {});
+    this.host.sendRequest(buildCancel(this.invite), { ...this.sendOptions, keepVia: true }).catch(() => {});
     // After a provisional response the INVITE transaction has no timer of its own (Timer B
     // stopped): a callee that went silent would keep the call being placed for good.
     this.cancelGiveUp = this.host.clock.setTimeout(() => {

@@ -128,3 +128,19 @@ export function buildNon2xxAck(invite: SipRequest, response: SipResponse): SipRe
   ack.add('CSeq', `${invite.cseq.seq} ACK`);
   return ack;
 }
+
+/**
+ * §9.1: the CANCEL of an INVITE (an initial one or a re-INVITE) has the INVITE's Request-URI,
+ * Call-ID, From, To, CSeq number, Route headers and top Via; it is sent with that Via kept.
+ */
+export function buildCancel(invite: SipRequest): SipRequest {
+  const cancel = new SipRequest('CANCEL', invite.uri);
+  cancel.add('Via', invite.getList('Via')[0] ?? '');
+  for (const route of invite.getAll('Route')) cancel.add('Route', route);
+  cancel.add('Max-Forwards', '70');
+  cancel.add('From', invite.get('From') ?? '');
+  cancel.add('To', invite.get('To') ?? '');
+  cancel.add('Call-ID', invite.callId);
+  cancel.add('CSeq', `${invite.cseq.seq} CANCEL`);
+  return cancel;
+}

@@ -36,16 +36,34 @@ function invite(uaPort: number, peerPort: number, callId: string, extra: string[
   );
 }
 
-function ack(uaPort: number, peerPort: number, callId: string, toTag: string): string {
+function ack(uaPort: number, peerPort: number, callId: string, toTag: string, seq = 1): string {
   return sipText([
     `ACK sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId}-ack;rport`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId}-ack-${seq};rport`,
     'Max-Forwards: 70',
     'From: <sip:alice@127.0.0.1>;tag=caller',
     `To: <sip:room1@127.0.0.1>;tag=${toTag}`,
     `Call-ID: ${callId}`,
-    'CSeq: 1 ACK'
+    `CSeq: ${seq} ACK`
   ]);
+}
+
+/** The caller's re-INVITE (CSeq `seq`) in its call with the agent, offering its SDP again. */
+function peerReinvite(uaPort: number, peerPort: number, callId: string, toTag: string, seq: number): string {
+  return sipText(
+    [
+      `INVITE sip:uasmedia@127.0.0.1:${uaPort} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${callId}-reinvite-${seq};rport`,
+      'Max-Forwards: 70',
+      'From: <sip:alice@127.0.0.1>;tag=caller',
+      `To: <sip:room1@127.0.0.1>;tag=${toTag}`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${seq} INVITE`,
+      `Contact: <sip:alice@127.0.0.1:${peerPort}>`,
+      'Content-Type: application/sdp'
+    ],
+    testSdp(4000)
+  );
 }
 
 /** The peer's response to a request of ours, with a Contact, and an SDP body on a 2xx to an INVITE. */
@@ -63,8 +81,11 @@ const isRequest =
   (m: AnySipMessage) =>
     m instanceof SipRequest && m.method === method && m.callId === callId && m.cseq.seq > afterSeq;
 
-/** A fake-clock agent refreshing every 45 s (90 s sessions, expiring at 60 s unrefreshed), and a peer. */
-async function clockedAgent(): Promise<{
+/**
+ * A fake-clock agent refreshing every 45 s (90 s sessions, expiring at 60 s unrefreshed), and a
+ * peer; T1 `t1Ms`.
+ */
+async function clockedAgent(t1Ms = 500): Promise<{
   ua: SipUserAgent;
   clock: FakeClock;
   peer: UdpTestPeer;
@@ -74,6 +95,7 @@ async function clockedAgent(): Promise<{
   const ua = new SipUserAgent({
     transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
     clock,
+    timers: { t1Ms },
     sessionTimer: { expiresSeconds: 90, minSeSeconds: 90 }
   });
   await ua.start();
@@ -98,17 +120,23 @@ async function barrier(peer: UdpTestPeer, uaPort: number): Promise<void> {
  * A call the fake-clock agent answers and left the caller to refresh (so the agent refreshes,
  * every 45 s), ACKed and settled: the 200 it was answered with, and why its session ended, if it did.
  */
-async function refresherCall(callId: string): Promise<{
+async function refresherCall(
+  callId: string,
+  t1Ms?: number
+): Promise<{
   ua: SipUserAgent;
   clock: FakeClock;
   peer: UdpTestPeer;
   uaPort: number;
   ok: SipResponse;
   ended: string[];
+  session: IncomingInvite;
 }> {
-  const { ua, clock, peer, uaPort } = await clockedAgent();
+  const { ua, clock, peer, uaPort } = await clockedAgent(t1Ms);
   const ended: string[] = [];
+  let answered: IncomingInvite | undefined;
   ua.on('invite', (session: IncomingInvite) => {
+    answered = session;
     session.on('terminated', (e: { reason: string }) => ended.push(e.reason));
     void session.accept(testSdp(5000)).catch(() => undefined);
   });
@@ -118,7 +146,8 @@ async function refresherCall(callId: string): Promise<{
   )) as SipResponse;
   await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? ''), uaPort);
   await barrier(peer, uaPort);
-  return { ua, clock, peer, uaPort, ok, ended };
+  if (!answered) throw new Error('no session was answered');
+  return { ua, clock, peer, uaPort, ok, ended, session: answered };
 }
 
 describe('session timers on the wire', () => {
@@ -253,6 +282,69 @@ describe('session timers on the wire', () => {
     clock.advance(64 * 500);
     expect(ua.activity).toEqual({ transactions: 0, dialogs: 0, sessions: 0 });
     expect(clock.pendingCount).toBe(0);
+  });
+
+  // A T1 of 100 ms: the refresh is cancelled (64*T1 after its 100) before the session would expire.
+  it("cancels a refresh answered only with 100 Trying after 64*T1, ACKs the 487 and keeps the call: the peer's re-INVITE is answered 200, not 491 (RFC 3261 §9.1, §14.1)", async () => {
+    const callId = 'refresh-100-cancel';
+    const { ua, clock, peer, uaPort, ok, ended, session } = await refresherCall(callId, 100);
+    const remoteSdp = session.remoteSdp;
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    await peer.send(answer(refresh, 100, peer.port), uaPort);
+    await barrier(peer, uaPort);
+    // Before, the refresh stayed pending until the session expired: every offer of the peer's met 491.
+    clock.advance(64 * 100);
+    const cancel = (await peer.next(isRequest('CANCEL', callId))) as SipRequest;
+    expect(cancel.cseq.seq).toBe(refresh.cseq.seq);
+    expect(cancel.get('Via')).toBe(refresh.get('Via'));
+    expect(cancel.toTag).toBe(refresh.toTag);
+    await peer.send(answer(cancel, 200, peer.port), uaPort);
+    await peer.send(answer(refresh, 487, peer.port), uaPort);
+    const ackOf487 = (await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1))) as SipRequest;
+    expect(ackOf487.cseq.seq).toBe(refresh.cseq.seq);
+
+    await peer.send(peerReinvite(uaPort, peer.port, callId, ok.toTag ?? '', 2), uaPort);
+    const reOk = (await peer.next(
+      (m) => m instanceof SipResponse && m.callId === callId && m.cseq.seq === 2 && m.status >= 200
+    )) as SipResponse;
+    expect(reOk.status).toBe(200);
+    await peer.send(ack(uaPort, peer.port, callId, ok.toTag ?? '', 2), uaPort);
+    await barrier(peer, uaPort);
+    expect(ended).toEqual([]);
+    expect(session.remoteSdp).toBe(remoteSdp);
+    // Timer D of the cancelled refresh (32 s), K of its CANCEL, L of the 200: back to the call alone.
+    clock.advance(32_000);
+    expect(ua.activity).toEqual({ transactions: 0, dialogs: 1, sessions: 1 });
+    expect(peer.received.filter(isRequest('BYE', callId))).toEqual([]);
+  });
+
+  it("rejects a re-INVITE of the application's that only 180 answered with ERR_SIP_CANCELLED once its CANCEL got 487, and the session stays as it was", async () => {
+    const callId = 'hold-180-cancel';
+    const { ua, clock, peer, uaPort, ended, session } = await refresherCall(callId, 100);
+    const held = session.reinvite(testSdp(5000).replace('sendrecv', 'sendonly'));
+    const failure = held.catch((error: unknown) => error);
+    const hold = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    await peer.send(answer(hold, 180, peer.port), uaPort);
+    await barrier(peer, uaPort);
+    clock.advance(64 * 100 - 1);
+    await barrier(peer, uaPort);
+    expect(peer.received.filter(isRequest('CANCEL', callId))).toEqual([]);
+    clock.advance(1);
+    const cancel = (await peer.next(isRequest('CANCEL', callId))) as SipRequest;
+    await peer.send(answer(cancel, 200, peer.port), uaPort);
+    await peer.send(answer(hold, 487, peer.port), uaPort);
+    expect(await failure).toMatchObject({ code: 'ERR_SIP_CANCELLED', status: 487 });
+    await peer.next(isRequest('ACK', callId, hold.cseq.seq - 1));
+    // The session refresh (due at 45 s) offers what was in force before the hold, not the hold.
+    clock.advance(45_000 - 64 * 100);
+    const refresh = (await peer.next(isRequest('INVITE', callId, hold.cseq.seq))) as SipRequest;
+    expect(refresh.bodyText).toBe(testSdp(5000));
+    await peer.send(answer(refresh, 200, peer.port), uaPort);
+    await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1));
+    expect(ended).toEqual([]);
+    clock.advance(32_000);
+    expect(ua.activity).toEqual({ transactions: 0, dialogs: 1, sessions: 1 });
   });
 
   it('still ACKs a 487 to its refresh that comes after the peer hung up (RFC 3261 §15: the peer answers pending requests)', async () => {
