@@ -509,7 +509,18 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     }
   }
 
-  handleStrayResponse(_response: SipResponse): void {}
+  /**
+   * A 2xx to a re-INVITE of ours whose transaction has ended (timer M, or given up after its
+   * CANCEL) is ACKed again (§13.2.2.4), and no more: unACKed, the peer ends the call (§13.3.1.4).
+   */
+  handleStrayResponse(response: SipResponse): void {
+    const dialog = this.dialog;
+    const seq = response.cseq.seq;
+    if (!dialog || response.status < 200 || response.status >= 300 || response.cseq.method !== 'INVITE')
+      return;
+    if (seq > dialog.state.localSeq) return;
+    this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
+  }
 
   /**
    * A phone behind NAT whose mapping changed sends its next request from the new one: the

@@ -377,7 +377,8 @@ export class OutgoingInvite extends InviteSessionBase {
   }
 
   override handleStrayResponse(response: SipResponse): void {
-    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE')
+    if (response.cseq.seq !== this.invite.cseq.seq) super.handleStrayResponse(response);
+    else if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE')
       this.on2xx(response);
   }
 

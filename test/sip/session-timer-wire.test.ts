@@ -347,6 +347,48 @@ describe('session timers on the wire', () => {
     expect(ua.activity).toEqual({ transactions: 0, dialogs: 1, sessions: 1 });
   });
 
+  it('ACKs a retransmitted 2xx to its refresh that comes after timer M, and nothing else (RFC 3261 §13.2.2.4)', async () => {
+    const callId = 'refresh-late-2xx';
+    const { ua, clock, peer, uaPort, ended } = await refresherCall(callId, 100);
+    clock.advance(45_000);
+    const refresh = (await peer.next(isRequest('INVITE', callId))) as SipRequest;
+    const ok = answer(refresh, 200, peer.port);
+    await peer.send(ok, uaPort);
+    await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1));
+    clock.advance(64 * 100); // timer M: the refresh's transaction is gone
+    await peer.send(ok, uaPort);
+    // It went unACKed: the peer retransmits it for 64*T1, then ends the call (§13.3.1.4).
+    const again = (await peer.next(isRequest('ACK', callId, refresh.cseq.seq - 1))) as SipRequest;
+    expect(again.cseq.seq).toBe(refresh.cseq.seq);
+    await barrier(peer, uaPort);
+    expect(peer.received.filter(isRequest('BYE', callId))).toEqual([]);
+    expect(ended).toEqual([]);
+    expect(ua.activity).toEqual({ transactions: 0, dialogs: 1, sessions: 1 });
+  });
+
+  it("as caller, ACKs a 2xx to its re-INVITE that comes after timer M with the re-INVITE's CSeq, not the INVITE's", async () => {
+    const { ua, clock, peer, uaPort } = await clockedAgent(100);
+    const call = ua.invite(`sip:room@127.0.0.1:${peer.port}`, { body: testSdp(5000) });
+    const initial = (await peer.next(isRequest('INVITE', call.callId))) as SipRequest;
+    await peer.send(answer(initial, 200, peer.port, 'callee'), uaPort);
+    await call.established;
+    await peer.next(isRequest('ACK', call.callId));
+    const changed = call.reinvite(testSdp(5002));
+    const reinvite = (await peer.next(isRequest('INVITE', call.callId, initial.cseq.seq))) as SipRequest;
+    const ok = answer(reinvite, 200, peer.port);
+    await peer.send(ok, uaPort);
+    await changed;
+    await peer.next(isRequest('ACK', call.callId, initial.cseq.seq));
+    clock.advance(64 * 100);
+    await peer.send(ok, uaPort);
+    // It was answered with the INVITE's ACK (CSeq 1), which acknowledges nothing of the re-INVITE.
+    const again = (await peer.next(isRequest('ACK', call.callId))) as SipRequest;
+    expect(again.cseq.seq).toBe(reinvite.cseq.seq);
+    await barrier(peer, uaPort);
+    expect(peer.received.filter(isRequest('BYE', call.callId))).toEqual([]);
+    expect(call.terminated).toBe(false);
+  });
+
   it('still ACKs a 487 to its refresh that comes after the peer hung up (RFC 3261 §15: the peer answers pending requests)', async () => {
     const callId = 'refresh-then-bye';
     const { ua, clock, peer, uaPort, ended } = await refresherCall(callId);
