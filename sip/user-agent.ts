@@ -607,9 +607,11 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       send: (m) => this.sender.transmit(m, destination)
     };
     const key = serverTransactionKey(request, flowOfRequest(source));
+    // The CSeq's number, not its text: a path that writes `01  INVITE` sends the same request (the
+    // parser has its method equal the request's).
     const mergeKey =
       request.toTag === undefined && request.method === 'INVITE'
-        ? `${request.callId}|${request.fromTag ?? ''}|${request.get('CSeq')}`
+        ? `${request.callId}|${request.fromTag ?? ''}|${request.cseq.seq}`
         : undefined;
     if (mergeKey !== undefined) {
       const other = this.mergeKeys.get(mergeKey);

@@ -373,6 +373,22 @@ describe('UAS INVITE handling over real UDP', () => {
     expect(invites).toBe(1);
   });
 
+  it('answers 482 to the same INVITE by a second path that writes its CSeq otherwise (`01  INVITE`): the check compares the number (§8.2.2.2)', async () => {
+    const { ua, peer, port } = await setup();
+    let invites = 0;
+    ua.on('invite', () => invites++);
+    await peer.send(inviteText(peer.port, port, { callId: 'merged-2', branch: 'z9hG4bK-path-a' }), port);
+    await peer.next(isResponse('merged-2', 100));
+    const respelled = inviteText(peer.port, port, { callId: 'merged-2', branch: 'z9hG4bK-path-b' }).replace(
+      'CSeq: 1 INVITE',
+      'CSeq: 01  INVITE'
+    );
+    await peer.send(respelled, port);
+    // It was a second call: the raw header text differed.
+    await peer.next(isResponse('merged-2', 482));
+    expect(invites).toBe(1);
+  });
+
   it('answers a CANCEL during asynchronous admission with a 200 and a 487 carrying one To tag (§8.2.6.2, §9.2)', async () => {
     const { ua, peer, port } = await setup();
     let decide: (result: AdmissionResult) => void = () => undefined;
