@@ -731,13 +731,17 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     // RFC 3311 §5.2: an UPDATE in an early dialog, ours (our 180 carried the tag) or the
     // callee's (its 18x did): answered without touching the call (early-update.ts). So is an
-    // INVITE there (RFC 3261 §14.2), which got 481 and had its sender end the early dialog.
-    if (request.method === 'UPDATE' || request.method === 'INVITE') {
+    // INVITE there (RFC 3261 §14.2), which got 481 and had its sender end the early dialog. An
+    // INFO there (RFC 6086 §4.2: a digit pressed while it rings) is taken as in the call.
+    if (request.method === 'UPDATE' || request.method === 'INVITE' || request.method === 'INFO') {
       const ringing = this.intake.early(request, toTag);
-      const placing = this.placing.get(`${request.callId}|${toTag}`);
-      const side = ringing && arrivedOnFlow(ringing.flow, source) ? 'uas' : placing ? 'uac' : undefined;
-      if (side) this.respond(tx, earlyUpdateResponse(request, side));
-      else reply(481);
+      const early =
+        ringing && arrivedOnFlow(ringing.flow, source)
+          ? ringing
+          : this.placing.get(`${request.callId}|${toTag}`);
+      if (!early) reply(481);
+      else if (request.method === 'INFO') early.takeEarlyInfo(request, tx);
+      else this.respond(tx, earlyUpdateResponse(request, early === ringing ? 'uas' : 'uac'));
       return;
     }
     // §15: a caller may BYE an early dialog (our 180 carried the tag): 200 to the BYE,

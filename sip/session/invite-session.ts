@@ -546,6 +546,12 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.safeEmit('callerMoved', caller);
   }
 
+  /** An INFO in this call's early dialog (the user agent found it), answered as in the call. */
+  takeEarlyInfo(request: SipRequest, tx: ServerTransaction): void {
+    if (this.ended) this.host.respond(tx, createResponse(request, 481));
+    else this.handleInfo(request, tx);
+  }
+
   private handleInfo(request: SipRequest, tx: ServerTransaction): void {
     const contentType = request.contentType;
     const body = request.bodyText;

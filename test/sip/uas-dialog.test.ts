@@ -389,6 +389,41 @@ describe('UAS INVITE handling over real UDP', () => {
     expect(invites).toBe(1);
   });
 
+  it('takes an INFO in its early dialog (after our 180 with a To tag) with 200 and reports its digit: it got 481 (RFC 6086 §4.2)', async () => {
+    const { ua, peer, port } = await setup();
+    const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
+    await peer.send(inviteText(peer.port, port, { callId: 'early-info' }), port);
+    const session = await incoming;
+    const digits: string[] = [];
+    session.on('info', (info) => digits.push(info.dtmf?.digit ?? ''));
+    session.progress(180);
+    const ringing = (await peer.next(isResponse('early-info', 180))) as SipResponse;
+    const info = (seq: number, toTag: string | undefined): string =>
+      inviteText(peer.port, port, {
+        callId: 'early-info',
+        method: 'INFO',
+        cseq: seq,
+        toTag,
+        contentType: 'application/dtmf-relay',
+        body: 'Signal=5\r\nDuration=160\r\n'
+      });
+    await peer.send(info(2, ringing.toTag), port);
+    await peer.next(isResponse('early-info', 200, 'INFO'));
+    expect(digits).toEqual(['5']);
+    // A stranger's INFO naming no early dialog still gets 481.
+    await peer.send(info(3, 'nobody'), port);
+    await peer.next(isResponse('early-info', 481, 'INFO'));
+    const acked = session.accept(testSdp(8000));
+    const ok = (await peer.next(isResponse('early-info', 200))) as SipResponse;
+    expect(ok.toTag).toBe(ringing.toTag);
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'early-info', method: 'ACK', toTag: ok.toTag }),
+      port
+    );
+    await acked;
+    expect(session.terminated).toBe(false);
+  });
+
   it('answers a CANCEL during asynchronous admission with a 200 and a 487 carrying one To tag (§8.2.6.2, §9.2)', async () => {
     const { ua, peer, port } = await setup();
     let decide: (result: AdmissionResult) => void = () => undefined;
