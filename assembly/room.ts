@@ -20,7 +20,7 @@ import {
 import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
 import { buildG711Tables, g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame, ulawEncode, alawEncode, ulawExpand, alawExpand } from './g711';
 import { upsample2, downsample2, halfbandCoefficient } from './halfband';
-import { plcConceal, plcResume, plcReset, plcSkip } from './plc';
+import { plcConceal, plcResume, plcReset, plcSkip, findPitch } from './plc';
 import { zeroSum, accumulateRamp, addSamples, fadeTail, partyOutput, peakAbs, UNITY_GAIN_Q14, LISTEN_GAIN_MAX_Q14 } from './mixer';
 import { DTMF_STATE_BYTES, dtmfInit, dtmfProcess, dtmfResultStartSample, dtmfResultDurationSamples, dtmfToneActive } from './dtmf';
 import { talkerMeasure, talkerMeasurePair, talkerMeasureSilent, talkerReset } from './talker';
@@ -123,9 +123,10 @@ export function destroyParty(p: i32): void {
 }
 
 /**
- * A new codec (re-INVITE). At the same rate the stream's history stays: the jitter buffer conceals
- * the frames while the new stream fills (plc.ts, from the last audio), where a history zeroed made
- * them silence and the new stream started with a click. Only a new G.722 state starts afresh.
+ * A new codec (re-INVITE). The stream's history stays: the jitter buffer conceals the frames while
+ * the new stream fills (plc.ts, from the last audio), where a history zeroed made them silence and
+ * the new stream started with a click. Only a new G.722 state starts afresh; at another rate the
+ * history is the room's (`bridgeRate`).
  */
 export function setPartyCodec(p: i32, codec: i32): void {
   if (!validParty(p)) return;
@@ -134,11 +135,64 @@ export function setPartyCodec(p: i32, codec: i32): void {
   const old = load<i32>(pp + P_CODEC);
   if (c == old) return;
   store<i32>(pp + P_CODEC, c);
-  if (codecRate(c) != codecRate(old)) resetStreams(p);
-  else if (c == CODEC_G722) {
+  const room = load<i32>(pp + P_ROOM);
+  if (codecRate(c) != codecRate(old)) {
+    resetStreams(p);
+    if (room >= 0) bridgeRate(pp, codecRate(c), load<i32>(roomAt(room) + R_RATE));
+  } else if (c == CODEC_G722) {
     g722Init(g722EncoderAt(p));
     g722Init(g722DecoderAt(p));
   }
+}
+
+/**
+ * The native history of a party whose rate just changed, from what the room heard of it (its last
+ * two frames at the room rate), so the concealment continues that. At the room rate it is those
+ * frames. At the other, the input now goes through a half-band filter, whose delay would replay
+ * the history's last 1.5 ms (a phase jump): the history is continued by its pitch period, at
+ * 16 kHz (at 8 a whole period is up to half a sample off), for the delay of the filters there and
+ * back (47 samples at 16 kHz; 46 before a decimation, which takes pairs), converted, and primes the
+ * input filter, whose first output then follows the room's last sample. The conversion runs on the
+ * output filter's state (its direction), which starts from silence after.
+ */
+function bridgeRate(pp: usize, rate: i32, roomRate: i32): void {
+  const n = roomRate / 50;
+  const cur = load<i32>(pp + P_NATIVE_CUR);
+  const last = pp + P_NATIVE + (<usize>cur) * (<usize>(2 * MAX_FRAME));
+  const before = pp + P_NATIVE + (<usize>(cur ^ 1)) * (<usize>(2 * MAX_FRAME));
+  if (rate == roomRate) {
+    memory.copy(before, pp + P_DECODED_PREV, <usize>n << 1);
+    memory.copy(last, pp + P_DECODED, <usize>n << 1);
+    return;
+  }
+  // S_SUM and S_OUT (contiguous) are free outside processRoom: 640 + 47 samples.
+  const ext = SCRATCH + S_SUM;
+  if (rate > roomRate) {
+    const conv = pp + P_UP_STATE;
+    upsample2(conv, pp + P_DECODED_PREV, ext, n);
+    upsample2(conv, pp + P_DECODED, ext + (<usize>n << 2), n);
+    memory.fill(conv, 0, <usize>(2 * UP_STATE));
+    continuePitch(ext, 4 * n, 47);
+    memory.copy(before, ext + (<usize>47 << 1), <usize>n << 2);
+    memory.copy(last, ext + (<usize>(47 + 2 * n) << 1), <usize>n << 2);
+    memory.copy(pp + P_DOWN_STATE, last + (<usize>(2 * n - DOWN_STATE) << 1), <usize>(2 * DOWN_STATE));
+  } else {
+    memory.copy(ext, pp + P_DECODED_PREV, <usize>n << 1);
+    memory.copy(ext + (<usize>n << 1), pp + P_DECODED, <usize>n << 1);
+    continuePitch(ext, 2 * n, 46);
+    const conv = pp + P_DOWN_STATE;
+    downsample2(conv, ext, SCRATCH + S_NATIVE_OUT, 46);
+    downsample2(conv, ext + (<usize>46 << 1), before, n);
+    downsample2(conv, ext + (<usize>(46 + n) << 1), last, n);
+    memory.fill(conv, 0, <usize>(2 * DOWN_STATE));
+    memory.copy(pp + P_UP_STATE, last + (<usize>((n >> 1) - UP_STATE) << 1), <usize>(2 * UP_STATE));
+  }
+}
+
+/** Continues the h samples at 16 kHz at buf by `lead` more, repeating their last pitch period (plc.ts). */
+function continuePitch(buf: usize, h: i32, lead: i32): void {
+  const pitch = findPitch(buf, h, 2);
+  for (let i = h; i < h + lead; i++) store<i16>(buf + (<usize>i << 1), load<i16>(buf + (<usize>(i - pitch) << 1)));
 }
 
 function setFlag(p: i32, flag: i32, on: bool): void {

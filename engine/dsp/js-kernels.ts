@@ -19,8 +19,13 @@ import {
 } from './kernels.js';
 import { g711DecodeFrame, g711EncodeFrame, l16DecodeFrame, l16EncodeFrame } from './reference/g711.js';
 import { G722_STATE, g722Decode, g722Encode, g722InitState } from './reference/g722.js';
-import { HalfbandDownsampler, HalfbandUpsampler } from './reference/resample-halfband.js';
-import { PlcReference } from './reference/plc.js';
+import {
+  DOWN_STATE_SAMPLES,
+  HalfbandDownsampler,
+  HalfbandUpsampler,
+  UP_STATE_SAMPLES
+} from './reference/resample-halfband.js';
+import { findPitch, PlcReference } from './reference/plc.js';
 import {
   accumulate,
   gainQ14FromDb,
@@ -114,6 +119,12 @@ class JsParty {
   }
 }
 
+/** Same as continuePitch in assembly/room.ts: h samples at 16 kHz continued by `lead` more. */
+function continuePitch(buf: Int16Array, h: number, lead: number): void {
+  const pitch = findPitch(buf, h, 2);
+  for (let i = h; i < h + lead; i++) buf[i] = buf[i - pitch];
+}
+
 /** The talker high-pass for 8 and 16 kHz rooms. */
 const HIGH_PASS = { 8000: highPassCoefficients(8000), 16000: highPassCoefficients(16000) } as const;
 
@@ -143,6 +154,8 @@ export class JsKernels implements DspKernels {
   private readonly out = new Int16Array(MAX_FRAME);
   private readonly nativeOut = new Int16Array(MAX_FRAME);
   private readonly hist = new Int16Array(2 * MAX_FRAME);
+  /** bridgeRate's room-rate history continued for the filters' delay. */
+  private readonly bridge = new Int16Array(2 * MAX_FRAME + 47);
   private closed = false;
 
   constructor(capacity: KernelCapacity = {}) {
@@ -203,9 +216,12 @@ export class JsKernels implements DspKernels {
     if (!p || p.codec === codec) return;
     const sameRate = codecRateHz(codec) === codecRateHz(p.codec);
     p.codec = codec;
-    // At the same rate the history stays, for the concealment while the new stream fills (assembly/room.ts).
-    if (!sameRate) p.resetStreams();
-    else if (codec === 'G722') {
+    // The history stays, for the concealment while the new stream fills; at another rate it is the room's (assembly/room.ts).
+    if (!sameRate) {
+      p.resetStreams();
+      const r = this.rooms[p.room];
+      if (r) this.bridgeRate(p, codecRateHz(codec), r.sampleRateHz);
+    } else if (codec === 'G722') {
       g722InitState(p.g722Encoder);
       g722InitState(p.g722Decoder);
     }
@@ -379,6 +395,37 @@ export class JsKernels implements DspKernels {
     this.rooms.length = 0;
     this.partyCount = 0;
     this.roomCount = 0;
+  }
+
+  /** Same as bridgeRate in assembly/room.ts: the native history after a change of rate, from the room's. */
+  private bridgeRate(p: JsParty, rate: number, roomRate: number): void {
+    const n = frameSamples(roomRate);
+    const last = p.native[p.cur];
+    const before = p.native[p.cur ^ 1];
+    if (rate === roomRate) {
+      before.set(p.decodedPrev.subarray(0, n));
+      last.set(p.decoded.subarray(0, n));
+      return;
+    }
+    const ext = this.bridge;
+    if (rate > roomRate) {
+      p.up.process(p.decodedPrev, ext, n);
+      p.up.process(p.decoded, ext.subarray(2 * n), n);
+      p.up.reset();
+      continuePitch(ext, 4 * n, 47);
+      before.set(ext.subarray(47, 47 + 2 * n));
+      last.set(ext.subarray(47 + 2 * n, 47 + 4 * n));
+      p.down.state.set(last.subarray(2 * n - DOWN_STATE_SAMPLES, 2 * n));
+    } else {
+      ext.set(p.decodedPrev.subarray(0, n));
+      ext.set(p.decoded.subarray(0, n), n);
+      continuePitch(ext, 2 * n, 46);
+      p.down.process(ext, this.nativeOut, 46);
+      p.down.process(ext.subarray(46), before, n);
+      p.down.process(ext.subarray(46 + n), last, n);
+      p.down.reset();
+      p.up.state.set(last.subarray((n >> 1) - UP_STATE_SAMPLES, n >> 1));
+    }
   }
 
   /** The pitch search's history (copyHistory in assembly/room.ts): the frame before last, then the last. */

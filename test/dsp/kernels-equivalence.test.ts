@@ -109,9 +109,10 @@ function scenario(
     // Two talkers leave in one frame: both fade out across the room's next frame (assembly/room.ts keepTail).
     if (f === 21 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(other, p.slot);
     if (f === 24 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(room, p.slot);
-    if (f === 12) {
-      parties[1].codec = 'L16'; // PCMA -> L16: a rate change resets its PLC, resampler and DTMF state
-      k.setPartyCodec(parties[1].slot, 'L16');
+    // PCMA -> L16 and L16 -> PCMU: a rate change takes its history from the room's (assembly/room.ts bridgeRate).
+    if (f === 12 || f === 16) {
+      parties[1].codec = f === 12 ? 'L16' : 'PCMU';
+      k.setPartyCodec(parties[1].slot, parties[1].codec);
     }
     if (f === 18) {
       parties[2].codec = 'G722'; // L16 -> G722: same rate, history kept, a fresh G.722 state
@@ -133,7 +134,9 @@ function scenario(
       const pRate = codecRateHz(codec);
       const n = pRate / 50;
       // The DTMF party loses one frame inside its tone (concealed: unknown to the detector) and one after it.
-      if (p === dtmfParty ? f === 2 || f === 20 : kind < 0.15) k.setInput(p.slot, INPUT_LOST);
+      // After a change of rate the new stream fills the jitter buffer: two frames concealed from the bridged history.
+      const refill = p === parties[1] && (f === 12 || f === 13 || f === 16 || f === 17);
+      if (p === dtmfParty ? f === 2 || f === 20 : kind < 0.15 || refill) k.setInput(p.slot, INPUT_LOST);
       else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, INPUT_SILENT);
       else if (codec === 'G722') {
         // Any byte is a G.722 code: two samples' worth of both sub-bands.

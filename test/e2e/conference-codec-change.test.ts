@@ -1,8 +1,9 @@
 /**
  * End to end over real SIP and RTP on loopback: a talker that re-INVITEs from PCMU to PCMA and
- * back (the same rate) is concealed while its new stream fills the jitter buffer, and comes back
- * without a click. Its history had been zeroed with the codec: the frames bridging the refill
- * concealed nothing, 2 to 5 frames of exact silence, and the new stream started mid-waveform.
+ * back (the same rate), or between PCMU and L16/16000 (another rate) in an 8 kHz and a 16 kHz
+ * room, is concealed while its new stream fills the jitter buffer, and comes back without a
+ * click. Its history had been zeroed with the codec: the frames bridging the refill concealed
+ * nothing, 2 to 5 frames of exact silence, and the new stream started mid-waveform.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { TonePhone } from '../support/tone-phone.js';
@@ -15,13 +16,25 @@ const MINUS_10_DBFS = 10362;
 const HZ = 197;
 
 let rooms: ToneRoomEngine;
+let narrow: ToneRoomEngine;
+let wide: ToneRoomEngine;
 
 beforeAll(async () => {
   rooms = await ToneRoomEngine.start({ rtp: { minPort: 59400, maxPort: 59499 }, sip: { host: HOST } });
+  narrow = await ToneRoomEngine.start({
+    rtp: { minPort: 53100, maxPort: 53199 },
+    sip: { host: '127.0.23.40' },
+    codecs: ['PCMU', 'PCMA', 'L16']
+  });
+  wide = await ToneRoomEngine.start({
+    rtp: { minPort: 53200, maxPort: 53299 },
+    sip: { host: '127.0.23.50' },
+    roomSampleRateHz: 16000
+  });
 });
 
 afterAll(async () => {
-  await rooms?.stop();
+  await Promise.all([rooms?.stop(), narrow?.stop(), wide?.stop()]);
 });
 
 function longestZeroRun(pcm: Int16Array): number {
@@ -74,4 +87,50 @@ describe('a codec change by re-INVITE at the same rate', () => {
       await Promise.all(phones.map((p) => p.close()));
     }
   });
+});
+
+describe('a codec change by re-INVITE to another rate', () => {
+  for (const [name, engine, host] of [
+    ['an 8 kHz room', () => narrow, '127.0.23.4'],
+    ['a 16 kHz room', () => wide, '127.0.23.5']
+  ] as const) {
+    it(`PCMU to L16/16000 and back in ${name}: concealed, no step far above the sine’s own`, async () => {
+      const phones = await engine().join('rates', [
+        await TonePhone.create({
+          toneHz: HZ,
+          amplitude: MINUS_10_DBFS,
+          user: 'ratetalker',
+          host: `${host}1`
+        }),
+        await TonePhone.create({ toneHz: null, user: 'ratelistener', host: `${host}2` })
+      ]);
+      const [talker, listener] = phones;
+      try {
+        await listener.listen(300);
+        const own = largestStep(await listener.listen(1000));
+        listener.clearReceived();
+        const steps: number[] = [];
+        const silences: number[] = [];
+        let last: Int16Array = new Int16Array(0);
+        for (const codec of ['L16', 'PCMU', 'L16', 'PCMU'] as const) {
+          await talker.reinvite({ codec });
+          await listener.media(400);
+          last = listener.receivedPcm();
+          listener.clearReceived();
+          steps.push(largestStep(last));
+          silences.push(longestZeroRun(last));
+        }
+        console.log(
+          `${name}: sine's own largest step ${own}; per switch (to L16, PCMU, L16, PCMU) largest step ${steps.join(', ')}, longest exact silence ${silences.join(', ')} samples`
+        );
+        expect(Math.abs(toneLevelDb(last.subarray(last.length - 800), HZ, 8000) - -10)).toBeLessThan(0.5);
+        expect(Math.max(...steps)).toBeLessThan(1.3 * own);
+        // As at the same rate: every switch had 40 to 80 ms of exact silence; a new stream that came
+        // late (a host stall) may still reach a frame of it, most may not.
+        expect(silences.filter((run) => run < 80).length).toBeGreaterThanOrEqual(2);
+      } finally {
+        await Promise.all(phones.map((p) => p.close()));
+      }
+    });
+  }
 });

@@ -18,6 +18,8 @@ import type { TlsTransportOptions } from '../../sip/transport/tls.js';
 import { alawDecode, alawEncode, ulawDecode, ulawEncode } from './tone-analysis.js';
 
 const SAMPLE_RATE_HZ = 8000;
+/** The dynamic payload type it offers L16/16000 on (`reinvite({ codec: 'L16' })`). */
+const L16_PT = 96;
 /** ITU-T Q.23 low and high frequencies of each key. */
 const DTMF_PAIRS: Record<string, [number, number]> = {
   '1': [697, 1209],
@@ -70,7 +72,7 @@ export class TonePhone {
   private seq = 1;
   private timestamp = 0;
   private phase = 0;
-  /** The G.711 payload type it offers and sends: 0 PCMU, 8 PCMA (`reinvite({ codec })`). */
+  /** The payload type it offers and sends: 0 PCMU, 8 PCMA, 96 L16/16000 (`reinvite({ codec })`). */
   private payloadType = 0;
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private readonly received: Int16Array[] = [];
@@ -80,8 +82,7 @@ export class TonePhone {
   readonly receivedPackets: { sequence: number; timestamp: number; marker: boolean; payloadBytes: number }[] =
     [];
   private readonly packet: Buffer;
-  /** Samples and milliseconds in each packet it sends. */
-  private readonly frameSamples: number;
+  /** Milliseconds in each packet it sends. */
   private readonly frameMs: number;
   /** While set, the stream carries this DTMF pair (in-band) instead of the tone, for `frames` more frames. */
   private press: { pair: [number, number]; frames: number; done: () => void } | undefined;
@@ -123,8 +124,7 @@ export class TonePhone {
     this.toneHz = options.toneHz;
     this.amplitude = options.amplitude ?? 6000;
     this.frameMs = options.ptimeMs ?? 20;
-    this.frameSamples = (SAMPLE_RATE_HZ * this.frameMs) / 1000;
-    this.packet = Buffer.alloc(12 + this.frameSamples);
+    this.packet = Buffer.alloc(12 + (2 * 16000 * this.frameMs) / 1000);
     rtp.on('message', this.onRtp);
   }
 
@@ -158,6 +158,16 @@ export class TonePhone {
     return new TonePhone(ua, rtp, options);
   }
 
+  /** The clock rate of what it sends: 16 kHz in L16, 8 kHz in G.711. */
+  private get rateHz(): number {
+    return this.payloadType === L16_PT ? 16000 : SAMPLE_RATE_HZ;
+  }
+
+  /** Samples in each packet it sends. */
+  private get frameSamples(): number {
+    return (this.rateHz * this.frameMs) / 1000;
+  }
+
   get rtpPort(): number {
     return this.rtp.address().port;
   }
@@ -174,7 +184,7 @@ export class TonePhone {
     payloadType = this.payloadType
   ): string {
     const address = this.options.sdpAddress ?? this.options.host ?? '127.0.0.1';
-    const rtpmap = `a=rtpmap:${payloadType} ${payloadType === 8 ? 'PCMA' : 'PCMU'}/8000`;
+    const rtpmap = `a=rtpmap:${payloadType} ${payloadType === 8 ? 'PCMA' : payloadType === L16_PT ? 'L16/16000' : 'PCMU/8000'}`;
     return [
       'v=0',
       `o=tonephone 1 ${this.sdpVersion++} IN IP4 ${address}`,
@@ -186,7 +196,7 @@ export class TonePhone {
         : [
             `m=audio ${this.rtpPort} RTP/AVP ${payloadType} ${this.telephoneEventPt}`,
             rtpmap,
-            `a=rtpmap:${this.telephoneEventPt} telephone-event/8000`,
+            `a=rtpmap:${this.telephoneEventPt} telephone-event/${payloadType === L16_PT ? 16000 : 8000}`,
             `a=fmtp:${this.telephoneEventPt} 0-16`
           ]),
       `a=ptime:${this.frameMs}`,
@@ -198,13 +208,13 @@ export class TonePhone {
   /**
    * Re-INVITEs mid-call (RFC 3261 §14): optionally from a new RTP port (a phone that moved), or
    * with another direction (sendonly puts the far end on hold, RFC 3264 §8.4), or offering only
-   * another G.711 codec (sent from the answer on).
+   * another codec (sent from the answer on): a G.711 one, or L16 at 16 kHz.
    */
   async reinvite(
     options: {
       newPort?: boolean;
       direction?: 'sendrecv' | 'sendonly' | 'inactive';
-      codec?: 'PCMU' | 'PCMA';
+      codec?: 'PCMU' | 'PCMA' | 'L16';
     } = {}
   ): Promise<void> {
     if (!this.session) throw new Error('not in a call');
@@ -216,7 +226,8 @@ export class TonePhone {
       this.rtp.close();
       this.rtp = next;
     }
-    const payloadType = options.codec === undefined ? this.payloadType : options.codec === 'PCMA' ? 8 : 0;
+    const payloadType =
+      options.codec === undefined ? this.payloadType : { PCMU: 0, PCMA: 8, L16: L16_PT }[options.codec];
     const answer = await this.session.reinvite(this.offer(options.direction, payloadType));
     this.payloadType = payloadType;
     this.remote = {
@@ -513,20 +524,22 @@ export class TonePhone {
     p.writeUInt16BE(this.seq & 0xffff, 2);
     p.writeUInt32BE(this.timestamp >>> 0, 4);
     p.writeUInt32BE(this.ssrc, 8);
-    const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / SAMPLE_RATE_HZ;
+    const rate = this.rateHz;
+    const step = this.toneHz === null ? 0 : (2 * Math.PI * this.toneHz) / rate;
     const press = this.press;
     const pair = press?.pair;
     for (let i = 0; i < this.frameSamples; i++) {
       let s = this.toneHz === null ? 0 : Math.round(this.amplitude * Math.sin(this.phase));
       if (pair) {
-        const t = (this.timestamp + i) / SAMPLE_RATE_HZ;
+        const t = (this.timestamp + i) / rate;
         s = Math.round(10362 * (Math.sin(2 * Math.PI * pair[0] * t) + Math.sin(2 * Math.PI * pair[1] * t)));
       }
       this.phase += step;
-      p[12 + i] = this.payloadType === 8 ? alawEncode(s) : ulawEncode(s);
+      if (this.payloadType === L16_PT) p.writeInt16BE(s, 12 + 2 * i);
+      else p[12 + i] = this.payloadType === 8 ? alawEncode(s) : ulawEncode(s);
     }
     this.seq++;
-    this.transmit(p);
+    this.transmit(p.subarray(0, 12 + (this.payloadType === L16_PT ? 2 : 1) * this.frameSamples));
     if (press && --press.frames === 0) {
       this.press = undefined;
       press.done();

@@ -23,6 +23,8 @@ export interface ToneRoomEngineOptions {
   logger?: EngineOptions['logger'];
   /** The rooms' sample rate (8 kHz by default). */
   roomSampleRateHz?: EngineOptions['roomSampleRateHz'];
+  /** The codecs the engine accepts (its defaults for the room rate otherwise). */
+  codecs?: EngineOptions['codecs'];
   /** The engine's play and record folders (none by default). */
   files?: EngineOptions['files'];
   /** The caller's settings in the room, by its user name; no entry beep by default. */
@@ -45,6 +47,7 @@ export class ToneRoomEngine {
       logLevel: options.logLevel,
       logger: options.logger,
       roomSampleRateHz: options.roomSampleRateHz,
+      codecs: options.codecs,
       files: options.files
     });
     const rooms = new ToneRoomEngine(engine);
