@@ -54,7 +54,8 @@
  * Room slot (ROOM_BYTES = 1344):
  *   R_FLAGS i32 (bit 0 allocated, 1 announcement active, 2 output limiter), R_RATE i32 (8000|16000),
  *   R_HEAD i32 (first member or -1), R_COUNT i32, R_TAIL_ON i32 (1: R_TAIL is added to the next
- *   frame's sum), R_ANNOUNCE i16 × 320 at offset 64, R_TAIL i16 × 320 at offset 704 (the fading
+ *   frame's sum), R_TAIL_N i32 (how many parties left into R_TAIL), R_TAIL_WHO i32 × TAIL_WHO (the
+ *   first of them), R_ANNOUNCE i16 × 320 at offset 64, R_TAIL i16 × 320 at offset 704 (the fading
  *   tail of the parties that left since the last frame; room.ts keepTail).
  *
  * Scratch: S_SUM i32 × 320 (talker sum + announcement), S_OUT i16 × 320 (one party's mix),
@@ -139,6 +140,9 @@ export const R_RATE: i32 = 4;
 export const R_HEAD: i32 = 8;
 export const R_COUNT: i32 = 12;
 export const R_TAIL_ON: i32 = 16;
+export const R_TAIL_N: i32 = 20;
+export const TAIL_WHO: i32 = 8;
+export const R_TAIL_WHO: i32 = 24;
 export const R_ANNOUNCE: i32 = 64;
 export const R_TAIL: i32 = R_ANNOUNCE + 2 * MAX_FRAME;
 export const ROOM_BYTES: i32 = R_TAIL + 2 * MAX_FRAME;
@@ -157,6 +161,7 @@ export const T_ALAW_DEC: i32 = 20992; // i16 × 256
 export const TABLE_BYTES: i32 = 21504;
 
 // @ts-ignore: a compile-time check that the slot holds its fields
+if (R_TAIL_WHO + 4 * TAIL_WHO > R_ANNOUNCE) ERROR('R_TAIL_WHO overlaps R_ANNOUNCE');
 if (P_DECODED_PREV + 2 * MAX_FRAME > PARTY_BYTES) ERROR('party slot fields overflow PARTY_BYTES');
 // @ts-ignore: the listen gain sits in the gap between the resampler's history and the payload
 if (P_DOWN_STATE + 2 * DOWN_STATE > P_LISTEN_GAIN || P_LISTEN_GAIN + 4 > P_IN_PAYLOAD) ERROR('P_LISTEN_GAIN overlaps');

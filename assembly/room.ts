@@ -14,7 +14,7 @@ import {
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
-  R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, R_TAIL, R_TAIL_ON, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
+  R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, R_TAIL, R_TAIL_ON, R_TAIL_N, R_TAIL_WHO, TAIL_WHO, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
   partyAt, roomAt, g722EncoderAt, g722DecoderAt
 } from './layout';
 import { g722Init, g722EncodeFrame, g722DecodeFrame } from './g722';
@@ -318,21 +318,37 @@ export function addParty(r: i32, p: i32): void {
   // Its first frame in the room fades in from silence (mixer.ts).
   store<i32>(pp + P_MIX_GAIN, 0);
   store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) + 1);
-  // A tail is dropped: it may be this very party's, left a moment ago, and it must not hear itself.
-  store<i32>(rp + R_TAIL_ON, 0);
+  // A tail of this very party's, left a moment ago, is dropped: it must not hear itself. Another's stays.
+  if (inTail(rp, p)) store<i32>(rp + R_TAIL_ON, 0);
+}
+
+/** Whether party p left into the room's tail (or may have: more left than are listed). */
+function inTail(rp: usize, p: i32): bool {
+  if (load<i32>(rp + R_TAIL_ON) == 0) return false;
+  const count = load<i32>(rp + R_TAIL_N);
+  if (count > TAIL_WHO) return true;
+  for (let i = 0; i < count; i++) if (load<i32>(rp + R_TAIL_WHO + (<usize>i << 2)) == p) return true;
+  return false;
 }
 
 /**
  * A party that leaves while the room hears it fades out over the room's next frame: its last
  * frame, backwards and ramping down (mixer.ts fadeTail), is added to that frame's sum once.
  */
-function keepTail(rp: usize, pp: usize): void {
+function keepTail(rp: usize, p: i32): void {
+  const pp = partyAt(p);
   const gain = load<i32>(pp + P_MIX_GAIN);
   if (gain == 0 || load<i32>(rp + R_COUNT) == 0) return;
   const n = load<i32>(rp + R_RATE) / 50;
-  if (load<i32>(rp + R_TAIL_ON) == 0) memory.fill(rp + R_TAIL, 0, <usize>n << 1);
+  if (load<i32>(rp + R_TAIL_ON) == 0) {
+    memory.fill(rp + R_TAIL, 0, <usize>n << 1);
+    store<i32>(rp + R_TAIL_N, 0);
+  }
   fadeTail(rp + R_TAIL, pp + P_DECODED, gain, n);
   store<i32>(rp + R_TAIL_ON, 1);
+  const count = load<i32>(rp + R_TAIL_N);
+  if (count < TAIL_WHO) store<i32>(rp + R_TAIL_WHO + (<usize>count << 2), p);
+  store<i32>(rp + R_TAIL_N, count < TAIL_WHO ? count + 1 : TAIL_WHO + 1);
 }
 
 export function removeParty(r: i32, p: i32): void {
@@ -349,7 +365,7 @@ export function removeParty(r: i32, p: i32): void {
   store<i32>(pp + P_PREV, -1);
   store<i32>(pp + P_NEXT, -1);
   store<i32>(rp + R_COUNT, load<i32>(rp + R_COUNT) - 1);
-  keepTail(rp, pp);
+  keepTail(rp, p);
 }
 
 export function roomPartyCount(r: i32): i32 {

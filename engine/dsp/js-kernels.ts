@@ -49,6 +49,8 @@ const MAX_PARTIES = DSP_MAX_PARTIES;
 const MAX_ROOMS = DSP_MAX_ROOMS;
 const MAX_FRAME = 320;
 const PAYLOAD_BYTES = 640;
+/** Parties a room's tail lists (assembly/layout.ts TAIL_WHO). */
+const TAIL_WHO = 8;
 
 class JsParty {
   codec: Codec;
@@ -137,6 +139,9 @@ class JsRoom {
   /** The fade-out of the parties that left since the last frame, added to the next one once (assembly/room.ts keepTail). */
   tailActive = false;
   readonly tail = new Int16Array(MAX_FRAME);
+  /** The first TAIL_WHO parties (slots) that left into the tail; tailCount > TAIL_WHO: more did. */
+  readonly tailWho = new Int32Array(TAIL_WHO);
+  tailCount = 0;
   constructor(readonly sampleRateHz: RoomSampleRateHz) {
     this.announceView = this.announce.subarray(0, frameSamples(sampleRateHz));
   }
@@ -237,8 +242,9 @@ export class JsKernels implements DspKernels {
     p.room = room;
     // Its first frame in the room fades in from silence (assembly/mixer.ts).
     p.mixGain = 0;
-    // A tail is dropped: it may be this very party's, and it must not hear itself.
-    r.tailActive = false;
+    // A tail of this very party's is dropped: it must not hear itself. Another's stays (assembly/room.ts).
+    if (r.tailActive && (r.tailCount > TAIL_WHO || r.tailWho.subarray(0, r.tailCount).includes(party)))
+      r.tailActive = false;
   }
 
   removeParty(room: number, party: number): void {
@@ -250,9 +256,14 @@ export class JsKernels implements DspKernels {
     p.room = -1;
     if (p.mixGain === 0 || r.members.length === 0) return;
     const n = frameSamples(r.sampleRateHz);
-    if (!r.tailActive) r.tail.fill(0, 0, n);
+    if (!r.tailActive) {
+      r.tail.fill(0, 0, n);
+      r.tailCount = 0;
+    }
     fadeTail(r.tail, p.decoded, p.mixGain, n);
     r.tailActive = true;
+    if (r.tailCount < TAIL_WHO) r.tailWho[r.tailCount] = party;
+    r.tailCount = Math.min(r.tailCount + 1, TAIL_WHO + 1);
   }
 
   setTalker(party: number, on: boolean): void {

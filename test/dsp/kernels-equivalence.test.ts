@@ -109,6 +109,16 @@ function scenario(
     // Two talkers leave in one frame: both fade out across the room's next frame (assembly/room.ts keepTail).
     if (f === 21 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(other, p.slot);
     if (f === 24 && nParties > 5) for (const p of parties.slice(4, 6)) k.addParty(room, p.slot);
+    // One leaves as another joins in the same frame: the tail stays; the same one back at once drops it.
+    if (f === 26 && nParties > 6) k.addParty(other, parties[6].slot);
+    if (f === 27 && nParties > 6) {
+      k.addParty(other, parties[4].slot);
+      k.addParty(room, parties[6].slot);
+    }
+    if (f === 28 && nParties > 6) {
+      k.addParty(other, parties[5].slot);
+      k.addParty(room, parties[5].slot);
+    }
     // PCMA -> L16 and L16 -> PCMU: a rate change takes its history from the room's (assembly/room.ts bridgeRate).
     if (f === 12 || f === 16) {
       parties[1].codec = f === 12 ? 'L16' : 'PCMU';

@@ -390,6 +390,59 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
     k.destroyParty(listener);
   });
 
+  it('a talker that leaves as another joins in the same frame still fades out, heard by the joiner, not by itself', () => {
+    const room = k.createRoom(16000);
+    k.setSoftLimiter(room, false);
+    const talker = k.createParty('L16');
+    const listener = k.createParty('L16');
+    const joiner = k.createParty('L16');
+    k.addParty(room, talker);
+    k.addParty(room, listener);
+    k.setTalker(talker, true);
+    const sample = (j: number): number => 8000 - 50 * j;
+    const pcm = (p: number): number[] => {
+      const o = k.outputPayload(p);
+      return Array.from({ length: 320 }, (_, j) => (((o[2 * j] << 8) | o[2 * j + 1]) << 16) >> 16);
+    };
+    const frame = (): void => {
+      const b = k.inputPayload(talker);
+      for (let j = 0; j < 320; j++) {
+        b[2 * j] = (sample(j) >> 8) & 0xff;
+        b[2 * j + 1] = sample(j) & 0xff;
+      }
+      k.setInput(talker, 640);
+      k.setInput(listener, INPUT_SILENT);
+      k.setInput(joiner, INPUT_SILENT);
+      k.processRoom(room);
+    };
+    frame();
+    frame();
+    const tail = Array.from({ length: 320 }, (_, i) =>
+      contribution(sample(319 - i), rampGain(UNITY_GAIN_Q14, 0, i, 320))
+    );
+    // Leaves, and a silent party joins before the next frame: the tail was dropped, a cut of 8,000.
+    k.removeParty(room, talker);
+    k.addParty(room, joiner);
+    frame();
+    expect(pcm(listener)).toEqual(tail);
+    expect(pcm(joiner)).toEqual(tail);
+    k.removeParty(room, joiner);
+    k.addParty(room, talker);
+    frame();
+    frame();
+    // Leaves as another joins, and comes back in the same frame: it must not hear itself, nobody hears it twice.
+    k.removeParty(room, talker);
+    k.addParty(room, joiner);
+    k.addParty(room, talker);
+    k.setInput(talker, INPUT_SILENT);
+    k.setInput(listener, INPUT_SILENT);
+    k.setInput(joiner, INPUT_SILENT);
+    k.processRoom(room);
+    for (const p of [talker, listener, joiner]) expect(pcm(p).every((v) => v === 0)).toBe(true);
+    k.destroyRoom(room);
+    for (const p of [talker, listener, joiner]) k.destroyParty(p);
+  });
+
   it('a single talker in a room hears silence from itself (mix-minus) but its private prompt', () => {
     const room = k.createRoom(8000);
     const p = k.createParty('PCMU');
