@@ -1,8 +1,9 @@
 /**
- * A party's codec changed to another rate mid-call (re-INVITE): the frames concealed while its new
- * stream fills the jitter buffer continue what the room heard of it, and the new stream comes in
- * without a click, in both kernels alike. Its history had been zeroed with the rate: the refill
- * was exact silence and the new stream came back at full amplitude in one step.
+ * A party's codec changed to another rate mid-call (re-INVITE: G.711 to L16/16000 or G.722, and
+ * back): the frames concealed while its new stream fills the jitter buffer continue what the room
+ * heard of it, and the new stream comes in without a click, in both kernels alike. Its history had
+ * been zeroed with the rate: the refill was exact silence (321 to 661 samples) and the new stream
+ * came back at full amplitude in one step.
  */
 import { describe, it, expect } from 'vitest';
 import {
@@ -12,7 +13,8 @@ import {
   type Codec,
   type DspKernels
 } from '../../engine/dsp/kernels.js';
-import { ulawCompress } from '../../engine/dsp/reference/g711.js';
+import { alawCompress, ulawCompress } from '../../engine/dsp/reference/g711.js';
+import { G722_STATE, g722Encode, g722InitState } from '../../engine/dsp/reference/g722.js';
 
 const HZ = 197;
 const AMPLITUDE = 10362;
@@ -34,6 +36,9 @@ function heard(k: DspKernels, roomRate: 8000 | 16000, from: Codec, to: Codec, re
   const frames = 20 + refill;
   const out = new Int16Array(frames * n);
   let codec = from;
+  const encoder = new Int32Array(G722_STATE.words);
+  g722InitState(encoder);
+  const pcm = new Int16Array(320);
   for (let f = 0; f < frames; f++) {
     if (f === 10) k.setPartyCodec(talker, (codec = to));
     const rate = codecRateHz(codec);
@@ -42,13 +47,14 @@ function heard(k: DspKernels, roomRate: 8000 | 16000, from: Codec, to: Codec, re
     if (f >= 10 && f < 10 + refill) k.setInput(talker, INPUT_LOST);
     else {
       for (let j = 0; j < nn; j++) {
-        const x = sine(f * nn + j, rate);
+        const x = (pcm[j] = sine(f * nn + j, rate));
         if (codec === 'L16') {
           payload[2 * j] = (x >> 8) & 0xff;
           payload[2 * j + 1] = x & 0xff;
-        } else payload[j] = ulawCompress(x);
+        } else payload[j] = codec === 'PCMA' ? alawCompress(x) : ulawCompress(x);
       }
-      k.setInput(talker, codec === 'L16' ? 2 * nn : nn);
+      if (codec === 'G722') g722Encode(encoder, pcm, payload, nn);
+      k.setInput(talker, codec === 'L16' ? 2 * nn : codec === 'G722' ? nn / 2 : nn);
     }
     k.processRoom(room);
     out.set(k.decodedInput(talker).subarray(0, n), f * n);
@@ -75,7 +81,9 @@ describe('a codec change to another rate', () => {
   for (const roomRate of [8000, 16000] as const)
     for (const [from, to] of [
       ['PCMU', 'L16'],
-      ['L16', 'PCMU']
+      ['L16', 'PCMU'],
+      ['PCMU', 'G722'],
+      ['G722', 'PCMA']
     ] as const)
       it(`${from} to ${to} in a ${roomRate} Hz room: concealed from the room's history, no click, both kernels alike`, async () => {
         const wasm = await createKernels('wasm');
