@@ -125,9 +125,10 @@ describe('a codec change by re-INVITE to another rate', () => {
         );
         expect(Math.abs(toneLevelDb(last.subarray(last.length - 800), HZ, 8000) - -10)).toBeLessThan(0.5);
         expect(Math.max(...steps)).toBeLessThan(1.3 * own);
-        // As at the same rate: every switch had 40 to 80 ms of exact silence; a new stream that came
-        // late (a host stall) may still reach a frame of it, most may not.
-        expect(silences.filter((run) => run < 80).length).toBeGreaterThanOrEqual(2);
+        // Every switch had 40 to 80 ms of exact silence. The kernels conceal it all now
+        // (test/dsp/codec-rate-change.test.ts); here, as at the same rate, a switch may still reach
+        // a frame or two of it from the jitter buffer, more of them on a loaded host.
+        expect(silences.filter((run) => run < 80).length).toBeGreaterThanOrEqual(1);
       } finally {
         await Promise.all(phones.map((p) => p.close()));
       }
