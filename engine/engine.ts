@@ -753,7 +753,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
         const host = isWildcardAddress(udp.host) ? (this.userAgent?.contactHost ?? udp.host) : udp.host;
         return `${host}:${udp.port}`;
       },
-      activeCalls: () => this.channels.size
+      activeCalls: () => this.metrics.activeCalls.value
     });
   }
 
@@ -776,20 +776,26 @@ export class Engine extends SafeEmitter<EngineEvents> {
     channel.on('stateChange', onState);
   }
 
-  /** Channels with a call are tracked (and hung up by `stop()`); an IDLE one holds nothing. */
+  /**
+   * Channels with a call are tracked (and hung up by `stop()`); an IDLE one holds nothing. A
+   * transfer's leg is a channel but no call: `active_calls` (and a cluster node's load) counts SIP
+   * dialogs, so a caller in a room counts once, as a plain call does.
+   */
   private track(channel: UASCallChannel): void {
-    if (channel.state !== State.IDLE) {
-      this.channels.set(channel.id, channel);
-      this.metrics.activeCalls.inc();
-    }
+    let counted = false;
+    const count = (): void => {
+      const call = channel.state !== State.IDLE && !channel.isTransferLeg;
+      if (call === counted) return;
+      counted = call;
+      if (call) this.metrics.activeCalls.inc();
+      else this.metrics.activeCalls.dec();
+    };
+    if (channel.state !== State.IDLE) this.channels.set(channel.id, channel);
+    count();
     channel.on('stateChange', ({ state, previous }) => {
-      if (state === State.IDLE) {
-        this.channels.delete(channel.id);
-        this.metrics.activeCalls.dec();
-      } else if (previous === State.IDLE) {
-        this.channels.set(channel.id, channel);
-        this.metrics.activeCalls.inc();
-      }
+      if (state === State.IDLE) this.channels.delete(channel.id);
+      else if (previous === State.IDLE) this.channels.set(channel.id, channel);
+      count();
     });
   }
 

@@ -216,6 +216,14 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     return this.#call?.rosterToken;
   }
 
+  /**
+   * @internal whether this channel is a transfer's `otherCall` leg: a channel the spec's model
+   * needs, carrying no SIP dialog of its own (the engine counts calls without it).
+   */
+  get isTransferLeg(): boolean {
+    return this.#legOf !== undefined;
+  }
+
   /** The conference room this channel's call is in or waiting for. */
   get conferenceRoomName(): string | undefined {
     return this.#transfer?.roomName ?? this.#legOf?.roomName;

@@ -65,6 +65,7 @@ export interface ClusterHost {
   conference(name: string): ConferenceMedia | undefined;
   /** The engine's UDP SIP address as host:port. */
   sipAddress(): string;
+  /** SIP dialogs carried: the load in our heartbeat (a caller in a room counts once). */
   activeCalls(): number;
 }
 

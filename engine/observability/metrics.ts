@@ -124,7 +124,12 @@ export class EngineMetrics {
     }
     const r = (this.registry = new Registry());
     if (options.defaultLabels) r.setDefaultLabels(options.defaultLabels);
-    exposeGauge(r, `${p}active_calls`, 'Calls in progress.', this.activeCalls);
+    exposeGauge(
+      r,
+      `${p}active_calls`,
+      'Calls in progress: SIP dialogs (a caller in a conference counts once).',
+      this.activeCalls
+    );
     exposeGauge(r, `${p}rooms`, 'Conference rooms that exist.', this.rooms);
     exposeGauge(r, `${p}parties`, 'Parties in conference rooms.', this.parties);
     exposeHistogram(
@@ -243,7 +248,11 @@ export class EngineMetrics {
       ['rtpPortPairs', 'rtp_port_pairs', 'RTP/RTCP port pairs bound for calls.'],
       ['partySlots', 'dsp_party_slots', 'DSP party slots in use.'],
       ['roomSlots', 'dsp_room_slots', 'DSP room slots in use (conferences and calls on their own).'],
-      ['channels', 'channels', 'Channels with a call.'],
+      [
+        'channels',
+        'channels',
+        "Channels with a call: a caller in a conference is two (its own and its transfer's leg)."
+      ],
       ['timers', 'timers', 'Active referenced timers of the process.'],
       ['workers', 'tts_workers', 'Speech synthesis worker threads.'],
       [

@@ -16,7 +16,7 @@ export interface ResourceCounts {
   partySlots: number;
   /** DSP room slots (one per conference, one per call while it is on its own). */
   roomSlots: number;
-  /** Channels with a call. */
+  /** Channels with a call: a caller in a conference is two, its own and its transfer's leg (`otherCall`). */
   channels: number;
   /** Conference rooms. */
   rooms: number;
