@@ -330,6 +330,8 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /** The media of a live conference room (its mix and 'talking' events), if it exists. */
   conference(name: string): ConferenceMedia | undefined {
+    if (typeof name !== 'string')
+      throw new TypeError(`conference: name must be a string, got ${shown(name)}`);
     const room = this.rooms.get(name);
     return room ? this.conferenceMedias.get(room) : undefined;
   }

@@ -30,6 +30,14 @@ export interface ListenerErrorEvent {
 
 type WithListenerError<E extends EventMap> = E & { listenerError: [ListenerErrorEvent] };
 
+/** A listener that is no function fails here, as Node's EventEmitter has it, not at each emit as a listener error. */
+function checkListener(event: PropertyKey, listener: unknown): void {
+  if (typeof listener !== 'function')
+    throw new TypeError(
+      `the '${String(event)}' listener must be a function, got ${listener === null ? 'null' : typeof listener}`
+    );
+}
+
 export class SafeEmitter<E extends EventMap> {
   readonly #listeners = new Map<keyof WithListenerError<E>, Listener<never>[]>();
   #listenerErrors = 0;
@@ -40,6 +48,7 @@ export class SafeEmitter<E extends EventMap> {
   }
 
   on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
+    checkListener(event, listener);
     const list = this.#listeners.get(event);
     this.#listeners.set(
       event,
@@ -61,6 +70,7 @@ export class SafeEmitter<E extends EventMap> {
   }
 
   once<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
+    checkListener(event, listener);
     const wrapper = ((...args: WithListenerError<E>[K]) => {
       this.off(event, wrapper);
       return listener(...args) as unknown; // an async listener's promise, for safeEmit to watch

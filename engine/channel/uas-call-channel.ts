@@ -22,7 +22,7 @@ import { ConferenceLifetimeControl } from '../settings/conference-lifetime-contr
 import { checkRecordArguments, Recorder, type RecordOptions } from '../media/recorder.js';
 import { stoppedError } from '../media/announcement-queue.js';
 import { checkSecondsTimeout } from '../util/seconds-timeout.js';
-import { checkOptionKeys } from '../util/option-keys.js';
+import { checkOptionKeys, shown } from '../util/option-keys.js';
 import { checkCallOptions } from './call-options.js';
 import {
   CALL_OPTION_KEYS,
@@ -261,6 +261,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** Places a SIP call to `target` (a SIP URI); resolves with ANSWERED, or IDLE with `cause()`. */
   async call(target: string, options: CallOptions = {}): Promise<State> {
+    if (typeof target !== 'string')
+      throw new TypeError(`call: target must be a string (a SIP URI), got ${shown(target)}`);
     if (!isCallTarget(target)) {
       throw new InvalidArgumentError(
         'target',
@@ -503,16 +505,8 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
     checkOptionKeys(options, SEND_DTMF_OPTION_KEYS, 'sendDtmf');
     const { durationMs = 100, gapMs = 60 } = options;
     // RFC 4733's duration field holds at most 65535 samples (8.2 s at 8 kHz); a press is ~100 ms.
-    if (!Number.isFinite(durationMs) || durationMs < 20 || durationMs > MAX_DTMF_MS)
-      throw new InvalidArgumentError(
-        'durationMs',
-        `sendDtmf: durationMs must be a number from 20 to ${MAX_DTMF_MS}, got ${String(durationMs)}`
-      );
-    if (!Number.isFinite(gapMs) || gapMs < 0 || gapMs > MAX_DTMF_MS)
-      throw new InvalidArgumentError(
-        'gapMs',
-        `sendDtmf: gapMs must be a number from 0 to ${MAX_DTMF_MS}, got ${String(gapMs)}`
-      );
+    checkDtmfMs('durationMs', durationMs, 20);
+    checkDtmfMs('gapMs', gapMs, 0);
     const media = this.#mediaFor('sendDtmf');
     const call = this.#call;
     // The call may end between two digits, or in one: said as every other operation says it.
@@ -854,6 +848,16 @@ function resolveTransferOptions(
 }
 
 /** A SIP or SIPS URI with a host: what `call` can place a call to (`sip:` alone, or `sip:@@@`, cannot). */
+/** A `sendDtmf` time in ms: TypeError for a value that is no number, RangeError outside `min`..MAX_DTMF_MS. */
+function checkDtmfMs(name: string, ms: unknown, min: number): void {
+  if (typeof ms !== 'number')
+    throw new TypeError(`sendDtmf: ${name} must be a number of ms, got ${shown(ms)}`);
+  if (!(ms >= min && ms <= MAX_DTMF_MS))
+    throw new RangeError(
+      `sendDtmf: ${name} must be a number from ${min} to ${MAX_DTMF_MS}, got ${String(ms)}`
+    );
+}
+
 function isCallTarget(target: unknown): target is string {
   if (typeof target !== 'string') return false;
   try {

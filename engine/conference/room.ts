@@ -30,7 +30,7 @@
  * joins "the same room" again gets a fresh room from the registry.
  */
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
-import { normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
+import { describe, normaliseDtmfDigit } from '../dtmf/dtmf-digit.js';
 import { BEEP, type Media } from '../settings/media.js';
 import { SafeEmitter } from '../../sip/index.js';
 import { digitAction, type DigitAction } from './digit-actions.js';
@@ -52,7 +52,8 @@ export const LISTEN_VOLUME_DB = { min: -60, max: 6 } as const;
 
 /** RangeError, worded for `what`, unless `db` is a number within `range`. */
 export function checkVolumeDb(what: string, db: unknown, range: { min: number; max: number }): void {
-  if (typeof db !== 'number' || !(db >= range.min && db <= range.max))
+  if (typeof db !== 'number') throw new TypeError(`${what} must be a number of dB, got ${describe(db)}`);
+  if (!(db >= range.min && db <= range.max))
     throw new RangeError(`${what} must be from ${range.min} to ${range.max} dB, got ${String(db)}`);
 }
 

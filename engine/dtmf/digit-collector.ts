@@ -215,6 +215,8 @@ function parseOptions(options: GetDigitsOptions): {
     secondsTimeout
   } = options;
   if (typeof clear !== 'boolean') throw new TypeError(`clear must be a boolean, got ${describe(clear)}`);
+  if (count !== undefined && typeof count !== 'number')
+    throw new TypeError(`count must be a number, got ${describe(count)}`);
   if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
     throw new RangeError(`count must be a positive integer, got ${String(count)}`);
   }

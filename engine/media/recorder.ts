@@ -17,7 +17,7 @@ import { endianness } from 'node:os';
 import type { FileHandle } from 'node:fs/promises';
 import { openNoFollow, type RecordTarget } from './file-folders.js';
 import { FileAccessError } from '../errors.js';
-import { ABORT_SIGNAL, ANY, checkOptionKeys, type OptionKeys } from '../util/option-keys.js';
+import { ABORT_SIGNAL, ANY, checkOptionKeys, shown, type OptionKeys } from '../util/option-keys.js';
 
 const CHUNK_SECONDS = 10;
 /**
@@ -53,7 +53,9 @@ export function checkRecordArguments(
     throw new TypeError('record: path must be a non-empty string');
   checkOptionKeys(options, RECORD_OPTION_KEYS, 'record');
   const { maxSeconds = defaultMaxSeconds, signal } = options;
-  if (typeof maxSeconds !== 'number' || !(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
+  if (typeof maxSeconds !== 'number')
+    throw new TypeError(`record: maxSeconds must be a number, got ${shown(maxSeconds)}`);
+  if (!(maxSeconds > 0 && maxSeconds <= MAX_RECORD_SECONDS))
     throw new RangeError(
       `record: maxSeconds must be > 0 and at most ${MAX_RECORD_SECONDS}, got ${maxSeconds}`
     );

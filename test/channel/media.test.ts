@@ -272,7 +272,26 @@ describe('UASCallChannel media', () => {
     await expect(channel.sendDtmf('')).rejects.toBeInstanceOf(TypeError);
     for (const durationMs of [Infinity, NaN, 0, 10, 60_000])
       await expect(channel.sendDtmf('1', { durationMs })).rejects.toThrow(/durationMs must be a number/);
-    await expect(channel.sendDtmf('1', { gapMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(channel.sendDtmf('1', { gapMs: -1 })).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('refuses an argument of the wrong type with TypeError, as the README has it', async () => {
+    const wrong = 42 as unknown as string;
+    expect(() => engine.conference(wrong)).toThrow(TypeError);
+    const idle = engine.createChannel();
+    await expect(idle.call(wrong)).rejects.toBeInstanceOf(TypeError);
+    await expect(idle.call('sip:x y@127.0.0.1')).rejects.toBeInstanceOf(InvalidArgumentError);
+    const { channel } = await answeredCall(null);
+    await expect(channel.sendDtmf('1', { durationMs: '100' as unknown as number })).rejects.toBeInstanceOf(
+      TypeError
+    );
+    await expect(channel.sendDtmf('1', { gapMs: '60' as unknown as number })).rejects.toBeInstanceOf(
+      TypeError
+    );
+    await expect(channel.record('x.wav', { maxSeconds: '5' as unknown as number })).rejects.toBeInstanceOf(
+      TypeError
+    );
+    expect(() => channel.on('dtmf', 42 as never)).toThrow(TypeError);
   });
 
   it('returns the channel to IDLE with NORMAL when the caller hangs up', async () => {

@@ -155,6 +155,7 @@ describe('DigitCollector.getDigits', () => {
   it.each([
     [{ count: 0 }, RangeError],
     [{ count: 1.5 }, RangeError],
+    [{ count: '3' as unknown as number }, TypeError],
     [{ secondsTimeout: -1 }, RangeError],
     [{ secondsInterdigitTimeout: Number.NaN }, RangeError],
     // Past Node's longest timer (2^31-1 ms), which would fire at once.

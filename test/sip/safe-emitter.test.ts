@@ -17,6 +17,13 @@ describe('SafeEmitter', () => {
     expect(calls).toEqual(['a1', 'b1']);
   });
 
+  it('refuses a listener that is no function, as Node does, rather than failing at each emit', () => {
+    const emitter = new SafeEmitter<Events>();
+    expect(() => emitter.on('tick', 42 as never)).toThrow(TypeError);
+    expect(() => emitter.once('tick', null as never)).toThrow(TypeError);
+    expect(emitter.totalListenerCount()).toBe(0);
+  });
+
   it('returns false when nobody listens', () => {
     expect(new SafeEmitter<Events>().safeEmit('done')).toBe(false);
   });
