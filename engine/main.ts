@@ -5,7 +5,8 @@
  * UASMEDIA_WS_PORT, UASMEDIA_LOG_LEVEL, UASMEDIA_METRICS_PORT; who may call in and how many, and
  * the host names browsers may reach the join page by, with the variables of app/env-options.ts;
  * TLS, SRTP and latching with those of app/encryption-env.ts; the rooms' sample rate with
- * UASMEDIA_ROOM_SAMPLE_RATE (app/media-env.ts). Calls may play WAV files from
+ * UASMEDIA_ROOM_SAMPLE_RATE and the RTP port range with UASMEDIA_RTP_MIN_PORT and
+ * UASMEDIA_RTP_MAX_PORT (app/media-env.ts). Calls may play WAV files from
  * UASMEDIA_PLAY_FOLDER (default data/prompts) and record into UASMEDIA_RECORD_FOLDER (default
  * data/recordings), nowhere else. With UASMEDIA_CLUSTER_REDIS
  * (a unix socket path or redis:// URL) and UASMEDIA_NODE_ID it is a member of a cluster (see
@@ -19,7 +20,7 @@ import { EngineError, InvalidArgumentError } from './errors.js';
 import { meetMeInviteFilter, serveMeetMe } from './app/meet-me.js';
 import { doorFromEnvironment, openDoorWarning } from './app/env-options.js';
 import { encryptionOptionsFromEnv } from './app/encryption-env.js';
-import { mediaFoldersFromEnv, mediaOptionsFromEnv } from './app/media-env.js';
+import { mediaFoldersFromEnv, mediaOptionsFromEnv, rtpPortsFromEnv } from './app/media-env.js';
 import { listenSettingsFromEnv, portInUseHint } from './app/listen-env.js';
 import { unknownVariableWarnings } from './app/env-names.js';
 
@@ -34,11 +35,13 @@ let folders: ReturnType<typeof mediaFoldersFromEnv>;
 let listen: ReturnType<typeof listenSettingsFromEnv>;
 let encryption: ReturnType<typeof encryptionOptionsFromEnv>;
 let media: ReturnType<typeof mediaOptionsFromEnv>;
+let rtpPorts: ReturnType<typeof rtpPortsFromEnv>;
 try {
   listen = listenSettingsFromEnv();
   door = doorFromEnvironment(process.env);
   encryption = encryptionOptionsFromEnv();
   media = mediaOptionsFromEnv();
+  rtpPorts = rtpPortsFromEnv();
   folders = mediaFoldersFromEnv();
   if (advertised !== undefined && isIP(advertised) === 0)
     throw new InvalidArgumentError(
@@ -73,7 +76,7 @@ function newEngine(): Engine {
       tls: encryption.tls,
       advertisedHost: advertised
     },
-    rtp: { ...encryption.rtp, advertisedAddress: advertised },
+    rtp: { ...encryption.rtp, ...rtpPorts, advertisedAddress: advertised },
     files: { playFolders: [folders.playFolder], recordFolder: folders.recordFolder },
     ...media,
     logLevel: listen.logLevel,

@@ -38,6 +38,8 @@ export const ENVIRONMENT_NAMES: readonly string[] = [
   'RTP_ALLOW',
   'RTP_DENY',
   'RTP_LATCHING',
+  'RTP_MAX_PORT',
+  'RTP_MIN_PORT',
   'SIP_ALLOW',
   'SIP_DENY',
   'SIP_HOST',

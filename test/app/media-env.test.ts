@@ -1,9 +1,14 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { mediaFoldersFromEnv, mediaOptionsFromEnv } from '../../engine/app/media-env.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mediaFoldersFromEnv, mediaOptionsFromEnv, rtpPortsFromEnv } from '../../engine/app/media-env.js';
 import { EngineError } from '../../engine/errors.js';
+import { killStartedMains, mainRefusing, startMain } from '../support/npm-start.js';
+import { RawUac } from '../support/raw-uac.js';
+import { waitFor } from '../support/wait.js';
+
+afterEach(killStartedMains);
 
 describe("npm start's media settings from the environment", () => {
   it('runs 8 kHz rooms unless UASMEDIA_ROOM_SAMPLE_RATE says 16000', () => {
@@ -63,4 +68,75 @@ describe("npm start's play and record folders from the environment", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("npm start's RTP port range (UASMEDIA_RTP_MIN_PORT, UASMEDIA_RTP_MAX_PORT)", () => {
+  it("is the engine's default unless set; either alone moves its own end", () => {
+    expect(rtpPortsFromEnv({})).toEqual({ minPort: 20000, maxPort: 29999 });
+    expect(rtpPortsFromEnv({ UASMEDIA_RTP_MIN_PORT: '', UASMEDIA_RTP_MAX_PORT: '' })).toEqual({
+      minPort: 20000,
+      maxPort: 29999
+    });
+    expect(rtpPortsFromEnv({ UASMEDIA_RTP_MIN_PORT: '10000', UASMEDIA_RTP_MAX_PORT: '10999' })).toEqual({
+      minPort: 10000,
+      maxPort: 10999
+    });
+    expect(rtpPortsFromEnv({ UASMEDIA_RTP_MAX_PORT: '20001' })).toEqual({ minPort: 20000, maxPort: 20001 });
+  });
+
+  it('refuses a bad port or a range without an RTP/RTCP pair, naming the variables', () => {
+    const messageOf = (env: Record<string, string>): string => {
+      try {
+        rtpPortsFromEnv(env);
+      } catch (error) {
+        expect((error as EngineError).code).toBe('ERR_INVALID_ARGUMENT');
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(messageOf({ UASMEDIA_RTP_MIN_PORT: 'abc' })).toBe(
+      'UASMEDIA_RTP_MIN_PORT=abc must be a port number from 1 to 65535'
+    );
+    expect(messageOf({ UASMEDIA_RTP_MAX_PORT: '70000' })).toBe(
+      'UASMEDIA_RTP_MAX_PORT=70000 must be a port number from 1 to 65535'
+    );
+    expect(messageOf({ UASMEDIA_RTP_MIN_PORT: '0' })).toBe(
+      'UASMEDIA_RTP_MIN_PORT=0 must be a port number from 1 to 65535'
+    );
+    expect(messageOf({ UASMEDIA_RTP_MIN_PORT: '30001', UASMEDIA_RTP_MAX_PORT: '30001' })).toBe(
+      'UASMEDIA_RTP_MIN_PORT=30001, UASMEDIA_RTP_MAX_PORT=30001: the range must hold an even port for RTP and the odd one above it for RTCP'
+    );
+    expect(messageOf({ UASMEDIA_RTP_MIN_PORT: '40000' })).toBe(
+      'UASMEDIA_RTP_MIN_PORT=40000, UASMEDIA_RTP_MAX_PORT unset (29999): the range must hold an even port for RTP and the odd one above it for RTCP'
+    );
+  });
+
+  it('gives calls media ports in the range, and stops start-up on a bad value', async () => {
+    const range = { UASMEDIA_RTP_MIN_PORT: '54010', UASMEDIA_RTP_MAX_PORT: '54019' };
+    const main = startMain({ ...range, UASMEDIA_SIP_HOST: '127.0.24.1' });
+    // Generous: tsx compiles the entry on a machine other builds share.
+    await waitFor(() => main.output().includes('Ctrl-C stops.') || main.child.exitCode !== null, 120_000);
+    expect(main.output()).not.toContain('WARNING: UASMEDIA_RTP');
+    const sipPort = Number(/sip:<room>@127\.0\.24\.1:(\d+)/.exec(main.output())?.[1]);
+    expect(sipPort, main.output()).toBeGreaterThan(0);
+    const uac = await new RawUac().open('127.0.24.30');
+    try {
+      uac.engineHost = '127.0.24.1';
+      const final = await uac.invite(sipPort, [], 54700);
+      expect(final.status).toBe(200);
+      const port = Number(/m=audio (\d+)/.exec(final.bodyText)?.[1]);
+      expect(port).toBeGreaterThanOrEqual(54010);
+      expect(port).toBeLessThanOrEqual(54018);
+      await uac.bye(final);
+    } finally {
+      uac.close();
+    }
+    expect(await main.exit(true)).toBe(0);
+
+    const refused = await mainRefusing({ ...range, UASMEDIA_RTP_MAX_PORT: '54x' });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(
+      /^uasmedia: UASMEDIA_RTP_MAX_PORT=54x must be a port number from 1 to 65535/
+    );
+  }, 180_000);
 });
