@@ -49,6 +49,8 @@ import {
 
 /** Longest DTMF press or gap `sendDtmf` takes. */
 const MAX_DTMF_MS = 5000;
+/** Where a prompt asked for while ANSWERED still plays once its audio is ready. */
+const PROMPT_STATES = [State.ANSWERED, State.TRANSFERRING, State.TRANSFERRED, State.RECONNECTING];
 
 export type ChannelEvents = {
   stateChange: [{ state: State; previous: State }];
@@ -671,7 +673,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   }
 
   async #playPcm(operation: string, parts: Int16Array[], signal?: AbortSignal): Promise<void> {
-    const media = this.#mediaFor(operation);
+    // Asked for while ANSWERED, its audio ready only now: a transfer meanwhile does not refuse it
+    // (InvalidStateError, for a call made in the right state), as it does not stop a prompt
+    // already playing; the caller hears it waiting for the room or in it.
+    this.#expect(operation, PROMPT_STATES);
+    const media = this.#ownCall(operation).media;
     try {
       // A signal aborted already is refused by the queue as one aborted while it plays (ERR_PROMPT_STOPPED).
       // The signal stops this prompt only; stopPlaying() stops them all.

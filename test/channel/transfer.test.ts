@@ -248,6 +248,21 @@ describe('transferToConferenceRoom', () => {
     expect(await channel.retrieveTransferredCall()).toBe(State.ANSWERED);
   });
 
+  it('plays a prompt asked for before the transfer whose speech is ready only after it, as one playing then', async () => {
+    const { phone, channel } = await caller();
+    phone.clearReceived();
+    // Text no cache holds: its speech is made in a worker, turns after the transfer has begun.
+    const prompt = channel.playText(`Speech ready after the transfer, number ${process.hrtime.bigint()}.`);
+    const transferred = channel.transferToConferenceRoom(engine.createChannel(), 'lateprompt1', {
+      conferencePartyMediaSettings: quietSettings()
+    });
+    expect(channel.state).not.toBe(State.ANSWERED);
+    await prompt; // it was refused with InvalidStateError (TRANSFERRED, expected ANSWERED)
+    expect(loudestDbfs(phone.receivedPcm(), 8000)).toBeGreaterThan(-30);
+    expect(await transferred).toBe(State.TRANSFERRED);
+    expect(await channel.retrieveTransferredCall()).toBe(State.ANSWERED);
+  });
+
   it('retrieves the party on its exit digit; the channel can then play and transfer again', async () => {
     const { phone, channel } = await caller();
     const media = new ConferencePartyMediaSettings({ beepOnEntry: false, exitOnDtmfDigit: '#' });
