@@ -9,7 +9,7 @@
  * toward (a host name), the rule of the SIP Contact: the first non-loopback IPv4 interface, else
  * loopback. Behind NAT, `rtp.advertisedAddress` names the public address instead.
  */
-import dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { interfaceAddress } from '../../sip/index.js';
 

@@ -9,7 +9,7 @@
  * caller's first, took those calls (their audio, and their place in the room).
  */
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { MediaAddressType } from '../../sip/index.js';

@@ -10,7 +10,7 @@
  * be heard, and everything we send is protected. Nothing thrown inside a socket handler escapes
  * it: malformed packets are dropped and counted by reason.
  */
-import type dgram from 'node:dgram';
+import type * as dgram from 'node:dgram';
 import { SafeEmitter } from '../../sip/index.js';
 import { ClosedError, InvalidStateError } from '../errors.js';
 import { PeerLatch, type LatchingMode } from './peer-latch.js';

@@ -6,7 +6,7 @@
  * connection. Connection counts, idle time and slow senders are bounded by a ConnectionGuard,
  * and its pacer hands each connection's messages to the stack a few per turn, at a bounded rate.
  */
-import net from 'node:net';
+import * as net from 'node:net';
 import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from '../message/limits.js';
 import { ConnectionGuard, type GuardedConnection } from './connection-guard.js';

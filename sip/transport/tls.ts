@@ -5,8 +5,8 @@
  * (or the system's roots) unless told otherwise.
  */
 import { constants } from 'node:crypto';
-import type net from 'node:net';
-import tls from 'node:tls';
+import type * as net from 'node:net';
+import * as tls from 'node:tls';
 import { TcpTransport, type ServerHandshake, type StreamTransportOptions } from './tcp.js';
 import type { TransportAddress, TransportHandler } from './transport.js';
 

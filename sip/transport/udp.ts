@@ -2,7 +2,7 @@
  * SIP over UDP (RFC 3261 §18): one datagram is one message. Send errors are reported, never
  * thrown at the caller's stack; the socket keeps serving.
  */
-import dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { SipError } from '../errors.js';
 import type { SipTransport, TransportAddress, TransportHandler } from './transport.js';

@@ -14,10 +14,10 @@
  * upgrade within the message deadline; an upgraded one is closed when idle, when a message
  * (frames) takes longer than the deadline, or when it does not answer our pings.
  */
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type net from 'node:net';
+import type * as net from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { SipError } from '../errors.js';
 import { DEFAULT_MESSAGE_LIMITS } from '../message/limits.js';
