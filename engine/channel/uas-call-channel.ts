@@ -853,7 +853,6 @@ function resolveTransferOptions(
   };
 }
 
-/** A SIP or SIPS URI with a host: what `call` can place a call to (`sip:` alone, or `sip:@@@`, cannot). */
 /** A `sendDtmf` time in ms: TypeError for a value that is no number, RangeError outside `min`..MAX_DTMF_MS. */
 function checkDtmfMs(name: string, ms: unknown, min: number): void {
   if (typeof ms !== 'number')
@@ -864,6 +863,7 @@ function checkDtmfMs(name: string, ms: unknown, min: number): void {
     );
 }
 
+/** A SIP or SIPS URI with a host: what `call` can place a call to (`sip:` alone, or `sip:@@@`, cannot). */
 function isCallTarget(target: unknown): target is string {
   if (typeof target !== 'string') return false;
   try {
