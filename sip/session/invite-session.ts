@@ -5,6 +5,7 @@
  */
 import { NatKeepalive } from './nat-keepalive.js';
 import { movedNatPeer } from './nat-peer.js';
+import type { ClientCredentials } from '../auth/challenge-answers.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -20,6 +21,7 @@ import type { TimerHandle } from '../transaction/timers.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
+import { sendAnsweringChallenges } from './challenged-request.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
 import { retryAfterSeconds } from './refresh-retry.js';
@@ -166,6 +168,17 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** We chose the Call-ID: we sent the dialog's initial INVITE (RFC 3261 §14.1 asks). */
   protected abstract get ownsCallId(): boolean;
 
+  /** Ours, for a dialog we placed with them: they answer its requests' challenges too. */
+  protected get credentials(): ClientCredentials | undefined {
+    return undefined;
+  }
+
+  /** A request of the dialog, sent again with our credentials if challenged (challenged-request.ts). */
+  private sendInDialog(dialog: Dialog, request: SipRequest): Promise<SipResponse> {
+    const send = (r: SipRequest): Promise<SipResponse> => this.host.sendRequest(r, this.sendOptions);
+    return sendAnsweringChallenges(dialog, request, this.credentials, send, this.host.logger);
+  }
+
   get remoteTag(): string | undefined {
     return this.dialog?.state.remoteTag;
   }
@@ -200,7 +213,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     const request = this.dialog.createRequest('INFO');
     request.add('Content-Type', contentType);
     request.body = Buffer.from(body, 'utf8');
-    const response = await this.host.sendRequest(request, this.sendOptions);
+    const response = await this.sendInDialog(this.dialog, request);
     return response.status;
   }
 
@@ -753,7 +766,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   /** Sends `bye`, keeping its dialog until the BYE's transaction ends (a crossing BYE gets 200). */
   private sendBye(dialog: Dialog, bye: SipRequest): Promise<unknown> {
     this.byeInFlight = true;
-    return this.host.sendRequest(bye, this.sendOptions).finally(() => {
+    return this.sendInDialog(dialog, bye).finally(() => {
       this.byeInFlight = false;
       this.host.removeDialog(dialog);
     });

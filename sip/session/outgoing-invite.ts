@@ -4,7 +4,7 @@
  * (§22.2, §22.3), and CANCEL (§9.1, sent only once a provisional response arrived).
  */
 import { randomBytes } from 'node:crypto';
-import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
+import { ChallengeAnswers, type ClientCredentials } from '../auth/challenge-answers.js';
 import { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
@@ -27,7 +27,7 @@ export interface OutgoingInviteOptions {
   displayName?: string;
   headers?: Record<string, string>;
   /** Credentials for a 401/407; with `realm`, only a challenge of that realm is answered. */
-  auth?: { username: string; password: string; realm?: string };
+  auth?: ClientCredentials;
   transport?: 'udp' | 'tcp' | 'tls';
   signal?: AbortSignal;
   /**
@@ -38,10 +38,6 @@ export interface OutgoingInviteOptions {
   pinToAnswer?: boolean;
 }
 
-/** Answers to challenges of one realm (a `stale=true` nonce, then a wrong password, say). */
-const MAX_AUTH_ATTEMPTS_PER_REALM = 2;
-/** Realms answered for one INVITE: the proxies in its path that challenge, and the UAS. */
-const MAX_AUTH_REALMS = 4;
 /** Dialogs of a forked INVITE answered after the first, each ACKed and ended with BYE. */
 const MAX_FORKED_DIALOGS = 8;
 
@@ -77,15 +73,8 @@ export class OutgoingInvite extends InviteSessionBase {
   private cancelSent = false;
   /** §9.1: gives the INVITE up 64·T1 after its CANCEL if no final response has come. */
   private cancelGiveUp: TimerHandle | undefined;
-  /**
-   * Every challenge answered so far, by kind and realm (§22.3): each retry carries an answer to
-   * all of them, so a proxy that challenged first still finds its credentials once a second proxy
-   * or the UAS challenges too. An answer counts its nonce's uses, sent again with the next count.
-   */
-  private readonly answered = new Map<
-    string,
-    { proxy: boolean; challenge: DigestChallenge; uses: number; attempts: number }
-  >();
+  /** Every challenge the INVITE met so far (§22.3), answered again in each retry. */
+  private readonly challengeAnswers: ChallengeAnswers | undefined;
   private intervalRetried = false;
   private settle?: { resolve: (v: { answerSdp: string }) => void; reject: (e: Error) => void };
   private readonly abortListener = () => this.cancel();
@@ -105,6 +94,7 @@ export class OutgoingInvite extends InviteSessionBase {
     // The application may only listen to events; never let this promise go unhandled.
     this.established.catch(() => {});
     this.localSdp = options.body;
+    this.challengeAnswers = options.auth && new ChallengeAnswers(options.auth);
 
     const invite = new SipRequest('INVITE', target);
     const fromUri = options.from ?? `sip:uasmedia@${host.localHost}`;
@@ -135,6 +125,10 @@ export class OutgoingInvite extends InviteSessionBase {
       invite.body = Buffer.from(options.body, 'utf8');
     }
     this.invite = invite;
+  }
+
+  protected override get credentials(): ClientCredentials | undefined {
+    return this.options.auth;
   }
 
   get remoteDisplayName(): string | undefined {
@@ -384,30 +378,16 @@ export class OutgoingInvite extends InviteSessionBase {
 
   /** §22.2: answer a digest challenge with a new INVITE (CSeq + 1, new branch). */
   private retryWithCredentials(response: SipResponse): boolean {
-    const auth = this.options.auth;
-    if (!auth || this.cancelRequested) return false;
-    const proxy = response.status === 407;
-    const challenges = response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate');
-    const authorizations: Array<[string, string]> = [];
+    if (!this.challengeAnswers || this.cancelRequested) return false;
+    let authorizations: Array<[string, string]> | undefined;
     try {
-      const challenge = selectChallenge(challenges, auth.realm);
-      const key = `${proxy ? 'proxy' : 'www'} ${challenge.realm}`;
-      const earlier = this.answered.get(key);
-      const attempts = (earlier?.attempts ?? 0) + 1;
-      if (attempts > MAX_AUTH_ATTEMPTS_PER_REALM || (!earlier && this.answered.size === MAX_AUTH_REALMS))
-        return false;
-      // A new challenge of a realm replaces its old one (a new nonce starts its count again).
-      this.answered.set(key, { proxy, challenge, uses: 0, attempts });
       const request = { method: 'INVITE', uri: this.invite.uri, body: this.invite.bodyText };
-      for (const entry of this.answered.values()) {
-        entry.uses++;
-        const header = entry.proxy ? 'Proxy-Authorization' : 'Authorization';
-        authorizations.push([header, computeAuthorization(entry.challenge, auth, request, entry.uses)]);
-      }
+      authorizations = this.challengeAnswers.answer(response, request);
     } catch (error) {
       this.host.logger.warn({ callId: this.callId, err: String(error) }, 'cannot answer digest challenge');
       return false;
     }
+    if (!authorizations) return false;
     this.resend((next) => {
       next.remove('Authorization').remove('Proxy-Authorization');
       for (const [header, value] of authorizations) next.add(header, value);

@@ -1,0 +1,102 @@
+/**
+ * A carrier that challenges every request challenges the BYE of a call we placed (407, or 401
+ * from the callee): it is sent again with the call's credentials, as the dialog's next request
+ * (RFC 3261 §22.2). Unanswered, the call stayed up, and billed, at the carrier's end.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyAuthorization } from '../../sip/auth/digest.js';
+import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
+import { SipUserAgent } from '../../sip/user-agent.js';
+import { testSdp } from '../support/sip-sdp.js';
+import { okWithAnswer, responseTo } from '../support/sip-messages.js';
+import { UdpTestPeer } from '../support/sip-udp-peer.js';
+
+const HOST = '127.0.26.10';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A request of `method` with a CSeq above `after` (not a retransmission of one seen). */
+const isRequest =
+  (method: string, after = 0) =>
+  (m: AnySipMessage): boolean =>
+    m instanceof SipRequest && m.method === method && m.cseq.seq > after;
+
+const cseqsOf = (peer: UdpTestPeer, method: string): Set<number> =>
+  new Set(peer.received.filter(isRequest(method)).map((m) => (m as SipRequest).cseq.seq));
+
+async function placedCall(auth?: { username: string; password: string }) {
+  const ua = new SipUserAgent({
+    transports: [{ protocol: 'udp', host: HOST, port: 0 }],
+    timers: { t1Ms: 50, t2Ms: 400, t4Ms: 500 }
+  });
+  await ua.start();
+  cleanups.push(() => ua.close());
+  const carrier = await new UdpTestPeer().open(HOST);
+  cleanups.push(() => carrier.close());
+  const uaPort = ua.addresses()[0].port;
+  const call = ua.invite(`sip:+15550001111@${HOST}:${carrier.port}`, { body: testSdp(5000), auth });
+  const invite = (await carrier.next(isRequest('INVITE'))) as SipRequest;
+  const ok = okWithAnswer(invite, 'carrier', `sip:gw@${HOST}:${carrier.port}`, testSdp(6000));
+  await carrier.send(ok.toBuffer(), uaPort, HOST);
+  await call.established;
+  await carrier.next(isRequest('ACK'));
+  const send = (response: ReturnType<typeof responseTo>) => carrier.send(response.toBuffer(), uaPort, HOST);
+  return { call, carrier, send };
+}
+
+function challenge(request: SipRequest, status: 401 | 407): ReturnType<typeof responseTo> {
+  const response = responseTo(request, status);
+  const header = status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+  response.add(header, 'Digest realm="carrier.example", nonce="bye-nonce", qop="auth", algorithm=MD5');
+  return response;
+}
+
+describe('a challenged BYE of a call we placed', () => {
+  for (const status of [407, 401] as const) {
+    it(`is sent again with the call's credentials after a ${status}, as the dialog's next request`, async () => {
+      const { call, carrier, send } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+      const hangingUp = call.bye();
+      const first = (await carrier.next(isRequest('BYE'))) as SipRequest;
+      await send(challenge(first, status));
+      const second = (await carrier.next(isRequest('BYE', first.cseq.seq))) as SipRequest;
+      await send(responseTo(second, 200));
+      await hangingUp;
+
+      expect(second.cseq.seq).toBe(first.cseq.seq + 1);
+      expect(second.uri).toBe(first.uri);
+      expect(second.getAll('Route')).toEqual(first.getAll('Route'));
+      const header = status === 407 ? 'Proxy-Authorization' : 'Authorization';
+      const verified = verifyAuthorization(second.get(header) ?? '', {
+        username: 'trunkuser',
+        password: 's3cret',
+        method: 'BYE',
+        realm: 'carrier.example',
+        nonce: 'bye-nonce',
+        uri: second.uri
+      });
+      expect(verified.ok).toBe(true);
+    });
+  }
+
+  it('is not sent again without credentials, nor past two answers to one realm', async () => {
+    const anonymous = await placedCall();
+    const hangingUp = anonymous.call.bye();
+    const bye = (await anonymous.carrier.next(isRequest('BYE'))) as SipRequest;
+    await anonymous.send(challenge(bye, 407));
+    await hangingUp;
+    expect(cseqsOf(anonymous.carrier, 'BYE').size).toBe(1);
+
+    const refused = await placedCall({ username: 'trunkuser', password: 'wrong' });
+    const refusing = refused.call.bye();
+    let seq = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = (await refused.carrier.next(isRequest('BYE', seq))) as SipRequest;
+      seq = next.cseq.seq;
+      await refused.send(challenge(next, 407));
+    }
+    await refusing;
+    expect(cseqsOf(refused.carrier, 'BYE').size).toBe(3);
+  });
+});
