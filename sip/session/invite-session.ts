@@ -5,7 +5,7 @@
  */
 import { NatKeepalive } from './nat-keepalive.js';
 import { movedNatPeer } from './nat-peer.js';
-import type { ClientCredentials } from '../auth/challenge-answers.js';
+import { ChallengeAnswers, type ClientCredentials } from '../auth/challenge-answers.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
@@ -21,7 +21,7 @@ import type { TimerHandle } from '../transaction/timers.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
-import { sendAnsweringChallenges } from './challenged-request.js';
+import { authorizedRetry, sendAnsweringChallenges } from './challenged-request.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
 import { retryAfterSeconds } from './refresh-retry.js';
@@ -239,12 +239,12 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         error: new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491)
       });
     const request = dialog.createRequest('INVITE');
-    const seq = request.cseq.seq;
     request.add('Contact', this.host.contact(this.protocol));
     request.add('Content-Type', SDP);
     for (const [name, value] of Object.entries(headers)) request.add(name, value);
     request.body = Buffer.from(offerSdp, 'utf8');
     this.reinviteInProgress = true;
+    const answers = this.credentials && new ChallengeAnswers(this.credentials);
     return new Promise<ReinviteOutcome>((resolve) => {
       let settled = false;
       let cancelled = false;
@@ -263,6 +263,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
           487
         )
       });
+      let current = request;
       // Timer B stops at a provisional response, and nothing else ends the transaction: every offer
       // of the peer's met 491 until the session expired (868 s by default), or for good without a
       // session timer. §9.1 lets a re-INVITE be cancelled; the session stays as it was (§14.1).
@@ -271,68 +272,87 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         const attempt = this.reinviteAttempt;
         if (settled || this.ended || !attempt) return;
         cancelled = true;
-        this.host.sendRequest(buildCancel(request), { ...this.sendOptions, keepVia: true }).catch(() => {});
+        this.host.sendRequest(buildCancel(current), { ...this.sendOptions, keepVia: true }).catch(() => {});
         // No 487 to the CANCEL within 64*T1 either: the transaction is given up, the call goes on.
         attempt.giveUpAfter?.(64 * this.host.timers.t1Ms);
       };
-      // A send that throws (a remote target we cannot reach) must not leave the flag set: every
-      // later re-INVITE, ours or the peer's, would meet 491.
-      try {
-        const attempt = this.host.sendInvite(
-          request,
-          {
-            response: (response) => {
-              if (response.status < 200) {
-                if (!settled && !cancelled)
-                  this.reinviteWait ??= this.host.clock.setTimeout(cancelUnanswered, this.reinviteWaitMs);
-                return;
+      const send = (sent: SipRequest): void => {
+        current = sent;
+        const seq = sent.cseq.seq;
+        // A send that throws (a remote target we cannot reach) must not leave the flag set: every
+        // later re-INVITE, ours or the peer's, would meet 491.
+        try {
+          const attempt = this.host.sendInvite(
+            sent,
+            {
+              response: (response) => {
+                if (response.status < 200) {
+                  if (!settled && !cancelled)
+                    this.reinviteWait ??= this.host.clock.setTimeout(cancelUnanswered, this.reinviteWaitMs);
+                  return;
+                }
+                if (response.status < 300) {
+                  // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
+                  this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
+                  if (settled) return;
+                  dialog.refreshTarget(response);
+                  const answer = sessionDescriptionOf(response) ?? '';
+                  this.localSdp = offerSdp;
+                  if (answer.length > 0) this.remoteSdp = answer;
+                  finish({ answer, response });
+                  return;
+                }
+                if (cancelled && response.status === 487) {
+                  finish({ ...cancelledOutcome(), response });
+                  return;
+                }
+                // §22.2: a carrier that challenges our session refresh ended every call at expiry.
+                const retry =
+                  settled || cancelled
+                    ? undefined
+                    : authorizedRetry(dialog, sent, response, answers, this.host.logger);
+                if (retry && !this.ended) {
+                  this.stopReinviteWait();
+                  send(retry);
+                  return;
+                }
+                finish({
+                  error: new SipError(
+                    'ERR_SIP_REJECTED',
+                    `re-INVITE failed: ${response.status} ${response.reason}`,
+                    response.status,
+                    response.reason
+                  ),
+                  response
+                });
+                // §12.2.1.2 ends the dialog; RFC 4028 §10 has a refresh's UAC send BYE: a proxy's
+                // 408 leaves the far end holding a call no one hears.
+                if (response.status === 481 || response.status === 408)
+                  this.endWithBye('error').catch(() => {});
+              },
+              timeout: () => {
+                if (cancelled) {
+                  finish(cancelledOutcome());
+                  return;
+                }
+                finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
+                void this.bye();
               }
-              if (response.status < 300) {
-                // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
-                this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
-                if (settled) return;
-                dialog.refreshTarget(response);
-                const answer = sessionDescriptionOf(response) ?? '';
-                this.localSdp = offerSdp;
-                if (answer.length > 0) this.remoteSdp = answer;
-                finish({ answer, response });
-                return;
-              }
-              if (cancelled && response.status === 487) {
-                finish({ ...cancelledOutcome(), response });
-                return;
-              }
-              finish({
-                error: new SipError(
-                  'ERR_SIP_REJECTED',
-                  `re-INVITE failed: ${response.status} ${response.reason}`,
-                  response.status,
-                  response.reason
-                ),
-                response
-              });
-              // §12.2.1.2 ends the dialog; RFC 4028 §10 has a refresh's UAC send BYE: a proxy's
-              // 408 leaves the far end holding a call no one hears.
-              if (response.status === 481 || response.status === 408)
-                this.endWithBye('error').catch(() => {});
             },
-            timeout: () => {
-              if (cancelled) {
-                finish(cancelledOutcome());
-                return;
-              }
-              finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
-              void this.bye();
-            }
-          },
-          this.sendOptions
-        );
-        if (!settled) this.reinviteAttempt = attempt;
-      } catch (error) {
-        finish({
-          error: new SipError('ERR_SIP_TRANSPORT', `cannot send re-INVITE: ${(error as Error).message}`, 503)
-        });
-      }
+            this.sendOptions
+          );
+          if (!settled) this.reinviteAttempt = attempt;
+        } catch (error) {
+          finish({
+            error: new SipError(
+              'ERR_SIP_TRANSPORT',
+              `cannot send re-INVITE: ${(error as Error).message}`,
+              503
+            )
+          });
+        }
+      };
+      send(request);
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * A carrier that challenges every request challenges the BYE of a call we placed (407, or 401
- * from the callee): it is sent again with the call's credentials, as the dialog's next request
- * (RFC 3261 §22.2). Unanswered, the call stayed up, and billed, at the carrier's end.
+ * from the callee), and its re-INVITEs (a session refresh): each is sent again with the call's
+ * credentials, as the dialog's next request (RFC 3261 §22.2). Unanswered, the call stayed up,
+ * and billed, at the carrier's end, or a call the carrier asked us to refresh ended at expiry.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyAuthorization } from '../../sip/auth/digest.js';
@@ -98,5 +99,31 @@ describe('a challenged BYE of a call we placed', () => {
     }
     await refusing;
     expect(cseqsOf(refused.carrier, 'BYE').size).toBe(3);
+  });
+});
+
+describe('a challenged re-INVITE of a call we placed', () => {
+  it("is sent again with the call's credentials and resolves with the answer", async () => {
+    const { call, carrier, send } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    const refreshing = call.reinvite(testSdp(5000));
+    const first = (await carrier.next(isRequest('INVITE', 1))) as SipRequest;
+    await send(challenge(first, 407));
+    const second = (await carrier.next(isRequest('INVITE', first.cseq.seq))) as SipRequest;
+    const ok = okWithAnswer(second, '', `sip:gw@${HOST}:${carrier.port}`, testSdp(6002));
+    await send(ok);
+
+    expect(await refreshing).toContain('m=audio 6002');
+    expect(second.cseq.seq).toBe(first.cseq.seq + 1);
+    expect(second.bodyText).toBe(first.bodyText);
+    const verified = verifyAuthorization(second.get('Proxy-Authorization') ?? '', {
+      username: 'trunkuser',
+      password: 's3cret',
+      method: 'INVITE',
+      nonce: 'bye-nonce',
+      uri: second.uri
+    });
+    expect(verified.ok).toBe(true);
+    const ack = (await carrier.next(isRequest('ACK', first.cseq.seq))) as SipRequest;
+    expect(ack.cseq.seq).toBe(second.cseq.seq);
   });
 });
