@@ -174,7 +174,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
   }
 
   /** A request of the dialog, sent again with our credentials if challenged (challenged-request.ts). */
-  private sendInDialog(dialog: Dialog, request: SipRequest): Promise<SipResponse> {
+  protected sendInDialog(dialog: Dialog, request: SipRequest): Promise<SipResponse> {
     const send = (r: SipRequest): Promise<SipResponse> => this.host.sendRequest(r, this.sendOptions);
     return sendAnsweringChallenges(dialog, request, this.credentials, send, this.host.logger);
   }

@@ -263,7 +263,7 @@ export class OutgoingInvite extends InviteSessionBase {
     if (this.cancelRequested) {
       // The 2xx crossed our CANCEL (§9.1): the call was wanted gone, so hang it up.
       this.fail(new SipError('ERR_SIP_CANCELLED', 'call answered after CANCEL; hung up', 487), 'cancel');
-      this.host.sendRequest(dialog.createRequest('BYE'), this.sendOptions).catch(() => {});
+      this.sendInDialog(dialog, dialog.createRequest('BYE')).catch(() => {});
       return;
     }
     if (this.host.sessionTimer) {
@@ -327,7 +327,7 @@ export class OutgoingInvite extends InviteSessionBase {
     this.host.sendAck(ack, this.sendOptions);
     this.forkedAcks.set(toTag, ack);
     this.host.logger.info({ callId: this.callId, toTag }, 'ending the dialog of an unwanted 2xx with BYE');
-    this.host.sendRequest(forked.createRequest('BYE'), this.sendOptions).catch(() => {});
+    this.sendInDialog(forked, forked.createRequest('BYE')).catch(() => {});
   }
 
   /** The ACK of a 2xx (§13.2.2.4), with the INVITE's credentials (§22.1). */

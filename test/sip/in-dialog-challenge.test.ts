@@ -44,7 +44,7 @@ async function placedCall(auth?: { username: string; password: string }) {
   await call.established;
   await carrier.next(isRequest('ACK'));
   const send = (response: ReturnType<typeof responseTo>) => carrier.send(response.toBuffer(), uaPort, HOST);
-  return { call, carrier, send };
+  return { call, carrier, send, invite };
 }
 
 function challenge(request: SipRequest, status: 401 | 407): ReturnType<typeof responseTo> {
@@ -125,5 +125,20 @@ describe('a challenged re-INVITE of a call we placed', () => {
     expect(verified.ok).toBe(true);
     const ack = (await carrier.next(isRequest('ACK', first.cseq.seq))) as SipRequest;
     expect(ack.cseq.seq).toBe(second.cseq.seq);
+  });
+});
+
+describe('a challenged BYE ending a forked dialog we do not keep', () => {
+  it("is sent again with the call's credentials", async () => {
+    const { carrier, send, invite } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    await send(okWithAnswer(invite, 'fork2', `sip:fork2@${HOST}:${carrier.port}`, testSdp(6004)));
+    const isFork2Bye = (after: number) => (m: AnySipMessage) =>
+      isRequest('BYE', after)(m) && (m as SipRequest).toTag === 'fork2';
+    const first = (await carrier.next(isFork2Bye(0))) as SipRequest;
+    await send(challenge(first, 407));
+    const second = (await carrier.next(isFork2Bye(first.cseq.seq))) as SipRequest;
+    await send(responseTo(second, 200));
+    expect(second.uri).toBe(`sip:fork2@${HOST}:${carrier.port}`);
+    expect(second.get('Proxy-Authorization')).toMatch(/nonce="bye-nonce"/);
   });
 });
