@@ -189,7 +189,8 @@ export class SipCall {
     // The last early-media answer we could use: the call's answer if the 2xx brings none.
     let earlyAnswer: string | undefined;
     outgoing.on('progress', ({ status, body }: { status: number; body?: string }) => {
-      if (status === 183 && body) {
+      // RFC 3960 §3: a 180 with SDP carries early media as a 183 does (a gateway's in-band ringback).
+      if (status > 100 && body) {
         try {
           call.media.previewAnswer(body);
           earlyAnswer = body;

@@ -6,7 +6,8 @@
  * as the answer, the 200's then met no offer waiting and the call failed with ACK and BYE: the
  * usual carrier pattern (ringback or announcements as early media, then the answer) never
  * connected. Now the 2xx's answer is the call's (a new one moves the media), and a 200 that
- * leaves it out keeps the 183's.
+ * leaves it out keeps the 183's. A 180 with SDP is early media too (RFC 3960 §3, a gateway's
+ * ringback): its SDP was ignored, and a 200 without SDP after it failed the call with ACK and BYE.
  *
  * A 200 whose remote target we cannot send the ACK to (its Contact names port 0): the call is not
  * taken (§13.2.2.4). Before, call() resolved ANSWERED while the callee, never ACKed,
@@ -101,17 +102,18 @@ async function respond(
 }
 
 /**
- * The engine calls the callee, which answers the INVITE with a 183 carrying `early` and then a
- * 200 carrying `final` (none when undefined). Resolves with the call's state, the channel and the
- * callee's INVITE once the callee has the ACK.
+ * The engine calls the callee, which answers the INVITE with a 183 (or `provisional`) carrying
+ * `early` and then a 200 carrying `final` (none when undefined). Resolves with the call's state,
+ * the channel and the callee's INVITE once the callee has the ACK.
  */
 async function earlyThenAnswer(
   callee: UdpTestPeer,
   early: string,
-  final: string | undefined
+  final: string | undefined,
+  provisional = 183
 ): Promise<{ state: State; channel: ReturnType<Engine['createChannel']>; offer: SipRequest }> {
   const { channel, placing, offer } = await placeCall(callee);
-  await respond(callee, offer, 183, early);
+  await respond(callee, offer, provisional, early);
   await waitFor(() => channel.state === State.RING_OUTGOING);
   await respond(callee, offer, 200, final);
   const state = await placing;
@@ -173,20 +175,27 @@ describe('a placed call with early media (183 with SDP, then 200)', () => {
     }
   });
 
-  it('keeps the 183 answer when the 200 carries none', async () => {
-    const callee = await new UdpTestPeer().open();
-    const media = await countingUdpPort();
-    try {
-      const { state, channel, offer } = await earlyThenAnswer(callee, answerSdp(media.port), undefined);
-      expect(state).toBe(State.ANSWERED);
-      await channel.sendDtmf('9');
-      await waitFor(() => media.count() > 0);
-      await hangUp(callee, channel, offer);
-    } finally {
-      media.close();
-      await callee.close();
-    }
-  });
+  for (const provisional of [183, 180]) {
+    it(`keeps the ${provisional} answer when the 200 carries none`, async () => {
+      const callee = await new UdpTestPeer().open();
+      const media = await countingUdpPort();
+      try {
+        const { state, channel, offer } = await earlyThenAnswer(
+          callee,
+          answerSdp(media.port),
+          undefined,
+          provisional
+        );
+        expect(state).toBe(State.ANSWERED);
+        await channel.sendDtmf('9');
+        await waitFor(() => media.count() > 0);
+        await hangUp(callee, channel, offer);
+      } finally {
+        media.close();
+        await callee.close();
+      }
+    });
+  }
 });
 
 describe('a placed call whose 200 names a target the ACK cannot reach', () => {
