@@ -10,7 +10,7 @@ import { SipError, SipInvalidStateError } from './errors.js';
 import { SipRequest, SipResponse } from './message/message.js';
 import { parseMessage } from './message/parser.js';
 import { DatagramRate } from './transport/datagram-rate.js';
-import { createResponse, statelessToTag } from './message/responses.js';
+import { createResponse, createTrying, statelessToTag } from './message/responses.js';
 import { bareHost, isSipUri, parseUri } from './message/uri.js';
 import { IncomingInvite } from './session/incoming-invite.js';
 import { InviteIntake, type InviteFilter, type Reply } from './session/invite-intake.js';
@@ -628,7 +628,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       });
       this.layer.addServer(tx);
       const invite = tx as InviteServerTransaction;
-      const trying = (): void => this.respond(invite, createResponse(request, 100));
+      const trying = (): void => this.respond(invite, createTrying(request));
       // A new call may be refused at once: no 100 Trying unless the door or the application
       // takes its time, so that a refusal can go statelessly (see route()).
       if (request.toTag === undefined) invite.tryingUnlessAnsweredWithin(TRYING_WITHIN_MS, trying);

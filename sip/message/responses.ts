@@ -122,3 +122,11 @@ function hasTagParameter(request: SipRequest): boolean {
     return true;
   }
 }
+
+/** A 100 (Trying): §8.2.6.1 copies the request's Timestamp into it, for the sender to time the round trip. */
+export function createTrying(request: SipRequest): SipResponse {
+  const trying = createResponse(request, 100);
+  const timestamp = request.get('Timestamp');
+  if (timestamp !== undefined) trying.add('Timestamp', timestamp);
+  return trying;
+}
