@@ -28,7 +28,8 @@ const CANONICAL = new Map<string, string>([
   ['call-id', 'Call-ID'],
   ['cseq', 'CSeq'],
   ['www-authenticate', 'WWW-Authenticate'],
-  ['mime-version', 'MIME-Version']
+  ['mime-version', 'MIME-Version'],
+  ['min-se', 'Min-SE'] // RFC 4028's spelling: carriers' case-sensitive parsers and greps look for it
 ]);
 
 /** A header name as this stack writes it (`call-id` → `Call-ID`, `v` → `Via`) and its lookup key (`call-id`, `via`). */
