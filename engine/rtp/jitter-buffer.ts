@@ -168,7 +168,9 @@ const SKIP_ABOVE_FRAMES = 1.5;
 const MAX_DRIFT = 0.002;
 
 export class JitterBuffer {
-  readonly capacity: number;
+  #capacity: number;
+  /** `maxPackets` as given: the capacity then stays what the application set. */
+  readonly #fixedCapacity: boolean;
   readonly maxPayloadBytes: number;
   #clockRateHz: number;
   #spf: number;
@@ -189,11 +191,11 @@ export class JitterBuffer {
    * slot of #store (the packet is stored whole when it fits). One array, one cache line a slot:
    * a packet's push and pop each touch a single line of it.
    */
-  readonly #meta: Float64Array;
+  #meta!: Float64Array;
   /** Per slot, the last view of its payload handed to `pop`'s copy: made again only when the packet's shape changes. */
-  readonly #slotViews: (Uint8Array | undefined)[];
+  #slotViews!: (Uint8Array | undefined)[];
   /** capacity × #slotBytes: each slot holds one packet. */
-  readonly #store: Uint8Array;
+  #store!: Uint8Array;
   readonly #slotBytes: number;
   readonly #seen = new Float64Array(DUP_HISTORY);
   readonly #seqs = new WrapUnwrapper(16);
@@ -274,7 +276,8 @@ export class JitterBuffer {
     this.#minDelayMs = opts.minDelayMs ?? 20;
     this.#maxDelayMs = Math.max(this.#minDelayMs, opts.maxDelayMs ?? 200);
     this.#startDelayMs = clamp(opts.startDelayMs ?? 40, this.#minDelayMs, this.#maxDelayMs);
-    this.capacity = opts.maxPackets ?? Math.max(16, Math.ceil((2 * this.#maxDelayMs) / this.#frameMs) + 4);
+    this.#fixedCapacity = opts.maxPackets !== undefined;
+    this.#capacity = opts.maxPackets ?? this.#packetsFor(this.#frameMs);
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
     this.#maxConceal = opts.maxConcealFrames ?? 10;
     this.#lateShare = opts.targetLateShare ?? 0.03;
@@ -282,14 +285,28 @@ export class JitterBuffer {
     this.#windowMs = opts.transitWindowMs ?? 10_000;
     this.#adjustFrames = opts.adjustIntervalFrames ?? 8;
     this.#resetJumpMs = opts.resetJumpMs ?? 1000;
-    this.#meta = new Float64Array(this.capacity * META_STRIDE);
-    this.#emptySlots();
-    this.#slotViews = new Array<Uint8Array | undefined>(this.capacity).fill(undefined);
     // Room for the whole packet: the payload and a header with CSRCs and an extension.
     this.#slotBytes = this.maxPayloadBytes + PACKET_HEADROOM_BYTES;
-    this.#store = new Uint8Array(this.capacity * this.#slotBytes);
+    this.#allocateSlots();
     this.#jitterQuantileMs = this.#startDelayMs;
     this.#seen.fill(-1);
+  }
+
+  /** Packets held at most. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Packets of `packetMs` that span twice the longest playout delay, with room (at least 16). */
+  #packetsFor(packetMs: number): number {
+    return Math.max(16, Math.ceil((2 * this.#maxDelayMs) / packetMs) + 4);
+  }
+
+  #allocateSlots(): void {
+    this.#meta = new Float64Array(this.#capacity * META_STRIDE);
+    this.#emptySlots();
+    this.#slotViews = new Array<Uint8Array | undefined>(this.#capacity).fill(undefined);
+    this.#store = new Uint8Array(this.#capacity * this.#slotBytes);
   }
 
   /** Target playout delay now, in ms: the jitter percentile, plus the reader's read-ahead (`setFormat`). */
@@ -331,6 +348,14 @@ export class JitterBuffer {
     this.#clockRateHz = clockRateHz;
     this.#spf = samplesPerFrame;
     this.#frameMs = (1000 * samplesPerFrame) / clockRateHz;
+    // Sized in packets: 5 ms packets in slots counted for 20 ms ones held a quarter of the delay,
+    // and a stream whose target passed it overflowed (79 % of frames concealed over 150 ms of
+    // jitter). Only grown, so a caller alternating sizes allocates once.
+    const needed = this.#packetsFor(this.#frameMs);
+    if (!this.#fixedCapacity && needed > this.#capacity) {
+      this.#capacity = needed;
+      this.#allocateSlots();
+    }
     this.reset(true);
   }
 
@@ -383,14 +408,14 @@ export class JitterBuffer {
       this.#lowSeq = this.#hasPlayed ? Math.min(this.#nextSeq, seq) : seq;
       this.#highSeq = Math.max(this.#highSeq, seq);
     } else if (seq < this.#lowSeq) {
-      if (this.#highSeq - seq >= this.capacity) {
+      if (this.#highSeq - seq >= this.#capacity) {
         this.#stats.packetsDiscarded++;
         return 'discarded';
       }
       this.#lowSeq = seq;
     }
     // Bounded: make room by skipping the oldest held packets (and the playout point with them).
-    while (seq - this.#lowSeq >= this.capacity) {
+    while (seq - this.#lowSeq >= this.#capacity) {
       if (this.#count === 0) this.#lowSeq = seq;
       else this.#dropLowest();
     }
@@ -399,7 +424,7 @@ export class JitterBuffer {
       this.#highTs = ts;
     }
 
-    const slot = seq % this.capacity;
+    const slot = seq % this.#capacity;
     const m = slot * META_STRIDE;
     const meta = this.#meta;
     meta[m + M_SEQ] = seq;
@@ -662,7 +687,7 @@ export class JitterBuffer {
   }
 
   #emptySlots(): void {
-    for (let slot = 0; slot < this.capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
+    for (let slot = 0; slot < this.#capacity; slot++) this.#meta[slot * META_STRIDE + M_SEQ] = -1;
   }
 
   /**
@@ -689,9 +714,9 @@ export class JitterBuffer {
   /** Slot of the held packet with the lowest sequence number ≥ from, or -1. */
   #lowestSlot(from: number): number {
     if (this.#count === 0) return -1;
-    const end = Math.min(this.#highSeq, from + this.capacity - 1);
+    const end = Math.min(this.#highSeq, from + this.#capacity - 1);
     for (let seq = Math.max(from, this.#lowSeq); seq <= end; seq++) {
-      const slot = seq % this.capacity;
+      const slot = seq % this.#capacity;
       if (this.#seqOf(slot) === seq) return slot;
     }
     return -1;
