@@ -8,8 +8,10 @@
  *
  * The first packet of a stream (after a reset, a new source or a codec change) sets the packet
  * time; later, three packets in a row of one other size change it (the buffer restarts). A packet
- * of an odd size in between is buffered as it is. Sizes that are not a whole number of samples,
- * under 5 ms or over the buffer's payload limit never set it.
+ * of an odd size in between is buffered as it is and played on its own timeline: from then on the
+ * stream goes through the reframer, which takes it a packet time at a time (a longer one) or just
+ * its samples (a shorter one). Sizes that are not a whole number of samples, under 5 ms or over
+ * the buffer's payload limit never set the packet time.
  */
 import type { JitterBuffer } from './jitter-buffer.js';
 import { PlayoutReframer } from './playout-reframer.js';
@@ -62,11 +64,15 @@ export class InboundFraming {
       return;
     }
     const samples = payloadBytes / this.#format.bytesPerSample;
-    const usable =
-      Number.isInteger(samples) &&
-      samples >= (this.#clockRateHz * MIN_PACKET_MS) / 1000 &&
-      payloadBytes <= this.#jitter.maxPayloadBytes;
-    if (!usable) return;
+    if (!Number.isInteger(samples) || payloadBytes <= 0 || payloadBytes > this.#jitter.maxPayloadBytes)
+      return;
+    if (this.#reframer === undefined && !this.#awaitingFirst) {
+      // A packet of another size is played on its own timeline and cut into frames
+      // (JitterBuffer.setPacketBytes): the frame clock's reader takes one packet time a frame.
+      this.#reframer = this.#newReframer();
+      this.#jitter.setPacketBytes(this.#packetBytes);
+    }
+    if (samples < (this.#clockRateHz * MIN_PACKET_MS) / 1000) return;
     if (payloadBytes !== this.#candidateBytes) {
       this.#candidateBytes = payloadBytes;
       this.#candidateRun = 0;
@@ -112,16 +118,19 @@ export class InboundFraming {
     this.#jitter.setFormat(this.#clockRateHz, samples, (readAheadSamples * 1000) / this.#clockRateHz);
     this.#packetBytes = samples * bytesPerSample;
     this.#candidateRun = 0;
-    this.#reframer =
-      samples === this.#frameSamples
-        ? undefined
-        : new PlayoutReframer(this.#jitter, {
-            frameBytes: this.#frameSamples * bytesPerSample,
-            packetBytes: this.#packetBytes,
-            bytesPerSample,
-            clockRateHz: this.#clockRateHz,
-            silenceByte: this.#format.silenceByte
-          });
+    this.#reframer = samples === this.#frameSamples ? undefined : this.#newReframer();
+    this.#jitter.setPacketBytes(this.#reframer === undefined ? 0 : this.#packetBytes);
+  }
+
+  #newReframer(): PlayoutReframer {
+    const bytesPerSample = this.#format.bytesPerSample;
+    return new PlayoutReframer(this.#jitter, {
+      frameBytes: this.#frameSamples * bytesPerSample,
+      packetBytes: this.#packetBytes,
+      bytesPerSample,
+      clockRateHz: this.#clockRateHz,
+      silenceByte: this.#format.silenceByte
+    });
   }
 }
 

@@ -247,6 +247,8 @@ export class JitterBuffer {
   #skipPending = false;
   #followsSkip = false;
   #playoutDelaySumMs = 0;
+  /** Bytes of one packet at the packet time (`setPacketBytes`); 0: not known. */
+  #packetBytes = 0;
 
   readonly #stats = {
     packetsStored: 0,
@@ -357,6 +359,17 @@ export class JitterBuffer {
       this.#allocateSlots();
     }
     this.reset(true);
+  }
+
+  /**
+   * Bytes of one packet at the packet time the reader takes (InboundFraming). A packet of another
+   * size is then played on its own timeline: a longer one a packet time at a time, the rest left
+   * due next; a shorter one moves the playout point on by the samples it holds. Before, a 40 ms
+   * packet among 20 ms ones lost its second half and the frame after it was concealed, and a 10 ms
+   * one made the next packet late.
+   */
+  setPacketBytes(bytes: number): void {
+    this.#packetBytes = bytes;
   }
 
   /**
@@ -661,7 +674,10 @@ export class JitterBuffer {
   #play(slot: number, target: Uint8Array, nowMs: number): number {
     const m = slot * META_STRIDE;
     const meta = this.#meta;
-    const length = Math.min(meta[m + M_LENGTH], target.length);
+    const unit = this.#packetBytes;
+    const held = meta[m + M_LENGTH];
+    if (unit > 0 && held > unit && unit <= target.length) return this.#playPart(slot, unit, target, nowMs);
+    const length = Math.min(held, target.length);
     const start = slot * this.#slotBytes + meta[m + M_PAYLOAD_AT];
     let view = this.#slotViews[slot];
     if (view === undefined || view.byteOffset !== start || view.length !== length) {
@@ -669,13 +685,31 @@ export class JitterBuffer {
     }
     target.set(view);
     this.#nextSeq = meta[m + M_SEQ] + 1;
-    this.#playoutTs = meta[m + M_TS] + this.#spf;
+    const short = unit > 0 && length > 0 && length < unit;
+    this.#playoutTs = meta[m + M_TS] + (short ? Math.round((this.#spf * length) / unit) : this.#spf);
     this.#concealRun = 0;
     this.#stats.framesPlayed++;
     this.#playoutDelaySumMs += nowMs - meta[m + M_ARRIVAL];
     this.#remove(slot);
     // A zero-length payload is still a frame; report it as silence rather than "0 bytes".
     return length;
+  }
+
+  /** Plays the first packet time of a longer packet; the rest stays in its slot, due next. */
+  #playPart(slot: number, unit: number, target: Uint8Array, nowMs: number): number {
+    const m = slot * META_STRIDE;
+    const meta = this.#meta;
+    const start = slot * this.#slotBytes + meta[m + M_PAYLOAD_AT];
+    target.set(this.#store.subarray(start, start + unit));
+    meta[m + M_PAYLOAD_AT] += unit;
+    meta[m + M_LENGTH] -= unit;
+    meta[m + M_TS] += this.#spf;
+    this.#nextSeq = meta[m + M_SEQ];
+    this.#playoutTs = meta[m + M_TS];
+    this.#concealRun = 0;
+    this.#stats.framesPlayed++;
+    this.#playoutDelaySumMs += nowMs - meta[m + M_ARRIVAL];
+    return unit;
   }
 
   #seqOf(slot: number): number {

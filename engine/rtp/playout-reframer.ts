@@ -110,29 +110,27 @@ export class PlayoutReframer {
       this.#startsAfterSkip = true;
     }
     const at = this.#queued;
+    // A packet shorter than the packet time (a stream whose sizes vary) is queued as it is: the
+    // jitter buffer moved its timeline on by just its samples (JitterBuffer.setPacketBytes).
+    const bytes = popped > 0 ? Math.min(popped, packetBytes) : packetBytes;
     if (popped > 0) {
-      if (popped >= packetBytes) this.#queue.set(this.#packet, at);
-      else {
-        // A short packet in a stream of longer ones: its missing end is silence, keeping the timeline.
-        this.#queue.set(this.#packet.subarray(0, popped), at);
-        this.#queue.fill(silenceByte, at + popped, at + packetBytes);
-      }
-      this.#addRun(AUDIO);
+      this.#queue.set(bytes === packetBytes ? this.#packet : this.#packet.subarray(0, bytes), at);
+      this.#addRun(AUDIO, bytes);
     } else {
-      this.#queue.fill(silenceByte, at, at + packetBytes);
-      this.#addRun(popped === FRAME_LOST ? LOST : SILENT);
+      this.#queue.fill(silenceByte, at, at + bytes);
+      this.#addRun(popped === FRAME_LOST ? LOST : SILENT, bytes);
     }
-    this.#queued = at + packetBytes;
+    this.#queued = at + bytes;
   }
 
-  #addRun(kind: number): void {
+  #addRun(kind: number, bytes: number): void {
     const last = this.#runs - 1;
     if (last >= 0 && this.#runKinds[last] === kind) {
-      this.#runBytes[last] += this.#format.packetBytes;
+      this.#runBytes[last] += bytes;
       return;
     }
     this.#runKinds[this.#runs] = kind;
-    this.#runBytes[this.#runs] = this.#format.packetBytes;
+    this.#runBytes[this.#runs] = bytes;
     this.#runs++;
   }
 

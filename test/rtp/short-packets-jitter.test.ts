@@ -23,11 +23,18 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-/** Streams `packetMs` packets through a path adding 0-`jitterMs` ms; the session's late packets and concealed frames. */
+/** A prime: a payload byte tells its sample's index modulo it (`breaks`). */
+const PERIOD = 251;
+
+/**
+ * Streams `packetMs` packets (a list: sizes in turn) through a path adding 0-`jitterMs` ms; the
+ * session's late packets, concealed and played frames, and played frames that do not go on from
+ * the one before (`breaks`).
+ */
 async function stream(
-  packetMs: number,
+  packetMs: number | readonly number[],
   jitterMs = 20
-): Promise<{ late: number; concealed: number; played: number }> {
+): Promise<{ late: number; concealed: number; played: number; breaks: number }> {
   const { session, clock, send } = await virtualClockSession(
     HOST,
     { minPort: 33950, maxPort: 33969 },
@@ -35,18 +42,21 @@ async function stream(
   );
 
   const random = mulberry32(4733);
-  const samples = packetMs * 8;
+  const sizes = typeof packetMs === 'number' ? [packetMs] : packetMs;
   const arrivals: { atMs: number; packet: Buffer }[] = [];
-  for (let k = 0; k * packetMs < SECONDS * 1000; k++) {
-    const packet = Buffer.alloc(12 + samples, 0xff);
+  for (let k = 0, ts = 0; ts < SECONDS * 8000; k++) {
+    const samples = sizes[k % sizes.length] * 8;
+    const packet = Buffer.alloc(12 + samples);
+    for (let i = 0; i < samples; i++) packet[12 + i] = (ts + i) % PERIOD;
     writeRtpHeader(packet, {
       marker: k === 0,
       payloadType: 0,
       sequenceNumber: k,
-      timestamp: k * samples,
+      timestamp: ts,
       ssrc: 0x1010
     });
-    arrivals.push({ atMs: k * packetMs + 3 + jitterMs * random(), packet });
+    arrivals.push({ atMs: ts / 8 + 3 + jitterMs * random(), packet });
+    ts += samples;
   }
   arrivals.sort((a, b) => a.atMs - b.atMs);
 
@@ -54,6 +64,8 @@ async function stream(
   let sent = 0;
   let concealed = 0;
   let played = 0;
+  let breaks = 0;
+  let lastByte = -1;
   for (let nowMs = 0; nowMs < SECONDS * 1000 + jitterMs + 200; nowMs += 20) {
     while (sent < arrivals.length && arrivals[sent].atMs <= nowMs) {
       clock.ms = arrivals[sent].atMs;
@@ -63,10 +75,14 @@ async function stream(
     const n = session.readFrame(frame, nowMs);
     if (n === FRAME_LOST && nowMs < SECONDS * 1000)
       concealed++; // not the concealment after the last packet
-    else if (n > 0) played++;
+    else if (n > 0) {
+      played++;
+      if (lastByte >= 0 && frame[0] !== (lastByte + 1) % PERIOD) breaks++;
+      lastByte = frame[n - 1];
+    }
   }
-  expect(session.stats().packetTimeMs).toBe(packetMs);
-  return { late: session.stats().packetsLate, concealed, played };
+  if (typeof packetMs === 'number') expect(session.stats().packetTimeMs).toBe(packetMs);
+  return { late: session.stats().packetsLate, concealed, played, breaks };
 }
 
 describe('packets shorter than a frame, over jitter', () => {
@@ -92,5 +108,21 @@ describe('packets shorter than a frame, over jitter', () => {
     // the first seconds; 20 ms packets: 279 and 24); 76 and 227 before.
     expect(five.played).toBeGreaterThan(SECONDS * 50 * 0.7);
     expect(five.concealed).toBeLessThan(SECONDS * 50 * 0.3);
+  });
+
+  it('of sizes that vary within the stream play every sample once, in order', async () => {
+    // A packet longer than the packet time lost its end and the frame after it was concealed
+    // (20, 20, 40 ms: a quarter of the frames); one shorter made the next packet late.
+    for (const sizes of [
+      [20, 20, 40],
+      [10, 10, 20],
+      [20, 20, 20, 20, 10, 30]
+    ]) {
+      const heard = await stream(sizes, 0);
+      console.log(`packets of ${sizes.join(', ')} ms: ${JSON.stringify(heard)}`);
+      expect(heard.concealed, `${sizes}`).toBeLessThanOrEqual(2);
+      expect(heard.breaks, `${sizes}`).toBeLessThanOrEqual(3);
+      expect(heard.played, `${sizes}`).toBeGreaterThanOrEqual(SECONDS * 50 - 5);
+    }
   });
 });
