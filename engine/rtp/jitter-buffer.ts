@@ -366,10 +366,12 @@ export class JitterBuffer {
    * size is then played on its own timeline: a longer one a packet time at a time, the rest left
    * due next; a shorter one moves the playout point on by the samples it holds. Before, a 40 ms
    * packet among 20 ms ones lost its second half and the frame after it was concealed, and a 10 ms
-   * one made the next packet late.
+   * one made the next packet late. `readAheadMs` as `setFormat`'s: the reader that now cuts such
+   * a stream into frames asks for packets that much before they play.
    */
-  setPacketBytes(bytes: number): void {
+  setPacketBytes(bytes: number, readAheadMs = this.#readAheadMs): void {
     this.#packetBytes = bytes;
+    this.#readAheadMs = readAheadMs;
   }
 
   /**
