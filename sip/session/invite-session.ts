@@ -15,13 +15,11 @@ import { describesChange } from '../sdp/description-change.js';
 import { ALLOWED_METHODS, capabilityHeaders } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
-import { buildCancel } from '../transaction/invite-client.js';
-import type { ClientAttempt } from '../transaction/target-failover.js';
-import type { TimerHandle } from '../transaction/timers.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
-import { authorizedRetry, sendAnsweringChallenges } from './challenged-request.js';
+import { sendAnsweringChallenges } from './challenged-request.js';
+import { OutgoingReinvite, type ReinviteOutcome } from './outgoing-reinvite.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
 import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
 import { retryAfterSeconds } from './refresh-retry.js';
@@ -91,10 +89,6 @@ export type AnswerHandler = (answerSdp: string | undefined) => void;
 const SDP = 'application/sdp';
 /** The longest session interval a peer's 422 may ask our refreshes for (RFC 4028 §7.4). */
 const MAX_MIN_SE_SECONDS = 86_400;
-
-/** How a re-INVITE of ours ended: the 2xx and its answer, or the error (with the response, if one came). */
-type ReinviteOutcome =
-  { answer: string; response: SipResponse } | { error: SipError; response?: SipResponse };
 
 export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
@@ -234,7 +228,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       return Promise.resolve({
         error: new SipError('ERR_INVALID_STATE', 're-INVITE needs an established dialog')
       });
-    if (this.reinviteInProgress)
+    if (this.reinvitePending)
       return Promise.resolve({
         error: new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491)
       });
@@ -243,134 +237,33 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     request.add('Content-Type', SDP);
     for (const [name, value] of Object.entries(headers)) request.add(name, value);
     request.body = Buffer.from(offerSdp, 'utf8');
-    this.reinviteInProgress = true;
-    const answers = this.credentials && new ChallengeAnswers(this.credentials);
-    return new Promise<ReinviteOutcome>((resolve) => {
-      let settled = false;
-      let cancelled = false;
-      const finish = (outcome: ReinviteOutcome): void => {
-        if (settled) return;
-        settled = true;
-        this.reinviteInProgress = false;
-        this.reinviteAttempt = undefined;
-        this.stopReinviteWait();
-        resolve(outcome);
-      };
-      const cancelledOutcome = (): ReinviteOutcome => ({
-        error: new SipError(
-          'ERR_SIP_CANCELLED',
-          `re-INVITE answered only provisionally for ${this.reinviteWaitMs} ms: cancelled`,
-          487
-        )
-      });
-      let current = request;
-      // Timer B stops at a provisional response, and nothing else ends the transaction: every offer
-      // of the peer's met 491 until the session expired (868 s by default), or for good without a
-      // session timer. §9.1 lets a re-INVITE be cancelled; the session stays as it was (§14.1).
-      const cancelUnanswered = (): void => {
-        this.reinviteWait = undefined;
-        const attempt = this.reinviteAttempt;
-        if (settled || this.ended || !attempt) return;
-        cancelled = true;
-        this.host.sendRequest(buildCancel(current), { ...this.sendOptions, keepVia: true }).catch(() => {});
-        // No 487 to the CANCEL within 64*T1 either: the transaction is given up, the call goes on.
-        attempt.giveUpAfter?.(64 * this.host.timers.t1Ms);
-      };
-      const send = (sent: SipRequest): void => {
-        current = sent;
-        const seq = sent.cseq.seq;
-        // A send that throws (a remote target we cannot reach) must not leave the flag set: every
-        // later re-INVITE, ours or the peer's, would meet 491.
-        try {
-          const attempt = this.host.sendInvite(
-            sent,
-            {
-              response: (response) => {
-                if (response.status < 200) {
-                  if (!settled && !cancelled)
-                    this.reinviteWait ??= this.host.clock.setTimeout(cancelUnanswered, this.reinviteWaitMs);
-                  return;
-                }
-                if (response.status < 300) {
-                  // Every 2xx (first and retransmitted) is ACKed (§13.2.2.4).
-                  this.host.sendAck(dialog.createRequest('ACK', seq), this.sendOptions);
-                  if (settled) return;
-                  dialog.refreshTarget(response);
-                  const answer = sessionDescriptionOf(response) ?? '';
-                  this.localSdp = offerSdp;
-                  if (answer.length > 0) this.remoteSdp = answer;
-                  finish({ answer, response });
-                  return;
-                }
-                if (cancelled && response.status === 487) {
-                  finish({ ...cancelledOutcome(), response });
-                  return;
-                }
-                // §22.2: a carrier that challenges our session refresh ended every call at expiry.
-                const retry =
-                  settled || cancelled
-                    ? undefined
-                    : authorizedRetry(dialog, sent, response, answers, this.host.logger);
-                if (retry && !this.ended) {
-                  this.stopReinviteWait();
-                  send(retry);
-                  return;
-                }
-                finish({
-                  error: new SipError(
-                    'ERR_SIP_REJECTED',
-                    `re-INVITE failed: ${response.status} ${response.reason}`,
-                    response.status,
-                    response.reason
-                  ),
-                  response
-                });
-                // §12.2.1.2 ends the dialog; RFC 4028 §10 has a refresh's UAC send BYE: a proxy's
-                // 408 leaves the far end holding a call no one hears.
-                if (response.status === 481 || response.status === 408)
-                  this.endWithBye('error').catch(() => {});
-              },
-              timeout: () => {
-                if (cancelled) {
-                  finish(cancelledOutcome());
-                  return;
-                }
-                finish({ error: new SipError('ERR_SIP_TIMEOUT', 'no response to re-INVITE', 408) });
-                void this.bye();
-              }
-            },
-            this.sendOptions
-          );
-          if (!settled) this.reinviteAttempt = attempt;
-        } catch (error) {
-          finish({
-            error: new SipError(
-              'ERR_SIP_TRANSPORT',
-              `cannot send re-INVITE: ${(error as Error).message}`,
-              503
-            )
-          });
+    const reinvite = new OutgoingReinvite(
+      {
+        host: this.host,
+        dialog,
+        sendOptions: this.sendOptions,
+        answers: this.credentials && new ChallengeAnswers(this.credentials),
+        ended: () => this.ended,
+        answered: (answer) => {
+          this.localSdp = offerSdp;
+          if (answer.length > 0) this.remoteSdp = answer;
+        },
+        endAfter: (failure) => {
+          if (failure === 'timeout') void this.bye();
+          else this.endWithBye('error').catch(() => {});
         }
-      };
-      send(request);
-    });
+      },
+      request
+    );
+    this.reinvitePending = reinvite;
+    const forget = (): void => {
+      if (this.reinvitePending === reinvite) this.reinvitePending = undefined;
+    };
+    return reinvite.outcome.finally(forget);
   }
 
-  private reinviteInProgress = false;
-  /** Our re-INVITE's transaction until its final response. */
-  private reinviteAttempt: ClientAttempt | undefined;
-  /** Armed at our re-INVITE's first provisional response: CANCELs it if no final one comes. */
-  private reinviteWait: TimerHandle | undefined;
-
-  /** How long a re-INVITE of ours may stay answered only provisionally: 64*T1, timer B's wait for any answer. */
-  private get reinviteWaitMs(): number {
-    return 64 * this.host.timers.t1Ms;
-  }
-
-  private stopReinviteWait(): void {
-    if (this.reinviteWait !== undefined) this.host.clock.clearTimeout(this.reinviteWait);
-    this.reinviteWait = undefined;
-  }
+  /** Our re-INVITE until its final response (outgoing-reinvite.ts). */
+  private reinvitePending: OutgoingReinvite | undefined;
   private sessionTimer: SessionTimer | undefined;
 
   /** The RFC 4028 interval in force, if the session has a timer. */
@@ -679,7 +572,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
 
   /** Our re-INVITE is pending, or an offer of ours in a 2xx awaits the ACK's answer. */
   private ownOfferPending(): boolean {
-    if (this.reinviteInProgress) return true;
+    if (this.reinvitePending) return true;
     for (const pending of this.pending2xx.values()) if (pending.awaitingAnswer) return true;
     return false;
   }
@@ -837,12 +730,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.endedFor = reason;
     this.sessionTimer?.stop();
     this.natKeepalive?.stop();
-    this.stopReinviteWait();
     for (const pending of this.pending2xx.values()) pending.retransmitter.stop();
     this.pending2xx.clear();
     // A re-INVITE answered only provisionally had nothing left to end it: its transaction, and this
     // session with it, stayed in the user agent's table for good.
-    this.reinviteAttempt?.giveUpAfter?.(64 * this.host.timers.t1Ms);
+    this.reinvitePending?.sessionEnded();
     if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
     this.safeEmit('terminated', { reason });
