@@ -7,6 +7,7 @@ import type { SipRequest } from './message/message.js';
 import { ACCEPTED_BODY_TYPES, readSessionBody } from './message/session-body.js';
 import { isSipUri, parseUri } from './message/uri.js';
 import { parseNameAddr } from './message/name-addr.js';
+import { parseSessionExpires, type SessionTimerConfig } from './session/session-timer.js';
 
 export interface Rejection {
   status: number;
@@ -98,4 +99,22 @@ export function checkDialogContact(request: SipRequest): Rejection | undefined {
     // A Contact that does not parse names no target either.
   }
   return { status: 400, reason: 'Bad Contact: a SIP or SIPS URI is required' };
+}
+
+/**
+ * RFC 4028 §8.1: a new INVITE whose Session-Expires is below our Min-SE is refused with 422 on
+ * receipt. Left to answer(), the application had the call (and may have sent 180) and the
+ * caller's retry with our Min-SE came as a second call.
+ */
+export function checkSessionInterval(
+  request: SipRequest,
+  sessionTimer: SessionTimerConfig | undefined
+): Rejection | undefined {
+  const asked = sessionTimer && parseSessionExpires(request);
+  if (!sessionTimer || !asked || asked.seconds >= sessionTimer.minSeSeconds) return undefined;
+  return {
+    status: 422,
+    reason: 'Session Interval Too Small',
+    headers: { 'Min-SE': String(sessionTimer.minSeSeconds) }
+  };
 }

@@ -47,6 +47,7 @@ import {
   capabilityHeaders,
   checkDialogContact,
   checkExtensionsAndBody,
+  checkSessionInterval,
   checkUriAndMethod
 } from './uas-checks.js';
 import type { InviteAdmission } from './admission/invite-admission.js';
@@ -687,7 +688,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
     }
     switch (request.method) {
       case 'INVITE': {
-        const noTarget = checkDialogContact(request);
+        const noTarget = checkDialogContact(request) ?? checkSessionInterval(request, this.host.sessionTimer);
         if (noTarget) forget(noTarget.status, noTarget.reason, noTarget.headers);
         else this.intake.receive(request, source, tx as InviteServerTransaction, reply, forget);
         return;
