@@ -1,9 +1,9 @@
 /**
  * Registration as a UAC to an upstream registrar or trunk (RFC 3261 §10.2): REGISTER binds our
  * Contact to an address-of-record, answers 401/407 with digest credentials, refreshes before
- * the granted expiry runs out (§10.2.4), backs off exponentially after failures, follows 423
- * Interval Too Brief's Min-Expires (§10.3 step 7), and on stop removes the binding (Expires: 0,
- * §10.2.2). One Call-ID for the life of the registration, CSeq growing by one (§10.2).
+ * the granted expiry runs out (§10.2.4), backs off exponentially after failures (never sooner
+ * than a Retry-After, §21.5.4), follows 423 Interval Too Brief's Min-Expires (§10.3 step 7), and
+ * on stop removes the binding (Expires: 0, §10.2.2). One Call-ID for the life of the registration, CSeq growing by one (§10.2).
  */
 import { randomBytes } from 'node:crypto';
 import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
@@ -33,6 +33,9 @@ export interface RegistrationOptions {
   retrySeconds?: number;
   maxRetrySeconds?: number;
 }
+
+/** The longest Retry-After followed: a broken or hostile value must not end the registration for good. */
+const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /** Challenges answered in one REGISTER's exchange: an outbound proxy's, the registrar's, and one more hop's. */
 const MAX_CHALLENGES_PER_REGISTER = 3;
@@ -190,7 +193,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
         return;
       }
     }
-    this.#fail(response.status, response.reason);
+    this.#fail(response.status, response.reason, retryAfterOf(response));
   }
 
   /**
@@ -271,13 +274,15 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     this.safeEmit('registered', { expiresSeconds: granted, refreshInSeconds: refreshIn });
   }
 
-  #fail(status: number, reason: string): void {
+  /** `retryAfter`: the registrar's Retry-After, if it gave one: no retry comes before it (§21.5.4). */
+  #fail(status: number, reason: string, retryAfter = 0): void {
     this.#state = 'failed';
     this.#challenges.clear();
     // After the backoff a raised Min-Expires is followed again (twice in a row at most).
     this.#briefRetries = 0;
     const first = this.#options.retrySeconds ?? 5;
-    const retryIn = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
+    const backoff = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
+    const retryIn = Math.max(backoff, Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS));
     this.#failures++;
     this.#host.logger.warn(
       { aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn },
@@ -323,4 +328,10 @@ function grantedExpiry(response: SipResponse, ourContact: string): number | unde
   }
   const header = response.get('Expires');
   return header !== undefined && /^\d{1,10}$/.test(header.trim()) ? Number(header.trim()) : undefined;
+}
+
+/** §20.33: `Retry-After: 120 (overloaded);duration=60`: its delta-seconds, 0 when absent or unreadable. */
+function retryAfterOf(response: SipResponse): number {
+  const match = /^\s*(\d{1,10})(?![\d])/.exec(response.get('Retry-After') ?? '');
+  return match ? Number(match[1]) : 0;
 }
