@@ -636,6 +636,7 @@ export class MediaLeg implements MixMember {
         ptimeMs: audio.ptimeMs,
         telephoneEventPayloadType: audio.telephoneEventPayloadType,
         telephoneEventClockRateHz: audio.telephoneEventClockRateHz,
+        comfortNoisePayloadType: audio.comfortNoisePayloadType,
         remote,
         jitter: this.jitter,
         now: this.now,
@@ -668,6 +669,7 @@ export class MediaLeg implements MixMember {
         audio.telephoneEventPayloadType,
         audio.telephoneEventClockRateHz ?? audio.clockRateHz
       );
+      this.rtp.setComfortNoisePayloadType(audio.comfortNoisePayloadType);
     }
     this.rtp.setDirection(audio.direction);
   }

@@ -23,8 +23,15 @@
  * Duplicates are dropped by sequence; packets whose timestamp is already past the playout point
  * are late and dropped; at most `maxPackets` are held (older ones are skipped to make room).
  * Concealment stops after `maxConcealFrames` in a row and the buffer resynchronises on the next
- * packets. An SSRC change or a timestamp jump that disagrees with the sequence numbers resets
- * the buffer, and so does a sender that restarts its sequence behind where it was (a media
+ * packets; with nothing held at all it stops after TALKSPURT_END_FRAMES: the stream stopped (a
+ * talkspurt ended, RFC 3551 §4.1's silence suppression). Frames concealed while nothing was held
+ * count as concealed only once the stream goes on with a sequence number missing (RFC 3550: a
+ * sender numbers every packet it sends, so a pause leaves no gap); a pause is not loss. A comfort
+ * noise packet (RFC 3389, pushed with `silence`) ends the talkspurt at once: its frame and those
+ * after it are silence, not concealment.
+ *
+ * An SSRC change or a timestamp jump that disagrees with the sequence numbers resets the buffer,
+ * and so does a sender that restarts its sequence behind where it was (a media
  * server replaying a stream, a gateway restarting its RTP with the same SSRC): a packet more than
  * MAX_MISORDER behind the newest is dropped, but when the next one follows it the buffer starts
  * over on that one (RFC 3550 A.1's `bad_seq`); closer behind, RESTART_RUN packets in a row that
@@ -92,7 +99,7 @@ export interface JitterBufferOptions extends JitterDelays {
   maxPackets?: number;
   /** Largest payload stored; bigger packets are discarded. Default 1280 bytes. */
   maxPayloadBytes?: number;
-  /** Frames concealed in a row before the buffer gives up and resynchronises. Default 10 (200 ms). */
+  /** Frames concealed in a row before the buffer gives up and resynchronises. Default 10 (200 ms); 3 with nothing held. */
   maxConcealFrames?: number;
   /** Share of packets the target delay should be late for at most (its percentile of jitter is 1 − this). Default 0.03. */
   targetLateShare?: number;
@@ -156,6 +163,8 @@ const M_ARRIVAL = 2;
 const M_LENGTH = 3;
 const M_MARKER = 4;
 const M_PAYLOAD_AT = 5;
+/** The packet is comfort noise (RFC 3389), played as silence. */
+const M_SILENCE = 6;
 const META_STRIDE = 8;
 /** Bytes of a slot beyond the largest payload: a 12-byte header, up to 15 CSRCs and a short extension. */
 const PACKET_HEADROOM_BYTES = 96;
@@ -166,6 +175,13 @@ const MIN_DRIFT_BUCKETS = 3;
 const SKIP_ABOVE_FRAMES = 1.5;
 /** Most transit drift followed: ±2000 ppm of sender clock error (a slope beyond is a route change, not a clock). */
 const MAX_DRIFT = 0.002;
+/**
+ * Frames concealed in a row with no packet held before the stream counts as stopped: G.711
+ * Appendix I's concealment is silent 60 ms after a loss begins, so this is all of its tail, and a
+ * burst of up to three lost packets is still concealed. Ten (maxConcealFrames) had a DTX caller's
+ * every pause count 200 ms of concealment.
+ */
+const TALKSPURT_END_FRAMES = 3;
 
 export class JitterBuffer {
   #capacity: number;
@@ -179,6 +195,7 @@ export class JitterBuffer {
   readonly #maxDelayMs: number;
   readonly #startDelayMs: number;
   readonly #maxConceal: number;
+  readonly #talkspurtEndFrames: number;
   readonly #lateShare: number;
   readonly #stepMs: number;
   readonly #windowMs: number;
@@ -188,8 +205,8 @@ export class JitterBuffer {
   /**
    * Per slot, META_STRIDE doubles: its packet's extended sequence number (-1: empty), extended
    * timestamp, arrival time, payload length, marker bit, and where the payload starts within its
-   * slot of #store (the packet is stored whole when it fits). One array, one cache line a slot:
-   * a packet's push and pop each touch a single line of it.
+   * slot of #store (the packet is stored whole when it fits), and whether it is comfort noise.
+   * One array, one cache line a slot: a packet's push and pop each touch a single line of it.
    */
   #meta!: Float64Array;
   /** Per slot, the last view of its payload handed to `pop`'s copy: made again only when the packet's shape changes. */
@@ -212,6 +229,10 @@ export class JitterBuffer {
   #playoutTs = 0;
   #hasPlayed = false;
   #concealRun = 0;
+  /** Frames concealed while nothing was held, not yet counted: loss if the stream goes on past a missing number, else a pause. */
+  #tailFrames = 0;
+  /** The 16-bit sequence number that goes on from the last packet played: the stream paused if it comes next. */
+  #tailSeq = 0;
   /** Frames still to conceal while a stream that replaced a playing one starts (`reset`). */
   #bridgeFrames = 0;
   #sinceAdjust = 0;
@@ -282,6 +303,7 @@ export class JitterBuffer {
     this.#capacity = opts.maxPackets ?? this.#packetsFor(this.#frameMs);
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 1280;
     this.#maxConceal = opts.maxConcealFrames ?? 10;
+    this.#talkspurtEndFrames = Math.min(TALKSPURT_END_FRAMES, this.#maxConceal);
     this.#lateShare = opts.targetLateShare ?? 0.03;
     this.#stepMs = opts.targetStepMs ?? 5;
     this.#windowMs = opts.transitWindowMs ?? 10_000;
@@ -377,9 +399,10 @@ export class JitterBuffer {
   /**
    * Adds one packet: `bytes` holds the whole packet (or at least its payload), and the payload is
    * `bytes[packet.payloadOffset, + packet.payloadLength)`. Copied into a preallocated slot, so the
-   * caller may reuse its buffer. Never throws on packet contents.
+   * caller may reuse its buffer. Never throws on packet contents. `silence`: a comfort noise
+   * packet (RFC 3389), which holds its place in the stream and plays as silence.
    */
-  push(packet: ReceivedRtp, bytes: Uint8Array): JitterPushResult {
+  push(packet: ReceivedRtp, bytes: Uint8Array, silence = false): JitterPushResult {
     const sequenceNumber = packet.sequenceNumber;
     const timestamp = packet.timestamp;
     const ssrc = packet.ssrc;
@@ -393,8 +416,11 @@ export class JitterBuffer {
     if (this.#seqs.started && ssrc !== this.#ssrc) this.reset(true); // new source: start over
     if (this.#seqs.started) {
       const timeline = this.#timelineOf(packet);
-      if (timeline === NEW_TIMELINE) this.reset(false);
-      else if (timeline === RESTART_UNCONFIRMED) {
+      if (timeline === NEW_TIMELINE) {
+        // A pause longer than resetJumpMs starts a new timeline; its numbers still tell loss from a pause.
+        this.#settleTail(sequenceNumber);
+        this.reset(false);
+      } else if (timeline === RESTART_UNCONFIRMED) {
         this.#stats.packetsDiscarded++;
         return 'discarded';
       }
@@ -447,6 +473,7 @@ export class JitterBuffer {
     meta[m + M_ARRIVAL] = arrivalMs;
     meta[m + M_LENGTH] = length;
     meta[m + M_MARKER] = packet.marker ? 1 : 0;
+    meta[m + M_SILENCE] = silence ? 1 : 0;
     // The whole packet in one native copy (a sixth of the time of a byte loop over 160 bytes,
     // and no view to allocate); only a packet with an outsized header has its payload cut out.
     const base = slot * this.#slotBytes;
@@ -482,6 +509,7 @@ export class JitterBuffer {
       if (head < 0) return this.#notStarted();
       const delay = this.#delayOf(this.#tsOf(head), nowMs);
       if (delay < this.targetDelayMs) return this.#notStarted();
+      this.#settleTail(this.#seqOf(head) & 0xffff);
       head = this.#startingSlot(head, nowMs);
       this.#bridgeFrames = 0;
       this.#state = 'playing';
@@ -526,9 +554,14 @@ export class JitterBuffer {
         this.#stats.packetsLate++;
         continue;
       }
-      if (dts < this.#spf / 2) return this.#play(head, target, nowMs);
+      if (dts < this.#spf / 2) {
+        if (this.#meta[head * META_STRIDE + M_SILENCE] === 1) return this.#playSilence(head);
+        this.#settleTail(this.#seqOf(head) & 0xffff);
+        return this.#play(head, target, nowMs);
+      }
       if (this.#meta[head * META_STRIDE + M_MARKER] === 1) {
         // §5.1 marker: the next packet starts a talkspurt, so the gap is silence, not loss.
+        this.#settleTail(this.#seqOf(head) & 0xffff);
         this.#playoutTs += this.#spf;
         this.#concealRun = 0;
         return FRAME_SILENT;
@@ -536,7 +569,8 @@ export class JitterBuffer {
       break;
     }
     this.#playoutTs += this.#spf;
-    if (++this.#concealRun > this.#maxConceal) {
+    const nothingHeld = this.#count === 0;
+    if (++this.#concealRun > (nothingHeld ? this.#talkspurtEndFrames : this.#maxConceal)) {
       // Give up concealing: wait for the stream to come back and resynchronise on it.
       this.#state = this.#count === 0 ? 'empty' : 'buffering';
       // Not below what is held: making room may have moved lowSeq past nextSeq (a sequence jump),
@@ -546,8 +580,35 @@ export class JitterBuffer {
       this.#stats.resyncs++;
       return FRAME_SILENT;
     }
-    this.#stats.framesConcealed++;
+    if (nothingHeld) {
+      if (this.#tailFrames === 0) this.#tailSeq = this.#nextSeq & 0xffff;
+      this.#tailFrames++;
+    } else this.#stats.framesConcealed++;
     return FRAME_LOST;
+  }
+
+  /**
+   * The stream goes on with `sequenceNumber` after frames concealed while nothing was held: they
+   * were loss if numbers are missing before it, else the sender paused (silence suppression).
+   */
+  #settleTail(sequenceNumber: number): void {
+    if (this.#tailFrames === 0) return;
+    if (sequenceNumber !== this.#tailSeq) this.#stats.framesConcealed += this.#tailFrames;
+    this.#tailFrames = 0;
+  }
+
+  /**
+   * A comfort noise packet is due (RFC 3389): the talkspurt ended. Its frame is silence, and the
+   * buffer waits for the next packets as after a resync, without concealing the frames between.
+   */
+  #playSilence(slot: number): number {
+    this.#settleTail(this.#seqOf(slot) & 0xffff);
+    this.#nextSeq = this.#seqOf(slot) + 1;
+    this.#playoutTs = this.#tsOf(slot) + this.#spf;
+    this.#remove(slot);
+    this.#state = this.#count === 0 ? 'empty' : 'buffering';
+    this.#concealRun = 0;
+    return FRAME_SILENT;
   }
 
   /**
@@ -634,6 +695,7 @@ export class JitterBuffer {
     this.#state = 'empty';
     this.#hasPlayed = false;
     this.#concealRun = 0;
+    this.#tailFrames = 0;
     this.#skipPending = this.#followsSkip = false;
     this.#seqs.reset();
     this.#timestamps.reset();

@@ -77,6 +77,8 @@ export interface RtpSessionOptions {
    * (§2.3.5); default `clockRateHz`. An SBC may pair telephone-event/8000 with a 16 kHz codec.
    */
   telephoneEventClockRateHz?: number;
+  /** Comfort noise's payload type (RFC 3389), if negotiated: its packets are silence, ending a talkspurt. */
+  comfortNoisePayloadType?: number;
   remote?: RtpRemote;
   jitter?: {
     minDelayMs?: number;
@@ -176,6 +178,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   #payloadType: number;
   #clockRateHz: number;
   #telephoneEventPt: number | undefined;
+  #comfortNoisePt: number | undefined;
   #telephoneEventClockHz: number;
   #direction: MediaDirection;
   readonly #peer: PeerLatch;
@@ -286,6 +289,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#payloadType = opts.payloadType;
     this.#clockRateHz = opts.clockRateHz;
     this.#telephoneEventPt = opts.telephoneEventPayloadType;
+    this.#comfortNoisePt = opts.comfortNoisePayloadType;
     this.#telephoneEventClockHz = opts.telephoneEventClockRateHz ?? opts.clockRateHz;
     this.#direction = opts.direction ?? 'sendrecv';
     this.#peer = new PeerLatch(
@@ -663,6 +667,11 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     this.#events.reset();
   }
 
+  /** Comfort noise's payload type, or none (a re-INVITE may add or drop it). */
+  setComfortNoisePayloadType(payloadType: number | undefined): void {
+    this.#comfortNoisePt = payloadType;
+  }
+
   /** Counts the peer's silence from now, as from a new session (a placed call's answer after its early media). */
   restartInactivity(): void {
     this.#lastHeardMs = this.#now();
@@ -860,7 +869,8 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       return;
     }
     const isEvent = this.#telephoneEventPt !== undefined && h.payloadType === this.#telephoneEventPt;
-    if (h.payloadType !== this.#payloadType && !isEvent) return this.#discard('payloadType');
+    const isSilence = this.#comfortNoisePt !== undefined && h.payloadType === this.#comfortNoisePt;
+    if (h.payloadType !== this.#payloadType && !isEvent && !isSilence) return this.#discard('payloadType');
     if (this.#direction === 'sendonly' || this.#direction === 'inactive') return this.#discard('direction');
     const latch = peer.admitRtp(rinfo.address, rinfo.port, h);
     if (latch === 'onProbation') return this.#discard('probation');
@@ -896,6 +906,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     // a straggler of the old source's is not taken for a new press (a reset on each SSRC change
     // had lost the one and reported the other twice).
     if (isEvent) this.#events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now);
+    else if (isSilence) this.#jitter.push(h, msg, true);
     else {
       this.#framing.observe(h.payloadLength);
       this.#jitter.push(h, msg);

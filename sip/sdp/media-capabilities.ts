@@ -49,6 +49,8 @@ export interface NegotiatedAudio {
   telephoneEventPayloadType?: number;
   /** Clock rate of telephone-event: the codec's rate, or 8000 (RFC 4733 §2.1). */
   telephoneEventClockRateHz?: number;
+  /** Payload type of comfort noise (RFC 3389) at the codec's clock, undefined if not negotiated: its packets are silence. */
+  comfortNoisePayloadType?: number;
   /** Packet time to send with: the peer's a=ptime (capped by its a=maxptime), else ours. */
   ptimeMs: number;
   remoteAddress: string;
@@ -102,6 +104,11 @@ export function audioCodecOf(format: RtpFormat): AudioCodec | undefined {
     if (info.encodingName === name && info.clockRateHz === format.clockRateHz) return codec;
   }
   return undefined;
+}
+
+/** Comfort noise (RFC 3389), the silence a sender suppressing it describes between talkspurts. */
+export function isComfortNoise(format: RtpFormat): boolean {
+  return format.encodingName.toUpperCase() === 'CN' && format.channels === 1;
 }
 
 export function isTelephoneEvent(format: RtpFormat): boolean {

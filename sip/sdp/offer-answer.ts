@@ -14,6 +14,7 @@ import {
   SUPPORTED_TELEPHONE_EVENTS,
   TELEPHONE_EVENT_PAYLOAD_TYPE,
   audioCodecOf,
+  isComfortNoise,
   isTelephoneEvent,
   validateCapabilities,
   type AudioCodec,
@@ -349,6 +350,12 @@ function acceptAudio(
     }
   }
 
+  // Accepted, never sent: its packets are taken as silence (a talkspurt's end), not dropped as an
+  // unknown payload type and counted lost.
+  const comfortNoise = formats.find(
+    (f) => isComfortNoise(f) && f.clockRateHz === AUDIO_CODECS[chosen.codec].clockRateHz
+  );
+
   // Direction of the answer: we do what we want to, limited by what the offer allows (RFC 3264 §6.1).
   const ourDirection = local.direction ?? 'sendrecv';
   const audio = negotiated(
@@ -371,6 +378,11 @@ function acceptAudio(
     formatsOut.push(String(events.payloadType));
     attributes.push({ name: 'rtpmap', value: `${events.payloadType} telephone-event/${events.clockRateHz}` });
     attributes.push({ name: 'fmtp', value: `${events.payloadType} ${eventList}` });
+  }
+  if (comfortNoise !== undefined) {
+    formatsOut.push(String(comfortNoise.payloadType));
+    attributes.push({ name: 'rtpmap', value: `${comfortNoise.payloadType} CN/${comfortNoise.clockRateHz}` });
+    audio.comfortNoisePayloadType = comfortNoise.payloadType;
   }
   attributes.push({ name: 'ptime', value: String(local.ptimeMs ?? DEFAULT_PTIME_MS) });
   attributes.push({ name: audio.direction });

@@ -205,6 +205,19 @@ describe('createAnswer', () => {
     ).toBeUndefined();
   });
 
+  it('accepts comfort noise (RFC 3389) at the codec clock rate, so its packets are taken as silence', () => {
+    // Static PT 13 needs no rtpmap (RFC 3551); a CN at another clock than the codec's is not for it.
+    const text = offer('m=audio 5000 RTP/AVP 0 13 101\r\na=rtpmap:101 telephone-event/8000\r\n');
+    const { answer, audio } = createAnswer(text, local);
+    expect(audio.comfortNoisePayloadType).toBe(13);
+    expect(parseSdp(answer).media[0].formats).toEqual(['0', '101', '13']);
+    expect(answer).toContain('a=rtpmap:13 CN/8000\r\n');
+    const wide = offer('m=audio 5000 RTP/AVP 96 13\r\na=rtpmap:96 L16/16000\r\n');
+    expect(createAnswer(wide, { ...local, codecs: ['L16'] }).audio.comfortNoisePayloadType).toBeUndefined();
+    const none = offer('m=audio 5000 RTP/AVP 0\r\n');
+    expect(createAnswer(none, local).audio.comfortNoisePayloadType).toBeUndefined();
+  });
+
   it('rejects the video stream of sdp01 with port 0, keeping its format list', () => {
     const { answer } = createAnswer(fixture('rfc4475-sdp01.sdp'), local);
     const desc = parseSdp(answer);
