@@ -24,7 +24,8 @@
  * are late and dropped; at most `maxPackets` are held (older ones are skipped to make room).
  * Concealment stops after `maxConcealFrames` in a row and the buffer resynchronises on the next
  * packets; with nothing held at all it stops after TALKSPURT_END_FRAMES: the stream stopped (a
- * talkspurt ended, RFC 3551 §4.1's silence suppression). Frames concealed while nothing was held
+ * talkspurt ended, RFC 3551 §4.1's silence suppression), and the frames after are silence on
+ * its timeline until then (the stream back without a marker is faded in as after a skip). Frames concealed while nothing was held
  * count as concealed only once the stream goes on with a sequence number missing (RFC 3550: a
  * sender numbers every packet it sends, so a pause leaves no gap); a pause is not loss. A comfort
  * noise packet (RFC 3389, pushed with `silence`) ends the talkspurt at once: its frame and those
@@ -233,6 +234,8 @@ export class JitterBuffer {
   #tailFrames = 0;
   /** The 16-bit sequence number that goes on from the last packet played: the stream paused if it comes next. */
   #tailSeq = 0;
+  /** The stream stopped while playing (nothing held after TALKSPURT_END_FRAMES concealed): its frames are silence. */
+  #stopped = false;
   /** Frames still to conceal while a stream that replaced a playing one starts (`reset`). */
   #bridgeFrames = 0;
   #sinceAdjust = 0;
@@ -557,11 +560,16 @@ export class JitterBuffer {
       if (dts < this.#spf / 2) {
         if (this.#meta[head * META_STRIDE + M_SILENCE] === 1) return this.#playSilence(head);
         this.#settleTail(this.#seqOf(head) & 0xffff);
+        // Back after the silence of a stopped stream, not at a talkspurt's start: fade in from the
+        // silence as after a skip (concealment would have, had it not stopped).
+        this.#skipPending ||= this.#stopped;
+        this.#stopped = false;
         return this.#play(head, target, nowMs);
       }
       if (this.#meta[head * META_STRIDE + M_MARKER] === 1) {
         // §5.1 marker: the next packet starts a talkspurt, so the gap is silence, not loss.
         this.#settleTail(this.#seqOf(head) & 0xffff);
+        this.#stopped = false;
         this.#playoutTs += this.#spf;
         this.#concealRun = 0;
         return FRAME_SILENT;
@@ -569,18 +577,24 @@ export class JitterBuffer {
       break;
     }
     this.#playoutTs += this.#spf;
-    const nothingHeld = this.#count === 0;
-    if (++this.#concealRun > (nothingHeld ? this.#talkspurtEndFrames : this.#maxConceal)) {
+    if (++this.#concealRun > this.#maxConceal) {
       // Give up concealing: wait for the stream to come back and resynchronise on it.
       this.#state = this.#count === 0 ? 'empty' : 'buffering';
       // Not below what is held: making room may have moved lowSeq past nextSeq (a sequence jump),
       // and packets under lowSeq are never looked for.
       this.#lowSeq = Math.max(this.#nextSeq, this.#lowSeq);
       this.#concealRun = 0;
+      this.#stopped = false;
       this.#stats.resyncs++;
       return FRAME_SILENT;
     }
-    if (nothingHeld) {
+    if (this.#stopped || (this.#count === 0 && this.#concealRun > this.#talkspurtEndFrames)) {
+      // The stream stopped (a talkspurt ended): silence, still on its timeline, so that a talkspurt
+      // after a short pause, or the stream back from an outage, plays where it belongs.
+      this.#stopped = true;
+      return FRAME_SILENT;
+    }
+    if (this.#count === 0) {
       if (this.#tailFrames === 0) this.#tailSeq = this.#nextSeq & 0xffff;
       this.#tailFrames++;
     } else this.#stats.framesConcealed++;
@@ -608,6 +622,7 @@ export class JitterBuffer {
     this.#remove(slot);
     this.#state = this.#count === 0 ? 'empty' : 'buffering';
     this.#concealRun = 0;
+    this.#stopped = false;
     return FRAME_SILENT;
   }
 
@@ -696,6 +711,7 @@ export class JitterBuffer {
     this.#hasPlayed = false;
     this.#concealRun = 0;
     this.#tailFrames = 0;
+    this.#stopped = false;
     this.#skipPending = this.#followsSkip = false;
     this.#seqs.reset();
     this.#timestamps.reset();

@@ -41,6 +41,8 @@ async function talkspurts(pauses: Pauses): Promise<{
   longestConcealed: number;
   concealed: number;
   played: number;
+  /** Frames played after silence that the core fades in (`frameFollowsSkip`): a stream back without a talkspurt's marker. */
+  fadedIn: number;
   stats: ReturnType<Awaited<ReturnType<typeof virtualClockSession>>['session']['stats']>;
 }> {
   const { session, clock, send } = await virtualClockSession(
@@ -75,6 +77,8 @@ async function talkspurts(pauses: Pauses): Promise<{
   let longestConcealed = 0;
   let concealed = 0;
   let played = 0;
+  let fadedIn = 0;
+  let last = 0;
   for (let nowMs = 0; nowMs < TALKSPURTS * (TALK + PAUSE) * 20 + 200; nowMs += 20) {
     while (sent < arrivals.length && arrivals[sent].atMs <= nowMs) {
       clock.ms = arrivals[sent].atMs;
@@ -85,9 +89,13 @@ async function talkspurts(pauses: Pauses): Promise<{
     run = n === FRAME_LOST ? run + 1 : 0;
     longestConcealed = Math.max(longestConcealed, run);
     if (n === FRAME_LOST) concealed++;
-    else if (n > 0) played++;
+    else if (n > 0) {
+      played++;
+      if (last === 0 && session.frameFollowsSkip) fadedIn++;
+    }
+    last = n;
   }
-  return { longestConcealed, concealed, played, stats: session.stats() };
+  return { longestConcealed, concealed, played, fadedIn, stats: session.stats() };
 }
 
 describe('a caller suppressing silence between talkspurts', () => {
@@ -100,6 +108,7 @@ describe('a caller suppressing silence between talkspurts', () => {
     expect(r.played).toBe(TALKSPURTS * TALK);
     expect(r.stats.concealedFrames).toBe(0);
     expect(r.stats.packetsLost).toBe(0);
+    expect(r.fadedIn).toBe(0); // each talkspurt starts as its sender made it
   });
 
   it('takes comfort noise packets as silence: no concealment at a talkspurt end, nothing lost', async () => {
@@ -115,17 +124,22 @@ describe('a caller suppressing silence between talkspurts', () => {
     }
   });
 
-  it('still conceals and counts a packet lost inside a talkspurt, or at its end', async () => {
+  it('still conceals and counts a packet lost inside a talkspurt or at its end, and fades in after an outage', async () => {
     // The second talkspurt is frames 50-79: 65 is inside it, 79 its last, whose loss the next
     // talkspurt tells by the number missing before it.
     const inside = 65;
     const last = 79;
-    const r = await talkspurts({ lost: new Set([inside, last]) });
-    console.log(`two packets lost: ${JSON.stringify({ ...r, stats: undefined })}`);
-    expect(r.played).toBe(TALKSPURTS * TALK - 2);
-    expect(r.stats.packetsLost).toBe(2);
-    // One frame for the packet inside; the lost last one's frame and the tail after it (3 in all).
-    expect(r.stats.concealedFrames).toBe(1 + 3);
+    // Frames 110-115 of the third talkspurt: an outage of six packets, silent after three
+    // concealed frames; the stream comes back on its timeline, faded in from the silence.
+    const outage = [110, 111, 112, 113, 114, 115];
+    const r = await talkspurts({ lost: new Set([inside, last, ...outage]) });
+    console.log(`packets lost: ${JSON.stringify({ ...r, stats: undefined })}`);
+    expect(r.played).toBe(TALKSPURTS * TALK - 8);
+    expect(r.stats.packetsLost).toBe(8);
+    // One frame for the packet inside; the lost last one's frame and the tail after it (3 in all);
+    // three of the outage's.
+    expect(r.stats.concealedFrames).toBe(1 + 3 + 3);
     expect(r.longestConcealed).toBeLessThanOrEqual(3);
+    expect(r.fadedIn).toBe(1);
   });
 });
