@@ -153,6 +153,15 @@ function l16Samples(payload: Uint8Array, n: number): number[] {
   return out;
 }
 
+/** Writes `sample(j)` for each of a 16 kHz frame's 320 samples into the party's L16 input payload. */
+function fillL16(k: WasmKernels, party: number, sample: (j: number) => number): void {
+  const b = k.inputPayload(party);
+  for (let j = 0; j < 320; j++) {
+    b[2 * j] = (sample(j) >> 8) & 0xff;
+    b[2 * j + 1] = sample(j) & 0xff;
+  }
+}
+
 /**
  * A 16 kHz room of L16 talkers, each sending a sine (lossless in and out, so the listener's
  * output is the mixer's, sample for sample), and a silent listener. `frame()` feeds one frame
@@ -354,16 +363,11 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
     const gain = gainQ14FromDb(-6);
     const sample = (j: number): number => 8000 - 50 * j;
     const frame = (): number[] => {
-      const b = k.inputPayload(talker);
-      for (let j = 0; j < 320; j++) {
-        b[2 * j] = (sample(j) >> 8) & 0xff;
-        b[2 * j + 1] = sample(j) & 0xff;
-      }
+      fillL16(k, talker, sample);
       k.setInput(talker, 640);
       k.setInput(listener, INPUT_SILENT);
       k.processRoom(room);
-      const o = k.outputPayload(listener);
-      return Array.from({ length: 320 }, (_, j) => (((o[2 * j] << 8) | o[2 * j + 1]) << 16) >> 16);
+      return l16Samples(k.outputPayload(listener), 320);
     };
     frame();
     expect(frame()[319]).toBe(contribution(sample(319), gain));
@@ -400,16 +404,9 @@ describe('conference mixer (WASM) against the TypeScript reference', () => {
     k.addParty(room, listener);
     k.setTalker(talker, true);
     const sample = (j: number): number => 8000 - 50 * j;
-    const pcm = (p: number): number[] => {
-      const o = k.outputPayload(p);
-      return Array.from({ length: 320 }, (_, j) => (((o[2 * j] << 8) | o[2 * j + 1]) << 16) >> 16);
-    };
+    const pcm = (p: number): number[] => l16Samples(k.outputPayload(p), 320);
     const frame = (): void => {
-      const b = k.inputPayload(talker);
-      for (let j = 0; j < 320; j++) {
-        b[2 * j] = (sample(j) >> 8) & 0xff;
-        b[2 * j + 1] = sample(j) & 0xff;
-      }
+      fillL16(k, talker, sample);
       k.setInput(talker, 640);
       k.setInput(listener, INPUT_SILENT);
       k.setInput(joiner, INPUT_SILENT);
