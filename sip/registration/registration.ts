@@ -12,6 +12,7 @@ import { parseNameAddr, parseNameAddrList, type NameAddr } from '../message/name
 import { isSipUri, parseUri, type AbsoluteUri, type SipUri } from '../message/uri.js';
 import { sameSipUri } from '../message/uri-equal.js';
 import type { SessionHost } from '../session/session-host.js';
+import { retryAfterSeconds } from '../session/refresh-retry.js';
 import type { TimerHandle } from '../transaction/timers.js';
 import type { TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
@@ -193,7 +194,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
         return;
       }
     }
-    this.#fail(response.status, response.reason, retryAfterOf(response));
+    this.#fail(response.status, response.reason, retryAfterSeconds(response));
   }
 
   /**
@@ -275,14 +276,14 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   }
 
   /** `retryAfter`: the registrar's Retry-After, if it gave one: no retry comes before it (§21.5.4). */
-  #fail(status: number, reason: string, retryAfter = 0): void {
+  #fail(status: number, reason: string, retryAfter?: number): void {
     this.#state = 'failed';
     this.#challenges.clear();
     // After the backoff a raised Min-Expires is followed again (twice in a row at most).
     this.#briefRetries = 0;
     const first = this.#options.retrySeconds ?? 5;
     const backoff = Math.min(this.#options.maxRetrySeconds ?? 300, first * 2 ** this.#failures);
-    const retryIn = Math.max(backoff, Math.min(retryAfter, MAX_RETRY_AFTER_SECONDS));
+    const retryIn = Math.max(backoff, Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_SECONDS));
     this.#failures++;
     this.#host.logger.warn(
       { aor: this.aor, registrar: this.registrar, status, reason, retryInSeconds: retryIn },
@@ -328,10 +329,4 @@ function grantedExpiry(response: SipResponse, ourContact: string): number | unde
   }
   const header = response.get('Expires');
   return header !== undefined && /^\d{1,10}$/.test(header.trim()) ? Number(header.trim()) : undefined;
-}
-
-/** §20.33: `Retry-After: 120 (overloaded);duration=60`: its delta-seconds, 0 when absent or unreadable. */
-function retryAfterOf(response: SipResponse): number {
-  const match = /^\s*(\d{1,10})(?![\d])/.exec(response.get('Retry-After') ?? '');
-  return match ? Number(match[1]) : 0;
 }
