@@ -47,6 +47,7 @@ export {
   type AuthLockoutOptions,
   type InviteAdmissionOptions,
   type AdmissionResult,
+  type SharedFailure,
   type SharedFailureCount
 } from './admission/invite-admission.js';
 export type { CallLimitOptions } from './admission/call-limiter.js';

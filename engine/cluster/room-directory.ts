@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { SafeEmitter, type FailureLockoutLimits } from '../../sip/index.js';
+import { SafeEmitter, type FailureLockoutLimits, type SharedFailure } from '../../sip/index.js';
 import type { RedisTarget } from './redis-target.js';
 import type { ModerationAction, RosterEntry } from '../conference/room-moderator.js';
 import {
@@ -138,7 +138,7 @@ export interface RoomDirectoryOptions {
 export type PinCountLimits = FailureLockoutLimits;
 
 /** A wrong PIN counted, the one that locked the room, or one not counted since the room was locked. */
-export type WrongPinResult = 'counted' | 'lockedNow' | 'locked';
+export type WrongPinResult = SharedFailure;
 
 type ScriptCommand = (...args: Array<string | number>) => Promise<unknown>;
 
