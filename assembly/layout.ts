@@ -20,7 +20,7 @@
  *   P_CODEC        i32   0 PCMU, 1 PCMA, 2 L16 (big-endian, 16 kHz), 3 G.722 (16 kHz)
  *   P_GAIN         i32   gain in Q14 (16384 = 0 dB), 0..65536
  *   P_ROOM         i32   room slot or -1;  P_PREV / P_NEXT  i32  room member list links (-1 = none)
- *   P_INPUT        i32   this frame's input: >0 payload bytes, INPUT_LOST (-1), INPUT_SILENT (0)
+ *   P_INPUT        i32   this frame's input: >0 payload bytes, INPUT_LOST (-1), INPUT_UNHEARD (-2), INPUT_SILENT (0)
  *   P_OUT_BYTES    i32   bytes of encoded output written by the last processRoom
  *   P_DIGIT        i32   ASCII of the last in-band digit that ended (0 = none, cleared by JS)
  *   P_DIGIT_DUR    i32   its duration in samples;  P_DIGIT_START f64  its start (samples)
@@ -74,6 +74,8 @@ export const CODEC_G722: i32 = 3;
 
 export const INPUT_LOST: i32 = -1;
 export const INPUT_SILENT: i32 = 0;
+/** Silence whose cause is not known yet (a stopped stream: a pause or a stall): unknown to the DTMF detector. */
+export const INPUT_UNHEARD: i32 = -2;
 
 export const F_ALLOCATED: i32 = 1;
 export const F_TALKER: i32 = 2;

@@ -8,7 +8,7 @@
  * after start: the region is reserved once by layout.ts.
  */
 import {
-  MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST,
+  MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST, INPUT_UNHEARD,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
   P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
@@ -408,7 +408,7 @@ function inputStage(p: i32, roomRate: i32, n: i32): i32 {
   // Written by JavaScript: clamp, whatever it wrote.
   let input = load<i32>(pp + P_INPUT);
   if (input > MAX_PAYLOAD) input = MAX_PAYLOAD;
-  else if (input < INPUT_LOST) input = INPUT_LOST;
+  else if (input < INPUT_UNHEARD) input = INPUT_LOST;
   store<i32>(pp + P_INPUT, INPUT_LOST);
   const flags = load<i32>(pp + P_FLAGS);
   store<i32>(pp + P_FLAGS, flags & ~F_FOLLOWS_SKIP);
@@ -440,7 +440,7 @@ function inputStage(p: i32, roomRate: i32, n: i32): i32 {
   let tone = false;
   if ((flags & F_NO_INBAND) == 0) {
     const dtmf = pp + P_DTMF;
-    const digit = dtmfProcess(dtmf, native, nn, input == INPUT_LOST ? 1 : 0);
+    const digit = dtmfProcess(dtmf, native, nn, input < 0 ? 1 : 0);
     if (digit != 0) {
       store<i32>(pp + P_DIGIT, digit);
       store<f64>(pp + P_DIGIT_START, <f64>dtmfResultStartSample(dtmf));

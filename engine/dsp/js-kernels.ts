@@ -9,6 +9,7 @@ import {
   DSP_MAX_ROOMS,
   frameSamples,
   INPUT_LOST,
+  INPUT_UNHEARD,
   RTP_HEADER_BYTES,
   slotLimit,
   type Codec,
@@ -308,7 +309,7 @@ export class JsKernels implements DspKernels {
     const p = this.party(party);
     if (!p) return;
     p.input =
-      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_UNHEARD ? INPUT_LOST : byteLength | 0;
     p.followsSkip = followsSkip;
   }
 
@@ -487,7 +488,7 @@ export class JsKernels implements DspKernels {
 
     p.tone = false;
     if (p.inbandDtmf) {
-      const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input === INPUT_LOST);
+      const digit = p.dtmf.process(p.nativeViews[p.cur][r - 1], input < 0);
       if (digit !== 0) {
         p.digit = {
           digit: String.fromCharCode(digit),

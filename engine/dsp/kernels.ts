@@ -5,7 +5,7 @@
  * the plain-TypeScript references (`js-kernels.ts`); `createKernels` picks one.
  *
  * Per frame, for each party of a room: write the payload into `inputPayload(party)` and call
- * `setInput(party, bytes | INPUT_LOST | INPUT_SILENT, followsSkip)`, optionally fill `privatePrompt(party)`;
+ * `setInput(party, bytes | INPUT_LOST | INPUT_UNHEARD | INPUT_SILENT, followsSkip)`, optionally fill `privatePrompt(party)`;
  * fill `announcement(room)`; `processRoom(room)`; then read `outputPayload(party)` (its first
  * `outputBytes(party)` bytes; `outputPacket(party)` is the same bytes behind 12 free ones for
  * the RTP header, so the packet goes out without a copy), `decodedInput(party)`,
@@ -23,6 +23,11 @@ export type RoomSampleRateHz = 8000 | 16000;
 export const INPUT_LOST = -1;
 /** `setInput` byte count meaning "no packet expected" (not started, DTX): silence. */
 export const INPUT_SILENT = 0;
+/**
+ * `setInput` byte count meaning "no packet, and not yet known whether one was due" (the stream
+ * stopped: a pause or a stall): silence to the mix, unknown audio to the in-band DTMF detector.
+ */
+export const INPUT_UNHEARD = -2;
 
 /** Bytes of the RTP fixed header in front of `outputPayload` in `outputPacket`. */
 export const RTP_HEADER_BYTES = 12;

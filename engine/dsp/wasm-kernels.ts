@@ -10,6 +10,7 @@ import { instantiateDsp } from './wasm-module.js';
 import {
   CODEC_IDS,
   INPUT_LOST,
+  INPUT_UNHEARD,
   RTP_HEADER_BYTES,
   frameSamples,
   slotLimit,
@@ -276,7 +277,7 @@ export class WasmKernels implements DspKernels {
   setInput(party: number, byteLength: number, followsSkip = false): void {
     const word = 2 * this.partyWord[party];
     this.i32[word + this.fields.input] =
-      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_LOST ? INPUT_LOST : byteLength | 0;
+      byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_UNHEARD ? INPUT_LOST : byteLength | 0;
     const at = word + this.fields.flags;
     const flags = this.i32[at];
     const flag = this.fields.followsSkipFlag;

@@ -7,8 +7,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DspKernels, Codec, InbandDigit } from '../dsp/kernels.js';
-import { INPUT_LOST, INPUT_SILENT, codecRateHz, frameSamples } from '../dsp/kernels.js';
-import { RtpSession, FRAME_LOST } from '../rtp/rtp-session.js';
+import { INPUT_LOST, INPUT_SILENT, INPUT_UNHEARD, codecRateHz, frameSamples } from '../dsp/kernels.js';
+import { RtpSession, FRAME_LOST, FRAME_STOPPED } from '../rtp/rtp-session.js';
 import type { DtmfEvent } from '../rtp/telephone-event.js';
 import type { RtpPortPair } from '../rtp/port-pool.js';
 import type { SampleFormat } from '../rtp/inbound-framing.js';
@@ -445,7 +445,7 @@ export class MediaLeg implements MixMember {
     this.inputConcealed = n === FRAME_LOST;
     kernels.setInput(
       slot,
-      n === FRAME_LOST ? INPUT_LOST : n === 0 ? INPUT_SILENT : n,
+      n === FRAME_LOST ? INPUT_LOST : n === FRAME_STOPPED ? INPUT_UNHEARD : n <= 0 ? INPUT_SILENT : n,
       frames.frameFollowsSkip === true
     );
     if (this.promptSounding || this.promptActive || this.whispers.pending) {

@@ -2,8 +2,9 @@
  * Adaptive jitter buffer for one inbound RTP stream, as a plain data structure with the clock
  * passed in (STYLE.md "cores without I/O"). The socket side `push`es packets as they arrive; the
  * engine's 20 ms frame clock calls `pop` once per frame and gets, for that frame, the payload
- * bytes, FRAME_LOST ("conceal this frame": the WebAssembly core runs G.711 PLC) or FRAME_SILENT
- * (nothing to play: not started yet, silence between talkspurts, or the stream stopped).
+ * bytes, FRAME_LOST ("conceal this frame": the WebAssembly core runs G.711 PLC), FRAME_SILENT
+ * (nothing to play: not started yet, silence between talkspurts) or FRAME_STOPPED (silence: the
+ * stream stopped, a pause or a stall, not known yet).
  *
  * Timing model. Each packet's transit is arrival − timestamp (in ms). The path's base delay is the
  * smallest transit of a sliding window, carried along the drift of the window's minima (a sender
@@ -24,9 +25,9 @@
  * are late and dropped; at most `maxPackets` are held (older ones are skipped to make room).
  * Concealment stops after `maxConcealFrames` in a row and the buffer resynchronises on the next
  * packets; with nothing held at all it stops after TALKSPURT_END_FRAMES: the stream stopped (a
- * talkspurt ended, RFC 3551 §4.1's silence suppression), and the frames after are silence on
- * its timeline until then (the stream back without a marker is faded in as after a skip). Frames concealed while nothing was held
- * count as concealed only once the stream goes on with a sequence number missing (RFC 3550: a
+ * talkspurt ended, RFC 3551 §4.1's silence suppression, or the packets stalled), and the frames
+ * after are silence on its timeline until then, FRAME_STOPPED (the stream back without a marker is
+ * faded in as after a skip). Frames concealed while nothing was held count as concealed only once the stream goes on with a sequence number missing (RFC 3550: a
  * sender numbers every packet it sends, so a pause leaves no gap); a pause is not loss. A comfort
  * noise packet (RFC 3389, pushed with `silence`) ends the talkspurt at once: its frame and those
  * after it are silence, not concealment.
@@ -47,8 +48,14 @@ import { WrapUnwrapper } from './sequence.js';
 
 /** `pop` result: conceal this frame (packet lost or late, or the buffer is stretching). */
 export const FRAME_LOST = -1;
-/** `pop` result: nothing to play (not started, between talkspurts, stream stopped). */
+/** `pop` result: nothing to play (not started, between talkspurts, after a resync). */
 export const FRAME_SILENT = 0;
+/**
+ * `pop` result: silence because the stream stopped (nothing held after TALKSPURT_END_FRAMES
+ * concealed), until maxConcealFrames have passed. Whether it paused (DTX) or stalled (its packets
+ * come late, in a burst) is not known yet, so the in-band DTMF detector takes it as unknown audio.
+ */
+export const FRAME_STOPPED = -2;
 
 /** The playout delay bounds an application may set (`EngineOptions.rtp.jitter`), in ms. */
 export interface JitterDelays {
@@ -349,7 +356,7 @@ export class JitterBuffer {
   /**
    * The payload the last `pop` returned does not follow the audio played before it: frames were
    * skipped in between. Its start wants cross-fading from what was played (assembly/plc.ts).
-   * False after FRAME_LOST or FRAME_SILENT: concealment continues what was played anyway.
+   * False after FRAME_LOST, FRAME_STOPPED or FRAME_SILENT: concealment continues what was played anyway.
    */
   get frameFollowsSkip(): boolean {
     return this.#followsSkip;
@@ -495,7 +502,7 @@ export class JitterBuffer {
 
   /**
    * The frame due now: copies its payload into `target` and returns the byte count, or returns
-   * FRAME_LOST (conceal) or FRAME_SILENT; `frameFollowsSkip` tells whether frames were skipped
+   * FRAME_LOST (conceal), FRAME_STOPPED or FRAME_SILENT; `frameFollowsSkip` tells whether frames were skipped
    * before it. Allocates nothing.
    */
   pop(target: Uint8Array, nowMs: number): number {
@@ -592,7 +599,7 @@ export class JitterBuffer {
       // The stream stopped (a talkspurt ended): silence, still on its timeline, so that a talkspurt
       // after a short pause, or the stream back from an outage, plays where it belongs.
       this.#stopped = true;
-      return FRAME_SILENT;
+      return FRAME_STOPPED;
     }
     if (this.#count === 0) {
       if (this.#tailFrames === 0) this.#tailSeq = this.#nextSeq & 0xffff;

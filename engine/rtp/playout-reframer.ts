@@ -4,7 +4,8 @@
  * `a=ptime`, or what it sends whatever we asked for) needs its audio cut into the frame clock's
  * 20 ms frames. The reframer takes packets from the buffer as its queue runs short and hands out
  * one frame at a time: the audio in order, a frame touching a packet the buffer concealed as
- * FRAME_LOST, a frame of nothing but silence as FRAME_SILENT, and silence between a talkspurt's
+ * FRAME_LOST, a frame of nothing but silence as FRAME_SILENT (FRAME_STOPPED if any of it is a
+ * stopped stream's), and silence between a talkspurt's
  * end and the next one filled with the codec's silence byte.
  *
  * Each packet is asked for at the time its first sample will be played (now plus what the queue
@@ -13,11 +14,12 @@
  * following a skip: the core cross-fades only at a frame's start. Allocates nothing per frame: the
  * queue is preallocated.
  */
-import { FRAME_LOST, FRAME_SILENT, type JitterBuffer } from './jitter-buffer.js';
+import { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED, type JitterBuffer } from './jitter-buffer.js';
 
 const AUDIO = 0;
 const LOST = 1;
 const SILENT = 2;
+const STOPPED = 3;
 /** Queued runs at most: a frame's worth of 5 ms packets plus the one that overflows it, with room. */
 const MAX_RUNS = 16;
 
@@ -62,7 +64,7 @@ export class PlayoutReframer {
     return this.#followsSkip;
   }
 
-  /** The frame due at `nowMs`: its byte length copied into `target`, FRAME_LOST or FRAME_SILENT (as JitterBuffer.pop). */
+  /** The frame due at `nowMs`: its byte length copied into `target`, FRAME_LOST, FRAME_STOPPED or FRAME_SILENT (as JitterBuffer.pop). */
   read(target: Uint8Array, nowMs: number): number {
     const { frameBytes, bytesPerSample, clockRateHz } = this.#format;
     while (this.#queued < frameBytes) {
@@ -83,7 +85,8 @@ export class PlayoutReframer {
     this.#startsAfterSkip = false;
     let result: number;
     if ((kinds & (1 << LOST)) !== 0) result = FRAME_LOST;
-    else if (kinds === 1 << SILENT) result = FRAME_SILENT;
+    else if ((kinds & (1 << AUDIO)) === 0)
+      result = (kinds & (1 << STOPPED)) !== 0 ? FRAME_STOPPED : FRAME_SILENT;
     else {
       target.set(this.#frontFrame);
       result = frameBytes;
@@ -118,7 +121,7 @@ export class PlayoutReframer {
       this.#addRun(AUDIO, bytes);
     } else {
       this.#queue.fill(silenceByte, at, at + bytes);
-      this.#addRun(popped === FRAME_LOST ? LOST : SILENT, bytes);
+      this.#addRun(popped === FRAME_LOST ? LOST : popped === FRAME_STOPPED ? STOPPED : SILENT, bytes);
     }
     this.#queued = at + bytes;
   }

@@ -32,7 +32,7 @@ import type { FrameClock } from '../clock/frame-clock.js';
 import { TelephoneEventReceiver, planTelephoneEvent } from './telephone-event.js';
 import type { DtmfEvent, DtmfStartEvent } from './telephone-event.js';
 
-export { FRAME_LOST, FRAME_SILENT } from './jitter-buffer.js';
+export { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED } from './jitter-buffer.js';
 
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -377,7 +377,7 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
 
   /**
    * The frame due now (see JitterBuffer.pop): byte length copied into `target`, FRAME_LOST
-   * (conceal) or FRAME_SILENT. Also ends an RFC 4733 event whose end packets were all lost.
+   * (conceal), FRAME_STOPPED or FRAME_SILENT. Also ends an RFC 4733 event whose end packets were all lost.
    * `nowMs`: when the frame is due (the frame clock's tick time), if not the session's clock now.
    */
   readFrame(target: Uint8Array, nowMs?: number): number {

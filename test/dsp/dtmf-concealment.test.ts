@@ -10,7 +10,13 @@ import { describe, it, expect } from 'vitest';
 import { WasmDtmf, type DtmfEvent } from '../support/dtmf-harness.js';
 import { SignalBuilder, toPcm16 } from '../support/dtmf-signals.js';
 import { DtmfDetectorReference } from '../../engine/dsp/reference/dtmf-detector.js';
-import { createKernels, INPUT_LOST, INPUT_SILENT, type InbandDigit } from '../../engine/dsp/kernels.js';
+import {
+  createKernels,
+  INPUT_LOST,
+  INPUT_SILENT,
+  INPUT_UNHEARD,
+  type InbandDigit
+} from '../../engine/dsp/kernels.js';
 import { ulawCompress } from '../../engine/dsp/reference/g711.js';
 
 const wasm = new WasmDtmf();
@@ -169,6 +175,53 @@ describe('the per-frame path with lost packets inside a press', () => {
       expect(digits.map((d) => d.digit)).toEqual(['5']);
       expect(Math.abs(digits[0].durationSamples / 8000 - 0.3)).toBeLessThan(0.011);
       k.close();
+    });
+  }
+});
+
+describe('the per-frame path when the stream stops inside a press', () => {
+  // 300 ms of '5' whose frames 8-16 (180 ms) bring no packet: 3 concealed, then 6 of a stream
+  // that stopped (a pause or a stall, the jitter buffer cannot tell yet), then the press goes on.
+  async function press(
+    kind: 'wasm' | 'js',
+    stopped: number
+  ): Promise<{ digits: string[]; stoppedPeak: number }> {
+    const k = await createKernels(kind);
+    const room = k.createRoom(8000);
+    const party = k.createParty('PCMU');
+    k.addParty(room, party);
+    k.setTalker(party, true);
+    const pcm = toPcm16(
+      new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build()
+    );
+    const digits: string[] = [];
+    let stoppedPeak = 0;
+    for (let f = 0; f * 160 < pcm.length + 1600; f++) {
+      if (f >= 8 && f <= 10) k.setInput(party, INPUT_LOST);
+      else if (f >= 11 && f <= 16) k.setInput(party, stopped);
+      else if (f * 160 >= pcm.length) k.setInput(party, INPUT_SILENT);
+      else {
+        const payload = k.inputPayload(party);
+        for (let j = 0; j < 160; j++) payload[j] = ulawCompress(pcm[f * 160 + j]);
+        k.setInput(party, 160);
+      }
+      k.processRoom(room);
+      if (f >= 11 && f <= 16)
+        for (const s of k.decodedInput(party)) stoppedPeak = Math.max(stoppedPeak, Math.abs(s));
+      const d = k.takeDigit(party);
+      if (d) digits.push(d.digit);
+    }
+    k.close();
+    return { digits, stoppedPeak };
+  }
+
+  for (const kind of ['wasm', 'js'] as const) {
+    it(`${kind} kernels: take the stopped frames as unknown to the detector and as silence to the mix: one digit`, async () => {
+      expect(await press(kind, INPUT_UNHEARD)).toEqual({ digits: ['5'], stoppedPeak: 0 });
+    });
+
+    it(`${kind} kernels: would report the press twice if those frames were plain silence`, async () => {
+      expect(await press(kind, INPUT_SILENT)).toEqual({ digits: ['5', '5'], stoppedPeak: 0 });
     });
   }
 });

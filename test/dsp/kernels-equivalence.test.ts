@@ -4,6 +4,7 @@ import { JsKernels } from '../../engine/dsp/js-kernels.js';
 import {
   INPUT_LOST,
   INPUT_SILENT,
+  INPUT_UNHEARD,
   RTP_HEADER_BYTES,
   codecRateHz,
   createKernels,
@@ -143,11 +144,13 @@ function scenario(
       const codec = p.codec;
       const pRate = codecRateHz(codec);
       const n = pRate / 50;
-      // The DTMF party loses one frame inside its tone (concealed: unknown to the detector) and one after it.
+      // The DTMF party loses one frame inside its tone (concealed: unknown to the detector) and one after it,
+      // and its stream stops for one frame inside it (silence, unknown to the detector too).
       // After a change of rate the new stream fills the jitter buffer: two frames concealed from the bridged history.
       const refill = p === parties[1] && (f === 12 || f === 13 || f === 16 || f === 17);
       if (p === dtmfParty ? f === 2 || f === 20 : kind < 0.15 || refill) k.setInput(p.slot, INPUT_LOST);
-      else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, INPUT_SILENT);
+      else if (p === dtmfParty && f === 4) k.setInput(p.slot, INPUT_UNHEARD);
+      else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, kind < 0.175 ? INPUT_UNHEARD : INPUT_SILENT);
       else if (codec === 'G722') {
         // Any byte is a G.722 code: two samples' worth of both sub-bands.
         for (let j = 0; j < n / 2; j++) payload[j] = randomInt(rand, 0, 255);

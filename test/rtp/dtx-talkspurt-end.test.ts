@@ -11,7 +11,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeRtpHeader } from '../../engine/rtp/rtp-packet.js';
-import { FRAME_LOST } from '../../engine/rtp/rtp-session.js';
+import { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED } from '../../engine/rtp/rtp-session.js';
 import { virtualClockSession } from '../support/virtual-clock-session.js';
 
 const HOST = '127.0.3.217';
@@ -91,7 +91,7 @@ async function talkspurts(pauses: Pauses): Promise<{
     if (n === FRAME_LOST) concealed++;
     else if (n > 0) {
       played++;
-      if (last === 0 && session.frameFollowsSkip) fadedIn++;
+      if ((last === FRAME_SILENT || last === FRAME_STOPPED) && session.frameFollowsSkip) fadedIn++;
     }
     last = n;
   }

@@ -5,7 +5,7 @@
  * timeline, and a lost packet conceals just the frames it touches.
  */
 import { describe, expect, it } from 'vitest';
-import { FRAME_LOST, FRAME_SILENT, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
+import { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
 import { InboundFraming, PCMU_SAMPLES } from '../../engine/rtp/inbound-framing.js';
 import { PlayoutReframer } from '../../engine/rtp/playout-reframer.js';
 import { bytesPerCall } from '../../bench/support/heap-sampling.js';
@@ -147,6 +147,16 @@ describe('InboundFraming', () => {
       expect(jitter.stats().framesSkipped).toBe(0);
     });
   }
+
+  it('passes on a stopped stream of 10 ms packets as concealed, then stopped, then silent frames', () => {
+    const { framing, jitter } = setUp();
+    const played = play({ packetSamples: 80, packets: 100 }, framing, jitter);
+    const tail = played.results.slice(audible(played).last + 1);
+    // 3 packets concealed (30 ms: two frames touch them), stopped up to 10 packets, then silence.
+    expect(tail.slice(0, 2)).toEqual([FRAME_LOST, FRAME_LOST]);
+    expect(tail.slice(2, 5)).toEqual([FRAME_STOPPED, FRAME_STOPPED, FRAME_STOPPED]);
+    expect(tail.slice(6).every((n) => n === FRAME_SILENT)).toBe(true);
+  });
 
   it('conceals only the frames a lost 30 ms packet touches, and keeps the timeline after it', () => {
     const { framing, jitter } = setUp();

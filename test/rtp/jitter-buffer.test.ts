@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_LOST, FRAME_SILENT, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
+import { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
 import { playTrace } from '../support/rtp-playout.js';
 import { generateTrace } from '../support/rtp-trace.js';
 import { mulberry32 } from '../support/prng.js';
@@ -525,6 +525,27 @@ describe('JitterBuffer', () => {
     expect(longest).toBe(2);
     expect(results.filter((r) => r === FRAME_SILENT).length).toBeGreaterThan(20);
     expect(results.slice(-20).every((r) => r === 160)).toBe(true);
+    expect(jb.stats().resyncs).toBe(1);
+  });
+
+  it('plays a stream that stops with nothing held as 3 concealed frames, then stopped until maxConcealFrames, then silence', () => {
+    // Stopped: a pause or a stall, not known until packets come. The in-band DTMF detector takes
+    // those frames as unknown audio (a stall must not end a digit), the mix as silence.
+    const jb = new JitterBuffer({
+      clockRateHz: 8000,
+      samplesPerFrame: 160,
+      startDelayMs: 20,
+      minDelayMs: 20
+    });
+    const results: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i < 10) push(jb, i, i * 20);
+      results.push(jb.pop(out, i * 20 + 5));
+    }
+    const gap = results.slice(results.lastIndexOf(160) + 1);
+    expect(gap.slice(0, 3)).toEqual([FRAME_LOST, FRAME_LOST, FRAME_LOST]);
+    expect(gap.slice(3, 10)).toEqual(new Array(7).fill(FRAME_STOPPED));
+    expect(gap.slice(10).every((r) => r === FRAME_SILENT)).toBe(true);
     expect(jb.stats().resyncs).toBe(1);
   });
 

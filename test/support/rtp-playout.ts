@@ -3,7 +3,7 @@
  * records what was played. Each packet's payload carries its frame index, so the result shows
  * exactly which frames came out, in what order, and how late.
  */
-import { FRAME_LOST, FRAME_SILENT, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
+import { FRAME_LOST, FRAME_SILENT, FRAME_STOPPED, JitterBuffer } from '../../engine/rtp/jitter-buffer.js';
 import type { JitterBufferOptions } from '../../engine/rtp/jitter-buffer.js';
 import type { TracePacket } from './rtp-trace.js';
 
@@ -69,7 +69,7 @@ export function playTrace(
       longestLostRun = Math.max(longestLostRun, ++run);
     } else {
       run = 0;
-      if (r === FRAME_SILENT) silent++;
+      if (r === FRAME_SILENT || r === FRAME_STOPPED) silent++;
       else {
         const index = new DataView(out.buffer).getUint32(0);
         played.push(index);
