@@ -14,7 +14,8 @@
  * With Debian's kamailio-websocket-modules, browsers reach the front too: SIP over WebSocket on
  * Kamailio's port (and over TLS on its TLS port), their media straight to their engine, from the
  * pages of the origins in UASMEDIA_FRONT_ORIGINS (comma-separated, https://app.example.com).
- * With UASMEDIA_METRICS_PORT, engine N serves /metrics on that port + N - 1.
+ * With UASMEDIA_METRICS_PORT, engine N serves /metrics on that port + N - 1. The RTP range
+ * (UASMEDIA_RTP_MIN_PORT/MAX_PORT, default 20000-29999) is shared out: each engine gets a slice.
  * A process that exits on its own (an engine killed, Redis or Kamailio gone) is started again a
  * second later, as a service manager would: the other engines' calls go on meanwhile (their rooms
  * fail over, README "Failure"). One that exits five times within a minute stops the cluster.
@@ -26,11 +27,26 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dispatcherArgs, originPattern } from './kamailio/dispatcher-command.js';
+import { rtpPortSlices } from './rtp-port-slices.js';
+import { rtpPortsFromEnv } from '../app/media-env.js';
+import { InvalidArgumentError } from '../errors.js';
 
 const host = process.env.UASMEDIA_SIP_HOST ?? '127.0.0.1';
 const frontPort = Number(process.env.UASMEDIA_SIP_PORT ?? 5060);
 const basePort = Number(process.env.UASMEDIA_ENGINE_BASE_PORT ?? 5070);
-const engines = Number(process.env.UASMEDIA_ENGINES ?? availableParallelism());
+const engines = Number(process.env.UASMEDIA_ENGINES || availableParallelism());
+let rtpPorts: ReturnType<typeof rtpPortSlices>;
+try {
+  if (!Number.isInteger(engines) || engines < 1)
+    throw new InvalidArgumentError(
+      'UASMEDIA_ENGINES',
+      `UASMEDIA_ENGINES=${process.env.UASMEDIA_ENGINES} must be a whole number of engines, 1 or more`
+    );
+  rtpPorts = rtpPortSlices(rtpPortsFromEnv(), engines);
+} catch (error) {
+  console.error(`uasmedia cluster: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 // Kamailio dispatcher algorithms: 4 round-robin, 3 hash over the Request-URI user (the room).
 const algorithm = process.env.UASMEDIA_DISPATCH === 'room' ? '3' : '4';
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -199,6 +215,8 @@ for (let i = 0; i < engines; i++) {
     UASMEDIA_SIP_HOST: host,
     UASMEDIA_SIP_PORT: String(basePort + i),
     UASMEDIA_WS_PORT: String(wsBasePort + i),
+    UASMEDIA_RTP_MIN_PORT: String(rtpPorts[i].minPort),
+    UASMEDIA_RTP_MAX_PORT: String(rtpPorts[i].maxPort),
     UASMEDIA_CLUSTER_REDIS: socket,
     UASMEDIA_NODE_ID: `engine${i + 1}`,
     // Kamailio's INVITEs name their callers (X-Uasmedia-Source): the door counts each caller.
@@ -212,7 +230,9 @@ for (let i = 0; i < engines; i++) {
   });
 }
 
-console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${basePort + engines - 1}, Redis at ${socket},
+console.log(`uasmedia cluster: ${engines} engines on ${host}:${basePort}-${basePort + engines - 1} (RTP ${rtpPorts
+  .map((r) => `${r.minPort}-${r.maxPort}`)
+  .join(', ')}), Redis at ${socket},
 Kamailio dispatching sip:<room>@${host}:${frontPort}${tls ? ` (and over TLS on port ${tls.port})` : ''} over them.
 ${
   websocket
