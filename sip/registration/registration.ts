@@ -6,7 +6,7 @@
  * on stop removes the binding (Expires: 0, §10.2.2). One Call-ID for the life of the registration, CSeq growing by one (§10.2).
  */
 import { randomBytes } from 'node:crypto';
-import { computeAuthorization, selectChallenge, type DigestChallenge } from '../auth/digest.js';
+import { ChallengeAnswers } from '../auth/challenge-answers.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { parseNameAddr, parseNameAddrList, type NameAddr } from '../message/name-addr.js';
 import { isSipUri, parseUri, type AbsoluteUri, type SipUri } from '../message/uri.js';
@@ -37,9 +37,6 @@ export interface RegistrationOptions {
 
 /** The longest Retry-After followed: a broken or hostile value must not end the registration for good. */
 const MAX_RETRY_AFTER_SECONDS = 3600;
-
-/** Challenges answered in one REGISTER's exchange: an outbound proxy's, the registrar's, and one more hop's. */
-const MAX_CHALLENGES_PER_REGISTER = 3;
 
 export type RegistrationState = 'new' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'stopped';
 
@@ -93,8 +90,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** The REGISTER under way, if any (stop() waits for it: it may bind us). */
   #inFlight: Promise<SipResponse> | undefined;
   #failures = 0;
-  /** The challenges answered, by kind and realm: an outbound proxy's (407) and the registrar's (401), §22.3. */
-  readonly #challenges = new Map<string, { value: DigestChallenge; proxy: boolean; nonceCount: number }>();
+  /** Our answers to the challenges met: an outbound proxy's (407) and the registrar's (401), §22.3; reused by each refresh. */
+  #answers: ChallengeAnswers | undefined;
   #grantedSeconds = 0;
   /** 423 Interval Too Brief answers followed in a row (§10.2.8). */
   #briefRetries = 0;
@@ -120,6 +117,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     this.aor = options.aor;
     this.registrar = options.registrar;
     this.#expiresSeconds = expires;
+    this.#answers = this.#newAnswers();
   }
 
   get state(): RegistrationState {
@@ -198,35 +196,33 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   }
 
   /**
-   * One REGISTER and its authenticated retries (§22.2): each challenge of a realm not yet answered
-   * in this exchange is answered, and every answer so far goes with each retry (§22.3), so an
-   * outbound proxy's 407 and then the registrar's 401 both get theirs. A realm that challenges
-   * again in one exchange has refused our answer: that response is the outcome.
+   * One REGISTER and its authenticated retries (§22.2), with ChallengeAnswers' rules: every
+   * answer so far goes with each retry (§22.3), so an outbound proxy's 407 and then the
+   * registrar's 401 both get theirs; a realm that challenges again in one exchange has refused
+   * our answer (unless its nonce was only stale), and that response is the outcome. A refresh
+   * starts with the answers of the last exchange, the nonce with its next count (RFC 7616 §3.4).
    */
   async #send(expiresSeconds: number): Promise<SipResponse> {
     await this.#transportChosen;
-    let response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
-    const answered = new Set<string>();
-    while (
-      (response.status === 401 || response.status === 407) &&
-      this.#options.username !== undefined &&
-      answered.size < MAX_CHALLENGES_PER_REGISTER
-    ) {
-      const proxy = response.status === 407;
-      const value = selectChallenge(
-        response.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate'),
-        this.#options.realm
-      );
-      const key = `${proxy ? 'proxy' : 'www'} ${value.realm}`;
-      if (answered.has(key)) break;
-      answered.add(key);
-      this.#challenges.set(key, { value, proxy, nonceCount: 0 });
-      response = await this.#host.sendRequest(this.#request(expiresSeconds), { protocol: this.#protocol });
+    const digest = { method: 'REGISTER', uri: this.registrar };
+    let request = this.#request(expiresSeconds, this.#answers?.reuse(digest));
+    for (;;) {
+      const response = await this.#host.sendRequest(request, { protocol: this.#protocol });
+      if (response.status !== 401 && response.status !== 407) return response;
+      const authorizations = this.#answers?.answer(response, digest);
+      if (!authorizations) return response;
+      request = this.#request(expiresSeconds, authorizations);
     }
-    return response;
   }
 
-  #request(expiresSeconds: number): SipRequest {
+  #newAnswers(): ChallengeAnswers | undefined {
+    const { username, password, realm } = this.#options;
+    return username === undefined || password === undefined
+      ? undefined
+      : new ChallengeAnswers({ username, password, realm });
+  }
+
+  #request(expiresSeconds: number, authorizations: Array<[string, string]> = []): SipRequest {
     const request = new SipRequest('REGISTER', this.registrar);
     request.add('Max-Forwards', '70');
     request.add('From', `<${this.aor}>;tag=${this.#fromTag}`);
@@ -235,19 +231,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
     request.add('CSeq', `${++this.#cseq} REGISTER`);
     request.add('Contact', this.#contact());
     request.add('Expires', String(expiresSeconds));
-    const { username, password } = this.#options;
-    for (const challenge of this.#challenges.values()) {
-      if (username === undefined || password === undefined) break;
-      // The nonce is reused with a growing count until the registrar asks again (RFC 7616 §3.4).
-      challenge.nonceCount++;
-      const value = computeAuthorization(
-        challenge.value,
-        { username, password },
-        { method: 'REGISTER', uri: this.registrar },
-        challenge.nonceCount
-      );
-      request.add(challenge.proxy ? 'Proxy-Authorization' : 'Authorization', value);
-    }
+    for (const [header, value] of authorizations) request.add(header, value);
     return request;
   }
 
@@ -278,7 +262,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** `retryAfter`: the registrar's Retry-After, if it gave one: no retry comes before it (§21.5.4). */
   #fail(status: number, reason: string, retryAfter?: number): void {
     this.#state = 'failed';
-    this.#challenges.clear();
+    this.#answers = this.#newAnswers();
     // After the backoff a raised Min-Expires is followed again (twice in a row at most).
     this.#briefRetries = 0;
     const first = this.#options.retrySeconds ?? 5;

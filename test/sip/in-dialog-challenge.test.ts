@@ -47,10 +47,13 @@ async function placedCall(auth?: { username: string; password: string }) {
   return { call, carrier, send, invite };
 }
 
-function challenge(request: SipRequest, status: 401 | 407): ReturnType<typeof responseTo> {
+function challenge(request: SipRequest, status: 401 | 407, stale = false): ReturnType<typeof responseTo> {
   const response = responseTo(request, status);
   const header = status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-  response.add(header, 'Digest realm="carrier.example", nonce="bye-nonce", qop="auth", algorithm=MD5');
+  response.add(
+    header,
+    `Digest realm="carrier.example", nonce="bye-nonce", qop="auth", algorithm=MD5${stale ? ', stale=true' : ''}`
+  );
   return response;
 }
 
@@ -81,7 +84,7 @@ describe('a challenged BYE of a call we placed', () => {
     });
   }
 
-  it('is not sent again without credentials, nor past two answers to one realm', async () => {
+  it('is not sent again without credentials, nor answered again when its realm refuses the answer', async () => {
     const anonymous = await placedCall();
     const hangingUp = anonymous.call.bye();
     const bye = (await anonymous.carrier.next(isRequest('BYE'))) as SipRequest;
@@ -92,13 +95,26 @@ describe('a challenged BYE of a call we placed', () => {
     const refused = await placedCall({ username: 'trunkuser', password: 'wrong' });
     const refusing = refused.call.bye();
     let seq = 0;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 2; attempt++) {
       const next = (await refused.carrier.next(isRequest('BYE', seq))) as SipRequest;
       seq = next.cseq.seq;
       await refused.send(challenge(next, 407));
     }
     await refusing;
-    expect(cseqsOf(refused.carrier, 'BYE').size).toBe(3);
+    expect(cseqsOf(refused.carrier, 'BYE').size).toBe(2);
+  });
+
+  it('is answered once more when only the nonce was stale (RFC 7616 §3.3), and not past that', async () => {
+    const stale = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    const hangingUp = stale.call.bye();
+    let seq = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = (await stale.carrier.next(isRequest('BYE', seq))) as SipRequest;
+      seq = next.cseq.seq;
+      await stale.send(challenge(next, 407, attempt > 0));
+    }
+    await hangingUp;
+    expect(cseqsOf(stale.carrier, 'BYE').size).toBe(3);
   });
 });
 

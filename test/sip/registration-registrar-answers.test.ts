@@ -116,3 +116,36 @@ describe('a REGISTER challenged by an outbound proxy and then by the registrar',
     expect(registrar.received.filter(isRegister)).toHaveLength(2);
   });
 });
+
+describe('a refresh of a registration that was challenged', () => {
+  it('carries the last answer with the nonce counted on, and answers a stale nonce once more', async () => {
+    const { registrar, registration, reply } = await setup({
+      username: 'u',
+      password: 'p',
+      expiresSeconds: 2
+    });
+    const registered = (): Promise<void> =>
+      new Promise<void>((resolve) => registration.once('registered', () => resolve()));
+    const first = registered();
+    registration.start();
+    const challenged = (await registrar.next(isRegister)) as SipRequest;
+    expect(challenged.get('Authorization')).toBeUndefined();
+    await reply(challenged, 401, { 'WWW-Authenticate': 'Digest realm="registrar", nonce="n1", qop="auth"' });
+    const answered = (await registrar.next(isRegister)) as SipRequest;
+    expect(answered.get('Authorization')).toMatch(/nonce="n1".*nc=00000001/);
+    await reply(answered, 200, { Contact: `<${contactUri(answered)}>;expires=2` });
+    await first;
+    const refreshed = registered();
+    // The refresh, a second later, answers before it is asked: the same nonce, its next count.
+    const refresh = (await registrar.next(isRegister)) as SipRequest;
+    expect(refresh.get('Authorization')).toMatch(/nonce="n1".*nc=00000002/);
+    await reply(refresh, 401, {
+      'WWW-Authenticate': 'Digest realm="registrar", nonce="n2", qop="auth", stale=true'
+    });
+    const renewed = (await registrar.next(isRegister)) as SipRequest;
+    expect(renewed.get('Authorization')).toMatch(/nonce="n2".*nc=00000001/);
+    await reply(renewed, 200, { Contact: `<${contactUri(renewed)}>;expires=600` });
+    await refreshed;
+    expect(registration.registrations).toBe(2);
+  });
+});
