@@ -143,76 +143,61 @@ describe('in-band DTMF on concealed input', () => {
   });
 });
 
+/** 300 ms of '5' between 100 ms of silence, then 200 ms more, through one PCMU party's per-frame path. */
+async function pressThroughKernels(
+  kind: 'wasm' | 'js',
+  /** Frame f's input when it brings no packet (INPUT_LOST, ...); undefined for its audio. */
+  input: (f: number) => number | undefined
+): Promise<{ digits: InbandDigit[]; peaks: number[] }> {
+  const k = await createKernels(kind);
+  const room = k.createRoom(8000);
+  const party = k.createParty('PCMU');
+  k.addParty(room, party);
+  k.setTalker(party, true);
+  const pcm = toPcm16(
+    new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build()
+  );
+  const digits: InbandDigit[] = [];
+  const peaks: number[] = [];
+  for (let f = 0; f * 160 < pcm.length + 1600; f++) {
+    const given = input(f);
+    if (given !== undefined) k.setInput(party, given);
+    else if (f * 160 >= pcm.length) k.setInput(party, INPUT_SILENT);
+    else {
+      const payload = k.inputPayload(party);
+      for (let j = 0; j < 160; j++) payload[j] = ulawCompress(pcm[f * 160 + j]);
+      k.setInput(party, 160);
+    }
+    k.processRoom(room);
+    peaks.push(Math.max(...k.decodedInput(party).map(Math.abs)));
+    const d = k.takeDigit(party);
+    if (d) digits.push(d);
+  }
+  k.close();
+  return { digits, peaks };
+}
+
 describe('the per-frame path with lost packets inside a press', () => {
   for (const kind of ['wasm', 'js'] as const) {
     it(`${kind} kernels: PLC fills a 100 ms loss inside a 300 ms press (silent after 60 ms, G.711 I.2.4), and the press is one digit`, async () => {
-      const k = await createKernels(kind);
-      const room = k.createRoom(8000);
-      const party = k.createParty('PCMU');
-      k.addParty(room, party);
-      k.setTalker(party, true);
-      const pcm = toPcm16(
-        new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build()
-      );
-      const digits: InbandDigit[] = [];
-      for (let f = 0; f * 160 < pcm.length; f++) {
-        if (f >= 8 && f <= 12) k.setInput(party, INPUT_LOST);
-        else {
-          const payload = k.inputPayload(party);
-          for (let j = 0; j < 160; j++) payload[j] = ulawCompress(pcm[f * 160 + j]);
-          k.setInput(party, 160);
-        }
-        k.processRoom(room);
-        const d = k.takeDigit(party);
-        if (d) digits.push(d);
-      }
-      for (let f = 0; f < 10; f++) {
-        k.setInput(party, INPUT_SILENT);
-        k.processRoom(room);
-        const d = k.takeDigit(party);
-        if (d) digits.push(d);
-      }
+      const { digits } = await pressThroughKernels(kind, (f) => (f >= 8 && f <= 12 ? INPUT_LOST : undefined));
       expect(digits.map((d) => d.digit)).toEqual(['5']);
       expect(Math.abs(digits[0].durationSamples / 8000 - 0.3)).toBeLessThan(0.011);
-      k.close();
     });
   }
 });
 
 describe('the per-frame path when the stream stops inside a press', () => {
-  // 300 ms of '5' whose frames 8-16 (180 ms) bring no packet: 3 concealed, then 6 of a stream
-  // that stopped (a pause or a stall, the jitter buffer cannot tell yet), then the press goes on.
+  // Frames 8-16 (180 ms) bring no packet: 3 concealed, then 6 of a stream that stopped (a pause
+  // or a stall, the jitter buffer cannot tell yet), then the press goes on.
   async function press(
     kind: 'wasm' | 'js',
     stopped: number
   ): Promise<{ digits: string[]; stoppedPeak: number }> {
-    const k = await createKernels(kind);
-    const room = k.createRoom(8000);
-    const party = k.createParty('PCMU');
-    k.addParty(room, party);
-    k.setTalker(party, true);
-    const pcm = toPcm16(
-      new SignalBuilder(8000).silence(100).digit('5', { durationMs: 300 }).silence(100).build()
+    const { digits, peaks } = await pressThroughKernels(kind, (f) =>
+      f >= 8 && f <= 10 ? INPUT_LOST : f >= 11 && f <= 16 ? stopped : undefined
     );
-    const digits: string[] = [];
-    let stoppedPeak = 0;
-    for (let f = 0; f * 160 < pcm.length + 1600; f++) {
-      if (f >= 8 && f <= 10) k.setInput(party, INPUT_LOST);
-      else if (f >= 11 && f <= 16) k.setInput(party, stopped);
-      else if (f * 160 >= pcm.length) k.setInput(party, INPUT_SILENT);
-      else {
-        const payload = k.inputPayload(party);
-        for (let j = 0; j < 160; j++) payload[j] = ulawCompress(pcm[f * 160 + j]);
-        k.setInput(party, 160);
-      }
-      k.processRoom(room);
-      if (f >= 11 && f <= 16)
-        for (const s of k.decodedInput(party)) stoppedPeak = Math.max(stoppedPeak, Math.abs(s));
-      const d = k.takeDigit(party);
-      if (d) digits.push(d.digit);
-    }
-    k.close();
-    return { digits, stoppedPeak };
+    return { digits: digits.map((d) => d.digit), stoppedPeak: Math.max(...peaks.slice(11, 17)) };
   }
 
   for (const kind of ['wasm', 'js'] as const) {

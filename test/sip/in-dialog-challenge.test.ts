@@ -57,6 +57,26 @@ function challenge(request: SipRequest, status: 401 | 407, stale = false): Retur
   return response;
 }
 
+/**
+ * Hangs up `placed` and answers each of the first `times` BYEs it sends with a 407 (after the
+ * first, saying the nonce was stale when `stale`); the BYEs it sent in all.
+ */
+async function challengeEachBye(
+  placed: Awaited<ReturnType<typeof placedCall>>,
+  times: number,
+  stale: boolean
+): Promise<number> {
+  const hangingUp = placed.call.bye();
+  let seq = 0;
+  for (let attempt = 0; attempt < times; attempt++) {
+    const next = (await placed.carrier.next(isRequest('BYE', seq))) as SipRequest;
+    seq = next.cseq.seq;
+    await placed.send(challenge(next, 407, stale && attempt > 0));
+  }
+  await hangingUp;
+  return cseqsOf(placed.carrier, 'BYE').size;
+}
+
 describe('a challenged BYE of a call we placed', () => {
   for (const status of [407, 401] as const) {
     it(`is sent again with the call's credentials after a ${status}, as the dialog's next request`, async () => {
@@ -93,28 +113,12 @@ describe('a challenged BYE of a call we placed', () => {
     expect(cseqsOf(anonymous.carrier, 'BYE').size).toBe(1);
 
     const refused = await placedCall({ username: 'trunkuser', password: 'wrong' });
-    const refusing = refused.call.bye();
-    let seq = 0;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const next = (await refused.carrier.next(isRequest('BYE', seq))) as SipRequest;
-      seq = next.cseq.seq;
-      await refused.send(challenge(next, 407));
-    }
-    await refusing;
-    expect(cseqsOf(refused.carrier, 'BYE').size).toBe(2);
+    expect(await challengeEachBye(refused, 2, false)).toBe(2);
   });
 
   it('is answered once more when only the nonce was stale (RFC 7616 §3.3), and not past that', async () => {
     const stale = await placedCall({ username: 'trunkuser', password: 's3cret' });
-    const hangingUp = stale.call.bye();
-    let seq = 0;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const next = (await stale.carrier.next(isRequest('BYE', seq))) as SipRequest;
-      seq = next.cseq.seq;
-      await stale.send(challenge(next, 407, attempt > 0));
-    }
-    await hangingUp;
-    expect(cseqsOf(stale.carrier, 'BYE').size).toBe(3);
+    expect(await challengeEachBye(stale, 3, true)).toBe(3);
   });
 });
 
