@@ -124,18 +124,23 @@ export class RequestSender {
 
   /** Completes an outgoing request (Via, Max-Forwards, User-Agent) and finds where it goes. */
   prepareRequest(request: SipRequest, options: SendOptions = {}): Destination {
-    // RFC 7118 §5, RFC 5626 §5.3: a dialog bound to a flow sends over that connection, whatever
-    // host its remote target names (a `*.invalid` other connections may name too).
-    const natPeer = options.natPeer;
-    const destination: Destination = options.flow
-      ? { ...options.flow, flow: true }
-      : natPeer && !request.has('Route')
-        ? { protocol: natPeer.protocol, host: natPeer.host, port: natPeer.port }
-        : this.requestTarget(request, options.protocol);
+    const destination = this.nextHop(request, options);
     if (!options.keepVia) this.writeVia(request, destination.protocol);
     if (!request.has('Max-Forwards')) request.add('Max-Forwards', '70');
     if (!request.has('User-Agent')) request.add('User-Agent', this.host.userAgentName);
     return destination;
+  }
+
+  /** Where `request` goes, sent with `options` (a name is looked up only when it is sent). */
+  nextHop(request: SipRequest, options: SendOptions = {}): Destination {
+    // RFC 7118 §5, RFC 5626 §5.3: a dialog bound to a flow sends over that connection, whatever
+    // host its remote target names (a `*.invalid` other connections may name too).
+    const natPeer = options.natPeer;
+    return options.flow
+      ? { ...options.flow, flow: true }
+      : natPeer && !request.has('Route')
+        ? { protocol: natPeer.protocol, host: natPeer.host, port: natPeer.port }
+        : this.requestTarget(request, options.protocol);
   }
 
   /** Our Via with a new branch: a new transaction for the request. */

@@ -361,6 +361,19 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
           });
         });
       },
+      registrarCredentials: (request, options) => {
+        let hop: Destination;
+        try {
+          hop = this.sender.nextHop(request, options);
+        } catch {
+          return undefined; // the request's own send reports why it cannot go
+        }
+        for (const registration of this.registrations) {
+          const credentials = registration.credentialsToward(hop);
+          if (credentials) return credentials;
+        }
+        return undefined;
+      },
       sendInvite: (request: SipRequest, user: ClientUser, options?: SendOptions) =>
         this.sender.startClient(request, options, this.sender.prepareRequest(request, options), user),
       flowFor: (request, protocol) => {
@@ -537,6 +550,7 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
   }
 
   private receiveResponse(response: SipResponse, source: MessageSource): void {
+    response.receivedFrom = source;
     const tx = this.layer.findClient(response);
     if (tx) {
       tx.receive(response);

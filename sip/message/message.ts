@@ -7,6 +7,7 @@ import { SipParseError } from '../errors.js';
 import { headerKey, headerSpelling } from './header-names.js';
 import { parseNameAddr, type NameAddr } from './name-addr.js';
 import { splitTopLevel } from './scanner.js';
+import type { MessageSource } from '../transport/transport.js';
 import { parseVia, parseViaList, type Via } from './via.js';
 
 export interface HeaderField {
@@ -177,6 +178,9 @@ export class SipRequest extends SipMessage {
 }
 
 export class SipResponse extends SipMessage {
+  /** Where a response we received came from; undefined for one we made (a 408 on timeout, say). */
+  receivedFrom: MessageSource | undefined;
+
   constructor(
     public status: number,
     public reason: string,

@@ -6,15 +6,16 @@
  * on stop removes the binding (Expires: 0, §10.2.2). One Call-ID for the life of the registration, CSeq growing by one (§10.2).
  */
 import { randomBytes } from 'node:crypto';
-import { ChallengeAnswers } from '../auth/challenge-answers.js';
+import { ChallengeAnswers, type ClientCredentials } from '../auth/challenge-answers.js';
 import { SipRequest, type SipResponse } from '../message/message.js';
 import { parseNameAddr, parseNameAddrList, type NameAddr } from '../message/name-addr.js';
-import { isSipUri, parseUri, type AbsoluteUri, type SipUri } from '../message/uri.js';
+import { bareHost, isSipUri, parseUri, type AbsoluteUri, type SipUri } from '../message/uri.js';
 import { sameSipUri } from '../message/uri-equal.js';
 import type { SessionHost } from '../session/session-host.js';
 import { retryAfterSeconds } from '../session/refresh-retry.js';
 import type { TimerHandle } from '../transaction/timers.js';
-import type { TransportProtocol } from '../transport/transport.js';
+import type { Destination } from '../transport/routing.js';
+import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 
 export interface RegistrationOptions {
@@ -96,6 +97,8 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** 423 Interval Too Brief answers followed in a row (§10.2.8). */
   #briefRetries = 0;
   #registrations = 0;
+  /** Where the last 2xx to our REGISTER came from: the carrier's side, whose calls to us may challenge our requests. */
+  #registeredAt: MessageSource | undefined;
 
   constructor(
     host: SessionHost,
@@ -132,6 +135,24 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
   /** Successful REGISTERs so far (the first and each refresh). */
   get registrations(): number {
     return this.#registrations;
+  }
+
+  /**
+   * Our credentials for a request that goes to `hop`, when that is the registrar that bound us,
+   * over the transport it answered on: by the address its 2xx came from, or by the host name of
+   * `registrar`. A carrier challenges our BYE (or re-INVITE) of a call it placed to us; anyone
+   * else who asks gets nothing, or a caller that names its own Contact could collect a digest of
+   * our password to attack offline.
+   */
+  credentialsToward(hop: Destination): ClientCredentials | undefined {
+    const { username, password, realm } = this.#options;
+    const at = this.#registeredAt;
+    if (username === undefined || password === undefined || !at || hop.protocol !== at.protocol)
+      return undefined;
+    const registrar = parseUri(this.registrar);
+    const host = hop.host.toLowerCase();
+    const named = isSipUri(registrar) && bareHost(registrar.host).toLowerCase() === host;
+    return named || host === bareHost(at.host).toLowerCase() ? { username, password, realm } : undefined;
   }
 
   start(): void {
@@ -249,6 +270,7 @@ export class Registration extends SafeEmitter<RegistrationEvents> {
       return;
     }
     this.#grantedSeconds = granted;
+    this.#registeredAt = response.receivedFrom;
     this.#registrations++;
     this.#failures = 0;
     this.#briefRetries = 0;

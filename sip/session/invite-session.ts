@@ -167,10 +167,18 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     return undefined;
   }
 
+  /**
+   * What answers a challenge to `request`: the call's own credentials, else those of a
+   * registration whose registrar the request goes to (a carrier's call to us, its BYE challenged).
+   */
+  private credentialsFor(request: SipRequest): ClientCredentials | undefined {
+    return this.credentials ?? this.host.registrarCredentials(request, this.sendOptions);
+  }
+
   /** A request of the dialog, sent again with our credentials if challenged (challenged-request.ts). */
   protected sendInDialog(dialog: Dialog, request: SipRequest): Promise<SipResponse> {
     const send = (r: SipRequest): Promise<SipResponse> => this.host.sendRequest(r, this.sendOptions);
-    return sendAnsweringChallenges(dialog, request, this.credentials, send, this.host.logger);
+    return sendAnsweringChallenges(dialog, request, this.credentialsFor(request), send, this.host.logger);
   }
 
   get remoteTag(): string | undefined {
@@ -237,12 +245,13 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     request.add('Content-Type', SDP);
     for (const [name, value] of Object.entries(headers)) request.add(name, value);
     request.body = Buffer.from(offerSdp, 'utf8');
+    const credentials = this.credentialsFor(request);
     const reinvite = new OutgoingReinvite(
       {
         host: this.host,
         dialog,
         sendOptions: this.sendOptions,
-        answers: this.credentials && new ChallengeAnswers(this.credentials),
+        answers: credentials && new ChallengeAnswers(credentials),
         ended: () => this.ended,
         answered: (answer) => {
           this.localSdp = offerSdp;

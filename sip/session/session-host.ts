@@ -3,6 +3,7 @@
  * transactions, answering through server transactions, the dialog table, clock and timers.
  * Sessions depend on this interface only, never on sockets.
  */
+import type { ClientCredentials } from '../auth/challenge-answers.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import type { ClientAttempt, ClientUser } from '../transaction/target-failover.js';
@@ -71,6 +72,11 @@ export interface SessionHost {
   readonly localHost: string;
   /** Sends a non-INVITE request; resolves with its final response (a synthetic 408 on timer F). */
   sendRequest(request: SipRequest, options?: SendOptions): Promise<SipResponse>;
+  /**
+   * Credentials for a request that goes to a registrar we are registered with (one of the
+   * user agent's registrations, registration.ts `credentialsToward`); undefined for any other hop.
+   */
+  registrarCredentials(request: SipRequest, options: SendOptions): ClientCredentials | undefined;
   /** Starts the INVITE's client transaction; one to a looked-up name fails over to its next target (RFC 3263 §4.3). */
   sendInvite(request: SipRequest, user: ClientUser, options?: SendOptions): ClientAttempt;
   /**
