@@ -21,6 +21,7 @@ import { SafeEmitter } from '../safe-emitter.js';
 import { sendAnsweringChallenges } from './challenged-request.js';
 import { OutgoingReinvite, type ReinviteOutcome } from './outgoing-reinvite.js';
 import { DTMF_INFO_TYPES, parseDtmfInfo, type DtmfInfo } from './dtmf-info.js';
+import { earlyUpdateResponse } from './early-update.js';
 import type { DialogUser, SendOptions, SessionHost } from './session-host.js';
 import { retryAfterSeconds } from './refresh-retry.js';
 import {
@@ -79,7 +80,11 @@ export interface OfferRejection extends Error {
   warning?: { code: number; text: string };
 }
 
-export type OfferHandler = (offerSdp: string) => string;
+/**
+ * Our answer to a peer's offer in a re-INVITE or UPDATE; a promise for one that takes time (a
+ * browser's ICE restart: its peer connection gathers anew), while which the request waits.
+ */
+export type OfferHandler = (offerSdp: string) => string | Promise<string>;
 /**
  * Applies the answer an ACK carried to the offer of our 2xx (an INVITE or re-INVITE that had
  * none); `undefined` when the ACK carried none. Throwing ends the session with BYE.
@@ -120,6 +125,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     { retransmitter: Uas2xxRetransmitter; awaitingAnswer: boolean }
   >();
 
+  /**
+   * A peer's re-INVITE or UPDATE whose offer an asynchronous offerHandler is answering: no other
+   * offer is taken until it is (RFC 3261 §14.2, RFC 3311 §5.2), and the session's end answers it 487.
+   */
+  private offerInAnswer: { request: SipRequest; tx: ServerTransaction } | undefined;
   private boundFlow: MessageSource | undefined;
   private natKeepalive: NatKeepalive | undefined;
   /** UAS: the caller's host as last seen (IncomingInvite sets it), followed while it is behind NAT. */
@@ -239,6 +249,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (this.reinvitePending)
       return Promise.resolve({
         error: new SipError('ERR_INVALID_STATE', 'a re-INVITE is already in progress', 491)
+      });
+    // §14.1: no INVITE of ours while one of the peer's is in progress.
+    if (this.offerInAnswer)
+      return Promise.resolve({
+        error: new SipError('ERR_INVALID_STATE', "the peer's offer is still being answered", 491)
       });
     const request = dialog.createRequest('INVITE');
     request.add('Contact', this.host.contact(this.protocol));
@@ -509,24 +524,28 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     if (timer === undefined) return;
     // A body we cannot read was refused before the request reached its dialog (uas-checks.ts).
     const offer = sessionDescriptionOf(request) ?? '';
-    const localSdp = this.describeOrRefuse(request, tx, () =>
-      // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
-      offer.length > 0
-        ? this.answerTo(offer)
-        : this.offerProvider
-          ? this.offerProvider()
-          : (this.localSdp ?? '')
+    this.describeThen(
+      request,
+      tx,
+      () =>
+        // No offer (a session refresh, say): we offer in the 2xx and the ACK answers.
+        offer.length > 0
+          ? this.answerTo(offer)
+          : this.offerProvider
+            ? this.offerProvider()
+            : (this.localSdp ?? ''),
+      (localSdp) => {
+        this.dialog?.refreshTarget(request);
+        this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
+        // §10: a re-INVITE from the peer in the dialog refreshes the session.
+        this.restartSessionTimer(timer.interval);
+        this.localSdp = localSdp;
+        if (offer.length > 0) {
+          this.remoteSdp = offer;
+          this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
+        }
+      }
     );
-    if (localSdp === undefined) return;
-    this.dialog?.refreshTarget(request);
-    this.sendAnswer2xx(request, tx, localSdp, offer.length === 0, timer.headers);
-    // §10: a re-INVITE from the peer in the dialog refreshes the session.
-    this.restartSessionTimer(timer.interval);
-    this.localSdp = localSdp;
-    if (offer.length > 0) {
-      this.remoteSdp = offer;
-      this.safeEmit('reinvite', { remoteSdp: offer, localSdp });
-    }
   }
 
   /**
@@ -539,9 +558,23 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     // RFC 3311 §5.2: only an offer can meet one of ours.
     const timer = this.admitSessionChange(request, tx, offer.length > 0);
     if (timer === undefined) return;
-    const localSdp =
-      offer.length > 0 ? this.describeOrRefuse(request, tx, () => this.answerTo(offer)) : undefined;
-    if (offer.length > 0 && localSdp === undefined) return;
+    if (offer.length > 0)
+      this.describeThen(
+        request,
+        tx,
+        () => this.answerTo(offer),
+        (localSdp) => this.answerUpdate(request, tx, timer, offer, localSdp)
+      );
+    else this.answerUpdate(request, tx, timer, offer, undefined);
+  }
+
+  private answerUpdate(
+    request: SipRequest,
+    tx: ServerTransaction,
+    timer: { headers: Record<string, string>; interval?: SessionInterval },
+    offer: string,
+    localSdp: string | undefined
+  ): void {
     this.dialog?.refreshTarget(request);
     const response = createResponse(request, 200);
     response.add('Contact', this.host.contact(this.protocol));
@@ -573,6 +606,11 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       this.host.respond(tx, createResponse(request, 491));
       return undefined;
     }
+    // A second offer while the peer's last one is still being answered: 500 with a Retry-After.
+    if (offers && this.offerInAnswer) {
+      this.host.respond(tx, earlyUpdateResponse(request, 'uas'));
+      return undefined;
+    }
     const timer = this.sessionTimer ? this.negotiateSessionTimer(request) : { headers: {} };
     if (!('rejectMinSe' in timer)) return timer;
     this.respond422(request, tx, timer.rejectMinSe);
@@ -586,29 +624,59 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     return false;
   }
 
-  /** Our answer to the peer's `offer`; throws what refuses it (an OfferRejection's status, 488). */
-  private answerTo(offer: string): string {
+  /** Our answer to the peer's `offer`; throws (or rejects with) what refuses it (an OfferRejection's status, 488). */
+  private answerTo(offer: string): string | Promise<string> {
     if (this.offerHandler) return this.offerHandler(offer);
     if (offer === this.remoteSdp) return this.localSdp ?? '';
     throw new SipError('ERR_SIP_REJECTED', 'no offerHandler for a changed offer', 488);
   }
 
-  /** The SDP `describe` makes, or undefined once the request has been refused with why it threw. */
-  private describeOrRefuse(
+  /**
+   * Calls `then` with the SDP `describe` makes, at once or once its promise settles (the request
+   * waits, offerInAnswer); refuses the request with why it threw or rejected.
+   */
+  private describeThen(
     request: SipRequest,
     tx: ServerTransaction,
-    describe: () => string
-  ): string | undefined {
+    describe: () => string | Promise<string>,
+    then: (sdp: string) => void
+  ): void {
+    let described: string | Promise<string>;
     try {
-      return describe();
+      described = describe();
     } catch (error) {
-      const status = (error as OfferRejection).status;
-      const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
-      const response = createResponse(request, code);
-      for (const [name, value] of Object.entries(warningHeaders(error))) response.add(name, value);
-      this.host.respond(tx, response);
-      return undefined;
+      this.refuseOffer(request, tx, error);
+      return;
     }
+    if (typeof described === 'string') {
+      then(described);
+      return;
+    }
+    const waiting = { request, tx };
+    this.offerInAnswer = waiting;
+    // The session's end answered it meanwhile (terminate), or its answer is what it waited for.
+    const settled = (): boolean => {
+      if (this.offerInAnswer !== waiting) return false;
+      this.offerInAnswer = undefined;
+      return true;
+    };
+    described.then(
+      (sdp) => {
+        if (settled()) then(sdp);
+      },
+      (error: unknown) => {
+        if (settled()) this.refuseOffer(request, tx, error);
+      }
+    );
+  }
+
+  /** Refuses an offer with the status its OfferRejection names (500 for any other error), and why. */
+  private refuseOffer(request: SipRequest, tx: ServerTransaction, error: unknown): void {
+    const status = (error as OfferRejection).status;
+    const code = typeof status === 'number' && status >= 300 && status <= 699 ? status : 500;
+    const response = createResponse(request, code);
+    for (const [name, value] of Object.entries(warningHeaders(error))) response.add(name, value);
+    this.host.respond(tx, response);
   }
 
   /** A refresh from the peer (re-INVITE or UPDATE) settled `interval`: the timer runs again from now. */
@@ -744,6 +812,10 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     // A re-INVITE answered only provisionally had nothing left to end it: its transaction, and this
     // session with it, stayed in the user agent's table for good.
     this.reinvitePending?.sessionEnded();
+    // §15.1.2: a request still pending in the dialog is answered, 487 recommended.
+    const waiting = this.offerInAnswer;
+    this.offerInAnswer = undefined;
+    if (waiting) this.host.respond(waiting.tx, createResponse(waiting.request, 487));
     if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);
     this.safeEmit('terminated', { reason });

@@ -227,6 +227,90 @@ describe('UAS INVITE handling over real UDP', () => {
     expect(session.terminated).toBe(false);
   });
 
+  it("waits for an offerHandler's promise: 100 Trying, then its answer; another offer meanwhile gets 500 with a Retry-After, and our own re-INVITE is refused", async () => {
+    const { ua, peer, port } = await setup();
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-async');
+    let answer: (sdp: string) => void = () => undefined;
+    session.offerHandler = () => new Promise<string>((resolve) => (answer = resolve));
+    const events: string[] = [];
+    session.on('reinvite', (e) => events.push(e.localSdp));
+    const reinvite = (cseq: number, method = 'INVITE') =>
+      peer.send(
+        inviteText(peer.port, port, {
+          callId: 'reinv-async',
+          cseq,
+          toTag,
+          method,
+          body: testSdp(7000, cseq)
+        }),
+        port
+      );
+    await reinvite(2);
+    await peer.next(isResponse('reinv-async', 100));
+    await reinvite(3);
+    const second = (await peer.next(isResponse('reinv-async', 500))) as SipResponse;
+    expect(Number(second.get('Retry-After'))).toBeGreaterThanOrEqual(0);
+    expect(Number(second.get('Retry-After'))).toBeLessThanOrEqual(10);
+    expect(second.cseq.seq).toBe(3);
+    await reinvite(4, 'UPDATE');
+    expect(
+      ((await peer.next(isResponse('reinv-async', 500, 'UPDATE'))) as SipResponse).has('Retry-After')
+    ).toBe(true);
+    const ours = await session.reinvite(testSdp(8000, 5)).catch((error: unknown) => error);
+    expect(ours).toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(events).toEqual([]);
+
+    answer(testSdp(8000, 6));
+    const ok = (await peer.next(isResponse('reinv-async', 200))) as SipResponse;
+    expect(ok.cseq.seq).toBe(2);
+    expect(ok.bodyText).toBe(testSdp(8000, 6));
+    await peer.send(ackText(peer.port, port, 'reinv-async', toTag, 2), port);
+    expect(events).toEqual([testSdp(8000, 6)]);
+    // The next offer is taken again.
+    session.offerHandler = () => testSdp(8000, 7);
+    await reinvite(5);
+    expect(((await peer.next(isResponse('reinv-async', 200))) as SipResponse).cseq.seq).toBe(5);
+    expect(session.terminated).toBe(false);
+  });
+
+  it("answers 487 to a re-INVITE whose offerHandler's promise the peer's BYE overtakes, and a rejection with its status", async () => {
+    const { ua, peer, port } = await setup();
+    const rejected = await establish(ua, peer, port, 'reinv-reject');
+    rejected.session.offerHandler = () =>
+      Promise.reject(Object.assign(new Error('no common codec'), { status: 488 }));
+    await peer.send(
+      inviteText(peer.port, port, {
+        callId: 'reinv-reject',
+        cseq: 2,
+        toTag: rejected.toTag,
+        body: testSdp(7000, 2)
+      }),
+      port
+    );
+    await peer.next(isResponse('reinv-reject', 488));
+    expect(rejected.session.terminated).toBe(false);
+
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-bye');
+    let answer: (sdp: string) => void = () => undefined;
+    session.offerHandler = () => new Promise<string>((resolve) => (answer = resolve));
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'reinv-bye', cseq: 2, toTag, body: testSdp(7000, 2) }),
+      port
+    );
+    await peer.next(isResponse('reinv-bye', 100));
+    await peer.send(
+      inviteText(peer.port, port, { callId: 'reinv-bye', cseq: 3, toTag, method: 'BYE', body: '' }),
+      port
+    );
+    await peer.next(isResponse('reinv-bye', 200, 'BYE'));
+    await peer.next(isResponse('reinv-bye', 487));
+    answer(testSdp(8000, 3));
+    await peer.send(ackText(peer.port, port, 'reinv-bye', toTag, 2), port);
+    expect(session.terminated).toBe(true);
+    // Nothing is left of either call.
+    await waitFor(() => ua.activity.dialogs === 1 && ua.activity.sessions === 1);
+  });
+
   it('answers 491 to a re-INVITE while our own offer (delayed-offer 2xx) awaits its ACK', async () => {
     const { ua, peer, port } = await setup();
     const incoming = new Promise<IncomingInvite>((resolve) => ua.once('invite', resolve));
