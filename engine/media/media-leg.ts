@@ -24,7 +24,7 @@ import { inbandDtmfOn, type InbandDtmfMode } from '../dtmf/inband-dtmf-mode.js';
 import { WhisperFrame } from './whisper-frame.js';
 import { WebRtcPeer } from '../webrtc/webrtc-peer.js';
 import { checkWebRtcOfferOver, isWebRtcOffer, sameWebRtcTransport } from '../webrtc/webrtc-offer.js';
-import { answerWebRtcReoffer } from '../webrtc/webrtc-reoffer.js';
+import { answerWebRtcReoffer, checkWebRtcRestart } from '../webrtc/webrtc-reoffer.js';
 import type { WebRtcOptions } from '../webrtc/webrtc-options.js';
 import { TalkerDetector } from '../talker/talker-detector.js';
 import type { DtmfObservation } from '../dtmf/digit-merger.js';
@@ -285,21 +285,37 @@ export class MediaLeg implements MixMember {
 
   /**
    * Answers an offer (initial INVITE or re-INVITE); throws SdpNegotiationError (488) when nothing
-   * matches. A browser's leg answers a re-offer only when it keeps the transport and its media
-   * sections (a session refresh, a hold): with the answer it already has, the direction turned to
-   * the offer's, for its peer connection does not change.
+   * matches. A browser's leg answers a re-offer that keeps the transport and its media sections (a
+   * session refresh, a hold) with the answer it already has, the direction turned to the offer's,
+   * for its peer connection does not change; one with new ICE credentials (an ICE restart) through
+   * its peer connection, which gathers anew: that answer is a promise.
    */
-  answer(offer: string): string {
+  answer(offer: string): string | Promise<string> {
     if (this.webrtc || isWebRtcOffer(offer)) {
       const kept = this.webrtcDescriptions;
-      if (this.webrtc && kept && isWebRtcOffer(offer) && sameWebRtcTransport(offer, kept.remote))
-        return answerWebRtcReoffer(offer, kept);
-      throw new SdpNegotiationError(
-        'a WebRTC offer is answered by the initial INVITE; a re-offer must keep its ICE credentials and certificate'
-      );
+      if (!this.webrtc || !kept || !isWebRtcOffer(offer))
+        throw new SdpNegotiationError(
+          'a WebRTC offer is answered by the initial INVITE, and only a WebRTC one'
+        );
+      if (sameWebRtcTransport(offer, kept.remote)) return answerWebRtcReoffer(offer, kept);
+      return this.restartIce(this.webrtc, offer, kept);
     }
     const { answer, audio } = this.sdp.createAnswer(offer);
     this.apply(audio);
+    return answer;
+  }
+
+  /** An ICE restart: the offer must keep the first offer's media sections (webrtc-reoffer.ts). */
+  private async restartIce(
+    peer: WebRtcPeer,
+    offer: string,
+    kept: { remote: string; local: string }
+  ): Promise<string> {
+    checkWebRtcRestart(offer, kept.remote);
+    const answer = await peer.restartIce(offer, this.webrtcOptions, this.answering.signal);
+    if (this.closed || this.webrtc !== peer)
+      throw new SdpNegotiationError('the call ended during its ICE restart');
+    this.webrtcDescriptions = { remote: offer, local: answer };
     return answer;
   }
 

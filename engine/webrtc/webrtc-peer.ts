@@ -147,6 +147,34 @@ export class WebRtcPeer {
     }
   }
 
+  /**
+   * Answers the browser's re-offer with new ICE credentials (an ICE restart, RFC 8839 §4.4.1.1.1:
+   * after a network change, say): the same peer connection takes the offer and gathers anew; its
+   * audio path and track stay. Rejects with SdpNegotiationError (488) for an offer it refuses,
+   * and when the connection closes (or `signal`, the call ending, aborts) meanwhile.
+   */
+  async restartIce(offerSdp: string, options: WebRtcOptions = {}, signal?: AbortSignal): Promise<string> {
+    const release = await gate.turn(signal, answerAbandoned);
+    try {
+      if (this.closed) throw answerAbandoned();
+      const pc = this.pc;
+      await pc
+        .setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) })
+        .catch((error: unknown) => {
+          throw offerRefused(error);
+        });
+      const answer = await pc.createAnswer();
+      checkWebRtcAnswer(answer.sdp ?? '');
+      await pc.setLocalDescription(answer);
+      await this.gathered(options.iceGatheringTimeoutMs ?? 3000);
+      const sdp = pc.localDescription?.sdp;
+      if (this.closed || !sdp) throw answerAbandoned();
+      return withAdvertisedCandidates(sdp, options.advertisedAddress);
+    } finally {
+      release();
+    }
+  }
+
   private receive(track: MediaStreamTrack, wrtc: Wrtc): void {
     if (this.closed || track.kind !== 'audio' || this.sink) return;
     const sink = new wrtc.nonstandard.RTCAudioSink(track);

@@ -5,7 +5,9 @@
  * unchanged `a=sendrecv` answer made Chromium refuse it ("Incompatible receive direction") and
  * sip.js end the call with BYE. A section the re-offer adds (a camera) is refused in the answer
  * (port 0): the old answer, one section short, made Chromium refuse it and end the call the same
- * way. A re-offer that closes or changes one of the first offer's sections gets 488.
+ * way. A re-offer that closes or changes one of the first offer's sections gets 488. An ICE
+ * restart (new ICE credentials) is answered by the peer connection (media-leg.ts); its offer is
+ * checked here.
  */
 import { SdpNegotiationError } from '../../sip/index.js';
 import { checkWebRtcOffer, mediaLines, sdpLines, type MediaSection } from './webrtc-offer.js';
@@ -75,4 +77,19 @@ export function answerWebRtcReoffer(offer: string, kept: { remote: string; local
     })
     .join('\n')
     .concat(refusedSections(sections.slice(first.length)));
+}
+
+/**
+ * Throws SdpNegotiationError (488) unless `offer`, an ICE restart of the browser's call whose
+ * first offer was `first`, is an offer a browser makes with the same media sections: the peer
+ * connection answers it itself, and a section it added (a camera) would be answered as its own.
+ */
+export function checkWebRtcRestart(offer: string, first: string): void {
+  checkWebRtcOffer(offer);
+  const was = shape(mediaLines(first));
+  const now = shape(mediaLines(offer));
+  if (now !== was)
+    throw new SdpNegotiationError(
+      `an ICE restart must keep the media sections of the first offer (${was}), not ${now}`
+    );
 }

@@ -242,6 +242,28 @@ export class WebRtcCaller {
     return final;
   }
 
+  /**
+   * An ICE restart as a browser makes one after a network change: a re-INVITE with a new offer
+   * from its peer connection (new ICE credentials), whose answer the connection then takes.
+   * Resolves with the final response.
+   */
+  async restartIce(targetUri: string): Promise<SipResponse> {
+    const sip = this.sipClient;
+    const cseq = this.cseq++;
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+    await this.gathered();
+    sip.send(this.inDialog('INVITE', targetUri, { cseq, body: this.pc.localDescription!.sdp }));
+    const final = await sip.waitFor(
+      (m): m is SipResponse =>
+        'status' in m && m.callId === this.callId && m.cseq.seq === cseq && m.status >= 200,
+      20_000
+    );
+    sip.send(this.inDialog('ACK', targetUri, { cseq }));
+    if (final.status === 200) await this.pc.setRemoteDescription({ type: 'answer', sdp: final.bodyText });
+    else await this.pc.setLocalDescription({ type: 'rollback' });
+    return final;
+  }
+
   get id(): string {
     return this.callId;
   }
