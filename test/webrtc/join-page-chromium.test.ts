@@ -35,10 +35,18 @@ function residualDbfs(pcm: Int16Array, toneHz: number): number {
   return 10 * Math.log10(Math.max(total - (amplitude * amplitude) / 2, 1e-12));
 }
 
-/** Joins `room` from a new page; `sent` collects the SIP messages the page sends. */
-async function joinFromPage(room: string, name: string, sent: string[] = []): Promise<Page> {
+/** Joins `room` from a new page; `sent` and `received` collect the SIP messages the page sends and gets. */
+async function joinFromPage(
+  room: string,
+  name: string,
+  sent: string[] = [],
+  received: string[] = []
+): Promise<Page> {
   const page = await chromium.browser.newPage();
-  page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
+  page.on('websocket', (socket) => {
+    socket.on('framesent', (frame) => sent.push(String(frame.payload)));
+    socket.on('framereceived', (frame) => received.push(String(frame.payload)));
+  });
   await page.goto(`${pageUrl}?room=${room}&name=${name}`);
   await page.getByRole('button', { name: 'Join' }).click();
   await page.waitForFunction(
@@ -199,6 +207,53 @@ describe.skipIf(!haveChromium)('the join page in Chromium', () => {
       expect(openPeerConnections()).toBe(0);
     }
   );
+
+  it('restarting ICE (as after a network change) gets new credentials from the engine, and the call and its audio go on', async () => {
+    const phone = await phoneIn('iceroom', 'teli');
+    await waitFor(() => partiesIn('iceroom') === 1, 20_000);
+    const received: string[] = [];
+    const page = await joinFromPage('iceroom', 'Icy', [], received);
+    await waitFor(() => partiesIn('iceroom') === 2, 20_000);
+    // What the page hears of the phone above what it hears of itself, and what the phone hears of it.
+    const hearing = async (): Promise<{ page: number; phone: number }> => {
+      await sleep(1500);
+      phone.clearReceived();
+      const [pageHearsPhone, pageHearsItself] = await pageToneLevels(page, [PHONE_HZ, BROWSER_HZ]);
+      return {
+        page: pageHearsPhone - pageHearsItself,
+        phone: toneLevelDb(phone.receivedPcm(), BROWSER_HZ, 8000)
+      };
+    };
+    const before = await hearing();
+
+    await page.evaluate(() =>
+      (window as unknown as { uasmediaJoin: { restartIce: () => void } }).uasmediaJoin.restartIce()
+    );
+    await page.waitForFunction(
+      () => (window as unknown as { uasmediaJoin: { iceRestarts: number } }).uasmediaJoin.iceRestarts === 1,
+      undefined,
+      { timeout: 20_000 }
+    );
+    const answers = received
+      .filter((m) => m.startsWith('SIP/2.0 200') && /^CSeq:\s*\d+ INVITE/im.test(m))
+      .map((m) => /a=ice-ufrag:(\S+)/.exec(m)?.[1]);
+    expect(answers).toHaveLength(2);
+    expect(answers[1]).toBeDefined();
+    expect(answers[1]).not.toBe(answers[0]);
+    const after = await hearing();
+    console.log(
+      `before the ICE restart the page hears ${PHONE_HZ} Hz ${before.page.toFixed(1)} dB above itself and the phone ${BROWSER_HZ} Hz at ${before.phone.toFixed(1)} dB; after, ${after.page.toFixed(1)} and ${after.phone.toFixed(1)} dB`
+    );
+    for (const heard of [before, after]) {
+      expect(heard.page).toBeGreaterThan(25);
+      expect(heard.phone).toBeGreaterThan(-40);
+    }
+    expect(partiesIn('iceroom')).toBe(2);
+    expect(openPeerConnections()).toBe(1);
+    await page.close();
+    await phone.close();
+    await waitFor(() => partiesIn('iceroom') === 0 && openPeerConnections() === 0, 15_000);
+  });
 
   it('closing the tab mid-conference removes the party and leaks no room, channel, peer connection or port', async () => {
     const phone = await phoneIn('tabroom', 'telt');

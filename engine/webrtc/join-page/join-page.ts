@@ -6,7 +6,10 @@
  * (WebAudio AnalyserNode) and polls the room's participant list from the engine.
  */
 import { Inviter, SessionState, UserAgent, type Session } from 'sip.js';
-import type { SessionDescriptionHandler } from 'sip.js/lib/platform/web/index.js';
+import type {
+  SessionDescriptionHandler,
+  SessionDescriptionHandlerOptions
+} from 'sip.js/lib/platform/web/index.js';
 import { ROSTER_TOKEN_HEADER } from '../roster-token.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -35,8 +38,20 @@ interface JoinState {
   audioContext?: AudioContext;
   participants: Participant[];
   byeReceived: boolean;
+  /** ICE restarts the engine has answered (restartIce). */
+  iceRestarts: number;
+  /** Restarts ICE now, as the page does when its connection is lost. */
+  restartIce: () => void;
 }
-const exposed: JoinState = { state: 'idle', participants: [], byeReceived: false };
+const exposed: JoinState = {
+  state: 'idle',
+  participants: [],
+  byeReceived: false,
+  iceRestarts: 0,
+  restartIce: () => {
+    if (session) restartIce(session);
+  }
+};
 (window as unknown as { uasmediaJoin: JoinState }).uasmediaJoin = exposed;
 
 let userAgent: UserAgent | undefined;
@@ -107,6 +122,7 @@ async function join(room: string, name: string): Promise<void> {
     if (state === SessionState.Established) {
       say(`In room ${room}.`);
       listen(inviter);
+      restartIceWhenLost(inviter);
       startRoster(room);
     } else if (state === SessionState.Terminated) {
       say('Left the room.');
@@ -143,6 +159,44 @@ function listen(current: Session): void {
     meterFrame = requestAnimationFrame(draw);
   };
   draw();
+}
+
+/** How long ICE may stay disconnected (a network change, a Wi-Fi roam) before the page restarts it. */
+const DISCONNECTED_GRACE_MS = 3000;
+
+/**
+ * When the network under the call changes, its ICE connection fails, or stays disconnected: the
+ * page restarts ICE with a re-INVITE, which the engine's peer connection answers with new
+ * credentials and candidates, and the call goes on over the new path.
+ */
+function restartIceWhenLost(current: Session): void {
+  const pc = (current.sessionDescriptionHandler as SessionDescriptionHandler | undefined)?.peerConnection;
+  if (!pc) return;
+  let grace: number | undefined;
+  pc.addEventListener('iceconnectionstatechange', () => {
+    window.clearTimeout(grace);
+    grace = undefined;
+    if (pc.iceConnectionState === 'failed') restartIce(current);
+    else if (pc.iceConnectionState === 'disconnected')
+      grace = window.setTimeout(() => restartIce(current), DISCONNECTED_GRACE_MS);
+  });
+}
+
+function restartIce(current: Session): void {
+  if (current !== session || current.state !== SessionState.Established) return;
+  say('Reconnecting the audio ...');
+  const restart: SessionDescriptionHandlerOptions = { offerOptions: { iceRestart: true } };
+  current
+    .invite({
+      sessionDescriptionHandlerOptions: restart,
+      requestDelegate: {
+        onAccept: () => {
+          exposed.iceRestarts++;
+          say('Audio reconnected.');
+        }
+      }
+    })
+    .catch(() => undefined);
 }
 
 function startRoster(room: string): void {
