@@ -5,24 +5,23 @@
  * and billed, at the carrier's end, or a call the carrier asked us to refresh ended at expiry.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyAuthorization } from '../../sip/auth/digest.js';
 import { SipRequest, type AnySipMessage } from '../../sip/message/message.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { okWithAnswer, responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer } from '../support/sip-udp-peer.js';
+import {
+  answersCarrierChallenge,
+  carrierChallenge,
+  isRequest,
+  TRUNK_CREDENTIALS
+} from '../support/carrier-challenge.js';
 
 const HOST = '127.0.26.10';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** A request of `method` with a CSeq above `after` (not a retransmission of one seen). */
-const isRequest =
-  (method: string, after = 0) =>
-  (m: AnySipMessage): boolean =>
-    m instanceof SipRequest && m.method === method && m.cseq.seq > after;
 
 const cseqsOf = (peer: UdpTestPeer, method: string): Set<number> =>
   new Set(peer.received.filter(isRequest(method)).map((m) => (m as SipRequest).cseq.seq));
@@ -47,16 +46,6 @@ async function placedCall(auth?: { username: string; password: string }) {
   return { call, carrier, send, invite };
 }
 
-function challenge(request: SipRequest, status: 401 | 407, stale = false): ReturnType<typeof responseTo> {
-  const response = responseTo(request, status);
-  const header = status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-  response.add(
-    header,
-    `Digest realm="carrier.example", nonce="bye-nonce", qop="auth", algorithm=MD5${stale ? ', stale=true' : ''}`
-  );
-  return response;
-}
-
 /**
  * Hangs up `placed` and answers each of the first `times` BYEs it sends with a 407 (after the
  * first, saying the nonce was stale when `stale`); the BYEs it sent in all.
@@ -71,7 +60,7 @@ async function challengeEachBye(
   for (let attempt = 0; attempt < times; attempt++) {
     const next = (await placed.carrier.next(isRequest('BYE', seq))) as SipRequest;
     seq = next.cseq.seq;
-    await placed.send(challenge(next, 407, stale && attempt > 0));
+    await placed.send(carrierChallenge(next, 407, stale && attempt > 0));
   }
   await hangingUp;
   return cseqsOf(placed.carrier, 'BYE').size;
@@ -80,10 +69,10 @@ async function challengeEachBye(
 describe('a challenged BYE of a call we placed', () => {
   for (const status of [407, 401] as const) {
     it(`is sent again with the call's credentials after a ${status}, as the dialog's next request`, async () => {
-      const { call, carrier, send } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+      const { call, carrier, send } = await placedCall(TRUNK_CREDENTIALS);
       const hangingUp = call.bye();
       const first = (await carrier.next(isRequest('BYE'))) as SipRequest;
-      await send(challenge(first, status));
+      await send(carrierChallenge(first, status));
       const second = (await carrier.next(isRequest('BYE', first.cseq.seq))) as SipRequest;
       await send(responseTo(second, 200));
       await hangingUp;
@@ -91,16 +80,7 @@ describe('a challenged BYE of a call we placed', () => {
       expect(second.cseq.seq).toBe(first.cseq.seq + 1);
       expect(second.uri).toBe(first.uri);
       expect(second.getAll('Route')).toEqual(first.getAll('Route'));
-      const header = status === 407 ? 'Proxy-Authorization' : 'Authorization';
-      const verified = verifyAuthorization(second.get(header) ?? '', {
-        username: 'trunkuser',
-        password: 's3cret',
-        method: 'BYE',
-        realm: 'carrier.example',
-        nonce: 'bye-nonce',
-        uri: second.uri
-      });
-      expect(verified.ok).toBe(true);
+      expect(answersCarrierChallenge(second, status)).toBe(true);
     });
   }
 
@@ -108,7 +88,7 @@ describe('a challenged BYE of a call we placed', () => {
     const anonymous = await placedCall();
     const hangingUp = anonymous.call.bye();
     const bye = (await anonymous.carrier.next(isRequest('BYE'))) as SipRequest;
-    await anonymous.send(challenge(bye, 407));
+    await anonymous.send(carrierChallenge(bye, 407));
     await hangingUp;
     expect(cseqsOf(anonymous.carrier, 'BYE').size).toBe(1);
 
@@ -117,17 +97,17 @@ describe('a challenged BYE of a call we placed', () => {
   });
 
   it('is answered once more when only the nonce was stale (RFC 7616 §3.3), and not past that', async () => {
-    const stale = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    const stale = await placedCall(TRUNK_CREDENTIALS);
     expect(await challengeEachBye(stale, 3, true)).toBe(3);
   });
 });
 
 describe('a challenged re-INVITE of a call we placed', () => {
   it("is sent again with the call's credentials and resolves with the answer", async () => {
-    const { call, carrier, send } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    const { call, carrier, send } = await placedCall(TRUNK_CREDENTIALS);
     const refreshing = call.reinvite(testSdp(5000));
     const first = (await carrier.next(isRequest('INVITE', 1))) as SipRequest;
-    await send(challenge(first, 407));
+    await send(carrierChallenge(first, 407));
     const second = (await carrier.next(isRequest('INVITE', first.cseq.seq))) as SipRequest;
     const ok = okWithAnswer(second, '', `sip:gw@${HOST}:${carrier.port}`, testSdp(6002));
     await send(ok);
@@ -135,14 +115,7 @@ describe('a challenged re-INVITE of a call we placed', () => {
     expect(await refreshing).toContain('m=audio 6002');
     expect(second.cseq.seq).toBe(first.cseq.seq + 1);
     expect(second.bodyText).toBe(first.bodyText);
-    const verified = verifyAuthorization(second.get('Proxy-Authorization') ?? '', {
-      username: 'trunkuser',
-      password: 's3cret',
-      method: 'INVITE',
-      nonce: 'bye-nonce',
-      uri: second.uri
-    });
-    expect(verified.ok).toBe(true);
+    expect(answersCarrierChallenge(second, 407)).toBe(true);
     const ack = (await carrier.next(isRequest('ACK', first.cseq.seq))) as SipRequest;
     expect(ack.cseq.seq).toBe(second.cseq.seq);
   });
@@ -150,12 +123,12 @@ describe('a challenged re-INVITE of a call we placed', () => {
 
 describe('a challenged BYE ending a forked dialog we do not keep', () => {
   it("is sent again with the call's credentials", async () => {
-    const { carrier, send, invite } = await placedCall({ username: 'trunkuser', password: 's3cret' });
+    const { carrier, send, invite } = await placedCall(TRUNK_CREDENTIALS);
     await send(okWithAnswer(invite, 'fork2', `sip:fork2@${HOST}:${carrier.port}`, testSdp(6004)));
     const isFork2Bye = (after: number) => (m: AnySipMessage) =>
       isRequest('BYE', after)(m) && (m as SipRequest).toTag === 'fork2';
     const first = (await carrier.next(isFork2Bye(0))) as SipRequest;
-    await send(challenge(first, 407));
+    await send(carrierChallenge(first, 407));
     const second = (await carrier.next(isFork2Bye(first.cseq.seq))) as SipRequest;
     await send(responseTo(second, 200));
     expect(second.uri).toBe(`sip:fork2@${HOST}:${carrier.port}`);
