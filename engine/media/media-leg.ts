@@ -85,7 +85,7 @@ interface FramePath {
   readFrame(target: Uint8Array, dueMs?: number): number;
   /** The frame `readFrame` returned last follows skipped frames (undefined: the path never skips). */
   readonly frameFollowsSkip?: boolean;
-  sendFrame(packet: Buffer, payloadBytes: number): void;
+  sendFrame(packet: Buffer, payloadBytes: number, dueMs?: number): void;
 }
 
 export interface MediaLegEvents {
@@ -477,7 +477,13 @@ export class MediaLeg implements MixMember {
   afterMix(): void {
     const kernels = this.kernels;
     const slot = this.partySlot;
-    (this.frames as FramePath).sendFrame(kernels.outputPacket(slot), kernels.outputBytes(slot));
+    // The frame's due time, as for readFrame: its RTP timestamp follows the frames, not the stall.
+    const dueMs = this.loop.frameTimeMs;
+    (this.frames as FramePath).sendFrame(
+      kernels.outputPacket(slot),
+      kernels.outputBytes(slot),
+      Number.isNaN(dueMs) ? undefined : dueMs
+    );
     const coached = this.whisperTarget;
     if (coached !== undefined && coached.room === this.room) coached.whispers.put(kernels.decodedInput(slot));
     this.inbandFrames++;

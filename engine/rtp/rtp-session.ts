@@ -391,11 +391,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
   /**
    * Sends one frame of encoded audio, unless an RFC 4733 event is being sent or we may not send.
    * `packet` holds the `payloadBytes` of payload from byte RTP_HEADER_BYTES on; the header is
-   * written in front of it and the packet sent from there.
+   * written in front of it and the packet sent from there. `nowMs`: when the frame is due (the
+   * frame clock's tick time), if not the session's clock now. Frames that catch up after a stall
+   * are sent back to back; numbered by the wall clock, the first looked like a talkspurt after a
+   * pause and moved the timestamp on by the stall, and the stream ran that far ahead ever after.
    */
-  sendFrame(packet: Buffer, payloadBytes: number): void {
+  sendFrame(packet: Buffer, payloadBytes: number, nowMs?: number): void {
     if (this.#closed) throw new ClosedError('RTP session');
-    const now = this.#now();
+    const now = nowMs ?? this.#now();
     const to = this.#peer.destination;
     if (
       this.#sendingHeld ||
