@@ -94,8 +94,11 @@ export class RtpPacketizer {
    * Timestamp the next audio frame gets at `nowMs` (into #nextTs), and whether it starts a
    * talkspurt (#nextMarker): the first frame, or one after a gap of more than 4 frames (the
    * timestamp then moves on by the elapsed time, §5.1, so the receiver's timing stays right).
+   * `onFrameClock`: `nowMs` is the due time of the frame clock's tick, exact to the frame, so a
+   * shorter gap of whole frames is ticks the clock skipped after a stall, and the timestamp moves
+   * on by them too. A wall-clock time is only near its frame's: there a short gap is one frame.
    */
-  #nextAudio(nowMs: number): void {
+  #nextAudio(nowMs: number, onFrameClock = false): void {
     if (Number.isNaN(this.#lastFrameMs)) {
       this.#nextTs = this.#lastTs;
       this.#nextMarker = true;
@@ -103,17 +106,18 @@ export class RtpPacketizer {
     }
     const gapMs = nowMs - this.#lastFrameMs;
     this.#nextMarker = gapMs > 4 * this.#frameMs;
-    this.#nextTs =
-      (this.#lastTs + (this.#nextMarker ? Math.round(gapMs / this.#frameMs) * this.#spf : this.#spf)) | 0;
+    const frames = this.#nextMarker || onFrameClock ? Math.max(1, Math.round(gapMs / this.#frameMs)) : 1;
+    this.#nextTs = (this.#lastTs + frames * this.#spf) | 0;
   }
 
   /**
    * Makes `packet` an audio packet: its payload of `payloadBytes` is already at
    * packet[RTP_HEADER_BYTES...]; writes the header in front. Returns the packet's length.
+   * `onFrameClock`: `nowMs` is the frame's due time (see #nextAudio).
    */
-  audio(packet: Uint8Array, payloadBytes: number, nowMs: number): number {
+  audio(packet: Uint8Array, payloadBytes: number, nowMs: number, onFrameClock = false): number {
     this.#checkPayload(packet, payloadBytes);
-    this.#nextAudio(nowMs);
+    this.#nextAudio(nowMs, onFrameClock);
     const ts = this.#nextTs;
     this.#writeHeader(packet, this.#nextMarker, this.payloadType, ts);
     this.#commitAudio(ts, nowMs);
@@ -126,8 +130,8 @@ export class RtpPacketizer {
    * it, or OutboundPacking sends it in a longer packet (through `audioAt`). Its timestamp and
    * marker are then `frameTs` and `frameMarker`.
    */
-  skipAudio(nowMs: number): void {
-    this.#nextAudio(nowMs);
+  skipAudio(nowMs: number, onFrameClock = false): void {
+    this.#nextAudio(nowMs, onFrameClock);
     this.#commitAudio(this.#nextTs, nowMs);
   }
 

@@ -395,10 +395,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
    * frame clock's tick time), if not the session's clock now. Frames that catch up after a stall
    * are sent back to back; numbered by the wall clock, the first looked like a talkspurt after a
    * pause and moved the timestamp on by the stall, and the stream ran that far ahead ever after.
+   * Due times are exact, so ticks the clock skipped move the timestamp on (RtpPacketizer).
    */
   sendFrame(packet: Buffer, payloadBytes: number, nowMs?: number): void {
     if (this.#closed) throw new ClosedError('RTP session');
     const now = nowMs ?? this.#now();
+    const onFrameClock = nowMs !== undefined;
     const to = this.#peer.destination;
     if (
       this.#sendingHeld ||
@@ -410,14 +412,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
       return;
     }
     if (this.#dtmfActive) {
-      this.#packetizer.skipAudio(now); // §2.5.1.3: the event replaces the audio it overlaps
+      this.#packetizer.skipAudio(now, onFrameClock); // §2.5.1.3: the event replaces the audio it overlaps
       return;
     }
     if (this.#packing !== undefined) {
-      this.#packFrame(this.#packing, packet, payloadBytes, now, to);
+      this.#packFrame(this.#packing, packet, payloadBytes, now, onFrameClock, to);
       return;
     }
-    this.#protectAndSend(packet, this.#packetizer.audio(packet, payloadBytes, now), to);
+    this.#protectAndSend(packet, this.#packetizer.audio(packet, payloadBytes, now, onFrameClock), to);
   }
 
   /** The audio packet of `length` bytes at `packet`, protected when SRTP is on, sent or queued. */
@@ -440,11 +442,12 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     packet: Buffer,
     payloadBytes: number,
     now: number,
+    onFrameClock: boolean,
     to: { address: string; port: number }
   ): void {
     if (payloadBytes <= 0) return; // no audio to pack (and no packet's worth could ever come)
     const p = this.#packetizer;
-    p.skipAudio(now);
+    p.skipAudio(now, onFrameClock);
     if (!packing.continues(p.frameTs, p.frameMarker))
       this.#sendPacked(packing, packing.pendingBytes, now, to);
     packing.append(packet, RTP_HEADER_BYTES, payloadBytes, this.#samplesPerFrame, p.frameTs, p.frameMarker);
