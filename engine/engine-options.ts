@@ -32,6 +32,7 @@ import { resolveDigitRateLimit } from './dtmf/digit-rate-limit.js';
 import { isWildcardAddress } from './rtp/advertised-address.js';
 import { LATCHING_MODES } from './rtp/peer-latch.js';
 import { checkOptionKeys, shown } from './util/option-keys.js';
+import { checkLogLevel } from './observability/logger.js';
 
 export const ROOM_SAMPLE_RATES_HZ = [8000, 16000] as const;
 export const KERNEL_KINDS = ['wasm', 'js'] as const;
@@ -69,6 +70,7 @@ export function checkEngineOptions(options: EngineOptions): void {
   checkAuthLockout('accountLockout', options.access?.auth?.accountLockout);
   checkTts(options.tts);
   checkLogger(options.logger);
+  if (options.logLevel !== undefined) checkLogLevel('EngineOptions.logLevel', options.logLevel);
   if (options.cluster !== undefined) checkClusterOptions(options.cluster);
   const registrations: unknown = options.registrations;
   if (registrations !== undefined) {

@@ -520,6 +520,20 @@ const wrongOptions: Array<[string, unknown, ErrorClass, string]> = [
     { rtp: { host: '127.0.0.1 ' } },
     TypeError,
     'EngineOptions.rtp.host must be an address'
+  ],
+  // The level was pino's to refuse: a number threw "chosen.trim is not a function", and a wrong
+  // name was "option level 'loud' is not a log level", neither naming the option.
+  [
+    'a log level given as a number',
+    { logLevel: 42 },
+    TypeError,
+    'EngineOptions.logLevel must be one of fatal, error, warn, info, debug, trace, silent, got 42'
+  ],
+  [
+    'a log level that is no level',
+    { logLevel: 'loud' },
+    RangeError,
+    "EngineOptions.logLevel 'loud' is not a log level; expected one of fatal, error, warn, info, debug, trace, silent"
   ]
 ];
 

@@ -7,6 +7,7 @@
  * `silent` under vitest (`VITEST` is set), `info`.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { shown } from '../util/option-keys.js';
 
 export type { Logger } from 'pino';
 
@@ -28,19 +29,27 @@ export interface CallLogBindings {
 
 export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** The level `createLogger` will use for these options and this environment. */
-export function resolveLogLevel(level?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.UASMEDIA_LOG_LEVEL;
-  const chosen =
-    level ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : env.VITEST ? 'silent' : 'info');
-  const normalised = chosen.trim().toLowerCase();
+/**
+ * The pino level `value` names, trimmed and lower-cased; `name` is what the error calls it
+ * (`EngineOptions.logLevel`, `UASMEDIA_LOG_LEVEL`). The one check of a level, made by the
+ * Engine's constructor and again by `createLogger`.
+ */
+export function checkLogLevel(name: string, value: unknown): string {
+  if (typeof value !== 'string')
+    throw new TypeError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got ${shown(value)}`);
+  const normalised = value.trim().toLowerCase();
   if (!LOG_LEVELS.includes(normalised)) {
-    const source = level !== undefined ? 'option level' : 'UASMEDIA_LOG_LEVEL';
-    throw new RangeError(
-      `${source} '${chosen}' is not a log level; expected one of ${LOG_LEVELS.join(', ')}`
-    );
+    throw new RangeError(`${name} '${value}' is not a log level; expected one of ${LOG_LEVELS.join(', ')}`);
   }
   return normalised;
+}
+
+/** The level `createLogger` will use for these options and this environment. */
+export function resolveLogLevel(level?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (level !== undefined) return checkLogLevel('EngineOptions.logLevel', level);
+  const fromEnv = env.UASMEDIA_LOG_LEVEL;
+  if (fromEnv !== undefined && fromEnv !== '') return checkLogLevel('UASMEDIA_LOG_LEVEL', fromEnv);
+  return env.VITEST ? 'silent' : 'info';
 }
 
 /** The engine's root logger. */

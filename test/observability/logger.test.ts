@@ -38,7 +38,7 @@ describe('createLogger', () => {
   });
 
   it('rejects an unknown level, naming where it came from', () => {
-    expect(() => createLogger({ level: 'loud' })).toThrow(/option level 'loud'/);
+    expect(() => createLogger({ level: 'loud' })).toThrow(/EngineOptions.logLevel 'loud'/);
     expect(() => resolveLogLevel(undefined, { UASMEDIA_LOG_LEVEL: 'verbose' })).toThrow(RangeError);
     expect(() => resolveLogLevel(undefined, { UASMEDIA_LOG_LEVEL: 'verbose' })).toThrow(/UASMEDIA_LOG_LEVEL/);
   });
