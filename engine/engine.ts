@@ -237,7 +237,8 @@ function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[]
   const specs: TransportSpec[] = (sip?.transports ?? ['udp', 'tcp']).map((protocol) => ({
     protocol,
     host,
-    port: sip?.port ?? 5060
+    port: sip?.port ?? 5060,
+    portOption: 'EngineOptions.sip.port'
   }));
   const tls = sip?.tls;
   if (tls)
@@ -245,6 +246,7 @@ function sipTransports(sip: EngineOptions['sip'], host: string): TransportSpec[]
       protocol: 'tls',
       host,
       port: tls.port ?? 5061,
+      portOption: 'EngineOptions.sip.tls.port',
       tls: { cert: tls.cert, key: tls.key, ca: tls.ca, verifyPeer: tls.verifyPeer }
     });
   return specs;

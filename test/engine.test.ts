@@ -3,8 +3,9 @@
  * binding, stop() called twice at once, and sipAddresses() while start() binds. Whatever the order, once stop() has resolved nothing
  * is left listening, running or spawned.
  */
+import { createServer, type Server } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { ClosedError, Engine } from '../engine/index.js';
+import { ClosedError, Engine, SipError } from '../engine/index.js';
 import { SipUserAgent } from '../sip/index.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import { TcpTransport } from '../sip/transport/tcp.js';
@@ -129,5 +130,42 @@ describe('Engine lifecycle', () => {
     await expectStopped(engine, before);
     await first;
     await engine.stop();
+  });
+
+  // Node's message names only an address ("listen EADDRINUSE ... 127.0.42.7:8088"): a SIP port
+  // and a WebSocket port in use read alike, and neither said which option to change.
+  it('start() on a port in use names the option that chose it, SIP or WebSocket, and leaves nothing', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.42.7', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const before = await handles();
+      const sip = new Engine({ sip: { host: '127.0.42.7', port, transports: ['tcp'] }, logLevel: 'silent' });
+      const sipError = await sip.start().catch((error: unknown) => error);
+      expect(sipError).toBeInstanceOf(SipError);
+      expect(sipError).toMatchObject({ code: 'ERR_SIP_TRANSPORT' });
+      expect((sipError as Error).message).toMatch(
+        new RegExp(
+          `^cannot bind SIP transports: EngineOptions\\.sip\\.port \\(tcp\\): .*EADDRINUSE.*:${port}$`
+        )
+      );
+      const ws = new Engine({
+        sip: { host: '127.0.42.7', port: 0, transports: ['udp'] },
+        webSocket: { port },
+        logLevel: 'silent'
+      });
+      const wsError = await ws.start().catch((error: unknown) => error);
+      expect(wsError).toMatchObject({ code: 'ERR_SIP_TRANSPORT' });
+      expect((wsError as Error).message).toMatch(
+        new RegExp(
+          `^cannot bind SIP transports: EngineOptions\\.webSocket\\.port \\(ws\\): .*EADDRINUSE.*:${port}$`
+        )
+      );
+      await Promise.all([sip.stop(), ws.stop()]);
+      await expectStopped(sip, before);
+      await expectStopped(ws, before);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

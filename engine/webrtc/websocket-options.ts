@@ -102,6 +102,7 @@ export function webSocketTransportSpec(
     protocol: 'ws',
     host: options.host ?? sipHost,
     port: options.port ?? 8088,
+    portOption: 'EngineOptions.webSocket.port',
     ws: {
       path: options.path ?? DEFAULT_SIP_PATH,
       tls: options.tls,

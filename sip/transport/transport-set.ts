@@ -3,6 +3,7 @@
  * an ephemeral port and the others take the same number, as SIP peers expect (a URI names
  * one port for every transport). A clash on that number is retried with a fresh port.
  */
+import { SipError } from '../errors.js';
 import { TcpTransport, type StreamTransportOptions } from './tcp.js';
 import { TlsTransport, type TlsTransportOptions } from './tls.js';
 import type { SipTransport, TransportAddress, TransportHandler, TransportProtocol } from './transport.js';
@@ -17,6 +18,11 @@ export interface TransportSpec {
   tls?: TlsTransportOptions;
   /** WebSocket only: path, TLS, message limit and the HTTP handler beside it. */
   ws?: WsTransportOptions;
+  /**
+   * What the application calls this listener's port (`EngineOptions.webSocket.port`), named by
+   * the error of a bind that fails; without it, the protocol is named.
+   */
+  portOption?: string;
 }
 
 const BIND_ATTEMPTS = 5;
@@ -91,7 +97,14 @@ export class TransportSet {
       if (shares && sharedPort !== undefined)
         this.transports.set(spec.protocol, this.create({ ...spec, port: sharedPort }));
       const transport = this.transports.get(spec.protocol)!;
-      await transport.listen();
+      try {
+        await transport.listen();
+      } catch (error) {
+        // Which of the listeners failed: Node's message names only an address, and a SIP port and
+        // a WebSocket port in use read alike ("listen EADDRINUSE ... 127.0.0.1:8088").
+        const name = spec.portOption ?? `the ${spec.protocol} port`;
+        throw new SipError('ERR_SIP_TRANSPORT', `${name} (${spec.protocol}): ${(error as Error).message}`);
+      }
       this.listening.add(spec.protocol);
       if (shares) sharedPort ??= transport.address().port;
     }
