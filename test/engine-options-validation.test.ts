@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, InvalidArgumentError, State, type UASCallChannel } from '../engine/index.js';
+import { Engine, InvalidArgumentError, State, UASCallChannel } from '../engine/index.js';
 import { TonePhone } from './support/tone-phone.js';
 import { makeTestCertificate } from './support/tls-certificate.js';
 import { hasPeer } from './support/peers.js';
@@ -626,6 +626,21 @@ describe('new Engine(options) refuses wrong options at construction', () => {
     expect(
       () => new Engine({ sip: { sessionTimer: false }, overloadGuard: { sampleMs: 250 } })
     ).not.toThrow();
+  });
+});
+
+describe('UASCallChannel made with new', () => {
+  // The class is exported (instanceof, types), and the spec's `other_call` reads like a new
+  // channel: `new UASCallChannel()` threw "Cannot read properties of undefined (reading 'logger')".
+  it('is a TypeError naming where channels come from', () => {
+    const expected =
+      "UASCallChannel is not made with new: take one from engine.createChannel() (an outbound leg, a transfer's otherCall) or the engine's 'call' event";
+    for (const args of [[], [{}], [null, State.IDLE]] as unknown[][]) {
+      const make = (): unknown =>
+        new (UASCallChannel as unknown as new (...a: unknown[]) => unknown)(...args);
+      expect(make).toThrow(TypeError);
+      expect(make).toThrow(expected);
+    }
   });
 });
 

@@ -117,6 +117,11 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   /** @internal channels come from `engine.createChannel()` or the engine's 'call' event. */
   constructor(ctx: ChannelContext, initialState: State = State.IDLE) {
     super();
+    // The class is exported for instanceof and types; one made with `new` has no engine behind it.
+    if (typeof (ctx as Partial<ChannelContext> | null)?.logger?.child !== 'function')
+      throw new TypeError(
+        "UASCallChannel is not made with new: take one from engine.createChannel() (an outbound leg, a transfer's otherCall) or the engine's 'call' event"
+      );
     this.#ctx = ctx;
     this.id = nextChannelId();
     this.#state = initialState;
