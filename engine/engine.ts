@@ -25,7 +25,7 @@ import { FrameClock, type FrameClockStats } from './clock/frame-clock.js';
 import { RoomRegistry } from './conference/room-registry.js';
 import type { ConferenceRoom } from './conference/room.js';
 import { createKernels, type DspKernels, type KernelCapacity } from './dsp/kernels.js';
-import { ClosedError, InvalidStateError } from './errors.js';
+import { ClosedError, EngineError, InvalidStateError } from './errors.js';
 import { shown } from './util/option-keys.js';
 import { State } from './state.js';
 import { RtpPortPool } from './rtp/port-pool.js';
@@ -404,6 +404,16 @@ export class Engine extends SafeEmitter<EngineEvents> {
         maxPort: o.rtp?.maxPort ?? DEFAULT_RTP_PORTS.maxPort,
         sourcePolicy: this.door.rtpSources
       });
+      // Without it the SIP bind checks the host, and an address that cannot be bound would
+      // otherwise fail every call's answer, before the application hears of the call.
+      if (o.rtp?.host !== undefined)
+        await this.ports.checkHost().catch((error: Error) => {
+          throw new EngineError(
+            'ERR_LISTEN_FAILED',
+            `EngineOptions.rtp.host ${rtpHost} cannot be bound for RTP: ${error.message}`,
+            { cause: error }
+          );
+        });
       this.prompts = new PromptService({
         promptFolder: [
           ...(o.promptFolder !== undefined ? [o.promptFolder] : []),

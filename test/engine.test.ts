@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { ClosedError, Engine, SipError } from '../engine/index.js';
+import { ClosedError, Engine, EngineError, SipError } from '../engine/index.js';
 import { SipUserAgent } from '../sip/index.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import { TcpTransport } from '../sip/transport/tcp.js';
@@ -167,5 +167,25 @@ describe('Engine lifecycle', () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  // start() bound only SIP: with an rtp.host this machine does not have, it succeeded and every
+  // call then failed before the application heard of it ("could not take an incoming call" in
+  // the log, bind EADDRNOTAVAIL).
+  it('start() with an rtp.host this machine cannot bind rejects naming the option, and leaves nothing', async () => {
+    const before = await handles();
+    const engine = new Engine({
+      sip: { host: '127.0.42.7', port: 0, transports: ['udp'] },
+      rtp: { host: '192.0.2.1' }, // TEST-NET-1 (RFC 5737): no host has it
+      logLevel: 'silent'
+    });
+    const error = await engine.start().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ code: 'ERR_LISTEN_FAILED', cause: { code: 'EADDRNOTAVAIL' } });
+    expect((error as Error).message).toMatch(
+      /^EngineOptions\.rtp\.host 192\.0\.2\.1 cannot be bound for RTP: /
+    );
+    await engine.stop();
+    await expectStopped(engine, before);
   });
 });

@@ -207,6 +207,19 @@ export class RtpPortPool {
     throw new PortPoolExhaustedError(this.minPort, this.maxPort, this.#inUse.size);
   }
 
+  /**
+   * Binds one socket on the pool's host at any port and closes it: an address this machine does
+   * not have fails here, once, instead of in every call's answer.
+   */
+  async checkHost(): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(this.host) ? 'udp6' : 'udp4' });
+    try {
+      await bind(socket, 0, this.host);
+    } finally {
+      closeQuietly(socket);
+    }
+  }
+
   /** Binds the pair at `rtpPort`; undefined when another program holds either port. */
   async #bindPair(rtpPort: number): Promise<RtpPortPair | undefined> {
     const type = isIPv6(this.host) ? 'udp6' : 'udp4';
