@@ -17,7 +17,7 @@ import {
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,11 +115,34 @@ describe('the packed package', () => {
     expect(
       paths.filter((p) =>
         // npm run cluster's script runs from the repository: its Kamailio configuration is not packed.
-        /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/|cluster\/(start-cluster|kamailio\/))/.test(
+        /(^|\/)(test|bench|assembly)\/|\.map$|^dist\/engine\/(main|app\/|webrtc\/join-page\/|cluster\/(start-cluster|rtp-port-slices|kamailio\/))/.test(
           p
         )
       )
     ).toEqual([]);
+  });
+
+  it('holds no module that nothing in it loads: each is reached from the entry or the worker, or only declares types', () => {
+    // rtp-port-slices.js (npm run cluster's, which runs from the repository) was packed although
+    // nothing packed imports it.
+    const installed = join(app, 'node_modules', 'uasmedia');
+    const packedJs = packed.files
+      .map((f) => f.path)
+      .filter((p) => p.endsWith('.js') && p.startsWith('dist/'));
+    const reached = new Set<string>();
+    const queue = ['dist/engine/index.js', 'dist/tts/synthesis-worker.js'];
+    for (let path = queue.pop(); path !== undefined; path = queue.pop()) {
+      if (reached.has(path)) continue;
+      reached.add(path);
+      const text = readFileSync(join(installed, path), 'utf8');
+      for (const [, target] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+\.js)'/g))
+        queue.push(posix.join(posix.dirname(path), target));
+    }
+    const typesOnly = (path: string): boolean =>
+      /^\s*export \{\};\s*$/.test(
+        readFileSync(join(installed, path), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+      );
+    expect(packedJs.filter((path) => !reached.has(path) && !typesOnly(path))).toEqual([]);
   });
 
   it('has no build tools among its dependencies', () => {
