@@ -27,9 +27,11 @@ export class SipError extends Error {
     readonly code: SipErrorCode,
     message: string,
     readonly status?: number,
-    readonly reason?: string
+    readonly reason?: string,
+    /** `cause`: the error underneath, such as Node's `EADDRINUSE` of a bind. */
+    options?: { cause?: unknown }
   ) {
-    super(message);
+    super(message, options);
   }
 
   /** The code of an operation cut short because its session ended for `reason`. */

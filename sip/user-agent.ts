@@ -217,7 +217,15 @@ export class SipUserAgent extends SafeEmitter<SipUserAgentEvents> {
       await this.transports.listen();
     } catch (error) {
       await this.close();
-      throw new SipError('ERR_SIP_TRANSPORT', `cannot bind SIP transports: ${(error as Error).message}`);
+      // Node's own error (its errno `code`, EADDRINUSE) stays reachable as the cause.
+      const cause = error instanceof SipError && error.cause !== undefined ? error.cause : error;
+      throw new SipError(
+        'ERR_SIP_TRANSPORT',
+        `cannot bind SIP transports: ${(error as Error).message}`,
+        undefined,
+        undefined,
+        { cause }
+      );
     }
   }
 

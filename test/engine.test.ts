@@ -144,7 +144,8 @@ describe('Engine lifecycle', () => {
       const sip = new Engine({ sip: { host: '127.0.42.7', port, transports: ['tcp'] }, logLevel: 'silent' });
       const sipError = await sip.start().catch((error: unknown) => error);
       expect(sipError).toBeInstanceOf(SipError);
-      expect(sipError).toMatchObject({ code: 'ERR_SIP_TRANSPORT' });
+      // Node's error stays reachable, as the metrics port's ERR_LISTEN_FAILED has it.
+      expect(sipError).toMatchObject({ code: 'ERR_SIP_TRANSPORT', cause: { code: 'EADDRINUSE' } });
       expect((sipError as Error).message).toMatch(
         new RegExp(
           `^cannot bind SIP transports: EngineOptions\\.sip\\.port \\(tcp\\): .*EADDRINUSE.*:${port}$`
@@ -156,7 +157,7 @@ describe('Engine lifecycle', () => {
         logLevel: 'silent'
       });
       const wsError = await ws.start().catch((error: unknown) => error);
-      expect(wsError).toMatchObject({ code: 'ERR_SIP_TRANSPORT' });
+      expect(wsError).toMatchObject({ code: 'ERR_SIP_TRANSPORT', cause: { code: 'EADDRINUSE' } });
       expect((wsError as Error).message).toMatch(
         new RegExp(
           `^cannot bind SIP transports: EngineOptions\\.webSocket\\.port \\(ws\\): .*EADDRINUSE.*:${port}$`

@@ -103,7 +103,13 @@ export class TransportSet {
         // Which of the listeners failed: Node's message names only an address, and a SIP port and
         // a WebSocket port in use read alike ("listen EADDRINUSE ... 127.0.0.1:8088").
         const name = spec.portOption ?? `the ${spec.protocol} port`;
-        throw new SipError('ERR_SIP_TRANSPORT', `${name} (${spec.protocol}): ${(error as Error).message}`);
+        throw new SipError(
+          'ERR_SIP_TRANSPORT',
+          `${name} (${spec.protocol}): ${(error as Error).message}`,
+          undefined,
+          undefined,
+          { cause: error }
+        );
       }
       this.listening.add(spec.protocol);
       if (shares) sharedPort ??= transport.address().port;
