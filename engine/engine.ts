@@ -261,6 +261,12 @@ export type EngineEvents = {
   registration: [RegistrationEvent];
 };
 
+/** EngineEvents' names, at run time: `on()` of another is a TypeError. */
+const ENGINE_EVENTS = { call: true, error: true, registration: true } satisfies Record<
+  keyof EngineEvents,
+  true
+>;
+
 export class Engine extends SafeEmitter<EngineEvents> {
   readonly clock = new FrameClock({ periodMs: 20 });
   readonly rooms = new RoomRegistry();
@@ -290,7 +296,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private stopping: Promise<void> | undefined;
 
   constructor(options: EngineOptions = {}) {
-    super();
+    super(ENGINE_EVENTS);
     if (options === null || typeof options !== 'object' || Array.isArray(options))
       throw new TypeError(`Engine options must be an object, got ${shown(options)}`);
     checkWebRtcOptions(options.webrtc);

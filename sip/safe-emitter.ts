@@ -41,6 +41,16 @@ function checkListener(event: PropertyKey, listener: unknown): void {
 export class SafeEmitter<E extends EventMap> {
   readonly #listeners = new Map<keyof WithListenerError<E>, Listener<never>[]>();
   #listenerErrors = 0;
+  /** The events it emits, when the subclass names them: `on()` of any other is a TypeError. */
+  readonly #events: ReadonlySet<string> | undefined;
+
+  /**
+   * `events` (keys of an object that `satisfies Record<keyof E, true>`, so the list follows the
+   * type): a JavaScript caller's misspelt event (`on('cal')`) fails at `on()` instead of never firing.
+   */
+  constructor(events?: Record<keyof E & string, true>) {
+    this.#events = events && new Set([...Object.keys(events), 'listenerError']);
+  }
 
   /** How many times a listener of this emitter has thrown. */
   get listenerErrorCount(): number {
@@ -49,6 +59,7 @@ export class SafeEmitter<E extends EventMap> {
 
   on<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     checkListener(event, listener);
+    this.#checkEvent(event);
     const list = this.#listeners.get(event);
     this.#listeners.set(
       event,
@@ -71,6 +82,7 @@ export class SafeEmitter<E extends EventMap> {
 
   once<K extends keyof WithListenerError<E>>(event: K, listener: Listener<WithListenerError<E>[K]>): this {
     checkListener(event, listener);
+    this.#checkEvent(event);
     const wrapper = ((...args: WithListenerError<E>[K]) => {
       this.off(event, wrapper);
       return listener(...args) as unknown; // an async listener's promise, for safeEmit to watch
@@ -123,6 +135,13 @@ export class SafeEmitter<E extends EventMap> {
   /** Where a listener's error goes when no `'listenerError'` listener takes it; subclasses may log it instead. */
   protected unreportedListenerError(event: string, error: unknown): void {
     warn(event, error);
+  }
+
+  #checkEvent(event: PropertyKey): void {
+    if (this.#events === undefined || (typeof event === 'string' && this.#events.has(event))) return;
+    throw new TypeError(
+      `${this.constructor.name} has no event ${typeof event === 'string' ? `'${event}'` : String(event)}; its events: ${[...this.#events].join(', ')}`
+    );
   }
 
   #report(event: string, error: unknown): void {

@@ -629,6 +629,38 @@ describe('new Engine(options) refuses wrong options at construction', () => {
   });
 });
 
+describe('on() of an event the object does not emit', () => {
+  // A JavaScript caller's misspelt event was taken and never fired: engine.on('calls', ...) left
+  // every call to be refused with 480, and channel.on('dtfm', ...) heard no digit.
+  it('is a TypeError naming the events of the Engine and of a UASCallChannel', async () => {
+    const engine = new Engine({
+      sip: { host: '127.0.42.7', port: 0, transports: ['udp'] },
+      logLevel: 'silent'
+    });
+    const misspelt = engine as unknown as {
+      on(e: string, l: () => void): unknown;
+      once(e: string, l: () => void): unknown;
+    };
+    expect(() => misspelt.on('calls', () => {})).toThrow(
+      new TypeError("Engine has no event 'calls'; its events: call, error, registration, listenerError")
+    );
+    expect(() => misspelt.once('eror', () => {})).toThrow(TypeError);
+    expect(() => engine.on('call', () => {})).not.toThrow();
+    await engine.start();
+    try {
+      const channel = engine.createChannel() as unknown as { on(e: string, l: () => void): unknown };
+      expect(() => channel.on('dtfm', () => {})).toThrow(
+        new TypeError(
+          "UASCallChannel has no event 'dtfm'; its events: stateChange, dtmf, talking, stoppedTalking, listenerError"
+        )
+      );
+      expect(() => channel.on('dtmf', () => {})).not.toThrow();
+    } finally {
+      await engine.stop();
+    }
+  });
+});
+
 describe('UASCallChannel made with new', () => {
   // The class is exported (instanceof, types), and the spec's `other_call` reads like a new
   // channel: `new UASCallChannel()` threw "Cannot read properties of undefined (reading 'logger')".

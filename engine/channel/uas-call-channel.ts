@@ -80,6 +80,14 @@ export interface RetrievalWaitOptions {
 
 export type { RecordOptions };
 
+/** ChannelEvents' names, at run time: `on()` of another is a TypeError. */
+const CHANNEL_EVENTS = {
+  stateChange: true,
+  dtmf: true,
+  talking: true,
+  stoppedTalking: true
+} satisfies Record<keyof ChannelEvents, true>;
+
 export class UASCallChannel extends SafeEmitter<ChannelEvents> {
   readonly id: string;
   #state: State;
@@ -116,7 +124,7 @@ export class UASCallChannel extends SafeEmitter<ChannelEvents> {
 
   /** @internal channels come from `engine.createChannel()` or the engine's 'call' event. */
   constructor(ctx: ChannelContext, initialState: State = State.IDLE) {
-    super();
+    super(CHANNEL_EVENTS);
     // The class is exported for instanceof and types; one made with `new` has no engine behind it.
     if (typeof (ctx as Partial<ChannelContext> | null)?.logger?.child !== 'function')
       throw new TypeError(
