@@ -98,6 +98,23 @@ const HOLD_OPTION_KEYS = { fileToPlay: ANY } satisfies OptionKeys<{ fileToPlay?:
 const SAY_OPTION_KEYS = { ...SPEECH_OPTION_KEYS, signal: ABORT_SIGNAL } satisfies OptionKeys<SayOptions>;
 const ROOM_PLAY_FILE_OPTION_KEYS = { signal: ABORT_SIGNAL } satisfies OptionKeys<{ signal?: AbortSignal }>;
 
+/** ConferenceMediaEvents' names, at run time: `on()` of another is a TypeError. */
+const CONFERENCE_EVENTS = {
+  talking: true,
+  stoppedTalking: true,
+  remoteTalking: true,
+  remoteStoppedTalking: true,
+  mutedTalking: true,
+  remoteMutedTalking: true,
+  remotePartyJoined: true,
+  remotePartyLeft: true,
+  partyJoined: true,
+  partyLeft: true,
+  muteChanged: true,
+  holdChanged: true,
+  coachingChanged: true
+} satisfies Record<keyof ConferenceMediaEvents, true>;
+
 export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
   readonly mix: MixRoom;
   /** Resolves announcement parts in announce order; enqueueing follows the same chain. */
@@ -126,7 +143,7 @@ export class ConferenceMedia extends SafeEmitter<ConferenceMediaEvents> {
     readonly room: ConferenceRoom,
     parts: ConferenceMediaParts
   ) {
-    super();
+    super(CONFERENCE_EVENTS);
     const { kernels, loop, resolver, sampleRateHz } = parts;
     this.kernels = kernels;
     this.loop = loop;

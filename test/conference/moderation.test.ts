@@ -113,6 +113,10 @@ describe("a conference's moderator", () => {
       const room = conference('modlist');
       const changes: string[] = [];
       room.on('muteChanged', ({ party, muted }) => changes.push(`${party.channelId} ${muted}`));
+      // A misspelt event had been taken and never fired, as an Engine's and a channel's had.
+      expect(() =>
+        (room as unknown as { on(e: string, l: () => void): unknown }).on('mutedChanged', () => {})
+      ).toThrow("ConferenceMedia has no event 'mutedChanged'");
       const roster = await room.roster();
       expect(roster).toEqual([
         {
