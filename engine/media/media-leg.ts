@@ -103,6 +103,12 @@ export interface MediaLegEvents {
 
 /** Strangers' packets, with none from the peer, that make a call's media look misaddressed: 1 s. */
 const STRANGER_REPORT_PACKETS = 50;
+/**
+ * ICE restarts one browser's call may make. Each keeps the sockets it gathered (about five, one
+ * per interface and family) for the rest of the call in @roamhq/wrtc 0.10: a page restarting in
+ * a loop took descriptors without end. A browser restarts once for each network change.
+ */
+const MAX_ICE_RESTARTS = 10;
 
 export class MediaLeg implements MixMember {
   readonly partySlot: number;
@@ -244,6 +250,8 @@ export class MediaLeg implements MixMember {
   private readonly answering = new AbortController();
   /** A browser's offer and our answer to it: a re-offer that keeps its transport gets the same answer. */
   private webrtcDescriptions: { remote: string; local: string } | undefined;
+  /** ICE restarts this leg's peer connection has taken (MAX_ICE_RESTARTS). */
+  private iceRestarts = 0;
 
   /** A browser's leg: its peer connection (closed with the leg). */
   get webRtcPeer(): WebRtcPeer | undefined {
@@ -305,13 +313,19 @@ export class MediaLeg implements MixMember {
     return answer;
   }
 
-  /** An ICE restart: the offer must keep the first offer's media sections (webrtc-reoffer.ts). */
+  /**
+   * An ICE restart: the offer must keep the first offer's media sections (webrtc-reoffer.ts), and
+   * the call may have made at most MAX_ICE_RESTARTS.
+   */
   private async restartIce(
     peer: WebRtcPeer,
     offer: string,
     kept: { remote: string; local: string }
   ): Promise<string> {
     checkWebRtcRestart(offer, kept.remote);
+    if (this.iceRestarts >= MAX_ICE_RESTARTS)
+      throw new SdpNegotiationError(`the call has restarted ICE ${MAX_ICE_RESTARTS} times, its most`);
+    this.iceRestarts++;
     const answer = await peer.restartIce(offer, this.webrtcOptions, this.answering.signal);
     if (this.closed || this.webrtc !== peer)
       throw new SdpNegotiationError('the call ended during its ICE restart');
