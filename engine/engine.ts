@@ -3,8 +3,8 @@
  * pool, the DSP core (WebAssembly or the plain-JS reference kernels), the frame clock and the
  * loop that mixes every room on it, the prompt service, the conference directory, logs and
  * metrics. Incoming calls arrive as `'call'` events carrying a `UASCallChannel`;
- * `createChannel()` makes a channel for an outbound leg. `stop()` ends every call and releases
- * every socket, worker, timer and memory slot.
+ * `createChannel()` makes a channel for an outbound leg. `close()` (or its alias `stop()`) ends
+ * every call and releases every socket, worker, timer and memory slot.
  */
 import type { InbandDtmfMode } from './dtmf/inband-dtmf-mode.js';
 import { resolveDigitRateLimit, type DigitRateLimitOptions } from './dtmf/digit-rate-limit.js';
@@ -177,7 +177,7 @@ export interface EngineOptions {
    */
   incomingCallTimeoutSeconds?: number | null;
   /**
-   * `stop()` sends BYE to every call and waits at most this long for the answers before it
+   * `close()` (`stop()`) sends BYE to every call and waits at most this long for the answers before it
    * closes everything (default 2000 ms): a vanished peer must not hold a shutdown for the 32 s
    * of a BYE's transaction timeout.
    */
@@ -288,11 +288,11 @@ export class Engine extends SafeEmitter<EngineEvents> {
   private readonly upstream = new UpstreamRegistrations();
   private clusterMember: ClusterMember | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
-  /** The start() under way, which stop() waits for. */
+  /** The start() under way, which close() waits for. */
   private starting: Promise<void> | undefined;
-  /** Set by a stop() while start() runs: start() undoes what it has done at its next step. */
+  /** Set by a close() while start() runs: start() undoes what it has done at its next step. */
   private stopRequested = false;
-  /** The one stop every caller of stop() waits for. */
+  /** The one stop every caller of close() waits for. */
   private stopping: Promise<void> | undefined;
 
   constructor(options: EngineOptions = {}) {
@@ -325,7 +325,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /**
    * Where SIP is listening (ports resolved when 0 was asked for): while start() binds, the sockets
-   * bound so far; before start() and after stop(), none.
+   * bound so far; before start() and after close(), none.
    */
   sipAddresses(): Array<{ protocol: 'udp' | 'tcp' | 'tls' | 'ws'; host: string; port: number }> {
     return this.userAgent?.addresses() ?? [];
@@ -384,7 +384,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     return [...this.channels.values()];
   }
 
-  /** Binds, spawns and starts everything; rejects with ClosedError if stop() is called meanwhile. */
+  /** Binds, spawns and starts everything; rejects with ClosedError if close() is called meanwhile. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw InvalidStateError.forState('engine', this.state, ['new'], 'start');
     this.state = 'starting';
@@ -503,7 +503,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     }
   }
 
-  /** Between start()'s steps: a stop() meanwhile ends the start, whose catch releases what it made. */
+  /** Between start()'s steps: a close() meanwhile ends the start, whose catch releases what it made. */
   private throwIfStopRequested(): void {
     if (this.stopRequested) throw new ClosedError('the engine being started');
   }
@@ -528,12 +528,26 @@ export class Engine extends SafeEmitter<EngineEvents> {
 
   /**
    * Hangs up every call (BYE, answers awaited up to `stopByeWaitMs`), destroys every room, releases
-   * every resource. Every call resolves when the engine has stopped. During start(), start() stops
-   * at its next step, releases what it made and rejects with ClosedError.
+   * every resource. Idempotent: every call, made at any time, resolves when the engine has
+   * stopped. During start(), start() stops at its next step, releases what it made and rejects
+   * with ClosedError. An engine once closed never runs again.
    */
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.stopping ??= this.stopSteps();
     return this.stopping;
+  }
+
+  /** `close()` by the name the README's examples have used since the first release. */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * True from the first `close()` (or `stop()`) on, and after a `start()` that failed: the engine
+   * takes no more calls and will never run again.
+   */
+  get closed(): boolean {
+    return this.stopping !== undefined || this.state === 'stopped';
   }
 
   private async stopSteps(): Promise<void> {
@@ -797,7 +811,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
   }
 
   /**
-   * Channels with a call are tracked (and hung up by `stop()`); an IDLE one holds nothing. A
+   * Channels with a call are tracked (and hung up by `close()`); an IDLE one holds nothing. A
    * transfer's leg is a channel but no call: `active_calls` (and a cluster node's load) counts SIP
    * dialogs, so a caller in a room counts once, as a plain call does.
    */

@@ -1,5 +1,5 @@
 /**
- * The engine's own lifecycle, over real sockets on loopback: stop() while start() is still
+ * The engine's own lifecycle, over real sockets on loopback: close() and its alias stop(), stop() while start() is still
  * binding, stop() called twice at once, and sipAddresses() while start() binds. Whatever the order, once stop() has resolved nothing
  * is left listening, running or spawned.
  */
@@ -47,6 +47,26 @@ describe('Engine lifecycle', () => {
     expect(engine.sipAddresses().map((a) => a.protocol)).toEqual(['udp', 'tcp']);
     await engine.stop();
     await expectStopped(engine, before);
+    await expect(engine.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    expect(() => engine.createChannel()).toThrow(/engine is stopped/);
+  });
+
+  // STYLE.md: every object has close() and a closed flag; stop() stays as the README's name for it.
+  it('close() stops the engine as stop() does: one stop for both, idempotent, closed from the first call', async () => {
+    const before = await handles();
+    const engine = newEngine();
+    expect(engine.closed).toBe(false);
+    await engine.start();
+    expect(engine.closed).toBe(false);
+    const closing = engine.close();
+    expect(engine.closed).toBe(true);
+    expect(engine.stop()).toBe(closing);
+    expect(engine.close()).toBe(closing);
+    await closing;
+    await expectStopped(engine, before);
+    expect(engine.closed).toBe(true);
+    await engine.close();
+    await engine.stop();
     await expect(engine.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     expect(() => engine.createChannel()).toThrow(/engine is stopped/);
   });
@@ -188,6 +208,8 @@ describe('Engine lifecycle', () => {
     expect(error).toBeInstanceOf(EngineError);
     expect(error).toMatchObject({ code: 'ERR_LISTEN_FAILED', cause: { code: 'EADDRNOTAVAIL' } });
     expect((error as Error).message).toMatch(`EngineOptions.rtp.host ${foreign} cannot be bound for RTP: `);
+    // A failed start leaves an engine that will never run: closed, before anyone calls close().
+    expect(engine.closed).toBe(true);
     await engine.stop();
     await expectStopped(engine, before);
   });
