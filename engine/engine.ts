@@ -317,6 +317,7 @@ export class Engine extends SafeEmitter<EngineEvents> {
     this.metrics.exposeConnections(() => this.userAgent?.connectionGuard);
     this.metrics.exposeDatagrams(() => this.userAgent?.datagramRate.stats);
     this.metrics.exposeOverload(() => this.door.guard?.status());
+    this.metrics.beforeTtsScrape = this.flushTtsCounters;
   }
 
   get running(): boolean {
@@ -629,21 +630,21 @@ export class Engine extends SafeEmitter<EngineEvents> {
     );
   }
 
-  private ticksSinceTtsFlush = 0;
   private readonly ttsFlushed = { hits: 0, misses: 0 };
 
   private readonly onTick = (): void => {
     this.metrics.frameLatenessMs.observe(this.clock.lastLatenessMs);
     if (this.loop) this.metrics.frameProcessingMs.observe(this.loop.lastTickMs);
-    // Prompt cache counters change rarely: copy them every 5 s.
-    if (++this.ticksSinceTtsFlush === 250 && this.prompts) {
-      this.ticksSinceTtsFlush = 0;
-      const { cacheHits, cacheMisses } = this.prompts.stats();
-      this.metrics.tts.cacheHits.inc(cacheHits - this.ttsFlushed.hits);
-      this.metrics.tts.cacheMisses.inc(cacheMisses - this.ttsFlushed.misses);
-      this.ttsFlushed.hits = cacheHits;
-      this.ttsFlushed.misses = cacheMisses;
-    }
+  };
+
+  /** Copies the prompt cache's counts into the metrics, when a scrape reads them. */
+  private readonly flushTtsCounters = (): void => {
+    if (!this.prompts) return;
+    const { cacheHits, cacheMisses } = this.prompts.stats();
+    this.metrics.tts.cacheHits.inc(cacheHits - this.ttsFlushed.hits);
+    this.metrics.tts.cacheMisses.inc(cacheMisses - this.ttsFlushed.misses);
+    this.ttsFlushed.hits = cacheHits;
+    this.ttsFlushed.misses = cacheMisses;
   };
 
   private createConferenceMedia(

@@ -2,6 +2,10 @@
  * Drives every `MixRoom` once per tick of the engine's frame clock, then sends the frame's RTP
  * that the rooms' legs queued (`sends`, send-batch.ts). A room's failure is reported and does
  * not stop the others: one bad call never silences the rest.
+ *
+ * The rooms are what needs frames (a call's leg on its own, a conference, its prompts and
+ * recordings, a browser's leg): the clock sleeps while the loop has none and wakes with the first
+ * (FrameClock.setIdle). Its other listeners only watch it (metrics, the overload guard).
  */
 import { performance } from 'node:perf_hooks';
 import type { FrameClock } from '../clock/frame-clock.js';
@@ -27,6 +31,7 @@ export class MixLoop {
     private readonly onError: (error: unknown, room: MixRoom | undefined) => void
   ) {
     clock.on('tick', this.onTick);
+    clock.setIdle(true);
   }
 
   get roomCount(): number {
@@ -34,12 +39,16 @@ export class MixLoop {
   }
 
   add(room: MixRoom): void {
-    if (!this.rooms.includes(room)) this.rooms.push(room);
+    if (this.rooms.includes(room)) return;
+    this.rooms.push(room);
+    if (this.rooms.length === 1) this.clock.setIdle(false);
   }
 
   remove(room: MixRoom): void {
     const at = this.rooms.indexOf(room);
-    if (at >= 0) this.rooms.splice(at, 1);
+    if (at < 0) return;
+    this.rooms.splice(at, 1);
+    if (this.rooms.length === 0) this.clock.setIdle(true);
   }
 
   tick(): void {
@@ -63,5 +72,6 @@ export class MixLoop {
   close(): void {
     this.clock.off('tick', this.onTick);
     this.rooms.length = 0;
+    this.clock.setIdle(true);
   }
 }

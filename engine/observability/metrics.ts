@@ -26,7 +26,8 @@ import {
   exposeCounter,
   exposeGauge,
   exposeHistogram,
-  exposeLabelledCounter
+  exposeLabelledCounter,
+  exposeScrapedCounter
 } from './metric-cells.js';
 
 export { CounterCell, GaugeCell, HistogramCell } from './metric-cells.js';
@@ -98,6 +99,11 @@ export class EngineMetrics {
     info: new CounterCell()
   };
   readonly tts = { cacheHits: new CounterCell(), cacheMisses: new CounterCell() } as const;
+  /**
+   * Called as a scrape reads the `tts` counters, to bring them up to date first: the prompt
+   * cache counts on its own, and nothing else copies its counts (the frame clock sleeps when idle).
+   */
+  beforeTtsScrape: (() => void) | undefined;
   private readonly prefix: string;
   /** SIP requests refused at the door (source lists, limits, overload, authentication), by cause. */
   readonly sipRefusals = Object.fromEntries(
@@ -222,17 +228,21 @@ export class EngineMetrics {
       'RTP/RTCP packets dropped: source not allowed.',
       this.rtpRefusedSource
     );
-    exposeCounter(
+    const tts = (cell: CounterCell) => (): number => {
+      this.beforeTtsScrape?.();
+      return cell.value;
+    };
+    exposeScrapedCounter(
       r,
       `${p}tts_cache_hits_total`,
       'Text-to-speech prompts served from the cache.',
-      this.tts.cacheHits
+      tts(this.tts.cacheHits)
     );
-    exposeCounter(
+    exposeScrapedCounter(
       r,
       `${p}tts_cache_misses_total`,
       'Text-to-speech prompts that had to be synthesized.',
-      this.tts.cacheMisses
+      tts(this.tts.cacheMisses)
     );
   }
 

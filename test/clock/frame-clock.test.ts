@@ -1,7 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { FrameClock } from '../../engine/clock/frame-clock.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const clocks: FrameClock[] = [];
 const sockets: dgram.Socket[] = [];
@@ -214,6 +216,53 @@ describe('FrameClock', () => {
     clock.start();
     const seen = await waitTicks(clock, 2);
     expect(seen[0]).toBe(0);
+  });
+
+  // An idle engine ticked 50 times a second for nothing (about 3 % of a core): with no room to
+  // mix, the clock sleeps, and wakes when one comes.
+  it('sleeps while idle, and woken runs its next tick at once: due then, not late, nothing caught up', async () => {
+    // No skipping (a loaded host may stall the loop): every tick a woken clock ran is in `seen`.
+    const clock = make({ periodMs: 10, maxCatchUpTicks: 1000 });
+    const seen: number[] = [];
+    clock.on('tick', (index) => {
+      seen.push(index);
+      // As a frame loop whose last room leaves during a tick.
+      if (index === 2) clock.setIdle(true);
+    });
+    clock.start();
+    await waitFor(() => seen.length === 3);
+    expect(clock.isTicking).toBe(false);
+    // Ten periods asleep: not one tick, and packets' runIfDue runs none either.
+    await sleep(100);
+    clock.runIfDue();
+    expect(seen).toEqual([0, 1, 2]);
+    expect(clock.stats().ticks).toBe(3);
+    const wokenAtMs = performance.now();
+    clock.setIdle(false);
+    expect(clock.isTicking).toBe(true);
+    await waitFor(() => seen.length >= 6);
+    expect(seen.slice(0, 6)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Tick 3 had been due 70 ms before: run as due then, it would have been late (the overload
+    // guard reads lateness) and the ticks since would have run back to back to catch up.
+    expect(clock.tickTimeMs(3)).toBeGreaterThanOrEqual(wokenAtMs - 1e-6);
+    expect(clock.tickTimeMs(4) - clock.tickTimeMs(3)).toBeCloseTo(10, 9);
+  });
+
+  it('started idle, it does not tick until something needs frames', async () => {
+    const clock = make({ periodMs: 10, maxCatchUpTicks: 1000 });
+    const seen: number[] = [];
+    clock.on('tick', (index) => seen.push(index));
+    clock.setIdle(true);
+    clock.start();
+    expect(clock.isRunning).toBe(true);
+    await sleep(50);
+    clock.runIfDue();
+    expect(seen).toEqual([]);
+    const wokenAtMs = performance.now();
+    clock.setIdle(false);
+    await waitFor(() => seen.length >= 2);
+    expect(seen.slice(0, 2)).toEqual([0, 1]);
+    expect(clock.tickTimeMs(0)).toBeGreaterThanOrEqual(wokenAtMs - 1e-6);
   });
 
   it('rejects a nonsensical period', () => {
