@@ -9,13 +9,14 @@ import { ChallengeAnswers, type ClientCredentials } from '../auth/challenge-answ
 import type { Dialog } from '../dialog/dialog.js';
 import { SipError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
-import { createResponse, warningHeaders } from '../message/responses.js';
+import { createResponse, warningHeaders, warningValue } from '../message/responses.js';
 import { sessionDescriptionOf } from '../message/session-body.js';
 import { describesChange } from '../sdp/description-change.js';
 import { ALLOWED_METHODS, capabilityHeaders } from '../uas-checks.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.js';
+import type { TimerHandle } from '../transaction/timers.js';
 import type { MessageSource, TransportProtocol } from '../transport/transport.js';
 import { SafeEmitter } from '../safe-emitter.js';
 import { sendAnsweringChallenges } from './challenged-request.js';
@@ -94,6 +95,14 @@ export type AnswerHandler = (answerSdp: string | undefined) => void;
 const SDP = 'application/sdp';
 /** The longest session interval a peer's 422 may ask our refreshes for (RFC 4028 §7.4). */
 const MAX_MIN_SE_SECONDS = 86_400;
+/**
+ * How long an offerHandler's promise may take before the peer's re-INVITE or UPDATE is refused
+ * (500, Retry-After) and the dialog takes offers again: a promise that never settled held the
+ * request, and every later offer, for good. Room for an ICE restart's gathering (3 s by default)
+ * behind another answer's turn; well within the 32 s of the peer's timer F (64*T1), after which
+ * an UPDATE unanswered times out, and RFC 3261 §12.2.1.2 has the peer end the dialog.
+ */
+export const OFFER_ANSWER_TIMEOUT_MS = 10_000;
 
 export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents> implements DialogUser {
   remoteSdp?: string;
@@ -129,7 +138,8 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
    * A peer's re-INVITE or UPDATE whose offer an asynchronous offerHandler is answering: no other
    * offer is taken until it is (RFC 3261 §14.2, RFC 3311 §5.2), and the session's end answers it 487.
    */
-  private offerInAnswer: { request: SipRequest; tx: ServerTransaction } | undefined;
+  private offerInAnswer:
+    { request: SipRequest; tx: ServerTransaction; timeout: TimerHandle | undefined } | undefined;
   private boundFlow: MessageSource | undefined;
   private natKeepalive: NatKeepalive | undefined;
   /** UAS: the caller's host as last seen (IncomingInvite sets it), followed while it is behind NAT. */
@@ -652,14 +662,19 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
       then(described);
       return;
     }
-    const waiting = { request, tx };
+    const waiting = { request, tx, timeout: undefined as TimerHandle | undefined };
     this.offerInAnswer = waiting;
-    // The session's end answered it meanwhile (terminate), or its answer is what it waited for.
+    // The session's end answered it meanwhile (terminate), or the bound did, or its answer is what
+    // it waited for.
     const settled = (): boolean => {
       if (this.offerInAnswer !== waiting) return false;
-      this.offerInAnswer = undefined;
+      this.stopWaitingForAnswer();
       return true;
     };
+    waiting.timeout = this.host.clock.setTimeout(() => {
+      waiting.timeout = undefined;
+      if (settled()) this.refuseUnansweredOffer(request, tx);
+    }, OFFER_ANSWER_TIMEOUT_MS);
     described.then(
       (sdp) => {
         if (settled()) then(sdp);
@@ -668,6 +683,28 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
         if (settled()) this.refuseOffer(request, tx, error);
       }
     );
+  }
+
+  /** Forgets the offer being answered, and its bound. */
+  private stopWaitingForAnswer(): void {
+    const timeout = this.offerInAnswer?.timeout;
+    if (timeout !== undefined) this.host.clock.clearTimeout(timeout);
+    this.offerInAnswer = undefined;
+  }
+
+  /**
+   * An offer whose answer did not come in time: 500 with a Retry-After of 0 to 10 s, as RFC 3261
+   * §14.2 answers an offer that meets one still being answered (a passing condition, not the
+   * offer's fault: 488 would say the peer should not offer it again).
+   */
+  private refuseUnansweredOffer(request: SipRequest, tx: ServerTransaction): void {
+    const response = createResponse(request, 500);
+    response.add('Retry-After', String(Math.floor(Math.random() * 11)));
+    response.add(
+      'Warning',
+      warningValue({ code: 399, text: `no answer to the offer within ${OFFER_ANSWER_TIMEOUT_MS / 1000} s` })
+    );
+    this.host.respond(tx, response);
   }
 
   /** Refuses an offer with the status its OfferRejection names (500 for any other error), and why. */
@@ -814,7 +851,7 @@ export abstract class InviteSessionBase extends SafeEmitter<InviteSessionEvents>
     this.reinvitePending?.sessionEnded();
     // §15.1.2: a request still pending in the dialog is answered, 487 recommended.
     const waiting = this.offerInAnswer;
-    this.offerInAnswer = undefined;
+    this.stopWaitingForAnswer();
     if (waiting) this.host.respond(waiting.tx, createResponse(waiting.request, 487));
     if (this.dialog && !keepDialog) this.host.removeDialog(this.dialog);
     this.onTerminate(reason);

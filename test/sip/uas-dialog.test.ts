@@ -9,6 +9,8 @@ import { createChallenge, verifyAuthorization } from '../../sip/auth/digest.js';
 import type { IncomingInvite } from '../../sip/session/incoming-invite.js';
 import { SipUserAgent } from '../../sip/user-agent.js';
 import { InviteAdmission, type AdmissionResult } from '../../sip/admission/invite-admission.js';
+import { OFFER_ANSWER_TIMEOUT_MS } from '../../sip/session/invite-session.js';
+import { systemClock, type Clock, type TimerHandle } from '../../sip/transaction/timers.js';
 import { testSdp } from '../support/sip-sdp.js';
 import { responseTo } from '../support/sip-messages.js';
 import { UdpTestPeer, optionsText, sipText } from '../support/sip-udp-peer.js';
@@ -18,10 +20,11 @@ import { waitFor } from '../support/wait.js';
 const TIMERS = { t1Ms: 40, t2Ms: 320, t4Ms: 400 };
 const cleanups: Array<() => Promise<void>> = [];
 
-async function setup(): Promise<{ ua: SipUserAgent; peer: UdpTestPeer; port: number }> {
+async function setup(clock?: Clock): Promise<{ ua: SipUserAgent; peer: UdpTestPeer; port: number }> {
   const ua = new SipUserAgent({
     transports: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }],
-    timers: TIMERS
+    timers: TIMERS,
+    clock
   });
   await ua.start();
   const peer = await new UdpTestPeer().open();
@@ -271,6 +274,96 @@ describe('UAS INVITE handling over real UDP', () => {
     await reinvite(5);
     expect(((await peer.next(isResponse('reinv-async', 200))) as SipResponse).cseq.seq).toBe(5);
     expect(session.terminated).toBe(false);
+  });
+
+  // A promise that never settled held the re-INVITE's transaction, and refused every later offer
+  // of the call with 500, for good.
+  it("refuses a re-INVITE whose offerHandler's promise does not settle in OFFER_ANSWER_TIMEOUT_MS with 500 and a Retry-After; the call takes the next offer, a late answer does nothing, no bound is left running", async () => {
+    // The system clock, keeping count of the bounds (timers of OFFER_ANSWER_TIMEOUT_MS) set and not yet cleared or fired.
+    const bounds = new Set<TimerHandle>();
+    const clock: Clock = {
+      setTimeout(callback, delayMs) {
+        if (delayMs !== OFFER_ANSWER_TIMEOUT_MS) return systemClock.setTimeout(callback, delayMs);
+        const handle = systemClock.setTimeout(() => {
+          bounds.delete(handle);
+          callback();
+        }, delayMs);
+        bounds.add(handle);
+        return handle;
+      },
+      clearTimeout(handle) {
+        bounds.delete(handle);
+        systemClock.clearTimeout(handle);
+      }
+    };
+    const { ua, peer, port } = await setup(clock);
+    const { session, toTag } = await establish(ua, peer, port, 'reinv-stuck');
+    const events: string[] = [];
+    session.on('reinvite', (e) => events.push(e.localSdp));
+    const answered =
+      (status: number, cseq: number, method = 'INVITE') =>
+      (m: AnySipMessage) =>
+        isResponse('reinv-stuck', status, method)(m) && (m as SipResponse).cseq.seq === cseq;
+    const reinvite = (cseq: number, method = 'INVITE') =>
+      peer.send(
+        inviteText(peer.port, port, {
+          callId: 'reinv-stuck',
+          cseq,
+          toTag,
+          method,
+          body: testSdp(7000, cseq)
+        }),
+        port
+      );
+
+    // Answered in time: its bound goes with the answer.
+    session.offerHandler = () => Promise.resolve(testSdp(8000, 2));
+    await reinvite(2);
+    await peer.next(answered(200, 2));
+    await peer.send(ackText(peer.port, port, 'reinv-stuck', toTag, 2), port);
+    expect(bounds.size).toBe(0);
+
+    // Never answered: 500 once the bound has passed, and the call goes on.
+    let late: (sdp: string) => void = () => undefined;
+    session.offerHandler = () => new Promise<string>((resolve) => (late = resolve));
+    const sentAt = performance.now();
+    await reinvite(3);
+    await peer.next(answered(100, 3));
+    expect(bounds.size).toBe(1);
+    const refused = (await peer.next(answered(500, 3), OFFER_ANSWER_TIMEOUT_MS + 20_000)) as SipResponse;
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(OFFER_ANSWER_TIMEOUT_MS - 5);
+    expect(Number(refused.get('Retry-After'))).toBeGreaterThanOrEqual(0);
+    expect(Number(refused.get('Retry-After'))).toBeLessThanOrEqual(10);
+    expect(refused.get('Warning')).toMatch(/^399 /);
+    expect(bounds.size).toBe(0);
+    expect(session.terminated).toBe(false);
+
+    // The dialog takes the next offer: a re-INVITE, then an UPDATE.
+    session.offerHandler = () => testSdp(8000, 4);
+    await reinvite(4);
+    await peer.next(answered(200, 4));
+    await peer.send(ackText(peer.port, port, 'reinv-stuck', toTag, 4), port);
+    session.offerHandler = () => testSdp(8000, 5);
+    await reinvite(5, 'UPDATE');
+    await peer.next(answered(200, 5, 'UPDATE'));
+
+    // The answer that comes too late is neither sent nor taken as the session's.
+    late(testSdp(8000, 9));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(
+      peer.received.filter((m) => m instanceof SipResponse && m.cseq.seq === 3 && m.status === 200)
+    ).toEqual([]);
+    expect(events).toEqual([testSdp(8000, 2), testSdp(8000, 4), testSdp(8000, 5)]);
+
+    // An offer still waiting when the call ends: 487, and its bound goes with the session.
+    session.offerHandler = () => new Promise<string>(() => undefined);
+    await reinvite(6);
+    await peer.next(answered(100, 6));
+    expect(bounds.size).toBe(1);
+    await reinvite(7, 'BYE');
+    await peer.next(answered(487, 6));
+    expect(session.terminated).toBe(true);
+    expect(bounds.size).toBe(0);
   });
 
   it("answers 487 to a re-INVITE whose offerHandler's promise the peer's BYE overtakes, and a rejection with its status", async () => {
