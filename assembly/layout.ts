@@ -40,7 +40,10 @@
  *   P_DOWN_STATE   i16 × DOWN_STATE    16k→8k half-band history
  *   P_LISTEN_GAIN  i32   gain in Q14 on what the party hears of the room (16384 = 0 dB), 0..65536
  *   P_LISTEN_FROM  i32   the listen gain of its last frame, which this frame's ramps from (mixer.ts)
- *   P_IN_PAYLOAD   u8 × 640            input payload written by JS
+ *   P_SKIPPED      i32   bytes after this frame's payload in P_IN_PAYLOAD that the jitter buffer
+ *                        skipped just before it (written by JS with P_INPUT): a G.722 decoder runs
+ *                        them first and discards their audio (room.ts), the others ignore them
+ *   P_IN_PAYLOAD   u8 × 640            input payload written by JS (this frame's, then P_SKIPPED bytes)
  *   P_OUT_PACKET   u8 × 12             room for the RTP header JS writes in front of the output,
  *                                      so the outgoing packet is sent from here without a copy
  *   P_OUT_PAYLOAD  u8 × 640            encoded output read by JS (directly after P_OUT_PACKET)
@@ -122,6 +125,7 @@ export const P_DOWN_STATE: i32 = 192;
 export const P_LISTEN_GAIN: i32 = 288;
 export const P_MIX_FROM: i32 = 292;
 export const P_LISTEN_FROM: i32 = 296;
+export const P_SKIPPED: i32 = 300;
 export const P_IN_PAYLOAD: i32 = 384;
 export const RTP_HEADER_BYTES: i32 = 12;
 // The payload stays 16-byte aligned; the header sits in the 12 bytes just before it.
@@ -167,6 +171,8 @@ if (R_TAIL_WHO + 4 * TAIL_WHO > R_ANNOUNCE) ERROR('R_TAIL_WHO overlaps R_ANNOUNC
 if (P_DECODED_PREV + 2 * MAX_FRAME > PARTY_BYTES) ERROR('party slot fields overflow PARTY_BYTES');
 // @ts-ignore: the listen gain sits in the gap between the resampler's history and the payload
 if (P_DOWN_STATE + 2 * DOWN_STATE > P_LISTEN_GAIN || P_LISTEN_GAIN + 4 > P_IN_PAYLOAD) ERROR('P_LISTEN_GAIN overlaps');
+// @ts-ignore: so does P_SKIPPED, after P_LISTEN_FROM
+if (P_SKIPPED < P_LISTEN_FROM + 4 || P_SKIPPED + 4 > P_IN_PAYLOAD) ERROR('P_SKIPPED overlaps');
 
 /** One direction's words (g722.ts G722_STATE_WORDS), twice. */
 export const G722_DIRECTION_BYTES: i32 = 104 * 4;

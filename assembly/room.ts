@@ -11,7 +11,7 @@ import {
   MAX_PARTIES, MAX_ROOMS, MAX_FRAME, MAX_PAYLOAD, CODEC_PCMU, CODEC_PCMA, CODEC_L16, CODEC_G722, INPUT_LOST, INPUT_UNHEARD,
   F_ALLOCATED, F_TALKER, F_MUTED, F_PROMPT, F_NO_INBAND, F_FOLLOWS_SKIP, R_F_ANNOUNCE, R_F_LIMITER, UP_STATE, DOWN_STATE,
   P_FLAGS, P_CODEC, P_GAIN, P_ROOM, P_PREV, P_NEXT, P_INPUT, P_OUT_BYTES, P_DIGIT, P_DIGIT_DUR,
-  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
+  P_DIGIT_START, P_PEAK, P_MIX_GAIN, P_MIX_FROM, P_LISTEN_FROM, P_SKIPPED, P_LIMIT_ATTEN, P_NATIVE_CUR, P_TONE, P_UP_STATE, P_DOWN_STATE, P_IN_PAYLOAD,
   P_OUT_PAYLOAD, P_OUT_PACKET, P_DECODED, P_DECODED_PREV, P_PROMPT, P_NATIVE, P_DTMF, DTMF_STATE_MAX,
   PARTY_BYTES, R_FLAGS, P_TALK_SUM_RAW, P_TALK_SUM_HP, P_TALK_CROSSINGS, P_LISTEN_GAIN,
   R_RATE, R_HEAD, R_COUNT, R_ANNOUNCE, R_TAIL, R_TAIL_ON, R_TAIL_N, R_TAIL_WHO, TAIL_WHO, SCRATCH, S_SUM, S_OUT, S_WORK, S_NATIVE_OUT, S_BENCH,
@@ -32,6 +32,7 @@ export { setTalkerHighPass } from './talker';
 // Offsets of the party fields JavaScript reads and writes itself (engine/dsp/wasm-kernels.ts).
 export const FIELD_FLAGS: i32 = P_FLAGS;
 export const FIELD_INPUT: i32 = P_INPUT;
+export const FIELD_SKIPPED: i32 = P_SKIPPED;
 export const FIELD_OUT_BYTES: i32 = P_OUT_BYTES;
 export const FIELD_DIGIT: i32 = P_DIGIT;
 export const FIELD_DIGIT_DURATION: i32 = P_DIGIT_DUR;
@@ -422,6 +423,12 @@ function inputStage(p: i32, roomRate: i32, n: i32): i32 {
       l16DecodeFrame(payload, native, got);
     } else if (codec == CODEC_G722) {
       const bytes = input < nn >> 1 ? input : nn >> 1;
+      let skipped = load<i32>(pp + P_SKIPPED);
+      if (skipped > 0) {
+        if (skipped > MAX_PAYLOAD - input) skipped = MAX_PAYLOAD - input;
+        decodeSkipped(g722DecoderAt(p), payload + <usize>input, skipped);
+        store<i32>(pp + P_SKIPPED, 0);
+      }
       g722DecodeFrame(g722DecoderAt(p), payload, native, bytes);
       got = bytes << 1;
     } else {
@@ -459,6 +466,21 @@ function inputStage(p: i32, roomRate: i32, n: i32): i32 {
 
   if ((flags & (F_TALKER | F_MUTED)) != F_TALKER || tone) return 0;
   return load<i32>(pp + P_GAIN);
+}
+
+/**
+ * Runs the G.722 decoder at `st` through `bytes` bytes of payload the jitter buffer skipped, a
+ * frame at a time into scratch, and drops the audio: the decoder's predictor and step sizes then
+ * follow the sender's encoder into the frame that is played (an ADPCM decoder adapts on the codes it
+ * is given, and tracks its encoder only if given all of them). S_NATIVE_OUT is free until outputStage.
+ */
+function decodeSkipped(st: usize, code: usize, bytes: i32): void {
+  const scratch = SCRATCH + S_NATIVE_OUT;
+  const chunk = MAX_FRAME >> 1;
+  for (let at = 0; at < bytes; at += chunk) {
+    const left = bytes - at;
+    g722DecodeFrame(st, code + <usize>at, scratch, left < chunk ? left : chunk);
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   INPUT_LOST,
   INPUT_UNHEARD,
   RTP_HEADER_BYTES,
+  skippedFits,
   slotLimit,
   type Codec,
   type DspKernels,
@@ -64,6 +65,8 @@ class JsParty {
   input = INPUT_LOST;
   /** This frame's input follows a frame the jitter buffer skipped (cleared by processRoom). */
   followsSkip = false;
+  /** Bytes after this frame's payload that were skipped just before it (assembly/layout.ts P_SKIPPED). */
+  skipped = 0;
   outBytes = 0;
   peak = 0;
   tone = false;
@@ -305,12 +308,13 @@ export class JsKernels implements DspKernels {
     return this.must(party).inPayload;
   }
 
-  setInput(party: number, byteLength: number, followsSkip = false): void {
+  setInput(party: number, byteLength: number, followsSkip = false, skippedBytes = 0): void {
     const p = this.party(party);
     if (!p) return;
     p.input =
       byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_UNHEARD ? INPUT_LOST : byteLength | 0;
     p.followsSkip = followsSkip;
+    p.skipped = skippedFits(p.input, skippedBytes);
   }
 
   privatePrompt(party: number): Int16Array {
@@ -471,6 +475,17 @@ export class JsKernels implements DspKernels {
         l16DecodeFrame(p.inPayload, native, got);
       } else if (p.codec === 'G722') {
         const bytes = Math.min(input, nn >> 1);
+        const skipped = Math.min(p.skipped, PAYLOAD_BYTES - input);
+        // The skipped packets first, their audio dropped (assembly/room.ts decodeSkipped).
+        for (let at = 0; at < skipped; at += MAX_FRAME >> 1)
+          g722Decode(
+            p.g722Decoder,
+            p.inPayload,
+            this.nativeOut,
+            Math.min(skipped - at, MAX_FRAME >> 1),
+            input + at
+          );
+        p.skipped = 0;
         g722Decode(p.g722Decoder, p.inPayload, native, bytes);
         got = bytes << 1;
       } else {

@@ -5,7 +5,7 @@
  * the plain-TypeScript references (`js-kernels.ts`); `createKernels` picks one.
  *
  * Per frame, for each party of a room: write the payload into `inputPayload(party)` and call
- * `setInput(party, bytes | INPUT_LOST | INPUT_UNHEARD | INPUT_SILENT, followsSkip)`, optionally fill `privatePrompt(party)`;
+ * `setInput(party, bytes | INPUT_LOST | INPUT_UNHEARD | INPUT_SILENT, followsSkip, skippedBytes)`, optionally fill `privatePrompt(party)`;
  * fill `announcement(room)`; `processRoom(room)`; then read `outputPayload(party)` (its first
  * `outputBytes(party)` bytes; `outputPacket(party)` is the same bytes behind 12 free ones for
  * the RTP header, so the packet goes out without a copy), `decodedInput(party)`,
@@ -33,6 +33,15 @@ export const INPUT_UNHEARD = -2;
 export const RTP_HEADER_BYTES = 12;
 
 export const CODEC_IDS: Readonly<Record<Codec, number>> = { PCMU: 0, PCMA: 1, L16: 2, G722: 3 };
+
+/** Bytes of a party's input slot (`inputPayload`): a frame's payload and any skipped after it. */
+export const INPUT_PAYLOAD_BYTES = 640;
+
+/** `setInput`'s skipped bytes as the core takes them: those that fit after a payload of `input` bytes, none without one. */
+export function skippedFits(input: number, skippedBytes: number): number {
+  if (input <= 0 || !(skippedBytes > 0)) return 0;
+  return skippedBytes > INPUT_PAYLOAD_BYTES - input ? INPUT_PAYLOAD_BYTES - input : skippedBytes | 0;
+}
 
 /** Samples per 20 ms frame at a rate. */
 export function frameSamples(sampleRateHz: number): number {
@@ -86,14 +95,18 @@ export interface DspKernels {
    */
   setSoftLimiter(room: number, on: boolean): void;
 
-  /** 640-byte slot: write this frame's RTP payload here. */
+  /** 640-byte slot: write this frame's RTP payload here (then any skipped payload, see `setInput`). */
   inputPayload(party: number): Uint8Array;
   /**
    * This frame's input. `followsSkip`: the jitter buffer skipped the frame before it (to shrink
    * its delay), so the core cross-fades it from the continuation of what was played before
-   * (assembly/plc.ts) rather than splicing it on with a click.
+   * (assembly/plc.ts) rather than splicing it on with a click. `skippedBytes`: the payload of the
+   * packets skipped just before this frame, in order, written into `inputPayload` after the frame's
+   * `byteLength` bytes (JitterBuffer.frameSkippedBytes). A decoder that carries state (G.722) runs
+   * them first and discards their audio, so it stays in step with the sender's encoder; G.711 and
+   * L16 ignore them. Only with a payload (`byteLength` > 0); at most 640 bytes in all.
    */
-  setInput(party: number, byteLength: number, followsSkip?: boolean): void;
+  setInput(party: number, byteLength: number, followsSkip?: boolean, skippedBytes?: number): void;
   /** The party's private prompt at its room's rate, heard by it only while active. */
   privatePrompt(party: number): Int16Array;
   setPrivatePromptActive(party: number, on: boolean): void;

@@ -1,7 +1,7 @@
 /**
  * `DspKernels` on the WebAssembly core (assembly/room.ts). JavaScript only writes and reads the
  * module's memory: payload, prompt and decoded views created once per slot, and the per-frame
- * party fields (input size, skip and prompt flags, output size, digit, talker measurement) through two
+ * party fields (input size, skipped payload size, skip and prompt flags, output size, digit, talker measurement) through two
  * whole-memory views at offsets the module exports (`FIELD_*`). So a frame calls into the module
  * once per room, `processRoom`. Views stay valid: the memory cannot grow
  * (initialMemory == maximumMemory); `processRoom` still rebuilds them should the buffer ever change.
@@ -13,6 +13,7 @@ import {
   INPUT_UNHEARD,
   RTP_HEADER_BYTES,
   frameSamples,
+  skippedFits,
   slotLimit,
   type Codec,
   type DspKernels,
@@ -61,6 +62,7 @@ export interface RoomExports {
   processRoom(r: number): void;
   FIELD_FLAGS: WebAssembly.Global;
   FIELD_INPUT: WebAssembly.Global;
+  FIELD_SKIPPED: WebAssembly.Global;
   FIELD_OUT_BYTES: WebAssembly.Global;
   FIELD_DIGIT: WebAssembly.Global;
   FIELD_DIGIT_DURATION: WebAssembly.Global;
@@ -82,6 +84,7 @@ const PAYLOAD_BYTES = 640;
 interface Fields {
   flags: number;
   input: number;
+  skipped: number;
   outBytes: number;
   digit: number;
   digitDuration: number;
@@ -105,6 +108,7 @@ function fieldsOf(e: RoomExports): Fields {
   return {
     flags: i32(e.FIELD_FLAGS),
     input: i32(e.FIELD_INPUT),
+    skipped: i32(e.FIELD_SKIPPED),
     outBytes: i32(e.FIELD_OUT_BYTES),
     digit: i32(e.FIELD_DIGIT),
     digitDuration: i32(e.FIELD_DIGIT_DURATION),
@@ -274,10 +278,12 @@ export class WasmKernels implements DspKernels {
   }
 
   /** Clamped here as well as in the core: an Int32Array store would wrap a huge count into range. */
-  setInput(party: number, byteLength: number, followsSkip = false): void {
+  setInput(party: number, byteLength: number, followsSkip = false, skippedBytes = 0): void {
     const word = 2 * this.partyWord[party];
-    this.i32[word + this.fields.input] =
+    const input =
       byteLength > PAYLOAD_BYTES ? PAYLOAD_BYTES : byteLength < INPUT_UNHEARD ? INPUT_LOST : byteLength | 0;
+    this.i32[word + this.fields.input] = input;
+    this.i32[word + this.fields.skipped] = skippedFits(input, skippedBytes);
     const at = word + this.fields.flags;
     const flags = this.i32[at];
     const flag = this.fields.followsSkipFlag;

@@ -140,4 +140,59 @@ describe('G.722 (64 kbit/s) against FFmpeg', () => {
       }
     }
   });
+  it('a frame that carries the packets skipped before it decodes as if they had been played, by both kernels; G.711 ignores them', async () => {
+    // A tone whose level changes frame by frame, so that the decoder's step sizes move.
+    const frames = 12;
+    const pcm = new Int16Array(frames * 320);
+    for (let i = 0; i < pcm.length; i++) {
+      const level = 500 + 2500 * ((Math.floor(i / 320) * 7) % 5);
+      pcm[i] = Math.round(level * Math.sin((2 * Math.PI * 700 * i) / 16000));
+    }
+    const enc = new Int32Array(G722_STATE.words);
+    g722InitState(enc);
+    const code = new Uint8Array(pcm.length / 2);
+    g722Encode(enc, pcm, code, pcm.length);
+    const packet = (f: number): Uint8Array => code.subarray(f * 160, f * 160 + 160);
+    const SKIPPED = [5, 6, 7];
+    for (const kind of ['wasm', 'js'] as const) {
+      const k = await createKernels(kind);
+      try {
+        // `played` hears every packet; the other room misses the frames of 5-7 (a skip takes no frame):
+        // `skipping` gets them after packet 8, `ignoring` does not, and neither does PCMU decode them.
+        const all = k.createRoom(16000);
+        const other = k.createRoom(16000);
+        const played = k.createParty('G722');
+        const skipping = k.createParty('G722');
+        const ignoring = k.createParty('G722');
+        const pcmu = k.createParty('PCMU');
+        const pcmuPlain = k.createParty('PCMU');
+        k.addParty(all, played);
+        for (const p of [skipping, ignoring, pcmu, pcmuPlain]) k.addParty(other, p);
+        for (let f = 0; f < frames; f++) {
+          k.inputPayload(played).set(packet(f));
+          k.setInput(played, 160);
+          k.processRoom(all);
+          if (SKIPPED.includes(f)) continue;
+          const carried = f === 8 ? 480 : 0;
+          k.inputPayload(skipping).set(packet(f));
+          for (const [j, s] of SKIPPED.entries()) k.inputPayload(skipping).set(packet(s), 160 + 160 * j);
+          k.setInput(skipping, 160, false, carried);
+          k.inputPayload(ignoring).set(packet(f));
+          k.setInput(ignoring, 160);
+          k.inputPayload(pcmu).fill(0x55, 0, 160).fill(0xd5, 160);
+          k.setInput(pcmu, 160, false, carried);
+          k.inputPayload(pcmuPlain).fill(0x55, 0, 160);
+          k.setInput(pcmuPlain, 160);
+          k.processRoom(other);
+          const expected = Array.from(k.decodedInput(played));
+          expect(Array.from(k.decodedInput(skipping)), `${kind} frame ${f}`).toEqual(expected);
+          // Without them the decoder is off the encoder's track.
+          if (f >= 8) expect(Array.from(k.decodedInput(ignoring))).not.toEqual(expected);
+          expect(Array.from(k.decodedInput(pcmu))).toEqual(Array.from(k.decodedInput(pcmuPlain)));
+        }
+      } finally {
+        k.close();
+      }
+    }
+  });
 });

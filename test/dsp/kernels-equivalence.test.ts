@@ -152,9 +152,14 @@ function scenario(
       else if (p === dtmfParty && f === 4) k.setInput(p.slot, INPUT_UNHEARD);
       else if (p !== dtmfParty && kind < 0.2) k.setInput(p.slot, kind < 0.175 ? INPUT_UNHEARD : INPUT_SILENT);
       else if (codec === 'G722') {
-        // Any byte is a G.722 code: two samples' worth of both sub-bands.
-        for (let j = 0; j < n / 2; j++) payload[j] = randomInt(rand, 0, 255);
-        k.setInput(p.slot, n / 2, kind < 0.3);
+        // Any byte is a G.722 code: two samples' worth of both sub-bands. Some frames carry after
+        // their own the packets the jitter buffer skipped before them (one, three, or more than fit:
+        // clamped), decoded first and dropped; most of them follow the skip, some (playout starting
+        // again) do not.
+        const skipped =
+          kind < 0.25 ? n / 2 : kind < 0.3 ? (3 * n) / 2 : kind < 0.33 ? n / 2 : kind < 0.35 ? 999 : 0;
+        for (let j = 0; j < n / 2 + Math.min(skipped, 640 - n / 2); j++) payload[j] = randomInt(rand, 0, 255);
+        k.setInput(p.slot, n / 2, kind < 0.3, skipped);
       } else {
         for (let j = 0; j < n; j++) {
           const x = p === dtmfParty ? dtmfSample(p.t + j, pRate, rand) : randomInt(rand, -12000, 12000);
@@ -164,7 +169,8 @@ function scenario(
           } else payload[j] = codec === 'PCMU' ? ulawCompress(x) : alawCompress(x);
         }
         // Some frames follow a frame the jitter buffer skipped: cross-faded in (assembly/plc.ts plcSkip).
-        k.setInput(p.slot, codec === 'L16' ? 2 * n : n, kind < 0.3);
+        // The skipped packets some carry are ignored: G.711 and L16 decoders keep no state.
+        k.setInput(p.slot, codec === 'L16' ? 2 * n : n, kind < 0.3, kind < 0.25 ? n : 0);
       }
       p.t += n;
       const promptOn = rand() < 0.3;
@@ -198,7 +204,7 @@ function scenario(
 
 describe('WASM kernels and JS kernels produce the same output', () => {
   for (const rate of [8000, 16000] as const) {
-    it(`sample-exact at ${rate} Hz: codecs, talkers, listeners, muted, lost, silent and after-skip frames, prompts, announcement, DTMF, room moves, talker measurement`, async () => {
+    it(`sample-exact at ${rate} Hz: codecs, talkers, listeners, muted, lost, silent and after-skip frames (G.722 with skipped packets), prompts, announcement, DTMF, room moves, talker measurement`, async () => {
       const wasm = await createKernels('wasm');
       const js = await createKernels('js');
       expect(wasm).toBeInstanceOf(WasmKernels);

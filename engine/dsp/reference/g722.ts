@@ -193,13 +193,13 @@ export function g722Encode(st: Int32Array, pcm: Int16Array, out: Uint8Array, sam
   }
 }
 
-/** Decodes `bytes` bytes of `code` into `2 * bytes` 16 kHz samples of `pcm`. */
-export function g722Decode(st: Int32Array, code: Uint8Array, pcm: Int16Array, bytes: number): void {
+/** Decodes `bytes` bytes of `code`, from byte `from` on, into `2 * bytes` 16 kHz samples of `pcm`. */
+export function g722Decode(st: Int32Array, code: Uint8Array, pcm: Int16Array, bytes: number, from = 0): void {
   const q = G722_STATE.qmf;
   const low = G722_STATE.low;
   const high = G722_STATE.high;
   for (let k = 0; k < bytes; k++) {
-    const c = code[k];
+    const c = code[from + k];
     const ilow = c & 0x3f;
     const ihigh = (c >> 6) & 0x03;
 
