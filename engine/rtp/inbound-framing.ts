@@ -21,6 +21,11 @@ export interface SampleFormat {
   bytesPerSample: number;
   /** The encoded value of silence, filled into gaps between talkspurts. */
   silenceByte: number;
+  /**
+   * The decoder carries state from packet to packet (G.722's ADPCM): packets the jitter buffer
+   * skips are handed on with the next frame for it to decode and discard (`frameSkippedBytes`).
+   */
+  statefulDecoder?: boolean;
 }
 
 /** G.711 μ-law, the default. */
@@ -28,6 +33,11 @@ export const PCMU_SAMPLES: SampleFormat = { bytesPerSample: 1, silenceByte: 0xff
 
 /** Packets in a row of a new size that change the packet time mid-stream. */
 const PACKETS_TO_CHANGE = 3;
+/**
+ * Skipped packets kept for a stateful decoder: a skip to shrink the delay is one, making room a few
+ * in a burst. With the frame they fill the core's 640-byte input (a G.722 frame is 160 bytes).
+ */
+const SKIPPED_PACKETS_KEPT = 3;
 const MIN_PACKET_MS = 5;
 
 export class InboundFraming {
@@ -51,6 +61,7 @@ export class InboundFraming {
     this.#frameSamples = frameSamples;
     this.#format = format;
     this.#packetBytes = frameSamples * format.bytesPerSample;
+    if (format.statefulDecoder === true) jitter.keepSkippedPayload(SKIPPED_PACKETS_KEPT * this.#packetBytes);
   }
 
   /** Milliseconds of audio in each of the caller's packets. */
@@ -101,6 +112,14 @@ export class InboundFraming {
     return this.#reframer?.frameFollowsSkip ?? this.#jitter.frameFollowsSkip;
   }
 
+  /**
+   * Bytes of skipped payload after the frame `read` returned last, for a stateful decoder
+   * (JitterBuffer.frameSkippedBytes). Always 0 through the reframer, which keeps none.
+   */
+  get frameSkippedBytes(): number {
+    return this.#reframer === undefined ? this.#jitter.frameSkippedBytes : 0;
+  }
+
   /** The jitter buffer was reset for a new source: its first packet sets the packet time again. */
   restart(): void {
     this.#reframer?.clear();
@@ -130,9 +149,15 @@ export class InboundFraming {
     this.#candidateRun = 0;
     this.#reframer = samples === this.#frameSamples ? undefined : this.#newReframer();
     this.#jitter.setPacketBytes(this.#reframer === undefined ? 0 : this.#packetBytes);
+    if (this.#reframer === undefined)
+      this.#jitter.keepSkippedPayload(
+        this.#format.statefulDecoder === true ? SKIPPED_PACKETS_KEPT * this.#packetBytes : 0
+      );
   }
 
+  /** A reframer cuts packets into frames and drops a part frame at a skip: no skipped payload is kept for it. */
   #newReframer(): PlayoutReframer {
+    this.#jitter.keepSkippedPayload(0);
     const bytesPerSample = this.#format.bytesPerSample;
     return new PlayoutReframer(this.#jitter, {
       frameBytes: this.#frameSamples * bytesPerSample,

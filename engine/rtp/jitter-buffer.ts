@@ -18,7 +18,13 @@
  * step bigger than a frame, and the half frame between keeps a target that wanders by a few ms
  * from stretching and skipping in turn. Neither may click: a stretch is concealed and the PLC
  * cross-fades into the next real frame, and the frame after a skip is flagged
- * (`frameFollowsSkip`) so the core cross-fades into it from the audio played before.
+ * (`frameFollowsSkip`) so the core cross-fades into it from the audio played before. A codec whose
+ * decoder carries state from packet to packet (G.722's ADPCM predictor and step sizes) must still
+ * decode what was skipped, or it no longer tracks the sender's encoder and the frames after decode
+ * wrong until it adapts back (a tone at 24-31 dB SNR, not 47): with `keepSkippedPayload` the payloads
+ * skipped (to shrink the delay, to make room, or where playout starts again) are handed on after
+ * the next frame's payload (`frameSkippedBytes`), if nothing is missing between what the decoder
+ * had and them and between them and that frame.
  *
  * Order is by extended sequence number and timestamps (sequence.ts handles every wrap).
  * Duplicates are dropped by sequence; packets whose timestamp is already past the playout point
@@ -277,6 +283,14 @@ export class JitterBuffer {
   /** Frames were skipped (to shrink the delay, or to make room) since the last frame `pop` returned. */
   #skipPending = false;
   #followsSkip = false;
+  /** Most bytes of skipped payload kept for a stateful decoder (`keepSkippedPayload`); 0: none. */
+  #keepBytes = 0;
+  /** The payloads skipped since the last frame played, in order, for its decoder: the first #skippedBytes. */
+  #skipped = new Uint8Array(0);
+  #skippedBytes = 0;
+  /** The extended sequence number that continues what the decoder was given (played or kept as skipped); -1: not known. */
+  #decoderNextSeq = -1;
+  #frameSkippedBytes = 0;
   #playoutDelaySumMs = 0;
   /** Bytes of one packet at the packet time (`setPacketBytes`); 0: not known. */
   #packetBytes = 0;
@@ -360,6 +374,26 @@ export class JitterBuffer {
    */
   get frameFollowsSkip(): boolean {
     return this.#followsSkip;
+  }
+
+  /**
+   * Bytes of skipped payload the last `pop` wrote into its target after the frame's own (at the
+   * byte count it returned): packets skipped just before the frame, in order, for a stateful
+   * decoder to run first and discard. 0 unless `keepSkippedPayload` is on.
+   */
+  get frameSkippedBytes(): number {
+    return this.#frameSkippedBytes;
+  }
+
+  /**
+   * Keeps up to `maxBytes` of the payload of skipped packets for the decoder of a codec that carries
+   * state (see the file comment); 0 (the default) keeps none. More skipped in a row than that, or
+   * a frame whose target has no room for them after its payload, and they are dropped as before.
+   */
+  keepSkippedPayload(maxBytes: number): void {
+    if (maxBytes > this.#skipped.length) this.#skipped = new Uint8Array(maxBytes);
+    this.#keepBytes = maxBytes;
+    this.#skippedBytes = 0;
   }
 
   get bufferedPackets(): number {
@@ -506,6 +540,7 @@ export class JitterBuffer {
    * before it. Allocates nothing.
    */
   pop(target: Uint8Array, nowMs: number): number {
+    this.#frameSkippedBytes = 0;
     const result = this.#nextFrame(target, nowMs);
     this.#followsSkip = this.#skipPending && result > 0;
     this.#skipPending = false;
@@ -545,6 +580,7 @@ export class JitterBuffer {
       const head = this.#lowestSlot(this.#nextSeq);
       if (head >= 0 && Math.abs(this.#tsOf(head) - this.#playoutTs) < this.#spf / 2) {
         this.#nextSeq = this.#seqOf(head) + 1;
+        this.#keepSkipped(head);
         this.#remove(head);
       }
       this.#playoutTs += this.#spf;
@@ -626,6 +662,9 @@ export class JitterBuffer {
     this.#settleTail(this.#seqOf(slot) & 0xffff);
     this.#nextSeq = this.#seqOf(slot) + 1;
     this.#playoutTs = this.#tsOf(slot) + this.#spf;
+    // Whether the sender's encoder ran through the silence is not known: nothing skipped after it is kept.
+    this.#skippedBytes = 0;
+    this.#decoderNextSeq = -1;
     this.#remove(slot);
     this.#state = this.#count === 0 ? 'empty' : 'buffering';
     this.#concealRun = 0;
@@ -720,6 +759,8 @@ export class JitterBuffer {
     this.#tailFrames = 0;
     this.#stopped = false;
     this.#skipPending = this.#followsSkip = false;
+    this.#skippedBytes = 0;
+    this.#decoderNextSeq = -1;
     this.#seqs.reset();
     this.#timestamps.reset();
     this.#restartSeq = NO_RESTART;
@@ -771,6 +812,7 @@ export class JitterBuffer {
       view = this.#slotViews[slot] = this.#store.subarray(start, start + length);
     }
     target.set(view);
+    this.#handOnSkipped(meta[m + M_SEQ], target, length, meta[m + M_SEQ] + 1);
     this.#nextSeq = meta[m + M_SEQ] + 1;
     const short = unit > 0 && length > 0 && length < unit;
     this.#playoutTs = meta[m + M_TS] + (short ? Math.round((this.#spf * length) / unit) : this.#spf);
@@ -788,6 +830,8 @@ export class JitterBuffer {
     const meta = this.#meta;
     const start = slot * this.#slotBytes + meta[m + M_PAYLOAD_AT];
     target.set(this.#store.subarray(start, start + unit));
+    // The rest of the packet, still held, is what the decoder takes next.
+    this.#handOnSkipped(meta[m + M_SEQ], target, unit, meta[m + M_SEQ]);
     meta[m + M_PAYLOAD_AT] += unit;
     meta[m + M_LENGTH] -= unit;
     meta[m + M_TS] += this.#spf;
@@ -797,6 +841,49 @@ export class JitterBuffer {
     this.#stats.framesPlayed++;
     this.#playoutDelaySumMs += nowMs - meta[m + M_ARRIVAL];
     return unit;
+  }
+
+  /**
+   * Keeps a skipped packet's payload (what is left of it) for the decoder, if it goes on from what
+   * the decoder was given; else that is lost anyway, and so is what was kept.
+   */
+  #keepSkipped(slot: number): void {
+    if (this.#keepBytes === 0) return;
+    const m = slot * META_STRIDE;
+    const meta = this.#meta;
+    const length = meta[m + M_LENGTH];
+    const at = this.#skippedBytes;
+    if (
+      meta[m + M_SEQ] !== this.#decoderNextSeq ||
+      meta[m + M_SILENCE] === 1 ||
+      at + length > this.#keepBytes
+    ) {
+      this.#skippedBytes = 0;
+      this.#decoderNextSeq = -1;
+      return;
+    }
+    // Byte by byte: a subarray to copy from would be an object per skip.
+    const store = this.#store;
+    const skipped = this.#skipped;
+    const start = slot * this.#slotBytes + meta[m + M_PAYLOAD_AT];
+    for (let i = 0; i < length; i++) skipped[at + i] = store[start + i];
+    this.#skippedBytes = at + length;
+    this.#decoderNextSeq = meta[m + M_SEQ] + 1;
+  }
+
+  /**
+   * The packet `seq` is played, its first `length` bytes in `target`: the skipped payloads kept go
+   * after them if it follows them and they fit. The decoder then goes on at `nextSeq`.
+   */
+  #handOnSkipped(seq: number, target: Uint8Array, length: number, nextSeq: number): void {
+    const kept = this.#skippedBytes;
+    if (kept > 0 && seq === this.#decoderNextSeq && length + kept <= target.length) {
+      const skipped = this.#skipped;
+      for (let i = 0; i < kept; i++) target[length + i] = skipped[i];
+      this.#frameSkippedBytes = kept;
+    }
+    this.#skippedBytes = 0;
+    this.#decoderNextSeq = nextSeq;
   }
 
   #seqOf(slot: number): number {
@@ -823,6 +910,7 @@ export class JitterBuffer {
     while (this.#delayOf(this.#tsOf(head), nowMs) > limit) {
       const next = this.#lowestSlot(this.#seqOf(head) + 1);
       if (next < 0 || this.#delayOf(this.#tsOf(next), nowMs) < this.targetDelayMs) break;
+      this.#keepSkipped(head);
       this.#meta[head * META_STRIDE + M_SEQ] = -1;
       this.#count--;
       this.#lowSeq = this.#seqOf(next);
@@ -861,6 +949,7 @@ export class JitterBuffer {
     }
     const seq = this.#seqOf(slot);
     if (this.#hasPlayed && seq >= this.#nextSeq) {
+      this.#keepSkipped(slot);
       this.#nextSeq = seq + 1;
       this.#playoutTs = Math.max(this.#playoutTs, this.#tsOf(slot) + this.#spf);
       this.#skipPending = true;

@@ -718,6 +718,14 @@ export class RtpSession extends SafeEmitter<RtpSessionEvents> implements QueuedS
     return this.#framing.frameFollowsSkip;
   }
 
+  /**
+   * Bytes of payload the jitter buffer skipped just before the frame `readFrame` returned last,
+   * written after that frame's bytes for a stateful decoder (JitterBuffer.frameSkippedBytes).
+   */
+  get frameSkippedBytes(): number {
+    return this.#framing.frameSkippedBytes;
+  }
+
   /** How long after its arrival the frame `readFrame` returned last is played (the jitter buffer's delay). */
   get playoutDelayMs(): number {
     return this.#jitter.currentDelayMs;
