@@ -46,7 +46,8 @@ const SAMPLE_FORMATS: Readonly<Record<Codec, SampleFormat>> = {
   PCMA: { bytesPerSample: 1, silenceByte: 0xd5 },
   L16: { bytesPerSample: 2, silenceByte: 0 },
   // One byte per tick of its 8 kHz RTP clock (two 16 kHz samples); a run of 0xff decodes to silence.
-  G722: { bytesPerSample: 1, silenceByte: 0xff }
+  // ADPCM: its decoder must run every packet, skipped ones too, to stay in step with the sender's encoder.
+  G722: { bytesPerSample: 1, silenceByte: 0xff, statefulDecoder: true }
 };
 
 export interface MediaLegOptions {
@@ -85,6 +86,8 @@ interface FramePath {
   readFrame(target: Uint8Array, dueMs?: number): number;
   /** The frame `readFrame` returned last follows skipped frames (undefined: the path never skips). */
   readonly frameFollowsSkip?: boolean;
+  /** Bytes of skipped payload after that frame's, for a stateful decoder (undefined: none). */
+  readonly frameSkippedBytes?: number;
   sendFrame(packet: Buffer, payloadBytes: number, dueMs?: number): void;
 }
 
@@ -476,7 +479,8 @@ export class MediaLeg implements MixMember {
     kernels.setInput(
       slot,
       n === FRAME_LOST ? INPUT_LOST : n === FRAME_STOPPED ? INPUT_UNHEARD : n <= 0 ? INPUT_SILENT : n,
-      frames.frameFollowsSkip === true
+      frames.frameFollowsSkip === true,
+      n > 0 ? (frames.frameSkippedBytes ?? 0) : 0
     );
     if (this.promptSounding || this.promptActive || this.whispers.pending) {
       const prompt = kernels.privatePrompt(slot);
