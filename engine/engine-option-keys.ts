@@ -78,7 +78,8 @@ const WEBRTC = {
   iceGatheringTimeoutMs: ANY,
   transports: ANY,
   advertisedAddress: ANY,
-  maxPeerConnections: ANY
+  maxPeerConnections: ANY,
+  maxPeerConnectionsPerSource: ANY
 } satisfies OptionKeys<WebRtcOptions>;
 
 const RTP = {

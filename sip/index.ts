@@ -40,6 +40,7 @@ export { PipelinedRequestLimit } from './transport/http-pipelining.js';
 export { DEFAULT_TIMERS, MAX_TIMER_MS } from './transaction/timers.js';
 export { DEFAULT_SESSION_TIMER } from './session/session-timer.js';
 export { SourceFilter, type SourceFilterOptions } from './admission/source-filter.js';
+export { sourceKey } from './admission/source-key.js';
 export { TrustedProxies, FORWARDED_SOURCE_HEADER } from './admission/trusted-proxies.js';
 export {
   InviteAdmission,

@@ -304,7 +304,8 @@ export class SipCall {
       answer =
         offer === undefined ? this.media.offer() : await this.media.answerOffer(offer, invite.protocol);
     } catch (error) {
-      if (error instanceof WebRtcBusyError)
+      if (error instanceof WebRtcBusyError && error.scope === 'source') invite.reject(486, 'Busy Here');
+      else if (error instanceof WebRtcBusyError)
         invite.reject(503, 'Service Unavailable', { 'Retry-After': String(error.retryAfterSeconds) });
       else invite.reject(488, 'Not Acceptable Here', warningHeaders(error));
       this.finish();

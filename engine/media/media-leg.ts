@@ -270,7 +270,12 @@ export class MediaLeg implements MixMember {
     if (this.frames)
       throw new SdpNegotiationError('a WebRTC re-offer is not supported on a leg that has media');
     checkWebRtcOfferOver(offer, protocol, this.webrtcOptions);
-    const { peer, answerSdp } = await WebRtcPeer.answer(offer, this.webrtcOptions, this.answering.signal);
+    const { peer, answerSdp } = await WebRtcPeer.answer(
+      offer,
+      this.#signallingAddress ?? '',
+      this.webrtcOptions,
+      this.answering.signal
+    );
     if (this.closed) {
       peer.close();
       throw new SdpNegotiationError('the call ended while its WebRTC answer was being prepared');

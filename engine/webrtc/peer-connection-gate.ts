@@ -30,12 +30,21 @@ export const MAX_WAITING = 64;
  */
 const DESCRIPTORS_PER_PEER = 64;
 
-/** The process cannot take another browser peer connection now: refuse the call with 503 and Retry-After. */
+/**
+ * No browser peer connection can be taken now. `scope` 'process': the process holds or waits
+ * for as many as it takes, and the call gets 503 with Retry-After. 'source': the caller's
+ * address holds its share (`webrtc.maxPeerConnectionsPerSource`) and the call gets 486 Busy
+ * Here, as over the per-source call ceiling: the engine is fine, and a proxy in front must not
+ * mark it down for one source.
+ */
 export class WebRtcBusyError extends EngineError {
   /** When the caller may try again. */
   readonly retryAfterSeconds = 5;
 
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly scope: 'process' | 'source' = 'process'
+  ) {
     super('ERR_WEBRTC_BUSY', message);
   }
 }

@@ -31,6 +31,14 @@ export interface WebRtcOptions {
    * each (156 at a limit of 20,000); see peer-connection-gate.ts.
    */
   maxPeerConnections?: number;
+  /**
+   * Browser peer connections one source (an IPv4 address or an IPv6 /64; the caller a trusted
+   * proxy in front names) holds at most, open or being answered; past it its call gets 486 Busy
+   * Here. Default a quarter of `maxPeerConnections` (39 of 156), at least 1: one address could
+   * otherwise take them all and shut every other browser out. Raise it for an office of
+   * browsers behind one NAT, or a front that does not name its callers.
+   */
+  maxPeerConnectionsPerSource?: number;
 }
 
 /** Every SIP transport a WebRTC offer may be taken over. */
@@ -64,9 +72,11 @@ export function checkWebRtcOptions(options: WebRtcOptions | undefined): void {
     throw new RangeError(
       `webrtc.advertisedAddress must be an IPv4 or IPv6 address, got '${String(advertised)}'`
     );
-  const most = options?.maxPeerConnections;
-  if (most !== undefined && !(Number.isInteger(most) && most >= 1))
-    throw new RangeError(`webrtc.maxPeerConnections must be a positive integer, got ${String(most)}`);
+  for (const key of ['maxPeerConnections', 'maxPeerConnectionsPerSource'] as const) {
+    const most = options?.[key];
+    if (most !== undefined && !(Number.isInteger(most) && most >= 1))
+      throw new RangeError(`webrtc.${key} must be a positive integer, got ${String(most)}`);
+  }
   const timeout = options?.iceGatheringTimeoutMs;
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
     throw new RangeError(`webrtc.iceGatheringTimeoutMs must be a non-negative number of ms, got ${timeout}`);

@@ -13,6 +13,10 @@ import { withAdvertisedCandidates } from './advertised-candidates.js';
 import { checkWebRtcAnswer } from './webrtc-offer.js';
 import { withoutTcpCandidates } from './remote-candidates.js';
 import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
+import {
+  defaultMaxPeerConnectionsPerSource,
+  PeerConnectionsPerSource
+} from './peer-connections-per-source.js';
 
 type Wrtc = typeof import('@roamhq/wrtc');
 type PeerConnection = InstanceType<Wrtc['RTCPeerConnection']>;
@@ -33,6 +37,8 @@ function loadWrtc(): Promise<Wrtc> {
 let openPeers = 0;
 /** Answers take turns, process-wide: @roamhq/wrtc's sockets are (peer-connection-gate.ts). */
 const gate = new PeerConnectionGate();
+/** Each source's share of them (peer-connections-per-source.ts). */
+const perSource = new PeerConnectionsPerSource();
 
 export function openPeerConnections(): number {
   return openPeers;
@@ -60,6 +66,8 @@ export class WebRtcPeer {
   private stopGathering: (() => void) | undefined;
   private failed = false;
   private readonly watchdog: NodeJS.Timeout;
+  /** Gives the caller's source its share back (peer-connections-per-source.ts); once, on close. */
+  private releaseSource: (() => void) | undefined;
   /** Called once if the connection fails (ICE or DTLS) or the browser closes it. */
   onFailed: ((reason: string) => void) | undefined;
 
@@ -85,25 +93,39 @@ export class WebRtcPeer {
   };
 
   /**
-   * A peer connection answering `offerSdp`, with its answer once ICE gathering is done. `signal`
-   * (the call ending) closes the peer connection at once, gathering or not, and rejects.
-   * `WebRtcBusyError` when the process takes no more peer connections or answers waiting for one.
+   * A peer connection answering `offerSdp` from the caller at `source`, with its answer once ICE
+   * gathering is done. `signal` (the call ending) closes the peer connection at once, gathering or
+   * not, and rejects. `WebRtcBusyError` when the process takes no more peer connections or answers
+   * waiting for one, or `source` holds its share of them (scope 'source').
    */
   static async answer(
     offerSdp: string,
+    source: string,
     options: WebRtcOptions = {},
     signal?: AbortSignal
   ): Promise<{ peer: WebRtcPeer; answerSdp: string }> {
     const wrtc = await loadWrtc();
-    const release = await gate.turn(signal, answerAbandoned);
+    const most = options.maxPeerConnections ?? defaultMaxPeerConnections();
+    // Counted before its turn: a source's answers waiting for one count against its share too.
+    const releaseSource = perSource.take(
+      source,
+      options.maxPeerConnectionsPerSource ?? defaultMaxPeerConnectionsPerSource(most)
+    );
     try {
-      if (signal?.aborted) throw answerAbandoned();
-      const most = options.maxPeerConnections ?? defaultMaxPeerConnections();
-      if (openPeers >= most)
-        throw new WebRtcBusyError(`the process holds ${openPeers} browser peer connections, its most`);
-      return await WebRtcPeer.answerInTurn(wrtc, offerSdp, options, signal);
-    } finally {
-      release();
+      const release = await gate.turn(signal, answerAbandoned);
+      try {
+        if (signal?.aborted) throw answerAbandoned();
+        if (openPeers >= most)
+          throw new WebRtcBusyError(`the process holds ${openPeers} browser peer connections, its most`);
+        const answered = await WebRtcPeer.answerInTurn(wrtc, offerSdp, options, signal);
+        answered.peer.releaseSource = releaseSource;
+        return answered;
+      } finally {
+        release();
+      }
+    } catch (error) {
+      releaseSource();
+      throw error;
     }
   }
 
@@ -211,6 +233,7 @@ export class WebRtcPeer {
     this.stopGathering?.();
     clearInterval(this.watchdog);
     openPeers--;
+    this.releaseSource?.();
     this.path.close();
     this.sink?.stop();
     this.sink = undefined;
