@@ -72,4 +72,39 @@ describe('browser peer connections per source', () => {
     await Promise.all([hangUp(hog, again), hangUp(other, welcome)]);
     await waitFor(() => openPeerConnections() === 0);
   }, 60_000);
+
+  it('gives a source its share back when its calls end while their answers are prepared (CANCEL, a closed WebSocket)', async () => {
+    const racer = await browserAt('127.0.0.4');
+    for (const delayMs of [0, 2, 10, 30, 60, 120]) {
+      const callId = `cancelled-${delayMs}`;
+      const invite = racer.request('INVITE', 'sip:room@127.0.0.1', { callId, body: browserOffer(), cseq: 1 });
+      racer.send(invite);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const cancel = invite
+        .replace(/^INVITE /, 'CANCEL ')
+        .replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL')
+        .replace(/Content-Type: application\/sdp\r\n/, '')
+        .replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+      racer.send(cancel);
+      const final = await racer.waitFor(
+        (m): m is SipResponse =>
+          'status' in m && m.callId === callId && m.status >= 200 && m.cseq.method === 'INVITE'
+      );
+      // Too late to cancel: the call was answered; it is hung up instead.
+      if (final.status === 200) await hangUp(racer, final);
+    }
+    const leaver = await browserAt('127.0.0.4');
+    leaver.send(leaver.request('INVITE', 'sip:room@127.0.0.1', { callId: 'left', body: browserOffer() }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    leaver.socket.terminate();
+    await waitFor(() => openPeerConnections() === 0);
+
+    // Its share is whole again: one peer connection, so this call is answered, the next refused.
+    const ok = await racer.invite('sip:room@127.0.0.1', 'after-races', browserOffer());
+    expect(ok.status).toBe(200);
+    const over = await racer.invite('sip:room@127.0.0.1', 'over-share', browserOffer());
+    expect(over.status).toBe(486);
+    await hangUp(racer, ok);
+    await waitFor(() => openPeerConnections() === 0);
+  }, 60_000);
 });
