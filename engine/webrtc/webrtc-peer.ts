@@ -11,7 +11,7 @@ import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 import { withAdvertisedCandidates } from './advertised-candidates.js';
 import { checkWebRtcAnswer } from './webrtc-offer.js';
-import { withoutTcpCandidates } from './remote-candidates.js';
+import { usableRemoteCandidates } from './remote-candidates.js';
 import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
 import {
   defaultMaxPeerConnectionsPerSource,
@@ -148,7 +148,7 @@ export class WebRtcPeer {
         peer.receive((event as unknown as { track: MediaStreamTrack }).track, wrtc)
       );
       await pc
-        .setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) })
+        .setRemoteDescription({ type: 'offer', sdp: usableRemoteCandidates(offerSdp) })
         .catch((error: unknown) => {
           throw offerRefused(error);
         });
@@ -181,7 +181,7 @@ export class WebRtcPeer {
       if (this.closed) throw answerAbandoned();
       const pc = this.pc;
       await pc
-        .setRemoteDescription({ type: 'offer', sdp: withoutTcpCandidates(offerSdp) })
+        .setRemoteDescription({ type: 'offer', sdp: usableRemoteCandidates(offerSdp) })
         .catch((error: unknown) => {
           throw offerRefused(error);
         });
