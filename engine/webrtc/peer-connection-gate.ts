@@ -16,6 +16,14 @@
  * `MAX_WAITING` others do; past that, and past the most peer connections the process takes
  * (`maxPeerConnections`, by default what its open-file limit leaves room for), an answer is
  * refused (`WebRtcBusyError`: the call gets 503 with Retry-After).
+ *
+ * The waiting line is shared fairly: turns go round the sources that wait (an IPv4 address or
+ * IPv6 /64 each), one answer of each in turn, and one source waits with at most
+ * `MAX_WAITING_PER_SOURCE`, or `webrtc.maxPeerConnectionsPerSource` when that is given larger (a
+ * front that does not name its callers); past it, 486 as for its share of peer connections. In one line, in
+ * order, a source that hung up each call as soon as it was answered and called again kept 39
+ * answers waiting: a browser from elsewhere waited 4.3 s for its answer, and two such sources
+ * kept the line full, so every other browser's call got 503.
  */
 import { readFileSync } from 'node:fs';
 import { EngineError } from '../errors.js';
@@ -24,6 +32,8 @@ import { EngineError } from '../errors.js';
 export const ANSWERS_AT_ONCE = 1;
 /** Answers waiting for their turn; more are refused. */
 export const MAX_WAITING = 64;
+/** Answers of one source waiting for their turn (a browser makes one at a time); more are refused. */
+export const MAX_WAITING_PER_SOURCE = 8;
 /**
  * Descriptors one peer connection may hold while it gathers (four open audio sections measured
  * 48 when answered one after another; connected, about 20).
@@ -73,48 +83,93 @@ function openFilesLimit(): number {
   return Number.isFinite(soft) && soft > 0 ? soft : 1024;
 }
 
-/** Turns of `ANSWERS_AT_ONCE` answers, in the order they asked. */
+interface Waiter {
+  go: () => void;
+}
+
+/** Turns of `ANSWERS_AT_ONCE` answers: round the sources that wait, each source's in the order they asked. */
 export class PeerConnectionGate {
   #running = 0;
-  readonly #waiting: Array<{ go: () => void }> = [];
+  /** Each waiting source's line; the Map's order is the round (the next turn is the first's). */
+  readonly #waiting = new Map<string, Waiter[]>();
+  #waitingCount = 0;
 
   constructor(
     readonly atOnce = ANSWERS_AT_ONCE,
-    readonly maxWaiting = MAX_WAITING
+    readonly maxWaiting = MAX_WAITING,
+    readonly maxWaitingPerSource = MAX_WAITING_PER_SOURCE
   ) {}
 
   /** Answers running or waiting (for leak checks). */
   get pending(): number {
-    return this.#running + this.#waiting.length;
+    return this.#running + this.#waitingCount;
   }
 
   /**
-   * Waits for a turn and resolves with its release (call it once, when the answer is done or
-   * failed). Refused at once when `maxWaiting` already wait; rejects with `abandoned()` if `signal`
-   * aborts while waiting.
+   * Waits for a turn of `source` (a source key: sip/admission/source-key.ts) and resolves with
+   * its release (call it once, when the answer is done or failed). Refused at once when
+   * `maxWaiting` already wait, or `sourceMaxWaiting` of this source (scope 'source'); rejects
+   * with `abandoned()` if `signal` aborts while waiting.
    */
-  turn(signal: AbortSignal | undefined, abandoned: () => Error): Promise<() => void> {
+  turn(
+    source: string,
+    signal: AbortSignal | undefined,
+    abandoned: () => Error,
+    sourceMaxWaiting = this.maxWaitingPerSource
+  ): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abandoned());
     if (this.#running < this.atOnce) return Promise.resolve(this.#take());
-    if (this.#waiting.length >= this.maxWaiting) {
+    if (this.#waitingCount >= this.maxWaiting) {
       return Promise.reject(
         new WebRtcBusyError(`${this.maxWaiting} browser calls already wait for their WebRTC answer`)
       );
     }
+    const line = this.#waiting.get(source) ?? [];
+    if (line.length >= sourceMaxWaiting) {
+      return Promise.reject(
+        new WebRtcBusyError(
+          `${line.length} browser calls from ${source} already wait for their WebRTC answer`,
+          'source'
+        )
+      );
+    }
     return new Promise((resolve, reject) => {
-      const entry = {
+      const entry: Waiter = {
         go: (): void => {
           signal?.removeEventListener('abort', abort);
           resolve(this.#take());
         }
       };
       const abort = (): void => {
-        this.#waiting.splice(this.#waiting.indexOf(entry), 1);
+        this.#leave(source, entry);
         reject(abandoned());
       };
       signal?.addEventListener('abort', abort, { once: true });
-      this.#waiting.push(entry);
+      line.push(entry);
+      this.#waiting.set(source, line);
+      this.#waitingCount++;
     });
+  }
+
+  #leave(source: string, entry: Waiter): void {
+    const line = this.#waiting.get(source);
+    const at = line?.indexOf(entry) ?? -1;
+    if (!line || at < 0) return;
+    line.splice(at, 1);
+    this.#waitingCount--;
+    if (line.length === 0) this.#waiting.delete(source);
+  }
+
+  /** The first waiting source's next answer, that source then going to the end of the round. */
+  #next(): Waiter | undefined {
+    const first = this.#waiting.entries().next();
+    if (first.done) return undefined;
+    const [source, line] = first.value;
+    const entry = line.shift();
+    this.#waitingCount--;
+    this.#waiting.delete(source);
+    if (line.length > 0) this.#waiting.set(source, line);
+    return entry;
   }
 
   #take(): () => void {
@@ -124,7 +179,7 @@ export class PeerConnectionGate {
       if (released) return;
       released = true;
       this.#running--;
-      this.#waiting.shift()?.go();
+      this.#next()?.go();
     };
   }
 }

@@ -5,14 +5,19 @@
  * party's mix through an `RTCAudioSource` track. @roamhq/wrtc is loaded on the first
  * WebRTC call only, so an engine that never meets a browser never loads the native module.
  */
-import { SdpNegotiationError } from '../../sip/index.js';
+import { SdpNegotiationError, sourceKey } from '../../sip/index.js';
 import { EngineError } from '../errors.js';
 import type { WebRtcOptions } from './webrtc-options.js';
 import { WebRtcAudioPath, type SinkAudioData } from './webrtc-audio-path.js';
 import { withAdvertisedCandidates } from './advertised-candidates.js';
 import { checkWebRtcAnswer } from './webrtc-offer.js';
 import { usableRemoteCandidates } from './remote-candidates.js';
-import { defaultMaxPeerConnections, PeerConnectionGate, WebRtcBusyError } from './peer-connection-gate.js';
+import {
+  defaultMaxPeerConnections,
+  MAX_WAITING_PER_SOURCE,
+  PeerConnectionGate,
+  WebRtcBusyError
+} from './peer-connection-gate.js';
 import {
   defaultMaxPeerConnectionsPerSource,
   PeerConnectionsPerSource
@@ -68,6 +73,8 @@ export class WebRtcPeer {
   private readonly watchdog: NodeJS.Timeout;
   /** Gives the caller's source its share back (peer-connections-per-source.ts); once, on close. */
   private releaseSource: (() => void) | undefined;
+  /** The caller's source key, whose turn an ICE restart waits for (peer-connection-gate.ts). */
+  private source = '';
   /** Called once if the connection fails (ICE or DTLS) or the browser closes it. */
   onFailed: ((reason: string) => void) | undefined;
 
@@ -112,13 +119,20 @@ export class WebRtcPeer {
       options.maxPeerConnectionsPerSource ?? defaultMaxPeerConnectionsPerSource(most)
     );
     try {
-      const release = await gate.turn(signal, answerAbandoned);
+      const key = sourceKey(source);
+      const release = await gate.turn(
+        key,
+        signal,
+        answerAbandoned,
+        Math.max(MAX_WAITING_PER_SOURCE, options.maxPeerConnectionsPerSource ?? 0)
+      );
       try {
         if (signal?.aborted) throw answerAbandoned();
         if (openPeers >= most)
           throw new WebRtcBusyError(`the process holds ${openPeers} browser peer connections, its most`);
         const answered = await WebRtcPeer.answerInTurn(wrtc, offerSdp, options, signal);
         answered.peer.releaseSource = releaseSource;
+        answered.peer.source = key;
         return answered;
       } finally {
         release();
@@ -176,7 +190,7 @@ export class WebRtcPeer {
    * and when the connection closes (or `signal`, the call ending, aborts) meanwhile.
    */
   async restartIce(offerSdp: string, options: WebRtcOptions = {}, signal?: AbortSignal): Promise<string> {
-    const release = await gate.turn(signal, answerAbandoned);
+    const release = await gate.turn(this.source, signal, answerAbandoned);
     try {
       if (this.closed) throw answerAbandoned();
       const pc = this.pc;
