@@ -30,6 +30,30 @@ export function mediaLines(sdp: string): MediaSection[] {
   return sdpLines(sdp).media;
 }
 
+/**
+ * The ICE transports an offer asks for: one for the open sections its BUNDLE group names
+ * (RFC 9143), one for each other open section. Each is a set of sockets the peer connection gathers.
+ */
+export function iceTransports(sdp: string): number {
+  const { session, media } = sdpLines(sdp);
+  const bundled = new Set<string>();
+  for (const line of session) {
+    if (line.startsWith('a=group:BUNDLE ')) for (const mid of line.slice(15).split(' ')) bundled.add(mid);
+  }
+  let unbundled = 0;
+  let anyBundled = false;
+  for (const section of media) {
+    if (section.port === '0') continue;
+    const mid = section.lines
+      .find((l) => l.startsWith('a=mid:'))
+      ?.slice(6)
+      .trim();
+    if (mid !== undefined && bundled.has(mid)) anyBundled = true;
+    else unbundled++;
+  }
+  return unbundled + (anyBundled ? 1 : 0);
+}
+
 /** Whether any media section uses a DTLS-SRTP profile (then a peer connection answers it). */
 export function isWebRtcOffer(sdp: string): boolean {
   return mediaLines(sdp).some(
