@@ -45,8 +45,12 @@ async function browserAt(localAddress: string): Promise<WsSipClient> {
 
 async function hangUp(c: WsSipClient, ok: SipResponse): Promise<void> {
   const toTag = /;tag=([^;]+)/.exec(ok.get('To') ?? '')![1];
-  c.send(c.request('BYE', 'sip:room@127.0.0.1', { callId: ok.callId, toTag }));
-  await c.response(ok.callId, 200);
+  const cseq = ok.cseq.seq;
+  c.send(c.request('ACK', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq }));
+  c.send(c.request('BYE', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq: cseq + 1 }));
+  await c.waitFor(
+    (m): m is SipResponse => 'status' in m && m.callId === ok.callId && m.cseq.method === 'BYE'
+  );
 }
 
 describe('the WebRTC answers waiting line', () => {

