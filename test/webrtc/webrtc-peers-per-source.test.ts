@@ -100,8 +100,7 @@ describe('browser peer connections per source', () => {
     await waitFor(() => openPeerConnections() === 0);
     const leaver = await browserAt('127.0.0.4');
     leaver.send(leaver.request('INVITE', 'sip:room@127.0.0.1', { callId: 'left', body: browserOffer() }));
-    // Closed while its peer connection is being made. (Closed before its INVITE was admitted, a call
-    // can outlive its connection until its peer connection times out, 30 s: left for another day.)
+    // Closed while its peer connection is being made.
     await waitFor(() => openPeerConnections() === 1);
     leaver.socket.terminate();
     await waitFor(() => openPeerConnections() === 0);
