@@ -132,6 +132,17 @@ export class WsSipClient {
     return this.waitFor((m): m is SipResponse => 'status' in m && m.callId === callId && m.status >= 200, ms);
   }
 
+  /** ACKs the call `ok` answered (an INVITE to `uri`), hangs it up, and waits for the BYE's own answer. */
+  async hangUp(uri: string, ok: SipResponse): Promise<void> {
+    const toTag = /;tag=([^;]+)/.exec(ok.get('To') ?? '')![1];
+    const cseq = ok.cseq.seq;
+    this.send(this.request('ACK', uri, { callId: ok.callId, toTag, cseq }));
+    this.send(this.request('BYE', uri, { callId: ok.callId, toTag, cseq: cseq + 1 }));
+    await this.waitFor(
+      (m): m is SipResponse => 'status' in m && m.callId === ok.callId && m.cseq.method === 'BYE'
+    );
+  }
+
   async requestFor(callId: string, method: string, ms = 10_000): Promise<SipRequest> {
     return this.waitFor(
       (m): m is SipRequest => 'method' in m && m.callId === callId && m.method === method,

@@ -5,53 +5,30 @@
  * made a browser from elsewhere wait 4.3 s for its answer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../engine/index.js';
 import { openPeerConnections } from '../../engine/webrtc/webrtc-peer.js';
 import type { SipResponse } from '../../sip/message/message.js';
 import { browserOffer } from '../support/browser-offer.js';
 import { waitFor } from '../support/wait.js';
-import { WsSipClient } from '../support/ws-sip-client.js';
+import type { WsSipClient } from '../support/ws-sip-client.js';
+import { WsBrowserEngine } from '../support/ws-browser-engine.js';
 
-let engine: Engine;
-let wsUrl: string;
-const clients: WsSipClient[] = [];
+let site: WsBrowserEngine;
 
 beforeAll(async () => {
-  engine = new Engine({
-    sip: { host: '127.0.0.1', port: 0, transports: ['udp'] },
+  site = await WsBrowserEngine.start({
     rtp: { minPort: 62300, maxPort: 62599 },
-    logLevel: 'silent',
-    webSocket: { port: 0 },
     // Each source's share of peer connections (40) is more than it asks for here.
-    webrtc: { iceServers: [], maxPeerConnections: 160 },
-    overloadGuard: false
+    webrtc: { iceServers: [], maxPeerConnections: 160 }
   });
-  engine.on('call', (channel) => void channel.answer().catch(() => undefined));
-  await engine.start();
-  wsUrl = `ws://127.0.0.1:${engine.sipAddresses().find((a) => a.protocol === 'ws')!.port}/sip`;
 });
 
 afterAll(async () => {
-  for (const client of clients) client.socket.terminate();
-  await engine?.stop();
+  await site?.close();
   expect(openPeerConnections()).toBe(0);
 });
 
-async function browserAt(localAddress: string): Promise<WsSipClient> {
-  const c = await WsSipClient.connect(wsUrl, ['sip'], { localAddress });
-  clients.push(c);
-  return c;
-}
-
-async function hangUp(c: WsSipClient, ok: SipResponse): Promise<void> {
-  const toTag = /;tag=([^;]+)/.exec(ok.get('To') ?? '')![1];
-  const cseq = ok.cseq.seq;
-  c.send(c.request('ACK', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq }));
-  c.send(c.request('BYE', 'sip:room@127.0.0.1', { callId: ok.callId, toTag, cseq: cseq + 1 }));
-  await c.waitFor(
-    (m): m is SipResponse => 'status' in m && m.callId === ok.callId && m.cseq.method === 'BYE'
-  );
-}
+const browserAt = (localAddress: string): Promise<WsSipClient> => site.browserAt(localAddress);
+const hangUp = (c: WsSipClient, ok: SipResponse): Promise<void> => c.hangUp('sip:room@127.0.0.1', ok);
 
 describe('the WebRTC answers waiting line', () => {
   it('answers a browser from a third address before two sources that fill the line', async () => {
